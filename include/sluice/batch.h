@@ -1,0 +1,77 @@
+/* include/sluice/batch.h
+ * The row and batch model: a record as a reader yields it, and a batch of rows
+ * whose values live in one arena that is reset after the batch is written.
+ */
+#ifndef SLUICE_BATCH_H
+#define SLUICE_BATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One value: text of len bytes, or SQL NULL when ptr is NULL. */
+struct cell {
+	const char *ptr;
+	size_t len;
+};
+
+/* A record as a reader yields it. Everything it points to is owned by the
+ * reader and valid until the reader's next call. */
+struct record {
+	size_t nfields;
+	struct cell *fields;
+	long line;          /* physical line where the record starts (1-based) */
+	const char *raw;    /* the record verbatim, for the rejects file */
+	size_t raw_len;
+};
+
+/* Where a row of a batch came from, for reject reports. */
+struct row_meta {
+	long line;
+	int source;         /* index into the job's sources */
+	const char *raw;    /* verbatim record, in the batch arena */
+	size_t raw_len;
+};
+
+struct arena_block;
+
+/* Bump allocator: many small allocations, one reset. */
+struct arena {
+	struct arena_block *head;
+	size_t block_size;
+	size_t used_total;
+};
+
+void arena_init(struct arena *a, size_t block_size);
+/* n bytes aligned for any use, or NULL when memory is exhausted. */
+void *arena_alloc(struct arena *a, size_t n);
+/* Forget everything allocated; keeps the first block for reuse. */
+void arena_reset(struct arena *a);
+void arena_free(struct arena *a);
+
+struct batch {
+	int ncols;
+	size_t nrows;
+	size_t cap_rows;
+	struct cell *cells;     /* nrows * ncols, row-major */
+	struct row_meta *meta;  /* nrows */
+	uint64_t bytes;         /* input bytes these rows came from */
+	long seq;               /* batch number within the run, from 1 */
+	struct arena arena;
+};
+
+/* A batch for up to cap_rows rows of ncols values; false on out of memory. */
+bool batch_init(struct batch *b, int ncols, size_t cap_rows);
+void batch_free(struct batch *b);
+/* Empty the batch; the arena memory is kept for the next rows. */
+void batch_reset(struct batch *b);
+static inline bool batch_full(const struct batch *b) { return b->nrows >= b->cap_rows; }
+/* Copy a record (exactly ncols fields) into the batch; keep_raw also copies
+ * its verbatim text. False on out of memory. */
+bool batch_add_row(struct batch *b, const struct record *rec, int source, bool keep_raw);
+static inline const struct cell *batch_row(const struct batch *b, size_t i)
+{
+	return b->cells + i * (size_t)b->ncols;
+}
+
+#endif

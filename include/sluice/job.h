@@ -1,0 +1,61 @@
+/* include/sluice/job.h
+ * A job: what the command line asked for, as plain data. The CLI builds it;
+ * the pipeline runs it; nothing else reads argv.
+ */
+#ifndef SLUICE_JOB_H
+#define SLUICE_JOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sluice/reader.h"
+#include "sluice/sql.h"
+
+enum command { CMD_NONE = 0, CMD_LOAD, CMD_UPDATE, CMD_COPY, CMD_PING };
+enum progress_mode { PROGRESS_AUTO = 0, PROGRESS_BAR, PROGRESS_LOG, PROGRESS_NONE };
+
+/* How a run ended; main maps it to the exit code. */
+enum run_status {
+	RUN_OK = 0,          /* every row written: exit 0 */
+	RUN_FAILED = 1,      /* could not finish: exit 1 */
+	RUN_USAGE = 2,       /* bad option, URL or file: exit 2 */
+	RUN_PARTIAL = 3,     /* finished, some rows rejected or not found: exit 3 */
+	RUN_INTERRUPTED = 4, /* SIGINT/SIGTERM: exit 130/143 */
+};
+
+struct job {
+	enum command command;
+	char **sources;          /* paths, "-" for stdin */
+	int nsources;
+	const char *target;      /* connection URL */
+	const char *table;       /* --table, or NULL to derive from the file name */
+	char **columns;          /* --columns, or NULL */
+	int ncolumns;
+	struct reader_options input;
+	enum write_method method;
+	size_t batch_rows;
+	bool truncate;
+	bool dry_run;
+	bool create;
+	bool single_transaction;
+	bool defaults;
+	enum on_conflict on_conflict;
+	char **key;
+	int nkey;
+	const char *rejects_path;
+	long max_errors;         /* -1: unlimited */
+	int workers;
+	int pool_min, pool_max;
+	double acquire_timeout;  /* seconds */
+	double idle_timeout;     /* seconds */
+	int retries;
+	enum progress_mode progress;
+	double stats_interval;   /* seconds */
+	bool quiet;
+	const char *summary_json; /* path, "-" for stdout, or NULL */
+};
+
+/* Run a load job; returns how it ended. */
+enum run_status load_run(const struct job *job);
+
+#endif

@@ -1,0 +1,76 @@
+/* include/sluice/reader.h
+ * The input-reader interface: a format is one file behind struct reader_ops.
+ * Readers know nothing of SQL; they turn bytes into records with line numbers.
+ */
+#ifndef SLUICE_READER_H
+#define SLUICE_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sluice/batch.h"
+#include "sluice/error.h"
+#include "sluice/source.h"
+
+enum input_format { FORMAT_AUTO = 0, FORMAT_CSV, FORMAT_TSV, FORMAT_NDJSON, FORMAT_JSON };
+enum input_encoding { ENCODING_UTF8 = 0, ENCODING_LATIN1 };
+
+enum read_status {
+	READ_OK,     /* *rec holds the next record */
+	READ_REJECT, /* *rec (line, raw) is a bad record; err says why; reading goes on */
+	READ_EOF,    /* no more records */
+	READ_FAIL,   /* cannot go on (I/O error, broken document); err says why */
+};
+
+struct reader_options {
+	enum input_format format;
+	char delimiter;          /* 0: the format's default */
+	char quote;              /* 0: '"' */
+	char escape;             /* 0: same as quote (RFC 4180 doubling) */
+	bool no_header;
+	const char *null_marker; /* an extra text that means NULL, or NULL */
+	enum input_encoding encoding;
+	bool ignore_unknown;     /* JSON: drop keys that are not columns */
+};
+
+struct reader;
+
+struct reader_ops {
+	const char *name;
+	/* Prepare to read r->src; a CSV reader reads its header here. */
+	bool (*open)(struct reader *r, const struct reader_options *opt, struct sl_error *err);
+	/* Fix the target columns: records then carry exactly these, in this order. */
+	bool (*set_columns)(struct reader *r, char *const *names, int n, struct sl_error *err);
+	enum read_status (*next)(struct reader *r, struct record *rec, struct sl_error *err);
+	void (*close)(struct reader *r);
+};
+
+struct reader {
+	const struct reader_ops *ops;
+	struct source *src;
+	enum input_format format;
+	char **header;  /* column names found in the input (CSV header), or NULL */
+	int nheader;
+	void *impl;
+};
+
+/* Open path ("-" is stdin) in the given format, detected when FORMAT_AUTO: by
+ * extension (.csv .tsv .ndjson .jsonl .json, each optionally .gz), then by the
+ * first bytes. The caller owns *out; reader_close frees it. */
+bool reader_open(struct reader **out, const char *path, const struct reader_options *opt,
+		 struct sl_error *err);
+/* The format the extension of path names, or FORMAT_AUTO. */
+enum input_format reader_format_from_name(const char *path);
+/* Parse "csv", "tsv", "ndjson", "jsonl", "json"; FORMAT_AUTO when unknown. */
+enum input_format reader_format_parse(const char *name);
+const char *reader_format_name(enum input_format f);
+void reader_close(struct reader *r);
+
+extern const struct reader_ops csv_reader_ops;
+extern const struct reader_ops json_reader_ops; /* NDJSON and JSON arrays */
+
+/* True when [s, s+n) is valid UTF-8; otherwise *bad_at is the offset of the
+ * first invalid byte. */
+bool utf8_valid(const char *s, size_t n, size_t *bad_at);
+
+#endif

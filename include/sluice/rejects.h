@@ -1,0 +1,27 @@
+/* include/sluice/rejects.h
+ * Rejected records: written verbatim to the --rejects file (so it can be fixed
+ * and loaded again), with a log beside it naming file, line and reason.
+ * Without a rejects file the reasons go to stderr.
+ */
+#ifndef SLUICE_REJECTS_H
+#define SLUICE_REJECTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sluice/error.h"
+
+struct rejects;
+
+/* Open path (and path.log) for writing; path NULL reports on stderr only.
+ * The caller owns *out. */
+bool rejects_open(struct rejects **out, const char *path, struct sl_error *err);
+/* Write a header line (a CSV header) before the first record, once. */
+void rejects_set_header(struct rejects *rj, const char *line);
+/* Record one rejected input record; thread-safe. */
+void rejects_add(struct rejects *rj, const char *source, long line, const char *raw,
+		 size_t raw_len, const char *reason);
+unsigned long rejects_count(const struct rejects *rj);
+void rejects_close(struct rejects *rj);
+
+#endif

@@ -1,0 +1,67 @@
+/* include/sluice/sql.h
+ * SQL dialects: identifier quoting and statement text, one file per server
+ * under src/sql/. Names are always quoted here; values never appear in SQL.
+ */
+#ifndef SLUICE_SQL_H
+#define SLUICE_SQL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sluice/buf.h"
+
+enum write_method { METHOD_DEFAULT = 0, METHOD_COPY, METHOD_INSERT, METHOD_INFILE };
+enum on_conflict { CONFLICT_ERROR = 0, CONFLICT_SKIP, CONFLICT_UPDATE };
+
+/* What a write goes to: the table, its columns in value order, and how. */
+struct write_spec {
+	const char *schema; /* NULL: the connection's default */
+	const char *table;
+	char *const *columns;
+	int ncols;
+	enum write_method method;
+	enum on_conflict on_conflict;
+	char *const *key;   /* conflict key columns, for CONFLICT_UPDATE */
+	int nkey;
+	size_t batch_rows;  /* rows in a full batch (statement sizing) */
+};
+
+struct dialect {
+	const char *name;
+	int max_params; /* placeholders one statement may carry */
+	/* Append ident quoted for this dialect; false when it cannot be quoted. */
+	bool (*quote_ident)(struct buf *b, const char *ident);
+	/* Append the n-th (1-based) placeholder. */
+	bool (*placeholder)(struct buf *b, int n);
+	/* Append the conflict clause for spec->on_conflict (may append nothing). */
+	bool (*conflict_clause)(struct buf *b, const struct write_spec *spec);
+	/* The insert keyword: "INSERT" or MySQL's "INSERT IGNORE" for skip. */
+	const char *(*insert_verb)(const struct write_spec *spec);
+};
+
+extern const struct dialect pg_dialect;
+extern const struct dialect mysql_dialect;
+
+/* Append "schema"."table" quoted for d. */
+bool sql_table_name(const struct dialect *d, struct buf *b, const struct write_spec *spec);
+/* Append ("a", "b", ...) for spec's columns. */
+bool sql_column_list(const struct dialect *d, struct buf *b, const struct write_spec *spec);
+/* Append a multi-row INSERT for nrows rows with placeholders for every value. */
+bool sql_insert(const struct dialect *d, struct buf *b, const struct write_spec *spec, size_t nrows);
+/* Append TRUNCATE TABLE for spec's table. */
+bool sql_truncate(const struct dialect *d, struct buf *b, const struct write_spec *spec);
+/* Rows one INSERT statement carries for a batch of batch_rows rows: under the
+ * placeholder limit, and dividing the batch evenly so full batches reuse one
+ * prepared statement. */
+size_t sql_rows_per_statement(const struct dialect *d, int ncols, size_t batch_rows);
+/* Split "schema.name" at the first unquoted dot; either may be quoted with
+ * double quotes or backticks. Returns false on a malformed name. *schema may
+ * be NULL after the call. Both are malloc'd. */
+bool sql_split_table(const char *qualified, char **schema, char **name);
+
+/* PostgreSQL: COPY "t" ("a", ...) FROM STDIN. */
+bool pg_copy_sql(struct buf *b, const struct write_spec *spec);
+/* PostgreSQL COPY text format: append one value escaped (\N for NULL). */
+bool pg_copy_escape(struct buf *b, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# scripts/servers.sh - start and stop throwaway PostgreSQL and MariaDB servers
+# on loopback, in a temporary directory, on non-default ports.
+#
+#   scripts/servers.sh start [pg|mariadb|all]   start (default: all)
+#   scripts/servers.sh stop  [pg|mariadb|all]   stop and delete their data
+#   scripts/servers.sh env                      print the URLs as shell exports
+#
+# SLUICE_SERVERS_DIR (default /tmp/sluice-servers), SLUICE_PG_PORT (54329)
+# and SLUICE_MY_PORT (33069) move them.
+set -euo pipefail
+
+DIR=${SLUICE_SERVERS_DIR:-/tmp/sluice-servers}
+PG_PORT=${SLUICE_PG_PORT:-54329}
+MY_PORT=${SLUICE_MY_PORT:-33069}
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+
+as_pg() {
+	if [ "$(id -u)" -eq 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+pg_start() {
+	local d="$DIR/pg"
+	if [ -f "$d/data/postmaster.pid" ] && as_pg "$PG_BIN/pg_ctl" -D "$d/data" status >/dev/null 2>&1; then
+		return 0
+	fi
+	rm -rf "$d"
+	mkdir -p "$d"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown postgres:postgres "$d"
+		chmod 755 "$DIR"
+	fi
+	as_pg "$PG_BIN/initdb" -D "$d/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$d/initdb.log" 2>&1 ||
+		{ cat "$d/initdb.log" >&2; return 1; }
+	as_pg "$PG_BIN/pg_ctl" -D "$d/data" -l "$d/server.log" -w -t 60 \
+		-o "-p $PG_PORT -k $d -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=50" \
+		start >/dev/null || { cat "$d/server.log" >&2; return 1; }
+	echo "servers: PostgreSQL on 127.0.0.1:$PG_PORT" >&2
+}
+
+pg_stop() {
+	local d="$DIR/pg"
+	if [ -d "$d/data" ]; then
+		as_pg "$PG_BIN/pg_ctl" -D "$d/data" -m fast -w stop >/dev/null 2>&1 || true
+	fi
+	rm -rf "$d"
+}
+
+my_start() {
+	local d="$DIR/mariadb"
+	if [ -f "$d/mariadbd.pid" ] && kill -0 "$(cat "$d/mariadbd.pid")" 2>/dev/null; then
+		return 0
+	fi
+	rm -rf "$d"
+	mkdir -p "$d"
+	local user_opt=()
+	if [ "$(id -u)" -eq 0 ]; then
+		user_opt=(--user=root)
+	fi
+	mariadb-install-db "${user_opt[@]}" --datadir="$d/data" --auth-root-authentication-method=normal \
+		--skip-test-db >"$d/install.log" 2>&1 || { cat "$d/install.log" >&2; return 1; }
+	mariadbd --no-defaults "${user_opt[@]}" --datadir="$d/data" --port="$MY_PORT" --bind-address=127.0.0.1 \
+		--socket="$d/mariadb.sock" --pid-file="$d/mariadbd.pid" --log-error="$d/server.log" \
+		--local-infile=1 --innodb-flush-log-at-trx-commit=2 --skip-log-bin \
+		--max-allowed-packet=256M --character-set-server=utf8mb4 --collation-server=utf8mb4_bin \
+		>/dev/null 2>&1 &
+	for _ in $(seq 1 120); do
+		if mariadb-admin --no-defaults --socket="$d/mariadb.sock" -uroot ping >/dev/null 2>&1; then
+			mariadb --no-defaults --socket="$d/mariadb.sock" -uroot \
+				-e "CREATE DATABASE IF NOT EXISTS sluice_test CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+			echo "servers: MariaDB on 127.0.0.1:$MY_PORT" >&2
+			return 0
+		fi
+		sleep 0.5
+	done
+	cat "$d/server.log" >&2
+	return 1
+}
+
+my_stop() {
+	local d="$DIR/mariadb"
+	if [ -f "$d/mariadbd.pid" ]; then
+		local pid
+		pid=$(cat "$d/mariadbd.pid")
+		kill "$pid" 2>/dev/null || true
+		for _ in $(seq 1 60); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.5
+		done
+	fi
+	rm -rf "$d"
+}
+
+print_env() {
+	echo "export SLUICE_PG_URL=postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
+	echo "export SLUICE_MY_URL=mysql://root@127.0.0.1:$MY_PORT/sluice_test"
+	echo "export SLUICE_MY_SOCKET=$DIR/mariadb/mariadb.sock"
+	echo "export SLUICE_PG_SOCKET_DIR=$DIR/pg"
+}
+
+cmd=${1:-}
+what=${2:-all}
+mkdir -p "$DIR"
+case "$cmd" in
+start)
+	case "$what" in
+	pg) pg_start ;;
+	mariadb) my_start ;;
+	all) pg_start && my_start ;;
+	*) echo "usage: $0 start [pg|mariadb|all]" >&2; exit 2 ;;
+	esac ;;
+stop)
+	case "$what" in
+	pg) pg_stop ;;
+	mariadb) my_stop ;;
+	all) pg_stop; my_stop ;;
+	*) echo "usage: $0 stop [pg|mariadb|all]" >&2; exit 2 ;;
+	esac ;;
+env) print_env ;;
+*) echo "usage: $0 start|stop|env [pg|mariadb|all]" >&2; exit 2 ;;
+esac

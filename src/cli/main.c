@@ -1,0 +1,63 @@
+/* src/cli/main.c
+ * Entry point: parse the command line, run the command, and turn how it
+ * ended into the exit code. The only place that decides exit codes.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sluice/cli.h"
+#include "sluice/driver.h"
+#include "sluice/log.h"
+#include "sluice/url.h"
+
+/* sluice ping URL: connect, print the server version. */
+static enum run_status ping_run(const struct job *job)
+{
+	const struct driver *drv = driver_for_url(job->target);
+	char red[512];
+	url_redact(job->target, red, sizeof red);
+	if (!drv) {
+		log_error("%s: not a postgresql:// or mysql:// URL", red);
+		return RUN_USAGE;
+	}
+	struct conn *c;
+	struct sl_error err;
+	sl_error_clear(&err);
+	if (!drv->connect(job->target, &c, &err)) {
+		log_error("%s", err.msg);
+		return RUN_FAILED;
+	}
+	char version[128];
+	bool ok = drv->server_version(c, version, sizeof version, &err);
+	if (ok)
+		printf("%s\n", version);
+	else
+		log_error("%s", err.msg);
+	drv->close(c);
+	return ok ? RUN_OK : RUN_FAILED;
+}
+
+static int exit_code(enum run_status s)
+{
+	switch (s) {
+	case RUN_OK: return 0;
+	case RUN_FAILED: return 1;
+	case RUN_USAGE: return 2;
+	case RUN_PARTIAL: return 3;
+	case RUN_INTERRUPTED: return 130;
+	}
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct job job;
+	enum cli_result r = cli_parse(argc, argv, &job);
+	if (r != CLI_RUN) {
+		cli_job_free(&job);
+		return r == CLI_EXIT_OK ? 0 : 2;
+	}
+	enum run_status st = job.command == CMD_PING ? ping_run(&job) : load_run(&job);
+	cli_job_free(&job);
+	return exit_code(st);
+}

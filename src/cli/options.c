@@ -1,0 +1,418 @@
+/* src/cli/options.c
+ * Option parsing for every command: fills a struct job, validates values,
+ * and prints --help. Errors are usage errors (exit 2).
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sluice/cli.h"
+#include "sluice/log.h"
+
+enum {
+	OPT_FORMAT = 1000, OPT_DELIMITER, OPT_QUOTE, OPT_ESCAPE, OPT_NO_HEADER, OPT_COLUMNS,
+	OPT_NULL, OPT_ENCODING, OPT_BATCH_ROWS, OPT_METHOD, OPT_TRUNCATE, OPT_DRY_RUN, OPT_CREATE,
+	OPT_SINGLE_TX, OPT_DEFAULTS, OPT_IGNORE_UNKNOWN, OPT_ON_CONFLICT, OPT_KEY, OPT_REJECTS,
+	OPT_MAX_ERRORS, OPT_WORKERS, OPT_POOL_MIN, OPT_POOL_MAX, OPT_ACQUIRE_TIMEOUT,
+	OPT_IDLE_TIMEOUT, OPT_RETRIES, OPT_PROGRESS, OPT_STATS_INTERVAL, OPT_SUMMARY_JSON,
+};
+
+static const struct option long_options[] = {
+	{ "table", required_argument, NULL, 't' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "delimiter", required_argument, NULL, OPT_DELIMITER },
+	{ "quote", required_argument, NULL, OPT_QUOTE },
+	{ "escape", required_argument, NULL, OPT_ESCAPE },
+	{ "no-header", no_argument, NULL, OPT_NO_HEADER },
+	{ "columns", required_argument, NULL, OPT_COLUMNS },
+	{ "null", required_argument, NULL, OPT_NULL },
+	{ "encoding", required_argument, NULL, OPT_ENCODING },
+	{ "batch-rows", required_argument, NULL, OPT_BATCH_ROWS },
+	{ "method", required_argument, NULL, OPT_METHOD },
+	{ "truncate", no_argument, NULL, OPT_TRUNCATE },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "create", no_argument, NULL, OPT_CREATE },
+	{ "single-transaction", no_argument, NULL, OPT_SINGLE_TX },
+	{ "defaults", no_argument, NULL, OPT_DEFAULTS },
+	{ "ignore-unknown", no_argument, NULL, OPT_IGNORE_UNKNOWN },
+	{ "on-conflict", required_argument, NULL, OPT_ON_CONFLICT },
+	{ "key", required_argument, NULL, OPT_KEY },
+	{ "rejects", required_argument, NULL, OPT_REJECTS },
+	{ "max-errors", required_argument, NULL, OPT_MAX_ERRORS },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
+	{ "pool-min", required_argument, NULL, OPT_POOL_MIN },
+	{ "pool-max", required_argument, NULL, OPT_POOL_MAX },
+	{ "acquire-timeout", required_argument, NULL, OPT_ACQUIRE_TIMEOUT },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "progress", required_argument, NULL, OPT_PROGRESS },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+	{ "summary-json", required_argument, NULL, OPT_SUMMARY_JSON },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void print_main_help(FILE *f)
+{
+	fputs("sluice " SLUICE_VERSION " - bulk-load CSV and JSON into PostgreSQL and MySQL/MariaDB\n"
+	      "\n"
+	      "Usage:\n"
+	      "  sluice load   [OPTIONS] SOURCE... TARGET_URL   file(s) or stdin (-) -> a table\n"
+	      "  sluice ping   URL                             connect, print the server version\n"
+	      "  sluice --help | --version | COMMAND --help\n"
+	      "\n"
+	      "URLs: postgresql://user@host:port/db (any libpq URI; PG* variables and ~/.pgpass\n"
+	      "apply) or mysql://user:pass@host:port/db?socket=/path&ssl-mode=REQUIRED.\n"
+	      "\n"
+	      "Exit codes: 0 every row written; 3 some rows rejected; 2 usage error;\n"
+	      "1 the run failed; 130/143 interrupted.\n", f);
+}
+
+static void print_load_help(FILE *f)
+{
+	fputs("Usage: sluice load [OPTIONS] SOURCE... TARGET_URL\n"
+	      "\n"
+	      "Load CSV/TSV/JSON files (or stdin as -; gzip detected by content) into a table.\n"
+	      "\n"
+	      "Input:\n"
+	      "  -t, --table [SCHEMA.]NAME  target table (default: the file name without extensions)\n"
+	      "      --format FMT           csv, tsv, ndjson, json (default: by extension, then content)\n"
+	      "      --delimiter C          field delimiter (default , for csv, TAB for tsv)\n"
+	      "      --quote C              quote character (default \")\n"
+	      "      --escape C             escape inside quotes (default: the quote, doubled)\n"
+	      "      --no-header            the first line is data, not column names\n"
+	      "      --columns A,B,C        target columns, in input order (renames a header)\n"
+	      "      --null STR             a field equal to STR is NULL (besides unquoted empty)\n"
+	      "      --encoding ENC         utf8 (default) or latin1\n"
+	      "\n"
+	      "Writing:\n"
+	      "      --method M             copy (PostgreSQL default), insert (MySQL default), infile\n"
+	      "      --batch-rows N         rows per batch; each batch is a transaction (default 10000)\n"
+	      "      --single-transaction   the whole run commits or nothing does\n"
+	      "      --truncate             empty the table first\n"
+	      "      --on-conflict MODE     error (default), skip, update (needs --key)\n"
+	      "      --key A,B              key columns for --on-conflict update\n"
+	      "      --dry-run              parse everything, print the SQL, write nothing\n"
+	      "\n"
+	      "Errors and reporting:\n"
+	      "      --rejects FILE         write rejected records to FILE, reasons to FILE.log\n"
+	      "      --max-errors N         stop after N rejected rows (default: unlimited)\n"
+	      "      --summary-json FILE    write the summary as JSON (- for stdout)\n"
+	      "  -q, --quiet                print errors only\n"
+	      "  -h, --help                 this help\n", f);
+}
+
+/* Split "a,b,c" into a malloc'd array of malloc'd names. */
+static bool split_list(const char *s, char ***out, int *n)
+{
+	int count = 1;
+	for (const char *p = s; *p; p++)
+		if (*p == ',')
+			count++;
+	char **v = calloc((size_t)count, sizeof *v);
+	if (!v)
+		return false;
+	int i = 0;
+	const char *p = s;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		/* trim spaces around names written "a, b" */
+		const char *a = p, *e = p + len;
+		while (a < e && *a == ' ')
+			a++;
+		while (e > a && e[-1] == ' ')
+			e--;
+		if (e == a) {
+			for (int k = 0; k < i; k++)
+				free(v[k]);
+			free(v);
+			return false;
+		}
+		v[i] = strndup(a, (size_t)(e - a));
+		i++;
+		if (!p[len])
+			break;
+		p += len + 1;
+	}
+	*out = v;
+	*n = i;
+	return true;
+}
+
+static bool parse_char(const char *opt, const char *arg, char *out)
+{
+	if (!strcmp(arg, "\\t") || !strcasecmp(arg, "tab")) {
+		*out = '\t';
+		return true;
+	}
+	if (strlen(arg) != 1 || arg[0] == '\n' || arg[0] == '\r') {
+		log_error("%s takes one character, not '%s'", opt, arg);
+		return false;
+	}
+	*out = arg[0];
+	return true;
+}
+
+static bool parse_long(const char *opt, const char *arg, long min, long max, long *out)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+	if (!*arg || *end || v < min || v > max) {
+		log_error("%s takes a whole number from %ld to %ld, not '%s'", opt, min, max, arg);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static bool parse_seconds(const char *opt, const char *arg, double *out)
+{
+	char *end;
+	double v = strtod(arg, &end);
+	if (!*arg || *end || v < 0) {
+		log_error("%s takes seconds (a number >= 0), not '%s'", opt, arg);
+		return false;
+	}
+	*out = v;
+	return true;
+}
+
+static void job_defaults(struct job *job)
+{
+	memset(job, 0, sizeof *job);
+	job->batch_rows = 10000;
+	job->max_errors = -1;
+	job->workers = 1;
+	job->acquire_timeout = 30;
+	job->idle_timeout = 60;
+	job->retries = 3;
+	job->stats_interval = 10;
+}
+
+enum cli_result cli_parse(int argc, char **argv, struct job *job)
+{
+	job_defaults(job);
+	if (argc < 2) {
+		print_main_help(stderr);
+		return CLI_USAGE;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		print_main_help(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+		printf("sluice %s\n", SLUICE_VERSION);
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(cmd, "load"))
+		job->command = CMD_LOAD;
+	else if (!strcmp(cmd, "ping"))
+		job->command = CMD_PING;
+	else if (!strcmp(cmd, "update") || !strcmp(cmd, "copy")) {
+		log_error("'sluice %s' is not available in this version", cmd);
+		return CLI_USAGE;
+	} else {
+		log_error("unknown command '%s' (try sluice --help)", cmd);
+		return CLI_USAGE;
+	}
+
+	long v;
+	int c;
+	optind = 2;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":t:qhV", long_options, NULL)) != -1) {
+		const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "option";
+		switch (c) {
+		case 't': job->table = optarg; break;
+		case 'q': job->quiet = true; break;
+		case 'h':
+			if (job->command == CMD_PING)
+				puts("Usage: sluice ping URL\n\nConnect to URL, print the server version; exit 0, or 1 when it cannot connect.");
+			else
+				print_load_help(stdout);
+			return CLI_EXIT_OK;
+		case 'V': printf("sluice %s\n", SLUICE_VERSION); return CLI_EXIT_OK;
+		case OPT_FORMAT:
+			job->input.format = reader_format_parse(optarg);
+			if (job->input.format == FORMAT_AUTO) {
+				log_error("--format takes csv, tsv, ndjson or json, not '%s'", optarg);
+				return CLI_USAGE;
+			}
+			break;
+		case OPT_DELIMITER:
+			if (!parse_char("--delimiter", optarg, &job->input.delimiter))
+				return CLI_USAGE;
+			break;
+		case OPT_QUOTE:
+			if (!parse_char("--quote", optarg, &job->input.quote))
+				return CLI_USAGE;
+			break;
+		case OPT_ESCAPE:
+			if (!parse_char("--escape", optarg, &job->input.escape))
+				return CLI_USAGE;
+			break;
+		case OPT_NO_HEADER: job->input.no_header = true; break;
+		case OPT_COLUMNS:
+			if (!split_list(optarg, &job->columns, &job->ncolumns)) {
+				log_error("--columns takes names separated by commas");
+				return CLI_USAGE;
+			}
+			break;
+		case OPT_NULL: job->input.null_marker = optarg; break;
+		case OPT_ENCODING:
+			if (!strcasecmp(optarg, "utf8") || !strcasecmp(optarg, "utf-8"))
+				job->input.encoding = ENCODING_UTF8;
+			else if (!strcasecmp(optarg, "latin1") || !strcasecmp(optarg, "iso-8859-1"))
+				job->input.encoding = ENCODING_LATIN1;
+			else {
+				log_error("--encoding takes utf8 or latin1, not '%s'", optarg);
+				return CLI_USAGE;
+			}
+			break;
+		case OPT_BATCH_ROWS:
+			if (!parse_long("--batch-rows", optarg, 1, 10000000, &v))
+				return CLI_USAGE;
+			job->batch_rows = (size_t)v;
+			break;
+		case OPT_METHOD:
+			if (!strcmp(optarg, "copy"))
+				job->method = METHOD_COPY;
+			else if (!strcmp(optarg, "insert"))
+				job->method = METHOD_INSERT;
+			else if (!strcmp(optarg, "infile"))
+				job->method = METHOD_INFILE;
+			else {
+				log_error("--method takes copy, insert or infile, not '%s'", optarg);
+				return CLI_USAGE;
+			}
+			break;
+		case OPT_TRUNCATE: job->truncate = true; break;
+		case OPT_DRY_RUN: job->dry_run = true; break;
+		case OPT_CREATE: job->create = true; break;
+		case OPT_SINGLE_TX: job->single_transaction = true; break;
+		case OPT_DEFAULTS: job->defaults = true; break;
+		case OPT_IGNORE_UNKNOWN: job->input.ignore_unknown = true; break;
+		case OPT_ON_CONFLICT:
+			if (!strcmp(optarg, "error"))
+				job->on_conflict = CONFLICT_ERROR;
+			else if (!strcmp(optarg, "skip"))
+				job->on_conflict = CONFLICT_SKIP;
+			else if (!strcmp(optarg, "update"))
+				job->on_conflict = CONFLICT_UPDATE;
+			else {
+				log_error("--on-conflict takes error, skip or update, not '%s'", optarg);
+				return CLI_USAGE;
+			}
+			break;
+		case OPT_KEY:
+			if (!split_list(optarg, &job->key, &job->nkey)) {
+				log_error("--key takes names separated by commas");
+				return CLI_USAGE;
+			}
+			break;
+		case OPT_REJECTS: job->rejects_path = optarg; break;
+		case OPT_MAX_ERRORS:
+			if (!parse_long("--max-errors", optarg, 0, LONG_MAX, &job->max_errors))
+				return CLI_USAGE;
+			break;
+		case OPT_WORKERS:
+			if (!parse_long("--workers", optarg, 1, 64, &v))
+				return CLI_USAGE;
+			job->workers = (int)v;
+			break;
+		case OPT_POOL_MIN:
+			if (!parse_long("--pool-min", optarg, 0, 64, &v))
+				return CLI_USAGE;
+			job->pool_min = (int)v;
+			break;
+		case OPT_POOL_MAX:
+			if (!parse_long("--pool-max", optarg, 1, 64, &v))
+				return CLI_USAGE;
+			job->pool_max = (int)v;
+			break;
+		case OPT_ACQUIRE_TIMEOUT:
+			if (!parse_seconds("--acquire-timeout", optarg, &job->acquire_timeout))
+				return CLI_USAGE;
+			break;
+		case OPT_IDLE_TIMEOUT:
+			if (!parse_seconds("--idle-timeout", optarg, &job->idle_timeout))
+				return CLI_USAGE;
+			break;
+		case OPT_RETRIES:
+			if (!parse_long("--retries", optarg, 0, 100, &v))
+				return CLI_USAGE;
+			job->retries = (int)v;
+			break;
+		case OPT_PROGRESS:
+			if (!strcmp(optarg, "auto"))
+				job->progress = PROGRESS_AUTO;
+			else if (!strcmp(optarg, "bar"))
+				job->progress = PROGRESS_BAR;
+			else if (!strcmp(optarg, "log"))
+				job->progress = PROGRESS_LOG;
+			else if (!strcmp(optarg, "none"))
+				job->progress = PROGRESS_NONE;
+			else {
+				log_error("--progress takes auto, bar, log or none, not '%s'", optarg);
+				return CLI_USAGE;
+			}
+			break;
+		case OPT_STATS_INTERVAL:
+			if (!parse_seconds("--stats-interval", optarg, &job->stats_interval))
+				return CLI_USAGE;
+			break;
+		case OPT_SUMMARY_JSON: job->summary_json = optarg; break;
+		case ':':
+			log_error("%s needs a value", name);
+			return CLI_USAGE;
+		default:
+			log_error("unknown option %s (try sluice %s --help)", name, cmd);
+			return CLI_USAGE;
+		}
+	}
+	int rest = argc - optind;
+	if (job->command == CMD_PING) {
+		if (rest != 1) {
+			log_error("usage: sluice ping URL");
+			return CLI_USAGE;
+		}
+		job->target = argv[optind];
+		return CLI_RUN;
+	}
+	if (rest < 2) {
+		log_error("usage: sluice load [OPTIONS] SOURCE... TARGET_URL");
+		return CLI_USAGE;
+	}
+	job->nsources = rest - 1;
+	job->sources = argv + optind;
+	job->target = argv[argc - 1];
+	if (job->on_conflict == CONFLICT_UPDATE && !job->nkey) {
+		log_error("--on-conflict update needs --key");
+		return CLI_USAGE;
+	}
+	if (job->input.no_header && job->input.format != FORMAT_NDJSON && false)
+		return CLI_USAGE;
+	if (job->create) {
+		log_error("--create is not available in this version");
+		return CLI_USAGE;
+	}
+	if (job->quiet)
+		log_set_level(LOG_ERROR);
+	return CLI_RUN;
+}
+
+void cli_job_free(struct job *job)
+{
+	for (int i = 0; i < job->ncolumns; i++)
+		free(job->columns[i]);
+	free(job->columns);
+	for (int i = 0; i < job->nkey; i++)
+		free(job->key[i]);
+	free(job->key);
+	memset(job, 0, sizeof *job);
+}

@@ -1,0 +1,176 @@
+/* src/input/reader.c
+ * Opening a reader: format detection by extension, then by content, and the
+ * dispatch to the format's reader_ops.
+ */
+#include "sluice/reader.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && !strcasecmp(s + n - m, suffix);
+}
+
+enum input_format reader_format_from_name(const char *path)
+{
+	static const struct { const char *ext; enum input_format f; } exts[] = {
+		{ ".csv", FORMAT_CSV }, { ".tsv", FORMAT_TSV }, { ".tab", FORMAT_TSV },
+		{ ".ndjson", FORMAT_NDJSON }, { ".jsonl", FORMAT_NDJSON }, { ".json", FORMAT_JSON },
+	};
+	char name[4096];
+	size_t n = strlen(path);
+	if (n >= sizeof name)
+		return FORMAT_AUTO;
+	memcpy(name, path, n + 1);
+	if (ends_with(name, ".gz"))
+		name[n - 3] = '\0';
+	for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
+		if (ends_with(name, exts[i].ext))
+			return exts[i].f;
+	return FORMAT_AUTO;
+}
+
+enum input_format reader_format_parse(const char *name)
+{
+	if (!strcasecmp(name, "csv"))
+		return FORMAT_CSV;
+	if (!strcasecmp(name, "tsv"))
+		return FORMAT_TSV;
+	if (!strcasecmp(name, "ndjson") || !strcasecmp(name, "jsonl"))
+		return FORMAT_NDJSON;
+	if (!strcasecmp(name, "json"))
+		return FORMAT_JSON;
+	return FORMAT_AUTO;
+}
+
+const char *reader_format_name(enum input_format f)
+{
+	switch (f) {
+	case FORMAT_CSV: return "csv";
+	case FORMAT_TSV: return "tsv";
+	case FORMAT_NDJSON: return "ndjson";
+	case FORMAT_JSON: return "json";
+	default: return "auto";
+	}
+}
+
+/* Guess from the first bytes: '[' a JSON array, '{' NDJSON, else CSV. */
+static enum input_format format_from_content(struct source *src, struct sl_error *err)
+{
+	const void *data;
+	ssize_t n = source_peek(src, &data, 4096, err);
+	if (n < 0)
+		return FORMAT_AUTO;
+	const unsigned char *p = data;
+	ssize_t i = 0;
+	if (n >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
+		i = 3;
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+		i++;
+	if (i < n && p[i] == '[')
+		return FORMAT_JSON;
+	if (i < n && p[i] == '{')
+		return FORMAT_NDJSON;
+	return FORMAT_CSV;
+}
+
+bool reader_open(struct reader **out, const char *path, const struct reader_options *opt,
+		 struct sl_error *err)
+{
+	struct reader *r = calloc(1, sizeof *r);
+	if (!r)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (!source_open(&r->src, path, err)) {
+		free(r);
+		return false;
+	}
+	r->format = opt->format;
+	if (r->format == FORMAT_AUTO)
+		r->format = reader_format_from_name(path);
+	if (r->format == FORMAT_AUTO) {
+		r->format = format_from_content(r->src, err);
+		if (r->format == FORMAT_AUTO) {
+			source_close(r->src);
+			free(r);
+			return false;
+		}
+	}
+	r->ops = (r->format == FORMAT_CSV || r->format == FORMAT_TSV) ? &csv_reader_ops
+								       : &json_reader_ops;
+	if (!r->ops->open(r, opt, err)) {
+		sl_error_prefix(err, "%s", source_name(r->src));
+		reader_close(r);
+		return false;
+	}
+	*out = r;
+	return true;
+}
+
+void reader_close(struct reader *r)
+{
+	if (!r)
+		return;
+	if (r->ops && r->impl)
+		r->ops->close(r);
+	for (int i = 0; i < r->nheader; i++)
+		free(r->header[i]);
+	free(r->header);
+	source_close(r->src);
+	free(r);
+}
+
+bool utf8_valid(const char *s, size_t n, size_t *bad_at)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < n) {
+		/* fast path over ASCII, eight bytes at a time */
+		while (i + 8 <= n) {
+			unsigned long long w;
+			memcpy(&w, p + i, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
+		unsigned char c = p[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t len;
+		unsigned cp;
+		if (c >= 0xC2 && c <= 0xDF) {
+			len = 2;
+			cp = c & 0x1F;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			len = 3;
+			cp = c & 0x0F;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			len = 4;
+			cp = c & 0x07;
+		} else {
+			goto bad;
+		}
+		if (i + len > n)
+			goto bad;
+		for (size_t k = 1; k < len; k++) {
+			if ((p[i + k] & 0xC0) != 0x80)
+				goto bad;
+			cp = (cp << 6) | (p[i + k] & 0x3F);
+		}
+		if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+		    (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+			goto bad;
+		i += len;
+	}
+	return true;
+bad:
+	if (bad_at)
+		*bad_at = i;
+	return false;
+}

@@ -1,0 +1,109 @@
+/* src/report/summary.c
+ * The final summary, as text on stderr and as JSON (see include/sluice/report.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sluice/buf.h"
+#include "sluice/report.h"
+
+double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void report_add_error(struct run_report *rep, const char *msg)
+{
+	if (rep->nerrors < REPORT_MAX_ERRORS)
+		rep->errors[rep->nerrors++] = strdup(msg);
+}
+
+const char *run_status_name(enum run_status s)
+{
+	switch (s) {
+	case RUN_OK: return "ok";
+	case RUN_PARTIAL: return "partial";
+	case RUN_INTERRUPTED: return "interrupted";
+	default: return "failed";
+	}
+}
+
+void report_print(FILE *f, const struct run_report *rep)
+{
+	for (int i = 0; i < rep->ntables; i++) {
+		const struct table_stats *t = &rep->tables[i];
+		double rate = t->seconds > 0 ? (double)t->rows_written / t->seconds : 0;
+		fprintf(f, "sluice: %s: %llu rows written", t->table,
+			(unsigned long long)t->rows_written);
+		if (t->rows_rejected)
+			fprintf(f, ", %llu rejected", (unsigned long long)t->rows_rejected);
+		if (t->rows_not_found)
+			fprintf(f, ", %llu not found", (unsigned long long)t->rows_not_found);
+		fprintf(f, " of %llu read, %.1f MB in %.2f s (%.0f rows/s)\n",
+			(unsigned long long)t->rows_read, (double)t->bytes / 1e6, t->seconds, rate);
+	}
+}
+
+/* Append s as a JSON string. */
+static void json_string(struct buf *b, const char *s)
+{
+	buf_putc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_printf(b, "\\%c", *p);
+		else if (*p < 0x20)
+			buf_printf(b, "\\u%04x", *p);
+		else
+			buf_putc(b, (char)*p);
+	}
+	buf_putc(b, '"');
+}
+
+bool report_write_json(const char *path, const struct run_report *rep, struct sl_error *err)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	buf_printf(&b, "{\"status\": \"%s\", \"tables\": [",
+		   rep->status == RUN_OK ? "ok" : rep->status == RUN_PARTIAL ? "partial" : "failed");
+	for (int i = 0; i < rep->ntables; i++) {
+		const struct table_stats *t = &rep->tables[i];
+		buf_puts(&b, i ? ", {\"table\": " : "{\"table\": ");
+		json_string(&b, t->table);
+		buf_printf(&b,
+			   ", \"rows_read\": %llu, \"rows_written\": %llu, \"rows_rejected\": %llu, "
+			   "\"rows_not_found\": %llu, \"bytes\": %llu, \"seconds\": %.3f}",
+			   (unsigned long long)t->rows_read, (unsigned long long)t->rows_written,
+			   (unsigned long long)t->rows_rejected, (unsigned long long)t->rows_not_found,
+			   (unsigned long long)t->bytes, t->seconds);
+	}
+	buf_puts(&b, "], \"pool\": {}, \"errors\": [");
+	for (int i = 0; i < rep->nerrors; i++) {
+		if (i)
+			buf_puts(&b, ", ");
+		json_string(&b, rep->errors[i]);
+	}
+	buf_puts(&b, "]}\n");
+	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	if (!f) {
+		buf_free(&b);
+		return sl_error_set(err, SL_ERR_USAGE, "cannot write %s: %s", path, strerror(errno));
+	}
+	fwrite(b.data, 1, b.len, f);
+	bool ok = f == stdout ? fflush(f) == 0 : fclose(f) == 0;
+	buf_free(&b);
+	if (!ok)
+		return sl_error_set(err, SL_ERR_INTERNAL, "writing %s failed", path);
+	return true;
+}
+
+void report_free(struct run_report *rep)
+{
+	free(rep->tables);
+	for (int i = 0; i < rep->nerrors; i++)
+		free(rep->errors[i]);
+	memset(rep, 0, sizeof *rep);
+}

@@ -1,0 +1,150 @@
+/* src/row/batch.c
+ * Batches of rows and the arena their values live in (see include/sluice/batch.h).
+ */
+#include "sluice/batch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct arena_block {
+	struct arena_block *next;
+	size_t size;
+	size_t used;
+	max_align_t data[];
+};
+
+void arena_init(struct arena *a, size_t block_size)
+{
+	a->head = NULL;
+	a->block_size = block_size ? block_size : (size_t)1 << 20;
+	a->used_total = 0;
+}
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+	size_t align = sizeof(max_align_t);
+	n = (n + align - 1) / align * align;
+	if (n == 0)
+		n = align;
+	struct arena_block *blk = a->head;
+	if (!blk || blk->size - blk->used < n) {
+		size_t size = n > a->block_size ? n : a->block_size;
+		blk = malloc(sizeof *blk + size);
+		if (!blk)
+			return NULL;
+		blk->size = size;
+		blk->used = 0;
+		blk->next = a->head;
+		a->head = blk;
+	}
+	void *p = (char *)blk->data + blk->used;
+	blk->used += n;
+	a->used_total += n;
+	return p;
+}
+
+void arena_reset(struct arena *a)
+{
+	/* keep one block of the standard size: the common case reuses it */
+	struct arena_block *keep = NULL;
+	struct arena_block *blk = a->head;
+	while (blk) {
+		struct arena_block *next = blk->next;
+		if (!keep && blk->size == a->block_size) {
+			keep = blk;
+			keep->used = 0;
+			keep->next = NULL;
+		} else {
+			free(blk);
+		}
+		blk = next;
+	}
+	a->head = keep;
+	a->used_total = 0;
+}
+
+void arena_free(struct arena *a)
+{
+	struct arena_block *blk = a->head;
+	while (blk) {
+		struct arena_block *next = blk->next;
+		free(blk);
+		blk = next;
+	}
+	a->head = NULL;
+	a->used_total = 0;
+}
+
+bool batch_init(struct batch *b, int ncols, size_t cap_rows)
+{
+	memset(b, 0, sizeof *b);
+	b->ncols = ncols;
+	b->cap_rows = cap_rows;
+	b->cells = calloc(cap_rows * (size_t)(ncols ? ncols : 1), sizeof *b->cells);
+	b->meta = calloc(cap_rows, sizeof *b->meta);
+	arena_init(&b->arena, 0);
+	if (!b->cells || !b->meta) {
+		batch_free(b);
+		return false;
+	}
+	return true;
+}
+
+void batch_free(struct batch *b)
+{
+	free(b->cells);
+	free(b->meta);
+	arena_free(&b->arena);
+	b->cells = NULL;
+	b->meta = NULL;
+	b->nrows = 0;
+}
+
+void batch_reset(struct batch *b)
+{
+	b->nrows = 0;
+	b->bytes = 0;
+	arena_reset(&b->arena);
+}
+
+bool batch_add_row(struct batch *b, const struct record *rec, int source, bool keep_raw)
+{
+	if (b->nrows >= b->cap_rows || rec->nfields != (size_t)b->ncols)
+		return false;
+	size_t total = 0;
+	for (size_t i = 0; i < rec->nfields; i++)
+		if (rec->fields[i].ptr)
+			total += rec->fields[i].len + 1;
+	if (keep_raw)
+		total += rec->raw_len + 1;
+	char *p = arena_alloc(&b->arena, total);
+	if (!p)
+		return false;
+	struct cell *row = b->cells + b->nrows * (size_t)b->ncols;
+	for (size_t i = 0; i < rec->nfields; i++) {
+		const struct cell *f = &rec->fields[i];
+		if (!f->ptr) {
+			row[i].ptr = NULL;
+			row[i].len = 0;
+			continue;
+		}
+		memcpy(p, f->ptr, f->len);
+		p[f->len] = '\0'; /* values are C strings too, for libpq parameters */
+		row[i].ptr = p;
+		row[i].len = f->len;
+		p += f->len + 1;
+	}
+	struct row_meta *m = &b->meta[b->nrows];
+	m->line = rec->line;
+	m->source = source;
+	m->raw = NULL;
+	m->raw_len = 0;
+	if (keep_raw && rec->raw) {
+		memcpy(p, rec->raw, rec->raw_len);
+		p[rec->raw_len] = '\0';
+		m->raw = p;
+		m->raw_len = rec->raw_len;
+	}
+	b->nrows++;
+	return true;
+}

@@ -1,0 +1,64 @@
+/* src/sql/mysql.c
+ * The MySQL/MariaDB dialect: `backtick` identifiers, ? placeholders,
+ * INSERT IGNORE and ON DUPLICATE KEY UPDATE.
+ */
+#include <string.h>
+
+#include "sluice/sql.h"
+
+static bool mysql_quote_ident(struct buf *b, const char *ident)
+{
+	if (!*ident)
+		return false;
+	if (!buf_putc(b, '`'))
+		return false;
+	for (const char *p = ident; *p; p++) {
+		if (*p == '`' && !buf_putc(b, '`'))
+			return false;
+		if (!buf_putc(b, *p))
+			return false;
+	}
+	return buf_putc(b, '`');
+}
+
+static bool mysql_placeholder(struct buf *b, int n)
+{
+	(void)n;
+	return buf_putc(b, '?');
+}
+
+static bool mysql_conflict_clause(struct buf *b, const struct write_spec *spec)
+{
+	if (spec->on_conflict != CONFLICT_UPDATE)
+		return true;
+	bool any = false;
+	for (int c = 0; c < spec->ncols; c++) {
+		bool is_key = false;
+		for (int k = 0; k < spec->nkey; k++)
+			if (!strcmp(spec->columns[c], spec->key[k]))
+				is_key = true;
+		if (is_key)
+			continue;
+		/* VALUES(col) works on MariaDB and MySQL (deprecated, not removed, in 8.0) */
+		if (!buf_puts(b, any ? ", " : " ON DUPLICATE KEY UPDATE ") ||
+		    !mysql_quote_ident(b, spec->columns[c]) || !buf_puts(b, " = VALUES(") ||
+		    !mysql_quote_ident(b, spec->columns[c]) || !buf_putc(b, ')'))
+			return false;
+		any = true;
+	}
+	return true;
+}
+
+static const char *mysql_insert_verb(const struct write_spec *spec)
+{
+	return spec->on_conflict == CONFLICT_SKIP ? "INSERT IGNORE" : "INSERT";
+}
+
+const struct dialect mysql_dialect = {
+	.name = "mysql",
+	.max_params = 65535,
+	.quote_ident = mysql_quote_ident,
+	.placeholder = mysql_placeholder,
+	.conflict_clause = mysql_conflict_clause,
+	.insert_verb = mysql_insert_verb,
+};

@@ -1,0 +1,109 @@
+/* src/sql/pg.c
+ * The PostgreSQL dialect: "double-quoted" identifiers, $n placeholders,
+ * ON CONFLICT clauses, COPY statement text and COPY text-format escaping.
+ */
+#include <string.h>
+
+#include "sluice/sql.h"
+
+static bool pg_quote_ident(struct buf *b, const char *ident)
+{
+	if (!*ident)
+		return false;
+	if (!buf_putc(b, '"'))
+		return false;
+	for (const char *p = ident; *p; p++) {
+		if (*p == '"' && !buf_putc(b, '"'))
+			return false;
+		if (!buf_putc(b, *p))
+			return false;
+	}
+	return buf_putc(b, '"');
+}
+
+static bool pg_placeholder(struct buf *b, int n)
+{
+	return buf_printf(b, "$%d", n);
+}
+
+static bool pg_conflict_clause(struct buf *b, const struct write_spec *spec)
+{
+	if (spec->on_conflict == CONFLICT_SKIP)
+		return buf_puts(b, " ON CONFLICT DO NOTHING");
+	if (spec->on_conflict != CONFLICT_UPDATE)
+		return true;
+	if (!buf_puts(b, " ON CONFLICT ("))
+		return false;
+	for (int i = 0; i < spec->nkey; i++)
+		if ((i && !buf_puts(b, ", ")) || !pg_quote_ident(b, spec->key[i]))
+			return false;
+	if (!buf_puts(b, ") DO "))
+		return false;
+	bool any = false;
+	for (int c = 0; c < spec->ncols; c++) {
+		bool is_key = false;
+		for (int k = 0; k < spec->nkey; k++)
+			if (!strcmp(spec->columns[c], spec->key[k]))
+				is_key = true;
+		if (is_key)
+			continue;
+		if (!buf_puts(b, any ? ", " : "UPDATE SET ") || !pg_quote_ident(b, spec->columns[c]) ||
+		    !buf_puts(b, " = EXCLUDED.") || !pg_quote_ident(b, spec->columns[c]))
+			return false;
+		any = true;
+	}
+	return any ? true : buf_puts(b, "NOTHING");
+}
+
+static const char *pg_insert_verb(const struct write_spec *spec)
+{
+	(void)spec;
+	return "INSERT";
+}
+
+const struct dialect pg_dialect = {
+	.name = "postgresql",
+	.max_params = 65535,
+	.quote_ident = pg_quote_ident,
+	.placeholder = pg_placeholder,
+	.conflict_clause = pg_conflict_clause,
+	.insert_verb = pg_insert_verb,
+};
+
+bool pg_copy_sql(struct buf *b, const struct write_spec *spec)
+{
+	return buf_puts(b, "COPY ") && sql_table_name(&pg_dialect, b, spec) && buf_putc(b, ' ') &&
+	       sql_column_list(&pg_dialect, b, spec) && buf_puts(b, " FROM STDIN");
+}
+
+bool pg_copy_escape(struct buf *b, const char *s, size_t len)
+{
+	if (!s)
+		return buf_append(b, "\\N", 2);
+	/* worst case every byte doubles */
+	if (!buf_reserve(b, len * 2))
+		return false;
+	char *o = b->data + b->len;
+	const char *end = s + len;
+	while (s < end) {
+		/* copy runs of plain bytes at once */
+		const char *run = s;
+		while (s < end && *s != '\\' && *s != '\n' && *s != '\r' && *s != '\t')
+			s++;
+		memcpy(o, run, (size_t)(s - run));
+		o += s - run;
+		if (s == end)
+			break;
+		*o++ = '\\';
+		switch (*s) {
+		case '\\': *o++ = '\\'; break;
+		case '\n': *o++ = 'n'; break;
+		case '\r': *o++ = 'r'; break;
+		case '\t': *o++ = 't'; break;
+		}
+		s++;
+	}
+	b->len = (size_t)(o - b->data);
+	b->data[b->len] = '\0';
+	return true;
+}

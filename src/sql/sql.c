@@ -1,0 +1,127 @@
+/* src/sql/sql.c
+ * Statement builders shared by the dialects: they differ only in quoting,
+ * placeholders and conflict clauses, which each dialect file supplies.
+ */
+#include "sluice/sql.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool sql_table_name(const struct dialect *d, struct buf *b, const struct write_spec *spec)
+{
+	if (spec->schema && *spec->schema) {
+		if (!d->quote_ident(b, spec->schema) || !buf_putc(b, '.'))
+			return false;
+	}
+	return d->quote_ident(b, spec->table);
+}
+
+bool sql_column_list(const struct dialect *d, struct buf *b, const struct write_spec *spec)
+{
+	if (!buf_putc(b, '('))
+		return false;
+	for (int i = 0; i < spec->ncols; i++) {
+		if (i && !buf_puts(b, ", "))
+			return false;
+		if (!d->quote_ident(b, spec->columns[i]))
+			return false;
+	}
+	return buf_putc(b, ')');
+}
+
+bool sql_insert(const struct dialect *d, struct buf *b, const struct write_spec *spec, size_t nrows)
+{
+	if (!buf_puts(b, d->insert_verb(spec)) || !buf_puts(b, " INTO ") ||
+	    !sql_table_name(d, b, spec) || !buf_putc(b, ' ') || !sql_column_list(d, b, spec) ||
+	    !buf_puts(b, " VALUES "))
+		return false;
+	int n = 1;
+	for (size_t r = 0; r < nrows; r++) {
+		if ((r && !buf_putc(b, ',')) || !buf_putc(b, '('))
+			return false;
+		for (int c = 0; c < spec->ncols; c++) {
+			if ((c && !buf_putc(b, ',')) || !d->placeholder(b, n++))
+				return false;
+		}
+		if (!buf_putc(b, ')'))
+			return false;
+	}
+	return d->conflict_clause(b, spec);
+}
+
+bool sql_truncate(const struct dialect *d, struct buf *b, const struct write_spec *spec)
+{
+	return buf_puts(b, "TRUNCATE TABLE ") && sql_table_name(d, b, spec);
+}
+
+size_t sql_rows_per_statement(const struct dialect *d, int ncols, size_t batch_rows)
+{
+	size_t max_rows = (size_t)d->max_params / (size_t)(ncols > 0 ? ncols : 1);
+	if (max_rows == 0)
+		max_rows = 1;
+	if (batch_rows == 0)
+		batch_rows = 1;
+	if (batch_rows <= max_rows)
+		return batch_rows;
+	size_t nstmt = (batch_rows + max_rows - 1) / max_rows;
+	return (batch_rows + nstmt - 1) / nstmt;
+}
+
+/* Copy one part of a qualified name, removing its quotes (a doubled quote
+ * inside stands for one). */
+static char *unquote_part(const char *s, size_t n)
+{
+	char *out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	if (n >= 2 && (s[0] == '"' || s[0] == '`') && s[n - 1] == s[0]) {
+		char q = s[0];
+		size_t o = 0;
+		for (size_t i = 1; i + 1 < n; i++) {
+			out[o++] = s[i];
+			if (s[i] == q && i + 2 < n && s[i + 1] == q)
+				i++;
+		}
+		out[o] = '\0';
+		return out;
+	}
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return out;
+}
+
+bool sql_split_table(const char *qualified, char **schema, char **name)
+{
+	*schema = NULL;
+	*name = NULL;
+	size_t n = strlen(qualified);
+	char q = 0;
+	size_t dot = n;
+	for (size_t i = 0; i < n; i++) {
+		char c = qualified[i];
+		if (q) {
+			if (c == q)
+				q = 0;
+		} else if (c == '"' || c == '`') {
+			q = c;
+		} else if (c == '.') {
+			dot = i;
+			break;
+		}
+	}
+	if (n == 0 || dot == 0 || (dot < n && dot + 1 == n))
+		return false;
+	if (dot < n) {
+		*schema = unquote_part(qualified, dot);
+		*name = unquote_part(qualified + dot + 1, n - dot - 1);
+	} else {
+		*name = unquote_part(qualified, n);
+	}
+	if (!*name || (dot < n && !*schema) || !**name) {
+		free(*schema);
+		free(*name);
+		*schema = *name = NULL;
+		return false;
+	}
+	return true;
+}
