@@ -99,6 +99,8 @@ print_env() {
 	echo "export SLUICE_PG_URL=postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
 	echo "export SLUICE_MY_URL=mysql://root@127.0.0.1:$MY_PORT/sluice_test"
 	echo "export SLUICE_MY_SOCKET=$DIR/mariadb/mariadb.sock"
+	echo "export SLUICE_PG_PORT=$PG_PORT"
+	echo "export SLUICE_MY_PORT=$MY_PORT"
 	echo "export SLUICE_PG_SOCKET_DIR=$DIR/pg"
 }
 

@@ -1,0 +1,53 @@
+# tests/integration/lib.sh - helpers for the integration tests, sourced by
+# each tests/integration/t_*.sh. Servers are started by run.sh; URLs come in
+# SLUICE_PG_URL and SLUICE_MY_URL.
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+SLUICE=${SLUICE:-$ROOT/bin/sluice}
+DATA=$ROOT/tests/data
+TMP=$(mktemp -d /tmp/sluice-test.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+PASSED=0
+FAILED=0
+CURRENT=""
+
+# psql, unaligned, tuples only, quiet, no ~/.psqlrc
+pg() { psql "$SLUICE_PG_URL" -XAtq -v ON_ERROR_STOP=1 "$@"; }
+# the MariaDB client, batch mode, no column names
+my() { mariadb --no-defaults -h127.0.0.1 -P"${SLUICE_MY_PORT:-33069}" -uroot -D sluice_test -N -B "$@"; }
+
+# test NAME: start a test case
+test_case() { CURRENT=$1; }
+
+pass() { PASSED=$((PASSED + 1)); echo "ok - $CURRENT${1:+: $1}"; }
+fail() { FAILED=$((FAILED + 1)); echo "not ok - $CURRENT: $1"; }
+
+# assert_eq WHAT EXPECTED ACTUAL
+assert_eq() {
+	if [ "$2" == "$3" ]; then
+		pass "$1"
+	else
+		fail "$1"
+		diff <(printf '%s\n' "$2") <(printf '%s\n' "$3") | sed 's/^/    /' | head -40
+	fi
+}
+
+# assert_status WHAT EXPECTED_CODE ACTUAL_CODE
+assert_status() { assert_eq "$1 (exit code)" "$2" "$3"; }
+
+# assert_contains WHAT NEEDLE HAYSTACK
+assert_contains() {
+	if [[ "$3" == *"$2"* ]]; then pass "$1"; else fail "$1: no '$2' in: $(printf '%s' "$3" | head -c 600)"; fi
+}
+
+# assert_not_contains WHAT NEEDLE HAYSTACK
+assert_not_contains() {
+	if [[ "$3" != *"$2"* ]]; then pass "$1"; else fail "$1: '$2' found in output"; fi
+}
+
+# finish: print this file's tally for run.sh and exit non-zero on failure
+finish() {
+	echo "# tally $PASSED $FAILED"
+	[ "$FAILED" -eq 0 ]
+}
