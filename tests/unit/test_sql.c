@@ -1,0 +1,244 @@
+/* tests/unit/test_sql.c
+ * SQL builders, identifier quoting, COPY escaping, URL redaction and the
+ * batch model.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sluice/batch.h"
+#include "sluice/sql.h"
+#include "sluice/url.h"
+
+static char *cols3[] = { "id", "na\"me", "note" };
+
+START_TEST(pg_quoting)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	ck_assert(pg_dialect.quote_ident(&b, "we\"ird; DROP TABLE x"));
+	ck_assert_str_eq(b.data, "\"we\"\"ird; DROP TABLE x\"");
+	buf_reset(&b);
+	ck_assert(!pg_dialect.quote_ident(&b, ""));
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(mysql_quoting)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	ck_assert(mysql_dialect.quote_ident(&b, "a`b"));
+	ck_assert_str_eq(b.data, "`a``b`");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(pg_insert_sql)
+{
+	struct write_spec spec = { .schema = "s", .table = "t", .columns = cols3, .ncols = 3 };
+	struct buf b;
+	buf_init(&b, 0);
+	ck_assert(sql_insert(&pg_dialect, &b, &spec, 2));
+	ck_assert_str_eq(b.data, "INSERT INTO \"s\".\"t\" (\"id\", \"na\"\"me\", \"note\") VALUES "
+				 "($1,$2,$3),($4,$5,$6)");
+	buf_reset(&b);
+	char *key[] = { "id" };
+	spec.on_conflict = CONFLICT_UPDATE;
+	spec.key = key;
+	spec.nkey = 1;
+	spec.schema = NULL;
+	ck_assert(sql_insert(&pg_dialect, &b, &spec, 1));
+	ck_assert_str_eq(b.data, "INSERT INTO \"t\" (\"id\", \"na\"\"me\", \"note\") VALUES ($1,$2,$3) "
+				 "ON CONFLICT (\"id\") DO UPDATE SET \"na\"\"me\" = EXCLUDED.\"na\"\"me\", "
+				 "\"note\" = EXCLUDED.\"note\"");
+	buf_reset(&b);
+	spec.on_conflict = CONFLICT_SKIP;
+	ck_assert(sql_insert(&pg_dialect, &b, &spec, 1));
+	ck_assert_str_eq(b.data, "INSERT INTO \"t\" (\"id\", \"na\"\"me\", \"note\") VALUES ($1,$2,$3) "
+				 "ON CONFLICT DO NOTHING");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(mysql_insert_sql)
+{
+	struct write_spec spec = { .table = "t", .columns = cols3, .ncols = 3 };
+	struct buf b;
+	buf_init(&b, 0);
+	ck_assert(sql_insert(&mysql_dialect, &b, &spec, 2));
+	ck_assert_str_eq(b.data, "INSERT INTO `t` (`id`, `na\"me`, `note`) VALUES (?,?,?),(?,?,?)");
+	buf_reset(&b);
+	spec.on_conflict = CONFLICT_SKIP;
+	ck_assert(sql_insert(&mysql_dialect, &b, &spec, 1));
+	ck_assert_str_eq(b.data, "INSERT IGNORE INTO `t` (`id`, `na\"me`, `note`) VALUES (?,?,?)");
+	buf_reset(&b);
+	char *key[] = { "id" };
+	spec.on_conflict = CONFLICT_UPDATE;
+	spec.key = key;
+	spec.nkey = 1;
+	ck_assert(sql_insert(&mysql_dialect, &b, &spec, 1));
+	ck_assert_str_eq(b.data, "INSERT INTO `t` (`id`, `na\"me`, `note`) VALUES (?,?,?) ON DUPLICATE "
+				 "KEY UPDATE `na\"me` = VALUES(`na\"me`), `note` = VALUES(`note`)");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(copy_sql_and_escape)
+{
+	struct write_spec spec = { .table = "my table", .columns = cols3, .ncols = 3 };
+	struct buf b;
+	buf_init(&b, 0);
+	ck_assert(pg_copy_sql(&b, &spec));
+	ck_assert_str_eq(b.data, "COPY \"my table\" (\"id\", \"na\"\"me\", \"note\") FROM STDIN");
+	buf_reset(&b);
+	const char *v = "a\\b\tc\nd\re";
+	ck_assert(pg_copy_escape(&b, v, strlen(v)));
+	ck_assert_str_eq(b.data, "a\\\\b\\tc\\nd\\re");
+	buf_reset(&b);
+	ck_assert(pg_copy_escape(&b, NULL, 0));
+	ck_assert_str_eq(b.data, "\\N");
+	buf_reset(&b);
+	ck_assert(pg_copy_escape(&b, "\\N", 2)); /* the text \N is not NULL */
+	ck_assert_str_eq(b.data, "\\\\N");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(rows_per_statement)
+{
+	/* under 65535 parameters, full batches split evenly */
+	ck_assert_int_eq(sql_rows_per_statement(&pg_dialect, 9, 10000), 5000);
+	ck_assert_int_eq(sql_rows_per_statement(&pg_dialect, 9, 1000), 1000);
+	ck_assert_int_eq(sql_rows_per_statement(&pg_dialect, 1, 100000), 50000);
+	size_t r = sql_rows_per_statement(&pg_dialect, 70000, 10);
+	ck_assert_int_eq(r, 1);
+	for (int cols = 1; cols < 300; cols += 7)
+		ck_assert_int_le(sql_rows_per_statement(&pg_dialect, cols, 123456) * (size_t)cols, 65535);
+}
+END_TEST
+
+START_TEST(split_table)
+{
+	char *s, *n;
+	ck_assert(sql_split_table("public.users", &s, &n));
+	ck_assert_str_eq(s, "public");
+	ck_assert_str_eq(n, "users");
+	free(s);
+	free(n);
+	ck_assert(sql_split_table("\"my.schema\".\"Tab\"\"le\"", &s, &n));
+	ck_assert_str_eq(s, "my.schema");
+	ck_assert_str_eq(n, "Tab\"le");
+	free(s);
+	free(n);
+	ck_assert(sql_split_table("users", &s, &n));
+	ck_assert_ptr_null(s);
+	ck_assert_str_eq(n, "users");
+	free(n);
+	ck_assert(!sql_split_table("", &s, &n));
+	ck_assert(!sql_split_table("a.", &s, &n));
+}
+END_TEST
+
+START_TEST(url_redaction)
+{
+	char out[256];
+	url_redact("mysql://root:s3cret@127.0.0.1:3306/db", out, sizeof out);
+	ck_assert_str_eq(out, "mysql://root:***@127.0.0.1:3306/db");
+	url_redact("postgresql://u:p%40ss@h/db?password=x&sslmode=require", out, sizeof out);
+	ck_assert_str_eq(out, "postgresql://u:***@h/db?password=***&sslmode=require");
+	url_redact("postgresql://u@h/db", out, sizeof out);
+	ck_assert_str_eq(out, "postgresql://u@h/db");
+	char msg[128] = "failed for p@ss and p%40ss";
+	url_scrub(msg, "postgresql://u:p%40ss@h/db");
+	ck_assert_str_eq(msg, "failed for *** and ***");
+}
+END_TEST
+
+START_TEST(url_parsing)
+{
+	struct url_parts u;
+	struct sl_error err;
+	ck_assert(url_parse("mysql://us%3Aer:p%40ss@127.0.0.1:3307/shop?socket=%2Ftmp%2Fs&ssl-mode=REQUIRED", &u, &err));
+	ck_assert_str_eq(u.user, "us:er");
+	ck_assert_str_eq(u.password, "p@ss");
+	ck_assert_str_eq(u.host, "127.0.0.1");
+	ck_assert_int_eq(u.port, 3307);
+	ck_assert_str_eq(u.database, "shop");
+	ck_assert_str_eq(url_param(&u, "socket"), "/tmp/s");
+	ck_assert_str_eq(url_param(&u, "ssl-mode"), "REQUIRED");
+	url_parts_free(&u);
+	ck_assert(url_parse("mysql://localhost/db", &u, &err));
+	ck_assert_ptr_null(u.user);
+	ck_assert_int_eq(u.port, 0);
+	url_parts_free(&u);
+	ck_assert(!url_parse("mysql://h:99999/db", &u, &err));
+	ck_assert_int_eq(url_kind("postgres://x"), URL_POSTGRES);
+	ck_assert_int_eq(url_kind("mariadb://x"), URL_MYSQL);
+	ck_assert_int_eq(url_kind("http://x"), URL_UNKNOWN);
+}
+END_TEST
+
+START_TEST(batch_model)
+{
+	struct batch b;
+	ck_assert(batch_init(&b, 2, 3));
+	struct cell f[2] = { { "abc", 3 }, { NULL, 0 } };
+	struct record rec = { .nfields = 2, .fields = f, .line = 7, .raw = "abc,", .raw_len = 4 };
+	ck_assert(batch_add_row(&b, &rec, 0, true));
+	f[0].ptr = "x";
+	f[0].len = 1;
+	ck_assert(batch_add_row(&b, &rec, 1, false));
+	ck_assert_int_eq(b.nrows, 2);
+	ck_assert_str_eq(batch_row(&b, 0)[0].ptr, "abc");
+	ck_assert_ptr_null(batch_row(&b, 0)[1].ptr);
+	ck_assert_str_eq(batch_row(&b, 1)[0].ptr, "x");
+	ck_assert_int_eq(b.meta[0].line, 7);
+	ck_assert_str_eq(b.meta[0].raw, "abc,");
+	ck_assert_ptr_null(b.meta[1].raw);
+	rec.nfields = 1; /* a wrong width is refused */
+	ck_assert(!batch_add_row(&b, &rec, 0, false));
+	rec.nfields = 2;
+	ck_assert(batch_add_row(&b, &rec, 0, false));
+	ck_assert(batch_full(&b));
+	ck_assert(!batch_add_row(&b, &rec, 0, false));
+	batch_reset(&b);
+	ck_assert_int_eq(b.nrows, 0);
+	batch_free(&b);
+}
+END_TEST
+
+START_TEST(buf_ceiling)
+{
+	struct buf b;
+	buf_init(&b, 10);
+	ck_assert(buf_puts(&b, "0123456789"));
+	ck_assert(!buf_putc(&b, 'x'));
+	ck_assert_int_eq(b.len, 10);
+	ck_assert(!buf_printf(&b, "%d", 1));
+	buf_free(&b);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sql");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, pg_quoting);
+	tcase_add_test(tc, mysql_quoting);
+	tcase_add_test(tc, pg_insert_sql);
+	tcase_add_test(tc, mysql_insert_sql);
+	tcase_add_test(tc, copy_sql_and_escape);
+	tcase_add_test(tc, rows_per_statement);
+	tcase_add_test(tc, split_table);
+	tcase_add_test(tc, url_redaction);
+	tcase_add_test(tc, url_parsing);
+	tcase_add_test(tc, batch_model);
+	tcase_add_test(tc, buf_ceiling);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
