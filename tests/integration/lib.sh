@@ -13,7 +13,7 @@ FAILED=0
 CURRENT=""
 
 # psql, unaligned, tuples only, quiet, no ~/.psqlrc
-pg() { psql "$SLUICE_PG_URL" -XAtq -v ON_ERROR_STOP=1 "$@"; }
+pg() { PGOPTIONS="-c client_min_messages=warning" psql "$SLUICE_PG_URL" -XAtq -v ON_ERROR_STOP=1 "$@"; }
 # the MariaDB client, batch mode, no column names
 my() { mariadb --no-defaults -h127.0.0.1 -P"${SLUICE_MY_PORT:-33069}" -uroot -D sluice_test -N -B "$@"; }
 
