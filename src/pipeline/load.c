@@ -215,7 +215,7 @@ static void print_dry_run(struct load *ld)
 static bool load_source(struct load *ld, struct reader *r, int src_index, struct batch *b)
 {
 	const char *name = ld->job->sources[src_index];
-	uint64_t last_pos = source_position(r->src);
+	uint64_t last_pos = 0; /* the header was read ahead: count from the start */
 	for (;;) {
 		struct record rec;
 		struct sl_error err;

@@ -1,0 +1,264 @@
+/* src/row/convert.c
+ * Value conversion by target column type (see include/sluice/convert.h):
+ * boolean spellings and ISO 8601 timestamps into what MySQL columns accept.
+ */
+#include "sluice/convert.h"
+
+#include <ctype.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* Does type start with prefix (case-insensitive) followed by end, '(' or ' '? */
+static bool type_is(const char *type, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	if (strncasecmp(type, prefix, n))
+		return false;
+	return type[n] == '\0' || type[n] == '(' || type[n] == ' ';
+}
+
+enum convert_kind convert_kind_for_mysql(const char *t)
+{
+	if (!t)
+		return CONVERT_NONE;
+	if (!strncasecmp(t, "tinyint(1)", 10) && (t[10] == '\0' || t[10] == ' '))
+		return CONVERT_BOOL;
+	if (type_is(t, "bool") || type_is(t, "boolean"))
+		return CONVERT_BOOL;
+	if (!strncasecmp(t, "bit(1)", 6) && t[6] == '\0')
+		return CONVERT_BIT1;
+	if (type_is(t, "datetime") || type_is(t, "timestamp"))
+		return CONVERT_DATETIME;
+	if (type_is(t, "date"))
+		return CONVERT_DATE;
+	return CONVERT_NONE;
+}
+
+static bool word_is(const char *s, size_t len, const char *w)
+{
+	return strlen(w) == len && !strncasecmp(s, w, len);
+}
+
+bool convert_parse_bool(const char *s, size_t len, bool *value)
+{
+	static const char *const yes[] = { "1", "true", "t", "yes", "y", "on" };
+	static const char *const no[] = { "0", "false", "f", "no", "n", "off" };
+	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
+		if (word_is(s, len, yes[i])) {
+			*value = true;
+			return true;
+		}
+		if (word_is(s, len, no[i])) {
+			*value = false;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* n decimal digits at s, into *v; false when any is not a digit. */
+static bool digits(const char *s, size_t n, int *v)
+{
+	int x = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return false;
+		x = x * 10 + (s[i] - '0');
+	}
+	*v = x;
+	return true;
+}
+
+static bool leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m)
+{
+	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	return m == 2 && leap(y) ? 29 : d[m - 1];
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+ * days_from_civil). */
+static int64_t days_from_civil(int y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* The parts of an ISO 8601 value. */
+struct iso_value {
+	int year, month, day;
+	bool has_time;
+	int hour, minute, second;
+	const char *frac; /* digits after the point, or NULL */
+	size_t frac_len;
+	bool zoned;
+	int offset_minutes; /* east of UTC */
+};
+
+static bool iso_parse(const char *s, size_t len, struct iso_value *v)
+{
+	memset(v, 0, sizeof *v);
+	if (len < 10 || s[4] != '-' || s[7] != '-' || !digits(s, 4, &v->year) ||
+	    !digits(s + 5, 2, &v->month) || !digits(s + 8, 2, &v->day))
+		return false;
+	if (v->year < 1 || v->month < 1 || v->month > 12 || v->day < 1 ||
+	    v->day > days_in_month(v->year, v->month))
+		return false;
+	size_t i = 10;
+	if (i == len)
+		return true;
+	if (s[i] != 'T' && s[i] != 't' && s[i] != ' ')
+		return false;
+	i++;
+	if (len - i < 5 || s[i + 2] != ':' || !digits(s + i, 2, &v->hour) ||
+	    !digits(s + i + 3, 2, &v->minute))
+		return false;
+	v->has_time = true;
+	i += 5;
+	if (i < len && s[i] == ':') {
+		if (len - i < 3 || !digits(s + i + 1, 2, &v->second))
+			return false;
+		i += 3;
+		if (i < len && (s[i] == '.' || s[i] == ',')) {
+			size_t j = i + 1;
+			while (j < len && isdigit((unsigned char)s[j]))
+				j++;
+			if (j == i + 1)
+				return false;
+			v->frac = s + i + 1;
+			v->frac_len = j - i - 1;
+			i = j;
+		}
+	}
+	if (v->hour > 23 || v->minute > 59 || v->second > 59)
+		return false;
+	if (i == len)
+		return true;
+	if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == len) {
+		v->zoned = true;
+		return true;
+	}
+	if (s[i] != '+' && s[i] != '-')
+		return false;
+	int sign = s[i] == '-' ? -1 : 1, oh, om = 0;
+	size_t rest = len - i - 1;
+	const char *z = s + i + 1;
+	if (rest == 2 && digits(z, 2, &oh))
+		;
+	else if (rest == 4 && digits(z, 2, &oh) && digits(z + 2, 2, &om))
+		;
+	else if (rest == 5 && z[2] == ':' && digits(z, 2, &oh) && digits(z + 3, 2, &om))
+		;
+	else
+		return false;
+	if (oh > 23 || om > 59)
+		return false;
+	v->zoned = true;
+	v->offset_minutes = sign * (oh * 60 + om);
+	return true;
+}
+
+bool convert_iso_datetime(const char *s, size_t len, char *out, size_t outsz, size_t *outlen)
+{
+	struct iso_value v;
+	if (outsz < len + CONVERT_MAX_GROWTH || !iso_parse(s, len, &v))
+		return false;
+	int y = v.year, mo = v.month, d = v.day, h = v.hour, mi = v.minute;
+	if (v.zoned && v.offset_minutes) {
+		int64_t t = days_from_civil(y, mo, d) * 1440 + h * 60 + mi - v.offset_minutes;
+		int64_t days = t >= 0 ? t / 1440 : -((-t + 1439) / 1440);
+		int64_t mins = t - days * 1440;
+		civil_from_days(days, &y, &mo, &d);
+		h = (int)(mins / 60);
+		mi = (int)(mins % 60);
+		if (y < 1 || y > 9999)
+			return false;
+	}
+	int n = snprintf(out, outsz, "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, h, mi, v.second);
+	if (n < 0 || (size_t)n >= outsz)
+		return false;
+	size_t o = (size_t)n;
+	if (v.frac) {
+		if (o + 1 + v.frac_len + 1 > outsz)
+			return false;
+		out[o++] = '.';
+		memcpy(out + o, v.frac, v.frac_len);
+		o += v.frac_len;
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return true;
+}
+
+/* A date column takes a date, or a date-time at exactly midnight (in any
+ * zone: a date has none); any other time is left for the server to judge. */
+static bool convert_date(const char *s, size_t len, char *out, size_t outsz, size_t *outlen)
+{
+	struct iso_value v;
+	if (outsz < 11 || !iso_parse(s, len, &v))
+		return false;
+	if (v.has_time) {
+		if (v.hour || v.minute || v.second)
+			return false;
+		for (size_t i = 0; i < v.frac_len; i++)
+			if (v.frac[i] != '0')
+				return false;
+	}
+	memcpy(out, s, 10);
+	out[10] = '\0';
+	*outlen = 10;
+	return true;
+}
+
+bool convert_value(enum convert_kind kind, const char *s, size_t len, char *out, size_t outsz,
+		   size_t *outlen)
+{
+	bool b;
+	if (!s || outsz < 2)
+		return false;
+	switch (kind) {
+	case CONVERT_BOOL:
+		if (!convert_parse_bool(s, len, &b))
+			return false;
+		out[0] = b ? '1' : '0';
+		out[1] = '\0';
+		*outlen = 1;
+		return true;
+	case CONVERT_BIT1:
+		if (!convert_parse_bool(s, len, &b))
+			return false;
+		out[0] = b ? '\1' : '\0';
+		out[1] = '\0';
+		*outlen = 1;
+		return true;
+	case CONVERT_DATETIME:
+		return convert_iso_datetime(s, len, out, outsz, outlen);
+	case CONVERT_DATE:
+		return convert_date(s, len, out, outsz, outlen);
+	default:
+		return false;
+	}
+}
