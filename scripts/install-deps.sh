@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PACKAGES=(build-essential pkg-config libpq-dev libmariadb-dev libcsv-dev zlib1g-dev
-	libyajl-dev check postgresql postgresql-client mariadb-server mariadb-client)
+	libyajl-dev check time postgresql postgresql-client mariadb-server mariadb-client)
 OPTIONAL=(pgloader)
 
 missing=()

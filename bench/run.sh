@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# bench/run.sh - `make bench`: sluice against the servers' own bulk paths on
+# the same generated 1,000,000-row file, measured in one run on throwaway
+# servers. Prints best-of-N wall times, peak memory and ratios.
+#   BENCH_ROWS (1000000) and BENCH_ROUNDS (2) change the size and repeats.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+. bench/lib.sh
+
+ROWS=${BENCH_ROWS:-1000000}
+ROUNDS=${BENCH_ROUNDS:-2}
+SLUICE=$ROOT/bin/sluice
+mkdir -p bench/data
+cc -O2 -std=gnu11 -o bench/data/gen bench/gen.c || exit 1
+CSV=bench/data/bench-$ROWS.csv
+[ -s "$CSV" ] || bench/data/gen "$ROWS" >"$CSV"
+echo "bench: $CSV, $ROWS rows, $(($(stat -c %s "$CSV") / 1000000)) MB"
+
+export SLUICE_SERVERS_DIR=${SLUICE_SERVERS_DIR:-$(mktemp -d /tmp/sluice-bench.XXXXXX)}
+chmod 755 "$SLUICE_SERVERS_DIR"
+export SLUICE_PG_PORT=${SLUICE_PG_PORT:-54377} SLUICE_MY_PORT=${SLUICE_MY_PORT:-33377}
+scripts/servers.sh start all || exit 1
+eval "$(scripts/servers.sh env)"
+trap 'scripts/servers.sh stop all; rm -rf "$SLUICE_SERVERS_DIR"' EXIT
+export PGOPTIONS="-c client_min_messages=warning"
+pg() { psql "$SLUICE_PG_URL" -XAtq -v ON_ERROR_STOP=1 "$@"; }
+pg -f bench/table_pg.sql
+ABS_CSV=$ROOT/$CSV
+
+check_rows() {
+	local n
+	n=$(pg -c "select count(*) from bench")
+	if [ "$n" != "$ROWS" ]; then
+		echo "bench: $1 loaded $n rows, expected $ROWS" >&2
+		exit 1
+	fi
+}
+
+echo
+echo "== PostgreSQL ($ROUNDS rounds, best kept)"
+have_pgloader=false
+command -v pgloader >/dev/null && have_pgloader=true
+for round in $(seq 1 "$ROUNDS"); do
+	pg -c "truncate bench"
+	measure "psql \\copy" psql "$SLUICE_PG_URL" -Xq -c "\\copy bench FROM '$ABS_CSV' WITH (FORMAT csv, HEADER true)"
+	check_rows "psql \\copy"
+	pg -c "truncate bench"
+	measure "sluice --method copy" "$SLUICE" load "$CSV" "$SLUICE_PG_URL" --table bench -q
+	check_rows "sluice copy"
+	pg -c "truncate bench"
+	measure "sluice --method insert" "$SLUICE" load "$CSV" "$SLUICE_PG_URL" --table bench --method insert -q
+	check_rows "sluice insert"
+	if [ "$round" = 1 ] && $have_pgloader; then
+		pg -c "truncate bench"
+		measure "pgloader" pgloader --type csv --with "skip header = 1" \
+			--with "fields optionally enclosed by '\"'" --with "fields escaped by double-quote" \
+			--field "id,name,email,amount,quantity,active,created_at,score,notes" \
+			"$ABS_CSV" "$SLUICE_PG_URL?tablename=bench" && check_rows "pgloader"
+	fi
+done
+echo
+echo "PostgreSQL ratios (wall time / psql \\copy; target: copy <= 1.10x):"
+echo "  sluice copy:   $(ratio "sluice --method copy" "psql \\copy")"
+echo "  sluice insert: $(ratio "sluice --method insert" "psql \\copy")"
+if [ -n "${BENCH_SECS[pgloader]:-}" ]; then
+	echo "  pgloader:      $(ratio pgloader "psql \\copy")   (sluice copy is $(ratio pgloader "sluice --method copy") faster than pgloader)"
+else
+	echo "  pgloader:      not installed or failed"
+fi
+
+for extra in bench/mysql.sh bench/json.sh bench/workers.sh; do
+	if [ -x "$extra" ]; then
+		echo
+		"$extra" "$ABS_CSV"
+	fi
+done
