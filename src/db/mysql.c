@@ -1,19 +1,827 @@
 /* src/db/mysql.c
- * The MySQL/MariaDB driver (placeholder until the driver lands: every call
- * reports that MySQL is not available in this build).
+ * The MySQL/MariaDB driver on the MySQL C API (libmariadb or libmysqlclient):
+ * multi-row prepared INSERTs through one reused statement, or LOAD DATA LOCAL
+ * INFILE fed from memory by a local-infile handler. Every session runs in
+ * strict mode, utf8mb4, UTC; values are converted by the target column's
+ * type first (src/row/convert.c).
  */
+#include <mysql.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sluice/convert.h"
 #include "sluice/driver.h"
+#include "sluice/url.h"
+
+#define SESSION_SQL                                                                          \
+	"SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"            \
+	"ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'"
+
+/* Statements are kept under this many bytes even when the server allows more,
+ * so memory stays bounded; one row alone may still go up to the server's limit. */
+#define SOFT_PACKET_MAX ((size_t)16 << 20)
+/* Bytes the infile handler gathers before handing them to the library. */
+#define INFILE_CHUNK (256 * 1024)
+
+/* A prepared INSERT and the statement text it was prepared from. */
+struct prepared {
+	MYSQL_STMT *stmt;
+	char *text;
+};
+
+/* The rows a LOAD DATA statement is reading, for the infile callbacks. */
+struct infile_state {
+	const struct batch *b;
+	size_t next, end;     /* rows still to send */
+	size_t pos;           /* bytes of conn->data already handed over */
+	bool failed;
+};
+
+struct conn {
+	MYSQL *my;
+	char *url;              /* kept only to scrub its password from messages */
+	unsigned long max_packet; /* the server's max_allowed_packet */
+	struct buf sql;
+	struct buf data;        /* infile bytes, converted values */
+	struct prepared full;   /* the full-batch INSERT */
+	struct prepared other;  /* the last INSERT of another size */
+	MYSQL_BIND *binds;
+	unsigned long *lens;
+	struct cell *vals;      /* a statement's values after conversion */
+	size_t nparams_cap;
+	/* column conversions for the table last written */
+	char *types_key;
+	enum convert_kind *kinds;
+	bool any_kind;
+	struct infile_state inf;
+};
+
+static pthread_once_t library_once = PTHREAD_ONCE_INIT;
+
+static void library_init(void)
+{
+	mysql_library_init(0, NULL, NULL);
+}
+
+/* Server and client errors that mean the connection is gone or cannot be made. */
+static bool is_connection_errno(unsigned code)
+{
+	switch (code) {
+	case 1040: /* too many connections */
+	case 1053: /* server shutdown in progress */
+	case 1077: /* normal shutdown */
+	case 1152: /* aborted connection */
+	case 1184: /* aborted new connection */
+	case 1927: /* connection was killed (MariaDB) */
+	case 2001: /* cannot create socket */
+	case 2002: /* cannot connect through socket */
+	case 2003: /* cannot connect to host */
+	case 2004: /* cannot create TCP/IP socket */
+	case 2005: /* unknown host */
+	case 2006: /* server has gone away */
+	case 2009: /* wrong host info */
+	case 2011: /* TCP/IP socket */
+	case 2012: /* error in server handshake */
+	case 2013: /* lost connection during query */
+	case 2026: /* SSL connection error */
+	case 2047: /* wrong or unknown protocol */
+	case 2048: /* invalid connection handle */
+	case 2055: /* lost connection at reading */
+	case 4031: /* disconnected by the server for inactivity (MySQL) */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Server errors that mean a value or row was refused: the batch is bisected. */
+static bool is_data_errno(unsigned code, const char *sqlstate)
+{
+	switch (code) {
+	case 1048: /* column cannot be null */
+	case 1062: /* duplicate entry */
+	case 1169: /* unique constraint */
+	case 1216: case 1217: case 1451: case 1452: /* foreign keys */
+	case 1261: case 1262: case 1263: /* LOAD DATA: missing, extra, NULL data */
+	case 1264: /* out of range */
+	case 1265: /* data truncated */
+	case 1292: /* incorrect datetime / truncated incorrect value */
+	case 1300: /* invalid character string */
+	case 1364: /* field has no default */
+	case 1366: /* incorrect integer / string value */
+	case 1367: /* illegal value */
+	case 1406: /* data too long */
+	case 1411: /* incorrect value for function */
+	case 1416: /* cannot get geometry object */
+	case 1586: /* duplicate entry for key */
+	case 1690: /* value out of range */
+	case 1859: /* duplicate unknown */
+	case 3140: /* invalid JSON text (MySQL) */
+	case 3819: /* check constraint violated (MySQL) */
+	case 4025: /* CONSTRAINT failed (MariaDB) */
+	case 4078: /* illegal parameter data type (MariaDB) */
+		return true;
+	default:
+		return sqlstate && (!strncmp(sqlstate, "22", 2) || !strncmp(sqlstate, "23", 2));
+	}
+}
+
+/* Errors that mean LOAD DATA LOCAL is switched off on one side. */
+static bool is_local_infile_refused(unsigned code)
+{
+	return code == 1148 || code == 3948 || code == 2068 || code == 4166;
+}
+
+/* Fill err from a MySQL error; the message is made one line and scrubbed. */
+static bool my_fail_code(struct conn *c, unsigned code, const char *msg, const char *sqlstate,
+			 const char *what, struct sl_error *err)
+{
+	enum sl_error_kind kind = SL_ERR_SERVER;
+	if (is_connection_errno(code))
+		kind = SL_ERR_CONNECTION;
+	else if (is_data_errno(code, sqlstate))
+		kind = SL_ERR_DATA;
+	char text[900];
+	snprintf(text, sizeof text, "%s", msg && *msg ? msg : "unknown error");
+	for (char *p = text; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	if (is_local_infile_refused(code))
+		sl_error_set(err, kind,
+			     "%s: the server refuses LOAD DATA LOCAL INFILE (local_infile is off): "
+			     "use --method insert, or enable local_infile on the server (%s)",
+			     what, text);
+	else
+		sl_error_set(err, kind, "%s: %s (MySQL error %u)", what, text, code);
+	err->server_code = code;
+	if (c && c->url)
+		url_scrub(err->msg, c->url);
+	return false;
+}
+
+static bool my_fail(struct conn *c, const char *what, struct sl_error *err)
+{
+	return my_fail_code(c, mysql_errno(c->my), mysql_error(c->my), mysql_sqlstate(c->my), what,
+			    err);
+}
+
+static bool my_stmt_fail(struct conn *c, MYSQL_STMT *st, const char *what, struct sl_error *err)
+{
+	return my_fail_code(c, mysql_stmt_errno(st), mysql_stmt_error(st), mysql_stmt_sqlstate(st),
+			    what, err);
+}
 
 static bool my_supports(enum write_method m)
 {
 	return m == METHOD_INSERT || m == METHOD_INFILE;
 }
 
+static void prepared_clear(struct prepared *p)
+{
+	if (p->stmt)
+		mysql_stmt_close(p->stmt);
+	free(p->text);
+	p->stmt = NULL;
+	p->text = NULL;
+}
+
+static void my_close(struct conn *c)
+{
+	if (!c)
+		return;
+	prepared_clear(&c->full);
+	prepared_clear(&c->other);
+	if (c->my)
+		mysql_close(c->my);
+	free(c->url);
+	buf_free(&c->sql);
+	buf_free(&c->data);
+	free(c->binds);
+	free(c->lens);
+	free(c->vals);
+	free(c->types_key);
+	free(c->kinds);
+	free(c);
+}
+
+/* Run a statement and throw away any result set. */
+static bool run_query(struct conn *c, const char *sql, const char *what, struct sl_error *err)
+{
+	if (mysql_real_query(c->my, sql, strlen(sql)))
+		return my_fail(c, what, err);
+	if (mysql_field_count(c->my)) {
+		MYSQL_RES *res = mysql_store_result(c->my);
+		if (!res)
+			return my_fail(c, what, err);
+		mysql_free_result(res);
+	}
+	return true;
+}
+
+/* The infile callbacks: the "file" is the rows of c->inf, escaped for
+ * FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n'. */
+static int infile_init(void **ptr, const char *filename, void *userdata)
+{
+	(void)filename;
+	*ptr = userdata;
+	return 0;
+}
+
+static void infile_end(void *ptr)
+{
+	(void)ptr;
+}
+
+static int infile_error(void *ptr, char *msg, unsigned int len)
+{
+	(void)ptr;
+	snprintf(msg, len, "sluice: a row is too large for the LOAD DATA buffer");
+	return 2000; /* CR_UNKNOWN_ERROR */
+}
+
+static bool escape_infile(struct buf *out, const char *s, size_t len)
+{
+	if (!s)
+		return buf_append(out, "\\N", 2);
+	if (!buf_reserve(out, len))
+		return false;
+	size_t start = 0;
+	for (size_t i = 0; i < len; i++) {
+		char e;
+		switch (s[i]) {
+		case '\\': e = '\\'; break;
+		case '\t': e = 't'; break;
+		case '\n': e = 'n'; break;
+		case '\r': e = 'r'; break;
+		case '\0': e = '0'; break;
+		case '\x1a': e = 'Z'; break;
+		default: continue;
+		}
+		char pair[2] = { '\\', e };
+		if (!buf_append(out, s + start, i - start) || !buf_append(out, pair, 2))
+			return false;
+		start = i + 1;
+	}
+	return buf_append(out, s + start, len - start);
+}
+
+/* Convert cell v of column col for c->kinds into dst (bytes at *scratch,
+ * advanced); cells that do not convert are copied as they are. */
+static struct cell convert_cell(struct conn *c, int col, struct cell v, char **scratch)
+{
+	if (!c->any_kind || !v.ptr || c->kinds[col] == CONVERT_NONE)
+		return v;
+	size_t n;
+	if (!convert_value(c->kinds[col], v.ptr, v.len, *scratch, v.len + CONVERT_MAX_GROWTH, &n))
+		return v;
+	struct cell out = { *scratch, n };
+	*scratch += n + 1;
+	return out;
+}
+
+static int infile_read(void *ptr, char *dst, unsigned int len)
+{
+	struct conn *c = ptr;
+	struct infile_state *s = &c->inf;
+	if (s->pos == c->data.len) {
+		buf_reset(&c->data);
+		s->pos = 0;
+	}
+	char conv[64 + CONVERT_MAX_GROWTH];
+	while (c->data.len - s->pos < len && c->data.len < INFILE_CHUNK && s->next < s->end) {
+		const struct cell *row = batch_row(s->b, s->next);
+		for (int col = 0; col < s->b->ncols; col++) {
+			struct cell v = row[col];
+			/* converted values are short: convert in a stack buffer */
+			if (c->any_kind && v.ptr && v.len <= 64) {
+				char *p = conv;
+				v = convert_cell(c, col, v, &p);
+			}
+			if ((col && !buf_putc(&c->data, '\t')) || !escape_infile(&c->data, v.ptr, v.len)) {
+				s->failed = true;
+				return -1;
+			}
+		}
+		if (!buf_putc(&c->data, '\n')) {
+			s->failed = true;
+			return -1;
+		}
+		s->next++;
+	}
+	size_t avail = c->data.len - s->pos;
+	size_t n = avail < len ? avail : len;
+	memcpy(dst, c->data.data + s->pos, n);
+	s->pos += n;
+	return (int)n;
+}
+
+/* Apply the URL's query parameters as client options. */
+static bool apply_params(MYSQL *my, const struct url_parts *u, const char **socket,
+			 struct sl_error *err)
+{
+	*socket = NULL;
+	for (int i = 0; i < u->nparams; i++) {
+		const char *k = u->param_names[i], *v = u->param_values[i];
+		if (!strcmp(k, "socket")) {
+			*socket = v;
+		} else if (!strcmp(k, "password")) {
+			/* used by the caller */
+		} else if (!strcmp(k, "ssl-mode") || !strcmp(k, "sslmode")) {
+#ifdef LIBMARIADB
+			my_bool on = 1;
+			if (!strcasecmp(v, "REQUIRED")) {
+				mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &on);
+			} else if (!strcasecmp(v, "VERIFY_CA") || !strcasecmp(v, "VERIFY_IDENTITY")) {
+				mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &on);
+				mysql_options(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
+			} else if (strcasecmp(v, "DISABLED") && strcasecmp(v, "PREFERRED")) {
+				return sl_error_set(err, SL_ERR_USAGE,
+						    "ssl-mode takes DISABLED, PREFERRED, REQUIRED, "
+						    "VERIFY_CA or VERIFY_IDENTITY, not '%s'", v);
+			}
+#else
+			unsigned mode;
+			if (!strcasecmp(v, "DISABLED"))
+				mode = SSL_MODE_DISABLED;
+			else if (!strcasecmp(v, "PREFERRED"))
+				mode = SSL_MODE_PREFERRED;
+			else if (!strcasecmp(v, "REQUIRED"))
+				mode = SSL_MODE_REQUIRED;
+			else if (!strcasecmp(v, "VERIFY_CA"))
+				mode = SSL_MODE_VERIFY_CA;
+			else if (!strcasecmp(v, "VERIFY_IDENTITY"))
+				mode = SSL_MODE_VERIFY_IDENTITY;
+			else
+				return sl_error_set(err, SL_ERR_USAGE,
+						    "ssl-mode takes DISABLED, PREFERRED, REQUIRED, "
+						    "VERIFY_CA or VERIFY_IDENTITY, not '%s'", v);
+			mysql_options(my, MYSQL_OPT_SSL_MODE, &mode);
+#endif
+		} else if (!strcmp(k, "ssl-ca")) {
+			mysql_options(my, MYSQL_OPT_SSL_CA, v);
+		} else if (!strcmp(k, "ssl-capath")) {
+			mysql_options(my, MYSQL_OPT_SSL_CAPATH, v);
+		} else if (!strcmp(k, "ssl-cert")) {
+			mysql_options(my, MYSQL_OPT_SSL_CERT, v);
+		} else if (!strcmp(k, "ssl-key")) {
+			mysql_options(my, MYSQL_OPT_SSL_KEY, v);
+		} else if (!strcmp(k, "ssl-cipher")) {
+			mysql_options(my, MYSQL_OPT_SSL_CIPHER, v);
+		} else if (!strcmp(k, "connect-timeout") || !strcmp(k, "connect_timeout")) {
+			char *end;
+			unsigned long t = strtoul(v, &end, 10);
+			if (!*v || *end || t > 86400)
+				return sl_error_set(err, SL_ERR_USAGE, "connect-timeout takes seconds, not '%s'", v);
+			unsigned int secs = (unsigned int)t;
+			mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &secs);
+		} else {
+			return sl_error_set(err, SL_ERR_USAGE,
+					    "unknown parameter '%s' in a mysql:// URL (known: socket, "
+					    "ssl-mode, ssl-ca, ssl-capath, ssl-cert, ssl-key, ssl-cipher, "
+					    "connect-timeout)", k);
+		}
+	}
+	return true;
+}
+
 static bool my_connect(const char *url, struct conn **out, struct sl_error *err)
 {
-	(void)url;
-	(void)out;
-	return sl_error_set(err, SL_ERR_USAGE, "mysql:// targets are not available in this build");
+	char redacted[512];
+	url_redact(url, redacted, sizeof redacted);
+	struct url_parts u;
+	if (!url_parse(url, &u, err)) {
+		sl_error_prefix(err, "%s", redacted);
+		return false;
+	}
+	pthread_once(&library_once, library_init);
+	struct conn *c = calloc(1, sizeof *c);
+	if (!c || !(c->url = strdup(url)) || !(c->my = mysql_init(NULL))) {
+		url_parts_free(&u);
+		my_close(c);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	buf_init(&c->sql, 0);
+	buf_init(&c->data, 0);
+	/* option files first, so the URL's own values win */
+	mysql_options(c->my, MYSQL_READ_DEFAULT_GROUP, "client");
+	mysql_options(c->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	unsigned int local_infile = 1;
+	mysql_options(c->my, MYSQL_OPT_LOCAL_INFILE, &local_infile);
+	unsigned long client_packet = 1UL << 30;
+	mysql_options(c->my, MYSQL_OPT_MAX_ALLOWED_PACKET, &client_packet);
+	const char *socket = NULL;
+	bool ok = apply_params(c->my, &u, &socket, err);
+	if (ok) {
+		const char *password = u.password ? u.password : url_param(&u, "password");
+		/* NULL: the library falls back to the option files, then MYSQL_PWD */
+		if (!mysql_real_connect(c->my, u.host, u.user, password, u.database,
+					(unsigned)u.port, socket, 0)) {
+			my_fail(c, "cannot connect", err);
+			err->kind = SL_ERR_CONNECTION;
+			ok = false;
+		}
+	}
+	url_parts_free(&u);
+	if (ok && !run_query(c, SESSION_SQL, "setting the session's sql_mode", err))
+		ok = false;
+	if (ok) {
+		MYSQL_RES *res = NULL;
+		MYSQL_ROW row;
+		if (mysql_query(c->my, "SELECT @@max_allowed_packet") ||
+		    !(res = mysql_store_result(c->my)) || !(row = mysql_fetch_row(res)) || !row[0]) {
+			my_fail(c, "reading max_allowed_packet", err);
+			ok = false;
+		} else {
+			c->max_packet = strtoul(row[0], NULL, 10);
+		}
+		if (res)
+			mysql_free_result(res);
+	}
+	if (!ok) {
+		sl_error_prefix(err, "%s", redacted);
+		my_close(c);
+		return false;
+	}
+	if (c->max_packet < 4096)
+		c->max_packet = 4096;
+	mysql_set_local_infile_handler(c->my, infile_init, infile_read, infile_end, infile_error, c);
+	*out = c;
+	return true;
+}
+
+static bool my_exec(struct conn *c, const char *sql, struct sl_error *err)
+{
+	return run_query(c, sql, "query failed", err);
+}
+
+static bool my_begin(struct conn *c, struct sl_error *err)
+{
+	return run_query(c, "START TRANSACTION", "START TRANSACTION failed", err);
+}
+
+static bool my_commit(struct conn *c, struct sl_error *err)
+{
+	return run_query(c, "COMMIT", "COMMIT failed", err);
+}
+
+static bool my_rollback(struct conn *c, struct sl_error *err)
+{
+	return run_query(c, "ROLLBACK", "ROLLBACK failed", err);
+}
+
+static bool my_server_version(struct conn *c, char *out, size_t n, struct sl_error *err)
+{
+	(void)err;
+	const char *info = mysql_get_server_info(c->my);
+	if (!info)
+		info = "";
+	size_t vlen = strcspn(info, "-");
+	snprintf(out, n, "%s %.*s", strstr(info, "MariaDB") ? "MariaDB" : "MySQL", (int)vlen, info);
+	return true;
+}
+
+static bool my_healthy(struct conn *c)
+{
+	return c && c->my && mysql_ping(c->my) == 0;
+}
+
+/* Append s to the SQL text as a quoted string literal. */
+static bool put_literal(struct conn *c, const char *s)
+{
+	size_t n = strlen(s);
+	if (!buf_reserve(&c->sql, 2 * n + 3))
+		return false;
+	c->sql.data[c->sql.len++] = '\'';
+	c->sql.len += mysql_real_escape_string(c->my, c->sql.data + c->sql.len, s, (unsigned long)n);
+	c->sql.data[c->sql.len++] = '\'';
+	c->sql.data[c->sql.len] = '\0';
+	return true;
+}
+
+static bool my_describe_table(struct conn *c, const struct write_spec *spec, struct table_desc *out,
+			      struct sl_error *err)
+{
+	memset(out, 0, sizeof *out);
+	buf_reset(&c->sql);
+	bool ok = buf_puts(&c->sql,
+			   "SELECT COLUMN_NAME, LOWER(COLUMN_TYPE), IS_NULLABLE = 'YES', "
+			   "COLUMN_DEFAULT IS NOT NULL OR EXTRA LIKE '%auto_increment%' "
+			   "OR EXTRA LIKE '%GENERATED%' "
+			   "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ");
+	if (spec->schema && *spec->schema)
+		ok = ok && put_literal(c, spec->schema);
+	else
+		ok = ok && buf_puts(&c->sql, "DATABASE()");
+	ok = ok && buf_puts(&c->sql, " AND TABLE_NAME = ") && put_literal(c, spec->table) &&
+	     buf_puts(&c->sql, " ORDER BY ORDINAL_POSITION");
+	if (!ok)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (mysql_real_query(c->my, c->sql.data, c->sql.len))
+		return my_fail(c, "describing table", err);
+	MYSQL_RES *res = mysql_store_result(c->my);
+	if (!res)
+		return my_fail(c, "describing table", err);
+	size_t n = (size_t)mysql_num_rows(res);
+	out->exists = n > 0;
+	out->cols = n ? calloc(n, sizeof *out->cols) : NULL;
+	MYSQL_ROW row;
+	for (size_t i = 0; out->cols && i < n && (row = mysql_fetch_row(res)) != NULL; i++) {
+		out->cols[i].name = strdup(row[0] ? row[0] : "");
+		out->cols[i].type = strdup(row[1] ? row[1] : "");
+		out->cols[i].nullable = row[2] && row[2][0] == '1';
+		out->cols[i].has_default = row[3] && row[3][0] == '1';
+		out->ncols = (int)i + 1;
+		if (!out->cols[i].name || !out->cols[i].type)
+			break;
+	}
+	mysql_free_result(res);
+	if (n && (!out->cols || (size_t)out->ncols < n || !out->cols[n - 1].type)) {
+		table_desc_free(out);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	return true;
+}
+
+/* Look up, once per table and column list, how each column's values convert. */
+static bool ensure_kinds(struct conn *c, const struct write_spec *spec, struct sl_error *err)
+{
+	struct buf key;
+	buf_init(&key, 0);
+	bool ok = buf_puts(&key, spec->schema ? spec->schema : "") && buf_putc(&key, '\x1f') &&
+		  buf_puts(&key, spec->table);
+	for (int i = 0; ok && i < spec->ncols; i++)
+		ok = buf_putc(&key, '\x1f') && buf_puts(&key, spec->columns[i]);
+	if (!ok) {
+		buf_free(&key);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	if (c->types_key && !strcmp(c->types_key, key.data)) {
+		buf_free(&key);
+		return true;
+	}
+	free(c->types_key);
+	free(c->kinds);
+	c->types_key = NULL;
+	c->any_kind = false;
+	c->kinds = calloc((size_t)(spec->ncols > 0 ? spec->ncols : 1), sizeof *c->kinds);
+	if (!c->kinds) {
+		buf_free(&key);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	struct table_desc td;
+	if (!my_describe_table(c, spec, &td, err)) {
+		buf_free(&key);
+		return false;
+	}
+	for (int i = 0; i < spec->ncols; i++) {
+		for (int j = 0; j < td.ncols; j++) {
+			/* MySQL column names compare case-insensitively */
+			if (!strcasecmp(spec->columns[i], td.cols[j].name)) {
+				c->kinds[i] = convert_kind_for_mysql(td.cols[j].type);
+				break;
+			}
+		}
+		if (c->kinds[i] != CONVERT_NONE)
+			c->any_kind = true;
+	}
+	table_desc_free(&td);
+	c->types_key = key.data; /* the buffer's memory now belongs to c */
+	return true;
+}
+
+/* Grow the per-statement parameter arrays to np entries. */
+static bool reserve_params(struct conn *c, size_t np, struct sl_error *err)
+{
+	if (np <= c->nparams_cap)
+		return true;
+	MYSQL_BIND *bn = realloc(c->binds, np * sizeof *bn);
+	if (bn)
+		c->binds = bn;
+	unsigned long *ln = realloc(c->lens, np * sizeof *ln);
+	if (ln)
+		c->lens = ln;
+	struct cell *vn = realloc(c->vals, np * sizeof *vn);
+	if (vn)
+		c->vals = vn;
+	if (!bn || !ln || !vn)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	c->nparams_cap = np;
+	return true;
+}
+
+/* Convert rows [r, r+k) into c->vals; converted bytes live in c->data. */
+static bool convert_rows(struct conn *c, const struct batch *b, size_t r, size_t k,
+			 struct sl_error *err)
+{
+	size_t np = k * (size_t)b->ncols;
+	const struct cell *cells = batch_row(b, r);
+	if (!c->any_kind) {
+		memcpy(c->vals, cells, np * sizeof *cells);
+		return true;
+	}
+	size_t need = 0;
+	for (size_t i = 0; i < np; i++)
+		if (cells[i].ptr && c->kinds[i % (size_t)b->ncols] != CONVERT_NONE)
+			need += cells[i].len + CONVERT_MAX_GROWTH;
+	buf_reset(&c->data);
+	if (!buf_reserve(&c->data, need + 1))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	char *scratch = c->data.data; /* no appends follow, so this stays valid */
+	for (size_t i = 0; i < np; i++)
+		c->vals[i] = convert_cell(c, (int)(i % (size_t)b->ncols), cells[i], &scratch);
+	return true;
+}
+
+/* Bytes the values of rows [r, r+k) take in an execute packet (an upper bound). */
+static size_t row_packet_bytes(const struct cell *vals, int ncols)
+{
+	size_t n = 0;
+	for (int i = 0; i < ncols; i++)
+		n += (vals[i].ptr ? vals[i].len : 0) + 9 + 2 + 1;
+	return n;
+}
+
+/* Make p hold the INSERT of nrows rows, preparing it when its text changed. */
+static bool ensure_prepared(struct conn *c, struct prepared *p, const struct write_spec *spec,
+			    size_t nrows, struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	if (!sql_insert(&mysql_dialect, &c->sql, spec, nrows))
+		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	if (p->stmt && p->text && !strcmp(p->text, c->sql.data))
+		return true;
+	prepared_clear(p);
+	p->stmt = mysql_stmt_init(c->my);
+	if (!p->stmt)
+		return my_fail(c, "preparing INSERT", err);
+	if (mysql_stmt_prepare(p->stmt, c->sql.data, c->sql.len)) {
+		my_stmt_fail(c, p->stmt, "preparing INSERT", err);
+		prepared_clear(p);
+		return false;
+	}
+	p->text = strdup(c->sql.data);
+	if (!p->text) {
+		prepared_clear(p);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	return true;
+}
+
+/* After a statement: warnings other than notes (and, under INSERT IGNORE, other
+ * than duplicate keys) mean a value was changed or a row dropped: a data
+ * error. On the infile path every warning counts. */
+static bool check_warnings(struct conn *c, bool every, const char *what, struct sl_error *err)
+{
+	if (mysql_warning_count(c->my) == 0)
+		return true;
+	MYSQL_RES *res = NULL;
+	if (mysql_query(c->my, "SHOW WARNINGS") || !(res = mysql_store_result(c->my)))
+		return my_fail(c, what, err);
+	MYSQL_ROW row;
+	bool ok = true;
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		const char *level = row[0] ? row[0] : "", *code = row[1] ? row[1] : "0";
+		const char *msg = row[2] ? row[2] : "";
+		unsigned n = (unsigned)strtoul(code, NULL, 10);
+		if (!every && (!strcasecmp(level, "Note") || n == 1062))
+			continue;
+		sl_error_set(err, SL_ERR_DATA, "%s: %s (MySQL %s %u)", what, msg, level, n);
+		err->server_code = n;
+		url_scrub(err->msg, c->url);
+		ok = false;
+		break;
+	}
+	mysql_free_result(res);
+	if (ok && every)
+		return sl_error_set(err, SL_ERR_DATA, "%s: the server reported warnings", what);
+	return ok;
+}
+
+/* Execute p with the values vals[0 .. nrows*ncols). */
+static bool execute_rows(struct conn *c, struct prepared *p, const struct cell *vals, size_t nrows,
+			 int ncols, struct sl_error *err)
+{
+	size_t np = nrows * (size_t)ncols;
+	memset(c->binds, 0, np * sizeof *c->binds);
+	for (size_t i = 0; i < np; i++) {
+		MYSQL_BIND *bd = &c->binds[i];
+		if (!vals[i].ptr) {
+			bd->buffer_type = MYSQL_TYPE_NULL;
+			continue;
+		}
+		c->lens[i] = (unsigned long)vals[i].len;
+		bd->buffer_type = MYSQL_TYPE_STRING;
+		bd->buffer = (void *)vals[i].ptr;
+		bd->buffer_length = c->lens[i];
+		bd->length = &c->lens[i];
+	}
+	if (mysql_stmt_bind_param(p->stmt, c->binds))
+		return my_stmt_fail(c, p->stmt, "INSERT failed", err);
+	if (mysql_stmt_execute(p->stmt)) {
+		my_stmt_fail(c, p->stmt, "INSERT failed", err);
+		if (err->kind == SL_ERR_CONNECTION)
+			prepared_clear(p);
+		return false;
+	}
+	return check_warnings(c, false, "INSERT", err);
+}
+
+/* Insert k rows, already converted into c->vals, in statements that stay
+ * under the packet limits: one when they fit (the reused full-size statement
+ * when k is a full chunk), else runs of rows that fit. */
+static bool insert_chunk(struct conn *c, const struct write_spec *spec, int ncols, size_t k,
+			 size_t per, struct sl_error *err)
+{
+	size_t hard = c->max_packet > 1024 ? c->max_packet - 1024 : c->max_packet;
+	size_t soft = hard < SOFT_PACKET_MAX ? hard : SOFT_PACKET_MAX;
+	size_t total = 64;
+	for (size_t i = 0; i < k; i++)
+		total += row_packet_bytes(c->vals + i * (size_t)ncols, ncols);
+	if (total <= soft) {
+		struct prepared *p = k == per ? &c->full : &c->other;
+		return ensure_prepared(c, p, spec, k, err) &&
+		       execute_rows(c, p, c->vals, k, ncols, err);
+	}
+	size_t start = 0;
+	while (start < k) {
+		size_t bytes = 64, end = start;
+		while (end < k) {
+			size_t rb = row_packet_bytes(c->vals + end * (size_t)ncols, ncols);
+			if (end > start && bytes + rb > soft)
+				break;
+			bytes += rb;
+			end++;
+		}
+		if (bytes > hard)
+			return sl_error_set(err, SL_ERR_DATA,
+					    "a row of %zu bytes does not fit the server's "
+					    "max_allowed_packet (%lu)",
+					    bytes, c->max_packet);
+		if (!ensure_prepared(c, &c->other, spec, end - start, err) ||
+		    !execute_rows(c, &c->other, c->vals + start * (size_t)ncols, end - start, ncols,
+				  err))
+			return false;
+		start = end;
+	}
+	return true;
+}
+
+static bool write_insert(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			 size_t first, size_t n, struct sl_error *err)
+{
+	size_t per = sql_rows_per_statement(&mysql_dialect, b->ncols, spec->batch_rows);
+	if (!reserve_params(c, per * (size_t)b->ncols, err))
+		return false;
+	size_t r = first, end = first + n;
+	while (r < end) {
+		size_t k = end - r < per ? end - r : per;
+		if (!convert_rows(c, b, r, k, err) || !insert_chunk(c, spec, b->ncols, k, per, err))
+			return false;
+		r += k;
+	}
+	return true;
+}
+
+static bool write_infile(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			 size_t first, size_t n, struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	if (!buf_puts(&c->sql, "LOAD DATA LOCAL INFILE 'sluice-batch' INTO TABLE ") ||
+	    !sql_table_name(&mysql_dialect, &c->sql, spec) ||
+	    !buf_puts(&c->sql, " CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' "
+			       "ENCLOSED BY '' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' "
+			       "STARTING BY '' ") ||
+	    !sql_column_list(&mysql_dialect, &c->sql, spec))
+		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	c->inf = (struct infile_state){ .b = b, .next = first, .end = first + n };
+	buf_reset(&c->data);
+	if (mysql_real_query(c->my, c->sql.data, c->sql.len)) {
+		if (c->inf.failed)
+			return sl_error_set(err, SL_ERR_DATA, "a row is too large for LOAD DATA");
+		return my_fail(c, "LOAD DATA failed", err);
+	}
+	if (!check_warnings(c, true, "LOAD DATA", err))
+		return false;
+	my_ulonglong done = mysql_affected_rows(c->my);
+	if (done != (my_ulonglong)n)
+		return sl_error_set(err, SL_ERR_DATA, "LOAD DATA wrote %llu of %zu rows",
+				    (unsigned long long)done, n);
+	return true;
+}
+
+static bool my_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			   size_t first, size_t n, struct sl_error *err)
+{
+	if (n == 0)
+		return true;
+	if (!ensure_kinds(c, spec, err))
+		return false;
+	if (spec->method == METHOD_INFILE && spec->on_conflict == CONFLICT_ERROR)
+		return write_infile(c, spec, b, first, n, err);
+	return write_insert(c, spec, b, first, n, err);
 }
 
 const struct driver mysql_driver = {
@@ -22,4 +830,13 @@ const struct driver mysql_driver = {
 	.default_method = METHOD_INSERT,
 	.supports = my_supports,
 	.connect = my_connect,
+	.close = my_close,
+	.server_version = my_server_version,
+	.exec = my_exec,
+	.begin = my_begin,
+	.commit = my_commit,
+	.rollback = my_rollback,
+	.describe_table = my_describe_table,
+	.write_batch = my_write_batch,
+	.healthy = my_healthy,
 };

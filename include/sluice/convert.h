@@ -1,0 +1,49 @@
+/* include/sluice/convert.h
+ * Value conversion by target column type: the spellings a user writes
+ * (true/yes/on, ISO 8601 timestamps with T, fractions, Z and offsets) turned
+ * into the text the server's column accepts. Pure functions, no I/O.
+ *
+ * A value that is not in a form its kind converts is left alone, so the
+ * server (in strict mode) refuses it; nothing is ever silently changed.
+ */
+#ifndef SLUICE_CONVERT_H
+#define SLUICE_CONVERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum convert_kind {
+	CONVERT_NONE = 0,
+	CONVERT_BOOL,     /* tinyint(1), bool: "1" or "0" */
+	CONVERT_BIT1,     /* bit(1): one byte, 0x01 or 0x00 */
+	CONVERT_DATETIME, /* datetime, timestamp: "YYYY-MM-DD HH:MM:SS[.f]" in UTC when zoned */
+	CONVERT_DATE,     /* date: "YYYY-MM-DD" */
+};
+
+/* The most bytes a conversion adds to its input; out buffers for an input
+ * of len bytes need len + CONVERT_MAX_GROWTH bytes. */
+#define CONVERT_MAX_GROWTH 16
+
+/* The conversion a MySQL column gets, from its information_schema
+ * COLUMN_TYPE ("tinyint(1)", "datetime(6)", "bit(1)", ...; any case). */
+enum convert_kind convert_kind_for_mysql(const char *column_type);
+
+/* Parse a boolean spelling: true/false, t/f, yes/no, y/n, on/off (any case),
+ * 1/0. False when s is none of them. */
+bool convert_parse_bool(const char *s, size_t len, bool *value);
+
+/* Parse an ISO 8601 date or date-time: YYYY-MM-DD, then optionally 'T' (or
+ * a space) HH:MM[:SS[.fraction]] and optionally 'Z', +hh, +hh:mm or +hhmm.
+ * A zoned value is converted to UTC. Writes "YYYY-MM-DD HH:MM:SS[.fraction]"
+ * (the fraction's digits as given) into out, NUL-terminated, and its length
+ * into *outlen. outsz must be at least len + CONVERT_MAX_GROWTH. False when
+ * s is not such a value, or names a day that does not exist. */
+bool convert_iso_datetime(const char *s, size_t len, char *out, size_t outsz, size_t *outlen);
+
+/* Convert s for kind into out (at least len + CONVERT_MAX_GROWTH bytes,
+ * NUL-terminated); *outlen is the output length. False when kind does not
+ * apply to s: the caller then sends s unchanged. */
+bool convert_value(enum convert_kind kind, const char *s, size_t len, char *out, size_t outsz,
+		   size_t *outlen);
+
+#endif
