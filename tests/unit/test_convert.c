@@ -1,0 +1,210 @@
+/* tests/unit/test_convert.c
+ * Value conversion by column type: which MySQL types convert, boolean
+ * spellings, ISO 8601 timestamps to UTC, dates, and values left alone.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sluice/convert.h"
+
+/* Convert s for kind; expect output want, or NULL for "left as is". */
+static void expect(enum convert_kind kind, const char *s, const char *want)
+{
+	char out[256];
+	size_t n = 12345;
+	bool ok = convert_value(kind, s, strlen(s), out, sizeof out, &n);
+	if (!want) {
+		ck_assert_msg(!ok, "'%s' should be left alone, got '%s'", s, ok ? out : "");
+		return;
+	}
+	ck_assert_msg(ok, "'%s' should convert to '%s'", s, want);
+	ck_assert_uint_eq(n, strlen(want));
+	ck_assert_mem_eq(out, want, n);
+	ck_assert_int_eq(out[n], '\0');
+}
+
+START_TEST(kinds_from_mysql_types)
+{
+	ck_assert_int_eq(convert_kind_for_mysql("tinyint(1)"), CONVERT_BOOL);
+	ck_assert_int_eq(convert_kind_for_mysql("tinyint(1) unsigned"), CONVERT_BOOL);
+	ck_assert_int_eq(convert_kind_for_mysql("TINYINT(1)"), CONVERT_BOOL);
+	ck_assert_int_eq(convert_kind_for_mysql("boolean"), CONVERT_BOOL);
+	ck_assert_int_eq(convert_kind_for_mysql("bool"), CONVERT_BOOL);
+	ck_assert_int_eq(convert_kind_for_mysql("bit(1)"), CONVERT_BIT1);
+	ck_assert_int_eq(convert_kind_for_mysql("datetime"), CONVERT_DATETIME);
+	ck_assert_int_eq(convert_kind_for_mysql("datetime(6)"), CONVERT_DATETIME);
+	ck_assert_int_eq(convert_kind_for_mysql("timestamp(3)"), CONVERT_DATETIME);
+	ck_assert_int_eq(convert_kind_for_mysql("date"), CONVERT_DATE);
+	ck_assert_int_eq(convert_kind_for_mysql("tinyint(4)"), CONVERT_NONE);
+	ck_assert_int_eq(convert_kind_for_mysql("tinyint"), CONVERT_NONE);
+	ck_assert_int_eq(convert_kind_for_mysql("tinyint(10)"), CONVERT_NONE);
+	ck_assert_int_eq(convert_kind_for_mysql("bit(8)"), CONVERT_NONE);
+	ck_assert_int_eq(convert_kind_for_mysql("bit(10)"), CONVERT_NONE);
+	ck_assert_int_eq(convert_kind_for_mysql("int(11)"), CONVERT_NONE);
+	ck_assert_int_eq(convert_kind_for_mysql("varchar(10)"), CONVERT_NONE);
+	ck_assert_int_eq(convert_kind_for_mysql("dateish"), CONVERT_NONE);
+	ck_assert_int_eq(convert_kind_for_mysql("time"), CONVERT_NONE);
+	ck_assert_int_eq(convert_kind_for_mysql(NULL), CONVERT_NONE);
+}
+END_TEST
+
+START_TEST(booleans)
+{
+	const char *yes[] = { "true", "TRUE", "True", "t", "T", "yes", "YES", "y", "on", "ON", "1" };
+	const char *no[] = { "false", "FALSE", "f", "F", "no", "No", "n", "off", "Off", "0" };
+	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
+		expect(CONVERT_BOOL, yes[i], "1");
+	for (size_t i = 0; i < sizeof no / sizeof *no; i++)
+		expect(CONVERT_BOOL, no[i], "0");
+	/* not a boolean: left for the server to refuse */
+	expect(CONVERT_BOOL, "", NULL);
+	expect(CONVERT_BOOL, "maybe", NULL);
+	expect(CONVERT_BOOL, "2", NULL);
+	expect(CONVERT_BOOL, " true", NULL);
+	expect(CONVERT_BOOL, "truee", NULL);
+	expect(CONVERT_BOOL, "-1", NULL);
+	bool v = true;
+	ck_assert(convert_parse_bool("oFf", 3, &v));
+	ck_assert(!v);
+	/* the length counts, not the NUL */
+	ck_assert(convert_parse_bool("yesterday", 3, &v));
+	ck_assert(v);
+}
+END_TEST
+
+START_TEST(bit_one)
+{
+	char out[32];
+	size_t n = 0;
+	ck_assert(convert_value(CONVERT_BIT1, "true", 4, out, sizeof out, &n));
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(out[0], 1);
+	ck_assert(convert_value(CONVERT_BIT1, "0", 1, out, sizeof out, &n));
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(out[0], 0);
+	ck_assert(!convert_value(CONVERT_BIT1, "b'1'", 4, out, sizeof out, &n));
+}
+END_TEST
+
+START_TEST(iso_timestamps)
+{
+	/* T, Z, fractions */
+	expect(CONVERT_DATETIME, "2024-01-02T03:04:05Z", "2024-01-02 03:04:05");
+	expect(CONVERT_DATETIME, "2024-01-02t03:04:05z", "2024-01-02 03:04:05");
+	expect(CONVERT_DATETIME, "2024-01-02T03:04:05", "2024-01-02 03:04:05");
+	expect(CONVERT_DATETIME, "2024-01-02 03:04:05", "2024-01-02 03:04:05");
+	expect(CONVERT_DATETIME, "2024-01-02T03:04:05.5Z", "2024-01-02 03:04:05.5");
+	expect(CONVERT_DATETIME, "2024-01-02T03:04:05.123456", "2024-01-02 03:04:05.123456");
+	expect(CONVERT_DATETIME, "2024-01-02T03:04:05,25", "2024-01-02 03:04:05.25");
+	/* more than microseconds: the digits go to the server as given */
+	expect(CONVERT_DATETIME, "2024-01-02T03:04:05.123456789Z", "2024-01-02 03:04:05.123456789");
+	expect(CONVERT_DATETIME, "2024-01-02T03:04", "2024-01-02 03:04:00");
+	expect(CONVERT_DATETIME, "2024-01-02", "2024-01-02 00:00:00");
+	/* offsets convert to UTC, across days, months, years and leap days */
+	expect(CONVERT_DATETIME, "2024-01-02T03:04:05+02:00", "2024-01-02 01:04:05");
+	expect(CONVERT_DATETIME, "2024-01-02 03:04:05+02:00", "2024-01-02 01:04:05");
+	expect(CONVERT_DATETIME, "2024-01-02T03:04:05-0530", "2024-01-02 08:34:05");
+	expect(CONVERT_DATETIME, "2024-01-02T03:04:05+01", "2024-01-02 02:04:05");
+	expect(CONVERT_DATETIME, "2024-01-02T03:04:05+00:00", "2024-01-02 03:04:05");
+	expect(CONVERT_DATETIME, "2024-01-02T03:04:05-00:00", "2024-01-02 03:04:05");
+	expect(CONVERT_DATETIME, "2024-01-01T01:00:00+14:00", "2023-12-31 11:00:00");
+	expect(CONVERT_DATETIME, "2024-12-31T23:00:00-02:00", "2025-01-01 01:00:00");
+	expect(CONVERT_DATETIME, "2024-02-28T23:30:00-01:00", "2024-02-29 00:30:00");
+	expect(CONVERT_DATETIME, "2023-02-28T23:30:00-01:00", "2023-03-01 00:30:00");
+	expect(CONVERT_DATETIME, "2024-03-01T00:15:00+00:30", "2024-02-29 23:45:00");
+	expect(CONVERT_DATETIME, "2000-03-01T00:00:00+01:00", "2000-02-29 23:00:00");
+	expect(CONVERT_DATETIME, "1900-03-01T00:00:00+01:00", "1900-02-28 23:00:00");
+	expect(CONVERT_DATETIME, "1969-12-31T23:59:59.999-00:01", "1970-01-01 00:00:59.999");
+	expect(CONVERT_DATETIME, "2024-02-29T23:59:59.123+05:30", "2024-02-29 18:29:59.123");
+	expect(CONVERT_DATETIME, "0001-01-01T05:00:00+01:00", "0001-01-01 04:00:00");
+	expect(CONVERT_DATETIME, "9999-12-31T20:00:00-01:00", "9999-12-31 21:00:00");
+}
+END_TEST
+
+START_TEST(not_timestamps)
+{
+	/* each left as is, so strict mode refuses it rather than storing a guess */
+	const char *bad[] = {
+		"",
+		"yesterday",
+		"2024-13-01",
+		"2024-00-10",
+		"2024-02-30",
+		"2023-02-29",
+		"2024-04-31T00:00:00",
+		"2024-01-02T24:00:00",
+		"2024-01-02T23:60:00",
+		"2024-01-02T23:59:60",
+		"2024-1-2",
+		"24-01-02",
+		"2024/01/02",
+		"2024-01-02X03:04:05",
+		"2024-01-02T03",
+		"2024-01-02T03:04:05.",
+		"2024-01-02T03:04:05Zulu",
+		"2024-01-02T03:04:05+2",
+		"2024-01-02T03:04:05+24:00",
+		"2024-01-02T03:04:05+02:60",
+		"2024-01-02T03:04:05 +02:00",
+		"2024-01-02T03:04:05+02:00:00",
+		"0000-01-01",
+		"0000-00-00 00:00:00",
+		"0001-01-01T00:00:00+01:00", /* before year 1 in UTC */
+		"9999-12-31T23:00:00-02:00", /* after year 9999 in UTC */
+		"2024-01-02T03:04:05 ",
+		" 2024-01-02",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		expect(CONVERT_DATETIME, bad[i], NULL);
+}
+END_TEST
+
+START_TEST(dates)
+{
+	expect(CONVERT_DATE, "2024-02-29", "2024-02-29");
+	expect(CONVERT_DATE, "2024-03-01T00:00:00Z", "2024-03-01");
+	expect(CONVERT_DATE, "2024-03-01T00:00:00.000+02:00", "2024-03-01");
+	expect(CONVERT_DATE, "2024-03-01 00:00", "2024-03-01");
+	/* a time of day is not dropped silently */
+	expect(CONVERT_DATE, "2024-03-01T10:00:00Z", NULL);
+	expect(CONVERT_DATE, "2024-03-01T00:00:00.001", NULL);
+	expect(CONVERT_DATE, "2023-02-29", NULL);
+	expect(CONVERT_DATE, "march 1st", NULL);
+}
+END_TEST
+
+START_TEST(other_kinds_and_limits)
+{
+	char out[64];
+	size_t n;
+	expect(CONVERT_NONE, "true", NULL);
+	ck_assert(!convert_value(CONVERT_BOOL, NULL, 0, out, sizeof out, &n));
+	/* an output buffer smaller than len + CONVERT_MAX_GROWTH is refused */
+	ck_assert(!convert_iso_datetime("2024-01-02", 10, out, 20, &n));
+	ck_assert(convert_iso_datetime("2024-01-02", 10, out, 10 + CONVERT_MAX_GROWTH, &n));
+	ck_assert_str_eq(out, "2024-01-02 00:00:00");
+	/* the input is read only up to its length */
+	ck_assert(convert_iso_datetime("2024-01-02T03:04:05Zjunk", 20, out, sizeof out, &n));
+	ck_assert_str_eq(out, "2024-01-02 03:04:05");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("convert");
+	TCase *tc = tcase_create("core");
+	tcase_add_test(tc, kinds_from_mysql_types);
+	tcase_add_test(tc, booleans);
+	tcase_add_test(tc, bit_one);
+	tcase_add_test(tc, iso_timestamps);
+	tcase_add_test(tc, not_timestamps);
+	tcase_add_test(tc, dates);
+	tcase_add_test(tc, other_kinds_and_limits);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
