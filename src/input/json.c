@@ -1,17 +1,995 @@
 /* src/input/json.c
- * The JSON and NDJSON reader (placeholder until it lands: opening reports
- * that JSON input is not available in this build).
+ * The NDJSON and JSON-array reader, on YAJL. A small scanner cuts the input
+ * into units (one line of NDJSON, one element of the top-level array) read in
+ * chunks, so memory holds only the current record; each unit is parsed by
+ * YAJL's event parser into the target columns. Numbers come through YAJL's
+ * number callback as their exact text; nested objects and arrays become JSON
+ * text again through yajl_gen.
  */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
+
+#include "sluice/buf.h"
 #include "sluice/reader.h"
+
+#define CHUNK_SIZE (256 * 1024)
+#define RECORD_MAX ((size_t)256 << 20) /* one record may not pass 256 MiB */
+#define KEY_SHOWN 120                  /* bytes of a key quoted in a message */
+
+enum col_state { COL_NONE = -1, COL_SKIP = -2 };
+
+/* Where the array scanner is between elements. */
+enum scan_state {
+	SCAN_START,   /* before the top-level value */
+	SCAN_OPEN,    /* after '[': an element or ']' */
+	SCAN_ELEMENT, /* inside an element */
+	SCAN_AFTER,   /* after an element: ',' or ']' (or another object in a stream) */
+	SCAN_COMMA,   /* after ',': an element */
+	SCAN_END,     /* after the closing ']': only white space */
+};
+
+/* A unit waiting in the look-ahead queue (json_reader_sample_keys). */
+struct pending {
+	size_t off, len;  /* in json_state.ahead */
+	long line;
+	uint64_t pos;
+	bool too_long;
+};
+
+struct json_state {
+	struct reader_options opt;
+	bool ndjson;
+	bool stream;        /* FORMAT_JSON whose top level is objects, not an array */
+
+	/* input */
+	unsigned char *chunk;
+	size_t chunk_len, chunk_off;
+	bool eof, at_start;
+	long line;          /* line of chunk[chunk_off] */
+	uint64_t pos;       /* offset of chunk[chunk_off] in the (decompressed) input */
+
+	/* the current unit: its bytes, the line and offset it starts at */
+	struct buf unit;
+	long unit_line;
+	uint64_t unit_pos;
+	bool unit_too_long;
+	unsigned long nelem;
+
+	/* array scanner */
+	enum scan_state sstate;
+	size_t sdepth;
+	bool s_in_str, s_esc, s_scalar;
+	bool failed;
+	struct sl_error fail_err;
+	bool deferred;      /* a scan failure met while sampling, due after the queue */
+	struct sl_error deferred_err;
+
+	/* look-ahead queue */
+	struct buf ahead;
+	struct pending *queue;
+	size_t nqueue, qhead, qcap;
+
+	/* the target columns and a hash from name to index */
+	char **cols;
+	size_t *col_lens;
+	int ncols;
+	int *hash;
+	size_t nhash;
+
+	/* the record being built */
+	struct buf data;    /* values, each followed by a NUL */
+	size_t *offs;       /* per column: offset in data, or SIZE_MAX for NULL */
+	size_t *lens;
+	unsigned *seen;     /* per column: == stamp when the key appeared */
+	unsigned stamp;
+	struct cell *cells;
+
+	/* parse state, for the callbacks */
+	yajl_handle parser;
+	yajl_gen gen;
+	int depth;          /* containers open in the unit */
+	const char *kind;   /* what the top-level value is when not an object */
+	int cur;            /* column of the current key, or COL_NONE/COL_SKIP */
+	int capture_col;    /* column a nested value is captured for, or COL_NONE */
+	size_t capture_start;
+	bool gen_failed;
+	char *bad;          /* why the record is rejected, or NULL */
+	bool oom;
+	/* key collection (json_reader_sample_keys) */
+	bool collecting;
+	char **keys;
+	int nkeys, keys_cap;
+};
+
+/* ---------------------------------------------------------------------------
+ * Column names
+ */
+
+static uint64_t hash_bytes(const unsigned char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < n; i++) {
+		h ^= s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/* The column named key, or -1. */
+static int column_lookup(const struct json_state *st, const unsigned char *key, size_t n)
+{
+	if (!st->nhash)
+		return -1;
+	size_t mask = st->nhash - 1;
+	for (size_t i = (size_t)hash_bytes(key, n) & mask;; i = (i + 1) & mask) {
+		int c = st->hash[i];
+		if (c < 0)
+			return -1;
+		if (st->col_lens[c] == n && !memcmp(st->cols[c], key, n))
+			return c;
+	}
+}
+
+static void free_columns(struct json_state *st)
+{
+	for (int i = 0; i < st->ncols; i++)
+		free(st->cols[i]);
+	free(st->cols);
+	free(st->col_lens);
+	free(st->hash);
+	free(st->offs);
+	free(st->lens);
+	free(st->seen);
+	free(st->cells);
+	st->cols = NULL;
+	st->col_lens = NULL;
+	st->hash = NULL;
+	st->offs = st->lens = NULL;
+	st->seen = NULL;
+	st->cells = NULL;
+	st->ncols = 0;
+	st->nhash = 0;
+}
+
+static bool json_set_columns(struct reader *r, char *const *names, int n, struct sl_error *err)
+{
+	struct json_state *st = r->impl;
+	free_columns(st);
+	if (n <= 0)
+		return sl_error_set(err, SL_ERR_USAGE, "no target columns for JSON input");
+	size_t nhash = 8;
+	while (nhash < (size_t)n * 2)
+		nhash *= 2;
+	st->cols = calloc((size_t)n, sizeof *st->cols);
+	st->col_lens = calloc((size_t)n, sizeof *st->col_lens);
+	st->hash = malloc(nhash * sizeof *st->hash);
+	st->offs = calloc((size_t)n, sizeof *st->offs);
+	st->lens = calloc((size_t)n, sizeof *st->lens);
+	st->seen = calloc((size_t)n, sizeof *st->seen);
+	st->cells = calloc((size_t)n, sizeof *st->cells);
+	if (!st->cols || !st->col_lens || !st->hash || !st->offs || !st->lens || !st->seen ||
+	    !st->cells) {
+		free_columns(st);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	st->nhash = nhash;
+	for (size_t i = 0; i < nhash; i++)
+		st->hash[i] = -1;
+	for (int c = 0; c < n; c++) {
+		st->cols[c] = strdup(names[c]);
+		st->ncols = c + 1;
+		if (!st->cols[c]) {
+			free_columns(st);
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		}
+		st->col_lens[c] = strlen(names[c]);
+		if (column_lookup(st, (const unsigned char *)names[c], st->col_lens[c]) >= 0) {
+			sl_error_set(err, SL_ERR_USAGE, "column \"%s\" is named twice", names[c]);
+			free_columns(st);
+			return false;
+		}
+		size_t mask = nhash - 1;
+		size_t i = (size_t)hash_bytes((const unsigned char *)names[c], st->col_lens[c]) & mask;
+		while (st->hash[i] >= 0)
+			i = (i + 1) & mask;
+		st->hash[i] = c;
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------------------
+ * Parse callbacks: the unit's top-level object becomes one record.
+ */
+
+static void set_bad(struct json_state *st, const char *fmt, const void *key, size_t n)
+{
+	if (st->bad)
+		return;
+	char shown[KEY_SHOWN + 4];
+	size_t k = n > KEY_SHOWN ? KEY_SHOWN : n;
+	memcpy(shown, key, k);
+	strcpy(shown + k, n > KEY_SHOWN ? "..." : "");
+	char msg[KEY_SHOWN + 128];
+	snprintf(msg, sizeof msg, fmt, shown);
+	st->bad = strdup(msg);
+	if (!st->bad)
+		st->oom = true;
+}
+
+/* Store a value for column c; ptr NULL is SQL NULL. */
+static int store(struct json_state *st, int c, const void *ptr, size_t n)
+{
+	if (c < 0)
+		return 1;
+	if (!ptr) {
+		st->offs[c] = SIZE_MAX;
+		return 1;
+	}
+	size_t off = st->data.len;
+	if (!buf_append(&st->data, ptr, n) || !buf_putc(&st->data, '\0')) {
+		if (!st->bad)
+			st->bad = strdup("record too large");
+		st->offs[c] = SIZE_MAX;
+		return 1;
+	}
+	st->offs[c] = off;
+	st->lens[c] = n;
+	return 1;
+}
+
+/* Whether an event belongs to a nested value being captured (and forward it). */
+static bool capturing(const struct json_state *st)
+{
+	return st->depth >= 2 && st->capture_col != COL_NONE;
+}
+
+/* A scalar at the top level: the unit is not an object. */
+static int top_scalar(struct json_state *st, const char *kind)
+{
+	if (!st->kind)
+		st->kind = kind;
+	return 1;
+}
+
+/* Whether events are to be ignored: inside a non-object unit, or inside a
+ * nested value nobody wants. */
+static bool ignoring(const struct json_state *st)
+{
+	return st->kind != NULL || (st->depth >= 2 && st->capture_col == COL_NONE);
+}
+
+static void gen_check(struct json_state *st, yajl_gen_status s)
+{
+	if (s != yajl_gen_status_ok)
+		st->gen_failed = true;
+}
+
+static int on_null(void *ctx)
+{
+	struct json_state *st = ctx;
+	if (st->depth == 0)
+		return top_scalar(st, "null");
+	if (ignoring(st))
+		return 1;
+	if (capturing(st)) {
+		if (!st->gen_failed)
+			gen_check(st, yajl_gen_null(st->gen));
+		return 1;
+	}
+	return store(st, st->cur, NULL, 0);
+}
+
+static int on_boolean(void *ctx, int v)
+{
+	struct json_state *st = ctx;
+	if (st->depth == 0)
+		return top_scalar(st, "a boolean");
+	if (ignoring(st))
+		return 1;
+	if (capturing(st)) {
+		if (!st->gen_failed)
+			gen_check(st, yajl_gen_bool(st->gen, v));
+		return 1;
+	}
+	return store(st, st->cur, v ? "true" : "false", v ? 4 : 5);
+}
+
+static int on_number(void *ctx, const char *s, size_t n)
+{
+	struct json_state *st = ctx;
+	if (st->depth == 0)
+		return top_scalar(st, "a number");
+	if (ignoring(st))
+		return 1;
+	if (capturing(st)) {
+		if (!st->gen_failed)
+			gen_check(st, yajl_gen_number(st->gen, s, n));
+		return 1;
+	}
+	return store(st, st->cur, s, n);
+}
+
+static int on_string(void *ctx, const unsigned char *s, size_t n)
+{
+	struct json_state *st = ctx;
+	if (st->depth == 0)
+		return top_scalar(st, "a string");
+	if (ignoring(st))
+		return 1;
+	if (capturing(st)) {
+		if (!st->gen_failed)
+			gen_check(st, yajl_gen_string(st->gen, s, n));
+		return 1;
+	}
+	return store(st, st->cur, s, n);
+}
+
+/* Remember a key found while sampling, once, in order of first appearance. */
+static int collect_key(struct json_state *st, const unsigned char *key, size_t n)
+{
+	if (memchr(key, '\0', n))
+		return 1; /* cannot be a column name */
+	for (int i = 0; i < st->nkeys; i++)
+		if (strlen(st->keys[i]) == n && !memcmp(st->keys[i], key, n))
+			return 1;
+	if (st->nkeys == st->keys_cap) {
+		int cap = st->keys_cap ? st->keys_cap * 2 : 16;
+		char **k = realloc(st->keys, (size_t)cap * sizeof *k);
+		if (!k) {
+			st->oom = true;
+			return 0;
+		}
+		st->keys = k;
+		st->keys_cap = cap;
+	}
+	st->keys[st->nkeys] = strndup((const char *)key, n);
+	if (!st->keys[st->nkeys]) {
+		st->oom = true;
+		return 0;
+	}
+	st->nkeys++;
+	return 1;
+}
+
+static int on_map_key(void *ctx, const unsigned char *key, size_t n)
+{
+	struct json_state *st = ctx;
+	if (ignoring(st))
+		return 1;
+	if (capturing(st)) {
+		if (!st->gen_failed)
+			gen_check(st, yajl_gen_string(st->gen, key, n));
+		return 1;
+	}
+	if (st->collecting) {
+		st->cur = COL_SKIP;
+		return collect_key(st, key, n);
+	}
+	int c = column_lookup(st, key, n);
+	if (c < 0) {
+		st->cur = COL_SKIP;
+		if (!st->opt.ignore_unknown)
+			set_bad(st, "unknown key \"%s\" (not a column of the target)", key, n);
+		return 1;
+	}
+	if (st->seen[c] == st->stamp) {
+		st->cur = COL_SKIP;
+		set_bad(st, "duplicate key \"%s\"", key, n);
+		return 1;
+	}
+	st->seen[c] = st->stamp;
+	st->cur = c;
+	return 1;
+}
+
+/* A container opens: the record itself, a nested value, or a non-object unit. */
+static int open_container(struct json_state *st, bool is_map)
+{
+	if (st->depth == 0 && !is_map) {
+		st->kind = "an array";
+		return 1;
+	}
+	if (st->kind)
+		return 1;
+	st->depth++;
+	if (st->depth == 2) {
+		/* a nested value for the current key */
+		st->capture_col = st->cur >= 0 ? st->cur : COL_NONE;
+		if (st->capture_col == COL_NONE)
+			return 1;
+		size_t consumed = yajl_get_bytes_consumed(st->parser);
+		st->capture_start = consumed ? consumed - 1 : 0;
+		st->gen_failed = false;
+		yajl_gen_clear(st->gen);
+		yajl_gen_reset(st->gen, NULL);
+	}
+	if (capturing(st) && !st->gen_failed)
+		gen_check(st, is_map ? yajl_gen_map_open(st->gen) : yajl_gen_array_open(st->gen));
+	return 1;
+}
+
+static int close_container(struct json_state *st, bool is_map)
+{
+	if (st->kind)
+		return 1;
+	if (capturing(st) && !st->gen_failed)
+		gen_check(st, is_map ? yajl_gen_map_close(st->gen) : yajl_gen_array_close(st->gen));
+	if (st->depth == 2 && st->capture_col != COL_NONE) {
+		int c = st->capture_col;
+		st->capture_col = COL_NONE;
+		const unsigned char *text;
+		size_t n;
+		if (!st->gen_failed && yajl_gen_get_buf(st->gen, &text, &n) == yajl_gen_status_ok) {
+			store(st, c, text, n);
+		} else {
+			/* nested deeper than yajl_gen goes: keep the bytes as written */
+			size_t end = yajl_get_bytes_consumed(st->parser);
+			store(st, c, st->unit.data + st->capture_start, end - st->capture_start);
+		}
+		yajl_gen_clear(st->gen);
+		yajl_gen_reset(st->gen, NULL);
+	}
+	st->depth--;
+	return 1;
+}
+
+static int on_start_map(void *ctx) { return open_container(ctx, true); }
+static int on_end_map(void *ctx) { return close_container(ctx, true); }
+static int on_start_array(void *ctx) { return open_container(ctx, false); }
+static int on_end_array(void *ctx) { return close_container(ctx, false); }
+
+static const yajl_callbacks callbacks = {
+	.yajl_null = on_null,
+	.yajl_boolean = on_boolean,
+	.yajl_number = on_number,
+	.yajl_string = on_string,
+	.yajl_start_map = on_start_map,
+	.yajl_map_key = on_map_key,
+	.yajl_end_map = on_end_map,
+	.yajl_start_array = on_start_array,
+	.yajl_end_array = on_end_array,
+};
+
+/* YAJL's message for the parse error of h, without its trailing newline. */
+static void parse_error_text(yajl_handle h, char *out, size_t n)
+{
+	unsigned char *e = yajl_get_error(h, 0, NULL, 0);
+	snprintf(out, n, "%s", e ? (const char *)e : "invalid JSON");
+	if (e)
+		yajl_free_error(h, e);
+	size_t k = strlen(out);
+	while (k && (out[k - 1] == '\n' || out[k - 1] == ' ' || out[k - 1] == '.'))
+		out[--k] = '\0';
+	if (!strncmp(out, "parse error: ", 13) || !strncmp(out, "lexical error: ", 15))
+		memmove(out, strchr(out, ':') + 2, strlen(strchr(out, ':') + 2) + 1);
+}
+
+enum parse_result { PARSE_OK, PARSE_BAD_RECORD, PARSE_SYNTAX, PARSE_OOM };
+
+/* Parse the current unit with YAJL. On PARSE_SYNTAX, msg says where and why. */
+static enum parse_result parse_unit(struct json_state *st, char *msg, size_t msgsz)
+{
+	buf_reset(&st->data);
+	free(st->bad);
+	st->bad = NULL;
+	st->oom = false;
+	st->depth = 0;
+	st->kind = NULL;
+	st->cur = COL_NONE;
+	st->capture_col = COL_NONE;
+	if (++st->stamp == 0) {
+		if (st->seen)
+			memset(st->seen, 0, (size_t)st->ncols * sizeof *st->seen);
+		st->stamp = 1;
+	}
+	for (int c = 0; c < st->ncols; c++)
+		st->offs[c] = SIZE_MAX;
+
+	st->parser = yajl_alloc(&callbacks, NULL, st);
+	if (!st->parser)
+		return PARSE_OOM;
+	const unsigned char *text = (const unsigned char *)buf_str(&st->unit);
+	yajl_status s = yajl_parse(st->parser, text, st->unit.len);
+	if (s == yajl_status_ok)
+		s = yajl_complete_parse(st->parser);
+	enum parse_result res = PARSE_OK;
+	if (st->oom) {
+		res = PARSE_OOM;
+	} else if (s != yajl_status_ok) {
+		size_t at = yajl_get_bytes_consumed(st->parser);
+		if (at > st->unit.len)
+			at = st->unit.len;
+		long line = st->unit_line;
+		for (size_t i = 0; i < at; i++)
+			if (text[i] == '\n')
+				line++;
+		char why[256];
+		parse_error_text(st->parser, why, sizeof why);
+		snprintf(msg, msgsz, "line %ld, byte %llu: invalid JSON: %s", line,
+			 (unsigned long long)(st->unit_pos + at + (at < st->unit.len ? 1 : 0)), why);
+		res = PARSE_SYNTAX;
+	} else if (st->kind || st->bad) {
+		res = PARSE_BAD_RECORD;
+	}
+	yajl_free(st->parser);
+	st->parser = NULL;
+	return res;
+}
+
+/* ---------------------------------------------------------------------------
+ * Input: chunks, NDJSON lines and array elements
+ */
+
+/* Make sure chunk has unread bytes; false at end of input or on error. */
+static bool fill(struct reader *r, struct json_state *st, bool *failed, struct sl_error *err)
+{
+	if (st->chunk_off < st->chunk_len)
+		return true;
+	if (st->eof)
+		return false;
+	ssize_t n = source_read(r->src, st->chunk, CHUNK_SIZE, err);
+	if (n < 0) {
+		*failed = true;
+		return false;
+	}
+	if (n == 0) {
+		st->eof = true;
+		return false;
+	}
+	st->chunk_len = (size_t)n;
+	st->chunk_off = 0;
+	if (st->at_start) {
+		st->at_start = false;
+		if (n >= 3 && st->chunk[0] == 0xEF && st->chunk[1] == 0xBB && st->chunk[2] == 0xBF) {
+			st->chunk_off = 3;
+			st->pos = 3;
+		}
+	}
+	return true;
+}
+
+/* Append to the current unit, or note that it is too large. */
+static void unit_append(struct json_state *st, const void *p, size_t n)
+{
+	if (!st->unit_too_long && !buf_append(&st->unit, p, n))
+		st->unit_too_long = true;
+}
+
+static bool blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+			return false;
+	return true;
+}
+
+/* The next non-blank NDJSON line into st->unit. 1: a line, 0: end, -1: failure. */
+static int scan_line(struct reader *r, struct json_state *st, struct sl_error *err)
+{
+	bool failed = false;
+	for (;;) {
+		buf_reset(&st->unit);
+		st->unit_too_long = false;
+		st->unit_line = st->line;
+		st->unit_pos = st->pos;
+		bool got = false, nl = false;
+		while (!nl && fill(r, st, &failed, err)) {
+			const unsigned char *p = st->chunk + st->chunk_off;
+			size_t avail = st->chunk_len - st->chunk_off;
+			const unsigned char *e = memchr(p, '\n', avail);
+			size_t n = e ? (size_t)(e - p) : avail;
+			unit_append(st, p, n);
+			got = true;
+			nl = e != NULL;
+			st->chunk_off += n + (nl ? 1 : 0);
+			st->pos += n + (nl ? 1 : 0);
+		}
+		if (failed)
+			return -1;
+		if (nl)
+			st->line++;
+		if (!got && !nl)
+			return 0;
+		if (st->unit.len && st->unit.data[st->unit.len - 1] == '\r')
+			st->unit.data[--st->unit.len] = '\0';
+		if (st->unit_too_long || !blank(buf_str(&st->unit), st->unit.len))
+			return 1;
+	}
+}
+
+static int scan_fail(struct json_state *st, struct sl_error *err, const char *what)
+{
+	return sl_error_set(err, SL_ERR_INPUT, "line %ld, byte %llu: %s", st->line,
+			    (unsigned long long)st->pos + 1, what),
+	       -1;
+}
+
+static bool is_space(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Start a unit at the current byte (not consumed yet). */
+static void element_begin(struct json_state *st)
+{
+	buf_reset(&st->unit);
+	st->unit_too_long = false;
+	st->unit_line = st->line;
+	st->unit_pos = st->pos;
+	st->sstate = SCAN_ELEMENT;
+	st->sdepth = 0;
+	st->s_in_str = st->s_esc = false;
+	unsigned char c = st->chunk[st->chunk_off];
+	st->s_scalar = c != '{' && c != '[' && c != '"';
+}
+
+/* Consume bytes of the element in progress; true when it ended. */
+static bool element_bytes(struct json_state *st)
+{
+	const unsigned char *p = st->chunk + st->chunk_off;
+	size_t avail = st->chunk_len - st->chunk_off;
+	size_t i = 0;
+	bool done = false;
+	long lines = 0;
+	if (st->s_scalar) {
+		/* a number or literal: it ends before a delimiter (the first byte
+		 * always belongs to it, so a stray ',' or '}' still gets parsed) */
+		if (st->unit.len == 0 && !st->unit_too_long)
+			i = 1;
+		while (i < avail && !is_space(p[i]) && p[i] != ',' && p[i] != ']' && p[i] != '}' &&
+		       p[i] != '[' && p[i] != '{' && p[i] != '"')
+			i++;
+		done = i < avail;
+	} else {
+		for (; i < avail; i++) {
+			unsigned char c = p[i];
+			if (c == '\n')
+				lines++;
+			if (st->s_in_str) {
+				if (st->s_esc)
+					st->s_esc = false;
+				else if (c == '\\')
+					st->s_esc = true;
+				else if (c == '"') {
+					st->s_in_str = false;
+					if (st->sdepth == 0) {
+						i++;
+						done = true;
+						break;
+					}
+				}
+				continue;
+			}
+			if (c == '"') {
+				st->s_in_str = true;
+			} else if (c == '{' || c == '[') {
+				st->sdepth++;
+			} else if (c == '}' || c == ']') {
+				if (st->sdepth > 0)
+					st->sdepth--;
+				if (st->sdepth == 0) {
+					i++;
+					done = true;
+					break;
+				}
+			}
+		}
+	}
+	unit_append(st, p, i);
+	st->chunk_off += i;
+	st->pos += i;
+	st->line += lines;
+	return done;
+}
+
+/* The next element of the top-level array (or object stream) into st->unit.
+ * 1: an element, 0: end, -1: failure (err set). */
+static int scan_element(struct reader *r, struct json_state *st, struct sl_error *err)
+{
+	bool failed = false;
+	for (;;) {
+		if (!fill(r, st, &failed, err)) {
+			if (failed)
+				return -1;
+			switch (st->sstate) {
+			case SCAN_START:
+			case SCAN_END:
+				return 0;
+			case SCAN_ELEMENT:
+				st->sstate = st->stream ? SCAN_START : SCAN_AFTER;
+				/* a scalar ends at the end, a truncated element fails
+				 * parsing, which tells what is wrong */
+				return 1;
+			case SCAN_OPEN:
+			case SCAN_COMMA:
+				return scan_fail(st, err, "invalid JSON: the document ends inside the array");
+			case SCAN_AFTER:
+				if (st->stream)
+					return 0;
+				return scan_fail(st, err, "invalid JSON: the array is not closed (missing ']')");
+			}
+		}
+		if (st->sstate == SCAN_ELEMENT) {
+			if (element_bytes(st)) {
+				st->sstate = SCAN_AFTER;
+				return 1;
+			}
+			continue;
+		}
+		unsigned char c = st->chunk[st->chunk_off];
+		if (is_space(c)) {
+			if (c == '\n')
+				st->line++;
+			st->chunk_off++;
+			st->pos++;
+			continue;
+		}
+		switch (st->sstate) {
+		case SCAN_START:
+			if (c == '[') {
+				st->sstate = SCAN_OPEN;
+				st->chunk_off++;
+				st->pos++;
+			} else if (c == '{') {
+				st->stream = true; /* objects one after another */
+				element_begin(st);
+			} else {
+				return scan_fail(st, err, "invalid JSON: expected an array of objects");
+			}
+			break;
+		case SCAN_OPEN:
+			if (c == ']') {
+				st->sstate = SCAN_END;
+				st->chunk_off++;
+				st->pos++;
+			} else {
+				element_begin(st);
+			}
+			break;
+		case SCAN_COMMA:
+			if (c == ']')
+				return scan_fail(st, err, "invalid JSON: a ',' before ']'");
+			element_begin(st);
+			break;
+		case SCAN_AFTER:
+			if (st->stream) {
+				element_begin(st);
+			} else if (c == ',') {
+				st->sstate = SCAN_COMMA;
+				st->chunk_off++;
+				st->pos++;
+			} else if (c == ']') {
+				st->sstate = SCAN_END;
+				st->chunk_off++;
+				st->pos++;
+			} else {
+				return scan_fail(st, err, "invalid JSON: expected ',' or ']' after an element");
+			}
+			break;
+		case SCAN_END:
+			return scan_fail(st, err, "invalid JSON: text after the end of the array");
+		case SCAN_ELEMENT:
+			break;
+		}
+	}
+}
+
+/* The next unit, from the look-ahead queue or the input. */
+static int next_unit(struct reader *r, struct json_state *st, struct sl_error *err)
+{
+	if (st->qhead < st->nqueue) {
+		struct pending *p = &st->queue[st->qhead++];
+		buf_reset(&st->unit);
+		if (!buf_append(&st->unit, st->ahead.data + p->off, p->len))
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory"), -1;
+		st->unit_line = p->line;
+		st->unit_pos = p->pos;
+		st->unit_too_long = p->too_long;
+		if (st->qhead == st->nqueue) {
+			st->qhead = st->nqueue = 0;
+			buf_free(&st->ahead);
+			buf_init(&st->ahead, 0);
+		}
+		return 1;
+	}
+	if (st->deferred) {
+		*err = st->deferred_err;
+		return -1;
+	}
+	return st->ndjson ? scan_line(r, st, err) : scan_element(r, st, err);
+}
+
+static enum read_status json_next(struct reader *r, struct record *rec, struct sl_error *err)
+{
+	struct json_state *st = r->impl;
+	char msg[512];
+	memset(rec, 0, sizeof *rec);
+	if (st->failed) {
+		*err = st->fail_err;
+		return READ_FAIL;
+	}
+	if (!st->ncols)
+		return sl_error_set(err, SL_ERR_INTERNAL, "JSON reader: no columns set"), READ_FAIL;
+	int u = next_unit(r, st, err);
+	if (u <= 0) {
+		if (u < 0) {
+			st->failed = true;
+			st->fail_err = *err;
+			return READ_FAIL;
+		}
+		return READ_EOF;
+	}
+	st->nelem++;
+	rec->line = st->unit_line;
+	rec->raw = buf_str(&st->unit);
+	rec->raw_len = st->unit.len;
+	err->line = st->unit_line;
+	if (st->unit_too_long) {
+		sl_error_set(err, SL_ERR_INPUT, "line %ld: record larger than %zu MiB", st->unit_line,
+			     RECORD_MAX >> 20);
+		if (st->ndjson)
+			return READ_REJECT;
+		st->failed = true;
+		st->fail_err = *err;
+		return READ_FAIL;
+	}
+	enum parse_result pr = parse_unit(st, msg, sizeof msg);
+	switch (pr) {
+	case PARSE_OOM:
+		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		st->failed = true;
+		st->fail_err = *err;
+		return READ_FAIL;
+	case PARSE_SYNTAX:
+		sl_error_set(err, SL_ERR_INPUT, "%s", msg);
+		if (st->ndjson)
+			return READ_REJECT;
+		st->failed = true;
+		st->fail_err = *err;
+		return READ_FAIL;
+	case PARSE_BAD_RECORD:
+		if (st->kind)
+			sl_error_set(err, SL_ERR_INPUT, "line %ld: %s, not a JSON object", st->unit_line,
+				     st->kind);
+		else
+			sl_error_set(err, SL_ERR_INPUT, "line %ld: %s", st->unit_line, st->bad);
+		return READ_REJECT;
+	case PARSE_OK:
+		break;
+	}
+	for (int c = 0; c < st->ncols; c++) {
+		if (st->offs[c] == SIZE_MAX) {
+			st->cells[c].ptr = NULL;
+			st->cells[c].len = 0;
+		} else {
+			st->cells[c].ptr = st->data.data + st->offs[c];
+			st->cells[c].len = st->lens[c];
+		}
+	}
+	rec->nfields = (size_t)st->ncols;
+	rec->fields = st->cells;
+	return READ_OK;
+}
+
+/* Read ahead up to max_records units (they are returned by next() later, in
+ * order) and set r->header to the keys of their top-level objects, in order
+ * of first appearance: the columns --create makes for JSON input. The caller
+ * still calls set_columns. Bounded by max_records records of memory. */
+bool json_reader_sample_keys(struct reader *r, size_t max_records, struct sl_error *err);
+
+bool json_reader_sample_keys(struct reader *r, size_t max_records, struct sl_error *err)
+{
+	struct json_state *st = r->impl;
+	if (r->ops != &json_reader_ops || !st)
+		return sl_error_set(err, SL_ERR_INTERNAL, "not a JSON reader");
+	if (st->nqueue)
+		return sl_error_set(err, SL_ERR_INTERNAL, "keys sampled twice");
+	bool ok = true;
+	st->collecting = true;
+	for (size_t k = 0; k < max_records; k++) {
+		struct sl_error uerr;
+		sl_error_clear(&uerr);
+		int u = st->ndjson ? scan_line(r, st, &uerr) : scan_element(r, st, &uerr);
+		if (u < 0) {
+			/* next() reports it after the records before it */
+			st->deferred = true;
+			st->deferred_err = uerr;
+			break;
+		}
+		if (u == 0)
+			break;
+		if (st->nqueue == st->qcap) {
+			size_t cap = st->qcap ? st->qcap * 2 : 64;
+			struct pending *q = realloc(st->queue, cap * sizeof *q);
+			if (!q) {
+				ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+				break;
+			}
+			st->queue = q;
+			st->qcap = cap;
+		}
+		struct pending *p = &st->queue[st->nqueue];
+		p->off = st->ahead.len;
+		p->len = st->unit.len;
+		p->line = st->unit_line;
+		p->pos = st->unit_pos;
+		p->too_long = st->unit_too_long;
+		if (!buf_append(&st->ahead, buf_str(&st->unit), st->unit.len)) {
+			ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			break;
+		}
+		st->nqueue++;
+		if (!st->unit_too_long) {
+			char msg[512];
+			if (parse_unit(st, msg, sizeof msg) == PARSE_OOM) {
+				ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+				break;
+			}
+		}
+	}
+	st->collecting = false;
+	if (!ok)
+		return false;
+	for (int i = 0; i < r->nheader; i++)
+		free(r->header[i]);
+	free(r->header);
+	r->header = st->keys;
+	r->nheader = st->nkeys;
+	st->keys = NULL;
+	st->nkeys = st->keys_cap = 0;
+	return true;
+}
 
 static bool json_open(struct reader *r, const struct reader_options *opt, struct sl_error *err)
 {
-	(void)r;
-	(void)opt;
-	return sl_error_set(err, SL_ERR_USAGE, "JSON input is not available in this build");
+	struct json_state *st = calloc(1, sizeof *st);
+	if (!st)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	r->impl = st;
+	st->opt = *opt;
+	st->ndjson = r->format == FORMAT_NDJSON;
+	st->line = 1;
+	st->at_start = true;
+	st->sstate = SCAN_START;
+	buf_init(&st->unit, RECORD_MAX);
+	buf_init(&st->data, RECORD_MAX * 2);
+	buf_init(&st->ahead, 0);
+	st->chunk = malloc(CHUNK_SIZE);
+	st->gen = yajl_gen_alloc(NULL);
+	if (!st->chunk || !st->gen)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	return true;
+}
+
+static void json_close(struct reader *r)
+{
+	struct json_state *st = r->impl;
+	if (!st)
+		return;
+	free_columns(st);
+	buf_free(&st->unit);
+	buf_free(&st->data);
+	buf_free(&st->ahead);
+	free(st->queue);
+	for (int i = 0; i < st->nkeys; i++)
+		free(st->keys[i]);
+	free(st->keys);
+	free(st->bad);
+	free(st->chunk);
+	if (st->gen)
+		yajl_gen_free(st->gen);
+	free(st);
+	r->impl = NULL;
 }
 
 const struct reader_ops json_reader_ops = {
 	.name = "json",
 	.open = json_open,
+	.set_columns = json_set_columns,
+	.next = json_next,
+	.close = json_close,
 };

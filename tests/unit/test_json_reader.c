@@ -1,0 +1,489 @@
+/* tests/unit/test_json_reader.c
+ * The NDJSON and JSON-array reader: key mapping, nested values, exact
+ * numbers, missing and unknown keys, malformed input, gzip, line numbers.
+ */
+#include <check.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "sluice/reader.h"
+
+/* not in reader.h yet: see src/input/json.c */
+bool json_reader_sample_keys(struct reader *r, size_t max_records, struct sl_error *err);
+
+#define NUL "\x01" /* stands for SQL NULL in expectations */
+
+static char path[64];
+
+static void write_file(const char *content, size_t n)
+{
+	strcpy(path, "/tmp/sluice-json-XXXXXX");
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, content, n), (ssize_t)n);
+	close(fd);
+}
+
+/* Open content in format with the given target columns. */
+static struct reader *open_json_opt(enum input_format format, const char *content, size_t n,
+				    const char *cols, bool ignore_unknown)
+{
+	struct reader_options opt = { .format = format, .ignore_unknown = ignore_unknown };
+	struct reader *r = NULL;
+	struct sl_error err;
+	sl_error_clear(&err);
+	write_file(content, n);
+	ck_assert_msg(reader_open(&r, path, &opt, &err), "%s", err.msg);
+	ck_assert_ptr_eq(r->ops, &json_reader_ops);
+	ck_assert_ptr_null(r->header);
+	if (cols) {
+		char *copy = strdup(cols), *save = NULL;
+		char *names[64];
+		int k = 0;
+		for (char *t = strtok_r(copy, "|", &save); t; t = strtok_r(NULL, "|", &save))
+			names[k++] = t;
+		ck_assert_msg(r->ops->set_columns(r, names, k, &err), "%s", err.msg);
+		free(copy);
+	}
+	return r;
+}
+
+static struct reader *open_json(enum input_format format, const char *content, const char *cols)
+{
+	return open_json_opt(format, content, strlen(content), cols, false);
+}
+
+static void done(struct reader *r)
+{
+	reader_close(r);
+	unlink(path);
+}
+
+/* Expect an OK record at line with these values (NUL for SQL NULL). */
+static void expect_row(struct reader *r, long line, int n, ...)
+{
+	struct record rec;
+	struct sl_error err;
+	sl_error_clear(&err);
+	enum read_status st = r->ops->next(r, &rec, &err);
+	ck_assert_msg(st == READ_OK, "status %d: %s", st, err.msg);
+	ck_assert_int_eq(rec.line, line);
+	ck_assert_int_eq(rec.nfields, n);
+	va_list ap;
+	va_start(ap, n);
+	for (int i = 0; i < n; i++) {
+		const char *want = va_arg(ap, const char *);
+		if (!strcmp(want, NUL)) {
+			ck_assert_msg(rec.fields[i].ptr == NULL, "field %d should be NULL", i);
+		} else {
+			ck_assert_msg(rec.fields[i].ptr != NULL, "field %d is NULL", i);
+			ck_assert_int_eq(rec.fields[i].len, strlen(want));
+			ck_assert_msg(!memcmp(rec.fields[i].ptr, want, rec.fields[i].len),
+				      "field %d: '%.*s' != '%s'", i, (int)rec.fields[i].len,
+				      rec.fields[i].ptr, want);
+		}
+	}
+	va_end(ap);
+}
+
+/* Expect a rejected record at line, raw text raw (NULL: not checked), with
+ * msg_part in the message. */
+static void expect_reject(struct reader *r, long line, const char *raw, const char *msg_part)
+{
+	struct record rec;
+	struct sl_error err;
+	sl_error_clear(&err);
+	enum read_status st = r->ops->next(r, &rec, &err);
+	ck_assert_msg(st == READ_REJECT, "status %d: %s", st, err.msg);
+	ck_assert_int_eq(rec.line, line);
+	if (raw) {
+		ck_assert_int_eq(rec.raw_len, strlen(raw));
+		ck_assert(!memcmp(rec.raw, raw, rec.raw_len));
+	}
+	ck_assert_msg(strstr(err.msg, msg_part) != NULL, "message '%s' lacks '%s'", err.msg, msg_part);
+}
+
+static void expect_fail(struct reader *r, const char *msg_part)
+{
+	struct record rec;
+	struct sl_error err;
+	sl_error_clear(&err);
+	enum read_status st = r->ops->next(r, &rec, &err);
+	ck_assert_msg(st == READ_FAIL, "status %d: %s", st, err.msg);
+	ck_assert_msg(strstr(err.msg, msg_part) != NULL, "message '%s' lacks '%s'", err.msg, msg_part);
+}
+
+static void expect_eof(struct reader *r)
+{
+	struct record rec;
+	struct sl_error err;
+	sl_error_clear(&err);
+	enum read_status st = r->ops->next(r, &rec, &err);
+	ck_assert_msg(st == READ_EOF, "status %d: %s", st, err.msg);
+}
+
+START_TEST(ndjson_keys_by_name)
+{
+	/* keys in any order, with spaces and non-ASCII; fields come in column order */
+	struct reader *r = open_json(FORMAT_NDJSON,
+				     "{\"b\": \"x\", \"a\": 1, \"first name\": \"Zoë\", \"日付\": \"2024-01-02\"}\n"
+				     "{\"日付\":null,\"first name\":\"\",\"a\":-2,\"b\":\"y\\n\\\"q\\\" \\u00e9\\ud83c\\udf89\"}\n",
+				     "a|b|first name|日付");
+	expect_row(r, 1, 4, "1", "x", "Zoë", "2024-01-02");
+	expect_row(r, 2, 4, "-2", "y\n\"q\" é\xF0\x9F\x8E\x89", "", NUL);
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+START_TEST(exact_numbers_and_literals)
+{
+	struct reader *r = open_json(FORMAT_NDJSON,
+				     "{\"n\":0.1,\"m\":1.50,\"d\":12345678901234.123456,\"u\":18446744073709551615,"
+				     "\"e\":-1.5E+300,\"t\":true,\"f\":false,\"z\":null}\n",
+				     "n|m|d|u|e|t|f|z");
+	expect_row(r, 1, 8, "0.1", "1.50", "12345678901234.123456", "18446744073709551615", "-1.5E+300",
+		   "true", "false", NUL);
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+START_TEST(nested_values_as_json_text)
+{
+	struct reader *r = open_json(
+		FORMAT_NDJSON,
+		"{\"id\": 1, \"doc\": {\"x\": [1, 2.50, {\"y\": null}], \"s\": \"a\\\"b/é\"}, \"tags\": [\"a\", true]}\n"
+		"{\"id\": 2, \"doc\": {}, \"tags\": []}\n",
+		"id|doc|tags");
+	expect_row(r, 1, 3, "1", "{\"x\":[1,2.50,{\"y\":null}],\"s\":\"a\\\"b/é\"}", "[\"a\",true]");
+	expect_row(r, 2, 3, "2", "{}", "[]");
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+START_TEST(deeply_nested_kept_as_written)
+{
+	/* deeper than yajl_gen goes: the bytes as written */
+	char doc[2048] = "{\"id\":7,\"deep\":";
+	for (int i = 0; i < 200; i++)
+		strcat(doc, "[");
+	strcat(doc, "1");
+	for (int i = 0; i < 200; i++)
+		strcat(doc, "]");
+	char want[1024] = "";
+	strncat(want, doc + strlen("{\"id\":7,\"deep\":"), sizeof want - 1);
+	strcat(doc, "}\n");
+	struct reader *r = open_json(FORMAT_NDJSON, doc, "id|deep");
+	expect_row(r, 1, 2, "7", want);
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+START_TEST(missing_and_unknown_keys)
+{
+	struct reader *r = open_json(FORMAT_NDJSON,
+				     "{\"a\":1}\n"
+				     "{\"a\":2,\"zz top\":3,\"b\":4}\n"
+				     "{\"b\":5}\n"
+				     "{\"a\":6,\"a\":7}\n",
+				     "a|b");
+	expect_row(r, 1, 2, "1", NUL);
+	expect_reject(r, 2, "{\"a\":2,\"zz top\":3,\"b\":4}", "unknown key \"zz top\"");
+	expect_row(r, 3, 2, NUL, "5");
+	expect_reject(r, 4, NULL, "duplicate key \"a\"");
+	expect_eof(r);
+	done(r);
+
+	const char *in = "{\"a\":1,\"extra\":{\"deep\":[1,{\"b\":9}]},\"b\":2}\n";
+	r = open_json_opt(FORMAT_NDJSON, in, strlen(in), "a|b", true);
+	expect_row(r, 1, 2, "1", "2");
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+START_TEST(ndjson_bad_lines_continue)
+{
+	struct reader *r = open_json(FORMAT_NDJSON,
+				     "{\"a\":1}\r\n"
+				     "\n"
+				     "   \n"
+				     "{\"a\":2,}\n"
+				     "[1,2]\n"
+				     "{\"a\":\"\xC3\x28\"}\n"
+				     "\"just a string\"\n"
+				     "{\"a\":3} {\"a\":4}\n"
+				     "{\"a\":\"unterminated\n"
+				     "{\"a\":\"bad \\x escape\"}\n"
+				     "{\"a\":5}",
+				     "a");
+	expect_row(r, 1, 1, "1");
+	expect_reject(r, 4, "{\"a\":2,}", "line 4, byte ");
+	expect_reject(r, 5, "[1,2]", "not a JSON object");
+	expect_reject(r, 6, "{\"a\":\"\xC3\x28\"}", "UTF8");
+	expect_reject(r, 7, "\"just a string\"", "a string, not a JSON object");
+	expect_reject(r, 8, NULL, "line 8");
+	expect_reject(r, 9, "{\"a\":\"unterminated", "line 9");
+	expect_reject(r, 10, NULL, "line 10");
+	expect_row(r, 11, 1, "5");
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+START_TEST(array_elements_and_lines)
+{
+	struct reader *r = open_json(FORMAT_JSON,
+				     "\xEF\xBB\xBF[\n"
+				     "  {\"id\": 1, \"name\": \"a\"},\n"
+				     "  {\n"
+				     "    \"id\": 2,\n"
+				     "    \"name\": \"b, ] }\"\n"
+				     "  },\n"
+				     "  42,\n"
+				     "  \"str\", null, [1, {\"id\": 9}],\n"
+				     "  {\"name\": \"c\", \"id\": 3}\n"
+				     "]\n",
+				     "id|name");
+	expect_row(r, 2, 2, "1", "a");
+	expect_row(r, 3, 2, "2", "b, ] }");
+	expect_reject(r, 7, "42", "a number, not a JSON object");
+	expect_reject(r, 8, "\"str\"", "not a JSON object");
+	expect_reject(r, 8, "null", "not a JSON object");
+	expect_reject(r, 8, "[1, {\"id\": 9}]", "an array, not a JSON object");
+	expect_row(r, 9, 2, "3", "c");
+	expect_eof(r);
+	expect_eof(r);
+	done(r);
+
+	r = open_json(FORMAT_JSON, "[]", "id");
+	expect_eof(r);
+	done(r);
+	r = open_json(FORMAT_JSON, "", "id");
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+START_TEST(array_unknown_key_rejects_one)
+{
+	struct reader *r = open_json(FORMAT_JSON, "[{\"a\":1},{\"a\":2,\"b\":3},{\"a\":4}]", "a");
+	expect_row(r, 1, 1, "1");
+	expect_reject(r, 1, "{\"a\":2,\"b\":3}", "unknown key \"b\"");
+	expect_row(r, 1, 1, "4");
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+START_TEST(array_truncated_fails_after_earlier_records)
+{
+	struct reader *r = open_json(FORMAT_JSON, "[\n{\"a\":1},\n{\"a\":2},\n{\"a\":3, \"b\"", "a|b");
+	expect_row(r, 2, 2, "1", NUL);
+	expect_row(r, 3, 2, "2", NUL);
+	expect_fail(r, "line 4, byte ");
+	expect_fail(r, "invalid JSON"); /* and stays failed */
+	done(r);
+
+	r = open_json(FORMAT_JSON, "[{\"a\":1},", "a");
+	expect_row(r, 1, 1, "1");
+	expect_fail(r, "line 1, byte 10");
+	done(r);
+
+	r = open_json(FORMAT_JSON, "[{\"a\":1}\n{\"a\":2}]", "a");
+	expect_row(r, 1, 1, "1");
+	expect_fail(r, "line 2, byte 10: invalid JSON: expected ',' or ']'");
+	done(r);
+
+	r = open_json(FORMAT_JSON, "[{\"a\":1}", "a");
+	expect_row(r, 1, 1, "1");
+	expect_fail(r, "not closed");
+	done(r);
+
+	r = open_json(FORMAT_JSON, "[{\"a\":1}] x", "a");
+	expect_row(r, 1, 1, "1");
+	expect_fail(r, "text after the end");
+	done(r);
+}
+END_TEST
+
+START_TEST(array_syntax_errors_fail)
+{
+	/* a bad escape, and invalid UTF-8, inside the second element */
+	struct reader *r = open_json(FORMAT_JSON, "[{\"a\":\"x\"},\n {\"a\":\"\\q\"}, {\"a\":\"y\"}]", "a");
+	expect_row(r, 1, 1, "x");
+	expect_fail(r, "line 2, byte ");
+	done(r);
+
+	r = open_json(FORMAT_JSON, "[{\"a\":\"x\"},{\"a\":\"\xFF\"}]", "a");
+	expect_row(r, 1, 1, "x");
+	expect_fail(r, "UTF8");
+	done(r);
+
+	r = open_json(FORMAT_JSON, "{\"a\":1} garbage", "a");
+	expect_row(r, 1, 1, "1");
+	expect_fail(r, "invalid JSON");
+	done(r);
+
+	r = open_json(FORMAT_JSON, "a,b\n1,2\n", "a");
+	expect_fail(r, "line 1, byte 1: invalid JSON: expected an array of objects");
+	done(r);
+}
+END_TEST
+
+START_TEST(object_stream_in_json_file)
+{
+	/* a .json file that holds objects one after another (or just one) */
+	struct reader *r = open_json(FORMAT_JSON, "{\n  \"a\": 1\n}\n{\"a\": 2}\n", "a");
+	expect_row(r, 1, 1, "1");
+	expect_row(r, 4, 1, "2");
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+static void write_gzip(const char *content)
+{
+	strcpy(path, "/tmp/sluice-json-XXXXXX");
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	gzFile gz = gzdopen(fd, "wb");
+	ck_assert_ptr_nonnull(gz);
+	ck_assert_int_eq(gzwrite(gz, content, (unsigned)strlen(content)), (int)strlen(content));
+	ck_assert_int_eq(gzclose(gz), Z_OK);
+}
+
+START_TEST(gzip_detected_by_content)
+{
+	write_gzip("[{\"a\": 1.25}, {\"a\": \"é\"}]");
+	struct reader_options opt = { 0 };
+	struct reader *r = NULL;
+	struct sl_error err;
+	ck_assert_msg(reader_open(&r, path, &opt, &err), "%s", err.msg);
+	ck_assert_int_eq(r->format, FORMAT_JSON);
+	ck_assert(source_is_gzip(r->src));
+	char *names[] = { "a" };
+	ck_assert(r->ops->set_columns(r, names, 1, &err));
+	expect_row(r, 1, 1, "1.25");
+	expect_row(r, 1, 1, "é");
+	expect_eof(r);
+	done(r);
+
+	write_gzip("{\"a\": 1}\n{\"a\": 2}\n");
+	ck_assert_msg(reader_open(&r, path, &opt, &err), "%s", err.msg);
+	ck_assert_int_eq(r->format, FORMAT_NDJSON);
+	ck_assert(r->ops->set_columns(r, names, 1, &err));
+	expect_row(r, 1, 1, "1");
+	expect_row(r, 2, 1, "2");
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+/* Many records across many chunks: line numbers and values stay right. */
+static void many(enum input_format f)
+{
+	size_t n = 30000, cap = n * 80 + 16, len = 0;
+	char *s = malloc(cap);
+	if (f == FORMAT_JSON)
+		len += (size_t)sprintf(s + len, "[\n");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(s + len, "{\"id\": %zu, \"v\": \"value number %zu \\u00e9\"}%s\n", i,
+				       i * 7, f == FORMAT_JSON && i + 1 < n ? "," : "");
+	if (f == FORMAT_JSON)
+		len += (size_t)sprintf(s + len, "]\n");
+	struct reader *r = open_json_opt(f, s, len, "v|id", false);
+	for (size_t i = 0; i < n; i++) {
+		char id[32], v[64];
+		snprintf(id, sizeof id, "%zu", i);
+		snprintf(v, sizeof v, "value number %zu é", i * 7);
+		expect_row(r, (long)i + (f == FORMAT_JSON ? 2 : 1), 2, v, id);
+	}
+	expect_eof(r);
+	done(r);
+	free(s);
+}
+
+START_TEST(long_inputs_many_chunks)
+{
+	many(FORMAT_NDJSON);
+	many(FORMAT_JSON);
+}
+END_TEST
+
+START_TEST(sample_keys_then_read)
+{
+	struct reader *r = open_json(FORMAT_JSON,
+				     "[{\"id\":1,\"name\":\"a\"},{\"id\":2,\"when\":\"2024-01-01\",\"name\":\"b\"},"
+				     "{\"id\":3,\"extra\":true},\n{\"id\":4",
+				     NULL);
+	struct sl_error err;
+	ck_assert_msg(json_reader_sample_keys(r, 2, &err), "%s", err.msg);
+	ck_assert_int_eq(r->nheader, 3);
+	ck_assert_str_eq(r->header[0], "id");
+	ck_assert_str_eq(r->header[1], "name");
+	ck_assert_str_eq(r->header[2], "when");
+	ck_assert(r->ops->set_columns(r, r->header, r->nheader, &err));
+	expect_row(r, 1, 3, "1", "a", NUL);
+	expect_row(r, 1, 3, "2", "b", "2024-01-01");
+	expect_reject(r, 1, "{\"id\":3,\"extra\":true}", "unknown key \"extra\"");
+	expect_fail(r, "line 2");
+	done(r);
+
+	/* a failure inside the sample comes after the records before it */
+	r = open_json(FORMAT_JSON, "[{\"x\":1},{\"x\":2}", NULL);
+	ck_assert_msg(json_reader_sample_keys(r, 100, &err), "%s", err.msg);
+	ck_assert_int_eq(r->nheader, 1);
+	ck_assert(r->ops->set_columns(r, r->header, r->nheader, &err));
+	expect_row(r, 1, 1, "1");
+	expect_row(r, 1, 1, "2");
+	expect_fail(r, "not closed");
+	done(r);
+
+	r = open_json(FORMAT_NDJSON, "{\"b\":1}\nnot json\n{\"a\":2,\"b\":3}\n", NULL);
+	ck_assert_msg(json_reader_sample_keys(r, 100, &err), "%s", err.msg);
+	ck_assert_int_eq(r->nheader, 2);
+	ck_assert_str_eq(r->header[0], "b");
+	ck_assert_str_eq(r->header[1], "a");
+	ck_assert(r->ops->set_columns(r, r->header, r->nheader, &err));
+	expect_row(r, 1, 2, "1", NUL);
+	expect_reject(r, 2, "not json", "line 2");
+	expect_row(r, 3, 2, "3", "2");
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("json_reader");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, ndjson_keys_by_name);
+	tcase_add_test(tc, exact_numbers_and_literals);
+	tcase_add_test(tc, nested_values_as_json_text);
+	tcase_add_test(tc, deeply_nested_kept_as_written);
+	tcase_add_test(tc, missing_and_unknown_keys);
+	tcase_add_test(tc, ndjson_bad_lines_continue);
+	tcase_add_test(tc, array_elements_and_lines);
+	tcase_add_test(tc, array_unknown_key_rejects_one);
+	tcase_add_test(tc, array_truncated_fails_after_earlier_records);
+	tcase_add_test(tc, array_syntax_errors_fail);
+	tcase_add_test(tc, object_stream_in_json_file);
+	tcase_add_test(tc, gzip_detected_by_content);
+	tcase_add_test(tc, long_inputs_many_chunks);
+	tcase_add_test(tc, sample_keys_then_read);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
