@@ -5,11 +5,22 @@
 #ifndef SLUICE_REPORT_H
 #define SLUICE_REPORT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "sluice/job.h"
+#include "sluice/pool.h"
+
+/* Counters updated by the reader and the writers while a run goes on. */
+struct live_stats {
+	_Atomic uint64_t rows_read;
+	_Atomic uint64_t rows_written;
+	_Atomic uint64_t rows_rejected;
+	_Atomic uint64_t rows_not_found;
+	_Atomic uint64_t bytes;      /* input bytes consumed */
+};
 
 struct table_stats {
 	char table[256];
@@ -29,7 +40,32 @@ struct run_report {
 	int ntables;
 	char *errors[REPORT_MAX_ERRORS];
 	int nerrors;
+	bool has_pool;
+	struct pool_stats pool;
 };
+
+/* What the progress display shows, read live while the run goes on. */
+struct progress_view {
+	const char *table;
+	struct live_stats *live;
+	struct pool *pool;     /* NULL before it exists */
+	int64_t total_bytes;   /* input size, -1 when unknown */
+	double start;          /* now_seconds() at the start */
+};
+
+struct progress;
+
+/* Start the display for mode (auto: a redrawn line on a terminal, else a log
+ * line every interval seconds); nothing when quiet or PROGRESS_NONE. *out
+ * may be NULL afterwards. */
+bool progress_start(struct progress **out, enum progress_mode mode, double interval, bool quiet,
+		    struct progress_view *view);
+/* Point the display at the pool once it exists. */
+void progress_set_pool(struct progress *p, struct pool *pool);
+/* Stop and clear the display. */
+void progress_stop(struct progress *p);
+/* Format the pool statistics into out, as in the summary. */
+void report_format_pool(char *out, size_t n, const struct pool_stats *s);
 
 /* Monotonic seconds, for timing. */
 double now_seconds(void);

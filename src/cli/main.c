@@ -8,6 +8,7 @@
 #include "sluice/cli.h"
 #include "sluice/driver.h"
 #include "sluice/log.h"
+#include "sluice/signals.h"
 #include "sluice/url.h"
 
 /* sluice ping URL: connect, print the server version. */
@@ -44,7 +45,7 @@ static int exit_code(enum run_status s)
 	case RUN_FAILED: return 1;
 	case RUN_USAGE: return 2;
 	case RUN_PARTIAL: return 3;
-	case RUN_INTERRUPTED: return 130;
+	case RUN_INTERRUPTED: return 128 + (signals_caught() ? signals_caught() : 2);
 	}
 	return 1;
 }

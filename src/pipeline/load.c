@@ -1,37 +1,77 @@
 /* src/pipeline/load.c
- * The load pipeline: readers fill batches; each batch is written in its own
- * transaction (or all in one with --single-transaction). A batch the server
- * refuses is rolled back and retried in halves until the bad rows are
- * isolated, so the good rows commit and each bad one becomes a reject.
+ * The load pipeline: the reader (this thread) fills batches and hands them
+ * through a bounded queue to --workers writer threads; each writer takes a
+ * connection from the pool for a batch, writes it in its own transaction and
+ * gives the connection back. A batch the server refuses is rolled back and
+ * retried in halves until the bad rows are isolated; a batch whose
+ * connection broke is retried whole on a fresh one. Memory is bounded by the
+ * number of batches in flight, never by the input.
  */
-#include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "sluice/create.h"
 #include "sluice/driver.h"
 #include "sluice/job.h"
 #include "sluice/log.h"
+#include "sluice/pool.h"
+#include "sluice/queue.h"
 #include "sluice/rejects.h"
 #include "sluice/report.h"
+#include "sluice/signals.h"
 #include "sluice/url.h"
 
 struct load {
 	const struct job *job;
 	const struct driver *drv;
-	struct conn *conn;
+	struct pool *pool;
+	struct conn *single_conn; /* --single-transaction: held for the whole run */
 	struct write_spec spec;
 	char *schema, *table;
-	char **columns;       /* the target columns, in record order */
+	char **columns;           /* the target columns, in record order (owned) */
 	int ncols;
-	bool own_columns;     /* columns were allocated here */
 	struct rejects *rejects;
-	struct table_stats *stats;
-	struct run_report *report;
-	struct sl_error err;  /* the error that stopped the run */
+	struct live_stats live;
+
+	struct queue work;        /* full batches for the writers */
+	struct queue spare;       /* empty batches for the reader */
+	struct batch *batches;
+	int nbatches;
+
+	pthread_mutex_t lock;     /* guards err and failed */
+	struct sl_error err;      /* the error that stopped the run */
 	bool failed;
-	bool limit_hit;       /* --max-errors reached */
+	bool limit_hit;           /* --max-errors reached */
 };
+
+/* Stop the run with err (the first error wins) and wake everyone. */
+static void fail_run(struct load *ld, const struct sl_error *err)
+{
+	pthread_mutex_lock(&ld->lock);
+	if (!ld->failed) {
+		ld->failed = true;
+		ld->err = *err;
+	}
+	pthread_mutex_unlock(&ld->lock);
+	queue_abort(&ld->work);
+	queue_abort(&ld->spare);
+}
+
+static bool run_failed(struct load *ld)
+{
+	pthread_mutex_lock(&ld->lock);
+	bool f = ld->failed;
+	pthread_mutex_unlock(&ld->lock);
+	return f;
+}
+
+static bool stopping(struct load *ld)
+{
+	return signals_caught() || run_failed(ld);
+}
 
 /* The table a file loads into when --table is absent: its name without
  * directories or extensions ("data/users.csv.gz" -> "users"). */
@@ -40,14 +80,7 @@ static char *table_from_path(const char *path)
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	size_t n = strcspn(base, ".");
-	if (n == 0)
-		return NULL;
-	char *t = malloc(n + 1);
-	if (t) {
-		memcpy(t, base, n);
-		t[n] = '\0';
-	}
-	return t;
+	return n ? strndup(base, n) : NULL;
 }
 
 /* A CSV header line for the rejects file, quoting names where needed. */
@@ -58,7 +91,7 @@ static char *header_line(char *const *names, int n, char delim)
 	for (int i = 0; i < n; i++) {
 		if (i)
 			buf_putc(&b, delim);
-		if (strpbrk(names[i], "\",\n\r") || strchr(names[i], delim)) {
+		if (strpbrk(names[i], "\"\n\r") || strchr(names[i], delim)) {
 			buf_putc(&b, '"');
 			for (const char *p = names[i]; *p; p++) {
 				if (*p == '"')
@@ -70,112 +103,163 @@ static char *header_line(char *const *names, int n, char delim)
 			buf_puts(&b, names[i]);
 		}
 	}
-	char *s = b.data ? b.data : strdup("");
-	return s;
+	return b.data ? b.data : strdup("");
 }
 
+/* Count one rejected record; stops the run past --max-errors. */
 static void count_reject(struct load *ld, const char *source, long line, const char *raw,
 			 size_t raw_len, const char *reason)
 {
 	rejects_add(ld->rejects, source, line, raw, raw_len, reason);
-	ld->stats->rows_rejected++;
-	if (ld->job->max_errors >= 0 && (long)ld->stats->rows_rejected > ld->job->max_errors &&
-	    !ld->limit_hit) {
+	uint64_t n = atomic_fetch_add(&ld->live.rows_rejected, 1) + 1;
+	if (ld->job->max_errors >= 0 && n > (uint64_t)ld->job->max_errors) {
+		struct sl_error err;
+		sl_error_set(&err, SL_ERR_DATA, "stopped after %llu rejected rows (--max-errors %ld)",
+			     (unsigned long long)n, ld->job->max_errors);
+		pthread_mutex_lock(&ld->lock);
 		ld->limit_hit = true;
-		ld->failed = true;
-		sl_error_set(&ld->err, SL_ERR_DATA, "stopped after %llu rejected rows (--max-errors %ld)",
-			     (unsigned long long)ld->stats->rows_rejected, ld->job->max_errors);
+		pthread_mutex_unlock(&ld->lock);
+		fail_run(ld, &err);
 	}
 }
 
-/* Write rows [first, first+n) of b; on a refused value, bisect. Returns false
- * when the run cannot go on (ld->err set). */
-static bool write_range(struct load *ld, const struct batch *b, size_t first, size_t n)
+/* Take a connection for a batch (the run's one connection with
+ * --single-transaction). */
+static bool get_conn(struct load *ld, struct conn **c, struct sl_error *err)
 {
-	struct sl_error err;
-	sl_error_clear(&err);
-	bool single = ld->job->single_transaction;
-	bool ok = (single || ld->drv->begin(ld->conn, &err)) &&
-		  ld->drv->write_batch(ld->conn, &ld->spec, b, first, n, &err) &&
-		  (single || ld->drv->commit(ld->conn, &err));
-	if (ok) {
-		ld->stats->rows_written += n;
+	if (ld->single_conn) {
+		*c = ld->single_conn;
 		return true;
 	}
-	if (single || err.kind != SL_ERR_DATA) {
-		ld->err = err;
-		ld->failed = true;
-		return false;
-	}
-	struct sl_error rb;
-	if (!ld->drv->rollback(ld->conn, &rb)) {
-		ld->err = rb;
-		ld->failed = true;
-		return false;
-	}
-	if (n == 1) {
-		const struct row_meta *m = &b->meta[first];
-		count_reject(ld, ld->job->sources[m->source], m->line, m->raw, m->raw_len, err.msg);
-		return !ld->limit_hit;
-	}
-	size_t half = n / 2;
-	return write_range(ld, b, first, half) && write_range(ld, b, first + half, n - half);
+	return pool_acquire(ld->pool, c, err);
 }
 
-static bool flush_batch(struct load *ld, struct batch *b)
+static void put_conn(struct load *ld, struct conn *c, bool broken)
 {
-	bool ok = true;
-	if (b->nrows && !ld->job->dry_run)
-		ok = write_range(ld, b, 0, b->nrows);
-	else if (b->nrows)
-		ld->stats->rows_written += 0; /* a dry run writes nothing */
-	batch_reset(b);
-	return ok;
+	if (c && c != ld->single_conn)
+		pool_release(ld->pool, c, broken);
+}
+
+/* Write rows [first, first+n) of b on *c (acquiring one when NULL). Refused
+ * values bisect; a broken connection retries on a fresh one. Returns false
+ * when the run must stop (the reason is recorded by fail_run). */
+static bool write_range(struct load *ld, struct conn **c, const struct batch *b, size_t first,
+			size_t n)
+{
+	const struct driver *drv = ld->drv;
+	bool single = ld->single_conn != NULL;
+	for (int attempt = 0;; attempt++) {
+		struct sl_error err;
+		sl_error_clear(&err);
+		if (!*c && !get_conn(ld, c, &err)) {
+			fail_run(ld, &err);
+			return false;
+		}
+		bool ok = (single || drv->begin(*c, &err)) &&
+			  drv->write_batch(*c, &ld->spec, b, first, n, &err);
+		if (ok && signals_caught()) {
+			/* interrupted: this batch is rolled back, not committed */
+			struct sl_error rb;
+			if (!single && !drv->rollback(*c, &rb)) {
+				put_conn(ld, *c, true);
+				*c = NULL;
+			}
+			return false;
+		}
+		if (ok && (single || drv->commit(*c, &err))) {
+			atomic_fetch_add(&ld->live.rows_written, n);
+			return true;
+		}
+		if (err.kind == SL_ERR_CONNECTION && !single) {
+			/* the server rolled the batch back with the connection */
+			put_conn(ld, *c, true);
+			*c = NULL;
+			if (attempt < ld->job->retries && !signals_caught()) {
+				log_warn("batch %ld: %s; retrying on a fresh connection (%d of %d)", b->seq,
+					 err.msg, attempt + 1, ld->job->retries);
+				continue;
+			}
+			fail_run(ld, &err);
+			return false;
+		}
+		if (single || err.kind != SL_ERR_DATA) {
+			fail_run(ld, &err);
+			return false;
+		}
+		struct sl_error rb;
+		if (!drv->rollback(*c, &rb)) {
+			put_conn(ld, *c, true);
+			*c = NULL;
+		}
+		if (n == 1) {
+			const struct row_meta *m = &b->meta[first];
+			count_reject(ld, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
+				     err.msg);
+			return !run_failed(ld);
+		}
+		size_t half = n / 2;
+		return write_range(ld, c, b, first, half) &&
+		       write_range(ld, c, b, first + half, n - half);
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct load *ld = arg;
+	void *item;
+	while (queue_pop(&ld->work, &item)) {
+		struct batch *b = item;
+		if (!stopping(ld)) {
+			struct conn *c = NULL;
+			write_range(ld, &c, b, 0, b->nrows);
+			put_conn(ld, c, false);
+		}
+		batch_reset(b);
+		queue_push(&ld->spare, b);
+	}
+	return NULL;
 }
 
 /* Decide the target columns from --columns, the header, or the table. */
-static bool resolve_columns(struct load *ld, struct reader *r)
+static bool resolve_columns(struct load *ld, struct reader *r, struct sl_error *err)
 {
 	const struct job *job = ld->job;
 	char *const *names = job->ncolumns ? job->columns : r->header;
 	int n = job->ncolumns ? job->ncolumns : r->nheader;
-	if (n) {
-		/* a copy: the reader that owns the header closes before the run ends */
-		ld->columns = calloc((size_t)n, sizeof *ld->columns);
-		if (!ld->columns)
-			return sl_error_set(&ld->err, SL_ERR_INTERNAL, "out of memory");
-		ld->own_columns = true;
-		for (int i = 0; i < n; i++) {
-			ld->columns[i] = strdup(names[i]);
-			if (!ld->columns[i])
-				return sl_error_set(&ld->err, SL_ERR_INTERNAL, "out of memory");
-			ld->ncols = i + 1;
-		}
-	} else {
-		struct table_desc td;
-		if (!ld->conn)
-			return sl_error_set(&ld->err, SL_ERR_USAGE,
+	struct table_desc td = { 0 };
+	if (!n) {
+		struct conn *c;
+		if (!ld->pool && !ld->single_conn)
+			return sl_error_set(err, SL_ERR_USAGE,
 					    "no header and no --columns: name the columns with --columns");
-		if (!ld->drv->describe_table(ld->conn, &ld->spec, &td, &ld->err))
+		if (!get_conn(ld, &c, err))
+			return false;
+		bool ok = ld->drv->describe_table(c, &ld->spec, &td, err);
+		put_conn(ld, c, !ok && err->kind == SL_ERR_CONNECTION);
+		if (!ok)
 			return false;
 		if (!td.exists) {
 			table_desc_free(&td);
-			return sl_error_set(&ld->err, SL_ERR_USAGE, "table %s does not exist",
+			return sl_error_set(err, SL_ERR_USAGE,
+					    "table %s does not exist (and the input names no columns)",
 					    ld->table);
 		}
-		ld->columns = calloc((size_t)td.ncols, sizeof *ld->columns);
-		if (!ld->columns) {
-			table_desc_free(&td);
-			return sl_error_set(&ld->err, SL_ERR_INTERNAL, "out of memory");
-		}
-		for (int i = 0; i < td.ncols; i++) {
-			ld->columns[i] = td.cols[i].name;
-			td.cols[i].name = NULL;
-		}
-		ld->ncols = td.ncols;
-		ld->own_columns = true;
-		table_desc_free(&td);
+		n = td.ncols;
 	}
+	ld->columns = calloc((size_t)n, sizeof *ld->columns);
+	if (!ld->columns) {
+		table_desc_free(&td);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	for (int i = 0; i < n; i++) {
+		ld->columns[i] = strdup(td.ncols ? td.cols[i].name : names[i]);
+		if (!ld->columns[i]) {
+			table_desc_free(&td);
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		}
+		ld->ncols = i + 1;
+	}
+	table_desc_free(&td);
 	ld->spec.columns = ld->columns;
 	ld->spec.ncols = ld->ncols;
 	return true;
@@ -191,18 +275,18 @@ static void print_dry_run(struct load *ld)
 		sql_truncate(d, &b, &ld->spec);
 		buf_puts(&b, ";\n");
 	}
-	if (ld->spec.method == METHOD_COPY) {
+	if (ld->spec.method == METHOD_COPY && ld->spec.on_conflict == CONFLICT_ERROR) {
 		pg_copy_sql(&b, &ld->spec);
 		buf_puts(&b, ";\n");
 	} else if (ld->spec.method == METHOD_INFILE) {
-		buf_puts(&b, "LOAD DATA LOCAL INFILE ... INTO TABLE ");
+		buf_puts(&b, "LOAD DATA LOCAL INFILE '<rows from memory>' INTO TABLE ");
 		sql_table_name(d, &b, &ld->spec);
 		buf_putc(&b, ' ');
 		sql_column_list(d, &b, &ld->spec);
 		buf_puts(&b, ";\n");
 	} else {
 		size_t per = sql_rows_per_statement(d, ld->ncols, ld->spec.batch_rows);
-		buf_printf(&b, "-- one statement per %zu rows, values sent as parameters\n", per);
+		buf_printf(&b, "-- up to %zu rows per statement, values sent as parameters\n", per);
 		sql_insert(d, &b, &ld->spec, 1);
 		buf_puts(&b, ";\n");
 	}
@@ -211,12 +295,52 @@ static void print_dry_run(struct load *ld)
 	buf_free(&b);
 }
 
+/* With --create, create the missing table from the first batch's rows. */
+static bool maybe_create(struct load *ld, const struct batch *b, bool *done)
+{
+	if (*done || !ld->job->create)
+		return true;
+	*done = true;
+	struct sl_error err;
+	sl_error_clear(&err);
+	struct conn *c = NULL;
+	if ((ld->pool || ld->single_conn) && !get_conn(ld, &c, &err)) {
+		fail_run(ld, &err);
+		return false;
+	}
+	bool created = false;
+	bool ok = create_table_from_sample(ld->drv, c, &ld->spec, b, ld->job->dry_run, &created, &err);
+	put_conn(ld, c, !ok && err.kind == SL_ERR_CONNECTION);
+	if (!ok) {
+		fail_run(ld, &err);
+		return false;
+	}
+	if (created && !ld->job->dry_run)
+		log_info("created table %s", ld->table);
+	return true;
+}
+
+/* Hand a filled batch to the writers (or, in a dry run, just drop it). */
+static bool dispatch(struct load *ld, struct batch *b, bool *create_done)
+{
+	if (!maybe_create(ld, b, create_done))
+		return false;
+	if (ld->job->dry_run) {
+		batch_reset(b);
+		return queue_push(&ld->spare, b);
+	}
+	return queue_push(&ld->work, b);
+}
+
 /* Read every record of one source into batches. */
-static bool load_source(struct load *ld, struct reader *r, int src_index, struct batch *b)
+static bool load_source(struct load *ld, struct reader *r, int src_index, struct batch **cur,
+			long *seq, bool *create_done)
 {
 	const char *name = ld->job->sources[src_index];
 	uint64_t last_pos = 0; /* the header was read ahead: count from the start */
 	for (;;) {
+		if (stopping(ld))
+			return false;
 		struct record rec;
 		struct sl_error err;
 		sl_error_clear(&err);
@@ -224,40 +348,115 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		if (st == READ_EOF)
 			break;
 		if (st == READ_FAIL) {
-			ld->err = err;
-			sl_error_prefix(&ld->err, "%s", name);
-			ld->failed = true;
+			sl_error_prefix(&err, "%s", name);
+			fail_run(ld, &err);
 			return false;
 		}
-		ld->stats->rows_read++;
+		atomic_fetch_add(&ld->live.rows_read, 1);
 		if (st == READ_REJECT) {
 			count_reject(ld, name, rec.line, rec.raw, rec.raw_len, err.msg);
-			if (ld->limit_hit)
-				return false;
 			continue;
 		}
-		if (!batch_add_row(b, &rec, src_index, true)) {
-			ld->failed = true;
-			sl_error_set(&ld->err, SL_ERR_INTERNAL, "%s:%ld: out of memory", name, rec.line);
+		if (!*cur) {
+			void *item;
+			if (!queue_pop(&ld->spare, &item))
+				return false;
+			*cur = item;
+			(*cur)->seq = ++*seq;
+		}
+		if (!batch_add_row(*cur, &rec, src_index, true)) {
+			sl_error_set(&err, SL_ERR_INTERNAL, "%s:%ld: out of memory", name, rec.line);
+			fail_run(ld, &err);
 			return false;
 		}
-		if (batch_full(b)) {
+		if (batch_full(*cur)) {
 			uint64_t pos = source_position(r->src);
-			b->bytes = pos - last_pos;
-			ld->stats->bytes += b->bytes;
+			(*cur)->bytes = pos - last_pos;
+			atomic_fetch_add(&ld->live.bytes, pos - last_pos);
 			last_pos = pos;
-			if (!flush_batch(ld, b))
+			struct batch *b = *cur;
+			*cur = NULL;
+			if (!dispatch(ld, b, create_done))
 				return false;
 		}
 	}
-	ld->stats->bytes += source_position(r->src) - last_pos;
+	atomic_fetch_add(&ld->live.bytes, source_position(r->src) - last_pos);
 	return true;
 }
 
-static bool connect_target(struct load *ld)
+/* Open source i and check it against the columns fixed by the first. */
+static bool open_next_source(struct load *ld, int i, struct reader **r, struct sl_error *err)
 {
-	if (!ld->drv->connect(ld->job->target, &ld->conn, &ld->err))
+	const struct job *job = ld->job;
+	if (!reader_open(r, job->sources[i], &job->input, err))
 		return false;
+	if ((*r)->nheader && !job->ncolumns) {
+		bool same = (*r)->nheader == ld->ncols;
+		for (int c = 0; same && c < ld->ncols; c++)
+			same = !strcmp((*r)->header[c], ld->columns[c]);
+		if (!same)
+			return sl_error_set(err, SL_ERR_USAGE, "%s: its header differs from %s's",
+					    job->sources[i], job->sources[0]);
+	}
+	return (*r)->ops->set_columns(*r, ld->columns, ld->ncols, err);
+}
+
+/* Work out table, method and spec from the job; false on a usage error. */
+static bool plan(struct load *ld)
+{
+	const struct job *job = ld->job;
+	ld->drv = driver_for_url(job->target);
+	if (!ld->drv) {
+		char red[512];
+		url_redact(job->target, red, sizeof red);
+		return sl_error_set(&ld->err, SL_ERR_USAGE, "%s: not a postgresql:// or mysql:// URL",
+				    red);
+	}
+	if (job->table) {
+		if (!sql_split_table(job->table, &ld->schema, &ld->table))
+			return sl_error_set(&ld->err, SL_ERR_USAGE, "bad table name: %s", job->table);
+	} else if (job->nsources == 1 && strcmp(job->sources[0], "-")) {
+		ld->table = table_from_path(job->sources[0]);
+		if (!ld->table)
+			return sl_error_set(&ld->err, SL_ERR_USAGE,
+					    "cannot name a table after %s: use --table", job->sources[0]);
+	} else {
+		return sl_error_set(&ld->err, SL_ERR_USAGE, "name the target table with --table");
+	}
+	ld->spec.schema = ld->schema;
+	ld->spec.table = ld->table;
+	ld->spec.method = job->method ? job->method : ld->drv->default_method;
+	ld->spec.on_conflict = job->on_conflict;
+	ld->spec.key = job->key;
+	ld->spec.nkey = job->nkey;
+	ld->spec.batch_rows = job->batch_rows;
+	if (!ld->drv->supports(ld->spec.method))
+		return sl_error_set(&ld->err, SL_ERR_USAGE, "--method %s is not available for %s",
+				    method_name(ld->spec.method), ld->drv->name);
+	return true;
+}
+
+/* Connect: the pool, or the single connection of --single-transaction. */
+static bool connect_target(struct load *ld, struct sl_error *err)
+{
+	const struct job *job = ld->job;
+	int workers = job->single_transaction ? 1 : job->workers;
+	struct pool_config cfg = {
+		.min = job->pool_min,
+		.max = job->pool_max ? job->pool_max : workers,
+		.acquire_timeout = job->acquire_timeout,
+		.idle_timeout = job->idle_timeout,
+		.retries = job->retries,
+		.backoff_base = 0.2,
+	};
+	if (!pool_create(&ld->pool, ld->drv, job->target, &cfg, err))
+		return false;
+	if (job->single_transaction) {
+		if (!pool_acquire(ld->pool, &ld->single_conn, err))
+			return false;
+		if (!ld->drv->begin(ld->single_conn, err))
+			return false;
+	}
 	return true;
 }
 
@@ -267,185 +466,227 @@ enum run_status load_run(const struct job *job)
 	struct run_report report = { 0 };
 	struct table_stats stats = { 0 };
 	struct reader *r = NULL;
-	struct batch b = { 0 };
-	bool batch_ready = false;
+	struct progress *progress = NULL;
+	struct progress_view view = { 0 };
+	pthread_t *threads = NULL;
+	int nthreads = 0;
+	bool queues = false;
 	double t0 = now_seconds();
-	enum run_status status = RUN_OK;
-
-	ld.stats = &stats;
-	ld.report = &report;
-	report.tables = &stats;
-	report.ntables = 1;
+	struct sl_error err;
+	sl_error_clear(&err);
 	sl_error_clear(&ld.err);
+	pthread_mutex_init(&ld.lock, NULL);
+	signals_install();
 
-	ld.drv = driver_for_url(job->target);
-	if (!ld.drv) {
-		char red[512];
-		url_redact(job->target, red, sizeof red);
-		log_error("%s: not a postgresql:// or mysql:// URL", red);
-		return RUN_USAGE;
-	}
-	/* the table */
-	if (job->table) {
-		if (!sql_split_table(job->table, &ld.schema, &ld.table)) {
-			log_error("bad table name: %s", job->table);
-			return RUN_USAGE;
-		}
-	} else if (job->nsources == 1 && strcmp(job->sources[0], "-")) {
-		ld.table = table_from_path(job->sources[0]);
-		if (!ld.table) {
-			log_error("cannot name a table after %s: use --table", job->sources[0]);
-			return RUN_USAGE;
-		}
-	} else {
-		log_error("name the target table with --table");
+	if (!plan(&ld)) {
+		log_error("%s", ld.err.msg);
+		free(ld.schema);
+		free(ld.table);
 		return RUN_USAGE;
 	}
 	snprintf(stats.table, sizeof stats.table, "%s%s%s", ld.schema ? ld.schema : "",
 		 ld.schema ? "." : "", ld.table);
-	ld.spec.schema = ld.schema;
-	ld.spec.table = ld.table;
-	ld.spec.method = job->method ? job->method : ld.drv->default_method;
-	ld.spec.on_conflict = job->on_conflict;
-	ld.spec.key = job->key;
-	ld.spec.nkey = job->nkey;
-	ld.spec.batch_rows = job->batch_rows;
-	if (!ld.drv->supports(ld.spec.method)) {
-		log_error("--method %s is not available for %s", method_name(ld.spec.method),
-			  ld.drv->name);
-		status = RUN_USAGE;
-		goto out;
-	}
+	report.tables = &stats;
+	report.ntables = 1;
 
-	if (!rejects_open(&ld.rejects, job->rejects_path, &ld.err)) {
-		status = RUN_USAGE;
-		goto report_error;
+	if (!rejects_open(&ld.rejects, job->rejects_path, &err) ||
+	    !reader_open(&r, job->sources[0], &job->input, &err))
+		goto failed;
+	view.table = stats.table;
+	view.live = &ld.live;
+	view.total_bytes = 0;
+	for (int i = 0; i < job->nsources; i++) {
+		/* the percentage needs every size; a pipe has none */
+		struct stat st;
+		bool known = strcmp(job->sources[i], "-") && stat(job->sources[i], &st) == 0 &&
+			     S_ISREG(st.st_mode);
+		if (!known || view.total_bytes < 0)
+			view.total_bytes = -1;
+		else
+			view.total_bytes += (int64_t)st.st_size;
 	}
-	if (!reader_open(&r, job->sources[0], &job->input, &ld.err)) {
-		status = ld.err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
-		goto report_error;
-	}
+	view.start = t0;
+	progress_start(&progress, job->progress, job->stats_interval, job->quiet, &view);
+
 	bool need_describe = !job->ncolumns && !r->nheader;
-	if (!job->dry_run || need_describe) {
-		if (!connect_target(&ld)) {
-			status = RUN_FAILED;
-			goto report_error;
-		}
-	}
-	if (!resolve_columns(&ld, r) || !r->ops->set_columns(r, ld.columns, ld.ncols, &ld.err)) {
-		status = ld.err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
-		goto report_error;
-	}
-	if (r->format == FORMAT_CSV || r->format == FORMAT_TSV) {
-		char *h = header_line(ld.columns, ld.ncols,
-				      job->input.delimiter ? job->input.delimiter
-							   : (r->format == FORMAT_TSV ? '\t' : ','));
-		if (r->nheader)
-			rejects_set_header(ld.rejects, h);
+	if ((!job->dry_run || need_describe) && !connect_target(&ld, &err))
+		goto failed;
+	progress_set_pool(progress, ld.pool);
+	if (!resolve_columns(&ld, r, &err) || !r->ops->set_columns(r, ld.columns, ld.ncols, &err))
+		goto failed;
+	if (r->nheader && (r->format == FORMAT_CSV || r->format == FORMAT_TSV)) {
+		char delim = job->input.delimiter ? job->input.delimiter
+						  : (r->format == FORMAT_TSV ? '\t' : ',');
+		char *h = header_line(ld.columns, ld.ncols, delim);
+		rejects_set_header(ld.rejects, h);
 		free(h);
 	}
-	if (!batch_init(&b, ld.ncols, job->batch_rows)) {
-		sl_error_set(&ld.err, SL_ERR_INTERNAL, "out of memory");
-		status = RUN_FAILED;
-		goto report_error;
+
+	/* batches: one per writer plus a queue's worth, all allocated up front */
+	int workers = job->single_transaction || job->dry_run ? 1 : job->workers;
+	ld.nbatches = workers * 2 + 1;
+	ld.batches = calloc((size_t)ld.nbatches, sizeof *ld.batches);
+	if (!ld.batches || !queue_init(&ld.work, (size_t)ld.nbatches) ||
+	    !queue_init(&ld.spare, (size_t)ld.nbatches)) {
+		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
+		goto failed;
 	}
-	batch_ready = true;
+	queues = true;
+	for (int i = 0; i < ld.nbatches; i++) {
+		if (!batch_init(&ld.batches[i], ld.ncols, job->batch_rows)) {
+			sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
+			goto failed;
+		}
+		queue_push(&ld.spare, &ld.batches[i]);
+	}
 
 	if (job->dry_run) {
 		print_dry_run(&ld);
-	} else {
+	} else if (job->truncate) {
 		struct buf sql;
 		buf_init(&sql, 0);
-		bool ok = true;
-		if (job->single_transaction)
-			ok = ld.drv->begin(ld.conn, &ld.err);
-		if (ok && job->truncate) {
-			sql_truncate(ld.drv->dialect, &sql, &ld.spec);
-			ok = ld.drv->exec(ld.conn, sql.data, &ld.err);
-		}
+		struct conn *c = NULL;
+		bool ok = sql_truncate(ld.drv->dialect, &sql, &ld.spec) && get_conn(&ld, &c, &err) &&
+			  ld.drv->exec(c, sql.data, &err);
+		put_conn(&ld, c, !ok && err.kind == SL_ERR_CONNECTION);
 		buf_free(&sql);
-		if (!ok) {
-			status = RUN_FAILED;
-			goto report_error;
+		if (!ok)
+			goto failed;
+	}
+
+	if (!job->dry_run) {
+		threads = calloc((size_t)workers, sizeof *threads);
+		for (int i = 0; threads && i < workers; i++) {
+			if (pthread_create(&threads[i], NULL, writer_main, &ld) != 0)
+				break;
+			nthreads++;
+		}
+		if (nthreads == 0) {
+			sl_error_set(&err, SL_ERR_INTERNAL, "cannot start the writer threads");
+			goto failed;
 		}
 	}
 
-	for (int i = 0; i < job->nsources && !ld.failed; i++) {
+	/* the reader: this thread */
+	struct batch *cur = NULL;
+	long seq = 0;
+	bool create_done = false;
+	for (int i = 0; i < job->nsources && !stopping(&ld); i++) {
 		if (i > 0) {
 			reader_close(r);
 			r = NULL;
-			if (!reader_open(&r, job->sources[i], &job->input, &ld.err)) {
-				ld.failed = true;
-				break;
-			}
-			if (r->nheader && !job->ncolumns) {
-				bool same = r->nheader == ld.ncols;
-				for (int c = 0; same && c < ld.ncols; c++)
-					same = !strcmp(r->header[c], ld.columns[c]);
-				if (!same) {
-					sl_error_set(&ld.err, SL_ERR_USAGE,
-						     "%s: its header differs from %s's", job->sources[i],
-						     job->sources[0]);
-					ld.failed = true;
-					break;
-				}
-			}
-			if (!r->ops->set_columns(r, ld.columns, ld.ncols, &ld.err)) {
-				ld.failed = true;
+			if (!open_next_source(&ld, i, &r, &err)) {
+				fail_run(&ld, &err);
 				break;
 			}
 		}
-		if (!load_source(&ld, r, i, &b))
+		if (!load_source(&ld, r, i, &cur, &seq, &create_done))
 			break;
 	}
-	if (!ld.failed)
-		flush_batch(&ld, &b);
-	if (!ld.failed && job->single_transaction && !job->dry_run) {
-		if (!ld.drv->commit(ld.conn, &ld.err))
-			ld.failed = true;
+	if (!stopping(&ld)) {
+		/* the last, partial batch (and --create on a small input) */
+		if (cur) {
+			dispatch(&ld, cur, &create_done);
+		} else if (!create_done && job->create) {
+			struct batch empty;
+			if (batch_init(&empty, ld.ncols, 1)) {
+				maybe_create(&ld, &empty, &create_done);
+				batch_free(&empty);
+			}
+		}
+		cur = NULL;
 	}
-	if (ld.failed && job->single_transaction && ld.conn) {
-		struct sl_error rb;
-		ld.drv->rollback(ld.conn, &rb);
-		stats.rows_written = 0;
-	}
-	stats.seconds = now_seconds() - t0;
-	if (ld.failed) {
-		status = ld.err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
-		goto report_error;
-	}
-	status = stats.rows_rejected ? RUN_PARTIAL : RUN_OK;
-	goto out;
+	queue_close(&ld.work);
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(threads[i], NULL);
+	nthreads = 0;
 
-report_error:
+	if (ld.single_conn) {
+		if (!ld.failed && !signals_caught()) {
+			if (!ld.drv->commit(ld.single_conn, &err))
+				fail_run(&ld, &err);
+		}
+		if (ld.failed || signals_caught()) {
+			struct sl_error rb;
+			ld.drv->rollback(ld.single_conn, &rb);
+			atomic_store(&ld.live.rows_written, 0);
+		}
+		pool_release(ld.pool, ld.single_conn, false);
+		ld.single_conn = NULL;
+	}
+	if (ld.failed) {
+		err = ld.err;
+		goto failed;
+	}
+	report.status = signals_caught() ? RUN_INTERRUPTED
+		      : ld.live.rows_rejected ? RUN_PARTIAL : RUN_OK;
+	if (report.status == RUN_INTERRUPTED) {
+		sl_error_set(&err, SL_ERR_INTERNAL, "interrupted by signal %d; batches in flight rolled back",
+			     signals_caught());
+		log_error("%s", err.msg);
+		report_add_error(&report, err.msg);
+	}
+	goto finish;
+
+failed:
+	if (ld.failed && err.kind == SL_ERR_NONE)
+		err = ld.err;
+	if (queues) {
+		queue_abort(&ld.work);
+		queue_abort(&ld.spare);
+	}
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(threads[i], NULL);
+	if (ld.single_conn) {
+		struct sl_error rb;
+		ld.drv->rollback(ld.single_conn, &rb);
+		atomic_store(&ld.live.rows_written, 0);
+		pool_release(ld.pool, ld.single_conn, false);
+		ld.single_conn = NULL;
+	}
+	report.status = signals_caught() ? RUN_INTERRUPTED
+		      : err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
+	log_error("%s", err.msg);
+	report_add_error(&report, err.msg);
+
+finish:
+	progress_stop(progress);
+	stats.rows_read = ld.live.rows_read;
+	stats.rows_written = ld.live.rows_written;
+	stats.rows_rejected = ld.live.rows_rejected;
+	stats.rows_not_found = ld.live.rows_not_found;
+	stats.bytes = ld.live.bytes;
 	stats.seconds = now_seconds() - t0;
-	log_error("%s", ld.err.msg);
-	report_add_error(&report, ld.err.msg);
-out:
-	report.status = status;
-	if (status != RUN_USAGE && !job->quiet)
-		report_print(stderr, &report);
-	else if (status == RUN_FAILED)
+	if (ld.pool) {
+		report.has_pool = true;
+		pool_get_stats(ld.pool, &report.pool);
+	}
+	if (report.status != RUN_USAGE && (!job->quiet || report.status == RUN_FAILED))
 		report_print(stderr, &report);
 	if (job->summary_json) {
 		struct sl_error jerr;
 		if (!report_write_json(job->summary_json, &report, &jerr))
 			log_error("%s", jerr.msg);
 	}
-	if (batch_ready)
-		batch_free(&b);
-	reader_close(r);
-	if (ld.conn)
-		ld.drv->close(ld.conn);
-	rejects_close(ld.rejects);
-	if (ld.own_columns) {
-		for (int i = 0; i < ld.ncols; i++)
-			free(ld.columns[i]);
-		free(ld.columns);
+	enum run_status status = report.status;
+	free(threads);
+	for (int i = 0; ld.batches && i < ld.nbatches; i++)
+		batch_free(&ld.batches[i]);
+	free(ld.batches);
+	if (queues) {
+		queue_destroy(&ld.work);
+		queue_destroy(&ld.spare);
 	}
+	reader_close(r);
+	pool_destroy(ld.pool);
+	rejects_close(ld.rejects);
+	for (int i = 0; i < ld.ncols; i++)
+		free(ld.columns[i]);
+	free(ld.columns);
 	free(ld.schema);
 	free(ld.table);
 	for (int i = 0; i < report.nerrors; i++)
 		free(report.errors[i]);
+	pthread_mutex_destroy(&ld.lock);
 	return status;
 }

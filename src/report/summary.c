@@ -32,20 +32,35 @@ const char *run_status_name(enum run_status s)
 	}
 }
 
+void report_format_pool(char *out, size_t n, const struct pool_stats *s)
+{
+	snprintf(out, n,
+		 "pool: total %d, idle %d, busy %d, waiting %d, created %llu, closed %llu, "
+		 "acquires %llu, acquire wait mean %.1f ms max %.1f ms, errors %llu, reconnects %llu",
+		 s->total, s->idle, s->busy, s->waiting, (unsigned long long)s->created,
+		 (unsigned long long)s->closed, (unsigned long long)s->acquires,
+		 s->acquire_wait_mean * 1000, s->acquire_wait_max * 1000,
+		 (unsigned long long)s->errors, (unsigned long long)s->reconnects);
+}
+
 void report_print(FILE *f, const struct run_report *rep)
 {
+	fprintf(f, "sluice: %-20s %10s %10s %9s %9s %9s %8s %10s\n", "table", "read", "written",
+		"rejected", "not found", "MB", "seconds", "rows/s");
 	for (int i = 0; i < rep->ntables; i++) {
 		const struct table_stats *t = &rep->tables[i];
 		double rate = t->seconds > 0 ? (double)t->rows_written / t->seconds : 0;
-		fprintf(f, "sluice: %s: %llu rows written", t->table,
-			(unsigned long long)t->rows_written);
-		if (t->rows_rejected)
-			fprintf(f, ", %llu rejected", (unsigned long long)t->rows_rejected);
-		if (t->rows_not_found)
-			fprintf(f, ", %llu not found", (unsigned long long)t->rows_not_found);
-		fprintf(f, " of %llu read, %.1f MB in %.2f s (%.0f rows/s)\n",
-			(unsigned long long)t->rows_read, (double)t->bytes / 1e6, t->seconds, rate);
+		fprintf(f, "sluice: %-20s %10llu %10llu %9llu %9llu %9.1f %8.2f %10.0f\n", t->table,
+			(unsigned long long)t->rows_read, (unsigned long long)t->rows_written,
+			(unsigned long long)t->rows_rejected, (unsigned long long)t->rows_not_found,
+			(double)t->bytes / 1e6, t->seconds, rate);
 	}
+	if (rep->has_pool) {
+		char line[512];
+		report_format_pool(line, sizeof line, &rep->pool);
+		fprintf(f, "sluice: %s\n", line);
+	}
+	fprintf(f, "sluice: status %s\n", run_status_name(rep->status));
 }
 
 /* Append s as a JSON string. */
@@ -69,6 +84,7 @@ bool report_write_json(const char *path, const struct run_report *rep, struct sl
 	buf_init(&b, 0);
 	buf_printf(&b, "{\"status\": \"%s\", \"tables\": [",
 		   rep->status == RUN_OK ? "ok" : rep->status == RUN_PARTIAL ? "partial" : "failed");
+	/* an interrupted run did not finish: it is "failed" in the JSON */
 	for (int i = 0; i < rep->ntables; i++) {
 		const struct table_stats *t = &rep->tables[i];
 		buf_puts(&b, i ? ", {\"table\": " : "{\"table\": ");
@@ -80,7 +96,20 @@ bool report_write_json(const char *path, const struct run_report *rep, struct sl
 			   (unsigned long long)t->rows_rejected, (unsigned long long)t->rows_not_found,
 			   (unsigned long long)t->bytes, t->seconds);
 	}
-	buf_puts(&b, "], \"pool\": {}, \"errors\": [");
+	buf_puts(&b, "], \"pool\": {");
+	if (rep->has_pool) {
+		const struct pool_stats *p = &rep->pool;
+		buf_printf(&b,
+			   "\"total\": %d, \"idle\": %d, \"busy\": %d, \"waiting\": %d, "
+			   "\"created\": %llu, \"closed\": %llu, \"acquires\": %llu, "
+			   "\"acquire_wait_mean_ms\": %.3f, \"acquire_wait_max_ms\": %.3f, "
+			   "\"errors\": %llu, \"reconnects\": %llu",
+			   p->total, p->idle, p->busy, p->waiting, (unsigned long long)p->created,
+			   (unsigned long long)p->closed, (unsigned long long)p->acquires,
+			   p->acquire_wait_mean * 1000, p->acquire_wait_max * 1000,
+			   (unsigned long long)p->errors, (unsigned long long)p->reconnects);
+	}
+	buf_puts(&b, "}, \"errors\": [");
 	for (int i = 0; i < rep->nerrors; i++) {
 		if (i)
 			buf_puts(&b, ", ");

@@ -1,0 +1,155 @@
+/* src/report/progress.c
+ * The live progress display on stderr: a redrawn line on a terminal, or a
+ * plain log line every --stats-interval seconds (cron mail stays short).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sluice/log.h"
+#include "sluice/report.h"
+
+struct progress {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool stop;
+	bool bar;
+	double interval;
+	struct progress_view *view;
+	struct pool *pool;
+	int width; /* characters drawn last time, to clear */
+};
+
+static void format_eta(char *out, size_t n, double secs)
+{
+	if (secs < 0 || secs > 360000) {
+		snprintf(out, n, "--:--");
+		return;
+	}
+	long s = (long)(secs + 0.5);
+	if (s >= 3600)
+		snprintf(out, n, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+	else
+		snprintf(out, n, "%ld:%02ld", s / 60, s % 60);
+}
+
+static void draw(struct progress *p, bool final)
+{
+	struct progress_view *v = p->view;
+	double elapsed = now_seconds() - v->start;
+	uint64_t read = v->live->rows_read, written = v->live->rows_written;
+	uint64_t rejected = v->live->rows_rejected, bytes = v->live->bytes;
+	double rate = elapsed > 0 ? (double)written / elapsed : 0;
+	char pct[16] = "", eta[32] = "--:--";
+	if (v->total_bytes > 0) {
+		double frac = (double)bytes / (double)v->total_bytes;
+		if (frac > 1)
+			frac = 1;
+		snprintf(pct, sizeof pct, "%5.1f%% ", frac * 100);
+		double bps = elapsed > 0 ? (double)bytes / elapsed : 0;
+		if (bps > 0)
+			format_eta(eta, sizeof eta, ((double)v->total_bytes - (double)bytes) / bps);
+	}
+	struct pool_stats ps = { 0 };
+	pthread_mutex_lock(&p->lock);
+	struct pool *pool = p->pool;
+	pthread_mutex_unlock(&p->lock);
+	if (pool)
+		pool_get_stats(pool, &ps);
+	if (p->bar) {
+		char line[256];
+		int n = snprintf(line, sizeof line,
+				 "%s %s%llu rows  %.1f MB  %.0f rows/s  ETA %s  pool %d/%d busy, %d waiting%s",
+				 v->table, pct, (unsigned long long)written, (double)bytes / 1e6, rate, eta,
+				 ps.busy, ps.total, ps.waiting,
+				 rejected ? "  (rejects)" : "");
+		fprintf(stderr, "\r%s%*s", line, p->width > n ? p->width - n : 0, "");
+		if (final)
+			fprintf(stderr, "\r%*s\r", n > p->width ? n : p->width, "");
+		fflush(stderr);
+		p->width = n;
+	} else if (!final) {
+		char pool_line[512] = "";
+		if (pool)
+			report_format_pool(pool_line, sizeof pool_line, &ps);
+		log_info("%s: %s%llu rows read, %llu written, %llu rejected, %.1f MB, %.0f rows/s, ETA %s%s%s",
+			 v->table, pct, (unsigned long long)read, (unsigned long long)written,
+			 (unsigned long long)rejected, (double)bytes / 1e6, rate, eta,
+			 pool ? "; " : "", pool_line);
+	}
+}
+
+static void *progress_main(void *arg)
+{
+	struct progress *p = arg;
+	double tick = p->bar ? 0.25 : p->interval;
+	pthread_mutex_lock(&p->lock);
+	while (!p->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		double when = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + tick;
+		ts.tv_sec = (time_t)when;
+		ts.tv_nsec = (long)((when - (double)ts.tv_sec) * 1e9);
+		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+		if (p->stop)
+			break;
+		pthread_mutex_unlock(&p->lock);
+		draw(p, false);
+		pthread_mutex_lock(&p->lock);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+bool progress_start(struct progress **out, enum progress_mode mode, double interval, bool quiet,
+		    struct progress_view *view)
+{
+	*out = NULL;
+	if (quiet || mode == PROGRESS_NONE)
+		return true;
+	struct progress *p = calloc(1, sizeof *p);
+	if (!p)
+		return false;
+	p->bar = mode == PROGRESS_BAR || (mode == PROGRESS_AUTO && isatty(STDERR_FILENO));
+	p->interval = interval > 0 ? interval : 10;
+	p->view = view;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&p->thread, NULL, progress_main, p) != 0) {
+		free(p);
+		return false;
+	}
+	*out = p;
+	return true;
+}
+
+void progress_set_pool(struct progress *p, struct pool *pool)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->pool = pool;
+	pthread_mutex_unlock(&p->lock);
+}
+
+void progress_stop(struct progress *p)
+{
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stop = true;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	pthread_join(p->thread, NULL);
+	draw(p, true);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+	free(p);
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# tests/integration/t_pg_workers.sh - parallel writers, the pool, progress,
+# the summary JSON, signals and broken connections, against PostgreSQL.
+. "$(dirname "$0")/lib.sh"
+export PGTZ=UTC
+
+gen() { # gen N FILE: N rows id,name,amount,at
+	awk -v n="$1" 'BEGIN { print "id,name,amount,at"; for (i = 1; i <= n; i++) printf "%d,\"name, %d\",%d.%02d,2024-01-01T00:00:%02dZ\n", i, i, i, i % 100, i % 60 }' >"$2"
+}
+expect_sum() { # the checksum of rows 1..N
+	awk -v n="$1" 'BEGIN { s = 0; c = 0; for (i = 1; i <= n; i++) { s += i; c += i % 100 }; printf "%d|%d|%d.%02d\n", n, s, s + int(c / 100), c % 100 }'
+}
+table() { pg -c "drop table if exists $1; create table $1 (id bigint primary key, name text not null, amount numeric(14,2), at timestamptz)"; }
+checksum() { pg -c "select count(*), coalesce(sum(id),0), coalesce(sum(amount),0) from $1"; }
+json_field() { grep -o "\"$1\": [0-9.]*" "$2" | head -1 | awk '{print $2}'; }
+
+gen 200000 "$TMP/w.csv"
+
+test_case "--workers 4 loads exactly what one worker loads"
+for method in copy insert; do
+	table one
+	table four
+	"$SLUICE" load "$TMP/w.csv" "$SLUICE_PG_URL" --table one --method $method --batch-rows 5000 -q
+	assert_status "1 worker, $method" 0 $?
+	"$SLUICE" load "$TMP/w.csv" "$SLUICE_PG_URL" --table four --method $method --batch-rows 5000 --workers 4 \
+		--summary-json "$TMP/four.json" -q
+	assert_status "4 workers, $method" 0 $?
+	assert_eq "same checksum as expected, $method" "$(expect_sum 200000)" "$(checksum four)"
+	assert_eq "row by row identical, $method" "0" \
+		"$(pg -c "select count(*) from (select * from one except select * from four union all select * from four except select * from one) d")"
+	assert_eq "summary JSON matches the table, $method" "200000 200000" \
+		"$(json_field rows_written "$TMP/four.json") $(pg -c 'select count(*) from four')"
+	assert_eq "pool used 4 connections" "4" "$(json_field created "$TMP/four.json")"
+done
+
+test_case "fewer pool slots than workers: writers wait, limit holds"
+table waits
+"$SLUICE" load "$TMP/w.csv" "$SLUICE_PG_URL" --table waits --method insert --batch-rows 2000 --workers 4 \
+	--pool-max 2 --progress log --stats-interval 0.2 --summary-json "$TMP/waits.json" 2>"$TMP/waits.log"
+assert_status "load" 0 $?
+assert_eq "content" "$(expect_sum 200000)" "$(checksum waits)"
+assert_eq "never more than 2 connections" "2" "$(json_field created "$TMP/waits.json")"
+if grep -qE "waiting [1-9]" "$TMP/waits.log"; then pass "progress log showed waiting writers"; else fail "no waiting writers in: $(head -3 "$TMP/waits.log")"; fi
+wait_max=$(json_field acquire_wait_max_ms "$TMP/waits.json")
+if awk -v w="$wait_max" 'BEGIN { exit !(w > 0) }'; then pass "acquire wait recorded ($wait_max ms)"; else fail "acquire wait max is $wait_max"; fi
+assert_eq "acquires = batches" "100" "$(json_field acquires "$TMP/waits.json")"
+
+test_case "--acquire-timeout: a writer that waits too long fails the run"
+table tmo
+# one slot, two writers, batches slow enough (large insert batches) to outlast a tiny timeout
+"$SLUICE" load "$TMP/w.csv" "$SLUICE_PG_URL" --table tmo --method insert --batch-rows 50000 --workers 2 \
+	--pool-max 1 --acquire-timeout 0.01 -q 2>"$TMP/tmo.err"
+assert_status "timed out" 1 $?
+assert_contains "says so" "acquire-timeout" "$(cat "$TMP/tmo.err")"
+n=$(pg -c "select count(*) from tmo")
+assert_eq "only whole batches" "0" "$((n % 50000))"
+
+test_case "connections killed mid-run are survived with exact content"
+gen 600000 "$TMP/big.csv"
+for method in copy insert; do
+	table killed
+	"$SLUICE" load "$TMP/big.csv" "$SLUICE_PG_URL" --table killed --method $method --batch-rows 5000 --workers 2 \
+		--retries 5 --summary-json "$TMP/killed.json" -q 2>"$TMP/killed.err" &
+	pid=$!
+	killed=0
+	for _ in $(seq 1 100); do
+		sleep 0.1
+		k=$(pg -c "select count(pg_terminate_backend(pid)) from pg_stat_activity where application_name = 'sluice' and pid <> pg_backend_pid()")
+		killed=$((killed + k))
+		[ "$killed" -ge 2 ] && break
+	done
+	wait $pid
+	assert_status "survived ($method, $killed backends killed)" 0 $?
+	assert_eq "exact content ($method)" "$(expect_sum 600000)" "$(checksum killed)"
+	reconnects=$(json_field errors "$TMP/killed.json")
+	if [ "$killed" -ge 1 ] && [ "${reconnects:-0}" -ge 1 ]; then pass "pool counted the broken connections ($reconnects)"; else fail "killed $killed, pool errors ${reconnects:-none}"; fi
+done
+
+test_case "SIGTERM rolls back batches in flight, keeps whole batches, reports"
+for sig in TERM INT; do
+	table sig
+	"$SLUICE" load "$TMP/big.csv" "$SLUICE_PG_URL" --table sig --method insert --batch-rows 1000 --workers 2 \
+		--summary-json "$TMP/sig.json" -q 2>"$TMP/sig.err" &
+	pid=$!
+	sleep 1
+	kill -$sig $pid
+	wait $pid
+	rc=$?
+	[ $sig = TERM ] && want=143 || want=130
+	assert_status "SIG$sig" $want $rc
+	n=$(pg -c "select count(*) from sig")
+	if [ "$n" -gt 0 ] && [ "$n" -lt 600000 ]; then pass "stopped part way ($n rows)"; else fail "rows: $n"; fi
+	assert_eq "only whole batches (SIG$sig)" "0" "$((n % 1000))"
+	assert_eq "summary written and matches the table" "$n" "$(json_field rows_written "$TMP/sig.json")"
+	assert_contains "says it was interrupted" "interrupted" "$(cat "$TMP/sig.err")"
+done
+
+test_case "SIGKILL at several points leaves only whole committed batches"
+for delay in 0.2 0.5 0.9; do
+	table k9
+	"$SLUICE" load "$TMP/big.csv" "$SLUICE_PG_URL" --table k9 --method copy --batch-rows 7000 --workers 2 -q &
+	pid=$!
+	sleep $delay
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	n=$(pg -c "select count(*) from k9")
+	[ "$n" -eq 600000 ] && n=0 # finished before the kill: complete is fine too
+	assert_eq "after ${delay}s: $n rows, a multiple of 7000" "0" "$((n % 7000))"
+	# the rows present are exactly whole batches of consecutive ids
+	assert_eq "after ${delay}s: batches are whole" "0" \
+		"$(pg -c "select count(*) from (select (id - 1) / 7000 b, count(*) c from k9 group by 1) x where c <> 7000 and b < 600000 / 7000")"
+done
+
+test_case "progress bar on a terminal (forced), nothing on stdout"
+table bar
+out=$("$SLUICE" load "$TMP/w.csv" "$SLUICE_PG_URL" --table bar --progress bar --batch-rows 5000 2>"$TMP/bar.err")
+assert_status "load" 0 $?
+assert_eq "stdout stays empty" "" "$out"
+assert_contains "redrawn line with percent and pool" "pool " "$(tr '\r' '\n' <"$TMP/bar.err")"
+assert_contains "summary table" "status ok" "$(cat "$TMP/bar.err")"
+assert_contains "pool statistics in the summary" "pool: total" "$(cat "$TMP/bar.err")"
+
+finish
