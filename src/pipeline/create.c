@@ -1,0 +1,73 @@
+/* src/pipeline/create.c
+ * --create: when the target table is missing, create it from the target
+ * columns and the types inferred from the first batch of rows.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sluice/create.h"
+#include "sluice/log.h"
+
+static const char *col_type_name(enum col_type t)
+{
+	switch (t) {
+	case TYPE_BIGINT: return "bigint";
+	case TYPE_NUMERIC: return "numeric";
+	case TYPE_BOOLEAN: return "boolean";
+	case TYPE_DATE: return "date";
+	case TYPE_TIMESTAMP: return "timestamp";
+	case TYPE_JSON: return "json";
+	case TYPE_TEXT: break;
+	}
+	return "text";
+}
+
+bool create_table_from_sample(const struct driver *drv, struct conn *c,
+			      const struct write_spec *spec, const struct batch *b, bool dry_run,
+			      bool *created, struct sl_error *err)
+{
+	*created = false;
+	if (c) {
+		struct table_desc td;
+		if (!drv->describe_table(c, spec, &td, err))
+			return false;
+		bool exists = td.exists;
+		table_desc_free(&td);
+		if (exists)
+			return true;
+	} else if (!dry_run) {
+		return sl_error_set(err, SL_ERR_INTERNAL, "--create needs a connection");
+	}
+	if (spec->ncols <= 0 || spec->ncols != b->ncols)
+		return sl_error_set(err, SL_ERR_USAGE, "--create: no columns to create the table with");
+
+	enum col_type *types = calloc((size_t)spec->ncols, sizeof *types);
+	if (!types)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	infer_types(b, types);
+	struct buf ddl;
+	buf_init(&ddl, 0);
+	bool ok = sql_create_table(drv->dialect, &ddl, spec, types);
+	if (!ok) {
+		sl_error_set(err, SL_ERR_USAGE, "--create: a table or column name cannot be quoted");
+	} else {
+		for (int i = 0; i < spec->ncols; i++)
+			log_debug("--create: column %s: %s (from %zu sample rows)", spec->columns[i],
+				  col_type_name(types[i]), b->nrows);
+		if (dry_run) {
+			fputs(buf_str(&ddl), stdout);
+			fputs(";\n", stdout);
+			fflush(stdout);
+		} else {
+			log_info("creating table %s%s%s", spec->schema ? spec->schema : "",
+				 spec->schema ? "." : "", spec->table);
+			ok = drv->exec(c, buf_str(&ddl), err);
+			if (!ok)
+				sl_error_prefix(err, "creating table %s", spec->table);
+		}
+	}
+	*created = ok;
+	buf_free(&ddl);
+	free(types);
+	return ok;
+}

@@ -1,0 +1,59 @@
+/* src/sql/create.c
+ * CREATE TABLE text for --create: inferred column types named in each
+ * dialect, every identifier quoted by the dialect.
+ */
+#include <string.h>
+
+#include "sluice/create.h"
+
+/* The type a dialect gives an inferred column type. */
+static const char *type_name(const struct dialect *d, enum col_type t)
+{
+	if (d == &mysql_dialect || !strcmp(d->name, "mysql")) {
+		switch (t) {
+		case TYPE_BIGINT: return "bigint";
+		/* the widest exact decimal MySQL has: 35 digits before the point,
+		 * 30 after; a narrower scale would round longer fractions silently */
+		case TYPE_NUMERIC: return "decimal(65,30)";
+		case TYPE_BOOLEAN: return "tinyint(1)";
+		case TYPE_DATE: return "date";
+		case TYPE_TIMESTAMP: return "datetime(6)";
+		case TYPE_JSON: return "json";
+		case TYPE_TEXT: break;
+		}
+		return "longtext";
+	}
+	switch (t) {
+	case TYPE_BIGINT: return "bigint";
+	case TYPE_NUMERIC: return "numeric";
+	case TYPE_BOOLEAN: return "boolean";
+	case TYPE_DATE: return "date";
+	/* timestamptz keeps the instant of values with Z or an offset, which a
+	 * plain timestamp column would drop silently */
+	case TYPE_TIMESTAMP: return "timestamptz";
+	case TYPE_JSON: return "jsonb";
+	case TYPE_TEXT: break;
+	}
+	return "text";
+}
+
+bool sql_create_table(const struct dialect *d, struct buf *out, const struct write_spec *spec,
+		      const enum col_type *types)
+{
+	if (spec->ncols <= 0)
+		return false;
+	if (!buf_puts(out, "CREATE TABLE ") || !sql_table_name(d, out, spec) || !buf_puts(out, " ("))
+		return false;
+	for (int i = 0; i < spec->ncols; i++) {
+		if (!buf_puts(out, i ? ",\n    " : "\n    ") || !d->quote_ident(out, spec->columns[i]) ||
+		    !buf_putc(out, ' ') || !buf_puts(out, type_name(d, types[i])))
+			return false;
+	}
+	if (!buf_puts(out, "\n)"))
+		return false;
+	/* MariaDB's default character set may still be latin1 */
+	if ((d == &mysql_dialect || !strcmp(d->name, "mysql")) &&
+	    !buf_puts(out, " DEFAULT CHARSET=utf8mb4"))
+		return false;
+	return true;
+}
