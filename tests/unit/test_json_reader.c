@@ -176,8 +176,8 @@ START_TEST(deeply_nested_kept_as_written)
 	strcat(doc, "1");
 	for (int i = 0; i < 200; i++)
 		strcat(doc, "]");
-	char want[1024];
-	snprintf(want, sizeof want, "%s", doc + strlen("{\"id\":7,\"deep\":"));
+	char want[sizeof doc];
+	strcpy(want, doc + strlen("{\"id\":7,\"deep\":"));
 	strcat(doc, "}\n");
 	struct reader *r = open_json(FORMAT_NDJSON, doc, "id|deep");
 	expect_row(r, 1, 2, "7", want);
