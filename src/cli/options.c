@@ -88,17 +88,28 @@ static void print_load_help(FILE *f)
 	      "      --columns A,B,C        target columns, in input order (renames a header)\n"
 	      "      --null STR             a field equal to STR is NULL (besides unquoted empty)\n"
 	      "      --encoding ENC         utf8 (default) or latin1\n"
+	      "      --ignore-unknown       JSON: ignore keys that are not columns\n"
 	      "\n"
 	      "Writing:\n"
 	      "      --method M             copy (PostgreSQL default), insert (MySQL default), infile\n"
 	      "      --batch-rows N         rows per batch; each batch is a transaction (default 10000)\n"
 	      "      --single-transaction   the whole run commits or nothing does\n"
 	      "      --truncate             empty the table first\n"
+	      "      --create               create a missing table, types inferred from the first batch\n"
 	      "      --on-conflict MODE     error (default), skip, update (needs --key)\n"
 	      "      --key A,B              key columns for --on-conflict update\n"
 	      "      --dry-run              parse everything, print the SQL, write nothing\n"
 	      "\n"
+	      "Parallelism and the connection pool:\n"
+	      "      --workers N            writer threads (default 1)\n"
+	      "      --pool-min N, --pool-max N  pool bounds (default 0 and the workers)\n"
+	      "      --acquire-timeout S    fail when a connection takes longer (default 30)\n"
+	      "      --idle-timeout S       close idle connections above the minimum (default 60)\n"
+	      "      --retries N            reconnects and retries of broken batches (default 3)\n"
+	      "\n"
 	      "Errors and reporting:\n"
+	      "      --progress MODE        auto (default), bar, log, none\n"
+	      "      --stats-interval S     seconds between progress log lines (default 10)\n"
 	      "      --rejects FILE         write rejected records to FILE, reasons to FILE.log\n"
 	      "      --max-errors N         stop after N rejected rows (default: unlimited)\n"
 	      "      --summary-json FILE    write the summary as JSON (- for stdout)\n"
@@ -393,12 +404,6 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 	job->target = argv[argc - 1];
 	if (job->on_conflict == CONFLICT_UPDATE && !job->nkey) {
 		log_error("--on-conflict update needs --key");
-		return CLI_USAGE;
-	}
-	if (job->input.no_header && job->input.format != FORMAT_NDJSON && false)
-		return CLI_USAGE;
-	if (job->create) {
-		log_error("--create is not available in this version");
 		return CLI_USAGE;
 	}
 	if (job->quiet)

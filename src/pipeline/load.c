@@ -540,9 +540,7 @@ enum run_status load_run(const struct job *job)
 		queue_push(&ld.spare, &ld.batches[i]);
 	}
 
-	if (job->dry_run) {
-		print_dry_run(&ld);
-	} else if (job->truncate) {
+	if (!job->dry_run && job->truncate) {
 		struct buf sql;
 		buf_init(&sql, 0);
 		struct conn *c = NULL;
@@ -600,6 +598,8 @@ enum run_status load_run(const struct job *job)
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
 	nthreads = 0;
+	if (job->dry_run && !ld.failed && !signals_caught())
+		print_dry_run(&ld); /* after any CREATE TABLE that --create printed */
 
 	if (ld.single_conn) {
 		if (!ld.failed && !signals_caught()) {
