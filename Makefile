@@ -14,6 +14,7 @@ CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Iinclude $(PKG_CFLAGS) -pthread 
 LDLIBS += $(PKG_LIBS) -lcsv -pthread
 
 BUILD ?= build
+BIN ?= bin/sluice
 SRC := $(wildcard src/*/*.c)
 LIB_SRC := $(filter-out src/cli/main.c,$(SRC))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -23,10 +24,10 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps unit check integration demo bench asan format clean servers-start servers-stop
 
-all: bin/sluice
+all: $(BIN)
 
-bin/sluice: $(MAIN_OBJ) $(BUILD)/libsluice.a
-	@mkdir -p bin
+$(BIN): $(MAIN_OBJ) $(BUILD)/libsluice.a
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libsluice.a: $(LIB_OBJ)
@@ -48,8 +49,8 @@ deps:
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; CK_FORK=yes $$t; done
 
-integration: bin/sluice
-	tests/integration/run.sh
+integration: $(BIN)
+	SLUICE=$(CURDIR)/$(BIN) tests/integration/run.sh
 
 # Everything, on a fresh machine: packages, build, unit tests, then the
 # integration tests against throwaway servers started and stopped here.
@@ -66,10 +67,13 @@ bench: deps
 	$(MAKE) all
 	bench/run.sh
 
-# The whole test suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+# The whole test suite under AddressSanitizer and UndefinedBehaviorSanitizer,
+# built apart in build-asan/ (the binary is build-asan/sluice).
+ASAN_FLAGS := BUILD=build-asan BIN=build-asan/sluice \
+	CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 asan: deps
-	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" all unit
-	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" integration
+	$(MAKE) $(ASAN_FLAGS) all unit
+	ASAN_OPTIONS=detect_leaks=1 $(MAKE) $(ASAN_FLAGS) integration
 
 servers-start:
 	scripts/servers.sh start

@@ -49,6 +49,9 @@ for round in $(seq 1 "$ROUNDS"); do
 	measure "sluice --method copy" "$SLUICE" load "$CSV" "$SLUICE_PG_URL" --table bench -q
 	check_rows "sluice copy"
 	pg -c "truncate bench"
+	measure "sluice copy --workers 2" "$SLUICE" load "$CSV" "$SLUICE_PG_URL" --table bench --workers 2 -q
+	check_rows "sluice copy --workers 2"
+	pg -c "truncate bench"
 	measure "sluice --method insert" "$SLUICE" load "$CSV" "$SLUICE_PG_URL" --table bench --method insert -q
 	check_rows "sluice insert"
 	if [ "$round" = 1 ] && $have_pgloader; then
@@ -63,6 +66,7 @@ echo
 echo "PostgreSQL ratios (wall time / psql \\copy; target: copy <= 1.10x):"
 echo "  sluice copy:   $(ratio "sluice --method copy" "psql \\copy")"
 echo "  sluice insert: $(ratio "sluice --method insert" "psql \\copy")"
+echo "  sluice copy --workers 2: $(ratio "sluice copy --workers 2" "psql \\copy")   (target: <= 1.0x)"
 if [ -n "${BENCH_SECS[pgloader]:-}" ]; then
 	echo "  pgloader:      $(ratio pgloader "psql \\copy")   (sluice copy is $(ratio pgloader "sluice --method copy") faster than pgloader)"
 else
