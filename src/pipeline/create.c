@@ -59,8 +59,6 @@ bool create_table_from_sample(const struct driver *drv, struct conn *c,
 			fputs(";\n", stdout);
 			fflush(stdout);
 		} else {
-			log_info("creating table %s%s%s", spec->schema ? spec->schema : "",
-				 spec->schema ? "." : "", spec->table);
 			ok = drv->exec(c, buf_str(&ddl), err);
 			if (!ok)
 				sl_error_prefix(err, "creating table %s", spec->table);
