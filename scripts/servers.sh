@@ -4,6 +4,7 @@
 #
 #   scripts/servers.sh start [pg|mariadb|all]   start (default: all)
 #   scripts/servers.sh stop  [pg|mariadb|all]   stop and delete their data
+#   scripts/servers.sh restart pg               restart PostgreSQL (fault tests)
 #   scripts/servers.sh env                      print the URLs as shell exports
 #
 # SLUICE_SERVERS_DIR (default /tmp/sluice-servers), SLUICE_PG_PORT (54329)
@@ -40,6 +41,10 @@ pg_start() {
 		-o "-p $PG_PORT -k $d -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=50" \
 		start >/dev/null || { cat "$d/server.log" >&2; return 1; }
 	echo "servers: PostgreSQL on 127.0.0.1:$PG_PORT" >&2
+}
+
+pg_restart() {
+	as_pg "$PG_BIN/pg_ctl" -D "$DIR/pg/data" -m fast -w -t 60 restart >/dev/null
 }
 
 pg_stop() {
@@ -122,6 +127,11 @@ stop)
 	all) pg_stop; my_stop ;;
 	*) echo "usage: $0 stop [pg|mariadb|all]" >&2; exit 2 ;;
 	esac ;;
+restart)
+	case "$what" in
+	pg) pg_restart ;;
+	*) echo "usage: $0 restart pg" >&2; exit 2 ;;
+	esac ;;
 env) print_env ;;
-*) echo "usage: $0 start|stop|env [pg|mariadb|all]" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|restart|env [pg|mariadb|all]" >&2; exit 2 ;;
 esac

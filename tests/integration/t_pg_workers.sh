@@ -76,6 +76,19 @@ for method in copy insert; do
 	if [ "$killed" -ge 1 ] && [ "${reconnects:-0}" -ge 1 ]; then pass "pool counted the broken connections ($reconnects)"; else fail "killed $killed, pool errors ${reconnects:-none}"; fi
 done
 
+test_case "a PostgreSQL restart mid-run is survived with exact content"
+table restarted
+"$SLUICE" load "$TMP/big.csv" "$SLUICE_PG_URL" --table restarted --method insert --batch-rows 5000 --workers 2 \
+	--retries 8 --summary-json "$TMP/restart.json" -q 2>"$TMP/restart.err" &
+pid=$!
+sleep 1
+"$ROOT/scripts/servers.sh" restart pg
+wait $pid
+assert_status "survived the restart" 0 $?
+assert_eq "exact content" "$(expect_sum 600000)" "$(checksum restarted)"
+reconnects=$(json_field reconnects "$TMP/restart.json")
+if [ "${reconnects:-0}" -ge 1 ]; then pass "reconnected ($reconnects)"; else fail "no reconnect counted: $(cat "$TMP/restart.json")"; fi
+
 test_case "SIGTERM rolls back batches in flight, keeps whole batches, reports"
 for sig in TERM INT; do
 	table sig
