@@ -99,7 +99,7 @@ assert_status "load" 1 $?
 assert_contains "message" "line 3, byte" "$out"
 assert_eq "earlier records kept" $'1|a\n2|b' "$(pg -c 'select id, v from jb order by id')"
 pg -c 'truncate jb'
-head -c 40 "$TMP/trunc.json" | gzip -c >"$TMP/trunc.json.gz"
+head -c 30 "$TMP/trunc.json" | gzip -c >"$TMP/trunc.json.gz"
 out=$("$SLUICE" load "$TMP/trunc.json.gz" "$SLUICE_PG_URL" --table jb 2>&1)
 assert_status "truncated gzip document" 1 $?
 assert_eq "earlier records kept" '1|a' "$(pg -c 'select id, v from jb order by id')"
@@ -136,6 +136,22 @@ code|text' "$(pg -c "select column_name, data_type from information_schema.colum
 assert_eq "contents" '{"id":1,"amount":12.50,"day":"2024-01-15","at":"2024-01-15T10:00:00+00:00","ok":true,"note":null,"meta":{"k": 1},"code":"007"}
 {"id":2,"amount":3,"day":"2024-02-29","at":"2024-02-29T21:59:59.5+00:00","ok":false,"note":null,"meta":[1],"code":"012"}
 {"id":3,"amount":1000.05,"day":null,"at":null,"ok":true,"note":"","meta":null,"code":"100"}' "$(rows_json jc)"
+
+test_case "--create from JSON keys (no --columns), a JSON array"
+pg -c 'drop table if exists jkeys'
+printf '[{"id": 1, "price": 9.99, "tags": ["a"]},\n {"id": 2, "when": "2024-05-01", "price": 10}]\n' >"$TMP/jkeys.json"
+out=$("$SLUICE" load "$TMP/jkeys.json" "$SLUICE_PG_URL" --create --dry-run 2>&1)
+assert_status "dry run" 0 $?
+assert_contains "DDL printed" 'CREATE TABLE "jkeys" (
+    "id" bigint,
+    "price" numeric,
+    "tags" jsonb,
+    "when" date
+);' "$out"
+"$SLUICE" load "$TMP/jkeys.json" "$SLUICE_PG_URL" --create -q
+assert_status "load" 0 $?
+assert_eq "contents" '{"id":1,"price":9.99,"tags":["a"],"when":null}
+{"id":2,"price":10,"tags":null,"when":"2024-05-01"}' "$(rows_json jkeys)"
 
 test_case "--create from a CSV file: dates, money, mostly-empty columns, text"
 pg -c 'drop table if exists jcsv'
