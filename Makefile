@@ -10,8 +10,8 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Iinclude $(PKG_CFLAGS) -pthread -MMD -MP
-LDLIBS += $(PKG_LIBS) -lcsv -pthread
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Iinclude $(PKG_CFLAGS) -pthread -MMD -MP
+override LDLIBS += $(PKG_LIBS) -lcsv -pthread
 
 BUILD ?= build
 BIN ?= bin/sluice
