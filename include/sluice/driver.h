@@ -53,6 +53,12 @@ struct driver {
 	 * SL_ERR_CONNECTION. */
 	bool (*write_batch)(struct conn *c, const struct write_spec *spec, const struct batch *b,
 			    size_t first, size_t n, struct sl_error *err);
+	/* sluice update: for rows [first, first+n) of b, set the spec's set
+	 * columns where its key columns match, inside the caller's transaction.
+	 * matched[i] tells whether row first+i found a row to update. Errors as
+	 * for write_batch. NULL when the server has no update support. */
+	bool (*update_batch)(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			     size_t first, size_t n, bool *matched, struct sl_error *err);
 	/* Cheap check that the connection still works, before reuse. */
 	bool (*healthy)(struct conn *c);
 };

@@ -69,6 +69,12 @@ void reader_close(struct reader *r);
 extern const struct reader_ops csv_reader_ops;
 extern const struct reader_ops json_reader_ops; /* NDJSON and JSON arrays */
 
+/* JSON only, before set_columns: read ahead up to max_records records (next()
+ * still returns them, in order) and set r->header to the keys of their
+ * objects in order of first appearance, for --create. A syntax error met
+ * while reading ahead is returned by next() after the records before it. */
+bool json_reader_sample_keys(struct reader *r, size_t max_records, struct sl_error *err);
+
 /* True when [s, s+n) is valid UTF-8; otherwise *bad_at is the offset of the
  * first invalid byte. */
 bool utf8_valid(const char *s, size_t n, size_t *bad_at);

@@ -21,8 +21,11 @@ struct write_spec {
 	int ncols;
 	enum write_method method;
 	enum on_conflict on_conflict;
-	char *const *key;   /* conflict key columns, for CONFLICT_UPDATE */
+	char *const *key;   /* conflict key (load) or match key (update) columns */
 	int nkey;
+	bool update;        /* sluice update: set columns where the key matches */
+	char *const *set;   /* update: the columns to set (NULL: all but the key) */
+	int nset;
 	size_t batch_rows;  /* rows in a full batch (statement sizing) */
 };
 
@@ -58,6 +61,19 @@ size_t sql_rows_per_statement(const struct dialect *d, int ncols, size_t batch_r
  * double quotes or backticks. Returns false on a malformed name. *schema may
  * be NULL after the call. Both are malloc'd. */
 bool sql_split_table(const char *qualified, char **schema, char **name);
+
+/* Column indexes (into spec->columns) an update sets and matches on: set
+ * gets spec->set, or every non-key column; key gets spec->key. Both arrays
+ * hold spec->ncols entries; false when a name is not among the columns. */
+bool sql_update_columns(const struct write_spec *spec, int *set, int *nset, int *key, int *nkey);
+/* Append UPDATE t SET a = ?, ... WHERE k = ? AND ... (one row; placeholders
+ * numbered set columns first, then key columns). */
+bool sql_update_row(const struct dialect *d, struct buf *b, const struct write_spec *spec);
+
+/* PostgreSQL: UPDATE ... FROM (VALUES ...) RETURNING the ordinal of each row
+ * that matched; each VALUES row carries the set values, the key values and
+ * its ordinal, cast to the column types given (types[i] for spec->columns[i]). */
+bool pg_update_sql(struct buf *b, const struct write_spec *spec, char *const *types, size_t nrows);
 
 /* PostgreSQL: COPY "t" ("a", ...) FROM STDIN. */
 bool pg_copy_sql(struct buf *b, const struct write_spec *spec);

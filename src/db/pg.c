@@ -22,6 +22,10 @@ struct conn {
 	char *prepared_text;
 	const char **params;
 	size_t nparams_cap;
+	/* column types of the table being updated, by spec column */
+	char *types_key;
+	char **types;
+	int ntypes;
 };
 
 /* Fill err from a failed result (or the connection when res is NULL). */
@@ -64,6 +68,10 @@ static void pg_close(struct conn *c)
 	buf_free(&c->copy);
 	free(c->prepared_text);
 	free(c->params);
+	for (int i = 0; i < c->ntypes; i++)
+		free(c->types[i]);
+	free(c->types);
+	free(c->types_key);
 	free(c);
 }
 
@@ -322,6 +330,122 @@ static bool pg_write_batch(struct conn *c, const struct write_spec *spec, const 
 	return write_copy(c, spec, b, first, n, err);
 }
 
+/* Look up (once per table) the types of spec's columns, for the casts of
+ * an update. */
+static bool ensure_types(struct conn *c, const struct write_spec *spec, struct sl_error *err)
+{
+	struct buf key;
+	buf_init(&key, 0);
+	sql_table_name(&pg_dialect, &key, spec);
+	for (int i = 0; i < spec->ncols; i++) {
+		buf_putc(&key, '\x1f');
+		buf_puts(&key, spec->columns[i]);
+	}
+	if (c->types_key && !strcmp(c->types_key, key.data)) {
+		buf_free(&key);
+		return true;
+	}
+	struct table_desc td;
+	if (!pg_describe_table(c, spec, &td, err)) {
+		buf_free(&key);
+		return false;
+	}
+	for (int i = 0; i < c->ntypes; i++)
+		free(c->types[i]);
+	free(c->types);
+	free(c->types_key);
+	c->types_key = NULL;
+	c->types = calloc((size_t)spec->ncols, sizeof *c->types);
+	c->ntypes = 0;
+	bool ok = c->types != NULL && td.exists;
+	if (!td.exists)
+		sl_error_set(err, SL_ERR_USAGE, "table %s does not exist", key.data);
+	for (int i = 0; ok && i < spec->ncols; i++) {
+		int j = 0;
+		while (j < td.ncols && strcmp(td.cols[j].name, spec->columns[i]))
+			j++;
+		if (j == td.ncols) {
+			ok = false;
+			sl_error_set(err, SL_ERR_USAGE, "column \"%s\" is not in the table", spec->columns[i]);
+			break;
+		}
+		c->types[i] = strdup(td.cols[j].type);
+		c->ntypes = i + 1;
+	}
+	table_desc_free(&td);
+	if (ok)
+		c->types_key = strdup(key.data);
+	buf_free(&key);
+	return ok;
+}
+
+/* One UPDATE ... FROM (VALUES ...) for nrows rows starting at r. */
+static bool update_rows(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			size_t r, size_t nrows, bool *matched, struct sl_error *err)
+{
+	int set[b->ncols], key[b->ncols], nset, nkey;
+	if (!sql_update_columns(spec, set, &nset, key, &nkey))
+		return sl_error_set(err, SL_ERR_USAGE, "--key or --set names a column the input lacks");
+	int per = nset + nkey + 1;
+	size_t np = nrows * (size_t)per;
+	if (np > c->nparams_cap) {
+		const char **p = realloc(c->params, np * sizeof *p);
+		if (!p)
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		c->params = p;
+		c->nparams_cap = np;
+	}
+	char (*ords)[24] = malloc(nrows * sizeof *ords);
+	if (!ords)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	size_t k = 0;
+	for (size_t i = 0; i < nrows; i++) {
+		const struct cell *row = batch_row(b, r + i);
+		for (int s = 0; s < nset; s++)
+			c->params[k++] = row[set[s]].ptr;
+		for (int s = 0; s < nkey; s++)
+			c->params[k++] = row[key[s]].ptr;
+		snprintf(ords[i], sizeof ords[i], "%zu", i);
+		c->params[k++] = ords[i];
+	}
+	buf_reset(&c->sql);
+	if (!pg_update_sql(&c->sql, spec, c->types, nrows)) {
+		free(ords);
+		return sl_error_set(err, SL_ERR_USAGE, "bad update: no columns to set or no key");
+	}
+	PGresult *res = PQexecParams(c->pg, c->sql.data, (int)np, NULL, c->params, NULL, NULL, 0);
+	free(ords);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pg_fail(c, res, "UPDATE failed", err);
+		PQclear(res);
+		return false;
+	}
+	for (int t = 0; t < PQntuples(res); t++) {
+		long i = strtol(PQgetvalue(res, t, 0), NULL, 10);
+		if (i >= 0 && (size_t)i < nrows)
+			matched[i] = true;
+	}
+	PQclear(res);
+	return true;
+}
+
+static bool pg_update_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			    size_t first, size_t n, bool *matched, struct sl_error *err)
+{
+	if (!ensure_types(c, spec, err))
+		return false;
+	int set[b->ncols], key[b->ncols], nset, nkey;
+	if (!sql_update_columns(spec, set, &nset, key, &nkey))
+		return sl_error_set(err, SL_ERR_USAGE, "--key or --set names a column the input lacks");
+	size_t per = sql_rows_per_statement(&pg_dialect, nset + nkey + 1, spec->batch_rows);
+	for (size_t r = 0; r < n; r += per) {
+		size_t k = n - r < per ? n - r : per;
+		if (!update_rows(c, spec, b, first + r, k, matched + r, err))
+			return false;
+	}
+	return true;
+}
+
 const struct driver pg_driver = {
 	.name = "postgresql",
 	.dialect = &pg_dialect,
@@ -336,5 +460,6 @@ const struct driver pg_driver = {
 	.rollback = pg_rollback,
 	.describe_table = pg_describe_table,
 	.write_batch = pg_write_batch,
+	.update_batch = pg_update_batch,
 	.healthy = pg_healthy,
 };

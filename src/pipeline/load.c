@@ -41,6 +41,9 @@ struct load {
 	struct batch *batches;
 	int nbatches;
 
+	struct sl_error input_err; /* the input broke off (READ_FAIL) */
+	bool input_failed;
+
 	pthread_mutex_t lock;     /* guards err and failed */
 	struct sl_error err;      /* the error that stopped the run */
 	bool failed;
@@ -238,13 +241,25 @@ static bool resolve_columns(struct load *ld, struct reader *r, struct sl_error *
 		put_conn(ld, c, !ok && err->kind == SL_ERR_CONNECTION);
 		if (!ok)
 			return false;
-		if (!td.exists) {
+		if (!td.exists && job->create && r->ops == &json_reader_ops) {
+			/* --create from JSON: the keys of the first records name the
+			 * columns (they are read again by next()) */
+			table_desc_free(&td);
+			if (!json_reader_sample_keys(r, job->batch_rows, err))
+				return false;
+			names = r->header;
+			n = r->nheader;
+			if (!n)
+				return sl_error_set(err, SL_ERR_USAGE,
+						    "--create: the input has no keys to name columns after");
+		} else if (!td.exists) {
 			table_desc_free(&td);
 			return sl_error_set(err, SL_ERR_USAGE,
 					    "table %s does not exist (and the input names no columns)",
 					    ld->table);
+		} else {
+			n = td.ncols;
 		}
-		n = td.ncols;
 	}
 	ld->columns = calloc((size_t)n, sizeof *ld->columns);
 	if (!ld->columns) {
@@ -252,7 +267,7 @@ static bool resolve_columns(struct load *ld, struct reader *r, struct sl_error *
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
 	for (int i = 0; i < n; i++) {
-		ld->columns[i] = strdup(td.ncols ? td.cols[i].name : names[i]);
+		ld->columns[i] = strdup(td.exists ? td.cols[i].name : names[i]);
 		if (!ld->columns[i]) {
 			table_desc_free(&td);
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -348,8 +363,11 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		if (st == READ_EOF)
 			break;
 		if (st == READ_FAIL) {
+			/* the input breaks off here: stop reading, but what came before
+			 * it is still written; the run fails after that */
 			sl_error_prefix(&err, "%s", name);
-			fail_run(ld, &err);
+			ld->input_err = err;
+			ld->input_failed = true;
 			return false;
 		}
 		atomic_fetch_add(&ld->live.rows_read, 1);
@@ -578,7 +596,7 @@ enum run_status load_run(const struct job *job)
 				break;
 			}
 		}
-		if (!load_source(&ld, r, i, &cur, &seq, &create_done))
+		if (!load_source(&ld, r, i, &cur, &seq, &create_done) || ld.input_failed)
 			break;
 	}
 	if (!stopping(&ld)) {
@@ -598,6 +616,8 @@ enum run_status load_run(const struct job *job)
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
 	nthreads = 0;
+	if (ld.input_failed)
+		fail_run(&ld, &ld.input_err);
 	if (job->dry_run && !ld.failed && !signals_caught())
 		print_dry_run(&ld); /* after any CREATE TABLE that --create printed */
 

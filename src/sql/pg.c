@@ -107,3 +107,43 @@ bool pg_copy_escape(struct buf *b, const char *s, size_t len)
 	b->data[b->len] = '\0';
 	return true;
 }
+
+bool pg_update_sql(struct buf *b, const struct write_spec *spec, char *const *types, size_t nrows)
+{
+	int set[spec->ncols ? spec->ncols : 1], key[spec->ncols ? spec->ncols : 1], nset, nkey;
+	if (!sql_update_columns(spec, set, &nset, key, &nkey) || !nset || !nkey)
+		return false;
+	/* the values are text parameters; each is cast to its column's type */
+	if (!buf_puts(b, "UPDATE ") || !sql_table_name(&pg_dialect, b, spec) ||
+	    !buf_puts(b, " AS sluice_t SET "))
+		return false;
+	for (int i = 0; i < nset; i++)
+		if (!buf_puts(b, i ? ", " : "") || !pg_quote_ident(b, spec->columns[set[i]]) ||
+		    !buf_printf(b, " = sluice_v.c%d::%s", i + 1, types[set[i]]))
+			return false;
+	if (!buf_puts(b, " FROM (VALUES "))
+		return false;
+	int n = 1, per = nset + nkey + 1;
+	for (size_t r = 0; r < nrows; r++) {
+		if (!buf_puts(b, r ? ",(" : "("))
+			return false;
+		for (int c = 0; c < per; c++)
+			if (!buf_printf(b, c ? ",$%d" : "$%d", n++))
+				return false;
+		if (!buf_putc(b, ')'))
+			return false;
+	}
+	if (!buf_puts(b, ") AS sluice_v ("))
+		return false;
+	for (int c = 0; c < nset + nkey; c++)
+		if (!buf_printf(b, "c%d, ", c + 1))
+			return false;
+	if (!buf_puts(b, "ord) WHERE "))
+		return false;
+	for (int i = 0; i < nkey; i++)
+		if (!buf_puts(b, i ? " AND sluice_t." : "sluice_t.") ||
+		    !pg_quote_ident(b, spec->columns[key[i]]) ||
+		    !buf_printf(b, " = sluice_v.c%d::%s", nset + i + 1, types[key[i]]))
+			return false;
+	return buf_puts(b, " RETURNING sluice_v.ord");
+}

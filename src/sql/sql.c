@@ -125,3 +125,61 @@ bool sql_split_table(const char *qualified, char **schema, char **name)
 	}
 	return true;
 }
+
+static int column_index(const struct write_spec *spec, const char *name)
+{
+	for (int i = 0; i < spec->ncols; i++)
+		if (!strcmp(spec->columns[i], name))
+			return i;
+	return -1;
+}
+
+bool sql_update_columns(const struct write_spec *spec, int *set, int *nset, int *key, int *nkey)
+{
+	*nset = *nkey = 0;
+	for (int k = 0; k < spec->nkey; k++) {
+		int i = column_index(spec, spec->key[k]);
+		if (i < 0)
+			return false;
+		key[(*nkey)++] = i;
+	}
+	if (spec->nset) {
+		for (int s = 0; s < spec->nset; s++) {
+			int i = column_index(spec, spec->set[s]);
+			if (i < 0)
+				return false;
+			set[(*nset)++] = i;
+		}
+		return true;
+	}
+	for (int i = 0; i < spec->ncols; i++) {
+		bool is_key = false;
+		for (int k = 0; k < *nkey; k++)
+			if (key[k] == i)
+				is_key = true;
+		if (!is_key)
+			set[(*nset)++] = i;
+	}
+	return true;
+}
+
+bool sql_update_row(const struct dialect *d, struct buf *b, const struct write_spec *spec)
+{
+	int set[spec->ncols ? spec->ncols : 1], key[spec->ncols ? spec->ncols : 1], nset, nkey;
+	if (!sql_update_columns(spec, set, &nset, key, &nkey) || !nset || !nkey)
+		return false;
+	if (!buf_puts(b, "UPDATE ") || !sql_table_name(d, b, spec) || !buf_puts(b, " SET "))
+		return false;
+	int n = 1;
+	for (int i = 0; i < nset; i++)
+		if ((i && !buf_puts(b, ", ")) || !d->quote_ident(b, spec->columns[set[i]]) ||
+		    !buf_puts(b, " = ") || !d->placeholder(b, n++))
+			return false;
+	if (!buf_puts(b, " WHERE "))
+		return false;
+	for (int i = 0; i < nkey; i++)
+		if ((i && !buf_puts(b, " AND ")) || !d->quote_ident(b, spec->columns[key[i]]) ||
+		    !buf_puts(b, " = ") || !d->placeholder(b, n++))
+			return false;
+	return true;
+}
