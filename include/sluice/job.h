@@ -40,8 +40,10 @@ struct job {
 	bool single_transaction;
 	bool defaults;
 	enum on_conflict on_conflict;
-	char **key;
+	char **key;              /* --key */
 	int nkey;
+	char **set;              /* update --set */
+	int nset;
 	const char *rejects_path;
 	long max_errors;         /* -1: unlimited */
 	int workers;
@@ -55,7 +57,7 @@ struct job {
 	const char *summary_json; /* path, "-" for stdout, or NULL */
 };
 
-/* Run a load job; returns how it ended. */
+/* Run a load or update job; returns how it ended. */
 enum run_status load_run(const struct job *job);
 
 #endif

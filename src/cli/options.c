@@ -16,7 +16,7 @@ enum {
 	OPT_NULL, OPT_ENCODING, OPT_BATCH_ROWS, OPT_METHOD, OPT_TRUNCATE, OPT_DRY_RUN, OPT_CREATE,
 	OPT_SINGLE_TX, OPT_DEFAULTS, OPT_IGNORE_UNKNOWN, OPT_ON_CONFLICT, OPT_KEY, OPT_REJECTS,
 	OPT_MAX_ERRORS, OPT_WORKERS, OPT_POOL_MIN, OPT_POOL_MAX, OPT_ACQUIRE_TIMEOUT,
-	OPT_IDLE_TIMEOUT, OPT_RETRIES, OPT_PROGRESS, OPT_STATS_INTERVAL, OPT_SUMMARY_JSON,
+	OPT_IDLE_TIMEOUT, OPT_RETRIES, OPT_PROGRESS, OPT_STATS_INTERVAL, OPT_SUMMARY_JSON, OPT_SET,
 };
 
 static const struct option long_options[] = {
@@ -39,6 +39,7 @@ static const struct option long_options[] = {
 	{ "ignore-unknown", no_argument, NULL, OPT_IGNORE_UNKNOWN },
 	{ "on-conflict", required_argument, NULL, OPT_ON_CONFLICT },
 	{ "key", required_argument, NULL, OPT_KEY },
+	{ "set", required_argument, NULL, OPT_SET },
 	{ "rejects", required_argument, NULL, OPT_REJECTS },
 	{ "max-errors", required_argument, NULL, OPT_MAX_ERRORS },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
@@ -62,6 +63,7 @@ static void print_main_help(FILE *f)
 	      "\n"
 	      "Usage:\n"
 	      "  sluice load   [OPTIONS] SOURCE... TARGET_URL   file(s) or stdin (-) -> a table\n"
+	      "  sluice update [OPTIONS] SOURCE... TARGET_URL   batch UPDATE by --key\n"
 	      "  sluice ping   URL                             connect, print the server version\n"
 	      "  sluice --help | --version | COMMAND --help\n"
 	      "\n"
@@ -115,6 +117,23 @@ static void print_load_help(FILE *f)
 	      "      --summary-json FILE    write the summary as JSON (- for stdout)\n"
 	      "  -q, --quiet                print errors only\n"
 	      "  -h, --help                 this help\n", f);
+}
+
+static void print_update_help(FILE *f)
+{
+	fputs("Usage: sluice update [OPTIONS] SOURCE... TARGET_URL --table T --key K[,K2]\n"
+	      "\n"
+	      "Each input row updates the row whose key columns match; the other input\n"
+	      "columns are the ones set (--set A,B narrows them). Each batch is one\n"
+	      "transaction; a failing batch is bisected so good rows still commit. Rows\n"
+	      "whose key matches nothing count as not found and go to the rejects file.\n"
+	      "\n"
+	      "      --key A,B              the columns that identify a row (required)\n"
+	      "      --set A,B              update only these columns\n"
+	      "\n"
+	      "Input, transaction, pool, progress and reporting options are those of\n"
+	      "sluice load (see sluice load --help); --method, --create, --truncate and\n"
+	      "--on-conflict do not apply.\n", f);
 }
 
 /* Split "a,b,c" into a malloc'd array of malloc'd names. */
@@ -222,9 +241,11 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 	}
 	if (!strcmp(cmd, "load"))
 		job->command = CMD_LOAD;
+	else if (!strcmp(cmd, "update"))
+		job->command = CMD_UPDATE;
 	else if (!strcmp(cmd, "ping"))
 		job->command = CMD_PING;
-	else if (!strcmp(cmd, "update") || !strcmp(cmd, "copy")) {
+	else if (!strcmp(cmd, "copy")) {
 		log_error("'sluice %s' is not available in this version", cmd);
 		return CLI_USAGE;
 	} else {
@@ -244,6 +265,8 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		case 'h':
 			if (job->command == CMD_PING)
 				puts("Usage: sluice ping URL\n\nConnect to URL, print the server version; exit 0, or 1 when it cannot connect.");
+			else if (job->command == CMD_UPDATE)
+				print_update_help(stdout);
 			else
 				print_load_help(stdout);
 			return CLI_EXIT_OK;
@@ -326,6 +349,12 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 				return CLI_USAGE;
 			}
 			break;
+		case OPT_SET:
+			if (!split_list(optarg, &job->set, &job->nset)) {
+				log_error("--set takes names separated by commas");
+				return CLI_USAGE;
+			}
+			break;
 		case OPT_REJECTS: job->rejects_path = optarg; break;
 		case OPT_MAX_ERRORS:
 			if (!parse_long("--max-errors", optarg, 0, LONG_MAX, &job->max_errors))
@@ -396,12 +425,25 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		return CLI_RUN;
 	}
 	if (rest < 2) {
-		log_error("usage: sluice load [OPTIONS] SOURCE... TARGET_URL");
+		log_error("usage: sluice %s [OPTIONS] SOURCE... TARGET_URL", cmd);
 		return CLI_USAGE;
 	}
 	job->nsources = rest - 1;
 	job->sources = argv + optind;
 	job->target = argv[argc - 1];
+	if (job->command == CMD_UPDATE) {
+		if (!job->nkey) {
+			log_error("sluice update needs --key");
+			return CLI_USAGE;
+		}
+		if (job->create || job->truncate || job->on_conflict != CONFLICT_ERROR || job->method) {
+			log_error("--create, --truncate, --on-conflict and --method are for sluice load");
+			return CLI_USAGE;
+		}
+	} else if (job->nset) {
+		log_error("--set is for sluice update");
+		return CLI_USAGE;
+	}
 	if (job->on_conflict == CONFLICT_UPDATE && !job->nkey) {
 		log_error("--on-conflict update needs --key");
 		return CLI_USAGE;
@@ -419,5 +461,8 @@ void cli_job_free(struct job *job)
 	for (int i = 0; i < job->nkey; i++)
 		free(job->key[i]);
 	free(job->key);
+	for (int i = 0; i < job->nset; i++)
+		free(job->set[i]);
+	free(job->set);
 	memset(job, 0, sizeof *job);
 }

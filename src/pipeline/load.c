@@ -147,7 +147,40 @@ static void put_conn(struct load *ld, struct conn *c, bool broken)
  * values bisect; a broken connection retries on a fresh one. Returns false
  * when the run must stop (the reason is recorded by fail_run). */
 static bool write_range(struct load *ld, struct conn **c, const struct batch *b, size_t first,
+			size_t n);
+
+/* sluice update: the per-row "found" flags of one write, or NULL for a load. */
+static bool *matched_flags(struct load *ld, size_t n, bool *oom)
+{
+	*oom = false;
+	if (!ld->spec.update)
+		return NULL;
+	bool *m = calloc(n ? n : 1, sizeof *m);
+	*oom = m == NULL;
+	return m;
+}
+
+static bool write_range_flags(struct load *ld, struct conn **c, const struct batch *b,
+			      size_t first, size_t n, bool *matched);
+
+static bool write_range(struct load *ld, struct conn **c, const struct batch *b, size_t first,
 			size_t n)
+{
+	bool oom;
+	bool *matched = matched_flags(ld, n, &oom);
+	if (oom) {
+		struct sl_error err;
+		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
+		fail_run(ld, &err);
+		return false;
+	}
+	bool ok = write_range_flags(ld, c, b, first, n, matched);
+	free(matched);
+	return ok;
+}
+
+static bool write_range_flags(struct load *ld, struct conn **c, const struct batch *b,
+			      size_t first, size_t n, bool *matched)
 {
 	const struct driver *drv = ld->drv;
 	bool single = ld->single_conn != NULL;
@@ -158,8 +191,11 @@ static bool write_range(struct load *ld, struct conn **c, const struct batch *b,
 			fail_run(ld, &err);
 			return false;
 		}
+		if (matched)
+			memset(matched, 0, n * sizeof *matched);
 		bool ok = (single || drv->begin(*c, &err)) &&
-			  drv->write_batch(*c, &ld->spec, b, first, n, &err);
+			  (matched ? drv->update_batch(*c, &ld->spec, b, first, n, matched, &err)
+				   : drv->write_batch(*c, &ld->spec, b, first, n, &err));
 		if (ok && signals_caught()) {
 			/* interrupted: this batch is rolled back, not committed */
 			struct sl_error rb;
@@ -170,7 +206,20 @@ static bool write_range(struct load *ld, struct conn **c, const struct batch *b,
 			return false;
 		}
 		if (ok && (single || drv->commit(*c, &err))) {
-			atomic_fetch_add(&ld->live.rows_written, n);
+			size_t written = n;
+			if (matched) {
+				/* sluice update: rows whose key matched nothing are reported */
+				for (size_t i = 0; i < n; i++) {
+					if (matched[i])
+						continue;
+					const struct row_meta *m = &b->meta[first + i];
+					rejects_add(ld->rejects, ld->job->sources[m->source], m->line, m->raw,
+						    m->raw_len, "not found: no row matches the key");
+					atomic_fetch_add(&ld->live.rows_not_found, 1);
+					written--;
+				}
+			}
+			atomic_fetch_add(&ld->live.rows_written, written);
 			return true;
 		}
 		if (err.kind == SL_ERR_CONNECTION && !single) {
@@ -290,7 +339,11 @@ static void print_dry_run(struct load *ld)
 		sql_truncate(d, &b, &ld->spec);
 		buf_puts(&b, ";\n");
 	}
-	if (ld->spec.method == METHOD_COPY && ld->spec.on_conflict == CONFLICT_ERROR) {
+	if (ld->spec.update) {
+		buf_puts(&b, "-- one statement per row or per group of rows, values sent as parameters\n");
+		sql_update_row(d, &b, &ld->spec);
+		buf_puts(&b, ";\n");
+	} else if (ld->spec.method == METHOD_COPY && ld->spec.on_conflict == CONFLICT_ERROR) {
 		pg_copy_sql(&b, &ld->spec);
 		buf_puts(&b, ";\n");
 	} else if (ld->spec.method == METHOD_INFILE) {
@@ -448,6 +501,16 @@ static bool plan(struct load *ld)
 	ld->spec.key = job->key;
 	ld->spec.nkey = job->nkey;
 	ld->spec.batch_rows = job->batch_rows;
+	if (job->command == CMD_UPDATE) {
+		ld->spec.update = true;
+		ld->spec.on_conflict = CONFLICT_ERROR;
+		ld->spec.set = job->set;
+		ld->spec.nset = job->nset;
+		ld->spec.method = ld->drv->default_method;
+		if (!ld->drv->update_batch)
+			return sl_error_set(&ld->err, SL_ERR_USAGE, "sluice update is not available for %s",
+					    ld->drv->name);
+	}
 	if (!ld->drv->supports(ld->spec.method))
 		return sl_error_set(&ld->err, SL_ERR_USAGE, "--method %s is not available for %s",
 				    method_name(ld->spec.method), ld->drv->name);
@@ -532,6 +595,17 @@ enum run_status load_run(const struct job *job)
 	progress_set_pool(progress, ld.pool);
 	if (!resolve_columns(&ld, r, &err) || !r->ops->set_columns(r, ld.columns, ld.ncols, &err))
 		goto failed;
+	if (ld.spec.update) {
+		int set[ld.ncols], key[ld.ncols], nset, nkey;
+		if (!sql_update_columns(&ld.spec, set, &nset, key, &nkey)) {
+			sl_error_set(&err, SL_ERR_USAGE, "--key and --set must name columns of the input");
+			goto failed;
+		}
+		if (!nset) {
+			sl_error_set(&err, SL_ERR_USAGE, "nothing to update: every input column is a key");
+			goto failed;
+		}
+	}
 	if (r->nheader && (r->format == FORMAT_CSV || r->format == FORMAT_TSV)) {
 		char delim = job->input.delimiter ? job->input.delimiter
 						  : (r->format == FORMAT_TSV ? '\t' : ',');
@@ -639,7 +713,7 @@ enum run_status load_run(const struct job *job)
 		goto failed;
 	}
 	report.status = signals_caught() ? RUN_INTERRUPTED
-		      : ld.live.rows_rejected ? RUN_PARTIAL : RUN_OK;
+		      : ld.live.rows_rejected || ld.live.rows_not_found ? RUN_PARTIAL : RUN_OK;
 	if (report.status == RUN_INTERRUPTED) {
 		sl_error_set(&err, SL_ERR_INTERNAL, "interrupted by signal %d; batches in flight rolled back",
 			     signals_caught());
