@@ -242,30 +242,32 @@ static int infile_error(void *ptr, char *msg, unsigned int len)
 	return 2000; /* CR_UNKNOWN_ERROR */
 }
 
+/* Append one value escaped for LOAD DATA (\N for NULL). Writes straight into
+ * the buffer after reserving the worst case: this runs for every value. */
 static bool escape_infile(struct buf *out, const char *s, size_t len)
 {
 	if (!s)
 		return buf_append(out, "\\N", 2);
-	if (!buf_reserve(out, len))
+	if (!buf_reserve(out, 2 * len + 1))
 		return false;
-	size_t start = 0;
+	char *o = out->data + out->len;
 	for (size_t i = 0; i < len; i++) {
-		char e;
-		switch (s[i]) {
+		char ch = s[i], e;
+		switch (ch) {
 		case '\\': e = '\\'; break;
 		case '\t': e = 't'; break;
 		case '\n': e = 'n'; break;
 		case '\r': e = 'r'; break;
 		case '\0': e = '0'; break;
 		case '\x1a': e = 'Z'; break;
-		default: continue;
+		default: *o++ = ch; continue;
 		}
-		char pair[2] = { '\\', e };
-		if (!buf_append(out, s + start, i - start) || !buf_append(out, pair, 2))
-			return false;
-		start = i + 1;
+		*o++ = '\\';
+		*o++ = e;
 	}
-	return buf_append(out, s + start, len - start);
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+	return true;
 }
 
 /* Convert cell v of column col for c->kinds into dst (bytes at *scratch,

@@ -6,7 +6,6 @@
 
 #include <ctype.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -181,6 +180,15 @@ static bool iso_parse(const char *s, size_t len, struct iso_value *v)
 	return true;
 }
 
+/* Write v as n decimal digits, zero-padded. */
+static void put_digits(char *out, int v, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		out[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 bool convert_iso_datetime(const char *s, size_t len, char *out, size_t outsz, size_t *outlen)
 {
 	struct iso_value v;
@@ -197,10 +205,19 @@ bool convert_iso_datetime(const char *s, size_t len, char *out, size_t outsz, si
 		if (y < 1 || y > 9999)
 			return false;
 	}
-	int n = snprintf(out, outsz, "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, h, mi, v.second);
-	if (n < 0 || (size_t)n >= outsz)
-		return false;
-	size_t o = (size_t)n;
+	/* by hand, not snprintf: this runs for every timestamp of a load */
+	put_digits(out, y, 4);
+	out[4] = '-';
+	put_digits(out + 5, mo, 2);
+	out[7] = '-';
+	put_digits(out + 8, d, 2);
+	out[10] = ' ';
+	put_digits(out + 11, h, 2);
+	out[13] = ':';
+	put_digits(out + 14, mi, 2);
+	out[16] = ':';
+	put_digits(out + 17, v.second, 2);
+	size_t o = 19;
 	if (v.frac) {
 		if (o + 1 + v.frac_len + 1 > outsz)
 			return false;
