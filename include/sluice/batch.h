@@ -9,11 +9,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* One value: text of len bytes, or SQL NULL when ptr is NULL. */
+/* One value: text of len bytes, or SQL NULL when ptr is NULL, or "use the
+ * column's default" when ptr is cell_default (a JSON key missing under
+ * --defaults). */
 struct cell {
 	const char *ptr;
 	size_t len;
 };
+
+extern const char cell_default[];
+static inline bool cell_is_default(const struct cell *c) { return c->ptr == cell_default; }
 
 /* A record as a reader yields it. Everything it points to is owned by the
  * reader and valid until the reader's next call. */
@@ -56,6 +61,7 @@ struct batch {
 	struct cell *cells;     /* nrows * ncols, row-major */
 	struct row_meta *meta;  /* nrows */
 	uint64_t bytes;         /* input bytes these rows came from */
+	bool has_defaults;      /* some cell is cell_default */
 	long seq;               /* batch number within the run, from 1 */
 	struct arena arena;
 };

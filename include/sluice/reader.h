@@ -31,6 +31,7 @@ struct reader_options {
 	const char *null_marker; /* an extra text that means NULL, or NULL */
 	enum input_encoding encoding;
 	bool ignore_unknown;     /* JSON: drop keys that are not columns */
+	bool missing_as_default; /* JSON: a missing key is cell_default, not NULL */
 };
 
 struct reader;

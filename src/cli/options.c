@@ -91,6 +91,7 @@ static void print_load_help(FILE *f)
 	      "      --null STR             a field equal to STR is NULL (besides unquoted empty)\n"
 	      "      --encoding ENC         utf8 (default) or latin1\n"
 	      "      --ignore-unknown       JSON: ignore keys that are not columns\n"
+	      "      --defaults             JSON: a missing key takes the column default, not NULL\n"
 	      "\n"
 	      "Writing:\n"
 	      "      --method M             copy (PostgreSQL default), insert (MySQL default), infile\n"
@@ -329,7 +330,10 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		case OPT_DRY_RUN: job->dry_run = true; break;
 		case OPT_CREATE: job->create = true; break;
 		case OPT_SINGLE_TX: job->single_transaction = true; break;
-		case OPT_DEFAULTS: job->defaults = true; break;
+		case OPT_DEFAULTS:
+			job->defaults = true;
+			job->input.missing_as_default = true;
+			break;
 		case OPT_IGNORE_UNKNOWN: job->input.ignore_unknown = true; break;
 		case OPT_ON_CONFLICT:
 			if (!strcmp(optarg, "error"))
@@ -436,8 +440,9 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 			log_error("sluice update needs --key");
 			return CLI_USAGE;
 		}
-		if (job->create || job->truncate || job->on_conflict != CONFLICT_ERROR || job->method) {
-			log_error("--create, --truncate, --on-conflict and --method are for sluice load");
+		if (job->create || job->truncate || job->on_conflict != CONFLICT_ERROR || job->method ||
+		    job->defaults) {
+			log_error("--create, --truncate, --on-conflict, --method and --defaults are for sluice load");
 			return CLI_USAGE;
 		}
 	} else if (job->nset) {

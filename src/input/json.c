@@ -16,6 +16,7 @@
 #include "sluice/buf.h"
 #include "sluice/reader.h"
 
+#define OFF_MISSING (SIZE_MAX - 1) /* the key did not appear in the record */
 #define CHUNK_SIZE (256 * 1024)
 #define RECORD_MAX ((size_t)256 << 20) /* one record may not pass 256 MiB */
 #define KEY_SHOWN 120                  /* bytes of a key quoted in a message */
@@ -82,7 +83,7 @@ struct json_state {
 
 	/* the record being built */
 	struct buf data;    /* values, each followed by a NUL */
-	size_t *offs;       /* per column: offset in data, or SIZE_MAX for NULL */
+	size_t *offs;       /* per column: offset in data, SIZE_MAX for NULL, or OFF_MISSING */
 	size_t *lens;
 	unsigned *seen;     /* per column: == stamp when the key appeared */
 	unsigned stamp;
@@ -487,7 +488,7 @@ static enum parse_result parse_unit(struct json_state *st, char *msg, size_t msg
 		st->stamp = 1;
 	}
 	for (int c = 0; c < st->ncols; c++)
-		st->offs[c] = SIZE_MAX;
+		st->offs[c] = OFF_MISSING;
 
 	st->parser = yajl_alloc(&callbacks, NULL, st);
 	if (!st->parser)
@@ -862,7 +863,11 @@ static enum read_status json_next(struct reader *r, struct record *rec, struct s
 		break;
 	}
 	for (int c = 0; c < st->ncols; c++) {
-		if (st->offs[c] == SIZE_MAX) {
+		if (st->offs[c] == OFF_MISSING) {
+			/* a missing key: NULL, or the column default with --defaults */
+			st->cells[c].ptr = st->opt.missing_as_default ? cell_default : NULL;
+			st->cells[c].len = 0;
+		} else if (st->offs[c] == SIZE_MAX) {
 			st->cells[c].ptr = NULL;
 			st->cells[c].len = 0;
 		} else {

@@ -149,6 +149,67 @@ static void put_conn(struct load *ld, struct conn *c, bool broken)
 static bool write_range(struct load *ld, struct conn **c, const struct batch *b, size_t first,
 			size_t n);
 
+/* Write rows [first, first+n) of b. With --defaults some cells stand for
+ * "the column default": rows are grouped by which columns they have, and
+ * each group is written naming only those columns, so the server fills in
+ * the defaults. All groups go into the caller's one transaction. */
+static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, size_t first,
+		       size_t n, struct sl_error *err)
+{
+	if (!b->has_defaults)
+		return ld->drv->write_batch(c, &ld->spec, b, first, n, err);
+	int ncols = b->ncols;
+	bool *done = calloc(n, sizeof *done);
+	struct batch view = { .cap_rows = n, .seq = b->seq };
+	view.cells = malloc(n * (size_t)ncols * sizeof *view.cells);
+	view.meta = malloc(n * sizeof *view.meta);
+	char **names = malloc((size_t)ncols * sizeof *names);
+	int *idx = malloc((size_t)ncols * sizeof *idx);
+	bool ok = done && view.cells && view.meta && names && idx;
+	if (!ok)
+		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	for (size_t i = 0; ok && i < n; i++) {
+		if (done[i])
+			continue;
+		const struct cell *ri = batch_row(b, first + i);
+		int k = 0;
+		for (int col = 0; col < ncols; col++)
+			if (!cell_is_default(&ri[col])) {
+				idx[k] = col;
+				names[k++] = ld->spec.columns[col];
+			}
+		if (k == 0) {
+			ok = false;
+			sl_error_set(err, SL_ERR_DATA, "the record has none of the table's columns");
+			break;
+		}
+		view.ncols = k;
+		view.nrows = 0;
+		for (size_t j = i; j < n; j++) {
+			const struct cell *rj = batch_row(b, first + j);
+			bool same = !done[j];
+			for (int col = 0; same && col < ncols; col++)
+				same = cell_is_default(&rj[col]) == cell_is_default(&ri[col]);
+			if (!same)
+				continue;
+			for (int t = 0; t < k; t++)
+				view.cells[view.nrows * (size_t)k + (size_t)t] = rj[idx[t]];
+			view.meta[view.nrows++] = b->meta[first + j];
+			done[j] = true;
+		}
+		struct write_spec sub = ld->spec;
+		sub.columns = names;
+		sub.ncols = k;
+		ok = ld->drv->write_batch(c, &sub, &view, 0, view.nrows, err);
+	}
+	free(done);
+	free(view.cells);
+	free(view.meta);
+	free(names);
+	free(idx);
+	return ok;
+}
+
 /* sluice update: the per-row "found" flags of one write, or NULL for a load. */
 static bool *matched_flags(struct load *ld, size_t n, bool *oom)
 {
@@ -195,7 +256,7 @@ static bool write_range_flags(struct load *ld, struct conn **c, const struct bat
 			memset(matched, 0, n * sizeof *matched);
 		bool ok = (single || drv->begin(*c, &err)) &&
 			  (matched ? drv->update_batch(*c, &ld->spec, b, first, n, matched, &err)
-				   : drv->write_batch(*c, &ld->spec, b, first, n, &err));
+				   : write_rows(ld, *c, b, first, n, &err));
 		if (ok && signals_caught()) {
 			/* interrupted: this batch is rolled back, not committed */
 			struct sl_error rb;

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char cell_default[] = "";
+
 struct arena_block {
 	struct arena_block *next;
 	size_t size;
@@ -104,6 +106,7 @@ void batch_reset(struct batch *b)
 {
 	b->nrows = 0;
 	b->bytes = 0;
+	b->has_defaults = false;
 	arena_reset(&b->arena);
 }
 
@@ -113,7 +116,7 @@ bool batch_add_row(struct batch *b, const struct record *rec, int source, bool k
 		return false;
 	size_t total = 0;
 	for (size_t i = 0; i < rec->nfields; i++)
-		if (rec->fields[i].ptr)
+		if (rec->fields[i].ptr && !cell_is_default(&rec->fields[i]))
 			total += rec->fields[i].len + 1;
 	if (keep_raw)
 		total += rec->raw_len + 1;
@@ -123,9 +126,10 @@ bool batch_add_row(struct batch *b, const struct record *rec, int source, bool k
 	struct cell *row = b->cells + b->nrows * (size_t)b->ncols;
 	for (size_t i = 0; i < rec->nfields; i++) {
 		const struct cell *f = &rec->fields[i];
-		if (!f->ptr) {
-			row[i].ptr = NULL;
+		if (!f->ptr || cell_is_default(f)) {
+			row[i].ptr = f->ptr;
 			row[i].len = 0;
+			b->has_defaults |= f->ptr != NULL;
 			continue;
 		}
 		memcpy(p, f->ptr, f->len);

@@ -176,4 +176,20 @@ assert_eq "contents" '1|Zoë Ågren|12.50|2024-01-15|t|18446744073709551615
 3|Bob|1000|2023-12-31|f|2
 4|Ann|-0.99|||3' "$(pg -c 'select "order id", customer, amount, "ordered on", gift, big from jcsv order by 1')"
 
+test_case "--defaults: a missing key takes the column default, an explicit null stays NULL"
+pg -c "drop table if exists jdef; create table jdef (id int primary key, name text default 'anon', n int default 42, at timestamptz default '2000-01-01Z')"
+printf '{"id":1,"name":"x"}\n{"id":2}\n{"id":3,"name":null,"n":7}\n{"id":4,"n":5,"name":"y"}\n{"id":5,"at":"2024-01-01T00:00:00Z"}\n' >"$TMP/jdef.ndjson"
+for method in copy insert; do
+	"$SLUICE" load "$TMP/jdef.ndjson" "$SLUICE_PG_URL" --table jdef --defaults --truncate --method $method -q
+	assert_status "load ($method)" 0 $?
+	assert_eq "defaults filled in ($method)" '1|x|42|2000-01-01 00:00:00+00
+2|anon|42|2000-01-01 00:00:00+00
+3|NULL|7|2000-01-01 00:00:00+00
+4|y|5|2000-01-01 00:00:00+00
+5|anon|42|2024-01-01 00:00:00+00' "$(PGTZ=UTC pg -c "select id, coalesce(name, 'NULL'), n, at from jdef order by id")"
+done
+"$SLUICE" load "$TMP/jdef.ndjson" "$SLUICE_PG_URL" --table jdef --truncate -q
+assert_eq "without --defaults a missing key is NULL" '1|x||
+2|||' "$(pg -c "select id, name, n, at from jdef where id <= 2 order by id")"
+
 finish
