@@ -26,7 +26,7 @@ static enum run_status ping_run(const struct job *job)
 	sl_error_clear(&err);
 	if (!drv->connect(job->target, &c, &err)) {
 		log_error("%s", err.msg);
-		return RUN_FAILED;
+		return err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
 	}
 	char version[128];
 	bool ok = drv->server_version(c, version, sizeof version, &err);

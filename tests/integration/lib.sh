@@ -15,7 +15,7 @@ CURRENT=""
 # psql, unaligned, tuples only, quiet, no ~/.psqlrc
 pg() { PGOPTIONS="-c client_min_messages=warning" psql "$SLUICE_PG_URL" -XAtq -v ON_ERROR_STOP=1 "$@"; }
 # the MariaDB client, batch mode, no column names
-my() { mariadb --no-defaults -h127.0.0.1 -P"${SLUICE_MY_PORT:-33069}" -uroot -D sluice_test -N -B "$@"; }
+my() { mariadb --no-defaults --default-character-set=utf8mb4 -h127.0.0.1 -P"${SLUICE_MY_PORT:-33069}" -uroot -D sluice_test -N -B "$@"; }
 
 # test NAME: start a test case
 test_case() { CURRENT=$1; }

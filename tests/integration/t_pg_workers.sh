@@ -92,10 +92,14 @@ if [ "${reconnects:-0}" -ge 1 ]; then pass "reconnected ($reconnects)"; else fai
 test_case "SIGTERM rolls back batches in flight, keeps whole batches, reports"
 for sig in TERM INT; do
 	table sig
-	"$SLUICE" load "$TMP/big.csv" "$SLUICE_PG_URL" --table sig --method insert --batch-rows 1000 --workers 2 \
+	"$SLUICE" load "$TMP/big.csv" "$SLUICE_PG_URL" --table sig --method insert --batch-rows 1000 --workers 1 \
 		--summary-json "$TMP/sig.json" -q 2>"$TMP/sig.err" &
 	pid=$!
-	sleep 1
+	# signal it once the first batches are in, well before the end
+	for _ in $(seq 1 200); do
+		[ "$(pg -c "select count(*) > 0 from sig")" = t ] && break
+		sleep 0.02
+	done
 	kill -$sig $pid
 	wait $pid
 	rc=$?
