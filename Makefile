@@ -22,7 +22,7 @@ MAIN_OBJ := $(BUILD)/src/cli/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps unit check integration demo bench asan format clean servers-start servers-stop
+.PHONY: all deps unit check integration demo bench asan fuzz fuzz-build format clean servers-start servers-stop
 
 all: $(BIN)
 
@@ -74,6 +74,41 @@ ASAN_FLAGS := BUILD=build-asan BIN=build-asan/sluice \
 asan: deps
 	$(MAKE) $(ASAN_FLAGS) all unit
 	ASAN_OPTIONS=detect_leaks=1 $(MAKE) $(ASAN_FLAGS) integration
+
+# Fuzz the CSV and JSON readers with libFuzzer, FUZZ_SECONDS each; built with
+# clang apart in build/fuzz/ (install-deps.sh --fuzz adds clang and its
+# runtime). A crash, leak or broken invariant fails the target and leaves the
+# input in tests/fuzz/crashes/; new corpus entries stay in build/fuzz/.
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 120
+FUZZ_BUILD := build/fuzz
+FUZZ_TARGETS := csv json
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -std=c11 -D_GNU_SOURCE -Wall -Wextra -Iinclude $(PKG_CFLAGS) -pthread
+FUZZ_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+.SECONDARY: $(FUZZ_OBJ)
+
+fuzz: deps
+	scripts/install-deps.sh --fuzz
+	$(MAKE) fuzz-build
+	@mkdir -p tests/fuzz/crashes
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus_$$t; \
+		echo "== fuzz_$$t for $(FUZZ_SECONDS)s"; \
+		$(FUZZ_BUILD)/fuzz_$$t -max_len=65536 -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
+			-rss_limit_mb=4096 -print_final_stats=1 -dict=tests/fuzz/$$t.dict \
+			-artifact_prefix=tests/fuzz/crashes/$$t- \
+			$(FUZZ_BUILD)/corpus_$$t tests/fuzz/corpus_$$t; \
+	done
+
+fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+$(FUZZ_BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_common.h $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
 
 servers-start:
 	scripts/servers.sh start
