@@ -390,6 +390,11 @@ static bool parse_more(struct reader *r, struct csv_state *st, bool *failed, str
 		size_t avail = st->chunk_len - st->chunk_off;
 		const char *nl = memchr(p, '\n', avail);
 		size_t n = nl ? (size_t)(nl - p) + 1 : avail;
+		/* libcsv also ends a record at a bare CR: end the segment there too,
+		 * so the next record gets its own line number and verbatim text */
+		const char *cr = memchr(p, '\r', n);
+		if (cr && (size_t)(cr - p) + 1 < n && cr[1] != '\n')
+			n = (size_t)(cr - p) + 1;
 		st->chunk_off += n;
 		if (!feed_segment(r, st, p, n, failed, err))
 			return false;
@@ -461,6 +466,9 @@ static bool csv_open(struct reader *r, const struct reader_options *opt, struct 
 	for (size_t i = 0; i < rec.nfields; i++) {
 		if (!rec.fields[i].ptr || rec.fields[i].len == 0)
 			return sl_error_set(err, SL_ERR_USAGE, "header field %zu is empty", i + 1);
+		if (memchr(rec.fields[i].ptr, '\0', rec.fields[i].len))
+			return sl_error_set(err, SL_ERR_USAGE, "header field %zu contains a NUL byte",
+					    i + 1);
 		r->header[i] = strdup(rec.fields[i].ptr);
 		if (!r->header[i])
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");

@@ -200,6 +200,44 @@ START_TEST(raw_text_kept)
 }
 END_TEST
 
+/* Found by fuzz_csv: libcsv ends a record at a bare CR, and the record after
+ * it had line 0 and no verbatim text (its text was glued to the one before). */
+START_TEST(bare_cr_ends_a_record)
+{
+	struct reader *r = open_csv("a,b\r1,2\r\xff,3\n4,\"x\ry\"\r\n5,6\r\r7,8\n", NULL);
+	struct record rec;
+	struct sl_error err;
+	ck_assert_int_eq(r->nheader, 2);
+	ck_assert_int_eq(r->ops->next(r, &rec, &err), READ_OK);
+	ck_assert_int_eq(rec.line, 1);
+	ck_assert_int_eq(rec.raw_len, 3);
+	ck_assert(memcmp(rec.raw, "1,2", 3) == 0);
+	ck_assert_int_eq(r->ops->next(r, &rec, &err), READ_REJECT);
+	ck_assert_int_eq(rec.line, 1);
+	ck_assert_int_eq(rec.raw_len, 3);
+	ck_assert(memcmp(rec.raw, "\xff,3", 3) == 0);
+	expect_row(r, 2, 2, "4", "x\ry"); /* a CR inside quotes is data */
+	expect_row(r, 3, 2, "5", "6");
+	expect_row(r, 3, 2, "7", "8");
+	expect_status(r, READ_EOF, 0, NULL);
+	done(r);
+}
+END_TEST
+
+/* Found by fuzz_csv: a NUL byte in a header name cut the name short (to ""
+ * when it came first); such a header is refused like an empty name. */
+START_TEST(nul_in_header_refused)
+{
+	struct reader_options opt = { .format = FORMAT_CSV };
+	struct reader *r = NULL;
+	struct sl_error err;
+	write_file("\0id,b\n1,2\n", 10);
+	ck_assert(!reader_open(&r, path, &opt, &err));
+	ck_assert_msg(strstr(err.msg, "header field 1 contains a NUL byte"), "%s", err.msg);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(options_delimiter_quote_escape_null_latin1)
 {
 	struct reader_options opt = { .format = FORMAT_CSV, .delimiter = ';', .quote = '\'',
@@ -307,6 +345,8 @@ int main(void)
 	tcase_add_test(tc, unterminated_quote_rejected);
 	tcase_add_test(tc, invalid_utf8_rejected);
 	tcase_add_test(tc, raw_text_kept);
+	tcase_add_test(tc, bare_cr_ends_a_record);
+	tcase_add_test(tc, nul_in_header_refused);
 	tcase_add_test(tc, options_delimiter_quote_escape_null_latin1);
 	tcase_add_test(tc, no_header_tsv);
 	tcase_add_test(tc, gzip_detected_by_content);
