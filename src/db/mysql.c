@@ -48,6 +48,7 @@ struct conn {
 	struct buf data;        /* infile bytes, converted values */
 	struct prepared full;   /* the full-batch INSERT */
 	struct prepared other;  /* the last INSERT of another size */
+	struct prepared update; /* sluice update's one-row UPDATE */
 	MYSQL_BIND *binds;
 	unsigned long *lens;
 	struct cell *vals;      /* a statement's values after conversion */
@@ -194,6 +195,7 @@ static void my_close(struct conn *c)
 		return;
 	prepared_clear(&c->full);
 	prepared_clear(&c->other);
+	prepared_clear(&c->update);
 	if (c->my)
 		mysql_close(c->my);
 	free(c->url);
@@ -420,7 +422,7 @@ static bool my_connect(const char *url, struct conn **out, struct sl_error *err)
 		const char *password = u.password ? u.password : url_param(&u, "password");
 		/* NULL: the library falls back to the option files, then MYSQL_PWD */
 		if (!mysql_real_connect(c->my, u.host, u.user, password, u.database,
-					(unsigned)u.port, socket, 0)) {
+					(unsigned)u.port, socket, CLIENT_FOUND_ROWS)) {
 			my_fail(c, "cannot connect", err);
 			err->kind = SL_ERR_CONNECTION;
 			ok = false;
@@ -702,11 +704,22 @@ static bool check_warnings(struct conn *c, bool every, const char *what, struct 
 	return ok;
 }
 
+static bool execute_stmt(struct conn *c, struct prepared *p, const struct cell *vals, size_t np,
+			 const char *what, struct sl_error *err);
+
 /* Execute p with the values vals[0 .. nrows*ncols). */
 static bool execute_rows(struct conn *c, struct prepared *p, const struct cell *vals, size_t nrows,
 			 int ncols, struct sl_error *err)
 {
-	size_t np = nrows * (size_t)ncols;
+	return execute_stmt(c, p, vals, nrows * (size_t)ncols, "INSERT", err);
+}
+
+/* Execute p with np values; what names the statement in messages. */
+static bool execute_stmt(struct conn *c, struct prepared *p, const struct cell *vals, size_t np,
+			 const char *what, struct sl_error *err)
+{
+	char failed[64];
+	snprintf(failed, sizeof failed, "%s failed", what);
 	memset(c->binds, 0, np * sizeof *c->binds);
 	for (size_t i = 0; i < np; i++) {
 		MYSQL_BIND *bd = &c->binds[i];
@@ -721,14 +734,14 @@ static bool execute_rows(struct conn *c, struct prepared *p, const struct cell *
 		bd->length = &c->lens[i];
 	}
 	if (mysql_stmt_bind_param(p->stmt, c->binds))
-		return my_stmt_fail(c, p->stmt, "INSERT failed", err);
+		return my_stmt_fail(c, p->stmt, failed, err);
 	if (mysql_stmt_execute(p->stmt)) {
-		my_stmt_fail(c, p->stmt, "INSERT failed", err);
+		my_stmt_fail(c, p->stmt, failed, err);
 		if (err->kind == SL_ERR_CONNECTION)
 			prepared_clear(p);
 		return false;
 	}
-	return check_warnings(c, false, "INSERT", err);
+	return check_warnings(c, false, what, err);
 }
 
 /* Insert k rows, already converted into c->vals, in statements that stay
@@ -826,6 +839,59 @@ static bool my_write_batch(struct conn *c, const struct write_spec *spec, const 
 	return write_insert(c, spec, b, first, n, err);
 }
 
+/* sluice update: one prepared UPDATE per row; with CLIENT_FOUND_ROWS the
+ * affected-row count says whether the key matched, changed or not. */
+static bool my_update_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			    size_t first, size_t n, bool *matched, struct sl_error *err)
+{
+	int set[b->ncols], key[b->ncols], nset, nkey;
+	if (!sql_update_columns(spec, set, &nset, key, &nkey))
+		return sl_error_set(err, SL_ERR_USAGE, "--key or --set names a column the input lacks");
+	if (!ensure_kinds(c, spec, err))
+		return false;
+	buf_reset(&c->sql);
+	if (!sql_update_row(&mysql_dialect, &c->sql, spec))
+		return sl_error_set(err, SL_ERR_USAGE, "bad update: no columns to set or no key");
+	struct prepared *p = &c->update;
+	if (!p->stmt || !p->text || strcmp(p->text, c->sql.data)) {
+		prepared_clear(p);
+		p->stmt = mysql_stmt_init(c->my);
+		if (!p->stmt)
+			return my_fail(c, "preparing UPDATE", err);
+		if (mysql_stmt_prepare(p->stmt, c->sql.data, c->sql.len)) {
+			my_stmt_fail(c, p->stmt, "preparing UPDATE", err);
+			prepared_clear(p);
+			return false;
+		}
+		p->text = strdup(c->sql.data);
+		if (!p->text) {
+			prepared_clear(p);
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		}
+	}
+	size_t np = (size_t)(nset + nkey);
+	if (!reserve_params(c, np, err))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct cell *row = batch_row(b, first + i);
+		size_t need = 1;
+		for (int t = 0; t < b->ncols; t++)
+			need += (row[t].ptr ? row[t].len : 0) + CONVERT_MAX_GROWTH;
+		buf_reset(&c->data);
+		if (!buf_reserve(&c->data, need))
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		char *scratch = c->data.data;
+		for (int t = 0; t < nset; t++)
+			c->vals[t] = convert_cell(c, set[t], row[set[t]], &scratch);
+		for (int t = 0; t < nkey; t++)
+			c->vals[nset + t] = convert_cell(c, key[t], row[key[t]], &scratch);
+		if (!execute_stmt(c, p, c->vals, np, "UPDATE", err))
+			return false;
+		matched[i] = mysql_stmt_affected_rows(p->stmt) > 0;
+	}
+	return true;
+}
+
 const struct driver mysql_driver = {
 	.name = "mysql",
 	.dialect = &mysql_dialect,
@@ -840,5 +906,6 @@ const struct driver mysql_driver = {
 	.rollback = my_rollback,
 	.describe_table = my_describe_table,
 	.write_batch = my_write_batch,
+	.update_batch = my_update_batch,
 	.healthy = my_healthy,
 };
