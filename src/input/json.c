@@ -314,6 +314,18 @@ static int on_number(void *ctx, const char *s, size_t n)
 	return store(st, st->cur, s, n);
 }
 
+/* YAJL checks the bytes of a string but not what a \u escape decodes to: a
+ * lone low surrogate ("\udc00") comes out as invalid UTF-8. */
+static int bad_escape(struct json_state *st)
+{
+	if (!st->bad) {
+		st->bad = strdup("a \\u escape is not a character (an unpaired surrogate)");
+		if (!st->bad)
+			st->oom = true;
+	}
+	return 1;
+}
+
 static int on_string(void *ctx, const unsigned char *s, size_t n)
 {
 	struct json_state *st = ctx;
@@ -321,6 +333,8 @@ static int on_string(void *ctx, const unsigned char *s, size_t n)
 		return top_scalar(st, "a string");
 	if (ignoring(st))
 		return 1;
+	if (!utf8_valid((const char *)s, n, NULL))
+		return bad_escape(st);
 	if (capturing(st)) {
 		if (!st->gen_failed)
 			gen_check(st, yajl_gen_string(st->gen, s, n));
@@ -361,6 +375,11 @@ static int on_map_key(void *ctx, const unsigned char *key, size_t n)
 	struct json_state *st = ctx;
 	if (ignoring(st))
 		return 1;
+	if (!utf8_valid((const char *)key, n, NULL)) {
+		if (!capturing(st))
+			st->cur = COL_SKIP; /* and not a name for --create */
+		return bad_escape(st);
+	}
 	if (capturing(st)) {
 		if (!st->gen_failed)
 			gen_check(st, yajl_gen_string(st->gen, key, n));

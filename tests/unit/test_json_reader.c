@@ -418,6 +418,41 @@ START_TEST(long_inputs_many_chunks)
 }
 END_TEST
 
+/* Found by fuzz_json: YAJL decodes a lone low surrogate ("\udc00") to bytes
+ * that are not UTF-8; such a record is rejected, in a value, a key or a
+ * nested value, and such a key is no column name for --create. */
+START_TEST(unpaired_surrogate_rejected)
+{
+	struct reader *r = open_json(FORMAT_NDJSON,
+				     "{\"a\":\"\\udc00\"}\n"
+				     "{\"a\":\"\\ud83d\\ude00 ok\"}\n"
+				     "{\"\\udfff\":1}\n"
+				     "{\"a\":{\"k\":[\"\\udc01\"]}}\n"
+				     "{\"a\":{\"\\udc02\":1}}\n"
+				     "{\"a\":2}\n",
+				     "a");
+	expect_reject(r, 1, "{\"a\":\"\\udc00\"}", "unpaired surrogate");
+	expect_row(r, 2, 1, "\xF0\x9F\x98\x80 ok");
+	expect_reject(r, 3, NULL, "unpaired surrogate");
+	expect_reject(r, 4, NULL, "unpaired surrogate");
+	expect_reject(r, 5, NULL, "unpaired surrogate");
+	expect_row(r, 6, 1, "2");
+	expect_eof(r);
+	done(r);
+
+	r = open_json(FORMAT_JSON, "[{\"\\udc00x\":1,\"a\":2},{\"a\":3}]", NULL);
+	struct sl_error err;
+	ck_assert_msg(json_reader_sample_keys(r, 2, &err), "%s", err.msg);
+	ck_assert_int_eq(r->nheader, 1);
+	ck_assert_str_eq(r->header[0], "a");
+	ck_assert(r->ops->set_columns(r, r->header, r->nheader, &err));
+	expect_reject(r, 1, NULL, "unpaired surrogate");
+	expect_row(r, 1, 1, "3");
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
 START_TEST(sample_keys_then_read)
 {
 	struct reader *r = open_json(FORMAT_JSON,
@@ -480,6 +515,7 @@ int main(void)
 	tcase_add_test(tc, gzip_detected_by_content);
 	tcase_add_test(tc, long_inputs_many_chunks);
 	tcase_add_test(tc, sample_keys_then_read);
+	tcase_add_test(tc, unpaired_surrogate_rejected);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
