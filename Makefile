@@ -96,7 +96,7 @@ fuzz: deps
 		mkdir -p $(FUZZ_BUILD)/corpus_$$t; \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS)s"; \
 		$(FUZZ_BUILD)/fuzz_$$t -max_len=65536 -max_total_time=$(FUZZ_SECONDS) -timeout=30 \
-			-rss_limit_mb=4096 -print_final_stats=1 -dict=tests/fuzz/$$t.dict \
+			-rss_limit_mb=4096 -len_control=10 -print_final_stats=1 -dict=tests/fuzz/$$t.dict \
 			-artifact_prefix=tests/fuzz/crashes/$$t- \
 			$(FUZZ_BUILD)/corpus_$$t tests/fuzz/corpus_$$t; \
 	done

@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		{ .opt = { .format = FORMAT_JSON, .ignore_unknown = true }, .cols = named, .ncols = 4 },
 		/* --create: keys sampled from the first records become the columns */
 		{ .opt = { .format = FORMAT_JSON }, .sample = 3 },
-		{ .opt = { .format = FORMAT_NDJSON }, .sample = 2 },
+		{ .opt = { .format = FORMAT_NDJSON, .missing_as_default = true }, .sample = 2 },
 		{ .opt = { .format = FORMAT_AUTO, .ignore_unknown = true }, .sample = 1000 },
 	};
 	fuzz_set_input(data, size);
