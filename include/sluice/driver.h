@@ -59,6 +59,15 @@ struct driver {
 	 * for write_batch. NULL when the server has no update support. */
 	bool (*update_batch)(struct conn *c, const struct write_spec *spec, const struct batch *b,
 			     size_t first, size_t n, bool *matched, struct sl_error *err);
+	/* When commit failed with SL_ERR_CONNECTION its outcome may be unknown.
+	 * commit_token returns false when the commit was never sent (the
+	 * transaction died with the connection), else copies an identifier of
+	 * the transaction into out and returns true; commit_status then asks a
+	 * fresh connection whether it committed (false with err when it cannot
+	 * tell). NULL when the server offers no way to tell. */
+	bool (*commit_token)(struct conn *c, char *out, size_t n);
+	bool (*commit_status)(struct conn *fresh, const char *token, bool *committed,
+			      struct sl_error *err);
 	/* Cheap check that the connection still works, before reuse. */
 	bool (*healthy)(struct conn *c);
 };

@@ -13,6 +13,7 @@ enum sl_error_kind {
 	SL_ERR_INPUT,      /* one bad input record: a reject */
 	SL_ERR_DATA,       /* the server refused a value: a reject */
 	SL_ERR_CONNECTION, /* the connection broke or cannot be made */
+	SL_ERR_RETRY,      /* deadlock or serialization failure: rolled back, try again */
 	SL_ERR_SERVER,     /* any other server error */
 	SL_ERR_INTERNAL,   /* out of memory, I/O error */
 };

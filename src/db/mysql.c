@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "sluice/convert.h"
 #include "sluice/driver.h"
@@ -58,6 +60,14 @@ struct conn {
 	enum convert_kind *kinds;
 	bool any_kind;
 	struct infile_state inf;
+	/* Each transaction is an XA transaction, so that a COMMIT whose reply is
+	 * lost can be settled from a fresh connection (XA RECOVER) instead of
+	 * guessed: see my_commit and my_commit_status. */
+	char xid[64];
+	unsigned long xa_seq;
+	bool xa_active;       /* between XA START and its COMMIT or ROLLBACK */
+	bool commit_sent;     /* XA COMMIT was sent (so XA PREPARE succeeded) */
+	bool commit_in_doubt; /* the connection broke during XA END/PREPARE/COMMIT */
 };
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
@@ -143,6 +153,8 @@ static bool my_fail_code(struct conn *c, unsigned code, const char *msg, const c
 	enum sl_error_kind kind = SL_ERR_SERVER;
 	if (is_connection_errno(code))
 		kind = SL_ERR_CONNECTION;
+	else if (code == 1213 || code == 1205) /* deadlock, lock wait timeout: rolled back */
+		kind = SL_ERR_RETRY;
 	else if (is_data_errno(code, sqlstate))
 		kind = SL_ERR_DATA;
 	char text[900];
@@ -461,19 +473,98 @@ static bool my_exec(struct conn *c, const char *sql, struct sl_error *err)
 	return run_query(c, sql, "query failed", err);
 }
 
+/* Run "XA <verb> 'xid'" (the xid is sluice's own text, never input). */
+static bool xa(struct conn *c, const char *verb, struct sl_error *err)
+{
+	char sql[128], what[48];
+	snprintf(sql, sizeof sql, "XA %s '%s'", verb, c->xid);
+	snprintf(what, sizeof what, "XA %s failed", verb);
+	return run_query(c, sql, what, err);
+}
+
 static bool my_begin(struct conn *c, struct sl_error *err)
 {
-	return run_query(c, "START TRANSACTION", "START TRANSACTION failed", err);
+	snprintf(c->xid, sizeof c->xid, "sluice-%ld-%lu-%lu", (long)getpid(),
+		 mysql_thread_id(c->my), ++c->xa_seq);
+	c->commit_sent = c->commit_in_doubt = false;
+	if (!xa(c, "START", err))
+		return false;
+	c->xa_active = true;
+	return true;
 }
 
 static bool my_commit(struct conn *c, struct sl_error *err)
 {
-	return run_query(c, "COMMIT", "COMMIT failed", err);
+	bool ok = xa(c, "END", err) && xa(c, "PREPARE", err);
+	if (ok) {
+		c->commit_sent = true;
+		ok = xa(c, "COMMIT", err);
+	}
+	if (ok)
+		c->xa_active = false;
+	else
+		c->commit_in_doubt = err->kind == SL_ERR_CONNECTION;
+	return ok;
 }
 
 static bool my_rollback(struct conn *c, struct sl_error *err)
 {
-	return run_query(c, "ROLLBACK", "ROLLBACK failed", err);
+	if (!c->xa_active)
+		return true;
+	struct sl_error ignored;
+	xa(c, "END", &ignored); /* fails harmlessly when the branch already ended */
+	bool ok = xa(c, "ROLLBACK", err);
+	if (ok)
+		c->xa_active = false;
+	return ok;
+}
+
+static bool my_commit_token(struct conn *c, char *out, size_t n)
+{
+	if (!c->commit_in_doubt)
+		return false;
+	snprintf(out, n, "%c%s", c->commit_sent ? 'C' : 'P', c->xid);
+	return true;
+}
+
+/* Settle a transaction whose COMMIT lost its connection. Still prepared (XA
+ * RECOVER lists it): commit it now. Not listed: it committed if XA COMMIT
+ * had been sent (PREPARE had succeeded), else it was rolled back with the
+ * connection. */
+static bool my_commit_status(struct conn *c, const char *token, bool *committed,
+			     struct sl_error *err)
+{
+	bool commit_sent = token[0] == 'C';
+	snprintf(c->xid, sizeof c->xid, "%s", token + 1);
+	for (int attempt = 0; attempt < 50; attempt++) {
+		if (mysql_query(c->my, "XA RECOVER"))
+			return my_fail(c, "XA RECOVER failed", err);
+		MYSQL_RES *res = mysql_store_result(c->my);
+		if (!res)
+			return my_fail(c, "XA RECOVER failed", err);
+		bool listed = false;
+		MYSQL_ROW row;
+		while ((row = mysql_fetch_row(res)) != NULL) {
+			unsigned long *len = mysql_fetch_lengths(res);
+			/* formatID, gtrid_length, bqual_length, data */
+			if (row[3] && len[3] == strlen(c->xid) && !memcmp(row[3], c->xid, len[3]))
+				listed = true;
+		}
+		mysql_free_result(res);
+		if (!listed) {
+			*committed = commit_sent;
+			return true;
+		}
+		struct sl_error e;
+		if (xa(c, "COMMIT", &e)) {
+			*committed = true;
+			return true;
+		}
+		/* the old session may still hold it for a moment */
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return sl_error_set(err, SL_ERR_SERVER, "cannot settle XA transaction %s", c->xid);
 }
 
 static bool my_server_version(struct conn *c, char *out, size_t n, struct sl_error *err)
@@ -907,5 +998,7 @@ const struct driver mysql_driver = {
 	.describe_table = my_describe_table,
 	.write_batch = my_write_batch,
 	.update_batch = my_update_batch,
+	.commit_token = my_commit_token,
+	.commit_status = my_commit_status,
 	.healthy = my_healthy,
 };

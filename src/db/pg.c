@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sluice/driver.h"
 #include "sluice/url.h"
@@ -26,6 +27,9 @@ struct conn {
 	char *types_key;
 	char **types;
 	int ntypes;
+	/* the transaction id of the last COMMIT sent, and whether its reply was lost */
+	char xid[32];
+	bool commit_in_doubt;
 };
 
 /* Fill err from a failed result (or the connection when res is NULL). */
@@ -39,6 +43,8 @@ static bool pg_fail(struct conn *c, PGresult *res, const char *what, struct sl_e
 		kind = SL_ERR_CONNECTION;
 	else if (state && (!strncmp(state, "22", 2) || !strncmp(state, "23", 2)))
 		kind = SL_ERR_DATA;
+	else if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01")))
+		kind = SL_ERR_RETRY;
 	char text[900];
 	snprintf(text, sizeof text, "%s", msg && *msg ? msg : "unknown error");
 	/* one line: drop the trailing newline, keep the detail on one line */
@@ -127,7 +133,59 @@ static bool pg_begin(struct conn *c, struct sl_error *err)
 
 static bool pg_commit(struct conn *c, struct sl_error *err)
 {
-	return pg_exec(c, "COMMIT", err);
+	/* remember the transaction's id so that a COMMIT whose reply is lost
+	 * can be looked up later (txid_status) instead of guessed */
+	c->xid[0] = '\0';
+	c->commit_in_doubt = false;
+	PGresult *res = PQexec(c->pg, "SELECT txid_current()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pg_fail(c, res, "COMMIT failed", err);
+		PQclear(res);
+		return false;
+	}
+	snprintf(c->xid, sizeof c->xid, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (pg_exec(c, "COMMIT", err))
+		return true;
+	c->commit_in_doubt = err->kind == SL_ERR_CONNECTION;
+	return false;
+}
+
+static bool pg_commit_token(struct conn *c, char *out, size_t n)
+{
+	if (!c->commit_in_doubt || !c->xid[0])
+		return false;
+	snprintf(out, n, "%s", c->xid);
+	return true;
+}
+
+static bool pg_commit_status(struct conn *c, const char *token, bool *committed,
+			     struct sl_error *err)
+{
+	/* "in progress" while the old backend is still finishing: wait for it */
+	for (int attempt = 0; attempt < 100; attempt++) {
+		const char *params[1] = { token };
+		PGresult *res = PQexecParams(c->pg, "SELECT txid_status($1::bigint)", 1, NULL, params,
+					     NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			pg_fail(c, res, "looking up a lost COMMIT", err);
+			PQclear(res);
+			return false;
+		}
+		const char *st = PQgetisnull(res, 0, 0) ? "unknown" : PQgetvalue(res, 0, 0);
+		bool in_progress = !strcmp(st, "in progress");
+		bool known = !strcmp(st, "committed") || !strcmp(st, "aborted");
+		*committed = !strcmp(st, "committed");
+		PQclear(res);
+		if (known)
+			return true;
+		if (!in_progress)
+			return sl_error_set(err, SL_ERR_SERVER, "the outcome of transaction %s is unknown",
+					    token);
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return sl_error_set(err, SL_ERR_SERVER, "transaction %s is still in progress", token);
 }
 
 static bool pg_rollback(struct conn *c, struct sl_error *err)
@@ -461,5 +519,7 @@ const struct driver pg_driver = {
 	.describe_table = pg_describe_table,
 	.write_batch = pg_write_batch,
 	.update_batch = pg_update_batch,
+	.commit_token = pg_commit_token,
+	.commit_status = pg_commit_status,
 	.healthy = pg_healthy,
 };

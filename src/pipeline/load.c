@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "sluice/create.h"
 #include "sluice/driver.h"
@@ -240,12 +241,60 @@ static bool write_range(struct load *ld, struct conn **c, const struct batch *b,
 	return ok;
 }
 
+/* Count a committed write of rows [first, first+n); for sluice update, rows
+ * whose key matched nothing are reported as not found. */
+static void count_written(struct load *ld, const struct batch *b, size_t first, size_t n,
+			  const bool *matched)
+{
+	size_t written = n;
+	for (size_t i = 0; matched && i < n; i++) {
+		if (matched[i])
+			continue;
+		const struct row_meta *m = &b->meta[first + i];
+		rejects_add(ld->rejects, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
+			    "not found: no row matches the key");
+		atomic_fetch_add(&ld->live.rows_not_found, 1);
+		written--;
+	}
+	atomic_fetch_add(&ld->live.rows_written, written);
+}
+
+/* The connection broke while COMMIT was on its way: the batch may or may not
+ * be in. Ask the server on a fresh connection (*c) rather than guess, so it
+ * is neither lost nor written twice. Returns 1 committed, 0 not committed
+ * (retry), -1 cannot tell (the run stops, err set). */
+static int lost_commit_outcome(struct load *ld, struct conn **c, const struct batch *b,
+			       struct sl_error *err)
+{
+	const struct driver *drv = ld->drv;
+	char token[64];
+	bool in_doubt = !drv->commit_token || drv->commit_token(*c, token, sizeof token);
+	put_conn(ld, *c, true);
+	*c = NULL;
+	if (!in_doubt)
+		return 0; /* the commit never left: rolled back with the connection */
+	if (!drv->commit_token) {
+		sl_error_set(err, SL_ERR_CONNECTION,
+			     "batch %ld: the connection broke while committing and %s cannot tell "
+			     "whether the commit happened; stopping rather than risk writing it twice",
+			     b->seq, drv->name);
+		return -1;
+	}
+	bool committed = false;
+	if (!get_conn(ld, c, err) || !drv->commit_status(*c, token, &committed, err))
+		return -1;
+	log_warn("batch %ld: the connection broke during COMMIT; the server says it %s", b->seq,
+		 committed ? "committed" : "did not commit (retrying)");
+	return committed ? 1 : 0;
+}
+
 static bool write_range_flags(struct load *ld, struct conn **c, const struct batch *b,
 			      size_t first, size_t n, bool *matched)
 {
 	const struct driver *drv = ld->drv;
 	bool single = ld->single_conn != NULL;
-	for (int attempt = 0;; attempt++) {
+	int conn_failures = 0, conflicts = 0;
+	for (;;) {
 		struct sl_error err;
 		sl_error_clear(&err);
 		if (!*c && !get_conn(ld, c, &err)) {
@@ -254,10 +303,10 @@ static bool write_range_flags(struct load *ld, struct conn **c, const struct bat
 		}
 		if (matched)
 			memset(matched, 0, n * sizeof *matched);
-		bool ok = (single || drv->begin(*c, &err)) &&
-			  (matched ? drv->update_batch(*c, &ld->spec, b, first, n, matched, &err)
-				   : write_rows(ld, *c, b, first, n, &err));
-		if (ok && signals_caught()) {
+		bool wrote = (single || drv->begin(*c, &err)) &&
+			     (matched ? drv->update_batch(*c, &ld->spec, b, first, n, matched, &err)
+				      : write_rows(ld, *c, b, first, n, &err));
+		if (wrote && signals_caught()) {
 			/* interrupted: this batch is rolled back, not committed */
 			struct sl_error rb;
 			if (!single && !drv->rollback(*c, &rb)) {
@@ -266,34 +315,48 @@ static bool write_range_flags(struct load *ld, struct conn **c, const struct bat
 			}
 			return false;
 		}
-		if (ok && (single || drv->commit(*c, &err))) {
-			size_t written = n;
-			if (matched) {
-				/* sluice update: rows whose key matched nothing are reported */
-				for (size_t i = 0; i < n; i++) {
-					if (matched[i])
-						continue;
-					const struct row_meta *m = &b->meta[first + i];
-					rejects_add(ld->rejects, ld->job->sources[m->source], m->line, m->raw,
-						    m->raw_len, "not found: no row matches the key");
-					atomic_fetch_add(&ld->live.rows_not_found, 1);
-					written--;
-				}
-			}
-			atomic_fetch_add(&ld->live.rows_written, written);
+		if (wrote && (single || drv->commit(*c, &err))) {
+			count_written(ld, b, first, n, matched);
 			return true;
+		}
+		if (wrote && !single && err.kind == SL_ERR_CONNECTION) {
+			int outcome = lost_commit_outcome(ld, c, b, &err);
+			if (outcome == 1) {
+				count_written(ld, b, first, n, matched);
+				return true;
+			}
+			if (outcome < 0) {
+				fail_run(ld, &err);
+				return false;
+			}
+			if (conn_failures++ < ld->job->retries && !signals_caught())
+				continue; /* it was rolled back: write it again */
+			fail_run(ld, &err);
+			return false;
 		}
 		if (err.kind == SL_ERR_CONNECTION && !single) {
 			/* the server rolled the batch back with the connection */
 			put_conn(ld, *c, true);
 			*c = NULL;
-			if (attempt < ld->job->retries && !signals_caught()) {
+			if (conn_failures++ < ld->job->retries && !signals_caught()) {
 				log_warn("batch %ld: %s; retrying on a fresh connection (%d of %d)", b->seq,
-					 err.msg, attempt + 1, ld->job->retries);
+					 err.msg, conn_failures, ld->job->retries);
 				continue;
 			}
 			fail_run(ld, &err);
 			return false;
+		}
+		if (err.kind == SL_ERR_RETRY && !single && conflicts++ < 20 && !signals_caught()) {
+			/* a deadlock between writers: the server rolled back; try again */
+			struct sl_error rb;
+			if (!drv->rollback(*c, &rb)) {
+				put_conn(ld, *c, true);
+				*c = NULL;
+			}
+			log_debug("batch %ld: %s; retrying", b->seq, err.msg);
+			struct timespec ts = { 0, (long)(rand() % 50 + 10) * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+			continue;
 		}
 		if (single || err.kind != SL_ERR_DATA) {
 			fail_run(ld, &err);
@@ -697,8 +760,13 @@ enum run_status load_run(const struct job *job)
 		struct buf sql;
 		buf_init(&sql, 0);
 		struct conn *c = NULL;
-		bool ok = sql_truncate(ld.drv->dialect, &sql, &ld.spec) && get_conn(&ld, &c, &err) &&
-			  ld.drv->exec(c, sql.data, &err);
+		/* inside --single-transaction a TRUNCATE that would commit on its own
+		 * (MySQL) becomes a DELETE, so the whole run stays all or nothing */
+		bool del = job->single_transaction && !ld.drv->dialect->transactional_truncate;
+		bool ok = (del ? buf_puts(&sql, "DELETE FROM ") &&
+					 sql_table_name(ld.drv->dialect, &sql, &ld.spec)
+			       : sql_truncate(ld.drv->dialect, &sql, &ld.spec)) &&
+			  get_conn(&ld, &c, &err) && ld.drv->exec(c, sql.data, &err);
 		put_conn(&ld, c, !ok && err.kind == SL_ERR_CONNECTION);
 		buf_free(&sql);
 		if (!ok)

@@ -84,7 +84,9 @@ pid=$!
 sleep 1
 "$ROOT/scripts/servers.sh" restart pg
 wait $pid
-assert_status "survived the restart" 0 $?
+rc=$?
+[ $rc -ne 0 ] && sed 's/^/    /' "$TMP/restart.err" | tail -5
+assert_status "survived the restart" 0 $rc
 assert_eq "exact content" "$(expect_sum 600000)" "$(checksum restarted)"
 reconnects=$(json_field reconnects "$TMP/restart.json")
 if [ "${reconnects:-0}" -ge 1 ]; then pass "reconnected ($reconnects)"; else fail "no reconnect counted: $(cat "$TMP/restart.json")"; fi
