@@ -24,6 +24,7 @@ struct csv_slot {
 	struct cell *cells;
 	long line;
 	char *bad;          /* reason the record is rejected, or NULL */
+	bool structural;    /* bad in its quoting or field count, not its values */
 };
 
 struct csv_state {
@@ -44,6 +45,11 @@ struct csv_state {
 	/* --escape other than the quote: the quoted-field state across segments */
 	int esc_state;
 	struct buf xform;
+
+	/* lines to read again before the input goes on: after a malformed
+	 * record that spanned several lines only its first line is rejected */
+	struct buf pushback;
+	size_t pushback_off;
 };
 
 static void *limited_realloc(void *p, size_t n)
@@ -78,6 +84,7 @@ static void slot_clear(struct csv_slot *s)
 	s->line = 0;
 	free(s->bad);
 	s->bad = NULL;
+	s->structural = false;
 }
 
 static struct csv_slot *current_slot(struct csv_state *st)
@@ -186,6 +193,7 @@ static void on_record(int term, void *ctx)
 		snprintf(msg, sizeof msg, "expected %zu fields, found %zu", st->expected,
 			 s->nfields);
 		slot_set_bad(s, msg);
+		s->structural = true;
 	}
 	if (st->opt.encoding == ENCODING_LATIN1) {
 		struct buf tmp;
@@ -339,6 +347,7 @@ static bool feed_segment(struct reader *r, struct csv_state *st, const char *seg
 			s->line = st->line;
 		slot_set_bad(s, e == CSV_EPARSE ? "malformed CSV (stray quote or text after a closing quote)"
 			     : e == CSV_ENOMEM ? "field too large" : csv_strerror(e));
+		s->structural = e == CSV_EPARSE;
 		while (s->raw.len && (s->raw.data[s->raw.len - 1] == '\n' || s->raw.data[s->raw.len - 1] == '\r'))
 			s->raw.data[--s->raw.len] = '\0';
 		st->count++;
@@ -364,6 +373,21 @@ static bool feed_segment(struct reader *r, struct csv_state *st, const char *seg
 static bool parse_more(struct reader *r, struct csv_state *st, bool *failed, struct sl_error *err)
 {
 	while (st->count == 0) {
+		if (st->pushback_off < st->pushback.len) {
+			/* lines given back by split_malformed come first */
+			const char *p = st->pushback.data + st->pushback_off;
+			size_t avail = st->pushback.len - st->pushback_off;
+			const char *nl = memchr(p, '\n', avail);
+			size_t n = nl ? (size_t)(nl - p) + 1 : avail;
+			st->pushback_off += n;
+			if (!feed_segment(r, st, p, n, failed, err))
+				return false;
+			continue;
+		}
+		if (st->pushback.len) {
+			buf_reset(&st->pushback);
+			st->pushback_off = 0;
+		}
 		if (st->chunk_off >= st->chunk_len) {
 			if (!fill_chunk(r, st, failed, err)) {
 				if (*failed)
@@ -375,6 +399,7 @@ static bool parse_more(struct reader *r, struct csv_state *st, bool *failed, str
 					if (!s->line)
 						s->line = st->line;
 					slot_set_bad(s, "unterminated quoted field at end of input");
+					s->structural = true;
 					st->count++;
 					restart_parser(st);
 					if (!ensure_current(st)) {
@@ -402,6 +427,42 @@ static bool parse_more(struct reader *r, struct csv_state *st, bool *failed, str
 	return true;
 }
 
+/* A record malformed in its quoting or field count that spans several lines
+ * is most likely a stray or unterminated quote that swallowed the lines
+ * after it. Reject only its first line and read the rest again, so one bad
+ * quote costs one record, not the rest of the file. */
+static void split_malformed(struct csv_state *st, struct csv_slot *s)
+{
+	const char *nl = s->raw.data ? memchr(s->raw.data, '\n', s->raw.len) : NULL;
+	struct csv_slot *cur = current_slot(st);
+	if (!s->structural || !nl || st->count != 0 || cur->nfields || cur->raw.len ||
+	    st->parser.pstate != 0)
+		return;
+	size_t first = (size_t)(nl - s->raw.data);
+	struct buf nb;
+	buf_init(&nb, FIELD_MAX * 4);
+	bool ok = buf_append(&nb, nl + 1, s->raw.len - first - 1) && buf_putc(&nb, '\n') &&
+		  buf_append(&nb, st->pushback.data ? st->pushback.data + st->pushback_off : "",
+			     st->pushback.len - st->pushback_off);
+	if (!ok) {
+		buf_free(&nb);
+		return;
+	}
+	buf_free(&st->pushback);
+	st->pushback = nb;
+	st->pushback_off = 0;
+	st->line = s->line + 1;
+	while (first && s->raw.data[first - 1] == '\r')
+		first--;
+	s->raw.len = first;
+	s->raw.data[first] = '\0';
+	char msg[300];
+	snprintf(msg, sizeof msg, "%s; the record ran on over several lines, so only this line is "
+		 "rejected and reading resumes on the next", s->bad);
+	free(s->bad);
+	s->bad = strdup(msg);
+}
+
 static enum read_status csv_next(struct reader *r, struct record *rec, struct sl_error *err)
 {
 	struct csv_state *st = r->impl;
@@ -418,6 +479,8 @@ static enum read_status csv_next(struct reader *r, struct record *rec, struct sl
 	struct csv_slot *s = &st->slots[st->head];
 	st->head++;
 	st->count--;
+	if (s->bad)
+		split_malformed(st, s);
 	rec->nfields = s->nfields;
 	rec->fields = s->cells;
 	rec->line = s->line;
@@ -446,6 +509,7 @@ static bool csv_open(struct reader *r, const struct reader_options *opt, struct 
 	st->line = 1;
 	st->at_start = true;
 	buf_init(&st->xform, FIELD_MAX * 2);
+	buf_init(&st->pushback, FIELD_MAX * 4);
 	st->chunk = malloc(CHUNK_SIZE);
 	if (!st->chunk || !parser_init(st) || !ensure_current(st))
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -504,6 +568,7 @@ static void csv_close(struct reader *r)
 	}
 	free(st->slots);
 	buf_free(&st->xform);
+	buf_free(&st->pushback);
 	free(st->chunk);
 	free(st);
 	r->impl = NULL;

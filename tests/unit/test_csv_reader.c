@@ -170,9 +170,31 @@ END_TEST
 
 START_TEST(unterminated_quote_rejected)
 {
-	struct reader *r = open_csv("a,b\n1,2\n3,\"open\n5,6\n", NULL);
+	/* only the line with the stray quote is lost: the lines it swallowed are
+	 * read again */
+	struct reader *r = open_csv("a,b\n1,2\n3,\"open\n5,6\n7,8\n", NULL);
 	expect_row(r, 2, 2, "1", "2");
 	expect_status(r, READ_REJECT, 3, "unterminated quoted field");
+	expect_row(r, 4, 2, "5", "6");
+	expect_row(r, 5, 2, "7", "8");
+	expect_status(r, READ_EOF, 0, NULL);
+	done(r);
+}
+END_TEST
+
+START_TEST(swallowing_quote_costs_one_line)
+{
+	/* a stray quote runs on until the next quote; only its line is rejected */
+	struct reader *r = open_csv("a,b\n1,\"x\n2,y\n3,\"z\"\n4,w\n", NULL);
+	struct record rec;
+	struct sl_error err;
+	ck_assert_int_eq(r->ops->next(r, &rec, &err), READ_REJECT);
+	ck_assert_int_eq(rec.line, 2);
+	ck_assert_int_eq(rec.raw_len, 4);
+	ck_assert(memcmp(rec.raw, "1,\"x", 4) == 0);
+	expect_row(r, 3, 2, "2", "y");
+	expect_row(r, 4, 2, "3", "z");
+	expect_row(r, 5, 2, "4", "w");
 	expect_status(r, READ_EOF, 0, NULL);
 	done(r);
 }
@@ -343,6 +365,7 @@ int main(void)
 	tcase_add_test(tc, wrong_field_count_rejected);
 	tcase_add_test(tc, stray_quote_rejected_then_continues);
 	tcase_add_test(tc, unterminated_quote_rejected);
+	tcase_add_test(tc, swallowing_quote_costs_one_line);
 	tcase_add_test(tc, invalid_utf8_rejected);
 	tcase_add_test(tc, raw_text_kept);
 	tcase_add_test(tc, bare_cr_ends_a_record);
