@@ -62,6 +62,9 @@ size_t sql_rows_per_statement(const struct dialect *d, int ncols, size_t batch_r
  * double quotes or backticks. Returns false on a malformed name. *schema may
  * be NULL after the call. Both are malloc'd. */
 bool sql_split_table(const char *qualified, char **schema, char **name);
+/* Append ident between two q characters, doubling any q inside: the quoting
+ * of both dialects, with " or `. False for an empty name. */
+bool sql_quote_with(struct buf *b, const char *ident, char q);
 
 /* Column indexes (into spec->columns) an update sets and matches on: set
  * gets spec->set, or every non-key column; key gets spec->key. Both arrays

@@ -740,20 +740,17 @@ static size_t row_packet_bytes(const struct cell *vals, int ncols)
 }
 
 /* Make p hold the INSERT of nrows rows, preparing it when its text changed. */
-static bool ensure_prepared(struct conn *c, struct prepared *p, const struct write_spec *spec,
-			    size_t nrows, struct sl_error *err)
+/* Make p hold the statement now in c->sql, preparing it when its text changed. */
+static bool prepare_sql(struct conn *c, struct prepared *p, const char *what, struct sl_error *err)
 {
-	buf_reset(&c->sql);
-	if (!sql_insert(&mysql_dialect, &c->sql, spec, nrows))
-		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
 	if (p->stmt && p->text && !strcmp(p->text, c->sql.data))
 		return true;
 	prepared_clear(p);
 	p->stmt = mysql_stmt_init(c->my);
 	if (!p->stmt)
-		return my_fail(c, "preparing INSERT", err);
+		return my_fail(c, what, err);
 	if (mysql_stmt_prepare(p->stmt, c->sql.data, c->sql.len)) {
-		my_stmt_fail(c, p->stmt, "preparing INSERT", err);
+		my_stmt_fail(c, p->stmt, what, err);
 		prepared_clear(p);
 		return false;
 	}
@@ -763,6 +760,16 @@ static bool ensure_prepared(struct conn *c, struct prepared *p, const struct wri
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
 	return true;
+}
+
+/* Make p hold the INSERT of nrows rows. */
+static bool ensure_prepared(struct conn *c, struct prepared *p, const struct write_spec *spec,
+			    size_t nrows, struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	if (!sql_insert(&mysql_dialect, &c->sql, spec, nrows))
+		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	return prepare_sql(c, p, "preparing INSERT", err);
 }
 
 /* After a statement: warnings other than notes (and, under INSERT IGNORE, other
@@ -944,22 +951,8 @@ static bool my_update_batch(struct conn *c, const struct write_spec *spec, const
 	if (!sql_update_row(&mysql_dialect, &c->sql, spec))
 		return sl_error_set(err, SL_ERR_USAGE, "bad update: no columns to set or no key");
 	struct prepared *p = &c->update;
-	if (!p->stmt || !p->text || strcmp(p->text, c->sql.data)) {
-		prepared_clear(p);
-		p->stmt = mysql_stmt_init(c->my);
-		if (!p->stmt)
-			return my_fail(c, "preparing UPDATE", err);
-		if (mysql_stmt_prepare(p->stmt, c->sql.data, c->sql.len)) {
-			my_stmt_fail(c, p->stmt, "preparing UPDATE", err);
-			prepared_clear(p);
-			return false;
-		}
-		p->text = strdup(c->sql.data);
-		if (!p->text) {
-			prepared_clear(p);
-			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-		}
-	}
+	if (!prepare_sql(c, p, "preparing UPDATE", err))
+		return false;
 	size_t np = (size_t)(nset + nkey);
 	if (!reserve_params(c, np, err))
 		return false;

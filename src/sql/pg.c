@@ -8,17 +8,7 @@
 
 static bool pg_quote_ident(struct buf *b, const char *ident)
 {
-	if (!*ident)
-		return false;
-	if (!buf_putc(b, '"'))
-		return false;
-	for (const char *p = ident; *p; p++) {
-		if (*p == '"' && !buf_putc(b, '"'))
-			return false;
-		if (!buf_putc(b, *p))
-			return false;
-	}
-	return buf_putc(b, '"');
+	return sql_quote_with(b, ident, '"');
 }
 
 static bool pg_placeholder(struct buf *b, int n)

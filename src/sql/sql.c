@@ -7,6 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+bool sql_quote_with(struct buf *b, const char *ident, char q)
+{
+	if (!*ident || !buf_putc(b, q))
+		return false;
+	for (const char *p = ident; *p; p++) {
+		if (*p == q && !buf_putc(b, q))
+			return false;
+		if (!buf_putc(b, *p))
+			return false;
+	}
+	return buf_putc(b, q);
+}
+
 bool sql_table_name(const struct dialect *d, struct buf *b, const struct write_spec *spec)
 {
 	if (spec->schema && *spec->schema) {
