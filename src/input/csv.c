@@ -368,6 +368,19 @@ static bool feed_segment(struct reader *r, struct csv_state *st, const char *seg
 	return true;
 }
 
+/* The length of the segment at p: one physical line with its '\n', or up to
+ * a bare CR, where libcsv also ends a record, so the next record gets its own
+ * line number and verbatim text. */
+static size_t segment_len(const char *p, size_t avail)
+{
+	const char *nl = memchr(p, '\n', avail);
+	size_t n = nl ? (size_t)(nl - p) + 1 : avail;
+	const char *cr = memchr(p, '\r', n);
+	if (cr && (size_t)(cr - p) + 1 < n && cr[1] != '\n')
+		n = (size_t)(cr - p) + 1;
+	return n;
+}
+
 /* Parse until at least one record is ready. Returns false at end of input
  * (or with *failed on a fatal error). */
 static bool parse_more(struct reader *r, struct csv_state *st, bool *failed, struct sl_error *err)
@@ -376,9 +389,7 @@ static bool parse_more(struct reader *r, struct csv_state *st, bool *failed, str
 		if (st->pushback_off < st->pushback.len) {
 			/* lines given back by split_malformed come first */
 			const char *p = st->pushback.data + st->pushback_off;
-			size_t avail = st->pushback.len - st->pushback_off;
-			const char *nl = memchr(p, '\n', avail);
-			size_t n = nl ? (size_t)(nl - p) + 1 : avail;
+			size_t n = segment_len(p, st->pushback.len - st->pushback_off);
 			st->pushback_off += n;
 			if (!feed_segment(r, st, p, n, failed, err))
 				return false;
@@ -412,14 +423,7 @@ static bool parse_more(struct reader *r, struct csv_state *st, bool *failed, str
 			}
 		}
 		const char *p = (const char *)st->chunk + st->chunk_off;
-		size_t avail = st->chunk_len - st->chunk_off;
-		const char *nl = memchr(p, '\n', avail);
-		size_t n = nl ? (size_t)(nl - p) + 1 : avail;
-		/* libcsv also ends a record at a bare CR: end the segment there too,
-		 * so the next record gets its own line number and verbatim text */
-		const char *cr = memchr(p, '\r', n);
-		if (cr && (size_t)(cr - p) + 1 < n && cr[1] != '\n')
-			n = (size_t)(cr - p) + 1;
+		size_t n = segment_len(p, st->chunk_len - st->chunk_off);
 		st->chunk_off += n;
 		if (!feed_segment(r, st, p, n, failed, err))
 			return false;

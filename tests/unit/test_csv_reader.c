@@ -243,6 +243,14 @@ START_TEST(bare_cr_ends_a_record)
 	expect_row(r, 3, 2, "7", "8");
 	expect_status(r, READ_EOF, 0, NULL);
 	done(r);
+
+	/* the same in lines read again after an unterminated quote */
+	r = open_csv("a,b\n1,\"x\n2,3\r4,5\n", NULL);
+	expect_status(r, READ_REJECT, 2, "unterminated quoted field");
+	expect_row(r, 3, 2, "2", "3");
+	expect_row(r, 3, 2, "4", "5");
+	expect_status(r, READ_EOF, 0, NULL);
+	done(r);
 }
 END_TEST
 
