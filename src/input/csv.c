@@ -235,7 +235,9 @@ static void on_record(int term, void *ctx)
 static bool apply_escape(struct csv_state *st, const char *seg, size_t n, const char **out,
 			 size_t *outn)
 {
-	enum { FIELD_START, UNQUOTED, IN_QUOTES, AFTER_QUOTE };
+	/* ESC_PENDING: an escape ended the last segment (a line cut by the read
+	 * chunk); what it escapes is the first byte of this one */
+	enum { FIELD_START, UNQUOTED, IN_QUOTES, AFTER_QUOTE, ESC_PENDING };
 	buf_reset(&st->xform);
 	for (size_t i = 0; i < n; i++) {
 		char c = seg[i];
@@ -251,8 +253,23 @@ static bool apply_escape(struct csv_state *st, const char *seg, size_t n, const 
 				st->esc_state = UNQUOTED;
 			ok = buf_putc(&st->xform, c);
 			break;
+		case ESC_PENDING:
+			st->esc_state = IN_QUOTES;
+			if (c == st->quote) {
+				ok = buf_putc(&st->xform, st->quote) && buf_putc(&st->xform, st->quote);
+			} else if (c == st->escape) {
+				ok = buf_putc(&st->xform, st->escape);
+			} else {
+				ok = buf_putc(&st->xform, st->escape);
+				i--; /* an ordinary byte after all: read it again in quotes */
+			}
+			break;
 		case IN_QUOTES:
-			if (c == st->escape && i + 1 < n && (seg[i + 1] == st->quote || seg[i + 1] == st->escape)) {
+			if (c == st->escape && i + 1 == n) {
+				st->esc_state = ESC_PENDING;
+				break;
+			}
+			if (c == st->escape && (seg[i + 1] == st->quote || seg[i + 1] == st->escape)) {
 				if (seg[i + 1] == st->quote)
 					ok = buf_putc(&st->xform, st->quote) && buf_putc(&st->xform, st->quote);
 				else

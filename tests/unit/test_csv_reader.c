@@ -358,6 +358,43 @@ START_TEST(utf8_validation)
 }
 END_TEST
 
+START_TEST(escape_across_chunks)
+{
+	/* a backslash escape at the last byte of a read chunk still escapes the
+	 * quote that starts the next one (reads: the 4 KiB peeked at open, then
+	 * 256 KiB at a time) */
+	size_t chunk = 4096 + 256 * 1024;
+	char *buf = malloc(chunk + 4096);
+	size_t o = (size_t)sprintf(buf, "a,b\n");
+	int i = 0;
+	while (o < chunk - 200)
+		o += (size_t)sprintf(buf + o, "%d,\"x\\\"y\"\n", i++);
+	int prefix = sprintf(buf + o, "%d,\"", i);
+	o += (size_t)prefix;
+	while (o < chunk - 1)
+		buf[o++] = 'p';
+	o += (size_t)sprintf(buf + o, "\\\"tail\"\n%d,\"z\"\n", i + 1);
+	ck_assert_int_eq(buf[chunk - 1], '\\');
+	write_file(buf, o);
+	free(buf);
+	struct reader_options opt = { .format = FORMAT_CSV, .escape = '\\' };
+	struct reader *r = NULL;
+	struct sl_error err;
+	ck_assert(reader_open(&r, path, &opt, &err));
+	struct record rec;
+	for (int k = 0; k < i; k++) {
+		ck_assert_int_eq(r->ops->next(r, &rec, &err), READ_OK);
+		ck_assert_str_eq(rec.fields[1].ptr, "x\"y");
+	}
+	ck_assert_int_eq(r->ops->next(r, &rec, &err), READ_OK);
+	ck_assert_str_eq(rec.fields[1].ptr + rec.fields[1].len - 6, "p\"tail");
+	ck_assert_int_eq(r->ops->next(r, &rec, &err), READ_OK);
+	ck_assert_str_eq(rec.fields[1].ptr, "z");
+	ck_assert_int_eq(r->ops->next(r, &rec, &err), READ_EOF);
+	done(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("csv_reader");
@@ -374,6 +411,7 @@ int main(void)
 	tcase_add_test(tc, stray_quote_rejected_then_continues);
 	tcase_add_test(tc, unterminated_quote_rejected);
 	tcase_add_test(tc, swallowing_quote_costs_one_line);
+	tcase_add_test(tc, escape_across_chunks);
 	tcase_add_test(tc, invalid_utf8_rejected);
 	tcase_add_test(tc, raw_text_kept);
 	tcase_add_test(tc, bare_cr_ends_a_record);
