@@ -73,7 +73,7 @@ ASAN_FLAGS := BUILD=build-asan BIN=build-asan/sluice \
 	CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 asan: deps
 	$(MAKE) $(ASAN_FLAGS) all unit
-	ASAN_OPTIONS=detect_leaks=1 $(MAKE) $(ASAN_FLAGS) integration
+	ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1} $(MAKE) $(ASAN_FLAGS) integration
 
 # Fuzz the CSV and JSON readers with libFuzzer, FUZZ_SECONDS each; built with
 # clang apart in build/fuzz/ (install-deps.sh --fuzz adds clang and its
