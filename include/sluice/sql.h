@@ -32,7 +32,7 @@ struct write_spec {
 struct dialect {
 	const char *name;
 	int max_params; /* placeholders one statement may carry */
-	bool transactional_truncate; /* TRUNCATE can roll back (else DELETE is used in a transaction) */
+	bool transactional_ddl; /* CREATE and TRUNCATE can run inside a transaction and roll back */
 	/* Append ident quoted for this dialect; false when it cannot be quoted. */
 	bool (*quote_ident)(struct buf *b, const char *ident);
 	/* Append the n-th (1-based) placeholder. */

@@ -496,13 +496,20 @@ static bool maybe_create(struct load *ld, const struct batch *b, bool *done)
 	struct sl_error err;
 	sl_error_clear(&err);
 	struct conn *c = NULL;
-	if ((ld->pool || ld->single_conn) && !get_conn(ld, &c, &err)) {
+	/* inside --single-transaction, DDL that cannot join the transaction
+	 * (MySQL) runs on a connection of its own */
+	bool own = ld->single_conn && !ld->drv->dialect->transactional_ddl;
+	if ((ld->pool || ld->single_conn) &&
+	    !(own ? pool_acquire(ld->pool, &c, &err) : get_conn(ld, &c, &err))) {
 		fail_run(ld, &err);
 		return false;
 	}
 	bool created = false;
 	bool ok = create_table_from_sample(ld->drv, c, &ld->spec, b, ld->job->dry_run, &created, &err);
-	put_conn(ld, c, !ok && err.kind == SL_ERR_CONNECTION);
+	if (own)
+		pool_release(ld->pool, c, !ok && err.kind == SL_ERR_CONNECTION);
+	else
+		put_conn(ld, c, !ok && err.kind == SL_ERR_CONNECTION);
 	if (!ok) {
 		fail_run(ld, &err);
 		return false;
@@ -648,7 +655,9 @@ static bool connect_target(struct load *ld, struct sl_error *err)
 	int workers = job->single_transaction ? 1 : job->workers;
 	struct pool_config cfg = {
 		.min = job->pool_min,
-		.max = job->pool_max ? job->pool_max : workers,
+		/* --single-transaction holds one connection all along; one more
+		 * serves DDL that cannot join the transaction */
+		.max = job->pool_max ? job->pool_max : workers + (job->single_transaction ? 1 : 0),
 		.acquire_timeout = job->acquire_timeout,
 		.idle_timeout = job->idle_timeout,
 		.retries = job->retries,
@@ -762,7 +771,7 @@ enum run_status load_run(const struct job *job)
 		struct conn *c = NULL;
 		/* inside --single-transaction a TRUNCATE that would commit on its own
 		 * (MySQL) becomes a DELETE, so the whole run stays all or nothing */
-		bool del = job->single_transaction && !ld.drv->dialect->transactional_truncate;
+		bool del = job->single_transaction && !ld.drv->dialect->transactional_ddl;
 		bool ok = (del ? buf_puts(&sql, "DELETE FROM ") &&
 					 sql_table_name(ld.drv->dialect, &sql, &ld.spec)
 			       : sql_truncate(ld.drv->dialect, &sql, &ld.spec)) &&

@@ -54,7 +54,7 @@ static const char *pg_insert_verb(const struct write_spec *spec)
 const struct dialect pg_dialect = {
 	.name = "postgresql",
 	.max_params = 65535,
-	.transactional_truncate = true,
+	.transactional_ddl = true,
 	.quote_ident = pg_quote_ident,
 	.placeholder = pg_placeholder,
 	.conflict_clause = pg_conflict_clause,

@@ -105,4 +105,20 @@ assert_eq "values" "1	Zoë Ågren	1250	2024-01-15	2024-01-16 10:00:00	1
 2	O'Brien, Pat	300	2024-02-29	NULL	0
 3	Bob	100000	2023-12-31	2024-01-02 08:00:00	0" "$(my -e 'select `order id`, customer, cast(amount * 100 as signed), `ordered on`, cast(`shipped at` as datetime), gift from orders_new order by 1')"
 
+test_case "--single-transaction on MariaDB: all or nothing, with --create and --truncate"
+my -e "drop table if exists st"
+printf 'id,v\n1,10\n2,20\n3,30\n' >"$TMP/st.csv"
+"$SLUICE" load "$TMP/st.csv" "$SLUICE_MY_URL" --table st --create --single-transaction -q
+assert_status "create and load in one transaction" 0 $?
+assert_eq "loaded" "3	60" "$(my -e 'select count(*), sum(v) from st')"
+printf 'id,v\n4,40\n5,oops\n6,60\n' >"$TMP/st-bad.csv"
+"$SLUICE" load "$TMP/st-bad.csv" "$SLUICE_MY_URL" --table st --truncate --single-transaction -q 2>/dev/null
+assert_status "a bad value fails the run" 1 $?
+assert_eq "nothing changed: the truncate rolled back too" "3	60" "$(my -e 'select count(*), sum(v) from st')"
+assert_eq "no XA transaction left behind" "0" "$(my -e 'xa recover' | wc -l)"
+printf 'id,v\n4,40\n' >"$TMP/st-good.csv"
+"$SLUICE" load "$TMP/st-good.csv" "$SLUICE_MY_URL" --table st --truncate --single-transaction -q
+assert_status "truncate and load" 0 $?
+assert_eq "replaced" "1	40" "$(my -e 'select count(*), sum(v) from st')"
+
 finish
