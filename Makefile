@@ -3,6 +3,7 @@
 # throwaway servers and runs every test; `make demo` loads samples/.
 
 CC ?= cc
+MAKEFLAGS += --no-print-directory
 PKGS := libpq libmariadb zlib yajl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
