@@ -43,6 +43,11 @@ struct reader_ops {
 	/* Fix the target columns: records then carry exactly these, in this order. */
 	bool (*set_columns)(struct reader *r, char *const *names, int n, struct sl_error *err);
 	enum read_status (*next)(struct reader *r, struct record *rec, struct sl_error *err);
+	/* Formats whose records name their fields (JSON), before set_columns:
+	 * read ahead up to max_records records (next() still returns them, in
+	 * order) and set r->header to the names in order of first appearance,
+	 * for --create. NULL for formats that have a header instead. */
+	bool (*sample_columns)(struct reader *r, size_t max_records, struct sl_error *err);
 	void (*close)(struct reader *r);
 };
 
@@ -70,10 +75,8 @@ void reader_close(struct reader *r);
 extern const struct reader_ops csv_reader_ops;
 extern const struct reader_ops json_reader_ops; /* NDJSON and JSON arrays */
 
-/* JSON only, before set_columns: read ahead up to max_records records (next()
- * still returns them, in order) and set r->header to the keys of their
- * objects in order of first appearance, for --create. A syntax error met
- * while reading ahead is returned by next() after the records before it. */
+/* json_reader_ops.sample_columns, for tests: a syntax error met while reading
+ * ahead is returned by next() after the records before it. */
 bool json_reader_sample_keys(struct reader *r, size_t max_records, struct sl_error *err);
 
 /* True when [s, s+n) is valid UTF-8; otherwise *bad_at is the offset of the

@@ -41,6 +41,9 @@ struct dialect {
 	bool (*conflict_clause)(struct buf *b, const struct write_spec *spec);
 	/* The insert keyword: "INSERT" or MySQL's "INSERT IGNORE" for skip. */
 	const char *(*insert_verb)(const struct write_spec *spec);
+	/* Append the bulk-load statement (COPY FROM STDIN, LOAD DATA LOCAL) whose
+	 * data the driver streams in the dialect's text format. */
+	bool (*bulk_load)(struct buf *b, const struct write_spec *spec);
 };
 
 extern const struct dialect pg_dialect;
@@ -79,7 +82,7 @@ bool sql_update_row(const struct dialect *d, struct buf *b, const struct write_s
  * its ordinal, cast to the column types given (types[i] for spec->columns[i]). */
 bool pg_update_sql(struct buf *b, const struct write_spec *spec, char *const *types, size_t nrows);
 
-/* PostgreSQL: COPY "t" ("a", ...) FROM STDIN. */
+/* PostgreSQL: COPY "t" ("a", ...) FROM STDIN (pg_dialect.bulk_load). */
 bool pg_copy_sql(struct buf *b, const struct write_spec *spec);
 /* PostgreSQL COPY text format: append one value escaped (\N for NULL). */
 bool pg_copy_escape(struct buf *b, const char *s, size_t len);

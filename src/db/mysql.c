@@ -902,12 +902,7 @@ static bool write_infile(struct conn *c, const struct write_spec *spec, const st
 			 size_t first, size_t n, struct sl_error *err)
 {
 	buf_reset(&c->sql);
-	if (!buf_puts(&c->sql, "LOAD DATA LOCAL INFILE 'sluice-batch' INTO TABLE ") ||
-	    !sql_table_name(&mysql_dialect, &c->sql, spec) ||
-	    !buf_puts(&c->sql, " CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' "
-			       "ENCLOSED BY '' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' "
-			       "STARTING BY '' ") ||
-	    !sql_column_list(&mysql_dialect, &c->sql, spec))
+	if (!mysql_dialect.bulk_load(&c->sql, spec))
 		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
 	c->inf = (struct infile_state){ .b = b, .next = first, .end = first + n };
 	buf_reset(&c->data);

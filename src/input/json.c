@@ -1015,5 +1015,6 @@ const struct reader_ops json_reader_ops = {
 	.open = json_open,
 	.set_columns = json_set_columns,
 	.next = json_next,
+	.sample_columns = json_reader_sample_keys,
 	.close = json_close,
 };

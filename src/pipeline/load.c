@@ -414,11 +414,11 @@ static bool resolve_columns(struct load *ld, struct reader *r, struct sl_error *
 		put_conn(ld, c, !ok && err->kind == SL_ERR_CONNECTION);
 		if (!ok)
 			return false;
-		if (!td.exists && job->create && r->ops == &json_reader_ops) {
+		if (!td.exists && job->create && r->ops->sample_columns) {
 			/* --create from JSON: the keys of the first records name the
 			 * columns (they are read again by next()) */
 			table_desc_free(&td);
-			if (!json_reader_sample_keys(r, job->batch_rows, err))
+			if (!r->ops->sample_columns(r, job->batch_rows, err))
 				return false;
 			names = r->header;
 			n = r->nheader;
@@ -467,14 +467,9 @@ static void print_dry_run(struct load *ld)
 		buf_puts(&b, "-- one statement per row or per group of rows, values sent as parameters\n");
 		sql_update_row(d, &b, &ld->spec);
 		buf_puts(&b, ";\n");
-	} else if (ld->spec.method == METHOD_COPY && ld->spec.on_conflict == CONFLICT_ERROR) {
-		pg_copy_sql(&b, &ld->spec);
-		buf_puts(&b, ";\n");
-	} else if (ld->spec.method == METHOD_INFILE) {
-		buf_puts(&b, "LOAD DATA LOCAL INFILE '<rows from memory>' INTO TABLE ");
-		sql_table_name(d, &b, &ld->spec);
-		buf_putc(&b, ' ');
-		sql_column_list(d, &b, &ld->spec);
+	} else if ((ld->spec.method == METHOD_COPY || ld->spec.method == METHOD_INFILE) &&
+		   ld->spec.on_conflict == CONFLICT_ERROR) {
+		d->bulk_load(&b, &ld->spec);
 		buf_puts(&b, ";\n");
 	} else {
 		size_t per = sql_rows_per_statement(d, ld->ncols, ld->spec.batch_rows);

@@ -59,6 +59,7 @@ const struct dialect pg_dialect = {
 	.placeholder = pg_placeholder,
 	.conflict_clause = pg_conflict_clause,
 	.insert_verb = pg_insert_verb,
+	.bulk_load = pg_copy_sql,
 };
 
 bool pg_copy_sql(struct buf *b, const struct write_spec *spec)
