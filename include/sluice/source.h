@@ -29,5 +29,12 @@ bool source_is_gzip(const struct source *s);
 /* The name for messages: the path, or "stdin". */
 const char *source_name(const struct source *s);
 void source_close(struct source *s);
+/* Check that the file at path is whole before any of its rows is used: for a
+ * gzip file, one fast decompression pass that checks every member's CRC and
+ * length; nothing to do for plain files. True for "-" (stdin cannot be read
+ * twice), and for pipes and FIFOs. False with err naming the file:
+ * SL_ERR_INPUT for damage, SL_ERR_USAGE when it cannot be opened (missing, a
+ * directory), SL_ERR_INTERNAL on out of memory. */
+bool source_verify(const char *path, struct sl_error *err);
 
 #endif

@@ -18,43 +18,89 @@ enum url_kind url_kind(const char *url)
 	return URL_UNKNOWN;
 }
 
+/* Where the part after "scheme://" starts: past the first "://" when what
+ * precedes it is a scheme (a letter, then letters, digits, '+', '-', '.'),
+ * else url itself, so that a "://" inside the password of a URL written
+ * without a scheme cannot hide that password. */
+static const char *after_scheme(const char *url)
+{
+	const char *sep = strstr(url, "://");
+	if (!sep || sep == url || !isalpha((unsigned char)url[0]))
+		return url;
+	for (const char *q = url; q < sep; q++)
+		if (!isalnum((unsigned char)*q) && *q != '+' && *q != '-' && *q != '.')
+			return url;
+	return sep + 3;
+}
+
+/* The userinfo password as written: from just after the first ':' that
+ * follows the scheme to the LAST '@' of the whole URL, not only of the part
+ * before the first '/', '?' or '#'. Generated passwords hold raw '/', '?',
+ * '#' or '@'; such a URL does not parse the same way everywhere (libpq ends
+ * the userinfo at the first '@' before a '/', url_parse at the last '@'
+ * before a '/', '?' or '#', or refuses the URL), and no reading may print
+ * the password. The price: in a URL with a ':' (a port) and an '@' further
+ * on, the text between them cannot be told from a password and is masked
+ * too (postgresql://h:5432/db?application_name=a@b reads
+ * postgresql://h:***@b); a hidden port is better than a shown password.
+ * Without a ':' before the last '@' there is no password, and nothing is
+ * masked (mysql://root@h/db, postgresql://h/db?application_name=a@b).
+ * False when there is no password. */
+static bool userinfo_secret(const char *url, const char **start, const char **end)
+{
+	const char *auth = after_scheme(url);
+	const char *at = strrchr(auth, '@');
+	const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (!colon)
+		return false;
+	*start = colon + 1;
+	*end = at;
+	return true;
+}
+
+/* When p is where the value of a password= or sslpassword= query parameter
+ * starts (its name right after a '?' or '&'), where that value ends: the
+ * next '&' or the end of the URL, not a '#', which libpq keeps in the value.
+ * Else NULL. */
+static const char *param_secret_end(const char *url, const char *p)
+{
+	static const char *const names[] = {"password=", "sslpassword="};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		size_t n = strlen(names[i]);
+		if ((size_t)(p - url) > n && !strncasecmp(p - n, names[i], n) &&
+		    (p[-(ptrdiff_t)n - 1] == '?' || p[-(ptrdiff_t)n - 1] == '&'))
+			return p + strcspn(p, "&");
+	}
+	return NULL;
+}
+
+/* Each secret (the userinfo password, each password parameter) prints as
+ * "***", overlapping ones as one "***". The spans are found in the text as
+ * written (see userinfo_secret), so a URL that does not parse, or has no
+ * "://", is redacted all the same. */
 void url_redact(const char *url, char *out, size_t outsz)
 {
 	size_t o = 0;
-	const char *p = url;
-	const char *sep = strstr(url, "://");
-	const char *auth = sep ? sep + 3 : NULL;
-	const char *auth_end = auth ? auth + strcspn(auth, "/?#") : NULL;
-	const char *at = NULL;
-	if (auth) {
-		/* the last '@' before the path ends the userinfo */
-		for (const char *q = auth; q < auth_end; q++)
-			if (*q == '@')
-				at = q;
-	}
-	const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	const char *ps = NULL, *pe = NULL;
+	userinfo_secret(url, &ps, &pe);
+	const char *mask_end = NULL; /* characters before it are masked */
 
 #define PUT(c) do { if (o + 1 < outsz) out[o++] = (c); } while (0)
-	while (*p) {
-		if (colon && p == colon + 1) {
-			for (const char *s = "***"; *s; s++)
-				PUT(*s);
-			p = at;
-			continue;
+	for (const char *p = url;; p++) {
+		const char *end = param_secret_end(url, p);
+		if (p == ps && (!end || pe > end))
+			end = pe;
+		if (end) {
+			if (!mask_end || p >= mask_end)
+				for (const char *s = "***"; *s; s++)
+					PUT(*s);
+			if (!mask_end || end > mask_end)
+				mask_end = end;
 		}
-		/* password=... in the query string */
-		if ((p > url && (p[-1] == '?' || p[-1] == '&')) && !strncasecmp(p, "password=", 9)) {
-			for (int i = 0; i < 9; i++)
-				PUT(p[i]);
-			for (const char *s = "***"; *s; s++)
-				PUT(*s);
-			p += 9;
-			while (*p && *p != '&' && *p != '#')
-				p++;
-			continue;
-		}
-		PUT(*p);
-		p++;
+		if (!*p)
+			break;
+		if (!mask_end || p >= mask_end)
+			PUT(*p);
 	}
 #undef PUT
 	if (outsz)
@@ -71,31 +117,38 @@ static int hexval(int c)
 	return -1;
 }
 
-/* Percent-decode [s, s+n) into a new string; NULL on a bad escape. */
-static char *decode(const char *s, size_t n)
+/* Percent-decode [s, s+n) into out (room for n bytes); its length, or
+ * (size_t)-1 on a bad escape. */
+static size_t decode_into(const char *s, size_t n, char *out)
 {
-	char *out = malloc(n + 1);
 	size_t o = 0;
-	if (!out)
-		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '%') {
-			int h, l;
-			if (i + 2 >= n) {
-				free(out);
-				return NULL;
-			}
-			h = hexval((unsigned char)s[i + 1]);
-			l = hexval((unsigned char)s[i + 2]);
-			if (h < 0 || l < 0) {
-				free(out);
-				return NULL;
-			}
+			if (i + 2 >= n)
+				return (size_t)-1;
+			int h = hexval((unsigned char)s[i + 1]);
+			int l = hexval((unsigned char)s[i + 2]);
+			if (h < 0 || l < 0)
+				return (size_t)-1;
 			out[o++] = (char)(h * 16 + l);
 			i += 2;
 		} else {
 			out[o++] = s[i];
 		}
+	}
+	return o;
+}
+
+/* Percent-decode [s, s+n) into a new string; NULL on a bad escape. */
+static char *decode(const char *s, size_t n)
+{
+	char *out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	size_t o = decode_into(s, n, out);
+	if (o == (size_t)-1) {
+		free(out);
+		return NULL;
 	}
 	out[o] = '\0';
 	return out;
@@ -211,55 +264,83 @@ void url_parts_free(struct url_parts *u)
 	memset(u, 0, sizeof *u);
 }
 
-/* Replace each occurrence of secret in msg with "***" (msg only shrinks
- * when secret has 3 or more characters; shorter secrets are padded). */
-static void scrub_one(char *msg, const char *secret)
+/* Replace each occurrence of secret[0, n) in msg with "***" (msg only
+ * shrinks when the secret has 3 or more characters; shorter ones become as
+ * many '*'). With alone, only occurrences with no letter or digit right
+ * before or after them. */
+static void scrub_one(char *msg, const char *secret, size_t n, bool alone)
 {
-	size_t n = strlen(secret);
 	if (n == 0)
 		return;
-	char *p;
-	while ((p = strstr(msg, secret)) != NULL) {
-		size_t rest = strlen(p + n);
+	char *p = msg;
+	while ((p = memmem(p, strlen(p), secret, n)) != NULL) {
+		if (alone &&
+		    ((p > msg && isalnum((unsigned char)p[-1])) || isalnum((unsigned char)p[n]))) {
+			p++;
+			continue;
+		}
 		if (n >= 3) {
+			memmove(p + 3, p + n, strlen(p + n) + 1);
 			memcpy(p, "***", 3);
-			memmove(p + 3, p + n, rest + 1);
+			p += 3;
 		} else {
 			memset(p, '*', n);
+			p += n;
 		}
 	}
 }
 
+/* Scrub s[0, n) from msg as written and percent-decoded (alone: see
+ * scrub_one). When memory runs out, the whole message is masked rather than
+ * risk showing the secret. */
+static void scrub_forms(char *msg, const char *s, size_t n, bool alone)
+{
+	scrub_one(msg, s, n, alone);
+	if (!memchr(s, '%', n))
+		return;
+	char *dec = malloc(n);
+	if (!dec) {
+		memset(msg, '*', strlen(msg));
+		return;
+	}
+	size_t k = decode_into(s, n, dec);
+	if (k != (size_t)-1)
+		scrub_one(msg, dec, k, alone);
+	free(dec);
+}
+
+/* Scrub the secret s[0, n): whole, wherever it appears; then each piece
+ * between the characters where some library may cut a URL ("/?#@&=:,"),
+ * as libpq does with postgresql://u:ab/cd@h (host u, port "ab", and it
+ * says so). A library quotes such a piece apart from other words, so a
+ * piece is scrubbed only where it stands alone: a password cut into "ab"
+ * and "cd" then masks a quoted "ab" but not the "ab" of "database". */
+static void scrub_secret(char *msg, const char *s, size_t n)
+{
+	scrub_forms(msg, s, n, false);
+	const char *end = s + n;
+	const char *p = s;
+	while (p < end) {
+		const char *q = p;
+		while (q < end && !strchr("/?#@&=:,", *q))
+			q++;
+		if (q > p && (size_t)(q - p) < n)
+			scrub_forms(msg, p, (size_t)(q - p), true);
+		p = q + 1;
+	}
+}
+
+/* The secrets are those url_redact masks, found the same way on the text
+ * as written, so a URL that does not parse is scrubbed too (libpq quotes a
+ * bad percent-escape, a port or a host made of a piece of the password). */
 void url_scrub(char *msg, const char *url)
 {
-	struct url_parts u;
-	struct sl_error err;
-	if (!url_parse(url, &u, &err))
-		return;
-	if (u.password)
-		scrub_one(msg, u.password);
-	const char *pw = url_param(&u, "password");
-	if (pw)
-		scrub_one(msg, pw);
-	url_parts_free(&u);
-	/* the raw (still percent-encoded) spelling */
-	const char *sep = strstr(url, "://");
-	if (sep) {
-		const char *auth = sep + 3;
-		const char *end = auth + strcspn(auth, "/?#");
-		const char *at = NULL;
-		for (const char *q = auth; q < end; q++)
-			if (*q == '@')
-				at = q;
-		const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-		if (colon && at - colon > 1) {
-			char raw[512];
-			size_t n = (size_t)(at - colon - 1);
-			if (n < sizeof raw) {
-				memcpy(raw, colon + 1, n);
-				raw[n] = '\0';
-				scrub_one(msg, raw);
-			}
-		}
+	const char *ps, *pe;
+	if (userinfo_secret(url, &ps, &pe))
+		scrub_secret(msg, ps, (size_t)(pe - ps));
+	for (const char *p = url; *p; p++) {
+		const char *end = param_secret_end(url, p);
+		if (end)
+			scrub_secret(msg, p, (size_t)(end - p));
 	}
 }
