@@ -46,4 +46,18 @@ bool convert_iso_datetime(const char *s, size_t len, char *out, size_t outsz, si
 bool convert_value(enum convert_kind kind, const char *s, size_t len, char *out, size_t outsz,
 		   size_t *outlen);
 
+/* How exactly a MySQL column keeps a value, beyond what the server reports.
+ * MariaDB rounds a fraction sent to an integer column and drops fractional
+ * seconds a datetime, timestamp or time column has no room for, silently
+ * even in strict mode (a decimal's extra digits it does report, as a note).
+ * A rule is CONVERT_EXACT_ANY, CONVERT_EXACT_INTEGER, or 0..6: the
+ * fractional-second digits the column keeps. */
+enum { CONVERT_EXACT_ANY = -1, CONVERT_EXACT_INTEGER = -2 };
+int convert_exact_rule_for_mysql(const char *column_type);
+
+/* True when the column keeps the value s exactly under rule (a value the
+ * column refuses outright is left to the server); else false with the
+ * reason in why. */
+bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t whysz);
+
 #endif

@@ -22,10 +22,21 @@ struct column_desc {
 	bool has_default;
 };
 
+/* A primary key or unique index: what decides a conflict. Expression and
+ * partial indexes are left out (no conflict can be inferred from them). */
+struct unique_key {
+	char *name;
+	bool primary;
+	int ncols;
+	char **cols;
+};
+
 struct table_desc {
 	bool exists;
 	int ncols;
 	struct column_desc *cols;
+	int nunique;
+	struct unique_key *unique;
 };
 
 struct driver {
@@ -45,20 +56,27 @@ struct driver {
 	bool (*begin)(struct conn *c, struct sl_error *err);
 	bool (*commit)(struct conn *c, struct sl_error *err);
 	bool (*rollback)(struct conn *c, struct sl_error *err);
-	/* Look up the table's columns; out->exists is false when there is none. */
+	/* Look up the table's columns and unique keys; out->exists is false when
+	 * there is none. The caller frees out with table_desc_free. */
 	bool (*describe_table)(struct conn *c, const struct write_spec *spec, struct table_desc *out,
 			       struct sl_error *err);
-	/* Write rows [first, first+n) of b inside the caller's transaction. On a
-	 * refused value err->kind is SL_ERR_DATA; on a broken connection
-	 * SL_ERR_CONNECTION. */
+	/* Write rows [first, first+n) of b inside the caller's transaction;
+	 * *written is the number of rows the server inserted or updated (fewer
+	 * than n when --on-conflict skip skipped some). An error that belongs to
+	 * the rows (a refused value, a trigger's exception, a row too big) has
+	 * err->kind SL_ERR_DATA; one that would hit every row (privileges, a
+	 * missing table) SL_ERR_SERVER; a broken connection SL_ERR_CONNECTION.
+	 * Any value the server would change on the way in (MySQL notes and
+	 * warnings) is an SL_ERR_DATA error, never a silent change. */
 	bool (*write_batch)(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			    size_t first, size_t n, struct sl_error *err);
+			    size_t first, size_t n, size_t *written, struct sl_error *err);
 	/* sluice update: for rows [first, first+n) of b, set the spec's set
 	 * columns where its key columns match, inside the caller's transaction.
-	 * matched[i] tells whether row first+i found a row to update. Errors as
-	 * for write_batch. NULL when the server has no update support. */
+	 * matched[i] is the number of target rows whose key matched row first+i
+	 * (0: not found). Errors as for write_batch. NULL when the server has no
+	 * update support. */
 	bool (*update_batch)(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			     size_t first, size_t n, bool *matched, struct sl_error *err);
+			     size_t first, size_t n, unsigned *matched, struct sl_error *err);
 	/* When commit failed with SL_ERR_CONNECTION its outcome may be unknown.
 	 * commit_token returns false when the commit was never sent (the
 	 * transaction died with the connection), else copies an identifier of
@@ -79,5 +97,9 @@ extern const struct driver mysql_driver;
 const struct driver *driver_for_url(const char *url);
 const char *method_name(enum write_method m);
 void table_desc_free(struct table_desc *t);
+/* Append a unique key to t (copies name and cols); false on out of memory,
+ * with t still valid for table_desc_free. */
+bool table_desc_add_unique(struct table_desc *t, const char *name, bool primary,
+			   char *const *cols, int ncols);
 
 #endif

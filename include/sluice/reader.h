@@ -32,7 +32,13 @@ struct reader_options {
 	enum input_encoding encoding;
 	bool ignore_unknown;     /* JSON: drop keys that are not columns */
 	bool missing_as_default; /* JSON: a missing key is cell_default, not NULL */
+	/* --max-record-bytes: a record (its verbatim text) larger than this is
+	 * rejected with its line and reading resumes after it; 0 means
+	 * READER_DEFAULT_MAX_RECORD. Memory stays a small multiple of it. */
+	size_t max_record_bytes;
 };
+
+#define READER_DEFAULT_MAX_RECORD ((size_t)64 << 20)
 
 struct reader;
 
@@ -57,6 +63,9 @@ struct reader {
 	enum input_format format;
 	char **header;  /* column names found in the input (CSV header), or NULL */
 	int nheader;
+	/* blank lines skipped so far (multi-column CSV/TSV, NDJSON); a blank line
+	 * of a one-column CSV/TSV is a record with one NULL field instead */
+	unsigned long long blank_lines;
 	void *impl;
 };
 

@@ -19,7 +19,9 @@ struct live_stats {
 	_Atomic uint64_t rows_written;
 	_Atomic uint64_t rows_rejected;
 	_Atomic uint64_t rows_not_found;
+	_Atomic uint64_t rows_skipped; /* --on-conflict skip: a row with that key was there */
 	_Atomic uint64_t bytes;      /* input bytes consumed */
+	_Atomic uint64_t bytes_done; /* input bytes whose rows are committed or rejected */
 };
 
 struct table_stats {
@@ -28,6 +30,8 @@ struct table_stats {
 	uint64_t rows_written;
 	uint64_t rows_rejected;
 	uint64_t rows_not_found;
+	uint64_t rows_skipped;
+	uint64_t blank_lines; /* skipped blank input lines */
 	uint64_t bytes;
 	double seconds;
 };

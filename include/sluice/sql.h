@@ -33,6 +33,10 @@ struct dialect {
 	const char *name;
 	int max_params; /* placeholders one statement may carry */
 	bool transactional_ddl; /* CREATE and TRUNCATE can run inside a transaction and roll back */
+	bool columns_case_insensitive; /* "Id" and "id" name the same column */
+	/* an upsert updates the row a new one collides with on ANY unique index,
+	 * not only on the conflict key (MySQL's ON DUPLICATE KEY UPDATE) */
+	bool upsert_matches_any_unique;
 	/* Append ident quoted for this dialect; false when it cannot be quoted. */
 	bool (*quote_ident)(struct buf *b, const char *ident);
 	/* Append the n-th (1-based) placeholder. */

@@ -14,7 +14,7 @@
 enum {
 	OPT_FORMAT = 1000, OPT_DELIMITER, OPT_QUOTE, OPT_ESCAPE, OPT_NO_HEADER, OPT_COLUMNS,
 	OPT_NULL, OPT_ENCODING, OPT_BATCH_ROWS, OPT_METHOD, OPT_TRUNCATE, OPT_DRY_RUN, OPT_CREATE,
-	OPT_SINGLE_TX, OPT_DEFAULTS, OPT_IGNORE_UNKNOWN, OPT_ON_CONFLICT, OPT_KEY, OPT_REJECTS,
+	OPT_SINGLE_TX, OPT_DEFAULTS, OPT_MAX_RECORD, OPT_IGNORE_UNKNOWN, OPT_ON_CONFLICT, OPT_KEY, OPT_REJECTS,
 	OPT_MAX_ERRORS, OPT_WORKERS, OPT_POOL_MIN, OPT_POOL_MAX, OPT_ACQUIRE_TIMEOUT,
 	OPT_IDLE_TIMEOUT, OPT_RETRIES, OPT_PROGRESS, OPT_STATS_INTERVAL, OPT_SUMMARY_JSON, OPT_SET,
 };
@@ -36,6 +36,7 @@ static const struct option long_options[] = {
 	{ "create", no_argument, NULL, OPT_CREATE },
 	{ "single-transaction", no_argument, NULL, OPT_SINGLE_TX },
 	{ "defaults", no_argument, NULL, OPT_DEFAULTS },
+	{ "max-record-bytes", required_argument, NULL, OPT_MAX_RECORD },
 	{ "ignore-unknown", no_argument, NULL, OPT_IGNORE_UNKNOWN },
 	{ "on-conflict", required_argument, NULL, OPT_ON_CONFLICT },
 	{ "key", required_argument, NULL, OPT_KEY },
@@ -92,6 +93,8 @@ static void print_load_help(FILE *f)
 	      "      --encoding ENC         utf8 (default) or latin1\n"
 	      "      --ignore-unknown       JSON: ignore keys that are not columns\n"
 	      "      --defaults             JSON: a missing key takes the column default, not NULL\n"
+	      "      --max-record-bytes N   reject a record larger than N bytes (K, M, G suffixes;\n"
+	      "                             default 64M); memory stays a small multiple of it\n"
 	      "\n"
 	      "Writing:\n"
 	      "      --method M             copy (PostgreSQL default), insert (MySQL default), infile\n"
@@ -100,7 +103,8 @@ static void print_load_help(FILE *f)
 	      "      --truncate             empty the table first\n"
 	      "      --create               create a missing table, types inferred from the first batch\n"
 	      "      --on-conflict MODE     error (default), skip, update (needs --key)\n"
-	      "      --key A,B              key columns for --on-conflict update\n"
+	      "      --key A,B              key columns for --on-conflict (with --create: the\n"
+	      "                             primary key)\n"
 	      "      --dry-run              parse everything, print the SQL, write nothing\n"
 	      "\n"
 	      "Parallelism and the connection pool:\n"
@@ -114,7 +118,7 @@ static void print_load_help(FILE *f)
 	      "      --progress MODE        auto (default), bar, log, none\n"
 	      "      --stats-interval S     seconds between progress log lines (default 10)\n"
 	      "      --rejects FILE         write rejected records to FILE, reasons to FILE.log\n"
-	      "      --max-errors N         stop after N rejected rows (default: unlimited)\n"
+	      "      --max-errors N         stop at the N-th rejected row (default: unlimited)\n"
 	      "      --summary-json FILE    write the summary as JSON (- for stdout)\n"
 	      "  -q, --quiet                print errors only\n"
 	      "  -h, --help                 this help\n", f);
@@ -197,6 +201,30 @@ static bool parse_long(const char *opt, const char *arg, long min, long max, lon
 		return false;
 	}
 	*out = v;
+	return true;
+}
+
+/* A byte count with an optional K, M or G suffix (powers of 1024). */
+static bool parse_bytes(const char *opt, const char *arg, size_t min, size_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(arg, &end, 10);
+	int shift = 0;
+	if (*end == 'k' || *end == 'K')
+		shift = 10;
+	else if (*end == 'm' || *end == 'M')
+		shift = 20;
+	else if (*end == 'g' || *end == 'G')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*arg < '0' || *arg > '9' || *end || v > (1ULL << 40) >> shift ||
+	    (size_t)(v << shift) < min) {
+		log_error("%s takes a size in bytes from %zu to 1T (K, M, G suffixes), not '%s'", opt,
+			  min, arg);
+		return false;
+	}
+	*out = (size_t)(v << shift);
 	return true;
 }
 
@@ -333,6 +361,10 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		case OPT_DEFAULTS:
 			job->defaults = true;
 			job->input.missing_as_default = true;
+			break;
+		case OPT_MAX_RECORD:
+			if (!parse_bytes("--max-record-bytes", optarg, 64, &job->input.max_record_bytes))
+				return CLI_USAGE;
 			break;
 		case OPT_IGNORE_UNKNOWN: job->input.ignore_unknown = true; break;
 		case OPT_ON_CONFLICT:

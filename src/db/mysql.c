@@ -59,6 +59,8 @@ struct conn {
 	char *types_key;
 	enum convert_kind *kinds;
 	bool any_kind;
+	int *exact;             /* convert_exact_rule_for_mysql, by column */
+	bool any_exact;
 	struct infile_state inf;
 	/* Each transaction is an XA transaction, so that a COMMIT whose reply is
 	 * lost can be settled from a fresh connection (XA RECOVER) instead of
@@ -108,36 +110,35 @@ static bool is_connection_errno(unsigned code)
 	}
 }
 
-/* Server errors that mean a value or row was refused: the batch is bisected. */
-static bool is_data_errno(unsigned code, const char *sqlstate)
+/* Errors that would hit every row of any batch: privileges, a missing
+ * table or column, a read-only server or table, resources, transaction
+ * state, unsupported features, client-side failures. They stop the run. Any
+ * other error belongs to the rows written (a refused value, a constraint, a
+ * trigger's SIGNAL, a row too big, JSON too deep): the batch is bisected and
+ * the row that fails alone is rejected. */
+static bool hits_every_row(unsigned code)
 {
-	switch (code) {
-	case 1048: /* column cannot be null */
-	case 1062: /* duplicate entry */
-	case 1169: /* unique constraint */
-	case 1216: case 1217: case 1451: case 1452: /* foreign keys */
-	case 1261: case 1262: case 1263: /* LOAD DATA: missing, extra, NULL data */
-	case 1264: /* out of range */
-	case 1265: /* data truncated */
-	case 1292: /* incorrect datetime / truncated incorrect value */
-	case 1300: /* invalid character string */
-	case 1364: /* field has no default */
-	case 1366: /* incorrect integer / string value */
-	case 1367: /* illegal value */
-	case 1406: /* data too long */
-	case 1411: /* incorrect value for function */
-	case 1416: /* cannot get geometry object */
-	case 1586: /* duplicate entry for key */
-	case 1690: /* value out of range */
-	case 1859: /* duplicate unknown */
-	case 3140: /* invalid JSON text (MySQL) */
-	case 3819: /* check constraint violated (MySQL) */
-	case 4025: /* CONSTRAINT failed (MariaDB) */
-	case 4078: /* illegal parameter data type (MariaDB) */
-		return true;
-	default:
-		return sqlstate && (!strncmp(sqlstate, "22", 2) || !strncmp(sqlstate, "23", 2));
-	}
+	static const unsigned every_row[] = {
+		1015, 1021, 1030, 1036, 1037, 1038, 1041, 1044, 1045, 1046, 1049, 1051, 1054,
+		1064, 1105, 1109, 1114, 1133, 1135, 1142, 1143, 1146, 1148, 1149, 1178, 1180,
+		1181, 1211, 1223, 1227, 1235, 1290, 1305, 1356, 1370, 1397, 1398, 1399, 1400,
+		1401, 1402, 1440, 1614, 1698, 1792, 3948, 4166,
+	};
+	if (code >= 2000 && code < 3000)
+		return true; /* the client library's own errors */
+	if (code >= 12500 && code < 12800)
+		return true; /* Spider's */
+	for (size_t i = 0; i < sizeof every_row / sizeof every_row[0]; i++)
+		if (every_row[i] == code)
+			return true;
+	return false;
+}
+
+/* Warnings that say nothing about the values written. */
+static bool harmless_warning(unsigned code)
+{
+	return code == 1287 /* deprecated syntax */ || code == 1681 /* display width */ ||
+	       code == 3090 /* sql_mode deprecated */ || code == 3719 /* utf8 alias */;
 }
 
 /* Errors that mean LOAD DATA LOCAL is switched off on one side. */
@@ -150,12 +151,13 @@ static bool is_local_infile_refused(unsigned code)
 static bool my_fail_code(struct conn *c, unsigned code, const char *msg, const char *sqlstate,
 			 const char *what, struct sl_error *err)
 {
+	(void)sqlstate;
 	enum sl_error_kind kind = SL_ERR_SERVER;
 	if (is_connection_errno(code))
 		kind = SL_ERR_CONNECTION;
 	else if (code == 1213 || code == 1205) /* deadlock, lock wait timeout: rolled back */
 		kind = SL_ERR_RETRY;
-	else if (is_data_errno(code, sqlstate))
+	else if (code && !hits_every_row(code))
 		kind = SL_ERR_DATA;
 	char text[900];
 	snprintf(text, sizeof text, "%s", msg && *msg ? msg : "unknown error");
@@ -218,6 +220,7 @@ static void my_close(struct conn *c)
 	free(c->vals);
 	free(c->types_key);
 	free(c->kinds);
+	free(c->exact);
 	free(c);
 }
 
@@ -436,7 +439,12 @@ static bool my_connect(const char *url, struct conn **out, struct sl_error *err)
 		if (!mysql_real_connect(c->my, u.host, u.user, password, u.database,
 					(unsigned)u.port, socket, CLIENT_FOUND_ROWS)) {
 			my_fail(c, "cannot connect", err);
-			err->kind = SL_ERR_CONNECTION;
+			/* a refusal (wrong password, no such database) is not retried:
+			 * backing off and trying again would only lock accounts */
+			unsigned code = mysql_errno(c->my);
+			bool refused = code == 1044 || code == 1045 || code == 1049 || code == 1130 ||
+				       code == 1251 || code == 1698 || code == 1862 || code == 4151;
+			err->kind = refused ? SL_ERR_SERVER : SL_ERR_CONNECTION;
 			ok = false;
 		}
 	}
@@ -596,6 +604,70 @@ static bool put_literal(struct conn *c, const char *s)
 	return true;
 }
 
+/* Append "TABLE_SCHEMA = ... AND TABLE_NAME = ..." for spec's table to c->sql. */
+static bool put_table_match(struct conn *c, const struct write_spec *spec)
+{
+	bool ok = buf_puts(&c->sql, " TABLE_SCHEMA = ");
+	if (spec->schema && *spec->schema)
+		ok = ok && put_literal(c, spec->schema);
+	else
+		ok = ok && buf_puts(&c->sql, "DATABASE()");
+	return ok && buf_puts(&c->sql, " AND TABLE_NAME = ") && put_literal(c, spec->table);
+}
+
+/* Add the table's primary key and unique indexes to out, columns in index
+ * order; a prefix or expression part gets a name no column has, so it never
+ * passes for the column itself. */
+static bool describe_unique(struct conn *c, const struct write_spec *spec, struct table_desc *out,
+			    struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	bool ok = buf_puts(&c->sql,
+			   "SELECT INDEX_NAME, CASE WHEN COLUMN_NAME IS NULL THEN '(expression)' "
+			   "WHEN SUB_PART IS NOT NULL THEN CONCAT(COLUMN_NAME, '(', SUB_PART, ')') "
+			   "ELSE COLUMN_NAME END FROM information_schema.STATISTICS WHERE NON_UNIQUE = 0 "
+			   "AND") &&
+		  put_table_match(c, spec) &&
+		  buf_puts(&c->sql, " ORDER BY INDEX_NAME <> 'PRIMARY', INDEX_NAME, SEQ_IN_INDEX");
+	if (!ok)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (mysql_real_query(c->my, c->sql.data, c->sql.len))
+		return my_fail(c, "describing table", err);
+	MYSQL_RES *res = mysql_store_result(c->my);
+	if (!res)
+		return my_fail(c, "describing table", err);
+	size_t n = (size_t)mysql_num_rows(res);
+	char **names = calloc(n ? n : 1, sizeof *names), **cols = calloc(n ? n : 1, sizeof *cols);
+	ok = names && cols;
+	MYSQL_ROW row;
+	for (size_t i = 0; ok && i < n && (row = mysql_fetch_row(res)) != NULL; i++) {
+		names[i] = strdup(row[0] ? row[0] : "");
+		cols[i] = strdup(row[1] ? row[1] : "");
+		ok = names[i] && cols[i];
+	}
+	mysql_free_result(res);
+	for (size_t i = 0; ok && i < n;) {
+		size_t k = 1;
+		while (i + k < n && !strcmp(names[i + k], names[i]))
+			k++;
+		ok = table_desc_add_unique(out, names[i], !strcmp(names[i], "PRIMARY"), cols + i, (int)k);
+		i += k;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (names)
+			free(names[i]);
+		if (cols)
+			free(cols[i]);
+	}
+	free(names);
+	free(cols);
+	if (!ok) {
+		table_desc_free(out);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	return true;
+}
+
 static bool my_describe_table(struct conn *c, const struct write_spec *spec, struct table_desc *out,
 			      struct sl_error *err)
 {
@@ -637,7 +709,7 @@ static bool my_describe_table(struct conn *c, const struct write_spec *spec, str
 		table_desc_free(out);
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
-	return true;
+	return !out->exists || describe_unique(c, spec, out, err);
 }
 
 /* Look up, once per table and column list, how each column's values convert. */
@@ -659,10 +731,12 @@ static bool ensure_kinds(struct conn *c, const struct write_spec *spec, struct s
 	}
 	free(c->types_key);
 	free(c->kinds);
+	free(c->exact);
 	c->types_key = NULL;
-	c->any_kind = false;
+	c->any_kind = c->any_exact = false;
 	c->kinds = calloc((size_t)(spec->ncols > 0 ? spec->ncols : 1), sizeof *c->kinds);
-	if (!c->kinds) {
+	c->exact = calloc((size_t)(spec->ncols > 0 ? spec->ncols : 1), sizeof *c->exact);
+	if (!c->kinds || !c->exact) {
 		buf_free(&key);
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
@@ -672,15 +746,19 @@ static bool ensure_kinds(struct conn *c, const struct write_spec *spec, struct s
 		return false;
 	}
 	for (int i = 0; i < spec->ncols; i++) {
+		c->exact[i] = CONVERT_EXACT_ANY;
 		for (int j = 0; j < td.ncols; j++) {
 			/* MySQL column names compare case-insensitively */
 			if (!strcasecmp(spec->columns[i], td.cols[j].name)) {
 				c->kinds[i] = convert_kind_for_mysql(td.cols[j].type);
+				c->exact[i] = convert_exact_rule_for_mysql(td.cols[j].type);
 				break;
 			}
 		}
 		if (c->kinds[i] != CONVERT_NONE)
 			c->any_kind = true;
+		if (c->exact[i] != CONVERT_EXACT_ANY)
+			c->any_exact = true;
 	}
 	table_desc_free(&td);
 	c->types_key = key.data; /* the buffer's memory now belongs to c */
@@ -772,10 +850,13 @@ static bool ensure_prepared(struct conn *c, struct prepared *p, const struct wri
 	return prepare_sql(c, p, "preparing INSERT", err);
 }
 
-/* After a statement: warnings other than notes (and, under INSERT IGNORE, other
- * than duplicate keys) mean a value was changed or a row dropped: a data
- * error. On the infile path every warning counts. */
-static bool check_warnings(struct conn *c, bool every, const char *what, struct sl_error *err)
+/* After a statement: any note or warning about the values (MariaDB reports
+ * rounding, truncated fractions and dropped digits as notes even in strict
+ * mode) means a value was changed on the way in, so the statement is a data
+ * error and the batch is bisected down to the rows it names. Only a
+ * duplicate key under INSERT IGNORE (--on-conflict skip) is expected. */
+static bool check_warnings(struct conn *c, bool skip_duplicates, const char *what,
+			   struct sl_error *err)
 {
 	if (mysql_warning_count(c->my) == 0)
 		return true;
@@ -788,7 +869,7 @@ static bool check_warnings(struct conn *c, bool every, const char *what, struct 
 		const char *level = row[0] ? row[0] : "", *code = row[1] ? row[1] : "0";
 		const char *msg = row[2] ? row[2] : "";
 		unsigned n = (unsigned)strtoul(code, NULL, 10);
-		if (!every && (!strcasecmp(level, "Note") || n == 1062))
+		if (harmless_warning(n) || (skip_duplicates && n == 1062))
 			continue;
 		sl_error_set(err, SL_ERR_DATA, "%s: %s (MySQL %s %u)", what, msg, level, n);
 		err->server_code = n;
@@ -797,24 +878,29 @@ static bool check_warnings(struct conn *c, bool every, const char *what, struct 
 		break;
 	}
 	mysql_free_result(res);
-	if (ok && every)
-		return sl_error_set(err, SL_ERR_DATA, "%s: the server reported warnings", what);
 	return ok;
 }
 
 static bool execute_stmt(struct conn *c, struct prepared *p, const struct cell *vals, size_t np,
-			 const char *what, struct sl_error *err);
+			 bool skip_duplicates, const char *what, struct sl_error *err);
 
-/* Execute p with the values vals[0 .. nrows*ncols). */
-static bool execute_rows(struct conn *c, struct prepared *p, const struct cell *vals, size_t nrows,
-			 int ncols, struct sl_error *err)
+/* Execute the INSERT p with the values vals[0 .. nrows*ncols); adds the rows
+ * it wrote to *written (under INSERT IGNORE, those not skipped). */
+static bool execute_rows(struct conn *c, struct prepared *p, const struct write_spec *spec,
+			 const struct cell *vals, size_t nrows, int ncols, size_t *written,
+			 struct sl_error *err)
 {
-	return execute_stmt(c, p, vals, nrows * (size_t)ncols, "INSERT", err);
+	bool skip = spec->on_conflict == CONFLICT_SKIP;
+	if (!execute_stmt(c, p, vals, nrows * (size_t)ncols, skip, "INSERT", err))
+		return false;
+	/* ON DUPLICATE KEY UPDATE counts an update as 2: every row was written */
+	*written += skip ? (size_t)mysql_stmt_affected_rows(p->stmt) : nrows;
+	return true;
 }
 
 /* Execute p with np values; what names the statement in messages. */
 static bool execute_stmt(struct conn *c, struct prepared *p, const struct cell *vals, size_t np,
-			 const char *what, struct sl_error *err)
+			 bool skip_duplicates, const char *what, struct sl_error *err)
 {
 	char failed[64];
 	snprintf(failed, sizeof failed, "%s failed", what);
@@ -839,14 +925,14 @@ static bool execute_stmt(struct conn *c, struct prepared *p, const struct cell *
 			prepared_clear(p);
 		return false;
 	}
-	return check_warnings(c, false, what, err);
+	return check_warnings(c, skip_duplicates, what, err);
 }
 
 /* Insert k rows, already converted into c->vals, in statements that stay
  * under the packet limits: one when they fit (the reused full-size statement
  * when k is a full chunk), else runs of rows that fit. */
 static bool insert_chunk(struct conn *c, const struct write_spec *spec, int ncols, size_t k,
-			 size_t per, struct sl_error *err)
+			 size_t per, size_t *written, struct sl_error *err)
 {
 	size_t hard = c->max_packet > 1024 ? c->max_packet - 1024 : c->max_packet;
 	size_t soft = hard < SOFT_PACKET_MAX ? hard : SOFT_PACKET_MAX;
@@ -856,7 +942,7 @@ static bool insert_chunk(struct conn *c, const struct write_spec *spec, int ncol
 	if (total <= soft) {
 		struct prepared *p = k == per ? &c->full : &c->other;
 		return ensure_prepared(c, p, spec, k, err) &&
-		       execute_rows(c, p, c->vals, k, ncols, err);
+		       execute_rows(c, p, spec, c->vals, k, ncols, written, err);
 	}
 	size_t start = 0;
 	while (start < k) {
@@ -874,8 +960,8 @@ static bool insert_chunk(struct conn *c, const struct write_spec *spec, int ncol
 					    "max_allowed_packet (%lu)",
 					    bytes, c->max_packet);
 		if (!ensure_prepared(c, &c->other, spec, end - start, err) ||
-		    !execute_rows(c, &c->other, c->vals + start * (size_t)ncols, end - start, ncols,
-				  err))
+		    !execute_rows(c, &c->other, spec, c->vals + start * (size_t)ncols, end - start,
+				  ncols, written, err))
 			return false;
 		start = end;
 	}
@@ -883,7 +969,7 @@ static bool insert_chunk(struct conn *c, const struct write_spec *spec, int ncol
 }
 
 static bool write_insert(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			 size_t first, size_t n, struct sl_error *err)
+			 size_t first, size_t n, size_t *written, struct sl_error *err)
 {
 	size_t per = sql_rows_per_statement(&mysql_dialect, b->ncols, spec->batch_rows);
 	if (!reserve_params(c, per * (size_t)b->ncols, err))
@@ -891,7 +977,8 @@ static bool write_insert(struct conn *c, const struct write_spec *spec, const st
 	size_t r = first, end = first + n;
 	while (r < end) {
 		size_t k = end - r < per ? end - r : per;
-		if (!convert_rows(c, b, r, k, err) || !insert_chunk(c, spec, b->ncols, k, per, err))
+		if (!convert_rows(c, b, r, k, err) ||
+		    !insert_chunk(c, spec, b->ncols, k, per, written, err))
 			return false;
 		r += k;
 	}
@@ -911,7 +998,7 @@ static bool write_infile(struct conn *c, const struct write_spec *spec, const st
 			return sl_error_set(err, SL_ERR_DATA, "a row is too large for LOAD DATA");
 		return my_fail(c, "LOAD DATA failed", err);
 	}
-	if (!check_warnings(c, true, "LOAD DATA", err))
+	if (!check_warnings(c, false, "LOAD DATA", err))
 		return false;
 	my_ulonglong done = mysql_affected_rows(c->my);
 	if (done != (my_ulonglong)n)
@@ -920,27 +1007,53 @@ static bool write_infile(struct conn *c, const struct write_spec *spec, const st
 	return true;
 }
 
-static bool my_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			   size_t first, size_t n, struct sl_error *err)
+/* Refuse rows [first, first+n) when a value would not be kept exactly by
+ * its column and the server would not say so (convert_is_exact): a data
+ * error, so the batch is bisected down to the row. */
+static bool check_exact(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			size_t first, size_t n, struct sl_error *err)
 {
+	if (!c->any_exact)
+		return true;
+	char why[300];
+	for (size_t r = first; r < first + n; r++) {
+		const struct cell *row = batch_row(b, r);
+		for (int col = 0; col < b->ncols; col++) {
+			if (row[col].ptr && c->exact[col] != CONVERT_EXACT_ANY &&
+			    !convert_is_exact(c->exact[col], row[col].ptr, row[col].len, why, sizeof why))
+				return sl_error_set(err, SL_ERR_DATA, "column `%s`: %s", spec->columns[col],
+						    why);
+		}
+	}
+	return true;
+}
+
+static bool my_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			   size_t first, size_t n, size_t *written, struct sl_error *err)
+{
+	*written = 0;
 	if (n == 0)
 		return true;
-	if (!ensure_kinds(c, spec, err))
+	if (!ensure_kinds(c, spec, err) || !check_exact(c, spec, b, first, n, err))
 		return false;
-	if (spec->method == METHOD_INFILE && spec->on_conflict == CONFLICT_ERROR)
-		return write_infile(c, spec, b, first, n, err);
-	return write_insert(c, spec, b, first, n, err);
+	if (spec->method == METHOD_INFILE && spec->on_conflict == CONFLICT_ERROR) {
+		if (!write_infile(c, spec, b, first, n, err))
+			return false;
+		*written = n;
+		return true;
+	}
+	return write_insert(c, spec, b, first, n, written, err);
 }
 
 /* sluice update: one prepared UPDATE per row; with CLIENT_FOUND_ROWS the
  * affected-row count says whether the key matched, changed or not. */
 static bool my_update_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			    size_t first, size_t n, bool *matched, struct sl_error *err)
+			    size_t first, size_t n, unsigned *matched, struct sl_error *err)
 {
 	int set[b->ncols], key[b->ncols], nset, nkey;
 	if (!sql_update_columns(spec, set, &nset, key, &nkey))
 		return sl_error_set(err, SL_ERR_USAGE, "--key or --set names a column the input lacks");
-	if (!ensure_kinds(c, spec, err))
+	if (!ensure_kinds(c, spec, err) || !check_exact(c, spec, b, first, n, err))
 		return false;
 	buf_reset(&c->sql);
 	if (!sql_update_row(&mysql_dialect, &c->sql, spec))
@@ -964,9 +1077,10 @@ static bool my_update_batch(struct conn *c, const struct write_spec *spec, const
 			c->vals[t] = convert_cell(c, set[t], row[set[t]], &scratch);
 		for (int t = 0; t < nkey; t++)
 			c->vals[nset + t] = convert_cell(c, key[t], row[key[t]], &scratch);
-		if (!execute_stmt(c, p, c->vals, np, "UPDATE", err))
+		if (!execute_stmt(c, p, c->vals, np, false, "UPDATE", err))
 			return false;
-		matched[i] = mysql_stmt_affected_rows(p->stmt) > 0;
+		/* CLIENT_FOUND_ROWS: rows the key matched, changed or not */
+		matched[i] = (unsigned)mysql_stmt_affected_rows(p->stmt);
 	}
 	return true;
 }

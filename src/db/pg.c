@@ -32,6 +32,26 @@ struct conn {
 	bool commit_in_doubt;
 };
 
+/* Whether an error with this SQLSTATE would hit every row of any batch
+ * (privileges, a missing table or column, a read-only server, resources,
+ * transaction state) and so must stop the run. Any other error belongs to
+ * the rows written (a refused value, a constraint, a trigger's RAISE with
+ * whatever code it chose, a row or a JSON value too big): the batch is
+ * bisected and the row that fails alone is rejected. */
+static bool pg_state_hits_every_row(const char *state)
+{
+	static const char *const every_row[] = {
+		"0A", "25", "26", "28", "2D", "34", "3B", "3D", "3F", "42",
+		"53", "55", "57", "58", "72", "F0", "HV", "XX",
+	};
+	if (state[0] == '0' && state[1] != '9')
+		return true; /* connection, feature and role classes; 09 is a trigger's */
+	for (size_t i = 0; i < sizeof every_row / sizeof every_row[0]; i++)
+		if (!strncmp(state, every_row[i], 2))
+			return true;
+	return false;
+}
+
 /* Fill err from a failed result (or the connection when res is NULL). */
 static bool pg_fail(struct conn *c, PGresult *res, const char *what, struct sl_error *err)
 {
@@ -41,10 +61,10 @@ static bool pg_fail(struct conn *c, PGresult *res, const char *what, struct sl_e
 	if (PQstatus(c->pg) == CONNECTION_BAD || (state && !strncmp(state, "08", 2)) ||
 	    (state && (!strcmp(state, "57P01") || !strcmp(state, "57P02") || !strcmp(state, "57P03"))))
 		kind = SL_ERR_CONNECTION;
-	else if (state && (!strncmp(state, "22", 2) || !strncmp(state, "23", 2)))
-		kind = SL_ERR_DATA;
 	else if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01")))
 		kind = SL_ERR_RETRY;
+	else if (state && strlen(state) == 5 && !pg_state_hits_every_row(state))
+		kind = SL_ERR_DATA;
 	char text[900];
 	snprintf(text, sizeof text, "%s", msg && *msg ? msg : "unknown error");
 	/* one line: drop the trailing newline, keep the detail on one line */
@@ -87,8 +107,44 @@ static void ignore_notice(void *arg, const char *message)
 	(void)message; /* NOTICEs (e.g. "truncate cascades") are not for stderr */
 }
 
+/* A connection failure that trying again cannot cure: wrong password or
+ * user, a database that does not exist, no access. Retrying with backoff
+ * would only lock accounts or delay the message. */
+static bool pg_connect_refused(PGconn *pg)
+{
+	const char *msg = PQerrorMessage(pg);
+	static const char *const refused[] = {
+		"authentication failed", "no password supplied", "password is required",
+		"does not exist", "no pg_hba.conf entry", "permission denied",
+		"not permitted to log in", "too many connections for role",
+	};
+	if (PQconnectionNeedsPassword(pg))
+		return true;
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+		if (msg && strstr(msg, refused[i]))
+			return true;
+	return false;
+}
+
 static bool pg_connect(const char *url, struct conn **out, struct sl_error *err)
 {
+	char redacted[512];
+	url_redact(url, redacted, sizeof redacted);
+	/* a URL libpq cannot parse is the user's to fix, not a failed connection */
+	char *perr = NULL;
+	PQconninfoOption *opts = PQconninfoParse(url, &perr);
+	if (!opts) {
+		char text[600];
+		snprintf(text, sizeof text, "%s", perr ? perr : "out of memory");
+		for (char *p = text; *p; p++)
+			if (*p == '\n')
+				*p = p[1] ? ' ' : '\0';
+		PQfreemem(perr);
+		sl_error_set(err, SL_ERR_USAGE, "%s: bad URL: %s", redacted, text);
+		url_scrub(err->msg, url);
+		return false;
+	}
+	PQconninfoFree(opts);
 	struct conn *c = calloc(1, sizeof *c);
 	if (!c)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -99,13 +155,16 @@ static bool pg_connect(const char *url, struct conn **out, struct sl_error *err)
 	const char *vals[] = { url, "sluice", "UTF8", NULL };
 	c->pg = PQconnectdbParams(keys, vals, 1);
 	if (!c->url || !c->pg || PQstatus(c->pg) != CONNECTION_OK) {
-		char redacted[512];
-		url_redact(url, redacted, sizeof redacted);
-		if (c->pg)
+		if (c->pg && c->url)
 			pg_fail(c, NULL, "cannot connect", err);
 		else
 			sl_error_set(err, SL_ERR_CONNECTION, "cannot connect: out of memory");
-		err->kind = SL_ERR_CONNECTION;
+		/* SL_ERR_CONNECTION is retried with backoff; a refusal is not */
+		err->kind = c->pg && pg_connect_refused(c->pg) ? SL_ERR_SERVER : SL_ERR_CONNECTION;
+		/* libpq checks option values (a port that is not a number, an
+		 * unknown sslmode) only when it connects: still the URL's fault */
+		if (c->pg && !strncmp(PQerrorMessage(c->pg), "invalid ", 8))
+			err->kind = SL_ERR_USAGE;
 		sl_error_prefix(err, "%s", redacted);
 		pg_close(c);
 		return false;
@@ -215,6 +274,47 @@ static bool pg_healthy(struct conn *c)
 	return ok;
 }
 
+/* Add the table's primary key and unique indexes (not partial, not on
+ * expressions) to out, columns in index order. */
+static bool describe_unique(struct conn *c, const char *table, struct table_desc *out,
+			    struct sl_error *err)
+{
+	const char *q =
+		"SELECT ic.relname, i.indisprimary, a.attname, k.ord = 1 "
+		"FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
+		"CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) "
+		"JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+		"WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL "
+		"AND i.indexprs IS NULL ORDER BY ic.relname, k.ord";
+	const char *params[1] = { table };
+	PGresult *res = PQexecParams(c->pg, q, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pg_fail(c, res, "describing table", err);
+		PQclear(res);
+		return false;
+	}
+	int n = PQntuples(res);
+	char **cols = calloc((size_t)(n ? n : 1), sizeof *cols);
+	bool ok = cols != NULL;
+	for (int i = 0; ok && i < n;) {
+		int k = 0;
+		do {
+			cols[k] = PQgetvalue(res, i + k, 2);
+			k++;
+		} while (i + k < n && PQgetvalue(res, i + k, 3)[0] != 't');
+		ok = table_desc_add_unique(out, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1)[0] == 't',
+					   cols, k);
+		i += k;
+	}
+	free(cols);
+	PQclear(res);
+	if (!ok) {
+		table_desc_free(out);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	return true;
+}
+
 static bool pg_describe_table(struct conn *c, const struct write_spec *spec, struct table_desc *out,
 			      struct sl_error *err)
 {
@@ -246,7 +346,7 @@ static bool pg_describe_table(struct conn *c, const struct write_spec *spec, str
 	PQclear(res);
 	if (n && !out->cols)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	return true;
+	return !out->exists || describe_unique(c, params[0], out, err);
 }
 
 /* COPY the rows, in text format, escaped by pg_copy_escape. */
@@ -305,9 +405,10 @@ static bool write_copy(struct conn *c, const struct write_spec *spec, const stru
 	return ok;
 }
 
-/* Run one INSERT of nrows rows starting at row r, prepared when prepare. */
+/* Run one INSERT of nrows rows starting at row r, prepared when prepare;
+ * adds the rows the server inserted (or updated) to *written. */
 static bool insert_rows(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			size_t r, size_t nrows, bool prepared, struct sl_error *err)
+			size_t r, size_t nrows, bool prepared, size_t *written, struct sl_error *err)
 {
 	size_t np = nrows * (size_t)b->ncols;
 	if (np > c->nparams_cap) {
@@ -332,6 +433,8 @@ static bool insert_rows(struct conn *c, const struct write_spec *spec, const str
 	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok)
 		pg_fail(c, res, "INSERT failed", err);
+	else
+		*written += (size_t)strtoull(PQcmdTuples(res), NULL, 10);
 	PQclear(res);
 	return ok;
 }
@@ -362,7 +465,7 @@ static bool ensure_prepared(struct conn *c, const struct write_spec *spec, size_
 }
 
 static bool write_insert(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			 size_t first, size_t n, struct sl_error *err)
+			 size_t first, size_t n, size_t *written, struct sl_error *err)
 {
 	size_t per = sql_rows_per_statement(&pg_dialect, b->ncols, spec->batch_rows);
 	size_t r = first, end = first + n;
@@ -371,7 +474,7 @@ static bool write_insert(struct conn *c, const struct write_spec *spec, const st
 		bool prep = k == per;
 		if (prep && !ensure_prepared(c, spec, per, err))
 			return false;
-		if (!insert_rows(c, spec, b, r, k, prep, err))
+		if (!insert_rows(c, spec, b, r, k, prep, written, err))
 			return false;
 		r += k;
 	}
@@ -379,13 +482,17 @@ static bool write_insert(struct conn *c, const struct write_spec *spec, const st
 }
 
 static bool pg_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			   size_t first, size_t n, struct sl_error *err)
+			   size_t first, size_t n, size_t *written, struct sl_error *err)
 {
+	*written = 0;
 	if (n == 0)
 		return true;
 	if (spec->method == METHOD_INSERT || spec->on_conflict != CONFLICT_ERROR)
-		return write_insert(c, spec, b, first, n, err);
-	return write_copy(c, spec, b, first, n, err);
+		return write_insert(c, spec, b, first, n, written, err);
+	if (!write_copy(c, spec, b, first, n, err))
+		return false;
+	*written = n;
+	return true;
 }
 
 /* Look up (once per table) the types of spec's columns, for the casts of
@@ -439,7 +546,7 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 
 /* One UPDATE ... FROM (VALUES ...) for nrows rows starting at r. */
 static bool update_rows(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			size_t r, size_t nrows, bool *matched, struct sl_error *err)
+			size_t r, size_t nrows, unsigned *matched, struct sl_error *err)
 {
 	int set[b->ncols], key[b->ncols], nset, nkey;
 	if (!sql_update_columns(spec, set, &nset, key, &nkey))
@@ -481,14 +588,14 @@ static bool update_rows(struct conn *c, const struct write_spec *spec, const str
 	for (int t = 0; t < PQntuples(res); t++) {
 		long i = strtol(PQgetvalue(res, t, 0), NULL, 10);
 		if (i >= 0 && (size_t)i < nrows)
-			matched[i] = true;
+			matched[i]++; /* one per target row the key matched */
 	}
 	PQclear(res);
 	return true;
 }
 
 static bool pg_update_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			    size_t first, size_t n, bool *matched, struct sl_error *err)
+			    size_t first, size_t n, unsigned *matched, struct sl_error *err)
 {
 	if (!ensure_types(c, spec, err))
 		return false;

@@ -11,12 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "sluice/create.h"
 #include "sluice/driver.h"
 #include "sluice/job.h"
+#include "sluice/keys.h"
 #include "sluice/log.h"
 #include "sluice/pool.h"
 #include "sluice/queue.h"
@@ -37,7 +40,18 @@ struct load {
 	struct rejects *rejects;
 	struct live_stats live;
 
-	struct queue work;        /* full batches for the writers */
+	struct reader_options input; /* the job's; update: a missing key sets nothing */
+	/* keyed writes (upsert, skip with --key, update): a key may repeat, so
+	 * each batch is written in rounds (see keys.h) and, with several
+	 * writers, a key always goes to the same one, so its records are
+	 * applied in input order */
+	bool keyed;
+	int key_idx[64];          /* key columns, as indexes into columns */
+	int nkey_idx;
+	unsigned long long blank_lines;
+
+	struct queue *work;       /* full batches for the writers: one queue, or one per writer when keyed */
+	int nqueues;
 	struct queue spare;       /* empty batches for the reader */
 	struct batch *batches;
 	int nbatches;
@@ -60,7 +74,8 @@ static void fail_run(struct load *ld, const struct sl_error *err)
 		ld->err = *err;
 	}
 	pthread_mutex_unlock(&ld->lock);
-	queue_abort(&ld->work);
+	for (int i = 0; i < ld->nqueues; i++)
+		queue_abort(&ld->work[i]);
 	queue_abort(&ld->spare);
 }
 
@@ -114,12 +129,27 @@ static char *header_line(char *const *names, int n, char delim)
 static void count_reject(struct load *ld, const char *source, long line, const char *raw,
 			 size_t raw_len, const char *reason)
 {
+	pthread_mutex_lock(&ld->lock);
+	bool over = ld->limit_hit;
+	pthread_mutex_unlock(&ld->lock);
+	if (over)
+		return; /* the run is stopping; a row past the limit is not written either */
 	rejects_add(ld->rejects, source, line, raw, raw_len, reason);
 	uint64_t n = atomic_fetch_add(&ld->live.rows_rejected, 1) + 1;
-	if (ld->job->max_errors >= 0 && n > (uint64_t)ld->job->max_errors) {
-		struct sl_error err;
+	struct sl_error err;
+	if (ld->job->single_transaction) {
+		/* all or nothing: one rejected row, whatever refused it, fails the run */
+		sl_error_set(&err, SL_ERR_DATA,
+			     "--single-transaction: %s:%ld was rejected (%s); nothing is committed",
+			     source, line, reason);
+		fail_run(ld, &err);
+		return;
+	}
+	/* --max-errors N: the N-th rejected row stops the run (0: the first) */
+	long max = ld->job->max_errors;
+	if (max >= 0 && n >= (uint64_t)(max > 0 ? max : 1)) {
 		sl_error_set(&err, SL_ERR_DATA, "stopped after %llu rejected rows (--max-errors %ld)",
-			     (unsigned long long)n, ld->job->max_errors);
+			     (unsigned long long)n, max);
 		pthread_mutex_lock(&ld->lock);
 		ld->limit_hit = true;
 		pthread_mutex_unlock(&ld->lock);
@@ -150,113 +180,158 @@ static void put_conn(struct load *ld, struct conn *c, bool broken)
 static bool write_range(struct load *ld, struct conn **c, const struct batch *b, size_t first,
 			size_t n);
 
-/* Write rows [first, first+n) of b. With --defaults some cells stand for
- * "the column default": rows are grouped by which columns they have, and
- * each group is written naming only those columns, so the server fills in
- * the defaults. All groups go into the caller's one transaction. */
+/* Write rows [first, first+n) of b inside the caller's transaction; for
+ * sluice update matched[i] gets the target rows row first+i matched, for a
+ * load *written the rows the server wrote.
+ *
+ * Two things can stop a batch from going out as one statement. Keyed writes
+ * (upserts, update) go in rounds so no statement carries a key twice and a
+ * key's records apply in input order (keys.h). And with --defaults (or a
+ * JSON update, where a missing key means "leave the column alone") some
+ * cells stand for "not given": rows are grouped by the columns they have and
+ * each group names only those, so the server keeps or defaults the rest. */
 static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, size_t first,
-		       size_t n, struct sl_error *err)
+		       size_t n, unsigned *matched, size_t *written, struct sl_error *err)
 {
-	if (!b->has_defaults)
-		return ld->drv->write_batch(c, &ld->spec, b, first, n, err);
+	const struct driver *drv = ld->drv;
+	*written = 0;
+	if (!ld->keyed && !b->has_defaults)
+		return matched ? drv->update_batch(c, &ld->spec, b, first, n, matched, err)
+			       : drv->write_batch(c, &ld->spec, b, first, n, written, err);
 	int ncols = b->ncols;
+	size_t *order = malloc(n * sizeof *order), *round_end = malloc(n * sizeof *round_end);
+	size_t *vrow = malloc(n * sizeof *vrow);
 	bool *done = calloc(n, sizeof *done);
+	unsigned *vmatched = matched ? malloc(n * sizeof *vmatched) : NULL;
 	struct batch view = { .cap_rows = n, .seq = b->seq };
 	view.cells = malloc(n * (size_t)ncols * sizeof *view.cells);
 	view.meta = malloc(n * sizeof *view.meta);
 	char **names = malloc((size_t)ncols * sizeof *names);
+	char **set = malloc((size_t)ncols * sizeof *set);
 	int *idx = malloc((size_t)ncols * sizeof *idx);
-	bool ok = done && view.cells && view.meta && names && idx;
+	bool ok = order && round_end && vrow && done && (vmatched || !matched) && view.cells &&
+		  view.meta && names && set && idx;
+	size_t nrounds = 1;
+	if (ok && ld->keyed) {
+		ok = key_rounds(b, first, n, ld->key_idx, ld->nkey_idx, order, round_end, &nrounds);
+	} else if (ok) {
+		for (size_t i = 0; i < n; i++)
+			order[i] = first + i;
+		round_end[0] = n;
+	}
 	if (!ok)
 		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	for (size_t i = 0; ok && i < n; i++) {
-		if (done[i])
-			continue;
-		const struct cell *ri = batch_row(b, first + i);
-		int k = 0;
-		for (int col = 0; col < ncols; col++)
-			if (!cell_is_default(&ri[col])) {
-				idx[k] = col;
-				names[k++] = ld->spec.columns[col];
-			}
-		if (k == 0) {
-			ok = false;
-			sl_error_set(err, SL_ERR_DATA, "the record has none of the table's columns");
-			break;
-		}
-		view.ncols = k;
-		view.nrows = 0;
-		for (size_t j = i; j < n; j++) {
-			const struct cell *rj = batch_row(b, first + j);
-			bool same = !done[j];
-			for (int col = 0; same && col < ncols; col++)
-				same = cell_is_default(&rj[col]) == cell_is_default(&ri[col]);
-			if (!same)
+	size_t start = 0;
+	for (size_t r = 0; ok && r < nrounds; start = round_end[r++]) {
+		for (size_t i = start; ok && i < round_end[r]; i++) {
+			if (done[i])
 				continue;
-			for (int t = 0; t < k; t++)
-				view.cells[view.nrows * (size_t)k + (size_t)t] = rj[idx[t]];
-			view.meta[view.nrows++] = b->meta[first + j];
-			done[j] = true;
+			const struct cell *ri = batch_row(b, order[i]);
+			int k = 0;
+			for (int col = 0; col < ncols; col++)
+				if (!cell_is_default(&ri[col])) {
+					idx[k] = col;
+					names[k++] = ld->spec.columns[col];
+				}
+			if (k == 0) {
+				ok = false;
+				sl_error_set(err, SL_ERR_DATA, "the record has none of the table's columns");
+				break;
+			}
+			view.ncols = k;
+			view.nrows = 0;
+			for (size_t j = i; j < round_end[r]; j++) {
+				const struct cell *rj = batch_row(b, order[j]);
+				bool same = !done[j];
+				for (int col = 0; same && col < ncols; col++)
+					same = cell_is_default(&rj[col]) == cell_is_default(&ri[col]);
+				if (!same)
+					continue;
+				for (int t = 0; t < k; t++)
+					view.cells[view.nrows * (size_t)k + (size_t)t] = rj[idx[t]];
+				view.meta[view.nrows] = b->meta[order[j]];
+				vrow[view.nrows++] = order[j];
+				done[j] = true;
+			}
+			struct write_spec sub = ld->spec;
+			sub.columns = names;
+			sub.ncols = k;
+			if (matched) {
+				/* --set narrowed to the columns these records name */
+				int ns = 0;
+				for (int t = 0; t < ld->spec.nset; t++)
+					for (int q = 0; q < k; q++)
+						if (!strcmp(ld->spec.set[t], names[q]))
+							set[ns++] = names[q];
+				if (ld->spec.nset) {
+					sub.set = set;
+					sub.nset = ns;
+				}
+				memset(vmatched, 0, view.nrows * sizeof *vmatched);
+				ok = drv->update_batch(c, &sub, &view, 0, view.nrows, vmatched, err);
+				for (size_t t = 0; ok && t < view.nrows; t++)
+					matched[vrow[t] - first] = vmatched[t];
+			} else {
+				size_t w = 0;
+				ok = drv->write_batch(c, &sub, &view, 0, view.nrows, &w, err);
+				*written += w;
+			}
 		}
-		struct write_spec sub = ld->spec;
-		sub.columns = names;
-		sub.ncols = k;
-		ok = ld->drv->write_batch(c, &sub, &view, 0, view.nrows, err);
 	}
+	free(order);
+	free(round_end);
+	free(vrow);
 	free(done);
+	free(vmatched);
 	free(view.cells);
 	free(view.meta);
 	free(names);
+	free(set);
 	free(idx);
 	return ok;
 }
 
-/* sluice update: the per-row "found" flags of one write, or NULL for a load. */
-static bool *matched_flags(struct load *ld, size_t n, bool *oom)
-{
-	*oom = false;
-	if (!ld->spec.update)
-		return NULL;
-	bool *m = calloc(n ? n : 1, sizeof *m);
-	*oom = m == NULL;
-	return m;
-}
-
-static bool write_range_flags(struct load *ld, struct conn **c, const struct batch *b,
-			      size_t first, size_t n, bool *matched);
+static bool write_range_counts(struct load *ld, struct conn **c, const struct batch *b,
+			       size_t first, size_t n, unsigned *matched);
 
 static bool write_range(struct load *ld, struct conn **c, const struct batch *b, size_t first,
 			size_t n)
 {
-	bool oom;
-	bool *matched = matched_flags(ld, n, &oom);
-	if (oom) {
+	unsigned *matched = NULL;
+	if (ld->spec.update && !(matched = calloc(n ? n : 1, sizeof *matched))) {
 		struct sl_error err;
 		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
 		fail_run(ld, &err);
 		return false;
 	}
-	bool ok = write_range_flags(ld, c, b, first, n, matched);
+	bool ok = write_range_counts(ld, c, b, first, n, matched);
 	free(matched);
 	return ok;
 }
 
-/* Count a committed write of rows [first, first+n); for sluice update, rows
- * whose key matched nothing are reported as not found. */
+/* Count a committed write of rows [first, first+n): for a load, written
+ * rows and (--on-conflict skip) skipped ones; for sluice update, the target
+ * rows each record matched, and records whose key matched nothing are
+ * reported as not found. */
 static void count_written(struct load *ld, const struct batch *b, size_t first, size_t n,
-			  const bool *matched)
+			  const unsigned *matched, size_t written)
 {
-	size_t written = n;
-	for (size_t i = 0; matched && i < n; i++) {
-		if (matched[i])
+	if (!matched) {
+		atomic_fetch_add(&ld->live.rows_written, written);
+		if (ld->spec.on_conflict == CONFLICT_SKIP && written < n)
+			atomic_fetch_add(&ld->live.rows_skipped, n - written);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (matched[i]) {
+			atomic_fetch_add(&ld->live.rows_written, matched[i]);
 			continue;
+		}
 		const struct row_meta *m = &b->meta[first + i];
 		rejects_add(ld->rejects, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
 			    "not found: no row matches the key");
 		atomic_fetch_add(&ld->live.rows_not_found, 1);
-		written--;
 	}
-	atomic_fetch_add(&ld->live.rows_written, written);
 }
 
 /* The connection broke while COMMIT was on its way: the batch may or may not
@@ -288,8 +363,8 @@ static int lost_commit_outcome(struct load *ld, struct conn **c, const struct ba
 	return committed ? 1 : 0;
 }
 
-static bool write_range_flags(struct load *ld, struct conn **c, const struct batch *b,
-			      size_t first, size_t n, bool *matched)
+static bool write_range_counts(struct load *ld, struct conn **c, const struct batch *b,
+			       size_t first, size_t n, unsigned *matched)
 {
 	const struct driver *drv = ld->drv;
 	bool single = ld->single_conn != NULL;
@@ -303,9 +378,9 @@ static bool write_range_flags(struct load *ld, struct conn **c, const struct bat
 		}
 		if (matched)
 			memset(matched, 0, n * sizeof *matched);
+		size_t written = 0;
 		bool wrote = (single || drv->begin(*c, &err)) &&
-			     (matched ? drv->update_batch(*c, &ld->spec, b, first, n, matched, &err)
-				      : write_rows(ld, *c, b, first, n, &err));
+			     write_rows(ld, *c, b, first, n, matched, &written, &err);
 		if (wrote && signals_caught()) {
 			/* interrupted: this batch is rolled back, not committed */
 			struct sl_error rb;
@@ -316,13 +391,13 @@ static bool write_range_flags(struct load *ld, struct conn **c, const struct bat
 			return false;
 		}
 		if (wrote && (single || drv->commit(*c, &err))) {
-			count_written(ld, b, first, n, matched);
+			count_written(ld, b, first, n, matched, written);
 			return true;
 		}
 		if (wrote && !single && err.kind == SL_ERR_CONNECTION) {
 			int outcome = lost_commit_outcome(ld, c, b, &err);
 			if (outcome == 1) {
-				count_written(ld, b, first, n, matched);
+				count_written(ld, b, first, n, matched, written);
 				return true;
 			}
 			if (outcome < 0) {
@@ -359,6 +434,7 @@ static bool write_range_flags(struct load *ld, struct conn **c, const struct bat
 			continue;
 		}
 		if (single || err.kind != SL_ERR_DATA) {
+			/* --single-transaction cannot bisect: rolling back undoes every batch */
 			fail_run(ld, &err);
 			return false;
 		}
@@ -379,17 +455,24 @@ static bool write_range_flags(struct load *ld, struct conn **c, const struct bat
 	}
 }
 
+struct writer_arg {
+	struct load *ld;
+	int queue; /* the queue this writer takes batches from */
+};
+
 static void *writer_main(void *arg)
 {
-	struct load *ld = arg;
+	struct writer_arg *wa = arg;
+	struct load *ld = wa->ld;
 	void *item;
-	while (queue_pop(&ld->work, &item)) {
+	while (queue_pop(&ld->work[wa->queue], &item)) {
 		struct batch *b = item;
 		if (!stopping(ld)) {
 			struct conn *c = NULL;
 			write_range(ld, &c, b, 0, b->nrows);
 			put_conn(ld, c, false);
 		}
+		atomic_fetch_add(&ld->live.bytes_done, b->bytes);
 		batch_reset(b);
 		queue_push(&ld->spare, b);
 	}
@@ -514,27 +597,59 @@ static bool maybe_create(struct load *ld, const struct batch *b, bool *done)
 	return true;
 }
 
-/* Hand a filled batch to the writers (or, in a dry run, just drop it). */
-static bool dispatch(struct load *ld, struct batch *b, bool *create_done)
+/* Hand a filled batch to writer queue q (or, in a dry run, just drop it). It
+ * carries the input bytes read since the last batch went. */
+static bool dispatch(struct load *ld, struct batch *b, int q, uint64_t *pending_bytes,
+		     bool *create_done)
 {
+	b->bytes += *pending_bytes;
+	*pending_bytes = 0;
 	if (!maybe_create(ld, b, create_done))
 		return false;
 	if (ld->job->dry_run) {
+		atomic_fetch_add(&ld->live.bytes_done, b->bytes);
 		batch_reset(b);
 		return queue_push(&ld->spare, b);
 	}
-	return queue_push(&ld->work, b);
+	return queue_push(&ld->work[q], b);
 }
 
-/* Read every record of one source into batches. */
+/* sluice update: why a record cannot be an update (a key part NULL or
+ * missing, nothing to set), or NULL when it can. */
+static const char *update_problem(struct load *ld, const struct record *rec, char *msg, size_t n)
+{
+	for (int k = 0; k < ld->nkey_idx; k++) {
+		const struct cell *c = &rec->fields[ld->key_idx[k]];
+		if (!c->ptr || cell_is_default(c)) {
+			snprintf(msg, n, "key column \"%s\" is %s: a NULL key matches no row",
+				 ld->columns[ld->key_idx[k]], c->ptr ? "missing" : "NULL");
+			return msg;
+		}
+	}
+	int set[ld->ncols], key[ld->ncols], nset, nkey;
+	if (!sql_update_columns(&ld->spec, set, &nset, key, &nkey))
+		return NULL; /* refused before the run starts */
+	for (int i = 0; i < nset; i++)
+		if (!cell_is_default(&rec->fields[set[i]]))
+			return NULL;
+	snprintf(msg, n, "the record names no column to set, only its key");
+	return msg;
+}
+
+/* Read every record of one source into batches: cur[q] is the batch being
+ * filled for writer queue q. */
 static bool load_source(struct load *ld, struct reader *r, int src_index, struct batch **cur,
-			long *seq, bool *create_done)
+			long *seq, uint64_t *pending_bytes, bool *create_done)
 {
 	const char *name = ld->job->sources[src_index];
 	uint64_t last_pos = 0; /* the header was read ahead: count from the start */
+	char why[300];
+	bool ok = true;
 	for (;;) {
-		if (stopping(ld))
-			return false;
+		if (stopping(ld)) {
+			ok = false;
+			break;
+		}
 		struct record rec;
 		struct sl_error err;
 		sl_error_clear(&err);
@@ -547,45 +662,60 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			sl_error_prefix(&err, "%s", name);
 			ld->input_err = err;
 			ld->input_failed = true;
-			return false;
+			ok = false;
+			break;
 		}
 		atomic_fetch_add(&ld->live.rows_read, 1);
 		if (st == READ_REJECT) {
 			count_reject(ld, name, rec.line, rec.raw, rec.raw_len, err.msg);
 			continue;
 		}
-		if (!*cur) {
-			void *item;
-			if (!queue_pop(&ld->spare, &item))
-				return false;
-			*cur = item;
-			(*cur)->seq = ++*seq;
+		if (ld->spec.update && update_problem(ld, &rec, why, sizeof why)) {
+			count_reject(ld, name, rec.line, rec.raw, rec.raw_len, why);
+			continue;
 		}
-		if (!batch_add_row(*cur, &rec, src_index, true)) {
+		int q = ld->nqueues > 1
+				? (int)(key_hash(rec.fields, ld->key_idx, ld->nkey_idx) % (uint64_t)ld->nqueues)
+				: 0;
+		if (!cur[q]) {
+			void *item;
+			if (!queue_pop(&ld->spare, &item)) {
+				ok = false;
+				break;
+			}
+			cur[q] = item;
+			cur[q]->seq = ++*seq;
+		}
+		if (!batch_add_row(cur[q], &rec, src_index, true)) {
 			sl_error_set(&err, SL_ERR_INTERNAL, "%s:%ld: out of memory", name, rec.line);
 			fail_run(ld, &err);
-			return false;
+			ok = false;
+			break;
 		}
-		if (batch_full(*cur)) {
+		if (batch_full(cur[q])) {
 			uint64_t pos = source_position(r->src);
-			(*cur)->bytes = pos - last_pos;
 			atomic_fetch_add(&ld->live.bytes, pos - last_pos);
+			*pending_bytes += pos - last_pos;
 			last_pos = pos;
-			struct batch *b = *cur;
-			*cur = NULL;
-			if (!dispatch(ld, b, create_done))
-				return false;
+			struct batch *b = cur[q];
+			cur[q] = NULL;
+			if (!dispatch(ld, b, q, pending_bytes, create_done)) {
+				ok = false;
+				break;
+			}
 		}
 	}
-	atomic_fetch_add(&ld->live.bytes, source_position(r->src) - last_pos);
-	return true;
+	uint64_t pos = source_position(r->src);
+	atomic_fetch_add(&ld->live.bytes, pos - last_pos);
+	*pending_bytes += pos - last_pos;
+	return ok;
 }
 
 /* Open source i and check it against the columns fixed by the first. */
 static bool open_next_source(struct load *ld, int i, struct reader **r, struct sl_error *err)
 {
 	const struct job *job = ld->job;
-	if (!reader_open(r, job->sources[i], &job->input, err))
+	if (!reader_open(r, job->sources[i], &ld->input, err))
 		return false;
 	if ((*r)->nheader && !job->ncolumns) {
 		bool same = (*r)->nheader == ld->ncols;
@@ -627,7 +757,10 @@ static bool plan(struct load *ld)
 	ld->spec.key = job->key;
 	ld->spec.nkey = job->nkey;
 	ld->spec.batch_rows = job->batch_rows;
+	ld->input = job->input;
 	if (job->command == CMD_UPDATE) {
+		/* a JSON key left out means "leave that column alone" */
+		ld->input.missing_as_default = true;
 		ld->spec.update = true;
 		ld->spec.on_conflict = CONFLICT_ERROR;
 		ld->spec.set = job->set;
@@ -660,12 +793,191 @@ static bool connect_target(struct load *ld, struct sl_error *err)
 	};
 	if (!pool_create(&ld->pool, ld->drv, job->target, &cfg, err))
 		return false;
-	if (job->single_transaction) {
+	if (job->single_transaction && !job->dry_run) {
 		if (!pool_acquire(ld->pool, &ld->single_conn, err))
 			return false;
 		if (!ld->drv->begin(ld->single_conn, err))
 			return false;
 	}
+	return true;
+}
+
+/* Whether two paths name the same file (the same path, or the same inode:
+ * ./x, a symlink, a hard link). */
+static bool same_file(const char *a, const char *b)
+{
+	if (!strcmp(a, b))
+		return true;
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+/* The files sluice writes (rejects, its log, the summary) must not be an
+ * input: opening them truncates it before it is read. */
+static bool check_outputs(struct load *ld, struct sl_error *err)
+{
+	const struct job *job = ld->job;
+	char rejects_log[4096] = "";
+	if (job->rejects_path)
+		snprintf(rejects_log, sizeof rejects_log, "%s.log", job->rejects_path);
+	const char *outs[3] = { job->rejects_path, job->rejects_path ? rejects_log : NULL,
+				job->summary_json && strcmp(job->summary_json, "-") ? job->summary_json
+										     : NULL };
+	const char *opt[3] = { "--rejects", "--rejects (its .log)", "--summary-json" };
+	for (int o = 0; o < 3; o++) {
+		if (!outs[o])
+			continue;
+		for (int i = 0; i < job->nsources; i++)
+			if (strcmp(job->sources[i], "-") && same_file(outs[o], job->sources[i]))
+				return sl_error_set(err, SL_ERR_USAGE,
+						    "%s %s is also an input file: it would be overwritten "
+						    "before it is read",
+						    opt[o], outs[o]);
+		for (int p = 0; p < o; p++)
+			if (outs[p] && same_file(outs[o], outs[p]))
+				return sl_error_set(err, SL_ERR_USAGE, "%s and %s name the same file %s",
+						    opt[p], opt[o], outs[o]);
+	}
+	return true;
+}
+
+/* Before anything is written (a --truncate above all): every source opens,
+ * is a file and not a directory, has the first one's header, and a gzip file
+ * is whole (a corrupt one would otherwise commit made-up rows before its
+ * checksum fails at the end). r0 is source 0, already open. */
+static bool check_sources(struct load *ld, const struct reader *r0, struct sl_error *err)
+{
+	const struct job *job = ld->job;
+	for (int i = 0; i < job->nsources; i++) {
+		const char *path = job->sources[i];
+		if (!strcmp(path, "-"))
+			continue; /* stdin can be read once only: checked as it is read */
+		if (i > 0) {
+			struct reader *r;
+			if (!reader_open(&r, path, &ld->input, err))
+				return false;
+			bool same = true;
+			if (r0->nheader && r->nheader && !job->ncolumns) {
+				same = r->nheader == r0->nheader;
+				for (int c = 0; same && c < r0->nheader; c++)
+					same = !strcmp(r->header[c], r0->header[c]);
+			}
+			reader_close(r);
+			if (!same)
+				return sl_error_set(err, SL_ERR_USAGE, "%s: its header differs from %s's",
+						    path, job->sources[0]);
+		}
+		if (!source_verify(path, err))
+			return false;
+	}
+	return true;
+}
+
+/* Whether column names a and b are the same for the target (MySQL compares
+ * them case-insensitively). */
+static bool same_column(const struct load *ld, const char *a, const char *b)
+{
+	return ld->drv->dialect->columns_case_insensitive ? !strcasecmp(a, b) : !strcmp(a, b);
+}
+
+/* Whether every key column is among cols. */
+static bool key_within(const struct load *ld, char *const *cols, int ncols)
+{
+	for (int k = 0; k < ld->spec.nkey; k++) {
+		bool found = false;
+		for (int i = 0; !found && i < ncols; i++)
+			found = same_column(ld, ld->spec.key[k], cols[i]);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* Append "a, b" to out. */
+static void join_names(char *out, size_t n, char *const *names, int count)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (int i = 0; i < count && o < n; i++)
+		o += (size_t)snprintf(out + o, n - o, "%s%s", i ? ", " : "", names[i]);
+}
+
+/* --on-conflict update --key K: the key must be what decides a conflict. A
+ * primary key or unique index on exactly K must exist; and where the server
+ * applies the update on whichever unique index a row collides with (MySQL's
+ * ON DUPLICATE KEY UPDATE), no other unique index may exist that could
+ * collide for another key, or a row would overwrite a different row. */
+static bool check_conflict_key(struct load *ld, const struct table_desc *td, struct sl_error *err)
+{
+	char key[512], cols[512];
+	join_names(key, sizeof key, ld->spec.key, ld->spec.nkey);
+	bool exact = false;
+	for (int u = 0; u < td->nunique; u++)
+		exact |= td->unique[u].ncols == ld->spec.nkey &&
+			 key_within(ld, td->unique[u].cols, td->unique[u].ncols);
+	if (!exact)
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "--on-conflict update --key %s: table %s has no primary key or "
+				    "unique index on (%s), so no conflict on it can be detected",
+				    key, ld->table, key);
+	if (!ld->drv->dialect->upsert_matches_any_unique)
+		return true;
+	for (int u = 0; u < td->nunique; u++) {
+		const struct unique_key *uk = &td->unique[u];
+		if (key_within(ld, uk->cols, uk->ncols))
+			continue; /* a collision on it is a collision on the key too */
+		join_names(cols, sizeof cols, uk->cols, uk->ncols);
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "--on-conflict update --key %s: table %s also has unique index %s "
+				    "(%s); %s would update the row that collides on it, another row "
+				    "than the key names. Drop that index, or load without --on-conflict "
+				    "update",
+				    key, ld->table, uk->name, cols, ld->drv->name);
+	}
+	return true;
+}
+
+/* Connect and check the target before reading any input: the table exists
+ * (or --create will make it), and an upsert's key decides conflicts. */
+static bool check_target(struct load *ld, struct sl_error *err)
+{
+	struct conn *c;
+	struct table_desc td = { 0 };
+	if (!get_conn(ld, &c, err))
+		return false;
+	bool ok = ld->drv->describe_table(c, &ld->spec, &td, err);
+	put_conn(ld, c, !ok && err->kind == SL_ERR_CONNECTION);
+	if (!ok)
+		return false;
+	if (!td.exists && (!ld->job->create || ld->spec.update))
+		ok = sl_error_set(err, SL_ERR_USAGE, "table %s does not exist%s", ld->table,
+				  ld->spec.update ? ""
+						  : " (--create would create it from the input)");
+	else if (td.exists && ld->spec.on_conflict == CONFLICT_UPDATE)
+		ok = check_conflict_key(ld, &td, err);
+	table_desc_free(&td);
+	return ok;
+}
+
+/* Keyed writes: find the key columns among the target columns and decide
+ * whether batches go in rounds and keys to fixed writers. */
+static bool plan_keys(struct load *ld, int workers, struct sl_error *err)
+{
+	ld->nkey_idx = 0;
+	for (int k = 0; k < ld->spec.nkey; k++) {
+		int i = 0;
+		while (i < ld->ncols && strcmp(ld->columns[i], ld->spec.key[k]))
+			i++;
+		if (i == ld->ncols)
+			return sl_error_set(err, SL_ERR_USAGE, "--key %s is not a column of the input",
+					    ld->spec.key[k]);
+		if (k >= (int)(sizeof ld->key_idx / sizeof ld->key_idx[0]))
+			return sl_error_set(err, SL_ERR_USAGE, "--key names too many columns");
+		ld->key_idx[ld->nkey_idx++] = i;
+	}
+	ld->keyed = ld->nkey_idx > 0 && (ld->spec.update || ld->spec.on_conflict != CONFLICT_ERROR);
+	ld->nqueues = ld->keyed && workers > 1 ? workers : 1;
 	return true;
 }
 
@@ -698,8 +1010,8 @@ enum run_status load_run(const struct job *job)
 	report.tables = &stats;
 	report.ntables = 1;
 
-	if (!rejects_open(&ld.rejects, job->rejects_path, &err) ||
-	    !reader_open(&r, job->sources[0], &job->input, &err))
+	if (!check_outputs(&ld, &err) || !reader_open(&r, job->sources[0], &ld.input, &err) ||
+	    !check_sources(&ld, r, &err) || !rejects_open(&ld.rejects, job->rejects_path, &err))
 		goto failed;
 	view.table = stats.table;
 	view.live = &ld.live;
@@ -717,8 +1029,8 @@ enum run_status load_run(const struct job *job)
 	view.start = t0;
 	progress_start(&progress, job->progress, job->stats_interval, job->quiet, &view);
 
-	bool need_describe = !job->ncolumns && !r->nheader;
-	if ((!job->dry_run || need_describe) && !connect_target(&ld, &err))
+	/* connect and check the table before reading any row, dry run or not */
+	if (!connect_target(&ld, &err) || !check_target(&ld, &err))
 		goto failed;
 	progress_set_pool(progress, ld.pool);
 	if (!resolve_columns(&ld, r, &err) || !r->ops->set_columns(r, ld.columns, ld.ncols, &err))
@@ -742,12 +1054,24 @@ enum run_status load_run(const struct job *job)
 		free(h);
 	}
 
-	/* batches: one per writer plus a queue's worth, all allocated up front */
 	int workers = job->single_transaction || job->dry_run ? 1 : job->workers;
-	ld.nbatches = workers * 2 + 1;
+	if (!plan_keys(&ld, workers, &err))
+		goto failed;
+	/* batches: one being filled per queue, one per writer, and a queue's
+	 * worth, all allocated up front */
+	ld.nbatches = workers * 2 + ld.nqueues;
 	ld.batches = calloc((size_t)ld.nbatches, sizeof *ld.batches);
-	if (!ld.batches || !queue_init(&ld.work, (size_t)ld.nbatches) ||
-	    !queue_init(&ld.spare, (size_t)ld.nbatches)) {
+	ld.work = calloc((size_t)ld.nqueues, sizeof *ld.work);
+	bool qok = ld.batches && ld.work && queue_init(&ld.spare, (size_t)ld.nbatches);
+	int nq = 0;
+	while (qok && nq < ld.nqueues && queue_init(&ld.work[nq], (size_t)ld.nbatches))
+		nq++;
+	if (!qok || nq < ld.nqueues) {
+		if (qok)
+			queue_destroy(&ld.spare);
+		while (nq > 0)
+			queue_destroy(&ld.work[--nq]);
+		ld.nqueues = 0;
 		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
 		goto failed;
 	}
@@ -777,25 +1101,30 @@ enum run_status load_run(const struct job *job)
 			goto failed;
 	}
 
+	struct writer_arg wargs[64];
 	if (!job->dry_run) {
 		threads = calloc((size_t)workers, sizeof *threads);
-		for (int i = 0; threads && i < workers; i++) {
-			if (pthread_create(&threads[i], NULL, writer_main, &ld) != 0)
+		for (int i = 0; threads && i < workers && i < 64; i++) {
+			wargs[i] = (struct writer_arg){ &ld, i % ld.nqueues };
+			if (pthread_create(&threads[i], NULL, writer_main, &wargs[i]) != 0)
 				break;
 			nthreads++;
 		}
-		if (nthreads == 0) {
+		if (nthreads < workers) {
+			/* a queue without its writer would never drain */
 			sl_error_set(&err, SL_ERR_INTERNAL, "cannot start the writer threads");
 			goto failed;
 		}
 	}
 
 	/* the reader: this thread */
-	struct batch *cur = NULL;
+	struct batch *cur[64] = { 0 };
+	uint64_t pending_bytes = 0;
 	long seq = 0;
 	bool create_done = false;
 	for (int i = 0; i < job->nsources && !stopping(&ld); i++) {
 		if (i > 0) {
+			ld.blank_lines += r->blank_lines;
 			reader_close(r);
 			r = NULL;
 			if (!open_next_source(&ld, i, &r, &err)) {
@@ -803,23 +1132,31 @@ enum run_status load_run(const struct job *job)
 				break;
 			}
 		}
-		if (!load_source(&ld, r, i, &cur, &seq, &create_done) || ld.input_failed)
+		if (!load_source(&ld, r, i, cur, &seq, &pending_bytes, &create_done) ||
+		    ld.input_failed)
 			break;
 	}
 	if (!stopping(&ld)) {
-		/* the last, partial batch (and --create on a small input) */
-		if (cur) {
-			dispatch(&ld, cur, &create_done);
-		} else if (!create_done && job->create) {
+		/* the last, partial batches (and --create on a small input) */
+		bool any = false;
+		for (int q = 0; q < ld.nqueues; q++) {
+			if (cur[q]) {
+				any = true;
+				dispatch(&ld, cur[q], q, &pending_bytes, &create_done);
+				cur[q] = NULL;
+			}
+		}
+		if (!any && !create_done && job->create) {
 			struct batch empty;
 			if (batch_init(&empty, ld.ncols, 1)) {
 				maybe_create(&ld, &empty, &create_done);
 				batch_free(&empty);
 			}
 		}
-		cur = NULL;
 	}
-	queue_close(&ld.work);
+	atomic_fetch_add(&ld.live.bytes_done, pending_bytes);
+	for (int q = 0; q < ld.nqueues; q++)
+		queue_close(&ld.work[q]);
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
 	nthreads = 0;
@@ -859,7 +1196,8 @@ failed:
 	if (ld.failed && err.kind == SL_ERR_NONE)
 		err = ld.err;
 	if (queues) {
-		queue_abort(&ld.work);
+		for (int q = 0; q < ld.nqueues; q++)
+			queue_abort(&ld.work[q]);
 		queue_abort(&ld.spare);
 	}
 	for (int i = 0; i < nthreads; i++)
@@ -882,6 +1220,12 @@ finish:
 	stats.rows_written = ld.live.rows_written;
 	stats.rows_rejected = ld.live.rows_rejected;
 	stats.rows_not_found = ld.live.rows_not_found;
+	stats.rows_skipped = ld.live.rows_skipped;
+	if (r)
+		ld.blank_lines += r->blank_lines; /* the source being read when the run ended */
+	stats.blank_lines = ld.blank_lines;
+	if (stats.blank_lines && report.status != RUN_USAGE)
+		log_warn("%llu blank input lines skipped", (unsigned long long)stats.blank_lines);
 	stats.bytes = ld.live.bytes;
 	stats.seconds = now_seconds() - t0;
 	if (ld.pool) {
@@ -901,9 +1245,11 @@ finish:
 		batch_free(&ld.batches[i]);
 	free(ld.batches);
 	if (queues) {
-		queue_destroy(&ld.work);
+		for (int q = 0; q < ld.nqueues; q++)
+			queue_destroy(&ld.work[q]);
 		queue_destroy(&ld.spare);
 	}
+	free(ld.work);
 	reader_close(r);
 	pool_destroy(ld.pool);
 	rejects_close(ld.rejects);

@@ -42,16 +42,21 @@ static void draw(struct progress *p, bool final)
 	double elapsed = now_seconds() - v->start;
 	uint64_t read = v->live->rows_read, written = v->live->rows_written;
 	uint64_t rejected = v->live->rows_rejected, bytes = v->live->bytes;
+	/* percent and ETA count input whose rows are committed (or rejected),
+	 * not input read: reading runs ahead of the writers by the queue */
+	uint64_t done = v->live->bytes_done;
 	double rate = elapsed > 0 ? (double)written / elapsed : 0;
 	char pct[16] = "", eta[32] = "--:--";
 	if (v->total_bytes > 0) {
-		double frac = (double)bytes / (double)v->total_bytes;
+		double frac = (double)done / (double)v->total_bytes;
 		if (frac > 1)
 			frac = 1;
+		if (frac > 0.999 && !final)
+			frac = 0.999; /* 100% only once the run has ended */
 		snprintf(pct, sizeof pct, "%5.1f%% ", frac * 100);
-		double bps = elapsed > 0 ? (double)bytes / elapsed : 0;
+		double bps = elapsed > 0 ? (double)done / elapsed : 0;
 		if (bps > 0)
-			format_eta(eta, sizeof eta, ((double)v->total_bytes - (double)bytes) / bps);
+			format_eta(eta, sizeof eta, ((double)v->total_bytes - (double)done) / bps);
 	}
 	struct pool_stats ps = { 0 };
 	pthread_mutex_lock(&p->lock);

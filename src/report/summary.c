@@ -45,15 +45,29 @@ void report_format_pool(char *out, size_t n, const struct pool_stats *s)
 
 void report_print(FILE *f, const struct run_report *rep)
 {
-	fprintf(f, "sluice: %-20s %10s %10s %9s %9s %9s %8s %10s\n", "table", "read", "written",
-		"rejected", "not found", "MB", "seconds", "rows/s");
+	bool skipped = false, blank = false;
+	for (int i = 0; i < rep->ntables; i++) {
+		skipped |= rep->tables[i].rows_skipped > 0;
+		blank |= rep->tables[i].blank_lines > 0;
+	}
+	fprintf(f, "sluice: %-20s %10s %10s %9s %9s", "table", "read", "written", "rejected",
+		"not found");
+	if (skipped)
+		fprintf(f, " %9s", "skipped");
+	if (blank)
+		fprintf(f, " %9s", "blank");
+	fprintf(f, " %9s %8s %10s\n", "MB", "seconds", "rows/s");
 	for (int i = 0; i < rep->ntables; i++) {
 		const struct table_stats *t = &rep->tables[i];
 		double rate = t->seconds > 0 ? (double)t->rows_written / t->seconds : 0;
-		fprintf(f, "sluice: %-20s %10llu %10llu %9llu %9llu %9.1f %8.2f %10.0f\n", t->table,
+		fprintf(f, "sluice: %-20s %10llu %10llu %9llu %9llu", t->table,
 			(unsigned long long)t->rows_read, (unsigned long long)t->rows_written,
-			(unsigned long long)t->rows_rejected, (unsigned long long)t->rows_not_found,
-			(double)t->bytes / 1e6, t->seconds, rate);
+			(unsigned long long)t->rows_rejected, (unsigned long long)t->rows_not_found);
+		if (skipped)
+			fprintf(f, " %9llu", (unsigned long long)t->rows_skipped);
+		if (blank)
+			fprintf(f, " %9llu", (unsigned long long)t->blank_lines);
+		fprintf(f, " %9.1f %8.2f %10.0f\n", (double)t->bytes / 1e6, t->seconds, rate);
 	}
 	if (rep->has_pool) {
 		char line[512];
@@ -82,18 +96,19 @@ bool report_write_json(const char *path, const struct run_report *rep, struct sl
 {
 	struct buf b;
 	buf_init(&b, 0);
-	buf_printf(&b, "{\"status\": \"%s\", \"tables\": [",
-		   rep->status == RUN_OK ? "ok" : rep->status == RUN_PARTIAL ? "partial" : "failed");
-	/* an interrupted run did not finish: it is "failed" in the JSON */
+	/* usage errors are "failed" too: the run did not start */
+	buf_printf(&b, "{\"status\": \"%s\", \"tables\": [", run_status_name(rep->status));
 	for (int i = 0; i < rep->ntables; i++) {
 		const struct table_stats *t = &rep->tables[i];
 		buf_puts(&b, i ? ", {\"table\": " : "{\"table\": ");
 		json_string(&b, t->table);
 		buf_printf(&b,
 			   ", \"rows_read\": %llu, \"rows_written\": %llu, \"rows_rejected\": %llu, "
-			   "\"rows_not_found\": %llu, \"bytes\": %llu, \"seconds\": %.3f}",
+			   "\"rows_not_found\": %llu, \"rows_skipped\": %llu, \"blank_lines\": %llu, "
+			   "\"bytes\": %llu, \"seconds\": %.3f}",
 			   (unsigned long long)t->rows_read, (unsigned long long)t->rows_written,
 			   (unsigned long long)t->rows_rejected, (unsigned long long)t->rows_not_found,
+			   (unsigned long long)t->rows_skipped, (unsigned long long)t->blank_lines,
 			   (unsigned long long)t->bytes, t->seconds);
 	}
 	buf_puts(&b, "], \"pool\": {");

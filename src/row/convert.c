@@ -6,6 +6,8 @@
 
 #include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -278,4 +280,85 @@ bool convert_value(enum convert_kind kind, const char *s, size_t len, char *out,
 	default:
 		return false;
 	}
+}
+
+int convert_exact_rule_for_mysql(const char *t)
+{
+	if (!t)
+		return CONVERT_EXACT_ANY;
+	static const char *const ints[] = { "tinyint", "smallint", "mediumint", "int", "integer",
+					    "bigint" };
+	for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
+		if (type_is(t, ints[i]))
+			return CONVERT_EXACT_INTEGER;
+	if (type_is(t, "datetime") || type_is(t, "timestamp") || type_is(t, "time")) {
+		const char *p = strchr(t, '(');
+		int digits_kept = p ? atoi(p + 1) : 0;
+		return digits_kept >= 0 && digits_kept <= 6 ? digits_kept : CONVERT_EXACT_ANY;
+	}
+	return CONVERT_EXACT_ANY;
+}
+
+/* The fractional seconds of a datetime or time value: the digits after the
+ * point that follows the seconds; NULL when there are none. */
+static const char *fraction(const char *s, size_t len, size_t *n)
+{
+	struct iso_value v;
+	*n = 0;
+	if (iso_parse(s, len, &v)) {
+		*n = v.frac_len;
+		return v.frac;
+	}
+	/* a time, [-][H]HH:MM:SS.f */
+	const char *dot = memchr(s, '.', len);
+	if (!dot || dot - s < 5 || dot[-3] != ':')
+		return NULL;
+	const char *e = dot + 1;
+	while (e < s + len && isdigit((unsigned char)*e))
+		e++;
+	*n = (size_t)(e - dot - 1);
+	return dot + 1;
+}
+
+bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t whysz)
+{
+	if (!s || rule == CONVERT_EXACT_ANY)
+		return true;
+	if (rule == CONVERT_EXACT_INTEGER) {
+		/* [+-]digits, spaces around, as PostgreSQL's integers; anything
+		 * else that MySQL would take as a number rounds or truncates */
+		size_t i = 0, e = len;
+		while (i < e && s[i] == ' ')
+			i++;
+		while (e > i && s[e - 1] == ' ')
+			e--;
+		size_t d = i < e && (s[i] == '+' || s[i] == '-') ? i + 1 : i;
+		if (d == e)
+			return true; /* empty or a lone sign: the server refuses it */
+		bool numeric = true, all_digits = true;
+		for (size_t k = d; k < e; k++) {
+			if (!isdigit((unsigned char)s[k]))
+				all_digits = false;
+			if (!isdigit((unsigned char)s[k]) && !strchr(".eE+-", s[k]))
+				numeric = false;
+		}
+		if (all_digits || !numeric)
+			return true; /* a whole number, or text the server refuses */
+		snprintf(why, whysz, "'%.*s' is not a whole number; the integer column would round it",
+			 (int)(len < 60 ? len : 60), s);
+		return false;
+	}
+	size_t n;
+	const char *f = fraction(s, len, &n);
+	size_t kept = (size_t)rule;
+	for (size_t i = kept; f && i < n; i++) {
+		if (f[i] != '0') {
+			snprintf(why, whysz,
+				 "'%.*s' has %zu fractional second digits; the column keeps %zu and would drop "
+				 "the rest",
+				 (int)(len < 60 ? len : 60), s, n, kept);
+			return false;
+		}
+	}
+	return true;
 }

@@ -44,16 +44,34 @@ bool sql_create_table(const struct dialect *d, struct buf *out, const struct wri
 		return false;
 	if (!buf_puts(out, "CREATE TABLE ") || !sql_table_name(d, out, spec) || !buf_puts(out, " ("))
 		return false;
+	bool mysql = d == &mysql_dialect || !strcmp(d->name, "mysql");
 	for (int i = 0; i < spec->ncols; i++) {
+		bool is_key = false;
+		for (int k = 0; k < spec->nkey; k++)
+			is_key |= !strcmp(spec->key[k], spec->columns[i]);
+		const char *type = type_name(d, types[i]);
+		/* MySQL cannot index a longtext or json column whole; and a key keeps
+		 * its case (a binary collation), so "A" and "a" stay two keys */
+		if (is_key && mysql && (types[i] == TYPE_TEXT || types[i] == TYPE_JSON))
+			type = "varchar(255) COLLATE utf8mb4_bin";
 		if (!buf_puts(out, i ? ",\n    " : "\n    ") || !d->quote_ident(out, spec->columns[i]) ||
-		    !buf_putc(out, ' ') || !buf_puts(out, type_name(d, types[i])))
+		    !buf_putc(out, ' ') || !buf_puts(out, type))
+			return false;
+	}
+	if (spec->nkey > 0) {
+		/* --key: the primary key, so an upsert's conflicts are decided by it */
+		if (!buf_puts(out, ",\n    PRIMARY KEY ("))
+			return false;
+		for (int k = 0; k < spec->nkey; k++)
+			if ((k && !buf_puts(out, ", ")) || !d->quote_ident(out, spec->key[k]))
+				return false;
+		if (!buf_putc(out, ')'))
 			return false;
 	}
 	if (!buf_puts(out, "\n)"))
 		return false;
 	/* MariaDB's default character set may still be latin1 */
-	if ((d == &mysql_dialect || !strcmp(d->name, "mysql")) &&
-	    !buf_puts(out, " DEFAULT CHARSET=utf8mb4"))
+	if (mysql && !buf_puts(out, " DEFAULT CHARSET=utf8mb4"))
 		return false;
 	return true;
 }

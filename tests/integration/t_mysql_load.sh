@@ -125,7 +125,7 @@ for method in insert infile; do
 		"$(my -e "SELECT COUNT(*), SUM(LENGTH(body)), SUM(body = REPEAT(id % 10, 150000)) FROM big" | tr '\t' ' ')"
 done
 printf 'id,body\n99,%s\n' "$(head -c 1200000 /dev/zero | tr '\0' x)" >"$TMP/huge.csv"
-"$SLUICE" load "$TMP/huge.csv" "$MY_URL" --method insert --rejects "$TMP/huge.rej" -q 2>/dev/null
+"$SLUICE" load "$TMP/huge.csv" "$MY_URL" --table big --method insert --rejects "$TMP/huge.rej" -q 2>/dev/null
 assert_status "a row larger than the packet limit is a reject" 3 $?
 assert_contains "the reason" "max_allowed_packet" "$(cat "$TMP/huge.rej.log")"
 my -e "SET GLOBAL max_allowed_packet = 268435456"

@@ -118,10 +118,17 @@ test_case "--max-errors stops the run"
 pg -c "truncate mixed"
 # server-side rejects only, one writer: where it stops is deterministic
 grep -v -e '^1500,' -e '^1,1,' -e '^2500,' -e '^2999,' "$TMP/mixed.csv" >"$TMP/mixed2.csv"
-"$SLUICE" load "$TMP/mixed2.csv" "$SLUICE_PG_URL" --table mixed --batch-rows 500 --max-errors 1 -q 2>"$TMP/err"
+"$SLUICE" load "$TMP/mixed2.csv" "$SLUICE_PG_URL" --table mixed --batch-rows 500 --max-errors 2 -q 2>"$TMP/err"
 assert_status "stopped" 1 $?
 assert_contains "says why" "max-errors" "$(cat "$TMP/err")"
 assert_eq "whole batches before the stop, rows up to the 2nd reject" "775|602752" "$(pg -c 'select count(*), sum(n) from mixed')"
+pg -c "truncate mixed"
+"$SLUICE" load "$TMP/mixed2.csv" "$SLUICE_PG_URL" --table mixed --batch-rows 500 --max-errors 1 \
+	--rejects "$TMP/max1.csv" -q 2>/dev/null
+assert_status "--max-errors 1: stopped" 1 $?
+assert_eq "--max-errors 1: the first reject stops it, the rows before it are in" "99|9900" \
+	"$(pg -c 'select count(*), sum(n) from mixed')"
+assert_eq "--max-errors 1: one rejected record" "100,notanumber,2024-01-01,bad int" "$(tail -n +2 "$TMP/max1.csv")"
 
 test_case "--single-transaction is all or nothing"
 pg -c "truncate mixed"

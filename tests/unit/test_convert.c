@@ -190,6 +190,43 @@ START_TEST(other_kinds_and_limits)
 }
 END_TEST
 
+/* The rule for column type t keeps s exactly (or not, with a reason). */
+static void exact(const char *t, const char *s, bool want)
+{
+	char why[300] = "";
+	bool got = convert_is_exact(convert_exact_rule_for_mysql(t), s, strlen(s), why, sizeof why);
+	ck_assert_msg(got == want, "%s '%s': expected %s (%s)", t, s, want ? "exact" : "inexact", why);
+	if (!want)
+		ck_assert_msg(strstr(why, s) != NULL, "the reason names the value: %s", why);
+}
+
+START_TEST(exactness)
+{
+	/* MariaDB rounds a fraction into an integer column without a word */
+	exact("int(11)", "42", true);
+	exact("bigint(20) unsigned", " -7 ", true);
+	exact("int", "1.5", false);
+	exact("smallint(6)", "2.0", false);
+	exact("tinyint(4)", "1e3", false);
+	exact("mediumint", "abc", true); /* refused by the server, not changed */
+	exact("int", "", true);
+	/* and drops fractional seconds the column has no room for */
+	exact("datetime", "2024-01-02 03:04:05.7", false);
+	exact("datetime", "2024-01-02T03:04:05.000Z", true);
+	exact("datetime(3)", "2024-01-02T03:04:05.123Z", true);
+	exact("datetime(3)", "2024-01-02T03:04:05.1234+02:00", false);
+	exact("timestamp(6)", "2024-01-02 03:04:05.123456", true);
+	exact("time", "10:11:12.5", false);
+	exact("time(1)", "10:11:12.5", true);
+	exact("time", "-838:59:59.9", false);
+	exact("datetime", "2024-01-02", true);
+	/* other types are left to the server's own notes */
+	exact("decimal(10,2)", "9.999", true);
+	exact("varchar(10)", "1.5", true);
+	exact("double", "1.5", true);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("convert");
@@ -201,6 +238,7 @@ int main(void)
 	tcase_add_test(tc, not_timestamps);
 	tcase_add_test(tc, dates);
 	tcase_add_test(tc, other_kinds_and_limits);
+	tcase_add_test(tc, exactness);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

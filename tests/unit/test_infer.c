@@ -176,6 +176,36 @@ START_TEST(ddl_mysql)
 }
 END_TEST
 
+START_TEST(ddl_with_key)
+{
+	/* --create --key: the key is the primary key; on MySQL a text key is a
+	 * varchar with a binary collation (a longtext cannot be indexed, and
+	 * "A" and "a" must stay two keys) */
+	char *const cols[] = { "Code", "region", "n" };
+	char *const key[] = { "region", "Code" };
+	enum col_type types[] = { TYPE_TEXT, TYPE_BIGINT, TYPE_NUMERIC };
+	struct write_spec spec = { .table = "t", .columns = cols, .ncols = 3, .key = key, .nkey = 2 };
+	struct buf b;
+	buf_init(&b, 0);
+	ck_assert(sql_create_table(&mysql_dialect, &b, &spec, types));
+	ck_assert_str_eq(buf_str(&b), "CREATE TABLE `t` (\n"
+				      "    `Code` varchar(255) COLLATE utf8mb4_bin,\n"
+				      "    `region` bigint,\n"
+				      "    `n` decimal(65,30),\n"
+				      "    PRIMARY KEY (`region`, `Code`)\n"
+				      ") DEFAULT CHARSET=utf8mb4");
+	buf_reset(&b);
+	ck_assert(sql_create_table(&pg_dialect, &b, &spec, types));
+	ck_assert_str_eq(buf_str(&b), "CREATE TABLE \"t\" (\n"
+				      "    \"Code\" text,\n"
+				      "    \"region\" bigint,\n"
+				      "    \"n\" numeric,\n"
+				      "    PRIMARY KEY (\"region\", \"Code\")\n"
+				      ")");
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(dry_run_without_connection_prints_ddl)
 {
 	static const char *const rows[] = { "1", "2024-05-01", "9.99", NUL, "2", "2024-05-02", "10", "x" };
@@ -228,6 +258,7 @@ int main(void)
 	tcase_add_test(tc, single_columns);
 	tcase_add_test(tc, ddl_postgresql);
 	tcase_add_test(tc, ddl_mysql);
+	tcase_add_test(tc, ddl_with_key);
 	tcase_add_test(tc, dry_run_without_connection_prints_ddl);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
