@@ -37,6 +37,9 @@ struct table_desc {
 	struct column_desc *cols;
 	int nunique;
 	struct unique_key *unique;
+	/* the bulk path is slow into this table (PostgreSQL: a foreign table, or
+	 * foreign partitions, which COPY feeds row by row): prefer INSERT */
+	bool bulk_is_slow;
 };
 
 struct driver {
@@ -78,14 +81,23 @@ struct driver {
 	bool (*update_batch)(struct conn *c, const struct write_spec *spec, const struct batch *b,
 			     size_t first, size_t n, unsigned *matched, struct sl_error *err);
 	/* When commit failed with SL_ERR_CONNECTION its outcome may be unknown.
-	 * commit_token returns false when the commit was never sent (the
-	 * transaction died with the connection), else copies an identifier of
-	 * the transaction into out and returns true; commit_status then asks a
-	 * fresh connection whether it committed (false with err when it cannot
-	 * tell). NULL when the server offers no way to tell. */
-	bool (*commit_token)(struct conn *c, char *out, size_t n);
+	 * commit_token returns 0 when the commit was never sent (the
+	 * transaction died with the connection); 1 after copying an identifier
+	 * of the transaction into out, which commit_status then looks up on a
+	 * fresh connection (false with err when it cannot tell); -1 when the
+	 * commit was sent and the server offers no way to ask (the caller may
+	 * still look the rows up, see count_keys). */
+	int (*commit_token)(struct conn *c, char *out, size_t n);
 	bool (*commit_status)(struct conn *fresh, const char *token, bool *committed,
 			      struct sl_error *err);
+	/* How commits are made sure of, for the summary: "txid" (PostgreSQL's
+	 * txid_status), "xa" (MySQL XA, settled by XA RECOVER) or "plain". */
+	const char *(*commit_mode)(const struct conn *c);
+	/* How many rows of table spec->table have the key (spec->key, columns
+	 * among spec->columns) of one of rows [first, first+n) of b: settles a
+	 * lost plain COMMIT of an insert. NULL when the driver cannot. */
+	bool (*count_keys)(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			   size_t first, size_t n, unsigned long long *count, struct sl_error *err);
 	/* Cheap check that the connection still works, before reuse. */
 	bool (*healthy)(struct conn *c);
 };

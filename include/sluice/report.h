@@ -46,6 +46,7 @@ struct run_report {
 	int nerrors;
 	bool has_pool;
 	struct pool_stats pool;
+	const char *commit_mode; /* how commits were made sure of ("xa", "plain", "txid"), or NULL */
 };
 
 /* What the progress display shows, read live while the run goes on. */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "sluice/convert.h"
@@ -67,6 +68,11 @@ struct conn {
 	 * guessed: see my_commit and my_commit_status. */
 	char xid[64];
 	unsigned long xa_seq;
+	bool plain;           /* plain transactions: the server refuses or loses XA */
+	/* test hook (SLUICE_FAULT_LOSE_COMMIT=N): the reply of this connection's
+	 * N-th plain COMMIT is lost, the connection cut right after sending it */
+	long fault_commit, ncommits;
+	bool in_tx;           /* a plain transaction is open */
 	bool xa_active;       /* between XA START and its COMMIT or ROLLBACK */
 	bool commit_sent;     /* XA COMMIT was sent (so XA PREPARE succeeded) */
 	bool commit_in_doubt; /* the connection broke during XA END/PREPARE/COMMIT */
@@ -346,7 +352,7 @@ static bool apply_params(MYSQL *my, const struct url_parts *u, const char **sock
 		const char *k = u->param_names[i], *v = u->param_values[i];
 		if (!strcmp(k, "socket")) {
 			*socket = v;
-		} else if (!strcmp(k, "password")) {
+		} else if (!strcmp(k, "password") || !strcmp(k, "xa")) {
 			/* used by the caller */
 		} else if (!strcmp(k, "ssl-mode") || !strcmp(k, "sslmode")) {
 #ifdef LIBMARIADB
@@ -400,10 +406,49 @@ static bool apply_params(MYSQL *my, const struct url_parts *u, const char **sock
 			return sl_error_set(err, SL_ERR_USAGE,
 					    "unknown parameter '%s' in a mysql:// URL (known: socket, "
 					    "ssl-mode, ssl-ca, ssl-capath, ssl-cert, ssl-key, ssl-cipher, "
-					    "connect-timeout)", k);
+					    "connect-timeout, xa)", k);
 		}
 	}
 	return true;
+}
+
+/* A new handle's options: option files first, so the URL's own values win. */
+static bool set_options(MYSQL *my, const struct url_parts *u, const char **socket,
+			struct sl_error *err)
+{
+	mysql_options(my, MYSQL_READ_DEFAULT_GROUP, "client");
+	mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	unsigned int local_infile = 1;
+	mysql_options(my, MYSQL_OPT_LOCAL_INFILE, &local_infile);
+	unsigned long client_packet = 1UL << 30;
+	mysql_options(my, MYSQL_OPT_MAX_ALLOWED_PACKET, &client_packet);
+	return apply_params(my, u, socket, err);
+}
+
+/* The first column of the first row of sql as a number, or -1 when the
+ * query fails (an unknown variable on another server, say). */
+static long query_number(struct conn *c, const char *sql)
+{
+	MYSQL_RES *res = NULL;
+	MYSQL_ROW row;
+	long v = -1;
+	if (!mysql_query(c->my, sql) && (res = mysql_store_result(c->my)) &&
+	    (row = mysql_fetch_row(res)) && row[0])
+		v = strtol(row[0], NULL, 10);
+	if (res)
+		mysql_free_result(res);
+	return v;
+}
+
+/* Whether XA transactions work behind this connection: Galera refuses them
+ * (error 1235 at XA START) and a Spider head loses them (XA COMMIT "xid does
+ * not exist"), so there sluice uses plain transactions from the start. */
+static bool xa_usable(struct conn *c)
+{
+	if (query_number(c, "SELECT @@wsrep_on") > 0)
+		return false;
+	return query_number(c, "SELECT COUNT(*) FROM information_schema.ENGINES "
+			       "WHERE ENGINE = 'SPIDER' AND SUPPORT IN ('YES', 'DEFAULT')") == 0;
 }
 
 static bool my_connect(const char *url, struct conn **out, struct sl_error *err)
@@ -424,29 +469,47 @@ static bool my_connect(const char *url, struct conn **out, struct sl_error *err)
 	}
 	buf_init(&c->sql, 0);
 	buf_init(&c->data, 0);
-	/* option files first, so the URL's own values win */
-	mysql_options(c->my, MYSQL_READ_DEFAULT_GROUP, "client");
-	mysql_options(c->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	unsigned int local_infile = 1;
-	mysql_options(c->my, MYSQL_OPT_LOCAL_INFILE, &local_infile);
-	unsigned long client_packet = 1UL << 30;
-	mysql_options(c->my, MYSQL_OPT_MAX_ALLOWED_PACKET, &client_packet);
-	const char *socket = NULL;
-	bool ok = apply_params(c->my, &u, &socket, err);
-	if (ok) {
+	const char *xa_param = url_param(&u, "xa");
+	bool ok = true;
+	if (xa_param && (!strcmp(xa_param, "off") || !strcmp(xa_param, "0")))
+		c->plain = true;
+	else if (xa_param && strcmp(xa_param, "on") && strcmp(xa_param, "1"))
+		ok = sl_error_set(err, SL_ERR_USAGE, "xa takes on or off, not '%s'", xa_param);
+	/* several hosts (h1:p1,h2:p2): start at a random one, so a pool's
+	 * connections spread over them, and go on to the next when one is down */
+	int start = u.nhosts > 1 ? rand() % u.nhosts : 0;
+	for (int t = 0; ok && t < u.nhosts; t++) {
+		int h = (start + t) % u.nhosts;
+		const char *socket = NULL;
+		if (t > 0) {
+			mysql_close(c->my);
+			if (!(c->my = mysql_init(NULL))) {
+				ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+				break;
+			}
+		}
+		ok = set_options(c->my, &u, &socket, err);
+		if (!ok)
+			break;
 		const char *password = u.password ? u.password : url_param(&u, "password");
 		/* NULL: the library falls back to the option files, then MYSQL_PWD */
-		if (!mysql_real_connect(c->my, u.host, u.user, password, u.database,
-					(unsigned)u.port, socket, CLIENT_FOUND_ROWS)) {
-			my_fail(c, "cannot connect", err);
-			/* a refusal (wrong password, no such database) is not retried:
-			 * backing off and trying again would only lock accounts */
-			unsigned code = mysql_errno(c->my);
-			bool refused = code == 1044 || code == 1045 || code == 1049 || code == 1130 ||
-				       code == 1251 || code == 1698 || code == 1862 || code == 4151;
-			err->kind = refused ? SL_ERR_SERVER : SL_ERR_CONNECTION;
-			ok = false;
-		}
+		if (mysql_real_connect(c->my, u.hosts[h], u.user, password, u.database,
+				       (unsigned)u.ports[h], socket, CLIENT_FOUND_ROWS))
+			break;
+		my_fail(c, "cannot connect", err);
+		/* a refusal (wrong password, no such database) is not retried:
+		 * backing off and trying again would only lock accounts */
+		unsigned code = mysql_errno(c->my);
+		bool refused = code == 1044 || code == 1045 || code == 1049 || code == 1130 ||
+			       code == 1251 || code == 1698 || code == 1862 || code == 4151;
+		err->kind = refused ? SL_ERR_SERVER : SL_ERR_CONNECTION;
+		ok = false;
+		if (refused)
+			break;
+		if (t + 1 < u.nhosts)
+			ok = true; /* try the next host */
+		else
+			break;
 	}
 	url_parts_free(&u);
 	if (ok && !run_query(c, SESSION_SQL, "setting the session's sql_mode", err))
@@ -471,6 +534,9 @@ static bool my_connect(const char *url, struct conn **out, struct sl_error *err)
 	}
 	if (c->max_packet < 4096)
 		c->max_packet = 4096;
+	c->plain = c->plain || !xa_usable(c);
+	const char *fault = getenv("SLUICE_FAULT_LOSE_COMMIT");
+	c->fault_commit = fault ? atol(fault) : 0;
 	mysql_set_local_infile_handler(c->my, infile_init, infile_read, infile_end, infile_error, c);
 	*out = c;
 	return true;
@@ -490,19 +556,50 @@ static bool xa(struct conn *c, const char *verb, struct sl_error *err)
 	return run_query(c, sql, what, err);
 }
 
+/* XA errors that mean the server (or a node behind it) cannot run XA here:
+ * Galera's "not supported with Galera replication" and the like. */
+static bool xa_refused(unsigned code)
+{
+	return code == 1235 || code == 1178 || code == 1399 || code == 1400 || code == 1401;
+}
+
 static bool my_begin(struct conn *c, struct sl_error *err)
 {
-	snprintf(c->xid, sizeof c->xid, "sluice-%ld-%lu-%lu", (long)getpid(),
-		 mysql_thread_id(c->my), ++c->xa_seq);
 	c->commit_sent = c->commit_in_doubt = false;
-	if (!xa(c, "START", err))
+	if (!c->plain) {
+		snprintf(c->xid, sizeof c->xid, "sluice-%ld-%lu-%lu", (long)getpid(),
+			 mysql_thread_id(c->my), ++c->xa_seq);
+		if (xa(c, "START", err)) {
+			c->xa_active = true;
+			return true;
+		}
+		if (!xa_refused(err->server_code))
+			return false;
+		/* from now on plain transactions; a lost COMMIT is settled another way */
+		c->plain = true;
+		sl_error_clear(err);
+	}
+	if (!run_query(c, "START TRANSACTION", "START TRANSACTION failed", err))
 		return false;
-	c->xa_active = true;
+	c->in_tx = true;
 	return true;
 }
 
 static bool my_commit(struct conn *c, struct sl_error *err)
 {
+	if (c->plain) {
+		c->commit_sent = true;
+		if (c->fault_commit && ++c->ncommits == c->fault_commit) {
+			mysql_send_query(c->my, "COMMIT", 6);
+			shutdown(mysql_get_socket(c->my), SHUT_RDWR);
+			mysql_read_query_result(c->my);
+		}
+		bool ok = run_query(c, "COMMIT", "COMMIT failed", err);
+		c->in_tx = false;
+		if (!ok)
+			c->commit_in_doubt = err->kind == SL_ERR_CONNECTION;
+		return ok;
+	}
 	bool ok = xa(c, "END", err) && xa(c, "PREPARE", err);
 	if (ok) {
 		c->commit_sent = true;
@@ -517,6 +614,12 @@ static bool my_commit(struct conn *c, struct sl_error *err)
 
 static bool my_rollback(struct conn *c, struct sl_error *err)
 {
+	if (c->plain) {
+		if (!c->in_tx)
+			return true;
+		c->in_tx = false;
+		return run_query(c, "ROLLBACK", "ROLLBACK failed", err);
+	}
 	if (!c->xa_active)
 		return true;
 	struct sl_error ignored;
@@ -527,12 +630,19 @@ static bool my_rollback(struct conn *c, struct sl_error *err)
 	return ok;
 }
 
-static bool my_commit_token(struct conn *c, char *out, size_t n)
+static int my_commit_token(struct conn *c, char *out, size_t n)
 {
 	if (!c->commit_in_doubt)
-		return false;
+		return 0;
+	if (c->plain)
+		return -1; /* a plain COMMIT whose reply is lost: no token to ask about */
 	snprintf(out, n, "%c%s", c->commit_sent ? 'C' : 'P', c->xid);
-	return true;
+	return 1;
+}
+
+static const char *my_commit_mode(const struct conn *c)
+{
+	return c->plain ? "plain" : "xa";
 }
 
 /* Settle a transaction whose COMMIT lost its connection. Still prepared (XA
@@ -1085,6 +1195,79 @@ static bool my_update_batch(struct conn *c, const struct write_spec *spec, const
 	return true;
 }
 
+/* Count the rows of the table that have the key of one of rows
+ * [first, first+n): a lost plain COMMIT of an insert is settled by it. Keys
+ * travel as parameters, in statements under the placeholder limit. */
+static bool my_count_keys(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			  size_t first, size_t n, unsigned long long *count, struct sl_error *err)
+{
+	*count = 0;
+	int key[spec->nkey > 0 ? spec->nkey : 1];
+	for (int k = 0; k < spec->nkey; k++) {
+		key[k] = -1;
+		for (int i = 0; i < spec->ncols; i++)
+			if (!strcasecmp(spec->key[k], spec->columns[i]))
+				key[k] = i;
+		if (key[k] < 0)
+			return sl_error_set(err, SL_ERR_USAGE, "key column %s is not written", spec->key[k]);
+	}
+	if (spec->nkey == 0 || !ensure_kinds(c, spec, err))
+		return spec->nkey ? false : sl_error_set(err, SL_ERR_USAGE, "no key to look rows up by");
+	size_t per = (size_t)(60000 / spec->nkey);
+	bool ok = true;
+	for (size_t r = first; ok && r < first + n; r += per) {
+		size_t k = first + n - r < per ? first + n - r : per;
+		size_t np = k * (size_t)spec->nkey, need = 1;
+		if (!reserve_params(c, np, err))
+			return false;
+		for (size_t i = 0; i < k; i++)
+			for (int q = 0; q < spec->nkey; q++)
+				need += batch_row(b, r + i)[key[q]].len + CONVERT_MAX_GROWTH;
+		buf_reset(&c->data);
+		if (!buf_reserve(&c->data, need))
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		char *scratch = c->data.data;
+		for (size_t i = 0; i < k; i++) {
+			const struct cell *row = batch_row(b, r + i);
+			for (int q = 0; q < spec->nkey; q++) {
+				if (!row[key[q]].ptr || cell_is_default(&row[key[q]]))
+					return sl_error_set(err, SL_ERR_SERVER,
+							    "a key is NULL, so the row cannot be looked up");
+				c->vals[i * (size_t)spec->nkey + (size_t)q] =
+					convert_cell(c, key[q], row[key[q]], &scratch);
+			}
+		}
+		buf_reset(&c->sql);
+		ok = buf_puts(&c->sql, "SELECT COUNT(*) FROM ") &&
+		     sql_table_name(&mysql_dialect, &c->sql, spec) && buf_puts(&c->sql, " WHERE (");
+		for (int q = 0; ok && q < spec->nkey; q++)
+			ok = (!q || buf_puts(&c->sql, ", ")) &&
+			     mysql_dialect.quote_ident(&c->sql, spec->key[q]);
+		ok = ok && buf_puts(&c->sql, ") IN (");
+		for (size_t i = 0; ok && i < k; i++) {
+			ok = buf_puts(&c->sql, i ? ",(" : "(");
+			for (int q = 0; ok && q < spec->nkey; q++)
+				ok = buf_puts(&c->sql, q ? ",?" : "?");
+			ok = ok && buf_putc(&c->sql, ')');
+		}
+		if (!ok || !buf_putc(&c->sql, ')'))
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		struct prepared p = { 0 };
+		if (!prepare_sql(c, &p, "looking rows up", err))
+			return false;
+		long long got = 0;
+		MYSQL_BIND out = { 0 };
+		out.buffer_type = MYSQL_TYPE_LONGLONG;
+		out.buffer = &got;
+		ok = execute_stmt(c, &p, c->vals, np, false, "looking rows up", err);
+		if (ok && (mysql_stmt_bind_result(p.stmt, &out) || mysql_stmt_fetch(p.stmt)))
+			ok = my_stmt_fail(c, p.stmt, "looking rows up", err);
+		prepared_clear(&p);
+		*count += ok ? (unsigned long long)got : 0;
+	}
+	return ok;
+}
+
 const struct driver mysql_driver = {
 	.name = "mysql",
 	.dialect = &mysql_dialect,
@@ -1102,5 +1285,7 @@ const struct driver mysql_driver = {
 	.update_batch = my_update_batch,
 	.commit_token = my_commit_token,
 	.commit_status = my_commit_status,
+	.commit_mode = my_commit_mode,
+	.count_keys = my_count_keys,
 	.healthy = my_healthy,
 };

@@ -210,12 +210,20 @@ static bool pg_commit(struct conn *c, struct sl_error *err)
 	return false;
 }
 
-static bool pg_commit_token(struct conn *c, char *out, size_t n)
+static int pg_commit_token(struct conn *c, char *out, size_t n)
 {
-	if (!c->commit_in_doubt || !c->xid[0])
-		return false;
+	if (!c->commit_in_doubt)
+		return 0;
+	if (!c->xid[0])
+		return -1;
 	snprintf(out, n, "%s", c->xid);
-	return true;
+	return 1;
+}
+
+static const char *pg_commit_mode(const struct conn *c)
+{
+	(void)c;
+	return "txid";
 }
 
 static bool pg_commit_status(struct conn *c, const char *token, bool *committed,
@@ -315,6 +323,29 @@ static bool describe_unique(struct conn *c, const char *table, struct table_desc
 	return true;
 }
 
+/* Whether the table or any partition under it is a foreign table: COPY
+ * into postgres_fdw sends one row per remote INSERT, while a multi-row
+ * INSERT goes out in the foreign server's batch_size. */
+static bool describe_foreign(struct conn *c, const char *table, struct table_desc *out,
+			     struct sl_error *err)
+{
+	const char *q = "WITH RECURSIVE parts(oid) AS (SELECT to_regclass($1)::oid UNION ALL "
+			"SELECT i.inhrelid FROM pg_inherits i JOIN parts p ON i.inhparent = p.oid) "
+			"SELECT EXISTS (SELECT 1 FROM parts JOIN pg_class r ON r.oid = parts.oid "
+			"WHERE r.relkind = 'f')";
+	const char *params[1] = { table };
+	PGresult *res = PQexecParams(c->pg, q, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pg_fail(c, res, "describing table", err);
+		PQclear(res);
+		table_desc_free(out);
+		return false;
+	}
+	out->bulk_is_slow = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return true;
+}
+
 static bool pg_describe_table(struct conn *c, const struct write_spec *spec, struct table_desc *out,
 			      struct sl_error *err)
 {
@@ -346,7 +377,8 @@ static bool pg_describe_table(struct conn *c, const struct write_spec *spec, str
 	PQclear(res);
 	if (n && !out->cols)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	return !out->exists || describe_unique(c, params[0], out, err);
+	return !out->exists || (describe_unique(c, params[0], out, err) &&
+				describe_foreign(c, params[0], out, err));
 }
 
 /* COPY the rows, in text format, escaped by pg_copy_escape. */
@@ -628,5 +660,6 @@ const struct driver pg_driver = {
 	.update_batch = pg_update_batch,
 	.commit_token = pg_commit_token,
 	.commit_status = pg_commit_status,
+	.commit_mode = pg_commit_mode,
 	.healthy = pg_healthy,
 };

@@ -49,6 +49,11 @@ struct load {
 	int key_idx[64];          /* key columns, as indexes into columns */
 	int nkey_idx;
 	unsigned long long blank_lines;
+	struct table_desc target;  /* the table as check_target found it */
+	char *const *lookup_key;   /* a unique key among the columns, to settle lost commits */
+	int lookup_nkey;
+	const char *_Atomic commit_mode; /* the driver's, once a batch committed */
+	const char *method_reason; /* why sluice chose the method itself, or NULL */
 
 	struct queue *work;       /* full batches for the writers: one queue, or one per writer when keyed */
 	int nqueues;
@@ -334,27 +339,73 @@ static void count_written(struct load *ld, const struct batch *b, size_t first, 
 	}
 }
 
+/* "file lines 12-40" for rows [first, first+n) of b, for a message. */
+static void describe_lines(struct load *ld, const struct batch *b, size_t first, size_t n,
+			   char *out, size_t outsz)
+{
+	const struct row_meta *a = &b->meta[first], *z = &b->meta[first + n - 1];
+	if (a->source == z->source)
+		snprintf(out, outsz, "%s lines %ld-%ld", ld->job->sources[a->source], a->line, z->line);
+	else
+		snprintf(out, outsz, "%s line %ld to %s line %ld", ld->job->sources[a->source], a->line,
+			 ld->job->sources[z->source], z->line);
+}
+
+/* A plain COMMIT of an insert whose reply was lost: look the batch's rows
+ * up by a unique key on a fresh connection. All there: it committed; none:
+ * it did not; anything else, or no way to look: -1 (err set). */
+static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *b, size_t first,
+			  size_t n, struct sl_error *err)
+{
+	const struct driver *drv = ld->drv;
+	char lines[600];
+	describe_lines(ld, b, first, n, lines, sizeof lines);
+	if (!ld->lookup_nkey || !drv->count_keys || ld->spec.update ||
+	    ld->spec.on_conflict != CONFLICT_ERROR || b->has_defaults) {
+		sl_error_set(err, SL_ERR_CONNECTION,
+			     "batch %ld (%s): the connection broke during COMMIT and %s cannot tell "
+			     "whether it committed (plain transactions, and no unique key to look the "
+			     "rows up by); stopping rather than risk losing or doubling them",
+			     b->seq, lines, drv->name);
+		return -1;
+	}
+	struct write_spec ks = ld->spec;
+	ks.key = ld->lookup_key;
+	ks.nkey = ld->lookup_nkey;
+	unsigned long long found = 0;
+	if (!get_conn(ld, c, err) || !drv->count_keys(*c, &ks, b, first, n, &found, err)) {
+		sl_error_prefix(err, "batch %ld (%s): the connection broke during COMMIT and looking "
+				"its rows up failed", b->seq, lines);
+		return -1;
+	}
+	if (found == n || found == 0) {
+		log_warn("batch %ld: the connection broke during COMMIT; its rows are %s", b->seq,
+			 found ? "there: it committed" : "not there: it did not commit (retrying)");
+		return found ? 1 : 0;
+	}
+	sl_error_set(err, SL_ERR_CONNECTION,
+		     "batch %ld (%s): the connection broke during COMMIT and %llu of its %zu rows are "
+		     "in the table; stopping rather than guess",
+		     b->seq, lines, found, n);
+	return -1;
+}
+
 /* The connection broke while COMMIT was on its way: the batch may or may not
  * be in. Ask the server on a fresh connection (*c) rather than guess, so it
  * is neither lost nor written twice. Returns 1 committed, 0 not committed
  * (retry), -1 cannot tell (the run stops, err set). */
 static int lost_commit_outcome(struct load *ld, struct conn **c, const struct batch *b,
-			       struct sl_error *err)
+			       size_t first, size_t n, struct sl_error *err)
 {
 	const struct driver *drv = ld->drv;
 	char token[64];
-	bool in_doubt = !drv->commit_token || drv->commit_token(*c, token, sizeof token);
+	int doubt = drv->commit_token ? drv->commit_token(*c, token, sizeof token) : -1;
 	put_conn(ld, *c, true);
 	*c = NULL;
-	if (!in_doubt)
+	if (doubt == 0)
 		return 0; /* the commit never left: rolled back with the connection */
-	if (!drv->commit_token) {
-		sl_error_set(err, SL_ERR_CONNECTION,
-			     "batch %ld: the connection broke while committing and %s cannot tell "
-			     "whether the commit happened; stopping rather than risk writing it twice",
-			     b->seq, drv->name);
-		return -1;
-	}
+	if (doubt < 0)
+		return settle_by_keys(ld, c, b, first, n, err);
 	bool committed = false;
 	if (!get_conn(ld, c, err) || !drv->commit_status(*c, token, &committed, err))
 		return -1;
@@ -391,11 +442,13 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 			return false;
 		}
 		if (wrote && (single || drv->commit(*c, &err))) {
+			if (drv->commit_mode && !atomic_load(&ld->commit_mode))
+				atomic_store(&ld->commit_mode, drv->commit_mode(*c));
 			count_written(ld, b, first, n, matched, written);
 			return true;
 		}
 		if (wrote && !single && err.kind == SL_ERR_CONNECTION) {
-			int outcome = lost_commit_outcome(ld, c, b, &err);
+			int outcome = lost_commit_outcome(ld, c, b, first, n, &err);
 			if (outcome == 1) {
 				count_written(ld, b, first, n, matched, written);
 				return true;
@@ -542,6 +595,9 @@ static void print_dry_run(struct load *ld)
 	struct buf b;
 	buf_init(&b, 0);
 	const struct dialect *d = ld->drv->dialect;
+	if (!ld->spec.update)
+		buf_printf(&b, "-- method %s%s%s\n", method_name(ld->spec.method),
+			   ld->method_reason ? ": " : "", ld->method_reason ? ld->method_reason : "");
 	if (ld->job->truncate) {
 		sql_truncate(d, &b, &ld->spec);
 		buf_puts(&b, ";\n");
@@ -956,8 +1012,44 @@ static bool check_target(struct load *ld, struct sl_error *err)
 						  : " (--create would create it from the input)");
 	else if (td.exists && ld->spec.on_conflict == CONFLICT_UPDATE)
 		ok = check_conflict_key(ld, &td, err);
-	table_desc_free(&td);
+	if (ok && td.bulk_is_slow && !ld->job->method && !ld->spec.update &&
+	    ld->drv->supports(METHOD_INSERT) && ld->spec.method != METHOD_INSERT) {
+		/* the one place the bulk path gives way to INSERT by itself */
+		ld->spec.method = METHOD_INSERT;
+		ld->method_reason = "the table has foreign partitions, which the bulk path feeds "
+				    "row by row; multi-row INSERTs go out in the foreign servers' "
+				    "batch_size";
+		log_info("--method insert: %s", ld->method_reason);
+	}
+	ld->target = td; /* freed at the end of the run */
 	return ok;
+}
+
+/* A unique key of the table whose columns are all written: a lost plain
+ * COMMIT of an insert can be settled by looking the rows up by it. With
+ * --create the key is --key, the primary key it creates. */
+static void plan_lookup_key(struct load *ld)
+{
+	if (!ld->target.exists && ld->job->create && ld->spec.nkey) {
+		ld->lookup_key = ld->spec.key;
+		ld->lookup_nkey = ld->spec.nkey;
+		return;
+	}
+	for (int u = 0; u < ld->target.nunique; u++) {
+		const struct unique_key *uk = &ld->target.unique[u];
+		bool all = true;
+		for (int k = 0; all && k < uk->ncols; k++) {
+			bool found = false;
+			for (int i = 0; !found && i < ld->ncols; i++)
+				found = same_column(ld, uk->cols[k], ld->columns[i]);
+			all = found;
+		}
+		if (all) {
+			ld->lookup_key = uk->cols;
+			ld->lookup_nkey = uk->ncols;
+			return;
+		}
+	}
 }
 
 /* Keyed writes: find the key columns among the target columns and decide
@@ -1057,6 +1149,7 @@ enum run_status load_run(const struct job *job)
 	int workers = job->single_transaction || job->dry_run ? 1 : job->workers;
 	if (!plan_keys(&ld, workers, &err))
 		goto failed;
+	plan_lookup_key(&ld);
 	/* batches: one being filled per queue, one per writer, and a queue's
 	 * worth, all allocated up front */
 	ld.nbatches = workers * 2 + ld.nqueues;
@@ -1228,6 +1321,7 @@ finish:
 		log_warn("%llu blank input lines skipped", (unsigned long long)stats.blank_lines);
 	stats.bytes = ld.live.bytes;
 	stats.seconds = now_seconds() - t0;
+	report.commit_mode = atomic_load(&ld.commit_mode);
 	if (ld.pool) {
 		report.has_pool = true;
 		pool_get_stats(ld.pool, &report.pool);
@@ -1258,6 +1352,7 @@ finish:
 	free(ld.columns);
 	free(ld.schema);
 	free(ld.table);
+	table_desc_free(&ld.target);
 	for (int i = 0; i < report.nerrors; i++)
 		free(report.errors[i]);
 	pthread_mutex_destroy(&ld.lock);

@@ -74,6 +74,8 @@ void report_print(FILE *f, const struct run_report *rep)
 		report_format_pool(line, sizeof line, &rep->pool);
 		fprintf(f, "sluice: %s\n", line);
 	}
+	if (rep->commit_mode)
+		fprintf(f, "sluice: commits: %s\n", rep->commit_mode);
 	fprintf(f, "sluice: status %s\n", run_status_name(rep->status));
 }
 
@@ -124,7 +126,12 @@ bool report_write_json(const char *path, const struct run_report *rep, struct sl
 			   p->acquire_wait_mean * 1000, p->acquire_wait_max * 1000,
 			   (unsigned long long)p->errors, (unsigned long long)p->reconnects);
 	}
-	buf_puts(&b, "}, \"errors\": [");
+	buf_puts(&b, "}, \"commit_mode\": ");
+	if (rep->commit_mode)
+		json_string(&b, rep->commit_mode);
+	else
+		buf_puts(&b, "null");
+	buf_puts(&b, ", \"errors\": [");
 	for (int i = 0; i < rep->nerrors; i++) {
 		if (i)
 			buf_puts(&b, ", ");

@@ -178,30 +178,53 @@ bool url_parse(const char *url, struct url_parts *u, struct sl_error *err)
 		}
 		hostpart = at + 1;
 	}
-	const char *host_end = auth_end;
-	if (*hostpart == '[') { /* [ipv6]:port */
-		const char *rb = memchr(hostpart, ']', (size_t)(auth_end - hostpart));
-		if (!rb)
+	/* host[:port], or a list of them separated by commas (several servers,
+	 * as libpq takes them): one entry each */
+	while (hostpart < auth_end || u->nhosts == 0) {
+		size_t left = hostpart < auth_end ? (size_t)(auth_end - hostpart) : 0;
+		const char *item_end = memchr(hostpart, ',', left);
+		if (!item_end)
+			item_end = auth_end;
+		if (u->nhosts == URL_MAX_HOSTS)
 			goto bad;
-		u->host = decode(hostpart + 1, (size_t)(rb - hostpart - 1));
-		hostpart = rb + 1;
-		host_end = hostpart;
-		if (*hostpart == ':')
-			host_end = hostpart;
-	} else {
-		const char *colon = memchr(hostpart, ':', (size_t)(auth_end - hostpart));
-		if (colon)
-			host_end = colon;
-		if (host_end > hostpart)
-			u->host = decode(hostpart, (size_t)(host_end - hostpart));
-	}
-	if (host_end < auth_end && *host_end == ':') {
-		char *end;
-		long port = strtol(host_end + 1, &end, 10);
-		if (end != auth_end || port <= 0 || port > 65535)
+		const char *host_end = item_end;
+		char *host = NULL;
+		int port = 0;
+		if (*hostpart == '[') { /* [ipv6]:port */
+			const char *rb = memchr(hostpart, ']', (size_t)(item_end - hostpart));
+			if (!rb)
+				goto bad;
+			host = decode(hostpart + 1, (size_t)(rb - hostpart - 1));
+			if (!host)
+				goto bad;
+			host_end = rb + 1;
+		} else {
+			const char *colon = memchr(hostpart, ':', (size_t)(item_end - hostpart));
+			if (colon)
+				host_end = colon;
+			if (host_end > hostpart && !(host = decode(hostpart, (size_t)(host_end - hostpart))))
+				goto bad;
+		}
+		if (host_end < item_end && *host_end == ':') {
+			char *end;
+			long v = strtol(host_end + 1, &end, 10);
+			if (end != item_end || v <= 0 || v > 65535) {
+				free(host);
+				goto bad;
+			}
+			port = (int)v;
+		} else if (host_end != item_end) {
+			free(host);
 			goto bad;
-		u->port = (int)port;
+		}
+		u->hosts[u->nhosts] = host;
+		u->ports[u->nhosts++] = port;
+		if (item_end == auth_end)
+			break;
+		hostpart = item_end + 1;
 	}
+	u->host = u->hosts[0];
+	u->port = u->ports[0];
 	const char *p = auth_end;
 	if (*p == '/') {
 		p++;
@@ -255,7 +278,8 @@ void url_parts_free(struct url_parts *u)
 	free(u->scheme);
 	free(u->user);
 	free(u->password);
-	free(u->host);
+	for (int i = 0; i < u->nhosts; i++)
+		free(u->hosts[i]);
 	free(u->database);
 	for (int i = 0; i < u->nparams; i++) {
 		free(u->param_names[i]);

@@ -63,7 +63,8 @@ test_case "--dry-run writes nothing"
 pg -c "truncate tricky"
 out=$("$SLUICE" load "$DATA/tricky.csv" "$SLUICE_PG_URL" --dry-run --truncate 2>/dev/null)
 assert_status "dry run" 0 $?
-assert_eq "the SQL" 'TRUNCATE TABLE "tricky";
+assert_eq "the SQL" '-- method copy
+TRUNCATE TABLE "tricky";
 COPY "tricky" ("id", "name", "note", "tags", "payload", "created_at", "amount", "flag") FROM STDIN;' "$out"
 assert_eq "nothing written" "0" "$(pg -c 'select count(*) from tricky')"
 
