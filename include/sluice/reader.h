@@ -55,6 +55,9 @@ struct reader_ops {
 	 * for --create. NULL for formats that have a header instead. */
 	bool (*sample_columns)(struct reader *r, size_t max_records, struct sl_error *err);
 	void (*close)(struct reader *r);
+	/* Bytes consumed so far, for readers without a byte source (a table);
+	 * NULL: the source's position. */
+	unsigned long long (*position)(struct reader *r);
 };
 
 struct reader {
@@ -66,6 +69,8 @@ struct reader {
 	/* blank lines skipped so far (multi-column CSV/TSV, NDJSON); a blank line
 	 * of a one-column CSV/TSV is a record with one NULL field instead */
 	unsigned long long blank_lines;
+	/* values a table reader turned into NULL (MySQL zero dates) */
+	unsigned long long zero_dates;
 	void *impl;
 };
 
@@ -80,6 +85,8 @@ enum input_format reader_format_from_name(const char *path);
 enum input_format reader_format_parse(const char *name);
 const char *reader_format_name(enum input_format f);
 void reader_close(struct reader *r);
+/* Input bytes consumed so far (compressed bytes for gzip). */
+unsigned long long reader_position(struct reader *r);
 
 extern const struct reader_ops csv_reader_ops;
 extern const struct reader_ops json_reader_ops; /* NDJSON and JSON arrays */

@@ -1,9 +1,11 @@
 /* src/input/csv.c
  * The CSV and TSV reader, on libcsv. Input is fed to the parser one physical
  * line at a time so every record knows the line it starts on and its verbatim
- * text, and a malformed line can be rejected and skipped.
+ * text, and a malformed line can be rejected and skipped. A record whose text
+ * passes --max-record-bytes is rejected without being kept in memory.
  */
 #include <csv.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,20 +13,26 @@
 #include "sluice/reader.h"
 
 #define CHUNK_SIZE (256 * 1024)
-#define FIELD_MAX ((size_t)256 << 20) /* one field may not pass 256 MiB */
+#define RAW_PREFIX 1024              /* bytes of a too-large record kept for the rejects file */
+#define SHRINK_AT ((size_t)1 << 20)  /* buffers grown past this are freed after their record */
+#define FIELDS_MAX 65536             /* no table has more columns (PostgreSQL 1600, MySQL 4096) */
 
 /* One record being assembled or waiting to be returned. */
 struct csv_slot {
 	struct buf data;    /* field bytes, each followed by a NUL */
-	struct buf raw;     /* verbatim text of the record */
-	size_t nfields;
+	struct buf raw;     /* verbatim text of the record (a prefix when over) */
+	size_t nfields;     /* fields seen */
+	size_t nstored;     /* fields kept in offs/lens/cells (fewer when the record is bad) */
 	size_t cap;
 	size_t *offs;       /* offset of each field in data, or SIZE_MAX for NULL */
 	size_t *lens;
 	struct cell *cells;
 	long line;
+	long end_line;      /* line of its last byte */
 	char *bad;          /* reason the record is rejected, or NULL */
 	bool structural;    /* bad in its quoting or field count, not its values */
+	bool over;          /* its text passed --max-record-bytes: no longer stored */
+	bool at_eof;        /* a quoted field still open at the end of input */
 };
 
 struct csv_state {
@@ -33,11 +41,23 @@ struct csv_state {
 	char delimiter, quote, escape;
 	size_t expected;    /* fields per record; 0 until known */
 
+	size_t max_record;  /* --max-record-bytes */
+	bool in_header;     /* the record being read is the header: no null marker */
+
 	unsigned char *chunk;
 	size_t chunk_len, chunk_off;
 	bool eof;
 	bool at_start;      /* nothing read yet: a BOM may follow */
+	char last_byte;     /* of the last segment fed: after a CR, a '\n' ends no new line */
 	long line;          /* line number of the next segment */
+
+	/* a record past the limit whose lines must be read again, as
+	 * split_malformed does from memory: a second opening of the same file
+	 * read from the line after its first up to where r->src stands
+	 * (src_off bytes), then reading goes on from r->src */
+	uint64_t src_off;
+	struct source *again;
+	uint64_t again_off;
 
 	struct csv_slot *slots;
 	size_t nslots, head, count;
@@ -52,13 +72,6 @@ struct csv_state {
 	size_t pushback_off;
 };
 
-static void *limited_realloc(void *p, size_t n)
-{
-	if (n > FIELD_MAX)
-		return NULL;
-	return realloc(p, n);
-}
-
 static int never_space(unsigned char c)
 {
 	(void)c;
@@ -72,19 +85,32 @@ static bool parser_init(struct csv_state *st)
 	csv_set_delim(&st->parser, (unsigned char)st->delimiter);
 	csv_set_quote(&st->parser, (unsigned char)st->quote);
 	csv_set_space_func(&st->parser, never_space);
-	csv_set_realloc_func(&st->parser, limited_realloc);
 	return true;
 }
 
+/* Empty a slot for the next record; memory a large record needed is given
+ * back, so a big record costs memory only while it is read. */
 static void slot_clear(struct csv_slot *s)
 {
+	if (s->data.cap > SHRINK_AT)
+		buf_free(&s->data);
+	if (s->raw.cap > SHRINK_AT)
+		buf_free(&s->raw);
+	if (s->cap > SHRINK_AT / sizeof(struct cell)) {
+		free(s->offs);
+		free(s->lens);
+		free(s->cells);
+		s->offs = s->lens = NULL;
+		s->cells = NULL;
+		s->cap = 0;
+	}
 	buf_reset(&s->data);
 	buf_reset(&s->raw);
-	s->nfields = 0;
-	s->line = 0;
+	s->nfields = s->nstored = 0;
+	s->line = s->end_line = 0;
 	free(s->bad);
 	s->bad = NULL;
-	s->structural = false;
+	s->structural = s->over = s->at_eof = false;
 }
 
 static struct csv_slot *current_slot(struct csv_state *st)
@@ -103,8 +129,10 @@ static bool ensure_current(struct csv_state *st)
 			return false;
 		memset(s + st->nslots, 0, (n - st->nslots) * sizeof *s);
 		for (size_t i = st->nslots; i < n; i++) {
-			buf_init(&s[i].data, FIELD_MAX * 2);
-			buf_init(&s[i].raw, FIELD_MAX * 2);
+			/* the limit is checked on raw by feed_segment; data holds
+			 * the fields, a NUL each, and Latin-1 converted copies */
+			buf_init(&s[i].data, st->max_record * 4 + 64);
+			buf_init(&s[i].raw, st->max_record + RAW_PREFIX + 2);
 		}
 		st->slots = s;
 		st->nslots = n;
@@ -123,7 +151,20 @@ static void on_field(void *data, size_t len, void *ctx)
 {
 	struct csv_state *st = ctx;
 	struct csv_slot *s = current_slot(st);
-	if (s->nfields == s->cap) {
+	s->nfields++;
+	/* past the limit, or more fields than the input has: only count them,
+	 * the record is rejected */
+	if (s->over || (st->expected && s->nstored > st->expected))
+		return;
+	if (s->nstored == FIELDS_MAX) {
+		/* the field count is not known yet (the header): 32 bytes a field
+		 * of bookkeeping would let a line of commas take 32 times the limit */
+		char msg[64];
+		snprintf(msg, sizeof msg, "more than %d fields", FIELDS_MAX);
+		slot_set_bad(s, msg);
+		return;
+	}
+	if (s->nstored == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 16;
 		size_t *offs = realloc(s->offs, cap * sizeof *offs);
 		size_t *lens = offs ? realloc(s->lens, cap * sizeof *lens) : NULL;
@@ -148,9 +189,9 @@ static void on_field(void *data, size_t len, void *ctx)
 			len = 0;
 		}
 	}
-	s->offs[s->nfields] = off;
-	s->lens[s->nfields] = len;
-	s->nfields++;
+	s->offs[s->nstored] = off;
+	s->lens[s->nstored] = len;
+	s->nstored++;
 }
 
 /* Convert a Latin-1 field to UTF-8 in place of its copy in s->data. */
@@ -195,15 +236,16 @@ static void on_record(int term, void *ctx)
 		slot_set_bad(s, msg);
 		s->structural = true;
 	}
-	if (st->opt.encoding == ENCODING_LATIN1) {
+	s->end_line = st->line;
+	if (st->opt.encoding == ENCODING_LATIN1 && !s->over) {
 		struct buf tmp;
-		buf_init(&tmp, FIELD_MAX * 2);
-		for (size_t i = 0; i < s->nfields && !s->bad; i++)
+		buf_init(&tmp, st->max_record * 2 + 2);
+		for (size_t i = 0; i < s->nstored && !s->bad; i++)
 			if (s->offs[i] != SIZE_MAX && !latin1_to_utf8(s, i, &tmp))
 				slot_set_bad(s, "field too large");
 		buf_free(&tmp);
 	}
-	for (size_t i = 0; i < s->nfields; i++) {
+	for (size_t i = 0; i < s->nstored; i++) {
 		if (s->offs[i] == SIZE_MAX) {
 			s->cells[i].ptr = NULL;
 			s->cells[i].len = 0;
@@ -211,7 +253,8 @@ static void on_record(int term, void *ctx)
 		}
 		s->cells[i].ptr = s->data.data + s->offs[i];
 		s->cells[i].len = s->lens[i];
-		if (st->opt.null_marker && !strcmp(s->cells[i].ptr, st->opt.null_marker))
+		/* header names are never values: the null marker is no NULL there */
+		if (st->opt.null_marker && !st->in_header && !strcmp(s->cells[i].ptr, st->opt.null_marker))
 			s->cells[i].ptr = NULL;
 		size_t bad_at;
 		if (s->cells[i].ptr && st->opt.encoding == ENCODING_UTF8 && !s->bad &&
@@ -299,12 +342,33 @@ static bool apply_escape(struct csv_state *st, const char *seg, size_t n, const 
 	return true;
 }
 
-/* Fill the chunk buffer; false at end of input or on error (err set then). */
+/* Fill the chunk buffer; false at end of input or on error (err set then).
+ * Lines being read again (st->again) come first, up to where r->src stands. */
 static bool fill_chunk(struct reader *r, struct csv_state *st, bool *failed, struct sl_error *err)
 {
 	if (st->eof)
 		return false;
-	ssize_t n = source_read(r->src, st->chunk, CHUNK_SIZE, err);
+	ssize_t n;
+	if (st->again && st->again_off < st->src_off) {
+		uint64_t left = st->src_off - st->again_off;
+		n = source_read(st->again, st->chunk, left < CHUNK_SIZE ? (size_t)left : CHUNK_SIZE, err);
+		if (n < 0) {
+			*failed = true;
+			return false;
+		}
+		st->again_off += (uint64_t)n;
+		if (n > 0) {
+			st->chunk_len = (size_t)n;
+			st->chunk_off = 0;
+			return true;
+		}
+		/* the file got shorter since: go on with r->src */
+	}
+	if (st->again) {
+		source_close(st->again);
+		st->again = NULL;
+	}
+	n = source_read(r->src, st->chunk, CHUNK_SIZE, err);
 	if (n < 0) {
 		*failed = true;
 		return false;
@@ -313,6 +377,7 @@ static bool fill_chunk(struct reader *r, struct csv_state *st, bool *failed, str
 		st->eof = true;
 		return false;
 	}
+	st->src_off += (uint64_t)n;
 	st->chunk_len = (size_t)n;
 	st->chunk_off = 0;
 	if (st->at_start) {
@@ -331,19 +396,86 @@ static void restart_parser(struct csv_state *st)
 	st->esc_state = 0;
 }
 
+/* Keep seg in the verbatim text of the record s. Once that text (without
+ * its final line end) passes --max-record-bytes the record is rejected: its
+ * fields and text are no longer stored, but for the first RAW_PREFIX bytes
+ * of text, while the parser still reads it to find where it ends. False on
+ * out of memory. */
+static bool keep_raw(struct csv_state *st, struct csv_slot *s, const char *seg, size_t n)
+{
+	if (!s->over) {
+		size_t body = n;
+		while (body && (seg[body - 1] == '\n' || seg[body - 1] == '\r'))
+			body--;
+		if (s->raw.len + body <= st->max_record)
+			return buf_append(&s->raw, seg, n);
+		s->over = true;
+		buf_reset(&s->data);
+		for (size_t i = 0; i < s->nstored; i++)
+			s->offs[i] = SIZE_MAX;
+		if (s->raw.len > RAW_PREFIX) {
+			s->raw.len = RAW_PREFIX;
+			s->raw.data[RAW_PREFIX] = '\0';
+		}
+	}
+	if (s->raw.len >= RAW_PREFIX)
+		return true;
+	return buf_append(&s->raw, seg, n < RAW_PREFIX - s->raw.len ? n : RAW_PREFIX - s->raw.len);
+}
+
+/* While a record is over the limit libcsv still collects its field; keep
+ * only the bytes it may take back at the field's end (the closing quote and
+ * spaces before it), so memory stays bounded by the limit. */
+static void drop_entry(struct csv_parser *p)
+{
+	size_t keep = p->spaces + 1;
+	if (p->entry_pos > keep) {
+		memmove(p->entry_buf, p->entry_buf + p->entry_pos - keep, keep);
+		p->entry_pos = keep;
+	}
+}
+
+/* An empty physical line: "\n", "\r\n", or a bare CR (libcsv ends records there). */
+static bool blank_line(const char *seg, size_t n)
+{
+	return (n == 1 && (seg[0] == '\n' || seg[0] == '\r')) ||
+	       (n == 2 && seg[0] == '\r' && seg[1] == '\n');
+}
+
 /* Feed one physical line (or the tail of the input) to the parser.
  * Returns false with *failed on a fatal error. */
 static bool feed_segment(struct reader *r, struct csv_state *st, const char *seg, size_t n,
 			 bool *failed, struct sl_error *err)
 {
-	(void)r;
 	struct csv_slot *s = current_slot(st);
-	if (s->raw.len == 0 && s->nfields == 0 && st->parser.pstate == 0)
+	bool fresh = s->raw.len == 0 && s->nfields == 0 && st->parser.pstate == 0;
+	/* the '\n' of a CR LF cut in two by the read chunk is no line of its own */
+	bool lf_after_cr = st->last_byte == '\r' && n && seg[0] == '\n';
+	if (n)
+		st->last_byte = seg[n - 1];
+	if (fresh)
 		s->line = st->line;
-	if (!buf_append(&s->raw, seg, n)) {
+	if (fresh && !lf_after_cr && blank_line(seg, n)) {
+		/* libcsv skips blank lines; PostgreSQL's COPY reads one as a
+		 * record with one empty unquoted field, a NULL, which is a row
+		 * where records have one field and an error elsewhere */
+		if (st->expected == 1) {
+			on_field(NULL, 0, st);
+			on_record('\n', st);
+			if (st->head + st->count >= st->nslots) {
+				*failed = true;
+				return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			}
+		} else {
+			r->blank_lines++;
+		}
+		if (seg[n - 1] == '\n')
+			st->line++;
+		return true;
+	}
+	if (!keep_raw(st, s, seg, n)) {
 		*failed = true;
-		sl_error_set(err, SL_ERR_INPUT, "line %ld: record too large", s->line);
-		return false;
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
 	const char *in = seg;
 	size_t inn = n;
@@ -362,8 +494,9 @@ static bool feed_segment(struct reader *r, struct csv_state *st, const char *seg
 		s = current_slot(st);
 		if (!s->line)
 			s->line = st->line;
+		s->end_line = st->line;
 		slot_set_bad(s, e == CSV_EPARSE ? "malformed CSV (stray quote or text after a closing quote)"
-			     : e == CSV_ENOMEM ? "field too large" : csv_strerror(e));
+			     : e == CSV_ENOMEM ? "out of memory" : csv_strerror(e));
 		s->structural = e == CSV_EPARSE;
 		while (s->raw.len && (s->raw.data[s->raw.len - 1] == '\n' || s->raw.data[s->raw.len - 1] == '\r'))
 			s->raw.data[--s->raw.len] = '\0';
@@ -376,9 +509,11 @@ static bool feed_segment(struct reader *r, struct csv_state *st, const char *seg
 		slot_clear(current_slot(st));
 	} else {
 		s = current_slot(st);
-		/* a blank line: nothing started, forget its text */
+		/* the end of a CR LF: nothing started, forget its text */
 		if (s->nfields == 0 && st->parser.pstate == 0)
 			buf_reset(&s->raw);
+		if (s->over)
+			drop_entry(&st->parser);
 	}
 	if (n && seg[n - 1] == '\n')
 		st->line++;
@@ -426,8 +561,13 @@ static bool parse_more(struct reader *r, struct csv_state *st, bool *failed, str
 					s = current_slot(st);
 					if (!s->line)
 						s->line = st->line;
+					s->end_line = st->last_byte == '\n' ? st->line - 1 : st->line;
 					slot_set_bad(s, "unterminated quoted field at end of input");
 					s->structural = true;
+					s->at_eof = true;
+					while (s->raw.len && (s->raw.data[s->raw.len - 1] == '\n' ||
+							      s->raw.data[s->raw.len - 1] == '\r'))
+						s->raw.data[--s->raw.len] = '\0';
 					st->count++;
 					restart_parser(st);
 					if (!ensure_current(st)) {
@@ -461,7 +601,7 @@ static void split_malformed(struct csv_state *st, struct csv_slot *s)
 		return;
 	size_t first = (size_t)(nl - s->raw.data);
 	struct buf nb;
-	buf_init(&nb, FIELD_MAX * 4);
+	buf_init(&nb, st->max_record * 2 + 16);
 	bool ok = buf_append(&nb, nl + 1, s->raw.len - first - 1) && buf_putc(&nb, '\n') &&
 		  buf_append(&nb, st->pushback.data ? st->pushback.data + st->pushback_off : "",
 			     st->pushback.len - st->pushback_off);
@@ -484,6 +624,95 @@ static void split_malformed(struct csv_state *st, struct csv_slot *s)
 	s->bad = strdup(msg);
 }
 
+/* Open the input a second time and stand at the start of line `line + 1`;
+ * fill_chunk reads from there up to where r->src stands, then goes on with
+ * r->src. Line numbers count '\n' only, as feed_segment does. False when the
+ * input cannot be read twice (stdin, a pipe) or not opened again. */
+static bool read_again_after(struct reader *r, struct csv_state *st, long line)
+{
+	const char *name = source_name(r->src);
+	if (source_size(r->src) < 0 || !strcmp(name, "stdin"))
+		return false;
+	struct source *src;
+	struct sl_error e;
+	if (!source_open(&src, name, &e))
+		return false;
+	unsigned char *tmp = malloc(CHUNK_SIZE);
+	long newlines = 0;
+	uint64_t off = 0;
+	while (tmp && off < st->src_off) {
+		uint64_t left = st->src_off - off;
+		ssize_t n = source_read(src, tmp, left < CHUNK_SIZE ? (size_t)left : CHUNK_SIZE, &e);
+		if (n <= 0)
+			break;
+		off += (uint64_t)n;
+		const unsigned char *p = tmp, *end = tmp + n;
+		while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+			p++;
+			if (++newlines < line)
+				continue;
+			/* found: what follows in this read is the next chunk */
+			st->chunk_len = (size_t)(end - p);
+			st->chunk_off = 0;
+			memcpy(st->chunk, p, st->chunk_len);
+			free(tmp);
+			if (st->again)
+				source_close(st->again);
+			st->again = src;
+			st->again_off = off;
+			st->eof = false;
+			st->line = line + 1;
+			st->last_byte = '\n';
+			buf_reset(&st->pushback);
+			st->pushback_off = 0;
+			restart_parser(st);
+			return true;
+		}
+	}
+	free(tmp);
+	source_close(src);
+	return false;
+}
+
+/* Turn the reason a record past --max-record-bytes is rejected into its
+ * message. Its text was not kept, so when it is malformed and ran on over
+ * several lines (most likely a stray or unterminated quote that swallowed
+ * what follows) its lines are read again from the file after its first,
+ * which alone is rejected, as split_malformed does from memory for smaller
+ * records. Stdin cannot be read again: there the record costs what it took. */
+static void over_limit(struct reader *r, struct csv_state *st, struct csv_slot *s)
+{
+	char msg[600];
+	int k = snprintf(msg, sizeof msg, "record larger than --max-record-bytes (%zu bytes)",
+			 st->max_record);
+	const char *why = s->at_eof ? "an unterminated quoted field ran on to the end of input"
+			  : s->structural ? s->bad : NULL;
+	struct csv_slot *cur = current_slot(st);
+	bool between = st->count == 0 && !cur->nfields && !cur->raw.len && st->parser.pstate == 0;
+	bool spans = s->end_line > s->line;
+	if (s->structural && spans && between && read_again_after(r, st, s->line)) {
+		char *nl = s->raw.data ? memchr(s->raw.data, '\n', s->raw.len) : NULL;
+		if (nl) {
+			s->raw.len = (size_t)(nl - s->raw.data);
+			while (s->raw.len && s->raw.data[s->raw.len - 1] == '\r')
+				s->raw.len--;
+			s->raw.data[s->raw.len] = '\0';
+		}
+		snprintf(msg + k, sizeof msg - (size_t)k, ": %s; the record ran on over several lines, "
+			 "so only this line is rejected and reading resumes on the next", why);
+	} else if (s->at_eof && spans) {
+		snprintf(msg + k, sizeof msg - (size_t)k,
+			 ": the unterminated quote at line %ld swallowed the rest of the input", s->line);
+	} else if (why) {
+		snprintf(msg + k, sizeof msg - (size_t)k, ": %s", why);
+	}
+	char *bad = strdup(msg);
+	if (bad) {
+		free(s->bad);
+		s->bad = bad;
+	}
+}
+
 static enum read_status csv_next(struct reader *r, struct record *rec, struct sl_error *err)
 {
 	struct csv_state *st = r->impl;
@@ -500,18 +729,24 @@ static enum read_status csv_next(struct reader *r, struct record *rec, struct sl
 	struct csv_slot *s = &st->slots[st->head];
 	st->head++;
 	st->count--;
-	if (s->bad)
+	if (s->over)
+		over_limit(r, st, s);
+	else if (s->bad)
 		split_malformed(st, s);
-	rec->nfields = s->nfields;
+	/* a field libcsv grew large is given back between records */
+	if (st->parser.pstate == 0 && st->parser.entry_size > SHRINK_AT)
+		restart_parser(st);
+	rec->nfields = s->nstored;
 	rec->fields = s->cells;
 	rec->line = s->line;
 	rec->raw = s->raw.data ? s->raw.data : "";
 	rec->raw_len = s->raw.len;
-	if (!st->expected && !s->bad)
+	if (!st->expected && !s->bad && !s->over)
 		st->expected = s->nfields;
-	if (s->bad) {
+	if (s->bad || s->over) {
 		err->line = s->line;
-		sl_error_set(err, SL_ERR_INPUT, "line %ld: %s", s->line, s->bad);
+		sl_error_set(err, SL_ERR_INPUT, "line %ld: %s", s->line,
+			     s->bad ? s->bad : "record larger than --max-record-bytes");
 		return READ_REJECT;
 	}
 	return READ_OK;
@@ -529,8 +764,11 @@ static bool csv_open(struct reader *r, const struct reader_options *opt, struct 
 	st->escape = opt->escape ? opt->escape : st->quote;
 	st->line = 1;
 	st->at_start = true;
-	buf_init(&st->xform, FIELD_MAX * 2);
-	buf_init(&st->pushback, FIELD_MAX * 4);
+	st->max_record = opt->max_record_bytes ? opt->max_record_bytes : READER_DEFAULT_MAX_RECORD;
+	/* a segment is a line of a chunk or of the pushback, which holds the
+	 * lines of one record within the limit; an escape may double a byte */
+	buf_init(&st->xform, (st->max_record + CHUNK_SIZE) * 2 + 16);
+	buf_init(&st->pushback, st->max_record * 2 + 16);
 	st->chunk = malloc(CHUNK_SIZE);
 	if (!st->chunk || !parser_init(st) || !ensure_current(st))
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -540,7 +778,9 @@ static bool csv_open(struct reader *r, const struct reader_options *opt, struct 
 
 	/* the header: its names, verbatim */
 	struct record rec;
+	st->in_header = true;
 	enum read_status rs = csv_next(r, &rec, err);
+	st->in_header = false;
 	if (rs == READ_EOF)
 		return true; /* an empty file: no header, no rows */
 	if (rs != READ_OK)
@@ -590,6 +830,8 @@ static void csv_close(struct reader *r)
 	free(st->slots);
 	buf_free(&st->xform);
 	buf_free(&st->pushback);
+	if (st->again)
+		source_close(st->again);
 	free(st->chunk);
 	free(st);
 	r->impl = NULL;

@@ -1,7 +1,8 @@
 /* src/input/json.c
  * The NDJSON and JSON-array reader, on YAJL. A small scanner cuts the input
  * into units (one line of NDJSON, one element of the top-level array) read in
- * chunks, so memory holds only the current record; each unit is parsed by
+ * chunks, so memory holds only the current record (a unit past
+ * --max-record-bytes is scanned to its end but not kept); each unit is parsed by
  * YAJL's event parser into the target columns. Numbers come through YAJL's
  * number callback as their exact text; nested objects and arrays become JSON
  * text again through yajl_gen.
@@ -18,7 +19,7 @@
 
 #define OFF_MISSING (SIZE_MAX - 1) /* the key did not appear in the record */
 #define CHUNK_SIZE (256 * 1024)
-#define RECORD_MAX ((size_t)256 << 20) /* one record may not pass 256 MiB */
+#define RAW_PREFIX 1024                /* bytes of a too-large record kept for rejects */
 #define KEY_SHOWN 120                  /* bytes of a key quoted in a message */
 
 enum col_state { COL_NONE = -1, COL_SKIP = -2 };
@@ -57,7 +58,8 @@ struct json_state {
 	struct buf unit;
 	long unit_line;
 	uint64_t unit_pos;
-	bool unit_too_long;
+	bool unit_too_long; /* past --max-record-bytes: only a prefix is kept */
+	size_t max_record;
 	unsigned long nelem;
 
 	/* array scanner */
@@ -98,6 +100,7 @@ struct json_state {
 	int capture_col;    /* column a nested value is captured for, or COL_NONE */
 	size_t capture_start;
 	bool gen_failed;
+	size_t str_from;    /* unit offset after the last string token parsed */
 	char *bad;          /* why the record is rejected, or NULL */
 	bool oom;
 	/* key collection (json_reader_sample_keys) */
@@ -314,8 +317,75 @@ static int on_number(void *ctx, const char *s, size_t n)
 	return store(st, st->cur, s, n);
 }
 
-/* YAJL checks the bytes of a string but not what a \u escape decodes to: a
- * lone low surrogate ("\udc00") comes out as invalid UTF-8. */
+/* The value of the four hex digits at p (n bytes available), or -1. */
+static long hex4(const unsigned char *p, size_t n)
+{
+	if (n < 4)
+		return -1;
+	long v = 0;
+	for (int k = 0; k < 4; k++) {
+		unsigned char c = p[k];
+		int d = c >= '0' && c <= '9' ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/* Whether the JSON text [p, p+n), which starts outside any string, has a \u
+ * escape that is half of a surrogate pair without its other half. This is a
+ * check of escapes, not a parser: YAJL has accepted the text. An escaped
+ * backslash ("\\u") is skipped as a pair, so its 'u' is no escape. */
+static bool lone_surrogate(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+	while (i + 1 < n) {
+		const unsigned char *bs = memchr(p + i, '\\', n - i - 1);
+		if (!bs)
+			return false;
+		i = (size_t)(bs - p);
+		if (p[i + 1] != 'u') {
+			i += 2; /* \" \\ \n ...: one escaped byte */
+			continue;
+		}
+		long u = hex4(p + i + 2, n - i - 2);
+		if (u < 0) {
+			i += 2;
+			continue;
+		}
+		i += 6;
+		if (u >= 0xDC00 && u <= 0xDFFF)
+			return true; /* a low surrogate first */
+		if (u < 0xD800 || u > 0xDBFF)
+			continue;
+		long lo = i + 1 < n && p[i] == '\\' && p[i + 1] == 'u' ? hex4(p + i + 2, n - i - 2) : -1;
+		if (lo < 0xDC00 || lo > 0xDFFF)
+			return true; /* a high surrogate not followed by a low one */
+		i += 6;
+	}
+	return false;
+}
+
+/* Whether the string token the parser has just read holds an unpaired
+ * surrogate: its text lies between the last string token and here (what is
+ * between two strings holds no backslash: comments are not allowed). YAJL turns a lone high surrogate
+ * into "?" or glues it to the next escape, and a lone low one into bytes that
+ * are not UTF-8; none of them is the character written. */
+static bool string_has_lone_surrogate(struct json_state *st)
+{
+	size_t end = yajl_get_bytes_consumed(st->parser);
+	size_t from = st->str_from;
+	if (end > st->unit.len || end < from)
+		return false; /* not a position in the unit: YAJL finishing the parse */
+	st->str_from = end;
+	return lone_surrogate((const unsigned char *)st->unit.data + from, end - from);
+}
+
+/* A \u escape that is no character: an unpaired surrogate, either found in
+ * the text or seen as invalid UTF-8 in what YAJL decoded. */
 static int bad_escape(struct json_state *st)
 {
 	if (!st->bad) {
@@ -329,11 +399,12 @@ static int bad_escape(struct json_state *st)
 static int on_string(void *ctx, const unsigned char *s, size_t n)
 {
 	struct json_state *st = ctx;
+	bool lone = string_has_lone_surrogate(st);
 	if (st->depth == 0)
 		return top_scalar(st, "a string");
 	if (ignoring(st))
 		return 1;
-	if (!utf8_valid((const char *)s, n, NULL))
+	if (lone || !utf8_valid((const char *)s, n, NULL))
 		return bad_escape(st);
 	if (capturing(st)) {
 		if (!st->gen_failed)
@@ -373,9 +444,10 @@ static int collect_key(struct json_state *st, const unsigned char *key, size_t n
 static int on_map_key(void *ctx, const unsigned char *key, size_t n)
 {
 	struct json_state *st = ctx;
+	bool lone = string_has_lone_surrogate(st);
 	if (ignoring(st))
 		return 1;
-	if (!utf8_valid((const char *)key, n, NULL)) {
+	if (lone || !utf8_valid((const char *)key, n, NULL)) {
 		if (!capturing(st))
 			st->cur = COL_SKIP; /* and not a name for --create */
 		return bad_escape(st);
@@ -501,6 +573,7 @@ static enum parse_result parse_unit(struct json_state *st, char *msg, size_t msg
 	st->kind = NULL;
 	st->cur = COL_NONE;
 	st->capture_col = COL_NONE;
+	st->str_from = 0;
 	if (++st->stamp == 0) {
 		if (st->seen)
 			memset(st->seen, 0, (size_t)st->ncols * sizeof *st->seen);
@@ -572,11 +645,34 @@ static bool fill(struct reader *r, struct json_state *st, bool *failed, struct s
 	return true;
 }
 
-/* Append to the current unit, or note that it is too large. */
+/* Mark the current unit as larger than --max-record-bytes: from here on only
+ * its first RAW_PREFIX bytes are kept, for the rejects file. */
+static void unit_over_limit(struct json_state *st)
+{
+	st->unit_too_long = true;
+	if (st->unit.len > RAW_PREFIX) {
+		st->unit.len = RAW_PREFIX;
+		st->unit.data[RAW_PREFIX] = '\0';
+	}
+}
+
+/* Append to the current unit, or note that it is too large and keep scanning
+ * it without storing it. An NDJSON line may be one byte longer: its CR goes. */
 static void unit_append(struct json_state *st, const void *p, size_t n)
 {
-	if (!st->unit_too_long && !buf_append(&st->unit, p, n))
-		st->unit_too_long = true;
+	size_t limit = st->max_record + (st->ndjson ? 1 : 0);
+	if (!st->unit_too_long && n > limit - st->unit.len)
+		unit_over_limit(st);
+	if (st->unit_too_long) {
+		/* out of memory, the prefix stays shorter: the record goes anyway */
+		size_t room = RAW_PREFIX - (st->unit.len < RAW_PREFIX ? st->unit.len : RAW_PREFIX);
+		if (room)
+			(void)buf_append(&st->unit, p, n < room ? n : room);
+		return;
+	}
+	/* out of memory below the limit: rejected as too large all the same */
+	if (!buf_append(&st->unit, p, n))
+		unit_over_limit(st);
 }
 
 static bool blank(const char *s, size_t n)
@@ -616,8 +712,11 @@ static int scan_line(struct reader *r, struct json_state *st, struct sl_error *e
 			return 0;
 		if (st->unit.len && st->unit.data[st->unit.len - 1] == '\r')
 			st->unit.data[--st->unit.len] = '\0';
+		if (!st->unit_too_long && st->unit.len > st->max_record)
+			unit_over_limit(st);
 		if (st->unit_too_long || !blank(buf_str(&st->unit), st->unit.len))
 			return 1;
+		r->blank_lines++;
 	}
 }
 
@@ -849,13 +948,10 @@ static enum read_status json_next(struct reader *r, struct record *rec, struct s
 	rec->raw_len = st->unit.len;
 	err->line = st->unit_line;
 	if (st->unit_too_long) {
-		sl_error_set(err, SL_ERR_INPUT, "line %ld: record larger than %zu MiB", st->unit_line,
-			     RECORD_MAX >> 20);
-		if (st->ndjson)
-			return READ_REJECT;
-		st->failed = true;
-		st->fail_err = *err;
-		return READ_FAIL;
+		/* the scanner found where it ends: reading goes on after it */
+		sl_error_set(err, SL_ERR_INPUT, "line %ld: record larger than --max-record-bytes (%zu bytes)",
+			     st->unit_line, st->max_record);
+		return READ_REJECT;
 	}
 	enum parse_result pr = parse_unit(st, msg, sizeof msg);
 	switch (pr) {
@@ -979,8 +1075,10 @@ static bool json_open(struct reader *r, const struct reader_options *opt, struct
 	st->line = 1;
 	st->at_start = true;
 	st->sstate = SCAN_START;
-	buf_init(&st->unit, RECORD_MAX);
-	buf_init(&st->data, RECORD_MAX * 2);
+	st->max_record = opt->max_record_bytes ? opt->max_record_bytes : READER_DEFAULT_MAX_RECORD;
+	/* the limits are checked by unit_append; these ceilings are a safety net */
+	buf_init(&st->unit, st->max_record + RAW_PREFIX + 2);
+	buf_init(&st->data, st->max_record * 3 + 4096);
 	buf_init(&st->ahead, 0);
 	st->chunk = malloc(CHUNK_SIZE);
 	st->gen = yajl_gen_alloc(NULL);

@@ -109,6 +109,13 @@ bool reader_open(struct reader **out, const char *path, const struct reader_opti
 	return true;
 }
 
+unsigned long long reader_position(struct reader *r)
+{
+	if (r->src)
+		return source_position(r->src);
+	return r->ops && r->ops->position ? r->ops->position(r) : 0;
+}
+
 void reader_close(struct reader *r)
 {
 	if (!r)

@@ -2,9 +2,11 @@
  * The CSV reader against RFC 4180 edge cases and malformed input.
  */
 #include <check.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -395,6 +397,443 @@ START_TEST(escape_across_chunks)
 }
 END_TEST
 
+/* Expect a rejected record at line with raw text raw (NULL: not checked). */
+static void expect_reject_raw(struct reader *r, long line, const char *raw, const char *msg_part)
+{
+	struct record rec;
+	struct sl_error err;
+	sl_error_clear(&err);
+	enum read_status st = r->ops->next(r, &rec, &err);
+	ck_assert_msg(st == READ_REJECT, "status %d: %s", st, err.msg);
+	ck_assert_int_eq(rec.line, line);
+	ck_assert_int_eq(err.line, line);
+	if (raw) {
+		ck_assert_int_eq(rec.raw_len, strlen(raw));
+		ck_assert(memcmp(rec.raw, raw, rec.raw_len) == 0);
+	}
+	ck_assert_msg(strstr(err.msg, msg_part) != NULL, "message '%s' lacks '%s'", err.msg, msg_part);
+}
+
+/* Expect a one-field NULL record at line, with empty raw text: a blank line. */
+static void expect_null_row(struct reader *r, long line)
+{
+	struct record rec;
+	struct sl_error err;
+	sl_error_clear(&err);
+	enum read_status st = r->ops->next(r, &rec, &err);
+	ck_assert_msg(st == READ_OK, "status %d: %s", st, err.msg);
+	ck_assert_int_eq(rec.line, line);
+	ck_assert_int_eq(rec.nfields, 1);
+	ck_assert_ptr_null(rec.fields[0].ptr);
+	ck_assert_int_eq(rec.raw_len, 0);
+}
+
+/* PostgreSQL's CSV COPY loads a blank line of a one-column file as a NULL. */
+START_TEST(blank_line_one_column_is_null)
+{
+	struct reader *r = open_csv("name\nalice\n\nbob\n\n", NULL);
+	expect_row(r, 2, 1, "alice");
+	expect_null_row(r, 3);
+	expect_row(r, 4, 1, "bob");
+	expect_null_row(r, 5);
+	expect_status(r, READ_EOF, 0, NULL);
+	ck_assert_int_eq(r->blank_lines, 0);
+	done(r);
+
+	/* CR LF, no header (the first record sets the count), blank lines in a
+	 * row, a blank line inside quotes is data, no newline at the end */
+	struct reader_options opt = { .format = FORMAT_CSV, .no_header = true };
+	r = open_csv("x\r\n\r\n\r\n\"p\r\n\r\nq\"\r\n\r\ny", &opt);
+	expect_row(r, 1, 1, "x");
+	expect_null_row(r, 2);
+	expect_null_row(r, 3);
+	expect_row(r, 4, 1, "p\r\n\r\nq");
+	expect_null_row(r, 7);
+	expect_row(r, 8, 1, "y");
+	expect_status(r, READ_EOF, 0, NULL);
+	ck_assert_int_eq(r->blank_lines, 0);
+	done(r);
+
+	/* the final newline is no blank line, the one after it is */
+	r = open_csv("a\n1\n\n", NULL);
+	expect_row(r, 2, 1, "1");
+	expect_null_row(r, 3);
+	expect_status(r, READ_EOF, 0, NULL);
+	done(r);
+	r = open_csv("a\n1\n", NULL);
+	expect_row(r, 2, 1, "1");
+	expect_status(r, READ_EOF, 0, NULL);
+	done(r);
+
+	/* one column named by set_columns, TSV without a header */
+	struct reader_options tsv = { .format = FORMAT_TSV, .no_header = true };
+	r = open_csv("\n7\n", &tsv);
+	char *one[] = { "v" };
+	struct sl_error err;
+	ck_assert(r->ops->set_columns(r, one, 1, &err));
+	expect_null_row(r, 1);
+	expect_row(r, 2, 1, "7");
+	expect_status(r, READ_EOF, 0, NULL);
+	done(r);
+}
+END_TEST
+
+/* A CR LF cut by the end of the first read (the 4096 bytes peeked at open) is
+ * one line end, not a line end and a blank line; a blank CR LF line cut
+ * there is one blank line. */
+START_TEST(blank_line_crlf_across_chunks)
+{
+	char buf[8192];
+	for (int blank_at_cut = 0; blank_at_cut < 2; blank_at_cut++) {
+		size_t o = (size_t)sprintf(buf, "v\r\n");
+		int rows = 0;
+		while (o < 4096 - 4) {
+			o += (size_t)sprintf(buf + o, "r\r\n");
+			rows++;
+		}
+		/* pad the last row so that byte 4095 is its CR, or the CR of
+		 * a blank line after it */
+		size_t pad = (blank_at_cut ? 4093 : 4095) - o;
+		memset(buf + o, 'p', pad);
+		o += pad;
+		if (blank_at_cut) {
+			buf[o++] = '\r';
+			buf[o++] = '\n';
+		}
+		buf[o++] = '\r';
+		ck_assert_int_eq(o, 4096);
+		o += (size_t)sprintf(buf + o, "\nlast\r\n");
+		buf[o] = '\0';
+		struct reader *r = open_csv(buf, NULL);
+		struct record rec;
+		struct sl_error err;
+		for (int i = 0; i < rows; i++)
+			expect_row(r, 2 + i, 1, "r");
+		ck_assert_int_eq(r->ops->next(r, &rec, &err), READ_OK);
+		ck_assert_int_eq(rec.line, 2 + rows);
+		ck_assert_int_eq(rec.fields[0].len, pad);
+		if (blank_at_cut)
+			expect_null_row(r, 3 + rows);
+		expect_row(r, 3 + rows + blank_at_cut, 1, "last");
+		expect_status(r, READ_EOF, 0, NULL);
+		ck_assert_int_eq(r->blank_lines, 0);
+		done(r);
+	}
+}
+END_TEST
+
+/* Where records have more fields a blank line is skipped, and counted. */
+START_TEST(blank_lines_counted_when_several_columns)
+{
+	struct reader *r = open_csv("\na,b\n\n1,2\r\n\r\n\"x\n\ny\",3\n\n", NULL);
+	ck_assert_int_eq(r->nheader, 2);
+	expect_row(r, 4, 2, "1", "2");
+	expect_row(r, 6, 2, "x\n\ny", "3");
+	expect_status(r, READ_EOF, 0, NULL);
+	ck_assert_int_eq(r->blank_lines, 4); /* lines 1, 3, 5 and 9, not 7 */
+	done(r);
+
+	struct reader_options tsv = { .format = FORMAT_TSV, .no_header = true };
+	r = open_csv("\n\n1\t2\n\n3\t4", &tsv);
+	expect_row(r, 3, 2, "1", "2");
+	expect_row(r, 5, 2, "3", "4");
+	expect_status(r, READ_EOF, 0, NULL);
+	ck_assert_int_eq(r->blank_lines, 3);
+	done(r);
+}
+END_TEST
+
+/* --null applies to values, never to the names of the header. */
+START_TEST(null_marker_not_applied_to_header)
+{
+	struct reader_options opt = { .format = FORMAT_CSV, .null_marker = "NULL" };
+	struct reader *r = open_csv("NULL,b\nNULL,x\n\"NULL\",NULL\n", &opt);
+	ck_assert_int_eq(r->nheader, 2);
+	ck_assert_str_eq(r->header[0], "NULL");
+	ck_assert_str_eq(r->header[1], "b");
+	expect_row(r, 2, 2, "\x01", "x");
+	expect_row(r, 3, 2, "\x01", "\x01"); /* quoted or not, as before */
+	done(r);
+
+	struct reader_options tsv = { .format = FORMAT_TSV, .escape = '\\', .null_marker = "\\N" };
+	r = open_csv("id\t\\N\t-\n1\t\\N\t-\n", &tsv);
+	ck_assert_int_eq(r->nheader, 3);
+	ck_assert_str_eq(r->header[1], "\\N");
+	ck_assert_str_eq(r->header[2], "-");
+	expect_row(r, 2, 3, "1", "\x01", "-");
+	done(r);
+
+	struct reader_options dash = { .format = FORMAT_CSV, .null_marker = "-" };
+	r = open_csv("-\n-\nx\n", &dash);
+	ck_assert_str_eq(r->header[0], "-");
+	expect_row(r, 2, 1, "\x01");
+	expect_row(r, 3, 1, "x");
+	done(r);
+}
+END_TEST
+
+/* Append c n times to b at *o. */
+static void fill(char *b, size_t *o, char c, size_t n)
+{
+	memset(b + *o, c, n);
+	*o += n;
+}
+
+START_TEST(max_record_bytes_rejects_and_goes_on)
+{
+	struct reader_options opt = { .format = FORMAT_CSV, .max_record_bytes = 1000 };
+	char *buf = malloc(20000);
+	size_t o = (size_t)sprintf(buf, "a,b\n1,");
+	fill(buf, &o, 'x', 998); /* exactly 1000 bytes: kept */
+	o += (size_t)sprintf(buf + o, "\r\n2,");
+	fill(buf, &o, 'y', 999); /* 1001 bytes: rejected */
+	o += (size_t)sprintf(buf + o, "\n3,\"");
+	for (int i = 0; i < 100; i++) /* a quoted field of 100 lines, 2400 bytes */
+		o += (size_t)sprintf(buf + o, "line %03d ok ok ok ok ok\n", i);
+	o += (size_t)sprintf(buf + o, "end\"\n4,z\n");
+	buf[o] = '\0';
+	struct reader *r = open_csv(buf, &opt);
+	struct record rec;
+	struct sl_error err;
+	ck_assert_int_eq(r->ops->next(r, &rec, &err), READ_OK);
+	ck_assert_int_eq(rec.line, 2);
+	ck_assert_int_eq(rec.fields[1].len, 998);
+	ck_assert_int_eq(rec.raw_len, 1000);
+
+	sl_error_clear(&err);
+	ck_assert_int_eq(r->ops->next(r, &rec, &err), READ_REJECT);
+	ck_assert_int_eq(rec.line, 3);
+	ck_assert_int_eq(err.line, 3);
+	ck_assert_str_eq(err.msg, "line 3: record larger than --max-record-bytes (1000 bytes)");
+	ck_assert_int_eq(rec.raw_len, 1001); /* under the 1 KiB prefix: all of it */
+	ck_assert(memcmp(rec.raw, "2,yyy", 5) == 0);
+
+	/* a genuine big quoted field: rejected whole, reading resumes after it */
+	sl_error_clear(&err);
+	ck_assert_int_eq(r->ops->next(r, &rec, &err), READ_REJECT);
+	ck_assert_int_eq(rec.line, 4);
+	ck_assert_str_eq(err.msg, "line 4: record larger than --max-record-bytes (1000 bytes)");
+	ck_assert_int_eq(rec.raw_len, 1024);
+	ck_assert(memcmp(rec.raw, "3,\"line 000 ok", 14) == 0);
+	expect_row(r, 105, 2, "4", "z");
+	expect_status(r, READ_EOF, 0, NULL);
+	done(r);
+	free(buf);
+}
+END_TEST
+
+/* Write an unterminated quote at line 3 of a file of many rows, far more
+ * than the limit: gzipped when gz. */
+static size_t write_unterminated(bool gz, int rows)
+{
+	char *buf = malloc((size_t)rows * 32 + 64);
+	size_t o = (size_t)sprintf(buf, "id,v\n1,a\n2,\"open\n");
+	for (int i = 3; i < rows + 3; i++)
+		o += (size_t)sprintf(buf + o, "%d,row %d\n", i, i);
+	if (gz) {
+		strcpy(path, "/tmp/sluice-csv-XXXXXX");
+		int fd = mkstemp(path);
+		gzFile g = gzdopen(fd, "wb");
+		ck_assert_int_eq(gzwrite(g, buf, (unsigned)o), (int)o);
+		gzclose(g);
+	} else {
+		write_file(buf, o);
+	}
+	free(buf);
+	return o;
+}
+
+START_TEST(max_record_bytes_unterminated_quote_read_again)
+{
+	for (int gz = 0; gz < 2; gz++) {
+		int rows = 30000; /* about 400 KB: past the first chunk too */
+		write_unterminated(gz, rows);
+		struct reader_options opt = { .format = FORMAT_CSV, .max_record_bytes = 1000 };
+		struct reader *r = NULL;
+		struct sl_error err;
+		ck_assert_msg(reader_open(&r, path, &opt, &err), "%s", err.msg);
+		expect_row(r, 2, 2, "1", "a");
+		expect_reject_raw(r, 3, "2,\"open", "record larger than --max-record-bytes (1000 bytes): "
+				  "an unterminated quoted field ran on to the end of input; the record ran "
+				  "on over several lines, so only this line is rejected");
+		for (int i = 3; i < rows + 3; i++) {
+			char id[16], v[32];
+			sprintf(id, "%d", i);
+			sprintf(v, "row %d", i);
+			expect_row(r, i + 1, 2, id, v);
+		}
+		expect_status(r, READ_EOF, 0, NULL);
+		done(r);
+	}
+}
+END_TEST
+
+/* A stray quote closed far later by text after the closing quote, and one
+ * closed far later with a field count gone wrong, both past the limit: the
+ * lines they took are read again from the file, only their first is lost. */
+START_TEST(max_record_bytes_malformed_read_again)
+{
+	struct reader_options opt = { .format = FORMAT_CSV, .max_record_bytes = 200 };
+	char buf[4096];
+	size_t o = (size_t)sprintf(buf, "a,b\n1,\"x\n");
+	for (int i = 2; i < 60; i++)
+		o += (size_t)sprintf(buf + o, "%d,y\n", i);
+	o += (size_t)sprintf(buf + o, "60,\"z\"w\n61,\"q\n");
+	for (int i = 62; i < 120; i++)
+		o += (size_t)sprintf(buf + o, "%d,y\n", i);
+	o += (size_t)sprintf(buf + o, "120,y\",extra\n121,end\n");
+	buf[o] = '\0';
+	struct reader *r = open_csv(buf, &opt);
+	expect_reject_raw(r, 2, "1,\"x", "record larger than --max-record-bytes (200 bytes): "
+			  "malformed CSV (stray quote or text after a closing quote); the record ran on "
+			  "over several lines, so only this line is rejected");
+	for (int i = 2; i < 60; i++) {
+		char id[16];
+		sprintf(id, "%d", i);
+		expect_row(r, i + 1, 2, id, "y");
+	}
+	expect_reject_raw(r, 61, "60,\"z\"w", "malformed CSV");
+	expect_reject_raw(r, 62, "61,\"q", "record larger than --max-record-bytes (200 bytes): "
+			  "expected 2 fields, found 3; the record ran on over several lines");
+	for (int i = 62; i < 120; i++) {
+		char id[16];
+		sprintf(id, "%d", i);
+		expect_row(r, i + 1, 2, id, "y");
+	}
+	expect_reject_raw(r, 121, "120,y\",extra", "malformed CSV");
+	expect_row(r, 122, 2, "121", "end");
+	expect_status(r, READ_EOF, 0, NULL);
+	done(r);
+}
+END_TEST
+
+/* Stdin cannot be read again: the unterminated quote costs the rest. */
+START_TEST(max_record_bytes_unterminated_quote_stdin)
+{
+	write_unterminated(false, 500);
+	int saved = dup(STDIN_FILENO);
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_ge(dup2(fd, STDIN_FILENO), 0);
+	close(fd);
+	struct reader_options opt = { .format = FORMAT_CSV, .max_record_bytes = 1000 };
+	struct reader *r = NULL;
+	struct sl_error err;
+	ck_assert_msg(reader_open(&r, "-", &opt, &err), "%s", err.msg);
+	expect_row(r, 2, 2, "1", "a");
+	struct record rec;
+	sl_error_clear(&err);
+	ck_assert_int_eq(r->ops->next(r, &rec, &err), READ_REJECT);
+	ck_assert_int_eq(rec.line, 3);
+	ck_assert_str_eq(err.msg, "line 3: record larger than --max-record-bytes (1000 bytes): the "
+			 "unterminated quote at line 3 swallowed the rest of the input");
+	/* its first KiB (less its last byte here: a line end, which goes) */
+	ck_assert_int_eq(rec.raw_len, 1023);
+	ck_assert(memcmp(rec.raw, "2,\"open\n3,row 3\n", 16) == 0);
+	expect_status(r, READ_EOF, 0, NULL);
+	done(r);
+	dup2(saved, STDIN_FILENO);
+	close(saved);
+}
+END_TEST
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
+/* Fields past what a table can have are counted, not kept: a header of
+ * 70000 names is refused, a record of 70000 fields is rejected. */
+START_TEST(too_many_fields_counted_not_kept)
+{
+	size_t n = 70000;
+	char *buf = malloc(n * 2 + 16);
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++)
+		o += (size_t)sprintf(buf + o, i ? ",a" : "a");
+	buf[o++] = '\n';
+	buf[o] = '\0';
+	struct reader_options opt = { .format = FORMAT_CSV };
+	struct reader *r = NULL;
+	struct sl_error err;
+	write_file(buf, o);
+	ck_assert(!reader_open(&r, path, &opt, &err));
+	ck_assert_msg(strstr(err.msg, "bad header: line 1: more than 65536 fields"), "%s", err.msg);
+	unlink(path);
+
+	char *with_header = malloc(o + 16);
+	sprintf(with_header, "x,y\n%s1,2\n", buf);
+	r = open_csv(with_header, NULL);
+	expect_status(r, READ_REJECT, 2, "expected 2 fields, found 70000");
+	expect_row(r, 3, 2, "1", "2");
+	done(r);
+	free(with_header);
+	free(buf);
+}
+END_TEST
+
+/* Peak resident memory of this process so far, in KiB, or -1 when it cannot
+ * be known or means little (AddressSanitizer keeps freed memory aside). */
+static long peak_kib(void)
+{
+#ifdef UNDER_ASAN
+	return -1;
+#endif
+	FILE *f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	char line[256];
+	long kib = -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/* Memory follows the limit, not the input: 32 MB after an unterminated
+ * quote, and a single 32 MB field, read with a 1 MiB limit. */
+START_TEST(max_record_bytes_bounds_memory)
+{
+	for (int huge_field = 0; huge_field < 2; huge_field++) {
+		strcpy(path, "/tmp/sluice-csv-XXXXXX");
+		int fd = mkstemp(path);
+		ck_assert_int_ge(fd, 0);
+		const char *head = huge_field ? "a,b\n1,\"" : "a,b\n1,\"open\n";
+		ck_assert_int_eq(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+		char line[4096];
+		for (size_t i = 0; i < sizeof line; i++)
+			line[i] = huge_field ? 'x' : i % 16 == 15 ? '\n' : i % 16 == 7 ? ',' : '7';
+		for (int i = 0; i < 8192; i++) /* 32 MiB, written without holding it */
+			ck_assert_int_eq(write(fd, line, sizeof line), (ssize_t)sizeof line);
+		const char *tail = huge_field ? "\"\n2,end\n" : "2,end\n";
+		ck_assert_int_eq(write(fd, tail, strlen(tail)), (ssize_t)strlen(tail));
+		close(fd);
+		long before = peak_kib();
+		struct reader_options opt = { .format = FORMAT_CSV, .max_record_bytes = 1 << 20 };
+		struct reader *r = NULL;
+		struct sl_error err;
+		ck_assert_msg(reader_open(&r, path, &opt, &err), "%s", err.msg);
+		expect_status(r, READ_REJECT, 2, "record larger than --max-record-bytes (1048576 bytes)");
+		struct record rec;
+		enum read_status st;
+		long rows = 0;
+		while ((st = r->ops->next(r, &rec, &err)) == READ_OK)
+			rows++;
+		ck_assert_int_eq(st, READ_EOF);
+		ck_assert_int_eq(rows, huge_field ? 1 : 8192 * 256 + 1);
+		if (before >= 0) {
+			long grew = peak_kib() - before;
+			ck_assert_msg(grew < 12 * 1024, "reading took %ld KiB more at its peak", grew);
+		}
+		done(r);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("csv_reader");
@@ -422,6 +861,16 @@ int main(void)
 	tcase_add_test(tc, long_file_many_chunks);
 	tcase_add_test(tc, format_detection);
 	tcase_add_test(tc, utf8_validation);
+	tcase_add_test(tc, blank_line_one_column_is_null);
+	tcase_add_test(tc, blank_line_crlf_across_chunks);
+	tcase_add_test(tc, blank_lines_counted_when_several_columns);
+	tcase_add_test(tc, null_marker_not_applied_to_header);
+	tcase_add_test(tc, max_record_bytes_rejects_and_goes_on);
+	tcase_add_test(tc, max_record_bytes_unterminated_quote_read_again);
+	tcase_add_test(tc, max_record_bytes_malformed_read_again);
+	tcase_add_test(tc, max_record_bytes_unterminated_quote_stdin);
+	tcase_add_test(tc, max_record_bytes_bounds_memory);
+	tcase_add_test(tc, too_many_fields_counted_not_kept);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -496,6 +496,195 @@ START_TEST(sample_keys_then_read)
 }
 END_TEST
 
+/* YAJL stores a lone high surrogate as "?" (or glues it to the escape after
+ * it): every unpaired surrogate rejects its record, a pair still loads. */
+START_TEST(lone_high_surrogate_rejected)
+{
+	struct reader *r = open_json(FORMAT_NDJSON,
+				     "{\"a\":\"\\ud800\"}\n"
+				     "{\"a\":\"\\ud800\\u0041\"}\n"
+				     "{\"a\":\"\\ud800x\"}\n"
+				     "{\"a\":\"\\ud83d\\ude00\"}\n"
+				     "{\"a\":\"x\\\\ud800\"}\n"
+				     "{\"a\":\"x\\\\\\ud800\"}\n"
+				     "{\"\\udbff\":1}\n"
+				     "{\"a\":{\"k\":[1,\"ok\",\"\\ud800\\ud800\"]}}\n"
+				     "{\"a\":[{\"\\ud83d\":true}]}\n"
+				     "{\"a\":{\"\\ud83d\\ude00\":\"\\u00e9\\uDBFF\\uDFFF\"}}\n"
+				     "{\"a\":\"end \\ud800\",\"b\":1}\n",
+				     "a|b");
+	expect_reject(r, 1, "{\"a\":\"\\ud800\"}", "unpaired surrogate");
+	expect_reject(r, 2, "{\"a\":\"\\ud800\\u0041\"}", "unpaired surrogate");
+	expect_reject(r, 3, NULL, "line 3: a \\u escape is not a character (an unpaired surrogate)");
+	expect_row(r, 4, 2, "\xF0\x9F\x98\x80", NUL);
+	expect_row(r, 5, 2, "x\\ud800", NUL); /* an escaped backslash, then text */
+	expect_reject(r, 6, NULL, "unpaired surrogate");
+	expect_reject(r, 7, NULL, "unpaired surrogate");
+	expect_reject(r, 8, NULL, "unpaired surrogate");
+	expect_reject(r, 9, NULL, "unpaired surrogate");
+	expect_row(r, 10, 2, "{\"\xF0\x9F\x98\x80\":\"\xC3\xA9\xF4\x8F\xBF\xBF\"}", NUL);
+	expect_reject(r, 11, NULL, "unpaired surrogate");
+	expect_eof(r);
+	done(r);
+
+	/* a JSON array over lines; a lone surrogate key is no name for --create */
+	r = open_json(FORMAT_JSON,
+		      "[{\"a\":\"\\ud800\"},\n"
+		      " {\"\\ud800k\":1,\"a\":\"\\ud800\\udc00\"},\n"
+		      " {\"a\":\"fine\"}]",
+		      NULL);
+	struct sl_error err;
+	ck_assert_msg(json_reader_sample_keys(r, 10, &err), "%s", err.msg);
+	ck_assert_int_eq(r->nheader, 1);
+	ck_assert_str_eq(r->header[0], "a");
+	ck_assert(r->ops->set_columns(r, r->header, r->nheader, &err));
+	expect_reject(r, 1, "{\"a\":\"\\ud800\"}", "unpaired surrogate");
+	expect_reject(r, 2, NULL, "line 2: a \\u escape is not a character");
+	expect_row(r, 3, 1, "fine");
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+/* Blank NDJSON lines are skipped and counted; white space in a JSON array
+ * is not. */
+START_TEST(ndjson_blank_lines_counted)
+{
+	struct reader *r = open_json(FORMAT_NDJSON, "\n{\"a\":1}\n\n \t \r\n{\"a\":2}\n\n", "a");
+	expect_row(r, 2, 1, "1");
+	expect_row(r, 5, 1, "2");
+	expect_eof(r);
+	ck_assert_int_eq(r->blank_lines, 4); /* lines 1, 3, 4 and 6 */
+	done(r);
+
+	r = open_json(FORMAT_NDJSON, "{\"a\":1}\r\n\r\n{\"a\":2}", "a");
+	expect_row(r, 1, 1, "1");
+	expect_row(r, 3, 1, "2");
+	expect_eof(r);
+	ck_assert_int_eq(r->blank_lines, 1);
+	done(r);
+
+	r = open_json(FORMAT_JSON, "\n[\n\n{\"a\":1},\n\n{\"a\":2}\n\n]\n\n", "a");
+	expect_row(r, 4, 1, "1");
+	expect_row(r, 6, 1, "2");
+	expect_eof(r);
+	ck_assert_int_eq(r->blank_lines, 0);
+	done(r);
+}
+END_TEST
+
+/* Open content with target columns cols and --max-record-bytes max. */
+static struct reader *open_json_max(enum input_format format, const char *content, char **cols,
+				    int ncols, size_t max)
+{
+	struct reader_options opt = { .format = format, .max_record_bytes = max };
+	struct reader *r = NULL;
+	struct sl_error err;
+	write_file(content, strlen(content));
+	ck_assert_msg(reader_open(&r, path, &opt, &err), "%s", err.msg);
+	if (cols)
+		ck_assert_msg(r->ops->set_columns(r, cols, ncols, &err), "%s", err.msg);
+	return r;
+}
+
+/* Expect a reject at line for being past a limit of max bytes, with the
+ * first raw_len bytes of the record as its raw text (which starts with
+ * raw_start). */
+static void expect_too_large(struct reader *r, long line, size_t max, size_t raw_len,
+			     const char *raw_start)
+{
+	struct record rec;
+	struct sl_error err;
+	sl_error_clear(&err);
+	enum read_status st = r->ops->next(r, &rec, &err);
+	ck_assert_msg(st == READ_REJECT, "status %d: %s", st, err.msg);
+	ck_assert_int_eq(rec.line, line);
+	ck_assert_int_eq(err.line, line);
+	char want[128];
+	snprintf(want, sizeof want, "line %ld: record larger than --max-record-bytes (%zu bytes)", line,
+		 max);
+	ck_assert_str_eq(err.msg, want);
+	ck_assert_int_eq(rec.raw_len, raw_len);
+	ck_assert(!memcmp(rec.raw, raw_start, strlen(raw_start)));
+}
+
+START_TEST(max_record_bytes_ndjson)
+{
+	char *buf = malloc(20000);
+	size_t o = 0;
+	char *cols[] = { "a" };
+	/* {"a":"x...x"} of exactly 1000 bytes, then with a CR, then 1001 bytes */
+	for (int k = 0; k < 3; k++) {
+		o += (size_t)sprintf(buf + o, "{\"a\":\"");
+		memset(buf + o, 'x', 992 + (k == 2));
+		o += 992 + (k == 2);
+		o += (size_t)sprintf(buf + o, "\"}%s\n", k == 1 ? "\r" : "");
+	}
+	o += (size_t)sprintf(buf + o, "{\"a\":\"");
+	memset(buf + o, 'y', 9000); /* far past the limit: a 1 KiB prefix */
+	o += 9000;
+	o += (size_t)sprintf(buf + o, "\"}\n\n{\"a\":\"after\"}\n");
+	buf[o] = '\0';
+	struct reader *r = open_json_max(FORMAT_NDJSON, buf, cols, 1, 1000);
+	struct record rec;
+	struct sl_error err;
+	for (int k = 0; k < 2; k++) {
+		ck_assert_int_eq(r->ops->next(r, &rec, &err), READ_OK);
+		ck_assert_int_eq(rec.line, k + 1);
+		ck_assert_int_eq(rec.raw_len, 1000);
+		ck_assert_int_eq(rec.fields[0].len, 992);
+	}
+	expect_too_large(r, 3, 1000, 1001, "{\"a\":\"xxx");
+	expect_too_large(r, 4, 1000, 1024, "{\"a\":\"yyy");
+	expect_row(r, 6, 1, "after");
+	expect_eof(r);
+	ck_assert_int_eq(r->blank_lines, 1);
+	done(r);
+	free(buf);
+}
+END_TEST
+
+START_TEST(max_record_bytes_json_array)
+{
+	/* an element past the limit is rejected, and the scanner, which kept
+	 * scanning it without storing it, goes on with the next */
+	char *buf = malloc(20000);
+	size_t o = (size_t)sprintf(buf, "[{\"a\":1},\n{\"a\":\"");
+	for (int i = 0; i < 300; i++)
+		o += (size_t)sprintf(buf + o, "]}[{,\\\"\\n");
+	o += (size_t)sprintf(buf + o, "\", \"b\": [\n{\"c\": \"}\"}\n]},\n{\"a\":2},\n");
+	memset(buf + o, '7', 3000); /* a long number */
+	o += 3000;
+	o += (size_t)sprintf(buf + o, ",\n{\"a\":3}]\n");
+	buf[o] = '\0';
+	char *cols[] = { "a", "b" };
+	struct reader *r = open_json_max(FORMAT_JSON, buf, cols, 2, 1000);
+	expect_row(r, 1, 2, "1", NUL);
+	expect_too_large(r, 2, 1000, 1024, "{\"a\":\"]}[{,\\\"\\n]}");
+	expect_row(r, 5, 2, "2", NUL);
+	expect_too_large(r, 6, 1000, 1024, "7777");
+	expect_row(r, 7, 2, "3", NUL);
+	expect_eof(r);
+	done(r);
+
+	/* read ahead by sample_keys: rejected in its turn */
+	r = open_json_max(FORMAT_JSON, buf, NULL, 0, 1000);
+	struct sl_error err;
+	ck_assert_msg(json_reader_sample_keys(r, 100, &err), "%s", err.msg);
+	ck_assert_int_eq(r->nheader, 1);
+	ck_assert_str_eq(r->header[0], "a");
+	ck_assert(r->ops->set_columns(r, cols, 2, &err));
+	expect_row(r, 1, 2, "1", NUL);
+	expect_too_large(r, 2, 1000, 1024, "{\"a\":\"]}");
+	expect_row(r, 5, 2, "2", NUL);
+	expect_too_large(r, 6, 1000, 1024, "7777");
+	expect_row(r, 7, 2, "3", NUL);
+	expect_eof(r);
+	done(r);
+	free(buf);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("json_reader");
@@ -516,6 +705,10 @@ int main(void)
 	tcase_add_test(tc, long_inputs_many_chunks);
 	tcase_add_test(tc, sample_keys_then_read);
 	tcase_add_test(tc, unpaired_surrogate_rejected);
+	tcase_add_test(tc, lone_high_surrogate_rejected);
+	tcase_add_test(tc, ndjson_blank_lines_counted);
+	tcase_add_test(tc, max_record_bytes_ndjson);
+	tcase_add_test(tc, max_record_bytes_json_array);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
