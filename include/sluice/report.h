@@ -32,6 +32,7 @@ struct table_stats {
 	uint64_t rows_not_found;
 	uint64_t rows_skipped;
 	uint64_t blank_lines; /* skipped blank input lines */
+	uint64_t zero_dates;  /* MySQL zero dates copied as NULL */
 	uint64_t bytes;
 	double seconds;
 };
@@ -47,6 +48,7 @@ struct run_report {
 	bool has_pool;
 	struct pool_stats pool;
 	const char *commit_mode; /* how commits were made sure of ("xa", "plain", "txid"), or NULL */
+	bool no_json;            /* the summary file must not be written (it is an input) */
 };
 
 /* What the progress display shows, read live while the run goes on. */

@@ -749,7 +749,7 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			break;
 		}
 		if (batch_full(cur[q])) {
-			uint64_t pos = source_position(r->src);
+			uint64_t pos = reader_position(r);
 			atomic_fetch_add(&ld->live.bytes, pos - last_pos);
 			*pending_bytes += pos - last_pos;
 			last_pos = pos;
@@ -761,7 +761,7 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			}
 		}
 	}
-	uint64_t pos = source_position(r->src);
+	uint64_t pos = reader_position(r);
 	atomic_fetch_add(&ld->live.bytes, pos - last_pos);
 	*pending_bytes += pos - last_pos;
 	return ok;
@@ -771,7 +771,8 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 static bool open_next_source(struct load *ld, int i, struct reader **r, struct sl_error *err)
 {
 	const struct job *job = ld->job;
-	if (!reader_open(r, job->sources[i], &ld->input, err))
+	if (job->open_reader ? !job->open_reader(job->reader_ctx, i, r, err)
+			     : !reader_open(r, job->sources[i], &ld->input, err))
 		return false;
 	if ((*r)->nheader && !job->ncolumns) {
 		bool same = (*r)->nheader == ld->ncols;
@@ -858,15 +859,36 @@ static bool connect_target(struct load *ld, struct sl_error *err)
 	return true;
 }
 
-/* Whether two paths name the same file (the same path, or the same inode:
- * ./x, a symlink, a hard link). */
+/* path with its directory resolved (the file itself may not exist yet):
+ * "./x" and "x" and "/tmp/../tmp/x" come out alike. False when the
+ * directory cannot be resolved. */
+static bool canonical_path(const char *path, char *out, size_t n)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	char *real = realpath(dir, NULL);
+	if (!real)
+		return false;
+	snprintf(out, n, "%s/%s", strcmp(real, "/") ? real : "", slash ? slash + 1 : path);
+	free(real);
+	return true;
+}
+
+/* Whether two paths name the same file: the same inode (a symlink, a hard
+ * link), or, for files not there yet, the same resolved path. */
 static bool same_file(const char *a, const char *b)
 {
 	if (!strcmp(a, b))
 		return true;
 	struct stat sa, sb;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-	       sa.st_ino == sb.st_ino;
+	bool ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
+	if (ea && eb)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	char ca[4200], cb[4200];
+	return canonical_path(a, ca, sizeof ca) && canonical_path(b, cb, sizeof cb) && !strcmp(ca, cb);
 }
 
 /* The files sluice writes (rejects, its log, the summary) must not be an
@@ -1073,7 +1095,8 @@ static bool plan_keys(struct load *ld, int workers, struct sl_error *err)
 	return true;
 }
 
-enum run_status load_run(const struct job *job)
+enum run_status load_table(const struct job *job, struct table_stats *out_stats,
+			   struct run_report *out_report)
 {
 	struct load ld = { .job = job };
 	struct run_report report = { 0 };
@@ -1093,8 +1116,11 @@ enum run_status load_run(const struct job *job)
 
 	if (!plan(&ld)) {
 		log_error("%s", ld.err.msg);
+		report_add_error(out_report, ld.err.msg);
+		snprintf(out_stats->table, sizeof out_stats->table, "%s", job->table ? job->table : "");
 		free(ld.schema);
 		free(ld.table);
+		out_report->status = RUN_USAGE;
 		return RUN_USAGE;
 	}
 	snprintf(stats.table, sizeof stats.table, "%s%s%s", ld.schema ? ld.schema : "",
@@ -1102,8 +1128,20 @@ enum run_status load_run(const struct job *job)
 	report.tables = &stats;
 	report.ntables = 1;
 
-	if (!check_outputs(&ld, &err) || !reader_open(&r, job->sources[0], &ld.input, &err) ||
-	    !check_sources(&ld, r, &err) || !rejects_open(&ld.rejects, job->rejects_path, &err))
+	if (job->open_reader) {
+		/* a table read (copy): nothing to check on disk */
+		if (!job->open_reader(job->reader_ctx, 0, &r, &err))
+			goto failed;
+	} else if (!check_outputs(&ld, &err)) {
+		report.no_json = true; /* writing it would destroy an input */
+		goto failed;
+	} else if (!reader_open(&r, job->sources[0], &ld.input, &err) ||
+		   !check_sources(&ld, r, &err)) {
+		goto failed;
+	}
+	if (job->rejects)
+		ld.rejects = job->rejects;
+	else if (!rejects_open(&ld.rejects, job->rejects_path, &err))
 		goto failed;
 	view.table = stats.table;
 	view.live = &ld.live;
@@ -1111,8 +1149,8 @@ enum run_status load_run(const struct job *job)
 	for (int i = 0; i < job->nsources; i++) {
 		/* the percentage needs every size; a pipe has none */
 		struct stat st;
-		bool known = strcmp(job->sources[i], "-") && stat(job->sources[i], &st) == 0 &&
-			     S_ISREG(st.st_mode);
+		bool known = !job->open_reader && strcmp(job->sources[i], "-") &&
+			     stat(job->sources[i], &st) == 0 && S_ISREG(st.st_mode);
 		if (!known || view.total_bytes < 0)
 			view.total_bytes = -1;
 		else
@@ -1326,14 +1364,13 @@ finish:
 		report.has_pool = true;
 		pool_get_stats(ld.pool, &report.pool);
 	}
-	if (report.status != RUN_USAGE && (!job->quiet || report.status == RUN_FAILED))
-		report_print(stderr, &report);
-	if (job->summary_json) {
-		struct sl_error jerr;
-		if (!report_write_json(job->summary_json, &report, &jerr))
-			log_error("%s", jerr.msg);
-	}
+	if (r)
+		stats.zero_dates = r->zero_dates;
 	enum run_status status = report.status;
+	*out_stats = stats;
+	report.tables = NULL;
+	report.ntables = 0;
+	*out_report = report; /* the caller owns the error texts now */
 	free(threads);
 	for (int i = 0; ld.batches && i < ld.nbatches; i++)
 		batch_free(&ld.batches[i]);
@@ -1346,15 +1383,33 @@ finish:
 	free(ld.work);
 	reader_close(r);
 	pool_destroy(ld.pool);
-	rejects_close(ld.rejects);
+	if (ld.rejects != job->rejects)
+		rejects_close(ld.rejects);
 	for (int i = 0; i < ld.ncols; i++)
 		free(ld.columns[i]);
 	free(ld.columns);
 	free(ld.schema);
 	free(ld.table);
 	table_desc_free(&ld.target);
+	pthread_mutex_destroy(&ld.lock);
+	return status;
+}
+
+enum run_status load_run(const struct job *job)
+{
+	struct table_stats stats = { 0 };
+	struct run_report report = { 0 };
+	enum run_status status = load_table(job, &stats, &report);
+	report.tables = &stats;
+	report.ntables = 1;
+	if (status != RUN_USAGE && (!job->quiet || status == RUN_FAILED))
+		report_print(stderr, &report);
+	if (job->summary_json && !report.no_json) {
+		struct sl_error jerr;
+		if (!report_write_json(job->summary_json, &report, &jerr))
+			log_error("%s", jerr.msg);
+	}
 	for (int i = 0; i < report.nerrors; i++)
 		free(report.errors[i]);
-	pthread_mutex_destroy(&ld.lock);
 	return status;
 }
