@@ -17,9 +17,38 @@ struct conn;
 
 struct column_desc {
 	char *name;
-	char *type;        /* the server's type name, lower case */
+	char *type;        /* the server's type name, lower case ("int(10) unsigned",
+			    * "character varying(20)", "enum('a','b')") */
 	bool nullable;
 	bool has_default;
+	/* filled by describe_table for copy (NULL / false where not known): */
+	char *default_expr; /* the default as the server shows it: 'abc', 0,
+			     * CURRENT_TIMESTAMP, now(), nextval('s'::regclass) */
+	bool identity;      /* AUTO_INCREMENT, or a PostgreSQL identity or serial */
+	char *generated;    /* a generated column's expression, or NULL */
+};
+
+/* Any index of a table (for copy --create). */
+struct index_desc {
+	char *name;
+	bool unique;
+	bool primary;
+	char *method;      /* "btree", "hash", "gin", "fulltext", "spatial", ... */
+	bool expression;   /* on an expression, or partial: cannot be carried */
+	int ncols;
+	char **cols;
+};
+
+/* A foreign key. */
+struct fkey_desc {
+	char *name;
+	int ncols;
+	char **cols;
+	char *ref_schema;  /* NULL: the same schema/database */
+	char *ref_table;
+	char **ref_cols;
+	char *on_delete;   /* "CASCADE", "SET NULL", ... or "NO ACTION" */
+	char *on_update;
 };
 
 /* A primary key or unique index: what decides a conflict. Expression and
@@ -40,7 +69,29 @@ struct table_desc {
 	/* the bulk path is slow into this table (PostgreSQL: a foreign table, or
 	 * foreign partitions, which COPY feeds row by row): prefer INSERT */
 	bool bulk_is_slow;
+	/* indexes (all, primary and unique too) and foreign keys: filled only by
+	 * describe_schema */
+	int nindexes;
+	struct index_desc *indexes;
+	int nfkeys;
+	struct fkey_desc *fkeys;
+	unsigned long long rows_estimate; /* the catalog's guess, 0 when none */
 };
+
+/* What a source database holds, for copy: its base tables, and what copy
+ * cannot carry (views, triggers), listed in a warning. */
+struct schema_desc {
+	int ntables;
+	char **tables;
+	int nviews;
+	char **views;
+	int ntriggers;
+	char **triggers;  /* "table.trigger" */
+};
+
+/* A streaming read of a table or query (see driver.open_read): rows come
+ * as text cells, one at a time, memory bounded by one row. */
+struct read_stream;
 
 struct driver {
 	const char *name;
@@ -98,6 +149,34 @@ struct driver {
 	 * lost plain COMMIT of an insert. NULL when the driver cannot. */
 	bool (*count_keys)(struct conn *c, const struct write_spec *spec, const struct batch *b,
 			   size_t first, size_t n, unsigned long long *count, struct sl_error *err);
+	/* --- reading, for copy and verify --- */
+	/* Start a read-only transaction that sees one consistent snapshot (PG
+	 * REPEATABLE READ, MySQL WITH CONSISTENT SNAPSHOT); UTC session time. */
+	bool (*snapshot)(struct conn *c, struct sl_error *err);
+	/* The base tables of schema (NULL: the connection's database/"public"),
+	 * plus views and triggers; free with schema_desc_free. */
+	bool (*describe_schema)(struct conn *c, const char *schema, struct schema_desc *out,
+				struct sl_error *err);
+	/* describe_table plus defaults, identity, generated expressions, every
+	 * index and the foreign keys. */
+	bool (*describe_full)(struct conn *c, const struct write_spec *spec, struct table_desc *out,
+			      struct sl_error *err);
+	/* Stream spec's columns of spec's table (or, with query non-NULL, the
+	 * rows of that SELECT) as text: PostgreSQL COPY ... TO STDOUT, MySQL an
+	 * unbuffered result. Values are the server's text output (bytea as
+	 * \x hex, MySQL binary as raw bytes). The connection is busy until
+	 * close_read. */
+	bool (*open_read)(struct conn *c, const struct write_spec *spec, const char *query,
+			  struct read_stream **out, struct sl_error *err);
+	/* The next row: 1 with cells[0..ncols) valid until the next call, 0 at
+	 * the end, -1 with err. *bytes grows by the bytes the row took. */
+	int (*read_row)(struct read_stream *s, struct cell **cells, int *ncols,
+			unsigned long long *bytes, struct sl_error *err);
+	void (*close_read)(struct read_stream *s);
+	/* Run a query returning one row; out[0..n) get malloc'd text values
+	 * (NULL for SQL NULL); false with err. */
+	bool (*query_row)(struct conn *c, const char *sql, char **out, int n, struct sl_error *err);
+
 	/* Cheap check that the connection still works, before reuse. */
 	bool (*healthy)(struct conn *c);
 };
@@ -109,6 +188,16 @@ extern const struct driver mysql_driver;
 const struct driver *driver_for_url(const char *url);
 const char *method_name(enum write_method m);
 void table_desc_free(struct table_desc *t);
+void schema_desc_free(struct schema_desc *s);
+/* Append a copy of name to a malloc'd list; false on out of memory. */
+bool names_add(char ***names, int *n, const char *name);
+/* Append an index / a foreign key to t (copies everything); false on out of
+ * memory, with t still valid for table_desc_free. */
+bool table_desc_add_index(struct table_desc *t, const char *name, bool unique, bool primary,
+			  const char *method, bool expression, char *const *cols, int ncols);
+bool table_desc_add_fkey(struct table_desc *t, const char *name, char *const *cols,
+			 const char *ref_schema, const char *ref_table, char *const *ref_cols, int ncols,
+			 const char *on_delete, const char *on_update);
 /* Append a unique key to t (copies name and cols); false on out of memory,
  * with t still valid for table_desc_free. */
 bool table_desc_add_unique(struct table_desc *t, const char *name, bool primary,

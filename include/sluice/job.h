@@ -11,7 +11,11 @@
 #include "sluice/reader.h"
 #include "sluice/sql.h"
 
-enum command { CMD_NONE = 0, CMD_LOAD, CMD_UPDATE, CMD_COPY, CMD_PING };
+struct rejects;
+struct run_report;
+struct table_stats;
+
+enum command { CMD_NONE = 0, CMD_LOAD, CMD_UPDATE, CMD_COPY, CMD_VERIFY, CMD_PING };
 enum progress_mode { PROGRESS_AUTO = 0, PROGRESS_BAR, PROGRESS_LOG, PROGRESS_NONE };
 
 /* How a run ended; main maps it to the exit code. */
@@ -55,9 +59,34 @@ struct job {
 	double stats_interval;   /* seconds */
 	bool quiet;
 	const char *summary_json; /* path, "-" for stdout, or NULL */
+
+	/* copy and verify: FROM_URL -> target */
+	const char *from;         /* the source URL */
+	char **tables;            /* --tables, or NULL for every base table */
+	int ntables;
+	char **exclude_tables;    /* --exclude-tables */
+	int nexclude;
+	const char *schema;       /* --schema (PostgreSQL source), or NULL */
+	const char *query;        /* --query 'SELECT ...' (with --table) */
+	const char *cast;         /* --cast 'src=dst,src2=dst2', or NULL */
+	bool verify;              /* copy --verify */
+
+	/* set by copy for each table it runs through the load pipeline: */
+	/* open source i as a reader (a table read), instead of the files */
+	bool (*open_reader)(void *ctx, int i, struct reader **out, struct sl_error *err);
+	void *reader_ctx;
+	struct rejects *rejects;  /* a rejects file shared by the tables, or NULL */
 };
 
-/* Run a load or update job; returns how it ended. */
+/* Run a load or update job, print its summary; returns how it ended. */
 enum run_status load_run(const struct job *job);
+/* Run one table's load through the pipeline without printing anything:
+ * stats and report (errors, pool, commit mode) are filled; the caller frees
+ * report's errors. */
+enum run_status load_table(const struct job *job, struct table_stats *stats,
+			   struct run_report *report);
+/* Run sluice copy / sluice verify. */
+enum run_status copy_run(const struct job *job);
+enum run_status verify_run(const struct job *job);
 
 #endif

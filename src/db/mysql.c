@@ -714,15 +714,21 @@ static bool put_literal(struct conn *c, const char *s)
 	return true;
 }
 
-/* Append "TABLE_SCHEMA = ... AND TABLE_NAME = ..." for spec's table to c->sql. */
-static bool put_table_match(struct conn *c, const struct write_spec *spec)
+/* Append "<alias>TABLE_SCHEMA = ... AND <alias>TABLE_NAME = ..." for spec's
+ * table to c->sql. */
+static bool put_table_match_as(struct conn *c, const struct write_spec *spec, const char *alias)
 {
-	bool ok = buf_puts(&c->sql, " TABLE_SCHEMA = ");
+	bool ok = buf_printf(&c->sql, " %sTABLE_SCHEMA = ", alias);
 	if (spec->schema && *spec->schema)
 		ok = ok && put_literal(c, spec->schema);
 	else
 		ok = ok && buf_puts(&c->sql, "DATABASE()");
-	return ok && buf_puts(&c->sql, " AND TABLE_NAME = ") && put_literal(c, spec->table);
+	return ok && buf_printf(&c->sql, " AND %sTABLE_NAME = ", alias) && put_literal(c, spec->table);
+}
+
+static bool put_table_match(struct conn *c, const struct write_spec *spec)
+{
+	return put_table_match_as(c, spec, "");
 }
 
 /* Add the table's primary key and unique indexes to out, columns in index
@@ -1268,6 +1274,327 @@ static bool my_count_keys(struct conn *c, const struct write_spec *spec, const s
 	return ok;
 }
 
+/* ---------------------------------------------------------------------------
+ * Reading, for copy and verify
+ */
+
+static bool my_snapshot(struct conn *c, struct sl_error *err)
+{
+	return run_query(c, "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+			 "starting a snapshot", err) &&
+	       run_query(c, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
+			 "starting a snapshot", err);
+}
+
+/* Run c->sql and keep the whole result; NULL with err. */
+static MYSQL_RES *store_query(struct conn *c, const char *what, struct sl_error *err)
+{
+	if (mysql_real_query(c->my, c->sql.data, c->sql.len)) {
+		my_fail(c, what, err);
+		return NULL;
+	}
+	MYSQL_RES *res = mysql_store_result(c->my);
+	if (!res)
+		my_fail(c, what, err);
+	return res;
+}
+
+/* "TABLE_SCHEMA = <db>" for schema (NULL: the connection's database). */
+static bool put_schema_match(struct conn *c, const char *column, const char *schema)
+{
+	return buf_puts(&c->sql, column) && buf_puts(&c->sql, " = ") &&
+	       (schema && *schema ? put_literal(c, schema) : buf_puts(&c->sql, "DATABASE()"));
+}
+
+static bool my_describe_schema(struct conn *c, const char *schema, struct schema_desc *out,
+			       struct sl_error *err)
+{
+	memset(out, 0, sizeof *out);
+	static const char *const heads[3] = {
+		"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE IN ('BASE TABLE', "
+		"'SYSTEM VERSIONED') AND ",
+		"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'VIEW' AND ",
+		"SELECT CONCAT(EVENT_OBJECT_TABLE, '.', TRIGGER_NAME) FROM information_schema.TRIGGERS "
+		"WHERE ",
+	};
+	static const char *const cols[3] = { "TABLE_SCHEMA", "TABLE_SCHEMA", "TRIGGER_SCHEMA" };
+	char ***lists[3] = { &out->tables, &out->views, &out->triggers };
+	int *counts[3] = { &out->ntables, &out->nviews, &out->ntriggers };
+	for (int q = 0; q < 3; q++) {
+		buf_reset(&c->sql);
+		if (!buf_puts(&c->sql, heads[q]) || !put_schema_match(c, cols[q], schema) ||
+		    !buf_puts(&c->sql, " ORDER BY 1"))
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		MYSQL_RES *res = store_query(c, "listing tables", err);
+		if (!res) {
+			schema_desc_free(out);
+			return false;
+		}
+		MYSQL_ROW row;
+		bool ok = true;
+		while (ok && (row = mysql_fetch_row(res)) != NULL)
+			ok = names_add(lists[q], counts[q], row[0] ? row[0] : "");
+		mysql_free_result(res);
+		if (!ok) {
+			schema_desc_free(out);
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		}
+	}
+	return true;
+}
+
+/* Defaults, auto_increment, generated expressions; MariaDB's json columns
+ * (a longtext with a json_valid check) get the type "json". */
+static bool describe_columns_full(struct conn *c, const struct write_spec *spec,
+				  struct table_desc *out, struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	if (!buf_puts(&c->sql, "SELECT COLUMN_DEFAULT, EXTRA LIKE '%auto_increment%', "
+			       "IF(EXTRA LIKE '%GENERATED%', GENERATION_EXPRESSION, NULL), "
+			       "DATA_TYPE = 'longtext' AND EXISTS (SELECT 1 FROM "
+			       "information_schema.CHECK_CONSTRAINTS k WHERE k.CONSTRAINT_SCHEMA = "
+			       "c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME AND "
+			       "REPLACE(k.CHECK_CLAUSE, ' ', '') = CONCAT('json_valid(`', "
+			       "c.COLUMN_NAME, '`)')) FROM information_schema.COLUMNS c WHERE") ||
+	    !put_table_match_as(c, spec, "c.") || !buf_puts(&c->sql, " ORDER BY ORDINAL_POSITION"))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	MYSQL_RES *res = store_query(c, "describing columns", err);
+	if (!res)
+		return false;
+	MYSQL_ROW row;
+	bool ok = true;
+	for (int i = 0; ok && i < out->ncols && (row = mysql_fetch_row(res)) != NULL; i++) {
+		struct column_desc *col = &out->cols[i];
+		if (row[0])
+			ok = (col->default_expr = strdup(row[0])) != NULL;
+		col->identity = row[1] && row[1][0] == '1';
+		if (ok && row[2])
+			ok = (col->generated = strdup(row[2])) != NULL;
+		if (ok && row[3] && row[3][0] == '1') {
+			free(col->type);
+			ok = (col->type = strdup("json")) != NULL;
+		}
+	}
+	mysql_free_result(res);
+	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+}
+
+/* Every index, columns in order; a prefix part cannot be carried exactly. */
+static bool describe_indexes(struct conn *c, const struct write_spec *spec, struct table_desc *out,
+			     struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	if (!buf_puts(&c->sql, "SELECT INDEX_NAME, NON_UNIQUE = 0, LOWER(INDEX_TYPE), "
+			       "COLUMN_NAME IS NULL OR SUB_PART IS NOT NULL, COALESCE(COLUMN_NAME, '') "
+			       "FROM information_schema.STATISTICS WHERE") ||
+	    !put_table_match(c, spec) || !buf_puts(&c->sql, " ORDER BY INDEX_NAME, SEQ_IN_INDEX"))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	MYSQL_RES *res = store_query(c, "describing indexes", err);
+	if (!res)
+		return false;
+	size_t n = (size_t)mysql_num_rows(res);
+	char **name = calloc(n ? n : 1, sizeof *name), **col = calloc(n ? n : 1, sizeof *col);
+	char **method = calloc(n ? n : 1, sizeof *method);
+	bool *uniq = calloc(n ? n : 1, sizeof *uniq), *expr = calloc(n ? n : 1, sizeof *expr);
+	bool ok = name && col && method && uniq && expr;
+	MYSQL_ROW row;
+	for (size_t i = 0; ok && i < n && (row = mysql_fetch_row(res)) != NULL; i++) {
+		name[i] = strdup(row[0] ? row[0] : "");
+		method[i] = strdup(row[2] ? row[2] : "btree");
+		col[i] = strdup(row[4] ? row[4] : "");
+		uniq[i] = row[1] && row[1][0] == '1';
+		expr[i] = row[3] && row[3][0] == '1';
+		ok = name[i] && method[i] && col[i];
+	}
+	mysql_free_result(res);
+	for (size_t i = 0; ok && i < n;) {
+		size_t k = 1;
+		bool any_expr = expr[i];
+		while (i + k < n && !strcmp(name[i + k], name[i]))
+			any_expr |= expr[i + k++];
+		ok = table_desc_add_index(out, name[i], uniq[i], !strcmp(name[i], "PRIMARY"), method[i],
+					  any_expr, col + i, (int)k);
+		i += k;
+	}
+	for (size_t i = 0; i < n && name && col && method; i++) {
+		free(name[i]);
+		free(col[i]);
+		free(method[i]);
+	}
+	free(name);
+	free(col);
+	free(method);
+	free(uniq);
+	free(expr);
+	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+}
+
+/* The table's foreign keys, columns in order. */
+static bool describe_fkeys(struct conn *c, const struct write_spec *spec, struct table_desc *out,
+			   struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	if (!buf_puts(&c->sql, "SELECT k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, "
+			       "k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.DELETE_RULE, "
+			       "r.UPDATE_RULE, k.REFERENCED_TABLE_SCHEMA = k.TABLE_SCHEMA "
+			       "FROM information_schema.KEY_COLUMN_USAGE k JOIN "
+			       "information_schema.REFERENTIAL_CONSTRAINTS r ON r.CONSTRAINT_SCHEMA = "
+			       "k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND "
+			       "r.TABLE_NAME = k.TABLE_NAME WHERE k.REFERENCED_TABLE_NAME IS NOT NULL AND") ||
+	    !put_table_match_as(c, spec, "k.") ||
+	    !buf_puts(&c->sql, " ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION"))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	MYSQL_RES *res = store_query(c, "describing foreign keys", err);
+	if (!res)
+		return false;
+	size_t n = (size_t)mysql_num_rows(res);
+	MYSQL_ROW *rows = calloc(n ? n : 1, sizeof *rows);
+	char **cols = calloc(n ? n : 1, sizeof *cols), **refs = calloc(n ? n : 1, sizeof *refs);
+	bool ok = rows && cols && refs;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (rows[i] = mysql_fetch_row(res)) != NULL;
+	for (size_t i = 0; ok && i < n;) {
+		size_t k = 0;
+		do {
+			cols[k] = rows[i + k][1] ? rows[i + k][1] : "";
+			refs[k] = rows[i + k][4] ? rows[i + k][4] : "";
+			k++;
+		} while (i + k < n && !strcmp(rows[i + k][0], rows[i][0]));
+		bool same = rows[i][7] && rows[i][7][0] == '1';
+		ok = table_desc_add_fkey(out, rows[i][0], cols, same ? NULL : rows[i][2], rows[i][3], refs,
+					 (int)k, rows[i][5], rows[i][6]);
+		i += k;
+	}
+	mysql_free_result(res);
+	free(rows);
+	free(cols);
+	free(refs);
+	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+}
+
+static bool my_describe_full(struct conn *c, const struct write_spec *spec, struct table_desc *out,
+			     struct sl_error *err)
+{
+	if (!my_describe_table(c, spec, out, err))
+		return false;
+	if (!out->exists)
+		return true;
+	bool ok = describe_columns_full(c, spec, out, err) && describe_indexes(c, spec, out, err) &&
+		  describe_fkeys(c, spec, out, err);
+	if (ok) {
+		buf_reset(&c->sql);
+		MYSQL_RES *res = NULL;
+		MYSQL_ROW row;
+		ok = buf_puts(&c->sql, "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE") &&
+		     put_table_match(c, spec) && (res = store_query(c, "describing table", err));
+		if (ok && (row = mysql_fetch_row(res)) && row[0])
+			out->rows_estimate = strtoull(row[0], NULL, 10);
+		if (res)
+			mysql_free_result(res);
+	}
+	if (!ok)
+		table_desc_free(out);
+	return ok;
+}
+
+/* An unbuffered result: rows come from the server as they are fetched. */
+struct read_stream {
+	struct conn *c;
+	MYSQL_RES *res;
+	struct cell *cells;
+	int ncols;
+};
+
+static bool my_open_read(struct conn *c, const struct write_spec *spec, const char *query,
+			 struct read_stream **out, struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	bool ok = true;
+	if (query) {
+		ok = buf_puts(&c->sql, query);
+	} else {
+		ok = buf_puts(&c->sql, "SELECT ");
+		for (int i = 0; ok && i < spec->ncols; i++)
+			ok = (!i || buf_puts(&c->sql, ", ")) &&
+			     mysql_dialect.quote_ident(&c->sql, spec->columns[i]);
+		ok = ok && buf_puts(&c->sql, " FROM ") && sql_table_name(&mysql_dialect, &c->sql, spec);
+	}
+	if (!ok)
+		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	if (mysql_real_query(c->my, c->sql.data, c->sql.len))
+		return my_fail(c, "reading the table", err);
+	MYSQL_RES *res = mysql_use_result(c->my);
+	if (!res)
+		return my_fail(c, "reading the table", err);
+	struct read_stream *s = calloc(1, sizeof *s);
+	int n = (int)mysql_num_fields(res);
+	if (s)
+		s->cells = calloc((size_t)(n ? n : 1), sizeof *s->cells);
+	if (!s || !s->cells) {
+		mysql_free_result(res);
+		free(s);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	s->c = c;
+	s->res = res;
+	s->ncols = n;
+	*out = s;
+	return true;
+}
+
+static int my_read_row(struct read_stream *s, struct cell **cells, int *ncols,
+		       unsigned long long *bytes, struct sl_error *err)
+{
+	MYSQL_ROW row = mysql_fetch_row(s->res);
+	if (!row) {
+		if (mysql_errno(s->c->my))
+			return my_fail(s->c, "reading the table", err), -1;
+		return 0;
+	}
+	unsigned long *len = mysql_fetch_lengths(s->res);
+	for (int i = 0; i < s->ncols; i++) {
+		s->cells[i].ptr = row[i];
+		s->cells[i].len = row[i] ? len[i] : 0;
+		*bytes += (row[i] ? len[i] : 0) + 1;
+	}
+	*cells = s->cells;
+	*ncols = s->ncols;
+	return 1;
+}
+
+static void my_close_read(struct read_stream *s)
+{
+	if (!s)
+		return;
+	mysql_free_result(s->res); /* reads and drops any rows left */
+	free(s->cells);
+	free(s);
+}
+
+static bool my_query_row(struct conn *c, const char *sql, char **out, int n, struct sl_error *err)
+{
+	for (int i = 0; i < n; i++)
+		out[i] = NULL;
+	buf_reset(&c->sql);
+	if (!buf_puts(&c->sql, sql))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	MYSQL_RES *res = store_query(c, "query failed", err);
+	if (!res)
+		return false;
+	MYSQL_ROW row = mysql_fetch_row(res);
+	bool ok = row && (int)mysql_num_fields(res) >= n;
+	for (int i = 0; ok && i < n; i++)
+		if (row[i] && !(out[i] = strdup(row[i])))
+			ok = false;
+	mysql_free_result(res);
+	if (!ok) {
+		for (int i = 0; i < n; i++)
+			free(out[i]);
+		return sl_error_set(err, SL_ERR_SERVER, "the query returned no row or too few columns");
+	}
+	return true;
+}
+
 const struct driver mysql_driver = {
 	.name = "mysql",
 	.dialect = &mysql_dialect,
@@ -1287,5 +1614,12 @@ const struct driver mysql_driver = {
 	.commit_status = my_commit_status,
 	.commit_mode = my_commit_mode,
 	.count_keys = my_count_keys,
+	.snapshot = my_snapshot,
+	.describe_schema = my_describe_schema,
+	.describe_full = my_describe_full,
+	.open_read = my_open_read,
+	.read_row = my_read_row,
+	.close_read = my_close_read,
+	.query_row = my_query_row,
 	.healthy = my_healthy,
 };

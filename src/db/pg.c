@@ -643,6 +643,388 @@ static bool pg_update_batch(struct conn *c, const struct write_spec *spec, const
 	return true;
 }
 
+/* ---------------------------------------------------------------------------
+ * Reading, for copy and verify
+ */
+
+/* Run q with params; false with err unless it returns rows. *res is the
+ * caller's to PQclear. */
+static bool query_rows(struct conn *c, const char *q, int nparams, const char *const *params,
+		       const char *what, PGresult **res, struct sl_error *err)
+{
+	*res = PQexecParams(c->pg, q, nparams, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(*res) == PGRES_TUPLES_OK)
+		return true;
+	pg_fail(c, *res, what, err);
+	PQclear(*res);
+	*res = NULL;
+	return false;
+}
+
+static bool pg_snapshot(struct conn *c, struct sl_error *err)
+{
+	/* one text form for every value: UTC, ISO dates, hex bytea, exact floats */
+	return pg_exec(c,
+		       "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = "
+		       "'postgres'; SET bytea_output = 'hex'; SET extra_float_digits = 3",
+		       err) &&
+	       pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
+}
+
+static bool pg_describe_schema(struct conn *c, const char *schema, struct schema_desc *out,
+			       struct sl_error *err)
+{
+	memset(out, 0, sizeof *out);
+	const char *params[1] = { schema && *schema ? schema : "public" };
+	static const char *const queries[3] = {
+		/* base tables; a partition is copied through its parent */
+		"SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1",
+		"SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+		"WHERE n.nspname = $1 AND c.relkind IN ('v', 'm') ORDER BY 1",
+		"SELECT c.relname || '.' || t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = "
+		"t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND "
+		"NOT t.tgisinternal ORDER BY 1",
+	};
+	char ***lists[3] = { &out->tables, &out->views, &out->triggers };
+	int *counts[3] = { &out->ntables, &out->nviews, &out->ntriggers };
+	for (int q = 0; q < 3; q++) {
+		PGresult *res;
+		if (!query_rows(c, queries[q], 1, params, "listing tables", &res, err)) {
+			schema_desc_free(out);
+			return false;
+		}
+		bool ok = true;
+		for (int i = 0; ok && i < PQntuples(res); i++)
+			ok = names_add(lists[q], counts[q], PQgetvalue(res, i, 0));
+		PQclear(res);
+		if (!ok) {
+			schema_desc_free(out);
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		}
+	}
+	return true;
+}
+
+/* Defaults, identity and generated expressions of out's columns. */
+static bool describe_columns_full(struct conn *c, const char *table, struct table_desc *out,
+				  struct sl_error *err)
+{
+	const char *q =
+		"SELECT a.attname, CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END, "
+		"a.attidentity <> '' OR coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false), "
+		"CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END "
+		"FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = "
+		"a.attnum WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped "
+		"ORDER BY a.attnum";
+	const char *params[1] = { table };
+	PGresult *res;
+	if (!query_rows(c, q, 1, params, "describing columns", &res, err))
+		return false;
+	bool ok = true;
+	for (int i = 0; ok && i < PQntuples(res) && i < out->ncols; i++) {
+		struct column_desc *col = &out->cols[i];
+		if (!PQgetisnull(res, i, 1))
+			ok = (col->default_expr = strdup(PQgetvalue(res, i, 1))) != NULL;
+		col->identity = PQgetvalue(res, i, 2)[0] == 't';
+		if (ok && !PQgetisnull(res, i, 3))
+			ok = (col->generated = strdup(PQgetvalue(res, i, 3))) != NULL;
+	}
+	PQclear(res);
+	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+}
+
+/* Every index of the table, columns in order; an expression part makes the
+ * index one that cannot be carried. */
+static bool describe_indexes(struct conn *c, const char *table, struct table_desc *out,
+			     struct sl_error *err)
+{
+	const char *q =
+		"SELECT ic.relname, i.indisunique, i.indisprimary, am.amname, "
+		"i.indexprs IS NOT NULL OR i.indpred IS NOT NULL OR k.attnum = 0, "
+		"coalesce(a.attname, ''), k.ord = 1 FROM pg_index i "
+		"JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam "
+		"CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) "
+		"LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+		"WHERE i.indrelid = to_regclass($1) AND k.ord <= i.indnkeyatts "
+		"ORDER BY ic.relname, k.ord";
+	const char *params[1] = { table };
+	PGresult *res;
+	if (!query_rows(c, q, 1, params, "describing indexes", &res, err))
+		return false;
+	int n = PQntuples(res);
+	char **cols = calloc((size_t)(n ? n : 1), sizeof *cols);
+	bool ok = cols != NULL;
+	for (int i = 0; ok && i < n;) {
+		int k = 0;
+		bool expr = false;
+		do {
+			cols[k] = PQgetvalue(res, i + k, 5);
+			expr |= PQgetvalue(res, i + k, 4)[0] == 't';
+			k++;
+		} while (i + k < n && PQgetvalue(res, i + k, 6)[0] != 't');
+		ok = table_desc_add_index(out, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1)[0] == 't',
+					  PQgetvalue(res, i, 2)[0] == 't', PQgetvalue(res, i, 3), expr,
+					  cols, k);
+		i += k;
+	}
+	free(cols);
+	PQclear(res);
+	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+}
+
+/* The table's foreign keys, columns in order. */
+static bool describe_fkeys(struct conn *c, const char *table, struct table_desc *out,
+			   struct sl_error *err)
+{
+	const char *q =
+		"SELECT con.conname, a.attname, rn.nspname, rc.relname, ra.attname, "
+		"CASE con.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN "
+		"'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END, "
+		"CASE con.confupdtype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN "
+		"'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END, k.ord = 1, "
+		"rn.nspname = n.nspname "
+		"FROM pg_constraint con JOIN pg_class t ON t.oid = con.conrelid "
+		"JOIN pg_namespace n ON n.oid = t.relnamespace "
+		"JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace "
+		"CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(att, fatt, ord) "
+		"JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.att "
+		"JOIN pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = k.fatt "
+		"WHERE con.contype = 'f' AND con.conrelid = to_regclass($1) ORDER BY con.conname, k.ord";
+	const char *params[1] = { table };
+	PGresult *res;
+	if (!query_rows(c, q, 1, params, "describing foreign keys", &res, err))
+		return false;
+	int n = PQntuples(res);
+	char **cols = calloc((size_t)(n ? n : 1), sizeof *cols);
+	char **refs = calloc((size_t)(n ? n : 1), sizeof *refs);
+	bool ok = cols && refs;
+	for (int i = 0; ok && i < n;) {
+		int k = 0;
+		do {
+			cols[k] = PQgetvalue(res, i + k, 1);
+			refs[k] = PQgetvalue(res, i + k, 4);
+			k++;
+		} while (i + k < n && PQgetvalue(res, i + k, 7)[0] != 't');
+		bool same_schema = PQgetvalue(res, i, 8)[0] == 't';
+		ok = table_desc_add_fkey(out, PQgetvalue(res, i, 0), cols,
+					 same_schema ? NULL : PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
+					 refs, k, PQgetvalue(res, i, 5), PQgetvalue(res, i, 6));
+		i += k;
+	}
+	free(cols);
+	free(refs);
+	PQclear(res);
+	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+}
+
+static bool pg_describe_full(struct conn *c, const struct write_spec *spec, struct table_desc *out,
+			     struct sl_error *err)
+{
+	if (!pg_describe_table(c, spec, out, err))
+		return false;
+	if (!out->exists)
+		return true;
+	struct buf name;
+	buf_init(&name, 0);
+	if (!sql_table_name(&pg_dialect, &name, spec)) {
+		table_desc_free(out);
+		buf_free(&name);
+		return sl_error_set(err, SL_ERR_USAGE, "bad table name");
+	}
+	const char *params[1] = { name.data };
+	PGresult *res = NULL;
+	bool ok = describe_columns_full(c, name.data, out, err) &&
+		  describe_indexes(c, name.data, out, err) && describe_fkeys(c, name.data, out, err) &&
+		  query_rows(c, "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = "
+				"to_regclass($1)",
+			     1, params, "describing table", &res, err);
+	if (ok && PQntuples(res) == 1)
+		out->rows_estimate = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	buf_free(&name);
+	if (!ok)
+		table_desc_free(out);
+	return ok;
+}
+
+/* A COPY ... TO STDOUT in text format, decoded row by row. */
+struct read_stream {
+	struct conn *c;
+	struct buf row;      /* the decoded values of the current row, NUL after each */
+	struct cell *cells;
+	size_t *offs;
+	int ncols, cap;
+	bool done;
+};
+
+static bool pg_open_read(struct conn *c, const struct write_spec *spec, const char *query,
+			 struct read_stream **out, struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	bool ok = buf_puts(&c->sql, "COPY (");
+	if (query) {
+		ok = ok && buf_puts(&c->sql, query);
+	} else {
+		ok = ok && buf_puts(&c->sql, "SELECT ");
+		for (int i = 0; ok && i < spec->ncols; i++)
+			ok = (!i || buf_puts(&c->sql, ", ")) && pg_dialect.quote_ident(&c->sql, spec->columns[i]);
+		ok = ok && buf_puts(&c->sql, " FROM ") && sql_table_name(&pg_dialect, &c->sql, spec);
+	}
+	if (!ok || !buf_puts(&c->sql, ") TO STDOUT"))
+		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	PGresult *res = PQexec(c->pg, c->sql.data);
+	if (PQresultStatus(res) != PGRES_COPY_OUT) {
+		pg_fail(c, res, "reading the table", err);
+		PQclear(res);
+		return false;
+	}
+	PQclear(res);
+	struct read_stream *s = calloc(1, sizeof *s);
+	if (!s)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	s->c = c;
+	buf_init(&s->row, 0);
+	*out = s;
+	return true;
+}
+
+/* The byte a COPY text escape \ch stands for. */
+static char copy_unescape(char ch)
+{
+	switch (ch) {
+	case 'b': return '\b';
+	case 'f': return '\f';
+	case 'n': return '\n';
+	case 'r': return '\r';
+	case 't': return '\t';
+	case 'v': return '\v';
+	default: return ch;
+	}
+}
+
+static int pg_read_row(struct read_stream *s, struct cell **cells, int *ncols,
+		       unsigned long long *bytes, struct sl_error *err)
+{
+	if (s->done)
+		return 0;
+	char *line = NULL;
+	int n = PQgetCopyData(s->c->pg, &line, 0);
+	if (n == -1) {
+		s->done = true;
+		PGresult *res;
+		bool ok = true;
+		while ((res = PQgetResult(s->c->pg)) != NULL) {
+			if (ok && PQresultStatus(res) != PGRES_COMMAND_OK)
+				ok = pg_fail(s->c, res, "reading the table", err);
+			PQclear(res);
+		}
+		return ok ? 0 : -1;
+	}
+	if (n < 0)
+		return pg_fail(s->c, NULL, "reading the table", err), -1;
+	*bytes += (unsigned long long)n;
+	buf_reset(&s->row);
+	if (!buf_reserve(&s->row, (size_t)n + 1)) {
+		PQfreemem(line);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory"), -1;
+	}
+	/* decode fields: \N alone is NULL; other escapes are single bytes */
+	int nf = 0;
+	char *o = s->row.data;
+	const char *p = line, *end = line + n;
+	if (end > p && end[-1] == '\n')
+		end--;
+	for (;;) {
+		if (nf == s->cap) {
+			int cap = s->cap ? s->cap * 2 : 16;
+			struct cell *nc = realloc(s->cells, (size_t)cap * sizeof *nc);
+			size_t *no = nc ? realloc(s->offs, (size_t)cap * sizeof *no) : NULL;
+			if (nc)
+				s->cells = nc;
+			if (!no) {
+				PQfreemem(line);
+				return sl_error_set(err, SL_ERR_INTERNAL, "out of memory"), -1;
+			}
+			s->offs = no;
+			s->cap = cap;
+		}
+		const char *f = p;
+		while (p < end && *p != '\t')
+			p++;
+		if (p - f == 2 && f[0] == '\\' && f[1] == 'N') {
+			s->offs[nf] = SIZE_MAX;
+			s->cells[nf].len = 0;
+		} else {
+			s->offs[nf] = (size_t)(o - s->row.data);
+			for (const char *q = f; q < p; q++) {
+				if (*q == '\\' && q + 1 < p)
+					*o++ = copy_unescape(*++q);
+				else
+					*o++ = *q;
+			}
+			s->cells[nf].len = (size_t)(o - s->row.data) - s->offs[nf];
+			*o++ = '\0';
+		}
+		nf++;
+		if (p >= end)
+			break;
+		p++; /* the tab */
+	}
+	PQfreemem(line);
+	for (int i = 0; i < nf; i++)
+		s->cells[i].ptr = s->offs[i] == SIZE_MAX ? NULL : s->row.data + s->offs[i];
+	s->ncols = nf;
+	*cells = s->cells;
+	*ncols = nf;
+	return 1;
+}
+
+static void pg_close_read(struct read_stream *s)
+{
+	if (!s)
+		return;
+	if (!s->done) {
+		/* stop a COPY half read: cancel it, then drain what is left */
+		PGcancel *cancel = PQgetCancel(s->c->pg);
+		char msg[256];
+		if (cancel) {
+			PQcancel(cancel, msg, sizeof msg);
+			PQfreeCancel(cancel);
+		}
+		char *line;
+		while (PQgetCopyData(s->c->pg, &line, 0) >= 0)
+			PQfreemem(line);
+		PGresult *res;
+		while ((res = PQgetResult(s->c->pg)) != NULL)
+			PQclear(res);
+	}
+	buf_free(&s->row);
+	free(s->cells);
+	free(s->offs);
+	free(s);
+}
+
+static bool pg_query_row(struct conn *c, const char *sql, char **out, int n, struct sl_error *err)
+{
+	PGresult *res;
+	for (int i = 0; i < n; i++)
+		out[i] = NULL;
+	if (!query_rows(c, sql, 0, NULL, "query failed", &res, err))
+		return false;
+	bool ok = PQntuples(res) >= 1 && PQnfields(res) >= n;
+	for (int i = 0; ok && i < n; i++)
+		if (!PQgetisnull(res, 0, i) && !(out[i] = strdup(PQgetvalue(res, 0, i))))
+			ok = false;
+	PQclear(res);
+	if (!ok) {
+		for (int i = 0; i < n; i++)
+			free(out[i]);
+		return sl_error_set(err, SL_ERR_SERVER, "the query returned no row or too few columns");
+	}
+	return true;
+}
+
 const struct driver pg_driver = {
 	.name = "postgresql",
 	.dialect = &pg_dialect,
@@ -661,5 +1043,12 @@ const struct driver pg_driver = {
 	.commit_token = pg_commit_token,
 	.commit_status = pg_commit_status,
 	.commit_mode = pg_commit_mode,
+	.snapshot = pg_snapshot,
+	.describe_schema = pg_describe_schema,
+	.describe_full = pg_describe_full,
+	.open_read = pg_open_read,
+	.read_row = pg_read_row,
+	.close_read = pg_close_read,
+	.query_row = pg_query_row,
 	.healthy = pg_healthy,
 };

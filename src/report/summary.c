@@ -45,10 +45,11 @@ void report_format_pool(char *out, size_t n, const struct pool_stats *s)
 
 void report_print(FILE *f, const struct run_report *rep)
 {
-	bool skipped = false, blank = false;
+	bool skipped = false, blank = false, zero = false;
 	for (int i = 0; i < rep->ntables; i++) {
 		skipped |= rep->tables[i].rows_skipped > 0;
 		blank |= rep->tables[i].blank_lines > 0;
+		zero |= rep->tables[i].zero_dates > 0;
 	}
 	fprintf(f, "sluice: %-20s %10s %10s %9s %9s", "table", "read", "written", "rejected",
 		"not found");
@@ -56,6 +57,8 @@ void report_print(FILE *f, const struct run_report *rep)
 		fprintf(f, " %9s", "skipped");
 	if (blank)
 		fprintf(f, " %9s", "blank");
+	if (zero)
+		fprintf(f, " %10s", "zero dates");
 	fprintf(f, " %9s %8s %10s\n", "MB", "seconds", "rows/s");
 	for (int i = 0; i < rep->ntables; i++) {
 		const struct table_stats *t = &rep->tables[i];
@@ -67,6 +70,8 @@ void report_print(FILE *f, const struct run_report *rep)
 			fprintf(f, " %9llu", (unsigned long long)t->rows_skipped);
 		if (blank)
 			fprintf(f, " %9llu", (unsigned long long)t->blank_lines);
+		if (zero)
+			fprintf(f, " %10llu", (unsigned long long)t->zero_dates);
 		fprintf(f, " %9.1f %8.2f %10.0f\n", (double)t->bytes / 1e6, t->seconds, rate);
 	}
 	if (rep->has_pool) {
@@ -107,11 +112,11 @@ bool report_write_json(const char *path, const struct run_report *rep, struct sl
 		buf_printf(&b,
 			   ", \"rows_read\": %llu, \"rows_written\": %llu, \"rows_rejected\": %llu, "
 			   "\"rows_not_found\": %llu, \"rows_skipped\": %llu, \"blank_lines\": %llu, "
-			   "\"bytes\": %llu, \"seconds\": %.3f}",
+			   "\"zero_dates_nulled\": %llu, \"bytes\": %llu, \"seconds\": %.3f}",
 			   (unsigned long long)t->rows_read, (unsigned long long)t->rows_written,
 			   (unsigned long long)t->rows_rejected, (unsigned long long)t->rows_not_found,
 			   (unsigned long long)t->rows_skipped, (unsigned long long)t->blank_lines,
-			   (unsigned long long)t->bytes, t->seconds);
+			   (unsigned long long)t->zero_dates, (unsigned long long)t->bytes, t->seconds);
 	}
 	buf_puts(&b, "], \"pool\": {");
 	if (rep->has_pool) {
