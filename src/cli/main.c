@@ -58,7 +58,13 @@ int main(int argc, char **argv)
 		cli_job_free(&job);
 		return r == CLI_EXIT_OK ? 0 : 2;
 	}
-	enum run_status st = job.command == CMD_PING ? ping_run(&job) : load_run(&job);
+	enum run_status st;
+	switch (job.command) {
+	case CMD_PING: st = ping_run(&job); break;
+	case CMD_COPY: st = copy_run(&job); break;
+	case CMD_VERIFY: st = verify_run(&job); break;
+	default: st = load_run(&job); break;
+	}
 	cli_job_free(&job);
 	return exit_code(st);
 }

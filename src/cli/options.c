@@ -17,6 +17,7 @@ enum {
 	OPT_SINGLE_TX, OPT_DEFAULTS, OPT_MAX_RECORD, OPT_IGNORE_UNKNOWN, OPT_ON_CONFLICT, OPT_KEY, OPT_REJECTS,
 	OPT_MAX_ERRORS, OPT_WORKERS, OPT_POOL_MIN, OPT_POOL_MAX, OPT_ACQUIRE_TIMEOUT,
 	OPT_IDLE_TIMEOUT, OPT_RETRIES, OPT_PROGRESS, OPT_STATS_INTERVAL, OPT_SUMMARY_JSON, OPT_SET,
+	OPT_TABLES, OPT_EXCLUDE_TABLES, OPT_SCHEMA, OPT_QUERY, OPT_CAST, OPT_VERIFY,
 };
 
 static const struct option long_options[] = {
@@ -52,6 +53,12 @@ static const struct option long_options[] = {
 	{ "progress", required_argument, NULL, OPT_PROGRESS },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "summary-json", required_argument, NULL, OPT_SUMMARY_JSON },
+	{ "tables", required_argument, NULL, OPT_TABLES },
+	{ "exclude-tables", required_argument, NULL, OPT_EXCLUDE_TABLES },
+	{ "schema", required_argument, NULL, OPT_SCHEMA },
+	{ "query", required_argument, NULL, OPT_QUERY },
+	{ "cast", required_argument, NULL, OPT_CAST },
+	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -65,6 +72,8 @@ static void print_main_help(FILE *f)
 	      "Usage:\n"
 	      "  sluice load   [OPTIONS] SOURCE... TARGET_URL   file(s) or stdin (-) -> a table\n"
 	      "  sluice update [OPTIONS] SOURCE... TARGET_URL   batch UPDATE by --key\n"
+	      "  sluice copy   [OPTIONS] FROM_URL TO_URL        stream tables between servers\n"
+	      "  sluice verify [OPTIONS] FROM_URL TO_URL        compare tables on two servers\n"
 	      "  sluice ping   URL                             connect, print the server version\n"
 	      "  sluice --help | --version | COMMAND --help\n"
 	      "\n"
@@ -139,6 +148,45 @@ static void print_update_help(FILE *f)
 	      "Input, transaction, pool, progress and reporting options are those of\n"
 	      "sluice load (see sluice load --help); --method, --create, --truncate and\n"
 	      "--on-conflict do not apply.\n", f);
+}
+
+static void print_copy_help(FILE *f)
+{
+	fputs("Usage: sluice copy [OPTIONS] FROM_URL TO_URL\n"
+	      "\n"
+	      "Stream tables from one server to another (MySQL/MariaDB and PostgreSQL, either\n"
+	      "way), read inside one consistent snapshot of the source, written through the\n"
+	      "target's bulk path with the same rejects, retries and summary as sluice load.\n"
+	      "\n"
+	      "      --tables A,B           tables to copy (default: every base table)\n"
+	      "      --exclude-tables A,B   tables to leave out\n"
+	      "      --schema S             PostgreSQL source schema (default public)\n"
+	      "      --query SQL            copy the rows of a SELECT into --table T (which exists)\n"
+	      "      --create               create missing tables: mapped types, NOT NULL,\n"
+	      "                             defaults, primary key; indexes and foreign keys after\n"
+	      "                             the data\n"
+	      "      --truncate             empty each target table first\n"
+	      "      --cast SRC=DST,...     override the type mapping for a source type\n"
+	      "      --verify               compare every copied table afterwards (sluice verify)\n"
+	      "      --dry-run              print the DDL and the plan, copy nothing\n"
+	      "\n"
+	      "Writing, pool, progress and reporting options are those of sluice load\n"
+	      "(--batch-rows, --workers, --rejects, --max-errors, --summary-json, -q, ...).\n", f);
+}
+
+static void print_verify_help(FILE *f)
+{
+	fputs("Usage: sluice verify [OPTIONS] FROM_URL TO_URL\n"
+	      "\n"
+	      "Compare each table's row count and an order-independent checksum that each\n"
+	      "server computes over its values in one canonical text. Prints a line per\n"
+	      "table; any difference names the table and exits 1.\n"
+	      "\n"
+	      "      --tables A,B           tables to compare (default: every base table)\n"
+	      "      --exclude-tables A,B   tables to leave out\n"
+	      "      --schema S             PostgreSQL schema (default public)\n"
+	      "      --summary-json FILE    the result as JSON\n"
+	      "  -q, --quiet                errors only\n", f);
 }
 
 /* Split "a,b,c" into a malloc'd array of malloc'd names. */
@@ -274,10 +322,11 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		job->command = CMD_UPDATE;
 	else if (!strcmp(cmd, "ping"))
 		job->command = CMD_PING;
-	else if (!strcmp(cmd, "copy")) {
-		log_error("'sluice %s' is not available in this version", cmd);
-		return CLI_USAGE;
-	} else {
+	else if (!strcmp(cmd, "copy"))
+		job->command = CMD_COPY;
+	else if (!strcmp(cmd, "verify"))
+		job->command = CMD_VERIFY;
+	else {
 		log_error("unknown command '%s' (try sluice --help)", cmd);
 		return CLI_USAGE;
 	}
@@ -296,6 +345,10 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 				puts("Usage: sluice ping URL\n\nConnect to URL, print the server version; exit 0, or 1 when it cannot connect.");
 			else if (job->command == CMD_UPDATE)
 				print_update_help(stdout);
+			else if (job->command == CMD_COPY)
+				print_copy_help(stdout);
+			else if (job->command == CMD_VERIFY)
+				print_verify_help(stdout);
 			else
 				print_load_help(stdout);
 			return CLI_EXIT_OK;
@@ -392,6 +445,18 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 			}
 			break;
 		case OPT_REJECTS: job->rejects_path = optarg; break;
+		case OPT_TABLES:
+		case OPT_EXCLUDE_TABLES:
+			if (!split_list(optarg, c == OPT_TABLES ? &job->tables : &job->exclude_tables,
+					c == OPT_TABLES ? &job->ntables : &job->nexclude)) {
+				log_error("%s takes names separated by commas", name);
+				return CLI_USAGE;
+			}
+			break;
+		case OPT_SCHEMA: job->schema = optarg; break;
+		case OPT_QUERY: job->query = optarg; break;
+		case OPT_CAST: job->cast = optarg; break;
+		case OPT_VERIFY: job->verify = true; break;
 		case OPT_MAX_ERRORS:
 			if (!parse_long("--max-errors", optarg, 0, LONG_MAX, &job->max_errors))
 				return CLI_USAGE;
@@ -460,6 +525,32 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		job->target = argv[optind];
 		return CLI_RUN;
 	}
+	bool tables_cmd = job->command == CMD_COPY || job->command == CMD_VERIFY;
+	if (!tables_cmd && (job->ntables || job->nexclude || job->schema || job->query || job->cast ||
+			    job->verify)) {
+		log_error("--tables, --exclude-tables, --schema, --query, --cast and --verify are for "
+			  "sluice copy and verify");
+		return CLI_USAGE;
+	}
+	if (tables_cmd) {
+		if (rest != 2) {
+			log_error("usage: sluice %s [OPTIONS] FROM_URL TO_URL", cmd);
+			return CLI_USAGE;
+		}
+		job->from = argv[optind];
+		job->target = argv[optind + 1];
+		if (job->query && (job->ntables || job->nexclude)) {
+			log_error("--query copies one query into --table: no --tables with it");
+			return CLI_USAGE;
+		}
+		if (job->nset || job->on_conflict != CONFLICT_ERROR || job->nkey || job->ncolumns) {
+			log_error("--set, --on-conflict, --key and --columns are for sluice load and update");
+			return CLI_USAGE;
+		}
+		if (job->quiet)
+			log_set_level(LOG_ERROR);
+		return CLI_RUN;
+	}
 	if (rest < 2) {
 		log_error("usage: sluice %s [OPTIONS] SOURCE... TARGET_URL", cmd);
 		return CLI_USAGE;
@@ -501,5 +592,11 @@ void cli_job_free(struct job *job)
 	for (int i = 0; i < job->nset; i++)
 		free(job->set[i]);
 	free(job->set);
+	for (int i = 0; i < job->ntables; i++)
+		free(job->tables[i]);
+	free(job->tables);
+	for (int i = 0; i < job->nexclude; i++)
+		free(job->exclude_tables[i]);
+	free(job->exclude_tables);
 	memset(job, 0, sizeof *job);
 }

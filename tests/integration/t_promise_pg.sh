@@ -776,6 +776,8 @@ sigint_run() { # sigint_run TABLE FORMAT HEADER FMT COUNT_SQL
 	done
 	sleep 0.2
 	kill -INT $pid
+	for _ in $(seq 1 150); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+	kill -0 $pid 2>/dev/null && { fail "still running 15 s after SIGINT ($2)"; kill -KILL $pid; }
 	wait $pid
 	RC=$?
 	kill $gpid 2>/dev/null

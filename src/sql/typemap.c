@@ -1,0 +1,1725 @@
+/* src/sql/typemap.c
+ * Column types across servers, for copy --create: MySQL COLUMN_TYPE and
+ * PostgreSQL format_type() text mapped to the other server's DDL, defaults
+ * and identity translated, indexes and foreign keys written, and the
+ * per-value transforms (hex, bits, zero dates, time zones) the mapping needs.
+ * Pure functions over catalog text: no I/O.
+ */
+#include "sluice/typemap.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* MySQL's limits for a key column: 3072 bytes per key in InnoDB, which is
+ * 768 characters of utf8mb4. A key of unknown length gets KEY_DEFAULT_LEN. */
+#define KEY_MAX_CHARS 768
+#define KEY_MAX_BYTES 3072
+#define KEY_DEFAULT_LEN 255
+
+/* The largest varchar MySQL allows in utf8mb4 (65535 bytes / 4). */
+#define MYSQL_VARCHAR_MAX 16383
+
+/* The server kind of a dialect, by pointer or by name (a copy of a
+ * dialect with another placeholder, in tests, is still that server). */
+static bool is_mysql(const struct dialect *d)
+{
+	return d && (d == &mysql_dialect || (d->name && !strcmp(d->name, "mysql")));
+}
+
+static bool is_pg(const struct dialect *d)
+{
+	return d && (d == &pg_dialect || (d->name && !strcmp(d->name, "postgresql")));
+}
+
+/* ---- type text ---- */
+
+/* A type as a server prints it, taken apart: "int(10) unsigned" is name
+ * "int", one parameter 10, unsigned; "timestamp(3) with time zone" is name
+ * "timestamp", parameter 3, tz +1; "enum('a','b')" keeps its labels in args. */
+struct type_parts {
+	char name[64];	    /* lower case; "" when the text could not be read */
+	char stripped[160]; /* the type without its (...): "int unsigned", lower case */
+	bool has_parens;
+	int nparams; /* numbers inside the parentheses (0..2); -1: not numbers */
+	long p[2];
+	const char *args; /* the text inside the parentheses, original case */
+	size_t args_len;
+	bool is_unsigned;
+	bool zerofill;
+	int tz;	    /* +1 with time zone, -1 without, 0 not said */
+	bool array; /* PostgreSQL: ends in [] */
+};
+
+/* The ')' closing the '(' at open, skipping quoted enum labels ('' and
+ * backslash escapes inside), or NULL. */
+static const char *find_close(const char *open, const char *end)
+{
+	bool quoted = false;
+	for (const char *p = open + 1; p < end; p++) {
+		if (quoted) {
+			if (*p == '\\' && p + 1 < end)
+				p++;
+			else if (*p == '\'' && p + 1 < end && p[1] == '\'')
+				p++;
+			else if (*p == '\'')
+				quoted = false;
+		} else if (*p == '\'') {
+			quoted = true;
+		} else if (*p == ')') {
+			return p;
+		} else if (*p == '(') {
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+/* Read up to two comma-separated integers of [s, e) into tp->p. */
+static void parse_params(struct type_parts *tp, const char *s, const char *e)
+{
+	tp->nparams = 0;
+	while (s < e) {
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		const char *start = s;
+		if (s < e && (*s == '-' || *s == '+'))
+			s++;
+		long v = 0;
+		bool digits = false;
+		while (s < e && isdigit((unsigned char)*s)) {
+			if (v < 1000000000L)
+				v = v * 10 + (*s - '0');
+			digits = true;
+			s++;
+		}
+		while (s < e && isspace((unsigned char)*s))
+			s++;
+		if (!digits || tp->nparams == 2 || (s < e && *s != ',')) {
+			tp->nparams = -1;
+			return;
+		}
+		tp->p[tp->nparams++] = *start == '-' ? -v : v;
+		if (s < e)
+			s++;
+	}
+}
+
+/* The n bytes at w are exactly lit. */
+static bool word_is(const char *w, size_t n, const char *lit)
+{
+	return strlen(lit) == n && !strncmp(w, lit, n);
+}
+
+/* Take type text t apart (see struct type_parts). A quoted or
+ * schema-qualified user type leaves name empty. */
+static void parse_type(const char *t, struct type_parts *tp)
+{
+	memset(tp, 0, sizeof *tp);
+	const char *s = t, *e = t + strlen(t);
+	while (s < e && isspace((unsigned char)*s))
+		s++;
+	while (e > s && isspace((unsigned char)e[-1]))
+		e--;
+	while (e - s >= 2 && e[-2] == '[' && e[-1] == ']') {
+		tp->array = true;
+		e -= 2;
+		while (e > s && isspace((unsigned char)e[-1]))
+			e--;
+	}
+	/* the words outside the parentheses, lower case, one space apart */
+	char outer[sizeof tp->stripped];
+	size_t on = 0;
+	for (const char *p = s; p < e; p++) {
+		if (*p == '(') {
+			const char *close = tp->has_parens ? NULL : find_close(p, e);
+			if (!close)
+				return;
+			tp->has_parens = true;
+			tp->args = p + 1;
+			tp->args_len = (size_t)(close - p - 1);
+			p = close;
+			if (on && outer[on - 1] != ' ')
+				outer[on++] = ' ';
+		} else if (isspace((unsigned char)*p)) {
+			if (on && outer[on - 1] != ' ')
+				outer[on++] = ' ';
+		} else if (*p == '"' || *p == '`' || *p == '.') {
+			return; /* a quoted or schema-qualified user type */
+		} else {
+			outer[on++] = (char)tolower((unsigned char)*p);
+		}
+		if (on >= sizeof outer - 1)
+			return;
+	}
+	while (on && outer[on - 1] == ' ')
+		on--;
+	outer[on] = '\0';
+	memcpy(tp->stripped, outer, on + 1);
+	/* peel the modifiers off the end */
+	for (;;) {
+		const char *last = strrchr(outer, ' ');
+		const char *w = last ? last + 1 : outer;
+		size_t wl = strlen(w);
+		if (!last)
+			break;
+		if (word_is(w, wl, "unsigned")) {
+			tp->is_unsigned = true;
+		} else if (word_is(w, wl, "zerofill")) {
+			tp->zerofill = tp->is_unsigned = true;
+		} else if (word_is(w, wl, "signed")) {
+			/* the default */
+		} else if (word_is(w, wl, "zone")) {
+			size_t n = strlen(outer);
+			if (n > 15 && !strcmp(outer + n - 15, " with time zone")) {
+				tp->tz = 1;
+				outer[n - 15] = '\0';
+			} else if (n > 18 && !strcmp(outer + n - 18, " without time zone")) {
+				tp->tz = -1;
+				outer[n - 18] = '\0';
+			} else {
+				break;
+			}
+			continue;
+		} else {
+			break;
+		}
+		outer[last - outer] = '\0';
+	}
+	if (strlen(outer) >= sizeof tp->name)
+		return;
+	strcpy(tp->name, outer);
+	if (tp->has_parens && strcmp(tp->name, "enum") && strcmp(tp->name, "set"))
+		parse_params(tp, tp->args, tp->args + tp->args_len);
+}
+
+/* What a type is, for defaults, identity and --cast: the same kinds on
+ * both servers. */
+enum kind {
+	K_OTHER = 0,
+	K_BOOL,
+	K_INT,
+	K_DECIMAL,
+	K_FLOAT,
+	K_DATE,
+	K_DATETIME,    /* PostgreSQL timestamp without time zone, MySQL datetime/timestamp */
+	K_TIMESTAMPTZ, /* PostgreSQL timestamp with time zone */
+	K_TIME,
+	K_INTERVAL,
+	K_TEXT,
+	K_BINARY,
+	K_BIT,
+	K_JSON,
+	K_UUID,
+};
+
+struct kind_name {
+	const char *name;
+	enum kind kind;
+};
+
+static const struct kind_name pg_kinds[] = {
+	{"boolean", K_BOOL},
+	{"bool", K_BOOL},
+	{"smallint", K_INT},
+	{"integer", K_INT},
+	{"bigint", K_INT},
+	{"int", K_INT},
+	{"int2", K_INT},
+	{"int4", K_INT},
+	{"int8", K_INT},
+	{"numeric", K_DECIMAL},
+	{"decimal", K_DECIMAL},
+	{"real", K_FLOAT},
+	{"double precision", K_FLOAT},
+	{"float4", K_FLOAT},
+	{"float8", K_FLOAT},
+	{"float", K_FLOAT},
+	{"date", K_DATE},
+	{"timestamp", K_DATETIME},
+	{"timestamptz", K_TIMESTAMPTZ},
+	{"time", K_TIME},
+	{"timetz", K_TIME},
+	{"text", K_TEXT},
+	{"character varying", K_TEXT},
+	{"varchar", K_TEXT},
+	{"character", K_TEXT},
+	{"char", K_TEXT},
+	{"bpchar", K_TEXT},
+	{"citext", K_TEXT},
+	{"bytea", K_BINARY},
+	{"bit", K_BIT},
+	{"bit varying", K_BIT},
+	{"varbit", K_BIT},
+	{"json", K_JSON},
+	{"jsonb", K_JSON},
+	{"uuid", K_UUID},
+};
+
+static const struct kind_name mysql_kinds[] = {
+	{"bool", K_BOOL},
+	{"boolean", K_BOOL},
+	{"tinyint", K_INT},
+	{"smallint", K_INT},
+	{"mediumint", K_INT},
+	{"int", K_INT},
+	{"integer", K_INT},
+	{"bigint", K_INT},
+	{"year", K_INT},
+	{"decimal", K_DECIMAL},
+	{"numeric", K_DECIMAL},
+	{"dec", K_DECIMAL},
+	{"fixed", K_DECIMAL},
+	{"float", K_FLOAT},
+	{"double", K_FLOAT},
+	{"real", K_FLOAT},
+	{"double precision", K_FLOAT},
+	{"date", K_DATE},
+	{"datetime", K_DATETIME},
+	{"timestamp", K_DATETIME},
+	{"time", K_TIME},
+	{"char", K_TEXT},
+	{"varchar", K_TEXT},
+	{"tinytext", K_TEXT},
+	{"text", K_TEXT},
+	{"mediumtext", K_TEXT},
+	{"longtext", K_TEXT},
+	{"enum", K_TEXT},
+	{"set", K_TEXT},
+	{"binary", K_BINARY},
+	{"varbinary", K_BINARY},
+	{"tinyblob", K_BINARY},
+	{"blob", K_BINARY},
+	{"mediumblob", K_BINARY},
+	{"longblob", K_BINARY},
+	{"bit", K_BIT},
+	{"json", K_JSON},
+	{"uuid", K_UUID},
+};
+
+/* The kind of a parsed type on d's server. */
+static enum kind type_kind(const struct dialect *d, const struct type_parts *tp)
+{
+	if (tp->array || !tp->name[0])
+		return K_OTHER;
+	if (is_mysql(d)) {
+		if (!strcmp(tp->name, "tinyint") && tp->nparams == 1 && tp->p[0] == 1 &&
+		    !tp->is_unsigned)
+			return K_BOOL;
+		for (size_t i = 0; i < sizeof mysql_kinds / sizeof mysql_kinds[0]; i++)
+			if (!strcmp(tp->name, mysql_kinds[i].name))
+				return mysql_kinds[i].kind;
+		return K_OTHER;
+	}
+	if (!strncmp(tp->name, "interval", 8) && (!tp->name[8] || tp->name[8] == ' '))
+		return K_INTERVAL;
+	for (size_t i = 0; i < sizeof pg_kinds / sizeof pg_kinds[0]; i++)
+		if (!strcmp(tp->name, pg_kinds[i].name)) {
+			if (pg_kinds[i].kind == K_DATETIME && tp->tz > 0)
+				return K_TIMESTAMPTZ;
+			return pg_kinds[i].kind;
+		}
+	return K_OTHER;
+}
+
+/* True when name is one of the NULL-terminated list. */
+static bool name_in(const char *name, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(name, *list))
+			return true;
+	return false;
+}
+
+static const char *const mysql_text_types[] = {"tinytext", "text", "mediumtext", "longtext", NULL};
+static const char *const mysql_blob_types[] = {"tinyblob", "blob", "mediumblob", "longblob", NULL};
+static const char *const mysql_spatial_types[] = {
+	"geometry",	   "point",	   "linestring",	 "polygon",	   "multipoint",
+	"multilinestring", "multipolygon", "geometrycollection", "geomcollection", NULL};
+
+/* ---- small writers ---- */
+
+/* Write the printf result into dst (sz bytes); false when it does not fit. */
+static bool set_fmt(char *dst, size_t sz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static bool set_fmt(char *dst, size_t sz, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(dst, sz, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sz) {
+		dst[0] = '\0';
+		return false;
+	}
+	return true;
+}
+
+/* Add a note to m ("; " between notes); a note too long ends in "...". */
+static void vadd_note(struct mapped_column *m, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void vadd_note(struct mapped_column *m, const char *fmt, va_list ap)
+{
+	size_t len = strlen(m->note);
+	if (len + 8 >= sizeof m->note)
+		return;
+	if (len) {
+		memcpy(m->note + len, "; ", 3);
+		len += 2;
+	}
+	int n = vsnprintf(m->note + len, sizeof m->note - len, fmt, ap);
+	if (n >= 0 && (size_t)n >= sizeof m->note - len)
+		memcpy(m->note + sizeof m->note - 4, "...", 4);
+}
+
+static void add_note(struct mapped_column *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void add_note(struct mapped_column *m, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vadd_note(m, fmt, ap);
+	va_end(ap);
+}
+
+/* Something could not be carried: note what, and mark the column. */
+static void lose(struct mapped_column *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void lose(struct mapped_column *m, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vadd_note(m, fmt, ap);
+	va_end(ap);
+	m->lost = true;
+}
+
+/* Copy b's text into a fixed field; false when it does not fit. */
+static bool set_from_buf(char *dst, size_t sz, const struct buf *b)
+{
+	if (b->len >= sz)
+		return false;
+	memcpy(dst, buf_str(b), b->len + 1);
+	return true;
+}
+
+/* ---- SQL literals ---- */
+
+/* Read the MySQL string literal at *p (its opening quote) up to end into
+ * b, undoing '' and backslash escapes; *p moves past the closing quote. */
+static bool mysql_unquote(const char **p, const char *end, struct buf *b)
+{
+	const char *s = *p;
+	if (s >= end || *s != '\'')
+		return false;
+	for (s++; s < end; s++) {
+		char c = *s;
+		if (c == '\'') {
+			if (s + 1 < end && s[1] == '\'') {
+				s++;
+			} else {
+				*p = s + 1;
+				return true;
+			}
+		} else if (c == '\\' && s + 1 < end) {
+			s++;
+			switch (*s) {
+			case '0':
+				c = '\0';
+				break;
+			case 'b':
+				c = '\b';
+				break;
+			case 'n':
+				c = '\n';
+				break;
+			case 'r':
+				c = '\r';
+				break;
+			case 't':
+				c = '\t';
+				break;
+			case 'Z':
+				c = '\032';
+				break;
+			case '%':
+			case '_':
+				if (!buf_putc(b, '\\'))
+					return false;
+				c = *s;
+				break;
+			default:
+				c = *s;
+				break;
+			}
+		}
+		if (!buf_putc(b, c))
+			return false;
+	}
+	return false;
+}
+
+/* Read the PostgreSQL string literal at *p ('...' with '' inside, or
+ * E'...' with \\ and \' escapes) into b; *p moves past it. */
+static bool pg_unquote(const char **p, const char *end, struct buf *b)
+{
+	const char *s = *p;
+	bool escapes = false;
+	if (s < end && (*s == 'E' || *s == 'e')) {
+		escapes = true;
+		s++;
+	}
+	if (s >= end || *s != '\'')
+		return false;
+	for (s++; s < end; s++) {
+		char c = *s;
+		if (c == '\'') {
+			if (s + 1 < end && s[1] == '\'') {
+				s++;
+			} else {
+				*p = s + 1;
+				return true;
+			}
+		} else if (escapes && c == '\\') {
+			if (s + 1 >= end || (s[1] != '\\' && s[1] != '\''))
+				return false; /* other escapes: not worth guessing */
+			c = *++s;
+		}
+		if (!buf_putc(b, c))
+			return false;
+	}
+	return false;
+}
+
+/* Append s as a PostgreSQL standard string literal; false for a NUL byte,
+ * which PostgreSQL text cannot hold. */
+static bool pg_literal(struct buf *b, const char *s, size_t n)
+{
+	if (memchr(s, '\0', n) || !buf_putc(b, '\''))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if ((s[i] == '\'' && !buf_putc(b, '\'')) || !buf_putc(b, s[i]))
+			return false;
+	return buf_putc(b, '\'');
+}
+
+/* Append s as a MySQL string literal (backslash escapes on, as sluice's
+ * sessions have them). */
+static bool mysql_literal(struct buf *b, const char *s, size_t n)
+{
+	if (!buf_putc(b, '\''))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		bool ok;
+		if (s[i] == '\0')
+			ok = buf_puts(b, "\\0");
+		else if (s[i] == '\'' || s[i] == '\\')
+			ok = buf_putc(b, s[i]) && buf_putc(b, s[i]);
+		else
+			ok = buf_putc(b, s[i]);
+		if (!ok)
+			return false;
+	}
+	return buf_putc(b, '\'');
+}
+
+/* A plain decimal number: -12, 3.50, .5, 1e10. */
+static bool is_number(const char *s, size_t n)
+{
+	size_t i = 0, digits = 0;
+	if (i < n && (s[i] == '-' || s[i] == '+'))
+		i++;
+	while (i < n && isdigit((unsigned char)s[i]))
+		i++, digits++;
+	if (i < n && s[i] == '.')
+		for (i++; i < n && isdigit((unsigned char)s[i]); i++)
+			digits++;
+	if (!digits)
+		return false;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		i++;
+		if (i < n && (s[i] == '-' || s[i] == '+'))
+			i++;
+		if (i >= n || !isdigit((unsigned char)s[i]))
+			return false;
+		while (i < n && isdigit((unsigned char)s[i]))
+			i++;
+	}
+	return i == n;
+}
+
+/* A MySQL zero date: YYYY-MM-DD with month or day 00 ('0000-00-00',
+ * '2024-00-10', '2024-05-00 10:00:00'); a real date is never one. */
+static bool zero_date(const char *s, size_t n)
+{
+	static const int digit_at[] = {0, 1, 2, 3, 5, 6, 8, 9};
+	if (n < 10 || s[4] != '-' || s[7] != '-' || (n > 10 && s[10] != ' ' && s[10] != 'T'))
+		return false;
+	for (size_t i = 0; i < sizeof digit_at / sizeof digit_at[0]; i++)
+		if (!isdigit((unsigned char)s[digit_at[i]]))
+			return false;
+	return (s[5] == '0' && s[6] == '0') || (s[8] == '0' && s[9] == '0');
+}
+
+/* A MySQL quoted default holding a zero date ('0000-00-00 00:00:00'). */
+static bool zero_date_literal(const char *e)
+{
+	struct buf v;
+	buf_init(&v, 64);
+	const char *p = e;
+	bool zero = mysql_unquote(&p, e + strlen(e), &v) && !*p && zero_date(buf_str(&v), v.len);
+	buf_free(&v);
+	return zero;
+}
+
+/* e (trimmed) is a call of name: "name", "name()" or "name(6)", any case;
+ * *arg gets the number inside (-1 for none). */
+static bool is_call(const char *e, const char *name, long *arg)
+{
+	size_t n = strlen(name);
+	*arg = -1;
+	if (strncasecmp(e, name, n))
+		return false;
+	e += n;
+	if (!*e)
+		return true;
+	if (*e++ != '(')
+		return false;
+	if (isdigit((unsigned char)*e)) {
+		*arg = 0;
+		while (isdigit((unsigned char)*e))
+			*arg = *arg * 10 + (*e++ - '0');
+	}
+	return e[0] == ')' && !e[1];
+}
+
+/* A call of any of names (NULL-terminated). */
+static bool is_any_call(const char *e, const char *const *names, long *arg)
+{
+	for (; *names; names++)
+		if (is_call(e, *names, arg))
+			return true;
+	return false;
+}
+
+static const char *const now_calls[] = {"current_timestamp",
+					"now",
+					"localtimestamp",
+					"transaction_timestamp",
+					"statement_timestamp",
+					"clock_timestamp",
+					NULL};
+static const char *const date_calls[] = {"curdate", "current_date", NULL};
+static const char *const uuid_calls[] = {"uuid", "gen_random_uuid", "uuid_generate_v4", NULL};
+
+/* ---- defaults ---- */
+
+/* The target's view of a column, for its default: its type and kind. */
+struct target {
+	enum kind kind;
+	struct type_parts tp;
+};
+
+/* MySQL default expr (as MariaDB's COLUMN_DEFAULT shows it) for a
+ * PostgreSQL column t, into out->default_sql. */
+static void default_mysql_to_pg(const char *expr, const struct target *t, struct mapped_column *out)
+{
+	struct buf b, v;
+	buf_init(&b, sizeof out->default_sql - 1);
+	buf_init(&v, 0);
+	long arg;
+	bool ok = false, known = true;
+	size_t n = strlen(expr);
+	bool datelike = t->kind == K_DATE || t->kind == K_DATETIME || t->kind == K_TIMESTAMPTZ;
+	if (is_any_call(expr, now_calls, &arg) &&
+	    (t->kind == K_DATETIME || t->kind == K_TIMESTAMPTZ)) {
+		ok = buf_puts(&b, "CURRENT_TIMESTAMP");
+	} else if (is_any_call(expr, date_calls, &arg) && datelike) {
+		ok = buf_puts(&b, "CURRENT_DATE");
+	} else if (is_call(expr, "uuid", &arg) && arg < 0 &&
+		   (t->kind == K_TEXT || t->kind == K_UUID)) {
+		ok = buf_puts(&b, "gen_random_uuid()");
+	} else if ((expr[0] == 'b' || expr[0] == 'B') && expr[1] == '\'') {
+		/* a bit literal b'101' */
+		const char *p = expr + 1;
+		if (mysql_unquote(&p, expr + n, &v) && !*p && v.len &&
+		    strspn(buf_str(&v), "01") == v.len) {
+			const char *bits = buf_str(&v);
+			size_t lead = strspn(bits, "0");
+			if (t->kind == K_BOOL && v.len - lead <= 1)
+				ok = buf_puts(&b, lead == v.len ? "false" : "true");
+			else if (t->kind == K_BIT && t->tp.nparams == 1 && t->tp.p[0] > 0 &&
+				 v.len - lead <= (size_t)t->tp.p[0]) {
+				ok = buf_puts(&b, "B'");
+				for (long i = (long)(v.len - lead); ok && i < t->tp.p[0]; i++)
+					ok = buf_putc(&b, '0');
+				ok = ok && buf_puts(&b, bits + lead) && buf_putc(&b, '\'');
+			}
+		}
+	} else if (expr[0] == '\'' || is_number(expr, n)) {
+		const char *p = expr;
+		bool number = expr[0] != '\'';
+		if (number ? buf_append(&v, expr, n) : mysql_unquote(&p, expr + n, &v) && !*p) {
+			const char *s = buf_str(&v);
+			if (datelike && zero_date(s, v.len)) {
+				known = false;
+				add_note(out,
+					 "zero-date default %s dropped (zero dates become NULL)",
+					 expr);
+			} else if (t->kind == K_BOOL) {
+				ok = (!strcmp(s, "0") || !strcmp(s, "1")) &&
+				     buf_puts(&b, s[0] == '1' ? "true" : "false");
+			} else if (number && (t->kind == K_INT || t->kind == K_DECIMAL ||
+					      t->kind == K_FLOAT)) {
+				ok = buf_puts(&b, s);
+			} else if (t->kind == K_BINARY) {
+				ok = buf_puts(&b, "'\\x");
+				for (size_t i = 0; ok && i < v.len; i++)
+					ok = buf_printf(&b, "%02x", (unsigned char)s[i]);
+				ok = ok && buf_putc(&b, '\'');
+			} else if (t->kind == K_TIMESTAMPTZ) {
+				/* read in UTC, whatever the TimeZone of the session
+				 * running the DDL */
+				ok = buf_puts(&v, "+00") && pg_literal(&b, buf_str(&v), v.len);
+			} else if (t->kind != K_BIT) {
+				ok = pg_literal(&b, s, v.len);
+			}
+		}
+	} else if (!strcasecmp(expr, "NULL")) {
+		known = false; /* the same as none */
+	}
+	if (ok && !set_from_buf(out->default_sql, sizeof out->default_sql, &b))
+		ok = false;
+	if (!ok && known)
+		lose(out, "default %s not carried", expr);
+	buf_free(&b);
+	buf_free(&v);
+}
+
+/* MySQL types whose literal default must be an expression in parentheses
+ * (MySQL 8; MariaDB takes both). */
+static const char *const mysql_paren_default_types[] = {
+	"tinytext", "text",	  "mediumtext", "longtext", "tinyblob",
+	"blob",	    "mediumblob", "longblob",	"json",	    NULL};
+
+/* PostgreSQL default expr (as pg_get_expr prints it) for a MySQL column t,
+ * into out->default_sql. */
+static void default_pg_to_mysql(const char *expr, const struct target *t, struct mapped_column *out)
+{
+	struct buf b, v;
+	buf_init(&b, sizeof out->default_sql - 1);
+	buf_init(&v, 0);
+	long arg;
+	bool ok = false, known = true;
+	size_t n = strlen(expr);
+	bool paren = name_in(t->tp.name, mysql_paren_default_types);
+	if (!strncasecmp(expr, "NULL", 4) && (!expr[4] || !strncmp(expr + 4, "::", 2))) {
+		known = false;
+	} else if (is_any_call(expr, now_calls, &arg)) {
+		if (t->kind == K_DATETIME) {
+			long fsp = t->tp.nparams == 1 ? t->tp.p[0] : 0;
+			ok = fsp > 0 ? buf_printf(&b, "CURRENT_TIMESTAMP(%ld)", fsp)
+				     : buf_puts(&b, "CURRENT_TIMESTAMP");
+		}
+	} else if (is_any_call(expr, date_calls, &arg)) {
+		ok = t->kind == K_DATE && buf_puts(&b, "(curdate())");
+	} else if (is_any_call(expr, uuid_calls, &arg) && arg < 0) {
+		ok = t->kind == K_TEXT && buf_puts(&b, "(uuid())");
+	} else if (!strcmp(expr, "true") || !strcmp(expr, "false")) {
+		ok = (t->kind == K_BOOL || t->kind == K_INT) &&
+		     buf_putc(&b, expr[0] == 't' ? '1' : '0');
+	} else if (is_number(expr, n)) {
+		ok = t->kind == K_TEXT
+			     ? (paren ? buf_putc(&b, '(') : true) && mysql_literal(&b, expr, n) &&
+				       (!paren || buf_putc(&b, ')'))
+			     : buf_puts(&b, expr);
+	} else if (expr[0] == '\'' || expr[0] == 'E' || expr[0] == 'B') {
+		const char *p = expr;
+		bool bitlit = expr[0] == 'B' && expr[1] == '\'';
+		if (bitlit)
+			p++;
+		if (pg_unquote(&p, expr + n, &v) &&
+		    (!*p || (p[0] == ':' && p[1] == ':' &&
+			     strspn(p + 2, "abcdefghijklmnopqrstuvwxyz0123456789_ ()[],.\"") ==
+				     strlen(p + 2)))) {
+			const char *s = buf_str(&v);
+			size_t len = v.len;
+			if (t->kind == K_BIT) {
+				ok = len && strspn(s, "01") == len && buf_printf(&b, "b'%s'", s);
+			} else if (t->kind == K_BINARY) {
+				ok = len >= 2 && s[0] == '\\' && s[1] == 'x' && len % 2 == 0 &&
+				     strspn(s + 2, "0123456789abcdefABCDEF") == len - 2 &&
+				     (paren ? buf_putc(&b, '(') : true) &&
+				     buf_printf(&b, "X'%s'", s + 2) &&
+				     (!paren || buf_putc(&b, ')'));
+			} else if (t->kind == K_BOOL || t->kind == K_INT || t->kind == K_DECIMAL ||
+				   t->kind == K_FLOAT) {
+				if (t->kind == K_BOOL && (!strcmp(s, "t") || !strcmp(s, "true")))
+					ok = buf_putc(&b, '1');
+				else if (t->kind == K_BOOL &&
+					 (!strcmp(s, "f") || !strcmp(s, "false")))
+					ok = buf_putc(&b, '0');
+				else
+					ok = is_number(s, len) && buf_puts(&b, s);
+			} else {
+				/* a timestamp with time zone prints as UTC: its column
+				 * holds UTC */
+				if (t->kind == K_DATETIME && len > 3 && !strcmp(s + len - 3, "+00"))
+					len -= 3;
+				/* 'infinity', BC dates or another offset would make
+				 * the whole CREATE TABLE fail */
+				bool temporal = t->kind == K_DATE || t->kind == K_DATETIME ||
+						t->kind == K_TIME;
+				ok = (!temporal || (len && isdigit((unsigned char)s[0]) &&
+						    !memchr(s, '+', len) &&
+						    (len <= 10 || !memchr(s + 10, '-', len - 10)) &&
+						    !strstr(s, "BC"))) &&
+				     (paren ? buf_putc(&b, '(') : true) &&
+				     mysql_literal(&b, s, len) && (!paren || buf_putc(&b, ')'));
+			}
+		}
+	}
+	if (ok && !set_from_buf(out->default_sql, sizeof out->default_sql, &b))
+		ok = false;
+	if (!ok && known)
+		lose(out, "default %s not carried", expr);
+	buf_free(&b);
+	buf_free(&v);
+}
+
+/* ---- key columns on MySQL ---- */
+
+/* A text key on MySQL: varchar of the longest value (at least 255, at
+ * most 768 characters, at most declared when that is > 0), binary
+ * collation so that "A" and "a" stay two keys. */
+static bool key_varchar(struct mapped_column *out, const char *what, long declared, long max_len)
+{
+	long len = max_len > KEY_DEFAULT_LEN ? max_len : KEY_DEFAULT_LEN;
+	if (declared > 0 && len > declared)
+		len = declared;
+	if (len > KEY_MAX_CHARS)
+		len = KEY_MAX_CHARS;
+	if (!set_fmt(out->type, sizeof out->type, "varchar(%ld) COLLATE utf8mb4_bin", len))
+		return false;
+	if (max_len > KEY_MAX_CHARS)
+		lose(out,
+		     "%s in a key as varchar(%d): its longest value has %ld characters, "
+		     "longer values are rejected",
+		     what, KEY_MAX_CHARS, max_len);
+	else
+		add_note(out, "%s in a key as varchar(%ld)", what, len);
+	return true;
+}
+
+/* A binary key on MySQL: varbinary of the longest value (at least 255, at
+ * most 3072 bytes). */
+static bool key_varbinary(struct mapped_column *out, const char *what, long max_len)
+{
+	long len = max_len > KEY_DEFAULT_LEN ? max_len : KEY_DEFAULT_LEN;
+	if (len > KEY_MAX_BYTES)
+		len = KEY_MAX_BYTES;
+	if (!set_fmt(out->type, sizeof out->type, "varbinary(%ld)", len))
+		return false;
+	if (max_len > KEY_MAX_BYTES)
+		lose(out,
+		     "%s in a key as varbinary(%d): its longest value has %ld bytes, "
+		     "longer values are rejected",
+		     what, KEY_MAX_BYTES, max_len);
+	else
+		add_note(out, "%s in a key as varbinary(%ld)", what, len);
+	return true;
+}
+
+/* ---- type mapping, one function per direction ---- */
+
+/* MySQL enum('a','','b''c') -> CHECK ("c" IN ('a', '', 'b''c')) for to. */
+static bool enum_check(const struct dialect *to, const struct column_desc *src,
+		       const struct type_parts *tp, struct mapped_column *out)
+{
+	struct buf b, v;
+	buf_init(&b, sizeof out->check_sql - 1);
+	buf_init(&v, 0);
+	bool ok = to->quote_ident(&b, src->name) && buf_puts(&b, " IN (");
+	const char *p = tp->args, *end = tp->args + tp->args_len;
+	for (int i = 0; ok && p < end; i++) {
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		buf_reset(&v);
+		ok = mysql_unquote(&p, end, &v) && (!i || buf_puts(&b, ", ")) &&
+		     pg_literal(&b, buf_str(&v), v.len);
+		while (ok && p < end && isspace((unsigned char)*p))
+			p++;
+		if (ok && p < end)
+			ok = *p++ == ',';
+	}
+	ok = ok && buf_putc(&b, ')') && set_from_buf(out->check_sql, sizeof out->check_sql, &b);
+	if (!ok) {
+		out->check_sql[0] = '\0';
+		lose(out, "enum labels not enforced: they do not fit a CHECK");
+	}
+	buf_free(&b);
+	buf_free(&v);
+	return true;
+}
+
+/* src (a MySQL column, type parsed in tp) on PostgreSQL. */
+static bool map_mysql_to_pg(const struct column_desc *src, const struct type_parts *tp,
+			    struct mapped_column *out)
+{
+	const char *n = tp->name;
+	bool u = tp->is_unsigned;
+	long p0 = tp->nparams >= 1 ? tp->p[0] : -1, p1 = tp->nparams >= 2 ? tp->p[1] : -1;
+	bool identity = src->identity && !(src->generated && *src->generated);
+	const char *type = NULL;
+	bool ok = true;
+	if (tp->nparams < 0) {
+		n = "";
+	} else if (!strcmp(n, "tinyint") && p0 == 1 && !u) {
+		type = "boolean";
+		add_note(out, "tinyint(1) as boolean: values other than 0 and 1 are rejected");
+	} else if (!strcmp(n, "bool") || !strcmp(n, "boolean")) {
+		type = "boolean";
+	} else if (!strcmp(n, "tinyint")) {
+		type = "smallint";
+	} else if (!strcmp(n, "smallint")) {
+		type = u ? "integer" : "smallint";
+	} else if (!strcmp(n, "mediumint")) {
+		type = "integer";
+	} else if (!strcmp(n, "int") || !strcmp(n, "integer")) {
+		type = u ? "bigint" : "integer";
+	} else if (!strcmp(n, "bigint")) {
+		type = !u ? "bigint" : identity ? "bigint" : "numeric(20)";
+		/* PostgreSQL identity needs an integer type; ids past 2^63 are
+		 * not worth losing the identity for */
+		if (u && identity)
+			add_note(out, "bigint unsigned AUTO_INCREMENT as bigint: ids above "
+				      "9223372036854775807 are rejected");
+	} else if (!strcmp(n, "decimal") || !strcmp(n, "numeric") || !strcmp(n, "dec") ||
+		   !strcmp(n, "fixed")) {
+		ok = set_fmt(out->type, sizeof out->type, "numeric(%ld,%ld)", p0 > 0 ? p0 : 10,
+			     p1 >= 0 ? p1 : 0);
+	} else if (!strcmp(n, "float")) {
+		type = "real";
+	} else if (!strcmp(n, "double") || !strcmp(n, "real") || !strcmp(n, "double precision")) {
+		type = "double precision";
+	} else if (!strcmp(n, "bit")) {
+		long bits = p0 > 0 ? p0 : 1;
+		if (bits == 1) {
+			type = "boolean";
+			out->xf = XF_BIT_TO_BOOL;
+		} else {
+			ok = set_fmt(out->type, sizeof out->type, "bit(%ld)", bits);
+			out->xf = XF_BITS_TO_TEXT;
+			out->bits = (int)bits;
+		}
+	} else if (!strcmp(n, "date")) {
+		type = "date";
+		out->xf = XF_ZERO_DATE_NULL;
+	} else if (!strcmp(n, "datetime")) {
+		ok = set_fmt(out->type, sizeof out->type, "timestamp(%ld) without time zone",
+			     p0 > 0 ? p0 : 0);
+		out->xf = XF_ZERO_DATE_NULL;
+	} else if (!strcmp(n, "timestamp")) {
+		ok = set_fmt(out->type, sizeof out->type, "timestamp(%ld) with time zone",
+			     p0 > 0 ? p0 : 0);
+		out->xf = XF_ZERO_DATE_NULL | XF_APPEND_UTC;
+	} else if (!strcmp(n, "time")) {
+		ok = set_fmt(out->type, sizeof out->type, "interval(%ld)", p0 > 0 ? p0 : 0);
+		add_note(out, "time as interval: MySQL times span -838..838 hours, beyond "
+			      "PostgreSQL's time");
+	} else if (!strcmp(n, "year")) {
+		type = "smallint";
+	} else if (!strcmp(n, "char") || !strcmp(n, "varchar")) {
+		if (p0 > 0)
+			ok = set_fmt(out->type, sizeof out->type, "varchar(%ld)", p0);
+		else
+			type = "text";
+		/* MySQL hands char values back without their trailing spaces;
+		 * PostgreSQL's character(n) would pad them again */
+		if (n[0] == 'c' && p0 > 0)
+			add_note(out, "char(%ld) as varchar(%ld): values keep no padding", p0, p0);
+	} else if (name_in(n, mysql_text_types)) {
+		type = "text";
+	} else if (!strcmp(n, "binary") || !strcmp(n, "varbinary") ||
+		   name_in(n, mysql_blob_types)) {
+		type = "bytea";
+		out->xf = XF_BYTES_TO_PGHEX;
+	} else if (!strcmp(n, "json")) {
+		type = "jsonb";
+	} else if (!strcmp(n, "enum")) {
+		type = "text";
+		if (!enum_check(&pg_dialect, src, tp, out))
+			return false;
+	} else if (!strcmp(n, "set")) {
+		type = "text";
+		add_note(out, "%s as text: its members are not enforced", src->type);
+	} else if (name_in(n, mysql_spatial_types)) {
+		type = "bytea";
+		out->xf = XF_BYTES_TO_PGHEX;
+		lose(out, "%s as bytea (MySQL's SRID and WKB bytes): no spatial type", n);
+	} else if (!strcmp(n, "uuid")) {
+		type = "uuid";
+	} else if (!strcmp(n, "inet4") || !strcmp(n, "inet6")) {
+		type = "inet";
+	} else {
+		n = "";
+	}
+	if (!n[0]) {
+		type = "text";
+		add_note(out, "%s: unknown type, copied as text", src->type);
+	}
+	if (tp->zerofill)
+		add_note(out, "zerofill padding not kept");
+	if (type)
+		ok = set_fmt(out->type, sizeof out->type, "%s", type);
+	return ok;
+}
+
+/* src (a PostgreSQL column, type parsed in tp) on MySQL. in_key, max_len:
+ * see typemap_column. */
+static bool map_pg_to_mysql(const struct column_desc *src, const struct type_parts *tp, bool in_key,
+			    long max_len, struct mapped_column *out)
+{
+	const char *n = tp->name;
+	long p0 = tp->nparams >= 1 ? tp->p[0] : -1, p1 = tp->nparams >= 2 ? tp->p[1] : -1;
+	const char *type = NULL;
+	bool ok = true;
+	if (tp->array) {
+		if (in_key)
+			return key_varchar(out, "an array", 0, max_len);
+		add_note(out, "%s as text ('{...}' array literal)", src->type);
+		return set_fmt(out->type, sizeof out->type, "longtext");
+	}
+	enum kind k = tp->nparams < 0 ? K_OTHER : type_kind(&pg_dialect, tp);
+	switch (k) {
+	case K_BOOL:
+		type = "tinyint(1)";
+		out->xf = XF_BOOL_TO_01;
+		break;
+	case K_INT:
+		type = !strcmp(n, "smallint") || !strcmp(n, "int2") ? "smallint"
+		       : !strcmp(n, "bigint") || !strcmp(n, "int8") ? "bigint"
+								    : "int";
+		break;
+	case K_DECIMAL:
+		if (tp->nparams == 0) {
+			/* never MySQL's silent decimal(10,0) */
+			type = "decimal(65,30)";
+			add_note(out,
+				 "numeric as decimal(65,30): values with more than 35 integer or "
+				 "30 fractional digits are rejected");
+		} else {
+			/* a negative scale rounds to tens, hundreds...: more
+			 * integer digits */
+			long p = p0, s = p1 > 0 ? p1 : 0;
+			if (p1 < 0 && tp->nparams == 2)
+				p -= p1;
+			if (s > p)
+				p = s;
+			if (p <= 65 && s <= 30) {
+				ok = set_fmt(out->type, sizeof out->type, "decimal(%ld,%ld)", p, s);
+			} else {
+				type = "decimal(65,30)";
+				lose(out,
+				     "%s is wider than MySQL's decimal(65,30): values that do not "
+				     "fit are rejected",
+				     src->type);
+			}
+		}
+		break;
+	case K_FLOAT:
+		type = !strcmp(n, "real") || !strcmp(n, "float4") ? "float" : "double";
+		break;
+	case K_DATE:
+		type = "date";
+		break;
+	case K_DATETIME:
+	case K_TIMESTAMPTZ: {
+		long fsp = p0 >= 0 ? p0 : 6;
+		ok = fsp ? set_fmt(out->type, sizeof out->type, "datetime(%ld)", fsp)
+			 : set_fmt(out->type, sizeof out->type, "datetime");
+		if (k == K_TIMESTAMPTZ)
+			add_note(out, "timestamp with time zone as %s in UTC", out->type);
+		break;
+	}
+	case K_TIME:
+		if (tp->tz > 0 || !strcmp(n, "timetz")) {
+			type = "varchar(32)";
+			add_note(out, "%s as text: MySQL has no time with a zone", src->type);
+		} else {
+			long fsp = p0 >= 0 ? p0 : 6;
+			ok = fsp ? set_fmt(out->type, sizeof out->type, "time(%ld)", fsp)
+				 : set_fmt(out->type, sizeof out->type, "time");
+		}
+		break;
+	case K_INTERVAL:
+		/* "-178000000 years -11 mons -2147483648 days -2562047788:00:54.775808"
+		 * is 67 characters */
+		type = "varchar(100)";
+		add_note(out, "%s as text", src->type);
+		break;
+	case K_TEXT:
+		if (!strcmp(n, "character") || !strcmp(n, "char") ||
+		    (!strcmp(n, "bpchar") && p0 > 0)) {
+			long len = p0 > 0 ? p0 : 1;
+			if (len <= 255)
+				ok = set_fmt(out->type, sizeof out->type,
+					     in_key ? "char(%ld) COLLATE utf8mb4_bin" : "char(%ld)",
+					     len);
+			else if (in_key)
+				return key_varchar(out, src->type, len, max_len);
+			else if (len <= MYSQL_VARCHAR_MAX)
+				ok = set_fmt(out->type, sizeof out->type, "varchar(%ld)", len);
+			else
+				type = "longtext";
+		} else if ((!strcmp(n, "character varying") || !strcmp(n, "varchar")) && p0 > 0) {
+			if (in_key && p0 <= KEY_MAX_CHARS)
+				ok = set_fmt(out->type, sizeof out->type,
+					     "varchar(%ld) COLLATE utf8mb4_bin", p0);
+			else if (in_key)
+				return key_varchar(out, src->type, p0, max_len);
+			else if (p0 <= MYSQL_VARCHAR_MAX)
+				ok = set_fmt(out->type, sizeof out->type, "varchar(%ld)", p0);
+			else
+				type = "longtext";
+		} else {
+			if (in_key)
+				return key_varchar(out, src->type, 0, max_len);
+			type = "longtext";
+			if (strcmp(n, "text") && strcmp(n, "character varying") &&
+			    strcmp(n, "varchar"))
+				add_note(out, "%s as longtext", src->type);
+		}
+		break;
+	case K_BINARY:
+		if (in_key && !key_varbinary(out, "bytea", max_len))
+			return false;
+		if (!in_key)
+			type = "longblob";
+		out->xf = XF_PGHEX_TO_BYTES;
+		break;
+	case K_BIT:
+		if (!strcmp(n, "bit") && p0 <= 64) {
+			out->bits = p0 > 0 ? (int)p0 : 1;
+			ok = set_fmt(out->type, sizeof out->type, "bit(%d)", out->bits);
+			out->xf = XF_PG_TEXTBITS_TO_BYTES;
+		} else {
+			if (in_key)
+				return key_varchar(out, src->type, p0, max_len);
+			if (p0 > 0 && p0 <= MYSQL_VARCHAR_MAX)
+				ok = set_fmt(out->type, sizeof out->type, "varchar(%ld)", p0);
+			else
+				type = "longtext";
+			add_note(out, "%s as text of 0/1 digits", src->type);
+		}
+		break;
+	case K_JSON:
+		if (in_key)
+			return key_varchar(out, src->type, 0, max_len);
+		type = "json";
+		break;
+	case K_UUID:
+		type = in_key ? "char(36) COLLATE utf8mb4_bin" : "char(36)";
+		break;
+	case K_OTHER:
+		if (!strcmp(n, "inet") || !strcmp(n, "cidr") || !strcmp(n, "macaddr") ||
+		    !strcmp(n, "macaddr8")) {
+			type = in_key ? "varchar(43) COLLATE utf8mb4_bin" : "varchar(43)";
+			add_note(out, "%s as text", src->type);
+			break;
+		}
+		if (in_key)
+			return key_varchar(out, src->type, 0, max_len);
+		type = "longtext";
+		if (!strcmp(n, "money"))
+			lose(out, "money as text (formatted with its currency)");
+		else
+			add_note(out, "%s as text", src->type);
+		break;
+	}
+	if (type)
+		ok = set_fmt(out->type, sizeof out->type, "%s", type);
+	return ok;
+}
+
+/* src kept on a server of its own kind (to): see typemap_column. */
+static bool map_same(const struct dialect *to, const struct column_desc *src,
+		     const struct type_parts *tp, bool in_key, long max_len,
+		     struct mapped_column *out)
+{
+	const char *s = src->type;
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	if (n >= sizeof out->type)
+		return false;
+	memcpy(out->type, s, n);
+	out->type[n] = '\0';
+	if (!is_mysql(to))
+		return true;
+	enum kind k = type_kind(to, tp);
+	if (k == K_DATE || k == K_DATETIME)
+		out->xf = XF_ZERO_DATE_NULL;
+	if (!in_key)
+		return true;
+	/* the source's key on a text or blob had a prefix length, which a key
+	 * on the whole column cannot have */
+	if (name_in(tp->name, mysql_text_types))
+		return key_varchar(out, tp->name, 0, max_len);
+	if (name_in(tp->name, mysql_blob_types))
+		return key_varbinary(out, tp->name, max_len);
+	if (!strcmp(tp->name, "char") || !strcmp(tp->name, "varchar"))
+		return set_fmt(out->type + n, sizeof out->type - n, " COLLATE utf8mb4_bin");
+	return true;
+}
+
+/* ---- --cast ---- */
+
+/* s[0..n) lower case, spaces collapsed and dropped around ( ) and ,. */
+static void norm_type(const char *s, size_t n, char *dst, size_t sz)
+{
+	size_t o = 0;
+	bool space = false;
+	for (size_t i = 0; i < n && o + 1 < sz; i++) {
+		char c = (char)tolower((unsigned char)s[i]);
+		if (isspace((unsigned char)c)) {
+			space = o > 0;
+			continue;
+		}
+		if (space && !strchr("(),", c) && !strchr("(,", dst[o - 1]))
+			dst[o++] = ' ';
+		space = false;
+		if (o + 1 < sz)
+			dst[o++] = c;
+	}
+	dst[o] = '\0';
+}
+
+/* The target of the first entry of cast whose source is key (normalized),
+ * into target; false when none. */
+static bool cast_find(const char *cast, const char *key, char *target, size_t tsz)
+{
+	const char *p = cast;
+	while (*p) {
+		/* one entry: up to a comma outside parentheses and quotes */
+		const char *start = p, *eq = NULL;
+		int depth = 0;
+		bool quoted = false;
+		for (; *p && (depth || quoted || *p != ','); p++) {
+			if (*p == '\'')
+				quoted = !quoted;
+			else if (!quoted && *p == '(')
+				depth++;
+			else if (!quoted && *p == ')' && depth)
+				depth--;
+			else if (!quoted && !depth && *p == '=' && !eq)
+				eq = p;
+		}
+		const char *end = p;
+		if (*p)
+			p++;
+		if (!eq)
+			continue;
+		char src[256];
+		norm_type(start, (size_t)(eq - start), src, sizeof src);
+		if (strcmp(src, key))
+			continue;
+		const char *t = eq + 1;
+		while (t < end && isspace((unsigned char)*t))
+			t++;
+		while (end > t && isspace((unsigned char)end[-1]))
+			end--;
+		if (end == t || (size_t)(end - t) >= tsz)
+			continue;
+		memcpy(target, t, (size_t)(end - t));
+		target[end - t] = '\0';
+		return true;
+	}
+	return false;
+}
+
+/* The --cast target for source type, tried as the whole type, as the type
+ * without its (...), then as its name before '('. */
+static bool cast_lookup(const char *cast, const char *type, const struct type_parts *tp,
+			char *target, size_t tsz)
+{
+	char key[256];
+	norm_type(type, strlen(type), key, sizeof key);
+	if (cast_find(cast, key, target, tsz))
+		return true;
+	if (tp->stripped[0] && strcmp(tp->stripped, key) &&
+	    cast_find(cast, tp->stripped, target, tsz))
+		return true;
+	const char *paren = strchr(type, '(');
+	if (!paren)
+		return false;
+	norm_type(type, (size_t)(paren - type), key, sizeof key);
+	return cast_find(cast, key, target, tsz);
+}
+
+/* The transforms that still apply once a column's type is the --cast
+ * target of kind k: those that make a value the target reads; a value
+ * otherwise goes as the source printed it. */
+static unsigned cast_xf(unsigned xf, enum kind k)
+{
+	unsigned keep = 0;
+	bool datelike = k == K_DATE || k == K_DATETIME || k == K_TIMESTAMPTZ;
+	bool number = k == K_BOOL || k == K_INT || k == K_DECIMAL;
+	if ((xf & XF_ZERO_DATE_NULL) && datelike)
+		keep |= XF_ZERO_DATE_NULL;
+	if ((xf & XF_APPEND_UTC) && k == K_TIMESTAMPTZ)
+		keep |= XF_APPEND_UTC;
+	if ((xf & XF_BYTES_TO_PGHEX) && k == K_BINARY)
+		keep |= XF_BYTES_TO_PGHEX;
+	if ((xf & XF_PGHEX_TO_BYTES) && k == K_BINARY)
+		keep |= XF_PGHEX_TO_BYTES;
+	/* MySQL bit(1): t/f for a boolean, 1/0 for a number or text */
+	if ((xf & XF_BIT_TO_BOOL) && (k == K_BOOL || k == K_INT || k == K_DECIMAL || k == K_TEXT))
+		keep |= XF_BIT_TO_BOOL | (k == K_BOOL ? 0 : XF_BOOL_TO_01);
+	/* raw bit bytes mean nothing as text: digits do */
+	if ((xf & XF_BITS_TO_TEXT) && (k == K_BIT || k == K_TEXT))
+		keep |= XF_BITS_TO_TEXT;
+	if ((xf & XF_BOOL_TO_01) && number)
+		keep |= XF_BOOL_TO_01;
+	if ((xf & XF_PG_TEXTBITS_TO_BYTES) && k == K_BIT)
+		keep |= XF_PG_TEXTBITS_TO_BYTES;
+	return keep;
+}
+
+/* ---- the column ---- */
+
+bool typemap_column(const struct dialect *from, const struct dialect *to,
+		    const struct column_desc *src, bool in_key, long max_len, const char *cast,
+		    struct mapped_column *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!src || !src->name || !src->name[0] || !src->type) {
+		add_note(out, "a column without a name or type");
+		return false;
+	}
+	if (!(is_mysql(from) || is_pg(from)) || !(is_mysql(to) || is_pg(to))) {
+		add_note(out, "unknown server kind");
+		return false;
+	}
+	bool generated = src->generated && src->generated[0];
+	out->not_null = !src->nullable;
+	struct type_parts sp;
+	parse_type(src->type, &sp);
+	bool ok;
+	if (is_mysql(from) == is_mysql(to))
+		ok = map_same(to, src, &sp, in_key, max_len, out);
+	else if (is_mysql(from))
+		ok = map_mysql_to_pg(src, &sp, out);
+	else
+		ok = map_pg_to_mysql(src, &sp, in_key, max_len, out);
+	if (!ok) {
+		memset(out, 0, sizeof *out);
+		add_note(out, "the type of column %s does not fit (%s)", src->name, src->type);
+		return false;
+	}
+
+	struct target t;
+	char cast_to[sizeof out->type];
+	if (cast && cast_lookup(cast, src->type, &sp, cast_to, sizeof cast_to)) {
+		/* the user's choice: what the mapping said of its own type no
+		 * longer holds */
+		strcpy(out->type, cast_to);
+		out->note[0] = '\0';
+		out->lost = false;
+		parse_type(out->type, &t.tp);
+		t.kind = type_kind(to, &t.tp);
+		out->xf = cast_xf(out->xf, t.kind);
+		if (!(out->xf & (XF_BITS_TO_TEXT | XF_PG_TEXTBITS_TO_BYTES)))
+			out->bits = 0;
+		if (t.kind != K_TEXT)
+			out->check_sql[0] = '\0';
+	} else {
+		parse_type(out->type, &t.tp);
+		t.kind = type_kind(to, &t.tp);
+	}
+
+	if (generated) {
+		lose(out, "generated column: its values are copied, its expression (%s) is not",
+		     src->generated);
+	} else if (src->identity) {
+		if (t.kind == K_INT) {
+			out->identity = true;
+			out->not_null = true;
+		} else {
+			lose(out, "%s on %s not carried",
+			     is_mysql(from) ? "AUTO_INCREMENT" : "identity", out->type);
+		}
+	} else if (src->default_expr) {
+		const char *e = src->default_expr;
+		while (isspace((unsigned char)*e))
+			e++;
+		if (!*e) {
+			/* no default */
+		} else if (is_mysql(from) && is_pg(to)) {
+			default_mysql_to_pg(e, &t, out);
+		} else if (is_pg(from) && is_mysql(to)) {
+			default_pg_to_mysql(e, &t, out);
+		} else if (is_pg(to) && !strncasecmp(e, "nextval(", 8)) {
+			/* the sequence is not copied */
+			lose(out, "default %s not carried (sequences are not copied)", e);
+		} else if (is_mysql(to) && (!strcasecmp(e, "NULL"))) {
+			/* the same as none */
+		} else if (is_mysql(to) && (t.kind == K_DATE || t.kind == K_DATETIME) &&
+			   zero_date_literal(e)) {
+			add_note(out, "zero-date default %s dropped (zero dates become NULL)", e);
+		} else if (!set_fmt(out->default_sql, sizeof out->default_sql, "%s", e)) {
+			lose(out, "default too long to carry");
+		}
+	}
+	return true;
+}
+
+/* ---- DDL ---- */
+
+/* Forget what was appended to b since start (a failed statement). */
+static bool undo(struct buf *b, size_t start)
+{
+	b->len = start;
+	if (b->data)
+		b->data[start] = '\0';
+	return false;
+}
+
+/* Append ("a", "b") for n column names quoted by d. */
+static bool column_list(const struct dialect *d, struct buf *b, char *const *cols, int n)
+{
+	if (!buf_putc(b, '('))
+		return false;
+	for (int i = 0; i < n; i++)
+		if ((i && !buf_puts(b, ", ")) || !cols[i] || !d->quote_ident(b, cols[i]))
+			return false;
+	return buf_putc(b, ')');
+}
+
+bool typemap_create_table(const struct dialect *to, struct buf *out, const struct write_spec *spec,
+			  const struct table_desc *src, const struct mapped_column *cols,
+			  const struct index_desc *pk)
+{
+	if (!to || !out || !spec || !src || !cols || src->ncols <= 0)
+		return false;
+	size_t start = out->len;
+	bool my = is_mysql(to);
+	int auto_col = -1;
+	bool ok = buf_puts(out, "CREATE TABLE ") && sql_table_name(to, out, spec) &&
+		  buf_puts(out, " (");
+	for (int i = 0; ok && i < src->ncols; i++) {
+		const struct mapped_column *m = &cols[i];
+		ok = buf_puts(out, i ? ",\n    " : "\n    ") && src->cols[i].name &&
+		     to->quote_ident(out, src->cols[i].name) && buf_putc(out, ' ') &&
+		     buf_puts(out, m->type);
+		if (ok && m->identity && !my) {
+			ok = buf_puts(out, " GENERATED BY DEFAULT AS IDENTITY");
+		} else if (ok && m->identity && auto_col < 0) {
+			ok = buf_puts(out, " NOT NULL AUTO_INCREMENT");
+			auto_col = i;
+		} else if (ok) {
+			if (m->not_null || m->identity)
+				ok = buf_puts(out, " NOT NULL");
+			if (ok && m->default_sql[0])
+				ok = buf_puts(out, " DEFAULT ") && buf_puts(out, m->default_sql);
+		}
+		if (ok && m->check_sql[0])
+			ok = buf_puts(out, " CHECK (") && buf_puts(out, m->check_sql) &&
+			     buf_putc(out, ')');
+	}
+	bool has_pk = pk && pk->ncols > 0 && pk->cols;
+	if (ok && has_pk)
+		ok = buf_puts(out, ",\n    PRIMARY KEY ") &&
+		     column_list(to, out, pk->cols, pk->ncols);
+	/* InnoDB wants the AUTO_INCREMENT column to lead some index, and the
+	 * secondary indexes come only after the data */
+	if (ok && auto_col >= 0 &&
+	    !(has_pk && pk->cols[0] && !strcasecmp(pk->cols[0], src->cols[auto_col].name)))
+		ok = buf_puts(out, ",\n    KEY (") &&
+		     to->quote_ident(out, src->cols[auto_col].name) && buf_putc(out, ')');
+	ok = ok && buf_puts(out, "\n)");
+	/* MariaDB's default character set may still be latin1 */
+	ok = ok && (!my || buf_puts(out, " DEFAULT CHARSET=utf8mb4"));
+	return ok || undo(out, start);
+}
+
+/* Fill why (whysz bytes, may be 0) and return false. */
+static bool refuse(char *why, size_t whysz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static bool refuse(char *why, size_t whysz, const char *fmt, ...)
+{
+	if (why && whysz) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(why, whysz, fmt, ap);
+		va_end(ap);
+	}
+	return false;
+}
+
+bool typemap_create_index(const struct dialect *from, const struct dialect *to, struct buf *out,
+			  const struct write_spec *spec, const struct index_desc *idx, char *why,
+			  size_t whysz)
+{
+	if (why && whysz)
+		why[0] = '\0';
+	if (!from || !to || !out || !spec || !idx || !idx->name || !idx->name[0])
+		return refuse(why, whysz, "an index without a name");
+	if (idx->primary)
+		return refuse(why, whysz, "index %s is the primary key, made with the table",
+			      idx->name);
+	if (idx->expression)
+		return refuse(why, whysz, "index %s is on an expression or partial: not carried",
+			      idx->name);
+	if (idx->ncols <= 0 || !idx->cols)
+		return refuse(why, whysz, "index %s has no columns", idx->name);
+	const char *method = idx->method && idx->method[0] ? idx->method : "btree";
+	bool same = is_mysql(from) == is_mysql(to);
+	bool plain = !strcasecmp(method, "btree") || !strcasecmp(method, "hash");
+	const char *kind = "", *using = NULL;
+	if (!plain && !same)
+		return refuse(why, whysz, "index %s is a %s index, which %s does not have",
+			      idx->name, method, to->name);
+	if (is_mysql(to)) {
+		/* InnoDB makes every plain index a btree */
+		if (!strcasecmp(method, "fulltext"))
+			kind = "FULLTEXT ";
+		else if (!strcasecmp(method, "spatial"))
+			kind = "SPATIAL ";
+		else if (!plain)
+			return refuse(why, whysz, "index %s: unknown method %s", idx->name, method);
+	} else if (same && strcasecmp(method, "btree")) {
+		if (strspn(method, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(method))
+			return refuse(why, whysz, "index %s: unknown method %s", idx->name, method);
+		using = method;
+	}
+	if (idx->unique && kind[0])
+		return refuse(why, whysz, "index %s: a unique %s index", idx->name, method);
+	size_t start = out->len;
+	bool ok = buf_printf(out, "CREATE %s%sINDEX ", idx->unique ? "UNIQUE " : "", kind);
+	if (ok && is_pg(to) && is_mysql(from)) {
+		/* MySQL names indexes per table, PostgreSQL per schema */
+		struct buf name;
+		buf_init(&name, 0);
+		ok = buf_printf(&name, "%s_%s", spec->table, idx->name) &&
+		     to->quote_ident(out, buf_str(&name));
+		buf_free(&name);
+	} else {
+		ok = ok && to->quote_ident(out, idx->name);
+	}
+	ok = ok && buf_puts(out, " ON ") && sql_table_name(to, out, spec) &&
+	     (!using || buf_printf(out, " USING %s", using)) && buf_putc(out, ' ') &&
+	     column_list(to, out, idx->cols, idx->ncols);
+	if (!ok) {
+		undo(out, start);
+		return refuse(why, whysz,
+			      "index %s: a name cannot be quoted or the statement is too long",
+			      idx->name);
+	}
+	return true;
+}
+
+/* The referential action text for SQL, or NULL when a is not one; "" for
+ * NULL or NO ACTION (the default, left out). */
+static const char *fk_action(const char *a)
+{
+	static const char *const actions[] = {"CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT",
+					      NULL};
+	if (!a || !a[0] || !strcasecmp(a, "NO ACTION"))
+		return "";
+	for (int i = 0; actions[i]; i++)
+		if (!strcasecmp(a, actions[i]))
+			return actions[i];
+	return NULL;
+}
+
+bool typemap_add_fkey(const struct dialect *to, struct buf *out, const struct write_spec *spec,
+		      const struct fkey_desc *fk)
+{
+	if (!to || !out || !spec || !fk || !fk->name || !fk->ref_table || fk->ncols <= 0 ||
+	    !fk->cols || !fk->ref_cols)
+		return false;
+	const char *del = fk_action(fk->on_delete), *upd = fk_action(fk->on_update);
+	if (!del || !upd)
+		return false;
+	struct write_spec ref = *spec;
+	ref.schema = fk->ref_schema ? fk->ref_schema : spec->schema;
+	ref.table = fk->ref_table;
+	size_t start = out->len;
+	bool ok = buf_puts(out, "ALTER TABLE ") && sql_table_name(to, out, spec) &&
+		  buf_puts(out, " ADD CONSTRAINT ") && to->quote_ident(out, fk->name) &&
+		  buf_puts(out, " FOREIGN KEY ") && column_list(to, out, fk->cols, fk->ncols) &&
+		  buf_puts(out, " REFERENCES ") && sql_table_name(to, out, &ref) &&
+		  buf_putc(out, ' ') && column_list(to, out, fk->ref_cols, fk->ncols) &&
+		  (!del[0] || buf_printf(out, " ON DELETE %s", del)) &&
+		  (!upd[0] || buf_printf(out, " ON UPDATE %s", upd));
+	return ok || undo(out, start);
+}
+
+/* ---- values ---- */
+
+/* Steps of typemap_value write their output after out's contents, then
+ * slide it to the front: the input may be out's own contents (an earlier
+ * step's output). step_begin makes room for need bytes, re-pointing *in
+ * when it lives in out (the room may move it). */
+static bool step_begin(struct buf *out, bool in_out, const char **in, size_t need, char **dst)
+{
+	if (!in_out)
+		buf_reset(out);
+	if (!buf_reserve(out, need))
+		return false;
+	if (in_out)
+		*in = out->data;
+	*dst = out->data + out->len;
+	return true;
+}
+
+/* The step wrote produced bytes at dst: they become out's contents and
+ * the next step's input. */
+static void step_end(struct buf *out, bool *in_out, char *dst, size_t produced, const char **cur,
+		     size_t *n)
+{
+	if (*in_out)
+		memmove(out->data, dst, produced);
+	out->len = produced;
+	out->data[produced] = '\0';
+	*cur = out->data;
+	*n = produced;
+	*in_out = true;
+}
+
+/* The value of a hex digit, -1 for any other character. */
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool typemap_value(unsigned xf, int bits, const char *s, size_t len, struct buf *out, bool *is_null,
+		   char *why, size_t whysz)
+{
+	static const char hex[] = "0123456789abcdef";
+	*is_null = false;
+	buf_reset(out);
+	if (why && whysz)
+		why[0] = '\0';
+	if (!s) {
+		*is_null = true;
+		return true;
+	}
+	const char *cur = s;
+	size_t n = len;
+	bool in_out = false; /* cur is out's contents */
+	char *dst;
+
+	if ((xf & XF_ZERO_DATE_NULL) && zero_date(cur, n)) {
+		*is_null = true;
+		return true;
+	}
+	if (xf & XF_BYTES_TO_PGHEX) {
+		if (n > (SIZE_MAX - 2) / 2 || !step_begin(out, in_out, &cur, 2 + 2 * n, &dst))
+			return refuse(why, whysz, "value too large");
+		dst[0] = '\\';
+		dst[1] = 'x';
+		for (size_t i = 0; i < n; i++) {
+			dst[2 + 2 * i] = hex[(unsigned char)cur[i] >> 4];
+			dst[3 + 2 * i] = hex[(unsigned char)cur[i] & 15];
+		}
+		step_end(out, &in_out, dst, 2 + 2 * n, &cur, &n);
+	}
+	if (xf & XF_PGHEX_TO_BYTES) {
+		if (n < 2 || cur[0] != '\\' || cur[1] != 'x' || n % 2)
+			return refuse(why, whysz, "a bytea value that is not \\x hex");
+		for (size_t i = 2; i < n; i++)
+			if (hex_digit(cur[i]) < 0)
+				return refuse(why, whysz, "a bytea value that is not \\x hex");
+		size_t need = (n - 2) / 2;
+		if (!step_begin(out, in_out, &cur, need, &dst))
+			return refuse(why, whysz, "value too large");
+		for (size_t i = 0; i < need; i++)
+			dst[i] = (char)(hex_digit(cur[2 + 2 * i]) << 4 | hex_digit(cur[3 + 2 * i]));
+		step_end(out, &in_out, dst, need, &cur, &n);
+	}
+	if (xf & XF_BIT_TO_BOOL) {
+		/* big-endian bytes of a bit(1): all zero but maybe the last bit */
+		bool set = n && (unsigned char)cur[n - 1] == 1;
+		for (size_t i = 0; i + 1 < n; i++)
+			if (cur[i])
+				return refuse(why, whysz, "a bit(1) value wider than one bit");
+		if (!n || (unsigned char)cur[n - 1] > 1)
+			return refuse(why, whysz, "not a bit(1) value");
+		cur = set ? "t" : "f";
+		n = 1;
+		in_out = false;
+	}
+	if (xf & XF_BITS_TO_TEXT) {
+		if (bits <= 0 || !n)
+			return refuse(why, whysz, "not a bit(%d) value", bits);
+		/* every bit above the width must be zero */
+		for (size_t i = 0; i < n; i++) {
+			size_t low = (n - 1 - i) * 8; /* the weight of this byte's lowest bit */
+			unsigned char c = (unsigned char)cur[i];
+			if (low >= (size_t)bits
+				    ? c != 0
+				    : (size_t)bits - low < 8 && c >> ((size_t)bits - low))
+				return refuse(why, whysz, "a bit value wider than bit(%d)", bits);
+		}
+		if (!step_begin(out, in_out, &cur, (size_t)bits, &dst))
+			return refuse(why, whysz, "value too large");
+		for (int i = 0; i < bits; i++) {
+			size_t w = (size_t)(bits - 1 - i); /* weight of digit i */
+			unsigned char c = w / 8 < n ? (unsigned char)cur[n - 1 - w / 8] : 0;
+			dst[i] = (char)('0' + ((c >> (w % 8)) & 1));
+		}
+		step_end(out, &in_out, dst, (size_t)bits, &cur, &n);
+	}
+	if (xf & XF_APPEND_UTC) {
+		if (!step_begin(out, in_out, &cur, n + 3, &dst))
+			return refuse(why, whysz, "value too large");
+		memcpy(dst, cur, n);
+		memcpy(dst + n, "+00", 3);
+		step_end(out, &in_out, dst, n + 3, &cur, &n);
+	}
+	if (xf & XF_BOOL_TO_01) {
+		if (n != 1 || (cur[0] != 't' && cur[0] != 'f'))
+			return refuse(why, whysz, "not a boolean t or f");
+		cur = cur[0] == 't' ? "1" : "0";
+		in_out = false;
+	}
+	if (xf & XF_PG_TEXTBITS_TO_BYTES) {
+		bool digits = bits > 0 && n;
+		for (size_t i = 0; digits && i < n; i++)
+			digits = cur[i] == '0' || cur[i] == '1';
+		if (!digits)
+			return refuse(why, whysz, "not a bit(%d) value of 0/1 digits", bits);
+		if (n > (size_t)bits)
+			return refuse(why, whysz, "a bit value wider than bit(%d)", bits);
+		size_t need = ((size_t)bits + 7) / 8;
+		if (!step_begin(out, in_out, &cur, need, &dst))
+			return refuse(why, whysz, "value too large");
+		memset(dst, 0, need);
+		for (size_t i = 0; i < n; i++) {
+			size_t w = n - 1 - i;
+			if (cur[i] == '1')
+				dst[need - 1 - w / 8] =
+					(char)(dst[need - 1 - w / 8] | 1 << (w % 8));
+		}
+		step_end(out, &in_out, dst, need, &cur, &n);
+	}
+	if (!in_out) {
+		buf_reset(out);
+		if (!buf_append(out, cur, n))
+			return refuse(why, whysz, "value too large");
+	}
+	return true;
+}
