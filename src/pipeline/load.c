@@ -1,11 +1,9 @@
 /* src/pipeline/load.c
  * The load pipeline: the reader (this thread) fills batches and hands them
- * through a bounded queue to --workers writer threads; each writer takes a
- * connection from the pool for a batch, writes it in its own transaction and
- * gives the connection back. A batch the server refuses is rolled back and
- * retried in halves until the bad rows are isolated; a batch whose
- * connection broke is retried whole on a fresh one. Memory is bounded by the
- * number of batches in flight, never by the input.
+ * through a bounded queue to --workers writer threads (writers.c), after
+ * plan.c has checked the target and the sources. Memory is bounded by the
+ * number of batches in flight, never by the input. load_table runs one
+ * table; load_run adds the summary.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -13,65 +11,19 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sluice/create.h"
-#include "sluice/driver.h"
-#include "sluice/job.h"
 #include "sluice/keys.h"
 #include "sluice/log.h"
-#include "sluice/pool.h"
-#include "sluice/queue.h"
+#include "sluice/pipeline.h"
 #include "sluice/rejects.h"
-#include "sluice/report.h"
 #include "sluice/signals.h"
 #include "sluice/url.h"
 
-struct load {
-	const struct job *job;
-	const struct driver *drv;
-	struct pool *pool;
-	struct conn *single_conn; /* --single-transaction: held for the whole run */
-	struct write_spec spec;
-	char *schema, *table;
-	char **columns;           /* the target columns, in record order (owned) */
-	int ncols;
-	struct rejects *rejects;
-	struct live_stats live;
-
-	struct reader_options input; /* the job's; update: a missing key sets nothing */
-	/* keyed writes (upsert, skip with --key, update): a key may repeat, so
-	 * each batch is written in rounds (see keys.h) and, with several
-	 * writers, a key always goes to the same one, so its records are
-	 * applied in input order */
-	bool keyed;
-	int key_idx[64];          /* key columns, as indexes into columns */
-	int nkey_idx;
-	unsigned long long blank_lines;
-	struct table_desc target;  /* the table as check_target found it */
-	char *const *lookup_key;   /* a unique key among the columns, to settle lost commits */
-	int lookup_nkey;
-	const char *_Atomic commit_mode; /* the driver's, once a batch committed */
-	const char *method_reason; /* why sluice chose the method itself, or NULL */
-
-	struct queue *work;       /* full batches for the writers: one queue, or one per writer when keyed */
-	int nqueues;
-	struct queue spare;       /* empty batches for the reader */
-	struct batch *batches;
-	int nbatches;
-
-	struct sl_error input_err; /* the input broke off (READ_FAIL) */
-	bool input_failed;
-
-	pthread_mutex_t lock;     /* guards err and failed */
-	struct sl_error err;      /* the error that stopped the run */
-	bool failed;
-	bool limit_hit;           /* --max-errors reached */
-};
-
 /* Stop the run with err (the first error wins) and wake everyone. */
-static void fail_run(struct load *ld, const struct sl_error *err)
+void load_fail(struct load *ld, const struct sl_error *err)
 {
 	pthread_mutex_lock(&ld->lock);
 	if (!ld->failed) {
@@ -84,7 +36,7 @@ static void fail_run(struct load *ld, const struct sl_error *err)
 	queue_abort(&ld->spare);
 }
 
-static bool run_failed(struct load *ld)
+bool load_failed(struct load *ld)
 {
 	pthread_mutex_lock(&ld->lock);
 	bool f = ld->failed;
@@ -92,20 +44,11 @@ static bool run_failed(struct load *ld)
 	return f;
 }
 
-static bool stopping(struct load *ld)
+bool load_stopping(struct load *ld)
 {
-	return signals_caught() || run_failed(ld);
+	return signals_caught() || load_failed(ld);
 }
 
-/* The table a file loads into when --table is absent: its name without
- * directories or extensions ("data/users.csv.gz" -> "users"). */
-static char *table_from_path(const char *path)
-{
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	size_t n = strcspn(base, ".");
-	return n ? strndup(base, n) : NULL;
-}
 
 /* A CSV header line for the rejects file, quoting names where needed. */
 static char *header_line(char *const *names, int n, char delim)
@@ -131,14 +74,14 @@ static char *header_line(char *const *names, int n, char delim)
 }
 
 /* Count one rejected record; stops the run past --max-errors. */
-static void count_reject(struct load *ld, const char *source, long line, const char *raw,
+void load_reject(struct load *ld, const char *source, long line, const char *raw,
 			 size_t raw_len, const char *reason)
 {
 	pthread_mutex_lock(&ld->lock);
 	bool over = ld->limit_hit;
 	pthread_mutex_unlock(&ld->lock);
 	if (over)
-		return; /* the run is stopping; a row past the limit is not written either */
+		return; /* the run is load_stopping; a row past the limit is not written either */
 	rejects_add(ld->rejects, source, line, raw, raw_len, reason);
 	uint64_t n = atomic_fetch_add(&ld->live.rows_rejected, 1) + 1;
 	struct sl_error err;
@@ -147,7 +90,7 @@ static void count_reject(struct load *ld, const char *source, long line, const c
 		sl_error_set(&err, SL_ERR_DATA,
 			     "--single-transaction: %s:%ld was rejected (%s); nothing is committed",
 			     source, line, reason);
-		fail_run(ld, &err);
+		load_fail(ld, &err);
 		return;
 	}
 	/* --max-errors N: the N-th rejected row stops the run (0: the first) */
@@ -158,13 +101,13 @@ static void count_reject(struct load *ld, const char *source, long line, const c
 		pthread_mutex_lock(&ld->lock);
 		ld->limit_hit = true;
 		pthread_mutex_unlock(&ld->lock);
-		fail_run(ld, &err);
+		load_fail(ld, &err);
 	}
 }
 
 /* Take a connection for a batch (the run's one connection with
  * --single-transaction). */
-static bool get_conn(struct load *ld, struct conn **c, struct sl_error *err)
+bool load_get_conn(struct load *ld, struct conn **c, struct sl_error *err)
 {
 	if (ld->single_conn) {
 		*c = ld->single_conn;
@@ -173,421 +116,13 @@ static bool get_conn(struct load *ld, struct conn **c, struct sl_error *err)
 	return pool_acquire(ld->pool, c, err);
 }
 
-static void put_conn(struct load *ld, struct conn *c, bool broken)
+void load_put_conn(struct load *ld, struct conn *c, bool broken)
 {
 	if (c && c != ld->single_conn)
 		pool_release(ld->pool, c, broken);
 }
 
-/* Write rows [first, first+n) of b on *c (acquiring one when NULL). Refused
- * values bisect; a broken connection retries on a fresh one. Returns false
- * when the run must stop (the reason is recorded by fail_run). */
-static bool write_range(struct load *ld, struct conn **c, const struct batch *b, size_t first,
-			size_t n);
 
-/* Write rows [first, first+n) of b inside the caller's transaction; for
- * sluice update matched[i] gets the target rows row first+i matched, for a
- * load *written the rows the server wrote.
- *
- * Two things can stop a batch from going out as one statement. Keyed writes
- * (upserts, update) go in rounds so no statement carries a key twice and a
- * key's records apply in input order (keys.h). And with --defaults (or a
- * JSON update, where a missing key means "leave the column alone") some
- * cells stand for "not given": rows are grouped by the columns they have and
- * each group names only those, so the server keeps or defaults the rest. */
-static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, size_t first,
-		       size_t n, unsigned *matched, size_t *written, struct sl_error *err)
-{
-	const struct driver *drv = ld->drv;
-	*written = 0;
-	if (!ld->keyed && !b->has_defaults)
-		return matched ? drv->update_batch(c, &ld->spec, b, first, n, matched, err)
-			       : drv->write_batch(c, &ld->spec, b, first, n, written, err);
-	int ncols = b->ncols;
-	size_t *order = malloc(n * sizeof *order), *round_end = malloc(n * sizeof *round_end);
-	size_t *vrow = malloc(n * sizeof *vrow);
-	bool *done = calloc(n, sizeof *done);
-	unsigned *vmatched = matched ? malloc(n * sizeof *vmatched) : NULL;
-	struct batch view = { .cap_rows = n, .seq = b->seq };
-	view.cells = malloc(n * (size_t)ncols * sizeof *view.cells);
-	view.meta = malloc(n * sizeof *view.meta);
-	char **names = malloc((size_t)ncols * sizeof *names);
-	char **set = malloc((size_t)ncols * sizeof *set);
-	int *idx = malloc((size_t)ncols * sizeof *idx);
-	bool ok = order && round_end && vrow && done && (vmatched || !matched) && view.cells &&
-		  view.meta && names && set && idx;
-	size_t nrounds = 1;
-	if (ok && ld->keyed) {
-		ok = key_rounds(b, first, n, ld->key_idx, ld->nkey_idx, order, round_end, &nrounds);
-	} else if (ok) {
-		for (size_t i = 0; i < n; i++)
-			order[i] = first + i;
-		round_end[0] = n;
-	}
-	if (!ok)
-		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	size_t start = 0;
-	for (size_t r = 0; ok && r < nrounds; start = round_end[r++]) {
-		for (size_t i = start; ok && i < round_end[r]; i++) {
-			if (done[i])
-				continue;
-			const struct cell *ri = batch_row(b, order[i]);
-			int k = 0;
-			for (int col = 0; col < ncols; col++)
-				if (!cell_is_default(&ri[col])) {
-					idx[k] = col;
-					names[k++] = ld->spec.columns[col];
-				}
-			if (k == 0) {
-				ok = false;
-				sl_error_set(err, SL_ERR_DATA, "the record has none of the table's columns");
-				break;
-			}
-			view.ncols = k;
-			view.nrows = 0;
-			for (size_t j = i; j < round_end[r]; j++) {
-				const struct cell *rj = batch_row(b, order[j]);
-				bool same = !done[j];
-				for (int col = 0; same && col < ncols; col++)
-					same = cell_is_default(&rj[col]) == cell_is_default(&ri[col]);
-				if (!same)
-					continue;
-				for (int t = 0; t < k; t++)
-					view.cells[view.nrows * (size_t)k + (size_t)t] = rj[idx[t]];
-				view.meta[view.nrows] = b->meta[order[j]];
-				vrow[view.nrows++] = order[j];
-				done[j] = true;
-			}
-			struct write_spec sub = ld->spec;
-			sub.columns = names;
-			sub.ncols = k;
-			if (matched) {
-				/* --set narrowed to the columns these records name */
-				int ns = 0;
-				for (int t = 0; t < ld->spec.nset; t++)
-					for (int q = 0; q < k; q++)
-						if (!strcmp(ld->spec.set[t], names[q]))
-							set[ns++] = names[q];
-				if (ld->spec.nset) {
-					sub.set = set;
-					sub.nset = ns;
-				}
-				memset(vmatched, 0, view.nrows * sizeof *vmatched);
-				ok = drv->update_batch(c, &sub, &view, 0, view.nrows, vmatched, err);
-				for (size_t t = 0; ok && t < view.nrows; t++)
-					matched[vrow[t] - first] = vmatched[t];
-			} else {
-				size_t w = 0;
-				ok = drv->write_batch(c, &sub, &view, 0, view.nrows, &w, err);
-				*written += w;
-			}
-		}
-	}
-	free(order);
-	free(round_end);
-	free(vrow);
-	free(done);
-	free(vmatched);
-	free(view.cells);
-	free(view.meta);
-	free(names);
-	free(set);
-	free(idx);
-	return ok;
-}
-
-static bool write_range_counts(struct load *ld, struct conn **c, const struct batch *b,
-			       size_t first, size_t n, unsigned *matched);
-
-static bool write_range(struct load *ld, struct conn **c, const struct batch *b, size_t first,
-			size_t n)
-{
-	unsigned *matched = NULL;
-	if (ld->spec.update && !(matched = calloc(n ? n : 1, sizeof *matched))) {
-		struct sl_error err;
-		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
-		fail_run(ld, &err);
-		return false;
-	}
-	bool ok = write_range_counts(ld, c, b, first, n, matched);
-	free(matched);
-	return ok;
-}
-
-/* Count a committed write of rows [first, first+n): for a load, written
- * rows and (--on-conflict skip) skipped ones; for sluice update, the target
- * rows each record matched, and records whose key matched nothing are
- * reported as not found. */
-static void count_written(struct load *ld, const struct batch *b, size_t first, size_t n,
-			  const unsigned *matched, size_t written)
-{
-	if (!matched) {
-		atomic_fetch_add(&ld->live.rows_written, written);
-		if (ld->spec.on_conflict == CONFLICT_SKIP && written < n)
-			atomic_fetch_add(&ld->live.rows_skipped, n - written);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (matched[i]) {
-			atomic_fetch_add(&ld->live.rows_written, matched[i]);
-			continue;
-		}
-		const struct row_meta *m = &b->meta[first + i];
-		rejects_add(ld->rejects, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
-			    "not found: no row matches the key");
-		atomic_fetch_add(&ld->live.rows_not_found, 1);
-	}
-}
-
-/* "file lines 12-40" for rows [first, first+n) of b, for a message. */
-static void describe_lines(struct load *ld, const struct batch *b, size_t first, size_t n,
-			   char *out, size_t outsz)
-{
-	const struct row_meta *a = &b->meta[first], *z = &b->meta[first + n - 1];
-	if (a->source == z->source)
-		snprintf(out, outsz, "%s lines %ld-%ld", ld->job->sources[a->source], a->line, z->line);
-	else
-		snprintf(out, outsz, "%s line %ld to %s line %ld", ld->job->sources[a->source], a->line,
-			 ld->job->sources[z->source], z->line);
-}
-
-/* A plain COMMIT of an insert whose reply was lost: look the batch's rows
- * up by a unique key on a fresh connection. All there: it committed; none:
- * it did not; anything else, or no way to look: -1 (err set). */
-static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *b, size_t first,
-			  size_t n, struct sl_error *err)
-{
-	const struct driver *drv = ld->drv;
-	char lines[600];
-	describe_lines(ld, b, first, n, lines, sizeof lines);
-	if (!ld->lookup_nkey || !drv->count_keys || ld->spec.update ||
-	    ld->spec.on_conflict != CONFLICT_ERROR || b->has_defaults) {
-		sl_error_set(err, SL_ERR_CONNECTION,
-			     "batch %ld (%s): the connection broke during COMMIT and %s cannot tell "
-			     "whether it committed (plain transactions, and no unique key to look the "
-			     "rows up by); stopping rather than risk losing or doubling them",
-			     b->seq, lines, drv->name);
-		return -1;
-	}
-	struct write_spec ks = ld->spec;
-	ks.key = ld->lookup_key;
-	ks.nkey = ld->lookup_nkey;
-	unsigned long long found = 0;
-	if (!get_conn(ld, c, err) || !drv->count_keys(*c, &ks, b, first, n, &found, err)) {
-		sl_error_prefix(err, "batch %ld (%s): the connection broke during COMMIT and looking "
-				"its rows up failed", b->seq, lines);
-		return -1;
-	}
-	if (found == n || found == 0) {
-		log_warn("batch %ld: the connection broke during COMMIT; its rows are %s", b->seq,
-			 found ? "there: it committed" : "not there: it did not commit (retrying)");
-		return found ? 1 : 0;
-	}
-	sl_error_set(err, SL_ERR_CONNECTION,
-		     "batch %ld (%s): the connection broke during COMMIT and %llu of its %zu rows are "
-		     "in the table; stopping rather than guess",
-		     b->seq, lines, found, n);
-	return -1;
-}
-
-/* The connection broke while COMMIT was on its way: the batch may or may not
- * be in. Ask the server on a fresh connection (*c) rather than guess, so it
- * is neither lost nor written twice. Returns 1 committed, 0 not committed
- * (retry), -1 cannot tell (the run stops, err set). */
-static int lost_commit_outcome(struct load *ld, struct conn **c, const struct batch *b,
-			       size_t first, size_t n, struct sl_error *err)
-{
-	const struct driver *drv = ld->drv;
-	char token[64];
-	int doubt = drv->commit_token ? drv->commit_token(*c, token, sizeof token) : -1;
-	put_conn(ld, *c, true);
-	*c = NULL;
-	if (doubt == 0)
-		return 0; /* the commit never left: rolled back with the connection */
-	if (doubt < 0)
-		return settle_by_keys(ld, c, b, first, n, err);
-	bool committed = false;
-	if (!get_conn(ld, c, err) || !drv->commit_status(*c, token, &committed, err))
-		return -1;
-	log_warn("batch %ld: the connection broke during COMMIT; the server says it %s", b->seq,
-		 committed ? "committed" : "did not commit (retrying)");
-	return committed ? 1 : 0;
-}
-
-static bool write_range_counts(struct load *ld, struct conn **c, const struct batch *b,
-			       size_t first, size_t n, unsigned *matched)
-{
-	const struct driver *drv = ld->drv;
-	bool single = ld->single_conn != NULL;
-	int conn_failures = 0, conflicts = 0;
-	for (;;) {
-		struct sl_error err;
-		sl_error_clear(&err);
-		if (!*c && !get_conn(ld, c, &err)) {
-			fail_run(ld, &err);
-			return false;
-		}
-		if (matched)
-			memset(matched, 0, n * sizeof *matched);
-		size_t written = 0;
-		bool wrote = (single || drv->begin(*c, &err)) &&
-			     write_rows(ld, *c, b, first, n, matched, &written, &err);
-		if (wrote && signals_caught()) {
-			/* interrupted: this batch is rolled back, not committed */
-			struct sl_error rb;
-			if (!single && !drv->rollback(*c, &rb)) {
-				put_conn(ld, *c, true);
-				*c = NULL;
-			}
-			return false;
-		}
-		if (wrote && (single || drv->commit(*c, &err))) {
-			if (drv->commit_mode && !atomic_load(&ld->commit_mode))
-				atomic_store(&ld->commit_mode, drv->commit_mode(*c));
-			count_written(ld, b, first, n, matched, written);
-			return true;
-		}
-		if (wrote && !single && err.kind == SL_ERR_CONNECTION) {
-			int outcome = lost_commit_outcome(ld, c, b, first, n, &err);
-			if (outcome == 1) {
-				count_written(ld, b, first, n, matched, written);
-				return true;
-			}
-			if (outcome < 0) {
-				fail_run(ld, &err);
-				return false;
-			}
-			if (conn_failures++ < ld->job->retries && !signals_caught())
-				continue; /* it was rolled back: write it again */
-			fail_run(ld, &err);
-			return false;
-		}
-		if (err.kind == SL_ERR_CONNECTION && !single) {
-			/* the server rolled the batch back with the connection */
-			put_conn(ld, *c, true);
-			*c = NULL;
-			if (conn_failures++ < ld->job->retries && !signals_caught()) {
-				log_warn("batch %ld: %s; retrying on a fresh connection (%d of %d)", b->seq,
-					 err.msg, conn_failures, ld->job->retries);
-				continue;
-			}
-			fail_run(ld, &err);
-			return false;
-		}
-		if (err.kind == SL_ERR_RETRY && !single && conflicts++ < 20 && !signals_caught()) {
-			/* a deadlock between writers: the server rolled back; try again */
-			struct sl_error rb;
-			if (!drv->rollback(*c, &rb)) {
-				put_conn(ld, *c, true);
-				*c = NULL;
-			}
-			log_debug("batch %ld: %s; retrying", b->seq, err.msg);
-			struct timespec ts = { 0, (long)(rand() % 50 + 10) * 1000 * 1000 };
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		if (single || err.kind != SL_ERR_DATA) {
-			/* --single-transaction cannot bisect: rolling back undoes every batch */
-			fail_run(ld, &err);
-			return false;
-		}
-		struct sl_error rb;
-		if (!drv->rollback(*c, &rb)) {
-			put_conn(ld, *c, true);
-			*c = NULL;
-		}
-		if (n == 1) {
-			const struct row_meta *m = &b->meta[first];
-			count_reject(ld, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
-				     err.msg);
-			return !run_failed(ld);
-		}
-		size_t half = n / 2;
-		return write_range(ld, c, b, first, half) &&
-		       write_range(ld, c, b, first + half, n - half);
-	}
-}
-
-struct writer_arg {
-	struct load *ld;
-	int queue; /* the queue this writer takes batches from */
-};
-
-static void *writer_main(void *arg)
-{
-	struct writer_arg *wa = arg;
-	struct load *ld = wa->ld;
-	void *item;
-	while (queue_pop(&ld->work[wa->queue], &item)) {
-		struct batch *b = item;
-		if (!stopping(ld)) {
-			struct conn *c = NULL;
-			write_range(ld, &c, b, 0, b->nrows);
-			put_conn(ld, c, false);
-		}
-		atomic_fetch_add(&ld->live.bytes_done, b->bytes);
-		batch_reset(b);
-		queue_push(&ld->spare, b);
-	}
-	return NULL;
-}
-
-/* Decide the target columns from --columns, the header, or the table. */
-static bool resolve_columns(struct load *ld, struct reader *r, struct sl_error *err)
-{
-	const struct job *job = ld->job;
-	char *const *names = job->ncolumns ? job->columns : r->header;
-	int n = job->ncolumns ? job->ncolumns : r->nheader;
-	struct table_desc td = { 0 };
-	if (!n) {
-		struct conn *c;
-		if (!ld->pool && !ld->single_conn)
-			return sl_error_set(err, SL_ERR_USAGE,
-					    "no header and no --columns: name the columns with --columns");
-		if (!get_conn(ld, &c, err))
-			return false;
-		bool ok = ld->drv->describe_table(c, &ld->spec, &td, err);
-		put_conn(ld, c, !ok && err->kind == SL_ERR_CONNECTION);
-		if (!ok)
-			return false;
-		if (!td.exists && job->create && r->ops->sample_columns) {
-			/* --create from JSON: the keys of the first records name the
-			 * columns (they are read again by next()) */
-			table_desc_free(&td);
-			if (!r->ops->sample_columns(r, job->batch_rows, err))
-				return false;
-			names = r->header;
-			n = r->nheader;
-			if (!n)
-				return sl_error_set(err, SL_ERR_USAGE,
-						    "--create: the input has no keys to name columns after");
-		} else if (!td.exists) {
-			table_desc_free(&td);
-			return sl_error_set(err, SL_ERR_USAGE,
-					    "table %s does not exist (and the input names no columns)",
-					    ld->table);
-		} else {
-			n = td.ncols;
-		}
-	}
-	ld->columns = calloc((size_t)n, sizeof *ld->columns);
-	if (!ld->columns) {
-		table_desc_free(&td);
-		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	}
-	for (int i = 0; i < n; i++) {
-		ld->columns[i] = strdup(td.exists ? td.cols[i].name : names[i]);
-		if (!ld->columns[i]) {
-			table_desc_free(&td);
-			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-		}
-		ld->ncols = i + 1;
-	}
-	table_desc_free(&td);
-	ld->spec.columns = ld->columns;
-	ld->spec.ncols = ld->ncols;
-	return true;
-}
 
 /* Print the statements a real run would send. */
 static void print_dry_run(struct load *ld)
@@ -634,8 +169,8 @@ static bool maybe_create(struct load *ld, const struct batch *b, bool *done)
 	 * (MySQL) runs on a connection of its own */
 	bool own = ld->single_conn && !ld->drv->dialect->transactional_ddl;
 	if ((ld->pool || ld->single_conn) &&
-	    !(own ? pool_acquire(ld->pool, &c, &err) : get_conn(ld, &c, &err))) {
-		fail_run(ld, &err);
+	    !(own ? pool_acquire(ld->pool, &c, &err) : load_get_conn(ld, &c, &err))) {
+		load_fail(ld, &err);
 		return false;
 	}
 	bool created = false;
@@ -643,9 +178,9 @@ static bool maybe_create(struct load *ld, const struct batch *b, bool *done)
 	if (own)
 		pool_release(ld->pool, c, !ok && err.kind == SL_ERR_CONNECTION);
 	else
-		put_conn(ld, c, !ok && err.kind == SL_ERR_CONNECTION);
+		load_put_conn(ld, c, !ok && err.kind == SL_ERR_CONNECTION);
 	if (!ok) {
-		fail_run(ld, &err);
+		load_fail(ld, &err);
 		return false;
 	}
 	if (created && !ld->job->dry_run)
@@ -702,7 +237,7 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 	char why[300];
 	bool ok = true;
 	for (;;) {
-		if (stopping(ld)) {
+		if (load_stopping(ld)) {
 			ok = false;
 			break;
 		}
@@ -723,11 +258,11 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		}
 		atomic_fetch_add(&ld->live.rows_read, 1);
 		if (st == READ_REJECT) {
-			count_reject(ld, name, rec.line, rec.raw, rec.raw_len, err.msg);
+			load_reject(ld, name, rec.line, rec.raw, rec.raw_len, err.msg);
 			continue;
 		}
 		if (ld->spec.update && update_problem(ld, &rec, why, sizeof why)) {
-			count_reject(ld, name, rec.line, rec.raw, rec.raw_len, why);
+			load_reject(ld, name, rec.line, rec.raw, rec.raw_len, why);
 			continue;
 		}
 		int q = ld->nqueues > 1
@@ -744,7 +279,7 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		}
 		if (!batch_add_row(cur[q], &rec, src_index, true)) {
 			sl_error_set(&err, SL_ERR_INTERNAL, "%s:%ld: out of memory", name, rec.line);
-			fail_run(ld, &err);
+			load_fail(ld, &err);
 			ok = false;
 			break;
 		}
@@ -785,53 +320,6 @@ static bool open_next_source(struct load *ld, int i, struct reader **r, struct s
 	return (*r)->ops->set_columns(*r, ld->columns, ld->ncols, err);
 }
 
-/* Work out table, method and spec from the job; false on a usage error. */
-static bool plan(struct load *ld)
-{
-	const struct job *job = ld->job;
-	ld->drv = driver_for_url(job->target);
-	if (!ld->drv) {
-		char red[512];
-		url_redact(job->target, red, sizeof red);
-		return sl_error_set(&ld->err, SL_ERR_USAGE, "%s: not a postgresql:// or mysql:// URL",
-				    red);
-	}
-	if (job->table) {
-		if (!sql_split_table(job->table, &ld->schema, &ld->table))
-			return sl_error_set(&ld->err, SL_ERR_USAGE, "bad table name: %s", job->table);
-	} else if (job->nsources == 1 && strcmp(job->sources[0], "-")) {
-		ld->table = table_from_path(job->sources[0]);
-		if (!ld->table)
-			return sl_error_set(&ld->err, SL_ERR_USAGE,
-					    "cannot name a table after %s: use --table", job->sources[0]);
-	} else {
-		return sl_error_set(&ld->err, SL_ERR_USAGE, "name the target table with --table");
-	}
-	ld->spec.schema = ld->schema;
-	ld->spec.table = ld->table;
-	ld->spec.method = job->method ? job->method : ld->drv->default_method;
-	ld->spec.on_conflict = job->on_conflict;
-	ld->spec.key = job->key;
-	ld->spec.nkey = job->nkey;
-	ld->spec.batch_rows = job->batch_rows;
-	ld->input = job->input;
-	if (job->command == CMD_UPDATE) {
-		/* a JSON key left out means "leave that column alone" */
-		ld->input.missing_as_default = true;
-		ld->spec.update = true;
-		ld->spec.on_conflict = CONFLICT_ERROR;
-		ld->spec.set = job->set;
-		ld->spec.nset = job->nset;
-		ld->spec.method = ld->drv->default_method;
-		if (!ld->drv->update_batch)
-			return sl_error_set(&ld->err, SL_ERR_USAGE, "sluice update is not available for %s",
-					    ld->drv->name);
-	}
-	if (!ld->drv->supports(ld->spec.method))
-		return sl_error_set(&ld->err, SL_ERR_USAGE, "--method %s is not available for %s",
-				    method_name(ld->spec.method), ld->drv->name);
-	return true;
-}
 
 /* Connect: the pool, or the single connection of --single-transaction. */
 static bool connect_target(struct load *ld, struct sl_error *err)
@@ -859,241 +347,6 @@ static bool connect_target(struct load *ld, struct sl_error *err)
 	return true;
 }
 
-/* path with its directory resolved (the file itself may not exist yet):
- * "./x" and "x" and "/tmp/../tmp/x" come out alike. False when the
- * directory cannot be resolved. */
-static bool canonical_path(const char *path, char *out, size_t n)
-{
-	const char *slash = strrchr(path, '/');
-	char dir[4096];
-	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-	if (slash == path)
-		snprintf(dir, sizeof dir, "/");
-	char *real = realpath(dir, NULL);
-	if (!real)
-		return false;
-	snprintf(out, n, "%s/%s", strcmp(real, "/") ? real : "", slash ? slash + 1 : path);
-	free(real);
-	return true;
-}
-
-/* Whether two paths name the same file: the same inode (a symlink, a hard
- * link), or, for files not there yet, the same resolved path. */
-static bool same_file(const char *a, const char *b)
-{
-	if (!strcmp(a, b))
-		return true;
-	struct stat sa, sb;
-	bool ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
-	if (ea && eb)
-		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-	char ca[4200], cb[4200];
-	return canonical_path(a, ca, sizeof ca) && canonical_path(b, cb, sizeof cb) && !strcmp(ca, cb);
-}
-
-/* The files sluice writes (rejects, its log, the summary) must not be an
- * input: opening them truncates it before it is read. */
-static bool check_outputs(struct load *ld, struct sl_error *err)
-{
-	const struct job *job = ld->job;
-	char rejects_log[4096] = "";
-	if (job->rejects_path)
-		snprintf(rejects_log, sizeof rejects_log, "%s.log", job->rejects_path);
-	const char *outs[3] = { job->rejects_path, job->rejects_path ? rejects_log : NULL,
-				job->summary_json && strcmp(job->summary_json, "-") ? job->summary_json
-										     : NULL };
-	const char *opt[3] = { "--rejects", "--rejects (its .log)", "--summary-json" };
-	for (int o = 0; o < 3; o++) {
-		if (!outs[o])
-			continue;
-		for (int i = 0; i < job->nsources; i++)
-			if (strcmp(job->sources[i], "-") && same_file(outs[o], job->sources[i]))
-				return sl_error_set(err, SL_ERR_USAGE,
-						    "%s %s is also an input file: it would be overwritten "
-						    "before it is read",
-						    opt[o], outs[o]);
-		for (int p = 0; p < o; p++)
-			if (outs[p] && same_file(outs[o], outs[p]))
-				return sl_error_set(err, SL_ERR_USAGE, "%s and %s name the same file %s",
-						    opt[p], opt[o], outs[o]);
-	}
-	return true;
-}
-
-/* Before anything is written (a --truncate above all): every source opens,
- * is a file and not a directory, has the first one's header, and a gzip file
- * is whole (a corrupt one would otherwise commit made-up rows before its
- * checksum fails at the end). r0 is source 0, already open. */
-static bool check_sources(struct load *ld, const struct reader *r0, struct sl_error *err)
-{
-	const struct job *job = ld->job;
-	for (int i = 0; i < job->nsources; i++) {
-		const char *path = job->sources[i];
-		if (!strcmp(path, "-"))
-			continue; /* stdin can be read once only: checked as it is read */
-		if (i > 0) {
-			struct reader *r;
-			if (!reader_open(&r, path, &ld->input, err))
-				return false;
-			bool same = true;
-			if (r0->nheader && r->nheader && !job->ncolumns) {
-				same = r->nheader == r0->nheader;
-				for (int c = 0; same && c < r0->nheader; c++)
-					same = !strcmp(r->header[c], r0->header[c]);
-			}
-			reader_close(r);
-			if (!same)
-				return sl_error_set(err, SL_ERR_USAGE, "%s: its header differs from %s's",
-						    path, job->sources[0]);
-		}
-		if (!source_verify(path, err))
-			return false;
-	}
-	return true;
-}
-
-/* Whether column names a and b are the same for the target (MySQL compares
- * them case-insensitively). */
-static bool same_column(const struct load *ld, const char *a, const char *b)
-{
-	return ld->drv->dialect->columns_case_insensitive ? !strcasecmp(a, b) : !strcmp(a, b);
-}
-
-/* Whether every key column is among cols. */
-static bool key_within(const struct load *ld, char *const *cols, int ncols)
-{
-	for (int k = 0; k < ld->spec.nkey; k++) {
-		bool found = false;
-		for (int i = 0; !found && i < ncols; i++)
-			found = same_column(ld, ld->spec.key[k], cols[i]);
-		if (!found)
-			return false;
-	}
-	return true;
-}
-
-/* Append "a, b" to out. */
-static void join_names(char *out, size_t n, char *const *names, int count)
-{
-	size_t o = 0;
-	out[0] = '\0';
-	for (int i = 0; i < count && o < n; i++)
-		o += (size_t)snprintf(out + o, n - o, "%s%s", i ? ", " : "", names[i]);
-}
-
-/* --on-conflict update --key K: the key must be what decides a conflict. A
- * primary key or unique index on exactly K must exist; and where the server
- * applies the update on whichever unique index a row collides with (MySQL's
- * ON DUPLICATE KEY UPDATE), no other unique index may exist that could
- * collide for another key, or a row would overwrite a different row. */
-static bool check_conflict_key(struct load *ld, const struct table_desc *td, struct sl_error *err)
-{
-	char key[512], cols[512];
-	join_names(key, sizeof key, ld->spec.key, ld->spec.nkey);
-	bool exact = false;
-	for (int u = 0; u < td->nunique; u++)
-		exact |= td->unique[u].ncols == ld->spec.nkey &&
-			 key_within(ld, td->unique[u].cols, td->unique[u].ncols);
-	if (!exact)
-		return sl_error_set(err, SL_ERR_USAGE,
-				    "--on-conflict update --key %s: table %s has no primary key or "
-				    "unique index on (%s), so no conflict on it can be detected",
-				    key, ld->table, key);
-	if (!ld->drv->dialect->upsert_matches_any_unique)
-		return true;
-	for (int u = 0; u < td->nunique; u++) {
-		const struct unique_key *uk = &td->unique[u];
-		if (key_within(ld, uk->cols, uk->ncols))
-			continue; /* a collision on it is a collision on the key too */
-		join_names(cols, sizeof cols, uk->cols, uk->ncols);
-		return sl_error_set(err, SL_ERR_USAGE,
-				    "--on-conflict update --key %s: table %s also has unique index %s "
-				    "(%s); %s would update the row that collides on it, another row "
-				    "than the key names. Drop that index, or load without --on-conflict "
-				    "update",
-				    key, ld->table, uk->name, cols, ld->drv->name);
-	}
-	return true;
-}
-
-/* Connect and check the target before reading any input: the table exists
- * (or --create will make it), and an upsert's key decides conflicts. */
-static bool check_target(struct load *ld, struct sl_error *err)
-{
-	struct conn *c;
-	struct table_desc td = { 0 };
-	if (!get_conn(ld, &c, err))
-		return false;
-	bool ok = ld->drv->describe_table(c, &ld->spec, &td, err);
-	put_conn(ld, c, !ok && err->kind == SL_ERR_CONNECTION);
-	if (!ok)
-		return false;
-	if (!td.exists && (!ld->job->create || ld->spec.update))
-		ok = sl_error_set(err, SL_ERR_USAGE, "table %s does not exist%s", ld->table,
-				  ld->spec.update ? ""
-						  : " (--create would create it from the input)");
-	else if (td.exists && ld->spec.on_conflict == CONFLICT_UPDATE)
-		ok = check_conflict_key(ld, &td, err);
-	if (ok && td.bulk_is_slow && !ld->job->method && !ld->spec.update &&
-	    ld->drv->supports(METHOD_INSERT) && ld->spec.method != METHOD_INSERT) {
-		/* the one place the bulk path gives way to INSERT by itself */
-		ld->spec.method = METHOD_INSERT;
-		ld->method_reason = "the table has foreign partitions, which the bulk path feeds "
-				    "row by row; multi-row INSERTs go out in the foreign servers' "
-				    "batch_size";
-		log_info("--method insert: %s", ld->method_reason);
-	}
-	ld->target = td; /* freed at the end of the run */
-	return ok;
-}
-
-/* A unique key of the table whose columns are all written: a lost plain
- * COMMIT of an insert can be settled by looking the rows up by it. With
- * --create the key is --key, the primary key it creates. */
-static void plan_lookup_key(struct load *ld)
-{
-	if (!ld->target.exists && ld->job->create && ld->spec.nkey) {
-		ld->lookup_key = ld->spec.key;
-		ld->lookup_nkey = ld->spec.nkey;
-		return;
-	}
-	for (int u = 0; u < ld->target.nunique; u++) {
-		const struct unique_key *uk = &ld->target.unique[u];
-		bool all = true;
-		for (int k = 0; all && k < uk->ncols; k++) {
-			bool found = false;
-			for (int i = 0; !found && i < ld->ncols; i++)
-				found = same_column(ld, uk->cols[k], ld->columns[i]);
-			all = found;
-		}
-		if (all) {
-			ld->lookup_key = uk->cols;
-			ld->lookup_nkey = uk->ncols;
-			return;
-		}
-	}
-}
-
-/* Keyed writes: find the key columns among the target columns and decide
- * whether batches go in rounds and keys to fixed writers. */
-static bool plan_keys(struct load *ld, int workers, struct sl_error *err)
-{
-	ld->nkey_idx = 0;
-	for (int k = 0; k < ld->spec.nkey; k++) {
-		int i = 0;
-		while (i < ld->ncols && strcmp(ld->columns[i], ld->spec.key[k]))
-			i++;
-		if (i == ld->ncols)
-			return sl_error_set(err, SL_ERR_USAGE, "--key %s is not a column of the input",
-					    ld->spec.key[k]);
-		if (k >= (int)(sizeof ld->key_idx / sizeof ld->key_idx[0]))
-			return sl_error_set(err, SL_ERR_USAGE, "--key names too many columns");
-		ld->key_idx[ld->nkey_idx++] = i;
-	}
-	ld->keyed = ld->nkey_idx > 0 && (ld->spec.update || ld->spec.on_conflict != CONFLICT_ERROR);
-	ld->nqueues = ld->keyed && workers > 1 ? workers : 1;
-	return true;
-}
 
 enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 			   struct run_report *out_report)
@@ -1114,7 +367,7 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	pthread_mutex_init(&ld.lock, NULL);
 	signals_install();
 
-	if (!plan(&ld)) {
+	if (!plan_run(&ld)) {
 		log_error("%s", ld.err.msg);
 		report_add_error(out_report, ld.err.msg);
 		snprintf(out_stats->table, sizeof out_stats->table, "%s", job->table ? job->table : "");
@@ -1132,11 +385,11 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		/* a table read (copy): nothing to check on disk */
 		if (!job->open_reader(job->reader_ctx, 0, &r, &err))
 			goto failed;
-	} else if (!check_outputs(&ld, &err)) {
+	} else if (!plan_check_outputs(&ld, &err)) {
 		report.no_json = true; /* writing it would destroy an input */
 		goto failed;
 	} else if (!reader_open(&r, job->sources[0], &ld.input, &err) ||
-		   !check_sources(&ld, r, &err)) {
+		   !plan_check_sources(&ld, r, &err)) {
 		goto failed;
 	}
 	if (job->rejects)
@@ -1160,10 +413,10 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	progress_start(&progress, job->progress, job->stats_interval, job->quiet, &view);
 
 	/* connect and check the table before reading any row, dry run or not */
-	if (!connect_target(&ld, &err) || !check_target(&ld, &err))
+	if (!connect_target(&ld, &err) || !plan_check_target(&ld, &err))
 		goto failed;
 	progress_set_pool(progress, ld.pool);
-	if (!resolve_columns(&ld, r, &err) || !r->ops->set_columns(r, ld.columns, ld.ncols, &err))
+	if (!plan_columns(&ld, r, &err) || !r->ops->set_columns(r, ld.columns, ld.ncols, &err))
 		goto failed;
 	if (ld.spec.update) {
 		int set[ld.ncols], key[ld.ncols], nset, nkey;
@@ -1225,8 +478,8 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		bool ok = (del ? buf_puts(&sql, "DELETE FROM ") &&
 					 sql_table_name(ld.drv->dialect, &sql, &ld.spec)
 			       : sql_truncate(ld.drv->dialect, &sql, &ld.spec)) &&
-			  get_conn(&ld, &c, &err) && ld.drv->exec(c, sql.data, &err);
-		put_conn(&ld, c, !ok && err.kind == SL_ERR_CONNECTION);
+			  load_get_conn(&ld, &c, &err) && ld.drv->exec(c, sql.data, &err);
+		load_put_conn(&ld, c, !ok && err.kind == SL_ERR_CONNECTION);
 		buf_free(&sql);
 		if (!ok)
 			goto failed;
@@ -1237,7 +490,7 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		threads = calloc((size_t)workers, sizeof *threads);
 		for (int i = 0; threads && i < workers && i < 64; i++) {
 			wargs[i] = (struct writer_arg){ &ld, i % ld.nqueues };
-			if (pthread_create(&threads[i], NULL, writer_main, &wargs[i]) != 0)
+			if (pthread_create(&threads[i], NULL, writers_main, &wargs[i]) != 0)
 				break;
 			nthreads++;
 		}
@@ -1253,13 +506,13 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	uint64_t pending_bytes = 0;
 	long seq = 0;
 	bool create_done = false;
-	for (int i = 0; i < job->nsources && !stopping(&ld); i++) {
+	for (int i = 0; i < job->nsources && !load_stopping(&ld); i++) {
 		if (i > 0) {
 			ld.blank_lines += r->blank_lines;
 			reader_close(r);
 			r = NULL;
 			if (!open_next_source(&ld, i, &r, &err)) {
-				fail_run(&ld, &err);
+				load_fail(&ld, &err);
 				break;
 			}
 		}
@@ -1267,7 +520,7 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		    ld.input_failed)
 			break;
 	}
-	if (!stopping(&ld)) {
+	if (!load_stopping(&ld)) {
 		/* the last, partial batches (and --create on a small input) */
 		bool any = false;
 		for (int q = 0; q < ld.nqueues; q++) {
@@ -1292,14 +545,14 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		pthread_join(threads[i], NULL);
 	nthreads = 0;
 	if (ld.input_failed)
-		fail_run(&ld, &ld.input_err);
+		load_fail(&ld, &ld.input_err);
 	if (job->dry_run && !ld.failed && !signals_caught())
 		print_dry_run(&ld); /* after any CREATE TABLE that --create printed */
 
 	if (ld.single_conn) {
 		if (!ld.failed && !signals_caught()) {
 			if (!ld.drv->commit(ld.single_conn, &err))
-				fail_run(&ld, &err);
+				load_fail(&ld, &err);
 		}
 		if (ld.failed || signals_caught()) {
 			struct sl_error rb;

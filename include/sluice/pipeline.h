@@ -1,0 +1,106 @@
+/* include/sluice/pipeline.h
+ * The load pipeline's shared state, inside src/pipeline/ only: load.c runs a
+ * table (the reader thread and the orchestration), plan.c decides and checks
+ * what a run writes before it starts, writers.c is the writer stage (one
+ * batch: write, commit, bisect, retry, settle a lost commit).
+ */
+#ifndef SLUICE_PIPELINE_H
+#define SLUICE_PIPELINE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "sluice/driver.h"
+#include "sluice/job.h"
+#include "sluice/pool.h"
+#include "sluice/queue.h"
+#include "sluice/reader.h"
+#include "sluice/report.h"
+
+/* One run of the pipeline: one target table. */
+struct load {
+	const struct job *job;
+	const struct driver *drv;
+	struct pool *pool;
+	struct conn *single_conn; /* --single-transaction: held for the whole run */
+	struct write_spec spec;
+	char *schema, *table;
+	char **columns;           /* the target columns, in record order (owned) */
+	int ncols;
+	struct rejects *rejects;
+	struct live_stats live;
+
+	struct reader_options input; /* the job's; update: a missing key sets nothing */
+	/* keyed writes (upsert, skip with --key, update): a key may repeat, so
+	 * each batch is written in rounds (see keys.h) and, with several
+	 * writers, a key always goes to the same one, so its records are
+	 * applied in input order */
+	bool keyed;
+	int key_idx[64];          /* key columns, as indexes into columns */
+	int nkey_idx;
+	unsigned long long blank_lines;
+	struct table_desc target;  /* the table as check_target found it */
+	char *const *lookup_key;   /* a unique key among the columns, to settle lost commits */
+	int lookup_nkey;
+	const char *_Atomic commit_mode; /* the driver's, once a batch committed */
+	const char *method_reason; /* why sluice chose the method itself, or NULL */
+
+	struct queue *work;       /* full batches for the writers: one queue, or one per writer when keyed */
+	int nqueues;
+	struct queue spare;       /* empty batches for the reader */
+	struct batch *batches;
+	int nbatches;
+
+	struct sl_error input_err; /* the input broke off (READ_FAIL) */
+	bool input_failed;
+
+	pthread_mutex_t lock;     /* guards err and failed */
+	struct sl_error err;      /* the error that stopped the run */
+	bool failed;
+	bool limit_hit;           /* --max-errors reached */
+};
+
+struct writer_arg {
+	struct load *ld;
+	int queue; /* the queue this writer takes batches from */
+};
+
+/* --- load.c: the run's shared state, thread-safe --- */
+
+/* Stop the run with err (the first error wins) and wake everyone. */
+void load_fail(struct load *ld, const struct sl_error *err);
+bool load_failed(struct load *ld);
+/* A signal arrived or the run failed: stop taking work. */
+bool load_stopping(struct load *ld);
+/* Count and report one rejected record; stops the run at --max-errors, and
+ * on any reject under --single-transaction. */
+void load_reject(struct load *ld, const char *source, long line, const char *raw, size_t raw_len,
+		 const char *reason);
+/* Take a connection for a batch (the run's one connection with
+ * --single-transaction); give it back, closing it when broken. */
+bool load_get_conn(struct load *ld, struct conn **c, struct sl_error *err);
+void load_put_conn(struct load *ld, struct conn *c, bool broken);
+
+/* --- writers.c --- */
+
+/* A writer thread: takes batches from queue wa->queue until it closes. */
+void *writers_main(void *arg);
+
+/* --- plan.c --- */
+
+/* Table, method and spec from the job; false with ld->err (a usage error). */
+bool plan_run(struct load *ld);
+/* The target columns, from --columns, the header or the table. */
+bool plan_columns(struct load *ld, struct reader *r, struct sl_error *err);
+/* The files sluice writes (rejects, summary) are no input. */
+bool plan_check_outputs(struct load *ld, struct sl_error *err);
+/* Every source opens, has the first one's header, and gzip files are whole. */
+bool plan_check_sources(struct load *ld, const struct reader *r0, struct sl_error *err);
+/* The table exists (or --create makes it) and an upsert's key decides. */
+bool plan_check_target(struct load *ld, struct sl_error *err);
+/* Key columns, rounds and routing of keyed writes. */
+bool plan_keys(struct load *ld, int workers, struct sl_error *err);
+/* A unique key to settle a lost plain COMMIT by. */
+void plan_lookup_key(struct load *ld);
+
+#endif

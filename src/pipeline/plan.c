@@ -1,0 +1,372 @@
+/* src/pipeline/plan.c
+ * Before a run writes anything: the target table, method and columns, and
+ * the checks that must pass first (outputs that are no inputs, sources that
+ * open and are whole, a table that exists, an upsert key that decides).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sluice/create.h"
+#include "sluice/keys.h"
+#include "sluice/log.h"
+#include "sluice/pipeline.h"
+#include "sluice/rejects.h"
+#include "sluice/signals.h"
+#include "sluice/url.h"
+
+/* The table a file loads into when --table is absent: its name without
+ * directories or extensions ("data/users.csv.gz" -> "users"). */
+static char *table_from_path(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	size_t n = strcspn(base, ".");
+	return n ? strndup(base, n) : NULL;
+}
+
+/* Decide the target columns from --columns, the header, or the table. */
+bool plan_columns(struct load *ld, struct reader *r, struct sl_error *err)
+{
+	const struct job *job = ld->job;
+	char *const *names = job->ncolumns ? job->columns : r->header;
+	int n = job->ncolumns ? job->ncolumns : r->nheader;
+	struct table_desc td = { 0 };
+	if (!n) {
+		struct conn *c;
+		if (!ld->pool && !ld->single_conn)
+			return sl_error_set(err, SL_ERR_USAGE,
+					    "no header and no --columns: name the columns with --columns");
+		if (!load_get_conn(ld, &c, err))
+			return false;
+		bool ok = ld->drv->describe_table(c, &ld->spec, &td, err);
+		load_put_conn(ld, c, !ok && err->kind == SL_ERR_CONNECTION);
+		if (!ok)
+			return false;
+		if (!td.exists && job->create && r->ops->sample_columns) {
+			/* --create from JSON: the keys of the first records name the
+			 * columns (they are read again by next()) */
+			table_desc_free(&td);
+			if (!r->ops->sample_columns(r, job->batch_rows, err))
+				return false;
+			names = r->header;
+			n = r->nheader;
+			if (!n)
+				return sl_error_set(err, SL_ERR_USAGE,
+						    "--create: the input has no keys to name columns after");
+		} else if (!td.exists) {
+			table_desc_free(&td);
+			return sl_error_set(err, SL_ERR_USAGE,
+					    "table %s does not exist (and the input names no columns)",
+					    ld->table);
+		} else {
+			n = td.ncols;
+		}
+	}
+	ld->columns = calloc((size_t)n, sizeof *ld->columns);
+	if (!ld->columns) {
+		table_desc_free(&td);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	for (int i = 0; i < n; i++) {
+		ld->columns[i] = strdup(td.exists ? td.cols[i].name : names[i]);
+		if (!ld->columns[i]) {
+			table_desc_free(&td);
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		}
+		ld->ncols = i + 1;
+	}
+	table_desc_free(&td);
+	ld->spec.columns = ld->columns;
+	ld->spec.ncols = ld->ncols;
+	return true;
+}
+
+/* Work out table, method and spec from the job; false on a usage error. */
+bool plan_run(struct load *ld)
+{
+	const struct job *job = ld->job;
+	ld->drv = driver_for_url(job->target);
+	if (!ld->drv) {
+		char red[512];
+		url_redact(job->target, red, sizeof red);
+		return sl_error_set(&ld->err, SL_ERR_USAGE, "%s: not a postgresql:// or mysql:// URL",
+				    red);
+	}
+	if (job->table) {
+		if (!sql_split_table(job->table, &ld->schema, &ld->table))
+			return sl_error_set(&ld->err, SL_ERR_USAGE, "bad table name: %s", job->table);
+	} else if (job->nsources == 1 && strcmp(job->sources[0], "-")) {
+		ld->table = table_from_path(job->sources[0]);
+		if (!ld->table)
+			return sl_error_set(&ld->err, SL_ERR_USAGE,
+					    "cannot name a table after %s: use --table", job->sources[0]);
+	} else {
+		return sl_error_set(&ld->err, SL_ERR_USAGE, "name the target table with --table");
+	}
+	ld->spec.schema = ld->schema;
+	ld->spec.table = ld->table;
+	ld->spec.method = job->method ? job->method : ld->drv->default_method;
+	ld->spec.on_conflict = job->on_conflict;
+	ld->spec.key = job->key;
+	ld->spec.nkey = job->nkey;
+	ld->spec.batch_rows = job->batch_rows;
+	ld->input = job->input;
+	if (job->command == CMD_UPDATE) {
+		/* a JSON key left out means "leave that column alone" */
+		ld->input.missing_as_default = true;
+		ld->spec.update = true;
+		ld->spec.on_conflict = CONFLICT_ERROR;
+		ld->spec.set = job->set;
+		ld->spec.nset = job->nset;
+		ld->spec.method = ld->drv->default_method;
+		if (!ld->drv->update_batch)
+			return sl_error_set(&ld->err, SL_ERR_USAGE, "sluice update is not available for %s",
+					    ld->drv->name);
+	}
+	if (!ld->drv->supports(ld->spec.method))
+		return sl_error_set(&ld->err, SL_ERR_USAGE, "--method %s is not available for %s",
+				    method_name(ld->spec.method), ld->drv->name);
+	return true;
+}
+
+/* path with its directory resolved (the file itself may not exist yet):
+ * "./x" and "x" and "/tmp/../tmp/x" come out alike. False when the
+ * directory cannot be resolved. */
+static bool canonical_path(const char *path, char *out, size_t n)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+	if (slash == path)
+		snprintf(dir, sizeof dir, "/");
+	char *real = realpath(dir, NULL);
+	if (!real)
+		return false;
+	snprintf(out, n, "%s/%s", strcmp(real, "/") ? real : "", slash ? slash + 1 : path);
+	free(real);
+	return true;
+}
+
+/* Whether two paths name the same file: the same inode (a symlink, a hard
+ * link), or, for files not there yet, the same resolved path. */
+static bool same_file(const char *a, const char *b)
+{
+	if (!strcmp(a, b))
+		return true;
+	struct stat sa, sb;
+	bool ea = stat(a, &sa) == 0, eb = stat(b, &sb) == 0;
+	if (ea && eb)
+		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	char ca[4200], cb[4200];
+	return canonical_path(a, ca, sizeof ca) && canonical_path(b, cb, sizeof cb) && !strcmp(ca, cb);
+}
+
+/* The files sluice writes (rejects, its log, the summary) must not be an
+ * input: opening them truncates it before it is read. */
+bool plan_check_outputs(struct load *ld, struct sl_error *err)
+{
+	const struct job *job = ld->job;
+	char rejects_log[4096] = "";
+	if (job->rejects_path)
+		snprintf(rejects_log, sizeof rejects_log, "%s.log", job->rejects_path);
+	const char *outs[3] = { job->rejects_path, job->rejects_path ? rejects_log : NULL,
+				job->summary_json && strcmp(job->summary_json, "-") ? job->summary_json
+										     : NULL };
+	const char *opt[3] = { "--rejects", "--rejects (its .log)", "--summary-json" };
+	for (int o = 0; o < 3; o++) {
+		if (!outs[o])
+			continue;
+		for (int i = 0; i < job->nsources; i++)
+			if (strcmp(job->sources[i], "-") && same_file(outs[o], job->sources[i]))
+				return sl_error_set(err, SL_ERR_USAGE,
+						    "%s %s is also an input file: it would be overwritten "
+						    "before it is read",
+						    opt[o], outs[o]);
+		for (int p = 0; p < o; p++)
+			if (outs[p] && same_file(outs[o], outs[p]))
+				return sl_error_set(err, SL_ERR_USAGE, "%s and %s name the same file %s",
+						    opt[p], opt[o], outs[o]);
+	}
+	return true;
+}
+
+/* Before anything is written (a --truncate above all): every source opens,
+ * is a file and not a directory, has the first one's header, and a gzip file
+ * is whole (a corrupt one would otherwise commit made-up rows before its
+ * checksum fails at the end). r0 is source 0, already open. */
+bool plan_check_sources(struct load *ld, const struct reader *r0, struct sl_error *err)
+{
+	const struct job *job = ld->job;
+	for (int i = 0; i < job->nsources; i++) {
+		const char *path = job->sources[i];
+		if (!strcmp(path, "-"))
+			continue; /* stdin can be read once only: checked as it is read */
+		if (i > 0) {
+			struct reader *r;
+			if (!reader_open(&r, path, &ld->input, err))
+				return false;
+			bool same = true;
+			if (r0->nheader && r->nheader && !job->ncolumns) {
+				same = r->nheader == r0->nheader;
+				for (int c = 0; same && c < r0->nheader; c++)
+					same = !strcmp(r->header[c], r0->header[c]);
+			}
+			reader_close(r);
+			if (!same)
+				return sl_error_set(err, SL_ERR_USAGE, "%s: its header differs from %s's",
+						    path, job->sources[0]);
+		}
+		if (!source_verify(path, err))
+			return false;
+	}
+	return true;
+}
+
+/* Whether column names a and b are the same for the target (MySQL compares
+ * them case-insensitively). */
+static bool same_column(const struct load *ld, const char *a, const char *b)
+{
+	return ld->drv->dialect->columns_case_insensitive ? !strcasecmp(a, b) : !strcmp(a, b);
+}
+
+/* Whether every key column is among cols. */
+static bool key_within(const struct load *ld, char *const *cols, int ncols)
+{
+	for (int k = 0; k < ld->spec.nkey; k++) {
+		bool found = false;
+		for (int i = 0; !found && i < ncols; i++)
+			found = same_column(ld, ld->spec.key[k], cols[i]);
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* Append "a, b" to out. */
+static void join_names(char *out, size_t n, char *const *names, int count)
+{
+	size_t o = 0;
+	out[0] = '\0';
+	for (int i = 0; i < count && o < n; i++)
+		o += (size_t)snprintf(out + o, n - o, "%s%s", i ? ", " : "", names[i]);
+}
+
+/* --on-conflict update --key K: the key must be what decides a conflict. A
+ * primary key or unique index on exactly K must exist; and where the server
+ * applies the update on whichever unique index a row collides with (MySQL's
+ * ON DUPLICATE KEY UPDATE), no other unique index may exist that could
+ * collide for another key, or a row would overwrite a different row. */
+static bool check_conflict_key(struct load *ld, const struct table_desc *td, struct sl_error *err)
+{
+	char key[512], cols[512];
+	join_names(key, sizeof key, ld->spec.key, ld->spec.nkey);
+	bool exact = false;
+	for (int u = 0; u < td->nunique; u++)
+		exact |= td->unique[u].ncols == ld->spec.nkey &&
+			 key_within(ld, td->unique[u].cols, td->unique[u].ncols);
+	if (!exact)
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "--on-conflict update --key %s: table %s has no primary key or "
+				    "unique index on (%s), so no conflict on it can be detected",
+				    key, ld->table, key);
+	if (!ld->drv->dialect->upsert_matches_any_unique)
+		return true;
+	for (int u = 0; u < td->nunique; u++) {
+		const struct unique_key *uk = &td->unique[u];
+		if (key_within(ld, uk->cols, uk->ncols))
+			continue; /* a collision on it is a collision on the key too */
+		join_names(cols, sizeof cols, uk->cols, uk->ncols);
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "--on-conflict update --key %s: table %s also has unique index %s "
+				    "(%s); %s would update the row that collides on it, another row "
+				    "than the key names. Drop that index, or load without --on-conflict "
+				    "update",
+				    key, ld->table, uk->name, cols, ld->drv->name);
+	}
+	return true;
+}
+
+/* Connect and check the target before reading any input: the table exists
+ * (or --create will make it), and an upsert's key decides conflicts. */
+bool plan_check_target(struct load *ld, struct sl_error *err)
+{
+	struct conn *c;
+	struct table_desc td = { 0 };
+	if (!load_get_conn(ld, &c, err))
+		return false;
+	bool ok = ld->drv->describe_table(c, &ld->spec, &td, err);
+	load_put_conn(ld, c, !ok && err->kind == SL_ERR_CONNECTION);
+	if (!ok)
+		return false;
+	if (!td.exists && (!ld->job->create || ld->spec.update))
+		ok = sl_error_set(err, SL_ERR_USAGE, "table %s does not exist%s", ld->table,
+				  ld->spec.update ? ""
+						  : " (--create would create it from the input)");
+	else if (td.exists && ld->spec.on_conflict == CONFLICT_UPDATE)
+		ok = check_conflict_key(ld, &td, err);
+	if (ok && td.bulk_is_slow && !ld->job->method && !ld->spec.update &&
+	    ld->drv->supports(METHOD_INSERT) && ld->spec.method != METHOD_INSERT) {
+		/* the one place the bulk path gives way to INSERT by itself */
+		ld->spec.method = METHOD_INSERT;
+		ld->method_reason = "the table has foreign partitions, which the bulk path feeds "
+				    "row by row; multi-row INSERTs go out in the foreign servers' "
+				    "batch_size";
+		log_info("--method insert: %s", ld->method_reason);
+	}
+	ld->target = td; /* freed at the end of the run */
+	return ok;
+}
+
+/* A unique key of the table whose columns are all written: a lost plain
+ * COMMIT of an insert can be settled by looking the rows up by it. With
+ * --create the key is --key, the primary key it creates. */
+void plan_lookup_key(struct load *ld)
+{
+	if (!ld->target.exists && ld->job->create && ld->spec.nkey) {
+		ld->lookup_key = ld->spec.key;
+		ld->lookup_nkey = ld->spec.nkey;
+		return;
+	}
+	for (int u = 0; u < ld->target.nunique; u++) {
+		const struct unique_key *uk = &ld->target.unique[u];
+		bool all = true;
+		for (int k = 0; all && k < uk->ncols; k++) {
+			bool found = false;
+			for (int i = 0; !found && i < ld->ncols; i++)
+				found = same_column(ld, uk->cols[k], ld->columns[i]);
+			all = found;
+		}
+		if (all) {
+			ld->lookup_key = uk->cols;
+			ld->lookup_nkey = uk->ncols;
+			return;
+		}
+	}
+}
+
+/* Keyed writes: find the key columns among the target columns and decide
+ * whether batches go in rounds and keys to fixed writers. */
+bool plan_keys(struct load *ld, int workers, struct sl_error *err)
+{
+	ld->nkey_idx = 0;
+	for (int k = 0; k < ld->spec.nkey; k++) {
+		int i = 0;
+		while (i < ld->ncols && strcmp(ld->columns[i], ld->spec.key[k]))
+			i++;
+		if (i == ld->ncols)
+			return sl_error_set(err, SL_ERR_USAGE, "--key %s is not a column of the input",
+					    ld->spec.key[k]);
+		if (k >= (int)(sizeof ld->key_idx / sizeof ld->key_idx[0]))
+			return sl_error_set(err, SL_ERR_USAGE, "--key names too many columns");
+		ld->key_idx[ld->nkey_idx++] = i;
+	}
+	ld->keyed = ld->nkey_idx > 0 && (ld->spec.update || ld->spec.on_conflict != CONFLICT_ERROR);
+	ld->nqueues = ld->keyed && workers > 1 ? workers : 1;
+	return true;
+}

@@ -1,0 +1,372 @@
+/* src/pipeline/writers.c
+ * The writer stage: each writer thread takes a batch, writes it in its own
+ * transaction on a pooled connection and commits it. A batch the server
+ * refuses is rolled back and retried in halves until the bad rows are
+ * isolated; a broken connection is replaced and the batch written again; a
+ * COMMIT whose reply was lost is settled by asking the server (or looking
+ * the rows up), never guessed. Keyed writes go in rounds (keys.h).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sluice/create.h"
+#include "sluice/keys.h"
+#include "sluice/log.h"
+#include "sluice/pipeline.h"
+#include "sluice/rejects.h"
+#include "sluice/signals.h"
+#include "sluice/url.h"
+
+/* Write rows [first, first+n) of b on *c (acquiring one when NULL). Refused
+ * values bisect; a broken connection retries on a fresh one. Returns false
+ * when the run must stop (the reason is recorded by load_fail). */
+static bool write_range(struct load *ld, struct conn **c, const struct batch *b, size_t first,
+			size_t n);
+
+/* Write rows [first, first+n) of b inside the caller's transaction; for
+ * sluice update matched[i] gets the target rows row first+i matched, for a
+ * load *written the rows the server wrote.
+ *
+ * Two things can stop a batch from going out as one statement. Keyed writes
+ * (upserts, update) go in rounds so no statement carries a key twice and a
+ * key's records apply in input order (keys.h). And with --defaults (or a
+ * JSON update, where a missing key means "leave the column alone") some
+ * cells stand for "not given": rows are grouped by the columns they have and
+ * each group names only those, so the server keeps or defaults the rest. */
+static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, size_t first,
+		       size_t n, unsigned *matched, size_t *written, struct sl_error *err)
+{
+	const struct driver *drv = ld->drv;
+	*written = 0;
+	if (!ld->keyed && !b->has_defaults)
+		return matched ? drv->update_batch(c, &ld->spec, b, first, n, matched, err)
+			       : drv->write_batch(c, &ld->spec, b, first, n, written, err);
+	int ncols = b->ncols;
+	size_t *order = malloc(n * sizeof *order), *round_end = malloc(n * sizeof *round_end);
+	size_t *vrow = malloc(n * sizeof *vrow);
+	bool *done = calloc(n, sizeof *done);
+	unsigned *vmatched = matched ? malloc(n * sizeof *vmatched) : NULL;
+	struct batch view = { .cap_rows = n, .seq = b->seq };
+	view.cells = malloc(n * (size_t)ncols * sizeof *view.cells);
+	view.meta = malloc(n * sizeof *view.meta);
+	char **names = malloc((size_t)ncols * sizeof *names);
+	char **set = malloc((size_t)ncols * sizeof *set);
+	int *idx = malloc((size_t)ncols * sizeof *idx);
+	bool ok = order && round_end && vrow && done && (vmatched || !matched) && view.cells &&
+		  view.meta && names && set && idx;
+	size_t nrounds = 1;
+	if (ok && ld->keyed) {
+		ok = key_rounds(b, first, n, ld->key_idx, ld->nkey_idx, order, round_end, &nrounds);
+	} else if (ok) {
+		for (size_t i = 0; i < n; i++)
+			order[i] = first + i;
+		round_end[0] = n;
+	}
+	if (!ok)
+		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	size_t start = 0;
+	for (size_t r = 0; ok && r < nrounds; start = round_end[r++]) {
+		for (size_t i = start; ok && i < round_end[r]; i++) {
+			if (done[i])
+				continue;
+			const struct cell *ri = batch_row(b, order[i]);
+			int k = 0;
+			for (int col = 0; col < ncols; col++)
+				if (!cell_is_default(&ri[col])) {
+					idx[k] = col;
+					names[k++] = ld->spec.columns[col];
+				}
+			if (k == 0) {
+				ok = false;
+				sl_error_set(err, SL_ERR_DATA, "the record has none of the table's columns");
+				break;
+			}
+			view.ncols = k;
+			view.nrows = 0;
+			for (size_t j = i; j < round_end[r]; j++) {
+				const struct cell *rj = batch_row(b, order[j]);
+				bool same = !done[j];
+				for (int col = 0; same && col < ncols; col++)
+					same = cell_is_default(&rj[col]) == cell_is_default(&ri[col]);
+				if (!same)
+					continue;
+				for (int t = 0; t < k; t++)
+					view.cells[view.nrows * (size_t)k + (size_t)t] = rj[idx[t]];
+				view.meta[view.nrows] = b->meta[order[j]];
+				vrow[view.nrows++] = order[j];
+				done[j] = true;
+			}
+			struct write_spec sub = ld->spec;
+			sub.columns = names;
+			sub.ncols = k;
+			if (matched) {
+				/* --set narrowed to the columns these records name */
+				int ns = 0;
+				for (int t = 0; t < ld->spec.nset; t++)
+					for (int q = 0; q < k; q++)
+						if (!strcmp(ld->spec.set[t], names[q]))
+							set[ns++] = names[q];
+				if (ld->spec.nset) {
+					sub.set = set;
+					sub.nset = ns;
+				}
+				memset(vmatched, 0, view.nrows * sizeof *vmatched);
+				ok = drv->update_batch(c, &sub, &view, 0, view.nrows, vmatched, err);
+				for (size_t t = 0; ok && t < view.nrows; t++)
+					matched[vrow[t] - first] = vmatched[t];
+			} else {
+				size_t w = 0;
+				ok = drv->write_batch(c, &sub, &view, 0, view.nrows, &w, err);
+				*written += w;
+			}
+		}
+	}
+	free(order);
+	free(round_end);
+	free(vrow);
+	free(done);
+	free(vmatched);
+	free(view.cells);
+	free(view.meta);
+	free(names);
+	free(set);
+	free(idx);
+	return ok;
+}
+
+static bool write_range_counts(struct load *ld, struct conn **c, const struct batch *b,
+			       size_t first, size_t n, unsigned *matched);
+
+static bool write_range(struct load *ld, struct conn **c, const struct batch *b, size_t first,
+			size_t n)
+{
+	unsigned *matched = NULL;
+	if (ld->spec.update && !(matched = calloc(n ? n : 1, sizeof *matched))) {
+		struct sl_error err;
+		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
+		load_fail(ld, &err);
+		return false;
+	}
+	bool ok = write_range_counts(ld, c, b, first, n, matched);
+	free(matched);
+	return ok;
+}
+
+/* Count a committed write of rows [first, first+n): for a load, written
+ * rows and (--on-conflict skip) skipped ones; for sluice update, the target
+ * rows each record matched, and records whose key matched nothing are
+ * reported as not found. */
+static void count_written(struct load *ld, const struct batch *b, size_t first, size_t n,
+			  const unsigned *matched, size_t written)
+{
+	if (!matched) {
+		atomic_fetch_add(&ld->live.rows_written, written);
+		if (ld->spec.on_conflict == CONFLICT_SKIP && written < n)
+			atomic_fetch_add(&ld->live.rows_skipped, n - written);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (matched[i]) {
+			atomic_fetch_add(&ld->live.rows_written, matched[i]);
+			continue;
+		}
+		const struct row_meta *m = &b->meta[first + i];
+		rejects_add(ld->rejects, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
+			    "not found: no row matches the key");
+		atomic_fetch_add(&ld->live.rows_not_found, 1);
+	}
+}
+
+/* "file lines 12-40" for rows [first, first+n) of b, for a message. */
+static void describe_lines(struct load *ld, const struct batch *b, size_t first, size_t n,
+			   char *out, size_t outsz)
+{
+	const struct row_meta *a = &b->meta[first], *z = &b->meta[first + n - 1];
+	if (a->source == z->source)
+		snprintf(out, outsz, "%s lines %ld-%ld", ld->job->sources[a->source], a->line, z->line);
+	else
+		snprintf(out, outsz, "%s line %ld to %s line %ld", ld->job->sources[a->source], a->line,
+			 ld->job->sources[z->source], z->line);
+}
+
+/* A plain COMMIT of an insert whose reply was lost: look the batch's rows
+ * up by a unique key on a fresh connection. All there: it committed; none:
+ * it did not; anything else, or no way to look: -1 (err set). */
+static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *b, size_t first,
+			  size_t n, struct sl_error *err)
+{
+	const struct driver *drv = ld->drv;
+	char lines[600];
+	describe_lines(ld, b, first, n, lines, sizeof lines);
+	if (!ld->lookup_nkey || !drv->count_keys || ld->spec.update ||
+	    ld->spec.on_conflict != CONFLICT_ERROR || b->has_defaults) {
+		sl_error_set(err, SL_ERR_CONNECTION,
+			     "batch %ld (%s): the connection broke during COMMIT and %s cannot tell "
+			     "whether it committed (plain transactions, and no unique key to look the "
+			     "rows up by); load_stopping rather than risk losing or doubling them",
+			     b->seq, lines, drv->name);
+		return -1;
+	}
+	struct write_spec ks = ld->spec;
+	ks.key = ld->lookup_key;
+	ks.nkey = ld->lookup_nkey;
+	unsigned long long found = 0;
+	if (!load_get_conn(ld, c, err) || !drv->count_keys(*c, &ks, b, first, n, &found, err)) {
+		sl_error_prefix(err, "batch %ld (%s): the connection broke during COMMIT and looking "
+				"its rows up failed", b->seq, lines);
+		return -1;
+	}
+	if (found == n || found == 0) {
+		log_warn("batch %ld: the connection broke during COMMIT; its rows are %s", b->seq,
+			 found ? "there: it committed" : "not there: it did not commit (retrying)");
+		return found ? 1 : 0;
+	}
+	sl_error_set(err, SL_ERR_CONNECTION,
+		     "batch %ld (%s): the connection broke during COMMIT and %llu of its %zu rows are "
+		     "in the table; load_stopping rather than guess",
+		     b->seq, lines, found, n);
+	return -1;
+}
+
+/* The connection broke while COMMIT was on its way: the batch may or may not
+ * be in. Ask the server on a fresh connection (*c) rather than guess, so it
+ * is neither lost nor written twice. Returns 1 committed, 0 not committed
+ * (retry), -1 cannot tell (the run stops, err set). */
+static int lost_commit_outcome(struct load *ld, struct conn **c, const struct batch *b,
+			       size_t first, size_t n, struct sl_error *err)
+{
+	const struct driver *drv = ld->drv;
+	char token[64];
+	int doubt = drv->commit_token ? drv->commit_token(*c, token, sizeof token) : -1;
+	load_put_conn(ld, *c, true);
+	*c = NULL;
+	if (doubt == 0)
+		return 0; /* the commit never left: rolled back with the connection */
+	if (doubt < 0)
+		return settle_by_keys(ld, c, b, first, n, err);
+	bool committed = false;
+	if (!load_get_conn(ld, c, err) || !drv->commit_status(*c, token, &committed, err))
+		return -1;
+	log_warn("batch %ld: the connection broke during COMMIT; the server says it %s", b->seq,
+		 committed ? "committed" : "did not commit (retrying)");
+	return committed ? 1 : 0;
+}
+
+static bool write_range_counts(struct load *ld, struct conn **c, const struct batch *b,
+			       size_t first, size_t n, unsigned *matched)
+{
+	const struct driver *drv = ld->drv;
+	bool single = ld->single_conn != NULL;
+	int conn_failures = 0, conflicts = 0;
+	for (;;) {
+		struct sl_error err;
+		sl_error_clear(&err);
+		if (!*c && !load_get_conn(ld, c, &err)) {
+			load_fail(ld, &err);
+			return false;
+		}
+		if (matched)
+			memset(matched, 0, n * sizeof *matched);
+		size_t written = 0;
+		bool wrote = (single || drv->begin(*c, &err)) &&
+			     write_rows(ld, *c, b, first, n, matched, &written, &err);
+		if (wrote && signals_caught()) {
+			/* interrupted: this batch is rolled back, not committed */
+			struct sl_error rb;
+			if (!single && !drv->rollback(*c, &rb)) {
+				load_put_conn(ld, *c, true);
+				*c = NULL;
+			}
+			return false;
+		}
+		if (wrote && (single || drv->commit(*c, &err))) {
+			if (drv->commit_mode && !atomic_load(&ld->commit_mode))
+				atomic_store(&ld->commit_mode, drv->commit_mode(*c));
+			count_written(ld, b, first, n, matched, written);
+			return true;
+		}
+		if (wrote && !single && err.kind == SL_ERR_CONNECTION) {
+			int outcome = lost_commit_outcome(ld, c, b, first, n, &err);
+			if (outcome == 1) {
+				count_written(ld, b, first, n, matched, written);
+				return true;
+			}
+			if (outcome < 0) {
+				load_fail(ld, &err);
+				return false;
+			}
+			if (conn_failures++ < ld->job->retries && !signals_caught())
+				continue; /* it was rolled back: write it again */
+			load_fail(ld, &err);
+			return false;
+		}
+		if (err.kind == SL_ERR_CONNECTION && !single) {
+			/* the server rolled the batch back with the connection */
+			load_put_conn(ld, *c, true);
+			*c = NULL;
+			if (conn_failures++ < ld->job->retries && !signals_caught()) {
+				log_warn("batch %ld: %s; retrying on a fresh connection (%d of %d)", b->seq,
+					 err.msg, conn_failures, ld->job->retries);
+				continue;
+			}
+			load_fail(ld, &err);
+			return false;
+		}
+		if (err.kind == SL_ERR_RETRY && !single && conflicts++ < 20 && !signals_caught()) {
+			/* a deadlock between writers: the server rolled back; try again */
+			struct sl_error rb;
+			if (!drv->rollback(*c, &rb)) {
+				load_put_conn(ld, *c, true);
+				*c = NULL;
+			}
+			log_debug("batch %ld: %s; retrying", b->seq, err.msg);
+			struct timespec ts = { 0, (long)(rand() % 50 + 10) * 1000 * 1000 };
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		if (single || err.kind != SL_ERR_DATA) {
+			/* --single-transaction cannot bisect: rolling back undoes every batch */
+			load_fail(ld, &err);
+			return false;
+		}
+		struct sl_error rb;
+		if (!drv->rollback(*c, &rb)) {
+			load_put_conn(ld, *c, true);
+			*c = NULL;
+		}
+		if (n == 1) {
+			const struct row_meta *m = &b->meta[first];
+			load_reject(ld, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
+				     err.msg);
+			return !load_failed(ld);
+		}
+		size_t half = n / 2;
+		return write_range(ld, c, b, first, half) &&
+		       write_range(ld, c, b, first + half, n - half);
+	}
+}
+
+void *writers_main(void *arg)
+{
+	struct writer_arg *wa = arg;
+	struct load *ld = wa->ld;
+	void *item;
+	while (queue_pop(&ld->work[wa->queue], &item)) {
+		struct batch *b = item;
+		if (!load_stopping(ld)) {
+			struct conn *c = NULL;
+			write_range(ld, &c, b, 0, b->nrows);
+			load_put_conn(ld, c, false);
+		}
+		atomic_fetch_add(&ld->live.bytes_done, b->bytes);
+		batch_reset(b);
+		queue_push(&ld->spare, b);
+	}
+	return NULL;
+}
