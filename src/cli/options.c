@@ -169,6 +169,7 @@ static void print_copy_help(FILE *f)
 	      "      --cast SRC=DST,...     override the type mapping for a source type\n"
 	      "      --verify               compare every copied table afterwards (sluice verify)\n"
 	      "      --dry-run              print the DDL and the plan, copy nothing\n"
+	      "      --max-errors N         stop at the N-th rejected row (default 0: the first)\n"
 	      "\n"
 	      "Writing, pool, progress and reporting options are those of sluice load\n"
 	      "(--batch-rows, --workers, --rejects, --max-errors, --summary-json, -q, ...).\n", f);

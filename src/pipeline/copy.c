@@ -382,6 +382,8 @@ static void table_job(const struct copy *cp, const struct copy_table *t, struct 
 	sub->key = NULL;
 	sub->nkey = 0;
 	sub->method = METHOD_DEFAULT;
+	/* a copy should be whole: by default the first rejected row stops it */
+	sub->max_errors = cp->job->max_errors < 0 ? 0 : cp->job->max_errors;
 }
 
 enum run_status copy_run(const struct job *job)
@@ -472,8 +474,9 @@ enum run_status copy_run(const struct job *job)
 			if (!verify_table(cp.from, cp.src, &cp.tables[i].src_spec, cp.to, cp.ddl,
 					  &cp.tables[i].dst_spec, &vr, &err))
 				goto failed;
-			printf("%-30s %12llu %12llu  %s%s%s\n", vr.table, vr.rows_from, vr.rows_to,
-			       vr.match ? "match" : "MISMATCH", vr.note[0] ? "  " : "", vr.note);
+			/* the lines of sluice verify: table, rows on each side, result */
+			printf("%s\t%llu\t%llu\t%s%s%s\n", vr.table, vr.rows_from, vr.rows_to,
+			       vr.match ? "match" : "MISMATCH", vr.note[0] ? "\t" : "", vr.note);
 			if (!vr.match) {
 				sl_error_set(&err, SL_ERR_DATA, "verify: table %s differs", vr.table);
 				log_error("%s", err.msg);

@@ -24,29 +24,28 @@
  */
 
 enum kind {
-	K_INT,    /* any integer; MySQL year, tinyint(1) */
-	K_BOOL,   /* PostgreSQL boolean */
-	K_DEC,    /* numeric, decimal */
+	K_INT,	  /* any integer; MySQL year, tinyint(1) */
+	K_BOOL,	  /* PostgreSQL boolean */
+	K_DEC,	  /* numeric, decimal */
 	K_FLOAT4, /* real, MySQL float */
 	K_FLOAT8, /* double */
 	K_DATE,
-	K_TS,     /* timestamp without time zone, MySQL datetime */
-	K_TSTZ,   /* timestamp with time zone, MySQL timestamp (driver sessions are UTC) */
-	K_TIME,   /* PostgreSQL time and interval, MySQL time */
-	K_BITS,   /* bit(n), PostgreSQL bit varying */
-	K_BYTES,  /* bytea, MySQL binary, varbinary, blobs, spatial types */
-	K_TEXT,   /* character types, MySQL enum and set */
+	K_TS,	 /* timestamp without time zone, MySQL datetime */
+	K_TSTZ,	 /* timestamp with time zone, MySQL timestamp (driver sessions are UTC) */
+	K_TIME,	 /* PostgreSQL time and interval, MySQL time */
+	K_BITS,	 /* bit(n), PostgreSQL bit varying */
+	K_BYTES, /* bytea, MySQL binary, varbinary, blobs, spatial types */
+	K_TEXT,	 /* character types, MySQL enum and set */
 	K_UUID,
-	K_JSON,   /* PostgreSQL json (kept as written), MySQL 8 json (reformatted) */
+	K_JSON, /* PostgreSQL json (kept as written), MySQL 8 json (reformatted) */
 	K_JSONB,
-	K_OTHER,  /* anything else: compared by its text */
+	K_OTHER, /* anything else: compared by its text */
 };
 
 struct coltype {
 	enum kind kind;
-	int prec;  /* K_TS, K_TSTZ, K_TIME: fractional digits of seconds */
-	int bits;  /* K_BITS: the width, 0 for bit varying */
-	bool year; /* MySQL year: a number only after + 0 */
+	int prec; /* K_TS, K_TSTZ, K_TIME: fractional digits of seconds */
+	int bits; /* K_BITS: the width, 0 for bit varying */
 };
 
 /* The number in the first "(n" of t, or dflt when there is none; at most
@@ -70,7 +69,7 @@ static bool starts(const char *s, const char *prefix)
  * zone", "character varying(20)", "integer[]"). */
 static struct coltype pg_coltype(const char *t)
 {
-	struct coltype c = { .kind = K_OTHER };
+	struct coltype c = {.kind = K_OTHER};
 	size_t n = strlen(t);
 	if (n >= 2 && !strcmp(t + n - 2, "[]"))
 		return c;
@@ -132,14 +131,11 @@ static bool word_in(const char *w, size_t n, const char *list)
  * case ("int(10) unsigned", "datetime(6)", "enum('a','b')"). */
 static struct coltype my_coltype(const char *t)
 {
-	struct coltype c = { .kind = K_OTHER };
+	struct coltype c = {.kind = K_OTHER};
 	size_t n = strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789_");
-	if (word_in(t, n, "tinyint smallint mediumint int integer bigint"))
+	if (word_in(t, n, "tinyint smallint mediumint int integer bigint year"))
 		c.kind = K_INT;
-	else if (word_in(t, n, "year")) {
-		c.kind = K_INT;
-		c.year = true;
-	} else if (word_in(t, n, "decimal numeric fixed"))
+	else if (word_in(t, n, "decimal numeric fixed"))
 		c.kind = K_DEC;
 	else if (word_in(t, n, "float"))
 		c.kind = K_FLOAT4;
@@ -148,16 +144,20 @@ static struct coltype my_coltype(const char *t)
 	else if (word_in(t, n, "date"))
 		c.kind = K_DATE;
 	else if (word_in(t, n, "datetime timestamp time")) {
-		c.kind = word_in(t, n, "datetime") ? K_TS : word_in(t, n, "timestamp") ? K_TSTZ : K_TIME;
+		c.kind = word_in(t, n, "datetime")    ? K_TS
+			 : word_in(t, n, "timestamp") ? K_TSTZ
+						      : K_TIME;
 		c.prec = paren_num(t, 0, 6);
 	} else if (word_in(t, n, "bit")) {
 		c.kind = K_BITS;
 		c.bits = paren_num(t, 1, 1 << 24);
-	} else if (word_in(t, n, "binary varbinary tinyblob blob mediumblob longblob geometry point "
-				 "linestring polygon multipoint multilinestring multipolygon "
-				 "geometrycollection"))
+	} else if (word_in(t, n,
+			   "binary varbinary tinyblob blob mediumblob longblob geometry point "
+			   "linestring polygon multipoint multilinestring multipolygon "
+			   "geometrycollection"))
 		c.kind = K_BYTES;
-	else if (word_in(t, n, "char varchar tinytext text mediumtext longtext enum set inet4 inet6"))
+	else if (word_in(t, n,
+			 "char varchar tinytext text mediumtext longtext enum set inet4 inet6"))
 		c.kind = K_TEXT;
 	else if (word_in(t, n, "uuid"))
 		c.kind = K_UUID;
@@ -184,14 +184,14 @@ static struct coltype coltype_of(const struct dialect *d, const char *type)
  */
 
 enum form {
-	F_NUM,      /* integers as decimal text, booleans 0/1, bits as binary digits
+	F_NUM,	    /* integers as decimal text, booleans 0/1, bits as binary digits
 		     * (so bit(1) = boolean), decimals without trailing zeros (1.5 =
 		     * 1.500) */
 	F_FLOAT,    /* rounded to digits significant digits, "<mantissa>e<exponent>" */
-	F_DATE,     /* YYYY-MM-DD */
-	F_TS,       /* YYYY-MM-DD HH:MM:SS[.f] in UTC, prec fraction digits, truncated */
-	F_TIME,     /* the signed number of 10^-prec seconds, truncated */
-	F_HASH,     /* md5 of the value's bytes: text as UTF-8, bytes as they are */
+	F_DATE,	    /* YYYY-MM-DD */
+	F_TS,	    /* YYYY-MM-DD HH:MM:SS[.f] in UTC, prec fraction digits, truncated */
+	F_TIME,	    /* the signed number of 10^-prec seconds, truncated */
+	F_HASH,	    /* md5 of the value's bytes: text as UTF-8, bytes as they are */
 	F_JSONB,    /* PostgreSQL on both sides, json and jsonb: md5 of the jsonb text */
 	F_NULLNESS, /* only whether it is NULL: json across servers */
 };
@@ -251,8 +251,9 @@ static int min_int(int a, int b)
  * counterpart is b: symmetric in (a, b), so both queries agree. */
 static struct plan plan_for(struct coltype a, bool a_pg, struct coltype b, bool b_pg)
 {
-	struct plan p = { .form = F_HASH };
-	if (to_float_kind(a.kind) && to_float_kind(b.kind) && (float_kind(a.kind) || float_kind(b.kind))) {
+	struct plan p = {.form = F_HASH};
+	if (to_float_kind(a.kind) && to_float_kind(b.kind) &&
+	    (float_kind(a.kind) || float_kind(b.kind))) {
 		/* a float copied through text keeps about FLT_DIG / DBL_DIG digits */
 		p.form = F_FLOAT;
 		p.digits = a.kind == K_FLOAT4 || b.kind == K_FLOAT4 ? 6 : 15;
@@ -291,27 +292,30 @@ static struct plan plan_for(struct coltype a, bool a_pg, struct coltype b, bool 
  * IEEE arithmetic (pow, rint) on the same doubles. */
 static bool pg_float(struct buf *b, const char *v, int digits)
 {
-	return buf_printf(
-		b,
-		"CASE WHEN %1$s = 0 THEN '0' WHEN %1$s IN ('NaN'::float8, 'Infinity'::float8, "
-		"'-Infinity'::float8) THEN %1$s::text ELSE round((%1$s * power(10::float8, "
-		"floor((%2$d - floor(log(abs(%1$s)))) / 2))) * power(10::float8, (%2$d - "
-		"floor(log(abs(%1$s)))) - floor((%2$d - floor(log(abs(%1$s)))) / 2)))::bigint::text "
-		"|| 'e' || floor(log(abs(%1$s)))::bigint::text END",
-		v, digits - 1);
+	return buf_printf(b,
+			  "CASE WHEN %1$s = 0 THEN '0' "
+			  "WHEN %1$s IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8) "
+			  "THEN %1$s::text "
+			  "ELSE round((%1$s * power(10::float8, "
+			  "floor((%2$d - floor(log(abs(%1$s)))) / 2))) * power(10::float8, "
+			  "(%2$d - floor(log(abs(%1$s)))) - "
+			  "floor((%2$d - floor(log(abs(%1$s)))) / 2)))::bigint::text "
+			  "|| 'e' || floor(log(abs(%1$s)))::bigint::text END",
+			  v, digits - 1);
 }
 
 /* MySQL: the same as pg_float, with MySQL's names (MySQL cannot hold NaN or
  * infinities). */
 static bool my_float(struct buf *b, const char *v, int digits)
 {
-	return buf_printf(
-		b,
-		"CASE WHEN %1$s = 0 THEN '0' ELSE CONCAT(CAST(ROUND((%1$s * POW(10, FLOOR((%2$d - "
-		"FLOOR(LOG10(ABS(%1$s)))) / 2))) * POW(10, (%2$d - FLOOR(LOG10(ABS(%1$s)))) - "
-		"FLOOR((%2$d - FLOOR(LOG10(ABS(%1$s)))) / 2))) AS SIGNED), 'e', "
-		"FLOOR(LOG10(ABS(%1$s)))) END",
-		v, digits - 1);
+	return buf_printf(b,
+			  "CASE WHEN %1$s = 0 THEN '0' "
+			  "ELSE CONCAT(CAST(ROUND((%1$s * POW(10, "
+			  "FLOOR((%2$d - FLOOR(LOG10(ABS(%1$s)))) / 2))) * POW(10, "
+			  "(%2$d - FLOOR(LOG10(ABS(%1$s)))) - "
+			  "FLOOR((%2$d - FLOOR(LOG10(ABS(%1$s)))) / 2))) AS SIGNED), "
+			  "'e', FLOOR(LOG10(ABS(%1$s)))) END",
+			  v, digits - 1);
 }
 
 /* 10^(6 - prec): microseconds in one unit of a time with prec fraction
@@ -360,8 +364,11 @@ static bool pg_canon(struct buf *b, const char *q, struct coltype c, struct plan
 				  "to_char(%1$s, 'YYYY-MM-DD') ELSE %1$s::text END",
 				  q);
 	case F_TS:
-		if (!wrap(v, sizeof v, c.kind == K_TSTZ ? "(%s AT TIME ZONE 'UTC')" :
-				       c.kind == K_DATE ? "%s::timestamp" : "%s", q))
+		if (!wrap(v, sizeof v,
+			  c.kind == K_TSTZ   ? "(%s AT TIME ZONE 'UTC')"
+			  : c.kind == K_DATE ? "%s::timestamp"
+					     : "%s",
+			  q))
 			return false;
 		/* to_char gives nothing for infinity and no era for BC years */
 		if (!buf_printf(b,
@@ -369,16 +376,18 @@ static bool pg_canon(struct buf *b, const char *q, struct coltype c, struct plan
 				"to_char(%1$s, 'YYYY-MM-DD HH24:MI:SS')",
 				v))
 			return false;
-		if (p.prec > 0 && !buf_printf(b, " || '.' || left(to_char(%s, 'US'), %d)", v, p.prec))
+		if (p.prec > 0 &&
+		    !buf_printf(b, " || '.' || left(to_char(%s, 'US'), %d)", v, p.prec))
 			return false;
 		return buf_printf(b, " ELSE %s::text END", v);
 	case F_TIME:
 		/* EXTRACT is exact numeric since PostgreSQL 14, a float8 before: the
 		 * round makes either an exact number of microseconds */
 		if (p.prec >= 6)
-			return buf_printf(b, "round(EXTRACT(EPOCH FROM %s) * 1000000)::bigint::text", q);
-		return buf_printf(b, "(round(EXTRACT(EPOCH FROM %s) * 1000000)::bigint / %d)::text", q,
-				  micros_per_unit(p.prec));
+			return buf_printf(
+				b, "round(EXTRACT(EPOCH FROM %s) * 1000000)::bigint::text", q);
+		return buf_printf(b, "(round(EXTRACT(EPOCH FROM %s) * 1000000)::bigint / %d)::text",
+				  q, micros_per_unit(p.prec));
 	case F_HASH:
 		if (c.kind == K_BYTES)
 			return buf_printf(b, "md5(%s)", q);
@@ -388,14 +397,17 @@ static bool pg_canon(struct buf *b, const char *q, struct coltype c, struct plan
 		 * reads it (inet::text would add a /32, boolean::text spell out
 		 * true) */
 		if (c.kind == K_TEXT)
-			return buf_printf(b, p.lower ? "md5(convert_to(lower(%s::text), 'UTF8'))" :
-						       "md5(convert_to(%s::text, 'UTF8'))", q);
-		return buf_printf(b,
-				  p.lower ? "CASE WHEN %1$s IS NULL THEN NULL ELSE "
-					    "md5(convert_to(lower(format('%%s', %1$s)), 'UTF8')) END" :
-					    "CASE WHEN %1$s IS NULL THEN NULL ELSE "
-					    "md5(convert_to(format('%%s', %1$s), 'UTF8')) END",
-				  q);
+			return buf_printf(b,
+					  p.lower ? "md5(convert_to(lower(%s::text), 'UTF8'))"
+						  : "md5(convert_to(%s::text, 'UTF8'))",
+					  q);
+		return buf_printf(
+			b,
+			p.lower ? "CASE WHEN %1$s IS NULL THEN NULL ELSE "
+				  "md5(convert_to(lower(format('%%s', %1$s)), 'UTF8')) END"
+				: "CASE WHEN %1$s IS NULL THEN NULL ELSE "
+				  "md5(convert_to(format('%%s', %1$s), 'UTF8')) END",
+			q);
 	case F_JSONB:
 		return buf_printf(b, "md5(convert_to(%s::jsonb::text, 'UTF8'))", q);
 	case F_NULLNESS:
@@ -405,8 +417,8 @@ static bool pg_canon(struct buf *b, const char *q, struct coltype c, struct plan
 }
 
 /* Append the MySQL expression for column q of type c under plan p. With
- * zero_null (the other side is PostgreSQL, where copy writes MySQL's zero
- * dates as NULL) a zero date or a date with a zero month or day is NULL. */
+ * zero_null (always, since copy writes MySQL's zero dates as NULL whatever
+ * the target) a zero date or a date with a zero month or day is NULL. */
 static bool my_canon(struct buf *b, const char *q, struct coltype c, struct plan p, bool zero_null)
 {
 	char v[1024];
@@ -415,27 +427,32 @@ static bool my_canon(struct buf *b, const char *q, struct coltype c, struct plan
 	case F_NUM:
 		if (c.kind == K_BITS)
 			return buf_printf(b, "LPAD(BIN(%s + 0), %d, '0')", q, c.bits);
+		/* + 0: a number without ZEROFILL's padding, a year as 0 not 0000 */
 		if (c.kind == K_DEC)
-			return buf_printf(b,
-					  "CASE WHEN LOCATE('.', CAST(%1$s AS CHAR)) > 0 THEN "
-					  "TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM CAST(%1$s AS CHAR))) "
-					  "ELSE CAST(%1$s AS CHAR) END",
-					  q);
-		return buf_printf(b, c.year ? "CAST(%s + 0 AS CHAR)" : "CAST(%s AS CHAR)", q);
+			return buf_printf(
+				b,
+				"CASE WHEN LOCATE('.', CAST(%1$s + 0 AS CHAR)) > 0 THEN "
+				"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM CAST(%1$s + 0 AS "
+				"CHAR))) ELSE CAST(%1$s + 0 AS CHAR) END",
+				q);
+		return buf_printf(b, "CAST(%s + 0 AS CHAR)", q);
 	case F_FLOAT:
 		return wrap(v, sizeof v, float_kind(c.kind) ? "%s" : "(%s + 0e0)", q) &&
 		       my_float(b, v, p.digits);
 	case F_DATE:
 	case F_TS:
 		ok = !zero_null ||
-		     buf_printf(b, "CASE WHEN MONTH(%1$s) = 0 OR DAYOFMONTH(%1$s) = 0 THEN NULL ELSE ", q);
+		     buf_printf(b,
+				"CASE WHEN MONTH(%1$s) = 0 OR DAYOFMONTH(%1$s) = 0 THEN NULL ELSE ",
+				q);
 		if (p.form == F_DATE)
 			ok = ok && buf_printf(b, "DATE_FORMAT(%s, '%%Y-%%m-%%d')", q);
 		else if (p.prec > 0)
-			ok = ok && buf_printf(b,
-					      "CONCAT(DATE_FORMAT(%1$s, '%%Y-%%m-%%d %%H:%%i:%%s'), '.', "
-					      "LEFT(DATE_FORMAT(%1$s, '%%f'), %2$d))",
-					      q, p.prec);
+			ok = ok &&
+			     buf_printf(b,
+					"CONCAT(DATE_FORMAT(%1$s, '%%Y-%%m-%%d %%H:%%i:%%s'), '.', "
+					"LEFT(DATE_FORMAT(%1$s, '%%f'), %2$d))",
+					q, p.prec);
 		else
 			ok = ok && buf_printf(b, "DATE_FORMAT(%s, '%%Y-%%m-%%d %%H:%%i:%%s')", q);
 		return ok && (!zero_null || buf_puts(b, " END"));
@@ -443,8 +460,9 @@ static bool my_canon(struct buf *b, const char *q, struct coltype c, struct plan
 		/* HOUR, MINUTE, SECOND and MICROSECOND are of the absolute value;
 		 * TIME_TO_SEC keeps the fraction on MariaDB only */
 		ok = buf_printf(b,
-				"CAST((CAST((HOUR(%1$s) * 3600 + MINUTE(%1$s) * 60 + SECOND(%1$s)) * 1000000 "
-				"+ MICROSECOND(%1$s) AS SIGNED) * IF(LEFT(CAST(%1$s AS CHAR), 1) = '-', -1, 1))",
+				"CAST((CAST((HOUR(%1$s) * 3600 + MINUTE(%1$s) * 60 + SECOND(%1$s)) "
+				"* 1000000 + MICROSECOND(%1$s) AS SIGNED) "
+				"* IF(LEFT(CAST(%1$s AS CHAR), 1) = '-', -1, 1))",
 				q);
 		if (p.prec < 6)
 			ok = ok && buf_printf(b, " DIV %d", micros_per_unit(p.prec));
@@ -453,9 +471,20 @@ static bool my_canon(struct buf *b, const char *q, struct coltype c, struct plan
 	case F_JSONB:
 		if (c.kind == K_BYTES)
 			return buf_printf(b, "MD5(%s)", q);
+		/* a time against text (copy's interval -> varchar on the way back):
+		 * the text of both without a fraction's trailing zeros */
+		if (c.kind == K_TIME)
+			return buf_printf(
+				b,
+				"MD5(CASE WHEN LOCATE('.', CAST(%1$s AS CHAR)) > 0 THEN TRIM(TRAILING "
+				"'.' FROM TRIM(TRAILING '0' FROM CAST(%1$s AS CHAR))) ELSE CAST(%1$s AS "
+				"CHAR) END)",
+				q);
 		/* MD5 hashes the bytes of the string's character set: UTF-8 */
-		return buf_printf(b, p.lower ? "MD5(LOWER(CONVERT(%s USING utf8mb4)))" :
-					       "MD5(CONVERT(%s USING utf8mb4))", q);
+		return buf_printf(b,
+				  p.lower ? "MD5(LOWER(CONVERT(%s USING utf8mb4)))"
+					  : "MD5(CONVERT(%s USING utf8mb4))",
+				  q);
 	case F_NULLNESS:
 		return buf_printf(b, "CASE WHEN %s IS NULL THEN NULL ELSE '' END", q);
 	}
@@ -494,16 +523,18 @@ bool verify_sql(const struct dialect *d, const struct write_spec *t, const struc
 	/* each value: its length, ':', its text (all ASCII); NULL: N */
 	for (int i = 0; ok && i < mine->ncols; i++) {
 		if (pg)
-			ok = buf_printf(out, "%sCOALESCE(length(c%d) || ':' || c%d, 'N')", i ? " || " : "",
-					i, i);
+			ok = buf_printf(out, "%sCOALESCE(length(c%d) || ':' || c%d, 'N')",
+					i ? " || " : "", i, i);
 		else
 			ok = buf_printf(out, "%sCOALESCE(CONCAT(CHAR_LENGTH(c%d), ':', c%d), 'N')",
 					i ? ", " : "", i, i);
 	}
 	if (mine->ncols == 0)
 		ok = ok && buf_puts(out, "''");
-	ok = ok && buf_puts(out, pg ? "), 1, 15))::bit(60)::bigint), 0)::text FROM (SELECT "
-				    : ")), 1, 15), 16, 10) AS UNSIGNED)), 0) AS DECIMAL(65,0)) FROM (SELECT ");
+	ok = ok &&
+	     buf_puts(out,
+		      pg ? "), 1, 15))::bit(60)::bigint), 0)::text FROM (SELECT "
+			 : ")), 1, 15), 16, 10) AS UNSIGNED)), 0) AS DECIMAL(65,0)) FROM (SELECT ");
 	for (int i = 0; ok && i < mine->ncols; i++) {
 		const struct column_desc *mc = &mine->cols[i], *oc = &other->cols[i];
 		struct coltype a = coltype_of(d, mc->type), b = coltype_of(other_d, oc->type);
@@ -514,10 +545,12 @@ bool verify_sql(const struct dialect *d, const struct write_spec *t, const struc
 			break;
 		}
 		ok = (i == 0 || buf_puts(out, ", ")) &&
-		     (pg ? pg_canon(out, name.data, a, p) : my_canon(out, name.data, a, p, other_pg)) &&
+		     (pg ? pg_canon(out, name.data, a, p)
+			 : my_canon(out, name.data, a, p, true)) &&
 		     buf_printf(out, " AS c%d", i);
 		if (p.form == F_NULLNESS)
-			note_add(&secs[0], "json compared as NULL or not only (no common canonical form): ",
+			note_add(&secs[0],
+				 "json compared as NULL or not only (no common canonical form): ",
 				 mc->name);
 		else if (p.form == F_FLOAT && p.digits == 6)
 			note_add(&secs[1], "floats to 6 significant digits: ", mc->name);
@@ -671,8 +704,9 @@ static bool align_columns(const struct table_desc *from, const struct table_desc
 	}
 	bool same = only_from.len == 0 && only_to.len == 0;
 	if (!same)
-		snprintf(note, notesz, "columns differ:%s%s%s%s", only_from.len ? " only on FROM: " : "",
-			 buf_str(&only_from), only_to.len ? (only_from.len ? "; only on TO: " : " only on TO: ") : "",
+		snprintf(note, notesz, "columns differ:%s%s%s%s",
+			 only_from.len ? " only on FROM: " : "", buf_str(&only_from),
+			 only_to.len ? (only_from.len ? "; only on TO: " : " only on TO: ") : "",
 			 buf_str(&only_to));
 	buf_free(&only_from);
 	buf_free(&only_to);
@@ -727,9 +761,9 @@ static bool compare_sums(struct side_query *qf, const struct write_spec *t_from,
 
 /* Describe the table on both sides, then count (a table missing on a side,
  * columns that differ) or checksum it (see verify.h). */
-bool verify_table(const struct driver *drv_from, struct conn *c_from, const struct write_spec *t_from,
-		  const struct driver *drv_to, struct conn *c_to, const struct write_spec *t_to,
-		  struct verify_result *out, struct sl_error *err)
+bool verify_table(const struct driver *drv_from, struct conn *c_from,
+		  const struct write_spec *t_from, const struct driver *drv_to, struct conn *c_to,
+		  const struct write_spec *t_to, struct verify_result *out, struct sl_error *err)
 {
 	memset(out, 0, sizeof *out);
 	snprintf(out->table, sizeof out->table, "%s", t_from->table);
@@ -744,8 +778,8 @@ bool verify_table(const struct driver *drv_from, struct conn *c_from, const stru
 	}
 	out->exists_from = df.exists;
 	out->exists_to = dt.exists;
-	struct side_query qf = { .drv = drv_from, .c = c_from, .nvals = 1 };
-	struct side_query qt = { .drv = drv_to, .c = c_to, .nvals = 1 };
+	struct side_query qf = {.drv = drv_from, .c = c_from, .nvals = 1};
+	struct side_query qt = {.drv = drv_to, .c = c_to, .nvals = 1};
 	size_t n = df.ncols > 0 ? (size_t)df.ncols : 1;
 	struct column_desc *ca = calloc(n, sizeof *ca), *cb = calloc(n, sizeof *cb);
 	bool fold = drv_from->dialect->columns_case_insensitive ||
@@ -755,14 +789,15 @@ bool verify_table(const struct driver *drv_from, struct conn *c_from, const stru
 		ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	} else if (!df.exists || !dt.exists) {
 		snprintf(out->note, sizeof out->note, "%s",
-			 !df.exists && !dt.exists ? "missing on both sides" :
-			 !df.exists ? "missing on FROM" : "missing on TO");
+			 !df.exists && !dt.exists ? "missing on both sides"
+			 : !df.exists		  ? "missing on FROM"
+						  : "missing on TO");
 		ok = count_rows(&qf, t_from, df.exists, &qt, t_to, dt.exists, out, err);
 	} else if (!align_columns(&df, &dt, fold, ca, cb, out->note, sizeof out->note)) {
 		ok = count_rows(&qf, t_from, true, &qt, t_to, true, out, err);
 	} else {
-		struct table_desc va = { .exists = true, .ncols = df.ncols, .cols = ca };
-		struct table_desc vb = { .exists = true, .ncols = df.ncols, .cols = cb };
+		struct table_desc va = {.exists = true, .ncols = df.ncols, .cols = ca};
+		struct table_desc vb = {.exists = true, .ncols = df.ncols, .cols = cb};
 		ok = compare_sums(&qf, t_from, &va, &qt, t_to, &vb, out, err);
 	}
 	free(ca);
@@ -914,7 +949,8 @@ static bool list_tables(const struct job *job, struct side *from, struct schema_
 		struct sl_error err;
 		sl_error_clear(&err);
 		if (!from->drv->describe_schema) {
-			log_error("%s: the driver cannot list tables: name them with --tables", from->url);
+			log_error("%s: the driver cannot list tables: name them with --tables",
+				  from->url);
 			return false;
 		}
 		if (!from->drv->describe_schema(from->c, default_schema(job, from), sd, &err)) {
@@ -952,9 +988,10 @@ static bool verify_one(const struct job *job, struct side *from, struct side *to
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
 	bool same_kind = from->drv->dialect == to->drv->dialect;
-	struct write_spec tf = { .schema = schema ? schema : default_schema(job, from), .table = table };
-	struct write_spec tt = { .schema = schema && same_kind ? schema : default_schema(job, to),
-				 .table = table };
+	struct write_spec tf = {.schema = schema ? schema : default_schema(job, from),
+				.table = table};
+	struct write_spec tt = {.schema = schema && same_kind ? schema : default_schema(job, to),
+				.table = table};
 	memset(r, 0, sizeof *r);
 	bool ok = side_begin(from, err) && side_begin(to, err) &&
 		  verify_table(from->drv, from->c, &tf, to->drv, to->c, &tt, r, err);
@@ -972,7 +1009,7 @@ static bool verify_one(const struct job *job, struct side *from, struct side *to
  * cannot be compared, RUN_USAGE for a bad URL. */
 enum run_status verify_run(const struct job *job)
 {
-	struct side from = { 0 }, to = { 0 };
+	struct side from = {0}, to = {0};
 	enum run_status st = side_open(job->from, &from);
 	if (st == RUN_OK && (st = side_open(job->target, &to)) != RUN_OK)
 		side_close(&from);
@@ -1003,7 +1040,8 @@ enum run_status verify_run(const struct job *job)
 		sl_error_clear(&err);
 		if (!verify_one(job, &from, &to, names[i], r, &err)) {
 			log_error("%s", err.msg);
-			if (nerrors < VERIFY_MAX_ERRORS && (errors[nerrors] = strdup(err.msg)) != NULL)
+			if (nerrors < VERIFY_MAX_ERRORS &&
+			    (errors[nerrors] = strdup(err.msg)) != NULL)
 				nerrors++;
 			st = RUN_FAILED;
 			if (err.kind == SL_ERR_CONNECTION)

@@ -39,7 +39,7 @@ static char *query(const struct dialect *d, const char *const *mine, const struc
 	struct fake_table a, b;
 	fake(&a, n, names, mine);
 	fake(&b, n, names, other);
-	struct write_spec t = { .table = "t" };
+	struct write_spec t = {.table = "t"};
 	struct buf out;
 	buf_init(&out, 0);
 	ck_assert(verify_sql(d, &t, &a.desc, other_d, &b.desc, &out, note, notesz));
@@ -56,44 +56,52 @@ static const char *inner(const char *q)
 	return p + strlen("FROM (SELECT ");
 }
 
-#define assert_has(hay, needle) ck_assert_msg(strstr((hay), (needle)) != NULL, "no\n  %s\nin\n  %s", (needle), (hay))
-#define assert_hasnt(hay, needle) ck_assert_msg(strstr((hay), (needle)) == NULL, "unexpected\n  %s\nin\n  %s", (needle), (hay))
+#define assert_has(hay, needle)                                                                    \
+	ck_assert_msg(strstr((hay), (needle)) != NULL, "no\n  %s\nin\n  %s", (needle), (hay))
+#define assert_hasnt(hay, needle)                                                                  \
+	ck_assert_msg(strstr((hay), (needle)) == NULL, "unexpected\n  %s\nin\n  %s", (needle),     \
+		      (hay))
 
 START_TEST(whole_query_pg_and_mysql)
 {
-	static const char *const names[] = { "id", "na\"me`" };
-	static const char *const pg[] = { "integer", "text" };
-	static const char *const my[] = { "int(11)", "longtext" };
+	static const char *const names[] = {"id", "na\"me`"};
+	static const char *const pg[] = {"integer", "text"};
+	static const char *const my[] = {"int(11)", "longtext"};
 	char note[512];
 	char *q = query(&pg_dialect, pg, &mysql_dialect, my, names, 2, note, sizeof note);
-	ck_assert_str_eq(q, "SELECT count(*)::text, COALESCE(sum(('x' || substr(md5("
-			    "COALESCE(length(c0) || ':' || c0, 'N') || "
-			    "COALESCE(length(c1) || ':' || c1, 'N')), 1, 15))::bit(60)::bigint), 0)::text "
-			    "FROM (SELECT \"id\"::text AS c0, md5(convert_to(\"na\"\"me`\"::text, 'UTF8')) AS c1 FROM \"t\") s");
+	ck_assert_str_eq(
+		q, "SELECT count(*)::text, COALESCE(sum(('x' || substr(md5("
+		   "COALESCE(length(c0) || ':' || c0, 'N') || "
+		   "COALESCE(length(c1) || ':' || c1, 'N')), 1, 15))::bit(60)::bigint), 0)::text "
+		   "FROM (SELECT \"id\"::text AS c0, md5(convert_to(\"na\"\"me`\"::text, 'UTF8')) "
+		   "AS c1 FROM \"t\") s");
 	ck_assert_str_eq(note, "");
 	free(q);
 	q = query(&mysql_dialect, my, &pg_dialect, pg, names, 2, note, sizeof note);
-	ck_assert_str_eq(q, "SELECT COUNT(*), CAST(COALESCE(SUM(CAST(CONV(SUBSTR(MD5(CONCAT("
-			    "COALESCE(CONCAT(CHAR_LENGTH(c0), ':', c0), 'N'), "
-			    "COALESCE(CONCAT(CHAR_LENGTH(c1), ':', c1), 'N'))), 1, 15), 16, 10) AS "
-			    "UNSIGNED)), 0) AS DECIMAL(65,0)) FROM (SELECT CAST(`id` AS CHAR) AS c0, "
-			    "MD5(CONVERT(`na\"me``` USING utf8mb4)) AS c1 FROM `t`) s");
+	ck_assert_str_eq(
+		q, "SELECT COUNT(*), CAST(COALESCE(SUM(CAST(CONV(SUBSTR(MD5(CONCAT("
+		   "COALESCE(CONCAT(CHAR_LENGTH(c0), ':', c0), 'N'), "
+		   "COALESCE(CONCAT(CHAR_LENGTH(c1), ':', c1), 'N'))), 1, 15), 16, 10) AS "
+		   "UNSIGNED)), 0) AS DECIMAL(65,0)) FROM (SELECT CAST(`id` + 0 AS CHAR) AS c0, "
+		   "MD5(CONVERT(`na\"me``` USING utf8mb4)) AS c1 FROM `t`) s");
 	free(q);
 }
 END_TEST
 
 START_TEST(numbers_booleans_bits)
 {
-	static const char *const names[] = { "b", "d", "u", "y", "bit1", "bits" };
-	static const char *const pg[] = { "boolean", "numeric", "numeric(20,0)", "smallint", "boolean",
-					  "bit(10)" };
-	static const char *const my[] = { "tinyint(1)", "decimal(65,30)", "bigint(20) unsigned",
-					  "year(4)", "bit(1)", "bit(10)" };
+	static const char *const names[] = {"b", "d", "u", "y", "bit1", "bits"};
+	static const char *const pg[] = {"boolean",  "numeric", "numeric(20,0)",
+					 "smallint", "boolean", "bit(10)"};
+	static const char *const my[] = {"tinyint(1)", "decimal(65,30)", "bigint(20) unsigned",
+					 "year(4)",    "bit(1)",	 "bit(10)"};
 	char *q = query(&pg_dialect, pg, &mysql_dialect, my, names, 6, NULL, 0);
 	const char *s = inner(q);
 	assert_has(s, "\"b\"::int::text AS c0");
-	assert_has(s, "CASE WHEN strpos(\"d\"::text, '.') > 0 THEN rtrim(rtrim(\"d\"::text, '0'), '.') "
-		      "ELSE \"d\"::text END AS c1");
+	assert_has(
+		s,
+		"CASE WHEN strpos(\"d\"::text, '.') > 0 THEN rtrim(rtrim(\"d\"::text, '0'), '.') "
+		"ELSE \"d\"::text END AS c1");
 	assert_has(s, "rtrim(rtrim(\"u\"::text, '0'), '.')");
 	assert_has(s, "\"y\"::text AS c3");
 	assert_has(s, "\"bit1\"::int::text AS c4");
@@ -101,10 +109,13 @@ START_TEST(numbers_booleans_bits)
 	free(q);
 	q = query(&mysql_dialect, my, &pg_dialect, pg, names, 6, NULL, 0);
 	s = inner(q);
-	assert_has(s, "CAST(`b` AS CHAR) AS c0");
-	assert_has(s, "CASE WHEN LOCATE('.', CAST(`d` AS CHAR)) > 0 THEN TRIM(TRAILING '.' FROM "
-		      "TRIM(TRAILING '0' FROM CAST(`d` AS CHAR))) ELSE CAST(`d` AS CHAR) END AS c1");
-	assert_has(s, "CAST(`u` AS CHAR) AS c2");
+	/* + 0: no ZEROFILL padding */
+	assert_has(s, "CAST(`b` + 0 AS CHAR) AS c0");
+	assert_has(s,
+		   "CASE WHEN LOCATE('.', CAST(`d` + 0 AS CHAR)) > 0 THEN TRIM(TRAILING '.' FROM "
+		   "TRIM(TRAILING '0' FROM CAST(`d` + 0 AS CHAR))) ELSE CAST(`d` + 0 AS CHAR) END "
+		   "AS c1");
+	assert_has(s, "CAST(`u` + 0 AS CHAR) AS c2");
 	assert_has(s, "CAST(`y` + 0 AS CHAR) AS c3");
 	assert_has(s, "LPAD(BIN(`bit1` + 0), 1, '0') AS c4");
 	assert_has(s, "LPAD(BIN(`bits` + 0), 10, '0') AS c5");
@@ -114,9 +125,9 @@ END_TEST
 
 START_TEST(floats_to_common_digits)
 {
-	static const char *const names[] = { "r", "d", "n" };
-	static const char *const pg[] = { "real", "double precision", "numeric(10,2)" };
-	static const char *const my[] = { "float", "double", "double" };
+	static const char *const names[] = {"r", "d", "n"};
+	static const char *const pg[] = {"real", "double precision", "numeric(10,2)"};
+	static const char *const my[] = {"float", "double", "double"};
 	char note[512], note2[512];
 	char *q = query(&pg_dialect, pg, &mysql_dialect, my, names, 3, note, sizeof note);
 	const char *s = inner(q);
@@ -125,7 +136,8 @@ START_TEST(floats_to_common_digits)
 	assert_has(s, "floor((14 - floor(log(abs(\"d\"::float8)))) / 2)");
 	assert_has(s, "floor((14 - floor(log(abs(\"n\"::float8)))) / 2)");
 	assert_has(s, "'NaN'::float8");
-	ck_assert_str_eq(note, "floats to 6 significant digits: r; floats to 15 significant digits: d, n");
+	ck_assert_str_eq(
+		note, "floats to 6 significant digits: r; floats to 15 significant digits: d, n");
 	free(q);
 	q = query(&mysql_dialect, my, &pg_dialect, pg, names, 3, note2, sizeof note2);
 	s = inner(q);
@@ -135,8 +147,8 @@ START_TEST(floats_to_common_digits)
 	ck_assert_str_eq(note, note2);
 	free(q);
 	/* a decimal against a double is converted to a double first */
-	static const char *const my2[] = { "float", "double", "decimal(10,2)" };
-	static const char *const pg2[] = { "real", "double precision", "double precision" };
+	static const char *const my2[] = {"float", "double", "decimal(10,2)"};
+	static const char *const pg2[] = {"real", "double precision", "double precision"};
 	q = query(&mysql_dialect, my2, &pg_dialect, pg2, names, 3, NULL, 0);
 	assert_has(inner(q), "ABS((`n` + 0e0))");
 	free(q);
@@ -145,10 +157,11 @@ END_TEST
 
 START_TEST(timestamps_at_the_lower_precision)
 {
-	static const char *const names[] = { "a", "b", "c", "d" };
-	static const char *const pg[] = { "timestamp(6) without time zone", "timestamp with time zone",
-					  "date", "timestamp(3) with time zone" };
-	static const char *const my[] = { "datetime(3)", "timestamp", "date", "timestamp(6)" };
+	static const char *const names[] = {"a", "b", "c", "d"};
+	static const char *const pg[] = {"timestamp(6) without time zone",
+					 "timestamp with time zone", "date",
+					 "timestamp(3) with time zone"};
+	static const char *const my[] = {"datetime(3)", "timestamp", "date", "timestamp(6)"};
 	char *q = query(&pg_dialect, pg, &mysql_dialect, my, names, 4, NULL, 0);
 	const char *s = inner(q);
 	assert_has(s, "CASE WHEN isfinite(\"a\") AND \"a\" >= '0001-01-01' THEN to_char(\"a\", "
@@ -172,7 +185,8 @@ START_TEST(timestamps_at_the_lower_precision)
 	q = query(&mysql_dialect, my, &mysql_dialect, my, names, 4, NULL, 0);
 	s = inner(q);
 	assert_hasnt(s, "MONTH(");
-	assert_has(s, "DATE_FORMAT(`a`, '%Y-%m-%d %H:%i:%s'), '.', LEFT(DATE_FORMAT(`a`, '%f'), 3)");
+	assert_has(s,
+		   "DATE_FORMAT(`a`, '%Y-%m-%d %H:%i:%s'), '.', LEFT(DATE_FORMAT(`a`, '%f'), 3)");
 	assert_has(s, "LEFT(DATE_FORMAT(`d`, '%f'), 6)");
 	free(q);
 }
@@ -180,9 +194,9 @@ END_TEST
 
 START_TEST(time_and_interval)
 {
-	static const char *const names[] = { "a", "b" };
-	static const char *const pg[] = { "interval", "time(3) without time zone" };
-	static const char *const my[] = { "time", "time(6)" };
+	static const char *const names[] = {"a", "b"};
+	static const char *const pg[] = {"interval", "time(3) without time zone"};
+	static const char *const my[] = {"time", "time(6)"};
 	char *q = query(&pg_dialect, pg, &mysql_dialect, my, names, 2, NULL, 0);
 	const char *s = inner(q);
 	assert_has(s, "(round(EXTRACT(EPOCH FROM \"a\") * 1000000)::bigint / 1000000)::text AS c0");
@@ -195,8 +209,8 @@ START_TEST(time_and_interval)
 		      "DIV 1000000 AS CHAR) AS c0");
 	assert_has(s, "DIV 1000 AS CHAR) AS c1");
 	free(q);
-	static const char *const pg6[] = { "interval(6)", "interval" };
-	static const char *const my6[] = { "time(6)", "time(6)" };
+	static const char *const pg6[] = {"interval(6)", "interval"};
+	static const char *const my6[] = {"time(6)", "time(6)"};
 	q = query(&pg_dialect, pg6, &mysql_dialect, my6, names, 2, NULL, 0);
 	assert_has(inner(q), "round(EXTRACT(EPOCH FROM \"a\") * 1000000)::bigint::text AS c0");
 	free(q);
@@ -205,11 +219,11 @@ END_TEST
 
 START_TEST(bytes_text_uuid_json)
 {
-	static const char *const names[] = { "by", "tx", "en", "u", "j", "jt" };
-	static const char *const pg[] = { "bytea", "character varying(20)", "text", "uuid", "jsonb",
-					  "json" };
-	static const char *const my[] = { "longblob", "varchar(20)", "enum('a','b c')", "char(36)",
-					  "json", "longtext" };
+	static const char *const names[] = {"by", "tx", "en", "u", "j", "jt"};
+	static const char *const pg[] = {"bytea", "character varying(20)", "text", "uuid", "jsonb",
+					 "json"};
+	static const char *const my[] = {"longblob", "varchar(20)", "enum('a','b c')",
+					 "char(36)", "json",	    "longtext"};
 	char note[512], note2[512];
 	char *q = query(&pg_dialect, pg, &mysql_dialect, my, names, 6, note, sizeof note);
 	const char *s = inner(q);
@@ -235,7 +249,7 @@ START_TEST(bytes_text_uuid_json)
 	ck_assert_str_eq(note, note2);
 	free(q);
 	/* PostgreSQL on both sides: json and jsonb compare as jsonb text */
-	static const char *const pg2[] = { "bytea", "text", "text", "uuid", "json", "jsonb" };
+	static const char *const pg2[] = {"bytea", "text", "text", "uuid", "json", "jsonb"};
 	q = query(&pg_dialect, pg, &pg_dialect, pg2, names, 6, note, sizeof note);
 	s = inner(q);
 	assert_has(s, "md5(convert_to(\"j\"::jsonb::text, 'UTF8')) AS c4");
@@ -247,9 +261,9 @@ END_TEST
 
 START_TEST(types_that_do_not_correspond)
 {
-	static const char *const names[] = { "a", "b" };
-	static const char *const pg[] = { "integer", "date" };
-	static const char *const my[] = { "varchar(10)", "datetime" };
+	static const char *const names[] = {"a", "b"};
+	static const char *const pg[] = {"integer", "date"};
+	static const char *const my[] = {"varchar(10)", "datetime"};
 	char note[512];
 	char *q = query(&pg_dialect, pg, &mysql_dialect, my, names, 2, note, sizeof note);
 	assert_has(inner(q), "CASE WHEN \"a\" IS NULL THEN NULL ELSE md5(convert_to(format('%s', "
@@ -268,17 +282,17 @@ END_TEST
 START_TEST(refusals_and_edges)
 {
 	struct fake_table a, b;
-	static const char *const names[] = { "a", "b" };
-	static const char *const types[] = { "integer", "integer" };
+	static const char *const names[] = {"a", "b"};
+	static const char *const types[] = {"integer", "integer"};
 	fake(&a, 2, names, types);
 	fake(&b, 1, names, types);
-	struct write_spec t = { .table = "t" };
+	struct write_spec t = {.table = "t"};
 	struct buf out;
 	buf_init(&out, 0);
 	/* different column counts are the caller's mismatch, not a query */
 	ck_assert(!verify_sql(&pg_dialect, &t, &a.desc, &pg_dialect, &b.desc, &out, NULL, 0));
 	/* an unquotable name */
-	static const char *const empty[] = { "" };
+	static const char *const empty[] = {""};
 	fake(&a, 1, empty, types);
 	fake(&b, 1, empty, types);
 	buf_reset(&out);
@@ -289,19 +303,21 @@ START_TEST(refusals_and_edges)
 	buf_reset(&out);
 	t.schema = "s";
 	ck_assert(verify_sql(&pg_dialect, &t, &a.desc, &pg_dialect, &b.desc, &out, NULL, 0));
-	ck_assert_str_eq(buf_str(&out), "SELECT count(*)::text, COALESCE(sum(('x' || substr(md5(''), "
-					"1, 15))::bit(60)::bigint), 0)::text FROM (SELECT 1 AS c0 "
-					"FROM \"s\".\"t\") s");
+	ck_assert_str_eq(buf_str(&out),
+			 "SELECT count(*)::text, COALESCE(sum(('x' || substr(md5(''), "
+			 "1, 15))::bit(60)::bigint), 0)::text FROM (SELECT 1 AS c0 "
+			 "FROM \"s\".\"t\") s");
 	/* a note too long for its buffer is cut, not overrun */
-	static const char *const fl[] = { "real", "real" };
-	static const char *const long_names[] = { "a_rather_long_column_name_number_one",
-						  "a_rather_long_column_name_number_two" };
+	static const char *const fl[] = {"real", "real"};
+	static const char *const long_names[] = {"a_rather_long_column_name_number_one",
+						 "a_rather_long_column_name_number_two"};
 	fake(&a, 2, long_names, fl);
 	fake(&b, 2, long_names, fl);
 	char note[40];
 	memset(note, 'x', sizeof note);
 	buf_reset(&out);
-	ck_assert(verify_sql(&pg_dialect, &t, &a.desc, &mysql_dialect, &b.desc, &out, note, sizeof note));
+	ck_assert(verify_sql(&pg_dialect, &t, &a.desc, &mysql_dialect, &b.desc, &out, note,
+			     sizeof note));
 	ck_assert_int_eq(strlen(note), sizeof note - 1);
 	buf_free(&out);
 }
