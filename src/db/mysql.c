@@ -52,6 +52,9 @@ struct conn {
 	struct prepared full;   /* the full-batch INSERT */
 	struct prepared other;  /* the last INSERT of another size */
 	struct prepared update; /* sluice update's one-row UPDATE */
+	struct prepared stage;  /* sluice update's staging INSERT */
+	char *stage_key;        /* table and columns the staging table is made for */
+	bool no_stage;          /* no temporary tables allowed: one UPDATE per row */
 	MYSQL_BIND *binds;
 	unsigned long *lens;
 	struct cell *vals;      /* a statement's values after conversion */
@@ -216,6 +219,8 @@ static void my_close(struct conn *c)
 	prepared_clear(&c->full);
 	prepared_clear(&c->other);
 	prepared_clear(&c->update);
+	prepared_clear(&c->stage);
+	free(c->stage_key);
 	if (c->my)
 		mysql_close(c->my);
 	free(c->url);
@@ -242,6 +247,19 @@ static bool run_query(struct conn *c, const char *sql, const char *what, struct 
 		mysql_free_result(res);
 	}
 	return true;
+}
+
+/* Run c->sql and keep the whole result; NULL with err. */
+static MYSQL_RES *store_query(struct conn *c, const char *what, struct sl_error *err)
+{
+	if (mysql_real_query(c->my, c->sql.data, c->sql.len)) {
+		my_fail(c, what, err);
+		return NULL;
+	}
+	MYSQL_RES *res = mysql_store_result(c->my);
+	if (!res)
+		my_fail(c, what, err);
+	return res;
 }
 
 /* The infile callbacks: the "file" is the rows of c->inf, escaped for
@@ -1161,8 +1179,179 @@ static bool my_write_batch(struct conn *c, const struct write_spec *spec, const 
 	return write_insert(c, spec, b, first, n, written, err);
 }
 
-/* sluice update: one prepared UPDATE per row; with CLIENT_FOUND_ROWS the
- * affected-row count says whether the key matched, changed or not. */
+/* Make the connection's staging table hold spec's key and set columns, with
+ * the target columns' own types (CREATE TEMPORARY TABLE ... SELECT ... LIMIT
+ * 0), plus sluice_ord, each staged row's place in the batch; emptied. A
+ * temporary table is the session's own and takes part in its transaction. */
+static bool ensure_stage(struct conn *c, const struct write_spec *spec, const int *set, int nset,
+			 const int *key, int nkey, struct sl_error *err)
+{
+	struct buf shape;
+	buf_init(&shape, 0);
+	bool ok = sql_table_name(&mysql_dialect, &shape, spec);
+	for (int i = 0; ok && i < nkey + nset; i++)
+		ok = buf_putc(&shape, '\x1f') &&
+		     buf_puts(&shape, spec->columns[i < nkey ? key[i] : set[i - nkey]]);
+	if (!ok) {
+		buf_free(&shape);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	if (c->stage_key && !strcmp(c->stage_key, shape.data)) {
+		buf_free(&shape);
+		return run_query(c, "DELETE FROM `sluice_stage`", "emptying the staging table", err);
+	}
+	buf_reset(&c->sql);
+	ok = buf_puts(&c->sql, "DROP TEMPORARY TABLE IF EXISTS `sluice_stage`");
+	if (ok && !run_query(c, c->sql.data, "dropping the staging table", err)) {
+		buf_free(&shape);
+		return false;
+	}
+	buf_reset(&c->sql);
+	ok = buf_puts(&c->sql, "CREATE TEMPORARY TABLE `sluice_stage` ENGINE=InnoDB SELECT "
+			       "CAST(0 AS UNSIGNED) AS `sluice_ord`");
+	for (int i = 0; ok && i < nkey + nset; i++)
+		ok = buf_puts(&c->sql, ", ") &&
+		     mysql_dialect.quote_ident(&c->sql, spec->columns[i < nkey ? key[i] : set[i - nkey]]);
+	ok = ok && buf_puts(&c->sql, " FROM ") && sql_table_name(&mysql_dialect, &c->sql, spec) &&
+	     buf_puts(&c->sql, " LIMIT 0");
+	if (!ok) {
+		buf_free(&shape);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	free(c->stage_key);
+	c->stage_key = NULL;
+	if (!run_query(c, c->sql.data, "creating the staging table", err)) {
+		buf_free(&shape);
+		return false;
+	}
+	c->stage_key = shape.data; /* the buffer's memory now belongs to c */
+	return true;
+}
+
+/* Stage rows [first, first+n) (sluice_ord, keys, set values) with multi-row
+ * INSERTs under the placeholder and packet limits. */
+static bool stage_rows(struct conn *c, const struct batch *b, size_t first, size_t n,
+		       const int *set, int nset, const int *key, int nkey, struct sl_error *err)
+{
+	size_t per_row = (size_t)(1 + nkey + nset);
+	size_t per = 60000 / per_row;
+	size_t soft = c->max_packet > 2048 ? c->max_packet - 1024 : c->max_packet;
+	if (soft > SOFT_PACKET_MAX)
+		soft = SOFT_PACKET_MAX;
+	char (*ords)[24] = malloc((n ? n : 1) * sizeof *ords);
+	if (!ords || !reserve_params(c, (per < n ? per : n) * per_row + per_row, err)) {
+		free(ords);
+		return ords ? false : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	bool ok = true;
+	for (size_t r = 0; ok && r < n;) {
+		/* rows that fit one statement */
+		size_t k = 0, bytes = 64, need = 1;
+		while (r + k < n && k < per) {
+			const struct cell *row = batch_row(b, first + r + k);
+			size_t rb = 32;
+			for (int t = 0; t < nkey + nset; t++) {
+				const struct cell *v = &row[t < nkey ? key[t] : set[t - nkey]];
+				rb += (v->ptr ? v->len : 0) + 12;
+			}
+			if (k > 0 && bytes + rb > soft)
+				break;
+			bytes += rb;
+			need += rb + (size_t)(nkey + nset) * CONVERT_MAX_GROWTH;
+			k++;
+		}
+		buf_reset(&c->data);
+		if (!buf_reserve(&c->data, need)) {
+			ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			break;
+		}
+		char *scratch = c->data.data;
+		size_t np = 0;
+		for (size_t i = 0; i < k; i++) {
+			const struct cell *row = batch_row(b, first + r + i);
+			snprintf(ords[r + i], sizeof ords[r + i], "%zu", r + i);
+			c->vals[np++] = (struct cell){ ords[r + i], strlen(ords[r + i]) };
+			for (int t = 0; t < nkey; t++)
+				c->vals[np++] = convert_cell(c, key[t], row[key[t]], &scratch);
+			for (int t = 0; t < nset; t++)
+				c->vals[np++] = convert_cell(c, set[t], row[set[t]], &scratch);
+		}
+		buf_reset(&c->sql);
+		ok = buf_puts(&c->sql, "INSERT INTO `sluice_stage` VALUES ");
+		for (size_t i = 0; ok && i < k; i++) {
+			ok = buf_puts(&c->sql, i ? ",(?" : "(?");
+			for (size_t t = 1; ok && t < per_row; t++)
+				ok = buf_puts(&c->sql, ",?");
+			ok = ok && buf_putc(&c->sql, ')');
+		}
+		if (!ok) {
+			ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			break;
+		}
+		ok = prepare_sql(c, &c->stage, "preparing the staging INSERT", err) &&
+		     execute_stmt(c, &c->stage, c->vals, np, false, "staging the update", err);
+		r += k;
+	}
+	free(ords);
+	return ok;
+}
+
+/* sluice update in one statement per batch: the rows staged into a
+ * temporary table, one UPDATE joined on the key, then one query that counts
+ * the target rows each staged row matched (not found: 0). Where the session
+ * may not create temporary tables, one prepared UPDATE per row instead. */
+static bool update_staged(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			  size_t first, size_t n, unsigned *matched, const int *set, int nset,
+			  const int *key, int nkey, struct sl_error *err)
+{
+	if (!ensure_stage(c, spec, set, nset, key, nkey, err) ||
+	    !stage_rows(c, b, first, n, set, nset, key, nkey, err))
+		return false;
+	buf_reset(&c->sql);
+	bool ok = buf_puts(&c->sql, "UPDATE ") && sql_table_name(&mysql_dialect, &c->sql, spec) &&
+		  buf_puts(&c->sql, " AS t JOIN `sluice_stage` AS s ON ");
+	for (int i = 0; ok && i < nkey; i++)
+		ok = buf_puts(&c->sql, i ? " AND t." : "t.") &&
+		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]) &&
+		     buf_puts(&c->sql, " = s.") && mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]);
+	ok = ok && buf_puts(&c->sql, " SET ");
+	for (int i = 0; ok && i < nset; i++)
+		ok = buf_puts(&c->sql, i ? ", t." : "t.") &&
+		     mysql_dialect.quote_ident(&c->sql, spec->columns[set[i]]) &&
+		     buf_puts(&c->sql, " = s.") && mysql_dialect.quote_ident(&c->sql, spec->columns[set[i]]);
+	if (!ok)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (!run_query(c, c->sql.data, "UPDATE failed", err) ||
+	    !check_warnings(c, false, "UPDATE", err))
+		return false;
+	buf_reset(&c->sql);
+	ok = buf_puts(&c->sql, "SELECT s.`sluice_ord`, COUNT(t.") &&
+	     mysql_dialect.quote_ident(&c->sql, spec->columns[key[0]]) &&
+	     buf_puts(&c->sql, ") FROM `sluice_stage` AS s LEFT JOIN ") &&
+	     sql_table_name(&mysql_dialect, &c->sql, spec) && buf_puts(&c->sql, " AS t ON ");
+	for (int i = 0; ok && i < nkey; i++)
+		ok = buf_puts(&c->sql, i ? " AND t." : "t.") &&
+		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]) &&
+		     buf_puts(&c->sql, " = s.") && mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]);
+	ok = ok && buf_puts(&c->sql, " GROUP BY s.`sluice_ord`");
+	if (!ok)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	MYSQL_RES *res = store_query(c, "counting matched rows", err);
+	if (!res)
+		return false;
+	MYSQL_ROW row;
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		size_t i = row[0] ? strtoull(row[0], NULL, 10) : n;
+		if (i < n)
+			matched[i] = row[1] ? (unsigned)strtoul(row[1], NULL, 10) : 0;
+	}
+	mysql_free_result(res);
+	return true;
+}
+
+/* sluice update: staged (see update_staged); one prepared UPDATE per row
+ * where that is refused; with CLIENT_FOUND_ROWS the affected-row count says
+ * whether the key matched, changed or not. */
 static bool my_update_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
 			    size_t first, size_t n, unsigned *matched, struct sl_error *err)
 {
@@ -1171,6 +1360,17 @@ static bool my_update_batch(struct conn *c, const struct write_spec *spec, const
 		return sl_error_set(err, SL_ERR_USAGE, "--key or --set names a column the input lacks");
 	if (!ensure_kinds(c, spec, err) || !check_exact(c, spec, b, first, n, err))
 		return false;
+	if (!nset || !nkey)
+		return sl_error_set(err, SL_ERR_USAGE, "bad update: no columns to set or no key");
+	if (!c->no_stage) {
+		if (update_staged(c, spec, b, first, n, matched, set, nset, key, nkey, err))
+			return true;
+		/* no privilege to create temporary tables: row by row from now on */
+		if (err->server_code != 1044 && err->server_code != 1142)
+			return false;
+		c->no_stage = true;
+		sl_error_clear(err);
+	}
 	buf_reset(&c->sql);
 	if (!sql_update_row(&mysql_dialect, &c->sql, spec))
 		return sl_error_set(err, SL_ERR_USAGE, "bad update: no columns to set or no key");
@@ -1284,19 +1484,6 @@ static bool my_snapshot(struct conn *c, struct sl_error *err)
 			 "starting a snapshot", err) &&
 	       run_query(c, "START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY",
 			 "starting a snapshot", err);
-}
-
-/* Run c->sql and keep the whole result; NULL with err. */
-static MYSQL_RES *store_query(struct conn *c, const char *what, struct sl_error *err)
-{
-	if (mysql_real_query(c->my, c->sql.data, c->sql.len)) {
-		my_fail(c, what, err);
-		return NULL;
-	}
-	MYSQL_RES *res = mysql_store_result(c->my);
-	if (!res)
-		my_fail(c, what, err);
-	return res;
 }
 
 /* "TABLE_SCHEMA = <db>" for schema (NULL: the connection's database). */
