@@ -153,6 +153,12 @@ struct driver {
 	/* Start a read-only transaction that sees one consistent snapshot (PG
 	 * REPEATABLE READ, MySQL WITH CONSISTENT SNAPSHOT); UTC session time. */
 	bool (*snapshot)(struct conn *c, struct sl_error *err);
+	/* Several readers in one snapshot (a parallel copy): export_snapshot
+	 * names the snapshot of c (after snapshot()), and snapshot_at starts a
+	 * read-only transaction on another connection that sees exactly it.
+	 * NULL where the server cannot share a snapshot (MySQL). */
+	bool (*export_snapshot)(struct conn *c, char *id, size_t n, struct sl_error *err);
+	bool (*snapshot_at)(struct conn *c, const char *id, struct sl_error *err);
 	/* The base tables of schema (NULL: the connection's database/"public"),
 	 * plus views and triggers; free with schema_desc_free. */
 	bool (*describe_schema)(struct conn *c, const char *schema, struct schema_desc *out,

@@ -70,6 +70,7 @@ struct job {
 	const char *query;        /* --query 'SELECT ...' (with --table) */
 	const char *cast;         /* --cast 'src=dst,src2=dst2', or NULL */
 	bool verify;              /* copy --verify */
+	unsigned long long split_rows; /* copy --split-rows: rows per key range (0: 500000) */
 
 	/* set by copy for each table it runs through the load pipeline: */
 	/* open source i as a reader (a table read), instead of the files */

@@ -17,7 +17,7 @@ enum {
 	OPT_SINGLE_TX, OPT_DEFAULTS, OPT_MAX_RECORD, OPT_IGNORE_UNKNOWN, OPT_ON_CONFLICT, OPT_KEY, OPT_REJECTS,
 	OPT_MAX_ERRORS, OPT_WORKERS, OPT_POOL_MIN, OPT_POOL_MAX, OPT_ACQUIRE_TIMEOUT,
 	OPT_IDLE_TIMEOUT, OPT_RETRIES, OPT_PROGRESS, OPT_STATS_INTERVAL, OPT_SUMMARY_JSON, OPT_SET,
-	OPT_TABLES, OPT_EXCLUDE_TABLES, OPT_SCHEMA, OPT_QUERY, OPT_CAST, OPT_VERIFY,
+	OPT_TABLES, OPT_EXCLUDE_TABLES, OPT_SCHEMA, OPT_QUERY, OPT_CAST, OPT_VERIFY, OPT_SPLIT_ROWS,
 };
 
 static const struct option long_options[] = {
@@ -59,6 +59,7 @@ static const struct option long_options[] = {
 	{ "query", required_argument, NULL, OPT_QUERY },
 	{ "cast", required_argument, NULL, OPT_CAST },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
+	{ "split-rows", required_argument, NULL, OPT_SPLIT_ROWS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -168,6 +169,9 @@ static void print_copy_help(FILE *f)
 	      "      --truncate             empty each target table first\n"
 	      "      --cast SRC=DST,...     override the type mapping for a source type\n"
 	      "      --verify               compare every copied table afterwards (sluice verify)\n"
+	      "      --workers N            copy N tables or key ranges at once, in one snapshot\n"
+	      "      --split-rows N         with --workers, cut a table with a single integer\n"
+	      "                             primary key into ranges of about N rows (500000)\n"
 	      "      --dry-run              print the DDL and the plan, copy nothing\n"
 	      "      --max-errors N         stop at the N-th rejected row (default 0: the first)\n"
 	      "\n"
@@ -458,6 +462,11 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		case OPT_QUERY: job->query = optarg; break;
 		case OPT_CAST: job->cast = optarg; break;
 		case OPT_VERIFY: job->verify = true; break;
+		case OPT_SPLIT_ROWS:
+			if (!parse_long("--split-rows", optarg, 1000, LONG_MAX, &v))
+				return CLI_USAGE;
+			job->split_rows = (unsigned long long)v;
+			break;
 		case OPT_MAX_ERRORS:
 			if (!parse_long("--max-errors", optarg, 0, LONG_MAX, &job->max_errors))
 				return CLI_USAGE;
@@ -528,7 +537,7 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 	}
 	bool tables_cmd = job->command == CMD_COPY || job->command == CMD_VERIFY;
 	if (!tables_cmd && (job->ntables || job->nexclude || job->schema || job->query || job->cast ||
-			    job->verify)) {
+			    job->verify || job->split_rows)) {
 		log_error("--tables, --exclude-tables, --schema, --query, --cast and --verify are for "
 			  "sluice copy and verify");
 		return CLI_USAGE;

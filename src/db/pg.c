@@ -671,6 +671,35 @@ static bool pg_snapshot(struct conn *c, struct sl_error *err)
 	       pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
 }
 
+static bool pg_export_snapshot(struct conn *c, char *id, size_t n, struct sl_error *err)
+{
+	PGresult *res;
+	if (!query_rows(c, "SELECT pg_export_snapshot()", 0, NULL, "exporting the snapshot", &res, err))
+		return false;
+	snprintf(id, n, "%s", PQntuples(res) ? PQgetvalue(res, 0, 0) : "");
+	PQclear(res);
+	return true;
+}
+
+static bool pg_snapshot_at(struct conn *c, const char *id, struct sl_error *err)
+{
+	if (!pg_exec(c,
+		     "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = "
+		     "'postgres'; SET bytea_output = 'hex'; SET extra_float_digits = 3",
+		     err) ||
+	    !pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err))
+		return false;
+	/* SET TRANSACTION SNAPSHOT takes a literal only, and must come first in
+	 * the transaction; the id is the server's own text (hex digits and
+	 * dashes), checked before use */
+	for (const char *p = id; *p; p++)
+		if (!(*p >= '0' && *p <= '9') && !(*p >= 'A' && *p <= 'F') && *p != '-')
+			return sl_error_set(err, SL_ERR_INTERNAL, "odd snapshot id %s", id);
+	char sql[128];
+	snprintf(sql, sizeof sql, "SET TRANSACTION SNAPSHOT '%s'", id);
+	return pg_exec(c, sql, err);
+}
+
 static bool pg_describe_schema(struct conn *c, const char *schema, struct schema_desc *out,
 			       struct sl_error *err)
 {
@@ -836,7 +865,9 @@ static bool pg_describe_full(struct conn *c, const struct write_spec *spec, stru
 	PGresult *res = NULL;
 	bool ok = describe_columns_full(c, name.data, out, err) &&
 		  describe_indexes(c, name.data, out, err) && describe_fkeys(c, name.data, out, err) &&
-		  query_rows(c, "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = "
+		  /* a table never analyzed has no reltuples: guess from its size */
+		  query_rows(c, "SELECT CASE WHEN reltuples > 0 THEN reltuples::bigint ELSE "
+				"pg_total_relation_size(oid) / 100 END FROM pg_class WHERE oid = "
 				"to_regclass($1)",
 			     1, params, "describing table", &res, err);
 	if (ok && PQntuples(res) == 1)
@@ -1044,6 +1075,8 @@ const struct driver pg_driver = {
 	.commit_status = pg_commit_status,
 	.commit_mode = pg_commit_mode,
 	.snapshot = pg_snapshot,
+	.export_snapshot = pg_export_snapshot,
+	.snapshot_at = pg_snapshot_at,
 	.describe_schema = pg_describe_schema,
 	.describe_full = pg_describe_full,
 	.open_read = pg_open_read,

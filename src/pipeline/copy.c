@@ -7,6 +7,7 @@
  * the primary key before the data, other indexes after it, foreign keys once
  * every table is in, identity sequences moved past the copied maximum.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,14 +35,43 @@ struct copy_table {
 	bool created;                 /* created by this copy (indexes, keys follow) */
 };
 
+/* A unit of work: a table, or a key range of a big one. */
+struct copy_unit {
+	int table;                    /* index into copy.tables */
+	char *query;                  /* the range's SELECT, or NULL: the whole table */
+	char label[300];              /* for messages: "t" or "t [lo, hi)" */
+	unsigned long long weight;    /* rows expected, biggest first */
+};
+
 struct copy {
 	const struct job *job;
 	const struct driver *from, *to;
-	struct conn *src;             /* the snapshot connection */
+	struct conn *src;             /* the snapshot connection: catalog, and data with one worker */
 	struct conn *ddl;             /* a target connection for DDL */
 	struct copy_table *tables;
 	int ntables;
-	struct copy_table *current;   /* the table load_table is reading */
+	struct copy_unit *units;
+	int nunits;
+	int nworkers;                 /* units copied at once */
+	struct rejects *rejects;
+
+	pthread_mutex_t lock;         /* guards what follows */
+	int next_unit;
+	int *units_left;              /* per table: units not yet copied */
+	double *started;              /* per table: when its first unit started */
+	struct table_stats *stats;    /* per table, summed over its units */
+	struct run_report report;
+	enum run_status status;
+	bool stop;
+};
+
+/* A copy worker: its own source connection (in the shared snapshot) and
+ * target DDL connection, and the unit it is reading. */
+struct copy_worker {
+	struct copy *cp;
+	struct conn *src, *ddl;
+	const struct copy_unit *unit;
+	bool own;                     /* src and ddl are the worker's, closed at the end */
 };
 
 /* Whether name is in a comma-split list. */
@@ -53,15 +83,15 @@ static bool listed(char *const *list, int n, const char *name)
 	return false;
 }
 
-/* The reader load_table asks for: the current table's streaming read on the
- * snapshot connection. */
+/* The reader load_table asks for: the worker's unit, streamed on the
+ * worker's snapshot connection. */
 static bool open_table_reader(void *ctx, int i, struct reader **out, struct sl_error *err)
 {
-	struct copy *cp = ctx;
+	struct copy_worker *w = ctx;
 	(void)i;
-	struct copy_table *t = cp->current;
-	return table_reader_open(out, cp->from, cp->src, &t->src_spec, cp->job->query, t->xf, t->bits,
-				 err);
+	const struct copy_table *t = &w->cp->tables[w->unit->table];
+	const char *query = w->unit->query ? w->unit->query : w->cp->job->query;
+	return table_reader_open(out, w->cp->from, w->src, &t->src_spec, query, t->xf, t->bits, err);
 }
 
 static void free_names(char **names, int n)
@@ -82,8 +112,8 @@ static void copy_table_free(struct copy_table *t)
 	free(t->bits);
 }
 
-/* Run sql on the target's DDL connection, printing it instead with --dry-run. */
-static bool run_ddl(struct copy *cp, const char *sql, struct sl_error *err)
+/* Run sql on target connection ddl, printing it instead with --dry-run. */
+static bool run_ddl(struct copy *cp, struct conn *ddl, const char *sql, struct sl_error *err)
 {
 	if (cp->job->dry_run) {
 		printf("%s;\n", sql);
@@ -91,7 +121,7 @@ static bool run_ddl(struct copy *cp, const char *sql, struct sl_error *err)
 		return true;
 	}
 	log_debug("%s", sql);
-	return cp->to->exec(cp->ddl, sql, err);
+	return cp->to->exec(ddl, sql, err);
 }
 
 /* Whether column name is in an index that is carried to the target (MySQL
@@ -206,7 +236,7 @@ static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_erro
 	if (!ok)
 		sl_error_set(err, SL_ERR_USAGE, "%s: a table or column name cannot be quoted", t->name);
 	else
-		ok = run_ddl(cp, ddl.data, err);
+		ok = run_ddl(cp, cp->ddl, ddl.data, err);
 	buf_free(&ddl);
 	t->created = ok;
 	if (ok && !cp->job->dry_run)
@@ -216,7 +246,8 @@ static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_erro
 
 /* After t's data: its secondary and unique indexes, and identity sequences
  * moved past the copied maximum. What cannot be carried is warned about. */
-static bool finish_table(struct copy *cp, struct copy_table *t, struct sl_error *err)
+static bool finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t,
+			 struct sl_error *err)
 {
 	if (!t->created)
 		return true;
@@ -231,7 +262,7 @@ static bool finish_table(struct copy *cp, struct copy_table *t, struct sl_error 
 		buf_reset(&sql);
 		if (typemap_create_index(cp->from->dialect, cp->to->dialect, &sql, &t->dst_spec, x, why,
 					 sizeof why))
-			ok = run_ddl(cp, sql.data, err);
+			ok = run_ddl(cp, ddl, sql.data, err);
 		else
 			log_warn("%s: index %s not carried over: %s", t->name, x->name, why);
 	}
@@ -253,7 +284,7 @@ static bool finish_table(struct copy *cp, struct copy_table *t, struct sl_error 
 		if (!ok)
 			sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 		else
-			ok = run_ddl(cp, sql.data, err);
+			ok = run_ddl(cp, ddl, sql.data, err);
 	}
 	buf_free(&sql);
 	return ok;
@@ -273,7 +304,7 @@ static bool add_foreign_keys(struct copy *cp, struct sl_error *err)
 				ok = sl_error_set(err, SL_ERR_USAGE, "%s: foreign key %s cannot be written",
 						  ct->name, ct->src.fkeys[f].name);
 			else
-				ok = run_ddl(cp, sql.data, err);
+				ok = run_ddl(cp, cp->ddl, sql.data, err);
 		}
 	}
 	buf_free(&sql);
@@ -361,10 +392,11 @@ static bool plan_query(struct copy *cp, struct copy_table *t, struct sl_error *e
 	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 }
 
-/* A sub-job that runs one table through load_table. */
-static void table_job(const struct copy *cp, const struct copy_table *t, struct job *sub,
-		      const char **source_name, struct rejects *rejects)
+/* A sub-job that runs worker w's unit through load_table. */
+static void unit_job(const struct copy_worker *w, struct job *sub, const char **source_name)
 {
+	const struct copy *cp = w->cp;
+	const struct copy_table *t = &cp->tables[w->unit->table];
 	*sub = *cp->job;
 	sub->command = CMD_LOAD;
 	sub->sources = (char **)source_name;
@@ -374,27 +406,349 @@ static void table_job(const struct copy *cp, const struct copy_table *t, struct 
 	sub->ncolumns = t->dst_spec.ncols;
 	sub->create = false;
 	sub->dry_run = false;
+	sub->truncate = false; /* done once per table before its units */
 	sub->summary_json = NULL;
 	sub->open_reader = open_table_reader;
-	sub->reader_ctx = (void *)cp;
-	sub->rejects = rejects;
+	sub->reader_ctx = (void *)w;
+	sub->rejects = cp->rejects;
 	sub->on_conflict = CONFLICT_ERROR;
 	sub->key = NULL;
 	sub->nkey = 0;
 	sub->method = METHOD_DEFAULT;
 	/* a copy should be whole: by default the first rejected row stops it */
 	sub->max_errors = cp->job->max_errors < 0 ? 0 : cp->job->max_errors;
+	if (cp->nworkers > 1) {
+		/* several units at once: one writer each, and one line per unit
+		 * rather than progress bars drawn over each other */
+		sub->workers = 1;
+		sub->progress = PROGRESS_NONE;
+	}
+}
+
+/* Empty the target tables first (--truncate), once each. */
+static bool truncate_targets(struct copy *cp, struct sl_error *err)
+{
+	struct buf sql;
+	buf_init(&sql, 0);
+	bool ok = true;
+	for (int i = 0; ok && cp->job->truncate && i < cp->ntables; i++) {
+		buf_reset(&sql);
+		ok = sql_truncate(cp->to->dialect, &sql, &cp->tables[i].dst_spec) &&
+		     run_ddl(cp, cp->ddl, sql.data, err);
+	}
+	buf_free(&sql);
+	return ok;
+}
+
+/* The column of a single-column integer primary key, or -1: a table is
+ * split into ranges of it. */
+static int split_key(const struct copy_table *t)
+{
+	const struct index_desc *pk = primary_key(&t->src);
+	if (!pk || pk->ncols != 1 || pk->expression)
+		return -1;
+	for (int i = 0; i < t->src.ncols; i++) {
+		if (strcmp(t->src.cols[i].name, pk->cols[0]))
+			continue;
+		const char *ty = t->src.cols[i].type;
+		static const char *const ints[] = { "tinyint", "smallint", "mediumint", "int",
+						    "bigint", "integer" };
+		for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
+			if (!strncmp(ty, ints[k], strlen(ints[k])) && !strstr(ty, "unsigned"))
+				return i;
+		return -1;
+	}
+	return -1;
+}
+
+/* The SELECT of t's columns where key lies in [lo, hi) (hi_open: no upper
+ * bound), in the source's dialect. */
+static char *range_query(const struct copy *cp, const struct copy_table *t, int key, long long lo,
+			 long long hi, bool hi_open)
+{
+	const struct dialect *d = cp->from->dialect;
+	struct buf q;
+	buf_init(&q, 0);
+	bool ok = buf_puts(&q, "SELECT ");
+	for (int i = 0; ok && i < t->src_spec.ncols; i++)
+		ok = (!i || buf_puts(&q, ", ")) && d->quote_ident(&q, t->src_spec.columns[i]);
+	ok = ok && buf_puts(&q, " FROM ") && sql_table_name(d, &q, &t->src_spec) &&
+	     buf_puts(&q, " WHERE ") && d->quote_ident(&q, t->src_spec.columns[key]) &&
+	     buf_printf(&q, " >= %lld", lo);
+	if (ok && !hi_open)
+		ok = buf_puts(&q, " AND ") && d->quote_ident(&q, t->src_spec.columns[key]) &&
+		     buf_printf(&q, " < %lld", hi);
+	if (!ok) {
+		buf_free(&q);
+		return NULL;
+	}
+	return q.data;
+}
+
+static int by_weight(const void *a, const void *b)
+{
+	const struct copy_unit *x = a, *y = b;
+	return x->weight < y->weight ? 1 : x->weight > y->weight ? -1 : 0;
+}
+
+/* Cut the copy into units: a table each, and a big table with a single
+ * integer key into key ranges of about --split-rows rows; biggest first. */
+static bool plan_units(struct copy *cp, struct sl_error *err)
+{
+	size_t cap = (size_t)cp->ntables;
+	cp->units = calloc(cap, sizeof *cp->units);
+	if (!cp->units)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	unsigned long long split = cp->job->split_rows ? cp->job->split_rows : 500000;
+	for (int i = 0; i < cp->ntables; i++) {
+		struct copy_table *t = &cp->tables[i];
+		int key = cp->job->query || cp->nworkers < 2 ? -1 : split_key(t);
+		unsigned long long parts = key >= 0 ? (t->src.rows_estimate + split - 1) / split : 1;
+		if (parts < 1)
+			parts = 1; /* an empty (or never analyzed) table is one unit */
+		long long lo = 0, hi = 0;
+		if (parts > 1) {
+			/* the key's range, in the snapshot: parts of equal width */
+			struct buf q;
+			buf_init(&q, 0);
+			const struct dialect *d = cp->from->dialect;
+			char *v[2] = { NULL, NULL };
+			bool ok = buf_puts(&q, "SELECT MIN(") &&
+				  d->quote_ident(&q, t->src_spec.columns[key]) && buf_puts(&q, "), MAX(") &&
+				  d->quote_ident(&q, t->src_spec.columns[key]) && buf_puts(&q, ") FROM ") &&
+				  sql_table_name(d, &q, &t->src_spec) &&
+				  cp->from->query_row(cp->src, q.data, v, 2, err);
+			buf_free(&q);
+			if (!ok)
+				return false;
+			if (v[0] && v[1]) {
+				lo = atoll(v[0]);
+				hi = atoll(v[1]);
+			} else {
+				parts = 1; /* empty */
+			}
+			free(v[0]);
+			free(v[1]);
+			if (hi - lo + 1 < (long long)parts)
+				parts = 1;
+		}
+		if (cp->nunits + (int)parts > (int)cap) {
+			cap = (size_t)cp->nunits + parts + (size_t)cp->ntables;
+			struct copy_unit *u = realloc(cp->units, cap * sizeof *u);
+			if (!u)
+				return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			cp->units = u;
+		}
+		for (unsigned long long p = 0; p < parts; p++) {
+			struct copy_unit *u = &cp->units[cp->nunits++];
+			memset(u, 0, sizeof *u);
+			u->table = i;
+			u->weight = t->src.rows_estimate / parts;
+			if (parts == 1) {
+				snprintf(u->label, sizeof u->label, "%s", t->name);
+				continue;
+			}
+			/* ranges of equal width over [lo, hi]; the last one is open
+			 * above, so no key past the width arithmetic is left out */
+			long long width = (hi - lo) / (long long)parts + 1;
+			long long a = lo + (long long)p * width, b = a + width;
+			u->query = range_query(cp, t, key, a, b, p + 1 == parts);
+			if (!u->query)
+				return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			snprintf(u->label, sizeof u->label, "%s [%lld, %s%lld)", t->name, a,
+				 p + 1 == parts ? "..." : "", p + 1 == parts ? hi + 1 : b);
+		}
+		cp->units_left[i] = (int)parts;
+	}
+	qsort(cp->units, (size_t)cp->nunits, sizeof *cp->units, by_weight);
+	return true;
+}
+
+/* The next unit to copy, or NULL when none is left or the copy stops. */
+static const struct copy_unit *take_unit(struct copy *cp)
+{
+	pthread_mutex_lock(&cp->lock);
+	const struct copy_unit *u = NULL;
+	if (!cp->stop && !signals_caught() && cp->next_unit < cp->nunits)
+		u = &cp->units[cp->next_unit++];
+	if (u && !cp->started[u->table])
+		cp->started[u->table] = now_seconds();
+	pthread_mutex_unlock(&cp->lock);
+	return u;
+}
+
+/* Add one unit's result to its table's and the run's. Returns whether that
+ * was the table's last unit. */
+static bool merge_unit(struct copy *cp, const struct copy_unit *u, enum run_status st,
+		       const struct table_stats *one, struct run_report *rep)
+{
+	pthread_mutex_lock(&cp->lock);
+	struct table_stats *ts = &cp->stats[u->table];
+	snprintf(ts->table, sizeof ts->table, "%s", cp->tables[u->table].name);
+	ts->rows_read += one->rows_read;
+	ts->rows_written += one->rows_written;
+	ts->rows_rejected += one->rows_rejected;
+	ts->zero_dates += one->zero_dates;
+	ts->bytes += one->bytes;
+	ts->seconds = now_seconds() - cp->started[u->table];
+	for (int e = 0; e < rep->nerrors; e++) {
+		report_add_error(&cp->report, rep->errors[e]);
+		free(rep->errors[e]);
+	}
+	if (rep->commit_mode)
+		cp->report.commit_mode = rep->commit_mode;
+	if (rep->has_pool) {
+		/* the pools are the units': add them up */
+		struct pool_stats *p = &cp->report.pool;
+		p->created += rep->pool.created;
+		p->closed += rep->pool.closed;
+		p->acquires += rep->pool.acquires;
+		p->errors += rep->pool.errors;
+		p->reconnects += rep->pool.reconnects;
+		if (rep->pool.acquire_wait_max > p->acquire_wait_max)
+			p->acquire_wait_max = rep->pool.acquire_wait_max;
+		cp->report.has_pool = true;
+	}
+	if (st == RUN_FAILED || st == RUN_USAGE || st == RUN_INTERRUPTED) {
+		if (cp->status != RUN_USAGE && cp->status != RUN_INTERRUPTED)
+			cp->status = st;
+		cp->stop = true;
+	} else if (st == RUN_PARTIAL && cp->status == RUN_OK) {
+		cp->status = RUN_PARTIAL;
+	}
+	bool last = --cp->units_left[u->table] == 0;
+	pthread_mutex_unlock(&cp->lock);
+	return last;
+}
+
+/* Stop the copy with err (from a worker). */
+static void copy_fail(struct copy *cp, const struct sl_error *err)
+{
+	log_error("%s", err->msg);
+	pthread_mutex_lock(&cp->lock);
+	report_add_error(&cp->report, err->msg);
+	cp->status = err->kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
+	cp->stop = true;
+	pthread_mutex_unlock(&cp->lock);
+}
+
+/* A copy worker: units one after another, each through load_table; the
+ * worker that copies a table's last unit builds its indexes. */
+static void *copy_worker_main(void *arg)
+{
+	struct copy_worker *w = arg;
+	struct copy *cp = w->cp;
+	const struct copy_unit *u;
+	while ((u = take_unit(cp)) != NULL) {
+		w->unit = u;
+		const char *source_name = u->label;
+		struct job sub;
+		unit_job(w, &sub, &source_name);
+		struct table_stats one = { 0 };
+		struct run_report rep = { 0 };
+		double t0 = now_seconds();
+		enum run_status st = load_table(&sub, &one, &rep);
+		if (cp->nworkers > 1 && st != RUN_FAILED && st != RUN_USAGE)
+			log_info("copied %s: %llu rows in %.1f s", u->label,
+				 (unsigned long long)one.rows_written, now_seconds() - t0);
+		bool last = merge_unit(cp, u, st, &one, &rep);
+		struct sl_error err;
+		sl_error_clear(&err);
+		if (last && (st == RUN_OK || st == RUN_PARTIAL) &&
+		    !finish_table(cp, w->ddl, &cp->tables[u->table], &err))
+			copy_fail(cp, &err);
+	}
+	return NULL;
+}
+
+/* Connections for worker i: the snapshot connection itself when there is
+ * one worker; else new ones that see the same snapshot (PostgreSQL: the
+ * exported one; MySQL: snapshots started together while the lock
+ * connection holds FLUSH TABLES WITH READ LOCK). */
+static bool open_workers(struct copy *cp, struct copy_worker *ws, struct sl_error *err)
+{
+	for (int i = 0; i < cp->nworkers; i++)
+		ws[i] = (struct copy_worker){ .cp = cp };
+	if (cp->nworkers == 1) {
+		ws[0].src = cp->src;
+		ws[0].ddl = cp->ddl;
+		return true;
+	}
+	char snap[128] = "";
+	struct conn *lock = NULL;
+	bool ok = true;
+	if (cp->from->export_snapshot) {
+		ok = cp->from->export_snapshot(cp->src, snap, sizeof snap, err);
+	} else if (cp->from->connect(cp->job->from, &lock, err)) {
+		struct sl_error e;
+		if (!cp->from->exec(lock, "FLUSH TABLES WITH READ LOCK", &e)) {
+			log_warn("copying with %d workers, each reads its own snapshot: FLUSH TABLES "
+				 "WITH READ LOCK is not allowed here (%s)",
+				 cp->nworkers, e.msg);
+			cp->from->close(lock);
+			lock = NULL;
+		}
+	} else {
+		ok = false;
+	}
+	for (int i = 0; ok && i < cp->nworkers; i++) {
+		ws[i].own = true;
+		ok = cp->from->connect(cp->job->from, &ws[i].src, err) &&
+		     (snap[0] ? cp->from->snapshot_at(ws[i].src, snap, err)
+			      : cp->from->snapshot(ws[i].src, err)) &&
+		     cp->to->connect(cp->job->target, &ws[i].ddl, err);
+	}
+	if (lock) {
+		struct sl_error e;
+		cp->from->exec(lock, "UNLOCK TABLES", &e);
+		cp->from->close(lock);
+	}
+	return ok;
+}
+
+static void close_workers(struct copy *cp, struct copy_worker *ws)
+{
+	for (int i = 0; i < cp->nworkers; i++) {
+		if (!ws[i].own)
+			continue;
+		if (ws[i].src)
+			cp->from->close(ws[i].src);
+		if (ws[i].ddl)
+			cp->to->close(ws[i].ddl);
+	}
+}
+
+/* Copy every unit with cp->nworkers workers. */
+static bool copy_units(struct copy *cp, struct sl_error *err)
+{
+	struct copy_worker ws[64];
+	pthread_t threads[64];
+	if (!open_workers(cp, ws, err)) {
+		close_workers(cp, ws);
+		return false;
+	}
+	int started = 0;
+	if (cp->nworkers == 1) {
+		copy_worker_main(&ws[0]);
+	} else {
+		for (; started < cp->nworkers; started++)
+			if (pthread_create(&threads[started], NULL, copy_worker_main, &ws[started]) != 0)
+				break;
+		if (started == 0)
+			copy_worker_main(&ws[0]);
+		for (int i = 0; i < started; i++)
+			pthread_join(threads[i], NULL);
+	}
+	close_workers(cp, ws);
+	return true;
 }
 
 enum run_status copy_run(const struct job *job)
 {
-	struct copy cp = { .job = job };
+	struct copy cp = { .job = job, .status = RUN_OK };
 	struct sl_error err;
 	sl_error_clear(&err);
-	struct run_report report = { 0 };
-	struct table_stats *stats = NULL;
-	struct rejects *rejects = NULL;
-	enum run_status status = RUN_OK;
+	pthread_mutex_init(&cp.lock, NULL);
 	signals_install();
 	char red_from[512], red_to[512];
 	url_redact(job->from, red_from, sizeof red_from);
@@ -403,19 +757,25 @@ enum run_status copy_run(const struct job *job)
 	cp.to = driver_for_url(job->target);
 	if (!cp.from || !cp.to) {
 		log_error("%s: not a postgresql:// or mysql:// URL", cp.from ? red_to : red_from);
+		pthread_mutex_destroy(&cp.lock);
 		return RUN_USAGE;
 	}
+	cp.nworkers = job->workers > 1 && !job->single_transaction ? job->workers : 1;
+	if (cp.nworkers > 64)
+		cp.nworkers = 64;
 	if (!cp.from->connect(job->from, &cp.src, &err) || !cp.to->connect(job->target, &cp.ddl, &err) ||
 	    !cp.from->snapshot(cp.src, &err) || !choose_tables(&cp, &err))
 		goto failed;
-	stats = calloc((size_t)cp.ntables, sizeof *stats);
-	if (!stats || !rejects_open(&rejects, job->rejects_path, &err)) {
-		if (!stats)
-			sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
+	cp.stats = calloc((size_t)cp.ntables, sizeof *cp.stats);
+	cp.units_left = calloc((size_t)cp.ntables, sizeof *cp.units_left);
+	cp.started = calloc((size_t)cp.ntables, sizeof *cp.started);
+	if (!cp.stats || !cp.units_left || !cp.started) {
+		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
 		goto failed;
 	}
 	for (int i = 0; i < cp.ntables; i++) {
 		struct copy_table *t = &cp.tables[i];
+		snprintf(cp.stats[i].table, sizeof cp.stats[i].table, "%s", t->name);
 		bool ok = job->query ? plan_query(&cp, t, &err)
 				     : plan_table(&cp, t, &err) && prepare_target(&cp, t, &err);
 		if (!ok)
@@ -426,46 +786,21 @@ enum run_status copy_run(const struct job *job)
 			printf("-- copy %s: %d columns, about %llu rows\n", cp.tables[i].name,
 			       cp.tables[i].dst_spec.ncols, cp.tables[i].src.rows_estimate);
 		for (int i = 0; i < cp.ntables; i++)
-			if (!finish_table(&cp, &cp.tables[i], &err))
+			if (!finish_table(&cp, cp.ddl, &cp.tables[i], &err))
 				goto failed;
 		if (!add_foreign_keys(&cp, &err))
 			goto failed;
 		goto done;
 	}
-	for (int i = 0; i < cp.ntables && !signals_caught(); i++) {
-		struct copy_table *t = &cp.tables[i];
-		char display[600];
-		snprintf(display, sizeof display, "%s%s%s", job->schema ? job->schema : "",
-			 job->schema ? "." : "", t->name);
-		const char *source_name = display;
-		struct job sub;
-		table_job(&cp, t, &sub, &source_name, rejects);
-		cp.current = t;
-		struct run_report one = { 0 };
-		enum run_status st = load_table(&sub, &stats[i], &one);
-		report.ntables = i + 1;
-		for (int e = 0; e < one.nerrors; e++) {
-			report_add_error(&report, one.errors[e]);
-			free(one.errors[e]);
-		}
-		if (one.commit_mode)
-			report.commit_mode = one.commit_mode;
-		report.has_pool |= one.has_pool;
-		if (one.has_pool)
-			report.pool = one.pool;
-		if (st == RUN_FAILED || st == RUN_USAGE || st == RUN_INTERRUPTED) {
-			status = st;
-			goto finish;
-		}
-		if (st == RUN_PARTIAL)
-			status = RUN_PARTIAL;
-		if (!finish_table(&cp, t, &err))
-			goto failed;
-	}
+	if (!rejects_open(&cp.rejects, job->rejects_path, &err) || !truncate_targets(&cp, &err) ||
+	    !plan_units(&cp, &err) || !copy_units(&cp, &err))
+		goto failed;
 	if (signals_caught()) {
-		status = RUN_INTERRUPTED;
+		cp.status = RUN_INTERRUPTED;
 		goto finish;
 	}
+	if (cp.status != RUN_OK && cp.status != RUN_PARTIAL)
+		goto finish;
 	if (!add_foreign_keys(&cp, &err))
 		goto failed;
 	if (job->verify) {
@@ -480,8 +815,8 @@ enum run_status copy_run(const struct job *job)
 			if (!vr.match) {
 				sl_error_set(&err, SL_ERR_DATA, "verify: table %s differs", vr.table);
 				log_error("%s", err.msg);
-				report_add_error(&report, err.msg);
-				status = RUN_FAILED;
+				report_add_error(&cp.report, err.msg);
+				cp.status = RUN_FAILED;
 			}
 		}
 		fflush(stdout);
@@ -490,32 +825,38 @@ enum run_status copy_run(const struct job *job)
 
 failed:
 	log_error("%s", err.msg);
-	report_add_error(&report, err.msg);
-	status = err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
+	report_add_error(&cp.report, err.msg);
+	cp.status = err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
 finish:
-	report.status = status;
-	report.tables = stats;
-	if (!stats)
-		report.ntables = 0;
-	if (status != RUN_USAGE && (!job->quiet || status == RUN_FAILED))
-		report_print(stderr, &report);
+	cp.report.status = cp.status;
+	cp.report.tables = cp.stats;
+	cp.report.ntables = cp.stats ? cp.ntables : 0;
+	if (cp.status != RUN_USAGE && (!job->quiet || cp.status == RUN_FAILED))
+		report_print(stderr, &cp.report);
 	if (job->summary_json) {
 		struct sl_error jerr;
-		if (!report_write_json(job->summary_json, &report, &jerr))
+		if (!report_write_json(job->summary_json, &cp.report, &jerr))
 			log_error("%s", jerr.msg);
 	}
-done:
-	if (rejects)
-		rejects_close(rejects);
+done:;
+	enum run_status status = cp.status;
+	if (cp.rejects)
+		rejects_close(cp.rejects);
 	for (int i = 0; i < cp.ntables; i++)
 		copy_table_free(&cp.tables[i]);
 	free(cp.tables);
-	free(stats);
-	for (int i = 0; i < report.nerrors; i++)
-		free(report.errors[i]);
+	for (int i = 0; i < cp.nunits; i++)
+		free(cp.units[i].query);
+	free(cp.units);
+	free(cp.stats);
+	free(cp.units_left);
+	free(cp.started);
+	for (int i = 0; i < cp.report.nerrors; i++)
+		free(cp.report.errors[i]);
 	if (cp.src)
 		cp.from->close(cp.src);
 	if (cp.ddl)
 		cp.to->close(cp.ddl);
+	pthread_mutex_destroy(&cp.lock);
 	return status;
 }

@@ -607,7 +607,43 @@ pgd copy_sel -c "drop table big"
 # ---------------------------------------------------------------------------
 my -e "DROP DATABASE copy_src; DROP DATABASE copy_back; DROP DATABASE copy_my2; DROP DATABASE copy_pgback;
 	DROP DATABASE copy_sel_src; DROP DATABASE copy_big_src"
-for db in copy_pg copy_pgsrc copy_dst copy_sel; do
+# ---------------------------------------------------------------------------
+test_case "--workers: tables and key ranges copied at once, in one snapshot"
+myd sluice_test -e "DROP DATABASE IF EXISTS copy_split_src; CREATE DATABASE copy_split_src;
+	USE copy_split_src;
+	CREATE TABLE gaps (id bigint PRIMARY KEY, v varchar(20) NOT NULL, n int);
+	INSERT INTO gaps SELECT seq * 3 - (seq % 5), CONCAT('v', seq), seq % 1000 FROM seq_1_to_20000 WHERE seq % 7 <> 0;
+	INSERT INTO gaps VALUES (-5, 'negative', 1), (900000, 'far away', 2);
+	CREATE TABLE textkey (k varchar(10) PRIMARY KEY, n int);
+	INSERT INTO textkey SELECT CONCAT('k', seq), seq FROM seq_1_to_3000;
+	CREATE TABLE nokey (n int, t text);
+	INSERT INTO nokey SELECT seq, REPEAT('x', seq % 50) FROM seq_1_to_5000;
+	ANALYZE TABLE gaps, textkey, nokey" >/dev/null
+pg -c "drop database if exists copy_split"
+pg -c "create database copy_split"
+run_sluice "split copy MariaDB -> PostgreSQL" 0 copy "$MY_BASE/copy_split_src" "$PG_BASE/copy_split" \
+	--create --workers 3 --split-rows 2000 --verify
+assert_contains "gaps was cut into ranges" "copied gaps [" "$OUT"
+assert_not_contains "a table without a single integer key is one unit" "copied textkey [" "$OUT"
+assert_eq "every row, once (17145 of them)" "$(myd copy_split_src -N -e 'SELECT COUNT(*), COUNT(DISTINCT id), SUM(n) FROM gaps' | tr '\t' ' ')" \
+	"$(pgd copy_split -c 'select count(*), count(distinct id), sum(n) from gaps' | tr '\t' ' ')"
+assert_eq "the far and the negative keys" "-5	negative
+900000	far away" "$(pgd copy_split -c "select id, v from gaps where id < 0 or id > 100000 order by id")"
+assert_eq "the other tables whole" "3000 5000" \
+	"$(pgd copy_split -c 'select (select count(*) from textkey), (select count(*) from nokey)' | tr '\t' ' ')"
+assert_not_contains "verify agrees" "MISMATCH" "$OUT"
+pg -c "drop database if exists copy_split2"
+pg -c "create database copy_split2"
+run_sluice "split copy PostgreSQL -> PostgreSQL (exported snapshot)" 0 copy "$PG_BASE/copy_split" \
+	"$PG_BASE/copy_split2" --create --workers 2 --split-rows 3000 --verify
+assert_not_contains "verify agrees" "MISMATCH" "$OUT"
+myd sluice_test -e "DROP DATABASE IF EXISTS copy_split_back; CREATE DATABASE copy_split_back"
+run_sluice "split copy PostgreSQL -> MariaDB" 0 copy "$PG_BASE/copy_split2" "$MY_BASE/copy_split_back" \
+	--create --workers 3 --split-rows 1500
+run_sluice "the round trip matches the original" 0 verify "$MY_BASE/copy_split_src" "$MY_BASE/copy_split_back"
+myd sluice_test -e "DROP DATABASE copy_split_src; DROP DATABASE copy_split_back"
+
+for db in copy_pg copy_pgsrc copy_dst copy_sel copy_split copy_split2; do
 	pg -c "drop database if exists $db"
 done
 finish
