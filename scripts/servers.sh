@@ -68,7 +68,9 @@ my_start() {
 	fi
 	mariadb-install-db "${user_opt[@]}" --datadir="$d/data" --auth-root-authentication-method=normal \
 		--skip-test-db >"$d/install.log" 2>&1 || { cat "$d/install.log" >&2; return 1; }
+	mkdir -p "$d/tmp"
 	mariadbd --no-defaults "${user_opt[@]}" --datadir="$d/data" --port="$MY_PORT" --bind-address=127.0.0.1 \
+		--tmpdir="$d/tmp" \
 		--socket="$d/mariadb.sock" --pid-file="$d/mariadbd.pid" --log-error="$d/server.log" \
 		--local-infile=1 --innodb-flush-log-at-trx-commit=2 --skip-log-bin \
 		--max-allowed-packet=256M --character-set-server=utf8mb4 --collation-server=utf8mb4_bin \

@@ -463,8 +463,14 @@ static long query_number(struct conn *c, const char *sql)
  * not exist"), so there sluice uses plain transactions from the start. */
 static bool xa_usable(struct conn *c)
 {
-	if (query_number(c, "SELECT @@wsrep_on") > 0)
+	if (query_number(c, "SELECT @@wsrep_on") > 0) {
+		/* Galera applies other nodes' writes a moment later: reads wait
+		 * for them (the lookup that settles a lost COMMIT must see a
+		 * transaction the dead node committed) */
+		struct sl_error ignored;
+		run_query(c, "SET SESSION wsrep_sync_wait = 1", "setting wsrep_sync_wait", &ignored);
 		return false;
+	}
 	return query_number(c, "SELECT COUNT(*) FROM information_schema.ENGINES "
 			       "WHERE ENGINE = 'SPIDER' AND SUPPORT IN ('YES', 'DEFAULT')") == 0;
 }
