@@ -33,6 +33,7 @@ struct record {
 /* Where a row of a batch came from, for reject reports. */
 struct row_meta {
 	long line;
+	long long ordinal;  /* record number within its source, from 0 (--resume) */
 	int source;         /* index into the job's sources */
 	const char *raw;    /* verbatim record, in the batch arena */
 	size_t raw_len;

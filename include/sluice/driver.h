@@ -93,15 +93,27 @@ struct schema_desc {
  * as text cells, one at a time, memory bounded by one row. */
 struct read_stream;
 
+/* How a connection waits on its server (sluice's --timeout). */
+struct conn_options {
+	/* Seconds a connect, a statement or a read may go without one byte
+	 * moving to or from the server before the connection counts as broken
+	 * (SL_ERR_CONNECTION, naming the server and what it was doing); 0
+	 * waits for ever. A statement the server works on silently for longer
+	 * (a long index build) needs a larger value. */
+	double timeout;
+};
+
 struct driver {
 	const char *name;
 	const struct dialect *dialect;
 	enum write_method default_method;
 	/* Whether this driver can write with method m. */
 	bool (*supports)(enum write_method m);
-	/* Connect to url; the caller owns *out and releases it with close. On
-	 * failure err says why, with any password scrubbed. */
-	bool (*connect)(const char *url, struct conn **out, struct sl_error *err);
+	/* Connect to url, waiting as opts says (NULL: for ever); the caller
+	 * owns *out and releases it with close. On failure err says why, with
+	 * any password scrubbed. */
+	bool (*connect)(const char *url, const struct conn_options *opts, struct conn **out,
+			struct sl_error *err);
 	void (*close)(struct conn *c);
 	/* "PostgreSQL 15.18" or the like, into out. */
 	bool (*server_version)(struct conn *c, char *out, size_t n, struct sl_error *err);
@@ -179,6 +191,16 @@ struct driver {
 	int (*read_row)(struct read_stream *s, struct cell **cells, int *ncols,
 			unsigned long long *bytes, struct sl_error *err);
 	void (*close_read)(struct read_stream *s);
+	/* Run one statement with text parameters (values[i] NULL for SQL NULL;
+	 * placeholders as the dialect writes them), inside the caller's
+	 * transaction if one is open. */
+	bool (*exec_params)(struct conn *c, const char *sql, int n, const char *const *values,
+			    struct sl_error *err);
+	/* Run a query and hand each row's text values (NULL for SQL NULL) to
+	 * row(ctx, values, n); row returning false stops with that failure. */
+	bool (*query_each)(struct conn *c, const char *sql,
+			   bool (*row)(void *ctx, char *const *values, int n), void *ctx,
+			   struct sl_error *err);
 	/* Run a query returning one row; out[0..n) get malloc'd text values
 	 * (NULL for SQL NULL); false with err. */
 	bool (*query_row)(struct conn *c, const char *sql, char **out, int n, struct sl_error *err);

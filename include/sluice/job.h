@@ -72,6 +72,16 @@ struct job {
 	bool verify;              /* copy --verify */
 	unsigned long long split_rows; /* copy --split-rows: rows per key range (0: 500000) */
 
+	/* --timeout: seconds a batch, connect or query may make no progress
+	 * before its connection counts as broken; 0 waits for ever */
+	double timeout;
+	bool verbose;             /* -v: the statements sent, the connection of each batch */
+
+	/* --resume: exactly once across crashes (checkpoint rows in the target) */
+	bool resume;
+	const char *job_name;     /* --job NAME, or NULL to derive one */
+	const char *checkpoint_table; /* --checkpoint-table, or NULL: sluice_checkpoints */
+
 	/* set by copy for each table it runs through the load pipeline: */
 	/* open source i as a reader (a table read), instead of the files */
 	bool (*open_reader)(void *ctx, int i, struct reader **out, struct sl_error *err);

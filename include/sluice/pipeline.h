@@ -44,6 +44,11 @@ struct load {
 	int lookup_nkey;
 	const char *_Atomic commit_mode; /* the driver's, once a batch committed */
 	const char *method_reason; /* why sluice chose the method itself, or NULL */
+	struct checkpoint *ckpt;   /* --resume, or NULL */
+	long long *src_records;    /* per source: records read so far (ordinals) */
+	bool *src_read_all;        /* per source: read to its end */
+	bool *src_whole;           /* per source: an earlier run loaded all of it */
+	char job_name[256];        /* --job, or derived */
 
 	struct queue *work;       /* full batches for the writers: one queue, or one per writer when keyed */
 	int nqueues;
@@ -102,5 +107,7 @@ bool plan_check_target(struct load *ld, struct sl_error *err);
 bool plan_keys(struct load *ld, int workers, struct sl_error *err);
 /* A unique key to settle a lost plain COMMIT by. */
 void plan_lookup_key(struct load *ld);
+/* --resume: the job's name and checkpoints; which sources are whole. */
+bool plan_resume(struct load *ld, struct sl_error *err);
 
 #endif

@@ -19,6 +19,8 @@ struct pool_config {
 	double idle_timeout;    /* seconds an idle connection above min lives */
 	int retries;            /* reconnect attempts when connecting fails */
 	double backoff_base;    /* first reconnect delay, seconds (doubles each time) */
+	double timeout;         /* --timeout: seconds a connection may make no progress
+				 * before it counts as broken (conn_options); 0: for ever */
 };
 
 struct pool_stats {

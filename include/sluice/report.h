@@ -20,6 +20,7 @@ struct live_stats {
 	_Atomic uint64_t rows_rejected;
 	_Atomic uint64_t rows_not_found;
 	_Atomic uint64_t rows_skipped; /* --on-conflict skip: a row with that key was there */
+	_Atomic uint64_t rows_resumed; /* --resume: committed by an earlier run, skipped */
 	_Atomic uint64_t bytes;      /* input bytes consumed */
 	_Atomic uint64_t bytes_done; /* input bytes whose rows are committed or rejected */
 };
@@ -33,6 +34,8 @@ struct table_stats {
 	uint64_t rows_skipped;
 	uint64_t blank_lines; /* skipped blank input lines */
 	uint64_t zero_dates;  /* MySQL zero dates copied as NULL */
+	uint64_t rows_resumed; /* --resume: records an earlier run committed */
+	uint64_t files_skipped; /* --resume: whole files an earlier run loaded */
 	uint64_t bytes;
 	double seconds;
 };
@@ -58,6 +61,8 @@ struct progress_view {
 	struct pool *pool;     /* NULL before it exists */
 	int64_t total_bytes;   /* input size, -1 when unknown */
 	double start;          /* now_seconds() at the start */
+	const char *target;    /* the server's URL (shown without its password when the
+				* run is stalled: nothing moved for 10 s), or NULL */
 };
 
 struct progress;

@@ -24,7 +24,7 @@ static enum run_status ping_run(const struct job *job)
 	struct conn *c;
 	struct sl_error err;
 	sl_error_clear(&err);
-	if (!drv->connect(job->target, &c, &err)) {
+	if (!drv->connect(job->target, &(struct conn_options){ .timeout = job->timeout }, &c, &err)) {
 		log_error("%s", err.msg);
 		return err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
 	}

@@ -18,6 +18,8 @@ enum {
 	OPT_MAX_ERRORS, OPT_WORKERS, OPT_POOL_MIN, OPT_POOL_MAX, OPT_ACQUIRE_TIMEOUT,
 	OPT_IDLE_TIMEOUT, OPT_RETRIES, OPT_PROGRESS, OPT_STATS_INTERVAL, OPT_SUMMARY_JSON, OPT_SET,
 	OPT_TABLES, OPT_EXCLUDE_TABLES, OPT_SCHEMA, OPT_QUERY, OPT_CAST, OPT_VERIFY, OPT_SPLIT_ROWS,
+	OPT_TIMEOUT,
+	OPT_RESUME, OPT_JOB, OPT_CHECKPOINT_TABLE,
 };
 
 static const struct option long_options[] = {
@@ -50,6 +52,7 @@ static const struct option long_options[] = {
 	{ "acquire-timeout", required_argument, NULL, OPT_ACQUIRE_TIMEOUT },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "progress", required_argument, NULL, OPT_PROGRESS },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "summary-json", required_argument, NULL, OPT_SUMMARY_JSON },
@@ -60,6 +63,9 @@ static const struct option long_options[] = {
 	{ "cast", required_argument, NULL, OPT_CAST },
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "split-rows", required_argument, NULL, OPT_SPLIT_ROWS },
+	{ "resume", no_argument, NULL, OPT_RESUME },
+	{ "job", required_argument, NULL, OPT_JOB },
+	{ "checkpoint-table", required_argument, NULL, OPT_CHECKPOINT_TABLE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -115,7 +121,14 @@ static void print_load_help(FILE *f)
 	      "      --on-conflict MODE     error (default), skip, update (needs --key)\n"
 	      "      --key A,B              key columns for --on-conflict (with --create: the\n"
 	      "                             primary key)\n"
-	      "      --dry-run              parse everything, print the SQL, write nothing\n"
+	      "      --dry-run              connect and check, parse everything, print the SQL,\n"
+	      "                             write nothing\n"
+	      "      --resume               exactly once across crashes: every committed batch\n"
+	      "                             is a row of a checkpoint table in the target; a rerun\n"
+	      "                             skips what is in, and files loaded whole\n"
+	      "      --job NAME             the resumable job (default: the table and the\n"
+	      "                             sources' directory)\n"
+	      "      --checkpoint-table T   where checkpoints live (default sluice_checkpoints)\n"
 	      "\n"
 	      "Parallelism and the connection pool:\n"
 	      "      --workers N            writer threads (default 1)\n"
@@ -123,6 +136,10 @@ static void print_load_help(FILE *f)
 	      "      --acquire-timeout S    fail when a connection takes longer (default 30)\n"
 	      "      --idle-timeout S       close idle connections above the minimum (default 60)\n"
 	      "      --retries N            reconnects and retries of broken batches (default 3)\n"
+	      "      --timeout S            a connect, batch or query that moves no byte to or\n"
+	      "                             from the server for S seconds counts as a broken\n"
+	      "                             connection: dropped, retried, then exit 1 (default\n"
+	      "                             600; 0 waits for ever)\n"
 	      "\n"
 	      "Errors and reporting:\n"
 	      "      --progress MODE        auto (default), bar, log, none\n"
@@ -190,6 +207,8 @@ static void print_verify_help(FILE *f)
 	      "      --tables A,B           tables to compare (default: every base table)\n"
 	      "      --exclude-tables A,B   tables to leave out\n"
 	      "      --schema S             PostgreSQL schema (default public)\n"
+	      "      --timeout S            a query whose server sends nothing for S seconds\n"
+	      "                             fails the run (default 600; 0 waits for ever)\n"
 	      "      --summary-json FILE    the result as JSON\n"
 	      "  -q, --quiet                errors only\n", f);
 }
@@ -301,6 +320,7 @@ static void job_defaults(struct job *job)
 	job->workers = 1;
 	job->acquire_timeout = 30;
 	job->idle_timeout = 60;
+	job->timeout = 600;
 	job->retries = 3;
 	job->stats_interval = 10;
 }
@@ -462,6 +482,9 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		case OPT_QUERY: job->query = optarg; break;
 		case OPT_CAST: job->cast = optarg; break;
 		case OPT_VERIFY: job->verify = true; break;
+		case OPT_RESUME: job->resume = true; break;
+		case OPT_JOB: job->job_name = optarg; break;
+		case OPT_CHECKPOINT_TABLE: job->checkpoint_table = optarg; break;
 		case OPT_SPLIT_ROWS:
 			if (!parse_long("--split-rows", optarg, 1000, LONG_MAX, &v))
 				return CLI_USAGE;
@@ -499,6 +522,10 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 				return CLI_USAGE;
 			job->retries = (int)v;
 			break;
+		case OPT_TIMEOUT:
+			if (!parse_seconds("--timeout", optarg, &job->timeout))
+				return CLI_USAGE;
+			break;
 		case OPT_PROGRESS:
 			if (!strcmp(optarg, "auto"))
 				job->progress = PROGRESS_AUTO;
@@ -534,6 +561,14 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		}
 		job->target = argv[optind];
 		return CLI_RUN;
+	}
+	if ((job->job_name || job->checkpoint_table) && !job->resume) {
+		log_error("--job and --checkpoint-table go with --resume");
+		return CLI_USAGE;
+	}
+	if (job->resume && job->command != CMD_LOAD) {
+		log_error("--resume is for sluice load (copy and update cannot resume yet)");
+		return CLI_USAGE;
 	}
 	bool tables_cmd = job->command == CMD_COPY || job->command == CMD_VERIFY;
 	if (!tables_cmd && (job->ntables || job->nexclude || job->schema || job->query || job->cast ||

@@ -5,6 +5,7 @@
  * strict mode, utf8mb4, UTC; values are converted by the target column's
  * type first (src/row/convert.c).
  */
+#include <errno.h>
 #include <mysql.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -79,6 +80,11 @@ struct conn {
 	bool xa_active;       /* between XA START and its COMMIT or ROLLBACK */
 	bool commit_sent;     /* XA COMMIT was sent (so XA PREPARE succeeded) */
 	bool commit_in_doubt; /* the connection broke during XA END/PREPARE/COMMIT */
+	/* --timeout: the library's connect, read and write timeouts (each
+	 * socket wait gives up after it: no progress, not a long statement);
+	 * 0 waits for ever */
+	double timeout;
+	char redacted[512];   /* the URL without its password, once connected */
 };
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
@@ -161,6 +167,10 @@ static bool my_fail_code(struct conn *c, unsigned code, const char *msg, const c
 			 const char *what, struct sl_error *err)
 {
 	(void)sqlstate;
+	/* the library's read or write timeout ran out (its socket wait sets
+	 * ETIMEDOUT): the server sent or took nothing for --timeout seconds, and
+	 * the library has closed the connection */
+	bool timed_out = errno == ETIMEDOUT;
 	enum sl_error_kind kind = SL_ERR_SERVER;
 	if (is_connection_errno(code))
 		kind = SL_ERR_CONNECTION;
@@ -178,6 +188,15 @@ static bool my_fail_code(struct conn *c, unsigned code, const char *msg, const c
 			     "%s: the server refuses LOAD DATA LOCAL INFILE (local_infile is off): "
 			     "use --method insert, or enable local_infile on the server (%s)",
 			     what, text);
+	else if (kind == SL_ERR_CONNECTION && c && c->redacted[0] && c->timeout > 0 && timed_out)
+		sl_error_set(err, kind,
+			     "%s: %s: no reply from the server for %g s (--timeout %g); the "
+			     "connection is dropped (%s, MySQL error %u)",
+			     c->redacted, what, c->timeout, c->timeout, text, code);
+	else if (kind == SL_ERR_CONNECTION && c && c->redacted[0])
+		/* a broken connection names its server (a failed connect is
+		 * prefixed by my_connect) */
+		sl_error_set(err, kind, "%s: %s: %s (MySQL error %u)", c->redacted, what, text, code);
 	else
 		sl_error_set(err, kind, "%s: %s (MySQL error %u)", what, text, code);
 	err->server_code = code;
@@ -431,10 +450,18 @@ static bool apply_params(MYSQL *my, const struct url_parts *u, const char **sock
 }
 
 /* A new handle's options: option files first, so the URL's own values win. */
-static bool set_options(MYSQL *my, const struct url_parts *u, const char **socket,
+static bool set_options(MYSQL *my, const struct url_parts *u, double timeout, const char **socket,
 			struct sl_error *err)
 {
 	mysql_options(my, MYSQL_READ_DEFAULT_GROUP, "client");
+	if (timeout > 0) {
+		/* --timeout, whole seconds: before the URL's connect-timeout, which wins */
+		unsigned int secs = timeout > 86400 ? 86400 : (unsigned int)timeout;
+		secs += (double)secs < timeout && secs < 86400;
+		mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &secs);
+		mysql_options(my, MYSQL_OPT_READ_TIMEOUT, &secs);
+		mysql_options(my, MYSQL_OPT_WRITE_TIMEOUT, &secs);
+	}
 	mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	unsigned int local_infile = 1;
 	mysql_options(my, MYSQL_OPT_LOCAL_INFILE, &local_infile);
@@ -475,7 +502,8 @@ static bool xa_usable(struct conn *c)
 			       "WHERE ENGINE = 'SPIDER' AND SUPPORT IN ('YES', 'DEFAULT')") == 0;
 }
 
-static bool my_connect(const char *url, struct conn **out, struct sl_error *err)
+static bool my_connect(const char *url, const struct conn_options *opts, struct conn **out,
+		       struct sl_error *err)
 {
 	char redacted[512];
 	url_redact(url, redacted, sizeof redacted);
@@ -512,7 +540,8 @@ static bool my_connect(const char *url, struct conn **out, struct sl_error *err)
 				break;
 			}
 		}
-		ok = set_options(c->my, &u, &socket, err);
+		c->timeout = opts && opts->timeout > 0 ? opts->timeout : 0;
+		ok = set_options(c->my, &u, c->timeout, &socket, err);
 		if (!ok)
 			break;
 		const char *password = u.password ? u.password : url_param(&u, "password");
@@ -562,6 +591,7 @@ static bool my_connect(const char *url, struct conn **out, struct sl_error *err)
 	const char *fault = getenv("SLUICE_FAULT_LOSE_COMMIT");
 	c->fault_commit = fault ? atol(fault) : 0;
 	mysql_set_local_infile_handler(c->my, infile_init, infile_read, infile_end, infile_error, c);
+	snprintf(c->redacted, sizeof c->redacted, "%s", redacted);
 	*out = c;
 	return true;
 }
@@ -849,7 +879,20 @@ static bool my_describe_table(struct conn *c, const struct write_spec *spec, str
 		table_desc_free(out);
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
-	return !out->exists || describe_unique(c, spec, out, err);
+	if (!out->exists || !describe_unique(c, spec, out, err))
+		return !out->exists;
+	/* a Spider head sends LOAD DATA to its data nodes one row at a time,
+	 * multi-row INSERTs as they are */
+	buf_reset(&c->sql);
+	MYSQL_RES *eng = NULL;
+	MYSQL_ROW erow;
+	if (buf_puts(&c->sql, "SELECT ENGINE FROM information_schema.TABLES WHERE") &&
+	    put_table_match(c, spec) && (eng = store_query(c, "describing table", err)) &&
+	    (erow = mysql_fetch_row(eng)) && erow[0] && !strcasecmp(erow[0], "SPIDER"))
+		out->bulk_is_slow = true;
+	if (eng)
+		mysql_free_result(eng);
+	return true;
 }
 
 /* Look up, once per table and column list, how each column's values convert. */
@@ -1764,6 +1807,41 @@ static void my_close_read(struct read_stream *s)
 	free(s);
 }
 
+static bool my_exec_params(struct conn *c, const char *sql, int n, const char *const *values,
+			   struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	if (!buf_puts(&c->sql, sql) || !reserve_params(c, (size_t)(n > 0 ? n : 1), err))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	for (int i = 0; i < n; i++)
+		c->vals[i] = (struct cell){ values[i], values[i] ? strlen(values[i]) : 0 };
+	struct prepared p = { 0 };
+	bool ok = prepare_sql(c, &p, "preparing a statement", err) &&
+		  execute_stmt(c, &p, c->vals, (size_t)n, false, "statement", err);
+	prepared_clear(&p);
+	return ok;
+}
+
+static bool my_query_each(struct conn *c, const char *sql,
+			  bool (*row)(void *ctx, char *const *values, int n), void *ctx,
+			  struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	if (!buf_puts(&c->sql, sql))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	MYSQL_RES *res = store_query(c, "query failed", err);
+	if (!res)
+		return false;
+	int nf = (int)mysql_num_fields(res);
+	MYSQL_ROW r;
+	bool ok = true;
+	while (ok && (r = mysql_fetch_row(res)) != NULL)
+		if (!row(ctx, r, nf))
+			ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	mysql_free_result(res);
+	return ok;
+}
+
 static bool my_query_row(struct conn *c, const char *sql, char **out, int n, struct sl_error *err)
 {
 	for (int i = 0; i < n; i++)
@@ -1814,5 +1892,7 @@ const struct driver mysql_driver = {
 	.read_row = my_read_row,
 	.close_read = my_close_read,
 	.query_row = my_query_row,
+	.exec_params = my_exec_params,
+	.query_each = my_query_each,
 	.healthy = my_healthy,
 };

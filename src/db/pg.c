@@ -3,10 +3,13 @@
  * multi-row parameterized INSERTs through one reused prepared statement.
  * URLs go to libpq as they are, so PG* variables and ~/.pgpass apply.
  */
+#include <errno.h>
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "sluice/driver.h"
@@ -27,9 +30,16 @@ struct conn {
 	char *types_key;
 	char **types;
 	int ntypes;
+	bool key_indexed;     /* the update's key has a unique index */
 	/* the transaction id of the last COMMIT sent, and whether its reply was lost */
 	char xid[32];
 	bool commit_in_doubt;
+	/* --timeout: every wait on the server is a poll on its socket that
+	 * gives up after this many seconds without a byte moving (0: never);
+	 * then the connection is dropped (stalled) and counts as broken */
+	double timeout;
+	bool stalled;
+	char redacted[512];   /* the URL without its password, once connected */
 };
 
 /* Whether an error with this SQLSTATE would hit every row of any batch
@@ -55,6 +65,11 @@ static bool pg_state_hits_every_row(const char *state)
 /* Fill err from a failed result (or the connection when res is NULL). */
 static bool pg_fail(struct conn *c, PGresult *res, const char *what, struct sl_error *err)
 {
+	if (c->stalled)
+		return sl_error_set(err, SL_ERR_CONNECTION,
+				    "%s: %s: no reply from the server for %g s (--timeout %g); the "
+				    "connection is dropped",
+				    c->redacted, what, c->timeout, c->timeout);
 	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(c->pg);
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	enum sl_error_kind kind = SL_ERR_SERVER;
@@ -71,11 +86,170 @@ static bool pg_fail(struct conn *c, PGresult *res, const char *what, struct sl_e
 	for (char *p = text; *p; p++)
 		if (*p == '\n')
 			*p = p[1] ? ' ' : '\0';
-	sl_error_set(err, kind, "%s: %s", what, text);
+	/* a broken connection names its server (once connected: a failed
+	 * connect is prefixed by pg_connect) */
+	if (kind == SL_ERR_CONNECTION && c->redacted[0])
+		sl_error_set(err, kind, "%s: %s: %s", c->redacted, what, text);
+	else
+		sl_error_set(err, kind, "%s: %s", what, text);
 	if (state)
 		snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state);
 	url_scrub(err->msg, c->url);
 	return false;
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Wait until the server's socket is readable (or writable, with out), for
+ * at most --timeout seconds. False when the connection is gone or stalled:
+ * nothing moved in time, so the connection is dropped (its socket shut
+ * down, so no later call waits on it either) and c->stalled tells pg_fail.
+ * A long statement that streams (COPY) keeps moving bytes and is never cut;
+ * a stopped backend or a silent network is. */
+static bool pg_wait(struct conn *c, bool out)
+{
+	int fd = PQsocket(c->pg);
+	if (c->stalled || fd < 0)
+		return false;
+	double deadline = c->timeout > 0 ? mono_now() + c->timeout : 0;
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = (short)(POLLIN | (out ? POLLOUT : 0)) };
+		int ms = -1;
+		if (deadline > 0) {
+			double left = deadline - mono_now();
+			ms = left > 0 ? (int)(left * 1000) + 1 : 0;
+		}
+		int rc = poll(&p, 1, ms);
+		if (rc > 0)
+			return true; /* errors and hang-ups are libpq's to read */
+		if (rc < 0 && errno == EINTR)
+			continue;
+		c->stalled = true;
+		shutdown(fd, SHUT_RDWR);
+		return false;
+	}
+}
+
+/* Send what libpq holds (the connection is nonblocking), reading whatever
+ * the server says meanwhile; false when it broke or stalled. */
+static bool pg_flush(struct conn *c)
+{
+	for (;;) {
+		int rc = PQflush(c->pg);
+		if (rc <= 0)
+			return rc == 0;
+		if (!pg_wait(c, true) || !PQconsumeInput(c->pg))
+			return false;
+	}
+}
+
+/* The next result of what was sent, as PQgetResult, waiting at most
+ * --timeout between bytes. NULL at the end, and when the connection broke
+ * (libpq then gave an error result first) or stalled (c->stalled). */
+static PGresult *pg_result(struct conn *c)
+{
+	if (c->stalled || !pg_flush(c))
+		return NULL;
+	while (PQisBusy(c->pg))
+		if (!pg_wait(c, false) || !PQconsumeInput(c->pg))
+			break;
+	return c->stalled ? NULL : PQgetResult(c->pg);
+}
+
+/* After a statement was sent (sent: its PQsend* result), wait for its
+ * outcome as PQexec does: the last result, the first error in preference,
+ * a COPY state at once. NULL when it could not be sent or the connection
+ * stalled (pg_fail says which). */
+static PGresult *pg_outcome(struct conn *c, int sent)
+{
+	if (!sent || c->stalled)
+		return NULL;
+	PGresult *last = NULL, *res;
+	while ((res = pg_result(c)) != NULL) {
+		ExecStatusType st = PQresultStatus(res);
+		if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+			PQclear(last);
+			return res;
+		}
+		if (last && PQresultStatus(last) == PGRES_FATAL_ERROR) {
+			PQclear(res);
+		} else {
+			PQclear(last);
+			last = res;
+		}
+	}
+	if (c->stalled) {
+		PQclear(last);
+		return NULL;
+	}
+	return last;
+}
+
+/* PQexec, PQexecParams (text), PQexecPrepared and PQprepare, each waiting
+ * at most --timeout between bytes (see pg_outcome). */
+static PGresult *pg_run(struct conn *c, const char *sql)
+{
+	return pg_outcome(c, c->stalled ? 0 : PQsendQuery(c->pg, sql));
+}
+
+static PGresult *pg_run_params(struct conn *c, const char *sql, int n, const char *const *params)
+{
+	return pg_outcome(c, !c->stalled &&
+				     PQsendQueryParams(c->pg, sql, n, NULL, params, NULL, NULL, 0));
+}
+
+static PGresult *pg_run_prepared(struct conn *c, const char *name, int n,
+				 const char *const *params)
+{
+	return pg_outcome(c, !c->stalled &&
+				     PQsendQueryPrepared(c->pg, name, n, params, NULL, NULL, 0));
+}
+
+static PGresult *pg_run_prepare(struct conn *c, const char *name, const char *sql)
+{
+	return pg_outcome(c, c->stalled ? 0 : PQsendPrepare(c->pg, name, sql, 0, NULL));
+}
+
+/* PQputCopyData, PQputCopyEnd and PQgetCopyData (blocking form) on the
+ * nonblocking connection: they wait at most --timeout between bytes. The
+ * first two return 1 or -1, the third as PQgetCopyData, -2 when broken or
+ * stalled. */
+static int pg_put_copy(struct conn *c, const char *data, size_t len)
+{
+	for (;;) {
+		int rc = c->stalled ? -1 : PQputCopyData(c->pg, data, (int)len);
+		if (rc != 0)
+			return rc;
+		if (!pg_wait(c, true) || !PQconsumeInput(c->pg))
+			return -1;
+	}
+}
+
+static int pg_put_copy_end(struct conn *c, const char *errmsg)
+{
+	for (;;) {
+		int rc = c->stalled ? -1 : PQputCopyEnd(c->pg, errmsg);
+		if (rc != 0)
+			return rc == 1 && pg_flush(c) ? 1 : -1;
+		if (!pg_wait(c, true) || !PQconsumeInput(c->pg))
+			return -1;
+	}
+}
+
+static int pg_get_copy(struct conn *c, char **line)
+{
+	for (;;) {
+		int n = c->stalled ? -2 : PQgetCopyData(c->pg, line, 1);
+		if (n != 0)
+			return n;
+		if (!pg_wait(c, false) || !PQconsumeInput(c->pg))
+			return -2;
+	}
 }
 
 static bool pg_supports(enum write_method m)
@@ -126,14 +300,15 @@ static bool pg_connect_refused(PGconn *pg)
 	return false;
 }
 
-static bool pg_connect(const char *url, struct conn **out, struct sl_error *err)
+static bool pg_connect(const char *url, const struct conn_options *opts, struct conn **out,
+		       struct sl_error *err)
 {
 	char redacted[512];
 	url_redact(url, redacted, sizeof redacted);
 	/* a URL libpq cannot parse is the user's to fix, not a failed connection */
 	char *perr = NULL;
-	PQconninfoOption *opts = PQconninfoParse(url, &perr);
-	if (!opts) {
+	PQconninfoOption *parsed = PQconninfoParse(url, &perr);
+	if (!parsed) {
 		char text[600];
 		snprintf(text, sizeof text, "%s", perr ? perr : "out of memory");
 		for (char *p = text; *p; p++)
@@ -144,16 +319,31 @@ static bool pg_connect(const char *url, struct conn **out, struct sl_error *err)
 		url_scrub(err->msg, url);
 		return false;
 	}
-	PQconninfoFree(opts);
+	PQconninfoFree(parsed);
 	struct conn *c = calloc(1, sizeof *c);
 	if (!c)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	c->url = strdup(url);
 	buf_init(&c->sql, 0);
 	buf_init(&c->copy, 0);
-	const char *keys[] = { "dbname", "fallback_application_name", "client_encoding", NULL };
-	const char *vals[] = { url, "sluice", "UTF8", NULL };
-	c->pg = PQconnectdbParams(keys, vals, 1);
+	/* --timeout: a connect, and a connection that goes silent (a cut
+	 * network: keepalives; data the server never acknowledges: TCP user
+	 * timeout), give up after it. These come before the URL, so the URL's
+	 * own settings win (libpq keeps the last value of a keyword). */
+	c->timeout = opts && opts->timeout > 0 ? opts->timeout : 0;
+	long secs = (long)c->timeout + ((double)(long)c->timeout < c->timeout);
+	char ct[24], idle[24], intvl[24], uto[24];
+	snprintf(ct, sizeof ct, "%ld", secs);
+	snprintf(idle, sizeof idle, "%ld", secs / 3 > 1 ? secs / 3 : 1);
+	snprintf(intvl, sizeof intvl, "%ld", secs / 9 > 1 ? secs / 9 : 1);
+	snprintf(uto, sizeof uto, "%.0f", c->timeout * 1000);
+	const char *keys[] = { "connect_timeout",     "keepalives",       "keepalives_idle",
+			       "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+			       "dbname",              "fallback_application_name",
+			       "client_encoding",     NULL };
+	const char *vals[] = { ct, "1", idle, intvl, "3", uto, url, "sluice", "UTF8", NULL };
+	int first = c->timeout > 0 ? 0 : 6; /* no timeout: libpq's defaults */
+	c->pg = PQconnectdbParams(keys + first, vals + first, 1);
 	if (!c->url || !c->pg || PQstatus(c->pg) != CONNECTION_OK) {
 		if (c->pg && c->url)
 			pg_fail(c, NULL, "cannot connect", err);
@@ -170,17 +360,29 @@ static bool pg_connect(const char *url, struct conn **out, struct sl_error *err)
 		return false;
 	}
 	PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
+	/* every wait is a poll on the socket (pg_wait): nothing blocks inside libpq */
+	PQsetnonblocking(c->pg, 1);
+	snprintf(c->redacted, sizeof c->redacted, "%s", redacted);
 	*out = c;
 	return true;
 }
 
 static bool pg_exec(struct conn *c, const char *sql, struct sl_error *err)
 {
-	PGresult *res = PQexec(c->pg, sql);
+	PGresult *res = pg_run(c, sql);
 	ExecStatusType st = PQresultStatus(res);
 	bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
-	if (!ok)
+	if (!ok && c->stalled) {
+		/* say what it was waiting for: "running COMMIT" */
+		char what[64];
+		snprintf(what, sizeof what, "running %.40s", sql);
+		for (char *p = what; *p; p++)
+			if (*p == '\n' || *p == '\t')
+				*p = ' ';
+		pg_fail(c, res, what, err);
+	} else if (!ok) {
 		pg_fail(c, res, "query failed", err);
+	}
 	PQclear(res);
 	return ok;
 }
@@ -196,7 +398,7 @@ static bool pg_commit(struct conn *c, struct sl_error *err)
 	 * can be looked up later (txid_status) instead of guessed */
 	c->xid[0] = '\0';
 	c->commit_in_doubt = false;
-	PGresult *res = PQexec(c->pg, "SELECT txid_current()");
+	PGresult *res = pg_run(c, "SELECT txid_current()");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pg_fail(c, res, "COMMIT failed", err);
 		PQclear(res);
@@ -229,11 +431,12 @@ static const char *pg_commit_mode(const struct conn *c)
 static bool pg_commit_status(struct conn *c, const char *token, bool *committed,
 			     struct sl_error *err)
 {
-	/* "in progress" while the old backend is still finishing: wait for it */
-	for (int attempt = 0; attempt < 100; attempt++) {
+	/* "in progress" while the old backend is still finishing: wait for it,
+	 * as long as --timeout lets a backend be silent (a stalled one holds it) */
+	double wait = c->timeout > 5 ? c->timeout : 5, until = mono_now() + wait;
+	while (mono_now() < until) {
 		const char *params[1] = { token };
-		PGresult *res = PQexecParams(c->pg, "SELECT txid_status($1::bigint)", 1, NULL, params,
-					     NULL, NULL, 0);
+		PGresult *res = pg_run_params(c, "SELECT txid_status($1::bigint)", 1, params);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 			pg_fail(c, res, "looking up a lost COMMIT", err);
 			PQclear(res);
@@ -252,14 +455,17 @@ static bool pg_commit_status(struct conn *c, const char *token, bool *committed,
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
-	return sl_error_set(err, SL_ERR_SERVER, "transaction %s is still in progress", token);
+	return sl_error_set(err, SL_ERR_SERVER,
+			    "%s: transaction %s, whose COMMIT got no reply, is still in progress "
+			    "after %g s (its backend is stalled?): cannot tell whether it committed",
+			    c->redacted, token, wait);
 }
 
 static bool pg_rollback(struct conn *c, struct sl_error *err)
 {
 	/* after a broken COPY the connection may still be in COPY state */
 	PGresult *res;
-	while ((res = PQgetResult(c->pg)) != NULL)
+	while ((res = pg_result(c)) != NULL)
 		PQclear(res);
 	return pg_exec(c, "ROLLBACK", err);
 }
@@ -274,9 +480,9 @@ static bool pg_server_version(struct conn *c, char *out, size_t n, struct sl_err
 
 static bool pg_healthy(struct conn *c)
 {
-	if (PQstatus(c->pg) != CONNECTION_OK)
+	if (c->stalled || PQstatus(c->pg) != CONNECTION_OK)
 		return false;
-	PGresult *res = PQexec(c->pg, "SELECT 1");
+	PGresult *res = pg_run(c, "SELECT 1");
 	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 	PQclear(res);
 	return ok;
@@ -295,7 +501,7 @@ static bool describe_unique(struct conn *c, const char *table, struct table_desc
 		"WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL "
 		"AND i.indexprs IS NULL ORDER BY ic.relname, k.ord";
 	const char *params[1] = { table };
-	PGresult *res = PQexecParams(c->pg, q, 1, NULL, params, NULL, NULL, 0);
+	PGresult *res = pg_run_params(c, q, 1, params);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pg_fail(c, res, "describing table", err);
 		PQclear(res);
@@ -334,7 +540,7 @@ static bool describe_foreign(struct conn *c, const char *table, struct table_des
 			"SELECT EXISTS (SELECT 1 FROM parts JOIN pg_class r ON r.oid = parts.oid "
 			"WHERE r.relkind = 'f')";
 	const char *params[1] = { table };
-	PGresult *res = PQexecParams(c->pg, q, 1, NULL, params, NULL, NULL, 0);
+	PGresult *res = pg_run_params(c, q, 1, params);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pg_fail(c, res, "describing table", err);
 		PQclear(res);
@@ -358,7 +564,7 @@ static bool pg_describe_table(struct conn *c, const struct write_spec *spec, str
 		"FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 "
 		"AND NOT a.attisdropped ORDER BY a.attnum";
 	const char *params[1] = { c->sql.data };
-	PGresult *res = PQexecParams(c->pg, q, 1, NULL, params, NULL, NULL, 0);
+	PGresult *res = pg_run_params(c, q, 1, params);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pg_fail(c, res, "describing table", err);
 		PQclear(res);
@@ -388,7 +594,7 @@ static bool write_copy(struct conn *c, const struct write_spec *spec, const stru
 	buf_reset(&c->sql);
 	if (!pg_copy_sql(&c->sql, spec))
 		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
-	PGresult *res = PQexec(c->pg, c->sql.data);
+	PGresult *res = pg_run(c, c->sql.data);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		pg_fail(c, res, "COPY failed", err);
 		PQclear(res);
@@ -409,30 +615,32 @@ static bool write_copy(struct conn *c, const struct write_spec *spec, const stru
 		if (ok && !buf_putc(&c->copy, '\n'))
 			ok = false;
 		if (ok && c->copy.len >= COPY_FLUSH_BYTES) {
-			if (PQputCopyData(c->pg, c->copy.data, (int)c->copy.len) != 1)
+			if (pg_put_copy(c, c->copy.data, c->copy.len) != 1)
 				break;
 			buf_reset(&c->copy);
 		}
 	}
 	if (!ok) {
-		PQputCopyEnd(c->pg, "row too large");
-		while ((res = PQgetResult(c->pg)) != NULL)
+		pg_put_copy_end(c, "row too large");
+		while ((res = pg_result(c)) != NULL)
 			PQclear(res);
+		if (c->stalled)
+			return pg_fail(c, NULL, "COPY failed", err);
 		return sl_error_set(err, SL_ERR_DATA, "row too large for the COPY buffer");
 	}
-	if (c->copy.len && PQputCopyData(c->pg, c->copy.data, (int)c->copy.len) != 1)
+	if (c->copy.len && pg_put_copy(c, c->copy.data, c->copy.len) != 1)
 		return pg_fail(c, NULL, "COPY failed", err);
-	if (PQputCopyEnd(c->pg, NULL) != 1)
+	if (pg_put_copy_end(c, NULL) != 1)
 		return pg_fail(c, NULL, "COPY failed", err);
 	ok = true;
-	while ((res = PQgetResult(c->pg)) != NULL) {
+	while ((res = pg_result(c)) != NULL) {
 		if (ok && PQresultStatus(res) != PGRES_COMMAND_OK) {
 			pg_fail(c, res, "COPY failed", err);
 			ok = false;
 		}
 		PQclear(res);
 	}
-	if (ok && PQstatus(c->pg) == CONNECTION_BAD)
+	if (ok && (PQstatus(c->pg) == CONNECTION_BAD || c->stalled))
 		return pg_fail(c, NULL, "COPY failed", err);
 	return ok;
 }
@@ -455,12 +663,12 @@ static bool insert_rows(struct conn *c, const struct write_spec *spec, const str
 		c->params[i] = cells[i].ptr; /* NUL-terminated by batch_add_row */
 	PGresult *res;
 	if (prepared) {
-		res = PQexecPrepared(c->pg, "sluice_ins", (int)np, c->params, NULL, NULL, 0);
+		res = pg_run_prepared(c, "sluice_ins", (int)np, c->params);
 	} else {
 		buf_reset(&c->sql);
 		if (!sql_insert(&pg_dialect, &c->sql, spec, nrows))
 			return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
-		res = PQexecParams(c->pg, c->sql.data, (int)np, NULL, c->params, NULL, NULL, 0);
+		res = pg_run_params(c, c->sql.data, (int)np, c->params);
 	}
 	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok)
@@ -481,12 +689,12 @@ static bool ensure_prepared(struct conn *c, const struct write_spec *spec, size_
 	if (c->prepared_text && !strcmp(c->prepared_text, c->sql.data))
 		return true;
 	if (c->prepared_text) {
-		PGresult *res = PQexec(c->pg, "DEALLOCATE sluice_ins");
+		PGresult *res = pg_run(c, "DEALLOCATE sluice_ins");
 		PQclear(res);
 		free(c->prepared_text);
 		c->prepared_text = NULL;
 	}
-	PGresult *res = PQprepare(c->pg, "sluice_ins", c->sql.data, 0, NULL);
+	PGresult *res = pg_run_prepare(c, "sluice_ins", c->sql.data);
 	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok)
 		pg_fail(c, res, "preparing INSERT", err);
@@ -569,6 +777,18 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 		c->types[i] = strdup(td.cols[j].type);
 		c->ntypes = i + 1;
 	}
+	/* a unique index within the key: each record finds its row through it */
+	c->key_indexed = false;
+	for (int u = 0; ok && u < td.nunique && !c->key_indexed; u++) {
+		bool all = td.unique[u].ncols > 0;
+		for (int k = 0; all && k < td.unique[u].ncols; k++) {
+			bool in = false;
+			for (int q = 0; q < spec->nkey; q++)
+				in |= !strcmp(td.unique[u].cols[k], spec->key[q]);
+			all = in;
+		}
+		c->key_indexed = all;
+	}
 	table_desc_free(&td);
 	if (ok)
 		c->types_key = strdup(key.data);
@@ -610,7 +830,13 @@ static bool update_rows(struct conn *c, const struct write_spec *spec, const str
 		free(ords);
 		return sl_error_set(err, SL_ERR_USAGE, "bad update: no columns to set or no key");
 	}
-	PGresult *res = PQexecParams(c->pg, c->sql.data, (int)np, NULL, c->params, NULL, NULL, 0);
+	if (c->key_indexed) {
+		/* a batch is a small share of the table: look each row up by the
+		 * key's index rather than scan the whole table to hash it, which
+		 * the planner would pick for every batch of a big table */
+		PQclear(pg_run(c, "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"));
+	}
+	PGresult *res = pg_run_params(c, c->sql.data, (int)np, c->params);
 	free(ords);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pg_fail(c, res, "UPDATE failed", err);
@@ -652,7 +878,7 @@ static bool pg_update_batch(struct conn *c, const struct write_spec *spec, const
 static bool query_rows(struct conn *c, const char *q, int nparams, const char *const *params,
 		       const char *what, PGresult **res, struct sl_error *err)
 {
-	*res = PQexecParams(c->pg, q, nparams, NULL, params, NULL, NULL, 0);
+	*res = pg_run_params(c, q, nparams, params);
 	if (PQresultStatus(*res) == PGRES_TUPLES_OK)
 		return true;
 	pg_fail(c, *res, what, err);
@@ -904,7 +1130,7 @@ static bool pg_open_read(struct conn *c, const struct write_spec *spec, const ch
 	}
 	if (!ok || !buf_puts(&c->sql, ") TO STDOUT"))
 		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
-	PGresult *res = PQexec(c->pg, c->sql.data);
+	PGresult *res = pg_run(c, c->sql.data);
 	if (PQresultStatus(res) != PGRES_COPY_OUT) {
 		pg_fail(c, res, "reading the table", err);
 		PQclear(res);
@@ -940,16 +1166,18 @@ static int pg_read_row(struct read_stream *s, struct cell **cells, int *ncols,
 	if (s->done)
 		return 0;
 	char *line = NULL;
-	int n = PQgetCopyData(s->c->pg, &line, 0);
+	int n = pg_get_copy(s->c, &line);
 	if (n == -1) {
 		s->done = true;
 		PGresult *res;
 		bool ok = true;
-		while ((res = PQgetResult(s->c->pg)) != NULL) {
+		while ((res = pg_result(s->c)) != NULL) {
 			if (ok && PQresultStatus(res) != PGRES_COMMAND_OK)
 				ok = pg_fail(s->c, res, "reading the table", err);
 			PQclear(res);
 		}
+		if (ok && s->c->stalled)
+			ok = pg_fail(s->c, NULL, "reading the table", err);
 		return ok ? 0 : -1;
 	}
 	if (n < 0)
@@ -1015,7 +1243,7 @@ static void pg_close_read(struct read_stream *s)
 {
 	if (!s)
 		return;
-	if (!s->done) {
+	if (!s->done && !s->c->stalled) {
 		/* stop a COPY half read: cancel it, then drain what is left */
 		PGcancel *cancel = PQgetCancel(s->c->pg);
 		char msg[256];
@@ -1024,16 +1252,51 @@ static void pg_close_read(struct read_stream *s)
 			PQfreeCancel(cancel);
 		}
 		char *line;
-		while (PQgetCopyData(s->c->pg, &line, 0) >= 0)
+		while (pg_get_copy(s->c, &line) >= 0)
 			PQfreemem(line);
 		PGresult *res;
-		while ((res = PQgetResult(s->c->pg)) != NULL)
+		while ((res = pg_result(s->c)) != NULL)
 			PQclear(res);
 	}
 	buf_free(&s->row);
 	free(s->cells);
 	free(s->offs);
 	free(s);
+}
+
+static bool pg_exec_params(struct conn *c, const char *sql, int n, const char *const *values,
+			   struct sl_error *err)
+{
+	PGresult *res = pg_run_params(c, sql, n, values);
+	ExecStatusType st = PQresultStatus(res);
+	bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+	if (!ok)
+		pg_fail(c, res, "query failed", err);
+	PQclear(res);
+	return ok;
+}
+
+static bool pg_query_each(struct conn *c, const char *sql,
+			  bool (*row)(void *ctx, char *const *values, int n), void *ctx,
+			  struct sl_error *err)
+{
+	PGresult *res;
+	if (!query_rows(c, sql, 0, NULL, "query failed", &res, err))
+		return false;
+	int nf = PQnfields(res);
+	char **vals = calloc((size_t)(nf ? nf : 1), sizeof *vals);
+	bool ok = vals != NULL;
+	if (!ok)
+		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	for (int r = 0; ok && r < PQntuples(res); r++) {
+		for (int i = 0; i < nf; i++)
+			vals[i] = PQgetisnull(res, r, i) ? NULL : PQgetvalue(res, r, i);
+		if (!row(ctx, vals, nf))
+			ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	free(vals);
+	PQclear(res);
+	return ok;
 }
 
 static bool pg_query_row(struct conn *c, const char *sql, char **out, int n, struct sl_error *err)
@@ -1083,5 +1346,7 @@ const struct driver pg_driver = {
 	.read_row = pg_read_row,
 	.close_read = pg_close_read,
 	.query_row = pg_query_row,
+	.exec_params = pg_exec_params,
+	.query_each = pg_query_each,
 	.healthy = pg_healthy,
 };

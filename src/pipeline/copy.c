@@ -676,10 +676,11 @@ static bool open_workers(struct copy *cp, struct copy_worker *ws, struct sl_erro
 	}
 	char snap[128] = "";
 	struct conn *lock = NULL;
+	struct conn_options copts = { .timeout = cp->job->timeout };
 	bool ok = true;
 	if (cp->from->export_snapshot) {
 		ok = cp->from->export_snapshot(cp->src, snap, sizeof snap, err);
-	} else if (cp->from->connect(cp->job->from, &lock, err)) {
+	} else if (cp->from->connect(cp->job->from, &copts, &lock, err)) {
 		struct sl_error e;
 		if (!cp->from->exec(lock, "FLUSH TABLES WITH READ LOCK", &e)) {
 			log_warn("copying with %d workers, each reads its own snapshot: FLUSH TABLES "
@@ -693,10 +694,10 @@ static bool open_workers(struct copy *cp, struct copy_worker *ws, struct sl_erro
 	}
 	for (int i = 0; ok && i < cp->nworkers; i++) {
 		ws[i].own = true;
-		ok = cp->from->connect(cp->job->from, &ws[i].src, err) &&
+		ok = cp->from->connect(cp->job->from, &copts, &ws[i].src, err) &&
 		     (snap[0] ? cp->from->snapshot_at(ws[i].src, snap, err)
 			      : cp->from->snapshot(ws[i].src, err)) &&
-		     cp->to->connect(cp->job->target, &ws[i].ddl, err);
+		     cp->to->connect(cp->job->target, &copts, &ws[i].ddl, err);
 	}
 	if (lock) {
 		struct sl_error e;
@@ -763,7 +764,9 @@ enum run_status copy_run(const struct job *job)
 	cp.nworkers = job->workers > 1 && !job->single_transaction ? job->workers : 1;
 	if (cp.nworkers > 64)
 		cp.nworkers = 64;
-	if (!cp.from->connect(job->from, &cp.src, &err) || !cp.to->connect(job->target, &cp.ddl, &err) ||
+	struct conn_options copts = { .timeout = job->timeout };
+	if (!cp.from->connect(job->from, &copts, &cp.src, &err) ||
+	    !cp.to->connect(job->target, &copts, &cp.ddl, &err) ||
 	    !cp.from->snapshot(cp.src, &err) || !choose_tables(&cp, &err))
 		goto failed;
 	cp.stats = calloc((size_t)cp.ntables, sizeof *cp.stats);

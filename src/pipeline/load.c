@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sluice/checkpoint.h"
 #include "sluice/create.h"
 #include "sluice/keys.h"
 #include "sluice/log.h"
@@ -256,6 +257,12 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			ok = false;
 			break;
 		}
+		long long ordinal = ld->src_records[src_index]++;
+		if (ld->ckpt && checkpoint_covered(ld->ckpt, src_index, ordinal)) {
+			/* committed by an earlier run of this job */
+			atomic_fetch_add(&ld->live.rows_resumed, 1);
+			continue;
+		}
 		atomic_fetch_add(&ld->live.rows_read, 1);
 		if (st == READ_REJECT) {
 			load_reject(ld, name, rec.line, rec.raw, rec.raw_len, err.msg);
@@ -277,7 +284,9 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			cur[q] = item;
 			cur[q]->seq = ++*seq;
 		}
-		if (!batch_add_row(cur[q], &rec, src_index, true)) {
+		if (batch_add_row(cur[q], &rec, src_index, true))
+			cur[q]->meta[cur[q]->nrows - 1].ordinal = ordinal;
+		else {
 			sl_error_set(&err, SL_ERR_INTERNAL, "%s:%ld: out of memory", name, rec.line);
 			load_fail(ld, &err);
 			ok = false;
@@ -299,6 +308,8 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 	uint64_t pos = reader_position(r);
 	atomic_fetch_add(&ld->live.bytes, pos - last_pos);
 	*pending_bytes += pos - last_pos;
+	if (ok)
+		ld->src_read_all[src_index] = true;
 	return ok;
 }
 
@@ -378,6 +389,12 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	}
 	snprintf(stats.table, sizeof stats.table, "%s%s%s", ld.schema ? ld.schema : "",
 		 ld.schema ? "." : "", ld.table);
+	ld.src_records = calloc((size_t)job->nsources, sizeof *ld.src_records);
+	ld.src_read_all = calloc((size_t)job->nsources, sizeof *ld.src_read_all);
+	if (!ld.src_records || !ld.src_read_all) {
+		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
+		goto failed;
+	}
 	report.tables = &stats;
 	report.ntables = 1;
 
@@ -441,6 +458,18 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	if (!plan_keys(&ld, workers, &err))
 		goto failed;
 	plan_lookup_key(&ld);
+	if (job->resume && !job->dry_run) {
+		if (!plan_resume(&ld, &err))
+			goto failed;
+		/* a checkpoint row covers a run of records, so a batch must hold
+		 * consecutive ones: no routing by key; and a keyed write keeps
+		 * its input order with one writer only */
+		ld.nqueues = 1;
+		if (ld.keyed && workers > 1) {
+			log_info("--resume with a key: one writer, so the last record of a key wins");
+			workers = 1;
+		}
+	}
 	/* batches: one being filled per queue, one per writer, and a queue's
 	 * worth, all allocated up front */
 	ld.nbatches = workers * 2 + ld.nqueues;
@@ -507,10 +536,19 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	long seq = 0;
 	bool create_done = false;
 	for (int i = 0; i < job->nsources && !load_stopping(&ld); i++) {
-		if (i > 0) {
+		if (ld.src_whole && ld.src_whole[i]) {
+			/* --resume: an earlier run loaded all of it */
+			log_info("%s: loaded by an earlier run of job '%s', skipped", job->sources[i],
+				 ld.job_name);
+			stats.files_skipped++;
+			continue;
+		}
+		if (i > 0 && r && r->ops) {
 			ld.blank_lines += r->blank_lines;
 			reader_close(r);
 			r = NULL;
+		}
+		if (i > 0 || !r) {
 			if (!open_next_source(&ld, i, &r, &err)) {
 				load_fail(&ld, &err);
 				break;
@@ -568,6 +606,18 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	}
 	report.status = signals_caught() ? RUN_INTERRUPTED
 		      : ld.live.rows_rejected || ld.live.rows_not_found ? RUN_PARTIAL : RUN_OK;
+	if (ld.ckpt && report.status != RUN_INTERRUPTED) {
+		/* every record of these sources is in or rejected: a rerun skips
+		 * them without reading */
+		struct conn *c = NULL;
+		bool ok = load_get_conn(&ld, &c, &err);
+		for (int i = 0; ok && i < job->nsources; i++)
+			if (ld.src_read_all[i] && strcmp(job->sources[i], "-"))
+				ok = checkpoint_source_done(ld.ckpt, c, i, ld.src_records[i], &err);
+		load_put_conn(&ld, c, !ok && err.kind == SL_ERR_CONNECTION);
+		if (!ok)
+			goto failed;
+	}
 	if (report.status == RUN_INTERRUPTED) {
 		sl_error_set(&err, SL_ERR_INTERNAL, "interrupted by signal %d; batches in flight rolled back",
 			     signals_caught());
@@ -605,6 +655,7 @@ finish:
 	stats.rows_rejected = ld.live.rows_rejected;
 	stats.rows_not_found = ld.live.rows_not_found;
 	stats.rows_skipped = ld.live.rows_skipped;
+	stats.rows_resumed = ld.live.rows_resumed;
 	if (r)
 		ld.blank_lines += r->blank_lines; /* the source being read when the run ended */
 	stats.blank_lines = ld.blank_lines;
@@ -644,6 +695,10 @@ finish:
 	free(ld.schema);
 	free(ld.table);
 	table_desc_free(&ld.target);
+	checkpoint_close(ld.ckpt);
+	free(ld.src_records);
+	free(ld.src_read_all);
+	free(ld.src_whole);
 	pthread_mutex_destroy(&ld.lock);
 	return status;
 }

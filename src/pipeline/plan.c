@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sluice/checkpoint.h"
 #include "sluice/create.h"
 #include "sluice/keys.h"
 #include "sluice/log.h"
@@ -112,6 +113,11 @@ bool plan_run(struct load *ld)
 	ld->spec.schema = ld->schema;
 	ld->spec.table = ld->table;
 	ld->spec.method = job->method ? job->method : ld->drv->default_method;
+	/* a copy (rows from a table, not a file) takes the bulk path where the
+	 * server has one: LOAD DATA on MySQL; plan_check_target steps back to
+	 * INSERT where the bulk path is slow (a Spider head, foreign partitions) */
+	if (!job->method && job->open_reader && ld->drv->supports(METHOD_INFILE))
+		ld->spec.method = METHOD_INFILE;
 	ld->spec.on_conflict = job->on_conflict;
 	ld->spec.key = job->key;
 	ld->spec.nkey = job->nkey;
@@ -314,9 +320,8 @@ bool plan_check_target(struct load *ld, struct sl_error *err)
 	    ld->drv->supports(METHOD_INSERT) && ld->spec.method != METHOD_INSERT) {
 		/* the one place the bulk path gives way to INSERT by itself */
 		ld->spec.method = METHOD_INSERT;
-		ld->method_reason = "the table has foreign partitions, which the bulk path feeds "
-				    "row by row; multi-row INSERTs go out in the foreign servers' "
-				    "batch_size";
+		ld->method_reason = "the bulk path feeds this table row by row (foreign partitions, "
+				    "a Spider head); multi-row INSERTs go out in batches";
 		log_info("--method insert: %s", ld->method_reason);
 	}
 	ld->target = td; /* freed at the end of the run */
@@ -368,5 +373,50 @@ bool plan_keys(struct load *ld, int workers, struct sl_error *err)
 	}
 	ld->keyed = ld->nkey_idx > 0 && (ld->spec.update || ld->spec.on_conflict != CONFLICT_ERROR);
 	ld->nqueues = ld->keyed && workers > 1 ? workers : 1;
+	return true;
+}
+
+bool plan_resume(struct load *ld, struct sl_error *err)
+{
+	const struct job *job = ld->job;
+	if (job->job_name) {
+		snprintf(ld->job_name, sizeof ld->job_name, "%s", job->job_name);
+	} else {
+		/* the target table and where the sources are (their directory,
+		 * or stdin), not the file names: a nightly glob that picks up new
+		 * files is the same job */
+		const char *first = job->sources[0];
+		const char *slash = strrchr(first, '/');
+		int n = snprintf(ld->job_name, sizeof ld->job_name, "%s%s%s:%.*s", ld->schema ? ld->schema : "",
+				 ld->schema ? "." : "", ld->table,
+				 !strcmp(first, "-") ? 1 : slash ? (int)(slash - first + 1) : 2,
+				 !strcmp(first, "-") ? "-" : slash ? first : "./");
+		if (n >= 200)
+			return sl_error_set(err, SL_ERR_USAGE,
+					    "the job's name would be too long (over 200 bytes): name it with --job");
+	}
+	if (strlen(ld->job_name) > 200)
+		return sl_error_set(err, SL_ERR_USAGE, "--job takes a name of up to 200 bytes");
+	for (int i = 0; i < job->nsources; i++)
+		if (strlen(job->sources[i]) > 500)
+			return sl_error_set(err, SL_ERR_USAGE,
+					    "--resume: a source path over 500 bytes: %.60s...", job->sources[i]);
+	struct conn *c;
+	if (!load_get_conn(ld, &c, err))
+		return false;
+	bool ok = checkpoint_open(&ld->ckpt, ld->drv, c, job->checkpoint_table, ld->job_name,
+				  job->sources, job->nsources, err);
+	load_put_conn(ld, c, !ok && err->kind == SL_ERR_CONNECTION);
+	if (!ok)
+		return false;
+	ld->src_whole = calloc((size_t)job->nsources, sizeof *ld->src_whole);
+	if (!ld->src_whole)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	for (int i = 0; i < job->nsources; i++) {
+		char fp[100];
+		if (!checkpoint_fingerprint(job->sources[i], fp, sizeof fp, err) ||
+		    !checkpoint_check_source(ld->ckpt, i, fp, &ld->src_whole[i], err))
+			return false;
+	}
 	return true;
 }

@@ -821,7 +821,7 @@ struct side {
 };
 
 /* Connect to url; RUN_OK, or how the run ends (the error is logged). */
-static enum run_status side_open(const char *url, struct side *s)
+static enum run_status side_open(const char *url, double timeout, struct side *s)
 {
 	url_redact(url, s->url, sizeof s->url);
 	s->drv = driver_for_url(url);
@@ -831,7 +831,7 @@ static enum run_status side_open(const char *url, struct side *s)
 	}
 	struct sl_error err;
 	sl_error_clear(&err);
-	if (!s->drv->connect(url, &s->c, &err)) {
+	if (!s->drv->connect(url, &(struct conn_options){ .timeout = timeout }, &s->c, &err)) {
 		log_error("%s", err.msg);
 		return err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
 	}
@@ -1010,8 +1010,8 @@ static bool verify_one(const struct job *job, struct side *from, struct side *to
 enum run_status verify_run(const struct job *job)
 {
 	struct side from = {0}, to = {0};
-	enum run_status st = side_open(job->from, &from);
-	if (st == RUN_OK && (st = side_open(job->target, &to)) != RUN_OK)
+	enum run_status st = side_open(job->from, job->timeout, &from);
+	if (st == RUN_OK && (st = side_open(job->target, job->timeout, &to)) != RUN_OK)
 		side_close(&from);
 	if (st != RUN_OK)
 		return st;

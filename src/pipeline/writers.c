@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sluice/checkpoint.h"
 #include "sluice/create.h"
 #include "sluice/keys.h"
 #include "sluice/log.h"
@@ -234,6 +235,27 @@ static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *
 	return -1;
 }
 
+/* --resume: claim the checkpoint rows of rows [first, first+n) of b inside
+ * the transaction on c, one per run of rows from the same source (their
+ * records are consecutive: no routing under --resume). CLAIM_TAKEN when
+ * another run committed them. */
+static enum claim_result claim_rows(struct load *ld, struct conn *c, const struct batch *b,
+				    size_t first, size_t n, struct sl_error *err)
+{
+	for (size_t i = first; i < first + n;) {
+		size_t j = i;
+		while (j + 1 < first + n && b->meta[j + 1].source == b->meta[i].source)
+			j++;
+		enum claim_result r = checkpoint_claim(ld->ckpt, c, b->meta[i].source,
+						       b->meta[i].ordinal, b->meta[j].ordinal + 1,
+						       j - i + 1, err);
+		if (r != CLAIM_OK)
+			return r;
+		i = j + 1;
+	}
+	return CLAIM_OK;
+}
+
 /* The connection broke while COMMIT was on its way: the batch may or may not
  * be in. Ask the server on a fresh connection (*c) rather than guess, so it
  * is neither lost nor written twice. Returns 1 committed, 0 not committed
@@ -248,6 +270,17 @@ static int lost_commit_outcome(struct load *ld, struct conn **c, const struct ba
 	*c = NULL;
 	if (doubt == 0)
 		return 0; /* the commit never left: rolled back with the connection */
+	if (ld->ckpt) {
+		/* the checkpoint row went in with the rows, or neither did */
+		bool committed = false;
+		if (!load_get_conn(ld, c, err) ||
+		    !checkpoint_committed(ld->ckpt, *c, b->meta[first].source, b->meta[first].ordinal,
+					  &committed, err))
+			return -1;
+		log_warn("batch %ld: the connection broke during COMMIT; its checkpoint row says it %s",
+			 b->seq, committed ? "committed" : "did not commit (retrying)");
+		return committed ? 1 : 0;
+	}
 	if (doubt < 0)
 		return settle_by_keys(ld, c, b, first, n, err);
 	bool committed = false;
@@ -274,8 +307,22 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 		if (matched)
 			memset(matched, 0, n * sizeof *matched);
 		size_t written = 0;
-		bool wrote = (single || drv->begin(*c, &err)) &&
-			     write_rows(ld, *c, b, first, n, matched, &written, &err);
+		bool begun = single || drv->begin(*c, &err);
+		if (begun && ld->ckpt) {
+			enum claim_result cr = claim_rows(ld, *c, b, first, n, &err);
+			if (cr == CLAIM_TAKEN) {
+				/* another run committed these records: not ours to write */
+				struct sl_error rb;
+				if (!single && !drv->rollback(*c, &rb)) {
+					load_put_conn(ld, *c, true);
+					*c = NULL;
+				}
+				atomic_fetch_add(&ld->live.rows_resumed, n);
+				return true;
+			}
+			begun = cr == CLAIM_OK;
+		}
+		bool wrote = begun && write_rows(ld, *c, b, first, n, matched, &written, &err);
 		if (wrote && signals_caught()) {
 			/* interrupted: this batch is rolled back, not committed */
 			struct sl_error rb;

@@ -26,6 +26,7 @@ struct pool {
 	const struct driver *drv;
 	char *url;
 	struct pool_config cfg;
+	struct conn_options opts; /* how each connection waits on the server */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct idle_conn *idle; /* stack: the most recently used on top */
@@ -59,7 +60,7 @@ static bool open_conn(struct pool *p, struct conn **out, struct sl_error *err)
 {
 	double delay = p->cfg.backoff_base > 0 ? p->cfg.backoff_base : 0.1;
 	for (int attempt = 0;; attempt++) {
-		if (p->drv->connect(p->url, out, err)) {
+		if (p->drv->connect(p->url, &p->opts, out, err)) {
 			pthread_mutex_lock(&p->lock);
 			p->created++;
 			pthread_mutex_unlock(&p->lock);
@@ -89,6 +90,7 @@ bool pool_create(struct pool **out, const struct driver *drv, const char *url,
 	p->drv = drv;
 	p->url = strdup(url);
 	p->cfg = *cfg;
+	p->opts.timeout = cfg->timeout;
 	if (p->cfg.max < 1)
 		p->cfg.max = 1;
 	if (p->cfg.min > p->cfg.max)

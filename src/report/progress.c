@@ -5,11 +5,16 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "sluice/log.h"
 #include "sluice/report.h"
+#include "sluice/url.h"
+
+/* Nothing moved for this long while batches are out: say the run is stalled. */
+#define STALL_SECONDS 10
 
 struct progress {
 	pthread_t thread;
@@ -21,7 +26,31 @@ struct progress {
 	struct progress_view *view;
 	struct pool *pool;
 	int width; /* characters drawn last time, to clear */
+	char target[512];    /* the server, password hidden */
+	uint64_t moved[5];   /* the counters seen last, to notice when they stop */
+	double last_move;    /* when they last changed */
 };
+
+/* "stalled 45 s, waiting on postgresql://app@db1/shop" into out when nothing
+ * has moved for STALL_SECONDS while the run waits on the server (a batch
+ * out, or no connection yet); "" otherwise. */
+static void format_stall(struct progress *p, const struct pool_stats *ps, bool have_pool,
+			 char *out, size_t n)
+{
+	struct live_stats *l = p->view->live;
+	uint64_t now_moved[5] = { l->rows_read, l->rows_written, l->rows_rejected,
+				  l->rows_not_found, l->bytes_done };
+	double now = now_seconds();
+	if (memcmp(now_moved, p->moved, sizeof now_moved) || p->last_move == 0) {
+		memcpy(p->moved, now_moved, sizeof now_moved);
+		p->last_move = now;
+	}
+	out[0] = '\0';
+	double still = now - p->last_move;
+	if (still >= STALL_SECONDS && (!have_pool || ps->busy > 0))
+		snprintf(out, n, "stalled %.0f s, waiting on %s", still,
+			 p->target[0] ? p->target : "the server");
+}
 
 static void format_eta(char *out, size_t n, double secs)
 {
@@ -64,13 +93,18 @@ static void draw(struct progress *p, bool final)
 	pthread_mutex_unlock(&p->lock);
 	if (pool)
 		pool_get_stats(pool, &ps);
+	char stall[600];
+	format_stall(p, &ps, pool != NULL, stall, sizeof stall);
 	if (p->bar) {
-		char line[256];
+		char line[1024];
 		int n = snprintf(line, sizeof line,
-				 "%s %s%llu rows  %.1f MB  %.0f rows/s  ETA %s  pool %d/%d busy, %d waiting%s",
+				 "%s %s%llu rows  %.1f MB  %.0f rows/s  ETA %s  pool %d/%d busy, %d waiting%s%s%s",
 				 v->table, pct, (unsigned long long)written, (double)bytes / 1e6, rate, eta,
 				 ps.busy, ps.total, ps.waiting,
-				 rejected ? "  (rejects)" : "");
+				 rejected ? "  (rejects)" : "", stall[0] && !final ? "  " : "",
+				 final ? "" : stall);
+		if (n >= (int)sizeof line)
+			n = (int)sizeof line - 1;
 		fprintf(stderr, "\r%s%*s", line, p->width > n ? p->width - n : 0, "");
 		if (final)
 			fprintf(stderr, "\r%*s\r", n > p->width ? n : p->width, "");
@@ -80,10 +114,10 @@ static void draw(struct progress *p, bool final)
 		char pool_line[512] = "";
 		if (pool)
 			report_format_pool(pool_line, sizeof pool_line, &ps);
-		log_info("%s: %s%llu rows read, %llu written, %llu rejected, %.1f MB, %.0f rows/s, ETA %s%s%s",
+		log_info("%s: %s%llu rows read, %llu written, %llu rejected, %.1f MB, %.0f rows/s, ETA %s%s%s%s%s",
 			 v->table, pct, (unsigned long long)read, (unsigned long long)written,
 			 (unsigned long long)rejected, (double)bytes / 1e6, rate, eta,
-			 pool ? "; " : "", pool_line);
+			 pool ? "; " : "", pool_line, stall[0] ? "; " : "", stall);
 	}
 }
 
@@ -121,6 +155,8 @@ bool progress_start(struct progress **out, enum progress_mode mode, double inter
 	p->bar = mode == PROGRESS_BAR || (mode == PROGRESS_AUTO && isatty(STDERR_FILENO));
 	p->interval = interval > 0 ? interval : 10;
 	p->view = view;
+	if (view->target)
+		url_redact(view->target, p->target, sizeof p->target);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);

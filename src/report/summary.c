@@ -45,8 +45,9 @@ void report_format_pool(char *out, size_t n, const struct pool_stats *s)
 
 void report_print(FILE *f, const struct run_report *rep)
 {
-	bool skipped = false, blank = false, zero = false;
+	bool skipped = false, blank = false, zero = false, resumed = false;
 	for (int i = 0; i < rep->ntables; i++) {
+		resumed |= rep->tables[i].rows_resumed > 0 || rep->tables[i].files_skipped > 0;
 		skipped |= rep->tables[i].rows_skipped > 0;
 		blank |= rep->tables[i].blank_lines > 0;
 		zero |= rep->tables[i].zero_dates > 0;
@@ -59,6 +60,8 @@ void report_print(FILE *f, const struct run_report *rep)
 		fprintf(f, " %9s", "blank");
 	if (zero)
 		fprintf(f, " %10s", "zero dates");
+	if (resumed)
+		fprintf(f, " %9s %7s", "resumed", "files");
 	fprintf(f, " %9s %8s %10s\n", "MB", "seconds", "rows/s");
 	for (int i = 0; i < rep->ntables; i++) {
 		const struct table_stats *t = &rep->tables[i];
@@ -72,6 +75,9 @@ void report_print(FILE *f, const struct run_report *rep)
 			fprintf(f, " %9llu", (unsigned long long)t->blank_lines);
 		if (zero)
 			fprintf(f, " %10llu", (unsigned long long)t->zero_dates);
+		if (resumed)
+			fprintf(f, " %9llu %7llu", (unsigned long long)t->rows_resumed,
+				(unsigned long long)t->files_skipped);
 		fprintf(f, " %9.1f %8.2f %10.0f\n", (double)t->bytes / 1e6, t->seconds, rate);
 	}
 	if (rep->has_pool) {
@@ -112,11 +118,13 @@ bool report_write_json(const char *path, const struct run_report *rep, struct sl
 		buf_printf(&b,
 			   ", \"rows_read\": %llu, \"rows_written\": %llu, \"rows_rejected\": %llu, "
 			   "\"rows_not_found\": %llu, \"rows_skipped\": %llu, \"blank_lines\": %llu, "
-			   "\"zero_dates_nulled\": %llu, \"bytes\": %llu, \"seconds\": %.3f}",
+			   "\"zero_dates_nulled\": %llu, \"rows_resumed\": %llu, \"files_skipped\": %llu, "
+			   "\"bytes\": %llu, \"seconds\": %.3f}",
 			   (unsigned long long)t->rows_read, (unsigned long long)t->rows_written,
 			   (unsigned long long)t->rows_rejected, (unsigned long long)t->rows_not_found,
 			   (unsigned long long)t->rows_skipped, (unsigned long long)t->blank_lines,
-			   (unsigned long long)t->zero_dates, (unsigned long long)t->bytes, t->seconds);
+			   (unsigned long long)t->zero_dates, (unsigned long long)t->rows_resumed,
+			   (unsigned long long)t->files_skipped, (unsigned long long)t->bytes, t->seconds);
 	}
 	buf_puts(&b, "], \"pool\": {");
 	if (rep->has_pool) {
@@ -143,16 +151,29 @@ bool report_write_json(const char *path, const struct run_report *rep, struct sl
 		json_string(&b, rep->errors[i]);
 	}
 	buf_puts(&b, "]}\n");
-	FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
+	if (!b.data) /* the buffer could not grow: never a silently short summary */
+		return sl_error_set(err, SL_ERR_INTERNAL, "cannot write the summary %s: out of memory",
+				    path);
+	bool to_stdout = !strcmp(path, "-");
+	FILE *f = to_stdout ? stdout : fopen(path, "w");
 	if (!f) {
 		buf_free(&b);
 		return sl_error_set(err, SL_ERR_USAGE, "cannot write %s: %s", path, strerror(errno));
 	}
-	fwrite(b.data, 1, b.len, f);
-	bool ok = f == stdout ? fflush(f) == 0 : fclose(f) == 0;
+	/* every step checked: a full disk or a closed pipe (EPIPE: SIGPIPE is
+	 * ignored) is a failed summary, not a shorter one */
+	errno = 0;
+	bool ok = fwrite(b.data, 1, b.len, f) == b.len;
+	ok = fflush(f) == 0 && ok;
+	int e = errno;
+	if (!to_stdout && fclose(f) != 0 && ok) {
+		ok = false;
+		e = errno;
+	}
 	buf_free(&b);
 	if (!ok)
-		return sl_error_set(err, SL_ERR_INTERNAL, "writing %s failed", path);
+		return sl_error_set(err, SL_ERR_INTERNAL, "cannot write the summary %s: %s",
+				    to_stdout ? "to stdout (-)" : path, strerror(e ? e : EIO));
 	return true;
 }
 

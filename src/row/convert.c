@@ -348,6 +348,12 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 			 (int)(len < 60 ? len : 60), s);
 		return false;
 	}
+	if ((len == 8 && !strncasecmp(s, "infinity", 8)) || (len == 9 && !strncasecmp(s, "-infinity", 9)) ||
+	    (len == 9 && !strncasecmp(s, "+infinity", 9))) {
+		/* PostgreSQL's infinite timestamps: MySQL would store a zero date */
+		snprintf(why, whysz, "'%.*s' is no date MySQL can store", (int)len, s);
+		return false;
+	}
 	size_t n;
 	const char *f = fraction(s, len, &n);
 	size_t kept = (size_t)rule;

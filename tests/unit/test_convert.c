@@ -220,6 +220,8 @@ START_TEST(exactness)
 	exact("time(1)", "10:11:12.5", true);
 	exact("time", "-838:59:59.9", false);
 	exact("datetime", "2024-01-02", true);
+	exact("datetime(6)", "infinity", false); /* PostgreSQL's: MySQL would store a zero date */
+	exact("timestamp", "-infinity", false);
 	/* other types are left to the server's own notes */
 	exact("decimal(10,2)", "9.999", true);
 	exact("varchar(10)", "1.5", true);

@@ -21,9 +21,13 @@ static atomic_int next_id;
 static atomic_int fail_connects; /* connects still to fail */
 static atomic_int open_now;
 
-static bool fake_connect(const char *url, struct conn **out, struct sl_error *err)
+static _Atomic double last_timeout; /* the --timeout the last connect was given */
+
+static bool fake_connect(const char *url, const struct conn_options *opts, struct conn **out,
+			 struct sl_error *err)
 {
 	(void)url;
+	atomic_store(&last_timeout, opts ? opts->timeout : -1);
 	if (atomic_load(&fail_connects) > 0) {
 		atomic_fetch_sub(&fail_connects, 1);
 		return sl_error_set(err, SL_ERR_CONNECTION, "connection refused");
@@ -261,6 +265,21 @@ START_TEST(broken_connection_replaced)
 }
 END_TEST
 
+START_TEST(timeout_reaches_the_driver)
+{
+	reset();
+	struct pool_config cfg = { .max = 1, .idle_timeout = 60, .timeout = 7.5 };
+	struct pool *p;
+	struct conn *c;
+	struct sl_error err;
+	ck_assert(pool_create(&p, &fake, "fake://", &cfg, &err));
+	ck_assert(pool_acquire(p, &c, &err));
+	ck_assert(atomic_load(&last_timeout) == 7.5);
+	pool_release(p, c, false);
+	pool_destroy(p);
+}
+END_TEST
+
 START_TEST(reconnect_with_backoff)
 {
 	reset();
@@ -297,6 +316,7 @@ int main(void)
 	tcase_add_test(tc, idle_reaping);
 	tcase_add_test(tc, broken_connection_replaced);
 	tcase_add_test(tc, reconnect_with_backoff);
+	tcase_add_test(tc, timeout_reaches_the_driver);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,60 @@
+/* include/sluice/checkpoint.h
+ * --resume: exactly once across crashes. Every committed piece of input is
+ * a row of a checkpoint table in the target, inserted in the same
+ * transaction as the rows it covers: the job, the source, the range of
+ * record numbers [first, end) it covers, the source's fingerprint. A rerun
+ * skips the records those rows cover, whatever the batch size; a range
+ * another process holds is claimed first, so each is written once.
+ */
+#ifndef SLUICE_CHECKPOINT_H
+#define SLUICE_CHECKPOINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sluice/driver.h"
+#include "sluice/error.h"
+
+struct checkpoint;
+
+/* Make sure the checkpoint table (table, "schema.name" allowed, NULL for
+ * sluice_checkpoints) exists on c, outside any transaction, and read what
+ * job has committed of sources[0..nsources). The caller owns *out. */
+bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct conn *c,
+		     const char *table, const char *job, char *const *sources, int nsources,
+		     struct sl_error *err);
+void checkpoint_close(struct checkpoint *ck);
+
+/* The fingerprint of the file at path: its size and a hash of its first
+ * and last 64 KiB ("" for stdin and pipes), into out. */
+bool checkpoint_fingerprint(const char *path, char *out, size_t n, struct sl_error *err);
+
+/* Source src's state before the run: whole (every record committed, and
+ * the fingerprint agrees), or false with err (SL_ERR_USAGE) when the file
+ * changed since a run of this job loaded (part of) it. */
+bool checkpoint_check_source(struct checkpoint *ck, int src, const char *fingerprint, bool *whole,
+			     struct sl_error *err);
+
+/* Whether record number ordinal of source src is committed already;
+ * ordinals must come in increasing order per source. */
+bool checkpoint_covered(struct checkpoint *ck, int src, long long ordinal);
+
+enum claim_result { CLAIM_OK, CLAIM_TAKEN, CLAIM_FAILED };
+
+/* Inside the caller's transaction on c: claim records [first, end) of
+ * source src (rows of them written). CLAIM_TAKEN: another run committed
+ * that range (the caller rolls back and counts it as done); CLAIM_FAILED
+ * with err. */
+enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int src, long long first,
+				   long long end, size_t rows, struct sl_error *err);
+
+/* On a fresh connection: whether the range starting at first of source src
+ * is committed (settles a COMMIT whose reply was lost). */
+bool checkpoint_committed(struct checkpoint *ck, struct conn *c, int src, long long first,
+			  bool *committed, struct sl_error *err);
+
+/* Mark source src whole (records [0, count) done), in its own transaction. */
+bool checkpoint_source_done(struct checkpoint *ck, struct conn *c, int src, long long count,
+			    struct sl_error *err);
+
+#endif

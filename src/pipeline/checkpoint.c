@@ -1,0 +1,283 @@
+/* src/pipeline/checkpoint.c
+ * --resume's checkpoint table (see include/sluice/checkpoint.h): created on
+ * first use, one row per committed range of records, read back at the start
+ * of a run to skip what is already in.
+ */
+#include "sluice/checkpoint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DONE_MARK (-1LL) /* first_rec of the row that says a source is whole */
+
+struct range {
+	long long first, end;
+};
+
+struct ck_source {
+	char *name;
+	char *fingerprint;   /* as committed, or NULL when nothing is */
+	char now[100];       /* the file's fingerprint in this run */
+	bool whole;
+	struct range *ranges;
+	int n, cap;
+	int cursor;          /* checkpoint_covered walks the sorted ranges */
+};
+
+struct checkpoint {
+	const struct driver *drv;
+	char *job;
+	struct write_spec table; /* the checkpoint table's name */
+	char *schema, *name;
+	struct ck_source *src;
+	int nsrc;
+	struct buf sql;
+};
+
+void checkpoint_close(struct checkpoint *ck)
+{
+	if (!ck)
+		return;
+	for (int i = 0; i < ck->nsrc; i++) {
+		free(ck->src[i].name);
+		free(ck->src[i].fingerprint);
+		free(ck->src[i].ranges);
+	}
+	free(ck->src);
+	free(ck->job);
+	free(ck->schema);
+	free(ck->name);
+	buf_free(&ck->sql);
+	free(ck);
+}
+
+bool checkpoint_fingerprint(const char *path, char *out, size_t n, struct sl_error *err)
+{
+	out[0] = '\0';
+	struct stat st;
+	if (!strcmp(path, "-") || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return true; /* stdin or a pipe: nothing to compare */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sl_error_set(err, SL_ERR_USAGE, "cannot open %s: %s", path, strerror(errno));
+	unsigned char buf[65536];
+	unsigned long long h = 1469598103934665603ULL;
+	off_t offs[2] = { 0, st.st_size > (off_t)sizeof buf ? st.st_size - (off_t)sizeof buf : 0 };
+	for (int k = 0; k < 2; k++) {
+		ssize_t got = pread(fd, buf, sizeof buf, offs[k]);
+		for (ssize_t i = 0; i < got; i++)
+			h = (h ^ buf[i]) * 1099511628211ULL;
+	}
+	close(fd);
+	snprintf(out, n, "%lld:%016llx", (long long)st.st_size, h);
+	return true;
+}
+
+static int source_index(const struct checkpoint *ck, const char *name)
+{
+	for (int i = 0; i < ck->nsrc; i++)
+		if (!strcmp(ck->src[i].name, name))
+			return i;
+	return -1;
+}
+
+static int by_first(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* One checkpoint row read back: job, source, first, end, fingerprint. */
+static bool take_row(void *ctx, char *const *v, int n)
+{
+	struct checkpoint *ck = ctx;
+	if (n < 5 || !v[0] || !v[1] || !v[2] || !v[3] || strcmp(v[0], ck->job))
+		return true;
+	int i = source_index(ck, v[1]);
+	if (i < 0)
+		return true; /* a source this run does not read */
+	struct ck_source *s = &ck->src[i];
+	if (v[4] && !s->fingerprint && !(s->fingerprint = strdup(v[4])))
+		return false;
+	long long first = atoll(v[2]), end = atoll(v[3]);
+	if (first == DONE_MARK) {
+		s->whole = true;
+		return true;
+	}
+	if (s->n == s->cap) {
+		int cap = s->cap ? s->cap * 2 : 16;
+		struct range *r = realloc(s->ranges, (size_t)cap * sizeof *r);
+		if (!r)
+			return false;
+		s->ranges = r;
+		s->cap = cap;
+	}
+	s->ranges[s->n++] = (struct range){ first, end };
+	return true;
+}
+
+/* Append the checkpoint table's quoted name to ck->sql. */
+static bool put_table(struct checkpoint *ck)
+{
+	return sql_table_name(ck->drv->dialect, &ck->sql, &ck->table);
+}
+
+/* The dialect's n-th placeholder list "($1, $2, ...)" or "(?, ?, ...)". */
+static bool put_placeholders(struct checkpoint *ck, int n)
+{
+	bool ok = buf_putc(&ck->sql, '(');
+	for (int i = 1; ok && i <= n; i++)
+		ok = (i == 1 || buf_puts(&ck->sql, ", ")) && ck->drv->dialect->placeholder(&ck->sql, i);
+	return ok && buf_putc(&ck->sql, ')');
+}
+
+bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct conn *c,
+		     const char *table, const char *job, char *const *sources, int nsources,
+		     struct sl_error *err)
+{
+	struct checkpoint *ck = calloc(1, sizeof *ck);
+	if (!ck)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	*out = NULL;
+	ck->drv = drv;
+	buf_init(&ck->sql, 0);
+	ck->job = strdup(job);
+	ck->src = calloc((size_t)(nsources > 0 ? nsources : 1), sizeof *ck->src);
+	bool ok = ck->job && ck->src &&
+		  sql_split_table(table ? table : "sluice_checkpoints", &ck->schema, &ck->name);
+	for (int i = 0; ok && i < nsources; i++) {
+		ok = (ck->src[i].name = strdup(sources[i])) != NULL;
+		ck->nsrc = i + 1;
+	}
+	if (!ok) {
+		checkpoint_close(ck);
+		return sl_error_set(err, SL_ERR_USAGE, "bad --checkpoint-table name, or out of memory");
+	}
+	ck->table.schema = ck->schema;
+	ck->table.table = ck->name;
+	bool mysql = !strcmp(drv->dialect->name, "mysql");
+	/* sizes that keep MySQL's primary key under its 3072 bytes */
+	ok = buf_puts(&ck->sql, "CREATE TABLE IF NOT EXISTS ") && put_table(ck) &&
+	     buf_puts(&ck->sql, " (job varchar(200) NOT NULL, source varchar(500) NOT NULL, "
+				"first_rec bigint NOT NULL, end_rec bigint NOT NULL, "
+				"fingerprint varchar(100) NOT NULL, rows_written bigint NOT NULL, "
+				"committed_at timestamp NULL DEFAULT CURRENT_TIMESTAMP, "
+				"PRIMARY KEY (job, source, first_rec))") &&
+	     (!mysql || buf_puts(&ck->sql, " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"));
+	if (!ok || !drv->exec(c, ck->sql.data, err)) {
+		if (ok)
+			sl_error_prefix(err, "creating the checkpoint table");
+		checkpoint_close(ck);
+		return ok ? false : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	/* every row of the table, filtered here: the job's name never goes
+	 * into SQL text */
+	buf_reset(&ck->sql);
+	ok = buf_puts(&ck->sql, "SELECT job, source, first_rec, end_rec, fingerprint FROM ") &&
+	     put_table(ck);
+	if (!ok || !drv->query_each(c, ck->sql.data, take_row, ck, err)) {
+		if (ok)
+			sl_error_prefix(err, "reading the checkpoint table");
+		checkpoint_close(ck);
+		return false;
+	}
+	for (int i = 0; i < ck->nsrc; i++)
+		qsort(ck->src[i].ranges, (size_t)ck->src[i].n, sizeof(struct range), by_first);
+	*out = ck;
+	return true;
+}
+
+bool checkpoint_check_source(struct checkpoint *ck, int src, const char *fingerprint, bool *whole,
+			     struct sl_error *err)
+{
+	struct ck_source *s = &ck->src[src];
+	*whole = false;
+	snprintf(s->now, sizeof s->now, "%s", fingerprint);
+	if (s->fingerprint && *fingerprint && strcmp(s->fingerprint, fingerprint))
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "%s changed since job '%s' loaded %s of it (fingerprint %s, now %s): "
+				    "give it another name, or forget the job's checkpoints",
+				    s->name, ck->job, s->whole ? "all" : "part", s->fingerprint,
+				    fingerprint);
+	*whole = s->whole;
+	return true;
+}
+
+bool checkpoint_covered(struct checkpoint *ck, int src, long long ordinal)
+{
+	struct ck_source *s = &ck->src[src];
+	while (s->cursor < s->n && s->ranges[s->cursor].end <= ordinal)
+		s->cursor++;
+	return s->cursor < s->n && s->ranges[s->cursor].first <= ordinal;
+}
+
+/* Whether err is a unique violation (the range is someone else's). */
+static bool is_duplicate(const struct sl_error *err)
+{
+	return !strcmp(err->sqlstate, "23505") || err->server_code == 1062;
+}
+
+enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int src, long long first,
+				   long long end, size_t rows, struct sl_error *err)
+{
+	char f[32], e[32], r[32];
+	snprintf(f, sizeof f, "%lld", first);
+	snprintf(e, sizeof e, "%lld", end);
+	snprintf(r, sizeof r, "%zu", rows);
+	const char *values[6] = { ck->job, ck->src[src].name, f, e, ck->src[src].now, r };
+	buf_reset(&ck->sql);
+	bool ok = buf_puts(&ck->sql, "INSERT INTO ") && put_table(ck) &&
+		  buf_puts(&ck->sql, " (job, source, first_rec, end_rec, fingerprint, rows_written) "
+				     "VALUES ") &&
+		  put_placeholders(ck, 6);
+	if (!ok)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory"), CLAIM_FAILED;
+	if (ck->drv->exec_params(c, ck->sql.data, 6, values, err))
+		return CLAIM_OK;
+	if (is_duplicate(err))
+		return CLAIM_TAKEN;
+	if (err->kind == SL_ERR_DATA)
+		err->kind = SL_ERR_SERVER; /* the checkpoint row is no row of the input */
+	sl_error_prefix(err, "writing the checkpoint row");
+	return CLAIM_FAILED;
+}
+
+/* One row read back by checkpoint_committed. */
+static bool found_row(void *ctx, char *const *v, int n)
+{
+	struct { const char *job, *src; long long first; bool found; } *q = ctx;
+	if (n >= 3 && v[0] && v[1] && v[2] && !strcmp(v[0], q->job) && !strcmp(v[1], q->src) &&
+	    atoll(v[2]) == q->first)
+		q->found = true;
+	return true;
+}
+
+bool checkpoint_committed(struct checkpoint *ck, struct conn *c, int src, long long first,
+			  bool *committed, struct sl_error *err)
+{
+	struct { const char *job, *src; long long first; bool found; } q = { ck->job, ck->src[src].name,
+									       first, false };
+	buf_reset(&ck->sql);
+	bool ok = buf_printf(&ck->sql, "SELECT job, source, first_rec FROM ") && put_table(ck) &&
+		  buf_printf(&ck->sql, " WHERE first_rec = %lld", first);
+	if (!ok)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (!ck->drv->query_each(c, ck->sql.data, found_row, &q, err))
+		return false;
+	*committed = q.found;
+	return true;
+}
+
+bool checkpoint_source_done(struct checkpoint *ck, struct conn *c, int src, long long count,
+			    struct sl_error *err)
+{
+	if (ck->src[src].whole)
+		return true;
+	enum claim_result r = checkpoint_claim(ck, c, src, DONE_MARK, count, 0, err);
+	return r != CLAIM_FAILED;
+}
