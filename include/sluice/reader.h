@@ -36,6 +36,7 @@ struct reader_options {
 	 * rejected with its line and reading resumes after it; 0 means
 	 * READER_DEFAULT_MAX_RECORD. Memory stays a small multiple of it. */
 	size_t max_record_bytes;
+	bool no_ejson;           /* JSON: keep MongoDB Extended JSON wrappers as they are */
 };
 
 #define READER_DEFAULT_MAX_RECORD ((size_t)64 << 20)

@@ -19,7 +19,7 @@ enum {
 	OPT_IDLE_TIMEOUT, OPT_RETRIES, OPT_PROGRESS, OPT_STATS_INTERVAL, OPT_SUMMARY_JSON, OPT_SET,
 	OPT_TABLES, OPT_EXCLUDE_TABLES, OPT_SCHEMA, OPT_QUERY, OPT_CAST, OPT_VERIFY, OPT_SPLIT_ROWS,
 	OPT_TIMEOUT,
-	OPT_RESUME, OPT_JOB, OPT_CHECKPOINT_TABLE,
+	OPT_RESUME, OPT_JOB, OPT_CHECKPOINT_TABLE, OPT_NO_EJSON,
 };
 
 static const struct option long_options[] = {
@@ -64,6 +64,7 @@ static const struct option long_options[] = {
 	{ "verify", no_argument, NULL, OPT_VERIFY },
 	{ "split-rows", required_argument, NULL, OPT_SPLIT_ROWS },
 	{ "resume", no_argument, NULL, OPT_RESUME },
+	{ "no-ejson", no_argument, NULL, OPT_NO_EJSON },
 	{ "job", required_argument, NULL, OPT_JOB },
 	{ "checkpoint-table", required_argument, NULL, OPT_CHECKPOINT_TABLE },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -109,6 +110,8 @@ static void print_load_help(FILE *f)
 	      "      --encoding ENC         utf8 (default) or latin1\n"
 	      "      --ignore-unknown       JSON: ignore keys that are not columns\n"
 	      "      --defaults             JSON: a missing key takes the column default, not NULL\n"
+	      "      --no-ejson             JSON: keep MongoDB Extended JSON wrappers ($date, ...)\n"
+	      "                             as they are instead of unwrapping them\n"
 	      "      --max-record-bytes N   reject a record larger than N bytes (K, M, G suffixes;\n"
 	      "                             default 64M); memory stays a small multiple of it\n"
 	      "\n"
@@ -483,6 +486,7 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		case OPT_CAST: job->cast = optarg; break;
 		case OPT_VERIFY: job->verify = true; break;
 		case OPT_RESUME: job->resume = true; break;
+		case OPT_NO_EJSON: job->input.no_ejson = true; break;
 		case OPT_JOB: job->job_name = optarg; break;
 		case OPT_CHECKPOINT_TABLE: job->checkpoint_table = optarg; break;
 		case OPT_SPLIT_ROWS:
