@@ -205,6 +205,9 @@ struct driver {
 	 * (NULL for SQL NULL); false with err. */
 	bool (*query_row)(struct conn *c, const char *sql, char **out, int n, struct sl_error *err);
 
+	/* The server's name for this session ("backend 1234", "thread 56"),
+	 * for -v. */
+	void (*session_name)(struct conn *c, char *out, size_t n);
 	/* Cheap check that the connection still works, before reuse. */
 	bool (*healthy)(struct conn *c);
 };

@@ -38,6 +38,7 @@ struct job {
 	struct reader_options input;
 	enum write_method method;
 	size_t batch_rows;
+	bool batch_rows_given;   /* --batch-rows was on the command line */
 	bool truncate;
 	bool dry_run;
 	bool create;

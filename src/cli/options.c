@@ -68,6 +68,7 @@ static const struct option long_options[] = {
 	{ "job", required_argument, NULL, OPT_JOB },
 	{ "checkpoint-table", required_argument, NULL, OPT_CHECKPOINT_TABLE },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -151,6 +152,8 @@ static void print_load_help(FILE *f)
 	      "      --max-errors N         stop at the N-th rejected row (default: unlimited)\n"
 	      "      --summary-json FILE    write the summary as JSON (- for stdout)\n"
 	      "  -q, --quiet                print errors only\n"
+	      "  -v, --verbose              also the statements sent (values left out) and the\n"
+	      "                             server session of each batch\n"
 	      "  -h, --help                 this help\n", f);
 }
 
@@ -194,6 +197,7 @@ static void print_copy_help(FILE *f)
 	      "                             primary key into ranges of about N rows (500000)\n"
 	      "      --dry-run              print the DDL and the plan, copy nothing\n"
 	      "      --max-errors N         stop at the N-th rejected row (default 0: the first)\n"
+	      "      --batch-rows N         rows per batch and transaction (default 50000)\n"
 	      "\n"
 	      "Writing, pool, progress and reporting options are those of sluice load\n"
 	      "(--batch-rows, --workers, --rejects, --max-errors, --summary-json, -q, ...).\n", f);
@@ -363,11 +367,12 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 	int c;
 	optind = 2;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":t:qhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":t:qvhV", long_options, NULL)) != -1) {
 		const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "option";
 		switch (c) {
 		case 't': job->table = optarg; break;
 		case 'q': job->quiet = true; break;
+		case 'v': job->verbose = true; break;
 		case 'h':
 			if (job->command == CMD_PING)
 				puts("Usage: sluice ping URL\n\nConnect to URL, print the server version; exit 0, or 1 when it cannot connect.");
@@ -422,6 +427,7 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 			if (!parse_long("--batch-rows", optarg, 1, 10000000, &v))
 				return CLI_USAGE;
 			job->batch_rows = (size_t)v;
+			job->batch_rows_given = true;
 			break;
 		case OPT_METHOD:
 			if (!strcmp(optarg, "copy"))
@@ -598,6 +604,8 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		}
 		if (job->quiet)
 			log_set_level(LOG_ERROR);
+		else if (job->verbose)
+			log_set_level(LOG_DEBUG);
 		return CLI_RUN;
 	}
 	if (rest < 2) {
@@ -627,6 +635,8 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 	}
 	if (job->quiet)
 		log_set_level(LOG_ERROR);
+	else if (job->verbose)
+		log_set_level(LOG_DEBUG);
 	return CLI_RUN;
 }
 

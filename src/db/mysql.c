@@ -708,6 +708,25 @@ static bool my_commit_status(struct conn *c, const char *token, bool *committed,
 {
 	bool commit_sent = token[0] == 'C';
 	snprintf(c->xid, sizeof c->xid, "%s", token + 1);
+	/* the old session may live on, stalled (--timeout gave up on it), and
+	 * still finish its PREPARE or COMMIT: end it first, so that what XA
+	 * RECOVER shows is final (the xid carries its thread id) */
+	long pid;
+	unsigned long tid = 0, seq;
+	if (sscanf(c->xid, "sluice-%ld-%lu-%lu", &pid, &tid, &seq) == 3 && tid &&
+	    tid != mysql_thread_id(c->my)) {
+		char sql[128];
+		snprintf(sql, sizeof sql, "KILL %lu", tid);
+		struct sl_error gone; /* "unknown thread": it has ended already */
+		if (run_query(c, sql, "ending the old session", &gone)) {
+			snprintf(sql, sizeof sql,
+				 "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %lu", tid);
+			for (int i = 0; i < 100 && query_number(c, sql) > 0; i++) {
+				struct timespec ts = { 0, 50 * 1000 * 1000 };
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
 	for (int attempt = 0; attempt < 50; attempt++) {
 		if (mysql_query(c->my, "XA RECOVER"))
 			return my_fail(c, "XA RECOVER failed", err);
@@ -1866,6 +1885,11 @@ static bool my_query_row(struct conn *c, const char *sql, char **out, int n, str
 	return true;
 }
 
+static void my_session_name(struct conn *c, char *out, size_t n)
+{
+	snprintf(out, n, "thread %lu", mysql_thread_id(c->my));
+}
+
 const struct driver mysql_driver = {
 	.name = "mysql",
 	.dialect = &mysql_dialect,
@@ -1892,6 +1916,7 @@ const struct driver mysql_driver = {
 	.read_row = my_read_row,
 	.close_read = my_close_read,
 	.query_row = my_query_row,
+	.session_name = my_session_name,
 	.exec_params = my_exec_params,
 	.query_each = my_query_each,
 	.healthy = my_healthy,

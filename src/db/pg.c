@@ -82,6 +82,19 @@ static bool pg_fail(struct conn *c, PGresult *res, const char *what, struct sl_e
 		kind = SL_ERR_DATA;
 	char text[900];
 	snprintf(text, sizeof text, "%s", msg && *msg ? msg : "unknown error");
+	/* COPY's context counts lines of the batch sluice sent ("COPY t, line
+	 * 1, column n: ..."), which says nothing of the input: keep the column
+	 * only; the caller names the input file and line */
+	char *ctx = strstr(text, "CONTEXT:  COPY ");
+	if (ctx) {
+		char *col = strstr(ctx, ", column ");
+		char column[200] = "";
+		if (col) {
+			size_t k = strcspn(col + 9, ":\n");
+			snprintf(column, sizeof column, "(column %.*s)", (int)(k < 150 ? k : 150), col + 9);
+		}
+		snprintf(ctx, sizeof text - (size_t)(ctx - text), "%s", column);
+	}
 	/* one line: drop the trailing newline, keep the detail on one line */
 	for (char *p = text; *p; p++)
 		if (*p == '\n')
@@ -223,8 +236,10 @@ static int pg_put_copy(struct conn *c, const char *data, size_t len)
 {
 	for (;;) {
 		int rc = c->stalled ? -1 : PQputCopyData(c->pg, data, (int)len);
+		/* send it before taking more: libpq's buffer would otherwise grow
+		 * to the whole batch while the server is slower than the input */
 		if (rc != 0)
-			return rc;
+			return rc == 1 && pg_flush(c) ? 1 : -1;
 		if (!pg_wait(c, true) || !PQconsumeInput(c->pg))
 			return -1;
 	}
@@ -418,7 +433,8 @@ static int pg_commit_token(struct conn *c, char *out, size_t n)
 		return 0;
 	if (!c->xid[0])
 		return -1;
-	snprintf(out, n, "%s", c->xid);
+	/* the transaction, and the backend that may still be running it */
+	snprintf(out, n, "%s/%d", c->xid, PQbackendPID(c->pg));
 	return 1;
 }
 
@@ -431,11 +447,28 @@ static const char *pg_commit_mode(const struct conn *c)
 static bool pg_commit_status(struct conn *c, const char *token, bool *committed,
 			     struct sl_error *err)
 {
+	char xid[32], backend[16] = "";
+	snprintf(xid, sizeof xid, "%s", token);
+	char *slash = strchr(xid, '/');
+	if (slash) {
+		snprintf(backend, sizeof backend, "%s", slash + 1);
+		*slash = '\0';
+	}
 	/* "in progress" while the old backend is still finishing: wait for it,
-	 * as long as --timeout lets a backend be silent (a stalled one holds it) */
-	double wait = c->timeout > 5 ? c->timeout : 5, until = mono_now() + wait;
-	while (mono_now() < until) {
-		const char *params[1] = { token };
+	 * as long as --timeout lets a backend be silent (a stalled one holds
+	 * it). After a second, end that backend: its connection is dropped
+	 * anyway, and a transaction is never half committed, so this only makes
+	 * the answer final sooner (a COMMIT stuck waiting on a synchronous
+	 * standby, a backend that has not noticed its client left). */
+	double start = mono_now(), wait = c->timeout > 5 ? c->timeout : 5;
+	bool ended = !backend[0] || !strcmp(backend, "0");
+	while (mono_now() < start + wait) {
+		const char *params[1] = { xid };
+		if (!ended && mono_now() > start + 1) {
+			const char *pid[1] = { backend };
+			PQclear(pg_run_params(c, "SELECT pg_terminate_backend($1::int)", 1, pid));
+			ended = true;
+		}
 		PGresult *res = pg_run_params(c, "SELECT txid_status($1::bigint)", 1, params);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 			pg_fail(c, res, "looking up a lost COMMIT", err);
@@ -451,14 +484,14 @@ static bool pg_commit_status(struct conn *c, const char *token, bool *committed,
 			return true;
 		if (!in_progress)
 			return sl_error_set(err, SL_ERR_SERVER, "the outcome of transaction %s is unknown",
-					    token);
+					    xid);
 		struct timespec ts = { 0, 50 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
 	return sl_error_set(err, SL_ERR_SERVER,
 			    "%s: transaction %s, whose COMMIT got no reply, is still in progress "
 			    "after %g s (its backend is stalled?): cannot tell whether it committed",
-			    c->redacted, token, wait);
+			    c->redacted, xid, wait);
 }
 
 static bool pg_rollback(struct conn *c, struct sl_error *err)
@@ -1319,6 +1352,11 @@ static bool pg_query_row(struct conn *c, const char *sql, char **out, int n, str
 	return true;
 }
 
+static void pg_session_name(struct conn *c, char *out, size_t n)
+{
+	snprintf(out, n, "backend %d", PQbackendPID(c->pg));
+}
+
 const struct driver pg_driver = {
 	.name = "postgresql",
 	.dialect = &pg_dialect,
@@ -1346,6 +1384,7 @@ const struct driver pg_driver = {
 	.read_row = pg_read_row,
 	.close_read = pg_close_read,
 	.query_row = pg_query_row,
+	.session_name = pg_session_name,
 	.exec_params = pg_exec_params,
 	.query_each = pg_query_each,
 	.healthy = pg_healthy,

@@ -415,6 +415,11 @@ static void unit_job(const struct copy_worker *w, struct job *sub, const char **
 	sub->key = NULL;
 	sub->nkey = 0;
 	sub->method = METHOD_DEFAULT;
+	/* rows from a table are regular: bigger batches, fewer commits (the
+	 * transaction and XA overhead of a batch is most of the target's work
+	 * beyond the rows) */
+	if (!cp->job->batch_rows_given)
+		sub->batch_rows = 50000;
 	/* a copy should be whole: by default the first rejected row stops it */
 	sub->max_errors = cp->job->max_errors < 0 ? 0 : cp->job->max_errors;
 	if (cp->nworkers > 1) {

@@ -235,6 +235,31 @@ static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *
 	return -1;
 }
 
+/* -v: the statement a batch goes out as (its shape: values are parameters
+ * or COPY / LOAD DATA data, never shown) and the session it goes to. */
+static void log_batch(struct load *ld, struct conn *c, const struct batch *b, size_t first,
+		      size_t n)
+{
+	struct buf sql;
+	buf_init(&sql, 0);
+	const struct dialect *d = ld->drv->dialect;
+	bool ok;
+	if (ld->spec.update)
+		ok = sql_update_row(d, &sql, &ld->spec);
+	else if ((ld->spec.method == METHOD_COPY || ld->spec.method == METHOD_INFILE) &&
+		 ld->spec.on_conflict == CONFLICT_ERROR)
+		ok = d->bulk_load(&sql, &ld->spec);
+	else
+		ok = sql_insert(d, &sql, &ld->spec, 1) && buf_puts(&sql, " (one VALUES row shown)");
+	char session[64] = "";
+	if (ld->drv->session_name)
+		ld->drv->session_name(c, session, sizeof session);
+	const struct row_meta *a = &b->meta[first], *z = &b->meta[first + n - 1];
+	log_debug("batch %ld, %zu rows (%s lines %ld-%ld), %s: %s", b->seq, n,
+		  ld->job->sources[a->source], a->line, z->line, session, ok ? buf_str(&sql) : "?");
+	buf_free(&sql);
+}
+
 /* --resume: claim the checkpoint rows of rows [first, first+n) of b inside
  * the transaction on c, one per run of rows from the same source (their
  * records are consecutive: no routing under --resume). CLAIM_TAKEN when
@@ -306,6 +331,8 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 		}
 		if (matched)
 			memset(matched, 0, n * sizeof *matched);
+		if (log_get_level() >= LOG_DEBUG)
+			log_batch(ld, *c, b, first, n);
 		size_t written = 0;
 		bool begun = single || drv->begin(*c, &err);
 		if (begun && ld->ckpt) {
