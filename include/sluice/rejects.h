@@ -20,8 +20,8 @@ bool rejects_open(struct rejects **out, const char *path, struct sl_error *err);
 void rejects_set_header(struct rejects *rj, const char *line);
 /* Record one rejected input record; thread-safe. A write that fails (a
  * full disk, a closed pipe) is remembered: see rejects_failed. */
-void rejects_add(struct rejects *rj, const char *source, long line, const char *raw,
-		 size_t raw_len, const char *reason);
+void rejects_add(struct rejects *rj, const char *source, long line, const char *raw, size_t raw_len,
+		 const char *reason);
 unsigned long rejects_count(const struct rejects *rj);
 /* Whether writing the rejects file or its log has failed; then err names
  * the file, the reason and the records lost, and the run must fail (the

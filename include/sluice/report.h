@@ -21,8 +21,8 @@ struct live_stats {
 	_Atomic uint64_t rows_not_found;
 	_Atomic uint64_t rows_skipped; /* --on-conflict skip: a row with that key was there */
 	_Atomic uint64_t rows_resumed; /* --resume: committed by an earlier run, skipped */
-	_Atomic uint64_t bytes;      /* input bytes consumed */
-	_Atomic uint64_t bytes_done; /* input bytes whose rows are committed or rejected */
+	_Atomic uint64_t bytes;	       /* input bytes consumed */
+	_Atomic uint64_t bytes_done;   /* input bytes whose rows are committed or rejected */
 };
 
 struct table_stats {
@@ -32,9 +32,9 @@ struct table_stats {
 	uint64_t rows_rejected;
 	uint64_t rows_not_found;
 	uint64_t rows_skipped;
-	uint64_t blank_lines; /* skipped blank input lines */
-	uint64_t zero_dates;  /* MySQL zero dates copied as NULL */
-	uint64_t rows_resumed; /* --resume: records an earlier run committed */
+	uint64_t blank_lines;	/* skipped blank input lines */
+	uint64_t zero_dates;	/* MySQL zero dates copied as NULL */
+	uint64_t rows_resumed;	/* --resume: records an earlier run committed */
 	uint64_t files_skipped; /* --resume: whole files an earlier run loaded */
 	uint64_t bytes;
 	double seconds;
@@ -50,19 +50,20 @@ struct run_report {
 	int nerrors;
 	bool has_pool;
 	struct pool_stats pool;
-	const char *commit_mode; /* how commits were made sure of ("xa", "plain", "txid"), or NULL */
-	bool no_json;            /* the summary file must not be written (it is an input) */
+	const char
+		*commit_mode; /* how commits were made sure of ("xa", "plain", "txid"), or NULL */
+	bool no_json;	      /* the summary file must not be written (it is an input) */
 };
 
 /* What the progress display shows, read live while the run goes on. */
 struct progress_view {
 	const char *table;
 	struct live_stats *live;
-	struct pool *pool;     /* NULL before it exists */
-	int64_t total_bytes;   /* input size, -1 when unknown */
-	double start;          /* now_seconds() at the start */
-	const char *target;    /* the server's URL (shown without its password when the
-				* run is stalled: nothing moved for 10 s), or NULL */
+	struct pool *pool;   /* NULL before it exists */
+	int64_t total_bytes; /* input size, -1 when unknown */
+	double start;	     /* now_seconds() at the start */
+	const char *target;  /* the server's URL (shown without its password when the
+			      * run is stalled: nothing moved for 10 s), or NULL */
 };
 
 struct progress;

@@ -21,12 +21,12 @@ struct range {
 
 struct ck_source {
 	char *name;
-	char *fingerprint;   /* as committed, or NULL when nothing is */
-	char now[100];       /* the file's fingerprint in this run */
+	char *fingerprint; /* as committed, or NULL when nothing is */
+	char now[100];	   /* the file's fingerprint in this run */
 	bool whole;
 	struct range *ranges;
 	int n, cap;
-	int cursor;          /* checkpoint_covered walks the sorted ranges */
+	int cursor; /* checkpoint_covered walks the sorted ranges */
 };
 
 struct checkpoint {
@@ -67,7 +67,7 @@ bool checkpoint_fingerprint(const char *path, char *out, size_t n, struct sl_err
 		return sl_error_set(err, SL_ERR_USAGE, "cannot open %s: %s", path, strerror(errno));
 	unsigned char buf[65536];
 	unsigned long long h = 1469598103934665603ULL;
-	off_t offs[2] = { 0, st.st_size > (off_t)sizeof buf ? st.st_size - (off_t)sizeof buf : 0 };
+	off_t offs[2] = {0, st.st_size > (off_t)sizeof buf ? st.st_size - (off_t)sizeof buf : 0};
 	for (int k = 0; k < 2; k++) {
 		ssize_t got = pread(fd, buf, sizeof buf, offs[k]);
 		for (ssize_t i = 0; i < got; i++)
@@ -117,7 +117,7 @@ static bool take_row(void *ctx, char *const *v, int n)
 		s->ranges = r;
 		s->cap = cap;
 	}
-	s->ranges[s->n++] = (struct range){ first, end };
+	s->ranges[s->n++] = (struct range){first, end};
 	return true;
 }
 
@@ -132,7 +132,8 @@ static bool put_placeholders(struct checkpoint *ck, int n)
 {
 	bool ok = buf_putc(&ck->sql, '(');
 	for (int i = 1; ok && i <= n; i++)
-		ok = (i == 1 || buf_puts(&ck->sql, ", ")) && ck->drv->dialect->placeholder(&ck->sql, i);
+		ok = (i == 1 || buf_puts(&ck->sql, ", ")) &&
+		     ck->drv->dialect->placeholder(&ck->sql, i);
 	return ok && buf_putc(&ck->sql, ')');
 }
 
@@ -156,7 +157,8 @@ bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct c
 	}
 	if (!ok) {
 		checkpoint_close(ck);
-		return sl_error_set(err, SL_ERR_USAGE, "bad --checkpoint-table name, or out of memory");
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "bad --checkpoint-table name, or out of memory");
 	}
 	ck->table.schema = ck->schema;
 	ck->table.table = ck->name;
@@ -169,7 +171,11 @@ bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct c
 				"committed_at timestamp NULL DEFAULT CURRENT_TIMESTAMP, "
 				"PRIMARY KEY (job, source, first_rec))") &&
 	     (!mysql || buf_puts(&ck->sql, " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"));
-	if (!ok || !drv->exec(c, ck->sql.data, err)) {
+	/* two runs creating it at once: PostgreSQL may refuse the second with
+	 * a unique violation on its catalog; the table is there then */
+	bool made = ok && (drv->exec(c, ck->sql.data, err) ||
+			   (!strcmp(err->sqlstate, "23505") && drv->exec(c, ck->sql.data, err)));
+	if (!made) {
 		if (ok)
 			sl_error_prefix(err, "creating the checkpoint table");
 		checkpoint_close(ck);
@@ -187,7 +193,9 @@ bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct c
 		return false;
 	}
 	for (int i = 0; i < ck->nsrc; i++)
-		qsort(ck->src[i].ranges, (size_t)ck->src[i].n, sizeof(struct range), by_first);
+		if (ck->src[i].n > 1)
+			qsort(ck->src[i].ranges, (size_t)ck->src[i].n, sizeof(struct range),
+			      by_first);
 	*out = ck;
 	return true;
 }
@@ -199,11 +207,11 @@ bool checkpoint_check_source(struct checkpoint *ck, int src, const char *fingerp
 	*whole = false;
 	snprintf(s->now, sizeof s->now, "%s", fingerprint);
 	if (s->fingerprint && *fingerprint && strcmp(s->fingerprint, fingerprint))
-		return sl_error_set(err, SL_ERR_USAGE,
-				    "%s changed since job '%s' loaded %s of it (fingerprint %s, now %s): "
-				    "give it another name, or forget the job's checkpoints",
-				    s->name, ck->job, s->whole ? "all" : "part", s->fingerprint,
-				    fingerprint);
+		return sl_error_set(
+			err, SL_ERR_USAGE,
+			"%s changed since job '%s' loaded %s of it (fingerprint %s, now %s): "
+			"give it another name, or forget the job's checkpoints",
+			s->name, ck->job, s->whole ? "all" : "part", s->fingerprint, fingerprint);
 	*whole = s->whole;
 	return true;
 }
@@ -229,12 +237,13 @@ enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int sr
 	snprintf(f, sizeof f, "%lld", first);
 	snprintf(e, sizeof e, "%lld", end);
 	snprintf(r, sizeof r, "%zu", rows);
-	const char *values[6] = { ck->job, ck->src[src].name, f, e, ck->src[src].now, r };
+	const char *values[6] = {ck->job, ck->src[src].name, f, e, ck->src[src].now, r};
 	buf_reset(&ck->sql);
-	bool ok = buf_puts(&ck->sql, "INSERT INTO ") && put_table(ck) &&
-		  buf_puts(&ck->sql, " (job, source, first_rec, end_rec, fingerprint, rows_written) "
-				     "VALUES ") &&
-		  put_placeholders(ck, 6);
+	bool ok =
+		buf_puts(&ck->sql, "INSERT INTO ") && put_table(ck) &&
+		buf_puts(&ck->sql, " (job, source, first_rec, end_rec, fingerprint, rows_written) "
+				   "VALUES ") &&
+		put_placeholders(ck, 6);
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory"), CLAIM_FAILED;
 	if (ck->drv->exec_params(c, ck->sql.data, 6, values, err))
@@ -250,7 +259,11 @@ enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int sr
 /* One row read back by checkpoint_committed. */
 static bool found_row(void *ctx, char *const *v, int n)
 {
-	struct { const char *job, *src; long long first; bool found; } *q = ctx;
+	struct {
+		const char *job, *src;
+		long long first;
+		bool found;
+	} *q = ctx;
 	if (n >= 3 && v[0] && v[1] && v[2] && !strcmp(v[0], q->job) && !strcmp(v[1], q->src) &&
 	    atoll(v[2]) == q->first)
 		q->found = true;
@@ -260,8 +273,11 @@ static bool found_row(void *ctx, char *const *v, int n)
 bool checkpoint_committed(struct checkpoint *ck, struct conn *c, int src, long long first,
 			  bool *committed, struct sl_error *err)
 {
-	struct { const char *job, *src; long long first; bool found; } q = { ck->job, ck->src[src].name,
-									       first, false };
+	struct {
+		const char *job, *src;
+		long long first;
+		bool found;
+	} q = {ck->job, ck->src[src].name, first, false};
 	buf_reset(&ck->sql);
 	bool ok = buf_printf(&ck->sql, "SELECT job, source, first_rec FROM ") && put_table(ck) &&
 		  buf_printf(&ck->sql, " WHERE first_rec = %lld", first);

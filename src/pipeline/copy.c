@@ -25,41 +25,41 @@
 
 /* One table of the copy. */
 struct copy_table {
-	char *name;                   /* source table name */
-	struct table_desc src;        /* source catalog */
+	char *name;		      /* source table name */
+	struct table_desc src;	      /* source catalog */
 	struct write_spec src_spec;   /* source table and columns */
 	struct write_spec dst_spec;   /* target table and columns */
 	struct mapped_column *mapped; /* per column */
 	unsigned *xf;
 	int *bits;
-	bool created;                 /* created by this copy (indexes, keys follow) */
+	bool created; /* created by this copy (indexes, keys follow) */
 };
 
 /* A unit of work: a table, or a key range of a big one. */
 struct copy_unit {
-	int table;                    /* index into copy.tables */
-	char *query;                  /* the range's SELECT, or NULL: the whole table */
-	char label[300];              /* for messages: "t" or "t [lo, hi)" */
-	unsigned long long weight;    /* rows expected, biggest first */
+	int table;		   /* index into copy.tables */
+	char *query;		   /* the range's SELECT, or NULL: the whole table */
+	char label[300];	   /* for messages: "t" or "t [lo, hi)" */
+	unsigned long long weight; /* rows expected, biggest first */
 };
 
 struct copy {
 	const struct job *job;
 	const struct driver *from, *to;
-	struct conn *src;             /* the snapshot connection: catalog, and data with one worker */
-	struct conn *ddl;             /* a target connection for DDL */
+	struct conn *src; /* the snapshot connection: catalog, and data with one worker */
+	struct conn *ddl; /* a target connection for DDL */
 	struct copy_table *tables;
 	int ntables;
 	struct copy_unit *units;
 	int nunits;
-	int nworkers;                 /* units copied at once */
+	int nworkers; /* units copied at once */
 	struct rejects *rejects;
 
-	pthread_mutex_t lock;         /* guards what follows */
+	pthread_mutex_t lock; /* guards what follows */
 	int next_unit;
-	int *units_left;              /* per table: units not yet copied */
-	double *started;              /* per table: when its first unit started */
-	struct table_stats *stats;    /* per table, summed over its units */
+	int *units_left;	   /* per table: units not yet copied */
+	double *started;	   /* per table: when its first unit started */
+	struct table_stats *stats; /* per table, summed over its units */
 	struct run_report report;
 	enum run_status status;
 	bool stop;
@@ -71,7 +71,7 @@ struct copy_worker {
 	struct copy *cp;
 	struct conn *src, *ddl;
 	const struct copy_unit *unit;
-	bool own;                     /* src and ddl are the worker's, closed at the end */
+	bool own; /* src and ddl are the worker's, closed at the end */
 };
 
 /* Whether name is in a comma-split list. */
@@ -91,7 +91,8 @@ static bool open_table_reader(void *ctx, int i, struct reader **out, struct sl_e
 	(void)i;
 	const struct copy_table *t = &w->cp->tables[w->unit->table];
 	const char *query = w->unit->query ? w->unit->query : w->cp->job->query;
-	return table_reader_open(out, w->cp->from, w->src, &t->src_spec, query, t->xf, t->bits, err);
+	return table_reader_open(out, w->cp->from, w->src, &t->src_spec, query, t->xf, t->bits,
+				 err);
 }
 
 static void free_names(char **names, int n)
@@ -167,7 +168,8 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 	if (!cp->from->describe_full(cp->src, &t->src_spec, &t->src, err))
 		return false;
 	if (!t->src.exists)
-		return sl_error_set(err, SL_ERR_USAGE, "table %s does not exist on the source", t->name);
+		return sl_error_set(err, SL_ERR_USAGE, "table %s does not exist on the source",
+				    t->name);
 	int n = t->src.ncols;
 	char **src_cols = calloc((size_t)n, sizeof *src_cols);
 	char **dst_cols = calloc((size_t)n, sizeof *dst_cols);
@@ -195,10 +197,11 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 		t->xf[i] = t->mapped[i].xf;
 		t->bits[i] = t->mapped[i].bits;
 		if (t->mapped[i].note[0])
-			log_info("%s.%s: %s -> %s: %s", t->name, col->name, col->type, t->mapped[i].type,
-				 t->mapped[i].note);
+			log_info("%s.%s: %s -> %s: %s", t->name, col->name, col->type,
+				 t->mapped[i].type, t->mapped[i].note);
 		if (t->mapped[i].lost)
-			log_warn("%s.%s: not carried over: %s", t->name, col->name, t->mapped[i].note);
+			log_warn("%s.%s: not carried over: %s", t->name, col->name,
+				 t->mapped[i].note);
 	}
 	t->dst_spec.table = t->name;
 	t->dst_spec.schema = NULL;
@@ -217,7 +220,7 @@ static const struct index_desc *primary_key(const struct table_desc *d)
 /* Create target table t when it is missing (and --create asks for it). */
 static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_error *err)
 {
-	struct table_desc td = { 0 };
+	struct table_desc td = {0};
 	bool ok = cp->to->describe_table(cp->ddl, &t->dst_spec, &td, err);
 	bool exists = td.exists;
 	table_desc_free(&td);
@@ -226,15 +229,17 @@ static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_erro
 	if (exists)
 		return true;
 	if (!cp->job->create)
-		return sl_error_set(err, SL_ERR_USAGE,
-				    "table %s does not exist on the target (--create would create it)",
-				    t->name);
+		return sl_error_set(
+			err, SL_ERR_USAGE,
+			"table %s does not exist on the target (--create would create it)",
+			t->name);
 	struct buf ddl;
 	buf_init(&ddl, 0);
 	ok = typemap_create_table(cp->to->dialect, &ddl, &t->dst_spec, &t->src, t->mapped,
 				  primary_key(&t->src));
 	if (!ok)
-		sl_error_set(err, SL_ERR_USAGE, "%s: a table or column name cannot be quoted", t->name);
+		sl_error_set(err, SL_ERR_USAGE, "%s: a table or column name cannot be quoted",
+			     t->name);
 	else
 		ok = run_ddl(cp, cp->ddl, ddl.data, err);
 	buf_free(&ddl);
@@ -260,8 +265,8 @@ static bool finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t
 			continue;
 		char why[256] = "";
 		buf_reset(&sql);
-		if (typemap_create_index(cp->from->dialect, cp->to->dialect, &sql, &t->dst_spec, x, why,
-					 sizeof why))
+		if (typemap_create_index(cp->from->dialect, cp->to->dialect, &sql, &t->dst_spec, x,
+					 why, sizeof why))
 			ok = run_ddl(cp, ddl, sql.data, err);
 		else
 			log_warn("%s: index %s not carried over: %s", t->name, x->name, why);
@@ -275,10 +280,12 @@ static bool finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t
 		struct buf name;
 		buf_init(&name, 0);
 		buf_reset(&sql);
-		ok = sql_table_name(d, &name, &t->dst_spec) && buf_puts(&sql, "SELECT setval(pg_get_serial_sequence(") &&
+		ok = sql_table_name(d, &name, &t->dst_spec) &&
+		     buf_puts(&sql, "SELECT setval(pg_get_serial_sequence(") &&
 		     sql_quote_with(&sql, name.data, '\'') && buf_puts(&sql, ", ") &&
 		     sql_quote_with(&sql, t->dst_spec.columns[i], '\'') &&
-		     buf_puts(&sql, "), COALESCE(MAX(") && d->quote_ident(&sql, t->dst_spec.columns[i]) &&
+		     buf_puts(&sql, "), COALESCE(MAX(") &&
+		     d->quote_ident(&sql, t->dst_spec.columns[i]) &&
 		     buf_puts(&sql, "), 0) + 1, false) FROM ") && buf_puts(&sql, name.data);
 		buf_free(&name);
 		if (!ok)
@@ -300,9 +307,11 @@ static bool add_foreign_keys(struct copy *cp, struct sl_error *err)
 		struct copy_table *ct = &cp->tables[t];
 		for (int f = 0; ct->created && ok && f < ct->src.nfkeys; f++) {
 			buf_reset(&sql);
-			if (!typemap_add_fkey(cp->to->dialect, &sql, &ct->dst_spec, &ct->src.fkeys[f]))
-				ok = sl_error_set(err, SL_ERR_USAGE, "%s: foreign key %s cannot be written",
-						  ct->name, ct->src.fkeys[f].name);
+			if (!typemap_add_fkey(cp->to->dialect, &sql, &ct->dst_spec,
+					      &ct->src.fkeys[f]))
+				ok = sl_error_set(err, SL_ERR_USAGE,
+						  "%s: foreign key %s cannot be written", ct->name,
+						  ct->src.fkeys[f].name);
 			else
 				ok = run_ddl(cp, cp->ddl, sql.data, err);
 		}
@@ -316,10 +325,11 @@ static bool add_foreign_keys(struct copy *cp, struct sl_error *err)
 static bool choose_tables(struct copy *cp, struct sl_error *err)
 {
 	const struct job *job = cp->job;
-	struct schema_desc sd = { 0 };
+	struct schema_desc sd = {0};
 	if (job->query) {
 		if (!job->table)
-			return sl_error_set(err, SL_ERR_USAGE, "--query needs --table, the target table");
+			return sl_error_set(err, SL_ERR_USAGE,
+					    "--query needs --table, the target table");
 		cp->tables = calloc(1, sizeof *cp->tables);
 		if (!cp->tables || !(cp->tables[0].name = strdup(job->table)))
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -340,7 +350,8 @@ static bool choose_tables(struct copy *cp, struct sl_error *err)
 			continue;
 		if (job->ntables && !listed(sd.tables, sd.ntables, names[i])) {
 			schema_desc_free(&sd);
-			return sl_error_set(err, SL_ERR_USAGE, "no base table %s on the source", names[i]);
+			return sl_error_set(err, SL_ERR_USAGE, "no base table %s on the source",
+					    names[i]);
 		}
 		if (!(cp->tables[cp->ntables].name = strdup(names[i]))) {
 			schema_desc_free(&sd);
@@ -352,7 +363,8 @@ static bool choose_tables(struct copy *cp, struct sl_error *err)
 		log_warn("view %s is not copied (copy its definition by hand)", sd.views[i]);
 	for (int i = 0; i < sd.ntriggers; i++) {
 		char table[256];
-		snprintf(table, sizeof table, "%.*s", (int)strcspn(sd.triggers[i], "."), sd.triggers[i]);
+		snprintf(table, sizeof table, "%.*s", (int)strcspn(sd.triggers[i], "."),
+			 sd.triggers[i]);
 		bool copied = false;
 		for (int t = 0; t < cp->ntables; t++)
 			copied |= !strcmp(cp->tables[t].name, table);
@@ -368,14 +380,15 @@ static bool choose_tables(struct copy *cp, struct sl_error *err)
 /* Plan for --query: the target table's columns name the query's. */
 static bool plan_query(struct copy *cp, struct copy_table *t, struct sl_error *err)
 {
-	struct table_desc td = { 0 };
+	struct table_desc td = {0};
 	t->dst_spec.table = t->name;
 	if (!cp->to->describe_table(cp->ddl, &t->dst_spec, &td, err))
 		return false;
 	if (!td.exists) {
 		table_desc_free(&td);
 		return sl_error_set(err, SL_ERR_USAGE,
-				    "--query copies into an existing table: create %s first", t->name);
+				    "--query copies into an existing table: create %s first",
+				    t->name);
 	}
 	int n = td.ncols;
 	char **dst = calloc((size_t)n, sizeof *dst);
@@ -456,8 +469,8 @@ static int split_key(const struct copy_table *t)
 		if (strcmp(t->src.cols[i].name, pk->cols[0]))
 			continue;
 		const char *ty = t->src.cols[i].type;
-		static const char *const ints[] = { "tinyint", "smallint", "mediumint", "int",
-						    "bigint", "integer" };
+		static const char *const ints[] = {"tinyint", "smallint", "mediumint",
+						   "int",     "bigint",	  "integer"};
 		for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
 			if (!strncmp(ty, ints[k], strlen(ints[k])) && !strstr(ty, "unsigned"))
 				return i;
@@ -508,7 +521,8 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 	for (int i = 0; i < cp->ntables; i++) {
 		struct copy_table *t = &cp->tables[i];
 		int key = cp->job->query || cp->nworkers < 2 ? -1 : split_key(t);
-		unsigned long long parts = key >= 0 ? (t->src.rows_estimate + split - 1) / split : 1;
+		unsigned long long parts =
+			key >= 0 ? (t->src.rows_estimate + split - 1) / split : 1;
 		if (parts < 1)
 			parts = 1; /* an empty (or never analyzed) table is one unit */
 		long long lo = 0, hi = 0;
@@ -517,11 +531,12 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 			struct buf q;
 			buf_init(&q, 0);
 			const struct dialect *d = cp->from->dialect;
-			char *v[2] = { NULL, NULL };
+			char *v[2] = {NULL, NULL};
 			bool ok = buf_puts(&q, "SELECT MIN(") &&
-				  d->quote_ident(&q, t->src_spec.columns[key]) && buf_puts(&q, "), MAX(") &&
-				  d->quote_ident(&q, t->src_spec.columns[key]) && buf_puts(&q, ") FROM ") &&
-				  sql_table_name(d, &q, &t->src_spec) &&
+				  d->quote_ident(&q, t->src_spec.columns[key]) &&
+				  buf_puts(&q, "), MAX(") &&
+				  d->quote_ident(&q, t->src_spec.columns[key]) &&
+				  buf_puts(&q, ") FROM ") && sql_table_name(d, &q, &t->src_spec) &&
 				  cp->from->query_row(cp->src, q.data, v, 2, err);
 			buf_free(&q);
 			if (!ok)
@@ -649,8 +664,8 @@ static void *copy_worker_main(void *arg)
 		const char *source_name = u->label;
 		struct job sub;
 		unit_job(w, &sub, &source_name);
-		struct table_stats one = { 0 };
-		struct run_report rep = { 0 };
+		struct table_stats one = {0};
+		struct run_report rep = {0};
 		double t0 = now_seconds();
 		enum run_status st = load_table(&sub, &one, &rep);
 		if (cp->nworkers > 1 && st != RUN_FAILED && st != RUN_USAGE)
@@ -673,7 +688,7 @@ static void *copy_worker_main(void *arg)
 static bool open_workers(struct copy *cp, struct copy_worker *ws, struct sl_error *err)
 {
 	for (int i = 0; i < cp->nworkers; i++)
-		ws[i] = (struct copy_worker){ .cp = cp };
+		ws[i] = (struct copy_worker){.cp = cp};
 	if (cp->nworkers == 1) {
 		ws[0].src = cp->src;
 		ws[0].ddl = cp->ddl;
@@ -681,14 +696,15 @@ static bool open_workers(struct copy *cp, struct copy_worker *ws, struct sl_erro
 	}
 	char snap[128] = "";
 	struct conn *lock = NULL;
-	struct conn_options copts = { .timeout = cp->job->timeout };
+	struct conn_options copts = {.timeout = cp->job->timeout};
 	bool ok = true;
 	if (cp->from->export_snapshot) {
 		ok = cp->from->export_snapshot(cp->src, snap, sizeof snap, err);
 	} else if (cp->from->connect(cp->job->from, &copts, &lock, err)) {
 		struct sl_error e;
 		if (!cp->from->exec(lock, "FLUSH TABLES WITH READ LOCK", &e)) {
-			log_warn("copying with %d workers, each reads its own snapshot: FLUSH TABLES "
+			log_warn("copying with %d workers, each reads its own snapshot: FLUSH "
+				 "TABLES "
 				 "WITH READ LOCK is not allowed here (%s)",
 				 cp->nworkers, e.msg);
 			cp->from->close(lock);
@@ -738,7 +754,8 @@ static bool copy_units(struct copy *cp, struct sl_error *err)
 		copy_worker_main(&ws[0]);
 	} else {
 		for (; started < cp->nworkers; started++)
-			if (pthread_create(&threads[started], NULL, copy_worker_main, &ws[started]) != 0)
+			if (pthread_create(&threads[started], NULL, copy_worker_main,
+					   &ws[started]) != 0)
 				break;
 		if (started == 0)
 			copy_worker_main(&ws[0]);
@@ -751,7 +768,7 @@ static bool copy_units(struct copy *cp, struct sl_error *err)
 
 enum run_status copy_run(const struct job *job)
 {
-	struct copy cp = { .job = job, .status = RUN_OK };
+	struct copy cp = {.job = job, .status = RUN_OK};
 	struct sl_error err;
 	sl_error_clear(&err);
 	pthread_mutex_init(&cp.lock, NULL);
@@ -769,7 +786,7 @@ enum run_status copy_run(const struct job *job)
 	cp.nworkers = job->workers > 1 && !job->single_transaction ? job->workers : 1;
 	if (cp.nworkers > 64)
 		cp.nworkers = 64;
-	struct conn_options copts = { .timeout = job->timeout };
+	struct conn_options copts = {.timeout = job->timeout};
 	if (!cp.from->connect(job->from, &copts, &cp.src, &err) ||
 	    !cp.to->connect(job->target, &copts, &cp.ddl, &err) ||
 	    !cp.from->snapshot(cp.src, &err) || !choose_tables(&cp, &err))
@@ -821,7 +838,8 @@ enum run_status copy_run(const struct job *job)
 			printf("%s\t%llu\t%llu\t%s%s%s\n", vr.table, vr.rows_from, vr.rows_to,
 			       vr.match ? "match" : "MISMATCH", vr.note[0] ? "\t" : "", vr.note);
 			if (!vr.match) {
-				sl_error_set(&err, SL_ERR_DATA, "verify: table %s differs", vr.table);
+				sl_error_set(&err, SL_ERR_DATA, "verify: table %s differs",
+					     vr.table);
 				log_error("%s", err.msg);
 				report_add_error(&cp.report, err.msg);
 				cp.status = RUN_FAILED;
@@ -843,8 +861,10 @@ finish:
 		report_print(stderr, &cp.report);
 	if (job->summary_json) {
 		struct sl_error jerr;
-		if (!report_write_json(job->summary_json, &cp.report, &jerr))
+		if (!report_write_json(job->summary_json, &cp.report, &jerr)) {
 			log_error("%s", jerr.msg);
+			cp.status = RUN_FAILED;
+		}
 	}
 done:;
 	enum run_status status = cp.status;

@@ -50,7 +50,6 @@ bool load_stopping(struct load *ld)
 	return signals_caught() || load_failed(ld);
 }
 
-
 /* A CSV header line for the rejects file, quoting names where needed. */
 static char *header_line(char *const *names, int n, char delim)
 {
@@ -75,8 +74,8 @@ static char *header_line(char *const *names, int n, char delim)
 }
 
 /* Count one rejected record; stops the run past --max-errors. */
-void load_reject(struct load *ld, const char *source, long line, const char *raw,
-			 size_t raw_len, const char *reason)
+void load_reject(struct load *ld, const char *source, long line, const char *raw, size_t raw_len,
+		 const char *reason)
 {
 	pthread_mutex_lock(&ld->lock);
 	bool over = ld->limit_hit;
@@ -86,6 +85,11 @@ void load_reject(struct load *ld, const char *source, long line, const char *raw
 	rejects_add(ld->rejects, source, line, raw, raw_len, reason);
 	uint64_t n = atomic_fetch_add(&ld->live.rows_rejected, 1) + 1;
 	struct sl_error err;
+	if (rejects_failed(ld->rejects, &err)) {
+		/* a rejects file that cannot be written stops the run */
+		load_fail(ld, &err);
+		return;
+	}
 	if (ld->job->single_transaction) {
 		/* all or nothing: one rejected row, whatever refused it, fails the run */
 		sl_error_set(&err, SL_ERR_DATA,
@@ -97,7 +101,8 @@ void load_reject(struct load *ld, const char *source, long line, const char *raw
 	/* --max-errors N: the N-th rejected row stops the run (0: the first) */
 	long max = ld->job->max_errors;
 	if (max >= 0 && n >= (uint64_t)(max > 0 ? max : 1)) {
-		sl_error_set(&err, SL_ERR_DATA, "stopped after %llu rejected rows (--max-errors %ld)",
+		sl_error_set(&err, SL_ERR_DATA,
+			     "stopped after %llu rejected rows (--max-errors %ld)",
 			     (unsigned long long)n, max);
 		pthread_mutex_lock(&ld->lock);
 		ld->limit_hit = true;
@@ -123,8 +128,6 @@ void load_put_conn(struct load *ld, struct conn *c, bool broken)
 		pool_release(ld->pool, c, broken);
 }
 
-
-
 /* Print the statements a real run would send. */
 static void print_dry_run(struct load *ld)
 {
@@ -133,13 +136,15 @@ static void print_dry_run(struct load *ld)
 	const struct dialect *d = ld->drv->dialect;
 	if (!ld->spec.update)
 		buf_printf(&b, "-- method %s%s%s\n", method_name(ld->spec.method),
-			   ld->method_reason ? ": " : "", ld->method_reason ? ld->method_reason : "");
+			   ld->method_reason ? ": " : "",
+			   ld->method_reason ? ld->method_reason : "");
 	if (ld->job->truncate) {
 		sql_truncate(d, &b, &ld->spec);
 		buf_puts(&b, ";\n");
 	}
 	if (ld->spec.update) {
-		buf_puts(&b, "-- one statement per row or per group of rows, values sent as parameters\n");
+		buf_puts(&b, "-- one statement per row or per group of rows, values sent as "
+			     "parameters\n");
 		sql_update_row(d, &b, &ld->spec);
 		buf_puts(&b, ";\n");
 	} else if ((ld->spec.method == METHOD_COPY || ld->spec.method == METHOD_INFILE) &&
@@ -175,7 +180,8 @@ static bool maybe_create(struct load *ld, const struct batch *b, bool *done)
 		return false;
 	}
 	bool created = false;
-	bool ok = create_table_from_sample(ld->drv, c, &ld->spec, b, ld->job->dry_run, &created, &err);
+	bool ok = create_table_from_sample(ld->drv, c, &ld->spec, b, ld->job->dry_run, &created,
+					   &err);
 	if (own)
 		pool_release(ld->pool, c, !ok && err.kind == SL_ERR_CONNECTION);
 	else
@@ -272,9 +278,9 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			load_reject(ld, name, rec.line, rec.raw, rec.raw_len, why);
 			continue;
 		}
-		int q = ld->nqueues > 1
-				? (int)(key_hash(rec.fields, ld->key_idx, ld->nkey_idx) % (uint64_t)ld->nqueues)
-				: 0;
+		int q = ld->nqueues > 1 ? (int)(key_hash(rec.fields, ld->key_idx, ld->nkey_idx) %
+						(uint64_t)ld->nqueues)
+					: 0;
 		if (!cur[q]) {
 			void *item;
 			if (!queue_pop(&ld->spare, &item)) {
@@ -287,7 +293,8 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		if (batch_add_row(cur[q], &rec, src_index, true))
 			cur[q]->meta[cur[q]->nrows - 1].ordinal = ordinal;
 		else {
-			sl_error_set(&err, SL_ERR_INTERNAL, "%s:%ld: out of memory", name, rec.line);
+			sl_error_set(&err, SL_ERR_INTERNAL, "%s:%ld: out of memory", name,
+				     rec.line);
 			load_fail(ld, &err);
 			ok = false;
 			break;
@@ -331,7 +338,6 @@ static bool open_next_source(struct load *ld, int i, struct reader **r, struct s
 	return (*r)->ops->set_columns(*r, ld->columns, ld->ncols, err);
 }
 
-
 /* Connect: the pool, or the single connection of --single-transaction. */
 static bool connect_target(struct load *ld, struct sl_error *err)
 {
@@ -346,6 +352,7 @@ static bool connect_target(struct load *ld, struct sl_error *err)
 		.idle_timeout = job->idle_timeout,
 		.retries = job->retries,
 		.backoff_base = 0.2,
+		.timeout = job->timeout,
 	};
 	if (!pool_create(&ld->pool, ld->drv, job->target, &cfg, err))
 		return false;
@@ -358,16 +365,15 @@ static bool connect_target(struct load *ld, struct sl_error *err)
 	return true;
 }
 
-
 enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 			   struct run_report *out_report)
 {
-	struct load ld = { .job = job };
-	struct run_report report = { 0 };
-	struct table_stats stats = { 0 };
+	struct load ld = {.job = job};
+	struct run_report report = {0};
+	struct table_stats stats = {0};
 	struct reader *r = NULL;
 	struct progress *progress = NULL;
-	struct progress_view view = { 0 };
+	struct progress_view view = {0};
 	pthread_t *threads = NULL;
 	int nthreads = 0;
 	bool queues = false;
@@ -381,7 +387,8 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	if (!plan_run(&ld)) {
 		log_error("%s", ld.err.msg);
 		report_add_error(out_report, ld.err.msg);
-		snprintf(out_stats->table, sizeof out_stats->table, "%s", job->table ? job->table : "");
+		snprintf(out_stats->table, sizeof out_stats->table, "%s",
+			 job->table ? job->table : "");
 		free(ld.schema);
 		free(ld.table);
 		out_report->status = RUN_USAGE;
@@ -427,6 +434,7 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 			view.total_bytes += (int64_t)st.st_size;
 	}
 	view.start = t0;
+	view.target = job->target;
 	progress_start(&progress, job->progress, job->stats_interval, job->quiet, &view);
 
 	/* connect and check the table before reading any row, dry run or not */
@@ -438,11 +446,13 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	if (ld.spec.update) {
 		int set[ld.ncols], key[ld.ncols], nset, nkey;
 		if (!sql_update_columns(&ld.spec, set, &nset, key, &nkey)) {
-			sl_error_set(&err, SL_ERR_USAGE, "--key and --set must name columns of the input");
+			sl_error_set(&err, SL_ERR_USAGE,
+				     "--key and --set must name columns of the input");
 			goto failed;
 		}
 		if (!nset) {
-			sl_error_set(&err, SL_ERR_USAGE, "nothing to update: every input column is a key");
+			sl_error_set(&err, SL_ERR_USAGE,
+				     "nothing to update: every input column is a key");
 			goto failed;
 		}
 	}
@@ -466,7 +476,8 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		 * its input order with one writer only */
 		ld.nqueues = 1;
 		if (ld.keyed && workers > 1) {
-			log_info("--resume with a key: one writer, so the last record of a key wins");
+			log_info("--resume with a key: one writer, so the last record of a key "
+				 "wins");
 			workers = 1;
 		}
 	}
@@ -505,7 +516,7 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		 * (MySQL) becomes a DELETE, so the whole run stays all or nothing */
 		bool del = job->single_transaction && !ld.drv->dialect->transactional_ddl;
 		bool ok = (del ? buf_puts(&sql, "DELETE FROM ") &&
-					 sql_table_name(ld.drv->dialect, &sql, &ld.spec)
+					   sql_table_name(ld.drv->dialect, &sql, &ld.spec)
 			       : sql_truncate(ld.drv->dialect, &sql, &ld.spec)) &&
 			  load_get_conn(&ld, &c, &err) && ld.drv->exec(c, sql.data, &err);
 		load_put_conn(&ld, c, !ok && err.kind == SL_ERR_CONNECTION);
@@ -518,7 +529,7 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	if (!job->dry_run) {
 		threads = calloc((size_t)workers, sizeof *threads);
 		for (int i = 0; threads && i < workers && i < 64; i++) {
-			wargs[i] = (struct writer_arg){ &ld, i % ld.nqueues };
+			wargs[i] = (struct writer_arg){&ld, i % ld.nqueues};
 			if (pthread_create(&threads[i], NULL, writers_main, &wargs[i]) != 0)
 				break;
 			nthreads++;
@@ -531,15 +542,15 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	}
 
 	/* the reader: this thread */
-	struct batch *cur[64] = { 0 };
+	struct batch *cur[64] = {0};
 	uint64_t pending_bytes = 0;
 	long seq = 0;
 	bool create_done = false;
 	for (int i = 0; i < job->nsources && !load_stopping(&ld); i++) {
 		if (ld.src_whole && ld.src_whole[i]) {
 			/* --resume: an earlier run loaded all of it */
-			log_info("%s: loaded by an earlier run of job '%s', skipped", job->sources[i],
-				 ld.job_name);
+			log_info("%s: loaded by an earlier run of job '%s', skipped",
+				 job->sources[i], ld.job_name);
 			stats.files_skipped++;
 			continue;
 		}
@@ -600,12 +611,15 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		pool_release(ld.pool, ld.single_conn, false);
 		ld.single_conn = NULL;
 	}
+	if (!ld.failed && !rejects_flush(ld.rejects, &err))
+		load_fail(&ld, &err); /* the rejects file is short: the run failed */
 	if (ld.failed) {
 		err = ld.err;
 		goto failed;
 	}
-	report.status = signals_caught() ? RUN_INTERRUPTED
-		      : ld.live.rows_rejected || ld.live.rows_not_found ? RUN_PARTIAL : RUN_OK;
+	report.status = signals_caught()				  ? RUN_INTERRUPTED
+			: ld.live.rows_rejected || ld.live.rows_not_found ? RUN_PARTIAL
+									  : RUN_OK;
 	if (ld.ckpt && report.status != RUN_INTERRUPTED) {
 		/* every record of these sources is in or rejected: a rerun skips
 		 * them without reading */
@@ -619,7 +633,8 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 			goto failed;
 	}
 	if (report.status == RUN_INTERRUPTED) {
-		sl_error_set(&err, SL_ERR_INTERNAL, "interrupted by signal %d; batches in flight rolled back",
+		sl_error_set(&err, SL_ERR_INTERNAL,
+			     "interrupted by signal %d; batches in flight rolled back",
 			     signals_caught());
 		log_error("%s", err.msg);
 		report_add_error(&report, err.msg);
@@ -643,8 +658,9 @@ failed:
 		pool_release(ld.pool, ld.single_conn, false);
 		ld.single_conn = NULL;
 	}
-	report.status = signals_caught() ? RUN_INTERRUPTED
-		      : err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
+	report.status = signals_caught()	   ? RUN_INTERRUPTED
+			: err.kind == SL_ERR_USAGE ? RUN_USAGE
+						   : RUN_FAILED;
 	log_error("%s", err.msg);
 	report_add_error(&report, err.msg);
 
@@ -705,8 +721,8 @@ finish:
 
 enum run_status load_run(const struct job *job)
 {
-	struct table_stats stats = { 0 };
-	struct run_report report = { 0 };
+	struct table_stats stats = {0};
+	struct run_report report = {0};
 	enum run_status status = load_table(job, &stats, &report);
 	report.tables = &stats;
 	report.ntables = 1;
@@ -714,8 +730,10 @@ enum run_status load_run(const struct job *job)
 		report_print(stderr, &report);
 	if (job->summary_json && !report.no_json) {
 		struct sl_error jerr;
-		if (!report_write_json(job->summary_json, &report, &jerr))
+		if (!report_write_json(job->summary_json, &report, &jerr)) {
 			log_error("%s", jerr.msg);
+			status = RUN_FAILED;
+		}
 	}
 	for (int i = 0; i < report.nerrors; i++)
 		free(report.errors[i]);

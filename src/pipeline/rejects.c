@@ -16,12 +16,12 @@
 struct rejects {
 	FILE *data;
 	FILE *log;
-	char *path;           /* the rejects file, for messages */
+	char *path; /* the rejects file, for messages */
 	char *header;
 	bool header_written;
 	unsigned long count;
-	unsigned long lost;   /* records rejected since a write failed */
-	char failure[600];    /* the first write that failed ("" while none): sticky */
+	unsigned long lost; /* records rejected since a write failed */
+	char failure[600];  /* the first write that failed ("" while none): sticky */
 	pthread_mutex_t lock;
 };
 
@@ -67,8 +67,8 @@ void rejects_set_header(struct rejects *rj, const char *line)
 	pthread_mutex_unlock(&rj->lock);
 }
 
-void rejects_add(struct rejects *rj, const char *source, long line, const char *raw,
-		 size_t raw_len, const char *reason)
+void rejects_add(struct rejects *rj, const char *source, long line, const char *raw, size_t raw_len,
+		 const char *reason)
 {
 	pthread_mutex_lock(&rj->lock);
 	rj->count++;

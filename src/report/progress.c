@@ -25,28 +25,32 @@ struct progress {
 	double interval;
 	struct progress_view *view;
 	struct pool *pool;
-	int width; /* characters drawn last time, to clear */
-	char target[512];    /* the server, password hidden */
-	uint64_t moved[5];   /* the counters seen last, to notice when they stop */
-	double last_move;    /* when they last changed */
+	int width;	   /* characters drawn last time, to clear */
+	char target[512];  /* the server, password hidden */
+	uint64_t moved[5]; /* the counters seen last, to notice when they stop */
+	double last_move;  /* when they last changed */
 };
+
+/* Note when the counters last moved (called every tick of the display). */
+static void watch(struct progress *p)
+{
+	struct live_stats *l = p->view->live;
+	uint64_t now_moved[5] = {l->rows_read, l->rows_written, l->rows_rejected, l->rows_not_found,
+				 l->bytes_done};
+	if (memcmp(now_moved, p->moved, sizeof now_moved) || p->last_move == 0) {
+		memcpy(p->moved, now_moved, sizeof now_moved);
+		p->last_move = now_seconds();
+	}
+}
 
 /* "stalled 45 s, waiting on postgresql://app@db1/shop" into out when nothing
  * has moved for STALL_SECONDS while the run waits on the server (a batch
  * out, or no connection yet); "" otherwise. */
-static void format_stall(struct progress *p, const struct pool_stats *ps, bool have_pool,
-			 char *out, size_t n)
+static void format_stall(struct progress *p, const struct pool_stats *ps, bool have_pool, char *out,
+			 size_t n)
 {
-	struct live_stats *l = p->view->live;
-	uint64_t now_moved[5] = { l->rows_read, l->rows_written, l->rows_rejected,
-				  l->rows_not_found, l->bytes_done };
-	double now = now_seconds();
-	if (memcmp(now_moved, p->moved, sizeof now_moved) || p->last_move == 0) {
-		memcpy(p->moved, now_moved, sizeof now_moved);
-		p->last_move = now;
-	}
 	out[0] = '\0';
-	double still = now - p->last_move;
+	double still = p->last_move > 0 ? now_seconds() - p->last_move : 0;
 	if (still >= STALL_SECONDS && (!have_pool || ps->busy > 0))
 		snprintf(out, n, "stalled %.0f s, waiting on %s", still,
 			 p->target[0] ? p->target : "the server");
@@ -87,7 +91,7 @@ static void draw(struct progress *p, bool final)
 		if (bps > 0)
 			format_eta(eta, sizeof eta, ((double)v->total_bytes - (double)done) / bps);
 	}
-	struct pool_stats ps = { 0 };
+	struct pool_stats ps = {0};
 	pthread_mutex_lock(&p->lock);
 	struct pool *pool = p->pool;
 	pthread_mutex_unlock(&p->lock);
@@ -98,9 +102,10 @@ static void draw(struct progress *p, bool final)
 	if (p->bar) {
 		char line[1024];
 		int n = snprintf(line, sizeof line,
-				 "%s %s%llu rows  %.1f MB  %.0f rows/s  ETA %s  pool %d/%d busy, %d waiting%s%s%s",
-				 v->table, pct, (unsigned long long)written, (double)bytes / 1e6, rate, eta,
-				 ps.busy, ps.total, ps.waiting,
+				 "%s %s%llu rows  %.1f MB  %.0f rows/s  ETA %s  pool %d/%d busy, "
+				 "%d waiting%s%s%s",
+				 v->table, pct, (unsigned long long)written, (double)bytes / 1e6,
+				 rate, eta, ps.busy, ps.total, ps.waiting,
 				 rejected ? "  (rejects)" : "", stall[0] && !final ? "  " : "",
 				 final ? "" : stall);
 		if (n >= (int)sizeof line)
@@ -114,7 +119,8 @@ static void draw(struct progress *p, bool final)
 		char pool_line[512] = "";
 		if (pool)
 			report_format_pool(pool_line, sizeof pool_line, &ps);
-		log_info("%s: %s%llu rows read, %llu written, %llu rejected, %.1f MB, %.0f rows/s, ETA %s%s%s%s%s",
+		log_info("%s: %s%llu rows read, %llu written, %llu rejected, %.1f MB, %.0f rows/s, "
+			 "ETA %s%s%s%s%s",
 			 v->table, pct, (unsigned long long)read, (unsigned long long)written,
 			 (unsigned long long)rejected, (double)bytes / 1e6, rate, eta,
 			 pool ? "; " : "", pool_line, stall[0] ? "; " : "", stall);
@@ -124,7 +130,11 @@ static void draw(struct progress *p, bool final)
 static void *progress_main(void *arg)
 {
 	struct progress *p = arg;
-	double tick = p->bar ? 0.25 : p->interval;
+	/* the counters are watched every quarter second, so a stall is timed
+	 * from when they stopped; a log line goes out every interval */
+	double tick = p->bar || p->interval > 0.25 ? 0.25 : p->interval;
+	double next_log = now_seconds() + p->interval;
+	watch(p);
 	pthread_mutex_lock(&p->lock);
 	while (!p->stop) {
 		struct timespec ts;
@@ -136,7 +146,11 @@ static void *progress_main(void *arg)
 		if (p->stop)
 			break;
 		pthread_mutex_unlock(&p->lock);
-		draw(p, false);
+		watch(p);
+		if (p->bar || now_seconds() >= next_log) {
+			draw(p, false);
+			next_log = now_seconds() + p->interval;
+		}
 		pthread_mutex_lock(&p->lock);
 	}
 	pthread_mutex_unlock(&p->lock);

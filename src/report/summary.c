@@ -25,10 +25,14 @@ void report_add_error(struct run_report *rep, const char *msg)
 const char *run_status_name(enum run_status s)
 {
 	switch (s) {
-	case RUN_OK: return "ok";
-	case RUN_PARTIAL: return "partial";
-	case RUN_INTERRUPTED: return "interrupted";
-	default: return "failed";
+	case RUN_OK:
+		return "ok";
+	case RUN_PARTIAL:
+		return "partial";
+	case RUN_INTERRUPTED:
+		return "interrupted";
+	default:
+		return "failed";
 	}
 }
 
@@ -36,7 +40,8 @@ void report_format_pool(char *out, size_t n, const struct pool_stats *s)
 {
 	snprintf(out, n,
 		 "pool: total %d, idle %d, busy %d, waiting %d, created %llu, closed %llu, "
-		 "acquires %llu, acquire wait mean %.1f ms max %.1f ms, errors %llu, reconnects %llu",
+		 "acquires %llu, acquire wait mean %.1f ms max %.1f ms, errors %llu, reconnects "
+		 "%llu",
 		 s->total, s->idle, s->busy, s->waiting, (unsigned long long)s->created,
 		 (unsigned long long)s->closed, (unsigned long long)s->acquires,
 		 s->acquire_wait_mean * 1000, s->acquire_wait_max * 1000,
@@ -68,7 +73,8 @@ void report_print(FILE *f, const struct run_report *rep)
 		double rate = t->seconds > 0 ? (double)t->rows_written / t->seconds : 0;
 		fprintf(f, "sluice: %-20s %10llu %10llu %9llu %9llu", t->table,
 			(unsigned long long)t->rows_read, (unsigned long long)t->rows_written,
-			(unsigned long long)t->rows_rejected, (unsigned long long)t->rows_not_found);
+			(unsigned long long)t->rows_rejected,
+			(unsigned long long)t->rows_not_found);
 		if (skipped)
 			fprintf(f, " %9llu", (unsigned long long)t->rows_skipped);
 		if (blank)
@@ -115,16 +121,19 @@ bool report_write_json(const char *path, const struct run_report *rep, struct sl
 		const struct table_stats *t = &rep->tables[i];
 		buf_puts(&b, i ? ", {\"table\": " : "{\"table\": ");
 		json_string(&b, t->table);
-		buf_printf(&b,
-			   ", \"rows_read\": %llu, \"rows_written\": %llu, \"rows_rejected\": %llu, "
-			   "\"rows_not_found\": %llu, \"rows_skipped\": %llu, \"blank_lines\": %llu, "
-			   "\"zero_dates_nulled\": %llu, \"rows_resumed\": %llu, \"files_skipped\": %llu, "
-			   "\"bytes\": %llu, \"seconds\": %.3f}",
-			   (unsigned long long)t->rows_read, (unsigned long long)t->rows_written,
-			   (unsigned long long)t->rows_rejected, (unsigned long long)t->rows_not_found,
-			   (unsigned long long)t->rows_skipped, (unsigned long long)t->blank_lines,
-			   (unsigned long long)t->zero_dates, (unsigned long long)t->rows_resumed,
-			   (unsigned long long)t->files_skipped, (unsigned long long)t->bytes, t->seconds);
+		buf_printf(
+			&b,
+			", \"rows_read\": %llu, \"rows_written\": %llu, \"rows_rejected\": %llu, "
+			"\"rows_not_found\": %llu, \"rows_skipped\": %llu, \"blank_lines\": %llu, "
+			"\"zero_dates_nulled\": %llu, \"rows_resumed\": %llu, \"files_skipped\": "
+			"%llu, "
+			"\"bytes\": %llu, \"seconds\": %.3f}",
+			(unsigned long long)t->rows_read, (unsigned long long)t->rows_written,
+			(unsigned long long)t->rows_rejected, (unsigned long long)t->rows_not_found,
+			(unsigned long long)t->rows_skipped, (unsigned long long)t->blank_lines,
+			(unsigned long long)t->zero_dates, (unsigned long long)t->rows_resumed,
+			(unsigned long long)t->files_skipped, (unsigned long long)t->bytes,
+			t->seconds);
 	}
 	buf_puts(&b, "], \"pool\": {");
 	if (rep->has_pool) {
@@ -152,13 +161,14 @@ bool report_write_json(const char *path, const struct run_report *rep, struct sl
 	}
 	buf_puts(&b, "]}\n");
 	if (!b.data) /* the buffer could not grow: never a silently short summary */
-		return sl_error_set(err, SL_ERR_INTERNAL, "cannot write the summary %s: out of memory",
-				    path);
+		return sl_error_set(err, SL_ERR_INTERNAL,
+				    "cannot write the summary %s: out of memory", path);
 	bool to_stdout = !strcmp(path, "-");
 	FILE *f = to_stdout ? stdout : fopen(path, "w");
 	if (!f) {
 		buf_free(&b);
-		return sl_error_set(err, SL_ERR_USAGE, "cannot write %s: %s", path, strerror(errno));
+		return sl_error_set(err, SL_ERR_USAGE, "cannot write %s: %s", path,
+				    strerror(errno));
 	}
 	/* every step checked: a full disk or a closed pipe (EPIPE: SIGPIPE is
 	 * ignored) is a failed summary, not a shorter one */
