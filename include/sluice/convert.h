@@ -11,13 +11,15 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum convert_kind {
 	CONVERT_NONE = 0,
-	CONVERT_BOOL,     /* tinyint(1), bool: "1" or "0" */
-	CONVERT_BIT1,     /* bit(1): one byte, 0x01 or 0x00 */
+	CONVERT_BOOL,	  /* tinyint(1), bool: "1" or "0" */
+	CONVERT_BIT1,	  /* bit(1): one byte, 0x01 or 0x00 */
 	CONVERT_DATETIME, /* datetime, timestamp: "YYYY-MM-DD HH:MM:SS[.f]" in UTC when zoned */
-	CONVERT_DATE,     /* date: "YYYY-MM-DD" */
+	CONVERT_DATE,	  /* date: "YYYY-MM-DD" */
+	CONVERT_BYTES,	  /* binary, varbinary, *blob: "\x" and hex digits as the raw bytes */
 };
 
 /* The most bytes a conversion adds to its input; out buffers for an input
@@ -39,6 +41,14 @@ bool convert_parse_bool(const char *s, size_t len, bool *value);
  * into *outlen. outsz must be at least len + CONVERT_MAX_GROWTH. False when
  * s is not such a value, or names a day that does not exist. */
 bool convert_iso_datetime(const char *s, size_t len, char *out, size_t outsz, size_t *outlen);
+
+/* Write the instant ms milliseconds after 1970-01-01T00:00:00Z (negative:
+ * before) as "YYYY-MM-DDTHH:MM:SS.mmmZ" into out, NUL-terminated, and its
+ * length into *outlen. Years past 9999 take more digits; years before 1
+ * are written as PostgreSQL reads them, "YYYY-MM-DDTHH:MM:SS.mmmZ BC" (the
+ * year before 1 is 0001 BC). outsz must be at least CONVERT_EPOCH_MAX. */
+#define CONVERT_EPOCH_MAX 40
+bool convert_epoch_ms_iso(int64_t ms, char *out, size_t outsz, size_t *outlen);
 
 /* Convert s for kind into out (at least len + CONVERT_MAX_GROWTH bytes,
  * NUL-terminated); *outlen is the output length. False when kind does not

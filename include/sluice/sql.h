@@ -21,17 +21,19 @@ struct write_spec {
 	int ncols;
 	enum write_method method;
 	enum on_conflict on_conflict;
-	char *const *key;   /* conflict key (load) or match key (update) columns */
+	char *const *key; /* conflict key (load) or match key (update) columns */
 	int nkey;
-	bool update;        /* sluice update: set columns where the key matches */
-	char *const *set;   /* update: the columns to set (NULL: all but the key) */
+	bool update;	  /* sluice update: set columns where the key matches */
+	char *const *set; /* update: the columns to set (NULL: all but the key) */
 	int nset;
-	size_t batch_rows;  /* rows in a full batch (statement sizing) */
+	size_t batch_rows; /* rows in a full batch (statement sizing) */
+	bool raw_bytes;	   /* values of binary columns are bytes already (copy), not
+			    * "\x" hex text to decode */
 };
 
 struct dialect {
 	const char *name;
-	int max_params; /* placeholders one statement may carry */
+	int max_params;		/* placeholders one statement may carry */
 	bool transactional_ddl; /* CREATE and TRUNCATE can run inside a transaction and roll back */
 	bool columns_case_insensitive; /* "Id" and "id" name the same column */
 	/* an upsert updates the row a new one collides with on ANY unique index,
@@ -58,7 +60,8 @@ bool sql_table_name(const struct dialect *d, struct buf *b, const struct write_s
 /* Append ("a", "b", ...) for spec's columns. */
 bool sql_column_list(const struct dialect *d, struct buf *b, const struct write_spec *spec);
 /* Append a multi-row INSERT for nrows rows with placeholders for every value. */
-bool sql_insert(const struct dialect *d, struct buf *b, const struct write_spec *spec, size_t nrows);
+bool sql_insert(const struct dialect *d, struct buf *b, const struct write_spec *spec,
+		size_t nrows);
 /* Append TRUNCATE TABLE for spec's table. */
 bool sql_truncate(const struct dialect *d, struct buf *b, const struct write_spec *spec);
 /* Rows one INSERT statement carries for a batch of batch_rows rows: under the

@@ -20,8 +20,8 @@
 #include "sluice/driver.h"
 #include "sluice/url.h"
 
-#define SESSION_SQL                                                                          \
-	"SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"            \
+#define SESSION_SQL                                                                                \
+	"SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"                  \
 	"ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'"
 
 /* Statements are kept under this many bytes even when the server allows more,
@@ -39,32 +39,33 @@ struct prepared {
 /* The rows a LOAD DATA statement is reading, for the infile callbacks. */
 struct infile_state {
 	const struct batch *b;
-	size_t next, end;     /* rows still to send */
-	size_t pos;           /* bytes of conn->data already handed over */
+	size_t next, end; /* rows still to send */
+	size_t pos;	  /* bytes of conn->data already handed over */
 	bool failed;
 };
 
 struct conn {
 	MYSQL *my;
-	char *url;              /* kept only to scrub its password from messages */
+	char *url;		  /* kept only to scrub its password from messages */
 	unsigned long max_packet; /* the server's max_allowed_packet */
 	struct buf sql;
-	struct buf data;        /* infile bytes, converted values */
-	struct prepared full;   /* the full-batch INSERT */
-	struct prepared other;  /* the last INSERT of another size */
+	struct buf data;	/* infile bytes, converted values */
+	struct buf scratch;	/* a long value converted for the infile stream */
+	struct prepared full;	/* the full-batch INSERT */
+	struct prepared other;	/* the last INSERT of another size */
 	struct prepared update; /* sluice update's one-row UPDATE */
-	struct prepared stage;  /* sluice update's staging INSERT */
-	char *stage_key;        /* table and columns the staging table is made for */
-	bool no_stage;          /* no temporary tables allowed: one UPDATE per row */
+	struct prepared stage;	/* sluice update's staging INSERT */
+	char *stage_key;	/* table and columns the staging table is made for */
+	bool no_stage;		/* no temporary tables allowed: one UPDATE per row */
 	MYSQL_BIND *binds;
 	unsigned long *lens;
-	struct cell *vals;      /* a statement's values after conversion */
+	struct cell *vals; /* a statement's values after conversion */
 	size_t nparams_cap;
 	/* column conversions for the table last written */
 	char *types_key;
 	enum convert_kind *kinds;
 	bool any_kind;
-	int *exact;             /* convert_exact_rule_for_mysql, by column */
+	int *exact; /* convert_exact_rule_for_mysql, by column */
 	bool any_exact;
 	struct infile_state inf;
 	/* Each transaction is an XA transaction, so that a COMMIT whose reply is
@@ -72,19 +73,19 @@ struct conn {
 	 * guessed: see my_commit and my_commit_status. */
 	char xid[64];
 	unsigned long xa_seq;
-	bool plain;           /* plain transactions: the server refuses or loses XA */
+	bool plain; /* plain transactions: the server refuses or loses XA */
 	/* test hook (SLUICE_FAULT_LOSE_COMMIT=N): the reply of this connection's
 	 * N-th plain COMMIT is lost, the connection cut right after sending it */
 	long fault_commit, ncommits;
-	bool in_tx;           /* a plain transaction is open */
-	bool xa_active;       /* between XA START and its COMMIT or ROLLBACK */
+	bool in_tx;	      /* a plain transaction is open */
+	bool xa_active;	      /* between XA START and its COMMIT or ROLLBACK */
 	bool commit_sent;     /* XA COMMIT was sent (so XA PREPARE succeeded) */
 	bool commit_in_doubt; /* the connection broke during XA END/PREPARE/COMMIT */
 	/* --timeout: the library's connect, read and write timeouts (each
 	 * socket wait gives up after it: no progress, not a long statement);
 	 * 0 waits for ever */
 	double timeout;
-	char redacted[512];   /* the URL without its password, once connected */
+	char redacted[512]; /* the URL without its password, once connected */
 };
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
@@ -134,10 +135,10 @@ static bool is_connection_errno(unsigned code)
 static bool hits_every_row(unsigned code)
 {
 	static const unsigned every_row[] = {
-		1015, 1021, 1030, 1036, 1037, 1038, 1041, 1044, 1045, 1046, 1049, 1051, 1054,
-		1064, 1105, 1109, 1114, 1133, 1135, 1142, 1143, 1146, 1148, 1149, 1178, 1180,
-		1181, 1211, 1223, 1227, 1235, 1290, 1305, 1356, 1370, 1397, 1398, 1399, 1400,
-		1401, 1402, 1440, 1614, 1698, 1792, 3948, 4166,
+		1015, 1021, 1030, 1036, 1037, 1038, 1041, 1044, 1045, 1046, 1049, 1051,
+		1054, 1064, 1105, 1109, 1114, 1133, 1135, 1142, 1143, 1146, 1148, 1149,
+		1178, 1180, 1181, 1211, 1223, 1227, 1235, 1290, 1305, 1356, 1370, 1397,
+		1398, 1399, 1400, 1401, 1402, 1440, 1614, 1698, 1792, 3948, 4166,
 	};
 	if (code >= 2000 && code < 3000)
 		return true; /* the client library's own errors */
@@ -196,7 +197,8 @@ static bool my_fail_code(struct conn *c, unsigned code, const char *msg, const c
 	else if (kind == SL_ERR_CONNECTION && c && c->redacted[0])
 		/* a broken connection names its server (a failed connect is
 		 * prefixed by my_connect) */
-		sl_error_set(err, kind, "%s: %s: %s (MySQL error %u)", c->redacted, what, text, code);
+		sl_error_set(err, kind, "%s: %s: %s (MySQL error %u)", c->redacted, what, text,
+			     code);
 	else
 		sl_error_set(err, kind, "%s: %s (MySQL error %u)", what, text, code);
 	err->server_code = code;
@@ -245,6 +247,7 @@ static void my_close(struct conn *c)
 	free(c->url);
 	buf_free(&c->sql);
 	buf_free(&c->data);
+	buf_free(&c->scratch);
 	free(c->binds);
 	free(c->lens);
 	free(c->vals);
@@ -314,13 +317,27 @@ static bool escape_infile(struct buf *out, const char *s, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		char ch = s[i], e;
 		switch (ch) {
-		case '\\': e = '\\'; break;
-		case '\t': e = 't'; break;
-		case '\n': e = 'n'; break;
-		case '\r': e = 'r'; break;
-		case '\0': e = '0'; break;
-		case '\x1a': e = 'Z'; break;
-		default: *o++ = ch; continue;
+		case '\\':
+			e = '\\';
+			break;
+		case '\t':
+			e = 't';
+			break;
+		case '\n':
+			e = 'n';
+			break;
+		case '\r':
+			e = 'r';
+			break;
+		case '\0':
+			e = '0';
+			break;
+		case '\x1a':
+			e = 'Z';
+			break;
+		default:
+			*o++ = ch;
+			continue;
 		}
 		*o++ = '\\';
 		*o++ = e;
@@ -339,7 +356,7 @@ static struct cell convert_cell(struct conn *c, int col, struct cell v, char **s
 	size_t n;
 	if (!convert_value(c->kinds[col], v.ptr, v.len, *scratch, v.len + CONVERT_MAX_GROWTH, &n))
 		return v;
-	struct cell out = { *scratch, n };
+	struct cell out = {*scratch, n};
 	*scratch += n + 1;
 	return out;
 }
@@ -357,12 +374,23 @@ static int infile_read(void *ptr, char *dst, unsigned int len)
 		const struct cell *row = batch_row(s->b, s->next);
 		for (int col = 0; col < s->b->ncols; col++) {
 			struct cell v = row[col];
-			/* converted values are short: convert in a stack buffer */
+			/* converted values are short: convert in a stack buffer;
+			 * hex into bytes can be long, and halves: in a buffer of
+			 * the connection's */
 			if (c->any_kind && v.ptr && v.len <= 64) {
 				char *p = conv;
 				v = convert_cell(c, col, v, &p);
+			} else if (c->any_kind && v.ptr && c->kinds[col] == CONVERT_BYTES) {
+				buf_reset(&c->scratch);
+				if (!buf_reserve(&c->scratch, v.len + CONVERT_MAX_GROWTH)) {
+					s->failed = true;
+					return -1;
+				}
+				char *p = c->scratch.data;
+				v = convert_cell(c, col, v, &p);
 			}
-			if ((col && !buf_putc(&c->data, '\t')) || !escape_infile(&c->data, v.ptr, v.len)) {
+			if ((col && !buf_putc(&c->data, '\t')) ||
+			    !escape_infile(&c->data, v.ptr, v.len)) {
 				s->failed = true;
 				return -1;
 			}
@@ -396,13 +424,15 @@ static bool apply_params(MYSQL *my, const struct url_parts *u, const char **sock
 			my_bool on = 1;
 			if (!strcasecmp(v, "REQUIRED")) {
 				mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &on);
-			} else if (!strcasecmp(v, "VERIFY_CA") || !strcasecmp(v, "VERIFY_IDENTITY")) {
+			} else if (!strcasecmp(v, "VERIFY_CA") ||
+				   !strcasecmp(v, "VERIFY_IDENTITY")) {
 				mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &on);
 				mysql_options(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
 			} else if (strcasecmp(v, "DISABLED") && strcasecmp(v, "PREFERRED")) {
 				return sl_error_set(err, SL_ERR_USAGE,
 						    "ssl-mode takes DISABLED, PREFERRED, REQUIRED, "
-						    "VERIFY_CA or VERIFY_IDENTITY, not '%s'", v);
+						    "VERIFY_CA or VERIFY_IDENTITY, not '%s'",
+						    v);
 			}
 #else
 			unsigned mode;
@@ -419,7 +449,8 @@ static bool apply_params(MYSQL *my, const struct url_parts *u, const char **sock
 			else
 				return sl_error_set(err, SL_ERR_USAGE,
 						    "ssl-mode takes DISABLED, PREFERRED, REQUIRED, "
-						    "VERIFY_CA or VERIFY_IDENTITY, not '%s'", v);
+						    "VERIFY_CA or VERIFY_IDENTITY, not '%s'",
+						    v);
 			mysql_options(my, MYSQL_OPT_SSL_MODE, &mode);
 #endif
 		} else if (!strcmp(k, "ssl-ca")) {
@@ -436,14 +467,17 @@ static bool apply_params(MYSQL *my, const struct url_parts *u, const char **sock
 			char *end;
 			unsigned long t = strtoul(v, &end, 10);
 			if (!*v || *end || t > 86400)
-				return sl_error_set(err, SL_ERR_USAGE, "connect-timeout takes seconds, not '%s'", v);
+				return sl_error_set(err, SL_ERR_USAGE,
+						    "connect-timeout takes seconds, not '%s'", v);
 			unsigned int secs = (unsigned int)t;
 			mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &secs);
 		} else {
-			return sl_error_set(err, SL_ERR_USAGE,
-					    "unknown parameter '%s' in a mysql:// URL (known: socket, "
-					    "ssl-mode, ssl-ca, ssl-capath, ssl-cert, ssl-key, ssl-cipher, "
-					    "connect-timeout, xa)", k);
+			return sl_error_set(
+				err, SL_ERR_USAGE,
+				"unknown parameter '%s' in a mysql:// URL (known: socket, "
+				"ssl-mode, ssl-ca, ssl-capath, ssl-cert, ssl-key, ssl-cipher, "
+				"connect-timeout, xa)",
+				k);
 		}
 	}
 	return true;
@@ -495,7 +529,8 @@ static bool xa_usable(struct conn *c)
 		 * for them (the lookup that settles a lost COMMIT must see a
 		 * transaction the dead node committed) */
 		struct sl_error ignored;
-		run_query(c, "SET SESSION wsrep_sync_wait = 1", "setting wsrep_sync_wait", &ignored);
+		run_query(c, "SET SESSION wsrep_sync_wait = 1", "setting wsrep_sync_wait",
+			  &ignored);
 		return false;
 	}
 	return query_number(c, "SELECT COUNT(*) FROM information_schema.ENGINES "
@@ -521,6 +556,7 @@ static bool my_connect(const char *url, const struct conn_options *opts, struct 
 	}
 	buf_init(&c->sql, 0);
 	buf_init(&c->data, 0);
+	buf_init(&c->scratch, 0);
 	const char *xa_param = url_param(&u, "xa");
 	bool ok = true;
 	if (xa_param && (!strcmp(xa_param, "off") || !strcmp(xa_param, "0")))
@@ -571,7 +607,8 @@ static bool my_connect(const char *url, const struct conn_options *opts, struct 
 		MYSQL_RES *res = NULL;
 		MYSQL_ROW row;
 		if (mysql_query(c->my, "SELECT @@max_allowed_packet") ||
-		    !(res = mysql_store_result(c->my)) || !(row = mysql_fetch_row(res)) || !row[0]) {
+		    !(res = mysql_store_result(c->my)) || !(row = mysql_fetch_row(res)) ||
+		    !row[0]) {
 			my_fail(c, "reading max_allowed_packet", err);
 			ok = false;
 		} else {
@@ -590,7 +627,8 @@ static bool my_connect(const char *url, const struct conn_options *opts, struct 
 	c->plain = c->plain || !xa_usable(c);
 	const char *fault = getenv("SLUICE_FAULT_LOSE_COMMIT");
 	c->fault_commit = fault ? atol(fault) : 0;
-	mysql_set_local_infile_handler(c->my, infile_init, infile_read, infile_end, infile_error, c);
+	mysql_set_local_infile_handler(c->my, infile_init, infile_read, infile_end, infile_error,
+				       c);
 	snprintf(c->redacted, sizeof c->redacted, "%s", redacted);
 	*out = c;
 	return true;
@@ -720,9 +758,11 @@ static bool my_commit_status(struct conn *c, const char *token, bool *committed,
 		struct sl_error gone; /* "unknown thread": it has ended already */
 		if (run_query(c, sql, "ending the old session", &gone)) {
 			snprintf(sql, sizeof sql,
-				 "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %lu", tid);
+				 "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = "
+				 "%lu",
+				 tid);
 			for (int i = 0; i < 100 && query_number(c, sql) > 0; i++) {
-				struct timespec ts = { 0, 50 * 1000 * 1000 };
+				struct timespec ts = {0, 50 * 1000 * 1000};
 				nanosleep(&ts, NULL);
 			}
 		}
@@ -752,7 +792,7 @@ static bool my_commit_status(struct conn *c, const char *token, bool *committed,
 			return true;
 		}
 		/* the old session may still hold it for a moment */
-		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		struct timespec ts = {0, 100 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
 	return sl_error_set(err, SL_ERR_SERVER, "cannot settle XA transaction %s", c->xid);
@@ -781,7 +821,8 @@ static bool put_literal(struct conn *c, const char *s)
 	if (!buf_reserve(&c->sql, 2 * n + 3))
 		return false;
 	c->sql.data[c->sql.len++] = '\'';
-	c->sql.len += mysql_real_escape_string(c->my, c->sql.data + c->sql.len, s, (unsigned long)n);
+	c->sql.len +=
+		mysql_real_escape_string(c->my, c->sql.data + c->sql.len, s, (unsigned long)n);
 	c->sql.data[c->sql.len++] = '\'';
 	c->sql.data[c->sql.len] = '\0';
 	return true;
@@ -796,7 +837,8 @@ static bool put_table_match_as(struct conn *c, const struct write_spec *spec, co
 		ok = ok && put_literal(c, spec->schema);
 	else
 		ok = ok && buf_puts(&c->sql, "DATABASE()");
-	return ok && buf_printf(&c->sql, " AND %sTABLE_NAME = ", alias) && put_literal(c, spec->table);
+	return ok && buf_printf(&c->sql, " AND %sTABLE_NAME = ", alias) &&
+	       put_literal(c, spec->table);
 }
 
 static bool put_table_match(struct conn *c, const struct write_spec *spec)
@@ -814,7 +856,8 @@ static bool describe_unique(struct conn *c, const struct write_spec *spec, struc
 	bool ok = buf_puts(&c->sql,
 			   "SELECT INDEX_NAME, CASE WHEN COLUMN_NAME IS NULL THEN '(expression)' "
 			   "WHEN SUB_PART IS NOT NULL THEN CONCAT(COLUMN_NAME, '(', SUB_PART, ')') "
-			   "ELSE COLUMN_NAME END FROM information_schema.STATISTICS WHERE NON_UNIQUE = 0 "
+			   "ELSE COLUMN_NAME END FROM information_schema.STATISTICS WHERE "
+			   "NON_UNIQUE = 0 "
 			   "AND") &&
 		  put_table_match(c, spec) &&
 		  buf_puts(&c->sql, " ORDER BY INDEX_NAME <> 'PRIMARY', INDEX_NAME, SEQ_IN_INDEX");
@@ -839,7 +882,8 @@ static bool describe_unique(struct conn *c, const struct write_spec *spec, struc
 		size_t k = 1;
 		while (i + k < n && !strcmp(names[i + k], names[i]))
 			k++;
-		ok = table_desc_add_unique(out, names[i], !strcmp(names[i], "PRIMARY"), cols + i, (int)k);
+		ok = table_desc_add_unique(out, names[i], !strcmp(names[i], "PRIMARY"), cols + i,
+					   (int)k);
 		i += k;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -862,11 +906,10 @@ static bool my_describe_table(struct conn *c, const struct write_spec *spec, str
 {
 	memset(out, 0, sizeof *out);
 	buf_reset(&c->sql);
-	bool ok = buf_puts(&c->sql,
-			   "SELECT COLUMN_NAME, LOWER(COLUMN_TYPE), IS_NULLABLE = 'YES', "
-			   "COLUMN_DEFAULT IS NOT NULL OR EXTRA LIKE '%auto_increment%' "
-			   "OR EXTRA LIKE '%GENERATED%' "
-			   "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ");
+	bool ok = buf_puts(&c->sql, "SELECT COLUMN_NAME, LOWER(COLUMN_TYPE), IS_NULLABLE = 'YES', "
+				    "COLUMN_DEFAULT IS NOT NULL OR EXTRA LIKE '%auto_increment%' "
+				    "OR EXTRA LIKE '%GENERATED%' "
+				    "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ");
 	if (spec->schema && *spec->schema)
 		ok = ok && put_literal(c, spec->schema);
 	else
@@ -919,7 +962,8 @@ static bool ensure_kinds(struct conn *c, const struct write_spec *spec, struct s
 {
 	struct buf key;
 	buf_init(&key, 0);
-	bool ok = buf_puts(&key, spec->schema ? spec->schema : "") && buf_putc(&key, '\x1f') &&
+	bool ok = buf_puts(&key, spec->raw_bytes ? "raw\x1f" : "hex\x1f") &&
+		  buf_puts(&key, spec->schema ? spec->schema : "") && buf_putc(&key, '\x1f') &&
 		  buf_puts(&key, spec->table);
 	for (int i = 0; ok && i < spec->ncols; i++)
 		ok = buf_putc(&key, '\x1f') && buf_puts(&key, spec->columns[i]);
@@ -953,6 +997,8 @@ static bool ensure_kinds(struct conn *c, const struct write_spec *spec, struct s
 			/* MySQL column names compare case-insensitively */
 			if (!strcasecmp(spec->columns[i], td.cols[j].name)) {
 				c->kinds[i] = convert_kind_for_mysql(td.cols[j].type);
+				if (spec->raw_bytes && c->kinds[i] == CONVERT_BYTES)
+					c->kinds[i] = CONVERT_NONE; /* copy's bytes are bytes */
 				c->exact[i] = convert_exact_rule_for_mysql(td.cols[j].type);
 				break;
 			}
@@ -1193,7 +1239,7 @@ static bool write_infile(struct conn *c, const struct write_spec *spec, const st
 	buf_reset(&c->sql);
 	if (!mysql_dialect.bulk_load(&c->sql, spec))
 		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
-	c->inf = (struct infile_state){ .b = b, .next = first, .end = first + n };
+	c->inf = (struct infile_state){.b = b, .next = first, .end = first + n};
 	buf_reset(&c->data);
 	if (mysql_real_query(c->my, c->sql.data, c->sql.len)) {
 		if (c->inf.failed)
@@ -1222,9 +1268,10 @@ static bool check_exact(struct conn *c, const struct write_spec *spec, const str
 		const struct cell *row = batch_row(b, r);
 		for (int col = 0; col < b->ncols; col++) {
 			if (row[col].ptr && c->exact[col] != CONVERT_EXACT_ANY &&
-			    !convert_is_exact(c->exact[col], row[col].ptr, row[col].len, why, sizeof why))
-				return sl_error_set(err, SL_ERR_DATA, "column `%s`: %s", spec->columns[col],
-						    why);
+			    !convert_is_exact(c->exact[col], row[col].ptr, row[col].len, why,
+					      sizeof why))
+				return sl_error_set(err, SL_ERR_DATA, "column `%s`: %s",
+						    spec->columns[col], why);
 		}
 	}
 	return true;
@@ -1266,7 +1313,8 @@ static bool ensure_stage(struct conn *c, const struct write_spec *spec, const in
 	}
 	if (c->stage_key && !strcmp(c->stage_key, shape.data)) {
 		buf_free(&shape);
-		return run_query(c, "DELETE FROM `sluice_stage`", "emptying the staging table", err);
+		return run_query(c, "DELETE FROM `sluice_stage`", "emptying the staging table",
+				 err);
 	}
 	buf_reset(&c->sql);
 	ok = buf_puts(&c->sql, "DROP TEMPORARY TABLE IF EXISTS `sluice_stage`");
@@ -1279,7 +1327,8 @@ static bool ensure_stage(struct conn *c, const struct write_spec *spec, const in
 			       "CAST(0 AS UNSIGNED) AS `sluice_ord`");
 	for (int i = 0; ok && i < nkey + nset; i++)
 		ok = buf_puts(&c->sql, ", ") &&
-		     mysql_dialect.quote_ident(&c->sql, spec->columns[i < nkey ? key[i] : set[i - nkey]]);
+		     mysql_dialect.quote_ident(&c->sql,
+					       spec->columns[i < nkey ? key[i] : set[i - nkey]]);
 	ok = ok && buf_puts(&c->sql, " FROM ") && sql_table_name(&mysql_dialect, &c->sql, spec) &&
 	     buf_puts(&c->sql, " LIMIT 0");
 	if (!ok) {
@@ -1306,7 +1355,7 @@ static bool stage_rows(struct conn *c, const struct batch *b, size_t first, size
 	size_t soft = c->max_packet > 2048 ? c->max_packet - 1024 : c->max_packet;
 	if (soft > SOFT_PACKET_MAX)
 		soft = SOFT_PACKET_MAX;
-	char (*ords)[24] = malloc((n ? n : 1) * sizeof *ords);
+	char(*ords)[24] = malloc((n ? n : 1) * sizeof *ords);
 	if (!ords || !reserve_params(c, (per < n ? per : n) * per_row + per_row, err)) {
 		free(ords);
 		return ords ? false : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -1338,7 +1387,7 @@ static bool stage_rows(struct conn *c, const struct batch *b, size_t first, size
 		for (size_t i = 0; i < k; i++) {
 			const struct cell *row = batch_row(b, first + r + i);
 			snprintf(ords[r + i], sizeof ords[r + i], "%zu", r + i);
-			c->vals[np++] = (struct cell){ ords[r + i], strlen(ords[r + i]) };
+			c->vals[np++] = (struct cell){ords[r + i], strlen(ords[r + i])};
 			for (int t = 0; t < nkey; t++)
 				c->vals[np++] = convert_cell(c, key[t], row[key[t]], &scratch);
 			for (int t = 0; t < nset; t++)
@@ -1381,12 +1430,14 @@ static bool update_staged(struct conn *c, const struct write_spec *spec, const s
 	for (int i = 0; ok && i < nkey; i++)
 		ok = buf_puts(&c->sql, i ? " AND t." : "t.") &&
 		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]) &&
-		     buf_puts(&c->sql, " = s.") && mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]);
+		     buf_puts(&c->sql, " = s.") &&
+		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]);
 	ok = ok && buf_puts(&c->sql, " SET ");
 	for (int i = 0; ok && i < nset; i++)
 		ok = buf_puts(&c->sql, i ? ", t." : "t.") &&
 		     mysql_dialect.quote_ident(&c->sql, spec->columns[set[i]]) &&
-		     buf_puts(&c->sql, " = s.") && mysql_dialect.quote_ident(&c->sql, spec->columns[set[i]]);
+		     buf_puts(&c->sql, " = s.") &&
+		     mysql_dialect.quote_ident(&c->sql, spec->columns[set[i]]);
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	if (!run_query(c, c->sql.data, "UPDATE failed", err) ||
@@ -1400,7 +1451,8 @@ static bool update_staged(struct conn *c, const struct write_spec *spec, const s
 	for (int i = 0; ok && i < nkey; i++)
 		ok = buf_puts(&c->sql, i ? " AND t." : "t.") &&
 		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]) &&
-		     buf_puts(&c->sql, " = s.") && mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]);
+		     buf_puts(&c->sql, " = s.") &&
+		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]);
 	ok = ok && buf_puts(&c->sql, " GROUP BY s.`sluice_ord`");
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -1425,7 +1477,8 @@ static bool my_update_batch(struct conn *c, const struct write_spec *spec, const
 {
 	int set[b->ncols], key[b->ncols], nset, nkey;
 	if (!sql_update_columns(spec, set, &nset, key, &nkey))
-		return sl_error_set(err, SL_ERR_USAGE, "--key or --set names a column the input lacks");
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "--key or --set names a column the input lacks");
 	if (!ensure_kinds(c, spec, err) || !check_exact(c, spec, b, first, n, err))
 		return false;
 	if (!nset || !nkey)
@@ -1483,10 +1536,12 @@ static bool my_count_keys(struct conn *c, const struct write_spec *spec, const s
 			if (!strcasecmp(spec->key[k], spec->columns[i]))
 				key[k] = i;
 		if (key[k] < 0)
-			return sl_error_set(err, SL_ERR_USAGE, "key column %s is not written", spec->key[k]);
+			return sl_error_set(err, SL_ERR_USAGE, "key column %s is not written",
+					    spec->key[k]);
 	}
 	if (spec->nkey == 0 || !ensure_kinds(c, spec, err))
-		return spec->nkey ? false : sl_error_set(err, SL_ERR_USAGE, "no key to look rows up by");
+		return spec->nkey ? false
+				  : sl_error_set(err, SL_ERR_USAGE, "no key to look rows up by");
 	size_t per = (size_t)(60000 / spec->nkey);
 	bool ok = true;
 	for (size_t r = first; ok && r < first + n; r += per) {
@@ -1505,8 +1560,9 @@ static bool my_count_keys(struct conn *c, const struct write_spec *spec, const s
 			const struct cell *row = batch_row(b, r + i);
 			for (int q = 0; q < spec->nkey; q++) {
 				if (!row[key[q]].ptr || cell_is_default(&row[key[q]]))
-					return sl_error_set(err, SL_ERR_SERVER,
-							    "a key is NULL, so the row cannot be looked up");
+					return sl_error_set(
+						err, SL_ERR_SERVER,
+						"a key is NULL, so the row cannot be looked up");
 				c->vals[i * (size_t)spec->nkey + (size_t)q] =
 					convert_cell(c, key[q], row[key[q]], &scratch);
 			}
@@ -1526,11 +1582,11 @@ static bool my_count_keys(struct conn *c, const struct write_spec *spec, const s
 		}
 		if (!ok || !buf_putc(&c->sql, ')'))
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-		struct prepared p = { 0 };
+		struct prepared p = {0};
 		if (!prepare_sql(c, &p, "looking rows up", err))
 			return false;
 		long long got = 0;
-		MYSQL_BIND out = { 0 };
+		MYSQL_BIND out = {0};
 		out.buffer_type = MYSQL_TYPE_LONGLONG;
 		out.buffer = &got;
 		ok = execute_stmt(c, &p, c->vals, np, false, "looking rows up", err);
@@ -1566,15 +1622,17 @@ static bool my_describe_schema(struct conn *c, const char *schema, struct schema
 {
 	memset(out, 0, sizeof *out);
 	static const char *const heads[3] = {
-		"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE IN ('BASE TABLE', "
+		"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE IN ('BASE "
+		"TABLE', "
 		"'SYSTEM VERSIONED') AND ",
 		"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'VIEW' AND ",
-		"SELECT CONCAT(EVENT_OBJECT_TABLE, '.', TRIGGER_NAME) FROM information_schema.TRIGGERS "
+		"SELECT CONCAT(EVENT_OBJECT_TABLE, '.', TRIGGER_NAME) FROM "
+		"information_schema.TRIGGERS "
 		"WHERE ",
 	};
-	static const char *const cols[3] = { "TABLE_SCHEMA", "TABLE_SCHEMA", "TRIGGER_SCHEMA" };
-	char ***lists[3] = { &out->tables, &out->views, &out->triggers };
-	int *counts[3] = { &out->ntables, &out->nviews, &out->ntriggers };
+	static const char *const cols[3] = {"TABLE_SCHEMA", "TABLE_SCHEMA", "TRIGGER_SCHEMA"};
+	char ***lists[3] = {&out->tables, &out->views, &out->triggers};
+	int *counts[3] = {&out->ntables, &out->nviews, &out->ntriggers};
 	for (int q = 0; q < 3; q++) {
 		buf_reset(&c->sql);
 		if (!buf_puts(&c->sql, heads[q]) || !put_schema_match(c, cols[q], schema) ||
@@ -1639,9 +1697,10 @@ static bool describe_indexes(struct conn *c, const struct write_spec *spec, stru
 			     struct sl_error *err)
 {
 	buf_reset(&c->sql);
-	if (!buf_puts(&c->sql, "SELECT INDEX_NAME, NON_UNIQUE = 0, LOWER(INDEX_TYPE), "
-			       "COLUMN_NAME IS NULL OR SUB_PART IS NOT NULL, COALESCE(COLUMN_NAME, '') "
-			       "FROM information_schema.STATISTICS WHERE") ||
+	if (!buf_puts(&c->sql,
+		      "SELECT INDEX_NAME, NON_UNIQUE = 0, LOWER(INDEX_TYPE), "
+		      "COLUMN_NAME IS NULL OR SUB_PART IS NOT NULL, COALESCE(COLUMN_NAME, '') "
+		      "FROM information_schema.STATISTICS WHERE") ||
 	    !put_table_match(c, spec) || !buf_puts(&c->sql, " ORDER BY INDEX_NAME, SEQ_IN_INDEX"))
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	MYSQL_RES *res = store_query(c, "describing indexes", err);
@@ -1667,8 +1726,8 @@ static bool describe_indexes(struct conn *c, const struct write_spec *spec, stru
 		bool any_expr = expr[i];
 		while (i + k < n && !strcmp(name[i + k], name[i]))
 			any_expr |= expr[i + k++];
-		ok = table_desc_add_index(out, name[i], uniq[i], !strcmp(name[i], "PRIMARY"), method[i],
-					  any_expr, col + i, (int)k);
+		ok = table_desc_add_index(out, name[i], uniq[i], !strcmp(name[i], "PRIMARY"),
+					  method[i], any_expr, col + i, (int)k);
 		i += k;
 	}
 	for (size_t i = 0; i < n && name && col && method; i++) {
@@ -1689,13 +1748,15 @@ static bool describe_fkeys(struct conn *c, const struct write_spec *spec, struct
 			   struct sl_error *err)
 {
 	buf_reset(&c->sql);
-	if (!buf_puts(&c->sql, "SELECT k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, "
-			       "k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.DELETE_RULE, "
-			       "r.UPDATE_RULE, k.REFERENCED_TABLE_SCHEMA = k.TABLE_SCHEMA "
-			       "FROM information_schema.KEY_COLUMN_USAGE k JOIN "
-			       "information_schema.REFERENTIAL_CONSTRAINTS r ON r.CONSTRAINT_SCHEMA = "
-			       "k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND "
-			       "r.TABLE_NAME = k.TABLE_NAME WHERE k.REFERENCED_TABLE_NAME IS NOT NULL AND") ||
+	if (!buf_puts(
+		    &c->sql,
+		    "SELECT k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, "
+		    "k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, r.DELETE_RULE, "
+		    "r.UPDATE_RULE, k.REFERENCED_TABLE_SCHEMA = k.TABLE_SCHEMA "
+		    "FROM information_schema.KEY_COLUMN_USAGE k JOIN "
+		    "information_schema.REFERENTIAL_CONSTRAINTS r ON r.CONSTRAINT_SCHEMA = "
+		    "k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND "
+		    "r.TABLE_NAME = k.TABLE_NAME WHERE k.REFERENCED_TABLE_NAME IS NOT NULL AND") ||
 	    !put_table_match_as(c, spec, "k.") ||
 	    !buf_puts(&c->sql, " ORDER BY k.CONSTRAINT_NAME, k.ORDINAL_POSITION"))
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -1716,8 +1777,8 @@ static bool describe_fkeys(struct conn *c, const struct write_spec *spec, struct
 			k++;
 		} while (i + k < n && !strcmp(rows[i + k][0], rows[i][0]));
 		bool same = rows[i][7] && rows[i][7][0] == '1';
-		ok = table_desc_add_fkey(out, rows[i][0], cols, same ? NULL : rows[i][2], rows[i][3], refs,
-					 (int)k, rows[i][5], rows[i][6]);
+		ok = table_desc_add_fkey(out, rows[i][0], cols, same ? NULL : rows[i][2],
+					 rows[i][3], refs, (int)k, rows[i][5], rows[i][6]);
 		i += k;
 	}
 	mysql_free_result(res);
@@ -1772,7 +1833,8 @@ static bool my_open_read(struct conn *c, const struct write_spec *spec, const ch
 		for (int i = 0; ok && i < spec->ncols; i++)
 			ok = (!i || buf_puts(&c->sql, ", ")) &&
 			     mysql_dialect.quote_ident(&c->sql, spec->columns[i]);
-		ok = ok && buf_puts(&c->sql, " FROM ") && sql_table_name(&mysql_dialect, &c->sql, spec);
+		ok = ok && buf_puts(&c->sql, " FROM ") &&
+		     sql_table_name(&mysql_dialect, &c->sql, spec);
 	}
 	if (!ok)
 		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
@@ -1833,8 +1895,8 @@ static bool my_exec_params(struct conn *c, const char *sql, int n, const char *c
 	if (!buf_puts(&c->sql, sql) || !reserve_params(c, (size_t)(n > 0 ? n : 1), err))
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	for (int i = 0; i < n; i++)
-		c->vals[i] = (struct cell){ values[i], values[i] ? strlen(values[i]) : 0 };
-	struct prepared p = { 0 };
+		c->vals[i] = (struct cell){values[i], values[i] ? strlen(values[i]) : 0};
+	struct prepared p = {0};
 	bool ok = prepare_sql(c, &p, "preparing a statement", err) &&
 		  execute_stmt(c, &p, c->vals, (size_t)n, false, "statement", err);
 	prepared_clear(&p);
@@ -1880,7 +1942,8 @@ static bool my_query_row(struct conn *c, const char *sql, char **out, int n, str
 	if (!ok) {
 		for (int i = 0; i < n; i++)
 			free(out[i]);
-		return sl_error_set(err, SL_ERR_SERVER, "the query returned no row or too few columns");
+		return sl_error_set(err, SL_ERR_SERVER,
+				    "the query returned no row or too few columns");
 	}
 	return true;
 }

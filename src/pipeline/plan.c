@@ -37,12 +37,13 @@ bool plan_columns(struct load *ld, struct reader *r, struct sl_error *err)
 	const struct job *job = ld->job;
 	char *const *names = job->ncolumns ? job->columns : r->header;
 	int n = job->ncolumns ? job->ncolumns : r->nheader;
-	struct table_desc td = { 0 };
+	struct table_desc td = {0};
 	if (!n) {
 		struct conn *c;
 		if (!ld->pool && !ld->single_conn)
-			return sl_error_set(err, SL_ERR_USAGE,
-					    "no header and no --columns: name the columns with --columns");
+			return sl_error_set(
+				err, SL_ERR_USAGE,
+				"no header and no --columns: name the columns with --columns");
 		if (!load_get_conn(ld, &c, err))
 			return false;
 		bool ok = ld->drv->describe_table(c, &ld->spec, &td, err);
@@ -58,13 +59,15 @@ bool plan_columns(struct load *ld, struct reader *r, struct sl_error *err)
 			names = r->header;
 			n = r->nheader;
 			if (!n)
-				return sl_error_set(err, SL_ERR_USAGE,
-						    "--create: the input has no keys to name columns after");
+				return sl_error_set(
+					err, SL_ERR_USAGE,
+					"--create: the input has no keys to name columns after");
 		} else if (!td.exists) {
 			table_desc_free(&td);
-			return sl_error_set(err, SL_ERR_USAGE,
-					    "table %s does not exist (and the input names no columns)",
-					    ld->table);
+			return sl_error_set(
+				err, SL_ERR_USAGE,
+				"table %s does not exist (and the input names no columns)",
+				ld->table);
 		} else {
 			n = td.ncols;
 		}
@@ -96,17 +99,19 @@ bool plan_run(struct load *ld)
 	if (!ld->drv) {
 		char red[512];
 		url_redact(job->target, red, sizeof red);
-		return sl_error_set(&ld->err, SL_ERR_USAGE, "%s: not a postgresql:// or mysql:// URL",
-				    red);
+		return sl_error_set(&ld->err, SL_ERR_USAGE,
+				    "%s: not a postgresql:// or mysql:// URL", red);
 	}
 	if (job->table) {
 		if (!sql_split_table(job->table, &ld->schema, &ld->table))
-			return sl_error_set(&ld->err, SL_ERR_USAGE, "bad table name: %s", job->table);
+			return sl_error_set(&ld->err, SL_ERR_USAGE, "bad table name: %s",
+					    job->table);
 	} else if (job->nsources == 1 && strcmp(job->sources[0], "-")) {
 		ld->table = table_from_path(job->sources[0]);
 		if (!ld->table)
 			return sl_error_set(&ld->err, SL_ERR_USAGE,
-					    "cannot name a table after %s: use --table", job->sources[0]);
+					    "cannot name a table after %s: use --table",
+					    job->sources[0]);
 	} else {
 		return sl_error_set(&ld->err, SL_ERR_USAGE, "name the target table with --table");
 	}
@@ -118,6 +123,7 @@ bool plan_run(struct load *ld)
 	 * INSERT where the bulk path is slow (a Spider head, foreign partitions) */
 	if (!job->method && job->open_reader && ld->drv->supports(METHOD_INFILE))
 		ld->spec.method = METHOD_INFILE;
+	ld->spec.raw_bytes = job->open_reader != NULL;
 	ld->spec.on_conflict = job->on_conflict;
 	ld->spec.key = job->key;
 	ld->spec.nkey = job->nkey;
@@ -132,8 +138,8 @@ bool plan_run(struct load *ld)
 		ld->spec.nset = job->nset;
 		ld->spec.method = ld->drv->default_method;
 		if (!ld->drv->update_batch)
-			return sl_error_set(&ld->err, SL_ERR_USAGE, "sluice update is not available for %s",
-					    ld->drv->name);
+			return sl_error_set(&ld->err, SL_ERR_USAGE,
+					    "sluice update is not available for %s", ld->drv->name);
 	}
 	if (!ld->drv->supports(ld->spec.method))
 		return sl_error_set(&ld->err, SL_ERR_USAGE, "--method %s is not available for %s",
@@ -170,7 +176,8 @@ static bool same_file(const char *a, const char *b)
 	if (ea && eb)
 		return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 	char ca[4200], cb[4200];
-	return canonical_path(a, ca, sizeof ca) && canonical_path(b, cb, sizeof cb) && !strcmp(ca, cb);
+	return canonical_path(a, ca, sizeof ca) && canonical_path(b, cb, sizeof cb) &&
+	       !strcmp(ca, cb);
 }
 
 /* The files sluice writes (rejects, its log, the summary) must not be an
@@ -181,23 +188,25 @@ bool plan_check_outputs(struct load *ld, struct sl_error *err)
 	char rejects_log[4096] = "";
 	if (job->rejects_path)
 		snprintf(rejects_log, sizeof rejects_log, "%s.log", job->rejects_path);
-	const char *outs[3] = { job->rejects_path, job->rejects_path ? rejects_log : NULL,
-				job->summary_json && strcmp(job->summary_json, "-") ? job->summary_json
-										     : NULL };
-	const char *opt[3] = { "--rejects", "--rejects (its .log)", "--summary-json" };
+	const char *outs[3] = {
+		job->rejects_path, job->rejects_path ? rejects_log : NULL,
+		job->summary_json && strcmp(job->summary_json, "-") ? job->summary_json : NULL};
+	const char *opt[3] = {"--rejects", "--rejects (its .log)", "--summary-json"};
 	for (int o = 0; o < 3; o++) {
 		if (!outs[o])
 			continue;
 		for (int i = 0; i < job->nsources; i++)
 			if (strcmp(job->sources[i], "-") && same_file(outs[o], job->sources[i]))
-				return sl_error_set(err, SL_ERR_USAGE,
-						    "%s %s is also an input file: it would be overwritten "
-						    "before it is read",
-						    opt[o], outs[o]);
+				return sl_error_set(
+					err, SL_ERR_USAGE,
+					"%s %s is also an input file: it would be overwritten "
+					"before it is read",
+					opt[o], outs[o]);
 		for (int p = 0; p < o; p++)
 			if (outs[p] && same_file(outs[o], outs[p]))
-				return sl_error_set(err, SL_ERR_USAGE, "%s and %s name the same file %s",
-						    opt[p], opt[o], outs[o]);
+				return sl_error_set(err, SL_ERR_USAGE,
+						    "%s and %s name the same file %s", opt[p],
+						    opt[o], outs[o]);
 	}
 	return true;
 }
@@ -225,8 +234,9 @@ bool plan_check_sources(struct load *ld, const struct reader *r0, struct sl_erro
 			}
 			reader_close(r);
 			if (!same)
-				return sl_error_set(err, SL_ERR_USAGE, "%s: its header differs from %s's",
-						    path, job->sources[0]);
+				return sl_error_set(err, SL_ERR_USAGE,
+						    "%s: its header differs from %s's", path,
+						    job->sources[0]);
 		}
 		if (!source_verify(path, err))
 			return false;
@@ -288,12 +298,13 @@ static bool check_conflict_key(struct load *ld, const struct table_desc *td, str
 		if (key_within(ld, uk->cols, uk->ncols))
 			continue; /* a collision on it is a collision on the key too */
 		join_names(cols, sizeof cols, uk->cols, uk->ncols);
-		return sl_error_set(err, SL_ERR_USAGE,
-				    "--on-conflict update --key %s: table %s also has unique index %s "
-				    "(%s); %s would update the row that collides on it, another row "
-				    "than the key names. Drop that index, or load without --on-conflict "
-				    "update",
-				    key, ld->table, uk->name, cols, ld->drv->name);
+		return sl_error_set(
+			err, SL_ERR_USAGE,
+			"--on-conflict update --key %s: table %s also has unique index %s "
+			"(%s); %s would update the row that collides on it, another row "
+			"than the key names. Drop that index, or load without --on-conflict "
+			"update",
+			key, ld->table, uk->name, cols, ld->drv->name);
 	}
 	return true;
 }
@@ -303,7 +314,7 @@ static bool check_conflict_key(struct load *ld, const struct table_desc *td, str
 bool plan_check_target(struct load *ld, struct sl_error *err)
 {
 	struct conn *c;
-	struct table_desc td = { 0 };
+	struct table_desc td = {0};
 	if (!load_get_conn(ld, &c, err))
 		return false;
 	bool ok = ld->drv->describe_table(c, &ld->spec, &td, err);
@@ -320,8 +331,9 @@ bool plan_check_target(struct load *ld, struct sl_error *err)
 	    ld->drv->supports(METHOD_INSERT) && ld->spec.method != METHOD_INSERT) {
 		/* the one place the bulk path gives way to INSERT by itself */
 		ld->spec.method = METHOD_INSERT;
-		ld->method_reason = "the bulk path feeds this table row by row (foreign partitions, "
-				    "a Spider head); multi-row INSERTs go out in batches";
+		ld->method_reason =
+			"the bulk path feeds this table row by row (foreign partitions, "
+			"a Spider head); multi-row INSERTs go out in batches";
 		log_info("--method insert: %s", ld->method_reason);
 	}
 	ld->target = td; /* freed at the end of the run */
@@ -365,7 +377,8 @@ bool plan_keys(struct load *ld, int workers, struct sl_error *err)
 		while (i < ld->ncols && strcmp(ld->columns[i], ld->spec.key[k]))
 			i++;
 		if (i == ld->ncols)
-			return sl_error_set(err, SL_ERR_USAGE, "--key %s is not a column of the input",
+			return sl_error_set(err, SL_ERR_USAGE,
+					    "--key %s is not a column of the input",
 					    ld->spec.key[k]);
 		if (k >= (int)(sizeof ld->key_idx / sizeof ld->key_idx[0]))
 			return sl_error_set(err, SL_ERR_USAGE, "--key names too many columns");
@@ -387,20 +400,26 @@ bool plan_resume(struct load *ld, struct sl_error *err)
 		 * files is the same job */
 		const char *first = job->sources[0];
 		const char *slash = strrchr(first, '/');
-		int n = snprintf(ld->job_name, sizeof ld->job_name, "%s%s%s:%.*s", ld->schema ? ld->schema : "",
-				 ld->schema ? "." : "", ld->table,
-				 !strcmp(first, "-") ? 1 : slash ? (int)(slash - first + 1) : 2,
-				 !strcmp(first, "-") ? "-" : slash ? first : "./");
+		int n = snprintf(ld->job_name, sizeof ld->job_name, "%s%s%s:%.*s",
+				 ld->schema ? ld->schema : "", ld->schema ? "." : "", ld->table,
+				 !strcmp(first, "-") ? 1
+				 : slash	     ? (int)(slash - first + 1)
+						     : 2,
+				 !strcmp(first, "-") ? "-"
+				 : slash	     ? first
+						     : "./");
 		if (n >= 200)
 			return sl_error_set(err, SL_ERR_USAGE,
-					    "the job's name would be too long (over 200 bytes): name it with --job");
+					    "the job's name would be too long (over 200 bytes): "
+					    "name it with --job");
 	}
 	if (strlen(ld->job_name) > 200)
 		return sl_error_set(err, SL_ERR_USAGE, "--job takes a name of up to 200 bytes");
 	for (int i = 0; i < job->nsources; i++)
 		if (strlen(job->sources[i]) > 500)
 			return sl_error_set(err, SL_ERR_USAGE,
-					    "--resume: a source path over 500 bytes: %.60s...", job->sources[i]);
+					    "--resume: a source path over 500 bytes: %.60s...",
+					    job->sources[i]);
 	struct conn *c;
 	if (!load_get_conn(ld, &c, err))
 		return false;

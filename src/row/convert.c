@@ -1,6 +1,7 @@
 /* src/row/convert.c
  * Value conversion by target column type (see include/sluice/convert.h):
- * boolean spellings and ISO 8601 timestamps into what MySQL columns accept.
+ * boolean spellings, ISO 8601 timestamps and bytea hex into what MySQL
+ * columns accept.
  */
 #include "sluice/convert.h"
 
@@ -34,6 +35,11 @@ enum convert_kind convert_kind_for_mysql(const char *t)
 		return CONVERT_DATETIME;
 	if (type_is(t, "date"))
 		return CONVERT_DATE;
+	static const char *const bytes[] = {"binary", "varbinary",  "tinyblob",
+					    "blob",   "mediumblob", "longblob"};
+	for (size_t i = 0; i < sizeof bytes / sizeof *bytes; i++)
+		if (type_is(t, bytes[i]))
+			return CONVERT_BYTES;
 	return CONVERT_NONE;
 }
 
@@ -44,8 +50,8 @@ static bool word_is(const char *s, size_t len, const char *w)
 
 bool convert_parse_bool(const char *s, size_t len, bool *value)
 {
-	static const char *const yes[] = { "1", "true", "t", "yes", "y", "on" };
-	static const char *const no[] = { "0", "false", "f", "no", "n", "off" };
+	static const char *const yes[] = {"1", "true", "t", "yes", "y", "on"};
+	static const char *const no[] = {"0", "false", "f", "no", "n", "off"};
 	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
 		if (word_is(s, len, yes[i])) {
 			*value = true;
@@ -79,7 +85,7 @@ static bool leap(int y)
 
 static int days_in_month(int y, int m)
 {
-	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	return m == 2 && leap(y) ? 29 : d[m - 1];
 }
 
@@ -232,6 +238,56 @@ bool convert_iso_datetime(const char *s, size_t len, char *out, size_t outsz, si
 	return true;
 }
 
+bool convert_epoch_ms_iso(int64_t ms, char *out, size_t outsz, size_t *outlen)
+{
+	int64_t days = ms / 86400000, rem = ms % 86400000;
+	if (rem < 0) {
+		rem += 86400000;
+		days--;
+	}
+	int y, mo, d;
+	civil_from_days(days, &y, &mo, &d);
+	bool bc = y < 1;
+	long long year = bc ? 1 - (long long)y : y;
+	int n = snprintf(out, outsz, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ%s", year, mo, d,
+			 (int)(rem / 3600000), (int)(rem / 60000 % 60), (int)(rem / 1000 % 60),
+			 (int)(rem % 1000), bc ? " BC" : "");
+	if (n < 0 || (size_t)n >= outsz)
+		return false;
+	*outlen = (size_t)n;
+	return true;
+}
+
+/* The value of a hex digit, -1 for any other character. */
+static int hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* PostgreSQL's bytea hex form, "\x" and an even number of hex digits, as the
+ * bytes it stands for (half as long: it fits out). Anything else, raw
+ * bytes included, is left alone. */
+static bool convert_bytes(const char *s, size_t len, char *out, size_t outsz, size_t *outlen)
+{
+	if (len < 2 || s[0] != '\\' || s[1] != 'x' || len % 2 || outsz < (len - 2) / 2 + 1)
+		return false;
+	for (size_t i = 2; i < len; i++)
+		if (hex_value(s[i]) < 0)
+			return false;
+	size_t n = (len - 2) / 2;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)(hex_value(s[2 + 2 * i]) << 4 | hex_value(s[3 + 2 * i]));
+	out[n] = '\0';
+	*outlen = n;
+	return true;
+}
+
 /* A date column takes a date, or a date-time at exactly midnight (in any
  * zone: a date has none); any other time is left for the server to judge. */
 static bool convert_date(const char *s, size_t len, char *out, size_t outsz, size_t *outlen)
@@ -277,6 +333,8 @@ bool convert_value(enum convert_kind kind, const char *s, size_t len, char *out,
 		return convert_iso_datetime(s, len, out, outsz, outlen);
 	case CONVERT_DATE:
 		return convert_date(s, len, out, outsz, outlen);
+	case CONVERT_BYTES:
+		return convert_bytes(s, len, out, outsz, outlen);
 	default:
 		return false;
 	}
@@ -286,8 +344,8 @@ int convert_exact_rule_for_mysql(const char *t)
 {
 	if (!t)
 		return CONVERT_EXACT_ANY;
-	static const char *const ints[] = { "tinyint", "smallint", "mediumint", "int", "integer",
-					    "bigint" };
+	static const char *const ints[] = {"tinyint", "smallint", "mediumint",
+					   "int",     "integer",  "bigint"};
 	for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
 		if (type_is(t, ints[i]))
 			return CONVERT_EXACT_INTEGER;
@@ -344,11 +402,13 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 		}
 		if (all_digits || !numeric)
 			return true; /* a whole number, or text the server refuses */
-		snprintf(why, whysz, "'%.*s' is not a whole number; the integer column would round it",
+		snprintf(why, whysz,
+			 "'%.*s' is not a whole number; the integer column would round it",
 			 (int)(len < 60 ? len : 60), s);
 		return false;
 	}
-	if ((len == 8 && !strncasecmp(s, "infinity", 8)) || (len == 9 && !strncasecmp(s, "-infinity", 9)) ||
+	if ((len == 8 && !strncasecmp(s, "infinity", 8)) ||
+	    (len == 9 && !strncasecmp(s, "-infinity", 9)) ||
 	    (len == 9 && !strncasecmp(s, "+infinity", 9))) {
 		/* PostgreSQL's infinite timestamps: MySQL would store a zero date */
 		snprintf(why, whysz, "'%.*s' is no date MySQL can store", (int)len, s);
@@ -360,7 +420,8 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 	for (size_t i = kept; f && i < n; i++) {
 		if (f[i] != '0') {
 			snprintf(why, whysz,
-				 "'%.*s' has %zu fractional second digits; the column keeps %zu and would drop "
+				 "'%.*s' has %zu fractional second digits; the column keeps %zu "
+				 "and would drop "
 				 "the rest",
 				 (int)(len < 60 ? len : 60), s, n, kept);
 			return false;

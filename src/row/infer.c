@@ -13,9 +13,9 @@
 
 /* What one column's values have been so far. */
 struct column_seen {
-	bool any;         /* a non-empty value was seen */
-	bool all_int;     /* every value an integer that fits 64-bit signed */
-	bool all_num;     /* every value an integer or decimal */
+	bool any;	  /* a non-empty value was seen */
+	bool all_int;	  /* every value an integer that fits 64-bit signed */
+	bool all_num;	  /* every value an integer or decimal */
 	bool all_boolish; /* every value a boolean word or 0/1 */
 	bool any_boolword;
 	bool all_date;
@@ -81,7 +81,7 @@ static bool is_decimal(const char *s, size_t len)
 
 static bool is_boolword(const char *s, size_t len)
 {
-	static const char *const words[] = { "true", "false", "t", "f", "yes", "no" };
+	static const char *const words[] = {"true", "false", "t", "f", "yes", "no"};
 	for (size_t i = 0; i < sizeof words / sizeof *words; i++)
 		if (strlen(words[i]) == len && !strncasecmp(s, words[i], len))
 			return true;
@@ -167,8 +167,12 @@ static enum col_type decide(const struct column_seen *c)
 void infer_types(const struct batch *b, enum col_type *types)
 {
 	for (int col = 0; col < b->ncols; col++) {
-		struct column_seen c = { .all_int = true, .all_num = true, .all_boolish = true,
-					 .all_date = true, .all_datetime = true, .all_json = true };
+		struct column_seen c = {.all_int = true,
+					.all_num = true,
+					.all_boolish = true,
+					.all_date = true,
+					.all_datetime = true,
+					.all_json = true};
 		for (size_t r = 0; r < b->nrows; r++) {
 			const struct cell *v = &batch_row(b, r)[col];
 			if (v->ptr && v->len)

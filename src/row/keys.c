@@ -123,7 +123,7 @@ bool key_rounds(const struct batch *b, size_t first, size_t n, const int *key, i
 		order[i] = first + i;
 	}
 	free(slots);
-	struct sort_ctx ctx = { b, key, nkey, occ, first };
+	struct sort_ctx ctx = {b, key, nkey, occ, first};
 	sort_ctx = &ctx;
 	qsort(order, n, sizeof *order, by_round_key);
 	sort_ctx = NULL;

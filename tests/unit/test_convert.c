@@ -1,6 +1,7 @@
 /* tests/unit/test_convert.c
  * Value conversion by column type: which MySQL types convert, boolean
- * spellings, ISO 8601 timestamps to UTC, dates, and values left alone.
+ * spellings, ISO 8601 timestamps to UTC, dates, bytea hex to bytes, epoch
+ * milliseconds as ISO 8601, and values left alone.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -51,8 +52,8 @@ END_TEST
 
 START_TEST(booleans)
 {
-	const char *yes[] = { "true", "TRUE", "True", "t", "T", "yes", "YES", "y", "on", "ON", "1" };
-	const char *no[] = { "false", "FALSE", "f", "F", "no", "No", "n", "off", "Off", "0" };
+	const char *yes[] = {"true", "TRUE", "True", "t", "T", "yes", "YES", "y", "on", "ON", "1"};
+	const char *no[] = {"false", "FALSE", "f", "F", "no", "No", "n", "off", "Off", "0"};
 	for (size_t i = 0; i < sizeof yes / sizeof *yes; i++)
 		expect(CONVERT_BOOL, yes[i], "1");
 	for (size_t i = 0; i < sizeof no / sizeof *no; i++)
@@ -195,7 +196,8 @@ static void exact(const char *t, const char *s, bool want)
 {
 	char why[300] = "";
 	bool got = convert_is_exact(convert_exact_rule_for_mysql(t), s, strlen(s), why, sizeof why);
-	ck_assert_msg(got == want, "%s '%s': expected %s (%s)", t, s, want ? "exact" : "inexact", why);
+	ck_assert_msg(got == want, "%s '%s': expected %s (%s)", t, s, want ? "exact" : "inexact",
+		      why);
 	if (!want)
 		ck_assert_msg(strstr(why, s) != NULL, "the reason names the value: %s", why);
 }
@@ -229,6 +231,79 @@ START_TEST(exactness)
 }
 END_TEST
 
+/* Convert s (len bytes) for CONVERT_BYTES; expect want (wlen bytes), or
+ * want NULL for "left as is". */
+static void expect_bytes(const char *s, const char *want, size_t wlen)
+{
+	char out[256];
+	size_t n = 12345, len = strlen(s);
+	bool ok = convert_value(CONVERT_BYTES, s, len, out, len + CONVERT_MAX_GROWTH, &n);
+	if (!want) {
+		ck_assert_msg(!ok, "'%s' should be left alone", s);
+		return;
+	}
+	ck_assert_msg(ok, "'%s' should convert", s);
+	ck_assert_uint_eq(n, wlen);
+	ck_assert_mem_eq(out, want, n);
+	ck_assert_int_eq(out[n], '\0');
+}
+
+START_TEST(bytes_from_hex)
+{
+	ck_assert_int_eq(convert_kind_for_mysql("blob"), CONVERT_BYTES);
+	ck_assert_int_eq(convert_kind_for_mysql("LONGBLOB"), CONVERT_BYTES);
+	ck_assert_int_eq(convert_kind_for_mysql("tinyblob"), CONVERT_BYTES);
+	ck_assert_int_eq(convert_kind_for_mysql("mediumblob"), CONVERT_BYTES);
+	ck_assert_int_eq(convert_kind_for_mysql("varbinary(255)"), CONVERT_BYTES);
+	ck_assert_int_eq(convert_kind_for_mysql("binary(16)"), CONVERT_BYTES);
+	ck_assert_int_eq(convert_kind_for_mysql("blobby"), CONVERT_NONE);
+	ck_assert_int_eq(convert_kind_for_mysql("text"), CONVERT_NONE);
+	/* PostgreSQL's bytea hex form, as the raw bytes */
+	expect_bytes("\\x00ff41",
+		     "\0\xff"
+		     "A",
+		     3);
+	expect_bytes("\\xDEADbeef", "\xde\xad\xbe\xef", 4);
+	expect_bytes("\\x", "", 0);
+	/* anything else goes as it is */
+	expect_bytes("\\x0", NULL, 0);
+	expect_bytes("\\x0g", NULL, 0);
+	expect_bytes("\\X00", NULL, 0);
+	expect_bytes("x00", NULL, 0);
+	expect_bytes("\\", NULL, 0);
+	expect_bytes("raw bytes", NULL, 0);
+}
+END_TEST
+
+/* convert_epoch_ms_iso(ms) is want. */
+static void expect_epoch(int64_t ms, const char *want)
+{
+	char out[CONVERT_EPOCH_MAX];
+	size_t n = 0;
+	ck_assert(convert_epoch_ms_iso(ms, out, sizeof out, &n));
+	ck_assert_str_eq(out, want);
+	ck_assert_uint_eq(n, strlen(want));
+}
+
+START_TEST(epoch_milliseconds)
+{
+	expect_epoch(0, "1970-01-01T00:00:00.000Z");
+	expect_epoch(1709210096789, "2024-02-29T12:34:56.789Z");
+	expect_epoch(-1, "1969-12-31T23:59:59.999Z");
+	expect_epoch(-315619200000, "1960-01-01T00:00:00.000Z");
+	expect_epoch(253402300799999, "9999-12-31T23:59:59.999Z");
+	expect_epoch(253402300800000, "10000-01-01T00:00:00.000Z");
+	expect_epoch(-62135596800000, "0001-01-01T00:00:00.000Z");
+	expect_epoch(-62135596800001, "0001-12-31T23:59:59.999Z BC"); /* year 0 */
+	expect_epoch(-62167219200000, "0001-01-01T00:00:00.000Z BC");
+	expect_epoch(INT64_MAX, "292278994-08-17T07:12:55.807Z");
+	expect_epoch(INT64_MIN, "292275056-05-16T16:47:04.192Z BC");
+	char small[20];
+	size_t n;
+	ck_assert(!convert_epoch_ms_iso(0, small, sizeof small, &n));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("convert");
@@ -241,6 +316,8 @@ int main(void)
 	tcase_add_test(tc, dates);
 	tcase_add_test(tc, other_kinds_and_limits);
 	tcase_add_test(tc, exactness);
+	tcase_add_test(tc, bytes_from_hex);
+	tcase_add_test(tc, epoch_milliseconds);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

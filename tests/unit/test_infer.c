@@ -25,7 +25,8 @@ static void fill_batch(struct batch *b, int ncols, size_t nrows, const char *con
 			cells[c].ptr = v;
 			cells[c].len = v ? strlen(v) : 0;
 		}
-		struct record rec = { .nfields = (size_t)ncols, .fields = cells, .line = (long)r + 2 };
+		struct record rec = {
+			.nfields = (size_t)ncols, .fields = cells, .line = (long)r + 2};
 		ck_assert(batch_add_row(b, &rec, 0, false));
 	}
 	free(cells);
@@ -53,14 +54,56 @@ START_TEST(realistic_orders_file)
 {
 	/* id, customer, amount, ordered, shipped_at, paid, note, code, meta, big */
 	static const char *const rows[] = {
-		"1", "Zoë Ågren", "12.50", "2024-01-15", "2024-01-15T10:00:00Z", "true", NUL, "007",
-		"{\"gift\": true}", "18446744073709551615",
-		"2", "Bob", "3.00", "2024-02-29", "2024-02-29 23:59:59.123456+02:00", "false", "", "012",
-		"[1, 2]", "1",
-		"3", "O'Brien, Pat", "1000", "2023-12-31", "2023-12-31T08:30:00", "TRUE", NUL, "100",
-		NUL, "-9223372036854775808",
-		"4", "", "-0.99", NUL, NUL, NUL, "call before delivery", NUL, "{}", "42",
-		"-5", "x", "1e3", "2024-03-01", "2024-03-01", "No", NUL, "7", "[]", "0",
+		"1",
+		"Zoë Ågren",
+		"12.50",
+		"2024-01-15",
+		"2024-01-15T10:00:00Z",
+		"true",
+		NUL,
+		"007",
+		"{\"gift\": true}",
+		"18446744073709551615",
+		"2",
+		"Bob",
+		"3.00",
+		"2024-02-29",
+		"2024-02-29 23:59:59.123456+02:00",
+		"false",
+		"",
+		"012",
+		"[1, 2]",
+		"1",
+		"3",
+		"O'Brien, Pat",
+		"1000",
+		"2023-12-31",
+		"2023-12-31T08:30:00",
+		"TRUE",
+		NUL,
+		"100",
+		NUL,
+		"-9223372036854775808",
+		"4",
+		"",
+		"-0.99",
+		NUL,
+		NUL,
+		NUL,
+		"call before delivery",
+		NUL,
+		"{}",
+		"42",
+		"-5",
+		"x",
+		"1e3",
+		"2024-03-01",
+		"2024-03-01",
+		"No",
+		NUL,
+		"7",
+		"[]",
+		"0",
 	};
 	struct batch b;
 	fill_batch(&b, 10, 5, rows);
@@ -68,14 +111,14 @@ START_TEST(realistic_orders_file)
 	infer_types(&b, t);
 	ck_assert_int_eq(t[0], TYPE_BIGINT);
 	ck_assert_int_eq(t[1], TYPE_TEXT);
-	ck_assert_int_eq(t[2], TYPE_NUMERIC);   /* money amounts and integers mixed */
+	ck_assert_int_eq(t[2], TYPE_NUMERIC); /* money amounts and integers mixed */
 	ck_assert_int_eq(t[3], TYPE_DATE);
 	ck_assert_int_eq(t[4], TYPE_TIMESTAMP); /* date-times with zones, and one date */
 	ck_assert_int_eq(t[5], TYPE_BOOLEAN);
-	ck_assert_int_eq(t[6], TYPE_TEXT);      /* mostly empty, one text */
-	ck_assert_int_eq(t[7], TYPE_TEXT);      /* leading zeros must survive */
+	ck_assert_int_eq(t[6], TYPE_TEXT); /* mostly empty, one text */
+	ck_assert_int_eq(t[7], TYPE_TEXT); /* leading zeros must survive */
 	ck_assert_int_eq(t[8], TYPE_JSON);
-	ck_assert_int_eq(t[9], TYPE_NUMERIC);   /* too large for bigint */
+	ck_assert_int_eq(t[9], TYPE_NUMERIC); /* too large for bigint */
 	batch_free(&b);
 }
 END_TEST
@@ -102,7 +145,8 @@ START_TEST(single_columns)
 	ck_assert_int_eq(infer_one(2, "2024-01-31", "1999-12-31"), TYPE_DATE);
 	ck_assert_int_eq(infer_one(1, "2023-02-29"), TYPE_TEXT); /* no such day */
 	ck_assert_int_eq(infer_one(1, "2024-1-31"), TYPE_TEXT);
-	ck_assert_int_eq(infer_one(3, "2024-01-31T12:00:00.5Z", "2024-01-31 12:00", "2024-01-31T12:00:00-05:30"),
+	ck_assert_int_eq(infer_one(3, "2024-01-31T12:00:00.5Z", "2024-01-31 12:00",
+				   "2024-01-31T12:00:00-05:30"),
 			 TYPE_TIMESTAMP);
 	ck_assert_int_eq(infer_one(2, "2024-01-31T25:00:00", "2024-01-31"), TYPE_TEXT);
 	ck_assert_int_eq(infer_one(2, "2024-01-31", "soon"), TYPE_TEXT);
@@ -125,14 +169,46 @@ START_TEST(single_columns)
 }
 END_TEST
 
-static const enum col_type all_types[] = { TYPE_BIGINT, TYPE_NUMERIC, TYPE_BOOLEAN, TYPE_DATE,
-					   TYPE_TIMESTAMP, TYPE_JSON, TYPE_TEXT };
-static char *const odd_columns[] = { "id", "Amount €", "paid?", "day", "at", "meta\"x", "te`xt" };
+START_TEST(mongo_values)
+{
+	/* what the JSON reader makes of Extended JSON wrappers */
+	ck_assert_int_eq(infer_one(3, "2024-02-29T12:34:56.789Z", "1960-01-01T00:00:00.000Z",
+				   "0001-01-01T00:00:00.000Z"),
+			 TYPE_TIMESTAMP); /* $date, $timestamp */
+	ck_assert_int_eq(infer_one(2, "1970-01-01T00:00:00.000Z", "10000-01-01T00:00:00.000Z"),
+			 TYPE_TEXT); /* past 9999 */
+	ck_assert_int_eq(infer_one(2, "0001-12-31T23:59:59.999Z BC", "2024-01-01T00:00:00.000Z"),
+			 TYPE_TEXT);
+	ck_assert_int_eq(infer_one(3, "-9223372036854775808", "5", "2147483647"),
+			 TYPE_BIGINT); /* $numberLong, $numberInt */
+	ck_assert_int_eq(infer_one(3, "1.234567890123456789012345678901234", "1E-34", "-0"),
+			 TYPE_NUMERIC);						/* $numberDecimal */
+	ck_assert_int_eq(infer_one(3, "1.5", "1e+300", "-0.25"), TYPE_NUMERIC); /* $numberDouble */
+	/* no number type holds NaN and Infinity on both servers: text */
+	ck_assert_int_eq(infer_one(2, "1.5", "NaN"), TYPE_TEXT);
+	ck_assert_int_eq(infer_one(2, "1.5", "-Infinity"), TYPE_TEXT);
+	/* $oid, $uuid and $binary: text until --create has uuid and bytes types */
+	ck_assert_int_eq(infer_one(2, "65d0a1b2c3d4e5f600000001", "65d0a1b2c3d4e5f600000002"),
+			 TYPE_TEXT);
+	ck_assert_int_eq(infer_one(1, "0f8fad5b-d9cb-469f-a165-70867728950e"), TYPE_TEXT);
+	ck_assert_int_eq(infer_one(2, "\\x000102feff00", "\\x"), TYPE_TEXT);
+	/* a field whose type changes from document to document */
+	ck_assert_int_eq(infer_one(3, "5", "five", "{\"a\":5}"), TYPE_TEXT);
+	ck_assert_int_eq(infer_one(2, "5", "{\"a\":5}"), TYPE_TEXT);
+	ck_assert_int_eq(infer_one(2, "[1,2]", "{\"a\":\"2024-01-01T00:00:00.000Z\"}"), TYPE_JSON);
+}
+END_TEST
+
+static const enum col_type all_types[] = {TYPE_BIGINT,	  TYPE_NUMERIC, TYPE_BOOLEAN, TYPE_DATE,
+					  TYPE_TIMESTAMP, TYPE_JSON,	TYPE_TEXT};
+static char *const odd_columns[] = {"id", "Amount €", "paid?", "day", "at", "meta\"x", "te`xt"};
 
 START_TEST(ddl_postgresql)
 {
-	struct write_spec spec = { .schema = "my schema", .table = "Orders \"2024\"",
-				   .columns = odd_columns, .ncols = 7 };
+	struct write_spec spec = {.schema = "my schema",
+				  .table = "Orders \"2024\"",
+				  .columns = odd_columns,
+				  .ncols = 7};
 	struct buf b;
 	buf_init(&b, 0);
 	ck_assert(sql_create_table(&pg_dialect, &b, &spec, all_types));
@@ -151,7 +227,7 @@ END_TEST
 
 START_TEST(ddl_mysql)
 {
-	struct write_spec spec = { .table = "orders", .columns = odd_columns, .ncols = 7 };
+	struct write_spec spec = {.table = "orders", .columns = odd_columns, .ncols = 7};
 	struct buf b;
 	buf_init(&b, 0);
 	ck_assert(sql_create_table(&mysql_dialect, &b, &spec, all_types));
@@ -167,8 +243,8 @@ START_TEST(ddl_mysql)
 	buf_free(&b);
 
 	/* a name that cannot be quoted fails */
-	char *const empty[] = { "" };
-	struct write_spec bad = { .table = "t", .columns = empty, .ncols = 1 };
+	char *const empty[] = {""};
+	struct write_spec bad = {.table = "t", .columns = empty, .ncols = 1};
 	enum col_type t = TYPE_TEXT;
 	buf_init(&b, 0);
 	ck_assert(!sql_create_table(&mysql_dialect, &b, &bad, &t));
@@ -181,10 +257,10 @@ START_TEST(ddl_with_key)
 	/* --create --key: the key is the primary key; on MySQL a text key is a
 	 * varchar with a binary collation (a longtext cannot be indexed, and
 	 * "A" and "a" must stay two keys) */
-	char *const cols[] = { "Code", "region", "n" };
-	char *const key[] = { "region", "Code" };
-	enum col_type types[] = { TYPE_TEXT, TYPE_BIGINT, TYPE_NUMERIC };
-	struct write_spec spec = { .table = "t", .columns = cols, .ncols = 3, .key = key, .nkey = 2 };
+	char *const cols[] = {"Code", "region", "n"};
+	char *const key[] = {"region", "Code"};
+	enum col_type types[] = {TYPE_TEXT, TYPE_BIGINT, TYPE_NUMERIC};
+	struct write_spec spec = {.table = "t", .columns = cols, .ncols = 3, .key = key, .nkey = 2};
 	struct buf b;
 	buf_init(&b, 0);
 	ck_assert(sql_create_table(&mysql_dialect, &b, &spec, types));
@@ -208,9 +284,10 @@ END_TEST
 
 START_TEST(dry_run_without_connection_prints_ddl)
 {
-	static const char *const rows[] = { "1", "2024-05-01", "9.99", NUL, "2", "2024-05-02", "10", "x" };
-	char *const cols[] = { "id", "day", "price", "note" };
-	struct write_spec spec = { .table = "items", .columns = cols, .ncols = 4 };
+	static const char *const rows[] = {"1", "2024-05-01", "9.99", NUL,
+					   "2", "2024-05-02", "10",   "x"};
+	char *const cols[] = {"id", "day", "price", "note"};
+	struct write_spec spec = {.table = "items", .columns = cols, .ncols = 4};
 	struct batch b;
 	fill_batch(&b, 4, 2, rows);
 
@@ -256,6 +333,7 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, realistic_orders_file);
 	tcase_add_test(tc, single_columns);
+	tcase_add_test(tc, mongo_values);
 	tcase_add_test(tc, ddl_postgresql);
 	tcase_add_test(tc, ddl_mysql);
 	tcase_add_test(tc, ddl_with_key);

@@ -1,6 +1,7 @@
 /* tests/unit/test_json_reader.c
  * The NDJSON and JSON-array reader: key mapping, nested values, exact
- * numbers, missing and unknown keys, malformed input, gzip, line numbers.
+ * numbers, missing and unknown keys, malformed input, gzip, line numbers,
+ * MongoDB Extended JSON.
  */
 #include <check.h>
 #include <stdarg.h>
@@ -32,7 +33,7 @@ static void write_file(const char *content, size_t n)
 static struct reader *open_json_opt(enum input_format format, const char *content, size_t n,
 				    const char *cols, bool ignore_unknown)
 {
-	struct reader_options opt = { .format = format, .ignore_unknown = ignore_unknown };
+	struct reader_options opt = {.format = format, .ignore_unknown = ignore_unknown};
 	struct reader *r = NULL;
 	struct sl_error err;
 	sl_error_clear(&err);
@@ -104,7 +105,8 @@ static void expect_reject(struct reader *r, long line, const char *raw, const ch
 		ck_assert_int_eq(rec.raw_len, strlen(raw));
 		ck_assert(!memcmp(rec.raw, raw, rec.raw_len));
 	}
-	ck_assert_msg(strstr(err.msg, msg_part) != NULL, "message '%s' lacks '%s'", err.msg, msg_part);
+	ck_assert_msg(strstr(err.msg, msg_part) != NULL, "message '%s' lacks '%s'", err.msg,
+		      msg_part);
 }
 
 static void expect_fail(struct reader *r, const char *msg_part)
@@ -114,7 +116,8 @@ static void expect_fail(struct reader *r, const char *msg_part)
 	sl_error_clear(&err);
 	enum read_status st = r->ops->next(r, &rec, &err);
 	ck_assert_msg(st == READ_FAIL, "status %d: %s", st, err.msg);
-	ck_assert_msg(strstr(err.msg, msg_part) != NULL, "message '%s' lacks '%s'", err.msg, msg_part);
+	ck_assert_msg(strstr(err.msg, msg_part) != NULL, "message '%s' lacks '%s'", err.msg,
+		      msg_part);
 }
 
 static void expect_eof(struct reader *r)
@@ -129,10 +132,12 @@ static void expect_eof(struct reader *r)
 START_TEST(ndjson_keys_by_name)
 {
 	/* keys in any order, with spaces and non-ASCII; fields come in column order */
-	struct reader *r = open_json(FORMAT_NDJSON,
-				     "{\"b\": \"x\", \"a\": 1, \"first name\": \"Zoë\", \"日付\": \"2024-01-02\"}\n"
-				     "{\"日付\":null,\"first name\":\"\",\"a\":-2,\"b\":\"y\\n\\\"q\\\" \\u00e9\\ud83c\\udf89\"}\n",
-				     "a|b|first name|日付");
+	struct reader *r = open_json(
+		FORMAT_NDJSON,
+		"{\"b\": \"x\", \"a\": 1, \"first name\": \"Zoë\", \"日付\": \"2024-01-02\"}\n"
+		"{\"日付\":null,\"first name\":\"\",\"a\":-2,\"b\":\"y\\n\\\"q\\\" "
+		"\\u00e9\\ud83c\\udf89\"}\n",
+		"a|b|first name|日付");
 	expect_row(r, 1, 4, "1", "x", "Zoë", "2024-01-02");
 	expect_row(r, 2, 4, "-2", "y\n\"q\" é\xF0\x9F\x8E\x89", "", NUL);
 	expect_eof(r);
@@ -142,12 +147,13 @@ END_TEST
 
 START_TEST(exact_numbers_and_literals)
 {
-	struct reader *r = open_json(FORMAT_NDJSON,
-				     "{\"n\":0.1,\"m\":1.50,\"d\":12345678901234.123456,\"u\":18446744073709551615,"
-				     "\"e\":-1.5E+300,\"t\":true,\"f\":false,\"z\":null}\n",
-				     "n|m|d|u|e|t|f|z");
-	expect_row(r, 1, 8, "0.1", "1.50", "12345678901234.123456", "18446744073709551615", "-1.5E+300",
-		   "true", "false", NUL);
+	struct reader *r = open_json(
+		FORMAT_NDJSON,
+		"{\"n\":0.1,\"m\":1.50,\"d\":12345678901234.123456,\"u\":18446744073709551615,"
+		"\"e\":-1.5E+300,\"t\":true,\"f\":false,\"z\":null}\n",
+		"n|m|d|u|e|t|f|z");
+	expect_row(r, 1, 8, "0.1", "1.50", "12345678901234.123456", "18446744073709551615",
+		   "-1.5E+300", "true", "false", NUL);
 	expect_eof(r);
 	done(r);
 }
@@ -155,12 +161,13 @@ END_TEST
 
 START_TEST(nested_values_as_json_text)
 {
-	struct reader *r = open_json(
-		FORMAT_NDJSON,
-		"{\"id\": 1, \"doc\": {\"x\": [1, 2.50, {\"y\": null}], \"s\": \"a\\\"b/é\"}, \"tags\": [\"a\", true]}\n"
-		"{\"id\": 2, \"doc\": {}, \"tags\": []}\n",
-		"id|doc|tags");
-	expect_row(r, 1, 3, "1", "{\"x\":[1,2.50,{\"y\":null}],\"s\":\"a\\\"b/é\"}", "[\"a\",true]");
+	struct reader *r = open_json(FORMAT_NDJSON,
+				     "{\"id\": 1, \"doc\": {\"x\": [1, 2.50, {\"y\": null}], "
+				     "\"s\": \"a\\\"b/é\"}, \"tags\": [\"a\", true]}\n"
+				     "{\"id\": 2, \"doc\": {}, \"tags\": []}\n",
+				     "id|doc|tags");
+	expect_row(r, 1, 3, "1", "{\"x\":[1,2.50,{\"y\":null}],\"s\":\"a\\\"b/é\"}",
+		   "[\"a\",true]");
 	expect_row(r, 2, 3, "2", "{}", "[]");
 	expect_eof(r);
 	done(r);
@@ -285,7 +292,8 @@ END_TEST
 
 START_TEST(array_truncated_fails_after_earlier_records)
 {
-	struct reader *r = open_json(FORMAT_JSON, "[\n{\"a\":1},\n{\"a\":2},\n{\"a\":3, \"b\"", "a|b");
+	struct reader *r =
+		open_json(FORMAT_JSON, "[\n{\"a\":1},\n{\"a\":2},\n{\"a\":3, \"b\"", "a|b");
 	expect_row(r, 2, 2, "1", NUL);
 	expect_row(r, 3, 2, "2", NUL);
 	expect_fail(r, "line 4, byte ");
@@ -317,7 +325,8 @@ END_TEST
 START_TEST(array_syntax_errors_fail)
 {
 	/* a bad escape, and invalid UTF-8, inside the second element */
-	struct reader *r = open_json(FORMAT_JSON, "[{\"a\":\"x\"},\n {\"a\":\"\\q\"}, {\"a\":\"y\"}]", "a");
+	struct reader *r =
+		open_json(FORMAT_JSON, "[{\"a\":\"x\"},\n {\"a\":\"\\q\"}, {\"a\":\"y\"}]", "a");
 	expect_row(r, 1, 1, "x");
 	expect_fail(r, "line 2, byte ");
 	done(r);
@@ -363,13 +372,13 @@ static void write_gzip(const char *content)
 START_TEST(gzip_detected_by_content)
 {
 	write_gzip("[{\"a\": 1.25}, {\"a\": \"é\"}]");
-	struct reader_options opt = { 0 };
+	struct reader_options opt = {0};
 	struct reader *r = NULL;
 	struct sl_error err;
 	ck_assert_msg(reader_open(&r, path, &opt, &err), "%s", err.msg);
 	ck_assert_int_eq(r->format, FORMAT_JSON);
 	ck_assert(source_is_gzip(r->src));
-	char *names[] = { "a" };
+	char *names[] = {"a"};
 	ck_assert(r->ops->set_columns(r, names, 1, &err));
 	expect_row(r, 1, 1, "1.25");
 	expect_row(r, 1, 1, "é");
@@ -395,7 +404,8 @@ static void many(enum input_format f)
 	if (f == FORMAT_JSON)
 		len += (size_t)sprintf(s + len, "[\n");
 	for (size_t i = 0; i < n; i++)
-		len += (size_t)sprintf(s + len, "{\"id\": %zu, \"v\": \"value number %zu \\u00e9\"}%s\n", i,
+		len += (size_t)sprintf(s + len,
+				       "{\"id\": %zu, \"v\": \"value number %zu \\u00e9\"}%s\n", i,
 				       i * 7, f == FORMAT_JSON && i + 1 < n ? "," : "");
 	if (f == FORMAT_JSON)
 		len += (size_t)sprintf(s + len, "]\n");
@@ -455,10 +465,11 @@ END_TEST
 
 START_TEST(sample_keys_then_read)
 {
-	struct reader *r = open_json(FORMAT_JSON,
-				     "[{\"id\":1,\"name\":\"a\"},{\"id\":2,\"when\":\"2024-01-01\",\"name\":\"b\"},"
-				     "{\"id\":3,\"extra\":true},\n{\"id\":4",
-				     NULL);
+	struct reader *r = open_json(
+		FORMAT_JSON,
+		"[{\"id\":1,\"name\":\"a\"},{\"id\":2,\"when\":\"2024-01-01\",\"name\":\"b\"},"
+		"{\"id\":3,\"extra\":true},\n{\"id\":4",
+		NULL);
 	struct sl_error err;
 	ck_assert_msg(json_reader_sample_keys(r, 2, &err), "%s", err.msg);
 	ck_assert_int_eq(r->nheader, 3);
@@ -515,7 +526,8 @@ START_TEST(lone_high_surrogate_rejected)
 				     "a|b");
 	expect_reject(r, 1, "{\"a\":\"\\ud800\"}", "unpaired surrogate");
 	expect_reject(r, 2, "{\"a\":\"\\ud800\\u0041\"}", "unpaired surrogate");
-	expect_reject(r, 3, NULL, "line 3: a \\u escape is not a character (an unpaired surrogate)");
+	expect_reject(r, 3, NULL,
+		      "line 3: a \\u escape is not a character (an unpaired surrogate)");
 	expect_row(r, 4, 2, "\xF0\x9F\x98\x80", NUL);
 	expect_row(r, 5, 2, "x\\ud800", NUL); /* an escaped backslash, then text */
 	expect_reject(r, 6, NULL, "unpaired surrogate");
@@ -577,7 +589,7 @@ END_TEST
 static struct reader *open_json_max(enum input_format format, const char *content, char **cols,
 				    int ncols, size_t max)
 {
-	struct reader_options opt = { .format = format, .max_record_bytes = max };
+	struct reader_options opt = {.format = format, .max_record_bytes = max};
 	struct reader *r = NULL;
 	struct sl_error err;
 	write_file(content, strlen(content));
@@ -601,8 +613,8 @@ static void expect_too_large(struct reader *r, long line, size_t max, size_t raw
 	ck_assert_int_eq(rec.line, line);
 	ck_assert_int_eq(err.line, line);
 	char want[128];
-	snprintf(want, sizeof want, "line %ld: record larger than --max-record-bytes (%zu bytes)", line,
-		 max);
+	snprintf(want, sizeof want, "line %ld: record larger than --max-record-bytes (%zu bytes)",
+		 line, max);
 	ck_assert_str_eq(err.msg, want);
 	ck_assert_int_eq(rec.raw_len, raw_len);
 	ck_assert(!memcmp(rec.raw, raw_start, strlen(raw_start)));
@@ -612,7 +624,7 @@ START_TEST(max_record_bytes_ndjson)
 {
 	char *buf = malloc(20000);
 	size_t o = 0;
-	char *cols[] = { "a" };
+	char *cols[] = {"a"};
 	/* {"a":"x...x"} of exactly 1000 bytes, then with a CR, then 1001 bytes */
 	for (int k = 0; k < 3; k++) {
 		o += (size_t)sprintf(buf + o, "{\"a\":\"");
@@ -657,7 +669,7 @@ START_TEST(max_record_bytes_json_array)
 	o += 3000;
 	o += (size_t)sprintf(buf + o, ",\n{\"a\":3}]\n");
 	buf[o] = '\0';
-	char *cols[] = { "a", "b" };
+	char *cols[] = {"a", "b"};
 	struct reader *r = open_json_max(FORMAT_JSON, buf, cols, 2, 1000);
 	expect_row(r, 1, 2, "1", NUL);
 	expect_too_large(r, 2, 1000, 1024, "{\"a\":\"]}[{,\\\"\\n]}");
@@ -685,6 +697,282 @@ START_TEST(max_record_bytes_json_array)
 }
 END_TEST
 
+/* Open NDJSON content with one column v, unwrapping Extended JSON unless
+ * no_ejson. */
+static struct reader *open_ejson(enum input_format format, const char *content, bool no_ejson)
+{
+	struct reader_options opt = {.format = format, .no_ejson = no_ejson};
+	struct reader *r = NULL;
+	struct sl_error err;
+	sl_error_clear(&err);
+	write_file(content, strlen(content));
+	ck_assert_msg(reader_open(&r, path, &opt, &err), "%s", err.msg);
+	char *names[] = {"v"};
+	ck_assert_msg(r->ops->set_columns(r, names, 1, &err), "%s", err.msg);
+	return r;
+}
+
+START_TEST(ejson_wrappers_unwrapped)
+{
+	struct reader *r = open_ejson(
+		FORMAT_NDJSON,
+		"{\"v\": {\"$oid\": \"65D0A1B2C3D4E5F600000001\"}}\n"
+		"{\"v\": {\"$numberLong\": \"-9223372036854775808\"}}\n"
+		"{\"v\": {\"$numberLong\": \"007\"}}\n"
+		"{\"v\": {\"$numberInt\": \"-2147483648\"}}\n"
+		"{\"v\": {\"$numberDouble\": \"1.5\"}}\n"
+		"{\"v\": {\"$numberDouble\": \"-Infinity\"}}\n"
+		"{\"v\": {\"$numberDouble\": \"NaN\"}}\n"
+		"{\"v\": {\"$numberDouble\": \"1e+300\"}}\n"
+		"{\"v\": {\"$numberDecimal\": \"1.234567890123456789012345678901234\"}}\n"
+		"{\"v\": {\"$numberDecimal\": \"1E-34\"}}\n"
+		"{\"v\": {\"$binary\": {\"base64\": \"AAEC/v8A\", \"subType\": \"00\"}}}\n"
+		"{\"v\": {\"$binary\": {\"subType\": \"04\", \"base64\": "
+		"\"D4+tW9nLRp+hZXCGdyiVDg==\"}}}\n"
+		"{\"v\": {\"$binary\": {\"base64\": \"AP8=\", \"subType\": \"4\"}}}\n"
+		"{\"v\": {\"$binary\": \"AP8=\", \"$type\": \"80\"}}\n"
+		"{\"v\": {\"$type\": \"04\", \"$binary\": \"D4+tW9nLRp+hZXCGdyiVDg==\"}}\n"
+		"{\"v\": {\"$binary\": {\"base64\": \"\", \"subType\": \"00\"}}}\n"
+		"{\"v\": {\"$uuid\": \"0F8FAD5B-D9CB-469F-A165-70867728950E\"}}\n"
+		"{\"v\": {\"$uuid\": \"0f8fad5bd9cb469fa16570867728950e\"}}\n"
+		"{\"v\": {\"$timestamp\": {\"t\": 1700000000, \"i\": 7}}}\n"
+		"{\"v\": {\"$regularExpression\": {\"pattern\": \"^a\\\\d\", \"options\": "
+		"\"im\"}}}\n"
+		"{\"v\": {\"$minKey\": 1}}\n"
+		"{\"v\": {\"$maxKey\": 1}}\n"
+		"{\"v\": {\"$symbol\": \"sym\"}}\n"
+		"{\"v\": {\"$code\": \"f(\\\"x\\\")\"}}\n"
+		"{\"v\": {\"$undefined\": true}}\n",
+		false);
+	const char *want[] = {"65d0a1b2c3d4e5f600000001",
+			      "-9223372036854775808",
+			      "7",
+			      "-2147483648",
+			      "1.5",
+			      "-Infinity",
+			      "NaN",
+			      "1e+300",
+			      "1.234567890123456789012345678901234",
+			      "1E-34",
+			      "\\x000102feff00",
+			      "0f8fad5b-d9cb-469f-a165-70867728950e",
+			      "\\x00ff", /* subtype 4 but not 16 bytes: bytes */
+			      "\\x00ff",
+			      "0f8fad5b-d9cb-469f-a165-70867728950e",
+			      "\\x",
+			      "0f8fad5b-d9cb-469f-a165-70867728950e",
+			      "0f8fad5b-d9cb-469f-a165-70867728950e",
+			      "2023-11-14T22:13:20.000Z",
+			      "/^a\\d/im",
+			      "MinKey",
+			      "MaxKey",
+			      "sym",
+			      "f(\"x\")",
+			      NUL};
+	for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+		expect_row(r, (long)i + 1, 1, want[i]);
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+START_TEST(ejson_dates)
+{
+	struct reader *r =
+		open_ejson(FORMAT_NDJSON,
+			   "{\"v\": {\"$date\": {\"$numberLong\": \"0\"}}}\n"
+			   "{\"v\": {\"$date\": {\"$numberLong\": \"-1\"}}}\n"
+			   "{\"v\": {\"$date\": {\"$numberLong\": \"-315619200000\"}}}\n"
+			   "{\"v\": {\"$date\": {\"$numberLong\": \"253402300799999\"}}}\n"
+			   "{\"v\": {\"$date\": {\"$numberLong\": \"253402300800000\"}}}\n"
+			   "{\"v\": {\"$date\": {\"$numberLong\": \"-62135596800000\"}}}\n"
+			   "{\"v\": {\"$date\": {\"$numberLong\": \"-62135596800001\"}}}\n"
+			   "{\"v\": {\"$date\": \"2024-02-29T12:34:56.789Z\"}}\n"
+			   "{\"v\": {\"$date\": \"2024-01-01T00:00:00Z\"}}\n"
+			   "{\"v\": {\"$date\": \"2024-01-01T01:00:00.5+01:00\"}}\n"
+			   "{\"v\": {\"$date\": \"2024-01-01T00:00:00.123456Z\"}}\n"
+			   "{\"v\": {\"$date\": \"2024-01-01T00:00:00\"}}\n"
+			   "{\"v\": {\"$date\": 1000}}\n"
+			   "{\"v\": {\"$date\": {\"$numberLong\": \"-9223372036854775808\"}}}\n",
+			   false);
+	expect_row(r, 1, 1, "1970-01-01T00:00:00.000Z");
+	expect_row(r, 2, 1, "1969-12-31T23:59:59.999Z");
+	expect_row(r, 3, 1, "1960-01-01T00:00:00.000Z");
+	expect_row(r, 4, 1, "9999-12-31T23:59:59.999Z");
+	expect_row(r, 5, 1, "10000-01-01T00:00:00.000Z");
+	expect_row(r, 6, 1, "0001-01-01T00:00:00.000Z");
+	expect_row(r, 7, 1, "0001-12-31T23:59:59.999Z BC");
+	expect_row(r, 8, 1, "2024-02-29T12:34:56.789Z");
+	expect_row(r, 9, 1, "2024-01-01T00:00:00.000Z");
+	expect_row(r, 10, 1, "2024-01-01T00:00:00.500Z");
+	expect_row(r, 11, 1, "2024-01-01T00:00:00.123456Z");
+	expect_row(r, 12, 1, "2024-01-01T00:00:00.000Z"); /* no zone: UTC */
+	expect_row(r, 13, 1, "1970-01-01T00:00:01.000Z");
+	expect_row(r, 14, 1, "292275056-05-16T16:47:04.192Z BC"); /* -292275055 */
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+START_TEST(ejson_nested_relaxed)
+{
+	struct reader *r = open_ejson(
+		FORMAT_NDJSON,
+		"{\"v\": {\"d\": {\"$date\": {\"$numberLong\": \"1000000000000\"}}, \"l\": "
+		"{\"$numberLong\": \"5\"},"
+		" \"i\": {\"$numberInt\": \"007\"}, \"f\": {\"$numberDouble\": \"NaN\"},"
+		" \"g\": {\"$numberDouble\": \"-2.5e-3\"}, \"dec\": {\"$numberDecimal\": \"0.10\"},"
+		" \"inf\": {\"$numberDecimal\": \"Infinity\"}, \"o\": {\"$oid\": "
+		"\"65d0a1b2c3d4e5f600000063\"},"
+		" \"u\": {\"$uuid\": \"0f8fad5b-d9cb-469f-a165-70867728950e\"},"
+		" \"u4\": {\"$binary\": {\"base64\": \"D4+tW9nLRp+hZXCGdyiVDg==\", \"subType\": "
+		"\"04\"}},"
+		" \"b\": {\"$binary\": {\"base64\": \"AP8=\", \"subType\": \"00\"}},"
+		" \"ts\": {\"$timestamp\": {\"t\": 1, \"i\": 2}},"
+		" \"re\": {\"$regularExpression\": {\"pattern\": \"p\", \"options\": \"\"}},"
+		" \"mk\": {\"$minKey\": 1}, \"un\": {\"$undefined\": true}, \"c\": {\"$code\": "
+		"\"x\"},"
+		" \"arr\": [{\"$numberInt\": \"1\"}, [{\"$date\": \"2024-01-01T00:00:00Z\"}]],"
+		" \"plain\": {\"$foo\": 1, \"x\": [true, null, \"\\u0000\"]}}}\n"
+		"{\"v\": [{\"$oid\": \"65d0a1b2c3d4e5f600000063\"}, {\"$numberLong\": \"1\"}]}\n",
+		false);
+	expect_row(
+		r, 1, 1,
+		"{\"d\":\"2001-09-09T01:46:40.000Z\",\"l\":5,\"i\":7,\"f\":\"NaN\",\"g\":-2.5e-3,"
+		"\"dec\":0.10,\"inf\":\"Infinity\",\"o\":\"65d0a1b2c3d4e5f600000063\","
+		"\"u\":\"0f8fad5b-d9cb-469f-a165-70867728950e\","
+		"\"u4\":\"0f8fad5b-d9cb-469f-a165-70867728950e\",\"b\":\"AP8=\","
+		"\"ts\":\"1970-01-01T00:00:01.000Z\",\"re\":\"/p/\",\"mk\":\"MinKey\",\"un\":null,"
+		"\"c\":\"x\",\"arr\":[1,[\"2024-01-01T00:00:00.000Z\"]],"
+		"\"plain\":{\"$foo\":1,\"x\":[true,null,\"\\u0000\"]}}");
+	expect_row(r, 2, 1, "[\"65d0a1b2c3d4e5f600000063\",1]");
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+START_TEST(ejson_only_exact_wrappers)
+{
+	/* keys that are not exactly a wrapper's: the object as it is */
+	struct reader *r = open_ejson(
+		FORMAT_NDJSON,
+		"{\"v\": {\"$oid\": \"65d0a1b2c3d4e5f600000063\", \"x\": 1}}\n"
+		"{\"v\": {\"$foo\": 1}}\n"
+		"{\"v\": {\"$code\": \"f()\", \"$scope\": {\"a\": {\"$numberInt\": \"1\"}}}}\n"
+		"{\"v\": {\"x\": {\"$date\": \"2024-01-01T00:00:00Z\", \"$numberLong\": \"1\"}}}\n"
+		"{\"v\": {\"$type\": \"04\"}}\n"
+		"{\"v\": {\"$code\": \"a\\u0000b\"}}\n",
+		false);
+	expect_row(r, 1, 1, "{\"$oid\":\"65d0a1b2c3d4e5f600000063\",\"x\":1}");
+	expect_row(r, 2, 1, "{\"$foo\":1}");
+	/* not a wrapper itself, but one inside it becomes relaxed */
+	expect_row(r, 3, 1, "{\"$code\":\"f()\",\"$scope\":{\"a\":1}}");
+	expect_row(r, 4, 1, "{\"x\":{\"$date\":\"2024-01-01T00:00:00Z\",\"$numberLong\":\"1\"}}");
+	expect_row(r, 5, 1, "{\"$type\":\"04\"}");
+	struct record rec;
+	struct sl_error err;
+	sl_error_clear(&err);
+	ck_assert_int_eq(r->ops->next(r, &rec, &err), READ_OK);
+	ck_assert_uint_eq(rec.fields[0].len, 3);
+	ck_assert_mem_eq(rec.fields[0].ptr, "a\0b", 3);
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+START_TEST(ejson_invalid_wrapper_rejects)
+{
+	struct reader *r = open_ejson(
+		FORMAT_NDJSON,
+		"{\"v\": {\"$oid\": \"xyz\"}}\n"
+		"{\"v\": {\"$numberLong\": \"9223372036854775808\"}}\n"
+		"{\"v\": {\"$numberInt\": \"2147483648\"}}\n"
+		"{\"v\": {\"$numberDouble\": \"1.\"}}\n"
+		"{\"v\": {\"$numberDecimal\": \"abc\"}}\n"
+		"{\"v\": {\"$date\": \"yesterday\"}}\n"
+		"{\"v\": {\"$binary\": {\"base64\": \"A\", \"subType\": \"00\"}}}\n"
+		"{\"v\": {\"$binary\": {\"base64\": \"AA==\", \"subType\": \"00\", \"x\": 1}}}\n"
+		"{\"v\": {\"$uuid\": \"0f8fad5b-d9cb-469f-a165-70867728950\"}}\n"
+		"{\"v\": {\"$timestamp\": {\"t\": -1, \"i\": 0}}}\n"
+		"{\"v\": {\"a\": [{\"$minKey\": 2}]}}\n"
+		"{\"v\": {\"$oid\": \"65d0a1b2c3d4e5f600000063\"}}\n",
+		false);
+	expect_reject(r, 1, "{\"v\": {\"$oid\": \"xyz\"}}",
+		      "line 1: \"v\": not valid MongoDB Extended JSON: $oid is not 24 hex digits "
+		      "(--no-ejson loads it as written)");
+	expect_reject(r, 2, NULL, "$numberLong is not a 64-bit integer");
+	expect_reject(r, 3, NULL, "$numberInt is not a 32-bit integer");
+	expect_reject(r, 4, NULL, "$numberDouble is not a number");
+	expect_reject(r, 5, NULL, "$numberDecimal is not a number");
+	expect_reject(r, 6, NULL, "$date is not an ISO 8601 date-time");
+	expect_reject(r, 7, NULL, "$binary is not base64");
+	expect_reject(r, 8, NULL, "$binary is not {\"base64\"");
+	expect_reject(r, 9, NULL, "$uuid is not a UUID");
+	expect_reject(r, 10, NULL, "$timestamp is not");
+	expect_reject(r, 11, NULL, "$minKey is not 1");
+	expect_row(r, 12, 1, "65d0a1b2c3d4e5f600000063");
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+START_TEST(ejson_off_keeps_wrappers)
+{
+	struct reader *r = open_ejson(FORMAT_NDJSON,
+				      "{\"v\": {\"$oid\": \"65d0a1b2c3d4e5f600000063\"}}\n"
+				      "{\"v\": {\"d\": {\"$date\": {\"$numberLong\": \"0\"}}}}\n"
+				      "{\"v\": {\"$oid\": \"xyz\"}}\n",
+				      true);
+	expect_row(r, 1, 1, "{\"$oid\":\"65d0a1b2c3d4e5f600000063\"}");
+	expect_row(r, 2, 1, "{\"d\":{\"$date\":{\"$numberLong\":\"0\"}}}");
+	expect_row(r, 3, 1, "{\"$oid\":\"xyz\"}");
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+START_TEST(ejson_json_array_and_sampling)
+{
+	/* mongoexport --jsonArray; --create samples the keys first */
+	struct reader_options opt = {.format = FORMAT_JSON};
+	struct reader *r = NULL;
+	struct sl_error err;
+	sl_error_clear(&err);
+	const char *content = "[{\"_id\": {\"$oid\": \"65d0a1b2c3d4e5f600000001\"}, \"n\": 5},\n"
+			      "{\"_id\": {\"$oid\": \"65d0a1b2c3d4e5f600000002\"}, \"n\": "
+			      "{\"$numberLong\": \"6\"},"
+			      " \"at\": {\"$date\": \"1969-07-20T20:17:40Z\"}}]\n";
+	write_file(content, strlen(content));
+	ck_assert_msg(reader_open(&r, path, &opt, &err), "%s", err.msg);
+	ck_assert(json_reader_sample_keys(r, 10, &err));
+	ck_assert_int_eq(r->nheader, 3);
+	ck_assert_str_eq(r->header[0], "_id");
+	ck_assert_str_eq(r->header[2], "at");
+	ck_assert(r->ops->set_columns(r, r->header, r->nheader, &err));
+	expect_row(r, 1, 3, "65d0a1b2c3d4e5f600000001", "5", NUL);
+	expect_row(r, 2, 3, "65d0a1b2c3d4e5f600000002", "6", "1969-07-20T20:17:40.000Z");
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
+START_TEST(ejson_too_deep_rejects)
+{
+	/* a wrapper deeper than yajl_gen writes: rejected, never left as written */
+	char doc[2048] = "{\"v\":";
+	for (int i = 0; i < 200; i++)
+		strcat(doc, "[");
+	strcat(doc, "{\"$numberLong\":\"1\"}");
+	for (int i = 0; i < 200; i++)
+		strcat(doc, "]");
+	strcat(doc, "}\n");
+	struct reader *r = open_ejson(FORMAT_NDJSON, doc, false);
+	expect_reject(r, 1, NULL, "nested too deep to rewrite its wrappers");
+	expect_eof(r);
+	done(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("json_reader");
@@ -709,6 +997,14 @@ int main(void)
 	tcase_add_test(tc, ndjson_blank_lines_counted);
 	tcase_add_test(tc, max_record_bytes_ndjson);
 	tcase_add_test(tc, max_record_bytes_json_array);
+	tcase_add_test(tc, ejson_wrappers_unwrapped);
+	tcase_add_test(tc, ejson_dates);
+	tcase_add_test(tc, ejson_nested_relaxed);
+	tcase_add_test(tc, ejson_only_exact_wrappers);
+	tcase_add_test(tc, ejson_invalid_wrapper_rejects);
+	tcase_add_test(tc, ejson_off_keeps_wrappers);
+	tcase_add_test(tc, ejson_json_array_and_sampling);
+	tcase_add_test(tc, ejson_too_deep_rejects);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
