@@ -1,6 +1,7 @@
-# sluice - build, test, demo, bench.
+# sluice - build, test, demo, bench, install, package.
 # `make` builds bin/sluice; `make check` installs what it needs, starts
-# throwaway servers and runs every test; `make demo` loads samples/.
+# throwaway servers and runs every test; `make demo` loads samples/;
+# `make install` (PREFIX, DESTDIR) and `make deb` install and package it.
 
 CC ?= cc
 MAKEFLAGS += --no-print-directory
@@ -13,6 +14,10 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Iinclude $(PKG_CFLAGS) -pthread -MMD -MP
 override LDLIBS += $(PKG_LIBS) -lcsv -pthread
+# WERROR=1 turns warnings into errors (make check, CI); a plain `make` does not
+ifeq ($(WERROR),1)
+override CFLAGS += -Werror
+endif
 
 BUILD ?= build
 BIN ?= bin/sluice
@@ -22,26 +27,41 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 MAIN_OBJ := $(BUILD)/src/cli/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+# what `make format` formats and `make format-check` checks
+FORMAT_SRC = $(SRC) $(wildcard include/sluice/*.h) $(UNIT_SRC)
 
-.PHONY: all deps unit check integration demo bench asan fuzz fuzz-build format clean servers-start servers-stop
+.PHONY: all deps unit check integration demo bench asan fuzz fuzz-build format format-check \
+	install uninstall deb clean servers-start servers-stop FORCE
 
 all: $(BIN)
 
 $(BIN): $(MAIN_OBJ) $(BUILD)/libsluice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(BUILD)/libsluice.a $(LDLIBS)
 
 $(BUILD)/libsluice.a: $(LIB_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/%.o: %.c
+# Everything built depends on the flags it was built with, so a change of
+# flags (WERROR=1, CFLAGS on the command line, Debian's hardening flags)
+# rebuilds it; the file changes only when the flags do (as git's GIT-CFLAGS).
+BUILD_FLAGS = $(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) $(LDLIBS)
+$(BUILD)/.flags: FORCE
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo '$(subst ','\'',$(BUILD_FLAGS))' | cmp -s - $@ || \
+		echo '$(subst ','\'',$(BUILD_FLAGS))' >$@
+
+FORCE:
+
+$(BUILD)/%.o: %.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libsluice.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CHECK_CFLAGS) -o $@ $< $(BUILD)/libsluice.a $(LDLIBS) $(CHECK_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(CHECK_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libsluice.a \
+		$(LDLIBS) $(CHECK_LIBS)
 
 # Install build and server packages when missing (needs root or sudo).
 deps:
@@ -53,11 +73,13 @@ unit: $(UNIT_BIN)
 integration: $(BIN)
 	SLUICE=$(CURDIR)/$(BIN) tests/integration/run.sh
 
-# Everything, on a fresh machine: packages, build, unit tests, then the
-# integration tests against throwaway servers started and stopped here.
+# Everything, on a fresh machine: packages, the format check, a build with
+# -Werror, unit tests, then the integration tests against throwaway servers
+# started and stopped here.
 check: deps
-	$(MAKE) all unit
-	$(MAKE) integration
+	$(MAKE) format-check
+	$(MAKE) -j$$(nproc) WERROR=1 all unit
+	$(MAKE) WERROR=1 integration
 
 # The main job on built-in defaults: load samples/ into a throwaway server.
 demo: deps
@@ -69,12 +91,14 @@ bench: deps
 	bench/run.sh
 
 # The whole test suite under AddressSanitizer and UndefinedBehaviorSanitizer,
-# built apart in build-asan/ (the binary is build-asan/sluice).
-ASAN_FLAGS := BUILD=build-asan BIN=build-asan/sluice \
+# built apart in build-asan/ (the binary is build-asan/sluice; ASAN_BUILD moves
+# it). The tests see SLUICE_ASAN=1: memory bounds do not hold under ASan.
+ASAN_BUILD ?= build-asan
+ASAN_FLAGS := BUILD=$(ASAN_BUILD) BIN=$(ASAN_BUILD)/sluice \
 	CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 asan: deps
-	$(MAKE) $(ASAN_FLAGS) all unit
-	ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1} $(MAKE) $(ASAN_FLAGS) integration
+	$(MAKE) -j$$(nproc) $(ASAN_FLAGS) all unit
+	ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1} SLUICE_ASAN=1 $(MAKE) $(ASAN_FLAGS) integration
 
 # Fuzz the CSV and JSON readers with libFuzzer, FUZZ_SECONDS each; built with
 # clang apart in build/fuzz/ (install-deps.sh --fuzz adds clang and its
@@ -116,8 +140,70 @@ servers-start:
 servers-stop:
 	scripts/servers.sh stop
 
+# $(call need,COMMAND,PACKAGE): install the Debian PACKAGE when COMMAND is
+# missing (needs root or sudo), as scripts/install-deps.sh does
+need = command -v $(1) >/dev/null 2>&1 || { \
+	SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	echo "make: installing $(2)" >&2; export DEBIAN_FRONTEND=noninteractive; \
+	$$SUDO apt-get install -y -qq $(2) >/dev/null 2>&1 || \
+	{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(2) >/dev/null; }; }
+
 format:
-	clang-format -i $(SRC) $(wildcard include/sluice/*.h) $(UNIT_SRC)
+	@$(call need,clang-format,clang-format)
+	clang-format -i $(FORMAT_SRC)
+
+# Fails, naming the files, when `make format` would change any file.
+format-check:
+	@$(call need,clang-format,clang-format)
+	@bad=; for f in $(FORMAT_SRC); do \
+		clang-format --dry-run --Werror "$$f" >/dev/null 2>&1 || bad="$$bad $$f"; \
+	done; \
+	if [ -n "$$bad" ]; then \
+		echo "format-check: 'make format' would change these files:" >&2; \
+		printf '  %s\n' $$bad >&2; \
+		set -- $$bad; echo "format-check: the first changes in $$1:" >&2; \
+		clang-format --dry-run --Werror "$$1" 2>&1 | head -12 >&2; \
+		exit 1; \
+	fi; \
+	echo "format-check: $(words $(FORMAT_SRC)) files formatted"
+
+# Installation: the binary, the manual page (gzipped), bash and zsh completion.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+MAN_PAGES := $(wildcard man/*.1)
+INSTALL ?= install
+
+install: $(BIN)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR)
+	$(INSTALL) -m 755 $(BIN) $(DESTDIR)$(BINDIR)/sluice
+	set -e; for m in $(MAN_PAGES); do \
+		gzip -9nc $$m >$(DESTDIR)$(MANDIR)/man1/$${m#man/}.gz; \
+		chmod 644 $(DESTDIR)$(MANDIR)/man1/$${m#man/}.gz; \
+	done
+	$(INSTALL) -m 644 completion/sluice.bash $(DESTDIR)$(BASHCOMPDIR)/sluice
+	$(INSTALL) -m 644 completion/_sluice $(DESTDIR)$(ZSHCOMPDIR)/_sluice
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sluice $(MAN_PAGES:man/%=$(DESTDIR)$(MANDIR)/man1/%.gz) \
+		$(DESTDIR)$(BASHCOMPDIR)/sluice $(DESTDIR)$(ZSHCOMPDIR)/_sluice
+
+# A Debian package built with dpkg-buildpackage and debhelper (installed when
+# missing) from a copy of the tree in DEB_DIR, so the tree and its build/
+# stay as they are and none of this make's variables leak into debian/rules;
+# the .deb lands in DEB_DIR (DEB_BUILD_OPTIONS=nocheck skips the unit tests).
+DEB_DIR ?= $(BUILD)/deb
+DEB_FILES := Makefile README.md src include tests/unit man completion debian
+deb:
+	@$(call need,dh,debhelper)
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/sluice
+	tar -cf - $(DEB_FILES) | tar -xf - -C $(DEB_DIR)/sluice
+	cd $(DEB_DIR)/sluice && env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS dpkg-buildpackage -us -uc -b
+	@ls $(DEB_DIR)/sluice_*.deb
 
 clean:
 	rm -rf build build-asan bin

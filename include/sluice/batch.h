@@ -18,24 +18,27 @@ struct cell {
 };
 
 extern const char cell_default[];
-static inline bool cell_is_default(const struct cell *c) { return c->ptr == cell_default; }
+static inline bool cell_is_default(const struct cell *c)
+{
+	return c->ptr == cell_default;
+}
 
 /* A record as a reader yields it. Everything it points to is owned by the
  * reader and valid until the reader's next call. */
 struct record {
 	size_t nfields;
 	struct cell *fields;
-	long line;          /* physical line where the record starts (1-based) */
-	const char *raw;    /* the record verbatim, for the rejects file */
+	long line;	 /* physical line where the record starts (1-based) */
+	const char *raw; /* the record verbatim, for the rejects file */
 	size_t raw_len;
 };
 
 /* Where a row of a batch came from, for reject reports. */
 struct row_meta {
 	long line;
-	long long ordinal;  /* record number within its source, from 0 (--resume) */
-	int source;         /* index into the job's sources */
-	const char *raw;    /* verbatim record, in the batch arena */
+	long long ordinal; /* record number within its source, from 0 (--resume) */
+	int source;	   /* index into the job's sources */
+	const char *raw;   /* verbatim record, in the batch arena */
 	size_t raw_len;
 };
 
@@ -59,11 +62,11 @@ struct batch {
 	int ncols;
 	size_t nrows;
 	size_t cap_rows;
-	struct cell *cells;     /* nrows * ncols, row-major */
-	struct row_meta *meta;  /* nrows */
-	uint64_t bytes;         /* input bytes these rows came from */
-	bool has_defaults;      /* some cell is cell_default */
-	long seq;               /* batch number within the run, from 1 */
+	struct cell *cells;    /* nrows * ncols, row-major */
+	struct row_meta *meta; /* nrows */
+	uint64_t bytes;	       /* input bytes these rows came from */
+	bool has_defaults;     /* some cell is cell_default */
+	long seq;	       /* batch number within the run, from 1 */
 	struct arena arena;
 };
 
@@ -72,7 +75,10 @@ bool batch_init(struct batch *b, int ncols, size_t cap_rows);
 void batch_free(struct batch *b);
 /* Empty the batch; the arena memory is kept for the next rows. */
 void batch_reset(struct batch *b);
-static inline bool batch_full(const struct batch *b) { return b->nrows >= b->cap_rows; }
+static inline bool batch_full(const struct batch *b)
+{
+	return b->nrows >= b->cap_rows;
+}
 /* Copy a record (exactly ncols fields) into the batch; keep_raw also copies
  * its verbatim text. False on out of memory. */
 bool batch_add_row(struct batch *b, const struct record *rec, int source, bool keep_raw);

@@ -10,10 +10,10 @@
 #include <stddef.h>
 
 struct buf {
-	char *data;    /* always NUL-terminated when non-NULL */
+	char *data; /* always NUL-terminated when non-NULL */
 	size_t len;
 	size_t cap;
-	size_t max;    /* largest len allowed; appends past it fail */
+	size_t max; /* largest len allowed; appends past it fail */
 };
 
 #define BUF_DEFAULT_MAX ((size_t)1 << 30)
@@ -23,7 +23,12 @@ void buf_init(struct buf *b, size_t max);
 /* Release the memory; the buffer is empty and reusable afterwards. */
 void buf_free(struct buf *b);
 /* Forget the contents but keep the memory. */
-static inline void buf_reset(struct buf *b) { b->len = 0; if (b->data) b->data[0] = '\0'; }
+static inline void buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->data)
+		b->data[0] = '\0';
+}
 /* Make room for n more bytes; false when that would pass the ceiling. */
 bool buf_reserve(struct buf *b, size_t n);
 /* Append n bytes; false (buffer unchanged) when past the ceiling. */
@@ -33,6 +38,9 @@ bool buf_putc(struct buf *b, char c);
 bool buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool buf_vprintf(struct buf *b, const char *fmt, va_list ap);
 /* The contents as a C string ("" for a never-used buffer). */
-static inline const char *buf_str(const struct buf *b) { return b->data ? b->data : ""; }
+static inline const char *buf_str(const struct buf *b)
+{
+	return b->data ? b->data : "";
+}
 
 #endif

@@ -13,7 +13,15 @@
 #include "sluice/error.h"
 #include "sluice/sql.h"
 
-enum col_type { TYPE_TEXT = 0, TYPE_BIGINT, TYPE_NUMERIC, TYPE_BOOLEAN, TYPE_DATE, TYPE_TIMESTAMP, TYPE_JSON };
+enum col_type {
+	TYPE_TEXT = 0,
+	TYPE_BIGINT,
+	TYPE_NUMERIC,
+	TYPE_BOOLEAN,
+	TYPE_DATE,
+	TYPE_TIMESTAMP,
+	TYPE_JSON
+};
 
 /* Infer one type per column from the rows of b (NULLs and empty values say
  * nothing); types must hold b->ncols entries. */

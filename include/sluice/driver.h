@@ -17,14 +17,14 @@ struct conn;
 
 struct column_desc {
 	char *name;
-	char *type;        /* the server's type name, lower case ("int(10) unsigned",
-			    * "character varying(20)", "enum('a','b')") */
+	char *type; /* the server's type name, lower case ("int(10) unsigned",
+		     * "character varying(20)", "enum('a','b')") */
 	bool nullable;
 	bool has_default;
 	/* filled by describe_table for copy (NULL / false where not known): */
 	char *default_expr; /* the default as the server shows it: 'abc', 0,
 			     * CURRENT_TIMESTAMP, now(), nextval('s'::regclass) */
-	bool identity;      /* AUTO_INCREMENT, or a PostgreSQL identity or serial */
+	bool identity;	    /* AUTO_INCREMENT, or a PostgreSQL identity or serial */
 	char *generated;    /* a generated column's expression, or NULL */
 };
 
@@ -33,8 +33,8 @@ struct index_desc {
 	char *name;
 	bool unique;
 	bool primary;
-	char *method;      /* "btree", "hash", "gin", "fulltext", "spatial", ... */
-	bool expression;   /* on an expression, or partial: cannot be carried */
+	char *method;	 /* "btree", "hash", "gin", "fulltext", "spatial", ... */
+	bool expression; /* on an expression, or partial: cannot be carried */
 	int ncols;
 	char **cols;
 };
@@ -44,10 +44,10 @@ struct fkey_desc {
 	char *name;
 	int ncols;
 	char **cols;
-	char *ref_schema;  /* NULL: the same schema/database */
+	char *ref_schema; /* NULL: the same schema/database */
 	char *ref_table;
 	char **ref_cols;
-	char *on_delete;   /* "CASCADE", "SET NULL", ... or "NO ACTION" */
+	char *on_delete; /* "CASCADE", "SET NULL", ... or "NO ACTION" */
 	char *on_update;
 };
 
@@ -86,7 +86,7 @@ struct schema_desc {
 	int nviews;
 	char **views;
 	int ntriggers;
-	char **triggers;  /* "table.trigger" */
+	char **triggers; /* "table.trigger" */
 };
 
 /* A streaming read of a table or query (see driver.open_read): rows come
@@ -124,8 +124,8 @@ struct driver {
 	bool (*rollback)(struct conn *c, struct sl_error *err);
 	/* Look up the table's columns and unique keys; out->exists is false when
 	 * there is none. The caller frees out with table_desc_free. */
-	bool (*describe_table)(struct conn *c, const struct write_spec *spec, struct table_desc *out,
-			       struct sl_error *err);
+	bool (*describe_table)(struct conn *c, const struct write_spec *spec,
+			       struct table_desc *out, struct sl_error *err);
 	/* Write rows [first, first+n) of b inside the caller's transaction;
 	 * *written is the number of rows the server inserted or updated (fewer
 	 * than n when --on-conflict skip skipped some). An error that belongs to
@@ -227,11 +227,11 @@ bool names_add(char ***names, int *n, const char *name);
 bool table_desc_add_index(struct table_desc *t, const char *name, bool unique, bool primary,
 			  const char *method, bool expression, char *const *cols, int ncols);
 bool table_desc_add_fkey(struct table_desc *t, const char *name, char *const *cols,
-			 const char *ref_schema, const char *ref_table, char *const *ref_cols, int ncols,
-			 const char *on_delete, const char *on_update);
+			 const char *ref_schema, const char *ref_table, char *const *ref_cols,
+			 int ncols, const char *on_delete, const char *on_update);
 /* Append a unique key to t (copies name and cols); false on out of memory,
  * with t still valid for table_desc_free. */
-bool table_desc_add_unique(struct table_desc *t, const char *name, bool primary,
-			   char *const *cols, int ncols);
+bool table_desc_add_unique(struct table_desc *t, const char *name, bool primary, char *const *cols,
+			   int ncols);
 
 #endif

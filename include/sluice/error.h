@@ -9,12 +9,12 @@
 
 enum sl_error_kind {
 	SL_ERR_NONE = 0,
-	SL_ERR_USAGE,      /* bad option, bad URL, missing file: exit 2 */
-	SL_ERR_INPUT,      /* one bad input record: a reject */
-	SL_ERR_DATA,       /* the server refused a value: a reject */
+	SL_ERR_USAGE,	   /* bad option, bad URL, missing file: exit 2 */
+	SL_ERR_INPUT,	   /* one bad input record: a reject */
+	SL_ERR_DATA,	   /* the server refused a value: a reject */
 	SL_ERR_CONNECTION, /* the connection broke or cannot be made */
-	SL_ERR_RETRY,      /* deadlock or serialization failure: rolled back, try again */
-	SL_ERR_SERVER,     /* any other server error */
+	SL_ERR_RETRY,	   /* deadlock or serialization failure: rolled back, try again */
+	SL_ERR_SERVER,	   /* any other server error */
 	SL_ERR_INTERNAL,   /* out of memory, I/O error */
 };
 
@@ -23,7 +23,7 @@ struct sl_error {
 	char msg[1024];
 	char sqlstate[6];     /* PostgreSQL SQLSTATE, "" when none */
 	unsigned server_code; /* MySQL errno, 0 when none */
-	long line;            /* input line, 0 when unknown */
+	long line;	      /* input line, 0 when unknown */
 };
 
 /* Clear an error to "no error". */

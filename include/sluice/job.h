@@ -20,74 +20,74 @@ enum progress_mode { PROGRESS_AUTO = 0, PROGRESS_BAR, PROGRESS_LOG, PROGRESS_NON
 
 /* How a run ended; main maps it to the exit code. */
 enum run_status {
-	RUN_OK = 0,          /* every row written: exit 0 */
-	RUN_FAILED = 1,      /* could not finish: exit 1 */
-	RUN_USAGE = 2,       /* bad option, URL or file: exit 2 */
+	RUN_OK = 0,	     /* every row written: exit 0 */
+	RUN_FAILED = 1,	     /* could not finish: exit 1 */
+	RUN_USAGE = 2,	     /* bad option, URL or file: exit 2 */
 	RUN_PARTIAL = 3,     /* finished, some rows rejected or not found: exit 3 */
 	RUN_INTERRUPTED = 4, /* SIGINT/SIGTERM: exit 130/143 */
 };
 
 struct job {
 	enum command command;
-	char **sources;          /* paths, "-" for stdin */
+	char **sources; /* paths, "-" for stdin */
 	int nsources;
-	const char *target;      /* connection URL */
-	const char *table;       /* --table, or NULL to derive from the file name */
-	char **columns;          /* --columns, or NULL */
+	const char *target; /* connection URL */
+	const char *table;  /* --table, or NULL to derive from the file name */
+	char **columns;	    /* --columns, or NULL */
 	int ncolumns;
 	struct reader_options input;
 	enum write_method method;
 	size_t batch_rows;
-	bool batch_rows_given;   /* --batch-rows was on the command line */
+	bool batch_rows_given; /* --batch-rows was on the command line */
 	bool truncate;
 	bool dry_run;
 	bool create;
 	bool single_transaction;
 	bool defaults;
 	enum on_conflict on_conflict;
-	char **key;              /* --key */
+	char **key; /* --key */
 	int nkey;
-	char **set;              /* update --set */
+	char **set; /* update --set */
 	int nset;
 	const char *rejects_path;
-	long max_errors;         /* -1: unlimited */
+	long max_errors; /* -1: unlimited */
 	int workers;
 	int pool_min, pool_max;
-	double acquire_timeout;  /* seconds */
-	double idle_timeout;     /* seconds */
+	double acquire_timeout; /* seconds */
+	double idle_timeout;	/* seconds */
 	int retries;
 	enum progress_mode progress;
-	double stats_interval;   /* seconds */
+	double stats_interval; /* seconds */
 	bool quiet;
 	const char *summary_json; /* path, "-" for stdout, or NULL */
 
 	/* copy and verify: FROM_URL -> target */
-	const char *from;         /* the source URL */
-	char **tables;            /* --tables, or NULL for every base table */
+	const char *from; /* the source URL */
+	char **tables;	  /* --tables, or NULL for every base table */
 	int ntables;
-	char **exclude_tables;    /* --exclude-tables */
+	char **exclude_tables; /* --exclude-tables */
 	int nexclude;
-	const char *schema;       /* --schema (PostgreSQL source), or NULL */
-	const char *query;        /* --query 'SELECT ...' (with --table) */
-	const char *cast;         /* --cast 'src=dst,src2=dst2', or NULL */
-	bool verify;              /* copy --verify */
+	const char *schema;	       /* --schema (PostgreSQL source), or NULL */
+	const char *query;	       /* --query 'SELECT ...' (with --table) */
+	const char *cast;	       /* --cast 'src=dst,src2=dst2', or NULL */
+	bool verify;		       /* copy --verify */
 	unsigned long long split_rows; /* copy --split-rows: rows per key range (0: 500000) */
 
 	/* --timeout: seconds a batch, connect or query may make no progress
 	 * before its connection counts as broken; 0 waits for ever */
 	double timeout;
-	bool verbose;             /* -v: the statements sent, the connection of each batch */
+	bool verbose; /* -v: the statements sent, the connection of each batch */
 
 	/* --resume: exactly once across crashes (checkpoint rows in the target) */
 	bool resume;
-	const char *job_name;     /* --job NAME, or NULL to derive one */
+	const char *job_name;	      /* --job NAME, or NULL to derive one */
 	const char *checkpoint_table; /* --checkpoint-table, or NULL: sluice_checkpoints */
 
 	/* set by copy for each table it runs through the load pipeline: */
 	/* open source i as a reader (a table read), instead of the files */
 	bool (*open_reader)(void *ctx, int i, struct reader **out, struct sl_error *err);
 	void *reader_ctx;
-	struct rejects *rejects;  /* a rejects file shared by the tables, or NULL */
+	struct rejects *rejects; /* a rejects file shared by the tables, or NULL */
 };
 
 /* Run a load or update job, print its summary; returns how it ended. */

@@ -25,7 +25,7 @@ struct load {
 	struct conn *single_conn; /* --single-transaction: held for the whole run */
 	struct write_spec spec;
 	char *schema, *table;
-	char **columns;           /* the target columns, in record order (owned) */
+	char **columns; /* the target columns, in record order (owned) */
 	int ncols;
 	struct rejects *rejects;
 	struct live_stats live;
@@ -36,33 +36,34 @@ struct load {
 	 * writers, a key always goes to the same one, so its records are
 	 * applied in input order */
 	bool keyed;
-	int key_idx[64];          /* key columns, as indexes into columns */
+	int key_idx[64]; /* key columns, as indexes into columns */
 	int nkey_idx;
 	unsigned long long blank_lines;
-	struct table_desc target;  /* the table as check_target found it */
-	char *const *lookup_key;   /* a unique key among the columns, to settle lost commits */
+	struct table_desc target; /* the table as check_target found it */
+	char *const *lookup_key;  /* a unique key among the columns, to settle lost commits */
 	int lookup_nkey;
 	const char *_Atomic commit_mode; /* the driver's, once a batch committed */
-	const char *method_reason; /* why sluice chose the method itself, or NULL */
-	struct checkpoint *ckpt;   /* --resume, or NULL */
-	long long *src_records;    /* per source: records read so far (ordinals) */
-	bool *src_read_all;        /* per source: read to its end */
-	bool *src_whole;           /* per source: an earlier run loaded all of it */
-	char job_name[256];        /* --job, or derived */
+	const char *method_reason;	 /* why sluice chose the method itself, or NULL */
+	struct checkpoint *ckpt;	 /* --resume, or NULL */
+	long long *src_records;		 /* per source: records read so far (ordinals) */
+	bool *src_read_all;		 /* per source: read to its end */
+	bool *src_whole;		 /* per source: an earlier run loaded all of it */
+	char job_name[256];		 /* --job, or derived */
 
-	struct queue *work;       /* full batches for the writers: one queue, or one per writer when keyed */
+	struct queue
+		*work; /* full batches for the writers: one queue, or one per writer when keyed */
 	int nqueues;
-	struct queue spare;       /* empty batches for the reader */
+	struct queue spare; /* empty batches for the reader */
 	struct batch *batches;
 	int nbatches;
 
 	struct sl_error input_err; /* the input broke off (READ_FAIL) */
 	bool input_failed;
 
-	pthread_mutex_t lock;     /* guards err and failed */
-	struct sl_error err;      /* the error that stopped the run */
+	pthread_mutex_t lock; /* guards err and failed */
+	struct sl_error err;  /* the error that stopped the run */
 	bool failed;
-	bool limit_hit;           /* --max-errors reached */
+	bool limit_hit; /* --max-errors reached */
 };
 
 struct writer_arg {

@@ -13,28 +13,28 @@
 #include "sluice/error.h"
 
 struct pool_config {
-	int min;                /* connections kept open even when idle */
-	int max;                /* never more than this many open */
+	int min;		/* connections kept open even when idle */
+	int max;		/* never more than this many open */
 	double acquire_timeout; /* seconds a writer may wait; 0: no limit */
-	double idle_timeout;    /* seconds an idle connection above min lives */
-	int retries;            /* reconnect attempts when connecting fails */
-	double backoff_base;    /* first reconnect delay, seconds (doubles each time) */
-	double timeout;         /* --timeout: seconds a connection may make no progress
+	double idle_timeout;	/* seconds an idle connection above min lives */
+	int retries;		/* reconnect attempts when connecting fails */
+	double backoff_base;	/* first reconnect delay, seconds (doubles each time) */
+	double timeout;		/* --timeout: seconds a connection may make no progress
 				 * before it counts as broken (conn_options); 0: for ever */
 };
 
 struct pool_stats {
-	int total;              /* open connections */
+	int total; /* open connections */
 	int idle;
 	int busy;
-	int waiting;            /* writers waiting for a connection now */
+	int waiting; /* writers waiting for a connection now */
 	uint64_t created;
 	uint64_t closed;
 	uint64_t acquires;
 	double acquire_wait_mean; /* seconds */
 	double acquire_wait_max;
-	uint64_t errors;        /* connections found or reported broken, failed connects */
-	uint64_t reconnects;    /* connects retried after a failure */
+	uint64_t errors;     /* connections found or reported broken, failed connects */
+	uint64_t reconnects; /* connects retried after a failure */
 };
 
 struct pool;

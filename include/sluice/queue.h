@@ -12,8 +12,8 @@
 struct queue {
 	void **items;
 	size_t cap, head, count;
-	bool closed;   /* no more pushes; pops drain what is left */
-	bool aborted;  /* stop now: pops return false at once */
+	bool closed;  /* no more pushes; pops drain what is left */
+	bool aborted; /* stop now: pops return false at once */
 	pthread_mutex_t lock;
 	pthread_cond_t not_empty, not_full;
 };

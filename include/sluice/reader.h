@@ -24,19 +24,19 @@ enum read_status {
 
 struct reader_options {
 	enum input_format format;
-	char delimiter;          /* 0: the format's default */
-	char quote;              /* 0: '"' */
-	char escape;             /* 0: same as quote (RFC 4180 doubling) */
+	char delimiter; /* 0: the format's default */
+	char quote;	/* 0: '"' */
+	char escape;	/* 0: same as quote (RFC 4180 doubling) */
 	bool no_header;
 	const char *null_marker; /* an extra text that means NULL, or NULL */
 	enum input_encoding encoding;
-	bool ignore_unknown;     /* JSON: drop keys that are not columns */
+	bool ignore_unknown;	 /* JSON: drop keys that are not columns */
 	bool missing_as_default; /* JSON: a missing key is cell_default, not NULL */
 	/* --max-record-bytes: a record (its verbatim text) larger than this is
 	 * rejected with its line and reading resumes after it; 0 means
 	 * READER_DEFAULT_MAX_RECORD. Memory stays a small multiple of it. */
 	size_t max_record_bytes;
-	bool no_ejson;           /* JSON: keep MongoDB Extended JSON wrappers as they are */
+	bool no_ejson; /* JSON: keep MongoDB Extended JSON wrappers as they are */
 };
 
 #define READER_DEFAULT_MAX_RECORD ((size_t)64 << 20)
@@ -65,7 +65,7 @@ struct reader {
 	const struct reader_ops *ops;
 	struct source *src;
 	enum input_format format;
-	char **header;  /* column names found in the input (CSV header), or NULL */
+	char **header; /* column names found in the input (CSV header), or NULL */
 	int nheader;
 	/* blank lines skipped so far (multi-column CSV/TSV, NDJSON); a blank line
 	 * of a one-column CSV/TSV is a record with one NULL field instead */

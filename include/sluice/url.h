@@ -29,11 +29,11 @@ void url_scrub(char *msg, const char *url);
 /* A URL split into percent-decoded parts; every string is owned by the struct. */
 struct url_parts {
 	char *scheme;
-	char *user;     /* NULL when absent */
+	char *user;	/* NULL when absent */
 	char *password; /* NULL when absent */
-	char *host;     /* the first host (hosts[0]), NULL when absent */
-	int port;       /* the first port (ports[0]), 0 when absent */
-	int nhosts;     /* h1:p1,h2:p2,...: every host, at least one entry */
+	char *host;	/* the first host (hosts[0]), NULL when absent */
+	int port;	/* the first port (ports[0]), 0 when absent */
+	int nhosts;	/* h1:p1,h2:p2,...: every host, at least one entry */
 	char *hosts[URL_MAX_HOSTS];
 	int ports[URL_MAX_HOSTS];
 	char *database; /* NULL when absent */

@@ -14,11 +14,11 @@
 
 struct verify_result {
 	char table[256];
-	bool exists_from, exists_to;   /* the table is there on each side */
+	bool exists_from, exists_to; /* the table is there on each side */
 	unsigned long long rows_from, rows_to;
 	char sum_from[80], sum_to[80]; /* the checksums as the servers computed them ("" if none) */
 	bool match;
-	char note[512];                /* why they differ; columns compared only in part, and why */
+	char note[512]; /* why they differ; columns compared only in part, and why */
 };
 
 /* Append to out the checksum query for table t on dialect d: one row of two
@@ -39,8 +39,8 @@ bool verify_sql(const struct dialect *d, const struct write_spec *t, const struc
  * on a side, different column names or different results are a mismatch
  * (out->match false, out->note says why), not an error; false with err only
  * when a server fails. */
-bool verify_table(const struct driver *drv_from, struct conn *c_from, const struct write_spec *t_from,
-		  const struct driver *drv_to, struct conn *c_to, const struct write_spec *t_to,
-		  struct verify_result *out, struct sl_error *err);
+bool verify_table(const struct driver *drv_from, struct conn *c_from,
+		  const struct write_spec *t_from, const struct driver *drv_to, struct conn *c_to,
+		  const struct write_spec *t_to, struct verify_result *out, struct sl_error *err);
 
 #endif

@@ -24,7 +24,7 @@ static enum run_status ping_run(const struct job *job)
 	struct conn *c;
 	struct sl_error err;
 	sl_error_clear(&err);
-	if (!drv->connect(job->target, &(struct conn_options){ .timeout = job->timeout }, &c, &err)) {
+	if (!drv->connect(job->target, &(struct conn_options){.timeout = job->timeout}, &c, &err)) {
 		log_error("%s", err.msg);
 		return err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
 	}
@@ -41,11 +41,16 @@ static enum run_status ping_run(const struct job *job)
 static int exit_code(enum run_status s)
 {
 	switch (s) {
-	case RUN_OK: return 0;
-	case RUN_FAILED: return 1;
-	case RUN_USAGE: return 2;
-	case RUN_PARTIAL: return 3;
-	case RUN_INTERRUPTED: return 128 + (signals_caught() ? signals_caught() : 2);
+	case RUN_OK:
+		return 0;
+	case RUN_FAILED:
+		return 1;
+	case RUN_USAGE:
+		return 2;
+	case RUN_PARTIAL:
+		return 3;
+	case RUN_INTERRUPTED:
+		return 128 + (signals_caught() ? signals_caught() : 2);
 	}
 	return 1;
 }
@@ -60,10 +65,18 @@ int main(int argc, char **argv)
 	}
 	enum run_status st;
 	switch (job.command) {
-	case CMD_PING: st = ping_run(&job); break;
-	case CMD_COPY: st = copy_run(&job); break;
-	case CMD_VERIFY: st = verify_run(&job); break;
-	default: st = load_run(&job); break;
+	case CMD_PING:
+		st = ping_run(&job);
+		break;
+	case CMD_COPY:
+		st = copy_run(&job);
+		break;
+	case CMD_VERIFY:
+		st = verify_run(&job);
+		break;
+	default:
+		st = load_run(&job);
+		break;
 	}
 	cli_job_free(&job);
 	return exit_code(st);

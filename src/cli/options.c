@@ -12,71 +12,107 @@
 #include "sluice/log.h"
 
 enum {
-	OPT_FORMAT = 1000, OPT_DELIMITER, OPT_QUOTE, OPT_ESCAPE, OPT_NO_HEADER, OPT_COLUMNS,
-	OPT_NULL, OPT_ENCODING, OPT_BATCH_ROWS, OPT_METHOD, OPT_TRUNCATE, OPT_DRY_RUN, OPT_CREATE,
-	OPT_SINGLE_TX, OPT_DEFAULTS, OPT_MAX_RECORD, OPT_IGNORE_UNKNOWN, OPT_ON_CONFLICT, OPT_KEY, OPT_REJECTS,
-	OPT_MAX_ERRORS, OPT_WORKERS, OPT_POOL_MIN, OPT_POOL_MAX, OPT_ACQUIRE_TIMEOUT,
-	OPT_IDLE_TIMEOUT, OPT_RETRIES, OPT_PROGRESS, OPT_STATS_INTERVAL, OPT_SUMMARY_JSON, OPT_SET,
-	OPT_TABLES, OPT_EXCLUDE_TABLES, OPT_SCHEMA, OPT_QUERY, OPT_CAST, OPT_VERIFY, OPT_SPLIT_ROWS,
+	OPT_FORMAT = 1000,
+	OPT_DELIMITER,
+	OPT_QUOTE,
+	OPT_ESCAPE,
+	OPT_NO_HEADER,
+	OPT_COLUMNS,
+	OPT_NULL,
+	OPT_ENCODING,
+	OPT_BATCH_ROWS,
+	OPT_METHOD,
+	OPT_TRUNCATE,
+	OPT_DRY_RUN,
+	OPT_CREATE,
+	OPT_SINGLE_TX,
+	OPT_DEFAULTS,
+	OPT_MAX_RECORD,
+	OPT_IGNORE_UNKNOWN,
+	OPT_ON_CONFLICT,
+	OPT_KEY,
+	OPT_REJECTS,
+	OPT_MAX_ERRORS,
+	OPT_WORKERS,
+	OPT_POOL_MIN,
+	OPT_POOL_MAX,
+	OPT_ACQUIRE_TIMEOUT,
+	OPT_IDLE_TIMEOUT,
+	OPT_RETRIES,
+	OPT_PROGRESS,
+	OPT_STATS_INTERVAL,
+	OPT_SUMMARY_JSON,
+	OPT_SET,
+	OPT_TABLES,
+	OPT_EXCLUDE_TABLES,
+	OPT_SCHEMA,
+	OPT_QUERY,
+	OPT_CAST,
+	OPT_VERIFY,
+	OPT_SPLIT_ROWS,
 	OPT_TIMEOUT,
-	OPT_RESUME, OPT_JOB, OPT_CHECKPOINT_TABLE, OPT_NO_EJSON,
+	OPT_RESUME,
+	OPT_JOB,
+	OPT_CHECKPOINT_TABLE,
+	OPT_NO_EJSON,
 };
 
 static const struct option long_options[] = {
-	{ "table", required_argument, NULL, 't' },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "delimiter", required_argument, NULL, OPT_DELIMITER },
-	{ "quote", required_argument, NULL, OPT_QUOTE },
-	{ "escape", required_argument, NULL, OPT_ESCAPE },
-	{ "no-header", no_argument, NULL, OPT_NO_HEADER },
-	{ "columns", required_argument, NULL, OPT_COLUMNS },
-	{ "null", required_argument, NULL, OPT_NULL },
-	{ "encoding", required_argument, NULL, OPT_ENCODING },
-	{ "batch-rows", required_argument, NULL, OPT_BATCH_ROWS },
-	{ "method", required_argument, NULL, OPT_METHOD },
-	{ "truncate", no_argument, NULL, OPT_TRUNCATE },
-	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-	{ "create", no_argument, NULL, OPT_CREATE },
-	{ "single-transaction", no_argument, NULL, OPT_SINGLE_TX },
-	{ "defaults", no_argument, NULL, OPT_DEFAULTS },
-	{ "max-record-bytes", required_argument, NULL, OPT_MAX_RECORD },
-	{ "ignore-unknown", no_argument, NULL, OPT_IGNORE_UNKNOWN },
-	{ "on-conflict", required_argument, NULL, OPT_ON_CONFLICT },
-	{ "key", required_argument, NULL, OPT_KEY },
-	{ "set", required_argument, NULL, OPT_SET },
-	{ "rejects", required_argument, NULL, OPT_REJECTS },
-	{ "max-errors", required_argument, NULL, OPT_MAX_ERRORS },
-	{ "workers", required_argument, NULL, OPT_WORKERS },
-	{ "pool-min", required_argument, NULL, OPT_POOL_MIN },
-	{ "pool-max", required_argument, NULL, OPT_POOL_MAX },
-	{ "acquire-timeout", required_argument, NULL, OPT_ACQUIRE_TIMEOUT },
-	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
-	{ "retries", required_argument, NULL, OPT_RETRIES },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "progress", required_argument, NULL, OPT_PROGRESS },
-	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
-	{ "summary-json", required_argument, NULL, OPT_SUMMARY_JSON },
-	{ "tables", required_argument, NULL, OPT_TABLES },
-	{ "exclude-tables", required_argument, NULL, OPT_EXCLUDE_TABLES },
-	{ "schema", required_argument, NULL, OPT_SCHEMA },
-	{ "query", required_argument, NULL, OPT_QUERY },
-	{ "cast", required_argument, NULL, OPT_CAST },
-	{ "verify", no_argument, NULL, OPT_VERIFY },
-	{ "split-rows", required_argument, NULL, OPT_SPLIT_ROWS },
-	{ "resume", no_argument, NULL, OPT_RESUME },
-	{ "no-ejson", no_argument, NULL, OPT_NO_EJSON },
-	{ "job", required_argument, NULL, OPT_JOB },
-	{ "checkpoint-table", required_argument, NULL, OPT_CHECKPOINT_TABLE },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+	{"table", required_argument, NULL, 't'},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"delimiter", required_argument, NULL, OPT_DELIMITER},
+	{"quote", required_argument, NULL, OPT_QUOTE},
+	{"escape", required_argument, NULL, OPT_ESCAPE},
+	{"no-header", no_argument, NULL, OPT_NO_HEADER},
+	{"columns", required_argument, NULL, OPT_COLUMNS},
+	{"null", required_argument, NULL, OPT_NULL},
+	{"encoding", required_argument, NULL, OPT_ENCODING},
+	{"batch-rows", required_argument, NULL, OPT_BATCH_ROWS},
+	{"method", required_argument, NULL, OPT_METHOD},
+	{"truncate", no_argument, NULL, OPT_TRUNCATE},
+	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	{"create", no_argument, NULL, OPT_CREATE},
+	{"single-transaction", no_argument, NULL, OPT_SINGLE_TX},
+	{"defaults", no_argument, NULL, OPT_DEFAULTS},
+	{"max-record-bytes", required_argument, NULL, OPT_MAX_RECORD},
+	{"ignore-unknown", no_argument, NULL, OPT_IGNORE_UNKNOWN},
+	{"on-conflict", required_argument, NULL, OPT_ON_CONFLICT},
+	{"key", required_argument, NULL, OPT_KEY},
+	{"set", required_argument, NULL, OPT_SET},
+	{"rejects", required_argument, NULL, OPT_REJECTS},
+	{"max-errors", required_argument, NULL, OPT_MAX_ERRORS},
+	{"workers", required_argument, NULL, OPT_WORKERS},
+	{"pool-min", required_argument, NULL, OPT_POOL_MIN},
+	{"pool-max", required_argument, NULL, OPT_POOL_MAX},
+	{"acquire-timeout", required_argument, NULL, OPT_ACQUIRE_TIMEOUT},
+	{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+	{"retries", required_argument, NULL, OPT_RETRIES},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"progress", required_argument, NULL, OPT_PROGRESS},
+	{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+	{"summary-json", required_argument, NULL, OPT_SUMMARY_JSON},
+	{"tables", required_argument, NULL, OPT_TABLES},
+	{"exclude-tables", required_argument, NULL, OPT_EXCLUDE_TABLES},
+	{"schema", required_argument, NULL, OPT_SCHEMA},
+	{"query", required_argument, NULL, OPT_QUERY},
+	{"cast", required_argument, NULL, OPT_CAST},
+	{"verify", no_argument, NULL, OPT_VERIFY},
+	{"split-rows", required_argument, NULL, OPT_SPLIT_ROWS},
+	{"resume", no_argument, NULL, OPT_RESUME},
+	{"no-ejson", no_argument, NULL, OPT_NO_EJSON},
+	{"job", required_argument, NULL, OPT_JOB},
+	{"checkpoint-table", required_argument, NULL, OPT_CHECKPOINT_TABLE},
+	{"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
 };
 
 static void print_main_help(FILE *f)
 {
-	fputs("sluice " SLUICE_VERSION " - bulk-load CSV and JSON into PostgreSQL and MySQL/MariaDB\n"
+	fputs("sluice " SLUICE_VERSION
+	      " - bulk-load CSV and JSON into PostgreSQL and MySQL/MariaDB\n"
 	      "\n"
 	      "Usage:\n"
 	      "  sluice load   [OPTIONS] SOURCE... TARGET_URL   file(s) or stdin (-) -> a table\n"
@@ -90,7 +126,8 @@ static void print_main_help(FILE *f)
 	      "apply) or mysql://user:pass@host:port/db?socket=/path&ssl-mode=REQUIRED.\n"
 	      "\n"
 	      "Exit codes: 0 every row written; 3 some rows rejected; 2 usage error;\n"
-	      "1 the run failed; 130/143 interrupted.\n", f);
+	      "1 the run failed; 130/143 interrupted.\n",
+	      f);
 }
 
 static void print_load_help(FILE *f)
@@ -100,8 +137,10 @@ static void print_load_help(FILE *f)
 	      "Load CSV/TSV/JSON files (or stdin as -; gzip detected by content) into a table.\n"
 	      "\n"
 	      "Input:\n"
-	      "  -t, --table [SCHEMA.]NAME  target table (default: the file name without extensions)\n"
-	      "      --format FMT           csv, tsv, ndjson, json (default: by extension, then content)\n"
+	      "  -t, --table [SCHEMA.]NAME  target table (default: the file name without "
+	      "extensions)\n"
+	      "      --format FMT           csv, tsv, ndjson, json (default: by extension, then "
+	      "content)\n"
 	      "      --delimiter C          field delimiter (default , for csv, TAB for tsv)\n"
 	      "      --quote C              quote character (default \")\n"
 	      "      --escape C             escape inside quotes (default: the quote, doubled)\n"
@@ -110,18 +149,24 @@ static void print_load_help(FILE *f)
 	      "      --null STR             a field equal to STR is NULL (besides unquoted empty)\n"
 	      "      --encoding ENC         utf8 (default) or latin1\n"
 	      "      --ignore-unknown       JSON: ignore keys that are not columns\n"
-	      "      --defaults             JSON: a missing key takes the column default, not NULL\n"
-	      "      --no-ejson             JSON: keep MongoDB Extended JSON wrappers ($date, ...)\n"
+	      "      --defaults             JSON: a missing key takes the column default, not "
+	      "NULL\n"
+	      "      --no-ejson             JSON: keep MongoDB Extended JSON wrappers ($date, "
+	      "...)\n"
 	      "                             as they are instead of unwrapping them\n"
-	      "      --max-record-bytes N   reject a record larger than N bytes (K, M, G suffixes;\n"
+	      "      --max-record-bytes N   reject a record larger than N bytes (K, M, G "
+	      "suffixes;\n"
 	      "                             default 64M); memory stays a small multiple of it\n"
 	      "\n"
 	      "Writing:\n"
-	      "      --method M             copy (PostgreSQL default), insert (MySQL default), infile\n"
-	      "      --batch-rows N         rows per batch; each batch is a transaction (default 10000)\n"
+	      "      --method M             copy (PostgreSQL default), insert (MySQL default), "
+	      "infile\n"
+	      "      --batch-rows N         rows per batch; each batch is a transaction (default "
+	      "10000)\n"
 	      "      --single-transaction   the whole run commits or nothing does\n"
 	      "      --truncate             empty the table first\n"
-	      "      --create               create a missing table, types inferred from the first batch\n"
+	      "      --create               create a missing table, types inferred from the first "
+	      "batch\n"
 	      "      --on-conflict MODE     error (default), skip, update (needs --key)\n"
 	      "      --key A,B              key columns for --on-conflict (with --create: the\n"
 	      "                             primary key)\n"
@@ -154,7 +199,8 @@ static void print_load_help(FILE *f)
 	      "  -q, --quiet                print errors only\n"
 	      "  -v, --verbose              also the statements sent (values left out) and the\n"
 	      "                             server session of each batch\n"
-	      "  -h, --help                 this help\n", f);
+	      "  -h, --help                 this help\n",
+	      f);
 }
 
 static void print_update_help(FILE *f)
@@ -171,7 +217,8 @@ static void print_update_help(FILE *f)
 	      "\n"
 	      "Input, transaction, pool, progress and reporting options are those of\n"
 	      "sluice load (see sluice load --help); --method, --create, --truncate and\n"
-	      "--on-conflict do not apply.\n", f);
+	      "--on-conflict do not apply.\n",
+	      f);
 }
 
 static void print_copy_help(FILE *f)
@@ -185,7 +232,8 @@ static void print_copy_help(FILE *f)
 	      "      --tables A,B           tables to copy (default: every base table)\n"
 	      "      --exclude-tables A,B   tables to leave out\n"
 	      "      --schema S             PostgreSQL source schema (default public)\n"
-	      "      --query SQL            copy the rows of a SELECT into --table T (which exists)\n"
+	      "      --query SQL            copy the rows of a SELECT into --table T (which "
+	      "exists)\n"
 	      "      --create               create missing tables: mapped types, NOT NULL,\n"
 	      "                             defaults, primary key; indexes and foreign keys after\n"
 	      "                             the data\n"
@@ -200,7 +248,8 @@ static void print_copy_help(FILE *f)
 	      "      --batch-rows N         rows per batch and transaction (default 50000)\n"
 	      "\n"
 	      "Writing, pool, progress and reporting options are those of sluice load\n"
-	      "(--batch-rows, --workers, --rejects, --max-errors, --summary-json, -q, ...).\n", f);
+	      "(--batch-rows, --workers, --rejects, --max-errors, --summary-json, -q, ...).\n",
+	      f);
 }
 
 static void print_verify_help(FILE *f)
@@ -217,7 +266,8 @@ static void print_verify_help(FILE *f)
 	      "      --timeout S            a query whose server sends nothing for S seconds\n"
 	      "                             fails the run (default 600; 0 waits for ever)\n"
 	      "      --summary-json FILE    the result as JSON\n"
-	      "  -q, --quiet                errors only\n", f);
+	      "  -q, --quiet                errors only\n",
+	      f);
 }
 
 /* Split "a,b,c" into a malloc'd array of malloc'd names. */
@@ -299,8 +349,8 @@ static bool parse_bytes(const char *opt, const char *arg, size_t min, size_t *ou
 		end++;
 	if (*arg < '0' || *arg > '9' || *end || v > (1ULL << 40) >> shift ||
 	    (size_t)(v << shift) < min) {
-		log_error("%s takes a size in bytes from %zu to 1T (K, M, G suffixes), not '%s'", opt,
-			  min, arg);
+		log_error("%s takes a size in bytes from %zu to 1T (K, M, G suffixes), not '%s'",
+			  opt, min, arg);
 		return false;
 	}
 	*out = (size_t)(v << shift);
@@ -370,12 +420,19 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 	while ((c = getopt_long(argc, argv, ":t:qvhV", long_options, NULL)) != -1) {
 		const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "option";
 		switch (c) {
-		case 't': job->table = optarg; break;
-		case 'q': job->quiet = true; break;
-		case 'v': job->verbose = true; break;
+		case 't':
+			job->table = optarg;
+			break;
+		case 'q':
+			job->quiet = true;
+			break;
+		case 'v':
+			job->verbose = true;
+			break;
 		case 'h':
 			if (job->command == CMD_PING)
-				puts("Usage: sluice ping URL\n\nConnect to URL, print the server version; exit 0, or 1 when it cannot connect.");
+				puts("Usage: sluice ping URL\n\nConnect to URL, print the server "
+				     "version; exit 0, or 1 when it cannot connect.");
 			else if (job->command == CMD_UPDATE)
 				print_update_help(stdout);
 			else if (job->command == CMD_COPY)
@@ -385,11 +442,14 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 			else
 				print_load_help(stdout);
 			return CLI_EXIT_OK;
-		case 'V': printf("sluice %s\n", SLUICE_VERSION); return CLI_EXIT_OK;
+		case 'V':
+			printf("sluice %s\n", SLUICE_VERSION);
+			return CLI_EXIT_OK;
 		case OPT_FORMAT:
 			job->input.format = reader_format_parse(optarg);
 			if (job->input.format == FORMAT_AUTO) {
-				log_error("--format takes csv, tsv, ndjson or json, not '%s'", optarg);
+				log_error("--format takes csv, tsv, ndjson or json, not '%s'",
+					  optarg);
 				return CLI_USAGE;
 			}
 			break;
@@ -405,14 +465,18 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 			if (!parse_char("--escape", optarg, &job->input.escape))
 				return CLI_USAGE;
 			break;
-		case OPT_NO_HEADER: job->input.no_header = true; break;
+		case OPT_NO_HEADER:
+			job->input.no_header = true;
+			break;
 		case OPT_COLUMNS:
 			if (!split_list(optarg, &job->columns, &job->ncolumns)) {
 				log_error("--columns takes names separated by commas");
 				return CLI_USAGE;
 			}
 			break;
-		case OPT_NULL: job->input.null_marker = optarg; break;
+		case OPT_NULL:
+			job->input.null_marker = optarg;
+			break;
 		case OPT_ENCODING:
 			if (!strcasecmp(optarg, "utf8") || !strcasecmp(optarg, "utf-8"))
 				job->input.encoding = ENCODING_UTF8;
@@ -437,23 +501,35 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 			else if (!strcmp(optarg, "infile"))
 				job->method = METHOD_INFILE;
 			else {
-				log_error("--method takes copy, insert or infile, not '%s'", optarg);
+				log_error("--method takes copy, insert or infile, not '%s'",
+					  optarg);
 				return CLI_USAGE;
 			}
 			break;
-		case OPT_TRUNCATE: job->truncate = true; break;
-		case OPT_DRY_RUN: job->dry_run = true; break;
-		case OPT_CREATE: job->create = true; break;
-		case OPT_SINGLE_TX: job->single_transaction = true; break;
+		case OPT_TRUNCATE:
+			job->truncate = true;
+			break;
+		case OPT_DRY_RUN:
+			job->dry_run = true;
+			break;
+		case OPT_CREATE:
+			job->create = true;
+			break;
+		case OPT_SINGLE_TX:
+			job->single_transaction = true;
+			break;
 		case OPT_DEFAULTS:
 			job->defaults = true;
 			job->input.missing_as_default = true;
 			break;
 		case OPT_MAX_RECORD:
-			if (!parse_bytes("--max-record-bytes", optarg, 64, &job->input.max_record_bytes))
+			if (!parse_bytes("--max-record-bytes", optarg, 64,
+					 &job->input.max_record_bytes))
 				return CLI_USAGE;
 			break;
-		case OPT_IGNORE_UNKNOWN: job->input.ignore_unknown = true; break;
+		case OPT_IGNORE_UNKNOWN:
+			job->input.ignore_unknown = true;
+			break;
 		case OPT_ON_CONFLICT:
 			if (!strcmp(optarg, "error"))
 				job->on_conflict = CONFLICT_ERROR;
@@ -462,7 +538,8 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 			else if (!strcmp(optarg, "update"))
 				job->on_conflict = CONFLICT_UPDATE;
 			else {
-				log_error("--on-conflict takes error, skip or update, not '%s'", optarg);
+				log_error("--on-conflict takes error, skip or update, not '%s'",
+					  optarg);
 				return CLI_USAGE;
 			}
 			break;
@@ -478,23 +555,42 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 				return CLI_USAGE;
 			}
 			break;
-		case OPT_REJECTS: job->rejects_path = optarg; break;
+		case OPT_REJECTS:
+			job->rejects_path = optarg;
+			break;
 		case OPT_TABLES:
 		case OPT_EXCLUDE_TABLES:
-			if (!split_list(optarg, c == OPT_TABLES ? &job->tables : &job->exclude_tables,
+			if (!split_list(optarg,
+					c == OPT_TABLES ? &job->tables : &job->exclude_tables,
 					c == OPT_TABLES ? &job->ntables : &job->nexclude)) {
 				log_error("%s takes names separated by commas", name);
 				return CLI_USAGE;
 			}
 			break;
-		case OPT_SCHEMA: job->schema = optarg; break;
-		case OPT_QUERY: job->query = optarg; break;
-		case OPT_CAST: job->cast = optarg; break;
-		case OPT_VERIFY: job->verify = true; break;
-		case OPT_RESUME: job->resume = true; break;
-		case OPT_NO_EJSON: job->input.no_ejson = true; break;
-		case OPT_JOB: job->job_name = optarg; break;
-		case OPT_CHECKPOINT_TABLE: job->checkpoint_table = optarg; break;
+		case OPT_SCHEMA:
+			job->schema = optarg;
+			break;
+		case OPT_QUERY:
+			job->query = optarg;
+			break;
+		case OPT_CAST:
+			job->cast = optarg;
+			break;
+		case OPT_VERIFY:
+			job->verify = true;
+			break;
+		case OPT_RESUME:
+			job->resume = true;
+			break;
+		case OPT_NO_EJSON:
+			job->input.no_ejson = true;
+			break;
+		case OPT_JOB:
+			job->job_name = optarg;
+			break;
+		case OPT_CHECKPOINT_TABLE:
+			job->checkpoint_table = optarg;
+			break;
 		case OPT_SPLIT_ROWS:
 			if (!parse_long("--split-rows", optarg, 1000, LONG_MAX, &v))
 				return CLI_USAGE;
@@ -546,7 +642,8 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 			else if (!strcmp(optarg, "none"))
 				job->progress = PROGRESS_NONE;
 			else {
-				log_error("--progress takes auto, bar, log or none, not '%s'", optarg);
+				log_error("--progress takes auto, bar, log or none, not '%s'",
+					  optarg);
 				return CLI_USAGE;
 			}
 			break;
@@ -554,7 +651,9 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 			if (!parse_seconds("--stats-interval", optarg, &job->stats_interval))
 				return CLI_USAGE;
 			break;
-		case OPT_SUMMARY_JSON: job->summary_json = optarg; break;
+		case OPT_SUMMARY_JSON:
+			job->summary_json = optarg;
+			break;
 		case ':':
 			log_error("%s needs a value", name);
 			return CLI_USAGE;
@@ -581,9 +680,10 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		return CLI_USAGE;
 	}
 	bool tables_cmd = job->command == CMD_COPY || job->command == CMD_VERIFY;
-	if (!tables_cmd && (job->ntables || job->nexclude || job->schema || job->query || job->cast ||
-			    job->verify || job->split_rows)) {
-		log_error("--tables, --exclude-tables, --schema, --query, --cast and --verify are for "
+	if (!tables_cmd && (job->ntables || job->nexclude || job->schema || job->query ||
+			    job->cast || job->verify || job->split_rows)) {
+		log_error("--tables, --exclude-tables, --schema, --query, --cast and --verify are "
+			  "for "
 			  "sluice copy and verify");
 		return CLI_USAGE;
 	}
@@ -599,7 +699,8 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 			return CLI_USAGE;
 		}
 		if (job->nset || job->on_conflict != CONFLICT_ERROR || job->nkey || job->ncolumns) {
-			log_error("--set, --on-conflict, --key and --columns are for sluice load and update");
+			log_error("--set, --on-conflict, --key and --columns are for sluice load "
+				  "and update");
 			return CLI_USAGE;
 		}
 		if (job->quiet)
@@ -620,9 +721,10 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 			log_error("sluice update needs --key");
 			return CLI_USAGE;
 		}
-		if (job->create || job->truncate || job->on_conflict != CONFLICT_ERROR || job->method ||
-		    job->defaults) {
-			log_error("--create, --truncate, --on-conflict, --method and --defaults are for sluice load");
+		if (job->create || job->truncate || job->on_conflict != CONFLICT_ERROR ||
+		    job->method || job->defaults) {
+			log_error("--create, --truncate, --on-conflict, --method and --defaults "
+				  "are for sluice load");
 			return CLI_USAGE;
 		}
 	} else if (job->nset) {

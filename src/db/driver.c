@@ -11,24 +11,31 @@
 const struct driver *driver_for_url(const char *url)
 {
 	switch (url_kind(url)) {
-	case URL_POSTGRES: return &pg_driver;
-	case URL_MYSQL: return &mysql_driver;
-	default: return NULL;
+	case URL_POSTGRES:
+		return &pg_driver;
+	case URL_MYSQL:
+		return &mysql_driver;
+	default:
+		return NULL;
 	}
 }
 
 const char *method_name(enum write_method m)
 {
 	switch (m) {
-	case METHOD_COPY: return "copy";
-	case METHOD_INSERT: return "insert";
-	case METHOD_INFILE: return "infile";
-	default: return "default";
+	case METHOD_COPY:
+		return "copy";
+	case METHOD_INSERT:
+		return "insert";
+	case METHOD_INFILE:
+		return "infile";
+	default:
+		return "default";
 	}
 }
 
-bool table_desc_add_unique(struct table_desc *t, const char *name, bool primary,
-			   char *const *cols, int ncols)
+bool table_desc_add_unique(struct table_desc *t, const char *name, bool primary, char *const *cols,
+			   int ncols)
 {
 	struct unique_key *u = realloc(t->unique, (size_t)(t->nunique + 1) * sizeof *u);
 	if (!u)
@@ -154,8 +161,8 @@ bool table_desc_add_index(struct table_desc *t, const char *name, bool unique, b
 }
 
 bool table_desc_add_fkey(struct table_desc *t, const char *name, char *const *cols,
-			 const char *ref_schema, const char *ref_table, char *const *ref_cols, int ncols,
-			 const char *on_delete, const char *on_update)
+			 const char *ref_schema, const char *ref_table, char *const *ref_cols,
+			 int ncols, const char *on_delete, const char *on_update)
 {
 	struct fkey_desc *f = realloc(t->fkeys, (size_t)(t->nfkeys + 1) * sizeof *f);
 	if (!f)
@@ -170,8 +177,8 @@ bool table_desc_add_fkey(struct table_desc *t, const char *name, char *const *co
 	f->on_update = strdup(on_update ? on_update : "NO ACTION");
 	f->cols = calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *f->cols);
 	f->ref_cols = calloc((size_t)(ncols > 0 ? ncols : 1), sizeof *f->ref_cols);
-	if (!f->name || !f->ref_table || !f->on_delete || !f->on_update || !f->cols || !f->ref_cols ||
-	    (ref_schema && !f->ref_schema))
+	if (!f->name || !f->ref_table || !f->on_delete || !f->on_update || !f->cols ||
+	    !f->ref_cols || (ref_schema && !f->ref_schema))
 		return false;
 	for (int k = 0; k < ncols; k++) {
 		f->cols[k] = strdup(cols[k]);

@@ -19,7 +19,7 @@
 
 struct conn {
 	PGconn *pg;
-	char *url;            /* kept only to scrub its password from messages */
+	char *url; /* kept only to scrub its password from messages */
 	struct buf sql;
 	struct buf copy;
 	char prepared_sql_key[64]; /* which INSERT shape is prepared as "sluice_ins" */
@@ -30,7 +30,7 @@ struct conn {
 	char *types_key;
 	char **types;
 	int ntypes;
-	bool key_indexed;     /* the update's key has a unique index */
+	bool key_indexed; /* the update's key has a unique index */
 	/* the transaction id of the last COMMIT sent, and whether its reply was lost */
 	char xid[32];
 	bool commit_in_doubt;
@@ -39,7 +39,7 @@ struct conn {
 	 * then the connection is dropped (stalled) and counts as broken */
 	double timeout;
 	bool stalled;
-	char redacted[512];   /* the URL without its password, once connected */
+	char redacted[512]; /* the URL without its password, once connected */
 };
 
 /* Whether an error with this SQLSTATE would hit every row of any batch
@@ -51,8 +51,8 @@ struct conn {
 static bool pg_state_hits_every_row(const char *state)
 {
 	static const char *const every_row[] = {
-		"0A", "25", "26", "28", "2D", "34", "3B", "3D", "3F", "42",
-		"53", "55", "57", "58", "72", "F0", "HV", "XX",
+		"0A", "25", "26", "28", "2D", "34", "3B", "3D", "3F",
+		"42", "53", "55", "57", "58", "72", "F0", "HV", "XX",
 	};
 	if (state[0] == '0' && state[1] != '9')
 		return true; /* connection, feature and role classes; 09 is a trigger's */
@@ -74,7 +74,8 @@ static bool pg_fail(struct conn *c, PGresult *res, const char *what, struct sl_e
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	enum sl_error_kind kind = SL_ERR_SERVER;
 	if (PQstatus(c->pg) == CONNECTION_BAD || (state && !strncmp(state, "08", 2)) ||
-	    (state && (!strcmp(state, "57P01") || !strcmp(state, "57P02") || !strcmp(state, "57P03"))))
+	    (state &&
+	     (!strcmp(state, "57P01") || !strcmp(state, "57P02") || !strcmp(state, "57P03"))))
 		kind = SL_ERR_CONNECTION;
 	else if (state && (!strcmp(state, "40001") || !strcmp(state, "40P01")))
 		kind = SL_ERR_RETRY;
@@ -91,7 +92,8 @@ static bool pg_fail(struct conn *c, PGresult *res, const char *what, struct sl_e
 		char column[200] = "";
 		if (col) {
 			size_t k = strcspn(col + 9, ":\n");
-			snprintf(column, sizeof column, "(column %.*s)", (int)(k < 150 ? k : 150), col + 9);
+			snprintf(column, sizeof column, "(column %.*s)", (int)(k < 150 ? k : 150),
+				 col + 9);
 		}
 		snprintf(ctx, sizeof text - (size_t)(ctx - text), "%s", column);
 	}
@@ -131,7 +133,7 @@ static bool pg_wait(struct conn *c, bool out)
 		return false;
 	double deadline = c->timeout > 0 ? mono_now() + c->timeout : 0;
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = (short)(POLLIN | (out ? POLLOUT : 0)) };
+		struct pollfd p = {.fd = fd, .events = (short)(POLLIN | (out ? POLLOUT : 0))};
 		int ms = -1;
 		if (deadline > 0) {
 			double left = deadline - mono_now();
@@ -216,8 +218,7 @@ static PGresult *pg_run_params(struct conn *c, const char *sql, int n, const cha
 				     PQsendQueryParams(c->pg, sql, n, NULL, params, NULL, NULL, 0));
 }
 
-static PGresult *pg_run_prepared(struct conn *c, const char *name, int n,
-				 const char *const *params)
+static PGresult *pg_run_prepared(struct conn *c, const char *name, int n, const char *const *params)
 {
 	return pg_outcome(c, !c->stalled &&
 				     PQsendQueryPrepared(c->pg, name, n, params, NULL, NULL, 0));
@@ -303,8 +304,8 @@ static bool pg_connect_refused(PGconn *pg)
 {
 	const char *msg = PQerrorMessage(pg);
 	static const char *const refused[] = {
-		"authentication failed", "no password supplied", "password is required",
-		"does not exist", "no pg_hba.conf entry", "permission denied",
+		"authentication failed",   "no password supplied",	    "password is required",
+		"does not exist",	   "no pg_hba.conf entry",	    "permission denied",
 		"not permitted to log in", "too many connections for role",
 	};
 	if (PQconnectionNeedsPassword(pg))
@@ -352,11 +353,12 @@ static bool pg_connect(const char *url, const struct conn_options *opts, struct 
 	snprintf(idle, sizeof idle, "%ld", secs / 3 > 1 ? secs / 3 : 1);
 	snprintf(intvl, sizeof intvl, "%ld", secs / 9 > 1 ? secs / 9 : 1);
 	snprintf(uto, sizeof uto, "%.0f", c->timeout * 1000);
-	const char *keys[] = { "connect_timeout",     "keepalives",       "keepalives_idle",
-			       "keepalives_interval", "keepalives_count", "tcp_user_timeout",
-			       "dbname",              "fallback_application_name",
-			       "client_encoding",     NULL };
-	const char *vals[] = { ct, "1", idle, intvl, "3", uto, url, "sluice", "UTF8", NULL };
+	const char *keys[] = {"connect_timeout",  "keepalives",
+			      "keepalives_idle",  "keepalives_interval",
+			      "keepalives_count", "tcp_user_timeout",
+			      "dbname",		  "fallback_application_name",
+			      "client_encoding",  NULL};
+	const char *vals[] = {ct, "1", idle, intvl, "3", uto, url, "sluice", "UTF8", NULL};
 	int first = c->timeout > 0 ? 0 : 6; /* no timeout: libpq's defaults */
 	c->pg = PQconnectdbParams(keys + first, vals + first, 1);
 	if (!c->url || !c->pg || PQstatus(c->pg) != CONNECTION_OK) {
@@ -463,9 +465,9 @@ static bool pg_commit_status(struct conn *c, const char *token, bool *committed,
 	double start = mono_now(), wait = c->timeout > 5 ? c->timeout : 5;
 	bool ended = !backend[0] || !strcmp(backend, "0");
 	while (mono_now() < start + wait) {
-		const char *params[1] = { xid };
+		const char *params[1] = {xid};
 		if (!ended && mono_now() > start + 1) {
-			const char *pid[1] = { backend };
+			const char *pid[1] = {backend};
 			PQclear(pg_run_params(c, "SELECT pg_terminate_backend($1::int)", 1, pid));
 			ended = true;
 		}
@@ -483,15 +485,16 @@ static bool pg_commit_status(struct conn *c, const char *token, bool *committed,
 		if (known)
 			return true;
 		if (!in_progress)
-			return sl_error_set(err, SL_ERR_SERVER, "the outcome of transaction %s is unknown",
-					    xid);
-		struct timespec ts = { 0, 50 * 1000 * 1000 };
+			return sl_error_set(err, SL_ERR_SERVER,
+					    "the outcome of transaction %s is unknown", xid);
+		struct timespec ts = {0, 50 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	return sl_error_set(err, SL_ERR_SERVER,
-			    "%s: transaction %s, whose COMMIT got no reply, is still in progress "
-			    "after %g s (its backend is stalled?): cannot tell whether it committed",
-			    c->redacted, xid, wait);
+	return sl_error_set(
+		err, SL_ERR_SERVER,
+		"%s: transaction %s, whose COMMIT got no reply, is still in progress "
+		"after %g s (its backend is stalled?): cannot tell whether it committed",
+		c->redacted, xid, wait);
 }
 
 static bool pg_rollback(struct conn *c, struct sl_error *err)
@@ -533,7 +536,7 @@ static bool describe_unique(struct conn *c, const char *table, struct table_desc
 		"JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
 		"WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL "
 		"AND i.indexprs IS NULL ORDER BY ic.relname, k.ord";
-	const char *params[1] = { table };
+	const char *params[1] = {table};
 	PGresult *res = pg_run_params(c, q, 1, params);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pg_fail(c, res, "describing table", err);
@@ -549,8 +552,8 @@ static bool describe_unique(struct conn *c, const char *table, struct table_desc
 			cols[k] = PQgetvalue(res, i + k, 2);
 			k++;
 		} while (i + k < n && PQgetvalue(res, i + k, 3)[0] != 't');
-		ok = table_desc_add_unique(out, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1)[0] == 't',
-					   cols, k);
+		ok = table_desc_add_unique(out, PQgetvalue(res, i, 0),
+					   PQgetvalue(res, i, 1)[0] == 't', cols, k);
 		i += k;
 	}
 	free(cols);
@@ -572,7 +575,7 @@ static bool describe_foreign(struct conn *c, const char *table, struct table_des
 			"SELECT i.inhrelid FROM pg_inherits i JOIN parts p ON i.inhparent = p.oid) "
 			"SELECT EXISTS (SELECT 1 FROM parts JOIN pg_class r ON r.oid = parts.oid "
 			"WHERE r.relkind = 'f')";
-	const char *params[1] = { table };
+	const char *params[1] = {table};
 	PGresult *res = pg_run_params(c, q, 1, params);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pg_fail(c, res, "describing table", err);
@@ -592,11 +595,11 @@ static bool pg_describe_table(struct conn *c, const struct write_spec *spec, str
 	buf_reset(&c->sql);
 	if (!sql_table_name(&pg_dialect, &c->sql, spec))
 		return sl_error_set(err, SL_ERR_USAGE, "bad table name");
-	const char *q =
-		"SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, a.atthasdef "
-		"FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 "
-		"AND NOT a.attisdropped ORDER BY a.attnum";
-	const char *params[1] = { c->sql.data };
+	const char *q = "SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, "
+			"a.atthasdef "
+			"FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 "
+			"AND NOT a.attisdropped ORDER BY a.attnum";
+	const char *params[1] = {c->sql.data};
 	PGresult *res = pg_run_params(c, q, 1, params);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pg_fail(c, res, "describing table", err);
@@ -681,7 +684,8 @@ static bool write_copy(struct conn *c, const struct write_spec *spec, const stru
 /* Run one INSERT of nrows rows starting at row r, prepared when prepare;
  * adds the rows the server inserted (or updated) to *written. */
 static bool insert_rows(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			size_t r, size_t nrows, bool prepared, size_t *written, struct sl_error *err)
+			size_t r, size_t nrows, bool prepared, size_t *written,
+			struct sl_error *err)
 {
 	size_t np = nrows * (size_t)b->ncols;
 	if (np > c->nparams_cap) {
@@ -804,7 +808,8 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 			j++;
 		if (j == td.ncols) {
 			ok = false;
-			sl_error_set(err, SL_ERR_USAGE, "column \"%s\" is not in the table", spec->columns[i]);
+			sl_error_set(err, SL_ERR_USAGE, "column \"%s\" is not in the table",
+				     spec->columns[i]);
 			break;
 		}
 		c->types[i] = strdup(td.cols[j].type);
@@ -835,7 +840,8 @@ static bool update_rows(struct conn *c, const struct write_spec *spec, const str
 {
 	int set[b->ncols], key[b->ncols], nset, nkey;
 	if (!sql_update_columns(spec, set, &nset, key, &nkey))
-		return sl_error_set(err, SL_ERR_USAGE, "--key or --set names a column the input lacks");
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "--key or --set names a column the input lacks");
 	int per = nset + nkey + 1;
 	size_t np = nrows * (size_t)per;
 	if (np > c->nparams_cap) {
@@ -845,7 +851,7 @@ static bool update_rows(struct conn *c, const struct write_spec *spec, const str
 		c->params = p;
 		c->nparams_cap = np;
 	}
-	char (*ords)[24] = malloc(nrows * sizeof *ords);
+	char(*ords)[24] = malloc(nrows * sizeof *ords);
 	if (!ords)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	size_t k = 0;
@@ -867,7 +873,8 @@ static bool update_rows(struct conn *c, const struct write_spec *spec, const str
 		/* a batch is a small share of the table: look each row up by the
 		 * key's index rather than scan the whole table to hash it, which
 		 * the planner would pick for every batch of a big table */
-		PQclear(pg_run(c, "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"));
+		PQclear(pg_run(
+			c, "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"));
 	}
 	PGresult *res = pg_run_params(c, c->sql.data, (int)np, c->params);
 	free(ords);
@@ -892,7 +899,8 @@ static bool pg_update_batch(struct conn *c, const struct write_spec *spec, const
 		return false;
 	int set[b->ncols], key[b->ncols], nset, nkey;
 	if (!sql_update_columns(spec, set, &nset, key, &nkey))
-		return sl_error_set(err, SL_ERR_USAGE, "--key or --set names a column the input lacks");
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "--key or --set names a column the input lacks");
 	size_t per = sql_rows_per_statement(&pg_dialect, nset + nkey + 1, spec->batch_rows);
 	for (size_t r = 0; r < n; r += per) {
 		size_t k = n - r < per ? n - r : per;
@@ -933,7 +941,8 @@ static bool pg_snapshot(struct conn *c, struct sl_error *err)
 static bool pg_export_snapshot(struct conn *c, char *id, size_t n, struct sl_error *err)
 {
 	PGresult *res;
-	if (!query_rows(c, "SELECT pg_export_snapshot()", 0, NULL, "exporting the snapshot", &res, err))
+	if (!query_rows(c, "SELECT pg_export_snapshot()", 0, NULL, "exporting the snapshot", &res,
+			err))
 		return false;
 	snprintf(id, n, "%s", PQntuples(res) ? PQgetvalue(res, 0, 0) : "");
 	PQclear(res);
@@ -963,19 +972,20 @@ static bool pg_describe_schema(struct conn *c, const char *schema, struct schema
 			       struct sl_error *err)
 {
 	memset(out, 0, sizeof *out);
-	const char *params[1] = { schema && *schema ? schema : "public" };
+	const char *params[1] = {schema && *schema ? schema : "public"};
 	static const char *const queries[3] = {
 		/* base tables; a partition is copied through its parent */
 		"SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-		"WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1",
+		"WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER "
+		"BY 1",
 		"SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
 		"WHERE n.nspname = $1 AND c.relkind IN ('v', 'm') ORDER BY 1",
 		"SELECT c.relname || '.' || t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = "
 		"t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND "
 		"NOT t.tgisinternal ORDER BY 1",
 	};
-	char ***lists[3] = { &out->tables, &out->views, &out->triggers };
-	int *counts[3] = { &out->ntables, &out->nviews, &out->ntriggers };
+	char ***lists[3] = {&out->tables, &out->views, &out->triggers};
+	int *counts[3] = {&out->ntables, &out->nviews, &out->ntriggers};
 	for (int q = 0; q < 3; q++) {
 		PGresult *res;
 		if (!query_rows(c, queries[q], 1, params, "listing tables", &res, err)) {
@@ -998,14 +1008,17 @@ static bool pg_describe_schema(struct conn *c, const char *schema, struct schema
 static bool describe_columns_full(struct conn *c, const char *table, struct table_desc *out,
 				  struct sl_error *err)
 {
-	const char *q =
-		"SELECT a.attname, CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END, "
-		"a.attidentity <> '' OR coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%', false), "
-		"CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END "
-		"FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = "
-		"a.attnum WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped "
-		"ORDER BY a.attnum";
-	const char *params[1] = { table };
+	const char *q = "SELECT a.attname, CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, "
+			"d.adrelid) END, "
+			"a.attidentity <> '' OR coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE "
+			"'nextval(%', false), "
+			"CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END "
+			"FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND "
+			"d.adnum = "
+			"a.attnum WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT "
+			"a.attisdropped "
+			"ORDER BY a.attnum";
+	const char *params[1] = {table};
 	PGresult *res;
 	if (!query_rows(c, q, 1, params, "describing columns", &res, err))
 		return false;
@@ -1036,7 +1049,7 @@ static bool describe_indexes(struct conn *c, const char *table, struct table_des
 		"LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
 		"WHERE i.indrelid = to_regclass($1) AND k.ord <= i.indnkeyatts "
 		"ORDER BY ic.relname, k.ord";
-	const char *params[1] = { table };
+	const char *params[1] = {table};
 	PGresult *res;
 	if (!query_rows(c, q, 1, params, "describing indexes", &res, err))
 		return false;
@@ -1051,9 +1064,9 @@ static bool describe_indexes(struct conn *c, const char *table, struct table_des
 			expr |= PQgetvalue(res, i + k, 4)[0] == 't';
 			k++;
 		} while (i + k < n && PQgetvalue(res, i + k, 6)[0] != 't');
-		ok = table_desc_add_index(out, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1)[0] == 't',
-					  PQgetvalue(res, i, 2)[0] == 't', PQgetvalue(res, i, 3), expr,
-					  cols, k);
+		ok = table_desc_add_index(
+			out, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1)[0] == 't',
+			PQgetvalue(res, i, 2)[0] == 't', PQgetvalue(res, i, 3), expr, cols, k);
 		i += k;
 	}
 	free(cols);
@@ -1067,19 +1080,24 @@ static bool describe_fkeys(struct conn *c, const char *table, struct table_desc 
 {
 	const char *q =
 		"SELECT con.conname, a.attname, rn.nspname, rc.relname, ra.attname, "
-		"CASE con.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN "
+		"CASE con.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' "
+		"THEN "
 		"'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END, "
-		"CASE con.confupdtype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN "
+		"CASE con.confupdtype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' "
+		"THEN "
 		"'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END, k.ord = 1, "
 		"rn.nspname = n.nspname "
 		"FROM pg_constraint con JOIN pg_class t ON t.oid = con.conrelid "
 		"JOIN pg_namespace n ON n.oid = t.relnamespace "
-		"JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace "
-		"CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(att, fatt, ord) "
+		"JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = "
+		"rc.relnamespace "
+		"CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(att, "
+		"fatt, ord) "
 		"JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.att "
 		"JOIN pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = k.fatt "
-		"WHERE con.contype = 'f' AND con.conrelid = to_regclass($1) ORDER BY con.conname, k.ord";
-	const char *params[1] = { table };
+		"WHERE con.contype = 'f' AND con.conrelid = to_regclass($1) ORDER BY con.conname, "
+		"k.ord";
+	const char *params[1] = {table};
 	PGresult *res;
 	if (!query_rows(c, q, 1, params, "describing foreign keys", &res, err))
 		return false;
@@ -1096,8 +1114,9 @@ static bool describe_fkeys(struct conn *c, const char *table, struct table_desc 
 		} while (i + k < n && PQgetvalue(res, i + k, 7)[0] != 't');
 		bool same_schema = PQgetvalue(res, i, 8)[0] == 't';
 		ok = table_desc_add_fkey(out, PQgetvalue(res, i, 0), cols,
-					 same_schema ? NULL : PQgetvalue(res, i, 2), PQgetvalue(res, i, 3),
-					 refs, k, PQgetvalue(res, i, 5), PQgetvalue(res, i, 6));
+					 same_schema ? NULL : PQgetvalue(res, i, 2),
+					 PQgetvalue(res, i, 3), refs, k, PQgetvalue(res, i, 5),
+					 PQgetvalue(res, i, 6));
 		i += k;
 	}
 	free(cols);
@@ -1120,14 +1139,16 @@ static bool pg_describe_full(struct conn *c, const struct write_spec *spec, stru
 		buf_free(&name);
 		return sl_error_set(err, SL_ERR_USAGE, "bad table name");
 	}
-	const char *params[1] = { name.data };
+	const char *params[1] = {name.data};
 	PGresult *res = NULL;
 	bool ok = describe_columns_full(c, name.data, out, err) &&
-		  describe_indexes(c, name.data, out, err) && describe_fkeys(c, name.data, out, err) &&
+		  describe_indexes(c, name.data, out, err) &&
+		  describe_fkeys(c, name.data, out, err) &&
 		  /* a table never analyzed has no reltuples: guess from its size */
-		  query_rows(c, "SELECT CASE WHEN reltuples > 0 THEN reltuples::bigint ELSE "
-				"pg_total_relation_size(oid) / 100 END FROM pg_class WHERE oid = "
-				"to_regclass($1)",
+		  query_rows(c,
+			     "SELECT CASE WHEN reltuples > 0 THEN reltuples::bigint ELSE "
+			     "pg_total_relation_size(oid) / 100 END FROM pg_class WHERE oid = "
+			     "to_regclass($1)",
 			     1, params, "describing table", &res, err);
 	if (ok && PQntuples(res) == 1)
 		out->rows_estimate = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
@@ -1141,7 +1162,7 @@ static bool pg_describe_full(struct conn *c, const struct write_spec *spec, stru
 /* A COPY ... TO STDOUT in text format, decoded row by row. */
 struct read_stream {
 	struct conn *c;
-	struct buf row;      /* the decoded values of the current row, NUL after each */
+	struct buf row; /* the decoded values of the current row, NUL after each */
 	struct cell *cells;
 	size_t *offs;
 	int ncols, cap;
@@ -1158,8 +1179,10 @@ static bool pg_open_read(struct conn *c, const struct write_spec *spec, const ch
 	} else {
 		ok = ok && buf_puts(&c->sql, "SELECT ");
 		for (int i = 0; ok && i < spec->ncols; i++)
-			ok = (!i || buf_puts(&c->sql, ", ")) && pg_dialect.quote_ident(&c->sql, spec->columns[i]);
-		ok = ok && buf_puts(&c->sql, " FROM ") && sql_table_name(&pg_dialect, &c->sql, spec);
+			ok = (!i || buf_puts(&c->sql, ", ")) &&
+			     pg_dialect.quote_ident(&c->sql, spec->columns[i]);
+		ok = ok && buf_puts(&c->sql, " FROM ") &&
+		     sql_table_name(&pg_dialect, &c->sql, spec);
 	}
 	if (!ok || !buf_puts(&c->sql, ") TO STDOUT"))
 		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
@@ -1183,13 +1206,20 @@ static bool pg_open_read(struct conn *c, const struct write_spec *spec, const ch
 static char copy_unescape(char ch)
 {
 	switch (ch) {
-	case 'b': return '\b';
-	case 'f': return '\f';
-	case 'n': return '\n';
-	case 'r': return '\r';
-	case 't': return '\t';
-	case 'v': return '\v';
-	default: return ch;
+	case 'b':
+		return '\b';
+	case 'f':
+		return '\f';
+	case 'n':
+		return '\n';
+	case 'r':
+		return '\r';
+	case 't':
+		return '\t';
+	case 'v':
+		return '\v';
+	default:
+		return ch;
 	}
 }
 
@@ -1347,7 +1377,8 @@ static bool pg_query_row(struct conn *c, const char *sql, char **out, int n, str
 	if (!ok) {
 		for (int i = 0; i < n; i++)
 			free(out[i]);
-		return sl_error_set(err, SL_ERR_SERVER, "the query returned no row or too few columns");
+		return sl_error_set(err, SL_ERR_SERVER,
+				    "the query returned no row or too few columns");
 	}
 	return true;
 }

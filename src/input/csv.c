@@ -13,43 +13,43 @@
 #include "sluice/reader.h"
 
 #define CHUNK_SIZE (256 * 1024)
-#define RAW_PREFIX 1024              /* bytes of a too-large record kept for the rejects file */
-#define SHRINK_AT ((size_t)1 << 20)  /* buffers grown past this are freed after their record */
-#define FIELDS_MAX 65536             /* no table has more columns (PostgreSQL 1600, MySQL 4096) */
+#define RAW_PREFIX 1024		    /* bytes of a too-large record kept for the rejects file */
+#define SHRINK_AT ((size_t)1 << 20) /* buffers grown past this are freed after their record */
+#define FIELDS_MAX 65536	    /* no table has more columns (PostgreSQL 1600, MySQL 4096) */
 
 /* One record being assembled or waiting to be returned. */
 struct csv_slot {
-	struct buf data;    /* field bytes, each followed by a NUL */
-	struct buf raw;     /* verbatim text of the record (a prefix when over) */
-	size_t nfields;     /* fields seen */
-	size_t nstored;     /* fields kept in offs/lens/cells (fewer when the record is bad) */
+	struct buf data; /* field bytes, each followed by a NUL */
+	struct buf raw;	 /* verbatim text of the record (a prefix when over) */
+	size_t nfields;	 /* fields seen */
+	size_t nstored;	 /* fields kept in offs/lens/cells (fewer when the record is bad) */
 	size_t cap;
-	size_t *offs;       /* offset of each field in data, or SIZE_MAX for NULL */
+	size_t *offs; /* offset of each field in data, or SIZE_MAX for NULL */
 	size_t *lens;
 	struct cell *cells;
 	long line;
-	long end_line;      /* line of its last byte */
-	char *bad;          /* reason the record is rejected, or NULL */
-	bool structural;    /* bad in its quoting or field count, not its values */
-	bool over;          /* its text passed --max-record-bytes: no longer stored */
-	bool at_eof;        /* a quoted field still open at the end of input */
+	long end_line;	 /* line of its last byte */
+	char *bad;	 /* reason the record is rejected, or NULL */
+	bool structural; /* bad in its quoting or field count, not its values */
+	bool over;	 /* its text passed --max-record-bytes: no longer stored */
+	bool at_eof;	 /* a quoted field still open at the end of input */
 };
 
 struct csv_state {
 	struct csv_parser parser;
 	struct reader_options opt;
 	char delimiter, quote, escape;
-	size_t expected;    /* fields per record; 0 until known */
+	size_t expected; /* fields per record; 0 until known */
 
-	size_t max_record;  /* --max-record-bytes */
-	bool in_header;     /* the record being read is the header: no null marker */
+	size_t max_record; /* --max-record-bytes */
+	bool in_header;	   /* the record being read is the header: no null marker */
 
 	unsigned char *chunk;
 	size_t chunk_len, chunk_off;
 	bool eof;
-	bool at_start;      /* nothing read yet: a BOM may follow */
-	char last_byte;     /* of the last segment fed: after a CR, a '\n' ends no new line */
-	long line;          /* line number of the next segment */
+	bool at_start;	/* nothing read yet: a BOM may follow */
+	char last_byte; /* of the last segment fed: after a CR, a '\n' ends no new line */
+	long line;	/* line number of the next segment */
 
 	/* a record past the limit whose lines must be read again, as
 	 * split_malformed does from memory: a second opening of the same file
@@ -212,7 +212,7 @@ static bool latin1_to_utf8(struct csv_slot *s, size_t i, struct buf *tmp)
 			if (!buf_putc(tmp, (char)c))
 				return false;
 		} else {
-			char two[2] = { (char)(0xC0 | (c >> 6)), (char)(0x80 | (c & 0x3F)) };
+			char two[2] = {(char)(0xC0 | (c >> 6)), (char)(0x80 | (c & 0x3F))};
 			if (!buf_append(tmp, two, 2))
 				return false;
 		}
@@ -254,7 +254,8 @@ static void on_record(int term, void *ctx)
 		s->cells[i].ptr = s->data.data + s->offs[i];
 		s->cells[i].len = s->lens[i];
 		/* header names are never values: the null marker is no NULL there */
-		if (st->opt.null_marker && !st->in_header && !strcmp(s->cells[i].ptr, st->opt.null_marker))
+		if (st->opt.null_marker && !st->in_header &&
+		    !strcmp(s->cells[i].ptr, st->opt.null_marker))
 			s->cells[i].ptr = NULL;
 		size_t bad_at;
 		if (s->cells[i].ptr && st->opt.encoding == ENCODING_UTF8 && !s->bad &&
@@ -265,7 +266,8 @@ static void on_record(int term, void *ctx)
 		}
 	}
 	/* the verbatim text without its line terminator */
-	while (s->raw.len && (s->raw.data[s->raw.len - 1] == '\n' || s->raw.data[s->raw.len - 1] == '\r'))
+	while (s->raw.len &&
+	       (s->raw.data[s->raw.len - 1] == '\n' || s->raw.data[s->raw.len - 1] == '\r'))
 		s->raw.data[--s->raw.len] = '\0';
 	st->count++;
 	if (!ensure_current(st))
@@ -299,7 +301,8 @@ static bool apply_escape(struct csv_state *st, const char *seg, size_t n, const 
 		case ESC_PENDING:
 			st->esc_state = IN_QUOTES;
 			if (c == st->quote) {
-				ok = buf_putc(&st->xform, st->quote) && buf_putc(&st->xform, st->quote);
+				ok = buf_putc(&st->xform, st->quote) &&
+				     buf_putc(&st->xform, st->quote);
 			} else if (c == st->escape) {
 				ok = buf_putc(&st->xform, st->escape);
 			} else {
@@ -312,9 +315,11 @@ static bool apply_escape(struct csv_state *st, const char *seg, size_t n, const 
 				st->esc_state = ESC_PENDING;
 				break;
 			}
-			if (c == st->escape && (seg[i + 1] == st->quote || seg[i + 1] == st->escape)) {
+			if (c == st->escape &&
+			    (seg[i + 1] == st->quote || seg[i + 1] == st->escape)) {
 				if (seg[i + 1] == st->quote)
-					ok = buf_putc(&st->xform, st->quote) && buf_putc(&st->xform, st->quote);
+					ok = buf_putc(&st->xform, st->quote) &&
+					     buf_putc(&st->xform, st->quote);
 				else
 					ok = buf_putc(&st->xform, st->escape);
 				i++;
@@ -351,7 +356,8 @@ static bool fill_chunk(struct reader *r, struct csv_state *st, bool *failed, str
 	ssize_t n;
 	if (st->again && st->again_off < st->src_off) {
 		uint64_t left = st->src_off - st->again_off;
-		n = source_read(st->again, st->chunk, left < CHUNK_SIZE ? (size_t)left : CHUNK_SIZE, err);
+		n = source_read(st->again, st->chunk, left < CHUNK_SIZE ? (size_t)left : CHUNK_SIZE,
+				err);
 		if (n < 0) {
 			*failed = true;
 			return false;
@@ -495,10 +501,14 @@ static bool feed_segment(struct reader *r, struct csv_state *st, const char *seg
 		if (!s->line)
 			s->line = st->line;
 		s->end_line = st->line;
-		slot_set_bad(s, e == CSV_EPARSE ? "malformed CSV (stray quote or text after a closing quote)"
-			     : e == CSV_ENOMEM ? "out of memory" : csv_strerror(e));
+		slot_set_bad(s,
+			     e == CSV_EPARSE
+				     ? "malformed CSV (stray quote or text after a closing quote)"
+			     : e == CSV_ENOMEM ? "out of memory"
+					       : csv_strerror(e));
 		s->structural = e == CSV_EPARSE;
-		while (s->raw.len && (s->raw.data[s->raw.len - 1] == '\n' || s->raw.data[s->raw.len - 1] == '\r'))
+		while (s->raw.len &&
+		       (s->raw.data[s->raw.len - 1] == '\n' || s->raw.data[s->raw.len - 1] == '\r'))
 			s->raw.data[--s->raw.len] = '\0';
 		st->count++;
 		restart_parser(st);
@@ -561,8 +571,10 @@ static bool parse_more(struct reader *r, struct csv_state *st, bool *failed, str
 					s = current_slot(st);
 					if (!s->line)
 						s->line = st->line;
-					s->end_line = st->last_byte == '\n' ? st->line - 1 : st->line;
-					slot_set_bad(s, "unterminated quoted field at end of input");
+					s->end_line =
+						st->last_byte == '\n' ? st->line - 1 : st->line;
+					slot_set_bad(s,
+						     "unterminated quoted field at end of input");
 					s->structural = true;
 					s->at_eof = true;
 					while (s->raw.len && (s->raw.data[s->raw.len - 1] == '\n' ||
@@ -572,7 +584,8 @@ static bool parse_more(struct reader *r, struct csv_state *st, bool *failed, str
 					restart_parser(st);
 					if (!ensure_current(st)) {
 						*failed = true;
-						return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+						return sl_error_set(err, SL_ERR_INTERNAL,
+								    "out of memory");
 					}
 					slot_clear(current_slot(st));
 				}
@@ -618,8 +631,10 @@ static void split_malformed(struct csv_state *st, struct csv_slot *s)
 	s->raw.len = first;
 	s->raw.data[first] = '\0';
 	char msg[300];
-	snprintf(msg, sizeof msg, "%s; the record ran on over several lines, so only this line is "
-		 "rejected and reading resumes on the next", s->bad);
+	snprintf(msg, sizeof msg,
+		 "%s; the record ran on over several lines, so only this line is "
+		 "rejected and reading resumes on the next",
+		 s->bad);
 	free(s->bad);
 	s->bad = strdup(msg);
 }
@@ -642,7 +657,8 @@ static bool read_again_after(struct reader *r, struct csv_state *st, long line)
 	uint64_t off = 0;
 	while (tmp && off < st->src_off) {
 		uint64_t left = st->src_off - off;
-		ssize_t n = source_read(src, tmp, left < CHUNK_SIZE ? (size_t)left : CHUNK_SIZE, &e);
+		ssize_t n =
+			source_read(src, tmp, left < CHUNK_SIZE ? (size_t)left : CHUNK_SIZE, &e);
 		if (n <= 0)
 			break;
 		off += (uint64_t)n;
@@ -686,7 +702,8 @@ static void over_limit(struct reader *r, struct csv_state *st, struct csv_slot *
 	int k = snprintf(msg, sizeof msg, "record larger than --max-record-bytes (%zu bytes)",
 			 st->max_record);
 	const char *why = s->at_eof ? "an unterminated quoted field ran on to the end of input"
-			  : s->structural ? s->bad : NULL;
+			  : s->structural ? s->bad
+					  : NULL;
 	struct csv_slot *cur = current_slot(st);
 	bool between = st->count == 0 && !cur->nfields && !cur->raw.len && st->parser.pstate == 0;
 	bool spans = s->end_line > s->line;
@@ -698,11 +715,14 @@ static void over_limit(struct reader *r, struct csv_state *st, struct csv_slot *
 				s->raw.len--;
 			s->raw.data[s->raw.len] = '\0';
 		}
-		snprintf(msg + k, sizeof msg - (size_t)k, ": %s; the record ran on over several lines, "
-			 "so only this line is rejected and reading resumes on the next", why);
+		snprintf(msg + k, sizeof msg - (size_t)k,
+			 ": %s; the record ran on over several lines, "
+			 "so only this line is rejected and reading resumes on the next",
+			 why);
 	} else if (s->at_eof && spans) {
 		snprintf(msg + k, sizeof msg - (size_t)k,
-			 ": the unterminated quote at line %ld swallowed the rest of the input", s->line);
+			 ": the unterminated quote at line %ld swallowed the rest of the input",
+			 s->line);
 	} else if (why) {
 		snprintf(msg + k, sizeof msg - (size_t)k, ": %s", why);
 	}
@@ -792,8 +812,8 @@ static bool csv_open(struct reader *r, const struct reader_options *opt, struct 
 		if (!rec.fields[i].ptr || rec.fields[i].len == 0)
 			return sl_error_set(err, SL_ERR_USAGE, "header field %zu is empty", i + 1);
 		if (memchr(rec.fields[i].ptr, '\0', rec.fields[i].len))
-			return sl_error_set(err, SL_ERR_USAGE, "header field %zu contains a NUL byte",
-					    i + 1);
+			return sl_error_set(err, SL_ERR_USAGE,
+					    "header field %zu contains a NUL byte", i + 1);
 		r->header[i] = strdup(rec.fields[i].ptr);
 		if (!r->header[i])
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -807,8 +827,8 @@ static bool csv_set_columns(struct reader *r, char *const *names, int n, struct 
 	struct csv_state *st = r->impl;
 	(void)names;
 	if (st->expected && st->expected != (size_t)n)
-		return sl_error_set(err, SL_ERR_USAGE, "the input has %zu columns but %d were named",
-				    st->expected, n);
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "the input has %zu columns but %d were named", st->expected, n);
 	st->expected = (size_t)n;
 	return true;
 }

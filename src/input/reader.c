@@ -16,9 +16,12 @@ static bool ends_with(const char *s, const char *suffix)
 
 enum input_format reader_format_from_name(const char *path)
 {
-	static const struct { const char *ext; enum input_format f; } exts[] = {
-		{ ".csv", FORMAT_CSV }, { ".tsv", FORMAT_TSV }, { ".tab", FORMAT_TSV },
-		{ ".ndjson", FORMAT_NDJSON }, { ".jsonl", FORMAT_NDJSON }, { ".json", FORMAT_JSON },
+	static const struct {
+		const char *ext;
+		enum input_format f;
+	} exts[] = {
+		{".csv", FORMAT_CSV},	    {".tsv", FORMAT_TSV},      {".tab", FORMAT_TSV},
+		{".ndjson", FORMAT_NDJSON}, {".jsonl", FORMAT_NDJSON}, {".json", FORMAT_JSON},
 	};
 	char name[4096];
 	size_t n = strlen(path);
@@ -49,11 +52,16 @@ enum input_format reader_format_parse(const char *name)
 const char *reader_format_name(enum input_format f)
 {
 	switch (f) {
-	case FORMAT_CSV: return "csv";
-	case FORMAT_TSV: return "tsv";
-	case FORMAT_NDJSON: return "ndjson";
-	case FORMAT_JSON: return "json";
-	default: return "auto";
+	case FORMAT_CSV:
+		return "csv";
+	case FORMAT_TSV:
+		return "tsv";
+	case FORMAT_NDJSON:
+		return "ndjson";
+	case FORMAT_JSON:
+		return "json";
+	default:
+		return "auto";
 	}
 }
 
@@ -99,7 +107,7 @@ bool reader_open(struct reader **out, const char *path, const struct reader_opti
 		}
 	}
 	r->ops = (r->format == FORMAT_CSV || r->format == FORMAT_TSV) ? &csv_reader_ops
-								       : &json_reader_ops;
+								      : &json_reader_ops;
 	if (!r->ops->open(r, opt, err)) {
 		sl_error_prefix(err, "%s", source_name(r->src));
 		reader_close(r);

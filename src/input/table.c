@@ -17,9 +17,9 @@ struct table_state {
 	int ncols;
 	unsigned *xf;
 	int *bits;
-	struct buf *vals;      /* per column: the transformed value */
+	struct buf *vals; /* per column: the transformed value */
 	struct cell *cells;
-	struct buf raw;        /* the row as COPY text, for the rejects file */
+	struct buf raw; /* the row as COPY text, for the rejects file */
 	long rowno;
 	unsigned long long bytes;
 };
@@ -57,7 +57,8 @@ static bool raw_row(struct table_state *st, const struct cell *cells, int n)
 {
 	buf_reset(&st->raw);
 	for (int i = 0; i < n; i++)
-		if ((i && !buf_putc(&st->raw, '\t')) || !pg_copy_escape(&st->raw, cells[i].ptr, cells[i].len))
+		if ((i && !buf_putc(&st->raw, '\t')) ||
+		    !pg_copy_escape(&st->raw, cells[i].ptr, cells[i].len))
 			return false;
 	return true;
 }
@@ -77,8 +78,8 @@ static enum read_status table_next(struct reader *r, struct record *rec, struct 
 	rec->line = st->rowno;
 	err->line = st->rowno;
 	if (n != st->ncols) {
-		sl_error_set(err, SL_ERR_INTERNAL, "row %ld has %d values, expected %d", st->rowno, n,
-			     st->ncols);
+		sl_error_set(err, SL_ERR_INTERNAL, "row %ld has %d values, expected %d", st->rowno,
+			     n, st->ncols);
 		return READ_FAIL;
 	}
 	if (!raw_row(st, cells, n)) {
@@ -95,7 +96,8 @@ static enum read_status table_next(struct reader *r, struct record *rec, struct 
 		char why[256];
 		if (!typemap_value(st->xf[i], st->bits[i], cells[i].ptr, cells[i].len, &st->vals[i],
 				   &is_null, why, sizeof why)) {
-			sl_error_set(err, SL_ERR_INPUT, "row %ld, column %d: %s", st->rowno, i + 1, why);
+			sl_error_set(err, SL_ERR_INPUT, "row %ld, column %d: %s", st->rowno, i + 1,
+				     why);
 			return READ_REJECT;
 		}
 		if (is_null) {

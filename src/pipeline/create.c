@@ -11,13 +11,20 @@
 static const char *col_type_name(enum col_type t)
 {
 	switch (t) {
-	case TYPE_BIGINT: return "bigint";
-	case TYPE_NUMERIC: return "numeric";
-	case TYPE_BOOLEAN: return "boolean";
-	case TYPE_DATE: return "date";
-	case TYPE_TIMESTAMP: return "timestamp";
-	case TYPE_JSON: return "json";
-	case TYPE_TEXT: break;
+	case TYPE_BIGINT:
+		return "bigint";
+	case TYPE_NUMERIC:
+		return "numeric";
+	case TYPE_BOOLEAN:
+		return "boolean";
+	case TYPE_DATE:
+		return "date";
+	case TYPE_TIMESTAMP:
+		return "timestamp";
+	case TYPE_JSON:
+		return "json";
+	case TYPE_TEXT:
+		break;
 	}
 	return "text";
 }
@@ -39,7 +46,8 @@ bool create_table_from_sample(const struct driver *drv, struct conn *c,
 		return sl_error_set(err, SL_ERR_INTERNAL, "--create needs a connection");
 	}
 	if (spec->ncols <= 0 || spec->ncols != b->ncols)
-		return sl_error_set(err, SL_ERR_USAGE, "--create: no columns to create the table with");
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "--create: no columns to create the table with");
 
 	enum col_type *types = calloc((size_t)spec->ncols, sizeof *types);
 	if (!types)
@@ -49,11 +57,12 @@ bool create_table_from_sample(const struct driver *drv, struct conn *c,
 	buf_init(&ddl, 0);
 	bool ok = sql_create_table(drv->dialect, &ddl, spec, types);
 	if (!ok) {
-		sl_error_set(err, SL_ERR_USAGE, "--create: a table or column name cannot be quoted");
+		sl_error_set(err, SL_ERR_USAGE,
+			     "--create: a table or column name cannot be quoted");
 	} else {
 		for (int i = 0; i < spec->ncols; i++)
-			log_debug("--create: column %s: %s (from %zu sample rows)", spec->columns[i],
-				  col_type_name(types[i]), b->nrows);
+			log_debug("--create: column %s: %s (from %zu sample rows)",
+				  spec->columns[i], col_type_name(types[i]), b->nrows);
 		if (dry_run) {
 			fputs(buf_str(&ddl), stdout);
 			fputs(";\n", stdout);

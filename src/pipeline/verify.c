@@ -474,12 +474,13 @@ static bool my_canon(struct buf *b, const char *q, struct coltype c, struct plan
 		/* a time against text (copy's interval -> varchar on the way back):
 		 * the text of both without a fraction's trailing zeros */
 		if (c.kind == K_TIME)
-			return buf_printf(
-				b,
-				"MD5(CASE WHEN LOCATE('.', CAST(%1$s AS CHAR)) > 0 THEN TRIM(TRAILING "
-				"'.' FROM TRIM(TRAILING '0' FROM CAST(%1$s AS CHAR))) ELSE CAST(%1$s AS "
-				"CHAR) END)",
-				q);
+			return buf_printf(b,
+					  "MD5(CASE WHEN LOCATE('.', CAST(%1$s AS CHAR)) > 0 THEN "
+					  "TRIM(TRAILING "
+					  "'.' FROM TRIM(TRAILING '0' FROM CAST(%1$s AS CHAR))) "
+					  "ELSE CAST(%1$s AS "
+					  "CHAR) END)",
+					  q);
 		/* MD5 hashes the bytes of the string's character set: UTF-8 */
 		return buf_printf(b,
 				  p.lower ? "MD5(LOWER(CONVERT(%s USING utf8mb4)))"
@@ -545,8 +546,7 @@ bool verify_sql(const struct dialect *d, const struct write_spec *t, const struc
 			break;
 		}
 		ok = (i == 0 || buf_puts(out, ", ")) &&
-		     (pg ? pg_canon(out, name.data, a, p)
-			 : my_canon(out, name.data, a, p, true)) &&
+		     (pg ? pg_canon(out, name.data, a, p) : my_canon(out, name.data, a, p, true)) &&
 		     buf_printf(out, " AS c%d", i);
 		if (p.form == F_NULLNESS)
 			note_add(&secs[0],
@@ -831,7 +831,7 @@ static enum run_status side_open(const char *url, double timeout, struct side *s
 	}
 	struct sl_error err;
 	sl_error_clear(&err);
-	if (!s->drv->connect(url, &(struct conn_options){ .timeout = timeout }, &s->c, &err)) {
+	if (!s->drv->connect(url, &(struct conn_options){.timeout = timeout}, &s->c, &err)) {
 		log_error("%s", err.msg);
 		return err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
 	}

@@ -53,7 +53,7 @@ static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, s
 	size_t *vrow = malloc(n * sizeof *vrow);
 	bool *done = calloc(n, sizeof *done);
 	unsigned *vmatched = matched ? malloc(n * sizeof *vmatched) : NULL;
-	struct batch view = { .cap_rows = n, .seq = b->seq };
+	struct batch view = {.cap_rows = n, .seq = b->seq};
 	view.cells = malloc(n * (size_t)ncols * sizeof *view.cells);
 	view.meta = malloc(n * sizeof *view.meta);
 	char **names = malloc((size_t)ncols * sizeof *names);
@@ -85,7 +85,8 @@ static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, s
 				}
 			if (k == 0) {
 				ok = false;
-				sl_error_set(err, SL_ERR_DATA, "the record has none of the table's columns");
+				sl_error_set(err, SL_ERR_DATA,
+					     "the record has none of the table's columns");
 				break;
 			}
 			view.ncols = k;
@@ -94,7 +95,8 @@ static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, s
 				const struct cell *rj = batch_row(b, order[j]);
 				bool same = !done[j];
 				for (int col = 0; same && col < ncols; col++)
-					same = cell_is_default(&rj[col]) == cell_is_default(&ri[col]);
+					same = cell_is_default(&rj[col]) ==
+					       cell_is_default(&ri[col]);
 				if (!same)
 					continue;
 				for (int t = 0; t < k; t++)
@@ -118,7 +120,8 @@ static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, s
 					sub.nset = ns;
 				}
 				memset(vmatched, 0, view.nrows * sizeof *vmatched);
-				ok = drv->update_batch(c, &sub, &view, 0, view.nrows, vmatched, err);
+				ok = drv->update_batch(c, &sub, &view, 0, view.nrows, vmatched,
+						       err);
 				for (size_t t = 0; ok && t < view.nrows; t++)
 					matched[vrow[t] - first] = vmatched[t];
 			} else {
@@ -190,10 +193,11 @@ static void describe_lines(struct load *ld, const struct batch *b, size_t first,
 {
 	const struct row_meta *a = &b->meta[first], *z = &b->meta[first + n - 1];
 	if (a->source == z->source)
-		snprintf(out, outsz, "%s lines %ld-%ld", ld->job->sources[a->source], a->line, z->line);
+		snprintf(out, outsz, "%s lines %ld-%ld", ld->job->sources[a->source], a->line,
+			 z->line);
 	else
-		snprintf(out, outsz, "%s line %ld to %s line %ld", ld->job->sources[a->source], a->line,
-			 ld->job->sources[z->source], z->line);
+		snprintf(out, outsz, "%s line %ld to %s line %ld", ld->job->sources[a->source],
+			 a->line, ld->job->sources[z->source], z->line);
 }
 
 /* A plain COMMIT of an insert whose reply was lost: look the batch's rows
@@ -207,11 +211,12 @@ static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *
 	describe_lines(ld, b, first, n, lines, sizeof lines);
 	if (!ld->lookup_nkey || !drv->count_keys || ld->spec.update ||
 	    ld->spec.on_conflict != CONFLICT_ERROR || b->has_defaults) {
-		sl_error_set(err, SL_ERR_CONNECTION,
-			     "batch %ld (%s): the connection broke during COMMIT and %s cannot tell "
-			     "whether it committed (plain transactions, and no unique key to look the "
-			     "rows up by); load_stopping rather than risk losing or doubling them",
-			     b->seq, lines, drv->name);
+		sl_error_set(
+			err, SL_ERR_CONNECTION,
+			"batch %ld (%s): the connection broke during COMMIT and %s cannot tell "
+			"whether it committed (plain transactions, and no unique key to look the "
+			"rows up by); load_stopping rather than risk losing or doubling them",
+			b->seq, lines, drv->name);
 		return -1;
 	}
 	struct write_spec ks = ld->spec;
@@ -219,8 +224,10 @@ static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *
 	ks.nkey = ld->lookup_nkey;
 	unsigned long long found = 0;
 	if (!load_get_conn(ld, c, err) || !drv->count_keys(*c, &ks, b, first, n, &found, err)) {
-		sl_error_prefix(err, "batch %ld (%s): the connection broke during COMMIT and looking "
-				"its rows up failed", b->seq, lines);
+		sl_error_prefix(err,
+				"batch %ld (%s): the connection broke during COMMIT and looking "
+				"its rows up failed",
+				b->seq, lines);
 		return -1;
 	}
 	if (found == n || found == 0) {
@@ -228,10 +235,11 @@ static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *
 			 found ? "there: it committed" : "not there: it did not commit (retrying)");
 		return found ? 1 : 0;
 	}
-	sl_error_set(err, SL_ERR_CONNECTION,
-		     "batch %ld (%s): the connection broke during COMMIT and %llu of its %zu rows are "
-		     "in the table; load_stopping rather than guess",
-		     b->seq, lines, found, n);
+	sl_error_set(
+		err, SL_ERR_CONNECTION,
+		"batch %ld (%s): the connection broke during COMMIT and %llu of its %zu rows are "
+		"in the table; load_stopping rather than guess",
+		b->seq, lines, found, n);
 	return -1;
 }
 
@@ -271,9 +279,9 @@ static enum claim_result claim_rows(struct load *ld, struct conn *c, const struc
 		size_t j = i;
 		while (j + 1 < first + n && b->meta[j + 1].source == b->meta[i].source)
 			j++;
-		enum claim_result r = checkpoint_claim(ld->ckpt, c, b->meta[i].source,
-						       b->meta[i].ordinal, b->meta[j].ordinal + 1,
-						       j - i + 1, err);
+		enum claim_result r =
+			checkpoint_claim(ld->ckpt, c, b->meta[i].source, b->meta[i].ordinal,
+					 b->meta[j].ordinal + 1, j - i + 1, err);
 		if (r != CLAIM_OK)
 			return r;
 		i = j + 1;
@@ -299,10 +307,11 @@ static int lost_commit_outcome(struct load *ld, struct conn **c, const struct ba
 		/* the checkpoint row went in with the rows, or neither did */
 		bool committed = false;
 		if (!load_get_conn(ld, c, err) ||
-		    !checkpoint_committed(ld->ckpt, *c, b->meta[first].source, b->meta[first].ordinal,
-					  &committed, err))
+		    !checkpoint_committed(ld->ckpt, *c, b->meta[first].source,
+					  b->meta[first].ordinal, &committed, err))
 			return -1;
-		log_warn("batch %ld: the connection broke during COMMIT; its checkpoint row says it %s",
+		log_warn("batch %ld: the connection broke during COMMIT; its checkpoint row says "
+			 "it %s",
 			 b->seq, committed ? "committed" : "did not commit (retrying)");
 		return committed ? 1 : 0;
 	}
@@ -385,8 +394,8 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 			load_put_conn(ld, *c, true);
 			*c = NULL;
 			if (conn_failures++ < ld->job->retries && !signals_caught()) {
-				log_warn("batch %ld: %s; retrying on a fresh connection (%d of %d)", b->seq,
-					 err.msg, conn_failures, ld->job->retries);
+				log_warn("batch %ld: %s; retrying on a fresh connection (%d of %d)",
+					 b->seq, err.msg, conn_failures, ld->job->retries);
 				continue;
 			}
 			load_fail(ld, &err);
@@ -400,7 +409,7 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 				*c = NULL;
 			}
 			log_debug("batch %ld: %s; retrying", b->seq, err.msg);
-			struct timespec ts = { 0, (long)(rand() % 50 + 10) * 1000 * 1000 };
+			struct timespec ts = {0, (long)(rand() % 50 + 10) * 1000 * 1000};
 			nanosleep(&ts, NULL);
 			continue;
 		}
@@ -417,7 +426,7 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 		if (n == 1) {
 			const struct row_meta *m = &b->meta[first];
 			load_reject(ld, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
-				     err.msg);
+				    err.msg);
 			return !load_failed(ld);
 		}
 		size_t half = n / 2;

@@ -31,9 +31,9 @@ struct pool {
 	pthread_cond_t cond;
 	struct idle_conn *idle; /* stack: the most recently used on top */
 	int nidle;
-	int total;              /* open plus being opened */
+	int total; /* open plus being opened */
 	int busy;
-	struct waiter *head;    /* writers waiting, first come first served */
+	struct waiter *head; /* writers waiting, first come first served */
 	struct waiter *tail;
 	int waiting;
 	uint64_t created, closed, acquires, errors, reconnects;
@@ -49,7 +49,7 @@ static double mono_now(void)
 
 static void sleep_seconds(double s)
 {
-	struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) * 1e9) };
+	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
 }
@@ -74,8 +74,8 @@ static bool open_conn(struct pool *p, struct conn **out, struct sl_error *err)
 		pthread_mutex_unlock(&p->lock);
 		if (!again)
 			return false;
-		log_warn("%s; reconnecting in %.1f s (attempt %d of %d)", err->msg, delay, attempt + 1,
-			 p->cfg.retries);
+		log_warn("%s; reconnecting in %.1f s (attempt %d of %d)", err->msg, delay,
+			 attempt + 1, p->cfg.retries);
 		sleep_seconds(delay * (0.75 + 0.5 * ((double)rand() / RAND_MAX)));
 		delay = delay * 2 > 5 ? 5 : delay * 2;
 	}
@@ -112,7 +112,7 @@ bool pool_create(struct pool **out, const struct driver *drv, const char *url,
 			pool_destroy(p);
 			return false;
 		}
-		p->idle[p->nidle++] = (struct idle_conn){ c, mono_now() };
+		p->idle[p->nidle++] = (struct idle_conn){c, mono_now()};
 		p->total++;
 	}
 	*out = p;
@@ -148,7 +148,7 @@ bool pool_acquire(struct pool *p, struct conn **out, struct sl_error *err)
 {
 	double start = mono_now();
 	double deadline = p->cfg.acquire_timeout > 0 ? start + p->cfg.acquire_timeout : 0;
-	struct waiter self = { NULL };
+	struct waiter self = {NULL};
 	pthread_mutex_lock(&p->lock);
 	/* join the queue; only its head may take a connection */
 	if (p->tail)
@@ -167,13 +167,15 @@ bool pool_acquire(struct pool *p, struct conn **out, struct sl_error *err)
 		} else {
 			rc = pthread_cond_wait(&p->cond, &p->lock);
 		}
-		if (rc == ETIMEDOUT && !(p->head == &self && (p->nidle > 0 || p->total < p->cfg.max))) {
+		if (rc == ETIMEDOUT &&
+		    !(p->head == &self && (p->nidle > 0 || p->total < p->cfg.max))) {
 			unlink_waiter(p, &self);
 			p->errors++;
 			pthread_cond_broadcast(&p->cond);
 			pthread_mutex_unlock(&p->lock);
 			return sl_error_set(err, SL_ERR_CONNECTION,
-					    "timed out after %.1f s waiting for a connection (--acquire-timeout)",
+					    "timed out after %.1f s waiting for a connection "
+					    "(--acquire-timeout)",
 					    p->cfg.acquire_timeout);
 		}
 	}
@@ -227,7 +229,7 @@ void pool_release(struct pool *p, struct conn *c, bool broken)
 		p->busy--;
 	} else {
 		pthread_mutex_lock(&p->lock);
-		p->idle[p->nidle++] = (struct idle_conn){ c, mono_now() };
+		p->idle[p->nidle++] = (struct idle_conn){c, mono_now()};
 		p->busy--;
 	}
 	pthread_cond_broadcast(&p->cond);

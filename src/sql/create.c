@@ -11,28 +11,42 @@ static const char *type_name(const struct dialect *d, enum col_type t)
 {
 	if (d == &mysql_dialect || !strcmp(d->name, "mysql")) {
 		switch (t) {
-		case TYPE_BIGINT: return "bigint";
+		case TYPE_BIGINT:
+			return "bigint";
 		/* the widest exact decimal MySQL has: 35 digits before the point,
 		 * 30 after; a narrower scale would round longer fractions silently */
-		case TYPE_NUMERIC: return "decimal(65,30)";
-		case TYPE_BOOLEAN: return "tinyint(1)";
-		case TYPE_DATE: return "date";
-		case TYPE_TIMESTAMP: return "datetime(6)";
-		case TYPE_JSON: return "json";
-		case TYPE_TEXT: break;
+		case TYPE_NUMERIC:
+			return "decimal(65,30)";
+		case TYPE_BOOLEAN:
+			return "tinyint(1)";
+		case TYPE_DATE:
+			return "date";
+		case TYPE_TIMESTAMP:
+			return "datetime(6)";
+		case TYPE_JSON:
+			return "json";
+		case TYPE_TEXT:
+			break;
 		}
 		return "longtext";
 	}
 	switch (t) {
-	case TYPE_BIGINT: return "bigint";
-	case TYPE_NUMERIC: return "numeric";
-	case TYPE_BOOLEAN: return "boolean";
-	case TYPE_DATE: return "date";
+	case TYPE_BIGINT:
+		return "bigint";
+	case TYPE_NUMERIC:
+		return "numeric";
+	case TYPE_BOOLEAN:
+		return "boolean";
+	case TYPE_DATE:
+		return "date";
 	/* timestamptz keeps the instant of values with Z or an offset, which a
 	 * plain timestamp column would drop silently */
-	case TYPE_TIMESTAMP: return "timestamptz";
-	case TYPE_JSON: return "jsonb";
-	case TYPE_TEXT: break;
+	case TYPE_TIMESTAMP:
+		return "timestamptz";
+	case TYPE_JSON:
+		return "jsonb";
+	case TYPE_TEXT:
+		break;
 	}
 	return "text";
 }
@@ -42,7 +56,8 @@ bool sql_create_table(const struct dialect *d, struct buf *out, const struct wri
 {
 	if (spec->ncols <= 0)
 		return false;
-	if (!buf_puts(out, "CREATE TABLE ") || !sql_table_name(d, out, spec) || !buf_puts(out, " ("))
+	if (!buf_puts(out, "CREATE TABLE ") || !sql_table_name(d, out, spec) ||
+	    !buf_puts(out, " ("))
 		return false;
 	bool mysql = d == &mysql_dialect || !strcmp(d->name, "mysql");
 	for (int i = 0; i < spec->ncols; i++) {
@@ -54,8 +69,9 @@ bool sql_create_table(const struct dialect *d, struct buf *out, const struct wri
 		 * its case (a binary collation), so "A" and "a" stay two keys */
 		if (is_key && mysql && (types[i] == TYPE_TEXT || types[i] == TYPE_JSON))
 			type = "varchar(255) COLLATE utf8mb4_bin";
-		if (!buf_puts(out, i ? ",\n    " : "\n    ") || !d->quote_ident(out, spec->columns[i]) ||
-		    !buf_putc(out, ' ') || !buf_puts(out, type))
+		if (!buf_puts(out, i ? ",\n    " : "\n    ") ||
+		    !d->quote_ident(out, spec->columns[i]) || !buf_putc(out, ' ') ||
+		    !buf_puts(out, type))
 			return false;
 	}
 	if (spec->nkey > 0) {

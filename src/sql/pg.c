@@ -37,8 +37,9 @@ static bool pg_conflict_clause(struct buf *b, const struct write_spec *spec)
 				is_key = true;
 		if (is_key)
 			continue;
-		if (!buf_puts(b, any ? ", " : "UPDATE SET ") || !pg_quote_ident(b, spec->columns[c]) ||
-		    !buf_puts(b, " = EXCLUDED.") || !pg_quote_ident(b, spec->columns[c]))
+		if (!buf_puts(b, any ? ", " : "UPDATE SET ") ||
+		    !pg_quote_ident(b, spec->columns[c]) || !buf_puts(b, " = EXCLUDED.") ||
+		    !pg_quote_ident(b, spec->columns[c]))
 			return false;
 		any = true;
 	}
@@ -88,10 +89,18 @@ bool pg_copy_escape(struct buf *b, const char *s, size_t len)
 			break;
 		*o++ = '\\';
 		switch (*s) {
-		case '\\': *o++ = '\\'; break;
-		case '\n': *o++ = 'n'; break;
-		case '\r': *o++ = 'r'; break;
-		case '\t': *o++ = 't'; break;
+		case '\\':
+			*o++ = '\\';
+			break;
+		case '\n':
+			*o++ = 'n';
+			break;
+		case '\r':
+			*o++ = 'r';
+			break;
+		case '\t':
+			*o++ = 't';
+			break;
 		}
 		s++;
 	}

@@ -22,7 +22,7 @@ enum log_level log_get_level(void)
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-	static const char *const names[] = { "error: ", "warning: ", "", "debug: " };
+	static const char *const names[] = {"error: ", "warning: ", "", "debug: "};
 	if (level > current_level)
 		return;
 	va_list ap;

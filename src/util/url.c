@@ -85,7 +85,11 @@ void url_redact(const char *url, char *out, size_t outsz)
 	userinfo_secret(url, &ps, &pe);
 	const char *mask_end = NULL; /* characters before it are masked */
 
-#define PUT(c) do { if (o + 1 < outsz) out[o++] = (c); } while (0)
+#define PUT(c)                                                                                     \
+	do {                                                                                       \
+		if (o + 1 < outsz)                                                                 \
+			out[o++] = (c);                                                            \
+	} while (0)
 	for (const char *p = url;; p++) {
 		const char *end = param_secret_end(url, p);
 		if (p == ps && (!end || pe > end))
@@ -202,7 +206,8 @@ bool url_parse(const char *url, struct url_parts *u, struct sl_error *err)
 			const char *colon = memchr(hostpart, ':', (size_t)(item_end - hostpart));
 			if (colon)
 				host_end = colon;
-			if (host_end > hostpart && !(host = decode(hostpart, (size_t)(host_end - hostpart))))
+			if (host_end > hostpart &&
+			    !(host = decode(hostpart, (size_t)(host_end - hostpart))))
 				goto bad;
 		}
 		if (host_end < item_end && *host_end == ':') {
@@ -242,7 +247,8 @@ bool url_parse(const char *url, struct url_parts *u, struct sl_error *err)
 				goto bad;
 			if (eq) {
 				u->param_names[u->nparams] = decode(p, (size_t)(eq - p));
-				u->param_values[u->nparams] = decode(eq + 1, (size_t)(p + n - eq - 1));
+				u->param_values[u->nparams] =
+					decode(eq + 1, (size_t)(p + n - eq - 1));
 			} else {
 				u->param_names[u->nparams] = decode(p, n);
 				u->param_values[u->nparams] = decode("", 0);

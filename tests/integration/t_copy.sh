@@ -601,7 +601,7 @@ expected_sum="$BIG_ROWS $((BIG_ROWS * (BIG_ROWS + 1) / 2)) $(awk -v n="$BIG_ROWS
 assert_eq "exact count and sums" "$expected_sum" \
 	"$(pgd copy_sel -c "select count(*), sum(id), sum(n), count(*) filter (where s <> 'row ' || id),
 		count(*) filter (where d <> timestamp '2024-01-01' + id * interval '1 second') from big" | tr '\t' ' ')"
-if [[ "$rss" =~ ^[0-9]+$ ]] && [ "$rss" -lt 204800 ]; then pass "peak RSS ${rss} kB under 200 MB"; else fail "peak RSS '${rss}' kB, not under 200 MB"; fi
+if [ -n "${SLUICE_ASAN:-}" ]; then pass "peak RSS not judged under ASan (${rss} kB)"; elif [[ "$rss" =~ ^[0-9]+$ ]] && [ "$rss" -lt 204800 ]; then pass "peak RSS ${rss} kB under 200 MB"; else fail "peak RSS '${rss}' kB, not under 200 MB"; fi
 pgd copy_sel -c "drop table big"
 
 # ---------------------------------------------------------------------------

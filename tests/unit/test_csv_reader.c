@@ -25,7 +25,7 @@ static void write_file(const char *content, size_t n)
 
 static struct reader *open_csv(const char *content, struct reader_options *opt)
 {
-	struct reader_options def = { .format = FORMAT_CSV };
+	struct reader_options def = {.format = FORMAT_CSV};
 	struct reader *r = NULL;
 	struct sl_error err;
 	write_file(content, strlen(content));
@@ -73,7 +73,8 @@ static void expect_status(struct reader *r, enum read_status want, long line, co
 	ck_assert_int_eq(st, want);
 	if (want == READ_REJECT) {
 		ck_assert_int_eq(rec.line, line);
-		ck_assert_msg(strstr(err.msg, msg_part) != NULL, "message '%s' lacks '%s'", err.msg, msg_part);
+		ck_assert_msg(strstr(err.msg, msg_part) != NULL, "message '%s' lacks '%s'", err.msg,
+			      msg_part);
 	}
 }
 
@@ -103,7 +104,8 @@ END_TEST
 
 START_TEST(quotes_commas_newlines)
 {
-	struct reader *r = open_csv("a,b\n\"he said \"\"hi\"\"\",\"x,y\"\n\"two\nlines\",z\nlast,row\n", NULL);
+	struct reader *r =
+		open_csv("a,b\n\"he said \"\"hi\"\"\",\"x,y\"\n\"two\nlines\",z\nlast,row\n", NULL);
 	expect_row(r, 2, 2, "he said \"hi\"", "x,y");
 	expect_row(r, 3, 2, "two\nlines", "z");
 	expect_row(r, 5, 2, "last", "row"); /* the embedded newline counts as a line */
@@ -260,7 +262,7 @@ END_TEST
  * when it came first); such a header is refused like an empty name. */
 START_TEST(nul_in_header_refused)
 {
-	struct reader_options opt = { .format = FORMAT_CSV };
+	struct reader_options opt = {.format = FORMAT_CSV};
 	struct reader *r = NULL;
 	struct sl_error err;
 	write_file("\0id,b\n1,2\n", 10);
@@ -272,8 +274,12 @@ END_TEST
 
 START_TEST(options_delimiter_quote_escape_null_latin1)
 {
-	struct reader_options opt = { .format = FORMAT_CSV, .delimiter = ';', .quote = '\'',
-				      .escape = '\\', .null_marker = "NA", .encoding = ENCODING_LATIN1 };
+	struct reader_options opt = {.format = FORMAT_CSV,
+				     .delimiter = ';',
+				     .quote = '\'',
+				     .escape = '\\',
+				     .null_marker = "NA",
+				     .encoding = ENCODING_LATIN1};
 	struct reader *r = open_csv("a;b;c\n'it\\'s';NA;caf\xE9\n'back\\\\slash';'';x\n", &opt);
 	expect_row(r, 2, 3, "it's", "\x01", "café");
 	expect_row(r, 3, 3, "back\\slash", "", "x");
@@ -283,7 +289,7 @@ END_TEST
 
 START_TEST(no_header_tsv)
 {
-	struct reader_options opt = { .format = FORMAT_TSV, .no_header = true };
+	struct reader_options opt = {.format = FORMAT_TSV, .no_header = true};
 	struct reader *r = open_csv("1\ta b\n2\t\n", &opt);
 	ck_assert_int_eq(r->nheader, 0);
 	expect_row(r, 1, 2, "1", "a b");
@@ -299,7 +305,7 @@ START_TEST(gzip_detected_by_content)
 	gzFile gz = gzdopen(fd, "wb");
 	gzputs(gz, "a,b\n1,2\n");
 	gzclose(gz);
-	struct reader_options opt = { .format = FORMAT_AUTO };
+	struct reader_options opt = {.format = FORMAT_AUTO};
 	struct reader *r = NULL;
 	struct sl_error err;
 	ck_assert_msg(reader_open(&r, path, &opt, &err), "%s", err.msg);
@@ -320,7 +326,7 @@ START_TEST(long_file_many_chunks)
 		o += (size_t)sprintf(buf + o, "%zu,\"row %zu\nsecond\"\n", i, i);
 	write_file(buf, o);
 	free(buf);
-	struct reader_options opt = { .format = FORMAT_CSV };
+	struct reader_options opt = {.format = FORMAT_CSV};
 	struct reader *r = NULL;
 	struct sl_error err;
 	ck_assert(reader_open(&r, path, &opt, &err));
@@ -356,7 +362,7 @@ START_TEST(utf8_validation)
 	ck_assert(!utf8_valid("ab\xC0\xAF", 4, &at)); /* overlong */
 	ck_assert_int_eq(at, 2);
 	ck_assert(!utf8_valid("\xED\xA0\x80", 3, &at)); /* surrogate */
-	ck_assert(!utf8_valid("\xE2\x82", 2, &at));     /* truncated */
+	ck_assert(!utf8_valid("\xE2\x82", 2, &at));	/* truncated */
 }
 END_TEST
 
@@ -379,7 +385,7 @@ START_TEST(escape_across_chunks)
 	ck_assert_int_eq(buf[chunk - 1], '\\');
 	write_file(buf, o);
 	free(buf);
-	struct reader_options opt = { .format = FORMAT_CSV, .escape = '\\' };
+	struct reader_options opt = {.format = FORMAT_CSV, .escape = '\\'};
 	struct reader *r = NULL;
 	struct sl_error err;
 	ck_assert(reader_open(&r, path, &opt, &err));
@@ -411,7 +417,8 @@ static void expect_reject_raw(struct reader *r, long line, const char *raw, cons
 		ck_assert_int_eq(rec.raw_len, strlen(raw));
 		ck_assert(memcmp(rec.raw, raw, rec.raw_len) == 0);
 	}
-	ck_assert_msg(strstr(err.msg, msg_part) != NULL, "message '%s' lacks '%s'", err.msg, msg_part);
+	ck_assert_msg(strstr(err.msg, msg_part) != NULL, "message '%s' lacks '%s'", err.msg,
+		      msg_part);
 }
 
 /* Expect a one-field NULL record at line, with empty raw text: a blank line. */
@@ -442,7 +449,7 @@ START_TEST(blank_line_one_column_is_null)
 
 	/* CR LF, no header (the first record sets the count), blank lines in a
 	 * row, a blank line inside quotes is data, no newline at the end */
-	struct reader_options opt = { .format = FORMAT_CSV, .no_header = true };
+	struct reader_options opt = {.format = FORMAT_CSV, .no_header = true};
 	r = open_csv("x\r\n\r\n\r\n\"p\r\n\r\nq\"\r\n\r\ny", &opt);
 	expect_row(r, 1, 1, "x");
 	expect_null_row(r, 2);
@@ -466,9 +473,9 @@ START_TEST(blank_line_one_column_is_null)
 	done(r);
 
 	/* one column named by set_columns, TSV without a header */
-	struct reader_options tsv = { .format = FORMAT_TSV, .no_header = true };
+	struct reader_options tsv = {.format = FORMAT_TSV, .no_header = true};
 	r = open_csv("\n7\n", &tsv);
-	char *one[] = { "v" };
+	char *one[] = {"v"};
 	struct sl_error err;
 	ck_assert(r->ops->set_columns(r, one, 1, &err));
 	expect_null_row(r, 1);
@@ -533,7 +540,7 @@ START_TEST(blank_lines_counted_when_several_columns)
 	ck_assert_int_eq(r->blank_lines, 4); /* lines 1, 3, 5 and 9, not 7 */
 	done(r);
 
-	struct reader_options tsv = { .format = FORMAT_TSV, .no_header = true };
+	struct reader_options tsv = {.format = FORMAT_TSV, .no_header = true};
 	r = open_csv("\n\n1\t2\n\n3\t4", &tsv);
 	expect_row(r, 3, 2, "1", "2");
 	expect_row(r, 5, 2, "3", "4");
@@ -546,7 +553,7 @@ END_TEST
 /* --null applies to values, never to the names of the header. */
 START_TEST(null_marker_not_applied_to_header)
 {
-	struct reader_options opt = { .format = FORMAT_CSV, .null_marker = "NULL" };
+	struct reader_options opt = {.format = FORMAT_CSV, .null_marker = "NULL"};
 	struct reader *r = open_csv("NULL,b\nNULL,x\n\"NULL\",NULL\n", &opt);
 	ck_assert_int_eq(r->nheader, 2);
 	ck_assert_str_eq(r->header[0], "NULL");
@@ -555,7 +562,7 @@ START_TEST(null_marker_not_applied_to_header)
 	expect_row(r, 3, 2, "\x01", "\x01"); /* quoted or not, as before */
 	done(r);
 
-	struct reader_options tsv = { .format = FORMAT_TSV, .escape = '\\', .null_marker = "\\N" };
+	struct reader_options tsv = {.format = FORMAT_TSV, .escape = '\\', .null_marker = "\\N"};
 	r = open_csv("id\t\\N\t-\n1\t\\N\t-\n", &tsv);
 	ck_assert_int_eq(r->nheader, 3);
 	ck_assert_str_eq(r->header[1], "\\N");
@@ -563,7 +570,7 @@ START_TEST(null_marker_not_applied_to_header)
 	expect_row(r, 2, 3, "1", "\x01", "-");
 	done(r);
 
-	struct reader_options dash = { .format = FORMAT_CSV, .null_marker = "-" };
+	struct reader_options dash = {.format = FORMAT_CSV, .null_marker = "-"};
 	r = open_csv("-\n-\nx\n", &dash);
 	ck_assert_str_eq(r->header[0], "-");
 	expect_row(r, 2, 1, "\x01");
@@ -581,7 +588,7 @@ static void fill(char *b, size_t *o, char c, size_t n)
 
 START_TEST(max_record_bytes_rejects_and_goes_on)
 {
-	struct reader_options opt = { .format = FORMAT_CSV, .max_record_bytes = 1000 };
+	struct reader_options opt = {.format = FORMAT_CSV, .max_record_bytes = 1000};
 	char *buf = malloc(20000);
 	size_t o = (size_t)sprintf(buf, "a,b\n1,");
 	fill(buf, &o, 'x', 998); /* exactly 1000 bytes: kept */
@@ -648,14 +655,16 @@ START_TEST(max_record_bytes_unterminated_quote_read_again)
 	for (int gz = 0; gz < 2; gz++) {
 		int rows = 30000; /* about 400 KB: past the first chunk too */
 		write_unterminated(gz, rows);
-		struct reader_options opt = { .format = FORMAT_CSV, .max_record_bytes = 1000 };
+		struct reader_options opt = {.format = FORMAT_CSV, .max_record_bytes = 1000};
 		struct reader *r = NULL;
 		struct sl_error err;
 		ck_assert_msg(reader_open(&r, path, &opt, &err), "%s", err.msg);
 		expect_row(r, 2, 2, "1", "a");
-		expect_reject_raw(r, 3, "2,\"open", "record larger than --max-record-bytes (1000 bytes): "
-				  "an unterminated quoted field ran on to the end of input; the record ran "
-				  "on over several lines, so only this line is rejected");
+		expect_reject_raw(
+			r, 3, "2,\"open",
+			"record larger than --max-record-bytes (1000 bytes): "
+			"an unterminated quoted field ran on to the end of input; the record ran "
+			"on over several lines, so only this line is rejected");
 		for (int i = 3; i < rows + 3; i++) {
 			char id[16], v[32];
 			sprintf(id, "%d", i);
@@ -673,7 +682,7 @@ END_TEST
  * lines they took are read again from the file, only their first is lost. */
 START_TEST(max_record_bytes_malformed_read_again)
 {
-	struct reader_options opt = { .format = FORMAT_CSV, .max_record_bytes = 200 };
+	struct reader_options opt = {.format = FORMAT_CSV, .max_record_bytes = 200};
 	char buf[4096];
 	size_t o = (size_t)sprintf(buf, "a,b\n1,\"x\n");
 	for (int i = 2; i < 60; i++)
@@ -684,16 +693,19 @@ START_TEST(max_record_bytes_malformed_read_again)
 	o += (size_t)sprintf(buf + o, "120,y\",extra\n121,end\n");
 	buf[o] = '\0';
 	struct reader *r = open_csv(buf, &opt);
-	expect_reject_raw(r, 2, "1,\"x", "record larger than --max-record-bytes (200 bytes): "
-			  "malformed CSV (stray quote or text after a closing quote); the record ran on "
-			  "over several lines, so only this line is rejected");
+	expect_reject_raw(
+		r, 2, "1,\"x",
+		"record larger than --max-record-bytes (200 bytes): "
+		"malformed CSV (stray quote or text after a closing quote); the record ran on "
+		"over several lines, so only this line is rejected");
 	for (int i = 2; i < 60; i++) {
 		char id[16];
 		sprintf(id, "%d", i);
 		expect_row(r, i + 1, 2, id, "y");
 	}
 	expect_reject_raw(r, 61, "60,\"z\"w", "malformed CSV");
-	expect_reject_raw(r, 62, "61,\"q", "record larger than --max-record-bytes (200 bytes): "
+	expect_reject_raw(r, 62, "61,\"q",
+			  "record larger than --max-record-bytes (200 bytes): "
 			  "expected 2 fields, found 3; the record ran on over several lines");
 	for (int i = 62; i < 120; i++) {
 		char id[16];
@@ -716,7 +728,7 @@ START_TEST(max_record_bytes_unterminated_quote_stdin)
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_ge(dup2(fd, STDIN_FILENO), 0);
 	close(fd);
-	struct reader_options opt = { .format = FORMAT_CSV, .max_record_bytes = 1000 };
+	struct reader_options opt = {.format = FORMAT_CSV, .max_record_bytes = 1000};
 	struct reader *r = NULL;
 	struct sl_error err;
 	ck_assert_msg(reader_open(&r, "-", &opt, &err), "%s", err.msg);
@@ -726,7 +738,7 @@ START_TEST(max_record_bytes_unterminated_quote_stdin)
 	ck_assert_int_eq(r->ops->next(r, &rec, &err), READ_REJECT);
 	ck_assert_int_eq(rec.line, 3);
 	ck_assert_str_eq(err.msg, "line 3: record larger than --max-record-bytes (1000 bytes): the "
-			 "unterminated quote at line 3 swallowed the rest of the input");
+				  "unterminated quote at line 3 swallowed the rest of the input");
 	/* its first KiB (less its last byte here: a line end, which goes) */
 	ck_assert_int_eq(rec.raw_len, 1023);
 	ck_assert(memcmp(rec.raw, "2,\"open\n3,row 3\n", 16) == 0);
@@ -756,7 +768,7 @@ START_TEST(too_many_fields_counted_not_kept)
 		o += (size_t)sprintf(buf + o, i ? ",a" : "a");
 	buf[o++] = '\n';
 	buf[o] = '\0';
-	struct reader_options opt = { .format = FORMAT_CSV };
+	struct reader_options opt = {.format = FORMAT_CSV};
 	struct reader *r = NULL;
 	struct sl_error err;
 	write_file(buf, o);
@@ -813,11 +825,12 @@ START_TEST(max_record_bytes_bounds_memory)
 		ck_assert_int_eq(write(fd, tail, strlen(tail)), (ssize_t)strlen(tail));
 		close(fd);
 		long before = peak_kib();
-		struct reader_options opt = { .format = FORMAT_CSV, .max_record_bytes = 1 << 20 };
+		struct reader_options opt = {.format = FORMAT_CSV, .max_record_bytes = 1 << 20};
 		struct reader *r = NULL;
 		struct sl_error err;
 		ck_assert_msg(reader_open(&r, path, &opt, &err), "%s", err.msg);
-		expect_status(r, READ_REJECT, 2, "record larger than --max-record-bytes (1048576 bytes)");
+		expect_status(r, READ_REJECT, 2,
+			      "record larger than --max-record-bytes (1048576 bytes)");
 		struct record rec;
 		enum read_status st;
 		long rows = 0;
@@ -827,7 +840,8 @@ START_TEST(max_record_bytes_bounds_memory)
 		ck_assert_int_eq(rows, huge_field ? 1 : 8192 * 256 + 1);
 		if (before >= 0) {
 			long grew = peak_kib() - before;
-			ck_assert_msg(grew < 12 * 1024, "reading took %ld KiB more at its peak", grew);
+			ck_assert_msg(grew < 12 * 1024, "reading took %ld KiB more at its peak",
+				      grew);
 		}
 		done(r);
 	}

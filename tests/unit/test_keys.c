@@ -15,12 +15,12 @@ static void fill(struct batch *b, const char *const *pairs, size_t n)
 {
 	ck_assert(batch_init(b, 2, n));
 	for (size_t i = 0; i < n; i++) {
-		struct cell f[2] = { { NULL, 0 }, { pairs[2 * i + 1], strlen(pairs[2 * i + 1]) } };
+		struct cell f[2] = {{NULL, 0}, {pairs[2 * i + 1], strlen(pairs[2 * i + 1])}};
 		if (strcmp(pairs[2 * i], "-")) {
 			f[0].ptr = pairs[2 * i];
 			f[0].len = strlen(pairs[2 * i]);
 		}
-		struct record rec = { .nfields = 2, .fields = f, .line = (long)i + 2 };
+		struct record rec = {.nfields = 2, .fields = f, .line = (long)i + 2};
 		ck_assert(batch_add_row(b, &rec, 0, false));
 	}
 }
@@ -29,7 +29,7 @@ static void fill(struct batch *b, const char *const *pairs, size_t n)
 static void rounds_text(const struct batch *b, size_t first, size_t n, char *out, size_t outsz)
 {
 	size_t order[64], end[64], nrounds;
-	int key[] = { 0 };
+	int key[] = {0};
 	ck_assert(key_rounds(b, first, n, key, 1, order, end, &nrounds));
 	out[0] = '\0';
 	size_t start = 0;
@@ -39,7 +39,8 @@ static void rounds_text(const struct batch *b, size_t first, size_t n, char *out
 		for (size_t i = start; i < end[r]; i++) {
 			const struct cell *row = batch_row(b, order[i]);
 			char item[64];
-			snprintf(item, sizeof item, " %s=%s", row[0].ptr ? row[0].ptr : "NULL", row[1].ptr);
+			snprintf(item, sizeof item, " %s=%s", row[0].ptr ? row[0].ptr : "NULL",
+				 row[1].ptr);
 			strncat(out, item, outsz - strlen(out) - 1);
 		}
 	}
@@ -47,8 +48,8 @@ static void rounds_text(const struct batch *b, size_t first, size_t n, char *out
 
 START_TEST(rounds_keep_input_order_per_key)
 {
-	static const char *const rows[] = { "b", "1", "a", "2", "b", "3", "c", "4", "b", "5",
-					    "a", "6", "-", "7", "-", "8" };
+	static const char *const rows[] = {"b", "1", "a", "2", "b", "3", "c", "4",
+					   "b", "5", "a", "6", "-", "7", "-", "8"};
 	struct batch b;
 	fill(&b, rows, 8);
 	char text[512];
@@ -65,7 +66,7 @@ END_TEST
 
 START_TEST(distinct_keys_are_one_sorted_round)
 {
-	static const char *const rows[] = { "10", "x", "9", "y", "100", "z", "ab", "w" };
+	static const char *const rows[] = {"10", "x", "9", "y", "100", "z", "ab", "w"};
 	struct batch b;
 	fill(&b, rows, 4);
 	char text[256];
@@ -77,15 +78,15 @@ END_TEST
 
 START_TEST(hash_and_equality)
 {
-	struct cell r1[2] = { { "ab", 2 }, { "c", 1 } }, r2[2] = { { "a", 1 }, { "bc", 2 } };
-	struct cell r3[2] = { { "ab", 2 }, { "c", 1 } }, r4[2] = { { NULL, 0 }, { "c", 1 } };
-	int key[] = { 0, 1 };
+	struct cell r1[2] = {{"ab", 2}, {"c", 1}}, r2[2] = {{"a", 1}, {"bc", 2}};
+	struct cell r3[2] = {{"ab", 2}, {"c", 1}}, r4[2] = {{NULL, 0}, {"c", 1}};
+	int key[] = {0, 1};
 	ck_assert(key_equal(r1, r3, key, 2));
 	ck_assert(!key_equal(r1, r2, key, 2));
 	ck_assert(!key_equal(r1, r4, key, 2));
 	ck_assert_uint_eq(key_hash(r1, key, 2), key_hash(r3, key, 2));
 	ck_assert_uint_ne(key_hash(r1, key, 2), key_hash(r2, key, 2));
-	struct cell d[2] = { { cell_default, 0 }, { "c", 1 } };
+	struct cell d[2] = {{cell_default, 0}, {"c", 1}};
 	ck_assert(key_equal(r4, d, key, 2)); /* NULL and a missing key alike */
 }
 END_TEST

@@ -74,8 +74,12 @@ static double now(void)
 
 static struct pool *make(int min, int max, double acquire_timeout, double idle_timeout, int retries)
 {
-	struct pool_config cfg = { .min = min, .max = max, .acquire_timeout = acquire_timeout,
-				   .idle_timeout = idle_timeout, .retries = retries, .backoff_base = 0.01 };
+	struct pool_config cfg = {.min = min,
+				  .max = max,
+				  .acquire_timeout = acquire_timeout,
+				  .idle_timeout = idle_timeout,
+				  .retries = retries,
+				  .backoff_base = 0.01};
 	struct pool *p;
 	struct sl_error err;
 	ck_assert_msg(pool_create(&p, &fake, "fake://", &cfg, &err), "%s", err.msg);
@@ -268,7 +272,7 @@ END_TEST
 START_TEST(timeout_reaches_the_driver)
 {
 	reset();
-	struct pool_config cfg = { .max = 1, .idle_timeout = 60, .timeout = 7.5 };
+	struct pool_config cfg = {.max = 1, .idle_timeout = 60, .timeout = 7.5};
 	struct pool *p;
 	struct conn *c;
 	struct sl_error err;

@@ -10,7 +10,7 @@
 #include "sluice/sql.h"
 #include "sluice/url.h"
 
-static char *cols3[] = { "id", "na\"me", "note" };
+static char *cols3[] = {"id", "na\"me", "note"};
 
 START_TEST(pg_quoting)
 {
@@ -36,34 +36,36 @@ END_TEST
 
 START_TEST(pg_insert_sql)
 {
-	struct write_spec spec = { .schema = "s", .table = "t", .columns = cols3, .ncols = 3 };
+	struct write_spec spec = {.schema = "s", .table = "t", .columns = cols3, .ncols = 3};
 	struct buf b;
 	buf_init(&b, 0);
 	ck_assert(sql_insert(&pg_dialect, &b, &spec, 2));
 	ck_assert_str_eq(b.data, "INSERT INTO \"s\".\"t\" (\"id\", \"na\"\"me\", \"note\") VALUES "
 				 "($1,$2,$3),($4,$5,$6)");
 	buf_reset(&b);
-	char *key[] = { "id" };
+	char *key[] = {"id"};
 	spec.on_conflict = CONFLICT_UPDATE;
 	spec.key = key;
 	spec.nkey = 1;
 	spec.schema = NULL;
 	ck_assert(sql_insert(&pg_dialect, &b, &spec, 1));
-	ck_assert_str_eq(b.data, "INSERT INTO \"t\" (\"id\", \"na\"\"me\", \"note\") VALUES ($1,$2,$3) "
-				 "ON CONFLICT (\"id\") DO UPDATE SET \"na\"\"me\" = EXCLUDED.\"na\"\"me\", "
-				 "\"note\" = EXCLUDED.\"note\"");
+	ck_assert_str_eq(b.data,
+			 "INSERT INTO \"t\" (\"id\", \"na\"\"me\", \"note\") VALUES ($1,$2,$3) "
+			 "ON CONFLICT (\"id\") DO UPDATE SET \"na\"\"me\" = EXCLUDED.\"na\"\"me\", "
+			 "\"note\" = EXCLUDED.\"note\"");
 	buf_reset(&b);
 	spec.on_conflict = CONFLICT_SKIP;
 	ck_assert(sql_insert(&pg_dialect, &b, &spec, 1));
-	ck_assert_str_eq(b.data, "INSERT INTO \"t\" (\"id\", \"na\"\"me\", \"note\") VALUES ($1,$2,$3) "
-				 "ON CONFLICT DO NOTHING");
+	ck_assert_str_eq(b.data,
+			 "INSERT INTO \"t\" (\"id\", \"na\"\"me\", \"note\") VALUES ($1,$2,$3) "
+			 "ON CONFLICT DO NOTHING");
 	buf_free(&b);
 }
 END_TEST
 
 START_TEST(mysql_insert_sql)
 {
-	struct write_spec spec = { .table = "t", .columns = cols3, .ncols = 3 };
+	struct write_spec spec = {.table = "t", .columns = cols3, .ncols = 3};
 	struct buf b;
 	buf_init(&b, 0);
 	ck_assert(sql_insert(&mysql_dialect, &b, &spec, 2));
@@ -73,20 +75,21 @@ START_TEST(mysql_insert_sql)
 	ck_assert(sql_insert(&mysql_dialect, &b, &spec, 1));
 	ck_assert_str_eq(b.data, "INSERT IGNORE INTO `t` (`id`, `na\"me`, `note`) VALUES (?,?,?)");
 	buf_reset(&b);
-	char *key[] = { "id" };
+	char *key[] = {"id"};
 	spec.on_conflict = CONFLICT_UPDATE;
 	spec.key = key;
 	spec.nkey = 1;
 	ck_assert(sql_insert(&mysql_dialect, &b, &spec, 1));
-	ck_assert_str_eq(b.data, "INSERT INTO `t` (`id`, `na\"me`, `note`) VALUES (?,?,?) ON DUPLICATE "
-				 "KEY UPDATE `na\"me` = VALUES(`na\"me`), `note` = VALUES(`note`)");
+	ck_assert_str_eq(b.data,
+			 "INSERT INTO `t` (`id`, `na\"me`, `note`) VALUES (?,?,?) ON DUPLICATE "
+			 "KEY UPDATE `na\"me` = VALUES(`na\"me`), `note` = VALUES(`note`)");
 	buf_free(&b);
 }
 END_TEST
 
 START_TEST(copy_sql_and_escape)
 {
-	struct write_spec spec = { .table = "my table", .columns = cols3, .ncols = 3 };
+	struct write_spec spec = {.table = "my table", .columns = cols3, .ncols = 3};
 	struct buf b;
 	buf_init(&b, 0);
 	ck_assert(pg_copy_sql(&b, &spec));
@@ -114,7 +117,8 @@ START_TEST(rows_per_statement)
 	size_t r = sql_rows_per_statement(&pg_dialect, 70000, 10);
 	ck_assert_int_eq(r, 1);
 	for (int cols = 1; cols < 300; cols += 7)
-		ck_assert_int_le(sql_rows_per_statement(&pg_dialect, cols, 123456) * (size_t)cols, 65535);
+		ck_assert_int_le(sql_rows_per_statement(&pg_dialect, cols, 123456) * (size_t)cols,
+				 65535);
 }
 END_TEST
 
@@ -159,7 +163,9 @@ START_TEST(url_parsing)
 {
 	struct url_parts u;
 	struct sl_error err;
-	ck_assert(url_parse("mysql://us%3Aer:p%40ss@127.0.0.1:3307/shop?socket=%2Ftmp%2Fs&ssl-mode=REQUIRED", &u, &err));
+	ck_assert(url_parse(
+		"mysql://us%3Aer:p%40ss@127.0.0.1:3307/shop?socket=%2Ftmp%2Fs&ssl-mode=REQUIRED",
+		&u, &err));
 	ck_assert_str_eq(u.user, "us:er");
 	ck_assert_str_eq(u.password, "p@ss");
 	ck_assert_str_eq(u.host, "127.0.0.1");
@@ -183,8 +189,8 @@ START_TEST(batch_model)
 {
 	struct batch b;
 	ck_assert(batch_init(&b, 2, 3));
-	struct cell f[2] = { { "abc", 3 }, { NULL, 0 } };
-	struct record rec = { .nfields = 2, .fields = f, .line = 7, .raw = "abc,", .raw_len = 4 };
+	struct cell f[2] = {{"abc", 3}, {NULL, 0}};
+	struct record rec = {.nfields = 2, .fields = f, .line = 7, .raw = "abc,", .raw_len = 4};
 	ck_assert(batch_add_row(&b, &rec, 0, true));
 	f[0].ptr = "x";
 	f[0].len = 1;
