@@ -20,7 +20,9 @@ enum col_type {
 	TYPE_BOOLEAN,
 	TYPE_DATE,
 	TYPE_TIMESTAMP,
-	TYPE_JSON
+	TYPE_JSON,
+	TYPE_UUID, /* 8-4-4-4-12 lowercase hex */
+	TYPE_BYTES /* "\x" and lowercase hex pairs (bytea's text form) */
 };
 
 /* Infer one type per column from the rows of b (NULLs and empty values say

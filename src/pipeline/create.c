@@ -23,6 +23,10 @@ static const char *col_type_name(enum col_type t)
 		return "timestamp";
 	case TYPE_JSON:
 		return "json";
+	case TYPE_UUID:
+		return "uuid";
+	case TYPE_BYTES:
+		return "bytes";
 	case TYPE_TEXT:
 		break;
 	}

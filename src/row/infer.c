@@ -21,6 +21,8 @@ struct column_seen {
 	bool all_date;
 	bool all_datetime; /* every value a date or a date-time */
 	bool all_json;
+	bool all_uuid;
+	bool all_bytes;
 };
 
 static bool is_digit(char c)
@@ -121,6 +123,34 @@ static bool is_json(const char *s, size_t len)
 	return ok;
 }
 
+static bool is_lower_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+/* 8-4-4-4-12 lowercase hex digits: a uuid column gives it back unchanged. */
+static bool is_uuid(const char *s, size_t len)
+{
+	if (len != 36)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((i == 8 || i == 13 || i == 18 || i == 23) ? s[i] != '-' : !is_lower_hex(s[i]))
+			return false;
+	return true;
+}
+
+/* "\x" and pairs of lowercase hex digits: bytes in bytea's text form (as
+ * MongoDB's $binary loads). */
+static bool is_hex_bytes(const char *s, size_t len)
+{
+	if (len < 2 || len % 2 || s[0] != '\\' || s[1] != 'x')
+		return false;
+	for (size_t i = 2; i < len; i++)
+		if (!is_lower_hex(s[i]))
+			return false;
+	return true;
+}
+
 static void see_value(struct column_seen *c, const char *s, size_t len)
 {
 	bool fits = false;
@@ -143,6 +173,10 @@ static void see_value(struct column_seen *c, const char *s, size_t len)
 		c->all_datetime = false;
 	if (c->all_json && !is_json(s, len))
 		c->all_json = false;
+	if (c->all_uuid && !is_uuid(s, len))
+		c->all_uuid = false;
+	if (c->all_bytes && !is_hex_bytes(s, len))
+		c->all_bytes = false;
 }
 
 static enum col_type decide(const struct column_seen *c)
@@ -161,6 +195,10 @@ static enum col_type decide(const struct column_seen *c)
 		return TYPE_TIMESTAMP;
 	if (c->all_json)
 		return TYPE_JSON;
+	if (c->all_uuid)
+		return TYPE_UUID;
+	if (c->all_bytes)
+		return TYPE_BYTES;
 	return TYPE_TEXT;
 }
 
@@ -172,7 +210,9 @@ void infer_types(const struct batch *b, enum col_type *types)
 					.all_boolish = true,
 					.all_date = true,
 					.all_datetime = true,
-					.all_json = true};
+					.all_json = true,
+					.all_uuid = true,
+					.all_bytes = true};
 		for (size_t r = 0; r < b->nrows; r++) {
 			const struct cell *v = &batch_row(b, r)[col];
 			if (v->ptr && v->len)

@@ -25,6 +25,10 @@ static const char *type_name(const struct dialect *d, enum col_type t)
 			return "datetime(6)";
 		case TYPE_JSON:
 			return "json";
+		case TYPE_UUID:
+			return "char(36)";
+		case TYPE_BYTES:
+			return "longblob";
 		case TYPE_TEXT:
 			break;
 		}
@@ -45,6 +49,10 @@ static const char *type_name(const struct dialect *d, enum col_type t)
 		return "timestamptz";
 	case TYPE_JSON:
 		return "jsonb";
+	case TYPE_UUID:
+		return "uuid";
+	case TYPE_BYTES:
+		return "bytea";
 	case TYPE_TEXT:
 		break;
 	}
@@ -67,7 +75,8 @@ bool sql_create_table(const struct dialect *d, struct buf *out, const struct wri
 		const char *type = type_name(d, types[i]);
 		/* MySQL cannot index a longtext or json column whole; and a key keeps
 		 * its case (a binary collation), so "A" and "a" stay two keys */
-		if (is_key && mysql && (types[i] == TYPE_TEXT || types[i] == TYPE_JSON))
+		if (is_key && mysql &&
+		    (types[i] == TYPE_TEXT || types[i] == TYPE_JSON || types[i] == TYPE_BYTES))
 			type = "varchar(255) COLLATE utf8mb4_bin";
 		if (!buf_puts(out, i ? ",\n    " : "\n    ") ||
 		    !d->quote_ident(out, spec->columns[i]) || !buf_putc(out, ' ') ||

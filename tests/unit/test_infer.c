@@ -187,11 +187,14 @@ START_TEST(mongo_values)
 	/* no number type holds NaN and Infinity on both servers: text */
 	ck_assert_int_eq(infer_one(2, "1.5", "NaN"), TYPE_TEXT);
 	ck_assert_int_eq(infer_one(2, "1.5", "-Infinity"), TYPE_TEXT);
-	/* $oid, $uuid and $binary: text until --create has uuid and bytes types */
+	/* $oid text; $uuid a uuid; $binary bytes (bytea / longblob) */
 	ck_assert_int_eq(infer_one(2, "65d0a1b2c3d4e5f600000001", "65d0a1b2c3d4e5f600000002"),
 			 TYPE_TEXT);
-	ck_assert_int_eq(infer_one(1, "0f8fad5b-d9cb-469f-a165-70867728950e"), TYPE_TEXT);
-	ck_assert_int_eq(infer_one(2, "\\x000102feff00", "\\x"), TYPE_TEXT);
+	ck_assert_int_eq(infer_one(1, "0f8fad5b-d9cb-469f-a165-70867728950e"), TYPE_UUID);
+	/* an uppercase uuid would come back lowercased: text */
+	ck_assert_int_eq(infer_one(1, "0F8FAD5B-D9CB-469F-A165-70867728950E"), TYPE_TEXT);
+	ck_assert_int_eq(infer_one(2, "\\x000102feff00", "\\x"), TYPE_BYTES);
+	ck_assert_int_eq(infer_one(2, "\\x0g", "\\x00"), TYPE_TEXT);
 	/* a field whose type changes from document to document */
 	ck_assert_int_eq(infer_one(3, "5", "five", "{\"a\":5}"), TYPE_TEXT);
 	ck_assert_int_eq(infer_one(2, "5", "{\"a\":5}"), TYPE_TEXT);
