@@ -153,7 +153,7 @@ err_has "says what it was doing" "INSERT failed"
 assert_eq "only whole batches" "0" "$(my -e 'select count(*) % 500 from h_lock')"
 assert_eq "no XA transaction left" "" "$(my -e 'xa recover')"
 
-test_case "MariaDB stalled 11 s with --timeout 0: the progress log says so, the run finishes exactly"
+test_case "MariaDB stalled 14 s with --timeout 0: the progress log says so, the run finishes exactly"
 my -e "truncate h_lock"
 rm -f "$TMP/fifo"
 mkfifo "$TMP/fifo"
@@ -164,7 +164,7 @@ timeout -s KILL 40 "$SLUICE" load - "$SLUICE_MY_URL" --table h_lock --format csv
 pid=$!
 BG="$gen"
 wait_for my -e "select count(*) > 0 from h_lock"
-my -e "lock tables h_lock write; select sleep(11.5)" >/dev/null 2>&1
+my -e "lock tables h_lock write; select sleep(14)" >/dev/null 2>&1
 wait $pid
 RC=$?
 wait $gen 2>/dev/null

@@ -78,10 +78,19 @@ done
 
 test_case "a PostgreSQL restart mid-run is survived with exact content"
 table restarted
+# a pause per statement, so the restart strikes while rows are committed and
+# the input is not read to the end
+pg -c "create or replace function slow_stmt() returns trigger language plpgsql as \$\$ begin perform pg_sleep(0.02); return null; end \$\$" \
+	-c "create trigger slow after insert on restarted for each statement execute function slow_stmt()"
 "$SLUICE" load "$TMP/big.csv" "$SLUICE_PG_URL" --table restarted --method insert --batch-rows 5000 --workers 2 \
 	--retries 8 --summary-json "$TMP/restart.json" -q 2>"$TMP/restart.err" &
 pid=$!
-sleep 1
+for _ in $(seq 1 300); do
+	[ "$(pg -c "select count(*) >= 20000 from restarted" 2>/dev/null)" = t ] && break
+	sleep 0.02
+done
+n=$(pg -c "select count(*) from restarted")
+if [ "$n" -gt 0 ] && [ "$n" -lt 600000 ]; then pass "restarting in the middle ($n rows in)"; else fail "rows before the restart: $n"; fi
 "$ROOT/scripts/servers.sh" restart pg
 wait $pid
 rc=$?
