@@ -28,7 +28,8 @@ MAIN_OBJ := $(BUILD)/src/cli/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # what `make format` formats and `make format-check` checks
-FORMAT_SRC = $(SRC) $(wildcard include/sluice/*.h) $(UNIT_SRC)
+FORMAT_SRC = $(SRC) $(wildcard include/sluice/*.h) $(UNIT_SRC) bench/gen.c \
+	$(wildcard tests/fuzz/*.c tests/fuzz/*.h)
 
 .PHONY: all deps unit check integration demo bench asan fuzz fuzz-build format format-check \
 	install uninstall deb clean servers-start servers-stop FORCE

@@ -20,12 +20,15 @@ static uint32_t next_rand(void)
 	return (uint32_t)((state * 0x2545F4914F6CDD1DULL) >> 32);
 }
 
-static const char *const first[] = { "Ada", "Grace", "Linus", "Ken", "Barbara", "Edsger", "Margaret",
-				     "Dennis", "Frances", "Alan", "Radia", "Niklaus", "Élodie", "Søren" };
-static const char *const last[] = { "Lovelace", "Hopper", "Torvalds", "Thompson", "Liskov", "Dijkstra",
-				    "Hamilton", "Ritchie", "Allen", "Turing", "Perlman", "Wirth" };
-static const char *const words[] = { "order", "shipped", "late", "customer", "called", "refund",
-				     "priority", "warehouse", "invoice", "paid", "pending", "review" };
+static const char *const first[] = {"Ada",    "Grace",	  "Linus",  "Ken",     "Barbara",
+				    "Edsger", "Margaret", "Dennis", "Frances", "Alan",
+				    "Radia",  "Niklaus",  "Élodie", "Søren"};
+static const char *const last[] = {"Lovelace", "Hopper",   "Torvalds", "Thompson",
+				   "Liskov",   "Dijkstra", "Hamilton", "Ritchie",
+				   "Allen",    "Turing",   "Perlman",  "Wirth"};
+static const char *const words[] = {"order",   "shipped", "late",     "customer",
+				    "called",  "refund",  "priority", "warehouse",
+				    "invoice", "paid",	  "pending",  "review"};
 
 int main(int argc, char **argv)
 {
@@ -63,18 +66,23 @@ int main(int argc, char **argv)
 		double score = (double)next_rand() / 4294967296.0 * 1000.0;
 		bool comma = next_rand() % 4 == 0;
 		if (fmt == CSV) {
-			printf("%ld,%s %s,%c.%s%ld@example.com,%u.%02u,%u,%s,2024-%02u-%02uT%02u:%02u:%02u,%.6f,%s%s%s\n",
+			printf("%ld,%s "
+			       "%s,%c.%s%ld@example.com,%u.%02u,%u,%s,2024-%02u-%02uT%02u:%02u:%"
+			       "02u,%.6f,%s%s%s\n",
 			       id, f, l, initial, "user", id, amount / 100, amount % 100, qty,
 			       active ? "true" : "false", mon, day, hh, mm, ss, score,
 			       comma ? "\"" : "", notes, comma ? ", see \"\"ticket\"\"\"" : "");
 		} else {
-			printf("%s{\"id\": %ld, \"name\": \"%s %s\", \"email\": \"%c.user%ld@example.com\", "
+			printf("%s{\"id\": %ld, \"name\": \"%s %s\", \"email\": "
+			       "\"%c.user%ld@example.com\", "
 			       "\"amount\": %u.%02u, \"quantity\": %u, \"active\": %s, "
-			       "\"created_at\": \"2024-%02u-%02uT%02u:%02u:%02u\", \"score\": %.6f, "
+			       "\"created_at\": \"2024-%02u-%02uT%02u:%02u:%02u\", \"score\": "
+			       "%.6f, "
 			       "\"notes\": \"%s%s\"}%s\n",
-			       fmt == JSON ? "  " : "", id, f, l, initial, id, amount / 100, amount % 100,
-			       qty, active ? "true" : "false", mon, day, hh, mm, ss, score, notes,
-			       comma ? ", see \\\"ticket\\\"" : "", fmt == JSON && id < n ? "," : "");
+			       fmt == JSON ? "  " : "", id, f, l, initial, id, amount / 100,
+			       amount % 100, qty, active ? "true" : "false", mon, day, hh, mm, ss,
+			       score, notes, comma ? ", see \\\"ticket\\\"" : "",
+			       fmt == JSON && id < n ? "," : "");
 		}
 	}
 	if (fmt == JSON)

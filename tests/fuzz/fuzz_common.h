@@ -17,14 +17,14 @@
 
 #include "sluice/reader.h"
 
-#define FUZZ_CHECK(cond, ...)                                                  \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "fuzz invariant broken: %s: ", #cond); \
-			fprintf(stderr, __VA_ARGS__);                          \
-			fputc('\n', stderr);                                   \
-			abort();                                               \
-		}                                                              \
+#define FUZZ_CHECK(cond, ...)                                                                      \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "fuzz invariant broken: %s: ", #cond);                     \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fputc('\n', stderr);                                                       \
+			abort();                                                                   \
+		}                                                                                  \
 	} while (0)
 
 static int fuzz_fd = -1;
@@ -41,7 +41,8 @@ static void fuzz_set_input(const uint8_t *data, size_t size)
 		}
 		snprintf(fuzz_path, sizeof fuzz_path, "/proc/self/fd/%d", fuzz_fd);
 	}
-	if (ftruncate(fuzz_fd, 0) != 0 || (size && pwrite(fuzz_fd, data, size, 0) != (ssize_t)size)) {
+	if (ftruncate(fuzz_fd, 0) != 0 ||
+	    (size && pwrite(fuzz_fd, data, size, 0) != (ssize_t)size)) {
 		perror("memfd write");
 		abort();
 	}
@@ -49,8 +50,8 @@ static void fuzz_set_input(const uint8_t *data, size_t size)
 
 /* What a run expects of the records it reads. */
 struct fuzz_expect {
-	long nfields;    /* fields per READ_OK record; -1: the first one's count */
-	bool utf8;       /* READ_OK fields must be valid UTF-8 */
+	long nfields;	  /* fields per READ_OK record; -1: the first one's count */
+	bool utf8;	  /* READ_OK fields must be valid UTF-8 */
 	bool sticky_fail; /* next() after READ_FAIL fails again (the JSON reader) */
 };
 
@@ -79,7 +80,8 @@ static void fuzz_drain(struct reader *r, struct fuzz_expect want, size_t limit)
 		}
 		FUZZ_CHECK(rs == READ_OK || rs == READ_REJECT, "unknown status %d", rs);
 		FUZZ_CHECK(rec.line >= 1, "line %ld", rec.line);
-		FUZZ_CHECK(rec.line >= last_line, "line went back from %ld to %ld", last_line, rec.line);
+		FUZZ_CHECK(rec.line >= last_line, "line went back from %ld to %ld", last_line,
+			   rec.line);
 		last_line = rec.line;
 		FUZZ_CHECK(rec.raw != NULL, "record without its raw text");
 		for (size_t i = 0; i < rec.raw_len; i++)
@@ -101,8 +103,8 @@ static void fuzz_drain(struct reader *r, struct fuzz_expect want, size_t limit)
 			FUZZ_CHECK(c->ptr[c->len] == '\0', "field %zu not NUL-terminated", i + 1);
 			size_t bad;
 			FUZZ_CHECK(!want.utf8 || utf8_valid(c->ptr, c->len, &bad),
-				   "line %ld field %zu: invalid UTF-8 at %zu in a READ_OK record", rec.line,
-				   i + 1, bad);
+				   "line %ld field %zu: invalid UTF-8 at %zu in a READ_OK record",
+				   rec.line, i + 1, bad);
 		}
 	}
 	(void)sink;

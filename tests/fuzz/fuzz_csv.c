@@ -5,12 +5,12 @@
  */
 #include "fuzz_common.h"
 
-static char *const three[] = { "a", "b", "c" };
-static char *const two[] = { "x", "y" };
+static char *const three[] = {"a", "b", "c"};
+static char *const two[] = {"x", "y"};
 
 struct csv_case {
 	struct reader_options opt;
-	char *const *cols;   /* set_columns with these; NULL: the header's names */
+	char *const *cols; /* set_columns with these; NULL: the header's names */
 	int ncols;
 };
 
@@ -23,7 +23,7 @@ static void run_case(const struct csv_case *c, size_t size)
 		FUZZ_CHECK(err.msg[0] != '\0', "reader_open failed without a message");
 		return;
 	}
-	struct fuzz_expect want = { .nfields = -1, .utf8 = true };
+	struct fuzz_expect want = {.nfields = -1, .utf8 = true};
 	if (r->format != FORMAT_CSV && r->format != FORMAT_TSV) {
 		/* FORMAT_AUTO found JSON: read it with target columns, as load does */
 		if (!r->ops->set_columns(r, three, 3, &err)) {
@@ -35,8 +35,8 @@ static void run_case(const struct csv_case *c, size_t size)
 	} else if (c->cols) {
 		if (!r->ops->set_columns(r, c->cols, c->ncols, &err)) {
 			/* the header disagrees with the names: load stops here too */
-			FUZZ_CHECK(!c->opt.no_header, "set_columns refused %d names without a header",
-				   c->ncols);
+			FUZZ_CHECK(!c->opt.no_header,
+				   "set_columns refused %d names without a header", c->ncols);
 			reader_close(r);
 			return;
 		}
@@ -57,19 +57,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct csv_case cases[] = {
 		/* the defaults: a header names the columns */
-		{ .opt = { .format = FORMAT_CSV } },
+		{.opt = {.format = FORMAT_CSV}},
 		/* no header, three named columns */
-		{ .opt = { .format = FORMAT_CSV, .no_header = true }, .cols = three, .ncols = 3 },
+		{.opt = {.format = FORMAT_CSV, .no_header = true}, .cols = three, .ncols = 3},
 		/* no header, no names: the first record sets the count */
-		{ .opt = { .format = FORMAT_CSV, .no_header = true } },
+		{.opt = {.format = FORMAT_CSV, .no_header = true}},
 		/* TSV with a backslash escape and a NULL marker */
-		{ .opt = { .format = FORMAT_TSV, .escape = '\\', .null_marker = "\\N" } },
+		{.opt = {.format = FORMAT_TSV, .escape = '\\', .null_marker = "\\N"}},
 		/* other delimiter and quote, Latin-1 input */
-		{ .opt = { .format = FORMAT_CSV, .no_header = true, .delimiter = ';', .quote = '\'',
-			   .escape = '\\', .encoding = ENCODING_LATIN1, .null_marker = "" },
-		  .cols = two, .ncols = 2 },
+		{.opt = {.format = FORMAT_CSV,
+			 .no_header = true,
+			 .delimiter = ';',
+			 .quote = '\'',
+			 .escape = '\\',
+			 .encoding = ENCODING_LATIN1,
+			 .null_marker = ""},
+		 .cols = two,
+		 .ncols = 2},
 		/* detection by content (the path has no extension) */
-		{ .opt = { .format = FORMAT_AUTO } },
+		{.opt = {.format = FORMAT_AUTO}},
 	};
 	fuzz_set_input(data, size);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)

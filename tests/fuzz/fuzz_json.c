@@ -5,14 +5,14 @@
  */
 #include "fuzz_common.h"
 
-static char *const abc[] = { "a", "b", "c" };
-static char *const named[] = { "id", "name", "tags", "" };
+static char *const abc[] = {"a", "b", "c"};
+static char *const named[] = {"id", "name", "tags", ""};
 
 struct json_case {
 	struct reader_options opt;
-	char *const *cols;   /* set_columns with these; NULL: sample the keys first */
+	char *const *cols; /* set_columns with these; NULL: sample the keys first */
 	int ncols;
-	size_t sample;       /* records json_reader_sample_keys reads ahead */
+	size_t sample; /* records json_reader_sample_keys reads ahead */
 };
 
 static void run_case(const struct json_case *c, size_t size)
@@ -24,7 +24,7 @@ static void run_case(const struct json_case *c, size_t size)
 		FUZZ_CHECK(err.msg[0] != '\0', "reader_open failed without a message");
 		return;
 	}
-	struct fuzz_expect want = { .nfields = -1, .utf8 = true, .sticky_fail = true };
+	struct fuzz_expect want = {.nfields = -1, .utf8 = true, .sticky_fail = true};
 	char *const *cols = c->cols;
 	int ncols = c->ncols;
 	if (r->format == FORMAT_CSV || r->format == FORMAT_TSV) {
@@ -58,14 +58,16 @@ static void run_case(const struct json_case *c, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct json_case cases[] = {
-		{ .opt = { .format = FORMAT_NDJSON }, .cols = abc, .ncols = 3 },
-		{ .opt = { .format = FORMAT_NDJSON, .ignore_unknown = true }, .cols = named, .ncols = 4 },
-		{ .opt = { .format = FORMAT_JSON }, .cols = abc, .ncols = 3 },
-		{ .opt = { .format = FORMAT_JSON, .ignore_unknown = true }, .cols = named, .ncols = 4 },
+		{.opt = {.format = FORMAT_NDJSON}, .cols = abc, .ncols = 3},
+		{.opt = {.format = FORMAT_NDJSON, .ignore_unknown = true},
+		 .cols = named,
+		 .ncols = 4},
+		{.opt = {.format = FORMAT_JSON}, .cols = abc, .ncols = 3},
+		{.opt = {.format = FORMAT_JSON, .ignore_unknown = true}, .cols = named, .ncols = 4},
 		/* --create: keys sampled from the first records become the columns */
-		{ .opt = { .format = FORMAT_JSON }, .sample = 3 },
-		{ .opt = { .format = FORMAT_NDJSON, .missing_as_default = true }, .sample = 2 },
-		{ .opt = { .format = FORMAT_AUTO, .ignore_unknown = true }, .sample = 1000 },
+		{.opt = {.format = FORMAT_JSON}, .sample = 3},
+		{.opt = {.format = FORMAT_NDJSON, .missing_as_default = true}, .sample = 2},
+		{.opt = {.format = FORMAT_AUTO, .ignore_unknown = true}, .sample = 1000},
 	};
 	fuzz_set_input(data, size);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
