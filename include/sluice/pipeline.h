@@ -38,6 +38,8 @@ struct load {
 	bool keyed;
 	int key_idx[64]; /* key columns, as indexes into columns */
 	int nkey_idx;
+	int *set_idx; /* sluice update: the columns it sets, as indexes into columns */
+	int nset_idx;
 	unsigned long long blank_lines;
 	struct table_desc target; /* the table as check_target found it */
 	char *const *lookup_key;  /* a unique key among the columns, to settle lost commits */

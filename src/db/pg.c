@@ -524,6 +524,20 @@ static bool pg_healthy(struct conn *c)
 	return ok;
 }
 
+/* Run q with params; false with err unless it returns rows. *res is the
+ * caller's to PQclear. */
+static bool query_rows(struct conn *c, const char *q, int nparams, const char *const *params,
+		       const char *what, PGresult **res, struct sl_error *err)
+{
+	*res = pg_run_params(c, q, nparams, params);
+	if (PQresultStatus(*res) == PGRES_TUPLES_OK)
+		return true;
+	pg_fail(c, *res, what, err);
+	PQclear(*res);
+	*res = NULL;
+	return false;
+}
+
 /* Add the table's primary key and unique indexes (not partial, not on
  * expressions) to out, columns in index order. */
 static bool describe_unique(struct conn *c, const char *table, struct table_desc *out,
@@ -537,12 +551,9 @@ static bool describe_unique(struct conn *c, const char *table, struct table_desc
 		"WHERE i.indrelid = to_regclass($1) AND i.indisunique AND i.indpred IS NULL "
 		"AND i.indexprs IS NULL ORDER BY ic.relname, k.ord";
 	const char *params[1] = {table};
-	PGresult *res = pg_run_params(c, q, 1, params);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		pg_fail(c, res, "describing table", err);
-		PQclear(res);
+	PGresult *res;
+	if (!query_rows(c, q, 1, params, "describing table", &res, err))
 		return false;
-	}
 	int n = PQntuples(res);
 	char **cols = calloc((size_t)(n ? n : 1), sizeof *cols);
 	bool ok = cols != NULL;
@@ -576,10 +587,8 @@ static bool describe_foreign(struct conn *c, const char *table, struct table_des
 			"SELECT EXISTS (SELECT 1 FROM parts JOIN pg_class r ON r.oid = parts.oid "
 			"WHERE r.relkind = 'f')";
 	const char *params[1] = {table};
-	PGresult *res = pg_run_params(c, q, 1, params);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		pg_fail(c, res, "describing table", err);
-		PQclear(res);
+	PGresult *res;
+	if (!query_rows(c, q, 1, params, "describing table", &res, err)) {
 		table_desc_free(out);
 		return false;
 	}
@@ -600,12 +609,9 @@ static bool pg_describe_table(struct conn *c, const struct write_spec *spec, str
 			"FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 "
 			"AND NOT a.attisdropped ORDER BY a.attnum";
 	const char *params[1] = {c->sql.data};
-	PGresult *res = pg_run_params(c, q, 1, params);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		pg_fail(c, res, "describing table", err);
-		PQclear(res);
+	PGresult *res;
+	if (!query_rows(c, q, 1, params, "describing table", &res, err))
 		return false;
-	}
 	int n = PQntuples(res);
 	out->exists = n > 0;
 	out->cols = n ? calloc((size_t)n, sizeof *out->cols) : NULL;
@@ -913,20 +919,6 @@ static bool pg_update_batch(struct conn *c, const struct write_spec *spec, const
 /* ---------------------------------------------------------------------------
  * Reading, for copy and verify
  */
-
-/* Run q with params; false with err unless it returns rows. *res is the
- * caller's to PQclear. */
-static bool query_rows(struct conn *c, const char *q, int nparams, const char *const *params,
-		       const char *what, PGresult **res, struct sl_error *err)
-{
-	*res = pg_run_params(c, q, nparams, params);
-	if (PQresultStatus(*res) == PGRES_TUPLES_OK)
-		return true;
-	pg_fail(c, *res, what, err);
-	PQclear(*res);
-	*res = NULL;
-	return false;
-}
 
 static bool pg_snapshot(struct conn *c, struct sl_error *err)
 {

@@ -224,11 +224,8 @@ static const char *update_problem(struct load *ld, const struct record *rec, cha
 			return msg;
 		}
 	}
-	int set[ld->ncols], key[ld->ncols], nset, nkey;
-	if (!sql_update_columns(&ld->spec, set, &nset, key, &nkey))
-		return NULL; /* refused before the run starts */
-	for (int i = 0; i < nset; i++)
-		if (!cell_is_default(&rec->fields[set[i]]))
+	for (int i = 0; i < ld->nset_idx; i++)
+		if (!cell_is_default(&rec->fields[ld->set_idx[i]]))
 			return NULL;
 	snprintf(msg, n, "the record names no column to set, only its key");
 	return msg;
@@ -444,13 +441,18 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	if (!plan_columns(&ld, r, &err) || !r->ops->set_columns(r, ld.columns, ld.ncols, &err))
 		goto failed;
 	if (ld.spec.update) {
-		int set[ld.ncols], key[ld.ncols], nset, nkey;
-		if (!sql_update_columns(&ld.spec, set, &nset, key, &nkey)) {
+		int key[ld.ncols], nkey;
+		ld.set_idx = calloc((size_t)ld.ncols, sizeof *ld.set_idx);
+		if (!ld.set_idx) {
+			sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
+			goto failed;
+		}
+		if (!sql_update_columns(&ld.spec, ld.set_idx, &ld.nset_idx, key, &nkey)) {
 			sl_error_set(&err, SL_ERR_USAGE,
 				     "--key and --set must name columns of the input");
 			goto failed;
 		}
-		if (!nset) {
+		if (!ld.nset_idx) {
 			sl_error_set(&err, SL_ERR_USAGE,
 				     "nothing to update: every input column is a key");
 			goto failed;
@@ -715,6 +717,7 @@ finish:
 	free(ld.src_records);
 	free(ld.src_read_all);
 	free(ld.src_whole);
+	free(ld.set_idx);
 	pthread_mutex_destroy(&ld.lock);
 	return status;
 }
