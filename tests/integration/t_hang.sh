@@ -42,7 +42,8 @@ within() { if awk -v s="$2" -v l="$3" 'BEGIN { exit !(s < l) }'; then pass "$1 (
 # rows CSV N: a header and ids 1..N
 rows() { awk -v n="$2" 'BEGIN { print "id,v"; for (i = 1; i <= n; i++) printf "%d,value %d\n", i, i }' >"$1"; }
 # slow_rows FIFO N: ids 1..N into FIFO, 1000 every 50 ms
-slow_rows() { awk -v n="$2" 'BEGIN { print "id,v"; for (i = 1; i <= n; i++) { printf "%d,value %d\n", i, i; if (i % 1000 == 0) { fflush(); system("sleep 0.05") } } }' >"$1" 2>/dev/null; }
+# slow_rows FILE N [PAUSE]: N rows "id,v" into FILE, a pause (0.05 s) every 1000
+slow_rows() { awk -v n="$2" -v p="${3:-0.05}" 'BEGIN { print "id,v"; for (i = 1; i <= n; i++) { printf "%d,value %d\n", i, i; if (i % 1000 == 0) { fflush(); system("sleep " p) } } }' >"$1" 2>/dev/null; }
 # exact N: "N|N*(N+1)/2", a table's count and sum of ids when it holds 1..N once
 exact() { echo "$1|$(($1 * ($1 + 1) / 2))"; }
 # wait_for CMD...: until CMD prints 1 or t (up to 10 s)
@@ -157,13 +158,16 @@ test_case "MariaDB stalled 14 s with --timeout 0: the progress log says so, the 
 my -e "truncate h_lock"
 rm -f "$TMP/fifo"
 mkfifo "$TMP/fifo"
-slow_rows "$TMP/fifo" 30000 &
+# the input comes for about 9 s, so the lock strikes in the middle
+slow_rows "$TMP/fifo" 30000 0.3 &
 gen=$!
-timeout -s KILL 40 "$SLUICE" load - "$SLUICE_MY_URL" --table h_lock --format csv --batch-rows 500 \
+timeout -s KILL 50 "$SLUICE" load - "$SLUICE_MY_URL" --table h_lock --format csv --batch-rows 500 \
 	--timeout 0 --progress log --stats-interval 0.5 <"$TMP/fifo" 2>"$TMP/err" &
 pid=$!
 BG="$gen"
 wait_for my -e "select count(*) > 0 from h_lock"
+n=$(my -e "select count(*) from h_lock")
+if [ "$n" -gt 0 ] && [ "$n" -lt 30000 ]; then pass "locked in the middle ($n rows in)"; else fail "rows at the lock: $n"; fi
 my -e "lock tables h_lock write; select sleep(14)" >/dev/null 2>&1
 wait $pid
 RC=$?
