@@ -26,11 +26,12 @@ _sluice_options()
 		;;
 	copy)
 		echo "--tables --exclude-tables --schema --query -t --table --create --truncate --cast"
-		echo "--verify --split-rows --dry-run --method --batch-rows"
+		echo "--verify --split-rows --dry-run --method --batch-rows --resume --job --checkpoint-table"
 		echo "$_sluice_opts_pool $_sluice_opts_report"
 		;;
 	verify) echo "--tables --exclude-tables --schema --timeout --summary-json -q --quiet -h --help" ;;
 	ping) echo "-h --help" ;;
+	checkpoints) echo "--job --forget --checkpoint-table -q --quiet -h --help" ;;
 	esac
 }
 
@@ -83,12 +84,12 @@ _sluice()
 	local prev=${words[n - 1]}
 
 	if [ "$n" -le 1 ]; then
-		_sluice_reply "$cur" load update copy verify ping --help --version
+		_sluice_reply "$cur" load update copy verify ping checkpoints --help --version
 		return
 	fi
 	local cmd=${words[1]}
 	case $cmd in
-	load | update | copy | verify | ping) ;;
+	load | update | copy | verify | ping | checkpoints) ;;
 	*) return ;;
 	esac
 

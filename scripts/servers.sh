@@ -4,7 +4,7 @@
 #
 #   scripts/servers.sh start [pg|mariadb|all]   start (default: all)
 #   scripts/servers.sh stop  [pg|mariadb|all]   stop and delete their data
-#   scripts/servers.sh restart pg               restart PostgreSQL (fault tests)
+#   scripts/servers.sh restart pg|mariadb       restart one, data kept (fault tests)
 #   scripts/servers.sh env                      print the URLs as shell exports
 #
 # SLUICE_SERVERS_DIR (default /tmp/sluice-servers), SLUICE_PG_PORT (54329)
@@ -69,23 +69,44 @@ my_start() {
 	mariadb-install-db "${user_opt[@]}" --datadir="$d/data" --auth-root-authentication-method=normal \
 		--skip-test-db >"$d/install.log" 2>&1 || { cat "$d/install.log" >&2; return 1; }
 	mkdir -p "$d/tmp"
+	my_launch || return 1
+	mariadb --no-defaults --socket="$d/mariadb.sock" -uroot \
+		-e "CREATE DATABASE IF NOT EXISTS sluice_test CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+	echo "servers: MariaDB on 127.0.0.1:$MY_PORT" >&2
+}
+
+# Run mariadbd on the data directory in $DIR/mariadb and wait until it answers.
+my_launch() {
+	local d="$DIR/mariadb" user_opt=()
+	if [ "$(id -u)" -eq 0 ]; then
+		user_opt=(--user=root)
+	fi
 	mariadbd --no-defaults "${user_opt[@]}" --datadir="$d/data" --port="$MY_PORT" --bind-address=127.0.0.1 \
 		--tmpdir="$d/tmp" \
 		--socket="$d/mariadb.sock" --pid-file="$d/mariadbd.pid" --log-error="$d/server.log" \
 		--local-infile=1 --innodb-flush-log-at-trx-commit=2 --skip-log-bin \
 		--max-allowed-packet=256M --character-set-server=utf8mb4 --collation-server=utf8mb4_bin \
-		>/dev/null 2>&1 &
+		</dev/null >/dev/null 2>&1 &
 	for _ in $(seq 1 120); do
 		if mariadb-admin --no-defaults --socket="$d/mariadb.sock" -uroot ping >/dev/null 2>&1; then
-			mariadb --no-defaults --socket="$d/mariadb.sock" -uroot \
-				-e "CREATE DATABASE IF NOT EXISTS sluice_test CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-			echo "servers: MariaDB on 127.0.0.1:$MY_PORT" >&2
 			return 0
 		fi
 		sleep 0.5
 	done
 	cat "$d/server.log" >&2
 	return 1
+}
+
+# Stop MariaDB (its data kept) and start it again.
+my_restart() {
+	local d="$DIR/mariadb" pid
+	pid=$(cat "$d/mariadbd.pid")
+	kill "$pid"
+	for _ in $(seq 1 120); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.25
+	done
+	my_launch
 }
 
 my_stop() {
@@ -132,7 +153,8 @@ stop)
 restart)
 	case "$what" in
 	pg) pg_restart ;;
-	*) echo "usage: $0 restart pg" >&2; exit 2 ;;
+	mariadb) my_restart ;;
+	*) echo "usage: $0 restart pg|mariadb" >&2; exit 2 ;;
 	esac ;;
 env) print_env ;;
 *) echo "usage: $0 start|stop|restart|env [pg|mariadb|all]" >&2; exit 2 ;;

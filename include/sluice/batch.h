@@ -31,6 +31,10 @@ struct record {
 	long line;	 /* physical line where the record starts (1-based) */
 	const char *raw; /* the record verbatim, for the rejects file */
 	size_t raw_len;
+	/* a reader that numbers its records itself (a table read in key
+	 * order: the key) sets these; --resume checkpoints by them */
+	long long ordinal;
+	bool has_ordinal;
 };
 
 /* Where a row of a batch came from, for reject reports. */

@@ -4,7 +4,8 @@
  * transaction as the rows it covers: the job, the source, the range of
  * record numbers [first, end) it covers, the source's fingerprint. A rerun
  * skips the records those rows cover, whatever the batch size; a range
- * another process holds is claimed first, so each is written once.
+ * another process holds is claimed first, so each is written once. Record
+ * numbers are a source's own when it has them (copy: a table's integer key).
  */
 #ifndef SLUICE_CHECKPOINT_H
 #define SLUICE_CHECKPOINT_H
@@ -35,6 +36,18 @@ bool checkpoint_fingerprint(const char *path, char *out, size_t n, struct sl_err
 bool checkpoint_check_source(struct checkpoint *ck, int src, const char *fingerprint, bool *whole,
 			     struct sl_error *err);
 
+/* Whether the job had committed anything, of any source, when opened. */
+bool checkpoint_started(const struct checkpoint *ck);
+
+/* Whether source src has committed records (or is whole); whether a
+ * checkpoint_mark_created row says the job created its table. */
+bool checkpoint_source_started(const struct checkpoint *ck, int src);
+bool checkpoint_source_created(const struct checkpoint *ck, int src);
+
+/* Whether a reader's own ordinal (a key) can be checkpointed: the two
+ * lowest bigints mark sources instead. */
+bool checkpoint_ordinal_ok(long long ordinal);
+
 /* Whether record number ordinal of source src is committed already;
  * ordinals must come in increasing order per source. */
 bool checkpoint_covered(struct checkpoint *ck, int src, long long ordinal);
@@ -56,5 +69,8 @@ bool checkpoint_committed(struct checkpoint *ck, struct conn *c, int src, long l
 /* Mark source src whole (records [0, count) done), in its own transaction. */
 bool checkpoint_source_done(struct checkpoint *ck, struct conn *c, int src, long long count,
 			    struct sl_error *err);
+/* Record that the job created source src's target table (copy --create),
+ * so a rerun still builds its indexes and keys. */
+bool checkpoint_mark_created(struct checkpoint *ck, struct conn *c, int src, struct sl_error *err);
 
 #endif

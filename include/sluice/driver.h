@@ -101,6 +101,10 @@ struct conn_options {
 	 * waits for ever. A statement the server works on silently for longer
 	 * (a long index build) needs a larger value. */
 	double timeout;
+	/* The caller settles a COMMIT whose reply is lost by itself (--resume:
+	 * a checkpoint row goes in with every batch): plain transactions, no
+	 * two-phase commit (MySQL's XA) to settle it by. */
+	bool plain_commits;
 };
 
 struct driver {

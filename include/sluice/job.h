@@ -15,7 +15,15 @@ struct rejects;
 struct run_report;
 struct table_stats;
 
-enum command { CMD_NONE = 0, CMD_LOAD, CMD_UPDATE, CMD_COPY, CMD_VERIFY, CMD_PING };
+enum command {
+	CMD_NONE = 0,
+	CMD_LOAD,
+	CMD_UPDATE,
+	CMD_COPY,
+	CMD_VERIFY,
+	CMD_PING,
+	CMD_CHECKPOINTS
+};
 enum progress_mode { PROGRESS_AUTO = 0, PROGRESS_BAR, PROGRESS_LOG, PROGRESS_NONE };
 
 /* How a run ended; main maps it to the exit code. */
@@ -82,12 +90,17 @@ struct job {
 	bool resume;
 	const char *job_name;	      /* --job NAME, or NULL to derive one */
 	const char *checkpoint_table; /* --checkpoint-table, or NULL: sluice_checkpoints */
+	bool forget;		      /* sluice checkpoints --forget */
 
 	/* set by copy for each table it runs through the load pipeline: */
 	/* open source i as a reader (a table read), instead of the files */
 	bool (*open_reader)(void *ctx, int i, struct reader **out, struct sl_error *err);
 	void *reader_ctx;
 	struct rejects *rejects; /* a rejects file shared by the tables, or NULL */
+	/* --resume: the one source name the records are checkpointed under
+	 * (the table: every key range of it shares its checkpoints), with no
+	 * fingerprint and no whole-source mark (copy makes that per table) */
+	const char *resume_source;
 };
 
 /* Run a load or update job, print its summary; returns how it ended. */
@@ -100,5 +113,7 @@ enum run_status load_table(const struct job *job, struct table_stats *stats,
 /* Run sluice copy / sluice verify. */
 enum run_status copy_run(const struct job *job);
 enum run_status verify_run(const struct job *job);
+/* Run sluice checkpoints: list the target's resumable jobs, or --forget one. */
+enum run_status checkpoints_run(const struct job *job);
 
 #endif

@@ -21,6 +21,7 @@ struct pool_config {
 	double backoff_base;	/* first reconnect delay, seconds (doubles each time) */
 	double timeout;		/* --timeout: seconds a connection may make no progress
 				 * before it counts as broken (conn_options); 0: for ever */
+	bool plain_commits;	/* conn_options.plain_commits */
 };
 
 struct pool_stats {

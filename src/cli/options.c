@@ -54,6 +54,7 @@ enum {
 	OPT_RESUME,
 	OPT_JOB,
 	OPT_CHECKPOINT_TABLE,
+	OPT_FORGET,
 	OPT_NO_EJSON,
 };
 
@@ -102,6 +103,7 @@ static const struct option long_options[] = {
 	{"no-ejson", no_argument, NULL, OPT_NO_EJSON},
 	{"job", required_argument, NULL, OPT_JOB},
 	{"checkpoint-table", required_argument, NULL, OPT_CHECKPOINT_TABLE},
+	{"forget", no_argument, NULL, OPT_FORGET},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -120,6 +122,8 @@ static void print_main_help(FILE *f)
 	      "  sluice copy   [OPTIONS] FROM_URL TO_URL        stream tables between servers\n"
 	      "  sluice verify [OPTIONS] FROM_URL TO_URL        compare tables on two servers\n"
 	      "  sluice ping   URL                             connect, print the server version\n"
+	      "  sluice checkpoints [--job NAME [--forget]] TARGET_URL\n"
+	      "                                                list (or forget) --resume jobs\n"
 	      "  sluice --help | --version | COMMAND --help\n"
 	      "\n"
 	      "URLs: postgresql://user@host:port/db (any libpq URI; PG* variables and ~/.pgpass\n"
@@ -246,9 +250,30 @@ static void print_copy_help(FILE *f)
 	      "      --dry-run              print the DDL and the plan, copy nothing\n"
 	      "      --max-errors N         stop at the N-th rejected row (default 0: the first)\n"
 	      "      --batch-rows N         rows per batch and transaction (default 50000)\n"
+	      "      --resume               exactly once across crashes: a rerun goes on after "
+	      "the\n"
+	      "                             committed keys of each table (see sluice load --help)\n"
+	      "      --job NAME             the resumable job (default: copy:FROM_URL)\n"
+	      "      --checkpoint-table T   where checkpoints live (default sluice_checkpoints)\n"
 	      "\n"
 	      "Writing, pool, progress and reporting options are those of sluice load\n"
 	      "(--batch-rows, --workers, --rejects, --max-errors, --summary-json, -q, ...).\n",
+	      f);
+}
+
+static void print_checkpoints_help(FILE *f)
+{
+	fputs("Usage: sluice checkpoints [OPTIONS] TARGET_URL\n"
+	      "\n"
+	      "List the --resume jobs whose checkpoints TARGET_URL holds: a tab-separated line\n"
+	      "per job and source (a file, or a table of sluice copy) with its committed\n"
+	      "batches, rows written, whether it is whole, and its first and last commit.\n"
+	      "\n"
+	      "      --job NAME             only this job\n"
+	      "      --forget               delete the job's checkpoints (needs --job): its\n"
+	      "                             next --resume run starts over\n"
+	      "      --checkpoint-table T   where checkpoints live (default sluice_checkpoints)\n"
+	      "  -q, --quiet                print errors only\n",
 	      f);
 }
 
@@ -408,6 +433,8 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		job->command = CMD_COPY;
 	else if (!strcmp(cmd, "verify"))
 		job->command = CMD_VERIFY;
+	else if (!strcmp(cmd, "checkpoints"))
+		job->command = CMD_CHECKPOINTS;
 	else {
 		log_error("unknown command '%s' (try sluice --help)", cmd);
 		return CLI_USAGE;
@@ -439,6 +466,8 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 				print_copy_help(stdout);
 			else if (job->command == CMD_VERIFY)
 				print_verify_help(stdout);
+			else if (job->command == CMD_CHECKPOINTS)
+				print_checkpoints_help(stdout);
 			else
 				print_load_help(stdout);
 			return CLI_EXIT_OK;
@@ -588,6 +617,9 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		case OPT_JOB:
 			job->job_name = optarg;
 			break;
+		case OPT_FORGET:
+			job->forget = true;
+			break;
 		case OPT_CHECKPOINT_TABLE:
 			job->checkpoint_table = optarg;
 			break;
@@ -671,12 +703,31 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		job->target = argv[optind];
 		return CLI_RUN;
 	}
+	if (job->command == CMD_CHECKPOINTS) {
+		if (rest != 1) {
+			log_error("usage: sluice checkpoints [--job NAME [--forget]] TARGET_URL");
+			return CLI_USAGE;
+		}
+		if (job->forget && !job->job_name) {
+			log_error("--forget needs the --job whose checkpoints to forget");
+			return CLI_USAGE;
+		}
+		job->target = argv[optind];
+		if (job->quiet)
+			log_set_level(LOG_ERROR);
+		return CLI_RUN;
+	}
+	if (job->forget) {
+		log_error("--forget is for sluice checkpoints");
+		return CLI_USAGE;
+	}
 	if ((job->job_name || job->checkpoint_table) && !job->resume) {
 		log_error("--job and --checkpoint-table go with --resume");
 		return CLI_USAGE;
 	}
-	if (job->resume && job->command != CMD_LOAD) {
-		log_error("--resume is for sluice load (copy and update cannot resume yet)");
+	if (job->resume && job->command != CMD_LOAD && job->command != CMD_COPY) {
+		log_error("--resume is for sluice load and copy (an update is not resumable: "
+			  "run it again, it sets the same values)");
 		return CLI_USAGE;
 	}
 	bool tables_cmd = job->command == CMD_COPY || job->command == CMD_VERIFY;

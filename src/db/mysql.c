@@ -559,7 +559,8 @@ static bool my_connect(const char *url, const struct conn_options *opts, struct 
 	buf_init(&c->scratch, 0);
 	const char *xa_param = url_param(&u, "xa");
 	bool ok = true;
-	if (xa_param && (!strcmp(xa_param, "off") || !strcmp(xa_param, "0")))
+	if ((xa_param && (!strcmp(xa_param, "off") || !strcmp(xa_param, "0"))) ||
+	    (opts && opts->plain_commits))
 		c->plain = true;
 	else if (xa_param && strcmp(xa_param, "on") && strcmp(xa_param, "1"))
 		ok = sl_error_set(err, SL_ERR_USAGE, "xa takes on or off, not '%s'", xa_param);

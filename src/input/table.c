@@ -3,6 +3,7 @@
  * streaming read behind the reader interface, each value transformed on its
  * way to the target (typemap_value: hex, bits, zero dates, time zones).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@ struct table_state {
 	struct buf raw; /* the row as COPY text, for the rejects file */
 	long rowno;
 	unsigned long long bytes;
+	int key; /* the column whose integer value numbers the rows, or -1 */
 };
 
 static void table_close(struct reader *r)
@@ -88,6 +90,29 @@ static enum read_status table_next(struct reader *r, struct record *rec, struct 
 	}
 	rec->raw = buf_str(&st->raw);
 	rec->raw_len = st->raw.len;
+	if (st->key >= 0) {
+		/* the rows come in key order: the key numbers them (as read,
+		 * before any transform) */
+		const struct cell *k = &cells[st->key];
+		char num[32], *end;
+		errno = 0;
+		long long v = 0;
+		bool ok = k->ptr && k->len > 0 && k->len < sizeof num;
+		if (ok) {
+			memcpy(num, k->ptr, k->len);
+			num[k->len] = '\0';
+			v = strtoll(num, &end, 10);
+			ok = !errno && !*end;
+		}
+		if (!ok) {
+			sl_error_set(err, SL_ERR_INPUT, "row %ld: key value %.*s is not an integer",
+				     st->rowno, k->ptr ? (int)(k->len > 40 ? 40 : k->len) : 4,
+				     k->ptr ? k->ptr : "NULL");
+			return READ_FAIL;
+		}
+		rec->ordinal = v;
+		rec->has_ordinal = true;
+	}
 	for (int i = 0; i < n; i++) {
 		st->cells[i] = cells[i];
 		if (!st->xf[i] || !cells[i].ptr)
@@ -139,7 +164,7 @@ const struct reader_ops table_reader_ops = {
 
 bool table_reader_open(struct reader **out, const struct driver *drv, struct conn *c,
 		       const struct write_spec *spec, const char *query, const unsigned *xf,
-		       const int *bits, struct sl_error *err)
+		       const int *bits, int key, struct sl_error *err)
 {
 	struct reader *r = calloc(1, sizeof *r);
 	struct table_state *st = calloc(1, sizeof *st);
@@ -163,6 +188,7 @@ bool table_reader_open(struct reader **out, const struct driver *drv, struct con
 	}
 	st->drv = drv;
 	st->ncols = n;
+	st->key = key;
 	for (int i = 0; i < n; i++) {
 		st->xf[i] = xf ? xf[i] : 0;
 		st->bits[i] = bits ? bits[i] : 0;

@@ -13,7 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DONE_MARK (-1LL) /* first_rec of the row that says a source is whole */
+#include <limits.h>
+
+/* first_rec of the rows that mark a source rather than cover records: whole
+ * (every record in), and its target table created by the job (copy) */
+#define DONE_MARK LLONG_MIN
+#define CREATED_MARK (LLONG_MIN + 1)
 
 struct range {
 	long long first, end;
@@ -24,6 +29,7 @@ struct ck_source {
 	char *fingerprint; /* as committed, or NULL when nothing is */
 	char now[100];	   /* the file's fingerprint in this run */
 	bool whole;
+	bool created; /* copy --create made its table */
 	struct range *ranges;
 	int n, cap;
 	int cursor; /* checkpoint_covered walks the sorted ranges */
@@ -36,6 +42,7 @@ struct checkpoint {
 	char *schema, *name;
 	struct ck_source *src;
 	int nsrc;
+	bool started; /* the job has checkpoint rows, of any source */
 	struct buf sql;
 };
 
@@ -98,6 +105,7 @@ static bool take_row(void *ctx, char *const *v, int n)
 	struct checkpoint *ck = ctx;
 	if (n < 5 || !v[0] || !v[1] || !v[2] || !v[3] || strcmp(v[0], ck->job))
 		return true;
+	ck->started = true;
 	int i = source_index(ck, v[1]);
 	if (i < 0)
 		return true; /* a source this run does not read */
@@ -105,8 +113,8 @@ static bool take_row(void *ctx, char *const *v, int n)
 	if (v[4] && !s->fingerprint && !(s->fingerprint = strdup(v[4])))
 		return false;
 	long long first = atoll(v[2]), end = atoll(v[3]);
-	if (first == DONE_MARK) {
-		s->whole = true;
+	if (first == DONE_MARK || first == CREATED_MARK) {
+		*(first == DONE_MARK ? &s->whole : &s->created) = true;
 		return true;
 	}
 	if (s->n == s->cap) {
@@ -216,6 +224,21 @@ bool checkpoint_check_source(struct checkpoint *ck, int src, const char *fingerp
 	return true;
 }
 
+bool checkpoint_started(const struct checkpoint *ck)
+{
+	return ck->started;
+}
+
+bool checkpoint_source_started(const struct checkpoint *ck, int src)
+{
+	return ck->src[src].n > 0 || ck->src[src].whole;
+}
+
+bool checkpoint_source_created(const struct checkpoint *ck, int src)
+{
+	return ck->src[src].created;
+}
+
 bool checkpoint_covered(struct checkpoint *ck, int src, long long ordinal)
 {
 	struct ck_source *s = &ck->src[src];
@@ -296,4 +319,17 @@ bool checkpoint_source_done(struct checkpoint *ck, struct conn *c, int src, long
 		return true;
 	enum claim_result r = checkpoint_claim(ck, c, src, DONE_MARK, count, 0, err);
 	return r != CLAIM_FAILED;
+}
+
+bool checkpoint_mark_created(struct checkpoint *ck, struct conn *c, int src, struct sl_error *err)
+{
+	if (ck->src[src].created)
+		return true;
+	enum claim_result r = checkpoint_claim(ck, c, src, CREATED_MARK, 0, 0, err);
+	return r != CLAIM_FAILED && (ck->src[src].created = true);
+}
+
+bool checkpoint_ordinal_ok(long long ordinal)
+{
+	return ordinal > CREATED_MARK;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sluice/checkpoint.h"
 #include "sluice/driver.h"
 #include "sluice/job.h"
 #include "sluice/log.h"
@@ -33,12 +34,16 @@ struct copy_table {
 	unsigned *xf;
 	int *bits;
 	bool created; /* created by this copy (indexes, keys follow) */
+	/* --resume: */
+	bool resumed; /* created by an earlier run of the job: what it built stays */
+	bool whole;   /* copied whole by an earlier run: skipped */
 };
 
 /* A unit of work: a table, or a key range of a big one. */
 struct copy_unit {
 	int table;		   /* index into copy.tables */
 	char *query;		   /* the range's SELECT, or NULL: the whole table */
+	int key;		   /* --resume: the column the query orders by, or -1 */
 	char label[300];	   /* for messages: "t" or "t [lo, hi)" */
 	unsigned long long weight; /* rows expected, biggest first */
 };
@@ -54,6 +59,8 @@ struct copy {
 	int nunits;
 	int nworkers; /* units copied at once */
 	struct rejects *rejects;
+	struct checkpoint *ckpt; /* --resume: the job's, a source per table */
+	char job_name[600];
 
 	pthread_mutex_t lock; /* guards what follows */
 	int next_unit;
@@ -92,7 +99,7 @@ static bool open_table_reader(void *ctx, int i, struct reader **out, struct sl_e
 	const struct copy_table *t = &w->cp->tables[w->unit->table];
 	const char *query = w->unit->query ? w->unit->query : w->cp->job->query;
 	return table_reader_open(out, w->cp->from, w->src, &t->src_spec, query, t->xf, t->bits,
-				 err);
+				 w->unit->key, err);
 }
 
 static void free_names(char **names, int n)
@@ -123,6 +130,24 @@ static bool run_ddl(struct copy *cp, struct conn *ddl, const char *sql, struct s
 	}
 	log_debug("%s", sql);
 	return cp->to->exec(ddl, sql, err);
+}
+
+/* run_ddl for a table an earlier run of a --resume job created: an index
+ * or foreign key that run made already is there, not an error. */
+static bool run_ddl_again(struct copy *cp, struct conn *ddl, const struct copy_table *t,
+			  const char *sql, struct sl_error *err)
+{
+	if (run_ddl(cp, ddl, sql, err))
+		return true;
+	/* PostgreSQL: relation / constraint exists; MySQL: duplicate key or
+	 * foreign key name */
+	bool there = !strcmp(err->sqlstate, "42P07") || !strcmp(err->sqlstate, "42710") ||
+		     err->server_code == 1061 || err->server_code == 1826;
+	if (!t->resumed || !there)
+		return false;
+	log_debug("made by an earlier run: %s", err->msg);
+	sl_error_clear(err);
+	return true;
 }
 
 /* Whether column name is in an index that is carried to the target (MySQL
@@ -233,6 +258,10 @@ static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_erro
 			err, SL_ERR_USAGE,
 			"table %s does not exist on the target (--create would create it)",
 			t->name);
+	/* --resume: the mark goes in first, so a rerun after a crash at any
+	 * point builds the indexes of a table this job created */
+	if (cp->ckpt && !checkpoint_mark_created(cp->ckpt, cp->ddl, (int)(t - cp->tables), err))
+		return false;
 	struct buf ddl;
 	buf_init(&ddl, 0);
 	ok = typemap_create_table(cp->to->dialect, &ddl, &t->dst_spec, &t->src, t->mapped,
@@ -267,7 +296,7 @@ static bool finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t
 		buf_reset(&sql);
 		if (typemap_create_index(cp->from->dialect, cp->to->dialect, &sql, &t->dst_spec, x,
 					 why, sizeof why))
-			ok = run_ddl(cp, ddl, sql.data, err);
+			ok = run_ddl_again(cp, ddl, t, sql.data, err);
 		else
 			log_warn("%s: index %s not carried over: %s", t->name, x->name, why);
 	}
@@ -313,7 +342,7 @@ static bool add_foreign_keys(struct copy *cp, struct sl_error *err)
 						  "%s: foreign key %s cannot be written", ct->name,
 						  ct->src.fkeys[f].name);
 			else
-				ok = run_ddl(cp, cp->ddl, sql.data, err);
+				ok = run_ddl_again(cp, cp->ddl, ct, sql.data, err);
 		}
 	}
 	buf_free(&sql);
@@ -435,6 +464,16 @@ static void unit_job(const struct copy_worker *w, struct job *sub, const char **
 		sub->batch_rows = 50000;
 	/* a copy should be whole: by default the first rejected row stops it */
 	sub->max_errors = cp->job->max_errors < 0 ? 0 : cp->job->max_errors;
+	if (cp->ckpt) {
+		/* --resume: the table's checkpoints, whatever its ranges; a table
+		 * not read in the order of an integer key cannot say where a rerun
+		 * goes on, so it commits in one transaction: all or nothing */
+		sub->job_name = cp->job_name;
+		sub->resume_source = t->name;
+		sub->checkpoint_table = cp->job->checkpoint_table;
+		if (w->unit->key < 0)
+			sub->single_transaction = true;
+	}
 	if (cp->nworkers > 1) {
 		/* several units at once: one writer each, and one line per unit
 		 * rather than progress bars drawn over each other */
@@ -450,6 +489,13 @@ static bool truncate_targets(struct copy *cp, struct sl_error *err)
 	buf_init(&sql, 0);
 	bool ok = true;
 	for (int i = 0; ok && cp->job->truncate && i < cp->ntables; i++) {
+		if (cp->ckpt && checkpoint_source_started(cp->ckpt, i)) {
+			/* rows an earlier run of the job committed stay */
+			log_info("--truncate: %s is partly copied by job '%s' already; going on "
+				 "without emptying it",
+				 cp->tables[i].name, cp->job_name);
+			continue;
+		}
 		buf_reset(&sql);
 		ok = sql_truncate(cp->to->dialect, &sql, &cp->tables[i].dst_spec) &&
 		     run_ddl(cp, cp->ddl, sql.data, err);
@@ -479,23 +525,28 @@ static int split_key(const struct copy_table *t)
 	return -1;
 }
 
-/* The SELECT of t's columns where key lies in [lo, hi) (hi_open: no upper
- * bound), in the source's dialect. */
-static char *range_query(const struct copy *cp, const struct copy_table *t, int key, long long lo,
-			 long long hi, bool hi_open)
+/* The SELECT of t's columns where key lies in [lo, hi) (whole: the whole
+ * table; hi_open: no upper bound), in the order of the key with ordered, in
+ * the source's dialect. */
+static char *range_query(const struct copy *cp, const struct copy_table *t, int key, bool whole,
+			 long long lo, long long hi, bool hi_open, bool ordered)
 {
 	const struct dialect *d = cp->from->dialect;
+	const char *k = t->src_spec.columns[key];
 	struct buf q;
 	buf_init(&q, 0);
 	bool ok = buf_puts(&q, "SELECT ");
 	for (int i = 0; ok && i < t->src_spec.ncols; i++)
 		ok = (!i || buf_puts(&q, ", ")) && d->quote_ident(&q, t->src_spec.columns[i]);
-	ok = ok && buf_puts(&q, " FROM ") && sql_table_name(d, &q, &t->src_spec) &&
-	     buf_puts(&q, " WHERE ") && d->quote_ident(&q, t->src_spec.columns[key]) &&
-	     buf_printf(&q, " >= %lld", lo);
-	if (ok && !hi_open)
-		ok = buf_puts(&q, " AND ") && d->quote_ident(&q, t->src_spec.columns[key]) &&
+	ok = ok && buf_puts(&q, " FROM ") && sql_table_name(d, &q, &t->src_spec);
+	if (ok && !whole)
+		ok = buf_puts(&q, " WHERE ") && d->quote_ident(&q, k) &&
+		     buf_printf(&q, " >= %lld", lo);
+	if (ok && !whole && !hi_open)
+		ok = buf_puts(&q, " AND ") && d->quote_ident(&q, k) &&
 		     buf_printf(&q, " < %lld", hi);
+	if (ok && ordered)
+		ok = buf_puts(&q, " ORDER BY ") && d->quote_ident(&q, k);
 	if (!ok) {
 		buf_free(&q);
 		return NULL;
@@ -518,11 +569,19 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 	if (!cp->units)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	unsigned long long split = cp->job->split_rows ? cp->job->split_rows : 500000;
+	bool ordered = cp->ckpt != NULL; /* --resume: rows come in key order */
 	for (int i = 0; i < cp->ntables; i++) {
 		struct copy_table *t = &cp->tables[i];
-		int key = cp->job->query || cp->nworkers < 2 ? -1 : split_key(t);
-		unsigned long long parts =
-			key >= 0 ? (t->src.rows_estimate + split - 1) / split : 1;
+		if (t->whole) {
+			log_info("%s: copied whole by an earlier run of job '%s', skipped", t->name,
+				 cp->job_name);
+			cp->stats[i].files_skipped = 1;
+			continue;
+		}
+		int key = cp->job->query ? -1 : split_key(t);
+		unsigned long long parts = key >= 0 && cp->nworkers >= 2
+						   ? (t->src.rows_estimate + split - 1) / split
+						   : 1;
 		if (parts < 1)
 			parts = 1; /* an empty (or never analyzed) table is one unit */
 		long long lo = 0, hi = 0;
@@ -564,15 +623,19 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 			memset(u, 0, sizeof *u);
 			u->table = i;
 			u->weight = t->src.rows_estimate / parts;
+			u->key = ordered ? key : -1;
 			if (parts == 1) {
 				snprintf(u->label, sizeof u->label, "%s", t->name);
+				if (ordered && key >= 0 &&
+				    !(u->query = range_query(cp, t, key, true, 0, 0, true, true)))
+					return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 				continue;
 			}
 			/* ranges of equal width over [lo, hi]; the last one is open
 			 * above, so no key past the width arithmetic is left out */
 			long long width = (hi - lo) / (long long)parts + 1;
 			long long a = lo + (long long)p * width, b = a + width;
-			u->query = range_query(cp, t, key, a, b, p + 1 == parts);
+			u->query = range_query(cp, t, key, false, a, b, p + 1 == parts, ordered);
 			if (!u->query)
 				return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 			snprintf(u->label, sizeof u->label, "%s [%lld, %s%lld)", t->name, a,
@@ -608,6 +671,7 @@ static bool merge_unit(struct copy *cp, const struct copy_unit *u, enum run_stat
 	ts->rows_read += one->rows_read;
 	ts->rows_written += one->rows_written;
 	ts->rows_rejected += one->rows_rejected;
+	ts->rows_resumed += one->rows_resumed;
 	ts->zero_dates += one->zero_dates;
 	ts->bytes += one->bytes;
 	ts->seconds = now_seconds() - cp->started[u->table];
@@ -652,6 +716,18 @@ static void copy_fail(struct copy *cp, const struct sl_error *err)
 	pthread_mutex_unlock(&cp->lock);
 }
 
+/* --resume: table i is in, indexes and all: a rerun skips it. Its units
+ * did not stop the copy (every unit's status is merged before). */
+static bool mark_whole(struct copy *cp, struct conn *ddl, int i, struct sl_error *err)
+{
+	if (!cp->ckpt)
+		return true;
+	pthread_mutex_lock(&cp->lock);
+	bool ok = cp->stop || checkpoint_source_done(cp->ckpt, ddl, i, 0, err);
+	pthread_mutex_unlock(&cp->lock);
+	return ok;
+}
+
 /* A copy worker: units one after another, each through load_table; the
  * worker that copies a table's last unit builds its indexes. */
 static void *copy_worker_main(void *arg)
@@ -675,7 +751,8 @@ static void *copy_worker_main(void *arg)
 		struct sl_error err;
 		sl_error_clear(&err);
 		if (last && (st == RUN_OK || st == RUN_PARTIAL) &&
-		    !finish_table(cp, w->ddl, &cp->tables[u->table], &err))
+		    (!finish_table(cp, w->ddl, &cp->tables[u->table], &err) ||
+		     !mark_whole(cp, w->ddl, u->table, &err)))
 			copy_fail(cp, &err);
 	}
 	return NULL;
@@ -766,6 +843,41 @@ static bool copy_units(struct copy *cp, struct sl_error *err)
 	return true;
 }
 
+/* --resume: the job's name (--job, or the source's URL without its
+ * password), its checkpoints, a source per table; which tables an earlier
+ * run created or copied whole. */
+static bool open_checkpoints(struct copy *cp, struct sl_error *err)
+{
+	const struct job *job = cp->job;
+	if (job->job_name) {
+		snprintf(cp->job_name, sizeof cp->job_name, "%s", job->job_name);
+	} else {
+		char red[512];
+		url_redact(job->from, red, sizeof red);
+		snprintf(cp->job_name, sizeof cp->job_name, "copy:%s%s%s", red,
+			 job->schema ? "#" : "", job->schema ? job->schema : "");
+	}
+	if (strlen(cp->job_name) > 200)
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "the job's name would be over 200 bytes: name it with --job");
+	char **names = calloc((size_t)cp->ntables, sizeof *names);
+	if (!names)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	for (int i = 0; i < cp->ntables; i++)
+		names[i] = cp->tables[i].name;
+	bool ok = checkpoint_open(&cp->ckpt, cp->to, cp->ddl, job->checkpoint_table, cp->job_name,
+				  names, cp->ntables, err);
+	free(names);
+	for (int i = 0; ok && i < cp->ntables; i++) {
+		struct copy_table *t = &cp->tables[i];
+		bool whole;
+		ok = checkpoint_check_source(cp->ckpt, i, "", &whole, err);
+		t->whole = whole;
+		t->created = t->resumed = checkpoint_source_created(cp->ckpt, i);
+	}
+	return ok;
+}
+
 enum run_status copy_run(const struct job *job)
 {
 	struct copy cp = {.job = job, .status = RUN_OK};
@@ -801,11 +913,14 @@ enum run_status copy_run(const struct job *job)
 	for (int i = 0; i < cp.ntables; i++) {
 		struct copy_table *t = &cp.tables[i];
 		snprintf(cp.stats[i].table, sizeof cp.stats[i].table, "%s", t->name);
-		bool ok = job->query ? plan_query(&cp, t, &err)
-				     : plan_table(&cp, t, &err) && prepare_target(&cp, t, &err);
-		if (!ok)
+		if (!(job->query ? plan_query(&cp, t, &err) : plan_table(&cp, t, &err)))
 			goto failed;
 	}
+	if (job->resume && !job->dry_run && !open_checkpoints(&cp, &err))
+		goto failed;
+	for (int i = 0; i < cp.ntables && !job->query; i++)
+		if (!prepare_target(&cp, &cp.tables[i], &err))
+			goto failed;
 	if (job->dry_run) {
 		for (int i = 0; i < cp.ntables; i++)
 			printf("-- copy %s: %d columns, about %llu rows\n", cp.tables[i].name,
@@ -870,6 +985,7 @@ done:;
 	enum run_status status = cp.status;
 	if (cp.rejects)
 		rejects_close(cp.rejects);
+	checkpoint_close(cp.ckpt);
 	for (int i = 0; i < cp.ntables; i++)
 		copy_table_free(&cp.tables[i]);
 	free(cp.tables);

@@ -245,7 +245,7 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			ok = false;
 			break;
 		}
-		struct record rec;
+		struct record rec = {0};
 		struct sl_error err;
 		sl_error_clear(&err);
 		enum read_status st = r->ops->next(r, &rec, &err);
@@ -261,6 +261,19 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			break;
 		}
 		long long ordinal = ld->src_records[src_index]++;
+		if (rec.has_ordinal) {
+			ordinal = rec.ordinal; /* the reader's own (a key) */
+			if (ld->ckpt && !checkpoint_ordinal_ok(ordinal)) {
+				sl_error_set(&err, SL_ERR_INPUT,
+					     "%s:%ld: key %lld is one of the two values --resume "
+					     "keeps for itself",
+					     name, rec.line, ordinal);
+				ld->input_err = err;
+				ld->input_failed = true;
+				ok = false;
+				break;
+			}
+		}
 		if (ld->ckpt && checkpoint_covered(ld->ckpt, src_index, ordinal)) {
 			/* committed by an earlier run of this job */
 			atomic_fetch_add(&ld->live.rows_resumed, 1);
@@ -350,6 +363,8 @@ static bool connect_target(struct load *ld, struct sl_error *err)
 		.retries = job->retries,
 		.backoff_base = 0.2,
 		.timeout = job->timeout,
+		/* --resume: the checkpoint row settles a lost COMMIT */
+		.plain_commits = job->resume,
 	};
 	if (!pool_create(&ld->pool, ld->drv, job->target, &cfg, err))
 		return false;
@@ -510,7 +525,16 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		queue_push(&ld.spare, &ld.batches[i]);
 	}
 
-	if (!job->dry_run && job->truncate) {
+	bool truncate = job->truncate;
+	if (truncate && ld.ckpt && checkpoint_started(ld.ckpt)) {
+		/* the rows an earlier run of the job committed stay: emptying
+		 * the table would lose them while their checkpoints skip them */
+		log_info("--truncate: job '%s' has committed rows already; continuing it "
+			 "without emptying %s",
+			 ld.job_name, ld.table);
+		truncate = false;
+	}
+	if (!job->dry_run && truncate) {
 		struct buf sql;
 		buf_init(&sql, 0);
 		struct conn *c = NULL;
@@ -628,7 +652,8 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		struct conn *c = NULL;
 		bool ok = load_get_conn(&ld, &c, &err);
 		for (int i = 0; ok && i < job->nsources; i++)
-			if (ld.src_read_all[i] && strcmp(job->sources[i], "-"))
+			if (ld.src_read_all[i] && strcmp(job->sources[i], "-") &&
+			    !job->resume_source)
 				ok = checkpoint_source_done(ld.ckpt, c, i, ld.src_records[i], &err);
 		load_put_conn(&ld, c, !ok && err.kind == SL_ERR_CONNECTION);
 		if (!ok)

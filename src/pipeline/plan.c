@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sluice/checkpoint.h"
+#include "sluice/pool.h"
 #include "sluice/create.h"
 #include "sluice/keys.h"
 #include "sluice/log.h"
@@ -420,18 +421,24 @@ bool plan_resume(struct load *ld, struct sl_error *err)
 			return sl_error_set(err, SL_ERR_USAGE,
 					    "--resume: a source path over 500 bytes: %.60s...",
 					    job->sources[i]);
+	/* a connection of its own, never --single-transaction's: creating the
+	 * checkpoint table would commit that transaction on MySQL */
 	struct conn *c;
-	if (!load_get_conn(ld, &c, err))
+	if (!pool_acquire(ld->pool, &c, err))
 		return false;
-	bool ok = checkpoint_open(&ld->ckpt, ld->drv, c, job->checkpoint_table, ld->job_name,
-				  job->sources, job->nsources, err);
-	load_put_conn(ld, c, !ok && err->kind == SL_ERR_CONNECTION);
+	char *const *names = job->sources;
+	char *one[1] = {(char *)job->resume_source};
+	if (job->resume_source)
+		names = one;
+	bool ok = checkpoint_open(&ld->ckpt, ld->drv, c, job->checkpoint_table, ld->job_name, names,
+				  job->resume_source ? 1 : job->nsources, err);
+	pool_release(ld->pool, c, !ok && err->kind == SL_ERR_CONNECTION);
 	if (!ok)
 		return false;
 	ld->src_whole = calloc((size_t)job->nsources, sizeof *ld->src_whole);
 	if (!ld->src_whole)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	for (int i = 0; i < job->nsources; i++) {
+	for (int i = 0; i < job->nsources && !job->resume_source; i++) {
 		char fp[100];
 		if (!checkpoint_fingerprint(job->sources[i], fp, sizeof fp, err) ||
 		    !checkpoint_check_source(ld->ckpt, i, fp, &ld->src_whole[i], err))

@@ -91,6 +91,7 @@ bool pool_create(struct pool **out, const struct driver *drv, const char *url,
 	p->url = strdup(url);
 	p->cfg = *cfg;
 	p->opts.timeout = cfg->timeout;
+	p->opts.plain_commits = cfg->plain_commits;
 	if (p->cfg.max < 1)
 		p->cfg.max = 1;
 	if (p->cfg.min > p->cfg.max)

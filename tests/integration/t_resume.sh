@@ -14,6 +14,7 @@ N=60000
 } >"$TMP/r.csv"
 EXPECT="$N $N $((N * (N + 1) / 2 * 3))"
 gzip -c "$TMP/r.csv" >"$TMP/r.csv.gz"
+for i in $(seq 1 $N); do echo "{\"id\": $i, \"v\": $((i * 3)), \"t\": \"row $i\"}"; done >"$TMP/r.ndjson"
 
 pg_table() { pg -c "drop table if exists $1; create table $1 (id int, v bigint, t text)"; }
 # a pause per batch (2000 rows), so a kill lands in the middle of a run
@@ -22,7 +23,7 @@ pg_slow() {
 		-c "create trigger slow after insert on $1 for each statement execute function slow()"
 }
 my_slow() {
-	my -e "CREATE TRIGGER slow_$1 BEFORE INSERT ON $1 FOR EACH ROW BEGIN IF NEW.id % 2000 = 0 THEN DO SLEEP(0.03); END IF; END"
+	my -e "CREATE TRIGGER slow_$1 BEFORE INSERT ON $1 FOR EACH ROW SET @slow = IF(NEW.id % 2000 = 0, SLEEP(0.03), 0)"
 }
 drop_checkpoints() {
 	if [ "$1" = pg ]; then pg -c "drop table if exists sluice_checkpoints"; else my -e "DROP TABLE IF EXISTS sluice_checkpoints"; fi
@@ -48,6 +49,8 @@ kill_midway() {
 pg_count() { pg -c "select count(*) from $1"; }
 my_count() { my -e "SELECT COUNT(*) FROM $1"; }
 
+# a file with --workers 3; gzip, with the server restarted between the runs;
+# NDJSON from stdin
 for server in pg my; do
 	URL=$SLUICE_PG_URL
 	[ $server = my ] && URL=$SLUICE_MY_URL
@@ -60,10 +63,10 @@ for server in pg my; do
 		[ $input = gzip ] && src="$TMP/r.csv.gz"
 		run() {
 			if [ $input = stdin ]; then
-				(cat "$TMP/r.csv"; sleep 0.3) | "$SLUICE" load - "$URL" --table res --resume --batch-rows "$1" \
-					--summary-json "$TMP/s.json" -q 2>"$TMP/err" &
+				(cat "$TMP/r.ndjson"; sleep 0.3) | "$SLUICE" load - "$URL" --table res --resume --batch-rows "$1" \
+					--format ndjson --summary-json "$TMP/s.json" -q 2>"$TMP/err" &
 			else
-				"$SLUICE" load "$src" "$URL" --table res --resume --batch-rows "$1" --workers 2 \
+				"$SLUICE" load "$src" "$URL" --table res --resume --batch-rows "$1" --workers 3 \
 					--summary-json "$TMP/s.json" -q 2>"$TMP/err" &
 			fi
 		}
@@ -73,9 +76,14 @@ for server in pg my; do
 		now=$(${server}_count res)
 		if [ "$now" -gt 0 ] && [ "$now" -lt $N ]; then pass "killed in the middle ($now rows in)"; else fail "rows at the kill: $now"; fi
 		if [ $((now % 2000)) -eq 0 ]; then pass "only whole batches"; else fail "$now rows: not whole batches"; fi
+		if [ $input = gzip ]; then
+			"$ROOT/scripts/servers.sh" restart "$([ $server = pg ] && echo pg || echo mariadb)"
+			assert_status "the server restarted between the runs" 0 $?
+		fi
 		# again, with another batch size
 		if [ $input = stdin ]; then
-			"$SLUICE" load - "$URL" --table res --resume --batch-rows 7000 --summary-json "$TMP/s.json" -q <"$TMP/r.csv"
+			"$SLUICE" load - "$URL" --table res --resume --batch-rows 7000 --format ndjson \
+				--summary-json "$TMP/s.json" -q <"$TMP/r.ndjson"
 		else
 			"$SLUICE" load "$src" "$URL" --table res --resume --batch-rows 7000 --summary-json "$TMP/s.json" -q
 		fi
@@ -85,7 +93,8 @@ for server in pg my; do
 		assert_eq "and wrote the rest" "$((N - now))" "$(jf rows_written "$TMP/s.json")"
 		# a third run writes nothing
 		if [ $input = stdin ]; then
-			"$SLUICE" load - "$URL" --table res --resume --summary-json "$TMP/s3.json" -q <"$TMP/r.csv"
+			"$SLUICE" load - "$URL" --table res --resume --format ndjson --summary-json "$TMP/s3.json" \
+				-q <"$TMP/r.ndjson"
 		else
 			"$SLUICE" load "$src" "$URL" --table res --resume --summary-json "$TMP/s3.json" -q
 		fi
@@ -121,38 +130,96 @@ assert_contains "names it" "a.csv changed" "$(cat "$TMP/chg.err")"
 assert_eq "nothing loaded twice" "300" "$(pg -c 'select count(*) from inc')"
 pg -c "drop table sluice_checkpoints"
 
-test_case "two processes running the same command share the load"
+test_case "three processes share the load; one killed midway; a rerun completes it"
 for server in pg my; do
 	URL=$SLUICE_PG_URL
 	[ $server = my ] && URL=$SLUICE_MY_URL
 	${server}_table shared
 	${server}_slow shared
 	drop_checkpoints $server
-	"$SLUICE" load "$TMP/r.csv" "$URL" --table shared --resume --batch-rows 3000 --job shared \
-		--summary-json "$TMP/a.json" -q &
-	a=$!
-	"$SLUICE" load "$TMP/r.csv" "$URL" --table shared --resume --batch-rows 3000 --job shared \
-		--summary-json "$TMP/b.json" -q &
-	b=$!
-	wait $a
+	for p in a b c; do
+		"$SLUICE" load "$TMP/r.csv" "$URL" --table shared --resume --batch-rows 3000 --job shared \
+			--summary-json "$TMP/$p.json" -q 2>"$TMP/$p.err" &
+		eval "pid_$p=$!"
+	done
+	at=$(kill_midway "$pid_c" ${server}_count shared)
+	if [ "$at" -lt $N ]; then pass "$server: one killed in the middle ($at rows in)"; else fail "$server: killed after the end"; fi
+	wait "$pid_a"
 	ra=$?
-	wait $b
+	wait "$pid_b"
 	rb=$?
-	assert_eq "$server: both finished" "0 0" "$ra $rb"
+	assert_eq "$server: the other two finished" "0 0" "$ra $rb"
+	"$SLUICE" load "$TMP/r.csv" "$URL" --table shared --resume --batch-rows 3000 --job shared -q
+	assert_status "$server: the rerun" 0 $?
 	assert_eq "$server: every record once" "$EXPECT" "$(${server}_content shared)"
-	assert_eq "$server: written once between them" "$N" \
-		"$(($(jf rows_written "$TMP/a.json") + $(jf rows_written "$TMP/b.json")))"
+	q="select count(*), count(distinct first_rec), sum(end_rec - first_rec), sum(rows_written) from sluice_checkpoints where first_rec >= 0"
+	if [ $server = pg ]; then got=$(pg -F ' ' -c "$q"); else got=$(my -e "$q" | tr '\t' ' '); fi
+	assert_eq "$server: every batch in the checkpoint table once" "20 20 $N $N" "$got"
 	drop_checkpoints $server
 done
 
-test_case "a lost COMMIT is settled by the checkpoint row (no key, no XA)"
+test_case "a lost COMMIT is settled by the checkpoint row (no key, no XA sent)"
 my_table lost
-SLUICE_FAULT_LOSE_COMMIT=3 "$SLUICE" load "$TMP/r.csv" "$SLUICE_MY_URL?xa=off" --table lost --resume \
-	--batch-rows 5000 --progress none 2>"$TMP/lost.err"
+my -e "SET GLOBAL log_output = 'FILE'; SET GLOBAL general_log_file = '$TMP/general.log'; SET GLOBAL general_log = 1"
+SLUICE_FAULT_LOSE_COMMIT=3 "$SLUICE" load "$TMP/r.csv" "$SLUICE_MY_URL" --table lost --resume \
+	--batch-rows 5000 --progress none --summary-json "$TMP/lost.json" 2>"$TMP/lost.err"
 assert_status "settled" 0 $?
+my -e "SET GLOBAL general_log = 0"
 assert_contains "by its checkpoint row" "checkpoint row says it" "$(cat "$TMP/lost.err")"
 assert_eq "every record once" "$EXPECT" "$(my_content lost)"
+assert_contains "the server saw the batches" "INSERT INTO" "$(cat "$TMP/general.log")"
+assert_eq "and no XA statement" "0" "$(grep -ci 'XA START\|XA COMMIT' "$TMP/general.log")"
+assert_contains "plain commits" '"commit_mode": "plain"' "$(cat "$TMP/lost.json")"
 my -e "DROP TABLE sluice_checkpoints"
+
+test_case "sluice checkpoints lists the jobs; --forget starts one over"
+for server in pg my; do
+	URL=$SLUICE_PG_URL
+	[ $server = my ] && URL=$SLUICE_MY_URL
+	drop_checkpoints $server
+	"$SLUICE" checkpoints "$URL" >"$TMP/ck0.out" 2>"$TMP/ck0.err"
+	assert_status "$server: no checkpoint table yet" 0 $?
+	assert_contains "$server: says so" "no checkpoint table" "$(cat "$TMP/ck0.err")"
+	${server}_table ckl
+	head -10001 "$TMP/r.csv" >"$TMP/ck_a.csv"
+	{ head -1 "$TMP/r.csv"; sed -n '10002,13001p' "$TMP/r.csv"; } >"$TMP/ck_b.csv"
+	"$SLUICE" load "$TMP/ck_a.csv" "$TMP/ck_b.csv" "$URL" --table ckl --resume --job nightly --batch-rows 4000 -q
+	"$SLUICE" load "$TMP/ck_a.csv" "$URL" --table ckl --resume --job other --batch-rows 4000 -q
+	"$SLUICE" checkpoints "$URL" >"$TMP/ck.out"
+	assert_status "$server: listed" 0 $?
+	# a batch that spans two files is a checkpoint row in each
+	assert_eq "$server: a line per job and file: batches, rows, whole" "job source batches rows state
+nightly $TMP/ck_a.csv 3 10000 whole
+nightly $TMP/ck_b.csv 2 3000 whole
+other $TMP/ck_a.csv 3 10000 whole" "$(cut -f1-5 "$TMP/ck.out" | tr '\t' ' ')"
+	assert_contains "$server: when" "$(date -u +%Y-%m-%d)" "$(sed -n 2p "$TMP/ck.out")"
+	"$SLUICE" checkpoints "$URL" --job other | cut -f1 >"$TMP/ck1.out"
+	assert_eq "$server: --job narrows it" "job
+other" "$(cat "$TMP/ck1.out")"
+	"$SLUICE" checkpoints "$URL" --forget 2>/dev/null
+	assert_status "$server: --forget needs --job" 2 $?
+	"$SLUICE" checkpoints "$URL" --job nightly --forget -q
+	assert_status "$server: forgotten" 0 $?
+	assert_eq "$server: only the other job is left" "other" "$("$SLUICE" checkpoints "$URL" | cut -f1 | sed 1d | sort -u)"
+	"$SLUICE" load "$TMP/ck_a.csv" "$TMP/ck_b.csv" "$URL" --table ckl --resume --job nightly --truncate \
+		--summary-json "$TMP/ckt.json" -q
+	assert_eq "$server: a forgotten job starts over (and --truncate empties the table)" "13000" "$(${server}_count ckl)"
+	drop_checkpoints $server
+done
+
+test_case "--truncate with --resume empties the table only when the job begins"
+pg_table rtr
+pg_slow rtr
+"$SLUICE" load "$TMP/r.csv" "$SLUICE_PG_URL" --table rtr --resume --truncate --batch-rows 2000 -q 2>/dev/null &
+at=$(kill_midway $! pg_count rtr)
+now=$(pg_count rtr)
+if [ "$now" -gt 0 ] && [ "$now" -lt $N ]; then pass "killed in the middle ($now rows in)"; else fail "rows at the kill: $now"; fi
+"$SLUICE" load "$TMP/r.csv" "$SLUICE_PG_URL" --table rtr --resume --truncate --batch-rows 2000 \
+	--progress none 2>"$TMP/rtr.err"
+assert_status "the rerun" 0 $?
+assert_eq "the committed rows kept, every record once" "$EXPECT" "$(pg_content rtr)"
+assert_contains "and it says why it did not empty the table" "without emptying" "$(cat "$TMP/rtr.err")"
+drop_checkpoints pg
 
 test_case "--checkpoint-table and --job"
 pg_table named

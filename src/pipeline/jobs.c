@@ -1,0 +1,138 @@
+/* src/pipeline/jobs.c
+ * sluice checkpoints: what the checkpoint table of a target holds, a line
+ * per job and source (batches, records, rows, whole or not, when), and
+ * --forget, which deletes a job's rows so its next --resume run starts over.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sluice/buf.h"
+#include "sluice/driver.h"
+#include "sluice/job.h"
+#include "sluice/log.h"
+#include "sluice/sql.h"
+#include "sluice/url.h"
+
+struct listing {
+	const char *job; /* --job, or NULL for every job */
+	bool print;	 /* print the lines (not when forgetting) */
+	unsigned long long lines, batches;
+};
+
+/* Timestamps as both servers print them, to the second. */
+static const char *seconds(const char *ts)
+{
+	static __thread char out[20];
+	snprintf(out, sizeof out, "%s", ts ? ts : "");
+	return out;
+}
+
+/* One group: job, source, batches, rows, whole, first, last. */
+static bool print_line(void *ctx, char *const *v, int n)
+{
+	struct listing *l = ctx;
+	if (n < 7 || !v[0] || !v[1] || (l->job && strcmp(v[0], l->job)))
+		return true;
+	l->lines++;
+	l->batches += v[2] ? strtoull(v[2], NULL, 10) : 0;
+	if (!l->print)
+		return true;
+	bool whole = v[4] && atoll(v[4]) > 0;
+	printf("%s\t%s\t%s\t%s\t%s\t", v[0], v[1], v[2] ? v[2] : "0", v[3] ? v[3] : "0",
+	       whole ? "whole" : "partial");
+	printf("%s\t", seconds(v[5]));
+	printf("%s\n", seconds(v[6]));
+	return true;
+}
+
+enum run_status checkpoints_run(const struct job *job)
+{
+	char red[512];
+	url_redact(job->target, red, sizeof red);
+	const struct driver *drv = driver_for_url(job->target);
+	if (!drv) {
+		log_error("%s: not a postgresql:// or mysql:// URL", red);
+		return RUN_USAGE;
+	}
+	char *schema = NULL, *name = NULL;
+	if (!sql_split_table(job->checkpoint_table ? job->checkpoint_table : "sluice_checkpoints",
+			     &schema, &name)) {
+		log_error("bad --checkpoint-table name '%s'", job->checkpoint_table);
+		return RUN_USAGE;
+	}
+	struct write_spec spec = {.schema = schema, .table = name};
+	struct sl_error err;
+	sl_error_clear(&err);
+	struct conn *c = NULL;
+	struct table_desc td = {0};
+	struct buf sql;
+	buf_init(&sql, 0);
+	struct listing l = {.job = job->job_name, .print = !job->forget};
+	enum run_status st = RUN_FAILED;
+	if (!drv->connect(job->target, &(struct conn_options){.timeout = job->timeout}, &c, &err) ||
+	    !drv->describe_table(c, &spec, &td, &err))
+		goto out;
+	if (!td.exists) {
+		log_info("%s has no checkpoint table %s%s%s: no job has run with --resume there",
+			 red, schema ? schema : "", schema ? "." : "", name);
+		st = RUN_OK;
+		goto out;
+	}
+	/* the whole table, grouped, and filtered here: a job's name never goes
+	 * into SQL text (the two lowest bigints mark a source whole, and its
+	 * table created: checkpoint.c) */
+	if (!buf_puts(&sql, "SELECT job, source, SUM(CASE WHEN first_rec > -9223372036854775807 "
+			    "THEN 1 ELSE 0 END), SUM(rows_written), MAX(CASE WHEN first_rec < "
+			    "-9223372036854775807 THEN 1 ELSE 0 END), MIN(committed_at), "
+			    "MAX(committed_at) FROM ") ||
+	    !sql_table_name(drv->dialect, &sql, &spec) ||
+	    !buf_puts(&sql, " GROUP BY job, source ORDER BY job, source")) {
+		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (l.print)
+		printf("job\tsource\tbatches\trows\tstate\tfirst_commit\tlast_commit\n");
+	if (!drv->query_each(c, sql.data, print_line, &l, &err))
+		goto out;
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		sl_error_set(&err, SL_ERR_INTERNAL, "cannot write the listing");
+		goto out;
+	}
+	if (!job->forget) {
+		if (!l.lines && job->job_name)
+			log_info("no checkpoints of job '%s'", job->job_name);
+		st = RUN_OK;
+		goto out;
+	}
+	if (!l.lines) {
+		log_warn("no checkpoints of job '%s': nothing to forget", job->job_name);
+		st = RUN_OK;
+		goto out;
+	}
+	buf_reset(&sql);
+	const char *values[1] = {job->job_name};
+	if (!buf_puts(&sql, "DELETE FROM ") || !sql_table_name(drv->dialect, &sql, &spec) ||
+	    !buf_puts(&sql, " WHERE job = ") || !drv->dialect->placeholder(&sql, 1)) {
+		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (!drv->exec_params(c, sql.data, 1, values, &err))
+		goto out;
+	log_info("forgot job '%s': %llu sources, %llu batches; its next --resume run starts over",
+		 job->job_name, l.lines, l.batches);
+	st = RUN_OK;
+out:
+	if (st == RUN_FAILED) {
+		log_error("%s", err.msg);
+		if (err.kind == SL_ERR_USAGE)
+			st = RUN_USAGE;
+	}
+	table_desc_free(&td);
+	buf_free(&sql);
+	if (c)
+		drv->close(c);
+	free(schema);
+	free(name);
+	return st;
+}
