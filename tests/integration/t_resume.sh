@@ -233,4 +233,62 @@ assert_eq "the job's rows in ops.ckpt" "nightly" "$(pg -c 'select distinct job f
 assert_status "--job without --resume" 2 $?
 pg -c "drop schema ops cascade"
 
+test_case "copy --resume: killed mid-table, run again with other workers: every row once"
+my -e "DROP TABLE IF EXISTS cr_keyed, cr_loose; CREATE TABLE cr_keyed (id int PRIMARY KEY, v bigint, t varchar(30));
+	INSERT INTO cr_keyed SELECT seq * 7, seq * 3, concat('row ', seq) FROM seq_1_to_$N;
+	CREATE TABLE cr_loose (a int, b varchar(20)); INSERT INTO cr_loose SELECT seq, concat('b', seq) FROM seq_1_to_20000"
+pg -c "drop table if exists cr_keyed, cr_loose, sluice_checkpoints" \
+	-c "create table cr_keyed (id int primary key, v bigint, t text)" \
+	-c "create table cr_loose (a int, b text)"
+pg_slow cr_keyed
+pg_slow cr_loose
+"$SLUICE" copy "$SLUICE_MY_URL" "$SLUICE_PG_URL" --tables cr_keyed,cr_loose --resume --workers 2 \
+	--split-rows 20000 --batch-rows 2000 --progress none 2>/dev/null &
+at=$(kill_midway $! pg_count cr_keyed)
+now=$(pg_count cr_keyed)
+if [ "$now" -gt 0 ] && [ "$now" -lt $N ]; then pass "killed in the middle ($now rows in)"; else fail "rows at the kill: $now"; fi
+loose=$(pg_count cr_loose)
+if [ "$loose" = 0 ] || [ "$loose" = 20000 ]; then pass "a table without an integer key: all or nothing ($loose)"; else fail "cr_loose has $loose rows"; fi
+"$SLUICE" copy "$SLUICE_MY_URL" "$SLUICE_PG_URL" --tables cr_keyed,cr_loose --resume --batch-rows 7000 \
+	--verify --summary-json "$TMP/cr.json" -q >"$TMP/cr.out"
+assert_status "the rerun, one worker" 0 $?
+assert_eq "every row once" "$N $N $((N * (N + 1) / 2 * 3)) $((N * (N + 1) / 2 * 7))" \
+	"$(pg -F ' ' -c 'select count(*), count(distinct id), sum(v), sum(id) from cr_keyed')"
+assert_eq "the table without a key" "20000 200010000" "$(pg -F ' ' -c 'select count(*), sum(a) from cr_loose')"
+assert_eq "sluice verify agrees" "cr_keyed match
+cr_loose match" "$(cut -f1,4 "$TMP/cr.out" | tr '\t' ' ')"
+assert_eq "the rerun skipped what was in" "$now" "$(jf rows_resumed "$TMP/cr.json")"
+"$SLUICE" copy "$SLUICE_MY_URL" "$SLUICE_PG_URL" --tables cr_keyed,cr_loose --resume \
+	--summary-json "$TMP/cr3.json" -q
+assert_status "a third run" 0 $?
+assert_eq "skips both tables" "$(printf '%s\n' 1 1)" "$(grep -o '"files_skipped": [0-9]*' "$TMP/cr3.json" | sed 's/.*: //')"
+assert_eq "nothing doubled" "$N" "$(pg_count cr_keyed)"
+assert_contains "sluice checkpoints lists the tables" "cr_keyed" "$("$SLUICE" checkpoints "$SLUICE_PG_URL" | grep whole)"
+drop_checkpoints pg
+
+test_case "copy --resume --create: a copy stopped by a bad row goes on; the indexes follow"
+pg -c "drop table if exists cr_src" \
+	-c "create table cr_src (id bigint primary key, code text, t text)" \
+	-c "insert into cr_src select i, 'c' || i, 'row ' || i from generate_series(1, $N) i" \
+	-c "create index cr_src_code on cr_src (code)" \
+	-c "update cr_src set t = repeat('x', 40) where id = 31234"
+my -e "DROP TABLE IF EXISTS cr_src"
+drop_checkpoints my
+# t lands in a varchar(30): the long value in the middle stops the copy
+"$SLUICE" copy "$SLUICE_PG_URL" "$SLUICE_MY_URL" --tables cr_src --create --resume --cast text=varchar\(30\) \
+	--batch-rows 5000 --progress none 2>"$TMP/crc.err"
+assert_status "stopped by the bad row" 1 $?
+part=$(my_count cr_src)
+if [ "$part" -ge 30000 ] && [ "$part" -lt $N ]; then pass "stopped in the middle ($part rows in)"; else fail "$part rows in"; fi
+assert_eq "no index yet" "0" "$(my -e "SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = 'sluice_test' AND table_name = 'cr_src' AND index_name = 'cr_src_code'")"
+pg -c "update cr_src set t = 'fixed' where id = 31234"
+"$SLUICE" copy "$SLUICE_PG_URL" "$SLUICE_MY_URL" --tables cr_src --create --resume --cast text=varchar\(30\) \
+	--verify -q >"$TMP/crc.out"
+assert_status "the rerun" 0 $?
+assert_eq "every row once, the fixed one too" "$N $N $((N * (N + 1) / 2)) fixed" \
+	"$(my -e "SELECT COUNT(*), COUNT(DISTINCT id), SUM(id), (SELECT t FROM cr_src WHERE id = 31234) FROM cr_src" | tr '\t' ' ')"
+assert_eq "the index of the table the job created" "1" "$(my -e "SELECT COUNT(DISTINCT index_name) FROM information_schema.statistics WHERE table_schema = 'sluice_test' AND table_name = 'cr_src' AND index_name = 'cr_src_code'")"
+assert_eq "sluice verify agrees" "match" "$(cut -f4 "$TMP/crc.out")"
+drop_checkpoints my
+
 finish
