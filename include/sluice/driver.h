@@ -19,6 +19,11 @@ struct column_desc {
 	char *name;
 	char *type; /* the server's type name, lower case ("int(10) unsigned",
 		     * "character varying(20)", "enum('a','b')") */
+	/* PostgreSQL: the type without its modifier ("character varying"),
+	 * what a value is cast to so that assigning it to the column checks
+	 * the modifier (too long is an error) instead of cutting it; NULL on
+	 * MySQL */
+	char *base_type;
 	bool nullable;
 	bool has_default;
 	/* filled by describe_table for copy (NULL / false where not known): */

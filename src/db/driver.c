@@ -62,6 +62,7 @@ void table_desc_free(struct table_desc *t)
 	for (int i = 0; i < t->ncols; i++) {
 		free(t->cols[i].name);
 		free(t->cols[i].type);
+		free(t->cols[i].base_type);
 		free(t->cols[i].default_expr);
 		free(t->cols[i].generated);
 	}

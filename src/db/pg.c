@@ -605,7 +605,13 @@ static bool pg_describe_table(struct conn *c, const struct write_spec *spec, str
 	if (!sql_table_name(&pg_dialect, &c->sql, spec))
 		return sl_error_set(err, SL_ERR_USAGE, "bad table name");
 	const char *q = "SELECT a.attname, format_type(a.atttypid, a.atttypmod), NOT a.attnotnull, "
-			"a.atthasdef "
+			/* the bare "bit" and "character" read as bit(1) and
+			 * character(1): bit varying and bpchar keep the whole
+			 * value for the column to check */
+			"a.atthasdef, CASE a.atttypid WHEN 'bit'::regtype THEN 'bit varying' "
+			"WHEN 'bit[]'::regtype THEN 'bit varying[]' WHEN 'bpchar'::regtype THEN "
+			"'bpchar' WHEN 'bpchar[]'::regtype THEN 'bpchar[]' "
+			"ELSE format_type(a.atttypid, NULL) END "
 			"FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 "
 			"AND NOT a.attisdropped ORDER BY a.attnum";
 	const char *params[1] = {c->sql.data};
@@ -620,6 +626,7 @@ static bool pg_describe_table(struct conn *c, const struct write_spec *spec, str
 		out->cols[i].type = strdup(PQgetvalue(res, i, 1));
 		out->cols[i].nullable = PQgetvalue(res, i, 2)[0] == 't';
 		out->cols[i].has_default = PQgetvalue(res, i, 3)[0] == 't';
+		out->cols[i].base_type = strdup(PQgetvalue(res, i, 4));
 		out->ncols = i + 1;
 	}
 	PQclear(res);
@@ -818,7 +825,10 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 				     spec->columns[i]);
 			break;
 		}
-		c->types[i] = strdup(td.cols[j].type);
+		/* the casts of an update: to the type without its modifier, so
+		 * assigning to the column checks it (a too-long value is an
+		 * error, never cut as an explicit cast to varchar(n) would) */
+		c->types[i] = strdup(td.cols[j].base_type);
 		c->ntypes = i + 1;
 	}
 	/* a unique index within the key: each record finds its row through it */

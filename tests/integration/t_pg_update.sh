@@ -74,6 +74,26 @@ head -100 "$TMP/bad.csv" >"$TMP/good.csv"
 assert_status "good file" 0 $?
 assert_eq "all changed" "99" "$(pg -c "select count(*) from products where price = 0.50")"
 
+test_case "an update takes a value as COPY does: too long is an error, never cut"
+# the same values loaded by COPY and set by an update: each row ends the same
+# way on both paths (stored alike, or rejected by both)
+i=0
+printf 'id,s,b,c\n' >"$TMP/vals.csv"
+for s in toolong ok abcde ""; do for b in 101 10110 1 111; do for c in a abcd ab abc; do
+	i=$((i + 1))
+	printf '%d,%s,%s,%s\n' "$i" "$s" "$b" "$c" >>"$TMP/vals.csv"
+done; done; done
+pg -c "drop table if exists cut_load, cut_upd" \
+	-c "create table cut_load (id int primary key, s varchar(5), b bit(3), c char(3))" \
+	-c "create table cut_upd (like cut_load including all)" \
+	-c "insert into cut_upd select i, 'o', '000', 'o' from generate_series(1, $i) i"
+"$SLUICE" load "$TMP/vals.csv" "$SLUICE_PG_URL" --table cut_load -q 2>/dev/null
+"$SLUICE" update "$TMP/vals.csv" "$SLUICE_PG_URL" --table cut_upd --key id -q 2>/dev/null
+assert_status "some rejected" 3 $?
+assert_eq "not vacuous: both paths stored some rows" "yes" \
+	"$([ "$(pg -c 'select count(*) from cut_load')" -gt 5 ] && echo yes)"
+assert_eq "every row as COPY left it" "" "$(pg -c "select l.id, l.s, u.s, l.b, u.b, l.c, u.c from cut_load l full join (select * from cut_upd where s is distinct from 'o') u using (id) where l is distinct from u or l.id is null or u.id is null")"
+
 test_case "usage errors"
 "$SLUICE" update "$TMP/good.csv" "$SLUICE_PG_URL" --table products 2>/dev/null
 assert_status "no --key" 2 $?
