@@ -145,6 +145,16 @@ struct driver {
 	 * warnings) is an SL_ERR_DATA error, never a silent change. */
 	bool (*write_batch)(struct conn *c, const struct write_spec *spec, const struct batch *b,
 			    size_t first, size_t n, size_t *written, struct sl_error *err);
+	/* Optional. Rows [first, first+n) of b that failed together, written
+	 * one by one inside the caller's transaction, each in its own
+	 * subtransaction on the server, in a round trip or two: a row the
+	 * server refuses is left out and refused[i] (row first+i, NULL on
+	 * entry) gets its message, malloc'd; *written counts the others. A
+	 * plain insert (no keys, no --defaults groups). False with err when
+	 * the failure is not a row's (a deadlock, a broken connection). */
+	bool (*write_each)(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			   size_t first, size_t n, char **refused, size_t *written,
+			   struct sl_error *err);
 	/* sluice update: for rows [first, first+n) of b, set the spec's set
 	 * columns where its key columns match, inside the caller's transaction.
 	 * matched[i] is the number of target rows whose key matched row first+i

@@ -24,6 +24,9 @@ struct sl_error {
 	char sqlstate[6];     /* PostgreSQL SQLSTATE, "" when none */
 	unsigned server_code; /* MySQL errno, 0 when none */
 	long line;	      /* input line, 0 when unknown */
+	/* the row of the statement's data the server names as failing, from
+	 * 1 (PostgreSQL COPY's "line N"); 0 when it does not say */
+	long row;
 };
 
 /* Clear an error to "no error". */

@@ -48,16 +48,17 @@ struct conn {
  * the rows written (a refused value, a constraint, a trigger's RAISE with
  * whatever code it chose, a row or a JSON value too big): the batch is
  * bisected and the row that fails alone is rejected. */
+static const char *const every_row_classes[] = {
+	"0A", "25", "26", "28", "2D", "34", "3B", "3D", "3F",
+	"42", "53", "55", "57", "58", "72", "F0", "HV", "XX",
+};
+
 static bool pg_state_hits_every_row(const char *state)
 {
-	static const char *const every_row[] = {
-		"0A", "25", "26", "28", "2D", "34", "3B", "3D", "3F",
-		"42", "53", "55", "57", "58", "72", "F0", "HV", "XX",
-	};
 	if (state[0] == '0' && state[1] != '9')
 		return true; /* connection, feature and role classes; 09 is a trigger's */
-	for (size_t i = 0; i < sizeof every_row / sizeof every_row[0]; i++)
-		if (!strncmp(state, every_row[i], 2))
+	for (size_t i = 0; i < sizeof every_row_classes / sizeof every_row_classes[0]; i++)
+		if (!strncmp(state, every_row_classes[i], 2))
 			return true;
 	return false;
 }
@@ -81,6 +82,20 @@ static bool pg_fail(struct conn *c, PGresult *res, const char *what, struct sl_e
 		kind = SL_ERR_RETRY;
 	else if (state && strlen(state) == 5 && !pg_state_hits_every_row(state))
 		kind = SL_ERR_DATA;
+	/* the row COPY names: "COPY t, line N[, column c][: value]" (the first
+	 * ", line " followed by digits; a table name could hold the words, so
+	 * the caller only takes it as a hint: the row must fail alone) */
+	long row = 0;
+	const char *context = res ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
+	if (context && !strncmp(context, "COPY ", 5)) {
+		for (const char *p = strstr(context, ", line "); p && !row;
+		     p = strstr(p + 1, ", line ")) {
+			char *end;
+			long v = strtol(p + 7, &end, 10);
+			if (end > p + 7 && v > 0 && (*end == ',' || *end == ':' || !*end))
+				row = v;
+		}
+	}
 	char text[900];
 	snprintf(text, sizeof text, "%s", msg && *msg ? msg : "unknown error");
 	/* COPY's context counts lines of the batch sluice sent ("COPY t, line
@@ -109,6 +124,7 @@ static bool pg_fail(struct conn *c, PGresult *res, const char *what, struct sl_e
 		sl_error_set(err, kind, "%s: %s", what, text);
 	if (state)
 		snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state);
+	err->row = kind == SL_ERR_DATA ? row : 0;
 	url_scrub(err->msg, c->url);
 	return false;
 }
@@ -636,14 +652,13 @@ static bool pg_describe_table(struct conn *c, const struct write_spec *spec, str
 				describe_foreign(c, params[0], out, err));
 }
 
-/* COPY the rows, in text format, escaped by pg_copy_escape. */
-static bool write_copy(struct conn *c, const struct write_spec *spec, const struct batch *b,
-		       size_t first, size_t n, struct sl_error *err)
+/* Run COPY statement sql with rows [first, first+n) of b as its data, in
+ * text format, escaped by pg_copy_escape; numbered: each line starts with
+ * the row's number in the range (0, 1, ...). */
+static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size_t first, size_t n,
+		    bool numbered, struct sl_error *err)
 {
-	buf_reset(&c->sql);
-	if (!pg_copy_sql(&c->sql, spec))
-		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
-	PGresult *res = pg_run(c, c->sql.data);
+	PGresult *res = pg_run(c, sql);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		pg_fail(c, res, "COPY failed", err);
 		PQclear(res);
@@ -654,7 +669,9 @@ static bool write_copy(struct conn *c, const struct write_spec *spec, const stru
 	bool ok = true;
 	for (size_t r = first; r < first + n && ok; r++) {
 		const struct cell *row = batch_row(b, r);
-		for (int col = 0; col < b->ncols; col++) {
+		if (numbered && !buf_printf(&c->copy, "%zu\t", r - first))
+			ok = false;
+		for (int col = 0; ok && col < b->ncols; col++) {
 			if ((col && !buf_putc(&c->copy, '\t')) ||
 			    !pg_copy_escape(&c->copy, row[col].ptr, row[col].len)) {
 				ok = false;
@@ -692,6 +709,16 @@ static bool write_copy(struct conn *c, const struct write_spec *spec, const stru
 	if (ok && (PQstatus(c->pg) == CONNECTION_BAD || c->stalled))
 		return pg_fail(c, NULL, "COPY failed", err);
 	return ok;
+}
+
+/* COPY the rows into spec's table. */
+static bool write_copy(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		       size_t first, size_t n, struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	if (!pg_copy_sql(&c->sql, spec))
+		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	return copy_in(c, c->sql.data, b, first, n, false, err);
 }
 
 /* Run one INSERT of nrows rows starting at row r, prepared when prepare;
@@ -848,6 +875,99 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 		c->types_key = strdup(key.data);
 	buf_free(&key);
 	return ok;
+}
+
+/* Append the condition, in PL/pgSQL, under which an error is not the
+ * row's own (pg_state_hits_every_row, a broken connection, a deadlock):
+ * write_each raises it again instead of refusing the row. */
+static bool every_row_condition(struct buf *b)
+{
+	bool ok = buf_puts(b, "(left(SQLSTATE, 1) = '0' AND left(SQLSTATE, 2) <> '09') OR "
+			      "SQLSTATE IN ('40001', '40P01') OR left(SQLSTATE, 2) IN (");
+	for (size_t i = 0; ok && i < sizeof every_row_classes / sizeof every_row_classes[0]; i++)
+		ok = buf_printf(b, "%s'%s'", i ? ", " : "", every_row_classes[i]);
+	return ok && buf_putc(b, ')');
+}
+
+/* Rows [first, first+n) one by one, in one round trip: COPY them into a
+ * temporary table of text columns, then a DO block inserts each in its own
+ * subtransaction, casting each value to its column's type without the
+ * modifier (the column then checks that, as COPY would), and records the
+ * message of each row refused. A batch with many bad rows costs one
+ * round trip instead of a bisection per bad row. */
+static bool pg_write_each(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			  size_t first, size_t n, char **refused, size_t *written,
+			  struct sl_error *err)
+{
+	*written = 0;
+	if (!ensure_types(c, spec, err))
+		return false;
+	struct buf q, body;
+	buf_init(&q, 0);
+	buf_init(&body, 0);
+	bool ok = buf_puts(&q, "DROP TABLE IF EXISTS pg_temp.sluice_each, pg_temp.sluice_refused; "
+			       "CREATE TEMP TABLE sluice_each (n int");
+	for (int i = 0; ok && i < spec->ncols; i++)
+		ok = buf_printf(&q, ", c%d text", i + 1);
+	ok = ok && buf_puts(&q, ") ON COMMIT DROP; CREATE TEMP TABLE sluice_refused (n int, msg "
+				"text) ON COMMIT DROP");
+	if (!ok) {
+		buf_free(&q);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	if (!pg_exec(c, q.data, err) ||
+	    !copy_in(c, "COPY pg_temp.sluice_each FROM STDIN", b, first, n, true, err)) {
+		buf_free(&q);
+		return false;
+	}
+	ok = buf_puts(&body, " DECLARE r record; BEGIN FOR r IN SELECT * FROM pg_temp.sluice_each "
+			     "ORDER BY n LOOP BEGIN INSERT INTO ") &&
+	     sql_table_name(&pg_dialect, &body, spec) && buf_puts(&body, " (");
+	for (int i = 0; ok && i < spec->ncols; i++)
+		ok = (!i || buf_puts(&body, ", ")) &&
+		     pg_dialect.quote_ident(&body, spec->columns[i]);
+	ok = ok && buf_puts(&body, ") VALUES (");
+	for (int i = 0; ok && i < spec->ncols; i++)
+		ok = buf_printf(&body, "%sr.c%d::%s", i ? ", " : "", i + 1, c->types[i]);
+	ok = ok && buf_puts(&body, "); EXCEPTION WHEN OTHERS THEN IF ") &&
+	     every_row_condition(&body) &&
+	     buf_puts(&body, " THEN RAISE; END IF; INSERT INTO pg_temp.sluice_refused VALUES "
+			     "(r.n, SQLERRM); END; END LOOP; END ");
+	/* a dollar quote no name in the body can close */
+	char tag[32] = "$sluice$";
+	for (int k = 1; ok && strstr(body.data, tag); k++)
+		snprintf(tag, sizeof tag, "$sluice%d$", k);
+	buf_reset(&q);
+	ok = ok && buf_printf(&q, "DO %s%s%s", tag, body.data, tag);
+	buf_free(&body);
+	if (!ok) {
+		buf_free(&q);
+		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	}
+	ok = pg_exec(c, q.data, err);
+	buf_free(&q);
+	PGresult *res;
+	if (!ok || !query_rows(c, "SELECT n, msg FROM pg_temp.sluice_refused ORDER BY n", 0, NULL,
+			       "reading the refused rows", &res, err))
+		return false;
+	size_t nref = 0;
+	for (int i = 0; i < PQntuples(res); i++) {
+		size_t r = (size_t)strtoull(PQgetvalue(res, i, 0), NULL, 10);
+		if (r >= n || refused[r])
+			continue;
+		struct buf m;
+		buf_init(&m, 0);
+		if (!buf_printf(&m, "INSERT failed: ERROR:  %s", PQgetvalue(res, i, 1))) {
+			buf_free(&m);
+			PQclear(res);
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		}
+		refused[r] = m.data;
+		nref++;
+	}
+	PQclear(res);
+	*written = n - nref;
+	return true;
 }
 
 /* One UPDATE ... FROM (VALUES ...) for nrows rows starting at r. */
@@ -1404,6 +1524,7 @@ const struct driver pg_driver = {
 	.rollback = pg_rollback,
 	.describe_table = pg_describe_table,
 	.write_batch = pg_write_batch,
+	.write_each = pg_write_each,
 	.update_batch = pg_update_batch,
 	.commit_token = pg_commit_token,
 	.commit_status = pg_commit_status,

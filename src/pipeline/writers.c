@@ -145,21 +145,82 @@ static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, s
 }
 
 static bool write_range_counts(struct load *ld, struct conn **c, const struct batch *b,
-			       size_t first, size_t n, unsigned *matched);
+			       size_t first, size_t n, unsigned *matched, char **refused,
+			       bool dense);
 
-static bool write_range(struct load *ld, struct conn **c, const struct batch *b, size_t first,
-			size_t n)
+static bool bisect_only;
+static void read_bisect_env(void)
+{
+	const char *v = getenv("SLUICE_BISECT");
+	bisect_only = v && !strcmp(v, "1");
+}
+
+/* Whether rows [first, first+n) of b, failing together, may be written one
+ * by one on the server (the driver's write_each) rather than bisected: a
+ * plain insert, not inside --single-transaction. */
+static bool each_allowed(const struct load *ld, const struct batch *b, size_t n)
+{
+	/* SLUICE_BISECT=1: bisect as before, for make bench's comparison */
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, read_bisect_env);
+	return ld->drv->write_each && n > 1 && !ld->spec.update && !ld->keyed && !b->has_defaults &&
+	       ld->spec.on_conflict == CONFLICT_ERROR && !ld->single_conn && !bisect_only;
+}
+
+/* Write rows [first, first+n) of b; dense: rows after a refused one,
+ * which go one by one on the server as soon as they fail too. */
+static bool write_range_in(struct load *ld, struct conn **c, const struct batch *b, size_t first,
+			   size_t n, bool dense)
 {
 	unsigned *matched = NULL;
-	if (ld->spec.update && !(matched = calloc(n ? n : 1, sizeof *matched))) {
+	char **refused = NULL;
+	if ((ld->spec.update && !(matched = calloc(n ? n : 1, sizeof *matched))) ||
+	    (each_allowed(ld, b, n) && !(refused = calloc(n, sizeof *refused)))) {
+		free(matched);
 		struct sl_error err;
 		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
 		load_fail(ld, &err);
 		return false;
 	}
-	bool ok = write_range_counts(ld, c, b, first, n, matched);
+	bool ok = write_range_counts(ld, c, b, first, n, matched, refused, dense);
+	for (size_t i = 0; refused && i < n; i++)
+		free(refused[i]);
+	free(refused);
 	free(matched);
 	return ok;
+}
+
+static bool write_range(struct load *ld, struct conn **c, const struct batch *b, size_t first,
+			size_t n)
+{
+	return write_range_in(ld, c, b, first, n, false);
+}
+
+/* The rows write_each left out, in the rejects file with their messages;
+ * with reject false, only how many there are. */
+static size_t refused_rows(struct load *ld, const struct batch *b, size_t first, size_t n,
+			   char **refused, bool reject)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!refused[i])
+			continue;
+		k++;
+		if (reject) {
+			const struct row_meta *m = &b->meta[first + i];
+			load_reject(ld, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
+				    refused[i]);
+		}
+	}
+	return k;
+}
+
+/* Whether rejecting k more rows reaches --max-errors. */
+static bool reaches_limit(struct load *ld, size_t k)
+{
+	long max = ld->job->max_errors;
+	uint64_t now = atomic_load(&ld->live.rows_rejected);
+	return max >= 0 && k > 0 && now + k >= (uint64_t)(max > 0 ? max : 1);
 }
 
 /* Count a committed write of rows [first, first+n): for a load, written
@@ -326,11 +387,14 @@ static int lost_commit_outcome(struct load *ld, struct conn **c, const struct ba
 }
 
 static bool write_range_counts(struct load *ld, struct conn **c, const struct batch *b,
-			       size_t first, size_t n, unsigned *matched)
+			       size_t first, size_t n, unsigned *matched, char **refused,
+			       bool dense)
 {
 	const struct driver *drv = ld->drv;
 	bool single = ld->single_conn != NULL;
 	int conn_failures = 0, conflicts = 0;
+	/* each: the rows failed together and go one by one on the server */
+	bool each = false, each_tried = false;
 	for (;;) {
 		struct sl_error err;
 		sl_error_clear(&err);
@@ -358,7 +422,26 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 			}
 			begun = cr == CLAIM_OK;
 		}
-		bool wrote = begun && write_rows(ld, *c, b, first, n, matched, &written, &err);
+		for (size_t i = 0; each && i < n; i++) {
+			free(refused[i]);
+			refused[i] = NULL;
+		}
+		bool wrote =
+			begun &&
+			(each ? drv->write_each(*c, &ld->spec, b, first, n, refused, &written, &err)
+			      : write_rows(ld, *c, b, first, n, matched, &written, &err));
+		if (wrote && each &&
+		    reaches_limit(ld, refused_rows(ld, b, first, n, refused, false))) {
+			/* --max-errors stops at a row: bisect, so what follows that
+			 * row is not written */
+			struct sl_error rb;
+			if (!drv->rollback(*c, &rb)) {
+				load_put_conn(ld, *c, true);
+				*c = NULL;
+			}
+			each = false;
+			continue;
+		}
 		if (wrote && signals_caught()) {
 			/* interrupted: this batch is rolled back, not committed */
 			struct sl_error rb;
@@ -372,12 +455,16 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 			if (drv->commit_mode && !atomic_load(&ld->commit_mode))
 				atomic_store(&ld->commit_mode, drv->commit_mode(*c));
 			count_written(ld, b, first, n, matched, written);
+			if (each)
+				refused_rows(ld, b, first, n, refused, true);
 			return true;
 		}
 		if (wrote && !single && err.kind == SL_ERR_CONNECTION) {
 			int outcome = lost_commit_outcome(ld, c, b, first, n, &err);
 			if (outcome == 1) {
 				count_written(ld, b, first, n, matched, written);
+				if (each)
+					refused_rows(ld, b, first, n, refused, true);
 				return true;
 			}
 			if (outcome < 0) {
@@ -423,6 +510,28 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 			load_put_conn(ld, *c, true);
 			*c = NULL;
 		}
+		if (refused && !each_tried && !dense && err.row > 0 && (size_t)err.row <= n) {
+			/* the server names the row: the rows before it are good, it
+			 * is tried alone (rejected when it fails alone), and the rest
+			 * go on after it */
+			size_t k = (size_t)err.row - 1;
+			log_debug("batch %ld: %s; row %zu of %zu named", b->seq, err.msg, k + 1, n);
+			return (k == 0 || write_range_in(ld, c, b, first, k, false)) &&
+			       !load_stopping(ld) &&
+			       write_range_in(ld, c, b, first + k, 1, false) &&
+			       !load_stopping(ld) &&
+			       (k + 1 == n ||
+				write_range_in(ld, c, b, first + k + 1, n - k - 1, true));
+		}
+		if (refused && !each_tried) {
+			/* more than one refused row: write the rows one by one on
+			 * the server, which leaves out each refused one, in one round
+			 * trip instead of a bisection per bad row */
+			log_debug("batch %ld: %s; writing its rows one by one", b->seq, err.msg);
+			each = each_tried = true;
+			continue;
+		}
+		each = false; /* the failure was not a row's: bisect */
 		if (n == 1) {
 			const struct row_meta *m = &b->meta[first];
 			load_reject(ld, ld->job->sources[m->source], m->line, m->raw, m->raw_len,

@@ -16,6 +16,7 @@ bool sl_error_set(struct sl_error *err, enum sl_error_kind kind, const char *fmt
 {
 	va_list ap;
 	err->kind = kind;
+	err->row = 0;
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
 	va_end(ap);

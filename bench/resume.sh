@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# bench/resume.sh [CSV] - what --resume costs: the 1,000,000-row load with
+# and without --resume (a checkpoint row in each batch's transaction, the
+# checkpoint table created by the run), on PostgreSQL (COPY) and MariaDB
+# (LOAD DATA LOCAL), runs alternating. Target: at most 3% more. Every run is
+# checked (the row count; --resume: every record in the checkpoint table).
+# Best of BENCH_ROUNDS (3). Needs SLUICE_PG_URL and SLUICE_MY_URL (TCP, no
+# password) as `scripts/servers.sh env` prints; run by bench/run.sh.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+. bench/lib.sh
+SLUICE=${SLUICE:-$ROOT/bin/sluice}
+ROUNDS=${BENCH_ROUNDS:-3}
+PG_URL=${SLUICE_PG_URL:?set SLUICE_PG_URL (see scripts/servers.sh env)}
+MY_URL=${SLUICE_MY_URL:?set SLUICE_MY_URL (see scripts/servers.sh env)}
+CSV=${1:-bench/data/bench-1000000.csv}
+if [ ! -s "$CSV" ]; then
+	mkdir -p bench/data
+	[ -x bench/data/gen ] || cc -O2 -std=gnu11 -o bench/data/gen bench/gen.c || exit 1
+	bench/data/gen 1000000 >"$CSV"
+fi
+ROWS=$(($(wc -l <"$CSV") - 1))
+export PGOPTIONS="-c client_min_messages=warning"
+pg() { psql "$PG_URL" -XAtq -v ON_ERROR_STOP=1 "$@"; }
+my() { mariadb --no-defaults -h127.0.0.1 -P"${SLUICE_MY_PORT:?}" -uroot -D sluice_test -N -B "$@"; }
+
+# check SERVER LABEL RESUMED: the rows, and with --resume their checkpoints
+check() {
+	local q="SELECT COUNT(*) FROM bench" n k
+	if [ "$1" = pg ]; then n=$(pg -c "$q"); else n=$(my -e "$q"); fi
+	if [ "$n" != "$ROWS" ]; then
+		echo "bench: $2 loaded $n rows, expected $ROWS" >&2
+		exit 1
+	fi
+	[ "$3" = yes ] || return 0
+	q="SELECT SUM(end_rec - first_rec) FROM sluice_checkpoints WHERE first_rec >= 0"
+	if [ "$1" = pg ]; then k=$(pg -c "$q"); else k=$(my -e "$q"); fi
+	if [ "$k" != "$ROWS" ]; then
+		echo "bench: $2 checkpointed $k records, expected $ROWS" >&2
+		exit 1
+	fi
+}
+
+echo "== --resume: $(basename "$CSV") with and without it ($ROUNDS rounds, best kept)"
+pg -f bench/table_pg.sql
+my <bench/table_mysql.sql
+for round in $(seq 1 "$ROUNDS"); do
+	pg -c "truncate bench" -c "drop table if exists sluice_checkpoints" -c "checkpoint"
+	measure "PostgreSQL load" "$SLUICE" load "$CSV" "$PG_URL" --table bench -q
+	check pg "PostgreSQL load" no
+	pg -c "truncate bench" -c "checkpoint"
+	measure "PostgreSQL load --resume" "$SLUICE" load "$CSV" "$PG_URL" --table bench --resume -q
+	check pg "PostgreSQL load --resume" yes
+	my -e "TRUNCATE bench; DROP TABLE IF EXISTS sluice_checkpoints"
+	measure "MariaDB load" "$SLUICE" load "$CSV" "$MY_URL" --table bench --method infile -q
+	check my "MariaDB load" no
+	my -e "TRUNCATE bench"
+	measure "MariaDB load --resume" "$SLUICE" load "$CSV" "$MY_URL" --table bench --method infile --resume -q
+	check my "MariaDB load --resume" yes
+done
+echo
+echo "--resume (wall time / the same load without it; target: <= 1.03x):"
+echo "  PostgreSQL: $(ratio "PostgreSQL load --resume" "PostgreSQL load")"
+echo "  MariaDB:    $(ratio "MariaDB load --resume" "MariaDB load")"
+pg -c "drop table bench" -c "drop table if exists sluice_checkpoints"
+my -e "DROP TABLE bench; DROP TABLE IF EXISTS sluice_checkpoints"
