@@ -29,9 +29,9 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # what `make format` formats and `make format-check` checks
 FORMAT_SRC = $(SRC) $(wildcard include/sluice/*.h) $(UNIT_SRC) bench/gen.c \
-	$(wildcard tests/fuzz/*.c tests/fuzz/*.h)
+	$(wildcard tests/fuzz/*.c tests/fuzz/*.h tests/tools/*.c)
 
-.PHONY: all deps unit check integration demo bench asan fuzz fuzz-build format format-check \
+.PHONY: all deps unit check integration demo bench soak asan fuzz fuzz-build format format-check \
 	install uninstall deb clean servers-start servers-stop FORCE
 
 all: $(BIN)
@@ -71,8 +71,15 @@ deps:
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; CK_FORK=yes $$t; done
 
-integration: $(BIN)
-	SLUICE=$(CURDIR)/$(BIN) tests/integration/run.sh
+# the TCP proxy the fault tests break connections with
+$(BUILD)/tests/faultproxy: tests/tools/faultproxy.c $(BUILD)/.flags
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+# TESTS="tests/integration/t_x.sh ..." runs only those
+integration: $(BIN) $(BUILD)/tests/faultproxy
+	SLUICE=$(CURDIR)/$(BIN) FAULTPROXY=$(CURDIR)/$(BUILD)/tests/faultproxy \
+		tests/integration/run.sh $(TESTS)
 
 # Everything, on a fresh machine: packages, the format check, a build with
 # -Werror, unit tests, then the integration tests against throwaway servers
@@ -86,6 +93,11 @@ check: deps
 demo: deps
 	$(MAKE) all
 	scripts/demo.sh
+
+# SOAK_RUNS (20) loads, each with a random fault struck mid-run, each checked
+soak: deps
+	$(MAKE) all $(BUILD)/tests/faultproxy
+	SLUICE=$(CURDIR)/$(BIN) FAULTPROXY=$(CURDIR)/$(BUILD)/tests/faultproxy scripts/soak.sh
 
 bench: deps
 	$(MAKE) all

@@ -58,7 +58,9 @@ for method in insert infile; do
 		[ "$killed" -ge 2 ] && break
 	done
 	wait $pid
-	assert_status "survived ($method, $killed connections killed)" 0 $?
+	rc=$?
+	assert_status "survived ($method, $killed connections killed)" 0 $rc
+	[ $rc = 0 ] || tail -3 "$TMP/killed.err" | sed "s/^/    /"
 	[ -s "$TMP/killed.rej.log" ] && echo "    rejects: $(head -3 "$TMP/killed.rej.log")"
 	assert_eq "exact content ($method)" "$(expect_sum 600000)" "$(checksum killed)"
 	errors=$(json_field errors "$TMP/killed.json")
