@@ -364,26 +364,39 @@ static int lost_commit_outcome(struct load *ld, struct conn **c, const struct ba
 	*c = NULL;
 	if (doubt == 0)
 		return 0; /* the commit never left: rolled back with the connection */
-	if (ld->ckpt) {
-		/* the checkpoint row went in with the rows, or neither did */
-		bool committed = false;
-		if (!load_get_conn(ld, c, err) ||
-		    !checkpoint_committed(ld->ckpt, *c, b->meta[first].source,
-					  b->meta[first].ordinal, &committed, err))
-			return -1;
-		log_warn("batch %ld: the connection broke during COMMIT; its checkpoint row says "
-			 "it %s",
-			 b->seq, committed ? "committed" : "did not commit (retrying)");
-		return committed ? 1 : 0;
-	}
-	if (doubt < 0)
+	if (!ld->ckpt && doubt < 0)
 		return settle_by_keys(ld, c, b, first, n, err);
-	bool committed = false;
-	if (!load_get_conn(ld, c, err) || !drv->commit_status(*c, token, &committed, err))
-		return -1;
-	log_warn("batch %ld: the connection broke during COMMIT; the server says it %s", b->seq,
-		 committed ? "committed" : "did not commit (retrying)");
-	return committed ? 1 : 0;
+	/* ask on a fresh connection, and on another when that one breaks too:
+	 * the answer is on the server as long as the server is */
+	for (int attempt = 0;; attempt++) {
+		bool committed = false;
+		bool ok = load_get_conn(ld, c, err) &&
+			  (ld->ckpt ? checkpoint_committed(ld->ckpt, *c, b->meta[first].source,
+							   b->meta[first].ordinal, &committed, err)
+				    : drv->commit_status(*c, token, &committed, err));
+		if (ok) {
+			/* the checkpoint row went in with the rows, or neither did */
+			log_warn("batch %ld: the connection broke during COMMIT; %s it %s", b->seq,
+				 ld->ckpt ? "its checkpoint row says" : "the server says",
+				 committed ? "committed" : "did not commit (retrying)");
+			return committed ? 1 : 0;
+		}
+		if (err->kind != SL_ERR_CONNECTION || attempt >= ld->job->retries ||
+		    signals_caught())
+			return -1;
+		log_warn("batch %ld: asking whether its COMMIT went in: %s; asking again", b->seq,
+			 err->msg);
+		if (*c) {
+			load_put_conn(ld, *c, true);
+			*c = NULL;
+		}
+		struct timespec ts = {0, (long)(attempt < 4 ? 200 << attempt : 2000) * 1000 * 1000};
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec = ts.tv_nsec / 1000000000L;
+			ts.tv_nsec %= 1000000000L;
+		}
+		nanosleep(&ts, NULL);
+	}
 }
 
 static bool write_range_counts(struct load *ld, struct conn **c, const struct batch *b,
