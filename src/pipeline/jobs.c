@@ -1,6 +1,6 @@
 /* src/pipeline/jobs.c
  * sluice checkpoints: what the checkpoint table of a target holds, a line
- * per job and source (batches, records, rows, whole or not, when), and
+ * per job and source (batches, rows, whole or not, when), and
  * --forget, which deletes a job's rows so its next --resume run starts over.
  */
 #include <stdio.h>
@@ -20,14 +20,6 @@ struct listing {
 	unsigned long long lines, batches;
 };
 
-/* Timestamps as both servers print them, to the second. */
-static const char *seconds(const char *ts)
-{
-	static __thread char out[20];
-	snprintf(out, sizeof out, "%s", ts ? ts : "");
-	return out;
-}
-
 /* One group: job, source, batches, rows, whole, first, last. */
 static bool print_line(void *ctx, char *const *v, int n)
 {
@@ -41,8 +33,8 @@ static bool print_line(void *ctx, char *const *v, int n)
 	bool whole = v[4] && atoll(v[4]) > 0;
 	printf("%s\t%s\t%s\t%s\t%s\t", v[0], v[1], v[2] ? v[2] : "0", v[3] ? v[3] : "0",
 	       whole ? "whole" : "partial");
-	printf("%s\t", seconds(v[5]));
-	printf("%s\n", seconds(v[6]));
+	/* the timestamps to the second, as both servers print them */
+	printf("%.19s\t%.19s\n", v[5] ? v[5] : "", v[6] ? v[6] : "");
 	return true;
 }
 
