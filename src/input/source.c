@@ -1,6 +1,8 @@
 /* src/input/source.c
- * Byte sources with transparent gzip (see include/sluice/source.h). zlib's
- * gzread passes plain data through unchanged, so detection is by magic bytes.
+ * Byte sources with transparent gzip (see include/sluice/source.h), known by
+ * their magic bytes. Reads hand over what the file or pipe has at once
+ * (plain data by read(2), gzip through inflate), so a slow producer's
+ * records are written as they come.
  */
 #include "sluice/source.h"
 
@@ -14,13 +16,21 @@
 #include <zlib.h>
 
 #define PEEK_MAX 4096
+#define IN_SIZE (256 * 1024)
 
 struct source {
-	gzFile gz;
 	int fd;
 	char *name;
 	int64_t size;
 	bool gzip;
+	/* bytes read from fd and not yet used: in[in_off, in_len) */
+	unsigned char *in;
+	size_t in_off, in_len;
+	bool eof;	   /* fd is at its end */
+	uint64_t consumed; /* bytes of the file used, for progress */
+	/* gzip: each member inflated in turn (inflateInit2 done when gzip) */
+	z_stream zs;
+	bool in_member, done;
 	/* bytes read ahead by source_peek, served before further reads */
 	unsigned char peek[PEEK_MAX];
 	size_t peek_len;
@@ -44,6 +54,30 @@ static bool check_type(const struct stat *st, const char *name, bool is_stdin, s
 		return true;
 	return sl_error_set(err, SL_ERR_USAGE,
 			    "cannot open %s: not a regular file, pipe or character device", name);
+}
+
+/* Read once from fd into in (after what is there): as much as is
+ * available, at least a byte unless at the end. A slow pipe hands over what
+ * it has, so its records are written without waiting for a full buffer. */
+static bool fill_once(struct source *s, struct sl_error *err)
+{
+	if (s->in_off > 0) {
+		memmove(s->in, s->in + s->in_off, s->in_len - s->in_off);
+		s->in_len -= s->in_off;
+		s->in_off = 0;
+	}
+	if (s->eof || s->in_len == IN_SIZE)
+		return true;
+	ssize_t r;
+	do
+		r = read(s->fd, s->in + s->in_len, IN_SIZE - s->in_len);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return sl_error_set(err, SL_ERR_INPUT, "reading %s: %s", s->name, strerror(errno));
+	if (r == 0)
+		s->eof = true;
+	s->in_len += (size_t)r;
+	return true;
 }
 
 bool source_open(struct source **out, const char *path, struct sl_error *err)
@@ -80,52 +114,114 @@ bool source_open(struct source **out, const char *path, struct sl_error *err)
 	if (s->size >= 0)
 		posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	s->name = strdup(is_stdin ? "stdin" : path);
-	s->gz = gzdopen(s->fd, "rb");
-	if (!s->gz || !s->name) {
-		if (!s->gz)
-			close(s->fd);
-		else
-			gzclose(s->gz);
-		free(s->name);
-		free(s);
+	s->in = malloc(IN_SIZE);
+	if (!s->name || !s->in) {
+		source_close(s);
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
-	gzbuffer(s->gz, 256 * 1024);
-	*out = s;
-	/* read ahead so the gzip flag is known before anyone asks */
-	const void *unused;
-	if (source_peek(s, &unused, PEEK_MAX, err) < 0) {
+	/* gzip by its magic bytes, read as they come (two are enough) */
+	while (s->in_len < 2 && !s->eof)
+		if (!fill_once(s, err)) {
+			source_close(s);
+			return false;
+		}
+	s->gzip = s->in_len >= 2 && s->in[0] == 0x1f && s->in[1] == 0x8b;
+	if (s->gzip && inflateInit2(&s->zs, 16 + MAX_WBITS) != Z_OK) {
+		s->gzip = false;
 		source_close(s);
-		*out = NULL;
-		return false;
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
-	s->gzip = !gzdirect(s->gz);
+	*out = s;
 	return true;
+}
+
+/* Up to n bytes of a plain source: what was read ahead, else one read. */
+static ssize_t plain_read(struct source *s, void *buf, size_t n, struct sl_error *err)
+{
+	if (s->in_off < s->in_len) {
+		size_t k = s->in_len - s->in_off < n ? s->in_len - s->in_off : n;
+		memcpy(buf, s->in + s->in_off, k);
+		s->in_off += k;
+		s->consumed += k;
+		return (ssize_t)k;
+	}
+	if (s->eof)
+		return 0;
+	ssize_t r;
+	do
+		r = read(s->fd, buf, n);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		sl_error_set(err, SL_ERR_INPUT, "reading %s: %s", s->name, strerror(errno));
+		return -1;
+	}
+	if (r == 0)
+		s->eof = true;
+	s->consumed += (uint64_t)r;
+	return r;
+}
+
+/* Up to n inflated bytes, as soon as some are there. Members follow each
+ * other; what follows a member that is not another one (two bytes 1f 8b) is
+ * trailing garbage, ignored as zlib's gzread ignores it (source_verify reads
+ * the same way); a member cut short is an error. */
+static ssize_t gzip_read(struct source *s, void *buf, size_t n, struct sl_error *err)
+{
+	while (!s->done) {
+		if (!s->in_member) {
+			while (s->in_len - s->in_off < 2 && !s->eof)
+				if (!fill_once(s, err))
+					return -1;
+			const unsigned char *p = s->in + s->in_off;
+			if (s->in_len - s->in_off < 2 || p[0] != 0x1f || p[1] != 0x8b) {
+				s->done = true;
+				break;
+			}
+			inflateReset(&s->zs);
+			s->in_member = true;
+		}
+		if (s->in_off == s->in_len) {
+			if (s->eof) {
+				sl_error_set(err, SL_ERR_INPUT,
+					     "%s: truncated gzip data (unexpected end of file)",
+					     s->name);
+				return -1;
+			}
+			if (!fill_once(s, err))
+				return -1;
+			continue;
+		}
+		s->zs.next_in = s->in + s->in_off;
+		s->zs.avail_in = (uInt)(s->in_len - s->in_off);
+		s->zs.next_out = buf;
+		s->zs.avail_out = n > UINT_MAX ? UINT_MAX : (uInt)n;
+		uInt out_before = s->zs.avail_out;
+		int ret = inflate(&s->zs, Z_NO_FLUSH);
+		size_t used = (size_t)(s->zs.next_in - (s->in + s->in_off));
+		s->in_off += used;
+		s->consumed += used;
+		size_t made = out_before - s->zs.avail_out;
+		if (ret == Z_STREAM_END) {
+			s->in_member = false;
+		} else if (ret == Z_MEM_ERROR) {
+			sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			return -1;
+		} else if (ret != Z_OK && ret != Z_BUF_ERROR) {
+			sl_error_set(err, SL_ERR_INPUT, "%s: corrupt gzip data (%s)", s->name,
+				     s->zs.msg ? s->zs.msg : "compressed data error");
+			return -1;
+		}
+		if (made > 0)
+			return (ssize_t)made;
+	}
+	return 0;
 }
 
 static ssize_t raw_read(struct source *s, void *buf, size_t n, struct sl_error *err)
 {
 	if (n > (1u << 30))
 		n = 1u << 30;
-	int r = gzread(s->gz, buf, (unsigned)n);
-	if (r < 0) {
-		int zerr;
-		const char *msg = gzerror(s->gz, &zerr);
-		if (zerr == Z_ERRNO)
-			msg = strerror(errno);
-		sl_error_set(err, SL_ERR_INPUT, "reading %s: %s", s->name, msg);
-		return -1;
-	}
-	if (r == 0) {
-		/* a truncated gzip stream reads as a short end; tell it apart */
-		int zerr;
-		const char *msg = gzerror(s->gz, &zerr);
-		if (zerr != Z_OK && zerr != Z_STREAM_END) {
-			sl_error_set(err, SL_ERR_INPUT, "reading %s: %s", s->name, msg);
-			return -1;
-		}
-	}
-	return r;
+	return s->gzip ? gzip_read(s, buf, n, err) : plain_read(s, buf, n, err);
 }
 
 ssize_t source_peek(struct source *s, const void **data, size_t n, struct sl_error *err)
@@ -166,8 +262,7 @@ ssize_t source_read(struct source *s, void *buf, size_t n, struct sl_error *err)
 
 uint64_t source_position(const struct source *s)
 {
-	z_off_t off = gzoffset(s->gz);
-	return off < 0 ? 0 : (uint64_t)off;
+	return s->consumed;
 }
 
 int64_t source_size(const struct source *s)
@@ -189,7 +284,11 @@ void source_close(struct source *s)
 {
 	if (!s)
 		return;
-	gzclose(s->gz);
+	if (s->gzip)
+		inflateEnd(&s->zs);
+	if (s->fd >= 0)
+		close(s->fd);
+	free(s->in);
 	free(s->name);
 	free(s);
 }

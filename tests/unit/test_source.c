@@ -1,6 +1,7 @@
 /* tests/unit/test_source.c
- * Byte sources: which files open, and source_verify on whole and damaged
- * gzip files, agreeing with what reading the file through gzread says.
+ * Byte sources: which files open, source_verify on whole and damaged gzip
+ * files agreeing with what reading them says, and a slow pipe read as its
+ * bytes come.
  */
 #include <check.h>
 #include <errno.h>
@@ -387,6 +388,58 @@ START_TEST(fifo_and_stdin)
 }
 END_TEST
 
+/* A pipe whose writer is slow: the bytes it wrote come out at once, plain
+ * or gzip (up to the writer's last flush), not when a buffer is full or the
+ * writer is done. SIGALRM ends the test if a read waits. */
+START_TEST(slow_pipe_at_once)
+{
+	for (int gz = 0; gz < 2; gz++) {
+		int fds[2];
+		ck_assert_int_eq(pipe(fds), 0);
+		unsigned char out[512];
+		size_t len = sizeof csv - 1;
+		if (gz) {
+			z_stream zs;
+			memset(&zs, 0, sizeof zs);
+			ck_assert_int_eq(deflateInit2(&zs, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
+						      Z_DEFAULT_STRATEGY),
+					 Z_OK);
+			zs.next_in = (unsigned char *)csv;
+			zs.avail_in = (uInt)len;
+			zs.next_out = out;
+			zs.avail_out = sizeof out;
+			ck_assert_int_eq(deflate(&zs, Z_SYNC_FLUSH), Z_OK);
+			len = sizeof out - zs.avail_out;
+			deflateEnd(&zs);
+		} else {
+			memcpy(out, csv, len);
+		}
+		ck_assert_int_eq(write(fds[1], out, len), (ssize_t)len);
+		char p[64];
+		snprintf(p, sizeof p, "/dev/fd/%d", fds[0]);
+		struct sl_error err;
+		struct source *s;
+		alarm(10);
+		ck_assert_msg(source_open(&s, p, &err), "%s", err.msg);
+		ck_assert(source_is_gzip(s) == (gz == 1));
+		char buf[4096];
+		size_t got = 0;
+		while (got < sizeof csv - 1) {
+			ssize_t r = source_read(s, buf + got, sizeof buf - got, &err);
+			ck_assert_msg(r > 0, "read %zd: %s", r, err.msg);
+			got += (size_t)r;
+		}
+		alarm(0);
+		ck_assert(!memcmp(buf, csv, sizeof csv - 1));
+		close(fds[1]);
+		if (!gz)
+			ck_assert_int_eq(source_read(s, buf, sizeof buf, &err), 0);
+		source_close(s);
+		close(fds[0]);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -404,6 +457,7 @@ int main(void)
 	tcase_add_test(tc, refuse_directory);
 	tcase_add_test(tc, refuse_missing_and_socket);
 	tcase_add_test(tc, fifo_and_stdin);
+	tcase_add_test(tc, slow_pipe_at_once);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
