@@ -49,10 +49,11 @@ content_pg() { pg -F ' ' -c "select count(*), count(distinct id), coalesce(sum(v
 content_my() { my -e "SELECT COUNT(*), COUNT(DISTINCT id), COALESCE(SUM(v), 0) FROM $1" | tr '\t' ' '; }
 count_pg() { pg -c "select count(*) from $1"; }
 count_my() { my -e "SELECT COUNT(*) FROM $1"; }
-# wait_rows SERVER TABLE: until some rows are committed (at most 10 s)
+# wait_rows SERVER TABLE [K]: until K rows (default 1) are committed (at
+# most 20 s)
 wait_rows() {
-	for _ in $(seq 1 500); do
-		[ "$(count_"$1" "$2" 2>/dev/null || echo 0)" -gt 0 ] && return 0
+	for _ in $(seq 1 1000); do
+		[ "$(count_"$1" "$2" 2>/dev/null || echo 0)" -ge "${3:-1}" ] && return 0
 		sleep 0.02
 	done
 }
@@ -76,10 +77,10 @@ for server in pg my; do
 	timeout -s KILL 120 "$SLUICE" load "$TMP/f.csv" "$URL" --table fdrop --batch-rows 1000 --workers 2 \
 		--retries 10 --timeout 10 --summary-json "$TMP/drop.json" -q 2>"$TMP/drop.err" &
 	pid=$!
-	wait_rows $server fdrop
 	drops=0
-	for _ in 1 2 3; do
-		random_pause
+	# each drop once a further part of the input is in: in the middle
+	for part in 1 3 5; do
+		wait_rows $server fdrop $((part * N / 8 + RANDOM % 1000))
 		at=$(count_$server fdrop)
 		[ "$at" -lt $N ] || break
 		kill -USR1 "$PROXY_PID"
