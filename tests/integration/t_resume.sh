@@ -108,6 +108,36 @@ for server in pg my; do
 	done
 done
 
+test_case "--on-conflict update with --resume: killed mid-run, run again: each key once, its last value"
+# the input has every key twice: a first value, and later the last one
+{
+	echo "id,v,t"
+	for i in $(seq 1 $((N / 2))); do echo "$i,0,first"; done
+	for i in $(seq 1 $((N / 2))); do echo "$i,$((i * 3)),row $i"; done
+} >"$TMP/up.csv"
+for server in pg my; do
+	URL=$SLUICE_PG_URL
+	[ $server = my ] && URL=$SLUICE_MY_URL
+	if [ $server = pg ]; then
+		pg -c "drop table if exists rup" -c "create table rup (id int primary key, v bigint, t text)"
+		pg_slow rup
+	else
+		my -e "DROP TABLE IF EXISTS rup; CREATE TABLE rup (id int PRIMARY KEY, v bigint, t varchar(30))"
+		my_slow rup
+	fi
+	drop_checkpoints $server
+	"$SLUICE" load "$TMP/up.csv" "$URL" --table rup --on-conflict update --key id --resume --batch-rows 2000 \
+		--workers 2 -q 2>/dev/null &
+	at=$(kill_midway $! ${server}_count rup)
+	now=$(${server}_count rup)
+	if [ "$now" -gt 0 ] && [ "$now" -lt $((N / 2)) ]; then pass "$server: killed in the middle ($now keys in)"; else fail "$server: keys at the kill: $now"; fi
+	"$SLUICE" load "$TMP/up.csv" "$URL" --table rup --on-conflict update --key id --resume --batch-rows 5000 -q
+	assert_status "$server: rerun" 0 $?
+	assert_eq "$server: each key once, with its last value" "$((N / 2)) $((N / 2)) $((N / 4 * (N / 2 + 1) * 3)) 0" \
+		"$(${server}_content rup) $(if [ $server = pg ]; then pg -c "select count(*) from rup where t = 'first'"; else my -e "SELECT COUNT(*) FROM rup WHERE t = 'first'"; fi)"
+	drop_checkpoints $server
+done
+
 test_case "an incremental file set: only new files load; a changed file is an error"
 mkdir -p "$TMP/in"
 for f in a b; do
