@@ -325,8 +325,10 @@ bool checkpoint_mark_created(struct checkpoint *ck, struct conn *c, int src, str
 {
 	if (ck->src[src].created)
 		return true;
-	enum claim_result r = checkpoint_claim(ck, c, src, CREATED_MARK, 0, 0, err);
-	return r != CLAIM_FAILED && (ck->src[src].created = true);
+	if (checkpoint_claim(ck, c, src, CREATED_MARK, 0, 0, err) == CLAIM_FAILED)
+		return false;
+	ck->src[src].created = true;
+	return true;
 }
 
 bool checkpoint_ordinal_ok(long long ordinal)
