@@ -98,7 +98,8 @@ void *writers_main(void *arg);
 
 /* Table, method and spec from the job; false with ld->err (a usage error). */
 bool plan_run(struct load *ld);
-/* The target columns, from --columns, the header or the table. */
+/* The target columns, from --columns, the header or the table that
+ * plan_check_target described (not asked again). */
 bool plan_columns(struct load *ld, struct reader *r, struct sl_error *err);
 /* The files sluice writes (rejects, summary) are no input. */
 bool plan_check_outputs(struct load *ld, struct sl_error *err);

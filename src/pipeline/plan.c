@@ -32,29 +32,19 @@ static char *table_from_path(const char *path)
 	return n ? strndup(base, n) : NULL;
 }
 
-/* Decide the target columns from --columns, the header, or the table. */
+/* Decide the target columns from --columns, the header, or the table (as
+ * plan_check_target described it). */
 bool plan_columns(struct load *ld, struct reader *r, struct sl_error *err)
 {
 	const struct job *job = ld->job;
+	const struct table_desc *td = &ld->target;
 	char *const *names = job->ncolumns ? job->columns : r->header;
 	int n = job->ncolumns ? job->ncolumns : r->nheader;
-	struct table_desc td = {0};
+	bool from_table = false;
 	if (!n) {
-		struct conn *c;
-		if (!ld->pool && !ld->single_conn)
-			return sl_error_set(
-				err, SL_ERR_USAGE,
-				"no header and no --columns: name the columns with --columns");
-		if (!load_get_conn(ld, &c, err))
-			return false;
-		bool ok = ld->drv->describe_table(c, &ld->spec, &td, err);
-		load_put_conn(ld, c, !ok && err->kind == SL_ERR_CONNECTION);
-		if (!ok)
-			return false;
-		if (!td.exists && job->create && r->ops->sample_columns) {
+		if (!td->exists && job->create && r->ops->sample_columns) {
 			/* --create from JSON: the keys of the first records name the
 			 * columns (they are read again by next()) */
-			table_desc_free(&td);
 			if (!r->ops->sample_columns(r, job->batch_rows, err))
 				return false;
 			names = r->header;
@@ -63,30 +53,25 @@ bool plan_columns(struct load *ld, struct reader *r, struct sl_error *err)
 				return sl_error_set(
 					err, SL_ERR_USAGE,
 					"--create: the input has no keys to name columns after");
-		} else if (!td.exists) {
-			table_desc_free(&td);
+		} else if (!td->exists) {
 			return sl_error_set(
 				err, SL_ERR_USAGE,
 				"table %s does not exist (and the input names no columns)",
 				ld->table);
 		} else {
-			n = td.ncols;
+			n = td->ncols;
+			from_table = true;
 		}
 	}
 	ld->columns = calloc((size_t)n, sizeof *ld->columns);
-	if (!ld->columns) {
-		table_desc_free(&td);
+	if (!ld->columns)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	}
 	for (int i = 0; i < n; i++) {
-		ld->columns[i] = strdup(td.exists ? td.cols[i].name : names[i]);
-		if (!ld->columns[i]) {
-			table_desc_free(&td);
+		ld->columns[i] = strdup(from_table ? td->cols[i].name : names[i]);
+		if (!ld->columns[i])
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-		}
 		ld->ncols = i + 1;
 	}
-	table_desc_free(&td);
 	ld->spec.columns = ld->columns;
 	ld->spec.ncols = ld->ncols;
 	return true;
