@@ -65,6 +65,11 @@ bool convert_value(enum convert_kind kind, const char *s, size_t len, char *out,
 enum { CONVERT_EXACT_ANY = -1, CONVERT_EXACT_INTEGER = -2 };
 int convert_exact_rule_for_mysql(const char *column_type);
 
+/* PostgreSQL's bytea hex form, "\x" and an even number of hex digits: the
+ * (len - 2) / 2 bytes it stands for into out; false (out untouched) for
+ * anything else. */
+bool convert_pghex_decode(const char *s, size_t len, char *out);
+
 /* True when the column keeps the value s exactly under rule (a value the
  * column refuses outright is left to the server); else false with the
  * reason in why. */

@@ -270,21 +270,26 @@ static int hex_value(char c)
 	return -1;
 }
 
-/* PostgreSQL's bytea hex form, "\x" and an even number of hex digits, as the
- * bytes it stands for (half as long: it fits out). Anything else, raw
- * bytes included, is left alone. */
-static bool convert_bytes(const char *s, size_t len, char *out, size_t outsz, size_t *outlen)
+bool convert_pghex_decode(const char *s, size_t len, char *out)
 {
-	if (len < 2 || s[0] != '\\' || s[1] != 'x' || len % 2 || outsz < (len - 2) / 2 + 1)
+	if (len < 2 || s[0] != '\\' || s[1] != 'x' || len % 2)
 		return false;
 	for (size_t i = 2; i < len; i++)
 		if (hex_value(s[i]) < 0)
 			return false;
-	size_t n = (len - 2) / 2;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < (len - 2) / 2; i++)
 		out[i] = (char)(hex_value(s[2 + 2 * i]) << 4 | hex_value(s[3 + 2 * i]));
-	out[n] = '\0';
-	*outlen = n;
+	return true;
+}
+
+/* PostgreSQL's bytea hex form as the bytes it stands for (half as long: it
+ * fits out). Anything else, raw bytes included, is left alone. */
+static bool convert_bytes(const char *s, size_t len, char *out, size_t outsz, size_t *outlen)
+{
+	if (len < 2 || outsz < (len - 2) / 2 + 1 || !convert_pghex_decode(s, len, out))
+		return false;
+	*outlen = (len - 2) / 2;
+	out[*outlen] = '\0';
 	return true;
 }
 

@@ -6,13 +6,14 @@
  * Pure functions over catalog text: no I/O.
  */
 #include "sluice/typemap.h"
-
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+#include "sluice/convert.h"
 
 /* MySQL's limits for a key column: 3072 bytes per key in InnoDB, which is
  * 768 characters of utf8mb4. A key of unknown length gets KEY_DEFAULT_LEN. */
@@ -1593,18 +1594,6 @@ static void step_end(struct buf *out, bool *in_out, char *dst, size_t produced, 
 	*in_out = true;
 }
 
-/* The value of a hex digit, -1 for any other character. */
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool typemap_value(unsigned xf, int bits, const char *s, size_t len, struct buf *out, bool *is_null,
 		   char *why, size_t whysz)
 {
@@ -1638,16 +1627,11 @@ bool typemap_value(unsigned xf, int bits, const char *s, size_t len, struct buf 
 		step_end(out, &in_out, dst, 2 + 2 * n, &cur, &n);
 	}
 	if (xf & XF_PGHEX_TO_BYTES) {
-		if (n < 2 || cur[0] != '\\' || cur[1] != 'x' || n % 2)
-			return refuse(why, whysz, "a bytea value that is not \\x hex");
-		for (size_t i = 2; i < n; i++)
-			if (hex_digit(cur[i]) < 0)
-				return refuse(why, whysz, "a bytea value that is not \\x hex");
-		size_t need = (n - 2) / 2;
+		size_t need = n >= 2 ? (n - 2) / 2 : 0;
 		if (!step_begin(out, in_out, &cur, need, &dst))
 			return refuse(why, whysz, "value too large");
-		for (size_t i = 0; i < need; i++)
-			dst[i] = (char)(hex_digit(cur[2 + 2 * i]) << 4 | hex_digit(cur[3 + 2 * i]));
+		if (!convert_pghex_decode(cur, n, dst))
+			return refuse(why, whysz, "a bytea value that is not \\x hex");
 		step_end(out, &in_out, dst, need, &cur, &n);
 	}
 	if (xf & XF_BIT_TO_BOOL) {
