@@ -21,9 +21,9 @@ export SLUICE_PG_PORT=${SLUICE_PG_PORT:-54388} SLUICE_MY_PORT=${SLUICE_MY_PORT:-
 scripts/servers.sh start all || exit 1
 eval "$(scripts/servers.sh env)"
 TMP=$(mktemp -d)
-PROXY_PID=""
+. tests/tools/faultproxy.sh
 cleanup() {
-	[ -n "$PROXY_PID" ] && kill -CONT "$PROXY_PID" 2>/dev/null && kill "$PROXY_PID" 2>/dev/null
+	proxy_stop
 	scripts/servers.sh stop all
 	rm -rf "$SLUICE_SERVERS_DIR" "$TMP"
 }
@@ -39,19 +39,6 @@ N=30000
 } >"$TMP/soak.csv"
 EXPECT="$N $N $((N * (N + 1) / 2 * 7))"
 
-start_proxy() { # PORT TARGET
-	"$PROXY" "$1" "$2" &
-	PROXY_PID=$!
-	for _ in $(seq 1 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.05
-	done
-}
-stop_proxy() {
-	kill "$PROXY_PID" 2>/dev/null
-	wait "$PROXY_PID" 2>/dev/null
-	PROXY_PID=""
-}
 table() { # SERVER: a fresh table whose writes pause 50 ms per 1000 rows
 	if [ "$1" = pg ]; then
 		pg -c "drop table if exists soak, sluice_checkpoints" -c "create table soak (id int, v bigint)" \
@@ -93,7 +80,7 @@ for run in $(seq 1 "$RUNS"); do
 		url="mysql://root@127.0.0.1:$port/sluice_test"
 	fi
 	table "$server"
-	start_proxy "$port" "$target"
+	proxy_start "$port" "$target"
 	args=(load "$TMP/soak.csv" "$url" --table soak --batch-rows 1000 --retries 10 --timeout 3 -q)
 	[ "$fault" = kill ] && args+=(--resume)
 	[ $((RANDOM % 2)) = 0 ] && args+=(--workers 2)
@@ -128,7 +115,7 @@ for run in $(seq 1 "$RUNS"); do
 		timeout -s KILL 180 "$SLUICE" "${args[@]}" 2>"$TMP/err"
 		rc=$?
 	fi
-	stop_proxy
+	proxy_stop
 	got=$(content "$server")
 	if [ "$at" -ge "$N" ]; then
 		verdict="struck after the end"

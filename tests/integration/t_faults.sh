@@ -21,19 +21,9 @@ N=40000
 } >"$TMP/f.csv"
 EXPECT="$N $N $((N * (N + 1) / 2 * 3))"
 
-PROXY_PID=""
-cleanup_proxy() { [ -n "$PROXY_PID" ] && kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; PROXY_PID=""; }
-trap 'cleanup_proxy' EXIT
-# start_proxy PORT TARGET_PORT
-start_proxy() {
-	"$PROXY" "$1" "$2" &
-	PROXY_PID=$!
-	for _ in $(seq 1 50); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.05
-	done
-	fail "the proxy did not start"
-}
+. "$ROOT/tests/tools/faultproxy.sh"
+trap 'proxy_stop; rm -rf "$TMP"' EXIT
+start_proxy() { proxy_start "$@" || fail "the proxy did not start"; }
 # a pause of 50 ms per batch (1000 rows), so the faults land in the middle
 # of a run
 setup_pg() {
@@ -94,7 +84,7 @@ for server in pg my; do
 	[ $rc = 0 ] || tail -3 "$TMP/drop.err" | sed 's/^/    /'
 	assert_eq "every row once" "$EXPECT" "$(content_$server fdrop)"
 	assert_contains "reconnected" "yes" "$(grep -qE '"reconnects": [1-9]|"errors": [1-9]' "$TMP/drop.json" && echo yes)"
-	cleanup_proxy
+	proxy_stop
 
 	test_case "$server: the proxy stops forwarding without closing: --timeout ends the wait, the run finishes"
 	start_proxy "$PORT" "$TARGET"
@@ -122,7 +112,7 @@ for server in pg my; do
 	assert_contains "the stalled connection was given up" "yes" \
 		"$(grep -qE '"errors": [1-9]' "$TMP/stall.json" && echo yes)"
 	if [ $((SECONDS - t0)) -lt 60 ]; then pass "in $((SECONDS - t0)) s"; else fail "took $((SECONDS - t0)) s"; fi
-	cleanup_proxy
+	proxy_stop
 
 	test_case "$server: the proxy stalls for ever: a clear failure within timeout x retries"
 	start_proxy "$PORT" "$TARGET"
@@ -144,7 +134,7 @@ for server in pg my; do
 	if [ $took -lt 40 ]; then pass "within the bound ($took s)"; else fail "took $took s"; fi
 	now=$(count_$server fgone)
 	if [ $((now % 1000)) -eq 0 ] && [ "$now" -lt $N ]; then pass "only whole batches in ($now rows)"; else fail "$now rows in"; fi
-	cleanup_proxy
+	proxy_stop
 done
 
 finish
