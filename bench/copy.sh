@@ -22,33 +22,12 @@ SLUICE=${SLUICE:-$ROOT/bin/sluice}
 ROUNDS=${BENCH_ROUNDS:-3}
 PG_URL=${SLUICE_PG_URL:?set SLUICE_PG_URL (see scripts/servers.sh env)}
 MY_URL=${SLUICE_MY_URL:?set SLUICE_MY_URL (see scripts/servers.sh env)}
-CSV=${1:-bench/data/bench-1000000.csv}
-if [ ! -s "$CSV" ]; then
-	mkdir -p bench/data
-	[ -x bench/data/gen ] || cc -O2 -std=gnu11 -o bench/data/gen bench/gen.c || exit 1
-	bench/data/gen 1000000 >"$CSV"
-fi
-CSV=$(cd "$(dirname "$CSV")" && pwd)/$(basename "$CSV")
-ROWS=$(($(wc -l <"$CSV") - 1))
+bench_csv "${1:-}"
 DST=sluice_bench_copy
 
 # MySQL user, host, port and database from the URL, for the client; the
 # clients connect the way sluice does (TCP to the URL's host)
-rest=${MY_URL#*://}
-auth=${rest%%@*}
-[ "$auth" = "$rest" ] && auth=root
-MY_USER=${auth%%:*}
-hostport=${rest#*@}
-hostport=${hostport%%/*}
-MY_DB=${rest#*/}
-MY_DB=${MY_DB%%\?*}
-if [ -n "${hostport%%:*}" ]; then
-	conn=(-h"${hostport%%:*}")
-	[ "${hostport#*:}" != "$hostport" ] && conn+=(-P"${hostport#*:}")
-else
-	conn=(--socket="${SLUICE_MY_SOCKET:?}")
-fi
-my_client=(mariadb --no-defaults "${conn[@]}" -u"$MY_USER" -N -B)
+bench_my_client "$MY_URL"
 my() { "${my_client[@]}" -D "$MY_DB" "$@"; }
 mydst() { "${my_client[@]}" -D "$DST" "$@"; }
 MY_DST_URL=${MY_URL%%\?*}

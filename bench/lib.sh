@@ -28,3 +28,38 @@ measure() {
 ratio() {
 	awk -v a="${BENCH_SECS[$1]}" -v b="${BENCH_SECS[$2]}" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "n/a" }'
 }
+
+# bench_csv [FILE]: the rows of bench/gen.c in FILE (default
+# bench/data/bench-1000000.csv, 1,000,000 rows), generated when missing;
+# sets CSV (its absolute path) and ROWS
+bench_csv() {
+	CSV=${1:-bench/data/bench-1000000.csv}
+	if [ ! -s "$CSV" ]; then
+		mkdir -p bench/data
+		[ -x bench/data/gen ] || cc -O2 -std=gnu11 -o bench/data/gen bench/gen.c || exit 1
+		bench/data/gen 1000000 >"$CSV"
+	fi
+	CSV=$(cd "$(dirname "$CSV")" && pwd)/$(basename "$CSV")
+	ROWS=$(($(wc -l <"$CSV") - 1))
+}
+
+# bench_my_client URL: MY_USER, MY_DB and my_client, the mariadb client
+# connecting the way sluice does to the mysql:// URL (TCP to its host, or
+# SLUICE_MY_SOCKET without one), no database chosen
+bench_my_client() {
+	local rest=${1#*://} auth hostport conn
+	auth=${rest%%@*}
+	[ "$auth" = "$rest" ] && auth=root
+	MY_USER=${auth%%:*}
+	hostport=${rest#*@}
+	hostport=${hostport%%/*}
+	MY_DB=${rest#*/}
+	MY_DB=${MY_DB%%\?*}
+	if [ -n "${hostport%%:*}" ]; then
+		conn=(-h"${hostport%%:*}")
+		[ "${hostport#*:}" != "$hostport" ] && conn+=(-P"${hostport#*:}")
+	else
+		conn=(--socket="${SLUICE_MY_SOCKET:?}")
+	fi
+	my_client=(mariadb --no-defaults "${conn[@]}" -u"$MY_USER" -N -B)
+}

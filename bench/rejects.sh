@@ -23,6 +23,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 export PGOPTIONS="-c client_min_messages=warning"
 pg() { psql "$PG_URL" -XAtq -v ON_ERROR_STOP=1 "$@"; }
+bench_my_client "$MY_URL"
 
 awk -v n="$N" 'BEGIN { print "id,qty,note"; for (i = 1; i <= n; i++)
 	print i "," (i % 2 ? i : "x" i) ",row " i }' >"$TMP/half.csv"
@@ -37,8 +38,7 @@ run() {
 	if [[ $url == postgresql* ]]; then
 		pg -c "drop table if exists rej" -c "create table rej (id int primary key, qty int, note text)"
 	else
-		mariadb --no-defaults -h127.0.0.1 -P"${SLUICE_MY_PORT:?}" -uroot -D sluice_test \
-			-e "DROP TABLE IF EXISTS rej; CREATE TABLE rej (id int primary key, qty int, note varchar(20))"
+		"${my_client[@]}" -D "$MY_DB" -e "DROP TABLE IF EXISTS rej; CREATE TABLE rej (id int primary key, qty int, note varchar(20))"
 	fi
 	# exit 3: rows were rejected, as they should
 	local ok=3

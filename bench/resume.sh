@@ -15,16 +15,11 @@ SLUICE=${SLUICE:-$ROOT/bin/sluice}
 ROUNDS=${BENCH_RESUME_ROUNDS:-5}
 PG_URL=${SLUICE_PG_URL:?set SLUICE_PG_URL (see scripts/servers.sh env)}
 MY_URL=${SLUICE_MY_URL:?set SLUICE_MY_URL (see scripts/servers.sh env)}
-CSV=${1:-bench/data/bench-1000000.csv}
-if [ ! -s "$CSV" ]; then
-	mkdir -p bench/data
-	[ -x bench/data/gen ] || cc -O2 -std=gnu11 -o bench/data/gen bench/gen.c || exit 1
-	bench/data/gen 1000000 >"$CSV"
-fi
-ROWS=$(($(wc -l <"$CSV") - 1))
+bench_csv "${1:-}"
 export PGOPTIONS="-c client_min_messages=warning"
 pg() { psql "$PG_URL" -XAtq -v ON_ERROR_STOP=1 "$@"; }
-my() { mariadb --no-defaults -h127.0.0.1 -P"${SLUICE_MY_PORT:?}" -uroot -D sluice_test -N -B "$@"; }
+bench_my_client "$MY_URL"
+my() { "${my_client[@]}" -D "$MY_DB" "$@"; }
 
 # check SERVER LABEL RESUMED: the rows, and with --resume their checkpoints
 check() {
