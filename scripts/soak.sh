@@ -7,7 +7,7 @@
 # closing for longer than --timeout; sluice killed with SIGKILL and the
 # same command run again with --resume; the server restarted; on
 # PostgreSQL, the backend stopped with SIGSTOP for longer than --timeout.
-# Starts its own throwaway servers (SLUICE_PG_PORT, SLUICE_MY_PORT:
+# Starts its own throwaway servers (on SOAK_PG_PORT and SOAK_MY_PORT:
 # 54388 and 33388 unless set). Needs SLUICE and FAULTPROXY (make soak sets
 # them). Exit 0 when every run ended with exactly its input in the table.
 set -uo pipefail
@@ -16,8 +16,11 @@ cd "$ROOT"
 SLUICE=${SLUICE:-$ROOT/bin/sluice}
 PROXY=${FAULTPROXY:-$ROOT/build/tests/faultproxy}
 RUNS=${SOAK_RUNS:-20}
-export SLUICE_SERVERS_DIR=${SLUICE_SERVERS_DIR:-$(mktemp -d /tmp/sluice-soak.XXXXXX)}
-export SLUICE_PG_PORT=${SLUICE_PG_PORT:-54388} SLUICE_MY_PORT=${SLUICE_MY_PORT:-33388}
+# servers of its own, whatever a shell exported for others: it stops them
+# and removes their directory at the end
+export SLUICE_SERVERS_DIR
+SLUICE_SERVERS_DIR=$(mktemp -d /tmp/sluice-soak.XXXXXX)
+export SLUICE_PG_PORT=${SOAK_PG_PORT:-54388} SLUICE_MY_PORT=${SOAK_MY_PORT:-33388}
 scripts/servers.sh start all || exit 1
 eval "$(scripts/servers.sh env)"
 TMP=$(mktemp -d)
