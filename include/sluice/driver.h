@@ -9,90 +9,12 @@
 #include <stddef.h>
 
 #include "sluice/batch.h"
+#include "sluice/catalog.h"
 #include "sluice/error.h"
 #include "sluice/sql.h"
 
 /* A driver's connection; each driver defines the struct. */
 struct conn;
-
-struct column_desc {
-	char *name;
-	char *type; /* the server's type name, lower case ("int(10) unsigned",
-		     * "character varying(20)", "enum('a','b')") */
-	/* PostgreSQL: the type without its modifier ("character varying"),
-	 * what a value is cast to so that assigning it to the column checks
-	 * the modifier (too long is an error) instead of cutting it; NULL on
-	 * MySQL */
-	char *base_type;
-	bool nullable;
-	bool has_default;
-	/* filled by describe_table for copy (NULL / false where not known): */
-	char *default_expr; /* the default as the server shows it: 'abc', 0,
-			     * CURRENT_TIMESTAMP, now(), nextval('s'::regclass) */
-	bool identity;	    /* AUTO_INCREMENT, or a PostgreSQL identity or serial */
-	char *generated;    /* a generated column's expression, or NULL */
-};
-
-/* Any index of a table (for copy --create). */
-struct index_desc {
-	char *name;
-	bool unique;
-	bool primary;
-	char *method;	 /* "btree", "hash", "gin", "fulltext", "spatial", ... */
-	bool expression; /* on an expression, or partial: cannot be carried */
-	int ncols;
-	char **cols;
-};
-
-/* A foreign key. */
-struct fkey_desc {
-	char *name;
-	int ncols;
-	char **cols;
-	char *ref_schema; /* NULL: the same schema/database */
-	char *ref_table;
-	char **ref_cols;
-	char *on_delete; /* "CASCADE", "SET NULL", ... or "NO ACTION" */
-	char *on_update;
-};
-
-/* A primary key or unique index: what decides a conflict. Expression and
- * partial indexes are left out (no conflict can be inferred from them). */
-struct unique_key {
-	char *name;
-	bool primary;
-	int ncols;
-	char **cols;
-};
-
-struct table_desc {
-	bool exists;
-	int ncols;
-	struct column_desc *cols;
-	int nunique;
-	struct unique_key *unique;
-	/* the bulk path is slow into this table (PostgreSQL: a foreign table, or
-	 * foreign partitions, which COPY feeds row by row): prefer INSERT */
-	bool bulk_is_slow;
-	/* indexes (all, primary and unique too) and foreign keys: filled only by
-	 * describe_schema */
-	int nindexes;
-	struct index_desc *indexes;
-	int nfkeys;
-	struct fkey_desc *fkeys;
-	unsigned long long rows_estimate; /* the catalog's guess, 0 when none */
-};
-
-/* What a source database holds, for copy: its base tables, and what copy
- * cannot carry (views, triggers), listed in a warning. */
-struct schema_desc {
-	int ntables;
-	char **tables;
-	int nviews;
-	char **views;
-	int ntriggers;
-	char **triggers; /* "table.trigger" */
-};
 
 /* A streaming read of a table or query (see driver.open_read): rows come
  * as text cells, one at a time, memory bounded by one row. */
@@ -237,20 +159,5 @@ extern const struct driver mysql_driver;
 /* The driver for a URL's scheme, or NULL. */
 const struct driver *driver_for_url(const char *url);
 const char *method_name(enum write_method m);
-void table_desc_free(struct table_desc *t);
-void schema_desc_free(struct schema_desc *s);
-/* Append a copy of name to a malloc'd list; false on out of memory. */
-bool names_add(char ***names, int *n, const char *name);
-/* Append an index / a foreign key to t (copies everything); false on out of
- * memory, with t still valid for table_desc_free. */
-bool table_desc_add_index(struct table_desc *t, const char *name, bool unique, bool primary,
-			  const char *method, bool expression, char *const *cols, int ncols);
-bool table_desc_add_fkey(struct table_desc *t, const char *name, char *const *cols,
-			 const char *ref_schema, const char *ref_table, char *const *ref_cols,
-			 int ncols, const char *on_delete, const char *on_update);
-/* Append a unique key to t (copies name and cols); false on out of memory,
- * with t still valid for table_desc_free. */
-bool table_desc_add_unique(struct table_desc *t, const char *name, bool primary, char *const *cols,
-			   int ncols);
 
 #endif

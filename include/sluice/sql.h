@@ -29,6 +29,8 @@ struct write_spec {
 	size_t batch_rows; /* rows in a full batch (statement sizing) */
 	bool raw_bytes;	   /* values of binary columns are bytes already (copy), not
 			    * "\x" hex text to decode */
+	bool own_rows;	   /* reading: this table's own rows only, not those of
+			    * tables inheriting from it (PostgreSQL ONLY) */
 };
 
 struct dialect {
@@ -39,6 +41,7 @@ struct dialect {
 	/* an upsert updates the row a new one collides with on ANY unique index,
 	 * not only on the conflict key (MySQL's ON DUPLICATE KEY UPDATE) */
 	bool upsert_matches_any_unique;
+	bool has_inheritance; /* a table's rows include its children's unless read ONLY */
 	/* Append ident quoted for this dialect; false when it cannot be quoted. */
 	bool (*quote_ident)(struct buf *b, const char *ident);
 	/* Append the n-th (1-based) placeholder. */
@@ -57,6 +60,9 @@ extern const struct dialect mysql_dialect;
 
 /* Append "schema"."table" quoted for d. */
 bool sql_table_name(const struct dialect *d, struct buf *b, const struct write_spec *spec);
+/* Append the table a SELECT reads from: sql_table_name, after ONLY when
+ * spec->own_rows and the dialect has inheritance. */
+bool sql_read_table(const struct dialect *d, struct buf *b, const struct write_spec *spec);
 /* Append ("a", "b", ...) for spec's columns. */
 bool sql_column_list(const struct dialect *d, struct buf *b, const struct write_spec *spec);
 /* Append a multi-row INSERT for nrows rows with placeholders for every value. */

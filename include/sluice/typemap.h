@@ -11,7 +11,7 @@
 #include <stddef.h>
 
 #include "sluice/buf.h"
-#include "sluice/driver.h"
+#include "sluice/catalog.h"
 #include "sluice/sql.h"
 
 /* Transforms of one value on its way from source to target (flags). */

@@ -233,15 +233,6 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 	return true;
 }
 
-/* The primary key of d as an index, or NULL. */
-static const struct index_desc *primary_key(const struct table_desc *d)
-{
-	for (int i = 0; i < d->nindexes; i++)
-		if (d->indexes[i].primary)
-			return &d->indexes[i];
-	return NULL;
-}
-
 /* Create target table t when it is missing (and --create asks for it). */
 static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_error *err)
 {
@@ -265,7 +256,7 @@ static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_erro
 	struct buf ddl;
 	buf_init(&ddl, 0);
 	ok = typemap_create_table(cp->to->dialect, &ddl, &t->dst_spec, &t->src, t->mapped,
-				  primary_key(&t->src));
+				  table_desc_primary(&t->src));
 	if (!ok)
 		sl_error_set(err, SL_ERR_USAGE, "%s: a table or column name cannot be quoted",
 			     t->name);
@@ -508,7 +499,7 @@ static bool truncate_targets(struct copy *cp, struct sl_error *err)
  * split into ranges of it. */
 static int split_key(const struct copy_table *t)
 {
-	const struct index_desc *pk = primary_key(&t->src);
+	const struct index_desc *pk = table_desc_primary(&t->src);
 	if (!pk || pk->ncols != 1 || pk->expression)
 		return -1;
 	for (int i = 0; i < t->src.ncols; i++) {

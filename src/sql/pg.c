@@ -56,6 +56,7 @@ const struct dialect pg_dialect = {
 	.name = "postgresql",
 	.max_params = 65535,
 	.transactional_ddl = true,
+	.has_inheritance = true,
 	.quote_ident = pg_quote_ident,
 	.placeholder = pg_placeholder,
 	.conflict_clause = pg_conflict_clause,

@@ -29,6 +29,12 @@ bool sql_table_name(const struct dialect *d, struct buf *b, const struct write_s
 	return d->quote_ident(b, spec->table);
 }
 
+bool sql_read_table(const struct dialect *d, struct buf *b, const struct write_spec *spec)
+{
+	return (!spec->own_rows || !d->has_inheritance || buf_puts(b, "ONLY ")) &&
+	       sql_table_name(d, b, spec);
+}
+
 bool sql_column_list(const struct dialect *d, struct buf *b, const struct write_spec *spec)
 {
 	if (!buf_putc(b, '('))
