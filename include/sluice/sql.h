@@ -33,6 +33,16 @@ struct write_spec {
 			    * tables inheriting from it (PostgreSQL ONLY) */
 };
 
+/* Which rows of a table a read takes: all of them, or a range of an integer
+ * key (copy's units), in the key's order when asked (--resume). */
+struct read_range {
+	const char *key; /* the integer column, NULL: no range, no order */
+	bool bounded;	 /* only key >= lo, and key < hi unless hi_open */
+	long long lo, hi;
+	bool hi_open;
+	bool ordered; /* ORDER BY key */
+};
+
 struct dialect {
 	const char *name;
 	int max_params;		/* placeholders one statement may carry */
@@ -63,6 +73,12 @@ bool sql_table_name(const struct dialect *d, struct buf *b, const struct write_s
 /* Append the table a SELECT reads from: sql_table_name, after ONLY when
  * spec->own_rows and the dialect has inheritance. */
 bool sql_read_table(const struct dialect *d, struct buf *b, const struct write_spec *spec);
+/* Append SELECT of spec's columns from its table (sql_read_table), each
+ * followed by suffix[i] when suffix and suffix[i] are not NULL (an
+ * expression that reads the value exactly, as MySQL's " + 0e0" for a
+ * FLOAT), restricted and ordered by range (may be NULL). */
+bool sql_select(const struct dialect *d, struct buf *b, const struct write_spec *spec,
+		const struct read_range *range, const char *const *suffix);
 /* Append ("a", "b", ...) for spec's columns. */
 bool sql_column_list(const struct dialect *d, struct buf *b, const struct write_spec *spec);
 /* Append a multi-row INSERT for nrows rows with placeholders for every value. */

@@ -26,6 +26,7 @@ enum value_xf {
 	XF_APPEND_UTC = 1 << 5,		  /* MySQL timestamp text (UTC session) -> "...+00" */
 	XF_BOOL_TO_01 = 1 << 6,		  /* PostgreSQL "t"/"f" -> "1"/"0" */
 	XF_PG_TEXTBITS_TO_BYTES = 1 << 7, /* PostgreSQL bit(n) "0101" -> MySQL bit(n) bytes */
+	XF_FLOAT4_DIGITS = 1 << 8,	  /* a real's shortest text -> its exact 17 digits */
 };
 
 /* A source column mapped to the target. The sizes are generous (a MySQL

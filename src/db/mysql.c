@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <mysql.h>
 #include <pthread.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -902,12 +903,32 @@ static bool describe_unique(struct conn *c, const struct write_spec *spec, struc
 	return true;
 }
 
+/* Lower-case type text t in place outside its quotes: the type's words
+ * compare as lower case, while enum and set labels keep their exact case
+ * (a lowercased label is another value). */
+static void lower_type_words(char *t)
+{
+	char quote = 0;
+	for (; *t; t++) {
+		if (quote) {
+			if (*t == '\\' && t[1])
+				t++;
+			else if (*t == quote)
+				quote = 0;
+		} else if (*t == '\'' || *t == '"') {
+			quote = *t;
+		} else {
+			*t = (char)tolower((unsigned char)*t);
+		}
+	}
+}
+
 static bool my_describe_table(struct conn *c, const struct write_spec *spec, struct table_desc *out,
 			      struct sl_error *err)
 {
 	memset(out, 0, sizeof *out);
 	buf_reset(&c->sql);
-	bool ok = buf_puts(&c->sql, "SELECT COLUMN_NAME, LOWER(COLUMN_TYPE), IS_NULLABLE = 'YES', "
+	bool ok = buf_puts(&c->sql, "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE = 'YES', "
 				    "COLUMN_DEFAULT IS NOT NULL OR EXTRA LIKE '%auto_increment%' "
 				    "OR EXTRA LIKE '%GENERATED%' "
 				    "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ");
@@ -931,6 +952,8 @@ static bool my_describe_table(struct conn *c, const struct write_spec *spec, str
 	for (size_t i = 0; out->cols && i < n && (row = mysql_fetch_row(res)) != NULL; i++) {
 		out->cols[i].name = strdup(row[0] ? row[0] : "");
 		out->cols[i].type = strdup(row[1] ? row[1] : "");
+		if (out->cols[i].type)
+			lower_type_words(out->cols[i].type);
 		out->cols[i].nullable = row[2] && row[2][0] == '1';
 		out->cols[i].has_default = row[3] && row[3][0] == '1';
 		out->ncols = (int)i + 1;
@@ -1822,23 +1845,81 @@ struct read_stream {
 	int ncols;
 };
 
-static bool my_open_read(struct conn *c, const struct write_spec *spec, const char *query,
-			 struct read_stream **out, struct sl_error *err)
+/* The fields a SELECT returns, without reading a row: sql wrapped in a
+ * LIMIT 0 derived table. *res is the caller's to free. */
+static bool probe_fields(struct conn *c, const char *sql, MYSQL_RES **res, struct sl_error *err)
 {
+	struct buf q;
+	buf_init(&q, 0);
+	bool ok = buf_puts(&q, "SELECT * FROM (") && buf_puts(&q, sql) &&
+		  buf_puts(&q, ") AS sluice_probe LIMIT 0");
+	if (!ok) {
+		buf_free(&q);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	ok = !mysql_real_query(c->my, q.data, q.len) && (*res = mysql_store_result(c->my));
+	buf_free(&q);
+	return ok ? true : my_fail(c, "reading the table", err);
+}
+
+/* The SELECT that reads spec's table (or query) exactly: MySQL prints a
+ * FLOAT with 6 digits, so a FLOAT column is read as a DOUBLE (" + 0e0"),
+ * whose text keeps every bit of the float. A query is wrapped in a derived
+ * table when it returns a FLOAT. Into c->sql. */
+static bool exact_select(struct conn *c, const struct write_spec *spec, const char *query,
+			 const struct read_range *range, struct sl_error *err)
+{
+	struct buf base;
+	buf_init(&base, 0);
+	bool ok = query ? buf_puts(&base, query)
+			: sql_select(&mysql_dialect, &base, spec, NULL, NULL);
+	MYSQL_RES *res = NULL;
+	if (!ok) {
+		buf_free(&base);
+		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	}
+	if (!probe_fields(c, base.data, &res, err)) {
+		buf_free(&base);
+		return false;
+	}
+	unsigned n = mysql_num_fields(res);
+	MYSQL_FIELD *f = mysql_fetch_fields(res);
+	const char **suffix = calloc(n ? n : 1, sizeof *suffix);
+	bool any = false;
+	for (unsigned i = 0; suffix && i < n; i++)
+		if (f[i].type == MYSQL_TYPE_FLOAT)
+			any = (suffix[i] = " + 0e0") != NULL;
 	buf_reset(&c->sql);
-	bool ok = true;
-	if (query) {
+	if (!suffix) {
+		ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	} else if (!query) {
+		ok = sql_select(&mysql_dialect, &c->sql, spec, range, suffix);
+	} else if (!any) {
 		ok = buf_puts(&c->sql, query);
 	} else {
+		/* the query's own column names, each read exactly */
 		ok = buf_puts(&c->sql, "SELECT ");
-		for (int i = 0; ok && i < spec->ncols; i++)
+		for (unsigned i = 0; ok && i < n; i++)
 			ok = (!i || buf_puts(&c->sql, ", ")) &&
-			     mysql_dialect.quote_ident(&c->sql, spec->columns[i]);
-		ok = ok && buf_puts(&c->sql, " FROM ") &&
-		     sql_table_name(&mysql_dialect, &c->sql, spec);
+			     sql_quote_with(&c->sql, f[i].name, '`') &&
+			     (!suffix[i] || buf_puts(&c->sql, suffix[i]));
+		ok = ok && buf_puts(&c->sql, " FROM (") && buf_puts(&c->sql, query) &&
+		     buf_puts(&c->sql, ") AS sluice_q");
 	}
-	if (!ok)
-		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	if (suffix && !ok)
+		sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	free(suffix);
+	mysql_free_result(res);
+	buf_free(&base);
+	return ok;
+}
+
+static bool my_open_read(struct conn *c, const struct write_spec *spec, const char *query,
+			 const struct read_range *range, struct read_stream **out,
+			 struct sl_error *err)
+{
+	if (!exact_select(c, spec, query, range, err))
+		return false;
 	if (mysql_real_query(c->my, c->sql.data, c->sql.len))
 		return my_fail(c, "reading the table", err);
 	MYSQL_RES *res = mysql_use_result(c->my);
@@ -1887,6 +1968,25 @@ static void my_close_read(struct read_stream *s)
 	mysql_free_result(s->res); /* reads and drops any rows left */
 	free(s->cells);
 	free(s);
+}
+
+static bool my_query_row(struct conn *c, const char *sql, char **out, int n, struct sl_error *err);
+
+static bool my_max_length(struct conn *c, const struct write_spec *spec,
+			  const struct column_desc *col, long *out, struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	char *v = NULL;
+	if (!buf_puts(&c->sql, "SELECT MAX(CHAR_LENGTH(") ||
+	    !mysql_dialect.quote_ident(&c->sql, col->name) || !buf_puts(&c->sql, ")) FROM ") ||
+	    !sql_table_name(&mysql_dialect, &c->sql, spec))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	char *sql = strdup(c->sql.data);
+	bool ok = sql && my_query_row(c, sql, &v, 1, err);
+	free(sql);
+	*out = v ? atol(v) : 0;
+	free(v);
+	return ok;
 }
 
 static bool my_exec_params(struct conn *c, const char *sql, int n, const char *const *values,
@@ -1977,6 +2077,7 @@ const struct driver mysql_driver = {
 	.describe_schema = my_describe_schema,
 	.describe_full = my_describe_full,
 	.open_read = my_open_read,
+	.max_length = my_max_length,
 	.read_row = my_read_row,
 	.close_read = my_close_read,
 	.query_row = my_query_row,

@@ -42,8 +42,8 @@ struct copy_table {
 /* A unit of work: a table, or a key range of a big one. */
 struct copy_unit {
 	int table;		   /* index into copy.tables */
-	char *query;		   /* the range's SELECT, or NULL: the whole table */
-	int key;		   /* --resume: the column the query orders by, or -1 */
+	struct read_range range;   /* the rows it reads (range.key NULL: all) */
+	int key;		   /* --resume: the column the rows are ordered by, or -1 */
 	char label[300];	   /* for messages: "t" or "t [lo, hi)" */
 	unsigned long long weight; /* rows expected, biggest first */
 };
@@ -97,9 +97,8 @@ static bool open_table_reader(void *ctx, int i, struct reader **out, struct sl_e
 	struct copy_worker *w = ctx;
 	(void)i;
 	const struct copy_table *t = &w->cp->tables[w->unit->table];
-	const char *query = w->unit->query ? w->unit->query : w->cp->job->query;
-	return table_reader_open(out, w->cp->from, w->src, &t->src_spec, query, t->xf, t->bits,
-				 w->unit->key, err);
+	return table_reader_open(out, w->cp->from, w->src, &t->src_spec, w->cp->job->query,
+				 &w->unit->range, t->xf, t->bits, w->unit->key, err);
 }
 
 static void free_names(char **names, int n)
@@ -161,29 +160,6 @@ static bool in_key(const struct table_desc *d, const char *name)
 	return false;
 }
 
-/* The longest value of column col (of type type) in characters, bytes for
- * binary ones: for a key's varchar. A failed query would abort the
- * snapshot on PostgreSQL, so any type is cast to text there first. */
-static long max_length(struct copy *cp, const struct copy_table *t, const char *col,
-		       const char *type)
-{
-	struct buf q;
-	buf_init(&q, 0);
-	const struct dialect *d = cp->from->dialect;
-	bool pg = !strcmp(d->name, "postgresql"), bytes = pg && !strcmp(type, "bytea");
-	bool ok = buf_puts(&q, bytes ? "SELECT MAX(OCTET_LENGTH(" : "SELECT MAX(CHAR_LENGTH(") &&
-		  d->quote_ident(&q, col) && buf_puts(&q, pg && !bytes ? "::text" : "") &&
-		  buf_puts(&q, ")) FROM ") && sql_table_name(d, &q, &t->src_spec);
-	char *v = NULL;
-	struct sl_error err;
-	long n = 0;
-	if (ok && cp->from->query_row(cp->src, q.data, &v, 1, &err) && v)
-		n = atol(v);
-	free(v);
-	buf_free(&q);
-	return n;
-}
-
 /* Describe source table t and map its columns to the target. */
 static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *err)
 {
@@ -192,6 +168,9 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 	t->src_spec.table = t->name;
 	if (!cp->from->describe_full(cp->src, &t->src_spec, &t->src, err))
 		return false;
+	/* an inheritance parent's rows are its own: its children are tables
+	 * of the copy too */
+	t->src_spec.own_rows = t->src.has_children;
 	if (!t->src.exists)
 		return sl_error_set(err, SL_ERR_USAGE, "table %s does not exist on the source",
 				    t->name);
@@ -212,9 +191,10 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 		t->src_spec.ncols = t->dst_spec.ncols = i + 1;
 		bool key = in_key(&t->src, col->name);
-		long len = key && cp->to->dialect != cp->from->dialect
-				   ? max_length(cp, t, col->name, col->type)
-				   : 0;
+		long len = 0;
+		if (key && cp->to->dialect != cp->from->dialect &&
+		    !cp->from->max_length(cp->src, &t->src_spec, col, &len, err))
+			return false;
 		if (!typemap_column(cp->from->dialect, cp->to->dialect, col, key, len, job->cast,
 				    &t->mapped[i]))
 			return sl_error_set(err, SL_ERR_USAGE, "%s.%s: cannot map type %s", t->name,
@@ -496,7 +476,8 @@ static bool truncate_targets(struct copy *cp, struct sl_error *err)
 }
 
 /* The column of a single-column integer primary key, or -1: a table is
- * split into ranges of it. */
+ * split into ranges of it (an unsigned key too: the bounds are checked to
+ * fit when the ranges are made). */
 static int split_key(const struct copy_table *t)
 {
 	const struct index_desc *pk = table_desc_primary(&t->src);
@@ -506,43 +487,16 @@ static int split_key(const struct copy_table *t)
 		if (strcmp(t->src.cols[i].name, pk->cols[0]))
 			continue;
 		const char *ty = t->src.cols[i].type;
+		size_t n = strcspn(ty, "( ");
 		static const char *const ints[] = {"tinyint", "smallint", "mediumint",
-						   "int",     "bigint",	  "integer"};
+						   "int",     "bigint",	  "integer",
+						   "int2",    "int4",	  "int8"};
 		for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
-			if (!strncmp(ty, ints[k], strlen(ints[k])) && !strstr(ty, "unsigned"))
+			if (strlen(ints[k]) == n && !strncmp(ty, ints[k], n) && !t->src.cols[i].udt)
 				return i;
 		return -1;
 	}
 	return -1;
-}
-
-/* The SELECT of t's columns where key lies in [lo, hi) (whole: the whole
- * table; hi_open: no upper bound), in the order of the key with ordered, in
- * the source's dialect. */
-static char *range_query(const struct copy *cp, const struct copy_table *t, int key, bool whole,
-			 long long lo, long long hi, bool hi_open, bool ordered)
-{
-	const struct dialect *d = cp->from->dialect;
-	const char *k = t->src_spec.columns[key];
-	struct buf q;
-	buf_init(&q, 0);
-	bool ok = buf_puts(&q, "SELECT ");
-	for (int i = 0; ok && i < t->src_spec.ncols; i++)
-		ok = (!i || buf_puts(&q, ", ")) && d->quote_ident(&q, t->src_spec.columns[i]);
-	ok = ok && buf_puts(&q, " FROM ") && sql_table_name(d, &q, &t->src_spec);
-	if (ok && !whole)
-		ok = buf_puts(&q, " WHERE ") && d->quote_ident(&q, k) &&
-		     buf_printf(&q, " >= %lld", lo);
-	if (ok && !whole && !hi_open)
-		ok = buf_puts(&q, " AND ") && d->quote_ident(&q, k) &&
-		     buf_printf(&q, " < %lld", hi);
-	if (ok && ordered)
-		ok = buf_puts(&q, " ORDER BY ") && d->quote_ident(&q, k);
-	if (!ok) {
-		buf_free(&q);
-		return NULL;
-	}
-	return q.data;
 }
 
 static int by_weight(const void *a, const void *b)
@@ -578,28 +532,11 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 		long long lo = 0, hi = 0;
 		if (parts > 1) {
 			/* the key's range, in the snapshot: parts of equal width */
-			struct buf q;
-			buf_init(&q, 0);
-			const struct dialect *d = cp->from->dialect;
-			char *v[2] = {NULL, NULL};
-			bool ok = buf_puts(&q, "SELECT MIN(") &&
-				  d->quote_ident(&q, t->src_spec.columns[key]) &&
-				  buf_puts(&q, "), MAX(") &&
-				  d->quote_ident(&q, t->src_spec.columns[key]) &&
-				  buf_puts(&q, ") FROM ") && sql_table_name(d, &q, &t->src_spec) &&
-				  cp->from->query_row(cp->src, q.data, v, 2, err);
-			buf_free(&q);
-			if (!ok)
+			bool empty;
+			if (!driver_key_bounds(cp->from, cp->src, &t->src_spec,
+					       t->src_spec.columns[key], &empty, &lo, &hi, err))
 				return false;
-			if (v[0] && v[1]) {
-				lo = atoll(v[0]);
-				hi = atoll(v[1]);
-			} else {
-				parts = 1; /* empty */
-			}
-			free(v[0]);
-			free(v[1]);
-			if (hi - lo + 1 < (long long)parts)
+			if (empty || hi - lo + 1 < (long long)parts)
 				parts = 1;
 		}
 		if (cp->nunits + (int)parts > (int)cap) {
@@ -615,20 +552,21 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 			u->table = i;
 			u->weight = t->src.rows_estimate / parts;
 			u->key = ordered ? key : -1;
+			if (key >= 0)
+				u->range = (struct read_range){.key = t->src_spec.columns[key],
+							       .ordered = ordered};
 			if (parts == 1) {
 				snprintf(u->label, sizeof u->label, "%s", t->name);
-				if (ordered && key >= 0 &&
-				    !(u->query = range_query(cp, t, key, true, 0, 0, true, true)))
-					return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 				continue;
 			}
 			/* ranges of equal width over [lo, hi]; the last one is open
 			 * above, so no key past the width arithmetic is left out */
 			long long width = (hi - lo) / (long long)parts + 1;
 			long long a = lo + (long long)p * width, b = a + width;
-			u->query = range_query(cp, t, key, false, a, b, p + 1 == parts, ordered);
-			if (!u->query)
-				return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			u->range.bounded = true;
+			u->range.lo = a;
+			u->range.hi = b;
+			u->range.hi_open = p + 1 == parts;
 			snprintf(u->label, sizeof u->label, "%s [%lld, %s%lld)", t->name, a,
 				 p + 1 == parts ? "..." : "", p + 1 == parts ? hi + 1 : b);
 		}
@@ -980,8 +918,6 @@ done:;
 	for (int i = 0; i < cp.ntables; i++)
 		copy_table_free(&cp.tables[i]);
 	free(cp.tables);
-	for (int i = 0; i < cp.nunits; i++)
-		free(cp.units[i].query);
 	free(cp.units);
 	free(cp.stats);
 	free(cp.units_left);

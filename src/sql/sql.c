@@ -35,6 +35,28 @@ bool sql_read_table(const struct dialect *d, struct buf *b, const struct write_s
 	       sql_table_name(d, b, spec);
 }
 
+bool sql_select(const struct dialect *d, struct buf *b, const struct write_spec *spec,
+		const struct read_range *range, const char *const *suffix)
+{
+	bool ok = buf_puts(b, "SELECT ");
+	for (int i = 0; ok && i < spec->ncols; i++)
+		ok = (!i || buf_puts(b, ", ")) && d->quote_ident(b, spec->columns[i]) &&
+		     (!suffix || !suffix[i] || buf_puts(b, suffix[i]));
+	ok = ok && buf_puts(b, " FROM ") && sql_read_table(d, b, spec);
+	if (!ok || !range || !range->key)
+		return ok;
+	if (range->bounded) {
+		ok = buf_puts(b, " WHERE ") && d->quote_ident(b, range->key) &&
+		     buf_printf(b, " >= %lld", range->lo);
+		if (ok && !range->hi_open)
+			ok = buf_puts(b, " AND ") && d->quote_ident(b, range->key) &&
+			     buf_printf(b, " < %lld", range->hi);
+	}
+	if (ok && range->ordered)
+		ok = buf_puts(b, " ORDER BY ") && d->quote_ident(b, range->key);
+	return ok;
+}
+
 bool sql_column_list(const struct dialect *d, struct buf *b, const struct write_spec *spec)
 {
 	if (!buf_putc(b, '('))

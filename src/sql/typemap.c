@@ -7,9 +7,11 @@
  */
 #include "sluice/typemap.h"
 #include <ctype.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -1033,6 +1035,10 @@ static bool map_pg_to_mysql(const struct column_desc *src, const struct type_par
 		break;
 	case K_FLOAT:
 		type = !strcmp(n, "real") || !strcmp(n, "float4") ? "float" : "double";
+		/* PostgreSQL's shortest text of a real (3.4028235e+38) is a double
+		 * MySQL takes as out of FLOAT's range: the float's exact digits */
+		if (!strcmp(type, "float"))
+			out->xf |= XF_FLOAT4_DIGITS;
 		break;
 	case K_DATE:
 		type = "date";
@@ -1289,6 +1295,8 @@ static unsigned cast_xf(unsigned xf, enum kind k)
 		keep |= XF_BOOL_TO_01;
 	if ((xf & XF_PG_TEXTBITS_TO_BYTES) && k == K_BIT)
 		keep |= XF_PG_TEXTBITS_TO_BYTES;
+	if ((xf & XF_FLOAT4_DIGITS) && k == K_FLOAT)
+		keep |= XF_FLOAT4_DIGITS;
 	return keep;
 }
 
@@ -1699,6 +1707,25 @@ bool typemap_value(unsigned xf, int bits, const char *s, size_t len, struct buf 
 					(char)(dst[need - 1 - w / 8] | 1 << (w % 8));
 		}
 		step_end(out, &in_out, dst, need, &cur, &n);
+	}
+	if (xf & XF_FLOAT4_DIGITS) {
+		char tmp[64], *end;
+		if (n >= sizeof tmp)
+			return refuse(why, whysz, "not a real value");
+		memcpy(tmp, cur, n);
+		tmp[n] = '\0';
+		/* (a subnormal sets ERANGE, yet is a real's exact value) */
+		float f = strtof(tmp, &end);
+		if (end == tmp || *end || isnan(f) || isinf(f))
+			return refuse(why, whysz, "%s: not a finite real value", tmp);
+		/* 17 digits name the double exactly, and the double is the float */
+		int w = snprintf(tmp, sizeof tmp, "%.17g", (double)f);
+		cur = tmp;
+		n = (size_t)w;
+		buf_reset(out);
+		if (!buf_append(out, cur, n))
+			return refuse(why, whysz, "value too large");
+		return true;
 	}
 	if (!in_out) {
 		buf_reset(out);
