@@ -51,7 +51,8 @@ struct dialect {
 	/* an upsert updates the row a new one collides with on ANY unique index,
 	 * not only on the conflict key (MySQL's ON DUPLICATE KEY UPDATE) */
 	bool upsert_matches_any_unique;
-	bool has_inheritance; /* a table's rows include its children's unless read ONLY */
+	bool has_inheritance;	     /* a table's rows include its children's unless read ONLY */
+	bool fk_set_null_needs_null; /* refuses ON ... SET NULL on a NOT NULL column */
 	/* Append ident quoted for this dialect; false when it cannot be quoted. */
 	bool (*quote_ident)(struct buf *b, const char *ident);
 	/* Append the n-th (1-based) placeholder. */

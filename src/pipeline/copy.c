@@ -34,9 +34,12 @@ struct copy_table {
 	unsigned *xf;
 	int *bits;
 	bool created; /* created by this copy (indexes, keys follow) */
+	/* --create on a table the target has, or one an earlier run of a
+	 * --resume job created: the indexes, keys and identities it misses
+	 * follow the data */
+	bool finish;
 	/* --resume: */
-	bool resumed; /* created by an earlier run of the job: what it built stays */
-	bool whole;   /* copied whole by an earlier run: skipped */
+	bool whole; /* copied whole by an earlier run: skipped */
 };
 
 /* A unit of work: a table, or a key range of a big one. */
@@ -70,6 +73,7 @@ struct copy {
 	struct run_report report;
 	enum run_status status;
 	bool stop;
+	atomic_bool halt; /* stop set: the units being copied stop too */
 };
 
 /* A copy worker: its own source connection (in the shared snapshot) and
@@ -129,24 +133,6 @@ static bool run_ddl(struct copy *cp, struct conn *ddl, const char *sql, struct s
 	}
 	log_debug("%s", sql);
 	return cp->to->exec(ddl, sql, err);
-}
-
-/* run_ddl for a table an earlier run of a --resume job created: an index
- * or foreign key that run made already is there, not an error. */
-static bool run_ddl_again(struct copy *cp, struct conn *ddl, const struct copy_table *t,
-			  const char *sql, struct sl_error *err)
-{
-	if (run_ddl(cp, ddl, sql, err))
-		return true;
-	/* PostgreSQL: relation / constraint exists; MySQL: duplicate key or
-	 * foreign key name */
-	bool there = !strcmp(err->sqlstate, "42P07") || !strcmp(err->sqlstate, "42710") ||
-		     err->server_code == 1061 || err->server_code == 1826;
-	if (!t->resumed || !there)
-		return false;
-	log_debug("made by an earlier run: %s", err->msg);
-	sl_error_clear(err);
-	return true;
 }
 
 /* Whether column name is in an index that is carried to the target (MySQL
@@ -222,8 +208,12 @@ static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_erro
 	table_desc_free(&td);
 	if (!ok)
 		return false;
-	if (exists)
+	if (exists) {
+		/* a rerun after a failed --create, or tables made by hand:
+		 * indexes, keys and identities that are missing follow */
+		t->finish = t->finish || cp->job->create;
 		return true;
+	}
 	if (!cp->job->create)
 		return sl_error_set(
 			err, SL_ERR_USAGE,
@@ -249,31 +239,91 @@ static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_erro
 	return ok;
 }
 
-/* After t's data: its secondary and unique indexes, and identity sequences
- * moved past the copied maximum. What cannot be carried is warned about. */
+/* Whether names a and b are one column on d's server. */
+static bool same_column(const struct dialect *d, const char *a, const char *b)
+{
+	return d->columns_case_insensitive ? !strcasecmp(a, b) : !strcmp(a, b);
+}
+
+/* Whether the target's table have already holds an index on x's columns
+ * (in order), unique when x is. */
+static bool has_index(const struct dialect *d, const struct table_desc *have,
+		      const struct index_desc *x)
+{
+	for (int i = 0; i < have->nindexes; i++) {
+		const struct index_desc *y = &have->indexes[i];
+		bool same = y->ncols == x->ncols && y->unique == x->unique && !y->expression;
+		for (int k = 0; same && k < x->ncols; k++)
+			same = same_column(d, y->cols[k], x->cols[k]);
+		if (same)
+			return true;
+	}
+	return false;
+}
+
+/* Whether the target's table have already holds a foreign key on fk's
+ * columns to the same table. */
+static bool has_fkey(const struct dialect *d, const struct table_desc *have,
+		     const struct fkey_desc *fk)
+{
+	for (int i = 0; i < have->nfkeys; i++) {
+		const struct fkey_desc *y = &have->fkeys[i];
+		bool same = y->ncols == fk->ncols && same_column(d, y->ref_table, fk->ref_table);
+		for (int k = 0; same && k < fk->ncols; k++)
+			same = same_column(d, y->cols[k], fk->cols[k]);
+		if (same)
+			return true;
+	}
+	return false;
+}
+
+/* What the target's table t holds now (its indexes and keys), into have;
+ * an empty description under --dry-run, where nothing was made. */
+static bool describe_target(struct copy *cp, struct conn *ddl, const struct copy_table *t,
+			    struct table_desc *have, struct sl_error *err)
+{
+	memset(have, 0, sizeof *have);
+	if (cp->job->dry_run && t->created)
+		return true;
+	return cp->to->describe_full(ddl, &t->dst_spec, have, err);
+}
+
+/* After t's data: its secondary and unique indexes that the target does not
+ * have yet, and identity sequences moved past the copied maximum. What
+ * cannot be carried, or what the target refuses, is warned about by name
+ * and the copy goes on. */
 static bool finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t,
 			 struct sl_error *err)
 {
-	if (!t->created)
+	if (!t->created && !t->finish)
 		return true;
+	const struct dialect *d = cp->to->dialect;
+	struct table_desc have;
+	if (!describe_target(cp, ddl, t, &have, err))
+		return false;
 	struct buf sql;
 	buf_init(&sql, 0);
 	bool ok = true;
 	for (int i = 0; ok && i < t->src.nindexes; i++) {
 		const struct index_desc *x = &t->src.indexes[i];
-		if (x->primary)
+		if (x->primary || has_index(d, &have, x))
 			continue;
 		char why[256] = "";
 		buf_reset(&sql);
-		if (typemap_create_index(cp->from->dialect, cp->to->dialect, &sql, &t->dst_spec, x,
-					 why, sizeof why))
-			ok = run_ddl_again(cp, ddl, t, sql.data, err);
-		else
+		if (!typemap_create_index(cp->from->dialect, d, &sql, &t->dst_spec, x, why,
+					  sizeof why)) {
 			log_warn("%s: index %s not carried over: %s", t->name, x->name, why);
+		} else if (!run_ddl(cp, ddl, sql.data, err)) {
+			if (err->kind == SL_ERR_CONNECTION)
+				ok = false;
+			else
+				log_warn("%s: index %s not created: %s", t->name, x->name,
+					 err->msg);
+		}
 	}
+	table_desc_free(&have);
 	/* PostgreSQL identity: the sequence goes on after the copied maximum
 	 * (MySQL's AUTO_INCREMENT moves by itself) */
-	const struct dialect *d = cp->to->dialect;
 	for (int i = 0; ok && i < t->src.ncols && !strcmp(d->name, "postgresql"); i++) {
 		if (!t->mapped[i].identity)
 			continue;
@@ -297,25 +347,89 @@ static bool finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t
 	return ok;
 }
 
-/* Foreign keys of the tables created, once all of them hold their data. */
+/* Why foreign key fk of table t cannot go to the target, or NULL: its
+ * table is not on the target, or MySQL would refuse a SET NULL action on a
+ * NOT NULL column. */
+static const char *fkey_refused(struct copy *cp, const struct copy_table *t,
+				const struct fkey_desc *fk, char *why, size_t whysz)
+{
+	bool copied = false;
+	for (int i = 0; i < cp->ntables; i++)
+		copied |= !fk->ref_schema && !strcmp(cp->tables[i].name, fk->ref_table);
+	if (!copied) {
+		struct write_spec ref = {.schema = fk->ref_schema, .table = fk->ref_table};
+		struct table_desc td = {0};
+		struct sl_error e;
+		bool there = cp->to->describe_table(cp->ddl, &ref, &td, &e) && td.exists;
+		table_desc_free(&td);
+		if (!there) {
+			snprintf(why, whysz, "it references %s, which is not copied",
+				 fk->ref_table);
+			return why;
+		}
+	}
+	bool set_null =
+		!strcasecmp(fk->on_delete, "SET NULL") || !strcasecmp(fk->on_update, "SET NULL");
+	for (int k = 0; set_null && cp->to->dialect->fk_set_null_needs_null && k < fk->ncols; k++) {
+		const struct column_desc *col = table_desc_column(&t->src, fk->cols[k]);
+		if (col && !col->nullable) {
+			snprintf(why, whysz,
+				 "ON %s SET NULL on NOT NULL column %s, which %s refuses",
+				 !strcasecmp(fk->on_delete, "SET NULL") ? "DELETE" : "UPDATE",
+				 fk->cols[k], cp->to->name);
+			return why;
+		}
+	}
+	return NULL;
+}
+
+/* Foreign keys of the tables created (or finished), once all of them hold
+ * their data. One the target cannot take or refuses is warned about by
+ * name, and the others are still made. */
 static bool add_foreign_keys(struct copy *cp, struct sl_error *err)
 {
 	struct buf sql;
 	buf_init(&sql, 0);
 	bool ok = true;
+	int refused = 0;
 	for (int t = 0; ok && t < cp->ntables; t++) {
 		struct copy_table *ct = &cp->tables[t];
-		for (int f = 0; ct->created && ok && f < ct->src.nfkeys; f++) {
+		if ((!ct->created && !ct->finish) || !ct->src.nfkeys)
+			continue;
+		struct table_desc have;
+		if (!(ok = describe_target(cp, cp->ddl, ct, &have, err)))
+			break;
+		for (int f = 0; ok && f < ct->src.nfkeys; f++) {
+			const struct fkey_desc *fk = &ct->src.fkeys[f];
+			char why[512];
+			if (has_fkey(cp->to->dialect, &have, fk))
+				continue;
 			buf_reset(&sql);
-			if (!typemap_add_fkey(cp->to->dialect, &sql, &ct->dst_spec,
-					      &ct->src.fkeys[f]))
-				ok = sl_error_set(err, SL_ERR_USAGE,
-						  "%s: foreign key %s cannot be written", ct->name,
-						  ct->src.fkeys[f].name);
-			else
-				ok = run_ddl_again(cp, cp->ddl, ct, sql.data, err);
+			if (fkey_refused(cp, ct, fk, why, sizeof why)) {
+				log_warn("%s: foreign key %s not carried over: %s", ct->name,
+					 fk->name, why);
+				refused++;
+			} else if (!typemap_add_fkey(cp->to->dialect, &sql, &ct->dst_spec, fk)) {
+				log_warn("%s: foreign key %s not carried over: its action or "
+					 "columns cannot be written",
+					 ct->name, fk->name);
+				refused++;
+			} else if (!run_ddl(cp, cp->ddl, sql.data, err)) {
+				if (err->kind == SL_ERR_CONNECTION) {
+					ok = false;
+				} else {
+					log_warn("%s: foreign key %s not created: %s", ct->name,
+						 fk->name, err->msg);
+					refused++;
+					sl_error_clear(err);
+				}
+			}
 		}
+		table_desc_free(&have);
 	}
+	if (refused)
+		log_warn("%d foreign key%s not carried over (named above); the data is copied",
+			 refused, refused == 1 ? "" : "s");
 	buf_free(&sql);
 	return ok;
 }
@@ -423,6 +537,7 @@ static void unit_job(const struct copy_worker *w, struct job *sub, const char **
 	sub->summary_json = NULL;
 	sub->open_reader = open_table_reader;
 	sub->reader_ctx = (void *)w;
+	sub->halt = &cp->halt;
 	sub->rejects = cp->rejects;
 	sub->on_conflict = CONFLICT_ERROR;
 	sub->key = NULL;
@@ -623,9 +738,11 @@ static bool merge_unit(struct copy *cp, const struct copy_unit *u, enum run_stat
 		cp->report.has_pool = true;
 	}
 	if (st == RUN_FAILED || st == RUN_USAGE || st == RUN_INTERRUPTED) {
-		if (cp->status != RUN_USAGE && cp->status != RUN_INTERRUPTED)
+		if (cp->status != RUN_USAGE && cp->status != RUN_INTERRUPTED &&
+		    cp->status != RUN_FAILED)
 			cp->status = st;
 		cp->stop = true;
+		atomic_store(&cp->halt, true);
 	} else if (st == RUN_PARTIAL && cp->status == RUN_OK) {
 		cp->status = RUN_PARTIAL;
 	}
@@ -642,6 +759,7 @@ static void copy_fail(struct copy *cp, const struct sl_error *err)
 	report_add_error(&cp->report, err->msg);
 	cp->status = err->kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
 	cp->stop = true;
+	atomic_store(&cp->halt, true);
 	pthread_mutex_unlock(&cp->lock);
 }
 
@@ -802,7 +920,7 @@ static bool open_checkpoints(struct copy *cp, struct sl_error *err)
 		bool whole;
 		ok = checkpoint_check_source(cp->ckpt, i, "", &whole, err);
 		t->whole = whole;
-		t->created = t->resumed = checkpoint_source_created(cp->ckpt, i);
+		t->finish = checkpoint_source_created(cp->ckpt, i);
 	}
 	return ok;
 }

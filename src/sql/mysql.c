@@ -60,6 +60,7 @@ static bool mysql_load_data_sql(struct buf *b, const struct write_spec *spec)
 const struct dialect mysql_dialect = {
 	.name = "mysql",
 	.max_params = 65535,
+	.fk_set_null_needs_null = true,
 	.columns_case_insensitive = true,
 	.upsert_matches_any_unique = true,
 	.quote_ident = mysql_quote_ident,

@@ -82,4 +82,69 @@ fresh cs_back
 run_sluice float-back 0 copy "$PG_BASE/cs_pg" "$MY_BASE/cs_back" --create --tables f
 assert_eq "pg->mysql every bit" "$want" "$(myd cs_back -e "SELECT id, a + 0e0, b + 0e0, c FROM f ORDER BY id")"
 
+# --- foreign keys the target refuses or cannot reach -------------------------
+test_case "foreign keys"
+fresh fk_src
+fresh fk_my
+pgd fk_src -c "CREATE TABLE parent (id int PRIMARY KEY, code text UNIQUE);
+	CREATE TABLE other (id int PRIMARY KEY);
+	CREATE TABLE child (id int PRIMARY KEY,
+		p int NOT NULL CONSTRAINT child_p_setnull REFERENCES parent ON DELETE SET NULL,
+		q int CONSTRAINT child_q_fk REFERENCES parent ON DELETE CASCADE,
+		o int CONSTRAINT child_o_fk REFERENCES other);
+	INSERT INTO parent VALUES (1, 'a'), (2, 'b'); INSERT INTO other VALUES (7);
+	INSERT INTO child VALUES (10, 1, 2, 7), (11, 2, NULL, NULL);"
+# one FK MySQL refuses (SET NULL on a NOT NULL column), one to a table left out
+run_sluice fk-my 0 copy "$PG_BASE/fk_src" "$MY_BASE/fk_my" --create --verify --tables parent,child
+assert_contains "names the refused key" "foreign key child_p_setnull not carried over: ON DELETE SET NULL on NOT NULL column p" "$OUT"
+assert_contains "names the unreachable key" "foreign key child_o_fk not carried over: it references other, which is not copied" "$OUT"
+assert_contains "verify ran" "child	2	2	match" "$OUT"
+assert_eq "the other key is there" "child_q_fk	parent	CASCADE" \
+	"$(myd fk_my -e "SELECT CONSTRAINT_NAME, REFERENCED_TABLE_NAME, DELETE_RULE FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = 'fk_my'")"
+assert_eq "the rows" "10	1	2	7
+11	2	NULL	NULL" "$(myd fk_my -e "SELECT * FROM child ORDER BY id")"
+
+# --- a rerun after a failed --create finishes the schema ----------------------
+test_case "rerun after a failed create"
+fresh re_src
+fresh re_pg
+myd re_src -e "SET sql_mode = '';
+	CREATE TABLE a (id int AUTO_INCREMENT PRIMARY KEY, name varchar(20), UNIQUE KEY a_name (name));
+	CREATE TABLE b (id int AUTO_INCREMENT PRIMARY KEY, a_id int NOT NULL, at datetime NOT NULL,
+		KEY b_at (at), CONSTRAINT b_a FOREIGN KEY (a_id) REFERENCES a (id));
+	INSERT INTO a (name) VALUES ('x'), ('y'), ('z');
+	INSERT INTO b (a_id, at) VALUES (1, '2020-01-01 00:00:00'), (2, '0000-00-00 00:00:00'), (3, '2021-05-06 07:08:09');"
+# the zero date becomes NULL, which b.at refuses: the first run fails after creating the tables
+run_sluice re-first 1 copy "$MY_BASE/re_src" "$PG_BASE/re_pg" --create
+myd re_src -e "UPDATE b SET at = '2022-02-02 02:02:02' WHERE id = 2"
+run_sluice re-second 0 copy "$MY_BASE/re_src" "$PG_BASE/re_pg" --create --truncate --verify
+assert_eq "indexes and keys finished" "a_a_name
+b_a
+b_b_a
+b_b_at" "$(pgd re_pg -c "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%pkey' UNION ALL SELECT conname FROM pg_constraint WHERE contype = 'f' ORDER BY 1")"
+assert_eq "identity goes on after the copied keys" "4
+4" "$(pgd re_pg -c "INSERT INTO a (name) VALUES ('w') RETURNING id" -c "INSERT INTO b (a_id, at) VALUES (1, now()) RETURNING id")"
+
+# --- unsigned keys split among workers; a failure stops the other worker ------
+test_case "workers"
+fresh wk_src
+fresh wk_pg
+myd wk_src -e "CREATE TABLE big (id int unsigned PRIMARY KEY, v varchar(40));
+	CREATE TABLE bad (id smallint unsigned PRIMARY KEY, d datetime NOT NULL);"
+seq 1 400000 | awk '{print $1 "\tvalue " $1}' >"$TMP/big.tsv"
+myd wk_src --local-infile=1 -e "LOAD DATA LOCAL INFILE '$TMP/big.tsv' INTO TABLE big"
+run_sluice wk-split 0 copy "$MY_BASE/wk_src" "$PG_BASE/wk_pg" --create --tables big --workers 2 --split-rows 100000 -v
+assert_contains "an unsigned key is split" "big [" "$OUT"
+assert_eq "every row once" "400000	400000	80000200000" "$(pgd wk_pg -c "SELECT count(*), count(DISTINCT id), sum(id) FROM big")"
+myd wk_src -e "SET sql_mode = ''; INSERT INTO bad VALUES (1, '0000-00-00')"
+pgd wk_pg -c "DROP TABLE big"
+seq 400001 2400000 | awk '{print $1 "\tvalue " $1}' >"$TMP/big2.tsv"
+myd wk_src --local-infile=1 -e "LOAD DATA LOCAL INFILE '$TMP/big2.tsv' INTO TABLE big"
+start=$(date +%s.%N)
+run_sluice wk-stop 1 copy "$MY_BASE/wk_src" "$PG_BASE/wk_pg" --create --workers 2 --split-rows 100000000 --batch-rows 20000
+took=$(echo "$(date +%s.%N) - $start" | bc)
+n=$(pgd wk_pg -c "SELECT count(*) FROM big")
+if [ "$n" -lt 2400000 ]; then pass "the other worker stopped ($n of 2400000 rows, ${took}s)"; else fail "the other worker copied all of big after bad failed"; fi
+assert_contains "says why it stopped" "stopped: another part of the run failed" "$OUT"
+
 finish
