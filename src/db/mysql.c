@@ -1645,19 +1645,23 @@ static bool my_describe_schema(struct conn *c, const char *schema, struct schema
 			       struct sl_error *err)
 {
 	memset(out, 0, sizeof *out);
-	static const char *const heads[3] = {
+	static const char *const heads[5] = {
 		"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE IN ('BASE "
-		"TABLE', "
-		"'SYSTEM VERSIONED') AND ",
+		"TABLE', 'SYSTEM VERSIONED') AND ",
 		"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'VIEW' AND ",
 		"SELECT CONCAT(EVENT_OBJECT_TABLE, '.', TRIGGER_NAME) FROM "
-		"information_schema.TRIGGERS "
-		"WHERE ",
+		"information_schema.TRIGGERS WHERE ",
+		"SELECT CONCAT(LOWER(ROUTINE_TYPE), ' ', ROUTINE_NAME) FROM "
+		"information_schema.ROUTINES WHERE ",
+		"SELECT CONCAT('event ', EVENT_NAME) FROM information_schema.EVENTS WHERE ",
 	};
-	static const char *const cols[3] = {"TABLE_SCHEMA", "TABLE_SCHEMA", "TRIGGER_SCHEMA"};
-	char ***lists[3] = {&out->tables, &out->views, &out->triggers};
-	int *counts[3] = {&out->ntables, &out->nviews, &out->ntriggers};
-	for (int q = 0; q < 3; q++) {
+	static const char *const cols[5] = {"TABLE_SCHEMA", "TABLE_SCHEMA", "TRIGGER_SCHEMA",
+					    "ROUTINE_SCHEMA", "EVENT_SCHEMA"};
+	char ***lists[5] = {&out->tables, &out->views, &out->triggers, &out->objects,
+			    &out->objects};
+	int *counts[5] = {&out->ntables, &out->nviews, &out->ntriggers, &out->nobjects,
+			  &out->nobjects};
+	for (int q = 0; q < 5; q++) {
 		buf_reset(&c->sql);
 		if (!buf_puts(&c->sql, heads[q]) || !put_schema_match(c, cols[q], schema) ||
 		    !buf_puts(&c->sql, " ORDER BY 1"))
@@ -1688,6 +1692,8 @@ static bool describe_columns_full(struct conn *c, const struct write_spec *spec,
 	buf_reset(&c->sql);
 	if (!buf_puts(&c->sql, "SELECT COLUMN_DEFAULT, EXTRA LIKE '%auto_increment%', "
 			       "IF(EXTRA LIKE '%GENERATED%', GENERATION_EXPRESSION, NULL), "
+			       "CHARACTER_SET_NAME, COLLATION_NAME, "
+			       "IF(EXTRA LIKE 'on update %', SUBSTRING(EXTRA, 11), NULL), "
 			       "DATA_TYPE = 'longtext' AND EXISTS (SELECT 1 FROM "
 			       "information_schema.CHECK_CONSTRAINTS k WHERE k.CONSTRAINT_SCHEMA = "
 			       "c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME AND "
@@ -1707,7 +1713,13 @@ static bool describe_columns_full(struct conn *c, const struct write_spec *spec,
 		col->identity = row[1] && row[1][0] == '1';
 		if (ok && row[2])
 			ok = (col->generated = strdup(row[2])) != NULL;
-		if (ok && row[3] && row[3][0] == '1') {
+		if (ok && row[3])
+			ok = (col->charset = strdup(row[3])) != NULL;
+		if (ok && row[4])
+			ok = (col->collation = strdup(row[4])) != NULL;
+		if (ok && row[5])
+			ok = (col->on_update = strdup(row[5])) != NULL;
+		if (ok && row[6] && row[6][0] == '1') {
 			free(col->type);
 			ok = (col->type = strdup("json")) != NULL;
 		}
@@ -1721,10 +1733,10 @@ static bool describe_indexes(struct conn *c, const struct write_spec *spec, stru
 			     struct sl_error *err)
 {
 	buf_reset(&c->sql);
-	if (!buf_puts(&c->sql,
-		      "SELECT INDEX_NAME, NON_UNIQUE = 0, LOWER(INDEX_TYPE), "
-		      "COLUMN_NAME IS NULL OR SUB_PART IS NOT NULL, COALESCE(COLUMN_NAME, '') "
-		      "FROM information_schema.STATISTICS WHERE") ||
+	if (!buf_puts(&c->sql, "SELECT INDEX_NAME, NON_UNIQUE = 0, LOWER(INDEX_TYPE), "
+			       "COLUMN_NAME IS NULL, COALESCE(COLUMN_NAME, ''), "
+			       "IF(INDEX_TYPE IN ('BTREE', 'HASH'), COALESCE(SUB_PART, 0), 0) "
+			       "FROM information_schema.STATISTICS WHERE") ||
 	    !put_table_match(c, spec) || !buf_puts(&c->sql, " ORDER BY INDEX_NAME, SEQ_IN_INDEX"))
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	MYSQL_RES *res = store_query(c, "describing indexes", err);
@@ -1734,7 +1746,8 @@ static bool describe_indexes(struct conn *c, const struct write_spec *spec, stru
 	char **name = calloc(n ? n : 1, sizeof *name), **col = calloc(n ? n : 1, sizeof *col);
 	char **method = calloc(n ? n : 1, sizeof *method);
 	bool *uniq = calloc(n ? n : 1, sizeof *uniq), *expr = calloc(n ? n : 1, sizeof *expr);
-	bool ok = name && col && method && uniq && expr;
+	int *prefix = calloc(n ? n : 1, sizeof *prefix);
+	bool ok = name && col && method && uniq && expr && prefix;
 	MYSQL_ROW row;
 	for (size_t i = 0; ok && i < n && (row = mysql_fetch_row(res)) != NULL; i++) {
 		name[i] = strdup(row[0] ? row[0] : "");
@@ -1742,6 +1755,7 @@ static bool describe_indexes(struct conn *c, const struct write_spec *spec, stru
 		col[i] = strdup(row[4] ? row[4] : "");
 		uniq[i] = row[1] && row[1][0] == '1';
 		expr[i] = row[3] && row[3][0] == '1';
+		prefix[i] = row[5] ? atoi(row[5]) : 0;
 		ok = name[i] && method[i] && col[i];
 	}
 	mysql_free_result(res);
@@ -1752,6 +1766,15 @@ static bool describe_indexes(struct conn *c, const struct write_spec *spec, stru
 			any_expr |= expr[i + k++];
 		ok = table_desc_add_index(out, name[i], uniq[i], !strcmp(name[i], "PRIMARY"),
 					  method[i], any_expr, col + i, (int)k);
+		struct index_desc *x = &out->indexes[out->nindexes - 1];
+		bool any_prefix = false;
+		for (size_t j = 0; j < k; j++)
+			any_prefix |= prefix[i + j] > 0;
+		if (ok && any_prefix) {
+			ok = (x->prefix = calloc(k, sizeof *x->prefix)) != NULL;
+			for (size_t j = 0; ok && j < k; j++)
+				x->prefix[j] = prefix[i + j];
+		}
 		i += k;
 	}
 	for (size_t i = 0; i < n && name && col && method; i++) {
@@ -1764,6 +1787,7 @@ static bool describe_indexes(struct conn *c, const struct write_spec *spec, stru
 	free(method);
 	free(uniq);
 	free(expr);
+	free(prefix);
 	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 }
 
@@ -1812,6 +1836,57 @@ static bool describe_fkeys(struct conn *c, const struct write_spec *spec, struct
 	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 }
 
+/* The table's CHECK constraints (MariaDB names a column's CHECK after the
+ * column); the json_valid() check of a json column is its type, not one.
+ * MySQL 8 has no TABLE_NAME in CHECK_CONSTRAINTS: TABLE_CONSTRAINTS says. */
+static bool describe_checks(struct conn *c, const struct write_spec *spec, struct table_desc *out,
+			    struct sl_error *err)
+{
+	static const char *const heads[2] = {
+		"SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+		"WHERE CONSTRAINT_SCHEMA = ",
+		"SELECT cc.CONSTRAINT_NAME, cc.CHECK_CLAUSE FROM "
+		"information_schema.CHECK_CONSTRAINTS "
+		"cc JOIN information_schema.TABLE_CONSTRAINTS tc ON tc.CONSTRAINT_SCHEMA = "
+		"cc.CONSTRAINT_SCHEMA AND tc.CONSTRAINT_NAME = cc.CONSTRAINT_NAME AND "
+		"tc.CONSTRAINT_TYPE = 'CHECK' WHERE tc.CONSTRAINT_SCHEMA = ",
+	};
+	static const char *const table_col[2] = {" AND TABLE_NAME = ", " AND tc.TABLE_NAME = "};
+	MYSQL_RES *res = NULL;
+	for (int q = 0; q < 2 && !res; q++) {
+		buf_reset(&c->sql);
+		if (!buf_puts(&c->sql, heads[q]) ||
+		    !(spec->schema && *spec->schema ? put_literal(c, spec->schema)
+						    : buf_puts(&c->sql, "DATABASE()")) ||
+		    !buf_puts(&c->sql, table_col[q]) || !put_literal(c, spec->table) ||
+		    !buf_puts(&c->sql, " ORDER BY 1"))
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		if (mysql_real_query(c->my, c->sql.data, c->sql.len)) {
+			if (mysql_errno(c->my) == 1054 && q == 0)
+				continue; /* MySQL: no TABLE_NAME there */
+			return my_fail(c, "describing checks", err);
+		}
+		if (!(res = mysql_store_result(c->my)))
+			return my_fail(c, "describing checks", err);
+	}
+	MYSQL_ROW row;
+	bool ok = true;
+	while (ok && (row = mysql_fetch_row(res)) != NULL) {
+		if (!row[0] || !row[1])
+			continue;
+		bool json = false;
+		for (int i = 0; i < out->ncols; i++) {
+			char want[600];
+			snprintf(want, sizeof want, "json_valid(`%s`)", out->cols[i].name);
+			json |= !strcmp(out->cols[i].type, "json") && !strcmp(row[1], want);
+		}
+		if (!json)
+			ok = table_desc_add_check(out, row[0], row[1]);
+	}
+	mysql_free_result(res);
+	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+}
+
 static bool my_describe_full(struct conn *c, const struct write_spec *spec, struct table_desc *out,
 			     struct sl_error *err)
 {
@@ -1820,7 +1895,7 @@ static bool my_describe_full(struct conn *c, const struct write_spec *spec, stru
 	if (!out->exists)
 		return true;
 	bool ok = describe_columns_full(c, spec, out, err) && describe_indexes(c, spec, out, err) &&
-		  describe_fkeys(c, spec, out, err);
+		  describe_fkeys(c, spec, out, err) && describe_checks(c, spec, out, err);
 	if (ok) {
 		buf_reset(&c->sql);
 		MYSQL_RES *res = NULL;

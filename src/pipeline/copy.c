@@ -135,14 +135,20 @@ static bool run_ddl(struct copy *cp, struct conn *ddl, const char *sql, struct s
 	return cp->to->exec(ddl, sql, err);
 }
 
-/* Whether column name is in an index that is carried to the target (MySQL
- * indexes no longtext, so such a column needs a bounded type). */
+/* Whether column name is a whole part of a unique key that is carried to
+ * the target (MySQL keys no longtext whole, so such a column needs a
+ * bounded type); a plain index takes a prefix of it instead. */
 static bool in_key(const struct table_desc *d, const char *name)
 {
-	for (int u = 0; u < d->nindexes; u++)
-		for (int k = 0; k < d->indexes[u].ncols; k++)
-			if (!d->indexes[u].expression && !strcmp(d->indexes[u].cols[k], name))
+	for (int u = 0; u < d->nindexes; u++) {
+		const struct index_desc *x = &d->indexes[u];
+		if (!x->unique || x->expression || x->exclusion ||
+		    (strcasecmp(x->method, "btree") && strcasecmp(x->method, "hash")))
+			continue;
+		for (int k = 0; k < x->ncols; k++)
+			if (!strcmp(x->cols[k], name) && !(x->prefix && x->prefix[k]))
 				return true;
+	}
 	return false;
 }
 
@@ -288,6 +294,89 @@ static bool describe_target(struct copy *cp, struct conn *ddl, const struct copy
 	return cp->to->describe_full(ddl, &t->dst_spec, have, err);
 }
 
+/* Run DDL statement sql for object what of table t: a refusal is a warning
+ * naming it (false only for a broken connection, with err). */
+static bool ddl_or_warn(struct copy *cp, struct conn *ddl, const struct copy_table *t,
+			const char *what, const char *sql, struct sl_error *err)
+{
+	if (run_ddl(cp, ddl, sql, err))
+		return true;
+	if (err->kind == SL_ERR_CONNECTION)
+		return false;
+	log_warn("%s: %s not created: %s", t->name, what, err->msg);
+	sl_error_clear(err);
+	return true;
+}
+
+/* t's CHECK constraints the target's table (have) lacks, written for the
+ * target where their meaning is sure to be kept, else named in a warning. */
+static bool finish_checks(struct copy *cp, struct conn *ddl, const struct copy_table *t,
+			  const struct table_desc *have, struct sl_error *err)
+{
+	const struct dialect *from = cp->from->dialect, *to = cp->to->dialect;
+	bool ok = true;
+	for (int i = 0; ok && i < t->src.nchecks; i++) {
+		const struct check_desc *k = &t->src.checks[i];
+		bool there = false;
+		for (int j = 0; j < have->nchecks; j++)
+			there |= !strcmp(have->checks[j].name, k->name);
+		if (there)
+			continue;
+		struct buf expr, sql;
+		buf_init(&expr, 0);
+		buf_init(&sql, 0);
+		char what[300];
+		snprintf(what, sizeof what, "CHECK %s", k->name);
+		if (!(from == to ? buf_puts(&expr, k->expr)
+				 : typemap_check(from, to, k->expr, &expr)))
+			log_warn("%s: CHECK %s (%s) not carried over: it cannot be written for %s",
+				 t->name, k->name, k->expr, cp->to->name);
+		else if (!typemap_add_check(to, &sql, &t->dst_spec, k->name, buf_str(&expr)))
+			log_warn("%s: CHECK %s not carried over: a name cannot be quoted", t->name,
+				 k->name);
+		else
+			ok = ddl_or_warn(cp, ddl, t, what, sql.data, err);
+		buf_free(&expr);
+		buf_free(&sql);
+	}
+	return ok;
+}
+
+/* PostgreSQL: the triggers that do MySQL's ON UPDATE CURRENT_TIMESTAMP of
+ * t's columns (MySQL has it in the column). */
+static bool finish_on_update(struct copy *cp, struct conn *ddl, const struct copy_table *t,
+			     struct sl_error *err)
+{
+	bool ok = true, fn = false;
+	for (int i = 0; ok && i < t->src.ncols; i++) {
+		struct buf sql;
+		buf_init(&sql, 0);
+		char what[300];
+		snprintf(what, sizeof what, "ON UPDATE trigger of %s", t->dst_spec.columns[i]);
+		if (t->mapped[i].on_update_sql[0] && !fn &&
+		    typemap_on_update_function(cp->to->dialect, &sql)) {
+			ok = ddl_or_warn(cp, ddl, t, "ON UPDATE trigger function", sql.data, err);
+			fn = true;
+			buf_reset(&sql);
+		}
+		if (ok && t->mapped[i].on_update_sql[0] &&
+		    typemap_on_update_trigger(cp->to->dialect, &sql, &t->dst_spec,
+					      t->dst_spec.columns[i])) {
+			ok = run_ddl(cp, ddl, sql.data, err);
+			if (!ok && !strcmp(err->sqlstate, "42710")) { /* made by an earlier run */
+				sl_error_clear(err);
+				ok = true;
+			} else if (!ok && err->kind != SL_ERR_CONNECTION) {
+				log_warn("%s: %s not created: %s", t->name, what, err->msg);
+				sl_error_clear(err);
+				ok = true;
+			}
+		}
+		buf_free(&sql);
+	}
+	return ok;
+}
+
 /* After t's data: its secondary and unique indexes that the target does not
  * have yet, and identity sequences moved past the copied maximum. What
  * cannot be carried, or what the target refuses, is warned about by name
@@ -310,17 +399,30 @@ static bool finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t
 			continue;
 		char why[256] = "";
 		buf_reset(&sql);
-		if (!typemap_create_index(cp->from->dialect, d, &sql, &t->dst_spec, x, why,
-					  sizeof why)) {
+		/* a plain index on what is an unbounded text on the target takes
+		 * a prefix of it */
+		int prefix[64] = {0};
+		struct index_desc with = *x;
+		for (int k = 0; !x->prefix && !x->unique && k < x->ncols && k < 64; k++) {
+			for (int j = 0; j < t->src.ncols; j++)
+				if (!strcmp(t->src.cols[j].name, x->cols[k]))
+					prefix[k] = (int)typemap_index_prefix(d, t->mapped[j].type);
+			if (prefix[k])
+				with.prefix = prefix;
+		}
+		if (with.prefix && x->ncols > 64) {
+			log_warn("%s: index %s not carried over: over 64 columns", t->name,
+				 x->name);
+		} else if (!typemap_create_index(cp->from->dialect, d, &sql, &t->dst_spec, &with,
+						 why, sizeof why)) {
 			log_warn("%s: index %s not carried over: %s", t->name, x->name, why);
-		} else if (!run_ddl(cp, ddl, sql.data, err)) {
-			if (err->kind == SL_ERR_CONNECTION)
-				ok = false;
-			else
-				log_warn("%s: index %s not created: %s", t->name, x->name,
-					 err->msg);
+		} else {
+			char what[300];
+			snprintf(what, sizeof what, "index %s", x->name);
+			ok = ddl_or_warn(cp, ddl, t, what, sql.data, err);
 		}
 	}
+	ok = ok && finish_checks(cp, ddl, t, &have, err) && finish_on_update(cp, ddl, t, err);
 	table_desc_free(&have);
 	/* PostgreSQL identity: the sequence goes on after the copied maximum
 	 * (MySQL's AUTO_INCREMENT moves by itself) */
@@ -485,6 +587,8 @@ static bool choose_tables(struct copy *cp, struct sl_error *err)
 		if (copied)
 			log_warn("trigger %s is not copied", sd.triggers[i]);
 	}
+	for (int i = 0; i < sd.nobjects && !job->ntables; i++)
+		log_warn("%s is not copied (copy its definition by hand)", sd.objects[i]);
 	schema_desc_free(&sd);
 	if (cp->ntables == 0)
 		return sl_error_set(err, SL_ERR_USAGE, "no tables to copy");

@@ -147,4 +147,61 @@ n=$(pgd wk_pg -c "SELECT count(*) FROM big")
 if [ "$n" -lt 2400000 ]; then pass "the other worker stopped ($n of 2400000 rows, ${took}s)"; else fail "the other worker copied all of big after bad failed"; fi
 assert_contains "says why it stopped" "stopped: another part of the run failed" "$OUT"
 
+# --- character sets, collations, ON UPDATE, CHECKs, routines (MySQL source) ---
+test_case "mysql column details"
+fresh cd_src
+fresh cd_my
+fresh cd_pg
+myd cd_src -e "CREATE TABLE u (id int PRIMARY KEY, login varchar(20) NOT NULL,
+		pw varchar(40) BINARY, l1 varchar(10) CHARACTER SET latin1 COLLATE latin1_swedish_ci,
+		body longtext, qty int CHECK (qty >= 0),
+		changed timestamp(3) NOT NULL DEFAULT current_timestamp(3) ON UPDATE current_timestamp(3),
+		KEY u_body (body(50)),
+		CONSTRAINT u_login_len CHECK (char_length(login) > 2),
+		CONSTRAINT u_range CHECK (id between 1 and 1000 and login <> 'root')) DEFAULT CHARSET=utf8mb3;
+	INSERT INTO u (id, login, pw, l1, body, qty, changed) VALUES
+		(1, 'alice', 'Secret', 'åsa', REPEAT('x', 3000), 5, '2020-01-01 00:00:00.123'),
+		(2, 'bob', 'secret', 'bo', 'short', 0, '2020-01-01 00:00:00');
+	CREATE FUNCTION twice (x int) RETURNS int DETERMINISTIC RETURN 2 * x;
+	CREATE PROCEDURE noop () BEGIN END;"
+run_sluice cd-my 0 copy "$MY_BASE/cd_src" "$MY_BASE/cd_my" --create --verify
+assert_eq "collations kept" "login	utf8mb3_general_ci
+pw	utf8mb3_bin
+l1	latin1_swedish_ci
+body	utf8mb3_general_ci" "$(myd cd_my -e "SELECT COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'cd_my' AND TABLE_NAME = 'u' AND COLLATION_NAME IS NOT NULL ORDER BY ORDINAL_POSITION")"
+assert_eq "a binary column compares as one" "1" "$(myd cd_my -e "SELECT id FROM u WHERE pw = 'Secret'")"
+assert_eq "ON UPDATE kept" "on update current_timestamp(3)" \
+	"$(myd cd_my -e "SELECT EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'cd_my' AND TABLE_NAME = 'u' AND COLUMN_NAME = 'changed'")"
+assert_eq "checks kept" "qty
+u_login_len
+u_range" "$(myd cd_my -e "SELECT CONSTRAINT_NAME FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = 'cd_my' ORDER BY 1")"
+assert_eq "prefix index kept" "u_body	body	50" "$(myd cd_my -e "SELECT INDEX_NAME, COLUMN_NAME, SUB_PART FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'cd_my' AND TABLE_NAME = 'u' AND INDEX_NAME = 'u_body'")"
+assert_contains "routines named" "function twice is not copied" "$OUT"
+assert_contains "routines named" "procedure noop is not copied" "$OUT"
+run_sluice cd-pg 0 copy "$MY_BASE/cd_src" "$PG_BASE/cd_pg" --create --verify
+assert_contains "an untranslatable CHECK is named" "CHECK u_login_len (char_length(\`login\`) > 2) not carried over" "$OUT"
+assert_eq "translatable CHECKs carried" "qty	CHECK ((qty >= 0))
+u_range	CHECK ((((id >= 1) AND (id <= 1000)) AND ((login)::text <> 'root'::text)))" \
+	"$(pgd cd_pg -c "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'c' AND conrelid = 'u'::regclass ORDER BY 1")"
+assert_contains "a refused row" "violates check constraint" "$(pgd cd_pg -c "UPDATE u SET qty = -1 WHERE id = 1" 2>&1)"
+# ON UPDATE as a trigger: a changed row gets the time, an unchanged column set by hand keeps its value
+pgd cd_pg -c "UPDATE u SET qty = 7 WHERE id = 1" -c "UPDATE u SET changed = '2001-01-01', qty = 8 WHERE id = 2" >/dev/null
+assert_eq "ON UPDATE as a trigger" "1	true
+2	2001-01-01 00:00:00+00" "$(pgd cd_pg -c "SELECT id, CASE WHEN id = 1 THEN (changed > now() - interval '1 minute')::text ELSE changed::text END FROM u ORDER BY id")"
+assert_eq "a prefix index on PostgreSQL" "CREATE INDEX u_u_body ON public.u USING btree (SUBSTRING(body FROM 1 FOR 50))" \
+	"$(pgd cd_pg -c "SELECT indexdef FROM pg_indexes WHERE indexname = 'u_u_body'")"
+
+# --- PostgreSQL text in a plain index stays unbounded on MySQL -------------
+test_case "text in a plain index"
+fresh tx_src
+fresh tx_my
+pgd tx_src -c "CREATE TABLE doc (id int PRIMARY KEY, title text, body text, tag text UNIQUE);
+	CREATE INDEX doc_title ON doc (title);
+	INSERT INTO doc VALUES (1, repeat('t', 5000), 'b', 'a'), (2, 'short', repeat('y', 70000), 'b');"
+run_sluice tx-my 0 copy "$PG_BASE/tx_src" "$MY_BASE/tx_my" --create --verify
+assert_eq "long values whole" "1	5000	1
+2	5	70000" "$(myd tx_my -e "SELECT id, CHAR_LENGTH(title), CHAR_LENGTH(body) FROM doc ORDER BY id")"
+assert_eq "the index takes a prefix" "doc_title	title	255" "$(myd tx_my -e "SELECT INDEX_NAME, COLUMN_NAME, SUB_PART FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'tx_my' AND TABLE_NAME = 'doc' AND INDEX_NAME = 'doc_title'")"
+assert_contains "title stays a text" "longtext" "$(myd tx_my -e "SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'tx_my' AND TABLE_NAME = 'doc' AND COLUMN_NAME = 'title'")"
+
 finish
