@@ -51,6 +51,7 @@ struct dialect {
 	/* an upsert updates the row a new one collides with on ANY unique index,
 	 * not only on the conflict key (MySQL's ON DUPLICATE KEY UPDATE) */
 	bool upsert_matches_any_unique;
+	int max_name_bytes;	     /* the longest identifier it keeps whole */
 	bool has_inheritance;	     /* a table's rows include its children's unless read ONLY */
 	bool fk_set_null_needs_null; /* refuses ON ... SET NULL on a NOT NULL column */
 	/* Append ident quoted for this dialect; false when it cannot be quoted. */
@@ -80,6 +81,11 @@ bool sql_read_table(const struct dialect *d, struct buf *b, const struct write_s
  * FLOAT), restricted and ordered by range (may be NULL). */
 bool sql_select(const struct dialect *d, struct buf *b, const struct write_spec *spec,
 		const struct read_range *range, const char *const *suffix);
+/* name as d's server can hold it, into out (outsz at least 80): as is when
+ * it fits, else cut (on a UTF-8 boundary) and ended with "_" and 8 hex
+ * digits of a hash of the whole name, so that two long names that share
+ * their beginning stay two. Returns whether it was shortened. */
+bool sql_fit_name(const struct dialect *d, const char *name, char *out, size_t outsz);
 /* Append ("a", "b", ...) for spec's columns. */
 bool sql_column_list(const struct dialect *d, struct buf *b, const struct write_spec *spec);
 /* Append a multi-row INSERT for nrows rows with placeholders for every value. */

@@ -27,6 +27,7 @@
 /* One table of the copy. */
 struct copy_table {
 	char *name;		      /* source table name */
+	char dst_name[80];	      /* the target's: name, or shortened to fit */
 	struct table_desc src;	      /* source catalog */
 	struct write_spec src_spec;   /* source table and columns */
 	struct write_spec dst_spec;   /* target table and columns */
@@ -38,6 +39,7 @@ struct copy_table {
 	 * --resume job created: the indexes, keys and identities it misses
 	 * follow the data */
 	bool finish;
+	bool skip; /* nothing to copy (a table without columns) */
 	/* --resume: */
 	bool whole; /* copied whole by an earlier run: skipped */
 };
@@ -163,6 +165,12 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 	/* an inheritance parent's rows are its own: its children are tables
 	 * of the copy too */
 	t->src_spec.own_rows = t->src.has_children;
+	if (!t->src.exists && !cp->job->ntables) {
+		/* listed by the schema, yet no columns: nothing a target can hold */
+		log_warn("table %s has no columns: not copied", t->name);
+		t->skip = true;
+		return true;
+	}
 	if (!t->src.exists)
 		return sl_error_set(err, SL_ERR_USAGE, "table %s does not exist on the source",
 				    t->name);
@@ -200,7 +208,10 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 			log_warn("%s.%s: not carried over: %s", t->name, col->name,
 				 t->mapped[i].note);
 	}
-	t->dst_spec.table = t->name;
+	if (sql_fit_name(cp->to->dialect, t->name, t->dst_name, sizeof t->dst_name))
+		log_warn("table %s is named %s on the target (%s keeps names of %d bytes)", t->name,
+			 t->dst_name, cp->to->name, cp->to->dialect->max_name_bytes);
+	t->dst_spec.table = t->dst_name;
 	t->dst_spec.schema = NULL;
 	return true;
 }
@@ -485,6 +496,21 @@ static const char *fkey_refused(struct copy *cp, const struct copy_table *t,
 	return NULL;
 }
 
+/* fk as the target names it: a referenced table of the copy under its
+ * target name (in *tmp, which shares fk's strings). */
+static const struct fkey_desc *target_fkey(const struct copy *cp, const struct fkey_desc *fk,
+					   struct fkey_desc *tmp)
+{
+	for (int i = 0; !fk->ref_schema && i < cp->ntables; i++) {
+		if (strcmp(cp->tables[i].name, fk->ref_table))
+			continue;
+		*tmp = *fk;
+		tmp->ref_table = (char *)cp->tables[i].dst_spec.table;
+		return tmp;
+	}
+	return fk;
+}
+
 /* Foreign keys of the tables created (or finished), once all of them hold
  * their data. One the target cannot take or refuses is warned about by
  * name, and the others are still made. */
@@ -503,6 +529,7 @@ static bool add_foreign_keys(struct copy *cp, struct sl_error *err)
 			break;
 		for (int f = 0; ok && f < ct->src.nfkeys; f++) {
 			const struct fkey_desc *fk = &ct->src.fkeys[f];
+			struct fkey_desc mapped;
 			char why[512];
 			if (has_fkey(cp->to->dialect, &have, fk))
 				continue;
@@ -511,7 +538,8 @@ static bool add_foreign_keys(struct copy *cp, struct sl_error *err)
 				log_warn("%s: foreign key %s not carried over: %s", ct->name,
 					 fk->name, why);
 				refused++;
-			} else if (!typemap_add_fkey(cp->to->dialect, &sql, &ct->dst_spec, fk)) {
+			} else if (!typemap_add_fkey(cp->to->dialect, &sql, &ct->dst_spec,
+						     target_fkey(cp, fk, &mapped))) {
 				log_warn("%s: foreign key %s not carried over: its action or "
 					 "columns cannot be written",
 					 ct->name, fk->name);
@@ -632,7 +660,7 @@ static void unit_job(const struct copy_worker *w, struct job *sub, const char **
 	sub->command = CMD_LOAD;
 	sub->sources = (char **)source_name;
 	sub->nsources = 1;
-	sub->table = t->name;
+	sub->table = t->dst_spec.table;
 	sub->columns = (char **)t->dst_spec.columns;
 	sub->ncolumns = t->dst_spec.ncols;
 	sub->create = false;
@@ -728,7 +756,7 @@ static int by_weight(const void *a, const void *b)
  * integer key into key ranges of about --split-rows rows; biggest first. */
 static bool plan_units(struct copy *cp, struct sl_error *err)
 {
-	size_t cap = (size_t)cp->ntables;
+	size_t cap = (size_t)(cp->ntables ? cp->ntables : 1);
 	cp->units = calloc(cap, sizeof *cp->units);
 	if (!cp->units)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -1067,6 +1095,17 @@ enum run_status copy_run(const struct job *job)
 		if (!(job->query ? plan_query(&cp, t, &err) : plan_table(&cp, t, &err)))
 			goto failed;
 	}
+	/* the tables left out (no columns) are not the copy's */
+	int kept = 0;
+	for (int i = 0; i < cp.ntables; i++) {
+		if (cp.tables[i].skip) {
+			copy_table_free(&cp.tables[i]);
+			continue;
+		}
+		cp.stats[kept] = cp.stats[i];
+		cp.tables[kept++] = cp.tables[i];
+	}
+	cp.ntables = kept;
 	if (job->resume && !job->dry_run && !open_checkpoints(&cp, &err))
 		goto failed;
 	for (int i = 0; i < cp.ntables && !job->query; i++)

@@ -5,6 +5,8 @@
 #include "sluice/sql.h"
 
 #include <stdlib.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 bool sql_quote_with(struct buf *b, const char *ident, char q)
@@ -55,6 +57,25 @@ bool sql_select(const struct dialect *d, struct buf *b, const struct write_spec 
 	if (ok && range->ordered)
 		ok = buf_puts(b, " ORDER BY ") && d->quote_ident(b, range->key);
 	return ok;
+}
+
+bool sql_fit_name(const struct dialect *d, const char *name, char *out, size_t outsz)
+{
+	size_t n = strlen(name), max = (size_t)d->max_name_bytes;
+	if (!max || n <= max) {
+		snprintf(out, outsz, "%s", name);
+		return false;
+	}
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)name[i]) * 16777619u;
+	size_t keep = max - 9;
+	if (keep + 10 > outsz)
+		keep = outsz - 10;
+	while (keep && ((unsigned char)name[keep] & 0xC0) == 0x80)
+		keep--; /* not inside a UTF-8 character */
+	snprintf(out, outsz, "%.*s_%08x", (int)keep, name, (unsigned)h);
+	return true;
 }
 
 bool sql_column_list(const struct dialect *d, struct buf *b, const struct write_spec *spec)

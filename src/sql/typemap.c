@@ -1548,8 +1548,10 @@ bool typemap_create_index(const struct dialect *from, const struct dialect *to, 
 		/* MySQL names indexes per table, PostgreSQL per schema */
 		struct buf name;
 		buf_init(&name, 0);
-		ok = buf_printf(&name, "%s_%s", spec->table, idx->name) &&
-		     to->quote_ident(out, buf_str(&name));
+		char fit[80];
+		ok = buf_printf(&name, "%s_%s", spec->table, idx->name);
+		sql_fit_name(to, buf_str(&name), fit, sizeof fit);
+		ok = ok && to->quote_ident(out, fit);
 		buf_free(&name);
 	} else {
 		ok = ok && to->quote_ident(out, idx->name);
@@ -1901,11 +1903,13 @@ bool typemap_on_update_trigger(const struct dialect *to, struct buf *out,
 	size_t start = out->len;
 	struct buf name;
 	buf_init(&name, 0);
-	bool ok = buf_printf(&name, "%s_%s_on_update", spec->table, column) &&
-		  buf_puts(out, "CREATE TRIGGER ") && to->quote_ident(out, buf_str(&name)) &&
-		  buf_puts(out, " BEFORE UPDATE ON ") && sql_table_name(to, out, spec) &&
-		  buf_puts(out, " FOR EACH ROW EXECUTE FUNCTION sluice_on_update(") &&
-		  sql_quote_with(out, column, '\'') && buf_putc(out, ')');
+	char fit[80];
+	bool ok = buf_printf(&name, "%s_%s_on_update", spec->table, column);
+	sql_fit_name(to, buf_str(&name), fit, sizeof fit);
+	ok = ok && buf_puts(out, "CREATE TRIGGER ") && to->quote_ident(out, fit) &&
+	     buf_puts(out, " BEFORE UPDATE ON ") && sql_table_name(to, out, spec) &&
+	     buf_puts(out, " FOR EACH ROW EXECUTE FUNCTION sluice_on_update(") &&
+	     sql_quote_with(out, column, '\'') && buf_putc(out, ')');
 	buf_free(&name);
 	return ok || undo(out, start);
 }

@@ -204,4 +204,30 @@ assert_eq "long values whole" "1	5000	1
 assert_eq "the index takes a prefix" "doc_title	title	255" "$(myd tx_my -e "SELECT INDEX_NAME, COLUMN_NAME, SUB_PART FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'tx_my' AND TABLE_NAME = 'doc' AND INDEX_NAME = 'doc_title'")"
 assert_contains "title stays a text" "longtext" "$(myd tx_my -e "SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'tx_my' AND TABLE_NAME = 'doc' AND COLUMN_NAME = 'title'")"
 
+# --- names the target cannot hold; a table without columns -----------------
+test_case "long names"
+fresh ln_src
+fresh ln_pg
+# two names of 64 bytes (MySQL's most) that share their first 63 (PostgreSQL's)
+long=$(printf 'a%.0s' $(seq 1 63))
+myd ln_src -e "CREATE TABLE ${long}1 (id int PRIMARY KEY, v int, KEY ix (v));
+	CREATE TABLE ${long}2 (id int PRIMARY KEY, one_id int,
+		CONSTRAINT fk_two_one FOREIGN KEY (one_id) REFERENCES ${long}1 (id));
+	INSERT INTO ${long}1 VALUES (1, 10), (2, 20); INSERT INTO ${long}2 VALUES (5, 1), (6, 2), (7, NULL);"
+run_sluice ln-pg 0 copy "$MY_BASE/ln_src" "$PG_BASE/ln_pg" --create --verify
+assert_contains "the shortened name is said" "table ${long}1 is named" "$OUT"
+names=$(pgd ln_pg -c "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname LIKE 'aaaa%' ORDER BY relname")
+one=$(sed -n '/is named/s/.*table a*1 is named \([^ ]*\) .*/\1/p' "$TMP/ln-pg.out")
+two=$(sed -n '/is named/s/.*table a*2 is named \([^ ]*\) .*/\1/p' "$TMP/ln-pg.out")
+assert_eq "two tables stay two" "2" "$(echo "$names" | grep -c .)"
+assert_eq "rows of each" "2	3" "$(pgd ln_pg -c "SELECT (SELECT count(*) FROM \"$one\"), (SELECT count(*) FROM \"$two\")")"
+assert_eq "the key follows the new name" "1" "$(pgd ln_pg -c "SELECT count(*) FROM pg_constraint WHERE conname = 'fk_two_one' AND confrelid = '\"$one\"'::regclass")"
+test_case "a table without columns"
+fresh zc_src
+fresh zc_my
+pgd zc_src -c "CREATE TABLE nothing (); CREATE TABLE things (id int PRIMARY KEY); INSERT INTO things VALUES (1);"
+run_sluice zc-my 0 copy "$PG_BASE/zc_src" "$MY_BASE/zc_my" --create --verify
+assert_contains "named" "table nothing has no columns: not copied" "$OUT"
+assert_eq "the rest is copied" "1" "$(myd zc_my -e "SELECT id FROM things")"
+
 finish
