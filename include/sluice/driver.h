@@ -120,13 +120,19 @@ struct driver {
 	 * index and the foreign keys. */
 	bool (*describe_full)(struct conn *c, const struct write_spec *spec, struct table_desc *out,
 			      struct sl_error *err);
-	/* Stream spec's columns of spec's table (or, with query non-NULL, the
-	 * rows of that SELECT) as text: PostgreSQL COPY ... TO STDOUT, MySQL an
-	 * unbuffered result. Values are the server's text output (bytea as
-	 * \x hex, MySQL binary as raw bytes). The connection is busy until
-	 * close_read. */
+	/* Stream spec's columns of spec's table (the rows range takes; range
+	 * may be NULL), or with query non-NULL the rows of that SELECT, as
+	 * text: PostgreSQL COPY ... TO STDOUT, MySQL an unbuffered result.
+	 * Values are the server's text output (bytea as \x hex, MySQL binary
+	 * as raw bytes) in a form that reads back as the same value: every bit
+	 * of a float. The connection is busy until close_read. */
 	bool (*open_read)(struct conn *c, const struct write_spec *spec, const char *query,
-			  struct read_stream **out, struct sl_error *err);
+			  const struct read_range *range, struct read_stream **out,
+			  struct sl_error *err);
+	/* The longest value of column col in spec's table, in characters (bytes
+	 * for binary types); 0 for none. */
+	bool (*max_length)(struct conn *c, const struct write_spec *spec,
+			   const struct column_desc *col, long *out, struct sl_error *err);
 	/* The next row: 1 with cells[0..ncols) valid until the next call, 0 at
 	 * the end, -1 with err. *bytes grows by the bytes the row took. */
 	int (*read_row)(struct read_stream *s, struct cell **cells, int *ncols,
@@ -159,5 +165,11 @@ extern const struct driver mysql_driver;
 /* The driver for a URL's scheme, or NULL. */
 const struct driver *driver_for_url(const char *url);
 const char *method_name(enum write_method m);
+/* The smallest and largest value of integer column key in spec's table
+ * (own rows only with spec->own_rows), read on c; *empty when it has no
+ * rows. False with err, also when a bound does not fit a long long. */
+bool driver_key_bounds(const struct driver *drv, struct conn *c, const struct write_spec *spec,
+		       const char *key, bool *empty, long long *lo, long long *hi,
+		       struct sl_error *err);
 
 #endif

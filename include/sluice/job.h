@@ -5,6 +5,7 @@
 #ifndef SLUICE_JOB_H
 #define SLUICE_JOB_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -96,6 +97,9 @@ struct job {
 	/* open source i as a reader (a table read), instead of the files */
 	bool (*open_reader)(void *ctx, int i, struct reader **out, struct sl_error *err);
 	void *reader_ctx;
+	/* set by another part of the run that failed (copy's other workers):
+	 * stop at the next record, as a failure; NULL: never */
+	const atomic_bool *halt;
 	struct rejects *rejects; /* a rejects file shared by the tables, or NULL */
 	/* --resume: the one source name the records are checkpointed under
 	 * (the table: every key range of it shares its checkpoints), with no

@@ -33,6 +33,16 @@ struct write_spec {
 			    * tables inheriting from it (PostgreSQL ONLY) */
 };
 
+/* Which rows of a table a read takes: all of them, or a range of an integer
+ * key (copy's units), in the key's order when asked (--resume). */
+struct read_range {
+	const char *key; /* the integer column, NULL: no range, no order */
+	bool bounded;	 /* only key >= lo, and key < hi unless hi_open */
+	long long lo, hi;
+	bool hi_open;
+	bool ordered; /* ORDER BY key */
+};
+
 struct dialect {
 	const char *name;
 	int max_params;		/* placeholders one statement may carry */
@@ -41,7 +51,9 @@ struct dialect {
 	/* an upsert updates the row a new one collides with on ANY unique index,
 	 * not only on the conflict key (MySQL's ON DUPLICATE KEY UPDATE) */
 	bool upsert_matches_any_unique;
-	bool has_inheritance; /* a table's rows include its children's unless read ONLY */
+	int max_name_bytes;	     /* the longest identifier it keeps whole */
+	bool has_inheritance;	     /* a table's rows include its children's unless read ONLY */
+	bool fk_set_null_needs_null; /* refuses ON ... SET NULL on a NOT NULL column */
 	/* Append ident quoted for this dialect; false when it cannot be quoted. */
 	bool (*quote_ident)(struct buf *b, const char *ident);
 	/* Append the n-th (1-based) placeholder. */
@@ -63,6 +75,17 @@ bool sql_table_name(const struct dialect *d, struct buf *b, const struct write_s
 /* Append the table a SELECT reads from: sql_table_name, after ONLY when
  * spec->own_rows and the dialect has inheritance. */
 bool sql_read_table(const struct dialect *d, struct buf *b, const struct write_spec *spec);
+/* Append SELECT of spec's columns from its table (sql_read_table), each
+ * followed by suffix[i] when suffix and suffix[i] are not NULL (an
+ * expression that reads the value exactly, as MySQL's " + 0e0" for a
+ * FLOAT), restricted and ordered by range (may be NULL). */
+bool sql_select(const struct dialect *d, struct buf *b, const struct write_spec *spec,
+		const struct read_range *range, const char *const *suffix);
+/* name as d's server can hold it, into out (outsz at least 80): as is when
+ * it fits, else cut (on a UTF-8 boundary) and ended with "_" and 8 hex
+ * digits of a hash of the whole name, so that two long names that share
+ * their beginning stay two. Returns whether it was shortened. */
+bool sql_fit_name(const struct dialect *d, const char *name, char *out, size_t outsz);
 /* Append ("a", "b", ...) for spec's columns. */
 bool sql_column_list(const struct dialect *d, struct buf *b, const struct write_spec *spec);
 /* Append a multi-row INSERT for nrows rows with placeholders for every value. */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <mysql.h>
 #include <pthread.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -902,12 +903,32 @@ static bool describe_unique(struct conn *c, const struct write_spec *spec, struc
 	return true;
 }
 
+/* Lower-case type text t in place outside its quotes: the type's words
+ * compare as lower case, while enum and set labels keep their exact case
+ * (a lowercased label is another value). */
+static void lower_type_words(char *t)
+{
+	char quote = 0;
+	for (; *t; t++) {
+		if (quote) {
+			if (*t == '\\' && t[1])
+				t++;
+			else if (*t == quote)
+				quote = 0;
+		} else if (*t == '\'' || *t == '"') {
+			quote = *t;
+		} else {
+			*t = (char)tolower((unsigned char)*t);
+		}
+	}
+}
+
 static bool my_describe_table(struct conn *c, const struct write_spec *spec, struct table_desc *out,
 			      struct sl_error *err)
 {
 	memset(out, 0, sizeof *out);
 	buf_reset(&c->sql);
-	bool ok = buf_puts(&c->sql, "SELECT COLUMN_NAME, LOWER(COLUMN_TYPE), IS_NULLABLE = 'YES', "
+	bool ok = buf_puts(&c->sql, "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE = 'YES', "
 				    "COLUMN_DEFAULT IS NOT NULL OR EXTRA LIKE '%auto_increment%' "
 				    "OR EXTRA LIKE '%GENERATED%' "
 				    "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ");
@@ -931,6 +952,8 @@ static bool my_describe_table(struct conn *c, const struct write_spec *spec, str
 	for (size_t i = 0; out->cols && i < n && (row = mysql_fetch_row(res)) != NULL; i++) {
 		out->cols[i].name = strdup(row[0] ? row[0] : "");
 		out->cols[i].type = strdup(row[1] ? row[1] : "");
+		if (out->cols[i].type)
+			lower_type_words(out->cols[i].type);
 		out->cols[i].nullable = row[2] && row[2][0] == '1';
 		out->cols[i].has_default = row[3] && row[3][0] == '1';
 		out->ncols = (int)i + 1;
@@ -1622,19 +1645,23 @@ static bool my_describe_schema(struct conn *c, const char *schema, struct schema
 			       struct sl_error *err)
 {
 	memset(out, 0, sizeof *out);
-	static const char *const heads[3] = {
+	static const char *const heads[5] = {
 		"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE IN ('BASE "
-		"TABLE', "
-		"'SYSTEM VERSIONED') AND ",
+		"TABLE', 'SYSTEM VERSIONED') AND ",
 		"SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = 'VIEW' AND ",
 		"SELECT CONCAT(EVENT_OBJECT_TABLE, '.', TRIGGER_NAME) FROM "
-		"information_schema.TRIGGERS "
-		"WHERE ",
+		"information_schema.TRIGGERS WHERE ",
+		"SELECT CONCAT(LOWER(ROUTINE_TYPE), ' ', ROUTINE_NAME) FROM "
+		"information_schema.ROUTINES WHERE ",
+		"SELECT CONCAT('event ', EVENT_NAME) FROM information_schema.EVENTS WHERE ",
 	};
-	static const char *const cols[3] = {"TABLE_SCHEMA", "TABLE_SCHEMA", "TRIGGER_SCHEMA"};
-	char ***lists[3] = {&out->tables, &out->views, &out->triggers};
-	int *counts[3] = {&out->ntables, &out->nviews, &out->ntriggers};
-	for (int q = 0; q < 3; q++) {
+	static const char *const cols[5] = {"TABLE_SCHEMA", "TABLE_SCHEMA", "TRIGGER_SCHEMA",
+					    "ROUTINE_SCHEMA", "EVENT_SCHEMA"};
+	char ***lists[5] = {&out->tables, &out->views, &out->triggers, &out->objects,
+			    &out->objects};
+	int *counts[5] = {&out->ntables, &out->nviews, &out->ntriggers, &out->nobjects,
+			  &out->nobjects};
+	for (int q = 0; q < 5; q++) {
 		buf_reset(&c->sql);
 		if (!buf_puts(&c->sql, heads[q]) || !put_schema_match(c, cols[q], schema) ||
 		    !buf_puts(&c->sql, " ORDER BY 1"))
@@ -1665,6 +1692,8 @@ static bool describe_columns_full(struct conn *c, const struct write_spec *spec,
 	buf_reset(&c->sql);
 	if (!buf_puts(&c->sql, "SELECT COLUMN_DEFAULT, EXTRA LIKE '%auto_increment%', "
 			       "IF(EXTRA LIKE '%GENERATED%', GENERATION_EXPRESSION, NULL), "
+			       "CHARACTER_SET_NAME, COLLATION_NAME, "
+			       "IF(EXTRA LIKE 'on update %', SUBSTRING(EXTRA, 11), NULL), "
 			       "DATA_TYPE = 'longtext' AND EXISTS (SELECT 1 FROM "
 			       "information_schema.CHECK_CONSTRAINTS k WHERE k.CONSTRAINT_SCHEMA = "
 			       "c.TABLE_SCHEMA AND k.TABLE_NAME = c.TABLE_NAME AND "
@@ -1684,7 +1713,13 @@ static bool describe_columns_full(struct conn *c, const struct write_spec *spec,
 		col->identity = row[1] && row[1][0] == '1';
 		if (ok && row[2])
 			ok = (col->generated = strdup(row[2])) != NULL;
-		if (ok && row[3] && row[3][0] == '1') {
+		if (ok && row[3])
+			ok = (col->charset = strdup(row[3])) != NULL;
+		if (ok && row[4])
+			ok = (col->collation = strdup(row[4])) != NULL;
+		if (ok && row[5])
+			ok = (col->on_update = strdup(row[5])) != NULL;
+		if (ok && row[6] && row[6][0] == '1') {
 			free(col->type);
 			ok = (col->type = strdup("json")) != NULL;
 		}
@@ -1698,10 +1733,10 @@ static bool describe_indexes(struct conn *c, const struct write_spec *spec, stru
 			     struct sl_error *err)
 {
 	buf_reset(&c->sql);
-	if (!buf_puts(&c->sql,
-		      "SELECT INDEX_NAME, NON_UNIQUE = 0, LOWER(INDEX_TYPE), "
-		      "COLUMN_NAME IS NULL OR SUB_PART IS NOT NULL, COALESCE(COLUMN_NAME, '') "
-		      "FROM information_schema.STATISTICS WHERE") ||
+	if (!buf_puts(&c->sql, "SELECT INDEX_NAME, NON_UNIQUE = 0, LOWER(INDEX_TYPE), "
+			       "COLUMN_NAME IS NULL, COALESCE(COLUMN_NAME, ''), "
+			       "IF(INDEX_TYPE IN ('BTREE', 'HASH'), COALESCE(SUB_PART, 0), 0) "
+			       "FROM information_schema.STATISTICS WHERE") ||
 	    !put_table_match(c, spec) || !buf_puts(&c->sql, " ORDER BY INDEX_NAME, SEQ_IN_INDEX"))
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	MYSQL_RES *res = store_query(c, "describing indexes", err);
@@ -1711,7 +1746,8 @@ static bool describe_indexes(struct conn *c, const struct write_spec *spec, stru
 	char **name = calloc(n ? n : 1, sizeof *name), **col = calloc(n ? n : 1, sizeof *col);
 	char **method = calloc(n ? n : 1, sizeof *method);
 	bool *uniq = calloc(n ? n : 1, sizeof *uniq), *expr = calloc(n ? n : 1, sizeof *expr);
-	bool ok = name && col && method && uniq && expr;
+	int *prefix = calloc(n ? n : 1, sizeof *prefix);
+	bool ok = name && col && method && uniq && expr && prefix;
 	MYSQL_ROW row;
 	for (size_t i = 0; ok && i < n && (row = mysql_fetch_row(res)) != NULL; i++) {
 		name[i] = strdup(row[0] ? row[0] : "");
@@ -1719,6 +1755,7 @@ static bool describe_indexes(struct conn *c, const struct write_spec *spec, stru
 		col[i] = strdup(row[4] ? row[4] : "");
 		uniq[i] = row[1] && row[1][0] == '1';
 		expr[i] = row[3] && row[3][0] == '1';
+		prefix[i] = row[5] ? atoi(row[5]) : 0;
 		ok = name[i] && method[i] && col[i];
 	}
 	mysql_free_result(res);
@@ -1729,6 +1766,15 @@ static bool describe_indexes(struct conn *c, const struct write_spec *spec, stru
 			any_expr |= expr[i + k++];
 		ok = table_desc_add_index(out, name[i], uniq[i], !strcmp(name[i], "PRIMARY"),
 					  method[i], any_expr, col + i, (int)k);
+		struct index_desc *x = &out->indexes[out->nindexes - 1];
+		bool any_prefix = false;
+		for (size_t j = 0; j < k; j++)
+			any_prefix |= prefix[i + j] > 0;
+		if (ok && any_prefix) {
+			ok = (x->prefix = calloc(k, sizeof *x->prefix)) != NULL;
+			for (size_t j = 0; ok && j < k; j++)
+				x->prefix[j] = prefix[i + j];
+		}
 		i += k;
 	}
 	for (size_t i = 0; i < n && name && col && method; i++) {
@@ -1741,6 +1787,7 @@ static bool describe_indexes(struct conn *c, const struct write_spec *spec, stru
 	free(method);
 	free(uniq);
 	free(expr);
+	free(prefix);
 	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 }
 
@@ -1789,6 +1836,57 @@ static bool describe_fkeys(struct conn *c, const struct write_spec *spec, struct
 	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 }
 
+/* The table's CHECK constraints (MariaDB names a column's CHECK after the
+ * column); the json_valid() check of a json column is its type, not one.
+ * MySQL 8 has no TABLE_NAME in CHECK_CONSTRAINTS: TABLE_CONSTRAINTS says. */
+static bool describe_checks(struct conn *c, const struct write_spec *spec, struct table_desc *out,
+			    struct sl_error *err)
+{
+	static const char *const heads[2] = {
+		"SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS "
+		"WHERE CONSTRAINT_SCHEMA = ",
+		"SELECT cc.CONSTRAINT_NAME, cc.CHECK_CLAUSE FROM "
+		"information_schema.CHECK_CONSTRAINTS "
+		"cc JOIN information_schema.TABLE_CONSTRAINTS tc ON tc.CONSTRAINT_SCHEMA = "
+		"cc.CONSTRAINT_SCHEMA AND tc.CONSTRAINT_NAME = cc.CONSTRAINT_NAME AND "
+		"tc.CONSTRAINT_TYPE = 'CHECK' WHERE tc.CONSTRAINT_SCHEMA = ",
+	};
+	static const char *const table_col[2] = {" AND TABLE_NAME = ", " AND tc.TABLE_NAME = "};
+	MYSQL_RES *res = NULL;
+	for (int q = 0; q < 2 && !res; q++) {
+		buf_reset(&c->sql);
+		if (!buf_puts(&c->sql, heads[q]) ||
+		    !(spec->schema && *spec->schema ? put_literal(c, spec->schema)
+						    : buf_puts(&c->sql, "DATABASE()")) ||
+		    !buf_puts(&c->sql, table_col[q]) || !put_literal(c, spec->table) ||
+		    !buf_puts(&c->sql, " ORDER BY 1"))
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		if (mysql_real_query(c->my, c->sql.data, c->sql.len)) {
+			if (mysql_errno(c->my) == 1054 && q == 0)
+				continue; /* MySQL: no TABLE_NAME there */
+			return my_fail(c, "describing checks", err);
+		}
+		if (!(res = mysql_store_result(c->my)))
+			return my_fail(c, "describing checks", err);
+	}
+	MYSQL_ROW row;
+	bool ok = true;
+	while (ok && (row = mysql_fetch_row(res)) != NULL) {
+		if (!row[0] || !row[1])
+			continue;
+		bool json = false;
+		for (int i = 0; i < out->ncols; i++) {
+			char want[600];
+			snprintf(want, sizeof want, "json_valid(`%s`)", out->cols[i].name);
+			json |= !strcmp(out->cols[i].type, "json") && !strcmp(row[1], want);
+		}
+		if (!json)
+			ok = table_desc_add_check(out, row[0], row[1]);
+	}
+	mysql_free_result(res);
+	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+}
+
 static bool my_describe_full(struct conn *c, const struct write_spec *spec, struct table_desc *out,
 			     struct sl_error *err)
 {
@@ -1797,7 +1895,7 @@ static bool my_describe_full(struct conn *c, const struct write_spec *spec, stru
 	if (!out->exists)
 		return true;
 	bool ok = describe_columns_full(c, spec, out, err) && describe_indexes(c, spec, out, err) &&
-		  describe_fkeys(c, spec, out, err);
+		  describe_fkeys(c, spec, out, err) && describe_checks(c, spec, out, err);
 	if (ok) {
 		buf_reset(&c->sql);
 		MYSQL_RES *res = NULL;
@@ -1822,23 +1920,81 @@ struct read_stream {
 	int ncols;
 };
 
-static bool my_open_read(struct conn *c, const struct write_spec *spec, const char *query,
-			 struct read_stream **out, struct sl_error *err)
+/* The fields a SELECT returns, without reading a row: sql wrapped in a
+ * LIMIT 0 derived table. *res is the caller's to free. */
+static bool probe_fields(struct conn *c, const char *sql, MYSQL_RES **res, struct sl_error *err)
 {
+	struct buf q;
+	buf_init(&q, 0);
+	bool ok = buf_puts(&q, "SELECT * FROM (") && buf_puts(&q, sql) &&
+		  buf_puts(&q, ") AS sluice_probe LIMIT 0");
+	if (!ok) {
+		buf_free(&q);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	ok = !mysql_real_query(c->my, q.data, q.len) && (*res = mysql_store_result(c->my));
+	buf_free(&q);
+	return ok ? true : my_fail(c, "reading the table", err);
+}
+
+/* The SELECT that reads spec's table (or query) exactly: MySQL prints a
+ * FLOAT with 6 digits, so a FLOAT column is read as a DOUBLE (" + 0e0"),
+ * whose text keeps every bit of the float. A query is wrapped in a derived
+ * table when it returns a FLOAT. Into c->sql. */
+static bool exact_select(struct conn *c, const struct write_spec *spec, const char *query,
+			 const struct read_range *range, struct sl_error *err)
+{
+	struct buf base;
+	buf_init(&base, 0);
+	bool ok = query ? buf_puts(&base, query)
+			: sql_select(&mysql_dialect, &base, spec, NULL, NULL);
+	MYSQL_RES *res = NULL;
+	if (!ok) {
+		buf_free(&base);
+		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	}
+	if (!probe_fields(c, base.data, &res, err)) {
+		buf_free(&base);
+		return false;
+	}
+	unsigned n = mysql_num_fields(res);
+	MYSQL_FIELD *f = mysql_fetch_fields(res);
+	const char **suffix = calloc(n ? n : 1, sizeof *suffix);
+	bool any = false;
+	for (unsigned i = 0; suffix && i < n; i++)
+		if (f[i].type == MYSQL_TYPE_FLOAT)
+			any = (suffix[i] = " + 0e0") != NULL;
 	buf_reset(&c->sql);
-	bool ok = true;
-	if (query) {
+	if (!suffix) {
+		ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	} else if (!query) {
+		ok = sql_select(&mysql_dialect, &c->sql, spec, range, suffix);
+	} else if (!any) {
 		ok = buf_puts(&c->sql, query);
 	} else {
+		/* the query's own column names, each read exactly */
 		ok = buf_puts(&c->sql, "SELECT ");
-		for (int i = 0; ok && i < spec->ncols; i++)
+		for (unsigned i = 0; ok && i < n; i++)
 			ok = (!i || buf_puts(&c->sql, ", ")) &&
-			     mysql_dialect.quote_ident(&c->sql, spec->columns[i]);
-		ok = ok && buf_puts(&c->sql, " FROM ") &&
-		     sql_table_name(&mysql_dialect, &c->sql, spec);
+			     sql_quote_with(&c->sql, f[i].name, '`') &&
+			     (!suffix[i] || buf_puts(&c->sql, suffix[i]));
+		ok = ok && buf_puts(&c->sql, " FROM (") && buf_puts(&c->sql, query) &&
+		     buf_puts(&c->sql, ") AS sluice_q");
 	}
-	if (!ok)
-		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	if (suffix && !ok)
+		sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	free(suffix);
+	mysql_free_result(res);
+	buf_free(&base);
+	return ok;
+}
+
+static bool my_open_read(struct conn *c, const struct write_spec *spec, const char *query,
+			 const struct read_range *range, struct read_stream **out,
+			 struct sl_error *err)
+{
+	if (!exact_select(c, spec, query, range, err))
+		return false;
 	if (mysql_real_query(c->my, c->sql.data, c->sql.len))
 		return my_fail(c, "reading the table", err);
 	MYSQL_RES *res = mysql_use_result(c->my);
@@ -1887,6 +2043,25 @@ static void my_close_read(struct read_stream *s)
 	mysql_free_result(s->res); /* reads and drops any rows left */
 	free(s->cells);
 	free(s);
+}
+
+static bool my_query_row(struct conn *c, const char *sql, char **out, int n, struct sl_error *err);
+
+static bool my_max_length(struct conn *c, const struct write_spec *spec,
+			  const struct column_desc *col, long *out, struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	char *v = NULL;
+	if (!buf_puts(&c->sql, "SELECT MAX(CHAR_LENGTH(") ||
+	    !mysql_dialect.quote_ident(&c->sql, col->name) || !buf_puts(&c->sql, ")) FROM ") ||
+	    !sql_table_name(&mysql_dialect, &c->sql, spec))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	char *sql = strdup(c->sql.data);
+	bool ok = sql && my_query_row(c, sql, &v, 1, err);
+	free(sql);
+	*out = v ? atol(v) : 0;
+	free(v);
+	return ok;
 }
 
 static bool my_exec_params(struct conn *c, const char *sql, int n, const char *const *values,
@@ -1977,6 +2152,7 @@ const struct driver mysql_driver = {
 	.describe_schema = my_describe_schema,
 	.describe_full = my_describe_full,
 	.open_read = my_open_read,
+	.max_length = my_max_length,
 	.read_row = my_read_row,
 	.close_read = my_close_read,
 	.query_row = my_query_row,

@@ -1292,20 +1292,13 @@ struct read_stream {
 };
 
 static bool pg_open_read(struct conn *c, const struct write_spec *spec, const char *query,
-			 struct read_stream **out, struct sl_error *err)
+			 const struct read_range *range, struct read_stream **out,
+			 struct sl_error *err)
 {
 	buf_reset(&c->sql);
-	bool ok = buf_puts(&c->sql, "COPY (");
-	if (query) {
-		ok = ok && buf_puts(&c->sql, query);
-	} else {
-		ok = ok && buf_puts(&c->sql, "SELECT ");
-		for (int i = 0; ok && i < spec->ncols; i++)
-			ok = (!i || buf_puts(&c->sql, ", ")) &&
-			     pg_dialect.quote_ident(&c->sql, spec->columns[i]);
-		ok = ok && buf_puts(&c->sql, " FROM ") &&
-		     sql_table_name(&pg_dialect, &c->sql, spec);
-	}
+	bool ok = buf_puts(&c->sql, "COPY (") &&
+		  (query ? buf_puts(&c->sql, query)
+			 : sql_select(&pg_dialect, &c->sql, spec, range, NULL));
 	if (!ok || !buf_puts(&c->sql, ") TO STDOUT"))
 		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
 	PGresult *res = pg_run(c, c->sql.data);
@@ -1484,6 +1477,31 @@ static bool pg_query_each(struct conn *c, const char *sql,
 	return ok;
 }
 
+static bool pg_query_row(struct conn *c, const char *sql, char **out, int n, struct sl_error *err);
+
+/* Any type is cast to text first, so that no type makes the query fail (a
+ * failed query would end the snapshot's transaction). */
+static bool pg_max_length(struct conn *c, const struct write_spec *spec,
+			  const struct column_desc *col, long *out, struct sl_error *err)
+{
+	bool bytes = !strcmp(col->type, "bytea");
+	struct buf q;
+	buf_init(&q, 0);
+	char *v = NULL;
+	bool ok = buf_puts(&q, bytes ? "SELECT MAX(octet_length(" : "SELECT MAX(char_length(") &&
+		  pg_dialect.quote_ident(&q, col->name) &&
+		  buf_puts(&q, bytes ? ")) FROM " : "::text)) FROM ") &&
+		  sql_read_table(&pg_dialect, &q, spec);
+	if (!ok)
+		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	else
+		ok = pg_query_row(c, q.data, &v, 1, err);
+	buf_free(&q);
+	*out = v ? atol(v) : 0;
+	free(v);
+	return ok;
+}
+
 static bool pg_query_row(struct conn *c, const char *sql, char **out, int n, struct sl_error *err)
 {
 	PGresult *res;
@@ -1535,6 +1553,7 @@ const struct driver pg_driver = {
 	.describe_schema = pg_describe_schema,
 	.describe_full = pg_describe_full,
 	.open_read = pg_open_read,
+	.max_length = pg_max_length,
 	.read_row = pg_read_row,
 	.close_read = pg_close_read,
 	.query_row = pg_query_row,

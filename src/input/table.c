@@ -163,8 +163,9 @@ const struct reader_ops table_reader_ops = {
 };
 
 bool table_reader_open(struct reader **out, const struct driver *drv, struct conn *c,
-		       const struct write_spec *spec, const char *query, const unsigned *xf,
-		       const int *bits, int key, struct sl_error *err)
+		       const struct write_spec *spec, const char *query,
+		       const struct read_range *range, const unsigned *xf, const int *bits, int key,
+		       struct sl_error *err)
 {
 	struct reader *r = calloc(1, sizeof *r);
 	struct table_state *st = calloc(1, sizeof *st);
@@ -198,7 +199,7 @@ bool table_reader_open(struct reader **out, const struct driver *drv, struct con
 	r->ops = &table_reader_ops;
 	r->impl = st;
 	r->format = FORMAT_AUTO;
-	if (!drv->open_read(c, spec, query, &st->stream, err)) {
+	if (!drv->open_read(c, spec, query, range, &st->stream, err)) {
 		st->stream = NULL;
 		reader_close(r);
 		return false;

@@ -27,6 +27,7 @@
 /* One table of the copy. */
 struct copy_table {
 	char *name;		      /* source table name */
+	char dst_name[80];	      /* the target's: name, or shortened to fit */
 	struct table_desc src;	      /* source catalog */
 	struct write_spec src_spec;   /* source table and columns */
 	struct write_spec dst_spec;   /* target table and columns */
@@ -34,16 +35,20 @@ struct copy_table {
 	unsigned *xf;
 	int *bits;
 	bool created; /* created by this copy (indexes, keys follow) */
+	/* --create on a table the target has, or one an earlier run of a
+	 * --resume job created: the indexes, keys and identities it misses
+	 * follow the data */
+	bool finish;
+	bool skip; /* nothing to copy (a table without columns) */
 	/* --resume: */
-	bool resumed; /* created by an earlier run of the job: what it built stays */
-	bool whole;   /* copied whole by an earlier run: skipped */
+	bool whole; /* copied whole by an earlier run: skipped */
 };
 
 /* A unit of work: a table, or a key range of a big one. */
 struct copy_unit {
 	int table;		   /* index into copy.tables */
-	char *query;		   /* the range's SELECT, or NULL: the whole table */
-	int key;		   /* --resume: the column the query orders by, or -1 */
+	struct read_range range;   /* the rows it reads (range.key NULL: all) */
+	int key;		   /* --resume: the column the rows are ordered by, or -1 */
 	char label[300];	   /* for messages: "t" or "t [lo, hi)" */
 	unsigned long long weight; /* rows expected, biggest first */
 };
@@ -70,6 +75,7 @@ struct copy {
 	struct run_report report;
 	enum run_status status;
 	bool stop;
+	atomic_bool halt; /* stop set: the units being copied stop too */
 };
 
 /* A copy worker: its own source connection (in the shared snapshot) and
@@ -97,9 +103,8 @@ static bool open_table_reader(void *ctx, int i, struct reader **out, struct sl_e
 	struct copy_worker *w = ctx;
 	(void)i;
 	const struct copy_table *t = &w->cp->tables[w->unit->table];
-	const char *query = w->unit->query ? w->unit->query : w->cp->job->query;
-	return table_reader_open(out, w->cp->from, w->src, &t->src_spec, query, t->xf, t->bits,
-				 w->unit->key, err);
+	return table_reader_open(out, w->cp->from, w->src, &t->src_spec, w->cp->job->query,
+				 &w->unit->range, t->xf, t->bits, w->unit->key, err);
 }
 
 static void free_names(char **names, int n)
@@ -132,56 +137,21 @@ static bool run_ddl(struct copy *cp, struct conn *ddl, const char *sql, struct s
 	return cp->to->exec(ddl, sql, err);
 }
 
-/* run_ddl for a table an earlier run of a --resume job created: an index
- * or foreign key that run made already is there, not an error. */
-static bool run_ddl_again(struct copy *cp, struct conn *ddl, const struct copy_table *t,
-			  const char *sql, struct sl_error *err)
-{
-	if (run_ddl(cp, ddl, sql, err))
-		return true;
-	/* PostgreSQL: relation / constraint exists; MySQL: duplicate key or
-	 * foreign key name */
-	bool there = !strcmp(err->sqlstate, "42P07") || !strcmp(err->sqlstate, "42710") ||
-		     err->server_code == 1061 || err->server_code == 1826;
-	if (!t->resumed || !there)
-		return false;
-	log_debug("made by an earlier run: %s", err->msg);
-	sl_error_clear(err);
-	return true;
-}
-
-/* Whether column name is in an index that is carried to the target (MySQL
- * indexes no longtext, so such a column needs a bounded type). */
+/* Whether column name is a whole part of a unique key that is carried to
+ * the target (MySQL keys no longtext whole, so such a column needs a
+ * bounded type); a plain index takes a prefix of it instead. */
 static bool in_key(const struct table_desc *d, const char *name)
 {
-	for (int u = 0; u < d->nindexes; u++)
-		for (int k = 0; k < d->indexes[u].ncols; k++)
-			if (!d->indexes[u].expression && !strcmp(d->indexes[u].cols[k], name))
+	for (int u = 0; u < d->nindexes; u++) {
+		const struct index_desc *x = &d->indexes[u];
+		if (!x->unique || x->expression || x->exclusion ||
+		    (strcasecmp(x->method, "btree") && strcasecmp(x->method, "hash")))
+			continue;
+		for (int k = 0; k < x->ncols; k++)
+			if (!strcmp(x->cols[k], name) && !(x->prefix && x->prefix[k]))
 				return true;
+	}
 	return false;
-}
-
-/* The longest value of column col (of type type) in characters, bytes for
- * binary ones: for a key's varchar. A failed query would abort the
- * snapshot on PostgreSQL, so any type is cast to text there first. */
-static long max_length(struct copy *cp, const struct copy_table *t, const char *col,
-		       const char *type)
-{
-	struct buf q;
-	buf_init(&q, 0);
-	const struct dialect *d = cp->from->dialect;
-	bool pg = !strcmp(d->name, "postgresql"), bytes = pg && !strcmp(type, "bytea");
-	bool ok = buf_puts(&q, bytes ? "SELECT MAX(OCTET_LENGTH(" : "SELECT MAX(CHAR_LENGTH(") &&
-		  d->quote_ident(&q, col) && buf_puts(&q, pg && !bytes ? "::text" : "") &&
-		  buf_puts(&q, ")) FROM ") && sql_table_name(d, &q, &t->src_spec);
-	char *v = NULL;
-	struct sl_error err;
-	long n = 0;
-	if (ok && cp->from->query_row(cp->src, q.data, &v, 1, &err) && v)
-		n = atol(v);
-	free(v);
-	buf_free(&q);
-	return n;
 }
 
 /* Describe source table t and map its columns to the target. */
@@ -192,6 +162,15 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 	t->src_spec.table = t->name;
 	if (!cp->from->describe_full(cp->src, &t->src_spec, &t->src, err))
 		return false;
+	/* an inheritance parent's rows are its own: its children are tables
+	 * of the copy too */
+	t->src_spec.own_rows = t->src.has_children;
+	if (!t->src.exists && !cp->job->ntables) {
+		/* listed by the schema, yet no columns: nothing a target can hold */
+		log_warn("table %s has no columns: not copied", t->name);
+		t->skip = true;
+		return true;
+	}
 	if (!t->src.exists)
 		return sl_error_set(err, SL_ERR_USAGE, "table %s does not exist on the source",
 				    t->name);
@@ -212,9 +191,10 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 		t->src_spec.ncols = t->dst_spec.ncols = i + 1;
 		bool key = in_key(&t->src, col->name);
-		long len = key && cp->to->dialect != cp->from->dialect
-				   ? max_length(cp, t, col->name, col->type)
-				   : 0;
+		long len = 0;
+		if (key && cp->to->dialect != cp->from->dialect &&
+		    !cp->from->max_length(cp->src, &t->src_spec, col, &len, err))
+			return false;
 		if (!typemap_column(cp->from->dialect, cp->to->dialect, col, key, len, job->cast,
 				    &t->mapped[i]))
 			return sl_error_set(err, SL_ERR_USAGE, "%s.%s: cannot map type %s", t->name,
@@ -228,7 +208,10 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 			log_warn("%s.%s: not carried over: %s", t->name, col->name,
 				 t->mapped[i].note);
 	}
-	t->dst_spec.table = t->name;
+	if (sql_fit_name(cp->to->dialect, t->name, t->dst_name, sizeof t->dst_name))
+		log_warn("table %s is named %s on the target (%s keeps names of %d bytes)", t->name,
+			 t->dst_name, cp->to->name, cp->to->dialect->max_name_bytes);
+	t->dst_spec.table = t->dst_name;
 	t->dst_spec.schema = NULL;
 	return true;
 }
@@ -242,8 +225,12 @@ static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_erro
 	table_desc_free(&td);
 	if (!ok)
 		return false;
-	if (exists)
+	if (exists) {
+		/* a rerun after a failed --create, or tables made by hand:
+		 * indexes, keys and identities that are missing follow */
+		t->finish = t->finish || cp->job->create;
 		return true;
+	}
 	if (!cp->job->create)
 		return sl_error_set(
 			err, SL_ERR_USAGE,
@@ -269,31 +256,187 @@ static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_erro
 	return ok;
 }
 
-/* After t's data: its secondary and unique indexes, and identity sequences
- * moved past the copied maximum. What cannot be carried is warned about. */
+/* Whether names a and b are one column on d's server. */
+static bool same_column(const struct dialect *d, const char *a, const char *b)
+{
+	return d->columns_case_insensitive ? !strcasecmp(a, b) : !strcmp(a, b);
+}
+
+/* Whether the target's table have already holds an index on x's columns
+ * (in order), unique when x is. */
+static bool has_index(const struct dialect *d, const struct table_desc *have,
+		      const struct index_desc *x)
+{
+	for (int i = 0; i < have->nindexes; i++) {
+		const struct index_desc *y = &have->indexes[i];
+		bool same = y->ncols == x->ncols && y->unique == x->unique && !y->expression;
+		for (int k = 0; same && k < x->ncols; k++)
+			same = same_column(d, y->cols[k], x->cols[k]);
+		if (same)
+			return true;
+	}
+	return false;
+}
+
+/* Whether the target's table have already holds a foreign key on fk's
+ * columns to the same table. */
+static bool has_fkey(const struct dialect *d, const struct table_desc *have,
+		     const struct fkey_desc *fk)
+{
+	for (int i = 0; i < have->nfkeys; i++) {
+		const struct fkey_desc *y = &have->fkeys[i];
+		bool same = y->ncols == fk->ncols && same_column(d, y->ref_table, fk->ref_table);
+		for (int k = 0; same && k < fk->ncols; k++)
+			same = same_column(d, y->cols[k], fk->cols[k]);
+		if (same)
+			return true;
+	}
+	return false;
+}
+
+/* What the target's table t holds now (its indexes and keys), into have;
+ * an empty description under --dry-run, where nothing was made. */
+static bool describe_target(struct copy *cp, struct conn *ddl, const struct copy_table *t,
+			    struct table_desc *have, struct sl_error *err)
+{
+	memset(have, 0, sizeof *have);
+	if (cp->job->dry_run && t->created)
+		return true;
+	return cp->to->describe_full(ddl, &t->dst_spec, have, err);
+}
+
+/* Run DDL statement sql for object what of table t: a refusal is a warning
+ * naming it (false only for a broken connection, with err). */
+static bool ddl_or_warn(struct copy *cp, struct conn *ddl, const struct copy_table *t,
+			const char *what, const char *sql, struct sl_error *err)
+{
+	if (run_ddl(cp, ddl, sql, err))
+		return true;
+	if (err->kind == SL_ERR_CONNECTION)
+		return false;
+	log_warn("%s: %s not created: %s", t->name, what, err->msg);
+	sl_error_clear(err);
+	return true;
+}
+
+/* t's CHECK constraints the target's table (have) lacks, written for the
+ * target where their meaning is sure to be kept, else named in a warning. */
+static bool finish_checks(struct copy *cp, struct conn *ddl, const struct copy_table *t,
+			  const struct table_desc *have, struct sl_error *err)
+{
+	const struct dialect *from = cp->from->dialect, *to = cp->to->dialect;
+	bool ok = true;
+	for (int i = 0; ok && i < t->src.nchecks; i++) {
+		const struct check_desc *k = &t->src.checks[i];
+		bool there = false;
+		for (int j = 0; j < have->nchecks; j++)
+			there |= !strcmp(have->checks[j].name, k->name);
+		if (there)
+			continue;
+		struct buf expr, sql;
+		buf_init(&expr, 0);
+		buf_init(&sql, 0);
+		char what[300];
+		snprintf(what, sizeof what, "CHECK %s", k->name);
+		if (!(from == to ? buf_puts(&expr, k->expr)
+				 : typemap_check(from, to, k->expr, &expr)))
+			log_warn("%s: CHECK %s (%s) not carried over: it cannot be written for %s",
+				 t->name, k->name, k->expr, cp->to->name);
+		else if (!typemap_add_check(to, &sql, &t->dst_spec, k->name, buf_str(&expr)))
+			log_warn("%s: CHECK %s not carried over: a name cannot be quoted", t->name,
+				 k->name);
+		else
+			ok = ddl_or_warn(cp, ddl, t, what, sql.data, err);
+		buf_free(&expr);
+		buf_free(&sql);
+	}
+	return ok;
+}
+
+/* PostgreSQL: the triggers that do MySQL's ON UPDATE CURRENT_TIMESTAMP of
+ * t's columns (MySQL has it in the column). */
+static bool finish_on_update(struct copy *cp, struct conn *ddl, const struct copy_table *t,
+			     struct sl_error *err)
+{
+	bool ok = true, fn = false;
+	for (int i = 0; ok && i < t->src.ncols; i++) {
+		struct buf sql;
+		buf_init(&sql, 0);
+		char what[300];
+		snprintf(what, sizeof what, "ON UPDATE trigger of %s", t->dst_spec.columns[i]);
+		if (t->mapped[i].on_update_sql[0] && !fn &&
+		    typemap_on_update_function(cp->to->dialect, &sql)) {
+			ok = ddl_or_warn(cp, ddl, t, "ON UPDATE trigger function", sql.data, err);
+			fn = true;
+			buf_reset(&sql);
+		}
+		if (ok && t->mapped[i].on_update_sql[0] &&
+		    typemap_on_update_trigger(cp->to->dialect, &sql, &t->dst_spec,
+					      t->dst_spec.columns[i])) {
+			ok = run_ddl(cp, ddl, sql.data, err);
+			if (!ok && !strcmp(err->sqlstate, "42710")) { /* made by an earlier run */
+				sl_error_clear(err);
+				ok = true;
+			} else if (!ok && err->kind != SL_ERR_CONNECTION) {
+				log_warn("%s: %s not created: %s", t->name, what, err->msg);
+				sl_error_clear(err);
+				ok = true;
+			}
+		}
+		buf_free(&sql);
+	}
+	return ok;
+}
+
+/* After t's data: its secondary and unique indexes that the target does not
+ * have yet, and identity sequences moved past the copied maximum. What
+ * cannot be carried, or what the target refuses, is warned about by name
+ * and the copy goes on. */
 static bool finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t,
 			 struct sl_error *err)
 {
-	if (!t->created)
+	if (!t->created && !t->finish)
 		return true;
+	const struct dialect *d = cp->to->dialect;
+	struct table_desc have;
+	if (!describe_target(cp, ddl, t, &have, err))
+		return false;
 	struct buf sql;
 	buf_init(&sql, 0);
 	bool ok = true;
 	for (int i = 0; ok && i < t->src.nindexes; i++) {
 		const struct index_desc *x = &t->src.indexes[i];
-		if (x->primary)
+		if (x->primary || has_index(d, &have, x))
 			continue;
 		char why[256] = "";
 		buf_reset(&sql);
-		if (typemap_create_index(cp->from->dialect, cp->to->dialect, &sql, &t->dst_spec, x,
-					 why, sizeof why))
-			ok = run_ddl_again(cp, ddl, t, sql.data, err);
-		else
+		/* a plain index on what is an unbounded text on the target takes
+		 * a prefix of it */
+		int prefix[64] = {0};
+		struct index_desc with = *x;
+		for (int k = 0; !x->prefix && !x->unique && k < x->ncols && k < 64; k++) {
+			for (int j = 0; j < t->src.ncols; j++)
+				if (!strcmp(t->src.cols[j].name, x->cols[k]))
+					prefix[k] = (int)typemap_index_prefix(d, t->mapped[j].type);
+			if (prefix[k])
+				with.prefix = prefix;
+		}
+		if (with.prefix && x->ncols > 64) {
+			log_warn("%s: index %s not carried over: over 64 columns", t->name,
+				 x->name);
+		} else if (!typemap_create_index(cp->from->dialect, d, &sql, &t->dst_spec, &with,
+						 why, sizeof why)) {
 			log_warn("%s: index %s not carried over: %s", t->name, x->name, why);
+		} else {
+			char what[300];
+			snprintf(what, sizeof what, "index %s", x->name);
+			ok = ddl_or_warn(cp, ddl, t, what, sql.data, err);
+		}
 	}
+	ok = ok && finish_checks(cp, ddl, t, &have, err) && finish_on_update(cp, ddl, t, err);
+	table_desc_free(&have);
 	/* PostgreSQL identity: the sequence goes on after the copied maximum
 	 * (MySQL's AUTO_INCREMENT moves by itself) */
-	const struct dialect *d = cp->to->dialect;
 	for (int i = 0; ok && i < t->src.ncols && !strcmp(d->name, "postgresql"); i++) {
 		if (!t->mapped[i].identity)
 			continue;
@@ -317,25 +460,106 @@ static bool finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t
 	return ok;
 }
 
-/* Foreign keys of the tables created, once all of them hold their data. */
+/* Why foreign key fk of table t cannot go to the target, or NULL: its
+ * table is not on the target, or MySQL would refuse a SET NULL action on a
+ * NOT NULL column. */
+static const char *fkey_refused(struct copy *cp, const struct copy_table *t,
+				const struct fkey_desc *fk, char *why, size_t whysz)
+{
+	bool copied = false;
+	for (int i = 0; i < cp->ntables; i++)
+		copied |= !fk->ref_schema && !strcmp(cp->tables[i].name, fk->ref_table);
+	if (!copied) {
+		struct write_spec ref = {.schema = fk->ref_schema, .table = fk->ref_table};
+		struct table_desc td = {0};
+		struct sl_error e;
+		bool there = cp->to->describe_table(cp->ddl, &ref, &td, &e) && td.exists;
+		table_desc_free(&td);
+		if (!there) {
+			snprintf(why, whysz, "it references %s, which is not copied",
+				 fk->ref_table);
+			return why;
+		}
+	}
+	bool set_null =
+		!strcasecmp(fk->on_delete, "SET NULL") || !strcasecmp(fk->on_update, "SET NULL");
+	for (int k = 0; set_null && cp->to->dialect->fk_set_null_needs_null && k < fk->ncols; k++) {
+		const struct column_desc *col = table_desc_column(&t->src, fk->cols[k]);
+		if (col && !col->nullable) {
+			snprintf(why, whysz,
+				 "ON %s SET NULL on NOT NULL column %s, which %s refuses",
+				 !strcasecmp(fk->on_delete, "SET NULL") ? "DELETE" : "UPDATE",
+				 fk->cols[k], cp->to->name);
+			return why;
+		}
+	}
+	return NULL;
+}
+
+/* fk as the target names it: a referenced table of the copy under its
+ * target name (in *tmp, which shares fk's strings). */
+static const struct fkey_desc *target_fkey(const struct copy *cp, const struct fkey_desc *fk,
+					   struct fkey_desc *tmp)
+{
+	for (int i = 0; !fk->ref_schema && i < cp->ntables; i++) {
+		if (strcmp(cp->tables[i].name, fk->ref_table))
+			continue;
+		*tmp = *fk;
+		tmp->ref_table = (char *)cp->tables[i].dst_spec.table;
+		return tmp;
+	}
+	return fk;
+}
+
+/* Foreign keys of the tables created (or finished), once all of them hold
+ * their data. One the target cannot take or refuses is warned about by
+ * name, and the others are still made. */
 static bool add_foreign_keys(struct copy *cp, struct sl_error *err)
 {
 	struct buf sql;
 	buf_init(&sql, 0);
 	bool ok = true;
+	int refused = 0;
 	for (int t = 0; ok && t < cp->ntables; t++) {
 		struct copy_table *ct = &cp->tables[t];
-		for (int f = 0; ct->created && ok && f < ct->src.nfkeys; f++) {
+		if ((!ct->created && !ct->finish) || !ct->src.nfkeys)
+			continue;
+		struct table_desc have;
+		if (!(ok = describe_target(cp, cp->ddl, ct, &have, err)))
+			break;
+		for (int f = 0; ok && f < ct->src.nfkeys; f++) {
+			const struct fkey_desc *fk = &ct->src.fkeys[f];
+			struct fkey_desc mapped;
+			char why[512];
+			if (has_fkey(cp->to->dialect, &have, fk))
+				continue;
 			buf_reset(&sql);
-			if (!typemap_add_fkey(cp->to->dialect, &sql, &ct->dst_spec,
-					      &ct->src.fkeys[f]))
-				ok = sl_error_set(err, SL_ERR_USAGE,
-						  "%s: foreign key %s cannot be written", ct->name,
-						  ct->src.fkeys[f].name);
-			else
-				ok = run_ddl_again(cp, cp->ddl, ct, sql.data, err);
+			if (fkey_refused(cp, ct, fk, why, sizeof why)) {
+				log_warn("%s: foreign key %s not carried over: %s", ct->name,
+					 fk->name, why);
+				refused++;
+			} else if (!typemap_add_fkey(cp->to->dialect, &sql, &ct->dst_spec,
+						     target_fkey(cp, fk, &mapped))) {
+				log_warn("%s: foreign key %s not carried over: its action or "
+					 "columns cannot be written",
+					 ct->name, fk->name);
+				refused++;
+			} else if (!run_ddl(cp, cp->ddl, sql.data, err)) {
+				if (err->kind == SL_ERR_CONNECTION) {
+					ok = false;
+				} else {
+					log_warn("%s: foreign key %s not created: %s", ct->name,
+						 fk->name, err->msg);
+					refused++;
+					sl_error_clear(err);
+				}
+			}
 		}
+		table_desc_free(&have);
 	}
+	if (refused)
+		log_warn("%d foreign key%s not carried over (named above); the data is copied",
+			 refused, refused == 1 ? "" : "s");
 	buf_free(&sql);
 	return ok;
 }
@@ -391,6 +615,8 @@ static bool choose_tables(struct copy *cp, struct sl_error *err)
 		if (copied)
 			log_warn("trigger %s is not copied", sd.triggers[i]);
 	}
+	for (int i = 0; i < sd.nobjects && !job->ntables; i++)
+		log_warn("%s is not copied (copy its definition by hand)", sd.objects[i]);
 	schema_desc_free(&sd);
 	if (cp->ntables == 0)
 		return sl_error_set(err, SL_ERR_USAGE, "no tables to copy");
@@ -434,7 +660,7 @@ static void unit_job(const struct copy_worker *w, struct job *sub, const char **
 	sub->command = CMD_LOAD;
 	sub->sources = (char **)source_name;
 	sub->nsources = 1;
-	sub->table = t->name;
+	sub->table = t->dst_spec.table;
 	sub->columns = (char **)t->dst_spec.columns;
 	sub->ncolumns = t->dst_spec.ncols;
 	sub->create = false;
@@ -443,6 +669,7 @@ static void unit_job(const struct copy_worker *w, struct job *sub, const char **
 	sub->summary_json = NULL;
 	sub->open_reader = open_table_reader;
 	sub->reader_ctx = (void *)w;
+	sub->halt = &cp->halt;
 	sub->rejects = cp->rejects;
 	sub->on_conflict = CONFLICT_ERROR;
 	sub->key = NULL;
@@ -496,7 +723,8 @@ static bool truncate_targets(struct copy *cp, struct sl_error *err)
 }
 
 /* The column of a single-column integer primary key, or -1: a table is
- * split into ranges of it. */
+ * split into ranges of it (an unsigned key too: the bounds are checked to
+ * fit when the ranges are made). */
 static int split_key(const struct copy_table *t)
 {
 	const struct index_desc *pk = table_desc_primary(&t->src);
@@ -506,43 +734,16 @@ static int split_key(const struct copy_table *t)
 		if (strcmp(t->src.cols[i].name, pk->cols[0]))
 			continue;
 		const char *ty = t->src.cols[i].type;
+		size_t n = strcspn(ty, "( ");
 		static const char *const ints[] = {"tinyint", "smallint", "mediumint",
-						   "int",     "bigint",	  "integer"};
+						   "int",     "bigint",	  "integer",
+						   "int2",    "int4",	  "int8"};
 		for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
-			if (!strncmp(ty, ints[k], strlen(ints[k])) && !strstr(ty, "unsigned"))
+			if (strlen(ints[k]) == n && !strncmp(ty, ints[k], n) && !t->src.cols[i].udt)
 				return i;
 		return -1;
 	}
 	return -1;
-}
-
-/* The SELECT of t's columns where key lies in [lo, hi) (whole: the whole
- * table; hi_open: no upper bound), in the order of the key with ordered, in
- * the source's dialect. */
-static char *range_query(const struct copy *cp, const struct copy_table *t, int key, bool whole,
-			 long long lo, long long hi, bool hi_open, bool ordered)
-{
-	const struct dialect *d = cp->from->dialect;
-	const char *k = t->src_spec.columns[key];
-	struct buf q;
-	buf_init(&q, 0);
-	bool ok = buf_puts(&q, "SELECT ");
-	for (int i = 0; ok && i < t->src_spec.ncols; i++)
-		ok = (!i || buf_puts(&q, ", ")) && d->quote_ident(&q, t->src_spec.columns[i]);
-	ok = ok && buf_puts(&q, " FROM ") && sql_table_name(d, &q, &t->src_spec);
-	if (ok && !whole)
-		ok = buf_puts(&q, " WHERE ") && d->quote_ident(&q, k) &&
-		     buf_printf(&q, " >= %lld", lo);
-	if (ok && !whole && !hi_open)
-		ok = buf_puts(&q, " AND ") && d->quote_ident(&q, k) &&
-		     buf_printf(&q, " < %lld", hi);
-	if (ok && ordered)
-		ok = buf_puts(&q, " ORDER BY ") && d->quote_ident(&q, k);
-	if (!ok) {
-		buf_free(&q);
-		return NULL;
-	}
-	return q.data;
 }
 
 static int by_weight(const void *a, const void *b)
@@ -555,7 +756,7 @@ static int by_weight(const void *a, const void *b)
  * integer key into key ranges of about --split-rows rows; biggest first. */
 static bool plan_units(struct copy *cp, struct sl_error *err)
 {
-	size_t cap = (size_t)cp->ntables;
+	size_t cap = (size_t)(cp->ntables ? cp->ntables : 1);
 	cp->units = calloc(cap, sizeof *cp->units);
 	if (!cp->units)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -578,28 +779,11 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 		long long lo = 0, hi = 0;
 		if (parts > 1) {
 			/* the key's range, in the snapshot: parts of equal width */
-			struct buf q;
-			buf_init(&q, 0);
-			const struct dialect *d = cp->from->dialect;
-			char *v[2] = {NULL, NULL};
-			bool ok = buf_puts(&q, "SELECT MIN(") &&
-				  d->quote_ident(&q, t->src_spec.columns[key]) &&
-				  buf_puts(&q, "), MAX(") &&
-				  d->quote_ident(&q, t->src_spec.columns[key]) &&
-				  buf_puts(&q, ") FROM ") && sql_table_name(d, &q, &t->src_spec) &&
-				  cp->from->query_row(cp->src, q.data, v, 2, err);
-			buf_free(&q);
-			if (!ok)
+			bool empty;
+			if (!driver_key_bounds(cp->from, cp->src, &t->src_spec,
+					       t->src_spec.columns[key], &empty, &lo, &hi, err))
 				return false;
-			if (v[0] && v[1]) {
-				lo = atoll(v[0]);
-				hi = atoll(v[1]);
-			} else {
-				parts = 1; /* empty */
-			}
-			free(v[0]);
-			free(v[1]);
-			if (hi - lo + 1 < (long long)parts)
+			if (empty || hi - lo + 1 < (long long)parts)
 				parts = 1;
 		}
 		if (cp->nunits + (int)parts > (int)cap) {
@@ -615,20 +799,21 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 			u->table = i;
 			u->weight = t->src.rows_estimate / parts;
 			u->key = ordered ? key : -1;
+			if (key >= 0)
+				u->range = (struct read_range){.key = t->src_spec.columns[key],
+							       .ordered = ordered};
 			if (parts == 1) {
 				snprintf(u->label, sizeof u->label, "%s", t->name);
-				if (ordered && key >= 0 &&
-				    !(u->query = range_query(cp, t, key, true, 0, 0, true, true)))
-					return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 				continue;
 			}
 			/* ranges of equal width over [lo, hi]; the last one is open
 			 * above, so no key past the width arithmetic is left out */
 			long long width = (hi - lo) / (long long)parts + 1;
 			long long a = lo + (long long)p * width, b = a + width;
-			u->query = range_query(cp, t, key, false, a, b, p + 1 == parts, ordered);
-			if (!u->query)
-				return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			u->range.bounded = true;
+			u->range.lo = a;
+			u->range.hi = b;
+			u->range.hi_open = p + 1 == parts;
 			snprintf(u->label, sizeof u->label, "%s [%lld, %s%lld)", t->name, a,
 				 p + 1 == parts ? "..." : "", p + 1 == parts ? hi + 1 : b);
 		}
@@ -685,9 +870,11 @@ static bool merge_unit(struct copy *cp, const struct copy_unit *u, enum run_stat
 		cp->report.has_pool = true;
 	}
 	if (st == RUN_FAILED || st == RUN_USAGE || st == RUN_INTERRUPTED) {
-		if (cp->status != RUN_USAGE && cp->status != RUN_INTERRUPTED)
+		if (cp->status != RUN_USAGE && cp->status != RUN_INTERRUPTED &&
+		    cp->status != RUN_FAILED)
 			cp->status = st;
 		cp->stop = true;
+		atomic_store(&cp->halt, true);
 	} else if (st == RUN_PARTIAL && cp->status == RUN_OK) {
 		cp->status = RUN_PARTIAL;
 	}
@@ -704,6 +891,7 @@ static void copy_fail(struct copy *cp, const struct sl_error *err)
 	report_add_error(&cp->report, err->msg);
 	cp->status = err->kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
 	cp->stop = true;
+	atomic_store(&cp->halt, true);
 	pthread_mutex_unlock(&cp->lock);
 }
 
@@ -864,7 +1052,7 @@ static bool open_checkpoints(struct copy *cp, struct sl_error *err)
 		bool whole;
 		ok = checkpoint_check_source(cp->ckpt, i, "", &whole, err);
 		t->whole = whole;
-		t->created = t->resumed = checkpoint_source_created(cp->ckpt, i);
+		t->finish = checkpoint_source_created(cp->ckpt, i);
 	}
 	return ok;
 }
@@ -907,6 +1095,17 @@ enum run_status copy_run(const struct job *job)
 		if (!(job->query ? plan_query(&cp, t, &err) : plan_table(&cp, t, &err)))
 			goto failed;
 	}
+	/* the tables left out (no columns) are not the copy's */
+	int kept = 0;
+	for (int i = 0; i < cp.ntables; i++) {
+		if (cp.tables[i].skip) {
+			copy_table_free(&cp.tables[i]);
+			continue;
+		}
+		cp.stats[kept] = cp.stats[i];
+		cp.tables[kept++] = cp.tables[i];
+	}
+	cp.ntables = kept;
 	if (job->resume && !job->dry_run && !open_checkpoints(&cp, &err))
 		goto failed;
 	for (int i = 0; i < cp.ntables && !job->query; i++)
@@ -980,8 +1179,6 @@ done:;
 	for (int i = 0; i < cp.ntables; i++)
 		copy_table_free(&cp.tables[i]);
 	free(cp.tables);
-	for (int i = 0; i < cp.nunits; i++)
-		free(cp.units[i].query);
 	free(cp.units);
 	free(cp.stats);
 	free(cp.units_left);

@@ -47,6 +47,11 @@ bool load_failed(struct load *ld)
 
 bool load_stopping(struct load *ld)
 {
+	if (ld->job->halt && atomic_load(ld->job->halt) && !load_failed(ld)) {
+		struct sl_error e;
+		sl_error_set(&e, SL_ERR_INTERNAL, "stopped: another part of the run failed");
+		load_fail(ld, &e);
+	}
 	return signals_caught() || load_failed(ld);
 }
 

@@ -60,6 +60,8 @@ static bool mysql_load_data_sql(struct buf *b, const struct write_spec *spec)
 const struct dialect mysql_dialect = {
 	.name = "mysql",
 	.max_params = 65535,
+	.fk_set_null_needs_null = true,
+	.max_name_bytes = 64,
 	.columns_case_insensitive = true,
 	.upsert_matches_any_unique = true,
 	.quote_ident = mysql_quote_ident,

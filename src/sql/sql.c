@@ -5,6 +5,8 @@
 #include "sluice/sql.h"
 
 #include <stdlib.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 bool sql_quote_with(struct buf *b, const char *ident, char q)
@@ -33,6 +35,47 @@ bool sql_read_table(const struct dialect *d, struct buf *b, const struct write_s
 {
 	return (!spec->own_rows || !d->has_inheritance || buf_puts(b, "ONLY ")) &&
 	       sql_table_name(d, b, spec);
+}
+
+bool sql_select(const struct dialect *d, struct buf *b, const struct write_spec *spec,
+		const struct read_range *range, const char *const *suffix)
+{
+	bool ok = buf_puts(b, "SELECT ");
+	for (int i = 0; ok && i < spec->ncols; i++)
+		ok = (!i || buf_puts(b, ", ")) && d->quote_ident(b, spec->columns[i]) &&
+		     (!suffix || !suffix[i] || buf_puts(b, suffix[i]));
+	ok = ok && buf_puts(b, " FROM ") && sql_read_table(d, b, spec);
+	if (!ok || !range || !range->key)
+		return ok;
+	if (range->bounded) {
+		ok = buf_puts(b, " WHERE ") && d->quote_ident(b, range->key) &&
+		     buf_printf(b, " >= %lld", range->lo);
+		if (ok && !range->hi_open)
+			ok = buf_puts(b, " AND ") && d->quote_ident(b, range->key) &&
+			     buf_printf(b, " < %lld", range->hi);
+	}
+	if (ok && range->ordered)
+		ok = buf_puts(b, " ORDER BY ") && d->quote_ident(b, range->key);
+	return ok;
+}
+
+bool sql_fit_name(const struct dialect *d, const char *name, char *out, size_t outsz)
+{
+	size_t n = strlen(name), max = (size_t)d->max_name_bytes;
+	if (!max || n <= max) {
+		snprintf(out, outsz, "%s", name);
+		return false;
+	}
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)name[i]) * 16777619u;
+	size_t keep = max - 9;
+	if (keep + 10 > outsz)
+		keep = outsz - 10;
+	while (keep && ((unsigned char)name[keep] & 0xC0) == 0x80)
+		keep--; /* not inside a UTF-8 character */
+	snprintf(out, outsz, "%.*s_%08x", (int)keep, name, (unsigned)h);
+	return true;
 }
 
 bool sql_column_list(const struct dialect *d, struct buf *b, const struct write_spec *spec)

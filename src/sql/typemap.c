@@ -7,9 +7,11 @@
  */
 #include "sluice/typemap.h"
 #include <ctype.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -340,6 +342,13 @@ static const char *const mysql_blob_types[] = {"tinyblob", "blob", "mediumblob",
 static const char *const mysql_spatial_types[] = {
 	"geometry",	   "point",	   "linestring",	 "polygon",	   "multipoint",
 	"multilinestring", "multipolygon", "geometrycollection", "geomcollection", NULL};
+
+/* Whether s is a plain word (a character set or collation name). */
+static bool safe_word(const char *s)
+{
+	return *s && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+			     strlen(s);
+}
 
 /* ---- small writers ---- */
 
@@ -1033,6 +1042,10 @@ static bool map_pg_to_mysql(const struct column_desc *src, const struct type_par
 		break;
 	case K_FLOAT:
 		type = !strcmp(n, "real") || !strcmp(n, "float4") ? "float" : "double";
+		/* PostgreSQL's shortest text of a real (3.4028235e+38) is a double
+		 * MySQL takes as out of FLOAT's range: the float's exact digits */
+		if (!strcmp(type, "float"))
+			out->xf |= XF_FLOAT4_DIGITS;
 		break;
 	case K_DATE:
 		type = "date";
@@ -1166,6 +1179,15 @@ static bool map_same(const struct dialect *to, const struct column_desc *src,
 	enum kind k = type_kind(to, tp);
 	if (k == K_DATE || k == K_DATETIME)
 		out->xf = XF_ZERO_DATE_NULL;
+	if (src->charset && src->collation && safe_word(src->charset) &&
+	    safe_word(src->collation)) {
+		/* the column's own character set and collation, whatever the
+		 * table's: a BINARY column compares case-sensitively */
+		if (!set_fmt(out->type + n, sizeof out->type - n, " CHARACTER SET %s COLLATE %s",
+			     src->charset, src->collation))
+			return false;
+		return true; /* (MySQL keys a text column by a prefix, carried as is) */
+	}
 	if (!in_key)
 		return true;
 	/* the source's key on a text or blob had a prefix length, which a key
@@ -1289,6 +1311,8 @@ static unsigned cast_xf(unsigned xf, enum kind k)
 		keep |= XF_BOOL_TO_01;
 	if ((xf & XF_PG_TEXTBITS_TO_BYTES) && k == K_BIT)
 		keep |= XF_PG_TEXTBITS_TO_BYTES;
+	if ((xf & XF_FLOAT4_DIGITS) && k == K_FLOAT)
+		keep |= XF_FLOAT4_DIGITS;
 	return keep;
 }
 
@@ -1344,6 +1368,21 @@ bool typemap_column(const struct dialect *from, const struct dialect *to,
 		t.kind = type_kind(to, &t.tp);
 	}
 
+	if (src->on_update && !generated) {
+		/* MySQL's ON UPDATE CURRENT_TIMESTAMP[(n)]: on MySQL as is; on
+		 * PostgreSQL a trigger does it (typemap_on_update_trigger) */
+		long fsp = 0;
+		if (!is_any_call(src->on_update,
+				 (const char *const[]){"current_timestamp", "now", "localtimestamp",
+						       NULL},
+				 &fsp))
+			lose(out, "ON UPDATE %s not carried", src->on_update);
+		else if (is_mysql(to))
+			set_fmt(out->on_update_sql, sizeof out->on_update_sql,
+				fsp > 0 ? "CURRENT_TIMESTAMP(%ld)" : "CURRENT_TIMESTAMP", fsp);
+		else if (set_fmt(out->on_update_sql, sizeof out->on_update_sql, "now()"))
+			add_note(out, "ON UPDATE CURRENT_TIMESTAMP as a BEFORE UPDATE trigger");
+	}
 	if (generated) {
 		lose(out, "generated column: its values are copied, its expression (%s) is not",
 		     src->generated);
@@ -1429,6 +1468,8 @@ bool typemap_create_table(const struct dialect *to, struct buf *out, const struc
 			if (ok && m->default_sql[0])
 				ok = buf_puts(out, " DEFAULT ") && buf_puts(out, m->default_sql);
 		}
+		if (ok && m->on_update_sql[0] && my)
+			ok = buf_puts(out, " ON UPDATE ") && buf_puts(out, m->on_update_sql);
 		if (ok && m->check_sql[0])
 			ok = buf_puts(out, " CHECK (") && buf_puts(out, m->check_sql) &&
 			     buf_putc(out, ')');
@@ -1507,15 +1548,28 @@ bool typemap_create_index(const struct dialect *from, const struct dialect *to, 
 		/* MySQL names indexes per table, PostgreSQL per schema */
 		struct buf name;
 		buf_init(&name, 0);
-		ok = buf_printf(&name, "%s_%s", spec->table, idx->name) &&
-		     to->quote_ident(out, buf_str(&name));
+		char fit[80];
+		ok = buf_printf(&name, "%s_%s", spec->table, idx->name);
+		sql_fit_name(to, buf_str(&name), fit, sizeof fit);
+		ok = ok && to->quote_ident(out, fit);
 		buf_free(&name);
 	} else {
 		ok = ok && to->quote_ident(out, idx->name);
 	}
 	ok = ok && buf_puts(out, " ON ") && sql_table_name(to, out, spec) &&
-	     (!using || buf_printf(out, " USING %s", using)) && buf_putc(out, ' ') &&
-	     column_list(to, out, idx->cols, idx->ncols);
+	     (!using || buf_printf(out, " USING %s", using)) && buf_puts(out, " (");
+	for (int k = 0; ok && k < idx->ncols; k++) {
+		int prefix = idx->prefix ? idx->prefix[k] : 0;
+		ok = (!k || buf_puts(out, ", "));
+		if (ok && prefix > 0 && is_pg(to))
+			/* MySQL's prefix: the same first characters (bytes of a blob) */
+			ok = buf_puts(out, "(substring(") && to->quote_ident(out, idx->cols[k]) &&
+			     buf_printf(out, " from 1 for %d))", prefix);
+		else
+			ok = ok && to->quote_ident(out, idx->cols[k]) &&
+			     (prefix <= 0 || buf_printf(out, "(%d)", prefix));
+	}
+	ok = ok && buf_putc(out, ')');
 	if (!ok) {
 		undo(out, start);
 		return refuse(why, whysz,
@@ -1700,10 +1754,162 @@ bool typemap_value(unsigned xf, int bits, const char *s, size_t len, struct buf 
 		}
 		step_end(out, &in_out, dst, need, &cur, &n);
 	}
+	if (xf & XF_FLOAT4_DIGITS) {
+		char tmp[64], *end;
+		if (n >= sizeof tmp)
+			return refuse(why, whysz, "not a real value");
+		memcpy(tmp, cur, n);
+		tmp[n] = '\0';
+		/* (a subnormal sets ERANGE, yet is a real's exact value) */
+		float f = strtof(tmp, &end);
+		if (end == tmp || *end || isnan(f) || isinf(f))
+			return refuse(why, whysz, "%s: not a finite real value", tmp);
+		/* 17 digits name the double exactly, and the double is the float */
+		int w = snprintf(tmp, sizeof tmp, "%.17g", (double)f);
+		cur = tmp;
+		n = (size_t)w;
+		buf_reset(out);
+		if (!buf_append(out, cur, n))
+			return refuse(why, whysz, "value too large");
+		return true;
+	}
 	if (!in_out) {
 		buf_reset(out);
 		if (!buf_append(out, cur, n))
 			return refuse(why, whysz, "value too large");
 	}
 	return true;
+}
+
+/* ---- CHECK expressions ---- */
+
+/* Words a CHECK may use that mean the same on both servers. */
+static const char *const check_words[] = {"and",  "or",	  "not",   "in",   "between", "is",
+					  "null", "true", "false", "like", NULL};
+
+bool typemap_check(const struct dialect *from, const struct dialect *to, const char *expr,
+		   struct buf *out)
+{
+	size_t start = out->len;
+	const char *p = expr;
+	char from_q = is_mysql(from) ? '`' : '"';
+	bool ok = true;
+	while (ok && *p) {
+		unsigned char ch = (unsigned char)*p;
+		if (isspace(ch)) {
+			ok = buf_putc(out, ' ');
+			while (isspace((unsigned char)*p))
+				p++;
+		} else if (*p == from_q) {
+			/* a quoted name, its quote doubled inside */
+			struct buf name;
+			buf_init(&name, 0);
+			for (p++; ok && *p && !(*p == from_q && p[1] != from_q); p++) {
+				if (*p == from_q)
+					p++;
+				ok = buf_putc(&name, *p);
+			}
+			ok = ok && *p == from_q && to->quote_ident(out, buf_str(&name));
+			buf_free(&name);
+			p++;
+		} else if (*p == '\'') {
+			/* a string: '' inside; a backslash means other things on
+			 * the two servers, so such a CHECK is not translated */
+			const char *s = p++;
+			while (*p && !(*p == '\'' && p[1] != '\'')) {
+				if (*p == '\\')
+					ok = false;
+				p += *p == '\'' ? 2 : 1;
+			}
+			ok = ok && *p == '\'' && buf_append(out, s, (size_t)(p + 1 - s));
+			p++;
+		} else if (isdigit(ch) || (*p == '.' && isdigit((unsigned char)p[1]))) {
+			const char *s = p;
+			while (isalnum((unsigned char)*p) || *p == '.')
+				p++;
+			ok = buf_append(out, s, (size_t)(p - s));
+		} else if (isalpha(ch) || *p == '_') {
+			const char *s = p;
+			while (isalnum((unsigned char)*p) || *p == '_')
+				p++;
+			char w[64];
+			size_t n = (size_t)(p - s);
+			if (n >= sizeof w)
+				ok = false;
+			for (size_t i = 0; ok && i < n; i++)
+				w[i] = (char)tolower((unsigned char)s[i]);
+			if (ok)
+				w[n] = '\0';
+			bool call = *p == '(';
+			if (!ok || call) {
+				ok = false; /* a function: not known to mean the same */
+			} else if (name_in(w, check_words)) {
+				ok = buf_append(out, s, n);
+			} else {
+				/* a bare name: PostgreSQL prints lower case names so */
+				ok = to->quote_ident(out, w);
+			}
+		} else if (strchr("()<>=!+-*/,%", *p)) {
+			ok = buf_putc(out, *p++);
+		} else {
+			ok = false;
+		}
+	}
+	return ok || undo(out, start);
+}
+
+bool typemap_add_check(const struct dialect *to, struct buf *out, const struct write_spec *spec,
+		       const char *name, const char *expr)
+{
+	size_t start = out->len;
+	bool ok = buf_puts(out, "ALTER TABLE ") && sql_table_name(to, out, spec) &&
+		  buf_puts(out, " ADD CONSTRAINT ") && to->quote_ident(out, name) &&
+		  buf_puts(out, " CHECK (") && buf_puts(out, expr) && buf_putc(out, ')');
+	return ok || undo(out, start);
+}
+
+long typemap_index_prefix(const struct dialect *to, const char *type)
+{
+	if (!is_mysql(to))
+		return 0;
+	struct type_parts tp;
+	parse_type(type, &tp);
+	if (name_in(tp.name, mysql_text_types) || name_in(tp.name, mysql_blob_types) ||
+	    !strcmp(tp.name, "json"))
+		return KEY_DEFAULT_LEN;
+	return 0;
+}
+
+bool typemap_on_update_function(const struct dialect *to, struct buf *out)
+{
+	if (!is_pg(to))
+		return false;
+	/* MySQL's ON UPDATE: the column takes the time when the row changes
+	 * and the update did not set the column itself */
+	return buf_puts(out,
+			"CREATE OR REPLACE FUNCTION sluice_on_update() RETURNS trigger "
+			"LANGUAGE plpgsql AS $sluice$ BEGIN IF to_jsonb(NEW) - TG_ARGV[0] IS "
+			"DISTINCT FROM to_jsonb(OLD) - TG_ARGV[0] AND to_jsonb(NEW) -> TG_ARGV[0] "
+			"IS NOT DISTINCT FROM to_jsonb(OLD) -> TG_ARGV[0] THEN NEW := "
+			"jsonb_populate_record(NEW, jsonb_build_object(TG_ARGV[0], now())); END "
+			"IF; RETURN NEW; END $sluice$");
+}
+
+bool typemap_on_update_trigger(const struct dialect *to, struct buf *out,
+			       const struct write_spec *spec, const char *column)
+{
+	if (!is_pg(to))
+		return false;
+	size_t start = out->len;
+	struct buf name;
+	buf_init(&name, 0);
+	char fit[80];
+	bool ok = buf_printf(&name, "%s_%s_on_update", spec->table, column);
+	sql_fit_name(to, buf_str(&name), fit, sizeof fit);
+	ok = ok && buf_puts(out, "CREATE TRIGGER ") && to->quote_ident(out, fit) &&
+	     buf_puts(out, " BEFORE UPDATE ON ") && sql_table_name(to, out, spec) &&
+	     buf_puts(out, " FOR EACH ROW EXECUTE FUNCTION sluice_on_update(") &&
+	     sql_quote_with(out, column, '\'') && buf_putc(out, ')');
+	buf_free(&name);
+	return ok || undo(out, start);
 }

@@ -130,7 +130,7 @@ START_TEST(pg_to_mysql_types)
 		{"numeric(70,10)", "decimal(65,30)", 0, 0},
 		{"numeric(40,31)", "decimal(65,30)", 0, 0},
 		{"numeric", "decimal(65,30)", 0, 0},
-		{"real", "float", 0, 0},
+		{"real", "float", XF_FLOAT4_DIGITS, 0},
 		{"double precision", "double", 0, 0},
 		{"text", "longtext", 0, 0},
 		{"character varying(20)", "varchar(20)", 0, 0},
@@ -1254,6 +1254,53 @@ START_TEST(value_booleans_and_none)
 }
 END_TEST
 
+START_TEST(value_float_digits)
+{
+	/* a real's shortest text becomes the digits of its exact value */
+	EXPECT(XF_FLOAT4_DIGITS, 0, "3.4028235e+38", "3.4028234663852886e+38");
+	EXPECT(XF_FLOAT4_DIGITS, 0, "0.1", "0.10000000149011612");
+	EXPECT(XF_FLOAT4_DIGITS, 0, "16777216", "16777216");
+	EXPECT(XF_FLOAT4_DIGITS, 0, "1e-45", "1.4012984643248171e-45");
+	EXPECT(XF_FLOAT4_DIGITS, 0, "-0", "-0");
+	REFUSED(XF_FLOAT4_DIGITS, 0, "Infinity", "not a finite real");
+	REFUSED(XF_FLOAT4_DIGITS, 0, "NaN", "not a finite real");
+	REFUSED(XF_FLOAT4_DIGITS, 0, "1x", "not a finite real");
+}
+END_TEST
+
+/* typemap_check of expr from one dialect to another: want, or NULL when it
+ * must not be translated. */
+static void expect_check(const struct dialect *from, const struct dialect *to, const char *expr,
+			 const char *want)
+{
+	struct buf out;
+	buf_init(&out, 0);
+	bool ok = typemap_check(from, to, expr, &out);
+	if (want) {
+		ck_assert_msg(ok, "%s not translated", expr);
+		ck_assert_str_eq(buf_str(&out), want);
+	} else {
+		ck_assert_msg(!ok && out.len == 0, "%s translated as %s", expr, buf_str(&out));
+	}
+	buf_free(&out);
+}
+
+START_TEST(check_expressions)
+{
+	expect_check(&mysql_dialect, &pg_dialect, "`qty` >= 0 and `a``b` <> 'it''s'",
+		     "\"qty\" >= 0 and \"a`b\" <> 'it''s'");
+	expect_check(&mysql_dialect, &pg_dialect, "`Year` between 1901 and 2155",
+		     "\"Year\" between 1901 and 2155");
+	expect_check(&pg_dialect, &mysql_dialect, "(price >= 0.5) AND (\"Mixed\" IS NOT NULL)",
+		     "(`price` >= 0.5) AND (`Mixed` IS NOT NULL)");
+	/* functions, casts and backslashes may mean other things there */
+	expect_check(&mysql_dialect, &pg_dialect, "char_length(`a`) > 2", NULL);
+	expect_check(&pg_dialect, &mysql_dialect, "(a)::text <> 'x'::text", NULL);
+	expect_check(&mysql_dialect, &pg_dialect, "`a` <> 'x\\n'", NULL);
+	expect_check(&mysql_dialect, &pg_dialect, "`a` <> 'open", NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("typemap");
@@ -1280,6 +1327,8 @@ int main(void)
 	tcase_add_test(tc, value_bytes);
 	tcase_add_test(tc, value_bits);
 	tcase_add_test(tc, value_booleans_and_none);
+	tcase_add_test(tc, value_float_digits);
+	tcase_add_test(tc, check_expressions);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

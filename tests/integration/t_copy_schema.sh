@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# tests/integration/t_copy_schema.sh - copy --create on schemas with the
+# quirks of real databases, each in a small schema of its own: enum and set
+# labels in their exact case, every bit of a FLOAT, keys that are UNSIGNED
+# split among workers, foreign keys the target refuses or whose table is not
+# copied, a rerun after a failed --create, per-column character sets and
+# collations, ON UPDATE, CHECKs, text columns in plain indexes. Values are
+# read back through the servers' own clients, never through sluice.
+. "$(dirname "$0")/lib.sh"
+export PGTZ=UTC
+
+MY_BASE=mysql://root@127.0.0.1:${SLUICE_MY_PORT:-33069}
+PG_BASE=${SLUICE_PG_URL%/*}
+LIMIT=${SLUICE_COPY_LIMIT:-120}
+
+pgd() {
+	local db=$1
+	shift
+	PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/$db" -XAtq -v ON_ERROR_STOP=1 -F $'\t' -P null=NULL "$@"
+}
+myd() {
+	local db=$1
+	shift
+	my -D "$db" -r "$@"
+}
+# fresh DB on both servers
+fresh() {
+	my -e "DROP DATABASE IF EXISTS $1; CREATE DATABASE $1 CHARACTER SET utf8mb4"
+	pg -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+}
+OUT=""
+run_sluice() {
+	local name=$1 want=$2
+	shift 2
+	timeout -k 5 "$LIMIT" "$SLUICE" "$@" >"$TMP/$name.out" 2>&1
+	local rc=$?
+	OUT=$(cat "$TMP/$name.out")
+	assert_status "$name" "$want" "$rc"
+	[ "$rc" == "$want" ] || sed 's/^/    | /' "$TMP/$name.out" | head -40
+}
+
+# --- enum and set labels keep their case ---------------------------------
+test_case "enum labels"
+fresh cs_src
+fresh cs_my
+fresh cs_pg
+myd cs_src -e "CREATE TABLE film (id int PRIMARY KEY,
+	rating enum('G','PG','pg-13','NC-17','it''s') DEFAULT 'G',
+	features set('Trailers','Deleted Scenes','x'));
+	INSERT INTO film VALUES (1,'PG','Trailers,Deleted Scenes'),(2,'NC-17','x'),(3,'pg-13',NULL),(4,'it''s','');"
+run_sluice enum-my 0 copy "$MY_BASE/cs_src" "$MY_BASE/cs_my" --create --verify
+assert_eq "mysql->mysql labels" "1	PG	Trailers,Deleted Scenes
+2	NC-17	x
+3	pg-13	NULL
+4	it's	" "$(myd cs_my -e "SELECT id, rating, features FROM film ORDER BY id")"
+assert_contains "mysql->mysql column type" "enum('G','PG','pg-13','NC-17','it''s')" \
+	"$(myd cs_my -e "SHOW CREATE TABLE film")"
+run_sluice enum-pg 0 copy "$MY_BASE/cs_src" "$PG_BASE/cs_pg" --create --verify
+assert_eq "mysql->pg labels" "1	PG	Trailers,Deleted Scenes
+2	NC-17	x
+3	pg-13	NULL
+4	it's	" "$(pgd cs_pg -c "SELECT id, rating, features FROM film ORDER BY id")"
+# the CHECK built from the labels holds their case: a lowercased label is refused
+assert_contains "mysql->pg check refuses 'pg'" "violates check constraint" \
+	"$(pgd cs_pg -c "INSERT INTO film (id, rating) VALUES (9, 'pg')" 2>&1)"
+
+# --- every bit of a FLOAT ---------------------------------------------------
+test_case "float bits"
+myd cs_src -e "CREATE TABLE f (id int PRIMARY KEY, a float, b float(7,3), c double);
+	INSERT INTO f VALUES (1, 16777216, 3.142, 0.1), (2, 3.4028234e38, -2.5, 1e-300),
+	(3, 0.1, 1.25, -1.7976931348623157e308), (4, 1.4e-45, NULL, 5e-324), (5, -0.333333343, 0, 2.5);"
+# the values as doubles, every digit: what each stored float is exactly
+want=$(myd cs_src -e "SELECT id, a + 0e0, b + 0e0, c FROM f ORDER BY id")
+run_sluice float-my 0 copy "$MY_BASE/cs_src" "$MY_BASE/cs_my" --create --tables f
+assert_eq "mysql->mysql every bit" "$want" "$(myd cs_my -e "SELECT id, a + 0e0, b + 0e0, c FROM f ORDER BY id")"
+run_sluice float-pg 0 copy "$MY_BASE/cs_src" "$PG_BASE/cs_pg" --create --tables f
+got=$(pgd cs_pg -c "SELECT id, a::float8, b::float8, c FROM f ORDER BY id" |
+	sed -e 's/e+/e/g' -e 's/\tNULL/\tNULL/g')
+assert_eq "mysql->pg every bit" "$(echo "$want" | sed 's/e+/e/g')" "$got"
+# and back: PostgreSQL real into a MySQL FLOAT
+fresh cs_back
+run_sluice float-back 0 copy "$PG_BASE/cs_pg" "$MY_BASE/cs_back" --create --tables f
+assert_eq "pg->mysql every bit" "$want" "$(myd cs_back -e "SELECT id, a + 0e0, b + 0e0, c FROM f ORDER BY id")"
+
+# --- foreign keys the target refuses or cannot reach -------------------------
+test_case "foreign keys"
+fresh fk_src
+fresh fk_my
+pgd fk_src -c "CREATE TABLE parent (id int PRIMARY KEY, code text UNIQUE);
+	CREATE TABLE other (id int PRIMARY KEY);
+	CREATE TABLE child (id int PRIMARY KEY,
+		p int NOT NULL CONSTRAINT child_p_setnull REFERENCES parent ON DELETE SET NULL,
+		q int CONSTRAINT child_q_fk REFERENCES parent ON DELETE CASCADE,
+		o int CONSTRAINT child_o_fk REFERENCES other);
+	INSERT INTO parent VALUES (1, 'a'), (2, 'b'); INSERT INTO other VALUES (7);
+	INSERT INTO child VALUES (10, 1, 2, 7), (11, 2, NULL, NULL);"
+# one FK MySQL refuses (SET NULL on a NOT NULL column), one to a table left out
+run_sluice fk-my 0 copy "$PG_BASE/fk_src" "$MY_BASE/fk_my" --create --verify --tables parent,child
+assert_contains "names the refused key" "foreign key child_p_setnull not carried over: ON DELETE SET NULL on NOT NULL column p" "$OUT"
+assert_contains "names the unreachable key" "foreign key child_o_fk not carried over: it references other, which is not copied" "$OUT"
+assert_contains "verify ran" "child	2	2	match" "$OUT"
+assert_eq "the other key is there" "child_q_fk	parent	CASCADE" \
+	"$(myd fk_my -e "SELECT CONSTRAINT_NAME, REFERENCED_TABLE_NAME, DELETE_RULE FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = 'fk_my'")"
+assert_eq "the rows" "10	1	2	7
+11	2	NULL	NULL" "$(myd fk_my -e "SELECT * FROM child ORDER BY id")"
+
+# --- a rerun after a failed --create finishes the schema ----------------------
+test_case "rerun after a failed create"
+fresh re_src
+fresh re_pg
+myd re_src -e "SET sql_mode = '';
+	CREATE TABLE a (id int AUTO_INCREMENT PRIMARY KEY, name varchar(20), UNIQUE KEY a_name (name));
+	CREATE TABLE b (id int AUTO_INCREMENT PRIMARY KEY, a_id int NOT NULL, at datetime NOT NULL,
+		KEY b_at (at), CONSTRAINT b_a FOREIGN KEY (a_id) REFERENCES a (id));
+	INSERT INTO a (name) VALUES ('x'), ('y'), ('z');
+	INSERT INTO b (a_id, at) VALUES (1, '2020-01-01 00:00:00'), (2, '0000-00-00 00:00:00'), (3, '2021-05-06 07:08:09');"
+# the zero date becomes NULL, which b.at refuses: the first run fails after creating the tables
+run_sluice re-first 1 copy "$MY_BASE/re_src" "$PG_BASE/re_pg" --create
+myd re_src -e "UPDATE b SET at = '2022-02-02 02:02:02' WHERE id = 2"
+run_sluice re-second 0 copy "$MY_BASE/re_src" "$PG_BASE/re_pg" --create --truncate --verify
+assert_eq "indexes and keys finished" "a_a_name
+b_a
+b_b_a
+b_b_at" "$(pgd re_pg -c "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname NOT LIKE '%pkey' UNION ALL SELECT conname FROM pg_constraint WHERE contype = 'f' ORDER BY 1")"
+assert_eq "identity goes on after the copied keys" "4
+4" "$(pgd re_pg -c "INSERT INTO a (name) VALUES ('w') RETURNING id" -c "INSERT INTO b (a_id, at) VALUES (1, now()) RETURNING id")"
+
+# --- unsigned keys split among workers; a failure stops the other worker ------
+test_case "workers"
+fresh wk_src
+fresh wk_pg
+myd wk_src -e "CREATE TABLE big (id int unsigned PRIMARY KEY, v varchar(40));
+	CREATE TABLE bad (id smallint unsigned PRIMARY KEY, d datetime NOT NULL);"
+seq 1 400000 | awk '{print $1 "\tvalue " $1}' >"$TMP/big.tsv"
+myd wk_src --local-infile=1 -e "LOAD DATA LOCAL INFILE '$TMP/big.tsv' INTO TABLE big"
+run_sluice wk-split 0 copy "$MY_BASE/wk_src" "$PG_BASE/wk_pg" --create --tables big --workers 2 --split-rows 100000 -v
+assert_contains "an unsigned key is split" "big [" "$OUT"
+assert_eq "every row once" "400000	400000	80000200000" "$(pgd wk_pg -c "SELECT count(*), count(DISTINCT id), sum(id) FROM big")"
+myd wk_src -e "SET sql_mode = ''; INSERT INTO bad VALUES (1, '0000-00-00')"
+pgd wk_pg -c "DROP TABLE big"
+seq 400001 2400000 | awk '{print $1 "\tvalue " $1}' >"$TMP/big2.tsv"
+myd wk_src --local-infile=1 -e "LOAD DATA LOCAL INFILE '$TMP/big2.tsv' INTO TABLE big"
+start=$(date +%s.%N)
+run_sluice wk-stop 1 copy "$MY_BASE/wk_src" "$PG_BASE/wk_pg" --create --workers 2 --split-rows 100000000 --batch-rows 20000
+took=$(echo "$(date +%s.%N) - $start" | bc)
+n=$(pgd wk_pg -c "SELECT count(*) FROM big")
+if [ "$n" -lt 2400000 ]; then pass "the other worker stopped ($n of 2400000 rows, ${took}s)"; else fail "the other worker copied all of big after bad failed"; fi
+assert_contains "says why it stopped" "stopped: another part of the run failed" "$OUT"
+
+# --- character sets, collations, ON UPDATE, CHECKs, routines (MySQL source) ---
+test_case "mysql column details"
+fresh cd_src
+fresh cd_my
+fresh cd_pg
+myd cd_src -e "CREATE TABLE u (id int PRIMARY KEY, login varchar(20) NOT NULL,
+		pw varchar(40) BINARY, l1 varchar(10) CHARACTER SET latin1 COLLATE latin1_swedish_ci,
+		body longtext, qty int CHECK (qty >= 0),
+		changed timestamp(3) NOT NULL DEFAULT current_timestamp(3) ON UPDATE current_timestamp(3),
+		KEY u_body (body(50)),
+		CONSTRAINT u_login_len CHECK (char_length(login) > 2),
+		CONSTRAINT u_range CHECK (id between 1 and 1000 and login <> 'root')) DEFAULT CHARSET=utf8mb3;
+	INSERT INTO u (id, login, pw, l1, body, qty, changed) VALUES
+		(1, 'alice', 'Secret', 'åsa', REPEAT('x', 3000), 5, '2020-01-01 00:00:00.123'),
+		(2, 'bob', 'secret', 'bo', 'short', 0, '2020-01-01 00:00:00');
+	CREATE FUNCTION twice (x int) RETURNS int DETERMINISTIC RETURN 2 * x;
+	CREATE PROCEDURE noop () BEGIN END;"
+run_sluice cd-my 0 copy "$MY_BASE/cd_src" "$MY_BASE/cd_my" --create --verify
+assert_eq "collations kept" "login	utf8mb3_general_ci
+pw	utf8mb3_bin
+l1	latin1_swedish_ci
+body	utf8mb3_general_ci" "$(myd cd_my -e "SELECT COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'cd_my' AND TABLE_NAME = 'u' AND COLLATION_NAME IS NOT NULL ORDER BY ORDINAL_POSITION")"
+assert_eq "a binary column compares as one" "1" "$(myd cd_my -e "SELECT id FROM u WHERE pw = 'Secret'")"
+assert_eq "ON UPDATE kept" "on update current_timestamp(3)" \
+	"$(myd cd_my -e "SELECT EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'cd_my' AND TABLE_NAME = 'u' AND COLUMN_NAME = 'changed'")"
+assert_eq "checks kept" "qty
+u_login_len
+u_range" "$(myd cd_my -e "SELECT CONSTRAINT_NAME FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = 'cd_my' ORDER BY 1")"
+assert_eq "prefix index kept" "u_body	body	50" "$(myd cd_my -e "SELECT INDEX_NAME, COLUMN_NAME, SUB_PART FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'cd_my' AND TABLE_NAME = 'u' AND INDEX_NAME = 'u_body'")"
+assert_contains "routines named" "function twice is not copied" "$OUT"
+assert_contains "routines named" "procedure noop is not copied" "$OUT"
+run_sluice cd-pg 0 copy "$MY_BASE/cd_src" "$PG_BASE/cd_pg" --create --verify
+assert_contains "an untranslatable CHECK is named" "CHECK u_login_len (char_length(\`login\`) > 2) not carried over" "$OUT"
+assert_eq "translatable CHECKs carried" "qty	CHECK ((qty >= 0))
+u_range	CHECK ((((id >= 1) AND (id <= 1000)) AND ((login)::text <> 'root'::text)))" \
+	"$(pgd cd_pg -c "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'c' AND conrelid = 'u'::regclass ORDER BY 1")"
+assert_contains "a refused row" "violates check constraint" "$(pgd cd_pg -c "UPDATE u SET qty = -1 WHERE id = 1" 2>&1)"
+# ON UPDATE as a trigger: a changed row gets the time, an unchanged column set by hand keeps its value
+pgd cd_pg -c "UPDATE u SET qty = 7 WHERE id = 1" -c "UPDATE u SET changed = '2001-01-01', qty = 8 WHERE id = 2" >/dev/null
+assert_eq "ON UPDATE as a trigger" "1	true
+2	2001-01-01 00:00:00+00" "$(pgd cd_pg -c "SELECT id, CASE WHEN id = 1 THEN (changed > now() - interval '1 minute')::text ELSE changed::text END FROM u ORDER BY id")"
+assert_eq "a prefix index on PostgreSQL" "CREATE INDEX u_u_body ON public.u USING btree (SUBSTRING(body FROM 1 FOR 50))" \
+	"$(pgd cd_pg -c "SELECT indexdef FROM pg_indexes WHERE indexname = 'u_u_body'")"
+
+# --- PostgreSQL text in a plain index stays unbounded on MySQL -------------
+test_case "text in a plain index"
+fresh tx_src
+fresh tx_my
+pgd tx_src -c "CREATE TABLE doc (id int PRIMARY KEY, title text, body text, tag text UNIQUE);
+	CREATE INDEX doc_title ON doc (title);
+	INSERT INTO doc VALUES (1, repeat('t', 5000), 'b', 'a'), (2, 'short', repeat('y', 70000), 'b');"
+run_sluice tx-my 0 copy "$PG_BASE/tx_src" "$MY_BASE/tx_my" --create --verify
+assert_eq "long values whole" "1	5000	1
+2	5	70000" "$(myd tx_my -e "SELECT id, CHAR_LENGTH(title), CHAR_LENGTH(body) FROM doc ORDER BY id")"
+assert_eq "the index takes a prefix" "doc_title	title	255" "$(myd tx_my -e "SELECT INDEX_NAME, COLUMN_NAME, SUB_PART FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'tx_my' AND TABLE_NAME = 'doc' AND INDEX_NAME = 'doc_title'")"
+assert_contains "title stays a text" "longtext" "$(myd tx_my -e "SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'tx_my' AND TABLE_NAME = 'doc' AND COLUMN_NAME = 'title'")"
+
+# --- names the target cannot hold; a table without columns -----------------
+test_case "long names"
+fresh ln_src
+fresh ln_pg
+# two names of 64 bytes (MySQL's most) that share their first 63 (PostgreSQL's)
+long=$(printf 'a%.0s' $(seq 1 63))
+myd ln_src -e "CREATE TABLE ${long}1 (id int PRIMARY KEY, v int, KEY ix (v));
+	CREATE TABLE ${long}2 (id int PRIMARY KEY, one_id int,
+		CONSTRAINT fk_two_one FOREIGN KEY (one_id) REFERENCES ${long}1 (id));
+	INSERT INTO ${long}1 VALUES (1, 10), (2, 20); INSERT INTO ${long}2 VALUES (5, 1), (6, 2), (7, NULL);"
+run_sluice ln-pg 0 copy "$MY_BASE/ln_src" "$PG_BASE/ln_pg" --create --verify
+assert_contains "the shortened name is said" "table ${long}1 is named" "$OUT"
+names=$(pgd ln_pg -c "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname LIKE 'aaaa%' ORDER BY relname")
+one=$(sed -n '/is named/s/.*table a*1 is named \([^ ]*\) .*/\1/p' "$TMP/ln-pg.out")
+two=$(sed -n '/is named/s/.*table a*2 is named \([^ ]*\) .*/\1/p' "$TMP/ln-pg.out")
+assert_eq "two tables stay two" "2" "$(echo "$names" | grep -c .)"
+assert_eq "rows of each" "2	3" "$(pgd ln_pg -c "SELECT (SELECT count(*) FROM \"$one\"), (SELECT count(*) FROM \"$two\")")"
+assert_eq "the key follows the new name" "1" "$(pgd ln_pg -c "SELECT count(*) FROM pg_constraint WHERE conname = 'fk_two_one' AND confrelid = '\"$one\"'::regclass")"
+test_case "a table without columns"
+fresh zc_src
+fresh zc_my
+pgd zc_src -c "CREATE TABLE nothing (); CREATE TABLE things (id int PRIMARY KEY); INSERT INTO things VALUES (1);"
+run_sluice zc-my 0 copy "$PG_BASE/zc_src" "$MY_BASE/zc_my" --create --verify
+assert_contains "named" "table nothing has no columns: not copied" "$OUT"
+assert_eq "the rest is copied" "1" "$(myd zc_my -e "SELECT id FROM things")"
+
+finish
