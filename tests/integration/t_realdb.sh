@@ -87,8 +87,9 @@ drop_all() {
 }
 drop_all
 for db in $PG_DBS; do pg -c "create database $db"; done
-# MariaDB targets default to a case-insensitive collation unlike every source
-# column, so a column created without its own collation shows
+# MariaDB targets default to utf8mb4_general_ci, which no source column has
+# (Sakila's are utf8mb3_general_ci, Employees' utf8mb4_bin), so a column
+# created without its own character set and collation shows
 for db in rdb_sakila_my2my rdb_emp_my2my rdb_sakila_pg2my rdb_chinook_pg2my rdb_sakila_rt_my rdb_chinook_my2my; do
 	myd sluice_test -e "CREATE DATABASE $db CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
 done
