@@ -75,7 +75,8 @@ struct copy {
 	struct run_report report;
 	enum run_status status;
 	bool stop;
-	atomic_bool halt; /* stop set: the units being copied stop too */
+	atomic_bool halt;     /* stop set: the units being copied stop too */
+	atomic_int nleft_out; /* warnings of what the copy does not carry */
 };
 
 /* A copy worker: its own source connection (in the shared snapshot) and
@@ -86,6 +87,14 @@ struct copy_worker {
 	const struct copy_unit *unit;
 	bool own; /* src and ddl are the worker's, closed at the end */
 };
+
+/* Warn that something of the source is left out (or not made on the
+ * target), naming it; counted for the line at the end of the run. */
+#define left_out(cp, ...)                                                                          \
+	do {                                                                                       \
+		atomic_fetch_add(&(cp)->nleft_out, 1);                                             \
+		log_warn(__VA_ARGS__);                                                             \
+	} while (0)
 
 /* Whether name is in a comma-split list. */
 static bool listed(char *const *list, int n, const char *name)
@@ -167,7 +176,7 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 	t->src_spec.own_rows = t->src.has_children;
 	if (!t->src.exists && !cp->job->ntables) {
 		/* listed by the schema, yet no columns: nothing a target can hold */
-		log_warn("table %s has no columns: not copied", t->name);
+		left_out(cp, "table %s has no columns: not copied", t->name);
 		t->skip = true;
 		return true;
 	}
@@ -201,11 +210,16 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 					    col->name, col->type);
 		t->xf[i] = t->mapped[i].xf;
 		t->bits[i] = t->mapped[i].bits;
+		if (job->dry_run)
+			printf("-- %s.%s: %s -> %s%s%s%s%s\n", t->name, col->name, col->type,
+			       t->mapped[i].type, t->mapped[i].check_sql[0] ? " CHECK " : "",
+			       t->mapped[i].check_sql, t->mapped[i].note[0] ? ": " : "",
+			       t->mapped[i].note);
 		if (t->mapped[i].note[0])
 			log_info("%s.%s: %s -> %s: %s", t->name, col->name, col->type,
 				 t->mapped[i].type, t->mapped[i].note);
 		if (t->mapped[i].lost)
-			log_warn("%s.%s: not carried over: %s", t->name, col->name,
+			left_out(cp, "%s.%s: not carried over: %s", t->name, col->name,
 				 t->mapped[i].note);
 	}
 	if (sql_fit_name(cp->to->dialect, t->name, t->dst_name, sizeof t->dst_name))
@@ -314,7 +328,7 @@ static bool ddl_or_warn(struct copy *cp, struct conn *ddl, const struct copy_tab
 		return true;
 	if (err->kind == SL_ERR_CONNECTION)
 		return false;
-	log_warn("%s: %s not created: %s", t->name, what, err->msg);
+	left_out(cp, "%s: %s not created: %s", t->name, what, err->msg);
 	sl_error_clear(err);
 	return true;
 }
@@ -340,11 +354,12 @@ static bool finish_checks(struct copy *cp, struct conn *ddl, const struct copy_t
 		snprintf(what, sizeof what, "CHECK %s", k->name);
 		if (!(from == to ? buf_puts(&expr, k->expr)
 				 : typemap_check(from, to, k->expr, &expr)))
-			log_warn("%s: CHECK %s (%s) not carried over: it cannot be written for %s",
+			left_out(cp,
+				 "%s: CHECK %s (%s) not carried over: it cannot be written for %s",
 				 t->name, k->name, k->expr, cp->to->name);
 		else if (!typemap_add_check(to, &sql, &t->dst_spec, k->name, buf_str(&expr)))
-			log_warn("%s: CHECK %s not carried over: a name cannot be quoted", t->name,
-				 k->name);
+			left_out(cp, "%s: CHECK %s not carried over: a name cannot be quoted",
+				 t->name, k->name);
 		else
 			ok = ddl_or_warn(cp, ddl, t, what, sql.data, err);
 		buf_free(&expr);
@@ -353,34 +368,44 @@ static bool finish_checks(struct copy *cp, struct conn *ddl, const struct copy_t
 	return ok;
 }
 
+/* PostgreSQL: the trigger function that does MySQL's ON UPDATE
+ * CURRENT_TIMESTAMP, once, before any table's triggers need it. */
+static bool prepare_on_update(struct copy *cp, struct sl_error *err)
+{
+	bool any = false;
+	for (int t = 0; t < cp->ntables; t++)
+		for (int i = 0;
+		     (cp->tables[t].created || cp->tables[t].finish) && i < cp->tables[t].src.ncols;
+		     i++)
+			any |= cp->tables[t].mapped && cp->tables[t].mapped[i].on_update_sql[0];
+	struct buf sql;
+	buf_init(&sql, 0);
+	bool ok = !any || !typemap_on_update_function(cp->to->dialect, &sql) ||
+		  run_ddl(cp, cp->ddl, sql.data, err);
+	buf_free(&sql);
+	return ok;
+}
+
 /* PostgreSQL: the triggers that do MySQL's ON UPDATE CURRENT_TIMESTAMP of
- * t's columns (MySQL has it in the column). */
+ * t's columns (MySQL has it in the column); one an earlier run made stays. */
 static bool finish_on_update(struct copy *cp, struct conn *ddl, const struct copy_table *t,
 			     struct sl_error *err)
 {
-	bool ok = true, fn = false;
+	bool ok = true;
 	for (int i = 0; ok && i < t->src.ncols; i++) {
 		struct buf sql;
 		buf_init(&sql, 0);
-		char what[300];
-		snprintf(what, sizeof what, "ON UPDATE trigger of %s", t->dst_spec.columns[i]);
-		if (t->mapped[i].on_update_sql[0] && !fn &&
-		    typemap_on_update_function(cp->to->dialect, &sql)) {
-			ok = ddl_or_warn(cp, ddl, t, "ON UPDATE trigger function", sql.data, err);
-			fn = true;
-			buf_reset(&sql);
-		}
-		if (ok && t->mapped[i].on_update_sql[0] &&
+		if (t->mapped[i].on_update_sql[0] &&
 		    typemap_on_update_trigger(cp->to->dialect, &sql, &t->dst_spec,
-					      t->dst_spec.columns[i])) {
-			ok = run_ddl(cp, ddl, sql.data, err);
-			if (!ok && !strcmp(err->sqlstate, "42710")) { /* made by an earlier run */
+					      t->dst_spec.columns[i]) &&
+		    !run_ddl(cp, ddl, sql.data, err)) {
+			if (err->kind == SL_ERR_CONNECTION) {
+				ok = false;
+			} else {
+				if (strcmp(err->sqlstate, "42710")) /* 42710: it is there */
+					left_out(cp, "%s: ON UPDATE trigger of %s not created: %s",
+						 t->name, t->dst_spec.columns[i], err->msg);
 				sl_error_clear(err);
-				ok = true;
-			} else if (!ok && err->kind != SL_ERR_CONNECTION) {
-				log_warn("%s: %s not created: %s", t->name, what, err->msg);
-				sl_error_clear(err);
-				ok = true;
 			}
 		}
 		buf_free(&sql);
@@ -422,11 +447,11 @@ static bool finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t
 				with.prefix = prefix;
 		}
 		if (with.prefix && x->ncols > 64) {
-			log_warn("%s: index %s not carried over: over 64 columns", t->name,
+			left_out(cp, "%s: index %s not carried over: over 64 columns", t->name,
 				 x->name);
 		} else if (!typemap_create_index(cp->from->dialect, d, &sql, &t->dst_spec, &with,
 						 why, sizeof why)) {
-			log_warn("%s: index %s not carried over: %s", t->name, x->name, why);
+			left_out(cp, "%s: index %s not carried over: %s", t->name, x->name, why);
 		} else {
 			char what[300];
 			snprintf(what, sizeof what, "index %s", x->name);
@@ -535,12 +560,13 @@ static bool add_foreign_keys(struct copy *cp, struct sl_error *err)
 				continue;
 			buf_reset(&sql);
 			if (fkey_refused(cp, ct, fk, why, sizeof why)) {
-				log_warn("%s: foreign key %s not carried over: %s", ct->name,
+				left_out(cp, "%s: foreign key %s not carried over: %s", ct->name,
 					 fk->name, why);
 				refused++;
 			} else if (!typemap_add_fkey(cp->to->dialect, &sql, &ct->dst_spec,
 						     target_fkey(cp, fk, &mapped))) {
-				log_warn("%s: foreign key %s not carried over: its action or "
+				left_out(cp,
+					 "%s: foreign key %s not carried over: its action or "
 					 "columns cannot be written",
 					 ct->name, fk->name);
 				refused++;
@@ -548,7 +574,7 @@ static bool add_foreign_keys(struct copy *cp, struct sl_error *err)
 				if (err->kind == SL_ERR_CONNECTION) {
 					ok = false;
 				} else {
-					log_warn("%s: foreign key %s not created: %s", ct->name,
+					left_out(cp, "%s: foreign key %s not created: %s", ct->name,
 						 fk->name, err->msg);
 					refused++;
 					sl_error_clear(err);
@@ -558,7 +584,7 @@ static bool add_foreign_keys(struct copy *cp, struct sl_error *err)
 		table_desc_free(&have);
 	}
 	if (refused)
-		log_warn("%d foreign key%s not carried over (named above); the data is copied",
+		log_info("%d foreign key%s not carried over (named above); the data is copied",
 			 refused, refused == 1 ? "" : "s");
 	buf_free(&sql);
 	return ok;
@@ -604,7 +630,7 @@ static bool choose_tables(struct copy *cp, struct sl_error *err)
 		cp->ntables++;
 	}
 	for (int i = 0; i < sd.nviews && !job->ntables; i++)
-		log_warn("view %s is not copied (copy its definition by hand)", sd.views[i]);
+		left_out(cp, "view %s is not copied (copy its definition by hand)", sd.views[i]);
 	for (int i = 0; i < sd.ntriggers; i++) {
 		char table[256];
 		snprintf(table, sizeof table, "%.*s", (int)strcspn(sd.triggers[i], "."),
@@ -613,10 +639,10 @@ static bool choose_tables(struct copy *cp, struct sl_error *err)
 		for (int t = 0; t < cp->ntables; t++)
 			copied |= !strcmp(cp->tables[t].name, table);
 		if (copied)
-			log_warn("trigger %s is not copied", sd.triggers[i]);
+			left_out(cp, "trigger %s is not copied", sd.triggers[i]);
 	}
 	for (int i = 0; i < sd.nobjects && !job->ntables; i++)
-		log_warn("%s is not copied (copy its definition by hand)", sd.objects[i]);
+		left_out(cp, "%s is not copied (copy its definition by hand)", sd.objects[i]);
 	schema_desc_free(&sd);
 	if (cp->ntables == 0)
 		return sl_error_set(err, SL_ERR_USAGE, "no tables to copy");
@@ -1111,6 +1137,8 @@ enum run_status copy_run(const struct job *job)
 	for (int i = 0; i < cp.ntables && !job->query; i++)
 		if (!prepare_target(&cp, &cp.tables[i], &err))
 			goto failed;
+	if (!job->query && !prepare_on_update(&cp, &err))
+		goto failed;
 	if (job->dry_run) {
 		for (int i = 0; i < cp.ntables; i++)
 			printf("-- copy %s: %d columns, about %llu rows\n", cp.tables[i].name,
@@ -1159,6 +1187,9 @@ failed:
 	report_add_error(&cp.report, err.msg);
 	cp.status = err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
 finish:
+	if (atomic_load(&cp.nleft_out))
+		log_warn("%d part%s of the source schema not carried over (each named above)",
+			 atomic_load(&cp.nleft_out), atomic_load(&cp.nleft_out) == 1 ? "" : "s");
 	cp.report.status = cp.status;
 	cp.report.tables = cp.stats;
 	cp.report.ntables = cp.stats ? cp.ntables : 0;
