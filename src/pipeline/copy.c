@@ -58,6 +58,7 @@ struct copy {
 	const struct driver *from, *to;
 	struct conn *src; /* the snapshot connection: catalog, and data with one worker */
 	struct conn *ddl; /* a target connection for DDL */
+	struct copy_worker *workers; /* nworkers of them, their snapshots opened at once */
 	struct copy_table *tables;
 	int ntables;
 	struct copy_unit *units;
@@ -590,6 +591,31 @@ static bool add_foreign_keys(struct copy *cp, struct sl_error *err)
 	return ok;
 }
 
+/* Refuse a copy whose source and target are the same tables: --truncate
+ * would empty the source, and every row would be doubled. With --schema
+ * on PostgreSQL the source is that schema. */
+static bool not_itself(struct copy *cp, struct sl_error *err)
+{
+	char a[1024] = "", b[1024] = "";
+	if (cp->from != cp->to || !cp->from->identity)
+		return true;
+	if (!cp->from->identity(cp->src, a, sizeof a, err) ||
+	    !cp->to->identity(cp->ddl, b, sizeof b, err))
+		return false;
+	if (cp->job->schema && cp->from->dialect->has_inheritance) {
+		/* PostgreSQL: the source schema is --schema's */
+		char *colon = strrchr(a, ':');
+		if (colon)
+			snprintf(colon + 1, sizeof a - (size_t)(colon + 1 - a), "%s",
+				 cp->job->schema);
+	}
+	if (strcmp(a, b))
+		return true;
+	return sl_error_set(err, SL_ERR_USAGE,
+			    "the source and the target are the same database: a copy onto itself "
+			    "is refused");
+}
+
 /* Decide the tables: --tables, else every base table of the source (minus
  * --exclude-tables); views and triggers are warned about. */
 static bool choose_tables(struct copy *cp, struct sl_error *err)
@@ -615,9 +641,17 @@ static bool choose_tables(struct copy *cp, struct sl_error *err)
 		schema_desc_free(&sd);
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
+	const char *ckpt = job->checkpoint_table ? job->checkpoint_table : "sluice_checkpoints";
+	if (strrchr(ckpt, '.'))
+		ckpt = strrchr(ckpt, '.') + 1;
 	for (int i = 0; i < n; i++) {
 		if (listed(job->exclude_tables, job->nexclude, names[i]))
 			continue;
+		if (!job->ntables && !strcmp(names[i], ckpt)) {
+			/* sluice's own resume state belongs to the source, not the copy */
+			log_info("%s (sluice's checkpoint table) is not copied", names[i]);
+			continue;
+		}
 		if (job->ntables && !listed(sd.tables, sd.ntables, names[i])) {
 			schema_desc_free(&sd);
 			return sl_error_set(err, SL_ERR_USAGE, "no base table %s on the source",
@@ -963,35 +997,39 @@ static void *copy_worker_main(void *arg)
 	return NULL;
 }
 
-/* Connections for worker i: the snapshot connection itself when there is
- * one worker; else new ones that see the same snapshot (PostgreSQL: the
- * exported one; MySQL: snapshots started together while the lock
- * connection holds FLUSH TABLES WITH READ LOCK). */
-static bool open_workers(struct copy *cp, struct copy_worker *ws, struct sl_error *err)
+/* The source's snapshot, on cp->src and on each worker's connection: one
+ * instant for all of them, so the key ranges planned on cp->src are the
+ * rows the workers read. PostgreSQL: cp->src's snapshot exported and
+ * imported by the others; MySQL: every snapshot started while a lock
+ * connection holds FLUSH TABLES WITH READ LOCK (mydumper's way), so no
+ * commit falls between them. One worker reads on cp->src itself. */
+static bool open_snapshots(struct copy *cp, struct sl_error *err)
 {
+	struct copy_worker *ws = cp->workers;
 	for (int i = 0; i < cp->nworkers; i++)
 		ws[i] = (struct copy_worker){.cp = cp};
 	if (cp->nworkers == 1) {
 		ws[0].src = cp->src;
 		ws[0].ddl = cp->ddl;
-		return true;
+		return cp->from->snapshot(cp->src, err);
 	}
 	char snap[128] = "";
 	struct conn *lock = NULL;
 	struct conn_options copts = {.timeout = cp->job->timeout};
 	bool ok = true;
 	if (cp->from->export_snapshot) {
-		ok = cp->from->export_snapshot(cp->src, snap, sizeof snap, err);
+		ok = cp->from->snapshot(cp->src, err) &&
+		     cp->from->export_snapshot(cp->src, snap, sizeof snap, err);
 	} else if (cp->from->connect(cp->job->from, &copts, &lock, err)) {
 		struct sl_error e;
 		if (!cp->from->exec(lock, "FLUSH TABLES WITH READ LOCK", &e)) {
 			log_warn("copying with %d workers, each reads its own snapshot: FLUSH "
-				 "TABLES "
-				 "WITH READ LOCK is not allowed here (%s)",
+				 "TABLES WITH READ LOCK is not allowed here (%s)",
 				 cp->nworkers, e.msg);
 			cp->from->close(lock);
 			lock = NULL;
 		}
+		ok = cp->from->snapshot(cp->src, err);
 	} else {
 		ok = false;
 	}
@@ -1010,42 +1048,38 @@ static bool open_workers(struct copy *cp, struct copy_worker *ws, struct sl_erro
 	return ok;
 }
 
-static void close_workers(struct copy *cp, struct copy_worker *ws)
+static void close_workers(struct copy *cp)
 {
-	for (int i = 0; i < cp->nworkers; i++) {
-		if (!ws[i].own)
+	for (int i = 0; cp->workers && i < cp->nworkers; i++) {
+		struct copy_worker *w = &cp->workers[i];
+		if (!w->own)
 			continue;
-		if (ws[i].src)
-			cp->from->close(ws[i].src);
-		if (ws[i].ddl)
-			cp->to->close(ws[i].ddl);
+		if (w->src)
+			cp->from->close(w->src);
+		if (w->ddl)
+			cp->to->close(w->ddl);
 	}
+	free(cp->workers);
+	cp->workers = NULL;
 }
 
 /* Copy every unit with cp->nworkers workers. */
-static bool copy_units(struct copy *cp, struct sl_error *err)
+static void copy_units(struct copy *cp)
 {
-	struct copy_worker ws[64];
 	pthread_t threads[64];
-	if (!open_workers(cp, ws, err)) {
-		close_workers(cp, ws);
-		return false;
-	}
 	int started = 0;
 	if (cp->nworkers == 1) {
-		copy_worker_main(&ws[0]);
-	} else {
-		for (; started < cp->nworkers; started++)
-			if (pthread_create(&threads[started], NULL, copy_worker_main,
-					   &ws[started]) != 0)
-				break;
-		if (started == 0)
-			copy_worker_main(&ws[0]);
-		for (int i = 0; i < started; i++)
-			pthread_join(threads[i], NULL);
+		copy_worker_main(&cp->workers[0]);
+		return;
 	}
-	close_workers(cp, ws);
-	return true;
+	for (; started < cp->nworkers; started++)
+		if (pthread_create(&threads[started], NULL, copy_worker_main,
+				   &cp->workers[started]) != 0)
+			break;
+	if (started == 0)
+		copy_worker_main(&cp->workers[0]);
+	for (int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
 }
 
 /* --resume: the job's name (--job, or the source's URL without its
@@ -1104,9 +1138,13 @@ enum run_status copy_run(const struct job *job)
 	if (cp.nworkers > 64)
 		cp.nworkers = 64;
 	struct conn_options copts = {.timeout = job->timeout};
+	if (!(cp.workers = calloc((size_t)cp.nworkers, sizeof *cp.workers))) {
+		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
+		goto failed;
+	}
 	if (!cp.from->connect(job->from, &copts, &cp.src, &err) ||
-	    !cp.to->connect(job->target, &copts, &cp.ddl, &err) ||
-	    !cp.from->snapshot(cp.src, &err) || !choose_tables(&cp, &err))
+	    !cp.to->connect(job->target, &copts, &cp.ddl, &err) || !not_itself(&cp, &err) ||
+	    !open_snapshots(&cp, &err) || !choose_tables(&cp, &err))
 		goto failed;
 	cp.stats = calloc((size_t)cp.ntables, sizeof *cp.stats);
 	cp.units_left = calloc((size_t)cp.ntables, sizeof *cp.units_left);
@@ -1151,8 +1189,9 @@ enum run_status copy_run(const struct job *job)
 		goto done;
 	}
 	if (!rejects_open(&cp.rejects, job->rejects_path, &err) || !truncate_targets(&cp, &err) ||
-	    !plan_units(&cp, &err) || !copy_units(&cp, &err))
+	    !plan_units(&cp, &err))
 		goto failed;
+	copy_units(&cp);
 	if (signals_caught()) {
 		cp.status = RUN_INTERRUPTED;
 		goto finish;
@@ -1216,6 +1255,7 @@ done:;
 	free(cp.started);
 	for (int i = 0; i < cp.report.nerrors; i++)
 		free(cp.report.errors[i]);
+	close_workers(&cp);
 	if (cp.src)
 		cp.from->close(cp.src);
 	if (cp.ddl)
