@@ -148,10 +148,15 @@ static bool run_ddl(struct copy *cp, struct conn *ddl, const char *sql, struct s
 }
 
 /* Whether column name is a whole part of a unique key that is carried to
- * the target (MySQL keys no longtext whole, so such a column needs a
- * bounded type); a plain index takes a prefix of it instead. */
+ * the target, or of a foreign key (which wants the type and collation of
+ * the key it references): MySQL keys no longtext whole, so such a column
+ * needs a bounded type; a plain index takes a prefix of it instead. */
 static bool in_key(const struct table_desc *d, const char *name)
 {
+	for (int f = 0; f < d->nfkeys; f++)
+		for (int k = 0; k < d->fkeys[f].ncols; k++)
+			if (!strcmp(d->fkeys[f].cols[k], name))
+				return true;
 	for (int u = 0; u < d->nindexes; u++) {
 		const struct index_desc *x = &d->indexes[u];
 		if (!x->unique || x->expression || x->exclusion ||
