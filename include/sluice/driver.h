@@ -152,6 +152,10 @@ struct driver {
 	 * (NULL for SQL NULL); false with err. */
 	bool (*query_row)(struct conn *c, const char *sql, char **out, int n, struct sl_error *err);
 
+	/* What names this server, database and schema apart from any other,
+	 * into out ("<start time>:<port>:<database>:<schema>"): two
+	 * connections with the same identity reach the same tables. */
+	bool (*identity)(struct conn *c, char *out, size_t n, struct sl_error *err);
 	/* The server's name for this session ("backend 1234", "thread 56"),
 	 * for -v. */
 	void (*session_name)(struct conn *c, char *out, size_t n);

@@ -2047,6 +2047,19 @@ static void my_close_read(struct read_stream *s)
 
 static bool my_query_row(struct conn *c, const char *sql, char **out, int n, struct sl_error *err);
 
+static bool my_identity(struct conn *c, char *out, size_t n, struct sl_error *err)
+{
+	char *v = NULL;
+	if (!my_query_row(c,
+			  "SELECT CONCAT_WS(':', @@hostname, @@port, @@datadir, "
+			  "COALESCE(DATABASE(), ''))",
+			  &v, 1, err))
+		return false;
+	snprintf(out, n, "%s", v ? v : "");
+	free(v);
+	return true;
+}
+
 static bool my_max_length(struct conn *c, const struct write_spec *spec,
 			  const struct column_desc *col, long *out, struct sl_error *err)
 {
@@ -2153,6 +2166,7 @@ const struct driver mysql_driver = {
 	.describe_full = my_describe_full,
 	.open_read = my_open_read,
 	.max_length = my_max_length,
+	.identity = my_identity,
 	.read_row = my_read_row,
 	.close_read = my_close_read,
 	.query_row = my_query_row,

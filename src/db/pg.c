@@ -1479,6 +1479,19 @@ static bool pg_query_each(struct conn *c, const char *sql,
 
 static bool pg_query_row(struct conn *c, const char *sql, char **out, int n, struct sl_error *err);
 
+static bool pg_identity(struct conn *c, char *out, size_t n, struct sl_error *err)
+{
+	char *v = NULL;
+	if (!pg_query_row(c,
+			  "SELECT concat_ws(':', pg_postmaster_start_time(), "
+			  "current_setting('port'), current_database(), current_schema())",
+			  &v, 1, err))
+		return false;
+	snprintf(out, n, "%s", v ? v : "");
+	free(v);
+	return true;
+}
+
 /* Any type is cast to text first, so that no type makes the query fail (a
  * failed query would end the snapshot's transaction). */
 static bool pg_max_length(struct conn *c, const struct write_spec *spec,
@@ -1554,6 +1567,7 @@ const struct driver pg_driver = {
 	.describe_full = pg_describe_full,
 	.open_read = pg_open_read,
 	.max_length = pg_max_length,
+	.identity = pg_identity,
 	.read_row = pg_read_row,
 	.close_read = pg_close_read,
 	.query_row = pg_query_row,

@@ -58,6 +58,7 @@ struct copy {
 	const struct driver *from, *to;
 	struct conn *src; /* the snapshot connection: catalog, and data with one worker */
 	struct conn *ddl; /* a target connection for DDL */
+	struct copy_worker *workers; /* nworkers of them, their snapshots opened at once */
 	struct copy_table *tables;
 	int ntables;
 	struct copy_unit *units;
@@ -75,7 +76,8 @@ struct copy {
 	struct run_report report;
 	enum run_status status;
 	bool stop;
-	atomic_bool halt; /* stop set: the units being copied stop too */
+	atomic_bool halt;     /* stop set: the units being copied stop too */
+	atomic_int nleft_out; /* warnings of what the copy does not carry */
 };
 
 /* A copy worker: its own source connection (in the shared snapshot) and
@@ -86,6 +88,14 @@ struct copy_worker {
 	const struct copy_unit *unit;
 	bool own; /* src and ddl are the worker's, closed at the end */
 };
+
+/* Warn that something of the source is left out (or not made on the
+ * target), naming it; counted for the line at the end of the run. */
+#define left_out(cp, ...)                                                                          \
+	do {                                                                                       \
+		atomic_fetch_add(&(cp)->nleft_out, 1);                                             \
+		log_warn(__VA_ARGS__);                                                             \
+	} while (0)
 
 /* Whether name is in a comma-split list. */
 static bool listed(char *const *list, int n, const char *name)
@@ -138,10 +148,15 @@ static bool run_ddl(struct copy *cp, struct conn *ddl, const char *sql, struct s
 }
 
 /* Whether column name is a whole part of a unique key that is carried to
- * the target (MySQL keys no longtext whole, so such a column needs a
- * bounded type); a plain index takes a prefix of it instead. */
+ * the target, or of a foreign key (which wants the type and collation of
+ * the key it references): MySQL keys no longtext whole, so such a column
+ * needs a bounded type; a plain index takes a prefix of it instead. */
 static bool in_key(const struct table_desc *d, const char *name)
 {
+	for (int f = 0; f < d->nfkeys; f++)
+		for (int k = 0; k < d->fkeys[f].ncols; k++)
+			if (!strcmp(d->fkeys[f].cols[k], name))
+				return true;
 	for (int u = 0; u < d->nindexes; u++) {
 		const struct index_desc *x = &d->indexes[u];
 		if (!x->unique || x->expression || x->exclusion ||
@@ -167,7 +182,7 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 	t->src_spec.own_rows = t->src.has_children;
 	if (!t->src.exists && !cp->job->ntables) {
 		/* listed by the schema, yet no columns: nothing a target can hold */
-		log_warn("table %s has no columns: not copied", t->name);
+		left_out(cp, "table %s has no columns: not copied", t->name);
 		t->skip = true;
 		return true;
 	}
@@ -201,11 +216,16 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 					    col->name, col->type);
 		t->xf[i] = t->mapped[i].xf;
 		t->bits[i] = t->mapped[i].bits;
+		if (job->dry_run)
+			printf("-- %s.%s: %s -> %s%s%s%s%s\n", t->name, col->name, col->type,
+			       t->mapped[i].type, t->mapped[i].check_sql[0] ? " CHECK " : "",
+			       t->mapped[i].check_sql, t->mapped[i].note[0] ? ": " : "",
+			       t->mapped[i].note);
 		if (t->mapped[i].note[0])
 			log_info("%s.%s: %s -> %s: %s", t->name, col->name, col->type,
 				 t->mapped[i].type, t->mapped[i].note);
 		if (t->mapped[i].lost)
-			log_warn("%s.%s: not carried over: %s", t->name, col->name,
+			left_out(cp, "%s.%s: not carried over: %s", t->name, col->name,
 				 t->mapped[i].note);
 	}
 	if (sql_fit_name(cp->to->dialect, t->name, t->dst_name, sizeof t->dst_name))
@@ -314,7 +334,7 @@ static bool ddl_or_warn(struct copy *cp, struct conn *ddl, const struct copy_tab
 		return true;
 	if (err->kind == SL_ERR_CONNECTION)
 		return false;
-	log_warn("%s: %s not created: %s", t->name, what, err->msg);
+	left_out(cp, "%s: %s not created: %s", t->name, what, err->msg);
 	sl_error_clear(err);
 	return true;
 }
@@ -340,11 +360,12 @@ static bool finish_checks(struct copy *cp, struct conn *ddl, const struct copy_t
 		snprintf(what, sizeof what, "CHECK %s", k->name);
 		if (!(from == to ? buf_puts(&expr, k->expr)
 				 : typemap_check(from, to, k->expr, &expr)))
-			log_warn("%s: CHECK %s (%s) not carried over: it cannot be written for %s",
+			left_out(cp,
+				 "%s: CHECK %s (%s) not carried over: it cannot be written for %s",
 				 t->name, k->name, k->expr, cp->to->name);
 		else if (!typemap_add_check(to, &sql, &t->dst_spec, k->name, buf_str(&expr)))
-			log_warn("%s: CHECK %s not carried over: a name cannot be quoted", t->name,
-				 k->name);
+			left_out(cp, "%s: CHECK %s not carried over: a name cannot be quoted",
+				 t->name, k->name);
 		else
 			ok = ddl_or_warn(cp, ddl, t, what, sql.data, err);
 		buf_free(&expr);
@@ -353,34 +374,44 @@ static bool finish_checks(struct copy *cp, struct conn *ddl, const struct copy_t
 	return ok;
 }
 
+/* PostgreSQL: the trigger function that does MySQL's ON UPDATE
+ * CURRENT_TIMESTAMP, once, before any table's triggers need it. */
+static bool prepare_on_update(struct copy *cp, struct sl_error *err)
+{
+	bool any = false;
+	for (int t = 0; t < cp->ntables; t++)
+		for (int i = 0;
+		     (cp->tables[t].created || cp->tables[t].finish) && i < cp->tables[t].src.ncols;
+		     i++)
+			any |= cp->tables[t].mapped && cp->tables[t].mapped[i].on_update_sql[0];
+	struct buf sql;
+	buf_init(&sql, 0);
+	bool ok = !any || !typemap_on_update_function(cp->to->dialect, &sql) ||
+		  run_ddl(cp, cp->ddl, sql.data, err);
+	buf_free(&sql);
+	return ok;
+}
+
 /* PostgreSQL: the triggers that do MySQL's ON UPDATE CURRENT_TIMESTAMP of
- * t's columns (MySQL has it in the column). */
+ * t's columns (MySQL has it in the column); one an earlier run made stays. */
 static bool finish_on_update(struct copy *cp, struct conn *ddl, const struct copy_table *t,
 			     struct sl_error *err)
 {
-	bool ok = true, fn = false;
+	bool ok = true;
 	for (int i = 0; ok && i < t->src.ncols; i++) {
 		struct buf sql;
 		buf_init(&sql, 0);
-		char what[300];
-		snprintf(what, sizeof what, "ON UPDATE trigger of %s", t->dst_spec.columns[i]);
-		if (t->mapped[i].on_update_sql[0] && !fn &&
-		    typemap_on_update_function(cp->to->dialect, &sql)) {
-			ok = ddl_or_warn(cp, ddl, t, "ON UPDATE trigger function", sql.data, err);
-			fn = true;
-			buf_reset(&sql);
-		}
-		if (ok && t->mapped[i].on_update_sql[0] &&
+		if (t->mapped[i].on_update_sql[0] &&
 		    typemap_on_update_trigger(cp->to->dialect, &sql, &t->dst_spec,
-					      t->dst_spec.columns[i])) {
-			ok = run_ddl(cp, ddl, sql.data, err);
-			if (!ok && !strcmp(err->sqlstate, "42710")) { /* made by an earlier run */
+					      t->dst_spec.columns[i]) &&
+		    !run_ddl(cp, ddl, sql.data, err)) {
+			if (err->kind == SL_ERR_CONNECTION) {
+				ok = false;
+			} else {
+				if (strcmp(err->sqlstate, "42710")) /* 42710: it is there */
+					left_out(cp, "%s: ON UPDATE trigger of %s not created: %s",
+						 t->name, t->dst_spec.columns[i], err->msg);
 				sl_error_clear(err);
-				ok = true;
-			} else if (!ok && err->kind != SL_ERR_CONNECTION) {
-				log_warn("%s: %s not created: %s", t->name, what, err->msg);
-				sl_error_clear(err);
-				ok = true;
 			}
 		}
 		buf_free(&sql);
@@ -422,11 +453,11 @@ static bool finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t
 				with.prefix = prefix;
 		}
 		if (with.prefix && x->ncols > 64) {
-			log_warn("%s: index %s not carried over: over 64 columns", t->name,
+			left_out(cp, "%s: index %s not carried over: over 64 columns", t->name,
 				 x->name);
 		} else if (!typemap_create_index(cp->from->dialect, d, &sql, &t->dst_spec, &with,
 						 why, sizeof why)) {
-			log_warn("%s: index %s not carried over: %s", t->name, x->name, why);
+			left_out(cp, "%s: index %s not carried over: %s", t->name, x->name, why);
 		} else {
 			char what[300];
 			snprintf(what, sizeof what, "index %s", x->name);
@@ -535,12 +566,13 @@ static bool add_foreign_keys(struct copy *cp, struct sl_error *err)
 				continue;
 			buf_reset(&sql);
 			if (fkey_refused(cp, ct, fk, why, sizeof why)) {
-				log_warn("%s: foreign key %s not carried over: %s", ct->name,
+				left_out(cp, "%s: foreign key %s not carried over: %s", ct->name,
 					 fk->name, why);
 				refused++;
 			} else if (!typemap_add_fkey(cp->to->dialect, &sql, &ct->dst_spec,
 						     target_fkey(cp, fk, &mapped))) {
-				log_warn("%s: foreign key %s not carried over: its action or "
+				left_out(cp,
+					 "%s: foreign key %s not carried over: its action or "
 					 "columns cannot be written",
 					 ct->name, fk->name);
 				refused++;
@@ -548,7 +580,7 @@ static bool add_foreign_keys(struct copy *cp, struct sl_error *err)
 				if (err->kind == SL_ERR_CONNECTION) {
 					ok = false;
 				} else {
-					log_warn("%s: foreign key %s not created: %s", ct->name,
+					left_out(cp, "%s: foreign key %s not created: %s", ct->name,
 						 fk->name, err->msg);
 					refused++;
 					sl_error_clear(err);
@@ -558,10 +590,35 @@ static bool add_foreign_keys(struct copy *cp, struct sl_error *err)
 		table_desc_free(&have);
 	}
 	if (refused)
-		log_warn("%d foreign key%s not carried over (named above); the data is copied",
+		log_info("%d foreign key%s not carried over (named above); the data is copied",
 			 refused, refused == 1 ? "" : "s");
 	buf_free(&sql);
 	return ok;
+}
+
+/* Refuse a copy whose source and target are the same tables: --truncate
+ * would empty the source, and every row would be doubled. With --schema
+ * on PostgreSQL the source is that schema. */
+static bool not_itself(struct copy *cp, struct sl_error *err)
+{
+	char a[1024] = "", b[1024] = "";
+	if (cp->from != cp->to || !cp->from->identity)
+		return true;
+	if (!cp->from->identity(cp->src, a, sizeof a, err) ||
+	    !cp->to->identity(cp->ddl, b, sizeof b, err))
+		return false;
+	if (cp->job->schema && cp->from->dialect->has_inheritance) {
+		/* PostgreSQL: the source schema is --schema's */
+		char *colon = strrchr(a, ':');
+		if (colon)
+			snprintf(colon + 1, sizeof a - (size_t)(colon + 1 - a), "%s",
+				 cp->job->schema);
+	}
+	if (strcmp(a, b))
+		return true;
+	return sl_error_set(err, SL_ERR_USAGE,
+			    "the source and the target are the same database: a copy onto itself "
+			    "is refused");
 }
 
 /* Decide the tables: --tables, else every base table of the source (minus
@@ -589,9 +646,17 @@ static bool choose_tables(struct copy *cp, struct sl_error *err)
 		schema_desc_free(&sd);
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
+	const char *ckpt = job->checkpoint_table ? job->checkpoint_table : "sluice_checkpoints";
+	if (strrchr(ckpt, '.'))
+		ckpt = strrchr(ckpt, '.') + 1;
 	for (int i = 0; i < n; i++) {
 		if (listed(job->exclude_tables, job->nexclude, names[i]))
 			continue;
+		if (!job->ntables && !strcmp(names[i], ckpt)) {
+			/* sluice's own resume state belongs to the source, not the copy */
+			log_info("%s (sluice's checkpoint table) is not copied", names[i]);
+			continue;
+		}
 		if (job->ntables && !listed(sd.tables, sd.ntables, names[i])) {
 			schema_desc_free(&sd);
 			return sl_error_set(err, SL_ERR_USAGE, "no base table %s on the source",
@@ -604,7 +669,7 @@ static bool choose_tables(struct copy *cp, struct sl_error *err)
 		cp->ntables++;
 	}
 	for (int i = 0; i < sd.nviews && !job->ntables; i++)
-		log_warn("view %s is not copied (copy its definition by hand)", sd.views[i]);
+		left_out(cp, "view %s is not copied (copy its definition by hand)", sd.views[i]);
 	for (int i = 0; i < sd.ntriggers; i++) {
 		char table[256];
 		snprintf(table, sizeof table, "%.*s", (int)strcspn(sd.triggers[i], "."),
@@ -613,10 +678,10 @@ static bool choose_tables(struct copy *cp, struct sl_error *err)
 		for (int t = 0; t < cp->ntables; t++)
 			copied |= !strcmp(cp->tables[t].name, table);
 		if (copied)
-			log_warn("trigger %s is not copied", sd.triggers[i]);
+			left_out(cp, "trigger %s is not copied", sd.triggers[i]);
 	}
 	for (int i = 0; i < sd.nobjects && !job->ntables; i++)
-		log_warn("%s is not copied (copy its definition by hand)", sd.objects[i]);
+		left_out(cp, "%s is not copied (copy its definition by hand)", sd.objects[i]);
 	schema_desc_free(&sd);
 	if (cp->ntables == 0)
 		return sl_error_set(err, SL_ERR_USAGE, "no tables to copy");
@@ -937,35 +1002,39 @@ static void *copy_worker_main(void *arg)
 	return NULL;
 }
 
-/* Connections for worker i: the snapshot connection itself when there is
- * one worker; else new ones that see the same snapshot (PostgreSQL: the
- * exported one; MySQL: snapshots started together while the lock
- * connection holds FLUSH TABLES WITH READ LOCK). */
-static bool open_workers(struct copy *cp, struct copy_worker *ws, struct sl_error *err)
+/* The source's snapshot, on cp->src and on each worker's connection: one
+ * instant for all of them, so the key ranges planned on cp->src are the
+ * rows the workers read. PostgreSQL: cp->src's snapshot exported and
+ * imported by the others; MySQL: every snapshot started while a lock
+ * connection holds FLUSH TABLES WITH READ LOCK (mydumper's way), so no
+ * commit falls between them. One worker reads on cp->src itself. */
+static bool open_snapshots(struct copy *cp, struct sl_error *err)
 {
+	struct copy_worker *ws = cp->workers;
 	for (int i = 0; i < cp->nworkers; i++)
 		ws[i] = (struct copy_worker){.cp = cp};
 	if (cp->nworkers == 1) {
 		ws[0].src = cp->src;
 		ws[0].ddl = cp->ddl;
-		return true;
+		return cp->from->snapshot(cp->src, err);
 	}
 	char snap[128] = "";
 	struct conn *lock = NULL;
 	struct conn_options copts = {.timeout = cp->job->timeout};
 	bool ok = true;
 	if (cp->from->export_snapshot) {
-		ok = cp->from->export_snapshot(cp->src, snap, sizeof snap, err);
+		ok = cp->from->snapshot(cp->src, err) &&
+		     cp->from->export_snapshot(cp->src, snap, sizeof snap, err);
 	} else if (cp->from->connect(cp->job->from, &copts, &lock, err)) {
 		struct sl_error e;
 		if (!cp->from->exec(lock, "FLUSH TABLES WITH READ LOCK", &e)) {
 			log_warn("copying with %d workers, each reads its own snapshot: FLUSH "
-				 "TABLES "
-				 "WITH READ LOCK is not allowed here (%s)",
+				 "TABLES WITH READ LOCK is not allowed here (%s)",
 				 cp->nworkers, e.msg);
 			cp->from->close(lock);
 			lock = NULL;
 		}
+		ok = cp->from->snapshot(cp->src, err);
 	} else {
 		ok = false;
 	}
@@ -984,42 +1053,38 @@ static bool open_workers(struct copy *cp, struct copy_worker *ws, struct sl_erro
 	return ok;
 }
 
-static void close_workers(struct copy *cp, struct copy_worker *ws)
+static void close_workers(struct copy *cp)
 {
-	for (int i = 0; i < cp->nworkers; i++) {
-		if (!ws[i].own)
+	for (int i = 0; cp->workers && i < cp->nworkers; i++) {
+		struct copy_worker *w = &cp->workers[i];
+		if (!w->own)
 			continue;
-		if (ws[i].src)
-			cp->from->close(ws[i].src);
-		if (ws[i].ddl)
-			cp->to->close(ws[i].ddl);
+		if (w->src)
+			cp->from->close(w->src);
+		if (w->ddl)
+			cp->to->close(w->ddl);
 	}
+	free(cp->workers);
+	cp->workers = NULL;
 }
 
 /* Copy every unit with cp->nworkers workers. */
-static bool copy_units(struct copy *cp, struct sl_error *err)
+static void copy_units(struct copy *cp)
 {
-	struct copy_worker ws[64];
 	pthread_t threads[64];
-	if (!open_workers(cp, ws, err)) {
-		close_workers(cp, ws);
-		return false;
-	}
 	int started = 0;
 	if (cp->nworkers == 1) {
-		copy_worker_main(&ws[0]);
-	} else {
-		for (; started < cp->nworkers; started++)
-			if (pthread_create(&threads[started], NULL, copy_worker_main,
-					   &ws[started]) != 0)
-				break;
-		if (started == 0)
-			copy_worker_main(&ws[0]);
-		for (int i = 0; i < started; i++)
-			pthread_join(threads[i], NULL);
+		copy_worker_main(&cp->workers[0]);
+		return;
 	}
-	close_workers(cp, ws);
-	return true;
+	for (; started < cp->nworkers; started++)
+		if (pthread_create(&threads[started], NULL, copy_worker_main,
+				   &cp->workers[started]) != 0)
+			break;
+	if (started == 0)
+		copy_worker_main(&cp->workers[0]);
+	for (int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
 }
 
 /* --resume: the job's name (--job, or the source's URL without its
@@ -1078,9 +1143,13 @@ enum run_status copy_run(const struct job *job)
 	if (cp.nworkers > 64)
 		cp.nworkers = 64;
 	struct conn_options copts = {.timeout = job->timeout};
+	if (!(cp.workers = calloc((size_t)cp.nworkers, sizeof *cp.workers))) {
+		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
+		goto failed;
+	}
 	if (!cp.from->connect(job->from, &copts, &cp.src, &err) ||
-	    !cp.to->connect(job->target, &copts, &cp.ddl, &err) ||
-	    !cp.from->snapshot(cp.src, &err) || !choose_tables(&cp, &err))
+	    !cp.to->connect(job->target, &copts, &cp.ddl, &err) || !not_itself(&cp, &err) ||
+	    !open_snapshots(&cp, &err) || !choose_tables(&cp, &err))
 		goto failed;
 	cp.stats = calloc((size_t)cp.ntables, sizeof *cp.stats);
 	cp.units_left = calloc((size_t)cp.ntables, sizeof *cp.units_left);
@@ -1111,6 +1180,8 @@ enum run_status copy_run(const struct job *job)
 	for (int i = 0; i < cp.ntables && !job->query; i++)
 		if (!prepare_target(&cp, &cp.tables[i], &err))
 			goto failed;
+	if (!job->query && !prepare_on_update(&cp, &err))
+		goto failed;
 	if (job->dry_run) {
 		for (int i = 0; i < cp.ntables; i++)
 			printf("-- copy %s: %d columns, about %llu rows\n", cp.tables[i].name,
@@ -1123,8 +1194,9 @@ enum run_status copy_run(const struct job *job)
 		goto done;
 	}
 	if (!rejects_open(&cp.rejects, job->rejects_path, &err) || !truncate_targets(&cp, &err) ||
-	    !plan_units(&cp, &err) || !copy_units(&cp, &err))
+	    !plan_units(&cp, &err))
 		goto failed;
+	copy_units(&cp);
 	if (signals_caught()) {
 		cp.status = RUN_INTERRUPTED;
 		goto finish;
@@ -1159,6 +1231,9 @@ failed:
 	report_add_error(&cp.report, err.msg);
 	cp.status = err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
 finish:
+	if (atomic_load(&cp.nleft_out))
+		log_warn("%d part%s of the source schema not carried over (each named above)",
+			 atomic_load(&cp.nleft_out), atomic_load(&cp.nleft_out) == 1 ? "" : "s");
 	cp.report.status = cp.status;
 	cp.report.tables = cp.stats;
 	cp.report.ntables = cp.stats ? cp.ntables : 0;
@@ -1185,6 +1260,7 @@ done:;
 	free(cp.started);
 	for (int i = 0; i < cp.report.nerrors; i++)
 		free(cp.report.errors[i]);
+	close_workers(&cp);
 	if (cp.src)
 		cp.from->close(cp.src);
 	if (cp.ddl)

@@ -1180,7 +1180,7 @@ static bool map_same(const struct dialect *to, const struct column_desc *src,
 	if (k == K_DATE || k == K_DATETIME)
 		out->xf = XF_ZERO_DATE_NULL;
 	if (src->charset && src->collation && safe_word(src->charset) &&
-	    safe_word(src->collation)) {
+	    safe_word(src->collation) && strcmp(tp->name, "json")) {
 		/* the column's own character set and collation, whatever the
 		 * table's: a BINARY column compares case-sensitively */
 		if (!set_fmt(out->type + n, sizeof out->type - n, " CHARACTER SET %s COLLATE %s",

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# tests/integration/t_promise2.sh - copy keeps the promise under the second
+# adversarial pass: a copy onto itself is refused (and --truncate empties
+# nothing), sluice's own checkpoint table is never copied, and the workers of
+# a MySQL copy read one snapshot while the source is written to.
+. "$(dirname "$0")/lib.sh"
+export PGTZ=UTC
+
+MY_BASE=mysql://root@127.0.0.1:${SLUICE_MY_PORT:-33069}
+PG_BASE=${SLUICE_PG_URL%/*}
+LIMIT=${SLUICE_COPY_LIMIT:-120}
+
+pgd() {
+	local db=$1
+	shift
+	PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/$db" -XAtq -v ON_ERROR_STOP=1 -F $'\t' "$@"
+}
+myd() {
+	local db=$1
+	shift
+	my -D "$db" -r "$@"
+}
+fresh() {
+	my -e "DROP DATABASE IF EXISTS $1; CREATE DATABASE $1 CHARACTER SET utf8mb4"
+	pg -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+}
+OUT=""
+run_sluice() {
+	local name=$1 want=$2
+	shift 2
+	timeout -k 5 "$LIMIT" "$SLUICE" "$@" >"$TMP/$name.out" 2>&1
+	local rc=$?
+	OUT=$(cat "$TMP/$name.out")
+	assert_status "$name" "$want" "$rc"
+	[ "$rc" == "$want" ] || sed 's/^/    | /' "$TMP/$name.out" | head -40
+}
+
+test_case "a copy onto itself"
+fresh self_db
+myd self_db -e "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2)"
+pgd self_db -c "CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2)"
+# the same database however the URL is spelled
+run_sluice self-my 2 copy "$MY_BASE/self_db" "mysql://root@localhost/self_db?socket=$SLUICE_MY_SOCKET" --truncate
+assert_contains "mysql: says why" "a copy onto itself is refused" "$OUT"
+assert_eq "mysql: nothing emptied" "2" "$(myd self_db -e "SELECT count(*) FROM t")"
+run_sluice self-pg 2 copy "$PG_BASE/self_db" "$PG_BASE/self_db?application_name=x" --truncate
+assert_contains "pg: says why" "a copy onto itself is refused" "$OUT"
+assert_eq "pg: nothing emptied" "2" "$(pgd self_db -c "SELECT count(*) FROM t")"
+# another schema of the same PostgreSQL database is another place
+pgd self_db -c "CREATE SCHEMA other; CREATE TABLE other.u (id int PRIMARY KEY); INSERT INTO other.u VALUES (5)"
+run_sluice self-schema 0 copy "$PG_BASE/self_db" "$PG_BASE/self_db" --schema other --create
+assert_eq "pg: another schema is copied" "5" "$(pgd self_db -c "SELECT id FROM public.u")"
+
+test_case "the checkpoint table stays home"
+fresh ck_src
+fresh ck_dst
+printf 'id,v\n1,a\n2,b\n' >"$TMP/in.csv"
+myd ck_src -e "CREATE TABLE items (id int PRIMARY KEY, v text)"
+run_sluice ck-load 0 load "$TMP/in.csv" "$MY_BASE/ck_src" --table items --resume
+assert_eq "the source has its checkpoints" "1" "$(myd ck_src -e "SELECT count(*) > 0 FROM sluice_checkpoints")"
+run_sluice ck-copy 0 copy "$MY_BASE/ck_src" "$PG_BASE/ck_dst" --create
+assert_eq "only the user's table is copied" "items" "$(pgd ck_dst -c "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")"
+run_sluice ck-copy-my 0 copy "$MY_BASE/ck_src" "$MY_BASE/ck_dst" --create
+assert_eq "mysql: only the user's table is copied" "items" "$(myd ck_dst -e "SHOW TABLES")"
+
+test_case "one snapshot for every worker (MySQL)"
+fresh sn_src
+fresh sn_dst
+myd sn_src -e "CREATE TABLE big (id int PRIMARY KEY, v int NOT NULL)"
+seq 1 300000 | awk '{print $1 "\t" $1}' >"$TMP/big.tsv"
+myd sn_src --local-infile=1 -e "LOAD DATA LOCAL INFILE '$TMP/big.tsv' INTO TABLE big"
+# a writer moves rows from the low keys to the top, one commit each: the
+# count never changes, and any two snapshots disagree on where a row is
+printf '%s\n' 'DELIMITER //' 'CREATE PROCEDURE mover () BEGIN DECLARE i int DEFAULT 1;
+	WHILE i <= 200000 DO UPDATE big SET id = id + 1000000 WHERE id = i; SET i = i + 1; END WHILE; END //' |
+	myd sn_src
+(myd sn_src -e "CALL mover()" >/dev/null 2>&1 &) 
+sleep 1
+moved_before=$(myd sn_src -e "SELECT count(*) FROM big WHERE id > 1000000")
+run_sluice sn-copy 0 copy "$MY_BASE/sn_src" "$PG_BASE/sn_dst" --create --workers 2 --split-rows 50000 -v
+moved_after=$(myd sn_src -e "SELECT count(*) FROM big WHERE id > 1000000")
+my -e "KILL QUERY (SELECT ID FROM information_schema.PROCESSLIST WHERE INFO = 'CALL mover()' LIMIT 1)" 2>/dev/null ||
+	for id in $(my -e "SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'CALL mover%'"); do my -e "KILL $id"; done
+if [ "$moved_after" -gt "$moved_before" ]; then pass "the source was written during the copy ($moved_before -> $moved_after rows moved)"; else fail "the writer did not run during the copy"; fi
+assert_contains "the copy was split" "big [" "$OUT"
+assert_eq "every row once, from one instant" "300000	300000	300000" \
+	"$(pgd sn_dst -c "SELECT count(*), count(DISTINCT v), count(DISTINCT id) FROM big")"
+
+finish
