@@ -187,7 +187,7 @@ enum form {
 	F_NUM,	    /* integers as decimal text, booleans 0/1, bits as binary digits
 		     * (so bit(1) = boolean), decimals without trailing zeros (1.5 =
 		     * 1.500) */
-	F_FLOAT,    /* rounded to digits significant digits, "<mantissa>e<exponent>" */
+	F_FLOAT,    /* the IEEE 754 bit pattern in hex, of a double or a float */
 	F_DATE,	    /* YYYY-MM-DD */
 	F_TS,	    /* YYYY-MM-DD HH:MM:SS[.f] in UTC, prec fraction digits, truncated */
 	F_TIME,	    /* the signed number of 10^-prec seconds, truncated */
@@ -200,7 +200,8 @@ enum form {
 struct plan {
 	enum form form;
 	int prec;     /* F_TS, F_TIME */
-	int digits;   /* F_FLOAT */
+	int bits;     /* F_FLOAT: significand bits compared, 24 (float) or 53 (double) */
+	bool in_part; /* F_FLOAT: one side holds more than is compared */
 	bool lower;   /* F_HASH: lower-case the text (one side is a uuid) */
 	bool as_text; /* the types do not correspond: both compared as their text */
 };
@@ -254,9 +255,11 @@ static struct plan plan_for(struct coltype a, bool a_pg, struct coltype b, bool 
 	struct plan p = {.form = F_HASH};
 	if (to_float_kind(a.kind) && to_float_kind(b.kind) &&
 	    (float_kind(a.kind) || float_kind(b.kind))) {
-		/* a float copied through text keeps about FLT_DIG / DBL_DIG digits */
+		/* every bit, at the precision of the narrower side: a double
+		 * against a float is rounded to a float */
 		p.form = F_FLOAT;
-		p.digits = a.kind == K_FLOAT4 || b.kind == K_FLOAT4 ? 6 : 15;
+		p.bits = a.kind == K_FLOAT4 || b.kind == K_FLOAT4 ? 24 : 53;
+		p.in_part = a.kind != b.kind;
 	} else if (numeric_kind(a.kind) && numeric_kind(b.kind)) {
 		p.form = F_NUM;
 	} else if (a.kind == K_DATE && b.kind == K_DATE) {
@@ -285,37 +288,86 @@ static struct plan plan_for(struct coltype a, bool a_pg, struct coltype b, bool 
 	return p;
 }
 
-/* PostgreSQL: v (a float8 expression) rounded to digits significant
- * digits as "<mantissa>e<exponent>": e = floor(log(|v|)), k = digits-1-e,
- * mantissa = round(v * 10^k) with 10^k taken in two factors so that
- * neither overflows at the ends of the double range. MySQL runs the same
- * IEEE arithmetic (pow, rint) on the same doubles. */
-static bool pg_float(struct buf *b, const char *v, int digits)
+/* The canonical text of a float: the IEEE 754 bit pattern of its value
+ * in lower-case hex, 16 digits for a double (bits 53), 8 for a float (24),
+ * a double rounded to the nearest float (ties to even, as a cast rounds);
+ * zero without its sign. A number is only equal to itself this way: a
+ * changed last bit is a different text. */
+
+/* PostgreSQL: the pattern of v, a float8 expression, from float8send or
+ * float4send. A double the cast to real would refuse (beyond the float
+ * range, or so small it rounds to zero) gets the pattern the rounding
+ * gives: infinity or zero. */
+static bool pg_float_bits(struct buf *b, const char *v, int bits)
 {
+	if (bits == 53)
+		return buf_printf(b,
+				  "CASE WHEN %1$s = 0 THEN '0000000000000000' "
+				  "ELSE encode(float8send(%1$s), 'hex') END",
+				  v);
+	/* 2^128 - 2^103 rounds up to infinity; 2^-150 down to zero */
 	return buf_printf(b,
-			  "CASE WHEN %1$s = 0 THEN '0' "
-			  "WHEN %1$s IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8) "
-			  "THEN %1$s::text "
-			  "ELSE round((%1$s * power(10::float8, "
-			  "floor((%2$d - floor(log(abs(%1$s)))) / 2))) * power(10::float8, "
-			  "(%2$d - floor(log(abs(%1$s)))) - "
-			  "floor((%2$d - floor(log(abs(%1$s)))) / 2)))::bigint::text "
-			  "|| 'e' || floor(log(abs(%1$s)))::bigint::text END",
-			  v, digits - 1);
+			  "CASE WHEN %1$s = 0 THEN '00000000' WHEN %1$s = 'NaN'::float8 THEN 'NaN' "
+			  "WHEN %1$s >= 340282356779733661637539395458142568448::float8 THEN "
+			  "'7f800000' "
+			  "WHEN %1$s <= -340282356779733661637539395458142568448::float8 THEN "
+			  "'ff800000' "
+			  "WHEN abs(%1$s) <= power(2::float8, -150) THEN '00000000' "
+			  "ELSE encode(float4send(%1$s::real), 'hex') END",
+			  v);
 }
 
-/* MySQL: the same as pg_float, with MySQL's names (MySQL cannot hold NaN or
- * infinities). */
-static bool my_float(struct buf *b, const char *v, int digits)
+/* MySQL: the exponent of v, a double expression, floor(log2(|v|)). LOG2 is
+ * log(x) / log(2) on MySQL and MariaDB, one off next to powers of two, so
+ * its estimate (kept where POW stays finite) is set right by comparing |v|
+ * with the powers of two around it. Below the normal range it may be too
+ * small: every caller raises it to the smallest normal exponent. */
+static bool my_float_exponent(struct buf *b, const char *v)
 {
 	return buf_printf(b,
-			  "CASE WHEN %1$s = 0 THEN '0' "
-			  "ELSE CONCAT(CAST(ROUND((%1$s * POW(10, "
-			  "FLOOR((%2$d - FLOOR(LOG10(ABS(%1$s)))) / 2))) * POW(10, "
-			  "(%2$d - FLOOR(LOG10(ABS(%1$s)))) - "
-			  "FLOOR((%2$d - FLOOR(LOG10(ABS(%1$s)))) / 2))) AS SIGNED), "
-			  "'e', FLOOR(LOG10(ABS(%1$s)))) END",
-			  v, digits - 1);
+			  "(LEAST(GREATEST(FLOOR(LOG2(ABS(%1$s))), -1023), 1022) - "
+			  "(ABS(%1$s) < POW(2, LEAST(GREATEST(FLOOR(LOG2(ABS(%1$s))), -1023), "
+			  "1022))) + "
+			  "(ABS(%1$s) >= POW(2, LEAST(GREATEST(FLOOR(LOG2(ABS(%1$s))), -1023), "
+			  "1022) + 1)))",
+			  v);
+}
+
+/* MySQL: the pattern of v, a double expression, computed (MySQL shows no
+ * bits). With e its exponent, raised to the smallest normal one (-1022,
+ * -126), |v| * 2^(fraction bits - e) is the significand as an integer,
+ * exact (a scaling by a power of two; for a double in two factors, since
+ * 2^1074 overflows), rounded to a float's 24 bits by ROUND, which rounds a
+ * double to even; (e + bias - 1) * 2^(fraction bits) plus it is the
+ * pattern without its sign, subnormals and a rounding up into the next
+ * exponent included. A float beyond range is infinity, the sign a bit of
+ * its own. */
+static bool my_float_bits(struct buf *b, const char *v, int bits)
+{
+	struct buf e, es;
+	buf_init(&e, 0);
+	buf_init(&es, 0);
+	bool ok = my_float_exponent(&e, v);
+	if (bits == 53)
+		ok = ok && buf_printf(&es, "GREATEST(%s, -1022)", buf_str(&e)) &&
+		     buf_printf(b,
+				"CASE WHEN %1$s = 0 THEN '0000000000000000' ELSE "
+				"LOWER(LPAD(HEX((CAST(%2$s + 1022 AS SIGNED) * 4503599627370496 + "
+				"CAST(ABS(%1$s) * POW(2, -48 - %2$s) * POW(2, 100) AS SIGNED)) | "
+				"((%1$s < 0) << 63)), 16, '0')) END",
+				v, buf_str(&es));
+	else
+		ok = ok && buf_printf(&es, "GREATEST(%s, -126)", buf_str(&e)) &&
+		     buf_printf(
+			     b,
+			     "CASE WHEN %1$s = 0 THEN '00000000' ELSE "
+			     "LOWER(LPAD(HEX(LEAST(CAST(%2$s + 126 AS SIGNED) * 8388608 + "
+			     "CAST(ROUND(ABS(%1$s) * POW(2, 23 - %2$s)) AS SIGNED), 2139095040) | "
+			     "((%1$s < -POW(2, -150)) << 31)), 8, '0')) END",
+			     v, buf_str(&es));
+	buf_free(&e);
+	buf_free(&es);
+	return ok;
 }
 
 /* 10^(6 - prec): microseconds in one unit of a time with prec fraction
@@ -357,7 +409,7 @@ static bool pg_canon(struct buf *b, const char *q, struct coltype c, struct plan
 					  q);
 		return buf_printf(b, "%s::text", q);
 	case F_FLOAT:
-		return wrap(v, sizeof v, "%s::float8", q) && pg_float(b, v, p.digits);
+		return wrap(v, sizeof v, "%s::float8", q) && pg_float_bits(b, v, p.bits);
 	case F_DATE:
 		return buf_printf(b,
 				  "CASE WHEN isfinite(%1$s) AND %1$s >= '0001-01-01' THEN "
@@ -437,8 +489,10 @@ static bool my_canon(struct buf *b, const char *q, struct coltype c, struct plan
 				q);
 		return buf_printf(b, "CAST(%s + 0 AS CHAR)", q);
 	case F_FLOAT:
-		return wrap(v, sizeof v, float_kind(c.kind) ? "%s" : "(%s + 0e0)", q) &&
-		       my_float(b, v, p.digits);
+		/* + 0e0: a double, exactly the float's value (MySQL shows a FLOAT
+		 * to 6 digits) */
+		return wrap(v, sizeof v, c.kind == K_FLOAT8 ? "%s" : "(%s + 0e0)", q) &&
+		       my_float_bits(b, v, p.bits);
 	case F_DATE:
 	case F_TS:
 		ok = !zero_null ||
@@ -513,7 +567,7 @@ bool verify_sql(const struct dialect *d, const struct write_spec *t, const struc
 	if (mine->ncols != other->ncols)
 		return false;
 	bool pg = is_pg(d), other_pg = is_pg(other_d);
-	/* the note, in sections: json, floats to 6 and to 15 digits, as text */
+	/* the note, in sections: json, single precision, doubles, as text */
 	struct buf name, secs[4];
 	buf_init(&name, 4096);
 	for (int i = 0; i < 4; i++)
@@ -552,10 +606,10 @@ bool verify_sql(const struct dialect *d, const struct write_spec *t, const struc
 			note_add(&secs[0],
 				 "json compared as NULL or not only (no common canonical form): ",
 				 mc->name);
-		else if (p.form == F_FLOAT && p.digits == 6)
-			note_add(&secs[1], "floats to 6 significant digits: ", mc->name);
-		else if (p.form == F_FLOAT)
-			note_add(&secs[2], "floats to 15 significant digits: ", mc->name);
+		else if (p.form == F_FLOAT && p.in_part && p.bits == 24)
+			note_add(&secs[1], "compared at single precision: ", mc->name);
+		else if (p.form == F_FLOAT && p.in_part)
+			note_add(&secs[2], "compared as doubles: ", mc->name);
 		else if (p.as_text)
 			note_add(&secs[3], "types differ, compared as text: ", mc->name);
 	}
