@@ -30,12 +30,13 @@ enum kind {
 	K_FLOAT4, /* real, MySQL float */
 	K_FLOAT8, /* double */
 	K_DATE,
-	K_TS,	 /* timestamp without time zone, MySQL datetime */
-	K_TSTZ,	 /* timestamp with time zone, MySQL timestamp (driver sessions are UTC) */
-	K_TIME,	 /* PostgreSQL time and interval, MySQL time */
-	K_BITS,	 /* bit(n), PostgreSQL bit varying */
-	K_BYTES, /* bytea, MySQL binary, varbinary, blobs, spatial types */
-	K_TEXT,	 /* character types, MySQL enum and set */
+	K_TS,	    /* timestamp without time zone, MySQL datetime */
+	K_TSTZ,	    /* timestamp with time zone, MySQL timestamp (driver sessions are UTC) */
+	K_TIME,	    /* PostgreSQL time, MySQL time */
+	K_INTERVAL, /* PostgreSQL interval: months, days and a time */
+	K_BITS,	    /* bit(n), PostgreSQL bit varying */
+	K_BYTES,    /* bytea, MySQL binary, varbinary, blobs, spatial types */
+	K_TEXT,	    /* character types, MySQL enum and set */
 	K_UUID,
 	K_JSON, /* PostgreSQL json (kept as written), MySQL 8 json (reformatted) */
 	K_JSONB,
@@ -44,7 +45,7 @@ enum kind {
 
 struct coltype {
 	enum kind kind;
-	int prec; /* K_TS, K_TSTZ, K_TIME: fractional digits of seconds */
+	int prec; /* K_TS, K_TSTZ, K_TIME, K_INTERVAL: fractional digits of seconds */
 	int bits; /* K_BITS: the width, 0 for bit varying */
 };
 
@@ -93,7 +94,7 @@ static struct coltype pg_coltype(const char *t)
 		c.kind = K_TIME;
 		c.prec = paren_num(t, 6, 6);
 	} else if (starts(t, "interval")) {
-		c.kind = K_TIME;
+		c.kind = K_INTERVAL;
 		c.prec = paren_num(t, 6, 6);
 	} else if (!strcmp(t, "bytea"))
 		c.kind = K_BYTES;
@@ -190,7 +191,8 @@ enum form {
 	F_FLOAT,    /* the IEEE 754 bit pattern in hex, of a double or a float */
 	F_DATE,	    /* YYYY-MM-DD */
 	F_TS,	    /* YYYY-MM-DD HH:MM:SS[.f] in UTC, prec fraction digits, truncated */
-	F_TIME,	    /* the signed number of 10^-prec seconds, truncated */
+	F_TIME,	    /* the signed number of 10^-prec seconds, truncated; an interval
+		     * with months or days: "<months> mons <days> days <that number>" */
 	F_HASH,	    /* md5 of the value's bytes: text as UTF-8, bytes as they are */
 	F_JSONB,    /* PostgreSQL on both sides, json and jsonb: md5 of the jsonb text */
 	F_NULLNESS, /* only whether it is NULL: json across servers */
@@ -230,6 +232,12 @@ static bool temporal_kind(enum kind k)
 	return k == K_DATE || k == K_TS || k == K_TSTZ;
 }
 
+/* A time of day or a duration. */
+static bool time_kind(enum kind k)
+{
+	return k == K_TIME || k == K_INTERVAL;
+}
+
 /* JSON in any of its types. */
 static bool json_kind(enum kind k)
 {
@@ -267,7 +275,7 @@ static struct plan plan_for(struct coltype a, bool a_pg, struct coltype b, bool 
 	} else if (temporal_kind(a.kind) && temporal_kind(b.kind)) {
 		p.form = F_TS;
 		p.prec = min_int(a.kind == K_DATE ? 0 : a.prec, b.kind == K_DATE ? 0 : b.prec);
-	} else if (a.kind == K_TIME && b.kind == K_TIME) {
+	} else if (time_kind(a.kind) && time_kind(b.kind)) {
 		p.form = F_TIME;
 		p.prec = min_int(a.prec, b.prec);
 	} else if ((json_kind(a.kind) || json_kind(b.kind)) && a_pg != b_pg) {
@@ -393,6 +401,31 @@ static bool wrap(char *v, size_t n, const char *fmt, ...)
 	return w >= 0 && (size_t)w < n;
 }
 
+/* PostgreSQL: interval q by its fields, as PostgreSQL keeps it: months,
+ * days and a time, so '1 mon' is not '30 days' nor '1 day' '24:00:00'
+ * (interval equality and the epoch count a month as 30 days). The time
+ * (the hours are not folded into days) in units of 10^-prec seconds,
+ * truncated; alone when months and days are 0, as a MySQL time reads. */
+static bool pg_interval(struct buf *b, const char *q, int prec)
+{
+	char t[1024];
+	if (!wrap(t, sizeof t,
+		  "round(EXTRACT(HOUR FROM %1$s) * 3600000000 + EXTRACT(MINUTE FROM %1$s) * "
+		  "60000000 + EXTRACT(MICROSECONDS FROM %1$s))::bigint",
+		  q))
+		return false;
+	if (prec < 6 && !wrap(t + strlen(t), sizeof t - strlen(t), " / %d", micros_per_unit(prec)))
+		return false;
+	return buf_printf(
+		b,
+		"CASE WHEN EXTRACT(YEAR FROM %1$s) = 0 AND EXTRACT(MONTH FROM %1$s) = 0 "
+		"AND EXTRACT(DAY FROM %1$s) = 0 THEN (%2$s)::text "
+		"ELSE (EXTRACT(YEAR FROM %1$s) * 12 + EXTRACT(MONTH FROM %1$s))::bigint::text "
+		"|| ' mons ' || EXTRACT(DAY FROM %1$s)::bigint::text || ' days ' || "
+		"(%2$s)::text END",
+		q, t);
+}
+
 /* Append the PostgreSQL expression for column q (quoted) of type c under
  * plan p: canonical text, or NULL for NULL. */
 static bool pg_canon(struct buf *b, const char *q, struct coltype c, struct plan p)
@@ -433,6 +466,8 @@ static bool pg_canon(struct buf *b, const char *q, struct coltype c, struct plan
 			return false;
 		return buf_printf(b, " ELSE %s::text END", v);
 	case F_TIME:
+		if (c.kind == K_INTERVAL)
+			return pg_interval(b, q, p.prec);
 		/* EXTRACT is exact numeric since PostgreSQL 14, a float8 before: the
 		 * round makes either an exact number of microseconds */
 		if (p.prec >= 6)
