@@ -764,33 +764,45 @@ static bool same_name(const char *a, const char *b, bool fold)
 	return fold ? !strcasecmp(a, b) : !strcmp(a, b);
 }
 
+/* Whether col, one of to's columns, is lined up already (in b, of n entries). */
+static bool taken(const struct column_desc *b, int n, const struct column_desc *col)
+{
+	for (int i = 0; i < n; i++)
+		if (b[i].name == col->name)
+			return true;
+	return false;
+}
+
 /* Line up to's columns with from's by name, in from's order, into the
- * caller's arrays (of from->ncols entries; the names stay owned by the
- * descriptions). False with a note naming the columns only on one side. */
+ * caller's arrays (of from->ncols entries, zeroed; the names stay owned by
+ * the descriptions). Each column pairs with one other at most: the same
+ * name first, then, with fold (a side's server folds the case of column
+ * names, as MySQL does), one that differs only in case, so "a" and "A" of
+ * a PostgreSQL table cannot both pair with a MySQL "A". False with a note
+ * naming the columns only on one side. */
 static bool align_columns(const struct table_desc *from, const struct table_desc *to, bool fold,
 			  struct column_desc *a, struct column_desc *b, char *note, size_t notesz)
 {
+	for (int pass = 0; pass < (fold ? 2 : 1); pass++) {
+		for (int i = 0; i < from->ncols; i++) {
+			for (int j = 0; !a[i].name && j < to->ncols; j++) {
+				if (!same_name(from->cols[i].name, to->cols[j].name, pass == 1) ||
+				    taken(b, from->ncols, &to->cols[j]))
+					continue;
+				a[i] = from->cols[i];
+				b[i] = to->cols[j];
+			}
+		}
+	}
 	struct buf only_from, only_to;
 	buf_init(&only_from, notesz);
 	buf_init(&only_to, notesz);
-	for (int i = 0; i < from->ncols; i++) {
-		int j = 0;
-		while (j < to->ncols && !same_name(from->cols[i].name, to->cols[j].name, fold))
-			j++;
-		if (j == to->ncols) {
+	for (int i = 0; i < from->ncols; i++)
+		if (!a[i].name)
 			note_add(&only_from, "", from->cols[i].name);
-			continue;
-		}
-		a[i] = from->cols[i];
-		b[i] = to->cols[j];
-	}
-	for (int j = 0; j < to->ncols; j++) {
-		int i = 0;
-		while (i < from->ncols && !same_name(from->cols[i].name, to->cols[j].name, fold))
-			i++;
-		if (i == from->ncols)
+	for (int j = 0; j < to->ncols; j++)
+		if (!taken(b, from->ncols, &to->cols[j]))
 			note_add(&only_to, "", to->cols[j].name);
-	}
 	bool same = only_from.len == 0 && only_to.len == 0;
 	if (!same)
 		snprintf(note, notesz, "columns differ:%s%s%s%s",

@@ -297,6 +297,26 @@ my -e "drop table if exists vt_cols; create table vt_cols (c int, a text, id int
 verify "$SLUICE_PG_URL" "$SLUICE_MY_URL" --tables vt_cols
 assert_status "columns in another order" 0 "$rc"
 
+test_case "column names: exact on PostgreSQL, folded where MySQL folds them"
+pg -c 'drop table if exists vt_case; create table vt_case (id int, "a" text, "A" text)' -c "insert into vt_case values (1, 'x', 'x')"
+my -e "drop table if exists vt_case; create table vt_case (id int, A text); insert into vt_case values (1, 'x')"
+verify "$SLUICE_PG_URL" "$SLUICE_MY_URL" --tables vt_case
+assert_status "\"a\" and \"A\" against A alone" 1 "$rc"
+assert_eq "line" "vt_case	1	1	MISMATCH	columns differ: only on FROM: a" "$(cat "$TMP/out")"
+verify "$SLUICE_MY_URL" "$SLUICE_PG_URL" --tables vt_case
+assert_eq "the other way" "vt_case	1	1	MISMATCH	columns differ: only on TO: a" "$(cat "$TMP/out")"
+pg2 -c 'drop table if exists vt_case; create table vt_case (id int, "a" text)' -c "insert into vt_case values (1, 'x')"
+pg -c 'alter table vt_case drop column "a"'
+verify "$SLUICE_PG_URL" "$PG2_URL" --tables vt_case
+assert_eq "PostgreSQL to PostgreSQL: \"A\" is not \"a\"" "vt_case	1	1	MISMATCH	columns differ: only on FROM: A; only on TO: a" "$(cat "$TMP/out")"
+pg -c 'drop table vt_case; create table vt_case ("ID" int, "Name" text)' -c "insert into vt_case values (1, 'x')"
+my -e "drop table vt_case; create table vt_case (id int, name text); insert into vt_case values (1, 'x')"
+verify "$SLUICE_PG_URL" "$SLUICE_MY_URL" --tables vt_case
+assert_status "case alone against MySQL, which folds it" 0 "$rc"
+pg -c "drop table vt_case"
+pg2 -c "drop table vt_case"
+my -e "drop table vt_case"
+
 test_case "every base table of FROM, minus --exclude-tables"
 pg -c "drop schema if exists verify_s cascade; create schema verify_s" \
 	-c "create table verify_s.vt_s1 (id int primary key, v text); insert into verify_s.vt_s1 values (1, 'one')" \
