@@ -317,6 +317,35 @@ pg -c "drop table vt_case"
 pg2 -c "drop table vt_case"
 my -e "drop table vt_case"
 
+test_case "a PostgreSQL table others inherit from: its own rows"
+# a plain SELECT of the parent returns its children's rows too; a copy
+# writes them to the children's tables alone
+pg -c "drop table if exists vt_parent cascade; create table vt_parent (id int, v text)" \
+	-c "create table vt_child (extra int) inherits (vt_parent)" \
+	-c "insert into vt_parent values (1, 'a'), (2, 'b'); insert into vt_child values (3, 'c', 30), (4, 'd', 40)"
+pg2 -c "drop table if exists vt_parent, vt_child; create table vt_parent (id int, v text); create table vt_child (id int, v text, extra int)" \
+	-c "insert into vt_parent values (1, 'a'), (2, 'b'); insert into vt_child values (3, 'c', 30), (4, 'd', 40)"
+my -e "drop table if exists vt_parent, vt_child; create table vt_parent (id int, v text); create table vt_child (id int, v text, extra int);
+	insert into vt_parent values (1, 'a'), (2, 'b'); insert into vt_child values (3, 'c', 30), (4, 'd', 40)"
+verify "$SLUICE_PG_URL" "$PG2_URL" --tables vt_parent,vt_child
+assert_status "copied to tables without inheritance" 0 "$rc"
+assert_eq "lines" "vt_parent	2	2	match
+vt_child	2	2	match" "$(cat "$TMP/out")"
+verify "$PG2_URL" "$SLUICE_PG_URL" --tables vt_parent,vt_child
+assert_status "the other way" 0 "$rc"
+verify "$SLUICE_PG_URL" "$SLUICE_MY_URL" --tables vt_parent,vt_child
+assert_status "to MariaDB" 0 "$rc"
+pg2 -c "insert into vt_parent values (1, 'a'), (2, 'b')"
+verify "$SLUICE_PG_URL" "$PG2_URL" --tables vt_parent
+assert_status "the parent's rows doubled" 1 "$rc"
+assert_eq "line" "vt_parent	2	4	MISMATCH	row counts differ" "$(cat "$TMP/out")"
+pg2 -c "truncate vt_parent" -c "insert into vt_parent values (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')"
+verify "$SLUICE_PG_URL" "$PG2_URL" --tables vt_parent
+assert_status "the children's rows in the parent too" 1 "$rc"
+pg -c "drop table vt_parent cascade"
+pg2 -c "drop table vt_parent, vt_child"
+my -e "drop table vt_parent, vt_child"
+
 test_case "every base table of FROM, minus --exclude-tables"
 pg -c "drop schema if exists verify_s cascade; create schema verify_s" \
 	-c "create table verify_s.vt_s1 (id int primary key, v text); insert into verify_s.vt_s1 values (1, 'one')" \

@@ -353,6 +353,16 @@ START_TEST(refusals_and_edges)
 	ck_assert(verify_sql(&pg_dialect, &t, &a.desc, &mysql_dialect, &b.desc, &out, note,
 			     sizeof note));
 	ck_assert_int_eq(strlen(note), sizeof note - 1);
+	/* a table others inherit from: its own rows, on PostgreSQL */
+	fake(&a, 1, names, types);
+	fake(&b, 1, names, types);
+	t.own_rows = true;
+	buf_reset(&out);
+	ck_assert(verify_sql(&pg_dialect, &t, &a.desc, &mysql_dialect, &b.desc, &out, NULL, 0));
+	assert_has(buf_str(&out), " FROM ONLY \"s\".\"t\") s");
+	buf_reset(&out);
+	ck_assert(verify_sql(&mysql_dialect, &t, &a.desc, &pg_dialect, &b.desc, &out, NULL, 0));
+	assert_has(buf_str(&out), " FROM `s`.`t`) s");
 	buf_free(&out);
 }
 END_TEST
