@@ -1045,38 +1045,87 @@ static bool write_json(const char *path, enum run_status st, const struct verify
 	return f && ok;
 }
 
-/* The tables to compare, into *names (malloc'd; the strings belong to job
- * or sd): --tables, or every base table of FROM, minus --exclude-tables. */
-static bool list_tables(const struct job *job, struct side *from, struct schema_desc *sd,
-			const char ***names, int *n)
+/* Whether name (from a listing, or --tables: "schema.table" allowed) is
+ * sluice's checkpoint table, --checkpoint-table or sluice_checkpoints: it
+ * is sluice's own, not the data's, and only ever on a target. The schemas
+ * count only when both names have one. */
+static bool is_checkpoint_table(const struct job *job, const char *name, bool qualified)
 {
-	memset(sd, 0, sizeof *sd);
-	char *const *all = job->tables;
-	int nall = job->ntables;
-	if (nall == 0) {
-		struct sl_error err;
-		sl_error_clear(&err);
-		if (!from->drv->describe_schema) {
-			log_error("%s: the driver cannot list tables: name them with --tables",
-				  from->url);
-			return false;
-		}
-		if (!from->drv->describe_schema(from->c, default_schema(job, from), sd, &err)) {
-			log_error("%s: %s", from->url, err.msg);
-			return false;
-		}
-		all = sd->tables;
-		nall = sd->ntables;
+	char *cs = NULL, *cn = NULL, *ns = NULL, *nn = NULL;
+	bool is = sql_split_table(
+		job->checkpoint_table ? job->checkpoint_table : "sluice_checkpoints", &cs, &cn);
+	if (is && qualified)
+		is = sql_split_table(name, &ns, &nn) && !strcmp(cn, nn) &&
+		     (!cs || !ns || !strcmp(cs, ns));
+	else if (is)
+		is = !strcmp(cn, name);
+	free(cs);
+	free(cn);
+	free(ns);
+	free(nn);
+	return is;
+}
+
+/* Every base table of side s into *sd; false when it cannot list them
+ * (logged). */
+static bool side_tables(const struct job *job, struct side *s, struct schema_desc *sd)
+{
+	struct sl_error err;
+	sl_error_clear(&err);
+	if (!s->drv->describe_schema) {
+		log_error("%s: the driver cannot list tables: name them with --tables", s->url);
+		return false;
 	}
+	if (!s->drv->describe_schema(s->c, default_schema(job, s), sd, &err)) {
+		log_error("%s: %s", s->url, err.msg);
+		return false;
+	}
+	return true;
+}
+
+/* Whether name is among the n names of list. */
+static bool listed(char *const *list, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(list[i], name))
+			return true;
+	return false;
+}
+
+/* The tables to compare, into *names (malloc'd; the strings belong to job
+ * or sd): --tables, or every base table of FROM (sd[0]) and then those of
+ * TO (sd[1]) not on FROM, so that a table on one side only is a difference
+ * whichever side it is on; minus --exclude-tables and the checkpoint
+ * table. */
+static bool list_tables(const struct job *job, struct side *from, struct side *to,
+			struct schema_desc sd[2], const char ***names, int *n)
+{
+	memset(sd, 0, 2 * sizeof *sd);
+	if (!job->ntables && (!side_tables(job, from, &sd[0]) || !side_tables(job, to, &sd[1])))
+		return false;
+	int nall = job->ntables ? job->ntables : sd[0].ntables + sd[1].ntables;
 	*names = calloc(nall ? (size_t)nall : 1, sizeof **names);
 	if (!*names) {
 		log_error("out of memory");
 		return false;
 	}
 	*n = 0;
-	for (int i = 0; i < nall; i++)
-		if (!excluded(job, all[i]))
-			(*names)[(*n)++] = all[i];
+	for (int i = 0; i < job->ntables; i++) {
+		if (excluded(job, job->tables[i]))
+			continue;
+		if (is_checkpoint_table(job, job->tables[i], true))
+			log_warn("%s is sluice's checkpoint table: not compared", job->tables[i]);
+		else
+			(*names)[(*n)++] = job->tables[i];
+	}
+	for (int side = 0; side < 2; side++) {
+		for (int i = 0; i < sd[side].ntables; i++) {
+			const char *name = sd[side].tables[i];
+			if (!excluded(job, name) && !is_checkpoint_table(job, name, false) &&
+			    (side == 0 || !listed(sd[0].tables, sd[0].ntables, name)))
+				(*names)[(*n)++] = name;
+		}
+	}
 	return true;
 }
 
@@ -1123,13 +1172,14 @@ enum run_status verify_run(const struct job *job)
 		side_close(&from);
 	if (st != RUN_OK)
 		return st;
-	struct schema_desc sd;
+	struct schema_desc sd[2];
 	const char **names = NULL;
 	int n = 0;
-	if (!list_tables(job, &from, &sd, &names, &n)) {
+	if (!list_tables(job, &from, &to, sd, &names, &n)) {
 		side_close(&from);
 		side_close(&to);
-		schema_desc_free(&sd);
+		schema_desc_free(&sd[0]);
+		schema_desc_free(&sd[1]);
 		return RUN_FAILED;
 	}
 	struct verify_result *res = calloc(n ? (size_t)n : 1, sizeof *res);
@@ -1192,7 +1242,8 @@ enum run_status verify_run(const struct job *job)
 	buf_free(&differ);
 	free(res);
 	free(names);
-	schema_desc_free(&sd);
+	schema_desc_free(&sd[0]);
+	schema_desc_free(&sd[1]);
 	side_close(&from);
 	side_close(&to);
 	return st;

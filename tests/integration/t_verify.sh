@@ -346,31 +346,60 @@ pg -c "drop table vt_parent cascade"
 pg2 -c "drop table vt_parent, vt_child"
 my -e "drop table vt_parent, vt_child"
 
-test_case "every base table of FROM, minus --exclude-tables"
+test_case "every base table of either side, minus --exclude-tables and the checkpoint table"
+MYS_URL=${SLUICE_MY_URL%/*}/sluice_verify_s
+mys() { mariadb --no-defaults --default-character-set=utf8mb4 -h127.0.0.1 -P"${SLUICE_MY_PORT:-33069}" -uroot -D sluice_verify_s -N -B "$@"; }
 pg -c "drop schema if exists verify_s cascade; create schema verify_s" \
 	-c "create table verify_s.vt_s1 (id int primary key, v text); insert into verify_s.vt_s1 values (1, 'one')" \
 	-c "create table verify_s.vt_s2 (id int primary key, at timestamptz(6)); insert into verify_s.vt_s2 values (1, '2024-01-01 00:00:00.5+05')" \
 	-c "create table verify_s.vt_s3 (id int); create view verify_s.vt_view as select 1 as x"
-for db in my my2; do
-	$db -e "SET time_zone = '+00:00'; drop table if exists vt_s1, vt_s2;
-		create table vt_s1 (id int primary key, v text); insert into vt_s1 values (1, 'one');
-		create table vt_s2 (id int primary key, at timestamp(6)); insert into vt_s2 values (1, '2023-12-31 19:00:00.5')"
-done
-verify "$SLUICE_PG_URL" "$SLUICE_MY_URL" --schema verify_s --exclude-tables vt_s3
+my -e "drop database if exists sluice_verify_s; create database sluice_verify_s character set utf8mb4"
+mys -e "SET time_zone = '+00:00';
+	create table vt_s1 (id int primary key, v text); insert into vt_s1 values (1, 'one');
+	create table vt_s2 (id int primary key, at timestamp(6)); insert into vt_s2 values (1, '2023-12-31 19:00:00.5')"
+verify "$SLUICE_PG_URL" "$MYS_URL" --schema verify_s --exclude-tables vt_s3
 assert_status "match" 0 "$rc"
 assert_eq "lines" "vt_s1	1	1	match
 vt_s2	1	1	match" "$(cat "$TMP/out")"
-verify "$SLUICE_PG_URL" "$SLUICE_MY_URL" --schema verify_s
+verify "$SLUICE_PG_URL" "$MYS_URL" --schema verify_s
 assert_status "vt_s3 is not on MariaDB" 1 "$rc"
 assert_contains "named" "vt_s3	0	-	MISMATCH	missing on TO" "$(cat "$TMP/out")"
-my2 -e "drop table vt_all"
-verify "$MY2_URL" "$SLUICE_PG_URL" --schema verify_s
-assert_status "MariaDB database as FROM, --schema on the PostgreSQL side" 0 "$rc"
+verify "$MYS_URL" "$SLUICE_PG_URL" --schema verify_s
+assert_status "MariaDB as FROM: vt_s3 is on TO only" 1 "$rc"
+assert_eq "lines, FROM's tables first" "vt_s1	1	1	match
+vt_s2	1	1	match
+vt_s3	-	0	MISMATCH	missing on FROM" "$(cat "$TMP/out")"
+mys -e "create table vt_s4 (id int); insert into vt_s4 values (1)"
+verify "$SLUICE_PG_URL" "$MYS_URL" --schema verify_s --exclude-tables vt_s3
+assert_status "a table on TO only" 1 "$rc"
+assert_eq "named" "vt_s1	1	1	match
+vt_s2	1	1	match
+vt_s4	-	1	MISMATCH	missing on FROM" "$(cat "$TMP/out")"
+assert_contains "stderr names it" "1 of 3 tables differ: vt_s4" "$(cat "$TMP/err")"
+verify "$MYS_URL" "$SLUICE_PG_URL" --schema verify_s --exclude-tables vt_s3
+assert_status "the same table the other way" 1 "$rc"
+assert_contains "named" "vt_s4	1	-	MISMATCH	missing on TO" "$(cat "$TMP/out")"
+mys -e "drop table vt_s4"
+# sluice's own table, on a target of copy --resume only
+mys -e "create table sluice_checkpoints (job varchar(200)); create table vt_ckpt (job varchar(200))"
+verify "$SLUICE_PG_URL" "$MYS_URL" --schema verify_s --exclude-tables vt_s3
+assert_status "sluice_checkpoints is not compared; another table is" 1 "$rc"
 assert_eq "lines" "vt_s1	1	1	match
-vt_s2	1	1	match" "$(cat "$TMP/out")"
-verify "$SLUICE_PG_URL" "$SLUICE_MY_URL" --tables verify_s.vt_s1
+vt_s2	1	1	match
+vt_ckpt	-	0	MISMATCH	missing on FROM" "$(cat "$TMP/out")"
+mys -e "drop table sluice_checkpoints"
+verify "$SLUICE_PG_URL" "$MYS_URL" --schema verify_s --exclude-tables vt_s3 --checkpoint-table vt_ckpt
+assert_status "--checkpoint-table names it" 0 "$rc"
+verify "$MYS_URL" "$SLUICE_PG_URL" --schema verify_s --exclude-tables vt_s3 --checkpoint-table sluice_verify_s.vt_ckpt
+assert_status "with its schema, on FROM" 0 "$rc"
+verify "$SLUICE_PG_URL" "$MYS_URL" --tables vt_s1,vt_ckpt --checkpoint-table vt_ckpt --schema verify_s
+assert_status "not even when named" 0 "$rc"
+assert_eq "lines" "vt_s1	1	1	match" "$(cat "$TMP/out")"
+assert_contains "said" "vt_ckpt is sluice's checkpoint table: not compared" "$(cat "$TMP/err")"
+verify "$SLUICE_PG_URL" "$MYS_URL" --tables verify_s.vt_s1
 assert_status "a qualified name" 0 "$rc"
 assert_eq "named as given" "verify_s.vt_s1	1	1	match" "$(cat "$TMP/out")"
+my -e "drop database sluice_verify_s"
 
 test_case "MySQL zero dates are NULL on PostgreSQL"
 my -e "drop table if exists vt_zero; create table vt_zero (id int, d date, t datetime(3));
@@ -501,6 +530,7 @@ assert_status "a double that rounds to the next float" 1 "$rc"
 pg -c "drop table vt_bits"
 pg2 -c "drop table vt_bits"
 my -e "drop table vt_bits"
+my2 -e "drop table vt_bits"
 
 test_case "200000 rows, computed by each server"
 pg -c "drop table if exists vt_big; create table vt_big (id bigint primary key, h text, amount numeric(14,2), at timestamp(6), f double precision)" \
@@ -527,5 +557,5 @@ assert_status "nothing listens" 1 "$rc"
 
 pg -c "drop table if exists vt_all, vt_dup, vt_only_pg, vt_cols, vt_zero, vt_prec, vt_big, vt_float" -c "drop schema verify_s cascade" \
 	-c "drop database sluice_verify2"
-my -e "drop table if exists vt_all, vt_dup, vt_cols, vt_s1, vt_s2, vt_zero, vt_prec, vt_big, vt_float; drop database sluice_verify2"
+my -e "drop table if exists vt_all, vt_dup, vt_cols, vt_zero, vt_prec, vt_big, vt_float; drop database sluice_verify2"
 finish
