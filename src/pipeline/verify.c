@@ -308,9 +308,12 @@ static struct plan plan_for(struct coltype a, bool a_pg, struct coltype b, bool 
  * gives: infinity or zero. */
 static bool pg_float_bits(struct buf *b, const char *v, int bits)
 {
+	/* a NaN has many patterns ('NaN' is 7ff8..., inf - inf fff8...) and
+	 * PostgreSQL counts them all equal */
 	if (bits == 53)
 		return buf_printf(b,
 				  "CASE WHEN %1$s = 0 THEN '0000000000000000' "
+				  "WHEN %1$s = 'NaN'::float8 THEN 'NaN' "
 				  "ELSE encode(float8send(%1$s), 'hex') END",
 				  v);
 	/* 2^128 - 2^103 rounds up to infinity; 2^-150 down to zero */

@@ -520,6 +520,14 @@ for change in "r = 16777218 where id = 1" "d = 0.30000000000000004 where id = 1"
 	verify "$MY2_URL" "$PG2_URL" --tables vt_bits
 	assert_status "both changed alike: $change" 0 "$rc"
 done
+# PostgreSQL: a NaN is a NaN whatever its bits (inf - inf has the sign bit)
+pg -c "drop table if exists vt_nan; create table vt_nan (d double precision, r real); insert into vt_nan values ('NaN', 'NaN')"
+pg2 -c "drop table if exists vt_nan; create table vt_nan (d double precision, r real)" \
+	-c "insert into vt_nan values ('inf'::float8 - 'inf'::float8, 'inf'::real - 'inf'::real)"
+verify "$SLUICE_PG_URL" "$PG2_URL" --tables vt_nan
+assert_status "NaN against NaN" 0 "$rc"
+pg -c "drop table vt_nan"
+pg2 -c "drop table vt_nan"
 # a double against a float: the double rounded to the nearest float
 pg -c "update vt_bits set rd = 0.1000000001 where id = 1"
 verify "$SLUICE_PG_URL" "$SLUICE_MY_URL" --tables vt_bits
