@@ -28,14 +28,16 @@ struct verify_result {
  * aligns them by name): each value is normalized as the types on BOTH sides
  * allow, so both queries produce the same text for the same data. note (may
  * be NULL) gets the columns compared only in part and why, "" when none.
- * False when the column counts differ, a name cannot be quoted or out is
- * full. */
+ * With t->own_rows, the table's own rows only (PostgreSQL ONLY). False
+ * when the column counts differ, a name cannot be quoted or out is full. */
 bool verify_sql(const struct dialect *d, const struct write_spec *t, const struct table_desc *mine,
 		const struct dialect *other_d, const struct table_desc *other, struct buf *out,
 		char *note, size_t notesz);
 
 /* Compare one table: from (drv_from, c_from, t_from) against to. The two
- * checksum queries run at the same time, one per server. A table missing
+ * checksum queries run at the same time, one per server. A table other
+ * tables inherit from is read ONLY: its children are tables of their own
+ * to compare (a copy writes their rows to them alone). A table missing
  * on a side, different column names or different results are a mismatch
  * (out->match false, out->note says why), not an error; false with err only
  * when a server fails. */

@@ -291,6 +291,8 @@ static void print_verify_help(FILE *f)
 	      "      --timeout S            a query whose server sends nothing for S seconds\n"
 	      "                             fails the run (default 600; 0 waits for ever)\n"
 	      "      --summary-json FILE    the result as JSON\n"
+	      "      --checkpoint-table T   sluice's checkpoint table, never compared\n"
+	      "                             (default sluice_checkpoints)\n"
 	      "  -q, --quiet                errors only\n",
 	      f);
 }
@@ -721,7 +723,9 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		log_error("--forget is for sluice checkpoints");
 		return CLI_USAGE;
 	}
-	if ((job->job_name || job->checkpoint_table) && !job->resume) {
+	/* verify leaves the checkpoint table out of its comparison */
+	if ((job->job_name || (job->checkpoint_table && job->command != CMD_VERIFY)) &&
+	    !job->resume) {
 		log_error("--job and --checkpoint-table go with --resume");
 		return CLI_USAGE;
 	}

@@ -592,6 +592,25 @@ static bool describe_unique(struct conn *c, const char *table, struct table_desc
 	return true;
 }
 
+/* Whether other tables inherit from the table, partitions aside (a
+ * partitioned table holds no rows of its own): its own rows are then read
+ * with ONLY. */
+static bool describe_children(struct conn *c, const char *table, struct table_desc *out,
+			      struct sl_error *err)
+{
+	const char *q = "SELECT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class r ON r.oid = "
+			"i.inhparent WHERE i.inhparent = to_regclass($1) AND r.relkind <> 'p')";
+	const char *params[1] = {table};
+	PGresult *res;
+	if (!query_rows(c, q, 1, params, "describing table", &res, err)) {
+		table_desc_free(out);
+		return false;
+	}
+	out->has_children = PQgetvalue(res, 0, 0)[0] == 't';
+	PQclear(res);
+	return true;
+}
+
 /* Whether the table or any partition under it is a foreign table: COPY
  * into postgres_fdw sends one row per remote INSERT, while a multi-row
  * INSERT goes out in the foreign server's batch_size. */
@@ -649,7 +668,8 @@ static bool pg_describe_table(struct conn *c, const struct write_spec *spec, str
 	if (n && !out->cols)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	return !out->exists || (describe_unique(c, params[0], out, err) &&
-				describe_foreign(c, params[0], out, err));
+				describe_foreign(c, params[0], out, err) &&
+				describe_children(c, params[0], out, err));
 }
 
 /* Run COPY statement sql with rows [first, first+n) of b as its data, in

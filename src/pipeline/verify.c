@@ -30,12 +30,13 @@ enum kind {
 	K_FLOAT4, /* real, MySQL float */
 	K_FLOAT8, /* double */
 	K_DATE,
-	K_TS,	 /* timestamp without time zone, MySQL datetime */
-	K_TSTZ,	 /* timestamp with time zone, MySQL timestamp (driver sessions are UTC) */
-	K_TIME,	 /* PostgreSQL time and interval, MySQL time */
-	K_BITS,	 /* bit(n), PostgreSQL bit varying */
-	K_BYTES, /* bytea, MySQL binary, varbinary, blobs, spatial types */
-	K_TEXT,	 /* character types, MySQL enum and set */
+	K_TS,	    /* timestamp without time zone, MySQL datetime */
+	K_TSTZ,	    /* timestamp with time zone, MySQL timestamp (driver sessions are UTC) */
+	K_TIME,	    /* PostgreSQL time, MySQL time */
+	K_INTERVAL, /* PostgreSQL interval: months, days and a time */
+	K_BITS,	    /* bit(n), PostgreSQL bit varying */
+	K_BYTES,    /* bytea, MySQL binary, varbinary, blobs, spatial types */
+	K_TEXT,	    /* character types, MySQL enum and set */
 	K_UUID,
 	K_JSON, /* PostgreSQL json (kept as written), MySQL 8 json (reformatted) */
 	K_JSONB,
@@ -44,7 +45,7 @@ enum kind {
 
 struct coltype {
 	enum kind kind;
-	int prec; /* K_TS, K_TSTZ, K_TIME: fractional digits of seconds */
+	int prec; /* K_TS, K_TSTZ, K_TIME, K_INTERVAL: fractional digits of seconds */
 	int bits; /* K_BITS: the width, 0 for bit varying */
 };
 
@@ -93,7 +94,7 @@ static struct coltype pg_coltype(const char *t)
 		c.kind = K_TIME;
 		c.prec = paren_num(t, 6, 6);
 	} else if (starts(t, "interval")) {
-		c.kind = K_TIME;
+		c.kind = K_INTERVAL;
 		c.prec = paren_num(t, 6, 6);
 	} else if (!strcmp(t, "bytea"))
 		c.kind = K_BYTES;
@@ -187,10 +188,11 @@ enum form {
 	F_NUM,	    /* integers as decimal text, booleans 0/1, bits as binary digits
 		     * (so bit(1) = boolean), decimals without trailing zeros (1.5 =
 		     * 1.500) */
-	F_FLOAT,    /* rounded to digits significant digits, "<mantissa>e<exponent>" */
+	F_FLOAT,    /* the IEEE 754 bit pattern in hex, of a double or a float */
 	F_DATE,	    /* YYYY-MM-DD */
 	F_TS,	    /* YYYY-MM-DD HH:MM:SS[.f] in UTC, prec fraction digits, truncated */
-	F_TIME,	    /* the signed number of 10^-prec seconds, truncated */
+	F_TIME,	    /* the signed number of 10^-prec seconds, truncated; an interval
+		     * with months or days: "<months> mons <days> days <that number>" */
 	F_HASH,	    /* md5 of the value's bytes: text as UTF-8, bytes as they are */
 	F_JSONB,    /* PostgreSQL on both sides, json and jsonb: md5 of the jsonb text */
 	F_NULLNESS, /* only whether it is NULL: json across servers */
@@ -200,7 +202,8 @@ enum form {
 struct plan {
 	enum form form;
 	int prec;     /* F_TS, F_TIME */
-	int digits;   /* F_FLOAT */
+	int bits;     /* F_FLOAT: significand bits compared, 24 (float) or 53 (double) */
+	bool in_part; /* F_FLOAT: one side holds more than is compared */
 	bool lower;   /* F_HASH: lower-case the text (one side is a uuid) */
 	bool as_text; /* the types do not correspond: both compared as their text */
 };
@@ -229,6 +232,12 @@ static bool temporal_kind(enum kind k)
 	return k == K_DATE || k == K_TS || k == K_TSTZ;
 }
 
+/* A time of day or a duration. */
+static bool time_kind(enum kind k)
+{
+	return k == K_TIME || k == K_INTERVAL;
+}
+
 /* JSON in any of its types. */
 static bool json_kind(enum kind k)
 {
@@ -254,9 +263,11 @@ static struct plan plan_for(struct coltype a, bool a_pg, struct coltype b, bool 
 	struct plan p = {.form = F_HASH};
 	if (to_float_kind(a.kind) && to_float_kind(b.kind) &&
 	    (float_kind(a.kind) || float_kind(b.kind))) {
-		/* a float copied through text keeps about FLT_DIG / DBL_DIG digits */
+		/* every bit, at the precision of the narrower side: a double
+		 * against a float is rounded to a float */
 		p.form = F_FLOAT;
-		p.digits = a.kind == K_FLOAT4 || b.kind == K_FLOAT4 ? 6 : 15;
+		p.bits = a.kind == K_FLOAT4 || b.kind == K_FLOAT4 ? 24 : 53;
+		p.in_part = a.kind != b.kind;
 	} else if (numeric_kind(a.kind) && numeric_kind(b.kind)) {
 		p.form = F_NUM;
 	} else if (a.kind == K_DATE && b.kind == K_DATE) {
@@ -264,7 +275,7 @@ static struct plan plan_for(struct coltype a, bool a_pg, struct coltype b, bool 
 	} else if (temporal_kind(a.kind) && temporal_kind(b.kind)) {
 		p.form = F_TS;
 		p.prec = min_int(a.kind == K_DATE ? 0 : a.prec, b.kind == K_DATE ? 0 : b.prec);
-	} else if (a.kind == K_TIME && b.kind == K_TIME) {
+	} else if (time_kind(a.kind) && time_kind(b.kind)) {
 		p.form = F_TIME;
 		p.prec = min_int(a.prec, b.prec);
 	} else if ((json_kind(a.kind) || json_kind(b.kind)) && a_pg != b_pg) {
@@ -285,37 +296,89 @@ static struct plan plan_for(struct coltype a, bool a_pg, struct coltype b, bool 
 	return p;
 }
 
-/* PostgreSQL: v (a float8 expression) rounded to digits significant
- * digits as "<mantissa>e<exponent>": e = floor(log(|v|)), k = digits-1-e,
- * mantissa = round(v * 10^k) with 10^k taken in two factors so that
- * neither overflows at the ends of the double range. MySQL runs the same
- * IEEE arithmetic (pow, rint) on the same doubles. */
-static bool pg_float(struct buf *b, const char *v, int digits)
+/* The canonical text of a float: the IEEE 754 bit pattern of its value
+ * in lower-case hex, 16 digits for a double (bits 53), 8 for a float (24),
+ * a double rounded to the nearest float (ties to even, as a cast rounds);
+ * zero without its sign. A number is only equal to itself this way: a
+ * changed last bit is a different text. */
+
+/* PostgreSQL: the pattern of v, a float8 expression, from float8send or
+ * float4send. A double the cast to real would refuse (beyond the float
+ * range, or so small it rounds to zero) gets the pattern the rounding
+ * gives: infinity or zero. */
+static bool pg_float_bits(struct buf *b, const char *v, int bits)
 {
+	/* a NaN has many patterns ('NaN' is 7ff8..., inf - inf fff8...) and
+	 * PostgreSQL counts them all equal */
+	if (bits == 53)
+		return buf_printf(b,
+				  "CASE WHEN %1$s = 0 THEN '0000000000000000' "
+				  "WHEN %1$s = 'NaN'::float8 THEN 'NaN' "
+				  "ELSE encode(float8send(%1$s), 'hex') END",
+				  v);
+	/* 2^128 - 2^103 rounds up to infinity; 2^-150 down to zero */
 	return buf_printf(b,
-			  "CASE WHEN %1$s = 0 THEN '0' "
-			  "WHEN %1$s IN ('NaN'::float8, 'Infinity'::float8, '-Infinity'::float8) "
-			  "THEN %1$s::text "
-			  "ELSE round((%1$s * power(10::float8, "
-			  "floor((%2$d - floor(log(abs(%1$s)))) / 2))) * power(10::float8, "
-			  "(%2$d - floor(log(abs(%1$s)))) - "
-			  "floor((%2$d - floor(log(abs(%1$s)))) / 2)))::bigint::text "
-			  "|| 'e' || floor(log(abs(%1$s)))::bigint::text END",
-			  v, digits - 1);
+			  "CASE WHEN %1$s = 0 THEN '00000000' WHEN %1$s = 'NaN'::float8 THEN 'NaN' "
+			  "WHEN %1$s >= 340282356779733661637539395458142568448::float8 THEN "
+			  "'7f800000' "
+			  "WHEN %1$s <= -340282356779733661637539395458142568448::float8 THEN "
+			  "'ff800000' "
+			  "WHEN abs(%1$s) <= power(2::float8, -150) THEN '00000000' "
+			  "ELSE encode(float4send(%1$s::real), 'hex') END",
+			  v);
 }
 
-/* MySQL: the same as pg_float, with MySQL's names (MySQL cannot hold NaN or
- * infinities). */
-static bool my_float(struct buf *b, const char *v, int digits)
+/* MySQL: the exponent of v, a double expression, floor(log2(|v|)). LOG2 is
+ * log(x) / log(2) on MySQL and MariaDB, one off next to powers of two, so
+ * its estimate (kept where POW stays finite) is set right by comparing |v|
+ * with the powers of two around it. Below the normal range it may be too
+ * small: every caller raises it to the smallest normal exponent. */
+static bool my_float_exponent(struct buf *b, const char *v)
 {
 	return buf_printf(b,
-			  "CASE WHEN %1$s = 0 THEN '0' "
-			  "ELSE CONCAT(CAST(ROUND((%1$s * POW(10, "
-			  "FLOOR((%2$d - FLOOR(LOG10(ABS(%1$s)))) / 2))) * POW(10, "
-			  "(%2$d - FLOOR(LOG10(ABS(%1$s)))) - "
-			  "FLOOR((%2$d - FLOOR(LOG10(ABS(%1$s)))) / 2))) AS SIGNED), "
-			  "'e', FLOOR(LOG10(ABS(%1$s)))) END",
-			  v, digits - 1);
+			  "(LEAST(GREATEST(FLOOR(LOG2(ABS(%1$s))), -1023), 1022) - "
+			  "(ABS(%1$s) < POW(2, LEAST(GREATEST(FLOOR(LOG2(ABS(%1$s))), -1023), "
+			  "1022))) + "
+			  "(ABS(%1$s) >= POW(2, LEAST(GREATEST(FLOOR(LOG2(ABS(%1$s))), -1023), "
+			  "1022) + 1)))",
+			  v);
+}
+
+/* MySQL: the pattern of v, a double expression, computed (MySQL shows no
+ * bits). With e its exponent, raised to the smallest normal one (-1022,
+ * -126), |v| * 2^(fraction bits - e) is the significand as an integer,
+ * exact (a scaling by a power of two; for a double in two factors, since
+ * 2^1074 overflows), rounded to a float's 24 bits by ROUND, which rounds a
+ * double to even; (e + bias - 1) * 2^(fraction bits) plus it is the
+ * pattern without its sign, subnormals and a rounding up into the next
+ * exponent included. A float beyond range is infinity, the sign a bit of
+ * its own. */
+static bool my_float_bits(struct buf *b, const char *v, int bits)
+{
+	struct buf e, es;
+	buf_init(&e, 0);
+	buf_init(&es, 0);
+	bool ok = my_float_exponent(&e, v);
+	if (bits == 53)
+		ok = ok && buf_printf(&es, "GREATEST(%s, -1022)", buf_str(&e)) &&
+		     buf_printf(b,
+				"CASE WHEN %1$s = 0 THEN '0000000000000000' ELSE "
+				"LOWER(LPAD(HEX((CAST(%2$s + 1022 AS SIGNED) * 4503599627370496 + "
+				"CAST(ABS(%1$s) * POW(2, -48 - %2$s) * POW(2, 100) AS SIGNED)) | "
+				"((%1$s < 0) << 63)), 16, '0')) END",
+				v, buf_str(&es));
+	else
+		ok = ok && buf_printf(&es, "GREATEST(%s, -126)", buf_str(&e)) &&
+		     buf_printf(
+			     b,
+			     "CASE WHEN %1$s = 0 THEN '00000000' ELSE "
+			     "LOWER(LPAD(HEX(LEAST(CAST(%2$s + 126 AS SIGNED) * 8388608 + "
+			     "CAST(ROUND(ABS(%1$s) * POW(2, 23 - %2$s)) AS SIGNED), 2139095040) | "
+			     "((%1$s < -POW(2, -150)) << 31)), 8, '0')) END",
+			     v, buf_str(&es));
+	buf_free(&e);
+	buf_free(&es);
+	return ok;
 }
 
 /* 10^(6 - prec): microseconds in one unit of a time with prec fraction
@@ -341,6 +404,31 @@ static bool wrap(char *v, size_t n, const char *fmt, ...)
 	return w >= 0 && (size_t)w < n;
 }
 
+/* PostgreSQL: interval q by its fields, as PostgreSQL keeps it: months,
+ * days and a time, so '1 mon' is not '30 days' nor '1 day' '24:00:00'
+ * (interval equality and the epoch count a month as 30 days). The time
+ * (the hours are not folded into days) in units of 10^-prec seconds,
+ * truncated; alone when months and days are 0, as a MySQL time reads. */
+static bool pg_interval(struct buf *b, const char *q, int prec)
+{
+	char t[1024];
+	if (!wrap(t, sizeof t,
+		  "round(EXTRACT(HOUR FROM %1$s) * 3600000000 + EXTRACT(MINUTE FROM %1$s) * "
+		  "60000000 + EXTRACT(MICROSECONDS FROM %1$s))::bigint",
+		  q))
+		return false;
+	if (prec < 6 && !wrap(t + strlen(t), sizeof t - strlen(t), " / %d", micros_per_unit(prec)))
+		return false;
+	return buf_printf(
+		b,
+		"CASE WHEN EXTRACT(YEAR FROM %1$s) = 0 AND EXTRACT(MONTH FROM %1$s) = 0 "
+		"AND EXTRACT(DAY FROM %1$s) = 0 THEN (%2$s)::text "
+		"ELSE (EXTRACT(YEAR FROM %1$s) * 12 + EXTRACT(MONTH FROM %1$s))::bigint::text "
+		"|| ' mons ' || EXTRACT(DAY FROM %1$s)::bigint::text || ' days ' || "
+		"(%2$s)::text END",
+		q, t);
+}
+
 /* Append the PostgreSQL expression for column q (quoted) of type c under
  * plan p: canonical text, or NULL for NULL. */
 static bool pg_canon(struct buf *b, const char *q, struct coltype c, struct plan p)
@@ -357,7 +445,7 @@ static bool pg_canon(struct buf *b, const char *q, struct coltype c, struct plan
 					  q);
 		return buf_printf(b, "%s::text", q);
 	case F_FLOAT:
-		return wrap(v, sizeof v, "%s::float8", q) && pg_float(b, v, p.digits);
+		return wrap(v, sizeof v, "%s::float8", q) && pg_float_bits(b, v, p.bits);
 	case F_DATE:
 		return buf_printf(b,
 				  "CASE WHEN isfinite(%1$s) AND %1$s >= '0001-01-01' THEN "
@@ -381,6 +469,8 @@ static bool pg_canon(struct buf *b, const char *q, struct coltype c, struct plan
 			return false;
 		return buf_printf(b, " ELSE %s::text END", v);
 	case F_TIME:
+		if (c.kind == K_INTERVAL)
+			return pg_interval(b, q, p.prec);
 		/* EXTRACT is exact numeric since PostgreSQL 14, a float8 before: the
 		 * round makes either an exact number of microseconds */
 		if (p.prec >= 6)
@@ -437,8 +527,10 @@ static bool my_canon(struct buf *b, const char *q, struct coltype c, struct plan
 				q);
 		return buf_printf(b, "CAST(%s + 0 AS CHAR)", q);
 	case F_FLOAT:
-		return wrap(v, sizeof v, float_kind(c.kind) ? "%s" : "(%s + 0e0)", q) &&
-		       my_float(b, v, p.digits);
+		/* + 0e0: a double, exactly the float's value (MySQL shows a FLOAT
+		 * to 6 digits) */
+		return wrap(v, sizeof v, c.kind == K_FLOAT8 ? "%s" : "(%s + 0e0)", q) &&
+		       my_float_bits(b, v, p.bits);
 	case F_DATE:
 	case F_TS:
 		ok = !zero_null ||
@@ -513,7 +605,7 @@ bool verify_sql(const struct dialect *d, const struct write_spec *t, const struc
 	if (mine->ncols != other->ncols)
 		return false;
 	bool pg = is_pg(d), other_pg = is_pg(other_d);
-	/* the note, in sections: json, floats to 6 and to 15 digits, as text */
+	/* the note, in sections: json, single precision, doubles, as text */
 	struct buf name, secs[4];
 	buf_init(&name, 4096);
 	for (int i = 0; i < 4; i++)
@@ -552,16 +644,16 @@ bool verify_sql(const struct dialect *d, const struct write_spec *t, const struc
 			note_add(&secs[0],
 				 "json compared as NULL or not only (no common canonical form): ",
 				 mc->name);
-		else if (p.form == F_FLOAT && p.digits == 6)
-			note_add(&secs[1], "floats to 6 significant digits: ", mc->name);
-		else if (p.form == F_FLOAT)
-			note_add(&secs[2], "floats to 15 significant digits: ", mc->name);
+		else if (p.form == F_FLOAT && p.in_part && p.bits == 24)
+			note_add(&secs[1], "compared at single precision: ", mc->name);
+		else if (p.form == F_FLOAT && p.in_part)
+			note_add(&secs[2], "compared as doubles: ", mc->name);
 		else if (p.as_text)
 			note_add(&secs[3], "types differ, compared as text: ", mc->name);
 	}
 	if (mine->ncols == 0)
 		ok = ok && buf_puts(out, "1 AS c0");
-	ok = ok && buf_puts(out, " FROM ") && sql_table_name(d, out, t) && buf_puts(out, ") s");
+	ok = ok && buf_puts(out, " FROM ") && sql_read_table(d, out, t) && buf_puts(out, ") s");
 	size_t used = 0;
 	for (int i = 0; i < 4; i++) {
 		if (note && notesz && secs[i].len && used < notesz) {
@@ -629,7 +721,7 @@ static void side_free(struct side_query *q)
 /* Append SELECT count(*) FROM t to b. */
 static bool count_sql(const struct dialect *d, struct buf *b, const struct write_spec *t)
 {
-	return buf_puts(b, "SELECT count(*) FROM ") && sql_table_name(d, b, t);
+	return buf_puts(b, "SELECT count(*) FROM ") && sql_read_table(d, b, t);
 }
 
 /* The row counts of the sides where the table exists (the other stays 0). */
@@ -675,33 +767,45 @@ static bool same_name(const char *a, const char *b, bool fold)
 	return fold ? !strcasecmp(a, b) : !strcmp(a, b);
 }
 
+/* Whether col, one of to's columns, is lined up already (in b, of n entries). */
+static bool taken(const struct column_desc *b, int n, const struct column_desc *col)
+{
+	for (int i = 0; i < n; i++)
+		if (b[i].name == col->name)
+			return true;
+	return false;
+}
+
 /* Line up to's columns with from's by name, in from's order, into the
- * caller's arrays (of from->ncols entries; the names stay owned by the
- * descriptions). False with a note naming the columns only on one side. */
+ * caller's arrays (of from->ncols entries, zeroed; the names stay owned by
+ * the descriptions). Each column pairs with one other at most: the same
+ * name first, then, with fold (a side's server folds the case of column
+ * names, as MySQL does), one that differs only in case, so "a" and "A" of
+ * a PostgreSQL table cannot both pair with a MySQL "A". False with a note
+ * naming the columns only on one side. */
 static bool align_columns(const struct table_desc *from, const struct table_desc *to, bool fold,
 			  struct column_desc *a, struct column_desc *b, char *note, size_t notesz)
 {
+	for (int pass = 0; pass < (fold ? 2 : 1); pass++) {
+		for (int i = 0; i < from->ncols; i++) {
+			for (int j = 0; !a[i].name && j < to->ncols; j++) {
+				if (!same_name(from->cols[i].name, to->cols[j].name, pass == 1) ||
+				    taken(b, from->ncols, &to->cols[j]))
+					continue;
+				a[i] = from->cols[i];
+				b[i] = to->cols[j];
+			}
+		}
+	}
 	struct buf only_from, only_to;
 	buf_init(&only_from, notesz);
 	buf_init(&only_to, notesz);
-	for (int i = 0; i < from->ncols; i++) {
-		int j = 0;
-		while (j < to->ncols && !same_name(from->cols[i].name, to->cols[j].name, fold))
-			j++;
-		if (j == to->ncols) {
+	for (int i = 0; i < from->ncols; i++)
+		if (!a[i].name)
 			note_add(&only_from, "", from->cols[i].name);
-			continue;
-		}
-		a[i] = from->cols[i];
-		b[i] = to->cols[j];
-	}
-	for (int j = 0; j < to->ncols; j++) {
-		int i = 0;
-		while (i < from->ncols && !same_name(from->cols[i].name, to->cols[j].name, fold))
-			i++;
-		if (i == from->ncols)
+	for (int j = 0; j < to->ncols; j++)
+		if (!taken(b, from->ncols, &to->cols[j]))
 			note_add(&only_to, "", to->cols[j].name);
-	}
 	bool same = only_from.len == 0 && only_to.len == 0;
 	if (!same)
 		snprintf(note, notesz, "columns differ:%s%s%s%s",
@@ -778,6 +882,13 @@ bool verify_table(const struct driver *drv_from, struct conn *c_from,
 	}
 	out->exists_from = df.exists;
 	out->exists_to = dt.exists;
+	/* a table others inherit from: its own rows (the children's are
+	 * compared as tables of their own) */
+	struct write_spec own_from = *t_from, own_to = *t_to;
+	own_from.own_rows = df.has_children;
+	own_to.own_rows = dt.has_children;
+	t_from = &own_from;
+	t_to = &own_to;
 	struct side_query qf = {.drv = drv_from, .c = c_from, .nvals = 1};
 	struct side_query qt = {.drv = drv_to, .c = c_to, .nvals = 1};
 	size_t n = df.ncols > 0 ? (size_t)df.ncols : 1;
@@ -937,38 +1048,87 @@ static bool write_json(const char *path, enum run_status st, const struct verify
 	return f && ok;
 }
 
-/* The tables to compare, into *names (malloc'd; the strings belong to job
- * or sd): --tables, or every base table of FROM, minus --exclude-tables. */
-static bool list_tables(const struct job *job, struct side *from, struct schema_desc *sd,
-			const char ***names, int *n)
+/* Whether name (from a listing, or --tables: "schema.table" allowed) is
+ * sluice's checkpoint table, --checkpoint-table or sluice_checkpoints: it
+ * is sluice's own, not the data's, and only ever on a target. The schemas
+ * count only when both names have one. */
+static bool is_checkpoint_table(const struct job *job, const char *name, bool qualified)
 {
-	memset(sd, 0, sizeof *sd);
-	char *const *all = job->tables;
-	int nall = job->ntables;
-	if (nall == 0) {
-		struct sl_error err;
-		sl_error_clear(&err);
-		if (!from->drv->describe_schema) {
-			log_error("%s: the driver cannot list tables: name them with --tables",
-				  from->url);
-			return false;
-		}
-		if (!from->drv->describe_schema(from->c, default_schema(job, from), sd, &err)) {
-			log_error("%s: %s", from->url, err.msg);
-			return false;
-		}
-		all = sd->tables;
-		nall = sd->ntables;
+	char *cs = NULL, *cn = NULL, *ns = NULL, *nn = NULL;
+	bool is = sql_split_table(
+		job->checkpoint_table ? job->checkpoint_table : "sluice_checkpoints", &cs, &cn);
+	if (is && qualified)
+		is = sql_split_table(name, &ns, &nn) && !strcmp(cn, nn) &&
+		     (!cs || !ns || !strcmp(cs, ns));
+	else if (is)
+		is = !strcmp(cn, name);
+	free(cs);
+	free(cn);
+	free(ns);
+	free(nn);
+	return is;
+}
+
+/* Every base table of side s into *sd; false when it cannot list them
+ * (logged). */
+static bool side_tables(const struct job *job, struct side *s, struct schema_desc *sd)
+{
+	struct sl_error err;
+	sl_error_clear(&err);
+	if (!s->drv->describe_schema) {
+		log_error("%s: the driver cannot list tables: name them with --tables", s->url);
+		return false;
 	}
+	if (!s->drv->describe_schema(s->c, default_schema(job, s), sd, &err)) {
+		log_error("%s: %s", s->url, err.msg);
+		return false;
+	}
+	return true;
+}
+
+/* Whether name is among the n names of list. */
+static bool listed(char *const *list, int n, const char *name)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(list[i], name))
+			return true;
+	return false;
+}
+
+/* The tables to compare, into *names (malloc'd; the strings belong to job
+ * or sd): --tables, or every base table of FROM (sd[0]) and then those of
+ * TO (sd[1]) not on FROM, so that a table on one side only is a difference
+ * whichever side it is on; minus --exclude-tables and the checkpoint
+ * table. */
+static bool list_tables(const struct job *job, struct side *from, struct side *to,
+			struct schema_desc sd[2], const char ***names, int *n)
+{
+	memset(sd, 0, 2 * sizeof *sd);
+	if (!job->ntables && (!side_tables(job, from, &sd[0]) || !side_tables(job, to, &sd[1])))
+		return false;
+	int nall = job->ntables ? job->ntables : sd[0].ntables + sd[1].ntables;
 	*names = calloc(nall ? (size_t)nall : 1, sizeof **names);
 	if (!*names) {
 		log_error("out of memory");
 		return false;
 	}
 	*n = 0;
-	for (int i = 0; i < nall; i++)
-		if (!excluded(job, all[i]))
-			(*names)[(*n)++] = all[i];
+	for (int i = 0; i < job->ntables; i++) {
+		if (excluded(job, job->tables[i]))
+			continue;
+		if (is_checkpoint_table(job, job->tables[i], true))
+			log_warn("%s is sluice's checkpoint table: not compared", job->tables[i]);
+		else
+			(*names)[(*n)++] = job->tables[i];
+	}
+	for (int side = 0; side < 2; side++) {
+		for (int i = 0; i < sd[side].ntables; i++) {
+			const char *name = sd[side].tables[i];
+			if (!excluded(job, name) && !is_checkpoint_table(job, name, false) &&
+			    (side == 0 || !listed(sd[0].tables, sd[0].ntables, name)))
+				(*names)[(*n)++] = name;
+		}
+	}
 	return true;
 }
 
@@ -1015,13 +1175,14 @@ enum run_status verify_run(const struct job *job)
 		side_close(&from);
 	if (st != RUN_OK)
 		return st;
-	struct schema_desc sd;
+	struct schema_desc sd[2];
 	const char **names = NULL;
 	int n = 0;
-	if (!list_tables(job, &from, &sd, &names, &n)) {
+	if (!list_tables(job, &from, &to, sd, &names, &n)) {
 		side_close(&from);
 		side_close(&to);
-		schema_desc_free(&sd);
+		schema_desc_free(&sd[0]);
+		schema_desc_free(&sd[1]);
 		return RUN_FAILED;
 	}
 	struct verify_result *res = calloc(n ? (size_t)n : 1, sizeof *res);
@@ -1084,7 +1245,8 @@ enum run_status verify_run(const struct job *job)
 	buf_free(&differ);
 	free(res);
 	free(names);
-	schema_desc_free(&sd);
+	schema_desc_free(&sd[0]);
+	schema_desc_free(&sd[1]);
 	side_close(&from);
 	side_close(&to);
 	return st;

@@ -123,34 +123,54 @@ START_TEST(numbers_booleans_bits)
 }
 END_TEST
 
-START_TEST(floats_to_common_digits)
+START_TEST(floats_by_their_bits)
 {
-	static const char *const names[] = {"r", "d", "n"};
-	static const char *const pg[] = {"real", "double precision", "numeric(10,2)"};
-	static const char *const my[] = {"float", "double", "double"};
+	static const char *const names[] = {"r", "d", "n", "rd"};
+	static const char *const pg[] = {"real", "double precision", "numeric(10,2)", "real"};
+	static const char *const my[] = {"float", "double", "double", "double"};
 	char note[512], note2[512];
-	char *q = query(&pg_dialect, pg, &mysql_dialect, my, names, 3, note, sizeof note);
+	char *q = query(&pg_dialect, pg, &mysql_dialect, my, names, 4, note, sizeof note);
 	const char *s = inner(q);
-	/* 6 digits for a single-precision side: the exponent is digits - 1 */
-	assert_has(s, "floor((5 - floor(log(abs(\"r\"::float8)))) / 2)");
-	assert_has(s, "floor((14 - floor(log(abs(\"d\"::float8)))) / 2)");
-	assert_has(s, "floor((14 - floor(log(abs(\"n\"::float8)))) / 2)");
-	assert_has(s, "'NaN'::float8");
-	ck_assert_str_eq(
-		note, "floats to 6 significant digits: r; floats to 15 significant digits: d, n");
+	/* a float as a float, a double as a double: every bit, zero unsigned */
+	assert_has(s, "CASE WHEN \"r\"::float8 = 0 THEN '00000000' ");
+	assert_has(s, "ELSE encode(float4send(\"r\"::float8::real), 'hex') END AS c0");
+	assert_has(s, "CASE WHEN \"d\"::float8 = 0 THEN '0000000000000000' WHEN \"d\"::float8 = "
+		      "'NaN'::float8 THEN 'NaN' ELSE encode(float8send(\"d\"::float8), 'hex') END "
+		      "AS c1");
+	assert_has(s, "encode(float8send(\"n\"::float8), 'hex') END AS c2");
+	/* a double against a float is rounded to a float; where the cast to
+	 * real would fail, the pattern it would round to */
+	assert_has(s, "WHEN \"rd\"::float8 >= 340282356779733661637539395458142568448::float8 "
+		      "THEN '7f800000' ");
+	assert_has(s, "WHEN abs(\"rd\"::float8) <= power(2::float8, -150) THEN '00000000' ");
+	assert_has(s, "encode(float4send(\"rd\"::float8::real), 'hex') END AS c3");
+	/* exact where both sides are of one type */
+	ck_assert_str_eq(note, "compared at single precision: rd; compared as doubles: n");
 	free(q);
-	q = query(&mysql_dialect, my, &pg_dialect, pg, names, 3, note2, sizeof note2);
+	q = query(&mysql_dialect, my, &pg_dialect, pg, names, 4, note2, sizeof note2);
 	s = inner(q);
-	assert_has(s, "CASE WHEN `r` = 0 THEN '0' ELSE CONCAT(CAST(ROUND((`r` * POW(10, FLOOR((5 - "
-		      "FLOOR(LOG10(ABS(`r`)))) / 2)))");
-	assert_has(s, "FLOOR((14 - FLOOR(LOG10(ABS(`d`)))) / 2)");
+	/* MySQL shows a FLOAT to 6 digits: its value as a double, then bits
+	 * computed from the exponent LOG2 estimates and comparisons correct */
+	assert_has(s, "CASE WHEN (`r` + 0e0) = 0 THEN '00000000' ELSE LOWER(LPAD(HEX(LEAST(CAST("
+		      "GREATEST((LEAST(GREATEST(FLOOR(LOG2(ABS((`r` + 0e0)))), -1023), 1022) - "
+		      "(ABS((`r` + 0e0)) < POW(2, ");
+	assert_has(s, "CAST(ROUND(ABS((`r` + 0e0)) * POW(2, 23 - GREATEST(");
+	assert_has(s, "2139095040) | (((`r` + 0e0) < -POW(2, -150)) << 31)), 8, '0')) END AS c0");
+	assert_has(s, "CASE WHEN `d` = 0 THEN '0000000000000000' ELSE LOWER(LPAD(HEX((CAST("
+		      "GREATEST((LEAST(GREATEST(FLOOR(LOG2(ABS(`d`))), -1023), 1022)");
+	assert_has(s, "* 4503599627370496 + CAST(ABS(`d`) * POW(2, -48 - GREATEST(");
+	assert_has(s, "-1022)) * POW(2, 100) AS SIGNED)) | ((`d` < 0) << 63)), 16, '0')) END "
+		      "AS c1");
+	/* the double against a real: rounded to a float */
+	assert_has(s, "CASE WHEN `rd` = 0 THEN '00000000' ELSE");
 	ck_assert_str_eq(note, note2);
 	free(q);
 	/* a decimal against a double is converted to a double first */
-	static const char *const my2[] = {"float", "double", "decimal(10,2)"};
-	static const char *const pg2[] = {"real", "double precision", "double precision"};
-	q = query(&mysql_dialect, my2, &pg_dialect, pg2, names, 3, NULL, 0);
+	static const char *const my2[] = {"float", "double", "decimal(10,2)", "float"};
+	static const char *const pg2[] = {"real", "double precision", "double precision", "real"};
+	q = query(&mysql_dialect, my2, &pg_dialect, pg2, names, 4, note, sizeof note);
 	assert_has(inner(q), "ABS((`n` + 0e0))");
+	ck_assert_str_eq(note, "compared as doubles: n");
 	free(q);
 }
 END_TEST
@@ -199,7 +219,14 @@ START_TEST(time_and_interval)
 	static const char *const my[] = {"time", "time(6)"};
 	char *q = query(&pg_dialect, pg, &mysql_dialect, my, names, 2, NULL, 0);
 	const char *s = inner(q);
-	assert_has(s, "(round(EXTRACT(EPOCH FROM \"a\") * 1000000)::bigint / 1000000)::text AS c0");
+	/* an interval by its fields: the time alone when there are no months
+	 * or days, as a MySQL time reads */
+	assert_has(s, "CASE WHEN EXTRACT(YEAR FROM \"a\") = 0 AND EXTRACT(MONTH FROM \"a\") = 0 "
+		      "AND EXTRACT(DAY FROM \"a\") = 0 THEN (round(EXTRACT(HOUR FROM \"a\") * "
+		      "3600000000 + EXTRACT(MINUTE FROM \"a\") * 60000000 + EXTRACT(MICROSECONDS "
+		      "FROM \"a\"))::bigint / 1000000)::text ELSE (EXTRACT(YEAR FROM \"a\") * 12 + "
+		      "EXTRACT(MONTH FROM \"a\"))::bigint::text || ' mons ' || EXTRACT(DAY FROM "
+		      "\"a\")::bigint::text || ' days ' || (round(");
 	assert_has(s, "(round(EXTRACT(EPOCH FROM \"b\") * 1000000)::bigint / 1000)::text AS c1");
 	free(q);
 	q = query(&mysql_dialect, my, &pg_dialect, pg, names, 2, NULL, 0);
@@ -212,7 +239,15 @@ START_TEST(time_and_interval)
 	static const char *const pg6[] = {"interval(6)", "interval"};
 	static const char *const my6[] = {"time(6)", "time(6)"};
 	q = query(&pg_dialect, pg6, &mysql_dialect, my6, names, 2, NULL, 0);
-	assert_has(inner(q), "round(EXTRACT(EPOCH FROM \"a\") * 1000000)::bigint::text AS c0");
+	assert_has(inner(q), "EXTRACT(MICROSECONDS FROM \"a\"))::bigint)::text ELSE");
+	free(q);
+	/* PostgreSQL on both sides: '1 mon' is not '30 days' (nor by the epoch) */
+	q = query(&pg_dialect, pg6, &pg_dialect, pg6, names, 2, NULL, 0);
+	s = inner(q);
+	assert_has(s,
+		   "(EXTRACT(YEAR FROM \"b\") * 12 + EXTRACT(MONTH FROM \"b\"))::bigint::text || "
+		   "' mons ' || EXTRACT(DAY FROM \"b\")::bigint::text || ' days ' || ");
+	assert_hasnt(s, "EPOCH");
 	free(q);
 }
 END_TEST
@@ -319,6 +354,16 @@ START_TEST(refusals_and_edges)
 	ck_assert(verify_sql(&pg_dialect, &t, &a.desc, &mysql_dialect, &b.desc, &out, note,
 			     sizeof note));
 	ck_assert_int_eq(strlen(note), sizeof note - 1);
+	/* a table others inherit from: its own rows, on PostgreSQL */
+	fake(&a, 1, names, types);
+	fake(&b, 1, names, types);
+	t.own_rows = true;
+	buf_reset(&out);
+	ck_assert(verify_sql(&pg_dialect, &t, &a.desc, &mysql_dialect, &b.desc, &out, NULL, 0));
+	assert_has(buf_str(&out), " FROM ONLY \"s\".\"t\") s");
+	buf_reset(&out);
+	ck_assert(verify_sql(&mysql_dialect, &t, &a.desc, &pg_dialect, &b.desc, &out, NULL, 0));
+	assert_has(buf_str(&out), " FROM `s`.`t`) s");
 	buf_free(&out);
 }
 END_TEST
@@ -329,7 +374,7 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, whole_query_pg_and_mysql);
 	tcase_add_test(tc, numbers_booleans_bits);
-	tcase_add_test(tc, floats_to_common_digits);
+	tcase_add_test(tc, floats_by_their_bits);
 	tcase_add_test(tc, timestamps_at_the_lower_precision);
 	tcase_add_test(tc, time_and_interval);
 	tcase_add_test(tc, bytes_text_uuid_json);
