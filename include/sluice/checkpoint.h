@@ -20,19 +20,28 @@ struct checkpoint;
 
 /* Make sure the checkpoint table (table, "schema.name" allowed, NULL for
  * sluice_checkpoints) exists on c, outside any transaction, and read what
- * job has committed of sources[0..nsources). The caller owns *out. */
+ * job has committed of sources[0..nsources) (their canonical names; typed:
+ * the names as given, which an earlier version keyed rows by; may be
+ * NULL). When job has no rows and legacy_job (may be NULL) has, the job
+ * goes on under legacy_job. The caller owns *out. */
 bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct conn *c,
-		     const char *table, const char *job, char *const *sources, int nsources,
-		     struct sl_error *err);
+		     const char *table, const char *job, const char *legacy_job,
+		     char *const *sources, char *const *typed, int nsources, struct sl_error *err);
+/* The job's name after checkpoint_open (legacy_job when it went on so). */
+const char *checkpoint_job(const struct checkpoint *ck);
 void checkpoint_close(struct checkpoint *ck);
 
 /* The fingerprint of the file at path: its size and a hash of its first
- * and last 64 KiB ("" for stdin and pipes), into out. */
+ * and last 64 KiB (what tells a changed file), then checksums of all its
+ * bytes (what a renamed copy is known by); "" for stdin and pipes. Into
+ * out (at least 80 bytes). */
 bool checkpoint_fingerprint(const char *path, char *out, size_t n, struct sl_error *err);
 
 /* Source src's state before the run: whole (every record committed, and
  * the fingerprint agrees), or false with err (SL_ERR_USAGE) when the file
- * changed since a run of this job loaded (part of) it. */
+ * (or stream) changed since a run of this job loaded (part of) it. A
+ * source the job has no rows of takes those of a source with the same
+ * bytes (a renamed copy). */
 bool checkpoint_check_source(struct checkpoint *ck, int src, const char *fingerprint, bool *whole,
 			     struct sl_error *err);
 

@@ -37,6 +37,9 @@ struct reader_options {
 	 * READER_DEFAULT_MAX_RECORD. Memory stays a small multiple of it. */
 	size_t max_record_bytes;
 	bool no_ejson; /* JSON: keep MongoDB Extended JSON wrappers as they are */
+	/* --resume: a stream (stdin) is known by its first bytes, read before
+	 * anything else (see source_identify) */
+	bool identify_stream;
 };
 
 #define READER_DEFAULT_MAX_RECORD ((size_t)64 << 20)

@@ -21,6 +21,13 @@ bool source_open(struct source **out, const char *path, struct sl_error *err);
 ssize_t source_read(struct source *s, void *buf, size_t n, struct sl_error *err);
 /* Look at the first bytes without consuming them (at most n, fewer at end). */
 ssize_t source_peek(struct source *s, const void **data, size_t n, struct sl_error *err);
+/* Right after source_open: a hash of the first bytes of the stream (up to
+ * 4 KiB, waiting for them or the end), into out: what a rerun of a
+ * --resume job compares to tell the same stream from another. Nothing is
+ * consumed. False with err on a read error. */
+bool source_identify(struct source *s, char *out, size_t n, struct sl_error *err);
+/* The identity source_identify made, or "" when none was made. */
+const char *source_identity(const struct source *s);
 /* Bytes consumed from the underlying file (compressed), for progress. */
 uint64_t source_position(const struct source *s);
 /* Size of the underlying file, or -1 when unknown (a pipe). */

@@ -47,5 +47,10 @@ bool url_parse(const char *url, struct url_parts *out, struct sl_error *err);
 /* The value of query parameter name, or NULL. */
 const char *url_param(const struct url_parts *u, const char *name);
 void url_parts_free(struct url_parts *u);
+/* url as one text whatever its spelling, for naming a job: the kind
+ * ("postgresql" or "mysql"), user, host (lower case; "" for a socket), port
+ * (the default one filled in) and database; no password, no parameters.
+ * "" when url is malformed. */
+void url_canonical(const char *url, char *out, size_t outsz);
 
 #endif

@@ -91,7 +91,14 @@ bool reader_open(struct reader **out, const char *path, const struct reader_opti
 	struct reader *r = calloc(1, sizeof *r);
 	if (!r)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	char id[64];
 	if (!source_open(&r->src, path, err)) {
+		free(r);
+		return false;
+	}
+	if (opt->identify_stream && !strcmp(path, "-") &&
+	    !source_identify(r->src, id, sizeof id, err)) {
+		source_close(r->src);
 		free(r);
 		return false;
 	}

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,6 +36,7 @@ struct source {
 	unsigned char peek[PEEK_MAX];
 	size_t peek_len;
 	size_t peek_off;
+	char identity[64]; /* source_identify's, or "" */
 };
 
 /* Whether a file of this type can be read as a stream of bytes, once: a
@@ -133,6 +135,26 @@ bool source_open(struct source **out, const char *path, struct sl_error *err)
 	}
 	*out = s;
 	return true;
+}
+
+bool source_identify(struct source *s, char *out, size_t n, struct sl_error *err)
+{
+	/* nothing is used yet: in[] holds the stream from its first byte */
+	while (s->in_len < PEEK_MAX && !s->eof)
+		if (!fill_once(s, err))
+			return false;
+	size_t k = s->in_len < PEEK_MAX ? s->in_len : PEEK_MAX;
+	unsigned long long h = 1469598103934665603ULL;
+	for (size_t i = 0; i < k; i++)
+		h = (h ^ s->in[i]) * 1099511628211ULL;
+	snprintf(s->identity, sizeof s->identity, "stream:%zu:%016llx", k, h);
+	snprintf(out, n, "%s", s->identity);
+	return true;
+}
+
+const char *source_identity(const struct source *s)
+{
+	return s->identity;
 }
 
 /* Up to n bytes of a plain source: what was read ahead, else one read. */

@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #include <limits.h>
+#include <zlib.h>
+
+#include "sluice/log.h"
 
 /* first_rec of the rows that mark a source rather than cover records: whole
  * (every record in), and its target table created by the job (copy) */
@@ -25,7 +28,10 @@ struct range {
 };
 
 struct ck_source {
-	char *name;
+	char *name;	   /* the key its rows go under: the canonical path, or what
+			    * an earlier run named it (as typed, or a file of the same
+			    * content) */
+	char *alt;	   /* the name as typed, NULL when the same */
 	char *fingerprint; /* as committed, or NULL when nothing is */
 	char now[100];	   /* the file's fingerprint in this run */
 	bool whole;
@@ -35,9 +41,18 @@ struct ck_source {
 	int cursor; /* checkpoint_covered walks the sorted ranges */
 };
 
+/* A checkpoint row of the job read back (of any source). */
+struct ck_row {
+	char *job, *source, *fingerprint;
+	long long first, end;
+};
+
 struct checkpoint {
 	const struct driver *drv;
 	char *job;
+	char *legacy_job;    /* the job's name as an earlier version made it, or NULL */
+	struct ck_row *rows; /* the job's rows whose source this run does not read */
+	int nrows, caprows;
 	struct write_spec table; /* the checkpoint table's name */
 	char *schema, *name;
 	struct ck_source *src;
@@ -50,7 +65,15 @@ void checkpoint_close(struct checkpoint *ck)
 {
 	if (!ck)
 		return;
+	for (int i = 0; i < ck->nrows; i++) {
+		free(ck->rows[i].job);
+		free(ck->rows[i].source);
+		free(ck->rows[i].fingerprint);
+	}
+	free(ck->rows);
+	free(ck->legacy_job);
 	for (int i = 0; i < ck->nsrc; i++) {
+		free(ck->src[i].alt);
 		free(ck->src[i].name);
 		free(ck->src[i].fingerprint);
 		free(ck->src[i].ranges);
@@ -68,27 +91,57 @@ bool checkpoint_fingerprint(const char *path, char *out, size_t n, struct sl_err
 	out[0] = '\0';
 	struct stat st;
 	if (!strcmp(path, "-") || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return true; /* stdin or a pipe: nothing to compare */
+		return true; /* stdin or a pipe: see checkpoint_stream_fingerprint */
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return sl_error_set(err, SL_ERR_USAGE, "cannot open %s: %s", path, strerror(errno));
-	unsigned char buf[65536];
+	static const size_t edge = 65536;
+	unsigned char *buf = malloc(1 << 20);
+	if (!buf) {
+		close(fd);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	/* the size and a hash of the first and last 64 KiB (what a changed
+	 * file is told by), then two checksums of every byte (what a renamed
+	 * copy is known by) */
 	unsigned long long h = 1469598103934665603ULL;
-	off_t offs[2] = {0, st.st_size > (off_t)sizeof buf ? st.st_size - (off_t)sizeof buf : 0};
+	off_t offs[2] = {0, st.st_size > (off_t)edge ? st.st_size - (off_t)edge : 0};
 	for (int k = 0; k < 2; k++) {
-		ssize_t got = pread(fd, buf, sizeof buf, offs[k]);
+		ssize_t got = pread(fd, buf, edge, offs[k]);
 		for (ssize_t i = 0; i < got; i++)
 			h = (h ^ buf[i]) * 1099511628211ULL;
 	}
+	uLong crc = crc32(0L, Z_NULL, 0), adler = adler32(0L, Z_NULL, 0);
+	off_t at = 0;
+	ssize_t got;
+	while ((got = pread(fd, buf, 1 << 20, at)) > 0) {
+		crc = crc32(crc, buf, (uInt)got);
+		adler = adler32(adler, buf, (uInt)got);
+		at += got;
+	}
+	int e = errno;
+	free(buf);
 	close(fd);
-	snprintf(out, n, "%lld:%016llx", (long long)st.st_size, h);
+	if (got < 0)
+		return sl_error_set(err, SL_ERR_USAGE, "cannot read %s: %s", path, strerror(e));
+	snprintf(out, n, "%lld:%016llx|%08lx:%08lx", (long long)st.st_size, h, (unsigned long)crc,
+		 (unsigned long)adler);
 	return true;
+}
+
+/* Whether fingerprints a and b name the same file: the part before '|'
+ * (an earlier version wrote only that); "" is not known. */
+static bool same_file(const char *a, const char *b)
+{
+	size_t na = strcspn(a, "|"), nb = strcspn(b, "|");
+	return !*a || !*b || (na == nb && !strncmp(a, b, na));
 }
 
 static int source_index(const struct checkpoint *ck, const char *name)
 {
 	for (int i = 0; i < ck->nsrc; i++)
-		if (!strcmp(ck->src[i].name, name))
+		if (!strcmp(ck->src[i].name, name) ||
+		    (ck->src[i].alt && !strcmp(ck->src[i].alt, name)))
 			return i;
 	return -1;
 }
@@ -99,33 +152,100 @@ static int by_first(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first;
 }
 
-/* One checkpoint row read back: job, source, first, end, fingerprint. */
+/* One checkpoint row read back (job, source, first, end, fingerprint): the
+ * job's, or the legacy name's, kept for place_rows. */
 static bool take_row(void *ctx, char *const *v, int n)
 {
 	struct checkpoint *ck = ctx;
-	if (n < 5 || !v[0] || !v[1] || !v[2] || !v[3] || strcmp(v[0], ck->job))
+	if (n < 5 || !v[0] || !v[1] || !v[2] || !v[3] ||
+	    (strcmp(v[0], ck->job) && (!ck->legacy_job || strcmp(v[0], ck->legacy_job))))
 		return true;
-	ck->started = true;
-	int i = source_index(ck, v[1]);
-	if (i < 0)
-		return true; /* a source this run does not read */
-	struct ck_source *s = &ck->src[i];
-	if (v[4] && !s->fingerprint && !(s->fingerprint = strdup(v[4])))
+	if (ck->nrows == ck->caprows) {
+		int cap = ck->caprows ? ck->caprows * 2 : 64;
+		struct ck_row *r = realloc(ck->rows, (size_t)cap * sizeof *r);
+		if (!r)
+			return false;
+		ck->rows = r;
+		ck->caprows = cap;
+	}
+	struct ck_row *r = &ck->rows[ck->nrows];
+	*r = (struct ck_row){.job = strdup(v[0]),
+			     .source = strdup(v[1]),
+			     .fingerprint = strdup(v[4] ? v[4] : ""),
+			     .first = atoll(v[2]),
+			     .end = atoll(v[3])};
+	if (!r->job || !r->source || !r->fingerprint) {
+		free(r->job);
+		free(r->source);
+		free(r->fingerprint);
 		return false;
-	long long first = atoll(v[2]), end = atoll(v[3]);
-	if (first == DONE_MARK || first == CREATED_MARK) {
-		*(first == DONE_MARK ? &s->whole : &s->created) = true;
+	}
+	ck->nrows++;
+	return true;
+}
+
+/* Add row r to source s. */
+static bool source_take(struct ck_source *s, const struct ck_row *r)
+{
+	if (!s->fingerprint && !(s->fingerprint = strdup(r->fingerprint)))
+		return false;
+	if (r->first == DONE_MARK || r->first == CREATED_MARK) {
+		*(r->first == DONE_MARK ? &s->whole : &s->created) = true;
 		return true;
 	}
 	if (s->n == s->cap) {
 		int cap = s->cap ? s->cap * 2 : 16;
-		struct range *r = realloc(s->ranges, (size_t)cap * sizeof *r);
-		if (!r)
+		struct range *g = realloc(s->ranges, (size_t)cap * sizeof *g);
+		if (!g)
 			return false;
-		s->ranges = r;
+		s->ranges = g;
 		s->cap = cap;
 	}
-	s->ranges[s->n++] = (struct range){first, end};
+	s->ranges[s->n++] = (struct range){r->first, r->end};
+	return true;
+}
+
+/* After reading the table: the job is its name's, or, when that has no
+ * rows, the legacy name's; each row goes to the source of this run it
+ * names (under its canonical path or as typed, which then stays its key),
+ * and the others stay in ck->rows for a source of the same content. */
+static bool place_rows(struct checkpoint *ck)
+{
+	bool mine = false;
+	for (int i = 0; i < ck->nrows; i++)
+		mine |= !strcmp(ck->rows[i].job, ck->job);
+	if (!mine && ck->nrows) {
+		log_info("going on with job '%s', as an earlier version named it", ck->legacy_job);
+		free(ck->job);
+		if (!(ck->job = strdup(ck->legacy_job)))
+			return false;
+	}
+	int kept = 0;
+	for (int i = 0; i < ck->nrows; i++) {
+		struct ck_row *r = &ck->rows[i];
+		int k = strcmp(r->job, ck->job) ? -2 : source_index(ck, r->source);
+		if (k >= 0 && strcmp(ck->src[k].name, r->source)) {
+			/* its rows are under the name as typed: that stays the key */
+			char *name = strdup(r->source);
+			if (!name)
+				return false;
+			free(ck->src[k].name);
+			ck->src[k].name = name;
+		}
+		if (k >= 0 && !source_take(&ck->src[k], r))
+			return false;
+		if (k == -1) {
+			ck->rows[kept++] = *r;
+			continue;
+		}
+		free(r->job);
+		free(r->source);
+		free(r->fingerprint);
+	}
+	ck->nrows = kept;
+	ck->started = kept > 0;
+	for (int i = 0; i < ck->nsrc; i++)
+		ck->started |= ck->src[i].fingerprint != NULL;
 	return true;
 }
 
@@ -146,8 +266,8 @@ static bool put_placeholders(struct checkpoint *ck, int n)
 }
 
 bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct conn *c,
-		     const char *table, const char *job, char *const *sources, int nsources,
-		     struct sl_error *err)
+		     const char *table, const char *job, const char *legacy_job,
+		     char *const *sources, char *const *typed, int nsources, struct sl_error *err)
 {
 	struct checkpoint *ck = calloc(1, sizeof *ck);
 	if (!ck)
@@ -159,8 +279,12 @@ bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct c
 	ck->src = calloc((size_t)(nsources > 0 ? nsources : 1), sizeof *ck->src);
 	bool ok = ck->job && ck->src &&
 		  sql_split_table(table ? table : "sluice_checkpoints", &ck->schema, &ck->name);
+	if (ok && legacy_job && strcmp(legacy_job, job))
+		ok = (ck->legacy_job = strdup(legacy_job)) != NULL;
 	for (int i = 0; ok && i < nsources; i++) {
 		ok = (ck->src[i].name = strdup(sources[i])) != NULL;
+		if (ok && typed && strcmp(typed[i], sources[i]))
+			ok = (ck->src[i].alt = strdup(typed[i])) != NULL;
 		ck->nsrc = i + 1;
 	}
 	if (!ok) {
@@ -200,6 +324,10 @@ bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct c
 		checkpoint_close(ck);
 		return false;
 	}
+	if (!place_rows(ck)) {
+		checkpoint_close(ck);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
 	for (int i = 0; i < ck->nsrc; i++)
 		if (ck->src[i].n > 1)
 			qsort(ck->src[i].ranges, (size_t)ck->src[i].n, sizeof(struct range),
@@ -208,18 +336,65 @@ bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct c
 	return true;
 }
 
+/* Source s has no rows yet, and fingerprint names all its bytes: the
+ * rows of a source of the job with the same bytes (a renamed copy, or the
+ * same file under another path) become s's, under that source's name. */
+static bool adopt_same_content(struct checkpoint *ck, struct ck_source *s, const char *fingerprint)
+{
+	if (s->fingerprint || !strchr(fingerprint, '|'))
+		return true;
+	const char *other = NULL;
+	for (int i = 0; i < ck->nrows && !other; i++)
+		if (!strcmp(ck->rows[i].fingerprint, fingerprint))
+			other = ck->rows[i].source;
+	if (!other)
+		return true;
+	for (int i = 0; i < ck->nsrc; i++)
+		if (!strcmp(ck->src[i].name, other))
+			return true; /* that file is read in this run too */
+	log_info("%s has the same bytes as %s, which job '%s' loaded: going on from there",
+		 s->alt ? s->alt : s->name, other, ck->job);
+	char *name = strdup(other);
+	if (!name)
+		return false;
+	free(s->name);
+	s->name = name;
+	for (int i = 0; i < ck->nrows; i++)
+		if (!strcmp(ck->rows[i].source, name) && !source_take(s, &ck->rows[i]))
+			return false;
+	if (s->n > 1)
+		qsort(s->ranges, (size_t)s->n, sizeof(struct range), by_first);
+	return true;
+}
+
+const char *checkpoint_job(const struct checkpoint *ck)
+{
+	return ck->job;
+}
+
 bool checkpoint_check_source(struct checkpoint *ck, int src, const char *fingerprint, bool *whole,
 			     struct sl_error *err)
 {
 	struct ck_source *s = &ck->src[src];
 	*whole = false;
 	snprintf(s->now, sizeof s->now, "%s", fingerprint);
-	if (s->fingerprint && *fingerprint && strcmp(s->fingerprint, fingerprint))
+	if (!adopt_same_content(ck, s, fingerprint))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (s->fingerprint && !same_file(s->fingerprint, fingerprint)) {
+		if (!strcmp(s->name, "-"))
+			return sl_error_set(
+				err, SL_ERR_USAGE,
+				"stdin is another stream than the one job '%s' was loading (its "
+				"first bytes differ): a new stream needs another --job, or forget "
+				"the job's checkpoints (sluice checkpoints --job '%s' --forget)",
+				ck->job, ck->job);
 		return sl_error_set(
 			err, SL_ERR_USAGE,
 			"%s changed since job '%s' loaded %s of it (fingerprint %s, now %s): "
 			"give it another name, or forget the job's checkpoints",
-			s->name, ck->job, s->whole ? "all" : "part", s->fingerprint, fingerprint);
+			s->alt ? s->alt : s->name, ck->job, s->whole ? "all" : "part",
+			s->fingerprint, fingerprint);
+	}
 	*whole = s->whole;
 	return true;
 }

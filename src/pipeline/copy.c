@@ -1093,13 +1093,19 @@ static void copy_units(struct copy *cp)
 static bool open_checkpoints(struct copy *cp, struct sl_error *err)
 {
 	const struct job *job = cp->job;
+	char legacy[600] = "";
 	if (job->job_name) {
 		snprintf(cp->job_name, sizeof cp->job_name, "%s", job->job_name);
 	} else {
-		char red[512];
+		/* the source however its URL is spelled; an earlier version named
+		 * the job by the URL as given */
+		char canon[512], red[512];
+		url_canonical(job->from, canon, sizeof canon);
 		url_redact(job->from, red, sizeof red);
-		snprintf(cp->job_name, sizeof cp->job_name, "copy:%s%s%s", red,
+		snprintf(cp->job_name, sizeof cp->job_name, "copy:%s%s%s", canon,
 			 job->schema ? "#" : "", job->schema ? job->schema : "");
+		snprintf(legacy, sizeof legacy, "copy:%s%s%s", red, job->schema ? "#" : "",
+			 job->schema ? job->schema : "");
 	}
 	if (strlen(cp->job_name) > 200)
 		return sl_error_set(err, SL_ERR_USAGE,
@@ -1110,7 +1116,10 @@ static bool open_checkpoints(struct copy *cp, struct sl_error *err)
 	for (int i = 0; i < cp->ntables; i++)
 		names[i] = cp->tables[i].name;
 	bool ok = checkpoint_open(&cp->ckpt, cp->to, cp->ddl, job->checkpoint_table, cp->job_name,
-				  names, cp->ntables, err);
+				  legacy[0] && strlen(legacy) <= 200 ? legacy : NULL, names, NULL,
+				  cp->ntables, err);
+	if (ok)
+		snprintf(cp->job_name, sizeof cp->job_name, "%s", checkpoint_job(cp->ckpt));
 	free(names);
 	for (int i = 0; ok && i < cp->ntables; i++) {
 		struct copy_table *t = &cp->tables[i];

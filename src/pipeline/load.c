@@ -596,6 +596,16 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 				break;
 			}
 		}
+		if (ld.ckpt && !job->resume_source && r && r->src &&
+		    !strcmp(job->sources[i], "-")) {
+			/* --resume: the stream must be the one the job was loading */
+			bool whole;
+			if (!checkpoint_check_source(ld.ckpt, i, source_identity(r->src), &whole,
+						     &err)) {
+				load_fail(&ld, &err);
+				break;
+			}
+		}
 		if (!load_source(&ld, r, i, cur, &seq, &pending_bytes, &create_done) ||
 		    ld.input_failed)
 			break;

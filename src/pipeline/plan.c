@@ -115,6 +115,8 @@ bool plan_run(struct load *ld)
 	ld->spec.nkey = job->nkey;
 	ld->spec.batch_rows = job->batch_rows;
 	ld->input = job->input;
+	/* --resume: stdin is known by its first bytes */
+	ld->input.identify_stream = job->resume;
 	if (job->command == CMD_UPDATE) {
 		/* a JSON key left out means "leave that column alone" */
 		ld->input.missing_as_default = true;
@@ -375,51 +377,85 @@ bool plan_keys(struct load *ld, int workers, struct sl_error *err)
 	return true;
 }
 
+/* The default name of a load job into ld's table from the sources of job,
+ * into out: the table and where the sources are (their directory as a
+ * canonical path, or stdin), not the file names, so a nightly glob that
+ * picks up new files is the same job; with legacy, the directory as typed
+ * (how an earlier version named it). False when too long. */
+static bool default_job_name(const struct load *ld, bool legacy, char *out, size_t outsz)
+{
+	const struct job *job = ld->job;
+	const char *first = job->sources[0];
+	const char *slash = strrchr(first, '/');
+	char dir[4096], part[4096];
+	if (!slash || slash == first)
+		snprintf(part, sizeof part, "%s", slash ? "/" : ".");
+	else
+		snprintf(part, sizeof part, "%.*s", (int)(slash - first), first);
+	if (!strcmp(first, "-"))
+		snprintf(dir, sizeof dir, "-");
+	else if (legacy)
+		snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - first + 1) : 2,
+			 slash ? first : "./");
+	else if (!realpath(part, dir))
+		return default_job_name(ld, true, out, outsz);
+	else if (dir[strlen(dir) - 1] != '/')
+		strncat(dir, "/", sizeof dir - strlen(dir) - 1);
+	int n = snprintf(out, outsz, "%s%s%s:%s", ld->schema ? ld->schema : "",
+			 ld->schema ? "." : "", ld->table, dir);
+	return n < 200;
+}
+
 bool plan_resume(struct load *ld, struct sl_error *err)
 {
 	const struct job *job = ld->job;
+	char legacy[600] = "";
 	if (job->job_name) {
 		snprintf(ld->job_name, sizeof ld->job_name, "%s", job->job_name);
-	} else {
-		/* the target table and where the sources are (their directory,
-		 * or stdin), not the file names: a nightly glob that picks up new
-		 * files is the same job */
-		const char *first = job->sources[0];
-		const char *slash = strrchr(first, '/');
-		int n = snprintf(ld->job_name, sizeof ld->job_name, "%s%s%s:%.*s",
-				 ld->schema ? ld->schema : "", ld->schema ? "." : "", ld->table,
-				 !strcmp(first, "-") ? 1
-				 : slash	     ? (int)(slash - first + 1)
-						     : 2,
-				 !strcmp(first, "-") ? "-"
-				 : slash	     ? first
-						     : "./");
-		if (n >= 200)
-			return sl_error_set(err, SL_ERR_USAGE,
-					    "the job's name would be too long (over 200 bytes): "
-					    "name it with --job");
+	} else if (!default_job_name(ld, false, ld->job_name, sizeof ld->job_name)) {
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "the job's name would be too long (over 200 bytes): "
+				    "name it with --job");
+	} else if (!default_job_name(ld, true, legacy, sizeof legacy)) {
+		legacy[0] = '\0';
 	}
 	if (strlen(ld->job_name) > 200)
 		return sl_error_set(err, SL_ERR_USAGE, "--job takes a name of up to 200 bytes");
-	for (int i = 0; i < job->nsources; i++)
-		if (strlen(job->sources[i]) > 500)
-			return sl_error_set(err, SL_ERR_USAGE,
-					    "--resume: a source path over 500 bytes: %.60s...",
-					    job->sources[i]);
+	/* a file is known by its canonical path (in/a.csv, ./in//a.csv and
+	 * /abs/in/a.csv are one file) and, for a renamed copy, by its bytes */
+	char **canon = calloc((size_t)job->nsources, sizeof *canon);
+	if (!canon)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	bool ok = true;
+	for (int i = 0; ok && i < job->nsources; i++) {
+		char *real = strcmp(job->sources[i], "-") ? realpath(job->sources[i], NULL) : NULL;
+		canon[i] = real ? real : strdup(job->sources[i]);
+		ok = canon[i] != NULL;
+		if (ok && strlen(canon[i]) > 500)
+			ok = !sl_error_set(err, SL_ERR_USAGE,
+					   "--resume: a source path over 500 bytes: %.60s...",
+					   canon[i]);
+		else if (!ok)
+			sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
 	/* a connection of its own, never --single-transaction's: creating the
 	 * checkpoint table would commit that transaction on MySQL */
-	struct conn *c;
-	if (!pool_acquire(ld->pool, &c, err))
-		return false;
-	char *const *names = job->sources;
+	struct conn *c = NULL;
+	ok = ok && pool_acquire(ld->pool, &c, err);
 	char *one[1] = {(char *)job->resume_source};
-	if (job->resume_source)
-		names = one;
-	bool ok = checkpoint_open(&ld->ckpt, ld->drv, c, job->checkpoint_table, ld->job_name, names,
-				  job->resume_source ? 1 : job->nsources, err);
-	pool_release(ld->pool, c, !ok && err->kind == SL_ERR_CONNECTION);
+	if (ok)
+		ok = checkpoint_open(&ld->ckpt, ld->drv, c, job->checkpoint_table, ld->job_name,
+				     legacy[0] ? legacy : NULL, job->resume_source ? one : canon,
+				     job->resume_source ? NULL : job->sources,
+				     job->resume_source ? 1 : job->nsources, err);
+	if (c)
+		pool_release(ld->pool, c, !ok && err->kind == SL_ERR_CONNECTION);
+	for (int i = 0; i < job->nsources; i++)
+		free(canon[i]);
+	free(canon);
 	if (!ok)
 		return false;
+	snprintf(ld->job_name, sizeof ld->job_name, "%s", checkpoint_job(ld->ckpt));
 	ld->src_whole = calloc((size_t)job->nsources, sizeof *ld->src_whole);
 	if (!ld->src_whole)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");

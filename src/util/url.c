@@ -374,3 +374,25 @@ void url_scrub(char *msg, const char *url)
 			scrub_secret(msg, p, (size_t)(end - p));
 	}
 }
+
+void url_canonical(const char *url, char *out, size_t outsz)
+{
+	struct url_parts u;
+	struct sl_error err;
+	out[0] = '\0';
+	if (!url_parse(url, &u, &err))
+		return;
+	bool pg = url_kind(url) == URL_POSTGRES;
+	char host[256] = "";
+	for (size_t i = 0; u.host && u.host[i] && i + 1 < sizeof host; i++) {
+		host[i] = (char)tolower((unsigned char)u.host[i]);
+		host[i + 1] = '\0';
+	}
+	snprintf(out, outsz, "%s://%s@%s:%d/%s", pg ? "postgresql" : "mysql", u.user ? u.user : "",
+		 host,
+		 u.port ? u.port
+		 : pg	? 5432
+			: 3306,
+		 u.database ? u.database : "");
+	url_parts_free(&u);
+}

@@ -86,4 +86,48 @@ assert_contains "the copy was split" "big [" "$OUT"
 assert_eq "every row once, from one instant" "300000	300000	300000" \
 	"$(pgd sn_dst -c "SELECT count(*), count(DISTINCT v), count(DISTINCT id) FROM big")"
 
+test_case "a resumed source is known by its path and its bytes"
+fresh id_db
+pgd id_db -c "CREATE TABLE day (id int, v text); CREATE TABLE leg (id int, v text); CREATE TABLE s (id int)"
+mkdir -p "$TMP/work/in"
+printf 'id,v\n1,a\n2,b\n3,c\n' >"$TMP/work/in/day.csv"
+cd "$TMP/work"
+run_sluice id-first 0 load in/day.csv "$PG_BASE/id_db" --table day --resume
+for spelling in ./in/day.csv in//day.csv "$TMP/work/in/day.csv" in/../in/day.csv; do
+	run_sluice "id-again" 0 load "$spelling" "$PG_BASE/id_db" --table day --resume
+done
+assert_eq "every spelling is the same file" "3" "$(pgd id_db -c "SELECT count(*) FROM day")"
+cp in/day.csv in/day-renamed.csv
+run_sluice id-renamed 0 load in/day-renamed.csv "$PG_BASE/id_db" --table day --resume -v
+assert_contains "a renamed copy is known by its bytes" "has the same bytes as $TMP/work/in/day.csv" "$OUT"
+assert_eq "and not loaded again" "3" "$(pgd id_db -c "SELECT count(*) FROM day")"
+printf 'id,v\n1,a\n2,b\n3,C\n' >in/day-other.csv
+run_sluice id-other 0 load in/day-other.csv "$PG_BASE/id_db" --table day --resume
+assert_eq "other bytes are another file" "6" "$(pgd id_db -c "SELECT count(*) FROM day")"
+# a job an earlier version began: its name and its sources as typed
+pgd id_db -c "INSERT INTO sluice_checkpoints (job, source, first_rec, end_rec, fingerprint, rows_written)
+	VALUES ('leg:in/', 'in/day.csv', 0, 2, '', 2)"
+pgd id_db -c "INSERT INTO leg VALUES (1, 'a'), (2, 'b')"
+run_sluice id-legacy 0 load in/day.csv "$PG_BASE/id_db" --table leg --resume
+assert_eq "an earlier version's job goes on where it stopped" "1
+2
+3" "$(pgd id_db -c "SELECT id FROM leg ORDER BY id")"
+cd "$ROOT"
+printf 'id\n1\n2\n' | timeout 60 "$SLUICE" load - "$PG_BASE/id_db" --table s --format csv --resume --job daily -q
+printf 'id\n1\n2\n' | timeout 60 "$SLUICE" load - "$PG_BASE/id_db" --table s --format csv --resume --job daily -q
+assert_eq "the same stream again adds nothing" "2" "$(pgd id_db -c "SELECT count(*) FROM s")"
+printf 'id\n3\n4\n5\n' | timeout 60 "$SLUICE" load - "$PG_BASE/id_db" --table s --format csv --resume --job daily >"$TMP/st.out" 2>&1
+assert_status "another stream under the same job" 2 "$?"
+assert_contains "says why" "stdin is another stream than the one job 'daily' was loading" "$(cat "$TMP/st.out")"
+assert_eq "nothing of it is skipped or loaded" "2" "$(pgd id_db -c "SELECT count(*) FROM s")"
+
+test_case "a copy job whatever the URL's spelling"
+fresh cj_src
+fresh cj_dst
+myd cj_src -e "CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 1), (2, 2)"
+run_sluice cj-first 0 copy "$MY_BASE/cj_src" "$PG_BASE/cj_dst" --create --resume
+run_sluice cj-again 0 copy "mariadb://root:@127.0.0.1:${SLUICE_MY_PORT:-33069}/cj_src?ssl-mode=DISABLED" "$PG_BASE/cj_dst" --resume -v
+assert_contains "the same job" "copied whole by an earlier run" "$OUT"
+assert_eq "nothing doubled" "2" "$(pgd cj_dst -c "SELECT count(*) FROM t")"
+
 finish
