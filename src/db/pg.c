@@ -332,6 +332,8 @@ static bool pg_connect_refused(PGconn *pg)
 	return false;
 }
 
+static bool pg_exec(struct conn *c, const char *sql, struct sl_error *err);
+
 static bool pg_connect(const char *url, const struct conn_options *opts, struct conn **out,
 		       struct sl_error *err)
 {
@@ -396,6 +398,16 @@ static bool pg_connect(const char *url, const struct conn_options *opts, struct 
 	/* every wait is a poll on the socket (pg_wait): nothing blocks inside libpq */
 	PQsetnonblocking(c->pg, 1);
 	snprintf(c->redacted, sizeof c->redacted, "%s", redacted);
+	/* string literals as sluice writes and reads them (DDL defaults, CHECKs,
+	 * pg_get_expr text): a backslash is a backslash. A database or role
+	 * set to off would turn a '\t' in a default into a TAB. */
+	const char *scs = PQparameterStatus(c->pg, "standard_conforming_strings");
+	if ((!scs || strcmp(scs, "on")) &&
+	    !pg_exec(c, "SET standard_conforming_strings = on", err)) {
+		sl_error_prefix(err, "%s", redacted);
+		pg_close(c);
+		return false;
+	}
 	*out = c;
 	return true;
 }
