@@ -604,16 +604,24 @@ static bool describe_unique(struct conn *c, const char *table, struct table_desc
 	return true;
 }
 
-/* Whether the table or any partition under it is a foreign table: COPY
- * into postgres_fdw sends one row per remote INSERT, while a multi-row
- * INSERT goes out in the foreign server's batch_size. */
-static bool describe_foreign(struct conn *c, const char *table, struct table_desc *out,
-			     struct sl_error *err)
+/* The table among its relatives: whether it or any partition under it is
+ * a foreign table (COPY into postgres_fdw sends one row per remote INSERT,
+ * while a multi-row INSERT goes out in the foreign server's batch_size);
+ * whether other tables inherit from it (not as partitions: those are read
+ * through their parent); the table it inherits from itself. */
+static bool describe_relatives(struct conn *c, const char *table, struct table_desc *out,
+			       struct sl_error *err)
 {
-	const char *q = "WITH RECURSIVE parts(oid) AS (SELECT to_regclass($1)::oid UNION ALL "
-			"SELECT i.inhrelid FROM pg_inherits i JOIN parts p ON i.inhparent = p.oid) "
-			"SELECT EXISTS (SELECT 1 FROM parts JOIN pg_class r ON r.oid = parts.oid "
-			"WHERE r.relkind = 'f')";
+	const char *q =
+		"WITH RECURSIVE parts(oid) AS (SELECT to_regclass($1)::oid UNION ALL "
+		"SELECT i.inhrelid FROM pg_inherits i JOIN parts p ON i.inhparent = p.oid) "
+		"SELECT EXISTS (SELECT 1 FROM parts JOIN pg_class r ON r.oid = parts.oid "
+		"WHERE r.relkind = 'f'), "
+		"EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class ch ON ch.oid = i.inhrelid "
+		"WHERE i.inhparent = to_regclass($1) AND NOT ch.relispartition), "
+		"(SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent "
+		"JOIN pg_class me ON me.oid = i.inhrelid WHERE i.inhrelid = to_regclass($1) "
+		"AND NOT me.relispartition ORDER BY i.inhseqno LIMIT 1)";
 	const char *params[1] = {table};
 	PGresult *res;
 	if (!query_rows(c, q, 1, params, "describing table", &res, err)) {
@@ -621,7 +629,13 @@ static bool describe_foreign(struct conn *c, const char *table, struct table_des
 		return false;
 	}
 	out->bulk_is_slow = PQgetvalue(res, 0, 0)[0] == 't';
+	out->has_children = PQgetvalue(res, 0, 1)[0] == 't';
+	bool ok = PQgetisnull(res, 0, 2) || (out->parent = strdup(PQgetvalue(res, 0, 2)));
 	PQclear(res);
+	if (!ok) {
+		table_desc_free(out);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
 	return true;
 }
 
@@ -661,7 +675,7 @@ static bool pg_describe_table(struct conn *c, const struct write_spec *spec, str
 	if (n && !out->cols)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	return !out->exists || (describe_unique(c, params[0], out, err) &&
-				describe_foreign(c, params[0], out, err));
+				describe_relatives(c, params[0], out, err));
 }
 
 /* Run COPY statement sql with rows [first, first+n) of b as its data, in
@@ -1316,7 +1330,7 @@ static bool pg_open_read(struct conn *c, const struct write_spec *spec, const ch
 			ok = (!i || buf_puts(&c->sql, ", ")) &&
 			     pg_dialect.quote_ident(&c->sql, spec->columns[i]);
 		ok = ok && buf_puts(&c->sql, " FROM ") &&
-		     sql_table_name(&pg_dialect, &c->sql, spec);
+		     sql_read_table(&pg_dialect, &c->sql, spec);
 	}
 	if (!ok || !buf_puts(&c->sql, ") TO STDOUT"))
 		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");

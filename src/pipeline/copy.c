@@ -173,7 +173,7 @@ static long max_length(struct copy *cp, const struct copy_table *t, const char *
 	bool pg = !strcmp(d->name, "postgresql"), bytes = pg && !strcmp(type, "bytea");
 	bool ok = buf_puts(&q, bytes ? "SELECT MAX(OCTET_LENGTH(" : "SELECT MAX(CHAR_LENGTH(") &&
 		  d->quote_ident(&q, col) && buf_puts(&q, pg && !bytes ? "::text" : "") &&
-		  buf_puts(&q, ")) FROM ") && sql_table_name(d, &q, &t->src_spec);
+		  buf_puts(&q, ")) FROM ") && sql_read_table(d, &q, &t->src_spec);
 	char *v = NULL;
 	struct sl_error err;
 	long n = 0;
@@ -195,6 +195,12 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 	if (!t->src.exists)
 		return sl_error_set(err, SL_ERR_USAGE, "table %s does not exist on the source",
 				    t->name);
+	/* inheritance is not carried: each table of the family is copied with
+	 * its own rows (a parent read ONLY), as a table of its own */
+	t->src_spec.own_rows = t->src.has_children;
+	if (t->src.parent)
+		log_warn("%s inherits from %s: copied as a table of its own", t->name,
+			 t->src.parent);
 	int n = t->src.ncols;
 	char **src_cols = calloc((size_t)n, sizeof *src_cols);
 	char **dst_cols = calloc((size_t)n, sizeof *dst_cols);
@@ -529,7 +535,7 @@ static char *range_query(const struct copy *cp, const struct copy_table *t, int 
 	bool ok = buf_puts(&q, "SELECT ");
 	for (int i = 0; ok && i < t->src_spec.ncols; i++)
 		ok = (!i || buf_puts(&q, ", ")) && d->quote_ident(&q, t->src_spec.columns[i]);
-	ok = ok && buf_puts(&q, " FROM ") && sql_table_name(d, &q, &t->src_spec);
+	ok = ok && buf_puts(&q, " FROM ") && sql_read_table(d, &q, &t->src_spec);
 	if (ok && !whole)
 		ok = buf_puts(&q, " WHERE ") && d->quote_ident(&q, k) &&
 		     buf_printf(&q, " >= %lld", lo);
@@ -586,7 +592,7 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 				  d->quote_ident(&q, t->src_spec.columns[key]) &&
 				  buf_puts(&q, "), MAX(") &&
 				  d->quote_ident(&q, t->src_spec.columns[key]) &&
-				  buf_puts(&q, ") FROM ") && sql_table_name(d, &q, &t->src_spec) &&
+				  buf_puts(&q, ") FROM ") && sql_read_table(d, &q, &t->src_spec) &&
 				  cp->from->query_row(cp->src, q.data, v, 2, err);
 			buf_free(&q);
 			if (!ok)

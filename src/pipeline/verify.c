@@ -561,7 +561,7 @@ bool verify_sql(const struct dialect *d, const struct write_spec *t, const struc
 	}
 	if (mine->ncols == 0)
 		ok = ok && buf_puts(out, "1 AS c0");
-	ok = ok && buf_puts(out, " FROM ") && sql_table_name(d, out, t) && buf_puts(out, ") s");
+	ok = ok && buf_puts(out, " FROM ") && sql_read_table(d, out, t) && buf_puts(out, ") s");
 	size_t used = 0;
 	for (int i = 0; i < 4; i++) {
 		if (note && notesz && secs[i].len && used < notesz) {
@@ -629,7 +629,7 @@ static void side_free(struct side_query *q)
 /* Append SELECT count(*) FROM t to b. */
 static bool count_sql(const struct dialect *d, struct buf *b, const struct write_spec *t)
 {
-	return buf_puts(b, "SELECT count(*) FROM ") && sql_table_name(d, b, t);
+	return buf_puts(b, "SELECT count(*) FROM ") && sql_read_table(d, b, t);
 }
 
 /* The row counts of the sides where the table exists (the other stays 0). */
@@ -778,6 +778,13 @@ bool verify_table(const struct driver *drv_from, struct conn *c_from,
 	}
 	out->exists_from = df.exists;
 	out->exists_to = dt.exists;
+	/* a parent's own rows (ONLY), as copy reads them: the tables inheriting
+	 * from it are tables of their own */
+	struct write_spec sf = *t_from, st = *t_to;
+	sf.own_rows = df.has_children;
+	st.own_rows = dt.has_children;
+	t_from = &sf;
+	t_to = &st;
 	struct side_query qf = {.drv = drv_from, .c = c_from, .nvals = 1};
 	struct side_query qt = {.drv = drv_to, .c = c_to, .nvals = 1};
 	size_t n = df.ncols > 0 ? (size_t)df.ncols : 1;

@@ -75,6 +75,54 @@ assert_eq "the MariaDB default keeps its backslashes" $'1\tC:\\temp\\new\tit\'s\
 	"$(myd cpg_scs_my -e "SELECT * FROM paths ORDER BY id")"
 
 # ---------------------------------------------------------------------------
-pg -c "drop database if exists cpg_scs_src" -c "drop database if exists cpg_scs_dst"
-my -e "DROP DATABASE IF EXISTS cpg_scs_my"
+test_case "inheritance: each table its own rows, a partitioned table through its parent"
+fresh_pg cpg_inh_src cpg_inh_dst
+fresh_my cpg_inh_my
+pgd cpg_inh_src <<'SQL'
+create table animals (id int primary key, name text, tag text unique);
+create table dogs (bark text) inherits (animals);
+create table cats () inherits (animals);
+insert into animals select g, 'generic ' || g, 't' || g from generate_series(1, 4000) g;
+insert into dogs values (101, 'rex', repeat('a dog with a long tag ', 15), 'woof');
+insert into cats values (201, 'tom', 'c');
+create table events (id int, at date) partition by range (at);
+create table events_2024 partition of events for values from ('2024-01-01') to ('2025-01-01');
+create table events_2025 partition of events for values from ('2025-01-01') to ('2026-01-01');
+insert into events values (1, '2024-05-05'), (2, '2025-05-05');
+analyze;
+SQL
+run_sluice "PostgreSQL -> PostgreSQL, ranges of 1000 rows" 0 copy "$PG_BASE/cpg_inh_src" "$PG_BASE/cpg_inh_dst" \
+	--create --verify --workers 2 --split-rows 1000
+assert_contains "a warning names the child and its parent" \
+	"dogs inherits from animals: copied as a table of its own" "$OUT"
+assert_contains "one for each child" "cats inherits from animals" "$OUT"
+assert_not_contains "no warning for a partition" "events_2024 inherits" "$OUT"
+assert_eq "each table holds its own rows once" "animals 4000 1..4000
+cats 1 201..201
+dogs 1 101..101
+events 2 1..2" "$(pgd cpg_inh_dst -F ' ' -c "select 'animals', count(*), min(id) || '..' || max(id) from animals
+	union all select 'cats', count(*), min(id) || '..' || max(id) from cats
+	union all select 'dogs', count(*), min(id) || '..' || max(id) from dogs
+	union all select 'events', count(*), min(id) || '..' || max(id) from events")"
+assert_eq "no inheritance and no partitions on the target" "animals cats dogs events" \
+	"$(pgd cpg_inh_dst -c "select string_agg(relname, ' ' order by relname) from pg_class
+		where relnamespace = 'public'::regnamespace and relkind in ('r', 'p')
+		and not exists (select 1 from pg_inherits where inhrelid = pg_class.oid)")"
+run_sluice "sluice verify reads the parent ONLY" 0 verify "$PG_BASE/cpg_inh_src" "$PG_BASE/cpg_inh_dst"
+assert_contains "animals matches" $'animals\t4000\t4000\tmatch' "$OUT"
+run_sluice "PostgreSQL -> MariaDB" 0 copy "$PG_BASE/cpg_inh_src" "$MY_BASE/cpg_inh_my" --create --verify
+assert_eq "the parent's own rows on MariaDB" "4000 1 1 2" \
+	"$(myd cpg_inh_my -e "SELECT (SELECT COUNT(*) FROM animals), (SELECT COUNT(*) FROM dogs),
+		(SELECT COUNT(*) FROM cats), (SELECT COUNT(*) FROM events)" | tr '\t' ' ')"
+assert_eq "the parent's text key is as long as its own values need" "varchar(255)" \
+	"$(myd cpg_inh_my -e "SELECT COLUMN_TYPE FROM information_schema.COLUMNS
+		WHERE TABLE_SCHEMA = 'cpg_inh_my' AND TABLE_NAME = 'animals' AND COLUMN_NAME = 'tag'")"
+
+# ---------------------------------------------------------------------------
+for db in cpg_scs_src cpg_scs_dst cpg_inh_src cpg_inh_dst; do
+	pg -c "drop database if exists $db"
+done
+for db in cpg_scs_my cpg_inh_my; do
+	my -e "DROP DATABASE IF EXISTS $db"
+done
 finish
