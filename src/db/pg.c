@@ -1273,6 +1273,30 @@ static bool describe_fkeys(struct conn *c, const char *table, struct table_desc 
 	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 }
 
+/* The catalog's row count guess (reltuples; a partitioned table's is the
+ * sum of its leaf partitions'). A table never analyzed has none: reltuples
+ * is -1 from PostgreSQL 14 on, 0 with no pages before it. */
+static bool describe_estimate(struct conn *c, const char *table, struct table_desc *out,
+			      struct sl_error *err)
+{
+	const char *q =
+		"WITH RECURSIVE parts(oid) AS (SELECT to_regclass($1)::oid UNION ALL "
+		"SELECT i.inhrelid FROM pg_inherits i JOIN parts p ON i.inhparent = p.oid "
+		"JOIN pg_class ch ON ch.oid = i.inhrelid WHERE ch.relispartition) "
+		"SELECT coalesce(sum(greatest(r.reltuples, 0)), 0)::bigint, "
+		"coalesce(bool_and(r.reltuples > 0 OR (r.reltuples = 0 AND "
+		"(current_setting('server_version_num')::int >= 140000 OR r.relpages > 0))), "
+		"false) FROM parts JOIN pg_class r ON r.oid = parts.oid WHERE r.relkind <> 'p'";
+	const char *params[1] = {table};
+	PGresult *res;
+	if (!query_rows(c, q, 1, params, "describing table", &res, err))
+		return false;
+	out->rows_estimated = PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] == 't';
+	out->rows_estimate = out->rows_estimated ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	PQclear(res);
+	return true;
+}
+
 static bool pg_describe_full(struct conn *c, const struct write_spec *spec, struct table_desc *out,
 			     struct sl_error *err)
 {
@@ -1287,20 +1311,10 @@ static bool pg_describe_full(struct conn *c, const struct write_spec *spec, stru
 		buf_free(&name);
 		return sl_error_set(err, SL_ERR_USAGE, "bad table name");
 	}
-	const char *params[1] = {name.data};
-	PGresult *res = NULL;
 	bool ok = describe_columns_full(c, name.data, out, err) &&
 		  describe_indexes(c, name.data, out, err) &&
 		  describe_fkeys(c, name.data, out, err) &&
-		  /* a table never analyzed has no reltuples: guess from its size */
-		  query_rows(c,
-			     "SELECT CASE WHEN reltuples > 0 THEN reltuples::bigint ELSE "
-			     "pg_total_relation_size(oid) / 100 END FROM pg_class WHERE oid = "
-			     "to_regclass($1)",
-			     1, params, "describing table", &res, err);
-	if (ok && PQntuples(res) == 1)
-		out->rows_estimate = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
+		  describe_estimate(c, name.data, out, err);
 	buf_free(&name);
 	if (!ok)
 		table_desc_free(out);

@@ -557,6 +557,49 @@ static int by_weight(const void *a, const void *b)
 	return x->weight < y->weight ? 1 : x->weight > y->weight ? -1 : 0;
 }
 
+/* Whether the source catalog has a row count guess for d: a driver that
+ * gives a number without saying so is taken at its word. */
+static bool rows_known(const struct table_desc *d)
+{
+	return d->rows_estimated || d->rows_estimate > 0;
+}
+
+/* The range [*lo, *hi] of t's integer key column key in the snapshot, and
+ * with rows its row count; *ranged false when the table is empty. */
+static bool key_range(struct copy *cp, const struct copy_table *t, int key,
+		      unsigned long long *rows, long long *lo, long long *hi, bool *ranged,
+		      struct sl_error *err)
+{
+	struct buf q;
+	buf_init(&q, 0);
+	const struct dialect *d = cp->from->dialect;
+	char *v[3] = {NULL, NULL, NULL};
+	int n = rows ? 3 : 2;
+	bool ok = buf_puts(&q, rows ? "SELECT count(*), MIN(" : "SELECT MIN(") &&
+		  d->quote_ident(&q, t->src_spec.columns[key]) && buf_puts(&q, "), MAX(") &&
+		  d->quote_ident(&q, t->src_spec.columns[key]) && buf_puts(&q, ") FROM ") &&
+		  sql_read_table(d, &q, &t->src_spec);
+	if (!ok) {
+		buf_free(&q);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	ok = cp->from->query_row(cp->src, q.data, v, n, err);
+	buf_free(&q);
+	if (!ok)
+		return false;
+	char **mm = rows ? v + 1 : v;
+	if (rows)
+		*rows = v[0] ? strtoull(v[0], NULL, 10) : 0;
+	*ranged = mm[0] && mm[1];
+	if (*ranged) {
+		*lo = atoll(mm[0]);
+		*hi = atoll(mm[1]);
+	}
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	return true;
+}
+
 /* Cut the copy into units: a table each, and a big table with a single
  * integer key into key ranges of about --split-rows rows; biggest first. */
 static bool plan_units(struct copy *cp, struct sl_error *err)
@@ -576,38 +619,22 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 			continue;
 		}
 		int key = cp->job->query ? -1 : split_key(t);
-		unsigned long long parts = key >= 0 && cp->nworkers >= 2
-						   ? (t->src.rows_estimate + split - 1) / split
-						   : 1;
-		if (parts < 1)
-			parts = 1; /* an empty (or never analyzed) table is one unit */
+		unsigned long long rows = t->src.rows_estimate;
 		long long lo = 0, hi = 0;
-		if (parts > 1) {
-			/* the key's range, in the snapshot: parts of equal width */
-			struct buf q;
-			buf_init(&q, 0);
-			const struct dialect *d = cp->from->dialect;
-			char *v[2] = {NULL, NULL};
-			bool ok = buf_puts(&q, "SELECT MIN(") &&
-				  d->quote_ident(&q, t->src_spec.columns[key]) &&
-				  buf_puts(&q, "), MAX(") &&
-				  d->quote_ident(&q, t->src_spec.columns[key]) &&
-				  buf_puts(&q, ") FROM ") && sql_read_table(d, &q, &t->src_spec) &&
-				  cp->from->query_row(cp->src, q.data, v, 2, err);
-			buf_free(&q);
-			if (!ok)
+		bool ranged = false;
+		if (key >= 0 && cp->nworkers >= 2 && !rows_known(&t->src)) {
+			/* never analyzed: count the rows rather than guess */
+			if (!key_range(cp, t, key, &rows, &lo, &hi, &ranged, err))
 				return false;
-			if (v[0] && v[1]) {
-				lo = atoll(v[0]);
-				hi = atoll(v[1]);
-			} else {
-				parts = 1; /* empty */
-			}
-			free(v[0]);
-			free(v[1]);
-			if (hi - lo + 1 < (long long)parts)
-				parts = 1;
 		}
+		unsigned long long parts =
+			key >= 0 && cp->nworkers >= 2 ? (rows + split - 1) / split : 1;
+		if (parts < 1)
+			parts = 1; /* an empty table is one unit */
+		if (parts > 1 && !ranged && !key_range(cp, t, key, NULL, &lo, &hi, &ranged, err))
+			return false;
+		if (parts > 1 && (!ranged || hi - lo + 1 < (long long)parts))
+			parts = 1; /* empty, or fewer keys than parts */
 		if (cp->nunits + (int)parts > (int)cap) {
 			cap = (size_t)cp->nunits + parts + (size_t)cp->ntables;
 			struct copy_unit *u = realloc(cp->units, cap * sizeof *u);
@@ -619,7 +646,7 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 			struct copy_unit *u = &cp->units[cp->nunits++];
 			memset(u, 0, sizeof *u);
 			u->table = i;
-			u->weight = t->src.rows_estimate / parts;
+			u->weight = rows / parts;
 			u->key = ordered ? key : -1;
 			if (parts == 1) {
 				snprintf(u->label, sizeof u->label, "%s", t->name);
@@ -920,8 +947,13 @@ enum run_status copy_run(const struct job *job)
 			goto failed;
 	if (job->dry_run) {
 		for (int i = 0; i < cp.ntables; i++)
-			printf("-- copy %s: %d columns, about %llu rows\n", cp.tables[i].name,
-			       cp.tables[i].dst_spec.ncols, cp.tables[i].src.rows_estimate);
+			if (rows_known(&cp.tables[i].src))
+				printf("-- copy %s: %d columns, about %llu rows\n",
+				       cp.tables[i].name, cp.tables[i].dst_spec.ncols,
+				       cp.tables[i].src.rows_estimate);
+			else
+				printf("-- copy %s: %d columns, rows unknown (not analyzed)\n",
+				       cp.tables[i].name, cp.tables[i].dst_spec.ncols);
 		for (int i = 0; i < cp.ntables; i++)
 			if (!finish_table(&cp, cp.ddl, &cp.tables[i], &err))
 				goto failed;

@@ -119,7 +119,23 @@ assert_eq "the parent's text key is as long as its own values need" "varchar(255
 		WHERE TABLE_SCHEMA = 'cpg_inh_my' AND TABLE_NAME = 'animals' AND COLUMN_NAME = 'tag'")"
 
 # ---------------------------------------------------------------------------
-for db in cpg_scs_src cpg_scs_dst cpg_inh_src cpg_inh_dst; do
+test_case "row estimates: a table never analyzed has none"
+fresh_pg cpg_est_src cpg_est_dst
+pgd cpg_est_src -c "create table fresh (id int primary key, v text) with (autovacuum_enabled = false)" \
+	-c "insert into fresh select g, 'v' || g from generate_series(1, 4500) g" \
+	-c "create table counted (id int primary key) with (autovacuum_enabled = false)" \
+	-c "insert into counted select generate_series(1, 300)" -c "analyze counted"
+run_sluice "--dry-run" 0 copy "$PG_BASE/cpg_est_src" "$PG_BASE/cpg_est_dst" --create --dry-run
+assert_contains "never analyzed: no number" "-- copy fresh: 2 columns, rows unknown (not analyzed)" "$OUT"
+assert_contains "analyzed: the catalog's guess" "-- copy counted: 1 columns, about 300 rows" "$OUT"
+run_sluice "split by a count of the rows" 0 copy "$PG_BASE/cpg_est_src" "$PG_BASE/cpg_est_dst" \
+	--create --verify --workers 2 --split-rows 1000
+assert_contains "five ranges of the 4500 rows counted" "copied fresh [3601, ...4501): 900 rows" "$OUT"
+assert_eq "every row once" "4500 4500 300" \
+	"$(pgd cpg_est_dst -F ' ' -c "select count(*), count(distinct id), (select count(*) from counted) from fresh")"
+
+# ---------------------------------------------------------------------------
+for db in cpg_scs_src cpg_scs_dst cpg_inh_src cpg_inh_dst cpg_est_src cpg_est_dst; do
 	pg -c "drop database if exists $db"
 done
 for db in cpg_scs_my cpg_inh_my; do
