@@ -1121,7 +1121,7 @@ static bool pg_describe_schema(struct conn *c, const char *schema, struct schema
 {
 	memset(out, 0, sizeof *out);
 	const char *params[1] = {schema && *schema ? schema : "public"};
-	static const char *const queries[3] = {
+	static const char *const queries[4] = {
 		/* base tables; a partition is copied through its parent */
 		"SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
 		"WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER "
@@ -1131,10 +1131,28 @@ static bool pg_describe_schema(struct conn *c, const char *schema, struct schema
 		"SELECT c.relname || '.' || t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = "
 		"t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND "
 		"NOT t.tgisinternal ORDER BY 1",
+		/* what else copy leaves behind: routines (not an extension's),
+		 * rules, sequences that no column owns or takes its default from
+		 * (those become the target's identity) */
+		"SELECT CASE p.prokind WHEN 'a' THEN 'aggregate ' WHEN 'p' THEN 'procedure ' "
+		"WHEN 'w' THEN 'window function ' ELSE 'function ' END || p.proname || '(' || "
+		"pg_get_function_identity_arguments(p.oid) || ')' FROM pg_proc p JOIN pg_namespace "
+		"n "
+		"ON n.oid = p.pronamespace WHERE n.nspname = $1 AND NOT EXISTS (SELECT 1 FROM "
+		"pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND "
+		"d.deptype = 'e') "
+		"UNION ALL SELECT 'rule ' || r.rulename || ' on ' || r.tablename FROM pg_rules r "
+		"WHERE r.schemaname = $1 "
+		"UNION ALL SELECT 'sequence ' || c.relname FROM pg_class c JOIN pg_namespace n ON "
+		"n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'S' AND NOT EXISTS "
+		"(SELECT 1 FROM pg_depend d WHERE (d.classid = 'pg_attrdef'::regclass AND "
+		"d.refclassid = 'pg_class'::regclass AND d.refobjid = c.oid) OR (d.classid = "
+		"'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))) "
+		"ORDER BY 1",
 	};
-	char ***lists[3] = {&out->tables, &out->views, &out->triggers};
-	int *counts[3] = {&out->ntables, &out->nviews, &out->ntriggers};
-	for (int q = 0; q < 3; q++) {
+	char ***lists[4] = {&out->tables, &out->views, &out->triggers, &out->objects};
+	int *counts[4] = {&out->ntables, &out->nviews, &out->ntriggers, &out->nobjects};
+	for (int q = 0; q < 4; q++) {
 		PGresult *res;
 		if (!query_rows(c, queries[q], 1, params, "listing tables", &res, err)) {
 			schema_desc_free(out);

@@ -346,6 +346,24 @@ static bool add_foreign_keys(struct copy *cp, struct sl_error *err)
 	return ok;
 }
 
+/* Warn about each object of the source that copy leaves behind (routines,
+ * sequences, rules...): a rule only when its table is copied, the others
+ * only when the whole schema is. */
+static void warn_objects(const struct copy *cp, const struct schema_desc *sd)
+{
+	for (int i = 0; i < sd->nobjects; i++) {
+		const char *o = sd->objects[i], *on = NULL;
+		if (!strncmp(o, "rule ", 5))
+			for (const char *p = strstr(o, " on "); p; p = strstr(p + 1, " on "))
+				on = p + 4;
+		bool copied = !on && !cp->job->ntables;
+		for (int t = 0; on && t < cp->ntables; t++)
+			copied |= !strcmp(cp->tables[t].name, on);
+		if (copied)
+			log_warn("%s is not copied", o);
+	}
+}
+
 /* Decide the tables: --tables, else every base table of the source (minus
  * --exclude-tables); views and triggers are warned about. */
 static bool choose_tables(struct copy *cp, struct sl_error *err)
@@ -387,6 +405,7 @@ static bool choose_tables(struct copy *cp, struct sl_error *err)
 	}
 	for (int i = 0; i < sd.nviews && !job->ntables; i++)
 		log_warn("view %s is not copied (copy its definition by hand)", sd.views[i]);
+	warn_objects(cp, &sd);
 	for (int i = 0; i < sd.ntriggers; i++) {
 		char table[256];
 		snprintf(table, sizeof table, "%.*s", (int)strcspn(sd.triggers[i], "."),

@@ -135,7 +135,40 @@ assert_eq "every row once" "4500 4500 300" \
 	"$(pgd cpg_est_dst -F ' ' -c "select count(*), count(distinct id), (select count(*) from counted) from fresh")"
 
 # ---------------------------------------------------------------------------
-for db in cpg_scs_src cpg_scs_dst cpg_inh_src cpg_inh_dst cpg_est_src cpg_est_dst; do
+test_case "objects that are not copied are named, one warning each"
+fresh_pg cpg_obj_src cpg_obj_dst cpg_obj_sel
+pgd cpg_obj_src <<'SQL'
+create extension citext;
+create sequence shared_seq;
+create table t (id serial primary key, n int default nextval('shared_seq'));
+create table u (id int generated always as identity primary key);
+create table log (id int);
+create sequence free_seq;
+create function add_one(integer) returns integer language sql as 'select $1 + 1';
+create procedure reset_all() language sql as 'delete from log';
+create aggregate my_sum(integer) (sfunc = int4pl, stype = integer);
+create rule t_log as on insert to t do also insert into log values (new.id);
+create rule u_log as on insert to u do also insert into log values (new.id);
+insert into t default values;
+SQL
+run_sluice "the whole schema" 0 copy "$PG_BASE/cpg_obj_src" "$PG_BASE/cpg_obj_dst" --create
+assert_eq "one warning per object, by kind and name" "aggregate my_sum(integer) is not copied
+function add_one(integer) is not copied
+procedure reset_all() is not copied
+rule t_log on t is not copied
+rule u_log on u is not copied
+sequence free_seq is not copied" "$(grep -o '[a-z]* [a-z_]*(\?[a-z]*)\?\( on [a-z]*\)\? is not copied' <<<"$OUT" | sort)"
+assert_not_contains "no extension's function" "citext" "$(grep 'is not copied' <<<"$OUT")"
+assert_not_contains "no sequence of a column" "t_id_seq" "$OUT"
+assert_not_contains "no sequence a default takes" "shared_seq" "$OUT"
+run_sluice "--tables t" 0 copy "$PG_BASE/cpg_obj_src" "$PG_BASE/cpg_obj_sel" --create --tables t
+assert_contains "the rule of a copied table" "rule t_log on t is not copied" "$OUT"
+assert_not_contains "not the rule of another" "u_log" "$OUT"
+assert_not_contains "no routine when tables are chosen" "add_one" "$OUT"
+
+# ---------------------------------------------------------------------------
+for db in cpg_scs_src cpg_scs_dst cpg_inh_src cpg_inh_dst cpg_est_src cpg_est_dst cpg_obj_src cpg_obj_dst \
+	cpg_obj_sel; do
 	pg -c "drop database if exists $db"
 done
 for db in cpg_scs_my cpg_inh_my; do
