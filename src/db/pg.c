@@ -1201,16 +1201,113 @@ static bool describe_columns_full(struct conn *c, const char *table, struct tabl
 	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 }
 
+/* The column named name in out, or NULL. */
+static struct column_desc *column_named(struct table_desc *out, const char *name)
+{
+	for (int i = 0; i < out->ncols; i++)
+		if (!strcmp(out->cols[i].name, name))
+			return &out->cols[i];
+	return NULL;
+}
+
+/* The enum types and domains of out's columns (of an array's elements
+ * too): the type's name; an enum's labels in their order; a domain's base
+ * type with its modifier, NOT NULL, its CHECKs joined by AND (written with
+ * VALUE) and its default. */
+static bool describe_user_types(struct conn *c, const char *table, struct table_desc *out,
+				struct sl_error *err)
+{
+	const char *q =
+		"SELECT a.attname, t.typname, t.typtype, CASE WHEN t.typtype = 'd' THEN "
+		"format_type(t.typbasetype, t.typtypmod) END, t.typnotnull, "
+		"(SELECT CASE WHEN count(*) > 1 THEN string_agg('(' || x.e || ')', ' AND ' ORDER "
+		"BY "
+		"x.n) ELSE min(x.e) END FROM (SELECT k.oid AS n, substring(pg_get_constraintdef("
+		"k.oid) from '^CHECK \\((.*)\\)') AS e FROM pg_constraint k WHERE k.contypid = "
+		"t.oid "
+		"AND k.contype = 'c') x), CASE WHEN t.typdefaultbin IS NOT NULL THEN "
+		"pg_get_expr(t.typdefaultbin, 0) END, e.enumlabel "
+		"FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid "
+		"JOIN pg_type t ON t.oid = CASE WHEN at.typtype = 'b' AND at.typcategory = 'A' AND "
+		"at.typelem <> 0 THEN at.typelem ELSE at.oid END "
+		"LEFT JOIN pg_enum e ON e.enumtypid = t.oid "
+		"WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped "
+		"AND t.typtype IN ('e', 'd') ORDER BY a.attnum, e.enumsortorder";
+	const char *params[1] = {table};
+	PGresult *res;
+	if (!query_rows(c, q, 1, params, "describing column types", &res, err))
+		return false;
+	bool ok = true;
+	for (int i = 0; ok && i < PQntuples(res); i++) {
+		struct column_desc *col = column_named(out, PQgetvalue(res, i, 0));
+		if (!col)
+			continue;
+		if (!col->udt) {
+			col->udt_kind = PQgetvalue(res, i, 2)[0];
+			col->domain_not_null = PQgetvalue(res, i, 4)[0] == 't';
+			ok = (col->udt = strdup(PQgetvalue(res, i, 1))) != NULL;
+			char **fields[] = {&col->domain_base, &col->domain_check,
+					   &col->domain_default};
+			int at[] = {3, 5, 6};
+			for (int f = 0; ok && f < 3; f++)
+				if (!PQgetisnull(res, i, at[f]))
+					ok = (*fields[f] = strdup(PQgetvalue(res, i, at[f]))) !=
+					     NULL;
+		}
+		if (ok && !PQgetisnull(res, i, 7))
+			ok = names_add(&col->labels, &col->nlabels, PQgetvalue(res, i, 7));
+	}
+	PQclear(res);
+	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+}
+
+/* The table's CHECK constraints, by name: the expression inside CHECK (...)
+ * as pg_get_constraintdef prints it (NOT VALID and NO INHERIT left out). */
+static bool describe_checks(struct conn *c, const char *table, struct table_desc *out,
+			    struct sl_error *err)
+{
+	const char *q = "SELECT conname, substring(pg_get_constraintdef(oid) from "
+			"'^CHECK \\((.*)\\)') FROM pg_constraint WHERE conrelid = to_regclass($1) "
+			"AND contype = 'c' ORDER BY conname";
+	const char *params[1] = {table};
+	PGresult *res;
+	if (!query_rows(c, q, 1, params, "describing CHECK constraints", &res, err))
+		return false;
+	bool ok = true;
+	for (int i = 0; ok && i < PQntuples(res); i++)
+		if (!PQgetisnull(res, i, 1))
+			ok = table_desc_add_check(out, PQgetvalue(res, i, 0),
+						  PQgetvalue(res, i, 1));
+	PQclear(res);
+	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+}
+
 /* Every index of the table, columns in order; an expression part makes the
- * index one that cannot be carried. */
+ * index one that cannot be carried across servers. Its definition, for a
+ * PostgreSQL target: pg_get_indexdef() after the table's name ("USING
+ * btree (lower(a)) WHERE ..."), or an EXCLUDE constraint's
+ * pg_get_constraintdef(). */
 static bool describe_indexes(struct conn *c, const char *table, struct table_desc *out,
 			     struct sl_error *err)
 {
 	const char *q =
 		"SELECT ic.relname, i.indisunique, i.indisprimary, am.amname, "
 		"i.indexprs IS NOT NULL OR i.indpred IS NOT NULL OR k.attnum = 0, "
-		"coalesce(a.attname, ''), k.ord = 1 FROM pg_index i "
-		"JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam "
+		"coalesce(a.attname, ''), k.ord = 1, i.indisexclusion, "
+		"CASE WHEN i.indisexclusion THEN (SELECT pg_get_constraintdef(x.oid) FROM "
+		"pg_constraint x WHERE x.conindid = i.indexrelid AND x.contype = 'x' LIMIT 1) "
+		"WHEN left(d.def, length(d.pre)) = d.pre THEN substr(d.def, length(d.pre) + 1) "
+		"WHEN left(d.def, length(d.pre_only)) = d.pre_only THEN "
+		"substr(d.def, length(d.pre_only) + 1) END "
+		"FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
+		"JOIN pg_am am ON am.oid = ic.relam JOIN pg_class tc ON tc.oid = i.indrelid "
+		"JOIN pg_namespace n ON n.oid = tc.relnamespace "
+		"CROSS JOIN LATERAL (SELECT pg_get_indexdef(i.indexrelid) AS def, 'CREATE ' || "
+		"CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || "
+		"quote_ident(ic.relname) || ' ON ' AS head, quote_ident(n.nspname) || '.' || "
+		"quote_ident(tc.relname) || ' ' AS tail) h "
+		"CROSS JOIN LATERAL (SELECT h.def, h.head || h.tail AS pre, h.head || 'ONLY ' || "
+		"h.tail AS pre_only) d "
 		"CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) "
 		"LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
 		"WHERE i.indrelid = to_regclass($1) AND k.ord <= i.indnkeyatts "
@@ -1233,6 +1330,12 @@ static bool describe_indexes(struct conn *c, const char *table, struct table_des
 		ok = table_desc_add_index(
 			out, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1)[0] == 't',
 			PQgetvalue(res, i, 2)[0] == 't', PQgetvalue(res, i, 3), expr, cols, k);
+		if (ok) {
+			struct index_desc *x = &out->indexes[out->nindexes - 1];
+			x->exclusion = PQgetvalue(res, i, 7)[0] == 't';
+			if (!PQgetisnull(res, i, 8))
+				ok = (x->definition = strdup(PQgetvalue(res, i, 8))) != NULL;
+		}
 		i += k;
 	}
 	free(cols);
@@ -1332,6 +1435,8 @@ static bool pg_describe_full(struct conn *c, const struct write_spec *spec, stru
 	bool ok = describe_columns_full(c, name.data, out, err) &&
 		  describe_indexes(c, name.data, out, err) &&
 		  describe_fkeys(c, name.data, out, err) &&
+		  describe_user_types(c, name.data, out, err) &&
+		  describe_checks(c, name.data, out, err) &&
 		  describe_estimate(c, name.data, out, err);
 	buf_free(&name);
 	if (!ok)
