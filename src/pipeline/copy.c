@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "sluice/checkpoint.h"
+#include "sluice/copy_schema.h"
 #include "sluice/driver.h"
 #include "sluice/job.h"
 #include "sluice/log.h"
@@ -60,6 +61,7 @@ struct copy {
 	int nworkers; /* units copied at once */
 	struct rejects *rejects;
 	struct checkpoint *ckpt; /* --resume: the job's, a source per table */
+	struct copy_ddl schema;	 /* user types made, CHECKs (copy_schema.c) */
 	char job_name[600];
 
 	pthread_mutex_t lock; /* guards what follows */
@@ -151,13 +153,22 @@ static bool run_ddl_again(struct copy *cp, struct conn *ddl, const struct copy_t
 }
 
 /* Whether column name is in an index that is carried to the target (MySQL
- * indexes no longtext, so such a column needs a bounded type). */
-static bool in_key(const struct table_desc *d, const char *name)
+ * indexes no longtext, so such a column needs a bounded type): not one on
+ * an expression, not an EXCLUDE constraint, across servers a btree or hash
+ * one only (typemap_create_index). */
+static bool in_key(const struct copy *cp, const struct table_desc *d, const char *name)
 {
-	for (int u = 0; u < d->nindexes; u++)
-		for (int k = 0; k < d->indexes[u].ncols; k++)
-			if (!d->indexes[u].expression && !strcmp(d->indexes[u].cols[k], name))
+	bool same = cp->from->dialect == cp->to->dialect;
+	for (int u = 0; u < d->nindexes; u++) {
+		const struct index_desc *x = &d->indexes[u];
+		if (x->expression || x->exclusion ||
+		    !(same || !x->method || !strcasecmp(x->method, "btree") ||
+		      !strcasecmp(x->method, "hash")))
+			continue;
+		for (int k = 0; k < x->ncols; k++)
+			if (!strcmp(x->cols[k], name))
 				return true;
+	}
 	return false;
 }
 
@@ -217,7 +228,7 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 		if (!(dst_cols[i] = strdup(col->name)))
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 		t->src_spec.ncols = t->dst_spec.ncols = i + 1;
-		bool key = in_key(&t->src, col->name);
+		bool key = in_key(cp, &t->src, col->name);
 		long len = key && cp->to->dialect != cp->from->dialect
 				   ? max_length(cp, t, col->name, col->type)
 				   : 0;
@@ -236,7 +247,7 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 	}
 	t->dst_spec.table = t->name;
 	t->dst_spec.schema = NULL;
-	return true;
+	return copy_key_collations(&cp->schema, cp->ddl, t->name, &t->src, t->mapped, err);
 }
 
 /* Create target table t when it is missing (and --create asks for it). */
@@ -258,6 +269,8 @@ static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_erro
 	/* --resume: the mark goes in first, so a rerun after a crash at any
 	 * point builds the indexes of a table this job created */
 	if (cp->ckpt && !checkpoint_mark_created(cp->ckpt, cp->ddl, (int)(t - cp->tables), err))
+		return false;
+	if (!copy_create_types(&cp->schema, cp->ddl, t->name, &t->src, err))
 		return false;
 	struct buf ddl;
 	buf_init(&ddl, 0);
@@ -292,11 +305,20 @@ static bool finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t
 		char why[256] = "";
 		buf_reset(&sql);
 		if (typemap_create_index(cp->from->dialect, cp->to->dialect, &sql, &t->dst_spec, x,
-					 why, sizeof why))
+					 why, sizeof why)) {
 			ok = run_ddl_again(cp, ddl, t, sql.data, err);
-		else
+			if (!ok && x->definition && err->kind != SL_ERR_CONNECTION) {
+				/* the source's definition may name what the target
+				 * lacks (a function, an operator class, an extension) */
+				log_warn("%s: index %s not carried over: %s", t->name, x->name,
+					 err->msg);
+				sl_error_clear(err);
+				ok = true;
+			}
+		} else
 			log_warn("%s: index %s not carried over: %s", t->name, x->name, why);
 	}
+	ok = ok && copy_add_checks(&cp->schema, ddl, t->name, &t->dst_spec, &t->src, err);
 	/* PostgreSQL identity: the sequence goes on after the copied maximum
 	 * (MySQL's AUTO_INCREMENT moves by itself) */
 	const struct dialect *d = cp->to->dialect;
@@ -933,6 +955,7 @@ enum run_status copy_run(const struct job *job)
 	url_redact(job->target, red_to, sizeof red_to);
 	cp.from = driver_for_url(job->from);
 	cp.to = driver_for_url(job->target);
+	cp.schema = (struct copy_ddl){.from = cp.from, .to = cp.to, .dry_run = job->dry_run};
 	if (!cp.from || !cp.to) {
 		log_error("%s: not a postgresql:// or mysql:// URL", cp.from ? red_to : red_from);
 		pthread_mutex_destroy(&cp.lock);
@@ -1034,6 +1057,7 @@ done:;
 	if (cp.rejects)
 		rejects_close(cp.rejects);
 	checkpoint_close(cp.ckpt);
+	copy_ddl_free(&cp.schema);
 	for (int i = 0; i < cp.ntables; i++)
 		copy_table_free(&cp.tables[i]);
 	free(cp.tables);
