@@ -45,10 +45,11 @@ bool copy_add_checks(const struct copy_ddl *d, struct conn *conn, const char *ta
 		     const struct write_spec *dst, const struct table_desc *src,
 		     struct sl_error *err);
 
-/* PostgreSQL to MySQL: the text columns of src's primary and unique keys
- * (mapped, one per column) compare with their trailing spaces, as on
- * PostgreSQL, so that 'a' and 'a ' stay two keys: the target's NO PAD
- * binary collation; a warning for each such column when it has none. */
+/* PostgreSQL to MySQL: the text columns of src's primary and unique keys,
+ * and of its foreign keys (mapped, one per column), compare with their
+ * trailing spaces, as on PostgreSQL, so that 'a' and 'a ' stay two keys:
+ * the target's NO PAD binary collation; a warning for each such column
+ * when it has none. */
 bool copy_key_collations(struct copy_ddl *d, struct conn *conn, const char *table,
 			 const struct table_desc *src, struct mapped_column *mapped,
 			 struct sl_error *err);

@@ -155,7 +155,8 @@ static bool run_ddl_again(struct copy *cp, struct conn *ddl, const struct copy_t
 /* Whether column name is in an index that is carried to the target (MySQL
  * indexes no longtext, so such a column needs a bounded type): not one on
  * an expression, not an EXCLUDE constraint, across servers a btree or hash
- * one only (typemap_create_index). */
+ * one only (typemap_create_index); or in a foreign key, which MySQL
+ * indexes, with the type of the key it references. */
 static bool in_key(const struct copy *cp, const struct table_desc *d, const char *name)
 {
 	bool same = cp->from->dialect == cp->to->dialect;
@@ -169,6 +170,10 @@ static bool in_key(const struct copy *cp, const struct table_desc *d, const char
 			if (!strcmp(x->cols[k], name))
 				return true;
 	}
+	for (int f = 0; f < d->nfkeys; f++)
+		for (int k = 0; k < d->fkeys[f].ncols; k++)
+			if (!strcmp(d->fkeys[f].cols[k], name))
+				return true;
 	return false;
 }
 

@@ -123,9 +123,11 @@ bool copy_add_checks(const struct copy_ddl *d, struct conn *conn, const char *ta
 	return ok;
 }
 
-/* Whether column name is in a primary key or unique index of t that is
- * carried across servers (not on an expression, not partial). */
-static bool in_unique_key(const struct table_desc *t, const char *name)
+/* Whether column name of t must compare with its trailing spaces: it is in
+ * a primary key or unique index that is carried across servers (not on an
+ * expression, not partial), or in a foreign key (whose columns must have
+ * the collation of the key they reference). */
+static bool keeps_spaces(const struct table_desc *t, const char *name)
 {
 	for (int i = 0; i < t->nindexes; i++) {
 		const struct index_desc *x = &t->indexes[i];
@@ -135,6 +137,10 @@ static bool in_unique_key(const struct table_desc *t, const char *name)
 			if (!strcmp(x->cols[k], name))
 				return true;
 	}
+	for (int i = 0; i < t->nfkeys; i++)
+		for (int k = 0; k < t->fkeys[i].ncols; k++)
+			if (!strcmp(t->fkeys[i].cols[k], name))
+				return true;
 	return false;
 }
 
@@ -154,7 +160,7 @@ bool copy_key_collations(struct copy_ddl *d, struct conn *conn, const char *tabl
 	}
 	for (int i = 0; i < src->ncols; i++) {
 		struct mapped_column *m = &mapped[i];
-		if (!in_unique_key(src, src->cols[i].name) ||
+		if (!keeps_spaces(src, src->cols[i].name) ||
 		    !strstr(m->type, " COLLATE utf8mb4_bin"))
 			continue;
 		if (d->nopad[0] && typemap_key_nopad(m, d->nopad))

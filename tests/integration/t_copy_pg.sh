@@ -305,7 +305,9 @@ test_case "PostgreSQL -> MariaDB: text keys that differ only by trailing spaces"
 fresh_pg cpg_pad_src
 fresh_my cpg_pad_my
 pgd cpg_pad_src -c "create table pad (k varchar(10) primary key, t text unique, c char(3), v varchar(5))" \
-	-c "insert into pad values ('a', 'x', 'c', 'v'), ('a ', 'x ', 'c', 'v '), ('a  ', 'x  ', null, null)"
+	-c "insert into pad values ('a', 'x', 'c', 'v'), ('a ', 'x ', 'c', 'v '), ('a  ', 'x  ', null, null)" \
+	-c "create table ref (id int primary key, k varchar(10) references pad (k))" \
+	-c "insert into ref values (1, 'a '), (2, 'a')"
 run_sluice "copy" 0 copy "$PG_BASE/cpg_pad_src" "$MY_BASE/cpg_pad_my" --create --verify
 assert_eq "every key, spaces and all" "61 78
 6120 7820
@@ -313,8 +315,14 @@ assert_eq "every key, spaces and all" "61 78
 assert_eq "the keys compare with their spaces; other columns as they were" "k utf8mb4_nopad_bin
 t utf8mb4_nopad_bin
 c utf8mb4_general_ci
-v utf8mb4_general_ci" "$(myd cpg_pad_my -e "SELECT COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS
-	WHERE TABLE_SCHEMA = 'cpg_pad_my' AND TABLE_NAME = 'pad' ORDER BY ORDINAL_POSITION" | tr '\t' ' ')"
+v utf8mb4_general_ci
+k utf8mb4_nopad_bin" "$(myd cpg_pad_my -e "SELECT COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS
+	WHERE TABLE_SCHEMA = 'cpg_pad_my' AND TABLE_NAME IN ('pad', 'ref') AND DATA_TYPE <> 'int'
+	ORDER BY TABLE_NAME, ORDINAL_POSITION" | tr '\t' ' ')"
+assert_eq "the foreign key to it, of the same collation" "1 6120
+2 61" "$(myd cpg_pad_my -e "SELECT r.id, HEX(p.k) FROM ref r JOIN pad p ON p.k = r.k
+	WHERE (SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS
+		WHERE CONSTRAINT_SCHEMA = 'cpg_pad_my' AND TABLE_NAME = 'ref') = 1 ORDER BY r.id" | tr '\t' ' ')"
 
 # ---------------------------------------------------------------------------
 for db in cpg_scs_src cpg_scs_dst cpg_inh_src cpg_inh_dst cpg_est_src cpg_est_dst cpg_obj_src cpg_obj_dst \
