@@ -42,6 +42,7 @@ struct column_desc {
 	char *domain_base;
 	bool domain_not_null;
 	char *domain_check;
+	char *domain_default; /* the domain's DEFAULT expression, NULL for none */
 };
 
 /* Any index of a table (for copy --create). */
@@ -49,10 +50,13 @@ struct index_desc {
 	char *name;
 	bool unique;
 	bool primary;
-	char *method;	  /* "btree", "hash", "gin", "fulltext", "spatial", ... */
-	bool expression;  /* on an expression, or partial: cannot be carried */
-	bool exclusion;	  /* PostgreSQL EXCLUDE constraint: not an index to copy */
-	char *definition; /* PostgreSQL: pg_get_indexdef(), for the same server */
+	char *method;	 /* "btree", "hash", "gin", "fulltext", "spatial", ... */
+	bool expression; /* on an expression, or partial: cannot be carried */
+	bool exclusion;	 /* PostgreSQL EXCLUDE constraint: not an index to copy */
+	/* PostgreSQL, for the same server: the index as pg_get_indexdef() prints
+	 * it after its table ("USING btree (lower(a)) WHERE ..."); an EXCLUDE
+	 * constraint's pg_get_constraintdef() ("EXCLUDE USING gist (...)") */
+	char *definition;
 	int ncols;
 	char **cols;
 	int *prefix; /* MySQL prefix length of each column, 0 for the whole value */

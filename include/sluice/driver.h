@@ -170,10 +170,11 @@ extern const struct driver mysql_driver;
 const struct driver *driver_for_url(const char *url);
 const char *method_name(enum write_method m);
 /* The smallest and largest value of integer column key in spec's table
- * (own rows only with spec->own_rows), read on c; *empty when it has no
- * rows. False with err, also when a bound does not fit a long long. */
+ * (own rows only with spec->own_rows), read on c, and with rows non-NULL
+ * the number of rows; *empty when it has none. False with err, also when
+ * a bound does not fit a long long. */
 bool driver_key_bounds(const struct driver *drv, struct conn *c, const struct write_spec *spec,
-		       const char *key, bool *empty, long long *lo, long long *hi,
-		       struct sl_error *err);
+		       const char *key, unsigned long long *rows, bool *empty, long long *lo,
+		       long long *hi, struct sl_error *err);
 
 #endif

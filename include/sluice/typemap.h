@@ -74,6 +74,17 @@ bool typemap_column(const struct dialect *from, const struct dialect *to,
 		    const struct column_desc *src, bool in_key, long max_len, const char *cast,
 		    struct mapped_column *out);
 
+/* The binary collation without PAD SPACE of a MySQL target, by its
+ * server_version text ("MariaDB 10.11.6": utf8mb4_nopad_bin; "MySQL
+ * 8.0.36": utf8mb4_0900_bin), or NULL when it has none. */
+const char *typemap_nopad_collation(const char *server_version);
+
+/* A text column of a unique key mapped to MySQL as "varchar(n) COLLATE
+ * utf8mb4_bin", whose PAD SPACE comparison would make 'a' and 'a ' one
+ * key: give it collation (typemap_nopad_collation) instead. True when m
+ * changed; false for another type (char(n) pads on both servers). */
+bool typemap_key_nopad(struct mapped_column *m, const char *collation);
+
 /* Append CREATE TABLE for spec's table with the mapped columns (names from
  * src, in order; cols holds src->ncols entries) and the primary key pk (may
  * be NULL): one column per line with NOT NULL, DEFAULT, identity and an
@@ -85,6 +96,20 @@ bool typemap_column(const struct dialect *from, const struct dialect *to,
 bool typemap_create_table(const struct dialect *to, struct buf *out, const struct write_spec *spec,
 			  const struct table_desc *src, const struct mapped_column *cols,
 			  const struct index_desc *pk);
+
+/* Append the statement that creates col's user type on a PostgreSQL
+ * target (to), named as on the source, in the target's schema: CREATE TYPE
+ * ... AS ENUM (its labels) or CREATE DOMAIN ... AS base [NOT NULL]
+ * [DEFAULT ...] [CHECK (...)]. False (nothing appended) for another target,
+ * a column without an enum or domain, or out's ceiling. */
+bool typemap_create_type(const struct dialect *to, struct buf *out, const struct column_desc *col);
+
+/* Append a query for a PostgreSQL target (to) that returns one row: the
+ * typtype of the type named as col's user type ('e', 'd', ...; NULL when
+ * there is none), and whether it is the same type ("t": an enum with the
+ * same labels in the same order, a domain over the same base type). False
+ * as typemap_create_type. */
+bool typemap_type_lookup(const struct dialect *to, struct buf *out, const struct column_desc *col);
 
 /* Append CREATE [UNIQUE] INDEX for a secondary index of spec's table. On
  * PostgreSQL from MySQL the name becomes "<table>_<name>" (MySQL names
@@ -107,6 +132,31 @@ bool typemap_create_index(const struct dialect *from, const struct dialect *to, 
 bool typemap_add_fkey(const struct dialect *to, struct buf *out, const struct write_spec *spec,
 		      const struct fkey_desc *fk);
 
+/* Rewrite expr, a PostgreSQL CHECK expression as pg_get_constraintdef
+ * prints it inside CHECK (...), for MySQL, appending it to out: columns
+ * (of t) quoted with backticks, VALUE (a domain's CHECK: value_col not
+ * NULL) as the column value_col of PostgreSQL type value_type, literals as
+ * MySQL's, = ANY (ARRAY[...]) as IN (...). Only what MySQL decides the same
+ * way for every value is carried: AND, OR, NOT, IS [NOT] NULL, comparisons
+ * of numbers and of dates and times, and equality of text (not under NOT:
+ * a case-insensitive or space-padding collation may only let more values
+ * pass) and of enum labels, against literals or columns. False (nothing
+ * appended) for anything else (a function, an operator, a cast that
+ * changes a value...), with why naming what. */
+bool typemap_check_to_mysql(const char *expr, const struct table_desc *t, const char *value_col,
+			    const char *value_type, struct buf *out, char *why, size_t whysz);
+
+/* Append ALTER TABLE ... ADD CONSTRAINT name CHECK (...) for spec's table
+ * carrying CHECK ck of src (a table on a from server): between servers of
+ * one kind as it is, PostgreSQL to MySQL through typemap_check_to_mysql (a
+ * name over 64 characters left for MySQL to choose), MySQL to PostgreSQL
+ * through typemap_check. False (nothing
+ * appended) for a CHECK that cannot be carried, with why naming it and
+ * saying why. */
+bool typemap_add_check(const struct dialect *from, const struct dialect *to, struct buf *out,
+		       const struct write_spec *spec, const struct table_desc *src,
+		       const struct check_desc *ck, char *why, size_t whysz);
+
 /* Apply xf to value s (len bytes, may hold NUL bytes, not inside out)
  * into out (reset first), the flags in the order of enum value_xf; *is_null is set when the
  * value becomes NULL (a zero date; s NULL stays NULL). out holds the result
@@ -122,10 +172,6 @@ bool typemap_value(unsigned xf, int bits, const char *s, size_t len, struct buf 
  * (a function, a cast, a backslash in a string): the caller warns. */
 bool typemap_check(const struct dialect *from, const struct dialect *to, const char *expr,
 		   struct buf *out);
-/* Append ALTER TABLE ... ADD CONSTRAINT name CHECK (expr) (expr already in
- * to's dialect); false (nothing appended) when a name cannot be quoted. */
-bool typemap_add_check(const struct dialect *to, struct buf *out, const struct write_spec *spec,
-		       const char *name, const char *expr);
 /* The prefix length a plain (not unique) index on a column of target type
  * type needs on to's server (MySQL indexes a text, blob or json by a
  * prefix), 0 for none. */

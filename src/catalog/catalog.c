@@ -50,6 +50,7 @@ void table_desc_free(struct table_desc *t)
 		free(t->cols[i].udt);
 		free(t->cols[i].domain_base);
 		free(t->cols[i].domain_check);
+		free(t->cols[i].domain_default);
 		free_names(t->cols[i].labels, t->cols[i].nlabels);
 	}
 	for (int i = 0; i < t->nindexes; i++) {

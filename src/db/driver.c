@@ -45,20 +45,23 @@ static bool to_ll(const char *v, long long *out)
 }
 
 bool driver_key_bounds(const struct driver *drv, struct conn *c, const struct write_spec *spec,
-		       const char *key, bool *empty, long long *lo, long long *hi,
-		       struct sl_error *err)
+		       const char *key, unsigned long long *rows, bool *empty, long long *lo,
+		       long long *hi, struct sl_error *err)
 {
 	const struct dialect *d = drv->dialect;
 	struct buf q;
 	buf_init(&q, 0);
-	char *v[2] = {NULL, NULL};
+	char *v[3] = {NULL, NULL, NULL};
 	bool ok = buf_puts(&q, "SELECT MIN(") && d->quote_ident(&q, key) &&
-		  buf_puts(&q, "), MAX(") && d->quote_ident(&q, key) && buf_puts(&q, ") FROM ") &&
+		  buf_puts(&q, "), MAX(") && d->quote_ident(&q, key) &&
+		  buf_puts(&q, rows ? "), COUNT(*) FROM " : ") FROM ") &&
 		  sql_read_table(d, &q, spec);
 	if (!ok)
 		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	else
-		ok = drv->query_row(c, q.data, v, 2, err);
+		ok = drv->query_row(c, q.data, v, rows ? 3 : 2, err);
+	if (ok && rows)
+		*rows = v[2] ? strtoull(v[2], NULL, 10) : 0;
 	buf_free(&q);
 	*empty = ok && (!v[0] || !v[1]);
 	if (ok && !*empty && (!to_ll(v[0], lo) || !to_ll(v[1], hi)))
@@ -66,5 +69,6 @@ bool driver_key_bounds(const struct driver *drv, struct conn *c, const struct wr
 				  spec->table, key, v[0], v[1]);
 	free(v[0]);
 	free(v[1]);
+	free(v[2]);
 	return ok;
 }

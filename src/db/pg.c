@@ -332,6 +332,8 @@ static bool pg_connect_refused(PGconn *pg)
 	return false;
 }
 
+static bool pg_exec(struct conn *c, const char *sql, struct sl_error *err);
+
 static bool pg_connect(const char *url, const struct conn_options *opts, struct conn **out,
 		       struct sl_error *err)
 {
@@ -396,6 +398,16 @@ static bool pg_connect(const char *url, const struct conn_options *opts, struct 
 	/* every wait is a poll on the socket (pg_wait): nothing blocks inside libpq */
 	PQsetnonblocking(c->pg, 1);
 	snprintf(c->redacted, sizeof c->redacted, "%s", redacted);
+	/* string literals as sluice writes and reads them (DDL defaults, CHECKs,
+	 * pg_get_expr text): a backslash is a backslash. A database or role
+	 * set to off would turn a '\t' in a default into a TAB. */
+	const char *scs = PQparameterStatus(c->pg, "standard_conforming_strings");
+	if ((!scs || strcmp(scs, "on")) &&
+	    !pg_exec(c, "SET standard_conforming_strings = on", err)) {
+		sl_error_prefix(err, "%s", redacted);
+		pg_close(c);
+		return false;
+	}
 	*out = c;
 	return true;
 }
@@ -592,35 +604,24 @@ static bool describe_unique(struct conn *c, const char *table, struct table_desc
 	return true;
 }
 
-/* Whether other tables inherit from the table, partitions aside (a
- * partitioned table holds no rows of its own): its own rows are then read
- * with ONLY. */
-static bool describe_children(struct conn *c, const char *table, struct table_desc *out,
-			      struct sl_error *err)
+/* The table among its relatives: whether it or any partition under it is
+ * a foreign table (COPY into postgres_fdw sends one row per remote INSERT,
+ * while a multi-row INSERT goes out in the foreign server's batch_size);
+ * whether other tables inherit from it (not as partitions: those are read
+ * through their parent); the table it inherits from itself. */
+static bool describe_relatives(struct conn *c, const char *table, struct table_desc *out,
+			       struct sl_error *err)
 {
-	const char *q = "SELECT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class r ON r.oid = "
-			"i.inhparent WHERE i.inhparent = to_regclass($1) AND r.relkind <> 'p')";
-	const char *params[1] = {table};
-	PGresult *res;
-	if (!query_rows(c, q, 1, params, "describing table", &res, err)) {
-		table_desc_free(out);
-		return false;
-	}
-	out->has_children = PQgetvalue(res, 0, 0)[0] == 't';
-	PQclear(res);
-	return true;
-}
-
-/* Whether the table or any partition under it is a foreign table: COPY
- * into postgres_fdw sends one row per remote INSERT, while a multi-row
- * INSERT goes out in the foreign server's batch_size. */
-static bool describe_foreign(struct conn *c, const char *table, struct table_desc *out,
-			     struct sl_error *err)
-{
-	const char *q = "WITH RECURSIVE parts(oid) AS (SELECT to_regclass($1)::oid UNION ALL "
-			"SELECT i.inhrelid FROM pg_inherits i JOIN parts p ON i.inhparent = p.oid) "
-			"SELECT EXISTS (SELECT 1 FROM parts JOIN pg_class r ON r.oid = parts.oid "
-			"WHERE r.relkind = 'f')";
+	const char *q =
+		"WITH RECURSIVE parts(oid) AS (SELECT to_regclass($1)::oid UNION ALL "
+		"SELECT i.inhrelid FROM pg_inherits i JOIN parts p ON i.inhparent = p.oid) "
+		"SELECT EXISTS (SELECT 1 FROM parts JOIN pg_class r ON r.oid = parts.oid "
+		"WHERE r.relkind = 'f'), "
+		"EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class ch ON ch.oid = i.inhrelid "
+		"WHERE i.inhparent = to_regclass($1) AND NOT ch.relispartition), "
+		"(SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent "
+		"JOIN pg_class me ON me.oid = i.inhrelid WHERE i.inhrelid = to_regclass($1) "
+		"AND NOT me.relispartition ORDER BY i.inhseqno LIMIT 1)";
 	const char *params[1] = {table};
 	PGresult *res;
 	if (!query_rows(c, q, 1, params, "describing table", &res, err)) {
@@ -628,7 +629,13 @@ static bool describe_foreign(struct conn *c, const char *table, struct table_des
 		return false;
 	}
 	out->bulk_is_slow = PQgetvalue(res, 0, 0)[0] == 't';
+	out->has_children = PQgetvalue(res, 0, 1)[0] == 't';
+	bool ok = PQgetisnull(res, 0, 2) || (out->parent = strdup(PQgetvalue(res, 0, 2)));
 	PQclear(res);
+	if (!ok) {
+		table_desc_free(out);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
 	return true;
 }
 
@@ -668,8 +675,7 @@ static bool pg_describe_table(struct conn *c, const struct write_spec *spec, str
 	if (n && !out->cols)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	return !out->exists || (describe_unique(c, params[0], out, err) &&
-				describe_foreign(c, params[0], out, err) &&
-				describe_children(c, params[0], out, err));
+				describe_relatives(c, params[0], out, err));
 }
 
 /* Run COPY statement sql with rows [first, first+n) of b as its data, in
@@ -1115,7 +1121,7 @@ static bool pg_describe_schema(struct conn *c, const char *schema, struct schema
 {
 	memset(out, 0, sizeof *out);
 	const char *params[1] = {schema && *schema ? schema : "public"};
-	static const char *const queries[3] = {
+	static const char *const queries[4] = {
 		/* base tables; a partition is copied through its parent */
 		"SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
 		"WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER "
@@ -1125,10 +1131,28 @@ static bool pg_describe_schema(struct conn *c, const char *schema, struct schema
 		"SELECT c.relname || '.' || t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = "
 		"t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND "
 		"NOT t.tgisinternal ORDER BY 1",
+		/* what else copy leaves behind: routines (not an extension's),
+		 * rules, sequences that no column owns or takes its default from
+		 * (those become the target's identity) */
+		"SELECT CASE p.prokind WHEN 'a' THEN 'aggregate ' WHEN 'p' THEN 'procedure ' "
+		"WHEN 'w' THEN 'window function ' ELSE 'function ' END || p.proname || '(' || "
+		"pg_get_function_identity_arguments(p.oid) || ')' FROM pg_proc p JOIN pg_namespace "
+		"n "
+		"ON n.oid = p.pronamespace WHERE n.nspname = $1 AND NOT EXISTS (SELECT 1 FROM "
+		"pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND "
+		"d.deptype = 'e') "
+		"UNION ALL SELECT 'rule ' || r.rulename || ' on ' || r.tablename FROM pg_rules r "
+		"WHERE r.schemaname = $1 "
+		"UNION ALL SELECT 'sequence ' || c.relname FROM pg_class c JOIN pg_namespace n ON "
+		"n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'S' AND NOT EXISTS "
+		"(SELECT 1 FROM pg_depend d WHERE (d.classid = 'pg_attrdef'::regclass AND "
+		"d.refclassid = 'pg_class'::regclass AND d.refobjid = c.oid) OR (d.classid = "
+		"'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))) "
+		"ORDER BY 1",
 	};
-	char ***lists[3] = {&out->tables, &out->views, &out->triggers};
-	int *counts[3] = {&out->ntables, &out->nviews, &out->ntriggers};
-	for (int q = 0; q < 3; q++) {
+	char ***lists[4] = {&out->tables, &out->views, &out->triggers, &out->objects};
+	int *counts[4] = {&out->ntables, &out->nviews, &out->ntriggers, &out->nobjects};
+	for (int q = 0; q < 4; q++) {
 		PGresult *res;
 		if (!query_rows(c, queries[q], 1, params, "listing tables", &res, err)) {
 			schema_desc_free(out);
@@ -1177,16 +1201,113 @@ static bool describe_columns_full(struct conn *c, const char *table, struct tabl
 	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 }
 
+/* The column named name in out, or NULL. */
+static struct column_desc *column_named(struct table_desc *out, const char *name)
+{
+	for (int i = 0; i < out->ncols; i++)
+		if (!strcmp(out->cols[i].name, name))
+			return &out->cols[i];
+	return NULL;
+}
+
+/* The enum types and domains of out's columns (of an array's elements
+ * too): the type's name; an enum's labels in their order; a domain's base
+ * type with its modifier, NOT NULL, its CHECKs joined by AND (written with
+ * VALUE) and its default. */
+static bool describe_user_types(struct conn *c, const char *table, struct table_desc *out,
+				struct sl_error *err)
+{
+	const char *q =
+		"SELECT a.attname, t.typname, t.typtype, CASE WHEN t.typtype = 'd' THEN "
+		"format_type(t.typbasetype, t.typtypmod) END, t.typnotnull, "
+		"(SELECT CASE WHEN count(*) > 1 THEN string_agg('(' || x.e || ')', ' AND ' ORDER "
+		"BY "
+		"x.n) ELSE min(x.e) END FROM (SELECT k.oid AS n, substring(pg_get_constraintdef("
+		"k.oid) from '^CHECK \\((.*)\\)') AS e FROM pg_constraint k WHERE k.contypid = "
+		"t.oid "
+		"AND k.contype = 'c') x), CASE WHEN t.typdefaultbin IS NOT NULL THEN "
+		"pg_get_expr(t.typdefaultbin, 0) END, e.enumlabel "
+		"FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid "
+		"JOIN pg_type t ON t.oid = CASE WHEN at.typtype = 'b' AND at.typcategory = 'A' AND "
+		"at.typelem <> 0 THEN at.typelem ELSE at.oid END "
+		"LEFT JOIN pg_enum e ON e.enumtypid = t.oid "
+		"WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped "
+		"AND t.typtype IN ('e', 'd') ORDER BY a.attnum, e.enumsortorder";
+	const char *params[1] = {table};
+	PGresult *res;
+	if (!query_rows(c, q, 1, params, "describing column types", &res, err))
+		return false;
+	bool ok = true;
+	for (int i = 0; ok && i < PQntuples(res); i++) {
+		struct column_desc *col = column_named(out, PQgetvalue(res, i, 0));
+		if (!col)
+			continue;
+		if (!col->udt) {
+			col->udt_kind = PQgetvalue(res, i, 2)[0];
+			col->domain_not_null = PQgetvalue(res, i, 4)[0] == 't';
+			ok = (col->udt = strdup(PQgetvalue(res, i, 1))) != NULL;
+			char **fields[] = {&col->domain_base, &col->domain_check,
+					   &col->domain_default};
+			int at[] = {3, 5, 6};
+			for (int f = 0; ok && f < 3; f++)
+				if (!PQgetisnull(res, i, at[f]))
+					ok = (*fields[f] = strdup(PQgetvalue(res, i, at[f]))) !=
+					     NULL;
+		}
+		if (ok && !PQgetisnull(res, i, 7))
+			ok = names_add(&col->labels, &col->nlabels, PQgetvalue(res, i, 7));
+	}
+	PQclear(res);
+	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+}
+
+/* The table's CHECK constraints, by name: the expression inside CHECK (...)
+ * as pg_get_constraintdef prints it (NOT VALID and NO INHERIT left out). */
+static bool describe_checks(struct conn *c, const char *table, struct table_desc *out,
+			    struct sl_error *err)
+{
+	const char *q = "SELECT conname, substring(pg_get_constraintdef(oid) from "
+			"'^CHECK \\((.*)\\)') FROM pg_constraint WHERE conrelid = to_regclass($1) "
+			"AND contype = 'c' ORDER BY conname";
+	const char *params[1] = {table};
+	PGresult *res;
+	if (!query_rows(c, q, 1, params, "describing CHECK constraints", &res, err))
+		return false;
+	bool ok = true;
+	for (int i = 0; ok && i < PQntuples(res); i++)
+		if (!PQgetisnull(res, i, 1))
+			ok = table_desc_add_check(out, PQgetvalue(res, i, 0),
+						  PQgetvalue(res, i, 1));
+	PQclear(res);
+	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+}
+
 /* Every index of the table, columns in order; an expression part makes the
- * index one that cannot be carried. */
+ * index one that cannot be carried across servers. Its definition, for a
+ * PostgreSQL target: pg_get_indexdef() after the table's name ("USING
+ * btree (lower(a)) WHERE ..."), or an EXCLUDE constraint's
+ * pg_get_constraintdef(). */
 static bool describe_indexes(struct conn *c, const char *table, struct table_desc *out,
 			     struct sl_error *err)
 {
 	const char *q =
 		"SELECT ic.relname, i.indisunique, i.indisprimary, am.amname, "
 		"i.indexprs IS NOT NULL OR i.indpred IS NOT NULL OR k.attnum = 0, "
-		"coalesce(a.attname, ''), k.ord = 1 FROM pg_index i "
-		"JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam "
+		"coalesce(a.attname, ''), k.ord = 1, i.indisexclusion, "
+		"CASE WHEN i.indisexclusion THEN (SELECT pg_get_constraintdef(x.oid) FROM "
+		"pg_constraint x WHERE x.conindid = i.indexrelid AND x.contype = 'x' LIMIT 1) "
+		"WHEN left(d.def, length(d.pre)) = d.pre THEN substr(d.def, length(d.pre) + 1) "
+		"WHEN left(d.def, length(d.pre_only)) = d.pre_only THEN "
+		"substr(d.def, length(d.pre_only) + 1) END "
+		"FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
+		"JOIN pg_am am ON am.oid = ic.relam JOIN pg_class tc ON tc.oid = i.indrelid "
+		"JOIN pg_namespace n ON n.oid = tc.relnamespace "
+		"CROSS JOIN LATERAL (SELECT pg_get_indexdef(i.indexrelid) AS def, 'CREATE ' || "
+		"CASE WHEN i.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX ' || "
+		"quote_ident(ic.relname) || ' ON ' AS head, quote_ident(n.nspname) || '.' || "
+		"quote_ident(tc.relname) || ' ' AS tail) h "
+		"CROSS JOIN LATERAL (SELECT h.def, h.head || h.tail AS pre, h.head || 'ONLY ' || "
+		"h.tail AS pre_only) d "
 		"CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord) "
 		"LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
 		"WHERE i.indrelid = to_regclass($1) AND k.ord <= i.indnkeyatts "
@@ -1209,6 +1330,12 @@ static bool describe_indexes(struct conn *c, const char *table, struct table_des
 		ok = table_desc_add_index(
 			out, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1)[0] == 't',
 			PQgetvalue(res, i, 2)[0] == 't', PQgetvalue(res, i, 3), expr, cols, k);
+		if (ok) {
+			struct index_desc *x = &out->indexes[out->nindexes - 1];
+			x->exclusion = PQgetvalue(res, i, 7)[0] == 't';
+			if (!PQgetisnull(res, i, 8))
+				ok = (x->definition = strdup(PQgetvalue(res, i, 8))) != NULL;
+		}
 		i += k;
 	}
 	free(cols);
@@ -1267,6 +1394,30 @@ static bool describe_fkeys(struct conn *c, const char *table, struct table_desc 
 	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 }
 
+/* The catalog's row count guess (reltuples; a partitioned table's is the
+ * sum of its leaf partitions'). A table never analyzed has none: reltuples
+ * is -1 from PostgreSQL 14 on, 0 with no pages before it. */
+static bool describe_estimate(struct conn *c, const char *table, struct table_desc *out,
+			      struct sl_error *err)
+{
+	const char *q =
+		"WITH RECURSIVE parts(oid) AS (SELECT to_regclass($1)::oid UNION ALL "
+		"SELECT i.inhrelid FROM pg_inherits i JOIN parts p ON i.inhparent = p.oid "
+		"JOIN pg_class ch ON ch.oid = i.inhrelid WHERE ch.relispartition) "
+		"SELECT coalesce(sum(greatest(r.reltuples, 0)), 0)::bigint, "
+		"coalesce(bool_and(r.reltuples > 0 OR (r.reltuples = 0 AND "
+		"(current_setting('server_version_num')::int >= 140000 OR r.relpages > 0))), "
+		"false) FROM parts JOIN pg_class r ON r.oid = parts.oid WHERE r.relkind <> 'p'";
+	const char *params[1] = {table};
+	PGresult *res;
+	if (!query_rows(c, q, 1, params, "describing table", &res, err))
+		return false;
+	out->rows_estimated = PQntuples(res) == 1 && PQgetvalue(res, 0, 1)[0] == 't';
+	out->rows_estimate = out->rows_estimated ? strtoull(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	PQclear(res);
+	return true;
+}
+
 static bool pg_describe_full(struct conn *c, const struct write_spec *spec, struct table_desc *out,
 			     struct sl_error *err)
 {
@@ -1281,20 +1432,12 @@ static bool pg_describe_full(struct conn *c, const struct write_spec *spec, stru
 		buf_free(&name);
 		return sl_error_set(err, SL_ERR_USAGE, "bad table name");
 	}
-	const char *params[1] = {name.data};
-	PGresult *res = NULL;
 	bool ok = describe_columns_full(c, name.data, out, err) &&
 		  describe_indexes(c, name.data, out, err) &&
 		  describe_fkeys(c, name.data, out, err) &&
-		  /* a table never analyzed has no reltuples: guess from its size */
-		  query_rows(c,
-			     "SELECT CASE WHEN reltuples > 0 THEN reltuples::bigint ELSE "
-			     "pg_total_relation_size(oid) / 100 END FROM pg_class WHERE oid = "
-			     "to_regclass($1)",
-			     1, params, "describing table", &res, err);
-	if (ok && PQntuples(res) == 1)
-		out->rows_estimate = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
+		  describe_user_types(c, name.data, out, err) &&
+		  describe_checks(c, name.data, out, err) &&
+		  describe_estimate(c, name.data, out, err);
 	buf_free(&name);
 	if (!ok)
 		table_desc_free(out);

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "sluice/checkpoint.h"
+#include "sluice/copy_schema.h"
 #include "sluice/driver.h"
 #include "sluice/job.h"
 #include "sluice/log.h"
@@ -66,6 +67,7 @@ struct copy {
 	int nworkers; /* units copied at once */
 	struct rejects *rejects;
 	struct checkpoint *ckpt; /* --resume: the job's, a source per table */
+	struct copy_ddl schema;	 /* user types made, CHECKs (copy_schema.c) */
 	char job_name[600];
 
 	pthread_mutex_t lock; /* guards what follows */
@@ -189,6 +191,12 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 	if (!t->src.exists)
 		return sl_error_set(err, SL_ERR_USAGE, "table %s does not exist on the source",
 				    t->name);
+	/* inheritance is not carried: each table of the family is copied with
+	 * its own rows (a parent read ONLY), as a table of its own */
+	t->src_spec.own_rows = t->src.has_children;
+	if (t->src.parent)
+		log_warn("%s inherits from %s: copied as a table of its own", t->name,
+			 t->src.parent);
 	int n = t->src.ncols;
 	char **src_cols = calloc((size_t)n, sizeof *src_cols);
 	char **dst_cols = calloc((size_t)n, sizeof *dst_cols);
@@ -233,7 +241,7 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 			 t->dst_name, cp->to->name, cp->to->dialect->max_name_bytes);
 	t->dst_spec.table = t->dst_name;
 	t->dst_spec.schema = NULL;
-	return true;
+	return copy_key_collations(&cp->schema, cp->ddl, t->name, &t->src, t->mapped, err);
 }
 
 /* Create target table t when it is missing (and --create asks for it). */
@@ -259,6 +267,8 @@ static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_erro
 	/* --resume: the mark goes in first, so a rerun after a crash at any
 	 * point builds the indexes of a table this job created */
 	if (cp->ckpt && !checkpoint_mark_created(cp->ckpt, cp->ddl, (int)(t - cp->tables), err))
+		return false;
+	if (!copy_create_types(&cp->schema, cp->ddl, t->name, &t->src, err))
 		return false;
 	struct buf ddl;
 	buf_init(&ddl, 0);
@@ -340,11 +350,11 @@ static bool ddl_or_warn(struct copy *cp, struct conn *ddl, const struct copy_tab
 }
 
 /* t's CHECK constraints the target's table (have) lacks, written for the
- * target where their meaning is sure to be kept, else named in a warning. */
+ * target where their meaning is sure to be kept, else named in a warning;
+ * one the target refuses is named too. */
 static bool finish_checks(struct copy *cp, struct conn *ddl, const struct copy_table *t,
 			  const struct table_desc *have, struct sl_error *err)
 {
-	const struct dialect *from = cp->from->dialect, *to = cp->to->dialect;
 	bool ok = true;
 	for (int i = 0; ok && i < t->src.nchecks; i++) {
 		const struct check_desc *k = &t->src.checks[i];
@@ -353,22 +363,15 @@ static bool finish_checks(struct copy *cp, struct conn *ddl, const struct copy_t
 			there |= !strcmp(have->checks[j].name, k->name);
 		if (there)
 			continue;
-		struct buf expr, sql;
-		buf_init(&expr, 0);
+		struct buf sql;
 		buf_init(&sql, 0);
-		char what[300];
+		char what[300], why[600];
 		snprintf(what, sizeof what, "CHECK %s", k->name);
-		if (!(from == to ? buf_puts(&expr, k->expr)
-				 : typemap_check(from, to, k->expr, &expr)))
-			left_out(cp,
-				 "%s: CHECK %s (%s) not carried over: it cannot be written for %s",
-				 t->name, k->name, k->expr, cp->to->name);
-		else if (!typemap_add_check(to, &sql, &t->dst_spec, k->name, buf_str(&expr)))
-			left_out(cp, "%s: CHECK %s not carried over: a name cannot be quoted",
-				 t->name, k->name);
+		if (!typemap_add_check(cp->from->dialect, cp->to->dialect, &sql, &t->dst_spec,
+				       &t->src, k, why, sizeof why))
+			left_out(cp, "%s: not carried over: %s", t->name, why);
 		else
 			ok = ddl_or_warn(cp, ddl, t, what, sql.data, err);
-		buf_free(&expr);
 		buf_free(&sql);
 	}
 	return ok;
@@ -621,6 +624,24 @@ static bool not_itself(struct copy *cp, struct sl_error *err)
 			    "is refused");
 }
 
+/* Warn about each object of the source that copy leaves behind (routines,
+ * sequences, rules...): a rule only when its table is copied, the others
+ * only when the whole schema is. */
+static void warn_objects(struct copy *cp, const struct schema_desc *sd)
+{
+	for (int i = 0; i < sd->nobjects; i++) {
+		const char *o = sd->objects[i], *on = NULL;
+		if (!strncmp(o, "rule ", 5))
+			for (const char *p = strstr(o, " on "); p; p = strstr(p + 1, " on "))
+				on = p + 4;
+		bool copied = !on && !cp->job->ntables;
+		for (int t = 0; on && t < cp->ntables; t++)
+			copied |= !strcmp(cp->tables[t].name, on);
+		if (copied)
+			left_out(cp, "%s is not copied", o);
+	}
+}
+
 /* Decide the tables: --tables, else every base table of the source (minus
  * --exclude-tables); views and triggers are warned about. */
 static bool choose_tables(struct copy *cp, struct sl_error *err)
@@ -670,6 +691,7 @@ static bool choose_tables(struct copy *cp, struct sl_error *err)
 	}
 	for (int i = 0; i < sd.nviews && !job->ntables; i++)
 		left_out(cp, "view %s is not copied (copy its definition by hand)", sd.views[i]);
+	warn_objects(cp, &sd);
 	for (int i = 0; i < sd.ntriggers; i++) {
 		char table[256];
 		snprintf(table, sizeof table, "%.*s", (int)strcspn(sd.triggers[i], "."),
@@ -680,8 +702,6 @@ static bool choose_tables(struct copy *cp, struct sl_error *err)
 		if (copied)
 			left_out(cp, "trigger %s is not copied", sd.triggers[i]);
 	}
-	for (int i = 0; i < sd.nobjects && !job->ntables; i++)
-		left_out(cp, "%s is not copied (copy its definition by hand)", sd.objects[i]);
 	schema_desc_free(&sd);
 	if (cp->ntables == 0)
 		return sl_error_set(err, SL_ERR_USAGE, "no tables to copy");
@@ -817,6 +837,27 @@ static int by_weight(const void *a, const void *b)
 	return x->weight < y->weight ? 1 : x->weight > y->weight ? -1 : 0;
 }
 
+/* Whether the source catalog has a row count guess for d: a driver that
+ * gives a number without saying so is taken at its word. */
+static bool rows_known(const struct table_desc *d)
+{
+	return d->rows_estimated || d->rows_estimate > 0;
+}
+
+/* The range [*lo, *hi] of t's integer key column key in the snapshot, and
+ * with rows its row count; *ranged false when the table is empty. */
+static bool key_range(struct copy *cp, const struct copy_table *t, int key,
+		      unsigned long long *rows, long long *lo, long long *hi, bool *ranged,
+		      struct sl_error *err)
+{
+	bool empty;
+	if (!driver_key_bounds(cp->from, cp->src, &t->src_spec, t->src_spec.columns[key], rows,
+			       &empty, lo, hi, err))
+		return false;
+	*ranged = !empty;
+	return true;
+}
+
 /* Cut the copy into units: a table each, and a big table with a single
  * integer key into key ranges of about --split-rows rows; biggest first. */
 static bool plan_units(struct copy *cp, struct sl_error *err)
@@ -836,21 +877,22 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 			continue;
 		}
 		int key = cp->job->query ? -1 : split_key(t);
-		unsigned long long parts = key >= 0 && cp->nworkers >= 2
-						   ? (t->src.rows_estimate + split - 1) / split
-						   : 1;
-		if (parts < 1)
-			parts = 1; /* an empty (or never analyzed) table is one unit */
+		unsigned long long rows = t->src.rows_estimate;
 		long long lo = 0, hi = 0;
-		if (parts > 1) {
-			/* the key's range, in the snapshot: parts of equal width */
-			bool empty;
-			if (!driver_key_bounds(cp->from, cp->src, &t->src_spec,
-					       t->src_spec.columns[key], &empty, &lo, &hi, err))
+		bool ranged = false;
+		if (key >= 0 && cp->nworkers >= 2 && !rows_known(&t->src)) {
+			/* never analyzed: count the rows rather than guess */
+			if (!key_range(cp, t, key, &rows, &lo, &hi, &ranged, err))
 				return false;
-			if (empty || hi - lo + 1 < (long long)parts)
-				parts = 1;
 		}
+		unsigned long long parts =
+			key >= 0 && cp->nworkers >= 2 ? (rows + split - 1) / split : 1;
+		if (parts < 1)
+			parts = 1; /* an empty table is one unit */
+		if (parts > 1 && !ranged && !key_range(cp, t, key, NULL, &lo, &hi, &ranged, err))
+			return false;
+		if (parts > 1 && (!ranged || hi - lo + 1 < (long long)parts))
+			parts = 1; /* empty, or fewer keys than parts */
 		if (cp->nunits + (int)parts > (int)cap) {
 			cap = (size_t)cp->nunits + parts + (size_t)cp->ntables;
 			struct copy_unit *u = realloc(cp->units, cap * sizeof *u);
@@ -862,7 +904,7 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 			struct copy_unit *u = &cp->units[cp->nunits++];
 			memset(u, 0, sizeof *u);
 			u->table = i;
-			u->weight = t->src.rows_estimate / parts;
+			u->weight = rows / parts;
 			u->key = ordered ? key : -1;
 			if (key >= 0)
 				u->range = (struct read_range){.key = t->src_spec.columns[key],
@@ -1143,6 +1185,7 @@ enum run_status copy_run(const struct job *job)
 	url_redact(job->target, red_to, sizeof red_to);
 	cp.from = driver_for_url(job->from);
 	cp.to = driver_for_url(job->target);
+	cp.schema = (struct copy_ddl){.from = cp.from, .to = cp.to, .dry_run = job->dry_run};
 	if (!cp.from || !cp.to) {
 		log_error("%s: not a postgresql:// or mysql:// URL", cp.from ? red_to : red_from);
 		pthread_mutex_destroy(&cp.lock);
@@ -1193,8 +1236,13 @@ enum run_status copy_run(const struct job *job)
 		goto failed;
 	if (job->dry_run) {
 		for (int i = 0; i < cp.ntables; i++)
-			printf("-- copy %s: %d columns, about %llu rows\n", cp.tables[i].name,
-			       cp.tables[i].dst_spec.ncols, cp.tables[i].src.rows_estimate);
+			if (rows_known(&cp.tables[i].src))
+				printf("-- copy %s: %d columns, about %llu rows\n",
+				       cp.tables[i].name, cp.tables[i].dst_spec.ncols,
+				       cp.tables[i].src.rows_estimate);
+			else
+				printf("-- copy %s: %d columns, rows unknown (not analyzed)\n",
+				       cp.tables[i].name, cp.tables[i].dst_spec.ncols);
 		for (int i = 0; i < cp.ntables; i++)
 			if (!finish_table(&cp, cp.ddl, &cp.tables[i], &err))
 				goto failed;
@@ -1260,6 +1308,7 @@ done:;
 	if (cp.rejects)
 		rejects_close(cp.rejects);
 	checkpoint_close(cp.ckpt);
+	copy_ddl_free(&cp.schema);
 	for (int i = 0; i < cp.ntables; i++)
 		copy_table_free(&cp.tables[i]);
 	free(cp.tables);

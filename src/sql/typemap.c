@@ -734,8 +734,14 @@ static void default_pg_to_mysql(const char *expr, const struct target *t, struct
 			ok = fsp > 0 ? buf_printf(&b, "CURRENT_TIMESTAMP(%ld)", fsp)
 				     : buf_puts(&b, "CURRENT_TIMESTAMP");
 		}
-	} else if (is_any_call(expr, date_calls, &arg)) {
+	} else if (is_any_call(expr, date_calls, &arg) ||
+		   (!strncmp(expr, "('now'::text)::", 15) && t->kind == K_DATE)) {
+		/* ('now'::text)::date, older dumps' CURRENT_DATE */
 		ok = t->kind == K_DATE && buf_puts(&b, "(curdate())");
+	} else if (!strncmp(expr, "('now'::text)::timestamp", 24) && t->kind == K_DATETIME) {
+		long fsp = t->tp.nparams == 1 ? t->tp.p[0] : 0;
+		ok = fsp > 0 ? buf_printf(&b, "CURRENT_TIMESTAMP(%ld)", fsp)
+			     : buf_puts(&b, "CURRENT_TIMESTAMP");
 	} else if (is_any_call(expr, uuid_calls, &arg) && arg < 0) {
 		ok = t->kind == K_TEXT && buf_puts(&b, "(uuid())");
 	} else if (!strcmp(expr, "true") || !strcmp(expr, "false")) {
@@ -988,6 +994,44 @@ static bool map_mysql_to_pg(const struct column_desc *src, const struct type_par
 	return ok;
 }
 
+/* The length of UTF-8 text s in characters. */
+static long utf8_chars(const char *s)
+{
+	long n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+/* A PostgreSQL enum (src->labels) on MySQL: an ENUM of the exact labels,
+ * in their order (which is also how both servers sort it), compared by
+ * their exact bytes. MySQL cuts trailing spaces off ENUM labels: an enum
+ * with such a label, or too many to write, becomes a varchar whose labels
+ * are not enforced. */
+static bool pg_enum_to_mysql(const struct column_desc *src, struct mapped_column *out)
+{
+	struct buf b;
+	buf_init(&b, sizeof out->type - 1);
+	bool ok = src->nlabels > 0 && buf_puts(&b, "enum(");
+	bool spaced = false;
+	long longest = 1;
+	for (int i = 0; i < src->nlabels; i++) {
+		size_t n = strlen(src->labels[i]);
+		spaced |= n && src->labels[i][n - 1] == ' ';
+		if (utf8_chars(src->labels[i]) > longest)
+			longest = utf8_chars(src->labels[i]);
+		ok = ok && (!i || buf_putc(&b, ',')) && mysql_literal(&b, src->labels[i], n);
+	}
+	ok = ok && !spaced && buf_puts(&b, ") COLLATE utf8mb4_bin") &&
+	     set_from_buf(out->type, sizeof out->type, &b);
+	buf_free(&b);
+	if (ok)
+		return true;
+	lose(out, "enum %s as varchar(%ld), its labels not enforced: %s", src->udt, longest,
+	     spaced ? "a label ends in a space, which MySQL's ENUM would cut" : "too many labels");
+	return set_fmt(out->type, sizeof out->type, "varchar(%ld) COLLATE utf8mb4_bin", longest);
+}
+
 /* src (a PostgreSQL column, type parsed in tp) on MySQL. in_key, max_len:
  * see typemap_column. */
 static bool map_pg_to_mysql(const struct column_desc *src, const struct type_parts *tp, bool in_key,
@@ -1003,6 +1047,8 @@ static bool map_pg_to_mysql(const struct column_desc *src, const struct type_par
 		add_note(out, "%s as text ('{...}' array literal)", src->type);
 		return set_fmt(out->type, sizeof out->type, "longtext");
 	}
+	if (src->udt_kind == 'e')
+		return pg_enum_to_mysql(src, out);
 	enum kind k = tp->nparams < 0 ? K_OTHER : type_kind(&pg_dialect, tp);
 	switch (k) {
 	case K_BOOL:
@@ -1174,6 +1220,18 @@ static bool map_same(const struct dialect *to, const struct column_desc *src,
 		return false;
 	memcpy(out->type, s, n);
 	out->type[n] = '\0';
+	if (!is_mysql(to) && src->udt && (src->udt_kind == 'e' || src->udt_kind == 'd')) {
+		/* the type sluice creates on the target, in the target's schema,
+		 * whatever schema format_type named on the source */
+		struct buf b;
+		buf_init(&b, sizeof out->type - 1);
+		bool ok = to->quote_ident(&b, src->udt);
+		for (const char *a = strstr(s, "[]"); ok && a; a = strstr(a + 2, "[]"))
+			ok = buf_puts(&b, "[]");
+		ok = ok && set_from_buf(out->type, sizeof out->type, &b);
+		buf_free(&b);
+		return ok;
+	}
 	if (!is_mysql(to))
 		return true;
 	enum kind k = type_kind(to, tp);
@@ -1198,6 +1256,551 @@ static bool map_same(const struct dialect *to, const struct column_desc *src,
 		return key_varbinary(out, tp->name, max_len);
 	if (!strcmp(tp->name, "char") || !strcmp(tp->name, "varchar"))
 		return set_fmt(out->type + n, sizeof out->type - n, " COLLATE utf8mb4_bin");
+	return true;
+}
+
+/* ---- CHECK expressions, PostgreSQL to MySQL ---- */
+
+static bool undo(struct buf *b, size_t start);
+
+/* What an operand of a CHECK compares as. A comparison is carried only
+ * where both servers decide it the same way for every value. */
+enum ck_kind {
+	CK_BAD = -1,
+	CK_PRED,     /* a truth value: a comparison, AND, OR, NOT, IS NULL */
+	CK_NUMBER,   /* integers, decimals, floats */
+	CK_TEMPORAL, /* dates, times, timestamps (with a time zone: UTC on both) */
+	CK_STRING,   /* text: MySQL's collation may fold case and ignore trailing spaces */
+	CK_ENUM,     /* a PostgreSQL enum: equal only to its exact labels */
+	CK_NULL,     /* the NULL literal */
+	CK_OTHER,    /* a column of another type: IS NULL only */
+};
+
+/* The parse of one CHECK expression (see typemap_check_to_mysql). */
+struct ck {
+	const char *p, *end;
+	struct buf *out;
+	const struct table_desc *t; /* the columns an identifier may name */
+	const char *value_col;	    /* what VALUE stands for (a domain's CHECK) */
+	const char *value_type;
+	bool negated; /* under an odd number of NOTs */
+	char *why;
+	size_t whysz;
+	bool bad;
+};
+
+static enum ck_kind ck_fail(struct ck *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static enum ck_kind ck_fail(struct ck *c, const char *fmt, ...)
+{
+	if (!c->bad && c->why && c->whysz) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(c->why, c->whysz, fmt, ap);
+		va_end(ap);
+	}
+	c->bad = true;
+	return CK_BAD;
+}
+
+static void ck_ws(struct ck *c)
+{
+	while (c->p < c->end && isspace((unsigned char)*c->p))
+		c->p++;
+}
+
+static bool ident_char(char ch)
+{
+	return isalnum((unsigned char)ch) || ch == '_' || ch == '$' || (unsigned char)ch >= 0x80;
+}
+
+/* The next token is the word w (whole, exact case); it is consumed. */
+static bool ck_word(struct ck *c, const char *w)
+{
+	ck_ws(c);
+	size_t n = strlen(w);
+	if ((size_t)(c->end - c->p) < n || strncmp(c->p, w, n) ||
+	    (c->p + n < c->end && ident_char(c->p[n])))
+		return false;
+	c->p += n;
+	return true;
+}
+
+/* The next token is the punctuation s; it is consumed. */
+static bool ck_punct(struct ck *c, const char *s)
+{
+	ck_ws(c);
+	size_t n = strlen(s);
+	if ((size_t)(c->end - c->p) < n || strncmp(c->p, s, n))
+		return false;
+	c->p += n;
+	return true;
+}
+
+/* The kind of a PostgreSQL type's values in a CHECK, or CK_BAD. */
+static enum ck_kind ck_type_kind(const char *type)
+{
+	struct type_parts tp;
+	parse_type(type, &tp);
+	if (tp.array || tp.nparams < 0)
+		return CK_BAD;
+	switch (type_kind(&pg_dialect, &tp)) {
+	case K_INT:
+	case K_DECIMAL:
+	case K_FLOAT:
+		return CK_NUMBER;
+	case K_DATE:
+	case K_DATETIME:
+	case K_TIMESTAMPTZ:
+	case K_TIME:
+		return tp.tz > 0 && !strcmp(tp.name, "time") ? CK_BAD : CK_TEMPORAL;
+	case K_TEXT:
+		return strcmp(tp.name, "citext") ? CK_STRING : CK_BAD;
+	default:
+		return CK_BAD;
+	}
+}
+
+/* The kind of column name of c->t, or CK_BAD. */
+static enum ck_kind ck_column_kind(const struct ck *c, const char *name)
+{
+	for (int i = 0; c->t && i < c->t->ncols; i++) {
+		const struct column_desc *col = &c->t->cols[i];
+		if (strcmp(col->name, name))
+			continue;
+		struct type_parts tp;
+		parse_type(col->type, &tp);
+		enum ck_kind k = ck_type_kind(col->type);
+		if (col->udt_kind == 'e' && !tp.array)
+			k = CK_ENUM;
+		else if (col->udt_kind == 'd' && col->domain_base && !tp.array)
+			k = ck_type_kind(col->domain_base);
+		return k == CK_BAD ? CK_OTHER : k;
+	}
+	return CK_BAD;
+}
+
+/* Whether c->t has an enum column whose type is named type. */
+static bool ck_enum_type(const struct ck *c, const char *type, size_t n)
+{
+	for (int i = 0; c->t && i < c->t->ncols; i++) {
+		const char *u = c->t->cols[i].udt;
+		if (c->t->cols[i].udt_kind == 'e' && u && strlen(u) == n && !strncmp(u, type, n))
+			return true;
+	}
+	return false;
+}
+
+/* The casts sluice reads, as PostgreSQL prints them, and their kinds. */
+static const struct {
+	const char *name;
+	enum ck_kind kind;
+} ck_casts[] = {
+	{"timestamp without time zone", CK_TEMPORAL},
+	{"timestamp with time zone", CK_TEMPORAL},
+	{"time without time zone", CK_TEMPORAL},
+	{"character varying", CK_STRING},
+	{"double precision", CK_NUMBER},
+	{"character", CK_STRING},
+	{"varchar", CK_STRING},
+	{"bpchar", CK_STRING},
+	{"text", CK_STRING},
+	{"smallint", CK_NUMBER},
+	{"integer", CK_NUMBER},
+	{"bigint", CK_NUMBER},
+	{"numeric", CK_NUMBER},
+	{"real", CK_NUMBER},
+	{"date", CK_TEMPORAL},
+};
+
+/* After "::": the cast's type, consumed with its (n) and []; its kind, or
+ * CK_BAD for a type sluice does not carry. *tz: with time zone; *array:
+ * ends in []. */
+static enum ck_kind ck_cast(struct ck *c, bool *tz, bool *array)
+{
+	ck_ws(c);
+	*tz = *array = false;
+	enum ck_kind k = CK_BAD;
+	const char *start = c->p;
+	for (size_t i = 0; i < sizeof ck_casts / sizeof ck_casts[0]; i++) {
+		size_t n = strlen(ck_casts[i].name);
+		if ((size_t)(c->end - c->p) >= n && !strncmp(c->p, ck_casts[i].name, n) &&
+		    (c->p + n == c->end || !ident_char(c->p[n]))) {
+			k = ck_casts[i].kind;
+			*tz = strstr(ck_casts[i].name, "with time zone") &&
+			      !strstr(ck_casts[i].name, "without");
+			c->p += n;
+			break;
+		}
+	}
+	if (k == CK_BAD) {
+		/* a user type: an enum of the table's columns */
+		while (c->p < c->end && ident_char(*c->p))
+			c->p++;
+		if (c->p == start || !ck_enum_type(c, start, (size_t)(c->p - start)))
+			return ck_fail(c, "a cast to %.*s", (int)(c->p - start + 1), start);
+		k = CK_ENUM;
+	}
+	if (c->p < c->end && *c->p == '(') {
+		const char *close = memchr(c->p, ')', (size_t)(c->end - c->p));
+		if (!close)
+			return ck_fail(c, "unbalanced parentheses");
+		c->p = close + 1;
+	}
+	if (c->end - c->p >= 2 && c->p[0] == '[' && c->p[1] == ']') {
+		*array = true;
+		c->p += 2;
+	}
+	return k;
+}
+
+/* A string literal at c->p ('...' with '' inside) into v. */
+static bool ck_string(struct ck *c, struct buf *v)
+{
+	if (c->p >= c->end || *c->p != '\'')
+		return false;
+	for (c->p++; c->p < c->end; c->p++) {
+		if (*c->p == '\'') {
+			if (c->p + 1 < c->end && c->p[1] == '\'') {
+				c->p++;
+			} else {
+				c->p++;
+				return true;
+			}
+		}
+		if (!buf_putc(v, *c->p))
+			return false;
+	}
+	return false;
+}
+
+/* A literal (a number, or a string with its cast) written for MySQL; its
+ * kind. */
+static enum ck_kind ck_literal(struct ck *c)
+{
+	struct buf v;
+	buf_init(&v, 0);
+	bool quoted = *c->p == '\'';
+	if (quoted) {
+		if (!ck_string(c, &v)) {
+			buf_free(&v);
+			return ck_fail(c, "an unterminated string");
+		}
+	} else {
+		while (c->p < c->end && (isalnum((unsigned char)*c->p) || *c->p == '.' ||
+					 ((*c->p == '-' || *c->p == '+') && v.len &&
+					  (c->p[-1] == 'e' || c->p[-1] == 'E'))))
+			buf_putc(&v, *c->p++);
+	}
+	enum ck_kind k = quoted ? CK_STRING : CK_NUMBER;
+	bool tz = false, array = false;
+	if (ck_punct(c, "::"))
+		k = ck_cast(c, &tz, &array);
+	const char *s = buf_str(&v);
+	size_t n = v.len;
+	bool ok = k != CK_BAD && !array;
+	if (ok && k == CK_NUMBER) {
+		ok = is_number(s, n) && buf_append(c->out, s, n);
+	} else if (ok && k == CK_TEMPORAL) {
+		/* a timestamp with time zone prints in UTC, as its MySQL column
+		 * holds it; 'infinity', BC years or another offset have no MySQL
+		 * equivalent */
+		if (tz && n > 3 && !strcmp(s + n - 3, "+00"))
+			n -= 3;
+		ok = n && isdigit((unsigned char)s[0]) && !memchr(s, '+', n) && !strstr(s, "BC") &&
+		     (n <= 10 || !memchr(s + 10, '-', n - 10)) && mysql_literal(c->out, s, n);
+	} else if (ok) {
+		ok = quoted && mysql_literal(c->out, s, n);
+	}
+	if (!ok && !c->bad)
+		ck_fail(c, "the literal %s%.*s%s", quoted ? "'" : "", (int)(n > 40 ? 40 : n), s,
+			quoted ? "'" : "");
+	buf_free(&v);
+	return c->bad ? CK_BAD : k;
+}
+
+static enum ck_kind ck_or(struct ck *c);
+
+/* An operand: a column, VALUE, a literal, NULL or a parenthesized
+ * expression, with a cast that does not change what it compares as. */
+static enum ck_kind ck_operand(struct ck *c)
+{
+	ck_ws(c);
+	if (c->p >= c->end)
+		return ck_fail(c, "an operand is missing");
+	char ch = *c->p;
+	enum ck_kind k;
+	if (ch == '(') {
+		c->p++;
+		if (!buf_putc(c->out, '(') || (k = ck_or(c)) == CK_BAD)
+			return CK_BAD;
+		if (!ck_punct(c, ")") || !buf_putc(c->out, ')'))
+			return ck_fail(c, "unbalanced parentheses");
+	} else if (ch == '\'' || isdigit((unsigned char)ch) || ch == '.') {
+		return ck_literal(c);
+	} else if (ch == '"') {
+		struct buf name;
+		buf_init(&name, 0);
+		const char *p = c->p + 1;
+		for (; p < c->end; p++) {
+			if (*p == '"' && !(p + 1 < c->end && p[1] == '"'))
+				break;
+			if (*p == '"')
+				p++;
+			buf_putc(&name, *p);
+		}
+		c->p = p < c->end ? p + 1 : p;
+		k = ck_column_kind(c, buf_str(&name));
+		if (k == CK_BAD || !mysql_dialect.quote_ident(c->out, buf_str(&name)))
+			ck_fail(c, "the column \"%s\"", buf_str(&name));
+		buf_free(&name);
+		if (c->bad)
+			return CK_BAD;
+	} else if (ck_word(c, "NULL")) {
+		return buf_puts(c->out, "NULL") ? CK_NULL : ck_fail(c, "out of memory");
+	} else if (c->value_col && ck_word(c, "VALUE")) {
+		k = ck_type_kind(c->value_type);
+		if (k == CK_BAD)
+			return ck_fail(c, "VALUE of type %s", c->value_type);
+		if (!mysql_dialect.quote_ident(c->out, c->value_col))
+			return ck_fail(c, "a column name that cannot be quoted");
+	} else if (islower((unsigned char)ch) || ch == '_') {
+		const char *start = c->p;
+		while (c->p < c->end && ident_char(*c->p))
+			c->p++;
+		char name[256];
+		snprintf(name, sizeof name, "%.*s", (int)(c->p - start), start);
+		ck_ws(c);
+		if (c->p < c->end && *c->p == '(')
+			return ck_fail(c, "a call of %s()", name);
+		k = ck_column_kind(c, name);
+		if (k == CK_BAD)
+			return ck_fail(c, "%s, not a column", name);
+		if (!mysql_dialect.quote_ident(c->out, name))
+			return ck_fail(c, "a column name that cannot be quoted");
+	} else {
+		const char *start = c->p;
+		while (c->p < c->end && !isspace((unsigned char)*c->p))
+			c->p++;
+		return ck_fail(c, "%.*s", (int)(c->p - start > 20 ? 20 : c->p - start), start);
+	}
+	if (ck_punct(c, "::")) {
+		/* (VALUE)::text and the like: a cast within the same kind, or an
+		 * enum's label as text, compares as before */
+		bool tz, array;
+		enum ck_kind to = ck_cast(c, &tz, &array);
+		if (to == CK_BAD)
+			return CK_BAD;
+		if (array || !(to == k || (k == CK_ENUM && to == CK_STRING)))
+			return ck_fail(c, "a cast that changes what is compared");
+		k = to;
+	}
+	return k;
+}
+
+/* The comparison operator at c->p, consumed, or NULL. */
+static const char *ck_operator(struct ck *c)
+{
+	static const char *const ops[] = {"<>", "!=", "<=", ">=", "=", "<", ">"};
+	ck_ws(c);
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+		size_t n = strlen(ops[i]);
+		if ((size_t)(c->end - c->p) >= n && !strncmp(c->p, ops[i], n) &&
+		    (c->p + n >= c->end || !strchr("<>=!~*+-/%^&|#@", c->p[n]))) {
+			c->p += n;
+			return ops[i];
+		}
+	}
+	return NULL;
+}
+
+/* Whether a comparison op between kinds a and b means the same on MySQL:
+ * numbers and times always; text and enum labels only for equality, text
+ * not under NOT (MySQL may find equal what PostgreSQL does not, which
+ * only ever lets a value pass). */
+static bool ck_comparable(const struct ck *c, enum ck_kind a, enum ck_kind b, const char *op)
+{
+	if (a == CK_NULL || b == CK_NULL)
+		return true;
+	if (a == CK_ENUM || b == CK_ENUM)
+		return (a == CK_ENUM || a == CK_STRING) && (b == CK_ENUM || b == CK_STRING) &&
+		       (!strcmp(op, "=") || !strcmp(op, "<>") || !strcmp(op, "!="));
+	if (a != b)
+		return false;
+	if (a == CK_STRING)
+		return !strcmp(op, "=") && !c->negated;
+	return a == CK_NUMBER || a == CK_TEMPORAL;
+}
+
+/* "= ANY (ARRAY[...])", PostgreSQL's IN list, as IN (...) for left kind l. */
+static enum ck_kind ck_any(struct ck *c, enum ck_kind l)
+{
+	if (!ck_punct(c, "("))
+		return ck_fail(c, "ANY without a list");
+	bool wrapped = ck_punct(c, "(");
+	if (!ck_word(c, "ARRAY") || !ck_punct(c, "["))
+		return ck_fail(c, "ANY of something else than an ARRAY");
+	if (!buf_puts(c->out, " IN ("))
+		return ck_fail(c, "out of memory");
+	for (int i = 0;; i++) {
+		if (i && !buf_puts(c->out, ", "))
+			return ck_fail(c, "out of memory");
+		ck_ws(c);
+		if (c->p >= c->end || (*c->p != '\'' && !isdigit((unsigned char)*c->p)))
+			return ck_fail(c, "a list of something else than literals");
+		enum ck_kind k = ck_literal(c);
+		if (k == CK_BAD)
+			return CK_BAD;
+		if (!ck_comparable(c, l, k, "="))
+			return ck_fail(c, "an IN list that MySQL may decide otherwise");
+		if (ck_punct(c, "]"))
+			break;
+		if (!ck_punct(c, ","))
+			return ck_fail(c, "a malformed ARRAY");
+	}
+	if (wrapped) {
+		bool tz, array;
+		enum ck_kind k;
+		if (!ck_punct(c, ")") || !ck_punct(c, "::") ||
+		    (k = ck_cast(c, &tz, &array)) == CK_BAD || !array ||
+		    !(k == l || (l == CK_ENUM && k == CK_STRING)))
+			return c->bad ? CK_BAD : ck_fail(c, "a cast of the IN list");
+	}
+	if (!ck_punct(c, ")") || !buf_putc(c->out, ')'))
+		return ck_fail(c, "unbalanced parentheses");
+	return CK_PRED;
+}
+
+/* A comparison, IS [NOT] NULL, or a lone operand (its kind). */
+static enum ck_kind ck_cmp(struct ck *c)
+{
+	enum ck_kind l = ck_operand(c);
+	if (l == CK_BAD)
+		return CK_BAD;
+	if (ck_word(c, "IS")) {
+		bool not = ck_word(c, "NOT");
+		if (!ck_word(c, "NULL"))
+			return ck_fail(c, "IS without NULL");
+		return buf_puts(c->out, not ? " IS NOT NULL" : " IS NULL")
+			       ? CK_PRED
+			       : ck_fail(c, "out of memory");
+	}
+	const char *op = ck_operator(c);
+	if (!op) {
+		ck_ws(c);
+		if (c->p < c->end && *c->p != ')' && strncmp(c->p, "AND", 3) &&
+		    strncmp(c->p, "OR", 2))
+			return ck_fail(c, "the operator %.*s", (int)strcspn(c->p, " ("), c->p);
+		return l;
+	}
+	if (l == CK_PRED)
+		return ck_fail(c, "a comparison of truth values");
+	if (ck_word(c, "ANY")) {
+		if (strcmp(op, "="))
+			return ck_fail(c, "%s ANY", op);
+		return ck_any(c, l);
+	}
+	if (!buf_printf(c->out, " %s ", !strcmp(op, "!=") ? "<>" : op))
+		return ck_fail(c, "out of memory");
+	enum ck_kind r = ck_operand(c);
+	if (r == CK_BAD)
+		return CK_BAD;
+	if (r == CK_PRED || !ck_comparable(c, l, r, op))
+		return ck_fail(c, "a comparison (%s) that MySQL may decide otherwise", op);
+	return CK_PRED;
+}
+
+static enum ck_kind ck_not(struct ck *c)
+{
+	if (!ck_word(c, "NOT"))
+		return ck_cmp(c);
+	if (!buf_puts(c->out, "NOT "))
+		return ck_fail(c, "out of memory");
+	c->negated = !c->negated;
+	enum ck_kind k = ck_not(c);
+	c->negated = !c->negated;
+	if (k != CK_BAD && k != CK_PRED)
+		return ck_fail(c, "NOT of a value");
+	return k;
+}
+
+/* AND (op "AND", next ck_not) or OR (op "OR", next ck_and). */
+static enum ck_kind ck_chain(struct ck *c, const char *op, enum ck_kind (*next)(struct ck *))
+{
+	enum ck_kind k = next(c);
+	while (k != CK_BAD && ck_word(c, op)) {
+		if (k != CK_PRED || !buf_printf(c->out, " %s ", op))
+			return ck_fail(c, "%s of a value", op);
+		k = next(c);
+		if (k != CK_BAD && k != CK_PRED)
+			return ck_fail(c, "%s of a value", op);
+	}
+	return k;
+}
+
+static enum ck_kind ck_and(struct ck *c)
+{
+	return ck_chain(c, "AND", ck_not);
+}
+
+static enum ck_kind ck_or(struct ck *c)
+{
+	return ck_chain(c, "OR", ck_and);
+}
+
+bool typemap_check_to_mysql(const char *expr, const struct table_desc *t, const char *value_col,
+			    const char *value_type, struct buf *out, char *why, size_t whysz)
+{
+	if (why && whysz)
+		why[0] = '\0';
+	if (!expr || !out || (value_col && !value_type))
+		return false;
+	size_t start = out->len;
+	struct ck c = {.p = expr,
+		       .end = expr + strlen(expr),
+		       .out = out,
+		       .t = t,
+		       .value_col = value_col,
+		       .value_type = value_type,
+		       .why = why,
+		       .whysz = whysz};
+	enum ck_kind k = ck_or(&c);
+	ck_ws(&c);
+	if (k != CK_BAD && c.p < c.end)
+		ck_fail(&c, "%.20s", c.p);
+	else if (k != CK_BAD && k != CK_PRED)
+		ck_fail(&c, "a value, not a condition");
+	if (c.bad)
+		return undo(out, start);
+	return true;
+}
+
+/* ---- keys on MySQL that trailing spaces must not merge ---- */
+
+const char *typemap_nopad_collation(const char *server_version)
+{
+	int major = 0, minor = 0, patch = 0;
+	if (!server_version)
+		return NULL;
+	if (sscanf(server_version, "MariaDB %d.%d", &major, &minor) == 2)
+		return major > 10 || (major == 10 && minor >= 2) ? "utf8mb4_nopad_bin" : NULL;
+	if (sscanf(server_version, "MySQL %d.%d.%d", &major, &minor, &patch) >= 2)
+		return major > 8 || (major == 8 && (minor > 0 || patch >= 17)) ? "utf8mb4_0900_bin"
+									       : NULL;
+	return NULL;
+}
+
+bool typemap_key_nopad(struct mapped_column *m, const char *collation)
+{
+	static const char bin[] = " COLLATE utf8mb4_bin";
+	char *at = strstr(m->type, bin);
+	if (!collation || !at || at[sizeof bin - 1] || strncmp(m->type, "varchar(", 8))
+		return false;
+	size_t head = (size_t)(at - m->type);
+	if (!set_fmt(at, sizeof m->type - head, " COLLATE %s", collation)) {
+		memcpy(at, bin, sizeof bin); /* as it was */
+		return false;
+	}
 	return true;
 }
 
@@ -1318,6 +1921,28 @@ static unsigned cast_xf(unsigned xf, enum kind k)
 
 /* ---- the column ---- */
 
+/* A PostgreSQL domain's NOT NULL and CHECK on its MySQL column (out, of
+ * the domain's base type): the CHECK inline where it can be carried. */
+static void domain_on_mysql(const struct column_desc *col, struct mapped_column *out)
+{
+	if (col->domain_not_null)
+		out->not_null = true;
+	add_note(out, "domain %s as %s", col->udt, out->type);
+	if (!col->domain_check)
+		return;
+	struct buf b;
+	buf_init(&b, sizeof out->check_sql - 1);
+	char why[200] = "";
+	if (typemap_check_to_mysql(col->domain_check, NULL, col->name, col->domain_base, &b, why,
+				   sizeof why) &&
+	    set_from_buf(out->check_sql, sizeof out->check_sql, &b))
+		add_note(out, "with its CHECK");
+	else
+		lose(out, "its CHECK (%s) is not carried: %s", col->domain_check,
+		     why[0] ? why : "too long");
+	buf_free(&b);
+}
+
 bool typemap_column(const struct dialect *from, const struct dialect *to,
 		    const struct column_desc *src, bool in_key, long max_len, const char *cast,
 		    struct mapped_column *out)
@@ -1331,10 +1956,25 @@ bool typemap_column(const struct dialect *from, const struct dialect *to,
 		add_note(out, "unknown server kind");
 		return false;
 	}
-	bool generated = src->generated && src->generated[0];
-	out->not_null = !src->nullable;
+	/* a PostgreSQL domain on MySQL is its base type, with the domain's
+	 * default where the column has none; its NOT NULL and CHECK follow */
+	struct column_desc base;
+	const struct column_desc *domain = NULL;
 	struct type_parts sp;
 	parse_type(src->type, &sp);
+	if (is_pg(from) && is_mysql(to) && src->udt_kind == 'd' && src->domain_base && !sp.array) {
+		base = *src;
+		base.type = src->domain_base;
+		base.udt = NULL;
+		base.udt_kind = 0;
+		if (!base.default_expr)
+			base.default_expr = src->domain_default;
+		domain = src;
+		src = &base;
+		parse_type(src->type, &sp);
+	}
+	bool generated = src->generated && src->generated[0];
+	out->not_null = !src->nullable;
 	bool ok;
 	if (is_mysql(from) == is_mysql(to))
 		ok = map_same(to, src, &sp, in_key, max_len, out);
@@ -1416,6 +2056,8 @@ bool typemap_column(const struct dialect *from, const struct dialect *to,
 			lose(out, "default too long to carry");
 		}
 	}
+	if (domain)
+		domain_on_mysql(domain, out);
 	return true;
 }
 
@@ -1490,6 +2132,57 @@ bool typemap_create_table(const struct dialect *to, struct buf *out, const struc
 	return ok || undo(out, start);
 }
 
+bool typemap_create_type(const struct dialect *to, struct buf *out, const struct column_desc *col)
+{
+	if (!is_pg(to) || !out || !col || !col->udt)
+		return false;
+	size_t start = out->len;
+	bool ok = false;
+	if (col->udt_kind == 'e') {
+		ok = buf_puts(out, "CREATE TYPE ") && to->quote_ident(out, col->udt) &&
+		     buf_puts(out, " AS ENUM (");
+		for (int i = 0; ok && i < col->nlabels; i++)
+			ok = (!i || buf_puts(out, ", ")) &&
+			     pg_literal(out, col->labels[i], strlen(col->labels[i]));
+		ok = ok && buf_putc(out, ')');
+	} else if (col->udt_kind == 'd' && col->domain_base) {
+		ok = buf_puts(out, "CREATE DOMAIN ") && to->quote_ident(out, col->udt) &&
+		     buf_printf(out, " AS %s", col->domain_base) &&
+		     (!col->domain_not_null || buf_puts(out, " NOT NULL")) &&
+		     (!col->domain_default ||
+		      buf_printf(out, " DEFAULT %s", col->domain_default)) &&
+		     (!col->domain_check || buf_printf(out, " CHECK (%s)", col->domain_check));
+	}
+	return ok || undo(out, start);
+}
+
+bool typemap_type_lookup(const struct dialect *to, struct buf *out, const struct column_desc *col)
+{
+	if (!is_pg(to) || !out || !col || !col->udt ||
+	    (col->udt_kind != 'e' && col->udt_kind != 'd'))
+		return false;
+	size_t start = out->len;
+	struct buf name;
+	buf_init(&name, 0);
+	bool ok = to->quote_ident(&name, col->udt) &&
+		  buf_puts(out,
+			   "SELECT t.typtype::text, CASE t.typtype WHEN 'e' THEN "
+			   "coalesce((SELECT array_agg(e.enumlabel::text ORDER BY e.enumsortorder) "
+			   "FROM pg_enum e WHERE e.enumtypid = t.oid), '{}') = ARRAY[");
+	for (int i = 0; ok && col->udt_kind == 'e' && i < col->nlabels; i++)
+		ok = (!i || buf_puts(out, ", ")) &&
+		     pg_literal(out, col->labels[i], strlen(col->labels[i]));
+	ok = ok &&
+	     buf_puts(out, "]::text[] WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod) = ") &&
+	     (col->domain_base ? pg_literal(out, col->domain_base, strlen(col->domain_base))
+			       : buf_puts(out, "''")) &&
+	     buf_puts(out, " ELSE false END FROM (SELECT to_regtype(") &&
+	     pg_literal(out, buf_str(&name), name.len) &&
+	     buf_puts(out, ") AS oid) r LEFT JOIN pg_type t ON t.oid = r.oid");
+	buf_free(&name);
+	return ok || undo(out, start);
+}
+
 /* Fill why (whysz bytes, may be 0) and return false. */
 static bool refuse(char *why, size_t whysz, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -1504,6 +2197,30 @@ static bool refuse(char *why, size_t whysz, const char *fmt, ...)
 	return false;
 }
 
+/* PostgreSQL to PostgreSQL: idx as the source defines it (expressions,
+ * WHERE, operator classes, INCLUDE, an EXCLUDE constraint), on spec's
+ * table. */
+static bool pg_index_by_definition(const struct dialect *to, struct buf *out,
+				   const struct write_spec *spec, const struct index_desc *idx,
+				   char *why, size_t whysz)
+{
+	size_t start = out->len;
+	bool ok = idx->exclusion
+			  ? buf_puts(out, "ALTER TABLE ") && sql_table_name(to, out, spec) &&
+				    buf_puts(out, " ADD CONSTRAINT ") &&
+				    to->quote_ident(out, idx->name) && buf_putc(out, ' ')
+			  : buf_printf(out, "CREATE %sINDEX ", idx->unique ? "UNIQUE " : "") &&
+				    to->quote_ident(out, idx->name) && buf_puts(out, " ON ") &&
+				    sql_table_name(to, out, spec) && buf_putc(out, ' ');
+	if (!(ok && buf_puts(out, idx->definition))) {
+		undo(out, start);
+		return refuse(why, whysz,
+			      "index %s: a name cannot be quoted or the statement is too long",
+			      idx->name);
+	}
+	return true;
+}
+
 bool typemap_create_index(const struct dialect *from, const struct dialect *to, struct buf *out,
 			  const struct write_spec *spec, const struct index_desc *idx, char *why,
 			  size_t whysz)
@@ -1515,6 +2232,11 @@ bool typemap_create_index(const struct dialect *from, const struct dialect *to, 
 	if (idx->primary)
 		return refuse(why, whysz, "index %s is the primary key, made with the table",
 			      idx->name);
+	if (is_pg(from) && is_pg(to) && idx->definition)
+		return pg_index_by_definition(to, out, spec, idx, why, whysz);
+	if (idx->exclusion)
+		return refuse(why, whysz, "index %s is an EXCLUDE constraint (%s): %s has none",
+			      idx->name, idx->definition ? idx->definition : "?", to->name);
 	if (idx->expression)
 		return refuse(why, whysz, "index %s is on an expression or partial: not carried",
 			      idx->name);
@@ -1575,6 +2297,43 @@ bool typemap_create_index(const struct dialect *from, const struct dialect *to, 
 		return refuse(why, whysz,
 			      "index %s: a name cannot be quoted or the statement is too long",
 			      idx->name);
+	}
+	return true;
+}
+
+bool typemap_add_check(const struct dialect *from, const struct dialect *to, struct buf *out,
+		       const struct write_spec *spec, const struct table_desc *src,
+		       const struct check_desc *ck, char *why, size_t whysz)
+{
+	if (why && whysz)
+		why[0] = '\0';
+	if (!from || !to || !out || !spec || !ck || !ck->name || !ck->expr)
+		return refuse(why, whysz, "a CHECK without a name or expression");
+	size_t start = out->len;
+	/* MySQL names a constraint in 64 characters: a longer name is left to
+	 * the server to choose */
+	bool named = is_pg(to) || utf8_chars(ck->name) <= 64;
+	bool ok = buf_puts(out, "ALTER TABLE ") && sql_table_name(to, out, spec) &&
+		  buf_puts(out, " ADD ") &&
+		  (!named || (buf_puts(out, "CONSTRAINT ") && to->quote_ident(out, ck->name) &&
+			      buf_putc(out, ' '))) &&
+		  buf_puts(out, "CHECK (");
+	char because[200] = "";
+	if (ok && is_mysql(from) == is_mysql(to)) {
+		ok = buf_puts(out, ck->expr);
+	} else if (ok && is_pg(from)) {
+		ok = typemap_check_to_mysql(ck->expr, src, NULL, NULL, out, because,
+					    sizeof because);
+	} else if (ok && !typemap_check(from, to, ck->expr, out)) {
+		snprintf(because, sizeof because,
+			 "it uses what is not known to mean the same on %s (a function, a cast)",
+			 to->name);
+		ok = false;
+	}
+	if (!(ok && buf_putc(out, ')'))) {
+		undo(out, start);
+		return refuse(why, whysz, "CHECK %s (%s): %s", ck->name, ck->expr,
+			      because[0] ? because : "a name cannot be quoted or it is too long");
 	}
 	return true;
 }
@@ -1855,16 +2614,6 @@ bool typemap_check(const struct dialect *from, const struct dialect *to, const c
 			ok = false;
 		}
 	}
-	return ok || undo(out, start);
-}
-
-bool typemap_add_check(const struct dialect *to, struct buf *out, const struct write_spec *spec,
-		       const char *name, const char *expr)
-{
-	size_t start = out->len;
-	bool ok = buf_puts(out, "ALTER TABLE ") && sql_table_name(to, out, spec) &&
-		  buf_puts(out, " ADD CONSTRAINT ") && to->quote_ident(out, name) &&
-		  buf_puts(out, " CHECK (") && buf_puts(out, expr) && buf_putc(out, ')');
 	return ok || undo(out, start);
 }
 

@@ -4,6 +4,7 @@
  * tables, indexes, foreign keys and every value transform.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1301,6 +1302,316 @@ START_TEST(check_expressions)
 }
 END_TEST
 
+/* typemap_check_to_mysql of expr over tbl (VALUE as column "c" of type
+ * vtype when vtype is not NULL): the MySQL text, or NULL when refused. */
+static char *check_mysql(const char *expr, const struct table_desc *tbl, const char *vtype)
+{
+	static char text[1024];
+	struct buf b;
+	buf_init(&b, 0);
+	char why[200] = "x";
+	bool ok = typemap_check_to_mysql(expr, tbl, vtype ? "c" : NULL, vtype, &b, why, sizeof why);
+	ck_assert_msg(ok || why[0], "%s: refused without a reason", expr);
+	ck_assert_msg(!ok || !why[0], "%s: a reason (%s) for a success", expr, why);
+	ck_assert_msg(ok || b.len == 0, "%s: refused, yet appended %s", expr, buf_str(&b));
+	snprintf(text, sizeof text, "%s", buf_str(&b));
+	buf_free(&b);
+	return ok ? text : NULL;
+}
+
+START_TEST(checks_to_mysql)
+{
+	struct column_desc cols[] = {
+		{.name = "payment_date", .type = "timestamp without time zone"},
+		{.name = "ts", .type = "timestamp with time zone"},
+		{.name = "price", .type = "numeric(5,2)"},
+		{.name = "qty", .type = "integer"},
+		{.name = "code", .type = "character varying(10)"},
+		{.name = "rating", .type = "mpaa_rating", .udt = "mpaa_rating", .udt_kind = 'e'},
+		{.name = "flag", .type = "boolean"},
+		{.name = "Odd Name", .type = "date"},
+		{.name = "yr",
+		 .type = "year",
+		 .udt = "year",
+		 .udt_kind = 'd',
+		 .domain_base = "integer"},
+	};
+	struct table_desc t = {.exists = true, .ncols = 9, .cols = cols};
+	static const struct {
+		const char *pg, *vtype, *mysql;
+	} ok[] = {
+		{"((VALUE >= 1901) AND (VALUE <= 2155))", "integer",
+		 "((`c` >= 1901) AND (`c` <= 2155))"},
+		{"((payment_date >= '2007-01-01 00:00:00'::timestamp without time zone) AND "
+		 "(payment_date < '2007-02-01 00:00:00'::timestamp without time zone))",
+		 NULL,
+		 "((`payment_date` >= '2007-01-01 00:00:00') AND (`payment_date` < '2007-02-01 "
+		 "00:00:00'))"},
+		{"((VALUE)::text = ANY ((ARRAY['a'::character varying, 'b''c'::character "
+		 "varying])::text[]))",
+		 "character varying(10)", "((`c`) IN ('a', 'b''c'))"},
+		{"(VALUE = ANY (ARRAY['x\\y'::text, 'z'::text]))", "text",
+		 "(`c` IN ('x\\\\y', 'z'))"},
+		{"(price > (0)::numeric)", NULL, "(`price` > (0))"},
+		{"((qty >= '-1'::integer) OR (qty IS NULL))", NULL,
+		 "((`qty` >= -1) OR (`qty` IS NULL))"},
+		{"(rating <> 'NC-17'::mpaa_rating)", NULL, "(`rating` <> 'NC-17')"},
+		{"(ts > '2020-01-01 00:00:00+00'::timestamp with time zone)", NULL,
+		 "(`ts` > '2020-01-01 00:00:00')"},
+		{"(\"Odd Name\" <= '2030-12-31'::date)", NULL, "(`Odd Name` <= '2030-12-31')"},
+		{"((code)::text = 'A'::text)", NULL, "((`code`) = 'A')"},
+		{"(flag IS NOT NULL)", NULL, "(`flag` IS NOT NULL)"},
+		{"((yr > 1900) AND (NOT (qty = 0)))", NULL,
+		 "((`yr` > 1900) AND (NOT (`qty` = 0)))"},
+		{"(price < (qty)::numeric)", NULL, "(`price` < (`qty`))"},
+	};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+		const char *got = check_mysql(ok[i].pg, &t, ok[i].vtype);
+		ck_assert_msg(got && !strcmp(got, ok[i].mysql), "%s -> %s, want %s", ok[i].pg,
+			      got ? got : "(refused)", ok[i].mysql);
+	}
+	static const struct {
+		const char *pg, *vtype;
+	} refused[] = {
+		{"(VALUE ~ '^[0-9]+$'::text)", "text"},	    /* an operator */
+		{"(length((VALUE)::text) > 3)", "text"},    /* a function */
+		{"((VALUE)::text <> ''::text)", "text"},    /* collations differ on <> */
+		{"(NOT ((code)::text = 'a'::text))", NULL}, /* ... and under NOT */
+		{"((code)::text > 'a'::text)", NULL},	    /* ... and on order */
+		{"(rating > 'G'::mpaa_rating)", NULL},	    /* enum order is not text order */
+		{"((qty)::text = '1'::text)", NULL},	    /* a cast that changes the value */
+		{"(ts > '2020-01-01 00:00:00+02'::timestamp with time zone)", NULL},
+		{"(payment_date > 'infinity'::timestamp without time zone)", NULL},
+		{"(nosuch > 1)", NULL},				 /* not a column */
+		{"(flag = true)", NULL},			 /* booleans */
+		{"(qty + 1 > 2)", NULL},			 /* arithmetic */
+		{"(VALUE > 0)", NULL},				 /* VALUE outside a domain */
+		{"qty", NULL},					 /* a value, not a condition */
+		{"(qty > 1", NULL},				 /* unbalanced */
+		{"(code = ANY (ARRAY[code, 'x'::text]))", NULL}, /* a column in the list */
+		{"(VALUE <> ALL (ARRAY[1, 2]))", "integer"},	 /* NOT IN */
+	};
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		const char *got = check_mysql(refused[i].pg, &t, refused[i].vtype);
+		ck_assert_msg(!got, "%s carried as %s", refused[i].pg, got);
+	}
+}
+END_TEST
+
+START_TEST(pg_user_types)
+{
+	/* an enum on MySQL: its exact labels, quoted, compared by their bytes */
+	char *labels[] = {"G", "PG-13", "it's", "back\\slash", ""};
+	struct column_desc e = {.name = "rating",
+				.type = "mpaa_rating",
+				.nullable = true,
+				.default_expr = "'G'::mpaa_rating",
+				.udt = "mpaa_rating",
+				.udt_kind = 'e',
+				.nlabels = 5,
+				.labels = labels};
+	struct mapped_column m;
+	ck_assert(typemap_column(P, M, &e, false, 0, NULL, &m));
+	ck_assert_str_eq(m.type,
+			 "enum('G','PG-13','it''s','back\\\\slash','') COLLATE utf8mb4_bin");
+	ck_assert_str_eq(m.default_sql, "'G'");
+	ck_assert(!m.lost);
+	/* a label ending in a space: MySQL's ENUM would cut it */
+	char *spaced[] = {"a", "a "};
+	struct column_desc s = e;
+	s.labels = spaced;
+	s.nlabels = 2;
+	s.default_expr = NULL;
+	ck_assert(typemap_column(P, M, &s, false, 0, NULL, &m));
+	ck_assert_str_eq(m.type, "varchar(2) COLLATE utf8mb4_bin");
+	ck_assert(m.lost && strstr(m.note, "enum mpaa_rating") &&
+		  strstr(m.note, "ends in a space"));
+	/* on PostgreSQL: the type by its name, made there first; arrays too */
+	ck_assert(typemap_column(P, P, &e, false, 0, NULL, &m));
+	ck_assert_str_eq(m.type, "\"mpaa_rating\"");
+	ck_assert_str_eq(m.default_sql, "'G'::mpaa_rating");
+	struct column_desc ea = e;
+	ea.type = "public.mpaa_rating[]";
+	ea.default_expr = NULL;
+	ck_assert(typemap_column(P, P, &ea, false, 0, NULL, &m));
+	ck_assert_str_eq(m.type, "\"mpaa_rating\"[]");
+	ck_assert(typemap_column(P, M, &ea, false, 0, NULL, &m));
+	ck_assert_str_eq(m.type, "longtext");
+
+	/* a domain on MySQL: its base type, NOT NULL, default, CHECK */
+	struct column_desc d = {.name = "release_year",
+				.type = "year",
+				.nullable = true,
+				.udt = "year",
+				.udt_kind = 'd',
+				.domain_base = "integer",
+				.domain_not_null = true,
+				.domain_check = "((VALUE >= 1901) AND (VALUE <= 2155))",
+				.domain_default = "2000"};
+	ck_assert(typemap_column(P, M, &d, false, 0, NULL, &m));
+	ck_assert_str_eq(m.type, "int");
+	ck_assert(m.not_null && !m.lost);
+	ck_assert_str_eq(m.default_sql, "2000");
+	ck_assert_str_eq(m.check_sql, "((`release_year` >= 1901) AND (`release_year` <= 2155))");
+	/* the column's own default wins over the domain's */
+	d.default_expr = "1999";
+	ck_assert(typemap_column(P, M, &d, false, 0, NULL, &m));
+	ck_assert_str_eq(m.default_sql, "1999");
+	/* a CHECK MySQL would decide otherwise: named, the column still made */
+	d.domain_check = "(VALUE <> 1950)";
+	d.domain_base = "character varying(4)";
+	d.default_expr = NULL;
+	d.domain_default = NULL;
+	ck_assert(typemap_column(P, M, &d, false, 0, NULL, &m));
+	ck_assert_str_eq(m.type, "varchar(4)");
+	ck_assert_str_eq(m.check_sql, "");
+	ck_assert(m.lost && strstr(m.note, "domain year") && strstr(m.note, "(VALUE <> 1950)"));
+	/* on PostgreSQL: the domain by its name */
+	ck_assert(typemap_column(P, P, &d, false, 0, NULL, &m));
+	ck_assert_str_eq(m.type, "\"year\"");
+	ck_assert_str_eq(m.check_sql, "");
+
+	/* the statements that make them on a PostgreSQL target */
+	struct buf b;
+	buf_init(&b, 0);
+	ck_assert(typemap_create_type(P, &b, &e));
+	ck_assert_str_eq(b.data, "CREATE TYPE \"mpaa_rating\" AS ENUM ('G', 'PG-13', 'it''s', "
+				 "'back\\slash', '')");
+	buf_reset(&b);
+	d.domain_base = "numeric(4,0)";
+	d.domain_check = "(VALUE > (0)::numeric)";
+	d.domain_default = "1";
+	ck_assert(typemap_create_type(P, &b, &d));
+	ck_assert_str_eq(b.data, "CREATE DOMAIN \"year\" AS numeric(4,0) NOT NULL DEFAULT 1 "
+				 "CHECK ((VALUE > (0)::numeric))");
+	buf_reset(&b);
+	ck_assert(!typemap_create_type(M, &b, &e));
+	struct column_desc plain = {.name = "c", .type = "integer"};
+	ck_assert(!typemap_create_type(P, &b, &plain));
+	ck_assert_uint_eq(b.len, 0);
+	ck_assert(typemap_type_lookup(P, &b, &e));
+	ck_assert(strstr(b.data, "ARRAY['G', 'PG-13', 'it''s', 'back\\slash', '']::text[]"));
+	ck_assert(strstr(b.data, "to_regtype('\"mpaa_rating\"')"));
+	buf_reset(&b);
+	ck_assert(typemap_type_lookup(P, &b, &d));
+	ck_assert(strstr(b.data, "format_type(t.typbasetype, t.typtypmod) = 'numeric(4,0)'"));
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(pg_constraints_and_definitions)
+{
+	struct column_desc cols[] = {{.name = "qty", .type = "integer"},
+				     {.name = "name", .type = "text"}};
+	struct table_desc t = {.exists = true, .ncols = 2, .cols = cols};
+	struct write_spec spec = {.table = "things"};
+	struct check_desc ok = {.name = "qty_pos", .expr = "(qty > 0)"};
+	struct check_desc re = {.name = "name_re", .expr = "(name ~ '^a'::text)"};
+	struct buf b;
+	char why[300];
+	buf_init(&b, 0);
+	ck_assert(typemap_add_check(P, P, &b, &spec, &t, &re, why, sizeof why));
+	ck_assert_str_eq(b.data, "ALTER TABLE \"things\" ADD CONSTRAINT \"name_re\" CHECK ((name ~ "
+				 "'^a'::text))");
+	buf_reset(&b);
+	ck_assert(typemap_add_check(P, M, &b, &spec, &t, &ok, why, sizeof why));
+	ck_assert_str_eq(b.data,
+			 "ALTER TABLE `things` ADD CONSTRAINT `qty_pos` CHECK ((`qty` > 0))");
+	buf_reset(&b);
+	ck_assert(!typemap_add_check(P, M, &b, &spec, &t, &re, why, sizeof why));
+	ck_assert_uint_eq(b.len, 0);
+	ck_assert_msg(strstr(why, "name_re") && strstr(why, "the operator ~"), "%s", why);
+	/* a name MySQL cannot hold is left for it to choose */
+	struct check_desc longname = {.name = "a_check_constraint_whose_name_is_longer_than_"
+					      "sixty_four_characters",
+				      .expr = "(qty > 0)"};
+	ck_assert(typemap_add_check(P, M, &b, &spec, &t, &longname, why, sizeof why));
+	ck_assert_str_eq(b.data, "ALTER TABLE `things` ADD CHECK ((`qty` > 0))");
+	/* MySQL to PostgreSQL: names, literals and operators only */
+	buf_reset(&b);
+	struct check_desc my_ok = {.name = "qty_positive", .expr = "`qty` > 0"};
+	ck_assert(typemap_add_check(M, P, &b, &spec, &t, &my_ok, why, sizeof why));
+	ck_assert_str_eq(
+		b.data,
+		"ALTER TABLE \"things\" ADD CONSTRAINT \"qty_positive\" CHECK (\"qty\" > 0)");
+	buf_reset(&b);
+	struct check_desc my_fn = {.name = "len", .expr = "char_length(`code`) > 2"};
+	ck_assert(!typemap_add_check(M, P, &b, &spec, &t, &my_fn, why, sizeof why));
+	ck_assert_msg(strstr(why, "len") && strstr(why, "a function"), "%s", why);
+
+	/* PostgreSQL to PostgreSQL: an index as the source defines it */
+	char *q[] = {"qty"};
+	struct index_desc x = {.name = "things_lower",
+			       .method = "btree",
+			       .expression = true,
+			       .definition = "USING btree (lower(name)) WHERE (qty > 10)",
+			       .ncols = 1,
+			       .cols = q};
+	ck_assert(typemap_create_index(P, P, &b, &spec, &x, why, sizeof why));
+	ck_assert_str_eq(b.data, "CREATE INDEX \"things_lower\" ON \"things\" USING btree "
+				 "(lower(name)) WHERE (qty > 10)");
+	buf_reset(&b);
+	ck_assert(!typemap_create_index(P, M, &b, &spec, &x, why, sizeof why));
+	ck_assert(strstr(why, "expression"));
+	struct index_desc ex = {.name = "no_overlap",
+				.method = "gist",
+				.exclusion = true,
+				.definition = "EXCLUDE USING gist (during WITH &&)",
+				.ncols = 1,
+				.cols = q};
+	ck_assert(typemap_create_index(P, P, &b, &spec, &ex, why, sizeof why));
+	ck_assert_str_eq(b.data, "ALTER TABLE \"things\" ADD CONSTRAINT \"no_overlap\" EXCLUDE "
+				 "USING gist (during WITH &&)");
+	buf_reset(&b);
+	ex.method = "btree";
+	ck_assert(!typemap_create_index(P, M, &b, &spec, &ex, why, sizeof why));
+	ck_assert_msg(strstr(why, "no_overlap is an EXCLUDE constraint"), "%s", why);
+	ck_assert_uint_eq(b.len, 0);
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(nopad_keys)
+{
+	ck_assert_str_eq(typemap_nopad_collation("MariaDB 10.11.6"), "utf8mb4_nopad_bin");
+	ck_assert_str_eq(typemap_nopad_collation("MariaDB 11.4.2"), "utf8mb4_nopad_bin");
+	ck_assert_ptr_null(typemap_nopad_collation("MariaDB 10.1.48"));
+	ck_assert_str_eq(typemap_nopad_collation("MySQL 8.0.36"), "utf8mb4_0900_bin");
+	ck_assert_str_eq(typemap_nopad_collation("MySQL 8.4.0"), "utf8mb4_0900_bin");
+	ck_assert_ptr_null(typemap_nopad_collation("MySQL 8.0.16"));
+	ck_assert_ptr_null(typemap_nopad_collation("MySQL 5.7.44"));
+	ck_assert_ptr_null(typemap_nopad_collation("PostgreSQL 16.1"));
+	struct mapped_column m;
+	map_col(P, M, "character varying(20)", NULL, true, 0, NULL, &m);
+	ck_assert(typemap_key_nopad(&m, "utf8mb4_nopad_bin"));
+	ck_assert_str_eq(m.type, "varchar(20) COLLATE utf8mb4_nopad_bin");
+	map_col(P, M, "text", NULL, true, 10, NULL, &m);
+	ck_assert(typemap_key_nopad(&m, "utf8mb4_0900_bin"));
+	ck_assert_str_eq(m.type, "varchar(255) COLLATE utf8mb4_0900_bin");
+	/* character(n) ignores trailing spaces on PostgreSQL too */
+	map_col(P, M, "character(5)", NULL, true, 0, NULL, &m);
+	ck_assert(!typemap_key_nopad(&m, "utf8mb4_nopad_bin"));
+	ck_assert_str_eq(m.type, "char(5) COLLATE utf8mb4_bin");
+	map_col(P, M, "integer", NULL, true, 0, NULL, &m);
+	ck_assert(!typemap_key_nopad(&m, "utf8mb4_nopad_bin"));
+	ck_assert_str_eq(m.type, "int");
+}
+END_TEST
+
+START_TEST(pg_now_text_defaults)
+{
+	struct mapped_column m;
+	map_col(P, M, "date", "('now'::text)::date", false, 0, NULL, &m);
+	ck_assert_str_eq(m.default_sql, "(curdate())");
+	ck_assert(!m.lost);
+	map_col(P, M, "timestamp(3) without time zone",
+		"('now'::text)::timestamp without time zone", false, 0, NULL, &m);
+	ck_assert_str_eq(m.default_sql, "CURRENT_TIMESTAMP(3)");
+	map_col(P, M, "integer", "('now'::text)::date", false, 0, NULL, &m);
+	ck_assert(m.lost);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("typemap");
@@ -1329,6 +1640,11 @@ int main(void)
 	tcase_add_test(tc, value_booleans_and_none);
 	tcase_add_test(tc, value_float_digits);
 	tcase_add_test(tc, check_expressions);
+	tcase_add_test(tc, checks_to_mysql);
+	tcase_add_test(tc, pg_user_types);
+	tcase_add_test(tc, pg_constraints_and_definitions);
+	tcase_add_test(tc, nopad_keys);
+	tcase_add_test(tc, pg_now_text_defaults);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
