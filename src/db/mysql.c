@@ -1902,8 +1902,10 @@ static bool my_describe_full(struct conn *c, const struct write_spec *spec, stru
 		MYSQL_ROW row;
 		ok = buf_puts(&c->sql, "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE") &&
 		     put_table_match(c, spec) && (res = store_query(c, "describing table", err));
-		if (ok && (row = mysql_fetch_row(res)) && row[0])
+		if (ok && (row = mysql_fetch_row(res)) && row[0]) {
 			out->rows_estimate = strtoull(row[0], NULL, 10);
+			out->rows_estimated = true;
+		}
 		if (res)
 			mysql_free_result(res);
 	}

@@ -348,10 +348,10 @@ inheritance_check() {
 		children=$(for t in $(echo "$CHILD_COUNTS" | cut -d' ' -f1); do
 			echo "$t $(pgd "$db" -c "select count(*) from only $t" 2>&1)"
 		done)
-		# PostgreSQL -> PostgreSQL: the children still inherit, so a query on
-		# the parent sees what it saw on the source
-		assert_eq "count(*) from payment (parent with its children) as on the source" "$ALL_ROWS" \
-			"$(pgd "$db" -c "select count(*) from payment")"
+		# inheritance is not carried (README): the children are tables of
+		# their own, each parent and child row is there once
+		assert_eq "no row doubled: parent and children add up to the source's family" "$ALL_ROWS" \
+			"$(pgd "$db" -c "select (select count(*) from payment) + $(echo "$CHILD_COUNTS" | cut -d' ' -f1 | sed 's/.*/(select count(*) from &)/' | paste -sd+)")"
 	else
 		parent=$(myd "$db" -e "SELECT COUNT(*) FROM payment")
 		children=$(for t in $(echo "$CHILD_COUNTS" | cut -d' ' -f1); do
@@ -413,7 +413,8 @@ inheritance_check pg rdb_sakila_pg2pg
 rating_check pg rdb_sakila_pg2pg
 same_kind_types_check pg rdb_pgsakila rdb_sakila_pg2pg
 identity_check pg rdb_sakila_pg2pg actor actor_id "$ACTOR_COLS" "$ACTOR_VALS" "$PG_ACTOR_MAX"
-identity_check pg rdb_sakila_pg2pg payment payment_id "$PG_PAY_COLS" "$PG_PAY_VALS" "$PG_PAY_MAX"
+# the children are tables of their own there: the parent's keys go on after its own rows
+identity_check pg rdb_sakila_pg2pg payment payment_id "$PG_PAY_COLS" "$PG_PAY_VALS" "$PG_PAY_MAX_ONLY"
 
 # Chinook PostgreSQL -> MariaDB
 copy_check "Chinook PostgreSQL -> MySQL" pg rdb_pgchinook my rdb_chinook_pg2my
