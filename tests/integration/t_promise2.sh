@@ -130,4 +130,36 @@ run_sluice cj-again 0 copy "mariadb://root:@127.0.0.1:${SLUICE_MY_PORT:-33069}/c
 assert_contains "the same job" "copied whole by an earlier run" "$OUT"
 assert_eq "nothing doubled" "2" "$(pgd cj_dst -c "SELECT count(*) FROM t")"
 
+test_case "PostgreSQL rounds nothing, and writes in UTC"
+fresh ex_db
+pgd ex_db -c "ALTER DATABASE ex_db SET timezone = 'America/New_York'"
+pgd ex_db -c "CREATE TABLE m (id int, amount numeric(10,2), at timestamp(0), t time(1), z timestamptz)"
+printf 'id,amount,at,t,z\n1,1.25,2024-01-01 23:59:59,10:00:00.5,2024-01-01 10:00:00\n2,1.234,2024-01-01 00:00:00,10:00:00,\n3,2.5,2024-01-01 23:59:59.6,10:00:00,\n4,3,2024-01-01 00:00:00,10:00:00.25,\n5,4.10,2024-01-02T00:00:00Z,00:00:00,2024-01-01T10:00:00+02:00\n' >"$TMP/ex.csv"
+for method in copy insert; do
+	pgd ex_db -c "TRUNCATE m"
+	run_sluice "ex-$method" 3 load "$TMP/ex.csv" "$PG_BASE/ex_db" --table m --method "$method" --rejects "$TMP/ex-$method.rej"
+	assert_eq "$method: only the exact rows" "1|1.25|2024-01-01 23:59:59|10:00:00.5|2024-01-01 10:00:00+00
+5|4.10|2024-01-02 00:00:00|00:00:00|2024-01-01 08:00:00+00" \
+		"$(PGOPTIONS="-c timezone=UTC" psql "$PG_BASE/ex_db" -XAtq -c "SELECT * FROM m ORDER BY id")"
+	rej=$(cat "$TMP/ex-$method.rej.log")
+	assert_contains "$method: the scale named" "'1.234' has 3 decimal places; the column keeps 2" "$rej"
+	assert_contains "$method: the seconds named" "'2024-01-01 23:59:59.6' has 1 fractional second digits; the column keeps 0" "$rej"
+	assert_contains "$method: the time named" "'10:00:00.25' has 2 fractional second digits; the column keeps 1" "$rej"
+done
+printf 'id,at\n1,2024-01-01T10:00:00.1234567\n2,2024-01-01T10:00:00.5\n' >"$TMP/seven.csv"
+run_sluice ex-create 0 load "$TMP/seven.csv" "$PG_BASE/ex_db" --table seven --create
+assert_eq "7 fraction digits: --create keeps the text" "text" \
+	"$(pgd ex_db -c "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'seven'::regclass AND attname = 'at'")"
+assert_eq "and every digit" "2024-01-01T10:00:00.1234567" "$(pgd ex_db -c "SELECT at FROM seven WHERE id = 1")"
+
+test_case "whole numbers in other spellings (MySQL)"
+fresh wn_db
+myd wn_db -e "CREATE TABLE n (id int PRIMARY KEY, v int)"
+printf 'id,v\n1,1.0\n2,1E2\n3,1.5\n4,15E-1\n5,-0\n' >"$TMP/wn.csv"
+run_sluice wn-load 3 load "$TMP/wn.csv" "$MY_BASE/wn_db" --table n --rejects "$TMP/wn.rej"
+assert_eq "1.0 and 1E2 kept, 1.5 and 15E-1 refused" "1	1
+2	100
+5	0" "$(myd wn_db -e "SELECT id, v FROM n ORDER BY id")"
+assert_contains "the reason" "'15E-1' is not a whole number" "$(cat "$TMP/wn.rej.log")"
+
 finish
