@@ -162,4 +162,18 @@ assert_eq "1.0 and 1E2 kept, 1.5 and 15E-1 refused" "1	1
 5	0" "$(myd wn_db -e "SELECT id, v FROM n ORDER BY id")"
 assert_contains "the reason" "'15E-1' is not a whole number" "$(cat "$TMP/wn.rej.log")"
 
+test_case "a NULL key part in an upsert"
+fresh nk_db
+myd nk_db -e "CREATE TABLE u (a int NOT NULL, b int NULL, v text, UNIQUE KEY (a, b))"
+pgd nk_db -c "CREATE TABLE u (a int NOT NULL, b int NULL, v text, UNIQUE (a, b))"
+printf 'a,b,v\n1,1,x\n1,,y\n' >"$TMP/nk.csv"
+for url in "$MY_BASE/nk_db" "$PG_BASE/nk_db"; do
+	for run in 1 2 3; do
+		run_sluice "nk-$run" 3 load "$TMP/nk.csv" "$url" --table u --on-conflict update --key a,b --rejects "$TMP/nk.rej"
+	done
+	assert_contains "the reason" "key column \"b\" is NULL: a NULL key part never matches a row" "$(cat "$TMP/nk.rej.log")"
+done
+assert_eq "mysql: never inserted again" "1	1	x" "$(myd nk_db -e "SELECT * FROM u")"
+assert_eq "pg: never inserted again" "1	1	x" "$(pgd nk_db -c "SELECT * FROM u")"
+
 finish
