@@ -62,7 +62,12 @@ bool convert_value(enum convert_kind kind, const char *s, size_t len, char *out,
  * even in strict mode (a decimal's extra digits it does report, as a note).
  * A rule is CONVERT_EXACT_ANY, CONVERT_EXACT_INTEGER, or 0..6: the
  * fractional-second digits the column keeps. */
-enum { CONVERT_EXACT_ANY = -1, CONVERT_EXACT_INTEGER = -2 };
+enum {
+	CONVERT_EXACT_ANY = -1,
+	CONVERT_EXACT_INTEGER = -2,
+	CONVERT_EXACT_DOUBLE = -3, /* a number that underflows to 0 is not kept */
+	CONVERT_EXACT_FLOAT = -4,  /* the same at single precision */
+};
 /* A numeric column keeping s decimal places: what it would round. */
 #define CONVERT_EXACT_SCALE(s) (-1000 - (s))
 int convert_exact_rule_for_mysql(const char *column_type);

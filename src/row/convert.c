@@ -359,6 +359,14 @@ int convert_exact_rule_for_mysql(const char *t)
 		int digits_kept = p ? atoi(p + 1) : 0;
 		return digits_kept >= 0 && digits_kept <= 6 ? digits_kept : CONVERT_EXACT_ANY;
 	}
+	if (type_is(t, "double") || type_is(t, "real"))
+		return CONVERT_EXACT_DOUBLE;
+	if (type_is(t, "float")) {
+		/* float(p) with p over 24 is a double */
+		const char *p = strchr(t, '(');
+		return p && !strchr(p, ',') && atoi(p + 1) > 24 ? CONVERT_EXACT_DOUBLE
+								: CONVERT_EXACT_FLOAT;
+	}
 	return CONVERT_EXACT_ANY;
 }
 
@@ -457,6 +465,25 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 {
 	if (!s || rule == CONVERT_EXACT_ANY)
 		return true;
+	if (rule == CONVERT_EXACT_DOUBLE || rule == CONVERT_EXACT_FLOAT) {
+		/* MariaDB stores a number too small for the column as 0, without
+		 * a word: a nonzero number that underflows is refused */
+		char tmp[128];
+		if (len >= sizeof tmp || decimal_places(s, len) < 0)
+			return true; /* not a number: the server decides */
+		memcpy(tmp, s, len);
+		tmp[len] = '\0';
+		bool nonzero = false;
+		for (size_t i = 0; i < len && !(tmp[i] == 'e' || tmp[i] == 'E'); i++)
+			nonzero |= tmp[i] >= '1' && tmp[i] <= '9';
+		double v = strtod(tmp, NULL);
+		bool single = rule == CONVERT_EXACT_FLOAT;
+		if (!nonzero || (single ? (float)v != 0.0f : v != 0.0))
+			return true;
+		snprintf(why, whysz, "'%.*s' is too small for a %s: the column would store 0",
+			 (int)(len < 60 ? len : 60), s, single ? "FLOAT" : "DOUBLE");
+		return false;
+	}
 	if (rule == CONVERT_EXACT_INTEGER || rule <= CONVERT_EXACT_SCALE(0)) {
 		/* a number with more decimal places than the column keeps is
 		 * rounded by the server (MySQL's integers, numeric(p,s) on

@@ -161,6 +161,12 @@ assert_eq "1.0 and 1E2 kept, 1.5 and 15E-1 refused" "1	1
 2	100
 5	0" "$(myd wn_db -e "SELECT id, v FROM n ORDER BY id")"
 assert_contains "the reason" "'15E-1' is not a whole number" "$(cat "$TMP/wn.rej.log")"
+myd wn_db -e "CREATE TABLE d (id int PRIMARY KEY, d double, f float)"
+printf 'id,d,f\n1,1e-300,1e-40\n2,1e-400,1\n3,1,1e-50\n4,0e-999,0\n' >"$TMP/dd.csv"
+run_sluice dd-load 3 load "$TMP/dd.csv" "$MY_BASE/wn_db" --table d --rejects "$TMP/dd.rej"
+assert_eq "nothing stored as 0 that was not 0" "1	1e-300	1e-40
+4	0	0" "$(myd wn_db -e "SELECT id, d, f + 0e0 FROM d ORDER BY id" | sed 's/9.99994610111476e-41/1e-40/')"
+assert_contains "the reason" "'1e-400' is too small for a DOUBLE: the column would store 0" "$(cat "$TMP/dd.rej.log")"
 
 test_case "a NULL key part in an upsert"
 fresh nk_db

@@ -247,6 +247,15 @@ START_TEST(exactness)
 	exact("int", "1.50E1", true);
 	exact("int", "1e-1", false);
 	exact("int", "15E-1", false);
+	/* MariaDB stores what underflows as 0 */
+	exact("double", "1e-300", true);
+	exact("double", "1e-400", false);
+	exact("double", "0e-400", true);
+	exact("double", "-0.0", true);
+	exact("float", "1e-40", true); /* a subnormal float */
+	exact("float", "1e-50", false);
+	exact("float(30)", "1e-50", true);
+	exact("double", "abc", true);
 	exact("mediumint", "abc", true); /* refused by the server, not changed */
 	exact("int", "", true);
 	/* and drops fractional seconds the column has no room for */
