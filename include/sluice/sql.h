@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "sluice/buf.h"
+#include "sluice/convert.h"
 #include "sluice/sqltype.h"
 
 enum write_method { METHOD_DEFAULT = 0, METHOD_COPY, METHOD_INSERT, METHOD_INFILE };
@@ -146,6 +147,14 @@ bool mysql_read_string(const char **p, const char *end, struct buf *b);
 /* MySQL: append s (n bytes) as a string literal, with the backslash
  * escapes sluice's sessions have on. */
 bool mysql_quote_string(struct buf *b, const char *s, size_t n);
+
+/* The value conversion (convert.h) of a MySQL column of COLUMN_TYPE text
+ * column_type (any case), and what it keeps exactly; what a PostgreSQL
+ * column (format_type text) keeps exactly. For the drivers, by their
+ * columns' text: each classifies it and asks convert.h. */
+enum convert_kind convert_kind_for_mysql(const char *column_type);
+int convert_exact_rule_for_mysql(const char *column_type);
+int convert_exact_rule_for_pg(const char *column_type);
 
 /* PostgreSQL: COPY "t" ("a", ...) FROM STDIN (pg_dialect.bulk_load). */
 bool pg_copy_sql(struct buf *b, const struct write_spec *spec);

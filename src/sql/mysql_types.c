@@ -545,3 +545,29 @@ bool mysql_type_name(const struct sql_type *t, const struct type_use *use, struc
 	type_naming_note(n, "%s as text", use->what);
 	return type_naming_set(n, "longtext");
 }
+
+/* ---- value conversion, by a column's text ---- */
+
+enum convert_kind convert_kind_for_mysql(const char *column_type)
+{
+	struct sql_type t;
+	enum convert_kind k = CONVERT_NONE;
+	if (!column_type)
+		return k;
+	if (mysql_type_classify(column_type, NULL, &t))
+		k = convert_kind_mysql(&t);
+	sql_type_free(&t);
+	return k;
+}
+
+int convert_exact_rule_for_mysql(const char *column_type)
+{
+	struct sql_type t;
+	int rule = CONVERT_EXACT_ANY;
+	if (!column_type)
+		return rule;
+	if (mysql_type_classify(column_type, NULL, &t))
+		rule = convert_exact_mysql(&t);
+	sql_type_free(&t);
+	return rule;
+}

@@ -274,3 +274,17 @@ bool pg_type_name(const struct sql_type *t, const struct type_use *use, struct t
 		type_naming_note(n, "zerofill padding not kept");
 	return ok;
 }
+
+/* ---- value conversion, by a column's text ---- */
+
+int convert_exact_rule_for_pg(const char *column_type)
+{
+	struct sql_type t;
+	int rule = CONVERT_EXACT_ANY;
+	if (!column_type)
+		return rule;
+	if (pg_type_classify(column_type, NULL, &t))
+		rule = convert_exact_pg(&t);
+	sql_type_free(&t);
+	return rule;
+}
