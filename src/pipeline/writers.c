@@ -342,7 +342,7 @@ static enum claim_result claim_rows(struct load *ld, struct conn *c, const struc
 			j++;
 		enum claim_result r =
 			checkpoint_claim(ld->ckpt, c, b->meta[i].source, b->meta[i].ordinal,
-					 b->meta[j].ordinal + 1, j - i + 1, err);
+					 b->meta[j].ordinal, j - i + 1, err);
 		if (r != CLAIM_OK)
 			return r;
 		i = j + 1;

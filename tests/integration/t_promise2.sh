@@ -182,4 +182,17 @@ done
 assert_eq "mysql: never inserted again" "1	1	x" "$(myd nk_db -e "SELECT * FROM u")"
 assert_eq "pg: never inserted again" "1	1	x" "$(pgd nk_db -c "SELECT * FROM u")"
 
+test_case "copy --resume with a key of the largest bigint"
+fresh bk_src
+fresh bk_dst
+pgd bk_src -c "CREATE TABLE big (id bigint PRIMARY KEY, v text);
+	INSERT INTO big SELECT 9223372036854775807 - i, 'v' || i FROM generate_series(0, 999) i;
+	INSERT INTO big VALUES (-9223372036854775806, 'low'), (0, 'zero')"
+run_sluice bk-first 0 copy "$PG_BASE/bk_src" "$MY_BASE/bk_dst" --create --resume --batch-rows 100
+# a rerun of the same job (as after a crash) finds every range committed
+myd bk_dst -e "DELETE FROM sluice_checkpoints WHERE first_rec = -9223372036854775808"
+run_sluice bk-again 0 copy "$PG_BASE/bk_src" "$MY_BASE/bk_dst" --resume --batch-rows 100
+assert_eq "every row once, the largest key too" "1002	1002	1" \
+	"$(myd bk_dst -e "SELECT COUNT(*), COUNT(DISTINCT id), SUM(id = 9223372036854775807) FROM big")"
+
 finish
