@@ -1337,18 +1337,18 @@ static bool ensure_stage(struct conn *c, const struct write_spec *spec, const in
 	}
 	if (c->stage_key && !strcmp(c->stage_key, shape.data)) {
 		buf_free(&shape);
-		return run_query(c, "DELETE FROM `sluice_stage`", "emptying the staging table",
+		return run_query(c, "DELETE FROM `sluice#stage`", "emptying the staging table",
 				 err);
 	}
 	buf_reset(&c->sql);
-	ok = buf_puts(&c->sql, "DROP TEMPORARY TABLE IF EXISTS `sluice_stage`");
+	ok = buf_puts(&c->sql, "DROP TEMPORARY TABLE IF EXISTS `sluice#stage`");
 	if (ok && !run_query(c, c->sql.data, "dropping the staging table", err)) {
 		buf_free(&shape);
 		return false;
 	}
 	buf_reset(&c->sql);
-	ok = buf_puts(&c->sql, "CREATE TEMPORARY TABLE `sluice_stage` ENGINE=InnoDB SELECT "
-			       "CAST(0 AS UNSIGNED) AS `sluice_ord`");
+	ok = buf_puts(&c->sql, "CREATE TEMPORARY TABLE `sluice#stage` ENGINE=InnoDB SELECT "
+			       "CAST(0 AS UNSIGNED) AS `sluice#ord`");
 	for (int i = 0; ok && i < nkey + nset; i++)
 		ok = buf_puts(&c->sql, ", ") &&
 		     mysql_dialect.quote_ident(&c->sql,
@@ -1418,7 +1418,7 @@ static bool stage_rows(struct conn *c, const struct batch *b, size_t first, size
 				c->vals[np++] = convert_cell(c, set[t], row[set[t]], &scratch);
 		}
 		buf_reset(&c->sql);
-		ok = buf_puts(&c->sql, "INSERT INTO `sluice_stage` VALUES ");
+		ok = buf_puts(&c->sql, "INSERT INTO `sluice#stage` VALUES ");
 		for (size_t i = 0; ok && i < k; i++) {
 			ok = buf_puts(&c->sql, i ? ",(?" : "(?");
 			for (size_t t = 1; ok && t < per_row; t++)
@@ -1450,7 +1450,7 @@ static bool update_staged(struct conn *c, const struct write_spec *spec, const s
 		return false;
 	buf_reset(&c->sql);
 	bool ok = buf_puts(&c->sql, "UPDATE ") && sql_table_name(&mysql_dialect, &c->sql, spec) &&
-		  buf_puts(&c->sql, " AS t JOIN `sluice_stage` AS s ON ");
+		  buf_puts(&c->sql, " AS t JOIN `sluice#stage` AS s ON ");
 	for (int i = 0; ok && i < nkey; i++)
 		ok = buf_puts(&c->sql, i ? " AND t." : "t.") &&
 		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]) &&
@@ -1468,16 +1468,16 @@ static bool update_staged(struct conn *c, const struct write_spec *spec, const s
 	    !check_warnings(c, false, "UPDATE", err))
 		return false;
 	buf_reset(&c->sql);
-	ok = buf_puts(&c->sql, "SELECT s.`sluice_ord`, COUNT(t.") &&
+	ok = buf_puts(&c->sql, "SELECT s.`sluice#ord`, COUNT(t.") &&
 	     mysql_dialect.quote_ident(&c->sql, spec->columns[key[0]]) &&
-	     buf_puts(&c->sql, ") FROM `sluice_stage` AS s LEFT JOIN ") &&
+	     buf_puts(&c->sql, ") FROM `sluice#stage` AS s LEFT JOIN ") &&
 	     sql_table_name(&mysql_dialect, &c->sql, spec) && buf_puts(&c->sql, " AS t ON ");
 	for (int i = 0; ok && i < nkey; i++)
 		ok = buf_puts(&c->sql, i ? " AND t." : "t.") &&
 		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]) &&
 		     buf_puts(&c->sql, " = s.") &&
 		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]);
-	ok = ok && buf_puts(&c->sql, " GROUP BY s.`sluice_ord`");
+	ok = ok && buf_puts(&c->sql, " GROUP BY s.`sluice#ord`");
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	MYSQL_RES *res = store_query(c, "counting matched rows", err);

@@ -195,4 +195,17 @@ run_sluice bk-again 0 copy "$PG_BASE/bk_src" "$MY_BASE/bk_dst" --resume --batch-
 assert_eq "every row once, the largest key too" "1002	1002	1" \
 	"$(myd bk_dst -e "SELECT COUNT(*), COUNT(DISTINCT id), SUM(id = 9223372036854775807) FROM big")"
 
+test_case "user tables with the names sluice once used for its own"
+fresh tn_db
+myd tn_db -e "CREATE TABLE sluice_stage (id int PRIMARY KEY, v int, sluice_ord int); INSERT INTO sluice_stage VALUES (1, 10, 7), (2, 20, 8)"
+printf 'id,v\n1,11\n3,33\n' >"$TMP/tn.csv"
+run_sluice tn-update 3 update "$TMP/tn.csv" "$MY_BASE/tn_db" --table sluice_stage --key id
+assert_eq "mysql: update of a table named sluice_stage" "1	11	7
+2	20	8" "$(myd tn_db -e "SELECT * FROM sluice_stage ORDER BY id")"
+pgd tn_db -c "CREATE TABLE sluice_each (id int PRIMARY KEY, v int CHECK (v > 0))"
+printf 'id,v\n1,5\n2,-1\n3,6\n' >"$TMP/te.csv"
+run_sluice tn-each 3 load "$TMP/te.csv" "$PG_BASE/tn_db" --table sluice_each
+assert_eq "pg: a load with a refused row into a table named sluice_each" "1|5
+3|6" "$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/tn_db" -XAtq -c "SELECT * FROM sluice_each ORDER BY id")"
+
 finish
