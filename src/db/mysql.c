@@ -1939,6 +1939,23 @@ static bool probe_fields(struct conn *c, const char *sql, MYSQL_RES **res, struc
 	return ok ? true : my_fail(c, "reading the table", err);
 }
 
+static bool my_query_columns(struct conn *c, const char *query, char ***names, int *n,
+			     struct sl_error *err)
+{
+	MYSQL_RES *res = NULL;
+	*names = NULL;
+	*n = 0;
+	if (!probe_fields(c, query, &res, err))
+		return false;
+	unsigned k = mysql_num_fields(res);
+	MYSQL_FIELD *f = mysql_fetch_fields(res);
+	bool ok = true;
+	for (unsigned i = 0; ok && i < k; i++)
+		ok = names_add(names, n, f[i].name);
+	mysql_free_result(res);
+	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+}
+
 /* The SELECT that reads spec's table (or query) exactly: MySQL prints a
  * FLOAT with 6 digits, so a FLOAT column is read as a DOUBLE (" + 0e0"),
  * whose text keeps every bit of the float. A query is wrapped in a derived
@@ -2168,6 +2185,7 @@ const struct driver mysql_driver = {
 	.describe_full = my_describe_full,
 	.open_read = my_open_read,
 	.max_length = my_max_length,
+	.query_columns = my_query_columns,
 	.identity = my_identity,
 	.read_row = my_read_row,
 	.close_read = my_close_read,

@@ -1726,6 +1726,29 @@ static bool pg_identity(struct conn *c, char *out, size_t n, struct sl_error *er
 	return true;
 }
 
+static bool pg_query_columns(struct conn *c, const char *query, char ***names, int *n,
+			     struct sl_error *err)
+{
+	*names = NULL;
+	*n = 0;
+	struct buf q;
+	buf_init(&q, 0);
+	PGresult *res = NULL;
+	bool ok = buf_puts(&q, "SELECT * FROM (") && buf_puts(&q, query) &&
+		  buf_puts(&q, ") AS sluice_probe LIMIT 0");
+	if (!ok)
+		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	else
+		ok = query_rows(c, q.data, 0, NULL, "reading the query's columns", &res, err);
+	buf_free(&q);
+	for (int i = 0; ok && i < PQnfields(res); i++)
+		if (!names_add(names, n, PQfname(res, i)))
+			ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (res)
+		PQclear(res);
+	return ok;
+}
+
 /* Any type is cast to text first, so that no type makes the query fail (a
  * failed query would end the snapshot's transaction). */
 static bool pg_max_length(struct conn *c, const struct write_spec *spec,
@@ -1801,6 +1824,7 @@ const struct driver pg_driver = {
 	.describe_full = pg_describe_full,
 	.open_read = pg_open_read,
 	.max_length = pg_max_length,
+	.query_columns = pg_query_columns,
 	.identity = pg_identity,
 	.read_row = pg_read_row,
 	.close_read = pg_close_read,

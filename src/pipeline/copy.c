@@ -69,6 +69,7 @@ struct copy {
 	struct checkpoint *ckpt; /* --resume: the job's, a source per table */
 	struct copy_ddl schema;	 /* user types made, CHECKs (copy_schema.c) */
 	char job_name[600];
+	char query_source[600]; /* --resume --query: the checkpoints' source name */
 
 	pthread_mutex_t lock; /* guards what follows */
 	int next_unit;
@@ -721,19 +722,53 @@ static bool plan_query(struct copy *cp, struct copy_table *t, struct sl_error *e
 				    "--query copies into an existing table: create %s first",
 				    t->name);
 	}
-	int n = td.ncols;
-	char **dst = calloc((size_t)n, sizeof *dst);
-	t->xf = calloc((size_t)n, sizeof *t->xf);
-	t->bits = calloc((size_t)n, sizeof *t->bits);
-	t->src_spec.columns = calloc((size_t)n, sizeof(char *));
-	bool ok = dst && t->xf && t->bits && t->src_spec.columns;
-	for (int i = 0; ok && i < n; i++) {
-		ok = (dst[i] = strdup(td.cols[i].name)) != NULL;
-		t->dst_spec.ncols = t->src_spec.ncols = i + 1;
+	/* the query's columns go to the target's columns of the same names,
+	 * whatever their order */
+	char **names = NULL;
+	int n = 0;
+	if (!cp->from->query_columns(cp->src, cp->job->query, &names, &n, err)) {
+		table_desc_free(&td);
+		return false;
 	}
-	t->dst_spec.columns = dst;
+	bool ok = true;
+	for (int i = 0; ok && i < n; i++) {
+		const char *found = NULL;
+		for (int j = 0; j < td.ncols && !found; j++)
+			if (cp->to->dialect->columns_case_insensitive
+				    ? !strcasecmp(td.cols[j].name, names[i])
+				    : !strcmp(td.cols[j].name, names[i]))
+				found = td.cols[j].name;
+		for (int k = 0; ok && k < i; k++)
+			if (!strcmp(names[k], names[i]))
+				ok = sl_error_set(err, SL_ERR_USAGE,
+						  "--query returns two columns named %s: name "
+						  "each with AS",
+						  names[i]);
+		if (ok && !found) {
+			struct buf cols;
+			buf_init(&cols, 0);
+			for (int j = 0; j < td.ncols; j++)
+				buf_printf(&cols, "%s%s", j ? ", " : "", td.cols[j].name);
+			ok = sl_error_set(err, SL_ERR_USAGE,
+					  "--query returns a column %s, which table %s does not "
+					  "have (its columns: %s); name it with AS",
+					  names[i], t->name, buf_str(&cols));
+			buf_free(&cols);
+		}
+		if (ok) {
+			free(names[i]);
+			ok = (names[i] = strdup(found)) != NULL;
+		}
+	}
 	table_desc_free(&td);
-	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	t->xf = calloc((size_t)(n ? n : 1), sizeof *t->xf);
+	t->bits = calloc((size_t)(n ? n : 1), sizeof *t->bits);
+	t->src_spec.columns = calloc((size_t)(n ? n : 1), sizeof(char *));
+	t->dst_spec.columns = names;
+	t->dst_spec.ncols = t->src_spec.ncols = n;
+	if (ok && (!t->xf || !t->bits || !t->src_spec.columns))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	return ok;
 }
 
 /* A sub-job that runs worker w's unit through load_table. */
@@ -772,7 +807,7 @@ static void unit_job(const struct copy_worker *w, struct job *sub, const char **
 		 * not read in the order of an integer key cannot say where a rerun
 		 * goes on, so it commits in one transaction: all or nothing */
 		sub->job_name = cp->job_name;
-		sub->resume_source = t->name;
+		sub->resume_source = cp->job->query ? cp->query_source : t->name;
 		sub->checkpoint_table = cp->job->checkpoint_table;
 		if (w->unit->key < 0)
 			sub->single_transaction = true;
@@ -1155,8 +1190,18 @@ static bool open_checkpoints(struct copy *cp, struct sl_error *err)
 	char **names = calloc((size_t)cp->ntables, sizeof *names);
 	if (!names)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	/* a --query is its own source: another query into the same table is
+	 * another source, never "copied whole" by the first */
+	char *qname = cp->query_source;
+	if (job->query) {
+		unsigned long long h = 1469598103934665603ULL;
+		for (const char *p = job->query; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		snprintf(qname, sizeof cp->query_source, "%.400s (query %016llx)",
+			 cp->tables[0].name, h);
+	}
 	for (int i = 0; i < cp->ntables; i++)
-		names[i] = cp->tables[i].name;
+		names[i] = job->query ? qname : cp->tables[i].name;
 	bool ok = checkpoint_open(&cp->ckpt, cp->to, cp->ddl, job->checkpoint_table, cp->job_name,
 				  legacy[0] && strlen(legacy) <= 200 ? legacy : NULL, names, NULL,
 				  cp->ntables, err);

@@ -432,9 +432,9 @@ bool plan_resume(struct load *ld, struct sl_error *err)
 		canon[i] = real ? real : strdup(job->sources[i]);
 		ok = canon[i] != NULL;
 		if (ok && strlen(canon[i]) > 500)
-			ok = !sl_error_set(err, SL_ERR_USAGE,
-					   "--resume: a source path over 500 bytes: %.60s...",
-					   canon[i]);
+			ok = sl_error_set(err, SL_ERR_USAGE,
+					  "--resume: a source path over 500 bytes: %.60s...",
+					  canon[i]);
 		else if (!ok)
 			sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}

@@ -208,4 +208,20 @@ run_sluice tn-each 3 load "$TMP/te.csv" "$PG_BASE/tn_db" --table sluice_each
 assert_eq "pg: a load with a refused row into a table named sluice_each" "1|5
 3|6" "$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/tn_db" -XAtq -c "SELECT * FROM sluice_each ORDER BY id")"
 
+test_case "copy --query maps columns by name"
+fresh cq_src
+fresh cq_dst
+myd cq_src -e "CREATE TABLE people (id int PRIMARY KEY, first varchar(20), last varchar(20));
+	INSERT INTO people VALUES (1, 'Ada', 'Lovelace'), (2, 'Alan', 'Turing')"
+pgd cq_dst -c "CREATE TABLE p (id int PRIMARY KEY, first text, last text)"
+run_sluice cq-names 0 copy "$MY_BASE/cq_src" "$PG_BASE/cq_dst" --query 'SELECT id, last AS last, first AS first FROM people' --table p
+assert_eq "by name, not by position" "1|Ada|Lovelace
+2|Alan|Turing" "$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/cq_dst" -XAtq -c "SELECT * FROM p ORDER BY id")"
+run_sluice cq-unknown 2 copy "$MY_BASE/cq_src" "$PG_BASE/cq_dst" --query 'SELECT id, first AS given FROM people' --table p
+assert_contains "an unknown column is named" "--query returns a column given, which table p does not have (its columns: id, first, last)" "$OUT"
+pgd cq_dst -c "TRUNCATE p"
+run_sluice cq-r1 0 copy "$MY_BASE/cq_src" "$PG_BASE/cq_dst" --query 'SELECT id, first, last FROM people WHERE id = 1' --table p --resume
+run_sluice cq-r2 0 copy "$MY_BASE/cq_src" "$PG_BASE/cq_dst" --query 'SELECT id, first, last FROM people WHERE id = 2' --table p --resume
+assert_eq "another query under --resume is not skipped" "2" "$(pgd cq_dst -c "SELECT count(*) FROM p")"
+
 finish
