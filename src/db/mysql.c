@@ -1939,6 +1939,65 @@ static bool probe_fields(struct conn *c, const char *sql, MYSQL_RES **res, struc
 	return ok ? true : my_fail(c, "reading the table", err);
 }
 
+/* MySQL truncates no table a foreign key references, even an empty one's:
+ * with every referencing table among them, the checks are off while they
+ * are emptied; one outside them is refused, naming it. */
+static bool my_truncate_tables(struct conn *c, const struct write_spec *const *specs, int n,
+			       struct sl_error *err)
+{
+	bool fk_inside = false;
+	for (int i = 0; i < n; i++) {
+		buf_reset(&c->sql);
+		if (!buf_puts(&c->sql, "SELECT TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_SCHEMA = "
+				       "UNIQUE_CONSTRAINT_SCHEMA FROM "
+				       "information_schema.REFERENTIAL_CONSTRAINTS WHERE ") ||
+		    !put_schema_match(c, "UNIQUE_CONSTRAINT_SCHEMA", specs[i]->schema) ||
+		    !buf_puts(&c->sql, " AND REFERENCED_TABLE_NAME = ") ||
+		    !put_literal(c, specs[i]->table))
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		MYSQL_RES *res = store_query(c, "looking up foreign keys", err);
+		if (!res)
+			return false;
+		MYSQL_ROW row;
+		bool ok = true;
+		while (ok && (row = mysql_fetch_row(res)) != NULL) {
+			bool inside = false;
+			for (int j = 0; j < n && row[2] && row[2][0] == '1'; j++)
+				inside |= row[0] && !strcasecmp(row[0], specs[j]->table);
+			fk_inside |= inside;
+			if (!inside)
+				ok = sl_error_set(
+					err, SL_ERR_USAGE,
+					"--truncate: foreign key %s of table %s references "
+					"%s, and the copy does not empty %s: copy it too, or "
+					"leave out --truncate",
+					row[1] ? row[1] : "?", row[0] ? row[0] : "?",
+					specs[i]->table, row[0] ? row[0] : "?");
+		}
+		mysql_free_result(res);
+		if (!ok)
+			return false;
+	}
+	bool ok = !fk_inside ||
+		  run_query(c, "SET SESSION FOREIGN_KEY_CHECKS = 0", "emptying the tables", err);
+	for (int i = 0; ok && i < n; i++) {
+		buf_reset(&c->sql);
+		if (!buf_puts(&c->sql, "TRUNCATE TABLE ") ||
+		    !sql_table_name(&mysql_dialect, &c->sql, specs[i]))
+			ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		else
+			ok = !mysql_real_query(c->my, c->sql.data, c->sql.len) ||
+			     my_fail(c, "emptying the tables", err);
+	}
+	struct sl_error e;
+	if (fk_inside &&
+	    !run_query(c, "SET SESSION FOREIGN_KEY_CHECKS = 1", "emptying the tables", &e) && ok) {
+		*err = e;
+		ok = false;
+	}
+	return ok;
+}
+
 static bool my_query_columns(struct conn *c, const char *query, char ***names, int *n,
 			     struct sl_error *err)
 {
@@ -2186,6 +2245,7 @@ const struct driver mysql_driver = {
 	.open_read = my_open_read,
 	.max_length = my_max_length,
 	.query_columns = my_query_columns,
+	.truncate_tables = my_truncate_tables,
 	.identity = my_identity,
 	.read_row = my_read_row,
 	.close_read = my_close_read,

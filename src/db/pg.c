@@ -1726,6 +1726,24 @@ static bool pg_identity(struct conn *c, char *out, size_t n, struct sl_error *er
 	return true;
 }
 
+/* One TRUNCATE of them all: PostgreSQL refuses it, naming the table, when
+ * a table outside them references one. */
+static bool pg_truncate_tables(struct conn *c, const struct write_spec *const *specs, int n,
+			       struct sl_error *err)
+{
+	struct buf q;
+	buf_init(&q, 0);
+	bool ok = buf_puts(&q, "TRUNCATE TABLE ");
+	for (int i = 0; ok && i < n; i++)
+		ok = (!i || buf_puts(&q, ", ")) && sql_table_name(&pg_dialect, &q, specs[i]);
+	if (!ok)
+		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	else if (!(ok = pg_exec(c, q.data, err)) && !strcmp(err->sqlstate, "0A000"))
+		err->kind = SL_ERR_USAGE; /* referenced from outside: say so, retry nothing */
+	buf_free(&q);
+	return ok;
+}
+
 static bool pg_query_columns(struct conn *c, const char *query, char ***names, int *n,
 			     struct sl_error *err)
 {
@@ -1825,6 +1843,7 @@ const struct driver pg_driver = {
 	.open_read = pg_open_read,
 	.max_length = pg_max_length,
 	.query_columns = pg_query_columns,
+	.truncate_tables = pg_truncate_tables,
 	.identity = pg_identity,
 	.read_row = pg_read_row,
 	.close_read = pg_close_read,

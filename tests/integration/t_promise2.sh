@@ -224,4 +224,28 @@ run_sluice cq-r1 0 copy "$MY_BASE/cq_src" "$PG_BASE/cq_dst" --query 'SELECT id, 
 run_sluice cq-r2 0 copy "$MY_BASE/cq_src" "$PG_BASE/cq_dst" --query 'SELECT id, first, last FROM people WHERE id = 2' --table p --resume
 assert_eq "another query under --resume is not skipped" "2" "$(pgd cq_dst -c "SELECT count(*) FROM p")"
 
+test_case "copy into tables linked by foreign keys: --truncate, parents first"
+fresh fk2_src
+fresh fk2_dst
+for side in my pg; do
+	if [ $side = my ]; then q() { myd "$@"; }; else q() { pgd "$1" -c "$3"; }; fi
+	q fk2_src -e "CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (id int PRIMARY KEY, p int NOT NULL REFERENCES parent (id));
+		CREATE TABLE other (id int PRIMARY KEY, p int);
+		INSERT INTO parent VALUES (1), (2), (3); INSERT INTO child VALUES (10, 1), (11, 3)"
+	q fk2_dst -e "CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (id int PRIMARY KEY, p int NOT NULL,
+		CONSTRAINT child_p FOREIGN KEY (p) REFERENCES parent (id)); CREATE TABLE other (id int PRIMARY KEY, p int REFERENCES parent (id));
+		INSERT INTO parent VALUES (1), (9); INSERT INTO child VALUES (10, 9)"
+done
+for dir in "$MY_BASE/fk2_src $PG_BASE/fk2_dst" "$PG_BASE/fk2_src $MY_BASE/fk2_dst"; do
+	set -- $dir
+	# a table outside the copy references parent: refused, nothing emptied
+	run_sluice fk2-refused 2 copy "$1" "$2" --tables child,parent --truncate
+	assert_contains "names the key from outside" "other" "$OUT"
+	run_sluice fk2-copy 0 copy "$1" "$2" --tables child,parent,other --truncate --workers 2 --verify
+done
+assert_eq "pg: refreshed, children after parents" "1 2 3 / 10:1 11:3" \
+	"$(pgd fk2_dst -c "SELECT string_agg(id::text, ' ' ORDER BY id) FROM parent")"" / $(pgd fk2_dst -c "SELECT string_agg(id || ':' || p, ' ' ORDER BY id) FROM child")"
+assert_eq "mysql: refreshed, children after parents" "1 2 3 / 10:1 11:3" \
+	"$(myd fk2_dst -e "SELECT GROUP_CONCAT(id ORDER BY id SEPARATOR ' ') FROM parent") / $(myd fk2_dst -e "SELECT GROUP_CONCAT(CONCAT(id, ':', p) ORDER BY id SEPARATOR ' ') FROM child")"
+
 finish
