@@ -74,7 +74,8 @@ struct conn {
 	 * guessed: see my_commit and my_commit_status. */
 	char xid[64];
 	unsigned long xa_seq;
-	bool plain; /* plain transactions: the server refuses or loses XA */
+	bool plain;	      /* plain transactions: the server refuses or loses XA */
+	bool no_local_infile; /* the server refuses LOAD DATA LOCAL INFILE */
 	/* test hook (SLUICE_FAULT_LOSE_COMMIT=N): the reply of this connection's
 	 * N-th plain COMMIT is lost, the connection cut right after sending it */
 	long fault_commit, ncommits;
@@ -627,6 +628,9 @@ static bool my_connect(const char *url, const struct conn_options *opts, struct 
 	if (c->max_packet < 4096)
 		c->max_packet = 4096;
 	c->plain = c->plain || !xa_usable(c);
+	/* LOAD DATA LOCAL is the server's to allow (0: refused; -1: not
+	 * known, tried) */
+	c->no_local_infile = query_number(c, "SELECT @@local_infile") == 0;
 	const char *fault = getenv("SLUICE_FAULT_LOSE_COMMIT");
 	c->fault_commit = fault ? atol(fault) : 0;
 	mysql_set_local_infile_handler(c->my, infile_init, infile_read, infile_end, infile_error,
@@ -967,6 +971,7 @@ static bool my_describe_table(struct conn *c, const struct write_spec *spec, str
 	}
 	if (!out->exists || !describe_unique(c, spec, out, err))
 		return !out->exists;
+	out->bulk_refused = c->no_local_infile;
 	/* a Spider head sends LOAD DATA to its data nodes one row at a time,
 	 * multi-row INSERTs as they are */
 	buf_reset(&c->sql);

@@ -284,6 +284,12 @@ static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_erro
 	bool ok = cp->to->describe_full(cp->ddl, &t->dst_spec, &td, err);
 	bool exists = td.exists;
 	ok = ok && (!exists || note_parents(cp, t, &td, err));
+	if (ok && td.bulk_refused && cp->job->method == METHOD_INFILE)
+		/* before anything is emptied or written */
+		ok = sl_error_set(
+			err, SL_ERR_USAGE,
+			"the server refuses LOAD DATA LOCAL INFILE (local_infile is off): "
+			"use --method insert, or enable local_infile on the server");
 	table_desc_free(&td);
 	if (!ok)
 		return false;
@@ -827,7 +833,7 @@ static void unit_job(const struct copy_worker *w, struct job *sub, const char **
 	sub->on_conflict = CONFLICT_ERROR;
 	sub->key = NULL;
 	sub->nkey = 0;
-	sub->method = METHOD_DEFAULT;
+	sub->method = cp->job->method; /* METHOD_DEFAULT: the target's best */
 	/* rows from a table are regular: bigger batches, fewer commits (the
 	 * transaction and XA overhead of a batch is most of the target's work
 	 * beyond the rows) */

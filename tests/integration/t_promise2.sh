@@ -248,4 +248,21 @@ assert_eq "pg: refreshed, children after parents" "1 2 3 / 10:1 11:3" \
 assert_eq "mysql: refreshed, children after parents" "1 2 3 / 10:1 11:3" \
 	"$(myd fk2_dst -e "SELECT GROUP_CONCAT(id ORDER BY id SEPARATOR ' ') FROM parent") / $(myd fk2_dst -e "SELECT GROUP_CONCAT(CONCAT(id, ':', p) ORDER BY id SEPARATOR ' ') FROM child")"
 
+test_case "copy and a server that refuses LOAD DATA LOCAL"
+fresh li_src
+fresh li_dst
+pgd li_src -c "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, 'b')"
+myd li_dst -e "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (7, 'kept')"
+my -e "SET GLOBAL local_infile = 0"
+run_sluice li-refused 2 copy "$PG_BASE/li_src" "$MY_BASE/li_dst" --method infile --truncate
+assert_contains "says so before anything" "the server refuses LOAD DATA LOCAL INFILE" "$OUT"
+assert_eq "nothing emptied" "7	kept" "$(myd li_dst -e "SELECT * FROM t")"
+run_sluice li-insert 0 copy "$PG_BASE/li_src" "$MY_BASE/li_dst" --method insert --truncate
+assert_eq "--method insert is used" "1	a
+2	b" "$(myd li_dst -e "SELECT * FROM t ORDER BY id")"
+run_sluice li-default 0 copy "$PG_BASE/li_src" "$MY_BASE/li_dst" --truncate -v
+assert_contains "by itself it takes INSERT" "--method insert: the server refuses LOAD DATA LOCAL INFILE" "$OUT"
+my -e "SET GLOBAL local_infile = 1"
+assert_eq "and copies" "2" "$(myd li_dst -e "SELECT COUNT(*) FROM t")"
+
 finish
