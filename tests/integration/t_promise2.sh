@@ -265,4 +265,18 @@ assert_contains "by itself it takes INSERT" "--method insert: the server refuses
 my -e "SET GLOBAL local_infile = 1"
 assert_eq "and copies" "2" "$(myd li_dst -e "SELECT COUNT(*) FROM t")"
 
+test_case "update --single-transaction and a key not found"
+fresh us_db
+for url in "$MY_BASE/us_db" "$PG_BASE/us_db"; do
+	case $url in mysql*) myd us_db -e "CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 1), (2, 2)" ;;
+	*) pgd us_db -c "CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 1), (2, 2)" ;; esac
+	printf 'id,v\n1,10\n9,90\n2,20\n' >"$TMP/us.csv"
+	run_sluice us-run 1 update "$TMP/us.csv" "$url" --table t --key id --single-transaction
+	assert_contains "says why" "was not found (no row matches the key); nothing is committed" "$OUT"
+done
+assert_eq "mysql: nothing committed" "1	1
+2	2" "$(myd us_db -e "SELECT * FROM t ORDER BY id")"
+assert_eq "pg: nothing committed" "1	1
+2	2" "$(pgd us_db -c "SELECT * FROM t ORDER BY id")"
+
 finish
