@@ -183,4 +183,8 @@ bool typemap_on_update_function(const struct dialect *to, struct buf *out);
 bool typemap_on_update_trigger(const struct dialect *to, struct buf *out,
 			       const struct write_spec *spec, const char *column);
 
+/* Append CREATE SCHEMA IF NOT EXISTS schema for a PostgreSQL target; false
+ * (nothing appended) on a server without schemas (MySQL: a database). */
+bool typemap_create_schema(const struct dialect *to, struct buf *out, const char *schema);
+
 #endif

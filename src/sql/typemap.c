@@ -2662,3 +2662,12 @@ bool typemap_on_update_trigger(const struct dialect *to, struct buf *out,
 	buf_free(&name);
 	return ok || undo(out, start);
 }
+
+bool typemap_create_schema(const struct dialect *to, struct buf *out, const char *schema)
+{
+	if (!is_pg(to))
+		return false;
+	size_t start = out->len;
+	return (buf_puts(out, "CREATE SCHEMA IF NOT EXISTS ") && to->quote_ident(out, schema)) ||
+	       undo(out, start);
+}

@@ -46,10 +46,10 @@ assert_eq "mysql: nothing emptied" "2" "$(myd self_db -e "SELECT count(*) FROM t
 run_sluice self-pg 2 copy "$PG_BASE/self_db" "$PG_BASE/self_db?application_name=x" --truncate
 assert_contains "pg: says why" "a copy onto itself is refused" "$OUT"
 assert_eq "pg: nothing emptied" "2" "$(pgd self_db -c "SELECT count(*) FROM t")"
-# another schema of the same PostgreSQL database is another place
+# --schema is the schema on both sides: the same database with it is itself
 pgd self_db -c "CREATE SCHEMA other; CREATE TABLE other.u (id int PRIMARY KEY); INSERT INTO other.u VALUES (5)"
-run_sluice self-schema 0 copy "$PG_BASE/self_db" "$PG_BASE/self_db" --schema other --create
-assert_eq "pg: another schema is copied" "5" "$(pgd self_db -c "SELECT id FROM public.u")"
+run_sluice self-schema 2 copy "$PG_BASE/self_db" "$PG_BASE/self_db" --schema other --create
+assert_eq "pg: other.u untouched" "5" "$(pgd self_db -c "SELECT id FROM other.u")"
 
 test_case "the checkpoint table stays home"
 fresh ck_src
@@ -278,5 +278,24 @@ assert_eq "mysql: nothing committed" "1	1
 2	2" "$(myd us_db -e "SELECT * FROM t ORDER BY id")"
 assert_eq "pg: nothing committed" "1	1
 2	2" "$(pgd us_db -c "SELECT * FROM t ORDER BY id")"
+
+test_case "--schema and schema.table mean the same to copy and verify"
+fresh sc_src
+fresh sc_dst
+pgd sc_src -c "CREATE SCHEMA sales; CREATE TABLE sales.orders (id int PRIMARY KEY, v text); INSERT INTO sales.orders VALUES (1, 'a');
+	CREATE TABLE sales.items (id int PRIMARY KEY); INSERT INTO sales.items VALUES (7);
+	CREATE TABLE public.orders (id int PRIMARY KEY, v text); INSERT INTO public.orders VALUES (2, 'public')"
+run_sluice sc-copy 0 copy "$PG_BASE/sc_src" "$PG_BASE/sc_dst" --schema sales --create --verify
+assert_eq "pg->pg: into the same schema" "1|a
+7" "$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/sc_dst" -XAtq -c "SELECT * FROM sales.orders" -c "SELECT * FROM sales.items")"
+run_sluice sc-verify 0 verify "$PG_BASE/sc_src" "$PG_BASE/sc_dst" --schema sales
+run_sluice sc-qualified 0 copy "$PG_BASE/sc_src" "$MY_BASE/sc_dst" --tables sales.orders --create --verify
+assert_eq "pg->mysql: a qualified --tables" "1	a" "$(myd sc_dst -e "SELECT * FROM orders")"
+run_sluice sc-verify-q 0 verify "$PG_BASE/sc_src" "$MY_BASE/sc_dst" --tables sales.orders
+fresh sc_my
+myd sc_my -e "CREATE TABLE orders (id int PRIMARY KEY, v text); INSERT INTO orders VALUES (3, 'm')"
+run_sluice sc-my2pg 0 copy "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --schema imported --create --verify
+assert_eq "mysql->pg: into --schema" "3|m" "$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/sc_dst" -XAtq -c "SELECT * FROM imported.orders")"
+run_sluice sc-verify-my 0 verify "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --schema imported
 
 finish
