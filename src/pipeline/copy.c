@@ -1358,6 +1358,13 @@ enum run_status copy_run(const struct job *job)
 		pthread_mutex_destroy(&cp.lock);
 		return RUN_USAGE;
 	}
+	char why[400];
+	if (job->cast && !typemap_cast_check(job->cast, why, sizeof why)) {
+		log_error("%s", why);
+		pthread_cond_destroy(&cp.unit_done);
+		pthread_mutex_destroy(&cp.lock);
+		return RUN_USAGE;
+	}
 	cp.nworkers = job->workers > 1 && !job->single_transaction ? job->workers : 1;
 	if (cp.nworkers > 64)
 		cp.nworkers = 64;

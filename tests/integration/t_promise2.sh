@@ -298,4 +298,8 @@ run_sluice sc-my2pg 0 copy "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --schema imported 
 assert_eq "mysql->pg: into --schema" "3|m" "$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/sc_dst" -XAtq -c "SELECT * FROM imported.orders")"
 run_sluice sc-verify-my 0 verify "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --schema imported
 
+test_case "a malformed --cast is refused"
+run_sluice cast-bad 2 copy "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --cast 'tinyint(1)smallint' --tables orders
+assert_contains "names the entry" "--cast entry 'tinyint(1)smallint' is not SOURCE_TYPE=TARGET_TYPE" "$OUT"
+
 finish
