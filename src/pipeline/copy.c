@@ -1017,7 +1017,9 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 			parts = 1; /* an empty table is one unit */
 		if (parts > 1 && !ranged && !key_range(cp, t, key, NULL, &lo, &hi, &ranged, err))
 			return false;
-		if (parts > 1 && (!ranged || hi - lo + 1 < (long long)parts))
+		/* (the key's span in unsigned arithmetic: it may pass LLONG_MAX) */
+		unsigned long long span = (unsigned long long)hi - (unsigned long long)lo;
+		if (parts > 1 && (!ranged || span < (unsigned long long)parts - 1))
 			parts = 1; /* empty, or fewer keys than parts */
 		if (cp->nunits + (int)parts > (int)cap) {
 			cap = (size_t)cp->nunits + parts + (size_t)cp->ntables;
@@ -1041,14 +1043,21 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 			}
 			/* ranges of equal width over [lo, hi]; the last one is open
 			 * above, so no key past the width arithmetic is left out */
-			long long width = (hi - lo) / (long long)parts + 1;
-			long long a = lo + (long long)p * width, b = a + width;
+			unsigned long long width = span / parts + 1;
+			long long a = (long long)((unsigned long long)lo + p * width);
+			long long b = (long long)((unsigned long long)a + width);
 			u->range.bounded = true;
 			u->range.lo = a;
 			u->range.hi = b;
 			u->range.hi_open = p + 1 == parts;
-			snprintf(u->label, sizeof u->label, "%s [%lld, %s%lld)", t->name, a,
-				 p + 1 == parts ? "..." : "", p + 1 == parts ? hi + 1 : b);
+			/* the last range is open above: its label ends at the
+			 * largest key in, never one past it (LLONG_MAX + 1) */
+			if (p + 1 == parts)
+				snprintf(u->label, sizeof u->label, "%s [%lld, %lld...]", t->name,
+					 a, hi);
+			else
+				snprintf(u->label, sizeof u->label, "%s [%lld, %lld)", t->name, a,
+					 b);
 		}
 		cp->units_left[i] = (int)parts;
 	}

@@ -185,15 +185,25 @@ assert_eq "pg: never inserted again" "1	1	x" "$(pgd nk_db -c "SELECT * FROM u")"
 test_case "copy --resume with a key of the largest bigint"
 fresh bk_src
 fresh bk_dst
+fresh bk_dst2
 pgd bk_src -c "CREATE TABLE big (id bigint PRIMARY KEY, v text);
-	INSERT INTO big SELECT 9223372036854775807 - i, 'v' || i FROM generate_series(0, 999) i;
-	INSERT INTO big VALUES (-9223372036854775806, 'low'), (0, 'zero')"
+	INSERT INTO big SELECT 9223372036854775807 - i, 'v' || i FROM generate_series(0, 2999) i;
+	INSERT INTO big SELECT -9223372036854775806 + i, 'low' || i FROM generate_series(0, 1999) i;
+	INSERT INTO big VALUES (0, 'zero')"
 run_sluice bk-first 0 copy "$PG_BASE/bk_src" "$MY_BASE/bk_dst" --create --resume --batch-rows 100
 # a rerun of the same job (as after a crash) finds every range committed
 myd bk_dst -e "DELETE FROM sluice_checkpoints WHERE first_rec = -9223372036854775808"
 run_sluice bk-again 0 copy "$PG_BASE/bk_src" "$MY_BASE/bk_dst" --resume --batch-rows 100
-assert_eq "every row once, the largest key too" "1002	1002	1" \
+assert_eq "every row once, the largest key too" "5001	5001	1" \
 	"$(myd bk_dst -e "SELECT COUNT(*), COUNT(DISTINCT id), SUM(id = 9223372036854775807) FROM big")"
+# split among workers across the whole bigint range
+pgd bk_src -c "ANALYZE big"
+fresh bk_dst2
+run_sluice bk-split 0 copy "$PG_BASE/bk_src" "$MY_BASE/bk_dst2" --create --workers 2 --split-rows 1000 -v
+assert_contains "split, the last range labelled by its largest key" "big [" "$OUT"
+assert_not_contains "no label past the largest bigint" "-9223372036854775808)" "$OUT"
+assert_eq "every row once across the ranges" "5001	5001" \
+	"$(myd bk_dst2 -e "SELECT COUNT(*), COUNT(DISTINCT id) FROM big")"
 
 test_case "user tables with the names sluice once used for its own"
 fresh tn_db
