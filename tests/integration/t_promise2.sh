@@ -312,4 +312,18 @@ test_case "a malformed --cast is refused"
 run_sluice cast-bad 2 copy "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --cast 'tinyint(1)smallint' --tables orders
 assert_contains "names the entry" "--cast entry 'tinyint(1)smallint' is not SOURCE_TYPE=TARGET_TYPE" "$OUT"
 
+test_case "JSON: --null, and a UUID of the wrong length"
+fresh js_db
+pgd js_db -c "CREATE TABLE j (id int, u uuid, b bytea)"
+printf '{"id": 1, "u": "x"}\n' >"$TMP/n.ndjson"
+run_sluice js-null 2 load "$TMP/n.ndjson" "$PG_BASE/js_db" --table j --null NA
+assert_contains "--null is said to be for CSV" "--null is for CSV and TSV" "$OUT"
+printf '%s\n' '{"id": 1, "u": {"$binary": {"base64": "AAECAwQFBgcICQoLDA0ODw==", "subType": "04"}}}' \
+	'{"id": 2, "u": {"$binary": {"base64": "AAEC", "subType": "04"}}}' \
+	'{"id": 3, "b": {"$binary": {"base64": "AAEC", "subType": "00"}}}' >"$TMP/b.ndjson"
+run_sluice js-uuid 3 load "$TMP/b.ndjson" "$PG_BASE/js_db" --table j --rejects "$TMP/b.rej"
+assert_eq "a 16-byte UUID and plain bytes load" "1|00010203-0405-0607-0809-0a0b0c0d0e0f|
+3||\\x000102" "$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/js_db" -XAtq -c "SELECT * FROM j ORDER BY id")"
+assert_contains "a short one is refused" "subtype 4 is a UUID, and this one is not 16 bytes" "$(cat "$TMP/b.rej.log")"
+
 finish
