@@ -326,4 +326,22 @@ assert_eq "a 16-byte UUID and plain bytes load" "1|00010203-0405-0607-0809-0a0b0
 3||\\x000102" "$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/js_db" -XAtq -c "SELECT * FROM j ORDER BY id")"
 assert_contains "a short one is refused" "subtype 4 is a UUID, and this one is not 16 bytes" "$(cat "$TMP/b.rej.log")"
 
+test_case "upserts: the last record of a key wins, as the server compares keys"
+fresh ce_db
+myd ce_db -e "CREATE TABLE ci (k varchar(20) COLLATE utf8mb4_general_ci PRIMARY KEY, v int);
+	CREATE TABLE pad (k varchar(20) COLLATE utf8mb4_bin PRIMARY KEY, v int)"
+# a key three ways per group, many groups, so every batch and writer sees them
+awk 'BEGIN { print "k,v"; n = 0; for (i = 1; i <= 3000; i++) { printf "key%d,%d\n", i, ++n; printf "KEY%d,%d\n", i, ++n; printf "Key%d ,%d\n", i, ++n } }' >"$TMP/ce.csv"
+awk 'BEGIN { print "k,v"; n = 0; for (i = 1; i <= 3000; i++) { printf "key%d,%d\n", i, ++n; printf "\"key%d  \",%d\n", i, ++n; printf "KEY%d,%d\n", i, ++n } }' >"$TMP/pad.csv"
+for workers in 1 3; do
+	myd ce_db -e "DELETE FROM ci; DELETE FROM pad"
+	run_sluice "ce-update-$workers" 0 load "$TMP/ce.csv" "$MY_BASE/ce_db" --table ci --on-conflict update --key k --workers $workers --batch-rows 500
+	assert_eq "update, $workers workers: one row a key, the last record's" "3000	3000" \
+		"$(myd ce_db -e "SELECT COUNT(*), SUM(v % 3 = 0) FROM ci")"
+	run_sluice "ce-skip-$workers" 0 load "$TMP/pad.csv" "$MY_BASE/ce_db" --table pad --on-conflict skip --key k --workers $workers --batch-rows 500
+	# utf8mb4_bin pads: 'key1  ' is 'key1', 'KEY1' is another
+	assert_eq "skip on a PAD SPACE key, $workers workers: the first record of each" "6000	3000	3000" \
+		"$(myd ce_db -e "SELECT COUNT(*), SUM(v % 3 = 1), SUM(v % 3 = 0) FROM pad")"
+done
+
 finish
