@@ -344,4 +344,17 @@ for workers in 1 3; do
 		"$(myd ce_db -e "SELECT COUNT(*), SUM(v % 3 = 1), SUM(v % 3 = 0) FROM pad")"
 done
 
+test_case "keys that only look like integers by name"
+fresh kt_src
+fresh kt_dst
+pgd kt_src -c "CREATE TABLE iv (k interval PRIMARY KEY, v int); INSERT INTO iv SELECT make_interval(secs => i), i FROM generate_series(1, 3000) i;
+	CREATE TABLE rg (k int4range PRIMARY KEY, v int); INSERT INTO rg SELECT int4range(i, i + 1), i FROM generate_series(1, 3000) i;
+	CREATE TABLE ar (k integer[] PRIMARY KEY, v int); INSERT INTO ar SELECT ARRAY[i, i], i FROM generate_series(1, 3000) i;
+	ANALYZE"
+run_sluice kt-copy 0 copy "$PG_BASE/kt_src" "$PG_BASE/kt_dst" --create --resume --workers 2 --split-rows 1000 --verify
+assert_eq "every row once" "3000|4501500|3000|4501500|3000|4501500" \
+	"$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/kt_dst" -XAtq -c "SELECT (SELECT count(*) FROM iv), (SELECT sum(v) FROM iv), (SELECT count(*) FROM rg), (SELECT sum(v) FROM rg), (SELECT count(*) FROM ar), (SELECT sum(v) FROM ar)")"
+run_sluice kt-again 0 copy "$PG_BASE/kt_src" "$PG_BASE/kt_dst" --create --resume --workers 2 --split-rows 1000 -v
+assert_contains "a rerun skips them whole" "iv: copied whole by an earlier run" "$OUT"
+
 finish
