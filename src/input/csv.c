@@ -761,7 +761,8 @@ static bool read_again_after(struct reader *r, struct csv_state *st, long line)
  * several lines (most likely a stray or unterminated quote that swallowed
  * what follows) its lines are read again from the file after its first,
  * which alone is rejected, as split_malformed does from memory for smaller
- * records. Stdin cannot be read again: there the record costs what it took. */
+ * records. Stdin cannot be read again: there cut_runaway_quote has cut such
+ * a record where it passed the limit, so it does not get here. */
 static void over_limit(struct reader *r, struct csv_state *st, struct csv_slot *s)
 {
 	char msg[600];
