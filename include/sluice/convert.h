@@ -73,6 +73,9 @@ enum {
 };
 /* A numeric column keeping s decimal places: what it would round. */
 #define CONVERT_EXACT_SCALE(s) (-1000 - (s))
+/* A PostgreSQL timestamp or time keeping n fractional-second digits (its
+ * infinities are values, unlike MySQL's). */
+#define CONVERT_EXACT_PG_FSP(n) (-200 - (n))
 /* The rule of a MySQL column of type t (sql.h: convert_exact_rule_for_mysql
  * by its text). */
 int convert_exact_mysql(const struct sql_type *t);

@@ -999,23 +999,26 @@ static bool pg_write_each(struct conn *c, const struct write_spec *spec, const s
 	struct buf q, body;
 	buf_init(&q, 0);
 	buf_init(&body, 0);
-	bool ok = buf_puts(&q, "DROP TABLE IF EXISTS pg_temp.sluice_each, pg_temp.sluice_refused; "
-			       "CREATE TEMP TABLE sluice_each (n int");
+	bool ok = buf_puts(
+		&q, "DROP TABLE IF EXISTS pg_temp.\"sluice#each\", pg_temp.\"sluice#refused\"; "
+		    "CREATE TEMP TABLE \"sluice#each\" (n int");
 	for (int i = 0; ok && i < spec->ncols; i++)
 		ok = buf_printf(&q, ", c%d text", i + 1);
-	ok = ok && buf_puts(&q, ") ON COMMIT DROP; CREATE TEMP TABLE sluice_refused (n int, msg "
-				"text) ON COMMIT DROP");
+	ok = ok &&
+	     buf_puts(&q, ") ON COMMIT DROP; CREATE TEMP TABLE \"sluice#refused\" (n int, msg "
+			  "text) ON COMMIT DROP");
 	if (!ok) {
 		buf_free(&q);
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
-	if (!pg_exec(c, q.data, err) ||
-	    !copy_in(c, "COPY pg_temp.sluice_each FROM STDIN", b, first, n, true, refused, err)) {
+	if (!pg_exec(c, q.data, err) || !copy_in(c, "COPY pg_temp.\"sluice#each\" FROM STDIN", b,
+						 first, n, true, refused, err)) {
 		buf_free(&q);
 		return false;
 	}
-	ok = buf_puts(&body, " DECLARE r record; BEGIN FOR r IN SELECT * FROM pg_temp.sluice_each "
-			     "ORDER BY n LOOP BEGIN INSERT INTO ") &&
+	ok = buf_puts(&body,
+		      " DECLARE r record; BEGIN FOR r IN SELECT * FROM pg_temp.\"sluice#each\" "
+		      "ORDER BY n LOOP BEGIN INSERT INTO ") &&
 	     sql_table_name(&pg_dialect, &body, spec) && buf_puts(&body, " (");
 	for (int i = 0; ok && i < spec->ncols; i++)
 		ok = (!i || buf_puts(&body, ", ")) &&
@@ -1025,7 +1028,7 @@ static bool pg_write_each(struct conn *c, const struct write_spec *spec, const s
 		ok = buf_printf(&body, "%sr.c%d::%s", i ? ", " : "", i + 1, c->types[i]);
 	ok = ok && buf_puts(&body, "); EXCEPTION WHEN OTHERS THEN IF ") &&
 	     every_row_condition(&body) &&
-	     buf_puts(&body, " THEN RAISE; END IF; INSERT INTO pg_temp.sluice_refused VALUES "
+	     buf_puts(&body, " THEN RAISE; END IF; INSERT INTO pg_temp.\"sluice#refused\" VALUES "
 			     "(r.n, SQLERRM); END; END LOOP; END ");
 	/* a dollar quote no name in the body can close */
 	char tag[32] = "$sluice$";
@@ -1041,8 +1044,8 @@ static bool pg_write_each(struct conn *c, const struct write_spec *spec, const s
 	ok = pg_exec(c, q.data, err);
 	buf_free(&q);
 	PGresult *res;
-	if (!ok || !query_rows(c, "SELECT n, msg FROM pg_temp.sluice_refused ORDER BY n", 0, NULL,
-			       "reading the refused rows", &res, err))
+	if (!ok || !query_rows(c, "SELECT n, msg FROM pg_temp.\"sluice#refused\" ORDER BY n", 0,
+			       NULL, "reading the refused rows", &res, err))
 		return false;
 	size_t nref = 0;
 	for (int i = 0; i < PQntuples(res); i++) {
@@ -1723,6 +1726,47 @@ static bool pg_identity(struct conn *c, char *out, size_t n, struct sl_error *er
 	return true;
 }
 
+/* One TRUNCATE of them all: PostgreSQL refuses it, naming the table, when
+ * a table outside them references one. */
+static bool pg_truncate_tables(struct conn *c, const struct write_spec *const *specs, int n,
+			       struct sl_error *err)
+{
+	struct buf q;
+	buf_init(&q, 0);
+	bool ok = buf_puts(&q, "TRUNCATE TABLE ");
+	for (int i = 0; ok && i < n; i++)
+		ok = (!i || buf_puts(&q, ", ")) && sql_table_name(&pg_dialect, &q, specs[i]);
+	if (!ok)
+		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	else if (!(ok = pg_exec(c, q.data, err)) && !strcmp(err->sqlstate, "0A000"))
+		err->kind = SL_ERR_USAGE; /* referenced from outside: say so, retry nothing */
+	buf_free(&q);
+	return ok;
+}
+
+static bool pg_query_columns(struct conn *c, const char *query, char ***names, int *n,
+			     struct sl_error *err)
+{
+	*names = NULL;
+	*n = 0;
+	struct buf q;
+	buf_init(&q, 0);
+	PGresult *res = NULL;
+	bool ok = buf_puts(&q, "SELECT * FROM (") && buf_puts(&q, query) &&
+		  buf_puts(&q, ") AS sluice_probe LIMIT 0");
+	if (!ok)
+		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	else
+		ok = query_rows(c, q.data, 0, NULL, "reading the query's columns", &res, err);
+	buf_free(&q);
+	for (int i = 0; ok && i < PQnfields(res); i++)
+		if (!names_add(names, n, PQfname(res, i)))
+			ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (res)
+		PQclear(res);
+	return ok;
+}
+
 /* Any type is cast to text first, so that no type makes the query fail (a
  * failed query would end the snapshot's transaction). */
 static bool pg_max_length(struct conn *c, const struct write_spec *spec,
@@ -1798,6 +1842,8 @@ const struct driver pg_driver = {
 	.describe_full = pg_describe_full,
 	.open_read = pg_open_read,
 	.max_length = pg_max_length,
+	.query_columns = pg_query_columns,
+	.truncate_tables = pg_truncate_tables,
 	.identity = pg_identity,
 	.read_row = pg_read_row,
 	.close_read = pg_close_read,

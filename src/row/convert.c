@@ -375,7 +375,9 @@ int convert_exact_pg(const struct sql_type *t)
 	case SQL_DATETIME:
 	case SQL_TIMESTAMPTZ:
 	case SQL_TIME:
-		return fraction_rule(t);
+		/* its infinities are values, unlike MySQL's */
+		return t->fsp >= 0 && t->fsp <= 6 ? CONVERT_EXACT_PG_FSP(t->fsp)
+						  : CONVERT_EXACT_ANY;
 	default:
 		return CONVERT_EXACT_ANY;
 	}
@@ -495,9 +497,12 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 				 (int)(len < 60 ? len : 60), s, places, keep);
 		return false;
 	}
-	if ((len == 8 && !strncasecmp(s, "infinity", 8)) ||
-	    (len == 9 && !strncasecmp(s, "-infinity", 9)) ||
-	    (len == 9 && !strncasecmp(s, "+infinity", 9))) {
+	bool pg = rule <= CONVERT_EXACT_PG_FSP(0) && rule >= CONVERT_EXACT_PG_FSP(6);
+	if (pg)
+		rule = CONVERT_EXACT_PG_FSP(0) - rule;
+	else if ((len == 8 && !strncasecmp(s, "infinity", 8)) ||
+		 (len == 9 && !strncasecmp(s, "-infinity", 9)) ||
+		 (len == 9 && !strncasecmp(s, "+infinity", 9))) {
 		/* PostgreSQL's infinite timestamps: MySQL would store a zero date */
 		snprintf(why, whysz, "'%.*s' is no date MySQL can store", (int)len, s);
 		return false;
