@@ -22,8 +22,10 @@ struct conn {
 	char *url; /* kept only to scrub its password from messages */
 	struct buf sql;
 	struct buf copy;
-	char prepared_sql_key[64]; /* which INSERT shape is prepared as "sluice_ins" */
-	char *prepared_text;
+	char *prepared_text; /* the INSERT prepared as "sluice_ins", or NULL */
+	/* a pooler (PgBouncer) stands between: each transaction may run on
+	 * another server session, so nothing lives in a session across them */
+	bool pooled;
 	const char **params;
 	size_t nparams_cap;
 	/* column types of the table being updated, by spec column */
@@ -334,6 +336,25 @@ static bool pg_connect_refused(PGconn *pg)
 
 static bool pg_exec(struct conn *c, const char *sql, struct sl_error *err);
 
+/* Whether a pooler stands between sluice and PostgreSQL: PgBouncer and its
+ * like answer the startup with a cancel key of their own, so PQbackendPID
+ * names no server process. Through one, each transaction may run on another
+ * server session (transaction pooling), so c->pooled turns off what would
+ * live in a session across transactions: the prepared "sluice_ins" (another
+ * client's may be there, or ours missing). */
+static bool pg_detect_pooler(struct conn *c, struct sl_error *err)
+{
+	PGresult *res = pg_run(c, "SELECT pg_backend_pid()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pg_fail(c, res, "asking for the server process", err);
+		PQclear(res);
+		return false;
+	}
+	c->pooled = atoi(PQgetvalue(res, 0, 0)) != PQbackendPID(c->pg);
+	PQclear(res);
+	return true;
+}
+
 static bool pg_connect(const char *url, const struct conn_options *opts, struct conn **out,
 		       struct sl_error *err)
 {
@@ -398,9 +419,19 @@ static bool pg_connect(const char *url, const struct conn_options *opts, struct 
 	/* every wait is a poll on the socket (pg_wait): nothing blocks inside libpq */
 	PQsetnonblocking(c->pg, 1);
 	snprintf(c->redacted, sizeof c->redacted, "%s", redacted);
+	if (!pg_detect_pooler(c, err)) {
+		if (err->kind != SL_ERR_CONNECTION)
+			sl_error_prefix(err, "%s", redacted);
+		pg_close(c);
+		return false;
+	}
 	/* string literals as sluice writes and reads them (DDL defaults, CHECKs,
 	 * pg_get_expr text): a backslash is a backslash. A database or role
-	 * set to off would turn a '\t' in a default into a TAB. */
+	 * set to off would turn a '\t' in a default into a TAB. A session SET,
+	 * even through a transaction pooler: PgBouncer keeps this setting per
+	 * client and puts it on whichever server session the client gets (as
+	 * for TimeZone, DateStyle, client_encoding and application_name; any
+	 * other setting sluice makes is a SET LOCAL inside its transaction). */
 	const char *scs = PQparameterStatus(c->pg, "standard_conforming_strings");
 	if ((!scs || strcmp(scs, "on")) &&
 	    !pg_exec(c, "SET standard_conforming_strings = on", err)) {
@@ -782,7 +813,8 @@ static bool insert_rows(struct conn *c, const struct write_spec *spec, const str
 	return ok;
 }
 
-/* Prepare the full-size INSERT once per connection and table shape. */
+/* Prepare the full-size INSERT once per connection and table shape (not
+ * through a pooler: see write_insert). */
 static bool ensure_prepared(struct conn *c, const struct write_spec *spec, size_t rows,
 			    struct sl_error *err)
 {
@@ -807,6 +839,11 @@ static bool ensure_prepared(struct conn *c, const struct write_spec *spec, size_
 	return ok;
 }
 
+/* Full-size statements go through the prepared "sluice_ins", the others
+ * (and every one through a pooler) as unnamed statements, parsed each time.
+ * A named statement lives in a server session, and behind a transaction
+ * pooler the next transaction may run on another: ours would be missing
+ * there, and another client's "sluice_ins" in the way. */
 static bool write_insert(struct conn *c, const struct write_spec *spec, const struct batch *b,
 			 size_t first, size_t n, size_t *written, struct sl_error *err)
 {
@@ -814,7 +851,7 @@ static bool write_insert(struct conn *c, const struct write_spec *spec, const st
 	size_t r = first, end = first + n;
 	while (r < end) {
 		size_t k = end - r < per ? end - r : per;
-		bool prep = k == per;
+		bool prep = k == per && !c->pooled;
 		if (prep && !ensure_prepared(c, spec, per, err))
 			return false;
 		if (!insert_rows(c, spec, b, r, k, prep, written, err))
@@ -1701,7 +1738,12 @@ static bool pg_query_row(struct conn *c, const char *sql, char **out, int n, str
 
 static void pg_session_name(struct conn *c, char *out, size_t n)
 {
-	snprintf(out, n, "backend %d", PQbackendPID(c->pg));
+	/* through a pooler PQbackendPID is the pooler's key, and the backend
+	 * may change with each transaction */
+	if (c->pooled)
+		snprintf(out, n, "a pooled session");
+	else
+		snprintf(out, n, "backend %d", PQbackendPID(c->pg));
 }
 
 const struct driver pg_driver = {
