@@ -341,7 +341,10 @@ static bool pg_exec(struct conn *c, const char *sql, struct sl_error *err);
  * names no server process. Through one, each transaction may run on another
  * server session (transaction pooling), so c->pooled turns off what would
  * live in a session across transactions: the prepared "sluice_ins" (another
- * client's may be there, or ours missing). */
+ * client's may be there, or ours missing). Statement pooling ends the
+ * connection at the first BEGIN, while sluice writes each batch in a
+ * transaction: that is refused here, before anything is written (a
+ * --truncate would otherwise empty the table first). */
 static bool pg_detect_pooler(struct conn *c, struct sl_error *err)
 {
 	PGresult *res = pg_run(c, "SELECT pg_backend_pid()");
@@ -352,7 +355,16 @@ static bool pg_detect_pooler(struct conn *c, struct sl_error *err)
 	}
 	c->pooled = atoi(PQgetvalue(res, 0, 0)) != PQbackendPID(c->pg);
 	PQclear(res);
-	return true;
+	if (!c->pooled || (pg_exec(c, "BEGIN", err) && pg_exec(c, "ROLLBACK", err)))
+		return true;
+	if (strstr(err->msg, "pooling mode"))
+		/* PgBouncer: "transaction blocks not allowed in statement pooling mode" */
+		return sl_error_set(err, SL_ERR_SERVER,
+				    "the pooler in front of PostgreSQL refuses transactions "
+				    "(statement pooling), and sluice writes each batch in one: use "
+				    "pool_mode = transaction or session, or connect to PostgreSQL "
+				    "directly");
+	return false;
 }
 
 static bool pg_connect(const char *url, const struct conn_options *opts, struct conn **out,
