@@ -33,8 +33,11 @@ struct conn {
 	char **types;
 	int ntypes;
 	bool key_indexed; /* the update's key has a unique index */
-	/* the transaction id of the last COMMIT sent, and whether its reply was lost */
+	/* the transaction id of the last COMMIT sent, the server process that
+	 * ran it (pg_backend_pid(): through a pooler PQbackendPID is the
+	 * pooler's own key, no process), and whether its reply was lost */
 	char xid[32];
+	int xid_pid;
 	bool commit_in_doubt;
 	/* --timeout: every wait on the server is a poll on its socket that
 	 * gives up after this many seconds without a byte moving (0: never);
@@ -483,16 +486,20 @@ static bool pg_begin(struct conn *c, struct sl_error *err)
 static bool pg_commit(struct conn *c, struct sl_error *err)
 {
 	/* remember the transaction's id so that a COMMIT whose reply is lost
-	 * can be looked up later (txid_status) instead of guessed */
+	 * can be looked up later (txid_status) instead of guessed, and the
+	 * server process running it, asked inside the transaction (through a
+	 * transaction pooler the next one may run on another) */
 	c->xid[0] = '\0';
+	c->xid_pid = 0;
 	c->commit_in_doubt = false;
-	PGresult *res = pg_run(c, "SELECT txid_current()");
+	PGresult *res = pg_run(c, "SELECT txid_current(), pg_backend_pid()");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pg_fail(c, res, "COMMIT failed", err);
 		PQclear(res);
 		return false;
 	}
 	snprintf(c->xid, sizeof c->xid, "%s", PQgetvalue(res, 0, 0));
+	c->xid_pid = atoi(PQgetvalue(res, 0, 1));
 	PQclear(res);
 	if (pg_exec(c, "COMMIT", err))
 		return true;
@@ -507,7 +514,7 @@ static int pg_commit_token(struct conn *c, char *out, size_t n)
 	if (!c->xid[0])
 		return -1;
 	/* the transaction, and the backend that may still be running it */
-	snprintf(out, n, "%s/%d", c->xid, PQbackendPID(c->pg));
+	snprintf(out, n, "%s/%d", c->xid, c->xid_pid);
 	return 1;
 }
 
@@ -532,14 +539,21 @@ static bool pg_commit_status(struct conn *c, const char *token, bool *committed,
 	 * it). After a second, end that backend: its connection is dropped
 	 * anyway, and a transaction is never half committed, so this only makes
 	 * the answer final sooner (a COMMIT stuck waiting on a synchronous
-	 * standby, a backend that has not noticed its client left). */
+	 * standby, a backend that has not noticed its client left). Only while
+	 * it still runs that transaction: behind a pooler the process may serve
+	 * another client by now. */
 	double start = mono_now(), wait = c->timeout > 5 ? c->timeout : 5;
 	bool ended = !backend[0] || !strcmp(backend, "0");
 	while (mono_now() < start + wait) {
 		const char *params[1] = {xid};
 		if (!ended && mono_now() > start + 1) {
-			const char *pid[1] = {backend};
-			PQclear(pg_run_params(c, "SELECT pg_terminate_backend($1::int)", 1, pid));
+			const char *pid[2] = {backend, xid};
+			PQclear(pg_run_params(
+				c,
+				"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+				"WHERE pid = $1::int AND backend_xid::text::bigint = "
+				"$2::bigint % 4294967296",
+				2, pid));
 			ended = true;
 		}
 		PGresult *res = pg_run_params(c, "SELECT txid_status($1::bigint)", 1, params);
