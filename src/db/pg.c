@@ -1139,14 +1139,21 @@ static bool pg_update_batch(struct conn *c, const struct write_spec *spec, const
  * Reading, for copy and verify
  */
 
+/* One text form for every value read: UTC, ISO dates, hex bytea, exact
+ * floats. For the snapshot's transaction only, sent with its BEGIN: behind a
+ * transaction pooler a session SET would stay on a server session other
+ * clients get next, and miss the one the transaction runs on. */
+#define READ_SETTINGS                                                                              \
+	"SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = " \
+	"'postgres'; SET LOCAL bytea_output = 'hex'; SET LOCAL extra_float_digits = 3"
+
+/* How long a reader joining a copy's snapshot through a transaction pooler
+ * waits for a server session of the pool (or --timeout, when shorter). */
+#define POOL_WAIT_SECONDS 30.0
+
 static bool pg_snapshot(struct conn *c, struct sl_error *err)
 {
-	/* one text form for every value: UTC, ISO dates, hex bytea, exact floats */
-	return pg_exec(c,
-		       "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = "
-		       "'postgres'; SET bytea_output = 'hex'; SET extra_float_digits = 3",
-		       err) &&
-	       pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
+	return pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; " READ_SETTINGS, err);
 }
 
 static bool pg_export_snapshot(struct conn *c, char *id, size_t n, struct sl_error *err)
@@ -1160,23 +1167,40 @@ static bool pg_export_snapshot(struct conn *c, char *id, size_t n, struct sl_err
 	return true;
 }
 
+/* The importing transaction, and the exporting one it needs open, each hold
+ * a server session for as long as they last: behind a transaction pooler a
+ * copy with N readers holds N + 1 of the pool (the exporter's id is valid
+ * on any session of the server). A reader that finds none free would wait
+ * for the whole copy's readers to finish, that is for ever: it gives up
+ * after POOL_WAIT_SECONDS, before anything is written. */
 static bool pg_snapshot_at(struct conn *c, const char *id, struct sl_error *err)
 {
-	if (!pg_exec(c,
-		     "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = "
-		     "'postgres'; SET bytea_output = 'hex'; SET extra_float_digits = 3",
-		     err) ||
-	    !pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err))
-		return false;
 	/* SET TRANSACTION SNAPSHOT takes a literal only, and must come first in
 	 * the transaction; the id is the server's own text (hex digits and
 	 * dashes), checked before use */
 	for (const char *p = id; *p; p++)
 		if (!(*p >= '0' && *p <= '9') && !(*p >= 'A' && *p <= 'F') && *p != '-')
 			return sl_error_set(err, SL_ERR_INTERNAL, "odd snapshot id %s", id);
-	char sql[128];
-	snprintf(sql, sizeof sql, "SET TRANSACTION SNAPSHOT '%s'", id);
-	return pg_exec(c, sql, err);
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT "
+		 "'%s'; " READ_SETTINGS,
+		 id);
+	double timeout = c->timeout;
+	if (c->pooled && !(timeout > 0 && timeout < POOL_WAIT_SECONDS))
+		c->timeout = POOL_WAIT_SECONDS;
+	bool ok = pg_exec(c, sql, err);
+	double waited = c->timeout;
+	c->timeout = timeout;
+	if (!ok && c->pooled && c->stalled)
+		return sl_error_set(
+			err, SL_ERR_SERVER,
+			"%s: no server connection of the pool came free in %g s for a reader of "
+			"the copy's snapshot: through a transaction pooler the exported snapshot "
+			"and each reader hold one for the whole copy (--workers N: N + 1 of the "
+			"pool); use fewer --workers or a larger pool_size",
+			c->redacted, waited);
+	return ok;
 }
 
 static bool pg_describe_schema(struct conn *c, const char *schema, struct schema_desc *out,
