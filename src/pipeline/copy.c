@@ -41,6 +41,10 @@ struct copy_table {
 	 * follow the data */
 	bool finish;
 	bool skip; /* nothing to copy (a table without columns) */
+	/* tables of the copy the target's table has foreign keys to (it was
+	 * there before the copy): their rows go in first */
+	int *deps;
+	int ndeps;
 	/* --resume: */
 	bool whole; /* copied whole by an earlier run: skipped */
 };
@@ -69,9 +73,13 @@ struct copy {
 	struct checkpoint *ckpt; /* --resume: the job's, a source per table */
 	struct copy_ddl schema;	 /* user types made, CHECKs (copy_schema.c) */
 	char job_name[600];
+	char query_source[600]; /* --resume --query: the checkpoints' source name */
 
-	pthread_mutex_t lock; /* guards what follows */
-	int next_unit;
+	pthread_mutex_t lock;	   /* guards what follows */
+	pthread_cond_t unit_done;  /* a unit is finished: waiting units may go */
+	int next_unit;		   /* units before it are all taken */
+	bool *taken;		   /* per unit */
+	int running;		   /* units being copied */
 	int *units_left;	   /* per table: units not yet copied */
 	double *started;	   /* per table: when its first unit started */
 	struct table_stats *stats; /* per table, summed over its units */
@@ -128,6 +136,7 @@ static void free_names(char **names, int n)
 
 static void copy_table_free(struct copy_table *t)
 {
+	free(t->deps);
 	free(t->name);
 	table_desc_free(&t->src);
 	free_names((char **)t->dst_spec.columns, t->dst_spec.ncols);
@@ -245,11 +254,42 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 }
 
 /* Create target table t when it is missing (and --create asks for it). */
+/* The tables of the copy that target table t (there before the copy,
+ * described in have) has foreign keys to: t's rows go in after theirs. */
+static bool note_parents(struct copy *cp, struct copy_table *t, const struct table_desc *have,
+			 struct sl_error *err)
+{
+	const struct dialect *d = cp->to->dialect;
+	for (int f = 0; f < have->nfkeys; f++) {
+		const struct fkey_desc *fk = &have->fkeys[f];
+		for (int j = 0; j < cp->ntables; j++) {
+			const char *name = cp->tables[j].dst_spec.table;
+			if (&cp->tables[j] == t || fk->ref_schema ||
+			    (d->columns_case_insensitive ? strcasecmp(name, fk->ref_table)
+							 : strcmp(name, fk->ref_table)))
+				continue;
+			int *g = realloc(t->deps, (size_t)(t->ndeps + 1) * sizeof *g);
+			if (!g)
+				return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			t->deps = g;
+			t->deps[t->ndeps++] = j;
+		}
+	}
+	return true;
+}
+
 static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_error *err)
 {
 	struct table_desc td = {0};
-	bool ok = cp->to->describe_table(cp->ddl, &t->dst_spec, &td, err);
+	bool ok = cp->to->describe_full(cp->ddl, &t->dst_spec, &td, err);
 	bool exists = td.exists;
+	ok = ok && (!exists || note_parents(cp, t, &td, err));
+	if (ok && td.bulk_refused && cp->job->method == METHOD_INFILE)
+		/* before anything is emptied or written */
+		ok = sl_error_set(
+			err, SL_ERR_USAGE,
+			"the server refuses LOAD DATA LOCAL INFILE (local_infile is off): "
+			"use --method insert, or enable local_infile on the server");
 	table_desc_free(&td);
 	if (!ok)
 		return false;
@@ -721,19 +761,53 @@ static bool plan_query(struct copy *cp, struct copy_table *t, struct sl_error *e
 				    "--query copies into an existing table: create %s first",
 				    t->name);
 	}
-	int n = td.ncols;
-	char **dst = calloc((size_t)n, sizeof *dst);
-	t->xf = calloc((size_t)n, sizeof *t->xf);
-	t->bits = calloc((size_t)n, sizeof *t->bits);
-	t->src_spec.columns = calloc((size_t)n, sizeof(char *));
-	bool ok = dst && t->xf && t->bits && t->src_spec.columns;
-	for (int i = 0; ok && i < n; i++) {
-		ok = (dst[i] = strdup(td.cols[i].name)) != NULL;
-		t->dst_spec.ncols = t->src_spec.ncols = i + 1;
+	/* the query's columns go to the target's columns of the same names,
+	 * whatever their order */
+	char **names = NULL;
+	int n = 0;
+	if (!cp->from->query_columns(cp->src, cp->job->query, &names, &n, err)) {
+		table_desc_free(&td);
+		return false;
 	}
-	t->dst_spec.columns = dst;
+	bool ok = true;
+	for (int i = 0; ok && i < n; i++) {
+		const char *found = NULL;
+		for (int j = 0; j < td.ncols && !found; j++)
+			if (cp->to->dialect->columns_case_insensitive
+				    ? !strcasecmp(td.cols[j].name, names[i])
+				    : !strcmp(td.cols[j].name, names[i]))
+				found = td.cols[j].name;
+		for (int k = 0; ok && k < i; k++)
+			if (!strcmp(names[k], names[i]))
+				ok = sl_error_set(err, SL_ERR_USAGE,
+						  "--query returns two columns named %s: name "
+						  "each with AS",
+						  names[i]);
+		if (ok && !found) {
+			struct buf cols;
+			buf_init(&cols, 0);
+			for (int j = 0; j < td.ncols; j++)
+				buf_printf(&cols, "%s%s", j ? ", " : "", td.cols[j].name);
+			ok = sl_error_set(err, SL_ERR_USAGE,
+					  "--query returns a column %s, which table %s does not "
+					  "have (its columns: %s); name it with AS",
+					  names[i], t->name, buf_str(&cols));
+			buf_free(&cols);
+		}
+		if (ok) {
+			free(names[i]);
+			ok = (names[i] = strdup(found)) != NULL;
+		}
+	}
 	table_desc_free(&td);
-	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	t->xf = calloc((size_t)(n ? n : 1), sizeof *t->xf);
+	t->bits = calloc((size_t)(n ? n : 1), sizeof *t->bits);
+	t->src_spec.columns = calloc((size_t)(n ? n : 1), sizeof(char *));
+	t->dst_spec.columns = names;
+	t->dst_spec.ncols = t->src_spec.ncols = n;
+	if (ok && (!t->xf || !t->bits || !t->src_spec.columns))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	return ok;
 }
 
 /* A sub-job that runs worker w's unit through load_table. */
@@ -759,7 +833,7 @@ static void unit_job(const struct copy_worker *w, struct job *sub, const char **
 	sub->on_conflict = CONFLICT_ERROR;
 	sub->key = NULL;
 	sub->nkey = 0;
-	sub->method = METHOD_DEFAULT;
+	sub->method = cp->job->method; /* METHOD_DEFAULT: the target's best */
 	/* rows from a table are regular: bigger batches, fewer commits (the
 	 * transaction and XA overhead of a batch is most of the target's work
 	 * beyond the rows) */
@@ -772,7 +846,7 @@ static void unit_job(const struct copy_worker *w, struct job *sub, const char **
 		 * not read in the order of an integer key cannot say where a rerun
 		 * goes on, so it commits in one transaction: all or nothing */
 		sub->job_name = cp->job_name;
-		sub->resume_source = t->name;
+		sub->resume_source = cp->job->query ? cp->query_source : t->name;
 		sub->checkpoint_table = cp->job->checkpoint_table;
 		if (w->unit->key < 0)
 			sub->single_transaction = true;
@@ -788,10 +862,13 @@ static void unit_job(const struct copy_worker *w, struct job *sub, const char **
 /* Empty the target tables first (--truncate), once each. */
 static bool truncate_targets(struct copy *cp, struct sl_error *err)
 {
-	struct buf sql;
-	buf_init(&sql, 0);
-	bool ok = true;
-	for (int i = 0; ok && cp->job->truncate && i < cp->ntables; i++) {
+	if (!cp->job->truncate)
+		return true;
+	const struct write_spec **specs = calloc((size_t)cp->ntables, sizeof *specs);
+	if (!specs)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	int n = 0;
+	for (int i = 0; i < cp->ntables; i++) {
 		if (cp->ckpt && checkpoint_source_started(cp->ckpt, i)) {
 			/* rows an earlier run of the job committed stay */
 			log_info("--truncate: %s is partly copied by job '%s' already; going on "
@@ -799,11 +876,11 @@ static bool truncate_targets(struct copy *cp, struct sl_error *err)
 				 cp->tables[i].name, cp->job_name);
 			continue;
 		}
-		buf_reset(&sql);
-		ok = sql_truncate(cp->to->dialect, &sql, &cp->tables[i].dst_spec) &&
-		     run_ddl(cp, cp->ddl, sql.data, err);
+		specs[n++] = &cp->tables[i].dst_spec;
 	}
-	buf_free(&sql);
+	/* all at once: tables linked by foreign keys are emptied together */
+	bool ok = !n || cp->to->truncate_tables(cp->ddl, specs, n, err);
+	free(specs);
 	return ok;
 }
 
@@ -927,7 +1004,8 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 		cp->units_left[i] = (int)parts;
 	}
 	qsort(cp->units, (size_t)cp->nunits, sizeof *cp->units, by_weight);
-	return true;
+	cp->taken = calloc((size_t)(cp->nunits ? cp->nunits : 1), sizeof *cp->taken);
+	return cp->taken ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 }
 
 /* The next unit to copy, or NULL when none is left or the copy stops. */
@@ -935,10 +1013,36 @@ static const struct copy_unit *take_unit(struct copy *cp)
 {
 	pthread_mutex_lock(&cp->lock);
 	const struct copy_unit *u = NULL;
-	if (!cp->stop && !signals_caught() && cp->next_unit < cp->nunits)
-		u = &cp->units[cp->next_unit++];
-	if (u && !cp->started[u->table])
-		cp->started[u->table] = now_seconds();
+	while (!cp->stop && !signals_caught() && cp->next_unit < cp->nunits) {
+		/* the first unit not taken whose table's parents are all in */
+		for (int i = cp->next_unit; i < cp->nunits && !u; i++) {
+			const struct copy_table *t = &cp->tables[cp->units[i].table];
+			bool ready = !cp->taken[i];
+			for (int d = 0; ready && d < t->ndeps; d++)
+				ready = cp->units_left[t->deps[d]] == 0;
+			if (ready) {
+				cp->taken[i] = true;
+				u = &cp->units[i];
+			}
+		}
+		while (cp->next_unit < cp->nunits && cp->taken[cp->next_unit])
+			cp->next_unit++;
+		if (u || cp->next_unit >= cp->nunits)
+			break;
+		if (!cp->running) {
+			/* nothing runs that a wait could be for (keys in a cycle):
+			 * the next unit goes anyway */
+			cp->taken[cp->next_unit] = true;
+			u = &cp->units[cp->next_unit];
+			break;
+		}
+		pthread_cond_wait(&cp->unit_done, &cp->lock);
+	}
+	if (u) {
+		cp->running++;
+		if (!cp->started[u->table])
+			cp->started[u->table] = now_seconds();
+	}
 	pthread_mutex_unlock(&cp->lock);
 	return u;
 }
@@ -986,6 +1090,8 @@ static bool merge_unit(struct copy *cp, const struct copy_unit *u, enum run_stat
 		cp->status = RUN_PARTIAL;
 	}
 	bool last = --cp->units_left[u->table] == 0;
+	cp->running--;
+	pthread_cond_broadcast(&cp->unit_done);
 	pthread_mutex_unlock(&cp->lock);
 	return last;
 }
@@ -1160,8 +1266,18 @@ static bool open_checkpoints(struct copy *cp, struct sl_error *err)
 	char **names = calloc((size_t)cp->ntables, sizeof *names);
 	if (!names)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	/* a --query is its own source: another query into the same table is
+	 * another source, never "copied whole" by the first */
+	char *qname = cp->query_source;
+	if (job->query) {
+		unsigned long long h = 1469598103934665603ULL;
+		for (const char *p = job->query; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		snprintf(qname, sizeof cp->query_source, "%.400s (query %016llx)",
+			 cp->tables[0].name, h);
+	}
 	for (int i = 0; i < cp->ntables; i++)
-		names[i] = cp->tables[i].name;
+		names[i] = job->query ? qname : cp->tables[i].name;
 	bool ok = checkpoint_open(&cp->ckpt, cp->to, cp->ddl, job->checkpoint_table, cp->job_name,
 				  legacy[0] && strlen(legacy) <= 200 ? legacy : NULL, names, NULL,
 				  cp->ntables, err);
@@ -1184,6 +1300,7 @@ enum run_status copy_run(const struct job *job)
 	struct sl_error err;
 	sl_error_clear(&err);
 	pthread_mutex_init(&cp.lock, NULL);
+	pthread_cond_init(&cp.unit_done, NULL);
 	signals_install();
 	char red_from[512], red_to[512];
 	url_redact(job->from, red_from, sizeof red_from);
@@ -1193,6 +1310,7 @@ enum run_status copy_run(const struct job *job)
 	cp.schema = (struct copy_ddl){.from = cp.from, .to = cp.to, .dry_run = job->dry_run};
 	if (!cp.from || !cp.to) {
 		log_error("%s: not a postgresql:// or mysql:// URL", cp.from ? red_to : red_from);
+		pthread_cond_destroy(&cp.unit_done);
 		pthread_mutex_destroy(&cp.lock);
 		return RUN_USAGE;
 	}
@@ -1318,6 +1436,7 @@ done:;
 		copy_table_free(&cp.tables[i]);
 	free(cp.tables);
 	free(cp.units);
+	free(cp.taken);
 	free(cp.stats);
 	free(cp.units_left);
 	free(cp.started);
@@ -1328,6 +1447,7 @@ done:;
 		cp.from->close(cp.src);
 	if (cp.ddl)
 		cp.to->close(cp.ddl);
+	pthread_cond_destroy(&cp.unit_done);
 	pthread_mutex_destroy(&cp.lock);
 	return status;
 }

@@ -236,6 +236,24 @@ static const char *update_problem(struct load *ld, const struct record *rec, cha
 	return msg;
 }
 
+/* --on-conflict skip|update: why a record cannot be an upsert (a key part
+ * NULL: NULL equals nothing, so the record would be inserted again on every
+ * run instead of meeting its row), or NULL when it can. */
+static const char *upsert_problem(struct load *ld, const struct record *rec, char *msg, size_t n)
+{
+	for (int k = 0; k < ld->nkey_idx; k++) {
+		const struct cell *c = &rec->fields[ld->key_idx[k]];
+		if (!c->ptr && !cell_is_default(c)) {
+			snprintf(msg, n,
+				 "key column \"%s\" is NULL: a NULL key part never matches a row, "
+				 "so the record would be inserted again on every run",
+				 ld->columns[ld->key_idx[k]]);
+			return msg;
+		}
+	}
+	return NULL;
+}
+
 /* Read every record of one source into batches: cur[q] is the batch being
  * filled for writer queue q. */
 static bool load_source(struct load *ld, struct reader *r, int src_index, struct batch **cur,
@@ -290,6 +308,11 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			continue;
 		}
 		if (ld->spec.update && update_problem(ld, &rec, why, sizeof why)) {
+			load_reject(ld, name, rec.line, rec.raw, rec.raw_len, why);
+			continue;
+		}
+		if (!ld->spec.update && ld->spec.on_conflict != CONFLICT_ERROR &&
+		    upsert_problem(ld, &rec, why, sizeof why)) {
 			load_reject(ld, name, rec.line, rec.raw, rec.raw_len, why);
 			continue;
 		}
