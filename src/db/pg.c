@@ -492,9 +492,13 @@ static bool pg_exec(struct conn *c, const char *sql, struct sl_error *err)
 	return ok;
 }
 
+/* Through a pooler each transaction sets its own time zone: the session's
+ * SET TimeZone (pg_connect) is carried to whichever server session runs it
+ * by PgBouncer, not by every pooler, and a SET LOCAL leaves nothing behind
+ * for the next client. */
 static bool pg_begin(struct conn *c, struct sl_error *err)
 {
-	return pg_exec(c, "BEGIN", err);
+	return pg_exec(c, c->pooled ? "BEGIN; SET LOCAL TimeZone = 'UTC'" : "BEGIN", err);
 }
 
 static bool pg_commit(struct conn *c, struct sl_error *err)
