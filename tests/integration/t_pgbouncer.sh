@@ -41,17 +41,18 @@ run() {
 	assert_status "$name" "$want" $rc
 	[ $rc == "$want" ] || sed 's/^/    | /' "$TMP/$name.err" | head -8
 }
-# what every server session of the pool in front of "postgres" has set:
-# both held at once, so each answers from its own
+# pool_settings [URL]: what each server session of the pool (of $PGB) has
+# set, as a new client sees it: two held at once, so each answers from its own
 pool_settings() {
 	for _ in 1 2; do
-		psql "$PGB" -XAtq -c "begin" -c "select current_setting('extra_float_digits') || ' ' ||
-			current_setting('bytea_output') || ' ' || current_setting('IntervalStyle'), pg_sleep(0.4)" \
-			-c "commit" | cut -d'|' -f1 &
+		psql "${1:-$PGB}" -XAtq -c "begin" -c "select current_setting('extra_float_digits') || ' ' ||
+			current_setting('bytea_output') || ' ' || current_setting('IntervalStyle') || ' ' ||
+			current_setting('TimeZone'), pg_sleep(0.4)" -c "commit" | cut -d'|' -f1 &
 	done | sort -u | tr '\n' ';'
-	wait
 }
-DEFAULTS="1 hex postgres;"
+DEFAULTS="1 hex postgres $(pg -c "show timezone");"
+# psql on the real server's database $1
+pgd() { PGOPTIONS="-c client_min_messages=warning" psql "${SLUICE_PG_URL%/*}/$1" -XAtq -v ON_ERROR_STOP=1 -c "$2"; }
 
 test_case "load through PgBouncer, COPY and INSERT, --workers 2"
 for method in copy insert; do
@@ -59,6 +60,20 @@ for method in copy insert; do
 	run "$method" 0 load "$TMP/in.csv" "$PGB" --table pgb_load --method $method --workers 2 --batch-rows 700 -q
 	assert_eq "$method: every row once" "$EXPECT" "$(content pgb_load)"
 done
+
+test_case "writes in UTC through PgBouncer; the database's own time zone stays for the others"
+pg -c "drop database if exists pgb_tz with (force)" -c "create database pgb_tz" \
+	-c "alter database pgb_tz set timezone = 'America/New_York'"
+pgd pgb_tz "create table tz (id int, ts timestamptz)"
+printf 'id,ts\n1,2024-01-01 12:00:00\n2,2024-07-01T08:30:00\n' >"$TMP/tz.csv"
+for method in copy insert; do
+	pgd pgb_tz "truncate tz"
+	run "$method" 0 load "$TMP/tz.csv" "$PGB_BASE/pgb_tz" --table tz --method $method --workers 2 -q
+	assert_eq "$method: the instants in UTC" "1|2024-01-01 12:00:00
+2|2024-07-01 08:30:00" "$(pgd pgb_tz "select id, to_char(ts at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS') from tz order by id")"
+done
+assert_eq "the pool's sessions keep the database's zone" "1 hex postgres America/New_York;" \
+	"$(pool_settings "$PGB_BASE/pgb_tz")"
 
 test_case "--on-conflict update through PgBouncer, --workers 2, five runs in a row"
 pg -c "drop table if exists pgb_up" -c "create table pgb_up (id int primary key, v bigint, t text)"
@@ -152,7 +167,6 @@ pg -c "drop table if exists pgb_c1, pgb_c2" \
 		'2024-01-01 00:00+00'::timestamptz + i * interval '1 second' from generate_series(1, 9000) i" \
 	-c "create table pgb_c2 (id int, t text)" -c "insert into pgb_c2 select i, 'x' || i from generate_series(1, 500) i"
 for db in pgb_dst pgb_dst2; do pg -c "drop database if exists $db with (force)" -c "create database $db"; done
-pgd() { PGOPTIONS="-c client_min_messages=warning" psql "${SLUICE_PG_URL%/*}/$1" -XAtq -v ON_ERROR_STOP=1 -c "$2"; }
 SUMS="select count(*), md5(string_agg(f::text || b::text || iv::text || extract(epoch from ts)::text, ',' order by id)) from pgb_c1"
 want=$(pg -c "$SUMS")
 run "copy --workers 2, the snapshot shared" 0 copy "$WIDE" "$PGB_BASE/pgb_dst" --tables pgb_c1,pgb_c2 \
@@ -180,5 +194,5 @@ assert_eq "the table untouched" "$EXPECT" "$(content pgb_load)"
 
 pg -c "drop table pgb_load, pgb_up, pgb_ref, pgb_res, pgb_lost, pgb_c1, pgb_c2, sluice_checkpoints" \
 	-c "drop function pgb_slow, pgb_hold" -c "drop sequence pgb_once"
-for db in pgb_dst pgb_dst2; do pg -c "drop database $db with (force)"; done
+for db in pgb_dst pgb_dst2 pgb_tz; do pg -c "drop database $db with (force)"; done
 finish
