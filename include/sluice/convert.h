@@ -70,6 +70,9 @@ enum {
 };
 /* A numeric column keeping s decimal places: what it would round. */
 #define CONVERT_EXACT_SCALE(s) (-1000 - (s))
+/* A PostgreSQL timestamp or time keeping n fractional-second digits (its
+ * infinities are values, unlike MySQL's). */
+#define CONVERT_EXACT_PG_FSP(n) (-200 - (n))
 int convert_exact_rule_for_mysql(const char *column_type);
 /* The same for a PostgreSQL column (format_type text): numeric(p,s) keeps
  * s decimal places, timestamp(n)/time(n) n fractional-second digits (6

@@ -28,7 +28,9 @@
 /* One table of the copy. */
 struct copy_table {
 	char *name;		      /* source table name */
+	char *schema;		      /* its schema when --tables named it so, else NULL */
 	char dst_name[80];	      /* the target's: name, or shortened to fit */
+	char *dst_qualified;	      /* "schema"."name" (quoted) for the load of its rows */
 	struct table_desc src;	      /* source catalog */
 	struct write_spec src_spec;   /* source table and columns */
 	struct write_spec dst_spec;   /* target table and columns */
@@ -74,6 +76,7 @@ struct copy {
 	struct copy_ddl schema;	 /* user types made, CHECKs (copy_schema.c) */
 	char job_name[600];
 	char query_source[600]; /* --resume --query: the checkpoints' source name */
+	char schema_made[256];	/* --create: the target schema made last */
 
 	pthread_mutex_t lock;	   /* guards what follows */
 	pthread_cond_t unit_done;  /* a unit is finished: waiting units may go */
@@ -137,6 +140,8 @@ static void free_names(char **names, int n)
 static void copy_table_free(struct copy_table *t)
 {
 	free(t->deps);
+	free(t->schema);
+	free(t->dst_qualified);
 	free(t->name);
 	table_desc_free(&t->src);
 	free_names((char **)t->dst_spec.columns, t->dst_spec.ncols);
@@ -184,7 +189,9 @@ static bool in_key(const struct table_desc *d, const char *name)
 static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *err)
 {
 	const struct job *job = cp->job;
-	t->src_spec.schema = job->schema;
+	t->src_spec.schema = t->schema			      ? t->schema
+			     : cp->from->dialect->has_schemas ? job->schema
+							      : NULL;
 	t->src_spec.table = t->name;
 	if (!cp->from->describe_full(cp->src, &t->src_spec, &t->src, err))
 		return false;
@@ -249,7 +256,22 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 		log_warn("table %s is named %s on the target (%s keeps names of %d bytes)", t->name,
 			 t->dst_name, cp->to->name, cp->to->dialect->max_name_bytes);
 	t->dst_spec.table = t->dst_name;
-	t->dst_spec.schema = NULL;
+	/* --schema is the PostgreSQL schema on either side (as for verify): a
+	 * PostgreSQL target's tables go into it, or into the schema --tables
+	 * named for a PostgreSQL source */
+	t->dst_spec.schema = !cp->to->dialect->has_schemas			 ? NULL
+			     : t->schema && cp->from->dialect == cp->to->dialect ? t->schema
+										 : job->schema;
+	/* the load of its rows takes the name quoted: a dot in it is no schema */
+	struct buf q;
+	buf_init(&q, 0);
+	if (!((!t->dst_spec.schema ||
+	       (sql_quote_with(&q, t->dst_spec.schema, '"') && buf_putc(&q, '.'))) &&
+	      sql_quote_with(&q, t->dst_spec.table, '"'))) {
+		buf_free(&q);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	t->dst_qualified = q.data;
 	return copy_key_collations(&cp->schema, cp->ddl, t->name, &t->src, t->mapped, err);
 }
 
@@ -308,6 +330,16 @@ static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_erro
 	 * point builds the indexes of a table this job created */
 	if (cp->ckpt && !checkpoint_mark_created(cp->ckpt, cp->ddl, (int)(t - cp->tables), err))
 		return false;
+	if (t->dst_spec.schema && strcmp(cp->schema_made, t->dst_spec.schema)) {
+		struct buf q;
+		buf_init(&q, 0);
+		bool made = !typemap_create_schema(cp->to->dialect, &q, t->dst_spec.schema) ||
+			    run_ddl(cp, cp->ddl, q.data, err);
+		buf_free(&q);
+		if (!made)
+			return false;
+		snprintf(cp->schema_made, sizeof cp->schema_made, "%s", t->dst_spec.schema);
+	}
 	if (!copy_create_types(&cp->schema, cp->ddl, t->name, &t->src, err))
 		return false;
 	struct buf ddl;
@@ -650,11 +682,14 @@ static bool not_itself(struct copy *cp, struct sl_error *err)
 	if (!cp->from->identity(cp->src, a, sizeof a, err) ||
 	    !cp->to->identity(cp->ddl, b, sizeof b, err))
 		return false;
-	if (cp->job->schema && cp->from->dialect->has_inheritance) {
-		/* PostgreSQL: the source schema is --schema's */
-		char *colon = strrchr(a, ':');
+	if (cp->job->schema && cp->from->dialect->has_schemas) {
+		/* PostgreSQL: both sides are --schema's */
+		char *colon = strrchr(a, ':'), *colon_b = strrchr(b, ':');
 		if (colon)
 			snprintf(colon + 1, sizeof a - (size_t)(colon + 1 - a), "%s",
+				 cp->job->schema);
+		if (colon_b)
+			snprintf(colon_b + 1, sizeof b - (size_t)(colon_b + 1 - b), "%s",
 				 cp->job->schema);
 	}
 	if (strcmp(a, b))
@@ -698,7 +733,9 @@ static bool choose_tables(struct copy *cp, struct sl_error *err)
 		cp->ntables = 1;
 		return true;
 	}
-	if (!cp->from->describe_schema(cp->src, job->schema, &sd, err))
+	/* --schema is PostgreSQL's: a MySQL source is the URL's database */
+	const char *src_schema = cp->from->dialect->has_schemas ? job->schema : NULL;
+	if (!cp->from->describe_schema(cp->src, src_schema, &sd, err))
 		return false;
 	char **names = job->ntables ? job->tables : sd.tables;
 	int n = job->ntables ? job->ntables : sd.ntables;
@@ -718,12 +755,24 @@ static bool choose_tables(struct copy *cp, struct sl_error *err)
 			log_info("%s (sluice's checkpoint table) is not copied", names[i]);
 			continue;
 		}
-		if (job->ntables && !listed(sd.tables, sd.ntables, names[i])) {
+		/* --tables may name a table with its schema ("sales.orders"), as
+		 * verify takes it: plan_table finds whether it is there */
+		char *schema = NULL, *table = NULL;
+		if (job->ntables && !sql_split_table(names[i], &schema, &table)) {
+			schema_desc_free(&sd);
+			return sl_error_set(err, SL_ERR_USAGE, "--tables: %s is not a table name",
+					    names[i]);
+		}
+		if (job->ntables && !schema && !listed(sd.tables, sd.ntables, table)) {
+			free(table);
 			schema_desc_free(&sd);
 			return sl_error_set(err, SL_ERR_USAGE, "no base table %s on the source",
 					    names[i]);
 		}
-		if (!(cp->tables[cp->ntables].name = strdup(names[i]))) {
+		struct copy_table *t = &cp->tables[cp->ntables];
+		t->schema = schema;
+		t->name = job->ntables ? table : strdup(names[i]);
+		if (!t->name) {
 			schema_desc_free(&sd);
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 		}
@@ -819,7 +868,7 @@ static void unit_job(const struct copy_worker *w, struct job *sub, const char **
 	sub->command = CMD_LOAD;
 	sub->sources = (char **)source_name;
 	sub->nsources = 1;
-	sub->table = t->dst_spec.table;
+	sub->table = t->dst_qualified ? t->dst_qualified : t->dst_spec.table;
 	sub->columns = (char **)t->dst_spec.columns;
 	sub->ncolumns = t->dst_spec.ncols;
 	sub->create = false;
@@ -968,7 +1017,9 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 			parts = 1; /* an empty table is one unit */
 		if (parts > 1 && !ranged && !key_range(cp, t, key, NULL, &lo, &hi, &ranged, err))
 			return false;
-		if (parts > 1 && (!ranged || hi - lo + 1 < (long long)parts))
+		/* (the key's span in unsigned arithmetic: it may pass LLONG_MAX) */
+		unsigned long long span = (unsigned long long)hi - (unsigned long long)lo;
+		if (parts > 1 && (!ranged || span < (unsigned long long)parts - 1))
 			parts = 1; /* empty, or fewer keys than parts */
 		if (cp->nunits + (int)parts > (int)cap) {
 			cap = (size_t)cp->nunits + parts + (size_t)cp->ntables;
@@ -992,14 +1043,21 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 			}
 			/* ranges of equal width over [lo, hi]; the last one is open
 			 * above, so no key past the width arithmetic is left out */
-			long long width = (hi - lo) / (long long)parts + 1;
-			long long a = lo + (long long)p * width, b = a + width;
+			unsigned long long width = span / parts + 1;
+			long long a = (long long)((unsigned long long)lo + p * width);
+			long long b = (long long)((unsigned long long)a + width);
 			u->range.bounded = true;
 			u->range.lo = a;
 			u->range.hi = b;
 			u->range.hi_open = p + 1 == parts;
-			snprintf(u->label, sizeof u->label, "%s [%lld, %s%lld)", t->name, a,
-				 p + 1 == parts ? "..." : "", p + 1 == parts ? hi + 1 : b);
+			/* the last range is open above: its label ends at the
+			 * largest key in, never one past it (LLONG_MAX + 1) */
+			if (p + 1 == parts)
+				snprintf(u->label, sizeof u->label, "%s [%lld, %lld...]", t->name,
+					 a, hi);
+			else
+				snprintf(u->label, sizeof u->label, "%s [%lld, %lld)", t->name, a,
+					 b);
 		}
 		cp->units_left[i] = (int)parts;
 	}
@@ -1310,6 +1368,13 @@ enum run_status copy_run(const struct job *job)
 	cp.schema = (struct copy_ddl){.from = cp.from, .to = cp.to, .dry_run = job->dry_run};
 	if (!cp.from || !cp.to) {
 		log_error("%s: not a postgresql:// or mysql:// URL", cp.from ? red_to : red_from);
+		pthread_cond_destroy(&cp.unit_done);
+		pthread_mutex_destroy(&cp.lock);
+		return RUN_USAGE;
+	}
+	char why[400];
+	if (job->cast && !typemap_cast_check(job->cast, why, sizeof why)) {
+		log_error("%s", why);
 		pthread_cond_destroy(&cp.unit_done);
 		pthread_mutex_destroy(&cp.lock);
 		return RUN_USAGE;

@@ -87,6 +87,12 @@ void load_reject(struct load *ld, const char *source, long line, const char *raw
 	pthread_mutex_unlock(&ld->lock);
 	if (over)
 		return; /* the run is load_stopping; a row past the limit is not written either */
+	/* the reason without the line a reader put in it: the rejects log
+	 * and the messages name the file and line already */
+	char own[32];
+	int k = snprintf(own, sizeof own, "line %ld: ", line);
+	if (k > 0 && !strncmp(reason, own, (size_t)k))
+		reason += k;
 	rejects_add(ld->rejects, source, line, raw, raw_len, reason);
 	uint64_t n = atomic_fetch_add(&ld->live.rows_rejected, 1) + 1;
 	struct sl_error err;

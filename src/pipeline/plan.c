@@ -206,6 +206,11 @@ bool plan_check_outputs(struct load *ld, struct sl_error *err)
 bool plan_check_sources(struct load *ld, const struct reader *r0, struct sl_error *err)
 {
 	const struct job *job = ld->job;
+	if (ld->input.null_marker && r0->format != FORMAT_CSV && r0->format != FORMAT_TSV)
+		return sl_error_set(
+			err, SL_ERR_USAGE,
+			"--null is for CSV and TSV: %s is %s, whose null is JSON's null",
+			job->sources[0], reader_format_name(r0->format));
 	for (int i = 0; i < job->nsources; i++) {
 		const char *path = job->sources[i];
 		if (!strcmp(path, "-"))

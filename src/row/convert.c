@@ -384,7 +384,7 @@ int convert_exact_rule_for_pg(const char *t)
 	if (type_is(t, "timestamp") || type_is(t, "time")) {
 		/* without (n): microseconds, 6 digits */
 		int kept = p ? atoi(p + 1) : 6;
-		return kept >= 0 && kept <= 6 ? kept : CONVERT_EXACT_ANY;
+		return kept >= 0 && kept <= 6 ? CONVERT_EXACT_PG_FSP(kept) : CONVERT_EXACT_ANY;
 	}
 	return CONVERT_EXACT_ANY;
 }
@@ -503,9 +503,12 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 				 (int)(len < 60 ? len : 60), s, places, keep);
 		return false;
 	}
-	if ((len == 8 && !strncasecmp(s, "infinity", 8)) ||
-	    (len == 9 && !strncasecmp(s, "-infinity", 9)) ||
-	    (len == 9 && !strncasecmp(s, "+infinity", 9))) {
+	bool pg = rule <= CONVERT_EXACT_PG_FSP(0) && rule >= CONVERT_EXACT_PG_FSP(6);
+	if (pg)
+		rule = CONVERT_EXACT_PG_FSP(0) - rule;
+	else if ((len == 8 && !strncasecmp(s, "infinity", 8)) ||
+		 (len == 9 && !strncasecmp(s, "-infinity", 9)) ||
+		 (len == 9 && !strncasecmp(s, "+infinity", 9))) {
 		/* PostgreSQL's infinite timestamps: MySQL would store a zero date */
 		snprintf(why, whysz, "'%.*s' is no date MySQL can store", (int)len, s);
 		return false;

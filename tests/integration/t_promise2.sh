@@ -46,10 +46,10 @@ assert_eq "mysql: nothing emptied" "2" "$(myd self_db -e "SELECT count(*) FROM t
 run_sluice self-pg 2 copy "$PG_BASE/self_db" "$PG_BASE/self_db?application_name=x" --truncate
 assert_contains "pg: says why" "a copy onto itself is refused" "$OUT"
 assert_eq "pg: nothing emptied" "2" "$(pgd self_db -c "SELECT count(*) FROM t")"
-# another schema of the same PostgreSQL database is another place
+# --schema is the schema on both sides: the same database with it is itself
 pgd self_db -c "CREATE SCHEMA other; CREATE TABLE other.u (id int PRIMARY KEY); INSERT INTO other.u VALUES (5)"
-run_sluice self-schema 0 copy "$PG_BASE/self_db" "$PG_BASE/self_db" --schema other --create
-assert_eq "pg: another schema is copied" "5" "$(pgd self_db -c "SELECT id FROM public.u")"
+run_sluice self-schema 2 copy "$PG_BASE/self_db" "$PG_BASE/self_db" --schema other --create
+assert_eq "pg: other.u untouched" "5" "$(pgd self_db -c "SELECT id FROM other.u")"
 
 test_case "the checkpoint table stays home"
 fresh ck_src
@@ -185,15 +185,25 @@ assert_eq "pg: never inserted again" "1	1	x" "$(pgd nk_db -c "SELECT * FROM u")"
 test_case "copy --resume with a key of the largest bigint"
 fresh bk_src
 fresh bk_dst
+fresh bk_dst2
 pgd bk_src -c "CREATE TABLE big (id bigint PRIMARY KEY, v text);
-	INSERT INTO big SELECT 9223372036854775807 - i, 'v' || i FROM generate_series(0, 999) i;
-	INSERT INTO big VALUES (-9223372036854775806, 'low'), (0, 'zero')"
+	INSERT INTO big SELECT 9223372036854775807 - i, 'v' || i FROM generate_series(0, 2999) i;
+	INSERT INTO big SELECT -9223372036854775806 + i, 'low' || i FROM generate_series(0, 1999) i;
+	INSERT INTO big VALUES (0, 'zero')"
 run_sluice bk-first 0 copy "$PG_BASE/bk_src" "$MY_BASE/bk_dst" --create --resume --batch-rows 100
 # a rerun of the same job (as after a crash) finds every range committed
 myd bk_dst -e "DELETE FROM sluice_checkpoints WHERE first_rec = -9223372036854775808"
 run_sluice bk-again 0 copy "$PG_BASE/bk_src" "$MY_BASE/bk_dst" --resume --batch-rows 100
-assert_eq "every row once, the largest key too" "1002	1002	1" \
+assert_eq "every row once, the largest key too" "5001	5001	1" \
 	"$(myd bk_dst -e "SELECT COUNT(*), COUNT(DISTINCT id), SUM(id = 9223372036854775807) FROM big")"
+# split among workers across the whole bigint range
+pgd bk_src -c "ANALYZE big"
+fresh bk_dst2
+run_sluice bk-split 0 copy "$PG_BASE/bk_src" "$MY_BASE/bk_dst2" --create --workers 2 --split-rows 1000 -v
+assert_contains "split, the last range labelled by its largest key" "big [" "$OUT"
+assert_not_contains "no label past the largest bigint" "-9223372036854775808)" "$OUT"
+assert_eq "every row once across the ranges" "5001	5001" \
+	"$(myd bk_dst2 -e "SELECT COUNT(*), COUNT(DISTINCT id) FROM big")"
 
 test_case "user tables with the names sluice once used for its own"
 fresh tn_db
@@ -278,5 +288,42 @@ assert_eq "mysql: nothing committed" "1	1
 2	2" "$(myd us_db -e "SELECT * FROM t ORDER BY id")"
 assert_eq "pg: nothing committed" "1	1
 2	2" "$(pgd us_db -c "SELECT * FROM t ORDER BY id")"
+
+test_case "--schema and schema.table mean the same to copy and verify"
+fresh sc_src
+fresh sc_dst
+pgd sc_src -c "CREATE SCHEMA sales; CREATE TABLE sales.orders (id int PRIMARY KEY, v text); INSERT INTO sales.orders VALUES (1, 'a');
+	CREATE TABLE sales.items (id int PRIMARY KEY); INSERT INTO sales.items VALUES (7);
+	CREATE TABLE public.orders (id int PRIMARY KEY, v text); INSERT INTO public.orders VALUES (2, 'public')"
+run_sluice sc-copy 0 copy "$PG_BASE/sc_src" "$PG_BASE/sc_dst" --schema sales --create --verify
+assert_eq "pg->pg: into the same schema" "1|a
+7" "$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/sc_dst" -XAtq -c "SELECT * FROM sales.orders" -c "SELECT * FROM sales.items")"
+run_sluice sc-verify 0 verify "$PG_BASE/sc_src" "$PG_BASE/sc_dst" --schema sales
+run_sluice sc-qualified 0 copy "$PG_BASE/sc_src" "$MY_BASE/sc_dst" --tables sales.orders --create --verify
+assert_eq "pg->mysql: a qualified --tables" "1	a" "$(myd sc_dst -e "SELECT * FROM orders")"
+run_sluice sc-verify-q 0 verify "$PG_BASE/sc_src" "$MY_BASE/sc_dst" --tables sales.orders
+fresh sc_my
+myd sc_my -e "CREATE TABLE orders (id int PRIMARY KEY, v text); INSERT INTO orders VALUES (3, 'm')"
+run_sluice sc-my2pg 0 copy "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --schema imported --create --verify
+assert_eq "mysql->pg: into --schema" "3|m" "$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/sc_dst" -XAtq -c "SELECT * FROM imported.orders")"
+run_sluice sc-verify-my 0 verify "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --schema imported
+
+test_case "a malformed --cast is refused"
+run_sluice cast-bad 2 copy "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --cast 'tinyint(1)smallint' --tables orders
+assert_contains "names the entry" "--cast entry 'tinyint(1)smallint' is not SOURCE_TYPE=TARGET_TYPE" "$OUT"
+
+test_case "JSON: --null, and a UUID of the wrong length"
+fresh js_db
+pgd js_db -c "CREATE TABLE j (id int, u uuid, b bytea)"
+printf '{"id": 1, "u": "x"}\n' >"$TMP/n.ndjson"
+run_sluice js-null 2 load "$TMP/n.ndjson" "$PG_BASE/js_db" --table j --null NA
+assert_contains "--null is said to be for CSV" "--null is for CSV and TSV" "$OUT"
+printf '%s\n' '{"id": 1, "u": {"$binary": {"base64": "AAECAwQFBgcICQoLDA0ODw==", "subType": "04"}}}' \
+	'{"id": 2, "u": {"$binary": {"base64": "AAEC", "subType": "04"}}}' \
+	'{"id": 3, "b": {"$binary": {"base64": "AAEC", "subType": "00"}}}' >"$TMP/b.ndjson"
+run_sluice js-uuid 3 load "$TMP/b.ndjson" "$PG_BASE/js_db" --table j --rejects "$TMP/b.rej"
+assert_eq "a 16-byte UUID and plain bytes load" "1|00010203-0405-0607-0809-0a0b0c0d0e0f|
+3||\\x000102" "$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/js_db" -XAtq -c "SELECT * FROM j ORDER BY id")"
+assert_contains "a short one is refused" "subtype 4 is a UUID, and this one is not 16 bytes" "$(cat "$TMP/b.rej.log")"
 
 finish

@@ -230,6 +230,8 @@ START_TEST(pg_exactness)
 	pg_exact("timestamp without time zone", "2024-01-01T10:00:00.123456", true);
 	pg_exact("timestamp(3) with time zone", "2024-01-01T10:00:00.1234Z", false);
 	pg_exact("time(2) without time zone", "10:00:00.125", false);
+	pg_exact("timestamp(0) with time zone", "infinity", true);
+	pg_exact("timestamp without time zone", "-infinity", true);
 	pg_exact("integer", "1.5", true); /* the server refuses it */
 	pg_exact("text", "1.234", true);
 }
