@@ -386,6 +386,14 @@ bool plan_keys(struct load *ld, int workers, struct sl_error *err)
 					    ld->spec.key[k]);
 		if (k >= (int)(sizeof ld->key_idx / sizeof ld->key_idx[0]))
 			return sl_error_set(err, SL_ERR_USAGE, "--key names too many columns");
+		/* which records are one key is the target column's collation's
+		 * to say ('abc' and 'ABC ' are one on a _ci column) */
+		const struct column_desc *col = NULL;
+		for (int j = 0; j < ld->target.ncols && !col; j++)
+			if (same_column(ld, ld->target.cols[j].name, ld->spec.key[k]))
+				col = &ld->target.cols[j];
+		ld->key_fold[ld->nkey_idx] =
+			(unsigned char)key_fold_for_collation(col ? col->collation : NULL);
 		ld->key_idx[ld->nkey_idx++] = i;
 	}
 	ld->keyed = ld->nkey_idx > 0 && (ld->spec.update || ld->spec.on_conflict != CONFLICT_ERROR);
