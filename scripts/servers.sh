@@ -99,14 +99,16 @@ pgb_start() {
 	fi
 	pgbouncer -d "${user_opt[@]}" "$d/pgbouncer.ini" >"$d/start.log" 2>&1 ||
 		{ cat "$d/start.log" "$d/pgbouncer.log" >&2; return 1; }
+	# up: this one (not another on the port) listens
 	for _ in $(seq 1 40); do
-		if pg_isready -q -h 127.0.0.1 -p "$PGB_PORT" -d postgres -U postgres 2>/dev/null; then
+		if [ -f "$d/pgbouncer.pid" ] && kill -0 "$(cat "$d/pgbouncer.pid")" 2>/dev/null &&
+			grep -q "process up" "$d/pgbouncer.log" 2>/dev/null; then
 			echo "servers: PgBouncer (transaction pooling) on 127.0.0.1:$PGB_PORT" >&2
 			return 0
 		fi
 		sleep 0.25
 	done
-	cat "$d/pgbouncer.log" >&2
+	cat "$d/start.log" "$d/pgbouncer.log" >&2
 	return 1
 }
 
