@@ -26,6 +26,9 @@ cleanup() {
 trap cleanup EXIT
 
 now() { date +%s.%N; }
+# free_port: a TCP port nothing uses now (for a proxy: fixed ones can be
+# taken by a connection's own end)
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 within() { if awk -v s="$2" -v l="$3" 'BEGIN { exit !(s < l) }'; then pass "$1 (${2}s)"; else fail "$1: took ${2}s, limit ${3}s"; fi; }
 # wait_for CMD...: until CMD prints 1, t or a line (up to 10 s); false if never
@@ -127,10 +130,12 @@ pg -c "drop table if exists sg_back" -c "create table sg_back (id int primary ke
 my -e "drop table if exists sg_back; create table sg_back (id int primary key, v varchar(40))"
 for server in pg my; do
 	if [ $server = pg ]; then
-		port=$((PG_PORT + 2000)) url="postgresql://postgres@127.0.0.1:$((PG_PORT + 2000))/postgres" sig=TERM
+		port=$(free_port) sig=TERM
+		url="postgresql://postgres@127.0.0.1:$port/postgres"
 		proxy_start $port "$PG_PORT" || fail "the proxy did not start"
 	else
-		port=$((MY_PORT + 2000)) url="mysql://root@127.0.0.1:$((MY_PORT + 2000))/sluice_test" sig=INT
+		port=$(free_port) sig=INT
+		url="mysql://root@127.0.0.1:$port/sluice_test"
 		proxy_start $port "$MY_PORT" || fail "the proxy did not start"
 	fi
 	start load "$TMP/big.csv" "$url" --table sg_back --batch-rows 20000 --retries 30
@@ -200,13 +205,15 @@ test_case "a server gone silent mid-statement; a second signal exits at once"
 if [ -x "$PROXY" ]; then
 	for server in pg my; do
 		if [ $server = pg ]; then
-			port=$((PG_PORT + 2001)) url="postgresql://postgres@127.0.0.1:$((PG_PORT + 2001))/postgres" target=$PG_PORT
+			target=$PG_PORT
 			pg -c "drop table if exists sg_quiet" -c "create table sg_quiet (id int primary key, v text)"
 		else
-			port=$((MY_PORT + 2001)) url="mysql://root@127.0.0.1:$((MY_PORT + 2001))/sluice_test" target=$MY_PORT
+			target=$MY_PORT
 			my -e "drop table if exists sg_quiet; create table sg_quiet (id int primary key, v varchar(40))"
 		fi
 		for twice in no yes; do
+			port=$(free_port)
+			if [ $server = pg ]; then url="postgresql://postgres@127.0.0.1:$port/postgres"; else url="mysql://root@127.0.0.1:$port/sluice_test"; fi
 			proxy_start $port $target || fail "the proxy did not start"
 			if [ $server = pg ]; then pg -c "truncate sg_quiet"; else my -e "truncate sg_quiet"; fi
 			start load "$TMP/big.csv" "$url" --table sg_quiet --batch-rows 50000
