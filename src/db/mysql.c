@@ -281,6 +281,17 @@ static void my_close(struct conn *c)
 	free(c);
 }
 
+/* The connection's socket: MariaDB Connector/C has a call for it,
+ * libmysqlclient keeps it in the handle. */
+static int socket_of(MYSQL *my)
+{
+#ifdef LIBMARIADB
+	return (int)mysql_get_socket(my);
+#else
+	return (int)my->net.fd;
+#endif
+}
+
 /* Whether c may start a statement: not after a signal, unless it is a
  * rollback's. Refused, the call fails as if the library had failed it, and
  * my_fail says interrupted. */
@@ -702,7 +713,7 @@ static bool connect_now(const char *url, const struct conn_options *opts, struct
 	mysql_set_local_infile_handler(c->my, infile_init, infile_read, infile_end, infile_error,
 				       c);
 	snprintf(c->redacted, sizeof c->redacted, "%s", redacted);
-	c->fd = (int)mysql_get_socket(c->my);
+	c->fd = socket_of(c->my);
 	c->thread_id = mysql_thread_id(c->my);
 	*out = c;
 	return true;
@@ -954,7 +965,7 @@ static bool my_commit(struct conn *c, struct sl_error *err)
 		c->commit_sent = true;
 		if (c->fault_commit && ++c->ncommits == c->fault_commit) {
 			mysql_send_query(c->my, "COMMIT", 6);
-			shutdown(mysql_get_socket(c->my), SHUT_RDWR);
+			shutdown(socket_of(c->my), SHUT_RDWR);
 			mysql_read_query_result(c->my);
 		}
 		bool ok = run_query(c, "COMMIT", "COMMIT failed", err);
