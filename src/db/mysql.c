@@ -977,7 +977,11 @@ static bool my_commit(struct conn *c, struct sl_error *err)
 	bool ok = xa(c, "END", err) && xa(c, "PREPARE", err);
 	if (ok) {
 		c->commit_sent = true;
+		/* prepared, it would outlive the session: finished even after a
+		 * signal, as a rollback is */
+		c->cleanup = true;
 		ok = xa(c, "COMMIT", err);
+		c->cleanup = false;
 	}
 	if (ok)
 		c->xa_active = false;
