@@ -12,35 +12,26 @@
 #include <string.h>
 #include <strings.h>
 
-/* Does type start with prefix (case-insensitive) followed by end, '(' or ' '? */
-static bool type_is(const char *type, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	if (strncasecmp(type, prefix, n))
-		return false;
-	return type[n] == '\0' || type[n] == '(' || type[n] == ' ';
-}
-
-enum convert_kind convert_kind_for_mysql(const char *t)
+enum convert_kind convert_kind_mysql(const struct sql_type *t)
 {
 	if (!t)
 		return CONVERT_NONE;
-	if (!strncasecmp(t, "tinyint(1)", 10) && (t[10] == '\0' || t[10] == ' '))
-		return CONVERT_BOOL;
-	if (type_is(t, "bool") || type_is(t, "boolean"))
-		return CONVERT_BOOL;
-	if (!strncasecmp(t, "bit(1)", 6) && t[6] == '\0')
-		return CONVERT_BIT1;
-	if (type_is(t, "datetime") || type_is(t, "timestamp"))
+	switch (t->kind) {
+	case SQL_BOOL:
+		return t->bool_form == SQL_BOOL_BIT ? CONVERT_BIT1 : CONVERT_BOOL;
+	case SQL_INT:
+		/* tinyint(1) unsigned: a boolean's width too */
+		return t->bytes == 1 && t->display == 1 && !t->year ? CONVERT_BOOL : CONVERT_NONE;
+	case SQL_DATETIME:
+	case SQL_TIMESTAMPTZ:
 		return CONVERT_DATETIME;
-	if (type_is(t, "date"))
+	case SQL_DATE:
 		return CONVERT_DATE;
-	static const char *const bytes[] = {"binary", "varbinary",  "tinyblob",
-					    "blob",   "mediumblob", "longblob"};
-	for (size_t i = 0; i < sizeof bytes / sizeof *bytes; i++)
-		if (type_is(t, bytes[i]))
-			return CONVERT_BYTES;
-	return CONVERT_NONE;
+	case SQL_BINARY:
+		return CONVERT_BYTES;
+	default:
+		return CONVERT_NONE;
+	}
 }
 
 static bool word_is(const char *s, size_t len, const char *w)
@@ -345,48 +336,51 @@ bool convert_value(enum convert_kind kind, const char *s, size_t len, char *out,
 	}
 }
 
-int convert_exact_rule_for_mysql(const char *t)
+/* The fraction digits of seconds a column of t keeps, when 0..6. */
+static int fraction_rule(const struct sql_type *t)
 {
-	if (!t)
-		return CONVERT_EXACT_ANY;
-	static const char *const ints[] = {"tinyint", "smallint", "mediumint",
-					   "int",     "integer",  "bigint"};
-	for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
-		if (type_is(t, ints[i]))
-			return CONVERT_EXACT_INTEGER;
-	if (type_is(t, "datetime") || type_is(t, "timestamp") || type_is(t, "time")) {
-		const char *p = strchr(t, '(');
-		int digits_kept = p ? atoi(p + 1) : 0;
-		return digits_kept >= 0 && digits_kept <= 6 ? digits_kept : CONVERT_EXACT_ANY;
-	}
-	if (type_is(t, "double") || type_is(t, "real"))
-		return CONVERT_EXACT_DOUBLE;
-	if (type_is(t, "float")) {
-		/* float(p) with p over 24 is a double */
-		const char *p = strchr(t, '(');
-		return p && !strchr(p, ',') && atoi(p + 1) > 24 ? CONVERT_EXACT_DOUBLE
-								: CONVERT_EXACT_FLOAT;
-	}
-	return CONVERT_EXACT_ANY;
+	return t->fsp >= 0 && t->fsp <= 6 ? t->fsp : CONVERT_EXACT_ANY;
 }
 
-int convert_exact_rule_for_pg(const char *t)
+int convert_exact_mysql(const struct sql_type *t)
 {
 	if (!t)
 		return CONVERT_EXACT_ANY;
-	const char *p = strchr(t, '(');
-	if (type_is(t, "numeric") || type_is(t, "decimal")) {
-		const char *comma = p ? strchr(p, ',') : NULL;
-		/* numeric(p) keeps no decimal places; plain numeric keeps all */
-		int scale = !p ? -1 : comma ? atoi(comma + 1) : 0;
-		return scale >= 0 && scale <= 1000 ? CONVERT_EXACT_SCALE(scale) : CONVERT_EXACT_ANY;
+	switch (t->kind) {
+	case SQL_BOOL:
+		return t->bool_form == SQL_BOOL_TINYINT ? CONVERT_EXACT_INTEGER : CONVERT_EXACT_ANY;
+	case SQL_INT:
+		return t->year ? CONVERT_EXACT_ANY : CONVERT_EXACT_INTEGER;
+	case SQL_DATETIME:
+	case SQL_TIMESTAMPTZ:
+	case SQL_TIME:
+		return fraction_rule(t);
+	case SQL_FLOAT:
+		return t->bytes == 4 ? CONVERT_EXACT_FLOAT : CONVERT_EXACT_DOUBLE;
+	default:
+		return CONVERT_EXACT_ANY;
 	}
-	if (type_is(t, "timestamp") || type_is(t, "time")) {
-		/* without (n): microseconds, 6 digits */
-		int kept = p ? atoi(p + 1) : 6;
-		return kept >= 0 && kept <= 6 ? CONVERT_EXACT_PG_FSP(kept) : CONVERT_EXACT_ANY;
+}
+
+int convert_exact_pg(const struct sql_type *t)
+{
+	if (!t)
+		return CONVERT_EXACT_ANY;
+	switch (t->kind) {
+	case SQL_DECIMAL:
+		/* numeric alone keeps every decimal place */
+		return t->precision >= 0 && t->scale >= 0 && t->scale <= 1000
+			       ? CONVERT_EXACT_SCALE(t->scale)
+			       : CONVERT_EXACT_ANY;
+	case SQL_DATETIME:
+	case SQL_TIMESTAMPTZ:
+	case SQL_TIME:
+		/* its infinities are values, unlike MySQL's */
+		return t->fsp >= 0 && t->fsp <= 6 ? CONVERT_EXACT_PG_FSP(t->fsp)
+						  : CONVERT_EXACT_ANY;
+	default:
+		return CONVERT_EXACT_ANY;
 	}
-	return CONVERT_EXACT_ANY;
 }
 
 /* The fractional seconds of a datetime or time value: the digits after the

@@ -64,6 +64,8 @@ const struct dialect pg_dialect = {
 	.conflict_clause = pg_conflict_clause,
 	.insert_verb = pg_insert_verb,
 	.bulk_load = pg_copy_sql,
+	.type_classify = pg_type_classify,
+	.type_name = pg_type_name,
 };
 
 bool pg_copy_sql(struct buf *b, const struct write_spec *spec)

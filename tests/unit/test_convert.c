@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sluice/convert.h"
+#include "sluice/sql.h"
 
 /* Convert s for kind; expect output want, or NULL for "left as is". */
 static void expect(enum convert_kind kind, const char *s, const char *want)
