@@ -9,13 +9,14 @@
 
 enum sl_error_kind {
 	SL_ERR_NONE = 0,
-	SL_ERR_USAGE,	   /* bad option, bad URL, missing file: exit 2 */
-	SL_ERR_INPUT,	   /* one bad input record: a reject */
-	SL_ERR_DATA,	   /* the server refused a value: a reject */
-	SL_ERR_CONNECTION, /* the connection broke or cannot be made */
-	SL_ERR_RETRY,	   /* deadlock or serialization failure: rolled back, try again */
-	SL_ERR_SERVER,	   /* any other server error */
-	SL_ERR_INTERNAL,   /* out of memory, I/O error */
+	SL_ERR_USAGE,	    /* bad option, bad URL, missing file: exit 2 */
+	SL_ERR_INPUT,	    /* one bad input record: a reject */
+	SL_ERR_DATA,	    /* the server refused a value: a reject */
+	SL_ERR_CONNECTION,  /* the connection broke or cannot be made */
+	SL_ERR_RETRY,	    /* deadlock or serialization failure: rolled back, try again */
+	SL_ERR_SERVER,	    /* any other server error */
+	SL_ERR_INTERNAL,    /* out of memory, I/O error */
+	SL_ERR_INTERRUPTED, /* SIGINT/SIGTERM: cancelled, not retried; exit 130/143 */
 };
 
 struct sl_error {

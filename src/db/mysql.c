@@ -19,6 +19,7 @@
 
 #include "sluice/convert.h"
 #include "sluice/driver.h"
+#include "sluice/signals.h"
 #include "sluice/url.h"
 
 #define SESSION_SQL                                                                                \
@@ -43,6 +44,7 @@ struct infile_state {
 	size_t next, end; /* rows still to send */
 	size_t pos;	  /* bytes of conn->data already handed over */
 	bool failed;
+	bool interrupted; /* a signal stopped it */
 };
 
 struct conn {
@@ -88,6 +90,17 @@ struct conn {
 	 * 0 waits for ever */
 	double timeout;
 	char redacted[512]; /* the URL without its password, once connected */
+	/* the library's calls block and cannot poll for a signal: the watcher
+	 * thread KILLs the session's query (thread_id, on host number host of
+	 * the URL), then shuts its socket down (signals.h) */
+	struct signal_watch watch;
+	int fd;
+	int host;
+	unsigned long thread_id;
+	/* and after a signal no statement starts but a rollback's (cleanup):
+	 * refused says one was refused */
+	bool cleanup;
+	bool refused;
 };
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
@@ -175,6 +188,14 @@ static bool my_fail_code(struct conn *c, unsigned code, const char *msg, const c
 	 * the library has closed the connection */
 	bool timed_out = errno == ETIMEDOUT;
 	enum sl_error_kind kind = SL_ERR_SERVER;
+	if ((c && c->refused) ||
+	    (signals_caught() && (code == 1317 || is_connection_errno(code)))) {
+		/* killed or cut by the watcher (1317: query execution was interrupted) */
+		sl_error_set(err, SL_ERR_INTERRUPTED, "%s: %s: interrupted by %s",
+			     c ? c->redacted : "", what, signals_name());
+		err->server_code = code;
+		return false;
+	}
 	if (is_connection_errno(code))
 		kind = SL_ERR_CONNECTION;
 	else if (code == 1213 || code == 1205) /* deadlock, lock wait timeout: rolled back */
@@ -239,6 +260,7 @@ static void my_close(struct conn *c)
 {
 	if (!c)
 		return;
+	signals_unwatch(&c->watch);
 	prepared_clear(&c->full);
 	prepared_clear(&c->other);
 	prepared_clear(&c->update);
@@ -259,10 +281,56 @@ static void my_close(struct conn *c)
 	free(c);
 }
 
+/* The connection's socket: MariaDB Connector/C has a call for it,
+ * libmysqlclient keeps it in the handle. */
+static int socket_of(MYSQL *my)
+{
+#ifdef LIBMARIADB
+	return (int)mysql_get_socket(my);
+#else
+	return (int)my->net.fd;
+#endif
+}
+
+/* Whether c may start a statement: not after a signal, unless it is a
+ * rollback's. Refused, the call fails as if the library had failed it, and
+ * my_fail says interrupted. */
+static bool may_start(struct conn *c)
+{
+	if (signals_caught() && !c->cleanup) {
+		c->refused = true;
+		return false;
+	}
+	return true;
+}
+
+/* mysql_real_query, mysql_stmt_prepare and mysql_stmt_execute, unless a
+ * signal came (may_start): nonzero on failure, as theirs. */
+static int real_query(struct conn *c, const char *sql, size_t len)
+{
+	return may_start(c) ? mysql_real_query(c->my, sql, (unsigned long)len) : 1;
+}
+
+/* mysql_query, likewise. */
+static int text_query(struct conn *c, const char *sql)
+{
+	return real_query(c, sql, strlen(sql));
+}
+
+static int stmt_prepare(struct conn *c, MYSQL_STMT *st, const char *sql, size_t len)
+{
+	return may_start(c) ? mysql_stmt_prepare(st, sql, (unsigned long)len) : 1;
+}
+
+static int stmt_execute(struct conn *c, MYSQL_STMT *st)
+{
+	return may_start(c) ? mysql_stmt_execute(st) : 1;
+}
+
 /* Run a statement and throw away any result set. */
 static bool run_query(struct conn *c, const char *sql, const char *what, struct sl_error *err)
 {
-	if (mysql_real_query(c->my, sql, strlen(sql)))
+	if (text_query(c, sql))
 		return my_fail(c, what, err);
 	if (mysql_field_count(c->my)) {
 		MYSQL_RES *res = mysql_store_result(c->my);
@@ -276,7 +344,7 @@ static bool run_query(struct conn *c, const char *sql, const char *what, struct 
 /* Run c->sql and keep the whole result; NULL with err. */
 static MYSQL_RES *store_query(struct conn *c, const char *what, struct sl_error *err)
 {
-	if (mysql_real_query(c->my, c->sql.data, c->sql.len)) {
+	if (real_query(c, c->sql.data, c->sql.len)) {
 		my_fail(c, what, err);
 		return NULL;
 	}
@@ -302,8 +370,10 @@ static void infile_end(void *ptr)
 
 static int infile_error(void *ptr, char *msg, unsigned int len)
 {
-	(void)ptr;
-	snprintf(msg, len, "sluice: a row is too large for the LOAD DATA buffer");
+	struct conn *c = ptr;
+	snprintf(msg, len, "%s",
+		 c->inf.interrupted ? "sluice: interrupted"
+				    : "sluice: a row is too large for the LOAD DATA buffer");
 	return 2000; /* CR_UNKNOWN_ERROR */
 }
 
@@ -367,6 +437,11 @@ static int infile_read(void *ptr, char *dst, unsigned int len)
 {
 	struct conn *c = ptr;
 	struct infile_state *s = &c->inf;
+	if (signals_caught()) {
+		/* the statement ends here, not at the batch's end */
+		s->interrupted = true;
+		return -1;
+	}
 	if (s->pos == c->data.len) {
 		buf_reset(&c->data);
 		s->pos = 0;
@@ -513,7 +588,7 @@ static long query_number(struct conn *c, const char *sql)
 	MYSQL_RES *res = NULL;
 	MYSQL_ROW row;
 	long v = -1;
-	if (!mysql_query(c->my, sql) && (res = mysql_store_result(c->my)) &&
+	if (!text_query(c, sql) && (res = mysql_store_result(c->my)) &&
 	    (row = mysql_fetch_row(res)) && row[0])
 		v = strtol(row[0], NULL, 10);
 	if (res)
@@ -539,8 +614,9 @@ static bool xa_usable(struct conn *c)
 			       "WHERE ENGINE = 'SPIDER' AND SUPPORT IN ('YES', 'DEFAULT')") == 0;
 }
 
-static bool my_connect(const char *url, const struct conn_options *opts, struct conn **out,
-		       struct sl_error *err)
+/* Connect, blocking (my_connect runs it on a thread of its own). */
+static bool connect_now(const char *url, const struct conn_options *opts, struct conn **out,
+			struct sl_error *err)
 {
 	char redacted[512];
 	url_redact(url, redacted, sizeof redacted);
@@ -585,6 +661,7 @@ static bool my_connect(const char *url, const struct conn_options *opts, struct 
 			break;
 		const char *password = u.password ? u.password : url_param(&u, "password");
 		/* NULL: the library falls back to the option files, then MYSQL_PWD */
+		c->host = h;
 		if (mysql_real_connect(c->my, u.hosts[h], u.user, password, u.database,
 				       (unsigned)u.ports[h], socket, CLIENT_FOUND_ROWS))
 			break;
@@ -609,7 +686,7 @@ static bool my_connect(const char *url, const struct conn_options *opts, struct 
 	if (ok) {
 		MYSQL_RES *res = NULL;
 		MYSQL_ROW row;
-		if (mysql_query(c->my, "SELECT @@max_allowed_packet") ||
+		if (text_query(c, "SELECT @@max_allowed_packet") ||
 		    !(res = mysql_store_result(c->my)) || !(row = mysql_fetch_row(res)) ||
 		    !row[0]) {
 			my_fail(c, "reading max_allowed_packet", err);
@@ -636,8 +713,201 @@ static bool my_connect(const char *url, const struct conn_options *opts, struct 
 	mysql_set_local_infile_handler(c->my, infile_init, infile_read, infile_end, infile_error,
 				       c);
 	snprintf(c->redacted, sizeof c->redacted, "%s", redacted);
+	c->fd = socket_of(c->my);
+	c->thread_id = mysql_thread_id(c->my);
 	*out = c;
 	return true;
+}
+
+/* A KILL QUERY for the watcher thread to send. */
+struct kill_query {
+	char *url;
+	int host;
+	unsigned long id;
+};
+
+/* Send k's KILL QUERY on a connection of its own, waiting at most about
+ * SIGNALS_GRACE for each step (a pthread start routine; frees k). */
+static void *kill_main(void *arg)
+{
+	struct kill_query *k = arg;
+	struct url_parts u;
+	struct sl_error err;
+	MYSQL *my = NULL;
+	if (url_parse(k->url, &u, &err)) {
+		const char *socket = NULL;
+		const char *password = u.password ? u.password : url_param(&u, "password");
+		char sql[64];
+		snprintf(sql, sizeof sql, "KILL QUERY %lu", k->id);
+		if ((my = mysql_init(NULL)) && set_options(my, &u, SIGNALS_GRACE, &socket, &err) &&
+		    mysql_real_connect(my, u.hosts[k->host], u.user, password, NULL,
+				       (unsigned)u.ports[k->host], socket, 0))
+			mysql_real_query(my, sql, strlen(sql));
+		url_parts_free(&u);
+	}
+	if (my)
+		mysql_close(my);
+	free(k->url);
+	free(k);
+	mysql_thread_end();
+	return NULL;
+}
+
+/* Start f(arg) on a detached thread; false when it cannot be. */
+static bool start_detached(void *(*f)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	pthread_t th;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	bool ok = pthread_create(&th, &attr, f, arg) == 0;
+	pthread_attr_destroy(&attr);
+	return ok;
+}
+
+/* The watcher's, at a signal: KILL QUERY whatever the session runs, from
+ * a side connection on a thread of its own, so that a server as silent as
+ * this connection delays nothing. The session itself stays usable for the
+ * rollback. */
+static void my_cancel(void *arg)
+{
+	struct conn *c = arg;
+	struct kill_query *k = malloc(sizeof *k);
+	if (!k)
+		return;
+	*k = (struct kill_query){.url = strdup(c->url), .host = c->host, .id = c->thread_id};
+	if (!k->url || !start_detached(kill_main, k)) {
+		free(k->url);
+		free(k);
+	}
+}
+
+/* The watcher's, at the deadline: the call still blocked in the library
+ * returns at once with a lost connection. */
+static void my_cut(void *arg)
+{
+	struct conn *c = arg;
+	shutdown(c->fd, SHUT_RDWR);
+}
+
+/* A connect on a thread of its own, which the caller waits for or, at a
+ * signal, leaves behind; the last of the two to let go frees it. */
+struct connecting {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int refs;
+	bool done, woken;
+	char *url;
+	struct conn_options opts;
+	bool has_opts;
+	struct conn *c; /* the connection made, until the caller takes it */
+	bool ok;
+	struct sl_error err;
+};
+
+/* Let go of k (its lock held; released). */
+static void connecting_release(struct connecting *k)
+{
+	bool last = --k->refs == 0;
+	pthread_mutex_unlock(&k->lock);
+	if (!last)
+		return;
+	my_close(k->c); /* made after the caller left */
+	free(k->url);
+	pthread_mutex_destroy(&k->lock);
+	pthread_cond_destroy(&k->cond);
+	free(k);
+}
+
+/* Connect for k and hand the result over. */
+static void connecting_run(struct connecting *k)
+{
+	struct conn *c = NULL;
+	struct sl_error err;
+	sl_error_clear(&err);
+	bool ok = connect_now(k->url, k->has_opts ? &k->opts : NULL, &c, &err);
+	pthread_mutex_lock(&k->lock);
+	k->ok = ok;
+	k->c = ok ? c : NULL;
+	k->err = err;
+	k->done = true;
+	pthread_cond_broadcast(&k->cond);
+	connecting_release(k);
+}
+
+/* The connecting thread (a pthread start routine). */
+static void *connecting_main(void *arg)
+{
+	connecting_run(arg);
+	mysql_thread_end();
+	return NULL;
+}
+
+/* The watcher's, at a signal: wake my_connect's caller. */
+static void connecting_wake(void *arg)
+{
+	struct connecting *k = arg;
+	pthread_mutex_lock(&k->lock);
+	k->woken = true;
+	pthread_cond_broadcast(&k->cond);
+	pthread_mutex_unlock(&k->lock);
+}
+
+/* Connect on a thread of its own and wait for it, or for a signal: the
+ * library's connect blocks (and the nonblocking ones of MariaDB
+ * Connector/C and libmysqlclient differ), so a server that accepts and
+ * never answers would hold the caller for --timeout. Interrupted, the
+ * caller goes and the thread closes what it makes. */
+static bool my_connect(const char *url, const struct conn_options *opts, struct conn **out,
+		       struct sl_error *err)
+{
+	char redacted[512];
+	url_redact(url, redacted, sizeof redacted);
+	if (signals_caught())
+		return sl_error_set(err, SL_ERR_INTERRUPTED,
+				    "%s: interrupted by %s while connecting", redacted,
+				    signals_name());
+	pthread_once(&library_once, library_init);
+	mysql_thread_init(); /* this thread uses the handle: libmysqlclient wants it */
+	struct connecting *k = calloc(1, sizeof *k);
+	if (!k || !(k->url = strdup(url))) {
+		free(k);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	pthread_mutex_init(&k->lock, NULL);
+	pthread_cond_init(&k->cond, NULL);
+	k->refs = 2;
+	k->has_opts = opts != NULL;
+	if (opts)
+		k->opts = *opts;
+	if (!start_detached(connecting_main, k))
+		connecting_run(k); /* no thread: connect here */
+	struct signal_watch wait = {.cancel = connecting_wake, .arg = k};
+	signals_watch(&wait);
+	pthread_mutex_lock(&k->lock);
+	while (!k->done && !k->woken)
+		pthread_cond_wait(&k->cond, &k->lock);
+	pthread_mutex_unlock(&k->lock);
+	signals_unwatch(&wait);
+	pthread_mutex_lock(&k->lock);
+	struct conn *c = k->c;
+	bool ok = k->done && k->ok;
+	if (k->done)
+		*err = k->err;
+	k->c = NULL;
+	connecting_release(k);
+	if (ok && !signals_caught()) {
+		c->watch = (struct signal_watch){.cancel = my_cancel, .cut = my_cut, .arg = c};
+		signals_watch(&c->watch);
+		*out = c;
+		return true;
+	}
+	my_close(c);
+	if (ok || signals_caught())
+		return sl_error_set(err, SL_ERR_INTERRUPTED,
+				    "%s: interrupted by %s while connecting", redacted,
+				    signals_name());
+	return false;
 }
 
 static bool my_exec(struct conn *c, const char *sql, struct sl_error *err)
@@ -683,34 +953,45 @@ static bool my_begin(struct conn *c, struct sl_error *err)
 	return true;
 }
 
+/* Whether err is a signal's cut (signals.h) of a statement sent. */
+static bool cut_off(const struct sl_error *err)
+{
+	return err->kind == SL_ERR_INTERRUPTED && is_connection_errno(err->server_code);
+}
+
 static bool my_commit(struct conn *c, struct sl_error *err)
 {
 	if (c->plain) {
 		c->commit_sent = true;
 		if (c->fault_commit && ++c->ncommits == c->fault_commit) {
 			mysql_send_query(c->my, "COMMIT", 6);
-			shutdown(mysql_get_socket(c->my), SHUT_RDWR);
+			shutdown(socket_of(c->my), SHUT_RDWR);
 			mysql_read_query_result(c->my);
 		}
 		bool ok = run_query(c, "COMMIT", "COMMIT failed", err);
 		c->in_tx = false;
 		if (!ok)
-			c->commit_in_doubt = err->kind == SL_ERR_CONNECTION;
+			c->commit_in_doubt = err->kind == SL_ERR_CONNECTION || cut_off(err);
 		return ok;
 	}
 	bool ok = xa(c, "END", err) && xa(c, "PREPARE", err);
 	if (ok) {
 		c->commit_sent = true;
+		/* prepared, it would outlive the session: finished even after a
+		 * signal, as a rollback is */
+		c->cleanup = true;
 		ok = xa(c, "COMMIT", err);
+		c->cleanup = false;
 	}
 	if (ok)
 		c->xa_active = false;
 	else
-		c->commit_in_doubt = err->kind == SL_ERR_CONNECTION;
+		c->commit_in_doubt = err->kind == SL_ERR_CONNECTION || cut_off(err);
 	return ok;
 }
 
-static bool my_rollback(struct conn *c, struct sl_error *err)
+/* A rollback, after a signal too (a cleanup, cut at the signal's deadline). */
+static bool rollback_now(struct conn *c, struct sl_error *err)
 {
 	if (c->plain) {
 		if (!c->in_tx)
@@ -725,6 +1006,14 @@ static bool my_rollback(struct conn *c, struct sl_error *err)
 	bool ok = xa(c, "ROLLBACK", err);
 	if (ok)
 		c->xa_active = false;
+	return ok;
+}
+
+static bool my_rollback(struct conn *c, struct sl_error *err)
+{
+	c->cleanup = true;
+	bool ok = rollback_now(c, err);
+	c->cleanup = false;
 	return ok;
 }
 
@@ -767,14 +1056,15 @@ static bool my_commit_status(struct conn *c, const char *token, bool *committed,
 				 "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = "
 				 "%lu",
 				 tid);
-			for (int i = 0; i < 100 && query_number(c, sql) > 0; i++) {
+			for (int i = 0; i < 100 && !signals_caught() && query_number(c, sql) > 0;
+			     i++) {
 				struct timespec ts = {0, 50 * 1000 * 1000};
 				nanosleep(&ts, NULL);
 			}
 		}
 	}
-	for (int attempt = 0; attempt < 50; attempt++) {
-		if (mysql_query(c->my, "XA RECOVER"))
+	for (int attempt = 0; attempt < 50 && !signals_caught(); attempt++) {
+		if (text_query(c, "XA RECOVER"))
 			return my_fail(c, "XA RECOVER failed", err);
 		MYSQL_RES *res = mysql_store_result(c->my);
 		if (!res)
@@ -817,7 +1107,7 @@ static bool my_server_version(struct conn *c, char *out, size_t n, struct sl_err
 
 static bool my_healthy(struct conn *c)
 {
-	return c && c->my && mysql_ping(c->my) == 0;
+	return c && c->my && may_start(c) && mysql_ping(c->my) == 0;
 }
 
 /* Append s to the SQL text as a quoted string literal. */
@@ -869,7 +1159,7 @@ static bool describe_unique(struct conn *c, const struct write_spec *spec, struc
 		  buf_puts(&c->sql, " ORDER BY INDEX_NAME <> 'PRIMARY', INDEX_NAME, SEQ_IN_INDEX");
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	if (mysql_real_query(c->my, c->sql.data, c->sql.len))
+	if (real_query(c, c->sql.data, c->sql.len))
 		return my_fail(c, "describing table", err);
 	MYSQL_RES *res = mysql_store_result(c->my);
 	if (!res)
@@ -944,7 +1234,7 @@ static bool my_describe_table(struct conn *c, const struct write_spec *spec, str
 	     buf_puts(&c->sql, " ORDER BY ORDINAL_POSITION");
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	if (mysql_real_query(c->my, c->sql.data, c->sql.len))
+	if (real_query(c, c->sql.data, c->sql.len))
 		return my_fail(c, "describing table", err);
 	MYSQL_RES *res = mysql_store_result(c->my);
 	if (!res)
@@ -1105,7 +1395,7 @@ static bool prepare_sql(struct conn *c, struct prepared *p, const char *what, st
 	p->stmt = mysql_stmt_init(c->my);
 	if (!p->stmt)
 		return my_fail(c, what, err);
-	if (mysql_stmt_prepare(p->stmt, c->sql.data, c->sql.len)) {
+	if (stmt_prepare(c, p->stmt, c->sql.data, c->sql.len)) {
 		my_stmt_fail(c, p->stmt, what, err);
 		prepared_clear(p);
 		return false;
@@ -1139,7 +1429,7 @@ static bool check_warnings(struct conn *c, bool skip_duplicates, const char *wha
 	if (mysql_warning_count(c->my) == 0)
 		return true;
 	MYSQL_RES *res = NULL;
-	if (mysql_query(c->my, "SHOW WARNINGS") || !(res = mysql_store_result(c->my)))
+	if (text_query(c, "SHOW WARNINGS") || !(res = mysql_store_result(c->my)))
 		return my_fail(c, what, err);
 	MYSQL_ROW row;
 	bool ok = true;
@@ -1197,7 +1487,7 @@ static bool execute_stmt(struct conn *c, struct prepared *p, const struct cell *
 	}
 	if (mysql_stmt_bind_param(p->stmt, c->binds))
 		return my_stmt_fail(c, p->stmt, failed, err);
-	if (mysql_stmt_execute(p->stmt)) {
+	if (stmt_execute(c, p->stmt)) {
 		my_stmt_fail(c, p->stmt, failed, err);
 		if (err->kind == SL_ERR_CONNECTION)
 			prepared_clear(p);
@@ -1271,7 +1561,11 @@ static bool write_infile(struct conn *c, const struct write_spec *spec, const st
 		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
 	c->inf = (struct infile_state){.b = b, .next = first, .end = first + n};
 	buf_reset(&c->data);
-	if (mysql_real_query(c->my, c->sql.data, c->sql.len)) {
+	if (real_query(c, c->sql.data, c->sql.len)) {
+		if (c->inf.interrupted)
+			return sl_error_set(err, SL_ERR_INTERRUPTED,
+					    "%s: LOAD DATA failed: interrupted by %s", c->redacted,
+					    signals_name());
 		if (c->inf.failed)
 			return sl_error_set(err, SL_ERR_DATA, "a row is too large for LOAD DATA");
 		return my_fail(c, "LOAD DATA failed", err);
@@ -1869,7 +2163,7 @@ static bool describe_checks(struct conn *c, const struct write_spec *spec, struc
 		    !buf_puts(&c->sql, table_col[q]) || !put_literal(c, spec->table) ||
 		    !buf_puts(&c->sql, " ORDER BY 1"))
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-		if (mysql_real_query(c->my, c->sql.data, c->sql.len)) {
+		if (real_query(c, c->sql.data, c->sql.len)) {
 			if (mysql_errno(c->my) == 1054 && q == 0)
 				continue; /* MySQL: no TABLE_NAME there */
 			return my_fail(c, "describing checks", err);
@@ -1942,7 +2236,7 @@ static bool probe_fields(struct conn *c, const char *sql, MYSQL_RES **res, struc
 		buf_free(&q);
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
-	ok = !mysql_real_query(c->my, q.data, q.len) && (*res = mysql_store_result(c->my));
+	ok = !real_query(c, q.data, q.len) && (*res = mysql_store_result(c->my));
 	buf_free(&q);
 	return ok ? true : my_fail(c, "reading the table", err);
 }
@@ -1994,7 +2288,7 @@ static bool my_truncate_tables(struct conn *c, const struct write_spec *const *s
 		    !sql_table_name(&mysql_dialect, &c->sql, specs[i]))
 			ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 		else
-			ok = !mysql_real_query(c->my, c->sql.data, c->sql.len) ||
+			ok = !real_query(c, c->sql.data, c->sql.len) ||
 			     my_fail(c, "emptying the tables", err);
 	}
 	struct sl_error e;
@@ -2081,7 +2375,7 @@ static bool my_open_read(struct conn *c, const struct write_spec *spec, const ch
 {
 	if (!exact_select(c, spec, query, range, err))
 		return false;
-	if (mysql_real_query(c->my, c->sql.data, c->sql.len))
+	if (real_query(c, c->sql.data, c->sql.len))
 		return my_fail(c, "reading the table", err);
 	MYSQL_RES *res = mysql_use_result(c->my);
 	if (!res)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "sluice/convert.h"
 #include "sluice/driver.h"
+#include "sluice/signals.h"
 #include "sluice/url.h"
 
 #define COPY_FLUSH_BYTES (512 * 1024)
@@ -48,6 +50,12 @@ struct conn {
 	 * then the connection is dropped (stalled) and counts as broken */
 	double timeout;
 	bool stalled;
+	/* after a signal (signals.h) no statement starts but a rollback
+	 * (cleanup); the one in flight is cancelled (last at cancel_at, 0:
+	 * not yet), and dropped when it does not end in time (interrupted) */
+	bool cleanup;
+	double cancel_at;
+	bool interrupted;
 	char redacted[512]; /* the URL without its password, once connected */
 };
 
@@ -75,6 +83,13 @@ static bool pg_state_hits_every_row(const char *state)
 /* Fill err from a failed result (or the connection when res is NULL). */
 static bool pg_fail(struct conn *c, PGresult *res, const char *what, struct sl_error *err)
 {
+	const char *code = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	if (c->interrupted || (signals_caught() && code && !strcmp(code, "57014"))) {
+		/* cut, refused or cancelled (57014) at a signal */
+		c->interrupted = true;
+		return sl_error_set(err, SL_ERR_INTERRUPTED, "%s: %s: interrupted by %s",
+				    c->redacted, what, signals_name());
+	}
 	if (c->stalled)
 		return sl_error_set(err, SL_ERR_CONNECTION,
 				    "%s: %s: no reply from the server for %g s (--timeout %g); the "
@@ -145,31 +160,96 @@ static double mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The thread that sends a cancel request (pg_cancel). */
+static void *cancel_main(void *arg)
+{
+	PGcancel *cancel = arg;
+	char msg[256];
+	PQcancel(cancel, msg, sizeof msg);
+	PQfreeCancel(cancel);
+	return NULL;
+}
+
+/* Ask the server to cancel what c runs, without waiting: libpq's PQcancel
+ * waits for the server to close the request's socket, for ever when it is
+ * stopped, so it runs on a thread of its own with a PGcancel of its own,
+ * abandoned at exit if it never returns. The caller goes on waiting for
+ * the statement's end on its own terms (pg_wait). */
+static void pg_cancel(struct conn *c)
+{
+	PGcancel *cancel = PQgetCancel(c->pg);
+	pthread_attr_t attr;
+	pthread_t th;
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (cancel && pthread_create(&th, &attr, cancel_main, cancel) != 0)
+		PQfreeCancel(cancel);
+	pthread_attr_destroy(&attr);
+	c->cancel_at = mono_now();
+}
+
+/* Whether a statement may be sent on c: not on a dropped connection, nor
+ * after a signal unless it is a rollback's (c->cleanup). */
+static bool pg_may_send(struct conn *c)
+{
+	if (c->stalled)
+		return false;
+	if (signals_caught() && !c->cleanup) {
+		c->interrupted = true;
+		return false;
+	}
+	c->cancel_at = 0;
+	return true;
+}
+
+/* Seconds between cancel requests for one statement: one that reaches the
+ * server before it has read the statement is dropped there. */
+#define CANCEL_AGAIN 0.25
+
 /* Wait until the server's socket is readable (or writable, with out), for
  * at most --timeout seconds. False when the connection is gone or stalled:
  * nothing moved in time, so the connection is dropped (its socket shut
  * down, so no later call waits on it either) and c->stalled tells pg_fail.
  * A long statement that streams (COPY) keeps moving bytes and is never cut;
- * a stopped backend or a silent network is. */
+ * a stopped backend or a silent network is. A signal wakes the wait: the
+ * statement is cancelled on the server, and waited for until
+ * signals_deadline only; then the connection is dropped (c->interrupted). */
 static bool pg_wait(struct conn *c, bool out)
 {
 	int fd = PQsocket(c->pg);
 	if (c->stalled || fd < 0)
 		return false;
-	double deadline = c->timeout > 0 ? mono_now() + c->timeout : 0;
+	double start = mono_now();
+	double deadline = c->timeout > 0 ? start + c->timeout : 0;
+	bool signalled = false;
 	for (;;) {
-		struct pollfd p = {.fd = fd, .events = (short)(POLLIN | (out ? POLLOUT : 0))};
-		int ms = -1;
-		if (deadline > 0) {
-			double left = deadline - mono_now();
-			ms = left > 0 ? (int)(left * 1000) + 1 : 0;
+		double now = mono_now(), until = deadline;
+		if (!signalled && signals_caught()) {
+			signalled = true;
+			double by = signals_deadline(start);
+			if (!deadline || by < deadline)
+				deadline = until = by;
 		}
-		int rc = poll(&p, 1, ms);
-		if (rc > 0)
+		if (signalled && !c->cleanup) {
+			if (now >= c->cancel_at + CANCEL_AGAIN)
+				pg_cancel(c);
+			if (c->cancel_at + CANCEL_AGAIN < until)
+				until = c->cancel_at + CANCEL_AGAIN;
+		}
+		struct pollfd p[2] = {
+			{.fd = fd, .events = (short)(POLLIN | (out ? POLLOUT : 0))},
+			{.fd = signals_fd(), .events = POLLIN},
+		};
+		int ms = -1;
+		if (until > 0)
+			ms = until > now ? (int)((until - now) * 1000) + 1 : 0;
+		int rc = poll(p, signalled || p[1].fd < 0 ? 1 : 2, ms);
+		if (rc > 0 && p[0].revents)
 			return true; /* errors and hang-ups are libpq's to read */
-		if (rc < 0 && errno == EINTR)
-			continue;
+		if (rc != 0 || !deadline || mono_now() < deadline)
+			continue; /* the signal, or time to cancel again */
 		c->stalled = true;
+		c->interrupted = signalled;
 		shutdown(fd, SHUT_RDWR);
 		return false;
 	}
@@ -234,24 +314,24 @@ static PGresult *pg_outcome(struct conn *c, int sent)
  * at most --timeout between bytes (see pg_outcome). */
 static PGresult *pg_run(struct conn *c, const char *sql)
 {
-	return pg_outcome(c, c->stalled ? 0 : PQsendQuery(c->pg, sql));
+	return pg_outcome(c, pg_may_send(c) ? PQsendQuery(c->pg, sql) : 0);
 }
 
 static PGresult *pg_run_params(struct conn *c, const char *sql, int n, const char *const *params)
 {
-	return pg_outcome(c, !c->stalled &&
+	return pg_outcome(c, pg_may_send(c) &&
 				     PQsendQueryParams(c->pg, sql, n, NULL, params, NULL, NULL, 0));
 }
 
 static PGresult *pg_run_prepared(struct conn *c, const char *name, int n, const char *const *params)
 {
-	return pg_outcome(c, !c->stalled &&
+	return pg_outcome(c, pg_may_send(c) &&
 				     PQsendQueryPrepared(c->pg, name, n, params, NULL, NULL, 0));
 }
 
 static PGresult *pg_run_prepare(struct conn *c, const char *name, const char *sql)
 {
-	return pg_outcome(c, c->stalled ? 0 : PQsendPrepare(c->pg, name, sql, 0, NULL));
+	return pg_outcome(c, pg_may_send(c) ? PQsendPrepare(c->pg, name, sql, 0, NULL) : 0);
 }
 
 /* PQputCopyData, PQputCopyEnd and PQgetCopyData (blocking form) on the
@@ -375,6 +455,44 @@ static bool pg_detect_pooler(struct conn *c, struct sl_error *err)
 	return false;
 }
 
+/* Drive a connection that PQconnectStartParams began to its end, polling
+ * its socket next to signals_fd, for at most --timeout: neither a server
+ * that never answers nor a signal keeps sluice waiting. False when it
+ * failed (PQstatus), timed out (c->stalled) or a signal came
+ * (c->interrupted). The timeout is the whole connect's, not each host's. */
+static bool pg_connect_wait(struct conn *c)
+{
+	double deadline = c->timeout > 0 ? mono_now() + c->timeout : 0;
+	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+	for (;;) {
+		if (signals_caught()) {
+			c->interrupted = true;
+			return false;
+		}
+		if (st == PGRES_POLLING_OK || st == PGRES_POLLING_FAILED)
+			return st == PGRES_POLLING_OK;
+		struct pollfd p[2] = {
+			{.fd = PQsocket(c->pg),
+			 .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT},
+			{.fd = signals_fd(), .events = POLLIN},
+		};
+		if (p[0].fd < 0)
+			return false;
+		int ms = -1;
+		if (deadline > 0) {
+			double left = deadline - mono_now();
+			ms = left > 0 ? (int)(left * 1000) + 1 : 0;
+		}
+		int rc = poll(p, p[1].fd < 0 ? 1 : 2, ms);
+		if (rc == 0) {
+			c->stalled = true;
+			return false;
+		}
+		if (rc > 0 && p[0].revents)
+			st = PQconnectPoll(c->pg);
+	}
+}
+
 static bool pg_connect(const char *url, const struct conn_options *opts, struct conn **out,
 		       struct sl_error *err)
 {
@@ -419,8 +537,22 @@ static bool pg_connect(const char *url, const struct conn_options *opts, struct 
 			      "client_encoding",  NULL};
 	const char *vals[] = {ct, "1", idle, intvl, "3", uto, url, "sluice", "UTF8", NULL};
 	int first = c->timeout > 0 ? 0 : 6; /* no timeout: libpq's defaults */
-	c->pg = PQconnectdbParams(keys + first, vals + first, 1);
-	if (!c->url || !c->pg || PQstatus(c->pg) != CONNECTION_OK) {
+	c->pg = PQconnectStartParams(keys + first, vals + first, 1);
+	bool up = c->url && c->pg && PQstatus(c->pg) != CONNECTION_BAD && pg_connect_wait(c);
+	if (!up && (c->interrupted || c->stalled)) {
+		if (c->interrupted)
+			sl_error_set(err, SL_ERR_INTERRUPTED,
+				     "%s: interrupted by %s while connecting", redacted,
+				     signals_name());
+		else
+			sl_error_set(err, SL_ERR_CONNECTION,
+				     "%s: cannot connect: no reply from the server for %g s "
+				     "(--timeout %g)",
+				     redacted, c->timeout, c->timeout);
+		pg_close(c);
+		return false;
+	}
+	if (!up) {
 		if (c->pg && c->url)
 			pg_fail(c, NULL, "cannot connect", err);
 		else
@@ -521,7 +653,9 @@ static bool pg_commit(struct conn *c, struct sl_error *err)
 	PQclear(res);
 	if (pg_exec(c, "COMMIT", err))
 		return true;
-	c->commit_in_doubt = err->kind == SL_ERR_CONNECTION;
+	/* sent and cut off (a signal's deadline too), not refused */
+	c->commit_in_doubt =
+		err->kind == SL_ERR_CONNECTION || (err->kind == SL_ERR_INTERRUPTED && c->stalled);
 	return false;
 }
 
@@ -602,11 +736,15 @@ static bool pg_commit_status(struct conn *c, const char *token, bool *committed,
 
 static bool pg_rollback(struct conn *c, struct sl_error *err)
 {
+	/* after a signal too (a cleanup, bounded by signals_deadline) */
+	c->cleanup = true;
 	/* after a broken COPY the connection may still be in COPY state */
 	PGresult *res;
 	while ((res = pg_result(c)) != NULL)
 		PQclear(res);
-	return pg_exec(c, "ROLLBACK", err);
+	bool ok = pg_exec(c, "ROLLBACK", err);
+	c->cleanup = false;
+	return ok;
 }
 
 static bool pg_server_version(struct conn *c, char *out, size_t n, struct sl_error *err)
@@ -767,7 +905,7 @@ static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size
 	}
 	PQclear(res);
 	buf_reset(&c->copy);
-	bool ok = true;
+	bool ok = true, interrupted = false;
 	for (size_t r = first; r < first + n && ok; r++) {
 		const struct cell *row = batch_row(b, r);
 		if (skip && skip[r - first])
@@ -784,16 +922,24 @@ static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size
 		if (ok && !buf_putc(&c->copy, '\n'))
 			ok = false;
 		if (ok && c->copy.len >= COPY_FLUSH_BYTES) {
+			/* a signal ends the COPY here, not at the batch's end */
+			if (signals_caught()) {
+				ok = false;
+				interrupted = c->interrupted = true;
+				break;
+			}
 			if (pg_put_copy(c, c->copy.data, c->copy.len) != 1)
 				break;
 			buf_reset(&c->copy);
 		}
 	}
 	if (!ok) {
-		pg_put_copy_end(c, "row too large");
+		c->cleanup = interrupted; /* ending it is the cancel */
+		pg_put_copy_end(c, interrupted ? "interrupted" : "row too large");
 		while ((res = pg_result(c)) != NULL)
 			PQclear(res);
-		if (c->stalled)
+		c->cleanup = false;
+		if (c->stalled || interrupted)
 			return pg_fail(c, NULL, "COPY failed", err);
 		return sl_error_set(err, SL_ERR_DATA, "row too large for the COPY buffer");
 	}
@@ -1746,7 +1892,13 @@ static void pg_close_read(struct read_stream *s)
 {
 	if (!s)
 		return;
-	if (!s->done && !s->c->stalled) {
+	if (!s->done && !s->c->stalled && signals_caught()) {
+		/* interrupted: cancel it, and drop the connection rather than
+		 * wait for the rest (a server that stopped would never end it) */
+		if (!s->c->cancel_at)
+			pg_cancel(s->c);
+		s->c->stalled = s->c->interrupted = true;
+	} else if (!s->done && !s->c->stalled) {
 		/* stop a COPY half read: cancel it, then drain what is left */
 		PGcancel *cancel = PQgetCancel(s->c->pg);
 		char msg[256];

@@ -9,12 +9,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#include "sluice/signals.h"
 
 #define PEEK_MAX 4096
 #define IN_SIZE (256 * 1024)
@@ -58,6 +61,25 @@ static bool check_type(const struct stat *st, const char *name, bool is_stdin, s
 			    "cannot open %s: not a regular file, pipe or character device", name);
 }
 
+/* Wait until a pipe (not a regular file: s->size < 0) has bytes or its end,
+ * or a signal comes: a producer that is slow or silent does not hold sluice
+ * past SIGINT. False with err at a signal. */
+static bool wait_input(struct source *s, struct sl_error *err)
+{
+	struct pollfd p[2] = {{.fd = s->fd, .events = POLLIN},
+			      {.fd = signals_fd(), .events = POLLIN}};
+	while (s->size < 0 && p[1].fd >= 0) {
+		if (signals_caught())
+			return sl_error_set(err, SL_ERR_INTERRUPTED,
+					    "reading %s: interrupted by %s", s->name,
+					    signals_name());
+		int rc = poll(p, 2, -1);
+		if ((rc > 0 && p[0].revents) || (rc < 0 && errno != EINTR))
+			return true; /* read(2) tells the rest */
+	}
+	return true;
+}
+
 /* Read once from fd into in (after what is there): as much as is
  * available, at least a byte unless at the end. A slow pipe hands over what
  * it has, so its records are written without waiting for a full buffer. */
@@ -70,6 +92,8 @@ static bool fill_once(struct source *s, struct sl_error *err)
 	}
 	if (s->eof || s->in_len == IN_SIZE)
 		return true;
+	if (!wait_input(s, err))
+		return false;
 	ssize_t r;
 	do
 		r = read(s->fd, s->in + s->in_len, IN_SIZE - s->in_len);
@@ -169,6 +193,8 @@ static ssize_t plain_read(struct source *s, void *buf, size_t n, struct sl_error
 	}
 	if (s->eof)
 		return 0;
+	if (!wait_input(s, err))
+		return -1;
 	ssize_t r;
 	do
 		r = read(s->fd, buf, n);

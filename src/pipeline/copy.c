@@ -1197,9 +1197,12 @@ static bool merge_unit(struct copy *cp, const struct copy_unit *u, enum run_stat
 /* Stop the copy with err (from a worker). */
 static void copy_fail(struct copy *cp, const struct sl_error *err)
 {
-	log_error("%s", err->msg);
+	bool say = err->kind != SL_ERR_INTERRUPTED; /* copy_run says that once */
+	if (say)
+		log_error("%s", err->msg);
 	pthread_mutex_lock(&cp->lock);
-	report_add_error(&cp->report, err->msg);
+	if (say)
+		report_add_error(&cp->report, err->msg);
 	cp->status = err->kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
 	cp->stop = true;
 	atomic_store(&cp->halt, true);
@@ -1392,6 +1395,35 @@ static bool open_checkpoints(struct copy *cp, struct sl_error *err)
 	return ok;
 }
 
+/* A signal ended the copy: say so, what is committed and how to go on. */
+static void note_interrupted(struct copy *cp)
+{
+	unsigned long long rows = 0;
+	for (int i = 0; cp->stats && i < cp->ntables; i++)
+		rows += cp->stats[i].rows_written;
+	const char *next =
+		"to start over, run it again with --truncate (it empties the tables first); with "
+		"--resume a rerun goes on where a run stopped";
+	if (cp->job->resume)
+		next = "to go on, run the same command again: --resume goes on where it stopped";
+	else if (cp->job->truncate)
+		next = "run the same command again to start over (--truncate empties the tables "
+		       "first)";
+	char msg[900];
+	if (!rows)
+		snprintf(msg, sizeof msg,
+			 "interrupted by %s: no rows are committed to the target; run the same "
+			 "command again",
+			 signals_name());
+	else
+		snprintf(msg, sizeof msg,
+			 "interrupted by %s: %llu rows are committed to the target, in whole "
+			 "batches (what was in flight is rolled back); %s",
+			 signals_name(), rows, next);
+	log_error("%s", msg);
+	report_add_error(&cp->report, msg);
+}
+
 enum run_status copy_run(const struct job *job)
 {
 	struct copy cp = {.job = job, .status = RUN_OK};
@@ -1484,6 +1516,7 @@ enum run_status copy_run(const struct job *job)
 	copy_units(&cp);
 	if (signals_caught()) {
 		cp.status = RUN_INTERRUPTED;
+		note_interrupted(&cp);
 		goto finish;
 	}
 	if (cp.status != RUN_OK && cp.status != RUN_PARTIAL)
@@ -1512,9 +1545,15 @@ enum run_status copy_run(const struct job *job)
 	goto finish;
 
 failed:
-	log_error("%s", err.msg);
-	report_add_error(&cp.report, err.msg);
-	cp.status = err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
+	if (err.kind != SL_ERR_INTERRUPTED) {
+		log_error("%s", err.msg);
+		report_add_error(&cp.report, err.msg);
+	}
+	cp.status = signals_caught()	       ? RUN_INTERRUPTED
+		    : err.kind == SL_ERR_USAGE ? RUN_USAGE
+					       : RUN_FAILED;
+	if (cp.status == RUN_INTERRUPTED)
+		note_interrupted(&cp);
 finish:
 	if (atomic_load(&cp.nleft_out))
 		log_warn("%d part%s of the source schema not carried over (each named above)",

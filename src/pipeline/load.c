@@ -383,6 +383,46 @@ static bool open_next_source(struct load *ld, int i, struct reader **r, struct s
 	return (*r)->ops->set_columns(*r, ld->columns, ld->ncols, err);
 }
 
+/* How to go on after an interrupted run that committed rows. */
+static const char *how_to_go_on(const struct load *ld)
+{
+	const struct job *job = ld->job;
+	if (job->resume)
+		return "to go on, run the same command again: --resume skips what is committed";
+	if (ld->spec.update)
+		return "to go on, run the same command again: it sets the same values";
+	if (ld->spec.on_conflict != CONFLICT_ERROR)
+		return "to go on, run the same command again: the rows already in are written by "
+		       "key once more";
+	if (job->truncate)
+		return "run the same command again to start over (--truncate empties the table "
+		       "first)";
+	return "to start over, run it again with --truncate (it empties the table first); with "
+	       "--resume a rerun goes on where a run stopped";
+}
+
+/* A signal ended the run: say so, what is committed to table and how to go
+ * on. A unit of sluice copy leaves that to copy. */
+static void note_interrupted(struct load *ld, const char *table, struct run_report *report)
+{
+	if (ld->job->open_reader)
+		return;
+	unsigned long long rows = atomic_load(&ld->live.rows_written);
+	char msg[900];
+	if (!rows)
+		snprintf(
+			msg, sizeof msg,
+			"interrupted by %s: nothing is committed to %s; run the same command again",
+			signals_name(), table);
+	else
+		snprintf(msg, sizeof msg,
+			 "interrupted by %s: %llu rows are committed to %s, in whole batches (what "
+			 "was in flight is rolled back); %s",
+			 signals_name(), rows, table, how_to_go_on(ld));
+	log_error("%s", msg);
+	report_add_error(report, msg);
+}
+
 /* Connect: the pool, or the single connection of --single-transaction. */
 static bool connect_target(struct load *ld, struct sl_error *err)
 {
@@ -704,13 +744,8 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		if (!ok)
 			goto failed;
 	}
-	if (report.status == RUN_INTERRUPTED) {
-		sl_error_set(&err, SL_ERR_INTERNAL,
-			     "interrupted by signal %d; batches in flight rolled back",
-			     signals_caught());
-		log_error("%s", err.msg);
-		report_add_error(&report, err.msg);
-	}
+	if (report.status == RUN_INTERRUPTED)
+		note_interrupted(&ld, stats.table, &report);
 	goto finish;
 
 failed:
@@ -733,8 +768,12 @@ failed:
 	report.status = signals_caught()	   ? RUN_INTERRUPTED
 			: err.kind == SL_ERR_USAGE ? RUN_USAGE
 						   : RUN_FAILED;
-	log_error("%s", err.msg);
-	report_add_error(&report, err.msg);
+	if (err.kind != SL_ERR_INTERRUPTED) {
+		log_error("%s", err.msg);
+		report_add_error(&report, err.msg);
+	}
+	if (report.status == RUN_INTERRUPTED)
+		note_interrupted(&ld, stats.table, &report);
 
 finish:
 	progress_stop(progress);

@@ -16,6 +16,7 @@
 #include "sluice/job.h"
 #include "sluice/log.h"
 #include "sluice/report.h"
+#include "sluice/signals.h"
 #include "sluice/url.h"
 #include "sluice/verify.h"
 
@@ -923,6 +924,8 @@ static enum run_status side_open(const char *url, double timeout, struct side *s
 	struct sl_error err;
 	sl_error_clear(&err);
 	if (!s->drv->connect(url, &(struct conn_options){.timeout = timeout}, &s->c, &err)) {
+		if (err.kind == SL_ERR_INTERRUPTED)
+			return RUN_INTERRUPTED; /* verify_run says so */
 		log_error("%s", err.msg);
 		return err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
 	}
@@ -1149,10 +1152,15 @@ static bool verify_one(const struct job *job, struct side *from, struct side *to
  * cannot be compared, RUN_USAGE for a bad URL. */
 enum run_status verify_run(const struct job *job)
 {
+	signals_install();
 	struct side from = {0}, to = {0};
 	enum run_status st = side_open(job->from, job->timeout, &from);
 	if (st == RUN_OK && (st = side_open(job->target, job->timeout, &to)) != RUN_OK)
 		side_close(&from);
+	if (st == RUN_INTERRUPTED || (st != RUN_OK && signals_caught())) {
+		log_error("interrupted by %s while connecting: nothing compared", signals_name());
+		return RUN_INTERRUPTED;
+	}
 	if (st != RUN_OK)
 		return st;
 	struct schema_desc sd[2];
@@ -1163,7 +1171,10 @@ enum run_status verify_run(const struct job *job)
 		side_close(&to);
 		schema_desc_free(&sd[0]);
 		schema_desc_free(&sd[1]);
-		return RUN_FAILED;
+		if (!signals_caught())
+			return RUN_FAILED;
+		log_error("interrupted by %s: nothing compared", signals_name());
+		return RUN_INTERRUPTED;
 	}
 	struct verify_result *res = calloc(n ? (size_t)n : 1, sizeof *res);
 	char *errors[VERIFY_MAX_ERRORS];
@@ -1175,11 +1186,13 @@ enum run_status verify_run(const struct job *job)
 		log_error("out of memory");
 		st = RUN_FAILED;
 	}
-	for (int i = 0; res && i < n; i++) {
+	for (int i = 0; res && i < n && !signals_caught(); i++) {
 		struct verify_result *r = &res[nres];
 		struct sl_error err;
 		sl_error_clear(&err);
 		if (!verify_one(job, &from, &to, names[i], r, &err)) {
+			if (signals_caught())
+				break; /* said below */
 			log_error("%s", err.msg);
 			if (nerrors < VERIFY_MAX_ERRORS &&
 			    (errors[nerrors] = strdup(err.msg)) != NULL)
@@ -1212,7 +1225,17 @@ enum run_status verify_run(const struct job *job)
 	}
 	if (ndiffer)
 		log_error("%d of %d tables differ: %s", ndiffer, n, buf_str(&differ));
-	if (res && nres < n)
+	if (signals_caught()) {
+		st = RUN_INTERRUPTED;
+		char msg[200];
+		snprintf(msg, sizeof msg,
+			 "interrupted by %s: %d of %d tables compared; run it again to compare "
+			 "them all",
+			 signals_name(), nres, n);
+		log_error("%s", msg);
+		if (nerrors < VERIFY_MAX_ERRORS && (errors[nerrors] = strdup(msg)) != NULL)
+			nerrors++;
+	} else if (res && nres < n)
 		log_error("%d of %d tables could not be compared", n - nres, n);
 	if (n == 0)
 		log_warn("no tables to compare");

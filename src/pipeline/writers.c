@@ -400,12 +400,8 @@ static int lost_commit_outcome(struct load *ld, struct conn **c, const struct ba
 			load_put_conn(ld, *c, true);
 			*c = NULL;
 		}
-		struct timespec ts = {0, (long)(attempt < 4 ? 200 << attempt : 2000) * 1000 * 1000};
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec = ts.tv_nsec / 1000000000L;
-			ts.tv_nsec %= 1000000000L;
-		}
-		nanosleep(&ts, NULL);
+		if (!signals_sleep(attempt < 4 ? 0.2 * (1 << attempt) : 2))
+			return -1;
 	}
 }
 
@@ -481,6 +477,23 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 			if (each)
 				refused_rows(ld, b, first, n, refused, true);
 			return true;
+		}
+		if (err.kind == SL_ERR_INTERRUPTED || signals_caught()) {
+			/* a signal: the statement was cancelled (or not started);
+			 * the batch is rolled back, never retried */
+			char token[64];
+			if (wrote && !single && drv->commit_token &&
+			    drv->commit_token(*c, token, sizeof token) != 0)
+				log_warn("batch %ld: interrupted during its COMMIT, which may or "
+					 "may "
+					 "not have gone in",
+					 b->seq);
+			struct sl_error rb;
+			if (!single && !drv->rollback(*c, &rb)) {
+				load_put_conn(ld, *c, true);
+				*c = NULL;
+			}
+			return false;
 		}
 		if (wrote && !single && err.kind == SL_ERR_CONNECTION) {
 			int outcome = lost_commit_outcome(ld, c, b, first, n, &err);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "sluice/log.h"
+#include "sluice/signals.h"
 
 struct idle_conn {
 	struct conn *c;
@@ -47,25 +48,24 @@ static double mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void sleep_seconds(double s)
-{
-	struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 /* Open one connection, retrying with exponential backoff and jitter.
- * Called without the lock. */
+ * Called without the lock. A signal ends the retries and the backoff at
+ * once (SL_ERR_INTERRUPTED). */
 static bool open_conn(struct pool *p, struct conn **out, struct sl_error *err)
 {
 	double delay = p->cfg.backoff_base > 0 ? p->cfg.backoff_base : 0.1;
 	for (int attempt = 0;; attempt++) {
+		if (signals_caught())
+			return sl_error_set(err, SL_ERR_INTERRUPTED,
+					    "interrupted while connecting");
 		if (p->drv->connect(p->url, &p->opts, out, err)) {
 			pthread_mutex_lock(&p->lock);
 			p->created++;
 			pthread_mutex_unlock(&p->lock);
 			return true;
 		}
+		if (err->kind == SL_ERR_INTERRUPTED)
+			return false;
 		pthread_mutex_lock(&p->lock);
 		p->errors++;
 		bool again = err->kind == SL_ERR_CONNECTION && attempt < p->cfg.retries;
@@ -76,7 +76,9 @@ static bool open_conn(struct pool *p, struct conn **out, struct sl_error *err)
 			return false;
 		log_warn("%s; reconnecting in %.1f s (attempt %d of %d)", err->msg, delay,
 			 attempt + 1, p->cfg.retries);
-		sleep_seconds(delay * (0.75 + 0.5 * ((double)rand() / RAND_MAX)));
+		if (!signals_sleep(delay * (0.75 + 0.5 * ((double)rand() / RAND_MAX))))
+			return sl_error_set(err, SL_ERR_INTERRUPTED,
+					    "interrupted while waiting to reconnect");
 		delay = delay * 2 > 5 ? 5 : delay * 2;
 	}
 }
