@@ -1178,6 +1178,7 @@ enum run_status copy_run(const struct job *job)
 	struct copy cp = {.job = job, .status = RUN_OK};
 	struct sl_error err;
 	sl_error_clear(&err);
+	cp.report.started = wall_seconds();
 	pthread_mutex_init(&cp.lock, NULL);
 	signals_install();
 	char red_from[512], red_to[512];
@@ -1294,15 +1295,7 @@ finish:
 	cp.report.status = cp.status;
 	cp.report.tables = cp.stats;
 	cp.report.ntables = cp.stats ? cp.ntables : 0;
-	if (cp.status != RUN_USAGE && (!job->quiet || cp.status == RUN_FAILED))
-		report_print(stderr, &cp.report);
-	if (job->summary_json) {
-		struct sl_error jerr;
-		if (!report_write_json(job->summary_json, &cp.report, &jerr)) {
-			log_error("%s", jerr.msg);
-			cp.status = RUN_FAILED;
-		}
-	}
+	cp.status = report_finish(&cp.report, job, cp.status);
 done:;
 	enum run_status status = cp.status;
 	if (cp.rejects)

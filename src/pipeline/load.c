@@ -766,18 +766,12 @@ enum run_status load_run(const struct job *job)
 {
 	struct table_stats stats = {0};
 	struct run_report report = {0};
+	double started = wall_seconds();
 	enum run_status status = load_table(job, &stats, &report);
 	report.tables = &stats;
 	report.ntables = 1;
-	if (status != RUN_USAGE && (!job->quiet || status == RUN_FAILED))
-		report_print(stderr, &report);
-	if (job->summary_json && !report.no_json) {
-		struct sl_error jerr;
-		if (!report_write_json(job->summary_json, &report, &jerr)) {
-			log_error("%s", jerr.msg);
-			status = RUN_FAILED;
-		}
-	}
+	report.started = started;
+	status = report_finish(&report, job, status);
 	for (int i = 0; i < report.nerrors; i++)
 		free(report.errors[i]);
 	return status;
