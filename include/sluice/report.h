@@ -38,13 +38,15 @@ struct table_stats {
 	uint64_t files_skipped; /* --resume: whole files an earlier run loaded */
 	uint64_t bytes;
 	double seconds;
-	/* upserts (--on-conflict update): of rows_written, those inserted and
-	 * those that updated a row already there; both 0 when not counted */
+	/* of rows_written, those inserted and those that updated a row already
+	 * there; REPORT_UNKNOWN when not told apart (an upsert's) */
 	uint64_t rows_inserted;
 	uint64_t rows_updated;
 };
 
 #define REPORT_MAX_ERRORS 16
+/* a count sluice does not know (JSON null, no metric sample) */
+#define REPORT_UNKNOWN UINT64_MAX
 
 struct run_report {
 	enum run_status status;

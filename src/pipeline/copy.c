@@ -1192,6 +1192,13 @@ enum run_status copy_run(const struct job *job)
 		pthread_mutex_destroy(&cp.lock);
 		return RUN_USAGE;
 	}
+	/* the summary's files must take it: found out before any row is copied */
+	if (!report_check_output("--summary-json", job->summary_json, &err) ||
+	    !report_check_output("--metrics-file", job->metrics_file, &err)) {
+		log_error("%s", err.msg);
+		pthread_mutex_destroy(&cp.lock);
+		return RUN_USAGE;
+	}
 	cp.nworkers = job->workers > 1 && !job->single_transaction ? job->workers : 1;
 	if (cp.nworkers > 64)
 		cp.nworkers = 64;

@@ -95,7 +95,8 @@ static bool report_moved(const struct run_report *rep)
 static bool report_upserts(const struct run_report *rep)
 {
 	for (int i = 0; i < rep->ntables; i++)
-		if (rep->tables[i].rows_inserted || rep->tables[i].rows_updated)
+		if (rep->tables[i].rows_updated && rep->tables[i].rows_updated != REPORT_UNKNOWN &&
+		    rep->tables[i].rows_inserted && rep->tables[i].rows_inserted != REPORT_UNKNOWN)
 			return true;
 	return false;
 }
@@ -220,6 +221,16 @@ static void json_string(struct buf *b, const char *s)
 	buf_putc(b, '"');
 }
 
+/* n as text into out, "null" when REPORT_UNKNOWN; returns out. */
+static const char *count_or_null(char *out, size_t size, uint64_t n)
+{
+	if (n == REPORT_UNKNOWN)
+		snprintf(out, size, "null");
+	else
+		snprintf(out, size, "%llu", (unsigned long long)n);
+	return out;
+}
+
 /* Append the time as a JSON string ("2026-12-01T02:15:03+01:00"), or null. */
 static void json_time(struct buf *b, double t)
 {
@@ -316,19 +327,21 @@ bool report_write_json(const char *path, const struct run_report *rep, struct sl
 	buf_puts(&b, "\"tables\": [");
 	for (int i = 0; i < rep->ntables; i++) {
 		const struct table_stats *t = &rep->tables[i];
+		char ins[24], upd[24];
 		buf_puts(&b, i ? ", {\"table\": " : "{\"table\": ");
 		json_string(&b, t->table);
 		buf_printf(
 			&b,
-			", \"rows_read\": %llu, \"rows_written\": %llu, \"rows_inserted\": %llu, "
-			"\"rows_updated\": %llu, \"rows_rejected\": %llu, "
-			"\"rows_not_found\": %llu, \"rows_skipped\": %llu, \"blank_lines\": %llu, "
+			", \"rows_read\": %llu, \"rows_written\": %llu, \"rows_rejected\": %llu, "
+			"\"rows_not_found\": %llu, \"rows_inserted\": %s, \"rows_updated\": %s, "
+			"\"rows_skipped\": %llu, \"blank_lines\": %llu, "
 			"\"zero_dates_nulled\": %llu, \"rows_resumed\": %llu, \"files_skipped\": "
 			"%llu, "
 			"\"bytes\": %llu, \"seconds\": %.3f}",
 			(unsigned long long)t->rows_read, (unsigned long long)t->rows_written,
-			(unsigned long long)t->rows_inserted, (unsigned long long)t->rows_updated,
 			(unsigned long long)t->rows_rejected, (unsigned long long)t->rows_not_found,
+			count_or_null(ins, sizeof ins, t->rows_inserted),
+			count_or_null(upd, sizeof upd, t->rows_updated),
 			(unsigned long long)t->rows_skipped, (unsigned long long)t->blank_lines,
 			(unsigned long long)t->zero_dates, (unsigned long long)t->rows_resumed,
 			(unsigned long long)t->files_skipped, (unsigned long long)t->bytes,
@@ -469,6 +482,8 @@ bool report_write_metrics(const char *path, const struct run_report *rep, struct
 			{"skipped", t->rows_skipped},	{"resumed", t->rows_resumed},
 		};
 		for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++) {
+			if (rows[k].n == REPORT_UNKNOWN)
+				continue;
 			buf_printf(&b, "sluice_rows{%s,table=", jlab);
 			prom_label(&b, t->table);
 			buf_printf(&b, ",outcome=\"%s\"} %llu\n", rows[k].outcome,
