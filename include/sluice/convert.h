@@ -62,8 +62,22 @@ bool convert_value(enum convert_kind kind, const char *s, size_t len, char *out,
  * even in strict mode (a decimal's extra digits it does report, as a note).
  * A rule is CONVERT_EXACT_ANY, CONVERT_EXACT_INTEGER, or 0..6: the
  * fractional-second digits the column keeps. */
-enum { CONVERT_EXACT_ANY = -1, CONVERT_EXACT_INTEGER = -2 };
+enum {
+	CONVERT_EXACT_ANY = -1,
+	CONVERT_EXACT_INTEGER = -2,
+	CONVERT_EXACT_DOUBLE = -3, /* a number that underflows to 0 is not kept */
+	CONVERT_EXACT_FLOAT = -4,  /* the same at single precision */
+};
+/* A numeric column keeping s decimal places: what it would round. */
+#define CONVERT_EXACT_SCALE(s) (-1000 - (s))
+/* A PostgreSQL timestamp or time keeping n fractional-second digits (its
+ * infinities are values, unlike MySQL's). */
+#define CONVERT_EXACT_PG_FSP(n) (-200 - (n))
 int convert_exact_rule_for_mysql(const char *column_type);
+/* The same for a PostgreSQL column (format_type text): numeric(p,s) keeps
+ * s decimal places, timestamp(n)/time(n) n fractional-second digits (6
+ * without n). PostgreSQL rounds what does not fit, silently. */
+int convert_exact_rule_for_pg(const char *column_type);
 
 /* PostgreSQL's bytea hex form, "\x" and an even number of hex digits: the
  * (len - 2) / 2 bytes it stands for into out; false (out untouched) for

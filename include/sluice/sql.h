@@ -52,6 +52,7 @@ struct dialect {
 	 * not only on the conflict key (MySQL's ON DUPLICATE KEY UPDATE) */
 	bool upsert_matches_any_unique;
 	int max_name_bytes;	     /* the longest identifier it keeps whole */
+	bool has_schemas;	     /* schemas inside a database (PostgreSQL), not MySQL */
 	bool has_inheritance;	     /* a table's rows include its children's unless read ONLY */
 	bool fk_set_null_needs_null; /* refuses ON ... SET NULL on a NOT NULL column */
 	/* Append ident quoted for this dialect; false when it cannot be quoted. */

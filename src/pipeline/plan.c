@@ -431,6 +431,17 @@ bool plan_check_target(struct load *ld, struct sl_error *err)
 	}
 	if (td.exists && ld->spec.on_conflict == CONFLICT_UPDATE)
 		ok = check_conflict_key(ld, &td, err);
+	if (ok && td.bulk_refused && ld->spec.method == METHOD_INFILE && ld->job->method)
+		ok = sl_error_set(
+			err, SL_ERR_USAGE,
+			"the server refuses LOAD DATA LOCAL INFILE (local_infile is off): "
+			"use --method insert, or enable local_infile on the server");
+	if (ok && td.bulk_refused && ld->spec.method == METHOD_INFILE && !ld->job->method) {
+		ld->spec.method = METHOD_INSERT;
+		ld->method_reason =
+			"the server refuses LOAD DATA LOCAL INFILE (local_infile is off)";
+		log_info("--method insert: %s", ld->method_reason);
+	}
 	if (ok && td.bulk_is_slow && !ld->job->method && !ld->spec.update &&
 	    ld->drv->supports(METHOD_INSERT) && ld->spec.method != METHOD_INSERT) {
 		/* the one place the bulk path gives way to INSERT by itself */
@@ -608,9 +619,9 @@ bool plan_resume(struct load *ld, struct sl_error *err)
 		canon[i] = real ? real : strdup(job->sources[i]);
 		ok = canon[i] != NULL;
 		if (ok && strlen(canon[i]) > 500)
-			ok = !sl_error_set(err, SL_ERR_USAGE,
-					   "--resume: a source path over 500 bytes: %.60s...",
-					   canon[i]);
+			ok = sl_error_set(err, SL_ERR_USAGE,
+					  "--resume: a source path over 500 bytes: %.60s...",
+					  canon[i]);
 		else if (!ok)
 			sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}

@@ -359,6 +359,33 @@ int convert_exact_rule_for_mysql(const char *t)
 		int digits_kept = p ? atoi(p + 1) : 0;
 		return digits_kept >= 0 && digits_kept <= 6 ? digits_kept : CONVERT_EXACT_ANY;
 	}
+	if (type_is(t, "double") || type_is(t, "real"))
+		return CONVERT_EXACT_DOUBLE;
+	if (type_is(t, "float")) {
+		/* float(p) with p over 24 is a double */
+		const char *p = strchr(t, '(');
+		return p && !strchr(p, ',') && atoi(p + 1) > 24 ? CONVERT_EXACT_DOUBLE
+								: CONVERT_EXACT_FLOAT;
+	}
+	return CONVERT_EXACT_ANY;
+}
+
+int convert_exact_rule_for_pg(const char *t)
+{
+	if (!t)
+		return CONVERT_EXACT_ANY;
+	const char *p = strchr(t, '(');
+	if (type_is(t, "numeric") || type_is(t, "decimal")) {
+		const char *comma = p ? strchr(p, ',') : NULL;
+		/* numeric(p) keeps no decimal places; plain numeric keeps all */
+		int scale = !p ? -1 : comma ? atoi(comma + 1) : 0;
+		return scale >= 0 && scale <= 1000 ? CONVERT_EXACT_SCALE(scale) : CONVERT_EXACT_ANY;
+	}
+	if (type_is(t, "timestamp") || type_is(t, "time")) {
+		/* without (n): microseconds, 6 digits */
+		int kept = p ? atoi(p + 1) : 6;
+		return kept >= 0 && kept <= 6 ? CONVERT_EXACT_PG_FSP(kept) : CONVERT_EXACT_ANY;
+	}
 	return CONVERT_EXACT_ANY;
 }
 
@@ -383,38 +410,105 @@ static const char *fraction(const char *s, size_t len, size_t *n)
 	return dot + 1;
 }
 
+/* The decimal places a number written as s carries beyond its point once
+ * its exponent is applied, trailing zeros aside ("1.50" 1, "1E2" 0,
+ * "15E-1" 1); -1 when s is not a number (the server decides then). */
+static long decimal_places(const char *s, size_t len)
+{
+	size_t i = 0, e = len;
+	while (i < e && s[i] == ' ')
+		i++;
+	while (e > i && s[e - 1] == ' ')
+		e--;
+	if (i < e && (s[i] == '+' || s[i] == '-'))
+		i++;
+	long places = 0, digits = 0;
+	bool point = false;
+	long last_nonzero = 0; /* places up to the last nonzero fraction digit */
+	for (; i < e && (isdigit((unsigned char)s[i]) || (s[i] == '.' && !point)); i++) {
+		if (s[i] == '.') {
+			point = true;
+			continue;
+		}
+		digits++;
+		if (point) {
+			places++;
+			if (s[i] != '0')
+				last_nonzero = places;
+		}
+	}
+	if (!digits)
+		return -1;
+	long exp = 0;
+	if (i < e && (s[i] == 'e' || s[i] == 'E')) {
+		size_t k = i + 1;
+		bool neg = k < e && s[k] == '-';
+		if (k < e && (s[k] == '+' || s[k] == '-'))
+			k++;
+		if (k == e)
+			return -1;
+		for (; k < e && isdigit((unsigned char)s[k]); k++)
+			if (exp < 100000)
+				exp = exp * 10 + (s[k] - '0');
+		if (k != e)
+			return -1;
+		exp = neg ? -exp : exp;
+		i = e;
+	}
+	if (i != e)
+		return -1;
+	long p = last_nonzero - exp;
+	return p > 0 ? p : 0;
+}
+
 bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t whysz)
 {
 	if (!s || rule == CONVERT_EXACT_ANY)
 		return true;
-	if (rule == CONVERT_EXACT_INTEGER) {
-		/* [+-]digits, spaces around, as PostgreSQL's integers; anything
-		 * else that MySQL would take as a number rounds or truncates */
-		size_t i = 0, e = len;
-		while (i < e && s[i] == ' ')
-			i++;
-		while (e > i && s[e - 1] == ' ')
-			e--;
-		size_t d = i < e && (s[i] == '+' || s[i] == '-') ? i + 1 : i;
-		if (d == e)
-			return true; /* empty or a lone sign: the server refuses it */
-		bool numeric = true, all_digits = true;
-		for (size_t k = d; k < e; k++) {
-			if (!isdigit((unsigned char)s[k]))
-				all_digits = false;
-			if (!isdigit((unsigned char)s[k]) && !strchr(".eE+-", s[k]))
-				numeric = false;
-		}
-		if (all_digits || !numeric)
-			return true; /* a whole number, or text the server refuses */
-		snprintf(why, whysz,
-			 "'%.*s' is not a whole number; the integer column would round it",
-			 (int)(len < 60 ? len : 60), s);
+	if (rule == CONVERT_EXACT_DOUBLE || rule == CONVERT_EXACT_FLOAT) {
+		/* MariaDB stores a number too small for the column as 0, without
+		 * a word: a nonzero number that underflows is refused */
+		char tmp[128];
+		if (len >= sizeof tmp || decimal_places(s, len) < 0)
+			return true; /* not a number: the server decides */
+		memcpy(tmp, s, len);
+		tmp[len] = '\0';
+		bool nonzero = false;
+		for (size_t i = 0; i < len && !(tmp[i] == 'e' || tmp[i] == 'E'); i++)
+			nonzero |= tmp[i] >= '1' && tmp[i] <= '9';
+		double v = strtod(tmp, NULL);
+		bool single = rule == CONVERT_EXACT_FLOAT;
+		if (!nonzero || (single ? (float)v != 0.0f : v != 0.0))
+			return true;
+		snprintf(why, whysz, "'%.*s' is too small for a %s: the column would store 0",
+			 (int)(len < 60 ? len : 60), s, single ? "FLOAT" : "DOUBLE");
 		return false;
 	}
-	if ((len == 8 && !strncasecmp(s, "infinity", 8)) ||
-	    (len == 9 && !strncasecmp(s, "-infinity", 9)) ||
-	    (len == 9 && !strncasecmp(s, "+infinity", 9))) {
+	if (rule == CONVERT_EXACT_INTEGER || rule <= CONVERT_EXACT_SCALE(0)) {
+		/* a number with more decimal places than the column keeps is
+		 * rounded by the server (MySQL's integers, numeric(p,s) on
+		 * PostgreSQL); 1.0 and 1E2 are whole numbers */
+		long keep = rule == CONVERT_EXACT_INTEGER ? 0 : CONVERT_EXACT_SCALE(0) - rule;
+		long places = decimal_places(s, len);
+		if (places <= keep)
+			return true; /* exact, or text the server refuses */
+		if (!keep)
+			snprintf(why, whysz,
+				 "'%.*s' is not a whole number; the integer column would round it",
+				 (int)(len < 60 ? len : 60), s);
+		else
+			snprintf(why, whysz,
+				 "'%.*s' has %ld decimal places; the column keeps %ld and would "
+				 "round it",
+				 (int)(len < 60 ? len : 60), s, places, keep);
+		return false;
+	}
+	bool pg = rule <= CONVERT_EXACT_PG_FSP(0) && rule >= CONVERT_EXACT_PG_FSP(6);
+	if (pg)
+		rule = CONVERT_EXACT_PG_FSP(0) - rule;
+	else if ((len == 8 && !strncasecmp(s, "infinity", 8)) ||
+		 (len == 9 && !strncasecmp(s, "-infinity", 9)) ||
+		 (len == 9 && !strncasecmp(s, "+infinity", 9))) {
 		/* PostgreSQL's infinite timestamps: MySQL would store a zero date */
 		snprintf(why, whysz, "'%.*s' is no date MySQL can store", (int)len, s);
 		return false;

@@ -57,6 +57,7 @@ const struct dialect pg_dialect = {
 	.max_params = 65535,
 	.transactional_ddl = true,
 	.has_inheritance = true,
+	.has_schemas = true,
 	.max_name_bytes = 63,
 	.quote_ident = pg_quote_ident,
 	.placeholder = pg_placeholder,

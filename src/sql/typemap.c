@@ -2662,3 +2662,53 @@ bool typemap_on_update_trigger(const struct dialect *to, struct buf *out,
 	buf_free(&name);
 	return ok || undo(out, start);
 }
+
+bool typemap_create_schema(const struct dialect *to, struct buf *out, const char *schema)
+{
+	if (!is_pg(to))
+		return false;
+	size_t start = out->len;
+	return (buf_puts(out, "CREATE SCHEMA IF NOT EXISTS ") && to->quote_ident(out, schema)) ||
+	       undo(out, start);
+}
+
+bool typemap_cast_check(const char *cast, char *why, size_t whysz)
+{
+	const char *p = cast;
+	if (!*p)
+		return refuse(why, whysz, "--cast is empty");
+	while (*p) {
+		const char *start = p, *eq = NULL;
+		int depth = 0;
+		bool quoted = false;
+		for (; *p && (depth || quoted || *p != ','); p++) {
+			if (*p == '\'')
+				quoted = !quoted;
+			else if (!quoted && *p == '(')
+				depth++;
+			else if (!quoted && *p == ')' && !depth--)
+				break;
+			else if (!quoted && !depth && *p == '=' && !eq)
+				eq = p;
+			else if (!quoted && (*p == ';' || *p == '`' || *p == '"'))
+				break;
+		}
+		const char *end = p;
+		while (start < end && isspace((unsigned char)*start))
+			start++;
+		bool bad = quoted || depth || (*p && *p != ',') || !eq;
+		const char *t = eq ? eq + 1 : end;
+		while (t < end && isspace((unsigned char)*t))
+			t++;
+		bool empty = eq && (eq == start || t == end);
+		if (bad || empty)
+			return refuse(
+				why, whysz,
+				"--cast entry '%.*s' is not SOURCE_TYPE=TARGET_TYPE (a type, '=', "
+				"a type; entries apart by commas)",
+				(int)(end - start + (*p && *p != ',')), start);
+		if (*p)
+			p++;
+	}
+	return true;
+}
