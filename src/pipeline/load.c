@@ -672,8 +672,12 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	nthreads = 0;
 	if (ld.input_failed)
 		load_fail(&ld, &ld.input_err);
-	if (job->dry_run && !ld.failed && !signals_caught())
+	if (job->dry_run && !ld.failed && !signals_caught()) {
+		/* the display goes first: on a terminal stdout shares its line */
+		progress_stop(progress);
+		progress = NULL;
 		print_dry_run(&ld); /* after any CREATE TABLE that --create printed */
+	}
 
 	if (ld.single_conn) {
 		if (!ld.failed && !signals_caught()) {
