@@ -934,7 +934,7 @@ static bool my_describe_table(struct conn *c, const struct write_spec *spec, str
 	buf_reset(&c->sql);
 	bool ok = buf_puts(&c->sql, "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE = 'YES', "
 				    "COLUMN_DEFAULT IS NOT NULL OR EXTRA LIKE '%auto_increment%' "
-				    "OR EXTRA LIKE '%GENERATED%' "
+				    "OR EXTRA LIKE '%GENERATED%', COLLATION_NAME "
 				    "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ");
 	if (spec->schema && *spec->schema)
 		ok = ok && put_literal(c, spec->schema);
@@ -960,6 +960,7 @@ static bool my_describe_table(struct conn *c, const struct write_spec *spec, str
 			lower_type_words(out->cols[i].type);
 		out->cols[i].nullable = row[2] && row[2][0] == '1';
 		out->cols[i].has_default = row[3] && row[3][0] == '1';
+		out->cols[i].collation = row[4] ? strdup(row[4]) : NULL;
 		out->ncols = (int)i + 1;
 		if (!out->cols[i].name || !out->cols[i].type)
 			break;
@@ -1720,8 +1721,10 @@ static bool describe_columns_full(struct conn *c, const struct write_spec *spec,
 			ok = (col->generated = strdup(row[2])) != NULL;
 		if (ok && row[3])
 			ok = (col->charset = strdup(row[3])) != NULL;
-		if (ok && row[4])
+		if (ok && row[4]) {
+			free(col->collation); /* describe_table's, the same */
 			ok = (col->collation = strdup(row[4])) != NULL;
+		}
 		if (ok && row[5])
 			ok = (col->on_update = strdup(row[5])) != NULL;
 		if (ok && row[6] && row[6][0] == '1') {

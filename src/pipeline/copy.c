@@ -300,12 +300,58 @@ static bool note_parents(struct copy *cp, struct copy_table *t, const struct tab
 	return true;
 }
 
+/* Whether names a and b are one column on d's server. */
+static bool same_column(const struct dialect *d, const char *a, const char *b)
+{
+	return d->columns_case_insensitive ? !strcasecmp(a, b) : !strcmp(a, b);
+}
+
+/* A table the target has already: say what differs from the source before
+ * anything moves. A source column it lacks stops the copy (usage, naming
+ * it); a column only the target has gets its default, said; a column whose
+ * type is not the one the mapping would make is said too, since a value
+ * may then be refused or read otherwise. */
+static bool same_shape(struct copy *cp, const struct copy_table *t, const struct table_desc *have,
+		       struct sl_error *err)
+{
+	const struct dialect *d = cp->to->dialect;
+	for (int i = 0; i < t->src.ncols; i++) {
+		const struct column_desc *want = NULL;
+		for (int j = 0; j < have->ncols && !want; j++)
+			if (same_column(d, have->cols[j].name, t->dst_spec.columns[i]))
+				want = &have->cols[j];
+		if (!want)
+			return sl_error_set(
+				err, SL_ERR_USAGE,
+				"table %s on the target has no column %s (%s on the "
+				"source): add it, or leave the table out (--exclude-tables)",
+				t->dst_spec.table, t->dst_spec.columns[i], t->src.cols[i].type);
+		/* the mapped type, without what follows it (COLLATE, CHECK) */
+		char mapped[256];
+		snprintf(mapped, sizeof mapped, "%.*s", (int)strcspn(t->mapped[i].type, " "),
+			 t->mapped[i].type);
+		if (strncasecmp(want->type, mapped, strlen(mapped)))
+			log_info("%s.%s: %s on the source, %s on the target (a copy would make %s)",
+				 t->name, t->src.cols[i].name, t->src.cols[i].type, want->type,
+				 t->mapped[i].type);
+	}
+	for (int j = 0; j < have->ncols; j++) {
+		bool copied = false;
+		for (int i = 0; i < t->dst_spec.ncols && !copied; i++)
+			copied = same_column(d, have->cols[j].name, t->dst_spec.columns[i]);
+		if (!copied)
+			log_info("%s.%s: only on the target: it gets its default",
+				 t->dst_spec.table, have->cols[j].name);
+	}
+	return true;
+}
+
 static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_error *err)
 {
 	struct table_desc td = {0};
 	bool ok = cp->to->describe_full(cp->ddl, &t->dst_spec, &td, err);
 	bool exists = td.exists;
-	ok = ok && (!exists || note_parents(cp, t, &td, err));
+	ok = ok && (!exists || (note_parents(cp, t, &td, err) && same_shape(cp, t, &td, err)));
 	if (ok && td.bulk_refused && cp->job->method == METHOD_INFILE)
 		/* before anything is emptied or written */
 		ok = sl_error_set(
@@ -356,12 +402,6 @@ static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_erro
 	if (ok && !cp->job->dry_run)
 		log_info("created table %s", t->name);
 	return ok;
-}
-
-/* Whether names a and b are one column on d's server. */
-static bool same_column(const struct dialect *d, const char *a, const char *b)
-{
-	return d->columns_case_insensitive ? !strcasecmp(a, b) : !strcmp(a, b);
 }
 
 /* Whether the target's table have already holds an index on x's columns

@@ -327,7 +327,8 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			load_reject(ld, name, rec.line, rec.raw, rec.raw_len, why);
 			continue;
 		}
-		int q = ld->nqueues > 1 ? (int)(key_hash(rec.fields, ld->key_idx, ld->nkey_idx) %
+		int q = ld->nqueues > 1 ? (int)(key_hash(rec.fields, ld->key_idx, ld->key_fold,
+							 ld->nkey_idx) %
 						(uint64_t)ld->nqueues)
 					: 0;
 		if (!cur[q]) {

@@ -237,6 +237,11 @@ bool plan_check_outputs(struct load *ld, struct sl_error *err)
 bool plan_check_sources(struct load *ld, const struct reader *r0, struct sl_error *err)
 {
 	const struct job *job = ld->job;
+	if (ld->input.null_marker && r0->format != FORMAT_CSV && r0->format != FORMAT_TSV)
+		return sl_error_set(
+			err, SL_ERR_USAGE,
+			"--null is for CSV and TSV: %s is %s, whose null is JSON's null",
+			job->sources[0], reader_format_name(r0->format));
 	for (int i = 0; i < job->nsources; i++) {
 		const char *path = job->sources[i];
 		if (!strcmp(path, "-"))
@@ -557,6 +562,14 @@ bool plan_keys(struct load *ld, int workers, struct sl_error *err)
 					    ld->spec.key[k]);
 		if (k >= (int)(sizeof ld->key_idx / sizeof ld->key_idx[0]))
 			return sl_error_set(err, SL_ERR_USAGE, "--key names too many columns");
+		/* which records are one key is the target column's collation's
+		 * to say ('abc' and 'ABC ' are one on a _ci column) */
+		const struct column_desc *col = NULL;
+		for (int j = 0; j < ld->target.ncols && !col; j++)
+			if (same_column(ld, ld->target.cols[j].name, ld->spec.key[k]))
+				col = &ld->target.cols[j];
+		ld->key_fold[ld->nkey_idx] =
+			(unsigned char)key_fold_for_collation(col ? col->collation : NULL);
 		ld->key_idx[ld->nkey_idx++] = i;
 	}
 	ld->keyed = ld->nkey_idx > 0 && (ld->spec.update || ld->spec.on_conflict != CONFLICT_ERROR);

@@ -63,7 +63,8 @@ static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, s
 		  view.meta && names && set && idx;
 	size_t nrounds = 1;
 	if (ok && ld->keyed) {
-		ok = key_rounds(b, first, n, ld->key_idx, ld->nkey_idx, order, round_end, &nrounds);
+		ok = key_rounds(b, first, n, ld->key_idx, ld->key_fold, ld->nkey_idx, order,
+				round_end, &nrounds);
 	} else if (ok) {
 		for (size_t i = 0; i < n; i++)
 			order[i] = first + i;

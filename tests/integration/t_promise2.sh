@@ -312,4 +312,65 @@ test_case "a malformed --cast is refused"
 run_sluice cast-bad 2 copy "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --cast 'tinyint(1)smallint' --tables orders
 assert_contains "names the entry" "--cast entry 'tinyint(1)smallint' is not SOURCE_TYPE=TARGET_TYPE" "$OUT"
 
+test_case "JSON: --null, and a UUID of the wrong length"
+fresh js_db
+pgd js_db -c "CREATE TABLE j (id int, u uuid, b bytea)"
+printf '{"id": 1, "u": "x"}\n' >"$TMP/n.ndjson"
+run_sluice js-null 2 load "$TMP/n.ndjson" "$PG_BASE/js_db" --table j --null NA
+assert_contains "--null is said to be for CSV" "--null is for CSV and TSV" "$OUT"
+printf '%s\n' '{"id": 1, "u": {"$binary": {"base64": "AAECAwQFBgcICQoLDA0ODw==", "subType": "04"}}}' \
+	'{"id": 2, "u": {"$binary": {"base64": "AAEC", "subType": "04"}}}' \
+	'{"id": 3, "b": {"$binary": {"base64": "AAEC", "subType": "00"}}}' >"$TMP/b.ndjson"
+run_sluice js-uuid 3 load "$TMP/b.ndjson" "$PG_BASE/js_db" --table j --rejects "$TMP/b.rej"
+assert_eq "a 16-byte UUID and plain bytes load" "1|00010203-0405-0607-0809-0a0b0c0d0e0f|
+3||\\x000102" "$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/js_db" -XAtq -c "SELECT * FROM j ORDER BY id")"
+assert_contains "a short one is refused" "subtype 4 is a UUID, and this one is not 16 bytes" "$(cat "$TMP/b.rej.log")"
+
+test_case "upserts: the last record of a key wins, as the server compares keys"
+fresh ce_db
+myd ce_db -e "CREATE TABLE ci (k varchar(20) COLLATE utf8mb4_general_ci PRIMARY KEY, v int);
+	CREATE TABLE pad (k varchar(20) COLLATE utf8mb4_bin PRIMARY KEY, v int)"
+# a key three ways per group, many groups, so every batch and writer sees them
+awk 'BEGIN { print "k,v"; n = 0; for (i = 1; i <= 3000; i++) { printf "key%d,%d\n", i, ++n; printf "KEY%d,%d\n", i, ++n; printf "Key%d ,%d\n", i, ++n } }' >"$TMP/ce.csv"
+awk 'BEGIN { print "k,v"; n = 0; for (i = 1; i <= 3000; i++) { printf "key%d,%d\n", i, ++n; printf "\"key%d  \",%d\n", i, ++n; printf "KEY%d,%d\n", i, ++n } }' >"$TMP/pad.csv"
+for workers in 1 3; do
+	myd ce_db -e "DELETE FROM ci; DELETE FROM pad"
+	run_sluice "ce-update-$workers" 0 load "$TMP/ce.csv" "$MY_BASE/ce_db" --table ci --on-conflict update --key k --workers $workers --batch-rows 500
+	assert_eq "update, $workers workers: one row a key, the last record's" "3000	3000" \
+		"$(myd ce_db -e "SELECT COUNT(*), SUM(v % 3 = 0) FROM ci")"
+	run_sluice "ce-skip-$workers" 0 load "$TMP/pad.csv" "$MY_BASE/ce_db" --table pad --on-conflict skip --key k --workers $workers --batch-rows 500
+	# utf8mb4_bin pads: 'key1  ' is 'key1', 'KEY1' is another
+	assert_eq "skip on a PAD SPACE key, $workers workers: the first record of each" "6000	3000	3000" \
+		"$(myd ce_db -e "SELECT COUNT(*), SUM(v % 3 = 1), SUM(v % 3 = 0) FROM pad")"
+done
+
+test_case "keys that only look like integers by name"
+fresh kt_src
+fresh kt_dst
+pgd kt_src -c "CREATE TABLE iv (k interval PRIMARY KEY, v int); INSERT INTO iv SELECT make_interval(secs => i), i FROM generate_series(1, 3000) i;
+	CREATE TABLE rg (k int4range PRIMARY KEY, v int); INSERT INTO rg SELECT int4range(i, i + 1), i FROM generate_series(1, 3000) i;
+	CREATE TABLE ar (k integer[] PRIMARY KEY, v int); INSERT INTO ar SELECT ARRAY[i, i], i FROM generate_series(1, 3000) i;
+	ANALYZE"
+run_sluice kt-copy 0 copy "$PG_BASE/kt_src" "$PG_BASE/kt_dst" --create --resume --workers 2 --split-rows 1000 --verify
+assert_eq "every row once" "3000|4501500|3000|4501500|3000|4501500" \
+	"$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/kt_dst" -XAtq -c "SELECT (SELECT count(*) FROM iv), (SELECT sum(v) FROM iv), (SELECT count(*) FROM rg), (SELECT sum(v) FROM rg), (SELECT count(*) FROM ar), (SELECT sum(v) FROM ar)")"
+run_sluice kt-again 0 copy "$PG_BASE/kt_src" "$PG_BASE/kt_dst" --create --resume --workers 2 --split-rows 1000 -v
+assert_contains "a rerun skips them whole" "iv: copied whole by an earlier run" "$OUT"
+
+test_case "a stray quote near the top of stdin costs its own line"
+fresh sq_db
+pgd sq_db -c "CREATE TABLE st (id int, v text)"
+myd sq_db -e "CREATE TABLE st (id int, v text)"
+# 300,000 rows (about 5 MB) after a quote that never closes: far past --max-record-bytes
+awk 'BEGIN { print "id,v"; print "1,\"open"; for (i = 2; i <= 300000; i++) printf "%d,row %d\n", i, i }' >"$TMP/sq.csv"
+for url in "$PG_BASE/sq_db" "$MY_BASE/sq_db"; do
+	timeout 120 "$SLUICE" load - "$url" --table st --format csv --max-record-bytes 65536 \
+		--rejects "$TMP/sq.rej" -q <"$TMP/sq.csv" >"$TMP/sq.out" 2>&1
+	assert_status "stdin: exit 3, one reject" 3 "$?"
+	assert_eq "the reject is line 2 alone" "1" "$(grep -c '' "$TMP/sq.rej.log")"
+	assert_contains "why" "-:2: record larger than --max-record-bytes (65536 bytes): a quote ran on over several lines" "$(cat "$TMP/sq.rej.log")"
+done
+assert_eq "pg: every other row" "299999	45000149999" "$(pgd sq_db -c "SELECT count(*), sum(id) FROM st")"
+assert_eq "mysql: every other row" "299999	45000149999" "$(myd sq_db -e "SELECT COUNT(*), SUM(id) FROM st")"
+
 finish
