@@ -209,7 +209,7 @@ uninstall:
 # stay as they are and none of this make's variables leak into debian/rules;
 # the .deb lands in DEB_DIR (DEB_BUILD_OPTIONS=nocheck skips the unit tests).
 DEB_DIR ?= $(BUILD)/deb
-DEB_FILES := Makefile README.md src include tests/unit man completion debian
+DEB_FILES := Makefile README.md NEWS LICENSE src include tests/unit man completion debian
 deb:
 	@$(call need,dh,debhelper)
 	rm -rf $(DEB_DIR)

@@ -9,7 +9,7 @@ _sluice_opts_input='-t --table --format --delimiter --quote --escape --no-header
 _sluice_opts_pool='--workers --pool-min --pool-max --acquire-timeout --idle-timeout --retries
 	--timeout'
 _sluice_opts_report='--progress --stats-interval --rejects --max-errors --summary-json
-	-q --quiet -v --verbose -h --help'
+	--metrics-file -q --quiet -v --verbose -h --help'
 
 # _sluice_options COMMAND: the options COMMAND takes
 _sluice_options()
@@ -29,7 +29,10 @@ _sluice_options()
 		echo "--verify --split-rows --dry-run --method --batch-rows --resume --job --checkpoint-table"
 		echo "$_sluice_opts_pool $_sluice_opts_report"
 		;;
-	verify) echo "--tables --exclude-tables --schema --timeout --summary-json -q --quiet -h --help" ;;
+	verify)
+		echo "--tables --exclude-tables --schema --timeout --summary-json --checkpoint-table"
+		echo "-q --quiet -h --help"
+		;;
 	ping) echo "-h --help" ;;
 	checkpoints) echo "--job --forget --checkpoint-table -q --quiet -h --help" ;;
 	esac
@@ -43,7 +46,8 @@ _sluice_takes_value()
 		--encoding | --max-record-bytes | --method | --batch-rows | --on-conflict | --key | \
 		--set | --workers | --pool-min | --pool-max | --acquire-timeout | --idle-timeout | \
 		--retries | --progress | --stats-interval | --rejects | --max-errors | \
-		--summary-json | --tables | --exclude-tables | --schema | --query | --cast | \
+		--summary-json | --metrics-file | --tables | --exclude-tables | --schema | --query | \
+		--cast | \
 		--split-rows | --timeout | --job | --checkpoint-table)
 		return 0
 		;;
@@ -108,7 +112,7 @@ _sluice()
 		--on-conflict) values=(error skip update) ;;
 		--progress) values=(auto bar log none) ;;
 		--encoding) values=(utf8 latin1) ;;
-		--rejects | --summary-json)
+		--rejects | --summary-json | --metrics-file)
 			_sluice_files "$value"
 			return
 			;;

@@ -5,8 +5,7 @@
 #define SLUICE_CLI_H
 
 #include "sluice/job.h"
-
-#define SLUICE_VERSION "0.1.0"
+#include "sluice/version.h"
 
 enum cli_result {
 	CLI_RUN,     /* *job is ready to run */

@@ -69,6 +69,7 @@ struct job {
 	double stats_interval; /* seconds */
 	bool quiet;
 	const char *summary_json; /* path, "-" for stdout, or NULL */
+	const char *metrics_file; /* --metrics-file: Prometheus text, or NULL */
 
 	/* copy and verify: FROM_URL -> target */
 	const char *from; /* the source URL */

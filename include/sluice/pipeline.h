@@ -110,6 +110,9 @@ bool plan_check_outputs(struct load *ld, struct sl_error *err);
 bool plan_check_sources(struct load *ld, const struct reader *r0, struct sl_error *err);
 /* The table exists (or --create makes it) and an upsert's key decides. */
 bool plan_check_target(struct load *ld, struct sl_error *err);
+/* Every input column is one of the table's (when it exists), and a CSV
+ * header is not one field of ';'-separated names: exit 2 before any row. */
+bool plan_check_columns(struct load *ld, const struct reader *r, struct sl_error *err);
 /* Key columns, rounds and routing of keyed writes. */
 bool plan_keys(struct load *ld, int workers, struct sl_error *err);
 /* A unique key to settle a lost plain COMMIT by. */

@@ -8,6 +8,7 @@
 #include "sluice/cli.h"
 #include "sluice/driver.h"
 #include "sluice/log.h"
+#include "sluice/report.h"
 #include "sluice/signals.h"
 #include "sluice/url.h"
 
@@ -38,31 +39,22 @@ static enum run_status ping_run(const struct job *job)
 	return ok ? RUN_OK : RUN_FAILED;
 }
 
-static int exit_code(enum run_status s)
-{
-	switch (s) {
-	case RUN_OK:
-		return 0;
-	case RUN_FAILED:
-		return 1;
-	case RUN_USAGE:
-		return 2;
-	case RUN_PARTIAL:
-		return 3;
-	case RUN_INTERRUPTED:
-		return 128 + (signals_caught() ? signals_caught() : 2);
-	}
-	return 1;
-}
-
 int main(int argc, char **argv)
 {
 	struct job job;
+	log_setup(LOG_MODE_AUTO); /* usage errors come before the options are known */
 	enum cli_result r = cli_parse(argc, argv, &job);
 	if (r != CLI_RUN) {
 		cli_job_free(&job);
 		return r == CLI_EXIT_OK ? 0 : 2;
 	}
+	static const enum log_mode modes[] = {
+		[PROGRESS_AUTO] = LOG_MODE_AUTO,
+		[PROGRESS_BAR] = LOG_MODE_BAR,
+		[PROGRESS_LOG] = LOG_MODE_LOG,
+		[PROGRESS_NONE] = LOG_MODE_NONE,
+	};
+	log_setup(modes[job.progress]);
 	enum run_status st;
 	switch (job.command) {
 	case CMD_PING:
@@ -82,5 +74,5 @@ int main(int argc, char **argv)
 		break;
 	}
 	cli_job_free(&job);
-	return exit_code(st);
+	return run_exit_code(st);
 }

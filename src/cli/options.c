@@ -56,6 +56,7 @@ enum {
 	OPT_CHECKPOINT_TABLE,
 	OPT_FORGET,
 	OPT_NO_EJSON,
+	OPT_METRICS_FILE,
 };
 
 static const struct option long_options[] = {
@@ -92,6 +93,7 @@ static const struct option long_options[] = {
 	{"progress", required_argument, NULL, OPT_PROGRESS},
 	{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
 	{"summary-json", required_argument, NULL, OPT_SUMMARY_JSON},
+	{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
 	{"tables", required_argument, NULL, OPT_TABLES},
 	{"exclude-tables", required_argument, NULL, OPT_EXCLUDE_TABLES},
 	{"schema", required_argument, NULL, OPT_SCHEMA},
@@ -121,7 +123,7 @@ static void print_main_help(FILE *f)
 	      "  sluice update [OPTIONS] SOURCE... TARGET_URL   batch UPDATE by --key\n"
 	      "  sluice copy   [OPTIONS] FROM_URL TO_URL        stream tables between servers\n"
 	      "  sluice verify [OPTIONS] FROM_URL TO_URL        compare tables on two servers\n"
-	      "  sluice ping   URL                             connect, print the server version\n"
+	      "  sluice ping   URL                             connect, show the server version\n"
 	      "  sluice checkpoints [--job NAME [--forget]] TARGET_URL\n"
 	      "                                                list (or forget) --resume jobs\n"
 	      "  sluice --help | --version | COMMAND --help\n"
@@ -130,7 +132,11 @@ static void print_main_help(FILE *f)
 	      "apply) or mysql://user:pass@host:port/db?socket=/path&ssl-mode=REQUIRED.\n"
 	      "\n"
 	      "Exit codes: 0 every row written; 3 some rows rejected; 2 usage error;\n"
-	      "1 the run failed; 130/143 interrupted.\n",
+	      "1 the run failed; 130/143 interrupted.\n"
+	      "\n"
+	      "Example: sluice load orders.csv postgresql://app@db1/shop --table orders\n"
+	      "\n"
+	      "Each command's options: sluice COMMAND --help. The manual: man sluice.\n",
 	      f);
 }
 
@@ -141,44 +147,45 @@ static void print_load_help(FILE *f)
 	      "Load CSV/TSV/JSON files (or stdin as -; gzip detected by content) into a table.\n"
 	      "\n"
 	      "Input:\n"
-	      "  -t, --table [SCHEMA.]NAME  target table (default: the file name without "
-	      "extensions)\n"
-	      "      --format FMT           csv, tsv, ndjson, json (default: by extension, then "
-	      "content)\n"
+	      "  -t, --table [SCHEMA.]NAME  target table (default: the file's name without\n"
+	      "                             its extensions)\n"
+	      "      --format FMT           csv, tsv, ndjson, json (default: by extension,\n"
+	      "                             then content)\n"
 	      "      --delimiter C          field delimiter (default , for csv, TAB for tsv)\n"
 	      "      --quote C              quote character (default \")\n"
 	      "      --escape C             escape inside quotes (default: the quote, doubled)\n"
 	      "      --no-header            the first line is data, not column names\n"
 	      "      --columns A,B,C        target columns, in input order (renames a header)\n"
-	      "      --null STR             a field equal to STR is NULL (besides unquoted empty)\n"
+	      "      --null STR             a field equal to STR is NULL (besides an unquoted\n"
+	      "                             empty one)\n"
 	      "      --encoding ENC         utf8 (default) or latin1\n"
 	      "      --ignore-unknown       JSON: ignore keys that are not columns\n"
-	      "      --defaults             JSON: a missing key takes the column default, not "
-	      "NULL\n"
-	      "      --no-ejson             JSON: keep MongoDB Extended JSON wrappers ($date, "
-	      "...)\n"
-	      "                             as they are instead of unwrapping them\n"
-	      "      --max-record-bytes N   reject a record larger than N bytes (K, M, G "
-	      "suffixes;\n"
-	      "                             default 64M); memory stays a small multiple of it\n"
+	      "      --defaults             JSON: a missing key takes the column default,\n"
+	      "                             not NULL\n"
+	      "      --no-ejson             JSON: keep MongoDB Extended JSON wrappers\n"
+	      "                             ($date, ...) as they are, not unwrapped\n"
+	      "      --max-record-bytes N   reject a record larger than N bytes (K, M, G\n"
+	      "                             suffixes; default 64M); memory stays a small\n"
+	      "                             multiple of it\n"
 	      "\n"
 	      "Writing:\n"
-	      "      --method M             copy (PostgreSQL default), insert (MySQL default), "
-	      "infile\n"
-	      "      --batch-rows N         rows per batch; each batch is a transaction (default "
-	      "10000)\n"
+	      "      --method M             copy (PostgreSQL default), insert (MySQL\n"
+	      "                             default), infile\n"
+	      "      --batch-rows N         rows per batch; each batch is a transaction\n"
+	      "                             (default 10000)\n"
 	      "      --single-transaction   the whole run commits or nothing does\n"
 	      "      --truncate             empty the table first\n"
-	      "      --create               create a missing table, types inferred from the first "
-	      "batch\n"
+	      "      --create               create a missing table, types inferred from the\n"
+	      "                             first batch\n"
 	      "      --on-conflict MODE     error (default), skip, update (needs --key)\n"
 	      "      --key A,B              key columns for --on-conflict (with --create: the\n"
 	      "                             primary key)\n"
 	      "      --dry-run              connect and check, parse everything, print the SQL,\n"
 	      "                             write nothing\n"
-	      "      --resume               exactly once across crashes: every committed batch\n"
-	      "                             is a row of a checkpoint table in the target; a rerun\n"
-	      "                             skips what is in, and files loaded whole\n"
+	      "      --resume               exactly once across crashes: every committed\n"
+	      "                             batch is a row of a checkpoint table in the\n"
+	      "                             target; a rerun skips what is in, and files\n"
+	      "                             loaded whole\n"
 	      "      --job NAME             the resumable job (default: the table and the\n"
 	      "                             sources' directory)\n"
 	      "      --checkpoint-table T   where checkpoints live (default sluice_checkpoints)\n"
@@ -187,8 +194,10 @@ static void print_load_help(FILE *f)
 	      "      --workers N            writer threads (default 1)\n"
 	      "      --pool-min N, --pool-max N  pool bounds (default 0 and the workers)\n"
 	      "      --acquire-timeout S    fail when a connection takes longer (default 30)\n"
-	      "      --idle-timeout S       close idle connections above the minimum (default 60)\n"
-	      "      --retries N            reconnects and retries of broken batches (default 3)\n"
+	      "      --idle-timeout S       close idle connections above the minimum\n"
+	      "                             (default 60)\n"
+	      "      --retries N            reconnects and retries of broken batches\n"
+	      "                             (default 3)\n"
 	      "      --timeout S            a connect, batch or query that moves no byte to or\n"
 	      "                             from the server for S seconds counts as a broken\n"
 	      "                             connection: dropped, retried, then exit 1 (default\n"
@@ -198,12 +207,21 @@ static void print_load_help(FILE *f)
 	      "      --progress MODE        auto (default), bar, log, none\n"
 	      "      --stats-interval S     seconds between progress log lines (default 10)\n"
 	      "      --rejects FILE         write rejected records to FILE, reasons to FILE.log\n"
-	      "      --max-errors N         stop at the N-th rejected row (default: unlimited)\n"
+	      "      --max-errors N         tolerate N rejected rows, stop at the next one\n"
+	      "                             (default: no limit)\n"
 	      "      --summary-json FILE    write the summary as JSON (- for stdout)\n"
+	      "      --metrics-file FILE    write it as Prometheus text for node_exporter's\n"
+	      "                             textfile collector (a temporary file renamed)\n"
 	      "  -q, --quiet                print errors only\n"
 	      "  -v, --verbose              also the statements sent (values left out) and the\n"
 	      "                             server session of each batch\n"
-	      "  -h, --help                 this help\n",
+	      "  -h, --help                 this help\n"
+	      "\n"
+	      "Example, a nightly import from cron:\n"
+	      "  sluice load /data/orders-*.csv postgresql:///shop --table orders \\\n"
+	      "      --rejects /var/log/orders.rej --summary-json /var/log/orders.json -q\n"
+	      "\n"
+	      "More in the manual: man sluice.\n",
 	      f);
 }
 
@@ -236,28 +254,35 @@ static void print_copy_help(FILE *f)
 	      "      --tables A,B           tables to copy (default: every base table)\n"
 	      "      --exclude-tables A,B   tables to leave out\n"
 	      "      --schema S             PostgreSQL source schema (default public)\n"
-	      "      --query SQL            copy the rows of a SELECT into --table T (which "
-	      "exists)\n"
+	      "      --query SQL            copy the rows of a SELECT into --table T (which\n"
+	      "                             exists)\n"
 	      "      --create               create missing tables: mapped types, NOT NULL,\n"
-	      "                             defaults, primary key; indexes and foreign keys after\n"
-	      "                             the data\n"
+	      "                             defaults, primary key; indexes and foreign keys\n"
+	      "                             after the data\n"
 	      "      --truncate             empty each target table first\n"
 	      "      --cast SRC=DST,...     override the type mapping for a source type\n"
-	      "      --verify               compare every copied table afterwards (sluice verify)\n"
-	      "      --workers N            copy N tables or key ranges at once, in one snapshot\n"
+	      "      --verify               compare every copied table afterwards (sluice\n"
+	      "                             verify)\n"
+	      "      --workers N            copy N tables or key ranges at once, in one\n"
+	      "                             snapshot\n"
 	      "      --split-rows N         with --workers, cut a table with a single integer\n"
 	      "                             primary key into ranges of about N rows (500000)\n"
 	      "      --dry-run              print the DDL and the plan, copy nothing\n"
-	      "      --max-errors N         stop at the N-th rejected row (default 0: the first)\n"
+	      "      --max-errors N         tolerate N rejected rows, stop at the next one\n"
+	      "                             (default 0: the first stops the copy)\n"
 	      "      --batch-rows N         rows per batch and transaction (default 50000)\n"
-	      "      --resume               exactly once across crashes: a rerun goes on after "
-	      "the\n"
-	      "                             committed keys of each table (see sluice load --help)\n"
+	      "      --resume               exactly once across crashes: a rerun goes on\n"
+	      "                             after the committed keys of each table (see\n"
+	      "                             sluice load --help)\n"
 	      "      --job NAME             the resumable job (default: copy:FROM_URL)\n"
 	      "      --checkpoint-table T   where checkpoints live (default sluice_checkpoints)\n"
 	      "\n"
 	      "Writing, pool, progress and reporting options are those of sluice load\n"
-	      "(--batch-rows, --workers, --rejects, --max-errors, --summary-json, -q, ...).\n",
+	      "(--batch-rows, --workers, --rejects, --max-errors, --summary-json,\n"
+	      "--metrics-file, -q, ...).\n"
+	      "\n"
+	      "Example: sluice copy mysql://root@db1/shop postgresql://pg1/shop --create\n"
+	      "More in the manual: man sluice.\n",
 	      f);
 }
 
@@ -405,6 +430,157 @@ static bool parse_seconds(const char *opt, const char *arg, double *out)
 	return true;
 }
 
+/* The edit distance between a and b (insertions, deletions, changes),
+ * counted up to 9. */
+static int edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 40 || lb > 40)
+		return 9;
+	int d[41][41];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			int sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
+			d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+	return d[la][lb] > 9 ? 9 : d[la][lb];
+}
+
+/* The candidate closest to word, when close enough to be what was meant
+ * (a third of its letters wrong at most), or NULL. */
+static const char *closest(const char *word, const char *const *candidates, int n)
+{
+	const char *best = NULL;
+	int best_d = 9;
+	for (int i = 0; i < n; i++) {
+		int d = edit_distance(word, candidates[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = candidates[i];
+		}
+	}
+	int limit = (int)strlen(word) / 3 > 1 ? (int)strlen(word) / 3 : 1;
+	return best && best_d <= limit ? best : NULL;
+}
+
+static const char *const commands[] = {"load", "update", "copy", "verify", "ping", "checkpoints"};
+
+/* The long options whose name starts with the len bytes of name, as
+ * "--a, --b" into out; returns how many, and the one in *only. */
+static int option_matches(const char *name, size_t len, char *out, size_t n, const char **only)
+{
+	int count = 0;
+	size_t o = 0;
+	out[0] = '\0';
+	for (const struct option *lo = long_options; lo->name; lo++) {
+		if (strncmp(lo->name, name, len))
+			continue;
+		if (strlen(lo->name) == len) { /* exact: never ambiguous */
+			*only = lo->name;
+			return 1;
+		}
+		*only = lo->name;
+		if (o < n)
+			o += (size_t)snprintf(out + o, n - o, "%s--%s", count ? ", " : "",
+					      lo->name);
+		count++;
+	}
+	return count;
+}
+
+/* Before getopt: a long option written with one dash ("-workers", which
+ * getopt reads as -w -o -r ...) and a long one that is no option or the
+ * start of several: each a usage error that says what was meant. */
+static bool check_words(int argc, char **argv, const char *cmd)
+{
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--"))
+			break;
+		if (a[0] != '-' || !a[1])
+			continue; /* a source, a URL or "-" (stdin) */
+		bool two = a[1] == '-';
+		const char *name = a + (two ? 2 : 1);
+		size_t len = strcspn(name, "=");
+		char list[600];
+		const char *only = NULL;
+		if (!two) {
+			/* "-workers" or "-table=x": a long option's whole name */
+			int m = len > 1 ? option_matches(name, len, list, sizeof list, &only) : 0;
+			if (m == 1 && strlen(only) == len) {
+				log_error("unknown option %s: long options take two dashes: --%s",
+					  a, only);
+				return false;
+			}
+			if (a[1] == 't' && !a[2])
+				i++; /* -t TABLE */
+			continue;
+		}
+		int m = option_matches(name, len, list, sizeof list, &only);
+		if (m > 1) {
+			log_error("option --%.*s is ambiguous: it could be %s", (int)len, name,
+				  list);
+			return false;
+		}
+		if (m == 0) {
+			const char *names[80];
+			int n = 0;
+			for (const struct option *lo = long_options; lo->name && n < 80; lo++)
+				names[n++] = lo->name;
+			char word[64];
+			snprintf(word, sizeof word, "%.*s", (int)(len < 63 ? len : 63), name);
+			const char *near = closest(word, names, n);
+			if (near)
+				log_error("unknown option --%s: did you mean --%s?", word, near);
+			else
+				log_error("unknown option --%s (see sluice %s --help)", word, cmd);
+			return false;
+		}
+		for (const struct option *lo = long_options; lo->name; lo++)
+			if (!strcmp(lo->name, only) && lo->has_arg == required_argument &&
+			    !name[len])
+				i++; /* its value, which may start with '-' */
+	}
+	return true;
+}
+
+/* A connection URL of a scheme sluice knows, or a usage error that says
+ * which scheme was probably meant. what: "TARGET_URL", "FROM_URL". */
+static bool check_url(const char *what, const char *url)
+{
+	static const char *const schemes[] = {"postgresql", "postgres", "mysql", "mariadb"};
+	const char *sep = strstr(url, "://");
+	if (!sep) {
+		log_error("%s '%.80s' is not a URL: postgresql://user@host/db or "
+			  "mysql://user@host/db",
+			  what, url);
+		return false;
+	}
+	char scheme[32];
+	snprintf(scheme, sizeof scheme, "%.*s", (int)(sep - url < 31 ? sep - url : 31), url);
+	for (size_t i = 0; i < sizeof scheme && scheme[i]; i++)
+		if (scheme[i] >= 'A' && scheme[i] <= 'Z')
+			scheme[i] = (char)(scheme[i] - 'A' + 'a');
+	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
+		if (!strcmp(scheme, schemes[i]))
+			return true;
+	const char *near = closest(scheme, schemes, 4);
+	if (!near && (!strcmp(scheme, "pg") || !strcmp(scheme, "psql")))
+		near = "postgresql";
+	if (near)
+		log_error("%s: unknown scheme %s://: did you mean %s://?", what, scheme, near);
+	else
+		log_error("%s: unknown scheme %s://: sluice speaks postgresql:// (postgres://) and "
+			  "mysql:// (mariadb://)",
+			  what, scheme);
+	return false;
+}
+
 static void job_defaults(struct job *job)
 {
 	memset(job, 0, sizeof *job);
@@ -447,9 +623,23 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 	else if (!strcmp(cmd, "checkpoints"))
 		job->command = CMD_CHECKPOINTS;
 	else {
-		log_error("unknown command '%s' (try sluice --help)", cmd);
+		const char *near = closest(cmd, commands, 6);
+		FILE *f = cmd[0] != '-' ? fopen(cmd, "r") : NULL;
+		if (f)
+			fclose(f);
+		if (near)
+			log_error("unknown command '%s': did you mean sluice %s?", cmd, near);
+		else if (f) /* a file: the command was left out */
+			log_error("unknown command '%s': to load it, sluice load %s ... TARGET_URL",
+				  cmd, cmd);
+		else
+			log_error("unknown command '%s': the commands are load, update, copy, "
+				  "verify, ping and checkpoints (sluice --help)",
+				  cmd);
 		return CLI_USAGE;
 	}
+	if (!check_words(argc, argv, cmd))
+		return CLI_USAGE;
 
 	long v;
 	int c;
@@ -697,6 +887,9 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		case OPT_SUMMARY_JSON:
 			job->summary_json = optarg;
 			break;
+		case OPT_METRICS_FILE:
+			job->metrics_file = optarg;
+			break;
 		case ':':
 			log_error("%s needs a value", name);
 			return CLI_USAGE;
@@ -758,6 +951,8 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		}
 		job->from = argv[optind];
 		job->target = argv[optind + 1];
+		if (!check_url("FROM_URL", job->from) || !check_url("TO_URL", job->target))
+			return CLI_USAGE;
 		if (job->query && (job->ntables || job->nexclude)) {
 			log_error("--query copies one query into --table: no --tables with it");
 			return CLI_USAGE;
@@ -774,12 +969,28 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		return CLI_RUN;
 	}
 	if (rest < 2) {
-		log_error("usage: sluice %s [OPTIONS] SOURCE... TARGET_URL", cmd);
+		const char *one = rest ? argv[optind] : NULL;
+		if (one && strstr(one, "://"))
+			log_error("sluice %s: no SOURCE before %s: name the files to read, or - "
+				  "for stdin (usage: sluice %s [OPTIONS] SOURCE... TARGET_URL)",
+				  cmd, "the URL", cmd);
+		else if (one)
+			log_error(
+				"sluice %s: no TARGET_URL after %s: add the server to write to, "
+				"postgresql://user@host/db or mysql://user@host/db (usage: sluice "
+				"%s [OPTIONS] SOURCE... TARGET_URL)",
+				cmd, one, cmd);
+		else
+			log_error("sluice %s: no SOURCE and no TARGET_URL (usage: sluice %s "
+				  "[OPTIONS] SOURCE... TARGET_URL; sluice %s --help)",
+				  cmd, cmd, cmd);
 		return CLI_USAGE;
 	}
 	job->nsources = rest - 1;
 	job->sources = argv + optind;
 	job->target = argv[argc - 1];
+	if (!check_url("TARGET_URL", job->target))
+		return CLI_USAGE;
 	if (job->command == CMD_UPDATE) {
 		if (!job->nkey) {
 			log_error("sluice update needs --key");

@@ -136,10 +136,21 @@ static bool pg_fail(struct conn *c, PGresult *res, const char *what, struct sl_e
 		}
 		snprintf(ctx, sizeof text - (size_t)(ctx - text), "%s", column);
 	}
-	/* one line: drop the trailing newline, keep the detail on one line */
-	for (char *p = text; *p; p++)
-		if (*p == '\n')
-			*p = p[1] ? ' ' : '\0';
+	/* one line: drop the trailing newline, keep the detail on one line
+	 * (libpq indents a continued line with a TAB: one space for both) */
+	char *o = text;
+	for (char *p = text; *p; p++) {
+		if (*p == '\n') {
+			while (p[1] == '\t' || p[1] == ' ')
+				p++;
+			if (!p[1])
+				break;
+			*o++ = ' ';
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
 	/* a broken connection names its server (once connected: a failed
 	 * connect is prefixed by pg_connect) */
 	if (kind == SL_ERR_CONNECTION && c->redacted[0])
@@ -970,6 +981,23 @@ static bool write_copy(struct conn *c, const struct write_spec *spec, const stru
 	return copy_in(c, c->sql.data, b, first, n, false, NULL, err);
 }
 
+/* A refused parameter of a multi-row INSERT is named by the server as
+ * "CONTEXT:  unnamed portal parameter $N = '...'": the rows' values go in
+ * row by row, ncols each, so $N is column (N - 1) % ncols; say its name. */
+static void name_parameter(struct sl_error *err, int ncols, char *const *columns, int n)
+{
+	char *ctx = strstr(err->msg, "CONTEXT:  unnamed portal parameter $");
+	if (!ctx)
+		return;
+	long k = strtol(ctx + 36, NULL, 10);
+	if (k < 1 || !columns || n < ncols)
+		return;
+	const char *name = columns[(k - 1) % ncols];
+	while (ctx > err->msg && ctx[-1] == ' ')
+		ctx--; /* the space pg_fail left for the line break */
+	snprintf(ctx, sizeof err->msg - (size_t)(ctx - err->msg), " (column %.200s)", name);
+}
+
 /* Run one INSERT of nrows rows starting at row r, prepared when prepare;
  * adds the rows the server inserted (or updated) to *written. */
 static bool insert_rows(struct conn *c, const struct write_spec *spec, const struct batch *b,
@@ -997,10 +1025,12 @@ static bool insert_rows(struct conn *c, const struct write_spec *spec, const str
 		res = pg_run_params(c, c->sql.data, (int)np, c->params);
 	}
 	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-	if (!ok)
+	if (!ok) {
 		pg_fail(c, res, "INSERT failed", err);
-	else
+		name_parameter(err, b->ncols > 0 ? b->ncols : 1, spec->columns, spec->ncols);
+	} else {
 		*written += (size_t)strtoull(PQcmdTuples(res), NULL, 10);
+	}
 	PQclear(res);
 	return ok;
 }

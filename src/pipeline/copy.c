@@ -1429,6 +1429,7 @@ enum run_status copy_run(const struct job *job)
 	struct copy cp = {.job = job, .status = RUN_OK};
 	struct sl_error err;
 	sl_error_clear(&err);
+	cp.report.started = wall_seconds();
 	pthread_mutex_init(&cp.lock, NULL);
 	pthread_cond_init(&cp.unit_done, NULL);
 	signals_install();
@@ -1448,6 +1449,13 @@ enum run_status copy_run(const struct job *job)
 	if (job->cast && !typemap_cast_check(job->cast, why, sizeof why)) {
 		log_error("%s", why);
 		pthread_cond_destroy(&cp.unit_done);
+		pthread_mutex_destroy(&cp.lock);
+		return RUN_USAGE;
+	}
+	/* the summary's files must take it: found out before any row is copied */
+	if (!report_check_output("--summary-json", job->summary_json, &err) ||
+	    !report_check_output("--metrics-file", job->metrics_file, &err)) {
+		log_error("%s", err.msg);
 		pthread_mutex_destroy(&cp.lock);
 		return RUN_USAGE;
 	}
@@ -1561,15 +1569,7 @@ finish:
 	cp.report.status = cp.status;
 	cp.report.tables = cp.stats;
 	cp.report.ntables = cp.stats ? cp.ntables : 0;
-	if (cp.status != RUN_USAGE && (!job->quiet || cp.status == RUN_FAILED))
-		report_print(stderr, &cp.report);
-	if (job->summary_json) {
-		struct sl_error jerr;
-		if (!report_write_json(job->summary_json, &cp.report, &jerr)) {
-			log_error("%s", jerr.msg);
-			cp.status = RUN_FAILED;
-		}
-	}
+	cp.status = report_finish(&cp.report, job, cp.status);
 done:;
 	enum run_status status = cp.status;
 	if (cp.rejects)

@@ -109,12 +109,17 @@ void load_reject(struct load *ld, const char *source, long line, const char *raw
 		load_fail(ld, &err);
 		return;
 	}
-	/* --max-errors N: the N-th rejected row stops the run (0: the first) */
+	if (n == 1 && ld->job->input.encoding != ENCODING_LATIN1 && strstr(reason, "UTF-8"))
+		log_info("hint: %s:%ld is not UTF-8; if the file is latin1 (ISO-8859-1), "
+			 "--encoding latin1 reads it",
+			 source, line);
+	/* --max-errors N tolerates N rejected rows, as other loaders count
+	 * them: the one after them stops the run (0: the first) */
 	long max = ld->job->max_errors;
-	if (max >= 0 && n >= (uint64_t)(max > 0 ? max : 1)) {
+	if (max >= 0 && n > (uint64_t)max) {
 		sl_error_set(&err, SL_ERR_DATA,
-			     "stopped after %llu rejected rows (--max-errors %ld)",
-			     (unsigned long long)n, max);
+			     "stopped at rejected row %llu: --max-errors %ld tolerates %ld",
+			     (unsigned long long)n, max, max);
 		pthread_mutex_lock(&ld->lock);
 		ld->limit_hit = true;
 		pthread_mutex_unlock(&ld->lock);
@@ -419,7 +424,7 @@ static void note_interrupted(struct load *ld, const char *table, struct run_repo
 			 "interrupted by %s: %llu rows are committed to %s, in whole batches (what "
 			 "was in flight is rolled back); %s",
 			 signals_name(), rows, table, how_to_go_on(ld));
-	log_error("%s", msg);
+	log_result("%s", msg); /* what the operator asked for: no error */
 	report_add_error(report, msg);
 }
 
@@ -528,7 +533,9 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	if (!connect_target(&ld, &err) || !plan_check_target(&ld, &err))
 		goto failed;
 	progress_set_pool(progress, ld.pool);
-	if (!plan_columns(&ld, r, &err) || !r->ops->set_columns(r, ld.columns, ld.ncols, &err))
+	if (!plan_columns(&ld, r, &err) ||
+	    (!job->open_reader && !plan_check_columns(&ld, r, &err)) ||
+	    !r->ops->set_columns(r, ld.columns, ld.ncols, &err))
 		goto failed;
 	if (ld.spec.update) {
 		int key[ld.ncols], nkey;
@@ -706,8 +713,12 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	nthreads = 0;
 	if (ld.input_failed)
 		load_fail(&ld, &ld.input_err);
-	if (job->dry_run && !ld.failed && !signals_caught())
+	if (job->dry_run && !ld.failed && !signals_caught()) {
+		/* the display goes first: on a terminal stdout shares its line */
+		progress_stop(progress);
+		progress = NULL;
 		print_dry_run(&ld); /* after any CREATE TABLE that --create printed */
+	}
 
 	if (ld.single_conn) {
 		if (!ld.failed && !signals_caught()) {
@@ -782,12 +793,31 @@ finish:
 	stats.rows_rejected = ld.live.rows_rejected;
 	stats.rows_not_found = ld.live.rows_not_found;
 	stats.rows_skipped = ld.live.rows_skipped;
+	/* inserted or updated: what a plain load and an update write is plain;
+	 * an upsert's split is not counted (REPORT_UNKNOWN) */
+	if (ld.spec.update)
+		stats.rows_updated = stats.rows_written;
+	else if (job->on_conflict != CONFLICT_UPDATE)
+		stats.rows_inserted = stats.rows_written;
+	else
+		stats.rows_inserted = stats.rows_updated = REPORT_UNKNOWN;
 	stats.rows_resumed = ld.live.rows_resumed;
 	if (r)
 		ld.blank_lines += r->blank_lines; /* the source being read when the run ended */
 	stats.blank_lines = ld.blank_lines;
 	if (stats.blank_lines && report.status != RUN_USAGE)
 		log_warn("%llu blank input lines skipped", (unsigned long long)stats.blank_lines);
+	if (report.status == RUN_OK && !stats.rows_read && !stats.rows_resumed &&
+	    !stats.files_skipped && !job->open_reader) {
+		/* an empty input is no silent success */
+		struct buf names;
+		buf_init(&names, 0);
+		for (int i = 0; i < job->nsources; i++)
+			buf_printf(&names, "%s%s", i ? ", " : "",
+				   strcmp(job->sources[i], "-") ? job->sources[i] : "stdin");
+		log_warn("no rows in %s", buf_str(&names));
+		buf_free(&names);
+	}
 	stats.bytes = ld.live.bytes;
 	stats.seconds = now_seconds() - t0;
 	report.commit_mode = atomic_load(&ld.commit_mode);
@@ -835,18 +865,12 @@ enum run_status load_run(const struct job *job)
 {
 	struct table_stats stats = {0};
 	struct run_report report = {0};
+	double started = wall_seconds();
 	enum run_status status = load_table(job, &stats, &report);
 	report.tables = &stats;
 	report.ntables = 1;
-	if (status != RUN_USAGE && (!job->quiet || status == RUN_FAILED))
-		report_print(stderr, &report);
-	if (job->summary_json && !report.no_json) {
-		struct sl_error jerr;
-		if (!report_write_json(job->summary_json, &report, &jerr)) {
-			log_error("%s", jerr.msg);
-			status = RUN_FAILED;
-		}
-	}
+	report.started = started;
+	status = report_finish(&report, job, status);
 	for (int i = 0; i < report.nerrors; i++)
 		free(report.errors[i]);
 	return status;

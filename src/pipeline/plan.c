@@ -77,6 +77,18 @@ bool plan_columns(struct load *ld, struct reader *r, struct sl_error *err)
 	return true;
 }
 
+/* Whether url names a database ("mysql://h/shop", not "mysql://h/"). */
+static bool url_names_database(const char *url)
+{
+	struct url_parts u;
+	struct sl_error err;
+	if (!url_parse(url, &u, &err))
+		return true; /* the driver says what is wrong with it */
+	bool named = u.database && u.database[0];
+	url_parts_free(&u);
+	return named;
+}
+
 /* Work out table, method and spec from the job; false on a usage error. */
 bool plan_run(struct load *ld)
 {
@@ -87,6 +99,18 @@ bool plan_run(struct load *ld)
 		url_redact(job->target, red, sizeof red);
 		return sl_error_set(&ld->err, SL_ERR_USAGE,
 				    "%s: not a postgresql:// or mysql:// URL", red);
+	}
+	if (!ld->drv->dialect->columns_case_insensitive) {
+		/* PostgreSQL: a URL without a database means the user's own */
+	} else if (!url_names_database(job->target) && !(job->table && strchr(job->table, '.'))) {
+		/* MySQL: no database, no table to find, and CREATE fails with
+		 * "No database selected" */
+		char red[512];
+		url_redact(job->target, red, sizeof red);
+		return sl_error_set(&ld->err, SL_ERR_USAGE,
+				    "%s names no database: add it to the URL (%s%sshop) or "
+				    "name the table as --table DATABASE.TABLE",
+				    red, red, red[strlen(red) - 1] == '/' ? "" : "/");
 	}
 	if (job->table) {
 		if (!sql_split_table(job->table, &ld->schema, &ld->table))
@@ -173,14 +197,21 @@ static bool same_file(const char *a, const char *b)
 bool plan_check_outputs(struct load *ld, struct sl_error *err)
 {
 	const struct job *job = ld->job;
+	/* a summary that cannot be written would fail the run only after the
+	 * data is committed: find out first */
+	if (!report_check_output("--summary-json", job->summary_json, err) ||
+	    !report_check_output("--metrics-file", job->metrics_file, err))
+		return false;
 	char rejects_log[4096] = "";
 	if (job->rejects_path)
 		snprintf(rejects_log, sizeof rejects_log, "%s.log", job->rejects_path);
-	const char *outs[3] = {
+	const char *outs[4] = {
 		job->rejects_path, job->rejects_path ? rejects_log : NULL,
-		job->summary_json && strcmp(job->summary_json, "-") ? job->summary_json : NULL};
-	const char *opt[3] = {"--rejects", "--rejects (its .log)", "--summary-json"};
-	for (int o = 0; o < 3; o++) {
+		job->summary_json && strcmp(job->summary_json, "-") ? job->summary_json : NULL,
+		job->metrics_file};
+	const char *opt[4] = {"--rejects", "--rejects (its .log)", "--summary-json",
+			      "--metrics-file"};
+	for (int o = 0; o < 4; o++) {
 		if (!outs[o])
 			continue;
 		for (int i = 0; i < job->nsources; i++)
@@ -302,6 +333,91 @@ static bool check_conflict_key(struct load *ld, const struct table_desc *td, str
 	return true;
 }
 
+/* Where the server looked for an unqualified table, from its identity:
+ * "schema public of database shop" (PostgreSQL) or "database shop" (MySQL,
+ * whose schemas are its databases); "" when it cannot say. */
+static void where_looked(struct load *ld, struct conn *c, char *out, size_t n)
+{
+	char id[1024];
+	struct sl_error e;
+	out[0] = '\0';
+	if (!ld->drv->identity || !ld->drv->identity(c, id, sizeof id, &e))
+		return;
+	/* the identity ends in ":<database>:<schema>" (PostgreSQL) or
+	 * ":<database>" (MySQL) */
+	char *last = strrchr(id, ':');
+	if (!last)
+		return;
+	*last++ = '\0';
+	bool schemas = !ld->drv->dialect->columns_case_insensitive;
+	char *db = schemas ? strrchr(id, ':') : NULL;
+	const char *schema = ld->schema ? ld->schema : last;
+	if (schemas && db)
+		snprintf(out, n, " in schema %s of database %s", schema, db + 1);
+	else if (!schemas)
+		snprintf(out, n, " in database %s", ld->schema ? ld->schema : last);
+}
+
+/* Whether a table named name exists where ld's table would be. */
+static bool table_exists(struct load *ld, struct conn *c, const char *name)
+{
+	struct write_spec spec = ld->spec;
+	struct table_desc td = {0};
+	struct sl_error e;
+	spec.table = name;
+	bool exists = ld->drv->describe_table(c, &spec, &td, &e) && td.exists;
+	table_desc_free(&td);
+	return exists;
+}
+
+/* The table is not there: say where sluice looked and what to do, with the
+ * name the user probably meant when one exists (PostgreSQL folds unquoted
+ * names to lower case, sluice takes them as written; a file named
+ * orders-2026-12-01.csv loads into orders). */
+static bool missing_table(struct load *ld, struct conn *c, struct sl_error *err)
+{
+	char where[600];
+	where_looked(ld, c, where, sizeof where);
+	bool from_file = !ld->job->table;
+	char lower[256], word[256];
+	snprintf(lower, sizeof lower, "%s", ld->table);
+	for (char *p = lower; *p; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	/* the name up to its first character that is no letter or '_' */
+	size_t k = 0;
+	while (ld->table[k] && k < sizeof word - 1 &&
+	       (((ld->table[k] | 0x20) >= 'a' && (ld->table[k] | 0x20) <= 'z') ||
+		ld->table[k] == '_'))
+		k++;
+	snprintf(word, sizeof word, "%.*s", (int)k, ld->table);
+	while (k > 0 && word[k - 1] == '_')
+		word[--k] = '\0';
+	const char *qual = ld->schema ? ld->schema : "", *dot = ld->schema ? "." : "";
+	if (!ld->drv->dialect->columns_case_insensitive && strcmp(lower, ld->table) &&
+	    table_exists(ld, c, lower))
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "table \"%s\" does not exist%s, but %s does: names are taken "
+				    "as written (PostgreSQL folds unquoted names to lower case); "
+				    "did you mean --table %s%s%s?",
+				    ld->table, where, lower, qual, dot, lower);
+	if (from_file && word[0] && strcmp(word, ld->table) && table_exists(ld, c, word))
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "table %s (named after the file %s) does not exist%s; "
+				    "did you mean --table %s?",
+				    ld->table, ld->job->sources[0], where, word);
+	if (from_file)
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "table %s (named after the file %s) does not exist%s: name the "
+				    "table with --table%s",
+				    ld->table, ld->job->sources[0], where,
+				    ld->spec.update ? ""
+						    : ", or --create creates it from the input");
+	return sl_error_set(err, SL_ERR_USAGE, "table %s%s%s does not exist%s%s", qual, dot,
+			    ld->table, where,
+			    ld->spec.update ? "" : " (--create would create it from the input)");
+}
+
 /* Connect and check the target before reading any input: the table exists
  * (or --create will make it), and an upsert's key decides conflicts. */
 bool plan_check_target(struct load *ld, struct sl_error *err)
@@ -311,14 +427,14 @@ bool plan_check_target(struct load *ld, struct sl_error *err)
 	if (!load_get_conn(ld, &c, err))
 		return false;
 	bool ok = ld->drv->describe_table(c, &ld->spec, &td, err);
+	if (ok && !td.exists && (!ld->job->create || ld->spec.update))
+		ok = missing_table(ld, c, err);
 	load_put_conn(ld, c, !ok && err->kind == SL_ERR_CONNECTION);
-	if (!ok)
+	if (!ok) {
+		table_desc_free(&td);
 		return false;
-	if (!td.exists && (!ld->job->create || ld->spec.update))
-		ok = sl_error_set(err, SL_ERR_USAGE, "table %s does not exist%s", ld->table,
-				  ld->spec.update ? ""
-						  : " (--create would create it from the input)");
-	else if (td.exists && ld->spec.on_conflict == CONFLICT_UPDATE)
+	}
+	if (td.exists && ld->spec.on_conflict == CONFLICT_UPDATE)
 		ok = check_conflict_key(ld, &td, err);
 	if (ok && td.bulk_refused && ld->spec.method == METHOD_INFILE && ld->job->method)
 		ok = sl_error_set(
@@ -342,6 +458,66 @@ bool plan_check_target(struct load *ld, struct sl_error *err)
 	}
 	ld->target = td; /* freed at the end of the run */
 	return ok;
+}
+
+/* A header of one field with a ';', TAB or '|' in it, read with the default
+ * ',': the file is most likely separated by that character. */
+static char header_delimiter(const struct load *ld, const struct reader *r)
+{
+	if (ld->job->input.delimiter || ld->job->ncolumns || r->format != FORMAT_CSV ||
+	    r->nheader != 1)
+		return 0;
+	const char *p = strpbrk(r->header[0], ";\t|");
+	return p ? *p : 0;
+}
+
+bool plan_check_columns(struct load *ld, const struct reader *r, struct sl_error *err)
+{
+	const struct table_desc *td = &ld->target;
+	char d = header_delimiter(ld, r);
+	char dname[8];
+	snprintf(dname, sizeof dname, d == '\t' ? "tab" : "'%c'", d);
+	if (d && !td->exists)
+		return sl_error_set(
+			err, SL_ERR_USAGE,
+			"the header of %s is one field, \"%.60s\": is the file separated "
+			"by %s? --delimiter %s reads it so",
+			ld->job->sources[0], r->header[0], dname, dname);
+	if (!td->exists)
+		return true;
+	struct buf unknown;
+	buf_init(&unknown, 0);
+	int nunknown = 0;
+	for (int i = 0; i < ld->ncols; i++) {
+		bool found = false;
+		for (int k = 0; !found && k < td->ncols; k++)
+			found = same_column(ld, ld->columns[i], td->cols[k].name);
+		if (!found) {
+			buf_printf(&unknown, "%s%s", nunknown ? ", " : "", ld->columns[i]);
+			nunknown++;
+		}
+	}
+	if (!nunknown) {
+		buf_free(&unknown);
+		return true;
+	}
+	struct buf cols;
+	buf_init(&cols, 0);
+	for (int k = 0; k < td->ncols; k++)
+		buf_printf(&cols, "%s%s", k ? ", " : "", td->cols[k].name);
+	char hint[200] = "";
+	if (d)
+		snprintf(hint, sizeof hint, "; is the file separated by %s? --delimiter %s", dname,
+			 dname);
+	else
+		snprintf(hint, sizeof hint, "; --columns names the input's columns in order");
+	sl_error_set(err, SL_ERR_USAGE, "%s %s of %s %s not in table %s (its columns: %s)%s",
+		     nunknown == 1 ? "column" : "columns", buf_str(&unknown),
+		     ld->job->ncolumns ? "--columns" : "the input", nunknown == 1 ? "is" : "are",
+		     ld->table, buf_str(&cols), hint);
+	buf_free(&unknown);
+	buf_free(&cols);
+	return false;
 }
 
 /* A unique key of the table whose columns are all written: a lost plain

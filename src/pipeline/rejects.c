@@ -89,7 +89,9 @@ void rejects_add(struct rejects *rj, const char *source, long line, const char *
 		if (rj->failure[0])
 			rj->lost++;
 	} else {
-		log_error("rejected %s:%ld: %s", source, line, reason);
+		/* a reject is the row's, not the run's error: shown unless
+		 * --quiet, which says how many at the end */
+		log_info("rejected %s:%ld: %s", source, line, reason);
 	}
 	pthread_mutex_unlock(&rj->lock);
 }

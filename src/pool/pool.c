@@ -13,6 +13,7 @@
 
 #include "sluice/log.h"
 #include "sluice/signals.h"
+#include "sluice/url.h"
 
 struct idle_conn {
 	struct conn *c;
@@ -74,8 +75,17 @@ static bool open_conn(struct pool *p, struct conn **out, struct sl_error *err)
 		pthread_mutex_unlock(&p->lock);
 		if (!again)
 			return false;
-		log_warn("%s; reconnecting in %.1f s (attempt %d of %d)", err->msg, delay,
-			 attempt + 1, p->cfg.retries);
+		/* one warning that it retries; each attempt's reason with -v (a
+		 * refused port repeated every attempt was the same line 4 times),
+		 * and the last one in the caller's error */
+		if (attempt == 0) {
+			char red[512];
+			url_redact(p->url, red, sizeof red);
+			log_warn("%s: cannot connect; retrying (%d time%s at most)", red,
+				 p->cfg.retries, p->cfg.retries == 1 ? "" : "s");
+		}
+		log_debug("%s; reconnecting in %.1f s (attempt %d of %d)", err->msg, delay,
+			  attempt + 1, p->cfg.retries);
 		if (!signals_sleep(delay * (0.75 + 0.5 * ((double)rand() / RAND_MAX))))
 			return sl_error_set(err, SL_ERR_INTERRUPTED,
 					    "interrupted while waiting to reconnect");

@@ -183,9 +183,22 @@ version=$(dpkg-deb -f "$deb" Version 2>&1)
 assert_eq "the package version is the binary's" "$VERSION" "${version%-*}"
 contents=$(dpkg-deb -c "$deb" 2>&1 | awk '{print $6}')
 for f in ./usr/bin/sluice ./usr/share/man/man1/sluice.1.gz \
-	./usr/share/bash-completion/completions/sluice ./usr/share/zsh/site-functions/_sluice; do
+	./usr/share/bash-completion/completions/sluice ./usr/share/zsh/site-functions/_sluice \
+	./usr/share/doc/sluice/copyright ./usr/share/doc/sluice/NEWS; do
 	assert_contains "holds $f" "$f" "$contents"
 done
+# the package grants rights: the PostgreSQL License, as the tree's LICENSE
+mkdir -p "$TMP/debx"
+dpkg-deb -x "$deb" "$TMP/debx"
+assert_contains "debian/copyright: the PostgreSQL License" "License: PostgreSQL" \
+	"$(cat "$TMP/debx/usr/share/doc/sluice/copyright")"
+assert_contains "LICENSE: the PostgreSQL License" "Permission to use, copy, modify, and distribute" \
+	"$(cat "$ROOT/LICENSE")"
+# make deb without noise: no install(1) warning per file, no failed
+# connections from the unit tests (run here with the tests)
+make -C "$ROOT" deb DEB_DIR="$TMP/deb2" BUILD="$TMP/build2" >"$TMP/deb2.log" 2>&1
+assert_status "make deb with the unit tests" 0 $?
+assert_eq "no warnings in make deb" "" "$(grep -E 'WARNING|warning:|cannot connect' "$TMP/deb2.log" || true)"
 
 test_case "the package installed with dpkg"
 SUDO=

@@ -20,7 +20,8 @@ for method in copy insert; do
 	assert_status "load" 0 $?
 	assert_eq "exact contents" "$TRICKY_EXPECTED" "$(rows_json tricky)"
 	assert_contains "summary table" "tricky" "$out"
-	assert_contains "summary JSON" '"status": "ok", "tables": [{"table": "tricky", "rows_read": 5, "rows_written": 5, "rows_rejected": 0, "rows_not_found": 0' "$(cat "$TMP/s.json")"
+	assert_contains "summary JSON: the status" '{"status": "ok", "exit_code": 0, ' "$(cat "$TMP/s.json")"
+	assert_contains "summary JSON: the table" '"tables": [{"table": "tricky", "rows_read": 5, "rows_written": 5, "rows_rejected": 0, "rows_not_found": 0' "$(cat "$TMP/s.json")"
 done
 
 test_case "stdin, gzip detected by content, --table, --truncate"
@@ -115,21 +116,21 @@ $TMP/mixed.csv:3000" "$(cut -d: -f1,2 "$TMP/rejects.csv.log" | sort -t: -k2 -n)"
 	assert_eq "table complete" "3000|3000" "$(pg -c 'select count(*), count(distinct id) from mixed')"
 done
 
-test_case "--max-errors stops the run"
+test_case "--max-errors N tolerates N rejected rows, the next stops the run"
 pg -c "truncate mixed"
 # server-side rejects only, one writer: where it stops is deterministic
 grep -v -e '^1500,' -e '^1,1,' -e '^2500,' -e '^2999,' "$TMP/mixed.csv" >"$TMP/mixed2.csv"
-"$SLUICE" load "$TMP/mixed2.csv" "$SLUICE_PG_URL" --table mixed --batch-rows 500 --max-errors 2 -q 2>"$TMP/err"
+"$SLUICE" load "$TMP/mixed2.csv" "$SLUICE_PG_URL" --table mixed --batch-rows 500 --max-errors 1 -q 2>"$TMP/err"
 assert_status "stopped" 1 $?
 assert_contains "says why" "max-errors" "$(cat "$TMP/err")"
 assert_eq "whole batches before the stop, rows up to the 2nd reject" "775|602752" "$(pg -c 'select count(*), sum(n) from mixed')"
 pg -c "truncate mixed"
-"$SLUICE" load "$TMP/mixed2.csv" "$SLUICE_PG_URL" --table mixed --batch-rows 500 --max-errors 1 \
+"$SLUICE" load "$TMP/mixed2.csv" "$SLUICE_PG_URL" --table mixed --batch-rows 500 --max-errors 0 \
 	--rejects "$TMP/max1.csv" -q 2>/dev/null
-assert_status "--max-errors 1: stopped" 1 $?
-assert_eq "--max-errors 1: the first reject stops it, the rows before it are in" "99|9900" \
+assert_status "--max-errors 0: stopped" 1 $?
+assert_eq "--max-errors 0: the first reject stops it, the rows before it are in" "99|9900" \
 	"$(pg -c 'select count(*), sum(n) from mixed')"
-assert_eq "--max-errors 1: one rejected record" "100,notanumber,2024-01-01,bad int" "$(tail -n +2 "$TMP/max1.csv")"
+assert_eq "--max-errors 0: one rejected record" "100,notanumber,2024-01-01,bad int" "$(tail -n +2 "$TMP/max1.csv")"
 
 test_case "many refused rows: each rejected alone, the rest written, as one row at a time would"
 # a generated mix: bad integers, a CHECK, NOT NULL, a duplicate of a row
@@ -160,8 +161,8 @@ for why in "invalid input syntax" "violates check constraint" "violates not-null
 done
 assert_eq "the rejects file holds each refused record" "$((nrej + 1))" "$(grep -c '' "$TMP/dense_a.rej")"
 pg -c "truncate dense_a" -c "insert into dense_a values (5, 1, 'there')"
-"$SLUICE" load "$TMP/dense.csv" "$SLUICE_PG_URL" --table dense_a --batch-rows 500 --max-errors 40 --rejects "$TMP/dense_m.rej" -q 2>/dev/null
-assert_status "--max-errors 40" 1 $?
+"$SLUICE" load "$TMP/dense.csv" "$SLUICE_PG_URL" --table dense_a --batch-rows 500 --max-errors 39 --rejects "$TMP/dense_m.rej" -q 2>/dev/null
+assert_status "--max-errors 39: stopped at the 40th" 1 $?
 fortieth=$(sed -n 40p "$TMP/dense_m.rej.log" | cut -d: -f2)
 assert_eq "40 rejected" "40" "$(grep -c '' "$TMP/dense_m.rej.log")"
 assert_eq "nothing written after the 40th rejected line ($fortieth)" "0" "$(pg -c "select count(*) from dense_a where id > $((fortieth - 1)) and id <> 5")"

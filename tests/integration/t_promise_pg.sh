@@ -740,10 +740,10 @@ assert_eq "own: only A,1 changed" "A|1|6.00
 A|NULL|2.00" "$(pgn -c 'select * from nkey order by region')"
 assert_counts "own" "3 1 2 0"
 
-test_case "14d. --max-errors N stops at the N-th rejected row"
+test_case "14d. --max-errors N tolerates N rejected rows: the next one stops the run"
 pg -c "drop table if exists me; create table me (id int primary key, n int)"
 awk 'BEGIN { print "id,n"; for (i = 1; i <= 1000; i++) printf "%d,%s\n", i, i % 100 == 0 ? "x" : i }' >"$TMP/me.csv"
-sl load "$TMP/me.csv" "$U" --table me --max-errors 3 --workers 1 --batch-rows 50 --rejects "$TMP/me.rej" -q
+sl load "$TMP/me.csv" "$U" --table me --max-errors 2 --workers 1 --batch-rows 50 --rejects "$TMP/me.rej" -q
 st "stopped" 1
 assert_eq "exactly 3 records in the rejects file" "id,n
 100,x
@@ -752,10 +752,10 @@ assert_eq "exactly 3 records in the rejects file" "id,n
 assert_eq "3 reasons" "100 200 300" "$(awk -F: '{print $2 - 1}' "$TMP/me.rej.log" | tr '\n' ' ' | sed 's/ $//')"
 assert_eq "rows_rejected" "3" "$(jv rows_rejected)"
 assert_eq "nothing past the stop" "t" "$(pg -c 'select count(*) >= 248 and max(id) <= 300 from me')"
-# own: NDJSON parse errors, --max-errors 2
+# own: NDJSON parse errors, --max-errors 1
 pg -c "truncate me"
 awk 'BEGIN { for (i = 1; i <= 600; i++) if (i % 100 == 50) print "{\"id\": " i ", \"n\": }"; else printf "{\"id\": %d, \"n\": %d}\n", i, i }' >"$TMP/me.ndjson"
-sl load "$TMP/me.ndjson" "$U" --table me --max-errors 2 --workers 1 --batch-rows 20 --rejects "$TMP/me2.rej" -q
+sl load "$TMP/me.ndjson" "$U" --table me --max-errors 1 --workers 1 --batch-rows 20 --rejects "$TMP/me2.rej" -q
 st "own: stopped" 1
 assert_eq "own: exactly 2 records" "2" "$(wc -l <"$TMP/me2.rej")"
 assert_eq "own: lines 50 and 150" "50 150" "$(rej_lines "$TMP/me2.rej.log")"

@@ -59,7 +59,7 @@ run_sluice() {
 }
 # show_errors FILE: the lines of a sluice run that say what went wrong
 show_errors() {
-	grep -E 'error|MISMATCH|warning: .*(differ|not)|status' "$1" | grep -v '^sluice: warning: \(view\|trigger\)' |
+	grep -E 'error|MISMATCH|warning: .*(differ|not)|status' "$1" | grep -v 'sluice: warning: \(view\|trigger\)' |
 		head -25 | sed 's/^/    | /'
 }
 

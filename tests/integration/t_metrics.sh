@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# tests/integration/t_metrics.sh - what cron and CI read: the JSON summary's
+# head (times, duration, version, the target without its password, the
+# sources, exit code and status), --metrics-file as Prometheus text that the
+# real prometheus-node-exporter's textfile collector reads without error,
+# written through a temporary file renamed over the old one, and both
+# outputs checked before any row is written.
+. "$(dirname "$0")/lib.sh"
+
+EXPORTER=$(command -v prometheus-node-exporter || command -v node_exporter || true)
+ISO='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})'
+jv() { grep -o "\"$1\": *\(\"[^\"]*\"\|-\?[0-9.]*\|null\|true\|false\)" "$2" | head -1 | sed 's/^[^:]*: *//; s/"//g'; }
+
+pg -c "drop table if exists mt_orders; create table mt_orders (id int primary key, amount int)"
+printf 'id,amount\n1,10\n2,20\n3,x\n' >"$TMP/orders-2026-12-01.csv"
+mkdir -p "$TMP/textfile"
+PROM=$TMP/textfile/orders.prom
+# a URL with a password, which must not show anywhere
+PGPW_URL=$(printf '%s' "$SLUICE_PG_URL" | sed 's|://postgres@|://postgres:s3cret@|')
+
+test_case "the JSON summary's head"
+"$SLUICE" load "$TMP/orders-2026-12-01.csv" "$PGPW_URL" --table mt_orders \
+	--summary-json "$TMP/s.json" --metrics-file "$PROM" -q 2>"$TMP/err"
+assert_status "load with a reject" 3 $?
+assert_eq "status" "partial" "$(jv status "$TMP/s.json")"
+assert_eq "exit_code" "3" "$(jv exit_code "$TMP/s.json")"
+assert_eq "version" "$("$SLUICE" --version | awk '{print $2}')" "$(jv version "$TMP/s.json")"
+assert_eq "command" "load" "$(jv command "$TMP/s.json")"
+if [[ "$(jv started_at "$TMP/s.json")" =~ ^$ISO$ ]]; then pass "started_at"; else fail "started_at: $(jv started_at "$TMP/s.json")"; fi
+if [[ "$(jv ended_at "$TMP/s.json")" =~ ^$ISO$ ]]; then pass "ended_at"; else fail "ended_at: $(jv ended_at "$TMP/s.json")"; fi
+assert_contains "duration" '"duration_seconds": 0.' "$(cat "$TMP/s.json")"
+assert_contains "the target, redacted" "\"target\": \"$(printf '%s' "$PGPW_URL" | sed 's|s3cret|***|')\"" "$(cat "$TMP/s.json")"
+assert_not_contains "no password anywhere" "s3cret" "$(cat "$TMP/s.json" "$PROM")"
+assert_contains "the sources" "\"sources\": [\"$TMP/orders-2026-12-01.csv\"]" "$(cat "$TMP/s.json")"
+assert_eq "rows_inserted of a plain load" "2" "$(jv rows_inserted "$TMP/s.json")"
+assert_eq "rows_updated of a plain load" "0" "$(jv rows_updated "$TMP/s.json")"
+
+test_case "the metrics file"
+assert_contains "rows by table and outcome" 'sluice_rows{sluice_job="orders",table="mt_orders",outcome="written"} 2' "$(cat "$PROM")"
+assert_contains "rejected" 'sluice_rows{sluice_job="orders",table="mt_orders",outcome="rejected"} 1' "$(cat "$PROM")"
+assert_contains "exit code" 'sluice_exit_code{sluice_job="orders"} 3' "$(cat "$PROM")"
+assert_contains "status" 'sluice_status{sluice_job="orders",status="partial"} 1' "$(cat "$PROM")"
+for m in sluice_bytes sluice_duration_seconds sluice_pool_connections_created sluice_pool_acquires sluice_info; do
+	assert_contains "$m" "$m{" "$(cat "$PROM")"
+done
+assert_not_contains "no last success yet (exit 3 is not one)" "sluice_last_success_timestamp_seconds{" "$(cat "$PROM")"
+assert_eq "no temporary file left" "orders.prom" "$(ls -A "$TMP/textfile")"
+
+pg -c "truncate mt_orders"
+printf 'id,amount\n1,10\n2,20\n' >"$TMP/good.csv"
+ino1=$(stat -c %i "$PROM")
+"$SLUICE" load "$TMP/good.csv" "$SLUICE_PG_URL" --table mt_orders --metrics-file "$PROM" -q
+assert_status "a good run" 0 $?
+assert_contains "exit 0" 'sluice_exit_code{sluice_job="orders"} 0' "$(cat "$PROM")"
+success=$(grep '^sluice_last_success_timestamp_seconds{' "$PROM" | awk '{print $2}')
+now=$(date +%s)
+if [ -n "$success" ] && [ "${success%.*}" -ge $((now - 60)) ] && [ "${success%.*}" -le "$now" ]; then
+	pass "sluice_last_success_timestamp_seconds is now ($success)"
+else
+	fail "sluice_last_success_timestamp_seconds: '$success' (now $now)"
+fi
+if [ "$(stat -c %i "$PROM")" != "$ino1" ]; then pass "a new file renamed over the old one"; else fail "the file was written in place"; fi
+
+"$SLUICE" load "$TMP/good.csv" "postgresql://postgres@127.0.0.1:1/nothere" --table mt_orders --retries 0 \
+	--metrics-file "$PROM" --summary-json "$TMP/f.json" -q 2>"$TMP/err"
+assert_status "a failed run" 1 $?
+assert_contains "exit 1" 'sluice_exit_code{sluice_job="orders"} 1' "$(cat "$PROM")"
+assert_contains "status failed" 'sluice_status{sluice_job="orders",status="failed"} 1' "$(cat "$PROM")"
+assert_contains "the last success carried over" "sluice_last_success_timestamp_seconds{sluice_job=\"orders\"} $success" "$(cat "$PROM")"
+assert_eq "JSON: failed, exit 1" "failed 1" "$(jv status "$TMP/f.json") $(jv exit_code "$TMP/f.json")"
+assert_eq "a connection failure: one error line, no table of zeros" "1" "$(grep -c 'error:' "$TMP/err")"
+
+test_case "node_exporter's textfile collector reads it"
+if [ -z "$EXPORTER" ]; then
+	fail "prometheus-node-exporter is not installed (scripts/install-deps.sh installs it)"
+else
+	port=$((19100 + $$ % 800))
+	"$EXPORTER" --web.listen-address="127.0.0.1:$port" --collector.disable-defaults --collector.textfile \
+		--collector.textfile.directory="$TMP/textfile" >"$TMP/exporter.log" 2>&1 &
+	exporter=$!
+	scraped=""
+	for i in $(seq 1 50); do
+		scraped=$(curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null) && break
+		sleep 0.2
+	done
+	kill "$exporter" 2>/dev/null
+	wait "$exporter" 2>/dev/null
+	assert_contains "no scrape error" "node_textfile_scrape_error 0" "$scraped"
+	assert_contains "its mtime is exported" 'node_textfile_mtime_seconds{file="' "$scraped"
+	assert_contains "the exit code" 'sluice_exit_code{sluice_job="orders"} 1' "$scraped"
+	assert_contains "the last success" 'sluice_last_success_timestamp_seconds{sluice_job="orders"}' "$scraped"
+	assert_contains "rows by outcome" 'sluice_rows{outcome="written",sluice_job="orders",table="mt_orders"}' "$scraped"
+	assert_contains "the pool" 'sluice_pool_acquires{sluice_job="orders"}' "$scraped"
+	assert_eq "nothing logged about the file" "" "$(grep -i 'textfile\|error' "$TMP/exporter.log" | grep -v 'level=info' || true)"
+fi
+
+test_case "outputs that cannot be written stop the run before any row"
+pg -c "truncate mt_orders"
+"$SLUICE" load "$TMP/good.csv" "$SLUICE_PG_URL" --table mt_orders --summary-json "$TMP/nodir/s.json" 2>"$TMP/err"
+assert_status "--summary-json in a directory that is not there" 2 $?
+assert_contains "says so" "--summary-json $TMP/nodir/s.json: there is no directory" "$(cat "$TMP/err")"
+"$SLUICE" load "$TMP/good.csv" "$SLUICE_PG_URL" --table mt_orders --metrics-file "$TMP/textfile" 2>"$TMP/err"
+assert_status "--metrics-file naming a directory" 2 $?
+assert_eq "nothing written" "0" "$(pg -c 'select count(*) from mt_orders')"
+
+test_case "upserts: inserted and updated are not told apart yet (null, not a wrong 0)"
+"$SLUICE" load "$TMP/good.csv" "$SLUICE_PG_URL" --table mt_orders --on-conflict update --key id \
+	--summary-json "$TMP/u.json" -q
+assert_status "upsert" 0 $?
+assert_eq "rows_inserted" "null" "$(jv rows_inserted "$TMP/u.json")"
+assert_eq "rows_updated" "null" "$(jv rows_updated "$TMP/u.json")"
+
+finish
