@@ -35,14 +35,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]} ${lean[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
+$SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq
 if [ "${#missing[@]}" -gt 0 ]; then
-	$SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+	$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
 fi
 if [ "${#lean[@]}" -gt 0 ]; then
-	$SUDO apt-get install -y -qq --no-install-recommends "${lean[@]}" >/dev/null
+	$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${lean[@]}" >/dev/null
 fi
 # pgloader is only used by `make bench` for comparison, when it is available
 if [ "${#OPTIONAL[@]}" -gt 0 ]; then
-	$SUDO apt-get install -y -qq "${OPTIONAL[@]}" >/dev/null 2>&1 || true
+	$SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${OPTIONAL[@]}" >/dev/null 2>&1 || true
 fi
