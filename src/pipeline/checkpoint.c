@@ -47,6 +47,10 @@ struct ck_row {
 	long long first, end;
 };
 
+/* A run's checkpoint. Writer threads share it read-only: the reader
+ * changes a source (checkpoint_check_source, checkpoint_covered's cursor)
+ * before any batch of it goes out, and each statement is built in a buffer
+ * of its own call, never in here (writers claim ranges at once). */
 struct checkpoint {
 	const struct driver *drv;
 	char *job;
@@ -58,7 +62,6 @@ struct checkpoint {
 	struct ck_source *src;
 	int nsrc;
 	bool started; /* the job has checkpoint rows, of any source */
-	struct buf sql;
 };
 
 void checkpoint_close(struct checkpoint *ck)
@@ -82,7 +85,6 @@ void checkpoint_close(struct checkpoint *ck)
 	free(ck->job);
 	free(ck->schema);
 	free(ck->name);
-	buf_free(&ck->sql);
 	free(ck);
 }
 
@@ -249,20 +251,47 @@ static bool place_rows(struct checkpoint *ck)
 	return true;
 }
 
-/* Append the checkpoint table's quoted name to ck->sql. */
-static bool put_table(struct checkpoint *ck)
+/* Create the checkpoint table (named by table) on c when it is missing. */
+static bool create_table(const struct driver *drv, struct conn *c, const struct write_spec *table,
+			 struct sl_error *err)
 {
-	return sql_table_name(ck->drv->dialect, &ck->sql, &ck->table);
+	bool mysql = !strcmp(drv->dialect->name, "mysql");
+	struct buf sql;
+	buf_init(&sql, 0);
+	/* sizes that keep MySQL's primary key under its 3072 bytes */
+	bool ok = buf_puts(&sql, "CREATE TABLE IF NOT EXISTS ") &&
+		  sql_table_name(drv->dialect, &sql, table) &&
+		  buf_puts(&sql, " (job varchar(200) NOT NULL, source varchar(500) NOT NULL, "
+				 "first_rec bigint NOT NULL, end_rec bigint NOT NULL, "
+				 "fingerprint varchar(100) NOT NULL, rows_written bigint NOT NULL, "
+				 "committed_at timestamp NULL DEFAULT CURRENT_TIMESTAMP, "
+				 "PRIMARY KEY (job, source, first_rec))") &&
+		  (!mysql || buf_puts(&sql, " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"));
+	/* two runs creating it at once: PostgreSQL may refuse the second with
+	 * a unique violation on its catalog; the table is there then */
+	bool made = ok && (drv->exec(c, sql.data, err) ||
+			   (!strcmp(err->sqlstate, "23505") && drv->exec(c, sql.data, err)));
+	buf_free(&sql);
+	if (!ok)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (!made)
+		return sl_error_prefix(err, "creating the checkpoint table");
+	return true;
 }
 
-/* The dialect's n-th placeholder list "($1, $2, ...)" or "(?, ?, ...)". */
-static bool put_placeholders(struct checkpoint *ck, int n)
+/* Append the checkpoint table's quoted name to sql. */
+static bool put_table(const struct checkpoint *ck, struct buf *sql)
 {
-	bool ok = buf_putc(&ck->sql, '(');
+	return sql_table_name(ck->drv->dialect, sql, &ck->table);
+}
+
+/* The dialect's placeholder list of n "($1, $2, ...)" or "(?, ?, ...)". */
+static bool put_placeholders(const struct checkpoint *ck, struct buf *sql, int n)
+{
+	bool ok = buf_putc(sql, '(');
 	for (int i = 1; ok && i <= n; i++)
-		ok = (i == 1 || buf_puts(&ck->sql, ", ")) &&
-		     ck->drv->dialect->placeholder(&ck->sql, i);
-	return ok && buf_putc(&ck->sql, ')');
+		ok = (i == 1 || buf_puts(sql, ", ")) && ck->drv->dialect->placeholder(sql, i);
+	return ok && buf_putc(sql, ')');
 }
 
 bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct conn *c,
@@ -274,7 +303,6 @@ bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct c
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	*out = NULL;
 	ck->drv = drv;
-	buf_init(&ck->sql, 0);
 	ck->job = strdup(job);
 	ck->src = calloc((size_t)(nsources > 0 ? nsources : 1), sizeof *ck->src);
 	bool ok = ck->job && ck->src &&
@@ -294,36 +322,24 @@ bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct c
 	}
 	ck->table.schema = ck->schema;
 	ck->table.table = ck->name;
-	bool mysql = !strcmp(drv->dialect->name, "mysql");
-	/* sizes that keep MySQL's primary key under its 3072 bytes */
-	ok = buf_puts(&ck->sql, "CREATE TABLE IF NOT EXISTS ") && put_table(ck) &&
-	     buf_puts(&ck->sql, " (job varchar(200) NOT NULL, source varchar(500) NOT NULL, "
-				"first_rec bigint NOT NULL, end_rec bigint NOT NULL, "
-				"fingerprint varchar(100) NOT NULL, rows_written bigint NOT NULL, "
-				"committed_at timestamp NULL DEFAULT CURRENT_TIMESTAMP, "
-				"PRIMARY KEY (job, source, first_rec))") &&
-	     (!mysql || buf_puts(&ck->sql, " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"));
-	/* two runs creating it at once: PostgreSQL may refuse the second with
-	 * a unique violation on its catalog; the table is there then */
-	bool made = ok && (drv->exec(c, ck->sql.data, err) ||
-			   (!strcmp(err->sqlstate, "23505") && drv->exec(c, ck->sql.data, err)));
-	if (!made) {
-		if (ok)
-			sl_error_prefix(err, "creating the checkpoint table");
-		checkpoint_close(ck);
-		return ok ? false : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	}
-	/* every row of the table, filtered here: the job's name never goes
-	 * into SQL text */
-	buf_reset(&ck->sql);
-	ok = buf_puts(&ck->sql, "SELECT job, source, first_rec, end_rec, fingerprint FROM ") &&
-	     put_table(ck);
-	if (!ok || !drv->query_each(c, ck->sql.data, take_row, ck, err)) {
-		if (ok)
-			sl_error_prefix(err, "reading the checkpoint table");
+	if (!create_table(drv, c, &ck->table, err)) {
 		checkpoint_close(ck);
 		return false;
 	}
+	/* every row of the table, filtered here: the job's name never goes
+	 * into SQL text */
+	struct buf sql;
+	buf_init(&sql, 0);
+	ok = buf_puts(&sql, "SELECT job, source, first_rec, end_rec, fingerprint FROM ") &&
+	     put_table(ck, &sql);
+	if (!ok || !drv->query_each(c, sql.data, take_row, ck, err)) {
+		buf_free(&sql);
+		if (ok)
+			sl_error_prefix(err, "reading the checkpoint table");
+		checkpoint_close(ck);
+		return ok ? false : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	buf_free(&sql);
 	if (!place_rows(ck)) {
 		checkpoint_close(ck);
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -436,15 +452,19 @@ enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int sr
 	snprintf(e, sizeof e, "%lld", end);
 	snprintf(r, sizeof r, "%zu", rows);
 	const char *values[6] = {ck->job, ck->src[src].name, f, e, ck->src[src].now, r};
-	buf_reset(&ck->sql);
-	bool ok =
-		buf_puts(&ck->sql, "INSERT INTO ") && put_table(ck) &&
-		buf_puts(&ck->sql, " (job, source, first_rec, end_rec, fingerprint, rows_written) "
-				   "VALUES ") &&
-		put_placeholders(ck, 6);
+	/* the statement in a buffer of this call's own: writer threads claim
+	 * at once */
+	struct buf sql;
+	buf_init(&sql, 0);
+	bool ok = buf_puts(&sql, "INSERT INTO ") && put_table(ck, &sql) &&
+		  buf_puts(&sql, " (job, source, first_rec, end_rec, fingerprint, rows_written) "
+				 "VALUES ") &&
+		  put_placeholders(ck, &sql, 6);
+	bool done = ok && ck->drv->exec_params(c, sql.data, 6, values, err);
+	buf_free(&sql);
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory"), CLAIM_FAILED;
-	if (ck->drv->exec_params(c, ck->sql.data, 6, values, err))
+	if (done)
 		return CLAIM_OK;
 	if (is_duplicate(err))
 		return CLAIM_TAKEN;
@@ -476,12 +496,15 @@ bool checkpoint_committed(struct checkpoint *ck, struct conn *c, int src, long l
 		long long first;
 		bool found;
 	} q = {ck->job, ck->src[src].name, first, false};
-	buf_reset(&ck->sql);
-	bool ok = buf_printf(&ck->sql, "SELECT job, source, first_rec FROM ") && put_table(ck) &&
-		  buf_printf(&ck->sql, " WHERE first_rec = %lld", first);
+	struct buf sql; /* its own: writer threads settle lost commits at once */
+	buf_init(&sql, 0);
+	bool ok = buf_printf(&sql, "SELECT job, source, first_rec FROM ") && put_table(ck, &sql) &&
+		  buf_printf(&sql, " WHERE first_rec = %lld", first);
+	bool asked = ok && ck->drv->query_each(c, sql.data, found_row, &q, err);
+	buf_free(&sql);
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	if (!ck->drv->query_each(c, ck->sql.data, found_row, &q, err))
+	if (!asked)
 		return false;
 	*committed = q.found;
 	return true;

@@ -108,6 +108,49 @@ for server in pg my; do
 	done
 done
 
+# kill_after PID MIN COUNT_CMD: SIGKILL the run once more than MIN rows are committed
+kill_after() {
+	local pid=$1 min=$2
+	shift 2
+	for _ in $(seq 1 500); do
+		n=$("$@" 2>/dev/null || echo 0)
+		if [ "${n:-0}" -gt "$min" ]; then break; fi
+		sleep 0.02
+	done
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+test_case "--resume --workers 3, killed twice, run again with --workers 3: every record once"
+# writers slower than the reader (a pause per statement), so the three
+# claim their checkpoint rows at the same time: the statement of one must
+# not be built in memory another is writing (it came out as ""luice_checkpoints)
+for server in pg my; do
+	URL=$SLUICE_PG_URL
+	[ $server = my ] && URL=$SLUICE_MY_URL
+	${server}_table w3
+	${server}_slow w3
+	drop_checkpoints $server
+	before=0
+	for kill in 1 2; do
+		"$SLUICE" load "$TMP/r.csv" "$URL" --table w3 --resume --batch-rows 1000 --workers 3 -q \
+			2>"$TMP/w3.err" &
+		kill_after $! "$before" ${server}_count w3
+		now=$(${server}_count w3)
+		if [ "$now" -gt "$before" ] && [ "$now" -lt $N ]; then pass "$server: kill $kill in the middle ($now rows in)"; else fail "$server: kill $kill: $before then $now rows"; fi
+		before=$now
+	done
+	"$SLUICE" load "$TMP/r.csv" "$URL" --table w3 --resume --batch-rows 1000 --workers 3 \
+		--summary-json "$TMP/w3.json" -q 2>"$TMP/w3.err"
+	rc=$?
+	[ $rc = 0 ] || sed 's/^/    /' "$TMP/w3.err" | tail -3
+	assert_status "$server: the rerun" 0 $rc
+	assert_eq "$server: every record once" "$EXPECT" "$(${server}_content w3)"
+	assert_eq "$server: it skipped what the killed runs committed" "$before $((N - before))" \
+		"$(jf rows_resumed "$TMP/w3.json") $(jf rows_written "$TMP/w3.json")"
+	drop_checkpoints $server
+done
+
 test_case "--on-conflict update with --resume: killed mid-run, run again: each key once, its last value"
 # the input has every key twice: a first value, and later the last one
 {
