@@ -4,14 +4,19 @@
 #include "sluice/signals.h"
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 
-static volatile sig_atomic_t caught;
+/* Set by the handler, read by every thread: a volatile sig_atomic_t is safe
+ * in a handler but orders nothing between threads (a data race under
+ * ThreadSanitizer); a lock-free atomic is both. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal flag must be lock-free");
+static atomic_int caught;
 
 static void on_signal(int signo)
 {
-	if (!caught)
-		caught = signo;
+	int none = 0;
+	atomic_compare_exchange_strong(&caught, &none, signo); /* the first signal wins */
 }
 
 void signals_install(void)
@@ -28,5 +33,5 @@ void signals_install(void)
 
 int signals_caught(void)
 {
-	return caught;
+	return atomic_load(&caught);
 }
