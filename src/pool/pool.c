@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "sluice/log.h"
+#include "sluice/prng.h"
 
 struct idle_conn {
 	struct conn *c;
@@ -76,7 +77,7 @@ static bool open_conn(struct pool *p, struct conn **out, struct sl_error *err)
 			return false;
 		log_warn("%s; reconnecting in %.1f s (attempt %d of %d)", err->msg, delay,
 			 attempt + 1, p->cfg.retries);
-		sleep_seconds(delay * (0.75 + 0.5 * ((double)rand() / RAND_MAX)));
+		sleep_seconds(delay * (0.75 + 0.5 * prng_unit()));
 		delay = delay * 2 > 5 ? 5 : delay * 2;
 	}
 }
