@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <limits.h>
 #include <zlib.h>
 
 #include "sluice/log.h"
+#include "sluice/signals.h"
 
 /* first_rec of the rows that mark a source rather than cover records: whole
  * (every record in), and its target table created by the job (copy) */
@@ -532,4 +534,69 @@ bool checkpoint_mark_created(struct checkpoint *ck, struct conn *c, int src, str
 bool checkpoint_ordinal_ok(long long ordinal)
 {
 	return ordinal > CREATED_MARK;
+}
+
+/* FNV-1a of the n bytes at p, going on from h. */
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	for (const unsigned char *b = p; n--; b++)
+		h = (h ^ *b) * 1099511628211ULL;
+	return h;
+}
+
+bool checkpoint_lock(const struct driver *drv, struct conn *c, const char *table, const char *job,
+		     bool *waited, struct sl_error *err)
+{
+	*waited = false;
+	/* a job is its name in a checkpoint table: the lock is named by a
+	 * hash of both (a number, so no name goes into SQL text) */
+	const char *t = table ? table : "sluice_checkpoints";
+	uint64_t h = fnv1a(fnv1a(1469598103934665603ULL, t, strlen(t) + 1), job, strlen(job));
+	bool mysql = !strcmp(drv->dialect->name, "mysql");
+	char sql[160];
+	if (mysql)
+		/* a lock of the session, named per server: the database goes in */
+		snprintf(sql, sizeof sql,
+			 "SELECT GET_LOCK(CONCAT('sluice-%016llx-', MD5(COALESCE(DATABASE(), "
+			 "''))), 0)",
+			 (unsigned long long)h);
+	else
+		/* a lock of a transaction left open, per database: it takes no
+		 * snapshot and no transaction id, so it holds nothing back
+		 * (VACUUM), and it pins the session through a pooler */
+		snprintf(sql, sizeof sql, "SELECT pg_try_advisory_xact_lock(%lld)", (long long)h);
+	/* the lock lasts as long as the run, however long it idles: no
+	 * server timeout may end the session (the job would be free) */
+	bool ready =
+		mysql ? drv->exec(c, "SET SESSION wait_timeout = 31536000", err)
+		      : drv->begin(c, err) &&
+				drv->exec(c, "SET LOCAL idle_in_transaction_session_timeout = 0",
+					  err);
+	if (!ready)
+		return sl_error_prefix(err, "taking the lock of job '%s'", job);
+	for (;;) {
+		char *got = NULL;
+		if (!drv->query_row(c, sql, &got, 1, err))
+			return sl_error_prefix(err, "taking the lock of job '%s'", job);
+		bool held = got && (!strcmp(got, "1") || !strcmp(got, "t"));
+		free(got);
+		if (held)
+			break;
+		if (!*waited)
+			log_warn("job '%s' is being run by another process (it holds the job's "
+				 "lock on the target): waiting for that run to end, then this one "
+				 "goes on from its checkpoints",
+				 job);
+		*waited = true;
+		struct timespec ts = {1, 0};
+		nanosleep(&ts, NULL);
+		if (signals_caught())
+			return sl_error_set(err, SL_ERR_INTERNAL,
+					    "interrupted by signal %d while waiting for the other "
+					    "run of job '%s' to end",
+					    signals_caught(), job);
+	}
+	if (*waited)
+		log_info("the other run of job '%s' has ended: going on from its checkpoints", job);
+	return true;
 }
