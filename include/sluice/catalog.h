@@ -98,6 +98,8 @@ struct table_desc {
 	/* the bulk path is slow into this table (PostgreSQL: a foreign table, or
 	 * foreign partitions, which COPY feeds row by row): prefer INSERT */
 	bool bulk_is_slow;
+	/* the server refuses the bulk path (MySQL with local_infile off) */
+	bool bulk_refused;
 	/* PostgreSQL: other tables inherit from this one (not partitions): its
 	 * own rows are read with ONLY, the children's are theirs */
 	bool has_children;

@@ -63,12 +63,12 @@ bool checkpoint_covered(struct checkpoint *ck, int src, long long ordinal);
 
 enum claim_result { CLAIM_OK, CLAIM_TAKEN, CLAIM_FAILED };
 
-/* Inside the caller's transaction on c: claim records [first, end) of
- * source src (rows of them written). CLAIM_TAKEN: another run committed
- * that range (the caller rolls back and counts it as done); CLAIM_FAILED
- * with err. */
+/* Inside the caller's transaction on c: claim records first..last (both
+ * in, any long long: a key of LLONG_MAX too) of source src (rows of them
+ * written). CLAIM_TAKEN: another run committed that range (the caller
+ * rolls back and counts it as done); CLAIM_FAILED with err. */
 enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int src, long long first,
-				   long long end, size_t rows, struct sl_error *err);
+				   long long last, size_t rows, struct sl_error *err);
 
 /* On a fresh connection: whether the range starting at first of source src
  * is committed (settles a COMMIT whose reply was lost). */

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sluice/sqltype.h"
+
 enum convert_kind {
 	CONVERT_NONE = 0,
 	CONVERT_BOOL,	  /* tinyint(1), bool: "1" or "0" */
@@ -26,9 +28,10 @@ enum convert_kind {
  * of len bytes need len + CONVERT_MAX_GROWTH bytes. */
 #define CONVERT_MAX_GROWTH 16
 
-/* The conversion a MySQL column gets, from its information_schema
- * COLUMN_TYPE ("tinyint(1)", "datetime(6)", "bit(1)", ...; any case). */
-enum convert_kind convert_kind_for_mysql(const char *column_type);
+/* The conversion a MySQL column of type t gets (a tinyint(1), signed or
+ * not, takes booleans). The drivers reach it by a column's text through
+ * sql.h's convert_kind_for_mysql. */
+enum convert_kind convert_kind_mysql(const struct sql_type *t);
 
 /* Parse a boolean spelling: true/false, t/f, yes/no, y/n, on/off (any case),
  * 1/0. False when s is none of them. */
@@ -62,8 +65,24 @@ bool convert_value(enum convert_kind kind, const char *s, size_t len, char *out,
  * even in strict mode (a decimal's extra digits it does report, as a note).
  * A rule is CONVERT_EXACT_ANY, CONVERT_EXACT_INTEGER, or 0..6: the
  * fractional-second digits the column keeps. */
-enum { CONVERT_EXACT_ANY = -1, CONVERT_EXACT_INTEGER = -2 };
-int convert_exact_rule_for_mysql(const char *column_type);
+enum {
+	CONVERT_EXACT_ANY = -1,
+	CONVERT_EXACT_INTEGER = -2,
+	CONVERT_EXACT_DOUBLE = -3, /* a number that underflows to 0 is not kept */
+	CONVERT_EXACT_FLOAT = -4,  /* the same at single precision */
+};
+/* A numeric column keeping s decimal places: what it would round. */
+#define CONVERT_EXACT_SCALE(s) (-1000 - (s))
+/* A PostgreSQL timestamp or time keeping n fractional-second digits (its
+ * infinities are values, unlike MySQL's). */
+#define CONVERT_EXACT_PG_FSP(n) (-200 - (n))
+/* The rule of a MySQL column of type t (sql.h: convert_exact_rule_for_mysql
+ * by its text). */
+int convert_exact_mysql(const struct sql_type *t);
+/* The same for a PostgreSQL column: numeric(p,s) keeps s decimal places,
+ * timestamp(n)/time(n) n fractional-second digits (6 without n), an array
+ * as its elements. PostgreSQL rounds what does not fit, silently. */
+int convert_exact_pg(const struct sql_type *t);
 
 /* PostgreSQL's bytea hex form, "\x" and an even number of hex digits: the
  * (len - 2) / 2 bytes it stands for into out; false (out untouched) for

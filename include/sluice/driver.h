@@ -129,6 +129,15 @@ struct driver {
 	bool (*open_read)(struct conn *c, const struct write_spec *spec, const char *query,
 			  const struct read_range *range, struct read_stream **out,
 			  struct sl_error *err);
+	/* Empty tables specs[0..n) at once, foreign keys among them or not; a
+	 * table a foreign key of a table outside them references is refused
+	 * (SL_ERR_USAGE naming both), so no row is left pointing nowhere. */
+	bool (*truncate_tables)(struct conn *c, const struct write_spec *const *specs, int n,
+				struct sl_error *err);
+	/* The names of the columns SELECT query returns, in order, without
+	 * reading a row: a malloc'd list of *n malloc'd names. */
+	bool (*query_columns)(struct conn *c, const char *query, char ***names, int *n,
+			      struct sl_error *err);
 	/* The longest value of column col in spec's table, in characters (bytes
 	 * for binary types); 0 for none. */
 	bool (*max_length)(struct conn *c, const struct write_spec *spec,

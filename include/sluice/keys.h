@@ -11,13 +11,27 @@
 
 #include "sluice/batch.h"
 
-/* A hash of the key cells (columns key[0..nkey)) of a row; NULL and
- * "default" cells hash alike. The same key always hashes the same, so a key
- * can be routed to one writer and its records stay in input order. */
-uint64_t key_hash(const struct cell *row, const int *key, int nkey);
+/* How a key column's values are equal on the server, which decides which
+ * records are "the same key": byte for byte; ignoring trailing spaces (a
+ * PAD SPACE binary collation); or also ignoring case and accents (a
+ * case-insensitive collation: ASCII and Latin letters folded, Greek and
+ * Cyrillic lowercased). Folding may join keys the server keeps apart
+ * (they then go in turn, each still its own row), never the reverse for
+ * the letters it knows. */
+enum key_fold { KEY_FOLD_BYTES = 0, KEY_FOLD_PAD, KEY_FOLD_CASE };
 
-/* Whether two rows have the same key (NULLs equal here). */
-bool key_equal(const struct cell *a, const struct cell *b, const int *key, int nkey);
+/* The fold of a key column from its collation's name (NULL: bytes). */
+enum key_fold key_fold_for_collation(const char *collation);
+
+/* A hash of the key cells (columns key[0..nkey)) of a row, each folded as
+ * fold[k] says (fold may be NULL: bytes); NULL and "default" cells hash
+ * alike. Keys the server takes for one hash alike, so a key can be routed
+ * to one writer and its records stay in input order. */
+uint64_t key_hash(const struct cell *row, const int *key, const unsigned char *fold, int nkey);
+
+/* Whether two rows have the same key (NULLs equal here), folded so. */
+bool key_equal(const struct cell *a, const struct cell *b, const int *key,
+	       const unsigned char *fold, int nkey);
 
 /* Order rows [first, first+n) of b in rounds: round r holds the (r+1)-th
  * record of each key, so no statement carries a key twice and running the
@@ -27,7 +41,8 @@ bool key_equal(const struct cell *a, const struct cell *b, const int *key, int n
  * them. order gets n row numbers (absolute, first..first+n-1); round_end[r]
  * is the end (exclusive) in order of round r; *nrounds is set. round_end
  * must hold n entries. False on out of memory. */
-bool key_rounds(const struct batch *b, size_t first, size_t n, const int *key, int nkey,
-		size_t *order, size_t *round_end, size_t *nrounds);
+bool key_rounds(const struct batch *b, size_t first, size_t n, const int *key,
+		const unsigned char *fold, int nkey, size_t *order, size_t *round_end,
+		size_t *nrounds);
 
 #endif

@@ -37,6 +37,9 @@ struct load {
 	 * applied in input order */
 	bool keyed;
 	int key_idx[64]; /* key columns, as indexes into columns */
+	/* how each key column's values are equal on the target (enum
+	 * key_fold, from its collation): which records are one key */
+	unsigned char key_fold[64];
 	int nkey_idx;
 	int *set_idx; /* sluice update: the columns it sets, as indexes into columns */
 	int nset_idx;

@@ -9,6 +9,8 @@
 #include <stddef.h>
 
 #include "sluice/buf.h"
+#include "sluice/convert.h"
+#include "sluice/sqltype.h"
 
 enum write_method { METHOD_DEFAULT = 0, METHOD_COPY, METHOD_INSERT, METHOD_INFILE };
 enum on_conflict { CONFLICT_ERROR = 0, CONFLICT_SKIP, CONFLICT_UPDATE };
@@ -52,6 +54,7 @@ struct dialect {
 	 * not only on the conflict key (MySQL's ON DUPLICATE KEY UPDATE) */
 	bool upsert_matches_any_unique;
 	int max_name_bytes;	     /* the longest identifier it keeps whole */
+	bool has_schemas;	     /* schemas inside a database (PostgreSQL), not MySQL */
 	bool has_inheritance;	     /* a table's rows include its children's unless read ONLY */
 	bool fk_set_null_needs_null; /* refuses ON ... SET NULL on a NOT NULL column */
 	/* Append ident quoted for this dialect; false when it cannot be quoted. */
@@ -65,6 +68,19 @@ struct dialect {
 	/* Append the bulk-load statement (COPY FROM STDIN, LOAD DATA LOCAL) whose
 	 * data the driver streams in the dialect's text format. */
 	bool (*bulk_load)(struct buf *b, const struct write_spec *spec);
+	/* Classify text, a column type as this server prints it, into out
+	 * (sqltype.h), with what col adds when given (NULL: the text alone):
+	 * its character set and collation, a user enum's labels. What the
+	 * model does not describe is SQL_OTHER. The caller frees out
+	 * (sql_type_free) whatever this returns; false on out of memory. */
+	bool (*type_classify)(const char *text, const struct column_desc *col,
+			      struct sql_type *out);
+	/* Name t as this server's type for a column used as use says: its own
+	 * types as they were, another server's as the nearest type it has,
+	 * with notes in out on what that does not keep. False when the text
+	 * does not fit out. */
+	bool (*type_name)(const struct sql_type *t, const struct type_use *use,
+			  struct type_naming *out);
 };
 
 extern const struct dialect pg_dialect;
@@ -117,6 +133,29 @@ bool sql_update_row(const struct dialect *d, struct buf *b, const struct write_s
  * that matched; each VALUES row carries the set values, the key values and
  * its ordinal, cast to the column types given (types[i] for spec->columns[i]). */
 bool pg_update_sql(struct buf *b, const struct write_spec *spec, char *const *types, size_t nrows);
+
+/* The dialects' types (src/sql/pg_types.c, mysql_types.c), reached
+ * through their type_classify and type_name. */
+bool pg_type_classify(const char *text, const struct column_desc *col, struct sql_type *out);
+bool pg_type_name(const struct sql_type *t, const struct type_use *use, struct type_naming *out);
+bool mysql_type_classify(const char *text, const struct column_desc *col, struct sql_type *out);
+bool mysql_type_name(const struct sql_type *t, const struct type_use *use, struct type_naming *out);
+
+/* MySQL: read the string literal at *p (its opening quote) up to end into
+ * b, undoing '' and backslash escapes (\% and \_ stay two characters);
+ * *p moves past the closing quote. False when it is not one. */
+bool mysql_read_string(const char **p, const char *end, struct buf *b);
+/* MySQL: append s (n bytes) as a string literal, with the backslash
+ * escapes sluice's sessions have on. */
+bool mysql_quote_string(struct buf *b, const char *s, size_t n);
+
+/* The value conversion (convert.h) of a MySQL column of COLUMN_TYPE text
+ * column_type (any case), and what it keeps exactly; what a PostgreSQL
+ * column (format_type text) keeps exactly. For the drivers, by their
+ * columns' text: each classifies it and asks convert.h. */
+enum convert_kind convert_kind_for_mysql(const char *column_type);
+int convert_exact_rule_for_mysql(const char *column_type);
+int convert_exact_rule_for_pg(const char *column_type);
 
 /* PostgreSQL: COPY "t" ("a", ...) FROM STDIN (pg_dialect.bulk_load). */
 bool pg_copy_sql(struct buf *b, const struct write_spec *spec);

@@ -183,4 +183,13 @@ bool typemap_on_update_function(const struct dialect *to, struct buf *out);
 bool typemap_on_update_trigger(const struct dialect *to, struct buf *out,
 			       const struct write_spec *spec, const char *column);
 
+/* Whether --cast text cast is a list of SOURCE=TARGET entries (commas
+ * inside parentheses belong to a type): false with why naming the first
+ * entry that is not, so a typo is not a mapping silently ignored. */
+bool typemap_cast_check(const char *cast, char *why, size_t whysz);
+
+/* Append CREATE SCHEMA IF NOT EXISTS schema for a PostgreSQL target; false
+ * (nothing appended) on a server without schemas (MySQL: a database). */
+bool typemap_create_schema(const struct dialect *to, struct buf *out, const char *schema);
+
 #endif

@@ -340,6 +340,15 @@ static bool parse_char(const char *opt, const char *arg, char *out)
 		*out = '\t';
 		return true;
 	}
+	if (strlen(arg) > 1 && (unsigned char)arg[0] >= 0xC0 &&
+	    strlen(arg) == ((unsigned char)arg[0] >= 0xF0   ? 4
+			    : (unsigned char)arg[0] >= 0xE0 ? 3
+							    : 2)) {
+		/* one character, but more than one byte: the parser splits on bytes */
+		log_error("%s takes a character of one byte (ASCII): '%s' is %zu bytes in UTF-8",
+			  opt, arg, strlen(arg));
+		return false;
+	}
 	if (strlen(arg) != 1 || arg[0] == '\n' || arg[0] == '\r') {
 		log_error("%s takes one character, not '%s'", opt, arg);
 		return false;

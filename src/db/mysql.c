@@ -75,7 +75,8 @@ struct conn {
 	 * guessed: see my_commit and my_commit_status. */
 	char xid[64];
 	unsigned long xa_seq;
-	bool plain; /* plain transactions: the server refuses or loses XA */
+	bool plain;	      /* plain transactions: the server refuses or loses XA */
+	bool no_local_infile; /* the server refuses LOAD DATA LOCAL INFILE */
 	/* test hook (SLUICE_FAULT_LOSE_COMMIT=N): the reply of this connection's
 	 * N-th plain COMMIT is lost, the connection cut right after sending it */
 	long fault_commit, ncommits;
@@ -628,6 +629,9 @@ static bool my_connect(const char *url, const struct conn_options *opts, struct 
 	if (c->max_packet < 4096)
 		c->max_packet = 4096;
 	c->plain = c->plain || !xa_usable(c);
+	/* LOAD DATA LOCAL is the server's to allow (0: refused; -1: not
+	 * known, tried) */
+	c->no_local_infile = query_number(c, "SELECT @@local_infile") == 0;
 	const char *fault = getenv("SLUICE_FAULT_LOSE_COMMIT");
 	c->fault_commit = fault ? atol(fault) : 0;
 	mysql_set_local_infile_handler(c->my, infile_init, infile_read, infile_end, infile_error,
@@ -931,7 +935,7 @@ static bool my_describe_table(struct conn *c, const struct write_spec *spec, str
 	buf_reset(&c->sql);
 	bool ok = buf_puts(&c->sql, "SELECT COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE = 'YES', "
 				    "COLUMN_DEFAULT IS NOT NULL OR EXTRA LIKE '%auto_increment%' "
-				    "OR EXTRA LIKE '%GENERATED%' "
+				    "OR EXTRA LIKE '%GENERATED%', COLLATION_NAME "
 				    "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ");
 	if (spec->schema && *spec->schema)
 		ok = ok && put_literal(c, spec->schema);
@@ -957,6 +961,7 @@ static bool my_describe_table(struct conn *c, const struct write_spec *spec, str
 			lower_type_words(out->cols[i].type);
 		out->cols[i].nullable = row[2] && row[2][0] == '1';
 		out->cols[i].has_default = row[3] && row[3][0] == '1';
+		out->cols[i].collation = row[4] ? strdup(row[4]) : NULL;
 		out->ncols = (int)i + 1;
 		if (!out->cols[i].name || !out->cols[i].type)
 			break;
@@ -968,6 +973,7 @@ static bool my_describe_table(struct conn *c, const struct write_spec *spec, str
 	}
 	if (!out->exists || !describe_unique(c, spec, out, err))
 		return !out->exists;
+	out->bulk_refused = c->no_local_infile;
 	/* a Spider head sends LOAD DATA to its data nodes one row at a time,
 	 * multi-row INSERTs as they are */
 	buf_reset(&c->sql);
@@ -1338,18 +1344,18 @@ static bool ensure_stage(struct conn *c, const struct write_spec *spec, const in
 	}
 	if (c->stage_key && !strcmp(c->stage_key, shape.data)) {
 		buf_free(&shape);
-		return run_query(c, "DELETE FROM `sluice_stage`", "emptying the staging table",
+		return run_query(c, "DELETE FROM `sluice#stage`", "emptying the staging table",
 				 err);
 	}
 	buf_reset(&c->sql);
-	ok = buf_puts(&c->sql, "DROP TEMPORARY TABLE IF EXISTS `sluice_stage`");
+	ok = buf_puts(&c->sql, "DROP TEMPORARY TABLE IF EXISTS `sluice#stage`");
 	if (ok && !run_query(c, c->sql.data, "dropping the staging table", err)) {
 		buf_free(&shape);
 		return false;
 	}
 	buf_reset(&c->sql);
-	ok = buf_puts(&c->sql, "CREATE TEMPORARY TABLE `sluice_stage` ENGINE=InnoDB SELECT "
-			       "CAST(0 AS UNSIGNED) AS `sluice_ord`");
+	ok = buf_puts(&c->sql, "CREATE TEMPORARY TABLE `sluice#stage` ENGINE=InnoDB SELECT "
+			       "CAST(0 AS UNSIGNED) AS `sluice#ord`");
 	for (int i = 0; ok && i < nkey + nset; i++)
 		ok = buf_puts(&c->sql, ", ") &&
 		     mysql_dialect.quote_ident(&c->sql,
@@ -1419,7 +1425,7 @@ static bool stage_rows(struct conn *c, const struct batch *b, size_t first, size
 				c->vals[np++] = convert_cell(c, set[t], row[set[t]], &scratch);
 		}
 		buf_reset(&c->sql);
-		ok = buf_puts(&c->sql, "INSERT INTO `sluice_stage` VALUES ");
+		ok = buf_puts(&c->sql, "INSERT INTO `sluice#stage` VALUES ");
 		for (size_t i = 0; ok && i < k; i++) {
 			ok = buf_puts(&c->sql, i ? ",(?" : "(?");
 			for (size_t t = 1; ok && t < per_row; t++)
@@ -1451,7 +1457,7 @@ static bool update_staged(struct conn *c, const struct write_spec *spec, const s
 		return false;
 	buf_reset(&c->sql);
 	bool ok = buf_puts(&c->sql, "UPDATE ") && sql_table_name(&mysql_dialect, &c->sql, spec) &&
-		  buf_puts(&c->sql, " AS t JOIN `sluice_stage` AS s ON ");
+		  buf_puts(&c->sql, " AS t JOIN `sluice#stage` AS s ON ");
 	for (int i = 0; ok && i < nkey; i++)
 		ok = buf_puts(&c->sql, i ? " AND t." : "t.") &&
 		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]) &&
@@ -1469,16 +1475,16 @@ static bool update_staged(struct conn *c, const struct write_spec *spec, const s
 	    !check_warnings(c, false, "UPDATE", err))
 		return false;
 	buf_reset(&c->sql);
-	ok = buf_puts(&c->sql, "SELECT s.`sluice_ord`, COUNT(t.") &&
+	ok = buf_puts(&c->sql, "SELECT s.`sluice#ord`, COUNT(t.") &&
 	     mysql_dialect.quote_ident(&c->sql, spec->columns[key[0]]) &&
-	     buf_puts(&c->sql, ") FROM `sluice_stage` AS s LEFT JOIN ") &&
+	     buf_puts(&c->sql, ") FROM `sluice#stage` AS s LEFT JOIN ") &&
 	     sql_table_name(&mysql_dialect, &c->sql, spec) && buf_puts(&c->sql, " AS t ON ");
 	for (int i = 0; ok && i < nkey; i++)
 		ok = buf_puts(&c->sql, i ? " AND t." : "t.") &&
 		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]) &&
 		     buf_puts(&c->sql, " = s.") &&
 		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]);
-	ok = ok && buf_puts(&c->sql, " GROUP BY s.`sluice_ord`");
+	ok = ok && buf_puts(&c->sql, " GROUP BY s.`sluice#ord`");
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	MYSQL_RES *res = store_query(c, "counting matched rows", err);
@@ -1716,8 +1722,10 @@ static bool describe_columns_full(struct conn *c, const struct write_spec *spec,
 			ok = (col->generated = strdup(row[2])) != NULL;
 		if (ok && row[3])
 			ok = (col->charset = strdup(row[3])) != NULL;
-		if (ok && row[4])
+		if (ok && row[4]) {
+			free(col->collation); /* describe_table's, the same */
 			ok = (col->collation = strdup(row[4])) != NULL;
+		}
 		if (ok && row[5])
 			ok = (col->on_update = strdup(row[5])) != NULL;
 		if (ok && row[6] && row[6][0] == '1') {
@@ -1938,6 +1946,82 @@ static bool probe_fields(struct conn *c, const char *sql, MYSQL_RES **res, struc
 	ok = !mysql_real_query(c->my, q.data, q.len) && (*res = mysql_store_result(c->my));
 	buf_free(&q);
 	return ok ? true : my_fail(c, "reading the table", err);
+}
+
+/* MySQL truncates no table a foreign key references, even an empty one's:
+ * with every referencing table among them, the checks are off while they
+ * are emptied; one outside them is refused, naming it. */
+static bool my_truncate_tables(struct conn *c, const struct write_spec *const *specs, int n,
+			       struct sl_error *err)
+{
+	bool fk_inside = false;
+	for (int i = 0; i < n; i++) {
+		buf_reset(&c->sql);
+		if (!buf_puts(&c->sql, "SELECT TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_SCHEMA = "
+				       "UNIQUE_CONSTRAINT_SCHEMA FROM "
+				       "information_schema.REFERENTIAL_CONSTRAINTS WHERE ") ||
+		    !put_schema_match(c, "UNIQUE_CONSTRAINT_SCHEMA", specs[i]->schema) ||
+		    !buf_puts(&c->sql, " AND REFERENCED_TABLE_NAME = ") ||
+		    !put_literal(c, specs[i]->table))
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		MYSQL_RES *res = store_query(c, "looking up foreign keys", err);
+		if (!res)
+			return false;
+		MYSQL_ROW row;
+		bool ok = true;
+		while (ok && (row = mysql_fetch_row(res)) != NULL) {
+			bool inside = false;
+			for (int j = 0; j < n && row[2] && row[2][0] == '1'; j++)
+				inside |= row[0] && !strcasecmp(row[0], specs[j]->table);
+			fk_inside |= inside;
+			if (!inside)
+				ok = sl_error_set(
+					err, SL_ERR_USAGE,
+					"--truncate: foreign key %s of table %s references "
+					"%s, and the copy does not empty %s: copy it too, or "
+					"leave out --truncate",
+					row[1] ? row[1] : "?", row[0] ? row[0] : "?",
+					specs[i]->table, row[0] ? row[0] : "?");
+		}
+		mysql_free_result(res);
+		if (!ok)
+			return false;
+	}
+	bool ok = !fk_inside ||
+		  run_query(c, "SET SESSION FOREIGN_KEY_CHECKS = 0", "emptying the tables", err);
+	for (int i = 0; ok && i < n; i++) {
+		buf_reset(&c->sql);
+		if (!buf_puts(&c->sql, "TRUNCATE TABLE ") ||
+		    !sql_table_name(&mysql_dialect, &c->sql, specs[i]))
+			ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		else
+			ok = !mysql_real_query(c->my, c->sql.data, c->sql.len) ||
+			     my_fail(c, "emptying the tables", err);
+	}
+	struct sl_error e;
+	if (fk_inside &&
+	    !run_query(c, "SET SESSION FOREIGN_KEY_CHECKS = 1", "emptying the tables", &e) && ok) {
+		*err = e;
+		ok = false;
+	}
+	return ok;
+}
+
+static bool my_query_columns(struct conn *c, const char *query, char ***names, int *n,
+			     struct sl_error *err)
+{
+	MYSQL_RES *res = NULL;
+	*names = NULL;
+	*n = 0;
+	if (!probe_fields(c, query, &res, err))
+		return false;
+	unsigned k = mysql_num_fields(res);
+	MYSQL_FIELD *f = mysql_fetch_fields(res);
+	bool ok = true;
+	for (unsigned i = 0; ok && i < k; i++)
+		ok = names_add(names, n, f[i].name);
+	mysql_free_result(res);
+	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 }
 
 /* The SELECT that reads spec's table (or query) exactly: MySQL prints a
@@ -2169,6 +2253,8 @@ const struct driver mysql_driver = {
 	.describe_full = my_describe_full,
 	.open_read = my_open_read,
 	.max_length = my_max_length,
+	.query_columns = my_query_columns,
+	.truncate_tables = my_truncate_tables,
 	.identity = my_identity,
 	.read_row = my_read_row,
 	.close_read = my_close_read,

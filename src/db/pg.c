@@ -6,12 +6,14 @@
 #include <errno.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
+#include "sluice/convert.h"
 #include "sluice/driver.h"
 #include "sluice/url.h"
 
@@ -30,6 +32,8 @@ struct conn {
 	char *types_key;
 	char **types;
 	int ntypes;
+	int *exact;	  /* per column: what it would round (convert_exact_rule_for_pg) */
+	bool any_exact;	  /* some column has a rule */
 	bool key_indexed; /* the update's key has a unique index */
 	/* the transaction id of the last COMMIT sent, and whether its reply was lost */
 	char xid[32];
@@ -304,6 +308,7 @@ static void pg_close(struct conn *c)
 		free(c->types[i]);
 	free(c->types);
 	free(c->types_key);
+	free(c->exact);
 	free(c);
 }
 
@@ -404,6 +409,15 @@ static bool pg_connect(const char *url, const struct conn_options *opts, struct 
 	const char *scs = PQparameterStatus(c->pg, "standard_conforming_strings");
 	if ((!scs || strcmp(scs, "on")) &&
 	    !pg_exec(c, "SET standard_conforming_strings = on", err)) {
+		sl_error_prefix(err, "%s", redacted);
+		pg_close(c);
+		return false;
+	}
+	/* writes in UTC, as on MySQL: a timestamp without an offset means the
+	 * same instant whatever the server's or the role's time zone */
+	const char *tz = PQparameterStatus(c->pg, "TimeZone");
+	if ((!tz || (strcmp(tz, "UTC") && strcmp(tz, "Etc/UTC"))) &&
+	    !pg_exec(c, "SET TimeZone = 'UTC'", err)) {
 		sl_error_prefix(err, "%s", redacted);
 		pg_close(c);
 		return false;
@@ -682,7 +696,7 @@ static bool pg_describe_table(struct conn *c, const struct write_spec *spec, str
  * text format, escaped by pg_copy_escape; numbered: each line starts with
  * the row's number in the range (0, 1, ...). */
 static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size_t first, size_t n,
-		    bool numbered, struct sl_error *err)
+		    bool numbered, char *const *skip, struct sl_error *err)
 {
 	PGresult *res = pg_run(c, sql);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
@@ -695,6 +709,8 @@ static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size
 	bool ok = true;
 	for (size_t r = first; r < first + n && ok; r++) {
 		const struct cell *row = batch_row(b, r);
+		if (skip && skip[r - first])
+			continue; /* refused already */
 		if (numbered && !buf_printf(&c->copy, "%zu\t", r - first))
 			ok = false;
 		for (int col = 0; ok && col < b->ncols; col++) {
@@ -744,7 +760,7 @@ static bool write_copy(struct conn *c, const struct write_spec *spec, const stru
 	buf_reset(&c->sql);
 	if (!pg_copy_sql(&c->sql, spec))
 		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
-	return copy_in(c, c->sql.data, b, first, n, false, err);
+	return copy_in(c, c->sql.data, b, first, n, false, NULL, err);
 }
 
 /* Run one INSERT of nrows rows starting at row r, prepared when prepare;
@@ -824,12 +840,25 @@ static bool write_insert(struct conn *c, const struct write_spec *spec, const st
 	return true;
 }
 
+static bool ensure_types(struct conn *c, const struct write_spec *spec, struct sl_error *err);
+static int inexact_column(const struct conn *c, const struct cell *row, int ncols, char *why,
+			  size_t whysz);
+
 static bool pg_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
 			   size_t first, size_t n, size_t *written, struct sl_error *err)
 {
 	*written = 0;
 	if (n == 0)
 		return true;
+	if (!ensure_types(c, spec, err))
+		return false;
+	for (size_t r = first; c->any_exact && r < first + n; r++) {
+		char why[300];
+		int col = inexact_column(c, batch_row(b, r), b->ncols, why, sizeof why);
+		if (col >= 0)
+			return sl_error_set(err, SL_ERR_DATA, "column \"%s\": %s",
+					    spec->columns[col], why);
+	}
 	if (spec->method == METHOD_INSERT || spec->on_conflict != CONFLICT_ERROR)
 		return write_insert(c, spec, b, first, n, written, err);
 	if (!write_copy(c, spec, b, first, n, err))
@@ -838,8 +867,33 @@ static bool pg_write_batch(struct conn *c, const struct write_spec *spec, const 
 	return true;
 }
 
-/* Look up (once per table) the types of spec's columns, for the casts of
- * an update. */
+/* The first column of row whose value the column would round (its rule in
+ * c->exact), with why; -1 when none. */
+static int inexact_column(const struct conn *c, const struct cell *row, int ncols, char *why,
+			  size_t whysz)
+{
+	for (int col = 0; col < ncols && col < c->ntypes; col++)
+		if (row[col].ptr && c->exact[col] != CONVERT_EXACT_ANY &&
+		    !convert_is_exact(c->exact[col], row[col].ptr, row[col].len, why, whysz))
+			return col;
+	return -1;
+}
+
+/* A malloc'd printf, NULL on out of memory. */
+static char *pg_printf_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *pg_printf_alloc(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/* Look up (once per table) the types of spec's columns: for the casts of
+ * an update, and for what each would round. */
 static bool ensure_types(struct conn *c, const struct write_spec *spec, struct sl_error *err)
 {
 	struct buf key;
@@ -864,8 +918,11 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 	free(c->types_key);
 	c->types_key = NULL;
 	c->types = calloc((size_t)spec->ncols, sizeof *c->types);
+	free(c->exact);
+	c->exact = calloc((size_t)(spec->ncols ? spec->ncols : 1), sizeof *c->exact);
+	c->any_exact = false;
 	c->ntypes = 0;
-	bool ok = c->types != NULL && td.exists;
+	bool ok = c->types != NULL && c->exact != NULL && td.exists;
 	if (!td.exists)
 		sl_error_set(err, SL_ERR_USAGE, "table %s does not exist", key.data);
 	for (int i = 0; ok && i < spec->ncols; i++) {
@@ -882,6 +939,8 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 		 * assigning to the column checks it (a too-long value is an
 		 * error, never cut as an explicit cast to varchar(n) would) */
 		c->types[i] = strdup(td.cols[j].base_type);
+		c->exact[i] = convert_exact_rule_for_pg(td.cols[j].type);
+		c->any_exact |= c->exact[i] != CONVERT_EXACT_ANY;
 		c->ntypes = i + 1;
 	}
 	/* a unique index within the key: each record finds its row through it */
@@ -928,26 +987,38 @@ static bool pg_write_each(struct conn *c, const struct write_spec *spec, const s
 	*written = 0;
 	if (!ensure_types(c, spec, err))
 		return false;
+	/* a value the column would round is refused here, not left to the
+	 * server, which would round it */
+	for (size_t r = 0; c->any_exact && r < n; r++) {
+		char why[300];
+		int col = inexact_column(c, batch_row(b, first + r), b->ncols, why, sizeof why);
+		if (col >= 0 &&
+		    !(refused[r] = pg_printf_alloc("column \"%s\": %s", spec->columns[col], why)))
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
 	struct buf q, body;
 	buf_init(&q, 0);
 	buf_init(&body, 0);
-	bool ok = buf_puts(&q, "DROP TABLE IF EXISTS pg_temp.sluice_each, pg_temp.sluice_refused; "
-			       "CREATE TEMP TABLE sluice_each (n int");
+	bool ok = buf_puts(
+		&q, "DROP TABLE IF EXISTS pg_temp.\"sluice#each\", pg_temp.\"sluice#refused\"; "
+		    "CREATE TEMP TABLE \"sluice#each\" (n int");
 	for (int i = 0; ok && i < spec->ncols; i++)
 		ok = buf_printf(&q, ", c%d text", i + 1);
-	ok = ok && buf_puts(&q, ") ON COMMIT DROP; CREATE TEMP TABLE sluice_refused (n int, msg "
-				"text) ON COMMIT DROP");
+	ok = ok &&
+	     buf_puts(&q, ") ON COMMIT DROP; CREATE TEMP TABLE \"sluice#refused\" (n int, msg "
+			  "text) ON COMMIT DROP");
 	if (!ok) {
 		buf_free(&q);
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
-	if (!pg_exec(c, q.data, err) ||
-	    !copy_in(c, "COPY pg_temp.sluice_each FROM STDIN", b, first, n, true, err)) {
+	if (!pg_exec(c, q.data, err) || !copy_in(c, "COPY pg_temp.\"sluice#each\" FROM STDIN", b,
+						 first, n, true, refused, err)) {
 		buf_free(&q);
 		return false;
 	}
-	ok = buf_puts(&body, " DECLARE r record; BEGIN FOR r IN SELECT * FROM pg_temp.sluice_each "
-			     "ORDER BY n LOOP BEGIN INSERT INTO ") &&
+	ok = buf_puts(&body,
+		      " DECLARE r record; BEGIN FOR r IN SELECT * FROM pg_temp.\"sluice#each\" "
+		      "ORDER BY n LOOP BEGIN INSERT INTO ") &&
 	     sql_table_name(&pg_dialect, &body, spec) && buf_puts(&body, " (");
 	for (int i = 0; ok && i < spec->ncols; i++)
 		ok = (!i || buf_puts(&body, ", ")) &&
@@ -957,7 +1028,7 @@ static bool pg_write_each(struct conn *c, const struct write_spec *spec, const s
 		ok = buf_printf(&body, "%sr.c%d::%s", i ? ", " : "", i + 1, c->types[i]);
 	ok = ok && buf_puts(&body, "); EXCEPTION WHEN OTHERS THEN IF ") &&
 	     every_row_condition(&body) &&
-	     buf_puts(&body, " THEN RAISE; END IF; INSERT INTO pg_temp.sluice_refused VALUES "
+	     buf_puts(&body, " THEN RAISE; END IF; INSERT INTO pg_temp.\"sluice#refused\" VALUES "
 			     "(r.n, SQLERRM); END; END LOOP; END ");
 	/* a dollar quote no name in the body can close */
 	char tag[32] = "$sluice$";
@@ -973,8 +1044,8 @@ static bool pg_write_each(struct conn *c, const struct write_spec *spec, const s
 	ok = pg_exec(c, q.data, err);
 	buf_free(&q);
 	PGresult *res;
-	if (!ok || !query_rows(c, "SELECT n, msg FROM pg_temp.sluice_refused ORDER BY n", 0, NULL,
-			       "reading the refused rows", &res, err))
+	if (!ok || !query_rows(c, "SELECT n, msg FROM pg_temp.\"sluice#refused\" ORDER BY n", 0,
+			       NULL, "reading the refused rows", &res, err))
 		return false;
 	size_t nref = 0;
 	for (int i = 0; i < PQntuples(res); i++) {
@@ -1655,6 +1726,47 @@ static bool pg_identity(struct conn *c, char *out, size_t n, struct sl_error *er
 	return true;
 }
 
+/* One TRUNCATE of them all: PostgreSQL refuses it, naming the table, when
+ * a table outside them references one. */
+static bool pg_truncate_tables(struct conn *c, const struct write_spec *const *specs, int n,
+			       struct sl_error *err)
+{
+	struct buf q;
+	buf_init(&q, 0);
+	bool ok = buf_puts(&q, "TRUNCATE TABLE ");
+	for (int i = 0; ok && i < n; i++)
+		ok = (!i || buf_puts(&q, ", ")) && sql_table_name(&pg_dialect, &q, specs[i]);
+	if (!ok)
+		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	else if (!(ok = pg_exec(c, q.data, err)) && !strcmp(err->sqlstate, "0A000"))
+		err->kind = SL_ERR_USAGE; /* referenced from outside: say so, retry nothing */
+	buf_free(&q);
+	return ok;
+}
+
+static bool pg_query_columns(struct conn *c, const char *query, char ***names, int *n,
+			     struct sl_error *err)
+{
+	*names = NULL;
+	*n = 0;
+	struct buf q;
+	buf_init(&q, 0);
+	PGresult *res = NULL;
+	bool ok = buf_puts(&q, "SELECT * FROM (") && buf_puts(&q, query) &&
+		  buf_puts(&q, ") AS sluice_probe LIMIT 0");
+	if (!ok)
+		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	else
+		ok = query_rows(c, q.data, 0, NULL, "reading the query's columns", &res, err);
+	buf_free(&q);
+	for (int i = 0; ok && i < PQnfields(res); i++)
+		if (!names_add(names, n, PQfname(res, i)))
+			ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (res)
+		PQclear(res);
+	return ok;
+}
+
 /* Any type is cast to text first, so that no type makes the query fail (a
  * failed query would end the snapshot's transaction). */
 static bool pg_max_length(struct conn *c, const struct write_spec *spec,
@@ -1730,6 +1842,8 @@ const struct driver pg_driver = {
 	.describe_full = pg_describe_full,
 	.open_read = pg_open_read,
 	.max_length = pg_max_length,
+	.query_columns = pg_query_columns,
+	.truncate_tables = pg_truncate_tables,
 	.identity = pg_identity,
 	.read_row = pg_read_row,
 	.close_read = pg_close_read,

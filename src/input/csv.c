@@ -450,6 +450,70 @@ static bool blank_line(const char *seg, size_t n)
 
 /* Feed one physical line (or the tail of the input) to the parser.
  * Returns false with *failed on a fatal error. */
+/* A stream that cannot be read twice (stdin, a pipe): a quote that runs on
+ * past --max-record-bytes is cut there, not when it closes. A file is read
+ * again from disk instead (read_again_after). */
+static bool read_once(const struct reader *r)
+{
+	return source_size(r->src) < 0 || !strcmp(source_name(r->src), "stdin");
+}
+
+/* On a stream read once, record s is inside a quoted field that ran on over
+ * several lines and seg would take it past --max-record-bytes: most likely
+ * a stray or unterminated quote swallowing what follows. The record is cut
+ * here and rejected with its first line only; the lines it took (at most
+ * the limit, kept in its text) and seg are read again, as split_malformed
+ * does for a smaller record, so the rest of the stream is not lost. False
+ * (nothing done) in any other case. */
+static bool cut_runaway_quote(struct reader *r, struct csv_state *st, struct csv_slot *s,
+			      const char *seg, size_t n)
+{
+	const char *nl = s->raw.data ? memchr(s->raw.data, '\n', s->raw.len) : NULL;
+	if (!read_once(r) || s->over || !st->parser.quoted || st->parser.pstate == 0 || !nl ||
+	    s->raw.len + n <= st->max_record || st->count != 0)
+		return false;
+	/* room for the record after this one first (the slots may move) */
+	size_t off = (size_t)(nl - s->raw.data);
+	st->count++;
+	bool room = ensure_current(st);
+	st->count--;
+	if (!room)
+		return false;
+	s = current_slot(st);
+	nl = s->raw.data + off;
+	size_t first = off;
+	struct buf nb;
+	buf_init(&nb, st->max_record * 2 + CHUNK_SIZE + 16);
+	bool ok = buf_append(&nb, nl + 1, s->raw.len - first - 1) && buf_append(&nb, seg, n) &&
+		  buf_append(&nb, st->pushback.data ? st->pushback.data + st->pushback_off : "",
+			     st->pushback.len - st->pushback_off);
+	if (!ok) {
+		buf_free(&nb);
+		return false;
+	}
+	buf_free(&st->pushback);
+	st->pushback = nb;
+	st->pushback_off = 0;
+	while (first && s->raw.data[first - 1] == '\r')
+		first--;
+	s->raw.len = first;
+	s->raw.data[first] = '\0';
+	char msg[300];
+	snprintf(msg, sizeof msg,
+		 "record larger than --max-record-bytes (%zu bytes): a quote ran on over several "
+		 "lines, so only this line is rejected and reading resumes on the next",
+		 st->max_record);
+	slot_set_bad(s, msg);
+	s->structural = true;
+	s->end_line = s->line;
+	st->line = s->line + 1;
+	st->last_byte = '\n';
+	st->count++;
+	restart_parser(st);
+	slot_clear(current_slot(st));
+	return true;
+}
+
 static bool feed_segment(struct reader *r, struct csv_state *st, const char *seg, size_t n,
 			 bool *failed, struct sl_error *err)
 {
@@ -479,6 +543,8 @@ static bool feed_segment(struct reader *r, struct csv_state *st, const char *seg
 			st->line++;
 		return true;
 	}
+	if (!fresh && cut_runaway_quote(r, st, s, seg, n))
+		return true; /* seg is to be read again, after the record's first line */
 	if (!keep_raw(st, s, seg, n)) {
 		*failed = true;
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -695,7 +761,8 @@ static bool read_again_after(struct reader *r, struct csv_state *st, long line)
  * several lines (most likely a stray or unterminated quote that swallowed
  * what follows) its lines are read again from the file after its first,
  * which alone is rejected, as split_malformed does from memory for smaller
- * records. Stdin cannot be read again: there the record costs what it took. */
+ * records. Stdin cannot be read again: there cut_runaway_quote has cut such
+ * a record where it passed the limit, so it does not get here. */
 static void over_limit(struct reader *r, struct csv_state *st, struct csv_slot *s)
 {
 	char msg[600];

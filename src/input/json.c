@@ -935,7 +935,9 @@ static const char *ej_value(struct ejson *e, size_t i, enum ej_wrapper w, bool n
 		x = ej_hex(ej_text(e, b)[0]);
 		if (e->nodes[b].len == 2)
 			x = x * 16 + ej_hex(ej_text(e, b)[1]);
-		if (x == 4 && e->bytes.len == 16)
+		if (x == 4 && e->bytes.len != 16)
+			return "$binary subtype 4 is a UUID, and this one is not 16 bytes";
+		if (x == 4)
 			return ej_put_uuid(out, (const unsigned char *)e->bytes.data)
 				       ? NULL
 				       : "value too large";

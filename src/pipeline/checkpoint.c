@@ -25,9 +25,21 @@
 #define DONE_MARK LLONG_MIN
 #define CREATED_MARK (LLONG_MIN + 1)
 
+/* Records first..last, both in: a range's end_rec is last + 1, which for a
+ * key of LLONG_MAX wraps to LLONG_MIN (read back as LLONG_MAX again). */
 struct range {
-	long long first, end;
+	long long first, last;
 };
+
+/* end_rec for a range whose last record is last, and back. */
+static long long end_of(long long last)
+{
+	return (long long)((unsigned long long)last + 1u);
+}
+static long long last_of(long long end)
+{
+	return (long long)((unsigned long long)end - 1u);
+}
 
 struct ck_source {
 	char *name;	   /* the key its rows go under: the canonical path, or what
@@ -205,7 +217,7 @@ static bool source_take(struct ck_source *s, const struct ck_row *r)
 		s->ranges = g;
 		s->cap = cap;
 	}
-	s->ranges[s->n++] = (struct range){r->first, r->end};
+	s->ranges[s->n++] = (struct range){r->first, last_of(r->end)};
 	return true;
 }
 
@@ -435,7 +447,7 @@ bool checkpoint_source_created(const struct checkpoint *ck, int src)
 bool checkpoint_covered(struct checkpoint *ck, int src, long long ordinal)
 {
 	struct ck_source *s = &ck->src[src];
-	while (s->cursor < s->n && s->ranges[s->cursor].end <= ordinal)
+	while (s->cursor < s->n && s->ranges[s->cursor].last < ordinal)
 		s->cursor++;
 	return s->cursor < s->n && s->ranges[s->cursor].first <= ordinal;
 }
@@ -447,11 +459,11 @@ static bool is_duplicate(const struct sl_error *err)
 }
 
 enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int src, long long first,
-				   long long end, size_t rows, struct sl_error *err)
+				   long long last, size_t rows, struct sl_error *err)
 {
 	char f[32], e[32], r[32];
 	snprintf(f, sizeof f, "%lld", first);
-	snprintf(e, sizeof e, "%lld", end);
+	snprintf(e, sizeof e, "%lld", end_of(last));
 	snprintf(r, sizeof r, "%zu", rows);
 	const char *values[6] = {ck->job, ck->src[src].name, f, e, ck->src[src].now, r};
 	/* the statement in a buffer of this call's own: writer threads claim
@@ -517,7 +529,8 @@ bool checkpoint_source_done(struct checkpoint *ck, struct conn *c, int src, long
 {
 	if (ck->src[src].whole)
 		return true;
-	enum claim_result r = checkpoint_claim(ck, c, src, DONE_MARK, count, 0, err);
+	/* (end_rec holds the count) */
+	enum claim_result r = checkpoint_claim(ck, c, src, DONE_MARK, last_of(count), 0, err);
 	return r != CLAIM_FAILED;
 }
 
@@ -525,7 +538,7 @@ bool checkpoint_mark_created(struct checkpoint *ck, struct conn *c, int src, str
 {
 	if (ck->src[src].created)
 		return true;
-	if (checkpoint_claim(ck, c, src, CREATED_MARK, 0, 0, err) == CLAIM_FAILED)
+	if (checkpoint_claim(ck, c, src, CREATED_MARK, last_of(0), 0, err) == CLAIM_FAILED)
 		return false;
 	ck->src[src].created = true;
 	return true;

@@ -28,7 +28,9 @@
 /* One table of the copy. */
 struct copy_table {
 	char *name;		      /* source table name */
+	char *schema;		      /* its schema when --tables named it so, else NULL */
 	char dst_name[80];	      /* the target's: name, or shortened to fit */
+	char *dst_qualified;	      /* "schema"."name" (quoted) for the load of its rows */
 	struct table_desc src;	      /* source catalog */
 	struct write_spec src_spec;   /* source table and columns */
 	struct write_spec dst_spec;   /* target table and columns */
@@ -41,6 +43,10 @@ struct copy_table {
 	 * follow the data */
 	bool finish;
 	bool skip; /* nothing to copy (a table without columns) */
+	/* tables of the copy the target's table has foreign keys to (it was
+	 * there before the copy): their rows go in first */
+	int *deps;
+	int ndeps;
 	/* --resume: */
 	bool whole; /* copied whole by an earlier run: skipped */
 };
@@ -70,10 +76,15 @@ struct copy {
 	struct conn *job_lock;	 /* --resume: holds the job (checkpoint_lock) */
 	struct copy_ddl schema;	 /* user types made, CHECKs (copy_schema.c) */
 	char job_name[600];
-	char legacy_job[600]; /* the job's name as an earlier version made it, or "" */
+	char legacy_job[600];	/* the job's name as an earlier version made it, or "" */
+	char query_source[600]; /* --resume --query: the checkpoints' source name */
+	char schema_made[256];	/* --create: the target schema made last */
 
-	pthread_mutex_t lock; /* guards what follows */
-	int next_unit;
+	pthread_mutex_t lock;	   /* guards what follows */
+	pthread_cond_t unit_done;  /* a unit is finished: waiting units may go */
+	int next_unit;		   /* units before it are all taken */
+	bool *taken;		   /* per unit */
+	int running;		   /* units being copied */
 	int *units_left;	   /* per table: units not yet copied */
 	double *started;	   /* per table: when its first unit started */
 	struct table_stats *stats; /* per table, summed over its units */
@@ -130,6 +141,9 @@ static void free_names(char **names, int n)
 
 static void copy_table_free(struct copy_table *t)
 {
+	free(t->deps);
+	free(t->schema);
+	free(t->dst_qualified);
 	free(t->name);
 	table_desc_free(&t->src);
 	free_names((char **)t->dst_spec.columns, t->dst_spec.ncols);
@@ -177,7 +191,9 @@ static bool in_key(const struct table_desc *d, const char *name)
 static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *err)
 {
 	const struct job *job = cp->job;
-	t->src_spec.schema = job->schema;
+	t->src_spec.schema = t->schema			      ? t->schema
+			     : cp->from->dialect->has_schemas ? job->schema
+							      : NULL;
 	t->src_spec.table = t->name;
 	if (!cp->from->describe_full(cp->src, &t->src_spec, &t->src, err))
 		return false;
@@ -242,16 +258,108 @@ static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *e
 		log_warn("table %s is named %s on the target (%s keeps names of %d bytes)", t->name,
 			 t->dst_name, cp->to->name, cp->to->dialect->max_name_bytes);
 	t->dst_spec.table = t->dst_name;
-	t->dst_spec.schema = NULL;
+	/* --schema is the PostgreSQL schema on either side (as for verify): a
+	 * PostgreSQL target's tables go into it, or into the schema --tables
+	 * named for a PostgreSQL source */
+	t->dst_spec.schema = !cp->to->dialect->has_schemas			 ? NULL
+			     : t->schema && cp->from->dialect == cp->to->dialect ? t->schema
+										 : job->schema;
+	/* the load of its rows takes the name quoted: a dot in it is no schema */
+	struct buf q;
+	buf_init(&q, 0);
+	if (!((!t->dst_spec.schema ||
+	       (sql_quote_with(&q, t->dst_spec.schema, '"') && buf_putc(&q, '.'))) &&
+	      sql_quote_with(&q, t->dst_spec.table, '"'))) {
+		buf_free(&q);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	t->dst_qualified = q.data;
 	return copy_key_collations(&cp->schema, cp->ddl, t->name, &t->src, t->mapped, err);
 }
 
 /* Create target table t when it is missing (and --create asks for it). */
+/* The tables of the copy that target table t (there before the copy,
+ * described in have) has foreign keys to: t's rows go in after theirs. */
+static bool note_parents(struct copy *cp, struct copy_table *t, const struct table_desc *have,
+			 struct sl_error *err)
+{
+	const struct dialect *d = cp->to->dialect;
+	for (int f = 0; f < have->nfkeys; f++) {
+		const struct fkey_desc *fk = &have->fkeys[f];
+		for (int j = 0; j < cp->ntables; j++) {
+			const char *name = cp->tables[j].dst_spec.table;
+			if (&cp->tables[j] == t || fk->ref_schema ||
+			    (d->columns_case_insensitive ? strcasecmp(name, fk->ref_table)
+							 : strcmp(name, fk->ref_table)))
+				continue;
+			int *g = realloc(t->deps, (size_t)(t->ndeps + 1) * sizeof *g);
+			if (!g)
+				return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			t->deps = g;
+			t->deps[t->ndeps++] = j;
+		}
+	}
+	return true;
+}
+
+/* Whether names a and b are one column on d's server. */
+static bool same_column(const struct dialect *d, const char *a, const char *b)
+{
+	return d->columns_case_insensitive ? !strcasecmp(a, b) : !strcmp(a, b);
+}
+
+/* A table the target has already: say what differs from the source before
+ * anything moves. A source column it lacks stops the copy (usage, naming
+ * it); a column only the target has gets its default, said; a column whose
+ * type is not the one the mapping would make is said too, since a value
+ * may then be refused or read otherwise. */
+static bool same_shape(struct copy *cp, const struct copy_table *t, const struct table_desc *have,
+		       struct sl_error *err)
+{
+	const struct dialect *d = cp->to->dialect;
+	for (int i = 0; i < t->src.ncols; i++) {
+		const struct column_desc *want = NULL;
+		for (int j = 0; j < have->ncols && !want; j++)
+			if (same_column(d, have->cols[j].name, t->dst_spec.columns[i]))
+				want = &have->cols[j];
+		if (!want)
+			return sl_error_set(
+				err, SL_ERR_USAGE,
+				"table %s on the target has no column %s (%s on the "
+				"source): add it, or leave the table out (--exclude-tables)",
+				t->dst_spec.table, t->dst_spec.columns[i], t->src.cols[i].type);
+		/* the mapped type, without what follows it (COLLATE, CHECK) */
+		char mapped[256];
+		snprintf(mapped, sizeof mapped, "%.*s", (int)strcspn(t->mapped[i].type, " "),
+			 t->mapped[i].type);
+		if (strncasecmp(want->type, mapped, strlen(mapped)))
+			log_info("%s.%s: %s on the source, %s on the target (a copy would make %s)",
+				 t->name, t->src.cols[i].name, t->src.cols[i].type, want->type,
+				 t->mapped[i].type);
+	}
+	for (int j = 0; j < have->ncols; j++) {
+		bool copied = false;
+		for (int i = 0; i < t->dst_spec.ncols && !copied; i++)
+			copied = same_column(d, have->cols[j].name, t->dst_spec.columns[i]);
+		if (!copied)
+			log_info("%s.%s: only on the target: it gets its default",
+				 t->dst_spec.table, have->cols[j].name);
+	}
+	return true;
+}
+
 static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_error *err)
 {
 	struct table_desc td = {0};
-	bool ok = cp->to->describe_table(cp->ddl, &t->dst_spec, &td, err);
+	bool ok = cp->to->describe_full(cp->ddl, &t->dst_spec, &td, err);
 	bool exists = td.exists;
+	ok = ok && (!exists || (note_parents(cp, t, &td, err) && same_shape(cp, t, &td, err)));
+	if (ok && td.bulk_refused && cp->job->method == METHOD_INFILE)
+		/* before anything is emptied or written */
+		ok = sl_error_set(
+			err, SL_ERR_USAGE,
+			"the server refuses LOAD DATA LOCAL INFILE (local_infile is off): "
+			"use --method insert, or enable local_infile on the server");
 	table_desc_free(&td);
 	if (!ok)
 		return false;
@@ -270,6 +378,16 @@ static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_erro
 	 * point builds the indexes of a table this job created */
 	if (cp->ckpt && !checkpoint_mark_created(cp->ckpt, cp->ddl, (int)(t - cp->tables), err))
 		return false;
+	if (t->dst_spec.schema && strcmp(cp->schema_made, t->dst_spec.schema)) {
+		struct buf q;
+		buf_init(&q, 0);
+		bool made = !typemap_create_schema(cp->to->dialect, &q, t->dst_spec.schema) ||
+			    run_ddl(cp, cp->ddl, q.data, err);
+		buf_free(&q);
+		if (!made)
+			return false;
+		snprintf(cp->schema_made, sizeof cp->schema_made, "%s", t->dst_spec.schema);
+	}
 	if (!copy_create_types(&cp->schema, cp->ddl, t->name, &t->src, err))
 		return false;
 	struct buf ddl;
@@ -286,12 +404,6 @@ static bool prepare_target(struct copy *cp, struct copy_table *t, struct sl_erro
 	if (ok && !cp->job->dry_run)
 		log_info("created table %s", t->name);
 	return ok;
-}
-
-/* Whether names a and b are one column on d's server. */
-static bool same_column(const struct dialect *d, const char *a, const char *b)
-{
-	return d->columns_case_insensitive ? !strcasecmp(a, b) : !strcmp(a, b);
 }
 
 /* Whether the target's table have already holds an index on x's columns
@@ -612,11 +724,14 @@ static bool not_itself(struct copy *cp, struct sl_error *err)
 	if (!cp->from->identity(cp->src, a, sizeof a, err) ||
 	    !cp->to->identity(cp->ddl, b, sizeof b, err))
 		return false;
-	if (cp->job->schema && cp->from->dialect->has_inheritance) {
-		/* PostgreSQL: the source schema is --schema's */
-		char *colon = strrchr(a, ':');
+	if (cp->job->schema && cp->from->dialect->has_schemas) {
+		/* PostgreSQL: both sides are --schema's */
+		char *colon = strrchr(a, ':'), *colon_b = strrchr(b, ':');
 		if (colon)
 			snprintf(colon + 1, sizeof a - (size_t)(colon + 1 - a), "%s",
+				 cp->job->schema);
+		if (colon_b)
+			snprintf(colon_b + 1, sizeof b - (size_t)(colon_b + 1 - b), "%s",
 				 cp->job->schema);
 	}
 	if (strcmp(a, b))
@@ -660,7 +775,9 @@ static bool choose_tables(struct copy *cp, struct sl_error *err)
 		cp->ntables = 1;
 		return true;
 	}
-	if (!cp->from->describe_schema(cp->src, job->schema, &sd, err))
+	/* --schema is PostgreSQL's: a MySQL source is the URL's database */
+	const char *src_schema = cp->from->dialect->has_schemas ? job->schema : NULL;
+	if (!cp->from->describe_schema(cp->src, src_schema, &sd, err))
 		return false;
 	char **names = job->ntables ? job->tables : sd.tables;
 	int n = job->ntables ? job->ntables : sd.ntables;
@@ -680,12 +797,24 @@ static bool choose_tables(struct copy *cp, struct sl_error *err)
 			log_info("%s (sluice's checkpoint table) is not copied", names[i]);
 			continue;
 		}
-		if (job->ntables && !listed(sd.tables, sd.ntables, names[i])) {
+		/* --tables may name a table with its schema ("sales.orders"), as
+		 * verify takes it: plan_table finds whether it is there */
+		char *schema = NULL, *table = NULL;
+		if (job->ntables && !sql_split_table(names[i], &schema, &table)) {
+			schema_desc_free(&sd);
+			return sl_error_set(err, SL_ERR_USAGE, "--tables: %s is not a table name",
+					    names[i]);
+		}
+		if (job->ntables && !schema && !listed(sd.tables, sd.ntables, table)) {
+			free(table);
 			schema_desc_free(&sd);
 			return sl_error_set(err, SL_ERR_USAGE, "no base table %s on the source",
 					    names[i]);
 		}
-		if (!(cp->tables[cp->ntables].name = strdup(names[i]))) {
+		struct copy_table *t = &cp->tables[cp->ntables];
+		t->schema = schema;
+		t->name = job->ntables ? table : strdup(names[i]);
+		if (!t->name) {
 			schema_desc_free(&sd);
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 		}
@@ -723,19 +852,53 @@ static bool plan_query(struct copy *cp, struct copy_table *t, struct sl_error *e
 				    "--query copies into an existing table: create %s first",
 				    t->name);
 	}
-	int n = td.ncols;
-	char **dst = calloc((size_t)n, sizeof *dst);
-	t->xf = calloc((size_t)n, sizeof *t->xf);
-	t->bits = calloc((size_t)n, sizeof *t->bits);
-	t->src_spec.columns = calloc((size_t)n, sizeof(char *));
-	bool ok = dst && t->xf && t->bits && t->src_spec.columns;
-	for (int i = 0; ok && i < n; i++) {
-		ok = (dst[i] = strdup(td.cols[i].name)) != NULL;
-		t->dst_spec.ncols = t->src_spec.ncols = i + 1;
+	/* the query's columns go to the target's columns of the same names,
+	 * whatever their order */
+	char **names = NULL;
+	int n = 0;
+	if (!cp->from->query_columns(cp->src, cp->job->query, &names, &n, err)) {
+		table_desc_free(&td);
+		return false;
 	}
-	t->dst_spec.columns = dst;
+	bool ok = true;
+	for (int i = 0; ok && i < n; i++) {
+		const char *found = NULL;
+		for (int j = 0; j < td.ncols && !found; j++)
+			if (cp->to->dialect->columns_case_insensitive
+				    ? !strcasecmp(td.cols[j].name, names[i])
+				    : !strcmp(td.cols[j].name, names[i]))
+				found = td.cols[j].name;
+		for (int k = 0; ok && k < i; k++)
+			if (!strcmp(names[k], names[i]))
+				ok = sl_error_set(err, SL_ERR_USAGE,
+						  "--query returns two columns named %s: name "
+						  "each with AS",
+						  names[i]);
+		if (ok && !found) {
+			struct buf cols;
+			buf_init(&cols, 0);
+			for (int j = 0; j < td.ncols; j++)
+				buf_printf(&cols, "%s%s", j ? ", " : "", td.cols[j].name);
+			ok = sl_error_set(err, SL_ERR_USAGE,
+					  "--query returns a column %s, which table %s does not "
+					  "have (its columns: %s); name it with AS",
+					  names[i], t->name, buf_str(&cols));
+			buf_free(&cols);
+		}
+		if (ok) {
+			free(names[i]);
+			ok = (names[i] = strdup(found)) != NULL;
+		}
+	}
 	table_desc_free(&td);
-	return ok ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	t->xf = calloc((size_t)(n ? n : 1), sizeof *t->xf);
+	t->bits = calloc((size_t)(n ? n : 1), sizeof *t->bits);
+	t->src_spec.columns = calloc((size_t)(n ? n : 1), sizeof(char *));
+	t->dst_spec.columns = names;
+	t->dst_spec.ncols = t->src_spec.ncols = n;
+	if (ok && (!t->xf || !t->bits || !t->src_spec.columns))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	return ok;
 }
 
 /* A sub-job that runs worker w's unit through load_table. */
@@ -747,7 +910,7 @@ static void unit_job(const struct copy_worker *w, struct job *sub, const char **
 	sub->command = CMD_LOAD;
 	sub->sources = (char **)source_name;
 	sub->nsources = 1;
-	sub->table = t->dst_spec.table;
+	sub->table = t->dst_qualified ? t->dst_qualified : t->dst_spec.table;
 	sub->columns = (char **)t->dst_spec.columns;
 	sub->ncolumns = t->dst_spec.ncols;
 	sub->create = false;
@@ -761,7 +924,7 @@ static void unit_job(const struct copy_worker *w, struct job *sub, const char **
 	sub->on_conflict = CONFLICT_ERROR;
 	sub->key = NULL;
 	sub->nkey = 0;
-	sub->method = METHOD_DEFAULT;
+	sub->method = cp->job->method; /* METHOD_DEFAULT: the target's best */
 	/* rows from a table are regular: bigger batches, fewer commits (the
 	 * transaction and XA overhead of a batch is most of the target's work
 	 * beyond the rows) */
@@ -774,7 +937,7 @@ static void unit_job(const struct copy_worker *w, struct job *sub, const char **
 		 * not read in the order of an integer key cannot say where a rerun
 		 * goes on, so it commits in one transaction: all or nothing */
 		sub->job_name = cp->job_name;
-		sub->resume_source = t->name;
+		sub->resume_source = cp->job->query ? cp->query_source : t->name;
 		sub->checkpoint_table = cp->job->checkpoint_table;
 		if (w->unit->key < 0)
 			sub->single_transaction = true;
@@ -790,10 +953,13 @@ static void unit_job(const struct copy_worker *w, struct job *sub, const char **
 /* Empty the target tables first (--truncate), once each. */
 static bool truncate_targets(struct copy *cp, struct sl_error *err)
 {
-	struct buf sql;
-	buf_init(&sql, 0);
-	bool ok = true;
-	for (int i = 0; ok && cp->job->truncate && i < cp->ntables; i++) {
+	if (!cp->job->truncate)
+		return true;
+	const struct write_spec **specs = calloc((size_t)cp->ntables, sizeof *specs);
+	if (!specs)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	int n = 0;
+	for (int i = 0; i < cp->ntables; i++) {
 		if (cp->ckpt && checkpoint_source_started(cp->ckpt, i)) {
 			/* rows an earlier run of the job committed stay */
 			log_info("--truncate: %s is partly copied by job '%s' already; going on "
@@ -801,11 +967,11 @@ static bool truncate_targets(struct copy *cp, struct sl_error *err)
 				 cp->tables[i].name, cp->job_name);
 			continue;
 		}
-		buf_reset(&sql);
-		ok = sql_truncate(cp->to->dialect, &sql, &cp->tables[i].dst_spec) &&
-		     run_ddl(cp, cp->ddl, sql.data, err);
+		specs[n++] = &cp->tables[i].dst_spec;
 	}
-	buf_free(&sql);
+	/* all at once: tables linked by foreign keys are emptied together */
+	bool ok = !n || cp->to->truncate_tables(cp->ddl, specs, n, err);
+	free(specs);
 	return ok;
 }
 
@@ -893,7 +1059,9 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 			parts = 1; /* an empty table is one unit */
 		if (parts > 1 && !ranged && !key_range(cp, t, key, NULL, &lo, &hi, &ranged, err))
 			return false;
-		if (parts > 1 && (!ranged || hi - lo + 1 < (long long)parts))
+		/* (the key's span in unsigned arithmetic: it may pass LLONG_MAX) */
+		unsigned long long span = (unsigned long long)hi - (unsigned long long)lo;
+		if (parts > 1 && (!ranged || span < (unsigned long long)parts - 1))
 			parts = 1; /* empty, or fewer keys than parts */
 		if (cp->nunits + (int)parts > (int)cap) {
 			cap = (size_t)cp->nunits + parts + (size_t)cp->ntables;
@@ -917,19 +1085,27 @@ static bool plan_units(struct copy *cp, struct sl_error *err)
 			}
 			/* ranges of equal width over [lo, hi]; the last one is open
 			 * above, so no key past the width arithmetic is left out */
-			long long width = (hi - lo) / (long long)parts + 1;
-			long long a = lo + (long long)p * width, b = a + width;
+			unsigned long long width = span / parts + 1;
+			long long a = (long long)((unsigned long long)lo + p * width);
+			long long b = (long long)((unsigned long long)a + width);
 			u->range.bounded = true;
 			u->range.lo = a;
 			u->range.hi = b;
 			u->range.hi_open = p + 1 == parts;
-			snprintf(u->label, sizeof u->label, "%s [%lld, %s%lld)", t->name, a,
-				 p + 1 == parts ? "..." : "", p + 1 == parts ? hi + 1 : b);
+			/* the last range is open above: its label ends at the
+			 * largest key in, never one past it (LLONG_MAX + 1) */
+			if (p + 1 == parts)
+				snprintf(u->label, sizeof u->label, "%s [%lld, %lld...]", t->name,
+					 a, hi);
+			else
+				snprintf(u->label, sizeof u->label, "%s [%lld, %lld)", t->name, a,
+					 b);
 		}
 		cp->units_left[i] = (int)parts;
 	}
 	qsort(cp->units, (size_t)cp->nunits, sizeof *cp->units, by_weight);
-	return true;
+	cp->taken = calloc((size_t)(cp->nunits ? cp->nunits : 1), sizeof *cp->taken);
+	return cp->taken ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 }
 
 /* The next unit to copy, or NULL when none is left or the copy stops. */
@@ -937,10 +1113,36 @@ static const struct copy_unit *take_unit(struct copy *cp)
 {
 	pthread_mutex_lock(&cp->lock);
 	const struct copy_unit *u = NULL;
-	if (!cp->stop && !signals_caught() && cp->next_unit < cp->nunits)
-		u = &cp->units[cp->next_unit++];
-	if (u && !cp->started[u->table])
-		cp->started[u->table] = now_seconds();
+	while (!cp->stop && !signals_caught() && cp->next_unit < cp->nunits) {
+		/* the first unit not taken whose table's parents are all in */
+		for (int i = cp->next_unit; i < cp->nunits && !u; i++) {
+			const struct copy_table *t = &cp->tables[cp->units[i].table];
+			bool ready = !cp->taken[i];
+			for (int d = 0; ready && d < t->ndeps; d++)
+				ready = cp->units_left[t->deps[d]] == 0;
+			if (ready) {
+				cp->taken[i] = true;
+				u = &cp->units[i];
+			}
+		}
+		while (cp->next_unit < cp->nunits && cp->taken[cp->next_unit])
+			cp->next_unit++;
+		if (u || cp->next_unit >= cp->nunits)
+			break;
+		if (!cp->running) {
+			/* nothing runs that a wait could be for (keys in a cycle):
+			 * the next unit goes anyway */
+			cp->taken[cp->next_unit] = true;
+			u = &cp->units[cp->next_unit];
+			break;
+		}
+		pthread_cond_wait(&cp->unit_done, &cp->lock);
+	}
+	if (u) {
+		cp->running++;
+		if (!cp->started[u->table])
+			cp->started[u->table] = now_seconds();
+	}
 	pthread_mutex_unlock(&cp->lock);
 	return u;
 }
@@ -988,6 +1190,8 @@ static bool merge_unit(struct copy *cp, const struct copy_unit *u, enum run_stat
 		cp->status = RUN_PARTIAL;
 	}
 	bool last = --cp->units_left[u->table] == 0;
+	cp->running--;
+	pthread_cond_broadcast(&cp->unit_done);
 	pthread_mutex_unlock(&cp->lock);
 	return last;
 }
@@ -1184,8 +1388,18 @@ static bool open_checkpoints(struct copy *cp, struct sl_error *err)
 	char **names = calloc((size_t)cp->ntables, sizeof *names);
 	if (!names)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	/* a --query is its own source: another query into the same table is
+	 * another source, never "copied whole" by the first */
+	char *qname = cp->query_source;
+	if (job->query) {
+		unsigned long long h = 1469598103934665603ULL;
+		for (const char *p = job->query; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		snprintf(qname, sizeof cp->query_source, "%.400s (query %016llx)",
+			 cp->tables[0].name, h);
+	}
 	for (int i = 0; i < cp->ntables; i++)
-		names[i] = cp->tables[i].name;
+		names[i] = job->query ? qname : cp->tables[i].name;
 	bool ok = checkpoint_open(&cp->ckpt, cp->to, cp->ddl, job->checkpoint_table, cp->job_name,
 				  legacy[0] && strlen(legacy) <= 200 ? legacy : NULL, names, NULL,
 				  cp->ntables, err);
@@ -1208,6 +1422,7 @@ enum run_status copy_run(const struct job *job)
 	struct sl_error err;
 	sl_error_clear(&err);
 	pthread_mutex_init(&cp.lock, NULL);
+	pthread_cond_init(&cp.unit_done, NULL);
 	signals_install();
 	char red_from[512], red_to[512];
 	url_redact(job->from, red_from, sizeof red_from);
@@ -1217,6 +1432,14 @@ enum run_status copy_run(const struct job *job)
 	cp.schema = (struct copy_ddl){.from = cp.from, .to = cp.to, .dry_run = job->dry_run};
 	if (!cp.from || !cp.to) {
 		log_error("%s: not a postgresql:// or mysql:// URL", cp.from ? red_to : red_from);
+		pthread_cond_destroy(&cp.unit_done);
+		pthread_mutex_destroy(&cp.lock);
+		return RUN_USAGE;
+	}
+	char why[400];
+	if (job->cast && !typemap_cast_check(job->cast, why, sizeof why)) {
+		log_error("%s", why);
+		pthread_cond_destroy(&cp.unit_done);
 		pthread_mutex_destroy(&cp.lock);
 		return RUN_USAGE;
 	}
@@ -1345,6 +1568,7 @@ done:;
 		copy_table_free(&cp.tables[i]);
 	free(cp.tables);
 	free(cp.units);
+	free(cp.taken);
 	free(cp.stats);
 	free(cp.units_left);
 	free(cp.started);
@@ -1357,6 +1581,7 @@ done:;
 		cp.to->close(cp.ddl);
 	if (cp.job_lock)
 		cp.to->close(cp.job_lock); /* the job goes with it */
+	pthread_cond_destroy(&cp.unit_done);
 	pthread_mutex_destroy(&cp.lock);
 	return status;
 }

@@ -33,8 +33,16 @@ static bool print_line(void *ctx, char *const *v, int n)
 	bool whole = v[4] && atoll(v[4]) > 0;
 	printf("%s\t%s\t%s\t%s\t%s\t", v[0], v[1], v[2] ? v[2] : "0", v[3] ? v[3] : "0",
 	       whole ? "whole" : "partial");
-	/* the timestamps to the second, as both servers print them */
-	printf("%.19s\t%.19s\n", v[5] ? v[5] : "", v[6] ? v[6] : "");
+	/* the timestamps to the second, in UTC (sluice's writer sessions run
+	 * in UTC on both servers), said so by the Z of ISO 8601 */
+	char a[20] = "", b[20] = "";
+	snprintf(a, sizeof a, "%.19s", v[5] ? v[5] : "");
+	snprintf(b, sizeof b, "%.19s", v[6] ? v[6] : "");
+	if (strlen(a) == 19)
+		a[10] = 'T';
+	if (strlen(b) == 19)
+		b[10] = 'T';
+	printf("%s%s\t%s%s\n", a, a[0] ? "Z" : "", b, b[0] ? "Z" : "");
 	return true;
 }
 

@@ -87,6 +87,12 @@ void load_reject(struct load *ld, const char *source, long line, const char *raw
 	pthread_mutex_unlock(&ld->lock);
 	if (over)
 		return; /* the run is load_stopping; a row past the limit is not written either */
+	/* the reason without the line a reader put in it: the rejects log
+	 * and the messages name the file and line already */
+	char own[32];
+	int k = snprintf(own, sizeof own, "line %ld: ", line);
+	if (k > 0 && !strncmp(reason, own, (size_t)k))
+		reason += k;
 	rejects_add(ld->rejects, source, line, raw, raw_len, reason);
 	uint64_t n = atomic_fetch_add(&ld->live.rows_rejected, 1) + 1;
 	struct sl_error err;
@@ -236,6 +242,24 @@ static const char *update_problem(struct load *ld, const struct record *rec, cha
 	return msg;
 }
 
+/* --on-conflict skip|update: why a record cannot be an upsert (a key part
+ * NULL: NULL equals nothing, so the record would be inserted again on every
+ * run instead of meeting its row), or NULL when it can. */
+static const char *upsert_problem(struct load *ld, const struct record *rec, char *msg, size_t n)
+{
+	for (int k = 0; k < ld->nkey_idx; k++) {
+		const struct cell *c = &rec->fields[ld->key_idx[k]];
+		if (!c->ptr && !cell_is_default(c)) {
+			snprintf(msg, n,
+				 "key column \"%s\" is NULL: a NULL key part never matches a row, "
+				 "so the record would be inserted again on every run",
+				 ld->columns[ld->key_idx[k]]);
+			return msg;
+		}
+	}
+	return NULL;
+}
+
 /* Read every record of one source into batches: cur[q] is the batch being
  * filled for writer queue q. */
 static bool load_source(struct load *ld, struct reader *r, int src_index, struct batch **cur,
@@ -293,7 +317,13 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			load_reject(ld, name, rec.line, rec.raw, rec.raw_len, why);
 			continue;
 		}
-		int q = ld->nqueues > 1 ? (int)(key_hash(rec.fields, ld->key_idx, ld->nkey_idx) %
+		if (!ld->spec.update && ld->spec.on_conflict != CONFLICT_ERROR &&
+		    upsert_problem(ld, &rec, why, sizeof why)) {
+			load_reject(ld, name, rec.line, rec.raw, rec.raw_len, why);
+			continue;
+		}
+		int q = ld->nqueues > 1 ? (int)(key_hash(rec.fields, ld->key_idx, ld->key_fold,
+							 ld->nkey_idx) %
 						(uint64_t)ld->nqueues)
 					: 0;
 		if (!cur[q]) {

@@ -206,6 +206,11 @@ bool plan_check_outputs(struct load *ld, struct sl_error *err)
 bool plan_check_sources(struct load *ld, const struct reader *r0, struct sl_error *err)
 {
 	const struct job *job = ld->job;
+	if (ld->input.null_marker && r0->format != FORMAT_CSV && r0->format != FORMAT_TSV)
+		return sl_error_set(
+			err, SL_ERR_USAGE,
+			"--null is for CSV and TSV: %s is %s, whose null is JSON's null",
+			job->sources[0], reader_format_name(r0->format));
 	for (int i = 0; i < job->nsources; i++) {
 		const char *path = job->sources[i];
 		if (!strcmp(path, "-"))
@@ -315,6 +320,17 @@ bool plan_check_target(struct load *ld, struct sl_error *err)
 						  : " (--create would create it from the input)");
 	else if (td.exists && ld->spec.on_conflict == CONFLICT_UPDATE)
 		ok = check_conflict_key(ld, &td, err);
+	if (ok && td.bulk_refused && ld->spec.method == METHOD_INFILE && ld->job->method)
+		ok = sl_error_set(
+			err, SL_ERR_USAGE,
+			"the server refuses LOAD DATA LOCAL INFILE (local_infile is off): "
+			"use --method insert, or enable local_infile on the server");
+	if (ok && td.bulk_refused && ld->spec.method == METHOD_INFILE && !ld->job->method) {
+		ld->spec.method = METHOD_INSERT;
+		ld->method_reason =
+			"the server refuses LOAD DATA LOCAL INFILE (local_infile is off)";
+		log_info("--method insert: %s", ld->method_reason);
+	}
 	if (ok && td.bulk_is_slow && !ld->job->method && !ld->spec.update &&
 	    ld->drv->supports(METHOD_INSERT) && ld->spec.method != METHOD_INSERT) {
 		/* the one place the bulk path gives way to INSERT by itself */
@@ -370,6 +386,14 @@ bool plan_keys(struct load *ld, int workers, struct sl_error *err)
 					    ld->spec.key[k]);
 		if (k >= (int)(sizeof ld->key_idx / sizeof ld->key_idx[0]))
 			return sl_error_set(err, SL_ERR_USAGE, "--key names too many columns");
+		/* which records are one key is the target column's collation's
+		 * to say ('abc' and 'ABC ' are one on a _ci column) */
+		const struct column_desc *col = NULL;
+		for (int j = 0; j < ld->target.ncols && !col; j++)
+			if (same_column(ld, ld->target.cols[j].name, ld->spec.key[k]))
+				col = &ld->target.cols[j];
+		ld->key_fold[ld->nkey_idx] =
+			(unsigned char)key_fold_for_collation(col ? col->collation : NULL);
 		ld->key_idx[ld->nkey_idx++] = i;
 	}
 	ld->keyed = ld->nkey_idx > 0 && (ld->spec.update || ld->spec.on_conflict != CONFLICT_ERROR);
@@ -432,9 +456,9 @@ bool plan_resume(struct load *ld, struct sl_error *err)
 		canon[i] = real ? real : strdup(job->sources[i]);
 		ok = canon[i] != NULL;
 		if (ok && strlen(canon[i]) > 500)
-			ok = !sl_error_set(err, SL_ERR_USAGE,
-					   "--resume: a source path over 500 bytes: %.60s...",
-					   canon[i]);
+			ok = sl_error_set(err, SL_ERR_USAGE,
+					  "--resume: a source path over 500 bytes: %.60s...",
+					  canon[i]);
 		else if (!ok)
 			sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}

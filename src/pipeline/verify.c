@@ -49,124 +49,6 @@ struct coltype {
 	int bits; /* K_BITS: the width, 0 for bit varying */
 };
 
-/* The number in the first "(n" of t, or dflt when there is none; at most
- * max. */
-static int paren_num(const char *t, int dflt, int max)
-{
-	const char *p = strchr(t, '(');
-	if (!p || p[1] < '0' || p[1] > '9')
-		return dflt;
-	long n = strtol(p + 1, NULL, 10);
-	return n > max ? max : (int)n;
-}
-
-/* Whether s begins with prefix. */
-static bool starts(const char *s, const char *prefix)
-{
-	return !strncmp(s, prefix, strlen(prefix));
-}
-
-/* A PostgreSQL type as format_type() spells it ("timestamp(3) with time
- * zone", "character varying(20)", "integer[]"). */
-static struct coltype pg_coltype(const char *t)
-{
-	struct coltype c = {.kind = K_OTHER};
-	size_t n = strlen(t);
-	if (n >= 2 && !strcmp(t + n - 2, "[]"))
-		return c;
-	if (!strcmp(t, "smallint") || !strcmp(t, "integer") || !strcmp(t, "bigint") ||
-	    !strcmp(t, "oid"))
-		c.kind = K_INT;
-	else if (!strcmp(t, "boolean"))
-		c.kind = K_BOOL;
-	else if (starts(t, "numeric"))
-		c.kind = K_DEC;
-	else if (!strcmp(t, "real"))
-		c.kind = K_FLOAT4;
-	else if (!strcmp(t, "double precision"))
-		c.kind = K_FLOAT8;
-	else if (!strcmp(t, "date"))
-		c.kind = K_DATE;
-	else if (starts(t, "timestamp")) {
-		c.kind = strstr(t, "with time zone") ? K_TSTZ : K_TS;
-		c.prec = paren_num(t, 6, 6);
-	} else if (starts(t, "time") && !strstr(t, "with time zone")) {
-		c.kind = K_TIME;
-		c.prec = paren_num(t, 6, 6);
-	} else if (starts(t, "interval")) {
-		c.kind = K_INTERVAL;
-		c.prec = paren_num(t, 6, 6);
-	} else if (!strcmp(t, "bytea"))
-		c.kind = K_BYTES;
-	else if (starts(t, "bit varying"))
-		c.kind = K_BITS;
-	else if (!strcmp(t, "bit") || starts(t, "bit(")) {
-		c.kind = K_BITS;
-		c.bits = paren_num(t, 1, 1 << 24);
-	} else if (!strcmp(t, "text") || starts(t, "character") || !strcmp(t, "\"char\"") ||
-		   !strcmp(t, "name") || !strcmp(t, "citext"))
-		c.kind = K_TEXT;
-	else if (!strcmp(t, "uuid"))
-		c.kind = K_UUID;
-	else if (!strcmp(t, "json"))
-		c.kind = K_JSON;
-	else if (!strcmp(t, "jsonb"))
-		c.kind = K_JSONB;
-	return c;
-}
-
-/* Whether the n-byte word w is one of the space-separated words in list. */
-static bool word_in(const char *w, size_t n, const char *list)
-{
-	for (const char *p = list; *p;) {
-		size_t len = strcspn(p, " ");
-		if (len == n && !strncmp(p, w, n))
-			return true;
-		p += len;
-		p += *p == ' ';
-	}
-	return false;
-}
-
-/* A MySQL type as information_schema.COLUMNS.COLUMN_TYPE spells it, lower
- * case ("int(10) unsigned", "datetime(6)", "enum('a','b')"). */
-static struct coltype my_coltype(const char *t)
-{
-	struct coltype c = {.kind = K_OTHER};
-	size_t n = strspn(t, "abcdefghijklmnopqrstuvwxyz0123456789_");
-	if (word_in(t, n, "tinyint smallint mediumint int integer bigint year"))
-		c.kind = K_INT;
-	else if (word_in(t, n, "decimal numeric fixed"))
-		c.kind = K_DEC;
-	else if (word_in(t, n, "float"))
-		c.kind = K_FLOAT4;
-	else if (word_in(t, n, "double real"))
-		c.kind = K_FLOAT8;
-	else if (word_in(t, n, "date"))
-		c.kind = K_DATE;
-	else if (word_in(t, n, "datetime timestamp time")) {
-		c.kind = word_in(t, n, "datetime")    ? K_TS
-			 : word_in(t, n, "timestamp") ? K_TSTZ
-						      : K_TIME;
-		c.prec = paren_num(t, 0, 6);
-	} else if (word_in(t, n, "bit")) {
-		c.kind = K_BITS;
-		c.bits = paren_num(t, 1, 1 << 24);
-	} else if (word_in(t, n,
-			   "binary varbinary tinyblob blob mediumblob longblob geometry point "
-			   "linestring polygon multipoint multilinestring multipolygon "
-			   "geometrycollection"))
-		c.kind = K_BYTES;
-	else if (word_in(t, n,
-			 "char varchar tinytext text mediumtext longtext enum set inet4 inet6"))
-		c.kind = K_TEXT;
-	else if (word_in(t, n, "uuid"))
-		c.kind = K_UUID;
-	else if (word_in(t, n, "json"))
-		c.kind = K_JSON;
-	return c;
-}
-
 /* Whether d is PostgreSQL's dialect (else MySQL's): the one place verify
  * tells the servers apart. */
 static bool is_pg(const struct dialect *d)
@@ -174,10 +56,108 @@ static bool is_pg(const struct dialect *d)
 	return d == &pg_dialect;
 }
 
-/* The type of a column described on a server of dialect d. */
+/* The fraction digits of seconds a canonical text keeps for t: at most 6. */
+static int prec_of(const struct sql_type *t)
+{
+	return t->fsp > 6 ? 6 : t->fsp;
+}
+
+/* PostgreSQL's own types the model leaves as SQL_OTHER that read as text
+ * or integers: name, "char", oid. */
+static enum kind pg_other(const char *name)
+{
+	if (!strcmp(name, "oid"))
+		return K_INT;
+	if (!strcmp(name, "name") || !strcmp(name, "\"char\""))
+		return K_TEXT;
+	return K_OTHER;
+}
+
+/* The type of a column described on a server of dialect d, as its
+ * dialect classifies it (sqltype.h). */
 static struct coltype coltype_of(const struct dialect *d, const char *type)
 {
-	return is_pg(d) ? pg_coltype(type ? type : "") : my_coltype(type ? type : "");
+	struct coltype c = {.kind = K_OTHER};
+	struct sql_type t;
+	bool pg = is_pg(d);
+	if (!d->type_classify(type ? type : "", NULL, &t) || t.array) {
+		sql_type_free(&t);
+		return c;
+	}
+	switch (t.kind) {
+	case SQL_BOOL:
+		/* MySQL's are integers: tinyint(1), or a bit(1) */
+		if (pg)
+			c.kind = K_BOOL;
+		else if (t.bool_form == SQL_BOOL_BIT)
+			c = (struct coltype){.kind = K_BITS, .bits = 1};
+		else
+			c.kind = K_INT;
+		break;
+	case SQL_INT:
+		c.kind = K_INT;
+		break;
+	case SQL_DECIMAL:
+		c.kind = K_DEC;
+		break;
+	case SQL_FLOAT:
+		c.kind = t.bytes == 4 ? K_FLOAT4 : K_FLOAT8;
+		break;
+	case SQL_DATE:
+		c.kind = K_DATE;
+		break;
+	case SQL_DATETIME:
+	case SQL_TIMESTAMPTZ:
+		c = (struct coltype){.kind = t.kind == SQL_DATETIME ? K_TS : K_TSTZ,
+				     .prec = prec_of(&t)};
+		break;
+	case SQL_TIME:
+		/* a time with a zone: compared by its text */
+		if (!t.with_tz)
+			c = (struct coltype){.kind = K_TIME, .prec = prec_of(&t)};
+		break;
+	case SQL_INTERVAL:
+		c = (struct coltype){.kind = K_INTERVAL, .prec = prec_of(&t)};
+		break;
+	case SQL_BIT:
+		c = (struct coltype){.kind = K_BITS, .bits = t.fixed ? (int)t.length : 0};
+		break;
+	case SQL_BINARY:
+		c.kind = K_BYTES;
+		break;
+	case SQL_SPATIAL:
+		/* geomcollection (MySQL 8's geometrycollection) was never
+		 * among verify's byte types: still compared by its text */
+		c.kind = strcmp(t.name, "geomcollection") ? K_BYTES : K_OTHER;
+		break;
+	case SQL_TEXT:
+		/* a bpchar without a length keeps the trailing spaces ::text
+		 * would cut: through its output function, as other types */
+		c.kind = pg && t.padded && t.length < 0 ? K_OTHER : K_TEXT;
+		break;
+	case SQL_ENUM:
+	case SQL_SET:
+		c.kind = K_TEXT;
+		break;
+	case SQL_NETADDR:
+		/* PostgreSQL's through its output function (inet::text adds a
+		 * /32); MariaDB's inet4 and inet6 as text */
+		c.kind = pg ? K_OTHER : K_TEXT;
+		break;
+	case SQL_UUID:
+		c.kind = K_UUID;
+		break;
+	case SQL_JSON:
+		c.kind = pg && !t.json_text ? K_JSONB : K_JSON;
+		break;
+	case SQL_OTHER:
+		c.kind = pg ? pg_other(t.name) : K_OTHER;
+		break;
+	case SQL_MONEY:
+		break;
+	}
+	sql_type_free(&t);
+	return c;
 }
 
 /* ---------------------------------------------------------------------------

@@ -64,7 +64,8 @@ static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, s
 		  view.meta && names && set && idx;
 	size_t nrounds = 1;
 	if (ok && ld->keyed) {
-		ok = key_rounds(b, first, n, ld->key_idx, ld->nkey_idx, order, round_end, &nrounds);
+		ok = key_rounds(b, first, n, ld->key_idx, ld->key_fold, ld->nkey_idx, order,
+				round_end, &nrounds);
 	} else if (ok) {
 		for (size_t i = 0; i < n; i++)
 			order[i] = first + i;
@@ -246,6 +247,15 @@ static void count_written(struct load *ld, const struct batch *b, size_t first, 
 		rejects_add(ld->rejects, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
 			    "not found: no row matches the key");
 		atomic_fetch_add(&ld->live.rows_not_found, 1);
+		if (ld->single_conn) {
+			/* all or nothing: a key that matches nothing is a reject too */
+			struct sl_error err;
+			sl_error_set(&err, SL_ERR_DATA,
+				     "--single-transaction: %s:%ld was not found (no row matches "
+				     "the key); nothing is committed",
+				     ld->job->sources[m->source], m->line);
+			load_fail(ld, &err);
+		}
 	}
 }
 
@@ -343,7 +353,7 @@ static enum claim_result claim_rows(struct load *ld, struct conn *c, const struc
 			j++;
 		enum claim_result r =
 			checkpoint_claim(ld->ckpt, c, b->meta[i].source, b->meta[i].ordinal,
-					 b->meta[j].ordinal + 1, j - i + 1, err);
+					 b->meta[j].ordinal, j - i + 1, err);
 		if (r != CLAIM_OK)
 			return r;
 		i = j + 1;

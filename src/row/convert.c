@@ -12,35 +12,26 @@
 #include <string.h>
 #include <strings.h>
 
-/* Does type start with prefix (case-insensitive) followed by end, '(' or ' '? */
-static bool type_is(const char *type, const char *prefix)
-{
-	size_t n = strlen(prefix);
-	if (strncasecmp(type, prefix, n))
-		return false;
-	return type[n] == '\0' || type[n] == '(' || type[n] == ' ';
-}
-
-enum convert_kind convert_kind_for_mysql(const char *t)
+enum convert_kind convert_kind_mysql(const struct sql_type *t)
 {
 	if (!t)
 		return CONVERT_NONE;
-	if (!strncasecmp(t, "tinyint(1)", 10) && (t[10] == '\0' || t[10] == ' '))
-		return CONVERT_BOOL;
-	if (type_is(t, "bool") || type_is(t, "boolean"))
-		return CONVERT_BOOL;
-	if (!strncasecmp(t, "bit(1)", 6) && t[6] == '\0')
-		return CONVERT_BIT1;
-	if (type_is(t, "datetime") || type_is(t, "timestamp"))
+	switch (t->kind) {
+	case SQL_BOOL:
+		return t->bool_form == SQL_BOOL_BIT ? CONVERT_BIT1 : CONVERT_BOOL;
+	case SQL_INT:
+		/* tinyint(1) unsigned: a boolean's width too */
+		return t->bytes == 1 && t->display == 1 && !t->year ? CONVERT_BOOL : CONVERT_NONE;
+	case SQL_DATETIME:
+	case SQL_TIMESTAMPTZ:
 		return CONVERT_DATETIME;
-	if (type_is(t, "date"))
+	case SQL_DATE:
 		return CONVERT_DATE;
-	static const char *const bytes[] = {"binary", "varbinary",  "tinyblob",
-					    "blob",   "mediumblob", "longblob"};
-	for (size_t i = 0; i < sizeof bytes / sizeof *bytes; i++)
-		if (type_is(t, bytes[i]))
-			return CONVERT_BYTES;
-	return CONVERT_NONE;
+	case SQL_BINARY:
+		return CONVERT_BYTES;
+	default:
+		return CONVERT_NONE;
+	}
 }
 
 static bool word_is(const char *s, size_t len, const char *w)
@@ -345,21 +336,51 @@ bool convert_value(enum convert_kind kind, const char *s, size_t len, char *out,
 	}
 }
 
-int convert_exact_rule_for_mysql(const char *t)
+/* The fraction digits of seconds a column of t keeps, when 0..6. */
+static int fraction_rule(const struct sql_type *t)
+{
+	return t->fsp >= 0 && t->fsp <= 6 ? t->fsp : CONVERT_EXACT_ANY;
+}
+
+int convert_exact_mysql(const struct sql_type *t)
 {
 	if (!t)
 		return CONVERT_EXACT_ANY;
-	static const char *const ints[] = {"tinyint", "smallint", "mediumint",
-					   "int",     "integer",  "bigint"};
-	for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
-		if (type_is(t, ints[i]))
-			return CONVERT_EXACT_INTEGER;
-	if (type_is(t, "datetime") || type_is(t, "timestamp") || type_is(t, "time")) {
-		const char *p = strchr(t, '(');
-		int digits_kept = p ? atoi(p + 1) : 0;
-		return digits_kept >= 0 && digits_kept <= 6 ? digits_kept : CONVERT_EXACT_ANY;
+	switch (t->kind) {
+	case SQL_BOOL:
+		return t->bool_form == SQL_BOOL_TINYINT ? CONVERT_EXACT_INTEGER : CONVERT_EXACT_ANY;
+	case SQL_INT:
+		return t->year ? CONVERT_EXACT_ANY : CONVERT_EXACT_INTEGER;
+	case SQL_DATETIME:
+	case SQL_TIMESTAMPTZ:
+	case SQL_TIME:
+		return fraction_rule(t);
+	case SQL_FLOAT:
+		return t->bytes == 4 ? CONVERT_EXACT_FLOAT : CONVERT_EXACT_DOUBLE;
+	default:
+		return CONVERT_EXACT_ANY;
 	}
-	return CONVERT_EXACT_ANY;
+}
+
+int convert_exact_pg(const struct sql_type *t)
+{
+	if (!t)
+		return CONVERT_EXACT_ANY;
+	switch (t->kind) {
+	case SQL_DECIMAL:
+		/* numeric alone keeps every decimal place */
+		return t->precision >= 0 && t->scale >= 0 && t->scale <= 1000
+			       ? CONVERT_EXACT_SCALE(t->scale)
+			       : CONVERT_EXACT_ANY;
+	case SQL_DATETIME:
+	case SQL_TIMESTAMPTZ:
+	case SQL_TIME:
+		/* its infinities are values, unlike MySQL's */
+		return t->fsp >= 0 && t->fsp <= 6 ? CONVERT_EXACT_PG_FSP(t->fsp)
+						  : CONVERT_EXACT_ANY;
+	default:
+		return CONVERT_EXACT_ANY;
+	}
 }
 
 /* The fractional seconds of a datetime or time value: the digits after the
@@ -383,38 +404,105 @@ static const char *fraction(const char *s, size_t len, size_t *n)
 	return dot + 1;
 }
 
+/* The decimal places a number written as s carries beyond its point once
+ * its exponent is applied, trailing zeros aside ("1.50" 1, "1E2" 0,
+ * "15E-1" 1); -1 when s is not a number (the server decides then). */
+static long decimal_places(const char *s, size_t len)
+{
+	size_t i = 0, e = len;
+	while (i < e && s[i] == ' ')
+		i++;
+	while (e > i && s[e - 1] == ' ')
+		e--;
+	if (i < e && (s[i] == '+' || s[i] == '-'))
+		i++;
+	long places = 0, digits = 0;
+	bool point = false;
+	long last_nonzero = 0; /* places up to the last nonzero fraction digit */
+	for (; i < e && (isdigit((unsigned char)s[i]) || (s[i] == '.' && !point)); i++) {
+		if (s[i] == '.') {
+			point = true;
+			continue;
+		}
+		digits++;
+		if (point) {
+			places++;
+			if (s[i] != '0')
+				last_nonzero = places;
+		}
+	}
+	if (!digits)
+		return -1;
+	long exp = 0;
+	if (i < e && (s[i] == 'e' || s[i] == 'E')) {
+		size_t k = i + 1;
+		bool neg = k < e && s[k] == '-';
+		if (k < e && (s[k] == '+' || s[k] == '-'))
+			k++;
+		if (k == e)
+			return -1;
+		for (; k < e && isdigit((unsigned char)s[k]); k++)
+			if (exp < 100000)
+				exp = exp * 10 + (s[k] - '0');
+		if (k != e)
+			return -1;
+		exp = neg ? -exp : exp;
+		i = e;
+	}
+	if (i != e)
+		return -1;
+	long p = last_nonzero - exp;
+	return p > 0 ? p : 0;
+}
+
 bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t whysz)
 {
 	if (!s || rule == CONVERT_EXACT_ANY)
 		return true;
-	if (rule == CONVERT_EXACT_INTEGER) {
-		/* [+-]digits, spaces around, as PostgreSQL's integers; anything
-		 * else that MySQL would take as a number rounds or truncates */
-		size_t i = 0, e = len;
-		while (i < e && s[i] == ' ')
-			i++;
-		while (e > i && s[e - 1] == ' ')
-			e--;
-		size_t d = i < e && (s[i] == '+' || s[i] == '-') ? i + 1 : i;
-		if (d == e)
-			return true; /* empty or a lone sign: the server refuses it */
-		bool numeric = true, all_digits = true;
-		for (size_t k = d; k < e; k++) {
-			if (!isdigit((unsigned char)s[k]))
-				all_digits = false;
-			if (!isdigit((unsigned char)s[k]) && !strchr(".eE+-", s[k]))
-				numeric = false;
-		}
-		if (all_digits || !numeric)
-			return true; /* a whole number, or text the server refuses */
-		snprintf(why, whysz,
-			 "'%.*s' is not a whole number; the integer column would round it",
-			 (int)(len < 60 ? len : 60), s);
+	if (rule == CONVERT_EXACT_DOUBLE || rule == CONVERT_EXACT_FLOAT) {
+		/* MariaDB stores a number too small for the column as 0, without
+		 * a word: a nonzero number that underflows is refused */
+		char tmp[128];
+		if (len >= sizeof tmp || decimal_places(s, len) < 0)
+			return true; /* not a number: the server decides */
+		memcpy(tmp, s, len);
+		tmp[len] = '\0';
+		bool nonzero = false;
+		for (size_t i = 0; i < len && !(tmp[i] == 'e' || tmp[i] == 'E'); i++)
+			nonzero |= tmp[i] >= '1' && tmp[i] <= '9';
+		double v = strtod(tmp, NULL);
+		bool single = rule == CONVERT_EXACT_FLOAT;
+		if (!nonzero || (single ? (float)v != 0.0f : v != 0.0))
+			return true;
+		snprintf(why, whysz, "'%.*s' is too small for a %s: the column would store 0",
+			 (int)(len < 60 ? len : 60), s, single ? "FLOAT" : "DOUBLE");
 		return false;
 	}
-	if ((len == 8 && !strncasecmp(s, "infinity", 8)) ||
-	    (len == 9 && !strncasecmp(s, "-infinity", 9)) ||
-	    (len == 9 && !strncasecmp(s, "+infinity", 9))) {
+	if (rule == CONVERT_EXACT_INTEGER || rule <= CONVERT_EXACT_SCALE(0)) {
+		/* a number with more decimal places than the column keeps is
+		 * rounded by the server (MySQL's integers, numeric(p,s) on
+		 * PostgreSQL); 1.0 and 1E2 are whole numbers */
+		long keep = rule == CONVERT_EXACT_INTEGER ? 0 : CONVERT_EXACT_SCALE(0) - rule;
+		long places = decimal_places(s, len);
+		if (places <= keep)
+			return true; /* exact, or text the server refuses */
+		if (!keep)
+			snprintf(why, whysz,
+				 "'%.*s' is not a whole number; the integer column would round it",
+				 (int)(len < 60 ? len : 60), s);
+		else
+			snprintf(why, whysz,
+				 "'%.*s' has %ld decimal places; the column keeps %ld and would "
+				 "round it",
+				 (int)(len < 60 ? len : 60), s, places, keep);
+		return false;
+	}
+	bool pg = rule <= CONVERT_EXACT_PG_FSP(0) && rule >= CONVERT_EXACT_PG_FSP(6);
+	if (pg)
+		rule = CONVERT_EXACT_PG_FSP(0) - rule;
+	else if ((len == 8 && !strncasecmp(s, "infinity", 8)) ||
+		 (len == 9 && !strncasecmp(s, "-infinity", 9)) ||
+		 (len == 9 && !strncasecmp(s, "+infinity", 9))) {
 		/* PostgreSQL's infinite timestamps: MySQL would store a zero date */
 		snprintf(why, whysz, "'%.*s' is no date MySQL can store", (int)len, s);
 		return false;

@@ -105,8 +105,16 @@ static bool is_datetime(const char *s, size_t len)
 {
 	char out[64 + CONVERT_MAX_GROWTH];
 	size_t n;
-	return len > 10 && len <= 64 && is_date(s, 10) && (s[10] == 'T' || s[10] == ' ') &&
-	       convert_iso_datetime(s, len, out, sizeof out, &n);
+	if (!(len > 10 && len <= 64 && is_date(s, 10) && (s[10] == 'T' || s[10] == ' ') &&
+	      convert_iso_datetime(s, len, out, sizeof out, &n)))
+		return false;
+	/* more fractional digits than microseconds: a timestamp column on
+	 * either server would round them, so the column stays text */
+	const char *dot = memchr(s + 10, '.', len - 10);
+	size_t digits = 0;
+	while (dot && dot + 1 + digits < s + len && is_digit(dot[1 + digits]))
+		digits++;
+	return digits <= 6;
 }
 
 /* An object or array that YAJL accepts as a whole JSON text. */

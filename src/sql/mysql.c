@@ -69,4 +69,6 @@ const struct dialect mysql_dialect = {
 	.conflict_clause = mysql_conflict_clause,
 	.insert_verb = mysql_insert_verb,
 	.bulk_load = mysql_load_data_sql,
+	.type_classify = mysql_type_classify,
+	.type_name = mysql_type_name,
 };

@@ -57,12 +57,15 @@ const struct dialect pg_dialect = {
 	.max_params = 65535,
 	.transactional_ddl = true,
 	.has_inheritance = true,
+	.has_schemas = true,
 	.max_name_bytes = 63,
 	.quote_ident = pg_quote_ident,
 	.placeholder = pg_placeholder,
 	.conflict_clause = pg_conflict_clause,
 	.insert_verb = pg_insert_verb,
 	.bulk_load = pg_copy_sql,
+	.type_classify = pg_type_classify,
+	.type_name = pg_type_name,
 };
 
 bool pg_copy_sql(struct buf *b, const struct write_spec *spec)

@@ -1,9 +1,10 @@
 /* src/sql/typemap.c
- * Column types across servers, for copy --create: MySQL COLUMN_TYPE and
- * PostgreSQL format_type() text mapped to the other server's DDL, defaults
- * and identity translated, indexes and foreign keys written, and the
- * per-value transforms (hex, bits, zero dates, time zones) the mapping needs.
- * Pure functions over catalog text: no I/O.
+ * Column types across servers, for copy --create: a source column's type,
+ * classified by its server's dialect into the type model (sqltype.h) and
+ * named by the target's; what is about moving between the two is here:
+ * the per-value transforms (hex, bits, zero dates, time zones), defaults
+ * and identity translated, enum labels and CHECKs, --cast, indexes and
+ * foreign keys written. Pure functions over catalog text: no I/O.
  */
 #include "sluice/typemap.h"
 #include <ctype.h>
@@ -17,15 +18,6 @@
 
 #include "sluice/convert.h"
 
-/* MySQL's limits for a key column: 3072 bytes per key in InnoDB, which is
- * 768 characters of utf8mb4. A key of unknown length gets KEY_DEFAULT_LEN. */
-#define KEY_MAX_CHARS 768
-#define KEY_MAX_BYTES 3072
-#define KEY_DEFAULT_LEN 255
-
-/* The largest varchar MySQL allows in utf8mb4 (65535 bytes / 4). */
-#define MYSQL_VARCHAR_MAX 16383
-
 /* The server kind of a dialect, by pointer or by name (a copy of a
  * dialect with another placeholder, in tests, is still that server). */
 static bool is_mysql(const struct dialect *d)
@@ -38,294 +30,35 @@ static bool is_pg(const struct dialect *d)
 	return d && (d == &pg_dialect || (d->name && !strcmp(d->name, "postgresql")));
 }
 
-/* ---- type text ---- */
+/* ---- kinds ---- */
 
-/* A type as a server prints it, taken apart: "int(10) unsigned" is name
- * "int", one parameter 10, unsigned; "timestamp(3) with time zone" is name
- * "timestamp", parameter 3, tz +1; "enum('a','b')" keeps its labels in args. */
-struct type_parts {
-	char name[64];	    /* lower case; "" when the text could not be read */
-	char stripped[160]; /* the type without its (...): "int unsigned", lower case */
-	bool has_parens;
-	int nparams; /* numbers inside the parentheses (0..2); -1: not numbers */
-	long p[2];
-	const char *args; /* the text inside the parentheses, original case */
-	size_t args_len;
-	bool is_unsigned;
-	bool zerofill;
-	int tz;	    /* +1 with time zone, -1 without, 0 not said */
-	bool array; /* PostgreSQL: ends in [] */
-};
-
-/* The ')' closing the '(' at open, skipping quoted enum labels ('' and
- * backslash escapes inside), or NULL. */
-static const char *find_close(const char *open, const char *end)
+/* The kind t's values are written as in a default, an identity or a
+ * --cast: an array as none of its elements', enum and set labels as text,
+ * a MySQL bit(1) as bits, an address, a spatial value or money as what the
+ * model does not describe. */
+static enum sql_kind kind_of(const struct sql_type *t)
 {
-	bool quoted = false;
-	for (const char *p = open + 1; p < end; p++) {
-		if (quoted) {
-			if (*p == '\\' && p + 1 < end)
-				p++;
-			else if (*p == '\'' && p + 1 < end && p[1] == '\'')
-				p++;
-			else if (*p == '\'')
-				quoted = false;
-		} else if (*p == '\'') {
-			quoted = true;
-		} else if (*p == ')') {
-			return p;
-		} else if (*p == '(') {
-			return NULL;
-		}
-	}
-	return NULL;
-}
-
-/* Read up to two comma-separated integers of [s, e) into tp->p. */
-static void parse_params(struct type_parts *tp, const char *s, const char *e)
-{
-	tp->nparams = 0;
-	while (s < e) {
-		while (s < e && isspace((unsigned char)*s))
-			s++;
-		const char *start = s;
-		if (s < e && (*s == '-' || *s == '+'))
-			s++;
-		long v = 0;
-		bool digits = false;
-		while (s < e && isdigit((unsigned char)*s)) {
-			if (v < 1000000000L)
-				v = v * 10 + (*s - '0');
-			digits = true;
-			s++;
-		}
-		while (s < e && isspace((unsigned char)*s))
-			s++;
-		if (!digits || tp->nparams == 2 || (s < e && *s != ',')) {
-			tp->nparams = -1;
-			return;
-		}
-		tp->p[tp->nparams++] = *start == '-' ? -v : v;
-		if (s < e)
-			s++;
+	if (t->array)
+		return SQL_OTHER;
+	switch (t->kind) {
+	case SQL_ENUM:
+	case SQL_SET:
+		return SQL_TEXT;
+	case SQL_BOOL:
+		return t->bool_form == SQL_BOOL_BIT ? SQL_BIT : SQL_BOOL;
+	case SQL_NETADDR:
+	case SQL_SPATIAL:
+	case SQL_MONEY:
+		return SQL_OTHER;
+	default:
+		return t->kind;
 	}
 }
 
-/* The n bytes at w are exactly lit. */
-static bool word_is(const char *w, size_t n, const char *lit)
+/* A date, or a date and a time (MySQL's timestamp too). */
+static bool datelike(enum sql_kind k)
 {
-	return strlen(lit) == n && !strncmp(w, lit, n);
-}
-
-/* Take type text t apart (see struct type_parts). A quoted or
- * schema-qualified user type leaves name empty. */
-static void parse_type(const char *t, struct type_parts *tp)
-{
-	memset(tp, 0, sizeof *tp);
-	const char *s = t, *e = t + strlen(t);
-	while (s < e && isspace((unsigned char)*s))
-		s++;
-	while (e > s && isspace((unsigned char)e[-1]))
-		e--;
-	while (e - s >= 2 && e[-2] == '[' && e[-1] == ']') {
-		tp->array = true;
-		e -= 2;
-		while (e > s && isspace((unsigned char)e[-1]))
-			e--;
-	}
-	/* the words outside the parentheses, lower case, one space apart */
-	char outer[sizeof tp->stripped];
-	size_t on = 0;
-	for (const char *p = s; p < e; p++) {
-		if (*p == '(') {
-			const char *close = tp->has_parens ? NULL : find_close(p, e);
-			if (!close)
-				return;
-			tp->has_parens = true;
-			tp->args = p + 1;
-			tp->args_len = (size_t)(close - p - 1);
-			p = close;
-			if (on && outer[on - 1] != ' ')
-				outer[on++] = ' ';
-		} else if (isspace((unsigned char)*p)) {
-			if (on && outer[on - 1] != ' ')
-				outer[on++] = ' ';
-		} else if (*p == '"' || *p == '`' || *p == '.') {
-			return; /* a quoted or schema-qualified user type */
-		} else {
-			outer[on++] = (char)tolower((unsigned char)*p);
-		}
-		if (on >= sizeof outer - 1)
-			return;
-	}
-	while (on && outer[on - 1] == ' ')
-		on--;
-	outer[on] = '\0';
-	memcpy(tp->stripped, outer, on + 1);
-	/* peel the modifiers off the end */
-	for (;;) {
-		const char *last = strrchr(outer, ' ');
-		const char *w = last ? last + 1 : outer;
-		size_t wl = strlen(w);
-		if (!last)
-			break;
-		if (word_is(w, wl, "unsigned")) {
-			tp->is_unsigned = true;
-		} else if (word_is(w, wl, "zerofill")) {
-			tp->zerofill = tp->is_unsigned = true;
-		} else if (word_is(w, wl, "signed")) {
-			/* the default */
-		} else if (word_is(w, wl, "zone")) {
-			size_t n = strlen(outer);
-			if (n > 15 && !strcmp(outer + n - 15, " with time zone")) {
-				tp->tz = 1;
-				outer[n - 15] = '\0';
-			} else if (n > 18 && !strcmp(outer + n - 18, " without time zone")) {
-				tp->tz = -1;
-				outer[n - 18] = '\0';
-			} else {
-				break;
-			}
-			continue;
-		} else {
-			break;
-		}
-		outer[last - outer] = '\0';
-	}
-	if (strlen(outer) >= sizeof tp->name)
-		return;
-	strcpy(tp->name, outer);
-	if (tp->has_parens && strcmp(tp->name, "enum") && strcmp(tp->name, "set"))
-		parse_params(tp, tp->args, tp->args + tp->args_len);
-}
-
-/* What a type is, for defaults, identity and --cast: the same kinds on
- * both servers. */
-enum kind {
-	K_OTHER = 0,
-	K_BOOL,
-	K_INT,
-	K_DECIMAL,
-	K_FLOAT,
-	K_DATE,
-	K_DATETIME,    /* PostgreSQL timestamp without time zone, MySQL datetime/timestamp */
-	K_TIMESTAMPTZ, /* PostgreSQL timestamp with time zone */
-	K_TIME,
-	K_INTERVAL,
-	K_TEXT,
-	K_BINARY,
-	K_BIT,
-	K_JSON,
-	K_UUID,
-};
-
-struct kind_name {
-	const char *name;
-	enum kind kind;
-};
-
-static const struct kind_name pg_kinds[] = {
-	{"boolean", K_BOOL},
-	{"bool", K_BOOL},
-	{"smallint", K_INT},
-	{"integer", K_INT},
-	{"bigint", K_INT},
-	{"int", K_INT},
-	{"int2", K_INT},
-	{"int4", K_INT},
-	{"int8", K_INT},
-	{"numeric", K_DECIMAL},
-	{"decimal", K_DECIMAL},
-	{"real", K_FLOAT},
-	{"double precision", K_FLOAT},
-	{"float4", K_FLOAT},
-	{"float8", K_FLOAT},
-	{"float", K_FLOAT},
-	{"date", K_DATE},
-	{"timestamp", K_DATETIME},
-	{"timestamptz", K_TIMESTAMPTZ},
-	{"time", K_TIME},
-	{"timetz", K_TIME},
-	{"text", K_TEXT},
-	{"character varying", K_TEXT},
-	{"varchar", K_TEXT},
-	{"character", K_TEXT},
-	{"char", K_TEXT},
-	{"bpchar", K_TEXT},
-	{"citext", K_TEXT},
-	{"bytea", K_BINARY},
-	{"bit", K_BIT},
-	{"bit varying", K_BIT},
-	{"varbit", K_BIT},
-	{"json", K_JSON},
-	{"jsonb", K_JSON},
-	{"uuid", K_UUID},
-};
-
-static const struct kind_name mysql_kinds[] = {
-	{"bool", K_BOOL},
-	{"boolean", K_BOOL},
-	{"tinyint", K_INT},
-	{"smallint", K_INT},
-	{"mediumint", K_INT},
-	{"int", K_INT},
-	{"integer", K_INT},
-	{"bigint", K_INT},
-	{"year", K_INT},
-	{"decimal", K_DECIMAL},
-	{"numeric", K_DECIMAL},
-	{"dec", K_DECIMAL},
-	{"fixed", K_DECIMAL},
-	{"float", K_FLOAT},
-	{"double", K_FLOAT},
-	{"real", K_FLOAT},
-	{"double precision", K_FLOAT},
-	{"date", K_DATE},
-	{"datetime", K_DATETIME},
-	{"timestamp", K_DATETIME},
-	{"time", K_TIME},
-	{"char", K_TEXT},
-	{"varchar", K_TEXT},
-	{"tinytext", K_TEXT},
-	{"text", K_TEXT},
-	{"mediumtext", K_TEXT},
-	{"longtext", K_TEXT},
-	{"enum", K_TEXT},
-	{"set", K_TEXT},
-	{"binary", K_BINARY},
-	{"varbinary", K_BINARY},
-	{"tinyblob", K_BINARY},
-	{"blob", K_BINARY},
-	{"mediumblob", K_BINARY},
-	{"longblob", K_BINARY},
-	{"bit", K_BIT},
-	{"json", K_JSON},
-	{"uuid", K_UUID},
-};
-
-/* The kind of a parsed type on d's server. */
-static enum kind type_kind(const struct dialect *d, const struct type_parts *tp)
-{
-	if (tp->array || !tp->name[0])
-		return K_OTHER;
-	if (is_mysql(d)) {
-		if (!strcmp(tp->name, "tinyint") && tp->nparams == 1 && tp->p[0] == 1 &&
-		    !tp->is_unsigned)
-			return K_BOOL;
-		for (size_t i = 0; i < sizeof mysql_kinds / sizeof mysql_kinds[0]; i++)
-			if (!strcmp(tp->name, mysql_kinds[i].name))
-				return mysql_kinds[i].kind;
-		return K_OTHER;
-	}
-	if (!strncmp(tp->name, "interval", 8) && (!tp->name[8] || tp->name[8] == ' '))
-		return K_INTERVAL;
-	for (size_t i = 0; i < sizeof pg_kinds / sizeof pg_kinds[0]; i++)
-		if (!strcmp(tp->name, pg_kinds[i].name)) {
-			if (pg_kinds[i].kind == K_DATETIME && tp->tz > 0)
-				return K_TIMESTAMPTZ;
-			return pg_kinds[i].kind;
-		}
-	return K_OTHER;
+	return k == SQL_DATE || k == SQL_DATETIME || k == SQL_TIMESTAMPTZ;
 }
 
 /* True when name is one of the NULL-terminated list. */
@@ -336,12 +69,6 @@ static bool name_in(const char *name, const char *const *list)
 			return true;
 	return false;
 }
-
-static const char *const mysql_text_types[] = {"tinytext", "text", "mediumtext", "longtext", NULL};
-static const char *const mysql_blob_types[] = {"tinyblob", "blob", "mediumblob", "longblob", NULL};
-static const char *const mysql_spatial_types[] = {
-	"geometry",	   "point",	   "linestring",	 "polygon",	   "multipoint",
-	"multilinestring", "multipolygon", "geometrycollection", "geomcollection", NULL};
 
 /* Whether s is a plain word (a character set or collation name). */
 static bool safe_word(const char *s)
@@ -373,16 +100,7 @@ static void vadd_note(struct mapped_column *m, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 static void vadd_note(struct mapped_column *m, const char *fmt, va_list ap)
 {
-	size_t len = strlen(m->note);
-	if (len + 8 >= sizeof m->note)
-		return;
-	if (len) {
-		memcpy(m->note + len, "; ", 3);
-		len += 2;
-	}
-	int n = vsnprintf(m->note + len, sizeof m->note - len, fmt, ap);
-	if (n >= 0 && (size_t)n >= sizeof m->note - len)
-		memcpy(m->note + sizeof m->note - 4, "...", 4);
+	type_note_add(m->note, sizeof m->note, fmt, ap);
 }
 
 static void add_note(struct mapped_column *m, const char *fmt, ...)
@@ -417,60 +135,6 @@ static bool set_from_buf(char *dst, size_t sz, const struct buf *b)
 }
 
 /* ---- SQL literals ---- */
-
-/* Read the MySQL string literal at *p (its opening quote) up to end into
- * b, undoing '' and backslash escapes; *p moves past the closing quote. */
-static bool mysql_unquote(const char **p, const char *end, struct buf *b)
-{
-	const char *s = *p;
-	if (s >= end || *s != '\'')
-		return false;
-	for (s++; s < end; s++) {
-		char c = *s;
-		if (c == '\'') {
-			if (s + 1 < end && s[1] == '\'') {
-				s++;
-			} else {
-				*p = s + 1;
-				return true;
-			}
-		} else if (c == '\\' && s + 1 < end) {
-			s++;
-			switch (*s) {
-			case '0':
-				c = '\0';
-				break;
-			case 'b':
-				c = '\b';
-				break;
-			case 'n':
-				c = '\n';
-				break;
-			case 'r':
-				c = '\r';
-				break;
-			case 't':
-				c = '\t';
-				break;
-			case 'Z':
-				c = '\032';
-				break;
-			case '%':
-			case '_':
-				if (!buf_putc(b, '\\'))
-					return false;
-				c = *s;
-				break;
-			default:
-				c = *s;
-				break;
-			}
-		}
-		if (!buf_putc(b, c))
-			return false;
-	}
-	return false;
-}
 
 /* Read the PostgreSQL string literal at *p ('...' with '' inside, or
  * E'...' with \\ and \' escapes) into b; *p moves past it. */
@@ -513,26 +177,6 @@ static bool pg_literal(struct buf *b, const char *s, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if ((s[i] == '\'' && !buf_putc(b, '\'')) || !buf_putc(b, s[i]))
 			return false;
-	return buf_putc(b, '\'');
-}
-
-/* Append s as a MySQL string literal (backslash escapes on, as sluice's
- * sessions have them). */
-static bool mysql_literal(struct buf *b, const char *s, size_t n)
-{
-	if (!buf_putc(b, '\''))
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		bool ok;
-		if (s[i] == '\0')
-			ok = buf_puts(b, "\\0");
-		else if (s[i] == '\'' || s[i] == '\\')
-			ok = buf_putc(b, s[i]) && buf_putc(b, s[i]);
-		else
-			ok = buf_putc(b, s[i]);
-		if (!ok)
-			return false;
-	}
 	return buf_putc(b, '\'');
 }
 
@@ -580,7 +224,8 @@ static bool zero_date_literal(const char *e)
 	struct buf v;
 	buf_init(&v, 64);
 	const char *p = e;
-	bool zero = mysql_unquote(&p, e + strlen(e), &v) && !*p && zero_date(buf_str(&v), v.len);
+	bool zero =
+		mysql_read_string(&p, e + strlen(e), &v) && !*p && zero_date(buf_str(&v), v.len);
 	buf_free(&v);
 	return zero;
 }
@@ -627,44 +272,37 @@ static const char *const uuid_calls[] = {"uuid", "gen_random_uuid", "uuid_genera
 
 /* ---- defaults ---- */
 
-/* The target's view of a column, for its default: its type and kind. */
-struct target {
-	enum kind kind;
-	struct type_parts tp;
-};
-
 /* MySQL default expr (as MariaDB's COLUMN_DEFAULT shows it) for a
- * PostgreSQL column t, into out->default_sql. */
-static void default_mysql_to_pg(const char *expr, const struct target *t, struct mapped_column *out)
+ * PostgreSQL column of type t, into out->default_sql. */
+static void default_mysql_to_pg(const char *expr, const struct sql_type *t,
+				struct mapped_column *out)
 {
+	enum sql_kind k = kind_of(t);
 	struct buf b, v;
 	buf_init(&b, sizeof out->default_sql - 1);
 	buf_init(&v, 0);
 	long arg;
 	bool ok = false, known = true;
 	size_t n = strlen(expr);
-	bool datelike = t->kind == K_DATE || t->kind == K_DATETIME || t->kind == K_TIMESTAMPTZ;
-	if (is_any_call(expr, now_calls, &arg) &&
-	    (t->kind == K_DATETIME || t->kind == K_TIMESTAMPTZ)) {
+	if (is_any_call(expr, now_calls, &arg) && (k == SQL_DATETIME || k == SQL_TIMESTAMPTZ)) {
 		ok = buf_puts(&b, "CURRENT_TIMESTAMP");
-	} else if (is_any_call(expr, date_calls, &arg) && datelike) {
+	} else if (is_any_call(expr, date_calls, &arg) && datelike(k)) {
 		ok = buf_puts(&b, "CURRENT_DATE");
-	} else if (is_call(expr, "uuid", &arg) && arg < 0 &&
-		   (t->kind == K_TEXT || t->kind == K_UUID)) {
+	} else if (is_call(expr, "uuid", &arg) && arg < 0 && (k == SQL_TEXT || k == SQL_UUID)) {
 		ok = buf_puts(&b, "gen_random_uuid()");
 	} else if ((expr[0] == 'b' || expr[0] == 'B') && expr[1] == '\'') {
 		/* a bit literal b'101' */
 		const char *p = expr + 1;
-		if (mysql_unquote(&p, expr + n, &v) && !*p && v.len &&
+		if (mysql_read_string(&p, expr + n, &v) && !*p && v.len &&
 		    strspn(buf_str(&v), "01") == v.len) {
 			const char *bits = buf_str(&v);
 			size_t lead = strspn(bits, "0");
-			if (t->kind == K_BOOL && v.len - lead <= 1)
+			if (k == SQL_BOOL && v.len - lead <= 1)
 				ok = buf_puts(&b, lead == v.len ? "false" : "true");
-			else if (t->kind == K_BIT && t->tp.nparams == 1 && t->tp.p[0] > 0 &&
-				 v.len - lead <= (size_t)t->tp.p[0]) {
+			else if (k == SQL_BIT && t->length > 0 &&
+				 v.len - lead <= (size_t)t->length) {
 				ok = buf_puts(&b, "B'");
-				for (long i = (long)(v.len - lead); ok && i < t->tp.p[0]; i++)
+				for (long i = (long)(v.len - lead); ok && i < t->length; i++)
 					ok = buf_putc(&b, '0');
 				ok = ok && buf_puts(&b, bits + lead) && buf_putc(&b, '\'');
 			}
@@ -672,29 +310,28 @@ static void default_mysql_to_pg(const char *expr, const struct target *t, struct
 	} else if (expr[0] == '\'' || is_number(expr, n)) {
 		const char *p = expr;
 		bool number = expr[0] != '\'';
-		if (number ? buf_append(&v, expr, n) : mysql_unquote(&p, expr + n, &v) && !*p) {
+		if (number ? buf_append(&v, expr, n) : mysql_read_string(&p, expr + n, &v) && !*p) {
 			const char *s = buf_str(&v);
-			if (datelike && zero_date(s, v.len)) {
+			if (datelike(k) && zero_date(s, v.len)) {
 				known = false;
 				add_note(out,
 					 "zero-date default %s dropped (zero dates become NULL)",
 					 expr);
-			} else if (t->kind == K_BOOL) {
+			} else if (k == SQL_BOOL) {
 				ok = (!strcmp(s, "0") || !strcmp(s, "1")) &&
 				     buf_puts(&b, s[0] == '1' ? "true" : "false");
-			} else if (number && (t->kind == K_INT || t->kind == K_DECIMAL ||
-					      t->kind == K_FLOAT)) {
+			} else if (number && (k == SQL_INT || k == SQL_DECIMAL || k == SQL_FLOAT)) {
 				ok = buf_puts(&b, s);
-			} else if (t->kind == K_BINARY) {
+			} else if (k == SQL_BINARY) {
 				ok = buf_puts(&b, "'\\x");
 				for (size_t i = 0; ok && i < v.len; i++)
 					ok = buf_printf(&b, "%02x", (unsigned char)s[i]);
 				ok = ok && buf_putc(&b, '\'');
-			} else if (t->kind == K_TIMESTAMPTZ) {
+			} else if (k == SQL_TIMESTAMPTZ) {
 				/* read in UTC, whatever the TimeZone of the session
 				 * running the DDL */
 				ok = buf_puts(&v, "+00") && pg_literal(&b, buf_str(&v), v.len);
-			} else if (t->kind != K_BIT) {
+			} else if (k != SQL_BIT) {
 				ok = pg_literal(&b, s, v.len);
 			}
 		}
@@ -709,49 +346,45 @@ static void default_mysql_to_pg(const char *expr, const struct target *t, struct
 	buf_free(&v);
 }
 
-/* MySQL types whose literal default must be an expression in parentheses
- * (MySQL 8; MariaDB takes both). */
-static const char *const mysql_paren_default_types[] = {
-	"tinytext", "text",	  "mediumtext", "longtext", "tinyblob",
-	"blob",	    "mediumblob", "longblob",	"json",	    NULL};
-
-/* PostgreSQL default expr (as pg_get_expr prints it) for a MySQL column t,
- * into out->default_sql. */
-static void default_pg_to_mysql(const char *expr, const struct target *t, struct mapped_column *out)
+/* PostgreSQL default expr (as pg_get_expr prints it) for a MySQL column of
+ * type t, into out->default_sql. */
+static void default_pg_to_mysql(const char *expr, const struct sql_type *t,
+				struct mapped_column *out)
 {
+	enum sql_kind k = kind_of(t);
+	/* a text, blob or json default must be an expression in parentheses
+	 * (MySQL 8; MariaDB takes both) */
+	bool paren = ((k == SQL_TEXT || k == SQL_BINARY) && t->lob) || k == SQL_JSON;
+	/* MySQL's timestamp takes what its datetime does */
+	bool datetime = k == SQL_DATETIME || k == SQL_TIMESTAMPTZ;
 	struct buf b, v;
 	buf_init(&b, sizeof out->default_sql - 1);
 	buf_init(&v, 0);
 	long arg;
 	bool ok = false, known = true;
 	size_t n = strlen(expr);
-	bool paren = name_in(t->tp.name, mysql_paren_default_types);
 	if (!strncasecmp(expr, "NULL", 4) && (!expr[4] || !strncmp(expr + 4, "::", 2))) {
 		known = false;
 	} else if (is_any_call(expr, now_calls, &arg)) {
-		if (t->kind == K_DATETIME) {
-			long fsp = t->tp.nparams == 1 ? t->tp.p[0] : 0;
-			ok = fsp > 0 ? buf_printf(&b, "CURRENT_TIMESTAMP(%ld)", fsp)
-				     : buf_puts(&b, "CURRENT_TIMESTAMP");
-		}
+		if (datetime)
+			ok = t->fsp > 0 ? buf_printf(&b, "CURRENT_TIMESTAMP(%d)", t->fsp)
+					: buf_puts(&b, "CURRENT_TIMESTAMP");
 	} else if (is_any_call(expr, date_calls, &arg) ||
-		   (!strncmp(expr, "('now'::text)::", 15) && t->kind == K_DATE)) {
+		   (!strncmp(expr, "('now'::text)::", 15) && k == SQL_DATE)) {
 		/* ('now'::text)::date, older dumps' CURRENT_DATE */
-		ok = t->kind == K_DATE && buf_puts(&b, "(curdate())");
-	} else if (!strncmp(expr, "('now'::text)::timestamp", 24) && t->kind == K_DATETIME) {
-		long fsp = t->tp.nparams == 1 ? t->tp.p[0] : 0;
-		ok = fsp > 0 ? buf_printf(&b, "CURRENT_TIMESTAMP(%ld)", fsp)
-			     : buf_puts(&b, "CURRENT_TIMESTAMP");
+		ok = k == SQL_DATE && buf_puts(&b, "(curdate())");
+	} else if (!strncmp(expr, "('now'::text)::timestamp", 24) && datetime) {
+		ok = t->fsp > 0 ? buf_printf(&b, "CURRENT_TIMESTAMP(%d)", t->fsp)
+				: buf_puts(&b, "CURRENT_TIMESTAMP");
 	} else if (is_any_call(expr, uuid_calls, &arg) && arg < 0) {
-		ok = t->kind == K_TEXT && buf_puts(&b, "(uuid())");
+		ok = k == SQL_TEXT && buf_puts(&b, "(uuid())");
 	} else if (!strcmp(expr, "true") || !strcmp(expr, "false")) {
-		ok = (t->kind == K_BOOL || t->kind == K_INT) &&
-		     buf_putc(&b, expr[0] == 't' ? '1' : '0');
+		ok = (k == SQL_BOOL || k == SQL_INT) && buf_putc(&b, expr[0] == 't' ? '1' : '0');
 	} else if (is_number(expr, n)) {
-		ok = t->kind == K_TEXT
-			     ? (paren ? buf_putc(&b, '(') : true) && mysql_literal(&b, expr, n) &&
-				       (!paren || buf_putc(&b, ')'))
-			     : buf_puts(&b, expr);
+		ok = k == SQL_TEXT ? (paren ? buf_putc(&b, '(') : true) &&
+					     mysql_quote_string(&b, expr, n) &&
+					     (!paren || buf_putc(&b, ')'))
+				   : buf_puts(&b, expr);
 	} else if (expr[0] == '\'' || expr[0] == 'E' || expr[0] == 'B') {
 		const char *p = expr;
 		bool bitlit = expr[0] == 'B' && expr[1] == '\'';
@@ -763,38 +396,37 @@ static void default_pg_to_mysql(const char *expr, const struct target *t, struct
 				     strlen(p + 2)))) {
 			const char *s = buf_str(&v);
 			size_t len = v.len;
-			if (t->kind == K_BIT) {
+			if (k == SQL_BIT) {
 				ok = len && strspn(s, "01") == len && buf_printf(&b, "b'%s'", s);
-			} else if (t->kind == K_BINARY) {
+			} else if (k == SQL_BINARY) {
 				ok = len >= 2 && s[0] == '\\' && s[1] == 'x' && len % 2 == 0 &&
 				     strspn(s + 2, "0123456789abcdefABCDEF") == len - 2 &&
 				     (paren ? buf_putc(&b, '(') : true) &&
 				     buf_printf(&b, "X'%s'", s + 2) &&
 				     (!paren || buf_putc(&b, ')'));
-			} else if (t->kind == K_BOOL || t->kind == K_INT || t->kind == K_DECIMAL ||
-				   t->kind == K_FLOAT) {
-				if (t->kind == K_BOOL && (!strcmp(s, "t") || !strcmp(s, "true")))
+			} else if (k == SQL_BOOL || k == SQL_INT || k == SQL_DECIMAL ||
+				   k == SQL_FLOAT) {
+				if (k == SQL_BOOL && (!strcmp(s, "t") || !strcmp(s, "true")))
 					ok = buf_putc(&b, '1');
-				else if (t->kind == K_BOOL &&
-					 (!strcmp(s, "f") || !strcmp(s, "false")))
+				else if (k == SQL_BOOL && (!strcmp(s, "f") || !strcmp(s, "false")))
 					ok = buf_putc(&b, '0');
 				else
 					ok = is_number(s, len) && buf_puts(&b, s);
 			} else {
 				/* a timestamp with time zone prints as UTC: its column
 				 * holds UTC */
-				if (t->kind == K_DATETIME && len > 3 && !strcmp(s + len - 3, "+00"))
+				if (datetime && len > 3 && !strcmp(s + len - 3, "+00"))
 					len -= 3;
 				/* 'infinity', BC dates or another offset would make
 				 * the whole CREATE TABLE fail */
-				bool temporal = t->kind == K_DATE || t->kind == K_DATETIME ||
-						t->kind == K_TIME;
+				bool temporal = k == SQL_DATE || datetime || k == SQL_TIME;
 				ok = (!temporal || (len && isdigit((unsigned char)s[0]) &&
 						    !memchr(s, '+', len) &&
 						    (len <= 10 || !memchr(s + 10, '-', len - 10)) &&
 						    !strstr(s, "BC"))) &&
 				     (paren ? buf_putc(&b, '(') : true) &&
-				     mysql_literal(&b, s, len) && (!paren || buf_putc(&b, ')'));
+				     mysql_quote_string(&b, s, len) &&
+				     (!paren || buf_putc(&b, ')'));
 			}
 		}
 	}
@@ -806,419 +438,124 @@ static void default_pg_to_mysql(const char *expr, const struct target *t, struct
 	buf_free(&v);
 }
 
-/* ---- key columns on MySQL ---- */
+/* ---- from one server to the other ---- */
 
-/* A text key on MySQL: varchar of the longest value (at least 255, at
- * most 768 characters, at most declared when that is > 0), binary
- * collation so that "A" and "a" stay two keys. */
-static bool key_varchar(struct mapped_column *out, const char *what, long declared, long max_len)
+/* MySQL enum('a','','b''c') kept as text on PostgreSQL (to): CHECK ("c" IN
+ * ('a', '', 'b''c')). */
+static void enum_check(const struct dialect *to, const struct column_desc *src,
+		       const struct sql_type *s, struct mapped_column *out)
 {
-	long len = max_len > KEY_DEFAULT_LEN ? max_len : KEY_DEFAULT_LEN;
-	if (declared > 0 && len > declared)
-		len = declared;
-	if (len > KEY_MAX_CHARS)
-		len = KEY_MAX_CHARS;
-	if (!set_fmt(out->type, sizeof out->type, "varchar(%ld) COLLATE utf8mb4_bin", len))
-		return false;
-	if (max_len > KEY_MAX_CHARS)
-		lose(out,
-		     "%s in a key as varchar(%d): its longest value has %ld characters, "
-		     "longer values are rejected",
-		     what, KEY_MAX_CHARS, max_len);
-	else
-		add_note(out, "%s in a key as varchar(%ld)", what, len);
-	return true;
-}
-
-/* A binary key on MySQL: varbinary of the longest value (at least 255, at
- * most 3072 bytes). */
-static bool key_varbinary(struct mapped_column *out, const char *what, long max_len)
-{
-	long len = max_len > KEY_DEFAULT_LEN ? max_len : KEY_DEFAULT_LEN;
-	if (len > KEY_MAX_BYTES)
-		len = KEY_MAX_BYTES;
-	if (!set_fmt(out->type, sizeof out->type, "varbinary(%ld)", len))
-		return false;
-	if (max_len > KEY_MAX_BYTES)
-		lose(out,
-		     "%s in a key as varbinary(%d): its longest value has %ld bytes, "
-		     "longer values are rejected",
-		     what, KEY_MAX_BYTES, max_len);
-	else
-		add_note(out, "%s in a key as varbinary(%ld)", what, len);
-	return true;
-}
-
-/* ---- type mapping, one function per direction ---- */
-
-/* MySQL enum('a','','b''c') -> CHECK ("c" IN ('a', '', 'b''c')) for to. */
-static bool enum_check(const struct dialect *to, const struct column_desc *src,
-		       const struct type_parts *tp, struct mapped_column *out)
-{
-	struct buf b, v;
+	struct buf b;
 	buf_init(&b, sizeof out->check_sql - 1);
-	buf_init(&v, 0);
-	bool ok = to->quote_ident(&b, src->name) && buf_puts(&b, " IN (");
-	const char *p = tp->args, *end = tp->args + tp->args_len;
-	for (int i = 0; ok && p < end; i++) {
-		while (p < end && isspace((unsigned char)*p))
-			p++;
-		buf_reset(&v);
-		ok = mysql_unquote(&p, end, &v) && (!i || buf_puts(&b, ", ")) &&
-		     pg_literal(&b, buf_str(&v), v.len);
-		while (ok && p < end && isspace((unsigned char)*p))
-			p++;
-		if (ok && p < end)
-			ok = *p++ == ',';
-	}
+	bool ok = s->nlabels >= 0 && to->quote_ident(&b, src->name) && buf_puts(&b, " IN (");
+	for (int i = 0; ok && i < s->nlabels; i++)
+		ok = (!i || buf_puts(&b, ", ")) &&
+		     pg_literal(&b, s->labels[i], strlen(s->labels[i]));
 	ok = ok && buf_putc(&b, ')') && set_from_buf(out->check_sql, sizeof out->check_sql, &b);
 	if (!ok) {
 		out->check_sql[0] = '\0';
 		lose(out, "enum labels not enforced: they do not fit a CHECK");
 	}
 	buf_free(&b);
-	buf_free(&v);
-	return true;
 }
 
-/* src (a MySQL column, type parsed in tp) on PostgreSQL. */
-static bool map_mysql_to_pg(const struct column_desc *src, const struct type_parts *tp,
-			    struct mapped_column *out)
+/* The transforms a value of type s on from's server needs to be one of
+ * type t on to's (and t's bit width into *bits). They follow how each
+ * server writes and reads a value: MySQL's binary strings and bits as raw
+ * bytes, its zero dates, its timestamps in the session's UTC without an
+ * offset; PostgreSQL's bytea as \x hex, its booleans as t/f, its bits as
+ * 0/1 digits, its reals in their shortest text. */
+static unsigned value_xf(const struct dialect *from, const struct sql_type *s,
+			 const struct dialect *to, const struct sql_type *t, int *bits)
 {
-	const char *n = tp->name;
-	bool u = tp->is_unsigned;
-	long p0 = tp->nparams >= 1 ? tp->p[0] : -1, p1 = tp->nparams >= 2 ? tp->p[1] : -1;
-	bool identity = src->identity && !(src->generated && *src->generated);
-	const char *type = NULL;
-	bool ok = true;
-	if (tp->nparams < 0) {
-		n = "";
-	} else if (!strcmp(n, "tinyint") && p0 == 1 && !u) {
-		type = "boolean";
-		add_note(out, "tinyint(1) as boolean: values other than 0 and 1 are rejected");
-	} else if (!strcmp(n, "bool") || !strcmp(n, "boolean")) {
-		type = "boolean";
-	} else if (!strcmp(n, "tinyint")) {
-		type = "smallint";
-	} else if (!strcmp(n, "smallint")) {
-		type = u ? "integer" : "smallint";
-	} else if (!strcmp(n, "mediumint")) {
-		type = "integer";
-	} else if (!strcmp(n, "int") || !strcmp(n, "integer")) {
-		type = u ? "bigint" : "integer";
-	} else if (!strcmp(n, "bigint")) {
-		type = !u ? "bigint" : identity ? "bigint" : "numeric(20)";
-		/* PostgreSQL identity needs an integer type; ids past 2^63 are
-		 * not worth losing the identity for */
-		if (u && identity)
-			add_note(out, "bigint unsigned AUTO_INCREMENT as bigint: ids above "
-				      "9223372036854775807 are rejected");
-	} else if (!strcmp(n, "decimal") || !strcmp(n, "numeric") || !strcmp(n, "dec") ||
-		   !strcmp(n, "fixed")) {
-		ok = set_fmt(out->type, sizeof out->type, "numeric(%ld,%ld)", p0 > 0 ? p0 : 10,
-			     p1 >= 0 ? p1 : 0);
-	} else if (!strcmp(n, "float")) {
-		type = "real";
-	} else if (!strcmp(n, "double") || !strcmp(n, "real") || !strcmp(n, "double precision")) {
-		type = "double precision";
-	} else if (!strcmp(n, "bit")) {
-		long bits = p0 > 0 ? p0 : 1;
-		if (bits == 1) {
-			type = "boolean";
-			out->xf = XF_BIT_TO_BOOL;
-		} else {
-			ok = set_fmt(out->type, sizeof out->type, "bit(%ld)", bits);
-			out->xf = XF_BITS_TO_TEXT;
-			out->bits = (int)bits;
+	*bits = 0;
+	if (s->array)
+		return XF_NONE;
+	if (is_mysql(from) && is_mysql(to))
+		return datelike(s->kind) ? XF_ZERO_DATE_NULL : XF_NONE;
+	if (is_mysql(from) && is_pg(to)) {
+		switch (s->kind) {
+		case SQL_BOOL:
+			return s->bool_form == SQL_BOOL_BIT ? XF_BIT_TO_BOOL : XF_NONE;
+		case SQL_BIT:
+			*bits = (int)s->length;
+			return XF_BITS_TO_TEXT;
+		case SQL_DATE:
+		case SQL_DATETIME:
+			return XF_ZERO_DATE_NULL;
+		case SQL_TIMESTAMPTZ:
+			return XF_ZERO_DATE_NULL | XF_APPEND_UTC;
+		case SQL_BINARY:
+		case SQL_SPATIAL:
+			return XF_BYTES_TO_PGHEX;
+		default:
+			return XF_NONE;
 		}
-	} else if (!strcmp(n, "date")) {
-		type = "date";
-		out->xf = XF_ZERO_DATE_NULL;
-	} else if (!strcmp(n, "datetime")) {
-		ok = set_fmt(out->type, sizeof out->type, "timestamp(%ld) without time zone",
-			     p0 > 0 ? p0 : 0);
-		out->xf = XF_ZERO_DATE_NULL;
-	} else if (!strcmp(n, "timestamp")) {
-		ok = set_fmt(out->type, sizeof out->type, "timestamp(%ld) with time zone",
-			     p0 > 0 ? p0 : 0);
-		out->xf = XF_ZERO_DATE_NULL | XF_APPEND_UTC;
-	} else if (!strcmp(n, "time")) {
-		ok = set_fmt(out->type, sizeof out->type, "interval(%ld)", p0 > 0 ? p0 : 0);
-		add_note(out, "time as interval: MySQL times span -838..838 hours, beyond "
-			      "PostgreSQL's time");
-	} else if (!strcmp(n, "year")) {
-		type = "smallint";
-	} else if (!strcmp(n, "char") || !strcmp(n, "varchar")) {
-		if (p0 > 0)
-			ok = set_fmt(out->type, sizeof out->type, "varchar(%ld)", p0);
-		else
-			type = "text";
-		/* MySQL hands char values back without their trailing spaces;
-		 * PostgreSQL's character(n) would pad them again */
-		if (n[0] == 'c' && p0 > 0)
-			add_note(out, "char(%ld) as varchar(%ld): values keep no padding", p0, p0);
-	} else if (name_in(n, mysql_text_types)) {
-		type = "text";
-	} else if (!strcmp(n, "binary") || !strcmp(n, "varbinary") ||
-		   name_in(n, mysql_blob_types)) {
-		type = "bytea";
-		out->xf = XF_BYTES_TO_PGHEX;
-	} else if (!strcmp(n, "json")) {
-		type = "jsonb";
-	} else if (!strcmp(n, "enum")) {
-		type = "text";
-		if (!enum_check(&pg_dialect, src, tp, out))
-			return false;
-	} else if (!strcmp(n, "set")) {
-		type = "text";
-		add_note(out, "%s as text: its members are not enforced", src->type);
-	} else if (name_in(n, mysql_spatial_types)) {
-		type = "bytea";
-		out->xf = XF_BYTES_TO_PGHEX;
-		lose(out, "%s as bytea (MySQL's SRID and WKB bytes): no spatial type", n);
-	} else if (!strcmp(n, "uuid")) {
-		type = "uuid";
-	} else if (!strcmp(n, "inet4") || !strcmp(n, "inet6")) {
-		type = "inet";
-	} else {
-		n = "";
 	}
-	if (!n[0]) {
-		type = "text";
-		add_note(out, "%s: unknown type, copied as text", src->type);
+	if (is_pg(from) && is_mysql(to)) {
+		switch (s->kind) {
+		case SQL_BOOL:
+			return XF_BOOL_TO_01;
+		case SQL_FLOAT:
+			/* PostgreSQL's shortest text of a real (3.4028235e+38) is a
+			 * double MySQL takes as out of FLOAT's range: the float's
+			 * exact digits */
+			return s->bytes == 4 ? XF_FLOAT4_DIGITS : XF_NONE;
+		case SQL_BINARY:
+			return XF_PGHEX_TO_BYTES;
+		case SQL_BIT:
+			if (kind_of(t) != SQL_BIT)
+				return XF_NONE; /* as 0/1 text */
+			*bits = t->kind == SQL_BIT ? (int)t->length : 1;
+			return XF_PG_TEXTBITS_TO_BYTES;
+		default:
+			return XF_NONE;
+		}
 	}
-	if (tp->zerofill)
-		add_note(out, "zerofill padding not kept");
-	if (type)
-		ok = set_fmt(out->type, sizeof out->type, "%s", type);
+	return XF_NONE;
+}
+
+/* src (type s) on the other server (to): the type to names s as, and the
+ * transforms its values need; MySQL's enum labels as a CHECK. in_key,
+ * max_len: see typemap_column. */
+static bool map_across(const struct dialect *from, const struct dialect *to,
+		       const struct column_desc *src, const struct sql_type *s, bool in_key,
+		       long max_len, struct mapped_column *out)
+{
+	struct type_use use = {.in_key = in_key,
+			       .max_len = max_len,
+			       .identity = src->identity && !(src->generated && *src->generated),
+			       .what = src->type};
+	struct type_naming n = {0};
+	struct sql_type t;
+	sql_type_init(&t, to);
+	bool ok = to->type_name(s, &use, &n) && strlen(n.text) < sizeof out->type &&
+		  to->type_classify(n.text, NULL, &t);
+	if (ok) {
+		strcpy(out->type, n.text);
+		memcpy(out->note, n.note, sizeof out->note);
+		out->lost = n.lost;
+		out->xf = value_xf(from, s, to, &t, &out->bits);
+		if (s->kind == SQL_ENUM && !s->array && is_pg(to) && kind_of(&t) == SQL_TEXT)
+			enum_check(to, src, s, out);
+	}
+	sql_type_free(&t);
 	return ok;
 }
 
-/* The length of UTF-8 text s in characters. */
-static long utf8_chars(const char *s)
-{
-	long n = 0;
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xC0) != 0x80;
-	return n;
-}
-
-/* A PostgreSQL enum (src->labels) on MySQL: an ENUM of the exact labels,
- * in their order (which is also how both servers sort it), compared by
- * their exact bytes. MySQL cuts trailing spaces off ENUM labels: an enum
- * with such a label, or too many to write, becomes a varchar whose labels
- * are not enforced. */
-static bool pg_enum_to_mysql(const struct column_desc *src, struct mapped_column *out)
-{
-	struct buf b;
-	buf_init(&b, sizeof out->type - 1);
-	bool ok = src->nlabels > 0 && buf_puts(&b, "enum(");
-	bool spaced = false;
-	long longest = 1;
-	for (int i = 0; i < src->nlabels; i++) {
-		size_t n = strlen(src->labels[i]);
-		spaced |= n && src->labels[i][n - 1] == ' ';
-		if (utf8_chars(src->labels[i]) > longest)
-			longest = utf8_chars(src->labels[i]);
-		ok = ok && (!i || buf_putc(&b, ',')) && mysql_literal(&b, src->labels[i], n);
-	}
-	ok = ok && !spaced && buf_puts(&b, ") COLLATE utf8mb4_bin") &&
-	     set_from_buf(out->type, sizeof out->type, &b);
-	buf_free(&b);
-	if (ok)
-		return true;
-	lose(out, "enum %s as varchar(%ld), its labels not enforced: %s", src->udt, longest,
-	     spaced ? "a label ends in a space, which MySQL's ENUM would cut" : "too many labels");
-	return set_fmt(out->type, sizeof out->type, "varchar(%ld) COLLATE utf8mb4_bin", longest);
-}
-
-/* src (a PostgreSQL column, type parsed in tp) on MySQL. in_key, max_len:
- * see typemap_column. */
-static bool map_pg_to_mysql(const struct column_desc *src, const struct type_parts *tp, bool in_key,
-			    long max_len, struct mapped_column *out)
-{
-	const char *n = tp->name;
-	long p0 = tp->nparams >= 1 ? tp->p[0] : -1, p1 = tp->nparams >= 2 ? tp->p[1] : -1;
-	const char *type = NULL;
-	bool ok = true;
-	if (tp->array) {
-		if (in_key)
-			return key_varchar(out, "an array", 0, max_len);
-		add_note(out, "%s as text ('{...}' array literal)", src->type);
-		return set_fmt(out->type, sizeof out->type, "longtext");
-	}
-	if (src->udt_kind == 'e')
-		return pg_enum_to_mysql(src, out);
-	enum kind k = tp->nparams < 0 ? K_OTHER : type_kind(&pg_dialect, tp);
-	switch (k) {
-	case K_BOOL:
-		type = "tinyint(1)";
-		out->xf = XF_BOOL_TO_01;
-		break;
-	case K_INT:
-		type = !strcmp(n, "smallint") || !strcmp(n, "int2") ? "smallint"
-		       : !strcmp(n, "bigint") || !strcmp(n, "int8") ? "bigint"
-								    : "int";
-		break;
-	case K_DECIMAL:
-		if (tp->nparams == 0) {
-			/* never MySQL's silent decimal(10,0) */
-			type = "decimal(65,30)";
-			add_note(out,
-				 "numeric as decimal(65,30): values with more than 35 integer or "
-				 "30 fractional digits are rejected");
-		} else {
-			/* a negative scale rounds to tens, hundreds...: more
-			 * integer digits */
-			long p = p0, s = p1 > 0 ? p1 : 0;
-			if (p1 < 0 && tp->nparams == 2)
-				p -= p1;
-			if (s > p)
-				p = s;
-			if (p <= 65 && s <= 30) {
-				ok = set_fmt(out->type, sizeof out->type, "decimal(%ld,%ld)", p, s);
-			} else {
-				type = "decimal(65,30)";
-				lose(out,
-				     "%s is wider than MySQL's decimal(65,30): values that do not "
-				     "fit are rejected",
-				     src->type);
-			}
-		}
-		break;
-	case K_FLOAT:
-		type = !strcmp(n, "real") || !strcmp(n, "float4") ? "float" : "double";
-		/* PostgreSQL's shortest text of a real (3.4028235e+38) is a double
-		 * MySQL takes as out of FLOAT's range: the float's exact digits */
-		if (!strcmp(type, "float"))
-			out->xf |= XF_FLOAT4_DIGITS;
-		break;
-	case K_DATE:
-		type = "date";
-		break;
-	case K_DATETIME:
-	case K_TIMESTAMPTZ: {
-		long fsp = p0 >= 0 ? p0 : 6;
-		ok = fsp ? set_fmt(out->type, sizeof out->type, "datetime(%ld)", fsp)
-			 : set_fmt(out->type, sizeof out->type, "datetime");
-		if (k == K_TIMESTAMPTZ)
-			add_note(out, "timestamp with time zone as %s in UTC", out->type);
-		break;
-	}
-	case K_TIME:
-		if (tp->tz > 0 || !strcmp(n, "timetz")) {
-			type = "varchar(32)";
-			add_note(out, "%s as text: MySQL has no time with a zone", src->type);
-		} else {
-			long fsp = p0 >= 0 ? p0 : 6;
-			ok = fsp ? set_fmt(out->type, sizeof out->type, "time(%ld)", fsp)
-				 : set_fmt(out->type, sizeof out->type, "time");
-		}
-		break;
-	case K_INTERVAL:
-		/* "-178000000 years -11 mons -2147483648 days -2562047788:00:54.775808"
-		 * is 67 characters */
-		type = "varchar(100)";
-		add_note(out, "%s as text", src->type);
-		break;
-	case K_TEXT:
-		if (!strcmp(n, "character") || !strcmp(n, "char") ||
-		    (!strcmp(n, "bpchar") && p0 > 0)) {
-			long len = p0 > 0 ? p0 : 1;
-			if (len <= 255)
-				ok = set_fmt(out->type, sizeof out->type,
-					     in_key ? "char(%ld) COLLATE utf8mb4_bin" : "char(%ld)",
-					     len);
-			else if (in_key)
-				return key_varchar(out, src->type, len, max_len);
-			else if (len <= MYSQL_VARCHAR_MAX)
-				ok = set_fmt(out->type, sizeof out->type, "varchar(%ld)", len);
-			else
-				type = "longtext";
-		} else if ((!strcmp(n, "character varying") || !strcmp(n, "varchar")) && p0 > 0) {
-			if (in_key && p0 <= KEY_MAX_CHARS)
-				ok = set_fmt(out->type, sizeof out->type,
-					     "varchar(%ld) COLLATE utf8mb4_bin", p0);
-			else if (in_key)
-				return key_varchar(out, src->type, p0, max_len);
-			else if (p0 <= MYSQL_VARCHAR_MAX)
-				ok = set_fmt(out->type, sizeof out->type, "varchar(%ld)", p0);
-			else
-				type = "longtext";
-		} else {
-			if (in_key)
-				return key_varchar(out, src->type, 0, max_len);
-			type = "longtext";
-			if (strcmp(n, "text") && strcmp(n, "character varying") &&
-			    strcmp(n, "varchar"))
-				add_note(out, "%s as longtext", src->type);
-		}
-		break;
-	case K_BINARY:
-		if (in_key && !key_varbinary(out, "bytea", max_len))
-			return false;
-		if (!in_key)
-			type = "longblob";
-		out->xf = XF_PGHEX_TO_BYTES;
-		break;
-	case K_BIT:
-		if (!strcmp(n, "bit") && p0 <= 64) {
-			out->bits = p0 > 0 ? (int)p0 : 1;
-			ok = set_fmt(out->type, sizeof out->type, "bit(%d)", out->bits);
-			out->xf = XF_PG_TEXTBITS_TO_BYTES;
-		} else {
-			if (in_key)
-				return key_varchar(out, src->type, p0, max_len);
-			if (p0 > 0 && p0 <= MYSQL_VARCHAR_MAX)
-				ok = set_fmt(out->type, sizeof out->type, "varchar(%ld)", p0);
-			else
-				type = "longtext";
-			add_note(out, "%s as text of 0/1 digits", src->type);
-		}
-		break;
-	case K_JSON:
-		if (in_key)
-			return key_varchar(out, src->type, 0, max_len);
-		type = "json";
-		break;
-	case K_UUID:
-		type = in_key ? "char(36) COLLATE utf8mb4_bin" : "char(36)";
-		break;
-	case K_OTHER:
-		if (!strcmp(n, "inet") || !strcmp(n, "cidr") || !strcmp(n, "macaddr") ||
-		    !strcmp(n, "macaddr8")) {
-			type = in_key ? "varchar(43) COLLATE utf8mb4_bin" : "varchar(43)";
-			add_note(out, "%s as text", src->type);
-			break;
-		}
-		if (in_key)
-			return key_varchar(out, src->type, 0, max_len);
-		type = "longtext";
-		if (!strcmp(n, "money"))
-			lose(out, "money as text (formatted with its currency)");
-		else
-			add_note(out, "%s as text", src->type);
-		break;
-	}
-	if (type)
-		ok = set_fmt(out->type, sizeof out->type, "%s", type);
-	return ok;
-}
-
-/* src kept on a server of its own kind (to): see typemap_column. */
+/* src (type s) kept on a server of its own kind (to): see typemap_column. */
 static bool map_same(const struct dialect *to, const struct column_desc *src,
-		     const struct type_parts *tp, bool in_key, long max_len,
-		     struct mapped_column *out)
+		     const struct sql_type *s, bool in_key, long max_len, struct mapped_column *out)
 {
-	const char *s = src->type;
-	while (isspace((unsigned char)*s))
-		s++;
-	size_t n = strlen(s);
-	while (n && isspace((unsigned char)s[n - 1]))
+	const char *text = src->type;
+	while (isspace((unsigned char)*text))
+		text++;
+	size_t n = strlen(text);
+	while (n && isspace((unsigned char)text[n - 1]))
 		n--;
 	if (n >= sizeof out->type)
 		return false;
-	memcpy(out->type, s, n);
+	memcpy(out->type, text, n);
 	out->type[n] = '\0';
 	if (!is_mysql(to) && src->udt && (src->udt_kind == 'e' || src->udt_kind == 'd')) {
 		/* the type sluice creates on the target, in the target's schema,
@@ -1226,7 +563,7 @@ static bool map_same(const struct dialect *to, const struct column_desc *src,
 		struct buf b;
 		buf_init(&b, sizeof out->type - 1);
 		bool ok = to->quote_ident(&b, src->udt);
-		for (const char *a = strstr(s, "[]"); ok && a; a = strstr(a + 2, "[]"))
+		for (const char *a = strstr(text, "[]"); ok && a; a = strstr(a + 2, "[]"))
 			ok = buf_puts(&b, "[]");
 		ok = ok && set_from_buf(out->type, sizeof out->type, &b);
 		buf_free(&b);
@@ -1234,11 +571,10 @@ static bool map_same(const struct dialect *to, const struct column_desc *src,
 	}
 	if (!is_mysql(to))
 		return true;
-	enum kind k = type_kind(to, tp);
-	if (k == K_DATE || k == K_DATETIME)
-		out->xf = XF_ZERO_DATE_NULL;
+	int bits;
+	out->xf = value_xf(to, s, to, s, &bits);
 	if (src->charset && src->collation && safe_word(src->charset) &&
-	    safe_word(src->collation) && strcmp(tp->name, "json")) {
+	    safe_word(src->collation) && s->kind != SQL_JSON) {
 		/* the column's own character set and collation, whatever the
 		 * table's: a BINARY column compares case-sensitively */
 		if (!set_fmt(out->type + n, sizeof out->type - n, " CHARACTER SET %s COLLATE %s",
@@ -1246,15 +582,21 @@ static bool map_same(const struct dialect *to, const struct column_desc *src,
 			return false;
 		return true; /* (MySQL keys a text column by a prefix, carried as is) */
 	}
-	if (!in_key)
+	if (!in_key || (s->kind != SQL_TEXT && s->kind != SQL_BINARY))
 		return true;
 	/* the source's key on a text or blob had a prefix length, which a key
-	 * on the whole column cannot have */
-	if (name_in(tp->name, mysql_text_types))
-		return key_varchar(out, tp->name, 0, max_len);
-	if (name_in(tp->name, mysql_blob_types))
-		return key_varbinary(out, tp->name, max_len);
-	if (!strcmp(tp->name, "char") || !strcmp(tp->name, "varchar"))
+	 * on the whole column cannot have: the dialect bounds it */
+	if (s->lob) {
+		struct type_use use = {.in_key = true, .max_len = max_len, .what = src->type};
+		struct type_naming nm = {0};
+		if (!to->type_name(s, &use, &nm) || strlen(nm.text) >= sizeof out->type)
+			return false;
+		strcpy(out->type, nm.text);
+		memcpy(out->note, nm.note, sizeof out->note);
+		out->lost = nm.lost;
+		return true;
+	}
+	if (s->kind == SQL_TEXT)
 		return set_fmt(out->type + n, sizeof out->type - n, " COLLATE utf8mb4_bin");
 	return true;
 }
@@ -1340,25 +682,32 @@ static bool ck_punct(struct ck *c, const char *s)
 /* The kind of a PostgreSQL type's values in a CHECK, or CK_BAD. */
 static enum ck_kind ck_type_kind(const char *type)
 {
-	struct type_parts tp;
-	parse_type(type, &tp);
-	if (tp.array || tp.nparams < 0)
-		return CK_BAD;
-	switch (type_kind(&pg_dialect, &tp)) {
-	case K_INT:
-	case K_DECIMAL:
-	case K_FLOAT:
-		return CK_NUMBER;
-	case K_DATE:
-	case K_DATETIME:
-	case K_TIMESTAMPTZ:
-	case K_TIME:
-		return tp.tz > 0 && !strcmp(tp.name, "time") ? CK_BAD : CK_TEMPORAL;
-	case K_TEXT:
-		return strcmp(tp.name, "citext") ? CK_STRING : CK_BAD;
-	default:
-		return CK_BAD;
+	struct sql_type t;
+	enum ck_kind k = CK_BAD;
+	if (pg_dialect.type_classify(type, NULL, &t) && !t.array) {
+		switch (t.kind) {
+		case SQL_INT:
+		case SQL_DECIMAL:
+		case SQL_FLOAT:
+			k = CK_NUMBER;
+			break;
+		case SQL_DATE:
+		case SQL_DATETIME:
+		case SQL_TIMESTAMPTZ:
+			k = CK_TEMPORAL;
+			break;
+		case SQL_TIME:
+			k = t.with_tz ? CK_BAD : CK_TEMPORAL;
+			break;
+		case SQL_TEXT:
+			k = t.case_insensitive ? CK_BAD : CK_STRING;
+			break;
+		default:
+			break;
+		}
 	}
+	sql_type_free(&t);
+	return k;
 }
 
 /* The kind of column name of c->t, or CK_BAD. */
@@ -1368,12 +717,12 @@ static enum ck_kind ck_column_kind(const struct ck *c, const char *name)
 		const struct column_desc *col = &c->t->cols[i];
 		if (strcmp(col->name, name))
 			continue;
-		struct type_parts tp;
-		parse_type(col->type, &tp);
+		struct sql_type_text tx;
+		sql_type_text_parse(col->type, &tx);
 		enum ck_kind k = ck_type_kind(col->type);
-		if (col->udt_kind == 'e' && !tp.array)
+		if (col->udt_kind == 'e' && !tx.array)
 			k = CK_ENUM;
-		else if (col->udt_kind == 'd' && col->domain_base && !tp.array)
+		else if (col->udt_kind == 'd' && col->domain_base && !tx.array)
 			k = ck_type_kind(col->domain_base);
 		return k == CK_BAD ? CK_OTHER : k;
 	}
@@ -1508,9 +857,9 @@ static enum ck_kind ck_literal(struct ck *c)
 		if (tz && n > 3 && !strcmp(s + n - 3, "+00"))
 			n -= 3;
 		ok = n && isdigit((unsigned char)s[0]) && !memchr(s, '+', n) && !strstr(s, "BC") &&
-		     (n <= 10 || !memchr(s + 10, '-', n - 10)) && mysql_literal(c->out, s, n);
+		     (n <= 10 || !memchr(s + 10, '-', n - 10)) && mysql_quote_string(c->out, s, n);
 	} else if (ok) {
-		ok = quoted && mysql_literal(c->out, s, n);
+		ok = quoted && mysql_quote_string(c->out, s, n);
 	}
 	if (!ok && !c->bad)
 		ck_fail(c, "the literal %s%.*s%s", quoted ? "'" : "", (int)(n > 40 ? 40 : n), s,
@@ -1870,16 +1219,16 @@ static bool cast_find(const char *cast, const char *key, char *target, size_t ts
 }
 
 /* The --cast target for source type, tried as the whole type, as the type
- * without its (...), then as its name before '('. */
-static bool cast_lookup(const char *cast, const char *type, const struct type_parts *tp,
-			char *target, size_t tsz)
+ * without its (...) and [], then as its name before '('. */
+static bool cast_lookup(const char *cast, const char *type, char *target, size_t tsz)
 {
 	char key[256];
 	norm_type(type, strlen(type), key, sizeof key);
 	if (cast_find(cast, key, target, tsz))
 		return true;
-	if (tp->stripped[0] && strcmp(tp->stripped, key) &&
-	    cast_find(cast, tp->stripped, target, tsz))
+	struct sql_type_text tx;
+	sql_type_text_parse(type, &tx);
+	if (tx.stripped[0] && strcmp(tx.stripped, key) && cast_find(cast, tx.stripped, target, tsz))
 		return true;
 	const char *paren = strchr(type, '(');
 	if (!paren)
@@ -1891,30 +1240,30 @@ static bool cast_lookup(const char *cast, const char *type, const struct type_pa
 /* The transforms that still apply once a column's type is the --cast
  * target of kind k: those that make a value the target reads; a value
  * otherwise goes as the source printed it. */
-static unsigned cast_xf(unsigned xf, enum kind k)
+static unsigned cast_xf(unsigned xf, enum sql_kind k)
 {
 	unsigned keep = 0;
-	bool datelike = k == K_DATE || k == K_DATETIME || k == K_TIMESTAMPTZ;
-	bool number = k == K_BOOL || k == K_INT || k == K_DECIMAL;
-	if ((xf & XF_ZERO_DATE_NULL) && datelike)
+	bool number = k == SQL_BOOL || k == SQL_INT || k == SQL_DECIMAL;
+	if ((xf & XF_ZERO_DATE_NULL) && datelike(k))
 		keep |= XF_ZERO_DATE_NULL;
-	if ((xf & XF_APPEND_UTC) && k == K_TIMESTAMPTZ)
+	if ((xf & XF_APPEND_UTC) && k == SQL_TIMESTAMPTZ)
 		keep |= XF_APPEND_UTC;
-	if ((xf & XF_BYTES_TO_PGHEX) && k == K_BINARY)
+	if ((xf & XF_BYTES_TO_PGHEX) && k == SQL_BINARY)
 		keep |= XF_BYTES_TO_PGHEX;
-	if ((xf & XF_PGHEX_TO_BYTES) && k == K_BINARY)
+	if ((xf & XF_PGHEX_TO_BYTES) && k == SQL_BINARY)
 		keep |= XF_PGHEX_TO_BYTES;
 	/* MySQL bit(1): t/f for a boolean, 1/0 for a number or text */
-	if ((xf & XF_BIT_TO_BOOL) && (k == K_BOOL || k == K_INT || k == K_DECIMAL || k == K_TEXT))
-		keep |= XF_BIT_TO_BOOL | (k == K_BOOL ? 0 : XF_BOOL_TO_01);
+	if ((xf & XF_BIT_TO_BOOL) &&
+	    (k == SQL_BOOL || k == SQL_INT || k == SQL_DECIMAL || k == SQL_TEXT))
+		keep |= XF_BIT_TO_BOOL | (k == SQL_BOOL ? 0 : XF_BOOL_TO_01);
 	/* raw bit bytes mean nothing as text: digits do */
-	if ((xf & XF_BITS_TO_TEXT) && (k == K_BIT || k == K_TEXT))
+	if ((xf & XF_BITS_TO_TEXT) && (k == SQL_BIT || k == SQL_TEXT))
 		keep |= XF_BITS_TO_TEXT;
 	if ((xf & XF_BOOL_TO_01) && number)
 		keep |= XF_BOOL_TO_01;
-	if ((xf & XF_PG_TEXTBITS_TO_BYTES) && k == K_BIT)
+	if ((xf & XF_PG_TEXTBITS_TO_BYTES) && k == SQL_BIT)
 		keep |= XF_PG_TEXTBITS_TO_BYTES;
-	if ((xf & XF_FLOAT4_DIGITS) && k == K_FLOAT)
+	if ((xf & XF_FLOAT4_DIGITS) && k == SQL_FLOAT)
 		keep |= XF_FLOAT4_DIGITS;
 	return keep;
 }
@@ -1943,71 +1292,13 @@ static void domain_on_mysql(const struct column_desc *col, struct mapped_column 
 	buf_free(&b);
 }
 
-bool typemap_column(const struct dialect *from, const struct dialect *to,
-		    const struct column_desc *src, bool in_key, long max_len, const char *cast,
-		    struct mapped_column *out)
+/* What typemap_column does once the type is mapped: --cast, ON UPDATE,
+ * generated, identity and default; t is the target type. */
+static void column_rest(const struct dialect *from, const struct dialect *to,
+			const struct column_desc *src, const struct sql_type *t,
+			struct mapped_column *out)
 {
-	memset(out, 0, sizeof *out);
-	if (!src || !src->name || !src->name[0] || !src->type) {
-		add_note(out, "a column without a name or type");
-		return false;
-	}
-	if (!(is_mysql(from) || is_pg(from)) || !(is_mysql(to) || is_pg(to))) {
-		add_note(out, "unknown server kind");
-		return false;
-	}
-	/* a PostgreSQL domain on MySQL is its base type, with the domain's
-	 * default where the column has none; its NOT NULL and CHECK follow */
-	struct column_desc base;
-	const struct column_desc *domain = NULL;
-	struct type_parts sp;
-	parse_type(src->type, &sp);
-	if (is_pg(from) && is_mysql(to) && src->udt_kind == 'd' && src->domain_base && !sp.array) {
-		base = *src;
-		base.type = src->domain_base;
-		base.udt = NULL;
-		base.udt_kind = 0;
-		if (!base.default_expr)
-			base.default_expr = src->domain_default;
-		domain = src;
-		src = &base;
-		parse_type(src->type, &sp);
-	}
 	bool generated = src->generated && src->generated[0];
-	out->not_null = !src->nullable;
-	bool ok;
-	if (is_mysql(from) == is_mysql(to))
-		ok = map_same(to, src, &sp, in_key, max_len, out);
-	else if (is_mysql(from))
-		ok = map_mysql_to_pg(src, &sp, out);
-	else
-		ok = map_pg_to_mysql(src, &sp, in_key, max_len, out);
-	if (!ok) {
-		memset(out, 0, sizeof *out);
-		add_note(out, "the type of column %s does not fit (%s)", src->name, src->type);
-		return false;
-	}
-
-	struct target t;
-	char cast_to[sizeof out->type];
-	if (cast && cast_lookup(cast, src->type, &sp, cast_to, sizeof cast_to)) {
-		/* the user's choice: what the mapping said of its own type no
-		 * longer holds */
-		strcpy(out->type, cast_to);
-		out->note[0] = '\0';
-		out->lost = false;
-		parse_type(out->type, &t.tp);
-		t.kind = type_kind(to, &t.tp);
-		out->xf = cast_xf(out->xf, t.kind);
-		if (!(out->xf & (XF_BITS_TO_TEXT | XF_PG_TEXTBITS_TO_BYTES)))
-			out->bits = 0;
-		if (t.kind != K_TEXT)
-			out->check_sql[0] = '\0';
-	} else {
-		parse_type(out->type, &t.tp);
-		t.kind = type_kind(to, &t.tp);
-	}
-
 	if (src->on_update && !generated) {
 		/* MySQL's ON UPDATE CURRENT_TIMESTAMP[(n)]: on MySQL as is; on
 		 * PostgreSQL a trigger does it (typemap_on_update_trigger) */
@@ -2023,11 +1314,12 @@ bool typemap_column(const struct dialect *from, const struct dialect *to,
 		else if (set_fmt(out->on_update_sql, sizeof out->on_update_sql, "now()"))
 			add_note(out, "ON UPDATE CURRENT_TIMESTAMP as a BEFORE UPDATE trigger");
 	}
+	enum sql_kind k = kind_of(t);
 	if (generated) {
 		lose(out, "generated column: its values are copied, its expression (%s) is not",
 		     src->generated);
 	} else if (src->identity) {
-		if (t.kind == K_INT) {
+		if (k == SQL_INT) {
 			out->identity = true;
 			out->not_null = true;
 		} else {
@@ -2041,27 +1333,99 @@ bool typemap_column(const struct dialect *from, const struct dialect *to,
 		if (!*e) {
 			/* no default */
 		} else if (is_mysql(from) && is_pg(to)) {
-			default_mysql_to_pg(e, &t, out);
+			default_mysql_to_pg(e, t, out);
 		} else if (is_pg(from) && is_mysql(to)) {
-			default_pg_to_mysql(e, &t, out);
+			default_pg_to_mysql(e, t, out);
 		} else if (is_pg(to) && !strncasecmp(e, "nextval(", 8)) {
 			/* the sequence is not copied */
 			lose(out, "default %s not carried (sequences are not copied)", e);
 		} else if (is_mysql(to) && (!strcasecmp(e, "NULL"))) {
 			/* the same as none */
-		} else if (is_mysql(to) && (t.kind == K_DATE || t.kind == K_DATETIME) &&
-			   zero_date_literal(e)) {
+		} else if (is_mysql(to) && datelike(k) && zero_date_literal(e)) {
 			add_note(out, "zero-date default %s dropped (zero dates become NULL)", e);
 		} else if (!set_fmt(out->default_sql, sizeof out->default_sql, "%s", e)) {
 			lose(out, "default too long to carry");
 		}
 	}
+}
+
+bool typemap_column(const struct dialect *from, const struct dialect *to,
+		    const struct column_desc *src, bool in_key, long max_len, const char *cast,
+		    struct mapped_column *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!src || !src->name || !src->name[0] || !src->type) {
+		add_note(out, "a column without a name or type");
+		return false;
+	}
+	if (!(is_mysql(from) || is_pg(from)) || !(is_mysql(to) || is_pg(to)) ||
+	    !from->type_classify || !to->type_classify || !to->type_name) {
+		add_note(out, "unknown server kind");
+		return false;
+	}
+	/* a PostgreSQL domain on MySQL is its base type, with the domain's
+	 * default where the column has none; its NOT NULL and CHECK follow */
+	struct column_desc base;
+	const struct column_desc *domain = NULL;
+	struct sql_type_text tx;
+	sql_type_text_parse(src->type, &tx);
+	if (is_pg(from) && is_mysql(to) && src->udt_kind == 'd' && src->domain_base && !tx.array) {
+		base = *src;
+		base.type = src->domain_base;
+		base.udt = NULL;
+		base.udt_kind = 0;
+		if (!base.default_expr)
+			base.default_expr = src->domain_default;
+		domain = src;
+		src = &base;
+	}
+	out->not_null = !src->nullable;
+	struct sql_type s, t;
+	sql_type_init(&t, to);
+	bool ok = from->type_classify(src->type, src, &s) &&
+		  (is_mysql(from) == is_mysql(to)
+			   ? map_same(to, src, &s, in_key, max_len, out)
+			   : map_across(from, to, src, &s, in_key, max_len, out));
+	sql_type_free(&s);
+	char cast_to[sizeof out->type];
+	if (ok && cast && cast_lookup(cast, src->type, cast_to, sizeof cast_to)) {
+		/* the user's choice: what the mapping said of its own type no
+		 * longer holds */
+		strcpy(out->type, cast_to);
+		out->note[0] = '\0';
+		out->lost = false;
+		ok = to->type_classify(out->type, NULL, &t);
+		out->xf = cast_xf(out->xf, kind_of(&t));
+		if (!(out->xf & (XF_BITS_TO_TEXT | XF_PG_TEXTBITS_TO_BYTES)))
+			out->bits = 0;
+		if (kind_of(&t) != SQL_TEXT)
+			out->check_sql[0] = '\0';
+	} else if (ok) {
+		ok = to->type_classify(out->type, NULL, &t);
+	}
+	if (!ok) {
+		sql_type_free(&t);
+		memset(out, 0, sizeof *out);
+		add_note(out, "the type of column %s does not fit (%s)", src->name, src->type);
+		return false;
+	}
+	column_rest(from, to, src, &t, out);
+	sql_type_free(&t);
 	if (domain)
 		domain_on_mysql(domain, out);
 	return true;
 }
 
 /* ---- DDL ---- */
+
+/* The length of UTF-8 text s in characters. */
+static long utf8_chars(const char *s)
+{
+	long n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
 
 /* Forget what was appended to b since start (a failed statement). */
 static bool undo(struct buf *b, size_t start)
@@ -2621,12 +1985,14 @@ long typemap_index_prefix(const struct dialect *to, const char *type)
 {
 	if (!is_mysql(to))
 		return 0;
-	struct type_parts tp;
-	parse_type(type, &tp);
-	if (name_in(tp.name, mysql_text_types) || name_in(tp.name, mysql_blob_types) ||
-	    !strcmp(tp.name, "json"))
-		return KEY_DEFAULT_LEN;
-	return 0;
+	/* MySQL indexes a text, a blob or a json only by a prefix; 255 is the
+	 * bound copy gives a text key (see mysql_types.c) */
+	struct sql_type t;
+	bool whole =
+		to->type_classify(type, NULL, &t) &&
+		(((t.kind == SQL_TEXT || t.kind == SQL_BINARY) && t.lob) || t.kind == SQL_JSON);
+	sql_type_free(&t);
+	return whole ? 255 : 0;
 }
 
 bool typemap_on_update_function(const struct dialect *to, struct buf *out)
@@ -2661,4 +2027,54 @@ bool typemap_on_update_trigger(const struct dialect *to, struct buf *out,
 	     sql_quote_with(out, column, '\'') && buf_putc(out, ')');
 	buf_free(&name);
 	return ok || undo(out, start);
+}
+
+bool typemap_create_schema(const struct dialect *to, struct buf *out, const char *schema)
+{
+	if (!is_pg(to))
+		return false;
+	size_t start = out->len;
+	return (buf_puts(out, "CREATE SCHEMA IF NOT EXISTS ") && to->quote_ident(out, schema)) ||
+	       undo(out, start);
+}
+
+bool typemap_cast_check(const char *cast, char *why, size_t whysz)
+{
+	const char *p = cast;
+	if (!*p)
+		return refuse(why, whysz, "--cast is empty");
+	while (*p) {
+		const char *start = p, *eq = NULL;
+		int depth = 0;
+		bool quoted = false;
+		for (; *p && (depth || quoted || *p != ','); p++) {
+			if (*p == '\'')
+				quoted = !quoted;
+			else if (!quoted && *p == '(')
+				depth++;
+			else if (!quoted && *p == ')' && !depth--)
+				break;
+			else if (!quoted && !depth && *p == '=' && !eq)
+				eq = p;
+			else if (!quoted && (*p == ';' || *p == '`' || *p == '"'))
+				break;
+		}
+		const char *end = p;
+		while (start < end && isspace((unsigned char)*start))
+			start++;
+		bool bad = quoted || depth || (*p && *p != ',') || !eq;
+		const char *t = eq ? eq + 1 : end;
+		while (t < end && isspace((unsigned char)*t))
+			t++;
+		bool empty = eq && (eq == start || t == end);
+		if (bad || empty)
+			return refuse(
+				why, whysz,
+				"--cast entry '%.*s' is not SOURCE_TYPE=TARGET_TYPE (a type, '=', "
+				"a type; entries apart by commas)",
+				(int)(end - start + (*p && *p != ',')), start);
+		if (*p)
+			p++;
+	}
+	return true;
 }

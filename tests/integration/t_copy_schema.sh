@@ -230,4 +230,19 @@ run_sluice zc-my 0 copy "$PG_BASE/zc_src" "$MY_BASE/zc_my" --create --verify
 assert_contains "named" "table nothing has no columns: not copied" "$OUT"
 assert_eq "the rest is copied" "1" "$(myd zc_my -e "SELECT id FROM things")"
 
+# --- into tables the target has: what differs is said first ------------------
+test_case "existing tables that differ"
+fresh ex_src
+fresh ex_dst
+myd ex_src -e "CREATE TABLE t (id int PRIMARY KEY, a varchar(10), b int); INSERT INTO t VALUES (1, 'x', 2)"
+pgd ex_dst -c "CREATE TABLE t (id int PRIMARY KEY, a text)"
+run_sluice ex-missing 2 copy "$MY_BASE/ex_src" "$PG_BASE/ex_dst"
+assert_contains "a column the target lacks is named" "table t on the target has no column b (int(11) on the source)" "$OUT"
+assert_eq "nothing written" "0" "$(pgd ex_dst -c "SELECT count(*) FROM t")"
+pgd ex_dst -c "ALTER TABLE t ADD COLUMN b int, ADD COLUMN extra text DEFAULT 'd'"
+run_sluice ex-differs 0 copy "$MY_BASE/ex_src" "$PG_BASE/ex_dst" -v
+assert_contains "a type that differs is said" "t.a: varchar(10) on the source, text on the target" "$OUT"
+assert_contains "a column only on the target is said" "t.extra: only on the target: it gets its default" "$OUT"
+assert_eq "and the rows" "1	x	2	d" "$(pgd ex_dst -c "SELECT * FROM t")"
+
 finish

@@ -65,7 +65,7 @@ out=$("$SLUICE" load "$TMP/jk.ndjson" "$SLUICE_PG_URL" --rejects "$TMP/jk.rej" 2
 assert_status "load" 3 $?
 assert_eq "contents" $'1|x\n3|' "$(pg -c 'select id, "a b" from jk order by id')"
 assert_eq "rejects file" '{"id":2,"a b":"y","color":"red"}' "$(cat "$TMP/jk.rej")"
-assert_contains "reason names key and line" 'line 2: unknown key "color"' "$(cat "$TMP/jk.rej"* "$TMP/jk.rej.log" 2>/dev/null; echo "$out")"
+assert_contains "reason names key and line" ':2: unknown key "color"' "$(cat "$TMP/jk.rej"* "$TMP/jk.rej.log" 2>/dev/null; echo "$out")"
 pg -c 'truncate jk'
 "$SLUICE" load "$TMP/jk.ndjson" "$SLUICE_PG_URL" --ignore-unknown -q
 assert_status "--ignore-unknown" 0 $?
@@ -81,7 +81,7 @@ assert_eq "rejects verbatim" $'{"id":2,"v":"b",}\n{"id":3,"v":"\xff"}\n[4]' "$(c
 all="$(cat "$TMP/jb.rej.log" 2>/dev/null; echo "$out")"
 assert_contains "line 2 reason" "line 2, byte" "$all"
 assert_contains "line 4 reason" "line 4, byte" "$all"
-assert_contains "line 5 reason" "line 5: an array, not a JSON object" "$all"
+assert_contains "line 5 reason" "jb.ndjson:5: an array, not a JSON object" "$all"
 
 test_case "array: a non-object element is one reject"
 pg -c 'truncate jb'
@@ -89,7 +89,7 @@ printf '[{"id":1,"v":"a"},\n 42,\n {"id":3,"v":"c"}]' >"$TMP/jb.json"
 out=$("$SLUICE" load "$TMP/jb.json" "$SLUICE_PG_URL" 2>&1)
 assert_status "load" 3 $?
 assert_eq "contents" $'1|a\n3|c' "$(pg -c 'select id, v from jb order by id')"
-assert_contains "reason" "line 2: a number, not a JSON object" "$out"
+assert_contains "reason" "jb.json:2: a number, not a JSON object" "$out"
 
 test_case "array: a syntax error fails the run after the records before it"
 pg -c 'truncate jb'

@@ -222,7 +222,7 @@ pg_fresh
 out=$("$SLUICE" load "$TMP/bad.ndjson" "$SLUICE_PG_URL" --table mongo --rejects "$TMP/bad.rej" 2>&1)
 assert_status "load" 3 $?
 assert_eq "the good one" "${ID}a2|1" "$(pg -c 'select _id, n from mongo')"
-assert_contains "why" 'bad.ndjson:1: line 1: "when": not valid MongoDB Extended JSON: $date is not an ISO 8601 date-time' "$(cat "$TMP/bad.rej.log")"
+assert_contains "why" 'bad.ndjson:1: "when": not valid MongoDB Extended JSON: $date is not an ISO 8601 date-time' "$(cat "$TMP/bad.rej.log")"
 
 pg -c 'drop table if exists mongo, mongo_c, mnum, mraw'
 my -e 'drop table if exists mongo, mongo_c, mnum, mraw'

@@ -147,7 +147,7 @@ done
 test_case "the server refuses LOCAL INFILE"
 my -e "SET GLOBAL local_infile = 0"
 err=$("$SLUICE" load "$TMP/opts.tsv" "$MY_URL" --table opts --no-header --method infile -q 2>&1)
-assert_status "load" 1 $?
+assert_status "load (refused before anything is written)" 2 $?
 assert_contains "says so plainly" "refuses LOAD DATA LOCAL INFILE" "$err"
 assert_contains "names the way out" "--method insert" "$err"
 my -e "SET GLOBAL local_infile = 1"

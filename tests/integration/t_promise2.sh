@@ -46,10 +46,10 @@ assert_eq "mysql: nothing emptied" "2" "$(myd self_db -e "SELECT count(*) FROM t
 run_sluice self-pg 2 copy "$PG_BASE/self_db" "$PG_BASE/self_db?application_name=x" --truncate
 assert_contains "pg: says why" "a copy onto itself is refused" "$OUT"
 assert_eq "pg: nothing emptied" "2" "$(pgd self_db -c "SELECT count(*) FROM t")"
-# another schema of the same PostgreSQL database is another place
+# --schema is the schema on both sides: the same database with it is itself
 pgd self_db -c "CREATE SCHEMA other; CREATE TABLE other.u (id int PRIMARY KEY); INSERT INTO other.u VALUES (5)"
-run_sluice self-schema 0 copy "$PG_BASE/self_db" "$PG_BASE/self_db" --schema other --create
-assert_eq "pg: another schema is copied" "5" "$(pgd self_db -c "SELECT id FROM public.u")"
+run_sluice self-schema 2 copy "$PG_BASE/self_db" "$PG_BASE/self_db" --schema other --create
+assert_eq "pg: other.u untouched" "5" "$(pgd self_db -c "SELECT id FROM other.u")"
 
 test_case "the checkpoint table stays home"
 fresh ck_src
@@ -129,5 +129,248 @@ run_sluice cj-first 0 copy "$MY_BASE/cj_src" "$PG_BASE/cj_dst" --create --resume
 run_sluice cj-again 0 copy "mariadb://root:@127.0.0.1:${SLUICE_MY_PORT:-33069}/cj_src?ssl-mode=DISABLED" "$PG_BASE/cj_dst" --resume -v
 assert_contains "the same job" "copied whole by an earlier run" "$OUT"
 assert_eq "nothing doubled" "2" "$(pgd cj_dst -c "SELECT count(*) FROM t")"
+
+test_case "PostgreSQL rounds nothing, and writes in UTC"
+fresh ex_db
+pgd ex_db -c "ALTER DATABASE ex_db SET timezone = 'America/New_York'"
+pgd ex_db -c "CREATE TABLE m (id int, amount numeric(10,2), at timestamp(0), t time(1), z timestamptz)"
+printf 'id,amount,at,t,z\n1,1.25,2024-01-01 23:59:59,10:00:00.5,2024-01-01 10:00:00\n2,1.234,2024-01-01 00:00:00,10:00:00,\n3,2.5,2024-01-01 23:59:59.6,10:00:00,\n4,3,2024-01-01 00:00:00,10:00:00.25,\n5,4.10,2024-01-02T00:00:00Z,00:00:00,2024-01-01T10:00:00+02:00\n' >"$TMP/ex.csv"
+for method in copy insert; do
+	pgd ex_db -c "TRUNCATE m"
+	run_sluice "ex-$method" 3 load "$TMP/ex.csv" "$PG_BASE/ex_db" --table m --method "$method" --rejects "$TMP/ex-$method.rej"
+	assert_eq "$method: only the exact rows" "1|1.25|2024-01-01 23:59:59|10:00:00.5|2024-01-01 10:00:00+00
+5|4.10|2024-01-02 00:00:00|00:00:00|2024-01-01 08:00:00+00" \
+		"$(PGOPTIONS="-c timezone=UTC" psql "$PG_BASE/ex_db" -XAtq -c "SELECT * FROM m ORDER BY id")"
+	rej=$(cat "$TMP/ex-$method.rej.log")
+	assert_contains "$method: the scale named" "'1.234' has 3 decimal places; the column keeps 2" "$rej"
+	assert_contains "$method: the seconds named" "'2024-01-01 23:59:59.6' has 1 fractional second digits; the column keeps 0" "$rej"
+	assert_contains "$method: the time named" "'10:00:00.25' has 2 fractional second digits; the column keeps 1" "$rej"
+done
+printf 'id,at\n1,2024-01-01T10:00:00.1234567\n2,2024-01-01T10:00:00.5\n' >"$TMP/seven.csv"
+run_sluice ex-create 0 load "$TMP/seven.csv" "$PG_BASE/ex_db" --table seven --create
+assert_eq "7 fraction digits: --create keeps the text" "text" \
+	"$(pgd ex_db -c "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'seven'::regclass AND attname = 'at'")"
+assert_eq "and every digit" "2024-01-01T10:00:00.1234567" "$(pgd ex_db -c "SELECT at FROM seven WHERE id = 1")"
+
+test_case "whole numbers in other spellings (MySQL)"
+fresh wn_db
+myd wn_db -e "CREATE TABLE n (id int PRIMARY KEY, v int)"
+printf 'id,v\n1,1.0\n2,1E2\n3,1.5\n4,15E-1\n5,-0\n' >"$TMP/wn.csv"
+run_sluice wn-load 3 load "$TMP/wn.csv" "$MY_BASE/wn_db" --table n --rejects "$TMP/wn.rej"
+assert_eq "1.0 and 1E2 kept, 1.5 and 15E-1 refused" "1	1
+2	100
+5	0" "$(myd wn_db -e "SELECT id, v FROM n ORDER BY id")"
+assert_contains "the reason" "'15E-1' is not a whole number" "$(cat "$TMP/wn.rej.log")"
+myd wn_db -e "CREATE TABLE d (id int PRIMARY KEY, d double, f float)"
+printf 'id,d,f\n1,1e-300,1e-40\n2,1e-400,1\n3,1,1e-50\n4,0e-999,0\n' >"$TMP/dd.csv"
+run_sluice dd-load 3 load "$TMP/dd.csv" "$MY_BASE/wn_db" --table d --rejects "$TMP/dd.rej"
+assert_eq "nothing stored as 0 that was not 0" "1	1e-300	1e-40
+4	0	0" "$(myd wn_db -e "SELECT id, d, f + 0e0 FROM d ORDER BY id" | sed 's/9.99994610111476e-41/1e-40/')"
+assert_contains "the reason" "'1e-400' is too small for a DOUBLE: the column would store 0" "$(cat "$TMP/dd.rej.log")"
+
+test_case "a NULL key part in an upsert"
+fresh nk_db
+myd nk_db -e "CREATE TABLE u (a int NOT NULL, b int NULL, v text, UNIQUE KEY (a, b))"
+pgd nk_db -c "CREATE TABLE u (a int NOT NULL, b int NULL, v text, UNIQUE (a, b))"
+printf 'a,b,v\n1,1,x\n1,,y\n' >"$TMP/nk.csv"
+for url in "$MY_BASE/nk_db" "$PG_BASE/nk_db"; do
+	for run in 1 2 3; do
+		run_sluice "nk-$run" 3 load "$TMP/nk.csv" "$url" --table u --on-conflict update --key a,b --rejects "$TMP/nk.rej"
+	done
+	assert_contains "the reason" "key column \"b\" is NULL: a NULL key part never matches a row" "$(cat "$TMP/nk.rej.log")"
+done
+assert_eq "mysql: never inserted again" "1	1	x" "$(myd nk_db -e "SELECT * FROM u")"
+assert_eq "pg: never inserted again" "1	1	x" "$(pgd nk_db -c "SELECT * FROM u")"
+
+test_case "copy --resume with a key of the largest bigint"
+fresh bk_src
+fresh bk_dst
+fresh bk_dst2
+pgd bk_src -c "CREATE TABLE big (id bigint PRIMARY KEY, v text);
+	INSERT INTO big SELECT 9223372036854775807 - i, 'v' || i FROM generate_series(0, 2999) i;
+	INSERT INTO big SELECT -9223372036854775806 + i, 'low' || i FROM generate_series(0, 1999) i;
+	INSERT INTO big VALUES (0, 'zero')"
+run_sluice bk-first 0 copy "$PG_BASE/bk_src" "$MY_BASE/bk_dst" --create --resume --batch-rows 100
+# a rerun of the same job (as after a crash) finds every range committed
+myd bk_dst -e "DELETE FROM sluice_checkpoints WHERE first_rec = -9223372036854775808"
+run_sluice bk-again 0 copy "$PG_BASE/bk_src" "$MY_BASE/bk_dst" --resume --batch-rows 100
+assert_eq "every row once, the largest key too" "5001	5001	1" \
+	"$(myd bk_dst -e "SELECT COUNT(*), COUNT(DISTINCT id), SUM(id = 9223372036854775807) FROM big")"
+# split among workers across the whole bigint range
+pgd bk_src -c "ANALYZE big"
+fresh bk_dst2
+run_sluice bk-split 0 copy "$PG_BASE/bk_src" "$MY_BASE/bk_dst2" --create --workers 2 --split-rows 1000 -v
+assert_contains "split, the last range labelled by its largest key" "big [" "$OUT"
+assert_not_contains "no label past the largest bigint" "-9223372036854775808)" "$OUT"
+assert_eq "every row once across the ranges" "5001	5001" \
+	"$(myd bk_dst2 -e "SELECT COUNT(*), COUNT(DISTINCT id) FROM big")"
+
+test_case "user tables with the names sluice once used for its own"
+fresh tn_db
+myd tn_db -e "CREATE TABLE sluice_stage (id int PRIMARY KEY, v int, sluice_ord int); INSERT INTO sluice_stage VALUES (1, 10, 7), (2, 20, 8)"
+printf 'id,v\n1,11\n3,33\n' >"$TMP/tn.csv"
+run_sluice tn-update 3 update "$TMP/tn.csv" "$MY_BASE/tn_db" --table sluice_stage --key id
+assert_eq "mysql: update of a table named sluice_stage" "1	11	7
+2	20	8" "$(myd tn_db -e "SELECT * FROM sluice_stage ORDER BY id")"
+pgd tn_db -c "CREATE TABLE sluice_each (id int PRIMARY KEY, v int CHECK (v > 0))"
+printf 'id,v\n1,5\n2,-1\n3,6\n' >"$TMP/te.csv"
+run_sluice tn-each 3 load "$TMP/te.csv" "$PG_BASE/tn_db" --table sluice_each
+assert_eq "pg: a load with a refused row into a table named sluice_each" "1|5
+3|6" "$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/tn_db" -XAtq -c "SELECT * FROM sluice_each ORDER BY id")"
+
+test_case "copy --query maps columns by name"
+fresh cq_src
+fresh cq_dst
+myd cq_src -e "CREATE TABLE people (id int PRIMARY KEY, first varchar(20), last varchar(20));
+	INSERT INTO people VALUES (1, 'Ada', 'Lovelace'), (2, 'Alan', 'Turing')"
+pgd cq_dst -c "CREATE TABLE p (id int PRIMARY KEY, first text, last text)"
+run_sluice cq-names 0 copy "$MY_BASE/cq_src" "$PG_BASE/cq_dst" --query 'SELECT id, last AS last, first AS first FROM people' --table p
+assert_eq "by name, not by position" "1|Ada|Lovelace
+2|Alan|Turing" "$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/cq_dst" -XAtq -c "SELECT * FROM p ORDER BY id")"
+run_sluice cq-unknown 2 copy "$MY_BASE/cq_src" "$PG_BASE/cq_dst" --query 'SELECT id, first AS given FROM people' --table p
+assert_contains "an unknown column is named" "--query returns a column given, which table p does not have (its columns: id, first, last)" "$OUT"
+pgd cq_dst -c "TRUNCATE p"
+run_sluice cq-r1 0 copy "$MY_BASE/cq_src" "$PG_BASE/cq_dst" --query 'SELECT id, first, last FROM people WHERE id = 1' --table p --resume
+run_sluice cq-r2 0 copy "$MY_BASE/cq_src" "$PG_BASE/cq_dst" --query 'SELECT id, first, last FROM people WHERE id = 2' --table p --resume
+assert_eq "another query under --resume is not skipped" "2" "$(pgd cq_dst -c "SELECT count(*) FROM p")"
+
+test_case "copy into tables linked by foreign keys: --truncate, parents first"
+fresh fk2_src
+fresh fk2_dst
+for side in my pg; do
+	if [ $side = my ]; then q() { myd "$@"; }; else q() { pgd "$1" -c "$3"; }; fi
+	q fk2_src -e "CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (id int PRIMARY KEY, p int NOT NULL REFERENCES parent (id));
+		CREATE TABLE other (id int PRIMARY KEY, p int);
+		INSERT INTO parent VALUES (1), (2), (3); INSERT INTO child VALUES (10, 1), (11, 3)"
+	q fk2_dst -e "CREATE TABLE parent (id int PRIMARY KEY); CREATE TABLE child (id int PRIMARY KEY, p int NOT NULL,
+		CONSTRAINT child_p FOREIGN KEY (p) REFERENCES parent (id)); CREATE TABLE other (id int PRIMARY KEY, p int REFERENCES parent (id));
+		INSERT INTO parent VALUES (1), (9); INSERT INTO child VALUES (10, 9)"
+done
+for dir in "$MY_BASE/fk2_src $PG_BASE/fk2_dst" "$PG_BASE/fk2_src $MY_BASE/fk2_dst"; do
+	set -- $dir
+	# a table outside the copy references parent: refused, nothing emptied
+	run_sluice fk2-refused 2 copy "$1" "$2" --tables child,parent --truncate
+	assert_contains "names the key from outside" "other" "$OUT"
+	run_sluice fk2-copy 0 copy "$1" "$2" --tables child,parent,other --truncate --workers 2 --verify
+done
+assert_eq "pg: refreshed, children after parents" "1 2 3 / 10:1 11:3" \
+	"$(pgd fk2_dst -c "SELECT string_agg(id::text, ' ' ORDER BY id) FROM parent")"" / $(pgd fk2_dst -c "SELECT string_agg(id || ':' || p, ' ' ORDER BY id) FROM child")"
+assert_eq "mysql: refreshed, children after parents" "1 2 3 / 10:1 11:3" \
+	"$(myd fk2_dst -e "SELECT GROUP_CONCAT(id ORDER BY id SEPARATOR ' ') FROM parent") / $(myd fk2_dst -e "SELECT GROUP_CONCAT(CONCAT(id, ':', p) ORDER BY id SEPARATOR ' ') FROM child")"
+
+test_case "copy and a server that refuses LOAD DATA LOCAL"
+fresh li_src
+fresh li_dst
+pgd li_src -c "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (1, 'a'), (2, 'b')"
+myd li_dst -e "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t VALUES (7, 'kept')"
+my -e "SET GLOBAL local_infile = 0"
+run_sluice li-refused 2 copy "$PG_BASE/li_src" "$MY_BASE/li_dst" --method infile --truncate
+assert_contains "says so before anything" "the server refuses LOAD DATA LOCAL INFILE" "$OUT"
+assert_eq "nothing emptied" "7	kept" "$(myd li_dst -e "SELECT * FROM t")"
+run_sluice li-insert 0 copy "$PG_BASE/li_src" "$MY_BASE/li_dst" --method insert --truncate
+assert_eq "--method insert is used" "1	a
+2	b" "$(myd li_dst -e "SELECT * FROM t ORDER BY id")"
+run_sluice li-default 0 copy "$PG_BASE/li_src" "$MY_BASE/li_dst" --truncate -v
+assert_contains "by itself it takes INSERT" "--method insert: the server refuses LOAD DATA LOCAL INFILE" "$OUT"
+my -e "SET GLOBAL local_infile = 1"
+assert_eq "and copies" "2" "$(myd li_dst -e "SELECT COUNT(*) FROM t")"
+
+test_case "update --single-transaction and a key not found"
+fresh us_db
+for url in "$MY_BASE/us_db" "$PG_BASE/us_db"; do
+	case $url in mysql*) myd us_db -e "CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 1), (2, 2)" ;;
+	*) pgd us_db -c "CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 1), (2, 2)" ;; esac
+	printf 'id,v\n1,10\n9,90\n2,20\n' >"$TMP/us.csv"
+	run_sluice us-run 1 update "$TMP/us.csv" "$url" --table t --key id --single-transaction
+	assert_contains "says why" "was not found (no row matches the key); nothing is committed" "$OUT"
+done
+assert_eq "mysql: nothing committed" "1	1
+2	2" "$(myd us_db -e "SELECT * FROM t ORDER BY id")"
+assert_eq "pg: nothing committed" "1	1
+2	2" "$(pgd us_db -c "SELECT * FROM t ORDER BY id")"
+
+test_case "--schema and schema.table mean the same to copy and verify"
+fresh sc_src
+fresh sc_dst
+pgd sc_src -c "CREATE SCHEMA sales; CREATE TABLE sales.orders (id int PRIMARY KEY, v text); INSERT INTO sales.orders VALUES (1, 'a');
+	CREATE TABLE sales.items (id int PRIMARY KEY); INSERT INTO sales.items VALUES (7);
+	CREATE TABLE public.orders (id int PRIMARY KEY, v text); INSERT INTO public.orders VALUES (2, 'public')"
+run_sluice sc-copy 0 copy "$PG_BASE/sc_src" "$PG_BASE/sc_dst" --schema sales --create --verify
+assert_eq "pg->pg: into the same schema" "1|a
+7" "$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/sc_dst" -XAtq -c "SELECT * FROM sales.orders" -c "SELECT * FROM sales.items")"
+run_sluice sc-verify 0 verify "$PG_BASE/sc_src" "$PG_BASE/sc_dst" --schema sales
+run_sluice sc-qualified 0 copy "$PG_BASE/sc_src" "$MY_BASE/sc_dst" --tables sales.orders --create --verify
+assert_eq "pg->mysql: a qualified --tables" "1	a" "$(myd sc_dst -e "SELECT * FROM orders")"
+run_sluice sc-verify-q 0 verify "$PG_BASE/sc_src" "$MY_BASE/sc_dst" --tables sales.orders
+fresh sc_my
+myd sc_my -e "CREATE TABLE orders (id int PRIMARY KEY, v text); INSERT INTO orders VALUES (3, 'm')"
+run_sluice sc-my2pg 0 copy "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --schema imported --create --verify
+assert_eq "mysql->pg: into --schema" "3|m" "$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/sc_dst" -XAtq -c "SELECT * FROM imported.orders")"
+run_sluice sc-verify-my 0 verify "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --schema imported
+
+test_case "a malformed --cast is refused"
+run_sluice cast-bad 2 copy "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --cast 'tinyint(1)smallint' --tables orders
+assert_contains "names the entry" "--cast entry 'tinyint(1)smallint' is not SOURCE_TYPE=TARGET_TYPE" "$OUT"
+
+test_case "JSON: --null, and a UUID of the wrong length"
+fresh js_db
+pgd js_db -c "CREATE TABLE j (id int, u uuid, b bytea)"
+printf '{"id": 1, "u": "x"}\n' >"$TMP/n.ndjson"
+run_sluice js-null 2 load "$TMP/n.ndjson" "$PG_BASE/js_db" --table j --null NA
+assert_contains "--null is said to be for CSV" "--null is for CSV and TSV" "$OUT"
+printf '%s\n' '{"id": 1, "u": {"$binary": {"base64": "AAECAwQFBgcICQoLDA0ODw==", "subType": "04"}}}' \
+	'{"id": 2, "u": {"$binary": {"base64": "AAEC", "subType": "04"}}}' \
+	'{"id": 3, "b": {"$binary": {"base64": "AAEC", "subType": "00"}}}' >"$TMP/b.ndjson"
+run_sluice js-uuid 3 load "$TMP/b.ndjson" "$PG_BASE/js_db" --table j --rejects "$TMP/b.rej"
+assert_eq "a 16-byte UUID and plain bytes load" "1|00010203-0405-0607-0809-0a0b0c0d0e0f|
+3||\\x000102" "$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/js_db" -XAtq -c "SELECT * FROM j ORDER BY id")"
+assert_contains "a short one is refused" "subtype 4 is a UUID, and this one is not 16 bytes" "$(cat "$TMP/b.rej.log")"
+
+test_case "upserts: the last record of a key wins, as the server compares keys"
+fresh ce_db
+myd ce_db -e "CREATE TABLE ci (k varchar(20) COLLATE utf8mb4_general_ci PRIMARY KEY, v int);
+	CREATE TABLE pad (k varchar(20) COLLATE utf8mb4_bin PRIMARY KEY, v int)"
+# a key three ways per group, many groups, so every batch and writer sees them
+awk 'BEGIN { print "k,v"; n = 0; for (i = 1; i <= 3000; i++) { printf "key%d,%d\n", i, ++n; printf "KEY%d,%d\n", i, ++n; printf "Key%d ,%d\n", i, ++n } }' >"$TMP/ce.csv"
+awk 'BEGIN { print "k,v"; n = 0; for (i = 1; i <= 3000; i++) { printf "key%d,%d\n", i, ++n; printf "\"key%d  \",%d\n", i, ++n; printf "KEY%d,%d\n", i, ++n } }' >"$TMP/pad.csv"
+for workers in 1 3; do
+	myd ce_db -e "DELETE FROM ci; DELETE FROM pad"
+	run_sluice "ce-update-$workers" 0 load "$TMP/ce.csv" "$MY_BASE/ce_db" --table ci --on-conflict update --key k --workers $workers --batch-rows 500
+	assert_eq "update, $workers workers: one row a key, the last record's" "3000	3000" \
+		"$(myd ce_db -e "SELECT COUNT(*), SUM(v % 3 = 0) FROM ci")"
+	run_sluice "ce-skip-$workers" 0 load "$TMP/pad.csv" "$MY_BASE/ce_db" --table pad --on-conflict skip --key k --workers $workers --batch-rows 500
+	# utf8mb4_bin pads: 'key1  ' is 'key1', 'KEY1' is another
+	assert_eq "skip on a PAD SPACE key, $workers workers: the first record of each" "6000	3000	3000" \
+		"$(myd ce_db -e "SELECT COUNT(*), SUM(v % 3 = 1), SUM(v % 3 = 0) FROM pad")"
+done
+
+test_case "keys that only look like integers by name"
+fresh kt_src
+fresh kt_dst
+pgd kt_src -c "CREATE TABLE iv (k interval PRIMARY KEY, v int); INSERT INTO iv SELECT make_interval(secs => i), i FROM generate_series(1, 3000) i;
+	CREATE TABLE rg (k int4range PRIMARY KEY, v int); INSERT INTO rg SELECT int4range(i, i + 1), i FROM generate_series(1, 3000) i;
+	CREATE TABLE ar (k integer[] PRIMARY KEY, v int); INSERT INTO ar SELECT ARRAY[i, i], i FROM generate_series(1, 3000) i;
+	ANALYZE"
+run_sluice kt-copy 0 copy "$PG_BASE/kt_src" "$PG_BASE/kt_dst" --create --resume --workers 2 --split-rows 1000 --verify
+assert_eq "every row once" "3000|4501500|3000|4501500|3000|4501500" \
+	"$(PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/kt_dst" -XAtq -c "SELECT (SELECT count(*) FROM iv), (SELECT sum(v) FROM iv), (SELECT count(*) FROM rg), (SELECT sum(v) FROM rg), (SELECT count(*) FROM ar), (SELECT sum(v) FROM ar)")"
+run_sluice kt-again 0 copy "$PG_BASE/kt_src" "$PG_BASE/kt_dst" --create --resume --workers 2 --split-rows 1000 -v
+assert_contains "a rerun skips them whole" "iv: copied whole by an earlier run" "$OUT"
+
+test_case "a stray quote near the top of stdin costs its own line"
+fresh sq_db
+pgd sq_db -c "CREATE TABLE st (id int, v text)"
+myd sq_db -e "CREATE TABLE st (id int, v text)"
+# 300,000 rows (about 5 MB) after a quote that never closes: far past --max-record-bytes
+awk 'BEGIN { print "id,v"; print "1,\"open"; for (i = 2; i <= 300000; i++) printf "%d,row %d\n", i, i }' >"$TMP/sq.csv"
+for url in "$PG_BASE/sq_db" "$MY_BASE/sq_db"; do
+	timeout 120 "$SLUICE" load - "$url" --table st --format csv --max-record-bytes 65536 \
+		--rejects "$TMP/sq.rej" -q <"$TMP/sq.csv" >"$TMP/sq.out" 2>&1
+	assert_status "stdin: exit 3, one reject" 3 "$?"
+	assert_eq "the reject is line 2 alone" "1" "$(grep -c '' "$TMP/sq.rej.log")"
+	assert_contains "why" "-:2: record larger than --max-record-bytes (65536 bytes): a quote ran on over several lines" "$(cat "$TMP/sq.rej.log")"
+done
+assert_eq "pg: every other row" "299999	45000149999" "$(pgd sq_db -c "SELECT count(*), sum(id) FROM st")"
+assert_eq "mysql: every other row" "299999	45000149999" "$(myd sq_db -e "SELECT COUNT(*), SUM(id) FROM st")"
 
 finish

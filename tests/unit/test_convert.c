@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sluice/convert.h"
+#include "sluice/sql.h"
 
 /* Convert s for kind; expect output want, or NULL for "left as is". */
 static void expect(enum convert_kind kind, const char *s, const char *want)
@@ -202,14 +203,62 @@ static void exact(const char *t, const char *s, bool want)
 		ck_assert_msg(strstr(why, s) != NULL, "the reason names the value: %s", why);
 }
 
+/* The PostgreSQL rule for column type t keeps s exactly (or not). */
+static void pg_exact(const char *t, const char *s, bool want)
+{
+	char why[300] = "";
+	bool got = convert_is_exact(convert_exact_rule_for_pg(t), s, strlen(s), why, sizeof why);
+	ck_assert_msg(got == want, "%s '%s': expected %s (%s)", t, s, want ? "exact" : "inexact",
+		      why);
+	if (!want)
+		ck_assert_msg(strstr(why, s) != NULL, "the reason names the value: %s", why);
+}
+
+START_TEST(pg_exactness)
+{
+	/* PostgreSQL rounds numeric(p,s) and fractional seconds silently */
+	pg_exact("numeric(10,2)", "1.23", true);
+	pg_exact("numeric(10,2)", "1.230", true);
+	pg_exact("numeric(10,2)", "1.234", false);
+	pg_exact("numeric(10,2)", "12345E-4", false);
+	pg_exact("numeric(10,2)", "1.5E1", true);
+	pg_exact("numeric(5)", "7.5", false);
+	pg_exact("numeric", "1.23456789", true);
+	pg_exact("numeric(10,2)", "NaN", true); /* the server decides */
+	pg_exact("timestamp(0) without time zone", "2024-01-01 23:59:59.6", false);
+	pg_exact("timestamp(0) without time zone", "2024-01-01 23:59:59.000", true);
+	pg_exact("timestamp without time zone", "2024-01-01T10:00:00.1234567", false);
+	pg_exact("timestamp without time zone", "2024-01-01T10:00:00.123456", true);
+	pg_exact("timestamp(3) with time zone", "2024-01-01T10:00:00.1234Z", false);
+	pg_exact("time(2) without time zone", "10:00:00.125", false);
+	pg_exact("timestamp(0) with time zone", "infinity", true);
+	pg_exact("timestamp without time zone", "-infinity", true);
+	pg_exact("integer", "1.5", true); /* the server refuses it */
+	pg_exact("text", "1.234", true);
+}
+END_TEST
+
 START_TEST(exactness)
 {
 	/* MariaDB rounds a fraction into an integer column without a word */
 	exact("int(11)", "42", true);
 	exact("bigint(20) unsigned", " -7 ", true);
 	exact("int", "1.5", false);
-	exact("smallint(6)", "2.0", false);
-	exact("tinyint(4)", "1e3", false);
+	/* whole numbers in other spellings are kept as they are */
+	exact("smallint(6)", "2.0", true);
+	exact("tinyint(4)", "1e3", true);
+	exact("int", "1.50E1", true);
+	exact("int", "1e-1", false);
+	exact("int", "15E-1", false);
+	/* MariaDB stores what underflows as 0 */
+	exact("double", "1e-300", true);
+	exact("double", "1e-400", false);
+	exact("double", "0e-400", true);
+	exact("double", "-0.0", true);
+	exact("float", "1e-40", true); /* a subnormal float */
+	exact("float", "1e-50", false);
+	exact("float(30)", "1e-50", true);
+	exact("double", "abc", true);
 	exact("mediumint", "abc", true); /* refused by the server, not changed */
 	exact("int", "", true);
 	/* and drops fractional seconds the column has no room for */
@@ -316,6 +365,7 @@ int main(void)
 	tcase_add_test(tc, dates);
 	tcase_add_test(tc, other_kinds_and_limits);
 	tcase_add_test(tc, exactness);
+	tcase_add_test(tc, pg_exactness);
 	tcase_add_test(tc, bytes_from_hex);
 	tcase_add_test(tc, epoch_milliseconds);
 	suite_add_tcase(s, tc);

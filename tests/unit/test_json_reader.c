@@ -729,7 +729,6 @@ START_TEST(ejson_wrappers_unwrapped)
 		"{\"v\": {\"$binary\": {\"base64\": \"AAEC/v8A\", \"subType\": \"00\"}}}\n"
 		"{\"v\": {\"$binary\": {\"subType\": \"04\", \"base64\": "
 		"\"D4+tW9nLRp+hZXCGdyiVDg==\"}}}\n"
-		"{\"v\": {\"$binary\": {\"base64\": \"AP8=\", \"subType\": \"4\"}}}\n"
 		"{\"v\": {\"$binary\": \"AP8=\", \"$type\": \"80\"}}\n"
 		"{\"v\": {\"$type\": \"04\", \"$binary\": \"D4+tW9nLRp+hZXCGdyiVDg==\"}}\n"
 		"{\"v\": {\"$binary\": {\"base64\": \"\", \"subType\": \"00\"}}}\n"
@@ -756,7 +755,6 @@ START_TEST(ejson_wrappers_unwrapped)
 			      "1E-34",
 			      "\\x000102feff00",
 			      "0f8fad5b-d9cb-469f-a165-70867728950e",
-			      "\\x00ff", /* subtype 4 but not 16 bytes: bytes */
 			      "\\x00ff",
 			      "0f8fad5b-d9cb-469f-a165-70867728950e",
 			      "\\x",
@@ -895,6 +893,7 @@ START_TEST(ejson_invalid_wrapper_rejects)
 		"{\"v\": {\"$uuid\": \"0f8fad5b-d9cb-469f-a165-70867728950\"}}\n"
 		"{\"v\": {\"$timestamp\": {\"t\": -1, \"i\": 0}}}\n"
 		"{\"v\": {\"a\": [{\"$minKey\": 2}]}}\n"
+		"{\"v\": {\"$binary\": {\"base64\": \"AP8=\", \"subType\": \"4\"}}}\n"
 		"{\"v\": {\"$oid\": \"65d0a1b2c3d4e5f600000063\"}}\n",
 		false);
 	expect_reject(r, 1, "{\"v\": {\"$oid\": \"xyz\"}}",
@@ -910,7 +909,9 @@ START_TEST(ejson_invalid_wrapper_rejects)
 	expect_reject(r, 9, NULL, "$uuid is not a UUID");
 	expect_reject(r, 10, NULL, "$timestamp is not");
 	expect_reject(r, 11, NULL, "$minKey is not 1");
-	expect_row(r, 12, 1, "65d0a1b2c3d4e5f600000063");
+	/* subtype 4 is a UUID: two bytes are none */
+	expect_reject(r, 12, NULL, "subtype 4 is a UUID, and this one is not 16 bytes");
+	expect_row(r, 13, 1, "65d0a1b2c3d4e5f600000063");
 	expect_eof(r);
 	done(r);
 }

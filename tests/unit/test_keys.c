@@ -30,7 +30,7 @@ static void rounds_text(const struct batch *b, size_t first, size_t n, char *out
 {
 	size_t order[64], end[64], nrounds;
 	int key[] = {0};
-	ck_assert(key_rounds(b, first, n, key, 1, order, end, &nrounds));
+	ck_assert(key_rounds(b, first, n, key, NULL, 1, order, end, &nrounds));
 	out[0] = '\0';
 	size_t start = 0;
 	for (size_t r = 0; r < nrounds; start = end[r++]) {
@@ -81,13 +81,46 @@ START_TEST(hash_and_equality)
 	struct cell r1[2] = {{"ab", 2}, {"c", 1}}, r2[2] = {{"a", 1}, {"bc", 2}};
 	struct cell r3[2] = {{"ab", 2}, {"c", 1}}, r4[2] = {{NULL, 0}, {"c", 1}};
 	int key[] = {0, 1};
-	ck_assert(key_equal(r1, r3, key, 2));
-	ck_assert(!key_equal(r1, r2, key, 2));
-	ck_assert(!key_equal(r1, r4, key, 2));
-	ck_assert_uint_eq(key_hash(r1, key, 2), key_hash(r3, key, 2));
-	ck_assert_uint_ne(key_hash(r1, key, 2), key_hash(r2, key, 2));
+	ck_assert(key_equal(r1, r3, key, NULL, 2));
+	ck_assert(!key_equal(r1, r2, key, NULL, 2));
+	ck_assert(!key_equal(r1, r4, key, NULL, 2));
+	ck_assert_uint_eq(key_hash(r1, key, NULL, 2), key_hash(r3, key, NULL, 2));
+	ck_assert_uint_ne(key_hash(r1, key, NULL, 2), key_hash(r2, key, NULL, 2));
 	struct cell d[2] = {{cell_default, 0}, {"c", 1}};
-	ck_assert(key_equal(r4, d, key, 2)); /* NULL and a missing key alike */
+	ck_assert(key_equal(r4, d, key, NULL, 2)); /* NULL and a missing key alike */
+}
+END_TEST
+
+START_TEST(folded_keys)
+{
+	/* a case-insensitive collation: one key for all of these */
+	const char *same[] = {"abc", "ABC", "abc  ", "Äbc",
+			      "\xc3\xa1"
+			      "bc" /* ábc */};
+	unsigned char fold[1] = {KEY_FOLD_CASE};
+	int key[1] = {0};
+	struct cell a = {same[0], strlen(same[0])};
+	for (size_t i = 1; i < sizeof same / sizeof *same; i++) {
+		struct cell b = {same[i], strlen(same[i])};
+		ck_assert_msg(key_equal(&a, &b, key, fold, 1), "%s", same[i]);
+		ck_assert_uint_eq(key_hash(&a, key, fold, 1), key_hash(&b, key, fold, 1));
+	}
+	struct cell other = {"abd", 3}, greek1 = {"\xce\xa9", 2}, greek2 = {"\xcf\x89", 2};
+	ck_assert(!key_equal(&a, &other, key, fold, 1));
+	ck_assert(key_equal(&greek1, &greek2, key, fold, 1)); /* Ω and ω */
+	/* PAD SPACE binary: trailing spaces only */
+	fold[0] = KEY_FOLD_PAD;
+	struct cell pad = {"abc ", 4}, upper = {"ABC", 3};
+	ck_assert(key_equal(&a, &pad, key, fold, 1));
+	ck_assert_uint_eq(key_hash(&a, key, fold, 1), key_hash(&pad, key, fold, 1));
+	ck_assert(!key_equal(&a, &upper, key, fold, 1));
+	/* bytes */
+	ck_assert(!key_equal(&a, &pad, key, NULL, 1));
+	ck_assert_int_eq(key_fold_for_collation("utf8mb4_general_ci"), KEY_FOLD_CASE);
+	ck_assert_int_eq(key_fold_for_collation("utf8mb4_bin"), KEY_FOLD_PAD);
+	ck_assert_int_eq(key_fold_for_collation("utf8mb4_nopad_bin"), KEY_FOLD_BYTES);
+	ck_assert_int_eq(key_fold_for_collation("utf8mb4_0900_bin"), KEY_FOLD_BYTES);
+	ck_assert_int_eq(key_fold_for_collation(NULL), KEY_FOLD_BYTES);
 }
 END_TEST
 
@@ -96,6 +129,7 @@ int main(void)
 	Suite *s = suite_create("keys");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, rounds_keep_input_order_per_key);
+	tcase_add_test(tc, folded_keys);
 	tcase_add_test(tc, distinct_keys_are_one_sorted_round);
 	tcase_add_test(tc, hash_and_equality);
 	suite_add_tcase(s, tc);

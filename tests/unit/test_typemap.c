@@ -1612,6 +1612,22 @@ START_TEST(pg_now_text_defaults)
 }
 END_TEST
 
+START_TEST(cast_lists)
+{
+	char why[400];
+	ck_assert(typemap_cast_check("tinyint(1)=smallint,json=text", why, sizeof why));
+	ck_assert(typemap_cast_check("decimal(10,2) = numeric(12,4)", why, sizeof why));
+	ck_assert(typemap_cast_check("enum('a','b')=text", why, sizeof why));
+	ck_assert(!typemap_cast_check("tinyint(1)smallint", why, sizeof why));
+	ck_assert_msg(strstr(why, "tinyint(1)smallint"), "%s", why);
+	ck_assert(!typemap_cast_check("int=", why, sizeof why));
+	ck_assert(!typemap_cast_check("=text", why, sizeof why));
+	ck_assert(!typemap_cast_check("decimal(10,2=text", why, sizeof why));
+	ck_assert(!typemap_cast_check("int=text; drop table x", why, sizeof why));
+	ck_assert(!typemap_cast_check("", why, sizeof why));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("typemap");
@@ -1640,6 +1656,7 @@ int main(void)
 	tcase_add_test(tc, value_booleans_and_none);
 	tcase_add_test(tc, value_float_digits);
 	tcase_add_test(tc, check_expressions);
+	tcase_add_test(tc, cast_lists);
 	tcase_add_test(tc, checks_to_mysql);
 	tcase_add_test(tc, pg_user_types);
 	tcase_add_test(tc, pg_constraints_and_definitions);
