@@ -7,7 +7,7 @@ set -euo pipefail
 
 PACKAGES=(build-essential pkg-config libpq-dev libmariadb-dev libcsv-dev zlib1g-dev
 	libyajl-dev check time postgresql postgresql-client mariadb-server mariadb-client
-	galera-4 mariadb-plugin-spider rsync)
+	galera-4 mariadb-plugin-spider rsync pgbouncer)
 OPTIONAL=(pgloader)
 if [ "${1:-}" = "--fuzz" ]; then
 	PACKAGES=(clang libclang-rt-14-dev)

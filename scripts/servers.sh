@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
 # scripts/servers.sh - start and stop throwaway PostgreSQL and MariaDB servers
-# on loopback, in a temporary directory, on non-default ports.
+# on loopback, in a temporary directory, on non-default ports, and a PgBouncer
+# in transaction pooling mode in front of that PostgreSQL.
 #
-#   scripts/servers.sh start [pg|mariadb|all]   start (default: all)
-#   scripts/servers.sh stop  [pg|mariadb|all]   stop and delete their data
-#   scripts/servers.sh restart pg|mariadb       restart one, data kept (fault tests)
-#   scripts/servers.sh env                      print the URLs as shell exports
+#   scripts/servers.sh start [pg|mariadb|pgbouncer|all]   start (default: all)
+#   scripts/servers.sh stop  [pg|mariadb|pgbouncer|all]   stop and delete their data
+#   scripts/servers.sh restart pg|mariadb                 restart one, data kept (fault tests)
+#   scripts/servers.sh env                                print the URLs as shell exports
 #
-# SLUICE_SERVERS_DIR (default /tmp/sluice-servers), SLUICE_PG_PORT (54329)
-# and SLUICE_MY_PORT (33069) move them.
+# SLUICE_SERVERS_DIR (default /tmp/sluice-servers), SLUICE_PG_PORT (54329),
+# SLUICE_MY_PORT (33069) and SLUICE_PGB_PORT (64329) move them.
 set -euo pipefail
 
 DIR=${SLUICE_SERVERS_DIR:-/tmp/sluice-servers}
 PG_PORT=${SLUICE_PG_PORT:-54329}
 MY_PORT=${SLUICE_MY_PORT:-33069}
+PGB_PORT=${SLUICE_PGB_PORT:-64329}
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
 
 as_pg() {
@@ -51,6 +53,75 @@ pg_stop() {
 	local d="$DIR/pg"
 	if [ -d "$d/data" ]; then
 		as_pg "$PG_BIN/pg_ctl" -D "$d/data" -m fast -w stop >/dev/null 2>&1 || true
+	fi
+	rm -rf "$d"
+}
+
+# PgBouncer as production PostgreSQL usually runs behind it: transaction
+# pooling, and a pool of two server connections per database and user, so
+# that clients really take turns on them; any database name goes to the
+# server's database of that name. Two more names for "postgres":
+# "postgres_wide" with a pool of eight, for a copy's readers, which hold one
+# server connection each (and the one exporting their snapshot) all along;
+# "postgres_stmt" in statement pooling, which sluice must refuse.
+pgb_start() {
+	local d="$DIR/pgbouncer"
+	if [ -f "$d/pgbouncer.pid" ] && kill -0 "$(cat "$d/pgbouncer.pid")" 2>/dev/null; then
+		return 0
+	fi
+	command -v pgbouncer >/dev/null || { echo "servers: pgbouncer is not installed" >&2; return 1; }
+	rm -rf "$d"
+	mkdir -p "$d"
+	cat >"$d/pgbouncer.ini" <<-EOF
+		[databases]
+		* = host=127.0.0.1 port=$PG_PORT
+		postgres_wide = host=127.0.0.1 port=$PG_PORT dbname=postgres pool_size=8
+		postgres_stmt = host=127.0.0.1 port=$PG_PORT dbname=postgres pool_mode=statement
+		[pgbouncer]
+		listen_addr = 127.0.0.1
+		listen_port = $PGB_PORT
+		unix_socket_dir =
+		auth_type = trust
+		auth_file = $d/userlist.txt
+		pool_mode = transaction
+		default_pool_size = 2
+		max_client_conn = 200
+		server_lifetime = 3600
+		ignore_startup_parameters = extra_float_digits,options
+		pidfile = $d/pgbouncer.pid
+		logfile = $d/pgbouncer.log
+	EOF
+	echo '"postgres" ""' >"$d/userlist.txt"
+	local user_opt=()
+	if [ "$(id -u)" -eq 0 ]; then
+		chown -R postgres:postgres "$d"
+		user_opt=(-u postgres) # it refuses to run as root
+	fi
+	pgbouncer -d "${user_opt[@]}" "$d/pgbouncer.ini" >"$d/start.log" 2>&1 ||
+		{ cat "$d/start.log" "$d/pgbouncer.log" >&2; return 1; }
+	# up: this one (not another on the port) listens
+	for _ in $(seq 1 40); do
+		if [ -f "$d/pgbouncer.pid" ] && kill -0 "$(cat "$d/pgbouncer.pid")" 2>/dev/null &&
+			grep -q "process up" "$d/pgbouncer.log" 2>/dev/null; then
+			echo "servers: PgBouncer (transaction pooling) on 127.0.0.1:$PGB_PORT" >&2
+			return 0
+		fi
+		sleep 0.25
+	done
+	cat "$d/start.log" "$d/pgbouncer.log" >&2
+	return 1
+}
+
+pgb_stop() {
+	local d="$DIR/pgbouncer"
+	if [ -f "$d/pgbouncer.pid" ]; then
+		local pid
+		pid=$(cat "$d/pgbouncer.pid")
+		kill "$pid" 2>/dev/null || true
+		for _ in $(seq 1 40); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.25
+		done
 	fi
 	rm -rf "$d"
 }
@@ -130,6 +201,8 @@ print_env() {
 	echo "export SLUICE_PG_PORT=$PG_PORT"
 	echo "export SLUICE_MY_PORT=$MY_PORT"
 	echo "export SLUICE_PG_SOCKET_DIR=$DIR/pg"
+	echo "export SLUICE_PGB_URL=postgresql://postgres@127.0.0.1:$PGB_PORT/postgres"
+	echo "export SLUICE_PGB_PORT=$PGB_PORT"
 }
 
 cmd=${1:-}
@@ -140,15 +213,17 @@ start)
 	case "$what" in
 	pg) pg_start ;;
 	mariadb) my_start ;;
-	all) pg_start && my_start ;;
-	*) echo "usage: $0 start [pg|mariadb|all]" >&2; exit 2 ;;
+	pgbouncer) pgb_start ;;
+	all) pg_start && my_start && pgb_start ;;
+	*) echo "usage: $0 start [pg|mariadb|pgbouncer|all]" >&2; exit 2 ;;
 	esac ;;
 stop)
 	case "$what" in
 	pg) pg_stop ;;
 	mariadb) my_stop ;;
-	all) pg_stop; my_stop ;;
-	*) echo "usage: $0 stop [pg|mariadb|all]" >&2; exit 2 ;;
+	pgbouncer) pgb_stop ;;
+	all) pgb_stop; pg_stop; my_stop ;;
+	*) echo "usage: $0 stop [pg|mariadb|pgbouncer|all]" >&2; exit 2 ;;
 	esac ;;
 restart)
 	case "$what" in
@@ -157,5 +232,5 @@ restart)
 	*) echo "usage: $0 restart pg|mariadb" >&2; exit 2 ;;
 	esac ;;
 env) print_env ;;
-*) echo "usage: $0 start|stop|restart|env [pg|mariadb|all]" >&2; exit 2 ;;
+*) echo "usage: $0 start|stop|restart|env [pg|mariadb|pgbouncer|all]" >&2; exit 2 ;;
 esac

@@ -24,8 +24,10 @@ struct conn {
 	char *url; /* kept only to scrub its password from messages */
 	struct buf sql;
 	struct buf copy;
-	char prepared_sql_key[64]; /* which INSERT shape is prepared as "sluice_ins" */
-	char *prepared_text;
+	char *prepared_text; /* the INSERT prepared as "sluice_ins", or NULL */
+	/* a pooler (PgBouncer) stands between: each transaction may run on
+	 * another server session, so nothing lives in a session across them */
+	bool pooled;
 	const char **params;
 	size_t nparams_cap;
 	/* column types of the table being updated, by spec column */
@@ -35,8 +37,11 @@ struct conn {
 	int *exact;	  /* per column: what it would round (convert_exact_rule_for_pg) */
 	bool any_exact;	  /* some column has a rule */
 	bool key_indexed; /* the update's key has a unique index */
-	/* the transaction id of the last COMMIT sent, and whether its reply was lost */
+	/* the transaction id of the last COMMIT sent, the server process that
+	 * ran it (pg_backend_pid(): through a pooler PQbackendPID is the
+	 * pooler's own key, no process), and whether its reply was lost */
 	char xid[32];
+	int xid_pid;
 	bool commit_in_doubt;
 	/* --timeout: every wait on the server is a poll on its socket that
 	 * gives up after this many seconds without a byte moving (0: never);
@@ -339,6 +344,37 @@ static bool pg_connect_refused(PGconn *pg)
 
 static bool pg_exec(struct conn *c, const char *sql, struct sl_error *err);
 
+/* Whether a pooler stands between sluice and PostgreSQL: PgBouncer and its
+ * like answer the startup with a cancel key of their own, so PQbackendPID
+ * names no server process. Through one, each transaction may run on another
+ * server session (transaction pooling), so c->pooled turns off what would
+ * live in a session across transactions: the prepared "sluice_ins" (another
+ * client's may be there, or ours missing). Statement pooling ends the
+ * connection at the first BEGIN, while sluice writes each batch in a
+ * transaction: that is refused here, before anything is written (a
+ * --truncate would otherwise empty the table first). */
+static bool pg_detect_pooler(struct conn *c, struct sl_error *err)
+{
+	PGresult *res = pg_run(c, "SELECT pg_backend_pid()");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pg_fail(c, res, "asking for the server process", err);
+		PQclear(res);
+		return false;
+	}
+	c->pooled = atoi(PQgetvalue(res, 0, 0)) != PQbackendPID(c->pg);
+	PQclear(res);
+	if (!c->pooled || (pg_exec(c, "BEGIN", err) && pg_exec(c, "ROLLBACK", err)))
+		return true;
+	if (strstr(err->msg, "pooling mode"))
+		/* PgBouncer: "transaction blocks not allowed in statement pooling mode" */
+		return sl_error_set(err, SL_ERR_SERVER,
+				    "the pooler in front of PostgreSQL refuses transactions "
+				    "(statement pooling), and sluice writes each batch in one: use "
+				    "pool_mode = transaction or session, or connect to PostgreSQL "
+				    "directly");
+	return false;
+}
+
 static bool pg_connect(const char *url, const struct conn_options *opts, struct conn **out,
 		       struct sl_error *err)
 {
@@ -403,9 +439,19 @@ static bool pg_connect(const char *url, const struct conn_options *opts, struct 
 	/* every wait is a poll on the socket (pg_wait): nothing blocks inside libpq */
 	PQsetnonblocking(c->pg, 1);
 	snprintf(c->redacted, sizeof c->redacted, "%s", redacted);
+	if (!pg_detect_pooler(c, err)) {
+		if (err->kind != SL_ERR_CONNECTION)
+			sl_error_prefix(err, "%s", redacted);
+		pg_close(c);
+		return false;
+	}
 	/* string literals as sluice writes and reads them (DDL defaults, CHECKs,
 	 * pg_get_expr text): a backslash is a backslash. A database or role
-	 * set to off would turn a '\t' in a default into a TAB. */
+	 * set to off would turn a '\t' in a default into a TAB. A session SET,
+	 * even through a transaction pooler: PgBouncer keeps this setting per
+	 * client and puts it on whichever server session the client gets (as
+	 * for TimeZone, DateStyle, client_encoding and application_name; any
+	 * other setting sluice makes is a SET LOCAL inside its transaction). */
 	const char *scs = PQparameterStatus(c->pg, "standard_conforming_strings");
 	if ((!scs || strcmp(scs, "on")) &&
 	    !pg_exec(c, "SET standard_conforming_strings = on", err)) {
@@ -446,24 +492,32 @@ static bool pg_exec(struct conn *c, const char *sql, struct sl_error *err)
 	return ok;
 }
 
+/* Through a pooler each transaction sets its own time zone: the session's
+ * SET TimeZone (pg_connect) is carried to whichever server session runs it
+ * by PgBouncer, not by every pooler, and a SET LOCAL leaves nothing behind
+ * for the next client. */
 static bool pg_begin(struct conn *c, struct sl_error *err)
 {
-	return pg_exec(c, "BEGIN", err);
+	return pg_exec(c, c->pooled ? "BEGIN; SET LOCAL TimeZone = 'UTC'" : "BEGIN", err);
 }
 
 static bool pg_commit(struct conn *c, struct sl_error *err)
 {
 	/* remember the transaction's id so that a COMMIT whose reply is lost
-	 * can be looked up later (txid_status) instead of guessed */
+	 * can be looked up later (txid_status) instead of guessed, and the
+	 * server process running it, asked inside the transaction (through a
+	 * transaction pooler the next one may run on another) */
 	c->xid[0] = '\0';
+	c->xid_pid = 0;
 	c->commit_in_doubt = false;
-	PGresult *res = pg_run(c, "SELECT txid_current()");
+	PGresult *res = pg_run(c, "SELECT txid_current(), pg_backend_pid()");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pg_fail(c, res, "COMMIT failed", err);
 		PQclear(res);
 		return false;
 	}
 	snprintf(c->xid, sizeof c->xid, "%s", PQgetvalue(res, 0, 0));
+	c->xid_pid = atoi(PQgetvalue(res, 0, 1));
 	PQclear(res);
 	if (pg_exec(c, "COMMIT", err))
 		return true;
@@ -478,7 +532,7 @@ static int pg_commit_token(struct conn *c, char *out, size_t n)
 	if (!c->xid[0])
 		return -1;
 	/* the transaction, and the backend that may still be running it */
-	snprintf(out, n, "%s/%d", c->xid, PQbackendPID(c->pg));
+	snprintf(out, n, "%s/%d", c->xid, c->xid_pid);
 	return 1;
 }
 
@@ -503,14 +557,21 @@ static bool pg_commit_status(struct conn *c, const char *token, bool *committed,
 	 * it). After a second, end that backend: its connection is dropped
 	 * anyway, and a transaction is never half committed, so this only makes
 	 * the answer final sooner (a COMMIT stuck waiting on a synchronous
-	 * standby, a backend that has not noticed its client left). */
+	 * standby, a backend that has not noticed its client left). Only while
+	 * it still runs that transaction: behind a pooler the process may serve
+	 * another client by now. */
 	double start = mono_now(), wait = c->timeout > 5 ? c->timeout : 5;
 	bool ended = !backend[0] || !strcmp(backend, "0");
 	while (mono_now() < start + wait) {
 		const char *params[1] = {xid};
 		if (!ended && mono_now() > start + 1) {
-			const char *pid[1] = {backend};
-			PQclear(pg_run_params(c, "SELECT pg_terminate_backend($1::int)", 1, pid));
+			const char *pid[2] = {backend, xid};
+			PQclear(pg_run_params(
+				c,
+				"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+				"WHERE pid = $1::int AND backend_xid::text::bigint = "
+				"$2::bigint % 4294967296",
+				2, pid));
 			ended = true;
 		}
 		PGresult *res = pg_run_params(c, "SELECT txid_status($1::bigint)", 1, params);
@@ -798,7 +859,8 @@ static bool insert_rows(struct conn *c, const struct write_spec *spec, const str
 	return ok;
 }
 
-/* Prepare the full-size INSERT once per connection and table shape. */
+/* Prepare the full-size INSERT once per connection and table shape (not
+ * through a pooler: see write_insert). */
 static bool ensure_prepared(struct conn *c, const struct write_spec *spec, size_t rows,
 			    struct sl_error *err)
 {
@@ -823,6 +885,11 @@ static bool ensure_prepared(struct conn *c, const struct write_spec *spec, size_
 	return ok;
 }
 
+/* Full-size statements go through the prepared "sluice_ins", the others
+ * (and every one through a pooler) as unnamed statements, parsed each time.
+ * A named statement lives in a server session, and behind a transaction
+ * pooler the next transaction may run on another: ours would be missing
+ * there, and another client's "sluice_ins" in the way. */
 static bool write_insert(struct conn *c, const struct write_spec *spec, const struct batch *b,
 			 size_t first, size_t n, size_t *written, struct sl_error *err)
 {
@@ -830,7 +897,7 @@ static bool write_insert(struct conn *c, const struct write_spec *spec, const st
 	size_t r = first, end = first + n;
 	while (r < end) {
 		size_t k = end - r < per ? end - r : per;
-		bool prep = k == per;
+		bool prep = k == per && !c->pooled;
 		if (prep && !ensure_prepared(c, spec, per, err))
 			return false;
 		if (!insert_rows(c, spec, b, r, k, prep, written, err))
@@ -1147,14 +1214,21 @@ static bool pg_update_batch(struct conn *c, const struct write_spec *spec, const
  * Reading, for copy and verify
  */
 
+/* One text form for every value read: UTC, ISO dates, hex bytea, exact
+ * floats. For the snapshot's transaction only, sent with its BEGIN: behind a
+ * transaction pooler a session SET would stay on a server session other
+ * clients get next, and miss the one the transaction runs on. */
+#define READ_SETTINGS                                                                              \
+	"SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = " \
+	"'postgres'; SET LOCAL bytea_output = 'hex'; SET LOCAL extra_float_digits = 3"
+
+/* How long a reader joining a copy's snapshot through a transaction pooler
+ * waits for a server session of the pool (or --timeout, when shorter). */
+#define POOL_WAIT_SECONDS 30.0
+
 static bool pg_snapshot(struct conn *c, struct sl_error *err)
 {
-	/* one text form for every value: UTC, ISO dates, hex bytea, exact floats */
-	return pg_exec(c,
-		       "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = "
-		       "'postgres'; SET bytea_output = 'hex'; SET extra_float_digits = 3",
-		       err) &&
-	       pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
+	return pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; " READ_SETTINGS, err);
 }
 
 static bool pg_export_snapshot(struct conn *c, char *id, size_t n, struct sl_error *err)
@@ -1168,23 +1242,40 @@ static bool pg_export_snapshot(struct conn *c, char *id, size_t n, struct sl_err
 	return true;
 }
 
+/* The importing transaction, and the exporting one it needs open, each hold
+ * a server session for as long as they last: behind a transaction pooler a
+ * copy with N readers holds N + 1 of the pool (the exporter's id is valid
+ * on any session of the server). A reader that finds none free would wait
+ * for the whole copy's readers to finish, that is for ever: it gives up
+ * after POOL_WAIT_SECONDS, before anything is written. */
 static bool pg_snapshot_at(struct conn *c, const char *id, struct sl_error *err)
 {
-	if (!pg_exec(c,
-		     "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = "
-		     "'postgres'; SET bytea_output = 'hex'; SET extra_float_digits = 3",
-		     err) ||
-	    !pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err))
-		return false;
 	/* SET TRANSACTION SNAPSHOT takes a literal only, and must come first in
 	 * the transaction; the id is the server's own text (hex digits and
 	 * dashes), checked before use */
 	for (const char *p = id; *p; p++)
 		if (!(*p >= '0' && *p <= '9') && !(*p >= 'A' && *p <= 'F') && *p != '-')
 			return sl_error_set(err, SL_ERR_INTERNAL, "odd snapshot id %s", id);
-	char sql[128];
-	snprintf(sql, sizeof sql, "SET TRANSACTION SNAPSHOT '%s'", id);
-	return pg_exec(c, sql, err);
+	char sql[512];
+	snprintf(sql, sizeof sql,
+		 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT "
+		 "'%s'; " READ_SETTINGS,
+		 id);
+	double timeout = c->timeout;
+	if (c->pooled && !(timeout > 0 && timeout < POOL_WAIT_SECONDS))
+		c->timeout = POOL_WAIT_SECONDS;
+	bool ok = pg_exec(c, sql, err);
+	double waited = c->timeout;
+	c->timeout = timeout;
+	if (!ok && c->pooled && c->stalled)
+		return sl_error_set(
+			err, SL_ERR_SERVER,
+			"%s: no server connection of the pool came free in %g s for a reader of "
+			"the copy's snapshot: through a transaction pooler the exported snapshot "
+			"and each reader hold one for the whole copy (--workers N: N + 1 of the "
+			"pool); use fewer --workers or a larger pool_size",
+			c->redacted, waited);
+	return ok;
 }
 
 static bool pg_describe_schema(struct conn *c, const char *schema, struct schema_desc *out,
@@ -1813,7 +1904,12 @@ static bool pg_query_row(struct conn *c, const char *sql, char **out, int n, str
 
 static void pg_session_name(struct conn *c, char *out, size_t n)
 {
-	snprintf(out, n, "backend %d", PQbackendPID(c->pg));
+	/* through a pooler PQbackendPID is the pooler's key, and the backend
+	 * may change with each transaction */
+	if (c->pooled)
+		snprintf(out, n, "a pooled session");
+	else
+		snprintf(out, n, "backend %d", PQbackendPID(c->pg));
 }
 
 const struct driver pg_driver = {

@@ -1255,7 +1255,11 @@ static void *copy_worker_main(void *arg)
  * rows the workers read. PostgreSQL: cp->src's snapshot exported and
  * imported by the others; MySQL: every snapshot started while a lock
  * connection holds FLUSH TABLES WITH READ LOCK (mydumper's way), so no
- * commit falls between them. One worker reads on cp->src itself. */
+ * commit falls between them. One worker reads on cp->src itself.
+ * Every connection is made first: behind a transaction pooler a connect
+ * asks the server something, on a server session of the pool, which the
+ * snapshots then hold until the end (the driver says so when the pool has
+ * too few for them). */
 static bool open_snapshots(struct copy *cp, struct sl_error *err)
 {
 	struct copy_worker *ws = cp->workers;
@@ -1270,10 +1274,15 @@ static bool open_snapshots(struct copy *cp, struct sl_error *err)
 	struct conn *lock = NULL;
 	struct conn_options copts = {.timeout = cp->job->timeout};
 	bool ok = true;
-	if (cp->from->export_snapshot) {
+	for (int i = 0; ok && i < cp->nworkers; i++) {
+		ws[i].own = true;
+		ok = cp->from->connect(cp->job->from, &copts, &ws[i].src, err) &&
+		     cp->to->connect(cp->job->target, &copts, &ws[i].ddl, err);
+	}
+	if (ok && cp->from->export_snapshot) {
 		ok = cp->from->snapshot(cp->src, err) &&
 		     cp->from->export_snapshot(cp->src, snap, sizeof snap, err);
-	} else if (cp->from->connect(cp->job->from, &copts, &lock, err)) {
+	} else if (ok && cp->from->connect(cp->job->from, &copts, &lock, err)) {
 		struct sl_error e;
 		if (!cp->from->exec(lock, "FLUSH TABLES WITH READ LOCK", &e)) {
 			log_warn("copying with %d workers, each reads its own snapshot: FLUSH "
@@ -1286,13 +1295,9 @@ static bool open_snapshots(struct copy *cp, struct sl_error *err)
 	} else {
 		ok = false;
 	}
-	for (int i = 0; ok && i < cp->nworkers; i++) {
-		ws[i].own = true;
-		ok = cp->from->connect(cp->job->from, &copts, &ws[i].src, err) &&
-		     (snap[0] ? cp->from->snapshot_at(ws[i].src, snap, err)
-			      : cp->from->snapshot(ws[i].src, err)) &&
-		     cp->to->connect(cp->job->target, &copts, &ws[i].ddl, err);
-	}
+	for (int i = 0; ok && i < cp->nworkers; i++)
+		ok = snap[0] ? cp->from->snapshot_at(ws[i].src, snap, err)
+			     : cp->from->snapshot(ws[i].src, err);
 	if (lock) {
 		struct sl_error e;
 		cp->from->exec(lock, "UNLOCK TABLES", &e);

@@ -138,13 +138,12 @@ assert_contains "an unsigned key is split" "big [" "$OUT"
 assert_eq "every row once" "400000	400000	80000200000" "$(pgd wk_pg -c "SELECT count(*), count(DISTINCT id), sum(id) FROM big")"
 myd wk_src -e "SET sql_mode = ''; INSERT INTO bad VALUES (1, '0000-00-00')"
 pgd wk_pg -c "DROP TABLE big"
-seq 400001 2400000 | awk '{print $1 "\tvalue " $1}' >"$TMP/big2.tsv"
-myd wk_src --local-infile=1 -e "LOAD DATA LOCAL INFILE '$TMP/big2.tsv' INTO TABLE big"
-start=$(date +%s.%N)
+start=$(date +%s%N)
+# big (400,000 rows) goes first to one worker, bad to the other, which fails at once
 run_sluice wk-stop 1 copy "$MY_BASE/wk_src" "$PG_BASE/wk_pg" --create --workers 2 --split-rows 100000000 --batch-rows 20000
-took=$(echo "$(date +%s.%N) - $start" | bc)
+took=$((($(date +%s%N) - start) / 1000000))
 n=$(pgd wk_pg -c "SELECT count(*) FROM big")
-if [ "$n" -lt 2400000 ]; then pass "the other worker stopped ($n of 2400000 rows, ${took}s)"; else fail "the other worker copied all of big after bad failed"; fi
+if [ "$n" -lt 400000 ]; then pass "the other worker stopped ($n of 400000 rows, ${took} ms)"; else fail "the other worker copied all of big after bad failed"; fi
 assert_contains "says why it stopped" "stopped: another part of the run failed" "$OUT"
 
 # --- character sets, collations, ON UPDATE, CHECKs, routines (MySQL source) ---
