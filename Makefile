@@ -31,7 +31,7 @@ UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 FORMAT_SRC = $(SRC) $(wildcard include/sluice/*.h) $(UNIT_SRC) bench/gen.c \
 	$(wildcard tests/fuzz/*.c tests/fuzz/*.h tests/tools/*.c)
 
-.PHONY: all deps unit check integration demo bench soak asan fuzz fuzz-build format format-check \
+.PHONY: all deps unit check integration demo bench soak asan tsan fuzz fuzz-build format format-check \
 	install uninstall deb clean servers-start servers-stop FORCE
 
 all: $(BIN)
@@ -112,6 +112,37 @@ ASAN_FLAGS := BUILD=$(ASAN_BUILD) BIN=$(ASAN_BUILD)/sluice \
 asan: deps
 	$(MAKE) -j$$(nproc) $(ASAN_FLAGS) all unit
 	ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1} SLUICE_ASAN=1 $(MAKE) $(ASAN_FLAGS) integration
+
+# The unit and integration tests that run threads (writers and the pool,
+# progress, signals, cooperating processes, copy workers) under
+# ThreadSanitizer, built apart in build-tsan/ (TSAN_BUILD moves it; TSAN_UNIT
+# and TSAN_TESTS pick the tests). A report stops the process and lands in
+# build-tsan/reports/, which fails the target and is printed: a test that
+# expects sluice to fail, or kills it, still counts. io_sync=0: sluice's
+# threads hand nothing over through a file descriptor, and by default every
+# send and recv on any socket would order the threads (TSan gives all
+# sockets one sync object), hiding the races between writers that talk to
+# their servers. No suppressions: the client libraries need none. The tests
+# see SLUICE_TSAN=1: a slower reader changes how many writers are busy.
+TSAN_BUILD ?= build-tsan
+TSAN_FLAGS := BUILD=$(TSAN_BUILD) BIN=$(TSAN_BUILD)/sluice \
+	CFLAGS="-O1 -g -fsanitize=thread -fno-omit-frame-pointer"
+TSAN_UNIT ?= $(addprefix $(TSAN_BUILD)/tests/,test_pool test_prng)
+TSAN_TESTS ?= $(addprefix tests/integration/,t_pg_workers.sh t_mysql_more.sh t_resume.sh \
+	t_promise2.sh t_copy_schema.sh)
+TSAN_REPORTS = $(CURDIR)/$(TSAN_BUILD)/reports
+tsan: deps
+	$(MAKE) -j$$(nproc) $(TSAN_FLAGS) all $(TSAN_UNIT)
+	rm -rf $(TSAN_REPORTS) && mkdir -p $(TSAN_REPORTS)
+	@export TSAN_OPTIONS="halt_on_error=1 io_sync=0 second_deadlock_stack=1 \
+		log_path=$(TSAN_REPORTS)/tsan $${TSAN_OPTIONS:-}" SLUICE_TSAN=1; \
+	rc=0; for t in $(TSAN_UNIT); do echo "== $$t"; CK_FORK=yes $$t || rc=1; done; \
+	$(MAKE) $(TSAN_FLAGS) integration TESTS="$(TSAN_TESTS)" || rc=1; \
+	set -- $(TSAN_REPORTS)/tsan.*; \
+	if [ -e "$$1" ]; then cat "$$@" >&2; \
+		echo "tsan: ThreadSanitizer reported in $$# processes (above, and in $(TSAN_REPORTS))" >&2; \
+		exit 1; \
+	fi; exit $$rc
 
 # Fuzz the CSV and JSON readers with libFuzzer, FUZZ_SECONDS each; built with
 # clang apart in build/fuzz/ (install-deps.sh --fuzz adds clang and its
@@ -219,6 +250,6 @@ deb:
 	@ls $(DEB_DIR)/sluice_*.deb
 
 clean:
-	rm -rf build build-asan bin
+	rm -rf build build-asan build-tsan bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

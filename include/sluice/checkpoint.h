@@ -75,6 +75,15 @@ enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int sr
 bool checkpoint_committed(struct checkpoint *ck, struct conn *c, int src, long long first,
 			  bool *committed, struct sl_error *err);
 
+/* One run of a job at a time (copy --resume, whose runs create, empty and
+ * finish its tables): the job's lock (its name in the checkpoint table
+ * table, NULL for sluice_checkpoints) taken on c, a connection of the
+ * caller's own that holds it until closed, or until its process dies. When
+ * another run holds it, says so and waits for that run to end (*waited);
+ * false with err when c fails or a signal stops the wait. */
+bool checkpoint_lock(const struct driver *drv, struct conn *c, const char *table, const char *job,
+		     bool *waited, struct sl_error *err);
+
 /* Mark source src whole (records [0, count) done), in its own transaction. */
 bool checkpoint_source_done(struct checkpoint *ck, struct conn *c, int src, long long count,
 			    struct sl_error *err);

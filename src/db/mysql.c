@@ -19,6 +19,7 @@
 
 #include "sluice/convert.h"
 #include "sluice/driver.h"
+#include "sluice/prng.h"
 #include "sluice/signals.h"
 #include "sluice/url.h"
 
@@ -644,7 +645,7 @@ static bool connect_now(const char *url, const struct conn_options *opts, struct
 		ok = sl_error_set(err, SL_ERR_USAGE, "xa takes on or off, not '%s'", xa_param);
 	/* several hosts (h1:p1,h2:p2): start at a random one, so a pool's
 	 * connections spread over them, and go on to the next when one is down */
-	int start = u.nhosts > 1 ? rand() % u.nhosts : 0;
+	int start = u.nhosts > 1 ? (int)prng_below((unsigned)u.nhosts) : 0;
 	for (int t = 0; ok && t < u.nhosts; t++) {
 		int h = (start + t) % u.nhosts;
 		const char *socket = NULL;

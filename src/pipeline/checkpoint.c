@@ -11,12 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <limits.h>
 #include <zlib.h>
 
 #include "sluice/log.h"
+#include "sluice/signals.h"
 
 /* first_rec of the rows that mark a source rather than cover records: whole
  * (every record in), and its target table created by the job (copy) */
@@ -59,6 +61,10 @@ struct ck_row {
 	long long first, end;
 };
 
+/* A run's checkpoint. Writer threads share it read-only: the reader
+ * changes a source (checkpoint_check_source, checkpoint_covered's cursor)
+ * before any batch of it goes out, and each statement is built in a buffer
+ * of its own call, never in here (writers claim ranges at once). */
 struct checkpoint {
 	const struct driver *drv;
 	char *job;
@@ -70,7 +76,6 @@ struct checkpoint {
 	struct ck_source *src;
 	int nsrc;
 	bool started; /* the job has checkpoint rows, of any source */
-	struct buf sql;
 };
 
 void checkpoint_close(struct checkpoint *ck)
@@ -94,7 +99,6 @@ void checkpoint_close(struct checkpoint *ck)
 	free(ck->job);
 	free(ck->schema);
 	free(ck->name);
-	buf_free(&ck->sql);
 	free(ck);
 }
 
@@ -261,20 +265,47 @@ static bool place_rows(struct checkpoint *ck)
 	return true;
 }
 
-/* Append the checkpoint table's quoted name to ck->sql. */
-static bool put_table(struct checkpoint *ck)
+/* Create the checkpoint table (named by table) on c when it is missing. */
+static bool create_table(const struct driver *drv, struct conn *c, const struct write_spec *table,
+			 struct sl_error *err)
 {
-	return sql_table_name(ck->drv->dialect, &ck->sql, &ck->table);
+	bool mysql = !strcmp(drv->dialect->name, "mysql");
+	struct buf sql;
+	buf_init(&sql, 0);
+	/* sizes that keep MySQL's primary key under its 3072 bytes */
+	bool ok = buf_puts(&sql, "CREATE TABLE IF NOT EXISTS ") &&
+		  sql_table_name(drv->dialect, &sql, table) &&
+		  buf_puts(&sql, " (job varchar(200) NOT NULL, source varchar(500) NOT NULL, "
+				 "first_rec bigint NOT NULL, end_rec bigint NOT NULL, "
+				 "fingerprint varchar(100) NOT NULL, rows_written bigint NOT NULL, "
+				 "committed_at timestamp NULL DEFAULT CURRENT_TIMESTAMP, "
+				 "PRIMARY KEY (job, source, first_rec))") &&
+		  (!mysql || buf_puts(&sql, " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"));
+	/* two runs creating it at once: PostgreSQL may refuse the second with
+	 * a unique violation on its catalog; the table is there then */
+	bool made = ok && (drv->exec(c, sql.data, err) ||
+			   (!strcmp(err->sqlstate, "23505") && drv->exec(c, sql.data, err)));
+	buf_free(&sql);
+	if (!ok)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (!made)
+		return sl_error_prefix(err, "creating the checkpoint table");
+	return true;
 }
 
-/* The dialect's n-th placeholder list "($1, $2, ...)" or "(?, ?, ...)". */
-static bool put_placeholders(struct checkpoint *ck, int n)
+/* Append the checkpoint table's quoted name to sql. */
+static bool put_table(const struct checkpoint *ck, struct buf *sql)
 {
-	bool ok = buf_putc(&ck->sql, '(');
+	return sql_table_name(ck->drv->dialect, sql, &ck->table);
+}
+
+/* The dialect's placeholder list of n "($1, $2, ...)" or "(?, ?, ...)". */
+static bool put_placeholders(const struct checkpoint *ck, struct buf *sql, int n)
+{
+	bool ok = buf_putc(sql, '(');
 	for (int i = 1; ok && i <= n; i++)
-		ok = (i == 1 || buf_puts(&ck->sql, ", ")) &&
-		     ck->drv->dialect->placeholder(&ck->sql, i);
-	return ok && buf_putc(&ck->sql, ')');
+		ok = (i == 1 || buf_puts(sql, ", ")) && ck->drv->dialect->placeholder(sql, i);
+	return ok && buf_putc(sql, ')');
 }
 
 bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct conn *c,
@@ -286,7 +317,6 @@ bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct c
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	*out = NULL;
 	ck->drv = drv;
-	buf_init(&ck->sql, 0);
 	ck->job = strdup(job);
 	ck->src = calloc((size_t)(nsources > 0 ? nsources : 1), sizeof *ck->src);
 	bool ok = ck->job && ck->src &&
@@ -306,36 +336,24 @@ bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct c
 	}
 	ck->table.schema = ck->schema;
 	ck->table.table = ck->name;
-	bool mysql = !strcmp(drv->dialect->name, "mysql");
-	/* sizes that keep MySQL's primary key under its 3072 bytes */
-	ok = buf_puts(&ck->sql, "CREATE TABLE IF NOT EXISTS ") && put_table(ck) &&
-	     buf_puts(&ck->sql, " (job varchar(200) NOT NULL, source varchar(500) NOT NULL, "
-				"first_rec bigint NOT NULL, end_rec bigint NOT NULL, "
-				"fingerprint varchar(100) NOT NULL, rows_written bigint NOT NULL, "
-				"committed_at timestamp NULL DEFAULT CURRENT_TIMESTAMP, "
-				"PRIMARY KEY (job, source, first_rec))") &&
-	     (!mysql || buf_puts(&ck->sql, " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"));
-	/* two runs creating it at once: PostgreSQL may refuse the second with
-	 * a unique violation on its catalog; the table is there then */
-	bool made = ok && (drv->exec(c, ck->sql.data, err) ||
-			   (!strcmp(err->sqlstate, "23505") && drv->exec(c, ck->sql.data, err)));
-	if (!made) {
-		if (ok)
-			sl_error_prefix(err, "creating the checkpoint table");
-		checkpoint_close(ck);
-		return ok ? false : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	}
-	/* every row of the table, filtered here: the job's name never goes
-	 * into SQL text */
-	buf_reset(&ck->sql);
-	ok = buf_puts(&ck->sql, "SELECT job, source, first_rec, end_rec, fingerprint FROM ") &&
-	     put_table(ck);
-	if (!ok || !drv->query_each(c, ck->sql.data, take_row, ck, err)) {
-		if (ok)
-			sl_error_prefix(err, "reading the checkpoint table");
+	if (!create_table(drv, c, &ck->table, err)) {
 		checkpoint_close(ck);
 		return false;
 	}
+	/* every row of the table, filtered here: the job's name never goes
+	 * into SQL text */
+	struct buf sql;
+	buf_init(&sql, 0);
+	ok = buf_puts(&sql, "SELECT job, source, first_rec, end_rec, fingerprint FROM ") &&
+	     put_table(ck, &sql);
+	if (!ok || !drv->query_each(c, sql.data, take_row, ck, err)) {
+		buf_free(&sql);
+		if (ok)
+			sl_error_prefix(err, "reading the checkpoint table");
+		checkpoint_close(ck);
+		return ok ? false : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	buf_free(&sql);
 	if (!place_rows(ck)) {
 		checkpoint_close(ck);
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -448,15 +466,19 @@ enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int sr
 	snprintf(e, sizeof e, "%lld", end_of(last));
 	snprintf(r, sizeof r, "%zu", rows);
 	const char *values[6] = {ck->job, ck->src[src].name, f, e, ck->src[src].now, r};
-	buf_reset(&ck->sql);
-	bool ok =
-		buf_puts(&ck->sql, "INSERT INTO ") && put_table(ck) &&
-		buf_puts(&ck->sql, " (job, source, first_rec, end_rec, fingerprint, rows_written) "
-				   "VALUES ") &&
-		put_placeholders(ck, 6);
+	/* the statement in a buffer of this call's own: writer threads claim
+	 * at once */
+	struct buf sql;
+	buf_init(&sql, 0);
+	bool ok = buf_puts(&sql, "INSERT INTO ") && put_table(ck, &sql) &&
+		  buf_puts(&sql, " (job, source, first_rec, end_rec, fingerprint, rows_written) "
+				 "VALUES ") &&
+		  put_placeholders(ck, &sql, 6);
+	bool done = ok && ck->drv->exec_params(c, sql.data, 6, values, err);
+	buf_free(&sql);
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory"), CLAIM_FAILED;
-	if (ck->drv->exec_params(c, ck->sql.data, 6, values, err))
+	if (done)
 		return CLAIM_OK;
 	if (is_duplicate(err))
 		return CLAIM_TAKEN;
@@ -488,12 +510,15 @@ bool checkpoint_committed(struct checkpoint *ck, struct conn *c, int src, long l
 		long long first;
 		bool found;
 	} q = {ck->job, ck->src[src].name, first, false};
-	buf_reset(&ck->sql);
-	bool ok = buf_printf(&ck->sql, "SELECT job, source, first_rec FROM ") && put_table(ck) &&
-		  buf_printf(&ck->sql, " WHERE first_rec = %lld", first);
+	struct buf sql; /* its own: writer threads settle lost commits at once */
+	buf_init(&sql, 0);
+	bool ok = buf_printf(&sql, "SELECT job, source, first_rec FROM ") && put_table(ck, &sql) &&
+		  buf_printf(&sql, " WHERE first_rec = %lld", first);
+	bool asked = ok && ck->drv->query_each(c, sql.data, found_row, &q, err);
+	buf_free(&sql);
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	if (!ck->drv->query_each(c, ck->sql.data, found_row, &q, err))
+	if (!asked)
 		return false;
 	*committed = q.found;
 	return true;
@@ -522,4 +547,69 @@ bool checkpoint_mark_created(struct checkpoint *ck, struct conn *c, int src, str
 bool checkpoint_ordinal_ok(long long ordinal)
 {
 	return ordinal > CREATED_MARK;
+}
+
+/* FNV-1a of the n bytes at p, going on from h. */
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	for (const unsigned char *b = p; n--; b++)
+		h = (h ^ *b) * 1099511628211ULL;
+	return h;
+}
+
+bool checkpoint_lock(const struct driver *drv, struct conn *c, const char *table, const char *job,
+		     bool *waited, struct sl_error *err)
+{
+	*waited = false;
+	/* a job is its name in a checkpoint table: the lock is named by a
+	 * hash of both (a number, so no name goes into SQL text) */
+	const char *t = table ? table : "sluice_checkpoints";
+	uint64_t h = fnv1a(fnv1a(1469598103934665603ULL, t, strlen(t) + 1), job, strlen(job));
+	bool mysql = !strcmp(drv->dialect->name, "mysql");
+	char sql[160];
+	if (mysql)
+		/* a lock of the session, named per server: the database goes in */
+		snprintf(sql, sizeof sql,
+			 "SELECT GET_LOCK(CONCAT('sluice-%016llx-', MD5(COALESCE(DATABASE(), "
+			 "''))), 0)",
+			 (unsigned long long)h);
+	else
+		/* a lock of a transaction left open, per database: it takes no
+		 * snapshot and no transaction id, so it holds nothing back
+		 * (VACUUM), and it pins the session through a pooler */
+		snprintf(sql, sizeof sql, "SELECT pg_try_advisory_xact_lock(%lld)", (long long)h);
+	/* the lock lasts as long as the run, however long it idles: no
+	 * server timeout may end the session (the job would be free) */
+	bool ready =
+		mysql ? drv->exec(c, "SET SESSION wait_timeout = 31536000", err)
+		      : drv->begin(c, err) &&
+				drv->exec(c, "SET LOCAL idle_in_transaction_session_timeout = 0",
+					  err);
+	if (!ready)
+		return sl_error_prefix(err, "taking the lock of job '%s'", job);
+	for (;;) {
+		char *got = NULL;
+		if (!drv->query_row(c, sql, &got, 1, err))
+			return sl_error_prefix(err, "taking the lock of job '%s'", job);
+		bool held = got && (!strcmp(got, "1") || !strcmp(got, "t"));
+		free(got);
+		if (held)
+			break;
+		if (!*waited)
+			log_warn("job '%s' is being run by another process (it holds the job's "
+				 "lock on the target): waiting for that run to end, then this one "
+				 "goes on from its checkpoints",
+				 job);
+		*waited = true;
+		struct timespec ts = {1, 0};
+		nanosleep(&ts, NULL);
+		if (signals_caught())
+			return sl_error_set(err, SL_ERR_INTERNAL,
+					    "interrupted by signal %d while waiting for the other "
+					    "run of job '%s' to end",
+					    signals_caught(), job);
+	}
+	if (*waited)
+		log_info("the other run of job '%s' has ended: going on from its checkpoints", job);
+	return true;
 }

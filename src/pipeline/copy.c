@@ -73,8 +73,10 @@ struct copy {
 	int nworkers; /* units copied at once */
 	struct rejects *rejects;
 	struct checkpoint *ckpt; /* --resume: the job's, a source per table */
+	struct conn *job_lock;	 /* --resume: holds the job (checkpoint_lock) */
 	struct copy_ddl schema;	 /* user types made, CHECKs (copy_schema.c) */
 	char job_name[600];
+	char legacy_job[600];	/* the job's name as an earlier version made it, or "" */
 	char query_source[600]; /* --resume --query: the checkpoints' source name */
 	char schema_made[256];	/* --create: the target schema made last */
 
@@ -1341,29 +1343,56 @@ static void copy_units(struct copy *cp)
 		pthread_join(threads[i], NULL);
 }
 
-/* --resume: the job's name (--job, or the source's URL without its
- * password), its checkpoints, a source per table; which tables an earlier
- * run created or copied whole. */
-static bool open_checkpoints(struct copy *cp, struct sl_error *err)
+/* --resume: the job's name, --job or the source's URL (canonical; an
+ * earlier version named the job by the URL as given, without its password). */
+static bool name_job(struct copy *cp, struct sl_error *err)
 {
 	const struct job *job = cp->job;
-	char legacy[600] = "";
 	if (job->job_name) {
 		snprintf(cp->job_name, sizeof cp->job_name, "%s", job->job_name);
 	} else {
-		/* the source however its URL is spelled; an earlier version named
-		 * the job by the URL as given */
 		char canon[512], red[512];
 		url_canonical(job->from, canon, sizeof canon);
 		url_redact(job->from, red, sizeof red);
 		snprintf(cp->job_name, sizeof cp->job_name, "copy:%s%s%s", canon,
 			 job->schema ? "#" : "", job->schema ? job->schema : "");
-		snprintf(legacy, sizeof legacy, "copy:%s%s%s", red, job->schema ? "#" : "",
-			 job->schema ? job->schema : "");
+		snprintf(cp->legacy_job, sizeof cp->legacy_job, "copy:%s%s%s", red,
+			 job->schema ? "#" : "", job->schema ? job->schema : "");
 	}
 	if (strlen(cp->job_name) > 200)
 		return sl_error_set(err, SL_ERR_USAGE,
 				    "the job's name would be over 200 bytes: name it with --job");
+	return true;
+}
+
+/* --resume: one run of the job at a time. Two runs at once would both
+ * create, empty and finish its tables; the second waits for the first to
+ * end (or die), then goes on from the checkpoints as a rerun does, on
+ * fresh connections: it may have waited for hours. */
+static bool lock_job(struct copy *cp, struct sl_error *err)
+{
+	const struct job *job = cp->job;
+	struct conn_options copts = {.timeout = job->timeout};
+	bool waited = false;
+	if (!name_job(cp, err) || !cp->to->connect(job->target, &copts, &cp->job_lock, err) ||
+	    !checkpoint_lock(cp->to, cp->job_lock, job->checkpoint_table, cp->job_name, &waited,
+			     err))
+		return false;
+	if (!waited)
+		return true;
+	cp->from->close(cp->src);
+	cp->to->close(cp->ddl);
+	cp->src = cp->ddl = NULL;
+	return cp->from->connect(job->from, &copts, &cp->src, err) &&
+	       cp->to->connect(job->target, &copts, &cp->ddl, err);
+}
+
+/* --resume: the job's checkpoints (after name_job), a source per table;
+ * which tables an earlier run created or copied whole. */
+static bool open_checkpoints(struct copy *cp, struct sl_error *err)
+{
+	const struct job *job = cp->job;
+	const char *legacy = cp->legacy_job;
 	char **names = calloc((size_t)cp->ntables, sizeof *names);
 	if (!names)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -1469,7 +1498,8 @@ enum run_status copy_run(const struct job *job)
 	}
 	if (!cp.from->connect(job->from, &copts, &cp.src, &err) ||
 	    !cp.to->connect(job->target, &copts, &cp.ddl, &err) || !not_itself(&cp, &err) ||
-	    !open_snapshots(&cp, &err) || !choose_tables(&cp, &err))
+	    (job->resume && !job->dry_run && !lock_job(&cp, &err)) || !open_snapshots(&cp, &err) ||
+	    !choose_tables(&cp, &err))
 		goto failed;
 	cp.stats = calloc((size_t)cp.ntables, sizeof *cp.stats);
 	cp.units_left = calloc((size_t)cp.ntables, sizeof *cp.units_left);
@@ -1591,6 +1621,8 @@ done:;
 		cp.from->close(cp.src);
 	if (cp.ddl)
 		cp.to->close(cp.ddl);
+	if (cp.job_lock)
+		cp.to->close(cp.job_lock); /* the job goes with it */
 	pthread_cond_destroy(&cp.unit_done);
 	pthread_mutex_destroy(&cp.lock);
 	return status;

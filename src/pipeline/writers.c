@@ -20,6 +20,7 @@
 #include "sluice/keys.h"
 #include "sluice/log.h"
 #include "sluice/pipeline.h"
+#include "sluice/prng.h"
 #include "sluice/rejects.h"
 #include "sluice/signals.h"
 #include "sluice/url.h"
@@ -532,7 +533,7 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 				*c = NULL;
 			}
 			log_debug("batch %ld: %s; retrying", b->seq, err.msg);
-			struct timespec ts = {0, (long)(rand() % 50 + 10) * 1000 * 1000};
+			struct timespec ts = {0, (long)(prng_below(50) + 10) * 1000 * 1000};
 			nanosleep(&ts, NULL);
 			continue;
 		}

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "sluice/log.h"
+#include "sluice/prng.h"
 #include "sluice/signals.h"
 #include "sluice/url.h"
 
@@ -86,7 +87,7 @@ static bool open_conn(struct pool *p, struct conn **out, struct sl_error *err)
 		}
 		log_debug("%s; reconnecting in %.1f s (attempt %d of %d)", err->msg, delay,
 			  attempt + 1, p->cfg.retries);
-		if (!signals_sleep(delay * (0.75 + 0.5 * ((double)rand() / RAND_MAX))))
+		if (!signals_sleep(delay * (0.75 + 0.5 * prng_unit())))
 			return sl_error_set(err, SL_ERR_INTERRUPTED,
 					    "interrupted while waiting to reconnect");
 		delay = delay * 2 > 5 ? 5 : delay * 2;

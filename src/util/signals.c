@@ -17,6 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Set by the handler, read by every thread: a volatile sig_atomic_t is safe
+ * in a handler but orders nothing between threads (a data race under
+ * ThreadSanitizer); a lock-free atomic is both. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal flag must be lock-free");
 static atomic_flag entered = ATOMIC_FLAG_INIT;
 static atomic_int caught;
 static atomic_llong caught_ns; /* CLOCK_MONOTONIC, set before caught */

@@ -46,6 +46,14 @@ assert_not_contains() {
 	if [[ "$3" != *"$2"* ]]; then pass "$1"; else fail "$1: '$2' found in output"; fi
 }
 
+# under_tsan WHAT: under ThreadSanitizer (make tsan), pass WHAT unjudged and
+# return true: a reader 5 to 15 times slower changes how many writers are
+# busy at once (connections made, writers waiting); false otherwise
+under_tsan() {
+	[ -n "${SLUICE_TSAN:-}" ] || return 1
+	pass "$1: not judged under ThreadSanitizer"
+}
+
 # finish: print this file's tally for run.sh and exit non-zero on failure
 finish() {
 	echo "# tally $PASSED $FAILED"

@@ -13,7 +13,11 @@ table() { my -e "drop table if exists $1; create table $1 (id bigint primary key
 checksum() { my -e "select count(*), coalesce(sum(id),0), coalesce(sum(amount),0) from $1"; }
 json_field() { grep -o "\"$1\": [0-9.]*" "$2" | head -1 | awk '{print $2}'; }
 
-gen 200000 "$TMP/w.csv"
+# W rows for the writer tests, BIG for the kills; make tsan reads 5 to 15
+# times slower, so fewer rows still run long enough to strike in the middle
+W=200000 BIG=600000
+if [ -n "${SLUICE_TSAN:-}" ]; then W=100000 BIG=200000; fi
+gen $W "$TMP/w.csv"
 
 test_case "--workers 4 loads exactly what one worker loads"
 for method in insert infile; do
@@ -24,12 +28,12 @@ for method in insert infile; do
 	"$SLUICE" load "$TMP/w.csv" "$SLUICE_MY_URL" --table four --method $method --batch-rows 5000 --workers 4 \
 		--summary-json "$TMP/four.json" -q
 	assert_status "4 workers, $method" 0 $?
-	assert_eq "checksum, $method" "$(expect_sum 200000)" "$(checksum four)"
+	assert_eq "checksum, $method" "$(expect_sum $W)" "$(checksum four)"
 	assert_eq "row by row identical, $method" "0" \
 		"$(my -e "select count(*) from one o left join four f using (id) where f.id is null or not (o.name <=> f.name and o.amount <=> f.amount and o.at <=> f.at)")"
-	assert_eq "summary JSON matches the table, $method" "200000 200000" \
+	assert_eq "summary JSON matches the table, $method" "$W $W" \
 		"$(json_field rows_written "$TMP/four.json") $(my -e 'select count(*) from four')"
-	assert_eq "4 connections" "4" "$(json_field created "$TMP/four.json")"
+	under_tsan "4 connections" || assert_eq "4 connections" "4" "$(json_field created "$TMP/four.json")"
 done
 assert_eq "a timestamp with Z stored as UTC" "2024-01-01 00:00:07.000000" "$(my -e 'select at from four where id = 7')"
 
@@ -38,12 +42,12 @@ table waits
 "$SLUICE" load "$TMP/w.csv" "$SLUICE_MY_URL" --table waits --batch-rows 2000 --workers 4 --pool-max 2 \
 	--progress log --stats-interval 0.2 --summary-json "$TMP/waits.json" 2>"$TMP/waits.log"
 assert_status "load" 0 $?
-assert_eq "content" "$(expect_sum 200000)" "$(checksum waits)"
+assert_eq "content" "$(expect_sum $W)" "$(checksum waits)"
 assert_eq "never more than 2 connections" "2" "$(json_field created "$TMP/waits.json")"
-if grep -qE "waiting [1-9]" "$TMP/waits.log"; then pass "progress log showed waiting writers"; else fail "no waiting writers in the log"; fi
+if under_tsan "progress log showed waiting writers"; then :; elif grep -qE "waiting [1-9]" "$TMP/waits.log"; then pass "progress log showed waiting writers"; else fail "no waiting writers in the log"; fi
 
 test_case "connections killed mid-run (KILL) are survived with exact content"
-gen 600000 "$TMP/big.csv"
+gen $BIG "$TMP/big.csv"
 for method in insert infile; do
 	table killed
 	"$SLUICE" load "$TMP/big.csv" "$SLUICE_MY_URL" --table killed --method $method --batch-rows 5000 --workers 2 \
@@ -62,7 +66,7 @@ for method in insert infile; do
 	assert_status "survived ($method, $killed connections killed)" 0 $rc
 	[ $rc = 0 ] || tail -3 "$TMP/killed.err" | sed "s/^/    /"
 	[ -s "$TMP/killed.rej.log" ] && echo "    rejects: $(head -3 "$TMP/killed.rej.log")"
-	assert_eq "exact content ($method)" "$(expect_sum 600000)" "$(checksum killed)"
+	assert_eq "exact content ($method)" "$(expect_sum $BIG)" "$(checksum killed)"
 	errors=$(json_field errors "$TMP/killed.json")
 	if [ "$killed" -ge 1 ] && [ "${errors:-0}" -ge 1 ]; then pass "pool counted broken connections ($errors)"; else fail "killed $killed, pool errors ${errors:-none}"; fi
 done
@@ -79,7 +83,7 @@ kill -TERM $pid
 wait $pid
 assert_status "SIGTERM" 143 $?
 n=$(my -e "select count(*) from sig")
-if [ "$n" -gt 0 ] && [ "$n" -lt 600000 ]; then pass "stopped part way ($n rows)"; else fail "rows: $n"; fi
+if [ "$n" -gt 0 ] && [ "$n" -lt $BIG ]; then pass "stopped part way ($n rows)"; else fail "rows: $n"; fi
 assert_eq "only whole batches" "0" "$((n % 1000))"
 assert_eq "summary matches the table" "$n" "$(json_field rows_written "$TMP/sig.json")"
 

@@ -108,6 +108,49 @@ for server in pg my; do
 	done
 done
 
+# kill_after PID MIN COUNT_CMD: SIGKILL the run once more than MIN rows are committed
+kill_after() {
+	local pid=$1 min=$2
+	shift 2
+	for _ in $(seq 1 500); do
+		n=$("$@" 2>/dev/null || echo 0)
+		if [ "${n:-0}" -gt "$min" ]; then break; fi
+		sleep 0.02
+	done
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+test_case "--resume --workers 3, killed twice, run again with --workers 3: every record once"
+# writers slower than the reader (a pause per statement), so the three
+# claim their checkpoint rows at the same time: the statement of one must
+# not be built in memory another is writing (it came out as ""luice_checkpoints)
+for server in pg my; do
+	URL=$SLUICE_PG_URL
+	[ $server = my ] && URL=$SLUICE_MY_URL
+	${server}_table w3
+	${server}_slow w3
+	drop_checkpoints $server
+	before=0
+	for kill in 1 2; do
+		"$SLUICE" load "$TMP/r.csv" "$URL" --table w3 --resume --batch-rows 1000 --workers 3 -q \
+			2>"$TMP/w3.err" &
+		kill_after $! "$before" ${server}_count w3
+		now=$(${server}_count w3)
+		if [ "$now" -gt "$before" ] && [ "$now" -lt $N ]; then pass "$server: kill $kill in the middle ($now rows in)"; else fail "$server: kill $kill: $before then $now rows"; fi
+		before=$now
+	done
+	"$SLUICE" load "$TMP/r.csv" "$URL" --table w3 --resume --batch-rows 1000 --workers 3 \
+		--summary-json "$TMP/w3.json" -q 2>"$TMP/w3.err"
+	rc=$?
+	[ $rc = 0 ] || sed 's/^/    /' "$TMP/w3.err" | tail -3
+	assert_status "$server: the rerun" 0 $rc
+	assert_eq "$server: every record once" "$EXPECT" "$(${server}_content w3)"
+	assert_eq "$server: it skipped what the killed runs committed" "$before $((N - before))" \
+		"$(jf rows_resumed "$TMP/w3.json") $(jf rows_written "$TMP/w3.json")"
+	drop_checkpoints $server
+done
+
 test_case "--on-conflict update with --resume: killed mid-run, run again: each key once, its last value"
 # the input has every key twice: a first value, and later the last one
 {
@@ -295,6 +338,97 @@ assert_eq "skips both tables" "$(printf '%s\n' 1 1)" "$(grep -o '"files_skipped"
 assert_eq "nothing doubled" "$N" "$(pg_count cr_keyed)"
 assert_contains "sluice checkpoints lists the tables" "cr_keyed" "$("$SLUICE" checkpoints "$SLUICE_PG_URL" | grep whole)"
 drop_checkpoints pg
+
+test_case "two identical copy --resume runs at once: one copies, the other waits for it, then skips"
+# tables_json FIELD FILE: FIELD of each table of a summary, on one line
+tables_json() { grep -o "\"$1\": [0-9]*" "$2" | sed 's/.*: //' | paste -sd' '; }
+my -e "DROP TABLE IF EXISTS cc_keyed, cc_loose; CREATE TABLE cc_keyed (id int PRIMARY KEY, v bigint, t varchar(30));
+	INSERT INTO cc_keyed SELECT seq * 7, seq * 3, concat('row ', seq) FROM seq_1_to_$N;
+	CREATE TABLE cc_loose (a int, b varchar(20)); INSERT INTO cc_loose SELECT seq, concat('b', seq) FROM seq_1_to_20000"
+cc_run() { # cc_run NAME [OPTION...]: the copy, in the background
+	local name=$1
+	shift
+	"$SLUICE" copy "$SLUICE_MY_URL" "$SLUICE_PG_URL" --tables cc_keyed,cc_loose --resume --workers 2 \
+		--split-rows 20000 --batch-rows 2000 --progress none --summary-json "$TMP/$name.json" "$@" \
+		2>"$TMP/$name.err" &
+}
+for end in finishes killed; do
+	pg -c "drop table if exists cc_keyed, cc_loose, sluice_checkpoints" \
+		-c "create table cc_keyed (id int primary key, v bigint, t text)" \
+		-c "create table cc_loose (a int, b text)"
+	pg_slow cc_keyed
+	pg_slow cc_loose
+	cc_run first
+	first=$!
+	# the second starts once the first has committed rows, not all of them
+	for _ in $(seq 1 400); do
+		[ "$(pg_count cc_keyed)" -gt 0 ] && break
+		sleep 0.02
+	done
+	cc_run second
+	second=$!
+	at=$(pg_count cc_keyed)
+	if [ "$at" -gt 0 ] && [ "$at" -lt $N ]; then pass "$end: the second started in the middle of the first ($at rows in)"; else fail "$end: the second started at $at rows"; fi
+	for _ in $(seq 1 100); do
+		grep -q "being run by another process" "$TMP/second.err" && break
+		sleep 0.05
+	done
+	assert_contains "$end: the second says it waits for the first" "is being run by another process" "$(cat "$TMP/second.err")"
+	if [ $end = killed ]; then
+		kill -9 $first
+		wait $first 2>/dev/null
+		left=$(pg_count cc_keyed)
+		if [ "$left" -lt $N ]; then pass "killed the first in the middle ($left rows in)"; else fail "the first had finished ($left rows)"; fi
+	else
+		wait $first
+		assert_status "$end: the first" 0 $?
+		assert_eq "$end: the first copied every row" "$N 20000" "$(tables_json rows_written "$TMP/first.json")"
+	fi
+	wait $second
+	rc=$?
+	[ $rc = 0 ] || sed 's/^/    /' "$TMP/second.err" | tail -3
+	assert_status "$end: the second" 0 $rc
+	assert_eq "$end: every row once" "$N $N $((N * (N + 1) / 2 * 3)) 20000 20000" \
+		"$(pg -F ' ' -c 'select count(*), count(distinct id), sum(v) from cc_keyed') $(pg -F ' ' -c 'select count(*), count(distinct a) from cc_loose')"
+	if [ $end = finishes ]; then
+		assert_eq "the second skipped both tables, copied whole" "1 1 0 0 0 0" \
+			"$(tables_json files_skipped "$TMP/second.json") $(tables_json rows_written "$TMP/second.json") $(tables_json rows_resumed "$TMP/second.json")"
+		assert_contains "and says by whom" "copied whole by an earlier run" "$(cat "$TMP/second.err")"
+	else
+		# what the killed run committed, the second resumed; it wrote the rest
+		read -r resumed _ <<<"$(tables_json rows_resumed "$TMP/second.json")"
+		read -r written _ <<<"$(tables_json rows_written "$TMP/second.json")"
+		assert_eq "the second resumed what the first committed and wrote the rest" "$left $N" "$resumed $((resumed + written))"
+	fi
+done
+pg -c "drop table cc_keyed, cc_loose, sluice_checkpoints"
+my -e "DROP TABLE cc_keyed, cc_loose"
+
+test_case "two identical copy --resume --create runs at once, into MariaDB: one creates, every row once"
+pg -c "drop table if exists cm_src" \
+	-c "create table cm_src (id bigint primary key, code text, t text)" \
+	-c "insert into cm_src select i, 'c' || i, 'row ' || i from generate_series(1, $N) i" \
+	-c "create index cm_src_code on cm_src (code)"
+my -e "DROP TABLE IF EXISTS cm_src"
+drop_checkpoints my
+for r in a b; do
+	"$SLUICE" copy "$SLUICE_PG_URL" "$SLUICE_MY_URL" --tables cm_src --create --resume --workers 2 --split-rows 20000 \
+		--batch-rows 2000 --progress none --summary-json "$TMP/cm_$r.json" 2>"$TMP/cm_$r.err" &
+	eval "cm_$r=\$!"
+done
+wait $cm_a
+ra=$?
+wait $cm_b
+rb=$?
+assert_eq "both finish" "0 0" "$ra $rb"
+assert_eq "one waited for the other" "1" "$(cat "$TMP/cm_a.err" "$TMP/cm_b.err" | grep -c 'being run by another process')"
+assert_eq "one copied the rows, the other none" "0 $N" "$( (jf rows_written "$TMP/cm_a.json"; jf rows_written "$TMP/cm_b.json") | sort -n | paste -sd' ')"
+assert_eq "every row once" "$N $N $((N * (N + 1) / 2))" "$(my -e "SELECT COUNT(*), COUNT(DISTINCT id), SUM(id) FROM cm_src" | tr '\t' ' ')"
+assert_eq "its index once" "1" "$(my -e "SELECT COUNT(DISTINCT index_name) FROM information_schema.statistics WHERE table_schema = 'sluice_test' AND table_name = 'cm_src' AND index_name = 'cm_src_code'")"
+assert_not_contains "no error" "sluice: error" "$(cat "$TMP/cm_a.err" "$TMP/cm_b.err")"
+pg -c "drop table cm_src"
+my -e "DROP TABLE cm_src"
+drop_checkpoints my
 
 test_case "copy --resume --create: a copy stopped by a bad row goes on; the indexes follow"
 pg -c "drop table if exists cr_src" \
