@@ -244,4 +244,20 @@ assert_contains "a type that differs is said" "t.a: varchar(10) on the source, t
 assert_contains "a column only on the target is said" "t.extra: only on the target: it gets its default" "$OUT"
 assert_eq "and the rows" "1	x	2	d" "$(pgd ex_dst -c "SELECT * FROM t")"
 
+# --- spatial and full-text indexes -------------------------------------------
+test_case "spatial and full-text indexes"
+fresh gi_src
+fresh gi_my
+fresh gi_pg
+myd gi_src -e "CREATE TABLE place (id int PRIMARY KEY, at point NOT NULL, note text, SPATIAL KEY place_at (at), FULLTEXT KEY place_note (note));
+	INSERT INTO place VALUES (1, POINT(1, 2), 'a note'), (2, POINT(3, 4), 'another')"
+run_sluice gi-my 0 copy "$MY_BASE/gi_src" "$MY_BASE/gi_my" --create --verify
+assert_eq "mysql->mysql: both carried" "place_at	SPATIAL
+place_note	FULLTEXT" "$(myd gi_my -e "SELECT INDEX_NAME, INDEX_TYPE FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'gi_my' AND TABLE_NAME = 'place' AND INDEX_NAME <> 'PRIMARY' ORDER BY 1")"
+assert_eq "mysql->mysql: the points" "1	POINT(1 2)
+2	POINT(3 4)" "$(myd gi_my -e "SELECT id, ST_AsText(at) FROM place ORDER BY id")"
+run_sluice gi-pg 0 copy "$MY_BASE/gi_src" "$PG_BASE/gi_pg" --create
+assert_contains "mysql->pg: the spatial index named, for the right reason" "index place_at not carried over: index place_at is a spatial index, which postgresql does not have" "$OUT"
+assert_contains "mysql->pg: the full-text index named" "index place_note not carried over: index place_note is a fulltext index" "$OUT"
+
 finish
