@@ -54,6 +54,40 @@ under_tsan() {
 	pass "$1: not judged under ThreadSanitizer"
 }
 
+# Several databases per test file (copy's sources and targets):
+MY_BASE=mysql://root@127.0.0.1:${SLUICE_MY_PORT:-33069}
+PG_BASE=${SLUICE_PG_URL%/*}
+# pgd DB ARGS...: psql on database DB, tab-separated, NULL printed as NULL
+pgd() {
+	local db=$1
+	shift
+	PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/$db" -XAtq -v ON_ERROR_STOP=1 -F $'\t' -P null=NULL "$@"
+}
+# myd DB ARGS...: the MariaDB client on database DB, raw
+myd() {
+	local db=$1
+	shift
+	my -D "$db" -r "$@"
+}
+# fresh NAME: an empty database NAME on both servers
+fresh() {
+	my -e "DROP DATABASE IF EXISTS $1; CREATE DATABASE $1 CHARACTER SET utf8mb4"
+	pg -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+}
+# run_sluice NAME EXPECTED_CODE ARGS...: run sluice bounded in time
+# (SLUICE_COPY_LIMIT, 120 s), its output in $TMP/NAME.out and in OUT; assert
+# the exit code and show the output when it is not the expected one
+OUT=""
+run_sluice() {
+	local name=$1 want=$2
+	shift 2
+	timeout -k 5 "${SLUICE_COPY_LIMIT:-120}" "$SLUICE" "$@" >"$TMP/$name.out" 2>&1
+	local rc=$?
+	OUT=$(cat "$TMP/$name.out")
+	assert_status "$name" "$want" "$rc"
+	[ "$rc" == "$want" ] || sed 's/^/    | /' "$TMP/$name.out" | head -40
+}
+
 # finish: print this file's tally for run.sh and exit non-zero on failure
 finish() {
 	echo "# tally $PASSED $FAILED"

@@ -9,37 +9,6 @@
 . "$(dirname "$0")/lib.sh"
 export PGTZ=UTC
 
-MY_BASE=mysql://root@127.0.0.1:${SLUICE_MY_PORT:-33069}
-PG_BASE=${SLUICE_PG_URL%/*}
-LIMIT=${SLUICE_COPY_LIMIT:-120}
-
-pgd() {
-	local db=$1
-	shift
-	PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/$db" -XAtq -v ON_ERROR_STOP=1 -F $'\t' -P null=NULL "$@"
-}
-myd() {
-	local db=$1
-	shift
-	my -D "$db" -r "$@"
-}
-# fresh DB on both servers
-fresh() {
-	my -e "DROP DATABASE IF EXISTS $1; CREATE DATABASE $1 CHARACTER SET utf8mb4"
-	pg -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
-}
-OUT=""
-run_sluice() {
-	local name=$1 want=$2
-	shift 2
-	timeout -k 5 "$LIMIT" "$SLUICE" "$@" >"$TMP/$name.out" 2>&1
-	local rc=$?
-	OUT=$(cat "$TMP/$name.out")
-	assert_status "$name" "$want" "$rc"
-	[ "$rc" == "$want" ] || sed 's/^/    | /' "$TMP/$name.out" | head -40
-}
-
-# --- enum and set labels keep their case ---------------------------------
 test_case "enum labels"
 fresh cs_src
 fresh cs_my
