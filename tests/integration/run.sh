@@ -21,9 +21,11 @@ failed=0
 bad_files=()
 for t in "${tests[@]}"; do
 	echo "== $t"
+	t0=$SECONDS
 	out=$(bash "$t" 2>&1)
 	rc=$?
 	echo "$out"
+	echo "# $t took $((SECONDS - t0)) s"
 	tally=$(printf '%s\n' "$out" | awk '/^# tally /{p=$3; f=$4} END{print p+0, f+0}')
 	p=${tally% *}
 	f=${tally#* }

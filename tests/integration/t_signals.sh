@@ -138,7 +138,7 @@ for server in pg my; do
 		url="mysql://root@127.0.0.1:$port/sluice_test"
 		proxy_start $port "$MY_PORT" || fail "the proxy did not start"
 	fi
-	start load "$TMP/big.csv" "$url" --table sg_back --batch-rows 20000 --retries 30
+	start load "$TMP/big.csv" "$url" --table sg_back --batch-rows 20000 --retries 30 -v
 	state "$server: rows are going in" rows_in $server sg_back
 	proxy_stop # the server is gone: refused from now on
 	state "$server: the log says it backs off" has_err "reconnecting in"
