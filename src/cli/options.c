@@ -253,7 +253,7 @@ static void print_copy_help(FILE *f)
 	      "\n"
 	      "      --tables A,B           tables to copy (default: every base table)\n"
 	      "      --exclude-tables A,B   tables to leave out\n"
-	      "      --schema S             PostgreSQL source schema (default public)\n"
+	      "      --schema S             PostgreSQL schema, either side (default public)\n"
 	      "      --query SQL            copy the rows of a SELECT into --table T (which\n"
 	      "                             exists)\n"
 	      "      --create               create missing tables: mapped types, NOT NULL,\n"
