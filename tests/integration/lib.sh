@@ -57,11 +57,11 @@ under_tsan() {
 # Several databases per test file (copy's sources and targets):
 MY_BASE=mysql://root@127.0.0.1:${SLUICE_MY_PORT:-33069}
 PG_BASE=${SLUICE_PG_URL%/*}
-# pgd DB ARGS...: psql on database DB, tab-separated, NULL printed as NULL
+# pgd DB ARGS...: psql on database DB, tab-separated, NULL printed as NULL, UTC
 pgd() {
 	local db=$1
 	shift
-	PGOPTIONS="-c client_min_messages=warning" psql "$PG_BASE/$db" -XAtq -v ON_ERROR_STOP=1 -F $'\t' -P null=NULL "$@"
+	PGOPTIONS="-c client_min_messages=warning -c timezone=UTC" psql "$PG_BASE/$db" -XAtq -v ON_ERROR_STOP=1 -F $'\t' -P null=NULL "$@"
 }
 # myd DB ARGS...: the MariaDB client on database DB, raw
 myd() {

@@ -11,35 +11,7 @@ export PGTZ=UTC
 MY_URL=${SLUICE_MY_URL:-mysql://root@127.0.0.1:${SLUICE_MY_PORT:-33069}/sluice_test}
 MY_BASE=${MY_URL%/*}
 PG_BASE=${SLUICE_PG_URL%/*}
-COPY_LIMIT=${SLUICE_COPY_LIMIT:-120}
 
-# psql on database $1: tab-separated, NULL printed as NULL, UTC
-pgd() {
-	local db=$1
-	shift
-	PGOPTIONS="-c client_min_messages=warning -c timezone=UTC" \
-		psql "$PG_BASE/$db" -XAtq -v ON_ERROR_STOP=1 -F $'\t' -P null=NULL "$@"
-}
-# the MariaDB client on database $1, raw (no escaping of tabs, newlines, backslashes)
-myd() {
-	local db=$1
-	shift
-	my -D "$db" -r "$@"
-}
-
-# run_sluice NAME EXPECTED_CODE ARGS...: run sluice (bounded in time), its
-# stdout and stderr in $TMP/NAME.out and in OUT; assert the exit code and show
-# the output when it is not the expected one
-OUT=""
-run_sluice() {
-	local name=$1 want=$2
-	shift 2
-	timeout -k 5 "$COPY_LIMIT" "$SLUICE" "$@" >"$TMP/$name.out" 2>&1
-	local rc=$?
-	OUT=$(cat "$TMP/$name.out")
-	assert_status "$name" "$want" "$rc"
-	[ "$rc" == "$want" ] || sed 's/^/    | /' "$TMP/$name.out" | head -40
-}
 
 # jnum FILE TABLE FIELD: FIELD of TABLE's entry in a summary JSON file
 # (the table name may carry a schema or database prefix)
@@ -592,7 +564,7 @@ my -e "CREATE TABLE copy_big_src.big (id int PRIMARY KEY, s varchar(40) NOT NULL
 	INSERT INTO copy_big_src.big SELECT seq, CONCAT('row ', seq), seq / 4, '2024-01-01' + INTERVAL seq SECOND
 	FROM seq_1_to_$BIG_ROWS"
 start=$SECONDS
-/usr/bin/time -f %M -o "$TMP/rss" timeout -k 5 "$COPY_LIMIT" "$SLUICE" copy "$MY_BIG" "$PG_SEL" --tables big --create -q \
+/usr/bin/time -f %M -o "$TMP/rss" timeout -k 5 "${SLUICE_COPY_LIMIT:-120}" "$SLUICE" copy "$MY_BIG" "$PG_SEL" --tables big --create -q \
 	>"$TMP/big.out" 2>&1
 rc=$?
 assert_status "copy" 0 $rc
