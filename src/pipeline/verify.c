@@ -960,11 +960,12 @@ static void side_close(struct side *s)
 	s->c = NULL;
 }
 
-/* The schema a table is looked up in on side s: PostgreSQL --schema (or the
- * search path), the URL's database on MySQL. */
+/* The schema a table is looked up in on side s: --schema (or the search
+ * path) on a server with schemas inside a database, else the URL's
+ * database. */
 static const char *default_schema(const struct job *job, const struct side *s)
 {
-	return is_pg(s->drv->dialect) ? job->schema : NULL;
+	return s->drv->dialect->has_schemas ? job->schema : NULL;
 }
 
 /* Whether --exclude-tables names name. */
