@@ -946,10 +946,8 @@ static void side_end(struct side *s)
 {
 	struct sl_error ignored;
 	sl_error_clear(&ignored);
-	/* only reads happened: nothing to keep (a plain ROLLBACK, since the
-	 * driver's rollback ends only the transactions its begin started) */
-	if (s->drv->snapshot)
-		s->drv->exec(s->c, "ROLLBACK", &ignored);
+	if (s->drv->snapshot && s->drv->snapshot_end)
+		s->drv->snapshot_end(s->c, &ignored);
 }
 
 /* Close s's connection. */
