@@ -91,6 +91,9 @@ bool sql_table_name(const struct dialect *d, struct buf *b, const struct write_s
 /* Append the table a SELECT reads from: sql_table_name, after ONLY when
  * spec->own_rows and the dialect has inheritance. */
 bool sql_read_table(const struct dialect *d, struct buf *b, const struct write_spec *spec);
+/* Append SELECT count(*) FROM spec's table (sql_read_table): one row,
+ * one value, the number of rows. */
+bool sql_count_rows(const struct dialect *d, struct buf *b, const struct write_spec *spec);
 /* Append SELECT of spec's columns from its table (sql_read_table), each
  * followed by suffix[i] when suffix and suffix[i] are not NULL (an
  * expression that reads the value exactly, as MySQL's " + 0e0" for a

@@ -699,12 +699,6 @@ static void side_free(struct side_query *q)
 	}
 }
 
-/* Append SELECT count(*) FROM t to b. */
-static bool count_sql(const struct dialect *d, struct buf *b, const struct write_spec *t)
-{
-	return buf_puts(b, "SELECT count(*) FROM ") && sql_read_table(d, b, t);
-}
-
 /* The row counts of the sides where the table exists (the other stays 0). */
 static bool count_rows(struct side_query *from, const struct write_spec *t_from, bool in_from,
 		       struct side_query *to, const struct write_spec *t_to, bool in_to,
@@ -713,8 +707,8 @@ static bool count_rows(struct side_query *from, const struct write_spec *t_from,
 	struct buf qf, qt;
 	buf_init(&qf, 0);
 	buf_init(&qt, 0);
-	bool ok = (!in_from || count_sql(from->drv->dialect, &qf, t_from)) &&
-		  (!in_to || count_sql(to->drv->dialect, &qt, t_to));
+	bool ok = (!in_from || sql_count_rows(from->drv->dialect, &qf, t_from)) &&
+		  (!in_to || sql_count_rows(to->drv->dialect, &qt, t_to));
 	if (!ok) {
 		sl_error_set(err, SL_ERR_USAGE, "bad table name");
 	} else if (in_from && in_to) {

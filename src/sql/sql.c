@@ -37,6 +37,11 @@ bool sql_read_table(const struct dialect *d, struct buf *b, const struct write_s
 	       sql_table_name(d, b, spec);
 }
 
+bool sql_count_rows(const struct dialect *d, struct buf *b, const struct write_spec *spec)
+{
+	return buf_puts(b, "SELECT count(*) FROM ") && sql_read_table(d, b, spec);
+}
+
 bool sql_select(const struct dialect *d, struct buf *b, const struct write_spec *spec,
 		const struct read_range *range, const char *const *suffix)
 {
