@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "sluice/buf.h"
+#include "sluice/canon.h"
 #include "sluice/convert.h"
 #include "sluice/sqltype.h"
 
@@ -81,6 +82,16 @@ struct dialect {
 	 * does not fit out. */
 	bool (*type_name)(const struct sql_type *t, const struct type_use *use,
 			  struct type_naming *out);
+	/* --- sluice verify: canonical text (canon.h) --- */
+	/* Append an expression of column col (quoted) of type t (this
+	 * dialect's, as its type_classify gave it) whose value is the
+	 * column's value in the canonical text how asks for, NULL for NULL.
+	 * It must give, for equal values, the same bytes as every other
+	 * dialect's canon_value for the same form: canon.h says what each
+	 * form is. verify asks for a form only where both types have it;
+	 * CANON_HASH for any type. False when b is full. */
+	bool (*canon_value)(struct buf *b, const char *col, const struct sql_type *t,
+			    const struct canon_spec *how);
 };
 
 extern const struct dialect pg_dialect;
@@ -143,6 +154,13 @@ bool pg_type_classify(const char *text, const struct column_desc *col, struct sq
 bool pg_type_name(const struct sql_type *t, const struct type_use *use, struct type_naming *out);
 bool mysql_type_classify(const char *text, const struct column_desc *col, struct sql_type *out);
 bool mysql_type_name(const struct sql_type *t, const struct type_use *use, struct type_naming *out);
+
+/* The dialects' canonical text for verify (src/sql/pg_verify.c,
+ * mysql_verify.c), reached through their canon_value. */
+bool pg_canon_value(struct buf *b, const char *col, const struct sql_type *t,
+		    const struct canon_spec *how);
+bool mysql_canon_value(struct buf *b, const char *col, const struct sql_type *t,
+		       const struct canon_spec *how);
 
 /* MySQL: read the string literal at *p (its opening quote) up to end into
  * b, undoing '' and backslash escapes (\% and \_ stay two characters);

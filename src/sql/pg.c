@@ -66,6 +66,7 @@ const struct dialect pg_dialect = {
 	.bulk_load = pg_copy_sql,
 	.type_classify = pg_type_classify,
 	.type_name = pg_type_name,
+	.canon_value = pg_canon_value,
 };
 
 bool pg_copy_sql(struct buf *b, const struct write_spec *spec)
