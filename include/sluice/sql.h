@@ -92,6 +92,12 @@ struct dialect {
 	 * CANON_HASH for any type. False when b is full. */
 	bool (*canon_value)(struct buf *b, const char *col, const struct sql_type *t,
 			    const struct canon_spec *how);
+	/* Optional. What the values of t, one of this dialect's types the
+	 * model leaves SQL_OTHER, compare as: SQL_INT (decimal digits, as
+	 * PostgreSQL's oid) or SQL_TEXT (characters, as its name), so that
+	 * canon_value must write CANON_NUM or CANON_HASH of their text for
+	 * it; SQL_OTHER (or NULL) compares them by their output text. */
+	enum sql_kind (*compare_as)(const struct sql_type *t);
 };
 
 extern const struct dialect pg_dialect;
@@ -161,6 +167,7 @@ bool pg_canon_value(struct buf *b, const char *col, const struct sql_type *t,
 		    const struct canon_spec *how);
 bool mysql_canon_value(struct buf *b, const char *col, const struct sql_type *t,
 		       const struct canon_spec *how);
+enum sql_kind pg_compare_as(const struct sql_type *t);
 
 /* MySQL: read the string literal at *p (its opening quote) up to end into
  * b, undoing '' and backslash escapes (\% and \_ stay two characters);

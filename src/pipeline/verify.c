@@ -24,53 +24,34 @@
  */
 
 enum kind {
-	K_INT,	  /* any integer; MySQL year, tinyint(1) */
-	K_BOOL,	  /* PostgreSQL boolean */
+	K_INT,	  /* any integer, a boolean held as a small integer */
+	K_BOOL,	  /* a boolean type */
 	K_DEC,	  /* numeric, decimal */
-	K_FLOAT4, /* real, MySQL float */
-	K_FLOAT8, /* double */
+	K_FLOAT4, /* single precision */
+	K_FLOAT8, /* double precision */
 	K_DATE,
-	K_TS,	    /* timestamp without time zone, MySQL datetime */
-	K_TSTZ,	    /* timestamp with time zone, MySQL timestamp (driver sessions are UTC) */
-	K_TIME,	    /* PostgreSQL time, MySQL time */
-	K_INTERVAL, /* PostgreSQL interval: months, days and a time */
-	K_BITS,	    /* bit(n), PostgreSQL bit varying */
-	K_BYTES,    /* bytea, MySQL binary, varbinary, blobs, spatial types */
-	K_TEXT,	    /* character types, MySQL enum and set */
+	K_TS,	    /* a date and time without a zone */
+	K_TSTZ,	    /* an instant (driver sessions are UTC) */
+	K_TIME,	    /* a time of day or a duration */
+	K_INTERVAL, /* months, days and a time */
+	K_BITS,	    /* bit strings, a boolean held as bit(1) */
+	K_BYTES,    /* binary strings, spatial types as their bytes */
+	K_TEXT,	    /* character types, enums and sets, network addresses */
 	K_UUID,
-	K_JSON, /* PostgreSQL json (kept as written), MySQL 8 json (reformatted) */
-	K_JSONB,
+	K_JSON,	 /* json kept as written */
+	K_JSONB, /* json the server normalizes */
 	K_OTHER, /* anything else: compared by its text */
 };
 
 struct coltype {
 	enum kind kind;
 	int prec; /* K_TS, K_TSTZ, K_TIME, K_INTERVAL: fractional digits of seconds */
-	int bits; /* K_BITS: the width, 0 for bit varying */
 };
-
-/* Whether d is PostgreSQL's dialect (else MySQL's): the one place verify
- * tells the servers apart. */
-static bool is_pg(const struct dialect *d)
-{
-	return d == &pg_dialect;
-}
 
 /* The fraction digits of seconds a canonical text keeps for t: at most 6. */
 static int prec_of(const struct sql_type *t)
 {
 	return t->fsp > 6 ? 6 : t->fsp;
-}
-
-/* PostgreSQL's own types the model leaves as SQL_OTHER that read as text
- * or integers: name, "char", oid. */
-static enum kind pg_other(const char *name)
-{
-	if (!strcmp(name, "oid"))
-		return K_INT;
-	if (!strcmp(name, "name") || !strcmp(name, "\"char\""))
-		return K_TEXT;
-	return K_OTHER;
 }
 
 /* Column type text of a server of dialect d as d classifies it (sqltype.h)
@@ -88,18 +69,14 @@ static void classify(const struct dialect *d, const char *type, struct sql_type 
 static struct coltype coltype_of(const struct dialect *d, const struct sql_type *t)
 {
 	struct coltype c = {.kind = K_OTHER};
-	bool pg = is_pg(d);
 	if (t->array)
 		return c;
 	switch (t->kind) {
 	case SQL_BOOL:
-		/* MySQL's are integers: tinyint(1), or a bit(1) */
-		if (pg)
-			c.kind = K_BOOL;
-		else if (t->bool_form == SQL_BOOL_BIT)
-			c = (struct coltype){.kind = K_BITS, .bits = 1};
-		else
-			c.kind = K_INT;
+		/* without a boolean type: a small integer, or a bit(1) */
+		c.kind = t->bool_form == SQL_BOOL_NATIVE ? K_BOOL
+			 : t->bool_form == SQL_BOOL_BIT	 ? K_BITS
+							 : K_INT;
 		break;
 	case SQL_INT:
 		c.kind = K_INT;
@@ -127,38 +104,39 @@ static struct coltype coltype_of(const struct dialect *d, const struct sql_type 
 		c = (struct coltype){.kind = K_INTERVAL, .prec = prec_of(t)};
 		break;
 	case SQL_BIT:
-		c = (struct coltype){.kind = K_BITS, .bits = t->fixed ? (int)t->length : 0};
+		c.kind = K_BITS;
 		break;
 	case SQL_BINARY:
 		c.kind = K_BYTES;
 		break;
 	case SQL_SPATIAL:
-		/* geomcollection (MySQL 8's geometrycollection) was never
-		 * among verify's byte types: still compared by its text */
-		c.kind = strcmp(t->name, "geomcollection") ? K_BYTES : K_OTHER;
+		c.kind = K_BYTES;
 		break;
 	case SQL_TEXT:
-		/* a bpchar without a length keeps the trailing spaces ::text
-		 * would cut: through its output function, as other types */
-		c.kind = pg && t->padded && t->length < 0 ? K_OTHER : K_TEXT;
-		break;
 	case SQL_ENUM:
 	case SQL_SET:
-		c.kind = K_TEXT;
-		break;
 	case SQL_NETADDR:
-		/* PostgreSQL's through its output function (inet::text adds a
-		 * /32); MariaDB's inet4 and inet6 as text */
-		c.kind = pg ? K_OTHER : K_TEXT;
+		/* how each is read as text is its dialect's (canon_value) */
+		c.kind = K_TEXT;
 		break;
 	case SQL_UUID:
 		c.kind = K_UUID;
 		break;
 	case SQL_JSON:
-		c.kind = pg && !t->json_text ? K_JSONB : K_JSON;
+		c.kind = t->json_text ? K_JSON : K_JSONB;
 		break;
 	case SQL_OTHER:
-		c.kind = pg ? pg_other(t->name) : K_OTHER;
+		/* a server's own type whose values read as integers or text */
+		switch (d->compare_as ? d->compare_as(t) : SQL_OTHER) {
+		case SQL_INT:
+			c.kind = K_INT;
+			break;
+		case SQL_TEXT:
+			c.kind = K_TEXT;
+			break;
+		default:
+			break;
+		}
 		break;
 	case SQL_MONEY:
 		break;
@@ -225,9 +203,9 @@ static int min_int(int a, int b)
 	return a < b ? a : b;
 }
 
-/* The plan for a column of type a (on PostgreSQL when a_pg) whose
- * counterpart is b: symmetric in (a, b), so both queries agree. */
-static struct plan plan_for(struct coltype a, bool a_pg, struct coltype b, bool b_pg)
+/* The plan for a column of type a whose counterpart is b, both on servers
+ * of one dialect when same: symmetric in (a, b), so both queries agree. */
+static struct plan plan_for(struct coltype a, struct coltype b, bool same)
 {
 	struct plan p = {.canon.form = CANON_HASH};
 	if (to_float_kind(a.kind) && to_float_kind(b.kind) &&
@@ -248,15 +226,18 @@ static struct plan plan_for(struct coltype a, bool a_pg, struct coltype b, bool 
 	} else if (time_kind(a.kind) && time_kind(b.kind)) {
 		p.canon.form = CANON_TIME;
 		p.canon.prec = min_int(a.prec, b.prec);
-	} else if ((json_kind(a.kind) || json_kind(b.kind)) && a_pg != b_pg) {
-		/* No canonical JSON text both servers produce: jsonb sorts keys its
+	} else if ((json_kind(a.kind) || json_kind(b.kind)) && !same) {
+		/* No canonical JSON text two servers produce: jsonb sorts keys its
 		 * own way and rewrites numbers, MySQL 8 reformats, MariaDB keeps the
-		 * text. PostgreSQL json keeps the text too, so json against a
-		 * MariaDB json (longtext) column compares as text. */
-		struct coltype pg = a_pg ? a : b, my = a_pg ? b : a;
-		p.canon.form = pg.kind == K_JSON && my.kind == K_TEXT ? CANON_HASH : CANON_NULLNESS;
+		 * text. json kept as written (PostgreSQL json) against text (a
+		 * MariaDB json is a longtext) compares as text. */
+		p.canon.form = (a.kind == K_JSON && b.kind == K_TEXT) ||
+					       (b.kind == K_JSON && a.kind == K_TEXT)
+				       ? CANON_HASH
+				       : CANON_NULLNESS;
 	} else if (hashed_kind(a.kind) && hashed_kind(b.kind)) {
-		if (a_pg && b_pg && json_kind(a.kind) && json_kind(b.kind) &&
+		/* one server's json normalized the same way on both sides */
+		if (same && json_kind(a.kind) && json_kind(b.kind) &&
 		    (a.kind == K_JSONB || b.kind == K_JSONB))
 			p.canon.form = CANON_JSON_NORM;
 		p.canon.lower = a.kind == K_UUID || b.kind == K_UUID;
@@ -276,6 +257,13 @@ static void note_add(struct buf *sec, const char *head, const char *name)
 		(void)(buf_puts(sec, ", ") && buf_puts(sec, name));
 }
 
+/* Whether d is PostgreSQL's dialect (else MySQL's): the one place verify
+ * tells the servers apart, for the row text and checksum. */
+static bool is_pg(const struct dialect *d)
+{
+	return d == &pg_dialect;
+}
+
 /* The query (see verify.h): SELECT count, sum over rows of the first 15 hex
  * digits of md5(row text) FROM (SELECT canonical c0, c1, ... FROM t) s. */
 bool verify_sql(const struct dialect *d, const struct write_spec *t, const struct table_desc *mine,
@@ -286,7 +274,7 @@ bool verify_sql(const struct dialect *d, const struct write_spec *t, const struc
 		note[0] = '\0';
 	if (mine->ncols != other->ncols)
 		return false;
-	bool pg = is_pg(d), other_pg = is_pg(other_d);
+	bool pg = is_pg(d);
 	/* the note, in sections: json, single precision, doubles, as text */
 	struct buf name, secs[4];
 	buf_init(&name, 4096);
@@ -316,7 +304,7 @@ bool verify_sql(const struct dialect *d, const struct write_spec *t, const struc
 		classify(d, mc->type, &ta);
 		classify(other_d, oc->type, &tb);
 		struct coltype a = coltype_of(d, &ta), b = coltype_of(other_d, &tb);
-		struct plan p = plan_for(a, pg, b, other_pg);
+		struct plan p = plan_for(a, b, d == other_d);
 		buf_reset(&name);
 		ok = d->quote_ident(&name, mc->name) && (i == 0 || buf_puts(out, ", ")) &&
 		     d->canon_value(out, name.data, &ta, &p.canon) && buf_printf(out, " AS c%d", i);

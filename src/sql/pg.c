@@ -67,6 +67,7 @@ const struct dialect pg_dialect = {
 	.type_classify = pg_type_classify,
 	.type_name = pg_type_name,
 	.canon_value = pg_canon_value,
+	.compare_as = pg_compare_as,
 };
 
 bool pg_copy_sql(struct buf *b, const struct write_spec *spec)

@@ -23,7 +23,7 @@ enum pg_canon_kind {
 
 /* PostgreSQL's own types the model leaves SQL_OTHER whose values read as
  * integers or text: oid; name, "char". */
-static enum sql_kind pg_compare_as(const struct sql_type *t)
+enum sql_kind pg_compare_as(const struct sql_type *t)
 {
 	if (!strcmp(t->name, "oid"))
 		return SQL_INT;
