@@ -98,6 +98,17 @@ struct dialect {
 	 * canon_value must write CANON_NUM or CANON_HASH of their text for
 	 * it; SQL_OTHER (or NULL) compares them by their output text. */
 	enum sql_kind (*compare_as)(const struct sql_type *t);
+	/* Append the query that reads spec's table (sql_read_table) and
+	 * returns one row of two values: the number of rows, and their
+	 * checksum: the sum over the rows, as an exact decimal (0 for no
+	 * rows), of the number the first 15 hex digits (60 bits) of an md5
+	 * make; md5 of the row's text, which is each of values[0..n)
+	 * (canon_value expressions, ASCII) in turn as its length, ':' and
+	 * itself, N when NULL, with nothing between; md5('') with n 0. For
+	 * the same rows both texts are the same on every dialect.
+	 * sql_select_values writes the rows it reads over. */
+	bool (*checksum_query)(struct buf *b, const struct write_spec *spec,
+			       const char *const *values, int n);
 };
 
 extern const struct dialect pg_dialect;
@@ -108,6 +119,11 @@ bool sql_table_name(const struct dialect *d, struct buf *b, const struct write_s
 /* Append the table a SELECT reads from: sql_table_name, after ONLY when
  * spec->own_rows and the dialect has inheritance. */
 bool sql_read_table(const struct dialect *d, struct buf *b, const struct write_spec *spec);
+/* Append SELECT values[0] AS c0, ..., values[n-1] AS c<n-1> FROM spec's
+ * table (sql_read_table); with n 0, SELECT 1 AS c0: a row of each row,
+ * for a query over it (checksum_query). */
+bool sql_select_values(const struct dialect *d, struct buf *b, const struct write_spec *spec,
+		       const char *const *values, int n);
 /* Append SELECT count(*) FROM spec's table (sql_read_table): one row,
  * one value, the number of rows. */
 bool sql_count_rows(const struct dialect *d, struct buf *b, const struct write_spec *spec);
@@ -161,13 +177,17 @@ bool pg_type_name(const struct sql_type *t, const struct type_use *use, struct t
 bool mysql_type_classify(const char *text, const struct column_desc *col, struct sql_type *out);
 bool mysql_type_name(const struct sql_type *t, const struct type_use *use, struct type_naming *out);
 
-/* The dialects' canonical text for verify (src/sql/pg_verify.c,
- * mysql_verify.c), reached through their canon_value. */
+/* The dialects' canonical text and checksums for verify
+ * (src/sql/pg_verify.c, mysql_verify.c), reached through their ops. */
 bool pg_canon_value(struct buf *b, const char *col, const struct sql_type *t,
 		    const struct canon_spec *how);
 bool mysql_canon_value(struct buf *b, const char *col, const struct sql_type *t,
 		       const struct canon_spec *how);
 enum sql_kind pg_compare_as(const struct sql_type *t);
+bool pg_checksum_query(struct buf *b, const struct write_spec *spec, const char *const *values,
+		       int n);
+bool mysql_checksum_query(struct buf *b, const struct write_spec *spec, const char *const *values,
+			  int n);
 
 /* MySQL: read the string literal at *p (its opening quote) up to end into
  * b, undoing '' and backslash escapes (\% and \_ stay two characters);

@@ -257,15 +257,8 @@ static void note_add(struct buf *sec, const char *head, const char *name)
 		(void)(buf_puts(sec, ", ") && buf_puts(sec, name));
 }
 
-/* Whether d is PostgreSQL's dialect (else MySQL's): the one place verify
- * tells the servers apart, for the row text and checksum. */
-static bool is_pg(const struct dialect *d)
-{
-	return d == &pg_dialect;
-}
-
-/* The query (see verify.h): SELECT count, sum over rows of the first 15 hex
- * digits of md5(row text) FROM (SELECT canonical c0, c1, ... FROM t) s. */
+/* The query (see verify.h): each column's canonical expression
+ * (canon_value) in the dialect's checksum_query. */
 bool verify_sql(const struct dialect *d, const struct write_spec *t, const struct table_desc *mine,
 		const struct dialect *other_d, const struct table_desc *other, struct buf *out,
 		char *note, size_t notesz)
@@ -274,31 +267,18 @@ bool verify_sql(const struct dialect *d, const struct write_spec *t, const struc
 		note[0] = '\0';
 	if (mine->ncols != other->ncols)
 		return false;
-	bool pg = is_pg(d);
+	int n = mine->ncols;
 	/* the note, in sections: json, single precision, doubles, as text */
 	struct buf name, secs[4];
 	buf_init(&name, 4096);
 	for (int i = 0; i < 4; i++)
 		buf_init(&secs[i], 4096);
-	bool ok = buf_puts(out, "SELECT ");
-	ok = ok && buf_puts(out, pg ? "count(*)::text, COALESCE(sum(('x' || substr(md5("
-				    : "COUNT(*), CAST(COALESCE(SUM(CAST(CONV(SUBSTR(MD5(CONCAT(");
-	/* each value: its length, ':', its text (all ASCII); NULL: N */
-	for (int i = 0; ok && i < mine->ncols; i++) {
-		if (pg)
-			ok = buf_printf(out, "%sCOALESCE(length(c%d) || ':' || c%d, 'N')",
-					i ? " || " : "", i, i);
-		else
-			ok = buf_printf(out, "%sCOALESCE(CONCAT(CHAR_LENGTH(c%d), ':', c%d), 'N')",
-					i ? ", " : "", i, i);
-	}
-	if (mine->ncols == 0)
-		ok = ok && buf_puts(out, "''");
-	ok = ok &&
-	     buf_puts(out,
-		      pg ? "), 1, 15))::bit(60)::bigint), 0)::text FROM (SELECT "
-			 : ")), 1, 15), 16, 10) AS UNSIGNED)), 0) AS DECIMAL(65,0)) FROM (SELECT ");
-	for (int i = 0; ok && i < mine->ncols; i++) {
+	struct buf *vals = calloc(n ? (size_t)n : 1, sizeof *vals);
+	const char **texts = calloc(n ? (size_t)n : 1, sizeof *texts);
+	bool ok = vals && texts;
+	for (int i = 0; ok && i < n; i++)
+		buf_init(&vals[i], 0);
+	for (int i = 0; ok && i < n; i++) {
 		const struct column_desc *mc = &mine->cols[i], *oc = &other->cols[i];
 		struct sql_type ta, tb;
 		classify(d, mc->type, &ta);
@@ -306,8 +286,9 @@ bool verify_sql(const struct dialect *d, const struct write_spec *t, const struc
 		struct coltype a = coltype_of(d, &ta), b = coltype_of(other_d, &tb);
 		struct plan p = plan_for(a, b, d == other_d);
 		buf_reset(&name);
-		ok = d->quote_ident(&name, mc->name) && (i == 0 || buf_puts(out, ", ")) &&
-		     d->canon_value(out, name.data, &ta, &p.canon) && buf_printf(out, " AS c%d", i);
+		ok = d->quote_ident(&name, mc->name) &&
+		     d->canon_value(&vals[i], name.data, &ta, &p.canon);
+		texts[i] = buf_str(&vals[i]);
 		sql_type_free(&ta);
 		sql_type_free(&tb);
 		if (!ok)
@@ -323,9 +304,7 @@ bool verify_sql(const struct dialect *d, const struct write_spec *t, const struc
 		else if (p.as_text)
 			note_add(&secs[3], "types differ, compared as text: ", mc->name);
 	}
-	if (mine->ncols == 0)
-		ok = ok && buf_puts(out, "1 AS c0");
-	ok = ok && buf_puts(out, " FROM ") && sql_read_table(d, out, t) && buf_puts(out, ") s");
+	ok = ok && d->checksum_query(out, t, texts, n);
 	size_t used = 0;
 	for (int i = 0; i < 4; i++) {
 		if (note && notesz && secs[i].len && used < notesz) {
@@ -335,6 +314,10 @@ bool verify_sql(const struct dialect *d, const struct write_spec *t, const struc
 		}
 		buf_free(&secs[i]);
 	}
+	for (int i = 0; vals && texts && i < n; i++)
+		buf_free(&vals[i]);
+	free(vals);
+	free(texts);
 	buf_free(&name);
 	return ok;
 }

@@ -1,6 +1,7 @@
 /* src/sql/mysql_verify.c
  * MySQL's and MariaDB's side of sluice verify (canon.h): a column's value
- * as canonical text, computed where MySQL shows no such text itself.
+ * as canonical text, computed where MySQL shows no such text itself, and
+ * the count and checksum of a table's rows.
  */
 #include <string.h>
 
@@ -189,4 +190,20 @@ bool mysql_canon_value(struct buf *b, const char *q, const struct sql_type *t,
 		return buf_printf(b, "CASE WHEN %s IS NULL THEN NULL ELSE '' END", q);
 	}
 	return false;
+}
+
+bool mysql_checksum_query(struct buf *b, const struct write_spec *spec, const char *const *values,
+			  int n)
+{
+	bool ok = buf_puts(b, "SELECT COUNT(*), CAST(COALESCE(SUM(CAST(CONV(SUBSTR(MD5(CONCAT(");
+	/* each value: its length, ':', its text (all ASCII); NULL: N */
+	for (int i = 0; ok && i < n; i++)
+		ok = buf_printf(b, "%sCOALESCE(CONCAT(CHAR_LENGTH(c%d), ':', c%d), 'N')",
+				i ? ", " : "", i, i);
+	if (n == 0)
+		ok = ok && buf_puts(b, "''");
+	/* the sum of up to 2^64 rows' 60-bit numbers fits DECIMAL(65,0) */
+	return ok &&
+	       buf_puts(b, ")), 1, 15), 16, 10) AS UNSIGNED)), 0) AS DECIMAL(65,0)) FROM (") &&
+	       sql_select_values(&mysql_dialect, b, spec, values, n) && buf_puts(b, ") s");
 }

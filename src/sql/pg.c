@@ -67,6 +67,7 @@ const struct dialect pg_dialect = {
 	.type_classify = pg_type_classify,
 	.type_name = pg_type_name,
 	.canon_value = pg_canon_value,
+	.checksum_query = pg_checksum_query,
 	.compare_as = pg_compare_as,
 };
 

@@ -1,6 +1,7 @@
 /* src/sql/pg_verify.c
  * PostgreSQL's side of sluice verify (canon.h): a column's value as
- * canonical text, from PostgreSQL's own functions and output text.
+ * canonical text, from PostgreSQL's own functions and output text, and
+ * the count and checksum of a table's rows.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -211,4 +212,18 @@ bool pg_canon_value(struct buf *b, const char *q, const struct sql_type *t,
 		return buf_printf(b, "CASE WHEN %s IS NULL THEN NULL ELSE '' END", q);
 	}
 	return false;
+}
+
+bool pg_checksum_query(struct buf *b, const struct write_spec *spec, const char *const *values,
+		       int n)
+{
+	bool ok = buf_puts(b, "SELECT count(*)::text, COALESCE(sum(('x' || substr(md5(");
+	/* each value: its length, ':', its text (all ASCII); NULL: N */
+	for (int i = 0; ok && i < n; i++)
+		ok = buf_printf(b, "%sCOALESCE(length(c%d) || ':' || c%d, 'N')", i ? " || " : "", i,
+				i);
+	if (n == 0)
+		ok = ok && buf_puts(b, "''");
+	return ok && buf_puts(b, "), 1, 15))::bit(60)::bigint), 0)::text FROM (") &&
+	       sql_select_values(&pg_dialect, b, spec, values, n) && buf_puts(b, ") s");
 }
