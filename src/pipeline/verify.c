@@ -1,10 +1,12 @@
 /* src/pipeline/verify.c
  * sluice verify: the same tables on two servers compared by row count and an
  * order-independent checksum. Each server computes both in one query: every
- * value is normalized to one canonical text (see enum form), a row's texts
- * are length-prefixed and joined, and the first 60 bits of their md5 are
+ * value is normalized to one canonical text (canon.h), a row's texts are
+ * length-prefixed and joined, and the first 60 bits of their md5 are
  * summed as an exact decimal, so row order does not matter and a duplicated
- * row cannot cancel another out.
+ * row cannot cancel another out. Which text a column gets is chosen here,
+ * from the neutral types on both sides; the SQL that computes it is each
+ * dialect's (canon_value, checksum_query).
  */
 #include <pthread.h>
 #include <stdio.h>
