@@ -1,7 +1,8 @@
 /* include/sluice/json.h
  * The JSON reader's shared state, inside src/input/json*.c only: json.c is
- * the reader (scanner, YAJL events, open/next/close), json_ejson.c decodes
- * MongoDB Extended JSON in nested values.
+ * the reader (YAJL events, open/next/close, sample keys), json_scan.c cuts
+ * the input into units, json_ejson.c decodes MongoDB Extended JSON in nested
+ * values.
  */
 #ifndef SLUICE_JSON_H
 #define SLUICE_JSON_H
@@ -15,6 +16,9 @@
 #include "sluice/buf.h"
 #include "sluice/error.h"
 #include "sluice/reader.h"
+
+#define CHUNK_SIZE (256 * 1024)
+#define RAW_PREFIX 1024 /* bytes of a too-large record kept for rejects */
 
 /* Where the array scanner is between elements. */
 enum scan_state {
@@ -132,6 +136,14 @@ int json_store(struct json_state *st, int c, const void *ptr, size_t n);
 /* Reject the record with fmt, whose %s is key (n bytes, cut short to be shown);
  * the first reason wins. */
 void json_set_bad(struct json_state *st, const char *fmt, const void *key, size_t n);
+
+/* --- json_scan.c --- */
+
+/* The next non-blank NDJSON line into st->unit. 1: a line, 0: end, -1: failure. */
+int json_scan_line(struct reader *r, struct json_state *st, struct sl_error *err);
+/* The next element of the top-level array (or object stream) into st->unit.
+ * 1: an element, 0: end, -1: failure (err set). */
+int json_scan_element(struct reader *r, struct json_state *st, struct sl_error *err);
 
 /* --- json_ejson.c --- */
 
