@@ -1,8 +1,8 @@
 /* include/sluice/json.h
  * The JSON reader's shared state, inside src/input/json*.c only: json.c is
- * the reader (YAJL events, open/next/close, sample keys), json_scan.c cuts
- * the input into units, json_ejson.c decodes MongoDB Extended JSON in nested
- * values.
+ * the reader (open/next/close, sample keys), json_scan.c cuts the input into
+ * units, json_record.c parses a unit into a record's cells with YAJL's
+ * events, json_ejson.c decodes MongoDB Extended JSON in nested values.
  */
 #ifndef SLUICE_JSON_H
 #define SLUICE_JSON_H
@@ -17,6 +17,7 @@
 #include "sluice/error.h"
 #include "sluice/reader.h"
 
+#define OFF_MISSING (SIZE_MAX - 1) /* the key did not appear in the record */
 #define CHUNK_SIZE (256 * 1024)
 #define RAW_PREFIX 1024 /* bytes of a too-large record kept for rejects */
 
@@ -129,8 +130,17 @@ struct json_state {
 	int nkeys, keys_cap;
 };
 
-/* --- json.c --- */
+/* --- json_record.c --- */
 
+enum parse_result { PARSE_OK, PARSE_BAD_RECORD, PARSE_SYNTAX, PARSE_OOM };
+
+/* reader_ops.set_columns: the target columns and the hash keys are looked
+ * up in. */
+bool json_set_columns(struct reader *r, char *const *names, int n, struct sl_error *err);
+/* Free the target columns and the per-column arrays of the record. */
+void json_free_columns(struct json_state *st);
+/* Parse the current unit with YAJL. On PARSE_SYNTAX, msg says where and why. */
+enum parse_result json_parse_unit(struct json_state *st, char *msg, size_t msgsz);
 /* Store a value for column c; ptr NULL is SQL NULL. Returns 1 (YAJL goes on). */
 int json_store(struct json_state *st, int c, const void *ptr, size_t n);
 /* Reject the record with fmt, whose %s is key (n bytes, cut short to be shown);
