@@ -269,18 +269,9 @@ static bool place_rows(struct checkpoint *ck)
 static bool create_table(const struct driver *drv, struct conn *c, const struct write_spec *table,
 			 struct sl_error *err)
 {
-	bool mysql = !strcmp(drv->dialect->name, "mysql");
 	struct buf sql;
 	buf_init(&sql, 0);
-	/* sizes that keep MySQL's primary key under its 3072 bytes */
-	bool ok = buf_puts(&sql, "CREATE TABLE IF NOT EXISTS ") &&
-		  sql_table_name(drv->dialect, &sql, table) &&
-		  buf_puts(&sql, " (job varchar(200) NOT NULL, source varchar(500) NOT NULL, "
-				 "first_rec bigint NOT NULL, end_rec bigint NOT NULL, "
-				 "fingerprint varchar(100) NOT NULL, rows_written bigint NOT NULL, "
-				 "committed_at timestamp NULL DEFAULT CURRENT_TIMESTAMP, "
-				 "PRIMARY KEY (job, source, first_rec))") &&
-		  (!mysql || buf_puts(&sql, " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"));
+	bool ok = sql_checkpoint_create(drv->dialect, &sql, table);
 	/* two runs creating it at once: PostgreSQL may refuse the second with
 	 * a unique violation on its catalog; the table is there then */
 	bool made = ok && (drv->exec(c, sql.data, err) ||
@@ -291,21 +282,6 @@ static bool create_table(const struct driver *drv, struct conn *c, const struct 
 	if (!made)
 		return sl_error_prefix(err, "creating the checkpoint table");
 	return true;
-}
-
-/* Append the checkpoint table's quoted name to sql. */
-static bool put_table(const struct checkpoint *ck, struct buf *sql)
-{
-	return sql_table_name(ck->drv->dialect, sql, &ck->table);
-}
-
-/* The dialect's placeholder list of n "($1, $2, ...)" or "(?, ?, ...)". */
-static bool put_placeholders(const struct checkpoint *ck, struct buf *sql, int n)
-{
-	bool ok = buf_putc(sql, '(');
-	for (int i = 1; ok && i <= n; i++)
-		ok = (i == 1 || buf_puts(sql, ", ")) && ck->drv->dialect->placeholder(sql, i);
-	return ok && buf_putc(sql, ')');
 }
 
 bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct conn *c,
@@ -344,8 +320,7 @@ bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct c
 	 * into SQL text */
 	struct buf sql;
 	buf_init(&sql, 0);
-	ok = buf_puts(&sql, "SELECT job, source, first_rec, end_rec, fingerprint FROM ") &&
-	     put_table(ck, &sql);
+	ok = sql_checkpoint_rows(drv->dialect, &sql, &ck->table);
 	if (!ok || !drv->query_each(c, sql.data, take_row, ck, err)) {
 		buf_free(&sql);
 		if (ok)
@@ -470,10 +445,7 @@ enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int sr
 	 * at once */
 	struct buf sql;
 	buf_init(&sql, 0);
-	bool ok = buf_puts(&sql, "INSERT INTO ") && put_table(ck, &sql) &&
-		  buf_puts(&sql, " (job, source, first_rec, end_rec, fingerprint, rows_written) "
-				 "VALUES ") &&
-		  put_placeholders(ck, &sql, 6);
+	bool ok = sql_checkpoint_claim(ck->drv->dialect, &sql, &ck->table);
 	bool done = ok && ck->drv->exec_params(c, sql.data, 6, values, err);
 	buf_free(&sql);
 	if (!ok)
@@ -512,8 +484,7 @@ bool checkpoint_committed(struct checkpoint *ck, struct conn *c, int src, long l
 	} q = {ck->job, ck->src[src].name, first, false};
 	struct buf sql; /* its own: writer threads settle lost commits at once */
 	buf_init(&sql, 0);
-	bool ok = buf_printf(&sql, "SELECT job, source, first_rec FROM ") && put_table(ck, &sql) &&
-		  buf_printf(&sql, " WHERE first_rec = %lld", first);
+	bool ok = sql_checkpoint_at(ck->drv->dialect, &sql, &ck->table, first);
 	bool asked = ok && ck->drv->query_each(c, sql.data, found_row, &q, err);
 	buf_free(&sql);
 	if (!ok)

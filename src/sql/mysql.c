@@ -64,6 +64,7 @@ const struct dialect mysql_dialect = {
 	.max_name_bytes = 64,
 	.columns_case_insensitive = true,
 	.upsert_matches_any_unique = true,
+	.bytewise_table_options = " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
 	.quote_ident = mysql_quote_ident,
 	.placeholder = mysql_placeholder,
 	.conflict_clause = mysql_conflict_clause,
