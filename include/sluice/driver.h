@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sluice/batch.h"
 #include "sluice/catalog.h"
@@ -184,6 +185,20 @@ struct driver {
 	void (*session_name)(struct conn *c, char *out, size_t n);
 	/* Cheap check that the connection still works, before reuse. */
 	bool (*healthy)(struct conn *c);
+
+	/* --- a job's lock, for --resume (checkpoint_lock) --- */
+	/* Ready c, a connection of its own, to hold a job lock for as long as
+	 * the run lasts, however long it idles: no server timeout may end the
+	 * session and so free the lock (PostgreSQL: a transaction left open
+	 * with no idle timeout, which also pins the session through a pooler;
+	 * MySQL: a year's wait_timeout). Called once, before job_lock_try. */
+	bool (*job_lock_hold)(struct conn *c, struct sl_error *err);
+	/* Try once, without waiting, to take the lock named key on c's
+	 * database (two databases of a server are two names): *held says
+	 * whether c has it now. It lasts until c closes, and meanwhile every
+	 * other connection that tries key is refused. No name goes into SQL
+	 * text, only the number. */
+	bool (*job_lock_try)(struct conn *c, uint64_t key, bool *held, struct sl_error *err);
 };
 
 extern const struct driver pg_driver;

@@ -2570,6 +2570,27 @@ static bool my_query_row(struct conn *c, const char *sql, char **out, int n, str
 	return true;
 }
 
+/* A job's lock is a lock of the session (GET_LOCK), which no server
+ * timeout may end. */
+static bool my_job_lock_hold(struct conn *c, struct sl_error *err)
+{
+	return my_exec(c, "SET SESSION wait_timeout = 31536000", err);
+}
+
+static bool my_job_lock_try(struct conn *c, uint64_t key, bool *held, struct sl_error *err)
+{
+	/* GET_LOCK's names are per server: the database goes in */
+	char sql[160], *got = NULL;
+	snprintf(sql, sizeof sql,
+		 "SELECT GET_LOCK(CONCAT('sluice-%016llx-', MD5(COALESCE(DATABASE(), ''))), 0)",
+		 (unsigned long long)key);
+	if (!my_query_row(c, sql, &got, 1, err))
+		return false;
+	*held = got && !strcmp(got, "1");
+	free(got);
+	return true;
+}
+
 static void my_session_name(struct conn *c, char *out, size_t n)
 {
 	snprintf(out, n, "thread %lu", mysql_thread_id(c->my));
@@ -2610,4 +2631,6 @@ const struct driver mysql_driver = {
 	.exec_params = my_exec_params,
 	.query_each = my_query_each,
 	.healthy = my_healthy,
+	.job_lock_hold = my_job_lock_hold,
+	.job_lock_try = my_job_lock_try,
 };

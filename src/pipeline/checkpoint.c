@@ -536,34 +536,14 @@ bool checkpoint_lock(const struct driver *drv, struct conn *c, const char *table
 	 * hash of both (a number, so no name goes into SQL text) */
 	const char *t = table ? table : "sluice_checkpoints";
 	uint64_t h = fnv1a(fnv1a(1469598103934665603ULL, t, strlen(t) + 1), job, strlen(job));
-	bool mysql = !strcmp(drv->dialect->name, "mysql");
-	char sql[160];
-	if (mysql)
-		/* a lock of the session, named per server: the database goes in */
-		snprintf(sql, sizeof sql,
-			 "SELECT GET_LOCK(CONCAT('sluice-%016llx-', MD5(COALESCE(DATABASE(), "
-			 "''))), 0)",
-			 (unsigned long long)h);
-	else
-		/* a lock of a transaction left open, per database: it takes no
-		 * snapshot and no transaction id, so it holds nothing back
-		 * (VACUUM), and it pins the session through a pooler */
-		snprintf(sql, sizeof sql, "SELECT pg_try_advisory_xact_lock(%lld)", (long long)h);
 	/* the lock lasts as long as the run, however long it idles: no
 	 * server timeout may end the session (the job would be free) */
-	bool ready =
-		mysql ? drv->exec(c, "SET SESSION wait_timeout = 31536000", err)
-		      : drv->begin(c, err) &&
-				drv->exec(c, "SET LOCAL idle_in_transaction_session_timeout = 0",
-					  err);
-	if (!ready)
+	if (!drv->job_lock_hold(c, err))
 		return sl_error_prefix(err, "taking the lock of job '%s'", job);
 	for (;;) {
-		char *got = NULL;
-		if (!drv->query_row(c, sql, &got, 1, err))
+		bool held = false;
+		if (!drv->job_lock_try(c, h, &held, err))
 			return sl_error_prefix(err, "taking the lock of job '%s'", job);
-		bool held = got && (!strcmp(got, "1") || !strcmp(got, "t"));
-		free(got);
 		if (held)
 			break;
 		if (!*waited)
