@@ -157,6 +157,10 @@ BUF_MUST_USE bool sql_insert(const struct dialect *d, struct buf *b, const struc
 /* Append TRUNCATE TABLE for spec's table. */
 BUF_MUST_USE bool sql_truncate(const struct dialect *d, struct buf *b,
 			       const struct write_spec *spec);
+/* Append DELETE FROM spec's table, every row: emptying it inside a
+ * transaction where TRUNCATE would commit on its own. */
+BUF_MUST_USE bool sql_delete_all(const struct dialect *d, struct buf *b,
+				 const struct write_spec *spec);
 /* Rows one INSERT statement carries for a batch of batch_rows rows: under the
  * placeholder limit, and dividing the batch evenly so full batches reuse one
  * prepared statement. */
