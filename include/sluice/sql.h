@@ -64,6 +64,13 @@ struct dialect {
 	 * " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"; NULL when the
 	 * server's defaults do that already. */
 	const char *bytewise_table_options;
+	/* Append the statement that moves the identity of column (its
+	 * sequence or counter) in spec's table past the largest value the
+	 * column holds, so that the next generated value does not collide
+	 * with rows copied in with their own keys (PostgreSQL's setval). NULL
+	 * when the server moves it by itself as such rows go in (MySQL's
+	 * AUTO_INCREMENT). */
+	bool (*identity_restart)(struct buf *b, const struct write_spec *spec, const char *column);
 	/* Append ident quoted for this dialect; false when it cannot be quoted. */
 	bool (*quote_ident)(struct buf *b, const char *ident);
 	/* Append the n-th (1-based) placeholder. */

@@ -583,24 +583,14 @@ static bool finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t
 	}
 	ok = ok && finish_checks(cp, ddl, t, &have, err) && finish_on_update(cp, ddl, t, err);
 	table_desc_free(&have);
-	/* PostgreSQL identity: the sequence goes on after the copied maximum
-	 * (MySQL's AUTO_INCREMENT moves by itself) */
-	for (int i = 0; ok && i < t->src.ncols && !strcmp(d->name, "postgresql"); i++) {
+	/* identities go on after the copied maximum, where the server does
+	 * not move them by itself */
+	for (int i = 0; ok && d->identity_restart && i < t->src.ncols; i++) {
 		if (!t->mapped[i].identity)
 			continue;
-		struct buf name;
-		buf_init(&name, 0);
 		buf_reset(&sql);
-		ok = sql_table_name(d, &name, &t->dst_spec) &&
-		     buf_puts(&sql, "SELECT setval(pg_get_serial_sequence(") &&
-		     sql_quote_with(&sql, name.data, '\'') && buf_puts(&sql, ", ") &&
-		     sql_quote_with(&sql, t->dst_spec.columns[i], '\'') &&
-		     buf_puts(&sql, "), COALESCE(MAX(") &&
-		     d->quote_ident(&sql, t->dst_spec.columns[i]) &&
-		     buf_puts(&sql, "), 0) + 1, false) FROM ") && buf_puts(&sql, name.data);
-		buf_free(&name);
-		if (!ok)
-			sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		if (!d->identity_restart(&sql, &t->dst_spec, t->dst_spec.columns[i]))
+			ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 		else
 			ok = run_ddl(cp, ddl, sql.data, err);
 	}

@@ -286,6 +286,19 @@ START_TEST(checkpoint_statements)
 }
 END_TEST
 
+START_TEST(identity_restart)
+{
+	struct write_spec t = {.schema = "s", .table = "o'k"};
+	struct buf b;
+	buf_init(&b, 0);
+	ck_assert(pg_dialect.identity_restart(&b, &t, "id"));
+	ck_assert_str_eq(b.data, "SELECT setval(pg_get_serial_sequence('\"s\".\"o''k\"', 'id'), "
+				 "COALESCE(MAX(\"id\"), 0) + 1, false) FROM \"s\".\"o'k\"");
+	ck_assert(!mysql_dialect.identity_restart);
+	buf_free(&b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sql");
@@ -303,6 +316,7 @@ int main(void)
 	tcase_add_test(tc, batch_model);
 	tcase_add_test(tc, buf_ceiling);
 	tcase_add_test(tc, checkpoint_statements);
+	tcase_add_test(tc, identity_restart);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
