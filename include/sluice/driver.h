@@ -127,6 +127,17 @@ struct driver {
 	 * rollback: only reads happened). Unlike rollback, it ends it though
 	 * begin did not start it. */
 	bool (*snapshot_end)(struct conn *c, struct sl_error *err);
+	/* Where a snapshot cannot be shared: hold_still, on a connection of
+	 * its own, stops every commit on the server until let_go, so that
+	 * snapshots started meanwhile on other connections all see one
+	 * instant (MySQL's FLUSH TABLES WITH READ LOCK, as mydumper does).
+	 * False with err when the server refuses it (privileges, a read-only
+	 * replica), err->msg then saying what was not allowed and why; the
+	 * caller goes on with a snapshot per reader. let_go ends the hold and
+	 * may be called on a connection that is broken. Both NULL where
+	 * export_snapshot serves, or where the server has no such lock. */
+	bool (*hold_still)(struct conn *c, struct sl_error *err);
+	void (*let_go)(struct conn *c);
 	/* The base tables of schema (NULL: the connection's database/"public"),
 	 * plus views and triggers; free with schema_desc_free. */
 	bool (*describe_schema)(struct conn *c, const char *schema, struct schema_desc *out,

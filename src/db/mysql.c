@@ -1987,6 +1987,24 @@ static bool my_snapshot_end(struct conn *c, struct sl_error *err)
 	return run_query(c, "ROLLBACK", "ending a snapshot", err);
 }
 
+/* A global read lock: no commit until let_go (it waits for running
+ * writes to end, and needs RELOAD). */
+static bool my_hold_still(struct conn *c, struct sl_error *err)
+{
+	if (my_exec(c, "FLUSH TABLES WITH READ LOCK", err))
+		return true;
+	char why[sizeof err->msg];
+	snprintf(why, sizeof why, "%s", err->msg);
+	return sl_error_set(err, err->kind, "FLUSH TABLES WITH READ LOCK is not allowed here (%s)",
+			    why);
+}
+
+static void my_let_go(struct conn *c)
+{
+	struct sl_error e;
+	my_exec(c, "UNLOCK TABLES", &e);
+}
+
 /* "TABLE_SCHEMA = <db>" for schema (NULL: the connection's database). */
 static bool put_schema_match(struct conn *c, const char *column, const char *schema)
 {
@@ -2617,6 +2635,8 @@ const struct driver mysql_driver = {
 	.count_keys = my_count_keys,
 	.snapshot = my_snapshot,
 	.snapshot_end = my_snapshot_end,
+	.hold_still = my_hold_still,
+	.let_go = my_let_go,
 	.describe_schema = my_describe_schema,
 	.describe_full = my_describe_full,
 	.open_read = my_open_read,

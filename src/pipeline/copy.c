@@ -1245,10 +1245,10 @@ static void *copy_worker_main(void *arg)
 
 /* The source's snapshot, on cp->src and on each worker's connection: one
  * instant for all of them, so the key ranges planned on cp->src are the
- * rows the workers read. PostgreSQL: cp->src's snapshot exported and
- * imported by the others; MySQL: every snapshot started while a lock
- * connection holds FLUSH TABLES WITH READ LOCK (mydumper's way), so no
- * commit falls between them. One worker reads on cp->src itself.
+ * rows the workers read: cp->src's snapshot exported and imported by the
+ * others (PostgreSQL), or every snapshot started while a lock connection
+ * holds the source still (MySQL, hold_still), so no commit falls between
+ * them. One worker reads on cp->src itself.
  * Every connection is made first: behind a transaction pooler a connect
  * asks the server something, on a server session of the pool, which the
  * snapshots then hold until the end (the driver says so when the pool has
@@ -1275,25 +1275,27 @@ static bool open_snapshots(struct copy *cp, struct sl_error *err)
 	if (ok && cp->from->export_snapshot) {
 		ok = cp->from->snapshot(cp->src, err) &&
 		     cp->from->export_snapshot(cp->src, snap, sizeof snap, err);
-	} else if (ok && cp->from->connect(cp->job->from, &copts, &lock, err)) {
+	} else if (ok && cp->from->hold_still) {
+		ok = cp->from->connect(cp->job->from, &copts, &lock, err);
 		struct sl_error e;
-		if (!cp->from->exec(lock, "FLUSH TABLES WITH READ LOCK", &e)) {
-			log_warn("copying with %d workers, each reads its own snapshot: FLUSH "
-				 "TABLES WITH READ LOCK is not allowed here (%s)",
+		if (ok && !cp->from->hold_still(lock, &e)) {
+			log_warn("copying with %d workers, each reads its own snapshot: %s",
 				 cp->nworkers, e.msg);
 			cp->from->close(lock);
 			lock = NULL;
 		}
+		ok = ok && cp->from->snapshot(cp->src, err);
+	} else if (ok) {
+		log_warn("copying with %d workers, each reads its own snapshot: %s has no "
+			 "shared one",
+			 cp->nworkers, cp->from->name);
 		ok = cp->from->snapshot(cp->src, err);
-	} else {
-		ok = false;
 	}
 	for (int i = 0; ok && i < cp->nworkers; i++)
 		ok = snap[0] ? cp->from->snapshot_at(ws[i].src, snap, err)
 			     : cp->from->snapshot(ws[i].src, err);
 	if (lock) {
-		struct sl_error e;
-		cp->from->exec(lock, "UNLOCK TABLES", &e);
+		cp->from->let_go(lock);
 		cp->from->close(lock);
 	}
 	return ok;
