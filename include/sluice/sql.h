@@ -58,6 +58,15 @@ struct dialect {
 	bool has_schemas;	     /* schemas inside a database (PostgreSQL), not MySQL */
 	bool has_inheritance;	     /* a table's rows include its children's unless read ONLY */
 	bool fk_set_null_needs_null; /* refuses ON ... SET NULL on a NOT NULL column */
+	/* columns can be of user-defined types, enums and domains (CREATE
+	 * TYPE ... AS ENUM, CREATE DOMAIN), which copy --create makes on a
+	 * target that has them too (typemap_create_type) */
+	bool has_user_types;
+	/* text compares as if padded with spaces under the binary collation
+	 * sluice gives keys, so that "a" and "a " are one key unless a NO PAD
+	 * collation is named (MySQL's PAD SPACE utf8mb4_bin); copy --create
+	 * then names one for keys from a server where they are two */
+	bool text_pads_spaces;
 	/* Appended to the CREATE TABLE of a table of sluice's own (the
 	 * checkpoint table) so that its text columns hold any UTF-8 and
 	 * compare byte for byte ("a" and "A", "a" and "a " are two keys), as

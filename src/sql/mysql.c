@@ -61,6 +61,7 @@ const struct dialect mysql_dialect = {
 	.name = "mysql",
 	.max_params = 65535,
 	.fk_set_null_needs_null = true,
+	.text_pads_spaces = true,
 	.max_name_bytes = 64,
 	.columns_case_insensitive = true,
 	.upsert_matches_any_unique = true,

@@ -74,6 +74,7 @@ const struct dialect pg_dialect = {
 	.transactional_ddl = true,
 	.has_inheritance = true,
 	.has_schemas = true,
+	.has_user_types = true,
 	.max_name_bytes = 63,
 	.quote_ident = pg_quote_ident,
 	.placeholder = pg_placeholder,
