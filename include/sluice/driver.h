@@ -196,6 +196,12 @@ struct driver {
 	void (*session_name)(struct conn *c, char *out, size_t n);
 	/* Cheap check that the connection still works, before reuse. */
 	bool (*healthy)(struct conn *c);
+	/* What an error this driver filled in says, by its server's code: a
+	 * row collided with a unique key (PostgreSQL 23505, MySQL 1062)... */
+	bool (*unique_violation)(const struct sl_error *err);
+	/* ...or a CREATE of an object other than a table (a trigger) named
+	 * one that is there already (PostgreSQL 42710, MySQL 1359). */
+	bool (*object_exists)(const struct sl_error *err);
 
 	/* --- a job's lock, for --resume (checkpoint_lock) --- */
 	/* Ready c, a connection of its own, to hold a job lock for as long as

@@ -2588,6 +2588,16 @@ static bool my_query_row(struct conn *c, const char *sql, char **out, int n, str
 	return true;
 }
 
+static bool my_unique_violation(const struct sl_error *err)
+{
+	return err->server_code == 1062; /* ER_DUP_ENTRY */
+}
+
+static bool my_object_exists(const struct sl_error *err)
+{
+	return err->server_code == 1359; /* ER_TRG_ALREADY_EXISTS */
+}
+
 /* A job's lock is a lock of the session (GET_LOCK), which no server
  * timeout may end. */
 static bool my_job_lock_hold(struct conn *c, struct sl_error *err)
@@ -2651,6 +2661,8 @@ const struct driver mysql_driver = {
 	.exec_params = my_exec_params,
 	.query_each = my_query_each,
 	.healthy = my_healthy,
+	.unique_violation = my_unique_violation,
+	.object_exists = my_object_exists,
 	.job_lock_hold = my_job_lock_hold,
 	.job_lock_try = my_job_lock_try,
 };

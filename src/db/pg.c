@@ -2124,6 +2124,16 @@ static bool pg_query_row(struct conn *c, const char *sql, char **out, int n, str
 	return true;
 }
 
+static bool pg_unique_violation(const struct sl_error *err)
+{
+	return !strcmp(err->sqlstate, "23505");
+}
+
+static bool pg_object_exists(const struct sl_error *err)
+{
+	return !strcmp(err->sqlstate, "42710"); /* duplicate_object */
+}
+
 /* A job's lock is a lock of a transaction left open, per database: it
  * takes no snapshot and no transaction id, so it holds nothing back
  * (VACUUM), and it pins the session through a pooler. */
@@ -2191,6 +2201,8 @@ const struct driver pg_driver = {
 	.exec_params = pg_exec_params,
 	.query_each = pg_query_each,
 	.healthy = pg_healthy,
+	.unique_violation = pg_unique_violation,
+	.object_exists = pg_object_exists,
 	.job_lock_hold = pg_job_lock_hold,
 	.job_lock_try = pg_job_lock_try,
 };

@@ -275,7 +275,7 @@ static bool create_table(const struct driver *drv, struct conn *c, const struct 
 	/* two runs creating it at once: PostgreSQL may refuse the second with
 	 * a unique violation on its catalog; the table is there then */
 	bool made = ok && (drv->exec(c, sql.data, err) ||
-			   (!strcmp(err->sqlstate, "23505") && drv->exec(c, sql.data, err)));
+			   (drv->unique_violation(err) && drv->exec(c, sql.data, err)));
 	buf_free(&sql);
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -427,12 +427,6 @@ bool checkpoint_covered(struct checkpoint *ck, int src, long long ordinal)
 	return s->cursor < s->n && s->ranges[s->cursor].first <= ordinal;
 }
 
-/* Whether err is a unique violation (the range is someone else's). */
-static bool is_duplicate(const struct sl_error *err)
-{
-	return !strcmp(err->sqlstate, "23505") || err->server_code == 1062;
-}
-
 enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int src, long long first,
 				   long long last, size_t rows, struct sl_error *err)
 {
@@ -452,8 +446,8 @@ enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int sr
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory"), CLAIM_FAILED;
 	if (done)
 		return CLAIM_OK;
-	if (is_duplicate(err))
-		return CLAIM_TAKEN;
+	if (ck->drv->unique_violation(err))
+		return CLAIM_TAKEN; /* the range is someone else's */
 	if (err->kind == SL_ERR_DATA)
 		err->kind = SL_ERR_SERVER; /* the checkpoint row is no row of the input */
 	sl_error_prefix(err, "writing the checkpoint row");

@@ -525,7 +525,7 @@ static bool finish_on_update(struct copy *cp, struct conn *ddl, const struct cop
 			if (err->kind == SL_ERR_CONNECTION) {
 				ok = false;
 			} else {
-				if (strcmp(err->sqlstate, "42710")) /* 42710: it is there */
+				if (!cp->to->object_exists(err))
 					left_out(cp, "%s: ON UPDATE trigger of %s not created: %s",
 						 t->name, t->dst_spec.columns[i], err->msg);
 				sl_error_clear(err);
