@@ -619,14 +619,12 @@ static const char *fkey_refused(struct copy *cp, const struct copy_table *t,
 			return why;
 		}
 	}
-	bool set_null =
-		!strcasecmp(fk->on_delete, "SET NULL") || !strcasecmp(fk->on_update, "SET NULL");
+	const char *set_null = fkey_set_null_event(fk);
 	for (int k = 0; set_null && cp->to->dialect->fk_set_null_needs_null && k < fk->ncols; k++) {
 		const struct column_desc *col = table_desc_column(&t->src, fk->cols[k]);
 		if (col && !col->nullable) {
 			snprintf(why, whysz,
-				 "ON %s SET NULL on NOT NULL column %s, which %s refuses",
-				 !strcasecmp(fk->on_delete, "SET NULL") ? "DELETE" : "UPDATE",
+				 "ON %s SET NULL on NOT NULL column %s, which %s refuses", set_null,
 				 fk->cols[k], cp->to->name);
 			return why;
 		}
