@@ -130,13 +130,12 @@ bool copy_key_collations(struct copy_ddl *d, struct conn *conn, const char *tabl
 	}
 	for (int i = 0; i < src->ncols; i++) {
 		struct mapped_column *m = &mapped[i];
-		if (!keeps_spaces(src, src->cols[i].name) ||
-		    !strstr(m->type, " COLLATE utf8mb4_bin"))
+		if (!keeps_spaces(src, src->cols[i].name) || !typemap_key_pads(m))
 			continue;
 		if (d->nopad[0] && typemap_key_nopad(m, d->nopad))
 			log_info("%s.%s: a key compared with its trailing spaces: %s", table,
 				 src->cols[i].name, m->type);
-		else if (!d->nopad[0] && !strncmp(m->type, "varchar(", 8))
+		else if (!d->nopad[0])
 			log_warn("%s.%s: keys that differ only by trailing spaces collide on this "
 				 "target (no binary collation without PAD SPACE)",
 				 table, src->cols[i].name);
