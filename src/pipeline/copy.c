@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "sluice/checkpoint.h"
+#include "sluice/copy_internal.h"
 #include "sluice/copy_schema.h"
 #include "sluice/driver.h"
 #include "sluice/job.h"
@@ -24,102 +25,6 @@
 #include "sluice/typemap.h"
 #include "sluice/url.h"
 #include "sluice/verify.h"
-
-/* One table of the copy. */
-struct copy_table {
-	char *name;		      /* source table name */
-	char *schema;		      /* its schema when --tables named it so, else NULL */
-	char dst_name[80];	      /* the target's: name, or shortened to fit */
-	char *dst_qualified;	      /* "schema"."name" (quoted) for the load of its rows */
-	struct table_desc src;	      /* source catalog */
-	struct write_spec src_spec;   /* source table and columns */
-	struct write_spec dst_spec;   /* target table and columns */
-	struct mapped_column *mapped; /* per column */
-	unsigned *xf;
-	int *bits;
-	bool created; /* created by this copy (indexes, keys follow) */
-	/* --create on a table the target has, or one an earlier run of a
-	 * --resume job created: the indexes, keys and identities it misses
-	 * follow the data */
-	bool finish;
-	bool skip; /* nothing to copy (a table without columns) */
-	/* tables of the copy the target's table has foreign keys to (it was
-	 * there before the copy): their rows go in first */
-	int *deps;
-	int ndeps;
-	/* --resume: */
-	bool whole; /* copied whole by an earlier run: skipped */
-};
-
-/* A unit of work: a table, or a key range of a big one. */
-struct copy_unit {
-	int table;		   /* index into copy.tables */
-	struct read_range range;   /* the rows it reads (range.key NULL: all) */
-	int key;		   /* --resume: the column the rows are ordered by, or -1 */
-	char label[300];	   /* for messages: "t" or "t [lo, hi)" */
-	unsigned long long weight; /* rows expected, biggest first */
-};
-
-struct copy {
-	const struct job *job;
-	const struct driver *from, *to;
-	struct conn *src; /* the snapshot connection: catalog, and data with one worker */
-	struct conn *ddl; /* a target connection for DDL */
-	struct copy_worker *workers; /* nworkers of them, their snapshots opened at once */
-	struct copy_table *tables;
-	int ntables;
-	struct copy_unit *units;
-	int nunits;
-	int nworkers; /* units copied at once */
-	struct rejects *rejects;
-	struct checkpoint *ckpt; /* --resume: the job's, a source per table */
-	struct conn *job_lock;	 /* --resume: holds the job (checkpoint_lock) */
-	struct copy_ddl schema;	 /* user types made, CHECKs (copy_schema.c) */
-	char job_name[600];
-	char legacy_job[600];	/* the job's name as an earlier version made it, or "" */
-	char query_source[600]; /* --resume --query: the checkpoints' source name */
-	char schema_made[256];	/* --create: the target schema made last */
-
-	pthread_mutex_t lock;	   /* guards what follows */
-	pthread_cond_t unit_done;  /* a unit is finished: waiting units may go */
-	int next_unit;		   /* units before it are all taken */
-	bool *taken;		   /* per unit */
-	int running;		   /* units being copied */
-	int *units_left;	   /* per table: units not yet copied */
-	double *started;	   /* per table: when its first unit started */
-	struct table_stats *stats; /* per table, summed over its units */
-	struct run_report report;
-	enum run_status status;
-	bool stop;
-	atomic_bool halt;     /* stop set: the units being copied stop too */
-	atomic_int nleft_out; /* warnings of what the copy does not carry */
-};
-
-/* A copy worker: its own source connection (in the shared snapshot) and
- * target DDL connection, and the unit it is reading. */
-struct copy_worker {
-	struct copy *cp;
-	struct conn *src, *ddl;
-	const struct copy_unit *unit;
-	bool own; /* src and ddl are the worker's, closed at the end */
-};
-
-/* Warn that something of the source is left out (or not made on the
- * target), naming it; counted for the line at the end of the run. */
-#define left_out(cp, ...)                                                                          \
-	do {                                                                                       \
-		atomic_fetch_add(&(cp)->nleft_out, 1);                                             \
-		log_warn(__VA_ARGS__);                                                             \
-	} while (0)
-
-/* Whether name is in a comma-split list. */
-static bool listed(char *const *list, int n, const char *name)
-{
-	for (int i = 0; i < n; i++)
-		if (!strcmp(list[i], name))
-			return true;
-	return false;
-}
 
 /* The reader load_table asks for: the worker's unit, streamed on the
  * worker's snapshot connection. */
@@ -132,27 +37,6 @@ static bool open_table_reader(void *ctx, int i, struct reader **out, struct sl_e
 				 &w->unit->range, t->xf, t->bits, w->unit->key, err);
 }
 
-static void free_names(char **names, int n)
-{
-	for (int i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
-static void copy_table_free(struct copy_table *t)
-{
-	free(t->deps);
-	free(t->schema);
-	free(t->dst_qualified);
-	free(t->name);
-	table_desc_free(&t->src);
-	free_names((char **)t->dst_spec.columns, t->dst_spec.ncols);
-	free((char **)t->src_spec.columns);
-	free(t->mapped);
-	free(t->xf);
-	free(t->bits);
-}
-
 /* Run sql on target connection ddl, printing it instead with --dry-run. */
 static bool run_ddl(struct copy *cp, struct conn *ddl, const char *sql, struct sl_error *err)
 {
@@ -163,118 +47,6 @@ static bool run_ddl(struct copy *cp, struct conn *ddl, const char *sql, struct s
 	}
 	log_debug("%s", sql);
 	return cp->to->exec(ddl, sql, err);
-}
-
-/* Whether column name is a whole part of a unique key that is carried to
- * the target, or of a foreign key (which wants the type and collation of
- * the key it references): MySQL keys no longtext whole, so such a column
- * needs a bounded type; a plain index takes a prefix of it instead. */
-static bool in_key(const struct table_desc *d, const char *name)
-{
-	for (int f = 0; f < d->nfkeys; f++)
-		for (int k = 0; k < d->fkeys[f].ncols; k++)
-			if (!strcmp(d->fkeys[f].cols[k], name))
-				return true;
-	for (int u = 0; u < d->nindexes; u++) {
-		const struct index_desc *x = &d->indexes[u];
-		if (!x->unique || x->expression || x->exclusion ||
-		    (strcasecmp(x->method, "btree") && strcasecmp(x->method, "hash")))
-			continue;
-		for (int k = 0; k < x->ncols; k++)
-			if (!strcmp(x->cols[k], name) && !(x->prefix && x->prefix[k]))
-				return true;
-	}
-	return false;
-}
-
-/* Describe source table t and map its columns to the target. */
-static bool plan_table(struct copy *cp, struct copy_table *t, struct sl_error *err)
-{
-	const struct job *job = cp->job;
-	t->src_spec.schema = t->schema			      ? t->schema
-			     : cp->from->dialect->has_schemas ? job->schema
-							      : NULL;
-	t->src_spec.table = t->name;
-	if (!cp->from->describe_full(cp->src, &t->src_spec, &t->src, err))
-		return false;
-	/* an inheritance parent's rows are its own: its children are tables
-	 * of the copy too */
-	t->src_spec.own_rows = t->src.has_children;
-	if (!t->src.exists && !cp->job->ntables) {
-		/* listed by the schema, yet no columns: nothing a target can hold */
-		left_out(cp, "table %s has no columns: not copied", t->name);
-		t->skip = true;
-		return true;
-	}
-	if (!t->src.exists)
-		return sl_error_set(err, SL_ERR_USAGE, "table %s does not exist on the source",
-				    t->name);
-	/* inheritance is not carried: each table of the family is copied with
-	 * its own rows (a parent read ONLY), as a table of its own */
-	t->src_spec.own_rows = t->src.has_children;
-	if (t->src.parent)
-		log_warn("%s inherits from %s: copied as a table of its own", t->name,
-			 t->src.parent);
-	int n = t->src.ncols;
-	char **src_cols = calloc((size_t)n, sizeof *src_cols);
-	char **dst_cols = calloc((size_t)n, sizeof *dst_cols);
-	t->mapped = calloc((size_t)n, sizeof *t->mapped);
-	t->xf = calloc((size_t)n, sizeof *t->xf);
-	t->bits = calloc((size_t)n, sizeof *t->bits);
-	t->src_spec.columns = src_cols;
-	t->dst_spec.columns = dst_cols;
-	if (!src_cols || !dst_cols || !t->mapped || !t->xf || !t->bits)
-		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	for (int i = 0; i < n; i++) {
-		const struct column_desc *col = &t->src.cols[i];
-		src_cols[i] = col->name;
-		if (!(dst_cols[i] = strdup(col->name)))
-			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-		t->src_spec.ncols = t->dst_spec.ncols = i + 1;
-		bool key = in_key(&t->src, col->name);
-		long len = 0;
-		if (key && cp->to->dialect != cp->from->dialect &&
-		    !cp->from->max_length(cp->src, &t->src_spec, col, &len, err))
-			return false;
-		if (!typemap_column(cp->from->dialect, cp->to->dialect, col, key, len, job->cast,
-				    &t->mapped[i]))
-			return sl_error_set(err, SL_ERR_USAGE, "%s.%s: cannot map type %s", t->name,
-					    col->name, col->type);
-		t->xf[i] = t->mapped[i].xf;
-		t->bits[i] = t->mapped[i].bits;
-		if (job->dry_run)
-			printf("-- %s.%s: %s -> %s%s%s%s%s\n", t->name, col->name, col->type,
-			       t->mapped[i].type, t->mapped[i].check_sql[0] ? " CHECK " : "",
-			       t->mapped[i].check_sql, t->mapped[i].note[0] ? ": " : "",
-			       t->mapped[i].note);
-		if (t->mapped[i].note[0])
-			log_info("%s.%s: %s -> %s: %s", t->name, col->name, col->type,
-				 t->mapped[i].type, t->mapped[i].note);
-		if (t->mapped[i].lost)
-			left_out(cp, "%s.%s: not carried over: %s", t->name, col->name,
-				 t->mapped[i].note);
-	}
-	if (sql_fit_name(cp->to->dialect, t->name, t->dst_name, sizeof t->dst_name))
-		log_warn("table %s is named %s on the target (%s keeps names of %d bytes)", t->name,
-			 t->dst_name, cp->to->name, cp->to->dialect->max_name_bytes);
-	t->dst_spec.table = t->dst_name;
-	/* --schema is the PostgreSQL schema on either side (as for verify): a
-	 * PostgreSQL target's tables go into it, or into the schema --tables
-	 * named for a PostgreSQL source */
-	t->dst_spec.schema = !cp->to->dialect->has_schemas			 ? NULL
-			     : t->schema && cp->from->dialect == cp->to->dialect ? t->schema
-										 : job->schema;
-	/* the load of its rows takes the name quoted: a dot in it is no schema */
-	struct buf q;
-	buf_init(&q, 0);
-	if (!((!t->dst_spec.schema ||
-	       (sql_quote_with(&q, t->dst_spec.schema, '"') && buf_putc(&q, '.'))) &&
-	      sql_quote_with(&q, t->dst_spec.table, '"'))) {
-		buf_free(&q);
-		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	}
-	t->dst_qualified = q.data;
-	return copy_key_collations(&cp->schema, cp->ddl, t->name, &t->src, t->mapped, err);
 }
 
 /* Create target table t when it is missing (and --create asks for it). */
@@ -458,7 +230,7 @@ static bool ddl_or_warn(struct copy *cp, struct conn *ddl, const struct copy_tab
 		return true;
 	if (err->kind == SL_ERR_CONNECTION)
 		return false;
-	left_out(cp, "%s: %s not created: %s", t->name, what, err->msg);
+	copy_left_out(cp, "%s: %s not created: %s", t->name, what, err->msg);
 	sl_error_clear(err);
 	return true;
 }
@@ -483,7 +255,7 @@ static bool finish_checks(struct copy *cp, struct conn *ddl, const struct copy_t
 		snprintf(what, sizeof what, "CHECK %s", k->name);
 		if (!typemap_add_check(cp->from->dialect, cp->to->dialect, &sql, &t->dst_spec,
 				       &t->src, k, why, sizeof why))
-			left_out(cp, "%s: not carried over: %s", t->name, why);
+			copy_left_out(cp, "%s: not carried over: %s", t->name, why);
 		else
 			ok = ddl_or_warn(cp, ddl, t, what, sql.data, err);
 		buf_free(&sql);
@@ -526,8 +298,9 @@ static bool finish_on_update(struct copy *cp, struct conn *ddl, const struct cop
 				ok = false;
 			} else {
 				if (!cp->to->object_exists(err))
-					left_out(cp, "%s: ON UPDATE trigger of %s not created: %s",
-						 t->name, t->dst_spec.columns[i], err->msg);
+					copy_left_out(cp,
+						      "%s: ON UPDATE trigger of %s not created: %s",
+						      t->name, t->dst_spec.columns[i], err->msg);
 				sl_error_clear(err);
 			}
 		}
@@ -570,11 +343,12 @@ static bool finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t
 				with.prefix = prefix;
 		}
 		if (with.prefix && x->ncols > 64) {
-			left_out(cp, "%s: index %s not carried over: over 64 columns", t->name,
-				 x->name);
+			copy_left_out(cp, "%s: index %s not carried over: over 64 columns", t->name,
+				      x->name);
 		} else if (!typemap_create_index(cp->from->dialect, d, &sql, &t->dst_spec, &with,
 						 why, sizeof why)) {
-			left_out(cp, "%s: index %s not carried over: %s", t->name, x->name, why);
+			copy_left_out(cp, "%s: index %s not carried over: %s", t->name, x->name,
+				      why);
 		} else {
 			char what[300];
 			snprintf(what, sizeof what, "index %s", x->name);
@@ -671,22 +445,22 @@ static bool add_foreign_keys(struct copy *cp, struct sl_error *err)
 				continue;
 			buf_reset(&sql);
 			if (fkey_refused(cp, ct, fk, why, sizeof why)) {
-				left_out(cp, "%s: foreign key %s not carried over: %s", ct->name,
-					 fk->name, why);
+				copy_left_out(cp, "%s: foreign key %s not carried over: %s",
+					      ct->name, fk->name, why);
 				refused++;
 			} else if (!typemap_add_fkey(cp->to->dialect, &sql, &ct->dst_spec,
 						     target_fkey(cp, fk, &mapped))) {
-				left_out(cp,
-					 "%s: foreign key %s not carried over: its action or "
-					 "columns cannot be written",
-					 ct->name, fk->name);
+				copy_left_out(cp,
+					      "%s: foreign key %s not carried over: its action or "
+					      "columns cannot be written",
+					      ct->name, fk->name);
 				refused++;
 			} else if (!run_ddl(cp, cp->ddl, sql.data, err)) {
 				if (err->kind == SL_ERR_CONNECTION) {
 					ok = false;
 				} else {
-					left_out(cp, "%s: foreign key %s not created: %s", ct->name,
-						 fk->name, err->msg);
+					copy_left_out(cp, "%s: foreign key %s not created: %s",
+						      ct->name, fk->name, err->msg);
 					refused++;
 					sl_error_clear(err);
 				}
@@ -698,194 +472,6 @@ static bool add_foreign_keys(struct copy *cp, struct sl_error *err)
 		log_info("%d foreign key%s not carried over (named above); the data is copied",
 			 refused, refused == 1 ? "" : "s");
 	buf_free(&sql);
-	return ok;
-}
-
-/* Refuse a copy whose source and target are the same tables: --truncate
- * would empty the source, and every row would be doubled. With --schema
- * on PostgreSQL the source is that schema. */
-static bool not_itself(struct copy *cp, struct sl_error *err)
-{
-	char a[1024] = "", b[1024] = "";
-	if (cp->from != cp->to || !cp->from->identity)
-		return true;
-	if (!cp->from->identity(cp->src, a, sizeof a, err) ||
-	    !cp->to->identity(cp->ddl, b, sizeof b, err))
-		return false;
-	if (cp->job->schema && cp->from->dialect->has_schemas) {
-		/* PostgreSQL: both sides are --schema's */
-		char *colon = strrchr(a, ':'), *colon_b = strrchr(b, ':');
-		if (colon)
-			snprintf(colon + 1, sizeof a - (size_t)(colon + 1 - a), "%s",
-				 cp->job->schema);
-		if (colon_b)
-			snprintf(colon_b + 1, sizeof b - (size_t)(colon_b + 1 - b), "%s",
-				 cp->job->schema);
-	}
-	if (strcmp(a, b))
-		return true;
-	return sl_error_set(err, SL_ERR_USAGE,
-			    "the source and the target are the same database: a copy onto itself "
-			    "is refused");
-}
-
-/* Warn about each object of the source that copy leaves behind (routines,
- * sequences, rules...): a rule only when its table is copied, the others
- * only when the whole schema is. */
-static void warn_objects(struct copy *cp, const struct schema_desc *sd)
-{
-	for (int i = 0; i < sd->nobjects; i++) {
-		const char *o = sd->objects[i], *on = NULL;
-		if (!strncmp(o, "rule ", 5))
-			for (const char *p = strstr(o, " on "); p; p = strstr(p + 1, " on "))
-				on = p + 4;
-		bool copied = !on && !cp->job->ntables;
-		for (int t = 0; on && t < cp->ntables; t++)
-			copied |= !strcmp(cp->tables[t].name, on);
-		if (copied)
-			left_out(cp, "%s is not copied", o);
-	}
-}
-
-/* Decide the tables: --tables, else every base table of the source (minus
- * --exclude-tables); views and triggers are warned about. */
-static bool choose_tables(struct copy *cp, struct sl_error *err)
-{
-	const struct job *job = cp->job;
-	struct schema_desc sd = {0};
-	if (job->query) {
-		if (!job->table)
-			return sl_error_set(err, SL_ERR_USAGE,
-					    "--query needs --table, the target table");
-		cp->tables = calloc(1, sizeof *cp->tables);
-		if (!cp->tables || !(cp->tables[0].name = strdup(job->table)))
-			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-		cp->ntables = 1;
-		return true;
-	}
-	/* --schema is PostgreSQL's: a MySQL source is the URL's database */
-	const char *src_schema = cp->from->dialect->has_schemas ? job->schema : NULL;
-	if (!cp->from->describe_schema(cp->src, src_schema, &sd, err))
-		return false;
-	char **names = job->ntables ? job->tables : sd.tables;
-	int n = job->ntables ? job->ntables : sd.ntables;
-	cp->tables = calloc((size_t)(n ? n : 1), sizeof *cp->tables);
-	if (!cp->tables) {
-		schema_desc_free(&sd);
-		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	}
-	const char *ckpt = job->checkpoint_table ? job->checkpoint_table : "sluice_checkpoints";
-	if (strrchr(ckpt, '.'))
-		ckpt = strrchr(ckpt, '.') + 1;
-	for (int i = 0; i < n; i++) {
-		if (listed(job->exclude_tables, job->nexclude, names[i]))
-			continue;
-		if (!job->ntables && !strcmp(names[i], ckpt)) {
-			/* sluice's own resume state belongs to the source, not the copy */
-			log_info("%s (sluice's checkpoint table) is not copied", names[i]);
-			continue;
-		}
-		/* --tables may name a table with its schema ("sales.orders"), as
-		 * verify takes it: plan_table finds whether it is there */
-		char *schema = NULL, *table = NULL;
-		if (job->ntables && !sql_split_table(names[i], &schema, &table)) {
-			schema_desc_free(&sd);
-			return sl_error_set(err, SL_ERR_USAGE, "--tables: %s is not a table name",
-					    names[i]);
-		}
-		if (job->ntables && !schema && !listed(sd.tables, sd.ntables, table)) {
-			free(table);
-			schema_desc_free(&sd);
-			return sl_error_set(err, SL_ERR_USAGE, "no base table %s on the source",
-					    names[i]);
-		}
-		struct copy_table *t = &cp->tables[cp->ntables];
-		t->schema = schema;
-		t->name = job->ntables ? table : strdup(names[i]);
-		if (!t->name) {
-			schema_desc_free(&sd);
-			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-		}
-		cp->ntables++;
-	}
-	for (int i = 0; i < sd.nviews && !job->ntables; i++)
-		left_out(cp, "view %s is not copied (copy its definition by hand)", sd.views[i]);
-	warn_objects(cp, &sd);
-	for (int i = 0; i < sd.ntriggers; i++) {
-		char table[256];
-		snprintf(table, sizeof table, "%.*s", (int)strcspn(sd.triggers[i], "."),
-			 sd.triggers[i]);
-		bool copied = false;
-		for (int t = 0; t < cp->ntables; t++)
-			copied |= !strcmp(cp->tables[t].name, table);
-		if (copied)
-			left_out(cp, "trigger %s is not copied", sd.triggers[i]);
-	}
-	schema_desc_free(&sd);
-	if (cp->ntables == 0)
-		return sl_error_set(err, SL_ERR_USAGE, "no tables to copy");
-	return true;
-}
-
-/* Plan for --query: the target table's columns name the query's. */
-static bool plan_query(struct copy *cp, struct copy_table *t, struct sl_error *err)
-{
-	struct table_desc td = {0};
-	t->dst_spec.table = t->name;
-	if (!cp->to->describe_table(cp->ddl, &t->dst_spec, &td, err))
-		return false;
-	if (!td.exists) {
-		table_desc_free(&td);
-		return sl_error_set(err, SL_ERR_USAGE,
-				    "--query copies into an existing table: create %s first",
-				    t->name);
-	}
-	/* the query's columns go to the target's columns of the same names,
-	 * whatever their order */
-	char **names = NULL;
-	int n = 0;
-	if (!cp->from->query_columns(cp->src, cp->job->query, &names, &n, err)) {
-		table_desc_free(&td);
-		return false;
-	}
-	bool ok = true;
-	for (int i = 0; ok && i < n; i++) {
-		const char *found = NULL;
-		for (int j = 0; j < td.ncols && !found; j++)
-			if (cp->to->dialect->columns_case_insensitive
-				    ? !strcasecmp(td.cols[j].name, names[i])
-				    : !strcmp(td.cols[j].name, names[i]))
-				found = td.cols[j].name;
-		for (int k = 0; ok && k < i; k++)
-			if (!strcmp(names[k], names[i]))
-				ok = sl_error_set(err, SL_ERR_USAGE,
-						  "--query returns two columns named %s: name "
-						  "each with AS",
-						  names[i]);
-		if (ok && !found) {
-			struct buf cols;
-			buf_init(&cols, 0);
-			for (int j = 0; j < td.ncols; j++)
-				buf_catf(&cols, "%s%s", j ? ", " : "", td.cols[j].name);
-			ok = sl_error_set(err, SL_ERR_USAGE,
-					  "--query returns a column %s, which table %s does not "
-					  "have (its columns: %s); name it with AS",
-					  names[i], t->name, buf_str(&cols));
-			buf_free(&cols);
-		}
-		if (ok) {
-			free(names[i]);
-			ok = (names[i] = strdup(found)) != NULL;
-		}
-	}
-	table_desc_free(&td);
-	t->xf = calloc((size_t)(n ? n : 1), sizeof *t->xf);
-	t->bits = calloc((size_t)(n ? n : 1), sizeof *t->bits);
-	t->src_spec.columns = calloc((size_t)(n ? n : 1), sizeof(char *));
-	t->dst_spec.columns = names;
-	t->dst_spec.ncols = t->src_spec.ncols = n;
-	if (ok && (!t->xf || !t->bits || !t->src_spec.columns))
-		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	return ok;
 }
 
@@ -961,139 +547,6 @@ static bool truncate_targets(struct copy *cp, struct sl_error *err)
 	bool ok = !n || cp->to->truncate_tables(cp->ddl, specs, n, err);
 	free(specs);
 	return ok;
-}
-
-/* The column of a single-column integer primary key, or -1: a table is
- * split into ranges of it (an unsigned key too: the bounds are checked to
- * fit when the ranges are made). */
-static int split_key(const struct copy_table *t)
-{
-	const struct index_desc *pk = table_desc_primary(&t->src);
-	if (!pk || pk->ncols != 1 || pk->expression)
-		return -1;
-	for (int i = 0; i < t->src.ncols; i++) {
-		if (strcmp(t->src.cols[i].name, pk->cols[0]))
-			continue;
-		const char *ty = t->src.cols[i].type;
-		size_t n = strcspn(ty, "( ");
-		static const char *const ints[] = {"tinyint", "smallint", "mediumint",
-						   "int",     "bigint",	  "integer",
-						   "int2",    "int4",	  "int8"};
-		for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
-			if (strlen(ints[k]) == n && !strncmp(ty, ints[k], n) && !t->src.cols[i].udt)
-				return i;
-		return -1;
-	}
-	return -1;
-}
-
-static int by_weight(const void *a, const void *b)
-{
-	const struct copy_unit *x = a, *y = b;
-	return x->weight < y->weight ? 1 : x->weight > y->weight ? -1 : 0;
-}
-
-/* Whether the source catalog has a row count guess for d: a driver that
- * gives a number without saying so is taken at its word. */
-static bool rows_known(const struct table_desc *d)
-{
-	return d->rows_estimated || d->rows_estimate > 0;
-}
-
-/* The range [*lo, *hi] of t's integer key column key in the snapshot, and
- * with rows its row count; *ranged false when the table is empty. */
-static bool key_range(struct copy *cp, const struct copy_table *t, int key,
-		      unsigned long long *rows, long long *lo, long long *hi, bool *ranged,
-		      struct sl_error *err)
-{
-	bool empty;
-	if (!driver_key_bounds(cp->from, cp->src, &t->src_spec, t->src_spec.columns[key], rows,
-			       &empty, lo, hi, err))
-		return false;
-	*ranged = !empty;
-	return true;
-}
-
-/* Cut the copy into units: a table each, and a big table with a single
- * integer key into key ranges of about --split-rows rows; biggest first. */
-static bool plan_units(struct copy *cp, struct sl_error *err)
-{
-	size_t cap = (size_t)(cp->ntables ? cp->ntables : 1);
-	cp->units = calloc(cap, sizeof *cp->units);
-	if (!cp->units)
-		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	unsigned long long split = cp->job->split_rows ? cp->job->split_rows : 500000;
-	bool ordered = cp->ckpt != NULL; /* --resume: rows come in key order */
-	for (int i = 0; i < cp->ntables; i++) {
-		struct copy_table *t = &cp->tables[i];
-		if (t->whole) {
-			log_info("%s: copied whole by an earlier run of job '%s', skipped", t->name,
-				 cp->job_name);
-			cp->stats[i].files_skipped = 1;
-			continue;
-		}
-		int key = cp->job->query ? -1 : split_key(t);
-		unsigned long long rows = t->src.rows_estimate;
-		long long lo = 0, hi = 0;
-		bool ranged = false;
-		if (key >= 0 && cp->nworkers >= 2 && !rows_known(&t->src)) {
-			/* never analyzed: count the rows rather than guess */
-			if (!key_range(cp, t, key, &rows, &lo, &hi, &ranged, err))
-				return false;
-		}
-		unsigned long long parts =
-			key >= 0 && cp->nworkers >= 2 ? (rows + split - 1) / split : 1;
-		if (parts < 1)
-			parts = 1; /* an empty table is one unit */
-		if (parts > 1 && !ranged && !key_range(cp, t, key, NULL, &lo, &hi, &ranged, err))
-			return false;
-		/* (the key's span in unsigned arithmetic: it may pass LLONG_MAX) */
-		unsigned long long span = (unsigned long long)hi - (unsigned long long)lo;
-		if (parts > 1 && (!ranged || span < (unsigned long long)parts - 1))
-			parts = 1; /* empty, or fewer keys than parts */
-		if (cp->nunits + (int)parts > (int)cap) {
-			cap = (size_t)cp->nunits + parts + (size_t)cp->ntables;
-			struct copy_unit *u = realloc(cp->units, cap * sizeof *u);
-			if (!u)
-				return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-			cp->units = u;
-		}
-		for (unsigned long long p = 0; p < parts; p++) {
-			struct copy_unit *u = &cp->units[cp->nunits++];
-			memset(u, 0, sizeof *u);
-			u->table = i;
-			u->weight = rows / parts;
-			u->key = ordered ? key : -1;
-			if (key >= 0)
-				u->range = (struct read_range){.key = t->src_spec.columns[key],
-							       .ordered = ordered};
-			if (parts == 1) {
-				snprintf(u->label, sizeof u->label, "%s", t->name);
-				continue;
-			}
-			/* ranges of equal width over [lo, hi]; the last one is open
-			 * above, so no key past the width arithmetic is left out */
-			unsigned long long width = span / parts + 1;
-			long long a = (long long)((unsigned long long)lo + p * width);
-			long long b = (long long)((unsigned long long)a + width);
-			u->range.bounded = true;
-			u->range.lo = a;
-			u->range.hi = b;
-			u->range.hi_open = p + 1 == parts;
-			/* the last range is open above: its label ends at the
-			 * largest key in, never one past it (LLONG_MAX + 1) */
-			if (p + 1 == parts)
-				snprintf(u->label, sizeof u->label, "%s [%lld, %lld...]", t->name,
-					 a, hi);
-			else
-				snprintf(u->label, sizeof u->label, "%s [%lld, %lld)", t->name, a,
-					 b);
-		}
-		cp->units_left[i] = (int)parts;
-	}
-	qsort(cp->units, (size_t)cp->nunits, sizeof *cp->units, by_weight);
-	cp->taken = calloc((size_t)(cp->nunits ? cp->nunits : 1), sizeof *cp->taken);
-	return cp->taken ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 }
 
 /* The next unit to copy, or NULL when none is left or the copy stops. */
@@ -1487,9 +940,9 @@ enum run_status copy_run(const struct job *job)
 		goto failed;
 	}
 	if (!cp.from->connect(job->from, &copts, &cp.src, &err) ||
-	    !cp.to->connect(job->target, &copts, &cp.ddl, &err) || !not_itself(&cp, &err) ||
+	    !cp.to->connect(job->target, &copts, &cp.ddl, &err) || !copy_not_itself(&cp, &err) ||
 	    (job->resume && !job->dry_run && !lock_job(&cp, &err)) || !open_snapshots(&cp, &err) ||
-	    !choose_tables(&cp, &err))
+	    !copy_choose_tables(&cp, &err))
 		goto failed;
 	cp.stats = calloc((size_t)cp.ntables, sizeof *cp.stats);
 	cp.units_left = calloc((size_t)cp.ntables, sizeof *cp.units_left);
@@ -1501,7 +954,7 @@ enum run_status copy_run(const struct job *job)
 	for (int i = 0; i < cp.ntables; i++) {
 		struct copy_table *t = &cp.tables[i];
 		snprintf(cp.stats[i].table, sizeof cp.stats[i].table, "%s", t->name);
-		if (!(job->query ? plan_query(&cp, t, &err) : plan_table(&cp, t, &err)))
+		if (!(job->query ? copy_plan_query(&cp, t, &err) : copy_plan_table(&cp, t, &err)))
 			goto failed;
 	}
 	/* the tables left out (no columns) are not the copy's */
@@ -1524,7 +977,7 @@ enum run_status copy_run(const struct job *job)
 		goto failed;
 	if (job->dry_run) {
 		for (int i = 0; i < cp.ntables; i++)
-			if (rows_known(&cp.tables[i].src))
+			if (copy_rows_known(&cp.tables[i].src))
 				printf("-- copy %s: %d columns, about %llu rows\n",
 				       cp.tables[i].name, cp.tables[i].dst_spec.ncols,
 				       cp.tables[i].src.rows_estimate);
@@ -1539,7 +992,7 @@ enum run_status copy_run(const struct job *job)
 		goto done;
 	}
 	if (!rejects_open(&cp.rejects, job->rejects_path, &err) || !truncate_targets(&cp, &err) ||
-	    !plan_units(&cp, &err))
+	    !copy_plan_units(&cp, &err))
 		goto failed;
 	copy_units(&cp);
 	if (signals_caught()) {
