@@ -1,8 +1,8 @@
 /* include/sluice/copy_internal.h
  * sluice copy's shared state, inside src/pipeline/ only: copy.c runs a copy
- * (the target's tables, the workers, snapshots, --resume, the summary),
- * copy_plan.c decides what it copies (tables, their columns mapped, the
- * units).
+ * (the workers, snapshots, --resume, the summary), copy_plan.c decides what
+ * it copies (tables, their columns mapped, the units), copy_target.c makes
+ * and finishes the target's tables.
  */
 #ifndef SLUICE_COPY_INTERNAL_H
 #define SLUICE_COPY_INTERNAL_H
@@ -123,5 +123,21 @@ bool copy_rows_known(const struct table_desc *d);
 bool copy_plan_units(struct copy *cp, struct sl_error *err);
 /* Free what t holds. */
 void copy_table_free(struct copy_table *t);
+
+/* --- copy_target.c --- */
+
+/* Check target table t against the source, or create it (--create). */
+bool copy_prepare_target(struct copy *cp, struct copy_table *t, struct sl_error *err);
+/* The trigger function ON UPDATE columns need, once, before any table. */
+bool copy_prepare_on_update(struct copy *cp, struct sl_error *err);
+/* Empty the target tables first (--truncate), once each. */
+bool copy_truncate_targets(struct copy *cp, struct sl_error *err);
+/* After t's data: the indexes, CHECKs, ON UPDATE triggers and identities
+ * the target's table misses; what it cannot take is warned about. */
+bool copy_finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t,
+		       struct sl_error *err);
+/* Foreign keys of the tables created (or finished), once all hold their
+ * data; what the target cannot take is warned about. */
+bool copy_add_foreign_keys(struct copy *cp, struct sl_error *err);
 
 #endif
