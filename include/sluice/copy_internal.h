@@ -1,8 +1,9 @@
 /* include/sluice/copy_internal.h
  * sluice copy's shared state, inside src/pipeline/ only: copy.c runs a copy
- * (the workers, snapshots, --resume, the summary), copy_plan.c decides what
+ * (connections, snapshots, --resume, the summary), copy_plan.c decides what
  * it copies (tables, their columns mapped, the units), copy_target.c makes
- * and finishes the target's tables.
+ * and finishes the target's tables, copy_rows.c is the workers that copy
+ * the units' rows through load_table.
  */
 #ifndef SLUICE_COPY_INTERNAL_H
 #define SLUICE_COPY_INTERNAL_H
@@ -139,5 +140,10 @@ bool copy_finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t,
 /* Foreign keys of the tables created (or finished), once all hold their
  * data; what the target cannot take is warned about. */
 bool copy_add_foreign_keys(struct copy *cp, struct sl_error *err);
+
+/* --- copy_rows.c --- */
+
+/* Copy every unit with cp->nworkers workers. */
+void copy_units(struct copy *cp);
 
 #endif
