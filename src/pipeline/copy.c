@@ -71,9 +71,9 @@ static bool open_snapshots(struct copy *cp, struct sl_error *err)
 		}
 		ok = ok && cp->from->snapshot(cp->src, err);
 	} else if (ok) {
-		log_warn("copying with %d workers, each reads its own snapshot: %s has no "
-			 "shared one",
-			 cp->nworkers, cp->from->name);
+		log_warn(
+			"copying with %d workers, each reads its own snapshot: %s has no shared one",
+			cp->nworkers, cp->from->name);
 		ok = cp->from->snapshot(cp->src, err);
 	}
 	for (int i = 0; ok && i < cp->nworkers; i++)
@@ -194,14 +194,13 @@ static void note_interrupted(struct copy *cp)
 	if (cp->job->resume)
 		next = "to go on, run the same command again: --resume goes on where it stopped";
 	else if (cp->job->truncate)
-		next = "run the same command again to start over (--truncate empties the tables "
-		       "first)";
+		next = "run the same command again to start over (--truncate empties the tables first)";
 	char msg[900];
 	if (!rows)
-		snprintf(msg, sizeof msg,
-			 "interrupted by %s: no rows are committed to the target; run the same "
-			 "command again",
-			 signals_name());
+		snprintf(
+			msg, sizeof msg,
+			"interrupted by %s: no rows are committed to the target; run the same command again",
+			signals_name());
 	else
 		snprintf(msg, sizeof msg,
 			 "interrupted by %s: %llu rows are committed to the target, in whole "

@@ -179,9 +179,9 @@ bool copy_not_itself(struct copy *cp, struct sl_error *err)
 	}
 	if (strcmp(a, b))
 		return true;
-	return sl_error_set(err, SL_ERR_USAGE,
-			    "the source and the target are the same database: a copy onto itself "
-			    "is refused");
+	return sl_error_set(
+		err, SL_ERR_USAGE,
+		"the source and the target are the same database: a copy onto itself is refused");
 }
 
 /* Warn about each object of the source that copy leaves behind (routines,
@@ -314,10 +314,10 @@ bool copy_plan_query(struct copy *cp, struct copy_table *t, struct sl_error *err
 				found = td.cols[j].name;
 		for (int k = 0; ok && k < i; k++)
 			if (!strcmp(names[k], names[i]))
-				ok = sl_error_set(err, SL_ERR_USAGE,
-						  "--query returns two columns named %s: name "
-						  "each with AS",
-						  names[i]);
+				ok = sl_error_set(
+					err, SL_ERR_USAGE,
+					"--query returns two columns named %s: name each with AS",
+					names[i]);
 		if (ok && !found) {
 			struct buf cols;
 			buf_init(&cols, 0);
