@@ -83,11 +83,13 @@ run_job() {
 	while :; do
 		local k
 		k=$(
-			flock 9
-			n=$(wc -l <"$OUT/next")
-			echo x >>"$OUT/next"
-			sed -n "$((n + 1))p" "$OUT/queue"
-		) 9>"$OUT/lock"
+			{
+				flock 9
+				n=$(wc -l <"$OUT/next")
+				echo x >>"$OUT/next"
+				sed -n "$((n + 1))p" "$OUT/queue"
+			} 9>"$OUT/lock"
+		)
 		[ -n "$k" ] || break
 		local t=${tests[$k]} t0=$SECONDS
 		bash "$t" >"$OUT/$k.out" 2>&1
