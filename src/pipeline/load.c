@@ -23,38 +23,6 @@
 #include "sluice/signals.h"
 #include "sluice/url.h"
 
-/* Stop the run with err (the first error wins) and wake everyone. */
-void load_fail(struct load *ld, const struct sl_error *err)
-{
-	pthread_mutex_lock(&ld->lock);
-	if (!ld->failed) {
-		ld->failed = true;
-		ld->err = *err;
-	}
-	pthread_mutex_unlock(&ld->lock);
-	for (int i = 0; i < ld->nqueues; i++)
-		queue_abort(&ld->work[i]);
-	queue_abort(&ld->spare);
-}
-
-bool load_failed(struct load *ld)
-{
-	pthread_mutex_lock(&ld->lock);
-	bool f = ld->failed;
-	pthread_mutex_unlock(&ld->lock);
-	return f;
-}
-
-bool load_stopping(struct load *ld)
-{
-	if (ld->job->halt && atomic_load(ld->job->halt) && !load_failed(ld)) {
-		struct sl_error e;
-		sl_error_set(&e, SL_ERR_INTERNAL, "stopped: another part of the run failed");
-		load_fail(ld, &e);
-	}
-	return signals_caught() || load_failed(ld);
-}
-
 /* A CSV header line for the rejects file, quoting names where needed. */
 static char *header_line(char *const *names, int n, char delim)
 {
@@ -76,72 +44,6 @@ static char *header_line(char *const *names, int n, char delim)
 		}
 	}
 	return b.data ? b.data : strdup("");
-}
-
-/* Count one rejected record; stops the run past --max-errors. */
-void load_reject(struct load *ld, const char *source, long line, const char *raw, size_t raw_len,
-		 const char *reason)
-{
-	pthread_mutex_lock(&ld->lock);
-	bool over = ld->limit_hit;
-	pthread_mutex_unlock(&ld->lock);
-	if (over)
-		return; /* the run is load_stopping; a row past the limit is not written either */
-	/* the reason without the line a reader put in it: the rejects log
-	 * and the messages name the file and line already */
-	char own[32];
-	int k = snprintf(own, sizeof own, "line %ld: ", line);
-	if (k > 0 && !strncmp(reason, own, (size_t)k))
-		reason += k;
-	rejects_add(ld->rejects, source, line, raw, raw_len, reason);
-	uint64_t n = atomic_fetch_add(&ld->live.rows_rejected, 1) + 1;
-	struct sl_error err;
-	if (rejects_failed(ld->rejects, &err)) {
-		/* a rejects file that cannot be written stops the run */
-		load_fail(ld, &err);
-		return;
-	}
-	if (ld->job->single_transaction) {
-		/* all or nothing: one rejected row, whatever refused it, fails the run */
-		sl_error_set(&err, SL_ERR_DATA,
-			     "--single-transaction: %s:%ld was rejected (%s); nothing is committed",
-			     source, line, reason);
-		load_fail(ld, &err);
-		return;
-	}
-	if (n == 1 && ld->job->input.encoding != ENCODING_LATIN1 && strstr(reason, "UTF-8"))
-		log_info("hint: %s:%ld is not UTF-8; if the file is latin1 (ISO-8859-1), "
-			 "--encoding latin1 reads it",
-			 source, line);
-	/* --max-errors N tolerates N rejected rows, as other loaders count
-	 * them: the one after them stops the run (0: the first) */
-	long max = ld->job->max_errors;
-	if (max >= 0 && n > (uint64_t)max) {
-		sl_error_set(&err, SL_ERR_DATA,
-			     "stopped at rejected row %llu: --max-errors %ld tolerates %ld",
-			     (unsigned long long)n, max, max);
-		pthread_mutex_lock(&ld->lock);
-		ld->limit_hit = true;
-		pthread_mutex_unlock(&ld->lock);
-		load_fail(ld, &err);
-	}
-}
-
-/* Take a connection for a batch (the run's one connection with
- * --single-transaction). */
-bool load_get_conn(struct load *ld, struct conn **c, struct sl_error *err)
-{
-	if (ld->single_conn) {
-		*c = ld->single_conn;
-		return true;
-	}
-	return pool_acquire(ld->pool, c, err);
-}
-
-void load_put_conn(struct load *ld, struct conn *c, bool broken)
-{
-	if (c && c != ld->single_conn)
-		pool_release(ld->pool, c, broken);
 }
 
 /* Print the statements a real run would send. */
@@ -189,21 +91,21 @@ static bool maybe_create(struct load *ld, const struct batch *b, bool *done)
 	struct conn *c = NULL;
 	/* inside --single-transaction, DDL that cannot join the transaction
 	 * (MySQL) runs on a connection of its own */
-	bool own = ld->single_conn && !ld->drv->dialect->transactional_ddl;
-	if ((ld->pool || ld->single_conn) &&
-	    !(own ? pool_acquire(ld->pool, &c, &err) : load_get_conn(ld, &c, &err))) {
-		load_fail(ld, &err);
+	bool own = ld->run.single_conn && !ld->drv->dialect->transactional_ddl;
+	if ((ld->run.pool || ld->run.single_conn) &&
+	    !(own ? pool_acquire(ld->run.pool, &c, &err) : run_get_conn(&ld->run, &c, &err))) {
+		run_fail(&ld->run, &err);
 		return false;
 	}
 	bool created = false;
 	bool ok = create_table_from_sample(ld->drv, c, &ld->spec, b, ld->job->dry_run, &created,
 					   &err);
 	if (own)
-		pool_release(ld->pool, c, !ok && err.kind == SL_ERR_CONNECTION);
+		pool_release(ld->run.pool, c, !ok && err.kind == SL_ERR_CONNECTION);
 	else
-		load_put_conn(ld, c, !ok && err.kind == SL_ERR_CONNECTION);
+		run_put_conn(&ld->run, c, !ok && err.kind == SL_ERR_CONNECTION);
 	if (!ok) {
-		load_fail(ld, &err);
+		run_fail(&ld->run, &err);
 		return false;
 	}
 	if (created && !ld->job->dry_run)
@@ -221,7 +123,7 @@ static bool dispatch(struct load *ld, struct batch *b, int q, uint64_t *pending_
 	if (!maybe_create(ld, b, create_done))
 		return false;
 	if (ld->job->dry_run) {
-		atomic_fetch_add(&ld->live.bytes_done, b->bytes);
+		atomic_fetch_add(&ld->run.live.bytes_done, b->bytes);
 		batch_reset(b);
 		return queue_push(&ld->spare, b);
 	}
@@ -275,7 +177,7 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 	char why[300];
 	bool ok = true;
 	for (;;) {
-		if (load_stopping(ld)) {
+		if (run_stopping(&ld->run)) {
 			ok = false;
 			break;
 		}
@@ -310,21 +212,21 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		}
 		if (ld->ckpt && checkpoint_covered(ld->ckpt, src_index, ordinal)) {
 			/* committed by an earlier run of this job */
-			atomic_fetch_add(&ld->live.rows_resumed, 1);
+			atomic_fetch_add(&ld->run.live.rows_resumed, 1);
 			continue;
 		}
-		atomic_fetch_add(&ld->live.rows_read, 1);
+		atomic_fetch_add(&ld->run.live.rows_read, 1);
 		if (st == READ_REJECT) {
-			load_reject(ld, name, rec.line, rec.raw, rec.raw_len, err.msg);
+			run_reject(&ld->run, name, rec.line, rec.raw, rec.raw_len, err.msg);
 			continue;
 		}
 		if (ld->spec.update && update_problem(ld, &rec, why, sizeof why)) {
-			load_reject(ld, name, rec.line, rec.raw, rec.raw_len, why);
+			run_reject(&ld->run, name, rec.line, rec.raw, rec.raw_len, why);
 			continue;
 		}
 		if (!ld->spec.update && ld->spec.on_conflict != CONFLICT_ERROR &&
 		    upsert_problem(ld, &rec, why, sizeof why)) {
-			load_reject(ld, name, rec.line, rec.raw, rec.raw_len, why);
+			run_reject(&ld->run, name, rec.line, rec.raw, rec.raw_len, why);
 			continue;
 		}
 		int q = ld->nqueues > 1 ? (int)(key_hash(rec.fields, ld->key_idx, ld->key_fold,
@@ -345,13 +247,13 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		else {
 			sl_error_set(&err, SL_ERR_INTERNAL, "%s:%ld: out of memory", name,
 				     rec.line);
-			load_fail(ld, &err);
+			run_fail(&ld->run, &err);
 			ok = false;
 			break;
 		}
 		if (batch_full(cur[q])) {
 			uint64_t pos = reader_position(r);
-			atomic_fetch_add(&ld->live.bytes, pos - last_pos);
+			atomic_fetch_add(&ld->run.live.bytes, pos - last_pos);
 			*pending_bytes += pos - last_pos;
 			last_pos = pos;
 			struct batch *b = cur[q];
@@ -363,7 +265,7 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		}
 	}
 	uint64_t pos = reader_position(r);
-	atomic_fetch_add(&ld->live.bytes, pos - last_pos);
+	atomic_fetch_add(&ld->run.live.bytes, pos - last_pos);
 	*pending_bytes += pos - last_pos;
 	if (ok)
 		ld->src_read_all[src_index] = true;
@@ -412,7 +314,7 @@ static void note_interrupted(struct load *ld, const char *table, struct run_repo
 {
 	if (ld->job->open_reader)
 		return;
-	unsigned long long rows = atomic_load(&ld->live.rows_written);
+	unsigned long long rows = atomic_load(&ld->run.live.rows_written);
 	char msg[900];
 	if (!rows)
 		snprintf(
@@ -446,12 +348,12 @@ static bool connect_target(struct load *ld, struct sl_error *err)
 		/* --resume: the checkpoint row settles a lost COMMIT */
 		.plain_commits = job->resume,
 	};
-	if (!pool_create(&ld->pool, ld->drv, job->target, &cfg, err))
+	if (!pool_create(&ld->run.pool, ld->drv, job->target, &cfg, err))
 		return false;
 	if (job->single_transaction && !job->dry_run) {
-		if (!pool_acquire(ld->pool, &ld->single_conn, err))
+		if (!pool_acquire(ld->run.pool, &ld->run.single_conn, err))
 			return false;
-		if (!ld->drv->begin(ld->single_conn, err))
+		if (!ld->drv->begin(ld->run.single_conn, err))
 			return false;
 	}
 	return true;
@@ -472,13 +374,12 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	double t0 = now_seconds();
 	struct sl_error err;
 	sl_error_clear(&err);
-	sl_error_clear(&ld.err);
-	pthread_mutex_init(&ld.lock, NULL);
+	run_init(&ld.run, job);
 	signals_install();
 
 	if (!plan_run(&ld)) {
-		log_error("%s", ld.err.msg);
-		report_add_error(out_report, ld.err.msg);
+		log_error("%s", ld.run.err.msg);
+		report_add_error(out_report, ld.run.err.msg);
 		snprintf(out_stats->table, sizeof out_stats->table, "%s",
 			 job->table ? job->table : "");
 		free(ld.schema);
@@ -509,11 +410,11 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		goto failed;
 	}
 	if (job->rejects)
-		ld.rejects = job->rejects;
-	else if (!rejects_open(&ld.rejects, job->rejects_path, &err))
+		ld.run.rejects = job->rejects;
+	else if (!rejects_open(&ld.run.rejects, job->rejects_path, &err))
 		goto failed;
 	view.table = stats.table;
-	view.live = &ld.live;
+	view.live = &ld.run.live;
 	view.total_bytes = 0;
 	for (int i = 0; i < job->nsources; i++) {
 		/* the percentage needs every size; a pipe has none */
@@ -532,7 +433,7 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	/* connect and check the table before reading any row, dry run or not */
 	if (!connect_target(&ld, &err) || !plan_check_target(&ld, &err))
 		goto failed;
-	progress_set_pool(progress, ld.pool);
+	progress_set_pool(progress, ld.run.pool);
 	if (!plan_columns(&ld, r, &err) ||
 	    (!job->open_reader && !plan_check_columns(&ld, r, &err)) ||
 	    !r->ops->set_columns(r, ld.columns, ld.ncols, &err))
@@ -559,7 +460,7 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		char delim = job->input.delimiter ? job->input.delimiter
 						  : (r->format == FORMAT_TSV ? '\t' : ',');
 		char *h = header_line(ld.columns, ld.ncols, delim);
-		rejects_set_header(ld.rejects, h);
+		rejects_set_header(ld.run.rejects, h);
 		free(h);
 	}
 
@@ -599,6 +500,7 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		goto failed;
 	}
 	queues = true;
+	run_wake_on_fail(&ld.run, ld.work, ld.nqueues, &ld.spare);
 	for (int i = 0; i < ld.nbatches; i++) {
 		if (!batch_init(&ld.batches[i], ld.ncols, job->batch_rows)) {
 			sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
@@ -626,8 +528,8 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		bool ok = (del ? buf_puts(&sql, "DELETE FROM ") &&
 					   sql_table_name(ld.drv->dialect, &sql, &ld.spec)
 			       : sql_truncate(ld.drv->dialect, &sql, &ld.spec)) &&
-			  load_get_conn(&ld, &c, &err) && ld.drv->exec(c, sql.data, &err);
-		load_put_conn(&ld, c, !ok && err.kind == SL_ERR_CONNECTION);
+			  run_get_conn(&ld.run, &c, &err) && ld.drv->exec(c, sql.data, &err);
+		run_put_conn(&ld.run, c, !ok && err.kind == SL_ERR_CONNECTION);
 		buf_free(&sql);
 		if (!ok)
 			goto failed;
@@ -654,7 +556,7 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	uint64_t pending_bytes = 0;
 	long seq = 0;
 	bool create_done = false;
-	for (int i = 0; i < job->nsources && !load_stopping(&ld); i++) {
+	for (int i = 0; i < job->nsources && !run_stopping(&ld.run); i++) {
 		if (ld.src_whole && ld.src_whole[i]) {
 			/* --resume: an earlier run loaded all of it */
 			log_info("%s: loaded by an earlier run of job '%s', skipped",
@@ -669,7 +571,7 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		}
 		if (i > 0 || !r) {
 			if (!open_next_source(&ld, i, &r, &err)) {
-				load_fail(&ld, &err);
+				run_fail(&ld.run, &err);
 				break;
 			}
 		}
@@ -679,7 +581,7 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 			bool whole;
 			if (!checkpoint_check_source(ld.ckpt, i, source_identity(r->src), &whole,
 						     &err)) {
-				load_fail(&ld, &err);
+				run_fail(&ld.run, &err);
 				break;
 			}
 		}
@@ -687,7 +589,7 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		    ld.input_failed)
 			break;
 	}
-	if (!load_stopping(&ld)) {
+	if (!run_stopping(&ld.run)) {
 		/* the last, partial batches (and --create on a small input) */
 		bool any = false;
 		for (int q = 0; q < ld.nqueues; q++) {
@@ -705,54 +607,54 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 			}
 		}
 	}
-	atomic_fetch_add(&ld.live.bytes_done, pending_bytes);
+	atomic_fetch_add(&ld.run.live.bytes_done, pending_bytes);
 	for (int q = 0; q < ld.nqueues; q++)
 		queue_close(&ld.work[q]);
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
 	nthreads = 0;
 	if (ld.input_failed)
-		load_fail(&ld, &ld.input_err);
-	if (job->dry_run && !ld.failed && !signals_caught()) {
+		run_fail(&ld.run, &ld.input_err);
+	if (job->dry_run && !ld.run.failed && !signals_caught()) {
 		/* the display goes first: on a terminal stdout shares its line */
 		progress_stop(progress);
 		progress = NULL;
 		print_dry_run(&ld); /* after any CREATE TABLE that --create printed */
 	}
 
-	if (ld.single_conn) {
-		if (!ld.failed && !signals_caught()) {
-			if (!ld.drv->commit(ld.single_conn, &err))
-				load_fail(&ld, &err);
+	if (ld.run.single_conn) {
+		if (!ld.run.failed && !signals_caught()) {
+			if (!ld.drv->commit(ld.run.single_conn, &err))
+				run_fail(&ld.run, &err);
 		}
-		if (ld.failed || signals_caught()) {
+		if (ld.run.failed || signals_caught()) {
 			struct sl_error rb;
-			ld.drv->rollback(ld.single_conn, &rb);
-			atomic_store(&ld.live.rows_written, 0);
-			atomic_store(&ld.live.rows_upsert_updated, 0);
+			ld.drv->rollback(ld.run.single_conn, &rb);
+			atomic_store(&ld.run.live.rows_written, 0);
+			atomic_store(&ld.run.live.rows_upsert_updated, 0);
 		}
-		pool_release(ld.pool, ld.single_conn, false);
-		ld.single_conn = NULL;
+		pool_release(ld.run.pool, ld.run.single_conn, false);
+		ld.run.single_conn = NULL;
 	}
-	if (!ld.failed && !rejects_flush(ld.rejects, &err))
-		load_fail(&ld, &err); /* the rejects file is short: the run failed */
-	if (ld.failed) {
-		err = ld.err;
+	if (!ld.run.failed && !rejects_flush(ld.run.rejects, &err))
+		run_fail(&ld.run, &err); /* the rejects file is short: the run failed */
+	if (ld.run.failed) {
+		err = ld.run.err;
 		goto failed;
 	}
-	report.status = signals_caught()				  ? RUN_INTERRUPTED
-			: ld.live.rows_rejected || ld.live.rows_not_found ? RUN_PARTIAL
-									  : RUN_OK;
+	report.status = signals_caught()					  ? RUN_INTERRUPTED
+			: ld.run.live.rows_rejected || ld.run.live.rows_not_found ? RUN_PARTIAL
+										  : RUN_OK;
 	if (ld.ckpt && report.status != RUN_INTERRUPTED) {
 		/* every record of these sources is in or rejected: a rerun skips
 		 * them without reading */
 		struct conn *c = NULL;
-		bool ok = load_get_conn(&ld, &c, &err);
+		bool ok = run_get_conn(&ld.run, &c, &err);
 		for (int i = 0; ok && i < job->nsources; i++)
 			if (ld.src_read_all[i] && strcmp(job->sources[i], "-") &&
 			    !job->resume_source)
 				ok = checkpoint_source_done(ld.ckpt, c, i, ld.src_records[i], &err);
-		load_put_conn(&ld, c, !ok && err.kind == SL_ERR_CONNECTION);
+		run_put_conn(&ld.run, c, !ok && err.kind == SL_ERR_CONNECTION);
 		if (!ok)
 			goto failed;
 	}
@@ -761,8 +663,8 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 	goto finish;
 
 failed:
-	if (ld.failed && err.kind == SL_ERR_NONE)
-		err = ld.err;
+	if (ld.run.failed && err.kind == SL_ERR_NONE)
+		err = ld.run.err;
 	if (queues) {
 		for (int q = 0; q < ld.nqueues; q++)
 			queue_abort(&ld.work[q]);
@@ -770,13 +672,13 @@ failed:
 	}
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(threads[i], NULL);
-	if (ld.single_conn) {
+	if (ld.run.single_conn) {
 		struct sl_error rb;
-		ld.drv->rollback(ld.single_conn, &rb);
-		atomic_store(&ld.live.rows_written, 0);
-		atomic_store(&ld.live.rows_upsert_updated, 0);
-		pool_release(ld.pool, ld.single_conn, false);
-		ld.single_conn = NULL;
+		ld.drv->rollback(ld.run.single_conn, &rb);
+		atomic_store(&ld.run.live.rows_written, 0);
+		atomic_store(&ld.run.live.rows_upsert_updated, 0);
+		pool_release(ld.run.pool, ld.run.single_conn, false);
+		ld.run.single_conn = NULL;
 	}
 	report.status = signals_caught()	   ? RUN_INTERRUPTED
 			: err.kind == SL_ERR_USAGE ? RUN_USAGE
@@ -790,11 +692,11 @@ failed:
 
 finish:
 	progress_stop(progress);
-	stats.rows_read = ld.live.rows_read;
-	stats.rows_written = ld.live.rows_written;
-	stats.rows_rejected = ld.live.rows_rejected;
-	stats.rows_not_found = ld.live.rows_not_found;
-	stats.rows_skipped = ld.live.rows_skipped;
+	stats.rows_read = ld.run.live.rows_read;
+	stats.rows_written = ld.run.live.rows_written;
+	stats.rows_rejected = ld.run.live.rows_rejected;
+	stats.rows_not_found = ld.run.live.rows_not_found;
+	stats.rows_skipped = ld.run.live.rows_skipped;
 	/* inserted or updated: what a plain load and an update write is plain;
 	 * an upsert's split is what the servers said (REPORT_UNKNOWN when one
 	 * did not) */
@@ -802,13 +704,13 @@ finish:
 		stats.rows_updated = stats.rows_written;
 	} else if (job->on_conflict != CONFLICT_UPDATE) {
 		stats.rows_inserted = stats.rows_written;
-	} else if (ld.live.upsert_unknown) {
+	} else if (ld.run.live.upsert_unknown) {
 		stats.rows_inserted = stats.rows_updated = REPORT_UNKNOWN;
 	} else {
-		stats.rows_updated = ld.live.rows_upsert_updated;
+		stats.rows_updated = ld.run.live.rows_upsert_updated;
 		stats.rows_inserted = stats.rows_written - stats.rows_updated;
 	}
-	stats.rows_resumed = ld.live.rows_resumed;
+	stats.rows_resumed = ld.run.live.rows_resumed;
 	if (r)
 		ld.blank_lines += r->blank_lines; /* the source being read when the run ended */
 	stats.blank_lines = ld.blank_lines;
@@ -825,12 +727,12 @@ finish:
 		log_warn("no rows in %s", buf_str(&names));
 		buf_free(&names);
 	}
-	stats.bytes = ld.live.bytes;
+	stats.bytes = ld.run.live.bytes;
 	stats.seconds = now_seconds() - t0;
 	report.commit_mode = atomic_load(&ld.commit_mode);
-	if (ld.pool) {
+	if (ld.run.pool) {
 		report.has_pool = true;
-		pool_get_stats(ld.pool, &report.pool);
+		pool_get_stats(ld.run.pool, &report.pool);
 	}
 	if (r)
 		stats.zero_dates = r->zero_dates;
@@ -850,9 +752,9 @@ finish:
 	}
 	free(ld.work);
 	reader_close(r);
-	pool_destroy(ld.pool);
-	if (ld.rejects != job->rejects)
-		rejects_close(ld.rejects);
+	pool_destroy(ld.run.pool);
+	if (ld.run.rejects != job->rejects)
+		rejects_close(ld.run.rejects);
 	for (int i = 0; i < ld.ncols; i++)
 		free(ld.columns[i]);
 	free(ld.columns);
@@ -864,7 +766,7 @@ finish:
 	free(ld.src_read_all);
 	free(ld.src_whole);
 	free(ld.set_idx);
-	pthread_mutex_destroy(&ld.lock);
+	run_destroy(&ld.run);
 	return status;
 }
 

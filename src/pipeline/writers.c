@@ -27,7 +27,7 @@
 
 /* Write rows [first, first+n) of b on *c (acquiring one when NULL). Refused
  * values bisect; a broken connection retries on a fresh one. Returns false
- * when the run must stop (the reason is recorded by load_fail). */
+ * when the run must stop (the reason is recorded by run_fail). */
 static bool write_range(struct load *ld, struct conn **c, const struct batch *b, size_t first,
 			size_t n);
 
@@ -168,7 +168,7 @@ static bool each_allowed(const struct load *ld, const struct batch *b, size_t n)
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, read_bisect_env);
 	return ld->drv->write_each && n > 1 && !ld->spec.update && !ld->keyed && !b->has_defaults &&
-	       ld->spec.on_conflict == CONFLICT_ERROR && !ld->single_conn && !bisect_only;
+	       ld->spec.on_conflict == CONFLICT_ERROR && !ld->run.single_conn && !bisect_only;
 }
 
 /* Write rows [first, first+n) of b; dense: rows after a refused one,
@@ -183,7 +183,7 @@ static bool write_range_in(struct load *ld, struct conn **c, const struct batch 
 		free(matched);
 		struct sl_error err;
 		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
-		load_fail(ld, &err);
+		run_fail(&ld->run, &err);
 		return false;
 	}
 	bool ok = write_range_counts(ld, c, b, first, n, matched, refused, dense);
@@ -212,8 +212,8 @@ static size_t refused_rows(struct load *ld, const struct batch *b, size_t first,
 		k++;
 		if (reject) {
 			const struct row_meta *m = &b->meta[first + i];
-			load_reject(ld, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
-				    refused[i]);
+			run_reject(&ld->run, ld->job->sources[m->source], m->line, m->raw,
+				   m->raw_len, refused[i]);
 		}
 	}
 	return k;
@@ -223,7 +223,7 @@ static size_t refused_rows(struct load *ld, const struct batch *b, size_t first,
 static bool reaches_limit(struct load *ld, size_t k)
 {
 	long max = ld->job->max_errors;
-	uint64_t now = atomic_load(&ld->live.rows_rejected);
+	uint64_t now = atomic_load(&ld->run.live.rows_rejected);
 	return max >= 0 && k > 0 && now + k >= (uint64_t)(max > 0 ? max : 1);
 }
 
@@ -235,31 +235,31 @@ static void count_written(struct load *ld, const struct batch *b, size_t first, 
 			  const unsigned *matched, const struct write_count *wc)
 {
 	if (!matched) {
-		atomic_fetch_add(&ld->live.rows_written, wc->written);
-		atomic_fetch_add(&ld->live.rows_upsert_updated, wc->updated);
+		atomic_fetch_add(&ld->run.live.rows_written, wc->written);
+		atomic_fetch_add(&ld->run.live.rows_upsert_updated, wc->updated);
 		if (wc->updated_unknown)
-			atomic_store(&ld->live.upsert_unknown, true);
+			atomic_store(&ld->run.live.upsert_unknown, true);
 		if (ld->spec.on_conflict == CONFLICT_SKIP && wc->written < n)
-			atomic_fetch_add(&ld->live.rows_skipped, n - wc->written);
+			atomic_fetch_add(&ld->run.live.rows_skipped, n - wc->written);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (matched[i]) {
-			atomic_fetch_add(&ld->live.rows_written, matched[i]);
+			atomic_fetch_add(&ld->run.live.rows_written, matched[i]);
 			continue;
 		}
 		const struct row_meta *m = &b->meta[first + i];
-		rejects_add(ld->rejects, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
-			    "not found: no row matches the key");
-		atomic_fetch_add(&ld->live.rows_not_found, 1);
-		if (ld->single_conn) {
+		rejects_add(ld->run.rejects, ld->job->sources[m->source], m->line, m->raw,
+			    m->raw_len, "not found: no row matches the key");
+		atomic_fetch_add(&ld->run.live.rows_not_found, 1);
+		if (ld->run.single_conn) {
 			/* all or nothing: a key that matches nothing is a reject too */
 			struct sl_error err;
 			sl_error_set(&err, SL_ERR_DATA,
 				     "--single-transaction: %s:%ld was not found (no row matches "
 				     "the key); nothing is committed",
 				     ld->job->sources[m->source], m->line);
-			load_fail(ld, &err);
+			run_fail(&ld->run, &err);
 		}
 	}
 }
@@ -300,7 +300,8 @@ static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *
 	ks.key = ld->lookup_key;
 	ks.nkey = ld->lookup_nkey;
 	unsigned long long found = 0;
-	if (!load_get_conn(ld, c, err) || !drv->count_keys(*c, &ks, b, first, n, &found, err)) {
+	if (!run_get_conn(&ld->run, c, err) ||
+	    !drv->count_keys(*c, &ks, b, first, n, &found, err)) {
 		sl_error_prefix(err,
 				"batch %ld (%s): the connection broke during COMMIT and looking "
 				"its rows up failed",
@@ -376,7 +377,7 @@ static int lost_commit_outcome(struct load *ld, struct conn **c, const struct ba
 	const struct driver *drv = ld->drv;
 	char token[64];
 	int doubt = drv->commit_token ? drv->commit_token(*c, token, sizeof token) : -1;
-	load_put_conn(ld, *c, true);
+	run_put_conn(&ld->run, *c, true);
 	*c = NULL;
 	if (doubt == 0)
 		return 0; /* the commit never left: rolled back with the connection */
@@ -386,7 +387,7 @@ static int lost_commit_outcome(struct load *ld, struct conn **c, const struct ba
 	 * the answer is on the server as long as the server is */
 	for (int attempt = 0;; attempt++) {
 		bool committed = false;
-		bool ok = load_get_conn(ld, c, err) &&
+		bool ok = run_get_conn(&ld->run, c, err) &&
 			  (ld->ckpt ? checkpoint_committed(ld->ckpt, *c, b->meta[first].source,
 							   b->meta[first].ordinal, &committed, err)
 				    : drv->commit_status(*c, token, &committed, err));
@@ -403,7 +404,7 @@ static int lost_commit_outcome(struct load *ld, struct conn **c, const struct ba
 		log_warn("batch %ld: asking whether its COMMIT went in: %s; asking again", b->seq,
 			 err->msg);
 		if (*c) {
-			load_put_conn(ld, *c, true);
+			run_put_conn(&ld->run, *c, true);
 			*c = NULL;
 		}
 		if (!signals_sleep(attempt < 4 ? 0.2 * (1 << attempt) : 2))
@@ -416,15 +417,15 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 			       bool dense)
 {
 	const struct driver *drv = ld->drv;
-	bool single = ld->single_conn != NULL;
+	bool single = ld->run.single_conn != NULL;
 	int conn_failures = 0, conflicts = 0;
 	/* each: the rows failed together and go one by one on the server */
 	bool each = false, each_tried = false;
 	for (;;) {
 		struct sl_error err;
 		sl_error_clear(&err);
-		if (!*c && !load_get_conn(ld, c, &err)) {
-			load_fail(ld, &err);
+		if (!*c && !run_get_conn(&ld->run, c, &err)) {
+			run_fail(&ld->run, &err);
 			return false;
 		}
 		if (matched)
@@ -439,10 +440,10 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 				/* another run committed these records: not ours to write */
 				struct sl_error rb;
 				if (!single && !drv->rollback(*c, &rb)) {
-					load_put_conn(ld, *c, true);
+					run_put_conn(&ld->run, *c, true);
 					*c = NULL;
 				}
-				atomic_fetch_add(&ld->live.rows_resumed, n);
+				atomic_fetch_add(&ld->run.live.rows_resumed, n);
 				return true;
 			}
 			begun = cr == CLAIM_OK;
@@ -461,7 +462,7 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 			 * row is not written */
 			struct sl_error rb;
 			if (!drv->rollback(*c, &rb)) {
-				load_put_conn(ld, *c, true);
+				run_put_conn(&ld->run, *c, true);
 				*c = NULL;
 			}
 			each = false;
@@ -471,7 +472,7 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 			/* interrupted: this batch is rolled back, not committed */
 			struct sl_error rb;
 			if (!single && !drv->rollback(*c, &rb)) {
-				load_put_conn(ld, *c, true);
+				run_put_conn(&ld->run, *c, true);
 				*c = NULL;
 			}
 			return false;
@@ -496,7 +497,7 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 					 b->seq);
 			struct sl_error rb;
 			if (!single && !drv->rollback(*c, &rb)) {
-				load_put_conn(ld, *c, true);
+				run_put_conn(&ld->run, *c, true);
 				*c = NULL;
 			}
 			return false;
@@ -510,31 +511,31 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 				return true;
 			}
 			if (outcome < 0) {
-				load_fail(ld, &err);
+				run_fail(&ld->run, &err);
 				return false;
 			}
 			if (conn_failures++ < ld->job->retries && !signals_caught())
 				continue; /* it was rolled back: write it again */
-			load_fail(ld, &err);
+			run_fail(&ld->run, &err);
 			return false;
 		}
 		if (err.kind == SL_ERR_CONNECTION && !single) {
 			/* the server rolled the batch back with the connection */
-			load_put_conn(ld, *c, true);
+			run_put_conn(&ld->run, *c, true);
 			*c = NULL;
 			if (conn_failures++ < ld->job->retries && !signals_caught()) {
 				log_warn("batch %ld: %s; retrying on a fresh connection (%d of %d)",
 					 b->seq, err.msg, conn_failures, ld->job->retries);
 				continue;
 			}
-			load_fail(ld, &err);
+			run_fail(&ld->run, &err);
 			return false;
 		}
 		if (err.kind == SL_ERR_RETRY && !single && conflicts++ < 20 && !signals_caught()) {
 			/* a deadlock between writers: the server rolled back; try again */
 			struct sl_error rb;
 			if (!drv->rollback(*c, &rb)) {
-				load_put_conn(ld, *c, true);
+				run_put_conn(&ld->run, *c, true);
 				*c = NULL;
 			}
 			log_debug("batch %ld: %s; retrying", b->seq, err.msg);
@@ -544,12 +545,12 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 		}
 		if (single || err.kind != SL_ERR_DATA) {
 			/* --single-transaction cannot bisect: rolling back undoes every batch */
-			load_fail(ld, &err);
+			run_fail(&ld->run, &err);
 			return false;
 		}
 		struct sl_error rb;
 		if (!drv->rollback(*c, &rb)) {
-			load_put_conn(ld, *c, true);
+			run_put_conn(&ld->run, *c, true);
 			*c = NULL;
 		}
 		if (refused && !each_tried && !dense && err.row > 0 && (size_t)err.row <= n) {
@@ -559,9 +560,9 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 			size_t k = (size_t)err.row - 1;
 			log_debug("batch %ld: %s; row %zu of %zu named", b->seq, err.msg, k + 1, n);
 			return (k == 0 || write_range_in(ld, c, b, first, k, false)) &&
-			       !load_stopping(ld) &&
+			       !run_stopping(&ld->run) &&
 			       write_range_in(ld, c, b, first + k, 1, false) &&
-			       !load_stopping(ld) &&
+			       !run_stopping(&ld->run) &&
 			       (k + 1 == n ||
 				write_range_in(ld, c, b, first + k + 1, n - k - 1, true));
 		}
@@ -576,9 +577,9 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 		each = false; /* the failure was not a row's: bisect */
 		if (n == 1) {
 			const struct row_meta *m = &b->meta[first];
-			load_reject(ld, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
-				    err.msg);
-			return !load_failed(ld);
+			run_reject(&ld->run, ld->job->sources[m->source], m->line, m->raw,
+				   m->raw_len, err.msg);
+			return !run_failed(&ld->run);
 		}
 		size_t half = n / 2;
 		return write_range(ld, c, b, first, half) &&
@@ -593,12 +594,12 @@ void *writers_main(void *arg)
 	void *item;
 	while (queue_pop(&ld->work[wa->queue], &item)) {
 		struct batch *b = item;
-		if (!load_stopping(ld)) {
+		if (!run_stopping(&ld->run)) {
 			struct conn *c = NULL;
 			write_range(ld, &c, b, 0, b->nrows);
-			load_put_conn(ld, c, false);
+			run_put_conn(&ld->run, c, false);
 		}
-		atomic_fetch_add(&ld->live.bytes_done, b->bytes);
+		atomic_fetch_add(&ld->run.live.bytes_done, b->bytes);
 		batch_reset(b);
 		queue_push(&ld->spare, b);
 	}
