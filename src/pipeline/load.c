@@ -359,163 +359,208 @@ static bool connect_target(struct load *ld, struct sl_error *err)
 	return true;
 }
 
-enum run_status load_table(const struct job *job, struct table_stats *out_stats,
-			   struct run_report *out_report)
-{
-	struct load ld = {.job = job};
-	struct run_report report = {0};
-	struct table_stats stats = {0};
-	struct reader *r = NULL;
-	struct progress *progress = NULL;
-	struct progress_view view = {0};
-	pthread_t *threads = NULL;
-	int nthreads = 0;
-	bool queues = false;
-	double t0 = now_seconds();
-	struct sl_error err;
-	sl_error_clear(&err);
-	run_init(&ld.run, job);
-	signals_install();
+/* What load_table holds while it runs one table, beyond the state it
+ * shares with the planner and the writers (struct load): its phases below
+ * take it and fill it in turn. */
+struct table_load {
+	struct load ld;
+	struct run_report report;
+	struct table_stats *stats; /* load_table's */
+	struct reader *r;	   /* the source being read */
+	struct progress *progress;
+	struct progress_view view;
+	double t0;
+	int workers;
+	pthread_t *threads;
+	int nthreads;
+	struct writer_arg wargs[64];
+	bool queues; /* the work and spare queues exist */
+	/* the reader's: the batch being filled for each queue, the input bytes
+	 * read since the last batch went, the last batch's number, and whether
+	 * --create has run */
+	struct batch *cur[64];
+	uint64_t pending_bytes;
+	long seq;
+	bool create_done;
+};
 
-	if (!plan_run(&ld)) {
-		log_error("%s", ld.run.err.msg);
-		report_add_error(out_report, ld.run.err.msg);
-		snprintf(out_stats->table, sizeof out_stats->table, "%s",
-			 job->table ? job->table : "");
-		free(ld.schema);
-		free(ld.table);
-		out_report->status = RUN_USAGE;
-		return RUN_USAGE;
-	}
-	snprintf(stats.table, sizeof stats.table, "%s%s%s", ld.schema ? ld.schema : "",
-		 ld.schema ? "." : "", ld.table);
-	ld.src_records = calloc((size_t)job->nsources, sizeof *ld.src_records);
-	ld.src_read_all = calloc((size_t)job->nsources, sizeof *ld.src_read_all);
-	if (!ld.src_records || !ld.src_read_all) {
-		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
-		goto failed;
-	}
-	report.tables = &stats;
-	report.ntables = 1;
+/* plan_run refused the job: report the usage error, with no summary of a
+ * table that never started. */
+static enum run_status refuse_job(struct table_load *t, struct table_stats *out_stats,
+				  struct run_report *out_report)
+{
+	struct load *ld = &t->ld;
+	log_error("%s", ld->run.err.msg);
+	report_add_error(out_report, ld->run.err.msg);
+	snprintf(out_stats->table, sizeof out_stats->table, "%s",
+		 ld->job->table ? ld->job->table : "");
+	free(ld->schema);
+	free(ld->table);
+	run_destroy(&ld->run);
+	out_report->status = RUN_USAGE;
+	return RUN_USAGE;
+}
+
+/* Open the first source (after checking that no output overwrites an
+ * input) and the rejects file. */
+static bool open_inputs(struct table_load *t, struct sl_error *err)
+{
+	struct load *ld = &t->ld;
+	const struct job *job = ld->job;
+	ld->src_records = calloc((size_t)job->nsources, sizeof *ld->src_records);
+	ld->src_read_all = calloc((size_t)job->nsources, sizeof *ld->src_read_all);
+	if (!ld->src_records || !ld->src_read_all)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	t->report.tables = t->stats;
+	t->report.ntables = 1;
 
 	if (job->open_reader) {
 		/* a table read (copy): nothing to check on disk */
-		if (!job->open_reader(job->reader_ctx, 0, &r, &err))
-			goto failed;
-	} else if (!plan_check_outputs(&ld, &err)) {
-		report.no_json = true; /* writing it would destroy an input */
-		goto failed;
-	} else if (!reader_open(&r, job->sources[0], &ld.input, &err) ||
-		   !plan_check_sources(&ld, r, &err)) {
-		goto failed;
+		if (!job->open_reader(job->reader_ctx, 0, &t->r, err))
+			return false;
+	} else if (!plan_check_outputs(ld, err)) {
+		t->report.no_json = true; /* writing it would destroy an input */
+		return false;
+	} else if (!reader_open(&t->r, job->sources[0], &ld->input, err) ||
+		   !plan_check_sources(ld, t->r, err)) {
+		return false;
 	}
 	if (job->rejects)
-		ld.run.rejects = job->rejects;
-	else if (!rejects_open(&ld.run.rejects, job->rejects_path, &err))
-		goto failed;
-	view.table = stats.table;
-	view.live = &ld.run.live;
-	view.total_bytes = 0;
+		ld->run.rejects = job->rejects;
+	else if (!rejects_open(&ld->run.rejects, job->rejects_path, err))
+		return false;
+	return true;
+}
+
+/* Start the progress display, with the input's size when every source has
+ * one. */
+static void start_progress(struct table_load *t)
+{
+	const struct job *job = t->ld.job;
+	struct progress_view *view = &t->view;
+	view->table = t->stats->table;
+	view->live = &t->ld.run.live;
+	view->total_bytes = 0;
 	for (int i = 0; i < job->nsources; i++) {
 		/* the percentage needs every size; a pipe has none */
 		struct stat st;
 		bool known = !job->open_reader && strcmp(job->sources[i], "-") &&
 			     stat(job->sources[i], &st) == 0 && S_ISREG(st.st_mode);
-		if (!known || view.total_bytes < 0)
-			view.total_bytes = -1;
+		if (!known || view->total_bytes < 0)
+			view->total_bytes = -1;
 		else
-			view.total_bytes += (int64_t)st.st_size;
+			view->total_bytes += (int64_t)st.st_size;
 	}
-	view.start = t0;
-	view.target = job->target;
-	progress_start(&progress, job->progress, job->stats_interval, job->quiet, &view);
+	view->start = t->t0;
+	view->target = job->target;
+	progress_start(&t->progress, job->progress, job->stats_interval, job->quiet, view);
+}
 
-	/* connect and check the table before reading any row, dry run or not */
-	if (!connect_target(&ld, &err) || !plan_check_target(&ld, &err))
-		goto failed;
-	progress_set_pool(progress, ld.run.pool);
-	if (!plan_columns(&ld, r, &err) ||
-	    (!job->open_reader && !plan_check_columns(&ld, r, &err)) ||
-	    !r->ops->set_columns(r, ld.columns, ld.ncols, &err))
-		goto failed;
-	if (ld.spec.update) {
-		int key[ld.ncols], nkey;
-		ld.set_idx = calloc((size_t)ld.ncols, sizeof *ld.set_idx);
-		if (!ld.set_idx) {
-			sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
-			goto failed;
-		}
-		if (!sql_update_columns(&ld.spec, ld.set_idx, &ld.nset_idx, key, &nkey)) {
-			sl_error_set(&err, SL_ERR_USAGE,
-				     "--key and --set must name columns of the input");
-			goto failed;
-		}
-		if (!ld.nset_idx) {
-			sl_error_set(&err, SL_ERR_USAGE,
-				     "nothing to update: every input column is a key");
-			goto failed;
-		}
+/* Connect and check the table and the columns before reading any row, dry
+ * run or not; the rejects file gets the input's header. */
+static bool check_target(struct table_load *t, struct sl_error *err)
+{
+	struct load *ld = &t->ld;
+	const struct job *job = ld->job;
+	struct reader *r = t->r;
+	if (!connect_target(ld, err) || !plan_check_target(ld, err))
+		return false;
+	progress_set_pool(t->progress, ld->run.pool);
+	if (!plan_columns(ld, r, err) || (!job->open_reader && !plan_check_columns(ld, r, err)) ||
+	    !r->ops->set_columns(r, ld->columns, ld->ncols, err))
+		return false;
+	if (ld->spec.update) {
+		int key[ld->ncols], nkey;
+		ld->set_idx = calloc((size_t)ld->ncols, sizeof *ld->set_idx);
+		if (!ld->set_idx)
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		if (!sql_update_columns(&ld->spec, ld->set_idx, &ld->nset_idx, key, &nkey))
+			return sl_error_set(err, SL_ERR_USAGE,
+					    "--key and --set must name columns of the input");
+		if (!ld->nset_idx)
+			return sl_error_set(err, SL_ERR_USAGE,
+					    "nothing to update: every input column is a key");
 	}
 	if (r->nheader && (r->format == FORMAT_CSV || r->format == FORMAT_TSV)) {
 		char delim = job->input.delimiter ? job->input.delimiter
 						  : (r->format == FORMAT_TSV ? '\t' : ',');
-		char *h = header_line(ld.columns, ld.ncols, delim);
-		rejects_set_header(ld.run.rejects, h);
+		char *h = header_line(ld->columns, ld->ncols, delim);
+		rejects_set_header(ld->run.rejects, h);
 		free(h);
 	}
+	return true;
+}
 
-	int workers = job->single_transaction || job->dry_run ? 1 : job->workers;
-	if (!plan_keys(&ld, workers, &err))
-		goto failed;
-	plan_lookup_key(&ld);
+/* How many writers, how keys route to them, and (--resume) what an earlier
+ * run of the job committed. */
+static bool plan_writers(struct table_load *t, struct sl_error *err)
+{
+	struct load *ld = &t->ld;
+	const struct job *job = ld->job;
+	t->workers = job->single_transaction || job->dry_run ? 1 : job->workers;
+	if (!plan_keys(ld, t->workers, err))
+		return false;
+	plan_lookup_key(ld);
 	if (job->resume && !job->dry_run) {
-		if (!plan_resume(&ld, &err))
-			goto failed;
+		if (!plan_resume(ld, err))
+			return false;
 		/* a checkpoint row covers a run of records, so a batch must hold
 		 * consecutive ones: no routing by key; and a keyed write keeps
 		 * its input order with one writer only */
-		ld.nqueues = 1;
-		if (ld.keyed && workers > 1) {
+		ld->nqueues = 1;
+		if (ld->keyed && t->workers > 1) {
 			log_info("--resume with a key: one writer, so the last record of a key "
 				 "wins");
-			workers = 1;
+			t->workers = 1;
 		}
 	}
-	/* batches: one being filled per queue, one per writer, and a queue's
-	 * worth, all allocated up front */
-	ld.nbatches = workers * 2 + ld.nqueues;
-	ld.batches = calloc((size_t)ld.nbatches, sizeof *ld.batches);
-	ld.work = calloc((size_t)ld.nqueues, sizeof *ld.work);
-	bool qok = ld.batches && ld.work && queue_init(&ld.spare, (size_t)ld.nbatches);
-	int nq = 0;
-	while (qok && nq < ld.nqueues && queue_init(&ld.work[nq], (size_t)ld.nbatches))
-		nq++;
-	if (!qok || nq < ld.nqueues) {
-		if (qok)
-			queue_destroy(&ld.spare);
-		while (nq > 0)
-			queue_destroy(&ld.work[--nq]);
-		ld.nqueues = 0;
-		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
-		goto failed;
-	}
-	queues = true;
-	run_wake_on_fail(&ld.run, ld.work, ld.nqueues, &ld.spare);
-	for (int i = 0; i < ld.nbatches; i++) {
-		if (!batch_init(&ld.batches[i], ld.ncols, job->batch_rows)) {
-			sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
-			goto failed;
-		}
-		queue_push(&ld.spare, &ld.batches[i]);
-	}
+	return true;
+}
 
+/* The batches and the queues between the reader and the writers: one batch
+ * being filled per queue, one per writer, and a queue's worth, all
+ * allocated up front so memory is bounded by them. */
+static bool make_batches(struct table_load *t, struct sl_error *err)
+{
+	struct load *ld = &t->ld;
+	ld->nbatches = t->workers * 2 + ld->nqueues;
+	ld->batches = calloc((size_t)ld->nbatches, sizeof *ld->batches);
+	ld->work = calloc((size_t)ld->nqueues, sizeof *ld->work);
+	bool qok = ld->batches && ld->work && queue_init(&ld->spare, (size_t)ld->nbatches);
+	int nq = 0;
+	while (qok && nq < ld->nqueues && queue_init(&ld->work[nq], (size_t)ld->nbatches))
+		nq++;
+	if (!qok || nq < ld->nqueues) {
+		if (qok)
+			queue_destroy(&ld->spare);
+		while (nq > 0)
+			queue_destroy(&ld->work[--nq]);
+		ld->nqueues = 0;
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	t->queues = true;
+	run_wake_on_fail(&ld->run, ld->work, ld->nqueues, &ld->spare);
+	for (int i = 0; i < ld->nbatches; i++) {
+		if (!batch_init(&ld->batches[i], ld->ncols, ld->job->batch_rows))
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		queue_push(&ld->spare, &ld->batches[i]);
+	}
+	return true;
+}
+
+/* --truncate: empty the table before the first row, unless an earlier run
+ * of the job committed rows to it. */
+static bool empty_target(struct table_load *t, struct sl_error *err)
+{
+	struct load *ld = &t->ld;
+	const struct job *job = ld->job;
 	bool truncate = job->truncate;
-	if (truncate && ld.ckpt && checkpoint_started(ld.ckpt)) {
+	if (truncate && ld->ckpt && checkpoint_started(ld->ckpt)) {
 		/* the rows an earlier run of the job committed stay: emptying
 		 * the table would lose them while their checkpoints skip them */
 		log_info("--truncate: job '%s' has committed rows already; continuing it "
 			 "without emptying %s",
-			 ld.job_name, ld.table);
+			 ld->job_name, ld->table);
 		truncate = false;
 	}
 	if (!job->dry_run && truncate) {
@@ -524,200 +569,236 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		struct conn *c = NULL;
 		/* inside --single-transaction a TRUNCATE that would commit on its own
 		 * (MySQL) becomes a DELETE, so the whole run stays all or nothing */
-		bool del = job->single_transaction && !ld.drv->dialect->transactional_ddl;
+		bool del = job->single_transaction && !ld->drv->dialect->transactional_ddl;
 		bool ok = (del ? buf_puts(&sql, "DELETE FROM ") &&
-					   sql_table_name(ld.drv->dialect, &sql, &ld.spec)
-			       : sql_truncate(ld.drv->dialect, &sql, &ld.spec)) &&
-			  run_get_conn(&ld.run, &c, &err) && ld.drv->exec(c, sql.data, &err);
-		run_put_conn(&ld.run, c, !ok && err.kind == SL_ERR_CONNECTION);
+					   sql_table_name(ld->drv->dialect, &sql, &ld->spec)
+			       : sql_truncate(ld->drv->dialect, &sql, &ld->spec)) &&
+			  run_get_conn(&ld->run, &c, err) && ld->drv->exec(c, sql.data, err);
+		run_put_conn(&ld->run, c, !ok && err->kind == SL_ERR_CONNECTION);
 		buf_free(&sql);
 		if (!ok)
-			goto failed;
+			return false;
 	}
+	return true;
+}
 
-	struct writer_arg wargs[64];
-	if (!job->dry_run) {
-		threads = calloc((size_t)workers, sizeof *threads);
-		for (int i = 0; threads && i < workers && i < 64; i++) {
-			wargs[i] = (struct writer_arg){&ld, i % ld.nqueues};
-			if (pthread_create(&threads[i], NULL, writers_main, &wargs[i]) != 0)
-				break;
-			nthreads++;
-		}
-		if (nthreads < workers) {
-			/* a queue without its writer would never drain */
-			sl_error_set(&err, SL_ERR_INTERNAL, "cannot start the writer threads");
-			goto failed;
-		}
+/* Start the writer threads (none in a dry run): every queue needs one. */
+static bool start_writers(struct table_load *t, struct sl_error *err)
+{
+	struct load *ld = &t->ld;
+	if (ld->job->dry_run)
+		return true;
+	t->threads = calloc((size_t)t->workers, sizeof *t->threads);
+	for (int i = 0; t->threads && i < t->workers && i < 64; i++) {
+		t->wargs[i] = (struct writer_arg){ld, i % ld->nqueues};
+		if (pthread_create(&t->threads[i], NULL, writers_main, &t->wargs[i]) != 0)
+			break;
+		t->nthreads++;
 	}
+	if (t->nthreads < t->workers) {
+		/* a queue without its writer would never drain */
+		return sl_error_set(err, SL_ERR_INTERNAL, "cannot start the writer threads");
+	}
+	return true;
+}
 
-	/* the reader: this thread */
-	struct batch *cur[64] = {0};
-	uint64_t pending_bytes = 0;
-	long seq = 0;
-	bool create_done = false;
-	for (int i = 0; i < job->nsources && !run_stopping(&ld.run); i++) {
-		if (ld.src_whole && ld.src_whole[i]) {
+/* The reader, on this thread: every source in turn into batches for the
+ * writers, then the last, partial batches (and --create on a small
+ * input). Stops early when the run does; the reason is in the run. */
+static void read_sources(struct table_load *t)
+{
+	struct load *ld = &t->ld;
+	const struct job *job = ld->job;
+	struct sl_error err;
+	sl_error_clear(&err);
+	for (int i = 0; i < job->nsources && !run_stopping(&ld->run); i++) {
+		if (ld->src_whole && ld->src_whole[i]) {
 			/* --resume: an earlier run loaded all of it */
 			log_info("%s: loaded by an earlier run of job '%s', skipped",
-				 job->sources[i], ld.job_name);
-			stats.files_skipped++;
+				 job->sources[i], ld->job_name);
+			t->stats->files_skipped++;
 			continue;
 		}
-		if (i > 0 && r && r->ops) {
-			ld.blank_lines += r->blank_lines;
-			reader_close(r);
-			r = NULL;
+		if (i > 0 && t->r && t->r->ops) {
+			ld->blank_lines += t->r->blank_lines;
+			reader_close(t->r);
+			t->r = NULL;
 		}
-		if (i > 0 || !r) {
-			if (!open_next_source(&ld, i, &r, &err)) {
-				run_fail(&ld.run, &err);
+		if (i > 0 || !t->r) {
+			if (!open_next_source(ld, i, &t->r, &err)) {
+				run_fail(&ld->run, &err);
 				break;
 			}
 		}
-		if (ld.ckpt && !job->resume_source && r && r->src &&
+		if (ld->ckpt && !job->resume_source && t->r && t->r->src &&
 		    !strcmp(job->sources[i], "-")) {
 			/* --resume: the stream must be the one the job was loading */
 			bool whole;
-			if (!checkpoint_check_source(ld.ckpt, i, source_identity(r->src), &whole,
-						     &err)) {
-				run_fail(&ld.run, &err);
+			if (!checkpoint_check_source(ld->ckpt, i, source_identity(t->r->src),
+						     &whole, &err)) {
+				run_fail(&ld->run, &err);
 				break;
 			}
 		}
-		if (!load_source(&ld, r, i, cur, &seq, &pending_bytes, &create_done) ||
-		    ld.input_failed)
+		if (!load_source(ld, t->r, i, t->cur, &t->seq, &t->pending_bytes,
+				 &t->create_done) ||
+		    ld->input_failed)
 			break;
 	}
-	if (!run_stopping(&ld.run)) {
+	if (!run_stopping(&ld->run)) {
 		/* the last, partial batches (and --create on a small input) */
 		bool any = false;
-		for (int q = 0; q < ld.nqueues; q++) {
-			if (cur[q]) {
+		for (int q = 0; q < ld->nqueues; q++) {
+			if (t->cur[q]) {
 				any = true;
-				dispatch(&ld, cur[q], q, &pending_bytes, &create_done);
-				cur[q] = NULL;
+				dispatch(ld, t->cur[q], q, &t->pending_bytes, &t->create_done);
+				t->cur[q] = NULL;
 			}
 		}
-		if (!any && !create_done && job->create) {
+		if (!any && !t->create_done && job->create) {
 			struct batch empty;
-			if (batch_init(&empty, ld.ncols, 1)) {
-				maybe_create(&ld, &empty, &create_done);
+			if (batch_init(&empty, ld->ncols, 1)) {
+				maybe_create(ld, &empty, &t->create_done);
 				batch_free(&empty);
 			}
 		}
 	}
-	atomic_fetch_add(&ld.run.live.bytes_done, pending_bytes);
-	for (int q = 0; q < ld.nqueues; q++)
-		queue_close(&ld.work[q]);
-	for (int i = 0; i < nthreads; i++)
-		pthread_join(threads[i], NULL);
-	nthreads = 0;
-	if (ld.input_failed)
-		run_fail(&ld.run, &ld.input_err);
-	if (job->dry_run && !ld.run.failed && !signals_caught()) {
+	atomic_fetch_add(&ld->run.live.bytes_done, t->pending_bytes);
+}
+
+/* Let the writers drain the queues and wait for them; a broken input fails
+ * the run now, after what came before it is written. A dry run prints its
+ * statements. */
+static void drain_writers(struct table_load *t)
+{
+	struct load *ld = &t->ld;
+	for (int q = 0; q < ld->nqueues; q++)
+		queue_close(&ld->work[q]);
+	for (int i = 0; i < t->nthreads; i++)
+		pthread_join(t->threads[i], NULL);
+	t->nthreads = 0;
+	if (ld->input_failed)
+		run_fail(&ld->run, &ld->input_err);
+	if (ld->job->dry_run && !ld->run.failed && !signals_caught()) {
 		/* the display goes first: on a terminal stdout shares its line */
-		progress_stop(progress);
-		progress = NULL;
-		print_dry_run(&ld); /* after any CREATE TABLE that --create printed */
+		progress_stop(t->progress);
+		t->progress = NULL;
+		print_dry_run(ld); /* after any CREATE TABLE that --create printed */
 	}
+}
 
-	if (ld.run.single_conn) {
-		if (!ld.run.failed && !signals_caught()) {
-			if (!ld.drv->commit(ld.run.single_conn, &err))
-				run_fail(&ld.run, &err);
+/* End --single-transaction (commit, or roll back after a failure or a
+ * signal) and flush the rejects file; false with err when the run failed. */
+static bool settle_run(struct table_load *t, struct sl_error *err)
+{
+	struct load *ld = &t->ld;
+	if (ld->run.single_conn) {
+		if (!ld->run.failed && !signals_caught()) {
+			if (!ld->drv->commit(ld->run.single_conn, err))
+				run_fail(&ld->run, err);
 		}
-		if (ld.run.failed || signals_caught()) {
+		if (ld->run.failed || signals_caught()) {
 			struct sl_error rb;
-			ld.drv->rollback(ld.run.single_conn, &rb);
-			atomic_store(&ld.run.live.rows_written, 0);
-			atomic_store(&ld.run.live.rows_upsert_updated, 0);
+			ld->drv->rollback(ld->run.single_conn, &rb);
+			atomic_store(&ld->run.live.rows_written, 0);
+			atomic_store(&ld->run.live.rows_upsert_updated, 0);
 		}
-		pool_release(ld.run.pool, ld.run.single_conn, false);
-		ld.run.single_conn = NULL;
+		pool_release(ld->run.pool, ld->run.single_conn, false);
+		ld->run.single_conn = NULL;
 	}
-	if (!ld.run.failed && !rejects_flush(ld.run.rejects, &err))
-		run_fail(&ld.run, &err); /* the rejects file is short: the run failed */
-	if (ld.run.failed) {
-		err = ld.run.err;
-		goto failed;
+	if (!ld->run.failed && !rejects_flush(ld->run.rejects, err))
+		run_fail(&ld->run, err); /* the rejects file is short: the run failed */
+	if (ld->run.failed) {
+		*err = ld->run.err;
+		return false;
 	}
-	report.status = signals_caught()					  ? RUN_INTERRUPTED
-			: ld.run.live.rows_rejected || ld.run.live.rows_not_found ? RUN_PARTIAL
-										  : RUN_OK;
-	if (ld.ckpt && report.status != RUN_INTERRUPTED) {
-		/* every record of these sources is in or rejected: a rerun skips
-		 * them without reading */
-		struct conn *c = NULL;
-		bool ok = run_get_conn(&ld.run, &c, &err);
-		for (int i = 0; ok && i < job->nsources; i++)
-			if (ld.src_read_all[i] && strcmp(job->sources[i], "-") &&
-			    !job->resume_source)
-				ok = checkpoint_source_done(ld.ckpt, c, i, ld.src_records[i], &err);
-		run_put_conn(&ld.run, c, !ok && err.kind == SL_ERR_CONNECTION);
-		if (!ok)
-			goto failed;
-	}
-	if (report.status == RUN_INTERRUPTED)
-		note_interrupted(&ld, stats.table, &report);
-	goto finish;
+	t->report.status = signals_caught() ? RUN_INTERRUPTED
+			   : ld->run.live.rows_rejected || ld->run.live.rows_not_found ? RUN_PARTIAL
+										       : RUN_OK;
+	return true;
+}
 
-failed:
-	if (ld.run.failed && err.kind == SL_ERR_NONE)
-		err = ld.run.err;
-	if (queues) {
-		for (int q = 0; q < ld.nqueues; q++)
-			queue_abort(&ld.work[q]);
-		queue_abort(&ld.spare);
+/* --resume: every record of the sources read to their end is in or
+ * rejected, so a rerun skips them without reading. */
+static bool mark_sources_done(struct table_load *t, struct sl_error *err)
+{
+	struct load *ld = &t->ld;
+	const struct job *job = ld->job;
+	if (!ld->ckpt || t->report.status == RUN_INTERRUPTED)
+		return true;
+	struct conn *c = NULL;
+	bool ok = run_get_conn(&ld->run, &c, err);
+	for (int i = 0; ok && i < job->nsources; i++)
+		if (ld->src_read_all[i] && strcmp(job->sources[i], "-") && !job->resume_source)
+			ok = checkpoint_source_done(ld->ckpt, c, i, ld->src_records[i], err);
+	run_put_conn(&ld->run, c, !ok && err->kind == SL_ERR_CONNECTION);
+	return ok;
+}
+
+/* The run failed (err, or the run's own error): stop the writers, roll back
+ * --single-transaction, and report why. */
+static void abandon_run(struct table_load *t, struct sl_error *err)
+{
+	struct load *ld = &t->ld;
+	if (ld->run.failed && err->kind == SL_ERR_NONE)
+		*err = ld->run.err;
+	if (t->queues) {
+		for (int q = 0; q < ld->nqueues; q++)
+			queue_abort(&ld->work[q]);
+		queue_abort(&ld->spare);
 	}
-	for (int i = 0; i < nthreads; i++)
-		pthread_join(threads[i], NULL);
-	if (ld.run.single_conn) {
+	for (int i = 0; i < t->nthreads; i++)
+		pthread_join(t->threads[i], NULL);
+	if (ld->run.single_conn) {
 		struct sl_error rb;
-		ld.drv->rollback(ld.run.single_conn, &rb);
-		atomic_store(&ld.run.live.rows_written, 0);
-		atomic_store(&ld.run.live.rows_upsert_updated, 0);
-		pool_release(ld.run.pool, ld.run.single_conn, false);
-		ld.run.single_conn = NULL;
+		ld->drv->rollback(ld->run.single_conn, &rb);
+		atomic_store(&ld->run.live.rows_written, 0);
+		atomic_store(&ld->run.live.rows_upsert_updated, 0);
+		pool_release(ld->run.pool, ld->run.single_conn, false);
+		ld->run.single_conn = NULL;
 	}
-	report.status = signals_caught()	   ? RUN_INTERRUPTED
-			: err.kind == SL_ERR_USAGE ? RUN_USAGE
-						   : RUN_FAILED;
-	if (err.kind != SL_ERR_INTERRUPTED) {
-		log_error("%s", err.msg);
-		report_add_error(&report, err.msg);
+	t->report.status = signals_caught()	       ? RUN_INTERRUPTED
+			   : err->kind == SL_ERR_USAGE ? RUN_USAGE
+						       : RUN_FAILED;
+	if (err->kind != SL_ERR_INTERRUPTED) {
+		log_error("%s", err->msg);
+		report_add_error(&t->report, err->msg);
 	}
-	if (report.status == RUN_INTERRUPTED)
-		note_interrupted(&ld, stats.table, &report);
+}
 
-finish:
-	progress_stop(progress);
-	stats.rows_read = ld.run.live.rows_read;
-	stats.rows_written = ld.run.live.rows_written;
-	stats.rows_rejected = ld.run.live.rows_rejected;
-	stats.rows_not_found = ld.run.live.rows_not_found;
-	stats.rows_skipped = ld.run.live.rows_skipped;
+/* The table's statistics from the live counters, and the warnings they
+ * call for (blank lines, an empty input). */
+static void collect_stats(struct table_load *t)
+{
+	struct load *ld = &t->ld;
+	const struct job *job = ld->job;
+	struct table_stats *stats = t->stats;
+	stats->rows_read = ld->run.live.rows_read;
+	stats->rows_written = ld->run.live.rows_written;
+	stats->rows_rejected = ld->run.live.rows_rejected;
+	stats->rows_not_found = ld->run.live.rows_not_found;
+	stats->rows_skipped = ld->run.live.rows_skipped;
 	/* inserted or updated: what a plain load and an update write is plain;
 	 * an upsert's split is what the servers said (REPORT_UNKNOWN when one
 	 * did not) */
-	if (ld.spec.update) {
-		stats.rows_updated = stats.rows_written;
+	if (ld->spec.update) {
+		stats->rows_updated = stats->rows_written;
 	} else if (job->on_conflict != CONFLICT_UPDATE) {
-		stats.rows_inserted = stats.rows_written;
-	} else if (ld.run.live.upsert_unknown) {
-		stats.rows_inserted = stats.rows_updated = REPORT_UNKNOWN;
+		stats->rows_inserted = stats->rows_written;
+	} else if (ld->run.live.upsert_unknown) {
+		stats->rows_inserted = stats->rows_updated = REPORT_UNKNOWN;
 	} else {
-		stats.rows_updated = ld.run.live.rows_upsert_updated;
-		stats.rows_inserted = stats.rows_written - stats.rows_updated;
+		stats->rows_updated = ld->run.live.rows_upsert_updated;
+		stats->rows_inserted = stats->rows_written - stats->rows_updated;
 	}
-	stats.rows_resumed = ld.run.live.rows_resumed;
-	if (r)
-		ld.blank_lines += r->blank_lines; /* the source being read when the run ended */
-	stats.blank_lines = ld.blank_lines;
-	if (stats.blank_lines && report.status != RUN_USAGE)
-		log_warn("%llu blank input lines skipped", (unsigned long long)stats.blank_lines);
-	if (report.status == RUN_OK && !stats.rows_read && !stats.rows_resumed &&
-	    !stats.files_skipped && !job->open_reader) {
+	stats->rows_resumed = ld->run.live.rows_resumed;
+	if (t->r)
+		ld->blank_lines += t->r->blank_lines; /* the source being read when the run ended */
+	stats->blank_lines = ld->blank_lines;
+	if (stats->blank_lines && t->report.status != RUN_USAGE)
+		log_warn("%llu blank input lines skipped", (unsigned long long)stats->blank_lines);
+	if (t->report.status == RUN_OK && !stats->rows_read && !stats->rows_resumed &&
+	    !stats->files_skipped && !job->open_reader) {
 		/* an empty input is no silent success */
 		struct buf names;
 		buf_init(&names, 0);
@@ -727,46 +808,93 @@ finish:
 		log_warn("no rows in %s", buf_str(&names));
 		buf_free(&names);
 	}
-	stats.bytes = ld.run.live.bytes;
-	stats.seconds = now_seconds() - t0;
-	report.commit_mode = atomic_load(&ld.commit_mode);
-	if (ld.run.pool) {
-		report.has_pool = true;
-		pool_get_stats(ld.run.pool, &report.pool);
+	stats->bytes = ld->run.live.bytes;
+	stats->seconds = now_seconds() - t->t0;
+	t->report.commit_mode = atomic_load(&ld->commit_mode);
+	if (ld->run.pool) {
+		t->report.has_pool = true;
+		pool_get_stats(ld->run.pool, &t->report.pool);
 	}
-	if (r)
-		stats.zero_dates = r->zero_dates;
-	enum run_status status = report.status;
+	if (t->r)
+		stats->zero_dates = t->r->zero_dates;
+}
+
+/* Free everything the run allocated. */
+static void free_table_load(struct table_load *t)
+{
+	struct load *ld = &t->ld;
+	free(t->threads);
+	for (int i = 0; ld->batches && i < ld->nbatches; i++)
+		batch_free(&ld->batches[i]);
+	free(ld->batches);
+	if (t->queues) {
+		for (int q = 0; q < ld->nqueues; q++)
+			queue_destroy(&ld->work[q]);
+		queue_destroy(&ld->spare);
+	}
+	free(ld->work);
+	reader_close(t->r);
+	pool_destroy(ld->run.pool);
+	if (ld->run.rejects != ld->job->rejects)
+		rejects_close(ld->run.rejects);
+	for (int i = 0; i < ld->ncols; i++)
+		free(ld->columns[i]);
+	free(ld->columns);
+	free(ld->schema);
+	free(ld->table);
+	table_desc_free(&ld->target);
+	checkpoint_close(ld->ckpt);
+	free(ld->src_records);
+	free(ld->src_read_all);
+	free(ld->src_whole);
+	free(ld->set_idx);
+	run_destroy(&ld->run);
+}
+
+/* Load one table: plan, open, check, start the writers, read, drain, settle;
+ * on failure, abandon. *out_stats and *out_report (whose error texts the
+ * caller then owns) describe the run; returns its status. */
+enum run_status load_table(const struct job *job, struct table_stats *out_stats,
+			   struct run_report *out_report)
+{
+	struct table_stats stats = {0};
+	struct table_load tl = {.stats = &stats}, *t = &tl;
+	struct load *ld = &t->ld;
+	ld->job = job;
+	t->t0 = now_seconds();
+	struct sl_error err;
+	sl_error_clear(&err);
+	run_init(&ld->run, job);
+	signals_install();
+
+	if (!plan_run(ld))
+		return refuse_job(t, out_stats, out_report);
+	snprintf(stats.table, sizeof stats.table, "%s%s%s", ld->schema ? ld->schema : "",
+		 ld->schema ? "." : "", ld->table);
+	bool ok = open_inputs(t, &err);
+	if (ok) {
+		start_progress(t);
+		ok = check_target(t, &err) && plan_writers(t, &err) && make_batches(t, &err) &&
+		     empty_target(t, &err) && start_writers(t, &err);
+	}
+	if (ok) {
+		read_sources(t);
+		drain_writers(t);
+		ok = settle_run(t, &err) && mark_sources_done(t, &err);
+	}
+	if (!ok)
+		abandon_run(t, &err);
+	if (t->report.status == RUN_INTERRUPTED)
+		note_interrupted(ld, stats.table, &t->report);
+	progress_stop(t->progress);
+	collect_stats(t);
+
+	enum run_status status = t->report.status;
 	*out_stats = stats;
-	report.tables = NULL;
-	report.ntables = 0;
-	*out_report = report; /* the caller owns the error texts now */
-	free(threads);
-	for (int i = 0; ld.batches && i < ld.nbatches; i++)
-		batch_free(&ld.batches[i]);
-	free(ld.batches);
-	if (queues) {
-		for (int q = 0; q < ld.nqueues; q++)
-			queue_destroy(&ld.work[q]);
-		queue_destroy(&ld.spare);
-	}
-	free(ld.work);
-	reader_close(r);
-	pool_destroy(ld.run.pool);
-	if (ld.run.rejects != job->rejects)
-		rejects_close(ld.run.rejects);
-	for (int i = 0; i < ld.ncols; i++)
-		free(ld.columns[i]);
-	free(ld.columns);
-	free(ld.schema);
-	free(ld.table);
-	table_desc_free(&ld.target);
-	checkpoint_close(ld.ckpt);
-	free(ld.src_records);
-	free(ld.src_read_all);
-	free(ld.src_whole);
-	free(ld.set_idx);
-	run_destroy(&ld.run);
+	t->report.tables = NULL;
+	t->report.ntables = 0;
+	*out_report = t->report; /* the caller owns the error texts now */
+	free_table_load(t);
 	return status;
 }
 
