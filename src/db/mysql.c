@@ -1846,7 +1846,7 @@ static bool update_staged(struct conn *c, const struct write_spec *spec, const s
 static bool my_update_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
 			    size_t first, size_t n, unsigned *matched, struct sl_error *err)
 {
-	int set[b->ncols], key[b->ncols], nset, nkey;
+	int set[SQL_MAX_COLUMNS], key[SQL_MAX_COLUMNS], nset, nkey;
 	if (!sql_update_columns(spec, set, &nset, key, &nkey))
 		return sl_error_set(err, SL_ERR_USAGE,
 				    "--key or --set names a column the input lacks");
@@ -1900,7 +1900,10 @@ static bool my_count_keys(struct conn *c, const struct write_spec *spec, const s
 			  size_t first, size_t n, unsigned long long *count, struct sl_error *err)
 {
 	*count = 0;
-	int key[spec->nkey > 0 ? spec->nkey : 1];
+	int key[SQL_MAX_COLUMNS];
+	if (spec->nkey > SQL_MAX_COLUMNS)
+		return sl_error_set(err, SL_ERR_USAGE, "the key has more than %d columns",
+				    SQL_MAX_COLUMNS);
 	for (int k = 0; k < spec->nkey; k++) {
 		key[k] = -1;
 		for (int i = 0; i < spec->ncols; i++)

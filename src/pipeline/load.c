@@ -470,7 +470,7 @@ static bool check_target(struct table_load *t, struct sl_error *err)
 	    !r->ops->set_columns(r, ld->columns, ld->ncols, err))
 		return false;
 	if (ld->spec.update) {
-		int key[ld->ncols], nkey;
+		int key[SQL_MAX_COLUMNS], nkey;
 		ld->set_idx = calloc((size_t)ld->ncols, sizeof *ld->set_idx);
 		if (!ld->set_idx)
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
