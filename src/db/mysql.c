@@ -80,9 +80,12 @@ struct conn {
 	unsigned long xa_seq;
 	bool plain;	      /* plain transactions: the server refuses or loses XA */
 	bool no_local_infile; /* the server refuses LOAD DATA LOCAL INFILE */
-	/* test hook (SLUICE_FAULT_LOSE_COMMIT=N): the reply of this connection's
-	 * N-th plain COMMIT is lost, the connection cut right after sending it */
+#ifdef SLUICE_TEST_HOOKS
+	/* test builds only (SLUICE_FAULT_LOSE_COMMIT=N): the reply of this
+	 * connection's N-th plain COMMIT is lost, the connection cut right
+	 * after sending it */
 	long fault_commit, ncommits;
+#endif
 	bool in_tx;	      /* a plain transaction is open */
 	bool xa_active;	      /* between XA START and its COMMIT or ROLLBACK */
 	bool commit_sent;     /* XA COMMIT was sent (so XA PREPARE succeeded) */
@@ -710,8 +713,10 @@ static bool connect_now(const char *url, const struct conn_options *opts, struct
 	/* LOAD DATA LOCAL is the server's to allow (0: refused; -1: not
 	 * known, tried) */
 	c->no_local_infile = query_number(c, "SELECT @@local_infile") == 0;
+#ifdef SLUICE_TEST_HOOKS
 	const char *fault = getenv("SLUICE_FAULT_LOSE_COMMIT");
 	c->fault_commit = fault ? atol(fault) : 0;
+#endif
 	mysql_set_local_infile_handler(c->my, infile_init, infile_read, infile_end, infile_error,
 				       c);
 	snprintf(c->redacted, sizeof c->redacted, "%s", redacted);
@@ -965,11 +970,13 @@ static bool my_commit(struct conn *c, struct sl_error *err)
 {
 	if (c->plain) {
 		c->commit_sent = true;
+#ifdef SLUICE_TEST_HOOKS
 		if (c->fault_commit && ++c->ncommits == c->fault_commit) {
 			mysql_send_query(c->my, "COMMIT", 6);
 			shutdown(socket_of(c->my), SHUT_RDWR);
 			mysql_read_query_result(c->my);
 		}
+#endif
 		bool ok = run_query(c, "COMMIT", "COMMIT failed", err);
 		c->in_tx = false;
 		if (!ok)

@@ -152,23 +152,30 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 			       size_t first, size_t n, unsigned *matched, char **refused,
 			       bool dense);
 
+#ifdef SLUICE_TEST_HOOKS
+/* test builds only: SLUICE_BISECT=1 bisects every refused batch, as sluice
+ * did before write_each, for make bench's comparison */
 static bool bisect_only;
 static void read_bisect_env(void)
 {
 	const char *v = getenv("SLUICE_BISECT");
 	bisect_only = v && !strcmp(v, "1");
 }
+#endif
 
 /* Whether rows [first, first+n) of b, failing together, may be written one
  * by one on the server (the driver's write_each) rather than bisected: a
  * plain insert, not inside --single-transaction. */
 static bool each_allowed(const struct load *ld, const struct batch *b, size_t n)
 {
-	/* SLUICE_BISECT=1: bisect as before, for make bench's comparison */
+#ifdef SLUICE_TEST_HOOKS
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, read_bisect_env);
+	if (bisect_only)
+		return false;
+#endif
 	return ld->drv->write_each && n > 1 && !ld->spec.update && !ld->keyed && !b->has_defaults &&
-	       ld->spec.on_conflict == CONFLICT_ERROR && !ld->run.single_conn && !bisect_only;
+	       ld->spec.on_conflict == CONFLICT_ERROR && !ld->run.single_conn;
 }
 
 /* Write rows [first, first+n) of b; dense: rows after a refused one,
