@@ -70,7 +70,7 @@ void run_reject(struct run *run, const char *source, long line, const char *raw,
 	bool over = run->limit_hit;
 	pthread_mutex_unlock(&run->lock);
 	if (over)
-		return; /* the run is load_stopping; a row past the limit is not written either */
+		return; /* the run is stopping; a row past the limit is not written either */
 	/* the reason without the line a reader put in it: the rejects log
 	 * and the messages name the file and line already */
 	char own[32];

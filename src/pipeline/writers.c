@@ -299,7 +299,7 @@ static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *
 			err, SL_ERR_CONNECTION,
 			"batch %ld (%s): the connection broke during COMMIT and %s cannot tell "
 			"whether it committed (plain transactions, and no unique key to look the "
-			"rows up by); load_stopping rather than risk losing or doubling them",
+			"rows up by); stopping rather than risk losing or doubling them",
 			b->seq, lines, drv->name);
 		return -1;
 	}
@@ -323,7 +323,7 @@ static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *
 	sl_error_set(
 		err, SL_ERR_CONNECTION,
 		"batch %ld (%s): the connection broke during COMMIT and %llu of its %zu rows are "
-		"in the table; load_stopping rather than guess",
+		"in the table; stopping rather than guess",
 		b->seq, lines, found, n);
 	return -1;
 }
