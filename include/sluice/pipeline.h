@@ -78,7 +78,8 @@ void *writers_main(void *arg);
 
 /* --- plan.c --- */
 
-/* Table, method and spec from the job; false with ld->err (a usage error). */
+/* Table, method and spec from the job; false with ld->run.err (a usage
+ * error). */
 bool plan_run(struct load *ld);
 /* The target columns, from --columns, the header or the table that
  * plan_check_target described (not asked again). */

@@ -113,8 +113,9 @@ static bool maybe_create(struct load *ld, const struct batch *b, bool *done)
 	return true;
 }
 
-/* Hand a filled batch to writer queue q (or, in a dry run, just drop it). It
- * carries the input bytes read since the last batch went. */
+/* Hand a filled batch to writer queue q (in a dry run, back to the reader
+ * empty, its bytes counted as done). It carries the input bytes read since
+ * the last batch went. */
 static bool dispatch(struct load *ld, struct batch *b, int q, uint64_t *pending_bytes,
 		     bool *create_done)
 {

@@ -1,8 +1,9 @@
 /* src/pipeline/writers.c
  * The writer stage: each writer thread takes a batch, writes it in its own
  * transaction on a pooled connection and commits it. A batch the server
- * refuses is rolled back and retried in halves until the bad rows are
- * isolated; a broken connection is replaced and the batch written again; a
+ * refuses is rolled back and written again around the row the server named,
+ * or row by row on the server (write_each), or in halves until the bad rows
+ * stand alone; a broken connection is replaced and the batch written again; a
  * COMMIT whose reply was lost is settled by asking the server (or looking
  * the rows up), never guessed. Keyed writes go in rounds (keys.h).
  */
@@ -25,9 +26,10 @@
 #include "sluice/signals.h"
 #include "sluice/url.h"
 
-/* Write rows [first, first+n) of b on *c (acquiring one when NULL). Refused
- * values bisect; a broken connection retries on a fresh one. Returns false
- * when the run must stop (the reason is recorded by run_fail). */
+/* Write rows [first, first+n) of b on *c (acquiring one when NULL), as
+ * write_range_counts decides: refused rows are rejected and the rest
+ * written, a broken connection retries on a fresh one. Returns false when
+ * the run must stop (the reason is recorded by run_fail). */
 static bool write_range(struct load *ld, struct conn **c, const struct batch *b, size_t first,
 			size_t n);
 
