@@ -12,7 +12,8 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
 CFLAGS ?= -O2 -g
-override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Iinclude $(PKG_CFLAGS) -pthread -MMD -MP
+# -Wvla: no array sized by the input on the stack (a wide row would overflow it)
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wvla -Iinclude $(PKG_CFLAGS) -pthread -MMD -MP
 override LDLIBS += $(PKG_LIBS) -lcsv -pthread
 # WERROR=1 turns warnings into errors (make check, CI); a plain `make` does not
 ifeq ($(WERROR),1)
@@ -21,6 +22,20 @@ endif
 
 BUILD ?= build
 BIN ?= bin/sluice
+
+# Test hooks: a test build (HOOKS=1: -DSLUICE_TEST_HOOKS) reads
+# SLUICE_FAULT_LOSE_COMMIT (a MySQL COMMIT's reply is lost) and SLUICE_BISECT
+# (refused batches are bisected, as before write_each, for make bench); the
+# binary `make` builds, installs and packages reads neither. The integration
+# tests run a test build: TEST_BIN, built apart in build-test/, or $(BIN)
+# itself when HOOKS=1 (the sanitizer builds).
+ifeq ($(HOOKS),1)
+override CFLAGS += -DSLUICE_TEST_HOOKS
+TEST_BIN := $(BIN)
+else
+TEST_BUILD ?= build-test
+TEST_BIN := $(TEST_BUILD)/sluice
+endif
 SRC := $(wildcard src/*/*.c)
 LIB_SRC := $(filter-out src/cli/main.c,$(SRC))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -77,8 +92,13 @@ $(BUILD)/tests/faultproxy: tests/tools/faultproxy.c $(BUILD)/.flags
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $<
 
 # TESTS="tests/integration/t_x.sh ..." runs only those
-integration: $(BIN) $(BUILD)/tests/faultproxy
-	SLUICE=$(CURDIR)/$(BIN) FAULTPROXY=$(CURDIR)/$(BUILD)/tests/faultproxy \
+ifneq ($(HOOKS),1)
+$(TEST_BIN): FORCE
+	$(MAKE) HOOKS=1 BUILD=$(TEST_BUILD) BIN=$(TEST_BIN) $(TEST_BIN)
+endif
+
+integration: $(TEST_BIN) $(BUILD)/tests/faultproxy
+	SLUICE=$(CURDIR)/$(TEST_BIN) FAULTPROXY=$(CURDIR)/$(BUILD)/tests/faultproxy \
 		tests/integration/run.sh $(TESTS)
 
 # Everything, on a fresh machine: packages, the format check, a build with
@@ -99,9 +119,10 @@ soak: deps
 	$(MAKE) all $(BUILD)/tests/faultproxy
 	SLUICE=$(CURDIR)/$(BIN) FAULTPROXY=$(CURDIR)/$(BUILD)/tests/faultproxy scripts/soak.sh
 
+# the bisection it compares with needs a test build (SLUICE_BISECT)
 bench: deps
-	$(MAKE) all
-	bench/run.sh
+	$(MAKE) all $(TEST_BIN)
+	SLUICE_TEST_BIN=$(CURDIR)/$(TEST_BIN) bench/run.sh
 
 # The test suite under AddressSanitizer and UndefinedBehaviorSanitizer, built
 # apart in build-asan/ (the binary is build-asan/sluice; ASAN_BUILD moves it).
@@ -112,7 +133,7 @@ bench: deps
 # clusters, in a pseudo-terminal, and while t_signals strikes; they keep CI
 # in its time.
 ASAN_BUILD ?= build-asan
-ASAN_FLAGS := BUILD=$(ASAN_BUILD) BIN=$(ASAN_BUILD)/sluice \
+ASAN_FLAGS := BUILD=$(ASAN_BUILD) BIN=$(ASAN_BUILD)/sluice HOOKS=1 \
 	CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
 ASAN_TESTS ?= $(filter-out tests/integration/t_install.sh tests/integration/t_clusters.sh \
 	tests/integration/t_terminal.sh tests/integration/t_hang.sh,$(wildcard tests/integration/t_*.sh))
@@ -133,7 +154,7 @@ asan: deps
 # their servers. No suppressions: the client libraries need none. The tests
 # see SLUICE_TSAN=1: a slower reader changes how many writers are busy.
 TSAN_BUILD ?= build-tsan
-TSAN_FLAGS := BUILD=$(TSAN_BUILD) BIN=$(TSAN_BUILD)/sluice \
+TSAN_FLAGS := BUILD=$(TSAN_BUILD) BIN=$(TSAN_BUILD)/sluice HOOKS=1 \
 	CFLAGS="-O1 -g -fsanitize=thread -fno-omit-frame-pointer"
 TSAN_UNIT ?= $(addprefix $(TSAN_BUILD)/tests/,test_pool test_prng)
 TSAN_TESTS ?= $(addprefix tests/integration/,t_pg_workers.sh t_mysql_more.sh t_resume.sh \
@@ -258,6 +279,6 @@ deb:
 	@ls $(DEB_DIR)/sluice_*.deb
 
 clean:
-	rm -rf build build-asan build-tsan bin
+	rm -rf build build-asan build-tsan build-test bin
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

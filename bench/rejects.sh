@@ -9,12 +9,15 @@
 # is checked: 10,000 rows written, 10,000 rejected. Best of BENCH_ROUNDS (3)
 # (the bisections: one round);
 # BENCH_REJECT_ROWS (20000) changes the size. Needs SLUICE_PG_URL and
-# SLUICE_MY_URL as `scripts/servers.sh env` prints; run by bench/run.sh.
+# SLUICE_MY_URL as `scripts/servers.sh env` prints, and for the bisection a
+# test build (SLUICE_TEST_BIN, as `make bench` passes: only a test build
+# reads SLUICE_BISECT); run by bench/run.sh.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 . bench/lib.sh
 SLUICE=${SLUICE:-$ROOT/bin/sluice}
+SLUICE_TEST_BIN=${SLUICE_TEST_BIN:-$ROOT/build-test/sluice}
 ROUNDS=${BENCH_ROUNDS:-3}
 PG_URL=${SLUICE_PG_URL:?set SLUICE_PG_URL (see scripts/servers.sh env)}
 MY_URL=${SLUICE_MY_URL:?set SLUICE_MY_URL (see scripts/servers.sh env)}
@@ -31,7 +34,8 @@ awk -v n="$N" 'BEGIN { print "id,qty,note"; for (i = 1; i <= n; i++) print i ","
 GOOD=$((N - N / 2))
 
 # run LABEL URL FILE WANT_WRITTEN [ENV...]: load FILE into a fresh table,
-# timed, and check what was written and rejected
+# timed, and check what was written and rejected (with RUN_SLUICE, not
+# $SLUICE, when set)
 run() {
 	local label=$1 url=$2 file=$3 want=$4
 	shift 4
@@ -44,7 +48,7 @@ run() {
 	local ok=3
 	[ "$want" = "$N" ] && ok=0
 	measure "$label" bash -c 'ok=$1; shift; "$@"; [ $? = "$ok" ]' _ "$ok" env "$@" \
-		"$SLUICE" load "$file" "$url" --table rej --rejects "$TMP/r.csv" --summary-json "$TMP/s.json" -q
+		"${RUN_SLUICE:-$SLUICE}" load "$file" "$url" --table rej --rejects "$TMP/r.csv" --summary-json "$TMP/s.json" -q
 	local written rejected
 	written=$(grep -o '"rows_written": [0-9]*' "$TMP/s.json" | sed 's/.*: //')
 	rejected=$(grep -o '"rows_rejected": [0-9]*' "$TMP/s.json" | sed 's/.*: //')
@@ -60,7 +64,8 @@ for round in $(seq 1 "$ROUNDS"); do
 	run "PostgreSQL, half refused" "$PG_URL" "$TMP/half.csv" "$GOOD"
 	# the bisections take seconds each: one round
 	if [ "$round" = 1 ]; then
-		run "PostgreSQL, half refused, bisection" "$PG_URL" "$TMP/half.csv" "$GOOD" SLUICE_BISECT=1
+		RUN_SLUICE=$SLUICE_TEST_BIN run "PostgreSQL, half refused, bisection" "$PG_URL" \
+			"$TMP/half.csv" "$GOOD" SLUICE_BISECT=1
 		run "MariaDB, half refused (bisection)" "$MY_URL" "$TMP/half.csv" "$GOOD"
 	fi
 done

@@ -2,7 +2,9 @@
  * The load pipeline's shared state, inside src/pipeline/ only: load.c runs a
  * table (the reader thread and the orchestration), plan.c decides and checks
  * what a run writes before it starts, writers.c is the writer stage (one
- * batch: write, commit, bisect, retry, settle a lost commit).
+ * batch: write, commit, bisect, retry, settle a lost commit). All three
+ * stand on run.h (failure latch, rejects, connections, counters), which
+ * knows none of them.
  */
 #ifndef SLUICE_PIPELINE_H
 #define SLUICE_PIPELINE_H
@@ -16,19 +18,17 @@
 #include "sluice/queue.h"
 #include "sluice/reader.h"
 #include "sluice/report.h"
+#include "sluice/run.h"
 
 /* One run of the pipeline: one target table. */
 struct load {
 	const struct job *job;
 	const struct driver *drv;
-	struct pool *pool;
-	struct conn *single_conn; /* --single-transaction: held for the whole run */
+	struct run run; /* the failure latch, rejects, connections, counters */
 	struct write_spec spec;
 	char *schema, *table;
 	char **columns; /* the target columns, in record order (owned) */
 	int ncols;
-	struct rejects *rejects;
-	struct live_stats live;
 
 	struct reader_options input; /* the job's; update: a missing key sets nothing */
 	/* keyed writes (upsert, skip with --key, update): a key may repeat, so
@@ -64,33 +64,12 @@ struct load {
 
 	struct sl_error input_err; /* the input broke off (READ_FAIL) */
 	bool input_failed;
-
-	pthread_mutex_t lock; /* guards err and failed */
-	struct sl_error err;  /* the error that stopped the run */
-	bool failed;
-	bool limit_hit; /* --max-errors reached */
 };
 
 struct writer_arg {
 	struct load *ld;
 	int queue; /* the queue this writer takes batches from */
 };
-
-/* --- load.c: the run's shared state, thread-safe --- */
-
-/* Stop the run with err (the first error wins) and wake everyone. */
-void load_fail(struct load *ld, const struct sl_error *err);
-bool load_failed(struct load *ld);
-/* A signal arrived or the run failed: stop taking work. */
-bool load_stopping(struct load *ld);
-/* Count and report one rejected record; stops the run at --max-errors, and
- * on any reject under --single-transaction. */
-void load_reject(struct load *ld, const char *source, long line, const char *raw, size_t raw_len,
-		 const char *reason);
-/* Take a connection for a batch (the run's one connection with
- * --single-transaction); give it back, closing it when broken. */
-bool load_get_conn(struct load *ld, struct conn **c, struct sl_error *err);
-void load_put_conn(struct load *ld, struct conn *c, bool broken);
 
 /* --- writers.c --- */
 
@@ -99,7 +78,8 @@ void *writers_main(void *arg);
 
 /* --- plan.c --- */
 
-/* Table, method and spec from the job; false with ld->err (a usage error). */
+/* Table, method and spec from the job; false with ld->run.err (a usage
+ * error). */
 bool plan_run(struct load *ld);
 /* The target columns, from --columns, the header or the table that
  * plan_check_target described (not asked again). */

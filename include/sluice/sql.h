@@ -193,9 +193,16 @@ BUF_MUST_USE bool sql_split_table(const char *qualified, char **schema, char **n
  * of both dialects, with " or `. False for an empty name. */
 BUF_MUST_USE bool sql_quote_with(struct buf *b, const char *ident, char q);
 
+/* The most columns a statement names: MySQL's limit for a table
+ * (PostgreSQL's is 1600). Arrays of column indexes are this big, on the
+ * stack, rather than sized by the input. */
+#define SQL_MAX_COLUMNS 4096
+
 /* Column indexes (into spec->columns) an update sets and matches on: set
  * gets spec->set, or every non-key column; key gets spec->key. Both arrays
- * hold spec->ncols entries; false when a name is not among the columns. */
+ * hold spec->ncols entries; false when a name is not among the columns, or
+ * there are more than SQL_MAX_COLUMNS columns, or more keys or columns to
+ * set than columns. */
 BUF_MUST_USE bool sql_update_columns(const struct write_spec *spec, int *set, int *nset, int *key,
 				     int *nkey);
 /* Append UPDATE t SET a = ?, ... WHERE k = ? AND ... (one row; placeholders

@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,60 +58,6 @@ enum {
 	OPT_FORGET,
 	OPT_NO_EJSON,
 	OPT_METRICS_FILE,
-};
-
-static const struct option long_options[] = {
-	{"table", required_argument, NULL, 't'},
-	{"format", required_argument, NULL, OPT_FORMAT},
-	{"delimiter", required_argument, NULL, OPT_DELIMITER},
-	{"quote", required_argument, NULL, OPT_QUOTE},
-	{"escape", required_argument, NULL, OPT_ESCAPE},
-	{"no-header", no_argument, NULL, OPT_NO_HEADER},
-	{"columns", required_argument, NULL, OPT_COLUMNS},
-	{"null", required_argument, NULL, OPT_NULL},
-	{"encoding", required_argument, NULL, OPT_ENCODING},
-	{"batch-rows", required_argument, NULL, OPT_BATCH_ROWS},
-	{"method", required_argument, NULL, OPT_METHOD},
-	{"truncate", no_argument, NULL, OPT_TRUNCATE},
-	{"dry-run", no_argument, NULL, OPT_DRY_RUN},
-	{"create", no_argument, NULL, OPT_CREATE},
-	{"single-transaction", no_argument, NULL, OPT_SINGLE_TX},
-	{"defaults", no_argument, NULL, OPT_DEFAULTS},
-	{"max-record-bytes", required_argument, NULL, OPT_MAX_RECORD},
-	{"ignore-unknown", no_argument, NULL, OPT_IGNORE_UNKNOWN},
-	{"on-conflict", required_argument, NULL, OPT_ON_CONFLICT},
-	{"key", required_argument, NULL, OPT_KEY},
-	{"set", required_argument, NULL, OPT_SET},
-	{"rejects", required_argument, NULL, OPT_REJECTS},
-	{"max-errors", required_argument, NULL, OPT_MAX_ERRORS},
-	{"workers", required_argument, NULL, OPT_WORKERS},
-	{"pool-min", required_argument, NULL, OPT_POOL_MIN},
-	{"pool-max", required_argument, NULL, OPT_POOL_MAX},
-	{"acquire-timeout", required_argument, NULL, OPT_ACQUIRE_TIMEOUT},
-	{"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
-	{"retries", required_argument, NULL, OPT_RETRIES},
-	{"timeout", required_argument, NULL, OPT_TIMEOUT},
-	{"progress", required_argument, NULL, OPT_PROGRESS},
-	{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
-	{"summary-json", required_argument, NULL, OPT_SUMMARY_JSON},
-	{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
-	{"tables", required_argument, NULL, OPT_TABLES},
-	{"exclude-tables", required_argument, NULL, OPT_EXCLUDE_TABLES},
-	{"schema", required_argument, NULL, OPT_SCHEMA},
-	{"query", required_argument, NULL, OPT_QUERY},
-	{"cast", required_argument, NULL, OPT_CAST},
-	{"verify", no_argument, NULL, OPT_VERIFY},
-	{"split-rows", required_argument, NULL, OPT_SPLIT_ROWS},
-	{"resume", no_argument, NULL, OPT_RESUME},
-	{"no-ejson", no_argument, NULL, OPT_NO_EJSON},
-	{"job", required_argument, NULL, OPT_JOB},
-	{"checkpoint-table", required_argument, NULL, OPT_CHECKPOINT_TABLE},
-	{"forget", no_argument, NULL, OPT_FORGET},
-	{"quiet", no_argument, NULL, 'q'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, 'V'},
-	{NULL, 0, NULL, 0},
 };
 
 static void print_main_help(FILE *f)
@@ -302,6 +249,13 @@ static void print_checkpoints_help(FILE *f)
 	      f);
 }
 
+static void print_ping_help(FILE *f)
+{
+	fputs("Usage: sluice ping URL\n\nConnect to URL, print the server version; exit 0, or 1 when "
+	      "it cannot connect.\n",
+	      f);
+}
+
 static void print_verify_help(FILE *f)
 {
 	fputs("Usage: sluice verify [OPTIONS] FROM_URL TO_URL\n"
@@ -359,43 +313,42 @@ static bool split_list(const char *s, char ***out, int *n)
 	return true;
 }
 
-static bool parse_char(const char *opt, const char *arg, char *out)
+/* Why an option's value was refused; option_error turns it into text. */
+enum value_error {
+	VALUE_OK,
+	VALUE_BAD,	 /* not of the option's kind, or out of its range */
+	VALUE_MULTIBYTE, /* V_CHAR: one character, but more than one byte */
+};
+
+static enum value_error parse_char(const char *arg, char *out)
 {
 	if (!strcmp(arg, "\\t") || !strcasecmp(arg, "tab")) {
 		*out = '\t';
-		return true;
+		return VALUE_OK;
 	}
 	if (strlen(arg) > 1 && (unsigned char)arg[0] >= 0xC0 &&
 	    strlen(arg) == ((unsigned char)arg[0] >= 0xF0   ? 4
 			    : (unsigned char)arg[0] >= 0xE0 ? 3
-							    : 2)) {
-		/* one character, but more than one byte: the parser splits on bytes */
-		log_error("%s takes a character of one byte (ASCII): '%s' is %zu bytes in UTF-8",
-			  opt, arg, strlen(arg));
-		return false;
-	}
-	if (strlen(arg) != 1 || arg[0] == '\n' || arg[0] == '\r') {
-		log_error("%s takes one character, not '%s'", opt, arg);
-		return false;
-	}
+							    : 2))
+		return VALUE_MULTIBYTE; /* the parser splits on bytes */
+	if (strlen(arg) != 1 || arg[0] == '\n' || arg[0] == '\r')
+		return VALUE_BAD;
 	*out = arg[0];
-	return true;
+	return VALUE_OK;
 }
 
-static bool parse_long(const char *opt, const char *arg, long min, long max, long *out)
+static bool parse_long(const char *arg, long min, long max, long *out)
 {
 	char *end;
 	long v = strtol(arg, &end, 10);
-	if (!*arg || *end || v < min || v > max) {
-		log_error("%s takes a whole number from %ld to %ld, not '%s'", opt, min, max, arg);
+	if (!*arg || *end || v < min || v > max)
 		return false;
-	}
 	*out = v;
 	return true;
 }
 
 /* A byte count with an optional K, M or G suffix (powers of 1024). */
-static bool parse_bytes(const char *opt, const char *arg, size_t min, size_t *out)
+static bool parse_bytes(const char *arg, size_t min, size_t *out)
 {
 	char *end;
 	unsigned long long v = strtoull(arg, &end, 10);
@@ -409,23 +362,18 @@ static bool parse_bytes(const char *opt, const char *arg, size_t min, size_t *ou
 	if (shift)
 		end++;
 	if (*arg < '0' || *arg > '9' || *end || v > (1ULL << 40) >> shift ||
-	    (size_t)(v << shift) < min) {
-		log_error("%s takes a size in bytes from %zu to 1T (K, M, G suffixes), not '%s'",
-			  opt, min, arg);
+	    (size_t)(v << shift) < min)
 		return false;
-	}
 	*out = (size_t)(v << shift);
 	return true;
 }
 
-static bool parse_seconds(const char *opt, const char *arg, double *out)
+static bool parse_seconds(const char *arg, double *out)
 {
 	char *end;
 	double v = strtod(arg, &end);
-	if (!*arg || *end || v < 0) {
-		log_error("%s takes seconds (a number >= 0), not '%s'", opt, arg);
+	if (!*arg || *end || v < 0)
 		return false;
-	}
 	*out = v;
 	return true;
 }
@@ -468,7 +416,152 @@ static const char *closest(const char *word, const char *const *candidates, int 
 	return best && best_d <= limit ? best : NULL;
 }
 
-static const char *const commands[] = {"load", "update", "copy", "verify", "ping", "checkpoints"};
+/* How an option's value is read, and what it sets in the job. */
+enum value_kind {
+	V_FLAG,	   /* no value: the bool at field becomes true */
+	V_TEXT,	   /* the value as given: a const char * at field (into argv) */
+	V_NAMES,   /* names separated by commas: a malloc'd char ** at field, the
+		    * count an int at count */
+	V_CHAR,	   /* one byte (or "tab"): a char at field */
+	V_INT,	   /* a whole number from min to max: an int at field */
+	V_LONG,	   /* the same, a long */
+	V_ULL,	   /* the same, an unsigned long long */
+	V_SIZE,	   /* the same, a size_t */
+	V_SECONDS, /* seconds, a number >= 0: a double at field */
+	V_BYTES,   /* a size with K, M, G suffixes, at least min: a size_t at field */
+	V_WORD,	   /* one of a few words (takes), which word() maps to the value of
+		    * the enum at field */
+	V_OWN,	   /* its own case in parse_options (--help, --version) */
+};
+
+/* One option of the command line: getopt's long option and what it does.
+ * check_words and the getopt table read the names from here too. */
+struct option_spec {
+	const char *name; /* without the dashes */
+	int key;	  /* getopt's value: the short letter, or an OPT_ */
+	int has_arg;	  /* no_argument or required_argument */
+	enum value_kind kind;
+	size_t field, count; /* offsetof(struct job, ...) */
+	long min, max;
+	const char *takes;	      /* V_WORD: the words, for the message */
+	int (*word)(const char *arg); /* V_WORD: arg's value, or -1 */
+	bool as_typed;		      /* the message names the option as typed */
+};
+
+/* The enums V_WORD stores are int-sized. */
+_Static_assert(sizeof(enum input_format) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum input_encoding) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum write_method) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum on_conflict) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum progress_mode) == sizeof(int), "enum size");
+
+static int word_format(const char *arg)
+{
+	enum input_format f = reader_format_parse(arg);
+	return f == FORMAT_AUTO ? -1 : (int)f;
+}
+
+static int word_encoding(const char *arg)
+{
+	if (!strcasecmp(arg, "utf8") || !strcasecmp(arg, "utf-8"))
+		return ENCODING_UTF8;
+	if (!strcasecmp(arg, "latin1") || !strcasecmp(arg, "iso-8859-1"))
+		return ENCODING_LATIN1;
+	return -1;
+}
+
+static int word_method(const char *arg)
+{
+	return !strcmp(arg, "copy")	? METHOD_COPY
+	       : !strcmp(arg, "insert") ? METHOD_INSERT
+	       : !strcmp(arg, "infile") ? METHOD_INFILE
+					: -1;
+}
+
+static int word_conflict(const char *arg)
+{
+	return !strcmp(arg, "error")	? CONFLICT_ERROR
+	       : !strcmp(arg, "skip")	? CONFLICT_SKIP
+	       : !strcmp(arg, "update") ? CONFLICT_UPDATE
+					: -1;
+}
+
+static int word_progress(const char *arg)
+{
+	return !strcmp(arg, "auto")   ? PROGRESS_AUTO
+	       : !strcmp(arg, "bar")  ? PROGRESS_BAR
+	       : !strcmp(arg, "log")  ? PROGRESS_LOG
+	       : !strcmp(arg, "none") ? PROGRESS_NONE
+				      : -1;
+}
+
+#define FIELD(f) offsetof(struct job, f)
+#define SPEC(n, k, a, kd) .name = n, .key = k, .has_arg = a, .kind = kd
+#define FLAG(n, k, f) SPEC(n, k, no_argument, V_FLAG), .field = FIELD(f)
+#define TEXT(n, k, f) SPEC(n, k, required_argument, V_TEXT), .field = FIELD(f)
+#define VALUE(n, k, kd, f) SPEC(n, k, required_argument, kd), .field = FIELD(f)
+#define NAMES(n, k, f, c) VALUE(n, k, V_NAMES, f), .count = FIELD(c)
+#define NUMBER(n, k, kd, f, lo, hi) VALUE(n, k, kd, f), .min = lo, .max = hi
+#define WORD(n, k, f, w, t) VALUE(n, k, V_WORD, f), .takes = t, .word = w
+
+/* Every option, in the order "could be --a, --b" and "did you mean" list
+ * them. Which command takes which is checked after parsing, with the
+ * operands (check_shared, tables_operands, sources_operands, and those of
+ * ping and checkpoints). */
+static const struct option_spec option_specs[] = {
+	{TEXT("table", 't', table)},
+	{WORD("format", OPT_FORMAT, input.format, word_format, "csv, tsv, ndjson or json")},
+	{VALUE("delimiter", OPT_DELIMITER, V_CHAR, input.delimiter)},
+	{VALUE("quote", OPT_QUOTE, V_CHAR, input.quote)},
+	{VALUE("escape", OPT_ESCAPE, V_CHAR, input.escape)},
+	{FLAG("no-header", OPT_NO_HEADER, input.no_header)},
+	{NAMES("columns", OPT_COLUMNS, columns, ncolumns)},
+	{TEXT("null", OPT_NULL, input.null_marker)},
+	{WORD("encoding", OPT_ENCODING, input.encoding, word_encoding, "utf8 or latin1")},
+	{NUMBER("batch-rows", OPT_BATCH_ROWS, V_SIZE, batch_rows, 1, 10000000)},
+	{WORD("method", OPT_METHOD, method, word_method, "copy, insert or infile")},
+	{FLAG("truncate", OPT_TRUNCATE, truncate)},
+	{FLAG("dry-run", OPT_DRY_RUN, dry_run)},
+	{FLAG("create", OPT_CREATE, create)},
+	{FLAG("single-transaction", OPT_SINGLE_TX, single_transaction)},
+	{FLAG("defaults", OPT_DEFAULTS, defaults)},
+	{NUMBER("max-record-bytes", OPT_MAX_RECORD, V_BYTES, input.max_record_bytes, 64, 0)},
+	{FLAG("ignore-unknown", OPT_IGNORE_UNKNOWN, input.ignore_unknown)},
+	{WORD("on-conflict", OPT_ON_CONFLICT, on_conflict, word_conflict, "error, skip or update")},
+	{NAMES("key", OPT_KEY, key, nkey)},
+	{NAMES("set", OPT_SET, set, nset)},
+	{TEXT("rejects", OPT_REJECTS, rejects_path)},
+	{NUMBER("max-errors", OPT_MAX_ERRORS, V_LONG, max_errors, 0, LONG_MAX)},
+	{NUMBER("workers", OPT_WORKERS, V_INT, workers, 1, 64)},
+	{NUMBER("pool-min", OPT_POOL_MIN, V_INT, pool_min, 0, 64)},
+	{NUMBER("pool-max", OPT_POOL_MAX, V_INT, pool_max, 1, 64)},
+	{VALUE("acquire-timeout", OPT_ACQUIRE_TIMEOUT, V_SECONDS, acquire_timeout)},
+	{VALUE("idle-timeout", OPT_IDLE_TIMEOUT, V_SECONDS, idle_timeout)},
+	{NUMBER("retries", OPT_RETRIES, V_INT, retries, 0, 100)},
+	{VALUE("timeout", OPT_TIMEOUT, V_SECONDS, timeout)},
+	{WORD("progress", OPT_PROGRESS, progress, word_progress, "auto, bar, log or none")},
+	{VALUE("stats-interval", OPT_STATS_INTERVAL, V_SECONDS, stats_interval)},
+	{TEXT("summary-json", OPT_SUMMARY_JSON, summary_json)},
+	{TEXT("metrics-file", OPT_METRICS_FILE, metrics_file)},
+	/* their message names the option as typed */
+	{NAMES("tables", OPT_TABLES, tables, ntables), .as_typed = true},
+	{NAMES("exclude-tables", OPT_EXCLUDE_TABLES, exclude_tables, nexclude), .as_typed = true},
+	{TEXT("schema", OPT_SCHEMA, schema)},
+	{TEXT("query", OPT_QUERY, query)},
+	{TEXT("cast", OPT_CAST, cast)},
+	{FLAG("verify", OPT_VERIFY, verify)},
+	{NUMBER("split-rows", OPT_SPLIT_ROWS, V_ULL, split_rows, 1000, LONG_MAX)},
+	{FLAG("resume", OPT_RESUME, resume)},
+	{FLAG("no-ejson", OPT_NO_EJSON, input.no_ejson)},
+	{TEXT("job", OPT_JOB, job_name)},
+	{TEXT("checkpoint-table", OPT_CHECKPOINT_TABLE, checkpoint_table)},
+	{FLAG("forget", OPT_FORGET, forget)},
+	{FLAG("quiet", 'q', quiet)},
+	{FLAG("verbose", 'v', verbose)},
+	{SPEC("help", 'h', no_argument, V_OWN)},
+	{SPEC("version", 'V', no_argument, V_OWN)},
+};
+#define NOPTIONS (sizeof option_specs / sizeof option_specs[0])
 
 /* The long options whose name starts with the len bytes of name, as
  * "--a, --b" into out; returns how many, and the one in *only. */
@@ -477,7 +570,8 @@ static int option_matches(const char *name, size_t len, char *out, size_t n, con
 	int count = 0;
 	size_t o = 0;
 	out[0] = '\0';
-	for (const struct option *lo = long_options; lo->name; lo++) {
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const struct option_spec *lo = &option_specs[i];
 		if (strncmp(lo->name, name, len))
 			continue;
 		if (strlen(lo->name) == len) { /* exact: never ambiguous */
@@ -530,8 +624,8 @@ static bool check_words(int argc, char **argv, const char *cmd)
 		if (m == 0) {
 			const char *names[80];
 			int n = 0;
-			for (const struct option *lo = long_options; lo->name && n < 80; lo++)
-				names[n++] = lo->name;
+			for (size_t k = 0; k < NOPTIONS && n < 80; k++)
+				names[n++] = option_specs[k].name;
 			char word[64];
 			snprintf(word, sizeof word, "%.*s", (int)(len < 63 ? len : 63), name);
 			const char *near = closest(word, names, n);
@@ -541,9 +635,9 @@ static bool check_words(int argc, char **argv, const char *cmd)
 				log_error("unknown option --%s (see sluice %s --help)", word, cmd);
 			return false;
 		}
-		for (const struct option *lo = long_options; lo->name; lo++)
-			if (!strcmp(lo->name, only) && lo->has_arg == required_argument &&
-			    !name[len])
+		for (size_t k = 0; k < NOPTIONS; k++)
+			if (!strcmp(option_specs[k].name, only) &&
+			    option_specs[k].has_arg == required_argument && !name[len])
 				i++; /* its value, which may start with '-' */
 	}
 	return true;
@@ -594,380 +688,284 @@ static void job_defaults(struct job *job)
 	job->stats_interval = 10;
 }
 
-enum cli_result cli_parse(int argc, char **argv, struct job *job)
+/* The option getopt_long returned as c, or NULL ('?', ':'). */
+static const struct option_spec *option_for(int c)
 {
-	job_defaults(job);
-	if (argc < 2) {
-		print_main_help(stderr);
-		return CLI_USAGE;
-	}
-	const char *cmd = argv[1];
-	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
-		print_main_help(stdout);
-		return CLI_EXIT_OK;
-	}
-	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
-		printf("sluice %s\n", SLUICE_VERSION);
-		return CLI_EXIT_OK;
-	}
-	if (!strcmp(cmd, "load"))
-		job->command = CMD_LOAD;
-	else if (!strcmp(cmd, "update"))
-		job->command = CMD_UPDATE;
-	else if (!strcmp(cmd, "ping"))
-		job->command = CMD_PING;
-	else if (!strcmp(cmd, "copy"))
-		job->command = CMD_COPY;
-	else if (!strcmp(cmd, "verify"))
-		job->command = CMD_VERIFY;
-	else if (!strcmp(cmd, "checkpoints"))
-		job->command = CMD_CHECKPOINTS;
-	else {
-		const char *near = closest(cmd, commands, 6);
-		FILE *f = cmd[0] != '-' ? fopen(cmd, "r") : NULL;
-		if (f)
-			fclose(f);
-		if (near)
-			log_error("unknown command '%s': did you mean sluice %s?", cmd, near);
-		else if (f) /* a file: the command was left out */
-			log_error("unknown command '%s': to load it, sluice load %s ... TARGET_URL",
-				  cmd, cmd);
-		else
-			log_error("unknown command '%s': the commands are load, update, copy, "
-				  "verify, ping and checkpoints (sluice --help)",
-				  cmd);
-		return CLI_USAGE;
-	}
-	if (!check_words(argc, argv, cmd))
-		return CLI_USAGE;
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (option_specs[i].key == c)
+			return &option_specs[i];
+	return NULL;
+}
 
+/* Set what option o sets in job from its value arg (NULL for a flag). */
+static enum value_error set_value(const struct option_spec *o, const char *arg, struct job *job)
+{
+	void *p = (char *)job + o->field;
 	long v;
+	switch (o->kind) {
+	case V_FLAG:
+		*(bool *)p = true;
+		return VALUE_OK;
+	case V_TEXT:
+		*(const char **)p = arg;
+		return VALUE_OK;
+	case V_NAMES:
+		return split_list(arg, (char ***)p, (int *)(void *)((char *)job + o->count))
+			       ? VALUE_OK
+			       : VALUE_BAD;
+	case V_CHAR:
+		return parse_char(arg, (char *)p);
+	case V_INT:
+	case V_LONG:
+	case V_ULL:
+	case V_SIZE:
+		if (!parse_long(arg, o->min, o->max, &v))
+			return VALUE_BAD;
+		if (o->kind == V_INT)
+			*(int *)p = (int)v;
+		else if (o->kind == V_LONG)
+			*(long *)p = v;
+		else if (o->kind == V_ULL)
+			*(unsigned long long *)p = (unsigned long long)v;
+		else
+			*(size_t *)p = (size_t)v;
+		return VALUE_OK;
+	case V_SECONDS:
+		return parse_seconds(arg, (double *)p) ? VALUE_OK : VALUE_BAD;
+	case V_BYTES:
+		return parse_bytes(arg, (size_t)o->min, (size_t *)p) ? VALUE_OK : VALUE_BAD;
+	case V_WORD: {
+		int w = o->word(arg);
+		if (w < 0)
+			return VALUE_BAD;
+		memcpy(p, &w, sizeof w); /* an int-sized enum (asserted above) */
+		return VALUE_OK;
+	}
+	case V_OWN:
+		break;
+	}
+	return VALUE_OK;
+}
+
+/* Why option o (typed as typed) refused its value arg: the one place a
+ * value's error becomes text. */
+static void option_error(const struct option_spec *o, enum value_error e, const char *typed,
+			 const char *arg)
+{
+	const char *n = o->name;
+	if (e == VALUE_MULTIBYTE) {
+		log_error("--%s takes a character of one byte (ASCII): '%s' is %zu bytes in UTF-8",
+			  n, arg, strlen(arg));
+		return;
+	}
+	switch (o->kind) {
+	case V_NAMES:
+		if (o->as_typed)
+			log_error("%s takes names separated by commas", typed);
+		else
+			log_error("--%s takes names separated by commas", n);
+		break;
+	case V_CHAR:
+		log_error("--%s takes one character, not '%s'", n, arg);
+		break;
+	case V_INT:
+	case V_LONG:
+	case V_ULL:
+	case V_SIZE:
+		log_error("--%s takes a whole number from %ld to %ld, not '%s'", n, o->min, o->max,
+			  arg);
+		break;
+	case V_SECONDS:
+		log_error("--%s takes seconds (a number >= 0), not '%s'", n, arg);
+		break;
+	case V_BYTES:
+		log_error("--%s takes a size in bytes from %zu to 1T (K, M, G suffixes), not '%s'",
+			  n, (size_t)o->min, arg);
+		break;
+	case V_WORD:
+		log_error("--%s takes %s, not '%s'", n, o->takes, arg);
+		break;
+	case V_FLAG:
+	case V_TEXT:
+	case V_OWN:
+		break; /* they take any value */
+	}
+}
+
+/* The commands, in the order "did you mean" weighs them, with their help. */
+static const struct command_spec {
+	const char *name;
+	enum command command;
+	void (*help)(FILE *f);
+} command_specs[] = {
+	{"load", CMD_LOAD, print_load_help},
+	{"update", CMD_UPDATE, print_update_help},
+	{"copy", CMD_COPY, print_copy_help},
+	{"verify", CMD_VERIFY, print_verify_help},
+	{"ping", CMD_PING, print_ping_help},
+	{"checkpoints", CMD_CHECKPOINTS, print_checkpoints_help},
+};
+#define NCOMMANDS (sizeof command_specs / sizeof command_specs[0])
+
+/* The command argv[1] names into job->command, or a usage error that says
+ * what was probably meant. */
+static bool parse_command(const char *cmd, struct job *job)
+{
+	const char *names[NCOMMANDS];
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		names[i] = command_specs[i].name;
+		if (!strcmp(cmd, names[i])) {
+			job->command = command_specs[i].command;
+			return true;
+		}
+	}
+	const char *near = closest(cmd, names, (int)NCOMMANDS);
+	FILE *f = cmd[0] != '-' ? fopen(cmd, "r") : NULL;
+	if (f)
+		fclose(f);
+	if (near)
+		log_error("unknown command '%s': did you mean sluice %s?", cmd, near);
+	else if (f) /* a file: the command was left out */
+		log_error("unknown command '%s': to load it, sluice load %s ... TARGET_URL", cmd,
+			  cmd);
+	else
+		log_error("unknown command '%s': the commands are load, update, copy, verify, ping "
+			  "and checkpoints (sluice --help)",
+			  cmd);
+	return false;
+}
+
+/* The options after the command into job, in any order among the operands
+ * (getopt permutes them to the end, from optind). CLI_EXIT_OK after --help
+ * or --version. */
+static enum cli_result parse_options(int argc, char **argv, const char *cmd, struct job *job)
+{
+	struct option longopts[NOPTIONS + 1];
+	for (size_t i = 0; i < NOPTIONS; i++)
+		longopts[i] = (struct option){option_specs[i].name, option_specs[i].has_arg, NULL,
+					      option_specs[i].key};
+	longopts[NOPTIONS] = (struct option){0};
 	int c;
 	optind = 2;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":t:qvhV", long_options, NULL)) != -1) {
-		const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "option";
-		switch (c) {
-		case 't':
-			job->table = optarg;
-			break;
-		case 'q':
-			job->quiet = true;
-			break;
-		case 'v':
-			job->verbose = true;
-			break;
-		case 'h':
-			if (job->command == CMD_PING)
-				puts("Usage: sluice ping URL\n\nConnect to URL, print the server "
-				     "version; exit 0, or 1 when it cannot connect.");
-			else if (job->command == CMD_UPDATE)
-				print_update_help(stdout);
-			else if (job->command == CMD_COPY)
-				print_copy_help(stdout);
-			else if (job->command == CMD_VERIFY)
-				print_verify_help(stdout);
-			else if (job->command == CMD_CHECKPOINTS)
-				print_checkpoints_help(stdout);
-			else
-				print_load_help(stdout);
+	while ((c = getopt_long(argc, argv, ":t:qvhV", longopts, NULL)) != -1) {
+		const char *typed = optind > 0 && optind <= argc ? argv[optind - 1] : "option";
+		const struct option_spec *o = option_for(c);
+		if (c == ':') {
+			log_error("%s needs a value", typed);
+			return CLI_USAGE;
+		}
+		if (!o) {
+			log_error("unknown option %s (try sluice %s --help)", typed, cmd);
+			return CLI_USAGE;
+		}
+		if (c == 'h') {
+			for (size_t i = 0; i < NCOMMANDS; i++)
+				if (command_specs[i].command == job->command)
+					command_specs[i].help(stdout);
 			return CLI_EXIT_OK;
-		case 'V':
+		}
+		if (c == 'V') {
 			printf("sluice %s\n", SLUICE_VERSION);
 			return CLI_EXIT_OK;
-		case OPT_FORMAT:
-			job->input.format = reader_format_parse(optarg);
-			if (job->input.format == FORMAT_AUTO) {
-				log_error("--format takes csv, tsv, ndjson or json, not '%s'",
-					  optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case OPT_DELIMITER:
-			if (!parse_char("--delimiter", optarg, &job->input.delimiter))
-				return CLI_USAGE;
-			break;
-		case OPT_QUOTE:
-			if (!parse_char("--quote", optarg, &job->input.quote))
-				return CLI_USAGE;
-			break;
-		case OPT_ESCAPE:
-			if (!parse_char("--escape", optarg, &job->input.escape))
-				return CLI_USAGE;
-			break;
-		case OPT_NO_HEADER:
-			job->input.no_header = true;
-			break;
-		case OPT_COLUMNS:
-			if (!split_list(optarg, &job->columns, &job->ncolumns)) {
-				log_error("--columns takes names separated by commas");
-				return CLI_USAGE;
-			}
-			break;
-		case OPT_NULL:
-			job->input.null_marker = optarg;
-			break;
-		case OPT_ENCODING:
-			if (!strcasecmp(optarg, "utf8") || !strcasecmp(optarg, "utf-8"))
-				job->input.encoding = ENCODING_UTF8;
-			else if (!strcasecmp(optarg, "latin1") || !strcasecmp(optarg, "iso-8859-1"))
-				job->input.encoding = ENCODING_LATIN1;
-			else {
-				log_error("--encoding takes utf8 or latin1, not '%s'", optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case OPT_BATCH_ROWS:
-			if (!parse_long("--batch-rows", optarg, 1, 10000000, &v))
-				return CLI_USAGE;
-			job->batch_rows = (size_t)v;
+		}
+		enum value_error e = set_value(o, optarg, job);
+		if (e != VALUE_OK) {
+			option_error(o, e, typed, optarg);
+			return CLI_USAGE;
+		}
+		if (c == OPT_BATCH_ROWS)
 			job->batch_rows_given = true;
-			break;
-		case OPT_METHOD:
-			if (!strcmp(optarg, "copy"))
-				job->method = METHOD_COPY;
-			else if (!strcmp(optarg, "insert"))
-				job->method = METHOD_INSERT;
-			else if (!strcmp(optarg, "infile"))
-				job->method = METHOD_INFILE;
-			else {
-				log_error("--method takes copy, insert or infile, not '%s'",
-					  optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case OPT_TRUNCATE:
-			job->truncate = true;
-			break;
-		case OPT_DRY_RUN:
-			job->dry_run = true;
-			break;
-		case OPT_CREATE:
-			job->create = true;
-			break;
-		case OPT_SINGLE_TX:
-			job->single_transaction = true;
-			break;
-		case OPT_DEFAULTS:
-			job->defaults = true;
+		else if (c == OPT_DEFAULTS)
 			job->input.missing_as_default = true;
-			break;
-		case OPT_MAX_RECORD:
-			if (!parse_bytes("--max-record-bytes", optarg, 64,
-					 &job->input.max_record_bytes))
-				return CLI_USAGE;
-			break;
-		case OPT_IGNORE_UNKNOWN:
-			job->input.ignore_unknown = true;
-			break;
-		case OPT_ON_CONFLICT:
-			if (!strcmp(optarg, "error"))
-				job->on_conflict = CONFLICT_ERROR;
-			else if (!strcmp(optarg, "skip"))
-				job->on_conflict = CONFLICT_SKIP;
-			else if (!strcmp(optarg, "update"))
-				job->on_conflict = CONFLICT_UPDATE;
-			else {
-				log_error("--on-conflict takes error, skip or update, not '%s'",
-					  optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case OPT_KEY:
-			if (!split_list(optarg, &job->key, &job->nkey)) {
-				log_error("--key takes names separated by commas");
-				return CLI_USAGE;
-			}
-			break;
-		case OPT_SET:
-			if (!split_list(optarg, &job->set, &job->nset)) {
-				log_error("--set takes names separated by commas");
-				return CLI_USAGE;
-			}
-			break;
-		case OPT_REJECTS:
-			job->rejects_path = optarg;
-			break;
-		case OPT_TABLES:
-		case OPT_EXCLUDE_TABLES:
-			if (!split_list(optarg,
-					c == OPT_TABLES ? &job->tables : &job->exclude_tables,
-					c == OPT_TABLES ? &job->ntables : &job->nexclude)) {
-				log_error("%s takes names separated by commas", name);
-				return CLI_USAGE;
-			}
-			break;
-		case OPT_SCHEMA:
-			job->schema = optarg;
-			break;
-		case OPT_QUERY:
-			job->query = optarg;
-			break;
-		case OPT_CAST:
-			job->cast = optarg;
-			break;
-		case OPT_VERIFY:
-			job->verify = true;
-			break;
-		case OPT_RESUME:
-			job->resume = true;
-			break;
-		case OPT_NO_EJSON:
-			job->input.no_ejson = true;
-			break;
-		case OPT_JOB:
-			job->job_name = optarg;
-			break;
-		case OPT_FORGET:
-			job->forget = true;
-			break;
-		case OPT_CHECKPOINT_TABLE:
-			job->checkpoint_table = optarg;
-			break;
-		case OPT_SPLIT_ROWS:
-			if (!parse_long("--split-rows", optarg, 1000, LONG_MAX, &v))
-				return CLI_USAGE;
-			job->split_rows = (unsigned long long)v;
-			break;
-		case OPT_MAX_ERRORS:
-			if (!parse_long("--max-errors", optarg, 0, LONG_MAX, &job->max_errors))
-				return CLI_USAGE;
-			break;
-		case OPT_WORKERS:
-			if (!parse_long("--workers", optarg, 1, 64, &v))
-				return CLI_USAGE;
-			job->workers = (int)v;
-			break;
-		case OPT_POOL_MIN:
-			if (!parse_long("--pool-min", optarg, 0, 64, &v))
-				return CLI_USAGE;
-			job->pool_min = (int)v;
-			break;
-		case OPT_POOL_MAX:
-			if (!parse_long("--pool-max", optarg, 1, 64, &v))
-				return CLI_USAGE;
-			job->pool_max = (int)v;
-			break;
-		case OPT_ACQUIRE_TIMEOUT:
-			if (!parse_seconds("--acquire-timeout", optarg, &job->acquire_timeout))
-				return CLI_USAGE;
-			break;
-		case OPT_IDLE_TIMEOUT:
-			if (!parse_seconds("--idle-timeout", optarg, &job->idle_timeout))
-				return CLI_USAGE;
-			break;
-		case OPT_RETRIES:
-			if (!parse_long("--retries", optarg, 0, 100, &v))
-				return CLI_USAGE;
-			job->retries = (int)v;
-			break;
-		case OPT_TIMEOUT:
-			if (!parse_seconds("--timeout", optarg, &job->timeout))
-				return CLI_USAGE;
-			break;
-		case OPT_PROGRESS:
-			if (!strcmp(optarg, "auto"))
-				job->progress = PROGRESS_AUTO;
-			else if (!strcmp(optarg, "bar"))
-				job->progress = PROGRESS_BAR;
-			else if (!strcmp(optarg, "log"))
-				job->progress = PROGRESS_LOG;
-			else if (!strcmp(optarg, "none"))
-				job->progress = PROGRESS_NONE;
-			else {
-				log_error("--progress takes auto, bar, log or none, not '%s'",
-					  optarg);
-				return CLI_USAGE;
-			}
-			break;
-		case OPT_STATS_INTERVAL:
-			if (!parse_seconds("--stats-interval", optarg, &job->stats_interval))
-				return CLI_USAGE;
-			break;
-		case OPT_SUMMARY_JSON:
-			job->summary_json = optarg;
-			break;
-		case OPT_METRICS_FILE:
-			job->metrics_file = optarg;
-			break;
-		case ':':
-			log_error("%s needs a value", name);
-			return CLI_USAGE;
-		default:
-			log_error("unknown option %s (try sluice %s --help)", name, cmd);
-			return CLI_USAGE;
-		}
 	}
-	int rest = argc - optind;
-	if (job->command == CMD_PING) {
-		if (rest != 1) {
-			log_error("usage: sluice ping URL");
-			return CLI_USAGE;
-		}
-		job->target = argv[optind];
-		return CLI_RUN;
+	return CLI_RUN;
+}
+
+/* sluice ping URL */
+static enum cli_result ping_operands(int argc, char **argv, struct job *job)
+{
+	if (argc - optind != 1) {
+		log_error("usage: sluice ping URL");
+		return CLI_USAGE;
 	}
-	if (job->command == CMD_CHECKPOINTS) {
-		if (rest != 1) {
-			log_error("usage: sluice checkpoints [--job NAME [--forget]] TARGET_URL");
-			return CLI_USAGE;
-		}
-		if (job->forget && !job->job_name) {
-			log_error("--forget needs the --job whose checkpoints to forget");
-			return CLI_USAGE;
-		}
-		job->target = argv[optind];
-		if (job->quiet)
-			log_set_level(LOG_ERROR);
-		return CLI_RUN;
+	job->target = argv[optind];
+	return CLI_RUN;
+}
+
+/* sluice checkpoints [--job NAME [--forget]] TARGET_URL */
+static enum cli_result checkpoints_operands(int argc, char **argv, struct job *job)
+{
+	if (argc - optind != 1) {
+		log_error("usage: sluice checkpoints [--job NAME [--forget]] TARGET_URL");
+		return CLI_USAGE;
 	}
+	if (job->forget && !job->job_name) {
+		log_error("--forget needs the --job whose checkpoints to forget");
+		return CLI_USAGE;
+	}
+	job->target = argv[optind];
+	if (job->quiet)
+		log_set_level(LOG_ERROR);
+	return CLI_RUN;
+}
+
+/* The options load, update, copy and verify share, where only some of
+ * them take one. */
+static bool check_shared(const struct job *job)
+{
 	if (job->forget) {
 		log_error("--forget is for sluice checkpoints");
-		return CLI_USAGE;
+		return false;
 	}
 	/* verify leaves the checkpoint table out of its comparison */
 	if ((job->job_name || (job->checkpoint_table && job->command != CMD_VERIFY)) &&
 	    !job->resume) {
 		log_error("--job and --checkpoint-table go with --resume");
-		return CLI_USAGE;
+		return false;
 	}
 	if (job->resume && job->command != CMD_LOAD && job->command != CMD_COPY) {
 		log_error("--resume is for sluice load and copy (an update is not resumable: "
 			  "run it again, it sets the same values)");
-		return CLI_USAGE;
+		return false;
 	}
 	bool tables_cmd = job->command == CMD_COPY || job->command == CMD_VERIFY;
 	if (!tables_cmd && (job->ntables || job->nexclude || job->schema || job->query ||
 			    job->cast || job->verify || job->split_rows)) {
 		log_error("--tables, --exclude-tables, --schema, --query, --cast and --verify are "
-			  "for "
-			  "sluice copy and verify");
-		return CLI_USAGE;
+			  "for sluice copy and verify");
+		return false;
 	}
-	if (tables_cmd) {
-		if (rest != 2) {
-			log_error("usage: sluice %s [OPTIONS] FROM_URL TO_URL", cmd);
-			return CLI_USAGE;
-		}
-		job->from = argv[optind];
-		job->target = argv[optind + 1];
-		if (!check_url("FROM_URL", job->from) || !check_url("TO_URL", job->target))
-			return CLI_USAGE;
-		if (job->query && (job->ntables || job->nexclude)) {
-			log_error("--query copies one query into --table: no --tables with it");
-			return CLI_USAGE;
-		}
-		if (job->nset || job->on_conflict != CONFLICT_ERROR || job->nkey || job->ncolumns) {
-			log_error("--set, --on-conflict, --key and --columns are for sluice load "
-				  "and update");
-			return CLI_USAGE;
-		}
-		if (job->quiet)
-			log_set_level(LOG_ERROR);
-		else if (job->verbose)
-			log_set_level(LOG_DEBUG);
-		return CLI_RUN;
+	return true;
+}
+
+/* sluice copy|verify [OPTIONS] FROM_URL TO_URL */
+static bool tables_operands(int argc, char **argv, const char *cmd, struct job *job)
+{
+	if (argc - optind != 2) {
+		log_error("usage: sluice %s [OPTIONS] FROM_URL TO_URL", cmd);
+		return false;
 	}
+	job->from = argv[optind];
+	job->target = argv[optind + 1];
+	if (!check_url("FROM_URL", job->from) || !check_url("TO_URL", job->target))
+		return false;
+	if (job->query && (job->ntables || job->nexclude)) {
+		log_error("--query copies one query into --table: no --tables with it");
+		return false;
+	}
+	if (job->nset || job->on_conflict != CONFLICT_ERROR || job->nkey || job->ncolumns) {
+		log_error(
+			"--set, --on-conflict, --key and --columns are for sluice load and update");
+		return false;
+	}
+	return true;
+}
+
+/* sluice load|update [OPTIONS] SOURCE... TARGET_URL */
+static bool sources_operands(int argc, char **argv, const char *cmd, struct job *job)
+{
+	int rest = argc - optind;
 	if (rest < 2) {
 		const char *one = rest ? argv[optind] : NULL;
 		if (one && strstr(one, "://"))
@@ -984,32 +982,64 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 			log_error("sluice %s: no SOURCE and no TARGET_URL (usage: sluice %s "
 				  "[OPTIONS] SOURCE... TARGET_URL; sluice %s --help)",
 				  cmd, cmd, cmd);
-		return CLI_USAGE;
+		return false;
 	}
 	job->nsources = rest - 1;
 	job->sources = argv + optind;
 	job->target = argv[argc - 1];
 	if (!check_url("TARGET_URL", job->target))
-		return CLI_USAGE;
+		return false;
 	if (job->command == CMD_UPDATE) {
 		if (!job->nkey) {
 			log_error("sluice update needs --key");
-			return CLI_USAGE;
+			return false;
 		}
 		if (job->create || job->truncate || job->on_conflict != CONFLICT_ERROR ||
 		    job->method || job->defaults) {
 			log_error("--create, --truncate, --on-conflict, --method and --defaults "
 				  "are for sluice load");
-			return CLI_USAGE;
+			return false;
 		}
 	} else if (job->nset) {
 		log_error("--set is for sluice update");
-		return CLI_USAGE;
+		return false;
 	}
 	if (job->on_conflict == CONFLICT_UPDATE && !job->nkey) {
 		log_error("--on-conflict update needs --key");
+		return false;
+	}
+	return true;
+}
+
+enum cli_result cli_parse(int argc, char **argv, struct job *job)
+{
+	job_defaults(job);
+	if (argc < 2) {
+		print_main_help(stderr);
 		return CLI_USAGE;
 	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		print_main_help(stdout);
+		return CLI_EXIT_OK;
+	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V")) {
+		printf("sluice %s\n", SLUICE_VERSION);
+		return CLI_EXIT_OK;
+	}
+	if (!parse_command(cmd, job) || !check_words(argc, argv, cmd))
+		return CLI_USAGE;
+	enum cli_result r = parse_options(argc, argv, cmd, job);
+	if (r != CLI_RUN)
+		return r;
+	if (job->command == CMD_PING)
+		return ping_operands(argc, argv, job);
+	if (job->command == CMD_CHECKPOINTS)
+		return checkpoints_operands(argc, argv, job);
+	bool tables_cmd = job->command == CMD_COPY || job->command == CMD_VERIFY;
+	if (!check_shared(job) || !(tables_cmd ? tables_operands(argc, argv, cmd, job)
+					       : sources_operands(argc, argv, cmd, job)))
+		return CLI_USAGE;
 	if (job->quiet)
 		log_set_level(LOG_ERROR);
 	else if (job->verbose)

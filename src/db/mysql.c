@@ -80,9 +80,12 @@ struct conn {
 	unsigned long xa_seq;
 	bool plain;	      /* plain transactions: the server refuses or loses XA */
 	bool no_local_infile; /* the server refuses LOAD DATA LOCAL INFILE */
-	/* test hook (SLUICE_FAULT_LOSE_COMMIT=N): the reply of this connection's
-	 * N-th plain COMMIT is lost, the connection cut right after sending it */
+#ifdef SLUICE_TEST_HOOKS
+	/* test builds only (SLUICE_FAULT_LOSE_COMMIT=N): the reply of this
+	 * connection's N-th plain COMMIT is lost, the connection cut right
+	 * after sending it */
 	long fault_commit, ncommits;
+#endif
 	bool in_tx;	      /* a plain transaction is open */
 	bool xa_active;	      /* between XA START and its COMMIT or ROLLBACK */
 	bool commit_sent;     /* XA COMMIT was sent (so XA PREPARE succeeded) */
@@ -710,8 +713,10 @@ static bool connect_now(const char *url, const struct conn_options *opts, struct
 	/* LOAD DATA LOCAL is the server's to allow (0: refused; -1: not
 	 * known, tried) */
 	c->no_local_infile = query_number(c, "SELECT @@local_infile") == 0;
+#ifdef SLUICE_TEST_HOOKS
 	const char *fault = getenv("SLUICE_FAULT_LOSE_COMMIT");
 	c->fault_commit = fault ? atol(fault) : 0;
+#endif
 	mysql_set_local_infile_handler(c->my, infile_init, infile_read, infile_end, infile_error,
 				       c);
 	snprintf(c->redacted, sizeof c->redacted, "%s", redacted);
@@ -965,11 +970,13 @@ static bool my_commit(struct conn *c, struct sl_error *err)
 {
 	if (c->plain) {
 		c->commit_sent = true;
+#ifdef SLUICE_TEST_HOOKS
 		if (c->fault_commit && ++c->ncommits == c->fault_commit) {
 			mysql_send_query(c->my, "COMMIT", 6);
 			shutdown(socket_of(c->my), SHUT_RDWR);
 			mysql_read_query_result(c->my);
 		}
+#endif
 		bool ok = run_query(c, "COMMIT", "COMMIT failed", err);
 		c->in_tx = false;
 		if (!ok)
@@ -1846,7 +1853,7 @@ static bool update_staged(struct conn *c, const struct write_spec *spec, const s
 static bool my_update_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
 			    size_t first, size_t n, unsigned *matched, struct sl_error *err)
 {
-	int set[b->ncols], key[b->ncols], nset, nkey;
+	int set[SQL_MAX_COLUMNS], key[SQL_MAX_COLUMNS], nset, nkey;
 	if (!sql_update_columns(spec, set, &nset, key, &nkey))
 		return sl_error_set(err, SL_ERR_USAGE,
 				    "--key or --set names a column the input lacks");
@@ -1900,7 +1907,10 @@ static bool my_count_keys(struct conn *c, const struct write_spec *spec, const s
 			  size_t first, size_t n, unsigned long long *count, struct sl_error *err)
 {
 	*count = 0;
-	int key[spec->nkey > 0 ? spec->nkey : 1];
+	int key[SQL_MAX_COLUMNS];
+	if (spec->nkey > SQL_MAX_COLUMNS)
+		return sl_error_set(err, SL_ERR_USAGE, "the key has more than %d columns",
+				    SQL_MAX_COLUMNS);
 	for (int k = 0; k < spec->nkey; k++) {
 		key[k] = -1;
 		for (int i = 0; i < spec->ncols; i++)

@@ -1349,7 +1349,7 @@ static bool pg_write_each(struct conn *c, const struct write_spec *spec, const s
 static bool update_rows(struct conn *c, const struct write_spec *spec, const struct batch *b,
 			size_t r, size_t nrows, unsigned *matched, struct sl_error *err)
 {
-	int set[b->ncols], key[b->ncols], nset, nkey;
+	int set[SQL_MAX_COLUMNS], key[SQL_MAX_COLUMNS], nset, nkey;
 	if (!sql_update_columns(spec, set, &nset, key, &nkey))
 		return sl_error_set(err, SL_ERR_USAGE,
 				    "--key or --set names a column the input lacks");
@@ -1408,7 +1408,7 @@ static bool pg_update_batch(struct conn *c, const struct write_spec *spec, const
 {
 	if (!ensure_types(c, spec, err))
 		return false;
-	int set[b->ncols], key[b->ncols], nset, nkey;
+	int set[SQL_MAX_COLUMNS], key[SQL_MAX_COLUMNS], nset, nkey;
 	if (!sql_update_columns(spec, set, &nset, key, &nkey))
 		return sl_error_set(err, SL_ERR_USAGE,
 				    "--key or --set names a column the input lacks");

@@ -23,38 +23,6 @@
 #include "sluice/signals.h"
 #include "sluice/url.h"
 
-/* Stop the run with err (the first error wins) and wake everyone. */
-void load_fail(struct load *ld, const struct sl_error *err)
-{
-	pthread_mutex_lock(&ld->lock);
-	if (!ld->failed) {
-		ld->failed = true;
-		ld->err = *err;
-	}
-	pthread_mutex_unlock(&ld->lock);
-	for (int i = 0; i < ld->nqueues; i++)
-		queue_abort(&ld->work[i]);
-	queue_abort(&ld->spare);
-}
-
-bool load_failed(struct load *ld)
-{
-	pthread_mutex_lock(&ld->lock);
-	bool f = ld->failed;
-	pthread_mutex_unlock(&ld->lock);
-	return f;
-}
-
-bool load_stopping(struct load *ld)
-{
-	if (ld->job->halt && atomic_load(ld->job->halt) && !load_failed(ld)) {
-		struct sl_error e;
-		sl_error_set(&e, SL_ERR_INTERNAL, "stopped: another part of the run failed");
-		load_fail(ld, &e);
-	}
-	return signals_caught() || load_failed(ld);
-}
-
 /* A CSV header line for the rejects file, quoting names where needed. */
 static char *header_line(char *const *names, int n, char delim)
 {
@@ -82,72 +50,6 @@ static char *header_line(char *const *names, int n, char delim)
 	return b.data ? b.data : strdup("");
 }
 
-/* Count one rejected record; stops the run past --max-errors. */
-void load_reject(struct load *ld, const char *source, long line, const char *raw, size_t raw_len,
-		 const char *reason)
-{
-	pthread_mutex_lock(&ld->lock);
-	bool over = ld->limit_hit;
-	pthread_mutex_unlock(&ld->lock);
-	if (over)
-		return; /* the run is load_stopping; a row past the limit is not written either */
-	/* the reason without the line a reader put in it: the rejects log
-	 * and the messages name the file and line already */
-	char own[32];
-	int k = snprintf(own, sizeof own, "line %ld: ", line);
-	if (k > 0 && !strncmp(reason, own, (size_t)k))
-		reason += k;
-	rejects_add(ld->rejects, source, line, raw, raw_len, reason);
-	uint64_t n = atomic_fetch_add(&ld->live.rows_rejected, 1) + 1;
-	struct sl_error err;
-	if (rejects_failed(ld->rejects, &err)) {
-		/* a rejects file that cannot be written stops the run */
-		load_fail(ld, &err);
-		return;
-	}
-	if (ld->job->single_transaction) {
-		/* all or nothing: one rejected row, whatever refused it, fails the run */
-		sl_error_set(&err, SL_ERR_DATA,
-			     "--single-transaction: %s:%ld was rejected (%s); nothing is committed",
-			     source, line, reason);
-		load_fail(ld, &err);
-		return;
-	}
-	if (n == 1 && ld->job->input.encoding != ENCODING_LATIN1 && strstr(reason, "UTF-8"))
-		log_info("hint: %s:%ld is not UTF-8; if the file is latin1 (ISO-8859-1), "
-			 "--encoding latin1 reads it",
-			 source, line);
-	/* --max-errors N tolerates N rejected rows, as other loaders count
-	 * them: the one after them stops the run (0: the first) */
-	long max = ld->job->max_errors;
-	if (max >= 0 && n > (uint64_t)max) {
-		sl_error_set(&err, SL_ERR_DATA,
-			     "stopped at rejected row %llu: --max-errors %ld tolerates %ld",
-			     (unsigned long long)n, max, max);
-		pthread_mutex_lock(&ld->lock);
-		ld->limit_hit = true;
-		pthread_mutex_unlock(&ld->lock);
-		load_fail(ld, &err);
-	}
-}
-
-/* Take a connection for a batch (the run's one connection with
- * --single-transaction). */
-bool load_get_conn(struct load *ld, struct conn **c, struct sl_error *err)
-{
-	if (ld->single_conn) {
-		*c = ld->single_conn;
-		return true;
-	}
-	return pool_acquire(ld->pool, c, err);
-}
-
-void load_put_conn(struct load *ld, struct conn *c, bool broken)
-{
-	if (c && c != ld->single_conn)
-		pool_release(ld->pool, c, broken);
-}
-
 /* Print the statements a real run would send. */
 static void print_dry_run(struct load *ld)
 {
@@ -163,8 +65,8 @@ static void print_dry_run(struct load *ld)
 		buf_cat(&b, ";\n");
 	}
 	if (ld->spec.update) {
-		buf_cat(&b, "-- one statement per row or per group of rows, values sent as "
-			    "parameters\n");
+		buf_cat(&b,
+			"-- one statement per row or per group of rows, values sent as parameters\n");
 		if (!sql_update_row(d, &b, &ld->spec))
 			b.failed = true;
 		buf_cat(&b, ";\n");
@@ -200,21 +102,21 @@ static bool maybe_create(struct load *ld, const struct batch *b, bool *done)
 	struct conn *c = NULL;
 	/* inside --single-transaction, DDL that cannot join the transaction
 	 * (MySQL) runs on a connection of its own */
-	bool own = ld->single_conn && !ld->drv->dialect->transactional_ddl;
-	if ((ld->pool || ld->single_conn) &&
-	    !(own ? pool_acquire(ld->pool, &c, &err) : load_get_conn(ld, &c, &err))) {
-		load_fail(ld, &err);
+	bool own = ld->run.single_conn && !ld->drv->dialect->transactional_ddl;
+	if ((ld->run.pool || ld->run.single_conn) &&
+	    !(own ? pool_acquire(ld->run.pool, &c, &err) : run_get_conn(&ld->run, &c, &err))) {
+		run_fail(&ld->run, &err);
 		return false;
 	}
 	bool created = false;
 	bool ok = create_table_from_sample(ld->drv, c, &ld->spec, b, ld->job->dry_run, &created,
 					   &err);
 	if (own)
-		pool_release(ld->pool, c, !ok && err.kind == SL_ERR_CONNECTION);
+		pool_release(ld->run.pool, c, !ok && err.kind == SL_ERR_CONNECTION);
 	else
-		load_put_conn(ld, c, !ok && err.kind == SL_ERR_CONNECTION);
+		run_put_conn(&ld->run, c, !ok && err.kind == SL_ERR_CONNECTION);
 	if (!ok) {
-		load_fail(ld, &err);
+		run_fail(&ld->run, &err);
 		return false;
 	}
 	if (created && !ld->job->dry_run)
@@ -222,8 +124,9 @@ static bool maybe_create(struct load *ld, const struct batch *b, bool *done)
 	return true;
 }
 
-/* Hand a filled batch to writer queue q (or, in a dry run, just drop it). It
- * carries the input bytes read since the last batch went. */
+/* Hand a filled batch to writer queue q (in a dry run, back to the reader
+ * empty, its bytes counted as done). It carries the input bytes read since
+ * the last batch went. */
 static bool dispatch(struct load *ld, struct batch *b, int q, uint64_t *pending_bytes,
 		     bool *create_done)
 {
@@ -232,7 +135,7 @@ static bool dispatch(struct load *ld, struct batch *b, int q, uint64_t *pending_
 	if (!maybe_create(ld, b, create_done))
 		return false;
 	if (ld->job->dry_run) {
-		atomic_fetch_add(&ld->live.bytes_done, b->bytes);
+		atomic_fetch_add(&ld->run.live.bytes_done, b->bytes);
 		batch_reset(b);
 		return queue_push(&ld->spare, b);
 	}
@@ -286,7 +189,7 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 	char why[300];
 	bool ok = true;
 	for (;;) {
-		if (load_stopping(ld)) {
+		if (run_stopping(&ld->run)) {
 			ok = false;
 			break;
 		}
@@ -311,21 +214,21 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		}
 		if (ld->ckpt && checkpoint_covered(ld->ckpt, src_index, ordinal)) {
 			/* committed by an earlier run of this job */
-			atomic_fetch_add(&ld->live.rows_resumed, 1);
+			atomic_fetch_add(&ld->run.live.rows_resumed, 1);
 			continue;
 		}
-		atomic_fetch_add(&ld->live.rows_read, 1);
+		atomic_fetch_add(&ld->run.live.rows_read, 1);
 		if (st == READ_REJECT) {
-			load_reject(ld, name, rec.line, rec.raw, rec.raw_len, err.msg);
+			run_reject(&ld->run, name, rec.line, rec.raw, rec.raw_len, err.msg);
 			continue;
 		}
 		if (ld->spec.update && update_problem(ld, &rec, why, sizeof why)) {
-			load_reject(ld, name, rec.line, rec.raw, rec.raw_len, why);
+			run_reject(&ld->run, name, rec.line, rec.raw, rec.raw_len, why);
 			continue;
 		}
 		if (!ld->spec.update && ld->spec.on_conflict != CONFLICT_ERROR &&
 		    upsert_problem(ld, &rec, why, sizeof why)) {
-			load_reject(ld, name, rec.line, rec.raw, rec.raw_len, why);
+			run_reject(&ld->run, name, rec.line, rec.raw, rec.raw_len, why);
 			continue;
 		}
 		int q = ld->nqueues > 1 ? (int)(key_hash(rec.fields, ld->key_idx, ld->key_fold,
@@ -346,13 +249,13 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		else {
 			sl_error_set(&err, SL_ERR_INTERNAL, "%s:%ld: out of memory", name,
 				     rec.line);
-			load_fail(ld, &err);
+			run_fail(&ld->run, &err);
 			ok = false;
 			break;
 		}
 		if (batch_full(cur[q])) {
 			uint64_t pos = reader_position(r);
-			atomic_fetch_add(&ld->live.bytes, pos - last_pos);
+			atomic_fetch_add(&ld->run.live.bytes, pos - last_pos);
 			*pending_bytes += pos - last_pos;
 			last_pos = pos;
 			struct batch *b = cur[q];
@@ -364,7 +267,7 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		}
 	}
 	uint64_t pos = reader_position(r);
-	atomic_fetch_add(&ld->live.bytes, pos - last_pos);
+	atomic_fetch_add(&ld->run.live.bytes, pos - last_pos);
 	*pending_bytes += pos - last_pos;
 	if (ok)
 		ld->src_read_all[src_index] = true;
@@ -398,11 +301,9 @@ static const char *how_to_go_on(const struct load *ld)
 	if (ld->spec.update)
 		return "to go on, run the same command again: it sets the same values";
 	if (ld->spec.on_conflict != CONFLICT_ERROR)
-		return "to go on, run the same command again: the rows already in are written by "
-		       "key once more";
+		return "to go on, run the same command again: the rows already in are written by key once more";
 	if (job->truncate)
-		return "run the same command again to start over (--truncate empties the table "
-		       "first)";
+		return "run the same command again to start over (--truncate empties the table first)";
 	return "to start over, run it again with --truncate (it empties the table first); with "
 	       "--resume a rerun goes on where a run stopped";
 }
@@ -413,7 +314,7 @@ static void note_interrupted(struct load *ld, const char *table, struct run_repo
 {
 	if (ld->job->open_reader)
 		return;
-	unsigned long long rows = atomic_load(&ld->live.rows_written);
+	unsigned long long rows = atomic_load(&ld->run.live.rows_written);
 	char msg[900];
 	if (!rows)
 		snprintf(
@@ -447,174 +348,219 @@ static bool connect_target(struct load *ld, struct sl_error *err)
 		/* --resume: the checkpoint row settles a lost COMMIT */
 		.plain_commits = job->resume,
 	};
-	if (!pool_create(&ld->pool, ld->drv, job->target, &cfg, err))
+	if (!pool_create(&ld->run.pool, ld->drv, job->target, &cfg, err))
 		return false;
 	if (job->single_transaction && !job->dry_run) {
-		if (!pool_acquire(ld->pool, &ld->single_conn, err))
+		if (!pool_acquire(ld->run.pool, &ld->run.single_conn, err))
 			return false;
-		if (!ld->drv->begin(ld->single_conn, err))
+		if (!ld->drv->begin(ld->run.single_conn, err))
 			return false;
 	}
 	return true;
 }
 
-enum run_status load_table(const struct job *job, struct table_stats *out_stats,
-			   struct run_report *out_report)
-{
-	struct load ld = {.job = job};
-	struct run_report report = {0};
-	struct table_stats stats = {0};
-	struct reader *r = NULL;
-	struct progress *progress = NULL;
-	struct progress_view view = {0};
-	pthread_t *threads = NULL;
-	int nthreads = 0;
-	bool queues = false;
-	double t0 = now_seconds();
-	struct sl_error err;
-	sl_error_clear(&err);
-	sl_error_clear(&ld.err);
-	pthread_mutex_init(&ld.lock, NULL);
-	signals_install();
+/* What load_table holds while it runs one table, beyond the state it
+ * shares with the planner and the writers (struct load): its phases below
+ * take it and fill it in turn. */
+struct table_load {
+	struct load ld;
+	struct run_report report;
+	struct table_stats *stats; /* load_table's */
+	struct reader *r;	   /* the source being read */
+	struct progress *progress;
+	struct progress_view view;
+	double t0;
+	int workers;
+	pthread_t *threads;
+	int nthreads;
+	struct writer_arg wargs[64];
+	bool queues; /* the work and spare queues exist */
+	/* the reader's: the batch being filled for each queue, the input bytes
+	 * read since the last batch went, the last batch's number, and whether
+	 * --create has run */
+	struct batch *cur[64];
+	uint64_t pending_bytes;
+	long seq;
+	bool create_done;
+};
 
-	if (!plan_run(&ld)) {
-		log_error("%s", ld.err.msg);
-		report_add_error(out_report, ld.err.msg);
-		snprintf(out_stats->table, sizeof out_stats->table, "%s",
-			 job->table ? job->table : "");
-		free(ld.schema);
-		free(ld.table);
-		out_report->status = RUN_USAGE;
-		return RUN_USAGE;
-	}
-	snprintf(stats.table, sizeof stats.table, "%s%s%s", ld.schema ? ld.schema : "",
-		 ld.schema ? "." : "", ld.table);
-	ld.src_records = calloc((size_t)job->nsources, sizeof *ld.src_records);
-	ld.src_read_all = calloc((size_t)job->nsources, sizeof *ld.src_read_all);
-	if (!ld.src_records || !ld.src_read_all) {
-		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
-		goto failed;
-	}
-	report.tables = &stats;
-	report.ntables = 1;
+/* plan_run refused the job: report the usage error, with no summary of a
+ * table that never started. */
+static enum run_status refuse_job(struct table_load *t, struct table_stats *out_stats,
+				  struct run_report *out_report)
+{
+	struct load *ld = &t->ld;
+	log_error("%s", ld->run.err.msg);
+	report_add_error(out_report, ld->run.err.msg);
+	snprintf(out_stats->table, sizeof out_stats->table, "%s",
+		 ld->job->table ? ld->job->table : "");
+	free(ld->schema);
+	free(ld->table);
+	run_destroy(&ld->run);
+	out_report->status = RUN_USAGE;
+	return RUN_USAGE;
+}
+
+/* Open the first source (after checking that no output overwrites an
+ * input) and the rejects file. */
+static bool open_inputs(struct table_load *t, struct sl_error *err)
+{
+	struct load *ld = &t->ld;
+	const struct job *job = ld->job;
+	ld->src_records = calloc((size_t)job->nsources, sizeof *ld->src_records);
+	ld->src_read_all = calloc((size_t)job->nsources, sizeof *ld->src_read_all);
+	if (!ld->src_records || !ld->src_read_all)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	t->report.tables = t->stats;
+	t->report.ntables = 1;
 
 	if (job->open_reader) {
 		/* a table read (copy): nothing to check on disk */
-		if (!job->open_reader(job->reader_ctx, 0, &r, &err))
-			goto failed;
-	} else if (!plan_check_outputs(&ld, &err)) {
-		report.no_json = true; /* writing it would destroy an input */
-		goto failed;
-	} else if (!reader_open(&r, job->sources[0], &ld.input, &err) ||
-		   !plan_check_sources(&ld, r, &err)) {
-		goto failed;
+		if (!job->open_reader(job->reader_ctx, 0, &t->r, err))
+			return false;
+	} else if (!plan_check_outputs(ld, err)) {
+		t->report.no_json = true; /* writing it would destroy an input */
+		return false;
+	} else if (!reader_open(&t->r, job->sources[0], &ld->input, err) ||
+		   !plan_check_sources(ld, t->r, err)) {
+		return false;
 	}
 	if (job->rejects)
-		ld.rejects = job->rejects;
-	else if (!rejects_open(&ld.rejects, job->rejects_path, &err))
-		goto failed;
-	view.table = stats.table;
-	view.live = &ld.live;
-	view.total_bytes = 0;
+		ld->run.rejects = job->rejects;
+	else if (!rejects_open(&ld->run.rejects, job->rejects_path, err))
+		return false;
+	return true;
+}
+
+/* Start the progress display, with the input's size when every source has
+ * one. */
+static void start_progress(struct table_load *t)
+{
+	const struct job *job = t->ld.job;
+	struct progress_view *view = &t->view;
+	view->table = t->stats->table;
+	view->live = &t->ld.run.live;
+	view->total_bytes = 0;
 	for (int i = 0; i < job->nsources; i++) {
 		/* the percentage needs every size; a pipe has none */
 		struct stat st;
 		bool known = !job->open_reader && strcmp(job->sources[i], "-") &&
 			     stat(job->sources[i], &st) == 0 && S_ISREG(st.st_mode);
-		if (!known || view.total_bytes < 0)
-			view.total_bytes = -1;
+		if (!known || view->total_bytes < 0)
+			view->total_bytes = -1;
 		else
-			view.total_bytes += (int64_t)st.st_size;
+			view->total_bytes += (int64_t)st.st_size;
 	}
-	view.start = t0;
-	view.target = job->target;
-	progress_start(&progress, job->progress, job->stats_interval, job->quiet, &view);
+	view->start = t->t0;
+	view->target = job->target;
+	progress_start(&t->progress, job->progress, job->stats_interval, job->quiet, view);
+}
 
-	/* connect and check the table before reading any row, dry run or not */
-	if (!connect_target(&ld, &err) || !plan_check_target(&ld, &err))
-		goto failed;
-	progress_set_pool(progress, ld.pool);
-	if (!plan_columns(&ld, r, &err) ||
-	    (!job->open_reader && !plan_check_columns(&ld, r, &err)) ||
-	    !r->ops->set_columns(r, ld.columns, ld.ncols, &err))
-		goto failed;
-	if (ld.spec.update) {
-		int key[ld.ncols], nkey;
-		ld.set_idx = calloc((size_t)ld.ncols, sizeof *ld.set_idx);
-		if (!ld.set_idx) {
-			sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
-			goto failed;
-		}
-		if (!sql_update_columns(&ld.spec, ld.set_idx, &ld.nset_idx, key, &nkey)) {
-			sl_error_set(&err, SL_ERR_USAGE,
-				     "--key and --set must name columns of the input");
-			goto failed;
-		}
-		if (!ld.nset_idx) {
-			sl_error_set(&err, SL_ERR_USAGE,
-				     "nothing to update: every input column is a key");
-			goto failed;
-		}
+/* Connect and check the table and the columns before reading any row, dry
+ * run or not; the rejects file gets the input's header. */
+static bool check_target(struct table_load *t, struct sl_error *err)
+{
+	struct load *ld = &t->ld;
+	const struct job *job = ld->job;
+	struct reader *r = t->r;
+	if (!connect_target(ld, err) || !plan_check_target(ld, err))
+		return false;
+	progress_set_pool(t->progress, ld->run.pool);
+	if (!plan_columns(ld, r, err) || (!job->open_reader && !plan_check_columns(ld, r, err)) ||
+	    !r->ops->set_columns(r, ld->columns, ld->ncols, err))
+		return false;
+	if (ld->spec.update) {
+		int key[SQL_MAX_COLUMNS], nkey;
+		ld->set_idx = calloc((size_t)ld->ncols, sizeof *ld->set_idx);
+		if (!ld->set_idx)
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		if (!sql_update_columns(&ld->spec, ld->set_idx, &ld->nset_idx, key, &nkey))
+			return sl_error_set(err, SL_ERR_USAGE,
+					    "--key and --set must name columns of the input");
+		if (!ld->nset_idx)
+			return sl_error_set(err, SL_ERR_USAGE,
+					    "nothing to update: every input column is a key");
 	}
 	if (r->nheader && (r->format == FORMAT_CSV || r->format == FORMAT_TSV)) {
 		char delim = job->input.delimiter ? job->input.delimiter
 						  : (r->format == FORMAT_TSV ? '\t' : ',');
-		char *h = header_line(ld.columns, ld.ncols, delim);
-		rejects_set_header(ld.rejects, h);
+		char *h = header_line(ld->columns, ld->ncols, delim);
+		rejects_set_header(ld->run.rejects, h);
 		free(h);
 	}
+	return true;
+}
 
-	int workers = job->single_transaction || job->dry_run ? 1 : job->workers;
-	if (!plan_keys(&ld, workers, &err))
-		goto failed;
-	plan_lookup_key(&ld);
+/* How many writers, how keys route to them, and (--resume) what an earlier
+ * run of the job committed. */
+static bool plan_writers(struct table_load *t, struct sl_error *err)
+{
+	struct load *ld = &t->ld;
+	const struct job *job = ld->job;
+	t->workers = job->single_transaction || job->dry_run ? 1 : job->workers;
+	if (!plan_keys(ld, t->workers, err))
+		return false;
+	plan_lookup_key(ld);
 	if (job->resume && !job->dry_run) {
-		if (!plan_resume(&ld, &err))
-			goto failed;
+		if (!plan_resume(ld, err))
+			return false;
 		/* a checkpoint row covers a run of records, so a batch must hold
 		 * consecutive ones: no routing by key; and a keyed write keeps
 		 * its input order with one writer only */
-		ld.nqueues = 1;
-		if (ld.keyed && workers > 1) {
-			log_info("--resume with a key: one writer, so the last record of a key "
-				 "wins");
-			workers = 1;
+		ld->nqueues = 1;
+		if (ld->keyed && t->workers > 1) {
+			log_info(
+				"--resume with a key: one writer, so the last record of a key wins");
+			t->workers = 1;
 		}
 	}
-	/* batches: one being filled per queue, one per writer, and a queue's
-	 * worth, all allocated up front */
-	ld.nbatches = workers * 2 + ld.nqueues;
-	ld.batches = calloc((size_t)ld.nbatches, sizeof *ld.batches);
-	ld.work = calloc((size_t)ld.nqueues, sizeof *ld.work);
-	bool qok = ld.batches && ld.work && queue_init(&ld.spare, (size_t)ld.nbatches);
-	int nq = 0;
-	while (qok && nq < ld.nqueues && queue_init(&ld.work[nq], (size_t)ld.nbatches))
-		nq++;
-	if (!qok || nq < ld.nqueues) {
-		if (qok)
-			queue_destroy(&ld.spare);
-		while (nq > 0)
-			queue_destroy(&ld.work[--nq]);
-		ld.nqueues = 0;
-		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
-		goto failed;
-	}
-	queues = true;
-	for (int i = 0; i < ld.nbatches; i++) {
-		if (!batch_init(&ld.batches[i], ld.ncols, job->batch_rows)) {
-			sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
-			goto failed;
-		}
-		queue_push(&ld.spare, &ld.batches[i]);
-	}
+	return true;
+}
 
+/* The batches and the queues between the reader and the writers: one batch
+ * being filled per queue, one per writer, and a queue's worth, all
+ * allocated up front so memory is bounded by them. */
+static bool make_batches(struct table_load *t, struct sl_error *err)
+{
+	struct load *ld = &t->ld;
+	ld->nbatches = t->workers * 2 + ld->nqueues;
+	ld->batches = calloc((size_t)ld->nbatches, sizeof *ld->batches);
+	ld->work = calloc((size_t)ld->nqueues, sizeof *ld->work);
+	bool qok = ld->batches && ld->work && queue_init(&ld->spare, (size_t)ld->nbatches);
+	int nq = 0;
+	while (qok && nq < ld->nqueues && queue_init(&ld->work[nq], (size_t)ld->nbatches))
+		nq++;
+	if (!qok || nq < ld->nqueues) {
+		if (qok)
+			queue_destroy(&ld->spare);
+		while (nq > 0)
+			queue_destroy(&ld->work[--nq]);
+		ld->nqueues = 0;
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	t->queues = true;
+	run_wake_on_fail(&ld->run, ld->work, ld->nqueues, &ld->spare);
+	for (int i = 0; i < ld->nbatches; i++) {
+		if (!batch_init(&ld->batches[i], ld->ncols, ld->job->batch_rows))
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		queue_push(&ld->spare, &ld->batches[i]);
+	}
+	return true;
+}
+
+/* --truncate: empty the table before the first row, unless an earlier run
+ * of the job committed rows to it. */
+static bool empty_target(struct table_load *t, struct sl_error *err)
+{
+	struct load *ld = &t->ld;
+	const struct job *job = ld->job;
 	bool truncate = job->truncate;
-	if (truncate && ld.ckpt && checkpoint_started(ld.ckpt)) {
+	if (truncate && ld->ckpt && checkpoint_started(ld->ckpt)) {
 		/* the rows an earlier run of the job committed stay: emptying
 		 * the table would lose them while their checkpoints skip them */
 		log_info("--truncate: job '%s' has committed rows already; continuing it "
 			 "without emptying %s",
-			 ld.job_name, ld.table);
+			 ld->job_name, ld->table);
 		truncate = false;
 	}
 	if (!job->dry_run && truncate) {
@@ -623,199 +569,235 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		struct conn *c = NULL;
 		/* inside --single-transaction a TRUNCATE that would commit on its own
 		 * (MySQL) becomes a DELETE, so the whole run stays all or nothing */
-		bool del = job->single_transaction && !ld.drv->dialect->transactional_ddl;
-		bool ok = (del ? sql_delete_all(ld.drv->dialect, &sql, &ld.spec)
-			       : sql_truncate(ld.drv->dialect, &sql, &ld.spec)) &&
-			  load_get_conn(&ld, &c, &err) && ld.drv->exec(c, sql.data, &err);
-		load_put_conn(&ld, c, !ok && err.kind == SL_ERR_CONNECTION);
+		bool del = job->single_transaction && !ld->drv->dialect->transactional_ddl;
+		bool ok = (del ? sql_delete_all(ld->drv->dialect, &sql, &ld->spec)
+			       : sql_truncate(ld->drv->dialect, &sql, &ld->spec)) &&
+			  run_get_conn(&ld->run, &c, err) && ld->drv->exec(c, sql.data, err);
+		run_put_conn(&ld->run, c, !ok && err->kind == SL_ERR_CONNECTION);
 		buf_free(&sql);
 		if (!ok)
-			goto failed;
+			return false;
 	}
+	return true;
+}
 
-	struct writer_arg wargs[64];
-	if (!job->dry_run) {
-		threads = calloc((size_t)workers, sizeof *threads);
-		for (int i = 0; threads && i < workers && i < 64; i++) {
-			wargs[i] = (struct writer_arg){&ld, i % ld.nqueues};
-			if (pthread_create(&threads[i], NULL, writers_main, &wargs[i]) != 0)
-				break;
-			nthreads++;
-		}
-		if (nthreads < workers) {
-			/* a queue without its writer would never drain */
-			sl_error_set(&err, SL_ERR_INTERNAL, "cannot start the writer threads");
-			goto failed;
-		}
+/* Start the writer threads (none in a dry run): every queue needs one. */
+static bool start_writers(struct table_load *t, struct sl_error *err)
+{
+	struct load *ld = &t->ld;
+	if (ld->job->dry_run)
+		return true;
+	t->threads = calloc((size_t)t->workers, sizeof *t->threads);
+	for (int i = 0; t->threads && i < t->workers && i < 64; i++) {
+		t->wargs[i] = (struct writer_arg){ld, i % ld->nqueues};
+		if (pthread_create(&t->threads[i], NULL, writers_main, &t->wargs[i]) != 0)
+			break;
+		t->nthreads++;
 	}
+	if (t->nthreads < t->workers) {
+		/* a queue without its writer would never drain */
+		return sl_error_set(err, SL_ERR_INTERNAL, "cannot start the writer threads");
+	}
+	return true;
+}
 
-	/* the reader: this thread */
-	struct batch *cur[64] = {0};
-	uint64_t pending_bytes = 0;
-	long seq = 0;
-	bool create_done = false;
-	for (int i = 0; i < job->nsources && !load_stopping(&ld); i++) {
-		if (ld.src_whole && ld.src_whole[i]) {
+/* The reader, on this thread: every source in turn into batches for the
+ * writers, then the last, partial batches (and --create on a small
+ * input). Stops early when the run does; the reason is in the run. */
+static void read_sources(struct table_load *t)
+{
+	struct load *ld = &t->ld;
+	const struct job *job = ld->job;
+	struct sl_error err;
+	sl_error_clear(&err);
+	for (int i = 0; i < job->nsources && !run_stopping(&ld->run); i++) {
+		if (ld->src_whole && ld->src_whole[i]) {
 			/* --resume: an earlier run loaded all of it */
 			log_info("%s: loaded by an earlier run of job '%s', skipped",
-				 job->sources[i], ld.job_name);
-			stats.files_skipped++;
+				 job->sources[i], ld->job_name);
+			t->stats->files_skipped++;
 			continue;
 		}
-		if (i > 0 && r && r->ops) {
-			ld.blank_lines += r->blank_lines;
-			reader_close(r);
-			r = NULL;
+		if (i > 0 && t->r && t->r->ops) {
+			ld->blank_lines += t->r->blank_lines;
+			reader_close(t->r);
+			t->r = NULL;
 		}
-		if (i > 0 || !r) {
-			if (!open_next_source(&ld, i, &r, &err)) {
-				load_fail(&ld, &err);
+		if (i > 0 || !t->r) {
+			if (!open_next_source(ld, i, &t->r, &err)) {
+				run_fail(&ld->run, &err);
 				break;
 			}
 		}
-		if (ld.ckpt && !job->resume_source && r && r->src &&
+		if (ld->ckpt && !job->resume_source && t->r && t->r->src &&
 		    !strcmp(job->sources[i], "-")) {
 			/* --resume: the stream must be the one the job was loading */
 			bool whole;
-			if (!checkpoint_check_source(ld.ckpt, i, source_identity(r->src), &whole,
-						     &err)) {
-				load_fail(&ld, &err);
+			if (!checkpoint_check_source(ld->ckpt, i, source_identity(t->r->src),
+						     &whole, &err)) {
+				run_fail(&ld->run, &err);
 				break;
 			}
 		}
-		if (!load_source(&ld, r, i, cur, &seq, &pending_bytes, &create_done) ||
-		    ld.input_failed)
+		if (!load_source(ld, t->r, i, t->cur, &t->seq, &t->pending_bytes,
+				 &t->create_done) ||
+		    ld->input_failed)
 			break;
 	}
-	if (!load_stopping(&ld)) {
+	if (!run_stopping(&ld->run)) {
 		/* the last, partial batches (and --create on a small input) */
 		bool any = false;
-		for (int q = 0; q < ld.nqueues; q++) {
-			if (cur[q]) {
+		for (int q = 0; q < ld->nqueues; q++) {
+			if (t->cur[q]) {
 				any = true;
-				dispatch(&ld, cur[q], q, &pending_bytes, &create_done);
-				cur[q] = NULL;
+				dispatch(ld, t->cur[q], q, &t->pending_bytes, &t->create_done);
+				t->cur[q] = NULL;
 			}
 		}
-		if (!any && !create_done && job->create) {
+		if (!any && !t->create_done && job->create) {
 			struct batch empty;
-			if (batch_init(&empty, ld.ncols, 1)) {
-				maybe_create(&ld, &empty, &create_done);
+			if (batch_init(&empty, ld->ncols, 1)) {
+				maybe_create(ld, &empty, &t->create_done);
 				batch_free(&empty);
 			}
 		}
 	}
-	atomic_fetch_add(&ld.live.bytes_done, pending_bytes);
-	for (int q = 0; q < ld.nqueues; q++)
-		queue_close(&ld.work[q]);
-	for (int i = 0; i < nthreads; i++)
-		pthread_join(threads[i], NULL);
-	nthreads = 0;
-	if (ld.input_failed)
-		load_fail(&ld, &ld.input_err);
-	if (job->dry_run && !ld.failed && !signals_caught()) {
+	atomic_fetch_add(&ld->run.live.bytes_done, t->pending_bytes);
+}
+
+/* Let the writers drain the queues and wait for them; a broken input fails
+ * the run now, after what came before it is written. A dry run prints its
+ * statements. */
+static void drain_writers(struct table_load *t)
+{
+	struct load *ld = &t->ld;
+	for (int q = 0; q < ld->nqueues; q++)
+		queue_close(&ld->work[q]);
+	for (int i = 0; i < t->nthreads; i++)
+		pthread_join(t->threads[i], NULL);
+	t->nthreads = 0;
+	if (ld->input_failed)
+		run_fail(&ld->run, &ld->input_err);
+	if (ld->job->dry_run && !ld->run.failed && !signals_caught()) {
 		/* the display goes first: on a terminal stdout shares its line */
-		progress_stop(progress);
-		progress = NULL;
-		print_dry_run(&ld); /* after any CREATE TABLE that --create printed */
+		progress_stop(t->progress);
+		t->progress = NULL;
+		print_dry_run(ld); /* after any CREATE TABLE that --create printed */
 	}
+}
 
-	if (ld.single_conn) {
-		if (!ld.failed && !signals_caught()) {
-			if (!ld.drv->commit(ld.single_conn, &err))
-				load_fail(&ld, &err);
+/* End --single-transaction (commit, or roll back after a failure or a
+ * signal) and flush the rejects file; false with err when the run failed. */
+static bool settle_run(struct table_load *t, struct sl_error *err)
+{
+	struct load *ld = &t->ld;
+	if (ld->run.single_conn) {
+		if (!ld->run.failed && !signals_caught()) {
+			if (!ld->drv->commit(ld->run.single_conn, err))
+				run_fail(&ld->run, err);
 		}
-		if (ld.failed || signals_caught()) {
+		if (ld->run.failed || signals_caught()) {
 			struct sl_error rb;
-			ld.drv->rollback(ld.single_conn, &rb);
-			atomic_store(&ld.live.rows_written, 0);
-			atomic_store(&ld.live.rows_upsert_updated, 0);
+			ld->drv->rollback(ld->run.single_conn, &rb);
+			atomic_store(&ld->run.live.rows_written, 0);
+			atomic_store(&ld->run.live.rows_upsert_updated, 0);
 		}
-		pool_release(ld.pool, ld.single_conn, false);
-		ld.single_conn = NULL;
+		pool_release(ld->run.pool, ld->run.single_conn, false);
+		ld->run.single_conn = NULL;
 	}
-	if (!ld.failed && !rejects_flush(ld.rejects, &err))
-		load_fail(&ld, &err); /* the rejects file is short: the run failed */
-	if (ld.failed) {
-		err = ld.err;
-		goto failed;
+	if (!ld->run.failed && !rejects_flush(ld->run.rejects, err))
+		run_fail(&ld->run, err); /* the rejects file is short: the run failed */
+	if (ld->run.failed) {
+		*err = ld->run.err;
+		return false;
 	}
-	report.status = signals_caught()				  ? RUN_INTERRUPTED
-			: ld.live.rows_rejected || ld.live.rows_not_found ? RUN_PARTIAL
-									  : RUN_OK;
-	if (ld.ckpt && report.status != RUN_INTERRUPTED) {
-		/* every record of these sources is in or rejected: a rerun skips
-		 * them without reading */
-		struct conn *c = NULL;
-		bool ok = load_get_conn(&ld, &c, &err);
-		for (int i = 0; ok && i < job->nsources; i++)
-			if (ld.src_read_all[i] && strcmp(job->sources[i], "-") &&
-			    !job->resume_source)
-				ok = checkpoint_source_done(ld.ckpt, c, i, ld.src_records[i], &err);
-		load_put_conn(&ld, c, !ok && err.kind == SL_ERR_CONNECTION);
-		if (!ok)
-			goto failed;
-	}
-	if (report.status == RUN_INTERRUPTED)
-		note_interrupted(&ld, stats.table, &report);
-	goto finish;
+	t->report.status = signals_caught() ? RUN_INTERRUPTED
+			   : ld->run.live.rows_rejected || ld->run.live.rows_not_found ? RUN_PARTIAL
+										       : RUN_OK;
+	return true;
+}
 
-failed:
-	if (ld.failed && err.kind == SL_ERR_NONE)
-		err = ld.err;
-	if (queues) {
-		for (int q = 0; q < ld.nqueues; q++)
-			queue_abort(&ld.work[q]);
-		queue_abort(&ld.spare);
+/* --resume: every record of the sources read to their end is in or
+ * rejected, so a rerun skips them without reading. */
+static bool mark_sources_done(struct table_load *t, struct sl_error *err)
+{
+	struct load *ld = &t->ld;
+	const struct job *job = ld->job;
+	if (!ld->ckpt || t->report.status == RUN_INTERRUPTED)
+		return true;
+	struct conn *c = NULL;
+	bool ok = run_get_conn(&ld->run, &c, err);
+	for (int i = 0; ok && i < job->nsources; i++)
+		if (ld->src_read_all[i] && strcmp(job->sources[i], "-") && !job->resume_source)
+			ok = checkpoint_source_done(ld->ckpt, c, i, ld->src_records[i], err);
+	run_put_conn(&ld->run, c, !ok && err->kind == SL_ERR_CONNECTION);
+	return ok;
+}
+
+/* The run failed (err, or the run's own error): stop the writers, roll back
+ * --single-transaction, and report why. */
+static void abandon_run(struct table_load *t, struct sl_error *err)
+{
+	struct load *ld = &t->ld;
+	if (ld->run.failed && err->kind == SL_ERR_NONE)
+		*err = ld->run.err;
+	if (t->queues) {
+		for (int q = 0; q < ld->nqueues; q++)
+			queue_abort(&ld->work[q]);
+		queue_abort(&ld->spare);
 	}
-	for (int i = 0; i < nthreads; i++)
-		pthread_join(threads[i], NULL);
-	if (ld.single_conn) {
+	for (int i = 0; i < t->nthreads; i++)
+		pthread_join(t->threads[i], NULL);
+	if (ld->run.single_conn) {
 		struct sl_error rb;
-		ld.drv->rollback(ld.single_conn, &rb);
-		atomic_store(&ld.live.rows_written, 0);
-		atomic_store(&ld.live.rows_upsert_updated, 0);
-		pool_release(ld.pool, ld.single_conn, false);
-		ld.single_conn = NULL;
+		ld->drv->rollback(ld->run.single_conn, &rb);
+		atomic_store(&ld->run.live.rows_written, 0);
+		atomic_store(&ld->run.live.rows_upsert_updated, 0);
+		pool_release(ld->run.pool, ld->run.single_conn, false);
+		ld->run.single_conn = NULL;
 	}
-	report.status = signals_caught()	   ? RUN_INTERRUPTED
-			: err.kind == SL_ERR_USAGE ? RUN_USAGE
-						   : RUN_FAILED;
-	if (err.kind != SL_ERR_INTERRUPTED) {
-		log_error("%s", err.msg);
-		report_add_error(&report, err.msg);
+	t->report.status = signals_caught()	       ? RUN_INTERRUPTED
+			   : err->kind == SL_ERR_USAGE ? RUN_USAGE
+						       : RUN_FAILED;
+	if (err->kind != SL_ERR_INTERRUPTED) {
+		log_error("%s", err->msg);
+		report_add_error(&t->report, err->msg);
 	}
-	if (report.status == RUN_INTERRUPTED)
-		note_interrupted(&ld, stats.table, &report);
+}
 
-finish:
-	progress_stop(progress);
-	stats.rows_read = ld.live.rows_read;
-	stats.rows_written = ld.live.rows_written;
-	stats.rows_rejected = ld.live.rows_rejected;
-	stats.rows_not_found = ld.live.rows_not_found;
-	stats.rows_skipped = ld.live.rows_skipped;
+/* The table's statistics from the live counters, and the warnings they
+ * call for (blank lines, an empty input). */
+static void collect_stats(struct table_load *t)
+{
+	struct load *ld = &t->ld;
+	const struct job *job = ld->job;
+	struct table_stats *stats = t->stats;
+	stats->rows_read = ld->run.live.rows_read;
+	stats->rows_written = ld->run.live.rows_written;
+	stats->rows_rejected = ld->run.live.rows_rejected;
+	stats->rows_not_found = ld->run.live.rows_not_found;
+	stats->rows_skipped = ld->run.live.rows_skipped;
 	/* inserted or updated: what a plain load and an update write is plain;
 	 * an upsert's split is what the servers said (REPORT_UNKNOWN when one
 	 * did not) */
-	if (ld.spec.update) {
-		stats.rows_updated = stats.rows_written;
+	if (ld->spec.update) {
+		stats->rows_updated = stats->rows_written;
 	} else if (job->on_conflict != CONFLICT_UPDATE) {
-		stats.rows_inserted = stats.rows_written;
-	} else if (ld.live.upsert_unknown) {
-		stats.rows_inserted = stats.rows_updated = REPORT_UNKNOWN;
+		stats->rows_inserted = stats->rows_written;
+	} else if (ld->run.live.upsert_unknown) {
+		stats->rows_inserted = stats->rows_updated = REPORT_UNKNOWN;
 	} else {
-		stats.rows_updated = ld.live.rows_upsert_updated;
-		stats.rows_inserted = stats.rows_written - stats.rows_updated;
+		stats->rows_updated = ld->run.live.rows_upsert_updated;
+		stats->rows_inserted = stats->rows_written - stats->rows_updated;
 	}
-	stats.rows_resumed = ld.live.rows_resumed;
-	if (r)
-		ld.blank_lines += r->blank_lines; /* the source being read when the run ended */
-	stats.blank_lines = ld.blank_lines;
-	if (stats.blank_lines && report.status != RUN_USAGE)
-		log_warn("%llu blank input lines skipped", (unsigned long long)stats.blank_lines);
-	if (report.status == RUN_OK && !stats.rows_read && !stats.rows_resumed &&
-	    !stats.files_skipped && !job->open_reader) {
+	stats->rows_resumed = ld->run.live.rows_resumed;
+	if (t->r)
+		ld->blank_lines += t->r->blank_lines; /* the source being read when the run ended */
+	stats->blank_lines = ld->blank_lines;
+	if (stats->blank_lines && t->report.status != RUN_USAGE)
+		log_warn("%llu blank input lines skipped", (unsigned long long)stats->blank_lines);
+	if (t->report.status == RUN_OK && !stats->rows_read && !stats->rows_resumed &&
+	    !stats->files_skipped && !job->open_reader) {
 		/* an empty input is no silent success */
 		struct buf names;
 		buf_init(&names, 0);
@@ -825,46 +807,93 @@ finish:
 		log_warn("no rows in %s", buf_str(&names));
 		buf_free(&names);
 	}
-	stats.bytes = ld.live.bytes;
-	stats.seconds = now_seconds() - t0;
-	report.commit_mode = atomic_load(&ld.commit_mode);
-	if (ld.pool) {
-		report.has_pool = true;
-		pool_get_stats(ld.pool, &report.pool);
+	stats->bytes = ld->run.live.bytes;
+	stats->seconds = now_seconds() - t->t0;
+	t->report.commit_mode = atomic_load(&ld->commit_mode);
+	if (ld->run.pool) {
+		t->report.has_pool = true;
+		pool_get_stats(ld->run.pool, &t->report.pool);
 	}
-	if (r)
-		stats.zero_dates = r->zero_dates;
-	enum run_status status = report.status;
+	if (t->r)
+		stats->zero_dates = t->r->zero_dates;
+}
+
+/* Free everything the run allocated. */
+static void free_table_load(struct table_load *t)
+{
+	struct load *ld = &t->ld;
+	free(t->threads);
+	for (int i = 0; ld->batches && i < ld->nbatches; i++)
+		batch_free(&ld->batches[i]);
+	free(ld->batches);
+	if (t->queues) {
+		for (int q = 0; q < ld->nqueues; q++)
+			queue_destroy(&ld->work[q]);
+		queue_destroy(&ld->spare);
+	}
+	free(ld->work);
+	reader_close(t->r);
+	pool_destroy(ld->run.pool);
+	if (ld->run.rejects != ld->job->rejects)
+		rejects_close(ld->run.rejects);
+	for (int i = 0; i < ld->ncols; i++)
+		free(ld->columns[i]);
+	free(ld->columns);
+	free(ld->schema);
+	free(ld->table);
+	table_desc_free(&ld->target);
+	checkpoint_close(ld->ckpt);
+	free(ld->src_records);
+	free(ld->src_read_all);
+	free(ld->src_whole);
+	free(ld->set_idx);
+	run_destroy(&ld->run);
+}
+
+/* Load one table: plan, open, check, start the writers, read, drain, settle;
+ * on failure, abandon. *out_stats and *out_report (whose error texts the
+ * caller then owns) describe the run; returns its status. */
+enum run_status load_table(const struct job *job, struct table_stats *out_stats,
+			   struct run_report *out_report)
+{
+	struct table_stats stats = {0};
+	struct table_load tl = {.stats = &stats}, *t = &tl;
+	struct load *ld = &t->ld;
+	ld->job = job;
+	t->t0 = now_seconds();
+	struct sl_error err;
+	sl_error_clear(&err);
+	run_init(&ld->run, job);
+	signals_install();
+
+	if (!plan_run(ld))
+		return refuse_job(t, out_stats, out_report);
+	snprintf(stats.table, sizeof stats.table, "%s%s%s", ld->schema ? ld->schema : "",
+		 ld->schema ? "." : "", ld->table);
+	bool ok = open_inputs(t, &err);
+	if (ok) {
+		start_progress(t);
+		ok = check_target(t, &err) && plan_writers(t, &err) && make_batches(t, &err) &&
+		     empty_target(t, &err) && start_writers(t, &err);
+	}
+	if (ok) {
+		read_sources(t);
+		drain_writers(t);
+		ok = settle_run(t, &err) && mark_sources_done(t, &err);
+	}
+	if (!ok)
+		abandon_run(t, &err);
+	if (t->report.status == RUN_INTERRUPTED)
+		note_interrupted(ld, stats.table, &t->report);
+	progress_stop(t->progress);
+	collect_stats(t);
+
+	enum run_status status = t->report.status;
 	*out_stats = stats;
-	report.tables = NULL;
-	report.ntables = 0;
-	*out_report = report; /* the caller owns the error texts now */
-	free(threads);
-	for (int i = 0; ld.batches && i < ld.nbatches; i++)
-		batch_free(&ld.batches[i]);
-	free(ld.batches);
-	if (queues) {
-		for (int q = 0; q < ld.nqueues; q++)
-			queue_destroy(&ld.work[q]);
-		queue_destroy(&ld.spare);
-	}
-	free(ld.work);
-	reader_close(r);
-	pool_destroy(ld.pool);
-	if (ld.rejects != job->rejects)
-		rejects_close(ld.rejects);
-	for (int i = 0; i < ld.ncols; i++)
-		free(ld.columns[i]);
-	free(ld.columns);
-	free(ld.schema);
-	free(ld.table);
-	table_desc_free(&ld.target);
-	checkpoint_close(ld.ckpt);
-	free(ld.src_records);
-	free(ld.src_read_all);
-	free(ld.src_whole);
-	free(ld.set_idx);
-	pthread_mutex_destroy(&ld.lock);
+	t->report.tables = NULL;
+	t->report.ntables = 0;
+	*out_report = t->report; /* the caller owns the error texts now */
+	free_table_load(t);
 	return status;
 }
 

@@ -97,7 +97,7 @@ bool plan_run(struct load *ld)
 	if (!ld->drv) {
 		char red[512];
 		url_redact(job->target, red, sizeof red);
-		return sl_error_set(&ld->err, SL_ERR_USAGE,
+		return sl_error_set(&ld->run.err, SL_ERR_USAGE,
 				    "%s: not a postgresql:// or mysql:// URL", red);
 	}
 	if (!ld->drv->dialect->columns_case_insensitive) {
@@ -107,23 +107,24 @@ bool plan_run(struct load *ld)
 		 * "No database selected" */
 		char red[512];
 		url_redact(job->target, red, sizeof red);
-		return sl_error_set(&ld->err, SL_ERR_USAGE,
+		return sl_error_set(&ld->run.err, SL_ERR_USAGE,
 				    "%s names no database: add it to the URL (%s%sshop) or "
 				    "name the table as --table DATABASE.TABLE",
 				    red, red, red[strlen(red) - 1] == '/' ? "" : "/");
 	}
 	if (job->table) {
 		if (!sql_split_table(job->table, &ld->schema, &ld->table))
-			return sl_error_set(&ld->err, SL_ERR_USAGE, "bad table name: %s",
+			return sl_error_set(&ld->run.err, SL_ERR_USAGE, "bad table name: %s",
 					    job->table);
 	} else if (job->nsources == 1 && strcmp(job->sources[0], "-")) {
 		ld->table = table_from_path(job->sources[0]);
 		if (!ld->table)
-			return sl_error_set(&ld->err, SL_ERR_USAGE,
+			return sl_error_set(&ld->run.err, SL_ERR_USAGE,
 					    "cannot name a table after %s: use --table",
 					    job->sources[0]);
 	} else {
-		return sl_error_set(&ld->err, SL_ERR_USAGE, "name the target table with --table");
+		return sl_error_set(&ld->run.err, SL_ERR_USAGE,
+				    "name the target table with --table");
 	}
 	ld->spec.schema = ld->schema;
 	ld->spec.table = ld->table;
@@ -150,11 +151,12 @@ bool plan_run(struct load *ld)
 		ld->spec.nset = job->nset;
 		ld->spec.method = ld->drv->default_method;
 		if (!ld->drv->update_batch)
-			return sl_error_set(&ld->err, SL_ERR_USAGE,
+			return sl_error_set(&ld->run.err, SL_ERR_USAGE,
 					    "sluice update is not available for %s", ld->drv->name);
 	}
 	if (!ld->drv->supports(ld->spec.method))
-		return sl_error_set(&ld->err, SL_ERR_USAGE, "--method %s is not available for %s",
+		return sl_error_set(&ld->run.err, SL_ERR_USAGE,
+				    "--method %s is not available for %s",
 				    method_name(ld->spec.method), ld->drv->name);
 	return true;
 }
@@ -326,8 +328,7 @@ static bool check_conflict_key(struct load *ld, const struct table_desc *td, str
 			err, SL_ERR_USAGE,
 			"--on-conflict update --key %s: table %s also has unique index %s "
 			"(%s); %s would update the row that collides on it, another row "
-			"than the key names. Drop that index, or load without --on-conflict "
-			"update",
+			"than the key names. Drop that index, or load without --on-conflict update",
 			key, ld->table, uk->name, cols, ld->drv->name);
 	}
 	return true;
@@ -424,12 +425,12 @@ bool plan_check_target(struct load *ld, struct sl_error *err)
 {
 	struct conn *c;
 	struct table_desc td = {0};
-	if (!load_get_conn(ld, &c, err))
+	if (!run_get_conn(&ld->run, &c, err))
 		return false;
 	bool ok = ld->drv->describe_table(c, &ld->spec, &td, err);
 	if (ok && !td.exists && (!ld->job->create || ld->spec.update))
 		ok = missing_table(ld, c, err);
-	load_put_conn(ld, c, !ok && err->kind == SL_ERR_CONNECTION);
+	run_put_conn(&ld->run, c, !ok && err->kind == SL_ERR_CONNECTION);
 	if (!ok) {
 		table_desc_free(&td);
 		return false;
@@ -641,7 +642,7 @@ bool plan_resume(struct load *ld, struct sl_error *err)
 	/* a connection of its own, never --single-transaction's: creating the
 	 * checkpoint table would commit that transaction on MySQL */
 	struct conn *c = NULL;
-	ok = ok && pool_acquire(ld->pool, &c, err);
+	ok = ok && pool_acquire(ld->run.pool, &c, err);
 	char *one[1] = {(char *)job->resume_source};
 	if (ok)
 		ok = checkpoint_open(&ld->ckpt, ld->drv, c, job->checkpoint_table, ld->job_name,
@@ -649,7 +650,7 @@ bool plan_resume(struct load *ld, struct sl_error *err)
 				     job->resume_source ? NULL : job->sources,
 				     job->resume_source ? 1 : job->nsources, err);
 	if (c)
-		pool_release(ld->pool, c, !ok && err->kind == SL_ERR_CONNECTION);
+		pool_release(ld->run.pool, c, !ok && err->kind == SL_ERR_CONNECTION);
 	for (int i = 0; i < job->nsources; i++)
 		free(canon[i]);
 	free(canon);

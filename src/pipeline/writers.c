@@ -1,8 +1,9 @@
 /* src/pipeline/writers.c
  * The writer stage: each writer thread takes a batch, writes it in its own
  * transaction on a pooled connection and commits it. A batch the server
- * refuses is rolled back and retried in halves until the bad rows are
- * isolated; a broken connection is replaced and the batch written again; a
+ * refuses is rolled back and written again around the row the server named,
+ * or row by row on the server (write_each), or in halves until the bad rows
+ * stand alone; a broken connection is replaced and the batch written again; a
  * COMMIT whose reply was lost is settled by asking the server (or looking
  * the rows up), never guessed. Keyed writes go in rounds (keys.h).
  */
@@ -25,9 +26,10 @@
 #include "sluice/signals.h"
 #include "sluice/url.h"
 
-/* Write rows [first, first+n) of b on *c (acquiring one when NULL). Refused
- * values bisect; a broken connection retries on a fresh one. Returns false
- * when the run must stop (the reason is recorded by load_fail). */
+/* Write rows [first, first+n) of b on *c (acquiring one when NULL), as
+ * write_range_counts decides: refused rows are rejected and the rest
+ * written, a broken connection retries on a fresh one. Returns false when
+ * the run must stop (the reason is recorded by run_fail). */
 static bool write_range(struct load *ld, struct conn **c, const struct batch *b, size_t first,
 			size_t n);
 
@@ -152,23 +154,30 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 			       size_t first, size_t n, unsigned *matched, char **refused,
 			       bool dense);
 
+#ifdef SLUICE_TEST_HOOKS
+/* test builds only: SLUICE_BISECT=1 bisects every refused batch, as sluice
+ * did before write_each, for make bench's comparison */
 static bool bisect_only;
 static void read_bisect_env(void)
 {
 	const char *v = getenv("SLUICE_BISECT");
 	bisect_only = v && !strcmp(v, "1");
 }
+#endif
 
 /* Whether rows [first, first+n) of b, failing together, may be written one
  * by one on the server (the driver's write_each) rather than bisected: a
  * plain insert, not inside --single-transaction. */
 static bool each_allowed(const struct load *ld, const struct batch *b, size_t n)
 {
-	/* SLUICE_BISECT=1: bisect as before, for make bench's comparison */
+#ifdef SLUICE_TEST_HOOKS
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, read_bisect_env);
+	if (bisect_only)
+		return false;
+#endif
 	return ld->drv->write_each && n > 1 && !ld->spec.update && !ld->keyed && !b->has_defaults &&
-	       ld->spec.on_conflict == CONFLICT_ERROR && !ld->single_conn && !bisect_only;
+	       ld->spec.on_conflict == CONFLICT_ERROR && !ld->run.single_conn;
 }
 
 /* Write rows [first, first+n) of b; dense: rows after a refused one,
@@ -183,7 +192,7 @@ static bool write_range_in(struct load *ld, struct conn **c, const struct batch 
 		free(matched);
 		struct sl_error err;
 		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
-		load_fail(ld, &err);
+		run_fail(&ld->run, &err);
 		return false;
 	}
 	bool ok = write_range_counts(ld, c, b, first, n, matched, refused, dense);
@@ -212,8 +221,8 @@ static size_t refused_rows(struct load *ld, const struct batch *b, size_t first,
 		k++;
 		if (reject) {
 			const struct row_meta *m = &b->meta[first + i];
-			load_reject(ld, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
-				    refused[i]);
+			run_reject(&ld->run, ld->job->sources[m->source], m->line, m->raw,
+				   m->raw_len, refused[i]);
 		}
 	}
 	return k;
@@ -223,7 +232,7 @@ static size_t refused_rows(struct load *ld, const struct batch *b, size_t first,
 static bool reaches_limit(struct load *ld, size_t k)
 {
 	long max = ld->job->max_errors;
-	uint64_t now = atomic_load(&ld->live.rows_rejected);
+	uint64_t now = atomic_load(&ld->run.live.rows_rejected);
 	return max >= 0 && k > 0 && now + k >= (uint64_t)(max > 0 ? max : 1);
 }
 
@@ -235,31 +244,31 @@ static void count_written(struct load *ld, const struct batch *b, size_t first, 
 			  const unsigned *matched, const struct write_count *wc)
 {
 	if (!matched) {
-		atomic_fetch_add(&ld->live.rows_written, wc->written);
-		atomic_fetch_add(&ld->live.rows_upsert_updated, wc->updated);
+		atomic_fetch_add(&ld->run.live.rows_written, wc->written);
+		atomic_fetch_add(&ld->run.live.rows_upsert_updated, wc->updated);
 		if (wc->updated_unknown)
-			atomic_store(&ld->live.upsert_unknown, true);
+			atomic_store(&ld->run.live.upsert_unknown, true);
 		if (ld->spec.on_conflict == CONFLICT_SKIP && wc->written < n)
-			atomic_fetch_add(&ld->live.rows_skipped, n - wc->written);
+			atomic_fetch_add(&ld->run.live.rows_skipped, n - wc->written);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (matched[i]) {
-			atomic_fetch_add(&ld->live.rows_written, matched[i]);
+			atomic_fetch_add(&ld->run.live.rows_written, matched[i]);
 			continue;
 		}
 		const struct row_meta *m = &b->meta[first + i];
-		rejects_add(ld->rejects, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
-			    "not found: no row matches the key");
-		atomic_fetch_add(&ld->live.rows_not_found, 1);
-		if (ld->single_conn) {
+		rejects_add(ld->run.rejects, ld->job->sources[m->source], m->line, m->raw,
+			    m->raw_len, "not found: no row matches the key");
+		atomic_fetch_add(&ld->run.live.rows_not_found, 1);
+		if (ld->run.single_conn) {
 			/* all or nothing: a key that matches nothing is a reject too */
 			struct sl_error err;
 			sl_error_set(&err, SL_ERR_DATA,
 				     "--single-transaction: %s:%ld was not found (no row matches "
 				     "the key); nothing is committed",
 				     ld->job->sources[m->source], m->line);
-			load_fail(ld, &err);
+			run_fail(&ld->run, &err);
 		}
 	}
 }
@@ -292,7 +301,7 @@ static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *
 			err, SL_ERR_CONNECTION,
 			"batch %ld (%s): the connection broke during COMMIT and %s cannot tell "
 			"whether it committed (plain transactions, and no unique key to look the "
-			"rows up by); load_stopping rather than risk losing or doubling them",
+			"rows up by); stopping rather than risk losing or doubling them",
 			b->seq, lines, drv->name);
 		return -1;
 	}
@@ -300,7 +309,8 @@ static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *
 	ks.key = ld->lookup_key;
 	ks.nkey = ld->lookup_nkey;
 	unsigned long long found = 0;
-	if (!load_get_conn(ld, c, err) || !drv->count_keys(*c, &ks, b, first, n, &found, err)) {
+	if (!run_get_conn(&ld->run, c, err) ||
+	    !drv->count_keys(*c, &ks, b, first, n, &found, err)) {
 		sl_error_prefix(err,
 				"batch %ld (%s): the connection broke during COMMIT and looking "
 				"its rows up failed",
@@ -315,7 +325,7 @@ static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *
 	sl_error_set(
 		err, SL_ERR_CONNECTION,
 		"batch %ld (%s): the connection broke during COMMIT and %llu of its %zu rows are "
-		"in the table; load_stopping rather than guess",
+		"in the table; stopping rather than guess",
 		b->seq, lines, found, n);
 	return -1;
 }
@@ -376,7 +386,7 @@ static int lost_commit_outcome(struct load *ld, struct conn **c, const struct ba
 	const struct driver *drv = ld->drv;
 	char token[64];
 	int doubt = drv->commit_token ? drv->commit_token(*c, token, sizeof token) : -1;
-	load_put_conn(ld, *c, true);
+	run_put_conn(&ld->run, *c, true);
 	*c = NULL;
 	if (doubt == 0)
 		return 0; /* the commit never left: rolled back with the connection */
@@ -386,7 +396,7 @@ static int lost_commit_outcome(struct load *ld, struct conn **c, const struct ba
 	 * the answer is on the server as long as the server is */
 	for (int attempt = 0;; attempt++) {
 		bool committed = false;
-		bool ok = load_get_conn(ld, c, err) &&
+		bool ok = run_get_conn(&ld->run, c, err) &&
 			  (ld->ckpt ? checkpoint_committed(ld->ckpt, *c, b->meta[first].source,
 							   b->meta[first].ordinal, &committed, err)
 				    : drv->commit_status(*c, token, &committed, err));
@@ -403,7 +413,7 @@ static int lost_commit_outcome(struct load *ld, struct conn **c, const struct ba
 		log_warn("batch %ld: asking whether its COMMIT went in: %s; asking again", b->seq,
 			 err->msg);
 		if (*c) {
-			load_put_conn(ld, *c, true);
+			run_put_conn(&ld->run, *c, true);
 			*c = NULL;
 		}
 		if (!signals_sleep(attempt < 4 ? 0.2 * (1 << attempt) : 2))
@@ -411,178 +421,236 @@ static int lost_commit_outcome(struct load *ld, struct conn **c, const struct ba
 	}
 }
 
+/* What one attempt at writing a range of a batch came to; the decision
+ * switch in write_range_counts says what follows from each. */
+enum attempt_outcome {
+	ATTEMPT_COMMITTED,   /* written and committed */
+	ATTEMPT_TAKEN,	     /* --resume: another run committed these records */
+	ATTEMPT_NO_CONN,     /* no connection to write on (the pool gave up) */
+	ATTEMPT_OVER_LIMIT,  /* write_each left out rows enough to reach --max-errors */
+	ATTEMPT_INTERRUPTED, /* a signal, before or during the statements */
+	ATTEMPT_LOST_COMMIT, /* the connection broke while COMMIT was on its way */
+	ATTEMPT_CONN_BROKEN, /* the connection broke before COMMIT */
+	ATTEMPT_CONFLICT,    /* a deadlock or serialization failure (SL_ERR_RETRY) */
+	ATTEMPT_REFUSED,     /* the server refused data (SL_ERR_DATA) */
+	ATTEMPT_FAILED,	     /* anything else, and any error under --single-transaction */
+};
+
+/* One attempt: rows [first, first+n) of b in one transaction on *c (taking
+ * one when NULL), with write_each when each, then COMMIT. Only logs; what
+ * follows (rollback, retry, reject, counting) is the caller's. err and
+ * *written describe the attempt. The order of the tests matters: a signal
+ * wins over any error it caused, and --single-transaction never retries. */
+static enum attempt_outcome attempt_write(struct load *ld, struct conn **c, const struct batch *b,
+					  size_t first, size_t n, unsigned *matched, char **refused,
+					  bool each, struct write_count *written,
+					  struct sl_error *err)
+{
+	const struct driver *drv = ld->drv;
+	bool single = ld->run.single_conn != NULL;
+	sl_error_clear(err);
+	*written = (struct write_count){0};
+	if (!*c && !run_get_conn(&ld->run, c, err))
+		return ATTEMPT_NO_CONN;
+	if (matched)
+		memset(matched, 0, n * sizeof *matched);
+	if (log_get_level() >= LOG_DEBUG)
+		log_batch(ld, *c, b, first, n);
+	bool begun = single || drv->begin(*c, err);
+	if (begun && ld->ckpt) {
+		enum claim_result cr = claim_rows(ld, *c, b, first, n, err);
+		if (cr == CLAIM_TAKEN)
+			return ATTEMPT_TAKEN;
+		begun = cr == CLAIM_OK;
+	}
+	for (size_t i = 0; each && i < n; i++) {
+		free(refused[i]);
+		refused[i] = NULL;
+	}
+	bool wrote = begun && (each ? drv->write_each(*c, &ld->spec, b, first, n, refused,
+						      &written->written, err)
+				    : write_rows(ld, *c, b, first, n, matched, written, err));
+	if (wrote && each && reaches_limit(ld, refused_rows(ld, b, first, n, refused, false)))
+		return ATTEMPT_OVER_LIMIT;
+	if (wrote && signals_caught())
+		return ATTEMPT_INTERRUPTED; /* before COMMIT: nothing of it is in */
+	if (wrote && (single || drv->commit(*c, err)))
+		return ATTEMPT_COMMITTED;
+	if (err->kind == SL_ERR_INTERRUPTED || signals_caught()) {
+		/* the statement was cancelled (or not started) */
+		char token[64];
+		if (wrote && !single && drv->commit_token &&
+		    drv->commit_token(*c, token, sizeof token) != 0)
+			log_warn(
+				"batch %ld: interrupted during its COMMIT, which may or may not have gone in",
+				b->seq);
+		return ATTEMPT_INTERRUPTED;
+	}
+	if (single)
+		return ATTEMPT_FAILED; /* rolling back undoes every batch: no retry, no bisection */
+	if (wrote && err->kind == SL_ERR_CONNECTION)
+		return ATTEMPT_LOST_COMMIT; /* wrote, so it was the COMMIT that broke */
+	switch (err->kind) {
+	case SL_ERR_CONNECTION:
+		return ATTEMPT_CONN_BROKEN;
+	case SL_ERR_RETRY:
+		return ATTEMPT_CONFLICT;
+	case SL_ERR_DATA:
+		return ATTEMPT_REFUSED;
+	default:
+		return ATTEMPT_FAILED;
+	}
+}
+
+/* Roll back the transaction on *c (not the run's one under
+ * --single-transaction); a connection that cannot roll back is dropped. */
+static void end_attempt(struct load *ld, struct conn **c)
+{
+	struct sl_error rb;
+	if (!ld->run.single_conn && !ld->drv->rollback(*c, &rb)) {
+		run_put_conn(&ld->run, *c, true);
+		*c = NULL;
+	}
+}
+
+/* A committed write: the driver's commit mode, the counters, and the rows
+ * write_each left out into the rejects. */
+static void settle_committed(struct load *ld, const struct batch *b, size_t first, size_t n,
+			     const unsigned *matched, char **refused, bool each,
+			     const struct write_count *written)
+{
+	count_written(ld, b, first, n, matched, written);
+	if (each)
+		refused_rows(ld, b, first, n, refused, true);
+}
+
+/* The server refused data in rows [first, first+n) and named none (or
+ * write_each was tried): one row is rejected, more are bisected until the
+ * bad rows stand alone. False when the run must stop. */
+static bool bisect_refused(struct load *ld, struct conn **c, const struct batch *b, size_t first,
+			   size_t n, const struct sl_error *err)
+{
+	if (n == 1) {
+		const struct row_meta *m = &b->meta[first];
+		run_reject(&ld->run, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
+			   err->msg);
+		return !run_failed(&ld->run);
+	}
+	size_t half = n / 2;
+	return write_range(ld, c, b, first, half) && write_range(ld, c, b, first + half, n - half);
+}
+
+/* The server named row k (0-based) of [first, first+n) as refused: the rows
+ * before it are good, it is tried alone (rejected when it fails alone), and
+ * the rest go on after it, densely (one by one as soon as they fail too). */
+static bool write_around_row(struct load *ld, struct conn **c, const struct batch *b, size_t first,
+			     size_t n, size_t k)
+{
+	return (k == 0 || write_range_in(ld, c, b, first, k, false)) && !run_stopping(&ld->run) &&
+	       write_range_in(ld, c, b, first + k, 1, false) && !run_stopping(&ld->run) &&
+	       (k + 1 == n || write_range_in(ld, c, b, first + k + 1, n - k - 1, true));
+}
+
+/* Write rows [first, first+n) of b until they are committed, rejected or the
+ * run stops: attempt_write tries once, and the switch below decides what
+ * follows each outcome. It alone retries (a broken connection up to
+ * --retries times, a conflict between writers up to 20 times after a
+ * random pause), counts, rejects and stops the run. False when the run must
+ * stop (run_fail has the reason, or a signal came). */
 static bool write_range_counts(struct load *ld, struct conn **c, const struct batch *b,
 			       size_t first, size_t n, unsigned *matched, char **refused,
 			       bool dense)
 {
 	const struct driver *drv = ld->drv;
-	bool single = ld->single_conn != NULL;
 	int conn_failures = 0, conflicts = 0;
 	/* each: the rows failed together and go one by one on the server */
 	bool each = false, each_tried = false;
 	for (;;) {
 		struct sl_error err;
-		sl_error_clear(&err);
-		if (!*c && !load_get_conn(ld, c, &err)) {
-			load_fail(ld, &err);
-			return false;
-		}
-		if (matched)
-			memset(matched, 0, n * sizeof *matched);
-		if (log_get_level() >= LOG_DEBUG)
-			log_batch(ld, *c, b, first, n);
-		struct write_count written = {0};
-		bool begun = single || drv->begin(*c, &err);
-		if (begun && ld->ckpt) {
-			enum claim_result cr = claim_rows(ld, *c, b, first, n, &err);
-			if (cr == CLAIM_TAKEN) {
-				/* another run committed these records: not ours to write */
-				struct sl_error rb;
-				if (!single && !drv->rollback(*c, &rb)) {
-					load_put_conn(ld, *c, true);
-					*c = NULL;
-				}
-				atomic_fetch_add(&ld->live.rows_resumed, n);
-				return true;
-			}
-			begun = cr == CLAIM_OK;
-		}
-		for (size_t i = 0; each && i < n; i++) {
-			free(refused[i]);
-			refused[i] = NULL;
-		}
-		bool wrote =
-			begun && (each ? drv->write_each(*c, &ld->spec, b, first, n, refused,
-							 &written.written, &err)
-				       : write_rows(ld, *c, b, first, n, matched, &written, &err));
-		if (wrote && each &&
-		    reaches_limit(ld, refused_rows(ld, b, first, n, refused, false))) {
-			/* --max-errors stops at a row: bisect, so what follows that
-			 * row is not written */
-			struct sl_error rb;
-			if (!drv->rollback(*c, &rb)) {
-				load_put_conn(ld, *c, true);
-				*c = NULL;
-			}
-			each = false;
-			continue;
-		}
-		if (wrote && signals_caught()) {
-			/* interrupted: this batch is rolled back, not committed */
-			struct sl_error rb;
-			if (!single && !drv->rollback(*c, &rb)) {
-				load_put_conn(ld, *c, true);
-				*c = NULL;
-			}
-			return false;
-		}
-		if (wrote && (single || drv->commit(*c, &err))) {
+		struct write_count written;
+		switch (attempt_write(ld, c, b, first, n, matched, refused, each, &written, &err)) {
+		case ATTEMPT_COMMITTED:
 			if (drv->commit_mode && !atomic_load(&ld->commit_mode))
 				atomic_store(&ld->commit_mode, drv->commit_mode(*c));
-			count_written(ld, b, first, n, matched, &written);
-			if (each)
-				refused_rows(ld, b, first, n, refused, true);
+			settle_committed(ld, b, first, n, matched, refused, each, &written);
 			return true;
-		}
-		if (err.kind == SL_ERR_INTERRUPTED || signals_caught()) {
-			/* a signal: the statement was cancelled (or not started);
-			 * the batch is rolled back, never retried */
-			char token[64];
-			if (wrote && !single && drv->commit_token &&
-			    drv->commit_token(*c, token, sizeof token) != 0)
-				log_warn("batch %ld: interrupted during its COMMIT, which may or "
-					 "may "
-					 "not have gone in",
-					 b->seq);
-			struct sl_error rb;
-			if (!single && !drv->rollback(*c, &rb)) {
-				load_put_conn(ld, *c, true);
-				*c = NULL;
-			}
+		case ATTEMPT_TAKEN:
+			/* another run committed these records: not ours to write */
+			end_attempt(ld, c);
+			atomic_fetch_add(&ld->run.live.rows_resumed, n);
+			return true;
+		case ATTEMPT_OVER_LIMIT:
+			/* --max-errors stops at a row: bisect, so what follows that
+			 * row is not written */
+			end_attempt(ld, c);
+			each = false;
+			continue;
+		case ATTEMPT_INTERRUPTED:
+			/* this batch is rolled back, never committed nor retried */
+			end_attempt(ld, c);
 			return false;
-		}
-		if (wrote && !single && err.kind == SL_ERR_CONNECTION) {
-			int outcome = lost_commit_outcome(ld, c, b, first, n, &err);
-			if (outcome == 1) {
-				count_written(ld, b, first, n, matched, &written);
-				if (each)
-					refused_rows(ld, b, first, n, refused, true);
+		case ATTEMPT_LOST_COMMIT:
+			/* ask the server rather than guess, so the batch is neither
+			 * lost nor written twice */
+			switch (lost_commit_outcome(ld, c, b, first, n, &err)) {
+			case 1:
+				settle_committed(ld, b, first, n, matched, refused, each, &written);
 				return true;
+			case 0: /* it was rolled back: write it again */
+				if (conn_failures++ < ld->job->retries && !signals_caught())
+					continue;
+				break;
+			default:
+				break;
 			}
-			if (outcome < 0) {
-				load_fail(ld, &err);
-				return false;
-			}
-			if (conn_failures++ < ld->job->retries && !signals_caught())
-				continue; /* it was rolled back: write it again */
-			load_fail(ld, &err);
+			run_fail(&ld->run, &err);
 			return false;
-		}
-		if (err.kind == SL_ERR_CONNECTION && !single) {
+		case ATTEMPT_CONN_BROKEN:
 			/* the server rolled the batch back with the connection */
-			load_put_conn(ld, *c, true);
+			run_put_conn(&ld->run, *c, true);
 			*c = NULL;
 			if (conn_failures++ < ld->job->retries && !signals_caught()) {
 				log_warn("batch %ld: %s; retrying on a fresh connection (%d of %d)",
 					 b->seq, err.msg, conn_failures, ld->job->retries);
 				continue;
 			}
-			load_fail(ld, &err);
+			run_fail(&ld->run, &err);
 			return false;
-		}
-		if (err.kind == SL_ERR_RETRY && !single && conflicts++ < 20 && !signals_caught()) {
-			/* a deadlock between writers: the server rolled back; try again */
-			struct sl_error rb;
-			if (!drv->rollback(*c, &rb)) {
-				load_put_conn(ld, *c, true);
-				*c = NULL;
+		case ATTEMPT_CONFLICT:
+			/* a deadlock between writers: the server rolled back; try
+			 * again after a random pause, so the two do not meet again */
+			if (conflicts++ < 20 && !signals_caught()) {
+				end_attempt(ld, c);
+				log_debug("batch %ld: %s; retrying", b->seq, err.msg);
+				struct timespec ts = {0, (long)(prng_below(50) + 10) * 1000 * 1000};
+				nanosleep(&ts, NULL);
+				continue;
 			}
-			log_debug("batch %ld: %s; retrying", b->seq, err.msg);
-			struct timespec ts = {0, (long)(prng_below(50) + 10) * 1000 * 1000};
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		if (single || err.kind != SL_ERR_DATA) {
-			/* --single-transaction cannot bisect: rolling back undoes every batch */
-			load_fail(ld, &err);
+			run_fail(&ld->run, &err);
+			return false;
+		case ATTEMPT_REFUSED:
+			end_attempt(ld, c);
+			if (refused && !each_tried && !dense && err.row > 0 &&
+			    (size_t)err.row <= n) {
+				log_debug("batch %ld: %s; row %ld of %zu named", b->seq, err.msg,
+					  err.row, n);
+				return write_around_row(ld, c, b, first, n, (size_t)err.row - 1);
+			}
+			if (refused && !each_tried) {
+				/* more than one refused row: write the rows one by one on
+				 * the server, which leaves out each refused one, in one
+				 * round trip instead of a bisection per bad row */
+				log_debug("batch %ld: %s; writing its rows one by one", b->seq,
+					  err.msg);
+				each = each_tried = true;
+				continue;
+			}
+			return bisect_refused(ld, c, b, first, n, &err); /* not a row's failure */
+		case ATTEMPT_NO_CONN:
+		case ATTEMPT_FAILED:
+			run_fail(&ld->run, &err);
 			return false;
 		}
-		struct sl_error rb;
-		if (!drv->rollback(*c, &rb)) {
-			load_put_conn(ld, *c, true);
-			*c = NULL;
-		}
-		if (refused && !each_tried && !dense && err.row > 0 && (size_t)err.row <= n) {
-			/* the server names the row: the rows before it are good, it
-			 * is tried alone (rejected when it fails alone), and the rest
-			 * go on after it */
-			size_t k = (size_t)err.row - 1;
-			log_debug("batch %ld: %s; row %zu of %zu named", b->seq, err.msg, k + 1, n);
-			return (k == 0 || write_range_in(ld, c, b, first, k, false)) &&
-			       !load_stopping(ld) &&
-			       write_range_in(ld, c, b, first + k, 1, false) &&
-			       !load_stopping(ld) &&
-			       (k + 1 == n ||
-				write_range_in(ld, c, b, first + k + 1, n - k - 1, true));
-		}
-		if (refused && !each_tried) {
-			/* more than one refused row: write the rows one by one on
-			 * the server, which leaves out each refused one, in one round
-			 * trip instead of a bisection per bad row */
-			log_debug("batch %ld: %s; writing its rows one by one", b->seq, err.msg);
-			each = each_tried = true;
-			continue;
-		}
-		each = false; /* the failure was not a row's: bisect */
-		if (n == 1) {
-			const struct row_meta *m = &b->meta[first];
-			load_reject(ld, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
-				    err.msg);
-			return !load_failed(ld);
-		}
-		size_t half = n / 2;
-		return write_range(ld, c, b, first, half) &&
-		       write_range(ld, c, b, first + half, n - half);
 	}
 }
 
@@ -593,12 +661,12 @@ void *writers_main(void *arg)
 	void *item;
 	while (queue_pop(&ld->work[wa->queue], &item)) {
 		struct batch *b = item;
-		if (!load_stopping(ld)) {
+		if (!run_stopping(&ld->run)) {
 			struct conn *c = NULL;
 			write_range(ld, &c, b, 0, b->nrows);
-			load_put_conn(ld, c, false);
+			run_put_conn(&ld->run, c, false);
 		}
-		atomic_fetch_add(&ld->live.bytes_done, b->bytes);
+		atomic_fetch_add(&ld->run.live.bytes_done, b->bytes);
 		batch_reset(b);
 		queue_push(&ld->spare, b);
 	}

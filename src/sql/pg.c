@@ -143,7 +143,7 @@ bool pg_copy_escape(struct buf *b, const char *s, size_t len)
 
 bool pg_update_sql(struct buf *b, const struct write_spec *spec, char *const *types, size_t nrows)
 {
-	int set[spec->ncols ? spec->ncols : 1], key[spec->ncols ? spec->ncols : 1], nset, nkey;
+	int set[SQL_MAX_COLUMNS], key[SQL_MAX_COLUMNS], nset, nkey;
 	if (!sql_update_columns(spec, set, &nset, key, &nkey) || !nset || !nkey)
 		return false;
 	/* the values are text parameters; each is cast to its column's type */

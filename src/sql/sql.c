@@ -221,6 +221,8 @@ static int column_index(const struct write_spec *spec, const char *name)
 bool sql_update_columns(const struct write_spec *spec, int *set, int *nset, int *key, int *nkey)
 {
 	*nset = *nkey = 0;
+	if (spec->ncols > SQL_MAX_COLUMNS || spec->nkey > spec->ncols || spec->nset > spec->ncols)
+		return false;
 	for (int k = 0; k < spec->nkey; k++) {
 		int i = column_index(spec, spec->key[k]);
 		if (i < 0)
@@ -249,7 +251,7 @@ bool sql_update_columns(const struct write_spec *spec, int *set, int *nset, int 
 
 bool sql_update_row(const struct dialect *d, struct buf *b, const struct write_spec *spec)
 {
-	int set[spec->ncols ? spec->ncols : 1], key[spec->ncols ? spec->ncols : 1], nset, nkey;
+	int set[SQL_MAX_COLUMNS], key[SQL_MAX_COLUMNS], nset, nkey;
 	if (!sql_update_columns(spec, set, &nset, key, &nkey) || !nset || !nkey)
 		return false;
 	if (!buf_puts(b, "UPDATE ") || !sql_table_name(d, b, spec) || !buf_puts(b, " SET "))

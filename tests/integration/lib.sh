@@ -4,7 +4,9 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-SLUICE=${SLUICE:-$ROOT/bin/sluice}
+# the binary under test: a test build, with the test hooks some tests use
+# (`make integration` builds it; `make build-test/sluice` alone)
+SLUICE=${SLUICE:-$ROOT/build-test/sluice}
 DATA=$ROOT/tests/data
 TMP=$(mktemp -d /tmp/sluice-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
