@@ -85,6 +85,7 @@ struct dialect {
 
 extern const struct dialect pg_dialect;
 extern const struct dialect mysql_dialect;
+extern const struct dialect sqlite_dialect;
 
 /* Append "schema"."table" quoted for d. */
 bool sql_table_name(const struct dialect *d, struct buf *b, const struct write_spec *spec);
@@ -140,6 +141,21 @@ bool pg_type_classify(const char *text, const struct column_desc *col, struct sq
 bool pg_type_name(const struct sql_type *t, const struct type_use *use, struct type_naming *out);
 bool mysql_type_classify(const char *text, const struct column_desc *col, struct sql_type *out);
 bool mysql_type_name(const struct sql_type *t, const struct type_use *use, struct type_naming *out);
+
+bool sqlite_type_classify(const char *text, const struct column_desc *col, struct sql_type *out);
+bool sqlite_type_name(const struct sql_type *t, const struct type_use *use,
+		      struct type_naming *out);
+/* SQLite's column affinity of a declared type (datatype3.html, 3.1: INT,
+ * then CHAR/CLOB/TEXT, then BLOB or no type, then REAL/FLOA/DOUB, else
+ * NUMERIC): how SQLite converts a value stored in the column. */
+enum sqlite_affinity {
+	SQLITE_AFF_BLOB = 0,
+	SQLITE_AFF_TEXT,
+	SQLITE_AFF_NUMERIC,
+	SQLITE_AFF_INTEGER,
+	SQLITE_AFF_REAL,
+};
+enum sqlite_affinity sqlite_affinity(const char *declared);
 
 /* MySQL: read the string literal at *p (its opening quote) up to end into
  * b, undoing '' and backslash escapes (\% and \_ stay two characters);

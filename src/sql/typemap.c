@@ -30,6 +30,11 @@ static bool is_pg(const struct dialect *d)
 	return d && (d == &pg_dialect || (d->name && !strcmp(d->name, "postgresql")));
 }
 
+static bool is_sqlite(const struct dialect *d)
+{
+	return d && (d == &sqlite_dialect || (d->name && !strcmp(d->name, "sqlite")));
+}
+
 /* ---- kinds ---- */
 
 /* The kind t's values are written as in a default, an identity or a
@@ -459,6 +464,37 @@ static void enum_check(const struct dialect *to, const struct column_desc *src,
 	buf_free(&b);
 }
 
+/* value_xf with SQLite on one side. SQLite's driver reads and writes a
+ * blob as its raw bytes (as MySQL's), a boolean as the integer 0 or 1, a
+ * timestamp as UTC text: PostgreSQL's \\x hex and t/f change on the way,
+ * MySQL's bits and zero dates as they do to PostgreSQL. */
+static unsigned sqlite_xf(const struct dialect *from, const struct sql_type *s,
+			  const struct dialect *to, int *bits)
+{
+	if (is_pg(from))
+		return s->kind == SQL_BOOL     ? XF_BOOL_TO_01
+		       : s->kind == SQL_BINARY ? XF_PGHEX_TO_BYTES
+					       : XF_NONE;
+	if (is_pg(to))
+		return s->kind == SQL_BINARY ? XF_BYTES_TO_PGHEX : XF_NONE;
+	if (!is_mysql(from))
+		return XF_NONE;
+	switch (s->kind) {
+	case SQL_BOOL:
+		return s->bool_form == SQL_BOOL_BIT ? XF_BIT_TO_BOOL | XF_BOOL_TO_01 : XF_NONE;
+	case SQL_BIT:
+		*bits = (int)s->length;
+		return XF_BITS_TO_TEXT;
+	case SQL_DATE:
+	case SQL_DATETIME:
+		return XF_ZERO_DATE_NULL;
+	case SQL_TIMESTAMPTZ:
+		return XF_ZERO_DATE_NULL | XF_APPEND_UTC;
+	default:
+		return XF_NONE;
+	}
+}
+
 /* The transforms a value of type s on from's server needs to be one of
  * type t on to's (and t's bit width into *bits). They follow how each
  * server writes and reads a value: MySQL's binary strings and bits as raw
@@ -471,6 +507,8 @@ static unsigned value_xf(const struct dialect *from, const struct sql_type *s,
 	*bits = 0;
 	if (s->array)
 		return XF_NONE;
+	if (is_sqlite(from) || is_sqlite(to))
+		return sqlite_xf(from, s, to, bits);
 	if (is_mysql(from) && is_mysql(to))
 		return datelike(s->kind) ? XF_ZERO_DATE_NULL : XF_NONE;
 	if (is_mysql(from) && is_pg(to)) {
@@ -1292,6 +1330,26 @@ static void domain_on_mysql(const struct column_desc *col, struct mapped_column 
 	buf_free(&b);
 }
 
+/* A default to or from SQLite: a number, a plain string literal, NULL or
+ * CURRENT_TIMESTAMP carry; an expression of one server's functions or
+ * casts does not. */
+static void sqlite_default(const char *e, struct mapped_column *out)
+{
+	size_t n = strlen(e);
+	bool number = n > 0, quoted = n >= 2 && e[0] == '\'' && e[n - 1] == '\'';
+	for (size_t i = 0; i < n; i++)
+		number &= (e[i] >= '0' && e[i] <= '9') || (i == 0 && e[i] == '-') || e[i] == '.';
+	for (size_t i = 1; quoted && i + 1 < n; i++)
+		if (e[i] == '\'' && e[++i] != '\'')
+			quoted = false;
+	if (!strcasecmp(e, "NULL"))
+		return;
+	if ((number || quoted || !strcasecmp(e, "CURRENT_TIMESTAMP")) &&
+	    set_fmt(out->default_sql, sizeof out->default_sql, "%s", e))
+		return;
+	lose(out, "default %s not carried", e);
+}
+
 /* What typemap_column does once the type is mapped: --cast, ON UPDATE,
  * generated, identity and default; t is the target type. */
 static void column_rest(const struct dialect *from, const struct dialect *to,
@@ -1332,6 +1390,8 @@ static void column_rest(const struct dialect *from, const struct dialect *to,
 			e++;
 		if (!*e) {
 			/* no default */
+		} else if (is_sqlite(from) != is_sqlite(to)) {
+			sqlite_default(e, out);
 		} else if (is_mysql(from) && is_pg(to)) {
 			default_mysql_to_pg(e, t, out);
 		} else if (is_pg(from) && is_mysql(to)) {
@@ -1358,8 +1418,9 @@ bool typemap_column(const struct dialect *from, const struct dialect *to,
 		add_note(out, "a column without a name or type");
 		return false;
 	}
-	if (!(is_mysql(from) || is_pg(from)) || !(is_mysql(to) || is_pg(to)) ||
-	    !from->type_classify || !to->type_classify || !to->type_name) {
+	if (!(is_mysql(from) || is_pg(from) || is_sqlite(from)) ||
+	    !(is_mysql(to) || is_pg(to) || is_sqlite(to)) || !from->type_classify ||
+	    !to->type_classify || !to->type_name) {
 		add_note(out, "unknown server kind");
 		return false;
 	}
@@ -1383,7 +1444,7 @@ bool typemap_column(const struct dialect *from, const struct dialect *to,
 	struct sql_type s, t;
 	sql_type_init(&t, to);
 	bool ok = from->type_classify(src->type, src, &s) &&
-		  (is_mysql(from) == is_mysql(to)
+		  (is_mysql(from) == is_mysql(to) && is_sqlite(from) == is_sqlite(to)
 			   ? map_same(to, src, &s, in_key, max_len, out)
 			   : map_across(from, to, src, &s, in_key, max_len, out));
 	sql_type_free(&s);
@@ -1454,8 +1515,9 @@ bool typemap_create_table(const struct dialect *to, struct buf *out, const struc
 	if (!to || !out || !spec || !src || !cols || src->ncols <= 0)
 		return false;
 	size_t start = out->len;
-	bool my = is_mysql(to);
+	bool my = is_mysql(to), lite = is_sqlite(to);
 	int auto_col = -1;
+	bool has_pk = pk && pk->ncols > 0 && pk->cols;
 	bool ok = buf_puts(out, "CREATE TABLE ") && sql_table_name(to, out, spec) &&
 		  buf_puts(out, " (");
 	for (int i = 0; ok && i < src->ncols; i++) {
@@ -1463,9 +1525,17 @@ bool typemap_create_table(const struct dialect *to, struct buf *out, const struc
 		ok = buf_puts(out, i ? ",\n    " : "\n    ") && src->cols[i].name &&
 		     to->quote_ident(out, src->cols[i].name) && buf_putc(out, ' ') &&
 		     buf_puts(out, m->type);
-		if (ok && m->identity && !my) {
+		/* SQLite: an identity is the rowid, an INTEGER PRIMARY KEY of
+		 * one column; any other is a plain column */
+		bool rowid = lite && m->identity && has_pk && pk->ncols == 1 && pk->cols[0] &&
+			     !strcasecmp(pk->cols[0], src->cols[i].name) &&
+			     !strcasecmp(m->type, "INTEGER");
+		if (ok && rowid) {
+			ok = buf_puts(out, " PRIMARY KEY AUTOINCREMENT");
+			has_pk = false;
+		} else if (ok && m->identity && !my && !lite) {
 			ok = buf_puts(out, " GENERATED BY DEFAULT AS IDENTITY");
-		} else if (ok && m->identity && auto_col < 0) {
+		} else if (ok && m->identity && my && auto_col < 0) {
 			ok = buf_puts(out, " NOT NULL AUTO_INCREMENT");
 			auto_col = i;
 		} else if (ok) {
@@ -1480,7 +1550,6 @@ bool typemap_create_table(const struct dialect *to, struct buf *out, const struc
 			ok = buf_puts(out, " CHECK (") && buf_puts(out, m->check_sql) &&
 			     buf_putc(out, ')');
 	}
-	bool has_pk = pk && pk->ncols > 0 && pk->cols;
 	if (ok && has_pk)
 		ok = buf_puts(out, ",\n    PRIMARY KEY ") &&
 		     column_list(to, out, pk->cols, pk->ncols);
