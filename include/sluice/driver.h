@@ -143,7 +143,10 @@ struct driver {
 	bool (*max_length)(struct conn *c, const struct write_spec *spec,
 			   const struct column_desc *col, long *out, struct sl_error *err);
 	/* The next row: 1 with cells[0..ncols) valid until the next call, 0 at
-	 * the end, -1 with err. *bytes grows by the bytes the row took. */
+	 * the end, -1 with err. *bytes grows by the bytes the row took. A row
+	 * with a value the driver will not hand on as it is (SQLite: a stored
+	 * value whose class does not fit its declared type) is -1 with
+	 * err->kind SL_ERR_INPUT and cells set: a reject, and reading goes on. */
 	int (*read_row)(struct read_stream *s, struct cell **cells, int *ncols,
 			unsigned long long *bytes, struct sl_error *err);
 	void (*close_read)(struct read_stream *s);
