@@ -177,6 +177,7 @@ struct driver {
 
 extern const struct driver pg_driver;
 extern const struct driver mysql_driver;
+extern const struct driver sqlite_driver;
 
 /* The driver for a URL's scheme (any case: postgresql://, postgres://,
  * mysql://, mariadb://, sqlite:), or NULL. The registry in src/db/driver.c

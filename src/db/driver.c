@@ -26,6 +26,8 @@ static const struct driver_entry {
 	{"mysql", true, &mysql_driver,
 	 "mysql://user:pass@host:port/db?socket=/path&ssl-mode=REQUIRED"},
 	{"mariadb", true, &mysql_driver, NULL},
+	{"sqlite", false, &sqlite_driver,
+	 "sqlite:///absolute/path.db or sqlite:relative/path.db (a file; one writer)"},
 };
 #define NDRIVERS (sizeof drivers / sizeof drivers[0])
 
