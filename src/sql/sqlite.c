@@ -237,6 +237,8 @@ bool sqlite_type_name(const struct sql_type *t, const struct type_use *use, stru
 					 what);
 			return type_naming_set(n, "DECIMAL TEXT(20,0)");
 		}
+		if (t->year)
+			return type_naming_set(n, "INTEGER");
 		return type_naming_set(n, t->bytes == 1	  ? "TINYINT"
 					  : t->bytes == 2 ? "SMALLINT"
 					  : t->bytes == 3 ? "MEDIUMINT"

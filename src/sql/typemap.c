@@ -471,6 +471,8 @@ static void enum_check(const struct dialect *to, const struct column_desc *src,
 static unsigned sqlite_xf(const struct dialect *from, const struct sql_type *s,
 			  const struct dialect *to, int *bits)
 {
+	if (is_pg(from) && s->kind == SQL_FLOAT)
+		return s->bytes == 4 ? XF_FLOAT4_DIGITS : XF_NONE; /* a real's exact digits */
 	if (is_pg(from))
 		return s->kind == SQL_BOOL     ? XF_BOOL_TO_01
 		       : s->kind == SQL_BINARY ? XF_PGHEX_TO_BYTES
