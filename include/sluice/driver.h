@@ -34,6 +34,15 @@ struct conn_options {
 	bool plain_commits;
 };
 
+/* What a write_batch did: the rows the server inserted or updated, and of
+ * those, the ones that updated a row already there (--on-conflict update);
+ * updated_unknown when the server did not say which were which. */
+struct write_count {
+	size_t written;
+	size_t updated;
+	bool updated_unknown;
+};
+
 struct driver {
 	const char *name;
 	const struct dialect *dialect;
@@ -58,15 +67,16 @@ struct driver {
 	bool (*describe_table)(struct conn *c, const struct write_spec *spec,
 			       struct table_desc *out, struct sl_error *err);
 	/* Write rows [first, first+n) of b inside the caller's transaction;
-	 * *written is the number of rows the server inserted or updated (fewer
-	 * than n when --on-conflict skip skipped some). An error that belongs to
+	 * out->written is the number of rows the server inserted or updated
+	 * (fewer than n when --on-conflict skip skipped some), out->updated
+	 * those of them that updated a row already there. An error that belongs to
 	 * the rows (a refused value, a trigger's exception, a row too big) has
 	 * err->kind SL_ERR_DATA; one that would hit every row (privileges, a
 	 * missing table) SL_ERR_SERVER; a broken connection SL_ERR_CONNECTION.
 	 * Any value the server would change on the way in (MySQL notes and
 	 * warnings) is an SL_ERR_DATA error, never a silent change. */
 	bool (*write_batch)(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			    size_t first, size_t n, size_t *written, struct sl_error *err);
+			    size_t first, size_t n, struct write_count *out, struct sl_error *err);
 	/* Optional. Rows [first, first+n) of b that failed together, written
 	 * one by one inside the caller's transaction, each in its own
 	 * subtransaction on the server, in a round trip or two: a row the

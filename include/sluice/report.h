@@ -21,8 +21,12 @@ struct live_stats {
 	_Atomic uint64_t rows_not_found;
 	_Atomic uint64_t rows_skipped; /* --on-conflict skip: a row with that key was there */
 	_Atomic uint64_t rows_resumed; /* --resume: committed by an earlier run, skipped */
-	_Atomic uint64_t bytes;	       /* input bytes consumed */
-	_Atomic uint64_t bytes_done;   /* input bytes whose rows are committed or rejected */
+	/* --on-conflict update: of rows_written, those that updated a row
+	 * already there; upsert_unknown when a server did not say */
+	_Atomic uint64_t rows_upsert_updated;
+	_Atomic bool upsert_unknown;
+	_Atomic uint64_t bytes;	     /* input bytes consumed */
+	_Atomic uint64_t bytes_done; /* input bytes whose rows are committed or rejected */
 };
 
 struct table_stats {

@@ -60,6 +60,7 @@ struct conn {
 	struct prepared update; /* sluice update's one-row UPDATE */
 	struct prepared stage;	/* sluice update's staging INSERT */
 	char *stage_key;	/* table and columns the staging table is made for */
+	int single_existed;	/* a lone upsert row's key was there: 1, 0, -1 unknown */
 	bool no_stage;		/* no temporary tables allowed: one UPDATE per row */
 	MYSQL_BIND *binds;
 	unsigned long *lens;
@@ -1453,17 +1454,50 @@ static bool check_warnings(struct conn *c, bool skip_duplicates, const char *wha
 static bool execute_stmt(struct conn *c, struct prepared *p, const struct cell *vals, size_t np,
 			 bool skip_duplicates, const char *what, struct sl_error *err);
 
+/* Of the nrows rows an upsert (INSERT ... ON DUPLICATE KEY UPDATE) just
+ * wrote, those that updated a row already there, into *updated; false when
+ * the server did not say. A statement of several rows has an info line
+ * "Records: R  Duplicates: D" in which, under CLIENT_FOUND_ROWS, D counts
+ * every row that met an existing key, changed or not; the affected-row
+ * count (1 per insert, 2 per changed row, 1 per unchanged one) must agree.
+ * A one-row statement has no info line: 2 affected rows are a changed row,
+ * and 1 an insert or an unchanged row, told apart by c->single_existed,
+ * looked up before the statement (-1: not looked up). */
+static bool upsert_updated(struct conn *c, my_ulonglong affected, size_t nrows, size_t *updated)
+{
+	const char *info = mysql_info(c->my);
+	unsigned long long records, dups;
+	if (!info && nrows == 1 && (affected == 2 || (affected == 1 && c->single_existed >= 0))) {
+		*updated = affected == 2 ? 1 : (size_t)c->single_existed;
+		return true;
+	}
+	if (!info || sscanf(info, "Records: %llu Duplicates: %llu", &records, &dups) != 2 ||
+	    records != nrows || dups > records || affected < records || affected - records > dups)
+		return false;
+	*updated = (size_t)dups;
+	return true;
+}
+
 /* Execute the INSERT p with the values vals[0 .. nrows*ncols); adds the rows
- * it wrote to *written (under INSERT IGNORE, those not skipped). */
+ * it wrote to out (under INSERT IGNORE, those not skipped). */
 static bool execute_rows(struct conn *c, struct prepared *p, const struct write_spec *spec,
-			 const struct cell *vals, size_t nrows, int ncols, size_t *written,
+			 const struct cell *vals, size_t nrows, int ncols, struct write_count *out,
 			 struct sl_error *err)
 {
 	bool skip = spec->on_conflict == CONFLICT_SKIP;
 	if (!execute_stmt(c, p, vals, nrows * (size_t)ncols, skip, "INSERT", err))
 		return false;
+	my_ulonglong affected = mysql_stmt_affected_rows(p->stmt);
 	/* ON DUPLICATE KEY UPDATE counts an update as 2: every row was written */
-	*written += skip ? (size_t)mysql_stmt_affected_rows(p->stmt) : nrows;
+	out->written += skip ? (size_t)affected : nrows;
+	if (spec->on_conflict == CONFLICT_UPDATE) {
+		size_t upd = 0;
+		if (upsert_updated(c, affected, nrows, &upd))
+			out->updated += upd;
+		else
+			out->updated_unknown = true;
+		c->single_existed = -1;
+	}
 	return true;
 }
 
@@ -1501,7 +1535,7 @@ static bool execute_stmt(struct conn *c, struct prepared *p, const struct cell *
  * under the packet limits: one when they fit (the reused full-size statement
  * when k is a full chunk), else runs of rows that fit. */
 static bool insert_chunk(struct conn *c, const struct write_spec *spec, int ncols, size_t k,
-			 size_t per, size_t *written, struct sl_error *err)
+			 size_t per, struct write_count *out, struct sl_error *err)
 {
 	size_t hard = c->max_packet > 1024 ? c->max_packet - 1024 : c->max_packet;
 	size_t soft = hard < SOFT_PACKET_MAX ? hard : SOFT_PACKET_MAX;
@@ -1511,7 +1545,7 @@ static bool insert_chunk(struct conn *c, const struct write_spec *spec, int ncol
 	if (total <= soft) {
 		struct prepared *p = k == per ? &c->full : &c->other;
 		return ensure_prepared(c, p, spec, k, err) &&
-		       execute_rows(c, p, spec, c->vals, k, ncols, written, err);
+		       execute_rows(c, p, spec, c->vals, k, ncols, out, err);
 	}
 	size_t start = 0;
 	while (start < k) {
@@ -1530,15 +1564,18 @@ static bool insert_chunk(struct conn *c, const struct write_spec *spec, int ncol
 					    bytes, c->max_packet);
 		if (!ensure_prepared(c, &c->other, spec, end - start, err) ||
 		    !execute_rows(c, &c->other, spec, c->vals + start * (size_t)ncols, end - start,
-				  ncols, written, err))
+				  ncols, out, err))
 			return false;
 		start = end;
 	}
 	return true;
 }
 
+static bool my_count_keys(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			  size_t first, size_t n, unsigned long long *count, struct sl_error *err);
+
 static bool write_insert(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			 size_t first, size_t n, size_t *written, struct sl_error *err)
+			 size_t first, size_t n, struct write_count *out, struct sl_error *err)
 {
 	size_t per = sql_rows_per_statement(&mysql_dialect, b->ncols, spec->batch_rows);
 	if (!reserve_params(c, per * (size_t)b->ncols, err))
@@ -1546,8 +1583,17 @@ static bool write_insert(struct conn *c, const struct write_spec *spec, const st
 	size_t r = first, end = first + n;
 	while (r < end) {
 		size_t k = end - r < per ? end - r : per;
+		c->single_existed = -1;
+		if (k == 1 && spec->on_conflict == CONFLICT_UPDATE) {
+			/* a one-row upsert does not say whether it inserted (see
+			 * upsert_updated): ask first */
+			unsigned long long there = 0;
+			if (!my_count_keys(c, spec, b, r, 1, &there, err))
+				return false;
+			c->single_existed = there > 0;
+		}
 		if (!convert_rows(c, b, r, k, err) ||
-		    !insert_chunk(c, spec, b->ncols, k, per, written, err))
+		    !insert_chunk(c, spec, b->ncols, k, per, out, err))
 			return false;
 		r += k;
 	}
@@ -1603,9 +1649,9 @@ static bool check_exact(struct conn *c, const struct write_spec *spec, const str
 }
 
 static bool my_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			   size_t first, size_t n, size_t *written, struct sl_error *err)
+			   size_t first, size_t n, struct write_count *out, struct sl_error *err)
 {
-	*written = 0;
+	*out = (struct write_count){0};
 	if (n == 0)
 		return true;
 	if (!ensure_kinds(c, spec, err) || !check_exact(c, spec, b, first, n, err))
@@ -1613,10 +1659,10 @@ static bool my_write_batch(struct conn *c, const struct write_spec *spec, const 
 	if (spec->method == METHOD_INFILE && spec->on_conflict == CONFLICT_ERROR) {
 		if (!write_infile(c, spec, b, first, n, err))
 			return false;
-		*written = n;
+		out->written = n;
 		return true;
 	}
-	return write_insert(c, spec, b, first, n, written, err);
+	return write_insert(c, spec, b, first, n, out, err);
 }
 
 /* Make the connection's staging table hold spec's key and set columns, with

@@ -998,10 +998,36 @@ static void name_parameter(struct sl_error *err, int ncols, char *const *columns
 	snprintf(ctx, sizeof err->msg - (size_t)(ctx - err->msg), " (column %.200s)", name);
 }
 
+/* Whether spec's INSERT is an upsert that updates a row already there: its
+ * conflict clause sets a column that is not part of the key. */
+static bool upsert_updates(const struct write_spec *spec)
+{
+	if (spec->on_conflict != CONFLICT_UPDATE)
+		return false;
+	for (int c = 0; c < spec->ncols; c++) {
+		bool is_key = false;
+		for (int k = 0; k < spec->nkey; k++)
+			is_key |= !strcmp(spec->columns[c], spec->key[k]);
+		if (!is_key)
+			return true;
+	}
+	return false;
+}
+
+/* The INSERT of nrows rows into b; an upsert that updates returns whether
+ * each row was inserted: a row version written by this INSERT has no xmax,
+ * one that updated an existing row carries the row lock ON CONFLICT took. */
+static bool insert_sql(struct buf *b, const struct write_spec *spec, size_t nrows)
+{
+	buf_reset(b);
+	return sql_insert(&pg_dialect, b, spec, nrows) &&
+	       (!upsert_updates(spec) || buf_puts(b, " RETURNING (xmax = 0)"));
+}
+
 /* Run one INSERT of nrows rows starting at row r, prepared when prepare;
- * adds the rows the server inserted (or updated) to *written. */
+ * adds the rows the server inserted or updated to out. */
 static bool insert_rows(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			size_t r, size_t nrows, bool prepared, size_t *written,
+			size_t r, size_t nrows, bool prepared, struct write_count *out,
 			struct sl_error *err)
 {
 	size_t np = nrows * (size_t)b->ncols;
@@ -1019,17 +1045,22 @@ static bool insert_rows(struct conn *c, const struct write_spec *spec, const str
 	if (prepared) {
 		res = pg_run_prepared(c, "sluice_ins", (int)np, c->params);
 	} else {
-		buf_reset(&c->sql);
-		if (!sql_insert(&pg_dialect, &c->sql, spec, nrows))
+		if (!insert_sql(&c->sql, spec, nrows))
 			return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
 		res = pg_run_params(c, c->sql.data, (int)np, c->params);
 	}
-	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	bool returning = upsert_updates(spec);
+	bool ok = PQresultStatus(res) == (returning ? PGRES_TUPLES_OK : PGRES_COMMAND_OK);
 	if (!ok) {
 		pg_fail(c, res, "INSERT failed", err);
 		name_parameter(err, b->ncols > 0 ? b->ncols : 1, spec->columns, spec->ncols);
+	} else if (returning) {
+		int n = PQntuples(res);
+		out->written += (size_t)n;
+		for (int i = 0; i < n; i++)
+			out->updated += PQgetvalue(res, i, 0)[0] != 't';
 	} else {
-		*written += (size_t)strtoull(PQcmdTuples(res), NULL, 10);
+		out->written += (size_t)strtoull(PQcmdTuples(res), NULL, 10);
 	}
 	PQclear(res);
 	return ok;
@@ -1040,8 +1071,7 @@ static bool insert_rows(struct conn *c, const struct write_spec *spec, const str
 static bool ensure_prepared(struct conn *c, const struct write_spec *spec, size_t rows,
 			    struct sl_error *err)
 {
-	buf_reset(&c->sql);
-	if (!sql_insert(&pg_dialect, &c->sql, spec, rows))
+	if (!insert_sql(&c->sql, spec, rows))
 		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
 	if (c->prepared_text && !strcmp(c->prepared_text, c->sql.data))
 		return true;
@@ -1067,7 +1097,7 @@ static bool ensure_prepared(struct conn *c, const struct write_spec *spec, size_
  * pooler the next transaction may run on another: ours would be missing
  * there, and another client's "sluice_ins" in the way. */
 static bool write_insert(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			 size_t first, size_t n, size_t *written, struct sl_error *err)
+			 size_t first, size_t n, struct write_count *out, struct sl_error *err)
 {
 	size_t per = sql_rows_per_statement(&pg_dialect, b->ncols, spec->batch_rows);
 	size_t r = first, end = first + n;
@@ -1076,7 +1106,7 @@ static bool write_insert(struct conn *c, const struct write_spec *spec, const st
 		bool prep = k == per && !c->pooled;
 		if (prep && !ensure_prepared(c, spec, per, err))
 			return false;
-		if (!insert_rows(c, spec, b, r, k, prep, written, err))
+		if (!insert_rows(c, spec, b, r, k, prep, out, err))
 			return false;
 		r += k;
 	}
@@ -1088,9 +1118,9 @@ static int inexact_column(const struct conn *c, const struct cell *row, int ncol
 			  size_t whysz);
 
 static bool pg_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			   size_t first, size_t n, size_t *written, struct sl_error *err)
+			   size_t first, size_t n, struct write_count *out, struct sl_error *err)
 {
-	*written = 0;
+	*out = (struct write_count){0};
 	if (n == 0)
 		return true;
 	if (!ensure_types(c, spec, err))
@@ -1103,10 +1133,10 @@ static bool pg_write_batch(struct conn *c, const struct write_spec *spec, const 
 					    spec->columns[col], why);
 	}
 	if (spec->method == METHOD_INSERT || spec->on_conflict != CONFLICT_ERROR)
-		return write_insert(c, spec, b, first, n, written, err);
+		return write_insert(c, spec, b, first, n, out, err);
 	if (!write_copy(c, spec, b, first, n, err))
 		return false;
-	*written = n;
+	out->written = n;
 	return true;
 }
 

@@ -729,6 +729,7 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 			struct sl_error rb;
 			ld.drv->rollback(ld.single_conn, &rb);
 			atomic_store(&ld.live.rows_written, 0);
+			atomic_store(&ld.live.rows_upsert_updated, 0);
 		}
 		pool_release(ld.pool, ld.single_conn, false);
 		ld.single_conn = NULL;
@@ -773,6 +774,7 @@ failed:
 		struct sl_error rb;
 		ld.drv->rollback(ld.single_conn, &rb);
 		atomic_store(&ld.live.rows_written, 0);
+		atomic_store(&ld.live.rows_upsert_updated, 0);
 		pool_release(ld.pool, ld.single_conn, false);
 		ld.single_conn = NULL;
 	}
@@ -794,13 +796,18 @@ finish:
 	stats.rows_not_found = ld.live.rows_not_found;
 	stats.rows_skipped = ld.live.rows_skipped;
 	/* inserted or updated: what a plain load and an update write is plain;
-	 * an upsert's split is not counted (REPORT_UNKNOWN) */
-	if (ld.spec.update)
+	 * an upsert's split is what the servers said (REPORT_UNKNOWN when one
+	 * did not) */
+	if (ld.spec.update) {
 		stats.rows_updated = stats.rows_written;
-	else if (job->on_conflict != CONFLICT_UPDATE)
+	} else if (job->on_conflict != CONFLICT_UPDATE) {
 		stats.rows_inserted = stats.rows_written;
-	else
+	} else if (ld.live.upsert_unknown) {
 		stats.rows_inserted = stats.rows_updated = REPORT_UNKNOWN;
+	} else {
+		stats.rows_updated = ld.live.rows_upsert_updated;
+		stats.rows_inserted = stats.rows_written - stats.rows_updated;
+	}
 	stats.rows_resumed = ld.live.rows_resumed;
 	if (r)
 		ld.blank_lines += r->blank_lines; /* the source being read when the run ended */

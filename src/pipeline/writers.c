@@ -33,7 +33,7 @@ static bool write_range(struct load *ld, struct conn **c, const struct batch *b,
 
 /* Write rows [first, first+n) of b inside the caller's transaction; for
  * sluice update matched[i] gets the target rows row first+i matched, for a
- * load *written the rows the server wrote.
+ * load *out what the server wrote.
  *
  * Two things can stop a batch from going out as one statement. Keyed writes
  * (upserts, update) go in rounds so no statement carries a key twice and a
@@ -42,13 +42,13 @@ static bool write_range(struct load *ld, struct conn **c, const struct batch *b,
  * cells stand for "not given": rows are grouped by the columns they have and
  * each group names only those, so the server keeps or defaults the rest. */
 static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, size_t first,
-		       size_t n, unsigned *matched, size_t *written, struct sl_error *err)
+		       size_t n, unsigned *matched, struct write_count *out, struct sl_error *err)
 {
 	const struct driver *drv = ld->drv;
-	*written = 0;
+	*out = (struct write_count){0};
 	if (!ld->keyed && !b->has_defaults)
 		return matched ? drv->update_batch(c, &ld->spec, b, first, n, matched, err)
-			       : drv->write_batch(c, &ld->spec, b, first, n, written, err);
+			       : drv->write_batch(c, &ld->spec, b, first, n, out, err);
 	int ncols = b->ncols;
 	size_t *order = malloc(n * sizeof *order), *round_end = malloc(n * sizeof *round_end);
 	size_t *vrow = malloc(n * sizeof *vrow);
@@ -127,9 +127,11 @@ static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, s
 				for (size_t t = 0; ok && t < view.nrows; t++)
 					matched[vrow[t] - first] = vmatched[t];
 			} else {
-				size_t w = 0;
+				struct write_count w = {0};
 				ok = drv->write_batch(c, &sub, &view, 0, view.nrows, &w, err);
-				*written += w;
+				out->written += w.written;
+				out->updated += w.updated;
+				out->updated_unknown |= w.updated_unknown;
 			}
 		}
 	}
@@ -230,12 +232,15 @@ static bool reaches_limit(struct load *ld, size_t k)
  * rows each record matched, and records whose key matched nothing are
  * reported as not found. */
 static void count_written(struct load *ld, const struct batch *b, size_t first, size_t n,
-			  const unsigned *matched, size_t written)
+			  const unsigned *matched, const struct write_count *wc)
 {
 	if (!matched) {
-		atomic_fetch_add(&ld->live.rows_written, written);
-		if (ld->spec.on_conflict == CONFLICT_SKIP && written < n)
-			atomic_fetch_add(&ld->live.rows_skipped, n - written);
+		atomic_fetch_add(&ld->live.rows_written, wc->written);
+		atomic_fetch_add(&ld->live.rows_upsert_updated, wc->updated);
+		if (wc->updated_unknown)
+			atomic_store(&ld->live.upsert_unknown, true);
+		if (ld->spec.on_conflict == CONFLICT_SKIP && wc->written < n)
+			atomic_fetch_add(&ld->live.rows_skipped, n - wc->written);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -426,7 +431,7 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 			memset(matched, 0, n * sizeof *matched);
 		if (log_get_level() >= LOG_DEBUG)
 			log_batch(ld, *c, b, first, n);
-		size_t written = 0;
+		struct write_count written = {0};
 		bool begun = single || drv->begin(*c, &err);
 		if (begun && ld->ckpt) {
 			enum claim_result cr = claim_rows(ld, *c, b, first, n, &err);
@@ -447,9 +452,9 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 			refused[i] = NULL;
 		}
 		bool wrote =
-			begun &&
-			(each ? drv->write_each(*c, &ld->spec, b, first, n, refused, &written, &err)
-			      : write_rows(ld, *c, b, first, n, matched, &written, &err));
+			begun && (each ? drv->write_each(*c, &ld->spec, b, first, n, refused,
+							 &written.written, &err)
+				       : write_rows(ld, *c, b, first, n, matched, &written, &err));
 		if (wrote && each &&
 		    reaches_limit(ld, refused_rows(ld, b, first, n, refused, false))) {
 			/* --max-errors stops at a row: bisect, so what follows that
@@ -474,7 +479,7 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 		if (wrote && (single || drv->commit(*c, &err))) {
 			if (drv->commit_mode && !atomic_load(&ld->commit_mode))
 				atomic_store(&ld->commit_mode, drv->commit_mode(*c));
-			count_written(ld, b, first, n, matched, written);
+			count_written(ld, b, first, n, matched, &written);
 			if (each)
 				refused_rows(ld, b, first, n, refused, true);
 			return true;
@@ -499,7 +504,7 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 		if (wrote && !single && err.kind == SL_ERR_CONNECTION) {
 			int outcome = lost_commit_outcome(ld, c, b, first, n, &err);
 			if (outcome == 1) {
-				count_written(ld, b, first, n, matched, written);
+				count_written(ld, b, first, n, matched, &written);
 				if (each)
 					refused_rows(ld, b, first, n, refused, true);
 				return true;

@@ -103,11 +103,47 @@ assert_contains "says so" "--summary-json $TMP/nodir/s.json: there is no directo
 assert_status "--metrics-file naming a directory" 2 $?
 assert_eq "nothing written" "0" "$(pg -c 'select count(*) from mt_orders')"
 
-test_case "upserts: inserted and updated are not told apart yet (null, not a wrong 0)"
-"$SLUICE" load "$TMP/good.csv" "$SLUICE_PG_URL" --table mt_orders --on-conflict update --key id \
-	--summary-json "$TMP/u.json" -q
-assert_status "upsert" 0 $?
-assert_eq "rows_inserted" "null" "$(jv rows_inserted "$TMP/u.json")"
-assert_eq "rows_updated" "null" "$(jv rows_updated "$TMP/u.json")"
+# An upsert's split, as each server tells it: 25 keys already there (15 set
+# to the values they have, 10 changed), 75 new, and one key twice in the
+# input (inserted, then updated), in batches of 7 on two writers. The
+# expected counts come from the table before the run, not from sluice.
+upsert_input() {
+	echo 'id,v'
+	for i in $(seq 26 125); do
+		if [ "$i" -le 40 ]; then echo "$i,old"; else echo "$i,new"; fi
+	done
+	echo '500,first'
+	echo '500,second'
+}
+upsert_input >"$TMP/up.csv"
+for side in pg my; do
+	test_case "upserts on $side: inserted and updated told apart"
+	if [ $side = pg ]; then
+		URL=$SLUICE_PG_URL
+		pg -c "drop table if exists mt_up; create table mt_up (id int primary key, v text);
+			insert into mt_up select g, 'old' from generate_series(1, 50) g"
+		before=$(pg -c "select count(*) from mt_up where id between 26 and 125")
+	else
+		URL=$SLUICE_MY_URL
+		my -e "drop table if exists mt_up; create table mt_up (id int primary key, v varchar(20));
+			insert into mt_up select seq, 'old' from seq_1_to_50"
+		before=$(my -e "select count(*) from mt_up where id between 26 and 125")
+	fi
+	"$SLUICE" load "$TMP/up.csv" "$URL" --table mt_up --on-conflict update --key id \
+		--batch-rows 7 --workers 2 --summary-json "$TMP/u.json" --metrics-file "$TMP/u.prom" -q
+	assert_status "upsert" 0 $?
+	assert_eq "keys there before" "25" "$before"
+	assert_eq "rows_written" "102" "$(jv rows_written "$TMP/u.json")"
+	assert_eq "rows_updated: the keys there, and the second 500" "$((before + 1))" "$(jv rows_updated "$TMP/u.json")"
+	assert_eq "rows_inserted: the new keys" "$((101 - before))" "$(jv rows_inserted "$TMP/u.json")"
+	assert_contains "the metric" "table=\"mt_up\",outcome=\"inserted\"} 76" "$(cat "$TMP/u.prom")"
+	assert_contains "the metric" "table=\"mt_up\",outcome=\"updated\"} 26" "$(cat "$TMP/u.prom")"
+	if [ $side = pg ]; then
+		got=$(pg -c "select count(*), count(*) filter (where v = 'new'), min(v) filter (where id = 500) from mt_up")
+	else
+		got=$(my -e "select count(*), sum(v = 'new'), min(case when id = 500 then v end) from mt_up" | tr '\t' '|')
+	fi
+	assert_eq "the table: 126 rows, 85 new, 500 the last" "126|85|second" "$got"
+done
 
 finish
