@@ -754,12 +754,14 @@ static bool insert_rows(struct conn *c, const struct write_spec *spec, const str
 }
 
 static bool lite_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			     size_t first, size_t n, size_t *written, struct sl_error *err)
+			     size_t first, size_t n, struct write_count *out, struct sl_error *err)
 {
-	*written = 0;
+	memset(out, 0, sizeof *out);
+	/* SQLite counts an upsert's inserts and updates together */
+	out->updated_unknown = spec->on_conflict == CONFLICT_UPDATE;
 	if (signals_caught())
 		return sl_error_set(err, SL_ERR_INTERRUPTED, "interrupted");
-	return ensure_cols(c, spec, err) && insert_rows(c, spec, b, first, n, written, err);
+	return ensure_cols(c, spec, err) && insert_rows(c, spec, b, first, n, &out->written, err);
 }
 
 static bool lite_write_each(struct conn *c, const struct write_spec *spec, const struct batch *b,
