@@ -1256,30 +1256,43 @@ static bool schema_row(void *ctx, sqlite3_stmt *st)
 	const char *type = (const char *)sqlite3_column_text(st, 0);
 	const char *name = (const char *)sqlite3_column_text(st, 1);
 	const char *tbl = (const char *)sqlite3_column_text(st, 2);
-	if (!type || !name)
+	if (!type || !name || !strncmp(name, "sqlite_", 7))
 		return true;
+	char what[600];
 	if (!strcmp(type, "table"))
 		return names_add(&s->tables, &s->ntables, name);
 	if (!strcmp(type, "view"))
 		return names_add(&s->views, &s->nviews, name);
 	if (!strcmp(type, "trigger")) {
-		char both[600];
-		snprintf(both, sizeof both, "%s.%s", tbl ? tbl : "", name);
-		return names_add(&s->triggers, &s->ntriggers, both);
+		snprintf(what, sizeof what, "%s.%s", tbl ? tbl : "", name);
+		return names_add(&s->triggers, &s->ntriggers, what);
 	}
-	return true;
+	if (!strcmp(type, "virtual")) {
+		/* an FTS or R*Tree table and its shadow tables: not copied */
+		snprintf(what, sizeof what, "virtual table %s", name);
+		return names_add(&s->objects, &s->nobjects, what);
+	}
+	return true; /* "shadow": a virtual table's own storage */
 }
 
 static bool lite_describe_schema(struct conn *c, const char *schema, struct schema_desc *out,
 				 struct sl_error *err)
 {
 	memset(out, 0, sizeof *out);
-	char sql[300];
-	snprintf(sql, sizeof sql,
-		 "SELECT type, name, tbl_name FROM \"%s\".sqlite_master WHERE type IN ('table', "
-		 "'view', 'trigger') AND name NOT LIKE 'sqlite\\_%%' ESCAPE '\\' ORDER BY name",
-		 schema && !strchr(schema, '"') ? schema : "main");
-	if (!each_row(c, sql, NULL, 0, schema_row, out, err)) {
+	const char *db = schema ? schema : "main";
+	const char *p[1] = {db};
+	/* pragma_table_list (3.37) tells virtual and shadow tables apart */
+	bool listed = sqlite3_libversion_number() >= 3037000;
+	const char *sql =
+		listed ? "SELECT type, name, name FROM pragma_table_list WHERE schema = ?1 "
+			 "UNION ALL SELECT type, name, tbl_name FROM sqlite_master WHERE "
+			 "type = 'trigger' ORDER BY 2"
+		       : "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN "
+			 "('table', 'view', 'trigger') AND ?1 IS NOT NULL ORDER BY name";
+	if (strcmp(db, "main") && !listed)
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "%s: schema %s: SQLite 3.37 or later reads it", c->url, db);
+	if (!each_row(c, sql, p, 1, schema_row, out, err)) {
 		schema_desc_free(out);
 		return false;
 	}
