@@ -1092,12 +1092,22 @@ static bool describe(struct conn *c, const struct write_spec *spec, struct table
 			c,
 			"SELECT cid, name, \"key\" FROM pragma_index_xinfo(?1, ?2) ORDER BY seqno",
 			q, 2, index_col_row, &x, err);
+		/* the index of a UNIQUE constraint is sqlite_autoindex_<table>_<n>,
+		 * a name SQLite reserves: named <table>_<columns>_key instead */
+		char named[256];
+		snprintf(named, sizeof named, "%s", r->name);
+		if (!strncmp(r->name, "sqlite_autoindex_", 17)) {
+			size_t at = (size_t)snprintf(named, sizeof named, "%s", spec->table);
+			for (int k = 0; k < x.n && at < sizeof named; k++)
+				at += (size_t)snprintf(named + at, sizeof named - at, "_%s",
+						       x.cols[k]);
+			if (at < sizeof named)
+				snprintf(named + at, sizeof named - at, "_key");
+		}
 		if (ok && r->unique && !r->partial && !x.expression && x.n)
-			ok = table_desc_add_unique(out, r->name, false, x.cols, x.n);
-		/* SQLite names the index of a UNIQUE constraint sqlite_autoindex_*:
-		 * another server makes its own */
+			ok = table_desc_add_unique(out, named, false, x.cols, x.n);
 		if (ok && full)
-			ok = table_desc_add_index(out, r->name, r->unique, false, "btree",
+			ok = table_desc_add_index(out, named, r->unique, false, "btree",
 						  x.expression || r->partial, x.cols, x.n);
 		free_index_cols(&x);
 	}

@@ -82,6 +82,28 @@ assert_contains "text in an INTEGER column" "'abc' is not a 64-bit integer" "$OU
 assert_contains "007 into STRING (NUMERIC affinity)" "SQLite would store '007' as another number" "$OUT"
 assert_contains "too many digits for a REAL" "is not a double SQLite can hold exactly" "$OUT"
 
+test_case "load --resume into SQLite after a kill"
+seq 1 300000 | awk 'BEGIN { print "id,v" } { print $1 ",row " $1 }' >k.csv
+lite k.db "CREATE TABLE k (id INTEGER PRIMARY KEY, v TEXT)"
+"$SLUICE" load k.csv sqlite:k.db --table k --resume --batch-rows 500 >"$TMP/k1.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 200); do
+	n=$(lite k.db "select count(*) from k" 2>/dev/null || echo 0)
+	[ "${n:-0}" -gt 0 ] && break
+	sleep 0.05
+done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+before=$(lite k.db "select count(*) from k")
+if [ "$before" -gt 0 ] && [ "$before" -lt 300000 ]; then pass "killed mid-run ($before rows in)"; else fail "killed at $before rows"; fi
+assert_eq "the checkpoints are in the SQLite file" "1" \
+	"$(lite k.db "select count(*) > 0 from sluice_checkpoints")"
+run_sluice resume 0 load k.csv sqlite:k.db --table k --resume --batch-rows 500
+assert_eq "every row once" "300000|300000|1|300000" \
+	"$(lite k.db "select count(*), count(distinct id), min(id), max(id) from k")"
+assert_eq "the rows the killed run wrote are resumed, not read again" "$before" \
+	"$(awk '$3 == "k" { print $(NF-4) }' "$TMP/resume.out")"
+
 test_case "one writer"
 seq 1 3000 | sed '1i id' >ids.csv
 run_sluice workers 0 load ids.csv sqlite:w.db --table ids --create --workers 3 --batch-rows 100
@@ -147,6 +169,53 @@ here	00	3.25		2023-11-14 22:13:20.000000	0	-0.125	7
 5	0	1.0000000000000002	ünïcödé		7	x	2023-02-25 00:00:00.000000	1	0.000	2.5" \
 	"$(myd $DB -e "select id, i, r, t, hex(b), n + 0e0, vc, dt, ok, d, free from kinds order by id" | sed 's/\\t/\t/g; s/\\n/\n/g')"
 assert_eq "WITHOUT ROWID rows" "a 1 b 2 😀 3" "$(myd $DB -e "select k, v from wr order by v" | tr '\t\n' '  ' | sed 's/ $//')"
+
+test_case "an application's schema: Django-style tables to PostgreSQL"
+lite dj.db <<'EOF'
+CREATE TABLE "auth_user" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "password" varchar(128) NOT NULL,
+ "last_login" datetime NULL, "is_superuser" bool NOT NULL, "username" varchar(150) NOT NULL UNIQUE,
+ "date_joined" datetime NOT NULL);
+CREATE TABLE "shop_order" ("id" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "total" decimal NOT NULL,
+ "created" datetime NOT NULL, "note" text NULL,
+ "user_id" integer NOT NULL REFERENCES "auth_user" ("id") DEFERRABLE INITIALLY DEFERRED);
+CREATE INDEX "shop_order_user_id_idx" ON "shop_order" ("user_id");
+CREATE INDEX "shop_order_lower" ON "shop_order" (lower(note));
+CREATE TABLE "Order Details" ("OrderID" INTEGER NOT NULL, "ProductID" INTEGER NOT NULL,
+ "UnitPrice" NUMERIC NOT NULL DEFAULT 0, "Discount" REAL NOT NULL DEFAULT 0,
+ PRIMARY KEY ("OrderID", "ProductID"));
+CREATE VIRTUAL TABLE notes_fts USING fts5(body);
+INSERT INTO auth_user VALUES (1, 'pbkdf2$x', NULL, 1, 'admin', '2024-01-02 03:04:05.123456'),
+ (2, 'p', '2024-02-03 04:05:06', 0, 'ünï', '2024-01-02 03:04:05');
+INSERT INTO shop_order VALUES (1, 19.99, '2024-01-02 03:04:05.5', 'first', 1), (2, 5, '2024-01-02 03:04:05', NULL, 2);
+INSERT INTO "Order Details" VALUES (10248, 11, 14, 0), (10248, 42, 9.8, 0.15);
+INSERT INTO notes_fts VALUES ('hello');
+EOF
+run_sluice django 0 copy sqlite:dj.db "$PG" --create --tables auth_user,shop_order,"Order Details"
+assert_eq "values" "1	pbkdf2\$x	NULL	t	admin	2024-01-02 03:04:05.123456
+2	p	2024-02-03 04:05:06	f	ünï	2024-01-02 03:04:05
+1	19.99	2024-01-02 03:04:05.5	first	1
+2	5	2024-01-02 03:04:05	NULL	2
+10248	11	14	0
+10248	42	9.8	0.15" "$(pgd $DB -c "select * from auth_user order by id" -c "select * from shop_order order by id" \
+	-c "select * from \"Order Details\" order by 2")"
+assert_eq "keys: primary and foreign" "f shop_order (user_id)
+p Order Details (OrderID,ProductID)
+p auth_user (id)
+p shop_order (id)" "$(pgd $DB -c "select contype::text || ' ' || conrelid::regclass::text || ' (' ||
+	(select string_agg(attname, ',' order by k.o) from unnest(conkey) with ordinality k(n, o)
+	join pg_attribute a on a.attrelid = conrelid and a.attnum = k.n) || ')'
+	from pg_constraint where conrelid in ('auth_user'::regclass, 'shop_order'::regclass, '\"Order Details\"'::regclass)" |
+	sed 's/"//g' | LC_ALL=C sort)"
+assert_eq "the UNIQUE column's index, named as PostgreSQL would" \
+	"CREATE UNIQUE INDEX auth_user_username_key ON public.auth_user USING btree (username)" \
+	"$(pgd $DB -c "select indexdef from pg_indexes where tablename = 'auth_user' and indexname <> 'auth_user_pkey'")"
+run_sluice django_all 0 copy sqlite:dj.db "$MY" --create
+assert_contains "the FTS table is named, not copied" "virtual table notes_fts is not copied" "$OUT"
+assert_contains "the expression index is named, not copied" "index shop_order_lower not carried over" "$OUT"
+assert_eq "no shadow table copied" "0" \
+	"$(myd $DB -e "select count(*) from information_schema.tables where table_schema = '$DB' and table_name like 'notes_fts%'")"
+assert_eq "MariaDB has the rows" "2 2 2" \
+	"$(myd $DB -e "select (select count(*) from auth_user), (select count(*) from shop_order), (select count(*) from \`Order Details\`)" | tr '\t' ' ')"
 
 # ---------------------------------------------------------------- a target
 test_case "copy PostgreSQL to SQLite"
