@@ -231,6 +231,11 @@ static void lite_close(struct conn *c)
 		pthread_mutex_unlock(&writers_mu);
 	}
 	sqlite3_close_v2(c->db);
+	/* a file this connection made and nothing wrote to (a dry run, a
+	 * ping, a failed load) is not left behind */
+	struct stat sb;
+	if (c->created && c->db && !stat(c->path, &sb) && sb.st_size == 0)
+		unlink(c->path);
 	buf_free(&c->sql);
 	buf_free(&c->scratch);
 	free(c->cols_key);

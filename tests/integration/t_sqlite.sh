@@ -48,6 +48,9 @@ assert_contains "--help shows the sqlite: form" "sqlite:///absolute/path.db" "$o
 # ---------------------------------------------------------------- load
 test_case "load a CSV into SQLite"
 printf 'id,name,amount,born,flag,big\n1,Ann 😀,12.50,2024-01-02T03:04:05Z,true,9223372036854775807\n2,Bob,7,2023-05-06 07:08:09,false,-9223372036854775808\n3,,0.1,,,0\n' >people.csv
+run_sluice load_dry 0 load people.csv sqlite:l.db --create --key id --dry-run
+assert_contains "dry-run names the SQLite types" '"amount" DECIMAL TEXT' "$OUT"
+[ ! -e l.db ] && pass "a dry run leaves no file" || fail "a dry run made l.db"
 run_sluice load_create 0 load people.csv sqlite:l.db --create --key id
 assert_eq "rows and storage classes" \
 	"1|Ann 😀|12.50|text|2024-01-02 03:04:05|1|integer|9223372036854775807|integer
