@@ -122,6 +122,10 @@ struct driver {
 	 * NULL where the server cannot share a snapshot (MySQL). */
 	bool (*export_snapshot)(struct conn *c, char *id, size_t n, struct sl_error *err);
 	bool (*snapshot_at)(struct conn *c, const char *id, struct sl_error *err);
+	/* End the read-only transaction snapshot or snapshot_at started (a
+	 * rollback: only reads happened). Unlike rollback, it ends it though
+	 * begin did not start it. */
+	bool (*snapshot_end)(struct conn *c, struct sl_error *err);
 	/* The base tables of schema (NULL: the connection's database/"public"),
 	 * plus views and triggers; free with schema_desc_free. */
 	bool (*describe_schema)(struct conn *c, const char *schema, struct schema_desc *out,

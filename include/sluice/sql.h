@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "sluice/buf.h"
+#include "sluice/canon.h"
 #include "sluice/convert.h"
 #include "sluice/sqltype.h"
 
@@ -81,6 +82,33 @@ struct dialect {
 	 * does not fit out. */
 	bool (*type_name)(const struct sql_type *t, const struct type_use *use,
 			  struct type_naming *out);
+	/* --- sluice verify: canonical text (canon.h) --- */
+	/* Append an expression of column col (quoted) of type t (this
+	 * dialect's, as its type_classify gave it) whose value is the
+	 * column's value in the canonical text how asks for, NULL for NULL.
+	 * It must give, for equal values, the same bytes as every other
+	 * dialect's canon_value for the same form: canon.h says what each
+	 * form is. verify asks for a form only where both types have it;
+	 * CANON_HASH for any type. False when b is full. */
+	bool (*canon_value)(struct buf *b, const char *col, const struct sql_type *t,
+			    const struct canon_spec *how);
+	/* Optional. What the values of t, one of this dialect's types the
+	 * model leaves SQL_OTHER, compare as: SQL_INT (decimal digits, as
+	 * PostgreSQL's oid) or SQL_TEXT (characters, as its name), so that
+	 * canon_value must write CANON_NUM or CANON_HASH of their text for
+	 * it; SQL_OTHER (or NULL) compares them by their output text. */
+	enum sql_kind (*compare_as)(const struct sql_type *t);
+	/* Append the query that reads spec's table (sql_read_table) and
+	 * returns one row of two values: the number of rows, and their
+	 * checksum: the sum over the rows, as an exact decimal (0 for no
+	 * rows), of the number the first 15 hex digits (60 bits) of an md5
+	 * make; md5 of the row's text, which is each of values[0..n)
+	 * (canon_value expressions, ASCII) in turn as its length, ':' and
+	 * itself, N when NULL, with nothing between; md5('') with n 0. For
+	 * the same rows both texts are the same on every dialect.
+	 * sql_select_values writes the rows it reads over. */
+	bool (*checksum_query)(struct buf *b, const struct write_spec *spec,
+			       const char *const *values, int n);
 };
 
 extern const struct dialect pg_dialect;
@@ -92,6 +120,14 @@ bool sql_table_name(const struct dialect *d, struct buf *b, const struct write_s
 /* Append the table a SELECT reads from: sql_table_name, after ONLY when
  * spec->own_rows and the dialect has inheritance. */
 bool sql_read_table(const struct dialect *d, struct buf *b, const struct write_spec *spec);
+/* Append SELECT values[0] AS c0, ..., values[n-1] AS c<n-1> FROM spec's
+ * table (sql_read_table); with n 0, SELECT 1 AS c0: a row of each row,
+ * for a query over it (checksum_query). */
+bool sql_select_values(const struct dialect *d, struct buf *b, const struct write_spec *spec,
+		       const char *const *values, int n);
+/* Append SELECT count(*) FROM spec's table (sql_read_table): one row,
+ * one value, the number of rows. */
+bool sql_count_rows(const struct dialect *d, struct buf *b, const struct write_spec *spec);
 /* Append SELECT of spec's columns from its table (sql_read_table), each
  * followed by suffix[i] when suffix and suffix[i] are not NULL (an
  * expression that reads the value exactly, as MySQL's " + 0e0" for a
@@ -156,6 +192,18 @@ enum sqlite_affinity {
 	SQLITE_AFF_REAL,
 };
 enum sqlite_affinity sqlite_affinity(const char *declared);
+
+/* The dialects' canonical text and checksums for verify
+ * (src/sql/pg_verify.c, mysql_verify.c), reached through their ops. */
+bool pg_canon_value(struct buf *b, const char *col, const struct sql_type *t,
+		    const struct canon_spec *how);
+bool mysql_canon_value(struct buf *b, const char *col, const struct sql_type *t,
+		       const struct canon_spec *how);
+enum sql_kind pg_compare_as(const struct sql_type *t);
+bool pg_checksum_query(struct buf *b, const struct write_spec *spec, const char *const *values,
+		       int n);
+bool mysql_checksum_query(struct buf *b, const struct write_spec *spec, const char *const *values,
+			  int n);
 
 /* MySQL: read the string literal at *p (its opening quote) up to end into
  * b, undoing '' and backslash escapes (\% and \_ stay two characters);

@@ -1981,6 +1981,12 @@ static bool my_snapshot(struct conn *c, struct sl_error *err)
 			 "starting a snapshot", err);
 }
 
+/* A plain ROLLBACK: my_snapshot's transaction is neither begin's nor XA. */
+static bool my_snapshot_end(struct conn *c, struct sl_error *err)
+{
+	return run_query(c, "ROLLBACK", "ending a snapshot", err);
+}
+
 /* "TABLE_SCHEMA = <db>" for schema (NULL: the connection's database). */
 static bool put_schema_match(struct conn *c, const char *column, const char *schema)
 {
@@ -2589,6 +2595,7 @@ const struct driver mysql_driver = {
 	.commit_mode = my_commit_mode,
 	.count_keys = my_count_keys,
 	.snapshot = my_snapshot,
+	.snapshot_end = my_snapshot_end,
 	.describe_schema = my_describe_schema,
 	.describe_full = my_describe_full,
 	.open_read = my_open_read,

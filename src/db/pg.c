@@ -1437,6 +1437,11 @@ static bool pg_snapshot(struct conn *c, struct sl_error *err)
 	return pg_exec(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; " READ_SETTINGS, err);
 }
 
+static bool pg_snapshot_end(struct conn *c, struct sl_error *err)
+{
+	return pg_exec(c, "ROLLBACK", err);
+}
+
 static bool pg_export_snapshot(struct conn *c, char *id, size_t n, struct sl_error *err)
 {
 	PGresult *res;
@@ -2146,6 +2151,7 @@ const struct driver pg_driver = {
 	.snapshot = pg_snapshot,
 	.export_snapshot = pg_export_snapshot,
 	.snapshot_at = pg_snapshot_at,
+	.snapshot_end = pg_snapshot_end,
 	.describe_schema = pg_describe_schema,
 	.describe_full = pg_describe_full,
 	.open_read = pg_open_read,

@@ -1,13 +1,14 @@
 /* src/pipeline/verify.c
  * sluice verify: the same tables on two servers compared by row count and an
  * order-independent checksum. Each server computes both in one query: every
- * value is normalized to one canonical text (see enum form), a row's texts
- * are length-prefixed and joined, and the first 60 bits of their md5 are
+ * value is normalized to one canonical text (canon.h), a row's texts are
+ * length-prefixed and joined, and the first 60 bits of their md5 are
  * summed as an exact decimal, so row order does not matter and a duplicated
- * row cannot cancel another out.
+ * row cannot cancel another out. Which text a column gets is chosen here,
+ * from the neutral types on both sides; the SQL that computes it is each
+ * dialect's (canon_value, checksum_query).
  */
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,37 +26,29 @@
  */
 
 enum kind {
-	K_INT,	  /* any integer; MySQL year, tinyint(1) */
-	K_BOOL,	  /* PostgreSQL boolean */
+	K_INT,	  /* any integer, a boolean held as a small integer */
+	K_BOOL,	  /* a boolean type */
 	K_DEC,	  /* numeric, decimal */
-	K_FLOAT4, /* real, MySQL float */
-	K_FLOAT8, /* double */
+	K_FLOAT4, /* single precision */
+	K_FLOAT8, /* double precision */
 	K_DATE,
-	K_TS,	    /* timestamp without time zone, MySQL datetime */
-	K_TSTZ,	    /* timestamp with time zone, MySQL timestamp (driver sessions are UTC) */
-	K_TIME,	    /* PostgreSQL time, MySQL time */
-	K_INTERVAL, /* PostgreSQL interval: months, days and a time */
-	K_BITS,	    /* bit(n), PostgreSQL bit varying */
-	K_BYTES,    /* bytea, MySQL binary, varbinary, blobs, spatial types */
-	K_TEXT,	    /* character types, MySQL enum and set */
+	K_TS,	    /* a date and time without a zone */
+	K_TSTZ,	    /* an instant (driver sessions are UTC) */
+	K_TIME,	    /* a time of day or a duration */
+	K_INTERVAL, /* months, days and a time */
+	K_BITS,	    /* bit strings, a boolean held as bit(1) */
+	K_BYTES,    /* binary strings, spatial types as their bytes */
+	K_TEXT,	    /* character types, enums and sets, network addresses */
 	K_UUID,
-	K_JSON, /* PostgreSQL json (kept as written), MySQL 8 json (reformatted) */
-	K_JSONB,
+	K_JSON,	 /* json kept as written */
+	K_JSONB, /* json the server normalizes */
 	K_OTHER, /* anything else: compared by its text */
 };
 
 struct coltype {
 	enum kind kind;
 	int prec; /* K_TS, K_TSTZ, K_TIME, K_INTERVAL: fractional digits of seconds */
-	int bits; /* K_BITS: the width, 0 for bit varying */
 };
-
-/* Whether d is PostgreSQL's dialect (else MySQL's): the one place verify
- * tells the servers apart. */
-static bool is_pg(const struct dialect *d)
-{
-	return d == &pg_dialect;
-}
 
 /* The fraction digits of seconds a canonical text keeps for t: at most 6. */
 static int prec_of(const struct sql_type *t)
@@ -63,37 +56,29 @@ static int prec_of(const struct sql_type *t)
 	return t->fsp > 6 ? 6 : t->fsp;
 }
 
-/* PostgreSQL's own types the model leaves as SQL_OTHER that read as text
- * or integers: name, "char", oid. */
-static enum kind pg_other(const char *name)
+/* Column type text of a server of dialect d as d classifies it (sqltype.h)
+ * into t, which the caller frees; what cannot be classified (out of
+ * memory) as SQL_OTHER. */
+static void classify(const struct dialect *d, const char *type, struct sql_type *t)
 {
-	if (!strcmp(name, "oid"))
-		return K_INT;
-	if (!strcmp(name, "name") || !strcmp(name, "\"char\""))
-		return K_TEXT;
-	return K_OTHER;
+	if (!d->type_classify(type ? type : "", NULL, t)) {
+		sql_type_free(t);
+		sql_type_init(t, d);
+	}
 }
 
-/* The type of a column described on a server of dialect d, as its
- * dialect classifies it (sqltype.h). */
-static struct coltype coltype_of(const struct dialect *d, const char *type)
+/* What the values of t, a column type of dialect d, compare as. */
+static struct coltype coltype_of(const struct dialect *d, const struct sql_type *t)
 {
 	struct coltype c = {.kind = K_OTHER};
-	struct sql_type t;
-	bool pg = is_pg(d);
-	if (!d->type_classify(type ? type : "", NULL, &t) || t.array) {
-		sql_type_free(&t);
+	if (t->array)
 		return c;
-	}
-	switch (t.kind) {
+	switch (t->kind) {
 	case SQL_BOOL:
-		/* MySQL's are integers: tinyint(1), or a bit(1) */
-		if (pg)
-			c.kind = K_BOOL;
-		else if (t.bool_form == SQL_BOOL_BIT)
-			c = (struct coltype){.kind = K_BITS, .bits = 1};
-		else
-			c.kind = K_INT;
+		/* without a boolean type: a small integer, or a bit(1) */
+		c.kind = t->bool_form == SQL_BOOL_NATIVE ? K_BOOL
+			 : t->bool_form == SQL_BOOL_BIT	 ? K_BITS
+							 : K_INT;
 		break;
 	case SQL_INT:
 		c.kind = K_INT;
@@ -102,62 +87,62 @@ static struct coltype coltype_of(const struct dialect *d, const char *type)
 		c.kind = K_DEC;
 		break;
 	case SQL_FLOAT:
-		c.kind = t.bytes == 4 ? K_FLOAT4 : K_FLOAT8;
+		c.kind = t->bytes == 4 ? K_FLOAT4 : K_FLOAT8;
 		break;
 	case SQL_DATE:
 		c.kind = K_DATE;
 		break;
 	case SQL_DATETIME:
 	case SQL_TIMESTAMPTZ:
-		c = (struct coltype){.kind = t.kind == SQL_DATETIME ? K_TS : K_TSTZ,
-				     .prec = prec_of(&t)};
+		c = (struct coltype){.kind = t->kind == SQL_DATETIME ? K_TS : K_TSTZ,
+				     .prec = prec_of(t)};
 		break;
 	case SQL_TIME:
 		/* a time with a zone: compared by its text */
-		if (!t.with_tz)
-			c = (struct coltype){.kind = K_TIME, .prec = prec_of(&t)};
+		if (!t->with_tz)
+			c = (struct coltype){.kind = K_TIME, .prec = prec_of(t)};
 		break;
 	case SQL_INTERVAL:
-		c = (struct coltype){.kind = K_INTERVAL, .prec = prec_of(&t)};
+		c = (struct coltype){.kind = K_INTERVAL, .prec = prec_of(t)};
 		break;
 	case SQL_BIT:
-		c = (struct coltype){.kind = K_BITS, .bits = t.fixed ? (int)t.length : 0};
+		c.kind = K_BITS;
 		break;
 	case SQL_BINARY:
 		c.kind = K_BYTES;
 		break;
 	case SQL_SPATIAL:
-		/* geomcollection (MySQL 8's geometrycollection) was never
-		 * among verify's byte types: still compared by its text */
-		c.kind = strcmp(t.name, "geomcollection") ? K_BYTES : K_OTHER;
+		c.kind = K_BYTES;
 		break;
 	case SQL_TEXT:
-		/* a bpchar without a length keeps the trailing spaces ::text
-		 * would cut: through its output function, as other types */
-		c.kind = pg && t.padded && t.length < 0 ? K_OTHER : K_TEXT;
-		break;
 	case SQL_ENUM:
 	case SQL_SET:
-		c.kind = K_TEXT;
-		break;
 	case SQL_NETADDR:
-		/* PostgreSQL's through its output function (inet::text adds a
-		 * /32); MariaDB's inet4 and inet6 as text */
-		c.kind = pg ? K_OTHER : K_TEXT;
+		/* how each is read as text is its dialect's (canon_value) */
+		c.kind = K_TEXT;
 		break;
 	case SQL_UUID:
 		c.kind = K_UUID;
 		break;
 	case SQL_JSON:
-		c.kind = pg && !t.json_text ? K_JSONB : K_JSON;
+		c.kind = t->json_text ? K_JSON : K_JSONB;
 		break;
 	case SQL_OTHER:
-		c.kind = pg ? pg_other(t.name) : K_OTHER;
+		/* a server's own type whose values read as integers or text */
+		switch (d->compare_as ? d->compare_as(t) : SQL_OTHER) {
+		case SQL_INT:
+			c.kind = K_INT;
+			break;
+		case SQL_TEXT:
+			c.kind = K_TEXT;
+			break;
+		default:
+			break;
+		}
 		break;
 	case SQL_MONEY:
 		break;
 	}
-	sql_type_free(&t);
 	return c;
 }
 
@@ -165,28 +150,11 @@ static struct coltype coltype_of(const struct dialect *d, const char *type)
  * Canonical forms: one per column, chosen from the types on both sides
  */
 
-enum form {
-	F_NUM,	    /* integers as decimal text, booleans 0/1, bits as binary digits
-		     * (so bit(1) = boolean), decimals without trailing zeros (1.5 =
-		     * 1.500) */
-	F_FLOAT,    /* the IEEE 754 bit pattern in hex, of a double or a float */
-	F_DATE,	    /* YYYY-MM-DD */
-	F_TS,	    /* YYYY-MM-DD HH:MM:SS[.f] in UTC, prec fraction digits, truncated */
-	F_TIME,	    /* the signed number of 10^-prec seconds, truncated; an interval
-		     * with months or days: "<months> mons <days> days <that number>" */
-	F_HASH,	    /* md5 of the value's bytes: text as UTF-8, bytes as they are */
-	F_JSONB,    /* PostgreSQL on both sides, json and jsonb: md5 of the jsonb text */
-	F_NULLNESS, /* only whether it is NULL: json across servers */
-};
-
 /* How one column is compared; the same whichever side asks. */
 struct plan {
-	enum form form;
-	int prec;     /* F_TS, F_TIME */
-	int bits;     /* F_FLOAT: significand bits compared, 24 (float) or 53 (double) */
-	bool in_part; /* F_FLOAT: one side holds more than is compared */
-	bool lower;   /* F_HASH: lower-case the text (one side is a uuid) */
-	bool as_text; /* the types do not correspond: both compared as their text */
+	struct canon_spec canon; /* the text both sides write (canon.h) */
+	bool in_part;		 /* CANON_FLOAT: one side holds more than is compared */
+	bool as_text;		 /* the types do not correspond: both compared as their text */
 };
 
 /* Exact numbers, and what reads as one: booleans 0/1, bits. */
@@ -237,332 +205,48 @@ static int min_int(int a, int b)
 	return a < b ? a : b;
 }
 
-/* The plan for a column of type a (on PostgreSQL when a_pg) whose
- * counterpart is b: symmetric in (a, b), so both queries agree. */
-static struct plan plan_for(struct coltype a, bool a_pg, struct coltype b, bool b_pg)
+/* The plan for a column of type a whose counterpart is b, both on servers
+ * of one dialect when same: symmetric in (a, b), so both queries agree. */
+static struct plan plan_for(struct coltype a, struct coltype b, bool same)
 {
-	struct plan p = {.form = F_HASH};
+	struct plan p = {.canon.form = CANON_HASH};
 	if (to_float_kind(a.kind) && to_float_kind(b.kind) &&
 	    (float_kind(a.kind) || float_kind(b.kind))) {
 		/* every bit, at the precision of the narrower side: a double
 		 * against a float is rounded to a float */
-		p.form = F_FLOAT;
-		p.bits = a.kind == K_FLOAT4 || b.kind == K_FLOAT4 ? 24 : 53;
+		p.canon.form = CANON_FLOAT;
+		p.canon.bits = a.kind == K_FLOAT4 || b.kind == K_FLOAT4 ? 24 : 53;
 		p.in_part = a.kind != b.kind;
 	} else if (numeric_kind(a.kind) && numeric_kind(b.kind)) {
-		p.form = F_NUM;
+		p.canon.form = CANON_NUM;
 	} else if (a.kind == K_DATE && b.kind == K_DATE) {
-		p.form = F_DATE;
+		p.canon.form = CANON_DATE;
 	} else if (temporal_kind(a.kind) && temporal_kind(b.kind)) {
-		p.form = F_TS;
-		p.prec = min_int(a.kind == K_DATE ? 0 : a.prec, b.kind == K_DATE ? 0 : b.prec);
+		p.canon.form = CANON_TS;
+		p.canon.prec =
+			min_int(a.kind == K_DATE ? 0 : a.prec, b.kind == K_DATE ? 0 : b.prec);
 	} else if (time_kind(a.kind) && time_kind(b.kind)) {
-		p.form = F_TIME;
-		p.prec = min_int(a.prec, b.prec);
-	} else if ((json_kind(a.kind) || json_kind(b.kind)) && a_pg != b_pg) {
-		/* No canonical JSON text both servers produce: jsonb sorts keys its
+		p.canon.form = CANON_TIME;
+		p.canon.prec = min_int(a.prec, b.prec);
+	} else if ((json_kind(a.kind) || json_kind(b.kind)) && !same) {
+		/* No canonical JSON text two servers produce: jsonb sorts keys its
 		 * own way and rewrites numbers, MySQL 8 reformats, MariaDB keeps the
-		 * text. PostgreSQL json keeps the text too, so json against a
-		 * MariaDB json (longtext) column compares as text. */
-		struct coltype pg = a_pg ? a : b, my = a_pg ? b : a;
-		p.form = pg.kind == K_JSON && my.kind == K_TEXT ? F_HASH : F_NULLNESS;
+		 * text. json kept as written (PostgreSQL json) against text (a
+		 * MariaDB json is a longtext) compares as text. */
+		p.canon.form = (a.kind == K_JSON && b.kind == K_TEXT) ||
+					       (b.kind == K_JSON && a.kind == K_TEXT)
+				       ? CANON_HASH
+				       : CANON_NULLNESS;
 	} else if (hashed_kind(a.kind) && hashed_kind(b.kind)) {
-		if (a_pg && b_pg && json_kind(a.kind) && json_kind(b.kind) &&
+		/* one server's json normalized the same way on both sides */
+		if (same && json_kind(a.kind) && json_kind(b.kind) &&
 		    (a.kind == K_JSONB || b.kind == K_JSONB))
-			p.form = F_JSONB;
-		p.lower = a.kind == K_UUID || b.kind == K_UUID;
+			p.canon.form = CANON_JSON_NORM;
+		p.canon.lower = a.kind == K_UUID || b.kind == K_UUID;
 	} else {
 		p.as_text = true;
 	}
 	return p;
-}
-
-/* The canonical text of a float: the IEEE 754 bit pattern of its value
- * in lower-case hex, 16 digits for a double (bits 53), 8 for a float (24),
- * a double rounded to the nearest float (ties to even, as a cast rounds);
- * zero without its sign. A number is only equal to itself this way: a
- * changed last bit is a different text. */
-
-/* PostgreSQL: the pattern of v, a float8 expression, from float8send or
- * float4send. A double the cast to real would refuse (beyond the float
- * range, or so small it rounds to zero) gets the pattern the rounding
- * gives: infinity or zero. */
-static bool pg_float_bits(struct buf *b, const char *v, int bits)
-{
-	/* a NaN has many patterns ('NaN' is 7ff8..., inf - inf fff8...) and
-	 * PostgreSQL counts them all equal */
-	if (bits == 53)
-		return buf_printf(b,
-				  "CASE WHEN %1$s = 0 THEN '0000000000000000' "
-				  "WHEN %1$s = 'NaN'::float8 THEN 'NaN' "
-				  "ELSE encode(float8send(%1$s), 'hex') END",
-				  v);
-	/* 2^128 - 2^103 rounds up to infinity; 2^-150 down to zero */
-	return buf_printf(b,
-			  "CASE WHEN %1$s = 0 THEN '00000000' WHEN %1$s = 'NaN'::float8 THEN 'NaN' "
-			  "WHEN %1$s >= 340282356779733661637539395458142568448::float8 THEN "
-			  "'7f800000' "
-			  "WHEN %1$s <= -340282356779733661637539395458142568448::float8 THEN "
-			  "'ff800000' "
-			  "WHEN abs(%1$s) <= power(2::float8, -150) THEN '00000000' "
-			  "ELSE encode(float4send(%1$s::real), 'hex') END",
-			  v);
-}
-
-/* MySQL: the exponent of v, a double expression, floor(log2(|v|)). LOG2 is
- * log(x) / log(2) on MySQL and MariaDB, one off next to powers of two, so
- * its estimate (kept where POW stays finite) is set right by comparing |v|
- * with the powers of two around it. Below the normal range it may be too
- * small: every caller raises it to the smallest normal exponent. */
-static bool my_float_exponent(struct buf *b, const char *v)
-{
-	return buf_printf(b,
-			  "(LEAST(GREATEST(FLOOR(LOG2(ABS(%1$s))), -1023), 1022) - "
-			  "(ABS(%1$s) < POW(2, LEAST(GREATEST(FLOOR(LOG2(ABS(%1$s))), -1023), "
-			  "1022))) + "
-			  "(ABS(%1$s) >= POW(2, LEAST(GREATEST(FLOOR(LOG2(ABS(%1$s))), -1023), "
-			  "1022) + 1)))",
-			  v);
-}
-
-/* MySQL: the pattern of v, a double expression, computed (MySQL shows no
- * bits). With e its exponent, raised to the smallest normal one (-1022,
- * -126), |v| * 2^(fraction bits - e) is the significand as an integer,
- * exact (a scaling by a power of two; for a double in two factors, since
- * 2^1074 overflows), rounded to a float's 24 bits by ROUND, which rounds a
- * double to even; (e + bias - 1) * 2^(fraction bits) plus it is the
- * pattern without its sign, subnormals and a rounding up into the next
- * exponent included. A float beyond range is infinity, the sign a bit of
- * its own. */
-static bool my_float_bits(struct buf *b, const char *v, int bits)
-{
-	struct buf e, es;
-	buf_init(&e, 0);
-	buf_init(&es, 0);
-	bool ok = my_float_exponent(&e, v);
-	if (bits == 53)
-		ok = ok && buf_printf(&es, "GREATEST(%s, -1022)", buf_str(&e)) &&
-		     buf_printf(b,
-				"CASE WHEN %1$s = 0 THEN '0000000000000000' ELSE "
-				"LOWER(LPAD(HEX((CAST(%2$s + 1022 AS SIGNED) * 4503599627370496 + "
-				"CAST(ABS(%1$s) * POW(2, -48 - %2$s) * POW(2, 100) AS SIGNED)) | "
-				"((%1$s < 0) << 63)), 16, '0')) END",
-				v, buf_str(&es));
-	else
-		ok = ok && buf_printf(&es, "GREATEST(%s, -126)", buf_str(&e)) &&
-		     buf_printf(
-			     b,
-			     "CASE WHEN %1$s = 0 THEN '00000000' ELSE "
-			     "LOWER(LPAD(HEX(LEAST(CAST(%2$s + 126 AS SIGNED) * 8388608 + "
-			     "CAST(ROUND(ABS(%1$s) * POW(2, 23 - %2$s)) AS SIGNED), 2139095040) | "
-			     "((%1$s < -POW(2, -150)) << 31)), 8, '0')) END",
-			     v, buf_str(&es));
-	buf_free(&e);
-	buf_free(&es);
-	return ok;
-}
-
-/* 10^(6 - prec): microseconds in one unit of a time with prec fraction
- * digits. */
-static int micros_per_unit(int prec)
-{
-	int n = 1;
-	for (int i = prec; i < 6; i++)
-		n *= 10;
-	return n;
-}
-
-static bool wrap(char *v, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* Format the expression fmt (around a quoted name) into v; false when it
- * does not fit. */
-static bool wrap(char *v, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int w = vsnprintf(v, n, fmt, ap);
-	va_end(ap);
-	return w >= 0 && (size_t)w < n;
-}
-
-/* PostgreSQL: interval q by its fields, as PostgreSQL keeps it: months,
- * days and a time, so '1 mon' is not '30 days' nor '1 day' '24:00:00'
- * (interval equality and the epoch count a month as 30 days). The time
- * (the hours are not folded into days) in units of 10^-prec seconds,
- * truncated; alone when months and days are 0, as a MySQL time reads. */
-static bool pg_interval(struct buf *b, const char *q, int prec)
-{
-	char t[1024];
-	if (!wrap(t, sizeof t,
-		  "round(EXTRACT(HOUR FROM %1$s) * 3600000000 + EXTRACT(MINUTE FROM %1$s) * "
-		  "60000000 + EXTRACT(MICROSECONDS FROM %1$s))::bigint",
-		  q))
-		return false;
-	if (prec < 6 && !wrap(t + strlen(t), sizeof t - strlen(t), " / %d", micros_per_unit(prec)))
-		return false;
-	return buf_printf(
-		b,
-		"CASE WHEN EXTRACT(YEAR FROM %1$s) = 0 AND EXTRACT(MONTH FROM %1$s) = 0 "
-		"AND EXTRACT(DAY FROM %1$s) = 0 THEN (%2$s)::text "
-		"ELSE (EXTRACT(YEAR FROM %1$s) * 12 + EXTRACT(MONTH FROM %1$s))::bigint::text "
-		"|| ' mons ' || EXTRACT(DAY FROM %1$s)::bigint::text || ' days ' || "
-		"(%2$s)::text END",
-		q, t);
-}
-
-/* Append the PostgreSQL expression for column q (quoted) of type c under
- * plan p: canonical text, or NULL for NULL. */
-static bool pg_canon(struct buf *b, const char *q, struct coltype c, struct plan p)
-{
-	char v[1024];
-	switch (p.form) {
-	case F_NUM:
-		if (c.kind == K_BOOL)
-			return buf_printf(b, "%s::int::text", q);
-		if (c.kind == K_DEC)
-			return buf_printf(b,
-					  "CASE WHEN strpos(%1$s::text, '.') > 0 THEN "
-					  "rtrim(rtrim(%1$s::text, '0'), '.') ELSE %1$s::text END",
-					  q);
-		return buf_printf(b, "%s::text", q);
-	case F_FLOAT:
-		return wrap(v, sizeof v, "%s::float8", q) && pg_float_bits(b, v, p.bits);
-	case F_DATE:
-		return buf_printf(b,
-				  "CASE WHEN isfinite(%1$s) AND %1$s >= '0001-01-01' THEN "
-				  "to_char(%1$s, 'YYYY-MM-DD') ELSE %1$s::text END",
-				  q);
-	case F_TS:
-		if (!wrap(v, sizeof v,
-			  c.kind == K_TSTZ   ? "(%s AT TIME ZONE 'UTC')"
-			  : c.kind == K_DATE ? "%s::timestamp"
-					     : "%s",
-			  q))
-			return false;
-		/* to_char gives nothing for infinity and no era for BC years */
-		if (!buf_printf(b,
-				"CASE WHEN isfinite(%1$s) AND %1$s >= '0001-01-01' THEN "
-				"to_char(%1$s, 'YYYY-MM-DD HH24:MI:SS')",
-				v))
-			return false;
-		if (p.prec > 0 &&
-		    !buf_printf(b, " || '.' || left(to_char(%s, 'US'), %d)", v, p.prec))
-			return false;
-		return buf_printf(b, " ELSE %s::text END", v);
-	case F_TIME:
-		if (c.kind == K_INTERVAL)
-			return pg_interval(b, q, p.prec);
-		/* EXTRACT is exact numeric since PostgreSQL 14, a float8 before: the
-		 * round makes either an exact number of microseconds */
-		if (p.prec >= 6)
-			return buf_printf(
-				b, "round(EXTRACT(EPOCH FROM %s) * 1000000)::bigint::text", q);
-		return buf_printf(b, "(round(EXTRACT(EPOCH FROM %s) * 1000000)::bigint / %d)::text",
-				  q, micros_per_unit(p.prec));
-	case F_HASH:
-		if (c.kind == K_BYTES)
-			return buf_printf(b, "md5(%s)", q);
-		/* the UTF-8 bytes whatever the database's encoding; character
-		 * types through ::text (char(n) without its padding, as MySQL
-		 * reads it), any other type through its output function, as copy
-		 * reads it (inet::text would add a /32, boolean::text spell out
-		 * true) */
-		if (c.kind == K_TEXT)
-			return buf_printf(b,
-					  p.lower ? "md5(convert_to(lower(%s::text), 'UTF8'))"
-						  : "md5(convert_to(%s::text, 'UTF8'))",
-					  q);
-		return buf_printf(
-			b,
-			p.lower ? "CASE WHEN %1$s IS NULL THEN NULL ELSE "
-				  "md5(convert_to(lower(format('%%s', %1$s)), 'UTF8')) END"
-				: "CASE WHEN %1$s IS NULL THEN NULL ELSE "
-				  "md5(convert_to(format('%%s', %1$s), 'UTF8')) END",
-			q);
-	case F_JSONB:
-		return buf_printf(b, "md5(convert_to(%s::jsonb::text, 'UTF8'))", q);
-	case F_NULLNESS:
-		return buf_printf(b, "CASE WHEN %s IS NULL THEN NULL ELSE '' END", q);
-	}
-	return false;
-}
-
-/* Append the MySQL expression for column q of type c under plan p. With
- * zero_null (always, since copy writes MySQL's zero dates as NULL whatever
- * the target) a zero date or a date with a zero month or day is NULL. */
-static bool my_canon(struct buf *b, const char *q, struct coltype c, struct plan p, bool zero_null)
-{
-	char v[1024];
-	bool ok;
-	switch (p.form) {
-	case F_NUM:
-		if (c.kind == K_BITS)
-			return buf_printf(b, "LPAD(BIN(%s + 0), %d, '0')", q, c.bits);
-		/* + 0: a number without ZEROFILL's padding, a year as 0 not 0000 */
-		if (c.kind == K_DEC)
-			return buf_printf(
-				b,
-				"CASE WHEN LOCATE('.', CAST(%1$s + 0 AS CHAR)) > 0 THEN "
-				"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM CAST(%1$s + 0 AS "
-				"CHAR))) ELSE CAST(%1$s + 0 AS CHAR) END",
-				q);
-		return buf_printf(b, "CAST(%s + 0 AS CHAR)", q);
-	case F_FLOAT:
-		/* + 0e0: a double, exactly the float's value (MySQL shows a FLOAT
-		 * to 6 digits) */
-		return wrap(v, sizeof v, c.kind == K_FLOAT8 ? "%s" : "(%s + 0e0)", q) &&
-		       my_float_bits(b, v, p.bits);
-	case F_DATE:
-	case F_TS:
-		ok = !zero_null ||
-		     buf_printf(b,
-				"CASE WHEN MONTH(%1$s) = 0 OR DAYOFMONTH(%1$s) = 0 THEN NULL ELSE ",
-				q);
-		if (p.form == F_DATE)
-			ok = ok && buf_printf(b, "DATE_FORMAT(%s, '%%Y-%%m-%%d')", q);
-		else if (p.prec > 0)
-			ok = ok &&
-			     buf_printf(b,
-					"CONCAT(DATE_FORMAT(%1$s, '%%Y-%%m-%%d %%H:%%i:%%s'), '.', "
-					"LEFT(DATE_FORMAT(%1$s, '%%f'), %2$d))",
-					q, p.prec);
-		else
-			ok = ok && buf_printf(b, "DATE_FORMAT(%s, '%%Y-%%m-%%d %%H:%%i:%%s')", q);
-		return ok && (!zero_null || buf_puts(b, " END"));
-	case F_TIME:
-		/* HOUR, MINUTE, SECOND and MICROSECOND are of the absolute value;
-		 * TIME_TO_SEC keeps the fraction on MariaDB only */
-		ok = buf_printf(b,
-				"CAST((CAST((HOUR(%1$s) * 3600 + MINUTE(%1$s) * 60 + SECOND(%1$s)) "
-				"* 1000000 + MICROSECOND(%1$s) AS SIGNED) "
-				"* IF(LEFT(CAST(%1$s AS CHAR), 1) = '-', -1, 1))",
-				q);
-		if (p.prec < 6)
-			ok = ok && buf_printf(b, " DIV %d", micros_per_unit(p.prec));
-		return ok && buf_puts(b, " AS CHAR)");
-	case F_HASH:
-	case F_JSONB:
-		if (c.kind == K_BYTES)
-			return buf_printf(b, "MD5(%s)", q);
-		/* a time against text (copy's interval -> varchar on the way back):
-		 * the text of both without a fraction's trailing zeros */
-		if (c.kind == K_TIME)
-			return buf_printf(b,
-					  "MD5(CASE WHEN LOCATE('.', CAST(%1$s AS CHAR)) > 0 THEN "
-					  "TRIM(TRAILING "
-					  "'.' FROM TRIM(TRAILING '0' FROM CAST(%1$s AS CHAR))) "
-					  "ELSE CAST(%1$s AS "
-					  "CHAR) END)",
-					  q);
-		/* MD5 hashes the bytes of the string's character set: UTF-8 */
-		return buf_printf(b,
-				  p.lower ? "MD5(LOWER(CONVERT(%s USING utf8mb4)))"
-					  : "MD5(CONVERT(%s USING utf8mb4))",
-				  q);
-	case F_NULLNESS:
-		return buf_printf(b, "CASE WHEN %s IS NULL THEN NULL ELSE '' END", q);
-	}
-	return false;
 }
 
 /* Append ", name" (or "name" first) to the note section *sec of notes,
@@ -575,8 +259,8 @@ static void note_add(struct buf *sec, const char *head, const char *name)
 		(void)(buf_puts(sec, ", ") && buf_puts(sec, name));
 }
 
-/* The query (see verify.h): SELECT count, sum over rows of the first 15 hex
- * digits of md5(row text) FROM (SELECT canonical c0, c1, ... FROM t) s. */
+/* The query (see verify.h): each column's canonical expression
+ * (canon_value) in the dialect's checksum_query. */
 bool verify_sql(const struct dialect *d, const struct write_spec *t, const struct table_desc *mine,
 		const struct dialect *other_d, const struct table_desc *other, struct buf *out,
 		char *note, size_t notesz)
@@ -585,56 +269,44 @@ bool verify_sql(const struct dialect *d, const struct write_spec *t, const struc
 		note[0] = '\0';
 	if (mine->ncols != other->ncols)
 		return false;
-	bool pg = is_pg(d), other_pg = is_pg(other_d);
+	int n = mine->ncols;
 	/* the note, in sections: json, single precision, doubles, as text */
 	struct buf name, secs[4];
 	buf_init(&name, 4096);
 	for (int i = 0; i < 4; i++)
 		buf_init(&secs[i], 4096);
-	bool ok = buf_puts(out, "SELECT ");
-	ok = ok && buf_puts(out, pg ? "count(*)::text, COALESCE(sum(('x' || substr(md5("
-				    : "COUNT(*), CAST(COALESCE(SUM(CAST(CONV(SUBSTR(MD5(CONCAT(");
-	/* each value: its length, ':', its text (all ASCII); NULL: N */
-	for (int i = 0; ok && i < mine->ncols; i++) {
-		if (pg)
-			ok = buf_printf(out, "%sCOALESCE(length(c%d) || ':' || c%d, 'N')",
-					i ? " || " : "", i, i);
-		else
-			ok = buf_printf(out, "%sCOALESCE(CONCAT(CHAR_LENGTH(c%d), ':', c%d), 'N')",
-					i ? ", " : "", i, i);
-	}
-	if (mine->ncols == 0)
-		ok = ok && buf_puts(out, "''");
-	ok = ok &&
-	     buf_puts(out,
-		      pg ? "), 1, 15))::bit(60)::bigint), 0)::text FROM (SELECT "
-			 : ")), 1, 15), 16, 10) AS UNSIGNED)), 0) AS DECIMAL(65,0)) FROM (SELECT ");
-	for (int i = 0; ok && i < mine->ncols; i++) {
+	struct buf *vals = calloc(n ? (size_t)n : 1, sizeof *vals);
+	const char **texts = calloc(n ? (size_t)n : 1, sizeof *texts);
+	bool ok = vals && texts;
+	for (int i = 0; ok && i < n; i++)
+		buf_init(&vals[i], 0);
+	for (int i = 0; ok && i < n; i++) {
 		const struct column_desc *mc = &mine->cols[i], *oc = &other->cols[i];
-		struct coltype a = coltype_of(d, mc->type), b = coltype_of(other_d, oc->type);
-		struct plan p = plan_for(a, pg, b, other_pg);
+		struct sql_type ta, tb;
+		classify(d, mc->type, &ta);
+		classify(other_d, oc->type, &tb);
+		struct coltype a = coltype_of(d, &ta), b = coltype_of(other_d, &tb);
+		struct plan p = plan_for(a, b, d == other_d);
 		buf_reset(&name);
-		if (!d->quote_ident(&name, mc->name)) {
-			ok = false;
+		ok = d->quote_ident(&name, mc->name) &&
+		     d->canon_value(&vals[i], name.data, &ta, &p.canon);
+		texts[i] = buf_str(&vals[i]);
+		sql_type_free(&ta);
+		sql_type_free(&tb);
+		if (!ok)
 			break;
-		}
-		ok = (i == 0 || buf_puts(out, ", ")) &&
-		     (pg ? pg_canon(out, name.data, a, p) : my_canon(out, name.data, a, p, true)) &&
-		     buf_printf(out, " AS c%d", i);
-		if (p.form == F_NULLNESS)
+		if (p.canon.form == CANON_NULLNESS)
 			note_add(&secs[0],
 				 "json compared as NULL or not only (no common canonical form): ",
 				 mc->name);
-		else if (p.form == F_FLOAT && p.in_part && p.bits == 24)
+		else if (p.canon.form == CANON_FLOAT && p.in_part && p.canon.bits == 24)
 			note_add(&secs[1], "compared at single precision: ", mc->name);
-		else if (p.form == F_FLOAT && p.in_part)
+		else if (p.canon.form == CANON_FLOAT && p.in_part)
 			note_add(&secs[2], "compared as doubles: ", mc->name);
 		else if (p.as_text)
 			note_add(&secs[3], "types differ, compared as text: ", mc->name);
 	}
-	if (mine->ncols == 0)
-		ok = ok && buf_puts(out, "1 AS c0");
-	ok = ok && buf_puts(out, " FROM ") && sql_read_table(d, out, t) && buf_puts(out, ") s");
+	ok = ok && d->checksum_query(out, t, texts, n);
 	size_t used = 0;
 	for (int i = 0; i < 4; i++) {
 		if (note && notesz && secs[i].len && used < notesz) {
@@ -644,6 +316,10 @@ bool verify_sql(const struct dialect *d, const struct write_spec *t, const struc
 		}
 		buf_free(&secs[i]);
 	}
+	for (int i = 0; vals && texts && i < n; i++)
+		buf_free(&vals[i]);
+	free(vals);
+	free(texts);
 	buf_free(&name);
 	return ok;
 }
@@ -699,12 +375,6 @@ static void side_free(struct side_query *q)
 	}
 }
 
-/* Append SELECT count(*) FROM t to b. */
-static bool count_sql(const struct dialect *d, struct buf *b, const struct write_spec *t)
-{
-	return buf_puts(b, "SELECT count(*) FROM ") && sql_read_table(d, b, t);
-}
-
 /* The row counts of the sides where the table exists (the other stays 0). */
 static bool count_rows(struct side_query *from, const struct write_spec *t_from, bool in_from,
 		       struct side_query *to, const struct write_spec *t_to, bool in_to,
@@ -713,8 +383,8 @@ static bool count_rows(struct side_query *from, const struct write_spec *t_from,
 	struct buf qf, qt;
 	buf_init(&qf, 0);
 	buf_init(&qt, 0);
-	bool ok = (!in_from || count_sql(from->drv->dialect, &qf, t_from)) &&
-		  (!in_to || count_sql(to->drv->dialect, &qt, t_to));
+	bool ok = (!in_from || sql_count_rows(from->drv->dialect, &qf, t_from)) &&
+		  (!in_to || sql_count_rows(to->drv->dialect, &qt, t_to));
 	if (!ok) {
 		sl_error_set(err, SL_ERR_USAGE, "bad table name");
 	} else if (in_from && in_to) {
@@ -946,10 +616,8 @@ static void side_end(struct side *s)
 {
 	struct sl_error ignored;
 	sl_error_clear(&ignored);
-	/* only reads happened: nothing to keep (a plain ROLLBACK, since the
-	 * driver's rollback ends only the transactions its begin started) */
-	if (s->drv->snapshot)
-		s->drv->exec(s->c, "ROLLBACK", &ignored);
+	if (s->drv->snapshot && s->drv->snapshot_end)
+		s->drv->snapshot_end(s->c, &ignored);
 }
 
 /* Close s's connection. */
@@ -960,11 +628,12 @@ static void side_close(struct side *s)
 	s->c = NULL;
 }
 
-/* The schema a table is looked up in on side s: PostgreSQL --schema (or the
- * search path), the URL's database on MySQL. */
+/* The schema a table is looked up in on side s: --schema (or the search
+ * path) on a server with schemas inside a database, else the URL's
+ * database. */
 static const char *default_schema(const struct job *job, const struct side *s)
 {
-	return is_pg(s->drv->dialect) ? job->schema : NULL;
+	return s->drv->dialect->has_schemas ? job->schema : NULL;
 }
 
 /* Whether --exclude-tables names name. */

@@ -71,4 +71,6 @@ const struct dialect mysql_dialect = {
 	.bulk_load = mysql_load_data_sql,
 	.type_classify = mysql_type_classify,
 	.type_name = mysql_type_name,
+	.canon_value = mysql_canon_value,
+	.checksum_query = mysql_checksum_query,
 };

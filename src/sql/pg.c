@@ -66,6 +66,9 @@ const struct dialect pg_dialect = {
 	.bulk_load = pg_copy_sql,
 	.type_classify = pg_type_classify,
 	.type_name = pg_type_name,
+	.canon_value = pg_canon_value,
+	.checksum_query = pg_checksum_query,
+	.compare_as = pg_compare_as,
 };
 
 bool pg_copy_sql(struct buf *b, const struct write_spec *spec)

@@ -37,6 +37,23 @@ bool sql_read_table(const struct dialect *d, struct buf *b, const struct write_s
 	       sql_table_name(d, b, spec);
 }
 
+bool sql_select_values(const struct dialect *d, struct buf *b, const struct write_spec *spec,
+		       const char *const *values, int n)
+{
+	bool ok = buf_puts(b, "SELECT ");
+	for (int i = 0; ok && i < n; i++)
+		ok = (i == 0 || buf_puts(b, ", ")) && buf_puts(b, values[i]) &&
+		     buf_printf(b, " AS c%d", i);
+	if (n == 0)
+		ok = ok && buf_puts(b, "1 AS c0");
+	return ok && buf_puts(b, " FROM ") && sql_read_table(d, b, spec);
+}
+
+bool sql_count_rows(const struct dialect *d, struct buf *b, const struct write_spec *spec)
+{
+	return buf_puts(b, "SELECT count(*) FROM ") && sql_read_table(d, b, spec);
+}
+
 bool sql_select(const struct dialect *d, struct buf *b, const struct write_spec *spec,
 		const struct read_range *range, const char *const *suffix)
 {

@@ -122,6 +122,28 @@ START_TEST(rows_per_statement)
 }
 END_TEST
 
+START_TEST(count_and_select_values)
+{
+	struct write_spec spec = {.schema = "s", .table = "t", .own_rows = true};
+	struct buf b;
+	buf_init(&b, 0);
+	ck_assert(sql_count_rows(&pg_dialect, &b, &spec));
+	ck_assert_str_eq(b.data, "SELECT count(*) FROM ONLY \"s\".\"t\"");
+	buf_reset(&b);
+	ck_assert(sql_count_rows(&mysql_dialect, &b, &spec));
+	ck_assert_str_eq(b.data, "SELECT count(*) FROM `s`.`t`");
+	static const char *const values[] = {"x + 1", "y"};
+	buf_reset(&b);
+	ck_assert(sql_select_values(&mysql_dialect, &b, &spec, values, 2));
+	ck_assert_str_eq(b.data, "SELECT x + 1 AS c0, y AS c1 FROM `s`.`t`");
+	/* no columns: still a row of each row */
+	buf_reset(&b);
+	ck_assert(sql_select_values(&pg_dialect, &b, &spec, values, 0));
+	ck_assert_str_eq(b.data, "SELECT 1 AS c0 FROM ONLY \"s\".\"t\"");
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(split_table)
 {
 	char *s, *n;
@@ -236,6 +258,7 @@ int main(void)
 	tcase_add_test(tc, mysql_insert_sql);
 	tcase_add_test(tc, copy_sql_and_escape);
 	tcase_add_test(tc, rows_per_statement);
+	tcase_add_test(tc, count_and_select_values);
 	tcase_add_test(tc, split_table);
 	tcase_add_test(tc, url_redaction);
 	tcase_add_test(tc, url_parsing);
