@@ -192,6 +192,12 @@ enum sqlite_affinity {
 	SQLITE_AFF_REAL,
 };
 enum sqlite_affinity sqlite_affinity(const char *declared);
+/* SQLite's side of verify: expressions over the functions its driver
+ * registers (sluice_canon, sluice_md5, sluice_checksum). */
+bool sqlite_canon_value(struct buf *b, const char *col, const struct sql_type *t,
+			const struct canon_spec *how);
+bool sqlite_checksum_query(struct buf *b, const struct write_spec *spec, const char *const *values,
+			   int n);
 
 /* The dialects' canonical text and checksums for verify
  * (src/sql/pg_verify.c, mysql_verify.c), reached through their ops. */

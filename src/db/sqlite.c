@@ -21,6 +21,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,8 @@ static int on_progress(void *arg)
 	return signals_caught() != 0;
 }
 
+static bool register_functions(sqlite3 *db);
+
 /* Open c->path with flags, set its waits and handlers. */
 static bool open_db(struct conn *c, int flags, struct sl_error *err)
 {
@@ -203,6 +206,13 @@ static bool open_db(struct conn *c, int flags, struct sl_error *err)
 		return false;
 	}
 	sqlite3_extended_result_codes(c->db, 1);
+	if (!register_functions(c->db)) {
+		sl_error_set(err, SL_ERR_INTERNAL, "%s: registering functions: %s", c->url,
+			     sqlite3_errmsg(c->db));
+		sqlite3_close(c->db);
+		c->db = NULL;
+		return false;
+	}
 	double ms = c->timeout > 0 ? c->timeout * 1000.0 : (double)INT_MAX;
 	sqlite3_busy_timeout(c->db, ms > INT_MAX ? INT_MAX : (int)ms);
 	sqlite3_progress_handler(c->db, 1000, on_progress, c);
@@ -1718,6 +1728,396 @@ static bool lite_query_row(struct conn *c, const char *sql, char **out, int n, s
 	return lite_fail(c, rc, "running a query", err);
 }
 
+/* ---- verify: the functions the dialect's canonical expressions call ---- */
+
+/* MD5 (RFC 1321) of n bytes of p as 32 lower-case hex digits into hex. */
+static void md5_hex(const void *p, size_t n, char hex[33])
+{
+	static const uint32_t k[64] = {
+		0xd76aa478, 0xe8c7b756, 0x242070db, 0xc1bdceee, 0xf57c0faf, 0x4787c62a, 0xa8304613,
+		0xfd469501, 0x698098d8, 0x8b44f7af, 0xffff5bb1, 0x895cd7be, 0x6b901122, 0xfd987193,
+		0xa679438e, 0x49b40821, 0xf61e2562, 0xc040b340, 0x265e5a51, 0xe9b6c7aa, 0xd62f105d,
+		0x02441453, 0xd8a1e681, 0xe7d3fbc8, 0x21e1cde6, 0xc33707d6, 0xf4d50d87, 0x455a14ed,
+		0xa9e3e905, 0xfcefa3f8, 0x676f02d9, 0x8d2a4c8a, 0xfffa3942, 0x8771f681, 0x6d9d6122,
+		0xfde5380c, 0xa4beea44, 0x4bdecfa9, 0xf6bb4b60, 0xbebfbc70, 0x289b7ec6, 0xeaa127fa,
+		0xd4ef3085, 0x04881d05, 0xd9d4d039, 0xe6db99e5, 0x1fa27cf8, 0xc4ac5665, 0xf4292244,
+		0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
+		0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb,
+		0xeb86d391};
+	static const int r[64] = {7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+				  5, 9,	 14, 20, 5, 9,	14, 20, 5, 9,  14, 20, 5, 9,  14, 20,
+				  4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+				  6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21};
+	uint32_t h[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
+	const unsigned char *in = p;
+	uint64_t bits = (uint64_t)n * 8;
+	size_t total = ((n + 8) / 64 + 1) * 64;
+	for (size_t off = 0; off < total; off += 64) {
+		unsigned char blk[64];
+		for (size_t i = 0; i < 64; i++) {
+			size_t at = off + i;
+			blk[i] = at < n	   ? in[at]
+				 : at == n ? 0x80
+				 : at >= total - 8
+					 ? (unsigned char)(bits >> (8 * (at - (total - 8))))
+					 : 0;
+		}
+		uint32_t w[16];
+		for (int i = 0; i < 16; i++)
+			w[i] = (uint32_t)blk[4 * i] | (uint32_t)blk[4 * i + 1] << 8 |
+			       (uint32_t)blk[4 * i + 2] << 16 | (uint32_t)blk[4 * i + 3] << 24;
+		uint32_t a = h[0], b = h[1], c = h[2], d = h[3];
+		for (int i = 0; i < 64; i++) {
+			uint32_t f;
+			int g;
+			if (i < 16) {
+				f = (b & c) | (~b & d);
+				g = i;
+			} else if (i < 32) {
+				f = (d & b) | (~d & c);
+				g = (5 * i + 1) % 16;
+			} else if (i < 48) {
+				f = b ^ c ^ d;
+				g = (3 * i + 5) % 16;
+			} else {
+				f = c ^ (b | ~d);
+				g = (7 * i) % 16;
+			}
+			uint32_t t = d;
+			d = c;
+			c = b;
+			uint32_t x = a + f + k[i] + w[g];
+			b = b + (x << r[i] | x >> (32 - r[i]));
+			a = t;
+		}
+		h[0] += a;
+		h[1] += b;
+		h[2] += c;
+		h[3] += d;
+	}
+	for (int i = 0; i < 16; i++)
+		snprintf(hex + 2 * i, 3, "%02x", (h[i / 4] >> (8 * (i % 4))) & 0xff);
+}
+
+/* The parts of a point in time held by v in a date or time column: ISO
+ * text (a 'T', a zone converted to UTC), unix epoch seconds, a Julian
+ * day number. False when it is none of them. */
+static bool time_parts(sqlite3_value *v, struct tm *tm, long *us)
+{
+	double secs;
+	int type = sqlite3_value_type(v);
+	if (type == SQLITE_TEXT) {
+		const char *s = (const char *)sqlite3_value_text(v);
+		size_t n = (size_t)sqlite3_value_bytes(v);
+		char iso[96];
+		size_t len;
+		if (n + CONVERT_MAX_GROWTH > sizeof iso ||
+		    !convert_iso_datetime(s, n, iso, sizeof iso, &len))
+			return false;
+		memset(tm, 0, sizeof *tm);
+		int frac = 0;
+		if (sscanf(iso, "%d-%d-%d %d:%d:%d%n", &tm->tm_year, &tm->tm_mon, &tm->tm_mday,
+			   &tm->tm_hour, &tm->tm_min, &tm->tm_sec, &frac) < 3)
+			return false;
+		*us = 0;
+		for (int i = 1, m = 100000; frac && iso[frac] == '.' && i <= 6; i++, m /= 10) {
+			if (iso[frac + i] < '0' || iso[frac + i] > '9')
+				break;
+			*us += (iso[frac + i] - '0') * m;
+		}
+		return true;
+	}
+	if (type == SQLITE_INTEGER)
+		secs = (double)sqlite3_value_int64(v);
+	else if (type == SQLITE_FLOAT)
+		secs = (sqlite3_value_double(v) - 2440587.5) * 86400.0;
+	else
+		return false;
+	if (!isfinite(secs) || fabs(secs) > 253402300799.0)
+		return false;
+	double whole = floor(secs);
+	*us = lround((secs - whole) * 1e6);
+	if (*us >= 1000000) {
+		whole += 1;
+		*us -= 1000000;
+	}
+	time_t t = (time_t)whole;
+	if (!gmtime_r(&t, tm))
+		return false;
+	tm->tm_year += 1900;
+	tm->tm_mon += 1;
+	return true;
+}
+
+/* A decimal number's text without trailing fraction zeros nor a trailing
+ * point; an exponent written out ("1e+20" is 100000000000000000000). */
+static void plain_decimal(const char *in, char *out, size_t n)
+{
+	const char *e = strpbrk(in, "eE");
+	char digits[400];
+	if (e) {
+		/* mantissa digits and the point's new place */
+		bool neg = in[0] == '-';
+		const char *m = in + (neg || in[0] == '+');
+		char mant[64];
+		size_t k = 0;
+		long point = -1;
+		for (const char *q = m; q < e && k + 1 < sizeof mant; q++) {
+			if (*q == '.')
+				point = (long)k;
+			else
+				mant[k++] = *q;
+		}
+		mant[k] = '\0';
+		if (point < 0)
+			point = (long)k;
+		point += strtol(e + 1, NULL, 10);
+		size_t o = 0;
+		if (neg)
+			digits[o++] = '-';
+		if (point <= 0) {
+			o += (size_t)snprintf(digits + o, sizeof digits - o, "0.");
+			for (long z = 0; z < -point && o + 2 < sizeof digits; z++)
+				digits[o++] = '0';
+			o += (size_t)snprintf(digits + o, sizeof digits - o, "%s", mant);
+		} else {
+			for (long i = 0; i < point && o + 2 < sizeof digits; i++)
+				digits[o++] = i < (long)k ? mant[i] : '0';
+			if ((long)k > point)
+				o += (size_t)snprintf(digits + o, sizeof digits - o, ".%s",
+						      mant + point);
+		}
+		digits[o < sizeof digits ? o : sizeof digits - 1] = '\0';
+		in = digits;
+	}
+	snprintf(out, n, "%s%s", in[0] == '+' ? "" : "", in + (in[0] == '+'));
+	if (strchr(out, '.')) {
+		size_t len = strlen(out);
+		while (len && out[len - 1] == '0')
+			out[--len] = '\0';
+		if (len && out[len - 1] == '.')
+			out[--len] = '\0';
+	}
+	if (!strcmp(out, "-0"))
+		strcpy(out, "0");
+}
+
+/* The IEEE 754 pattern of d in hex: a double (bits 53) or rounded to a
+ * float (24); zero without its sign; NaN "NaN". */
+static void float_bits(double d, int bits, char *out, size_t n)
+{
+	if (isnan(d)) {
+		snprintf(out, n, "NaN");
+	} else if (bits == 53) {
+		uint64_t u;
+		memcpy(&u, &d, sizeof u);
+		snprintf(out, n, "%016llx", d == 0 ? 0ULL : (unsigned long long)u);
+	} else {
+		uint32_t u = 0;
+		if (d >= 340282356779733661637539395458142568448.0)
+			u = 0x7f800000u;
+		else if (d <= -340282356779733661637539395458142568448.0)
+			u = 0xff800000u;
+		else if (fabs(d) > ldexp(1.0, -150)) {
+			float f = (float)d;
+			memcpy(&u, &f, sizeof u);
+		}
+		snprintf(out, n, "%08x", u);
+	}
+}
+
+/* sluice_canon(value, form, prec, bits, lower, kind): the canonical text
+ * (canon.h) of a value of a column of that sql_kind, from its storage
+ * class; NULL for NULL. */
+static void canon_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	sqlite3_value *v = argv[0];
+	int type = sqlite3_value_type(v);
+	if (type == SQLITE_NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	int form = sqlite3_value_int(argv[1]), prec = sqlite3_value_int(argv[2]);
+	int bits = sqlite3_value_int(argv[3]), lower = sqlite3_value_int(argv[4]);
+	enum sql_kind kind = (enum sql_kind)sqlite3_value_int(argv[5]);
+	char out[512], tmp[400];
+	struct tm tm;
+	long us;
+	switch (form) {
+	case CANON_NUM:
+		if (type == SQLITE_INTEGER) {
+			snprintf(out, sizeof out, "%lld", (long long)sqlite3_value_int64(v));
+		} else if (type == SQLITE_FLOAT) {
+			shortest_double(sqlite3_value_double(v), tmp, sizeof tmp);
+			plain_decimal(tmp, out, sizeof out);
+		} else {
+			snprintf(tmp, sizeof tmp, "%s", (const char *)sqlite3_value_text(v));
+			plain_decimal(tmp, out, sizeof out);
+		}
+		break;
+	case CANON_FLOAT:
+		float_bits(sqlite3_value_double(v), bits, out, sizeof out);
+		break;
+	case CANON_DATE:
+	case CANON_TS:
+		if (!time_parts(v, &tm, &us)) {
+			/* no such text: the value as it is */
+			snprintf(out, sizeof out, "%s", (const char *)sqlite3_value_text(v));
+			break;
+		}
+		if (form == CANON_DATE) {
+			snprintf(out, sizeof out, "%04d-%02d-%02d", tm.tm_year, tm.tm_mon,
+				 tm.tm_mday);
+			break;
+		}
+		snprintf(tmp, sizeof tmp, ".%06ld", us);
+		snprintf(out, sizeof out, "%04d-%02d-%02d %02d:%02d:%02d%.*s", tm.tm_year,
+			 tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+			 prec > 0 ? prec + 1 : 0, tmp);
+		break;
+	case CANON_TIME: {
+		/* [-]H:MM:SS[.ffffff] as a count of units of 10^-prec seconds */
+		const char *s = (const char *)sqlite3_value_text(v);
+		bool neg = s[0] == '-';
+		long h = 0, m = 0, sec = 0;
+		int at = 0;
+		if (sscanf(s + neg, "%ld:%ld:%ld%n", &h, &m, &sec, &at) < 3) {
+			snprintf(out, sizeof out, "%s", s);
+			break;
+		}
+		long long total = ((long long)h * 3600 + m * 60 + sec) * 1000000;
+		const char *f = s + neg + at;
+		if (*f == '.')
+			for (int i = 1, mul = 100000; i <= 6 && f[i] >= '0' && f[i] <= '9';
+			     i++, mul /= 10)
+				total += (f[i] - '0') * mul;
+		total /= canon_micros_per_unit(prec);
+		snprintf(out, sizeof out, "%lld", neg ? -total : total);
+		break;
+	}
+	default: { /* CANON_HASH: the bytes as copy reads them */
+		char hex[33];
+		if (type == SQLITE_BLOB) {
+			md5_hex(sqlite3_value_blob(v), (size_t)sqlite3_value_bytes(v), hex);
+		} else if ((kind == SQL_DATE || kind == SQL_DATETIME || kind == SQL_TIMESTAMPTZ) &&
+			   type != SQLITE_TEXT &&
+			   epoch_text(type == SQLITE_INTEGER
+					      ? (double)sqlite3_value_int64(v)
+					      : (sqlite3_value_double(v) - 2440587.5) * 86400.0,
+				      kind == SQL_DATE, kind == SQL_TIMESTAMPTZ, tmp, sizeof tmp)) {
+			md5_hex(tmp, strlen(tmp), hex);
+		} else if (type == SQLITE_FLOAT) {
+			shortest_double(sqlite3_value_double(v), tmp, sizeof tmp);
+			md5_hex(tmp, strlen(tmp), hex);
+		} else {
+			const unsigned char *t = sqlite3_value_text(v);
+			size_t n = (size_t)sqlite3_value_bytes(v);
+			if (lower) {
+				char *low = malloc(n ? n : 1);
+				if (!low) {
+					sqlite3_result_error_nomem(ctx);
+					return;
+				}
+				for (size_t i = 0; i < n; i++)
+					low[i] = (char)(t[i] >= 'A' && t[i] <= 'Z' ? t[i] + 32
+										   : t[i]);
+				md5_hex(low, n, hex);
+				free(low);
+			} else {
+				md5_hex(t, n, hex);
+			}
+		}
+		snprintf(out, sizeof out, "%s", hex);
+		break;
+	}
+	}
+	sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+}
+
+/* sluice_md5(value): md5 of its bytes. */
+static void md5_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	char hex[33];
+	const void *p = sqlite3_value_type(argv[0]) == SQLITE_BLOB
+				? sqlite3_value_blob(argv[0])
+				: (const void *)sqlite3_value_text(argv[0]);
+	md5_hex(p, (size_t)sqlite3_value_bytes(argv[0]), hex);
+	sqlite3_result_text(ctx, hex, 32, SQLITE_TRANSIENT);
+}
+
+/* sluice_checksum(c0, ...): the sum of the 60-bit numbers the first 15
+ * hex digits of md5 of each row's text make (each value as its length,
+ * ':' and itself, N for NULL), as exact decimal text. */
+static void checksum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	unsigned __int128 *sum = sqlite3_aggregate_context(ctx, sizeof *sum);
+	if (!sum) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	struct buf row;
+	buf_init(&row, 0);
+	bool ok = true;
+	for (int i = 0; ok && i < argc; i++) {
+		if (sqlite3_value_type(argv[i]) == SQLITE_NULL) {
+			ok = buf_putc(&row, 'N');
+			continue;
+		}
+		const unsigned char *t = sqlite3_value_text(argv[i]);
+		int n = sqlite3_value_bytes(argv[i]);
+		long chars = 0;
+		for (int k = 0; k < n; k++)
+			chars += (t[k] & 0xC0) != 0x80;
+		ok = buf_printf(&row, "%ld:", chars) && buf_append(&row, t, (size_t)n);
+	}
+	if (!ok) {
+		buf_free(&row);
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	char hex[33];
+	md5_hex(row.data ? row.data : "", row.len, hex);
+	buf_free(&row);
+	hex[15] = '\0';
+	*sum += strtoull(hex, NULL, 16);
+}
+
+static void checksum_final(sqlite3_context *ctx)
+{
+	unsigned __int128 *sum = sqlite3_aggregate_context(ctx, 0);
+	unsigned __int128 v = sum ? *sum : 0;
+	char out[48], *p = out + sizeof out - 1;
+	*p = '\0';
+	do {
+		*--p = (char)('0' + (int)(v % 10));
+		v /= 10;
+	} while (v);
+	sqlite3_result_text(ctx, p, -1, SQLITE_TRANSIENT);
+}
+
+/* Register verify's functions on db. */
+static bool register_functions(sqlite3 *db)
+{
+	int det = SQLITE_UTF8 | SQLITE_DETERMINISTIC;
+	return sqlite3_create_function(db, "sluice_canon", 6, det, NULL, canon_fn, NULL, NULL) ==
+		       SQLITE_OK &&
+	       sqlite3_create_function(db, "sluice_md5", 1, det, NULL, md5_fn, NULL, NULL) ==
+		       SQLITE_OK &&
+	       sqlite3_create_function(db, "sluice_checksum", -1, det, NULL, NULL, checksum_step,
+				       checksum_final) == SQLITE_OK;
+}
+
+static bool lite_snapshot_end(struct conn *c, struct sl_error *err)
+{
+	return lite_rollback(c, err);
+}
+
 const struct driver sqlite_driver = {
 	.name = "sqlite",
 	.dialect = &sqlite_dialect,
@@ -1738,6 +2138,7 @@ const struct driver sqlite_driver = {
 	.commit_mode = lite_commit_mode,
 	.count_keys = lite_count_keys,
 	.snapshot = lite_snapshot,
+	.snapshot_end = lite_snapshot_end,
 	.describe_schema = lite_describe_schema,
 	.describe_full = lite_describe_full,
 	.open_read = lite_open_read,

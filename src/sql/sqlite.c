@@ -107,7 +107,8 @@ static const struct lite_name {
 	{"nchar", SQL_TEXT, 0},		{"nvarchar", SQL_TEXT, 0},
 	{"varying", SQL_TEXT, 0},	{"native", SQL_TEXT, 0},
 	{"string", SQL_TEXT, 0},	{"blob", SQL_BINARY, 0},
-	{"json", SQL_JSON, 0},		{"uuid", SQL_UUID, 0},
+	{"json", SQL_JSON, 0},		{"bit", SQL_BIT, 0},
+	{"uuid", SQL_UUID, 0},
 };
 
 bool sqlite_type_classify(const char *text, const struct column_desc *col, struct sql_type *t)
@@ -192,6 +193,13 @@ bool sqlite_type_classify(const char *text, const struct column_desc *col, struc
 	case SQL_JSON:
 		t->json_text = true;
 		break;
+	case SQL_BIT:
+		/* BIT TEXT(n): n binary digits as text */
+		t->fixed = true;
+		t->length = p0 > 0 ? p0 : 1;
+		if (aff != SQLITE_AFF_TEXT)
+			t->kind = SQL_OTHER;
+		break;
 	default:
 		break;
 	}
@@ -274,6 +282,11 @@ bool sqlite_type_name(const struct sql_type *t, const struct type_use *use, stru
 		return type_naming_set(n, "JSON TEXT");
 	case SQL_UUID:
 		return type_naming_set(n, "UUID");
+	case SQL_BIT:
+		/* TEXT affinity: NUMERIC would make 0101 the integer 101 */
+		if (t->fixed && t->length > 0)
+			return type_naming_set(n, "BIT TEXT(%ld)", t->length);
+		return as_text(t, use, n, "its bits as 0 and 1 digits");
 	case SQL_ENUM:
 	case SQL_SET:
 		return as_text(t, use, n, "its labels are not enforced");
@@ -288,6 +301,38 @@ bool sqlite_type_name(const struct sql_type *t, const struct type_use *use, stru
 	default:
 		return as_text(t, use, n, NULL);
 	}
+}
+
+/* --- sluice verify (canon.h) ---
+ * SQLite has no md5, no float bit patterns and no exact sum of big
+ * numbers; the driver registers them on every connection as functions
+ * (src/db/sqlite.c): sluice_canon(value, form, prec, bits, lower, kind)
+ * writes the canonical text of a value of a column of that kind from its
+ * storage class, sluice_md5(value) the md5 of its bytes, and the aggregate
+ * sluice_checksum(c0, ...) the checksum of checksum_query. */
+
+bool sqlite_canon_value(struct buf *b, const char *col, const struct sql_type *t,
+			const struct canon_spec *how)
+{
+	switch (how->form) {
+	case CANON_NULLNESS:
+		return buf_printf(b, "CASE WHEN %s IS NULL THEN NULL ELSE '' END", col);
+	case CANON_JSON_NORM:
+		return buf_printf(b, "sluice_md5(json(%s))", col);
+	default:
+		return buf_printf(b, "sluice_canon(%s, %d, %d, %d, %d, %d)", col, (int)how->form,
+				  how->prec, how->bits, how->lower ? 1 : 0, (int)t->kind);
+	}
+}
+
+bool sqlite_checksum_query(struct buf *b, const struct write_spec *spec, const char *const *values,
+			   int n)
+{
+	bool ok = buf_puts(b, "SELECT count(*), sluice_checksum(");
+	for (int i = 0; ok && i < n; i++)
+		ok = buf_printf(b, "%sc%d", i ? ", " : "", i);
+	return ok && buf_puts(b, ") FROM (") &&
+	       sql_select_values(&sqlite_dialect, b, spec, values, n) && buf_puts(b, ") s");
 }
 
 const struct dialect sqlite_dialect = {
@@ -305,4 +350,6 @@ const struct dialect sqlite_dialect = {
 	.bulk_load = NULL, /* no COPY: prepared multi-row INSERTs in one transaction */
 	.type_classify = sqlite_type_classify,
 	.type_name = sqlite_type_name,
+	.canon_value = sqlite_canon_value,
+	.checksum_query = sqlite_checksum_query,
 };

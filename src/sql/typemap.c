@@ -469,8 +469,13 @@ static void enum_check(const struct dialect *to, const struct column_desc *src,
  * timestamp as UTC text: PostgreSQL's \\x hex and t/f change on the way,
  * MySQL's bits and zero dates as they do to PostgreSQL. */
 static unsigned sqlite_xf(const struct dialect *from, const struct sql_type *s,
-			  const struct dialect *to, int *bits)
+			  const struct dialect *to, const struct sql_type *t, int *bits)
 {
+	/* SQLite's BIT TEXT(n) holds 0/1 digits, as PostgreSQL prints bits */
+	if (is_mysql(to) && s->kind == SQL_BIT && kind_of(t) == SQL_BIT) {
+		*bits = t->kind == SQL_BIT ? (int)t->length : 1;
+		return XF_PG_TEXTBITS_TO_BYTES;
+	}
 	if (is_pg(from) && s->kind == SQL_FLOAT)
 		return s->bytes == 4 ? XF_FLOAT4_DIGITS : XF_NONE; /* a real's exact digits */
 	if (is_pg(from))
@@ -510,7 +515,7 @@ static unsigned value_xf(const struct dialect *from, const struct sql_type *s,
 	if (s->array)
 		return XF_NONE;
 	if (is_sqlite(from) || is_sqlite(to))
-		return sqlite_xf(from, s, to, bits);
+		return sqlite_xf(from, s, to, t, bits);
 	if (is_mysql(from) && is_mysql(to))
 		return datelike(s->kind) ? XF_ZERO_DATE_NULL : XF_NONE;
 	if (is_mysql(from) && is_pg(to)) {

@@ -140,6 +140,8 @@ assert_contains "dry-run names the timestamp storage" \
 	"1 values as text, 1 as unix epoch integers, 1 as Julian day numbers" "$OUT"
 assert_contains "dry-run maps the declared types" "kinds.d: decimal(12,3) -> numeric(12,3)" "$OUT"
 run_sluice to_pg 0 copy sqlite:src.db "$PG" --tables kinds,wr --create
+run_sluice verify_to_pg 0 verify sqlite:src.db "$PG" --tables kinds,wr
+assert_contains "verify: SQLite against PostgreSQL" "kinds	4	4	match" "$OUT"
 assert_eq "every value, exactly" \
 	"1	9223372036854775807	0.1	emoji 😀 and 'quotes'	\\x00ff0041	42	short	2024-01-02 03:04:05	t	12.500	anything
 2	-9223372036854775808	-1.5e+300	tab	and newline
@@ -163,6 +165,8 @@ assert_contains "a blob too" "row 4, column n: a BLOB value in a column declared
 
 test_case "copy SQLite to MariaDB"
 run_sluice to_my 0 copy sqlite:src.db "$MY" --tables kinds,wr --create
+run_sluice verify_to_my 0 verify sqlite:src.db "$MY" --tables kinds,wr
+assert_contains "verify: SQLite against MariaDB" "wr	3	3	match" "$OUT"
 # NUMERIC without digits is MariaDB's widest decimal, decimal(65,30)
 assert_eq "every value, exactly" \
 	"1	9223372036854775807	0.1	emoji 😀 and 'quotes'	00FF0041	42	short	2024-01-02 03:04:05.000000	1	12.500	anything
@@ -229,6 +233,8 @@ pgd $DB -c "CREATE TABLE p (id bigserial PRIMARY KEY, i bigint, n numeric(20,5),
 	 '2024-01-02 03:04:05.123456+02', '2024-02-29', '{\"a\": 1}', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'),
 	(-9223372036854775808, -0.00001, 1e-300, -3.4e38, false, '\\x', '', NULL, NULL, NULL, NULL)"
 run_sluice from_pg 0 copy "$PG" sqlite:p.db --tables p --create
+run_sluice verify_from_pg 0 verify "$PG" sqlite:p.db --tables p
+assert_contains "verify: PostgreSQL against SQLite" "p	2	2	match" "$OUT"
 assert_eq "values and storage classes" \
 	"1|9223372036854775807|123456789012345.12345|text|0.1|1.5|1|integer|00FF00|blob|emoji 😀|2024-01-02 01:04:05.123456|2024-02-29|{\"a\": 1}|a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11|7
 2|-9223372036854775808|-0.00001|text|1.0e-300|-3.39999995214436e+38|0|integer||blob||NULL|NULL|NULL|NULL|7" \
@@ -246,6 +252,8 @@ myd $DB -e "CREATE TABLE m (id int unsigned auto_increment primary key, u bigint
 	0.1, 1, b'1', 0x00410042, 'emoji 😀', '2024-01-02 03:04:05.678', '2024-01-02 03:04:05'),
 	(NULL, 0, 0, 0, 0, 0, b'0', '', '', NULL, NULL)"
 run_sluice from_my 0 copy "$MY" sqlite:m.db --tables m --create
+run_sluice verify_from_my 0 verify "$MY" sqlite:m.db --tables m
+assert_contains "verify: MariaDB against SQLite" "m	2	2	match" "$OUT"
 assert_eq "values and storage classes" \
 	"1|18446744073709551615|text|-9223372036854775808|12345678901234567890.0123456789|0.1|1|1|00410042|emoji 😀|2024-01-02 03:04:05.678|2024-01-02 03:04:05
 2|0|text|0|0.0000000000|0.0|0|0|||NULL|NULL" \
@@ -253,6 +261,12 @@ assert_eq "values and storage classes" \
 
 test_case "round trip SQLite -> PostgreSQL -> SQLite"
 run_sluice back 0 copy "$PG" sqlite:back.db --tables kinds,wr --create
+run_sluice verify_back 0 verify sqlite:src.db sqlite:back.db --tables kinds,wr
+assert_contains "verify: SQLite against SQLite" "kinds	4	4	match" "$OUT"
+lite back.db "UPDATE kinds SET b = x'00ff0042' WHERE id = 1"
+run_sluice verify_changed 1 verify "$PG" sqlite:back.db --tables kinds
+assert_contains "verify finds one changed byte of a blob" "kinds	4	4	MISMATCH	checksums differ" "$OUT"
+lite back.db "UPDATE kinds SET b = x'00ff0041' WHERE id = 1"
 assert_eq "the same values come back" \
 	"$(lite src.db "select id, i, r, t, hex(b), n, vc, ok from kinds order by id")" \
 	"$(lite back.db "select id, i, r, t, hex(b), n, vc, ok from kinds order by id")"
