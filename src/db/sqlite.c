@@ -1835,8 +1835,10 @@ static bool time_parts(sqlite3_value *v, struct tm *tm, long *us)
 		return false;
 	if (!isfinite(secs) || fabs(secs) > 253402300799.0)
 		return false;
+	/* to the millisecond, as copy reads it: a Julian day's double is
+	 * good to some tens of microseconds */
 	double whole = floor(secs);
-	*us = lround((secs - whole) * 1e6);
+	*us = lround((secs - whole) * 1e3) * 1000;
 	if (*us >= 1000000) {
 		whole += 1;
 		*us -= 1000000;
