@@ -1171,10 +1171,15 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 {
 	struct buf key;
 	buf_init(&key, 0);
-	sql_table_name(&pg_dialect, &key, spec);
+	bool named = sql_table_name(&pg_dialect, &key, spec);
 	for (int i = 0; i < spec->ncols; i++) {
-		buf_putc(&key, '\x1f');
-		buf_puts(&key, spec->columns[i]);
+		buf_catc(&key, '\x1f');
+		buf_cat(&key, spec->columns[i]);
+	}
+	if (!named || buf_failed(&key) || !key.data) {
+		buf_free(&key);
+		return named ? sl_error_set(err, SL_ERR_INTERNAL, "out of memory")
+			     : sl_error_set(err, SL_ERR_USAGE, "bad table name");
 	}
 	if (c->types_key && !strcmp(c->types_key, key.data)) {
 		buf_free(&key);

@@ -1338,7 +1338,7 @@ static void unit_append(struct json_state *st, const void *p, size_t n)
 		/* out of memory, the prefix stays shorter: the record goes anyway */
 		size_t room = RAW_PREFIX - (st->unit.len < RAW_PREFIX ? st->unit.len : RAW_PREFIX);
 		if (room)
-			(void)buf_append(&st->unit, p, n < room ? n : room);
+			buf_catn(&st->unit, p, n < room ? n : room);
 		return;
 	}
 	/* out of memory below the limit: rejected as too large all the same */

@@ -14,15 +14,31 @@ static bool ends_with(const char *s, const char *suffix)
 	return n >= m && !strcasecmp(s + n - m, suffix);
 }
 
+/* The input formats: a new format is one file behind struct reader_ops and
+ * a line here (its names, the extensions that name it, its reader). */
+static const struct format_entry {
+	enum input_format format;
+	const char *names[3];	   /* the --format names; the first is its own */
+	const char *extensions[3]; /* before any .gz */
+	const struct reader_ops *ops;
+} formats[] = {
+	{FORMAT_CSV, {"csv"}, {".csv"}, &csv_reader_ops},
+	{FORMAT_TSV, {"tsv"}, {".tsv", ".tab"}, &csv_reader_ops},
+	{FORMAT_NDJSON, {"ndjson", "jsonl"}, {".ndjson", ".jsonl"}, &json_reader_ops},
+	{FORMAT_JSON, {"json"}, {".json"}, &json_reader_ops},
+};
+#define NFORMATS (sizeof formats / sizeof formats[0])
+
+static const struct format_entry *format_entry(enum input_format f)
+{
+	for (size_t i = 0; i < NFORMATS; i++)
+		if (formats[i].format == f)
+			return &formats[i];
+	return NULL;
+}
+
 enum input_format reader_format_from_name(const char *path)
 {
-	static const struct {
-		const char *ext;
-		enum input_format f;
-	} exts[] = {
-		{".csv", FORMAT_CSV},	    {".tsv", FORMAT_TSV},      {".tab", FORMAT_TSV},
-		{".ndjson", FORMAT_NDJSON}, {".jsonl", FORMAT_NDJSON}, {".json", FORMAT_JSON},
-	};
 	char name[4096];
 	size_t n = strlen(path);
 	if (n >= sizeof name)
@@ -30,39 +46,26 @@ enum input_format reader_format_from_name(const char *path)
 	memcpy(name, path, n + 1);
 	if (ends_with(name, ".gz"))
 		name[n - 3] = '\0';
-	for (size_t i = 0; i < sizeof exts / sizeof exts[0]; i++)
-		if (ends_with(name, exts[i].ext))
-			return exts[i].f;
+	for (size_t i = 0; i < NFORMATS; i++)
+		for (size_t k = 0; k < 3 && formats[i].extensions[k]; k++)
+			if (ends_with(name, formats[i].extensions[k]))
+				return formats[i].format;
 	return FORMAT_AUTO;
 }
 
 enum input_format reader_format_parse(const char *name)
 {
-	if (!strcasecmp(name, "csv"))
-		return FORMAT_CSV;
-	if (!strcasecmp(name, "tsv"))
-		return FORMAT_TSV;
-	if (!strcasecmp(name, "ndjson") || !strcasecmp(name, "jsonl"))
-		return FORMAT_NDJSON;
-	if (!strcasecmp(name, "json"))
-		return FORMAT_JSON;
+	for (size_t i = 0; i < NFORMATS; i++)
+		for (size_t k = 0; k < 3 && formats[i].names[k]; k++)
+			if (!strcasecmp(name, formats[i].names[k]))
+				return formats[i].format;
 	return FORMAT_AUTO;
 }
 
 const char *reader_format_name(enum input_format f)
 {
-	switch (f) {
-	case FORMAT_CSV:
-		return "csv";
-	case FORMAT_TSV:
-		return "tsv";
-	case FORMAT_NDJSON:
-		return "ndjson";
-	case FORMAT_JSON:
-		return "json";
-	default:
-		return "auto";
-	}
+	const struct format_entry *e = format_entry(f);
+	return e ? e->names[0] : "auto";
 }
 
 /* Guess from the first bytes: '[' a JSON array, '{' NDJSON, else CSV. */
@@ -113,8 +116,7 @@ bool reader_open(struct reader **out, const char *path, const struct reader_opti
 			return false;
 		}
 	}
-	r->ops = (r->format == FORMAT_CSV || r->format == FORMAT_TSV) ? &csv_reader_ops
-								      : &json_reader_ops;
+	r->ops = format_entry(r->format)->ops;
 	if (!r->ops->open(r, opt, err)) {
 		sl_error_prefix(err, "%s", source_name(r->src));
 		reader_close(r);

@@ -878,7 +878,7 @@ static bool plan_query(struct copy *cp, struct copy_table *t, struct sl_error *e
 			struct buf cols;
 			buf_init(&cols, 0);
 			for (int j = 0; j < td.ncols; j++)
-				buf_printf(&cols, "%s%s", j ? ", " : "", td.cols[j].name);
+				buf_catf(&cols, "%s%s", j ? ", " : "", td.cols[j].name);
 			ok = sl_error_set(err, SL_ERR_USAGE,
 					  "--query returns a column %s, which table %s does not "
 					  "have (its columns: %s); name it with AS",

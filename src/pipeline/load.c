@@ -62,18 +62,22 @@ static char *header_line(char *const *names, int n, char delim)
 	buf_init(&b, 0);
 	for (int i = 0; i < n; i++) {
 		if (i)
-			buf_putc(&b, delim);
+			buf_catc(&b, delim);
 		if (strpbrk(names[i], "\"\n\r") || strchr(names[i], delim)) {
-			buf_putc(&b, '"');
+			buf_catc(&b, '"');
 			for (const char *p = names[i]; *p; p++) {
 				if (*p == '"')
-					buf_putc(&b, '"');
-				buf_putc(&b, *p);
+					buf_catc(&b, '"');
+				buf_catc(&b, *p);
 			}
-			buf_putc(&b, '"');
+			buf_catc(&b, '"');
 		} else {
-			buf_puts(&b, names[i]);
+			buf_cat(&b, names[i]);
 		}
+	}
+	if (buf_failed(&b)) {
+		buf_free(&b);
+		return NULL;
 	}
 	return b.data ? b.data : strdup("");
 }
@@ -151,29 +155,36 @@ static void print_dry_run(struct load *ld)
 	buf_init(&b, 0);
 	const struct dialect *d = ld->drv->dialect;
 	if (!ld->spec.update)
-		buf_printf(&b, "-- method %s%s%s\n", method_name(ld->spec.method),
-			   ld->method_reason ? ": " : "",
-			   ld->method_reason ? ld->method_reason : "");
+		buf_catf(&b, "-- method %s%s%s\n", method_name(ld->spec.method),
+			 ld->method_reason ? ": " : "", ld->method_reason ? ld->method_reason : "");
 	if (ld->job->truncate) {
-		sql_truncate(d, &b, &ld->spec);
-		buf_puts(&b, ";\n");
+		if (!sql_truncate(d, &b, &ld->spec))
+			b.failed = true;
+		buf_cat(&b, ";\n");
 	}
 	if (ld->spec.update) {
-		buf_puts(&b, "-- one statement per row or per group of rows, values sent as "
-			     "parameters\n");
-		sql_update_row(d, &b, &ld->spec);
-		buf_puts(&b, ";\n");
+		buf_cat(&b, "-- one statement per row or per group of rows, values sent as "
+			    "parameters\n");
+		if (!sql_update_row(d, &b, &ld->spec))
+			b.failed = true;
+		buf_cat(&b, ";\n");
 	} else if ((ld->spec.method == METHOD_COPY || ld->spec.method == METHOD_INFILE) &&
 		   ld->spec.on_conflict == CONFLICT_ERROR) {
-		d->bulk_load(&b, &ld->spec);
-		buf_puts(&b, ";\n");
+		if (!d->bulk_load(&b, &ld->spec))
+			b.failed = true;
+		buf_cat(&b, ";\n");
 	} else {
 		size_t per = sql_rows_per_statement(d, ld->ncols, ld->spec.batch_rows);
-		buf_printf(&b, "-- up to %zu rows per statement, values sent as parameters\n", per);
-		sql_insert(d, &b, &ld->spec, 1);
-		buf_puts(&b, ";\n");
+		buf_catf(&b, "-- up to %zu rows per statement, values sent as parameters\n", per);
+		if (!sql_insert(d, &b, &ld->spec, 1))
+			b.failed = true;
+		buf_cat(&b, ";\n");
 	}
-	fputs(buf_str(&b), stdout);
+	if (buf_failed(&b))
+		log_error("the statements cannot be shown: out of memory or a name that "
+			  "cannot be quoted");
+	else
+		fputs(buf_str(&b), stdout);
 	fflush(stdout);
 	buf_free(&b);
 }
@@ -820,8 +831,8 @@ finish:
 		struct buf names;
 		buf_init(&names, 0);
 		for (int i = 0; i < job->nsources; i++)
-			buf_printf(&names, "%s%s", i ? ", " : "",
-				   strcmp(job->sources[i], "-") ? job->sources[i] : "stdin");
+			buf_catf(&names, "%s%s", i ? ", " : "",
+				 strcmp(job->sources[i], "-") ? job->sources[i] : "stdin");
 		log_warn("no rows in %s", buf_str(&names));
 		buf_free(&names);
 	}

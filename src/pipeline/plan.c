@@ -489,7 +489,7 @@ bool plan_check_columns(struct load *ld, const struct reader *r, struct sl_error
 		for (int k = 0; !found && k < td->ncols; k++)
 			found = same_column(ld, ld->columns[i], td->cols[k].name);
 		if (!found) {
-			buf_printf(&unknown, "%s%s", nunknown ? ", " : "", ld->columns[i]);
+			buf_catf(&unknown, "%s%s", nunknown ? ", " : "", ld->columns[i]);
 			nunknown++;
 		}
 	}
@@ -500,7 +500,7 @@ bool plan_check_columns(struct load *ld, const struct reader *r, struct sl_error
 	struct buf cols;
 	buf_init(&cols, 0);
 	for (int k = 0; k < td->ncols; k++)
-		buf_printf(&cols, "%s%s", k ? ", " : "", td->cols[k].name);
+		buf_catf(&cols, "%s%s", k ? ", " : "", td->cols[k].name);
 	char hint[200] = "";
 	if (d)
 		snprintf(hint, sizeof hint, "; is the file separated by %s? --delimiter %s", dname,

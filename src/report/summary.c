@@ -124,44 +124,44 @@ void report_print(const struct run_report *rep)
 			w = (int)strlen(rep->tables[i].table);
 	struct buf b;
 	buf_init(&b, 0);
-	buf_printf(&b, "%-*s %10s %10s %9s", w, "table", "read", "written", "rejected");
+	buf_catf(&b, "%-*s %10s %10s %9s", w, "table", "read", "written", "rejected");
 	if (upserts)
-		buf_printf(&b, " %9s %9s", "inserted", "updated");
+		buf_catf(&b, " %9s %9s", "inserted", "updated");
 	if (not_found)
-		buf_printf(&b, " %9s", "not found");
+		buf_catf(&b, " %9s", "not found");
 	if (skipped)
-		buf_printf(&b, " %9s", "skipped");
+		buf_catf(&b, " %9s", "skipped");
 	if (blank)
-		buf_printf(&b, " %9s", "blank");
+		buf_catf(&b, " %9s", "blank");
 	if (zero)
-		buf_printf(&b, " %10s", "zero dates");
+		buf_catf(&b, " %10s", "zero dates");
 	if (resumed)
-		buf_printf(&b, " %9s %7s", "resumed", "files");
-	buf_printf(&b, " %8s %8s %9s", "MB", "seconds", "rows/s");
-	log_result("%s", buf_str(&b));
+		buf_catf(&b, " %9s %7s", "resumed", "files");
+	buf_catf(&b, " %8s %8s %9s", "MB", "seconds", "rows/s");
+	log_result("%s", buf_failed(&b) ? "(out of memory)" : buf_str(&b));
 	for (int i = 0; i < rep->ntables; i++) {
 		const struct table_stats *t = &rep->tables[i];
 		double rate = t->seconds > 0 ? (double)t->rows_written / t->seconds : 0;
-		b.len = 0;
-		buf_printf(&b, "%-*s %10llu %10llu %9llu", w, t->table,
-			   (unsigned long long)t->rows_read, (unsigned long long)t->rows_written,
-			   (unsigned long long)t->rows_rejected);
+		buf_reset(&b);
+		buf_catf(&b, "%-*s %10llu %10llu %9llu", w, t->table,
+			 (unsigned long long)t->rows_read, (unsigned long long)t->rows_written,
+			 (unsigned long long)t->rows_rejected);
 		if (upserts)
-			buf_printf(&b, " %9llu %9llu", (unsigned long long)t->rows_inserted,
-				   (unsigned long long)t->rows_updated);
+			buf_catf(&b, " %9llu %9llu", (unsigned long long)t->rows_inserted,
+				 (unsigned long long)t->rows_updated);
 		if (not_found)
-			buf_printf(&b, " %9llu", (unsigned long long)t->rows_not_found);
+			buf_catf(&b, " %9llu", (unsigned long long)t->rows_not_found);
 		if (skipped)
-			buf_printf(&b, " %9llu", (unsigned long long)t->rows_skipped);
+			buf_catf(&b, " %9llu", (unsigned long long)t->rows_skipped);
 		if (blank)
-			buf_printf(&b, " %9llu", (unsigned long long)t->blank_lines);
+			buf_catf(&b, " %9llu", (unsigned long long)t->blank_lines);
 		if (zero)
-			buf_printf(&b, " %10llu", (unsigned long long)t->zero_dates);
+			buf_catf(&b, " %10llu", (unsigned long long)t->zero_dates);
 		if (resumed)
-			buf_printf(&b, " %9llu %7llu", (unsigned long long)t->rows_resumed,
-				   (unsigned long long)t->files_skipped);
-		buf_printf(&b, " %8.1f %8.2f %9.0f", (double)t->bytes / 1e6, t->seconds, rate);
-		log_result("%s", buf_str(&b));
+			buf_catf(&b, " %9llu %7llu", (unsigned long long)t->rows_resumed,
+				 (unsigned long long)t->files_skipped);
+		buf_catf(&b, " %8.1f %8.2f %9.0f", (double)t->bytes / 1e6, t->seconds, rate);
+		log_result("%s", buf_failed(&b) ? "(out of memory)" : buf_str(&b));
 	}
 	buf_free(&b);
 	/* how the pool and the commits went: for -v and the JSON */
@@ -209,16 +209,16 @@ bool report_check_output(const char *opt, const char *path, struct sl_error *err
 /* Append s as a JSON string. */
 static void json_string(struct buf *b, const char *s)
 {
-	buf_putc(b, '"');
+	buf_catc(b, '"');
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p == '"' || *p == '\\')
-			buf_printf(b, "\\%c", *p);
+			buf_catf(b, "\\%c", *p);
 		else if (*p < 0x20)
-			buf_printf(b, "\\u%04x", *p);
+			buf_catf(b, "\\u%04x", *p);
 		else
-			buf_putc(b, (char)*p);
+			buf_catc(b, (char)*p);
 	}
-	buf_putc(b, '"');
+	buf_catc(b, '"');
 }
 
 /* n as text into out, "null" when REPORT_UNKNOWN; returns out. */
@@ -235,7 +235,7 @@ static const char *count_or_null(char *out, size_t size, uint64_t n)
 static void json_time(struct buf *b, double t)
 {
 	if (t <= 0) {
-		buf_puts(b, "null");
+		buf_cat(b, "null");
 		return;
 	}
 	char when[48];
@@ -247,7 +247,7 @@ static void json_time(struct buf *b, double t)
 static void json_url(struct buf *b, const char *url)
 {
 	if (!url) {
-		buf_puts(b, "null");
+		buf_cat(b, "null");
 		return;
 	}
 	char red[512];
@@ -266,34 +266,34 @@ static const char *command_name(enum command c)
 static void json_head(struct buf *b, const struct run_report *rep)
 {
 	const struct job *job = rep->job;
-	buf_printf(b, "\"status\": \"%s\", \"exit_code\": %d, \"version\": \"%s\", ",
-		   run_status_name(rep->status), rep->exit_code, SLUICE_VERSION);
-	buf_puts(b, "\"command\": ");
+	buf_catf(b, "\"status\": \"%s\", \"exit_code\": %d, \"version\": \"%s\", ",
+		 run_status_name(rep->status), rep->exit_code, SLUICE_VERSION);
+	buf_cat(b, "\"command\": ");
 	json_string(b, job ? command_name(job->command) : "");
-	buf_puts(b, ", \"started_at\": ");
+	buf_cat(b, ", \"started_at\": ");
 	json_time(b, rep->started);
-	buf_puts(b, ", \"ended_at\": ");
+	buf_cat(b, ", \"ended_at\": ");
 	json_time(b, rep->ended);
-	buf_printf(b, ", \"duration_seconds\": %.3f, \"target\": ",
-		   rep->ended > rep->started && rep->started > 0 ? rep->ended - rep->started : 0);
+	buf_catf(b, ", \"duration_seconds\": %.3f, \"target\": ",
+		 rep->ended > rep->started && rep->started > 0 ? rep->ended - rep->started : 0);
 	json_url(b, job ? job->target : NULL);
-	buf_puts(b, ", \"sources\": [");
+	buf_cat(b, ", \"sources\": [");
 	if (job && job->from) {
 		json_url(b, job->from);
 	} else {
 		for (int i = 0; job && i < job->nsources; i++) {
 			if (i)
-				buf_puts(b, ", ");
+				buf_cat(b, ", ");
 			json_string(b, job->sources[i]);
 		}
 	}
-	buf_printf(b, "], \"dry_run\": %s, ", job && job->dry_run ? "true" : "false");
+	buf_catf(b, "], \"dry_run\": %s, ", job && job->dry_run ? "true" : "false");
 }
 
 /* Write b to path ("-": stdout) whole, or fail saying why. */
 static bool write_whole(const char *path, const char *what, struct buf *b, struct sl_error *err)
 {
-	if (!b->data) /* the buffer could not grow: never a silently short summary */
+	if (buf_failed(b) || !b->data) /* never a silently short summary */
 		return sl_error_set(err, SL_ERR_INTERNAL, "cannot write the %s %s: out of memory",
 				    what, path);
 	bool to_stdout = !strcmp(path, "-");
@@ -322,56 +322,56 @@ bool report_write_json(const char *path, const struct run_report *rep, struct sl
 	struct buf b;
 	buf_init(&b, 0);
 	/* usage errors are "failed" too: the run did not start */
-	buf_putc(&b, '{');
+	buf_catc(&b, '{');
 	json_head(&b, rep);
-	buf_puts(&b, "\"tables\": [");
+	buf_cat(&b, "\"tables\": [");
 	for (int i = 0; i < rep->ntables; i++) {
 		const struct table_stats *t = &rep->tables[i];
 		char ins[24], upd[24];
-		buf_puts(&b, i ? ", {\"table\": " : "{\"table\": ");
+		buf_cat(&b, i ? ", {\"table\": " : "{\"table\": ");
 		json_string(&b, t->table);
-		buf_printf(
-			&b,
-			", \"rows_read\": %llu, \"rows_written\": %llu, \"rows_rejected\": %llu, "
-			"\"rows_not_found\": %llu, \"rows_inserted\": %s, \"rows_updated\": %s, "
-			"\"rows_skipped\": %llu, \"blank_lines\": %llu, "
-			"\"zero_dates_nulled\": %llu, \"rows_resumed\": %llu, \"files_skipped\": "
-			"%llu, "
-			"\"bytes\": %llu, \"seconds\": %.3f}",
-			(unsigned long long)t->rows_read, (unsigned long long)t->rows_written,
-			(unsigned long long)t->rows_rejected, (unsigned long long)t->rows_not_found,
-			count_or_null(ins, sizeof ins, t->rows_inserted),
-			count_or_null(upd, sizeof upd, t->rows_updated),
-			(unsigned long long)t->rows_skipped, (unsigned long long)t->blank_lines,
-			(unsigned long long)t->zero_dates, (unsigned long long)t->rows_resumed,
-			(unsigned long long)t->files_skipped, (unsigned long long)t->bytes,
-			t->seconds);
+		buf_catf(&b,
+			 ", \"rows_read\": %llu, \"rows_written\": %llu, \"rows_rejected\": %llu, "
+			 "\"rows_not_found\": %llu, \"rows_inserted\": %s, \"rows_updated\": %s, "
+			 "\"rows_skipped\": %llu, \"blank_lines\": %llu, "
+			 "\"zero_dates_nulled\": %llu, \"rows_resumed\": %llu, \"files_skipped\": "
+			 "%llu, "
+			 "\"bytes\": %llu, \"seconds\": %.3f}",
+			 (unsigned long long)t->rows_read, (unsigned long long)t->rows_written,
+			 (unsigned long long)t->rows_rejected,
+			 (unsigned long long)t->rows_not_found,
+			 count_or_null(ins, sizeof ins, t->rows_inserted),
+			 count_or_null(upd, sizeof upd, t->rows_updated),
+			 (unsigned long long)t->rows_skipped, (unsigned long long)t->blank_lines,
+			 (unsigned long long)t->zero_dates, (unsigned long long)t->rows_resumed,
+			 (unsigned long long)t->files_skipped, (unsigned long long)t->bytes,
+			 t->seconds);
 	}
-	buf_puts(&b, "], \"pool\": {");
+	buf_cat(&b, "], \"pool\": {");
 	if (rep->has_pool) {
 		const struct pool_stats *p = &rep->pool;
-		buf_printf(&b,
-			   "\"total\": %d, \"idle\": %d, \"busy\": %d, \"waiting\": %d, "
-			   "\"created\": %llu, \"closed\": %llu, \"acquires\": %llu, "
-			   "\"acquire_wait_mean_ms\": %.3f, \"acquire_wait_max_ms\": %.3f, "
-			   "\"errors\": %llu, \"reconnects\": %llu",
-			   p->total, p->idle, p->busy, p->waiting, (unsigned long long)p->created,
-			   (unsigned long long)p->closed, (unsigned long long)p->acquires,
-			   p->acquire_wait_mean * 1000, p->acquire_wait_max * 1000,
-			   (unsigned long long)p->errors, (unsigned long long)p->reconnects);
+		buf_catf(&b,
+			 "\"total\": %d, \"idle\": %d, \"busy\": %d, \"waiting\": %d, "
+			 "\"created\": %llu, \"closed\": %llu, \"acquires\": %llu, "
+			 "\"acquire_wait_mean_ms\": %.3f, \"acquire_wait_max_ms\": %.3f, "
+			 "\"errors\": %llu, \"reconnects\": %llu",
+			 p->total, p->idle, p->busy, p->waiting, (unsigned long long)p->created,
+			 (unsigned long long)p->closed, (unsigned long long)p->acquires,
+			 p->acquire_wait_mean * 1000, p->acquire_wait_max * 1000,
+			 (unsigned long long)p->errors, (unsigned long long)p->reconnects);
 	}
-	buf_puts(&b, "}, \"commit_mode\": ");
+	buf_cat(&b, "}, \"commit_mode\": ");
 	if (rep->commit_mode)
 		json_string(&b, rep->commit_mode);
 	else
-		buf_puts(&b, "null");
-	buf_puts(&b, ", \"errors\": [");
+		buf_cat(&b, "null");
+	buf_cat(&b, ", \"errors\": [");
 	for (int i = 0; i < rep->nerrors; i++) {
 		if (i)
-			buf_puts(&b, ", ");
+			buf_cat(&b, ", ");
 		json_string(&b, rep->errors[i]);
 	}
-	buf_puts(&b, "]}\n");
+	buf_cat(&b, "]}\n");
 	bool ok = write_whole(path, "summary", &b, err);
 	buf_free(&b);
 	return ok;
@@ -380,23 +380,23 @@ bool report_write_json(const char *path, const struct run_report *rep, struct sl
 /* Append s as a Prometheus label value: backslash, quote and newline escaped. */
 static void prom_label(struct buf *b, const char *s)
 {
-	buf_putc(b, '"');
+	buf_catc(b, '"');
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '"')
-			buf_printf(b, "\\%c", *s);
+			buf_catf(b, "\\%c", *s);
 		else if (*s == '\n')
-			buf_puts(b, "\\n");
+			buf_cat(b, "\\n");
 		else
-			buf_putc(b, *s);
+			buf_catc(b, *s);
 	}
-	buf_putc(b, '"');
+	buf_catc(b, '"');
 }
 
 /* "# HELP" and "# TYPE" of a gauge: every sample of a metric follows its
  * head, as the text format wants. */
 static void prom_head(struct buf *b, const char *name, const char *help)
 {
-	buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+	buf_catf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
 }
 
 /* The last sluice_last_success_timestamp_seconds the file at path holds
@@ -430,7 +430,7 @@ bool report_write_metrics(const char *path, const struct run_report *rep, struct
 	snprintf(job, sizeof job, "%.*s", (int)strcspn(base, "."), base);
 	struct buf jl; /* the job label, every sample has it */
 	buf_init(&jl, 0);
-	buf_puts(&jl, "sluice_job=");
+	buf_cat(&jl, "sluice_job=");
 	prom_label(&jl, job);
 	const char *jlab = buf_str(&jl);
 
@@ -441,33 +441,33 @@ bool report_write_metrics(const char *path, const struct run_report *rep, struct
 	if (jb && jb->target)
 		url_redact(jb->target, red, sizeof red);
 	prom_head(&b, "sluice_info", "The sluice run: its version, command and target.");
-	buf_printf(&b, "sluice_info{%s,version=\"%s\",command=\"%s\",target=", jlab, SLUICE_VERSION,
-		   jb ? command_name(jb->command) : "");
+	buf_catf(&b, "sluice_info{%s,version=\"%s\",command=\"%s\",target=", jlab, SLUICE_VERSION,
+		 jb ? command_name(jb->command) : "");
 	prom_label(&b, red);
-	buf_puts(&b, "} 1\n");
+	buf_cat(&b, "} 1\n");
 	prom_head(&b, "sluice_exit_code",
 		  "The exit code of the last run (0 ok, 3 rows rejected, 1 failed, 2 usage).");
-	buf_printf(&b, "sluice_exit_code{%s} %d\n", jlab, rep->exit_code);
+	buf_catf(&b, "sluice_exit_code{%s} %d\n", jlab, rep->exit_code);
 	prom_head(&b, "sluice_status", "1 for the status the last run ended with.");
 	static const enum run_status all[] = {RUN_OK, RUN_PARTIAL, RUN_FAILED, RUN_INTERRUPTED};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
 		bool is =
 			rep->status == all[i] || (all[i] == RUN_FAILED && rep->status == RUN_USAGE);
-		buf_printf(&b, "sluice_status{%s,status=\"%s\"} %d\n", jlab,
-			   run_status_name(all[i]), is);
+		buf_catf(&b, "sluice_status{%s,status=\"%s\"} %d\n", jlab, run_status_name(all[i]),
+			 is);
 	}
 	prom_head(&b, "sluice_start_timestamp_seconds", "When the last run started.");
-	buf_printf(&b, "sluice_start_timestamp_seconds{%s} %.3f\n", jlab, rep->started);
+	buf_catf(&b, "sluice_start_timestamp_seconds{%s} %.3f\n", jlab, rep->started);
 	prom_head(&b, "sluice_end_timestamp_seconds", "When the last run ended.");
-	buf_printf(&b, "sluice_end_timestamp_seconds{%s} %.3f\n", jlab, rep->ended);
+	buf_catf(&b, "sluice_end_timestamp_seconds{%s} %.3f\n", jlab, rep->ended);
 	prom_head(&b, "sluice_duration_seconds", "How long the last run took.");
-	buf_printf(&b, "sluice_duration_seconds{%s} %.3f\n", jlab,
-		   rep->ended > rep->started ? rep->ended - rep->started : 0);
+	buf_catf(&b, "sluice_duration_seconds{%s} %.3f\n", jlab,
+		 rep->ended > rep->started ? rep->ended - rep->started : 0);
 	double success = rep->status == RUN_OK ? rep->ended : previous_success(path);
 	if (success > 0) {
 		prom_head(&b, "sluice_last_success_timestamp_seconds",
 			  "When a run last ended with every row written (exit 0).");
-		buf_printf(&b, "sluice_last_success_timestamp_seconds{%s} %.3f\n", jlab, success);
+		buf_catf(&b, "sluice_last_success_timestamp_seconds{%s} %.3f\n", jlab, success);
 	}
 	prom_head(&b, "sluice_rows", "Rows of the last run, by table and outcome.");
 	for (int i = 0; i < rep->ntables; i++) {
@@ -484,23 +484,23 @@ bool report_write_metrics(const char *path, const struct run_report *rep, struct
 		for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++) {
 			if (rows[k].n == REPORT_UNKNOWN)
 				continue;
-			buf_printf(&b, "sluice_rows{%s,table=", jlab);
+			buf_catf(&b, "sluice_rows{%s,table=", jlab);
 			prom_label(&b, t->table);
-			buf_printf(&b, ",outcome=\"%s\"} %llu\n", rows[k].outcome,
-				   (unsigned long long)rows[k].n);
+			buf_catf(&b, ",outcome=\"%s\"} %llu\n", rows[k].outcome,
+				 (unsigned long long)rows[k].n);
 		}
 	}
 	prom_head(&b, "sluice_bytes", "Input bytes the last run read, by table.");
 	for (int i = 0; i < rep->ntables; i++) {
-		buf_printf(&b, "sluice_bytes{%s,table=", jlab);
+		buf_catf(&b, "sluice_bytes{%s,table=", jlab);
 		prom_label(&b, rep->tables[i].table);
-		buf_printf(&b, "} %llu\n", (unsigned long long)rep->tables[i].bytes);
+		buf_catf(&b, "} %llu\n", (unsigned long long)rep->tables[i].bytes);
 	}
 	prom_head(&b, "sluice_table_duration_seconds", "Seconds the last run spent on a table.");
 	for (int i = 0; i < rep->ntables; i++) {
-		buf_printf(&b, "sluice_table_duration_seconds{%s,table=", jlab);
+		buf_catf(&b, "sluice_table_duration_seconds{%s,table=", jlab);
 		prom_label(&b, rep->tables[i].table);
-		buf_printf(&b, "} %.3f\n", rep->tables[i].seconds);
+		buf_catf(&b, "} %.3f\n", rep->tables[i].seconds);
 	}
 	if (rep->has_pool) {
 		const struct pool_stats *p = &rep->pool;
@@ -523,13 +523,16 @@ bool report_write_metrics(const char *path, const struct run_report *rep, struct
 		};
 		for (size_t k = 0; k < sizeof pool / sizeof pool[0]; k++) {
 			prom_head(&b, pool[k].name, pool[k].help);
-			buf_printf(&b, "%s{%s} %.6g\n", pool[k].name, jlab, pool[k].v);
+			buf_catf(&b, "%s{%s} %.6g\n", pool[k].name, jlab, pool[k].v);
 		}
 	}
+	bool short_text = buf_failed(&b) || buf_failed(&jl) || !b.data;
 	buf_free(&jl);
-	if (!b.data)
+	if (short_text) {
+		buf_free(&b);
 		return sl_error_set(err, SL_ERR_INTERNAL,
 				    "cannot write the metrics %s: out of memory", path);
+	}
 	/* a temporary file beside it, renamed over it: a reader sees the old
 	 * file or the new one, whole; a name not ending in .prom, which the
 	 * textfile collector leaves alone */

@@ -884,7 +884,11 @@ static enum ck_kind ck_literal(struct ck *c)
 		while (c->p < c->end && (isalnum((unsigned char)*c->p) || *c->p == '.' ||
 					 ((*c->p == '-' || *c->p == '+') && v.len &&
 					  (c->p[-1] == 'e' || c->p[-1] == 'E'))))
-			buf_putc(&v, *c->p++);
+			buf_catc(&v, *c->p++);
+	}
+	if (buf_failed(&v)) {
+		buf_free(&v);
+		return ck_fail(c, "out of memory");
 	}
 	enum ck_kind k = quoted ? CK_STRING : CK_NUMBER;
 	bool tz = false, array = false;
@@ -941,10 +945,10 @@ static enum ck_kind ck_operand(struct ck *c)
 				break;
 			if (*p == '"')
 				p++;
-			buf_putc(&name, *p);
+			buf_catc(&name, *p);
 		}
 		c->p = p < c->end ? p + 1 : p;
-		k = ck_column_kind(c, buf_str(&name));
+		k = buf_failed(&name) ? CK_BAD : ck_column_kind(c, buf_str(&name));
 		if (k == CK_BAD || !mysql_dialect.quote_ident(c->out, buf_str(&name)))
 			ck_fail(c, "the column \"%s\"", buf_str(&name));
 		buf_free(&name);

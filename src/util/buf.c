@@ -13,6 +13,7 @@ void buf_init(struct buf *b, size_t max)
 	b->len = 0;
 	b->cap = 0;
 	b->max = max ? max : BUF_DEFAULT_MAX;
+	b->failed = false;
 }
 
 void buf_free(struct buf *b)
@@ -21,12 +22,13 @@ void buf_free(struct buf *b)
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;
+	b->failed = false;
 }
 
 bool buf_reserve(struct buf *b, size_t n)
 {
-	if (n > b->max || b->len > b->max - n)
-		return false;
+	if (b->failed || n > b->max || b->len > b->max - n)
+		return !(b->failed = true);
 	size_t need = b->len + n + 1; /* room for the terminating NUL */
 	if (need <= b->cap)
 		return true;
@@ -37,7 +39,7 @@ bool buf_reserve(struct buf *b, size_t n)
 		cap = b->max + 1;
 	char *p = realloc(b->data, cap);
 	if (!p)
-		return false;
+		return !(b->failed = true);
 	b->data = p;
 	b->cap = cap;
 	return true;
@@ -70,7 +72,9 @@ bool buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	va_copy(ap2, ap);
 	int n = vsnprintf(NULL, 0, fmt, ap2);
 	va_end(ap2);
-	if (n < 0 || !buf_reserve(b, (size_t)n))
+	if (n < 0)
+		return !(b->failed = true);
+	if (!buf_reserve(b, (size_t)n))
 		return false;
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	b->len += (size_t)n;
@@ -84,4 +88,27 @@ bool buf_printf(struct buf *b, const char *fmt, ...)
 	bool ok = buf_vprintf(b, fmt, ap);
 	va_end(ap);
 	return ok;
+}
+
+void buf_cat(struct buf *b, const char *s)
+{
+	(void)!buf_puts(b, s); /* kept in b->failed */
+}
+
+void buf_catn(struct buf *b, const void *p, size_t n)
+{
+	(void)!buf_append(b, p, n);
+}
+
+void buf_catc(struct buf *b, char c)
+{
+	(void)!buf_putc(b, c);
+}
+
+void buf_catf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	(void)!buf_vprintf(b, fmt, ap);
+	va_end(ap);
 }
