@@ -116,36 +116,42 @@ extern const struct dialect mysql_dialect;
 extern const struct dialect sqlite_dialect;
 
 /* Append "schema"."table" quoted for d. */
-bool sql_table_name(const struct dialect *d, struct buf *b, const struct write_spec *spec);
+BUF_MUST_USE bool sql_table_name(const struct dialect *d, struct buf *b,
+				 const struct write_spec *spec);
 /* Append the table a SELECT reads from: sql_table_name, after ONLY when
  * spec->own_rows and the dialect has inheritance. */
-bool sql_read_table(const struct dialect *d, struct buf *b, const struct write_spec *spec);
+BUF_MUST_USE bool sql_read_table(const struct dialect *d, struct buf *b,
+				 const struct write_spec *spec);
 /* Append SELECT values[0] AS c0, ..., values[n-1] AS c<n-1> FROM spec's
  * table (sql_read_table); with n 0, SELECT 1 AS c0: a row of each row,
  * for a query over it (checksum_query). */
-bool sql_select_values(const struct dialect *d, struct buf *b, const struct write_spec *spec,
-		       const char *const *values, int n);
+BUF_MUST_USE bool sql_select_values(const struct dialect *d, struct buf *b,
+				    const struct write_spec *spec, const char *const *values,
+				    int n);
 /* Append SELECT count(*) FROM spec's table (sql_read_table): one row,
  * one value, the number of rows. */
-bool sql_count_rows(const struct dialect *d, struct buf *b, const struct write_spec *spec);
+BUF_MUST_USE bool sql_count_rows(const struct dialect *d, struct buf *b,
+				 const struct write_spec *spec);
 /* Append SELECT of spec's columns from its table (sql_read_table), each
  * followed by suffix[i] when suffix and suffix[i] are not NULL (an
  * expression that reads the value exactly, as MySQL's " + 0e0" for a
  * FLOAT), restricted and ordered by range (may be NULL). */
-bool sql_select(const struct dialect *d, struct buf *b, const struct write_spec *spec,
-		const struct read_range *range, const char *const *suffix);
+BUF_MUST_USE bool sql_select(const struct dialect *d, struct buf *b, const struct write_spec *spec,
+			     const struct read_range *range, const char *const *suffix);
 /* name as d's server can hold it, into out (outsz at least 80): as is when
  * it fits, else cut (on a UTF-8 boundary) and ended with "_" and 8 hex
  * digits of a hash of the whole name, so that two long names that share
  * their beginning stay two. Returns whether it was shortened. */
 bool sql_fit_name(const struct dialect *d, const char *name, char *out, size_t outsz);
 /* Append ("a", "b", ...) for spec's columns. */
-bool sql_column_list(const struct dialect *d, struct buf *b, const struct write_spec *spec);
+BUF_MUST_USE bool sql_column_list(const struct dialect *d, struct buf *b,
+				  const struct write_spec *spec);
 /* Append a multi-row INSERT for nrows rows with placeholders for every value. */
-bool sql_insert(const struct dialect *d, struct buf *b, const struct write_spec *spec,
-		size_t nrows);
+BUF_MUST_USE bool sql_insert(const struct dialect *d, struct buf *b, const struct write_spec *spec,
+			     size_t nrows);
 /* Append TRUNCATE TABLE for spec's table. */
-bool sql_truncate(const struct dialect *d, struct buf *b, const struct write_spec *spec);
+BUF_MUST_USE bool sql_truncate(const struct dialect *d, struct buf *b,
+			       const struct write_spec *spec);
 /* Rows one INSERT statement carries for a batch of batch_rows rows: under the
  * placeholder limit, and dividing the batch evenly so full batches reuse one
  * prepared statement. */
@@ -153,18 +159,20 @@ size_t sql_rows_per_statement(const struct dialect *d, int ncols, size_t batch_r
 /* Split "schema.name" at the first unquoted dot; either may be quoted with
  * double quotes or backticks. Returns false on a malformed name. *schema may
  * be NULL after the call. Both are malloc'd. */
-bool sql_split_table(const char *qualified, char **schema, char **name);
+BUF_MUST_USE bool sql_split_table(const char *qualified, char **schema, char **name);
 /* Append ident between two q characters, doubling any q inside: the quoting
  * of both dialects, with " or `. False for an empty name. */
-bool sql_quote_with(struct buf *b, const char *ident, char q);
+BUF_MUST_USE bool sql_quote_with(struct buf *b, const char *ident, char q);
 
 /* Column indexes (into spec->columns) an update sets and matches on: set
  * gets spec->set, or every non-key column; key gets spec->key. Both arrays
  * hold spec->ncols entries; false when a name is not among the columns. */
-bool sql_update_columns(const struct write_spec *spec, int *set, int *nset, int *key, int *nkey);
+BUF_MUST_USE bool sql_update_columns(const struct write_spec *spec, int *set, int *nset, int *key,
+				     int *nkey);
 /* Append UPDATE t SET a = ?, ... WHERE k = ? AND ... (one row; placeholders
  * numbered set columns first, then key columns). */
-bool sql_update_row(const struct dialect *d, struct buf *b, const struct write_spec *spec);
+BUF_MUST_USE bool sql_update_row(const struct dialect *d, struct buf *b,
+				 const struct write_spec *spec);
 
 /* PostgreSQL: UPDATE ... FROM (VALUES ...) RETURNING the ordinal of each row
  * that matched; each VALUES row carries the set values, the key values and
