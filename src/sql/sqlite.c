@@ -181,8 +181,13 @@ bool sqlite_type_classify(const char *text, const struct column_desc *col, struc
 	case SQL_DATETIME:
 	case SQL_TIMESTAMPTZ:
 	case SQL_TIME:
-		/* text with up to microseconds, or a number (see the driver) */
+		/* text with up to microseconds, or a number (see the driver);
+		 * "timestamp with time zone" is an instant */
 		t->fsp = 6;
+		if (tx.tz > 0 && m->kind == SQL_DATETIME)
+			t->kind = SQL_TIMESTAMPTZ;
+		if (tx.tz > 0 && m->kind == SQL_TIME)
+			t->with_tz = true;
 		break;
 	case SQL_TEXT:
 		t->length = p0 > 0 ? p0 : -1;
