@@ -1208,6 +1208,26 @@ static void say_time_storage(struct conn *c, const struct write_spec *spec,
 	buf_free(&q);
 }
 
+/* The table's rows as ANALYZE counted them (sqlite_stat1: its first
+ * number), into out; nothing when it was never analyzed. */
+static void rows_estimate(struct conn *c, const struct write_spec *spec, struct table_desc *out)
+{
+	char sql[200];
+	snprintf(sql, sizeof sql,
+		 "SELECT stat FROM \"%s\".sqlite_stat1 WHERE tbl = ?1 COLLATE NOCASE LIMIT 1",
+		 spec->schema && !strchr(spec->schema, '"') ? spec->schema : "main");
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, spec->table, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) {
+			out->rows_estimate =
+				strtoull((const char *)sqlite3_column_text(st, 0), NULL, 10);
+			out->rows_estimated = true;
+		}
+	}
+	sqlite3_finalize(st); /* no sqlite_stat1: never analyzed */
+}
+
 static bool lite_describe_full(struct conn *c, const struct write_spec *spec,
 			       struct table_desc *out, struct sl_error *err)
 {
@@ -1215,6 +1235,7 @@ static bool lite_describe_full(struct conn *c, const struct write_spec *spec,
 		return false;
 	if (!out->exists)
 		return true;
+	rows_estimate(c, spec, out);
 	for (int i = 0; i < out->ncols; i++) {
 		struct sql_type t;
 		sqlite_type_classify(out->cols[i].type, NULL, &t);
