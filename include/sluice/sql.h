@@ -186,6 +186,9 @@ bool pg_type_name(const struct sql_type *t, const struct type_use *use, struct t
 bool mysql_type_classify(const char *text, const struct column_desc *col, struct sql_type *out);
 bool mysql_type_name(const struct sql_type *t, const struct type_use *use, struct type_naming *out);
 
+/* SQLite's (src/sql/sqlite.c): its declared types by the affinity rules,
+ * keeping the meaning of the names applications declare; the names it
+ * gives keep every value as that value (a decimal as DECIMAL TEXT). */
 bool sqlite_type_classify(const char *text, const struct column_desc *col, struct sql_type *out);
 bool sqlite_type_name(const struct sql_type *t, const struct type_use *use,
 		      struct type_naming *out);
@@ -202,10 +205,10 @@ enum sqlite_affinity {
 enum sqlite_affinity sqlite_affinity(const char *declared);
 /* SQLite's side of verify: expressions over the functions its driver
  * registers (sluice_canon, sluice_md5, sluice_checksum). */
-bool sqlite_canon_value(struct buf *b, const char *col, const struct sql_type *t,
-			const struct canon_spec *how);
-bool sqlite_checksum_query(struct buf *b, const struct write_spec *spec, const char *const *values,
-			   int n);
+BUF_MUST_USE bool sqlite_canon_value(struct buf *b, const char *col, const struct sql_type *t,
+				     const struct canon_spec *how);
+BUF_MUST_USE bool sqlite_checksum_query(struct buf *b, const struct write_spec *spec,
+					const char *const *values, int n);
 
 /* The dialects' canonical text and checksums for verify
  * (src/sql/pg_verify.c, mysql_verify.c), reached through their ops. */
