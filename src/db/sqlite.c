@@ -535,12 +535,66 @@ static void shortest_double(double v, char *out, size_t n)
 	}
 }
 
+/* A decimal number's text as its significant digits (no leading or
+ * trailing zeros), the power of ten of the first and its sign, into out
+ * as "-d.ddd e<exp>"; false when s is not a plain decimal number. Two
+ * texts of one number give the same out, whatever their zeros. */
+static bool decimal_key(const char *s, char *out, size_t n)
+{
+	bool neg = *s == '-';
+	s += *s == '-' || *s == '+';
+	char digits[80];
+	size_t k = 0;
+	long point = -1, lead = 0;
+	bool any = false;
+	for (; *s && *s != 'e' && *s != 'E'; s++) {
+		if (*s == '.') {
+			if (point >= 0)
+				return false;
+			point = (long)(k + (size_t)lead);
+			continue;
+		}
+		if (*s < '0' || *s > '9')
+			return false;
+		any = true;
+		if (!k && *s == '0') {
+			lead++; /* a leading zero: only the point's place moves */
+			continue;
+		}
+		if (k + 1 >= sizeof digits)
+			return false;
+		digits[k++] = *s;
+	}
+	if (!any)
+		return false;
+	long exp10 = 0;
+	if (*s) {
+		char *end;
+		exp10 = strtol(s + 1, &end, 10);
+		if (end == s + 1 || *end)
+			return false;
+	}
+	if (point < 0)
+		point = (long)k + lead;
+	while (k && digits[k - 1] == '0')
+		k--;
+	digits[k] = '\0';
+	if (!k) {
+		snprintf(out, n, "0");
+		return true;
+	}
+	/* the first significant digit's power of ten */
+	long first = point - lead - 1 + exp10;
+	snprintf(out, n, "%s%s e%ld", neg ? "-" : "", digits, first);
+	return true;
+}
+
 /* s (n bytes) as a double that holds it exactly: strtod reads all of it,
- * and the double's shortest text is the same number (1.10 is 1.1, but
- * 0.1000000000000000055511 is not the double 0.1). */
+ * and the double's shortest text is the same decimal number (1.10 is 1.1,
+ * but 0.1000000000000000055511 is not the double 0.1). */
 static bool exact_double(const char *s, size_t n, double *v)
 {
-	char tmp[64], back[40];
+	char tmp[64], back[40], ka[96], kb[96];
 	if (!n || n >= sizeof tmp)
 		return false;
 	memcpy(tmp, s, n);
@@ -551,9 +605,8 @@ static bool exact_double(const char *s, size_t n, double *v)
 	if (*end || errno || !isfinite(*v) || !strpbrk(tmp, "0123456789"))
 		return false;
 	shortest_double(*v, back, sizeof back);
-	/* compare as numbers written out: the digits and the exponent */
-	long double a = strtold(tmp, NULL), b = strtold(back, NULL);
-	return a == b;
+	return decimal_key(tmp, ka, sizeof ka) && decimal_key(back, kb, sizeof kb) &&
+	       !strcmp(ka, kb);
 }
 
 /* Whether s looks like a number SQLite's NUMERIC or INTEGER affinity

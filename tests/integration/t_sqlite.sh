@@ -77,9 +77,10 @@ assert_contains "the unmatched key is a reject" "no row matches the key" "$OUT"
 
 test_case "values SQLite would change are refused"
 lite t.db "CREATE TABLE n(id INTEGER PRIMARY KEY, i INTEGER, r REAL, d DECIMAL(10,2), s STRING)"
-printf 'id,i,r,d,s\n1,12,0.5,1.25,abc\n2,abc,1,1,x\n3,007,1,1,x\n4,1,1,1,007\n5,1,0.1000000000000000055511151231257827,1,x\n6,99999999999999999999,1,1,x\n' >n.csv
+printf 'id,i,r,d,s\n1,12,0.5,1.25,abc\n2,abc,1,1,x\n3,007,1,1,x\n4,1,1,1,007\n5,1,0.1000000000000000055511151231257827,1,x\n6,99999999999999999999,1,1,x\n7,8,1.5e3,2.50,y\n' >n.csv
 run_sluice refuse 3 load n.csv sqlite:t.db --table n
-assert_eq "only the exact row is written" "1|12|integer|0.5|real|1.25|abc" \
+assert_eq "only the exact rows are written" "1|12|integer|0.5|real|1.25|abc
+7|8|integer|1500.0|real|2.5|y" \
 	"$(lite t.db "select id, i, typeof(i), r, typeof(r), d, s from n order by id")"
 assert_contains "text in an INTEGER column" "'abc' is not a 64-bit integer" "$OUT"
 assert_contains "007 into STRING (NUMERIC affinity)" "SQLite would store '007' as another number" "$OUT"
