@@ -721,7 +721,13 @@ static bool bind_value(struct conn *c, const struct write_spec *spec, sqlite3_st
 			name, (int)(n > 40 ? 40 : n), s);
 		return false;
 	default:
-		/* TEXT affinity, or none: stored as given */
+		/* TEXT affinity, or none: stored as given; a DECIMAL TEXT holds
+		 * numbers only, as a decimal column anywhere else */
+		if (ci->kind == SQL_DECIMAL && !numeric_looking(s, n)) {
+			snprintf(why, whysz, "column %s (DECIMAL): '%.*s' is not a number", name,
+				 (int)(n > 40 ? 40 : n), s);
+			return false;
+		}
 		return sqlite3_bind_text64(st, i, s, n, SQLITE_TRANSIENT, SQLITE_UTF8) == SQLITE_OK;
 	}
 }

@@ -70,6 +70,9 @@ printf 'id,name\n1,skip-me\n5,Eve\n' >skip.csv
 run_sluice skip 0 load skip.csv sqlite:l.db --table people --key id --on-conflict skip
 assert_eq "skip keeps row 1, adds row 5" "Ann 😀|Eve" \
 	"$(lite l.db "select group_concat(name, '|') from (select name from people where id in (1, 5) order by id)")"
+printf 'id,amount\n1,N/A\n' >bad_amount.csv
+run_sluice not_a_number 3 load bad_amount.csv sqlite:l.db --table people --key id --on-conflict update
+assert_contains "a DECIMAL TEXT holds numbers only" "column amount (DECIMAL): 'N/A' is not a number" "$OUT"
 printf 'id,amount\n1,99.5\n9,1\n' >upd.csv
 run_sluice update 3 update upd.csv sqlite:l.db --table people --key id
 assert_eq "update set the matched row" "99.5" "$(lite l.db "select amount from people where id = 1")"
@@ -97,7 +100,7 @@ for _ in $(seq 1 200); do
 	sleep 0.05
 done
 kill -9 $pid 2>/dev/null
-wait $pid 2>/dev/null
+wait $pid 2>/dev/null || true
 before=$(lite k.db "select count(*) from k")
 if [ "$before" -gt 0 ] && [ "$before" -lt 300000 ]; then pass "killed mid-run ($before rows in)"; else fail "killed at $before rows"; fi
 assert_eq "the checkpoints are in the SQLite file" "1" \
