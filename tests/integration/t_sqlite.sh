@@ -99,8 +99,10 @@ for _ in $(seq 1 200); do
 	[ "${n:-0}" -gt 0 ] && break
 	sleep 0.05
 done
-kill -9 $pid 2>/dev/null
-wait $pid 2>/dev/null || true
+{
+	kill -9 $pid
+	wait $pid
+} 2>/dev/null
 before=$(lite k.db "select count(*) from k")
 if [ "$before" -gt 0 ] && [ "$before" -lt 300000 ]; then pass "killed mid-run ($before rows in)"; else fail "killed at $before rows"; fi
 assert_eq "the checkpoints are in the SQLite file" "1" \
