@@ -117,7 +117,7 @@ static const struct option long_options[] = {
 static void print_main_help(FILE *f)
 {
 	fputs("sluice " SLUICE_VERSION
-	      " - bulk-load CSV and JSON into PostgreSQL and MySQL/MariaDB\n"
+	      " - bulk-load CSV and JSON into PostgreSQL, MySQL/MariaDB and SQLite\n"
 	      "\n"
 	      "Usage:\n"
 	      "  sluice load   [OPTIONS] SOURCE... TARGET_URL   file(s) or stdin (-) -> a table\n"
