@@ -144,6 +144,9 @@ bool table_desc_add_fkey(struct table_desc *t, const char *name, char *const *co
 			 const char *ref_schema, const char *ref_table, char *const *ref_cols,
 			 int ncols, const char *on_delete, const char *on_update);
 bool table_desc_add_check(struct table_desc *t, const char *name, const char *expr);
+/* Which event of fk sets its columns to NULL: "DELETE" (ON DELETE SET
+ * NULL, asked first), "UPDATE", or NULL when neither does. */
+const char *fkey_set_null_event(const struct fkey_desc *fk);
 /* Append a unique key to t (copies name and cols); false on out of memory,
  * with t still valid for table_desc_free. */
 bool table_desc_add_unique(struct table_desc *t, const char *name, bool primary, char *const *cols,

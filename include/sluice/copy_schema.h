@@ -29,17 +29,20 @@ struct copy_ddl {
 bool copy_ddl_run(const struct copy_ddl *d, struct conn *conn, const char *sql,
 		  struct sl_error *err);
 
-/* Before table src is created on a PostgreSQL target from a PostgreSQL
- * source: the enum types and domains its columns use, each once (enums
- * first: a domain may be over one). A type of that name already there is
- * used when it is the same (an enum's labels, a domain's base); else the
- * copy stops with an error naming it. Nothing for other servers. */
+/* Before table src is created, when both servers have user types
+ * (dialect has_user_types, PostgreSQL): the enum types and domains its
+ * columns use, each once (enums first: a domain may be over one). A type
+ * of that name already there is used when it is the same (an enum's
+ * labels, a domain's base); else the copy stops with an error naming it.
+ * Nothing for other servers. */
 bool copy_create_types(struct copy_ddl *d, struct conn *conn, const char *table,
 		       const struct table_desc *src, struct sl_error *err);
 
-/* PostgreSQL to MySQL: the text columns of src's primary and unique keys,
- * and of its foreign keys (mapped, one per column), compare with their
- * trailing spaces, as on PostgreSQL, so that 'a' and 'a ' stay two keys:
+/* From a server whose keys keep trailing spaces (PostgreSQL) to one that
+ * pads them (dialect text_pads_spaces, MySQL): the text columns of src's
+ * primary and unique keys, and of its foreign keys (mapped, one per
+ * column), compare with their trailing spaces, as on the source, so that
+ * 'a' and 'a ' stay two keys:
  * the target's NO PAD binary collation; a warning for each such column
  * when it has none. */
 bool copy_key_collations(struct copy_ddl *d, struct conn *conn, const char *table,

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sluice/batch.h"
 #include "sluice/catalog.h"
@@ -126,6 +127,17 @@ struct driver {
 	 * rollback: only reads happened). Unlike rollback, it ends it though
 	 * begin did not start it. */
 	bool (*snapshot_end)(struct conn *c, struct sl_error *err);
+	/* Where a snapshot cannot be shared: hold_still, on a connection of
+	 * its own, stops every commit on the server until let_go, so that
+	 * snapshots started meanwhile on other connections all see one
+	 * instant (MySQL's FLUSH TABLES WITH READ LOCK, as mydumper does).
+	 * False with err when the server refuses it (privileges, a read-only
+	 * replica), err->msg then saying what was not allowed and why; the
+	 * caller goes on with a snapshot per reader. let_go ends the hold and
+	 * may be called on a connection that is broken. Both NULL where
+	 * export_snapshot serves, or where the server has no such lock. */
+	bool (*hold_still)(struct conn *c, struct sl_error *err);
+	void (*let_go)(struct conn *c);
 	/* The base tables of schema (NULL: the connection's database/"public"),
 	 * plus views and triggers; free with schema_desc_free. */
 	bool (*describe_schema)(struct conn *c, const char *schema, struct schema_desc *out,
@@ -187,6 +199,26 @@ struct driver {
 	void (*session_name)(struct conn *c, char *out, size_t n);
 	/* Cheap check that the connection still works, before reuse. */
 	bool (*healthy)(struct conn *c);
+	/* What an error this driver filled in says, by its server's code: a
+	 * row collided with a unique key (PostgreSQL 23505, MySQL 1062)... */
+	bool (*unique_violation)(const struct sl_error *err);
+	/* ...or a CREATE of an object other than a table (a trigger) named
+	 * one that is there already (PostgreSQL 42710, MySQL 1359). */
+	bool (*object_exists)(const struct sl_error *err);
+
+	/* --- a job's lock, for --resume (checkpoint_lock) --- */
+	/* Ready c, a connection of its own, to hold a job lock for as long as
+	 * the run lasts, however long it idles: no server timeout may end the
+	 * session and so free the lock (PostgreSQL: a transaction left open
+	 * with no idle timeout, which also pins the session through a pooler;
+	 * MySQL: a year's wait_timeout). Called once, before job_lock_try. */
+	bool (*job_lock_hold)(struct conn *c, struct sl_error *err);
+	/* Try once, without waiting, to take the lock named key on c's
+	 * database (two databases of a server are two names): *held says
+	 * whether c has it now. It lasts until c closes, and meanwhile every
+	 * other connection that tries key is refused. No name goes into SQL
+	 * text, only the number. */
+	bool (*job_lock_try)(struct conn *c, uint64_t key, bool *held, struct sl_error *err);
 };
 
 extern const struct driver pg_driver;

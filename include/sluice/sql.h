@@ -58,6 +58,28 @@ struct dialect {
 	bool has_schemas;	     /* schemas inside a database (PostgreSQL), not MySQL */
 	bool has_inheritance;	     /* a table's rows include its children's unless read ONLY */
 	bool fk_set_null_needs_null; /* refuses ON ... SET NULL on a NOT NULL column */
+	/* columns can be of user-defined types, enums and domains (CREATE
+	 * TYPE ... AS ENUM, CREATE DOMAIN), which copy --create makes on a
+	 * target that has them too (typemap_create_type) */
+	bool has_user_types;
+	/* text compares as if padded with spaces under the binary collation
+	 * sluice gives keys, so that "a" and "a " are one key unless a NO PAD
+	 * collation is named (MySQL's PAD SPACE utf8mb4_bin); copy --create
+	 * then names one for keys from a server where they are two */
+	bool text_pads_spaces;
+	/* Appended to the CREATE TABLE of a table of sluice's own (the
+	 * checkpoint table) so that its text columns hold any UTF-8 and
+	 * compare byte for byte ("a" and "A", "a" and "a " are two keys), as
+	 * " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"; NULL when the
+	 * server's defaults do that already. */
+	const char *bytewise_table_options;
+	/* Append the statement that moves the identity of column (its
+	 * sequence or counter) in spec's table past the largest value the
+	 * column holds, so that the next generated value does not collide
+	 * with rows copied in with their own keys (PostgreSQL's setval). NULL
+	 * when the server moves it by itself as such rows go in (MySQL's
+	 * AUTO_INCREMENT). */
+	bool (*identity_restart)(struct buf *b, const struct write_spec *spec, const char *column);
 	/* Append ident quoted for this dialect; false when it cannot be quoted. */
 	bool (*quote_ident)(struct buf *b, const char *ident);
 	/* Append the n-th (1-based) placeholder. */
@@ -152,6 +174,10 @@ BUF_MUST_USE bool sql_insert(const struct dialect *d, struct buf *b, const struc
 /* Append TRUNCATE TABLE for spec's table. */
 BUF_MUST_USE bool sql_truncate(const struct dialect *d, struct buf *b,
 			       const struct write_spec *spec);
+/* Append DELETE FROM spec's table, every row: emptying it inside a
+ * transaction where TRUNCATE would commit on its own. */
+BUF_MUST_USE bool sql_delete_all(const struct dialect *d, struct buf *b,
+				 const struct write_spec *spec);
 /* Rows one INSERT statement carries for a batch of batch_rows rows: under the
  * placeholder limit, and dividing the batch evenly so full batches reuse one
  * prepared statement. */
@@ -173,6 +199,32 @@ BUF_MUST_USE bool sql_update_columns(const struct write_spec *spec, int *set, in
  * numbered set columns first, then key columns). */
 BUF_MUST_USE bool sql_update_row(const struct dialect *d, struct buf *b,
 				 const struct write_spec *spec);
+
+/* The statements of --resume's checkpoint table (src/sql/checkpoint_sql.c),
+ * appended to b for the table named by table (schema, table); false on out
+ * of memory. Its rows are (job, source, first_rec, end_rec, fingerprint,
+ * rows_written, committed_at), keyed by the first three. */
+/* CREATE TABLE IF NOT EXISTS, with d's bytewise_table_options. */
+BUF_MUST_USE bool sql_checkpoint_create(const struct dialect *d, struct buf *b,
+					const struct write_spec *table);
+/* SELECT job, source, first_rec, end_rec, fingerprint of every row. */
+BUF_MUST_USE bool sql_checkpoint_rows(const struct dialect *d, struct buf *b,
+				      const struct write_spec *table);
+/* INSERT of one row: placeholders 1 to 6 for job, source, first_rec,
+ * end_rec, fingerprint, rows_written. */
+BUF_MUST_USE bool sql_checkpoint_claim(const struct dialect *d, struct buf *b,
+				       const struct write_spec *table);
+/* SELECT job, source, first_rec of the rows whose first_rec is first. */
+BUF_MUST_USE bool sql_checkpoint_at(const struct dialect *d, struct buf *b,
+				    const struct write_spec *table, long long first);
+/* Per job and source, ordered by both: job, source, the ranges, the rows
+ * written, 1 when whole (a row of first_rec LLONG_MIN), the first and last
+ * committed_at. */
+BUF_MUST_USE bool sql_checkpoint_jobs(const struct dialect *d, struct buf *b,
+				      const struct write_spec *table);
+/* DELETE of the rows of the job given as placeholder 1. */
+BUF_MUST_USE bool sql_checkpoint_forget(const struct dialect *d, struct buf *b,
+					const struct write_spec *table);
 
 /* PostgreSQL: UPDATE ... FROM (VALUES ...) RETURNING the ordinal of each row
  * that matched; each VALUES row carries the set values, the key values and

@@ -84,6 +84,9 @@ const char *typemap_nopad_collation(const char *server_version);
  * key: give it collation (typemap_nopad_collation) instead. True when m
  * changed; false for another type (char(n) pads on both servers). */
 bool typemap_key_nopad(struct mapped_column *m, const char *collation);
+/* Whether m is a text column mapped to MySQL as "varchar(n) ... COLLATE
+ * utf8mb4_bin", whose PAD SPACE comparison makes 'a' and 'a ' one key. */
+bool typemap_key_pads(const struct mapped_column *m);
 
 /* Append CREATE TABLE for spec's table with the mapped columns (names from
  * src, in order; cols holds src->ncols entries) and the primary key pk (may

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static void free_names(char **names, int n)
 {
@@ -151,6 +152,13 @@ bool table_desc_add_index(struct table_desc *t, const char *name, bool unique, b
 		x->ncols = k + 1;
 	}
 	return true;
+}
+
+const char *fkey_set_null_event(const struct fkey_desc *fk)
+{
+	if (!strcasecmp(fk->on_delete, "SET NULL"))
+		return "DELETE";
+	return !strcasecmp(fk->on_update, "SET NULL") ? "UPDATE" : NULL;
 }
 
 bool table_desc_add_fkey(struct table_desc *t, const char *name, char *const *cols,

@@ -1987,6 +1987,24 @@ static bool my_snapshot_end(struct conn *c, struct sl_error *err)
 	return run_query(c, "ROLLBACK", "ending a snapshot", err);
 }
 
+/* A global read lock: no commit until let_go (it waits for running
+ * writes to end, and needs RELOAD). */
+static bool my_hold_still(struct conn *c, struct sl_error *err)
+{
+	if (my_exec(c, "FLUSH TABLES WITH READ LOCK", err))
+		return true;
+	char why[sizeof err->msg];
+	snprintf(why, sizeof why, "%s", err->msg);
+	return sl_error_set(err, err->kind, "FLUSH TABLES WITH READ LOCK is not allowed here (%s)",
+			    why);
+}
+
+static void my_let_go(struct conn *c)
+{
+	struct sl_error e;
+	my_exec(c, "UNLOCK TABLES", &e);
+}
+
 /* "TABLE_SCHEMA = <db>" for schema (NULL: the connection's database). */
 static bool put_schema_match(struct conn *c, const char *column, const char *schema)
 {
@@ -2570,6 +2588,37 @@ static bool my_query_row(struct conn *c, const char *sql, char **out, int n, str
 	return true;
 }
 
+static bool my_unique_violation(const struct sl_error *err)
+{
+	return err->server_code == 1062; /* ER_DUP_ENTRY */
+}
+
+static bool my_object_exists(const struct sl_error *err)
+{
+	return err->server_code == 1359; /* ER_TRG_ALREADY_EXISTS */
+}
+
+/* A job's lock is a lock of the session (GET_LOCK), which no server
+ * timeout may end. */
+static bool my_job_lock_hold(struct conn *c, struct sl_error *err)
+{
+	return my_exec(c, "SET SESSION wait_timeout = 31536000", err);
+}
+
+static bool my_job_lock_try(struct conn *c, uint64_t key, bool *held, struct sl_error *err)
+{
+	/* GET_LOCK's names are per server: the database goes in */
+	char sql[160], *got = NULL;
+	snprintf(sql, sizeof sql,
+		 "SELECT GET_LOCK(CONCAT('sluice-%016llx-', MD5(COALESCE(DATABASE(), ''))), 0)",
+		 (unsigned long long)key);
+	if (!my_query_row(c, sql, &got, 1, err))
+		return false;
+	*held = got && !strcmp(got, "1");
+	free(got);
+	return true;
+}
+
 static void my_session_name(struct conn *c, char *out, size_t n)
 {
 	snprintf(out, n, "thread %lu", mysql_thread_id(c->my));
@@ -2596,6 +2645,8 @@ const struct driver mysql_driver = {
 	.count_keys = my_count_keys,
 	.snapshot = my_snapshot,
 	.snapshot_end = my_snapshot_end,
+	.hold_still = my_hold_still,
+	.let_go = my_let_go,
 	.describe_schema = my_describe_schema,
 	.describe_full = my_describe_full,
 	.open_read = my_open_read,
@@ -2610,4 +2661,8 @@ const struct driver mysql_driver = {
 	.exec_params = my_exec_params,
 	.query_each = my_query_each,
 	.healthy = my_healthy,
+	.unique_violation = my_unique_violation,
+	.object_exists = my_object_exists,
+	.job_lock_hold = my_job_lock_hold,
+	.job_lock_try = my_job_lock_try,
 };

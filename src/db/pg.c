@@ -2124,6 +2124,36 @@ static bool pg_query_row(struct conn *c, const char *sql, char **out, int n, str
 	return true;
 }
 
+static bool pg_unique_violation(const struct sl_error *err)
+{
+	return !strcmp(err->sqlstate, "23505");
+}
+
+static bool pg_object_exists(const struct sl_error *err)
+{
+	return !strcmp(err->sqlstate, "42710"); /* duplicate_object */
+}
+
+/* A job's lock is a lock of a transaction left open, per database: it
+ * takes no snapshot and no transaction id, so it holds nothing back
+ * (VACUUM), and it pins the session through a pooler. */
+static bool pg_job_lock_hold(struct conn *c, struct sl_error *err)
+{
+	return pg_begin(c, err) &&
+	       pg_exec(c, "SET LOCAL idle_in_transaction_session_timeout = 0", err);
+}
+
+static bool pg_job_lock_try(struct conn *c, uint64_t key, bool *held, struct sl_error *err)
+{
+	char sql[80], *got = NULL;
+	snprintf(sql, sizeof sql, "SELECT pg_try_advisory_xact_lock(%lld)", (long long)key);
+	if (!pg_query_row(c, sql, &got, 1, err))
+		return false;
+	*held = got && !strcmp(got, "t");
+	free(got);
+	return true;
+}
+
 static void pg_session_name(struct conn *c, char *out, size_t n)
 {
 	/* through a pooler PQbackendPID is the pooler's key, and the backend
@@ -2171,4 +2201,8 @@ const struct driver pg_driver = {
 	.exec_params = pg_exec_params,
 	.query_each = pg_query_each,
 	.healthy = pg_healthy,
+	.unique_violation = pg_unique_violation,
+	.object_exists = pg_object_exists,
+	.job_lock_hold = pg_job_lock_hold,
+	.job_lock_try = pg_job_lock_try,
 };

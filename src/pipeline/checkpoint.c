@@ -269,43 +269,19 @@ static bool place_rows(struct checkpoint *ck)
 static bool create_table(const struct driver *drv, struct conn *c, const struct write_spec *table,
 			 struct sl_error *err)
 {
-	bool mysql = !strcmp(drv->dialect->name, "mysql");
 	struct buf sql;
 	buf_init(&sql, 0);
-	/* sizes that keep MySQL's primary key under its 3072 bytes */
-	bool ok = buf_puts(&sql, "CREATE TABLE IF NOT EXISTS ") &&
-		  sql_table_name(drv->dialect, &sql, table) &&
-		  buf_puts(&sql, " (job varchar(200) NOT NULL, source varchar(500) NOT NULL, "
-				 "first_rec bigint NOT NULL, end_rec bigint NOT NULL, "
-				 "fingerprint varchar(100) NOT NULL, rows_written bigint NOT NULL, "
-				 "committed_at timestamp NULL DEFAULT CURRENT_TIMESTAMP, "
-				 "PRIMARY KEY (job, source, first_rec))") &&
-		  (!mysql || buf_puts(&sql, " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"));
+	bool ok = sql_checkpoint_create(drv->dialect, &sql, table);
 	/* two runs creating it at once: PostgreSQL may refuse the second with
 	 * a unique violation on its catalog; the table is there then */
 	bool made = ok && (drv->exec(c, sql.data, err) ||
-			   (!strcmp(err->sqlstate, "23505") && drv->exec(c, sql.data, err)));
+			   (drv->unique_violation(err) && drv->exec(c, sql.data, err)));
 	buf_free(&sql);
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	if (!made)
 		return sl_error_prefix(err, "creating the checkpoint table");
 	return true;
-}
-
-/* Append the checkpoint table's quoted name to sql. */
-static bool put_table(const struct checkpoint *ck, struct buf *sql)
-{
-	return sql_table_name(ck->drv->dialect, sql, &ck->table);
-}
-
-/* The dialect's placeholder list of n "($1, $2, ...)" or "(?, ?, ...)". */
-static bool put_placeholders(const struct checkpoint *ck, struct buf *sql, int n)
-{
-	bool ok = buf_putc(sql, '(');
-	for (int i = 1; ok && i <= n; i++)
-		ok = (i == 1 || buf_puts(sql, ", ")) && ck->drv->dialect->placeholder(sql, i);
-	return ok && buf_putc(sql, ')');
 }
 
 bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct conn *c,
@@ -344,8 +320,7 @@ bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct c
 	 * into SQL text */
 	struct buf sql;
 	buf_init(&sql, 0);
-	ok = buf_puts(&sql, "SELECT job, source, first_rec, end_rec, fingerprint FROM ") &&
-	     put_table(ck, &sql);
+	ok = sql_checkpoint_rows(drv->dialect, &sql, &ck->table);
 	if (!ok || !drv->query_each(c, sql.data, take_row, ck, err)) {
 		buf_free(&sql);
 		if (ok)
@@ -452,12 +427,6 @@ bool checkpoint_covered(struct checkpoint *ck, int src, long long ordinal)
 	return s->cursor < s->n && s->ranges[s->cursor].first <= ordinal;
 }
 
-/* Whether err is a unique violation (the range is someone else's). */
-static bool is_duplicate(const struct sl_error *err)
-{
-	return !strcmp(err->sqlstate, "23505") || err->server_code == 1062;
-}
-
 enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int src, long long first,
 				   long long last, size_t rows, struct sl_error *err)
 {
@@ -470,18 +439,15 @@ enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int sr
 	 * at once */
 	struct buf sql;
 	buf_init(&sql, 0);
-	bool ok = buf_puts(&sql, "INSERT INTO ") && put_table(ck, &sql) &&
-		  buf_puts(&sql, " (job, source, first_rec, end_rec, fingerprint, rows_written) "
-				 "VALUES ") &&
-		  put_placeholders(ck, &sql, 6);
+	bool ok = sql_checkpoint_claim(ck->drv->dialect, &sql, &ck->table);
 	bool done = ok && ck->drv->exec_params(c, sql.data, 6, values, err);
 	buf_free(&sql);
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory"), CLAIM_FAILED;
 	if (done)
 		return CLAIM_OK;
-	if (is_duplicate(err))
-		return CLAIM_TAKEN;
+	if (ck->drv->unique_violation(err))
+		return CLAIM_TAKEN; /* the range is someone else's */
 	if (err->kind == SL_ERR_DATA)
 		err->kind = SL_ERR_SERVER; /* the checkpoint row is no row of the input */
 	sl_error_prefix(err, "writing the checkpoint row");
@@ -512,8 +478,7 @@ bool checkpoint_committed(struct checkpoint *ck, struct conn *c, int src, long l
 	} q = {ck->job, ck->src[src].name, first, false};
 	struct buf sql; /* its own: writer threads settle lost commits at once */
 	buf_init(&sql, 0);
-	bool ok = buf_printf(&sql, "SELECT job, source, first_rec FROM ") && put_table(ck, &sql) &&
-		  buf_printf(&sql, " WHERE first_rec = %lld", first);
+	bool ok = sql_checkpoint_at(ck->drv->dialect, &sql, &ck->table, first);
 	bool asked = ok && ck->drv->query_each(c, sql.data, found_row, &q, err);
 	buf_free(&sql);
 	if (!ok)
@@ -565,34 +530,14 @@ bool checkpoint_lock(const struct driver *drv, struct conn *c, const char *table
 	 * hash of both (a number, so no name goes into SQL text) */
 	const char *t = table ? table : "sluice_checkpoints";
 	uint64_t h = fnv1a(fnv1a(1469598103934665603ULL, t, strlen(t) + 1), job, strlen(job));
-	bool mysql = !strcmp(drv->dialect->name, "mysql");
-	char sql[160];
-	if (mysql)
-		/* a lock of the session, named per server: the database goes in */
-		snprintf(sql, sizeof sql,
-			 "SELECT GET_LOCK(CONCAT('sluice-%016llx-', MD5(COALESCE(DATABASE(), "
-			 "''))), 0)",
-			 (unsigned long long)h);
-	else
-		/* a lock of a transaction left open, per database: it takes no
-		 * snapshot and no transaction id, so it holds nothing back
-		 * (VACUUM), and it pins the session through a pooler */
-		snprintf(sql, sizeof sql, "SELECT pg_try_advisory_xact_lock(%lld)", (long long)h);
 	/* the lock lasts as long as the run, however long it idles: no
 	 * server timeout may end the session (the job would be free) */
-	bool ready =
-		mysql ? drv->exec(c, "SET SESSION wait_timeout = 31536000", err)
-		      : drv->begin(c, err) &&
-				drv->exec(c, "SET LOCAL idle_in_transaction_session_timeout = 0",
-					  err);
-	if (!ready)
+	if (!drv->job_lock_hold(c, err))
 		return sl_error_prefix(err, "taking the lock of job '%s'", job);
 	for (;;) {
-		char *got = NULL;
-		if (!drv->query_row(c, sql, &got, 1, err))
+		bool held = false;
+		if (!drv->job_lock_try(c, h, &held, err))
 			return sl_error_prefix(err, "taking the lock of job '%s'", job);
-		bool held = got && (!strcmp(got, "1") || !strcmp(got, "t"));
-		free(got);
 		if (held)
 			break;
 		if (!*waited)

@@ -525,7 +525,7 @@ static bool finish_on_update(struct copy *cp, struct conn *ddl, const struct cop
 			if (err->kind == SL_ERR_CONNECTION) {
 				ok = false;
 			} else {
-				if (strcmp(err->sqlstate, "42710")) /* 42710: it is there */
+				if (!cp->to->object_exists(err))
 					left_out(cp, "%s: ON UPDATE trigger of %s not created: %s",
 						 t->name, t->dst_spec.columns[i], err->msg);
 				sl_error_clear(err);
@@ -583,24 +583,14 @@ static bool finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t
 	}
 	ok = ok && finish_checks(cp, ddl, t, &have, err) && finish_on_update(cp, ddl, t, err);
 	table_desc_free(&have);
-	/* PostgreSQL identity: the sequence goes on after the copied maximum
-	 * (MySQL's AUTO_INCREMENT moves by itself) */
-	for (int i = 0; ok && i < t->src.ncols && !strcmp(d->name, "postgresql"); i++) {
+	/* identities go on after the copied maximum, where the server does
+	 * not move them by itself */
+	for (int i = 0; ok && d->identity_restart && i < t->src.ncols; i++) {
 		if (!t->mapped[i].identity)
 			continue;
-		struct buf name;
-		buf_init(&name, 0);
 		buf_reset(&sql);
-		ok = sql_table_name(d, &name, &t->dst_spec) &&
-		     buf_puts(&sql, "SELECT setval(pg_get_serial_sequence(") &&
-		     sql_quote_with(&sql, name.data, '\'') && buf_puts(&sql, ", ") &&
-		     sql_quote_with(&sql, t->dst_spec.columns[i], '\'') &&
-		     buf_puts(&sql, "), COALESCE(MAX(") &&
-		     d->quote_ident(&sql, t->dst_spec.columns[i]) &&
-		     buf_puts(&sql, "), 0) + 1, false) FROM ") && buf_puts(&sql, name.data);
-		buf_free(&name);
-		if (!ok)
-			sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		if (!d->identity_restart(&sql, &t->dst_spec, t->dst_spec.columns[i]))
+			ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 		else
 			ok = run_ddl(cp, ddl, sql.data, err);
 	}
@@ -629,14 +619,12 @@ static const char *fkey_refused(struct copy *cp, const struct copy_table *t,
 			return why;
 		}
 	}
-	bool set_null =
-		!strcasecmp(fk->on_delete, "SET NULL") || !strcasecmp(fk->on_update, "SET NULL");
+	const char *set_null = fkey_set_null_event(fk);
 	for (int k = 0; set_null && cp->to->dialect->fk_set_null_needs_null && k < fk->ncols; k++) {
 		const struct column_desc *col = table_desc_column(&t->src, fk->cols[k]);
 		if (col && !col->nullable) {
 			snprintf(why, whysz,
-				 "ON %s SET NULL on NOT NULL column %s, which %s refuses",
-				 !strcasecmp(fk->on_delete, "SET NULL") ? "DELETE" : "UPDATE",
+				 "ON %s SET NULL on NOT NULL column %s, which %s refuses", set_null,
 				 fk->cols[k], cp->to->name);
 			return why;
 		}
@@ -1255,10 +1243,10 @@ static void *copy_worker_main(void *arg)
 
 /* The source's snapshot, on cp->src and on each worker's connection: one
  * instant for all of them, so the key ranges planned on cp->src are the
- * rows the workers read. PostgreSQL: cp->src's snapshot exported and
- * imported by the others; MySQL: every snapshot started while a lock
- * connection holds FLUSH TABLES WITH READ LOCK (mydumper's way), so no
- * commit falls between them. One worker reads on cp->src itself.
+ * rows the workers read: cp->src's snapshot exported and imported by the
+ * others (PostgreSQL), or every snapshot started while a lock connection
+ * holds the source still (MySQL, hold_still), so no commit falls between
+ * them. One worker reads on cp->src itself.
  * Every connection is made first: behind a transaction pooler a connect
  * asks the server something, on a server session of the pool, which the
  * snapshots then hold until the end (the driver says so when the pool has
@@ -1285,25 +1273,27 @@ static bool open_snapshots(struct copy *cp, struct sl_error *err)
 	if (ok && cp->from->export_snapshot) {
 		ok = cp->from->snapshot(cp->src, err) &&
 		     cp->from->export_snapshot(cp->src, snap, sizeof snap, err);
-	} else if (ok && cp->from->connect(cp->job->from, &copts, &lock, err)) {
+	} else if (ok && cp->from->hold_still) {
+		ok = cp->from->connect(cp->job->from, &copts, &lock, err);
 		struct sl_error e;
-		if (!cp->from->exec(lock, "FLUSH TABLES WITH READ LOCK", &e)) {
-			log_warn("copying with %d workers, each reads its own snapshot: FLUSH "
-				 "TABLES WITH READ LOCK is not allowed here (%s)",
+		if (ok && !cp->from->hold_still(lock, &e)) {
+			log_warn("copying with %d workers, each reads its own snapshot: %s",
 				 cp->nworkers, e.msg);
 			cp->from->close(lock);
 			lock = NULL;
 		}
+		ok = ok && cp->from->snapshot(cp->src, err);
+	} else if (ok) {
+		log_warn("copying with %d workers, each reads its own snapshot: %s has no "
+			 "shared one",
+			 cp->nworkers, cp->from->name);
 		ok = cp->from->snapshot(cp->src, err);
-	} else {
-		ok = false;
 	}
 	for (int i = 0; ok && i < cp->nworkers; i++)
 		ok = snap[0] ? cp->from->snapshot_at(ws[i].src, snap, err)
 			     : cp->from->snapshot(ws[i].src, err);
 	if (lock) {
-		struct sl_error e;
-		cp->from->exec(lock, "UNLOCK TABLES", &e);
+		cp->from->let_go(lock);
 		cp->from->close(lock);
 	}
 	return ok;

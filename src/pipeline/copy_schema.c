@@ -1,7 +1,7 @@
 /* src/pipeline/copy_schema.c
- * copy --create beyond tables: the enum types and domains a PostgreSQL
- * table uses, created on a PostgreSQL target before it (or checked when
- * there already), and the collation of a MySQL target's text keys.
+ * copy --create beyond tables: the enum types and domains a table uses,
+ * created on a target that has them too before it (or checked when there
+ * already), and the collation of text keys on a target that pads them.
  * The statements come from typemap.c; this file decides when they run and
  * what a refusal means.
  */
@@ -81,8 +81,7 @@ static bool ensure_type(struct copy_ddl *d, struct conn *conn, const char *table
 bool copy_create_types(struct copy_ddl *d, struct conn *conn, const char *table,
 		       const struct table_desc *src, struct sl_error *err)
 {
-	if (strcmp(d->from->dialect->name, "postgresql") ||
-	    strcmp(d->to->dialect->name, "postgresql"))
+	if (!d->from->dialect->has_user_types || !d->to->dialect->has_user_types)
 		return true;
 	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < src->ncols; i++) {
@@ -119,7 +118,7 @@ bool copy_key_collations(struct copy_ddl *d, struct conn *conn, const char *tabl
 			 const struct table_desc *src, struct mapped_column *mapped,
 			 struct sl_error *err)
 {
-	if (strcmp(d->from->dialect->name, "postgresql") || strcmp(d->to->dialect->name, "mysql"))
+	if (d->from->dialect->text_pads_spaces || !d->to->dialect->text_pads_spaces)
 		return true;
 	if (!d->nopad_known) {
 		char version[128] = "";
@@ -131,13 +130,12 @@ bool copy_key_collations(struct copy_ddl *d, struct conn *conn, const char *tabl
 	}
 	for (int i = 0; i < src->ncols; i++) {
 		struct mapped_column *m = &mapped[i];
-		if (!keeps_spaces(src, src->cols[i].name) ||
-		    !strstr(m->type, " COLLATE utf8mb4_bin"))
+		if (!keeps_spaces(src, src->cols[i].name) || !typemap_key_pads(m))
 			continue;
 		if (d->nopad[0] && typemap_key_nopad(m, d->nopad))
 			log_info("%s.%s: a key compared with its trailing spaces: %s", table,
 				 src->cols[i].name, m->type);
-		else if (!d->nopad[0] && !strncmp(m->type, "varchar(", 8))
+		else if (!d->nopad[0])
 			log_warn("%s.%s: keys that differ only by trailing spaces collide on this "
 				 "target (no binary collation without PAD SPACE)",
 				 table, src->cols[i].name);

@@ -82,12 +82,7 @@ enum run_status checkpoints_run(const struct job *job)
 	/* the whole table, grouped, and filtered here: a job's name never goes
 	 * into SQL text (the two lowest bigints mark a source whole, and its
 	 * table created: checkpoint.c) */
-	if (!buf_puts(&sql, "SELECT job, source, SUM(CASE WHEN first_rec > -9223372036854775807 "
-			    "THEN 1 ELSE 0 END), SUM(rows_written), MAX(CASE WHEN first_rec < "
-			    "-9223372036854775807 THEN 1 ELSE 0 END), MIN(committed_at), "
-			    "MAX(committed_at) FROM ") ||
-	    !sql_table_name(drv->dialect, &sql, &spec) ||
-	    !buf_puts(&sql, " GROUP BY job, source ORDER BY job, source")) {
+	if (!sql_checkpoint_jobs(drv->dialect, &sql, &spec)) {
 		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
@@ -112,8 +107,7 @@ enum run_status checkpoints_run(const struct job *job)
 	}
 	buf_reset(&sql);
 	const char *values[1] = {job->job_name};
-	if (!buf_puts(&sql, "DELETE FROM ") || !sql_table_name(drv->dialect, &sql, &spec) ||
-	    !buf_puts(&sql, " WHERE job = ") || !drv->dialect->placeholder(&sql, 1)) {
+	if (!sql_checkpoint_forget(drv->dialect, &sql, &spec)) {
 		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
 		goto out;
 	}

@@ -634,8 +634,7 @@ enum run_status load_table(const struct job *job, struct table_stats *out_stats,
 		/* inside --single-transaction a TRUNCATE that would commit on its own
 		 * (MySQL) becomes a DELETE, so the whole run stays all or nothing */
 		bool del = job->single_transaction && !ld.drv->dialect->transactional_ddl;
-		bool ok = (del ? buf_puts(&sql, "DELETE FROM ") &&
-					   sql_table_name(ld.drv->dialect, &sql, &ld.spec)
+		bool ok = (del ? sql_delete_all(ld.drv->dialect, &sql, &ld.spec)
 			       : sql_truncate(ld.drv->dialect, &sql, &ld.spec)) &&
 			  load_get_conn(&ld, &c, &err) && ld.drv->exec(c, sql.data, &err);
 		load_put_conn(&ld, c, !ok && err.kind == SL_ERR_CONNECTION);

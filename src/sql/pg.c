@@ -52,18 +52,36 @@ static const char *pg_insert_verb(const struct write_spec *spec)
 	return "INSERT";
 }
 
+/* setval to MAX + 1 (1 in an empty table), not yet called: the next
+ * nextval returns it. */
+static bool pg_identity_restart(struct buf *b, const struct write_spec *spec, const char *column)
+{
+	struct buf name;
+	buf_init(&name, 0);
+	bool ok = sql_table_name(&pg_dialect, &name, spec) &&
+		  buf_puts(b, "SELECT setval(pg_get_serial_sequence(") &&
+		  sql_quote_with(b, name.data, '\'') && buf_puts(b, ", ") &&
+		  sql_quote_with(b, column, '\'') && buf_puts(b, "), COALESCE(MAX(") &&
+		  pg_quote_ident(b, column) && buf_puts(b, "), 0) + 1, false) FROM ") &&
+		  buf_puts(b, name.data);
+	buf_free(&name);
+	return ok;
+}
+
 const struct dialect pg_dialect = {
 	.name = "postgresql",
 	.max_params = 65535,
 	.transactional_ddl = true,
 	.has_inheritance = true,
 	.has_schemas = true,
+	.has_user_types = true,
 	.max_name_bytes = 63,
 	.quote_ident = pg_quote_ident,
 	.placeholder = pg_placeholder,
 	.conflict_clause = pg_conflict_clause,
 	.insert_verb = pg_insert_verb,
 	.bulk_load = pg_copy_sql,
+	.identity_restart = pg_identity_restart,
 	.type_classify = pg_type_classify,
 	.type_name = pg_type_name,
 	.canon_value = pg_canon_value,

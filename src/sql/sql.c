@@ -133,6 +133,11 @@ bool sql_truncate(const struct dialect *d, struct buf *b, const struct write_spe
 	return buf_puts(b, "TRUNCATE TABLE ") && sql_table_name(d, b, spec);
 }
 
+bool sql_delete_all(const struct dialect *d, struct buf *b, const struct write_spec *spec)
+{
+	return buf_puts(b, "DELETE FROM ") && sql_table_name(d, b, spec);
+}
+
 size_t sql_rows_per_statement(const struct dialect *d, int ncols, size_t batch_rows)
 {
 	size_t max_rows = (size_t)d->max_params / (size_t)(ncols > 0 ? ncols : 1);

@@ -1188,6 +1188,11 @@ const char *typemap_nopad_collation(const char *server_version)
 	return NULL;
 }
 
+bool typemap_key_pads(const struct mapped_column *m)
+{
+	return strstr(m->type, " COLLATE utf8mb4_bin") && !strncmp(m->type, "varchar(", 8);
+}
+
 bool typemap_key_nopad(struct mapped_column *m, const char *collation)
 {
 	static const char bin[] = " COLLATE utf8mb4_bin";

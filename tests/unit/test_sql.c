@@ -248,6 +248,57 @@ START_TEST(buf_ceiling)
 }
 END_TEST
 
+START_TEST(checkpoint_statements)
+{
+	struct write_spec t = {.schema = "s", .table = "ck"};
+	struct buf b;
+	buf_init(&b, 0);
+	ck_assert(sql_checkpoint_create(&mysql_dialect, &b, &t));
+	ck_assert_str_eq(
+		b.data,
+		"CREATE TABLE IF NOT EXISTS `s`.`ck` (job varchar(200) NOT NULL, source "
+		"varchar(500) NOT NULL, first_rec bigint NOT NULL, end_rec bigint NOT NULL, "
+		"fingerprint varchar(100) NOT NULL, rows_written bigint NOT NULL, "
+		"committed_at timestamp NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (job, "
+		"source, first_rec)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
+	buf_reset(&b);
+	ck_assert(sql_checkpoint_create(&pg_dialect, &b, &t));
+	ck_assert(!strstr(b.data, "CHARSET"));
+	buf_reset(&b);
+	ck_assert(sql_checkpoint_rows(&pg_dialect, &b, &t));
+	ck_assert_str_eq(b.data,
+			 "SELECT job, source, first_rec, end_rec, fingerprint FROM \"s\".\"ck\"");
+	buf_reset(&b);
+	ck_assert(sql_checkpoint_claim(&pg_dialect, &b, &t));
+	ck_assert_str_eq(b.data, "INSERT INTO \"s\".\"ck\" (job, source, first_rec, end_rec, "
+				 "fingerprint, rows_written) VALUES ($1, $2, $3, $4, $5, $6)");
+	buf_reset(&b);
+	ck_assert(sql_checkpoint_claim(&mysql_dialect, &b, &t));
+	ck_assert(strstr(b.data, "VALUES (?, ?, ?, ?, ?, ?)"));
+	buf_reset(&b);
+	ck_assert(sql_checkpoint_at(&pg_dialect, &b, &t, -9223372036854775807LL - 1));
+	ck_assert_str_eq(b.data, "SELECT job, source, first_rec FROM \"s\".\"ck\" WHERE "
+				 "first_rec = -9223372036854775808");
+	buf_reset(&b);
+	ck_assert(sql_checkpoint_forget(&mysql_dialect, &b, &t));
+	ck_assert_str_eq(b.data, "DELETE FROM `s`.`ck` WHERE job = ?");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(identity_restart)
+{
+	struct write_spec t = {.schema = "s", .table = "o'k"};
+	struct buf b;
+	buf_init(&b, 0);
+	ck_assert(pg_dialect.identity_restart(&b, &t, "id"));
+	ck_assert_str_eq(b.data, "SELECT setval(pg_get_serial_sequence('\"s\".\"o''k\"', 'id'), "
+				 "COALESCE(MAX(\"id\"), 0) + 1, false) FROM \"s\".\"o'k\"");
+	ck_assert(!mysql_dialect.identity_restart);
+	buf_free(&b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sql");
@@ -264,6 +315,8 @@ int main(void)
 	tcase_add_test(tc, url_parsing);
 	tcase_add_test(tc, batch_model);
 	tcase_add_test(tc, buf_ceiling);
+	tcase_add_test(tc, checkpoint_statements);
+	tcase_add_test(tc, identity_restart);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

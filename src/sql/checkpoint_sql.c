@@ -1,0 +1,57 @@
+/* src/sql/checkpoint_sql.c
+ * The statements of --resume's checkpoint table (pipeline/checkpoint.c,
+ * pipeline/jobs.c), in any dialect: names quoted, values as placeholders.
+ */
+#include "sluice/sql.h"
+
+bool sql_checkpoint_create(const struct dialect *d, struct buf *b, const struct write_spec *table)
+{
+	/* sizes that keep MySQL's primary key under its 3072 bytes */
+	return buf_puts(b, "CREATE TABLE IF NOT EXISTS ") && sql_table_name(d, b, table) &&
+	       buf_puts(b, " (job varchar(200) NOT NULL, source varchar(500) NOT NULL, "
+			   "first_rec bigint NOT NULL, end_rec bigint NOT NULL, "
+			   "fingerprint varchar(100) NOT NULL, rows_written bigint NOT NULL, "
+			   "committed_at timestamp NULL DEFAULT CURRENT_TIMESTAMP, "
+			   "PRIMARY KEY (job, source, first_rec))") &&
+	       (!d->bytewise_table_options || buf_puts(b, d->bytewise_table_options));
+}
+
+bool sql_checkpoint_rows(const struct dialect *d, struct buf *b, const struct write_spec *table)
+{
+	return buf_puts(b, "SELECT job, source, first_rec, end_rec, fingerprint FROM ") &&
+	       sql_table_name(d, b, table);
+}
+
+bool sql_checkpoint_claim(const struct dialect *d, struct buf *b, const struct write_spec *table)
+{
+	bool ok = buf_puts(b, "INSERT INTO ") && sql_table_name(d, b, table) &&
+		  buf_puts(b, " (job, source, first_rec, end_rec, fingerprint, rows_written) "
+			      "VALUES (");
+	for (int i = 1; ok && i <= 6; i++)
+		ok = (i == 1 || buf_puts(b, ", ")) && d->placeholder(b, i);
+	return ok && buf_putc(b, ')');
+}
+
+bool sql_checkpoint_at(const struct dialect *d, struct buf *b, const struct write_spec *table,
+		       long long first)
+{
+	return buf_puts(b, "SELECT job, source, first_rec FROM ") && sql_table_name(d, b, table) &&
+	       buf_printf(b, " WHERE first_rec = %lld", first);
+}
+
+bool sql_checkpoint_jobs(const struct dialect *d, struct buf *b, const struct write_spec *table)
+{
+	/* the two lowest bigints mark a source whole, and its table created */
+	return buf_puts(b, "SELECT job, source, SUM(CASE WHEN first_rec > -9223372036854775807 "
+			   "THEN 1 ELSE 0 END), SUM(rows_written), MAX(CASE WHEN first_rec < "
+			   "-9223372036854775807 THEN 1 ELSE 0 END), MIN(committed_at), "
+			   "MAX(committed_at) FROM ") &&
+	       sql_table_name(d, b, table) &&
+	       buf_puts(b, " GROUP BY job, source ORDER BY job, source");
+}
+
+bool sql_checkpoint_forget(const struct dialect *d, struct buf *b, const struct write_spec *table)
+{
+	return buf_puts(b, "DELETE FROM ") && sql_table_name(d, b, table) &&
+	       buf_puts(b, " WHERE job = ") && d->placeholder(b, 1);
+}
