@@ -17,6 +17,7 @@
  * turn (busy_timeout, from --timeout), so --workers above 1 gains nothing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -64,6 +65,7 @@ struct conn {
 	char *cols_key;
 	struct col_info *cols;
 	int ncols;
+	int lock_fd; /* the job lock file (job_lock_try), -1 when none */
 };
 
 struct read_stream {
@@ -235,6 +237,8 @@ static void lite_close(struct conn *c)
 	if (!c)
 		return;
 	cache_clear(c);
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
 	if (c->writer) {
 		pthread_mutex_lock(&writers_mu);
 		writers--;
@@ -261,6 +265,7 @@ static bool lite_connect(const char *url, const struct conn_options *opts, struc
 	if (!c)
 		return oom(err);
 	snprintf(c->url, sizeof c->url, "%s", url);
+	c->lock_fd = -1;
 	c->timeout = opts ? opts->timeout : 0;
 	buf_init(&c->sql, 0);
 	buf_init(&c->scratch, 0);
@@ -2200,6 +2205,56 @@ static bool lite_snapshot_end(struct conn *c, struct sl_error *err)
 	return lite_rollback(c, err);
 }
 
+/* ---- a job's lock, for --resume ---- */
+
+/* SQLite has no named locks: a job's is a byte of a lock file next to the
+ * database (<file>-sluice-lock), at the job's number, locked with an open
+ * file description lock, so two connections of one process exclude each
+ * other too; it is let go when the connection closes. */
+static bool lite_job_lock_hold(struct conn *c, struct sl_error *err)
+{
+	(void)c;
+	(void)err;
+	return true; /* nothing times out a SQLite connection */
+}
+
+static bool lite_job_lock_try(struct conn *c, uint64_t key, bool *held, struct sl_error *err)
+{
+	*held = false;
+	if (c->lock_fd < 0) {
+		char path[PATH_MAX + 16];
+		snprintf(path, sizeof path, "%s-sluice-lock", c->path);
+		c->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		if (c->lock_fd < 0)
+			return sl_error_set(err, SL_ERR_SERVER, "%s: the job lock %s: %s", c->url,
+					    path, strerror(errno));
+	}
+	struct flock fl = {.l_type = F_WRLCK,
+			   .l_whence = SEEK_SET,
+			   .l_start = (off_t)(key & 0x3fffffffffffffffULL),
+			   .l_len = 1};
+	if (fcntl(c->lock_fd, F_OFD_SETLK, &fl) == 0) {
+		*held = true;
+		return true;
+	}
+	if (errno == EAGAIN || errno == EACCES)
+		return true; /* another run holds it */
+	return sl_error_set(err, SL_ERR_SERVER, "%s: locking the job: %s", c->url, strerror(errno));
+}
+
+/* A row that collided with a primary key or a UNIQUE index. */
+static bool lite_unique_violation(const struct sl_error *err)
+{
+	return err->server_code == SQLITE_CONSTRAINT_PRIMARYKEY ||
+	       err->server_code == SQLITE_CONSTRAINT_UNIQUE;
+}
+
+/* A CREATE of something that is there already (SQLite says so in words). */
+static bool lite_object_exists(const struct sl_error *err)
+{
+	return (err->server_code & 0xff) == SQLITE_ERROR && strstr(err->msg, "already exists");
+}
+
 const struct driver sqlite_driver = {
 	.name = "sqlite",
 	.dialect = &sqlite_dialect,
@@ -2235,4 +2290,8 @@ const struct driver sqlite_driver = {
 	.identity = lite_identity,
 	.session_name = lite_session_name,
 	.healthy = lite_healthy,
+	.unique_violation = lite_unique_violation,
+	.object_exists = lite_object_exists,
+	.job_lock_hold = lite_job_lock_hold,
+	.job_lock_try = lite_job_lock_try,
 };
