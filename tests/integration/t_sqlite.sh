@@ -113,6 +113,35 @@ assert_eq "every row once" "300000|300000|1|300000" \
 assert_eq "the rows the killed run wrote are resumed, not read again" "$before" \
 	"$(awk '$3 == "k" { print $(NF-4) }' "$TMP/resume.out")"
 
+test_case "copy --resume into SQLite after a kill, and the job's lock"
+lite big.db "CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT)"
+lite big.db "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
+	INSERT INTO big SELECT i, 'row ' || i FROM n"
+"$SLUICE" copy sqlite:big.db sqlite:big2.db --create --resume --batch-rows 500 >"$TMP/c1.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 200); do
+	n=$(lite big2.db "select count(*) from big" 2>/dev/null || echo 0)
+	[ "${n:-0}" -gt 0 ] && break
+	sleep 0.05
+done
+{
+	kill -9 $pid
+	wait $pid
+} 2>/dev/null
+before=$(lite big2.db "select count(*) from big")
+if [ "$before" -gt 0 ] && [ "$before" -lt 200000 ]; then pass "killed mid-copy ($before rows in)"; else fail "killed at $before rows"; fi
+# a second run of the job waits for the first
+"$SLUICE" copy sqlite:big.db sqlite:big2.db --create --resume --batch-rows 500 >"$TMP/c2.out" 2>&1 &
+pid=$!
+run_sluice copy_resume 0 copy sqlite:big.db sqlite:big2.db --create --resume --batch-rows 500
+wait $pid
+assert_eq "the other run ended well" "0" "$?"
+assert_eq "every row once" "200000|200000" "$(lite big2.db "select count(*), count(distinct id) from big")"
+both=$(cat "$TMP/c2.out" "$TMP/copy_resume.out")
+assert_contains "one run waited for the other's lock" "is being run by another process" "$both"
+assert_contains "the job is named by the file" "job 'copy:sqlite:$TMP/big.db'" "$both"
+run_sluice verify_resumed 0 verify sqlite:big.db sqlite:big2.db
+
 test_case "one writer"
 seq 1 3000 | sed '1i id' >ids.csv
 run_sluice workers 0 load ids.csv sqlite:w.db --table ids --create --workers 3 --batch-rows 100
