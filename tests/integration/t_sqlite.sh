@@ -312,6 +312,8 @@ assert_eq "WITHOUT ROWID rows come back" "$(lite src.db "select * from wr order 
 
 test_case "round trip SQLite -> MariaDB -> SQLite"
 run_sluice back_my 0 copy "$MY" sqlite:back_my.db --tables kinds --create
+run_sluice verify_back_my 0 verify sqlite:src.db sqlite:back_my.db --tables kinds
+assert_contains "verify: the SQLite source against its round trip" "kinds	4	4	match" "$OUT"
 # n comes back as MariaDB's decimal(65,30) digits: the same number
 assert_eq "the same values come back" \
 	"$(lite src.db "select id, i, r, t, hex(b), cast(n as real), vc, ok from kinds order by id")" \
