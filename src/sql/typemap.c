@@ -1524,6 +1524,41 @@ static bool column_list(const struct dialect *d, struct buf *b, char *const *col
 	return buf_putc(b, ')');
 }
 
+/* The referential action text for SQL, or NULL when a is not one; "" for
+ * NULL or NO ACTION (the default, left out). */
+static const char *fk_action(const char *a)
+{
+	static const char *const actions[] = {"CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT",
+					      NULL};
+	if (!a || !a[0] || !strcasecmp(a, "NO ACTION"))
+		return "";
+	for (int i = 0; actions[i]; i++)
+		if (!strcasecmp(a, actions[i]))
+			return actions[i];
+	return NULL;
+}
+
+/* Append ",\n    CONSTRAINT name FOREIGN KEY (...) REFERENCES ..." for fk
+ * of a table being created; nothing for a foreign key whose actions have
+ * no SQL text (copy names it as not carried). False when out is full. */
+static bool inline_fkey(const struct dialect *to, struct buf *out, const struct write_spec *spec,
+			const struct fkey_desc *fk)
+{
+	const char *del = fk_action(fk->on_delete), *upd = fk_action(fk->on_update);
+	if (!del || !upd || !fk->name || !fk->ref_table || fk->ncols <= 0 || !fk->cols ||
+	    !fk->ref_cols)
+		return true;
+	struct write_spec ref = *spec;
+	ref.schema = fk->ref_schema ? fk->ref_schema : spec->schema;
+	ref.table = fk->ref_table;
+	return buf_puts(out, ",\n    CONSTRAINT ") && to->quote_ident(out, fk->name) &&
+	       buf_puts(out, " FOREIGN KEY ") && column_list(to, out, fk->cols, fk->ncols) &&
+	       buf_puts(out, " REFERENCES ") && sql_table_name(to, out, &ref) &&
+	       buf_putc(out, ' ') && column_list(to, out, fk->ref_cols, fk->ncols) &&
+	       (!del[0] || buf_printf(out, " ON DELETE %s", del)) &&
+	       (!upd[0] || buf_printf(out, " ON UPDATE %s", upd));
+}
+
 bool typemap_create_table(const struct dialect *to, struct buf *out, const struct write_spec *spec,
 			  const struct table_desc *src, const struct mapped_column *cols,
 			  const struct index_desc *pk)
@@ -1575,6 +1610,11 @@ bool typemap_create_table(const struct dialect *to, struct buf *out, const struc
 	    !(has_pk && pk->cols[0] && !strcasecmp(pk->cols[0], src->cols[auto_col].name)))
 		ok = buf_puts(out, ",\n    KEY (") &&
 		     to->quote_ident(out, src->cols[auto_col].name) && buf_putc(out, ')');
+	/* SQLite cannot add a foreign key to a table that is there (no ALTER
+	 * TABLE ADD CONSTRAINT): its foreign keys go in here, and copy then
+	 * finds them on the target */
+	for (int k = 0; ok && lite && k < src->nfkeys; k++)
+		ok = inline_fkey(to, out, spec, &src->fkeys[k]);
 	ok = ok && buf_puts(out, "\n)");
 	/* MariaDB's default character set may still be latin1 */
 	ok = ok && (!my || buf_puts(out, " DEFAULT CHARSET=utf8mb4"));
@@ -1785,20 +1825,6 @@ bool typemap_add_check(const struct dialect *from, const struct dialect *to, str
 			      because[0] ? because : "a name cannot be quoted or it is too long");
 	}
 	return true;
-}
-
-/* The referential action text for SQL, or NULL when a is not one; "" for
- * NULL or NO ACTION (the default, left out). */
-static const char *fk_action(const char *a)
-{
-	static const char *const actions[] = {"CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT",
-					      NULL};
-	if (!a || !a[0] || !strcasecmp(a, "NO ACTION"))
-		return "";
-	for (int i = 0; actions[i]; i++)
-		if (!strcasecmp(a, actions[i]))
-			return actions[i];
-	return NULL;
 }
 
 bool typemap_add_fkey(const struct dialect *to, struct buf *out, const struct write_spec *spec,
