@@ -1338,8 +1338,14 @@ static bool lite_describe_full(struct conn *c, const struct write_spec *spec,
 				  : rpk && j < rpk->ncols ? rpk->cols[j]
 							  : f->r[i + j].from;
 		}
-		char name[32];
-		snprintf(name, sizeof name, "fk_%d", f->r[i].id);
+		/* SQLite's foreign keys have no names: <table>_<columns>_fkey, as
+		 * PostgreSQL names them (MySQL wants them apart per database) */
+		char name[256];
+		size_t at = (size_t)snprintf(name, sizeof name, "%s", spec->table);
+		for (int j = 0; j < m && at < sizeof name; j++)
+			at += (size_t)snprintf(name + at, sizeof name - at, "_%s", cols[j]);
+		if (at < sizeof name)
+			snprintf(name + at, sizeof name - at, "_fkey");
 		ok = ok && table_desc_add_fkey(out, name, cols, NULL, f->r[i].table, refs, m,
 					       f->r[i].on_delete ? f->r[i].on_delete : "NO ACTION",
 					       f->r[i].on_update ? f->r[i].on_update : "NO ACTION");

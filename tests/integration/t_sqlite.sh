@@ -89,6 +89,16 @@ assert_contains "text in an INTEGER column" "'abc' is not a 64-bit integer" "$OU
 assert_contains "007 into STRING (NUMERIC affinity)" "SQLite would store '007' as another number" "$OUT"
 assert_contains "too many digits for a REAL" "is not a double SQLite can hold exactly" "$OUT"
 
+test_case "SQLite's own constraints reject their rows only"
+lite t.db "CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER NOT NULL CHECK (n > 0), u TEXT UNIQUE)"
+printf 'id,n,u\n1,5,a\n2,-1,b\n3,,c\n4,7,a\n5,8,e\n' >c.csv
+run_sluice constraints 3 load c.csv sqlite:t.db --table c --max-errors 10
+assert_eq "the good rows are in" "1|5|a
+5|8|e" "$(lite t.db "select * from c order by id")"
+assert_contains "CHECK" "c.csv:3: sqlite:t.db: inserting: CHECK constraint failed" "$OUT"
+assert_contains "NOT NULL" "c.csv:4: sqlite:t.db: inserting: NOT NULL constraint failed: c.n" "$OUT"
+assert_contains "UNIQUE" "c.csv:5: sqlite:t.db: inserting: UNIQUE constraint failed: c.u" "$OUT"
+
 test_case "load --resume into SQLite after a kill"
 seq 1 300000 | awk 'BEGIN { print "id,v" } { print $1 ",row " $1 }' >k.csv
 lite k.db "CREATE TABLE k (id INTEGER PRIMARY KEY, v TEXT)"
@@ -248,6 +258,8 @@ p shop_order (id)" "$(pgd $DB -c "select contype::text || ' ' || conrelid::regcl
 	join pg_attribute a on a.attrelid = conrelid and a.attnum = k.n) || ')'
 	from pg_constraint where conrelid in ('auth_user'::regclass, 'shop_order'::regclass, '\"Order Details\"'::regclass)" |
 	sed 's/"//g' | LC_ALL=C sort)"
+assert_eq "the foreign key, named as PostgreSQL would" "shop_order_user_id_fkey" \
+	"$(pgd $DB -c "select conname from pg_constraint where contype = 'f' and conrelid = 'shop_order'::regclass")"
 assert_eq "the UNIQUE column's index, named as PostgreSQL would" \
 	"CREATE UNIQUE INDEX auth_user_username_key ON public.auth_user USING btree (username)" \
 	"$(pgd $DB -c "select indexdef from pg_indexes where tablename = 'auth_user' and indexname <> 'auth_user_pkey'")"
@@ -293,6 +305,15 @@ assert_eq "values and storage classes" \
 	"1|18446744073709551615|text|-9223372036854775808|12345678901234567890.0123456789|0.1|1|1|00410042|emoji 😀|2024-01-02 03:04:05.678|2024-01-02 03:04:05
 2|0|text|0|0.0000000000|0.0|0|0|||NULL|NULL" \
 	"$(lite m.db "select id, u, typeof(u), i, d, g, b, bt, hex(vb), t, dt, ts from m order by id")"
+
+test_case "a foreign key into SQLite"
+run_sluice fk_back 0 copy "$PG" sqlite:fk.db --create --tables auth_user,shop_order
+assert_eq "declared in the CREATE TABLE (SQLite has no ADD CONSTRAINT)" \
+	"shop_order_user_id_fkey|auth_user|user_id|id" \
+	"$(lite fk.db "select 'shop_order_user_id_fkey', \"table\", \"from\", \"to\" from pragma_foreign_key_list('shop_order')")"
+assert_contains "named in the table" 'CONSTRAINT "shop_order_user_id_fkey" FOREIGN KEY ("user_id") REFERENCES "auth_user" ("id")' \
+	"$(lite fk.db ".schema shop_order")"
+assert_not_contains "no foreign key left out" "not carried" "$OUT"
 
 test_case "round trip SQLite -> PostgreSQL -> SQLite"
 run_sluice back 0 copy "$PG" sqlite:back.db --tables kinds,wr --create
