@@ -1732,7 +1732,7 @@ bool typemap_create_index(const struct dialect *from, const struct dialect *to, 
 	if (idx->ncols <= 0 || !idx->cols)
 		return refuse(why, whysz, "index %s has no columns", idx->name);
 	const char *method = idx->method && idx->method[0] ? idx->method : "btree";
-	bool same = is_mysql(from) == is_mysql(to);
+	bool same = is_mysql(from) == is_mysql(to) && is_sqlite(from) == is_sqlite(to);
 	bool plain = !strcasecmp(method, "btree") || !strcasecmp(method, "hash");
 	const char *kind = "", *using = NULL;
 	if (!plain && !same)
@@ -1755,8 +1755,10 @@ bool typemap_create_index(const struct dialect *from, const struct dialect *to, 
 		return refuse(why, whysz, "index %s: a unique %s index", idx->name, method);
 	size_t start = out->len;
 	bool ok = buf_printf(out, "CREATE %s%sINDEX ", idx->unique ? "UNIQUE " : "", kind);
-	if (ok && is_pg(to) && is_mysql(from)) {
-		/* MySQL names indexes per table, PostgreSQL per schema */
+	if (ok && ((!is_mysql(to) && is_mysql(from)) ||
+		   (is_sqlite(to) && !strncasecmp(idx->name, "sqlite_", 7)))) {
+		/* MySQL names indexes per table, PostgreSQL per schema and SQLite
+		 * per database; SQLite keeps sqlite_ names to itself */
 		struct buf name;
 		buf_init(&name, 0);
 		char fit[80];
@@ -1772,6 +1774,8 @@ bool typemap_create_index(const struct dialect *from, const struct dialect *to, 
 	for (int k = 0; ok && k < idx->ncols; k++) {
 		int prefix = idx->prefix ? idx->prefix[k] : 0;
 		ok = (!k || buf_puts(out, ", "));
+		if (is_sqlite(to))
+			prefix = 0; /* SQLite indexes whole values of any length */
 		if (ok && prefix > 0 && is_pg(to))
 			/* MySQL's prefix: the same first characters (bytes of a blob) */
 			ok = buf_puts(out, "(substring(") && to->quote_ident(out, idx->cols[k]) &&

@@ -315,6 +315,15 @@ assert_contains "named in the table" 'CONSTRAINT "shop_order_user_id_fkey" FOREI
 	"$(lite fk.db ".schema shop_order")"
 assert_not_contains "no foreign key left out" "not carried" "$OUT"
 
+test_case "MySQL's per-table index names and prefixes into SQLite"
+myd $DB -e "CREATE TABLE i1 (id int PRIMARY KEY, name varchar(100), t text, KEY idx_name (name), KEY idx_t (t(10)));
+	CREATE TABLE i2 (id int PRIMARY KEY, name varchar(100), KEY idx_name (name))"
+run_sluice indexes 0 copy "$MY" sqlite:ix.db --create --tables i1,i2
+assert_eq "one name per database, whole values" "i1|i1_idx_name|name
+i1|i1_idx_t|t
+i2|i2_idx_name|name" "$(lite ix.db "select m.name, i.name, c.name from sqlite_master m, pragma_index_list(m.name) i,
+	pragma_index_info(i.name) c where m.type = 'table' and i.origin = 'c' order by 1, 2")"
+
 test_case "round trip SQLite -> PostgreSQL -> SQLite"
 run_sluice back 0 copy "$PG" sqlite:back.db --tables kinds,wr --create
 run_sluice verify_back 0 verify sqlite:src.db sqlite:back.db --tables kinds,wr
