@@ -1346,22 +1346,39 @@ static void domain_on_mysql(const struct column_desc *col, struct mapped_column 
 	buf_free(&b);
 }
 
-/* A default to or from SQLite: a number, a plain string literal, NULL or
- * CURRENT_TIMESTAMP carry; an expression of one server's functions or
- * casts does not. */
+/* A default to or from SQLite: a number, a plain string literal (without
+ * PostgreSQL's ::type cast), NULL, the current time or date carry; an
+ * expression of one server's functions does not. */
 static void sqlite_default(const char *e, struct mapped_column *out)
 {
-	size_t n = strlen(e);
-	bool number = n > 0, quoted = n >= 2 && e[0] == '\'' && e[n - 1] == '\'';
-	for (size_t i = 0; i < n; i++)
-		number &= (e[i] >= '0' && e[i] <= '9') || (i == 0 && e[i] == '-') || e[i] == '.';
-	for (size_t i = 1; quoted && i + 1 < n; i++)
-		if (e[i] == '\'' && e[++i] != '\'')
-			quoted = false;
+	long arg;
 	if (!strcasecmp(e, "NULL"))
 		return;
-	if ((number || quoted || !strcasecmp(e, "CURRENT_TIMESTAMP")) &&
-	    set_fmt(out->default_sql, sizeof out->default_sql, "%s", e))
+	if (is_any_call(e,
+			(const char *const[]){"current_timestamp", "now", "localtimestamp", NULL},
+			&arg)) {
+		set_fmt(out->default_sql, sizeof out->default_sql, "CURRENT_TIMESTAMP");
+		return;
+	}
+	if (is_any_call(e, (const char *const[]){"current_date", "curdate", NULL}, &arg)) {
+		set_fmt(out->default_sql, sizeof out->default_sql, "CURRENT_DATE");
+		return;
+	}
+	size_t n = strlen(e);
+	bool number = n > 0, quoted = n >= 2 && e[0] == '\'';
+	for (size_t i = 0; i < n; i++)
+		number &= (e[i] >= '0' && e[i] <= '9') || (i == 0 && e[i] == '-') || e[i] == '.';
+	/* the literal's end: its closing quote, then nothing or ::type */
+	size_t end = 0;
+	for (size_t i = 1; quoted && !end && i < n; i++)
+		if (e[i] == '\'' && (i + 1 == n || e[i + 1] != '\''))
+			end = i + 1;
+		else if (e[i] == '\'')
+			i++;
+	quoted = quoted && end && (end == n || !strncmp(e + end, "::", 2));
+	if (number && set_fmt(out->default_sql, sizeof out->default_sql, "%s", e))
+		return;
+	if (quoted && set_fmt(out->default_sql, sizeof out->default_sql, "%.*s", (int)end, e))
 		return;
 	lose(out, "default %s not carried", e);
 }
@@ -1385,6 +1402,9 @@ static void column_rest(const struct dialect *from, const struct dialect *to,
 		else if (is_mysql(to))
 			set_fmt(out->on_update_sql, sizeof out->on_update_sql,
 				fsp > 0 ? "CURRENT_TIMESTAMP(%ld)" : "CURRENT_TIMESTAMP", fsp);
+		else if (is_sqlite(to))
+			lose(out, "ON UPDATE %s not carried (SQLite has no such clause)",
+			     src->on_update);
 		else if (set_fmt(out->on_update_sql, sizeof out->on_update_sql, "now()"))
 			add_note(out, "ON UPDATE CURRENT_TIMESTAMP as a BEFORE UPDATE trigger");
 	}

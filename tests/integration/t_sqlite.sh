@@ -324,6 +324,17 @@ i1|i1_idx_t|t
 i2|i2_idx_name|name" "$(lite ix.db "select m.name, i.name, c.name from sqlite_master m, pragma_index_list(m.name) i,
 	pragma_index_info(i.name) c where m.type = 'table' and i.origin = 'c' order by 1, 2")"
 
+test_case "defaults into SQLite"
+pgd $DB -c "CREATE TABLE pd (id int PRIMARY KEY, t text DEFAULT 'a''b', d date DEFAULT '2024-01-01',
+	ts timestamptz DEFAULT now(), c date DEFAULT current_date, x text DEFAULT upper('q'))"
+run_sluice defaults 0 copy "$PG" sqlite:pd.db --create --tables pd
+assert_contains "literals and the current time carry" "\"t\" TEXT DEFAULT 'a''b',
+    \"d\" DATE DEFAULT '2024-01-01',
+    \"ts\" TIMESTAMPTZ DEFAULT CURRENT_TIMESTAMP,
+    \"c\" DATE DEFAULT CURRENT_DATE,
+    \"x\" TEXT," "$(lite pd.db .schema)"
+assert_contains "an expression is named as not carried" "default upper('q'::text) not carried" "$OUT"
+
 test_case "round trip SQLite -> PostgreSQL -> SQLite"
 run_sluice back 0 copy "$PG" sqlite:back.db --tables kinds,wr --create
 run_sluice verify_back 0 verify sqlite:src.db sqlite:back.db --tables kinds,wr
