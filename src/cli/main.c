@@ -10,14 +10,11 @@
 #include "sluice/log.h"
 #include "sluice/report.h"
 #include "sluice/signals.h"
-#include "sluice/url.h"
 
 /* sluice ping URL: connect, print the server version. */
 static enum run_status ping_run(const struct job *job)
 {
 	const struct driver *drv = driver_for_url(job->target);
-	char red[512];
-	url_redact(job->target, red, sizeof red);
 	struct sl_error err;
 	sl_error_clear(&err);
 	if (!drv) {
