@@ -2149,7 +2149,9 @@ static void md5_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
  * ':' and itself, N for NULL), as exact decimal text. */
 static void checksum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	unsigned __int128 *sum = sqlite3_aggregate_context(ctx, sizeof *sum);
+	/* SQLite's aggregate memory is 8-byte aligned: the 128-bit sum is
+	 * copied in and out */
+	unsigned char *sum = sqlite3_aggregate_context(ctx, sizeof(unsigned __int128));
 	if (!sum) {
 		sqlite3_result_error_nomem(ctx);
 		return;
@@ -2178,13 +2180,18 @@ static void checksum_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	md5_hex(row.data ? row.data : "", row.len, hex);
 	buf_free(&row);
 	hex[15] = '\0';
-	*sum += strtoull(hex, NULL, 16);
+	unsigned __int128 v;
+	memcpy(&v, sum, sizeof v);
+	v += strtoull(hex, NULL, 16);
+	memcpy(sum, &v, sizeof v);
 }
 
 static void checksum_final(sqlite3_context *ctx)
 {
-	unsigned __int128 *sum = sqlite3_aggregate_context(ctx, 0);
-	unsigned __int128 v = sum ? *sum : 0;
+	unsigned char *sum = sqlite3_aggregate_context(ctx, 0);
+	unsigned __int128 v = 0;
+	if (sum)
+		memcpy(&v, sum, sizeof v);
 	char out[48], *p = out + sizeof out - 1;
 	*p = '\0';
 	do {
