@@ -53,10 +53,6 @@ bool checkpoint_started(const struct checkpoint *ck);
 bool checkpoint_source_started(const struct checkpoint *ck, int src);
 bool checkpoint_source_created(const struct checkpoint *ck, int src);
 
-/* Whether a reader's own ordinal (a key) can be checkpointed: the two
- * lowest bigints mark sources instead. */
-bool checkpoint_ordinal_ok(long long ordinal);
-
 /* Whether record number ordinal of source src is committed already;
  * ordinals must come in increasing order per source. */
 bool checkpoint_covered(struct checkpoint *ck, int src, long long ordinal);

@@ -80,6 +80,10 @@ struct dialect {
 	 * when the server moves it by itself as such rows go in (MySQL's
 	 * AUTO_INCREMENT). */
 	bool (*identity_restart)(struct buf *b, const struct write_spec *spec, const char *column);
+	/* Append the ALTER TABLE action that drops the table's primary key,
+	 * named name ("DROP CONSTRAINT name", MySQL's "DROP PRIMARY KEY");
+	 * NULL when the server cannot (SQLite). */
+	bool (*drop_primary_key)(struct buf *b, const char *name);
 	/* Append ident quoted for this dialect; false when it cannot be quoted. */
 	bool (*quote_ident)(struct buf *b, const char *ident);
 	/* Append the n-th (1-based) placeholder. */
@@ -203,25 +207,34 @@ BUF_MUST_USE bool sql_update_row(const struct dialect *d, struct buf *b,
 /* The statements of --resume's checkpoint table (src/sql/checkpoint_sql.c),
  * appended to b for the table named by table (schema, table); false on out
  * of memory. Its rows are (job, source, first_rec, end_rec, fingerprint,
- * rows_written, committed_at), keyed by the first three. */
+ * rows_written, committed_at, kind), keyed by (job, source, kind,
+ * first_rec); kind 1 is a range of records, 2 a source whole, 3 its table
+ * created, and 0 a row of a table an earlier version made, where the two
+ * lowest bigints of first_rec were the marks. */
 /* CREATE TABLE IF NOT EXISTS, with d's bytewise_table_options. */
 BUF_MUST_USE bool sql_checkpoint_create(const struct dialect *d, struct buf *b,
 					const struct write_spec *table);
-/* SELECT job, source, first_rec, end_rec, fingerprint of every row. */
+/* The one ALTER TABLE that gives a table an earlier version made (keyed
+ * (job, source, first_rec) by primary key primary_key) its kind column and
+ * the key above; false also when d cannot drop a primary key. */
+BUF_MUST_USE bool sql_checkpoint_upgrade(const struct dialect *d, struct buf *b,
+					 const struct write_spec *table, const char *primary_key);
+/* SELECT job, source, first_rec, end_rec, fingerprint, kind of every row. */
 BUF_MUST_USE bool sql_checkpoint_rows(const struct dialect *d, struct buf *b,
 				      const struct write_spec *table);
-/* INSERT of one row: placeholders 1 to 6 for job, source, first_rec,
- * end_rec, fingerprint, rows_written. */
+/* INSERT of one row: placeholders 1 to 7 for job, source, first_rec,
+ * end_rec, fingerprint, rows_written, kind. */
 BUF_MUST_USE bool sql_checkpoint_claim(const struct dialect *d, struct buf *b,
 				       const struct write_spec *table);
-/* SELECT job, source, first_rec of the rows whose first_rec is first. */
+/* SELECT job, source, first_rec of the ranges (kind 1) whose first_rec is
+ * first. */
 BUF_MUST_USE bool sql_checkpoint_at(const struct dialect *d, struct buf *b,
 				    const struct write_spec *table, long long first);
 /* Per job and source, ordered by both: job, source, the ranges, the rows
- * written, 1 when whole (a row of first_rec LLONG_MIN), the first and last
- * committed_at. */
+ * written, 1 when whole, the first and last committed_at; has_kind false
+ * for a table an earlier version made (no kind column). */
 BUF_MUST_USE bool sql_checkpoint_jobs(const struct dialect *d, struct buf *b,
-				      const struct write_spec *table);
+				      const struct write_spec *table, bool has_kind);
 /* DELETE of the rows of the job given as placeholder 1. */
 BUF_MUST_USE bool sql_checkpoint_forget(const struct dialect *d, struct buf *b,
 					const struct write_spec *table);

@@ -20,10 +20,14 @@
 #include "sluice/log.h"
 #include "sluice/signals.h"
 
-/* first_rec of the rows that mark a source rather than cover records: whole
- * (every record in), and its target table created by the job (copy) */
-#define DONE_MARK LLONG_MIN
-#define CREATED_MARK (LLONG_MIN + 1)
+/* What a checkpoint row says (its kind column): a range of records, a
+ * source whole (every record in), its target table created by the job
+ * (copy). A table an earlier version made has kind 0 in its old rows,
+ * whose marks are the two lowest bigints of first_rec: read as they were,
+ * never written. */
+enum ck_kind { CK_OLD = 0, CK_RANGE = 1, CK_WHOLE = 2, CK_CREATED = 3 };
+#define OLD_WHOLE LLONG_MIN
+#define OLD_CREATED (LLONG_MIN + 1)
 
 /* Records first..last, both in: a range's end_rec is last + 1, which for a
  * key of LLONG_MAX wraps to LLONG_MIN (read back as LLONG_MAX again). */
@@ -59,6 +63,7 @@ struct ck_source {
 struct ck_row {
 	char *job, *source, *fingerprint;
 	long long first, end;
+	enum ck_kind kind;
 };
 
 /* A run's checkpoint. Writer threads share it read-only: the reader
@@ -173,7 +178,7 @@ static int by_first(const void *a, const void *b)
 static bool take_row(void *ctx, char *const *v, int n)
 {
 	struct checkpoint *ck = ctx;
-	if (n < 5 || !v[0] || !v[1] || !v[2] || !v[3] ||
+	if (n < 6 || !v[0] || !v[1] || !v[2] || !v[3] || !v[5] ||
 	    (strcmp(v[0], ck->job) && (!ck->legacy_job || strcmp(v[0], ck->legacy_job))))
 		return true;
 	if (ck->nrows == ck->caprows) {
@@ -189,7 +194,8 @@ static bool take_row(void *ctx, char *const *v, int n)
 			     .source = strdup(v[1]),
 			     .fingerprint = strdup(v[4] ? v[4] : ""),
 			     .first = atoll(v[2]),
-			     .end = atoll(v[3])};
+			     .end = atoll(v[3]),
+			     .kind = (enum ck_kind)atoi(v[5])};
 	if (!r->job || !r->source || !r->fingerprint) {
 		free(r->job);
 		free(r->source);
@@ -205,10 +211,14 @@ static bool source_take(struct ck_source *s, const struct ck_row *r)
 {
 	if (!s->fingerprint && !(s->fingerprint = strdup(r->fingerprint)))
 		return false;
-	if (r->first == DONE_MARK || r->first == CREATED_MARK) {
-		*(r->first == DONE_MARK ? &s->whole : &s->created) = true;
+	bool whole = r->kind == CK_WHOLE || (r->kind == CK_OLD && r->first == OLD_WHOLE);
+	bool created = r->kind == CK_CREATED || (r->kind == CK_OLD && r->first == OLD_CREATED);
+	if (whole || created) {
+		*(whole ? &s->whole : &s->created) = true;
 		return true;
 	}
+	if (r->kind != CK_RANGE && r->kind != CK_OLD)
+		return true; /* a kind of a later version: not this one's to read */
 	if (s->n == s->cap) {
 		int cap = s->cap ? s->cap * 2 : 16;
 		struct range *g = realloc(s->ranges, (size_t)cap * sizeof *g);
@@ -265,7 +275,61 @@ static bool place_rows(struct checkpoint *ck)
 	return true;
 }
 
-/* Create the checkpoint table (named by table) on c when it is missing. */
+/* Whether table has column name; its primary key's name into *pk. */
+static bool table_has(const struct table_desc *td, const char *name, const char **pk)
+{
+	*pk = NULL;
+	for (int i = 0; i < td->nunique; i++)
+		if (td->unique[i].primary)
+			*pk = td->unique[i].name;
+	for (int i = 0; i < td->ncols; i++)
+		if (!strcmp(td->cols[i].name, name))
+			return true;
+	return false;
+}
+
+/* A checkpoint table an earlier version made has no kind column, and its
+ * marks took the two lowest bigints from the keys a copy may read: give it
+ * the column (its rows keep kind 0) and the key with it, in one ALTER
+ * TABLE. Two runs at once: the second finds the column there. */
+static bool upgrade_table(const struct driver *drv, struct conn *c, const struct write_spec *table,
+			  struct sl_error *err)
+{
+	for (int attempt = 0;; attempt++) {
+		struct table_desc td = {0};
+		const char *pk = NULL;
+		if (!drv->describe_table(c, table, &td, err))
+			return sl_error_prefix(err, "reading the checkpoint table's columns");
+		if (table_has(&td, "kind", &pk)) {
+			table_desc_free(&td);
+			return true;
+		}
+		struct buf sql;
+		buf_init(&sql, 0);
+		bool ok = pk && sql_checkpoint_upgrade(drv->dialect, &sql, table, pk);
+		table_desc_free(&td);
+		if (!ok) {
+			buf_free(&sql);
+			return sl_error_set(
+				err, SL_ERR_USAGE,
+				"the checkpoint table was made by an earlier version of "
+				"sluice and cannot be upgraded here: forget its jobs "
+				"and drop it, or name another with --checkpoint-table");
+		}
+		bool done = drv->exec(c, sql.data, err);
+		buf_free(&sql);
+		if (done) {
+			log_info("the checkpoint table now has the column kind: its marks no "
+				 "longer take the two lowest keys");
+			return true;
+		}
+		if (attempt > 0)
+			return sl_error_prefix(err, "upgrading the checkpoint table");
+	}
+}
+
+/* Create the checkpoint table (named by table) on c when it is missing,
+ * or upgrade one an earlier version made. */
 static bool create_table(const struct driver *drv, struct conn *c, const struct write_spec *table,
 			 struct sl_error *err)
 {
@@ -281,7 +345,7 @@ static bool create_table(const struct driver *drv, struct conn *c, const struct 
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	if (!made)
 		return sl_error_prefix(err, "creating the checkpoint table");
-	return true;
+	return upgrade_table(drv, c, table, err);
 }
 
 bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct conn *c,
@@ -427,20 +491,23 @@ bool checkpoint_covered(struct checkpoint *ck, int src, long long ordinal)
 	return s->cursor < s->n && s->ranges[s->cursor].first <= ordinal;
 }
 
-enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int src, long long first,
-				   long long last, size_t rows, struct sl_error *err)
+/* Insert the row of kind kind (first, last as a range's) for source src. */
+static enum claim_result claim_row(struct checkpoint *ck, struct conn *c, int src,
+				   enum ck_kind kind, long long first, long long last, size_t rows,
+				   struct sl_error *err)
 {
-	char f[32], e[32], r[32];
+	char f[32], e[32], r[32], k[8];
 	snprintf(f, sizeof f, "%lld", first);
 	snprintf(e, sizeof e, "%lld", end_of(last));
 	snprintf(r, sizeof r, "%zu", rows);
-	const char *values[6] = {ck->job, ck->src[src].name, f, e, ck->src[src].now, r};
+	snprintf(k, sizeof k, "%d", (int)kind);
+	const char *values[7] = {ck->job, ck->src[src].name, f, e, ck->src[src].now, r, k};
 	/* the statement in a buffer of this call's own: writer threads claim
 	 * at once */
 	struct buf sql;
 	buf_init(&sql, 0);
 	bool ok = sql_checkpoint_claim(ck->drv->dialect, &sql, &ck->table);
-	bool done = ok && ck->drv->exec_params(c, sql.data, 6, values, err);
+	bool done = ok && ck->drv->exec_params(c, sql.data, 7, values, err);
 	buf_free(&sql);
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory"), CLAIM_FAILED;
@@ -452,6 +519,12 @@ enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int sr
 		err->kind = SL_ERR_SERVER; /* the checkpoint row is no row of the input */
 	sl_error_prefix(err, "writing the checkpoint row");
 	return CLAIM_FAILED;
+}
+
+enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int src, long long first,
+				   long long last, size_t rows, struct sl_error *err)
+{
+	return claim_row(ck, c, src, CK_RANGE, first, last, rows, err);
 }
 
 /* One row read back by checkpoint_committed. */
@@ -495,7 +568,7 @@ bool checkpoint_source_done(struct checkpoint *ck, struct conn *c, int src, long
 	if (ck->src[src].whole)
 		return true;
 	/* (end_rec holds the count) */
-	enum claim_result r = checkpoint_claim(ck, c, src, DONE_MARK, last_of(count), 0, err);
+	enum claim_result r = claim_row(ck, c, src, CK_WHOLE, 0, last_of(count), 0, err);
 	return r != CLAIM_FAILED;
 }
 
@@ -503,15 +576,10 @@ bool checkpoint_mark_created(struct checkpoint *ck, struct conn *c, int src, str
 {
 	if (ck->src[src].created)
 		return true;
-	if (checkpoint_claim(ck, c, src, CREATED_MARK, last_of(0), 0, err) == CLAIM_FAILED)
+	if (claim_row(ck, c, src, CK_CREATED, 0, last_of(0), 0, err) == CLAIM_FAILED)
 		return false;
 	ck->src[src].created = true;
 	return true;
-}
-
-bool checkpoint_ordinal_ok(long long ordinal)
-{
-	return ordinal > CREATED_MARK;
 }
 
 /* FNV-1a of the n bytes at p, going on from h. */

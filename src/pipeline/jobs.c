@@ -80,9 +80,12 @@ enum run_status checkpoints_run(const struct job *job)
 		goto out;
 	}
 	/* the whole table, grouped, and filtered here: a job's name never goes
-	 * into SQL text (the two lowest bigints mark a source whole, and its
-	 * table created: checkpoint.c) */
-	if (!sql_checkpoint_jobs(drv->dialect, &sql, &spec)) {
+	 * into SQL text; a table an earlier version made has no kind column
+	 * (checkpoint.c) */
+	bool has_kind = false;
+	for (int i = 0; i < td.ncols; i++)
+		has_kind |= !strcmp(td.cols[i].name, "kind");
+	if (!sql_checkpoint_jobs(drv->dialect, &sql, &spec, has_kind)) {
 		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
 		goto out;
 	}

@@ -308,16 +308,6 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		long long ordinal = ld->src_records[src_index]++;
 		if (rec.has_ordinal) {
 			ordinal = rec.ordinal; /* the reader's own (a key) */
-			if (ld->ckpt && !checkpoint_ordinal_ok(ordinal)) {
-				sl_error_set(&err, SL_ERR_INPUT,
-					     "%s:%ld: key %lld is one of the two values --resume "
-					     "keeps for itself",
-					     name, rec.line, ordinal);
-				ld->input_err = err;
-				ld->input_failed = true;
-				ok = false;
-				break;
-			}
 		}
 		if (ld->ckpt && checkpoint_covered(ld->ckpt, src_index, ordinal)) {
 			/* committed by an earlier run of this job */

@@ -12,22 +12,33 @@ bool sql_checkpoint_create(const struct dialect *d, struct buf *b, const struct 
 			   "first_rec bigint NOT NULL, end_rec bigint NOT NULL, "
 			   "fingerprint varchar(100) NOT NULL, rows_written bigint NOT NULL, "
 			   "committed_at timestamp NULL DEFAULT CURRENT_TIMESTAMP, "
-			   "PRIMARY KEY (job, source, first_rec))") &&
+			   "kind smallint NOT NULL DEFAULT 0, "
+			   "PRIMARY KEY (job, source, kind, first_rec))") &&
 	       (!d->bytewise_table_options || buf_puts(b, d->bytewise_table_options));
+}
+
+bool sql_checkpoint_upgrade(const struct dialect *d, struct buf *b, const struct write_spec *table,
+			    const char *primary_key)
+{
+	/* one statement: a crash leaves the table as it was or upgraded */
+	return d->drop_primary_key && buf_puts(b, "ALTER TABLE ") && sql_table_name(d, b, table) &&
+	       buf_puts(b, " ADD COLUMN kind smallint NOT NULL DEFAULT 0, ") &&
+	       d->drop_primary_key(b, primary_key) &&
+	       buf_puts(b, ", ADD PRIMARY KEY (job, source, kind, first_rec)");
 }
 
 bool sql_checkpoint_rows(const struct dialect *d, struct buf *b, const struct write_spec *table)
 {
-	return buf_puts(b, "SELECT job, source, first_rec, end_rec, fingerprint FROM ") &&
+	return buf_puts(b, "SELECT job, source, first_rec, end_rec, fingerprint, kind FROM ") &&
 	       sql_table_name(d, b, table);
 }
 
 bool sql_checkpoint_claim(const struct dialect *d, struct buf *b, const struct write_spec *table)
 {
 	bool ok = buf_puts(b, "INSERT INTO ") && sql_table_name(d, b, table) &&
-		  buf_puts(b, " (job, source, first_rec, end_rec, fingerprint, rows_written) "
+		  buf_puts(b, " (job, source, first_rec, end_rec, fingerprint, rows_written, kind) "
 			      "VALUES (");
-	for (int i = 1; ok && i <= 6; i++)
+	for (int i = 1; ok && i <= 7; i++)
 		ok = (i == 1 || buf_puts(b, ", ")) && d->placeholder(b, i);
 	return ok && buf_putc(b, ')');
 }
@@ -36,16 +47,24 @@ bool sql_checkpoint_at(const struct dialect *d, struct buf *b, const struct writ
 		       long long first)
 {
 	return buf_puts(b, "SELECT job, source, first_rec FROM ") && sql_table_name(d, b, table) &&
-	       buf_printf(b, " WHERE first_rec = %lld", first);
+	       buf_printf(b, " WHERE first_rec = %lld AND kind = 1", first);
 }
 
-bool sql_checkpoint_jobs(const struct dialect *d, struct buf *b, const struct write_spec *table)
+bool sql_checkpoint_jobs(const struct dialect *d, struct buf *b, const struct write_spec *table,
+			 bool has_kind)
 {
-	/* the two lowest bigints mark a source whole, and its table created */
-	return buf_puts(b, "SELECT job, source, SUM(CASE WHEN first_rec > -9223372036854775807 "
-			   "THEN 1 ELSE 0 END), SUM(rows_written), MAX(CASE WHEN first_rec < "
-			   "-9223372036854775807 THEN 1 ELSE 0 END), MIN(committed_at), "
-			   "MAX(committed_at) FROM ") &&
+	/* kind 1 is a range, 2 a source whole, 3 its table created; kind 0
+	 * (and a table of an earlier version, without kind) has the marks in
+	 * the two lowest bigints */
+	const char *range = has_kind ? "kind = 1 OR (kind = 0 AND first_rec > -9223372036854775807)"
+				     : "first_rec > -9223372036854775807";
+	const char *whole = has_kind ? "kind = 2 OR (kind = 0 AND first_rec < -9223372036854775807)"
+				     : "first_rec < -9223372036854775807";
+	return buf_printf(b,
+			  "SELECT job, source, SUM(CASE WHEN %s THEN 1 ELSE 0 END), "
+			  "SUM(rows_written), MAX(CASE WHEN %s THEN 1 ELSE 0 END), "
+			  "MIN(committed_at), MAX(committed_at) FROM ",
+			  range, whole) &&
 	       sql_table_name(d, b, table) &&
 	       buf_puts(b, " GROUP BY job, source ORDER BY job, source");
 }

@@ -57,6 +57,12 @@ static bool mysql_load_data_sql(struct buf *b, const struct write_spec *spec)
 	       sql_column_list(&mysql_dialect, b, spec);
 }
 
+static bool mysql_drop_primary_key(struct buf *b, const char *name)
+{
+	(void)name;
+	return buf_puts(b, "DROP PRIMARY KEY");
+}
+
 const struct dialect mysql_dialect = {
 	.name = "mysql",
 	.max_params = 65535,
@@ -71,6 +77,7 @@ const struct dialect mysql_dialect = {
 	.conflict_clause = mysql_conflict_clause,
 	.insert_verb = mysql_insert_verb,
 	.bulk_load = mysql_load_data_sql,
+	.drop_primary_key = mysql_drop_primary_key,
 	.type_classify = mysql_type_classify,
 	.type_name = mysql_type_name,
 	.canon_value = mysql_canon_value,

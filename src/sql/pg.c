@@ -68,6 +68,11 @@ static bool pg_identity_restart(struct buf *b, const struct write_spec *spec, co
 	return ok;
 }
 
+static bool pg_drop_primary_key(struct buf *b, const char *name)
+{
+	return buf_puts(b, "DROP CONSTRAINT ") && pg_quote_ident(b, name);
+}
+
 const struct dialect pg_dialect = {
 	.name = "postgresql",
 	.max_params = 65535,
@@ -82,6 +87,7 @@ const struct dialect pg_dialect = {
 	.insert_verb = pg_insert_verb,
 	.bulk_load = pg_copy_sql,
 	.identity_restart = pg_identity_restart,
+	.drop_primary_key = pg_drop_primary_key,
 	.type_classify = pg_type_classify,
 	.type_name = pg_type_name,
 	.canon_value = pg_canon_value,

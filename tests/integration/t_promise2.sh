@@ -171,7 +171,7 @@ pgd bk_src -c "CREATE TABLE big (id bigint PRIMARY KEY, v text);
 	INSERT INTO big VALUES (0, 'zero')"
 run_sluice bk-first 0 copy "$PG_BASE/bk_src" "$MY_BASE/bk_dst" --create --resume --batch-rows 100
 # a rerun of the same job (as after a crash) finds every range committed
-myd bk_dst -e "DELETE FROM sluice_checkpoints WHERE first_rec = -9223372036854775808"
+myd bk_dst -e "DELETE FROM sluice_checkpoints WHERE kind = 2"
 run_sluice bk-again 0 copy "$PG_BASE/bk_src" "$MY_BASE/bk_dst" --resume --batch-rows 100
 assert_eq "every row once, the largest key too" "5001	5001	1" \
 	"$(myd bk_dst -e "SELECT COUNT(*), COUNT(DISTINCT id), SUM(id = 9223372036854775807) FROM big")"
@@ -183,6 +183,60 @@ assert_contains "split, the last range labelled by its largest key" "big [" "$OU
 assert_not_contains "no label past the largest bigint" "-9223372036854775808)" "$OUT"
 assert_eq "every row once across the ranges" "5001	5001" \
 	"$(myd bk_dst2 -e "SELECT COUNT(*), COUNT(DISTINCT id) FROM big")"
+
+test_case "copy --resume with the two lowest bigint keys"
+fresh lk_src
+fresh lk_dst
+pgd lk_src -c "CREATE TABLE low (id bigint PRIMARY KEY, v text);
+	INSERT INTO low VALUES (-9223372036854775808, 'min'), (-9223372036854775807, 'min+1');
+	INSERT INTO low SELECT -9223372036854775806 + i, 'x' || i FROM generate_series(0, 997) i"
+run_sluice lk-first 0 copy "$PG_BASE/lk_src" "$MY_BASE/lk_dst" --create --resume --batch-rows 100
+assert_eq "every row, the two lowest keys too" "1000	1000	min	min+1" \
+	"$(myd lk_dst -e "SELECT COUNT(*), COUNT(DISTINCT id), MIN(CASE WHEN id = -9223372036854775808 THEN v END), MIN(CASE WHEN id = -9223372036854775807 THEN v END) FROM low")"
+assert_eq "the first range starts at the lowest key, the mark apart" "1	1" \
+	"$(myd lk_dst -e "SELECT SUM(kind = 1 AND first_rec = -9223372036854775808), SUM(kind = 2) FROM sluice_checkpoints")"
+# as after a crash in the middle: the first two ranges and the whole mark
+# never committed, their rows are not there
+myd lk_dst -e "DELETE FROM sluice_checkpoints WHERE kind = 2 OR (kind = 1 AND first_rec < -9223372036854775608);
+	DELETE FROM low WHERE id < -9223372036854775608"
+assert_eq "rows gone" "800" "$(myd lk_dst -e "SELECT COUNT(*) FROM low")"
+run_sluice lk-again 0 copy "$PG_BASE/lk_src" "$MY_BASE/lk_dst" --resume --batch-rows 100
+assert_eq "resumed: every row once, the two lowest keys too" "1000	1000	min	min+1" \
+	"$(myd lk_dst -e "SELECT COUNT(*), COUNT(DISTINCT id), MIN(CASE WHEN id = -9223372036854775808 THEN v END), MIN(CASE WHEN id = -9223372036854775807 THEN v END) FROM low")"
+assert_eq "200 rows copied again, 800 resumed" "1" "$(printf '%s\n' "$OUT" | grep -cE 'low +200 +200 +0 +800 ')"
+
+test_case "a checkpoint table of an earlier version: read, then upgraded"
+fresh ok_db
+printf 'id,v\n1,a\n2,b\n' >"$TMP/ok.csv"
+for side in my pg; do
+	if [ $side = my ]; then url=$MY_BASE/ok_db; q() { myd ok_db -e "$1"; }; else url=$PG_BASE/ok_db; q() { pgd ok_db -c "$1"; }; fi
+	q "CREATE TABLE t (id int PRIMARY KEY, v text)"
+	run_sluice "ok-$side-1" 0 load "$TMP/ok.csv" "$url" --table t --resume --job old
+	# the table as the last version left it: no kind, the marks in first_rec
+	if [ $side = my ]; then
+		q "UPDATE sluice_checkpoints SET first_rec = -9223372036854775808 WHERE kind = 2;
+			ALTER TABLE sluice_checkpoints DROP PRIMARY KEY, DROP COLUMN kind, ADD PRIMARY KEY (job, source, first_rec)"
+	else
+		q "UPDATE sluice_checkpoints SET first_rec = -9223372036854775808 WHERE kind = 2;
+			ALTER TABLE sluice_checkpoints DROP CONSTRAINT sluice_checkpoints_pkey, DROP COLUMN kind, ADD PRIMARY KEY (job, source, first_rec)"
+	fi
+	run_sluice "ok-$side-list" 0 checkpoints "$url" --job old
+	assert_contains "$side: listed whole from the old marks" "whole" "$OUT"
+	q "DELETE FROM t"
+	run_sluice "ok-$side-2" 0 load "$TMP/ok.csv" "$url" --table t --resume --job old
+	assert_eq "$side: the file loaded before is skipped" "0" "$(q "SELECT COUNT(*) FROM t")"
+	if [ $side = my ]; then
+		got=$(q "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = 'ok_db' AND table_name = 'sluice_checkpoints' AND column_name = 'kind'")
+	else
+		got=$(q "SELECT COUNT(*) FROM information_schema.columns WHERE table_name = 'sluice_checkpoints' AND column_name = 'kind'")
+	fi
+	assert_eq "$side: the table has its kind column now" "1" "$got"
+	assert_eq "$side: the old rows kept, as kind 0" "2" "$(q "SELECT COUNT(*) FROM sluice_checkpoints WHERE kind = 0")"
+	run_sluice "ok-$side-3" 0 load "$TMP/ok.csv" "$url" --table t --resume --job new
+	assert_eq "$side: a new job writes kinds 1 and 2" "1	1" "$(q "SELECT SUM(CASE WHEN kind = 1 THEN 1 ELSE 0 END), SUM(CASE WHEN kind = 2 THEN 1 ELSE 0 END) FROM sluice_checkpoints WHERE job = 'new'" | tr '|' '\t')"
+	q "DROP TABLE t"
+	q "DROP TABLE sluice_checkpoints"
+done
 
 test_case "user tables with the names sluice once used for its own"
 fresh tn_db

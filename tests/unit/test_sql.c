@@ -259,26 +259,36 @@ START_TEST(checkpoint_statements)
 		"CREATE TABLE IF NOT EXISTS `s`.`ck` (job varchar(200) NOT NULL, source "
 		"varchar(500) NOT NULL, first_rec bigint NOT NULL, end_rec bigint NOT NULL, "
 		"fingerprint varchar(100) NOT NULL, rows_written bigint NOT NULL, "
-		"committed_at timestamp NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (job, "
-		"source, first_rec)) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
+		"committed_at timestamp NULL DEFAULT CURRENT_TIMESTAMP, kind smallint NOT NULL "
+		"DEFAULT 0, PRIMARY KEY (job, source, kind, first_rec)) DEFAULT "
+		"CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
+	buf_reset(&b);
+	ck_assert(sql_checkpoint_upgrade(&pg_dialect, &b, &t, "ck_pkey"));
+	ck_assert_str_eq(b.data, "ALTER TABLE \"s\".\"ck\" ADD COLUMN kind smallint NOT NULL "
+				 "DEFAULT 0, DROP CONSTRAINT \"ck_pkey\", ADD PRIMARY KEY (job, "
+				 "source, kind, first_rec)");
+	buf_reset(&b);
+	ck_assert(sql_checkpoint_upgrade(&mysql_dialect, &b, &t, "PRIMARY"));
+	ck_assert(strstr(b.data, ", DROP PRIMARY KEY, ADD PRIMARY KEY (job, source, kind, "));
 	buf_reset(&b);
 	ck_assert(sql_checkpoint_create(&pg_dialect, &b, &t));
 	ck_assert(!strstr(b.data, "CHARSET"));
 	buf_reset(&b);
 	ck_assert(sql_checkpoint_rows(&pg_dialect, &b, &t));
-	ck_assert_str_eq(b.data,
-			 "SELECT job, source, first_rec, end_rec, fingerprint FROM \"s\".\"ck\"");
+	ck_assert_str_eq(b.data, "SELECT job, source, first_rec, end_rec, fingerprint, kind FROM "
+				 "\"s\".\"ck\"");
 	buf_reset(&b);
 	ck_assert(sql_checkpoint_claim(&pg_dialect, &b, &t));
 	ck_assert_str_eq(b.data, "INSERT INTO \"s\".\"ck\" (job, source, first_rec, end_rec, "
-				 "fingerprint, rows_written) VALUES ($1, $2, $3, $4, $5, $6)");
+				 "fingerprint, rows_written, kind) VALUES ($1, $2, $3, $4, $5, $6, "
+				 "$7)");
 	buf_reset(&b);
 	ck_assert(sql_checkpoint_claim(&mysql_dialect, &b, &t));
-	ck_assert(strstr(b.data, "VALUES (?, ?, ?, ?, ?, ?)"));
+	ck_assert(strstr(b.data, "VALUES (?, ?, ?, ?, ?, ?, ?)"));
 	buf_reset(&b);
 	ck_assert(sql_checkpoint_at(&pg_dialect, &b, &t, -9223372036854775807LL - 1));
 	ck_assert_str_eq(b.data, "SELECT job, source, first_rec FROM \"s\".\"ck\" WHERE "
-				 "first_rec = -9223372036854775808");
+				 "first_rec = -9223372036854775808 AND kind = 1");
 	buf_reset(&b);
 	ck_assert(sql_checkpoint_forget(&mysql_dialect, &b, &t));
 	ck_assert_str_eq(b.data, "DELETE FROM `s`.`ck` WHERE job = ?");
