@@ -38,6 +38,24 @@
 
 #define STMT_CACHE 6
 
+/* The Julian day numbers of the years 0000 to 9999: a REAL in a date or
+ * time column inside them is a Julian day, outside them unix epoch seconds
+ * with a fraction (the two overlap only in the first weeks of 1970). */
+#define JULIAN_LO 1721059.5
+#define JULIAN_HI 5373484.5
+#define JULIAN_SQL "BETWEEN 1721059.5 AND 5373484.5"
+
+/* Unix epoch seconds of a number stored in a date or time column: an
+ * INTEGER counts seconds, a REAL is a Julian day or seconds (above). */
+static double stored_secs(bool integer, sqlite3_int64 i, double d)
+{
+	if (integer)
+		return (double)i;
+	if (d >= JULIAN_LO && d <= JULIAN_HI)
+		return (d - 2440587.5) * 86400.0;
+	return d;
+}
+
 /* What a column of the table being written takes. */
 struct col_info {
 	enum sqlite_affinity aff;
@@ -1249,19 +1267,25 @@ static void say_time_storage(struct conn *c, const struct write_spec *spec,
 	buf_init(&q, 0);
 	bool ok = buf_puts(&q, "SELECT sum(typeof(") && sqlite_dialect.quote_ident(&q, col->name) &&
 		  buf_puts(&q, ") = 'integer'), sum(typeof(") &&
+		  sqlite_dialect.quote_ident(&q, col->name) && buf_puts(&q, ") = 'real' AND ") &&
 		  sqlite_dialect.quote_ident(&q, col->name) &&
-		  buf_puts(&q, ") = 'real'), sum(typeof(") &&
+		  buf_puts(&q, " " JULIAN_SQL "), sum(typeof(") &&
+		  sqlite_dialect.quote_ident(&q, col->name) &&
+		  buf_puts(&q, ") = 'real' AND NOT ") &&
+		  sqlite_dialect.quote_ident(&q, col->name) &&
+		  buf_puts(&q, " " JULIAN_SQL "), sum(typeof(") &&
 		  sqlite_dialect.quote_ident(&q, col->name) && buf_puts(&q, ") = 'text') FROM ") &&
 		  sql_table_name(&sqlite_dialect, &q, spec);
 	sqlite3_stmt *st = NULL;
 	if (ok && sqlite3_prepare_v2(c->db, buf_str(&q), -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW) {
-		long long ints = sqlite3_column_int64(st, 0), reals = sqlite3_column_int64(st, 1),
-			  texts = sqlite3_column_int64(st, 2);
-		if (ints || reals)
+		long long ints = sqlite3_column_int64(st, 0), days = sqlite3_column_int64(st, 1),
+			  secs = sqlite3_column_int64(st, 2), texts = sqlite3_column_int64(st, 3);
+		if (ints || days || secs)
 			log_warn("%s.%s (%s): %lld values as text, %lld as unix epoch integers, "
-				 "%lld as Julian day numbers: numbers are read as UTC %s",
-				 spec->table, col->name, col->type, texts, ints, reals,
+				 "%lld as Julian day numbers, %lld as unix epoch seconds with a "
+				 "fraction: numbers are read as UTC %s",
+				 spec->table, col->name, col->type, texts, ints, days, secs,
 				 strstr(col->type, "date") && !strstr(col->type, "time")
 					 ? "dates"
 					 : "date-times");
@@ -1594,9 +1618,8 @@ static bool read_value(struct read_stream *s, int i, bool *null, char *why, size
 	char tmp[64];
 	if (!*refuse && datelike && (type == SQLITE_INTEGER || type == SQLITE_FLOAT)) {
 		/* unix epoch seconds, or a Julian day number */
-		double secs = type == SQLITE_INTEGER
-				      ? (double)sqlite3_column_int64(st, i)
-				      : (sqlite3_column_double(st, i) - 2440587.5) * 86400.0;
+		double secs = stored_secs(type == SQLITE_INTEGER, sqlite3_column_int64(st, i),
+					  sqlite3_column_double(st, i));
 		if (!epoch_text(secs, k == SQL_DATE, k == SQL_TIMESTAMPTZ, tmp, sizeof tmp)) {
 			snprintf(why, whysz, "row %ld, column %s: %s out of range for a date",
 				 s->rowno, sqlite3_column_name(st, i),
@@ -1921,7 +1944,7 @@ static bool time_parts(sqlite3_value *v, struct tm *tm, long *us)
 	if (type == SQLITE_INTEGER)
 		secs = (double)sqlite3_value_int64(v);
 	else if (type == SQLITE_FLOAT)
-		secs = (sqlite3_value_double(v) - 2440587.5) * 86400.0;
+		secs = stored_secs(false, 0, sqlite3_value_double(v));
 	else
 		return false;
 	if (!isfinite(secs) || fabs(secs) > 253402300799.0)
@@ -2095,9 +2118,8 @@ static void canon_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			md5_hex(sqlite3_value_blob(v), (size_t)sqlite3_value_bytes(v), hex);
 		} else if ((kind == SQL_DATE || kind == SQL_DATETIME || kind == SQL_TIMESTAMPTZ) &&
 			   type != SQLITE_TEXT &&
-			   epoch_text(type == SQLITE_INTEGER
-					      ? (double)sqlite3_value_int64(v)
-					      : (sqlite3_value_double(v) - 2440587.5) * 86400.0,
+			   epoch_text(stored_secs(type == SQLITE_INTEGER, sqlite3_value_int64(v),
+						  sqlite3_value_double(v)),
 				      kind == SQL_DATE, kind == SQL_TIMESTAMPTZ, tmp, sizeof tmp)) {
 			md5_hex(tmp, strlen(tmp), hex);
 		} else if (type == SQLITE_FLOAT) {

@@ -208,6 +208,18 @@ assert_contains "the reason names row and column" \
 	"row 2, column n: TEXT value 'abc' in a column declared INTEGER" "$OUT"
 assert_contains "a blob too" "row 4, column n: a BLOB value in a column declared INTEGER" "$OUT"
 
+test_case "timestamps held four ways"
+lite ts.db "CREATE TABLE ts (id INTEGER PRIMARY KEY, at DATETIME);
+	INSERT INTO ts VALUES (1, '2023-11-14 22:13:20'), (2, 1700000000), (3, 2460263.425925926),
+	(4, 1700000000.25), (5, 1700000000000)"
+run_sluice ts 3 copy sqlite:ts.db "$PG" --create --max-errors 5
+assert_contains "each way counted" "1 values as text, 2 as unix epoch integers, 1 as Julian day numbers, 1 as unix epoch seconds with a fraction" "$OUT"
+assert_eq "one instant four ways" "1	2023-11-14 22:13:20
+2	2023-11-14 22:13:20
+3	2023-11-14 22:13:20
+4	2023-11-14 22:13:20.25" "$(pgd $DB -c "select * from ts order by id")"
+assert_contains "epoch milliseconds are not taken for seconds" "row 5, column at: 1700000000000 out of range for a date" "$OUT"
+
 test_case "copy SQLite to MariaDB"
 run_sluice to_my 0 copy sqlite:src.db "$MY" --tables kinds,wr --create
 run_sluice verify_to_my 0 verify sqlite:src.db "$MY" --tables kinds,wr

@@ -89,6 +89,8 @@ START_TEST(times_by_storage_class)
 	canon(c, "'2023-11-14 22:13:20'", CANON_TS, 3, 0, SQL_DATETIME, "2023-11-14 22:13:20.000");
 	canon(c, "1700000000", CANON_TS, 3, 0, SQL_DATETIME, "2023-11-14 22:13:20.000");
 	canon(c, "2460263.425925926", CANON_TS, 0, 0, SQL_DATETIME, "2023-11-14 22:13:20");
+	/* a REAL outside the Julian days of years 0 to 9999: epoch seconds */
+	canon(c, "1700000000.25", CANON_TS, 2, 0, SQL_DATETIME, "2023-11-14 22:13:20.25");
 	canon(c, "'2024-01-02T03:04:05.123456Z'", CANON_TS, 6, 0, SQL_DATETIME,
 	      "2024-01-02 03:04:05.123456");
 	canon(c, "'2024-01-02 03:04:05.987'", CANON_TS, 2, 0, SQL_DATETIME,
