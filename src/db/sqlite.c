@@ -15,6 +15,9 @@
  *
  * SQLite has one writer per file: connections beyond the first wait their
  * turn (busy_timeout, from --timeout), so --workers above 1 gains nothing.
+ * Each connection gets the SQL functions verify's canonical text needs
+ * (SQLite has no md5 nor float bit patterns); a --resume job's lock is a
+ * byte of a lock file next to the database.
  */
 #include <errno.h>
 #include <fcntl.h>
