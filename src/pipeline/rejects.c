@@ -108,10 +108,10 @@ bool rejects_failed(struct rejects *rj, struct sl_error *err)
 	pthread_mutex_lock(&rj->lock);
 	bool failed = rj->failure[0] != '\0';
 	if (failed)
-		sl_error_set(err, SL_ERR_INTERNAL,
-			     "%s; it is incomplete (%lu records rejected so far, %lu after the "
-			     "failure)",
-			     rj->failure, rj->count, rj->lost);
+		sl_error_set(
+			err, SL_ERR_INTERNAL,
+			"%s; it is incomplete (%lu records rejected so far, %lu after the failure)",
+			rj->failure, rj->count, rj->lost);
 	pthread_mutex_unlock(&rj->lock);
 	return failed;
 }

@@ -897,10 +897,10 @@ enum run_status verify_run(const struct job *job)
 	if (signals_caught()) {
 		st = RUN_INTERRUPTED;
 		char msg[200];
-		snprintf(msg, sizeof msg,
-			 "interrupted by %s: %d of %d tables compared; run it again to compare "
-			 "them all",
-			 signals_name(), nres, n);
+		snprintf(
+			msg, sizeof msg,
+			"interrupted by %s: %d of %d tables compared; run it again to compare them all",
+			signals_name(), nres, n);
 		log_error("%s", msg);
 		if (nerrors < VERIFY_MAX_ERRORS && (errors[nerrors] = strdup(msg)) != NULL)
 			nerrors++;

@@ -335,8 +335,7 @@ bool report_write_json(const char *path, const struct run_report *rep, struct sl
 			 "\"rows_not_found\": %llu, \"rows_inserted\": %s, \"rows_updated\": %s, "
 			 "\"rows_skipped\": %llu, \"blank_lines\": %llu, "
 			 "\"zero_dates_nulled\": %llu, \"rows_resumed\": %llu, \"files_skipped\": "
-			 "%llu, "
-			 "\"bytes\": %llu, \"seconds\": %.3f}",
+			 "%llu, \"bytes\": %llu, \"seconds\": %.3f}",
 			 (unsigned long long)t->rows_read, (unsigned long long)t->rows_written,
 			 (unsigned long long)t->rows_rejected,
 			 (unsigned long long)t->rows_not_found,

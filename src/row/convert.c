@@ -491,10 +491,10 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 				 "'%.*s' is not a whole number; the integer column would round it",
 				 (int)(len < 60 ? len : 60), s);
 		else
-			snprintf(why, whysz,
-				 "'%.*s' has %ld decimal places; the column keeps %ld and would "
-				 "round it",
-				 (int)(len < 60 ? len : 60), s, places, keep);
+			snprintf(
+				why, whysz,
+				"'%.*s' has %ld decimal places; the column keeps %ld and would round it",
+				(int)(len < 60 ? len : 60), s, places, keep);
 		return false;
 	}
 	bool pg = rule <= CONVERT_EXACT_PG_FSP(0) && rule >= CONVERT_EXACT_PG_FSP(6);

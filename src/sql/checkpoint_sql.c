@@ -35,9 +35,11 @@ bool sql_checkpoint_rows(const struct dialect *d, struct buf *b, const struct wr
 
 bool sql_checkpoint_claim(const struct dialect *d, struct buf *b, const struct write_spec *table)
 {
-	bool ok = buf_puts(b, "INSERT INTO ") && sql_table_name(d, b, table) &&
-		  buf_puts(b, " (job, source, first_rec, end_rec, fingerprint, rows_written, kind) "
-			      "VALUES (");
+	bool ok =
+		buf_puts(b, "INSERT INTO ") && sql_table_name(d, b, table) &&
+		buf_puts(
+			b,
+			" (job, source, first_rec, end_rec, fingerprint, rows_written, kind) VALUES (");
 	for (int i = 1; ok && i <= 7; i++)
 		ok = (i == 1 || buf_puts(b, ", ")) && d->placeholder(b, i);
 	return ok && buf_putc(b, ')');

@@ -369,10 +369,9 @@ static bool name_decimal(const struct sql_type *t, const struct type_use *use,
 		return type_naming_set(n, "decimal(%ld,%ld)%s%s", p, s,
 				       t->is_unsigned ? " unsigned" : "",
 				       t->zerofill ? " zerofill" : "");
-	type_naming_lose(n,
-			 "%s is wider than MySQL's decimal(65,30): values that do not fit are "
-			 "rejected",
-			 use->what);
+	type_naming_lose(
+		n, "%s is wider than MySQL's decimal(65,30): values that do not fit are rejected",
+		use->what);
 	return type_naming_set(n, "decimal(65,30)");
 }
 

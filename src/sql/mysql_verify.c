@@ -66,13 +66,12 @@ static int my_bit_width(const struct sql_type *t)
  * small: every caller raises it to the smallest normal exponent. */
 static bool my_float_exponent(struct buf *b, const char *v)
 {
-	return buf_printf(b,
-			  "(LEAST(GREATEST(FLOOR(LOG2(ABS(%1$s))), -1023), 1022) - "
-			  "(ABS(%1$s) < POW(2, LEAST(GREATEST(FLOOR(LOG2(ABS(%1$s))), -1023), "
-			  "1022))) + "
-			  "(ABS(%1$s) >= POW(2, LEAST(GREATEST(FLOOR(LOG2(ABS(%1$s))), -1023), "
-			  "1022) + 1)))",
-			  v);
+	return buf_printf(
+		b,
+		"(LEAST(GREATEST(FLOOR(LOG2(ABS(%1$s))), -1023), 1022) - "
+		"(ABS(%1$s) < POW(2, LEAST(GREATEST(FLOOR(LOG2(ABS(%1$s))), -1023), "
+		"1022))) + (ABS(%1$s) >= POW(2, LEAST(GREATEST(FLOOR(LOG2(ABS(%1$s))), -1023), 1022) + 1)))",
+		v);
 }
 
 /* MySQL: the pattern of v, a double expression, computed (MySQL shows no

@@ -191,8 +191,8 @@ static bool name_scalar(const struct sql_type *t, const struct type_use *use, st
 	switch (t->kind) {
 	case SQL_BOOL:
 		if (t->bool_form == SQL_BOOL_TINYINT)
-			type_naming_note(n, "tinyint(1) as boolean: values other than 0 and 1 are "
-					    "rejected");
+			type_naming_note(
+				n, "tinyint(1) as boolean: values other than 0 and 1 are rejected");
 		return type_naming_set(n, "boolean");
 	case SQL_INT:
 		return name_int(t, use, n);

@@ -87,15 +87,14 @@ static bool pg_float_bits(struct buf *b, const char *v, int bits)
 				  "ELSE encode(float8send(%1$s), 'hex') END",
 				  v);
 	/* 2^128 - 2^103 rounds up to infinity; 2^-150 down to zero */
-	return buf_printf(b,
-			  "CASE WHEN %1$s = 0 THEN '00000000' WHEN %1$s = 'NaN'::float8 THEN 'NaN' "
-			  "WHEN %1$s >= 340282356779733661637539395458142568448::float8 THEN "
-			  "'7f800000' "
-			  "WHEN %1$s <= -340282356779733661637539395458142568448::float8 THEN "
-			  "'ff800000' "
-			  "WHEN abs(%1$s) <= power(2::float8, -150) THEN '00000000' "
-			  "ELSE encode(float4send(%1$s::real), 'hex') END",
-			  v);
+	return buf_printf(
+		b,
+		"CASE WHEN %1$s = 0 THEN '00000000' WHEN %1$s = 'NaN'::float8 THEN 'NaN' "
+		"WHEN %1$s >= 340282356779733661637539395458142568448::float8 THEN "
+		"'7f800000' WHEN %1$s <= -340282356779733661637539395458142568448::float8 THEN 'ff800000' "
+		"WHEN abs(%1$s) <= power(2::float8, -150) THEN '00000000' "
+		"ELSE encode(float4send(%1$s::real), 'hex') END",
+		v);
 }
 
 static bool wrap(char *v, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
