@@ -152,6 +152,25 @@ assert_contains "one run waited for the other's lock" "is being run by another p
 assert_contains "the job is named by the file" "job 'copy:sqlite:$TMP/big.db'" "$both"
 run_sluice verify_resumed 0 verify sqlite:big.db sqlite:big2.db
 
+test_case "Ctrl-C stops a SQLite load in its one big batch"
+lite sig.db "CREATE TABLE k (id INTEGER PRIMARY KEY, v TEXT)"
+"$SLUICE" load k.csv sqlite:sig.db --table k --batch-rows 300000 >"$TMP/sig.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+	grep -q . "$TMP/sig.out" 2>/dev/null && break
+	[ -e sig.db-journal ] && break
+	sleep 0.05
+done
+sleep 0.3
+start=$(date +%s%N)
+kill -INT $pid
+wait $pid
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+assert_eq "exit 130" "130" "$rc"
+if [ "$ms" -lt 5000 ]; then pass "ended ${ms} ms after the signal"; else fail "took ${ms} ms"; fi
+assert_eq "nothing half-written" "0" "$(lite sig.db "select count(*) from k")"
+
 test_case "one writer"
 seq 1 3000 | sed '1i id' >ids.csv
 run_sluice workers 0 load ids.csv sqlite:w.db --table ids --create --workers 3 --batch-rows 100
