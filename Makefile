@@ -5,7 +5,7 @@
 
 CC ?= cc
 MAKEFLAGS += --no-print-directory
-PKGS := libpq libmariadb zlib yajl
+PKGS := libpq libmariadb zlib yajl sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
@@ -14,7 +14,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 CFLAGS ?= -O2 -g
 # -Wvla: no array sized by the input on the stack (a wide row would overflow it)
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wvla -Iinclude $(PKG_CFLAGS) -pthread -MMD -MP
-override LDLIBS += $(PKG_LIBS) -lcsv -pthread
+override LDLIBS += $(PKG_LIBS) -lcsv -lm -pthread
 # WERROR=1 turns warnings into errors (make check, CI); a plain `make` does not
 ifeq ($(WERROR),1)
 override CFLAGS += -Werror

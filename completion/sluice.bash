@@ -129,8 +129,8 @@ _sluice()
 	fi
 	case $cmd in
 	load | update)
-		if [[ $cur == p* || $cur == m* ]] && ! compgen -f -- "$cur" >/dev/null; then
-			_sluice_reply "$cur" postgresql:// postgres:// mysql:// mariadb://
+		if [[ $cur == p* || $cur == m* || $cur == s* ]] && ! compgen -f -- "$cur" >/dev/null; then
+			_sluice_reply "$cur" postgresql:// postgres:// mysql:// mariadb:// sqlite:
 			compopt -o nospace 2>/dev/null
 		elif [[ $cur == *://* ]]; then
 			COMPREPLY=()
@@ -139,7 +139,7 @@ _sluice()
 		fi
 		;;
 	*)
-		_sluice_reply "$cur" postgresql:// postgres:// mysql:// mariadb://
+		_sluice_reply "$cur" postgresql:// postgres:// mysql:// mariadb:// sqlite:
 		compopt -o nospace 2>/dev/null
 		;;
 	esac

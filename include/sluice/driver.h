@@ -169,7 +169,10 @@ struct driver {
 	bool (*max_length)(struct conn *c, const struct write_spec *spec,
 			   const struct column_desc *col, long *out, struct sl_error *err);
 	/* The next row: 1 with cells[0..ncols) valid until the next call, 0 at
-	 * the end, -1 with err. *bytes grows by the bytes the row took. */
+	 * the end, -1 with err. *bytes grows by the bytes the row took. A row
+	 * with a value the driver will not hand on as it is (SQLite: a stored
+	 * value whose class does not fit its declared type) is -1 with
+	 * err->kind SL_ERR_INPUT and cells set: a reject, and reading goes on. */
 	int (*read_row)(struct read_stream *s, struct cell **cells, int *ncols,
 			unsigned long long *bytes, struct sl_error *err);
 	void (*close_read)(struct read_stream *s);
@@ -220,9 +223,23 @@ struct driver {
 
 extern const struct driver pg_driver;
 extern const struct driver mysql_driver;
+extern const struct driver sqlite_driver;
 
-/* The driver for a URL's scheme, or NULL. */
+/* The driver for a URL's scheme (any case: postgresql://, postgres://,
+ * mysql://, mariadb://, sqlite:), or NULL. The registry in src/db/driver.c
+ * is the one list of servers; the URL check and --help read it too. */
 const struct driver *driver_for_url(const char *url);
+/* Every scheme sluice knows (without ':'), primary ones first of their
+ * server; *out points at a static list. Returns how many (at most max). */
+int driver_schemes(const char *const **out, size_t max);
+/* "postgresql://, mysql:// or sqlite:" into out (always NUL-terminated):
+ * what a URL must start with, for messages. */
+void driver_url_forms(char *out, size_t n);
+/* Set err (SL_ERR_USAGE) to "<url, redacted>: not a postgresql://, mysql://
+ * or sqlite: URL", for a URL driver_for_url knows no driver of; false. */
+bool driver_unknown_url(const char *url, struct sl_error *err);
+/* One line per server, "  <its URL form>\n", for --help, into out. */
+void driver_url_help(char *out, size_t n);
 const char *method_name(enum write_method m);
 /* The smallest and largest value of integer column key in spec's table
  * (own rows only with spec->own_rows), read on c, and with rows non-NULL

@@ -139,6 +139,7 @@ struct dialect {
 
 extern const struct dialect pg_dialect;
 extern const struct dialect mysql_dialect;
+extern const struct dialect sqlite_dialect;
 
 /* Append "schema"."table" quoted for d. */
 BUF_MUST_USE bool sql_table_name(const struct dialect *d, struct buf *b,
@@ -256,6 +257,30 @@ bool pg_type_classify(const char *text, const struct column_desc *col, struct sq
 bool pg_type_name(const struct sql_type *t, const struct type_use *use, struct type_naming *out);
 bool mysql_type_classify(const char *text, const struct column_desc *col, struct sql_type *out);
 bool mysql_type_name(const struct sql_type *t, const struct type_use *use, struct type_naming *out);
+
+/* SQLite's (src/sql/sqlite.c): its declared types by the affinity rules,
+ * keeping the meaning of the names applications declare; the names it
+ * gives keep every value as that value (a decimal as DECIMAL TEXT). */
+bool sqlite_type_classify(const char *text, const struct column_desc *col, struct sql_type *out);
+bool sqlite_type_name(const struct sql_type *t, const struct type_use *use,
+		      struct type_naming *out);
+/* SQLite's column affinity of a declared type (datatype3.html, 3.1: INT,
+ * then CHAR/CLOB/TEXT, then BLOB or no type, then REAL/FLOA/DOUB, else
+ * NUMERIC): how SQLite converts a value stored in the column. */
+enum sqlite_affinity {
+	SQLITE_AFF_BLOB = 0,
+	SQLITE_AFF_TEXT,
+	SQLITE_AFF_NUMERIC,
+	SQLITE_AFF_INTEGER,
+	SQLITE_AFF_REAL,
+};
+enum sqlite_affinity sqlite_affinity(const char *declared);
+/* SQLite's side of verify: expressions over the functions its driver
+ * registers (sluice_canon, sluice_md5, sluice_checksum). */
+BUF_MUST_USE bool sqlite_canon_value(struct buf *b, const char *col, const struct sql_type *t,
+				     const struct canon_spec *how);
+BUF_MUST_USE bool sqlite_checksum_query(struct buf *b, const struct write_spec *spec,
+					const char *const *values, int n);
 
 /* The dialects' canonical text and checksums for verify
  * (src/sql/pg_verify.c, mysql_verify.c), reached through their ops. */

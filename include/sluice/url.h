@@ -10,7 +10,7 @@
 
 #include "sluice/error.h"
 
-enum url_kind { URL_UNKNOWN = 0, URL_POSTGRES, URL_MYSQL };
+enum url_kind { URL_UNKNOWN = 0, URL_POSTGRES, URL_MYSQL, URL_SQLITE };
 
 /* The server kind a URL names by its scheme. */
 enum url_kind url_kind(const char *url);
@@ -49,8 +49,9 @@ const char *url_param(const struct url_parts *u, const char *name);
 void url_parts_free(struct url_parts *u);
 /* url as one text whatever its spelling, for naming a job: the kind
  * ("postgresql" or "mysql"), user, host (lower case; "" for a socket), port
- * (the default one filled in) and database; no password, no parameters.
- * "" when url is malformed. */
+ * (the default one filled in) and database; no password, no parameters;
+ * a SQLite URL as "sqlite:" and its file's absolute path. "" when url is
+ * malformed. */
 void url_canonical(const char *url, char *out, size_t outsz);
 
 #endif

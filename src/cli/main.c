@@ -10,21 +10,19 @@
 #include "sluice/log.h"
 #include "sluice/report.h"
 #include "sluice/signals.h"
-#include "sluice/url.h"
 
 /* sluice ping URL: connect, print the server version. */
 static enum run_status ping_run(const struct job *job)
 {
 	const struct driver *drv = driver_for_url(job->target);
-	char red[512];
-	url_redact(job->target, red, sizeof red);
+	struct sl_error err;
+	sl_error_clear(&err);
 	if (!drv) {
-		log_error("%s: not a postgresql:// or mysql:// URL", red);
+		driver_unknown_url(job->target, &err);
+		log_error("%s", err.msg);
 		return RUN_USAGE;
 	}
 	struct conn *c;
-	struct sl_error err;
-	sl_error_clear(&err);
 	if (!drv->connect(job->target, &(struct conn_options){.timeout = job->timeout}, &c, &err)) {
 		log_error("%s", err.msg);
 		return err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sluice/cli.h"
+#include "sluice/driver.h"
 #include "sluice/log.h"
 
 enum {
@@ -63,7 +64,7 @@ enum {
 static void print_main_help(FILE *f)
 {
 	fputs("sluice " SLUICE_VERSION
-	      " - bulk-load CSV and JSON into PostgreSQL and MySQL/MariaDB\n"
+	      " - bulk-load CSV and JSON into PostgreSQL, MySQL/MariaDB and SQLite\n"
 	      "\n"
 	      "Usage:\n"
 	      "  sluice load   [OPTIONS] SOURCE... TARGET_URL   file(s) or stdin (-) -> a table\n"
@@ -75,9 +76,12 @@ static void print_main_help(FILE *f)
 	      "                                                list (or forget) --resume jobs\n"
 	      "  sluice --help | --version | COMMAND --help\n"
 	      "\n"
-	      "URLs: postgresql://user@host:port/db (any libpq URI; PG* variables and ~/.pgpass\n"
-	      "apply) or mysql://user:pass@host:port/db?socket=/path&ssl-mode=REQUIRED.\n"
-	      "\n"
+	      "URLs:\n",
+	      f);
+	char urls[1024];
+	driver_url_help(urls, sizeof urls);
+	fputs(urls, f);
+	fputs("\n"
 	      "Exit codes: 0 every row written; 3 some rows rejected; 2 usage error;\n"
 	      "1 the run failed; 130/143 interrupted.\n"
 	      "\n"
@@ -647,31 +651,45 @@ static bool check_words(int argc, char **argv, const char *cmd)
  * which scheme was probably meant. what: "TARGET_URL", "FROM_URL". */
 static bool check_url(const char *what, const char *url)
 {
-	static const char *const schemes[] = {"postgresql", "postgres", "mysql", "mariadb"};
-	const char *sep = strstr(url, "://");
-	if (!sep) {
-		log_error("%s '%.80s' is not a URL: postgresql://user@host/db or "
-			  "mysql://user@host/db",
-			  what, url);
+	const char *const *schemes;
+	int nschemes = driver_schemes(&schemes, 16);
+	char forms[256];
+	driver_url_forms(forms, sizeof forms);
+	if (driver_for_url(url))
+		return true;
+	const char *sep = strchr(url, ':');
+	size_t len = sep ? (size_t)(sep - url) : 0;
+	for (size_t i = 0; i < len; i++)
+		if (!((url[i] | 0x20) >= 'a' && (url[i] | 0x20) <= 'z') &&
+		    !(i && ((url[i] >= '0' && url[i] <= '9') || strchr("+-.", url[i]))))
+			len = 0;
+	if (!len || len > 31) {
+		log_error("%s '%.80s' is not a URL: it starts with %s", what, url, forms);
 		return false;
 	}
 	char scheme[32];
-	snprintf(scheme, sizeof scheme, "%.*s", (int)(sep - url < 31 ? sep - url : 31), url);
+	snprintf(scheme, sizeof scheme, "%.*s", (int)len, url);
 	for (size_t i = 0; i < sizeof scheme && scheme[i]; i++)
 		if (scheme[i] >= 'A' && scheme[i] <= 'Z')
 			scheme[i] = (char)(scheme[i] - 'A' + 'a');
-	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
-		if (!strcmp(scheme, schemes[i]))
-			return true;
-	const char *near = closest(scheme, schemes, 4);
+	for (int i = 0; i < nschemes; i++)
+		if (!strcmp(scheme, schemes[i])) {
+			log_error("%s '%.80s' is not a URL: it starts with %s", what, url, forms);
+			return false;
+		}
+	const char *near = closest(scheme, schemes, nschemes);
 	if (!near && (!strcmp(scheme, "pg") || !strcmp(scheme, "psql")))
 		near = "postgresql";
-	if (near)
-		log_error("%s: unknown scheme %s://: did you mean %s://?", what, scheme, near);
-	else
-		log_error("%s: unknown scheme %s://: sluice speaks postgresql:// (postgres://) and "
-			  "mysql:// (mariadb://)",
-			  what, scheme);
+	if (near) {
+		/* written "scheme:" or "scheme://", as the registry has it */
+		char want[40];
+		snprintf(want, sizeof want, "%s:", near);
+		if (!driver_for_url(want))
+			snprintf(want, sizeof want, "%s://", near);
+		log_error("%s: unknown scheme %s: did you mean %s?", what, scheme, want);
+	} else {
+		log_error("%s: unknown scheme %s: sluice speaks %s", what, scheme, forms);
+	}
 	return false;
 }
 
@@ -972,13 +990,13 @@ static bool sources_operands(int argc, char **argv, const char *cmd, struct job 
 			log_error("sluice %s: no SOURCE before %s: name the files to read, or - "
 				  "for stdin (usage: sluice %s [OPTIONS] SOURCE... TARGET_URL)",
 				  cmd, "the URL", cmd);
-		else if (one)
-			log_error(
-				"sluice %s: no TARGET_URL after %s: add the server to write to, "
-				"postgresql://user@host/db or mysql://user@host/db (usage: sluice "
-				"%s [OPTIONS] SOURCE... TARGET_URL)",
-				cmd, one, cmd);
-		else
+		else if (one) {
+			char forms[256];
+			driver_url_forms(forms, sizeof forms);
+			log_error("sluice %s: no TARGET_URL after %s: add the server to write to, "
+				  "a %s URL (usage: sluice %s [OPTIONS] SOURCE... TARGET_URL)",
+				  cmd, one, forms, cmd);
+		} else
 			log_error("sluice %s: no SOURCE and no TARGET_URL (usage: sluice %s "
 				  "[OPTIONS] SOURCE... TARGET_URL; sluice %s --help)",
 				  cmd, cmd, cmd);

@@ -5,19 +5,109 @@
 
 #include <stdlib.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sluice/url.h"
 
+/* The registry: every server sluice speaks, by the URL schemes that name it
+ * (the first is the one messages show), with the URL form --help shows. A
+ * new server is one line here. */
+static const struct driver_entry {
+	const char *scheme;
+	bool slashes; /* written scheme:// (else scheme:) */
+	const struct driver *drv;
+	const char *help; /* NULL: an alias of the line above */
+} drivers[] = {
+	{"postgresql", true, &pg_driver,
+	 "postgresql://user@host:port/db (any libpq URI; PG* variables and ~/.pgpass apply)"},
+	{"postgres", true, &pg_driver, NULL},
+	{"mysql", true, &mysql_driver,
+	 "mysql://user:pass@host:port/db?socket=/path&ssl-mode=REQUIRED"},
+	{"mariadb", true, &mysql_driver, NULL},
+	{"sqlite", false, &sqlite_driver,
+	 "sqlite:///absolute/path.db or sqlite:relative/path.db (a file; one writer)"},
+};
+#define NDRIVERS (sizeof drivers / sizeof drivers[0])
+
+/* The entry whose scheme url starts with (any case), or NULL. */
+static const struct driver_entry *entry_for(const char *url)
+{
+	for (size_t i = 0; i < NDRIVERS; i++) {
+		size_t n = strlen(drivers[i].scheme);
+		if (!strncasecmp(url, drivers[i].scheme, n) && url[n] == ':' &&
+		    (!drivers[i].slashes || !strncmp(url + n + 1, "//", 2)))
+			return &drivers[i];
+	}
+	return NULL;
+}
+
 const struct driver *driver_for_url(const char *url)
 {
-	switch (url_kind(url)) {
-	case URL_POSTGRES:
-		return &pg_driver;
-	case URL_MYSQL:
-		return &mysql_driver;
-	default:
-		return NULL;
+	const struct driver_entry *e = url ? entry_for(url) : NULL;
+	return e ? e->drv : NULL;
+}
+
+int driver_schemes(const char *const **out, size_t max)
+{
+	static const char *names[NDRIVERS];
+	size_t n = 0;
+	for (size_t i = 0; i < NDRIVERS && n < max; i++)
+		names[n++] = drivers[i].scheme;
+	*out = names;
+	return (int)n;
+}
+
+/* Append text to out (size n, used *at) as far as it fits. */
+static void put(char *out, size_t n, size_t *at, const char *text)
+{
+	int w = snprintf(out + *at, n - *at, "%s", text);
+	if (w > 0)
+		*at += (size_t)w < n - *at ? (size_t)w : n - *at - 1;
+}
+
+void driver_url_forms(char *out, size_t n)
+{
+	size_t at = 0, k = 0, total = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < NDRIVERS; i++)
+		total += drivers[i].help != NULL;
+	for (size_t i = 0; i < NDRIVERS; i++) {
+		if (!drivers[i].help)
+			continue;
+		put(out, n, &at, k == 0 ? "" : k + 1 == total ? " or " : ", ");
+		put(out, n, &at, drivers[i].scheme);
+		put(out, n, &at, drivers[i].slashes ? "://" : ":");
+		k++;
+	}
+}
+
+bool driver_unknown_url(const char *url, struct sl_error *err)
+{
+	char red[512], forms[256];
+	url_redact(url, red, sizeof red);
+	driver_url_forms(forms, sizeof forms);
+	return sl_error_set(err, SL_ERR_USAGE, "%s: not a %s URL", red, forms);
+}
+
+void driver_url_help(char *out, size_t n)
+{
+	size_t at = 0;
+	out[0] = '\0';
+	for (size_t i = 0; i < NDRIVERS; i++) {
+		if (!drivers[i].help)
+			continue;
+		put(out, n, &at, "  ");
+		put(out, n, &at, drivers[i].help);
+		for (size_t j = i + 1; j < NDRIVERS && !drivers[j].help; j++) {
+			put(out, n, &at, j == i + 1 ? " (also " : ", ");
+			put(out, n, &at, drivers[j].scheme);
+			put(out, n, &at, drivers[j].slashes ? "://" : ":");
+			if (j + 1 == NDRIVERS || drivers[j + 1].help)
+				put(out, n, &at, ")");
+		}
+		put(out, n, &at, "\n");
 	}
 }
 

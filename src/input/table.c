@@ -69,9 +69,21 @@ static enum read_status table_next(struct reader *r, struct record *rec, struct 
 {
 	struct table_state *st = r->impl;
 	memset(rec, 0, sizeof *rec);
-	struct cell *cells;
-	int n;
+	struct cell *cells = NULL;
+	int n = 0;
 	int got = st->drv->read_row(st->stream, &cells, &n, &st->bytes, err);
+	if (got < 0 && err->kind == SL_ERR_INPUT && cells) {
+		/* a value the driver refuses (driver.h: read_row): a reject */
+		st->rowno++;
+		rec->line = st->rowno;
+		if (!raw_row(st, cells, n)) {
+			sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			return READ_FAIL;
+		}
+		rec->raw = buf_str(&st->raw);
+		rec->raw_len = st->raw.len;
+		return READ_REJECT;
+	}
 	if (got < 0)
 		return READ_FAIL;
 	if (got == 0)

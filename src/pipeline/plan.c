@@ -94,12 +94,8 @@ bool plan_run(struct load *ld)
 {
 	const struct job *job = ld->job;
 	ld->drv = driver_for_url(job->target);
-	if (!ld->drv) {
-		char red[512];
-		url_redact(job->target, red, sizeof red);
-		return sl_error_set(&ld->run.err, SL_ERR_USAGE,
-				    "%s: not a postgresql:// or mysql:// URL", red);
-	}
+	if (!ld->drv)
+		return driver_unknown_url(job->target, &ld->run.err);
 	if (!ld->drv->dialect->columns_case_insensitive) {
 		/* PostgreSQL: a URL without a database means the user's own */
 	} else if (!url_names_database(job->target) && !(job->table && strchr(job->table, '.'))) {

@@ -6,9 +6,36 @@
 
 #include "sluice/create.h"
 
-/* The type a dialect gives an inferred column type. */
-static const char *type_name(const struct dialect *d, enum col_type t)
+/* The type a dialect without a list here gives an inferred column type:
+ * what its namer calls the neutral type (sqltype.h), into out. */
+static const char *neutral_name(const struct dialect *d, enum col_type t, struct type_naming *out)
 {
+	static const enum sql_kind kinds[] = {
+		[TYPE_TEXT] = SQL_TEXT,	      [TYPE_BIGINT] = SQL_INT,
+		[TYPE_NUMERIC] = SQL_DECIMAL, [TYPE_BOOLEAN] = SQL_BOOL,
+		[TYPE_DATE] = SQL_DATE,	      [TYPE_TIMESTAMP] = SQL_TIMESTAMPTZ,
+		[TYPE_JSON] = SQL_JSON,	      [TYPE_UUID] = SQL_UUID,
+		[TYPE_BYTES] = SQL_BINARY,
+	};
+	struct sql_type st;
+	sql_type_init(&st, NULL);
+	st.kind = kinds[t];
+	st.bytes = 8;
+	st.precision = -1;
+	st.length = -1;
+	st.fsp = 6;
+	bool ok = d->type_name(&st, &(struct type_use){0}, out);
+	sql_type_free(&st);
+	return ok ? out->text : "text";
+}
+
+/* The type a dialect gives an inferred column type; n holds it for a
+ * dialect that names it through the type model. */
+static const char *type_name(const struct dialect *d, enum col_type t, struct type_naming *n)
+{
+	if (d != &mysql_dialect && d != &pg_dialect && d->type_name && strcmp(d->name, "mysql") &&
+	    strcmp(d->name, "postgresql"))
+		return neutral_name(d, t, n);
 	if (d == &mysql_dialect || !strcmp(d->name, "mysql")) {
 		switch (t) {
 		case TYPE_BIGINT:
@@ -72,7 +99,8 @@ bool sql_create_table(const struct dialect *d, struct buf *out, const struct wri
 		bool is_key = false;
 		for (int k = 0; k < spec->nkey; k++)
 			is_key |= !strcmp(spec->key[k], spec->columns[i]);
-		const char *type = type_name(d, types[i]);
+		struct type_naming named = {0};
+		const char *type = type_name(d, types[i], &named);
 		/* MySQL cannot index a longtext or json column whole; and a key keeps
 		 * its case (a binary collation), so "A" and "a" stay two keys */
 		if (is_key && mysql &&

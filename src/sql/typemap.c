@@ -30,6 +30,11 @@ static bool is_pg(const struct dialect *d)
 	return d && (d == &pg_dialect || (d->name && !strcmp(d->name, "postgresql")));
 }
 
+static bool is_sqlite(const struct dialect *d)
+{
+	return d && (d == &sqlite_dialect || (d->name && !strcmp(d->name, "sqlite")));
+}
+
 /* ---- kinds ---- */
 
 /* The kind t's values are written as in a default, an identity or a
@@ -459,6 +464,44 @@ static void enum_check(const struct dialect *to, const struct column_desc *src,
 	buf_free(&b);
 }
 
+/* value_xf with SQLite on one side. SQLite's driver reads and writes a
+ * blob as its raw bytes (as MySQL's), a boolean as the integer 0 or 1, a
+ * timestamp as UTC text: PostgreSQL's \\x hex and t/f change on the way,
+ * MySQL's bits and zero dates as they do to PostgreSQL. */
+static unsigned sqlite_xf(const struct dialect *from, const struct sql_type *s,
+			  const struct dialect *to, const struct sql_type *t, int *bits)
+{
+	/* SQLite's BIT TEXT(n) holds 0/1 digits, as PostgreSQL prints bits */
+	if (is_mysql(to) && s->kind == SQL_BIT && kind_of(t) == SQL_BIT) {
+		*bits = t->kind == SQL_BIT ? (int)t->length : 1;
+		return XF_PG_TEXTBITS_TO_BYTES;
+	}
+	if (is_pg(from) && s->kind == SQL_FLOAT)
+		return s->bytes == 4 ? XF_FLOAT4_DIGITS : XF_NONE; /* a real's exact digits */
+	if (is_pg(from))
+		return s->kind == SQL_BOOL     ? XF_BOOL_TO_01
+		       : s->kind == SQL_BINARY ? XF_PGHEX_TO_BYTES
+					       : XF_NONE;
+	if (is_pg(to))
+		return s->kind == SQL_BINARY ? XF_BYTES_TO_PGHEX : XF_NONE;
+	if (!is_mysql(from))
+		return XF_NONE;
+	switch (s->kind) {
+	case SQL_BOOL:
+		return s->bool_form == SQL_BOOL_BIT ? XF_BIT_TO_BOOL | XF_BOOL_TO_01 : XF_NONE;
+	case SQL_BIT:
+		*bits = (int)s->length;
+		return XF_BITS_TO_TEXT;
+	case SQL_DATE:
+	case SQL_DATETIME:
+		return XF_ZERO_DATE_NULL;
+	case SQL_TIMESTAMPTZ:
+		return XF_ZERO_DATE_NULL | XF_APPEND_UTC;
+	default:
+		return XF_NONE;
+	}
+}
+
 /* The transforms a value of type s on from's server needs to be one of
  * type t on to's (and t's bit width into *bits). They follow how each
  * server writes and reads a value: MySQL's binary strings and bits as raw
@@ -471,6 +514,8 @@ static unsigned value_xf(const struct dialect *from, const struct sql_type *s,
 	*bits = 0;
 	if (s->array)
 		return XF_NONE;
+	if (is_sqlite(from) || is_sqlite(to))
+		return sqlite_xf(from, s, to, t, bits);
 	if (is_mysql(from) && is_mysql(to))
 		return datelike(s->kind) ? XF_ZERO_DATE_NULL : XF_NONE;
 	if (is_mysql(from) && is_pg(to)) {
@@ -1301,6 +1346,43 @@ static void domain_on_mysql(const struct column_desc *col, struct mapped_column 
 	buf_free(&b);
 }
 
+/* A default to or from SQLite: a number, a plain string literal (without
+ * PostgreSQL's ::type cast), NULL, the current time or date carry; an
+ * expression of one server's functions does not. */
+static void sqlite_default(const char *e, struct mapped_column *out)
+{
+	long arg;
+	if (!strcasecmp(e, "NULL"))
+		return;
+	if (is_any_call(e,
+			(const char *const[]){"current_timestamp", "now", "localtimestamp", NULL},
+			&arg)) {
+		set_fmt(out->default_sql, sizeof out->default_sql, "CURRENT_TIMESTAMP");
+		return;
+	}
+	if (is_any_call(e, (const char *const[]){"current_date", "curdate", NULL}, &arg)) {
+		set_fmt(out->default_sql, sizeof out->default_sql, "CURRENT_DATE");
+		return;
+	}
+	size_t n = strlen(e);
+	bool number = n > 0, quoted = n >= 2 && e[0] == '\'';
+	for (size_t i = 0; i < n; i++)
+		number &= (e[i] >= '0' && e[i] <= '9') || (i == 0 && e[i] == '-') || e[i] == '.';
+	/* the literal's end: its closing quote, then nothing or ::type */
+	size_t end = 0;
+	for (size_t i = 1; quoted && !end && i < n; i++)
+		if (e[i] == '\'' && (i + 1 == n || e[i + 1] != '\''))
+			end = i + 1;
+		else if (e[i] == '\'')
+			i++;
+	quoted = quoted && end && (end == n || !strncmp(e + end, "::", 2));
+	if (number && set_fmt(out->default_sql, sizeof out->default_sql, "%s", e))
+		return;
+	if (quoted && set_fmt(out->default_sql, sizeof out->default_sql, "%.*s", (int)end, e))
+		return;
+	lose(out, "default %s not carried", e);
+}
+
 /* What typemap_column does once the type is mapped: --cast, ON UPDATE,
  * generated, identity and default; t is the target type. */
 static void column_rest(const struct dialect *from, const struct dialect *to,
@@ -1320,6 +1402,9 @@ static void column_rest(const struct dialect *from, const struct dialect *to,
 		else if (is_mysql(to))
 			set_fmt(out->on_update_sql, sizeof out->on_update_sql,
 				fsp > 0 ? "CURRENT_TIMESTAMP(%ld)" : "CURRENT_TIMESTAMP", fsp);
+		else if (is_sqlite(to))
+			lose(out, "ON UPDATE %s not carried (SQLite has no such clause)",
+			     src->on_update);
 		else if (set_fmt(out->on_update_sql, sizeof out->on_update_sql, "now()"))
 			add_note(out, "ON UPDATE CURRENT_TIMESTAMP as a BEFORE UPDATE trigger");
 	}
@@ -1341,6 +1426,8 @@ static void column_rest(const struct dialect *from, const struct dialect *to,
 			e++;
 		if (!*e) {
 			/* no default */
+		} else if (is_sqlite(from) != is_sqlite(to)) {
+			sqlite_default(e, out);
 		} else if (is_mysql(from) && is_pg(to)) {
 			default_mysql_to_pg(e, t, out);
 		} else if (is_pg(from) && is_mysql(to)) {
@@ -1367,8 +1454,9 @@ bool typemap_column(const struct dialect *from, const struct dialect *to,
 		add_note(out, "a column without a name or type");
 		return false;
 	}
-	if (!(is_mysql(from) || is_pg(from)) || !(is_mysql(to) || is_pg(to)) ||
-	    !from->type_classify || !to->type_classify || !to->type_name) {
+	if (!(is_mysql(from) || is_pg(from) || is_sqlite(from)) ||
+	    !(is_mysql(to) || is_pg(to) || is_sqlite(to)) || !from->type_classify ||
+	    !to->type_classify || !to->type_name) {
 		add_note(out, "unknown server kind");
 		return false;
 	}
@@ -1392,7 +1480,7 @@ bool typemap_column(const struct dialect *from, const struct dialect *to,
 	struct sql_type s, t;
 	sql_type_init(&t, to);
 	bool ok = from->type_classify(src->type, src, &s) &&
-		  (is_mysql(from) == is_mysql(to)
+		  (is_mysql(from) == is_mysql(to) && is_sqlite(from) == is_sqlite(to)
 			   ? map_same(to, src, &s, in_key, max_len, out)
 			   : map_across(from, to, src, &s, in_key, max_len, out));
 	sql_type_free(&s);
@@ -1456,6 +1544,41 @@ static bool column_list(const struct dialect *d, struct buf *b, char *const *col
 	return buf_putc(b, ')');
 }
 
+/* The referential action text for SQL, or NULL when a is not one; "" for
+ * NULL or NO ACTION (the default, left out). */
+static const char *fk_action(const char *a)
+{
+	static const char *const actions[] = {"CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT",
+					      NULL};
+	if (!a || !a[0] || !strcasecmp(a, "NO ACTION"))
+		return "";
+	for (int i = 0; actions[i]; i++)
+		if (!strcasecmp(a, actions[i]))
+			return actions[i];
+	return NULL;
+}
+
+/* Append ",\n    CONSTRAINT name FOREIGN KEY (...) REFERENCES ..." for fk
+ * of a table being created; nothing for a foreign key whose actions have
+ * no SQL text (copy names it as not carried). False when out is full. */
+static bool inline_fkey(const struct dialect *to, struct buf *out, const struct write_spec *spec,
+			const struct fkey_desc *fk)
+{
+	const char *del = fk_action(fk->on_delete), *upd = fk_action(fk->on_update);
+	if (!del || !upd || !fk->name || !fk->ref_table || fk->ncols <= 0 || !fk->cols ||
+	    !fk->ref_cols)
+		return true;
+	struct write_spec ref = *spec;
+	ref.schema = fk->ref_schema ? fk->ref_schema : spec->schema;
+	ref.table = fk->ref_table;
+	return buf_puts(out, ",\n    CONSTRAINT ") && to->quote_ident(out, fk->name) &&
+	       buf_puts(out, " FOREIGN KEY ") && column_list(to, out, fk->cols, fk->ncols) &&
+	       buf_puts(out, " REFERENCES ") && sql_table_name(to, out, &ref) &&
+	       buf_putc(out, ' ') && column_list(to, out, fk->ref_cols, fk->ncols) &&
+	       (!del[0] || buf_printf(out, " ON DELETE %s", del)) &&
+	       (!upd[0] || buf_printf(out, " ON UPDATE %s", upd));
+}
+
 bool typemap_create_table(const struct dialect *to, struct buf *out, const struct write_spec *spec,
 			  const struct table_desc *src, const struct mapped_column *cols,
 			  const struct index_desc *pk)
@@ -1463,8 +1586,9 @@ bool typemap_create_table(const struct dialect *to, struct buf *out, const struc
 	if (!to || !out || !spec || !src || !cols || src->ncols <= 0)
 		return false;
 	size_t start = out->len;
-	bool my = is_mysql(to);
+	bool my = is_mysql(to), lite = is_sqlite(to);
 	int auto_col = -1;
+	bool has_pk = pk && pk->ncols > 0 && pk->cols;
 	bool ok = buf_puts(out, "CREATE TABLE ") && sql_table_name(to, out, spec) &&
 		  buf_puts(out, " (");
 	for (int i = 0; ok && i < src->ncols; i++) {
@@ -1472,9 +1596,17 @@ bool typemap_create_table(const struct dialect *to, struct buf *out, const struc
 		ok = buf_puts(out, i ? ",\n    " : "\n    ") && src->cols[i].name &&
 		     to->quote_ident(out, src->cols[i].name) && buf_putc(out, ' ') &&
 		     buf_puts(out, m->type);
-		if (ok && m->identity && !my) {
+		/* SQLite: an identity is the rowid, an INTEGER PRIMARY KEY of
+		 * one column; any other is a plain column */
+		bool rowid = lite && m->identity && has_pk && pk->ncols == 1 && pk->cols[0] &&
+			     !strcasecmp(pk->cols[0], src->cols[i].name) &&
+			     !strcasecmp(m->type, "INTEGER");
+		if (ok && rowid) {
+			ok = buf_puts(out, " PRIMARY KEY AUTOINCREMENT");
+			has_pk = false;
+		} else if (ok && m->identity && !my && !lite) {
 			ok = buf_puts(out, " GENERATED BY DEFAULT AS IDENTITY");
-		} else if (ok && m->identity && auto_col < 0) {
+		} else if (ok && m->identity && my && auto_col < 0) {
 			ok = buf_puts(out, " NOT NULL AUTO_INCREMENT");
 			auto_col = i;
 		} else if (ok) {
@@ -1489,7 +1621,6 @@ bool typemap_create_table(const struct dialect *to, struct buf *out, const struc
 			ok = buf_puts(out, " CHECK (") && buf_puts(out, m->check_sql) &&
 			     buf_putc(out, ')');
 	}
-	bool has_pk = pk && pk->ncols > 0 && pk->cols;
 	if (ok && has_pk)
 		ok = buf_puts(out, ",\n    PRIMARY KEY ") &&
 		     column_list(to, out, pk->cols, pk->ncols);
@@ -1499,6 +1630,11 @@ bool typemap_create_table(const struct dialect *to, struct buf *out, const struc
 	    !(has_pk && pk->cols[0] && !strcasecmp(pk->cols[0], src->cols[auto_col].name)))
 		ok = buf_puts(out, ",\n    KEY (") &&
 		     to->quote_ident(out, src->cols[auto_col].name) && buf_putc(out, ')');
+	/* SQLite cannot add a foreign key to a table that is there (no ALTER
+	 * TABLE ADD CONSTRAINT): its foreign keys go in here, and copy then
+	 * finds them on the target */
+	for (int k = 0; ok && lite && k < src->nfkeys; k++)
+		ok = inline_fkey(to, out, spec, &src->fkeys[k]);
 	ok = ok && buf_puts(out, "\n)");
 	/* MariaDB's default character set may still be latin1 */
 	ok = ok && (!my || buf_puts(out, " DEFAULT CHARSET=utf8mb4"));
@@ -1616,7 +1752,7 @@ bool typemap_create_index(const struct dialect *from, const struct dialect *to, 
 	if (idx->ncols <= 0 || !idx->cols)
 		return refuse(why, whysz, "index %s has no columns", idx->name);
 	const char *method = idx->method && idx->method[0] ? idx->method : "btree";
-	bool same = is_mysql(from) == is_mysql(to);
+	bool same = is_mysql(from) == is_mysql(to) && is_sqlite(from) == is_sqlite(to);
 	bool plain = !strcasecmp(method, "btree") || !strcasecmp(method, "hash");
 	const char *kind = "", *using = NULL;
 	if (!plain && !same)
@@ -1639,8 +1775,10 @@ bool typemap_create_index(const struct dialect *from, const struct dialect *to, 
 		return refuse(why, whysz, "index %s: a unique %s index", idx->name, method);
 	size_t start = out->len;
 	bool ok = buf_printf(out, "CREATE %s%sINDEX ", idx->unique ? "UNIQUE " : "", kind);
-	if (ok && is_pg(to) && is_mysql(from)) {
-		/* MySQL names indexes per table, PostgreSQL per schema */
+	if (ok && ((!is_mysql(to) && is_mysql(from)) ||
+		   (is_sqlite(to) && !strncasecmp(idx->name, "sqlite_", 7)))) {
+		/* MySQL names indexes per table, PostgreSQL per schema and SQLite
+		 * per database; SQLite keeps sqlite_ names to itself */
 		struct buf name;
 		buf_init(&name, 0);
 		char fit[80];
@@ -1656,6 +1794,8 @@ bool typemap_create_index(const struct dialect *from, const struct dialect *to, 
 	for (int k = 0; ok && k < idx->ncols; k++) {
 		int prefix = idx->prefix ? idx->prefix[k] : 0;
 		ok = (!k || buf_puts(out, ", "));
+		if (is_sqlite(to))
+			prefix = 0; /* SQLite indexes whole values of any length */
 		if (ok && prefix > 0 && is_pg(to))
 			/* MySQL's prefix: the same first characters (bytes of a blob) */
 			ok = buf_puts(out, "(substring(") && to->quote_ident(out, idx->cols[k]) &&
@@ -1709,20 +1849,6 @@ bool typemap_add_check(const struct dialect *from, const struct dialect *to, str
 			      because[0] ? because : "a name cannot be quoted or it is too long");
 	}
 	return true;
-}
-
-/* The referential action text for SQL, or NULL when a is not one; "" for
- * NULL or NO ACTION (the default, left out). */
-static const char *fk_action(const char *a)
-{
-	static const char *const actions[] = {"CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT",
-					      NULL};
-	if (!a || !a[0] || !strcasecmp(a, "NO ACTION"))
-		return "";
-	for (int i = 0; actions[i]; i++)
-		if (!strcasecmp(a, actions[i]))
-			return actions[i];
-	return NULL;
 }
 
 bool typemap_add_fkey(const struct dialect *to, struct buf *out, const struct write_spec *spec,

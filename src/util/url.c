@@ -4,10 +4,12 @@
 #include "sluice/url.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 enum url_kind url_kind(const char *url)
 {
@@ -15,6 +17,8 @@ enum url_kind url_kind(const char *url)
 		return URL_POSTGRES;
 	if (!strncasecmp(url, "mysql://", 8) || !strncasecmp(url, "mariadb://", 10))
 		return URL_MYSQL;
+	if (!strncasecmp(url, "sqlite:", 7))
+		return URL_SQLITE;
 	return URL_UNKNOWN;
 }
 
@@ -375,11 +379,35 @@ void url_scrub(char *msg, const char *url)
 	}
 }
 
+/* A SQLite URL as "sqlite:" and its file's absolute path (the real one
+ * when the file is there), without parameters. */
+static void sqlite_canonical(const char *url, char *out, size_t outsz)
+{
+	const char *p = url + 7;
+	if (!strncmp(p, "//", 2)) {
+		p += 2;
+		if (!strncasecmp(p, "localhost", 9))
+			p += 9;
+	}
+	char path[PATH_MAX], real[PATH_MAX], cwd[PATH_MAX];
+	snprintf(path, sizeof path, "%.*s", (int)strcspn(p, "?#"), p);
+	if (realpath(path, real))
+		snprintf(out, outsz, "sqlite:%s", real);
+	else if (path[0] != '/' && getcwd(cwd, sizeof cwd))
+		snprintf(out, outsz, "sqlite:%s/%s", cwd, path);
+	else
+		snprintf(out, outsz, "sqlite:%s", path);
+}
+
 void url_canonical(const char *url, char *out, size_t outsz)
 {
 	struct url_parts u;
 	struct sl_error err;
 	out[0] = '\0';
+	if (url_kind(url) == URL_SQLITE) {
+		sqlite_canonical(url, out, outsz);
+		return;
+	}
 	if (!url_parse(url, &u, &err))
 		return;
 	bool pg = url_kind(url) == URL_POSTGRES;

@@ -174,7 +174,7 @@ assert_status "make deb" 0 $rc
 [ "$rc" -eq 0 ] || tail -30 "$TMP/deb.log" | sed 's/^/    /'
 deb=$(ls "$TMP"/deb/sluice_*.deb 2>/dev/null | head -1)
 depends=$(dpkg-deb -f "$deb" Depends 2>&1)
-for lib in libpq5 libmariadb3 libcsv3 zlib1g libyajl2; do
+for lib in libpq5 libmariadb3 libcsv3 zlib1g libyajl2 libsqlite3-0; do
 	assert_contains "Depends on $lib" "$lib " "$depends"
 done
 assert_eq "Depends names runtime libraries only" "" \

@@ -393,6 +393,95 @@ START_TEST(equality)
 }
 END_TEST
 
+START_TEST(sqlite_classify)
+{
+	/* datatype3.html 3.1, in its order, and the names applications use */
+	static const struct {
+		const char *text;
+		enum sqlite_affinity aff;
+		enum sql_kind kind;
+	} cases[] = {
+		{"INTEGER", SQLITE_AFF_INTEGER, SQL_INT},
+		{"UNSIGNED BIG INT", SQLITE_AFF_INTEGER, SQL_INT},
+		{"POINT", SQLITE_AFF_INTEGER, SQL_INT}, /* "INT" inside */
+		{"VARCHAR(20)", SQLITE_AFF_TEXT, SQL_TEXT},
+		{"NATIVE CHARACTER(70)", SQLITE_AFF_TEXT, SQL_TEXT},
+		{"CLOB", SQLITE_AFF_TEXT, SQL_TEXT},
+		{"BLOB", SQLITE_AFF_BLOB, SQL_BINARY},
+		{"", SQLITE_AFF_BLOB, SQL_TEXT}, /* no type: any value, read as text */
+		{"DOUBLE PRECISION", SQLITE_AFF_REAL, SQL_FLOAT},
+		{"FLOAT", SQLITE_AFF_REAL, SQL_FLOAT},
+		{"DECIMAL(10,5)", SQLITE_AFF_NUMERIC, SQL_DECIMAL},
+		{"decimal text(10,5)", SQLITE_AFF_TEXT, SQL_DECIMAL},
+		{"BOOLEAN", SQLITE_AFF_NUMERIC, SQL_BOOL},
+		{"DATE", SQLITE_AFF_NUMERIC, SQL_DATE},
+		{"DATETIME", SQLITE_AFF_NUMERIC, SQL_DATETIME},
+		{"TIMESTAMP", SQLITE_AFF_NUMERIC, SQL_DATETIME},
+		{"TIMESTAMP WITH TIME ZONE", SQLITE_AFF_NUMERIC, SQL_TIMESTAMPTZ},
+		{"STRING", SQLITE_AFF_NUMERIC, SQL_OTHER}, /* not TEXT affinity */
+		{"JSON TEXT", SQLITE_AFF_TEXT, SQL_JSON},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct sql_type t;
+		classify(&sqlite_dialect, cases[i].text, NULL, &t);
+		ck_assert_msg(sqlite_affinity(cases[i].text) == cases[i].aff, "%s: affinity %d",
+			      cases[i].text, sqlite_affinity(cases[i].text));
+		ck_assert_msg(t.kind == cases[i].kind, "%s: kind %d", cases[i].text, t.kind);
+		sql_type_free(&t);
+	}
+	struct sql_type t;
+	classify(&sqlite_dialect, "VARCHAR(20)", NULL, &t);
+	ck_assert_int_eq(t.length, 20);
+	classify(&sqlite_dialect, "DECIMAL(10,5)", NULL, &t);
+	ck_assert_int_eq(t.precision, 10);
+	ck_assert_int_eq(t.scale, 5);
+	classify(&sqlite_dialect, "unsigned big int", NULL, &t);
+	ck_assert(t.is_unsigned);
+	ck_assert_int_eq(t.bytes, 8);
+}
+END_TEST
+
+/* What SQLite names each kind, and that the name classifies back: a
+ * decimal is never NUMERIC affinity (a REAL), an unsigned 64-bit integer
+ * never INTEGER. */
+START_TEST(sqlite_names)
+{
+	static const struct {
+		const char *mysql_text, *want;
+	} cases[] = {
+		{"decimal(30,10)", "DECIMAL TEXT(30,10)"},
+		{"bigint(20) unsigned", "DECIMAL TEXT(20,0)"},
+		{"bigint(20)", "INTEGER"},
+		{"smallint(6)", "SMALLINT"},
+		{"tinyint(1)", "BOOLEAN"},
+		{"double", "REAL"},
+		{"varchar(20)", "VARCHAR(20)"},
+		{"longblob", "BLOB"},
+		{"datetime(3)", "DATETIME"},
+		{"date", "DATE"},
+		{"json", "JSON TEXT"},
+		{"year(4)", "INTEGER"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct sql_type s, back;
+		struct type_naming n;
+		classify(M, cases[i].mysql_text, NULL, &s);
+		name(&sqlite_dialect, &s, &n);
+		ck_assert_msg(!strcmp(n.text, cases[i].want), "%s: %s", cases[i].mysql_text,
+			      n.text);
+		classify(&sqlite_dialect, n.text, NULL, &back);
+		ck_assert_msg(
+			back.kind == s.kind || (s.kind == SQL_INT && back.kind == SQL_DECIMAL),
+			"%s: %s classifies as kind %d", cases[i].mysql_text, n.text, back.kind);
+		ck_assert_msg(sqlite_affinity(n.text) != SQLITE_AFF_NUMERIC ||
+				      s.kind != SQL_DECIMAL,
+			      "%s: a decimal with NUMERIC affinity", n.text);
+		sql_type_free(&s);
+		sql_type_free(&back);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sqltype");
@@ -404,6 +493,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, pg_round_trips);
 	tcase_add_test(tc, neutral_names);
 	tcase_add_test(tc, equality);
+	tcase_add_test(tc, sqlite_classify);
+	tcase_add_test(tc, sqlite_names);
 	suite_add_tcase(s, tc);
 	return s;
 }

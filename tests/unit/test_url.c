@@ -185,6 +185,21 @@ START_TEST(scrub_special_password)
 }
 END_TEST
 
+START_TEST(canonical_sqlite)
+{
+	/* a SQLite database is its file: every spelling of one path is one
+	 * name, two files are two (copy --resume names its job by it) */
+	char a[512], b[512], c[512];
+	url_canonical("sqlite:///tmp/x.db", a, sizeof a);
+	url_canonical("sqlite://localhost/tmp/x.db?mode=ro", b, sizeof b);
+	url_canonical("sqlite:/tmp/y.db", c, sizeof c);
+	ck_assert_str_eq(a, "sqlite:/tmp/x.db");
+	ck_assert_str_eq(b, a);
+	ck_assert_str_eq(c, "sqlite:/tmp/y.db");
+	ck_assert_int_eq(url_kind("SQLite:x.db"), URL_SQLITE);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("url");
@@ -197,6 +212,7 @@ int main(void)
 	tcase_add_test(tc, redact_truncates);
 	tcase_add_test(tc, scrub_plain);
 	tcase_add_test(tc, scrub_special_password);
+	tcase_add_test(tc, canonical_sqlite);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -372,7 +372,7 @@ END_TEST
  * stays as it is. Any type can at least be hashed by its text. */
 START_TEST(every_dialect_has_the_verify_ops)
 {
-	const struct dialect *ds[] = {&pg_dialect, &mysql_dialect};
+	const struct dialect *ds[] = {&pg_dialect, &mysql_dialect, &sqlite_dialect};
 	for (size_t i = 0; i < sizeof ds / sizeof ds[0]; i++) {
 		const struct dialect *d = ds[i];
 		ck_assert_ptr_nonnull(d->canon_value);
