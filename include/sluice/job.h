@@ -93,10 +93,15 @@ struct job {
 	const char *job_name;	      /* --job NAME, or NULL to derive one */
 	const char *checkpoint_table; /* --checkpoint-table, or NULL: sluice_checkpoints */
 	bool forget;		      /* sluice checkpoints --forget */
+};
 
-	/* set by copy for each table it runs through the load pipeline: */
-	/* open source i as a reader (a table read), instead of the files */
-	bool (*open_reader)(void *ctx, int i, struct reader **out, struct sl_error *err);
+/* What a caller other than the command line (copy's workers) asks of one
+ * table's load beyond the job's options: the rows from a reader it opens
+ * rather than the job's files, a failure elsewhere to stop at, a rejects
+ * file it shares, the one name the rows are checkpointed under. */
+struct load_request {
+	/* open the rows as a reader (a table read), instead of the files */
+	bool (*open_reader)(void *ctx, struct reader **out, struct sl_error *err);
 	void *reader_ctx;
 	/* set by another part of the run that failed (copy's other workers):
 	 * stop at the next record, as a failure; NULL: never */
@@ -110,11 +115,11 @@ struct job {
 
 /* Run a load or update job, print its summary; returns how it ended. */
 enum run_status load_run(const struct job *job);
-/* Run one table's load through the pipeline without printing anything:
- * stats and report (errors, pool, commit mode) are filled; the caller frees
- * report's errors. */
-enum run_status load_table(const struct job *job, struct table_stats *stats,
-			   struct run_report *report);
+/* Run one table's load through the pipeline without printing anything, as
+ * job says and req asks (NULL: the job's files): stats and report (errors,
+ * pool, commit mode) are filled; the caller frees report's errors. */
+enum run_status load_table(const struct job *job, const struct load_request *req,
+			   struct table_stats *stats, struct run_report *report);
 /* Run sluice copy / sluice verify. */
 enum run_status copy_run(const struct job *job);
 enum run_status verify_run(const struct job *job);

@@ -23,6 +23,7 @@
 /* One run of the pipeline: one target table. */
 struct load {
 	const struct job *job;
+	const struct load_request *req; /* what the caller asks beyond the job (never NULL) */
 	const struct driver *drv;
 	struct run run; /* the failure latch, rejects, connections, counters */
 	struct write_spec spec;

@@ -21,7 +21,8 @@
 struct rejects;
 
 struct run {
-	const struct job *job; /* its --max-errors, --single-transaction, halt flag */
+	const struct job *job;	 /* its --max-errors, --single-transaction */
+	const atomic_bool *halt; /* a failure elsewhere to stop at, or NULL */
 	struct pool *pool;
 	struct conn *single_conn; /* --single-transaction: held for the whole run */
 	struct rejects *rejects;
@@ -38,8 +39,9 @@ struct run {
 	bool limit_hit; /* --max-errors reached */
 };
 
-/* Start run for job: no failure, no connections, counters at zero. */
-void run_init(struct run *run, const struct job *job);
+/* Start run for job: no failure, no connections, counters at zero; halt
+ * (may be NULL) stops it as a failure once set. */
+void run_init(struct run *run, const struct job *job, const atomic_bool *halt);
 /* Free what run_init set up (not the pool, the rejects or the queues). */
 void run_destroy(struct run *run);
 /* The queues run_fail aborts, so blocked readers and writers wake. */
@@ -48,7 +50,7 @@ void run_wake_on_fail(struct run *run, struct queue *work, int nwork, struct que
 /* Stop the run with err (the first error wins) and wake everyone. */
 void run_fail(struct run *run, const struct sl_error *err);
 bool run_failed(struct run *run);
-/* A signal arrived or the run failed (here or, through the job's halt flag,
+/* A signal arrived or the run failed (here or, through the halt flag,
  * in another part of it): stop taking work. */
 bool run_stopping(struct run *run);
 /* Count and report one rejected record; stops the run at --max-errors, and

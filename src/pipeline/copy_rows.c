@@ -17,17 +17,20 @@
 
 /* The reader load_table asks for: the worker's unit, streamed on the
  * worker's snapshot connection. */
-static bool open_table_reader(void *ctx, int i, struct reader **out, struct sl_error *err)
+static bool open_table_reader(void *ctx, struct reader **out, struct sl_error *err)
 {
 	struct copy_worker *w = ctx;
-	(void)i;
 	const struct copy_table *t = &w->cp->tables[w->unit->table];
 	return table_reader_open(out, w->cp->from, w->src, &t->src_spec, w->cp->job->query,
 				 &w->unit->range, t->xf, t->bits, w->unit->key, err);
 }
 
-/* A sub-job that runs worker w's unit through load_table. */
-static void unit_job(const struct copy_worker *w, struct job *sub, const char **source_name)
+/* The options of the load that runs worker w's unit (the run's, for one
+ * table, written by one writer), and what the unit asks of it: its rows
+ * from the worker's reader, the run's halt flag and rejects file, the
+ * table's checkpoints. */
+static void unit_job(const struct copy_worker *w, struct job *sub, struct load_request *req,
+		     const char **source_name)
 {
 	const struct copy *cp = w->cp;
 	const struct copy_table *t = &cp->tables[w->unit->table];
@@ -42,10 +45,10 @@ static void unit_job(const struct copy_worker *w, struct job *sub, const char **
 	sub->dry_run = false;
 	sub->truncate = false; /* done once per table before its units */
 	sub->summary_json = NULL;
-	sub->open_reader = open_table_reader;
-	sub->reader_ctx = (void *)w;
-	sub->halt = &cp->halt;
-	sub->rejects = cp->rejects;
+	*req = (struct load_request){.open_reader = open_table_reader,
+				     .reader_ctx = (void *)w,
+				     .halt = &cp->halt,
+				     .rejects = cp->rejects};
 	sub->on_conflict = CONFLICT_ERROR;
 	sub->key = NULL;
 	sub->nkey = 0;
@@ -62,7 +65,7 @@ static void unit_job(const struct copy_worker *w, struct job *sub, const char **
 		 * not read in the order of an integer key cannot say where a rerun
 		 * goes on, so it commits in one transaction: all or nothing */
 		sub->job_name = cp->job_name;
-		sub->resume_source = cp->job->query ? cp->query_source : t->name;
+		req->resume_source = cp->job->query ? cp->query_source : t->name;
 		sub->checkpoint_table = cp->job->checkpoint_table;
 		if (w->unit->key < 0)
 			sub->single_transaction = true;
@@ -201,11 +204,12 @@ static void *copy_worker_main(void *arg)
 		w->unit = u;
 		const char *source_name = u->label;
 		struct job sub;
-		unit_job(w, &sub, &source_name);
+		struct load_request req;
+		unit_job(w, &sub, &req, &source_name);
 		struct table_stats one = {0};
 		struct run_report rep = {0};
 		double t0 = now_seconds();
-		enum run_status st = load_table(&sub, &one, &rep);
+		enum run_status st = load_table(&sub, &req, &one, &rep);
 		if (cp->nworkers > 1 && st != RUN_FAILED && st != RUN_USAGE)
 			log_info("copied %s: %llu rows in %.1f s", u->label,
 				 (unsigned long long)one.rows_written, now_seconds() - t0);

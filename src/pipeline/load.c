@@ -278,8 +278,8 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 static bool open_next_source(struct load *ld, int i, struct reader **r, struct sl_error *err)
 {
 	const struct job *job = ld->job;
-	if (job->open_reader ? !job->open_reader(job->reader_ctx, i, r, err)
-			     : !reader_open(r, job->sources[i], &ld->input, err))
+	if (ld->req->open_reader ? !ld->req->open_reader(ld->req->reader_ctx, r, err)
+				 : !reader_open(r, job->sources[i], &ld->input, err))
 		return false;
 	if ((*r)->nheader && !job->ncolumns) {
 		bool same = (*r)->nheader == ld->ncols;
@@ -312,7 +312,7 @@ static const char *how_to_go_on(const struct load *ld)
  * on. A unit of sluice copy leaves that to copy. */
 static void note_interrupted(struct load *ld, const char *table, struct run_report *report)
 {
-	if (ld->job->open_reader)
+	if (ld->req->open_reader)
 		return;
 	unsigned long long rows = atomic_load(&ld->run.live.rows_written);
 	char msg[900];
@@ -414,9 +414,9 @@ static bool open_inputs(struct table_load *t, struct sl_error *err)
 	t->report.tables = t->stats;
 	t->report.ntables = 1;
 
-	if (job->open_reader) {
+	if (ld->req->open_reader) {
 		/* a table read (copy): nothing to check on disk */
-		if (!job->open_reader(job->reader_ctx, 0, &t->r, err))
+		if (!ld->req->open_reader(ld->req->reader_ctx, &t->r, err))
 			return false;
 	} else if (!plan_check_outputs(ld, err)) {
 		t->report.no_json = true; /* writing it would destroy an input */
@@ -425,8 +425,8 @@ static bool open_inputs(struct table_load *t, struct sl_error *err)
 		   !plan_check_sources(ld, t->r, err)) {
 		return false;
 	}
-	if (job->rejects)
-		ld->run.rejects = job->rejects;
+	if (ld->req->rejects)
+		ld->run.rejects = ld->req->rejects;
 	else if (!rejects_open(&ld->run.rejects, job->rejects_path, err))
 		return false;
 	return true;
@@ -444,7 +444,7 @@ static void start_progress(struct table_load *t)
 	for (int i = 0; i < job->nsources; i++) {
 		/* the percentage needs every size; a pipe has none */
 		struct stat st;
-		bool known = !job->open_reader && strcmp(job->sources[i], "-") &&
+		bool known = !t->ld.req->open_reader && strcmp(job->sources[i], "-") &&
 			     stat(job->sources[i], &st) == 0 && S_ISREG(st.st_mode);
 		if (!known || view->total_bytes < 0)
 			view->total_bytes = -1;
@@ -466,7 +466,8 @@ static bool check_target(struct table_load *t, struct sl_error *err)
 	if (!connect_target(ld, err) || !plan_check_target(ld, err))
 		return false;
 	progress_set_pool(t->progress, ld->run.pool);
-	if (!plan_columns(ld, r, err) || (!job->open_reader && !plan_check_columns(ld, r, err)) ||
+	if (!plan_columns(ld, r, err) ||
+	    (!ld->req->open_reader && !plan_check_columns(ld, r, err)) ||
 	    !r->ops->set_columns(r, ld->columns, ld->ncols, err))
 		return false;
 	if (ld->spec.update) {
@@ -629,7 +630,7 @@ static void read_sources(struct table_load *t)
 				break;
 			}
 		}
-		if (ld->ckpt && !job->resume_source && t->r && t->r->src &&
+		if (ld->ckpt && !ld->req->resume_source && t->r && t->r->src &&
 		    !strcmp(job->sources[i], "-")) {
 			/* --resume: the stream must be the one the job was loading */
 			bool whole;
@@ -728,7 +729,7 @@ static bool mark_sources_done(struct table_load *t, struct sl_error *err)
 	struct conn *c = NULL;
 	bool ok = run_get_conn(&ld->run, &c, err);
 	for (int i = 0; ok && i < job->nsources; i++)
-		if (ld->src_read_all[i] && strcmp(job->sources[i], "-") && !job->resume_source)
+		if (ld->src_read_all[i] && strcmp(job->sources[i], "-") && !ld->req->resume_source)
 			ok = checkpoint_source_done(ld->ckpt, c, i, ld->src_records[i], err);
 	run_put_conn(&ld->run, c, !ok && err->kind == SL_ERR_CONNECTION);
 	return ok;
@@ -797,7 +798,7 @@ static void collect_stats(struct table_load *t)
 	if (stats->blank_lines && t->report.status != RUN_USAGE)
 		log_warn("%llu blank input lines skipped", (unsigned long long)stats->blank_lines);
 	if (t->report.status == RUN_OK && !stats->rows_read && !stats->rows_resumed &&
-	    !stats->files_skipped && !job->open_reader) {
+	    !stats->files_skipped && !ld->req->open_reader) {
 		/* an empty input is no silent success */
 		struct buf names;
 		buf_init(&names, 0);
@@ -834,7 +835,7 @@ static void free_table_load(struct table_load *t)
 	free(ld->work);
 	reader_close(t->r);
 	pool_destroy(ld->run.pool);
-	if (ld->run.rejects != ld->job->rejects)
+	if (ld->run.rejects != ld->req->rejects)
 		rejects_close(ld->run.rejects);
 	for (int i = 0; i < ld->ncols; i++)
 		free(ld->columns[i]);
@@ -853,17 +854,19 @@ static void free_table_load(struct table_load *t)
 /* Load one table: plan, open, check, start the writers, read, drain, settle;
  * on failure, abandon. *out_stats and *out_report (whose error texts the
  * caller then owns) describe the run; returns its status. */
-enum run_status load_table(const struct job *job, struct table_stats *out_stats,
-			   struct run_report *out_report)
+enum run_status load_table(const struct job *job, const struct load_request *req,
+			   struct table_stats *out_stats, struct run_report *out_report)
 {
+	static const struct load_request files = {0};
 	struct table_stats stats = {0};
 	struct table_load tl = {.stats = &stats}, *t = &tl;
 	struct load *ld = &t->ld;
 	ld->job = job;
+	ld->req = req ? req : &files;
 	t->t0 = now_seconds();
 	struct sl_error err;
 	sl_error_clear(&err);
-	run_init(&ld->run, job);
+	run_init(&ld->run, job, ld->req->halt);
 	signals_install();
 
 	if (!plan_run(ld))
@@ -902,7 +905,7 @@ enum run_status load_run(const struct job *job)
 	struct table_stats stats = {0};
 	struct run_report report = {0};
 	double started = wall_seconds();
-	enum run_status status = load_table(job, &stats, &report);
+	enum run_status status = load_table(job, NULL, &stats, &report);
 	report.tables = &stats;
 	report.ntables = 1;
 	report.started = started;

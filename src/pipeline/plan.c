@@ -128,9 +128,9 @@ bool plan_run(struct load *ld)
 	/* a copy (rows from a table, not a file) takes the bulk path where the
 	 * server has one: LOAD DATA on MySQL; plan_check_target steps back to
 	 * INSERT where the bulk path is slow (a Spider head, foreign partitions) */
-	if (!job->method && job->open_reader && ld->drv->supports(METHOD_INFILE))
+	if (!job->method && ld->req->open_reader && ld->drv->supports(METHOD_INFILE))
 		ld->spec.method = METHOD_INFILE;
-	ld->spec.raw_bytes = job->open_reader != NULL;
+	ld->spec.raw_bytes = ld->req->open_reader != NULL;
 	ld->spec.on_conflict = job->on_conflict;
 	ld->spec.key = job->key;
 	ld->spec.nkey = job->nkey;
@@ -639,12 +639,13 @@ bool plan_resume(struct load *ld, struct sl_error *err)
 	 * checkpoint table would commit that transaction on MySQL */
 	struct conn *c = NULL;
 	ok = ok && pool_acquire(ld->run.pool, &c, err);
-	char *one[1] = {(char *)job->resume_source};
+	char *one[1] = {(char *)ld->req->resume_source};
 	if (ok)
 		ok = checkpoint_open(&ld->ckpt, ld->drv, c, job->checkpoint_table, ld->job_name,
-				     legacy[0] ? legacy : NULL, job->resume_source ? one : canon,
-				     job->resume_source ? NULL : job->sources,
-				     job->resume_source ? 1 : job->nsources, err);
+				     legacy[0] ? legacy : NULL,
+				     ld->req->resume_source ? one : canon,
+				     ld->req->resume_source ? NULL : job->sources,
+				     ld->req->resume_source ? 1 : job->nsources, err);
 	if (c)
 		pool_release(ld->run.pool, c, !ok && err->kind == SL_ERR_CONNECTION);
 	for (int i = 0; i < job->nsources; i++)
@@ -656,7 +657,7 @@ bool plan_resume(struct load *ld, struct sl_error *err)
 	ld->src_whole = calloc((size_t)job->nsources, sizeof *ld->src_whole);
 	if (!ld->src_whole)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	for (int i = 0; i < job->nsources && !job->resume_source; i++) {
+	for (int i = 0; i < job->nsources && !ld->req->resume_source; i++) {
 		char fp[100];
 		if (!checkpoint_fingerprint(job->sources[i], fp, sizeof fp, err) ||
 		    !checkpoint_check_source(ld->ckpt, i, fp, &ld->src_whole[i], err))

@@ -12,9 +12,9 @@
 #include "sluice/rejects.h"
 #include "sluice/signals.h"
 
-void run_init(struct run *run, const struct job *job)
+void run_init(struct run *run, const struct job *job, const atomic_bool *halt)
 {
-	*run = (struct run){.job = job};
+	*run = (struct run){.job = job, .halt = halt};
 	sl_error_clear(&run->err);
 	pthread_mutex_init(&run->lock, NULL);
 }
@@ -55,7 +55,7 @@ bool run_failed(struct run *run)
 
 bool run_stopping(struct run *run)
 {
-	if (run->job->halt && atomic_load(run->job->halt) && !run_failed(run)) {
+	if (run->halt && atomic_load(run->halt) && !run_failed(run)) {
 		struct sl_error e;
 		sl_error_set(&e, SL_ERR_INTERNAL, "stopped: another part of the run failed");
 		run_fail(run, &e);
