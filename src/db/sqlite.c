@@ -855,15 +855,29 @@ static bool insert_rows(struct conn *c, const struct write_spec *spec, const str
 	return true;
 }
 
+static bool lite_count_keys(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			    size_t first, size_t n, unsigned long long *count, struct sl_error *err);
+
 static bool lite_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
 			     size_t first, size_t n, struct write_count *out, struct sl_error *err)
 {
 	memset(out, 0, sizeof *out);
-	/* SQLite counts an upsert's inserts and updates together */
-	out->updated_unknown = spec->on_conflict == CONFLICT_UPDATE;
 	if (signals_caught())
 		return sl_error_set(err, SL_ERR_INTERRUPTED, "interrupted");
-	return ensure_cols(c, spec, err) && insert_rows(c, spec, b, first, n, &out->written, err);
+	if (!ensure_cols(c, spec, err))
+		return false;
+	/* SQLite counts an upsert's inserts and updates together: the keys
+	 * already there are counted first (no key repeats among the rows, the
+	 * conflict is on the key alone, and the one writer holds the file) */
+	unsigned long long there = 0;
+	if (spec->on_conflict == CONFLICT_UPDATE &&
+	    !lite_count_keys(c, spec, b, first, n, &there, err))
+		return false;
+	if (!insert_rows(c, spec, b, first, n, &out->written, err))
+		return false;
+	/* DO NOTHING (no column but the key's to set) writes only the new */
+	out->updated = out->written >= n ? (size_t)there : 0;
+	return true;
 }
 
 static bool lite_write_each(struct conn *c, const struct write_spec *spec, const struct batch *b,

@@ -61,7 +61,10 @@ assert_contains "a decimal is declared DECIMAL TEXT" '"amount" DECIMAL TEXT' "$(
 
 test_case "upsert and update into SQLite"
 printf 'id,name,amount,born,flag,big\n2,Bobby,8,2023-05-06 07:08:09,true,5\n4,Dan,1e3,,false,6\n' >up.csv
-run_sluice upsert 0 load up.csv sqlite:l.db --table people --key id --on-conflict update
+run_sluice upsert 0 load up.csv sqlite:l.db --table people --key id --on-conflict update \
+	--summary-json "$TMP/up.json"
+assert_contains "the summary: one inserted" '"rows_inserted": 1,' "$(cat "$TMP/up.json")"
+assert_contains "the summary: one updated" '"rows_updated": 1,' "$(cat "$TMP/up.json")"
 assert_eq "row 2 updated, row 4 inserted" "1|Ann 😀|12.50
 2|Bobby|8
 3|NULL|0.1
