@@ -226,7 +226,9 @@ enum run_status copy_run(const struct job *job)
 	cp.to = driver_for_url(job->target);
 	cp.schema = (struct copy_ddl){.from = cp.from, .to = cp.to, .dry_run = job->dry_run};
 	if (!cp.from || !cp.to) {
-		log_error("%s: not a postgresql:// or mysql:// URL", cp.from ? red_to : red_from);
+		struct sl_error e;
+		driver_unknown_url(cp.from ? job->target : job->from, &e);
+		log_error("%s", e.msg);
 		pthread_cond_destroy(&cp.unit_done);
 		pthread_mutex_destroy(&cp.lock);
 		return RUN_USAGE;

@@ -52,7 +52,9 @@ enum run_status checkpoints_run(const struct job *job)
 	url_redact(job->target, red, sizeof red);
 	const struct driver *drv = driver_for_url(job->target);
 	if (!drv) {
-		log_error("%s: not a postgresql:// or mysql:// URL", red);
+		struct sl_error e;
+		driver_unknown_url(job->target, &e);
+		log_error("%s", e.msg);
 		return RUN_USAGE;
 	}
 	char *schema = NULL, *name = NULL;

@@ -588,7 +588,9 @@ static enum run_status side_open(const char *url, double timeout, struct side *s
 	url_redact(url, s->url, sizeof s->url);
 	s->drv = driver_for_url(url);
 	if (!s->drv) {
-		log_error("%s: not a postgresql:// or mysql:// URL", s->url);
+		struct sl_error e;
+		driver_unknown_url(url, &e);
+		log_error("%s", e.msg);
 		return RUN_USAGE;
 	}
 	struct sl_error err;
