@@ -186,6 +186,10 @@ BUF_MUST_USE bool sql_delete_all(const struct dialect *d, struct buf *b,
  * placeholder limit, and dividing the batch evenly so full batches reuse one
  * prepared statement. */
 size_t sql_rows_per_statement(const struct dialect *d, int ncols, size_t batch_rows);
+/* Whether spec's rows go in by the dialect's bulk statement (COPY, LOAD
+ * DATA) rather than by INSERT: a bulk method and no conflict to handle
+ * (the bulk paths cannot upsert or skip). The one place this is decided. */
+bool sql_uses_bulk(const struct write_spec *spec);
 /* Split "schema.name" at the first unquoted dot; either may be quoted with
  * double quotes or backticks. Returns false on a malformed name. *schema may
  * be NULL after the call. Both are malloc'd. */

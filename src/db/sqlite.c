@@ -856,7 +856,8 @@ static bool insert_rows(struct conn *c, const struct write_spec *spec, const str
 }
 
 static bool lite_count_keys(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			    size_t first, size_t n, unsigned long long *count, struct sl_error *err);
+			    size_t first, size_t n, unsigned long long *count,
+			    struct sl_error *err);
 
 static bool lite_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
 			     size_t first, size_t n, struct write_count *out, struct sl_error *err)

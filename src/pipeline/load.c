@@ -70,8 +70,7 @@ static void print_dry_run(struct load *ld)
 		if (!sql_update_row(d, &b, &ld->spec))
 			b.failed = true;
 		buf_cat(&b, ";\n");
-	} else if ((ld->spec.method == METHOD_COPY || ld->spec.method == METHOD_INFILE) &&
-		   ld->spec.on_conflict == CONFLICT_ERROR) {
+	} else if (sql_uses_bulk(&ld->spec)) {
 		if (!d->bulk_load(&b, &ld->spec))
 			b.failed = true;
 		buf_cat(&b, ";\n");

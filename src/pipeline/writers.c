@@ -341,8 +341,7 @@ static void log_batch(struct load *ld, struct conn *c, const struct batch *b, si
 	bool ok;
 	if (ld->spec.update)
 		ok = sql_update_row(d, &sql, &ld->spec);
-	else if ((ld->spec.method == METHOD_COPY || ld->spec.method == METHOD_INFILE) &&
-		 ld->spec.on_conflict == CONFLICT_ERROR)
+	else if (sql_uses_bulk(&ld->spec))
 		ok = d->bulk_load(&sql, &ld->spec);
 	else
 		ok = sql_insert(d, &sql, &ld->spec, 1) && buf_puts(&sql, " (one VALUES row shown)");

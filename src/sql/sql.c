@@ -269,3 +269,9 @@ bool sql_update_row(const struct dialect *d, struct buf *b, const struct write_s
 			return false;
 	return true;
 }
+
+bool sql_uses_bulk(const struct write_spec *spec)
+{
+	return (spec->method == METHOD_COPY || spec->method == METHOD_INFILE) &&
+	       spec->on_conflict == CONFLICT_ERROR && !spec->update;
+}
