@@ -20,6 +20,25 @@
 #include "sluice/report.h"
 #include "sluice/run.h"
 
+/* A reader of the pipeline's own (src/pipeline/table_reader.c), for copy:
+ * the rows of a table on a server, through its driver. */
+/* A reader over a table (spec's table and columns, the rows range takes:
+ * may be NULL) or, with query non-NULL, a SELECT, streamed through drv on c (which stays busy until
+ * the reader is closed); value i goes through typemap_value(xf[i], bits[i]) (xf and bits may be
+ * NULL). Records' line is the row number, raw the row as COPY text. key >= 0: the rows come in the
+ * order of that integer column, whose value is each record's ordinal (--resume). */
+bool table_reader_open(struct reader **out, const struct driver *drv, struct conn *c,
+		       const struct write_spec *spec, const char *query,
+		       const struct read_range *range, const unsigned *xf, const int *bits, int key,
+		       struct sl_error *err);
+
+/* --create (src/pipeline/create.c): with the table missing, create it from
+ * the sample in b (dry_run: print the DDL on stdout instead). *created
+ * tells whether it was missing. */
+bool create_table_from_sample(const struct driver *drv, struct conn *c,
+			      const struct write_spec *spec, const struct batch *b, bool dry_run,
+			      bool *created, struct sl_error *err);
+
 /* One run of the pipeline: one target table. */
 struct load {
 	const struct job *job;

@@ -92,20 +92,6 @@ void reader_close(struct reader *r);
 /* Input bytes consumed so far (compressed bytes for gzip). */
 unsigned long long reader_position(struct reader *r);
 
-struct driver;
-struct conn;
-struct write_spec;
-struct read_range;
-/* A reader over a table (spec's table and columns, the rows range takes:
- * may be NULL) or, with query non-NULL, a SELECT, streamed through drv on c (which stays busy until
- * the reader is closed); value i goes through typemap_value(xf[i], bits[i]) (xf and bits may be
- * NULL). Records' line is the row number, raw the row as COPY text. key >= 0: the rows come in the
- * order of that integer column, whose value is each record's ordinal (--resume). */
-bool table_reader_open(struct reader **out, const struct driver *drv, struct conn *c,
-		       const struct write_spec *spec, const char *query,
-		       const struct read_range *range, const unsigned *xf, const int *bits, int key,
-		       struct sl_error *err);
-
 extern const struct reader_ops csv_reader_ops;
 extern const struct reader_ops json_reader_ops; /* NDJSON and JSON arrays */
 

@@ -10,6 +10,7 @@
 
 #include "sluice/checkpoint.h"
 #include "sluice/copy_internal.h"
+#include "sluice/pipeline.h"
 #include "sluice/job.h"
 #include "sluice/log.h"
 #include "sluice/report.h"

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 
 #include "sluice/create.h"
+#include "sluice/driver.h"
+#include "sluice/pipeline.h"
 #include "sluice/log.h"
 
 static const char *col_type_name(enum col_type t)

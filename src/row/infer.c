@@ -9,7 +9,7 @@
 #include <yajl/yajl_parse.h>
 
 #include "sluice/convert.h"
-#include "sluice/create.h"
+#include "sluice/infer.h"
 
 /* What one column's values have been so far. */
 struct column_seen {

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "sluice/create.h"
+#include "sluice/driver.h"
+#include "sluice/pipeline.h"
 
 #define NUL NULL
 

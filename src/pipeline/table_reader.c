@@ -1,4 +1,4 @@
-/* src/input/table.c
+/* src/pipeline/table_reader.c
  * A table (or a query) as a record source, for copy: the rows of a driver's
  * streaming read behind the reader interface, each value transformed on its
  * way to the target (typemap_value: hex, bits, zero dates, time zones).
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "sluice/driver.h"
+#include "sluice/pipeline.h"
 #include "sluice/reader.h"
 #include "sluice/typemap.h"
 
