@@ -566,8 +566,8 @@ def lite_conv(cls, pair):
                 t = lite_ts_text(v)
             else:
                 return as_text(v)
-            if pair == "date" and re.match(r"^\d{4}-\d\d-\d\dT00:00:00$", t):
-                return t[:10]  # a date: midnight, without its time
+            if pair == "date" and re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", t):
+                return t[:10]  # a date: the day of a date-time (epoch seconds, Julian day)
             return t
         return conv
     if pair == "secs":
