@@ -12,7 +12,8 @@
 #
 # SLUICE_REALDB_EMPLOYEES sets the number of generated employees (default
 # 2000, about 20,000 salaries); SLUICE_REALDB_LIMIT bounds each sluice run
-# in seconds (default 120); SLUICE_REALDB_KEEP=1 keeps the databases afterwards.
+# in seconds (default 120); SLUICE_REALDB_KEEP=1 keeps the databases afterwards
+# (and the SQLite files, in /tmp/sluice-realdb-sqlite).
 . "$(dirname "$0")/lib.sh"
 export PGTZ=UTC
 
@@ -24,6 +25,14 @@ CANON=$ROOT/tests/tools/canon_compare.py
 LIMIT=${SLUICE_REALDB_LIMIT:-120}
 EMPLOYEES=${SLUICE_REALDB_EMPLOYEES:-2000}
 START=$(date +%s)
+# the SQLite databases: made by the sqlite3 CLI from the published scripts, or by copies
+if [ -n "${SLUICE_REALDB_KEEP:-}" ]; then
+	LITE=/tmp/sluice-realdb-sqlite
+	rm -rf "$LITE"
+else
+	LITE=$TMP/lite
+fi
+mkdir -p "$LITE"
 
 # psql on database $1: tab-separated, NULL printed as NULL, UTC
 pgd() {
@@ -72,14 +81,50 @@ pg_tables() {
 	pgd "$1" -c "select relname from pg_class where relnamespace = 'public'::regnamespace
 		and relkind in ('r', 'p')" | LC_ALL=C sort
 }
-tables_of() { # KIND DB
-	if [ "$1" == pg ]; then pg_tables "$2"; else my_tables "$2"; fi
+# the tables of a SQLite file as sluice and canon_compare take them (no
+# sqlite_* table, no virtual table), read by the sqlite3 CLI
+lite_tables() {
+	sqlite3 "$1" "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'
+		AND sql NOT LIKE 'CREATE VIRTUAL%'" | LC_ALL=C sort
+}
+tables_of() { # KIND DB (lite: the file's path)
+	case $1 in
+	pg) pg_tables "$2" ;;
+	lite) lite_tables "$2" ;;
+	*) my_tables "$2" ;;
+	esac
+}
+# url_of KIND DB: sluice's URL of a database
+url_of() {
+	case $1 in
+	pg) echo "$PG_BASE/$2" ;;
+	lite) echo "sqlite://$2" ;; # an absolute path: sqlite:///abs/path.db
+	*) echo "$MY_BASE/$2" ;;
+	esac
+}
+# counts_of KIND DB: "TABLE<TAB>ROWS" a line, sorted, counted by the server's
+# own client (sqlite3 for a SQLite file), one query for all the tables
+counts_of() {
+	local t q=""
+	for t in $(tables_of "$1" "$2"); do
+		case $1 in
+		pg) q="$q${q:+ union all }select '$t', count(*) from only \"$t\"" ;;
+		lite) q="$q${q:+ UNION ALL }SELECT '$t', COUNT(*) FROM \"$t\"" ;;
+		*) q="$q${q:+ UNION ALL }SELECT '$t', COUNT(*) FROM \`$t\`" ;;
+		esac
+	done
+	case $1 in
+	pg) pgd "$2" -c "$q" ;;
+	lite) sqlite3 -separator $'\t' "$2" "$q" ;;
+	*) myd "$2" -e "$q" ;;
+	esac | LC_ALL=C sort
 }
 
 # Fresh databases: the sources, then one target per direction.
 MY_DBS="rdb_sakila rdb_chinook rdb_employees rdb_sakila_my2my rdb_emp_my2my rdb_sakila_pg2my rdb_chinook_pg2my
-	rdb_sakila_rt_my rdb_chinook_my2my"
-PG_DBS="rdb_pgsakila rdb_pgchinook rdb_sakila_my2pg rdb_chinook_my2pg rdb_emp_my2pg rdb_sakila_pg2pg"
+	rdb_sakila_rt_my rdb_chinook_my2my rdb_chinook_lite2my rdb_chinookai_lite2my"
+PG_DBS="rdb_pgsakila rdb_pgchinook rdb_sakila_my2pg rdb_chinook_my2pg rdb_emp_my2pg rdb_sakila_pg2pg
+	rdb_chinook_lite2pg rdb_chinookai_lite2pg rdb_sakila_lite2pg"
 drop_all() {
 	local db
 	for db in $MY_DBS; do myd sluice_test -e "DROP DATABASE IF EXISTS $db"; done
@@ -90,7 +135,8 @@ for db in $PG_DBS; do pg -c "create database $db"; done
 # MariaDB targets default to utf8mb4_general_ci, which no source column has
 # (Sakila's are utf8mb3_general_ci, Employees' utf8mb4_bin), so a column
 # created without its own character set and collation shows
-for db in rdb_sakila_my2my rdb_emp_my2my rdb_sakila_pg2my rdb_chinook_pg2my rdb_sakila_rt_my rdb_chinook_my2my; do
+for db in rdb_sakila_my2my rdb_emp_my2my rdb_sakila_pg2my rdb_chinook_pg2my rdb_sakila_rt_my rdb_chinook_my2my \
+	rdb_chinook_lite2my rdb_chinookai_lite2my; do
 	myd sluice_test -e "CREATE DATABASE $db CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci"
 done
 
@@ -158,6 +204,37 @@ load "Chinook (MySQL) into MariaDB" load_my_chinook
 load "Employees schema + $EMPLOYEES generated employees into MariaDB" load_my_employees
 load "PostgreSQL Sakila (+ 5 payments in partitions)" load_pg_sakila
 load "Chinook (PostgreSQL)" load_pg_chinook
+# SQLite: the published scripts as they are, through the sqlite3 CLI (-bail:
+# the first error stops the load and fails it)
+load_lite() { # FILE DB
+	rd "$1" | sqlite3 -bail "$2" >/dev/null
+}
+load "Chinook (SQLite) into chinook.db" load_lite chinook-sqlite.sql "$LITE/chinook.db"
+load "Chinook (SQLite, AUTOINCREMENT keys) into chinook-autoinc.db" load_lite chinook-sqlite-autoinc.sql \
+	"$LITE/chinook-autoinc.db"
+load "Sakila's SQLite schema (jOOQ) into sakila.db" load_lite sqlite-sakila-schema.sql "$LITE/sakila.db"
+# Chinook 1.4.5 as published: 11 tables, 15607 rows (Track 3503, PlaylistTrack 8715)
+CHINOOK_COUNTS="Album	347
+Artist	275
+Customer	59
+Employee	8
+Genre	25
+Invoice	412
+InvoiceLine	2240
+MediaType	5
+Playlist	18
+PlaylistTrack	8715
+Track	3503"
+assert_eq "chinook.db: 11 tables and their rows (sqlite3)" "$CHINOOK_COUNTS" "$(counts_of lite "$LITE/chinook.db")"
+assert_eq "chinook-autoinc.db: 11 tables and their rows (sqlite3)" "$CHINOOK_COUNTS" \
+	"$(counts_of lite "$LITE/chinook-autoinc.db")"
+assert_eq "chinook-autoinc.db: a sqlite_sequence with each table's maximum key" "Album 347|Track 3503" \
+	"$(sqlite3 "$LITE/chinook-autoinc.db" "SELECT name || ' ' || seq FROM sqlite_sequence WHERE name IN ('Album', 'Track')
+		ORDER BY name" | paste -sd'|')"
+assert_eq "sakila.db: 16 tables, 30 triggers, 5 views, no rows" "16 30 5 0" \
+	"$(sqlite3 "$LITE/sakila.db" "SELECT (SELECT COUNT(*) FROM sqlite_master WHERE type = 'table'),
+		(SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'), (SELECT COUNT(*) FROM sqlite_master WHERE type = 'view'),
+		(SELECT COUNT(*) FROM payment) + (SELECT COUNT(*) FROM film)" | tr '|' ' ')"
 assert_eq "rows in the sources: film, rdb_floats, Track, salaries, payment" \
 	"1000 10 3503 $(python3 "$RDB/gen_employees.py" "$EMPLOYEES" | grep -c "^([0-9]*,[0-9]*,'[0-9-]*','[0-9-]*')") 16049" \
 	"$(myd rdb_sakila -e "SELECT (SELECT COUNT(*) FROM film), (SELECT COUNT(*) FROM rdb_floats),
@@ -173,40 +250,40 @@ assert_eq "payments in the children of the PostgreSQL Sakila source" "5" \
 copy_check() {
 	local name=$1 sk=$2 sdb=$3 dk=$4 ddb=$5
 	shift 5
-	local surl durl
-	if [ "$sk" == pg ]; then surl=$PG_BASE/$sdb; else surl=$MY_BASE/$sdb; fi
-	if [ "$dk" == pg ]; then durl=$PG_BASE/$ddb; else durl=$MY_BASE/$ddb; fi
+	local surl durl out=${ddb##*/}
+	surl=$(url_of "$sk" "$sdb")
+	durl=$(url_of "$dk" "$ddb")
 	test_case "$name"
 	local t0
 	t0=$(date +%s%N)
-	run_sluice "$ddb" copy "$surl" "$durl" --create --verify "$@"
+	run_sluice "$out" copy "$surl" "$durl" --create --verify "$@"
 	echo "# $name: sluice copy took $((($(date +%s%N) - t0) / 1000000)) ms"
 	if [ "$RC" == 0 ]; then
 		pass "sluice copy exit code 0"
 	else
 		fail "sluice copy exit code $RC, want 0"
-		show_errors "$TMP/$ddb.out"
+		show_errors "$TMP/$out.out"
 	fi
 	# verify's lines: TABLE ROWS_FROM ROWS_TO match|MISMATCH [note]
 	local want got
 	want=$(tables_of "$sk" "$sdb" | sed 's/$/\tmatch/')
 	got=$(tables_of "$sk" "$sdb" | while read -r t; do
 		awk -F'\t' -v t="$t" '$1 == t && ($4 == "match" || $4 == "MISMATCH") { s = $4 } END { print t "\t" (s ? s : "(no verify line)") }' \
-			"$TMP/$ddb.out"
+			"$TMP/$out.out"
 	done)
-	if ! grep -qE $'\t(match|MISMATCH)' "$TMP/$ddb.out"; then
+	if ! grep -qE $'\t(match|MISMATCH)' "$TMP/$out.out"; then
 		fail "verify printed nothing (the copy stopped before it)"
 	else
 		assert_eq "verify printed match for every table" "$want" "$got"
 	fi
 	# the independent comparison
-	timeout -k 5 "$LIMIT" python3 "$CANON" --quiet "$sk:$sdb" "$dk:$ddb" >"$TMP/$ddb.canon" 2>&1
+	timeout -k 5 "$LIMIT" python3 "$CANON" --quiet "$sk:$sdb" "$dk:$ddb" >"$TMP/$out.canon" 2>&1
 	local crc=$?
 	if [ "$crc" == 0 ]; then
-		pass "every row and value equal (canon_compare, $(grep -c $'\tok$' "$TMP/$ddb.canon") tables)"
+		pass "every row and value equal (canon_compare, $(grep -c $'\tok$' "$TMP/$out.canon") tables)"
 	else
 		fail "canon_compare $sk:$sdb $dk:$ddb exit $crc"
-		grep -v $'\tok$' "$TMP/$ddb.canon" | head -60 | sed 's/^/    | /'
+		grep -v $'\tok$' "$TMP/$out.canon" | head -60 | sed 's/^/    | /'
 	fi
 }
 
@@ -419,6 +496,122 @@ identity_check pg rdb_sakila_pg2pg payment payment_id "$PG_PAY_COLS" "$PG_PAY_VA
 # Chinook PostgreSQL -> MariaDB
 copy_check "Chinook PostgreSQL -> MySQL" pg rdb_pgchinook my rdb_chinook_pg2my
 
+# ---------------------------------------------------------------------------
+# SQLite. counts_check KIND DB: each table of the SQLite Chinook source and its
+# rows (counted by sqlite3 above), counted on the target by its own client
+counts_check() {
+	assert_eq "the source's 11 tables and row counts (sqlite3) on the target" "$CHINOOK_COUNTS" "$(counts_of "$1" "$2")"
+}
+# Chinook for SQLite (NVARCHAR, NUMERIC(10,2) as REAL, DATETIME text, FKs) ->
+# PostgreSQL and -> MariaDB; the AUTOINCREMENT file's keys become identities
+LITE_START=$(date +%s)
+copy_check "Chinook SQLite -> PostgreSQL" lite "$LITE/chinook.db" pg rdb_chinook_lite2pg
+counts_check pg rdb_chinook_lite2pg
+copy_check "Chinook SQLite -> MySQL" lite "$LITE/chinook.db" my rdb_chinook_lite2my
+counts_check my rdb_chinook_lite2my
+copy_check "Chinook SQLite (AUTOINCREMENT) -> PostgreSQL" lite "$LITE/chinook-autoinc.db" pg rdb_chinookai_lite2pg
+counts_check pg rdb_chinookai_lite2pg
+identity_check pg rdb_chinookai_lite2pg '"Album"' '"AlbumId"' '"Title", "ArtistId"' "'REALDB', 1" 347
+copy_check "Chinook SQLite (AUTOINCREMENT) -> MySQL" lite "$LITE/chinook-autoinc.db" my rdb_chinookai_lite2my
+counts_check my rdb_chinookai_lite2my
+identity_check my rdb_chinookai_lite2my Album AlbumId "Title, ArtistId" "'REALDB', 1" 347
+
+# the reverse: PostgreSQL and MySQL Chinook into new SQLite files (decimals as
+# DECIMAL TEXT, timestamps as text)
+copy_check "Chinook PostgreSQL -> SQLite" pg rdb_pgchinook lite "$LITE/pgchinook.db"
+# (--batch-rows 2000: smaller INSERTs, see the Sakila fill below)
+copy_check "Chinook MySQL -> SQLite" my rdb_chinook lite "$LITE/mychinook.db" --batch-rows 2000
+
+# Sakila: jOOQ's SQLite schema filled from the MySQL Sakila by a copy into its
+# existing tables (their own types: VARCHAR for ENUM, SET and YEAR, CHAR(1)
+# for a boolean, DECIMAL(5,2) NUMERIC affinity, BLOB SUB_TYPE TEXT, TIMESTAMP),
+# each insert firing the schema's AFTER INSERT trigger, which sets last_update
+# to the current time
+test_case "MySQL Sakila -> SQLite Sakila schema (existing tables, triggers)"
+SAKILA_LITE=$LITE/sakila.db
+SAKILA_TABLES=$(lite_tables "$SAKILA_LITE")
+FILL_START=$(date -u '+%Y-%m-%d %H:%M:%S')
+t0=$(date +%s%N)
+# address: the SQLite schema has no location (MySQL's geometry column), so its
+# rows come from a query that leaves it out. --batch-rows 1000: sluice prepares
+# an INSERT into SQLite with numbered placeholders (?1 ... ?32766), which
+# SQLite resolves in time quadratic in their count; the Chinook copies above
+# keep the default size, this one saves the test about 3 s
+run_sluice lite_fill copy "$MY_BASE/rdb_sakila" "sqlite://$SAKILA_LITE" --batch-rows 1000 \
+	--tables "$(echo "$SAKILA_TABLES" | grep -vx address | paste -sd,)"
+assert_eq "sluice copy into the existing tables: exit code" 0 "$RC"
+[ "$RC" == 0 ] || show_errors "$TMP/lite_fill.out"
+run_sluice lite_fill_address copy "$MY_BASE/rdb_sakila" "sqlite://$SAKILA_LITE" --table address \
+	--query "SELECT address_id, address, address2, district, city_id, postal_code, phone, last_update FROM address"
+assert_eq "sluice copy --query into address: exit code" 0 "$RC"
+[ "$RC" == 0 ] || show_errors "$TMP/lite_fill_address.out"
+echo "# MySQL Sakila -> SQLite Sakila schema: sluice copy took $((($(date +%s%N) - t0) / 1000000)) ms"
+timeout -k 5 "$LIMIT" python3 "$CANON" --quiet --ignore-columns last_update,location \
+	--tables "$(echo "$SAKILA_TABLES" | paste -sd,)" my:rdb_sakila "lite:$SAKILA_LITE" >"$TMP/lite_fill.canon" 2>&1
+crc=$?
+if [ "$crc" == 0 ]; then
+	pass "every row and value equal but last_update (canon_compare, $(grep -c $'\tok$' "$TMP/lite_fill.canon") tables)"
+else
+	fail "canon_compare my:rdb_sakila lite:$SAKILA_LITE (without last_update) exit $crc"
+	grep -v $'\tok$' "$TMP/lite_fill.canon" | head -60 | sed 's/^/    | /'
+fi
+# the triggers fired: every last_update is the time of the copy, not the source's
+q="SELECT 0"
+for t in $SAKILA_TABLES; do
+	[ "$t" == film_text ] || q="$q + (SELECT COUNT(*) FROM $t WHERE last_update < '$FILL_START')"
+done
+assert_eq "the target's AFTER INSERT triggers set every last_update (rows older than the copy)" 0 \
+	"$(sqlite3 "$SAKILA_LITE" "$q")"
+run_sluice lite_fill_verify verify "$MY_BASE/rdb_sakila" "sqlite://$SAKILA_LITE" --tables film_text
+assert_eq "sluice verify film_text (no trigger, no last_update)" "film_text	1000	1000	match" \
+	"$(grep -P '^film_text\t' "$TMP/lite_fill_verify.out")"
+
+# SQLite Sakila -> PostgreSQL. film and film_text are left out: their
+# description is declared BLOB SUB_TYPE TEXT, TEXT affinity by SQLite's rules
+# (CHAR, CLOB, TEXT come before BLOB), but sluice takes the first word, blob,
+# and rejects each row's text (a sluice bug; checked below as a TODO)
+test_case "Sakila SQLite -> PostgreSQL"
+t0=$(date +%s%N)
+run_sluice rdb_sakila_lite2pg copy "sqlite://$SAKILA_LITE" "$PG_BASE/rdb_sakila_lite2pg" --create --verify \
+	--exclude-tables film,film_text
+echo "# Sakila SQLite -> PostgreSQL: sluice copy took $((($(date +%s%N) - t0) / 1000000)) ms"
+assert_eq "sluice copy exit code" 0 "$RC"
+[ "$RC" == 0 ] || show_errors "$TMP/rdb_sakila_lite2pg.out"
+SAKILA_COPIED=$(echo "$SAKILA_TABLES" | grep -vx 'film\|film_text')
+assert_eq "verify printed match for every table" "$(echo "$SAKILA_COPIED" | sed 's/$/\tmatch/')" \
+	"$(echo "$SAKILA_COPIED" | while read -r t; do
+		awk -F'\t' -v t="$t" '$1 == t && ($4 == "match" || $4 == "MISMATCH") { s = $4 } END { print t "\t" (s ? s : "(no verify line)") }' \
+			"$TMP/rdb_sakila_lite2pg.out"
+	done)"
+timeout -k 5 "$LIMIT" python3 "$CANON" --quiet --tables "$(echo "$SAKILA_COPIED" | paste -sd,)" \
+	"lite:$SAKILA_LITE" pg:rdb_sakila_lite2pg >"$TMP/rdb_sakila_lite2pg.canon" 2>&1
+crc=$?
+if [ "$crc" == 0 ]; then
+	pass "every row and value equal, last_update too (canon_compare, $(grep -c $'\tok$' "$TMP/rdb_sakila_lite2pg.canon") tables)"
+else
+	fail "canon_compare lite:$SAKILA_LITE pg:rdb_sakila_lite2pg exit $crc"
+	grep -v $'\tok$' "$TMP/rdb_sakila_lite2pg.canon" | head -60 | sed 's/^/    | /'
+fi
+assert_eq "each trigger of the copied tables named as not copied" \
+	"$(sqlite3 "$SAKILA_LITE" "SELECT tbl_name || '.' || name FROM sqlite_master WHERE type = 'trigger'
+		AND tbl_name NOT IN ('film', 'film_text')" | LC_ALL=C sort)" \
+	"$(sed -n 's/.*sluice: warning: trigger \(.*\) is not copied$/\1/p' "$TMP/rdb_sakila_lite2pg.out" | LC_ALL=C sort)"
+assert_eq "each view named as not copied" \
+	"$(sqlite3 "$SAKILA_LITE" "SELECT name FROM sqlite_master WHERE type = 'view'" | LC_ALL=C sort)" \
+	"$(sed -n 's/.*sluice: warning: view \([^ ]*\) is not copied.*/\1/p' "$TMP/rdb_sakila_lite2pg.out" | LC_ALL=C sort)"
+# film and film_text: what the copy should do; a TAP TODO while the bug lasts
+# (printed "not ok ... # TODO", not counted as a failure)
+run_sluice rdb_sakila_lite2pg_film copy "sqlite://$SAKILA_LITE" "$PG_BASE/rdb_sakila_lite2pg" --create --verify \
+	--tables film,film_text
+if [ "$RC" == 0 ] && timeout -k 5 "$LIMIT" python3 "$CANON" --quiet --tables film,film_text "lite:$SAKILA_LITE" \
+	pg:rdb_sakila_lite2pg >"$TMP/rdb_sakila_lite2pg_film.canon" 2>&1; then
+	pass "film, film_text (description BLOB SUB_TYPE TEXT, TEXT affinity) copied, every value equal"
+else
+	echo "not ok - $CURRENT: film, film_text (description BLOB SUB_TYPE TEXT, TEXT affinity): copy exit $RC # TODO sluice takes the type's first word (BLOB) over SQLite's affinity (TEXT) and rejects the text"
+	grep -m1 'rejected' "$TMP/rdb_sakila_lite2pg_film.out" | sed 's/^/    | /'
+fi
+
+echo "# t_realdb: the SQLite cases took $(($(date +%s) - LITE_START)) s"
 [ -n "${SLUICE_REALDB_KEEP:-}" ] || drop_all
 echo "# t_realdb: $(($(date +%s) - START)) s"
 finish

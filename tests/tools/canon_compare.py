@@ -1,12 +1,14 @@
 #!/usr/bin/python3
 # tests/tools/canon_compare.py - compare every table of two databases row by
 # row, independently of sluice: rows are read through the servers' own
-# clients (psql, mariadb), each value is put into one canonical text, and
-# the two sides are compared as multisets (row order does not matter,
-# duplicates count).
+# clients (psql, mariadb) or Python's own sqlite3 module, each value is put
+# into one canonical text, and the two sides are compared as multisets (row
+# order does not matter, duplicates count).
 #
-#     canon_compare.py [--tables a,b] [--quiet] FROM TO
-#     FROM, TO: pg:DATABASE[/SCHEMA] (schema default public) or my:DATABASE
+#     canon_compare.py [--tables a,b] [--ignore-columns c,d] [--quiet] FROM TO
+#     FROM, TO: pg:DATABASE[/SCHEMA] (schema default public), my:DATABASE or
+#               lite:PATH (a SQLite file, opened read-only)
+#     --ignore-columns: columns of these names are left out of every table
 #
 # Connections: PostgreSQL from $SLUICE_PG_URL (its database part replaced),
 # MariaDB/MySQL as root on 127.0.0.1:$SLUICE_MY_PORT (as tests/integration/lib.sh).
@@ -31,14 +33,39 @@
 #   anything else         the server's own text of the value (PostgreSQL
 #                         arrays, tsvector, domains over them...), compared
 #                         exactly with the other side's text
+#
+# SQLite (lite:) stores any value in any column: a column's class comes from
+# its declared type by SQLite's affinity rules (datatype3.html section 3.1:
+# INT -> integer; CHAR, CLOB, TEXT -> text; BLOB or no type -> blob; REAL,
+# FLOA, DOUB -> float; otherwise NUMERIC), refined by the type's first word
+# (DECIMAL, NUMERIC, BOOLEAN, DATE, DATETIME, TIMESTAMP, TIMESTAMPTZ, JSON,
+# also sluice's TEXT-affinity `DECIMAL TEXT(p,s)`, `JSON TEXT`), and each value
+# is read by its storage class as Python's sqlite3 returns it:
+#   INTEGER               the integer (a float column: the double it is;
+#                         a date/time column: unix epoch seconds, in UTC)
+#   REAL                  in a numeric column the decimal its shortest repr
+#                         gives (1.98 stored as the double 1.98 is 1.98);
+#                         in a float column the double; in a date/time column
+#                         a Julian day number inside the years 0000-9999
+#                         (1721059.5 to 5373484.5), else epoch seconds with a
+#                         fraction (sluice's README), both as UTC timestamps
+#   TEXT                  a number's text as a number, a timestamp's text
+#                         (' ' or 'T', a zone converted to UTC) as a timestamp,
+#                         anything else exactly
+#   BLOB                  lowercase hex (in a text column: "blob:" + hex, so
+#                         it never equals a text)
+# sqlite_* tables (sqlite_sequence, sqlite_stat1) and virtual tables are not
+# tables of the database here (sluice does not copy them either).
 # Tables on one side only, and columns on one side only, are differences.
 # Exit 0 when every table is equal, 1 when any differs, 2 on errors.
 import collections
 import concurrent.futures
+import datetime
 import decimal
 import json
 import os
 import re
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -49,8 +76,8 @@ MAX_EXAMPLES = 5
 class Side:
     def __init__(self, spec):
         kind, _, rest = spec.partition(":")
-        if kind not in ("pg", "my") or not rest:
-            raise SystemExit("canon_compare: bad database spec %r (pg:DB[/SCHEMA] or my:DB)" % spec)
+        if kind not in ("pg", "my", "lite") or not rest:
+            raise SystemExit("canon_compare: bad database spec %r (pg:DB[/SCHEMA], my:DB or lite:PATH)" % spec)
         self.kind = kind
         self.spec = spec
         if kind == "pg":
@@ -86,8 +113,17 @@ class Side:
             rows.append([None if f == null else f for f in line.split("\t")])
         return rows
 
+    def lite_connect(self):
+        """A read-only connection to the SQLite file (one a thread: each dump opens its own)."""
+        if not os.path.isfile(self.db):
+            raise RuntimeError("%s: no such file" % self.spec)
+        con = sqlite3.connect("file:%s?mode=ro" % self.db.replace("?", "%3f").replace("#", "%23"), uri=True)
+        # the exact bytes of a TEXT value (invalid UTF-8 shows as escapes, as in dec_text)
+        con.text_factory = lambda b: b.decode("utf-8", errors="backslashreplace")
+        return con
+
     def quote(self, name):
-        if self.kind == "pg":
+        if self.kind in ("pg", "lite"):
             return '"' + name.replace('"', '""') + '"'
         return "`" + name.replace("`", "``") + "`"
 
@@ -102,7 +138,27 @@ class Side:
         self.tables = collections.OrderedDict()
         self.pkeys = {}
         lit = "'" + self.schema.replace("'", "''") + "'"
-        if self.kind == "pg":
+        if self.kind == "lite":
+            con = self.lite_connect()
+            try:
+                for (table,) in con.execute(
+                        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+                        "AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name"):
+                    key = []
+                    # table_xinfo: cid, name, type, notnull, default, pk, hidden (1: a virtual
+                    # table's hidden column; 2, 3: generated, readable like any other)
+                    for _, col, decl, _, _, pk, hidden in con.execute(
+                            "PRAGMA table_xinfo(%s)" % self.quote(table)):
+                        if hidden == 1:
+                            continue
+                        self.tables.setdefault(table, []).append((col, lite_class(decl or ""), decl or ""))
+                        if pk:
+                            key.append((pk, col))
+                    if key:
+                        self.pkeys[table] = [c for _, c in sorted(key)]
+            finally:
+                con.close()
+        elif self.kind == "pg":
             rows = self.query(
                 "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), bt.typname, t.typtype, "
                 "bt.typcategory FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -194,6 +250,8 @@ class Side:
 
     def dump(self, table, columns):
         """Canonical rows of table: columns is [(name, class, pair class)]."""
+        if self.kind == "lite":
+            return self.lite_dump(table, columns)
         exprs, decs = [], []
         for name, cls, pair in columns:
             e, d = self.render(name, cls, pair)
@@ -209,6 +267,24 @@ class Side:
                 raise RuntimeError("%s: %s: a row with %d fields, want %d" % (self.spec, table, len(r), len(decs)))
             out.append(tuple(None if v is None else d(v) for v, d in zip(r, decs)))
         return out
+
+    def lite_dump(self, table, columns):
+        """dump() of a SQLite table: values as Python's sqlite3 returns them
+        (int, float, str, bytes: the storage class), each put into canonical text."""
+        convs = [lite_conv(cls, pair) for _, cls, pair in columns]
+        exprs = [self.quote(name) for name, _, _ in columns] or ["1"]
+        if not columns:
+            convs = [lambda v: str(v)]
+        con = self.lite_connect()
+        try:
+            out = []
+            for r in con.execute("SELECT %s FROM %s" % (", ".join(exprs), self.quote(table))):
+                out.append(tuple(None if v is None else c(v) for v, c in zip(r, convs)))
+            return out
+        except sqlite3.Error as e:
+            raise RuntimeError("%s: %s: %s" % (self.spec, table, e))
+        finally:
+            con.close()
 
 
 # --- type classes -------------------------------------------------------------
@@ -254,6 +330,31 @@ def my_class(dtype, ctype):
     if dtype == "json":
         return "json"
     return "other"
+
+
+def lite_class(decl):
+    """The class of a SQLite column from its declared type: SQLite's affinity
+    rules (https://www.sqlite.org/datatype3.html section 3.1, in their order),
+    refined by the type's first word."""
+    t = decl.upper()
+    m = re.match(r"\s*([A-Z_]+)", t)
+    word = m.group(1) if m else ""
+    if "INT" in t:
+        return "int"  # INTEGER affinity (BIGINT, UNSIGNED BIG INT, POINT...)
+    if "CHAR" in t or "CLOB" in t or "TEXT" in t:
+        # TEXT affinity: sluice writes DECIMAL TEXT(p,s), JSON TEXT, TIMESTAMPTZ TEXT
+        # so that the text stays as it is; a decimal is still a number
+        return {"DECIMAL": "dec", "NUMERIC": "dec", "JSON": "json", "DATE": "date", "DATETIME": "ts",
+                "TIMESTAMP": "ts", "TIMESTAMPTZ": "tstz"}.get(word, "text")
+    if "BLOB" in t:
+        return "bytes"
+    if t.strip() == "":
+        return "any"  # BLOB affinity without a type: any value, compared as text
+    if "REAL" in t or "FLOA" in t or "DOUB" in t:
+        return "f64"
+    # NUMERIC affinity
+    return {"BOOLEAN": "bool", "BOOL": "bool", "DATE": "date", "DATETIME": "ts", "TIMESTAMP": "ts",
+            "TIMESTAMPTZ": "tstz", "JSON": "json"}.get(word, "dec")
 
 
 NUMERIC = {"bool", "int", "dec", "bits"}
@@ -377,6 +478,125 @@ def dec_json(s):
         return "invalid json: " + t
 
 
+# --- SQLite values: a Python value (its storage class) -> canonical text ------------
+JULIAN_LO, JULIAN_HI = 1721059.5, 5373484.5  # the Julian days of the years 0000 to 9999
+EPOCH = datetime.datetime(1970, 1, 1)
+
+
+def lite_secs(v):
+    """Unix epoch seconds (a Decimal) of a number in a date/time column."""
+    if isinstance(v, int):
+        return decimal.Decimal(v)
+    if JULIAN_LO <= v <= JULIAN_HI:
+        # a Julian day, to the millisecond as SQLite's own date functions take it
+        ms = int(v * 86400000.0 + 0.5) - 210866760000000  # 2440587.5 days in ms
+        return decimal.Decimal(ms) / 1000
+    return decimal.Decimal(repr(v))
+
+
+def secs_ts(secs):
+    """Canonical timestamp text of unix epoch seconds (a Decimal), to the microsecond."""
+    us = int((secs * 1000000).to_integral_value(rounding=decimal.ROUND_HALF_EVEN))
+    t = EPOCH + datetime.timedelta(microseconds=us)
+    return dec_ts(t.strftime("%Y-%m-%d %H:%M:%S.%f").rjust(26, "0"))
+
+
+TS_TEXT = re.compile(r"^(\d{4}-\d\d-\d\d)(?:[ T](\d\d:\d\d(?::\d\d(?:\.\d+)?)?)"
+                     r"\s*(Z|[+-]\d\d(?::?\d\d)?)?)?$")
+
+
+def lite_ts_text(s):
+    """Canonical timestamp of a date/time text ('YYYY-MM-DD[ |T]HH:MM[:SS[.f]][zone]'),
+    a zone converted to UTC; anything else stays as it is (and then differs)."""
+    m = TS_TEXT.match(s.strip())
+    if not m:
+        return s
+    date, clock, zone = m.group(1), m.group(2) or "00:00:00", m.group(3)
+    if len(clock) == 5:
+        clock += ":00"
+    text = date + " " + clock
+    if zone and zone != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        hh, mm = int(zone[1:3]), int(zone[-2:]) if len(zone) > 3 else 0
+        whole, _, frac = clock.partition(".")
+        t = datetime.datetime.strptime(date + " " + whole, "%Y-%m-%d %H:%M:%S")
+        t -= sign * datetime.timedelta(hours=hh, minutes=mm)
+        text = t.strftime("%Y-%m-%d %H:%M:%S").rjust(19, "0") + ("." + frac if frac else "")
+    return dec_ts(text)
+
+
+def lite_conv(cls, pair):
+    """The function from a SQLite value (not NULL) of class cls to the canonical
+    text of the pair class it is compared as."""
+    datelike = cls in ("ts", "tstz", "date")
+
+    def as_text(v):
+        if isinstance(v, bytes):
+            return "blob:" + v.hex()
+        if isinstance(v, float):
+            return repr(v)
+        return str(v)
+
+    if pair == "num":
+        def conv(v):
+            if isinstance(v, int):
+                return str(v)
+            if isinstance(v, float):
+                return norm_decimal(decimal.Decimal(repr(v)))  # the decimal its shortest repr gives
+            if isinstance(v, str):
+                return dec_num(v.strip())
+            return as_text(v)
+        return conv
+    if pair == "float":
+        def conv(v):
+            if isinstance(v, (int, float)):
+                return canon_float(float(v))
+            if isinstance(v, str):
+                try:
+                    return canon_float(float(v))
+                except ValueError:
+                    return v
+            return as_text(v)
+        return conv
+    if pair in ("ts", "date"):
+        def conv(v):
+            if isinstance(v, (int, float)) and datelike:
+                t = secs_ts(lite_secs(v))
+            elif isinstance(v, str):
+                t = lite_ts_text(v)
+            else:
+                return as_text(v)
+            if pair == "date" and re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", t):
+                return t[:10]  # a date: the day of a date-time (epoch seconds, Julian day)
+            return t
+        return conv
+    if pair == "secs":
+        def conv(v):
+            if isinstance(v, (int, float)):
+                return norm_decimal(decimal.Decimal(repr(v)) if isinstance(v, float) else decimal.Decimal(v))
+            if isinstance(v, str):
+                return dec_mytime(v)
+            return as_text(v)
+        return conv
+    if pair == "bytes":
+        def conv(v):
+            if isinstance(v, bytes):
+                return v.hex()
+            return as_text(v).encode("utf-8").hex()
+        return conv
+    if pair == "json":
+        def conv(v):
+            if not isinstance(v, str):
+                return as_text(v)
+            try:
+                return canon_json(json.loads(v, parse_float=decimal.Decimal, parse_int=decimal.Decimal))
+            except ValueError:
+                return "invalid json: " + v
+        return conv
+    # text, astext: the text exactly; another storage class as its own text
+    return as_text
+
+
 # --- comparison -------------------------------------------------------------------
 def show(v):
     if v is None:
@@ -384,11 +604,11 @@ def show(v):
     return repr(v) if len(v) <= 120 else repr(v[:117]) + "..."
 
 
-def compare_table(src, dst, table, quiet):
+def compare_table(src, dst, table, quiet, ignore=()):
     """Print the result for one table; return True when equal."""
     problems = []
-    scols = src.tables[table]
-    dcols = {c[0]: c for c in dst.tables[table]}
+    scols = [c for c in src.tables[table] if c[0] not in ignore]
+    dcols = {c[0]: c for c in dst.tables[table] if c[0] not in ignore}
     only_src = [c[0] for c in scols if c[0] not in dcols]
     only_dst = [c for c in dcols if c not in {s[0] for s in scols}]
     if only_src:
@@ -460,6 +680,7 @@ def compare_table(src, dst, table, quiet):
 
 def main(argv):
     tables = None
+    ignore = set()
     quiet = False
     args = []
     i = 0
@@ -468,13 +689,16 @@ def main(argv):
         if a == "--tables":
             i += 1
             tables = [t for t in argv[i].split(",") if t]
+        elif a == "--ignore-columns":
+            i += 1
+            ignore = {c for c in argv[i].split(",") if c}
         elif a == "--quiet":
             quiet = True
         else:
             args.append(a)
         i += 1
     if len(args) != 2:
-        print("usage: canon_compare.py [--tables a,b] [--quiet] FROM TO", file=sys.stderr)
+        print("usage: canon_compare.py [--tables a,b] [--ignore-columns c,d] [--quiet] FROM TO", file=sys.stderr)
         return 2
     src, dst = Side(args[0]), Side(args[1])
     try:
@@ -498,8 +722,8 @@ def main(argv):
                 print("%s\t-\t-\tDIFF\n    a table of %s only, not of %s" % (t, src.spec, dst.spec))
                 ok = False
                 continue
-            ok = compare_table(src, dst, t, quiet) and ok
-    except (RuntimeError, OSError) as e:
+            ok = compare_table(src, dst, t, quiet, ignore) and ok
+    except (RuntimeError, OSError, sqlite3.Error) as e:
         print("canon_compare: %s" % e, file=sys.stderr)
         return 2
     return 0 if ok else 1
