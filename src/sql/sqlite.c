@@ -22,9 +22,13 @@ static bool lite_quote_ident(struct buf *b, const char *ident)
 	return sql_quote_with(b, ident, '"');
 }
 
+/* A plain "?", numbered by its place: every statement numbers its
+ * placeholders in order, and SQLite prepares "?NNN" in time quadratic in
+ * their count (0.44 s for a full INSERT of 32,766, against 0.01 s). */
 static bool lite_placeholder(struct buf *b, int n)
 {
-	return buf_printf(b, "?%d", n);
+	(void)n;
+	return buf_putc(b, '?');
 }
 
 static bool lite_conflict_clause(struct buf *b, const struct write_spec *spec)
@@ -214,6 +218,14 @@ bool sqlite_type_classify(const char *text, const struct column_desc *col, struc
 		t->kind = SQL_OTHER;
 	if (m->kind == SQL_TEXT && aff != SQLITE_AFF_TEXT)
 		t->kind = SQL_OTHER;
+	if (m->kind == SQL_FLOAT && aff != SQLITE_AFF_REAL)
+		t->kind = SQL_OTHER;
+	if (m->kind == SQL_BINARY && aff != SQLITE_AFF_BLOB) {
+		/* "blob sub_type text" (Sakila's port): TEXT affinity, since
+		 * TEXT is looked for before BLOB; its values are text */
+		t->kind = aff == SQLITE_AFF_TEXT ? SQL_TEXT : SQL_OTHER;
+		t->length = -1;
+	}
 	if (t->kind == SQL_OTHER) {
 		snprintf(t->name, sizeof t->name, "%.*s", (int)tx.trimmed_len, tx.trimmed);
 		for (char *p = t->name; *p; p++)
