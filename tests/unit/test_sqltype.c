@@ -420,6 +420,9 @@ START_TEST(sqlite_classify)
 		{"TIMESTAMP WITH TIME ZONE", SQLITE_AFF_NUMERIC, SQL_TIMESTAMPTZ},
 		{"STRING", SQLITE_AFF_NUMERIC, SQL_OTHER}, /* not TEXT affinity */
 		{"JSON TEXT", SQLITE_AFF_TEXT, SQL_JSON},
+		/* TEXT is looked for before BLOB (Sakila's SQLite port) */
+		{"BLOB SUB_TYPE TEXT", SQLITE_AFF_TEXT, SQL_TEXT},
+		{"REAL INT", SQLITE_AFF_INTEGER, SQL_OTHER},
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct sql_type t;
