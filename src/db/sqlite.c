@@ -59,6 +59,26 @@ static double stored_secs(bool integer, sqlite3_int64 i, double d)
 	return d;
 }
 
+/* A stored number as an instant: whole epoch seconds and microseconds.
+ * Epoch seconds as they are, a REAL's fraction to the microsecond; a
+ * Julian day's double is good to some tens of microseconds, so to the
+ * millisecond, as SQLite's own datetime() reads it. False out of range. */
+static bool stored_instant(bool integer, sqlite3_int64 i, double d, time_t *whole, long *us)
+{
+	double secs = stored_secs(integer, i, d);
+	if (!isfinite(secs) || fabs(secs) > 253402300799.0)
+		return false;
+	double w = floor(secs);
+	bool julian = !integer && d >= JULIAN_LO && d <= JULIAN_HI;
+	*us = julian ? lround((secs - w) * 1e3) * 1000 : lround((secs - w) * 1e6);
+	if (*us >= 1000000) {
+		w += 1;
+		*us -= 1000000;
+	}
+	*whole = (time_t)w;
+	return true;
+}
+
 /* What a column of the table being written takes. */
 struct col_info {
 	enum sqlite_affinity aff;
@@ -1541,32 +1561,33 @@ static bool lite_open_read(struct conn *c, const struct write_spec *spec, const 
 	return true;
 }
 
-/* An epoch second count (with a fraction) as UTC text into out: a date
- * alone when date_only and it falls on midnight. */
-static bool epoch_text(double secs, bool date_only, bool zoned, char *out, size_t n)
+/* A stored number (epoch seconds or a Julian day, see stored_instant) as
+ * UTC text into out, a date alone when date_only: 1, or 0 when out of
+ * range, -1 when date_only and it has a time of day (a date column would
+ * drop it, or refuse it: neither is the value). */
+static int epoch_text(bool integer, sqlite3_int64 i, double d, bool date_only, bool zoned,
+		      char *out, size_t n)
 {
-	if (!isfinite(secs) || fabs(secs) > 253402300799.0)
-		return false;
-	double whole = floor(secs);
-	long ms = lround((secs - whole) * 1000.0);
-	if (ms == 1000) {
-		whole += 1;
-		ms = 0;
-	}
-	time_t t = (time_t)whole;
+	time_t whole;
+	long us;
 	struct tm tm;
-	if (!gmtime_r(&t, &tm))
-		return false;
-	if (date_only && !tm.tm_hour && !tm.tm_min && !tm.tm_sec && !ms) {
+	if (!stored_instant(integer, i, d, &whole, &us) || !gmtime_r(&whole, &tm))
+		return 0;
+	if (date_only) {
+		if (tm.tm_hour || tm.tm_min || tm.tm_sec || us)
+			return -1;
 		strftime(out, n, "%Y-%m-%d", &tm);
-		return true;
+		return 1;
 	}
 	size_t k = strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
-	if (ms)
-		k += (size_t)snprintf(out + k, n - k, ".%03ld", ms);
+	if (us) {
+		k += (size_t)snprintf(out + k, n - k, ".%06ld", us);
+		while (out[k - 1] == '0')
+			out[--k] = '\0';
+	}
 	if (zoned)
 		snprintf(out + k, n - k, "+00");
-	return true;
+	return 1;
 }
 
 static const char *class_name(int type)
@@ -1640,12 +1661,15 @@ static bool read_value(struct read_stream *s, int i, bool *null, char *why, size
 	char tmp[64];
 	if (!*refuse && datelike && (type == SQLITE_INTEGER || type == SQLITE_FLOAT)) {
 		/* unix epoch seconds, or a Julian day number */
-		double secs = stored_secs(type == SQLITE_INTEGER, sqlite3_column_int64(st, i),
-					  sqlite3_column_double(st, i));
-		if (!epoch_text(secs, k == SQL_DATE, k == SQL_TIMESTAMPTZ, tmp, sizeof tmp)) {
-			snprintf(why, whysz, "row %ld, column %s: %s out of range for a date",
-				 s->rowno, sqlite3_column_name(st, i),
-				 (const char *)sqlite3_column_text(st, i));
+		int got = epoch_text(type == SQLITE_INTEGER, sqlite3_column_int64(st, i),
+				     sqlite3_column_double(st, i), k == SQL_DATE,
+				     k == SQL_TIMESTAMPTZ, tmp, sizeof tmp);
+		if (got <= 0) {
+			snprintf(why, whysz, "row %ld, column %s: %s %s", s->rowno,
+				 sqlite3_column_name(st, i),
+				 (const char *)sqlite3_column_text(st, i),
+				 got ? "has a time of day, in a column declared a date"
+				     : "out of range for a date");
 			*refuse = true;
 			return buf_puts(&s->vals, "?");
 		}
@@ -1945,7 +1969,6 @@ static void md5_hex(const void *p, size_t n, char hex[33])
  * day number. False when it is none of them. */
 static bool time_parts(sqlite3_value *v, struct tm *tm, long *us)
 {
-	double secs;
 	int type = sqlite3_value_type(v);
 	if (type == SQLITE_TEXT) {
 		const char *s = (const char *)sqlite3_value_text(v);
@@ -1968,23 +1991,12 @@ static bool time_parts(sqlite3_value *v, struct tm *tm, long *us)
 		}
 		return true;
 	}
-	if (type == SQLITE_INTEGER)
-		secs = (double)sqlite3_value_int64(v);
-	else if (type == SQLITE_FLOAT)
-		secs = stored_secs(false, 0, sqlite3_value_double(v));
-	else
+	if (type != SQLITE_INTEGER && type != SQLITE_FLOAT)
 		return false;
-	if (!isfinite(secs) || fabs(secs) > 253402300799.0)
+	time_t t;
+	if (!stored_instant(type == SQLITE_INTEGER, sqlite3_value_int64(v), sqlite3_value_double(v),
+			    &t, us))
 		return false;
-	/* to the millisecond, as copy reads it: a Julian day's double is
-	 * good to some tens of microseconds */
-	double whole = floor(secs);
-	*us = lround((secs - whole) * 1e3) * 1000;
-	if (*us >= 1000000) {
-		whole += 1;
-		*us -= 1000000;
-	}
-	time_t t = (time_t)whole;
 	if (!gmtime_r(&t, tm))
 		return false;
 	tm->tm_year += 1900;
@@ -2145,9 +2157,9 @@ static void canon_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			md5_hex(sqlite3_value_blob(v), (size_t)sqlite3_value_bytes(v), hex);
 		} else if ((kind == SQL_DATE || kind == SQL_DATETIME || kind == SQL_TIMESTAMPTZ) &&
 			   type != SQLITE_TEXT &&
-			   epoch_text(stored_secs(type == SQLITE_INTEGER, sqlite3_value_int64(v),
-						  sqlite3_value_double(v)),
-				      kind == SQL_DATE, kind == SQL_TIMESTAMPTZ, tmp, sizeof tmp)) {
+			   epoch_text(type == SQLITE_INTEGER, sqlite3_value_int64(v),
+				      sqlite3_value_double(v), kind == SQL_DATE,
+				      kind == SQL_TIMESTAMPTZ, tmp, sizeof tmp) > 0) {
 			md5_hex(tmp, strlen(tmp), hex);
 		} else if (type == SQLITE_FLOAT) {
 			shortest_double(sqlite3_value_double(v), tmp, sizeof tmp);
