@@ -1,0 +1,125 @@
+/* include/sluice/pg_internal.h
+ * The PostgreSQL driver's shared state, inside src/db/pg*.c only: pg.c is
+ * the driver table and the statements any caller runs, pg_conn.c the
+ * connection (connect, waits, cancel, errors), pg_tx.c transactions and
+ * commit, pg_write.c COPY, INSERT and UPDATE, pg_catalog.c the catalog
+ * reads, pg_read.c snapshots and reading rows.
+ */
+#ifndef SLUICE_PG_INTERNAL_H
+#define SLUICE_PG_INTERNAL_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sluice/buf.h"
+#include "sluice/driver.h"
+#include "sluice/error.h"
+
+struct conn {
+	PGconn *pg;
+	char *url; /* kept only to scrub its password from messages */
+	struct buf sql;
+	struct buf copy;
+	char *prepared_text; /* the INSERT prepared as "sluice_ins", or NULL */
+	/* a pooler (PgBouncer) stands between: each transaction may run on
+	 * another server session, so nothing lives in a session across them */
+	bool pooled;
+	const char **params;
+	size_t nparams_cap;
+	/* column types of the table being updated, by spec column */
+	char *types_key;
+	char **types;
+	int ntypes;
+	int *exact;	  /* per column: what it would round (convert_exact_rule_for_pg) */
+	bool any_exact;	  /* some column has a rule */
+	bool key_indexed; /* the update's key has a unique index */
+	/* the transaction id of the last COMMIT sent, the server process that
+	 * ran it (pg_backend_pid(): through a pooler PQbackendPID is the
+	 * pooler's own key, no process), and whether its reply was lost */
+	char xid[32];
+	int xid_pid;
+	bool commit_in_doubt;
+	/* --timeout: every wait on the server is a poll on its socket that
+	 * gives up after this many seconds without a byte moving (0: never);
+	 * then the connection is dropped (stalled) and counts as broken */
+	double timeout;
+	bool stalled;
+	/* after a signal (signals.h) no statement starts but a rollback
+	 * (cleanup); the one in flight is cancelled (last at cancel_at, 0:
+	 * not yet), and dropped when it does not end in time (interrupted) */
+	bool cleanup;
+	double cancel_at;
+	bool interrupted;
+	char redacted[512]; /* the URL without its password, once connected */
+};
+
+/* src/db/pg.c */
+bool pg_query_row(struct conn *c, const char *sql, char **out, int n, struct sl_error *err);
+
+/* src/db/pg_conn.c */
+bool pg_fail(struct conn *c, PGresult *res, const char *what, struct sl_error *err);
+double pg_mono_now(void);
+void pg_cancel(struct conn *c);
+PGresult *pg_result(struct conn *c);
+PGresult *pg_run(struct conn *c, const char *sql);
+PGresult *pg_run_params(struct conn *c, const char *sql, int n, const char *const *params);
+PGresult *pg_run_prepared(struct conn *c, const char *name, int n, const char *const *params);
+PGresult *pg_run_prepare(struct conn *c, const char *name, const char *sql);
+int pg_put_copy(struct conn *c, const char *data, size_t len);
+int pg_put_copy_end(struct conn *c, const char *errmsg);
+int pg_get_copy(struct conn *c, char **line);
+void pg_close(struct conn *c);
+bool pg_connect(const char *url, const struct conn_options *opts, struct conn **out,
+		struct sl_error *err);
+bool pg_exec(struct conn *c, const char *sql, struct sl_error *err);
+bool pg_server_version(struct conn *c, char *out, size_t n, struct sl_error *err);
+bool pg_healthy(struct conn *c);
+bool pg_every_row_condition(struct buf *b);
+bool pg_identity(struct conn *c, char *out, size_t n, struct sl_error *err);
+void pg_session_name(struct conn *c, char *out, size_t n);
+
+/* src/db/pg_tx.c */
+bool pg_begin(struct conn *c, struct sl_error *err);
+bool pg_commit(struct conn *c, struct sl_error *err);
+int pg_commit_token(struct conn *c, char *out, size_t n);
+const char *pg_commit_mode(const struct conn *c);
+bool pg_commit_status(struct conn *c, const char *token, bool *committed, struct sl_error *err);
+bool pg_rollback(struct conn *c, struct sl_error *err);
+bool pg_job_lock_hold(struct conn *c, struct sl_error *err);
+bool pg_job_lock_try(struct conn *c, uint64_t key, bool *held, struct sl_error *err);
+
+/* src/db/pg_write.c */
+bool pg_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		    size_t first, size_t n, struct write_count *out, struct sl_error *err);
+bool pg_write_each(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		   size_t first, size_t n, char **refused, size_t *written, struct sl_error *err);
+bool pg_update_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		     size_t first, size_t n, unsigned *matched, struct sl_error *err);
+
+/* src/db/pg_catalog.c */
+bool pg_query_rows(struct conn *c, const char *q, int nparams, const char *const *params,
+		   const char *what, PGresult **res, struct sl_error *err);
+bool pg_describe_table(struct conn *c, const struct write_spec *spec, struct table_desc *out,
+		       struct sl_error *err);
+bool pg_describe_schema(struct conn *c, const char *schema, struct schema_desc *out,
+			struct sl_error *err);
+bool pg_describe_full(struct conn *c, const struct write_spec *spec, struct table_desc *out,
+		      struct sl_error *err);
+bool pg_query_columns(struct conn *c, const char *query, char ***names, int *n,
+		      struct sl_error *err);
+bool pg_max_length(struct conn *c, const struct write_spec *spec, const struct column_desc *col,
+		   long *out, struct sl_error *err);
+
+/* src/db/pg_read.c */
+bool pg_snapshot(struct conn *c, struct sl_error *err);
+bool pg_snapshot_end(struct conn *c, struct sl_error *err);
+bool pg_export_snapshot(struct conn *c, char *id, size_t n, struct sl_error *err);
+bool pg_snapshot_at(struct conn *c, const char *id, struct sl_error *err);
+bool pg_open_read(struct conn *c, const struct write_spec *spec, const char *query,
+		  const struct read_range *range, struct read_stream **out, struct sl_error *err);
+int pg_read_row(struct read_stream *s, struct cell **cells, int *ncols, unsigned long long *bytes,
+		struct sl_error *err);
+void pg_close_read(struct read_stream *s);
+
+#endif

@@ -1,0 +1,520 @@
+/* src/db/pg_write.c
+ * PostgreSQL writes: COPY, prepared multi-row INSERT, rows one by one, UPDATE.
+ */
+#include <libpq-fe.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sluice/convert.h"
+#include "sluice/pg_internal.h"
+#include "sluice/signals.h"
+
+#define COPY_FLUSH_BYTES (512 * 1024)
+
+/* Run COPY statement sql with rows [first, first+n) of b as its data, in
+ * text format, escaped by pg_copy_escape; numbered: each line starts with
+ * the row's number in the range (0, 1, ...). */
+static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size_t first, size_t n,
+		    bool numbered, char *const *skip, struct sl_error *err)
+{
+	PGresult *res = pg_run(c, sql);
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		pg_fail(c, res, "COPY failed", err);
+		PQclear(res);
+		return false;
+	}
+	PQclear(res);
+	buf_reset(&c->copy);
+	bool ok = true, interrupted = false;
+	for (size_t r = first; r < first + n && ok; r++) {
+		const struct cell *row = batch_row(b, r);
+		if (skip && skip[r - first])
+			continue; /* refused already */
+		if (numbered && !buf_printf(&c->copy, "%zu\t", r - first))
+			ok = false;
+		for (int col = 0; ok && col < b->ncols; col++) {
+			if ((col && !buf_putc(&c->copy, '\t')) ||
+			    !pg_copy_escape(&c->copy, row[col].ptr, row[col].len)) {
+				ok = false;
+				break;
+			}
+		}
+		if (ok && !buf_putc(&c->copy, '\n'))
+			ok = false;
+		if (ok && c->copy.len >= COPY_FLUSH_BYTES) {
+			/* a signal ends the COPY here, not at the batch's end */
+			if (signals_caught()) {
+				ok = false;
+				interrupted = c->interrupted = true;
+				break;
+			}
+			if (pg_put_copy(c, c->copy.data, c->copy.len) != 1)
+				break;
+			buf_reset(&c->copy);
+		}
+	}
+	if (!ok) {
+		c->cleanup = interrupted; /* ending it is the cancel */
+		pg_put_copy_end(c, interrupted ? "interrupted" : "row too large");
+		while ((res = pg_result(c)) != NULL)
+			PQclear(res);
+		c->cleanup = false;
+		if (c->stalled || interrupted)
+			return pg_fail(c, NULL, "COPY failed", err);
+		return sl_error_set(err, SL_ERR_DATA, "row too large for the COPY buffer");
+	}
+	if (c->copy.len && pg_put_copy(c, c->copy.data, c->copy.len) != 1)
+		return pg_fail(c, NULL, "COPY failed", err);
+	if (pg_put_copy_end(c, NULL) != 1)
+		return pg_fail(c, NULL, "COPY failed", err);
+	ok = true;
+	while ((res = pg_result(c)) != NULL) {
+		if (ok && PQresultStatus(res) != PGRES_COMMAND_OK) {
+			pg_fail(c, res, "COPY failed", err);
+			ok = false;
+		}
+		PQclear(res);
+	}
+	if (ok && (PQstatus(c->pg) == CONNECTION_BAD || c->stalled))
+		return pg_fail(c, NULL, "COPY failed", err);
+	return ok;
+}
+
+/* COPY the rows into spec's table. */
+static bool write_copy(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		       size_t first, size_t n, struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	if (!pg_copy_sql(&c->sql, spec))
+		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	return copy_in(c, c->sql.data, b, first, n, false, NULL, err);
+}
+
+/* A refused parameter of a multi-row INSERT is named by the server as
+ * "CONTEXT:  unnamed portal parameter $N = '...'": the rows' values go in
+ * row by row, ncols each, so $N is column (N - 1) % ncols; say its name. */
+static void name_parameter(struct sl_error *err, int ncols, char *const *columns, int n)
+{
+	char *ctx = strstr(err->msg, "CONTEXT:  unnamed portal parameter $");
+	if (!ctx)
+		return;
+	long k = strtol(ctx + 36, NULL, 10);
+	if (k < 1 || !columns || n < ncols)
+		return;
+	const char *name = columns[(k - 1) % ncols];
+	while (ctx > err->msg && ctx[-1] == ' ')
+		ctx--; /* the space pg_fail left for the line break */
+	snprintf(ctx, sizeof err->msg - (size_t)(ctx - err->msg), " (column %.200s)", name);
+}
+
+/* Whether spec's INSERT is an upsert that updates a row already there: its
+ * conflict clause sets a column that is not part of the key. */
+static bool upsert_updates(const struct write_spec *spec)
+{
+	if (spec->on_conflict != CONFLICT_UPDATE)
+		return false;
+	for (int c = 0; c < spec->ncols; c++) {
+		bool is_key = false;
+		for (int k = 0; k < spec->nkey; k++)
+			is_key |= !strcmp(spec->columns[c], spec->key[k]);
+		if (!is_key)
+			return true;
+	}
+	return false;
+}
+
+/* The INSERT of nrows rows into b; an upsert that updates returns whether
+ * each row was inserted: a row version written by this INSERT has no xmax,
+ * one that updated an existing row carries the row lock ON CONFLICT took. */
+static bool insert_sql(struct buf *b, const struct write_spec *spec, size_t nrows)
+{
+	buf_reset(b);
+	return sql_insert(&pg_dialect, b, spec, nrows) &&
+	       (!upsert_updates(spec) || buf_puts(b, " RETURNING (xmax = 0)"));
+}
+
+/* Run one INSERT of nrows rows starting at row r, prepared when prepare;
+ * adds the rows the server inserted or updated to out. */
+static bool insert_rows(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			size_t r, size_t nrows, bool prepared, struct write_count *out,
+			struct sl_error *err)
+{
+	size_t np = nrows * (size_t)b->ncols;
+	if (np > c->nparams_cap) {
+		const char **p = realloc(c->params, np * sizeof *p);
+		if (!p)
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		c->params = p;
+		c->nparams_cap = np;
+	}
+	const struct cell *cells = batch_row(b, r);
+	for (size_t i = 0; i < np; i++)
+		c->params[i] = cells[i].ptr; /* NUL-terminated by batch_add_row */
+	PGresult *res;
+	if (prepared) {
+		res = pg_run_prepared(c, "sluice_ins", (int)np, c->params);
+	} else {
+		if (!insert_sql(&c->sql, spec, nrows))
+			return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+		res = pg_run_params(c, c->sql.data, (int)np, c->params);
+	}
+	bool returning = upsert_updates(spec);
+	bool ok = PQresultStatus(res) == (returning ? PGRES_TUPLES_OK : PGRES_COMMAND_OK);
+	if (!ok) {
+		pg_fail(c, res, "INSERT failed", err);
+		name_parameter(err, b->ncols > 0 ? b->ncols : 1, spec->columns, spec->ncols);
+	} else if (returning) {
+		int n = PQntuples(res);
+		out->written += (size_t)n;
+		for (int i = 0; i < n; i++)
+			out->updated += PQgetvalue(res, i, 0)[0] != 't';
+	} else {
+		out->written += (size_t)strtoull(PQcmdTuples(res), NULL, 10);
+	}
+	PQclear(res);
+	return ok;
+}
+
+/* Prepare the full-size INSERT once per connection and table shape (not
+ * through a pooler: see write_insert). */
+static bool ensure_prepared(struct conn *c, const struct write_spec *spec, size_t rows,
+			    struct sl_error *err)
+{
+	if (!insert_sql(&c->sql, spec, rows))
+		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	if (c->prepared_text && !strcmp(c->prepared_text, c->sql.data))
+		return true;
+	if (c->prepared_text) {
+		PGresult *res = pg_run(c, "DEALLOCATE sluice_ins");
+		PQclear(res);
+		free(c->prepared_text);
+		c->prepared_text = NULL;
+	}
+	PGresult *res = pg_run_prepare(c, "sluice_ins", c->sql.data);
+	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		pg_fail(c, res, "preparing INSERT", err);
+	PQclear(res);
+	if (ok)
+		c->prepared_text = strdup(c->sql.data);
+	return ok;
+}
+
+/* Full-size statements go through the prepared "sluice_ins", the others
+ * (and every one through a pooler) as unnamed statements, parsed each time.
+ * A named statement lives in a server session, and behind a transaction
+ * pooler the next transaction may run on another: ours would be missing
+ * there, and another client's "sluice_ins" in the way. */
+static bool write_insert(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			 size_t first, size_t n, struct write_count *out, struct sl_error *err)
+{
+	size_t per = sql_rows_per_statement(&pg_dialect, b->ncols, spec->batch_rows);
+	size_t r = first, end = first + n;
+	while (r < end) {
+		size_t k = end - r < per ? end - r : per;
+		bool prep = k == per && !c->pooled;
+		if (prep && !ensure_prepared(c, spec, per, err))
+			return false;
+		if (!insert_rows(c, spec, b, r, k, prep, out, err))
+			return false;
+		r += k;
+	}
+	return true;
+}
+
+static bool ensure_types(struct conn *c, const struct write_spec *spec, struct sl_error *err);
+static int inexact_column(const struct conn *c, const struct cell *row, int ncols, char *why,
+			  size_t whysz);
+
+bool pg_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		    size_t first, size_t n, struct write_count *out, struct sl_error *err)
+{
+	*out = (struct write_count){0};
+	if (n == 0)
+		return true;
+	if (!ensure_types(c, spec, err))
+		return false;
+	for (size_t r = first; c->any_exact && r < first + n; r++) {
+		char why[300];
+		int col = inexact_column(c, batch_row(b, r), b->ncols, why, sizeof why);
+		if (col >= 0)
+			return sl_error_set(err, SL_ERR_DATA, "column \"%s\": %s",
+					    spec->columns[col], why);
+	}
+	if (spec->method == METHOD_INSERT || spec->on_conflict != CONFLICT_ERROR)
+		return write_insert(c, spec, b, first, n, out, err);
+	if (!write_copy(c, spec, b, first, n, err))
+		return false;
+	out->written = n;
+	return true;
+}
+
+/* The first column of row whose value the column would round (its rule in
+ * c->exact), with why; -1 when none. */
+static int inexact_column(const struct conn *c, const struct cell *row, int ncols, char *why,
+			  size_t whysz)
+{
+	for (int col = 0; col < ncols && col < c->ntypes; col++)
+		if (row[col].ptr && c->exact[col] != CONVERT_EXACT_ANY &&
+		    !convert_is_exact(c->exact[col], row[col].ptr, row[col].len, why, whysz))
+			return col;
+	return -1;
+}
+
+/* A malloc'd printf, NULL on out of memory. */
+static char *pg_printf_alloc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *pg_printf_alloc(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
+}
+
+/* Look up (once per table) the types of spec's columns: for the casts of
+ * an update, and for what each would round. */
+static bool ensure_types(struct conn *c, const struct write_spec *spec, struct sl_error *err)
+{
+	struct buf key;
+	buf_init(&key, 0);
+	bool named = sql_table_name(&pg_dialect, &key, spec);
+	for (int i = 0; i < spec->ncols; i++) {
+		buf_catc(&key, '\x1f');
+		buf_cat(&key, spec->columns[i]);
+	}
+	if (!named || buf_failed(&key) || !key.data) {
+		buf_free(&key);
+		return named ? sl_error_set(err, SL_ERR_INTERNAL, "out of memory")
+			     : sl_error_set(err, SL_ERR_USAGE, "bad table name");
+	}
+	if (c->types_key && !strcmp(c->types_key, key.data)) {
+		buf_free(&key);
+		return true;
+	}
+	struct table_desc td;
+	if (!pg_describe_table(c, spec, &td, err)) {
+		buf_free(&key);
+		return false;
+	}
+	for (int i = 0; i < c->ntypes; i++)
+		free(c->types[i]);
+	free(c->types);
+	free(c->types_key);
+	c->types_key = NULL;
+	c->types = calloc((size_t)spec->ncols, sizeof *c->types);
+	free(c->exact);
+	c->exact = calloc((size_t)(spec->ncols ? spec->ncols : 1), sizeof *c->exact);
+	c->any_exact = false;
+	c->ntypes = 0;
+	bool ok = c->types != NULL && c->exact != NULL && td.exists;
+	if (!td.exists)
+		sl_error_set(err, SL_ERR_USAGE, "table %s does not exist", key.data);
+	for (int i = 0; ok && i < spec->ncols; i++) {
+		int j = 0;
+		while (j < td.ncols && strcmp(td.cols[j].name, spec->columns[i]))
+			j++;
+		if (j == td.ncols) {
+			ok = false;
+			sl_error_set(err, SL_ERR_USAGE, "column \"%s\" is not in the table",
+				     spec->columns[i]);
+			break;
+		}
+		/* the casts of an update: to the type without its modifier, so
+		 * assigning to the column checks it (a too-long value is an
+		 * error, never cut as an explicit cast to varchar(n) would) */
+		c->types[i] = strdup(td.cols[j].base_type);
+		c->exact[i] = convert_exact_rule_for_pg(td.cols[j].type);
+		c->any_exact |= c->exact[i] != CONVERT_EXACT_ANY;
+		c->ntypes = i + 1;
+	}
+	/* a unique index within the key: each record finds its row through it */
+	c->key_indexed = false;
+	for (int u = 0; ok && u < td.nunique && !c->key_indexed; u++) {
+		bool all = td.unique[u].ncols > 0;
+		for (int k = 0; all && k < td.unique[u].ncols; k++) {
+			bool in = false;
+			for (int q = 0; q < spec->nkey; q++)
+				in |= !strcmp(td.unique[u].cols[k], spec->key[q]);
+			all = in;
+		}
+		c->key_indexed = all;
+	}
+	table_desc_free(&td);
+	if (ok)
+		c->types_key = strdup(key.data);
+	buf_free(&key);
+	return ok;
+}
+
+/* Rows [first, first+n) one by one, in one round trip: COPY them into a
+ * temporary table of text columns, then a DO block inserts each in its own
+ * subtransaction, casting each value to its column's type without the
+ * modifier (the column then checks that, as COPY would), and records the
+ * message of each row refused. A batch with many bad rows costs one
+ * round trip instead of a bisection per bad row. */
+bool pg_write_each(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		   size_t first, size_t n, char **refused, size_t *written, struct sl_error *err)
+{
+	*written = 0;
+	if (!ensure_types(c, spec, err))
+		return false;
+	/* a value the column would round is refused here, not left to the
+	 * server, which would round it */
+	for (size_t r = 0; c->any_exact && r < n; r++) {
+		char why[300];
+		int col = inexact_column(c, batch_row(b, first + r), b->ncols, why, sizeof why);
+		if (col >= 0 &&
+		    !(refused[r] = pg_printf_alloc("column \"%s\": %s", spec->columns[col], why)))
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	struct buf q, body;
+	buf_init(&q, 0);
+	buf_init(&body, 0);
+	bool ok = buf_puts(
+		&q, "DROP TABLE IF EXISTS pg_temp.\"sluice#each\", pg_temp.\"sluice#refused\"; "
+		    "CREATE TEMP TABLE \"sluice#each\" (n int");
+	for (int i = 0; ok && i < spec->ncols; i++)
+		ok = buf_printf(&q, ", c%d text", i + 1);
+	ok = ok &&
+	     buf_puts(&q, ") ON COMMIT DROP; CREATE TEMP TABLE \"sluice#refused\" (n int, msg "
+			  "text) ON COMMIT DROP");
+	if (!ok) {
+		buf_free(&q);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	if (!pg_exec(c, q.data, err) || !copy_in(c, "COPY pg_temp.\"sluice#each\" FROM STDIN", b,
+						 first, n, true, refused, err)) {
+		buf_free(&q);
+		return false;
+	}
+	ok = buf_puts(&body,
+		      " DECLARE r record; BEGIN FOR r IN SELECT * FROM pg_temp.\"sluice#each\" "
+		      "ORDER BY n LOOP BEGIN INSERT INTO ") &&
+	     sql_table_name(&pg_dialect, &body, spec) && buf_puts(&body, " (");
+	for (int i = 0; ok && i < spec->ncols; i++)
+		ok = (!i || buf_puts(&body, ", ")) &&
+		     pg_dialect.quote_ident(&body, spec->columns[i]);
+	ok = ok && buf_puts(&body, ") VALUES (");
+	for (int i = 0; ok && i < spec->ncols; i++)
+		ok = buf_printf(&body, "%sr.c%d::%s", i ? ", " : "", i + 1, c->types[i]);
+	ok = ok && buf_puts(&body, "); EXCEPTION WHEN OTHERS THEN IF ") &&
+	     pg_every_row_condition(&body) &&
+	     buf_puts(&body, " THEN RAISE; END IF; INSERT INTO pg_temp.\"sluice#refused\" VALUES "
+			     "(r.n, SQLERRM); END; END LOOP; END ");
+	/* a dollar quote no name in the body can close */
+	char tag[32] = "$sluice$";
+	for (int k = 1; ok && strstr(body.data, tag); k++)
+		snprintf(tag, sizeof tag, "$sluice%d$", k);
+	buf_reset(&q);
+	ok = ok && buf_printf(&q, "DO %s%s%s", tag, body.data, tag);
+	buf_free(&body);
+	if (!ok) {
+		buf_free(&q);
+		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	}
+	ok = pg_exec(c, q.data, err);
+	buf_free(&q);
+	PGresult *res;
+	if (!ok || !pg_query_rows(c, "SELECT n, msg FROM pg_temp.\"sluice#refused\" ORDER BY n", 0,
+				  NULL, "reading the refused rows", &res, err))
+		return false;
+	size_t nref = 0;
+	for (int i = 0; i < PQntuples(res); i++) {
+		size_t r = (size_t)strtoull(PQgetvalue(res, i, 0), NULL, 10);
+		if (r >= n || refused[r])
+			continue;
+		struct buf m;
+		buf_init(&m, 0);
+		if (!buf_printf(&m, "INSERT failed: ERROR:  %s", PQgetvalue(res, i, 1))) {
+			buf_free(&m);
+			PQclear(res);
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		}
+		refused[r] = m.data;
+		nref++;
+	}
+	PQclear(res);
+	*written = n - nref;
+	return true;
+}
+
+/* One UPDATE ... FROM (VALUES ...) for nrows rows starting at r. */
+static bool update_rows(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			size_t r, size_t nrows, unsigned *matched, struct sl_error *err)
+{
+	int set[SQL_MAX_COLUMNS], key[SQL_MAX_COLUMNS], nset, nkey;
+	if (!sql_update_columns(spec, set, &nset, key, &nkey))
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "--key or --set names a column the input lacks");
+	int per = nset + nkey + 1;
+	size_t np = nrows * (size_t)per;
+	if (np > c->nparams_cap) {
+		const char **p = realloc(c->params, np * sizeof *p);
+		if (!p)
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		c->params = p;
+		c->nparams_cap = np;
+	}
+	char(*ords)[24] = malloc(nrows * sizeof *ords);
+	if (!ords)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	size_t k = 0;
+	for (size_t i = 0; i < nrows; i++) {
+		const struct cell *row = batch_row(b, r + i);
+		for (int s = 0; s < nset; s++)
+			c->params[k++] = row[set[s]].ptr;
+		for (int s = 0; s < nkey; s++)
+			c->params[k++] = row[key[s]].ptr;
+		snprintf(ords[i], sizeof ords[i], "%zu", i);
+		c->params[k++] = ords[i];
+	}
+	buf_reset(&c->sql);
+	if (!pg_update_sql(&c->sql, spec, c->types, nrows)) {
+		free(ords);
+		return sl_error_set(err, SL_ERR_USAGE, "bad update: no columns to set or no key");
+	}
+	if (c->key_indexed) {
+		/* a batch is a small share of the table: look each row up by the
+		 * key's index rather than scan the whole table to hash it, which
+		 * the planner would pick for every batch of a big table */
+		PQclear(pg_run(
+			c, "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"));
+	}
+	PGresult *res = pg_run_params(c, c->sql.data, (int)np, c->params);
+	free(ords);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pg_fail(c, res, "UPDATE failed", err);
+		PQclear(res);
+		return false;
+	}
+	for (int t = 0; t < PQntuples(res); t++) {
+		long i = strtol(PQgetvalue(res, t, 0), NULL, 10);
+		if (i >= 0 && (size_t)i < nrows)
+			matched[i]++; /* one per target row the key matched */
+	}
+	PQclear(res);
+	return true;
+}
+
+bool pg_update_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		     size_t first, size_t n, unsigned *matched, struct sl_error *err)
+{
+	if (!ensure_types(c, spec, err))
+		return false;
+	int set[SQL_MAX_COLUMNS], key[SQL_MAX_COLUMNS], nset, nkey;
+	if (!sql_update_columns(spec, set, &nset, key, &nkey))
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "--key or --set names a column the input lacks");
+	size_t per = sql_rows_per_statement(&pg_dialect, nset + nkey + 1, spec->batch_rows);
+	for (size_t r = 0; r < n; r += per) {
+		size_t k = n - r < per ? n - r : per;
+		if (!update_rows(c, spec, b, first + r, k, matched + r, err))
+			return false;
+	}
+	return true;
+}
