@@ -1,0 +1,238 @@
+/* src/db/mysql_update.c
+ * MySQL updates: rows staged in a temporary table, one UPDATE ... JOIN from it.
+ */
+#include <mysql.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sluice/convert.h"
+#include "sluice/mysql_internal.h"
+
+/* Make the connection's staging table hold spec's key and set columns, with
+ * the target columns' own types (CREATE TEMPORARY TABLE ... SELECT ... LIMIT
+ * 0), plus sluice_ord, each staged row's place in the batch; emptied. A
+ * temporary table is the session's own and takes part in its transaction. */
+static bool ensure_stage(struct conn *c, const struct write_spec *spec, const int *set, int nset,
+			 const int *key, int nkey, struct sl_error *err)
+{
+	struct buf shape;
+	buf_init(&shape, 0);
+	bool ok = sql_table_name(&mysql_dialect, &shape, spec);
+	for (int i = 0; ok && i < nkey + nset; i++)
+		ok = buf_putc(&shape, '\x1f') &&
+		     buf_puts(&shape, spec->columns[i < nkey ? key[i] : set[i - nkey]]);
+	if (!ok) {
+		buf_free(&shape);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	if (c->stage_key && !strcmp(c->stage_key, shape.data)) {
+		buf_free(&shape);
+		return my_run_query(c, "DELETE FROM `sluice#stage`", "emptying the staging table",
+				    err);
+	}
+	buf_reset(&c->sql);
+	ok = buf_puts(&c->sql, "DROP TEMPORARY TABLE IF EXISTS `sluice#stage`");
+	if (ok && !my_run_query(c, c->sql.data, "dropping the staging table", err)) {
+		buf_free(&shape);
+		return false;
+	}
+	buf_reset(&c->sql);
+	ok = buf_puts(&c->sql, "CREATE TEMPORARY TABLE `sluice#stage` ENGINE=InnoDB SELECT "
+			       "CAST(0 AS UNSIGNED) AS `sluice#ord`");
+	for (int i = 0; ok && i < nkey + nset; i++)
+		ok = buf_puts(&c->sql, ", ") &&
+		     mysql_dialect.quote_ident(&c->sql,
+					       spec->columns[i < nkey ? key[i] : set[i - nkey]]);
+	ok = ok && buf_puts(&c->sql, " FROM ") && sql_table_name(&mysql_dialect, &c->sql, spec) &&
+	     buf_puts(&c->sql, " LIMIT 0");
+	if (!ok) {
+		buf_free(&shape);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	free(c->stage_key);
+	c->stage_key = NULL;
+	if (!my_run_query(c, c->sql.data, "creating the staging table", err)) {
+		buf_free(&shape);
+		return false;
+	}
+	c->stage_key = shape.data; /* the buffer's memory now belongs to c */
+	return true;
+}
+
+/* Stage rows [first, first+n) (sluice_ord, keys, set values) with multi-row
+ * INSERTs under the placeholder and packet limits. */
+static bool stage_rows(struct conn *c, const struct batch *b, size_t first, size_t n,
+		       const int *set, int nset, const int *key, int nkey, struct sl_error *err)
+{
+	size_t per_row = (size_t)(1 + nkey + nset);
+	size_t per = 60000 / per_row;
+	size_t soft = c->max_packet > 2048 ? c->max_packet - 1024 : c->max_packet;
+	if (soft > SOFT_PACKET_MAX)
+		soft = SOFT_PACKET_MAX;
+	char(*ords)[24] = malloc((n ? n : 1) * sizeof *ords);
+	if (!ords || !my_reserve_params(c, (per < n ? per : n) * per_row + per_row, err)) {
+		free(ords);
+		return ords ? false : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	bool ok = true;
+	for (size_t r = 0; ok && r < n;) {
+		/* rows that fit one statement */
+		size_t k = 0, bytes = 64, need = 1;
+		while (r + k < n && k < per) {
+			const struct cell *row = batch_row(b, first + r + k);
+			size_t rb = 32;
+			for (int t = 0; t < nkey + nset; t++) {
+				const struct cell *v = &row[t < nkey ? key[t] : set[t - nkey]];
+				rb += (v->ptr ? v->len : 0) + 12;
+			}
+			if (k > 0 && bytes + rb > soft)
+				break;
+			bytes += rb;
+			need += rb + (size_t)(nkey + nset) * CONVERT_MAX_GROWTH;
+			k++;
+		}
+		buf_reset(&c->data);
+		if (!buf_reserve(&c->data, need)) {
+			ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			break;
+		}
+		char *scratch = c->data.data;
+		size_t np = 0;
+		for (size_t i = 0; i < k; i++) {
+			const struct cell *row = batch_row(b, first + r + i);
+			snprintf(ords[r + i], sizeof ords[r + i], "%zu", r + i);
+			c->vals[np++] = (struct cell){ords[r + i], strlen(ords[r + i])};
+			for (int t = 0; t < nkey; t++)
+				c->vals[np++] = my_convert_cell(c, key[t], row[key[t]], &scratch);
+			for (int t = 0; t < nset; t++)
+				c->vals[np++] = my_convert_cell(c, set[t], row[set[t]], &scratch);
+		}
+		buf_reset(&c->sql);
+		ok = buf_puts(&c->sql, "INSERT INTO `sluice#stage` VALUES ");
+		for (size_t i = 0; ok && i < k; i++) {
+			ok = buf_puts(&c->sql, i ? ",(?" : "(?");
+			for (size_t t = 1; ok && t < per_row; t++)
+				ok = buf_puts(&c->sql, ",?");
+			ok = ok && buf_putc(&c->sql, ')');
+		}
+		if (!ok) {
+			ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			break;
+		}
+		ok = my_prepare_sql(c, &c->stage, "preparing the staging INSERT", err) &&
+		     my_execute_stmt(c, &c->stage, c->vals, np, false, "staging the update", err);
+		r += k;
+	}
+	free(ords);
+	return ok;
+}
+
+/* sluice update in one statement per batch: the rows staged into a
+ * temporary table, one UPDATE joined on the key, then one query that counts
+ * the target rows each staged row matched (not found: 0). Where the session
+ * may not create temporary tables, one prepared UPDATE per row instead. */
+static bool update_staged(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			  size_t first, size_t n, unsigned *matched, const int *set, int nset,
+			  const int *key, int nkey, struct sl_error *err)
+{
+	if (!ensure_stage(c, spec, set, nset, key, nkey, err) ||
+	    !stage_rows(c, b, first, n, set, nset, key, nkey, err))
+		return false;
+	buf_reset(&c->sql);
+	bool ok = buf_puts(&c->sql, "UPDATE ") && sql_table_name(&mysql_dialect, &c->sql, spec) &&
+		  buf_puts(&c->sql, " AS t JOIN `sluice#stage` AS s ON ");
+	for (int i = 0; ok && i < nkey; i++)
+		ok = buf_puts(&c->sql, i ? " AND t." : "t.") &&
+		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]) &&
+		     buf_puts(&c->sql, " = s.") &&
+		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]);
+	ok = ok && buf_puts(&c->sql, " SET ");
+	for (int i = 0; ok && i < nset; i++)
+		ok = buf_puts(&c->sql, i ? ", t." : "t.") &&
+		     mysql_dialect.quote_ident(&c->sql, spec->columns[set[i]]) &&
+		     buf_puts(&c->sql, " = s.") &&
+		     mysql_dialect.quote_ident(&c->sql, spec->columns[set[i]]);
+	if (!ok)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (!my_run_query(c, c->sql.data, "UPDATE failed", err) ||
+	    !my_check_warnings(c, false, "UPDATE", err))
+		return false;
+	buf_reset(&c->sql);
+	ok = buf_puts(&c->sql, "SELECT s.`sluice#ord`, COUNT(t.") &&
+	     mysql_dialect.quote_ident(&c->sql, spec->columns[key[0]]) &&
+	     buf_puts(&c->sql, ") FROM `sluice#stage` AS s LEFT JOIN ") &&
+	     sql_table_name(&mysql_dialect, &c->sql, spec) && buf_puts(&c->sql, " AS t ON ");
+	for (int i = 0; ok && i < nkey; i++)
+		ok = buf_puts(&c->sql, i ? " AND t." : "t.") &&
+		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]) &&
+		     buf_puts(&c->sql, " = s.") &&
+		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]);
+	ok = ok && buf_puts(&c->sql, " GROUP BY s.`sluice#ord`");
+	if (!ok)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	MYSQL_RES *res = my_store_query(c, "counting matched rows", err);
+	if (!res)
+		return false;
+	MYSQL_ROW row;
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		size_t i = row[0] ? strtoull(row[0], NULL, 10) : n;
+		if (i < n)
+			matched[i] = row[1] ? (unsigned)strtoul(row[1], NULL, 10) : 0;
+	}
+	mysql_free_result(res);
+	return true;
+}
+
+/* sluice update: staged (see update_staged); one prepared UPDATE per row
+ * where that is refused; with CLIENT_FOUND_ROWS the affected-row count says
+ * whether the key matched, changed or not. */
+bool my_update_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		     size_t first, size_t n, unsigned *matched, struct sl_error *err)
+{
+	int set[SQL_MAX_COLUMNS], key[SQL_MAX_COLUMNS], nset, nkey;
+	if (!sql_update_columns(spec, set, &nset, key, &nkey))
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "--key or --set names a column the input lacks");
+	if (!my_ensure_kinds(c, spec, err) || !my_check_exact(c, spec, b, first, n, err))
+		return false;
+	if (!nset || !nkey)
+		return sl_error_set(err, SL_ERR_USAGE, "bad update: no columns to set or no key");
+	if (!c->no_stage) {
+		if (update_staged(c, spec, b, first, n, matched, set, nset, key, nkey, err))
+			return true;
+		/* no privilege to create temporary tables: row by row from now on */
+		if (err->server_code != 1044 && err->server_code != 1142)
+			return false;
+		c->no_stage = true;
+		sl_error_clear(err);
+	}
+	buf_reset(&c->sql);
+	if (!sql_update_row(&mysql_dialect, &c->sql, spec))
+		return sl_error_set(err, SL_ERR_USAGE, "bad update: no columns to set or no key");
+	struct prepared *p = &c->update;
+	if (!my_prepare_sql(c, p, "preparing UPDATE", err))
+		return false;
+	size_t np = (size_t)(nset + nkey);
+	if (!my_reserve_params(c, np, err))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		const struct cell *row = batch_row(b, first + i);
+		size_t need = 1;
+		for (int t = 0; t < b->ncols; t++)
+			need += (row[t].ptr ? row[t].len : 0) + CONVERT_MAX_GROWTH;
+		buf_reset(&c->data);
+		if (!buf_reserve(&c->data, need))
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		char *scratch = c->data.data;
+		for (int t = 0; t < nset; t++)
+			c->vals[t] = my_convert_cell(c, set[t], row[set[t]], &scratch);
+		for (int t = 0; t < nkey; t++)
+			c->vals[nset + t] = my_convert_cell(c, key[t], row[key[t]], &scratch);
+		if (!my_execute_stmt(c, p, c->vals, np, false, "UPDATE", err))
+			return false;
+		/* CLIENT_FOUND_ROWS: rows the key matched, changed or not */
+		matched[i] = (unsigned)mysql_stmt_affected_rows(p->stmt);
+	}
+	return true;
+}

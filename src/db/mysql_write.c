@@ -1,0 +1,523 @@
+/* src/db/mysql_write.c
+ * MySQL writes: prepared multi-row INSERT, LOAD DATA LOCAL fed from memory.
+ */
+#include <mysql.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sluice/convert.h"
+#include "sluice/mysql_internal.h"
+#include "sluice/signals.h"
+#include "sluice/url.h"
+
+/* The infile callbacks: the "file" is the rows of c->inf, escaped for
+ * FIELDS TERMINATED BY '\t' ESCAPED BY '\\' LINES TERMINATED BY '\n'. */
+int my_infile_init(void **ptr, const char *filename, void *userdata)
+{
+	(void)filename;
+	*ptr = userdata;
+	return 0;
+}
+
+void my_infile_end(void *ptr)
+{
+	(void)ptr;
+}
+
+int my_infile_error(void *ptr, char *msg, unsigned int len)
+{
+	struct conn *c = ptr;
+	snprintf(msg, len, "%s",
+		 c->inf.interrupted ? "sluice: interrupted"
+				    : "sluice: a row is too large for the LOAD DATA buffer");
+	return 2000; /* CR_UNKNOWN_ERROR */
+}
+
+/* Append one value escaped for LOAD DATA (\N for NULL). Writes straight into
+ * the buffer after reserving the worst case: this runs for every value. */
+static bool escape_infile(struct buf *out, const char *s, size_t len)
+{
+	if (!s)
+		return buf_append(out, "\\N", 2);
+	if (!buf_reserve(out, 2 * len + 1))
+		return false;
+	char *o = out->data + out->len;
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i], e;
+		switch (ch) {
+		case '\\':
+			e = '\\';
+			break;
+		case '\t':
+			e = 't';
+			break;
+		case '\n':
+			e = 'n';
+			break;
+		case '\r':
+			e = 'r';
+			break;
+		case '\0':
+			e = '0';
+			break;
+		case '\x1a':
+			e = 'Z';
+			break;
+		default:
+			*o++ = ch;
+			continue;
+		}
+		*o++ = '\\';
+		*o++ = e;
+	}
+	out->len = (size_t)(o - out->data);
+	out->data[out->len] = '\0';
+	return true;
+}
+
+/* Convert cell v of column col for c->kinds into dst (bytes at *scratch,
+ * advanced); cells that do not convert are copied as they are. */
+struct cell my_convert_cell(struct conn *c, int col, struct cell v, char **scratch)
+{
+	if (!c->any_kind || !v.ptr || c->kinds[col] == CONVERT_NONE)
+		return v;
+	size_t n;
+	if (!convert_value(c->kinds[col], v.ptr, v.len, *scratch, v.len + CONVERT_MAX_GROWTH, &n))
+		return v;
+	struct cell out = {*scratch, n};
+	*scratch += n + 1;
+	return out;
+}
+
+int my_infile_read(void *ptr, char *dst, unsigned int len)
+{
+	struct conn *c = ptr;
+	struct infile_state *s = &c->inf;
+	if (signals_caught()) {
+		/* the statement ends here, not at the batch's end */
+		s->interrupted = true;
+		return -1;
+	}
+	if (s->pos == c->data.len) {
+		buf_reset(&c->data);
+		s->pos = 0;
+	}
+	char conv[64 + CONVERT_MAX_GROWTH];
+	while (c->data.len - s->pos < len && c->data.len < INFILE_CHUNK && s->next < s->end) {
+		const struct cell *row = batch_row(s->b, s->next);
+		for (int col = 0; col < s->b->ncols; col++) {
+			struct cell v = row[col];
+			/* converted values are short: convert in a stack buffer;
+			 * hex into bytes can be long, and halves: in a buffer of
+			 * the connection's */
+			if (c->any_kind && v.ptr && v.len <= 64) {
+				char *p = conv;
+				v = my_convert_cell(c, col, v, &p);
+			} else if (c->any_kind && v.ptr && c->kinds[col] == CONVERT_BYTES) {
+				buf_reset(&c->scratch);
+				if (!buf_reserve(&c->scratch, v.len + CONVERT_MAX_GROWTH)) {
+					s->failed = true;
+					return -1;
+				}
+				char *p = c->scratch.data;
+				v = my_convert_cell(c, col, v, &p);
+			}
+			if ((col && !buf_putc(&c->data, '\t')) ||
+			    !escape_infile(&c->data, v.ptr, v.len)) {
+				s->failed = true;
+				return -1;
+			}
+		}
+		if (!buf_putc(&c->data, '\n')) {
+			s->failed = true;
+			return -1;
+		}
+		s->next++;
+	}
+	size_t avail = c->data.len - s->pos;
+	size_t n = avail < len ? avail : len;
+	memcpy(dst, c->data.data + s->pos, n);
+	s->pos += n;
+	return (int)n;
+}
+
+/* Look up, once per table and column list, how each column's values convert. */
+bool my_ensure_kinds(struct conn *c, const struct write_spec *spec, struct sl_error *err)
+{
+	struct buf key;
+	buf_init(&key, 0);
+	bool ok = buf_puts(&key, spec->raw_bytes ? "raw\x1f" : "hex\x1f") &&
+		  buf_puts(&key, spec->schema ? spec->schema : "") && buf_putc(&key, '\x1f') &&
+		  buf_puts(&key, spec->table);
+	for (int i = 0; ok && i < spec->ncols; i++)
+		ok = buf_putc(&key, '\x1f') && buf_puts(&key, spec->columns[i]);
+	if (!ok) {
+		buf_free(&key);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	if (c->types_key && !strcmp(c->types_key, key.data)) {
+		buf_free(&key);
+		return true;
+	}
+	free(c->types_key);
+	free(c->kinds);
+	free(c->exact);
+	c->types_key = NULL;
+	c->any_kind = c->any_exact = false;
+	c->kinds = calloc((size_t)(spec->ncols > 0 ? spec->ncols : 1), sizeof *c->kinds);
+	c->exact = calloc((size_t)(spec->ncols > 0 ? spec->ncols : 1), sizeof *c->exact);
+	if (!c->kinds || !c->exact) {
+		buf_free(&key);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	struct table_desc td;
+	if (!my_describe_table(c, spec, &td, err)) {
+		buf_free(&key);
+		return false;
+	}
+	for (int i = 0; i < spec->ncols; i++) {
+		c->exact[i] = CONVERT_EXACT_ANY;
+		for (int j = 0; j < td.ncols; j++) {
+			/* MySQL column names compare case-insensitively */
+			if (!strcasecmp(spec->columns[i], td.cols[j].name)) {
+				c->kinds[i] = convert_kind_for_mysql(td.cols[j].type);
+				if (spec->raw_bytes && c->kinds[i] == CONVERT_BYTES)
+					c->kinds[i] = CONVERT_NONE; /* copy's bytes are bytes */
+				c->exact[i] = convert_exact_rule_for_mysql(td.cols[j].type);
+				break;
+			}
+		}
+		if (c->kinds[i] != CONVERT_NONE)
+			c->any_kind = true;
+		if (c->exact[i] != CONVERT_EXACT_ANY)
+			c->any_exact = true;
+	}
+	table_desc_free(&td);
+	c->types_key = key.data; /* the buffer's memory now belongs to c */
+	return true;
+}
+
+/* Grow the per-statement parameter arrays to np entries. */
+bool my_reserve_params(struct conn *c, size_t np, struct sl_error *err)
+{
+	if (np <= c->nparams_cap)
+		return true;
+	MYSQL_BIND *bn = realloc(c->binds, np * sizeof *bn);
+	if (bn)
+		c->binds = bn;
+	unsigned long *ln = realloc(c->lens, np * sizeof *ln);
+	if (ln)
+		c->lens = ln;
+	struct cell *vn = realloc(c->vals, np * sizeof *vn);
+	if (vn)
+		c->vals = vn;
+	if (!bn || !ln || !vn)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	c->nparams_cap = np;
+	return true;
+}
+
+/* Convert rows [r, r+k) into c->vals; converted bytes live in c->data. */
+static bool convert_rows(struct conn *c, const struct batch *b, size_t r, size_t k,
+			 struct sl_error *err)
+{
+	size_t np = k * (size_t)b->ncols;
+	const struct cell *cells = batch_row(b, r);
+	if (!c->any_kind) {
+		memcpy(c->vals, cells, np * sizeof *cells);
+		return true;
+	}
+	size_t need = 0;
+	for (size_t i = 0; i < np; i++)
+		if (cells[i].ptr && c->kinds[i % (size_t)b->ncols] != CONVERT_NONE)
+			need += cells[i].len + CONVERT_MAX_GROWTH;
+	buf_reset(&c->data);
+	if (!buf_reserve(&c->data, need + 1))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	char *scratch = c->data.data; /* no appends follow, so this stays valid */
+	for (size_t i = 0; i < np; i++)
+		c->vals[i] = my_convert_cell(c, (int)(i % (size_t)b->ncols), cells[i], &scratch);
+	return true;
+}
+
+/* Bytes the values of rows [r, r+k) take in an execute packet (an upper bound). */
+static size_t row_packet_bytes(const struct cell *vals, int ncols)
+{
+	size_t n = 0;
+	for (int i = 0; i < ncols; i++)
+		n += (vals[i].ptr ? vals[i].len : 0) + 9 + 2 + 1;
+	return n;
+}
+
+/* Make p hold the INSERT of nrows rows, preparing it when its text changed. */
+/* Make p hold the statement now in c->sql, preparing it when its text changed. */
+bool my_prepare_sql(struct conn *c, struct prepared *p, const char *what, struct sl_error *err)
+{
+	if (p->stmt && p->text && !strcmp(p->text, c->sql.data))
+		return true;
+	my_prepared_clear(p);
+	p->stmt = mysql_stmt_init(c->my);
+	if (!p->stmt)
+		return my_fail(c, what, err);
+	if (my_stmt_prepare(c, p->stmt, c->sql.data, c->sql.len)) {
+		my_stmt_fail(c, p->stmt, what, err);
+		my_prepared_clear(p);
+		return false;
+	}
+	p->text = strdup(c->sql.data);
+	if (!p->text) {
+		my_prepared_clear(p);
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	return true;
+}
+
+/* Make p hold the INSERT of nrows rows. */
+static bool ensure_prepared(struct conn *c, struct prepared *p, const struct write_spec *spec,
+			    size_t nrows, struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	if (!sql_insert(&mysql_dialect, &c->sql, spec, nrows))
+		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	return my_prepare_sql(c, p, "preparing INSERT", err);
+}
+
+/* After a statement: any note or warning about the values (MariaDB reports
+ * rounding, truncated fractions and dropped digits as notes even in strict
+ * mode) means a value was changed on the way in, so the statement is a data
+ * error and the batch is bisected down to the rows it names. Only a
+ * duplicate key under INSERT IGNORE (--on-conflict skip) is expected. */
+bool my_check_warnings(struct conn *c, bool skip_duplicates, const char *what, struct sl_error *err)
+{
+	if (mysql_warning_count(c->my) == 0)
+		return true;
+	MYSQL_RES *res = NULL;
+	if (my_text_query(c, "SHOW WARNINGS") || !(res = mysql_store_result(c->my)))
+		return my_fail(c, what, err);
+	MYSQL_ROW row;
+	bool ok = true;
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		const char *level = row[0] ? row[0] : "", *code = row[1] ? row[1] : "0";
+		const char *msg = row[2] ? row[2] : "";
+		unsigned n = (unsigned)strtoul(code, NULL, 10);
+		if (my_harmless_warning(n) || (skip_duplicates && n == 1062))
+			continue;
+		sl_error_set(err, SL_ERR_DATA, "%s: %s (MySQL %s %u)", what, msg, level, n);
+		err->server_code = n;
+		url_scrub(err->msg, c->url);
+		ok = false;
+		break;
+	}
+	mysql_free_result(res);
+	return ok;
+}
+
+/* Of the nrows rows an upsert (INSERT ... ON DUPLICATE KEY UPDATE) just
+ * wrote, those that updated a row already there, into *updated; false when
+ * the server did not say. A statement of several rows has an info line
+ * "Records: R  Duplicates: D" in which, under CLIENT_FOUND_ROWS, D counts
+ * every row that met an existing key, changed or not; the affected-row
+ * count (1 per insert, 2 per changed row, 1 per unchanged one) must agree.
+ * A one-row statement has no info line: 2 affected rows are a changed row,
+ * and 1 an insert or an unchanged row, told apart by c->single_existed,
+ * looked up before the statement (-1: not looked up). */
+static bool upsert_updated(struct conn *c, my_ulonglong affected, size_t nrows, size_t *updated)
+{
+	const char *info = mysql_info(c->my);
+	unsigned long long records, dups;
+	if (!info && nrows == 1 && (affected == 2 || (affected == 1 && c->single_existed >= 0))) {
+		*updated = affected == 2 ? 1 : (size_t)c->single_existed;
+		return true;
+	}
+	if (!info || sscanf(info, "Records: %llu Duplicates: %llu", &records, &dups) != 2 ||
+	    records != nrows || dups > records || affected < records || affected - records > dups)
+		return false;
+	*updated = (size_t)dups;
+	return true;
+}
+
+/* Execute the INSERT p with the values vals[0 .. nrows*ncols); adds the rows
+ * it wrote to out (under INSERT IGNORE, those not skipped). */
+static bool execute_rows(struct conn *c, struct prepared *p, const struct write_spec *spec,
+			 const struct cell *vals, size_t nrows, int ncols, struct write_count *out,
+			 struct sl_error *err)
+{
+	bool skip = spec->on_conflict == CONFLICT_SKIP;
+	if (!my_execute_stmt(c, p, vals, nrows * (size_t)ncols, skip, "INSERT", err))
+		return false;
+	my_ulonglong affected = mysql_stmt_affected_rows(p->stmt);
+	/* ON DUPLICATE KEY UPDATE counts an update as 2: every row was written */
+	out->written += skip ? (size_t)affected : nrows;
+	if (spec->on_conflict == CONFLICT_UPDATE) {
+		size_t upd = 0;
+		if (upsert_updated(c, affected, nrows, &upd))
+			out->updated += upd;
+		else
+			out->updated_unknown = true;
+		c->single_existed = -1;
+	}
+	return true;
+}
+
+/* Execute p with np values; what names the statement in messages. */
+bool my_execute_stmt(struct conn *c, struct prepared *p, const struct cell *vals, size_t np,
+		     bool skip_duplicates, const char *what, struct sl_error *err)
+{
+	char failed[64];
+	snprintf(failed, sizeof failed, "%s failed", what);
+	memset(c->binds, 0, np * sizeof *c->binds);
+	for (size_t i = 0; i < np; i++) {
+		MYSQL_BIND *bd = &c->binds[i];
+		if (!vals[i].ptr) {
+			bd->buffer_type = MYSQL_TYPE_NULL;
+			continue;
+		}
+		c->lens[i] = (unsigned long)vals[i].len;
+		bd->buffer_type = MYSQL_TYPE_STRING;
+		bd->buffer = (void *)vals[i].ptr;
+		bd->buffer_length = c->lens[i];
+		bd->length = &c->lens[i];
+	}
+	if (mysql_stmt_bind_param(p->stmt, c->binds))
+		return my_stmt_fail(c, p->stmt, failed, err);
+	if (my_stmt_execute(c, p->stmt)) {
+		my_stmt_fail(c, p->stmt, failed, err);
+		if (err->kind == SL_ERR_CONNECTION)
+			my_prepared_clear(p);
+		return false;
+	}
+	return my_check_warnings(c, skip_duplicates, what, err);
+}
+
+/* Insert k rows, already converted into c->vals, in statements that stay
+ * under the packet limits: one when they fit (the reused full-size statement
+ * when k is a full chunk), else runs of rows that fit. */
+static bool insert_chunk(struct conn *c, const struct write_spec *spec, int ncols, size_t k,
+			 size_t per, struct write_count *out, struct sl_error *err)
+{
+	size_t hard = c->max_packet > 1024 ? c->max_packet - 1024 : c->max_packet;
+	size_t soft = hard < SOFT_PACKET_MAX ? hard : SOFT_PACKET_MAX;
+	size_t total = 64;
+	for (size_t i = 0; i < k; i++)
+		total += row_packet_bytes(c->vals + i * (size_t)ncols, ncols);
+	if (total <= soft) {
+		struct prepared *p = k == per ? &c->full : &c->other;
+		return ensure_prepared(c, p, spec, k, err) &&
+		       execute_rows(c, p, spec, c->vals, k, ncols, out, err);
+	}
+	size_t start = 0;
+	while (start < k) {
+		size_t bytes = 64, end = start;
+		while (end < k) {
+			size_t rb = row_packet_bytes(c->vals + end * (size_t)ncols, ncols);
+			if (end > start && bytes + rb > soft)
+				break;
+			bytes += rb;
+			end++;
+		}
+		if (bytes > hard)
+			return sl_error_set(err, SL_ERR_DATA,
+					    "a row of %zu bytes does not fit the server's "
+					    "max_allowed_packet (%lu)",
+					    bytes, c->max_packet);
+		if (!ensure_prepared(c, &c->other, spec, end - start, err) ||
+		    !execute_rows(c, &c->other, spec, c->vals + start * (size_t)ncols, end - start,
+				  ncols, out, err))
+			return false;
+		start = end;
+	}
+	return true;
+}
+
+static bool write_insert(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			 size_t first, size_t n, struct write_count *out, struct sl_error *err)
+{
+	size_t per = sql_rows_per_statement(&mysql_dialect, b->ncols, spec->batch_rows);
+	if (!my_reserve_params(c, per * (size_t)b->ncols, err))
+		return false;
+	size_t r = first, end = first + n;
+	while (r < end) {
+		size_t k = end - r < per ? end - r : per;
+		c->single_existed = -1;
+		if (k == 1 && spec->on_conflict == CONFLICT_UPDATE) {
+			/* a one-row upsert does not say whether it inserted (see
+			 * upsert_updated): ask first */
+			unsigned long long there = 0;
+			if (!my_count_keys(c, spec, b, r, 1, &there, err))
+				return false;
+			c->single_existed = there > 0;
+		}
+		if (!convert_rows(c, b, r, k, err) ||
+		    !insert_chunk(c, spec, b->ncols, k, per, out, err))
+			return false;
+		r += k;
+	}
+	return true;
+}
+
+static bool write_infile(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			 size_t first, size_t n, struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	if (!mysql_dialect.bulk_load(&c->sql, spec))
+		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	c->inf = (struct infile_state){.b = b, .next = first, .end = first + n};
+	buf_reset(&c->data);
+	if (my_real_query(c, c->sql.data, c->sql.len)) {
+		if (c->inf.interrupted)
+			return sl_error_set(err, SL_ERR_INTERRUPTED,
+					    "%s: LOAD DATA failed: interrupted by %s", c->redacted,
+					    signals_name());
+		if (c->inf.failed)
+			return sl_error_set(err, SL_ERR_DATA, "a row is too large for LOAD DATA");
+		return my_fail(c, "LOAD DATA failed", err);
+	}
+	if (!my_check_warnings(c, false, "LOAD DATA", err))
+		return false;
+	my_ulonglong done = mysql_affected_rows(c->my);
+	if (done != (my_ulonglong)n)
+		return sl_error_set(err, SL_ERR_DATA, "LOAD DATA wrote %llu of %zu rows",
+				    (unsigned long long)done, n);
+	return true;
+}
+
+/* Refuse rows [first, first+n) when a value would not be kept exactly by
+ * its column and the server would not say so (convert_is_exact): a data
+ * error, so the batch is bisected down to the row. */
+bool my_check_exact(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		    size_t first, size_t n, struct sl_error *err)
+{
+	if (!c->any_exact)
+		return true;
+	char why[300];
+	for (size_t r = first; r < first + n; r++) {
+		const struct cell *row = batch_row(b, r);
+		for (int col = 0; col < b->ncols; col++) {
+			if (row[col].ptr && c->exact[col] != CONVERT_EXACT_ANY &&
+			    !convert_is_exact(c->exact[col], row[col].ptr, row[col].len, why,
+					      sizeof why))
+				return sl_error_set(err, SL_ERR_DATA, "column `%s`: %s",
+						    spec->columns[col], why);
+		}
+	}
+	return true;
+}
+
+bool my_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		    size_t first, size_t n, struct write_count *out, struct sl_error *err)
+{
+	*out = (struct write_count){0};
+	if (n == 0)
+		return true;
+	if (!my_ensure_kinds(c, spec, err) || !my_check_exact(c, spec, b, first, n, err))
+		return false;
+	if (spec->method == METHOD_INFILE && spec->on_conflict == CONFLICT_ERROR) {
+		if (!write_infile(c, spec, b, first, n, err))
+			return false;
+		out->written = n;
+		return true;
+	}
+	return write_insert(c, spec, b, first, n, out, err);
+}
