@@ -152,10 +152,10 @@ bool my_commit_status(struct conn *c, const char *token, bool *committed, struct
 		snprintf(sql, sizeof sql, "KILL %lu", tid);
 		struct sl_error gone; /* "unknown thread": it has ended already */
 		if (my_run_query(c, sql, "ending the old session", &gone)) {
-			snprintf(sql, sizeof sql,
-				 "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = "
-				 "%lu",
-				 tid);
+			snprintf(
+				sql, sizeof sql,
+				"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %lu",
+				tid);
 			for (int i = 0; i < 100 && !signals_caught() && my_query_number(c, sql) > 0;
 			     i++) {
 				struct timespec ts = {0, 50 * 1000 * 1000};

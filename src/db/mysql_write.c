@@ -513,7 +513,7 @@ bool my_write_batch(struct conn *c, const struct write_spec *spec, const struct 
 		return true;
 	if (!my_ensure_kinds(c, spec, err) || !my_check_exact(c, spec, b, first, n, err))
 		return false;
-	if (spec->method == METHOD_INFILE && spec->on_conflict == CONFLICT_ERROR) {
+	if (sql_uses_bulk(spec)) {
 		if (!write_infile(c, spec, b, first, n, err))
 			return false;
 		out->written = n;

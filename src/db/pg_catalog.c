@@ -153,8 +153,7 @@ bool pg_describe_schema(struct conn *c, const char *schema, struct schema_desc *
 		 * (those become the target's identity) */
 		"SELECT CASE p.prokind WHEN 'a' THEN 'aggregate ' WHEN 'p' THEN 'procedure ' "
 		"WHEN 'w' THEN 'window function ' ELSE 'function ' END || p.proname || '(' || "
-		"pg_get_function_identity_arguments(p.oid) || ')' FROM pg_proc p JOIN pg_namespace "
-		"n "
+		"pg_get_function_identity_arguments(p.oid) || ')' FROM pg_proc p JOIN pg_namespace n "
 		"ON n.oid = p.pronamespace WHERE n.nspname = $1 AND NOT EXISTS (SELECT 1 FROM "
 		"pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND "
 		"d.deptype = 'e') "
@@ -164,8 +163,7 @@ bool pg_describe_schema(struct conn *c, const char *schema, struct schema_desc *
 		"n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'S' AND NOT EXISTS "
 		"(SELECT 1 FROM pg_depend d WHERE (d.classid = 'pg_attrdef'::regclass AND "
 		"d.refclassid = 'pg_class'::regclass AND d.refobjid = c.oid) OR (d.classid = "
-		"'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))) "
-		"ORDER BY 1",
+		"'pg_class'::regclass AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))) ORDER BY 1",
 	};
 	char ***lists[4] = {&out->tables, &out->views, &out->triggers, &out->objects};
 	int *counts[4] = {&out->ntables, &out->nviews, &out->ntriggers, &out->nobjects};
@@ -191,16 +189,16 @@ bool pg_describe_schema(struct conn *c, const char *schema, struct schema_desc *
 static bool describe_columns_full(struct conn *c, const char *table, struct table_desc *out,
 				  struct sl_error *err)
 {
-	const char *q = "SELECT a.attname, CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, "
-			"d.adrelid) END, "
-			"a.attidentity <> '' OR coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE "
-			"'nextval(%', false), "
-			"CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END "
-			"FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND "
-			"d.adnum = "
-			"a.attnum WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT "
-			"a.attisdropped "
-			"ORDER BY a.attnum";
+	const char *q =
+		"SELECT a.attname, CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, "
+		"d.adrelid) END, "
+		"a.attidentity <> '' OR coalesce(pg_get_expr(d.adbin, d.adrelid) LIKE "
+		"'nextval(%', false), "
+		"CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END "
+		"FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND "
+		"d.adnum = a.attnum WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT "
+		"a.attisdropped "
+		"ORDER BY a.attnum";
 	const char *params[1] = {table};
 	PGresult *res;
 	if (!pg_query_rows(c, q, 1, params, "describing columns", &res, err))
@@ -237,11 +235,9 @@ static bool describe_user_types(struct conn *c, const char *table, struct table_
 	const char *q =
 		"SELECT a.attname, t.typname, t.typtype, CASE WHEN t.typtype = 'd' THEN "
 		"format_type(t.typbasetype, t.typtypmod) END, t.typnotnull, "
-		"(SELECT CASE WHEN count(*) > 1 THEN string_agg('(' || x.e || ')', ' AND ' ORDER "
-		"BY "
+		"(SELECT CASE WHEN count(*) > 1 THEN string_agg('(' || x.e || ')', ' AND ' ORDER BY "
 		"x.n) ELSE min(x.e) END FROM (SELECT k.oid AS n, substring(pg_get_constraintdef("
-		"k.oid) from '^CHECK \\((.*)\\)') AS e FROM pg_constraint k WHERE k.contypid = "
-		"t.oid "
+		"k.oid) from '^CHECK \\((.*)\\)') AS e FROM pg_constraint k WHERE k.contypid = t.oid "
 		"AND k.contype = 'c') x), CASE WHEN t.typdefaultbin IS NOT NULL THEN "
 		"pg_get_expr(t.typdefaultbin, 0) END, e.enumlabel "
 		"FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid "
@@ -367,18 +363,15 @@ static bool describe_fkeys(struct conn *c, const char *table, struct table_desc 
 	const char *q =
 		"SELECT con.conname, a.attname, rn.nspname, rc.relname, ra.attname, "
 		"CASE con.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' "
-		"THEN "
-		"'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END, "
+		"THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END, "
 		"CASE con.confupdtype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' "
-		"THEN "
-		"'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END, k.ord = 1, "
+		"THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END, k.ord = 1, "
 		"rn.nspname = n.nspname "
 		"FROM pg_constraint con JOIN pg_class t ON t.oid = con.conrelid "
 		"JOIN pg_namespace n ON n.oid = t.relnamespace "
 		"JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = "
 		"rc.relnamespace "
-		"CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(att, "
-		"fatt, ord) "
+		"CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(att, fatt, ord) "
 		"JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.att "
 		"JOIN pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = k.fatt "
 		"WHERE con.contype = 'f' AND con.conrelid = to_regclass($1) ORDER BY con.conname, "

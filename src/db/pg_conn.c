@@ -406,11 +406,11 @@ static bool pg_detect_pooler(struct conn *c, struct sl_error *err)
 		return true;
 	if (strstr(err->msg, "pooling mode"))
 		/* PgBouncer: "transaction blocks not allowed in statement pooling mode" */
-		return sl_error_set(err, SL_ERR_SERVER,
-				    "the pooler in front of PostgreSQL refuses transactions "
-				    "(statement pooling), and sluice writes each batch in one: use "
-				    "pool_mode = transaction or session, or connect to PostgreSQL "
-				    "directly");
+		return sl_error_set(
+			err, SL_ERR_SERVER,
+			"the pooler in front of PostgreSQL refuses transactions "
+			"(statement pooling), and sluice writes each batch in one: use "
+			"pool_mode = transaction or session, or connect to PostgreSQL directly");
 	return false;
 }
 

@@ -56,10 +56,10 @@ bool pg_snapshot_at(struct conn *c, const char *id, struct sl_error *err)
 		if (!(*p >= '0' && *p <= '9') && !(*p >= 'A' && *p <= 'F') && *p != '-')
 			return sl_error_set(err, SL_ERR_INTERNAL, "odd snapshot id %s", id);
 	char sql[512];
-	snprintf(sql, sizeof sql,
-		 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT "
-		 "'%s'; " READ_SETTINGS,
-		 id);
+	snprintf(
+		sql, sizeof sql,
+		"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '%s'; " READ_SETTINGS,
+		id);
 	double timeout = c->timeout;
 	if (c->pooled && !(timeout > 0 && timeout < POOL_WAIT_SECONDS))
 		c->timeout = POOL_WAIT_SECONDS;

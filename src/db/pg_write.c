@@ -243,7 +243,7 @@ bool pg_write_batch(struct conn *c, const struct write_spec *spec, const struct 
 			return sl_error_set(err, SL_ERR_DATA, "column \"%s\": %s",
 					    spec->columns[col], why);
 	}
-	if (spec->method == METHOD_INSERT || spec->on_conflict != CONFLICT_ERROR)
+	if (!sql_uses_bulk(spec))
 		return write_insert(c, spec, b, first, n, out, err);
 	if (!write_copy(c, spec, b, first, n, err))
 		return false;

@@ -517,10 +517,8 @@ static bool ensure_cols(struct conn *c, const struct write_spec *spec, struct sl
 		c->cols[i].kind = SQL_TEXT;
 		c->cols[i].typeless = true;
 	}
-	sqlite3_stmt *st = prepared(c,
-				    "SELECT name, type FROM pragma_table_xinfo(?1, ?2) WHERE "
-				    "hidden <> 1",
-				    err);
+	sqlite3_stmt *st = prepared(
+		c, "SELECT name, type FROM pragma_table_xinfo(?1, ?2) WHERE hidden <> 1", err);
 	if (!st)
 		return false;
 	sqlite3_bind_text(st, 1, spec->table, -1, SQLITE_TRANSIENT);
