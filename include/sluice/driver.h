@@ -48,177 +48,194 @@ struct driver {
 	const char *name;
 	const struct dialect *dialect;
 	enum write_method default_method;
-	/* Whether this driver can write with method m. */
-	bool (*supports)(enum write_method m);
-	/* Connect to url, waiting as opts says (NULL: for ever); the caller
-	 * owns *out and releases it with close. On failure err says why, with
-	 * any password scrubbed. */
-	bool (*connect)(const char *url, const struct conn_options *opts, struct conn **out,
-			struct sl_error *err);
-	void (*close)(struct conn *c);
-	/* "PostgreSQL 15.18" or the like, into out. */
-	bool (*server_version)(struct conn *c, char *out, size_t n, struct sl_error *err);
-	/* Run one statement that returns no rows. */
-	bool (*exec)(struct conn *c, const char *sql, struct sl_error *err);
-	bool (*begin)(struct conn *c, struct sl_error *err);
-	bool (*commit)(struct conn *c, struct sl_error *err);
-	bool (*rollback)(struct conn *c, struct sl_error *err);
-	/* Look up the table's columns and unique keys; out->exists is false when
-	 * there is none. The caller frees out with table_desc_free. */
-	bool (*describe_table)(struct conn *c, const struct write_spec *spec,
-			       struct table_desc *out, struct sl_error *err);
-	/* Write rows [first, first+n) of b inside the caller's transaction;
-	 * out->written is the number of rows the server inserted or updated
-	 * (fewer than n when --on-conflict skip skipped some), out->updated
-	 * those of them that updated a row already there. An error that belongs to
-	 * the rows (a refused value, a trigger's exception, a row too big) has
-	 * err->kind SL_ERR_DATA; one that would hit every row (privileges, a
-	 * missing table) SL_ERR_SERVER; a broken connection SL_ERR_CONNECTION.
-	 * Any value the server would change on the way in (MySQL notes and
-	 * warnings) is an SL_ERR_DATA error, never a silent change. */
-	bool (*write_batch)(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			    size_t first, size_t n, struct write_count *out, struct sl_error *err);
-	/* Optional. Rows [first, first+n) of b that failed together, written
-	 * one by one inside the caller's transaction, each in its own
-	 * subtransaction on the server, in a round trip or two: a row the
-	 * server refuses is left out and refused[i] (row first+i, NULL on
-	 * entry) gets its message, malloc'd; *written counts the others. A
-	 * plain insert (no keys, no --defaults groups). False with err when
-	 * the failure is not a row's (a deadlock, a broken connection). */
-	bool (*write_each)(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			   size_t first, size_t n, char **refused, size_t *written,
-			   struct sl_error *err);
-	/* sluice update: for rows [first, first+n) of b, set the spec's set
-	 * columns where its key columns match, inside the caller's transaction.
-	 * matched[i] is the number of target rows whose key matched row first+i
-	 * (0: not found). Errors as for write_batch. NULL when the server has no
-	 * update support. */
-	bool (*update_batch)(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			     size_t first, size_t n, unsigned *matched, struct sl_error *err);
-	/* When commit failed with SL_ERR_CONNECTION its outcome may be unknown.
-	 * commit_token returns 0 when the commit was never sent (the
-	 * transaction died with the connection); 1 after copying an identifier
-	 * of the transaction into out, which commit_status then looks up on a
-	 * fresh connection (false with err when it cannot tell); -1 when the
-	 * commit was sent and the server offers no way to ask (the caller may
-	 * still look the rows up, see count_keys). */
-	int (*commit_token)(struct conn *c, char *out, size_t n);
-	bool (*commit_status)(struct conn *fresh, const char *token, bool *committed,
-			      struct sl_error *err);
-	/* How commits are made sure of, for the summary: "txid" (PostgreSQL's
-	 * txid_status), "xa" (MySQL XA, settled by XA RECOVER) or "plain". */
-	const char *(*commit_mode)(const struct conn *c);
-	/* How many rows of table spec->table have the key (spec->key, columns
-	 * among spec->columns) of one of rows [first, first+n) of b: settles a
-	 * lost plain COMMIT of an insert. NULL when the driver cannot. */
-	bool (*count_keys)(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			   size_t first, size_t n, unsigned long long *count, struct sl_error *err);
-	/* --- reading, for copy and verify --- */
-	/* Start a read-only transaction that sees one consistent snapshot (PG
-	 * REPEATABLE READ, MySQL WITH CONSISTENT SNAPSHOT); UTC session time. */
-	bool (*snapshot)(struct conn *c, struct sl_error *err);
-	/* Several readers in one snapshot (a parallel copy): export_snapshot
-	 * names the snapshot of c (after snapshot()), and snapshot_at starts a
-	 * read-only transaction on another connection that sees exactly it.
-	 * NULL where the server cannot share a snapshot (MySQL). */
-	bool (*export_snapshot)(struct conn *c, char *id, size_t n, struct sl_error *err);
-	bool (*snapshot_at)(struct conn *c, const char *id, struct sl_error *err);
-	/* End the read-only transaction snapshot or snapshot_at started (a
-	 * rollback: only reads happened). Unlike rollback, it ends it though
-	 * begin did not start it. */
-	bool (*snapshot_end)(struct conn *c, struct sl_error *err);
-	/* Where a snapshot cannot be shared: hold_still, on a connection of
-	 * its own, stops every commit on the server until let_go, so that
-	 * snapshots started meanwhile on other connections all see one
-	 * instant (MySQL's FLUSH TABLES WITH READ LOCK, as mydumper does).
-	 * False with err when the server refuses it (privileges, a read-only
-	 * replica), err->msg then saying what was not allowed and why; the
-	 * caller goes on with a snapshot per reader. let_go ends the hold and
-	 * may be called on a connection that is broken. Both NULL where
-	 * export_snapshot serves, or where the server has no such lock. */
-	bool (*hold_still)(struct conn *c, struct sl_error *err);
-	void (*let_go)(struct conn *c);
-	/* The base tables of schema (NULL: the connection's database/"public"),
-	 * plus views and triggers; free with schema_desc_free. */
-	bool (*describe_schema)(struct conn *c, const char *schema, struct schema_desc *out,
+	/* --- the connection: open, close, run statements, tell what it is --- */
+	struct {
+		/* Connect to url, waiting as opts says (NULL: for ever); the caller
+		 * owns *out and releases it with close. On failure err says why, with
+		 * any password scrubbed. */
+		bool (*connect)(const char *url, const struct conn_options *opts, struct conn **out,
 				struct sl_error *err);
-	/* describe_table plus defaults, identity, generated expressions, every
-	 * index and the foreign keys. */
-	bool (*describe_full)(struct conn *c, const struct write_spec *spec, struct table_desc *out,
-			      struct sl_error *err);
-	/* Stream spec's columns of spec's table (the rows range takes; range
-	 * may be NULL), or with query non-NULL the rows of that SELECT, as
-	 * text: PostgreSQL COPY ... TO STDOUT, MySQL an unbuffered result.
-	 * Values are the server's text output (bytea as \x hex, MySQL binary
-	 * as raw bytes) in a form that reads back as the same value: every bit
-	 * of a float. The connection is busy until close_read. */
-	bool (*open_read)(struct conn *c, const struct write_spec *spec, const char *query,
-			  const struct read_range *range, struct read_stream **out,
-			  struct sl_error *err);
-	/* Empty tables specs[0..n) at once, foreign keys among them or not; a
-	 * table a foreign key of a table outside them references is refused
-	 * (SL_ERR_USAGE naming both), so no row is left pointing nowhere. */
-	bool (*truncate_tables)(struct conn *c, const struct write_spec *const *specs, int n,
-				struct sl_error *err);
-	/* The names of the columns SELECT query returns, in order, without
-	 * reading a row: a malloc'd list of *n malloc'd names. */
-	bool (*query_columns)(struct conn *c, const char *query, char ***names, int *n,
-			      struct sl_error *err);
-	/* The longest value of column col in spec's table, in characters (bytes
-	 * for binary types); 0 for none. */
-	bool (*max_length)(struct conn *c, const struct write_spec *spec,
-			   const struct column_desc *col, long *out, struct sl_error *err);
-	/* The next row: 1 with cells[0..ncols) valid until the next call, 0 at
-	 * the end, -1 with err. *bytes grows by the bytes the row took. A row
-	 * with a value the driver will not hand on as it is (SQLite: a stored
-	 * value whose class does not fit its declared type) is -1 with
-	 * err->kind SL_ERR_INPUT and cells set: a reject, and reading goes on. */
-	int (*read_row)(struct read_stream *s, struct cell **cells, int *ncols,
-			unsigned long long *bytes, struct sl_error *err);
-	void (*close_read)(struct read_stream *s);
-	/* Run one statement with text parameters (values[i] NULL for SQL NULL;
-	 * placeholders as the dialect writes them), inside the caller's
-	 * transaction if one is open. */
-	bool (*exec_params)(struct conn *c, const char *sql, int n, const char *const *values,
-			    struct sl_error *err);
-	/* Run a query and hand each row's text values (NULL for SQL NULL) to
-	 * row(ctx, values, n); row returning false stops with that failure. */
-	bool (*query_each)(struct conn *c, const char *sql,
-			   bool (*row)(void *ctx, char *const *values, int n), void *ctx,
-			   struct sl_error *err);
-	/* Run a query returning one row; out[0..n) get malloc'd text values
-	 * (NULL for SQL NULL); false with err. */
-	bool (*query_row)(struct conn *c, const char *sql, char **out, int n, struct sl_error *err);
-
-	/* What names this server, database and schema apart from any other,
-	 * into out ("<start time>:<port>:<database>:<schema>"): two
-	 * connections with the same identity reach the same tables. */
-	bool (*identity)(struct conn *c, char *out, size_t n, struct sl_error *err);
-	/* The server's name for this session ("backend 1234", "thread 56"),
-	 * for -v. */
-	void (*session_name)(struct conn *c, char *out, size_t n);
-	/* Cheap check that the connection still works, before reuse. */
-	bool (*healthy)(struct conn *c);
-	/* What an error this driver filled in says, by its server's code: a
-	 * row collided with a unique key (PostgreSQL 23505, MySQL 1062)... */
-	bool (*unique_violation)(const struct sl_error *err);
-	/* ...or a CREATE of an object other than a table (a trigger) named
-	 * one that is there already (PostgreSQL 42710, MySQL 1359). */
-	bool (*object_exists)(const struct sl_error *err);
-
-	/* --- a job's lock, for --resume (checkpoint_lock) --- */
-	/* Ready c, a connection of its own, to hold a job lock for as long as
-	 * the run lasts, however long it idles: no server timeout may end the
-	 * session and so free the lock (PostgreSQL: a transaction left open
-	 * with no idle timeout, which also pins the session through a pooler;
-	 * MySQL: a year's wait_timeout). Called once, before job_lock_try. */
-	bool (*job_lock_hold)(struct conn *c, struct sl_error *err);
-	/* Try once, without waiting, to take the lock named key on c's
-	 * database (two databases of a server are two names): *held says
-	 * whether c has it now. It lasts until c closes, and meanwhile every
-	 * other connection that tries key is refused. No name goes into SQL
-	 * text, only the number. */
-	bool (*job_lock_try)(struct conn *c, uint64_t key, bool *held, struct sl_error *err);
+		void (*close)(struct conn *c);
+		/* "PostgreSQL 15.18" or the like, into out. */
+		bool (*server_version)(struct conn *c, char *out, size_t n, struct sl_error *err);
+		/* What names this server, database and schema apart from any other,
+		 * into out ("<start time>:<port>:<database>:<schema>"): two
+		 * connections with the same identity reach the same tables. */
+		bool (*identity)(struct conn *c, char *out, size_t n, struct sl_error *err);
+		/* The server's name for this session ("backend 1234", "thread 56"),
+		 * for -v. */
+		void (*session_name)(struct conn *c, char *out, size_t n);
+		/* Cheap check that the connection still works, before reuse. */
+		bool (*healthy)(struct conn *c);
+		/* Run one statement that returns no rows. */
+		bool (*exec)(struct conn *c, const char *sql, struct sl_error *err);
+		/* Run one statement with text parameters (values[i] NULL for SQL NULL;
+		 * placeholders as the dialect writes them), inside the caller's
+		 * transaction if one is open. */
+		bool (*exec_params)(struct conn *c, const char *sql, int n,
+				    const char *const *values, struct sl_error *err);
+		/* Run a query and hand each row's text values (NULL for SQL NULL) to
+		 * row(ctx, values, n); row returning false stops with that failure. */
+		bool (*query_each)(struct conn *c, const char *sql,
+				   bool (*row)(void *ctx, char *const *values, int n), void *ctx,
+				   struct sl_error *err);
+		/* Run a query returning one row; out[0..n) get malloc'd text values
+		 * (NULL for SQL NULL); false with err. */
+		bool (*query_row)(struct conn *c, const char *sql, char **out, int n,
+				  struct sl_error *err);
+		/* What an error this driver filled in says, by its server's code: a
+		 * row collided with a unique key (PostgreSQL 23505, MySQL 1062)... */
+		bool (*unique_violation)(const struct sl_error *err);
+		/* ...or a CREATE of an object other than a table (a trigger) named
+		 * one that is there already (PostgreSQL 42710, MySQL 1359). */
+		bool (*object_exists)(const struct sl_error *err);
+	} conn;
+	/* --- transactions: begin, commit, settle a lost commit, the job's lock --- */
+	struct {
+		bool (*begin)(struct conn *c, struct sl_error *err);
+		bool (*commit)(struct conn *c, struct sl_error *err);
+		bool (*rollback)(struct conn *c, struct sl_error *err);
+		/* When commit failed with SL_ERR_CONNECTION its outcome may be unknown.
+		 * commit_token returns 0 when the commit was never sent (the
+		 * transaction died with the connection); 1 after copying an identifier
+		 * of the transaction into out, which commit_status then looks up on a
+		 * fresh connection (false with err when it cannot tell); -1 when the
+		 * commit was sent and the server offers no way to ask (the caller may
+		 * still look the rows up, see count_keys). */
+		int (*commit_token)(struct conn *c, char *out, size_t n);
+		bool (*commit_status)(struct conn *fresh, const char *token, bool *committed,
+				      struct sl_error *err);
+		/* How commits are made sure of, for the summary: "txid" (PostgreSQL's
+		 * txid_status), "xa" (MySQL XA, settled by XA RECOVER) or "plain". */
+		const char *(*commit_mode)(const struct conn *c);
+		/* --- a job's lock, for --resume (checkpoint_lock) --- */
+		/* Ready c, a connection of its own, to hold a job lock for as long as
+		 * the run lasts, however long it idles: no server timeout may end the
+		 * session and so free the lock (PostgreSQL: a transaction left open
+		 * with no idle timeout, which also pins the session through a pooler;
+		 * MySQL: a year's wait_timeout). Called once, before job_lock_try. */
+		bool (*job_lock_hold)(struct conn *c, struct sl_error *err);
+		/* Try once, without waiting, to take the lock named key on c's
+		 * database (two databases of a server are two names): *held says
+		 * whether c has it now. It lasts until c closes, and meanwhile every
+		 * other connection that tries key is refused. No name goes into SQL
+		 * text, only the number. */
+		bool (*job_lock_try)(struct conn *c, uint64_t key, bool *held,
+				     struct sl_error *err);
+	} tx;
+	/* --- writing rows inside the caller's transaction --- */
+	struct {
+		/* Whether this driver can write with method m. */
+		bool (*supports)(enum write_method m);
+		/* Write rows [first, first+n) of b inside the caller's transaction;
+		 * out->written is the number of rows the server inserted or updated
+		 * (fewer than n when --on-conflict skip skipped some), out->updated
+		 * those of them that updated a row already there. An error that belongs to
+		 * the rows (a refused value, a trigger's exception, a row too big) has
+		 * err->kind SL_ERR_DATA; one that would hit every row (privileges, a
+		 * missing table) SL_ERR_SERVER; a broken connection SL_ERR_CONNECTION.
+		 * Any value the server would change on the way in (MySQL notes and
+		 * warnings) is an SL_ERR_DATA error, never a silent change. */
+		bool (*write_batch)(struct conn *c, const struct write_spec *spec,
+				    const struct batch *b, size_t first, size_t n,
+				    struct write_count *out, struct sl_error *err);
+		/* Optional. Rows [first, first+n) of b that failed together, written
+		 * one by one inside the caller's transaction, each in its own
+		 * subtransaction on the server, in a round trip or two: a row the
+		 * server refuses is left out and refused[i] (row first+i, NULL on
+		 * entry) gets its message, malloc'd; *written counts the others. A
+		 * plain insert (no keys, no --defaults groups). False with err when
+		 * the failure is not a row's (a deadlock, a broken connection). */
+		bool (*write_each)(struct conn *c, const struct write_spec *spec,
+				   const struct batch *b, size_t first, size_t n, char **refused,
+				   size_t *written, struct sl_error *err);
+		/* sluice update: for rows [first, first+n) of b, set the spec's set
+		 * columns where its key columns match, inside the caller's transaction.
+		 * matched[i] is the number of target rows whose key matched row first+i
+		 * (0: not found). Errors as for write_batch. NULL when the server has no
+		 * update support. */
+		bool (*update_batch)(struct conn *c, const struct write_spec *spec,
+				     const struct batch *b, size_t first, size_t n,
+				     unsigned *matched, struct sl_error *err);
+		/* How many rows of table spec->table have the key (spec->key, columns
+		 * among spec->columns) of one of rows [first, first+n) of b: settles a
+		 * lost plain COMMIT of an insert. NULL when the driver cannot. */
+		bool (*count_keys)(struct conn *c, const struct write_spec *spec,
+				   const struct batch *b, size_t first, size_t n,
+				   unsigned long long *count, struct sl_error *err);
+		/* Empty tables specs[0..n) at once, foreign keys among them or not; a
+		 * table a foreign key of a table outside them references is refused
+		 * (SL_ERR_USAGE naming both), so no row is left pointing nowhere. */
+		bool (*truncate_tables)(struct conn *c, const struct write_spec *const *specs,
+					int n, struct sl_error *err);
+	} write;
+	/* --- the catalog: tables, columns, keys, indexes --- */
+	struct {
+		/* Look up the table's columns and unique keys; out->exists is false when
+		 * there is none. The caller frees out with table_desc_free. */
+		bool (*describe_table)(struct conn *c, const struct write_spec *spec,
+				       struct table_desc *out, struct sl_error *err);
+		/* describe_table plus defaults, identity, generated expressions, every
+		 * index and the foreign keys. */
+		bool (*describe_full)(struct conn *c, const struct write_spec *spec,
+				      struct table_desc *out, struct sl_error *err);
+		/* The base tables of schema (NULL: the connection's database/"public"),
+		 * plus views and triggers; free with schema_desc_free. */
+		bool (*describe_schema)(struct conn *c, const char *schema, struct schema_desc *out,
+					struct sl_error *err);
+		/* The names of the columns SELECT query returns, in order, without
+		 * reading a row: a malloc'd list of *n malloc'd names. */
+		bool (*query_columns)(struct conn *c, const char *query, char ***names, int *n,
+				      struct sl_error *err);
+		/* The longest value of column col in spec's table, in characters (bytes
+		 * for binary types); 0 for none. */
+		bool (*max_length)(struct conn *c, const struct write_spec *spec,
+				   const struct column_desc *col, long *out, struct sl_error *err);
+	} catalog;
+	/* --- reading, for copy and verify: snapshots and streaming reads --- */
+	struct {
+		/* Start a read-only transaction that sees one consistent snapshot (PG
+		 * REPEATABLE READ, MySQL WITH CONSISTENT SNAPSHOT); UTC session time. */
+		bool (*snapshot)(struct conn *c, struct sl_error *err);
+		/* Several readers in one snapshot (a parallel copy): export_snapshot
+		 * names the snapshot of c (after snapshot()), and snapshot_at starts a
+		 * read-only transaction on another connection that sees exactly it.
+		 * NULL where the server cannot share a snapshot (MySQL). */
+		bool (*export_snapshot)(struct conn *c, char *id, size_t n, struct sl_error *err);
+		bool (*snapshot_at)(struct conn *c, const char *id, struct sl_error *err);
+		/* End the read-only transaction snapshot or snapshot_at started (a
+		 * rollback: only reads happened). Unlike rollback, it ends it though
+		 * begin did not start it. */
+		bool (*snapshot_end)(struct conn *c, struct sl_error *err);
+		/* Where a snapshot cannot be shared: hold_still, on a connection of
+		 * its own, stops every commit on the server until let_go, so that
+		 * snapshots started meanwhile on other connections all see one
+		 * instant (MySQL's FLUSH TABLES WITH READ LOCK, as mydumper does).
+		 * False with err when the server refuses it (privileges, a read-only
+		 * replica), err->msg then saying what was not allowed and why; the
+		 * caller goes on with a snapshot per reader. let_go ends the hold and
+		 * may be called on a connection that is broken. Both NULL where
+		 * export_snapshot serves, or where the server has no such lock. */
+		bool (*hold_still)(struct conn *c, struct sl_error *err);
+		void (*let_go)(struct conn *c);
+		/* Stream spec's columns of spec's table (the rows range takes; range
+		 * may be NULL), or with query non-NULL the rows of that SELECT, as
+		 * text: PostgreSQL COPY ... TO STDOUT, MySQL an unbuffered result.
+		 * Values are the server's text output (bytea as \x hex, MySQL binary
+		 * as raw bytes) in a form that reads back as the same value: every bit
+		 * of a float. The connection is busy until close_read. */
+		bool (*open_read)(struct conn *c, const struct write_spec *spec, const char *query,
+				  const struct read_range *range, struct read_stream **out,
+				  struct sl_error *err);
+		/* The next row: 1 with cells[0..ncols) valid until the next call, 0 at
+		 * the end, -1 with err. *bytes grows by the bytes the row took. A row
+		 * with a value the driver will not hand on as it is (SQLite: a stored
+		 * value whose class does not fit its declared type) is -1 with
+		 * err->kind SL_ERR_INPUT and cells set: a reject, and reading goes on. */
+		int (*read_row)(struct read_stream *s, struct cell **cells, int *ncols,
+				unsigned long long *bytes, struct sl_error *err);
+		void (*close_read)(struct read_stream *s);
+	} read;
 };
 
 extern const struct driver pg_driver;

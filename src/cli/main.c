@@ -23,17 +23,18 @@ static enum run_status ping_run(const struct job *job)
 		return RUN_USAGE;
 	}
 	struct conn *c;
-	if (!drv->connect(job->target, &(struct conn_options){.timeout = job->timeout}, &c, &err)) {
+	if (!drv->conn.connect(job->target, &(struct conn_options){.timeout = job->timeout}, &c,
+			       &err)) {
 		log_error("%s", err.msg);
 		return err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
 	}
 	char version[128];
-	bool ok = drv->server_version(c, version, sizeof version, &err);
+	bool ok = drv->conn.server_version(c, version, sizeof version, &err);
 	if (ok)
 		printf("%s\n", version);
 	else
 		log_error("%s", err.msg);
-	drv->close(c);
+	drv->conn.close(c);
 	return ok ? RUN_OK : RUN_FAILED;
 }
 

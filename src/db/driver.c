@@ -149,7 +149,7 @@ bool driver_key_bounds(const struct driver *drv, struct conn *c, const struct wr
 	if (!ok)
 		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	else
-		ok = drv->query_row(c, q.data, v, rows ? 3 : 2, err);
+		ok = drv->conn.query_row(c, q.data, v, rows ? 3 : 2, err);
 	if (ok && rows)
 		*rows = v[2] ? strtoull(v[2], NULL, 10) : 0;
 	buf_free(&q);

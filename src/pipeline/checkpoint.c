@@ -298,7 +298,7 @@ static bool upgrade_table(const struct driver *drv, struct conn *c, const struct
 	for (int attempt = 0;; attempt++) {
 		struct table_desc td = {0};
 		const char *pk = NULL;
-		if (!drv->describe_table(c, table, &td, err))
+		if (!drv->catalog.describe_table(c, table, &td, err))
 			return sl_error_prefix(err, "reading the checkpoint table's columns");
 		if (table_has(&td, "kind", &pk)) {
 			table_desc_free(&td);
@@ -316,7 +316,7 @@ static bool upgrade_table(const struct driver *drv, struct conn *c, const struct
 				"sluice and cannot be upgraded here: forget its jobs "
 				"and drop it, or name another with --checkpoint-table");
 		}
-		bool done = drv->exec(c, sql.data, err);
+		bool done = drv->conn.exec(c, sql.data, err);
 		buf_free(&sql);
 		if (done) {
 			log_info("the checkpoint table now has the column kind: its marks no "
@@ -338,8 +338,8 @@ static bool create_table(const struct driver *drv, struct conn *c, const struct 
 	bool ok = sql_checkpoint_create(drv->dialect, &sql, table);
 	/* two runs creating it at once: PostgreSQL may refuse the second with
 	 * a unique violation on its catalog; the table is there then */
-	bool made = ok && (drv->exec(c, sql.data, err) ||
-			   (drv->unique_violation(err) && drv->exec(c, sql.data, err)));
+	bool made = ok && (drv->conn.exec(c, sql.data, err) ||
+			   (drv->conn.unique_violation(err) && drv->conn.exec(c, sql.data, err)));
 	buf_free(&sql);
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -385,7 +385,7 @@ bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct c
 	struct buf sql;
 	buf_init(&sql, 0);
 	ok = sql_checkpoint_rows(drv->dialect, &sql, &ck->table);
-	if (!ok || !drv->query_each(c, sql.data, take_row, ck, err)) {
+	if (!ok || !drv->conn.query_each(c, sql.data, take_row, ck, err)) {
 		buf_free(&sql);
 		if (ok)
 			sl_error_prefix(err, "reading the checkpoint table");
@@ -507,13 +507,13 @@ static enum claim_result claim_row(struct checkpoint *ck, struct conn *c, int sr
 	struct buf sql;
 	buf_init(&sql, 0);
 	bool ok = sql_checkpoint_claim(ck->drv->dialect, &sql, &ck->table);
-	bool done = ok && ck->drv->exec_params(c, sql.data, 7, values, err);
+	bool done = ok && ck->drv->conn.exec_params(c, sql.data, 7, values, err);
 	buf_free(&sql);
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory"), CLAIM_FAILED;
 	if (done)
 		return CLAIM_OK;
-	if (ck->drv->unique_violation(err))
+	if (ck->drv->conn.unique_violation(err))
 		return CLAIM_TAKEN; /* the range is someone else's */
 	if (err->kind == SL_ERR_DATA)
 		err->kind = SL_ERR_SERVER; /* the checkpoint row is no row of the input */
@@ -552,7 +552,7 @@ bool checkpoint_committed(struct checkpoint *ck, struct conn *c, int src, long l
 	struct buf sql; /* its own: writer threads settle lost commits at once */
 	buf_init(&sql, 0);
 	bool ok = sql_checkpoint_at(ck->drv->dialect, &sql, &ck->table, first);
-	bool asked = ok && ck->drv->query_each(c, sql.data, found_row, &q, err);
+	bool asked = ok && ck->drv->conn.query_each(c, sql.data, found_row, &q, err);
 	buf_free(&sql);
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -600,11 +600,11 @@ bool checkpoint_lock(const struct driver *drv, struct conn *c, const char *table
 	uint64_t h = fnv1a(fnv1a(1469598103934665603ULL, t, strlen(t) + 1), job, strlen(job));
 	/* the lock lasts as long as the run, however long it idles: no
 	 * server timeout may end the session (the job would be free) */
-	if (!drv->job_lock_hold(c, err))
+	if (!drv->tx.job_lock_hold(c, err))
 		return sl_error_prefix(err, "taking the lock of job '%s'", job);
 	for (;;) {
 		bool held = false;
-		if (!drv->job_lock_try(c, h, &held, err))
+		if (!drv->tx.job_lock_try(c, h, &held, err))
 			return sl_error_prefix(err, "taking the lock of job '%s'", job);
 		if (held)
 			break;

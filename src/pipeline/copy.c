@@ -46,7 +46,7 @@ static bool open_snapshots(struct copy *cp, struct sl_error *err)
 	if (cp->nworkers == 1) {
 		ws[0].src = cp->src;
 		ws[0].ddl = cp->ddl;
-		return cp->from->snapshot(cp->src, err);
+		return cp->from->read.snapshot(cp->src, err);
 	}
 	char snap[128] = "";
 	struct conn *lock = NULL;
@@ -54,34 +54,34 @@ static bool open_snapshots(struct copy *cp, struct sl_error *err)
 	bool ok = true;
 	for (int i = 0; ok && i < cp->nworkers; i++) {
 		ws[i].own = true;
-		ok = cp->from->connect(cp->job->from, &copts, &ws[i].src, err) &&
-		     cp->to->connect(cp->job->target, &copts, &ws[i].ddl, err);
+		ok = cp->from->conn.connect(cp->job->from, &copts, &ws[i].src, err) &&
+		     cp->to->conn.connect(cp->job->target, &copts, &ws[i].ddl, err);
 	}
-	if (ok && cp->from->export_snapshot) {
-		ok = cp->from->snapshot(cp->src, err) &&
-		     cp->from->export_snapshot(cp->src, snap, sizeof snap, err);
-	} else if (ok && cp->from->hold_still) {
-		ok = cp->from->connect(cp->job->from, &copts, &lock, err);
+	if (ok && cp->from->read.export_snapshot) {
+		ok = cp->from->read.snapshot(cp->src, err) &&
+		     cp->from->read.export_snapshot(cp->src, snap, sizeof snap, err);
+	} else if (ok && cp->from->read.hold_still) {
+		ok = cp->from->conn.connect(cp->job->from, &copts, &lock, err);
 		struct sl_error e;
-		if (ok && !cp->from->hold_still(lock, &e)) {
+		if (ok && !cp->from->read.hold_still(lock, &e)) {
 			log_warn("copying with %d workers, each reads its own snapshot: %s",
 				 cp->nworkers, e.msg);
-			cp->from->close(lock);
+			cp->from->conn.close(lock);
 			lock = NULL;
 		}
-		ok = ok && cp->from->snapshot(cp->src, err);
+		ok = ok && cp->from->read.snapshot(cp->src, err);
 	} else if (ok) {
 		log_warn(
 			"copying with %d workers, each reads its own snapshot: %s has no shared one",
 			cp->nworkers, cp->from->name);
-		ok = cp->from->snapshot(cp->src, err);
+		ok = cp->from->read.snapshot(cp->src, err);
 	}
 	for (int i = 0; ok && i < cp->nworkers; i++)
-		ok = snap[0] ? cp->from->snapshot_at(ws[i].src, snap, err)
-			     : cp->from->snapshot(ws[i].src, err);
+		ok = snap[0] ? cp->from->read.snapshot_at(ws[i].src, snap, err)
+			     : cp->from->read.snapshot(ws[i].src, err);
 	if (lock) {
-		cp->from->let_go(lock);
-		cp->from->close(lock);
+		cp->from->read.let_go(lock);
+		cp->from->conn.close(lock);
 	}
 	return ok;
 }
@@ -93,9 +93,9 @@ static void close_workers(struct copy *cp)
 		if (!w->own)
 			continue;
 		if (w->src)
-			cp->from->close(w->src);
+			cp->from->conn.close(w->src);
 		if (w->ddl)
-			cp->to->close(w->ddl);
+			cp->to->conn.close(w->ddl);
 	}
 	free(cp->workers);
 	cp->workers = NULL;
@@ -132,17 +132,17 @@ static bool lock_job(struct copy *cp, struct sl_error *err)
 	const struct job *job = cp->job;
 	struct conn_options copts = {.timeout = job->timeout};
 	bool waited = false;
-	if (!name_job(cp, err) || !cp->to->connect(job->target, &copts, &cp->job_lock, err) ||
+	if (!name_job(cp, err) || !cp->to->conn.connect(job->target, &copts, &cp->job_lock, err) ||
 	    !checkpoint_lock(cp->to, cp->job_lock, job->checkpoint_table, cp->job_name, &waited,
 			     err))
 		return false;
 	if (!waited)
 		return true;
-	cp->from->close(cp->src);
-	cp->to->close(cp->ddl);
+	cp->from->conn.close(cp->src);
+	cp->to->conn.close(cp->ddl);
 	cp->src = cp->ddl = NULL;
-	return cp->from->connect(job->from, &copts, &cp->src, err) &&
-	       cp->to->connect(job->target, &copts, &cp->ddl, err);
+	return cp->from->conn.connect(job->from, &copts, &cp->src, err) &&
+	       cp->to->conn.connect(job->target, &copts, &cp->ddl, err);
 }
 
 /* --resume: the job's checkpoints (after name_job), a source per table;
@@ -255,10 +255,10 @@ enum run_status copy_run(const struct job *job)
 		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
 		goto failed;
 	}
-	if (!cp.from->connect(job->from, &copts, &cp.src, &err) ||
-	    !cp.to->connect(job->target, &copts, &cp.ddl, &err) || !copy_not_itself(&cp, &err) ||
-	    (job->resume && !job->dry_run && !lock_job(&cp, &err)) || !open_snapshots(&cp, &err) ||
-	    !copy_choose_tables(&cp, &err))
+	if (!cp.from->conn.connect(job->from, &copts, &cp.src, &err) ||
+	    !cp.to->conn.connect(job->target, &copts, &cp.ddl, &err) ||
+	    !copy_not_itself(&cp, &err) || (job->resume && !job->dry_run && !lock_job(&cp, &err)) ||
+	    !open_snapshots(&cp, &err) || !copy_choose_tables(&cp, &err))
 		goto failed;
 	cp.stats = calloc((size_t)cp.ntables, sizeof *cp.stats);
 	cp.units_left = calloc((size_t)cp.ntables, sizeof *cp.units_left);
@@ -377,11 +377,11 @@ done:;
 		free(cp.report.errors[i]);
 	close_workers(&cp);
 	if (cp.src)
-		cp.from->close(cp.src);
+		cp.from->conn.close(cp.src);
 	if (cp.ddl)
-		cp.to->close(cp.ddl);
+		cp.to->conn.close(cp.ddl);
 	if (cp.job_lock)
-		cp.to->close(cp.job_lock); /* the job goes with it */
+		cp.to->conn.close(cp.job_lock); /* the job goes with it */
 	pthread_cond_destroy(&cp.unit_done);
 	pthread_mutex_destroy(&cp.lock);
 	return status;

@@ -74,7 +74,7 @@ bool copy_plan_table(struct copy *cp, struct copy_table *t, struct sl_error *err
 			     : cp->from->dialect->has_schemas ? job->schema
 							      : NULL;
 	t->src_spec.table = t->name;
-	if (!cp->from->describe_full(cp->src, &t->src_spec, &t->src, err))
+	if (!cp->from->catalog.describe_full(cp->src, &t->src_spec, &t->src, err))
 		return false;
 	/* an inheritance parent's rows are its own: its children are tables
 	 * of the copy too */
@@ -113,7 +113,7 @@ bool copy_plan_table(struct copy *cp, struct copy_table *t, struct sl_error *err
 		bool key = in_key(&t->src, col->name);
 		long len = 0;
 		if (key && cp->to->dialect != cp->from->dialect &&
-		    !cp->from->max_length(cp->src, &t->src_spec, col, &len, err))
+		    !cp->from->catalog.max_length(cp->src, &t->src_spec, col, &len, err))
 			return false;
 		if (!typemap_column(cp->from->dialect, cp->to->dialect, col, key, len, job->cast,
 				    &t->mapped[i]))
@@ -162,10 +162,10 @@ bool copy_plan_table(struct copy *cp, struct copy_table *t, struct sl_error *err
 bool copy_not_itself(struct copy *cp, struct sl_error *err)
 {
 	char a[1024] = "", b[1024] = "";
-	if (cp->from != cp->to || !cp->from->identity)
+	if (cp->from != cp->to || !cp->from->conn.identity)
 		return true;
-	if (!cp->from->identity(cp->src, a, sizeof a, err) ||
-	    !cp->to->identity(cp->ddl, b, sizeof b, err))
+	if (!cp->from->conn.identity(cp->src, a, sizeof a, err) ||
+	    !cp->to->conn.identity(cp->ddl, b, sizeof b, err))
 		return false;
 	if (cp->job->schema && cp->from->dialect->has_schemas) {
 		/* PostgreSQL: both sides are --schema's */
@@ -220,7 +220,7 @@ bool copy_choose_tables(struct copy *cp, struct sl_error *err)
 	}
 	/* --schema is PostgreSQL's: a MySQL source is the URL's database */
 	const char *src_schema = cp->from->dialect->has_schemas ? job->schema : NULL;
-	if (!cp->from->describe_schema(cp->src, src_schema, &sd, err))
+	if (!cp->from->catalog.describe_schema(cp->src, src_schema, &sd, err))
 		return false;
 	char **names = job->ntables ? job->tables : sd.tables;
 	int n = job->ntables ? job->ntables : sd.ntables;
@@ -288,7 +288,7 @@ bool copy_plan_query(struct copy *cp, struct copy_table *t, struct sl_error *err
 {
 	struct table_desc td = {0};
 	t->dst_spec.table = t->name;
-	if (!cp->to->describe_table(cp->ddl, &t->dst_spec, &td, err))
+	if (!cp->to->catalog.describe_table(cp->ddl, &t->dst_spec, &td, err))
 		return false;
 	if (!td.exists) {
 		table_desc_free(&td);
@@ -300,7 +300,7 @@ bool copy_plan_query(struct copy *cp, struct copy_table *t, struct sl_error *err
 	 * whatever their order */
 	char **names = NULL;
 	int n = 0;
-	if (!cp->from->query_columns(cp->src, cp->job->query, &names, &n, err)) {
+	if (!cp->from->catalog.query_columns(cp->src, cp->job->query, &names, &n, err)) {
 		table_desc_free(&td);
 		return false;
 	}

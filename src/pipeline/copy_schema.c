@@ -22,7 +22,7 @@ bool copy_ddl_run(const struct copy_ddl *d, struct conn *conn, const char *sql,
 		return true;
 	}
 	log_debug("%s", sql);
-	return d->to->exec(conn, sql, err);
+	return d->to->conn.exec(conn, sql, err);
 }
 
 void copy_ddl_free(struct copy_ddl *d)
@@ -50,7 +50,7 @@ static bool ensure_type(struct copy_ddl *d, struct conn *conn, const char *table
 		sl_error_set(err, SL_ERR_USAGE, "%s.%s: type %s cannot be looked up", table,
 			     col->name, col->udt);
 	else
-		ok = d->to->query_row(conn, q.data, found, 2, err);
+		ok = d->to->conn.query_row(conn, q.data, found, 2, err);
 	bool there = ok && found[0];
 	if (there && (strcmp(found[0], col->udt_kind == 'e' ? "e" : "d") || !found[1] ||
 		      strcmp(found[1], "t"))) {
@@ -122,7 +122,7 @@ bool copy_key_collations(struct copy_ddl *d, struct conn *conn, const char *tabl
 		return true;
 	if (!d->nopad_known) {
 		char version[128] = "";
-		if (!d->to->server_version(conn, version, sizeof version, err))
+		if (!d->to->conn.server_version(conn, version, sizeof version, err))
 			return false;
 		const char *c = typemap_nopad_collation(version);
 		snprintf(d->nopad, sizeof d->nopad, "%s", c ? c : "");

@@ -24,7 +24,7 @@ static bool run_ddl(struct copy *cp, struct conn *ddl, const char *sql, struct s
 		return true;
 	}
 	log_debug("%s", sql);
-	return cp->to->exec(ddl, sql, err);
+	return cp->to->conn.exec(ddl, sql, err);
 }
 
 /* Create target table t when it is missing (and --create asks for it). */
@@ -101,7 +101,7 @@ static bool same_shape(struct copy *cp, const struct copy_table *t, const struct
 bool copy_prepare_target(struct copy *cp, struct copy_table *t, struct sl_error *err)
 {
 	struct table_desc td = {0};
-	bool ok = cp->to->describe_full(cp->ddl, &t->dst_spec, &td, err);
+	bool ok = cp->to->catalog.describe_full(cp->ddl, &t->dst_spec, &td, err);
 	bool exists = td.exists;
 	ok = ok && (!exists || (note_parents(cp, t, &td, err) && same_shape(cp, t, &td, err)));
 	if (ok && td.bulk_refused && cp->job->method == METHOD_INFILE)
@@ -196,7 +196,7 @@ static bool describe_target(struct copy *cp, struct conn *ddl, const struct copy
 	memset(have, 0, sizeof *have);
 	if (cp->job->dry_run && t->created)
 		return true;
-	return cp->to->describe_full(ddl, &t->dst_spec, have, err);
+	return cp->to->catalog.describe_full(ddl, &t->dst_spec, have, err);
 }
 
 /* Run DDL statement sql for object what of table t: a refusal is a warning
@@ -275,7 +275,7 @@ static bool finish_on_update(struct copy *cp, struct conn *ddl, const struct cop
 			if (err->kind == SL_ERR_CONNECTION) {
 				ok = false;
 			} else {
-				if (!cp->to->object_exists(err))
+				if (!cp->to->conn.object_exists(err))
 					copy_left_out(cp,
 						      "%s: ON UPDATE trigger of %s not created: %s",
 						      t->name, t->dst_spec.columns[i], err->msg);
@@ -363,7 +363,7 @@ static const char *fkey_refused(struct copy *cp, const struct copy_table *t,
 		struct write_spec ref = {.schema = fk->ref_schema, .table = fk->ref_table};
 		struct table_desc td = {0};
 		struct sl_error e;
-		bool there = cp->to->describe_table(cp->ddl, &ref, &td, &e) && td.exists;
+		bool there = cp->to->catalog.describe_table(cp->ddl, &ref, &td, &e) && td.exists;
 		table_desc_free(&td);
 		if (!there) {
 			snprintf(why, whysz, "it references %s, which is not copied",
@@ -473,7 +473,7 @@ bool copy_truncate_targets(struct copy *cp, struct sl_error *err)
 		specs[n++] = &cp->tables[i].dst_spec;
 	}
 	/* all at once: tables linked by foreign keys are emptied together */
-	bool ok = !n || cp->to->truncate_tables(cp->ddl, specs, n, err);
+	bool ok = !n || cp->to->write.truncate_tables(cp->ddl, specs, n, err);
 	free(specs);
 	return ok;
 }

@@ -42,7 +42,7 @@ bool create_table_from_sample(const struct driver *drv, struct conn *c,
 	*created = false;
 	if (c) {
 		struct table_desc td;
-		if (!drv->describe_table(c, spec, &td, err))
+		if (!drv->catalog.describe_table(c, spec, &td, err))
 			return false;
 		bool exists = td.exists;
 		table_desc_free(&td);
@@ -74,7 +74,7 @@ bool create_table_from_sample(const struct driver *drv, struct conn *c,
 			fputs(";\n", stdout);
 			fflush(stdout);
 		} else {
-			ok = drv->exec(c, buf_str(&ddl), err);
+			ok = drv->conn.exec(c, buf_str(&ddl), err);
 			if (!ok)
 				sl_error_prefix(err, "creating table %s", spec->table);
 		}

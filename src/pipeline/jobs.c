@@ -72,8 +72,9 @@ enum run_status checkpoints_run(const struct job *job)
 	buf_init(&sql, 0);
 	struct listing l = {.job = job->job_name, .print = !job->forget};
 	enum run_status st = RUN_FAILED;
-	if (!drv->connect(job->target, &(struct conn_options){.timeout = job->timeout}, &c, &err) ||
-	    !drv->describe_table(c, &spec, &td, &err))
+	if (!drv->conn.connect(job->target, &(struct conn_options){.timeout = job->timeout}, &c,
+			       &err) ||
+	    !drv->catalog.describe_table(c, &spec, &td, &err))
 		goto out;
 	if (!td.exists) {
 		log_info("%s has no checkpoint table %s%s%s: no job has run with --resume there",
@@ -93,7 +94,7 @@ enum run_status checkpoints_run(const struct job *job)
 	}
 	if (l.print)
 		printf("job\tsource\tbatches\trows\tstate\tfirst_commit\tlast_commit\n");
-	if (!drv->query_each(c, sql.data, print_line, &l, &err))
+	if (!drv->conn.query_each(c, sql.data, print_line, &l, &err))
 		goto out;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		sl_error_set(&err, SL_ERR_INTERNAL, "cannot write the listing");
@@ -116,7 +117,7 @@ enum run_status checkpoints_run(const struct job *job)
 		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (!drv->exec_params(c, sql.data, 1, values, &err))
+	if (!drv->conn.exec_params(c, sql.data, 1, values, &err))
 		goto out;
 	log_info("forgot job '%s': %llu sources, %llu batches; its next --resume run starts over",
 		 job->job_name, l.lines, l.batches);
@@ -130,7 +131,7 @@ out:
 	table_desc_free(&td);
 	buf_free(&sql);
 	if (c)
-		drv->close(c);
+		drv->conn.close(c);
 	free(schema);
 	free(name);
 	return st;

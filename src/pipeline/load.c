@@ -352,7 +352,7 @@ static bool connect_target(struct load *ld, struct sl_error *err)
 	if (job->single_transaction && !job->dry_run) {
 		if (!pool_acquire(ld->run.pool, &ld->run.single_conn, err))
 			return false;
-		if (!ld->drv->begin(ld->run.single_conn, err))
+		if (!ld->drv->tx.begin(ld->run.single_conn, err))
 			return false;
 	}
 	return true;
@@ -572,7 +572,7 @@ static bool empty_target(struct table_load *t, struct sl_error *err)
 		bool del = job->single_transaction && !ld->drv->dialect->transactional_ddl;
 		bool ok = (del ? sql_delete_all(ld->drv->dialect, &sql, &ld->spec)
 			       : sql_truncate(ld->drv->dialect, &sql, &ld->spec)) &&
-			  run_get_conn(&ld->run, &c, err) && ld->drv->exec(c, sql.data, err);
+			  run_get_conn(&ld->run, &c, err) && ld->drv->conn.exec(c, sql.data, err);
 		run_put_conn(&ld->run, c, !ok && err->kind == SL_ERR_CONNECTION);
 		buf_free(&sql);
 		if (!ok)
@@ -693,12 +693,12 @@ static bool settle_run(struct table_load *t, struct sl_error *err)
 	struct load *ld = &t->ld;
 	if (ld->run.single_conn) {
 		if (!ld->run.failed && !signals_caught()) {
-			if (!ld->drv->commit(ld->run.single_conn, err))
+			if (!ld->drv->tx.commit(ld->run.single_conn, err))
 				run_fail(&ld->run, err);
 		}
 		if (ld->run.failed || signals_caught()) {
 			struct sl_error rb;
-			ld->drv->rollback(ld->run.single_conn, &rb);
+			ld->drv->tx.rollback(ld->run.single_conn, &rb);
 			atomic_store(&ld->run.live.rows_written, 0);
 			atomic_store(&ld->run.live.rows_upsert_updated, 0);
 		}
@@ -750,7 +750,7 @@ static void abandon_run(struct table_load *t, struct sl_error *err)
 		pthread_join(t->threads[i], NULL);
 	if (ld->run.single_conn) {
 		struct sl_error rb;
-		ld->drv->rollback(ld->run.single_conn, &rb);
+		ld->drv->tx.rollback(ld->run.single_conn, &rb);
 		atomic_store(&ld->run.live.rows_written, 0);
 		atomic_store(&ld->run.live.rows_upsert_updated, 0);
 		pool_release(ld->run.pool, ld->run.single_conn, false);

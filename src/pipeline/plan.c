@@ -128,7 +128,7 @@ bool plan_run(struct load *ld)
 	/* a copy (rows from a table, not a file) takes the bulk path where the
 	 * server has one: LOAD DATA on MySQL; plan_check_target steps back to
 	 * INSERT where the bulk path is slow (a Spider head, foreign partitions) */
-	if (!job->method && ld->req->open_reader && ld->drv->supports(METHOD_INFILE))
+	if (!job->method && ld->req->open_reader && ld->drv->write.supports(METHOD_INFILE))
 		ld->spec.method = METHOD_INFILE;
 	ld->spec.raw_bytes = ld->req->open_reader != NULL;
 	ld->spec.on_conflict = job->on_conflict;
@@ -146,11 +146,11 @@ bool plan_run(struct load *ld)
 		ld->spec.set = job->set;
 		ld->spec.nset = job->nset;
 		ld->spec.method = ld->drv->default_method;
-		if (!ld->drv->update_batch)
+		if (!ld->drv->write.update_batch)
 			return sl_error_set(&ld->run.err, SL_ERR_USAGE,
 					    "sluice update is not available for %s", ld->drv->name);
 	}
-	if (!ld->drv->supports(ld->spec.method))
+	if (!ld->drv->write.supports(ld->spec.method))
 		return sl_error_set(&ld->run.err, SL_ERR_USAGE,
 				    "--method %s is not available for %s",
 				    method_name(ld->spec.method), ld->drv->name);
@@ -338,7 +338,7 @@ static void where_looked(struct load *ld, struct conn *c, char *out, size_t n)
 	char id[1024];
 	struct sl_error e;
 	out[0] = '\0';
-	if (!ld->drv->identity || !ld->drv->identity(c, id, sizeof id, &e))
+	if (!ld->drv->conn.identity || !ld->drv->conn.identity(c, id, sizeof id, &e))
 		return;
 	/* the identity ends in ":<database>:<schema>" (PostgreSQL) or
 	 * ":<database>" (MySQL) */
@@ -362,7 +362,7 @@ static bool table_exists(struct load *ld, struct conn *c, const char *name)
 	struct table_desc td = {0};
 	struct sl_error e;
 	spec.table = name;
-	bool exists = ld->drv->describe_table(c, &spec, &td, &e) && td.exists;
+	bool exists = ld->drv->catalog.describe_table(c, &spec, &td, &e) && td.exists;
 	table_desc_free(&td);
 	return exists;
 }
@@ -423,7 +423,7 @@ bool plan_check_target(struct load *ld, struct sl_error *err)
 	struct table_desc td = {0};
 	if (!run_get_conn(&ld->run, &c, err))
 		return false;
-	bool ok = ld->drv->describe_table(c, &ld->spec, &td, err);
+	bool ok = ld->drv->catalog.describe_table(c, &ld->spec, &td, err);
 	if (ok && !td.exists && (!ld->job->create || ld->spec.update))
 		ok = missing_table(ld, c, err);
 	run_put_conn(&ld->run, c, !ok && err->kind == SL_ERR_CONNECTION);
@@ -445,7 +445,7 @@ bool plan_check_target(struct load *ld, struct sl_error *err)
 		log_info("--method insert: %s", ld->method_reason);
 	}
 	if (ok && td.bulk_is_slow && !ld->job->method && !ld->spec.update &&
-	    ld->drv->supports(METHOD_INSERT) && ld->spec.method != METHOD_INSERT) {
+	    ld->drv->write.supports(METHOD_INSERT) && ld->spec.method != METHOD_INSERT) {
 		/* the one place the bulk path gives way to INSERT by itself */
 		ld->spec.method = METHOD_INSERT;
 		ld->method_reason =

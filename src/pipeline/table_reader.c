@@ -33,7 +33,7 @@ static void table_close(struct reader *r)
 	if (!st)
 		return;
 	if (st->stream)
-		st->drv->close_read(st->stream);
+		st->drv->read.close_read(st->stream);
 	for (int i = 0; st->vals && i < st->ncols; i++)
 		buf_free(&st->vals[i]);
 	free(st->vals);
@@ -72,7 +72,7 @@ static enum read_status table_next(struct reader *r, struct record *rec, struct 
 	memset(rec, 0, sizeof *rec);
 	struct cell *cells = NULL;
 	int n = 0;
-	int got = st->drv->read_row(st->stream, &cells, &n, &st->bytes, err);
+	int got = st->drv->read.read_row(st->stream, &cells, &n, &st->bytes, err);
 	if (got < 0 && err->kind == SL_ERR_INPUT && cells) {
 		/* a value the driver refuses (driver.h: read_row): a reject */
 		st->rowno++;
@@ -212,7 +212,7 @@ bool table_reader_open(struct reader **out, const struct driver *drv, struct con
 	r->ops = &table_reader_ops;
 	r->impl = st;
 	r->format = FORMAT_AUTO;
-	if (!drv->open_read(c, spec, query, range, &st->stream, err)) {
+	if (!drv->read.open_read(c, spec, query, range, &st->stream, err)) {
 		st->stream = NULL;
 		reader_close(r);
 		return false;

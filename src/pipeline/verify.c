@@ -344,7 +344,7 @@ static void *side_run(void *arg)
 {
 	struct side_query *q = arg;
 	sl_error_clear(&q->err);
-	q->ok = q->drv->query_row(q->c, q->sql, q->vals, q->nvals, &q->err);
+	q->ok = q->drv->conn.query_row(q->c, q->sql, q->vals, q->nvals, &q->err);
 	return NULL;
 }
 
@@ -522,12 +522,12 @@ bool verify_table(const struct driver *drv_from, struct conn *c_from,
 {
 	memset(out, 0, sizeof *out);
 	snprintf(out->table, sizeof out->table, "%s", t_from->table);
-	if (!drv_from->query_row || !drv_to->query_row)
+	if (!drv_from->conn.query_row || !drv_to->conn.query_row)
 		return sl_error_set(err, SL_ERR_INTERNAL, "the driver cannot run verify queries");
 	struct table_desc df, dt;
-	if (!drv_from->describe_table(c_from, t_from, &df, err))
+	if (!drv_from->catalog.describe_table(c_from, t_from, &df, err))
 		return sl_error_prefix(err, "verifying %s on FROM", out->table);
-	if (!drv_to->describe_table(c_to, t_to, &dt, err)) {
+	if (!drv_to->catalog.describe_table(c_to, t_to, &dt, err)) {
 		table_desc_free(&df);
 		return sl_error_prefix(err, "verifying %s on TO", out->table);
 	}
@@ -595,7 +595,7 @@ static enum run_status side_open(const char *url, double timeout, struct side *s
 	}
 	struct sl_error err;
 	sl_error_clear(&err);
-	if (!s->drv->connect(url, &(struct conn_options){.timeout = timeout}, &s->c, &err)) {
+	if (!s->drv->conn.connect(url, &(struct conn_options){.timeout = timeout}, &s->c, &err)) {
 		if (err.kind == SL_ERR_INTERRUPTED)
 			return RUN_INTERRUPTED; /* verify_run says so */
 		log_error("%s", err.msg);
@@ -609,7 +609,7 @@ static enum run_status side_open(const char *url, double timeout, struct side *s
  * a failed query cannot spoil the next table's). */
 static bool side_begin(struct side *s, struct sl_error *err)
 {
-	return !s->drv->snapshot || s->drv->snapshot(s->c, err) ||
+	return !s->drv->read.snapshot || s->drv->read.snapshot(s->c, err) ||
 	       sl_error_prefix(err, "%s", s->url);
 }
 
@@ -618,15 +618,15 @@ static void side_end(struct side *s)
 {
 	struct sl_error ignored;
 	sl_error_clear(&ignored);
-	if (s->drv->snapshot && s->drv->snapshot_end)
-		s->drv->snapshot_end(s->c, &ignored);
+	if (s->drv->read.snapshot && s->drv->read.snapshot_end)
+		s->drv->read.snapshot_end(s->c, &ignored);
 }
 
 /* Close s's connection. */
 static void side_close(struct side *s)
 {
 	if (s->c)
-		s->drv->close(s->c);
+		s->drv->conn.close(s->c);
 	s->c = NULL;
 }
 
@@ -729,11 +729,11 @@ static bool side_tables(const struct job *job, struct side *s, struct schema_des
 {
 	struct sl_error err;
 	sl_error_clear(&err);
-	if (!s->drv->describe_schema) {
+	if (!s->drv->catalog.describe_schema) {
 		log_error("%s: the driver cannot list tables: name them with --tables", s->url);
 		return false;
 	}
-	if (!s->drv->describe_schema(s->c, default_schema(job, s), sd, &err)) {
+	if (!s->drv->catalog.describe_schema(s->c, default_schema(job, s), sd, &err)) {
 		log_error("%s: %s", s->url, err.msg);
 		return false;
 	}

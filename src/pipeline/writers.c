@@ -49,8 +49,8 @@ static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, s
 	const struct driver *drv = ld->drv;
 	*out = (struct write_count){0};
 	if (!ld->keyed && !b->has_defaults)
-		return matched ? drv->update_batch(c, &ld->spec, b, first, n, matched, err)
-			       : drv->write_batch(c, &ld->spec, b, first, n, out, err);
+		return matched ? drv->write.update_batch(c, &ld->spec, b, first, n, matched, err)
+			       : drv->write.write_batch(c, &ld->spec, b, first, n, out, err);
 	int ncols = b->ncols;
 	size_t *order = malloc(n * sizeof *order), *round_end = malloc(n * sizeof *round_end);
 	size_t *vrow = malloc(n * sizeof *vrow);
@@ -124,13 +124,13 @@ static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, s
 					sub.nset = ns;
 				}
 				memset(vmatched, 0, view.nrows * sizeof *vmatched);
-				ok = drv->update_batch(c, &sub, &view, 0, view.nrows, vmatched,
-						       err);
+				ok = drv->write.update_batch(c, &sub, &view, 0, view.nrows,
+							     vmatched, err);
 				for (size_t t = 0; ok && t < view.nrows; t++)
 					matched[vrow[t] - first] = vmatched[t];
 			} else {
 				struct write_count w = {0};
-				ok = drv->write_batch(c, &sub, &view, 0, view.nrows, &w, err);
+				ok = drv->write.write_batch(c, &sub, &view, 0, view.nrows, &w, err);
 				out->written += w.written;
 				out->updated += w.updated;
 				out->updated_unknown |= w.updated_unknown;
@@ -176,8 +176,8 @@ static bool each_allowed(const struct load *ld, const struct batch *b, size_t n)
 	if (bisect_only)
 		return false;
 #endif
-	return ld->drv->write_each && n > 1 && !ld->spec.update && !ld->keyed && !b->has_defaults &&
-	       ld->spec.on_conflict == CONFLICT_ERROR && !ld->run.single_conn;
+	return ld->drv->write.write_each && n > 1 && !ld->spec.update && !ld->keyed &&
+	       !b->has_defaults && ld->spec.on_conflict == CONFLICT_ERROR && !ld->run.single_conn;
 }
 
 /* Write rows [first, first+n) of b; dense: rows after a refused one,
@@ -295,7 +295,7 @@ static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *
 	const struct driver *drv = ld->drv;
 	char lines[600];
 	describe_lines(ld, b, first, n, lines, sizeof lines);
-	if (!ld->lookup_nkey || !drv->count_keys || ld->spec.update ||
+	if (!ld->lookup_nkey || !drv->write.count_keys || ld->spec.update ||
 	    ld->spec.on_conflict != CONFLICT_ERROR || b->has_defaults) {
 		sl_error_set(
 			err, SL_ERR_CONNECTION,
@@ -310,7 +310,7 @@ static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *
 	ks.nkey = ld->lookup_nkey;
 	unsigned long long found = 0;
 	if (!run_get_conn(&ld->run, c, err) ||
-	    !drv->count_keys(*c, &ks, b, first, n, &found, err)) {
+	    !drv->write.count_keys(*c, &ks, b, first, n, &found, err)) {
 		sl_error_prefix(err,
 				"batch %ld (%s): the connection broke during COMMIT and looking "
 				"its rows up failed",
@@ -346,8 +346,8 @@ static void log_batch(struct load *ld, struct conn *c, const struct batch *b, si
 	else
 		ok = sql_insert(d, &sql, &ld->spec, 1) && buf_puts(&sql, " (one VALUES row shown)");
 	char session[64] = "";
-	if (ld->drv->session_name)
-		ld->drv->session_name(c, session, sizeof session);
+	if (ld->drv->conn.session_name)
+		ld->drv->conn.session_name(c, session, sizeof session);
 	const struct row_meta *a = &b->meta[first], *z = &b->meta[first + n - 1];
 	log_debug("batch %ld, %zu rows (%s lines %ld-%ld), %s: %s", b->seq, n,
 		  ld->job->sources[a->source], a->line, z->line, session, ok ? buf_str(&sql) : "?");
@@ -384,7 +384,7 @@ static int lost_commit_outcome(struct load *ld, struct conn **c, const struct ba
 {
 	const struct driver *drv = ld->drv;
 	char token[64];
-	int doubt = drv->commit_token ? drv->commit_token(*c, token, sizeof token) : -1;
+	int doubt = drv->tx.commit_token ? drv->tx.commit_token(*c, token, sizeof token) : -1;
 	run_put_conn(&ld->run, *c, true);
 	*c = NULL;
 	if (doubt == 0)
@@ -398,7 +398,7 @@ static int lost_commit_outcome(struct load *ld, struct conn **c, const struct ba
 		bool ok = run_get_conn(&ld->run, c, err) &&
 			  (ld->ckpt ? checkpoint_committed(ld->ckpt, *c, b->meta[first].source,
 							   b->meta[first].ordinal, &committed, err)
-				    : drv->commit_status(*c, token, &committed, err));
+				    : drv->tx.commit_status(*c, token, &committed, err));
 		if (ok) {
 			/* the checkpoint row went in with the rows, or neither did */
 			log_warn("batch %ld: the connection broke during COMMIT; %s it %s", b->seq,
@@ -455,7 +455,7 @@ static enum attempt_outcome attempt_write(struct load *ld, struct conn **c, cons
 		memset(matched, 0, n * sizeof *matched);
 	if (log_get_level() >= LOG_DEBUG)
 		log_batch(ld, *c, b, first, n);
-	bool begun = single || drv->begin(*c, err);
+	bool begun = single || drv->tx.begin(*c, err);
 	if (begun && ld->ckpt) {
 		enum claim_result cr = claim_rows(ld, *c, b, first, n, err);
 		if (cr == CLAIM_TAKEN)
@@ -466,20 +466,20 @@ static enum attempt_outcome attempt_write(struct load *ld, struct conn **c, cons
 		free(refused[i]);
 		refused[i] = NULL;
 	}
-	bool wrote = begun && (each ? drv->write_each(*c, &ld->spec, b, first, n, refused,
-						      &written->written, err)
+	bool wrote = begun && (each ? drv->write.write_each(*c, &ld->spec, b, first, n, refused,
+							    &written->written, err)
 				    : write_rows(ld, *c, b, first, n, matched, written, err));
 	if (wrote && each && reaches_limit(ld, refused_rows(ld, b, first, n, refused, false)))
 		return ATTEMPT_OVER_LIMIT;
 	if (wrote && signals_caught())
 		return ATTEMPT_INTERRUPTED; /* before COMMIT: nothing of it is in */
-	if (wrote && (single || drv->commit(*c, err)))
+	if (wrote && (single || drv->tx.commit(*c, err)))
 		return ATTEMPT_COMMITTED;
 	if (err->kind == SL_ERR_INTERRUPTED || signals_caught()) {
 		/* the statement was cancelled (or not started) */
 		char token[64];
-		if (wrote && !single && drv->commit_token &&
-		    drv->commit_token(*c, token, sizeof token) != 0)
+		if (wrote && !single && drv->tx.commit_token &&
+		    drv->tx.commit_token(*c, token, sizeof token) != 0)
 			log_warn(
 				"batch %ld: interrupted during its COMMIT, which may or may not have gone in",
 				b->seq);
@@ -506,7 +506,7 @@ static enum attempt_outcome attempt_write(struct load *ld, struct conn **c, cons
 static void end_attempt(struct load *ld, struct conn **c)
 {
 	struct sl_error rb;
-	if (!ld->run.single_conn && !ld->drv->rollback(*c, &rb)) {
+	if (!ld->run.single_conn && !ld->drv->tx.rollback(*c, &rb)) {
 		run_put_conn(&ld->run, *c, true);
 		*c = NULL;
 	}
@@ -569,8 +569,8 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 		struct write_count written;
 		switch (attempt_write(ld, c, b, first, n, matched, refused, each, &written, &err)) {
 		case ATTEMPT_COMMITTED:
-			if (drv->commit_mode && !atomic_load(&ld->commit_mode))
-				atomic_store(&ld->commit_mode, drv->commit_mode(*c));
+			if (drv->tx.commit_mode && !atomic_load(&ld->commit_mode))
+				atomic_store(&ld->commit_mode, drv->tx.commit_mode(*c));
 			settle_committed(ld, b, first, n, matched, refused, each, &written);
 			return true;
 		case ATTEMPT_TAKEN:

@@ -60,7 +60,7 @@ static bool open_conn(struct pool *p, struct conn **out, struct sl_error *err)
 		if (signals_caught())
 			return sl_error_set(err, SL_ERR_INTERRUPTED,
 					    "interrupted while connecting");
-		if (p->drv->connect(p->url, &p->opts, out, err)) {
+		if (p->drv->conn.connect(p->url, &p->opts, out, err)) {
 			pthread_mutex_lock(&p->lock);
 			p->created++;
 			pthread_mutex_unlock(&p->lock);
@@ -136,7 +136,7 @@ bool pool_create(struct pool **out, const struct driver *drv, const char *url,
 /* Close a connection and count it; called without the lock. */
 static void close_conn(struct pool *p, struct conn *c)
 {
-	p->drv->close(c);
+	p->drv->conn.close(c);
 	pthread_mutex_lock(&p->lock);
 	p->closed++;
 	pthread_mutex_unlock(&p->lock);
@@ -210,7 +210,7 @@ bool pool_acquire(struct pool *p, struct conn **out, struct sl_error *err)
 	pthread_mutex_unlock(&p->lock);
 
 	/* health check a reused connection; replace it when broken */
-	if (c && !p->drv->healthy(c)) {
+	if (c && !p->drv->conn.healthy(c)) {
 		pthread_mutex_lock(&p->lock);
 		p->errors++;
 		pthread_mutex_unlock(&p->lock);
@@ -235,7 +235,7 @@ bool pool_acquire(struct pool *p, struct conn **out, struct sl_error *err)
 void pool_release(struct pool *p, struct conn *c, bool broken)
 {
 	if (broken) {
-		p->drv->close(c);
+		p->drv->conn.close(c);
 		pthread_mutex_lock(&p->lock);
 		p->closed++;
 		p->errors++;
@@ -294,7 +294,7 @@ void pool_destroy(struct pool *p)
 	if (!p)
 		return;
 	for (int i = 0; i < p->nidle; i++) {
-		p->drv->close(p->idle[i].c);
+		p->drv->conn.close(p->idle[i].c);
 		p->closed++;
 	}
 	free(p->idle);

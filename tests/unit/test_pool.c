@@ -54,9 +54,12 @@ static bool fake_healthy(struct conn *c)
 
 static const struct driver fake = {
 	.name = "fake",
-	.connect = fake_connect,
-	.close = fake_close,
-	.healthy = fake_healthy,
+	.conn =
+		{
+			.connect = fake_connect,
+			.close = fake_close,
+			.healthy = fake_healthy,
+		},
 };
 
 static void reset(void)

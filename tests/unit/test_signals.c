@@ -135,7 +135,7 @@ static bool down_connect(const char *url, const struct conn_options *opts, struc
 	return sl_error_set(err, SL_ERR_CONNECTION, "connection refused");
 }
 
-static const struct driver down = {.name = "down", .connect = down_connect};
+static const struct driver down = {.name = "down", .conn = {.connect = down_connect}};
 
 START_TEST(backoff_ends_at_the_signal)
 {

@@ -16,7 +16,7 @@ static struct conn *open_memory(void)
 	struct conn *c;
 	struct sl_error err;
 	sl_error_clear(&err);
-	ck_assert_msg(sqlite_driver.connect("sqlite::memory:", NULL, &c, &err), "%s", err.msg);
+	ck_assert_msg(sqlite_driver.conn.connect("sqlite::memory:", NULL, &c, &err), "%s", err.msg);
 	return c;
 }
 
@@ -26,7 +26,7 @@ static char *value(struct conn *c, const char *sql)
 	char *v = NULL;
 	struct sl_error err;
 	sl_error_clear(&err);
-	ck_assert_msg(sqlite_driver.query_row(c, sql, &v, 1, &err), "%s: %s", sql, err.msg);
+	ck_assert_msg(sqlite_driver.conn.query_row(c, sql, &v, 1, &err), "%s: %s", sql, err.msg);
 	return v ? v : strdup("NULL");
 }
 
@@ -58,7 +58,7 @@ START_TEST(md5_vectors)
 	   "901234567890')",
 	   "57edf4a22be3c955ac49da2e2107b67a");
 	is(c, "SELECT sluice_md5(x'00ff')", "d07d34efac6328007ad67c7e0a985e00");
-	sqlite_driver.close(c);
+	sqlite_driver.conn.close(c);
 }
 END_TEST
 
@@ -78,7 +78,7 @@ START_TEST(numbers_and_floats)
 	canon(c, "1", CANON_FLOAT, 0, 53, SQL_INT, "3ff0000000000000");
 	canon(c, "1e300", CANON_FLOAT, 0, 24, SQL_FLOAT, "7f800000");
 	canon(c, "NULL", CANON_NUM, 0, 0, SQL_INT, "NULL");
-	sqlite_driver.close(c);
+	sqlite_driver.conn.close(c);
 }
 END_TEST
 
@@ -104,7 +104,7 @@ START_TEST(times_by_storage_class)
 	snprintf(want, sizeof want, "%s", v);
 	free(v);
 	canon(c, "1700000000", CANON_HASH, 0, 0, SQL_DATETIME, want);
-	sqlite_driver.close(c);
+	sqlite_driver.conn.close(c);
 }
 END_TEST
 
@@ -114,7 +114,7 @@ START_TEST(checksums)
 	struct sl_error err;
 	sl_error_clear(&err);
 	ck_assert(
-		sqlite_driver.exec(c, "CREATE TABLE t (a TEXT); INSERT INTO t VALUES ('x')", &err));
+		sqlite_driver.conn.exec(c, "CREATE TABLE t (a TEXT); INSERT INTO t VALUES ('x')", &err));
 	is(c, "SELECT sluice_checksum(a) FROM t WHERE 0", "0");
 	/* md5('1:x') = 9f4c6e15..., its first 15 hex digits as a number */
 	char *h = value(c, "SELECT sluice_md5('1:x')");
@@ -132,7 +132,7 @@ START_TEST(checksums)
 	is(c, "SELECT sluice_checksum(NULL) FROM t", want);
 	snprintf(want, sizeof want, "%llu", strtoull("d41d8cd98f00b20", NULL, 16));
 	is(c, "SELECT sluice_checksum() FROM t", want);
-	sqlite_driver.close(c);
+	sqlite_driver.conn.close(c);
 }
 END_TEST
 
