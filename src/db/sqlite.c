@@ -1506,6 +1506,31 @@ static bool lite_snapshot(struct conn *c, struct sl_error *err)
 	       lite_exec(c, "SELECT count(*) FROM sqlite_master", err);
 }
 
+/* Several readers in one snapshot (copy --workers): a write transaction
+ * begun on c, with nothing written, keeps every other writer of the file
+ * from committing (in rollback-journal and WAL mode alike) while the
+ * readers take their snapshots. A file opened read-only (?mode=ro), or
+ * one sluice may not write, cannot be held: each reader then has its own
+ * snapshot, and copy says so. */
+static bool lite_hold_still(struct conn *c, struct sl_error *err)
+{
+	if (c->readonly || c->created)
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "%s is opened read-only, so its writers "
+				    "cannot be held while the readers start",
+				    c->url);
+	if (!lite_exec(c, "BEGIN IMMEDIATE", err))
+		return sl_error_prefix(err, "holding the writers of %s", c->url);
+	return true;
+}
+
+static void lite_let_go(struct conn *c)
+{
+	struct sl_error e;
+	if (c->db && !sqlite3_get_autocommit(c->db))
+		lite_exec(c, "ROLLBACK", &e);
+}
+
 static void stream_free(struct read_stream *s)
 {
 	if (!s)
@@ -2377,6 +2402,8 @@ const struct driver sqlite_driver = {
 		{
 			.snapshot = lite_snapshot,
 			.snapshot_end = lite_snapshot_end,
+			.hold_still = lite_hold_still,
+			.let_go = lite_let_go,
 			.open_read = lite_open_read,
 			.read_row = lite_read_row,
 			.close_read = lite_close_read,

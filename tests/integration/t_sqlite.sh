@@ -175,6 +175,27 @@ assert_eq "exit 130" "130" "$rc"
 if [ "$ms" -lt 5000 ]; then pass "ended ${ms} ms after the signal"; else fail "took ${ms} ms"; fi
 assert_eq "nothing half-written" "0" "$(lite sig.db "select count(*) from k")"
 
+test_case "copy --workers reads one snapshot while the file is written"
+lite tr.db "CREATE TABLE acct (id INTEGER PRIMARY KEY, v INTEGER NOT NULL);
+	WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
+	INSERT INTO acct SELECT i, 100 FROM n"
+# transfers between the first and the last row, each in one transaction:
+# the total never changes
+(
+	for _ in $(seq 1 400); do
+		lite tr.db -cmd '.timeout 5000' "BEGIN IMMEDIATE; UPDATE acct SET v = v - 1 WHERE id = 1;
+			UPDATE acct SET v = v + 1 WHERE id = 200000; COMMIT" 2>/dev/null
+	done
+) &
+wpid=$!
+sleep 0.2
+run_sluice tr_copy 0 copy sqlite:tr.db "$PG" --create --workers 2 --split-rows 50000
+kill $wpid 2>/dev/null
+wait $wpid 2>/dev/null
+assert_not_contains "the workers share one snapshot" "each reads its own snapshot" "$OUT"
+assert_eq "one instant: every row, the total unchanged" "200000 20000000" \
+	"$(pgd $DB -c "SELECT count(*) || ' ' || sum(v) FROM acct")"
+
 test_case "one writer"
 seq 1 3000 | sed '1i id' >ids.csv
 run_sluice workers 0 load ids.csv sqlite:w.db --table ids --create --workers 3 --batch-rows 100

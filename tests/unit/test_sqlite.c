@@ -113,8 +113,8 @@ START_TEST(checksums)
 	struct conn *c = open_memory();
 	struct sl_error err;
 	sl_error_clear(&err);
-	ck_assert(
-		sqlite_driver.conn.exec(c, "CREATE TABLE t (a TEXT); INSERT INTO t VALUES ('x')", &err));
+	ck_assert(sqlite_driver.conn.exec(c, "CREATE TABLE t (a TEXT); INSERT INTO t VALUES ('x')",
+					  &err));
 	is(c, "SELECT sluice_checksum(a) FROM t WHERE 0", "0");
 	/* md5('1:x') = 9f4c6e15..., its first 15 hex digits as a number */
 	char *h = value(c, "SELECT sluice_md5('1:x')");
