@@ -17,7 +17,7 @@ for method in insert infile; do
 			1200) echo "$i,1,2024-01-01,this text is far too long for forty characters" ;;
 			1500) echo "$i,1,2024-01-01" ;;
 			1800) printf '%s,1,2024-01-01,"unterminated\n' "$i" ;;
-			2000) echo "1,1,2024-01-01,duplicate key" ;;
+			300) echo "1,1,2024-01-01,duplicate key" ;; # in id 1's batch: the later one is refused
 			2500) echo "$i,,2024-01-01,null into not null" ;;
 			2999) printf '%s,1,2024-01-01,"bad utf8 \xff"\n' "$i" ;;
 			*) echo "$i,$((i * 2)),2024-01-01T10:00:00,row $i" ;;
@@ -31,19 +31,19 @@ for method in insert infile; do
 	assert_eq "good rows only" "2991" "$(my -e 'select count(*) from mixed')"
 	assert_eq "no bad row loaded" "0" "$(my -e "select count(*) from mixed where t not like 'row %'")"
 	assert_eq "rejected lines" "$TMP/mixed.csv:101
+$TMP/mixed.csv:301
 $TMP/mixed.csv:401
 $TMP/mixed.csv:778
 $TMP/mixed.csv:1201
 $TMP/mixed.csv:1501
 $TMP/mixed.csv:1801
-$TMP/mixed.csv:2001
 $TMP/mixed.csv:2501
 $TMP/mixed.csv:3000" "$(cut -d: -f1,2 "$TMP/rejects.csv.log" | sort -t: -k2 -n)"
 	assert_eq "10 records in the rejects file (a header and 9)" "10" "$(grep -c '^[0-9i]' "$TMP/rejects.csv")"
 	# fix them and load again: the table is complete
 	sed -e 's/notanumber/200/' -e 's/99999999999/800/' -e 's/2024-13-45/2024-12-25/' \
 		-e 's/this text is far too long for forty characters/fixed/' -e 's/^1500,1,2024-01-01$/1500,3000,2024-01-01,fixed/' \
-		-e 's/^1,1,2024-01-01,duplicate key/2000,4000,2024-01-01,fixed/' -e 's/^2500,,/2500,5000,/' \
+		-e 's/^1,1,2024-01-01,duplicate key/300,600,2024-01-01,fixed/' -e 's/^2500,,/2500,5000,/' \
 		-e "s/bad utf8 $(printf '\xff')/fixed/" -e 's/^1800,1,2024-01-01,"unterminated$/1800,3600,2024-01-01,fixed/' \
 		"$TMP/rejects.csv" >"$TMP/fixed.csv"
 	"$SLUICE" load "$TMP/fixed.csv" "$SLUICE_MY_URL" --table mixed --method $method -q
