@@ -94,7 +94,7 @@ $(BUILD)/tests/faultproxy: tests/tools/faultproxy.c $(BUILD)/.flags
 # TESTS="tests/integration/t_x.sh ..." runs only those
 ifneq ($(HOOKS),1)
 $(TEST_BIN): FORCE
-	$(MAKE) HOOKS=1 BUILD=$(TEST_BUILD) BIN=$(TEST_BIN) $(TEST_BIN)
+	$(MAKE) -j$$(nproc) HOOKS=1 BUILD=$(TEST_BUILD) BIN=$(TEST_BIN) $(TEST_BIN)
 endif
 
 integration: $(TEST_BIN) $(BUILD)/tests/faultproxy
