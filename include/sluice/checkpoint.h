@@ -77,8 +77,8 @@ bool checkpoint_committed(struct checkpoint *ck, struct conn *c, int src, long l
  * caller's own that holds it until closed, or until its process dies. When
  * another run holds it, says so and waits for that run to end (*waited);
  * false with err when c fails or a signal stops the wait. */
-bool checkpoint_lock(const struct driver *drv, struct conn *c, const char *table, const char *job,
-		     bool *waited, struct sl_error *err);
+bool checkpoint_lock(struct conn *c, const char *table, const char *job, bool *waited,
+		     struct sl_error *err);
 
 /* Mark source src whole (records [0, count) done), in its own transaction. */
 bool checkpoint_source_done(struct checkpoint *ck, struct conn *c, int src, long long count,

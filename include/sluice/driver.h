@@ -14,8 +14,13 @@
 #include "sluice/error.h"
 #include "sluice/sql.h"
 
-/* A driver's connection; each driver defines the struct. */
+/* A driver's connection; each driver defines the struct, whose first
+ * member is the driver it belongs to (const struct driver *drv), so that a
+ * connection knows its driver: conn_driver. */
 struct conn;
+struct driver;
+/* The driver c was opened by. */
+const struct driver *conn_driver(const struct conn *c);
 
 /* A streaming read of a table or query (see driver.open_read): rows come
  * as text cells, one at a time, memory bounded by one row. */
@@ -262,8 +267,8 @@ const char *method_name(enum write_method m);
  * (own rows only with spec->own_rows), read on c, and with rows non-NULL
  * the number of rows; *empty when it has none. False with err, also when
  * a bound does not fit a long long. */
-bool driver_key_bounds(const struct driver *drv, struct conn *c, const struct write_spec *spec,
-		       const char *key, unsigned long long *rows, bool *empty, long long *lo,
-		       long long *hi, struct sl_error *err);
+bool driver_key_bounds(struct conn *c, const struct write_spec *spec, const char *key,
+		       unsigned long long *rows, bool *empty, long long *lo, long long *hi,
+		       struct sl_error *err);
 
 #endif

@@ -41,6 +41,7 @@ struct infile_state {
 };
 
 struct conn {
+	const struct driver *drv; /* first: see conn_driver */
 	MYSQL *my;
 	char *url;		  /* kept only to scrub its password from messages */
 	unsigned long max_packet; /* the server's max_allowed_packet */

@@ -17,6 +17,7 @@
 #include "sluice/error.h"
 
 struct conn {
+	const struct driver *drv; /* first: see conn_driver */
 	PGconn *pg;
 	char *url; /* kept only to scrub its password from messages */
 	struct buf sql;

@@ -134,10 +134,11 @@ static bool to_ll(const char *v, long long *out)
 	return !errno && end != v && !*end;
 }
 
-bool driver_key_bounds(const struct driver *drv, struct conn *c, const struct write_spec *spec,
-		       const char *key, unsigned long long *rows, bool *empty, long long *lo,
-		       long long *hi, struct sl_error *err)
+bool driver_key_bounds(struct conn *c, const struct write_spec *spec, const char *key,
+		       unsigned long long *rows, bool *empty, long long *lo, long long *hi,
+		       struct sl_error *err)
 {
+	const struct driver *drv = conn_driver(c);
 	const struct dialect *d = drv->dialect;
 	struct buf q;
 	buf_init(&q, 0);
@@ -161,4 +162,10 @@ bool driver_key_bounds(const struct driver *drv, struct conn *c, const struct wr
 	free(v[1]);
 	free(v[2]);
 	return ok;
+}
+
+const struct driver *conn_driver(const struct conn *c)
+{
+	/* every driver's struct conn starts with its driver (driver.h) */
+	return *(const struct driver *const *)(const void *)c;
 }

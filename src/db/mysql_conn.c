@@ -407,6 +407,8 @@ static bool connect_now(const char *url, const struct conn_options *opts, struct
 	}
 	pthread_once(&library_once, library_init);
 	struct conn *c = calloc(1, sizeof *c);
+	if (c)
+		c->drv = &mysql_driver;
 	if (!c || !(c->url = strdup(url)) || !(c->my = mysql_init(NULL))) {
 		url_parts_free(&u);
 		my_close(c);

@@ -475,6 +475,7 @@ bool pg_connect(const char *url, const struct conn_options *opts, struct conn **
 	struct conn *c = calloc(1, sizeof *c);
 	if (!c)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	c->drv = &pg_driver;
 	c->url = strdup(url);
 	buf_init(&c->sql, 0);
 	buf_init(&c->copy, 0);

@@ -87,6 +87,7 @@ struct col_info {
 };
 
 struct conn {
+	const struct driver *drv; /* first: see conn_driver */
 	sqlite3 *db;
 	char path[PATH_MAX];
 	char url[512];	    /* the URL as given, for messages (no password in it) */
@@ -305,6 +306,7 @@ static bool lite_connect(const char *url, const struct conn_options *opts, struc
 	struct conn *c = calloc(1, sizeof *c);
 	if (!c)
 		return oom(err);
+	c->drv = &sqlite_driver;
 	snprintf(c->url, sizeof c->url, "%s", url);
 	c->lock_fd = -1;
 	c->timeout = opts ? opts->timeout : 0;

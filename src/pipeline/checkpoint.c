@@ -590,9 +590,10 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-bool checkpoint_lock(const struct driver *drv, struct conn *c, const char *table, const char *job,
-		     bool *waited, struct sl_error *err)
+bool checkpoint_lock(struct conn *c, const char *table, const char *job, bool *waited,
+		     struct sl_error *err)
 {
+	const struct driver *drv = conn_driver(c);
 	*waited = false;
 	/* a job is its name in a checkpoint table: the lock is named by a
 	 * hash of both (a number, so no name goes into SQL text) */

@@ -133,8 +133,7 @@ static bool lock_job(struct copy *cp, struct sl_error *err)
 	struct conn_options copts = {.timeout = job->timeout};
 	bool waited = false;
 	if (!name_job(cp, err) || !cp->to->conn.connect(job->target, &copts, &cp->job_lock, err) ||
-	    !checkpoint_lock(cp->to, cp->job_lock, job->checkpoint_table, cp->job_name, &waited,
-			     err))
+	    !checkpoint_lock(cp->job_lock, job->checkpoint_table, cp->job_name, &waited, err))
 		return false;
 	if (!waited)
 		return true;

@@ -389,8 +389,8 @@ static bool key_range(struct copy *cp, const struct copy_table *t, int key,
 		      struct sl_error *err)
 {
 	bool empty;
-	if (!driver_key_bounds(cp->from, cp->src, &t->src_spec, t->src_spec.columns[key], rows,
-			       &empty, lo, hi, err))
+	if (!driver_key_bounds(cp->src, &t->src_spec, t->src_spec.columns[key], rows, &empty, lo,
+			       hi, err))
 		return false;
 	*ranged = !empty;
 	return true;

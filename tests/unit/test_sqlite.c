@@ -17,6 +17,7 @@ static struct conn *open_memory(void)
 	struct sl_error err;
 	sl_error_clear(&err);
 	ck_assert_msg(sqlite_driver.conn.connect("sqlite::memory:", NULL, &c, &err), "%s", err.msg);
+	ck_assert_ptr_eq(conn_driver(c), &sqlite_driver); /* a connection knows its driver */
 	return c;
 }
 
