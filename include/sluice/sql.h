@@ -190,6 +190,18 @@ size_t sql_rows_per_statement(const struct dialect *d, int ncols, size_t batch_r
  * DATA) rather than by INSERT: a bulk method and no conflict to handle
  * (the bulk paths cannot upsert or skip). The one place this is decided. */
 bool sql_uses_bulk(const struct write_spec *spec);
+/* Whether spec->columns[c] is one of spec's key columns (names compared as
+ * d compares them). */
+bool sql_is_key_column(const struct dialect *d, const struct write_spec *spec, int c);
+/* Whether an upsert of spec sets a column (one not in the key), so that it
+ * updates a row already there rather than leaving it. */
+bool sql_upsert_sets(const struct dialect *d, const struct write_spec *spec);
+/* Append the standard conflict clause (PostgreSQL, SQLite): " ON CONFLICT DO
+ * NOTHING" for skip; for update " ON CONFLICT (key) DO UPDATE SET c =
+ * <excluded>.c, ..." over the columns not in the key, or DO NOTHING when
+ * there is none; nothing otherwise. */
+BUF_MUST_USE bool sql_on_conflict(const struct dialect *d, struct buf *b,
+				  const struct write_spec *spec, const char *excluded);
 /* Split "schema.name" at the first unquoted dot; either may be quoted with
  * double quotes or backticks. Returns false on a malformed name. *schema may
  * be NULL after the call. Both are malloc'd. */

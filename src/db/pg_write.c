@@ -113,16 +113,7 @@ static void name_parameter(struct sl_error *err, int ncols, char *const *columns
  * conflict clause sets a column that is not part of the key. */
 static bool upsert_updates(const struct write_spec *spec)
 {
-	if (spec->on_conflict != CONFLICT_UPDATE)
-		return false;
-	for (int c = 0; c < spec->ncols; c++) {
-		bool is_key = false;
-		for (int k = 0; k < spec->nkey; k++)
-			is_key |= !strcmp(spec->columns[c], spec->key[k]);
-		if (!is_key)
-			return true;
-	}
-	return false;
+	return sql_upsert_sets(&pg_dialect, spec);
 }
 
 /* The INSERT of nrows rows into b; an upsert that updates returns whether

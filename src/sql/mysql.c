@@ -23,11 +23,7 @@ static bool mysql_conflict_clause(struct buf *b, const struct write_spec *spec)
 		return true;
 	bool any = false;
 	for (int c = 0; c < spec->ncols; c++) {
-		bool is_key = false;
-		for (int k = 0; k < spec->nkey; k++)
-			if (!strcmp(spec->columns[c], spec->key[k]))
-				is_key = true;
-		if (is_key)
+		if (sql_is_key_column(&mysql_dialect, spec, c))
 			continue;
 		/* VALUES(col) works on MariaDB and MySQL (deprecated, not removed, in 8.0) */
 		if (!buf_puts(b, any ? ", " : " ON DUPLICATE KEY UPDATE ") ||

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 bool sql_quote_with(struct buf *b, const char *ident, char q)
 {
@@ -274,4 +275,48 @@ bool sql_uses_bulk(const struct write_spec *spec)
 {
 	return (spec->method == METHOD_COPY || spec->method == METHOD_INFILE) &&
 	       spec->on_conflict == CONFLICT_ERROR && !spec->update;
+}
+
+bool sql_is_key_column(const struct dialect *d, const struct write_spec *spec, int c)
+{
+	for (int k = 0; k < spec->nkey; k++)
+		if (!(d->columns_case_insensitive ? strcasecmp : strcmp)(spec->columns[c],
+									 spec->key[k]))
+			return true;
+	return false;
+}
+
+bool sql_upsert_sets(const struct dialect *d, const struct write_spec *spec)
+{
+	for (int c = 0; spec->on_conflict == CONFLICT_UPDATE && c < spec->ncols; c++)
+		if (!sql_is_key_column(d, spec, c))
+			return true;
+	return false;
+}
+
+bool sql_on_conflict(const struct dialect *d, struct buf *b, const struct write_spec *spec,
+		     const char *excluded)
+{
+	if (spec->on_conflict == CONFLICT_SKIP)
+		return buf_puts(b, " ON CONFLICT DO NOTHING");
+	if (spec->on_conflict != CONFLICT_UPDATE)
+		return true;
+	if (!buf_puts(b, " ON CONFLICT ("))
+		return false;
+	for (int i = 0; i < spec->nkey; i++)
+		if ((i && !buf_puts(b, ", ")) || !d->quote_ident(b, spec->key[i]))
+			return false;
+	if (!buf_puts(b, ") DO "))
+		return false;
+	bool any = false;
+	for (int c = 0; c < spec->ncols; c++) {
+		if (sql_is_key_column(d, spec, c))
+			continue;
+		if (!buf_puts(b, any ? ", " : "UPDATE SET ") ||
+		    !d->quote_ident(b, spec->columns[c]) || !buf_printf(b, " = %s.", excluded) ||
+		    !d->quote_ident(b, spec->columns[c]))
+			return false;
+		any = true;
+	}
+	return any ? true : buf_puts(b, "NOTHING");
 }

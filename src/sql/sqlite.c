@@ -33,31 +33,7 @@ static bool lite_placeholder(struct buf *b, int n)
 
 static bool lite_conflict_clause(struct buf *b, const struct write_spec *spec)
 {
-	if (spec->on_conflict == CONFLICT_SKIP)
-		return buf_puts(b, " ON CONFLICT DO NOTHING");
-	if (spec->on_conflict != CONFLICT_UPDATE)
-		return true;
-	if (!buf_puts(b, " ON CONFLICT ("))
-		return false;
-	for (int i = 0; i < spec->nkey; i++)
-		if ((i && !buf_puts(b, ", ")) || !lite_quote_ident(b, spec->key[i]))
-			return false;
-	if (!buf_puts(b, ") DO "))
-		return false;
-	bool any = false;
-	for (int c = 0; c < spec->ncols; c++) {
-		bool is_key = false;
-		for (int k = 0; k < spec->nkey; k++)
-			is_key |= !strcasecmp(spec->columns[c], spec->key[k]);
-		if (is_key)
-			continue;
-		if (!buf_puts(b, any ? ", " : "UPDATE SET ") ||
-		    !lite_quote_ident(b, spec->columns[c]) || !buf_puts(b, " = excluded.") ||
-		    !lite_quote_ident(b, spec->columns[c]))
-			return false;
-		any = true;
-	}
-	return any ? true : buf_puts(b, "NOTHING");
+	return sql_on_conflict(&sqlite_dialect, b, spec, "excluded");
 }
 
 static const char *lite_insert_verb(const struct write_spec *spec)
