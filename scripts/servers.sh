@@ -137,8 +137,25 @@ my_start() {
 	if [ "$(id -u)" -eq 0 ]; then
 		user_opt=(--user=root)
 	fi
-	mariadb-install-db "${user_opt[@]}" --datadir="$d/data" --auth-root-authentication-method=normal \
-		--skip-test-db >"$d/install.log" 2>&1 || { cat "$d/install.log" >&2; return 1; }
+	# --no-defaults: nothing from /etc/mysql (Debian's spider.cnf loads a
+	# plugin that races the bootstrap creating the mysql schema). One more
+	# try on a fresh directory if the bootstrap still fails; its errors are
+	# printed last, where a CI log's tail shows them.
+	local try
+	for try in 1 2; do
+		rm -rf "$d/data"
+		if mariadb-install-db --no-defaults "${user_opt[@]}" --datadir="$d/data" \
+			--auth-root-authentication-method=normal --skip-test-db >"$d/install.log" 2>&1; then
+			break
+		fi
+		if [ "$try" = 2 ]; then
+			cat "$d/install.log" >&2
+			echo "servers: mariadb-install-db failed; its errors:" >&2
+			grep -E '\[(ERROR|Warning)\]|error|fail' "$d/install.log" | head -20 >&2 || true
+			return 1
+		fi
+		echo "servers: mariadb-install-db failed once, trying again" >&2
+	done
 	mkdir -p "$d/tmp"
 	my_launch || return 1
 	mariadb --no-defaults --socket="$d/mariadb.sock" -uroot \
