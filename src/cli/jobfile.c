@@ -535,6 +535,19 @@ static bool build_step(struct jf_file *jf, int i, const struct jf_section *cmdli
 		}
 	}
 	if (!try_parse(jf, &st, &both, use, &said, &line)) {
+		/* no word at fault, and the step's target is to come from
+		 * [defaults]: the defaults it refused hid the real error behind
+		 * a missing argument, which they say once given */
+		if (!line && !entry_of(sec, "target") && !entry_of(sec, "to")) {
+			struct said all;
+			int all_line;
+			for (int k = 0; k < both.n; k++)
+				use[k] |= is_positional(both.e[k].key);
+			if (!try_parse(jf, &st, &both, use, &all, &all_line) && all.msg[0]) {
+				said = all;
+				line = all_line;
+			}
+		}
 		if (!jf->err.len)
 			jf_error(jf, line ? line : sec->line, sec, "%s", said.msg);
 		goto fail;
