@@ -5,7 +5,7 @@
 
 CC ?= cc
 MAKEFLAGS += --no-print-directory
-PKGS := libpq libmariadb zlib yajl sqlite3
+PKGS := libpq libmariadb zlib yajl sqlite3 inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)

@@ -35,6 +35,7 @@ _sluice_options()
 		;;
 	ping) echo "-h --help" ;;
 	checkpoints) echo "--job --forget --checkpoint-table -q --quiet -h --help" ;;
+	run) echo "--only --dry-run --summary-json --metrics-file --progress -q --quiet -v --verbose -h --help" ;;
 	esac
 }
 
@@ -48,7 +49,7 @@ _sluice_takes_value()
 		--retries | --progress | --stats-interval | --rejects | --max-errors | \
 		--summary-json | --metrics-file | --tables | --exclude-tables | --schema | --query | \
 		--cast | \
-		--split-rows | --timeout | --job | --checkpoint-table)
+		--split-rows | --timeout | --job | --checkpoint-table | --only)
 		return 0
 		;;
 	esac
@@ -88,12 +89,12 @@ _sluice()
 	local prev=${words[n - 1]}
 
 	if [ "$n" -le 1 ]; then
-		_sluice_reply "$cur" load update copy verify ping checkpoints --help --version
+		_sluice_reply "$cur" load update copy verify ping checkpoints run --help --version
 		return
 	fi
 	local cmd=${words[1]}
 	case $cmd in
-	load | update | copy | verify | ping | checkpoints) ;;
+	load | update | copy | verify | ping | checkpoints | run) ;;
 	*) return ;;
 	esac
 
@@ -128,6 +129,7 @@ _sluice()
 		return
 	fi
 	case $cmd in
+	run) _sluice_files "$cur" ;;
 	load | update)
 		if [[ $cur == p* || $cur == m* || $cur == s* ]] && ! compgen -f -- "$cur" >/dev/null; then
 			_sluice_reply "$cur" postgresql:// postgres:// mysql:// mariadb:// sqlite:

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 PACKAGES=(build-essential pkg-config libpq-dev libmariadb-dev libcsv-dev zlib1g-dev
-	libyajl-dev libsqlite3-dev sqlite3 check time postgresql postgresql-client mariadb-server mariadb-client
+	libyajl-dev libinih-dev libsqlite3-dev sqlite3 check time postgresql postgresql-client mariadb-server mariadb-client
 	galera-4 mariadb-plugin-spider rsync pgbouncer tmux)
 # tests/integration/t_metrics.sh reads --metrics-file through the real
 # node_exporter; its recommends (a set of collector scripts) are not needed

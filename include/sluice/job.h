@@ -23,7 +23,8 @@ enum command {
 	CMD_COPY,
 	CMD_VERIFY,
 	CMD_PING,
-	CMD_CHECKPOINTS
+	CMD_CHECKPOINTS,
+	CMD_RUN
 };
 enum progress_mode { PROGRESS_AUTO = 0, PROGRESS_BAR, PROGRESS_LOG, PROGRESS_NONE };
 
@@ -93,6 +94,15 @@ struct job {
 	const char *job_name;	      /* --job NAME, or NULL to derive one */
 	const char *checkpoint_table; /* --checkpoint-table, or NULL: sluice_checkpoints */
 	bool forget;		      /* sluice checkpoints --forget */
+
+	/* sluice run JOBFILE */
+	const char *jobfile;
+	char **only; /* --only STEP,...: the steps to run, or NULL for all */
+	int nonly;
+	/* a step of sluice run: report_finish adds the step's tables and
+	 * errors to this report (the run's one summary) instead of printing
+	 * them; NULL on the command line */
+	struct run_report *into;
 };
 
 /* What a caller other than the command line (copy's workers) asks of one

@@ -20,6 +20,12 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
  * (the summary, an interruption), which --quiet keeps for failures only. */
 void log_result(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Hand every message (its text, without prefix or label) to fn instead of
+ * writing it, until log_divert(NULL, NULL): how sluice run checks a job
+ * file's steps with the command line's own parser and says where in the
+ * file each error is. fn runs under the log's lock: it must not log. */
+void log_divert(void (*fn)(void *ctx, const char *text), void *ctx);
+
 #define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)

@@ -48,6 +48,14 @@ struct table_stats {
 	uint64_t rows_updated;
 };
 
+/* How one step of sluice run ended. */
+struct step_result {
+	char name[128];
+	enum command command;
+	enum run_status status;
+	double seconds;
+};
+
 #define REPORT_MAX_ERRORS 16
 /* a count sluice does not know (JSON null, no metric sample) */
 #define REPORT_UNKNOWN UINT64_MAX
@@ -67,6 +75,10 @@ struct run_report {
 	const struct job *job; /* the command line (target, sources, -v), or NULL */
 	double started, ended; /* wall clock, Unix seconds */
 	int exit_code;	       /* what sluice exits with */
+	/* sluice run: its steps, in the order they ran (the tables above are
+	 * theirs, in the same order) */
+	const struct step_result *steps;
+	int nsteps;
 };
 
 /* What the progress display shows, read live while the run goes on. */
@@ -142,6 +154,10 @@ bool report_write_metrics(const char *path, const struct run_report *rep, struct
 enum run_status report_finish(struct run_report *rep, const struct job *job,
 			      enum run_status status);
 void report_free(struct run_report *rep);
+/* Add from's tables and errors to into (a sluice run's report). */
+bool report_merge(struct run_report *into, const struct run_report *from);
+/* The command's name ("load", "run"), "" for none. */
+const char *report_command_name(enum command c);
 const char *run_status_name(enum run_status s);
 
 #endif

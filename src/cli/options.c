@@ -59,6 +59,7 @@ enum {
 	OPT_FORGET,
 	OPT_NO_EJSON,
 	OPT_METRICS_FILE,
+	OPT_ONLY,
 };
 
 static void print_main_help(FILE *f)
@@ -74,6 +75,8 @@ static void print_main_help(FILE *f)
 	      "  sluice ping   URL                             connect, show the server version\n"
 	      "  sluice checkpoints [--job NAME [--forget]] TARGET_URL\n"
 	      "                                                list (or forget) --resume jobs\n"
+	      "  sluice run    [--only STEP,...] [--dry-run] JOBFILE\n"
+	      "                                                named steps from an INI file\n"
 	      "  sluice --help | --version | COMMAND --help\n"
 	      "\n"
 	      "URLs:\n",
@@ -250,6 +253,39 @@ static void print_checkpoints_help(FILE *f)
 	      "                             next --resume run starts over\n"
 	      "      --checkpoint-table T   where checkpoints live (default sluice_checkpoints)\n"
 	      "  -q, --quiet                print errors only\n",
+	      f);
+}
+
+static void print_run_help(FILE *f)
+{
+	fputs("Usage: sluice run [OPTIONS] JOBFILE\n"
+	      "\n"
+	      "Run the named steps of an INI job file in order, as one run: one summary, one\n"
+	      "exit code (the worst of its steps: interrupted, usage, failed, partial, ok).\n"
+	      "\n"
+	      "  [defaults]                 keys for every step whose command takes them\n"
+	      "  [step NAME]                a step: command = load, update, copy, verify, ...\n"
+	      "  KEY = VALUE                KEY is the command's long option without its\n"
+	      "                             dashes (a flag: name = true); sources (several,\n"
+	      "                             separated by spaces), target, from and to are\n"
+	      "                             its arguments; on-error = continue goes on after\n"
+	      "                             a failing step\n"
+	      "  ${VAR} {date} {yesterday}  an environment variable (unset: an error), today\n"
+	      "  {date:%Y%m%d}              or yesterday in local time (strftime formats)\n"
+	      "\n"
+	      "Every step is checked before any runs; an error names FILE:LINE and the step.\n"
+	      "\n"
+	      "      --only A,B             run only these steps (in the file's order)\n"
+	      "      --dry-run              print each step's plan (its own --dry-run where it\n"
+	      "                             has one), write nothing\n"
+	      "      --summary-json FILE    the whole run's summary as JSON (- for stdout)\n"
+	      "      --metrics-file FILE    the same as Prometheus text\n"
+	      "      --progress MODE        auto (default), bar, log, none: for every step\n"
+	      "  -q, --quiet                print errors only\n"
+	      "  -v, --verbose              more detail, in every step\n"
+	      "\n"
+	      "Example, from cron: sluice run /etc/sluice/nightly.ini -q\n"
+	      "More in the manual: man sluice.\n",
 	      f);
 }
 
@@ -560,12 +596,31 @@ static const struct option_spec option_specs[] = {
 	{TEXT("job", OPT_JOB, job_name)},
 	{TEXT("checkpoint-table", OPT_CHECKPOINT_TABLE, checkpoint_table)},
 	{FLAG("forget", OPT_FORGET, forget)},
+	{NAMES("only", OPT_ONLY, only, nonly)},
 	{FLAG("quiet", 'q', quiet)},
 	{FLAG("verbose", 'v', verbose)},
 	{SPEC("help", 'h', no_argument, V_OWN)},
 	{SPEC("version", 'V', no_argument, V_OWN)},
 };
 #define NOPTIONS (sizeof option_specs / sizeof option_specs[0])
+
+int cli_option_takes_value(const char *name)
+{
+	for (size_t i = 0; i < NOPTIONS; i++)
+		if (!strcmp(option_specs[i].name, name))
+			return option_specs[i].kind == V_OWN		      ? -1
+			       : option_specs[i].has_arg == required_argument ? 1
+									      : 0;
+	return -1;
+}
+
+const char *cli_option_closest(const char *word)
+{
+	const char *names[NOPTIONS];
+	for (size_t i = 0; i < NOPTIONS; i++)
+		names[i] = option_specs[i].name;
+	return closest(word, names, (int)NOPTIONS);
+}
 
 /* The long options whose name starts with the len bytes of name, as
  * "--a, --b" into out; returns how many, and the one in *only. */
@@ -594,7 +649,7 @@ static int option_matches(const char *name, size_t len, char *out, size_t n, con
 /* Before getopt: a long option written with one dash ("-workers", which
  * getopt reads as -w -o -r ...) and a long one that is no option or the
  * start of several: each a usage error that says what was meant. */
-static bool check_words(int argc, char **argv, const char *cmd)
+static bool check_words(int argc, char **argv, const char *cmd, int *bad)
 {
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
@@ -613,6 +668,7 @@ static bool check_words(int argc, char **argv, const char *cmd)
 			if (m == 1 && strlen(only) == len) {
 				log_error("unknown option %s: long options take two dashes: --%s",
 					  a, only);
+				*bad = i;
 				return false;
 			}
 			if (a[1] == 't' && !a[2])
@@ -623,6 +679,7 @@ static bool check_words(int argc, char **argv, const char *cmd)
 		if (m > 1) {
 			log_error("option --%.*s is ambiguous: it could be %s", (int)len, name,
 				  list);
+			*bad = i;
 			return false;
 		}
 		if (m == 0) {
@@ -637,6 +694,7 @@ static bool check_words(int argc, char **argv, const char *cmd)
 				log_error("unknown option --%s: did you mean --%s?", word, near);
 			else
 				log_error("unknown option --%s (see sluice %s --help)", word, cmd);
+			*bad = i;
 			return false;
 		}
 		for (size_t k = 0; k < NOPTIONS; k++)
@@ -822,8 +880,21 @@ static const struct command_spec {
 	{"verify", CMD_VERIFY, print_verify_help},
 	{"ping", CMD_PING, print_ping_help},
 	{"checkpoints", CMD_CHECKPOINTS, print_checkpoints_help},
+	{"run", CMD_RUN, print_run_help},
 };
 #define NCOMMANDS (sizeof command_specs / sizeof command_specs[0])
+
+/* The commands with a --dry-run of their own (sluice run prints the
+ * command line of the others). */
+static const enum command dry_run_commands[] = {CMD_LOAD, CMD_UPDATE, CMD_COPY};
+
+bool cli_command_dry_runs(enum command command)
+{
+	for (size_t i = 0; i < sizeof dry_run_commands / sizeof dry_run_commands[0]; i++)
+		if (dry_run_commands[i] == command)
+			return true;
+	return false;
+}
 
 /* The command argv[1] names into job->command, or a usage error that says
  * what was probably meant. */
@@ -847,16 +918,28 @@ static bool parse_command(const char *cmd, struct job *job)
 		log_error("unknown command '%s': to load it, sluice load %s ... TARGET_URL", cmd,
 			  cmd);
 	else
-		log_error("unknown command '%s': the commands are load, update, copy, verify, ping "
-			  "and checkpoints (sluice --help)",
-			  cmd);
+		log_error(
+			"unknown command '%s': the commands are load, update, copy, verify, ping, "
+			"checkpoints and run (sluice --help)",
+			cmd);
 	return false;
+}
+
+/* Whether the option getopt returned as c goes with command: sluice run
+ * takes the options that are about the whole run, the rest go in its file. */
+static bool run_takes(int c, enum command command)
+{
+	if (command != CMD_RUN)
+		return c != OPT_ONLY;
+	return c == OPT_ONLY || c == OPT_DRY_RUN || c == OPT_SUMMARY_JSON ||
+	       c == OPT_METRICS_FILE || c == OPT_PROGRESS || c == 'q' || c == 'v';
 }
 
 /* The options after the command into job, in any order among the operands
  * (getopt permutes them to the end, from optind). CLI_EXIT_OK after --help
  * or --version. */
-static enum cli_result parse_options(int argc, char **argv, const char *cmd, struct job *job)
+static enum cli_result parse_options(int argc, char **argv, const char *cmd, struct job *job,
+				     int *bad)
 {
 	struct option longopts[NOPTIONS + 1];
 	for (size_t i = 0; i < NOPTIONS; i++)
@@ -869,6 +952,7 @@ static enum cli_result parse_options(int argc, char **argv, const char *cmd, str
 	while ((c = getopt_long(argc, argv, ":t:qvhV", longopts, NULL)) != -1) {
 		const char *typed = optind > 0 && optind <= argc ? argv[optind - 1] : "option";
 		const struct option_spec *o = option_for(c);
+		*bad = optind - 1;
 		if (c == ':') {
 			log_error("%s needs a value", typed);
 			return CLI_USAGE;
@@ -887,6 +971,16 @@ static enum cli_result parse_options(int argc, char **argv, const char *cmd, str
 			printf("sluice %s\n", SLUICE_VERSION);
 			return CLI_EXIT_OK;
 		}
+		if ((job->command == CMD_RUN) != (c == OPT_ONLY) && !run_takes(c, job->command)) {
+			if (c == OPT_ONLY)
+				log_error("--only is for sluice run");
+			else
+				log_error("sluice run takes --only, --dry-run, --summary-json, "
+					  "--metrics-file, --progress, -q and -v: put --%s in the "
+					  "job file",
+					  o->name);
+			return CLI_USAGE;
+		}
 		enum value_error e = set_value(o, optarg, job);
 		if (e != VALUE_OK) {
 			option_error(o, e, typed, optarg);
@@ -897,6 +991,7 @@ static enum cli_result parse_options(int argc, char **argv, const char *cmd, str
 		else if (c == OPT_DEFAULTS)
 			job->input.missing_as_default = true;
 	}
+	*bad = 0;
 	return CLI_RUN;
 }
 
@@ -908,6 +1003,21 @@ static enum cli_result ping_operands(int argc, char **argv, struct job *job)
 		return CLI_USAGE;
 	}
 	job->target = argv[optind];
+	return CLI_RUN;
+}
+
+/* sluice run [OPTIONS] JOBFILE */
+static enum cli_result run_operands(int argc, char **argv, struct job *job)
+{
+	if (argc - optind != 1) {
+		log_error("usage: sluice run [--only STEP,...] [--dry-run] JOBFILE");
+		return CLI_USAGE;
+	}
+	job->jobfile = argv[optind];
+	if (job->quiet)
+		log_set_level(LOG_ERROR);
+	else if (job->verbose)
+		log_set_level(LOG_DEBUG);
 	return CLI_RUN;
 }
 
@@ -1031,6 +1141,13 @@ static bool sources_operands(int argc, char **argv, const char *cmd, struct job 
 
 enum cli_result cli_parse(int argc, char **argv, struct job *job)
 {
+	int bad;
+	return cli_parse_at(argc, argv, job, &bad);
+}
+
+enum cli_result cli_parse_at(int argc, char **argv, struct job *job, int *bad)
+{
+	*bad = 0;
 	job_defaults(job);
 	if (argc < 2) {
 		print_main_help(stderr);
@@ -1045,15 +1162,21 @@ enum cli_result cli_parse(int argc, char **argv, struct job *job)
 		printf("sluice %s\n", SLUICE_VERSION);
 		return CLI_EXIT_OK;
 	}
-	if (!parse_command(cmd, job) || !check_words(argc, argv, cmd))
+	if (!parse_command(cmd, job)) {
+		*bad = 1;
 		return CLI_USAGE;
-	enum cli_result r = parse_options(argc, argv, cmd, job);
+	}
+	if (!check_words(argc, argv, cmd, bad))
+		return CLI_USAGE;
+	enum cli_result r = parse_options(argc, argv, cmd, job, bad);
 	if (r != CLI_RUN)
 		return r;
 	if (job->command == CMD_PING)
 		return ping_operands(argc, argv, job);
 	if (job->command == CMD_CHECKPOINTS)
 		return checkpoints_operands(argc, argv, job);
+	if (job->command == CMD_RUN)
+		return run_operands(argc, argv, job);
 	bool tables_cmd = job->command == CMD_COPY || job->command == CMD_VERIFY;
 	if (!check_shared(job) || !(tables_cmd ? tables_operands(argc, argv, cmd, job)
 					       : sources_operands(argc, argv, cmd, job)))
@@ -1082,5 +1205,8 @@ void cli_job_free(struct job *job)
 	for (int i = 0; i < job->nexclude; i++)
 		free(job->exclude_tables[i]);
 	free(job->exclude_tables);
+	for (int i = 0; i < job->nonly; i++)
+		free(job->only[i]);
+	free(job->only);
 	memset(job, 0, sizeof *job);
 }

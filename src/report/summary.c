@@ -255,11 +255,19 @@ static void json_url(struct buf *b, const char *url)
 	json_string(b, red);
 }
 
-static const char *command_name(enum command c)
+const char *report_command_name(enum command c)
 {
-	static const char *const names[] = {"",	      "load", "update",	    "copy",
-					    "verify", "ping", "checkpoints"};
-	return (size_t)c < sizeof names / sizeof names[0] ? names[c] : "";
+	static const char *const names[] = {
+		[CMD_NONE] = "",
+		[CMD_LOAD] = "load",
+		[CMD_UPDATE] = "update",
+		[CMD_COPY] = "copy",
+		[CMD_VERIFY] = "verify",
+		[CMD_PING] = "ping",
+		[CMD_CHECKPOINTS] = "checkpoints",
+		[CMD_RUN] = "run",
+	};
+	return (size_t)c < sizeof names / sizeof names[0] && names[c] ? names[c] : "";
 }
 
 /* The run's head: what ran, when, and how it ended. */
@@ -269,7 +277,7 @@ static void json_head(struct buf *b, const struct run_report *rep)
 	buf_catf(b, "\"status\": \"%s\", \"exit_code\": %d, \"version\": \"%s\", ",
 		 run_status_name(rep->status), rep->exit_code, SLUICE_VERSION);
 	buf_cat(b, "\"command\": ");
-	json_string(b, job ? command_name(job->command) : "");
+	json_string(b, job ? report_command_name(job->command) : "");
 	buf_cat(b, ", \"started_at\": ");
 	json_time(b, rep->started);
 	buf_cat(b, ", \"ended_at\": ");
@@ -370,7 +378,22 @@ bool report_write_json(const char *path, const struct run_report *rep, struct sl
 			buf_cat(&b, ", ");
 		json_string(&b, rep->errors[i]);
 	}
-	buf_cat(&b, "]}\n");
+	buf_cat(&b, "]");
+	if (rep->steps) {
+		buf_cat(&b, ", \"steps\": [");
+		for (int i = 0; i < rep->nsteps; i++) {
+			const struct step_result *st = &rep->steps[i];
+			buf_cat(&b, i ? ", {\"step\": " : "{\"step\": ");
+			json_string(&b, st->name);
+			buf_catf(&b,
+				 ", \"command\": \"%s\", \"status\": \"%s\", \"exit_code\": %d, "
+				 "\"seconds\": %.3f}",
+				 report_command_name(st->command), run_status_name(st->status),
+				 run_exit_code(st->status), st->seconds);
+		}
+		buf_cat(&b, "]");
+	}
+	buf_cat(&b, "}\n");
 	bool ok = write_whole(path, "summary", &b, err);
 	buf_free(&b);
 	return ok;
@@ -441,7 +464,7 @@ bool report_write_metrics(const char *path, const struct run_report *rep, struct
 		url_redact(jb->target, red, sizeof red);
 	prom_head(&b, "sluice_info", "The sluice run: its version, command and target.");
 	buf_catf(&b, "sluice_info{%s,version=\"%s\",command=\"%s\",target=", jlab, SLUICE_VERSION,
-		 jb ? command_name(jb->command) : "");
+		 jb ? report_command_name(jb->command) : "");
 	prom_label(&b, red);
 	buf_cat(&b, "} 1\n");
 	prom_head(&b, "sluice_exit_code",
@@ -525,6 +548,14 @@ bool report_write_metrics(const char *path, const struct run_report *rep, struct
 			buf_catf(&b, "%s{%s} %.6g\n", pool[k].name, jlab, pool[k].v);
 		}
 	}
+	if (rep->nsteps) {
+		prom_head(&b, "sluice_step_exit_code", "The exit code of each step of sluice run.");
+		for (int i = 0; i < rep->nsteps; i++) {
+			buf_catf(&b, "sluice_step_exit_code{%s,step=", jlab);
+			prom_label(&b, rep->steps[i].name);
+			buf_catf(&b, "} %d\n", run_exit_code(rep->steps[i].status));
+		}
+	}
 	bool short_text = buf_failed(&b) || buf_failed(&jl) || !b.data;
 	buf_free(&jl);
 	if (short_text) {
@@ -556,7 +587,13 @@ enum run_status report_finish(struct run_report *rep, const struct job *job, enu
 	if (!rep->ended)
 		rep->ended = wall_seconds();
 	rep->exit_code = run_exit_code(status);
-	if (!job->quiet || status == RUN_FAILED)
+	if (job->into) {
+		/* a step of sluice run: its tables go in the run's one summary */
+		if (!report_merge(job->into, rep)) {
+			log_error("out of memory");
+			status = RUN_FAILED;
+		}
+	} else if (!job->quiet || status == RUN_FAILED)
 		report_print(rep);
 	uint64_t rejected = 0;
 	for (int i = 0; i < rep->ntables; i++)
@@ -580,6 +617,22 @@ enum run_status report_finish(struct run_report *rep, const struct job *job, enu
 		}
 	}
 	return status;
+}
+
+bool report_merge(struct run_report *into, const struct run_report *from)
+{
+	if (from->ntables) {
+		struct table_stats *t = realloc(
+			into->tables, ((size_t)into->ntables + (size_t)from->ntables) * sizeof *t);
+		if (!t)
+			return false;
+		memcpy(t + into->ntables, from->tables, (size_t)from->ntables * sizeof *t);
+		into->tables = t;
+		into->ntables += from->ntables;
+	}
+	for (int i = 0; i < from->nerrors; i++)
+		report_add_error(into, from->errors[i]);
+	return true;
 }
 
 void report_free(struct run_report *rep)

@@ -19,6 +19,9 @@ static struct log_display display;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 /* the status line as last drawn ("" when none), and its width */
 static char status[1024];
+/* log_divert's receiver, or NULL: messages go to stderr */
+static void (*divert_fn)(void *ctx, const char *text);
+static void *divert_ctx;
 static int status_cols;
 
 void log_set_level(enum log_level level)
@@ -139,7 +142,10 @@ static void vlog(const char *label, const char *color, const char *fmt, va_list 
 	}
 	va_end(copy);
 	pthread_mutex_lock(&log_lock);
-	emit(label, color, text);
+	if (divert_fn)
+		divert_fn(divert_ctx, text);
+	else
+		emit(label, color, text);
 	pthread_mutex_unlock(&log_lock);
 	if (text != stack)
 		free(text);
@@ -164,6 +170,14 @@ void log_result(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog("", NULL, fmt, ap);
 	va_end(ap);
+}
+
+void log_divert(void (*fn)(void *ctx, const char *text), void *ctx)
+{
+	pthread_mutex_lock(&log_lock);
+	divert_fn = fn;
+	divert_ctx = ctx;
+	pthread_mutex_unlock(&log_lock);
 }
 
 void log_status(const char *line)
