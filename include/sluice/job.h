@@ -36,6 +36,12 @@ enum run_status {
 	RUN_INTERRUPTED = 4, /* SIGINT/SIGTERM: exit 130/143 */
 };
 
+/* copy --incremental: what becomes of rows whose cursor is NULL. */
+enum null_cursor {
+	NULL_CURSOR_SKIP = 0, /* counted and reported, not copied */
+	NULL_CURSOR_INCLUDE,  /* copied (upserted) on every run */
+};
+
 struct job {
 	enum command command;
 	char **sources; /* paths, "-" for stdin */
@@ -93,6 +99,15 @@ struct job {
 	const char *job_name;	      /* --job NAME, or NULL to derive one */
 	const char *checkpoint_table; /* --checkpoint-table, or NULL: sluice_checkpoints */
 	bool forget;		      /* sluice checkpoints --forget */
+
+	/* copy --incremental CURSOR[,KEY]: the rows past each table's
+	 * watermark (kept in the checkpoint table, committed with the rows),
+	 * upserted on the key */
+	const char *incremental;
+	double lag;		      /* --lag: seconds re-read behind the watermark */
+	enum null_cursor null_cursor; /* --null-cursor skip|include */
+	bool delete_missing;	      /* --delete-missing: target rows gone from the source */
+	const char *soft;	      /* --soft 'COL=EXPR': mark rows instead of deleting them */
 };
 
 /* What a caller other than the command line (copy's workers) asks of one
