@@ -114,6 +114,8 @@ struct job {
  * table's load beyond the job's options: the rows from a reader it opens
  * rather than the job's files, a failure elsewhere to stop at, a rejects
  * file it shares, the one name the rows are checkpointed under. */
+struct checkpoint;
+
 struct load_request {
 	/* open the rows as a reader (a table read), instead of the files */
 	bool (*open_reader)(void *ctx, struct reader **out, struct sl_error *err);
@@ -126,6 +128,11 @@ struct load_request {
 	 * (the table: every key range of it shares its checkpoints), with no
 	 * fingerprint and no whole-source mark (copy makes that per table) */
 	const char *resume_source;
+	/* copy --incremental: the checkpoint each batch's watermark (its last
+	 * record's mark) goes to, as source watermark_src, in the batch's own
+	 * transaction; NULL: none */
+	struct checkpoint *watermark;
+	int watermark_src;
 };
 
 /* Run a load or update job, print its summary; returns how it ended. */

@@ -192,7 +192,8 @@ BUF_MUST_USE bool sql_literal(const struct dialect *d, struct buf *b, const char
 BUF_MUST_USE bool sql_count_null(const struct dialect *d, struct buf *b,
 				 const struct write_spec *spec, const char *column);
 /* Append DELETE FROM spec's table WHERE key IN (n placeholders), or with
- * soft_col non-NULL UPDATE spec's table SET soft_col = soft_expr WHERE ...:
+ * soft_col non-NULL UPDATE spec's table SET soft_col = soft_expr WHERE ...
+ * AND soft_col IS NULL (a row marked already keeps its mark):
  * soft_expr is the operator's server expression (--soft 'COL=EXPR'), the
  * one text from the command line that goes to a server as SQL. */
 BUF_MUST_USE bool sql_delete_keys(const struct dialect *d, struct buf *b,

@@ -119,7 +119,10 @@ bool sql_delete_keys(const struct dialect *d, struct buf *b, const struct write_
 	ok = ok && buf_puts(b, " WHERE ") && d->quote_ident(b, key) && buf_puts(b, " IN (");
 	for (int i = 1; ok && i <= n; i++)
 		ok = (i == 1 || buf_puts(b, ", ")) && d->placeholder(b, i);
-	return ok && buf_putc(b, ')');
+	ok = ok && buf_putc(b, ')');
+	/* a row marked already keeps its mark */
+	return ok && (!soft_col || (buf_puts(b, " AND ") && d->quote_ident(b, soft_col) &&
+				    buf_puts(b, " IS NULL")));
 }
 
 bool sql_select(const struct dialect *d, struct buf *b, const struct write_spec *spec,
