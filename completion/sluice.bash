@@ -27,6 +27,7 @@ _sluice_options()
 	copy)
 		echo "--tables --exclude-tables --schema --query -t --table --create --truncate --cast"
 		echo "--verify --split-rows --dry-run --method --batch-rows --resume --job --checkpoint-table"
+		echo "--incremental --lag --null-cursor --delete-missing --soft"
 		echo "$_sluice_opts_pool $_sluice_opts_report"
 		;;
 	verify)
@@ -49,7 +50,8 @@ _sluice_takes_value()
 		--retries | --progress | --stats-interval | --rejects | --max-errors | \
 		--summary-json | --metrics-file | --tables | --exclude-tables | --schema | --query | \
 		--cast | \
-		--split-rows | --timeout | --job | --checkpoint-table | --only)
+		--split-rows | --timeout | --job | --checkpoint-table | --only | --incremental | --lag | \
+		--null-cursor | --soft)
 		return 0
 		;;
 	esac

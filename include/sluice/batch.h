@@ -35,6 +35,11 @@ struct record {
 	 * order: the key) sets these; --resume checkpoints by them */
 	long long ordinal;
 	bool has_ordinal;
+	/* copy --incremental: the watermark this record takes the table to
+	 * (its cursor and key, watermark_encode), NUL-terminated; NULL when
+	 * it takes it nowhere (a NULL cursor) */
+	const char *mark;
+	size_t mark_len;
 };
 
 /* Where a row of a batch came from, for reject reports. */
@@ -44,6 +49,7 @@ struct row_meta {
 	int source;	   /* index into the job's sources */
 	const char *raw;   /* verbatim record, in the batch arena */
 	size_t raw_len;
+	const char *mark; /* the record's watermark (copy --incremental), or NULL */
 };
 
 struct arena_block;

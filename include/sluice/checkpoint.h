@@ -87,4 +87,20 @@ bool checkpoint_source_done(struct checkpoint *ck, struct conn *c, int src, long
  * so a rerun still builds its indexes and keys. */
 bool checkpoint_mark_created(struct checkpoint *ck, struct conn *c, int src, struct sl_error *err);
 
+/* A watermark as one text: "<bytes of cursor>:<cursor><key>" (a NULL key
+ * as nothing), appended to b; decoded back into malloc'd *cursor and *key
+ * (false when mark is not one, or memory runs out). */
+BUF_MUST_USE bool watermark_encode(struct buf *b, const char *cursor, size_t clen, const char *key,
+				   size_t klen);
+bool watermark_decode(const char *mark, char **cursor, char **key);
+
+/* copy --incremental: source src's watermark as the job committed it
+ * (the text a table reader makes of the last row's cursor and key,
+ * watermark_encode), or NULL when none is. */
+const char *checkpoint_watermark(const struct checkpoint *ck, int src);
+/* Inside the caller's transaction on c, with the rows it covers: source
+ * src's watermark is now mark (rows: how many the transaction wrote). */
+bool checkpoint_set_watermark(struct checkpoint *ck, struct conn *c, int src, const char *mark,
+			      size_t rows, struct sl_error *err);
+
 #endif

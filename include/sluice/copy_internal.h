@@ -44,6 +44,13 @@ struct copy_table {
 	int ndeps;
 	/* --resume: */
 	bool whole; /* copied whole by an earlier run: skipped */
+	/* --incremental: the cursor and key (indexes into src_spec.columns),
+	 * whether they compare as numbers, the watermark committed (malloc'd,
+	 * NULL on a first run), the rows whose cursor is NULL (not copied) */
+	int cursor_col, ckey_col;
+	bool cursor_numeric, key_numeric;
+	char *after_cursor, *after_key;
+	unsigned long long null_cursors;
 };
 
 /* A unit of work: a table, or a key range of a big one. */
@@ -140,6 +147,18 @@ bool copy_finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t,
 /* Foreign keys of the tables created (or finished), once all hold their
  * data; what the target cannot take is warned about. */
 bool copy_add_foreign_keys(struct copy *cp, struct sl_error *err);
+
+/* --- copy_incr.c --- */
+
+/* --incremental: table ti's cursor and key, its watermark (after
+ * cp->ckpt is open), its NULL cursors counted. */
+bool copy_incremental_plan(struct copy *cp, int ti, struct sl_error *err);
+/* --incremental: the units, a table each (and its NULL cursors). */
+bool copy_incremental_units(struct copy *cp, struct sl_error *err);
+/* --delete-missing: delete (or --soft mark) t's target rows whose key the
+ * source (read on src, in the copy's snapshot) lacks; *deleted counts them. */
+bool copy_delete_missing(struct copy *cp, struct conn *src, struct copy_table *t,
+			 unsigned long long *deleted, struct sl_error *err);
 
 /* --- copy_rows.c --- */
 

@@ -37,6 +37,12 @@ enum run_status {
 	RUN_INTERRUPTED = 4, /* SIGINT/SIGTERM: exit 130/143 */
 };
 
+/* copy --incremental: what becomes of rows whose cursor is NULL. */
+enum null_cursor {
+	NULL_CURSOR_SKIP = 0, /* counted and reported, not copied */
+	NULL_CURSOR_INCLUDE,  /* copied (upserted) on every run */
+};
+
 struct job {
 	enum command command;
 	char **sources; /* paths, "-" for stdin */
@@ -103,12 +109,22 @@ struct job {
 	 * errors to this report (the run's one summary) instead of printing
 	 * them; NULL on the command line */
 	struct run_report *into;
+	/* copy --incremental CURSOR[,KEY]: the rows past each table's
+	 * watermark (kept in the checkpoint table, committed with the rows),
+	 * upserted on the key */
+	const char *incremental;
+	double lag;		      /* --lag: seconds re-read behind the watermark */
+	enum null_cursor null_cursor; /* --null-cursor skip|include */
+	bool delete_missing;	      /* --delete-missing: target rows gone from the source */
+	const char *soft;	      /* --soft 'COL=EXPR': mark rows instead of deleting them */
 };
 
 /* What a caller other than the command line (copy's workers) asks of one
  * table's load beyond the job's options: the rows from a reader it opens
  * rather than the job's files, a failure elsewhere to stop at, a rejects
  * file it shares, the one name the rows are checkpointed under. */
+struct checkpoint;
+
 struct load_request {
 	/* open the rows as a reader (a table read), instead of the files */
 	bool (*open_reader)(void *ctx, struct reader **out, struct sl_error *err);
@@ -121,6 +137,11 @@ struct load_request {
 	 * (the table: every key range of it shares its checkpoints), with no
 	 * fingerprint and no whole-source mark (copy makes that per table) */
 	const char *resume_source;
+	/* copy --incremental: the checkpoint each batch's watermark (its last
+	 * record's mark) goes to, as source watermark_src, in the batch's own
+	 * transaction; NULL: none */
+	struct checkpoint *watermark;
+	int watermark_src;
 };
 
 /* Run a load or update job, print its summary; returns how it ended. */

@@ -31,6 +31,10 @@ bool table_reader_open(struct reader **out, const struct driver *drv, struct con
 		       const struct write_spec *spec, const char *query,
 		       const struct read_range *range, const unsigned *xf, const int *bits, int key,
 		       struct sl_error *err);
+/* copy --incremental: each record of table reader r carries the watermark
+ * of its row (record.mark): the source's own text of column cursor and
+ * column key, before any transform; none for a NULL cursor. */
+void table_reader_watermark(struct reader *r, int cursor, int key);
 
 /* --create (src/pipeline/create.c): with the table missing, create it from
  * the sample in b (dry_run: print the DDL on stdout instead). *created

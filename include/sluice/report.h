@@ -46,6 +46,11 @@ struct table_stats {
 	 * there; REPORT_UNKNOWN when not told apart (an upsert's) */
 	uint64_t rows_inserted;
 	uint64_t rows_updated;
+	/* copy --delete-missing: target rows deleted (or marked, --soft)
+	 * because their key is gone from the source */
+	uint64_t rows_deleted;
+	/* copy --incremental: rows whose cursor is NULL, not copied */
+	uint64_t null_cursors;
 };
 
 /* How one step of sluice run ended. */

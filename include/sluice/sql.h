@@ -44,6 +44,19 @@ struct read_range {
 	long long lo, hi;
 	bool hi_open;
 	bool ordered; /* ORDER BY key */
+	/* copy --incremental (key above is NULL then): the rows whose
+	 * (cursor, ckey) is past (after_cursor, after_key) by a tuple
+	 * comparison, in (cursor, ckey) order; after_cursor NULL: every row
+	 * whose cursor is not NULL. With lag > 0, every row whose cursor is
+	 * at least after_cursor less lag seconds. With nulls, only the rows
+	 * whose cursor is NULL, in ckey order. The values are the source's
+	 * own text, written as literals (sql_literal): a COPY cannot take
+	 * parameters. */
+	const char *cursor, *ckey;
+	const char *after_cursor, *after_key;
+	bool cursor_numeric, key_numeric; /* compared as numbers, not text */
+	double lag;
+	bool nulls;
 };
 
 struct dialect {
@@ -84,6 +97,13 @@ struct dialect {
 	 * named name ("DROP CONSTRAINT name", MySQL's "DROP PRIMARY KEY");
 	 * NULL when the server cannot (SQLite). */
 	bool (*drop_primary_key)(struct buf *b, const char *name);
+	/* Append the text s as a string literal of this dialect, every byte
+	 * escaped (copy --incremental's watermark, in a read that cannot take
+	 * parameters). False for a NUL-free text only when b is full. */
+	bool (*quote_literal)(struct buf *b, const char *s);
+	/* Append an expression: the instant the literal lit (as quote_literal
+	 * wrote it) names, less seconds (copy --incremental --lag). */
+	bool (*minus_seconds)(struct buf *b, const char *lit, double seconds);
 	/* Append ident quoted for this dialect; false when it cannot be quoted. */
 	bool (*quote_ident)(struct buf *b, const char *ident);
 	/* Append the n-th (1-based) placeholder. */
@@ -164,6 +184,21 @@ BUF_MUST_USE bool sql_count_rows(const struct dialect *d, struct buf *b,
  * FLOAT), restricted and ordered by range (may be NULL). */
 BUF_MUST_USE bool sql_select(const struct dialect *d, struct buf *b, const struct write_spec *spec,
 			     const struct read_range *range, const char *const *suffix);
+/* Append value as a literal of d: as it is when numeric and it is a plain
+ * decimal number (digits, one point, a sign), else d's quote_literal. */
+BUF_MUST_USE bool sql_literal(const struct dialect *d, struct buf *b, const char *value,
+			      bool numeric);
+/* Append SELECT count(*) FROM spec's table WHERE column IS NULL. */
+BUF_MUST_USE bool sql_count_null(const struct dialect *d, struct buf *b,
+				 const struct write_spec *spec, const char *column);
+/* Append DELETE FROM spec's table WHERE key IN (n placeholders), or with
+ * soft_col non-NULL UPDATE spec's table SET soft_col = soft_expr WHERE ...
+ * AND soft_col IS NULL (a row marked already keeps its mark):
+ * soft_expr is the operator's server expression (--soft 'COL=EXPR'), the
+ * one text from the command line that goes to a server as SQL. */
+BUF_MUST_USE bool sql_delete_keys(const struct dialect *d, struct buf *b,
+				  const struct write_spec *spec, const char *key, int n,
+				  const char *soft_col, const char *soft_expr);
 /* name as d's server can hold it, into out (outsz at least 80): as is when
  * it fits, else cut (on a UTF-8 boundary) and ended with "_" and 8 hex
  * digits of a hash of the whole name, so that two long names that share
@@ -259,6 +294,21 @@ BUF_MUST_USE bool sql_checkpoint_at(const struct dialect *d, struct buf *b,
 BUF_MUST_USE bool sql_checkpoint_jobs(const struct dialect *d, struct buf *b,
 				      const struct write_spec *table, bool has_kind);
 /* DELETE of the rows of the job given as placeholder 1. */
+/* copy --incremental's watermark of a job's source (kind 4, one row):
+ * unmark deletes it (placeholders: job, source), mark inserts it
+ * (job, source, rows_written, mark), in the transaction of the rows it
+ * covers. */
+BUF_MUST_USE bool sql_checkpoint_unmark(const struct dialect *d, struct buf *b,
+					const struct write_spec *table);
+BUF_MUST_USE bool sql_checkpoint_mark(const struct dialect *d, struct buf *b,
+				      const struct write_spec *table);
+/* The one ALTER TABLE that adds the column mark to a checkpoint table
+ * made before it had one. */
+BUF_MUST_USE bool sql_checkpoint_add_mark(const struct dialect *d, struct buf *b,
+					  const struct write_spec *table);
+/* SELECT job, source, mark, committed_at of every watermark row. */
+BUF_MUST_USE bool sql_checkpoint_marks(const struct dialect *d, struct buf *b,
+				       const struct write_spec *table);
 BUF_MUST_USE bool sql_checkpoint_forget(const struct dialect *d, struct buf *b,
 					const struct write_spec *table);
 

@@ -12,6 +12,7 @@
 #include "sluice/cli.h"
 #include "sluice/driver.h"
 #include "sluice/log.h"
+#include "sluice/soft.h"
 
 enum {
 	OPT_FORMAT = 1000,
@@ -60,6 +61,11 @@ enum {
 	OPT_NO_EJSON,
 	OPT_METRICS_FILE,
 	OPT_ONLY,
+	OPT_INCREMENTAL,
+	OPT_LAG,
+	OPT_NULL_CURSOR,
+	OPT_DELETE_MISSING,
+	OPT_SOFT,
 };
 
 static void print_main_help(FILE *f)
@@ -230,6 +236,23 @@ static void print_copy_help(FILE *f)
 	      "                             sluice load --help)\n"
 	      "      --job NAME             the resumable job (default: copy:FROM_URL)\n"
 	      "      --checkpoint-table T   where checkpoints live (default sluice_checkpoints)\n"
+	      "      --incremental CURSOR[,KEY]\n"
+	      "                             copy only the rows whose (CURSOR, KEY) is past the\n"
+	      "                             table's watermark, in that order, upserted on KEY\n"
+	      "                             (default: the single-column primary key); the\n"
+	      "                             watermark is committed with the rows, in the\n"
+	      "                             checkpoint table; the first run copies everything\n"
+	      "      --lag DURATION         with --incremental, read again the rows whose\n"
+	      "                             CURSOR is within DURATION (90s, 5m, 2h, 1d) behind\n"
+	      "                             the watermark: for writers that commit late\n"
+	      "      --null-cursor skip|include\n"
+	      "                             rows whose CURSOR is NULL: counted and reported\n"
+	      "                             (skip, the default) or copied on every run\n"
+	      "      --delete-missing       with --incremental, delete the target's rows whose\n"
+	      "                             KEY (an integer) the source no longer has\n"
+	      "      --soft COL=EXPR        with --delete-missing, set COL to EXPR instead of\n"
+	      "                             deleting; EXPR is SQL for the target server (now(),\n"
+	      "                             CURRENT_TIMESTAMP), sent as written\n"
 	      "\n"
 	      "Writing, pool, progress and reporting options are those of sluice load\n"
 	      "(--batch-rows, --workers, --rejects, --max-errors, --summary-json,\n"
@@ -408,6 +431,23 @@ static bool parse_bytes(const char *arg, size_t min, size_t *out)
 	return true;
 }
 
+/* A duration: seconds, or a number with s, m, h or d after it. */
+static bool parse_duration(const char *arg, double *out)
+{
+	char *end;
+	double v = strtod(arg, &end);
+	double unit = !*end		  ? 1
+		      : !strcmp(end, "s") ? 1
+		      : !strcmp(end, "m") ? 60
+		      : !strcmp(end, "h") ? 3600
+		      : !strcmp(end, "d") ? 86400
+					  : -1;
+	if (!*arg || end == arg || unit < 0 || v < 0)
+		return false;
+	*out = v * unit;
+	return true;
+}
+
 static bool parse_seconds(const char *arg, double *out)
 {
 	char *end;
@@ -458,20 +498,21 @@ static const char *closest(const char *word, const char *const *candidates, int 
 
 /* How an option's value is read, and what it sets in the job. */
 enum value_kind {
-	V_FLAG,	   /* no value: the bool at field becomes true */
-	V_TEXT,	   /* the value as given: a const char * at field (into argv) */
-	V_NAMES,   /* names separated by commas: a malloc'd char ** at field, the
-		    * count an int at count */
-	V_CHAR,	   /* one byte (or "tab"): a char at field */
-	V_INT,	   /* a whole number from min to max: an int at field */
-	V_LONG,	   /* the same, a long */
-	V_ULL,	   /* the same, an unsigned long long */
-	V_SIZE,	   /* the same, a size_t */
-	V_SECONDS, /* seconds, a number >= 0: a double at field */
-	V_BYTES,   /* a size with K, M, G suffixes, at least min: a size_t at field */
-	V_WORD,	   /* one of a few words (takes), which word() maps to the value of
-		    * the enum at field */
-	V_OWN,	   /* its own case in parse_options (--help, --version) */
+	V_FLAG,	    /* no value: the bool at field becomes true */
+	V_TEXT,	    /* the value as given: a const char * at field (into argv) */
+	V_NAMES,    /* names separated by commas: a malloc'd char ** at field, the
+		     * count an int at count */
+	V_CHAR,	    /* one byte (or "tab"): a char at field */
+	V_INT,	    /* a whole number from min to max: an int at field */
+	V_LONG,	    /* the same, a long */
+	V_ULL,	    /* the same, an unsigned long long */
+	V_SIZE,	    /* the same, a size_t */
+	V_SECONDS,  /* seconds, a number >= 0: a double at field */
+	V_DURATION, /* seconds, or a number with s, m, h or d: a double at field */
+	V_BYTES,    /* a size with K, M, G suffixes, at least min: a size_t at field */
+	V_WORD,	    /* one of a few words (takes), which word() maps to the value of
+		     * the enum at field */
+	V_OWN,	    /* its own case in parse_options (--help, --version) */
 };
 
 /* One option of the command line: getopt's long option and what it does.
@@ -494,6 +535,7 @@ _Static_assert(sizeof(enum input_encoding) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum write_method) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum on_conflict) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum progress_mode) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum null_cursor) == sizeof(int), "enum size");
 
 static int word_format(const char *arg)
 {
@@ -524,6 +566,13 @@ static int word_conflict(const char *arg)
 	       : !strcmp(arg, "skip")	? CONFLICT_SKIP
 	       : !strcmp(arg, "update") ? CONFLICT_UPDATE
 					: -1;
+}
+
+static int word_null_cursor(const char *arg)
+{
+	return !strcmp(arg, "skip")	 ? NULL_CURSOR_SKIP
+	       : !strcmp(arg, "include") ? NULL_CURSOR_INCLUDE
+					 : -1;
 }
 
 static int word_progress(const char *arg)
@@ -597,6 +646,11 @@ static const struct option_spec option_specs[] = {
 	{TEXT("checkpoint-table", OPT_CHECKPOINT_TABLE, checkpoint_table)},
 	{FLAG("forget", OPT_FORGET, forget)},
 	{NAMES("only", OPT_ONLY, only, nonly)},
+	{TEXT("incremental", OPT_INCREMENTAL, incremental)},
+	{VALUE("lag", OPT_LAG, V_DURATION, lag)},
+	{WORD("null-cursor", OPT_NULL_CURSOR, null_cursor, word_null_cursor, "skip or include")},
+	{FLAG("delete-missing", OPT_DELETE_MISSING, delete_missing)},
+	{TEXT("soft", OPT_SOFT, soft)},
 	{FLAG("quiet", 'q', quiet)},
 	{FLAG("verbose", 'v', verbose)},
 	{SPEC("help", 'h', no_argument, V_OWN)},
@@ -808,6 +862,8 @@ static enum value_error set_value(const struct option_spec *o, const char *arg, 
 		return VALUE_OK;
 	case V_SECONDS:
 		return parse_seconds(arg, (double *)p) ? VALUE_OK : VALUE_BAD;
+	case V_DURATION:
+		return parse_duration(arg, (double *)p) ? VALUE_OK : VALUE_BAD;
 	case V_BYTES:
 		return parse_bytes(arg, (size_t)o->min, (size_t *)p) ? VALUE_OK : VALUE_BAD;
 	case V_WORD: {
@@ -853,6 +909,11 @@ static void option_error(const struct option_spec *o, enum value_error e, const 
 		break;
 	case V_SECONDS:
 		log_error("--%s takes seconds (a number >= 0), not '%s'", n, arg);
+		break;
+	case V_DURATION:
+		log_error("--%s takes a duration: seconds, or a number with s, m, h or d (90s, "
+			  "5m, 2h, 1d), not '%s'",
+			  n, arg);
 		break;
 	case V_BYTES:
 		log_error("--%s takes a size in bytes from %zu to 1T (K, M, G suffixes), not '%s'",
@@ -1038,6 +1099,44 @@ static enum cli_result checkpoints_operands(int argc, char **argv, struct job *j
 	return CLI_RUN;
 }
 
+/* copy --incremental and the options that go with it. */
+static bool check_incremental(const struct job *job)
+{
+	bool any = job->lag > 0 || job->null_cursor != NULL_CURSOR_SKIP || job->delete_missing ||
+		   job->soft;
+	if ((job->incremental || any) && job->command != CMD_COPY) {
+		log_error("--incremental, --lag, --null-cursor, --delete-missing and --soft are "
+			  "for sluice copy");
+		return false;
+	}
+	if (!job->incremental && (job->lag > 0 || job->null_cursor != NULL_CURSOR_SKIP)) {
+		log_error("--lag and --null-cursor go with --incremental");
+		return false;
+	}
+	if (job->soft && !job->delete_missing) {
+		log_error("--soft goes with --delete-missing (it marks the rows instead)");
+		return false;
+	}
+	struct sl_error err;
+	char *col = NULL, *expr = NULL;
+	if (job->soft && !soft_parse(job->soft, &col, &expr, &err)) {
+		log_error("%s", err.msg);
+		return false;
+	}
+	free(col);
+	free(expr);
+	if (job->incremental && (job->query || job->truncate || job->single_transaction)) {
+		log_error("--incremental copies tables by their cursor: no --query, --truncate "
+			  "or --single-transaction with it");
+		return false;
+	}
+	if (job->delete_missing && !job->incremental) {
+		log_error("--delete-missing goes with --incremental");
+		return false;
+	}
+	return true;
+}
+
 /* The options load, update, copy and verify share, where only some of
  * them take one. */
 static bool check_shared(const struct job *job)
@@ -1048,8 +1147,8 @@ static bool check_shared(const struct job *job)
 	}
 	/* verify leaves the checkpoint table out of its comparison */
 	if ((job->job_name || (job->checkpoint_table && job->command != CMD_VERIFY)) &&
-	    !job->resume) {
-		log_error("--job and --checkpoint-table go with --resume");
+	    !job->resume && !job->incremental) {
+		log_error("--job and --checkpoint-table go with --resume or --incremental");
 		return false;
 	}
 	if (job->resume && job->command != CMD_LOAD && job->command != CMD_COPY) {
@@ -1057,6 +1156,8 @@ static bool check_shared(const struct job *job)
 			  "run it again, it sets the same values)");
 		return false;
 	}
+	if (!check_incremental(job))
+		return false;
 	bool tables_cmd = job->command == CMD_COPY || job->command == CMD_VERIFY;
 	if (!tables_cmd && (job->ntables || job->nexclude || job->schema || job->query ||
 			    job->cast || job->verify || job->split_rows)) {

@@ -54,6 +54,7 @@ struct ck_source {
 	char now[100];	   /* the file's fingerprint in this run */
 	bool whole;
 	bool created; /* copy --create made its table */
+	char *mark;   /* copy --incremental: the watermark committed, or NULL */
 	struct range *ranges;
 	int n, cap;
 	int cursor; /* checkpoint_covered walks the sorted ranges */
@@ -99,6 +100,7 @@ void checkpoint_close(struct checkpoint *ck)
 		free(ck->src[i].name);
 		free(ck->src[i].fingerprint);
 		free(ck->src[i].ranges);
+		free(ck->src[i].mark);
 	}
 	free(ck->src);
 	free(ck->job);
@@ -288,6 +290,34 @@ static bool table_has(const struct table_desc *td, const char *name, const char 
 	return false;
 }
 
+/* A checkpoint table made before copy --incremental has no column for
+ * its watermarks: one ALTER TABLE adds it (NULL in every row there). Two
+ * runs at once: the second finds the column there. */
+static bool add_mark(const struct driver *drv, struct conn *c, const struct write_spec *table,
+		     struct sl_error *err)
+{
+	struct buf sql;
+	buf_init(&sql, 0);
+	bool ok = sql_checkpoint_add_mark(drv->dialect, &sql, table);
+	bool done = ok && drv->conn.exec(c, sql.data, err);
+	buf_free(&sql);
+	if (!ok)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (!done) {
+		struct table_desc td = {0};
+		const char *pk;
+		struct sl_error e;
+		bool there = drv->catalog.describe_table(c, table, &td, &e) &&
+			     table_has(&td, "mark", &pk);
+		table_desc_free(&td);
+		return there ||
+		       sl_error_prefix(err, "adding the column mark to the checkpoint table");
+	}
+	log_info("the checkpoint table now has the column mark, for copy --incremental's "
+		 "watermarks");
+	return true;
+}
+
 /* A checkpoint table an earlier version made has no kind column, and its
  * marks took the two lowest bigints from the keys a copy may read: give it
  * the column (its rows keep kind 0) and the key with it, in one ALTER
@@ -301,8 +331,9 @@ static bool upgrade_table(const struct driver *drv, struct conn *c, const struct
 		if (!drv->catalog.describe_table(c, table, &td, err))
 			return sl_error_prefix(err, "reading the checkpoint table's columns");
 		if (table_has(&td, "kind", &pk)) {
+			bool marked = table_has(&td, "mark", &pk);
 			table_desc_free(&td);
-			return true;
+			return marked || add_mark(drv, c, table, err);
 		}
 		struct buf sql;
 		buf_init(&sql, 0);
@@ -321,7 +352,7 @@ static bool upgrade_table(const struct driver *drv, struct conn *c, const struct
 		if (done) {
 			log_info("the checkpoint table now has the column kind: its marks no "
 				 "longer take the two lowest keys");
-			return true;
+			return add_mark(drv, c, table, err);
 		}
 		if (attempt > 0)
 			return sl_error_prefix(err, "upgrading the checkpoint table");
@@ -346,6 +377,20 @@ static bool create_table(const struct driver *drv, struct conn *c, const struct 
 	if (!made)
 		return sl_error_prefix(err, "creating the checkpoint table");
 	return upgrade_table(drv, c, table, err);
+}
+
+/* A watermark row read back (job, source, mark, committed_at): the job's
+ * (after place_rows: its name is settled) go to their sources. */
+static bool take_mark(void *ctx, char *const *v, int n)
+{
+	struct checkpoint *ck = ctx;
+	if (n < 3 || !v[0] || !v[1] || !v[2] || strcmp(v[0], ck->job))
+		return true;
+	int k = source_index(ck, v[1]);
+	if (k < 0)
+		return true;
+	free(ck->src[k].mark);
+	return (ck->src[k].mark = strdup(v[2])) != NULL;
 }
 
 bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct conn *c,
@@ -397,6 +442,16 @@ bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct c
 		checkpoint_close(ck);
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
+	buf_init(&sql, 0);
+	ok = sql_checkpoint_marks(drv->dialect, &sql, &ck->table);
+	if (!ok || !drv->conn.query_each(c, sql.data, take_mark, ck, err)) {
+		buf_free(&sql);
+		if (ok)
+			sl_error_prefix(err, "reading the checkpoint table's watermarks");
+		checkpoint_close(ck);
+		return ok ? false : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	buf_free(&sql);
 	for (int i = 0; i < ck->nsrc; i++)
 		if (ck->src[i].n > 1)
 			qsort(ck->src[i].ranges, (size_t)ck->src[i].n, sizeof(struct range),
@@ -626,4 +681,58 @@ bool checkpoint_lock(struct conn *c, const char *table, const char *job, bool *w
 	if (*waited)
 		log_info("the other run of job '%s' has ended: going on from its checkpoints", job);
 	return true;
+}
+
+const char *checkpoint_watermark(const struct checkpoint *ck, int src)
+{
+	return ck->src[src].mark;
+}
+
+bool checkpoint_set_watermark(struct checkpoint *ck, struct conn *c, int src, const char *mark,
+			      size_t rows, struct sl_error *err)
+{
+	char r[32];
+	snprintf(r, sizeof r, "%zu", rows);
+	const char *values[4] = {ck->job, ck->src[src].name, r, mark};
+	/* statements in buffers of this call's own, as claim_row's */
+	struct buf del, ins;
+	buf_init(&del, 0);
+	buf_init(&ins, 0);
+	bool ok = sql_checkpoint_unmark(ck->drv->dialect, &del, &ck->table) &&
+		  sql_checkpoint_mark(ck->drv->dialect, &ins, &ck->table);
+	bool done = ok && ck->drv->conn.exec_params(c, del.data, 2, values, err) &&
+		    ck->drv->conn.exec_params(c, ins.data, 4, values, err);
+	buf_free(&del);
+	buf_free(&ins);
+	if (!ok)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (done)
+		return true;
+	if (err->kind == SL_ERR_DATA)
+		err->kind = SL_ERR_SERVER; /* the watermark is no row of the input */
+	return sl_error_prefix(err, "writing the watermark");
+}
+
+bool watermark_encode(struct buf *b, const char *cursor, size_t clen, const char *key, size_t klen)
+{
+	return buf_printf(b, "%zu:", clen) && buf_append(b, cursor, clen) &&
+	       (!key || buf_append(b, key, klen));
+}
+
+bool watermark_decode(const char *mark, char **cursor, char **key)
+{
+	*cursor = *key = NULL;
+	char *end;
+	errno = 0;
+	unsigned long long n = strtoull(mark, &end, 10);
+	if (errno || end == mark || *end != ':' || strlen(end + 1) < n)
+		return false;
+	*cursor = strndup(end + 1, (size_t)n);
+	*key = strdup(end + 1 + n);
+	if (*cursor && *key)
+		return true;
+	free(*cursor);
+	free(*key);
+	*cursor = *key = NULL;
+	return false;
 }

@@ -112,10 +112,14 @@ static bool name_job(struct copy *cp, struct sl_error *err)
 		char canon[512], red[512];
 		url_canonical(job->from, canon, sizeof canon);
 		url_redact(job->from, red, sizeof red);
-		snprintf(cp->job_name, sizeof cp->job_name, "copy:%s%s%s", canon,
+		/* an incremental job is another job than a --resume copy of
+		 * the same source: its tables are never whole */
+		const char *kind = job->incremental ? "copy-incremental" : "copy";
+		snprintf(cp->job_name, sizeof cp->job_name, "%s:%s%s%s", kind, canon,
 			 job->schema ? "#" : "", job->schema ? job->schema : "");
-		snprintf(cp->legacy_job, sizeof cp->legacy_job, "copy:%s%s%s", red,
-			 job->schema ? "#" : "", job->schema ? job->schema : "");
+		if (!job->incremental)
+			snprintf(cp->legacy_job, sizeof cp->legacy_job, "copy:%s%s%s", red,
+				 job->schema ? "#" : "", job->schema ? job->schema : "");
 	}
 	if (strlen(cp->job_name) > 200)
 		return sl_error_set(err, SL_ERR_USAGE,
@@ -256,7 +260,8 @@ enum run_status copy_run(const struct job *job)
 	}
 	if (!cp.from->conn.connect(job->from, &copts, &cp.src, &err) ||
 	    !cp.to->conn.connect(job->target, &copts, &cp.ddl, &err) ||
-	    !copy_not_itself(&cp, &err) || (job->resume && !job->dry_run && !lock_job(&cp, &err)) ||
+	    !copy_not_itself(&cp, &err) ||
+	    ((job->resume || job->incremental) && !job->dry_run && !lock_job(&cp, &err)) ||
 	    !open_snapshots(&cp, &err) || !copy_choose_tables(&cp, &err))
 		goto failed;
 	cp.stats = calloc((size_t)cp.ntables, sizeof *cp.stats);
@@ -283,8 +288,13 @@ enum run_status copy_run(const struct job *job)
 		cp.tables[kept++] = cp.tables[i];
 	}
 	cp.ntables = kept;
-	if (job->resume && !job->dry_run && !open_checkpoints(&cp, &err))
+	if ((job->resume || job->incremental) && !job->dry_run && !open_checkpoints(&cp, &err))
 		goto failed;
+	for (int i = 0; job->incremental && i < cp.ntables; i++) {
+		if (!copy_incremental_plan(&cp, i, &err))
+			goto failed;
+		cp.stats[i].null_cursors = cp.tables[i].null_cursors;
+	}
 	for (int i = 0; i < cp.ntables && !job->query; i++)
 		if (!copy_prepare_target(&cp, &cp.tables[i], &err))
 			goto failed;
@@ -319,6 +329,12 @@ enum run_status copy_run(const struct job *job)
 		goto finish;
 	if (!copy_add_foreign_keys(&cp, &err))
 		goto failed;
+	for (int i = 0; job->delete_missing && i < cp.ntables; i++) {
+		unsigned long long n = 0;
+		if (!copy_delete_missing(&cp, cp.src, &cp.tables[i], &n, &err))
+			goto failed;
+		cp.stats[i].rows_deleted = n;
+	}
 	if (job->verify) {
 		for (int i = 0; i < cp.ntables; i++) {
 			struct verify_result vr;

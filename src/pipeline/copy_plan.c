@@ -33,6 +33,8 @@ static void free_names(char **names, int n)
 void copy_table_free(struct copy_table *t)
 {
 	free(t->deps);
+	free(t->after_cursor);
+	free(t->after_key);
 	free(t->schema);
 	free(t->dst_qualified);
 	free(t->name);
@@ -400,6 +402,8 @@ static bool key_range(struct copy *cp, const struct copy_table *t, int key,
  * integer key into key ranges of about --split-rows rows; biggest first. */
 bool copy_plan_units(struct copy *cp, struct sl_error *err)
 {
+	if (cp->job->incremental)
+		return copy_incremental_units(cp, err);
 	size_t cap = (size_t)(cp->ntables ? cp->ntables : 1);
 	cp->units = calloc(cap, sizeof *cp->units);
 	if (!cp->units)

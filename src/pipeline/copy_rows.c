@@ -22,8 +22,12 @@ static bool open_table_reader(void *ctx, struct reader **out, struct sl_error *e
 {
 	struct copy_worker *w = ctx;
 	const struct copy_table *t = &w->cp->tables[w->unit->table];
-	return table_reader_open(out, w->cp->from, w->src, &t->src_spec, w->cp->job->query,
-				 &w->unit->range, t->xf, t->bits, w->unit->key, err);
+	if (!table_reader_open(out, w->cp->from, w->src, &t->src_spec, w->cp->job->query,
+			       &w->unit->range, t->xf, t->bits, w->unit->key, err))
+		return false;
+	if (w->cp->job->incremental && !w->unit->range.nulls)
+		table_reader_watermark(*out, t->cursor_col, t->ckey_col);
+	return true;
 }
 
 /* The options of the load that runs worker w's unit (the run's, for one
@@ -70,6 +74,20 @@ static void unit_job(const struct copy_worker *w, struct job *sub, struct load_r
 		sub->checkpoint_table = cp->job->checkpoint_table;
 		if (w->unit->key < 0)
 			sub->single_transaction = true;
+	}
+	if (cp->job->incremental) {
+		/* rows past the watermark, upserted on the key; one writer, so
+		 * the batches commit in cursor order, each with its watermark:
+		 * none passes a row not committed */
+		sub->on_conflict = CONFLICT_UPDATE;
+		sub->key = (char **)&t->dst_spec.columns[t->ckey_col];
+		sub->nkey = 1;
+		sub->resume = false;
+		sub->single_transaction = false;
+		sub->workers = 1;
+		req->resume_source = NULL;
+		req->watermark = cp->ckpt;
+		req->watermark_src = w->unit->table;
 	}
 	if (cp->nworkers > 1) {
 		/* several units at once: one writer each, and one line per unit
@@ -186,7 +204,7 @@ static void copy_fail(struct copy *cp, const struct sl_error *err)
  * did not stop the copy (every unit's status is merged before). */
 static bool mark_whole(struct copy *cp, struct conn *ddl, int i, struct sl_error *err)
 {
-	if (!cp->ckpt)
+	if (!cp->ckpt || cp->job->incremental) /* an incremental table is never whole */
 		return true;
 	pthread_mutex_lock(&cp->lock);
 	bool ok = cp->stop || checkpoint_source_done(cp->ckpt, ddl, i, 0, err);

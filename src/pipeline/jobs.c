@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sluice/buf.h"
+#include "sluice/checkpoint.h"
 #include "sluice/driver.h"
 #include "sluice/job.h"
 #include "sluice/log.h"
@@ -17,7 +18,7 @@
 struct listing {
 	const char *job; /* --job, or NULL for every job */
 	bool print;	 /* print the lines (not when forgetting) */
-	unsigned long long lines, batches;
+	unsigned long long lines, batches, marks;
 };
 
 /* One group: job, source, batches, rows, whole, first, last. */
@@ -43,6 +44,28 @@ static bool print_line(void *ctx, char *const *v, int n)
 	if (strlen(b) == 19)
 		b[10] = 'T';
 	printf("%s%s\t%s%s\n", a, a[0] ? "Z" : "", b, b[0] ? "Z" : "");
+	return true;
+}
+
+/* One watermark row (job, source, mark, committed_at) of copy
+ * --incremental: its cursor and key, under a header of their own. */
+static bool print_mark(void *ctx, char *const *v, int n)
+{
+	struct listing *l = ctx;
+	if (n < 4 || !v[0] || !v[1] || !v[2] || (l->job && strcmp(v[0], l->job)))
+		return true;
+	char *cursor = NULL, *key = NULL;
+	if (!watermark_decode(v[2], &cursor, &key))
+		return true;
+	if (!l->marks++)
+		printf("\njob\tsource\twatermark_cursor\twatermark_key\tcommitted_at\n");
+	char at[20] = "";
+	snprintf(at, sizeof at, "%.19s", v[3] ? v[3] : "");
+	if (strlen(at) == 19)
+		at[10] = 'T';
+	printf("%s\t%s\t%s\t%s\t%s%s\n", v[0], v[1], cursor, key, at, at[0] ? "Z" : "");
+	free(cursor);
+	free(key);
 	return true;
 }
 
@@ -96,6 +119,19 @@ enum run_status checkpoints_run(const struct job *job)
 		printf("job\tsource\tbatches\trows\tstate\tfirst_commit\tlast_commit\n");
 	if (!drv->conn.query_each(c, sql.data, print_line, &l, &err))
 		goto out;
+	/* copy --incremental's watermarks, where the table has their column */
+	bool has_mark = false;
+	for (int i = 0; i < td.ncols; i++)
+		has_mark |= !strcmp(td.cols[i].name, "mark");
+	buf_reset(&sql);
+	if (l.print && has_mark && has_kind) {
+		if (!sql_checkpoint_marks(drv->dialect, &sql, &spec)) {
+			sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
+			goto out;
+		}
+		if (!drv->conn.query_each(c, sql.data, print_mark, &l, &err))
+			goto out;
+	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		sl_error_set(&err, SL_ERR_INTERNAL, "cannot write the listing");
 		goto out;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sluice/checkpoint.h"
 #include "sluice/driver.h"
 #include "sluice/pipeline.h"
 #include "sluice/reader.h"
@@ -24,7 +25,9 @@ struct table_state {
 	struct buf raw; /* the row as COPY text, for the rejects file */
 	long rowno;
 	unsigned long long bytes;
-	int key; /* the column whose integer value numbers the rows, or -1 */
+	int key;		   /* the column whose integer value numbers the rows, or -1 */
+	int mark_cursor, mark_key; /* copy --incremental: the watermark's columns, or -1 */
+	struct buf mark;
 };
 
 static void table_close(struct reader *r)
@@ -41,6 +44,7 @@ static void table_close(struct reader *r)
 	free(st->xf);
 	free(st->bits);
 	buf_free(&st->raw);
+	buf_free(&st->mark);
 	free(st);
 	r->impl = NULL;
 }
@@ -126,6 +130,18 @@ static enum read_status table_next(struct reader *r, struct record *rec, struct 
 		rec->ordinal = v;
 		rec->has_ordinal = true;
 	}
+	if (st->mark_cursor >= 0 && cells[st->mark_cursor].ptr) {
+		/* the source's own text, before any transform: what the next
+		 * run compares the column with */
+		const struct cell *c = &cells[st->mark_cursor], *k = &cells[st->mark_key];
+		buf_reset(&st->mark);
+		if (!watermark_encode(&st->mark, c->ptr, c->len, k->ptr, k->len)) {
+			sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			return READ_FAIL;
+		}
+		rec->mark = buf_str(&st->mark);
+		rec->mark_len = st->mark.len;
+	}
 	for (int i = 0; i < n; i++) {
 		st->cells[i] = cells[i];
 		if (!st->xf[i] || !cells[i].ptr)
@@ -203,6 +219,8 @@ bool table_reader_open(struct reader **out, const struct driver *drv, struct con
 	st->drv = drv;
 	st->ncols = n;
 	st->key = key;
+	st->mark_cursor = st->mark_key = -1;
+	buf_init(&st->mark, 0);
 	for (int i = 0; i < n; i++) {
 		st->xf[i] = xf ? xf[i] : 0;
 		st->bits[i] = bits ? bits[i] : 0;
@@ -219,4 +237,11 @@ bool table_reader_open(struct reader **out, const struct driver *drv, struct con
 	}
 	*out = r;
 	return true;
+}
+
+void table_reader_watermark(struct reader *r, int cursor, int key)
+{
+	struct table_state *st = r->impl;
+	st->mark_cursor = cursor;
+	st->mark_key = key;
 }

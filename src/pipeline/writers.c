@@ -462,6 +462,16 @@ static enum attempt_outcome attempt_write(struct load *ld, struct conn **c, cons
 			return ATTEMPT_TAKEN;
 		begun = cr == CLAIM_OK;
 	}
+	if (begun && ld->req->watermark) {
+		/* copy --incremental: the watermark goes in with the rows it
+		 * covers, or neither does; rows come in (cursor, key) order, so
+		 * the last one with a cursor is the furthest */
+		const char *mark = NULL;
+		for (size_t i = first + n; i-- > first && !mark;)
+			mark = b->meta[i].mark;
+		begun = !mark || checkpoint_set_watermark(ld->req->watermark, *c,
+							  ld->req->watermark_src, mark, 0, err);
+	}
 	for (size_t i = 0; each && i < n; i++) {
 		free(refused[i]);
 		refused[i] = NULL;

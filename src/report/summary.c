@@ -106,7 +106,8 @@ void report_print(const struct run_report *rep)
 	bool verbose = rep->job && rep->job->verbose;
 	if (rep->status == RUN_USAGE || (rep->status == RUN_FAILED && !report_moved(rep)))
 		return; /* the error said it all: no table of zeros */
-	bool skipped = false, blank = false, zero = false, resumed = false;
+	bool skipped = false, blank = false, zero = false, resumed = false, deleted = false,
+	     nulls = false;
 	bool not_found = verbose || (rep->job && rep->job->command == CMD_UPDATE);
 	bool upserts = report_upserts(rep);
 	for (int i = 0; i < rep->ntables; i++) {
@@ -114,6 +115,8 @@ void report_print(const struct run_report *rep)
 		skipped |= rep->tables[i].rows_skipped > 0;
 		blank |= rep->tables[i].blank_lines > 0;
 		zero |= rep->tables[i].zero_dates > 0;
+		deleted |= rep->tables[i].rows_deleted > 0;
+		nulls |= rep->tables[i].null_cursors > 0;
 		not_found |= rep->tables[i].rows_not_found > 0;
 	}
 	/* the table column as wide as the longest name: the usual summary
@@ -137,6 +140,10 @@ void report_print(const struct run_report *rep)
 		buf_catf(&b, " %10s", "zero dates");
 	if (resumed)
 		buf_catf(&b, " %9s %7s", "resumed", "files");
+	if (deleted)
+		buf_catf(&b, " %9s", "deleted");
+	if (nulls)
+		buf_catf(&b, " %11s", "null cursor");
 	buf_catf(&b, " %8s %8s %9s", "MB", "seconds", "rows/s");
 	log_result("%s", buf_failed(&b) ? "(out of memory)" : buf_str(&b));
 	for (int i = 0; i < rep->ntables; i++) {
@@ -160,6 +167,10 @@ void report_print(const struct run_report *rep)
 		if (resumed)
 			buf_catf(&b, " %9llu %7llu", (unsigned long long)t->rows_resumed,
 				 (unsigned long long)t->files_skipped);
+		if (deleted)
+			buf_catf(&b, " %9llu", (unsigned long long)t->rows_deleted);
+		if (nulls)
+			buf_catf(&b, " %11llu", (unsigned long long)t->null_cursors);
 		buf_catf(&b, " %8.1f %8.2f %9.0f", (double)t->bytes / 1e6, t->seconds, rate);
 		log_result("%s", buf_failed(&b) ? "(out of memory)" : buf_str(&b));
 	}
@@ -343,7 +354,8 @@ bool report_write_json(const char *path, const struct run_report *rep, struct sl
 			 "\"rows_not_found\": %llu, \"rows_inserted\": %s, \"rows_updated\": %s, "
 			 "\"rows_skipped\": %llu, \"blank_lines\": %llu, "
 			 "\"zero_dates_nulled\": %llu, \"rows_resumed\": %llu, \"files_skipped\": "
-			 "%llu, \"bytes\": %llu, \"seconds\": %.3f}",
+			 "%llu, \"rows_deleted\": %llu, \"null_cursors\": %llu, \"bytes\": %llu, "
+			 "\"seconds\": %.3f}",
 			 (unsigned long long)t->rows_read, (unsigned long long)t->rows_written,
 			 (unsigned long long)t->rows_rejected,
 			 (unsigned long long)t->rows_not_found,
@@ -351,7 +363,8 @@ bool report_write_json(const char *path, const struct run_report *rep, struct sl
 			 count_or_null(upd, sizeof upd, t->rows_updated),
 			 (unsigned long long)t->rows_skipped, (unsigned long long)t->blank_lines,
 			 (unsigned long long)t->zero_dates, (unsigned long long)t->rows_resumed,
-			 (unsigned long long)t->files_skipped, (unsigned long long)t->bytes,
+			 (unsigned long long)t->files_skipped, (unsigned long long)t->rows_deleted,
+			 (unsigned long long)t->null_cursors, (unsigned long long)t->bytes,
 			 t->seconds);
 	}
 	buf_cat(&b, "], \"pool\": {");

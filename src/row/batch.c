@@ -120,6 +120,8 @@ bool batch_add_row(struct batch *b, const struct record *rec, int source, bool k
 			total += rec->fields[i].len + 1;
 	if (keep_raw)
 		total += rec->raw_len + 1;
+	if (rec->mark)
+		total += rec->mark_len + 1;
 	char *p = arena_alloc(&b->arena, total);
 	if (!p)
 		return false;
@@ -148,6 +150,13 @@ bool batch_add_row(struct batch *b, const struct record *rec, int source, bool k
 		p[rec->raw_len] = '\0';
 		m->raw = p;
 		m->raw_len = rec->raw_len;
+		p += rec->raw_len + 1;
+	}
+	m->mark = NULL;
+	if (rec->mark) {
+		memcpy(p, rec->mark, rec->mark_len);
+		p[rec->mark_len] = '\0';
+		m->mark = p;
 	}
 	b->nrows++;
 	return true;

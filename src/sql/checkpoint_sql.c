@@ -12,7 +12,7 @@ bool sql_checkpoint_create(const struct dialect *d, struct buf *b, const struct 
 			   "first_rec bigint NOT NULL, end_rec bigint NOT NULL, "
 			   "fingerprint varchar(100) NOT NULL, rows_written bigint NOT NULL, "
 			   "committed_at timestamp NULL DEFAULT CURRENT_TIMESTAMP, "
-			   "kind smallint NOT NULL DEFAULT 0, "
+			   "kind smallint NOT NULL DEFAULT 0, mark text NULL, "
 			   "PRIMARY KEY (job, source, kind, first_rec))") &&
 	       (!d->bytewise_table_options || buf_puts(b, d->bytewise_table_options));
 }
@@ -75,4 +75,34 @@ bool sql_checkpoint_forget(const struct dialect *d, struct buf *b, const struct 
 {
 	return buf_puts(b, "DELETE FROM ") && sql_table_name(d, b, table) &&
 	       buf_puts(b, " WHERE job = ") && d->placeholder(b, 1);
+}
+
+bool sql_checkpoint_unmark(const struct dialect *d, struct buf *b, const struct write_spec *table)
+{
+	return buf_puts(b, "DELETE FROM ") && sql_table_name(d, b, table) &&
+	       buf_puts(b, " WHERE job = ") && d->placeholder(b, 1) &&
+	       buf_puts(b, " AND source = ") && d->placeholder(b, 2) &&
+	       buf_puts(b, " AND kind = 4");
+}
+
+bool sql_checkpoint_mark(const struct dialect *d, struct buf *b, const struct write_spec *table)
+{
+	return buf_puts(b, "INSERT INTO ") && sql_table_name(d, b, table) &&
+	       buf_puts(b, " (job, source, first_rec, end_rec, fingerprint, rows_written, kind, "
+			   "mark) VALUES (") &&
+	       d->placeholder(b, 1) && buf_puts(b, ", ") && d->placeholder(b, 2) &&
+	       buf_puts(b, ", 0, 0, '', ") && d->placeholder(b, 3) && buf_puts(b, ", 4, ") &&
+	       d->placeholder(b, 4) && buf_putc(b, ')');
+}
+
+bool sql_checkpoint_add_mark(const struct dialect *d, struct buf *b, const struct write_spec *table)
+{
+	return buf_puts(b, "ALTER TABLE ") && sql_table_name(d, b, table) &&
+	       buf_puts(b, " ADD COLUMN mark text NULL");
+}
+
+bool sql_checkpoint_marks(const struct dialect *d, struct buf *b, const struct write_spec *table)
+{
+	return buf_puts(b, "SELECT job, source, mark, committed_at FROM ") &&
+	       sql_table_name(d, b, table) && buf_puts(b, " WHERE kind = 4 ORDER BY job, source");
 }

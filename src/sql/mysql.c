@@ -59,6 +59,22 @@ static bool mysql_drop_primary_key(struct buf *b, const char *name)
 	return buf_puts(b, "DROP PRIMARY KEY");
 }
 
+/* '...' with MySQL's backslash escapes (the session's sql_mode has no
+ * NO_BACKSLASH_ESCAPES: src/db/mysql_conn.c sets it). */
+static bool mysql_quote_literal(struct buf *b, const char *s)
+{
+	bool ok = buf_putc(b, '\'');
+	for (; ok && *s; s++)
+		ok = (*s != '\\' && *s != '\'' ? true : buf_putc(b, '\\')) && buf_putc(b, *s);
+	return ok && buf_putc(b, '\'');
+}
+
+static bool mysql_minus_seconds(struct buf *b, const char *lit, double seconds)
+{
+	return buf_printf(b, "(CAST(%s AS DATETIME(6)) - INTERVAL %lld MICROSECOND)", lit,
+			  (long long)(seconds * 1e6 + 0.5));
+}
+
 const struct dialect mysql_dialect = {
 	.name = "mysql",
 	.max_params = 65535,
@@ -69,6 +85,8 @@ const struct dialect mysql_dialect = {
 	.upsert_matches_any_unique = true,
 	.bytewise_table_options = " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
 	.quote_ident = mysql_quote_ident,
+	.quote_literal = mysql_quote_literal,
+	.minus_seconds = mysql_minus_seconds,
 	.placeholder = mysql_placeholder,
 	.conflict_clause = mysql_conflict_clause,
 	.insert_verb = mysql_insert_verb,

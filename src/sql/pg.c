@@ -48,6 +48,22 @@ static bool pg_drop_primary_key(struct buf *b, const char *name)
 	return buf_puts(b, "DROP CONSTRAINT ") && pg_quote_ident(b, name);
 }
 
+/* E'...': a backslash and a quote doubled, whatever
+ * standard_conforming_strings says. */
+static bool pg_quote_literal(struct buf *b, const char *s)
+{
+	bool ok = buf_puts(b, "E'");
+	for (; ok && *s; s++)
+		ok = (*s != '\\' && *s != '\'' ? true : buf_putc(b, *s)) && buf_putc(b, *s);
+	return ok && buf_putc(b, '\'');
+}
+
+static bool pg_minus_seconds(struct buf *b, const char *lit, double seconds)
+{
+	return buf_printf(b, "(CAST(%s AS timestamptz) - CAST('%lld microseconds' AS interval))",
+			  lit, (long long)(seconds * 1e6 + 0.5));
+}
+
 const struct dialect pg_dialect = {
 	.name = "postgresql",
 	.max_params = 65535,
@@ -57,6 +73,8 @@ const struct dialect pg_dialect = {
 	.has_user_types = true,
 	.max_name_bytes = 63,
 	.quote_ident = pg_quote_ident,
+	.quote_literal = pg_quote_literal,
+	.minus_seconds = pg_minus_seconds,
 	.placeholder = pg_placeholder,
 	.conflict_clause = pg_conflict_clause,
 	.insert_verb = pg_insert_verb,

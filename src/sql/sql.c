@@ -55,6 +55,76 @@ bool sql_count_rows(const struct dialect *d, struct buf *b, const struct write_s
 	return buf_puts(b, "SELECT count(*) FROM ") && sql_read_table(d, b, spec);
 }
 
+bool sql_literal(const struct dialect *d, struct buf *b, const char *value, bool numeric)
+{
+	/* a plain decimal number: [+-]digits[.digits] */
+	const char *p = value + (*value == '-' || *value == '+');
+	size_t whole = strspn(p, "0123456789");
+	bool plain = whole > 0;
+	if (plain && p[whole] == '.')
+		plain = strspn(p + whole + 1, "0123456789") > 0 &&
+			!p[whole + 1 + strspn(p + whole + 1, "0123456789")];
+	else
+		plain = plain && !p[whole];
+	if (numeric && plain)
+		return buf_puts(b, value);
+	return d->quote_literal(b, value);
+}
+
+/* copy --incremental: the WHERE and ORDER BY of range (see read_range). */
+static bool incremental_where(const struct dialect *d, struct buf *b, const struct read_range *r)
+{
+	bool ok = buf_puts(b, " WHERE ") && d->quote_ident(b, r->cursor);
+	if (r->nulls)
+		return ok && buf_puts(b, " IS NULL ORDER BY ") && d->quote_ident(b, r->ckey);
+	if (!r->after_cursor) {
+		ok = ok && buf_puts(b, " IS NOT NULL");
+	} else if (r->lag > 0) {
+		/* the window behind the watermark: the upsert makes the rows
+		 * read again harmless */
+		struct buf lit;
+		buf_init(&lit, 0);
+		ok = ok && sql_literal(d, &lit, r->after_cursor, r->cursor_numeric) &&
+		     buf_puts(b, " >= ") && d->minus_seconds(b, buf_str(&lit), r->lag);
+		buf_free(&lit);
+	} else {
+		/* (cursor, key) > (w, k), written out: MySQL does not use an
+		 * index for a row comparison */
+		ok = ok && buf_puts(b, " > ") &&
+		     sql_literal(d, b, r->after_cursor, r->cursor_numeric) &&
+		     buf_puts(b, " OR (") && d->quote_ident(b, r->cursor) && buf_puts(b, " = ") &&
+		     sql_literal(d, b, r->after_cursor, r->cursor_numeric) &&
+		     buf_puts(b, " AND ") && d->quote_ident(b, r->ckey) && buf_puts(b, " > ") &&
+		     sql_literal(d, b, r->after_key ? r->after_key : "", r->key_numeric) &&
+		     buf_putc(b, ')');
+	}
+	return ok && buf_puts(b, " ORDER BY ") && d->quote_ident(b, r->cursor) &&
+	       buf_puts(b, ", ") && d->quote_ident(b, r->ckey);
+}
+
+bool sql_count_null(const struct dialect *d, struct buf *b, const struct write_spec *spec,
+		    const char *column)
+{
+	return sql_count_rows(d, b, spec) && buf_puts(b, " WHERE ") && d->quote_ident(b, column) &&
+	       buf_puts(b, " IS NULL");
+}
+
+bool sql_delete_keys(const struct dialect *d, struct buf *b, const struct write_spec *spec,
+		     const char *key, int n, const char *soft_col, const char *soft_expr)
+{
+	bool ok = soft_col ? buf_puts(b, "UPDATE ") && sql_table_name(d, b, spec) &&
+				     buf_puts(b, " SET ") && d->quote_ident(b, soft_col) &&
+				     buf_puts(b, " = ") && buf_puts(b, soft_expr)
+			   : buf_puts(b, "DELETE FROM ") && sql_table_name(d, b, spec);
+	ok = ok && buf_puts(b, " WHERE ") && d->quote_ident(b, key) && buf_puts(b, " IN (");
+	for (int i = 1; ok && i <= n; i++)
+		ok = (i == 1 || buf_puts(b, ", ")) && d->placeholder(b, i);
+	ok = ok && buf_putc(b, ')');
+	/* a row marked already keeps its mark */
+	return ok && (!soft_col || (buf_puts(b, " AND ") && d->quote_ident(b, soft_col) &&
+				    buf_puts(b, " IS NULL")));
+}
+
 bool sql_select(const struct dialect *d, struct buf *b, const struct write_spec *spec,
 		const struct read_range *range, const char *const *suffix)
 {
@@ -63,6 +133,8 @@ bool sql_select(const struct dialect *d, struct buf *b, const struct write_spec 
 		ok = (!i || buf_puts(b, ", ")) && d->quote_ident(b, spec->columns[i]) &&
 		     (!suffix || !suffix[i] || buf_puts(b, suffix[i]));
 	ok = ok && buf_puts(b, " FROM ") && sql_read_table(d, b, spec);
+	if (ok && range && range->cursor)
+		return incremental_where(d, b, range);
 	if (!ok || !range || !range->key)
 		return ok;
 	if (range->bounded) {

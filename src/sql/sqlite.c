@@ -328,6 +328,17 @@ bool sqlite_checksum_query(struct buf *b, const struct write_spec *spec, const c
 	       sql_select_values(&sqlite_dialect, b, spec, values, n) && buf_puts(b, ") s");
 }
 
+static bool lite_quote_literal(struct buf *b, const char *s)
+{
+	return sql_quote_with(b, s, '\'') || (!*s && buf_puts(b, "''"));
+}
+
+static bool lite_minus_seconds(struct buf *b, const char *lit, double seconds)
+{
+	return buf_printf(b, "strftime('%%Y-%%m-%%d %%H:%%M:%%f', %s, '-%.6f seconds')", lit,
+			  seconds);
+}
+
 const struct dialect sqlite_dialect = {
 	.name = "sqlite",
 	/* SQLITE_MAX_VARIABLE_NUMBER since 3.32 (the driver checks the
@@ -337,6 +348,8 @@ const struct dialect sqlite_dialect = {
 	.columns_case_insensitive = true,
 	.max_name_bytes = 63,
 	.quote_ident = lite_quote_ident,
+	.quote_literal = lite_quote_literal,
+	.minus_seconds = lite_minus_seconds,
 	.placeholder = lite_placeholder,
 	.conflict_clause = lite_conflict_clause,
 	.insert_verb = lite_insert_verb,

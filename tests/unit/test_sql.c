@@ -248,6 +248,39 @@ START_TEST(buf_ceiling)
 }
 END_TEST
 
+START_TEST(incremental_select)
+{
+	char *cols[] = {"id", "t"};
+	struct write_spec spec = {.table = "x", .columns = cols, .ncols = 2};
+	struct read_range r = {.cursor = "t",
+			       .ckey = "id",
+			       .after_cursor = "a'b\\c",
+			       .after_key = "7",
+			       .key_numeric = true};
+	struct buf b;
+	buf_init(&b, 0);
+	ck_assert(sql_select(&pg_dialect, &b, &spec, &r, NULL));
+	ck_assert_str_eq(b.data, "SELECT \"id\", \"t\" FROM \"x\" WHERE \"t\" > E'a''b\\\\c' OR "
+				 "(\"t\" = E'a''b\\\\c' AND \"id\" > 7) ORDER BY \"t\", \"id\"");
+	buf_reset(&b);
+	ck_assert(sql_select(&mysql_dialect, &b, &spec, &r, NULL));
+	ck_assert_str_eq(b.data, "SELECT `id`, `t` FROM `x` WHERE `t` > 'a\\'b\\\\c' OR "
+				 "(`t` = 'a\\'b\\\\c' AND `id` > 7) ORDER BY `t`, `id`");
+	/* a number is written bare only where the column is numeric */
+	buf_reset(&b);
+	ck_assert(sql_literal(&pg_dialect, &b, "12.5", true));
+	ck_assert(sql_literal(&pg_dialect, &b, "12.5", false));
+	ck_assert(sql_literal(&pg_dialect, &b, "1e9; DROP", true));
+	ck_assert_str_eq(b.data, "12.5E'12.5'E'1e9; DROP'");
+	buf_reset(&b);
+	r.nulls = true;
+	ck_assert(sql_select(&pg_dialect, &b, &spec, &r, NULL));
+	ck_assert_str_eq(b.data,
+			 "SELECT \"id\", \"t\" FROM \"x\" WHERE \"t\" IS NULL ORDER BY \"id\"");
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(checkpoint_statements)
 {
 	struct write_spec t = {.schema = "s", .table = "ck"};
@@ -260,7 +293,7 @@ START_TEST(checkpoint_statements)
 		"varchar(500) NOT NULL, first_rec bigint NOT NULL, end_rec bigint NOT NULL, "
 		"fingerprint varchar(100) NOT NULL, rows_written bigint NOT NULL, "
 		"committed_at timestamp NULL DEFAULT CURRENT_TIMESTAMP, kind smallint NOT NULL "
-		"DEFAULT 0, PRIMARY KEY (job, source, kind, first_rec)) DEFAULT "
+		"DEFAULT 0, mark text NULL, PRIMARY KEY (job, source, kind, first_rec)) DEFAULT "
 		"CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
 	buf_reset(&b);
 	ck_assert(sql_checkpoint_upgrade(&pg_dialect, &b, &t, "ck_pkey"));
@@ -326,6 +359,7 @@ int main(void)
 	tcase_add_test(tc, batch_model);
 	tcase_add_test(tc, buf_ceiling);
 	tcase_add_test(tc, checkpoint_statements);
+	tcase_add_test(tc, incremental_select);
 	tcase_add_test(tc, identity_restart);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
