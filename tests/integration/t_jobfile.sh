@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/integration/t_jobfile.sh - sluice run JOBFILE: a nightly job of five
-# steps (two copies MariaDB -> PostgreSQL, a CSV load with resume, an
+# steps (two incremental copies MariaDB -> PostgreSQL, a CSV load with resume, an
 # update, a verify) run twice with changes in between; errors in the file
 # named by line and step before anything runs; an unset variable; --only;
 # --dry-run writing nothing; on-error = continue; the worst exit code.
@@ -19,8 +19,8 @@ myd jf -e "CREATE TABLE customers (id INT PRIMARY KEY, name VARCHAR(40), updated
 	INSERT INTO products VALUES (10,'pen',1.50,'2026-01-01 00:00:00'),(11,'ink',4.25,'2026-01-01 00:00:00')"
 pgd jf -c "create table orders (order_id int primary key, customer int, amount numeric(8,2), status text)"
 
-# the nightly job: every value a sluice option; the copies say
-# incremental = updated_at,id once sluice copy has it
+# the nightly job: every value a sluice option; the copies are
+# incremental, the rows the source deleted deleted in the target too
 cat >"$TMP/nightly.ini" <<EOF
 [defaults]
 target = $PG
@@ -32,7 +32,8 @@ from = $MY
 to = $PG
 tables = customers
 create = true
-truncate = true
+incremental = updated_at,id
+delete-missing = true
 
 [step products]
 command = copy
@@ -40,7 +41,8 @@ from = \${JF_SOURCE}
 to = $PG
 tables = products
 create = true
-truncate = true
+incremental = updated_at,id
+delete-missing = true
 
 [step orders]
 command = load
@@ -85,7 +87,9 @@ myd jf -e "UPDATE customers SET name='anne', updated_at='2026-01-02 00:00:00' WH
 	DELETE FROM products WHERE id=11"
 printf 'order_id,customer,amount,status\n3,1,33.00,new\n4,3,40.00,new\n' >"$IN/orders-$TODAY-2.csv"
 printf 'order_id,status\n2,shipped\n4,paid\n' >"$IN/status-2.csv"
-JF_BATCH=2 run_sluice nightly2 0 run "$TMP/nightly.ini" -q
+JF_BATCH=2 run_sluice nightly2 0 run "$TMP/nightly.ini" -q --summary-json "$TMP/n2.json"
+assert_contains "the second copy read only the changed rows" '"table": "customers", "rows_read": 2, "rows_written": 2' "$(cat "$TMP/n2.json")"
+assert_contains "and deleted the row the source deleted" '"rows_deleted": 1' "$(cat "$TMP/n2.json")"
 assert_eq "customers follow the source" "1	anne
 2	bob
 3	cy" "$(pgd jf -c "select id, name from customers order by id")"
@@ -95,7 +99,7 @@ assert_eq "orders upserted and updated" "1	1	10.00	shipped
 3	1	33.00	new
 4	3	40.00	paid" "$(pgd jf -c "select * from orders order by order_id")"
 assert_eq "the load's checkpoints: both files" "2" \
-	"$(pgd jf -c "select count(distinct source) from sluice_checkpoints")"
+	"$(pgd jf -c "select count(distinct source) from sluice_checkpoints where source like '%orders-%'")"
 JF_BATCH=1 run_sluice nightly1-again 0 run "$TMP/nightly.ini" --only orders --summary-json "$TMP/n3.json" -q
 assert_contains "a rerun of a loaded file is skipped (resume)" '"rows_written": 0' "$(cat "$TMP/n3.json")"
 assert_eq "orders unchanged by it" "1	1	10.00	shipped" "$(pgd jf -c "select * from orders where order_id = 1")"
@@ -128,7 +132,7 @@ test_case "a variable that is not set: named, nothing runs"
 unset JF_BATCH
 pgd jf -c "delete from orders where order_id = 4"
 run_sluice noenv 2 run "$TMP/nightly.ini"
-assert_contains "names it, its line and step" "nightly.ini:23: [step orders] sources: the environment variable JF_BATCH is not set" "$OUT"
+assert_contains "names it, its line and step" "nightly.ini:25: [step orders] sources: the environment variable JF_BATCH is not set" "$OUT"
 assert_eq "the first steps did not run" "3" "$(pgd jf -c "select count(*) from orders")"
 assert_eq "no copy either" "3" "$(pgd jf -c "select count(*) from customers")"
 
