@@ -49,6 +49,7 @@ struct copy_table {
 	 * NULL on a first run), the rows whose cursor is NULL (not copied) */
 	int cursor_col, ckey_col;
 	bool cursor_numeric, key_numeric;
+	bool key_text; /* the key is text: --delete-missing merges its bytes */
 	char *after_cursor, *after_key;
 	unsigned long long null_cursors;
 };

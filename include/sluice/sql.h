@@ -44,6 +44,9 @@ struct read_range {
 	long long lo, hi;
 	bool hi_open;
 	bool ordered; /* ORDER BY key */
+	/* with ordered: in the order of the key's bytes as UTF-8 text (the same
+	 * on every server, whatever the collation), for a text key */
+	bool bytewise;
 	/* copy --incremental (key above is NULL then): the rows whose
 	 * (cursor, ckey) is past (after_cursor, after_key) by a tuple
 	 * comparison, in (cursor, ckey) order; after_cursor NULL: every row
@@ -67,9 +70,12 @@ struct dialect {
 	/* an upsert updates the row a new one collides with on ANY unique index,
 	 * not only on the conflict key (MySQL's ON DUPLICATE KEY UPDATE) */
 	bool upsert_matches_any_unique;
-	int max_name_bytes;	     /* the longest identifier it keeps whole */
-	bool has_schemas;	     /* schemas inside a database (PostgreSQL), not MySQL */
-	bool has_inheritance;	     /* a table's rows include its children's unless read ONLY */
+	int max_name_bytes;   /* the longest identifier it keeps whole */
+	bool has_schemas;     /* schemas inside a database (PostgreSQL), not MySQL */
+	bool has_inheritance; /* a table's rows include its children's unless read ONLY */
+	/* what goes before and after a text column's name in ORDER BY to sort
+	 * it by its bytes as UTF-8 (read_range.bytewise) */
+	const char *bytewise_open, *bytewise_close;
 	bool fk_set_null_needs_null; /* refuses ON ... SET NULL on a NOT NULL column */
 	/* columns can be of user-defined types, enums and domains (CREATE
 	 * TYPE ... AS ENUM, CREATE DOMAIN), which copy --create makes on a

@@ -249,7 +249,7 @@ static void print_copy_help(FILE *f)
 	      "                             rows whose CURSOR is NULL: counted and reported\n"
 	      "                             (skip, the default) or copied on every run\n"
 	      "      --delete-missing       with --incremental, delete the target's rows whose\n"
-	      "                             KEY (an integer) the source no longer has\n"
+	      "                             KEY (an integer or text) the source no longer has\n"
 	      "      --soft COL=EXPR        with --delete-missing, set COL to EXPR instead of\n"
 	      "                             deleting; EXPR is SQL for the target server (now(),\n"
 	      "                             CURRENT_TIMESTAMP), sent as written\n"

@@ -89,10 +89,11 @@ bool copy_incremental_plan(struct copy *cp, int ti, struct sl_error *err)
 	t->cursor_numeric = numeric_kind(column_kind(cp, t, t->cursor_col));
 	enum sql_kind kk = column_kind(cp, t, t->ckey_col);
 	t->key_numeric = numeric_kind(kk);
-	if (cp->job->delete_missing && kk != SQL_INT)
+	t->key_text = kk == SQL_TEXT;
+	if (cp->job->delete_missing && kk != SQL_INT && kk != SQL_TEXT)
 		return sl_error_set(err, SL_ERR_USAGE,
-				    "--delete-missing: the key %s of %s is no integer (both "
-				    "servers must order the keys alike)",
+				    "--delete-missing: the key %s of %s is neither an integer nor "
+				    "text (both servers must order the keys alike)",
 				    key, t->name);
 	const char *mark = cp->ckpt ? checkpoint_watermark(cp->ckpt, ti) : NULL;
 	if (mark && !watermark_decode(mark, &t->after_cursor, &t->after_key))
@@ -165,17 +166,59 @@ bool copy_incremental_units(struct copy *cp, struct sl_error *err)
 	return cp->taken ? true : sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 }
 
-/* One side of the merge: a stream of keys in ascending order. */
+/* One side of the merge: a stream of keys in ascending order, integers
+ * or text (in the order of its bytes on both sides). */
 struct key_side {
 	const struct driver *drv;
 	struct read_stream *s;
+	bool text;
 	long long key;
+	struct buf bytes, prev; /* a text key, and the one before it */
 	bool done, started;
 	const char *what; /* "source" or "target", for messages */
 };
 
-/* The next key of side k; false with err when it cannot be read, is no
- * integer, or does not come after the last (the merge would be wrong). */
+/* <0, 0 or >0 as text x comes before, is or comes after y, by bytes. */
+static int bytes_cmp(const struct buf *x, const struct buf *y)
+{
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = n ? memcmp(x->data, y->data, n) : 0;
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* <0, 0 or >0 as a's key comes before, is or comes after b's. */
+static int key_cmp(const struct key_side *a, const struct key_side *b)
+{
+	if (!a->text)
+		return a->key < b->key ? -1 : a->key > b->key;
+	return bytes_cmp(&a->bytes, &b->bytes);
+}
+
+/* A text key read into k (the last one kept in k->prev): it must come
+ * after the last one. */
+static bool next_text_key(struct key_side *k, const struct cell *key, struct sl_error *err)
+{
+	if (!key->ptr)
+		return sl_error_set(err, SL_ERR_DATA, "--delete-missing: a key of the %s is NULL",
+				    k->what);
+	struct buf t = k->prev;
+	k->prev = k->bytes;
+	k->bytes = t;
+	buf_reset(&k->bytes);
+	if (!buf_append(&k->bytes, key->ptr, key->len))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (k->started && bytes_cmp(&k->prev, &k->bytes) >= 0)
+		return sl_error_set(err, SL_ERR_DATA,
+				    "--delete-missing: the %s's keys do not come in the order of "
+				    "their bytes ('%.40s'): nothing more is deleted",
+				    k->what, k->bytes.data);
+	k->started = true;
+	return true;
+}
+
+/* The next key of side k; false with err when it cannot be read, is not
+ * of its kind, or does not come after the last (the merge would be
+ * wrong). */
 static bool next_key(struct key_side *k, struct sl_error *err)
 {
 	struct cell *cells;
@@ -188,6 +231,8 @@ static bool next_key(struct key_side *k, struct sl_error *err)
 		k->done = true;
 		return true;
 	}
+	if (k->text && n >= 1)
+		return next_text_key(k, &cells[0], err);
 	char num[32], *end;
 	if (n < 1 || !cells[0].ptr || cells[0].len == 0 || cells[0].len >= sizeof num)
 		return sl_error_set(err, SL_ERR_DATA,
@@ -254,12 +299,16 @@ bool copy_delete_missing(struct copy *cp, struct conn *src, struct copy_table *t
 	sspec.columns = src_cols;
 	dspec.columns = dst_cols;
 	sspec.ncols = dspec.ncols = 1;
-	struct read_range sr = {.key = src_cols[0], .ordered = true};
-	struct read_range dr = {.key = dst_cols[0], .ordered = true};
+	struct read_range sr = {.key = src_cols[0], .ordered = true, .bytewise = t->key_text};
+	struct read_range dr = {.key = dst_cols[0], .ordered = true, .bytewise = t->key_text};
 	struct conn *tc = NULL;
 	struct conn_options copts = {.timeout = cp->job->timeout};
-	struct key_side a = {.drv = cp->from, .what = "source"};
-	struct key_side b = {.drv = cp->to, .what = "target"};
+	struct key_side a = {.drv = cp->from, .text = t->key_text, .what = "source"};
+	struct key_side b = {.drv = cp->to, .text = t->key_text, .what = "target"};
+	buf_init(&a.bytes, 0);
+	buf_init(&a.prev, 0);
+	buf_init(&b.bytes, 0);
+	buf_init(&b.prev, 0);
 	char *keys[DELETE_BATCH] = {0};
 	int nkeys = 0;
 	bool ok = cp->to->conn.connect(cp->job->target, &copts, &tc, err) &&
@@ -271,18 +320,19 @@ bool copy_delete_missing(struct copy *cp, struct conn *src, struct copy_table *t
 			ok = sl_error_set(err, SL_ERR_INTERRUPTED, "interrupted");
 			break;
 		}
-		if (!a.done && a.key < b.key) {
+		int cmp = a.done ? 1 : key_cmp(&a, &b);
+		if (cmp < 0) {
 			ok = next_key(&a, err);
 			continue;
 		}
-		if (!a.done && a.key == b.key) {
+		if (cmp == 0) {
 			ok = next_key(&a, err) && next_key(&b, err);
 			continue;
 		}
 		/* the target's key is not in the source */
 		char num[32];
 		snprintf(num, sizeof num, "%lld", b.key);
-		if (!(keys[nkeys++] = strdup(num))) {
+		if (!(keys[nkeys++] = b.text ? strndup(b.bytes.data, b.bytes.len) : strdup(num))) {
 			ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 			break;
 		}
@@ -307,6 +357,10 @@ bool copy_delete_missing(struct copy *cp, struct conn *src, struct copy_table *t
 		cp->to->read.close_read(b.s);
 	if (tc)
 		cp->to->conn.close(tc);
+	buf_free(&a.bytes);
+	buf_free(&a.prev);
+	buf_free(&b.bytes);
+	buf_free(&b.prev);
 	free(soft_col);
 	free(soft_expr);
 	if (!ok)

@@ -81,6 +81,9 @@ const struct dialect mysql_dialect = {
 	.fk_set_null_needs_null = true,
 	.text_pads_spaces = true,
 	.max_name_bytes = 64,
+	/* the bytes in utf8mb4, whatever the column's character set */
+	.bytewise_open = "CAST(CONVERT(",
+	.bytewise_close = " USING utf8mb4) AS BINARY)",
 	.columns_case_insensitive = true,
 	.upsert_matches_any_unique = true,
 	.bytewise_table_options = " DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",

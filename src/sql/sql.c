@@ -145,7 +145,10 @@ bool sql_select(const struct dialect *d, struct buf *b, const struct write_spec 
 			     buf_printf(b, " < %lld", range->hi);
 	}
 	if (ok && range->ordered)
-		ok = buf_puts(b, " ORDER BY ") && d->quote_ident(b, range->key);
+		ok = buf_puts(b, " ORDER BY ") &&
+		     (!range->bytewise || buf_puts(b, d->bytewise_open)) &&
+		     d->quote_ident(b, range->key) &&
+		     (!range->bytewise || buf_puts(b, d->bytewise_close));
 	return ok;
 }
 

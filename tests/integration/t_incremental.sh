@@ -188,4 +188,38 @@ run_sluice softalone 2 copy "$MY_BASE/inc_src" "$MY_BASE/inc_dst" --incremental 
 run_sluice badsoft 2 copy "$MY_BASE/inc_src" "$MY_BASE/inc_dst" --incremental updated_at --delete-missing --soft x
 run_sluice badlag 2 copy "$MY_BASE/inc_src" "$MY_BASE/inc_dst" --incremental updated_at --lag 5x
 
+# text keys: the two sides' keys merge in the order of their bytes, whatever
+# each server's collation (a case- and accent-blind one on MariaDB sorts
+# a, B, c, É; the bytes sort B, a, c, É)
+for pair in "my pg" "pg my"; do
+	set -- $pair
+	S=$1 D=$2
+	test_case "$S->$D: --delete-missing with a text key under a case-blind collation"
+	fresh inc_src
+	fresh inc_dst
+	if [ "$S" = my ]; then
+		COLL="COLLATE utf8mb4_unicode_ci"
+	else
+		COLL=""
+	fi
+	q "$S" inc_src "CREATE TABLE t (code varchar(20) $COLL PRIMARY KEY, updated_at $(ts "$S") NOT NULL, v int)"
+	q "$S" inc_src "INSERT INTO t VALUES ('a', '2024-01-01 00:00:01', 1), ('B', '2024-01-01 00:00:02', 2),
+		('c', '2024-01-01 00:00:03', 3), ('É', '2024-01-01 00:00:04', 4), ('ab', '2024-01-01 00:00:05', 5),
+		('Zz', '2024-01-01 00:00:06', 6), ('d', '2024-01-01 00:00:07', 7)"
+	assert_eq "the source's rows" 7 "$(q "$S" inc_src "SELECT count(*) FROM t")"
+	if [ "$S" = pg ]; then
+		# the source's keys in the order the target's collation would not
+		# give: the merge must not depend on it
+		q "$S" inc_src "INSERT INTO t VALUES ('A', '2024-01-01 00:00:08', 8)"
+	fi
+	run_sluice textfirst 0 copy "$(url "$S" inc_src)" "$(url "$D" inc_dst)" --create --incremental updated_at,code
+	q "$S" inc_src "DELETE FROM t WHERE code IN ('B', 'É', 'ab')"
+	run_sluice textdel 0 copy "$(url "$S" inc_src)" "$(url "$D" inc_dst)" --incremental updated_at,code \
+		--delete-missing --summary-json "$TMP/td.json"
+	assert_eq "three deleted" 3 "$(jf rows_deleted "$TMP/td.json")"
+	assert_eq "the others kept" "$(q "$S" inc_src "SELECT code FROM t ORDER BY v")" \
+		"$(q "$D" inc_dst "SELECT code FROM t ORDER BY v")"
+	same "$S->$D text keys" "$S" inc_src "$D" inc_dst
+done
+
 finish
