@@ -17,7 +17,7 @@
 #include "sluice/signals.h"
 
 /* The most bytes of values (and verbatim records) a copy batch holds. */
-#define COPY_BATCH_BYTES ((size_t)8 << 20)
+#define COPY_BATCH_BYTES ((size_t)4 << 20)
 
 /* The reader load_table asks for: the worker's unit, streamed on the
  * worker's snapshot connection. */
