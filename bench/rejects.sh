@@ -5,7 +5,8 @@
 # whose COPY names one bad row goes on right after it) against the bisection
 # of each failing batch (SLUICE_BISECT=1, the way sluice worked before).
 # Target: at least 10x faster. Also the same rows all good, for scale, and
-# MariaDB (which names no failing row: bisection) for the record. Every run
+# MariaDB, --method insert and infile, through write_each's probes (target:
+# at least 50,000 rows/s) and its bisection for the record. Every run
 # is checked: 10,000 rows written, 10,000 rejected. Best of BENCH_ROUNDS (3)
 # (the bisections: one round);
 # BENCH_REJECT_ROWS (20000) changes the size. Needs SLUICE_PG_URL and
@@ -48,7 +49,7 @@ run() {
 	local ok=3
 	[ "$want" = "$N" ] && ok=0
 	measure "$label" bash -c 'ok=$1; shift; "$@"; [ $? = "$ok" ]' _ "$ok" env "$@" \
-		"${RUN_SLUICE:-$SLUICE}" load "$file" "$url" --table rej --rejects "$TMP/r.csv" --summary-json "$TMP/s.json" -q
+		"${RUN_SLUICE:-$SLUICE}" load "$file" "$url" ${METHOD:+--method "$METHOD"} --table rej --rejects "$TMP/r.csv" --summary-json "$TMP/s.json" -q
 	local written rejected
 	written=$(grep -o '"rows_written": [0-9]*' "$TMP/s.json" | sed 's/.*: //')
 	rejected=$(grep -o '"rows_rejected": [0-9]*' "$TMP/s.json" | sed 's/.*: //')
@@ -66,8 +67,11 @@ for round in $(seq 1 "$ROUNDS"); do
 	if [ "$round" = 1 ]; then
 		RUN_SLUICE=$SLUICE_TEST_BIN run "PostgreSQL, half refused, bisection" "$PG_URL" \
 			"$TMP/half.csv" "$GOOD" SLUICE_BISECT=1
-		run "MariaDB, half refused (bisection)" "$MY_URL" "$TMP/half.csv" "$GOOD"
+		RUN_SLUICE=$SLUICE_TEST_BIN run "MariaDB insert, half refused, bisection" "$MY_URL" \
+			"$TMP/half.csv" "$GOOD" SLUICE_BISECT=1
 	fi
+	run "MariaDB insert, half refused" "$MY_URL" "$TMP/half.csv" "$GOOD"
+	METHOD=infile run "MariaDB infile, half refused" "$MY_URL" "$TMP/half.csv" "$GOOD"
 done
 rate() { awk -v n="$N" -v s="${BENCH_SECS[$1]}" 'BEGIN { if (s > 0) printf "%.0f rows/s", n / s }'; }
 echo
@@ -75,4 +79,5 @@ echo "Bad rows (target: half refused at least 10x faster than bisection):"
 echo "  PostgreSQL, half refused: $(rate "PostgreSQL, half refused"), bisection $(rate "PostgreSQL, half refused, bisection"):" \
 	"$(ratio "PostgreSQL, half refused, bisection" "PostgreSQL, half refused") faster"
 echo "  PostgreSQL, half refused / all good: $(ratio "PostgreSQL, half refused" "PostgreSQL, all good")"
-echo "  MariaDB, half refused (bisection): $(rate "MariaDB, half refused (bisection)")"
+echo "  MariaDB insert, half refused: $(rate "MariaDB insert, half refused"), infile: $(rate "MariaDB infile, half refused")," \
+	"bisection: $(rate "MariaDB insert, half refused, bisection") (target: at least 50000 rows/s)"

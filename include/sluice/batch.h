@@ -72,6 +72,10 @@ struct batch {
 	int ncols;
 	size_t nrows;
 	size_t cap_rows;
+	/* full at this many bytes of values and verbatim records in the arena
+	 * too, whatever the rows (0: rows only), so wide rows cannot make a
+	 * batch of cap_rows rows take more memory than planned */
+	size_t cap_bytes;
 	struct cell *cells;    /* nrows * ncols, row-major */
 	struct row_meta *meta; /* nrows */
 	uint64_t bytes;	       /* input bytes these rows came from */
@@ -87,7 +91,7 @@ void batch_free(struct batch *b);
 void batch_reset(struct batch *b);
 static inline bool batch_full(const struct batch *b)
 {
-	return b->nrows >= b->cap_rows;
+	return b->nrows >= b->cap_rows || (b->cap_bytes && b->arena.used_total >= b->cap_bytes);
 }
 /* Copy a record (exactly ncols fields) into the batch; keep_raw also copies
  * its verbatim text. False on out of memory. */

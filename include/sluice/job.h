@@ -55,6 +55,9 @@ struct job {
 	enum write_method method;
 	size_t batch_rows;
 	bool batch_rows_given; /* --batch-rows was on the command line */
+	/* a batch is also full at this many bytes of values (0: rows only);
+	 * copy bounds its batches so, load counts rows */
+	size_t batch_bytes;
 	bool truncate;
 	bool dry_run;
 	bool create;

@@ -73,6 +73,7 @@ struct conn {
 	unsigned long xa_seq;
 	bool plain;	      /* plain transactions: the server refuses or loses XA */
 	bool no_local_infile; /* the server refuses LOAD DATA LOCAL INFILE */
+	bool each_ready;      /* write_each raised max_error_count */
 #ifdef SLUICE_TEST_HOOKS
 	/* test builds only (SLUICE_FAULT_LOSE_COMMIT=N): the reply of this
 	 * connection's N-th plain COMMIT is lost, the connection cut right
@@ -109,6 +110,10 @@ bool my_is_connection_errno(unsigned code);
 bool my_harmless_warning(unsigned code);
 bool my_fail(struct conn *c, const char *what, struct sl_error *err);
 bool my_stmt_fail(struct conn *c, MYSQL_STMT *st, const char *what, struct sl_error *err);
+/* Fill err as my_fail does, from an error code and message in hand (one
+ * SHOW WARNINGS listed, say); false. */
+bool my_fail_code(struct conn *c, unsigned code, const char *msg, const char *sqlstate,
+		  const char *what, struct sl_error *err);
 void my_prepared_clear(struct prepared *p);
 void my_close(struct conn *c);
 int my_socket_of(MYSQL *my);
@@ -140,6 +145,24 @@ bool my_job_lock_hold(struct conn *c, struct sl_error *err);
 bool my_job_lock_try(struct conn *c, uint64_t key, bool *held, struct sl_error *err);
 
 /* src/db/mysql_write.c */
+/* The strict INSERT of rows [first, first+n) of b (write_batch's). */
+bool my_write_insert(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		     size_t first, size_t n, struct write_count *out, struct sl_error *err);
+/* LOAD DATA of rows [first, first+n) of b, its warnings refusing it. */
+bool my_write_infile(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		     size_t first, size_t n, struct sl_error *err);
+/* LOAD DATA of those rows, its warnings left for the caller to read. */
+bool my_load_unchecked(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		       size_t first, size_t n, struct sl_error *err);
+/* INSERT IGNORE of those rows in statements under the packet limits; after
+ * each, after(ctx, row0, k) reads its warnings (rows [row0, row0+k) of b). */
+bool my_insert_probe(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		     size_t first, size_t n,
+		     bool (*after)(void *ctx, size_t row0, size_t k, struct sl_error *err),
+		     void *ctx, struct sl_error *err);
+/* src/db/mysql_each.c */
+bool my_write_each(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		   size_t first, size_t n, char **refused, size_t *written, struct sl_error *err);
 int my_infile_init(void **ptr, const char *filename, void *userdata);
 void my_infile_end(void *ptr);
 int my_infile_error(void *ptr, char *msg, unsigned int len);

@@ -95,8 +95,8 @@ static bool is_local_infile_refused(unsigned code)
 }
 
 /* Fill err from a MySQL error; the message is made one line and scrubbed. */
-static bool my_fail_code(struct conn *c, unsigned code, const char *msg, const char *sqlstate,
-			 const char *what, struct sl_error *err)
+bool my_fail_code(struct conn *c, unsigned code, const char *msg, const char *sqlstate,
+		  const char *what, struct sl_error *err)
 {
 	(void)sqlstate;
 	/* the library's read or write timeout ran out (its socket wait sets

@@ -361,12 +361,10 @@ static bool execute_rows(struct conn *c, struct prepared *p, const struct write_
 	return true;
 }
 
-/* Execute p with np values; what names the statement in messages. */
-bool my_execute_stmt(struct conn *c, struct prepared *p, const struct cell *vals, size_t np,
-		     bool skip_duplicates, const char *what, struct sl_error *err)
+/* Bind np values to p and execute it, leaving its warnings unread. */
+static bool execute_bound(struct conn *c, struct prepared *p, const struct cell *vals, size_t np,
+			  const char *failed, struct sl_error *err)
 {
-	char failed[64];
-	snprintf(failed, sizeof failed, "%s failed", what);
 	memset(c->binds, 0, np * sizeof *c->binds);
 	for (size_t i = 0; i < np; i++) {
 		MYSQL_BIND *bd = &c->binds[i];
@@ -388,7 +386,55 @@ bool my_execute_stmt(struct conn *c, struct prepared *p, const struct cell *vals
 			my_prepared_clear(p);
 		return false;
 	}
-	return my_check_warnings(c, skip_duplicates, what, err);
+	return true;
+}
+
+/* Execute p with np values; what names the statement in messages. */
+bool my_execute_stmt(struct conn *c, struct prepared *p, const struct cell *vals, size_t np,
+		     bool skip_duplicates, const char *what, struct sl_error *err)
+{
+	char failed[64];
+	snprintf(failed, sizeof failed, "%s failed", what);
+	return execute_bound(c, p, vals, np, failed, err) &&
+	       my_check_warnings(c, skip_duplicates, what, err);
+}
+
+bool my_insert_probe(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		     size_t first, size_t n,
+		     bool (*after)(void *ctx, size_t row0, size_t k, struct sl_error *err),
+		     void *ctx, struct sl_error *err)
+{
+	struct write_spec ign = *spec;
+	ign.on_conflict = CONFLICT_SKIP; /* INSERT IGNORE */
+	size_t per = sql_rows_per_statement(&mysql_dialect, b->ncols, spec->batch_rows);
+	if (!my_reserve_params(c, per * (size_t)b->ncols, err))
+		return false;
+	size_t hard = c->max_packet > 1024 ? c->max_packet - 1024 : c->max_packet;
+	size_t soft = hard < SOFT_PACKET_MAX ? hard : SOFT_PACKET_MAX;
+	int ncols = b->ncols;
+	for (size_t r = first; r < first + n;) {
+		size_t k = first + n - r < per ? first + n - r : per;
+		if (!convert_rows(c, b, r, k, err))
+			return false;
+		for (size_t start = 0; start < k;) {
+			size_t bytes = 64, end = start;
+			while (end < k) {
+				size_t rb = row_packet_bytes(c->vals + end * (size_t)ncols, ncols);
+				if (end > start && bytes + rb > soft)
+					break;
+				bytes += rb;
+				end++;
+			}
+			if (!ensure_prepared(c, &c->other, &ign, end - start, err) ||
+			    !execute_bound(c, &c->other, c->vals + start * (size_t)ncols,
+					   (end - start) * (size_t)ncols, "INSERT failed", err) ||
+			    !after(ctx, r + start, end - start, err))
+				return false;
+			start = end;
+		}
+		r += k;
+	}
+	return true;
 }
 
 /* Insert k rows, already converted into c->vals, in statements that stay
@@ -431,8 +477,8 @@ static bool insert_chunk(struct conn *c, const struct write_spec *spec, int ncol
 	return true;
 }
 
-static bool write_insert(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			 size_t first, size_t n, struct write_count *out, struct sl_error *err)
+bool my_write_insert(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		     size_t first, size_t n, struct write_count *out, struct sl_error *err)
 {
 	size_t per = sql_rows_per_statement(&mysql_dialect, b->ncols, spec->batch_rows);
 	if (!my_reserve_params(c, per * (size_t)b->ncols, err))
@@ -457,8 +503,8 @@ static bool write_insert(struct conn *c, const struct write_spec *spec, const st
 	return true;
 }
 
-static bool write_infile(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			 size_t first, size_t n, struct sl_error *err)
+bool my_load_unchecked(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		       size_t first, size_t n, struct sl_error *err)
 {
 	buf_reset(&c->sql);
 	if (!mysql_dialect.bulk_load(&c->sql, spec))
@@ -474,7 +520,14 @@ static bool write_infile(struct conn *c, const struct write_spec *spec, const st
 			return sl_error_set(err, SL_ERR_DATA, "a row is too large for LOAD DATA");
 		return my_fail(c, "LOAD DATA failed", err);
 	}
-	if (!my_check_warnings(c, false, "LOAD DATA", err))
+	return true;
+}
+
+bool my_write_infile(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		     size_t first, size_t n, struct sl_error *err)
+{
+	if (!my_load_unchecked(c, spec, b, first, n, err) ||
+	    !my_check_warnings(c, false, "LOAD DATA", err))
 		return false;
 	my_ulonglong done = mysql_affected_rows(c->my);
 	if (done != (my_ulonglong)n)
@@ -514,10 +567,10 @@ bool my_write_batch(struct conn *c, const struct write_spec *spec, const struct 
 	if (!my_ensure_kinds(c, spec, err) || !my_check_exact(c, spec, b, first, n, err))
 		return false;
 	if (sql_uses_bulk(spec)) {
-		if (!write_infile(c, spec, b, first, n, err))
+		if (!my_write_infile(c, spec, b, first, n, err))
 			return false;
 		out->written = n;
 		return true;
 	}
-	return write_insert(c, spec, b, first, n, out, err);
+	return my_write_insert(c, spec, b, first, n, out, err);
 }

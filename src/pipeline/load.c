@@ -543,6 +543,7 @@ static bool make_batches(struct table_load *t, struct sl_error *err)
 	for (int i = 0; i < ld->nbatches; i++) {
 		if (!batch_init(&ld->batches[i], ld->ncols, ld->job->batch_rows))
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		ld->batches[i].cap_bytes = ld->job->batch_bytes;
 		queue_push(&ld->spare, &ld->batches[i]);
 	}
 	return true;
