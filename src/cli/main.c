@@ -65,6 +65,9 @@ int main(int argc, char **argv)
 	case CMD_VERIFY:
 		st = verify_run(&job);
 		break;
+	case CMD_EXPORT:
+		st = export_run(&job);
+		break;
 	case CMD_CHECKPOINTS:
 		st = checkpoints_run(&job);
 		break;
