@@ -130,4 +130,131 @@ round_trip "pg-my-csv" "$PG_SRC" "$MY_BACK" my "$PG_TABLES" csv
 test_case "PostgreSQL -> ndjson.gz -> MariaDB"
 round_trip "pg-my-ndjson" "$PG_SRC" "$MY_BACK" my "$PG_TABLES" ndjson --compress gzip
 
+# ---------------------------------------------------------------------------
+test_case "the files hold the exact values (read without sluice)"
+run_sluice "export csv" 0 export "$MY_SRC" "$TMP/vals" --tables nums,strs,zd
+assert_eq "unsigned bigint max, decimal(65,30) in full, bits" \
+	"2,1,127,255,32767,65535,8388607,16777215,2147483647,4294967295,9223372036854775807,18446744073709551615,99999999999999999999999999999999999.999999999999999999999999999999,99999999.99,0.10000000149011612,1.7976931348623157e308,true,111111111111" \
+	"$(sed -n 3p "$TMP/vals/nums.csv")"
+assert_eq "NULL unquoted, empty string quoted, 0x00 bytes as hex" 1 \
+	"$(grep -cFx '2,"",\N," lead and trail ",\x00000000,\x,\x00,[],large,""' "$TMP/vals/strs.csv")"
+py_rows=$(python3 -c '
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1], newline="", encoding="utf-8")))
+print(len(rows) - 1, rows[1][2] == "émoji \U0001f389\tTAB\nNL",
+      rows[1][3] == "back\\slash \\N \"q\" \x27s\x27\r\nend, comma", rows[3][1] == "")' "$TMP/vals/strs.csv")
+assert_eq "python reads tabs, newlines, emoji, quotes back" "3 True True True" "$py_rows"
+assert_contains "zero dates counted" "zd             4          4         0          3" "$OUT"
+run_sluice "export pg ndjson" 0 export "$PG_SRC" "$TMP/pgv.ndjson" --tables pgtypes
+py=$(python3 -c '
+import json, sys
+rows = [json.loads(l, parse_float=str) for l in open(sys.argv[1], encoding="utf-8")]
+r = rows[0]
+print(len(rows), r["tz"], r["b"], r["by"], r["jb"]["a"]["b"], r["js"], r["n2"], r["r"], r["bi"], rows[2]["u"])' "$TMP/pgv.ndjson")
+assert_eq "ndjson: UTC instants, booleans, hex, jsonb nested, json as text, numbers" \
+	"3 2024-02-29 18:29:59.123456+00 True \\x00ff000a5c [1, '2.50', None] {\"k\": [1, {\"z\": \"\\t\"}]} 99999999999999999999999999999999999.999999999999999999999999999999 3.4028234663852886e+38 9223372036854775807 None" "$py"
+
+test_case "the round trip's values by the servers' own clients"
+pg_canon() { pgd "$1" -c "SELECT id, u, tz, ts, d, jb, js, n, n2, b, encode(by, 'hex'), r::float8, dp, t, vc, bi FROM pgtypes ORDER BY id"; }
+empty_pg exp_pgback pgtypes
+run_sluice "export pgtypes csv" 0 export "$PG_SRC" "$TMP/pt.csv" --tables pgtypes
+run_sluice "load pgtypes csv" 0 load "$TMP/pt.csv" "$PG_BACK" --table pgtypes -q
+assert_eq "pgtypes: every value, by psql" "$(pg_canon exp_pg)" "$(pg_canon exp_pgback)"
+my_canon() { myd "$1" -e "SET time_zone = '+00:00';
+	SELECT id, b, ti, tiu, si, siu, mi, miu, i, iu, bi, biu, d65, d10, f, dbl, b1 + 0, BIN(b12 + 0) FROM nums ORDER BY id;
+	SELECT id, d, CAST(dt AS DATETIME(6)), CAST(ts AS DATETIME(6)), CAST(t AS TIME(6)), CAST(y AS CHAR) FROM times ORDER BY id;
+	SELECT id, HEX(c), HEX(vc), HEX(tx), HEX(bn), HEX(vb), HEX(bl), HEX(j), HEX(e), HEX(s) FROM strs ORDER BY id"; }
+empty_my exp_myback nums times strs
+run_sluice "export my json" 0 export "$MY_SRC" "$TMP/mj" --tables nums,times,strs --format json
+for t in nums times strs; do run_sluice "load $t json" 0 load "$TMP/mj/$t.json" "$MY_BACK" --table $t -q; done
+assert_eq "nums, times, strs: every value, by mariadb" "$(my_canon exp_my)" "$(my_canon exp_myback)"
+
+# ---------------------------------------------------------------------------
+test_case "a query, to stdout and to a file"
+run_sluice "query to stdout" 0 export "$PG_SRC" - --query "SELECT id, v FROM big WHERE id <= 3 ORDER BY id" --name firstbig -q
+assert_eq "stdout: header and three rows" $'id,v\n1,row 1x\n2,row 2xx\n3,row 3xxx' "$OUT"
+run_sluice "query to a dir" 0 export "$MY_SRC" "$TMP/q/" --query "SELECT id, vc FROM strs ORDER BY id" --name s1 --format ndjson
+assert_eq "the query's rows in DIR/NAME.ndjson" 3 "$(wc -l <"$TMP/q/s1.ndjson")"
+run_sluice "query without --name" 2 export "$PG_SRC" "$TMP/q2.csv" --query "SELECT 1"
+run_sluice "several tables to stdout" 2 export "$PG_SRC" -
+run_sluice "dry run" 0 export "$PG_SRC" "$TMP/dry" --dry-run --split-rows 1000
+assert_contains "the plan names the file" "big -> $TMP/dry/big.00001.csv" "$OUT"
+assert_contains "and the query" 'SELECT "id", "v", "n" FROM "big" ORDER BY "id"' "$OUT"
+[ ! -e "$TMP/dry/big.00001.csv" ]
+assert_status "a dry run writes no file" 0 $?
+
+# ---------------------------------------------------------------------------
+test_case "split files, workers, manifest"
+run_sluice "split" 0 export "$PG_SRC" "$TMP/sp" --split-rows 1000 --workers 2 --compress gzip \
+	--manifest "$TMP/sp/manifest.json"
+assert_eq "five parts of big and one of pgtypes" \
+	"big.00001.csv.gz big.00002.csv.gz big.00003.csv.gz big.00004.csv.gz big.00005.csv.gz manifest.json pgtypes.00001.csv.gz" \
+	"$(cd "$TMP/sp" && echo *)"
+assert_eq "every row once, in key order" "$(seq 1 5000)" \
+	"$(for f in "$TMP"/sp/big.*.csv.gz; do zcat "$f" | tail -n +2; done | cut -d, -f1)"
+check=$(cd "$TMP/sp" && python3 -c '
+import json, hashlib, os
+m = json.load(open("manifest.json"))
+bad = [f["file"] for f in m["files"]
+       if hashlib.sha256(open(f["file"], "rb").read()).hexdigest() != f["sha256"]
+       or os.path.getsize(f["file"]) != f["bytes"]]
+print(len(m["files"]), sum(f["rows"] for f in m["files"] if f["table"] == "big"), bad,
+      [c["type"] for c in m["files"][-1]["columns"]][:2] if m["files"] else None, m["snapshot_at"][:2])')
+assert_contains "manifest: six files, 5000 rows of big, every sha256 and size right" "6 5000 []" "$check"
+run_sluice "max-file-bytes" 0 export "$PG_SRC" "$TMP/mb.csv" --tables big --max-file-bytes 20K
+assert_eq "max-file-bytes: every row once" "$(seq 1 5000)" "$(for f in "$TMP"/mb.*.csv; do tail -n +2 "$f"; done | cut -d, -f1)"
+big=$(for f in "$TMP"/mb.*.csv; do [ "$(stat -c %s "$f")" -le 20600 ] || echo "$f"; done)
+assert_eq "max-file-bytes: no part much over 20K" "" "$big"
+
+# ---------------------------------------------------------------------------
+test_case "a full disk fails the run naming the file, no file looks whole"
+mkdir -p "$TMP/full"
+if mount -t tmpfs -o size=64k tmpfs "$TMP/full" 2>/dev/null; then
+	run_sluice "full disk" 1 export "$PG_SRC" "$TMP/full/big.csv" --tables big
+	assert_contains "the error names the file" "$TMP/full/big.csv" "$OUT"
+	assert_contains "and says why" "No space left on device" "$OUT"
+	assert_eq "no file left behind" "" "$(ls -A "$TMP/full")"
+	umount "$TMP/full"
+else
+	fail "cannot mount a small tmpfs (needs root)"
+fi
+test_case "a closed stdout fails the run"
+timeout 60 "$SLUICE" export "$PG_SRC" - --tables big 2>"$TMP/pipe.err" | head -c 10 >/dev/null
+assert_eq "exit 1" 1 "${PIPESTATUS[0]}"
+assert_contains "naming stdout" "writing stdout" "$(cat "$TMP/pipe.err")"
+
+# ---------------------------------------------------------------------------
+test_case "killed in the middle, then --resume: every part whole, none doubled"
+pgd exp_pg -q -c "CREATE TABLE huge AS SELECT g AS id, md5(g::text) AS h, g * 0.5 AS x FROM generate_series(1, 400000) g" \
+	-c "ALTER TABLE huge ADD PRIMARY KEY (id)"
+rm -rf "$TMP/kill"
+"$SLUICE" export "$PG_SRC" "$TMP/kill/" --tables huge --split-rows 20000 --compress gzip -q &
+pid=$!
+for _ in $(seq 1 600); do
+	[ -e "$TMP/kill/huge.00002.csv.gz" ] && break
+	sleep 0.01
+done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+parts=$(ls "$TMP/kill" | grep -c '^huge\.')
+if [ "$parts" -ge 2 ] && [ ! -e "$TMP/kill/huge.00020.csv.gz" ]; then
+	pass "killed in the middle: $parts of 20 parts in place"
+else
+	fail "the kill did not strike in the middle ($parts parts)"
+fi
+for f in "$TMP"/kill/huge.*.csv.gz; do gzip -t "$f" || fail "$f is not whole"; done
+run_sluice "resume" 0 export "$PG_SRC" "$TMP/kill/" --tables huge --split-rows 20000 --compress gzip --resume
+assert_eq "the parts in place are kept, the rest written" "400000 yes yes" \
+	"$(awk '$3 == "huge" {print $4, ($5 > 0 ? "yes" : "no"), ($7 > 0 ? "yes" : "no")}' "$TMP/resume.out")"
+assert_eq "20 parts, no temporary left" 20 "$(ls -A "$TMP/kill" | grep -c '^huge\.[0-9]*\.csv\.gz$')"
+assert_eq "no temporary left" 0 "$(ls -A "$TMP/kill" | grep -c 'sluice-tmp')"
+assert_eq "every row once" "400000 400000 80000200000" \
+	"$(for f in "$TMP"/kill/huge.*.csv.gz; do zcat "$f" | tail -n +2; done | awk -F, '{n++; s+=$1; u[$1]=1} END {print n, length(u), s}')"
+run_sluice "resume whole files" 0 export "$PG_SRC" "$TMP/vals2" --tables big,pgtypes
+rm "$TMP/vals2/pgtypes.csv"
+touch -d '2000-01-01' "$TMP/vals2/big.csv"
+run_sluice "resume keeps whole files" 0 export "$PG_SRC" "$TMP/vals2" --tables big,pgtypes --resume
+assert_eq "big.csv kept (not rewritten), pgtypes.csv written again" "2000 3" \
+	"$(stat -c %y "$TMP/vals2/big.csv" | cut -c1-4) $(python3 -c 'import csv, sys; print(len(list(csv.reader(open(sys.argv[1], newline="")))) - 1)' "$TMP/vals2/pgtypes.csv")"
+
 finish
