@@ -33,6 +33,11 @@ _sluice_options()
 		echo "--tables --exclude-tables --schema --timeout --summary-json --checkpoint-table"
 		echo "-q --quiet -h --help"
 		;;
+	export)
+		echo "--tables --exclude-tables --schema --query --name --format --compress --delimiter"
+		echo "--null --quote-all --workers --split-rows --max-file-bytes --resume --manifest"
+		echo "--dry-run --timeout --progress --summary-json --metrics-file -q --quiet -v --verbose -h --help"
+		;;
 	ping) echo "-h --help" ;;
 	checkpoints) echo "--job --forget --checkpoint-table -q --quiet -h --help" ;;
 	esac
@@ -48,7 +53,8 @@ _sluice_takes_value()
 		--retries | --progress | --stats-interval | --rejects | --max-errors | \
 		--summary-json | --metrics-file | --tables | --exclude-tables | --schema | --query | \
 		--cast | \
-		--split-rows | --timeout | --job | --checkpoint-table)
+		--split-rows | --timeout | --job | --checkpoint-table | --name | --compress | \
+		--max-file-bytes | --manifest)
 		return 0
 		;;
 	esac
@@ -88,12 +94,12 @@ _sluice()
 	local prev=${words[n - 1]}
 
 	if [ "$n" -le 1 ]; then
-		_sluice_reply "$cur" load update copy verify ping checkpoints --help --version
+		_sluice_reply "$cur" load update copy verify export ping checkpoints --help --version
 		return
 	fi
 	local cmd=${words[1]}
 	case $cmd in
-	load | update | copy | verify | ping | checkpoints) ;;
+	load | update | copy | verify | export | ping | checkpoints) ;;
 	*) return ;;
 	esac
 
@@ -112,7 +118,8 @@ _sluice()
 		--on-conflict) values=(error skip update) ;;
 		--progress) values=(auto bar log none) ;;
 		--encoding) values=(utf8 latin1) ;;
-		--rejects | --summary-json | --metrics-file)
+		--compress) values=(gzip none) ;;
+		--rejects | --summary-json | --metrics-file | --manifest)
 			_sluice_files "$value"
 			return
 			;;
