@@ -89,6 +89,8 @@ struct job {
 	const char *out_name;  /* --name: the file name of a --query's rows */
 	bool quote_all;	       /* --quote-all: every CSV value quoted */
 	int compress;	       /* --compress: 0 as DEST's name says, 1 gzip, 2 none */
+	int compress_level;    /* --compress-level: zlib's 1..9 (0: 1) */
+	bool ejson;	       /* --ejson: NDJSON/JSON values as Extended JSON */
 	size_t max_file_bytes; /* --max-file-bytes: cut files there (0: never) */
 	const char *manifest;  /* --manifest FILE, or NULL */
 

@@ -33,6 +33,8 @@ struct output_options {
 	const char *null_marker;  /* CSV: NULL as this text rather than an empty field */
 	bool quote_all;		  /* CSV: every value quoted (NULL stays unquoted) */
 	bool gzip;
+	int gzip_level; /* zlib's 1 (fastest) to 9 (smallest); 0: the default, 1 */
+	bool sha256;	/* hash the file as written (the manifest's digest) */
 };
 
 /* A file being written: bytes go to a temporary name beside path, and
@@ -40,15 +42,18 @@ struct output_options {
  * stdout (no temporary, no rename). */
 struct sink;
 /* Open path for writing (its directory must exist); the temporary is
- * ".<name>.sluice-tmp" in path's directory. False with err naming path. */
-bool sink_open(struct sink **out, const char *path, bool gzip, struct sl_error *err);
+ * ".<name>.sluice-tmp" in path's directory. opt's gzip, gzip_level and
+ * sha256 say how (NULL: plain bytes, hashed). False with err naming path. */
+bool sink_open(struct sink **out, const char *path, const struct output_options *opt,
+	       struct sl_error *err);
 /* Write n bytes (compressed on the way with gzip); false with err naming
  * the file on a short write, a full disk, a closed pipe. */
 bool sink_write(struct sink *s, const void *p, size_t n, struct sl_error *err);
 /* Finish the file: the gzip trailer, fsync, rename to its name, fsync the
  * directory. The sink is freed either way; on failure the temporary is
  * removed. *bytes and sha256 (65 bytes, may be NULL) get the file's size
- * and digest as it is on disk. */
+ * and digest as it is on disk (the digest "" when the sink was opened
+ * without sha256). */
 bool sink_commit(struct sink *s, unsigned long long *bytes, char *sha256, struct sl_error *err);
 /* Give the file up: the temporary is removed, path untouched. */
 void sink_abort(struct sink *s);

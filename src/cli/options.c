@@ -64,6 +64,8 @@ enum {
 	OPT_NAME,
 	OPT_MAX_FILE_BYTES,
 	OPT_MANIFEST,
+	OPT_COMPRESS_LEVEL,
+	OPT_EJSON,
 };
 
 static void print_main_help(FILE *f)
@@ -261,10 +263,13 @@ static void print_export_help(FILE *f)
 	      "      --format FMT           csv (default), tsv, ndjson, json (one array); by\n"
 	      "                             DEST's extension when it names a file\n"
 	      "      --compress gzip|none   gzip the files (default: when DEST ends in .gz)\n"
+	      "      --compress-level N     gzip level, 1 (fastest, default) to 9 (smallest)\n"
 	      "      --delimiter C          CSV field delimiter (default , for csv, TAB for tsv)\n"
 	      "      --null STR             write NULL as STR (default: an unquoted empty field;\n"
 	      "                             an empty string is written quoted, \"\")\n"
 	      "      --quote-all            quote every CSV value (NULL stays unquoted)\n"
+	      "      --ejson                NDJSON/JSON: typed values as MongoDB Extended JSON\n"
+	      "                             (relaxed): $date, $numberDecimal, $binary...\n"
 	      "      --workers N            export N tables at once, in one snapshot\n"
 	      "      --split-rows N         cut each table into numbered files of N rows\n"
 	      "                             (TABLE.00001.csv, ...), in the order of its key\n"
@@ -622,6 +627,8 @@ static const struct option_spec option_specs[] = {
 	{TEXT("name", OPT_NAME, out_name)},
 	{NUMBER("max-file-bytes", OPT_MAX_FILE_BYTES, V_BYTES, max_file_bytes, 1024, 0)},
 	{TEXT("manifest", OPT_MANIFEST, manifest)},
+	{NUMBER("compress-level", OPT_COMPRESS_LEVEL, V_INT, compress_level, 1, 9)},
+	{FLAG("ejson", OPT_EJSON, ejson)},
 	{FLAG("quiet", 'q', quiet)},
 	{FLAG("verbose", 'v', verbose)},
 	{SPEC("help", 'h', no_argument, V_OWN)},
@@ -1019,10 +1026,11 @@ static bool check_shared(const struct job *job)
 			  "for sluice copy and verify");
 		return false;
 	}
-	if (job->command != CMD_EXPORT && (job->quote_all || job->compress || job->out_name ||
-					   job->max_file_bytes || job->manifest)) {
-		log_error("--quote-all, --compress, --name, --max-file-bytes and --manifest are "
-			  "for sluice export");
+	if (job->command != CMD_EXPORT &&
+	    (job->quote_all || job->compress || job->out_name || job->max_file_bytes ||
+	     job->manifest || job->compress_level || job->ejson)) {
+		log_error("--quote-all, --compress, --compress-level, --ejson, --name, "
+			  "--max-file-bytes and --manifest are for sluice export");
 		return false;
 	}
 	return true;

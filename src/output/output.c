@@ -32,7 +32,7 @@ bool output_open(struct output **out, const struct output_options *opt,
 	o->ncols = n;
 	o->first = true;
 	buf_init(&o->pending, 0);
-	if (path && !sink_open(&o->sink, path, opt->gzip, err)) {
+	if (path && !sink_open(&o->sink, path, opt, err)) {
 		buf_free(&o->pending);
 		free(o);
 		return false;

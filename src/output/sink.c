@@ -25,6 +25,7 @@ struct sink {
 	char path[4096];
 	char temp[4200];
 	bool gzip;
+	bool hash; /* sha is kept */
 	z_stream z;
 	unsigned char *zout; /* SINK_CHUNK bytes: deflate's output */
 	struct sha256 sha;
@@ -49,7 +50,8 @@ static const char *sink_name(const struct sink *s)
 /* n bytes to the file descriptor, all of them. */
 static bool write_all(struct sink *s, const unsigned char *p, size_t n, struct sl_error *err)
 {
-	sha256_update(&s->sha, p, n);
+	if (s->hash)
+		sha256_update(&s->sha, p, n);
 	while (n) {
 		ssize_t w = write(s->fd, p, n);
 		if (w < 0 && errno == EINTR)
@@ -64,8 +66,11 @@ static bool write_all(struct sink *s, const unsigned char *p, size_t n, struct s
 	return true;
 }
 
-bool sink_open(struct sink **out, const char *path, bool gzip, struct sl_error *err)
+bool sink_open(struct sink **out, const char *path, const struct output_options *opt,
+	       struct sl_error *err)
 {
+	bool gzip = opt && opt->gzip;
+	int level = opt && opt->gzip_level ? opt->gzip_level : 1;
 	struct sink *s = calloc(1, sizeof *s);
 	if (!s)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -75,12 +80,13 @@ bool sink_open(struct sink **out, const char *path, bool gzip, struct sl_error *
 	}
 	snprintf(s->path, sizeof s->path, "%s", path);
 	s->is_stdout = !strcmp(path, "-");
+	s->hash = !opt || opt->sha256;
 	sha256_init(&s->sha);
 	s->gzip = gzip;
 	if (gzip) {
 		s->zout = malloc(SINK_CHUNK);
 		/* windowBits 15 + 16: a gzip header and trailer */
-		if (!s->zout || deflateInit2(&s->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+		if (!s->zout || deflateInit2(&s->z, level, Z_DEFLATED, 15 + 16, 8,
 					     Z_DEFAULT_STRATEGY) != Z_OK) {
 			free(s->zout);
 			free(s);
@@ -214,8 +220,10 @@ bool sink_commit(struct sink *s, unsigned long long *bytes, char *sha256, struct
 	}
 	if (bytes)
 		*bytes = s->bytes;
-	if (sha256)
+	if (sha256 && s->hash)
 		sha256_final_hex(&s->sha, sha256);
+	else if (sha256)
+		sha256[0] = '\0';
 	sink_free(s);
 	return true;
 }

@@ -172,7 +172,7 @@ static bool end_part(struct export *ex, int ti, struct output *o, const char *pa
 	snprintf(f.path, sizeof f.path, "%s", path);
 	if (!output_close(o, &f.bytes, f.sha256, err))
 		return false;
-	if (kept && !hash_file(path, &f.bytes, f.sha256, err))
+	if (kept && ex->job->manifest && !hash_file(path, &f.bytes, f.sha256, err))
 		return false;
 	if (kept) {
 		st->rows_resumed += f.rows;
@@ -204,7 +204,8 @@ static bool export_table(struct export *ex, struct conn *c, int ti, struct table
 			snprintf(f.path, sizeof f.path, "%s", path);
 			log_info("%s: %s is whole from an earlier run, kept", ct->name, path);
 			st->files_skipped = 1;
-			return hash_file(path, &f.bytes, f.sha256, err) && add_file(ex, &f, err);
+			return (!job->manifest || hash_file(path, &f.bytes, f.sha256, err)) &&
+			       add_file(ex, &f, err);
 		}
 	}
 	struct read_range range = {0};
@@ -328,6 +329,8 @@ static bool choose_format(struct export *ex, struct sl_error *err)
 					  .delimiter = job->input.delimiter,
 					  .null_marker = job->input.null_marker,
 					  .quote_all = job->quote_all,
+					  .gzip_level = job->compress_level,
+					  .sha256 = job->manifest != NULL,
 					  .gzip = job->compress == 1 ||
 						  (job->compress == 0 && gz_name)};
 	if ((f == FORMAT_NDJSON || f == FORMAT_JSON) &&
@@ -533,7 +536,7 @@ static bool write_manifest(struct export *ex, struct sl_error *err)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
 	struct sink *s;
-	bool ok = sink_open(&s, ex->job->manifest, false, err);
+	bool ok = sink_open(&s, ex->job->manifest, NULL, err);
 	if (ok && !sink_write(s, b.data, b.len, err)) {
 		sink_abort(s);
 		ok = false;
