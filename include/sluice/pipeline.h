@@ -31,6 +31,9 @@ bool table_reader_open(struct reader **out, const struct driver *drv, struct con
 		       const struct write_spec *spec, const char *query,
 		       const struct read_range *range, const unsigned *xf, const int *bits, int key,
 		       struct sl_error *err);
+/* Records of r (a table reader) come without raw: export has no rejects
+ * file, and the COPY text of every row is work for nothing. */
+void table_reader_no_raw(struct reader *r);
 
 /* --create (src/pipeline/create.c): with the table missing, create it from
  * the sample in b (dry_run: print the DDL on stdout instead). *created

@@ -49,14 +49,65 @@ static bool csv_begin(struct output *o)
 	return buf_putc(&o->pending, '\n');
 }
 
+/* One field written at o (room for 2n + 2 bytes): as it is, or quoted
+ * (doubling quotes) when it must be, as field() decides; returns the end. */
+static char *put_field(const struct output *o, char *out, const char *p, size_t n, char d,
+		       size_t null_len)
+{
+	const char *null = o->opt.null_marker;
+	bool quote = o->opt.quote_all || n == 0 || p[0] == ' ' || p[n - 1] == ' ' ||
+		     (null && null_len == n && !memcmp(null, p, n));
+	if (!quote) {
+		/* copy while looking: most values need no quotes */
+		for (size_t i = 0; i < n; i++) {
+			char c = p[i];
+			if (c == d || c == '"' || c == '\n' || c == '\r') {
+				quote = true;
+				break;
+			}
+			out[i] = c;
+		}
+		if (!quote)
+			return out + n;
+	}
+	*out++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '"')
+			*out++ = '"';
+		*out++ = p[i];
+	}
+	*out++ = '"';
+	return out;
+}
+
+/* A row: the room for its worst case reserved once, then written in
+ * place (this is export's inner loop). */
 static bool csv_row(struct output *o, const struct cell *vals)
 {
 	char d = delimiter(o);
+	const char *null = o->opt.null_marker;
+	size_t null_len = null ? strlen(null) : 0;
+	size_t need = 1;
 	for (int i = 0; i < o->ncols; i++)
-		if ((i && !buf_putc(&o->pending, d)) ||
-		    !field(o, vals[i].ptr, vals[i].len, vals[i].ptr == NULL))
-			return false;
-	return buf_putc(&o->pending, '\n');
+		need += (vals[i].ptr ? 2 * vals[i].len + 2 : null_len) + 1;
+	struct buf *b = &o->pending;
+	if (!buf_reserve(b, need))
+		return false;
+	char *out = b->data + b->len;
+	for (int i = 0; i < o->ncols; i++) {
+		if (i)
+			*out++ = d;
+		if (!vals[i].ptr) {
+			memcpy(out, null ? null : "", null_len);
+			out += null_len;
+		} else {
+			out = put_field(o, out, vals[i].ptr, vals[i].len, d, null_len);
+		}
+	}
+	*out++ = '\n';
+	b->len = (size_t)(out - b->data);
+	b->data[b->len] = '\0';
+	return true;
 }
 
 static bool csv_end(struct output *o)

@@ -215,6 +215,7 @@ static bool export_table(struct export *ex, struct conn *c, int ti, struct table
 	if (!table_reader_open(&r, ex->from, c, &ct->src_spec, job->query, &range, t->xf, t->bits,
 			       -1, err))
 		return false;
+	table_reader_no_raw(r);
 	int part = ex->split ? 1 : 0;
 	struct output *o = NULL;
 	bool kept = false, ok = true;

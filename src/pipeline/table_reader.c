@@ -24,7 +24,8 @@ struct table_state {
 	struct buf raw; /* the row as COPY text, for the rejects file */
 	long rowno;
 	unsigned long long bytes;
-	int key; /* the column whose integer value numbers the rows, or -1 */
+	int key;     /* the column whose integer value numbers the rows, or -1 */
+	bool no_raw; /* records without raw (table_reader_no_raw) */
 };
 
 static void table_close(struct reader *r)
@@ -97,12 +98,14 @@ static enum read_status table_next(struct reader *r, struct record *rec, struct 
 			     n, st->ncols);
 		return READ_FAIL;
 	}
-	if (!raw_row(st, cells, n)) {
-		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-		return READ_FAIL;
+	if (!st->no_raw) {
+		if (!raw_row(st, cells, n)) {
+			sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			return READ_FAIL;
+		}
+		rec->raw = buf_str(&st->raw);
+		rec->raw_len = st->raw.len;
 	}
-	rec->raw = buf_str(&st->raw);
-	rec->raw_len = st->raw.len;
 	if (st->key >= 0) {
 		/* the rows come in key order: the key numbers them (as read,
 		 * before any transform) */
@@ -164,6 +167,12 @@ static bool table_open_unused(struct reader *r, const struct reader_options *opt
 	(void)r;
 	(void)opt;
 	return sl_error_set(err, SL_ERR_INTERNAL, "a table reader is opened by table_reader_open");
+}
+
+void table_reader_no_raw(struct reader *r)
+{
+	struct table_state *st = r->impl;
+	st->no_raw = true;
 }
 
 const struct reader_ops table_reader_ops = {
