@@ -55,6 +55,15 @@ bool sink_write(struct sink *s, const void *p, size_t n, struct sl_error *err);
  * and digest as it is on disk (the digest "" when the sink was opened
  * without sha256). */
 bool sink_commit(struct sink *s, unsigned long long *bytes, char *sha256, struct sl_error *err);
+/* A segment of path's file: bytes written at temp (a temporary beside
+ * path) to be joined to the sink of path's start (sink_join), never
+ * committed on their own. */
+bool sink_open_segment(struct sink **out, const char *path, const char *temp,
+		       const struct output_options *opt, struct sl_error *err);
+/* Append segment seg's bytes to s, after what s has: with gzip each ends
+ * its member there (a gzip file may be members one after another). seg is
+ * removed and freed either way. False with err naming the file. */
+bool sink_join(struct sink *s, struct sink *seg, struct sl_error *err);
 /* Give the file up: the temporary is removed, path untouched. */
 void sink_abort(struct sink *s);
 /* The temporary name sink_open writes path under, into out. */
@@ -67,6 +76,9 @@ struct output_ops {
 	BUF_MUST_USE bool (*begin)(struct output *o);
 	/* Append one row of ncols cells (ptr NULL: NULL) to o->pending. */
 	BUF_MUST_USE bool (*row)(struct output *o, const struct cell *vals);
+	/* What goes between the rows of one segment and the next's, both
+	 * not empty (JSON's ','); NULL: nothing. */
+	BUF_MUST_USE bool (*between)(struct output *o);
 	/* End the file (JSON's ']'). */
 	BUF_MUST_USE bool (*end)(struct output *o);
 };
@@ -92,6 +104,15 @@ extern const struct output_ops json_output_ops;
  * rerun does for a part of a file it keeps. False with err. */
 bool output_open(struct output **out, const struct output_options *opt,
 		 const struct out_column *cols, int n, const char *path, struct sl_error *err);
+/* Open a segment of path's file at temp, the rows of a key range after
+ * those of another output of the same columns and options: no start is
+ * written, and it is never closed but joined (output_join). */
+bool output_open_segment(struct output **out, const struct output_options *opt,
+			 const struct out_column *cols, int n, const char *path, const char *temp,
+			 struct sl_error *err);
+/* Append segment seg's rows to o's file, after o's: seg is freed either
+ * way. False with err. */
+bool output_join(struct output *o, struct output *seg, struct sl_error *err);
 /* Write one row; false with err naming the file. */
 bool output_row(struct output *o, const struct cell *vals, struct sl_error *err);
 /* End the file and put it in place (sink_commit); o is freed either way. */

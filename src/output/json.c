@@ -86,6 +86,11 @@ static bool json_row(struct output *o, const struct cell *vals)
 	return buf_putc(b, '}') && (array || buf_putc(b, '\n'));
 }
 
+static bool json_between(struct output *o)
+{
+	return o->opt.format != FORMAT_JSON || buf_putc(&o->pending, ',');
+}
+
 static bool json_end(struct output *o)
 {
 	return o->opt.format != FORMAT_JSON || buf_puts(&o->pending, "\n]\n");
@@ -95,5 +100,6 @@ const struct output_ops json_output_ops = {
 	.name = "json",
 	.begin = json_begin,
 	.row = json_row,
+	.between = json_between,
 	.end = json_end,
 };

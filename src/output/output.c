@@ -45,6 +45,49 @@ bool output_open(struct output **out, const struct output_options *opt,
 	return true;
 }
 
+bool output_open_segment(struct output **out, const struct output_options *opt,
+			 const struct out_column *cols, int n, const char *path, const char *temp,
+			 struct sl_error *err)
+{
+	struct output *o = calloc(1, sizeof *o);
+	if (!o)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	struct output_options sopt = *opt;
+	sopt.sha256 = false; /* hashed as it is joined */
+	o->opt = *opt;
+	o->ops = opt->format == FORMAT_NDJSON || opt->format == FORMAT_JSON ? &json_output_ops
+									    : &csv_output_ops;
+	o->cols = cols;
+	o->ncols = n;
+	o->first = true;
+	buf_init(&o->pending, 0);
+	if (!sink_open_segment(&o->sink, path, temp, &sopt, err)) {
+		buf_free(&o->pending);
+		free(o);
+		return false;
+	}
+	*out = o;
+	return true;
+}
+
+bool output_join(struct output *o, struct output *seg, struct sl_error *err)
+{
+	bool ok = true;
+	if (o->rows && seg->rows && o->ops->between && !o->ops->between(o))
+		ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	ok = ok && flush(o, err) && flush(seg, err);
+	if (ok)
+		ok = sink_join(o->sink, seg->sink, err); /* frees seg's sink */
+	else
+		sink_abort(seg->sink);
+	o->rows += seg->rows;
+	o->data_bytes += seg->data_bytes;
+	o->first = o->first && seg->first;
+	buf_free(&seg->pending);
+	free(seg);
+	return ok;
+}
+
 bool output_row(struct output *o, const struct cell *vals, struct sl_error *err)
 {
 	if (!o->ops->row(o, vals))

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -22,6 +23,7 @@
 struct sink {
 	int fd;
 	bool is_stdout;
+	bool segment; /* sink_open_segment's: written where it is, for sink_join */
 	char path[4096];
 	char temp[4200];
 	bool gzip;
@@ -66,8 +68,10 @@ static bool write_all(struct sink *s, const unsigned char *p, size_t n, struct s
 	return true;
 }
 
-bool sink_open(struct sink **out, const char *path, const struct output_options *opt,
-	       struct sl_error *err)
+/* Open a sink on path, written under its temporary name, or (segment)
+ * at temp itself. */
+static bool open_sink(struct sink **out, const char *path, const char *temp,
+		      const struct output_options *opt, struct sl_error *err)
 {
 	bool gzip = opt && opt->gzip;
 	int level = opt && opt->gzip_level ? opt->gzip_level : 1;
@@ -79,7 +83,8 @@ bool sink_open(struct sink **out, const char *path, const struct output_options 
 		return sl_error_set(err, SL_ERR_USAGE, "%.100s...: the path is too long", path);
 	}
 	snprintf(s->path, sizeof s->path, "%s", path);
-	s->is_stdout = !strcmp(path, "-");
+	s->is_stdout = !temp && !strcmp(path, "-");
+	s->segment = temp != NULL;
 	s->hash = !opt || opt->sha256;
 	sha256_init(&s->sha);
 	s->gzip = gzip;
@@ -96,8 +101,12 @@ bool sink_open(struct sink **out, const char *path, const struct output_options 
 	if (s->is_stdout) {
 		s->fd = STDOUT_FILENO;
 	} else {
-		sink_temp_name(path, s->temp, sizeof s->temp);
-		s->fd = open(s->temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		if (temp)
+			snprintf(s->temp, sizeof s->temp, "%s", temp);
+		else
+			sink_temp_name(path, s->temp, sizeof s->temp);
+		s->fd = open(s->temp, (temp ? O_RDWR : O_WRONLY) | O_CREAT | O_TRUNC | O_CLOEXEC,
+			     0666);
 		if (s->fd < 0) {
 			sl_error_set(err,
 				     errno == ENOENT || errno == EACCES ? SL_ERR_USAGE
@@ -112,6 +121,18 @@ bool sink_open(struct sink **out, const char *path, const struct output_options 
 	}
 	*out = s;
 	return true;
+}
+
+bool sink_open(struct sink **out, const char *path, const struct output_options *opt,
+	       struct sl_error *err)
+{
+	return open_sink(out, path, NULL, opt, err);
+}
+
+bool sink_open_segment(struct sink **out, const char *path, const char *temp,
+		       const struct output_options *opt, struct sl_error *err)
+{
+	return open_sink(out, path, temp, opt, err);
 }
 
 /* Run deflate over what is in s->z with flush, writing what comes out. */
@@ -166,6 +187,65 @@ void sink_abort(struct sink *s)
 		unlink(s->temp);
 	}
 	sink_free(s);
+}
+
+/* The bytes of the file at fd (from its start) written to s as they are:
+ * by copy_file_range in the kernel when nothing needs to see them. */
+static bool copy_in(struct sink *s, int fd, const char *name, struct sl_error *err)
+{
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return sl_error_set(err, SL_ERR_INTERNAL, "reading %s: %s", name, strerror(errno));
+	bool kernel = !s->hash && !s->is_stdout;
+	for (;;) {
+		ssize_t n =
+			kernel ? copy_file_range(fd, NULL, s->fd, NULL, SINK_CHUNK * 16, 0) : -1;
+		if (n > 0) {
+			s->bytes += (unsigned long long)n;
+			continue;
+		}
+		if (n == 0)
+			return true;
+		if (kernel && errno == EINTR)
+			continue;
+		if (kernel && errno != EXDEV && errno != ENOSYS && errno != EINVAL &&
+		    errno != EOPNOTSUPP)
+			return sl_error_set(err, SL_ERR_INTERNAL, "writing %s: %s", sink_name(s),
+					    strerror(errno));
+		break; /* no copy_file_range here: through user space */
+	}
+	unsigned char *block = malloc(SINK_CHUNK);
+	if (!block)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	bool ok = true;
+	for (;;) {
+		ssize_t n = read(fd, block, SINK_CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			ok = sl_error_set(err, SL_ERR_INTERNAL, "reading %s: %s", name,
+					  strerror(errno));
+		if (n <= 0 || !(ok = write_all(s, block, (size_t)n, err)))
+			break;
+	}
+	free(block);
+	return ok;
+}
+
+bool sink_join(struct sink *s, struct sink *seg, struct sl_error *err)
+{
+	bool ok = true;
+	/* each side's gzip member ends here: the file is their concatenation */
+	if (seg->gzip)
+		ok = deflate_out(seg, Z_FINISH, err);
+	if (ok && s->gzip) {
+		ok = deflate_out(s, Z_FINISH, err);
+		if (ok && deflateReset(&s->z) != Z_OK)
+			ok = sl_error_set(err, SL_ERR_INTERNAL, "compressing %s: zlib failed",
+					  sink_name(s));
+	}
+	ok = ok && copy_in(s, seg->fd, seg->temp, err);
+	sink_abort(seg);
+	return ok;
 }
 
 /* fsync the directory path is in, so that the rename lasts. */

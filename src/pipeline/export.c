@@ -37,10 +37,24 @@ struct export_table {
 	char **types; /* per column: the source type, for the manifest */
 	unsigned *xf;
 	int *bits;
-	int key;	 /* the integer key its parts are read in order of, or -1 */
-	char base[4096]; /* the file's path without part number and extension */
-	char suffix[32]; /* the extension after the part number: ".csv.gz", or "" */
+	int key;	      /* the integer key its parts are read in order of, or -1 */
+	char base[4096];      /* the file's path without part number and extension */
+	char suffix[32];      /* the extension after the part number: ".csv.gz", or "" */
+	int nsegs;	      /* key ranges read at once into its one file (1: none) */
+	int segs_left;	      /* under ex->lock: segments not finished yet */
+	struct output **segs; /* finished segments, joined by the last to finish */
 };
+
+/* A piece of the work a worker takes: a table whole, or one key range (a
+ * segment) of a table several workers read at once into one file. */
+struct export_unit {
+	int table;
+	int seg;		 /* its place in the file: 0 the start */
+	struct read_range range; /* the segment's keys */
+};
+
+/* The fewest rows a key range of a table split among workers has. */
+#define EXPORT_SEG_MIN_ROWS 10000
 
 /* A file the export wrote or kept, for the manifest. */
 struct export_file {
@@ -66,8 +80,11 @@ struct export
 	bool split;	      /* --split-rows or --max-file-bytes */
 	char snapshot_at[40]; /* when the snapshot was taken, UTC */
 
+	struct export_unit *units;
+	int nunits;
+
 	pthread_mutex_t lock; /* guards what follows */
-	int next_table;
+	int next_unit;
 	struct table_stats *stats;
 	struct export_file *files;
 	int nfiles, capfiles;
@@ -80,7 +97,7 @@ struct export
 static void export_fail(struct export *ex, const struct sl_error *err)
 {
 	pthread_mutex_lock(&ex->lock);
-	if (err->kind != SL_ERR_INTERRUPTED && ex->status != RUN_FAILED) {
+	if (err->kind != SL_ERR_INTERRUPTED && ex->status == RUN_OK) {
 		log_error("%s", err->msg);
 		report_add_error(&ex->report, err->msg);
 	}
@@ -282,11 +299,104 @@ static bool export_table(struct export *ex, struct conn *c, int ti, struct table
 	return true;
 }
 
+/* Export one key range of a table split among workers: segment 0 is the
+ * start of the file, each other one written beside it under a temporary
+ * name of its own; the worker that finishes the last joins them in order
+ * and puts the file in place. */
+static bool export_segment(struct export *ex, struct conn *c, const struct export_unit *u,
+			   struct table_stats *st, struct sl_error *err)
+{
+	struct copy_table *ct = &ex->plan.tables[u->table];
+	struct export_table *t = &ex->tables[u->table];
+	char path[4200], temp[4300];
+	snprintf(st->table, sizeof st->table, "%s", ct->name);
+	part_path(t, 0, path, sizeof path);
+	struct reader *r = NULL;
+	if (!table_reader_open(&r, ex->from, c, &ct->src_spec, NULL, &u->range, t->xf, t->bits, -1,
+			       err))
+		return false;
+	table_reader_no_raw(r);
+	struct output *o = NULL;
+	bool ok;
+	if (u->seg == 0) {
+		ok = output_open(&o, &ex->opt, t->cols, ct->src_spec.ncols, path, err);
+	} else {
+		char base[4250];
+		sink_temp_name(path, base, sizeof base);
+		snprintf(temp, sizeof temp, "%s.%d", base, u->seg);
+		ok = output_open_segment(&o, &ex->opt, t->cols, ct->src_spec.ncols, path, temp,
+					 err);
+	}
+	double t0 = now_seconds();
+	while (ok) {
+		if (atomic_load(&ex->halt) || signals_caught()) {
+			ok = sl_error_set(err, SL_ERR_INTERRUPTED,
+					  signals_caught() ? "interrupted" : "stopped");
+			break;
+		}
+		struct record rec;
+		enum read_status rs = r->ops->next(r, &rec, err);
+		if (rs == READ_FAIL || rs == READ_REJECT) {
+			ok = sl_error_prefix(err, "exporting %s", ct->name);
+			break;
+		}
+		if (rs == READ_EOF)
+			break;
+		st->rows_read++;
+		ok = output_row(o, rec.fields, err);
+	}
+	st->zero_dates += r->zero_dates;
+	st->seconds = now_seconds() - t0;
+	reader_close(r);
+	if (!ok) {
+		output_abort(o);
+		return false;
+	}
+	pthread_mutex_lock(&ex->lock);
+	t->segs[u->seg] = o;
+	bool last = --t->segs_left == 0;
+	pthread_mutex_unlock(&ex->lock);
+	if (!last)
+		return true;
+	/* every segment is here (no other worker touches them now) */
+	struct output *whole = t->segs[0];
+	t->segs[0] = NULL;
+	for (int k = 1; k < t->nsegs; k++) {
+		struct output *seg = t->segs[k];
+		t->segs[k] = NULL;
+		if (ok && !(ok = output_join(whole, seg, err)))
+			continue;
+		if (!ok)
+			output_abort(seg);
+	}
+	if (!ok) {
+		output_abort(whole);
+		return false;
+	}
+	return end_part(ex, u->table, whole, path, false, st, err);
+}
+
 /* What a worker thread is given. */
 struct worker_arg {
 	struct export *ex;
 	struct conn *c;
 };
+
+/* Add what a unit did to its table's statistics (a table split into key
+ * ranges has several). */
+static void merge_stats(struct table_stats *to, const struct table_stats *st)
+{
+	if (!to->table[0])
+		snprintf(to->table, sizeof to->table, "%s", st->table);
+	to->rows_read += st->rows_read;
+	to->rows_written += st->rows_written;
+	to->rows_resumed += st->rows_resumed;
+	to->files_skipped += st->files_skipped;
+	to->bytes += st->bytes;
+	to->zero_dates += st->zero_dates;
+	if (st->seconds > to->seconds)
+		to->seconds = st->seconds;
+}
 
 static void *worker_main(void *arg)
 {
@@ -294,19 +404,21 @@ static void *worker_main(void *arg)
 	struct export *ex = wa->ex;
 	for (;;) {
 		pthread_mutex_lock(&ex->lock);
-		int ti = atomic_load(&ex->halt) || signals_caught() ||
-					 ex->next_table >= ex->plan.ntables
+		int ui = atomic_load(&ex->halt) || signals_caught() || ex->next_unit >= ex->nunits
 				 ? -1
-				 : ex->next_table++;
+				 : ex->next_unit++;
 		pthread_mutex_unlock(&ex->lock);
-		if (ti < 0)
+		if (ui < 0)
 			break;
+		const struct export_unit *u = &ex->units[ui];
 		struct table_stats st = {0};
 		struct sl_error err;
 		sl_error_clear(&err);
-		bool ok = export_table(ex, wa->c, ti, &st, &err);
+		bool ok = ex->tables[u->table].nsegs > 1
+				  ? export_segment(ex, wa->c, u, &st, &err)
+				  : export_table(ex, wa->c, u->table, &st, &err);
 		pthread_mutex_lock(&ex->lock);
-		ex->stats[ti] = st;
+		merge_stats(&ex->stats[u->table], &st);
 		pthread_mutex_unlock(&ex->lock);
 		if (!ok)
 			export_fail(ex, &err);
@@ -577,6 +689,85 @@ static bool print_plan(struct export *ex, struct sl_error *err)
 	return true;
 }
 
+/* How many key ranges table ti is read in at once, into its one file:
+ * with several workers, a single integer key and rows enough; one when it
+ * goes to stdout, in parts, or is kept by --resume. Sets t->nsegs. */
+static bool plan_segments(struct export *ex, int ti, long long *lo, long long *hi,
+			  struct sl_error *err)
+{
+	const struct job *job = ex->job;
+	struct copy_table *ct = &ex->plan.tables[ti];
+	struct export_table *t = &ex->tables[ti];
+	char path[4200];
+	t->nsegs = 1;
+	if (ex->nworkers < 2 || ex->split || job->query || t->key < 0 || !strcmp(t->base, "-"))
+		return true;
+	part_path(t, 0, path, sizeof path);
+	if (job->resume && file_exists(path))
+		return true;
+	unsigned long long rows = ct->src.rows_estimate;
+	bool empty = true;
+	if (!driver_key_bounds(ex->plan.src, &ct->src_spec, ct->src_spec.columns[t->key],
+			       copy_rows_known(&ct->src) ? NULL : &rows, &empty, lo, hi, err))
+		return false;
+	unsigned long long n = rows / EXPORT_SEG_MIN_ROWS;
+	if (n > (unsigned long long)ex->nworkers)
+		n = (unsigned long long)ex->nworkers;
+	/* (the key's span in unsigned arithmetic: it may pass LLONG_MAX) */
+	unsigned long long span = (unsigned long long)*hi - (unsigned long long)*lo;
+	if (!empty && n >= 2 && span >= n - 1)
+		t->nsegs = (int)n;
+	return true;
+}
+
+/* The units of work: each table whole, or its key ranges (plan_segments);
+ * the snapshot holds every range, so together they are the table's rows. */
+static bool plan_units(struct export *ex, struct sl_error *err)
+{
+	int cap = ex->plan.ntables + 1;
+	ex->units = calloc((size_t)cap, sizeof *ex->units);
+	if (!ex->units)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	for (int ti = 0; ti < ex->plan.ntables; ti++) {
+		struct export_table *t = &ex->tables[ti];
+		long long lo = 0, hi = 0;
+		if (!plan_segments(ex, ti, &lo, &hi, err))
+			return false;
+		if (ex->nunits + t->nsegs > cap) {
+			cap = ex->nunits + t->nsegs + ex->plan.ntables;
+			struct export_unit *n = realloc(ex->units, (size_t)cap * sizeof *n);
+			if (!n)
+				return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			ex->units = n;
+		}
+		if (t->nsegs == 1) {
+			ex->units[ex->nunits++] = (struct export_unit){.table = ti};
+			continue;
+		}
+		t->segs = calloc((size_t)t->nsegs, sizeof *t->segs);
+		if (!t->segs)
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		t->segs_left = t->nsegs;
+		/* ranges of equal width over [lo, hi]; the last open above */
+		unsigned long long width =
+			((unsigned long long)hi - (unsigned long long)lo) / (unsigned)t->nsegs + 1;
+		for (int k = 0; k < t->nsegs; k++) {
+			long long a = (long long)((unsigned long long)lo + (unsigned)k * width);
+			ex->units[ex->nunits++] = (struct export_unit){
+				.table = ti,
+				.seg = k,
+				.range = {.key = ex->plan.tables[ti].src_spec.columns[t->key],
+					  .bounded = true,
+					  .lo = a,
+					  .hi = (long long)((unsigned long long)a + width),
+					  .hi_open = k + 1 == t->nsegs}};
+		}
+		log_info("%s: %d key ranges read at once into one file", ex->plan.tables[ti].name,
+			 t->nsegs);
+	}
+	return true;
+}
+
 /* Every table with nworkers threads, each on its reader connection. */
 static void export_all(struct export *ex)
 {
@@ -635,7 +826,7 @@ enum run_status export_run(const struct job *job)
 	} else if (!copy_choose_tables(&ex.plan, &err)) {
 		goto failed;
 	}
-	if (ex.nworkers > ex.plan.ntables)
+	if (ex.nworkers > ex.plan.ntables && (job->query || ex.split || !strcmp(job->dest, "-")))
 		ex.nworkers = ex.plan.ntables; /* a worker per table at most */
 	ex.tables = calloc((size_t)ex.plan.ntables, sizeof *ex.tables);
 	ex.stats = calloc((size_t)ex.plan.ntables, sizeof *ex.stats);
@@ -660,6 +851,8 @@ enum run_status export_run(const struct job *job)
 			     ex.plan.ntables, job->dest);
 		goto failed;
 	}
+	if (!plan_units(&ex, &err))
+		goto failed;
 	if (job->dry_run) {
 		if (!print_plan(&ex, &err))
 			goto failed;
@@ -706,6 +899,9 @@ done:;
 		free(ex.tables[i].types);
 		free(ex.tables[i].xf);
 		free(ex.tables[i].bits);
+		for (int k = 0; ex.tables[i].segs && k < ex.tables[i].nsegs; k++)
+			output_abort(ex.tables[i].segs[k]); /* a failed run's */
+		free(ex.tables[i].segs);
 		struct copy_table *ct = &ex.plan.tables[i];
 		if (job->query) {
 			for (int c = 0; c < ct->src_spec.ncols; c++)
@@ -722,6 +918,7 @@ done:;
 	free(ex.stats);
 	free(ex.readers);
 	free(ex.files);
+	free(ex.units);
 	if (ex.plan.src)
 		ex.from->conn.close(ex.plan.src);
 	pthread_mutex_destroy(&ex.lock);

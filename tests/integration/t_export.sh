@@ -257,4 +257,29 @@ run_sluice "resume keeps whole files" 0 export "$PG_SRC" "$TMP/vals2" --tables b
 assert_eq "big.csv kept (not rewritten), pgtypes.csv written again" "2000 3" \
 	"$(stat -c %y "$TMP/vals2/big.csv" | cut -c1-4) $(python3 -c 'import csv, sys; print(len(list(csv.reader(open(sys.argv[1], newline="")))) - 1)' "$TMP/vals2/pgtypes.csv")"
 
+# ---------------------------------------------------------------------------
+test_case "one table in key ranges by --workers, joined into one file"
+rm -rf "$TMP/rg" && mkdir "$TMP/rg"
+run_sluice "ranges csv" 0 export "$PG_SRC" "$TMP/rg/huge.csv" --tables huge --workers 3 -v
+assert_contains "three key ranges at once" "huge: 3 key ranges read at once into one file" "$OUT"
+run_sluice "ranges json" 0 export "$PG_SRC" "$TMP/rg/huge.json" --tables huge --workers 3
+run_sluice "ranges ndjson.gz, manifest" 0 export "$PG_SRC" "$TMP/rg/huge.ndjson.gz" --tables huge --workers 2 \
+	--manifest "$TMP/rg/m.json"
+assert_eq "csv, json, ndjson.gz: every row once, each value its row's; the manifest's sha256 right" \
+	"400000 400000 80000200000 0 | 400000 400000 80000200000 0 | 400000 400000 80000200000 0 | True 400000" \
+	"$(cd "$TMP/rg" && python3 -c '
+import csv, gzip, hashlib, json
+def check(rows):
+    rows = list(rows)
+    ids = [int(r["id"]) for r in rows]
+    bad = sum(1 for r in rows if float(r["x"]) != int(r["id"]) * 0.5 or len(r["h"]) != 32)
+    return "%d %d %d %d" % (len(ids), len(set(ids)), sum(ids), bad)
+m = json.load(open("m.json"))["files"][0]
+print(check(csv.DictReader(open("huge.csv", newline=""))), "|",
+      check(json.load(open("huge.json"))), "|",
+      check(json.loads(l) for l in gzip.open("huge.ndjson.gz", "rt")), "|",
+      hashlib.sha256(open("huge.ndjson.gz", "rb").read()).hexdigest() == m["sha256"], m["rows"])')"
+assert_eq "zcat reads the joined gzip members whole, no temporary left" "400000 0" \
+	"$(zcat "$TMP/rg/huge.ndjson.gz" | wc -l) $(ls -A "$TMP/rg" | grep -c sluice-tmp)"
+
 finish
