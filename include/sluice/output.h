@@ -20,7 +20,19 @@
  * number is written bare when its text is a JSON number (else as a
  * string), a boolean's text is "true" or "false", a JSON value is
  * written nested as it is; text is a string. CSV writes them all alike. */
-enum out_kind { OUT_TEXT = 0, OUT_NUMBER, OUT_BOOL, OUT_JSON };
+enum out_kind {
+	OUT_TEXT = 0,
+	OUT_NUMBER,
+	OUT_BOOL,
+	OUT_JSON,
+	/* for --ejson (MongoDB Extended JSON, relaxed); otherwise a number
+	 * (decimal, float) or a string (the rest) */
+	OUT_DECIMAL,  /* {"$numberDecimal": "text"} */
+	OUT_FLOAT,    /* a number; NaN and the infinities {"$numberDouble": ...} */
+	OUT_BINARY,   /* text \x hex: {"$binary": {"base64": ..., "subType": "00"}} */
+	OUT_UUID,     /* text 8-4-4-4-12 hex: $binary of subType 04 */
+	OUT_DATETIME, /* text "YYYY-MM-DD HH:MM:SS[.f][+00]": {"$date": ISO 8601, Z} */
+};
 
 struct out_column {
 	const char *name;
@@ -32,6 +44,7 @@ struct output_options {
 	char delimiter;		  /* 0: ',' for csv, TAB for tsv */
 	const char *null_marker;  /* CSV: NULL as this text rather than an empty field */
 	bool quote_all;		  /* CSV: every value quoted (NULL stays unquoted) */
+	bool ejson;		  /* JSON: typed values as Extended JSON wrappers */
 	bool gzip;
 	int gzip_level; /* zlib's 1 (fastest) to 9 (smallest); 0: the default, 1 */
 	bool sha256;	/* hash the file as written (the manifest's digest) */

@@ -442,6 +442,7 @@ static bool choose_format(struct export *ex, struct sl_error *err)
 					  .delimiter = job->input.delimiter,
 					  .null_marker = job->input.null_marker,
 					  .quote_all = job->quote_all,
+					  .ejson = job->ejson,
 					  .gzip_level = job->compress_level,
 					  .sha256 = job->manifest != NULL,
 					  .gzip = job->compress == 1 ||
@@ -450,6 +451,8 @@ static bool choose_format(struct export *ex, struct sl_error *err)
 	    (job->input.delimiter || job->input.null_marker || job->quote_all))
 		return sl_error_set(err, SL_ERR_USAGE,
 				    "--delimiter, --null and --quote-all are for csv and tsv");
+	if (job->ejson && f != FORMAT_NDJSON && f != FORMAT_JSON)
+		return sl_error_set(err, SL_ERR_USAGE, "--ejson is for ndjson and json");
 	static const char *const exts[] = {[FORMAT_CSV] = "csv",
 					   [FORMAT_TSV] = "tsv",
 					   [FORMAT_NDJSON] = "ndjson",
@@ -550,11 +553,15 @@ static bool plan_table(struct export *ex, int ti, struct sl_error *err)
 		if (!typemap_export_column(ex->from->dialect, col, &t->xf[i], &t->bits[i], &kind))
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 		t->types[i] = col->type;
-		t->cols[i].kind = kind == SQL_INT || kind == SQL_DECIMAL || kind == SQL_FLOAT
-					  ? OUT_NUMBER
-				  : kind == SQL_BOOL ? OUT_BOOL
-				  : kind == SQL_JSON ? OUT_JSON
-						     : OUT_TEXT;
+		t->cols[i].kind = kind == SQL_INT				    ? OUT_NUMBER
+				  : kind == SQL_DECIMAL				    ? OUT_DECIMAL
+				  : kind == SQL_FLOAT				    ? OUT_FLOAT
+				  : kind == SQL_BOOL				    ? OUT_BOOL
+				  : kind == SQL_JSON				    ? OUT_JSON
+				  : kind == SQL_BINARY				    ? OUT_BINARY
+				  : kind == SQL_UUID				    ? OUT_UUID
+				  : kind == SQL_DATETIME || kind == SQL_TIMESTAMPTZ ? OUT_DATETIME
+										    : OUT_TEXT;
 	}
 	char name[1024];
 	if (!strcmp(job->dest, "-")) {

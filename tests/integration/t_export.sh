@@ -129,6 +129,19 @@ test_case "PostgreSQL -> csv -> MariaDB"
 round_trip "pg-my-csv" "$PG_SRC" "$MY_BACK" my "$PG_TABLES" csv
 test_case "PostgreSQL -> ndjson.gz -> MariaDB"
 round_trip "pg-my-ndjson" "$PG_SRC" "$MY_BACK" my "$PG_TABLES" ndjson --compress gzip
+test_case "PostgreSQL -> ndjson --ejson -> PostgreSQL and MariaDB"
+round_trip "pg-pg-ejson" "$PG_SRC" "$PG_BACK" pg "$PG_TABLES" ndjson --ejson
+round_trip "pg-my-ejson" "$PG_SRC" "$MY_BACK" my "$PG_TABLES" ndjson --ejson
+test_case "MariaDB -> ndjson --ejson -> MariaDB and PostgreSQL"
+round_trip "my-my-ejson" "$MY_SRC" "$MY_BACK" my "$MY_TABLES" ndjson --ejson
+round_trip "my-pg-ejson" "$MY_SRC" "$PG_BACK" pg "$MY_TABLES" ndjson --ejson
+py=$(python3 -c '
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]
+print(r[0]["u"], r[0]["tz"], r[0]["n2"], r[0]["by"], r[1]["ts"], r[0]["dp"], r[0]["bi"], r[2]["by"])' "$TMP/rt-pg-pg-ejson/pgtypes.ndjson")
+assert_eq "ejson: uuid and bytes as \$binary, instants as \$date, decimals as \$numberDecimal" \
+	"{'\$binary': {'base64': 'oO68mZwLTvi7bWu5vTgKEQ==', 'subType': '04'}} {'\$date': '2024-02-29T18:29:59.123456Z'} {'\$numberDecimal': '99999999999999999999999999999999999.999999999999999999999999999999'} {'\$binary': {'base64': 'AP8AClw=', 'subType': '00'}} {'\$date': '0001-01-01T00:00:00Z'} 1.7976931348623157e+308 9223372036854775807 None" "$py"
+run_sluice "ejson is for json" 2 export "$PG_SRC" "$TMP/ej.csv" --tables big --ejson
 
 # ---------------------------------------------------------------------------
 test_case "the files hold the exact values (read without sluice)"
