@@ -34,8 +34,8 @@ _sluice_options()
 		echo "-q --quiet -h --help"
 		;;
 	export)
-		echo "--tables --exclude-tables --schema --query --name --format --compress --delimiter"
-		echo "--null --quote-all --workers --split-rows --max-file-bytes --resume --manifest"
+		echo "--tables --exclude-tables --schema --query --name --format --compress --compress-level"
+		echo "--delimiter --null --quote-all --ejson --workers --split-rows --max-file-bytes --resume --manifest"
 		echo "--dry-run --timeout --progress --summary-json --metrics-file -q --quiet -v --verbose -h --help"
 		;;
 	ping) echo "-h --help" ;;
@@ -54,7 +54,7 @@ _sluice_takes_value()
 		--summary-json | --metrics-file | --tables | --exclude-tables | --schema | --query | \
 		--cast | \
 		--split-rows | --timeout | --job | --checkpoint-table | --name | --compress | \
-		--max-file-bytes | --manifest)
+		--compress-level | --max-file-bytes | --manifest)
 		return 0
 		;;
 	esac
