@@ -91,7 +91,20 @@ struct export
 	enum run_status status;
 	struct run_report report;
 	atomic_bool halt;
+	struct live_stats live; /* what the progress display shows */
 };
+
+/* Rows a worker formats between two updates of the live counters. */
+#define EXPORT_LIVE_EVERY 4096
+
+/* Tell the progress display of rows rows and bytes bytes more. */
+static void publish(struct export *ex, uint64_t rows, uint64_t bytes)
+{
+	atomic_fetch_add(&ex->live.rows_read, rows);
+	atomic_fetch_add(&ex->live.rows_written, rows);
+	atomic_fetch_add(&ex->live.bytes, bytes);
+	atomic_fetch_add(&ex->live.bytes_done, bytes);
+}
 
 /* Stop the export with err (from any worker). */
 static void export_fail(struct export *ex, const struct sl_error *err)
@@ -237,6 +250,7 @@ static bool export_table(struct export *ex, struct conn *c, int ti, struct table
 	struct output *o = NULL;
 	bool kept = false, ok = true;
 	unsigned long long part_rows = 0;
+	uint64_t live_rows = 0, live_bytes = 0;
 	double t0 = now_seconds();
 	for (;;) {
 		if (atomic_load(&ex->halt) || signals_caught()) {
@@ -261,8 +275,14 @@ static bool export_table(struct export *ex, struct conn *c, int ti, struct table
 		if (rs == READ_EOF)
 			break;
 		st->rows_read++;
+		unsigned long long before = o->data_bytes + o->pending.len;
 		if (!(ok = output_row(o, rec.fields, err)))
 			break;
+		live_bytes += o->data_bytes + o->pending.len - before;
+		if (++live_rows == EXPORT_LIVE_EVERY) {
+			publish(ex, live_rows, live_bytes);
+			live_rows = live_bytes = 0;
+		}
 		if (ex->split && part_full(ex, ++part_rows, o)) {
 			if (!(ok = end_part(ex, ti, o, path, kept, st, err)))
 				break;
@@ -271,6 +291,7 @@ static bool export_table(struct export *ex, struct conn *c, int ti, struct table
 			part_rows = 0;
 		}
 	}
+	publish(ex, live_rows, live_bytes);
 	st->zero_dates += r->zero_dates;
 	st->seconds = now_seconds() - t0;
 	reader_close(r);
@@ -327,6 +348,7 @@ static bool export_segment(struct export *ex, struct conn *c, const struct expor
 		ok = output_open_segment(&o, &ex->opt, t->cols, ct->src_spec.ncols, path, temp,
 					 err);
 	}
+	uint64_t live_rows = 0, live_bytes = 0;
 	double t0 = now_seconds();
 	while (ok) {
 		if (atomic_load(&ex->halt) || signals_caught()) {
@@ -343,8 +365,15 @@ static bool export_segment(struct export *ex, struct conn *c, const struct expor
 		if (rs == READ_EOF)
 			break;
 		st->rows_read++;
+		unsigned long long before = o->data_bytes + o->pending.len;
 		ok = output_row(o, rec.fields, err);
+		live_bytes += o->data_bytes + o->pending.len - before;
+		if (++live_rows == EXPORT_LIVE_EVERY) {
+			publish(ex, live_rows, live_bytes);
+			live_rows = live_bytes = 0;
+		}
 	}
+	publish(ex, live_rows, live_bytes);
 	st->zero_dates += r->zero_dates;
 	st->seconds = now_seconds() - t0;
 	reader_close(r);
@@ -866,7 +895,16 @@ enum run_status export_run(const struct job *job)
 		fflush(stdout);
 		goto done;
 	}
+	struct progress_view view = {.table = ex.plan.ntables == 1 ? ex.plan.tables[0].name
+								   : "export",
+				     .live = &ex.live,
+				     .total_bytes = -1,
+				     .start = now_seconds(),
+				     .target = job->from};
+	struct progress *progress = NULL;
+	progress_start(&progress, job->progress, job->stats_interval, job->quiet, &view);
 	export_all(&ex);
+	progress_stop(progress);
 	if (ex.status == RUN_OK && signals_caught())
 		ex.status = RUN_INTERRUPTED;
 	if (ex.status == RUN_OK && job->manifest && !write_manifest(&ex, &err))

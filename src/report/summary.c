@@ -257,8 +257,14 @@ static void json_url(struct buf *b, const char *url)
 
 static const char *command_name(enum command c)
 {
-	static const char *const names[] = {"",	      "load", "update",	    "copy",
-					    "verify", "ping", "checkpoints"};
+	static const char *const names[] = {[CMD_NONE] = "",
+					    [CMD_LOAD] = "load",
+					    [CMD_UPDATE] = "update",
+					    [CMD_COPY] = "copy",
+					    [CMD_VERIFY] = "verify",
+					    [CMD_PING] = "ping",
+					    [CMD_CHECKPOINTS] = "checkpoints",
+					    [CMD_EXPORT] = "export"};
 	return (size_t)c < sizeof names / sizeof names[0] ? names[c] : "";
 }
 

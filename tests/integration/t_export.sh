@@ -295,4 +295,18 @@ print(check(csv.DictReader(open("huge.csv", newline=""))), "|",
 assert_eq "zcat reads the joined gzip members whole, no temporary left" "400000 0" \
 	"$(zcat "$TMP/rg/huge.ndjson.gz" | wc -l) $(ls -A "$TMP/rg" | grep -c sluice-tmp)"
 
+# ---------------------------------------------------------------------------
+test_case "progress and the summary's rows and bytes per table"
+run_sluice "progress" 0 export "$PG_SRC" "$TMP/pr.csv" --tables huge --progress log --stats-interval 0.05
+assert_eq "live lines count the rows as they go, none past the table's" "yes" \
+	"$(grep -o 'huge: [0-9]* rows read, [0-9]* written' <<<"$OUT" | awk '$2 > 0 && $2 <= 400000 && $2 == $5 {ok = 1} $2 > 400000 {bad = 1} END {print (ok && !bad) ? "yes" : "no"}')"
+run_sluice "summary" 0 export "$PG_SRC" "$TMP/pr" --tables big,pgtypes --summary-json "$TMP/pr.json"
+assert_eq "summary: the command, rows and bytes of each file as on disk" "export big 5000 True | pgtypes 3 True" \
+	"$(python3 -c '
+import json, os, sys
+d = sys.argv[1]
+s = json.load(open(d + ".json"))
+print(s["command"], " | ".join("%s %d %s" % (t["table"], t["rows_written"], t["bytes"] == os.path.getsize("%s/%s.csv" % (d, t["table"])))
+                 for t in sorted(s["tables"], key=lambda t: t["table"])))' "$TMP/pr")"
+
 finish
