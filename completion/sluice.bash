@@ -34,6 +34,11 @@ _sluice_options()
 		echo "--tables --exclude-tables --schema --timeout --summary-json --checkpoint-table"
 		echo "-q --quiet -h --help"
 		;;
+	export)
+		echo "--tables --exclude-tables --schema --query --name --format --compress --compress-level"
+		echo "--delimiter --null --quote-all --ejson --workers --split-rows --max-file-bytes --resume --manifest"
+		echo "--dry-run --timeout --progress --summary-json --metrics-file -q --quiet -v --verbose -h --help"
+		;;
 	ping) echo "-h --help" ;;
 	checkpoints) echo "--job --forget --checkpoint-table -q --quiet -h --help" ;;
 	run) echo "--only --dry-run --summary-json --metrics-file --progress -q --quiet -v --verbose -h --help" ;;
@@ -51,7 +56,8 @@ _sluice_takes_value()
 		--summary-json | --metrics-file | --tables | --exclude-tables | --schema | --query | \
 		--cast | \
 		--split-rows | --timeout | --job | --checkpoint-table | --only | --incremental | --lag | \
-		--null-cursor | --soft)
+		--null-cursor | --soft | --name | --compress | --compress-level | --max-file-bytes | \
+		--manifest)
 		return 0
 		;;
 	esac
@@ -91,12 +97,12 @@ _sluice()
 	local prev=${words[n - 1]}
 
 	if [ "$n" -le 1 ]; then
-		_sluice_reply "$cur" load update copy verify ping checkpoints run --help --version
+		_sluice_reply "$cur" load update copy verify export ping checkpoints run --help --version
 		return
 	fi
 	local cmd=${words[1]}
 	case $cmd in
-	load | update | copy | verify | ping | checkpoints | run) ;;
+	load | update | copy | verify | export | ping | checkpoints | run) ;;
 	*) return ;;
 	esac
 
@@ -115,7 +121,8 @@ _sluice()
 		--on-conflict) values=(error skip update) ;;
 		--progress) values=(auto bar log none) ;;
 		--encoding) values=(utf8 latin1) ;;
-		--rejects | --summary-json | --metrics-file)
+		--compress) values=(gzip none) ;;
+		--rejects | --summary-json | --metrics-file | --manifest)
 			_sluice_files "$value"
 			return
 			;;

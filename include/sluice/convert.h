@@ -22,6 +22,7 @@ enum convert_kind {
 	CONVERT_DATETIME, /* datetime, timestamp: "YYYY-MM-DD HH:MM:SS[.f]" in UTC when zoned */
 	CONVERT_DATE,	  /* date: "YYYY-MM-DD" */
 	CONVERT_BYTES,	  /* binary, varbinary, *blob: "\x" and hex digits as the raw bytes */
+	CONVERT_BITS,	  /* bit(n): 0/1 digits (as PostgreSQL and export write bits) as bytes */
 };
 
 /* The most bytes a conversion adds to its input; out buffers for an input

@@ -96,6 +96,7 @@ struct copy {
 	bool stop;
 	atomic_bool halt;     /* stop set: the units being copied stop too */
 	atomic_int nleft_out; /* warnings of what the copy does not carry */
+	bool exporting;	      /* the plan is sluice export's: messages say so */
 };
 
 /* A copy worker: its own source connection (in the shared snapshot) and
@@ -115,6 +116,16 @@ struct copy_worker {
 		log_warn(__VA_ARGS__);                                                             \
 	} while (0)
 
+/* --- snapshot.c --- */
+
+/* n readers of url (a from server) in first's snapshot, started here on
+ * first too: with n 1, readers[0] is first; else n connections of their
+ * own in readers[0..n) (the caller closes those that are not NULL, also
+ * on failure) sharing it as the server allows. doing names the command in
+ * warnings ("copying", "exporting"). */
+bool snapshot_share(const struct driver *from, const char *url, double timeout, struct conn *first,
+		    struct conn **readers, int n, const char *doing, struct sl_error *err);
+
 /* --- copy_plan.c --- */
 
 /* Refuse a copy whose source and target are the same tables. */
@@ -126,6 +137,8 @@ bool copy_choose_tables(struct copy *cp, struct sl_error *err);
 bool copy_plan_table(struct copy *cp, struct copy_table *t, struct sl_error *err);
 /* Plan for --query: the target table's columns name the query's. */
 bool copy_plan_query(struct copy *cp, struct copy_table *t, struct sl_error *err);
+/* The column of t's single-column integer primary key, or -1. */
+int copy_split_key(const struct copy_table *t);
 /* Whether the source catalog has a row count guess for d. */
 bool copy_rows_known(const struct table_desc *d);
 /* Cut the copy into units, biggest first. */

@@ -24,7 +24,8 @@ enum command {
 	CMD_VERIFY,
 	CMD_PING,
 	CMD_CHECKPOINTS,
-	CMD_RUN
+	CMD_RUN,
+	CMD_EXPORT
 };
 enum progress_mode { PROGRESS_AUTO = 0, PROGRESS_BAR, PROGRESS_LOG, PROGRESS_NONE };
 
@@ -93,6 +94,16 @@ struct job {
 	bool verify;		       /* copy --verify */
 	unsigned long long split_rows; /* copy --split-rows: rows per key range (0: 500000) */
 
+	/* export: FROM_URL -> files */
+	const char *dest;      /* DEST: a directory, a file or "-" (stdout) */
+	const char *out_name;  /* --name: the file name of a --query's rows */
+	bool quote_all;	       /* --quote-all: every CSV value quoted */
+	int compress;	       /* --compress: 0 as DEST's name says, 1 gzip, 2 none */
+	int compress_level;    /* --compress-level: zlib's 1..9 (0: 1) */
+	bool ejson;	       /* --ejson: NDJSON/JSON values as Extended JSON */
+	size_t max_file_bytes; /* --max-file-bytes: cut files there (0: never) */
+	const char *manifest;  /* --manifest FILE, or NULL */
+
 	/* --timeout: seconds a batch, connect or query may make no progress
 	 * before its connection counts as broken; 0 waits for ever */
 	double timeout;
@@ -157,6 +168,8 @@ enum run_status load_table(const struct job *job, const struct load_request *req
 /* Run sluice copy / sluice verify. */
 enum run_status copy_run(const struct job *job);
 enum run_status verify_run(const struct job *job);
+/* Run sluice export: tables or a query to files. */
+enum run_status export_run(const struct job *job);
 /* Run sluice checkpoints: list the target's resumable jobs, or --forget one. */
 enum run_status checkpoints_run(const struct job *job);
 

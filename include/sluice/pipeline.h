@@ -35,6 +35,9 @@ bool table_reader_open(struct reader **out, const struct driver *drv, struct con
  * of its row (record.mark): the source's own text of column cursor and
  * column key, before any transform; none for a NULL cursor. */
 void table_reader_watermark(struct reader *r, int cursor, int key);
+/* Records of r (a table reader) come without raw: export has no rejects
+ * file, and the COPY text of every row is work for nothing. */
+void table_reader_no_raw(struct reader *r);
 
 /* --create (src/pipeline/create.c): with the table missing, create it from
  * the sample in b (dry_run: print the DDL on stdout instead). *created

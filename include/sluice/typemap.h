@@ -27,6 +27,8 @@ enum value_xf {
 	XF_BOOL_TO_01 = 1 << 6,		  /* PostgreSQL "t"/"f" -> "1"/"0" */
 	XF_PG_TEXTBITS_TO_BYTES = 1 << 7, /* PostgreSQL bit(n) "0101" -> MySQL bit(n) bytes */
 	XF_FLOAT4_DIGITS = 1 << 8,	  /* a real's shortest text -> its exact 17 digits */
+	XF_BOOL_TO_WORD = 1 << 9,	  /* "t"/"f" -> "true"/"false" (export) */
+	XF_KEEP_SPECIAL = 1 << 10,	  /* with XF_FLOAT4_DIGITS: NaN, Infinity kept (export) */
 };
 
 /* A source column mapped to the target. The sizes are generous (a MySQL
@@ -159,6 +161,16 @@ bool typemap_check_to_mysql(const char *expr, const struct table_desc *t, const 
 bool typemap_add_check(const struct dialect *from, const struct dialect *to, struct buf *out,
 		       const struct write_spec *spec, const struct table_desc *src,
 		       const struct check_desc *ck, char *why, size_t whysz);
+
+/* sluice export: the transforms a value of column col (of a from server)
+ * needs to be written to a file in the form sluice load reads back into
+ * the same type on every server: PostgreSQL's text (binary as \\x hex,
+ * bits as 0/1 digits, an instant with its +00 zone, a MySQL zero date
+ * NULL), booleans true/false, a real with all its digits; *bits the bit
+ * width (XF_BITS_TO_TEXT), *kind what the values are (an array, a spatial
+ * value or an enum's label SQL_OTHER or SQL_TEXT). False on out of memory. */
+bool typemap_export_column(const struct dialect *from, const struct column_desc *col, unsigned *xf,
+			   int *bits, enum sql_kind *kind);
 
 /* Apply xf to value s (len bytes, may hold NUL bytes, not inside out)
  * into out (reset first), the flags in the order of enum value_xf; *is_null is set when the

@@ -55,6 +55,8 @@ enum run_status cli_run_command(const struct job *job)
 		return copy_run(job);
 	case CMD_VERIFY:
 		return verify_run(job);
+	case CMD_EXPORT:
+		return export_run(job);
 	case CMD_CHECKPOINTS:
 		return checkpoints_run(job);
 	case CMD_RUN:

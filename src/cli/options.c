@@ -66,6 +66,13 @@ enum {
 	OPT_NULL_CURSOR,
 	OPT_DELETE_MISSING,
 	OPT_SOFT,
+	OPT_QUOTE_ALL,
+	OPT_COMPRESS,
+	OPT_NAME,
+	OPT_MAX_FILE_BYTES,
+	OPT_MANIFEST,
+	OPT_COMPRESS_LEVEL,
+	OPT_EJSON,
 };
 
 static void print_main_help(FILE *f)
@@ -78,6 +85,7 @@ static void print_main_help(FILE *f)
 	      "  sluice update [OPTIONS] SOURCE... TARGET_URL   batch UPDATE by --key\n"
 	      "  sluice copy   [OPTIONS] FROM_URL TO_URL        stream tables between servers\n"
 	      "  sluice verify [OPTIONS] FROM_URL TO_URL        compare tables on two servers\n"
+	      "  sluice export [OPTIONS] FROM_URL DEST          tables or a query -> CSV/JSON files\n"
 	      "  sluice ping   URL                             connect, show the server version\n"
 	      "  sluice checkpoints [--job NAME [--forget]] TARGET_URL\n"
 	      "                                                list (or forget) --resume jobs\n"
@@ -261,6 +269,60 @@ static void print_copy_help(FILE *f)
 	      "Example: sluice copy mysql://root@db1/shop postgresql://pg1/shop --create\n"
 	      "More in the manual: man sluice.\n",
 	      f);
+}
+
+static void print_export_help(FILE *f)
+{
+	fputs("Usage: sluice export [OPTIONS] FROM_URL DEST\n"
+	      "\n"
+	      "Write tables (or a query's rows) to CSV, TSV, NDJSON or JSON files, every table\n"
+	      "read in one consistent snapshot, each value in the form sluice load reads back\n"
+	      "into the same type. DEST is a directory (a file per table: DEST/TABLE.csv), a\n"
+	      "file (one table or --query), or - for stdout. Each file is written under a\n"
+	      "temporary name and renamed when whole.\n"
+	      "\n"
+	      "      --tables A,B           tables to export (default: every base table)\n"
+	      "      --exclude-tables A,B   tables to leave out\n"
+	      "      --schema S             PostgreSQL schema (default public)\n"
+	      "      --query SQL            export the rows of a SELECT ...\n"
+	      "      --name N               ... as N (the file DEST/N.csv, the manifest's table)\n"
+	      "      --format FMT           csv (default), tsv, ndjson, json (one array); by\n"
+	      "                             DEST's extension when it names a file\n"
+	      "      --compress gzip|none   gzip the files (default: when DEST ends in .gz)\n"
+	      "      --compress-level N     gzip level, 1 (fastest, default) to 9 (smallest)\n"
+	      "      --delimiter C          CSV field delimiter (default , for csv, TAB for tsv)\n"
+	      "      --null STR             write NULL as STR (default: an unquoted empty field;\n"
+	      "                             an empty string is written quoted, \"\")\n"
+	      "      --quote-all            quote every CSV value (NULL stays unquoted)\n"
+	      "      --ejson                NDJSON/JSON: typed values as MongoDB Extended JSON\n"
+	      "                             (relaxed): $date, $numberDecimal, $binary...\n"
+	      "      --workers N            export N tables at once, in one snapshot\n"
+	      "      --split-rows N         cut each table into numbered files of N rows\n"
+	      "                             (TABLE.00001.csv, ...), in the order of its key\n"
+	      "      --max-file-bytes N     cut files at N bytes of data before compression (K,\n"
+	      "                             M, G suffixes), on a row's end\n"
+	      "      --resume               keep the files an earlier run finished (a file's\n"
+	      "                             final name only ever holds a whole file) and write\n"
+	      "                             the rest\n"
+	      "      --manifest FILE        JSON: per file its table, rows, bytes, sha256, the\n"
+	      "                             snapshot's time, the columns and their types\n"
+	      "      --dry-run              print the files and the queries, export nothing\n"
+	      "      --summary-json FILE    the summary as JSON (- for stdout)\n"
+	      "  -q, --quiet                print errors only\n"
+	      "\n"
+	      "Values: NULL as an unquoted empty field (null in JSON), decimals with every\n"
+	      "digit, binary as \\x hex (a string in JSON), booleans true/false, timestamps with\n"
+	      "a zone in UTC (+00), MySQL zero dates as NULL (counted), JSON columns nested in\n"
+	      "NDJSON/JSON.\n"
+	      "\n"
+	      "Example: sluice export mysql://root@db1/shop /backup/shop --compress gzip\n"
+	      "More in the manual: man sluice.\n",
+	      f);
+}
+
+static int word_compress(const char *arg)
+{
+	return !strcmp(arg, "gzip") ? 1 : !strcmp(arg, "none") ? 2 : -1;
 }
 
 static void print_checkpoints_help(FILE *f)
@@ -651,6 +713,13 @@ static const struct option_spec option_specs[] = {
 	{WORD("null-cursor", OPT_NULL_CURSOR, null_cursor, word_null_cursor, "skip or include")},
 	{FLAG("delete-missing", OPT_DELETE_MISSING, delete_missing)},
 	{TEXT("soft", OPT_SOFT, soft)},
+	{FLAG("quote-all", OPT_QUOTE_ALL, quote_all)},
+	{WORD("compress", OPT_COMPRESS, compress, word_compress, "gzip or none")},
+	{TEXT("name", OPT_NAME, out_name)},
+	{NUMBER("max-file-bytes", OPT_MAX_FILE_BYTES, V_BYTES, max_file_bytes, 1024, 0)},
+	{TEXT("manifest", OPT_MANIFEST, manifest)},
+	{NUMBER("compress-level", OPT_COMPRESS_LEVEL, V_INT, compress_level, 1, 9)},
+	{FLAG("ejson", OPT_EJSON, ejson)},
 	{FLAG("quiet", 'q', quiet)},
 	{FLAG("verbose", 'v', verbose)},
 	{SPEC("help", 'h', no_argument, V_OWN)},
@@ -942,12 +1011,13 @@ static const struct command_spec {
 	{"ping", CMD_PING, print_ping_help},
 	{"checkpoints", CMD_CHECKPOINTS, print_checkpoints_help},
 	{"run", CMD_RUN, print_run_help},
+	{"export", CMD_EXPORT, print_export_help},
 };
 #define NCOMMANDS (sizeof command_specs / sizeof command_specs[0])
 
 /* The commands with a --dry-run of their own (sluice run prints the
  * command line of the others). */
-static const enum command dry_run_commands[] = {CMD_LOAD, CMD_UPDATE, CMD_COPY};
+static const enum command dry_run_commands[] = {CMD_LOAD, CMD_UPDATE, CMD_COPY, CMD_EXPORT};
 
 bool cli_command_dry_runs(enum command command)
 {
@@ -979,10 +1049,9 @@ static bool parse_command(const char *cmd, struct job *job)
 		log_error("unknown command '%s': to load it, sluice load %s ... TARGET_URL", cmd,
 			  cmd);
 	else
-		log_error(
-			"unknown command '%s': the commands are load, update, copy, verify, ping, "
-			"checkpoints and run (sluice --help)",
-			cmd);
+		log_error("unknown command '%s': the commands are load, update, copy, verify, "
+			  "export, ping, checkpoints and run (sluice --help)",
+			  cmd);
 	return false;
 }
 
@@ -1151,18 +1220,27 @@ static bool check_shared(const struct job *job)
 		log_error("--job and --checkpoint-table go with --resume or --incremental");
 		return false;
 	}
-	if (job->resume && job->command != CMD_LOAD && job->command != CMD_COPY) {
-		log_error("--resume is for sluice load and copy (an update is not resumable: "
-			  "run it again, it sets the same values)");
+	if (job->resume && job->command != CMD_LOAD && job->command != CMD_COPY &&
+	    job->command != CMD_EXPORT) {
+		log_error("--resume is for sluice load, copy and export (an update is not "
+			  "resumable: run it again, it sets the same values)");
 		return false;
 	}
 	if (!check_incremental(job))
 		return false;
-	bool tables_cmd = job->command == CMD_COPY || job->command == CMD_VERIFY;
+	bool tables_cmd = job->command == CMD_COPY || job->command == CMD_VERIFY ||
+			  job->command == CMD_EXPORT;
 	if (!tables_cmd && (job->ntables || job->nexclude || job->schema || job->query ||
 			    job->cast || job->verify || job->split_rows)) {
 		log_error("--tables, --exclude-tables, --schema, --query, --cast and --verify are "
 			  "for sluice copy and verify");
+		return false;
+	}
+	if (job->command != CMD_EXPORT &&
+	    (job->quote_all || job->compress || job->out_name || job->max_file_bytes ||
+	     job->manifest || job->compress_level || job->ejson)) {
+		log_error("--quote-all, --compress, --compress-level, --ejson, --name, "
+			  "--max-file-bytes and --manifest are for sluice export");
 		return false;
 	}
 	return true;
@@ -1186,6 +1264,40 @@ static bool tables_operands(int argc, char **argv, const char *cmd, struct job *
 	if (job->nset || job->on_conflict != CONFLICT_ERROR || job->nkey || job->ncolumns) {
 		log_error(
 			"--set, --on-conflict, --key and --columns are for sluice load and update");
+		return false;
+	}
+	return true;
+}
+
+/* sluice export [OPTIONS] FROM_URL DEST */
+static bool export_operands(int argc, char **argv, struct job *job)
+{
+	if (argc - optind != 2) {
+		log_error("usage: sluice export [OPTIONS] FROM_URL DEST (a directory, a file or "
+			  "- for stdout)");
+		return false;
+	}
+	job->from = argv[optind];
+	job->dest = argv[optind + 1];
+	if (!check_url("FROM_URL", job->from))
+		return false;
+	if (!job->dest[0]) {
+		log_error("DEST is empty: name a directory, a file or - for stdout");
+		return false;
+	}
+	if (job->query && (job->ntables || job->nexclude)) {
+		log_error("--query exports one query as --name: no --tables with it");
+		return false;
+	}
+	if (job->out_name && !job->query) {
+		log_error("--name names a --query's rows");
+		return false;
+	}
+	if (job->nset || job->on_conflict != CONFLICT_ERROR || job->nkey || job->ncolumns ||
+	    job->table || job->create || job->truncate || job->cast || job->verify ||
+	    job->rejects_path) {
+		log_error("--table, --columns, --create, --truncate, --cast, --verify, --rejects, "
+			  "--set, --on-conflict and --key are not for sluice export");
 		return false;
 	}
 	return true;
@@ -1279,8 +1391,9 @@ enum cli_result cli_parse_at(int argc, char **argv, struct job *job, int *bad)
 	if (job->command == CMD_RUN)
 		return run_operands(argc, argv, job);
 	bool tables_cmd = job->command == CMD_COPY || job->command == CMD_VERIFY;
-	if (!check_shared(job) || !(tables_cmd ? tables_operands(argc, argv, cmd, job)
-					       : sources_operands(argc, argv, cmd, job)))
+	if (!check_shared(job) || !(job->command == CMD_EXPORT ? export_operands(argc, argv, job)
+				    : tables_cmd ? tables_operands(argc, argv, cmd, job)
+						 : sources_operands(argc, argv, cmd, job)))
 		return CLI_USAGE;
 	if (job->quiet)
 		log_set_level(LOG_ERROR);

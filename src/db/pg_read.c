@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sluice/pg_internal.h"
 #include "sluice/signals.h"
@@ -182,18 +183,29 @@ int pg_read_row(struct read_stream *s, struct cell **cells, int *ncols, unsigned
 			s->cap = cap;
 		}
 		const char *f = p;
-		while (p < end && *p != '\t')
-			p++;
+		p = memchr(p, '\t', (size_t)(end - p));
+		if (!p)
+			p = end;
 		if (p - f == 2 && f[0] == '\\' && f[1] == 'N') {
 			s->offs[nf] = SIZE_MAX;
 			s->cells[nf].len = 0;
 		} else {
 			s->offs[nf] = (size_t)(o - s->row.data);
-			for (const char *q = f; q < p; q++) {
-				if (*q == '\\' && q + 1 < p)
-					*o++ = copy_unescape(*++q);
-				else
-					*o++ = *q;
+			/* runs without a backslash copied whole */
+			for (const char *q = f; q < p;) {
+				const char *bs = memchr(q, '\\', (size_t)(p - q));
+				const char *stop = bs ? bs : p;
+				memcpy(o, q, (size_t)(stop - q));
+				o += stop - q;
+				q = stop;
+				if (!bs)
+					break;
+				if (q + 1 < p) {
+					*o++ = copy_unescape(q[1]);
+					q += 2;
+				} else {
+					*o++ = *q++;
+				}
 			}
 			s->cells[nf].len = (size_t)(o - s->row.data) - s->offs[nf];
 			*o++ = '\0';

@@ -29,60 +29,34 @@
 #include "sluice/verify.h"
 
 /* The source's snapshot, on cp->src and on each worker's connection: one
- * instant for all of them, so the key ranges planned on cp->src are the
- * rows the workers read: cp->src's snapshot exported and imported by the
- * others (PostgreSQL), or every snapshot started while a lock connection
- * holds the source still (MySQL, hold_still), so no commit falls between
- * them. One worker reads on cp->src itself.
- * Every connection is made first: behind a transaction pooler a connect
- * asks the server something, on a server session of the pool, which the
- * snapshots then hold until the end (the driver says so when the pool has
- * too few for them). */
+ * instant for all of them (snapshot_share), so the key ranges planned on
+ * cp->src are the rows the workers read. One worker reads on cp->src
+ * itself. Every connection is made first, the workers' target connections
+ * before the snapshots too. */
 static bool open_snapshots(struct copy *cp, struct sl_error *err)
 {
 	struct copy_worker *ws = cp->workers;
 	for (int i = 0; i < cp->nworkers; i++)
 		ws[i] = (struct copy_worker){.cp = cp};
 	if (cp->nworkers == 1) {
-		ws[0].src = cp->src;
 		ws[0].ddl = cp->ddl;
-		return cp->from->read.snapshot(cp->src, err);
+		return snapshot_share(cp->from, cp->job->from, cp->job->timeout, cp->src,
+				      &ws[0].src, 1, "copying", err);
 	}
-	char snap[128] = "";
-	struct conn *lock = NULL;
 	struct conn_options copts = {.timeout = cp->job->timeout};
+	struct conn **srcs = calloc((size_t)cp->nworkers, sizeof *srcs);
+	if (!srcs)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	bool ok = true;
 	for (int i = 0; ok && i < cp->nworkers; i++) {
 		ws[i].own = true;
-		ok = cp->from->conn.connect(cp->job->from, &copts, &ws[i].src, err) &&
-		     cp->to->conn.connect(cp->job->target, &copts, &ws[i].ddl, err);
+		ok = cp->to->conn.connect(cp->job->target, &copts, &ws[i].ddl, err);
 	}
-	if (ok && cp->from->read.export_snapshot) {
-		ok = cp->from->read.snapshot(cp->src, err) &&
-		     cp->from->read.export_snapshot(cp->src, snap, sizeof snap, err);
-	} else if (ok && cp->from->read.hold_still) {
-		ok = cp->from->conn.connect(cp->job->from, &copts, &lock, err);
-		struct sl_error e;
-		if (ok && !cp->from->read.hold_still(lock, &e)) {
-			log_warn("copying with %d workers, each reads its own snapshot: %s",
-				 cp->nworkers, e.msg);
-			cp->from->conn.close(lock);
-			lock = NULL;
-		}
-		ok = ok && cp->from->read.snapshot(cp->src, err);
-	} else if (ok) {
-		log_warn(
-			"copying with %d workers, each reads its own snapshot: %s has no shared one",
-			cp->nworkers, cp->from->name);
-		ok = cp->from->read.snapshot(cp->src, err);
-	}
-	for (int i = 0; ok && i < cp->nworkers; i++)
-		ok = snap[0] ? cp->from->read.snapshot_at(ws[i].src, snap, err)
-			     : cp->from->read.snapshot(ws[i].src, err);
-	if (lock) {
-		cp->from->read.let_go(lock);
-		cp->from->conn.close(lock);
-	}
+	ok = ok && snapshot_share(cp->from, cp->job->from, cp->job->timeout, cp->src, srcs,
+				  cp->nworkers, "copying", err);
+	for (int i = 0; i < cp->nworkers; i++)
+		ws[i].src = srcs[i];
+	free(srcs);
 	return ok;
 }
 

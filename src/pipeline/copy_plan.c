@@ -199,7 +199,7 @@ static void warn_objects(struct copy *cp, const struct schema_desc *sd)
 		bool copied = !on && !cp->job->ntables;
 		for (int t = 0; on && t < cp->ntables; t++)
 			copied |= !strcmp(cp->tables[t].name, on);
-		if (copied)
+		if (copied && !cp->exporting)
 			copy_left_out(cp, "%s is not copied", o);
 	}
 }
@@ -239,7 +239,8 @@ bool copy_choose_tables(struct copy *cp, struct sl_error *err)
 			continue;
 		if (!job->ntables && !strcmp(names[i], ckpt)) {
 			/* sluice's own resume state belongs to the source, not the copy */
-			log_info("%s (sluice's checkpoint table) is not copied", names[i]);
+			log_info("%s (sluice's checkpoint table) is not %s", names[i],
+				 cp->exporting ? "exported" : "copied");
 			continue;
 		}
 		/* --tables may name a table with its schema ("sales.orders"), as
@@ -266,8 +267,12 @@ bool copy_choose_tables(struct copy *cp, struct sl_error *err)
 		cp->ntables++;
 	}
 	for (int i = 0; i < sd.nviews && !job->ntables; i++)
-		copy_left_out(cp, "view %s is not copied (copy its definition by hand)",
-			      sd.views[i]);
+		if (cp->exporting)
+			copy_left_out(cp, "view %s is not exported (export it with --query)",
+				      sd.views[i]);
+		else
+			copy_left_out(cp, "view %s is not copied (copy its definition by hand)",
+				      sd.views[i]);
 	warn_objects(cp, &sd);
 	for (int i = 0; i < sd.ntriggers; i++) {
 		char table[256];
@@ -276,12 +281,13 @@ bool copy_choose_tables(struct copy *cp, struct sl_error *err)
 		bool copied = false;
 		for (int t = 0; t < cp->ntables; t++)
 			copied |= !strcmp(cp->tables[t].name, table);
-		if (copied)
+		if (copied && !cp->exporting)
 			copy_left_out(cp, "trigger %s is not copied", sd.triggers[i]);
 	}
 	schema_desc_free(&sd);
 	if (cp->ntables == 0)
-		return sl_error_set(err, SL_ERR_USAGE, "no tables to copy");
+		return sl_error_set(err, SL_ERR_USAGE, "no tables to %s",
+				    cp->exporting ? "export" : "copy");
 	return true;
 }
 
@@ -350,7 +356,7 @@ bool copy_plan_query(struct copy *cp, struct copy_table *t, struct sl_error *err
 /* The column of a single-column integer primary key, or -1: a table is
  * split into ranges of it (an unsigned key too: the bounds are checked to
  * fit when the ranges are made). */
-static int split_key(const struct copy_table *t)
+int copy_split_key(const struct copy_table *t)
 {
 	const struct index_desc *pk = table_desc_primary(&t->src);
 	if (!pk || pk->ncols != 1 || pk->expression)
@@ -418,7 +424,7 @@ bool copy_plan_units(struct copy *cp, struct sl_error *err)
 			cp->stats[i].files_skipped = 1;
 			continue;
 		}
-		int key = cp->job->query ? -1 : split_key(t);
+		int key = cp->job->query ? -1 : copy_split_key(t);
 		unsigned long long rows = t->src.rows_estimate;
 		long long lo = 0, hi = 0;
 		bool ranged = false;

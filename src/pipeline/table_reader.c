@@ -28,6 +28,7 @@ struct table_state {
 	int key;		   /* the column whose integer value numbers the rows, or -1 */
 	int mark_cursor, mark_key; /* copy --incremental: the watermark's columns, or -1 */
 	struct buf mark;
+	bool no_raw; /* records without raw (table_reader_no_raw) */
 };
 
 static void table_close(struct reader *r)
@@ -101,12 +102,14 @@ static enum read_status table_next(struct reader *r, struct record *rec, struct 
 			     n, st->ncols);
 		return READ_FAIL;
 	}
-	if (!raw_row(st, cells, n)) {
-		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-		return READ_FAIL;
+	if (!st->no_raw) {
+		if (!raw_row(st, cells, n)) {
+			sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			return READ_FAIL;
+		}
+		rec->raw = buf_str(&st->raw);
+		rec->raw_len = st->raw.len;
 	}
-	rec->raw = buf_str(&st->raw);
-	rec->raw_len = st->raw.len;
 	if (st->key >= 0) {
 		/* the rows come in key order: the key numbers them (as read,
 		 * before any transform) */
@@ -180,6 +183,12 @@ static bool table_open_unused(struct reader *r, const struct reader_options *opt
 	(void)r;
 	(void)opt;
 	return sl_error_set(err, SL_ERR_INTERNAL, "a table reader is opened by table_reader_open");
+}
+
+void table_reader_no_raw(struct reader *r)
+{
+	struct table_state *st = r->impl;
+	st->no_raw = true;
 }
 
 const struct reader_ops table_reader_ops = {

@@ -277,6 +277,7 @@ const char *report_command_name(enum command c)
 		[CMD_PING] = "ping",
 		[CMD_CHECKPOINTS] = "checkpoints",
 		[CMD_RUN] = "run",
+		[CMD_EXPORT] = "export",
 	};
 	return (size_t)c < sizeof names / sizeof names[0] && names[c] ? names[c] : "";
 }

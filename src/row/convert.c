@@ -29,9 +29,32 @@ enum convert_kind convert_kind_mysql(const struct sql_type *t)
 		return CONVERT_DATE;
 	case SQL_BINARY:
 		return CONVERT_BYTES;
+	case SQL_BIT:
+		return CONVERT_BITS;
 	default:
 		return CONVERT_NONE;
 	}
+}
+
+/* 1 to 64 digits 0 and 1 into big-endian bytes, as many as they need. */
+static bool convert_bits(const char *s, size_t len, char *out, size_t outsz, size_t *outlen)
+{
+	if (!len || len > 64)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (s[i] != '0' && s[i] != '1')
+			return false;
+	size_t n = (len + 7) / 8;
+	if (outsz < n + 1)
+		return false;
+	memset(out, 0, n + 1);
+	for (size_t i = 0; i < len; i++) {
+		size_t w = len - 1 - i; /* the digit's weight */
+		if (s[i] == '1')
+			out[n - 1 - w / 8] = (char)(out[n - 1 - w / 8] | 1 << (w % 8));
+	}
+	*outlen = n;
+	return true;
 }
 
 static bool word_is(const char *s, size_t len, const char *w)
@@ -331,6 +354,8 @@ bool convert_value(enum convert_kind kind, const char *s, size_t len, char *out,
 		return convert_date(s, len, out, outsz, outlen);
 	case CONVERT_BYTES:
 		return convert_bytes(s, len, out, outsz, outlen);
+	case CONVERT_BITS:
+		return convert_bits(s, len, out, outsz, outlen);
 	default:
 		return false;
 	}

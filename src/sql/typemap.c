@@ -560,6 +560,44 @@ static unsigned value_xf(const struct dialect *from, const struct sql_type *s,
 	return XF_NONE;
 }
 
+bool typemap_export_column(const struct dialect *from, const struct column_desc *col, unsigned *xf,
+			   int *bits, enum sql_kind *kind)
+{
+	struct sql_type s;
+	sql_type_init(&s, from);
+	*xf = XF_NONE;
+	*bits = 0;
+	*kind = SQL_OTHER;
+	if (!from->type_classify(col->type, col, &s)) {
+		sql_type_free(&s);
+		return false;
+	}
+	*kind = s.array ? SQL_OTHER : s.kind;
+	/* a JSON type that keeps its text as written (PostgreSQL json, MariaDB's
+	 * JSON, a longtext) goes as a string, so its text comes back byte for
+	 * byte; a normalized one (jsonb) nests */
+	if (s.kind == SQL_JSON && (s.json_text || is_mysql(from)))
+		*kind = SQL_TEXT;
+	if (s.array) {
+		/* PostgreSQL's array text, as it reads it back */
+	} else if (is_mysql(from) || is_sqlite(from)) {
+		/* the form a PostgreSQL target takes is the neutral one */
+		*xf = is_mysql(from) ? value_xf(from, &s, &pg_dialect, &s, bits)
+				     : sqlite_xf(from, &s, &pg_dialect, &s, bits);
+		if (s.kind == SQL_BOOL && s.bool_form == SQL_BOOL_BIT)
+			*xf |= XF_BOOL_TO_WORD;
+		else if (s.kind == SQL_BOOL)
+			*kind = SQL_INT; /* tinyint(1) holds any small integer */
+	} else if (is_pg(from)) {
+		if (s.kind == SQL_BOOL)
+			*xf = XF_BOOL_TO_WORD;
+		else if (s.kind == SQL_FLOAT && s.bytes == 4)
+			*xf = XF_FLOAT4_DIGITS | XF_KEEP_SPECIAL;
+	}
+	sql_type_free(&s);
+	return true;
+}
+
 /* src (type s) on the other server (to): the type to names s as, and the
  * transforms its values need; MySQL's enum labels as a CHECK. in_key,
  * max_len: see typemap_column. */
@@ -1992,6 +2030,13 @@ bool typemap_value(unsigned xf, int bits, const char *s, size_t len, struct buf 
 		cur = cur[0] == 't' ? "1" : "0";
 		in_out = false;
 	}
+	if (xf & XF_BOOL_TO_WORD) {
+		if (n != 1 || (cur[0] != 't' && cur[0] != 'f'))
+			return refuse(why, whysz, "not a boolean t or f");
+		cur = cur[0] == 't' ? "true" : "false";
+		n = cur[0] == 't' ? 4 : 5;
+		in_out = false;
+	}
 	if (xf & XF_PG_TEXTBITS_TO_BYTES) {
 		bool digits = bits > 0 && n;
 		for (size_t i = 0; digits && i < n; i++)
@@ -2012,7 +2057,10 @@ bool typemap_value(unsigned xf, int bits, const char *s, size_t len, struct buf 
 		}
 		step_end(out, &in_out, dst, need, &cur, &n);
 	}
-	if (xf & XF_FLOAT4_DIGITS) {
+	bool special = (xf & XF_KEEP_SPECIAL) && ((n == 3 && !memcmp(cur, "NaN", 3)) ||
+						  (n == 8 && !memcmp(cur, "Infinity", 8)) ||
+						  (n == 9 && !memcmp(cur, "-Infinity", 9)));
+	if ((xf & XF_FLOAT4_DIGITS) && !special) {
 		char tmp[64], *end;
 		if (n >= sizeof tmp)
 			return refuse(why, whysz, "not a real value");

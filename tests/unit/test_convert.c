@@ -41,8 +41,20 @@ START_TEST(kinds_from_mysql_types)
 	ck_assert_int_eq(convert_kind_for_mysql("tinyint(4)"), CONVERT_NONE);
 	ck_assert_int_eq(convert_kind_for_mysql("tinyint"), CONVERT_NONE);
 	ck_assert_int_eq(convert_kind_for_mysql("tinyint(10)"), CONVERT_NONE);
-	ck_assert_int_eq(convert_kind_for_mysql("bit(8)"), CONVERT_NONE);
-	ck_assert_int_eq(convert_kind_for_mysql("bit(10)"), CONVERT_NONE);
+	/* bits as 0/1 digits (PostgreSQL's text, sluice export's) */
+	ck_assert_int_eq(convert_kind_for_mysql("bit(8)"), CONVERT_BITS);
+	ck_assert_int_eq(convert_kind_for_mysql("bit(10)"), CONVERT_BITS);
+	char out[64];
+	size_t n = 0;
+	ck_assert(convert_value(CONVERT_BITS, "101000000101", 12, out, sizeof out, &n));
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq((unsigned char)out[0], 0x0a);
+	ck_assert_int_eq((unsigned char)out[1], 0x05);
+	ck_assert(convert_value(CONVERT_BITS, "0", 1, out, sizeof out, &n));
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(out[0], 0);
+	ck_assert(!convert_value(CONVERT_BITS, "12", 2, out, sizeof out, &n));
+	ck_assert(!convert_value(CONVERT_BITS, "", 0, out, sizeof out, &n));
 	ck_assert_int_eq(convert_kind_for_mysql("int(11)"), CONVERT_NONE);
 	ck_assert_int_eq(convert_kind_for_mysql("varchar(10)"), CONVERT_NONE);
 	ck_assert_int_eq(convert_kind_for_mysql("dateish"), CONVERT_NONE);
