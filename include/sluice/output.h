@@ -25,6 +25,10 @@ enum out_kind {
 	OUT_NUMBER,
 	OUT_BOOL,
 	OUT_JSON,
+	/* a JSON value whose text is kept as written (PostgreSQL json,
+	 * MariaDB JSON): nested when load stores a nested value as that very
+	 * text (compact, as YAJL writes it), else a string */
+	OUT_JSON_TEXT,
 	/* for --ejson (MongoDB Extended JSON, relaxed); otherwise a number
 	 * (decimal, float) or a string (the rest) */
 	OUT_DECIMAL,  /* {"$numberDecimal": "text"} */

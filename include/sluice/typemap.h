@@ -168,9 +168,11 @@ bool typemap_add_check(const struct dialect *from, const struct dialect *to, str
  * bits as 0/1 digits, an instant with its +00 zone, a MySQL zero date
  * NULL), booleans true/false, a real with all its digits; *bits the bit
  * width (XF_BITS_TO_TEXT), *kind what the values are (an array, a spatial
- * value or an enum's label SQL_OTHER or SQL_TEXT). False on out of memory. */
+ * value or an enum's label SQL_OTHER or SQL_TEXT); *as_written whether a
+ * JSON value's text is kept as written (PostgreSQL json, MariaDB's JSON),
+ * not normalized (jsonb). False on out of memory. */
 bool typemap_export_column(const struct dialect *from, const struct column_desc *col, unsigned *xf,
-			   int *bits, enum sql_kind *kind);
+			   int *bits, enum sql_kind *kind, bool *as_written);
 
 /* Apply xf to value s (len bytes, may hold NUL bytes, not inside out)
  * into out (reset first), the flags in the order of enum value_xf; *is_null is set when the

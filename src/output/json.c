@@ -10,6 +10,8 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
 
 #include "sluice/output.h"
 
@@ -159,6 +161,77 @@ static bool ejson_value(struct buf *b, const struct out_column *c, const struct 
 	}
 }
 
+/* YAJL events passed on to a generator, as sluice's JSON reader does when
+ * it stores a nested value (numbers as their text). */
+static int re_null(void *g)
+{
+	return yajl_gen_null(g) == yajl_gen_status_ok;
+}
+static int re_bool(void *g, int v)
+{
+	return yajl_gen_bool(g, v) == yajl_gen_status_ok;
+}
+static int re_number(void *g, const char *s, size_t n)
+{
+	return yajl_gen_number(g, s, n) == yajl_gen_status_ok;
+}
+static int re_string(void *g, const unsigned char *s, size_t n)
+{
+	return yajl_gen_string(g, s, n) == yajl_gen_status_ok;
+}
+static int re_map_open(void *g)
+{
+	return yajl_gen_map_open(g) == yajl_gen_status_ok;
+}
+static int re_map_close(void *g)
+{
+	return yajl_gen_map_close(g) == yajl_gen_status_ok;
+}
+static int re_array_open(void *g)
+{
+	return yajl_gen_array_open(g) == yajl_gen_status_ok;
+}
+static int re_array_close(void *g)
+{
+	return yajl_gen_array_close(g) == yajl_gen_status_ok;
+}
+static const yajl_callbacks regen = {
+	.yajl_null = re_null,
+	.yajl_boolean = re_bool,
+	.yajl_number = re_number,
+	.yajl_string = re_string,
+	.yajl_start_map = re_map_open,
+	.yajl_map_key = re_string,
+	.yajl_end_map = re_map_close,
+	.yajl_start_array = re_array_open,
+	.yajl_end_array = re_array_close,
+};
+
+/* Whether JSON text p (n bytes), read back by sluice load as a nested
+ * value, is stored as these very bytes: an object or an array, with no
+ * Extended JSON wrapper load would turn into a value (no '"$'), already in
+ * the form load writes a nested value in (YAJL's, compact: what
+ * JSON.stringify and most programs write). Otherwise it goes as a string,
+ * whose content load stores as it is. */
+static bool nests_as_written(const char *p, size_t n)
+{
+	if (n < 2 || (p[0] != '{' && p[0] != '[') || memmem(p, n, "\"$", 2))
+		return false;
+	yajl_gen g = yajl_gen_alloc(NULL);
+	yajl_handle h = g ? yajl_alloc(&regen, NULL, g) : NULL;
+	const unsigned char *out;
+	size_t len;
+	bool same = h && yajl_parse(h, (const unsigned char *)p, n) == yajl_status_ok &&
+		    yajl_complete_parse(h) == yajl_status_ok &&
+		    yajl_gen_get_buf(g, &out, &len) == yajl_gen_status_ok && len == n &&
+		    !memcmp(out, p, n);
+	if (h)
+		yajl_free(h);
+	if (g)
+		yajl_gen_free(g);
+	return same;
+}
+
 /* Append one value of column c. */
 static bool value(const struct output *o, struct buf *b, const struct out_column *c,
 		  const struct cell *v)
@@ -185,8 +258,13 @@ static bool value(const struct output *o, struct buf *b, const struct out_column
 			return buf_append(b, v->ptr, v->len);
 		break;
 	case OUT_JSON:
-		/* the server's JSON text, valid by its type: nested as it is */
-		if (v->len)
+		/* the server's JSON text, valid by its type (normalized: jsonb):
+		 * nested as it is, unless load would read a wrapper in it */
+		if (v->len && !memmem(v->ptr, v->len, "\"$", 2))
+			return buf_append(b, v->ptr, v->len);
+		break;
+	case OUT_JSON_TEXT:
+		if (nests_as_written(v->ptr, v->len))
 			return buf_append(b, v->ptr, v->len);
 		break;
 	case OUT_TEXT:

@@ -579,13 +579,16 @@ static bool plan_table(struct export *ex, int ti, struct sl_error *err)
 			continue; /* a query's types are not known: its values go as text */
 		const struct column_desc *col = &ct->src.cols[i];
 		enum sql_kind kind;
-		if (!typemap_export_column(ex->from->dialect, col, &t->xf[i], &t->bits[i], &kind))
+		bool as_written;
+		if (!typemap_export_column(ex->from->dialect, col, &t->xf[i], &t->bits[i], &kind,
+					   &as_written))
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 		t->types[i] = col->type;
 		t->cols[i].kind = kind == SQL_INT				    ? OUT_NUMBER
 				  : kind == SQL_DECIMAL				    ? OUT_DECIMAL
 				  : kind == SQL_FLOAT				    ? OUT_FLOAT
 				  : kind == SQL_BOOL				    ? OUT_BOOL
+				  : kind == SQL_JSON && as_written		    ? OUT_JSON_TEXT
 				  : kind == SQL_JSON				    ? OUT_JSON
 				  : kind == SQL_BINARY				    ? OUT_BINARY
 				  : kind == SQL_UUID				    ? OUT_UUID

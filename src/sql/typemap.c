@@ -561,8 +561,9 @@ static unsigned value_xf(const struct dialect *from, const struct sql_type *s,
 }
 
 bool typemap_export_column(const struct dialect *from, const struct column_desc *col, unsigned *xf,
-			   int *bits, enum sql_kind *kind)
+			   int *bits, enum sql_kind *kind, bool *as_written)
 {
+	*as_written = false;
 	struct sql_type s;
 	sql_type_init(&s, from);
 	*xf = XF_NONE;
@@ -574,10 +575,9 @@ bool typemap_export_column(const struct dialect *from, const struct column_desc 
 	}
 	*kind = s.array ? SQL_OTHER : s.kind;
 	/* a JSON type that keeps its text as written (PostgreSQL json, MariaDB's
-	 * JSON, a longtext) goes as a string, so its text comes back byte for
-	 * byte; a normalized one (jsonb) nests */
-	if (s.kind == SQL_JSON && (s.json_text || is_mysql(from)))
-		*kind = SQL_TEXT;
+	 * JSON, a longtext) must come back byte for byte: the writer nests it
+	 * only where load stores the nested text as it is */
+	*as_written = s.kind == SQL_JSON && (s.json_text || is_mysql(from));
 	if (s.array) {
 		/* PostgreSQL's array text, as it reads it back */
 	} else if (is_mysql(from) || is_sqlite(from)) {

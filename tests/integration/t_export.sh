@@ -10,6 +10,7 @@ fresh exp_my
 fresh exp_myback
 fresh exp_pg
 fresh exp_pgback
+fresh exp_pgj
 MY_SRC=$MY_BASE/exp_my
 MY_BACK=$MY_BASE/exp_myback
 PG_SRC=$PG_BASE/exp_pg
@@ -164,8 +165,28 @@ import json, sys
 rows = [json.loads(l, parse_float=str) for l in open(sys.argv[1], encoding="utf-8")]
 r = rows[0]
 print(len(rows), r["tz"], r["b"], r["by"], r["jb"]["a"]["b"], r["js"], r["n2"], r["r"], r["bi"], rows[2]["u"])' "$TMP/pgv.ndjson")
-assert_eq "ndjson: UTC instants, booleans, hex, jsonb nested, json as text, numbers" \
+assert_eq "ndjson: UTC instants, booleans, hex, jsonb nested, spaced json as text, numbers" \
 	"3 2024-02-29 18:29:59.123456+00 True \\x00ff000a5c [1, '2.50', None] {\"k\": [1, {\"z\": \"\\t\"}]} 99999999999999999999999999999999999.999999999999999999999999999999 3.4028234663852886e+38 9223372036854775807 None" "$py"
+# a json value that keeps its text nests only in the form load stores a
+# nested value in (compact); others go as strings; both come back exact
+pgd exp_pgj -q -c "CREATE TABLE jsx (id int PRIMARY KEY, js json)"
+pgd exp_pgj -q -c "INSERT INTO jsx VALUES (1, E'{\"a\":\n 1}'), (2, ' [1]'), (3, '{\"\$date\":\"x\"}'),
+	(4, '\"s\"'), (5, '{\"b\":[],\"t\":\"\\t é\"}'), (6, '{\"e\":\"\\u00e9\"}'), (7, '[1,2.50,{\"n\":null}]')"
+run_sluice "export jsx" 0 export "$PG_BASE/exp_pgj" "$TMP/jsx.ndjson" --tables jsx
+assert_eq "compact objects and arrays nested; line breaks, spaces, wrappers, scalars, escapes: strings" \
+	"str str str str dict str list" "$(python3 -c '
+import json, sys
+print(*[type(json.loads(l)["js"]).__name__ for l in open(sys.argv[1])])' "$TMP/jsx.ndjson")"
+assert_contains "nested as written" '"js":[1,2.50,{"n":null}]' "$(cat "$TMP/jsx.ndjson")"
+myd exp_myback -e "DROP TABLE IF EXISTS jsx; CREATE TABLE jsx (id int PRIMARY KEY, js json)"
+run_sluice "load jsx into MariaDB" 0 load "$TMP/jsx.ndjson" "$MY_BACK" --table jsx -q
+pgd exp_pgj -q -c "CREATE TABLE jsx_back (id int PRIMARY KEY, js json)"
+run_sluice "load jsx back" 0 load "$TMP/jsx.ndjson" "$PG_BASE/exp_pgj" --table jsx_back -q
+assert_eq "every json text back byte for byte, on both servers" \
+	"$(pgd exp_pgj -c "SELECT id, md5(js::text) FROM jsx ORDER BY id")" \
+	"$(pgd exp_pgj -c "SELECT id, md5(js::text) FROM jsx_back ORDER BY id")"
+assert_eq "MariaDB too" "$(pgd exp_pgj -c "SELECT id, md5(js::text) FROM jsx ORDER BY id")" \
+	"$(myd exp_myback -e "SELECT id, md5(js) FROM jsx ORDER BY id")"
 
 test_case "the round trip's values by the servers' own clients"
 pg_canon() { pgd "$1" -c "SELECT id, u, tz, ts, d, jb, js, n, n2, b, encode(by, 'hex'), r::float8, dp, t, vc, bi FROM pgtypes ORDER BY id"; }
