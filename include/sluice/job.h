@@ -23,7 +23,8 @@ enum command {
 	CMD_COPY,
 	CMD_VERIFY,
 	CMD_PING,
-	CMD_CHECKPOINTS
+	CMD_CHECKPOINTS,
+	CMD_DELETE
 };
 enum progress_mode { PROGRESS_AUTO = 0, PROGRESS_BAR, PROGRESS_LOG, PROGRESS_NONE };
 
@@ -58,6 +59,14 @@ struct job {
 	int nkey;
 	char **set; /* update --set */
 	int nset;
+	char **add; /* --add: columns that take col = col + value (deltas) */
+	int nadd;
+	bool add_null_as_zero; /* --add-null-as-zero: a NULL in the table counts as 0 */
+	const char *soft;      /* --soft 'COL=EXPR': mark rows instead of deleting them */
+	/* --group-by COL: records sharing COL's value (an input column) are
+	 * written in one transaction; a group refused in part is rejected whole */
+	const char *group_by;
+	size_t max_group_rows; /* --max-group-rows: the largest group (0: 100000) */
 	const char *rejects_path;
 	long max_errors; /* -1: unlimited */
 	int workers;
