@@ -18,10 +18,17 @@ _sluice_options()
 	load)
 		echo "$_sluice_opts_input --method --batch-rows --single-transaction --truncate"
 		echo "--create --on-conflict --key --dry-run --resume --job --checkpoint-table"
+		echo "--add --add-null-as-zero --group-by --max-group-rows"
 		echo "$_sluice_opts_pool $_sluice_opts_report"
 		;;
 	update)
 		echo "$_sluice_opts_input --key --set --batch-rows --single-transaction --dry-run"
+		echo "--add --add-null-as-zero --group-by --max-group-rows --resume --job --checkpoint-table"
+		echo "$_sluice_opts_pool $_sluice_opts_report"
+		;;
+	delete)
+		echo "$_sluice_opts_input --key --soft --batch-rows --single-transaction --dry-run"
+		echo "--group-by --max-group-rows --resume --job --checkpoint-table"
 		echo "$_sluice_opts_pool $_sluice_opts_report"
 		;;
 	copy)
@@ -47,7 +54,7 @@ _sluice_takes_value()
 		--set | --workers | --pool-min | --pool-max | --acquire-timeout | --idle-timeout | \
 		--retries | --progress | --stats-interval | --rejects | --max-errors | \
 		--summary-json | --metrics-file | --tables | --exclude-tables | --schema | --query | \
-		--cast | \
+		--cast | --add | --soft | --group-by | --max-group-rows | \
 		--split-rows | --timeout | --job | --checkpoint-table)
 		return 0
 		;;
@@ -88,12 +95,12 @@ _sluice()
 	local prev=${words[n - 1]}
 
 	if [ "$n" -le 1 ]; then
-		_sluice_reply "$cur" load update copy verify ping checkpoints --help --version
+		_sluice_reply "$cur" load update delete copy verify ping checkpoints --help --version
 		return
 	fi
 	local cmd=${words[1]}
 	case $cmd in
-	load | update | copy | verify | ping | checkpoints) ;;
+	load | update | delete | copy | verify | ping | checkpoints) ;;
 	*) return ;;
 	esac
 
@@ -128,7 +135,7 @@ _sluice()
 		return
 	fi
 	case $cmd in
-	load | update)
+	load | update | delete)
 		if [[ $cur == p* || $cur == m* || $cur == s* ]] && ! compgen -f -- "$cur" >/dev/null; then
 			_sluice_reply "$cur" postgresql:// postgres:// mysql:// mariadb:// sqlite:
 			compopt -o nospace 2>/dev/null
