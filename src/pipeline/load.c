@@ -67,8 +67,17 @@ static void print_dry_run(struct load *ld)
 	if (ld->spec.update) {
 		buf_cat(&b,
 			"-- one statement per row or per group of rows, values sent as parameters\n");
-		if (!sql_update_row(d, &b, &ld->spec))
+		/* the --group-by column goes to no table */
+		struct write_spec shown = ld->spec;
+		char **cols = malloc((size_t)(ld->ncols ? ld->ncols : 1) * sizeof *cols);
+		shown.columns = cols;
+		shown.ncols = 0;
+		for (int i = 0; cols && i < ld->ncols; i++)
+			if (i != ld->group_idx)
+				cols[shown.ncols++] = ld->columns[i];
+		if (!cols || !sql_update_row(d, &b, &shown))
 			b.failed = true;
+		free(cols);
 		buf_cat(&b, ";\n");
 	} else if (sql_uses_bulk(&ld->spec)) {
 		if (!d->bulk_load(&b, &ld->spec))
