@@ -526,7 +526,9 @@ static enum attempt_outcome attempt_write(struct load *ld, struct conn **c, cons
 		return ATTEMPT_OVER_LIMIT;
 	if (wrote && matched && ld->group_idx >= 0 &&
 	    !group_all_found(ld, b, first, n, matched, err))
-		return ATTEMPT_REFUSED; /* a group changed in part: rejected whole */
+		/* a group changed in part: rejected whole (all or nothing under
+		 * --single-transaction: the run fails) */
+		return single ? ATTEMPT_FAILED : ATTEMPT_REFUSED;
 	if (wrote && signals_caught())
 		return ATTEMPT_INTERRUPTED; /* before COMMIT: nothing of it is in */
 	if (wrote && (single || drv->tx.commit(*c, err)))
