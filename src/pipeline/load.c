@@ -428,6 +428,13 @@ static const char *how_to_go_on(const struct load *ld)
 	const struct job *job = ld->job;
 	if (job->resume)
 		return "to go on, run the same command again: --resume skips what is committed";
+	if (ld->spec.nadd)
+		return "the committed batches' deltas are in, so running the same command again "
+		       "would add them twice: leave out the committed lines first (with --resume "
+		       "a rerun goes on exactly once)";
+	if (ld->spec.del)
+		return "to go on, run the same command again: the rows deleted already count as "
+		       "not found";
 	if (ld->spec.update)
 		return "to go on, run the same command again: it sets the same values";
 	if (ld->spec.on_conflict != CONFLICT_ERROR)
