@@ -101,6 +101,27 @@ for server in pg my lite; do
 		"$(q $server "select sku, qty, name from inv order by sku" | tr '\n' ' ' | sed 's/ $//')"
 done
 
+test_case "upserts grouped: stock movements by order, an order refused whole"
+# order 2's second row has a quantity no server takes: its first row (a new
+# sku c) must not stay either. (A CHECK (qty >= 0) would refuse every
+# negative delta here: the servers check the row an upsert would insert
+# before they find the conflict.)
+printf 'ord,sku,qty\n1,a,-2\n1,b,-1\n2,c,5\n2,b,lots\n3,a,-1\n3,d,7\n' >"$TMP/moves.csv"
+for server in pg my; do
+	URL=$(url $server)
+	if [ $server = pg ]; then
+		pg -c "drop table if exists stock; create table stock (sku varchar(5) primary key, qty int not null); insert into stock values ('a', 10), ('b', 10)"
+	else
+		my -e "DROP TABLE IF EXISTS stock; CREATE TABLE stock (sku varchar(5) primary key, qty int not null); INSERT INTO stock VALUES ('a', 10), ('b', 10)"
+	fi
+	run_sluice "$server-moves" 3 load "$TMP/moves.csv" "$URL" --table stock --key sku --on-conflict update \
+		--add qty --group-by ord --rejects "$TMP/moves.rej" -q
+	assert_eq "$server: orders 1 and 3 applied, order 2 not at all" "a|7 b|9 d|7" \
+		"$(q $server "select sku, qty from stock order by sku" | tr '\n' ' ' | sed 's/ $//')"
+	assert_eq "$server: both rows of order 2 rejected" "2,c,5 2,b,lots" \
+		"$(tail -n +2 "$TMP/moves.rej" | tr '\n' ' ' | sed 's/ $//')"
+done
+
 test_case "groups: adjacent or exit 2; --max-group-rows rejects a group whole"
 pg -c "drop table if exists acc; create table acc (id int primary key, balance int not null)" \
 	-c "insert into acc select i, 100 from generate_series(1, 10) i"
