@@ -545,10 +545,14 @@ static bool overlap_row(void *ctx, char *const *v, int n)
 }
 
 enum claim_result checkpoint_guard(struct checkpoint *ck, struct conn *c, int src, long long first,
-				   long long last, struct sl_error *err)
+				   long long last, long long *held, struct sl_error *err)
 {
 	const struct driver *drv = ck->drv;
 	long long lo = first / CK_STRETCH, hi = last / CK_STRETCH;
+	if (lo <= *held)
+		lo = *held + 1; /* locked already in this transaction */
+	if (hi > *held)
+		*held = hi;
 	/* ascending, so two runs that need the same stretches cannot wait on
 	 * each other in a circle */
 	for (long long s = lo; s <= hi; s++) {

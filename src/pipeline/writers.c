@@ -7,6 +7,7 @@
  * COMMIT whose reply was lost is settled by asking the server (or looking
  * the rows up), never guessed. Keyed writes go in rounds (keys.h).
  */
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,14 +392,17 @@ static enum claim_result claim_rows(struct load *ld, struct conn *c, const struc
 				    size_t first, size_t n, struct sl_error *err)
 {
 	bool files = !ld->req->open_reader;
+	long long held = LLONG_MIN; /* the last stretch of the run's source locked */
 	for (size_t i = first; i < first + n;) {
+		if (i > first && b->meta[i].source != b->meta[i - 1].source)
+			held = LLONG_MIN;
 		size_t j = i;
 		while (j + 1 < first + n && b->meta[j + 1].source == b->meta[i].source &&
 		       (!files || b->meta[j + 1].ordinal == b->meta[j].ordinal + 1))
 			j++;
 		enum claim_result r =
 			files ? checkpoint_guard(ld->ckpt, c, b->meta[i].source, b->meta[i].ordinal,
-						 b->meta[j].ordinal, err)
+						 b->meta[j].ordinal, &held, err)
 			      : CLAIM_OK;
 		if (r == CLAIM_OK)
 			r = checkpoint_claim(ld->ckpt, c, b->meta[i].source, b->meta[i].ordinal,
