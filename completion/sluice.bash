@@ -18,10 +18,17 @@ _sluice_options()
 	load)
 		echo "$_sluice_opts_input --method --batch-rows --single-transaction --truncate"
 		echo "--create --on-conflict --key --dry-run --resume --job --checkpoint-table"
+		echo "--add --add-null-as-zero --group-by --max-group-rows"
 		echo "$_sluice_opts_pool $_sluice_opts_report"
 		;;
 	update)
 		echo "$_sluice_opts_input --key --set --batch-rows --single-transaction --dry-run"
+		echo "--add --add-null-as-zero --group-by --max-group-rows --resume --job --checkpoint-table"
+		echo "$_sluice_opts_pool $_sluice_opts_report"
+		;;
+	delete)
+		echo "$_sluice_opts_input --key --soft --batch-rows --single-transaction --dry-run"
+		echo "--group-by --max-group-rows --resume --job --checkpoint-table"
 		echo "$_sluice_opts_pool $_sluice_opts_report"
 		;;
 	copy)
@@ -54,7 +61,7 @@ _sluice_takes_value()
 		--set | --workers | --pool-min | --pool-max | --acquire-timeout | --idle-timeout | \
 		--retries | --progress | --stats-interval | --rejects | --max-errors | \
 		--summary-json | --metrics-file | --tables | --exclude-tables | --schema | --query | \
-		--cast | \
+		--cast | --add | --group-by | --max-group-rows | \
 		--split-rows | --timeout | --job | --checkpoint-table | --only | --incremental | --lag | \
 		--null-cursor | --soft | --name | --compress | --compress-level | --max-file-bytes | \
 		--manifest)
@@ -97,12 +104,12 @@ _sluice()
 	local prev=${words[n - 1]}
 
 	if [ "$n" -le 1 ]; then
-		_sluice_reply "$cur" load update copy verify export ping checkpoints run --help --version
+		_sluice_reply "$cur" load update delete copy verify export ping checkpoints run --help --version
 		return
 	fi
 	local cmd=${words[1]}
 	case $cmd in
-	load | update | copy | verify | export | ping | checkpoints | run) ;;
+	load | update | delete | copy | verify | export | ping | checkpoints | run) ;;
 	*) return ;;
 	esac
 
@@ -139,7 +146,7 @@ _sluice()
 	fi
 	case $cmd in
 	run) _sluice_files "$cur" ;;
-	load | update)
+	load | update | delete)
 		if [[ $cur == p* || $cur == m* || $cur == s* ]] && ! compgen -f -- "$cur" >/dev/null; then
 			_sluice_reply "$cur" postgresql:// postgres:// mysql:// mariadb:// sqlite:
 			compopt -o nospace 2>/dev/null

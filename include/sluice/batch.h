@@ -86,6 +86,9 @@ struct batch {
 
 /* A batch for up to cap_rows rows of ncols values; false on out of memory. */
 bool batch_init(struct batch *b, int ncols, size_t cap_rows);
+/* Make room for cap_rows rows (never less than it has); the rows stay.
+ * False on out of memory (the batch is as it was). */
+bool batch_grow(struct batch *b, size_t cap_rows);
 void batch_free(struct batch *b);
 /* Empty the batch; the arena memory is kept for the next rows. */
 void batch_reset(struct batch *b);

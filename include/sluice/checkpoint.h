@@ -66,6 +66,19 @@ enum claim_result { CLAIM_OK, CLAIM_TAKEN, CLAIM_FAILED };
 enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int src, long long first,
 				   long long last, size_t rows, struct sl_error *err);
 
+/* Inside the caller's transaction on c, before claiming records
+ * first..last of source src: wait for any other run writing records of the
+ * same stretches to end (a lock row of each stretch, inserted and deleted
+ * at once, held until this transaction ends), then look at what is
+ * committed: CLAIM_TAKEN when a committed range holds one of the records.
+ * *held is the last stretch of src this transaction holds (LLONG_MIN at
+ * its start), moved on here: a stretch is locked once per transaction.
+ * Claims alone conflict only when they start at the same record; with the
+ * guard, runs whose batches fall differently (one rejected a record the
+ * other did not read) cannot both write a record. */
+enum claim_result checkpoint_guard(struct checkpoint *ck, struct conn *c, int src, long long first,
+				   long long last, long long *held, struct sl_error *err);
+
 /* On a fresh connection: whether the range starting at first of source src
  * is committed (settles a COMMIT whose reply was lost). */
 bool checkpoint_committed(struct checkpoint *ck, struct conn *c, int src, long long first,

@@ -25,7 +25,8 @@ enum command {
 	CMD_PING,
 	CMD_CHECKPOINTS,
 	CMD_RUN,
-	CMD_EXPORT
+	CMD_EXPORT,
+	CMD_DELETE
 };
 enum progress_mode { PROGRESS_AUTO = 0, PROGRESS_BAR, PROGRESS_LOG, PROGRESS_NONE };
 
@@ -69,6 +70,14 @@ struct job {
 	int nkey;
 	char **set; /* update --set */
 	int nset;
+	char **add; /* --add: columns that take col = col + value (deltas) */
+	int nadd;
+	bool add_null_as_zero; /* --add-null-as-zero: a NULL in the table counts as 0 */
+	const char *soft;      /* --soft 'COL=EXPR': mark rows instead of deleting them */
+	/* --group-by COL: records sharing COL's value (an input column) are
+	 * written in one transaction; a group refused in part is rejected whole */
+	const char *group_by;
+	size_t max_group_rows; /* --max-group-rows: the largest group (0: 100000) */
 	const char *rejects_path;
 	long max_errors; /* -1: unlimited */
 	int workers;
@@ -130,7 +139,6 @@ struct job {
 	double lag;		      /* --lag: seconds re-read behind the watermark */
 	enum null_cursor null_cursor; /* --null-cursor skip|include */
 	bool delete_missing;	      /* --delete-missing: target rows gone from the source */
-	const char *soft;	      /* --soft 'COL=EXPR': mark rows instead of deleting them */
 };
 
 /* What a caller other than the command line (copy's workers) asks of one

@@ -183,6 +183,13 @@ bool my_write_batch(struct conn *c, const struct write_spec *spec, const struct 
 /* src/db/mysql_update.c */
 bool my_update_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
 		     size_t first, size_t n, unsigned *matched, struct sl_error *err);
+/* The SL_ERR_DATA error of a delta that met a NULL in the table; false. */
+bool my_null_add_error(struct sl_error *err);
+/* With --add (and NULLs not counting as 0): an SL_ERR_DATA error when a
+ * row of the table with the key of one of rows [first, first+n) has a NULL
+ * in an --add column, after the deltas went in. */
+bool my_refuse_null_adds(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			 size_t first, size_t n, struct sl_error *err);
 
 /* src/db/mysql_catalog.c */
 bool my_put_literal(struct conn *c, const char *s);

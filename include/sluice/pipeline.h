@@ -70,6 +70,13 @@ struct load {
 	int nkey_idx;
 	int *set_idx; /* sluice update: the columns it sets, as indexes into columns */
 	int nset_idx;
+	char *soft_col, *soft_expr; /* delete --soft (owned) */
+	/* --group-by: the group column (an index into columns, written to no
+	 * table), or -1; the reader keeps a group's records in one batch, and
+	 * a group refused in part is rejected whole */
+	int group_idx;
+	size_t max_group_rows;
+	struct group_state *groups; /* the reader's: the open group, the closed ones */
 	unsigned long long blank_lines;
 	struct table_desc target; /* the table as check_target found it */
 	char *const *lookup_key;  /* a unique key among the columns, to settle lost commits */
@@ -97,6 +104,28 @@ struct writer_arg {
 	struct load *ld;
 	int queue; /* the queue this writer takes batches from */
 };
+
+/* --- groups.c: --group-by, the reader's bookkeeping --- */
+
+struct group_state;
+enum group_step {
+	GROUP_SAME,	 /* the record is of the open group */
+	GROUP_NEW,	 /* it begins a group (the open one, if any, is closed) */
+	GROUP_BROKEN,	 /* its group was closed earlier: the input is not grouped */
+	GROUP_NO_MEMORY, /* out of memory */
+};
+bool groups_open(struct group_state **out);
+void groups_free(struct group_state *g);
+/* The group value v of the record at line: GROUP_BROKEN sets *began to the
+ * line the group began on. */
+enum group_step groups_next(struct group_state *g, const struct cell *v, long line, long *began);
+/* The open group's records so far; whether it is rejected whole
+ * (groups_reject marks it so, with the reason groups_why gives: its later
+ * records are rejects too). */
+size_t groups_rows(const struct group_state *g);
+bool groups_rejecting(const struct group_state *g);
+void groups_reject(struct group_state *g, const char *why);
+const char *groups_why(const struct group_state *g);
 
 /* --- writers.c --- */
 

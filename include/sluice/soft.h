@@ -1,8 +1,8 @@
 /* include/sluice/soft.h
  * --soft 'COL=EXPR': mark rows instead of deleting them (sluice delete,
  * copy --delete-missing). EXPR is a server expression (now(),
- * CURRENT_TIMESTAMP), the one place where operator text goes to the
- * server as SQL.
+ * CURRENT_TIMESTAMP, 1): the one place where text from the command line
+ * goes to the server as SQL, chosen by the operator, never by the input.
  */
 #ifndef SLUICE_SOFT_H
 #define SLUICE_SOFT_H
@@ -11,10 +11,11 @@
 
 #include "sluice/error.h"
 
-/* Split spec at its first '=' into the column (*col, spaces around it
- * trimmed) and the expression (*expr, trimmed), both malloc'd for the
- * caller to free. False with err (SL_ERR_USAGE) when either part is empty
- * or there is no '='; *col and *expr are then NULL. */
+/* Split spec, "COL=EXPR", into the column (surrounding blanks trimmed) and
+ * the expression (likewise), both malloc'd and the caller's. False with err
+ * (SL_ERR_USAGE) when there is no '=', the column or the expression is
+ * empty, or the expression carries a ';' outside quotes (one expression,
+ * never a second statement). */
 bool soft_parse(const char *spec, char **col, char **expr, struct sl_error *err);
 
 #endif

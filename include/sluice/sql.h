@@ -29,6 +29,20 @@ struct write_spec {
 	bool update;	  /* sluice update: set columns where the key matches */
 	char *const *set; /* update: the columns to set (NULL: all but the key) */
 	int nset;
+	/* update, and upsert (--on-conflict update): the columns of set (or,
+	 * upsert, of the non-key columns) that take col = col + value, a delta,
+	 * added exactly by the server; NULL + value stays NULL there, which the
+	 * drivers refuse (SL_ERR_DATA) unless add_null_as_zero (COALESCE) */
+	char *const *add;
+	int nadd;
+	bool add_null_as_zero;
+	/* sluice delete (with update set): delete the rows the key matches, or
+	 * with soft_col set soft_col = soft_expr in them instead (--soft: the
+	 * operator's server expression, the one text that goes in as SQL) */
+	bool del;
+	const char *soft_col, *soft_expr;
+	/* count_keys: count only the rows with a NULL in an add column */
+	bool count_null_adds;
 	size_t batch_rows; /* rows in a full batch (statement sizing) */
 	bool raw_bytes;	   /* values of binary columns are bytes already (copy), not
 			    * "\x" hex text to decode */
@@ -263,8 +277,25 @@ BUF_MUST_USE bool sql_quote_with(struct buf *b, const char *ident, char q);
  * set than columns. */
 BUF_MUST_USE bool sql_update_columns(const struct write_spec *spec, int *set, int *nset, int *key,
 				     int *nkey);
+/* Whether column name is one of spec's --add columns. */
+bool sql_is_add_column(const struct write_spec *spec, const char *name);
+/* Append the assignment of column col to the expression value: "col" =
+ * value, or for an --add column "col" = <target>"col" + value
+ * (COALESCE(<target>"col", 0) + value with add_null_as_zero), target being
+ * a quoted qualifier with its dot ("sluice_t.") or "" for none. */
+BUF_MUST_USE bool sql_assign(const struct dialect *d, struct buf *b, const struct write_spec *spec,
+			     const char *col, const char *target, const char *value);
+/* Append (<target>"a" IS NULL OR ...) over the --add columns among spec's
+ * columns: true of a row where a delta met a NULL. Appends FALSE-free
+ * "(1 = 0)" when there is none. */
+BUF_MUST_USE bool sql_null_adds(const struct dialect *d, struct buf *b,
+				const struct write_spec *spec, const char *target);
+/* Whether an --add delta can meet a NULL the drivers must refuse: spec adds
+ * and NULLs do not count as 0. */
+bool sql_checks_null_adds(const struct write_spec *spec);
 /* Append UPDATE t SET a = ?, ... WHERE k = ? AND ... (one row; placeholders
- * numbered set columns first, then key columns). */
+ * numbered set columns first, then key columns); for sluice delete DELETE
+ * FROM t WHERE k = ? ..., or with --soft UPDATE t SET col = EXPR WHERE ... */
 BUF_MUST_USE bool sql_update_row(const struct dialect *d, struct buf *b,
 				 const struct write_spec *spec);
 
@@ -294,6 +325,15 @@ BUF_MUST_USE bool sql_checkpoint_claim(const struct dialect *d, struct buf *b,
  * first. */
 BUF_MUST_USE bool sql_checkpoint_at(const struct dialect *d, struct buf *b,
 				    const struct write_spec *table, long long first);
+/* SELECT job, source, first_rec of the ranges (kind 1) that hold a record
+ * of first..last (both in). */
+BUF_MUST_USE bool sql_checkpoint_overlap(const struct dialect *d, struct buf *b,
+					 const struct write_spec *table, long long first,
+					 long long last);
+/* DELETE of the row of kind kind at first of the job and source given as
+ * placeholders 1 and 2. */
+BUF_MUST_USE bool sql_checkpoint_unlock(const struct dialect *d, struct buf *b,
+					const struct write_spec *table, int kind, long long first);
 /* Per job and source, ordered by both: job, source, the ranges, the rows
  * written, 1 when whole, the first and last committed_at; has_kind false
  * for a table an earlier version made (no kind column). */

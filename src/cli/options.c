@@ -73,6 +73,10 @@ enum {
 	OPT_MANIFEST,
 	OPT_COMPRESS_LEVEL,
 	OPT_EJSON,
+	OPT_ADD,
+	OPT_ADD_NULL_AS_ZERO,
+	OPT_GROUP_BY,
+	OPT_MAX_GROUP_ROWS,
 };
 
 static void print_main_help(FILE *f)
@@ -83,6 +87,7 @@ static void print_main_help(FILE *f)
 	      "Usage:\n"
 	      "  sluice load   [OPTIONS] SOURCE... TARGET_URL   file(s) or stdin (-) -> a table\n"
 	      "  sluice update [OPTIONS] SOURCE... TARGET_URL   batch UPDATE by --key\n"
+	      "  sluice delete [OPTIONS] SOURCE... TARGET_URL   delete (or --soft mark) rows by --key\n"
 	      "  sluice copy   [OPTIONS] FROM_URL TO_URL        stream tables between servers\n"
 	      "  sluice verify [OPTIONS] FROM_URL TO_URL        compare tables on two servers\n"
 	      "  sluice export [OPTIONS] FROM_URL DEST          tables or a query -> CSV/JSON files\n"
@@ -148,6 +153,15 @@ static void print_load_help(FILE *f)
 	      "      --on-conflict MODE     error (default), skip, update (needs --key)\n"
 	      "      --key A,B              key columns for --on-conflict (with --create: the\n"
 	      "                             primary key)\n"
+	      "      --add A,B              with --on-conflict update: add these columns'\n"
+	      "                             values to an existing row's (qty = qty + value)\n"
+	      "      --add-null-as-zero     --add: a NULL in the table counts as 0 (default:\n"
+	      "                             the record is rejected)\n"
+	      "      --group-by COL         keep records sharing COL (an input column) in one\n"
+	      "                             transaction; a group refused in part is rejected\n"
+	      "                             whole; groups must be adjacent in the input\n"
+	      "      --max-group-rows N     the largest group (default 100000); beyond it the\n"
+	      "                             group is rejected\n"
 	      "      --dry-run              connect and check, parse everything, print the SQL,\n"
 	      "                             write nothing\n"
 	      "      --resume               exactly once across crashes: every committed\n"
@@ -204,10 +218,49 @@ static void print_update_help(FILE *f)
 	      "\n"
 	      "      --key A,B              the columns that identify a row (required)\n"
 	      "      --set A,B              update only these columns\n"
+	      "      --add A,B              add the input value to these columns (a delta:\n"
+	      "                             balance = balance + value), exact on the server\n"
+	      "      --add-null-as-zero     --add: a NULL in the table counts as 0 (default:\n"
+	      "                             NULL + x is a reject with the reason)\n"
+	      "      --group-by COL         records sharing COL (an input column, say a\n"
+	      "                             transfer id) commit together or not at all\n"
+	      "      --max-group-rows N     the largest group (default 100000)\n"
+	      "      --resume               exactly once across crashes: each delta applied\n"
+	      "                             once, however often the run is killed and rerun\n"
 	      "\n"
 	      "Input, transaction, pool, progress and reporting options are those of\n"
 	      "sluice load (see sluice load --help); --method, --create, --truncate and\n"
-	      "--on-conflict do not apply.\n",
+	      "--on-conflict do not apply.\n"
+	      "\n"
+	      "Example, a ledger of transfers (two rows per transfer id):\n"
+	      "  sluice update transfers.csv postgresql:///bank --table accounts --key id \\\n"
+	      "      --add balance --group-by transfer --resume --rejects refused.csv\n",
+	      f);
+}
+
+static void print_delete_help(FILE *f)
+{
+	fputs("Usage: sluice delete [OPTIONS] SOURCE... TARGET_URL --table T --key K[,K2]\n"
+	      "\n"
+	      "Delete the rows whose key columns match an input record's, batch by batch, each\n"
+	      "batch one transaction. Keys that match nothing count as not found and go to the\n"
+	      "rejects file; a NULL key is a reject. Input columns other than the key are read\n"
+	      "and left alone.\n"
+	      "\n"
+	      "      --key A,B              the columns that identify a row (required)\n"
+	      "      --soft COL=EXPR        set COL to EXPR instead of deleting (as\n"
+	      "                             deleted_at=now()); EXPR is a server expression,\n"
+	      "                             the one text sluice sends as SQL: yours, never\n"
+	      "                             the input's\n"
+	      "      --group-by COL         records sharing COL go in one transaction\n"
+	      "      --resume               exactly once across crashes\n"
+	      "\n"
+	      "Input, transaction, pool, progress and reporting options are those of\n"
+	      "sluice load (see sluice load --help).\n"
+	      "\n"
+	      "Example:\n"
+	      "  sluice delete gone.csv postgresql:///shop --table customers --key id \\\n"
+	      "      --soft 'deleted_at=now()' --rejects unknown.csv\n",
 	      f);
 }
 
@@ -681,6 +734,11 @@ static const struct option_spec option_specs[] = {
 	{WORD("on-conflict", OPT_ON_CONFLICT, on_conflict, word_conflict, "error, skip or update")},
 	{NAMES("key", OPT_KEY, key, nkey)},
 	{NAMES("set", OPT_SET, set, nset)},
+	{NAMES("add", OPT_ADD, add, nadd)},
+	{FLAG("add-null-as-zero", OPT_ADD_NULL_AS_ZERO, add_null_as_zero)},
+	{TEXT("soft", OPT_SOFT, soft)},
+	{TEXT("group-by", OPT_GROUP_BY, group_by)},
+	{NUMBER("max-group-rows", OPT_MAX_GROUP_ROWS, V_SIZE, max_group_rows, 1, 10000000)},
 	{TEXT("rejects", OPT_REJECTS, rejects_path)},
 	{NUMBER("max-errors", OPT_MAX_ERRORS, V_LONG, max_errors, 0, LONG_MAX)},
 	{NUMBER("workers", OPT_WORKERS, V_INT, workers, 1, 64)},
@@ -712,7 +770,6 @@ static const struct option_spec option_specs[] = {
 	{VALUE("lag", OPT_LAG, V_DURATION, lag)},
 	{WORD("null-cursor", OPT_NULL_CURSOR, null_cursor, word_null_cursor, "skip or include")},
 	{FLAG("delete-missing", OPT_DELETE_MISSING, delete_missing)},
-	{TEXT("soft", OPT_SOFT, soft)},
 	{FLAG("quote-all", OPT_QUOTE_ALL, quote_all)},
 	{WORD("compress", OPT_COMPRESS, compress, word_compress, "gzip or none")},
 	{TEXT("name", OPT_NAME, out_name)},
@@ -1006,6 +1063,7 @@ static const struct command_spec {
 } command_specs[] = {
 	{"load", CMD_LOAD, print_load_help},
 	{"update", CMD_UPDATE, print_update_help},
+	{"delete", CMD_DELETE, print_delete_help},
 	{"copy", CMD_COPY, print_copy_help},
 	{"verify", CMD_VERIFY, print_verify_help},
 	{"ping", CMD_PING, print_ping_help},
@@ -1017,7 +1075,8 @@ static const struct command_spec {
 
 /* The commands with a --dry-run of their own (sluice run prints the
  * command line of the others). */
-static const enum command dry_run_commands[] = {CMD_LOAD, CMD_UPDATE, CMD_COPY, CMD_EXPORT};
+static const enum command dry_run_commands[] = {CMD_LOAD, CMD_UPDATE, CMD_DELETE, CMD_COPY,
+						CMD_EXPORT};
 
 bool cli_command_dry_runs(enum command command)
 {
@@ -1049,8 +1108,8 @@ static bool parse_command(const char *cmd, struct job *job)
 		log_error("unknown command '%s': to load it, sluice load %s ... TARGET_URL", cmd,
 			  cmd);
 	else
-		log_error("unknown command '%s': the commands are load, update, copy, verify, "
-			  "export, ping, checkpoints and run (sluice --help)",
+		log_error("unknown command '%s': the commands are load, update, delete, copy, "
+			  "verify, export, ping, checkpoints and run (sluice --help)",
 			  cmd);
 	return false;
 }
@@ -1171,18 +1230,21 @@ static enum cli_result checkpoints_operands(int argc, char **argv, struct job *j
 /* copy --incremental and the options that go with it. */
 static bool check_incremental(const struct job *job)
 {
-	bool any = job->lag > 0 || job->null_cursor != NULL_CURSOR_SKIP || job->delete_missing ||
-		   job->soft;
+	bool any = job->lag > 0 || job->null_cursor != NULL_CURSOR_SKIP || job->delete_missing;
 	if ((job->incremental || any) && job->command != CMD_COPY) {
-		log_error("--incremental, --lag, --null-cursor, --delete-missing and --soft are "
-			  "for sluice copy");
+		log_error("--incremental, --lag, --null-cursor and --delete-missing are for sluice "
+			  "copy");
+		return false;
+	}
+	if (job->soft && job->command != CMD_COPY && job->command != CMD_DELETE) {
+		log_error("--soft is for sluice delete and copy --delete-missing");
 		return false;
 	}
 	if (!job->incremental && (job->lag > 0 || job->null_cursor != NULL_CURSOR_SKIP)) {
 		log_error("--lag and --null-cursor go with --incremental");
 		return false;
 	}
-	if (job->soft && !job->delete_missing) {
+	if (job->soft && job->command == CMD_COPY && !job->delete_missing) {
 		log_error("--soft goes with --delete-missing (it marks the rows instead)");
 		return false;
 	}
@@ -1221,9 +1283,9 @@ static bool check_shared(const struct job *job)
 		return false;
 	}
 	if (job->resume && job->command != CMD_LOAD && job->command != CMD_COPY &&
+	    job->command != CMD_UPDATE && job->command != CMD_DELETE &&
 	    job->command != CMD_EXPORT) {
-		log_error("--resume is for sluice load, copy and export (an update is not "
-			  "resumable: run it again, it sets the same values)");
+		log_error("--resume is for sluice load, update, delete, copy and export");
 		return false;
 	}
 	if (!check_incremental(job))
@@ -1261,13 +1323,17 @@ static bool tables_operands(int argc, char **argv, const char *cmd, struct job *
 		log_error("--query copies one query into --table: no --tables with it");
 		return false;
 	}
-	if (job->nset || job->on_conflict != CONFLICT_ERROR || job->nkey || job->ncolumns) {
+	if (job->nset || job->on_conflict != CONFLICT_ERROR || job->nkey || job->ncolumns ||
+	    job->nadd || job->group_by || job->add_null_as_zero) {
 		log_error(
-			"--set, --on-conflict, --key and --columns are for sluice load and update");
+			"--set, --on-conflict, --key, --columns, --add and --group-by are for sluice "
+			"load, update and delete");
 		return false;
 	}
 	return true;
 }
+
+static bool check_keyed(const struct job *job, const char *cmd);
 
 /* sluice export [OPTIONS] FROM_URL DEST */
 static bool export_operands(int argc, char **argv, struct job *job)
@@ -1303,7 +1369,7 @@ static bool export_operands(int argc, char **argv, struct job *job)
 	return true;
 }
 
-/* sluice load|update [OPTIONS] SOURCE... TARGET_URL */
+/* sluice load|update|delete [OPTIONS] SOURCE... TARGET_URL */
 static bool sources_operands(int argc, char **argv, const char *cmd, struct job *job)
 {
 	int rest = argc - optind;
@@ -1330,9 +1396,15 @@ static bool sources_operands(int argc, char **argv, const char *cmd, struct job 
 	job->target = argv[argc - 1];
 	if (!check_url("TARGET_URL", job->target))
 		return false;
-	if (job->command == CMD_UPDATE) {
+	return check_keyed(job, cmd);
+}
+
+/* The options of keyed writes: update, delete, deltas, groups. */
+static bool check_keyed(const struct job *job, const char *cmd)
+{
+	if (job->command == CMD_UPDATE || job->command == CMD_DELETE) {
 		if (!job->nkey) {
-			log_error("sluice update needs --key");
+			log_error("sluice %s needs --key", cmd);
 			return false;
 		}
 		if (job->create || job->truncate || job->on_conflict != CONFLICT_ERROR ||
@@ -1345,6 +1417,45 @@ static bool sources_operands(int argc, char **argv, const char *cmd, struct job 
 		log_error("--set is for sluice update");
 		return false;
 	}
+	if (job->command == CMD_DELETE && (job->nset || job->nadd)) {
+		log_error("--set and --add are for sluice update (and --add for load "
+			  "--on-conflict update)");
+		return false;
+	}
+	if (job->soft) {
+		char *col, *expr;
+		struct sl_error err;
+		if (!soft_parse(job->soft, &col, &expr, &err)) {
+			log_error("%s", err.msg);
+			return false;
+		}
+		free(col);
+		free(expr);
+	}
+	if (job->nadd && job->command == CMD_LOAD && job->on_conflict != CONFLICT_UPDATE) {
+		log_error("--add goes with sluice update, or load --on-conflict update --key K");
+		return false;
+	}
+	if (job->add_null_as_zero && !job->nadd) {
+		log_error("--add-null-as-zero goes with --add");
+		return false;
+	}
+	if ((job->group_by || job->max_group_rows) && job->command == CMD_LOAD &&
+	    job->on_conflict == CONFLICT_ERROR) {
+		log_error("--group-by is for sluice update, delete and load --on-conflict");
+		return false;
+	}
+	if (job->max_group_rows && !job->group_by) {
+		log_error("--max-group-rows goes with --group-by");
+		return false;
+	}
+	for (int k = 0; job->group_by && k < job->nkey; k++)
+		if (!strcmp(job->key[k], job->group_by)) {
+			log_error("--group-by %s: a key column groups nothing (each key is its "
+				  "own group already); name the column that ties records together",
+				  job->group_by);
+			return false;
+		}
 	if (job->on_conflict == CONFLICT_UPDATE && !job->nkey) {
 		log_error("--on-conflict update needs --key");
 		return false;
@@ -1413,6 +1524,9 @@ void cli_job_free(struct job *job)
 	for (int i = 0; i < job->nset; i++)
 		free(job->set[i]);
 	free(job->set);
+	for (int i = 0; i < job->nadd; i++)
+		free(job->add[i]);
+	free(job->add);
 	for (int i = 0; i < job->ntables; i++)
 		free(job->tables[i]);
 	free(job->tables);

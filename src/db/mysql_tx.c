@@ -255,6 +255,10 @@ bool my_count_keys(struct conn *c, const struct write_spec *spec, const struct b
 				ok = buf_puts(&c->sql, q ? ",?" : "?");
 			ok = ok && buf_putc(&c->sql, ')');
 		}
+		if (ok && spec->count_null_adds)
+			ok = buf_puts(&c->sql, ") AND ") &&
+			     sql_null_adds(&mysql_dialect, &c->sql, spec, "") &&
+			     buf_puts(&c->sql, " AND (1");
 		if (!ok || !buf_putc(&c->sql, ')'))
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 		struct prepared p = {0};

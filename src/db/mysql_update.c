@@ -128,41 +128,21 @@ static bool stage_rows(struct conn *c, const struct batch *b, size_t first, size
 	return ok;
 }
 
-/* sluice update in one statement per batch: the rows staged into a
- * temporary table, one UPDATE joined on the key, then one query that counts
- * the target rows each staged row matched (not found: 0). Where the session
- * may not create temporary tables, one prepared UPDATE per row instead. */
-static bool update_staged(struct conn *c, const struct write_spec *spec, const struct batch *b,
-			  size_t first, size_t n, unsigned *matched, const int *set, int nset,
-			  const int *key, int nkey, struct sl_error *err)
+/* The target rows each staged row's key matches (matched[ord]); with a
+ * delta that met a NULL among them, an SL_ERR_DATA error (NULL + x stays
+ * NULL: refused unless --add-null-as-zero). */
+static bool count_matched(struct conn *c, const struct write_spec *spec, size_t n,
+			  unsigned *matched, const int *key, int nkey, struct sl_error *err)
 {
-	if (!ensure_stage(c, spec, set, nset, key, nkey, err) ||
-	    !stage_rows(c, b, first, n, set, nset, key, nkey, err))
-		return false;
 	buf_reset(&c->sql);
-	bool ok = buf_puts(&c->sql, "UPDATE ") && sql_table_name(&mysql_dialect, &c->sql, spec) &&
-		  buf_puts(&c->sql, " AS t JOIN `sluice#stage` AS s ON ");
-	for (int i = 0; ok && i < nkey; i++)
-		ok = buf_puts(&c->sql, i ? " AND t." : "t.") &&
-		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]) &&
-		     buf_puts(&c->sql, " = s.") &&
-		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]);
-	ok = ok && buf_puts(&c->sql, " SET ");
-	for (int i = 0; ok && i < nset; i++)
-		ok = buf_puts(&c->sql, i ? ", t." : "t.") &&
-		     mysql_dialect.quote_ident(&c->sql, spec->columns[set[i]]) &&
-		     buf_puts(&c->sql, " = s.") &&
-		     mysql_dialect.quote_ident(&c->sql, spec->columns[set[i]]);
-	if (!ok)
-		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	if (!my_run_query(c, c->sql.data, "UPDATE failed", err) ||
-	    !my_check_warnings(c, false, "UPDATE", err))
-		return false;
-	buf_reset(&c->sql);
-	ok = buf_puts(&c->sql, "SELECT s.`sluice#ord`, COUNT(t.") &&
-	     mysql_dialect.quote_ident(&c->sql, spec->columns[key[0]]) &&
-	     buf_puts(&c->sql, ") FROM `sluice#stage` AS s LEFT JOIN ") &&
-	     sql_table_name(&mysql_dialect, &c->sql, spec) && buf_puts(&c->sql, " AS t ON ");
+	bool ok = buf_puts(&c->sql, "SELECT s.`sluice#ord`, COUNT(t.") &&
+		  mysql_dialect.quote_ident(&c->sql, spec->columns[key[0]]) &&
+		  buf_puts(&c->sql, "), MAX(t.") &&
+		  mysql_dialect.quote_ident(&c->sql, spec->columns[key[0]]) &&
+		  buf_puts(&c->sql, " IS NOT NULL AND ") &&
+		  sql_null_adds(&mysql_dialect, &c->sql, spec, "t.") &&
+		  buf_puts(&c->sql, ") FROM `sluice#stage` AS s LEFT JOIN ") &&
+		  sql_table_name(&mysql_dialect, &c->sql, spec) && buf_puts(&c->sql, " AS t ON ");
 	for (int i = 0; ok && i < nkey; i++)
 		ok = buf_puts(&c->sql, i ? " AND t." : "t.") &&
 		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]) &&
@@ -175,13 +155,63 @@ static bool update_staged(struct conn *c, const struct write_spec *spec, const s
 	if (!res)
 		return false;
 	MYSQL_ROW row;
+	bool null_add = false;
 	while ((row = mysql_fetch_row(res)) != NULL) {
 		size_t i = row[0] ? strtoull(row[0], NULL, 10) : n;
 		if (i < n)
 			matched[i] = row[1] ? (unsigned)strtoul(row[1], NULL, 10) : 0;
+		null_add |= row[2] && !strcmp(row[2], "1");
 	}
 	mysql_free_result(res);
+	if (null_add && sql_checks_null_adds(spec))
+		return my_null_add_error(err);
 	return true;
+}
+
+/* sluice update in one statement per batch: the rows staged into a
+ * temporary table, one UPDATE joined on the key, then one query that counts
+ * the target rows each staged row matched (not found: 0). Where the session
+ * may not create temporary tables, one prepared UPDATE per row instead. */
+static bool update_staged(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			  size_t first, size_t n, unsigned *matched, const int *set, int nset,
+			  const int *key, int nkey, struct sl_error *err)
+{
+	if (!ensure_stage(c, spec, set, nset, key, nkey, err) ||
+	    !stage_rows(c, b, first, n, set, nset, key, nkey, err))
+		return false;
+	/* a delete counts what each key matches before the rows go */
+	if (spec->del && !spec->soft_col && !count_matched(c, spec, n, matched, key, nkey, err))
+		return false;
+	buf_reset(&c->sql);
+	bool hard = spec->del && !spec->soft_col;
+	bool ok = buf_puts(&c->sql, hard ? "DELETE t FROM " : "UPDATE ") &&
+		  sql_table_name(&mysql_dialect, &c->sql, spec) &&
+		  buf_puts(&c->sql, " AS t JOIN `sluice#stage` AS s ON ");
+	for (int i = 0; ok && i < nkey; i++)
+		ok = buf_puts(&c->sql, i ? " AND t." : "t.") &&
+		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]) &&
+		     buf_puts(&c->sql, " = s.") &&
+		     mysql_dialect.quote_ident(&c->sql, spec->columns[key[i]]);
+	if (ok && !hard)
+		ok = buf_puts(&c->sql, " SET ");
+	if (ok && spec->del && spec->soft_col)
+		ok = buf_puts(&c->sql, "t.") &&
+		     mysql_dialect.quote_ident(&c->sql, spec->soft_col) &&
+		     buf_puts(&c->sql, " = ") && buf_puts(&c->sql, spec->soft_expr);
+	for (int i = 0; ok && !spec->del && i < nset; i++) {
+		struct buf v;
+		buf_init(&v, 0);
+		ok = buf_puts(&v, "s.") && mysql_dialect.quote_ident(&v, spec->columns[set[i]]) &&
+		     buf_puts(&c->sql, i ? ", t." : "t.") &&
+		     sql_assign(&mysql_dialect, &c->sql, spec, spec->columns[set[i]], "t.", v.data);
+		buf_free(&v);
+	}
+	if (!ok)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (!my_run_query(c, c->sql.data, hard ? "DELETE failed" : "UPDATE failed", err) ||
+	    !my_check_warnings(c, false, hard ? "DELETE" : "UPDATE", err))
+		return false;
+	return hard || count_matched(c, spec, n, matched, key, nkey, err);
 }
 
 /* sluice update: staged (see update_staged); one prepared UPDATE per row
@@ -196,7 +226,7 @@ bool my_update_batch(struct conn *c, const struct write_spec *spec, const struct
 				    "--key or --set names a column the input lacks");
 	if (!my_ensure_kinds(c, spec, err) || !my_check_exact(c, spec, b, first, n, err))
 		return false;
-	if (!nset || !nkey)
+	if ((!nset && !spec->del) || !nkey)
 		return sl_error_set(err, SL_ERR_USAGE, "bad update: no columns to set or no key");
 	if (!c->no_stage) {
 		if (update_staged(c, spec, b, first, n, matched, set, nset, key, nkey, err))
@@ -234,5 +264,25 @@ bool my_update_batch(struct conn *c, const struct write_spec *spec, const struct
 		/* CLIENT_FOUND_ROWS: rows the key matched, changed or not */
 		matched[i] = (unsigned)mysql_stmt_affected_rows(p->stmt);
 	}
-	return true;
+	return my_refuse_null_adds(c, spec, b, first, n, err);
+}
+
+bool my_null_add_error(struct sl_error *err)
+{
+	return sl_error_set(err, SL_ERR_DATA,
+			    "an --add column is NULL in the table: NULL + delta stays NULL "
+			    "(--add-null-as-zero counts it as 0)");
+}
+
+bool my_refuse_null_adds(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			 size_t first, size_t n, struct sl_error *err)
+{
+	if (!sql_checks_null_adds(spec))
+		return true;
+	struct write_spec q = *spec;
+	q.count_null_adds = true;
+	unsigned long long found = 0;
+	if (!my_count_keys(c, &q, b, first, n, &found, err))
+		return false;
+	return found ? my_null_add_error(err) : true;
 }

@@ -572,5 +572,7 @@ bool my_write_batch(struct conn *c, const struct write_spec *spec, const struct 
 		out->written = n;
 		return true;
 	}
-	return my_write_insert(c, spec, b, first, n, out, err);
+	return my_write_insert(c, spec, b, first, n, out, err) &&
+	       (spec->on_conflict != CONFLICT_UPDATE ||
+		my_refuse_null_adds(c, spec, b, first, n, err));
 }

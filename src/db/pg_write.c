@@ -109,6 +109,15 @@ static void name_parameter(struct sl_error *err, int ncols, char *const *columns
 	snprintf(ctx, sizeof err->msg - (size_t)(ctx - err->msg), " (column %.200s)", name);
 }
 
+/* A delta met a NULL in the table: the batch is refused (bisected until
+ * the record stands alone, then rejected with this reason). False. */
+static bool null_add_error(struct sl_error *err)
+{
+	return sl_error_set(err, SL_ERR_DATA,
+			    "an --add column is NULL in the table: NULL + delta stays NULL "
+			    "(--add-null-as-zero counts it as 0)");
+}
+
 /* Whether spec's INSERT is an upsert that updates a row already there: its
  * conflict clause sets a column that is not part of the key. */
 static bool upsert_updates(const struct write_spec *spec)
@@ -123,7 +132,8 @@ static bool insert_sql(struct buf *b, const struct write_spec *spec, size_t nrow
 {
 	buf_reset(b);
 	return sql_insert(&pg_dialect, b, spec, nrows) &&
-	       (!upsert_updates(spec) || buf_puts(b, " RETURNING (xmax = 0)"));
+	       (!upsert_updates(spec) || (buf_puts(b, " RETURNING (xmax = 0), ") &&
+					  sql_null_adds(&pg_dialect, b, spec, "")));
 }
 
 /* Run one INSERT of nrows rows starting at row r, prepared when prepare;
@@ -159,8 +169,11 @@ static bool insert_rows(struct conn *c, const struct write_spec *spec, const str
 	} else if (returning) {
 		int n = PQntuples(res);
 		out->written += (size_t)n;
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
 			out->updated += PQgetvalue(res, i, 0)[0] != 't';
+			if (sql_checks_null_adds(spec) && PQgetvalue(res, i, 1)[0] == 't')
+				ok = null_add_error(err);
+		}
 	} else {
 		out->written += (size_t)strtoull(PQcmdTuples(res), NULL, 10);
 	}
@@ -483,13 +496,16 @@ static bool update_rows(struct conn *c, const struct write_spec *spec, const str
 		PQclear(res);
 		return false;
 	}
+	bool ok = true;
 	for (int t = 0; t < PQntuples(res); t++) {
 		long i = strtol(PQgetvalue(res, t, 0), NULL, 10);
 		if (i >= 0 && (size_t)i < nrows)
 			matched[i]++; /* one per target row the key matched */
+		if (sql_checks_null_adds(spec) && PQgetvalue(res, t, 1)[0] == 't')
+			ok = null_add_error(err);
 	}
 	PQclear(res);
-	return true;
+	return ok;
 }
 
 bool pg_update_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,

@@ -879,6 +879,26 @@ static bool lite_count_keys(struct conn *c, const struct write_spec *spec, const
 			    size_t first, size_t n, unsigned long long *count,
 			    struct sl_error *err);
 
+/* With --add (NULLs not counting as 0): an SL_ERR_DATA error when a row
+ * with the key of one of rows [first, first+n) has a NULL in an --add
+ * column after the deltas went in (NULL + x stays NULL). */
+static bool refuse_null_adds(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			     size_t first, size_t n, struct sl_error *err)
+{
+	if (!sql_checks_null_adds(spec))
+		return true;
+	struct write_spec q = *spec;
+	q.count_null_adds = true;
+	unsigned long long found = 0;
+	if (!lite_count_keys(c, &q, b, first, n, &found, err))
+		return false;
+	if (found)
+		return sl_error_set(err, SL_ERR_DATA,
+				    "an --add column is NULL in the table: NULL + delta stays NULL "
+				    "(--add-null-as-zero counts it as 0)");
+	return true;
+}
+
 static bool lite_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
 			     size_t first, size_t n, struct write_count *out, struct sl_error *err)
 {
@@ -898,7 +918,7 @@ static bool lite_write_batch(struct conn *c, const struct write_spec *spec, cons
 		return false;
 	/* DO NOTHING (no column but the key's to set) writes only the new */
 	out->updated = out->written >= n ? (size_t)there : 0;
-	return true;
+	return spec->on_conflict != CONFLICT_UPDATE || refuse_null_adds(c, spec, b, first, n, err);
 }
 
 static bool lite_write_each(struct conn *c, const struct write_spec *spec, const struct batch *b,
@@ -938,7 +958,7 @@ static bool lite_update_batch(struct conn *c, const struct write_spec *spec, con
 			      size_t first, size_t n, unsigned *matched, struct sl_error *err)
 {
 	int set[SQL_MAX_COLUMNS], key[SQL_MAX_COLUMNS], nset, nkey;
-	if (!sql_update_columns(spec, set, &nset, key, &nkey) || !nset || !nkey)
+	if (!sql_update_columns(spec, set, &nset, key, &nkey) || (!nset && !spec->del) || !nkey)
 		return sl_error_set(err, SL_ERR_USAGE, "bad update: no columns to set or no key");
 	if (!ensure_cols(c, spec, err))
 		return false;
@@ -959,7 +979,7 @@ static bool lite_update_batch(struct conn *c, const struct write_spec *spec, con
 			return false;
 		matched[i] = (unsigned)sqlite3_changes(c->db);
 	}
-	return true;
+	return refuse_null_adds(c, spec, b, first, n, err);
 }
 
 static bool lite_count_keys(struct conn *c, const struct write_spec *spec, const struct batch *b,
@@ -987,6 +1007,9 @@ static bool lite_count_keys(struct conn *c, const struct write_spec *spec, const
 		ok = (!k || buf_puts(&c->sql, " AND ")) &&
 		     sqlite_dialect.quote_ident(&c->sql, spec->key[k]) &&
 		     buf_puts(&c->sql, " = ") && sqlite_dialect.placeholder(&c->sql, k + 1);
+	if (ok && spec->count_null_adds)
+		ok = buf_puts(&c->sql, " AND ") &&
+		     sql_null_adds(&sqlite_dialect, &c->sql, spec, "");
 	if (!ok)
 		return oom(err);
 	for (size_t i = 0; i < n; i++) {

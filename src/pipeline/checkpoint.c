@@ -25,7 +25,12 @@
  * (copy). A table an earlier version made has kind 0 in its old rows,
  * whose marks are the two lowest bigints of first_rec: read as they were,
  * never written. */
-enum ck_kind { CK_OLD = 0, CK_RANGE = 1, CK_WHOLE = 2, CK_CREATED = 3 };
+/* kind 4, a stretch's lock, is inserted and deleted inside one transaction:
+ * never committed, it makes another run that writes records of the same
+ * stretch wait for that transaction to end (checkpoint_guard) */
+enum ck_kind { CK_OLD = 0, CK_RANGE = 1, CK_WHOLE = 2, CK_CREATED = 3, CK_LOCK = 4 };
+/* records per stretch a lock covers */
+#define CK_STRETCH 4096
 #define OLD_WHOLE LLONG_MIN
 #define OLD_CREATED (LLONG_MIN + 1)
 
@@ -580,6 +585,62 @@ enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int sr
 				   long long last, size_t rows, struct sl_error *err)
 {
 	return claim_row(ck, c, src, CK_RANGE, first, last, rows, err);
+}
+
+/* One row read back by checkpoint_guard: a range of this job and source. */
+static bool overlap_row(void *ctx, char *const *v, int n)
+{
+	struct {
+		const char *job, *src;
+		bool found;
+	} *q = ctx;
+	if (n >= 2 && v[0] && v[1] && !strcmp(v[0], q->job) && !strcmp(v[1], q->src))
+		q->found = true;
+	return true;
+}
+
+enum claim_result checkpoint_guard(struct checkpoint *ck, struct conn *c, int src, long long first,
+				   long long last, long long *held, struct sl_error *err)
+{
+	const struct driver *drv = ck->drv;
+	long long lo = first / CK_STRETCH, hi = last / CK_STRETCH;
+	if (lo <= *held)
+		lo = *held + 1; /* locked already in this transaction */
+	if (hi > *held)
+		*held = hi;
+	/* ascending, so two runs that need the same stretches cannot wait on
+	 * each other in a circle */
+	for (long long s = lo; s <= hi; s++) {
+		enum claim_result r = claim_row(ck, c, src, CK_LOCK, s, s, 0, err);
+		if (r != CLAIM_OK) {
+			if (r == CLAIM_TAKEN)
+				sl_error_set(err, SL_ERR_SERVER,
+					     "a stretch lock of job '%s' is committed in the "
+					     "checkpoint table: delete its kind 4 rows",
+					     ck->job);
+			return CLAIM_FAILED;
+		}
+		struct buf sql;
+		buf_init(&sql, 0);
+		const char *values[2] = {ck->job, ck->src[src].name};
+		bool ok = sql_checkpoint_unlock(drv->dialect, &sql, &ck->table, CK_LOCK, s) &&
+			  drv->conn.exec_params(c, sql.data, 2, values, err);
+		buf_free(&sql);
+		if (!ok)
+			return CLAIM_FAILED; /* the row stays locked until this transaction ends */
+	}
+	struct {
+		const char *job, *src;
+		bool found;
+	} q = {ck->job, ck->src[src].name, false};
+	struct buf sql;
+	buf_init(&sql, 0);
+	bool ok = sql_checkpoint_overlap(drv->dialect, &sql, &ck->table, first, last) &&
+		  drv->conn.query_each(c, sql.data, overlap_row, &q, err);
+	buf_free(&sql);
+	if (!ok)
+		return CLAIM_FAILED;
+	return q.found ? CLAIM_TAKEN : CLAIM_OK;
 }
 
 /* One row read back by checkpoint_committed. */

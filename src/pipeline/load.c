@@ -67,8 +67,17 @@ static void print_dry_run(struct load *ld)
 	if (ld->spec.update) {
 		buf_cat(&b,
 			"-- one statement per row or per group of rows, values sent as parameters\n");
-		if (!sql_update_row(d, &b, &ld->spec))
+		/* the --group-by column goes to no table */
+		struct write_spec shown = ld->spec;
+		char **cols = malloc((size_t)(ld->ncols ? ld->ncols : 1) * sizeof *cols);
+		shown.columns = cols;
+		shown.ncols = 0;
+		for (int i = 0; cols && i < ld->ncols; i++)
+			if (i != ld->group_idx)
+				cols[shown.ncols++] = ld->columns[i];
+		if (!cols || !sql_update_row(d, &b, &shown))
 			b.failed = true;
+		free(cols);
 		buf_cat(&b, ";\n");
 	} else if (sql_uses_bulk(&ld->spec)) {
 		if (!d->bulk_load(&b, &ld->spec))
@@ -153,11 +162,29 @@ static const char *update_problem(struct load *ld, const struct record *rec, cha
 			return msg;
 		}
 	}
+	if (ld->spec.del)
+		return NULL;
 	for (int i = 0; i < ld->nset_idx; i++)
 		if (!cell_is_default(&rec->fields[ld->set_idx[i]]))
 			return NULL;
 	snprintf(msg, n, "the record names no column to set, only its key");
 	return msg;
+}
+
+/* --add: why a record's delta cannot be added (it is NULL: "add nothing"
+ * would hide a hole in the input), or NULL when it can. */
+static const char *delta_problem(struct load *ld, const struct record *rec, char *msg, size_t n)
+{
+	for (int i = 0; i < ld->ncols; i++) {
+		const struct cell *c = &rec->fields[i];
+		if (!c->ptr && !cell_is_default(c) &&
+		    sql_is_add_column(&ld->spec, ld->columns[i])) {
+			snprintf(msg, n, "--add column \"%s\" is NULL: a delta must be a number",
+				 ld->columns[i]);
+			return msg;
+		}
+	}
+	return NULL;
 }
 
 /* --on-conflict skip|update: why a record cannot be an upsert (a key part
@@ -176,6 +203,97 @@ static const char *upsert_problem(struct load *ld, const struct record *rec, cha
 		}
 	}
 	return NULL;
+}
+
+/* Hand batch cur[0] to the writers, with the input bytes read since the
+ * last one went. */
+static bool send_batch(struct load *ld, struct reader *r, struct batch **cur, uint64_t *last_pos,
+		       uint64_t *pending_bytes, bool *create_done)
+{
+	uint64_t pos = reader_position(r);
+	atomic_fetch_add(&ld->run.live.bytes, pos - *last_pos);
+	*pending_bytes += pos - *last_pos;
+	*last_pos = pos;
+	struct batch *b = cur[0];
+	cur[0] = NULL;
+	return dispatch(ld, b, 0, pending_bytes, create_done);
+}
+
+/* --group-by (one queue): place record rec in its group. A new group
+ * sends the batch when it holds --batch-rows records already; a group
+ * that comes back after others is the end of the run (exit 2); a group
+ * that outgrows --max-group-rows is rejected whole, its records in the
+ * batch and every later one. 1: add the record to cur[0]; 0: it was
+ * rejected; -1: the run stops. */
+static int group_step(struct load *ld, struct reader *r, const struct record *rec, const char *name,
+		      const char *bad, struct batch **cur, uint64_t *last_pos,
+		      uint64_t *pending_bytes, bool *create_done)
+{
+	struct sl_error err;
+	const struct cell *v = &rec->fields[ld->group_idx];
+	long began = 0;
+	switch (groups_next(ld->groups, v, rec->line, &began)) {
+	case GROUP_NO_MEMORY:
+		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
+		run_fail(&ld->run, &err);
+		return -1;
+	case GROUP_BROKEN:
+		sl_error_set(
+			&err, SL_ERR_USAGE,
+			"%s:%ld: --group-by %s: its group %s%.*s%s began at line %ld and other "
+			"records came between: a group's records must be adjacent (sort the "
+			"input by %s)",
+			name, rec->line, ld->job->group_by, v->ptr ? "'" : "",
+			v->ptr ? (int)(v->len > 60 ? 60 : v->len) : 4, v->ptr ? v->ptr : "NULL",
+			v->ptr ? "'" : "", began, ld->job->group_by);
+		run_fail(&ld->run, &err);
+		return -1;
+	case GROUP_NEW:
+		if (cur[0] && cur[0]->nrows >= ld->job->batch_rows &&
+		    !send_batch(ld, r, cur, last_pos, pending_bytes, create_done))
+			return -1;
+		break;
+	case GROUP_SAME:
+		break;
+	}
+	size_t rows = groups_rows(ld->groups);
+	if (groups_rejecting(ld->groups)) {
+		run_reject(&ld->run, name, rec->line, rec->raw, rec->raw_len,
+			   groups_why(ld->groups));
+		return 0;
+	}
+	if (bad || rows > ld->max_group_rows) {
+		/* the record cannot go in, so its group does not: its records
+		 * so far (the batch's last ones) and every later one are rejects */
+		char why[400];
+		if (bad)
+			snprintf(why, sizeof why,
+				 "its --group-by group is rejected whole: line %ld: %s", rec->line,
+				 bad);
+		else
+			snprintf(
+				why, sizeof why,
+				"its --group-by group has more than %zu records (--max-group-rows): "
+				"rejected whole",
+				ld->max_group_rows);
+		groups_reject(ld->groups, why);
+		size_t k = rows - 1;
+		for (size_t i = cur[0] ? cur[0]->nrows - k : 0; cur[0] && i < cur[0]->nrows; i++) {
+			const struct row_meta *m = &cur[0]->meta[i];
+			run_reject(&ld->run, ld->job->sources[m->source], m->line, m->raw,
+				   m->raw_len, why);
+		}
+		if (cur[0])
+			cur[0]->nrows -= k;
+		run_reject(&ld->run, name, rec->line, rec->raw, rec->raw_len, why);
+		return 0;
+	}
+	if (cur[0] && batch_full(cur[0]) && !batch_grow(cur[0], cur[0]->cap_rows * 2)) {
+		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
+		run_fail(&ld->run, &err);
+		return -1;
+	}
+	return 1;
 }
 
 /* Read every record of one source into batches: cur[q] is the batch being
@@ -221,13 +339,26 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			run_reject(&ld->run, name, rec.line, rec.raw, rec.raw_len, err.msg);
 			continue;
 		}
-		if (ld->spec.update && update_problem(ld, &rec, why, sizeof why)) {
-			run_reject(&ld->run, name, rec.line, rec.raw, rec.raw_len, why);
-			continue;
-		}
-		if (!ld->spec.update && ld->spec.on_conflict != CONFLICT_ERROR &&
-		    upsert_problem(ld, &rec, why, sizeof why)) {
-			run_reject(&ld->run, name, rec.line, rec.raw, rec.raw_len, why);
+		const char *bad = NULL;
+		if (ld->spec.update)
+			bad = update_problem(ld, &rec, why, sizeof why);
+		else if (ld->spec.on_conflict != CONFLICT_ERROR)
+			bad = upsert_problem(ld, &rec, why, sizeof why);
+		if (!bad && ld->spec.nadd)
+			bad = delta_problem(ld, &rec, why, sizeof why);
+		if (ld->group_idx >= 0) {
+			/* a group's records go in one batch: a new group may start
+			 * the next batch, a group never straddles two */
+			int gs = group_step(ld, r, &rec, name, bad, cur, &last_pos, pending_bytes,
+					    create_done);
+			if (gs < 0) {
+				ok = false;
+				break;
+			}
+			if (gs == 0)
+				continue; /* rejected with its group */
+		} else if (bad) {
+			run_reject(&ld->run, name, rec.line, rec.raw, rec.raw_len, bad);
 			continue;
 		}
 		int q = ld->nqueues > 1 ? (int)(key_hash(rec.fields, ld->key_idx, ld->key_fold,
@@ -252,7 +383,7 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			ok = false;
 			break;
 		}
-		if (batch_full(cur[q])) {
+		if (ld->group_idx < 0 && batch_full(cur[q])) {
 			uint64_t pos = reader_position(r);
 			atomic_fetch_add(&ld->run.live.bytes, pos - last_pos);
 			*pending_bytes += pos - last_pos;
@@ -297,6 +428,13 @@ static const char *how_to_go_on(const struct load *ld)
 	const struct job *job = ld->job;
 	if (job->resume)
 		return "to go on, run the same command again: --resume skips what is committed";
+	if (ld->spec.nadd)
+		return "the committed batches' deltas are in, so running the same command again "
+		       "would add them twice: leave out the committed lines first (with --resume "
+		       "a rerun goes on exactly once)";
+	if (ld->spec.del)
+		return "to go on, run the same command again: the rows deleted already count as "
+		       "not found";
 	if (ld->spec.update)
 		return "to go on, run the same command again: it sets the same values";
 	if (ld->spec.on_conflict != CONFLICT_ERROR)
@@ -469,6 +607,30 @@ static bool check_target(struct table_load *t, struct sl_error *err)
 	    (!ld->req->open_reader && !plan_check_columns(ld, r, err)) ||
 	    !r->ops->set_columns(r, ld->columns, ld->ncols, err))
 		return false;
+	if (job->group_by) {
+		for (int i = 0; i < ld->ncols && ld->group_idx < 0; i++)
+			if (!strcmp(ld->columns[i], job->group_by))
+				ld->group_idx = i;
+		if (ld->group_idx < 0)
+			return sl_error_set(err, SL_ERR_USAGE,
+					    "--group-by %s is not a column of the input",
+					    job->group_by);
+		if (!groups_open(&ld->groups))
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	for (int a = 0; a < ld->spec.nadd; a++) {
+		int i = 0;
+		while (i < ld->ncols && strcmp(ld->columns[i], ld->spec.add[a]))
+			i++;
+		bool key = false;
+		for (int k = 0; k < ld->spec.nkey; k++)
+			key |= !strcmp(ld->spec.key[k], ld->spec.add[a]);
+		if (i == ld->ncols || key || i == ld->group_idx)
+			return sl_error_set(err, SL_ERR_USAGE, "--add %s: %s", ld->spec.add[a],
+					    i == ld->ncols ? "not a column of the input"
+					    : key	   ? "a key column takes no delta"
+						  : "the --group-by column is written nowhere");
+	}
 	if (ld->spec.update) {
 		int key[SQL_MAX_COLUMNS], nkey;
 		ld->set_idx = calloc((size_t)ld->ncols, sizeof *ld->set_idx);
@@ -477,7 +639,13 @@ static bool check_target(struct table_load *t, struct sl_error *err)
 		if (!sql_update_columns(&ld->spec, ld->set_idx, &ld->nset_idx, key, &nkey))
 			return sl_error_set(err, SL_ERR_USAGE,
 					    "--key and --set must name columns of the input");
-		if (!ld->nset_idx)
+		/* the group column is set nowhere */
+		int kept = 0;
+		for (int i = 0; i < ld->nset_idx; i++)
+			if (ld->set_idx[i] != ld->group_idx)
+				ld->set_idx[kept++] = ld->set_idx[i];
+		ld->nset_idx = kept;
+		if (!ld->nset_idx && !ld->spec.del)
 			return sl_error_set(err, SL_ERR_USAGE,
 					    "nothing to update: every input column is a key");
 	}
@@ -498,6 +666,12 @@ static bool plan_writers(struct table_load *t, struct sl_error *err)
 	struct load *ld = &t->ld;
 	const struct job *job = ld->job;
 	t->workers = job->single_transaction || job->dry_run ? 1 : job->workers;
+	if (job->group_by && t->workers > 1) {
+		/* a group holds records of several keys: no routing by key keeps
+		 * each key's records in input order, one writer does */
+		log_info("--group-by: one writer, so each key's records apply in input order");
+		t->workers = 1;
+	}
 	if (!plan_keys(ld, t->workers, err))
 		return false;
 	plan_lookup_key(ld);
@@ -508,7 +682,7 @@ static bool plan_writers(struct table_load *t, struct sl_error *err)
 		 * consecutive ones: no routing by key; and a keyed write keeps
 		 * its input order with one writer only */
 		ld->nqueues = 1;
-		if (ld->keyed && t->workers > 1) {
+		if (ld->keyed && t->workers > 1 && !ld->job->group_by) {
 			log_info(
 				"--resume with a key: one writer, so the last record of a key wins");
 			t->workers = 1;
@@ -848,6 +1022,9 @@ static void free_table_load(struct table_load *t)
 	free(ld->src_read_all);
 	free(ld->src_whole);
 	free(ld->set_idx);
+	free(ld->soft_col);
+	free(ld->soft_expr);
+	groups_free(ld->groups);
 	run_destroy(&ld->run);
 }
 

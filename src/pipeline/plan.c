@@ -20,6 +20,7 @@
 #include "sluice/pipeline.h"
 #include "sluice/rejects.h"
 #include "sluice/signals.h"
+#include "sluice/soft.h"
 #include "sluice/url.h"
 
 /* The table a file loads into when --table is absent: its name without
@@ -138,7 +139,20 @@ bool plan_run(struct load *ld)
 	ld->input = job->input;
 	/* --resume: stdin is known by its first bytes */
 	ld->input.identify_stream = job->resume;
-	if (job->command == CMD_UPDATE) {
+	ld->spec.add = job->add;
+	ld->spec.nadd = job->nadd;
+	ld->spec.add_null_as_zero = job->add_null_as_zero;
+	ld->group_idx = -1;
+	ld->max_group_rows = job->max_group_rows ? job->max_group_rows : 100000;
+	if (job->command == CMD_DELETE) {
+		ld->spec.del = true;
+		if (job->soft &&
+		    !soft_parse(job->soft, &ld->soft_col, &ld->soft_expr, &ld->run.err))
+			return false;
+		ld->spec.soft_col = ld->soft_col;
+		ld->spec.soft_expr = ld->soft_expr;
+	}
+	if (job->command == CMD_UPDATE || job->command == CMD_DELETE) {
 		/* a JSON key left out means "leave that column alone" */
 		ld->input.missing_as_default = true;
 		ld->spec.update = true;
@@ -147,8 +161,9 @@ bool plan_run(struct load *ld)
 		ld->spec.nset = job->nset;
 		ld->spec.method = ld->drv->default_method;
 		if (!ld->drv->write.update_batch)
-			return sl_error_set(&ld->run.err, SL_ERR_USAGE,
-					    "sluice update is not available for %s", ld->drv->name);
+			return sl_error_set(
+				&ld->run.err, SL_ERR_USAGE, "sluice %s is not available for %s",
+				job->command == CMD_DELETE ? "delete" : "update", ld->drv->name);
 	}
 	if (!ld->drv->write.supports(ld->spec.method))
 		return sl_error_set(&ld->run.err, SL_ERR_USAGE,
@@ -468,6 +483,15 @@ static char header_delimiter(const struct load *ld, const struct reader *r)
 	return p ? *p : 0;
 }
 
+/* Whether name is one of the --key columns. */
+static bool is_key_name(const struct load *ld, const char *name)
+{
+	for (int k = 0; k < ld->spec.nkey; k++)
+		if (!strcmp(ld->spec.key[k], name))
+			return true;
+	return false;
+}
+
 bool plan_check_columns(struct load *ld, const struct reader *r, struct sl_error *err)
 {
 	const struct table_desc *td = &ld->target;
@@ -486,7 +510,10 @@ bool plan_check_columns(struct load *ld, const struct reader *r, struct sl_error
 	buf_init(&unknown, 0);
 	int nunknown = 0;
 	for (int i = 0; i < ld->ncols; i++) {
-		bool found = false;
+		/* the group column ties records together and is written nowhere;
+		 * a delete reads only its key */
+		bool found = (ld->job->group_by && !strcmp(ld->columns[i], ld->job->group_by)) ||
+			     (ld->spec.del && !is_key_name(ld, ld->columns[i]));
 		for (int k = 0; !found && k < td->ncols; k++)
 			found = same_column(ld, ld->columns[i], td->cols[k].name);
 		if (!found) {
@@ -598,7 +625,11 @@ static bool default_job_name(const struct load *ld, bool legacy, char *out, size
 		return default_job_name(ld, true, out, outsz);
 	else if (dir[strlen(dir) - 1] != '/')
 		strncat(dir, "/", sizeof dir - strlen(dir) - 1);
-	int n = snprintf(out, outsz, "%s%s%s:%s", ld->schema ? ld->schema : "",
+	/* an update or a delete of a table is another job than its load */
+	const char *verb = job->command == CMD_UPDATE	? "update:"
+			   : job->command == CMD_DELETE ? "delete:"
+							: "";
+	int n = snprintf(out, outsz, "%s%s%s%s:%s", verb, ld->schema ? ld->schema : "",
 			 ld->schema ? "." : "", ld->table, dir);
 	return n < 200;
 }

@@ -7,6 +7,7 @@
  * COMMIT whose reply was lost is settled by asking the server (or looking
  * the rows up), never guessed. Keyed writes go in rounds (keys.h).
  */
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,21 @@
 static bool write_range(struct load *ld, struct conn **c, const struct batch *b, size_t first,
 			size_t n);
 
+/* Whether input column col goes to the server: not the --group-by column
+ * (it ties records, it is no column of the table), and for a delete only
+ * the key. */
+static bool written_column(const struct load *ld, int col)
+{
+	if (col == ld->group_idx)
+		return false;
+	if (!ld->spec.del)
+		return true;
+	for (int k = 0; k < ld->nkey_idx; k++)
+		if (ld->key_idx[k] == col)
+			return true;
+	return false;
+}
+
 /* Write rows [first, first+n) of b inside the caller's transaction; for
  * sluice update matched[i] gets the target rows row first+i matched, for a
  * load *out what the server wrote.
@@ -48,7 +64,7 @@ static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, s
 {
 	const struct driver *drv = ld->drv;
 	*out = (struct write_count){0};
-	if (!ld->keyed && !b->has_defaults)
+	if (!ld->keyed && !b->has_defaults && ld->group_idx < 0)
 		return matched ? drv->write.update_batch(c, &ld->spec, b, first, n, matched, err)
 			       : drv->write.write_batch(c, &ld->spec, b, first, n, out, err);
 	int ncols = b->ncols;
@@ -83,7 +99,7 @@ static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, s
 			const struct cell *ri = batch_row(b, order[i]);
 			int k = 0;
 			for (int col = 0; col < ncols; col++)
-				if (!cell_is_default(&ri[col])) {
+				if (!cell_is_default(&ri[col]) && written_column(ld, col)) {
 					idx[k] = col;
 					names[k++] = ld->spec.columns[col];
 				}
@@ -207,6 +223,17 @@ static bool write_range(struct load *ld, struct conn **c, const struct batch *b,
 			size_t n)
 {
 	return write_range_in(ld, c, b, first, n, false);
+}
+
+/* --group-by: whether rows i and j of b are of one group (its records are
+ * adjacent, so the rows between them are too). */
+static bool same_group(const struct load *ld, const struct batch *b, size_t i, size_t j)
+{
+	const struct cell *x = &batch_row(b, i)[ld->group_idx],
+			  *y = &batch_row(b, j)[ld->group_idx];
+	if (!x->ptr || !y->ptr)
+		return !x->ptr && !y->ptr;
+	return x->len == y->len && !memcmp(x->ptr, y->ptr, x->len);
 }
 
 /* The rows write_each left out, in the rejects file with their messages;
@@ -355,24 +382,54 @@ static void log_batch(struct load *ld, struct conn *c, const struct batch *b, si
 }
 
 /* --resume: claim the checkpoint rows of rows [first, first+n) of b inside
- * the transaction on c, one per run of rows from the same source (their
- * records are consecutive: no routing under --resume). CLAIM_TAKEN when
- * another run committed them. */
+ * the transaction on c, one per run of consecutive records of one source
+ * (a rerun skips committed records, so a batch may hold several runs; a
+ * table read's records are consecutive in its key, gaps and all). Records
+ * of files are guarded first (checkpoint_guard), so that processes sharing
+ * the job never both write a record. CLAIM_TAKEN when another run
+ * committed some of them. */
 static enum claim_result claim_rows(struct load *ld, struct conn *c, const struct batch *b,
 				    size_t first, size_t n, struct sl_error *err)
 {
+	bool files = !ld->req->open_reader;
+	long long held = LLONG_MIN; /* the last stretch of the run's source locked */
 	for (size_t i = first; i < first + n;) {
+		if (i > first && b->meta[i].source != b->meta[i - 1].source)
+			held = LLONG_MIN;
 		size_t j = i;
-		while (j + 1 < first + n && b->meta[j + 1].source == b->meta[i].source)
+		while (j + 1 < first + n && b->meta[j + 1].source == b->meta[i].source &&
+		       (!files || b->meta[j + 1].ordinal == b->meta[j].ordinal + 1))
 			j++;
 		enum claim_result r =
-			checkpoint_claim(ld->ckpt, c, b->meta[i].source, b->meta[i].ordinal,
-					 b->meta[j].ordinal, j - i + 1, err);
+			files ? checkpoint_guard(ld->ckpt, c, b->meta[i].source, b->meta[i].ordinal,
+						 b->meta[j].ordinal, &held, err)
+			      : CLAIM_OK;
+		if (r == CLAIM_OK)
+			r = checkpoint_claim(ld->ckpt, c, b->meta[i].source, b->meta[i].ordinal,
+					     b->meta[j].ordinal, j - i + 1, err);
 		if (r != CLAIM_OK)
 			return r;
 		i = j + 1;
 	}
 	return CLAIM_OK;
+}
+
+/* --group-by: a record whose key matches nothing leaves its group changed
+ * in part (a transfer's debit without its credit), so the group is refused
+ * like one the server refused: false with err naming the line. */
+static bool group_all_found(struct load *ld, const struct batch *b, size_t first, size_t n,
+			    const unsigned *matched, struct sl_error *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!matched[i]) {
+			const struct row_meta *m = &b->meta[first + i];
+			return sl_error_set(
+				err, SL_ERR_DATA,
+				"not found: the key of %s line %ld matches no row, so its "
+				"--group-by group is rejected whole",
+				ld->job->sources[m->source], m->line);
+		}
+	return true;
 }
 
 /* The connection broke while COMMIT was on its way: the batch may or may not
@@ -481,6 +538,11 @@ static enum attempt_outcome attempt_write(struct load *ld, struct conn **c, cons
 				    : write_rows(ld, *c, b, first, n, matched, written, err));
 	if (wrote && each && reaches_limit(ld, refused_rows(ld, b, first, n, refused, false)))
 		return ATTEMPT_OVER_LIMIT;
+	if (wrote && matched && ld->group_idx >= 0 &&
+	    !group_all_found(ld, b, first, n, matched, err))
+		/* a group changed in part: rejected whole (all or nothing under
+		 * --single-transaction: the run fails) */
+		return single ? ATTEMPT_FAILED : ATTEMPT_REFUSED;
 	if (wrote && signals_caught())
 		return ATTEMPT_INTERRUPTED; /* before COMMIT: nothing of it is in */
 	if (wrote && (single || drv->tx.commit(*c, err)))
@@ -539,6 +601,25 @@ static void settle_committed(struct load *ld, const struct batch *b, size_t firs
 static bool bisect_refused(struct load *ld, struct conn **c, const struct batch *b, size_t first,
 			   size_t n, const struct sl_error *err)
 {
+	if (ld->group_idx >= 0) {
+		/* --group-by: a group stands or falls whole; split between groups */
+		if (same_group(ld, b, first, first + n - 1)) {
+			for (size_t i = first; i < first + n; i++) {
+				const struct row_meta *m = &b->meta[i];
+				run_reject(&ld->run, ld->job->sources[m->source], m->line, m->raw,
+					   m->raw_len, err->msg);
+			}
+			return !run_failed(&ld->run);
+		}
+		size_t mid = first + n / 2;
+		while (mid > first && same_group(ld, b, mid - 1, mid))
+			mid--;
+		if (mid == first)
+			while (mid < first + n && same_group(ld, b, first, mid))
+				mid++;
+		return write_range(ld, c, b, first, mid - first) &&
+		       write_range(ld, c, b, mid, first + n - mid);
+	}
 	if (n == 1) {
 		const struct row_meta *m = &b->meta[first];
 		run_reject(&ld->run, ld->job->sources[m->source], m->line, m->raw, m->raw_len,

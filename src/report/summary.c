@@ -108,7 +108,9 @@ void report_print(const struct run_report *rep)
 		return; /* the error said it all: no table of zeros */
 	bool skipped = false, blank = false, zero = false, resumed = false, deleted = false,
 	     nulls = false;
-	bool not_found = verbose || (rep->job && rep->job->command == CMD_UPDATE);
+	bool not_found =
+		verbose ||
+		(rep->job && (rep->job->command == CMD_UPDATE || rep->job->command == CMD_DELETE));
 	bool upserts = report_upserts(rep);
 	for (int i = 0; i < rep->ntables; i++) {
 		resumed |= rep->tables[i].rows_resumed > 0 || rep->tables[i].files_skipped > 0;

@@ -92,6 +92,23 @@ bool batch_init(struct batch *b, int ncols, size_t cap_rows)
 	return true;
 }
 
+bool batch_grow(struct batch *b, size_t cap_rows)
+{
+	if (cap_rows <= b->cap_rows)
+		return true;
+	struct cell *cells =
+		realloc(b->cells, cap_rows * (size_t)(b->ncols ? b->ncols : 1) * sizeof *cells);
+	if (!cells)
+		return false;
+	b->cells = cells;
+	struct row_meta *meta = realloc(b->meta, cap_rows * sizeof *meta);
+	if (!meta)
+		return false;
+	b->meta = meta;
+	b->cap_rows = cap_rows;
+	return true;
+}
+
 void batch_free(struct batch *b)
 {
 	free(b->cells);

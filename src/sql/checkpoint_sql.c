@@ -52,6 +52,22 @@ bool sql_checkpoint_at(const struct dialect *d, struct buf *b, const struct writ
 	       buf_printf(b, " WHERE first_rec = %lld AND kind = 1", first);
 }
 
+bool sql_checkpoint_overlap(const struct dialect *d, struct buf *b, const struct write_spec *table,
+			    long long first, long long last)
+{
+	return buf_puts(b, "SELECT job, source, first_rec FROM ") && sql_table_name(d, b, table) &&
+	       buf_printf(b, " WHERE kind = 1 AND first_rec <= %lld AND end_rec > %lld", last,
+			  first);
+}
+
+bool sql_checkpoint_unlock(const struct dialect *d, struct buf *b, const struct write_spec *table,
+			   int kind, long long first)
+{
+	return buf_puts(b, "DELETE FROM ") && sql_table_name(d, b, table) &&
+	       buf_printf(b, " WHERE kind = %d AND first_rec = %lld AND job = ", kind, first) &&
+	       d->placeholder(b, 1) && buf_puts(b, " AND source = ") && d->placeholder(b, 2);
+}
+
 bool sql_checkpoint_jobs(const struct dialect *d, struct buf *b, const struct write_spec *table,
 			 bool has_kind)
 {

@@ -26,9 +26,14 @@ static bool mysql_conflict_clause(struct buf *b, const struct write_spec *spec)
 		if (sql_is_key_column(&mysql_dialect, spec, c))
 			continue;
 		/* VALUES(col) works on MariaDB and MySQL (deprecated, not removed, in 8.0) */
-		if (!buf_puts(b, any ? ", " : " ON DUPLICATE KEY UPDATE ") ||
-		    !mysql_quote_ident(b, spec->columns[c]) || !buf_puts(b, " = VALUES(") ||
-		    !mysql_quote_ident(b, spec->columns[c]) || !buf_putc(b, ')'))
+		struct buf v;
+		buf_init(&v, 0);
+		bool ok = buf_puts(&v, "VALUES(") && mysql_quote_ident(&v, spec->columns[c]) &&
+			  buf_putc(&v, ')') &&
+			  buf_puts(b, any ? ", " : " ON DUPLICATE KEY UPDATE ") &&
+			  sql_assign(&mysql_dialect, b, spec, spec->columns[c], "", v.data);
+		buf_free(&v);
+		if (!ok)
 			return false;
 		any = true;
 	}

@@ -139,17 +139,30 @@ bool pg_copy_escape(struct buf *b, const char *s, size_t len)
 bool pg_update_sql(struct buf *b, const struct write_spec *spec, char *const *types, size_t nrows)
 {
 	int set[SQL_MAX_COLUMNS], key[SQL_MAX_COLUMNS], nset, nkey;
-	if (!sql_update_columns(spec, set, &nset, key, &nkey) || !nset || !nkey)
+	if (!sql_update_columns(spec, set, &nset, key, &nkey) || !nkey || (!nset && !spec->del))
 		return false;
 	/* the values are text parameters; each is cast to its column's type */
-	if (!buf_puts(b, "UPDATE ") || !sql_table_name(&pg_dialect, b, spec) ||
-	    !buf_puts(b, " AS sluice_t SET "))
+	bool hard = spec->del && !spec->soft_col;
+	if (!buf_puts(b, hard ? "DELETE FROM " : "UPDATE ") ||
+	    !sql_table_name(&pg_dialect, b, spec) ||
+	    !buf_puts(b, hard ? " AS sluice_t USING (VALUES " : " AS sluice_t SET "))
 		return false;
-	for (int i = 0; i < nset; i++)
-		if (!buf_puts(b, i ? ", " : "") || !pg_quote_ident(b, spec->columns[set[i]]) ||
-		    !buf_printf(b, " = sluice_v.c%d::%s", i + 1, types[set[i]]))
+	if (spec->del && spec->soft_col &&
+	    (!pg_quote_ident(b, spec->soft_col) || !buf_puts(b, " = ") ||
+	     !buf_puts(b, spec->soft_expr)))
+		return false;
+	for (int i = 0; !spec->del && i < nset; i++) {
+		struct buf v;
+		buf_init(&v, 0);
+		bool ok = buf_printf(&v, "sluice_v.c%d::%s", i + 1, types[set[i]]) &&
+			  buf_puts(b, i ? ", " : "") &&
+			  sql_assign(&pg_dialect, b, spec, spec->columns[set[i]], "sluice_t.",
+				     v.data);
+		buf_free(&v);
+		if (!ok)
 			return false;
-	if (!buf_puts(b, " FROM (VALUES "))
+	}
+	if (!hard && !buf_puts(b, " FROM (VALUES "))
 		return false;
 	int n = 1, per = nset + nkey + 1;
 	for (size_t r = 0; r < nrows; r++) {
@@ -173,5 +186,8 @@ bool pg_update_sql(struct buf *b, const struct write_spec *spec, char *const *ty
 		    !pg_quote_ident(b, spec->columns[key[i]]) ||
 		    !buf_printf(b, " = sluice_v.c%d::%s", nset + i + 1, types[key[i]]))
 			return false;
-	return buf_puts(b, " RETURNING sluice_v.ord");
+	/* with each row matched, whether a delta met a NULL (the new value of
+	 * an --add column is NULL only then: the deltas are not NULL) */
+	return buf_puts(b, " RETURNING sluice_v.ord, ") &&
+	       sql_null_adds(&pg_dialect, b, spec, "sluice_t.");
 }

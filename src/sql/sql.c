@@ -305,12 +305,23 @@ bool sql_update_columns(const struct write_spec *spec, int *set, int *nset, int 
 			return false;
 		key[(*nkey)++] = i;
 	}
+	if (spec->del)
+		return true; /* a delete sets nothing (--soft sets its expression) */
 	if (spec->nset) {
 		for (int s = 0; s < spec->nset; s++) {
 			int i = column_index(spec, spec->set[s]);
 			if (i < 0)
 				return false;
 			set[(*nset)++] = i;
+		}
+		/* --add columns are set too, as deltas */
+		for (int a = 0; a < spec->nadd; a++) {
+			int i = column_index(spec, spec->add[a]);
+			bool in = i < 0;
+			for (int s = 0; !in && s < *nset; s++)
+				in = set[s] == i;
+			if (!in && *nset < spec->ncols)
+				set[(*nset)++] = i;
 		}
 		return true;
 	}
@@ -325,18 +336,76 @@ bool sql_update_columns(const struct write_spec *spec, int *set, int *nset, int 
 	return true;
 }
 
+bool sql_is_add_column(const struct write_spec *spec, const char *name)
+{
+	for (int a = 0; a < spec->nadd; a++)
+		if (!strcmp(spec->add[a], name))
+			return true;
+	return false;
+}
+
+bool sql_assign(const struct dialect *d, struct buf *b, const struct write_spec *spec,
+		const char *col, const char *target, const char *value)
+{
+	if (!d->quote_ident(b, col) || !buf_puts(b, " = "))
+		return false;
+	if (sql_is_add_column(spec, col)) {
+		bool zero = spec->add_null_as_zero;
+		if (!buf_puts(b, zero ? "COALESCE(" : "") || !buf_puts(b, target) ||
+		    !d->quote_ident(b, col) || !buf_puts(b, zero ? ", 0) + " : " + "))
+			return false;
+	}
+	return buf_puts(b, value);
+}
+
+bool sql_null_adds(const struct dialect *d, struct buf *b, const struct write_spec *spec,
+		   const char *target)
+{
+	bool any = false;
+	if (!buf_putc(b, '('))
+		return false;
+	for (int c = 0; c < spec->ncols; c++) {
+		if (!sql_is_add_column(spec, spec->columns[c]))
+			continue;
+		if (!buf_puts(b, any ? " OR " : "") || !buf_puts(b, target) ||
+		    !d->quote_ident(b, spec->columns[c]) || !buf_puts(b, " IS NULL"))
+			return false;
+		any = true;
+	}
+	return buf_puts(b, any ? ")" : "1 = 0)");
+}
+
+bool sql_checks_null_adds(const struct write_spec *spec)
+{
+	return spec->nadd > 0 && !spec->add_null_as_zero && !spec->del;
+}
+
 bool sql_update_row(const struct dialect *d, struct buf *b, const struct write_spec *spec)
 {
 	int set[SQL_MAX_COLUMNS], key[SQL_MAX_COLUMNS], nset, nkey;
-	if (!sql_update_columns(spec, set, &nset, key, &nkey) || !nset || !nkey)
-		return false;
-	if (!buf_puts(b, "UPDATE ") || !sql_table_name(d, b, spec) || !buf_puts(b, " SET "))
+	if (!sql_update_columns(spec, set, &nset, key, &nkey) || !nkey || (!nset && !spec->del))
 		return false;
 	int n = 1;
-	for (int i = 0; i < nset; i++)
-		if ((i && !buf_puts(b, ", ")) || !d->quote_ident(b, spec->columns[set[i]]) ||
-		    !buf_puts(b, " = ") || !d->placeholder(b, n++))
+	if (spec->del && !spec->soft_col) {
+		if (!buf_puts(b, "DELETE FROM ") || !sql_table_name(d, b, spec))
 			return false;
+	} else if (!buf_puts(b, "UPDATE ") || !sql_table_name(d, b, spec) ||
+		   !buf_puts(b, " SET ")) {
+		return false;
+	} else if (spec->del) {
+		if (!d->quote_ident(b, spec->soft_col) || !buf_puts(b, " = ") ||
+		    !buf_puts(b, spec->soft_expr))
+			return false;
+	}
+	for (int i = 0; !spec->del && i < nset; i++) {
+		struct buf ph;
+		buf_init(&ph, 0);
+		bool ok = d->placeholder(&ph, n++) && (!i || buf_puts(b, ", ")) &&
+			  sql_assign(d, b, spec, spec->columns[set[i]], "", ph.data);
+		buf_free(&ph);
+		if (!ok)
+			return false;
+	}
 	if (!buf_puts(b, " WHERE "))
 		return false;
 	for (int i = 0; i < nkey; i++)
@@ -387,9 +456,17 @@ bool sql_on_conflict(const struct dialect *d, struct buf *b, const struct write_
 	for (int c = 0; c < spec->ncols; c++) {
 		if (sql_is_key_column(d, spec, c))
 			continue;
-		if (!buf_puts(b, any ? ", " : "UPDATE SET ") ||
-		    !d->quote_ident(b, spec->columns[c]) || !buf_printf(b, " = %s.", excluded) ||
-		    !d->quote_ident(b, spec->columns[c]))
+		struct buf v, t;
+		buf_init(&v, 0);
+		buf_init(&t, 0);
+		/* a delta adds to the row there, named by the table's own name */
+		bool ok = buf_printf(&v, "%s.", excluded) && d->quote_ident(&v, spec->columns[c]) &&
+			  d->quote_ident(&t, spec->table) && buf_putc(&t, '.') &&
+			  buf_puts(b, any ? ", " : "UPDATE SET ") &&
+			  sql_assign(d, b, spec, spec->columns[c], t.data, v.data);
+		buf_free(&v);
+		buf_free(&t);
+		if (!ok)
 			return false;
 		any = true;
 	}

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 
 SLUICE=$(realpath "$SLUICE")
-COMMANDS=(load update copy verify export ping checkpoints run)
+COMMANDS=(load update delete copy verify export ping checkpoints run)
 VERSION=$("$SLUICE" --version | awk '{print $2}')
 
 # help_options [CMD]: every --option the --help of CMD (or of sluice) prints
@@ -67,7 +67,7 @@ comp() {
 	(cd "$TMP" && bash -c '. "$1"; COMP_LINE=$2; COMP_POINT=${#2}; _sluice; printf "%s\n" "${COMPREPLY[@]}"' \
 		_ "$ROOT/completion/sluice.bash" "$1" 2>&1)
 }
-assert_eq "commands" "$(printf '%s\n' load update copy verify export ping checkpoints run --help --version)" "$(comp "sluice ")"
+assert_eq "commands" "$(printf '%s\n' load update delete copy verify export ping checkpoints run --help --version)" "$(comp "sluice ")"
 for cmd in "${COMMANDS[@]}"; do
 	assert_eq "sluice $cmd: every option its --help lists" "" \
 		"$(missing "$(listed_options "$cmd")" "$(comp "sluice $cmd -")")"
@@ -126,7 +126,7 @@ EOF
 		done
 		printf '%s\n' "$out"
 	}
-	assert_eq "commands" "$(printf '%s\n' checkpoints copy export load ping run update verify)" "$(zcomp "sluice ")"
+	assert_eq "commands" "$(printf '%s\n' checkpoints copy delete export load ping run update verify)" "$(zcomp "sluice ")"
 	assert_eq "sluice copy: every option its --help lists" "" \
 		"$(missing "$(listed_options copy | grep -- '^--')" "$(zcomp "sluice copy --")")"
 	assert_eq "--format" "$(printf '%s\n' csv json jsonl ndjson tsv)" "$(zcomp "sluice load --format ")"

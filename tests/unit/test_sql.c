@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sluice/batch.h"
+#include "sluice/soft.h"
 #include "sluice/sql.h"
 #include "sluice/url.h"
 
@@ -342,6 +343,86 @@ START_TEST(identity_restart)
 }
 END_TEST
 
+START_TEST(delta_and_delete_sql)
+{
+	char *cols[] = {"id", "balance", "note"}, *key[] = {"id"}, *add[] = {"balance"};
+	struct write_spec spec = {.table = "acc",
+				  .columns = cols,
+				  .ncols = 3,
+				  .key = key,
+				  .nkey = 1,
+				  .update = true,
+				  .add = add,
+				  .nadd = 1};
+	struct buf b;
+	buf_init(&b, 0);
+	ck_assert(sql_update_row(&mysql_dialect, &b, &spec));
+	ck_assert_str_eq(b.data,
+			 "UPDATE `acc` SET `balance` = `balance` + ?, `note` = ? WHERE `id` = ?");
+	buf_reset(&b);
+	spec.add_null_as_zero = true;
+	ck_assert(sql_update_row(&pg_dialect, &b, &spec));
+	ck_assert_str_eq(b.data, "UPDATE \"acc\" SET \"balance\" = COALESCE(\"balance\", 0) + $1, "
+				 "\"note\" = $2 WHERE \"id\" = $3");
+	buf_reset(&b);
+	ck_assert(sql_null_adds(&pg_dialect, &b, &spec, "t."));
+	ck_assert_str_eq(b.data, "(t.\"balance\" IS NULL)");
+	ck_assert(!sql_checks_null_adds(&spec));
+	/* an upsert adds to the row there, named by the table */
+	struct write_spec up = {.table = "acc",
+				.columns = cols,
+				.ncols = 2,
+				.key = key,
+				.nkey = 1,
+				.on_conflict = CONFLICT_UPDATE,
+				.add = add,
+				.nadd = 1};
+	buf_reset(&b);
+	ck_assert(sql_on_conflict(&pg_dialect, &b, &up, "EXCLUDED"));
+	ck_assert_str_eq(b.data, " ON CONFLICT (\"id\") DO UPDATE SET \"balance\" = "
+				 "\"acc\".\"balance\" + EXCLUDED.\"balance\"");
+	/* a delete; --soft sets its expression */
+	struct write_spec del = {.table = "acc",
+				 .columns = cols,
+				 .ncols = 3,
+				 .key = key,
+				 .nkey = 1,
+				 .update = true,
+				 .del = true};
+	buf_reset(&b);
+	ck_assert(sql_update_row(&pg_dialect, &b, &del));
+	ck_assert_str_eq(b.data, "DELETE FROM \"acc\" WHERE \"id\" = $1");
+	del.soft_col = "gone";
+	del.soft_expr = "now()";
+	buf_reset(&b);
+	ck_assert(sql_update_row(&mysql_dialect, &b, &del));
+	ck_assert_str_eq(b.data, "UPDATE `acc` SET `gone` = now() WHERE `id` = ?");
+	buf_free(&b);
+}
+END_TEST
+
+START_TEST(soft_spec)
+{
+	char *col, *expr;
+	struct sl_error err;
+	ck_assert(soft_parse(" deleted_at = now() ", &col, &expr, &err));
+	ck_assert_str_eq(col, "deleted_at");
+	ck_assert_str_eq(expr, "now()");
+	free(col);
+	free(expr);
+	ck_assert(soft_parse("note='a;b'", &col, &expr, &err)); /* ; inside quotes */
+	ck_assert_str_eq(expr, "'a;b'");
+	free(col);
+	free(expr);
+	ck_assert(!soft_parse("deleted_at", &col, &expr, &err));
+	ck_assert_int_eq(err.kind, SL_ERR_USAGE);
+	ck_assert(!soft_parse("=now()", &col, &expr, &err));
+	ck_assert(!soft_parse("x=", &col, &expr, &err));
+	ck_assert(!soft_parse("x=1; DROP TABLE t", &col, &expr, &err));
+	ck_assert(col == NULL && expr == NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sql");
@@ -361,6 +442,8 @@ int main(void)
 	tcase_add_test(tc, checkpoint_statements);
 	tcase_add_test(tc, incremental_select);
 	tcase_add_test(tc, identity_restart);
+	tcase_add_test(tc, delta_and_delete_sql);
+	tcase_add_test(tc, soft_spec);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
