@@ -128,6 +128,16 @@ struct json_state {
 	bool collecting;
 	char **keys;
 	int nkeys, keys_cap;
+
+	/* --nest (json_nest.c): keys passed over in silence (the arrays whose
+	 * elements are kids), a state per nest path parsing its elements, and
+	 * the current record's kids */
+	char **skip;
+	size_t *skip_lens;
+	int nskip;
+	struct json_state **kid_st;
+	int nkid_st;
+	struct nest_scan *nest;
 };
 
 /* --- json_record.c --- */
@@ -146,6 +156,31 @@ int json_store(struct json_state *st, int c, const void *ptr, size_t n);
 /* Reject the record with fmt, whose %s is key (n bytes, cut short to be shown);
  * the first reason wins. */
 void json_set_bad(struct json_state *st, const char *fmt, const void *key, size_t n);
+
+/* --- json_nest.c --- */
+
+/* A state for one nest path's elements (or the record's), as json_open
+ * makes it; NULL on out of memory. */
+struct json_state *json_state_new(const struct reader_options *opt);
+void json_state_free(struct json_state *st);
+/* Ready st's nest paths (opt.nest): the sub-states and the keys each
+ * passes over. False on out of memory. */
+bool json_nest_init(struct json_state *st);
+void json_nest_free(struct json_state *st);
+/* Whether key [key, key+n) is one st passes over (a nested array's). */
+bool json_nest_skipped(const struct json_state *st, const unsigned char *key, size_t n);
+/* The kids of the unit just parsed into st (PARSE_OK): *kids and *nkids
+ * valid until the next unit. PARSE_BAD_RECORD with msg (an element that
+ * is not an object, an unknown key in one), PARSE_OOM. */
+enum parse_result json_nest_kids(struct json_state *st, const struct record_kid **kids,
+				 size_t *nkids, char *msg, size_t msgsz);
+/* While sampling: collect the keys of the kids of the unit just parsed. */
+void json_nest_collect(struct json_state *st);
+/* After sampling: each path's keys into r->kid_header. */
+bool json_nest_headers(struct reader *r, struct json_state *st);
+/* reader_ops.set_kid_columns */
+bool json_set_kid_columns(struct reader *r, int t, char *const *names, int n,
+			  struct sl_error *err);
 
 /* --- json_scan.c --- */
 

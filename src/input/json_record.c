@@ -372,6 +372,10 @@ static int on_map_key(void *ctx, const unsigned char *key, size_t n)
 			gen_check(st, yajl_gen_string(st->gen, key, n));
 		return 1;
 	}
+	if (st->nskip && st->depth == 1 && json_nest_skipped(st, key, n)) {
+		st->cur = COL_SKIP; /* a nested array: its elements are kids */
+		return 1;
+	}
 	if (st->collecting) {
 		st->cur = COL_SKIP;
 		return collect_key(st, key, n);
