@@ -117,6 +117,9 @@ struct job {
 	enum null_cursor null_cursor; /* --null-cursor skip|include */
 	bool delete_missing;	      /* --delete-missing: target rows gone from the source */
 	const char *soft;	      /* --soft 'COL=EXPR': mark rows instead of deleting them */
+	/* load --nest PATH[=TABLE],...: arrays of objects into child tables */
+	char **nest;
+	int nnest;
 };
 
 /* What a caller other than the command line (copy's workers) asks of one

@@ -179,8 +179,7 @@ void json_nest_collect(struct json_state *st);
 /* After sampling: each path's keys into r->kid_header. */
 bool json_nest_headers(struct reader *r, struct json_state *st);
 /* reader_ops.set_kid_columns */
-bool json_set_kid_columns(struct reader *r, int t, char *const *names, int n,
-			  struct sl_error *err);
+bool json_set_kid_columns(struct reader *r, int t, char *const *names, int n, struct sl_error *err);
 
 /* --- json_scan.c --- */
 

@@ -66,6 +66,7 @@ enum {
 	OPT_NULL_CURSOR,
 	OPT_DELETE_MISSING,
 	OPT_SOFT,
+	OPT_NEST,
 };
 
 static void print_main_help(FILE *f)
@@ -124,6 +125,12 @@ static void print_load_help(FILE *f)
 	      "                             not NULL\n"
 	      "      --no-ejson             JSON: keep MongoDB Extended JSON wrappers\n"
 	      "                             ($date, ...) as they are, not unwrapped\n"
+	      "      --nest PATH[=TABLE],...\n"
+	      "                             JSON: the elements of array PATH (posts,\n"
+	      "                             posts.tags) become rows of a child table\n"
+	      "                             (<table>_<field>), linked by the parent's key\n"
+	      "                             (--key or _id) and _pos (from 0), written with\n"
+	      "                             their parent in one transaction\n"
 	      "      --max-record-bytes N   reject a record larger than N bytes (K, M, G\n"
 	      "                             suffixes; default 64M); memory stays a small\n"
 	      "                             multiple of it\n"
@@ -651,6 +658,7 @@ static const struct option_spec option_specs[] = {
 	{WORD("null-cursor", OPT_NULL_CURSOR, null_cursor, word_null_cursor, "skip or include")},
 	{FLAG("delete-missing", OPT_DELETE_MISSING, delete_missing)},
 	{TEXT("soft", OPT_SOFT, soft)},
+	{NAMES("nest", OPT_NEST, nest, nnest)},
 	{FLAG("quiet", 'q', quiet)},
 	{FLAG("verbose", 'v', verbose)},
 	{SPEC("help", 'h', no_argument, V_OWN)},

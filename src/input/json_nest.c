@@ -159,8 +159,7 @@ bool json_nest_skipped(const struct json_state *st, const unsigned char *key, si
 	return false;
 }
 
-bool json_set_kid_columns(struct reader *r, int t, char *const *names, int n,
-			  struct sl_error *err)
+bool json_set_kid_columns(struct reader *r, int t, char *const *names, int n, struct sl_error *err)
 {
 	struct json_state *st = r->impl;
 	if (t < 0 || t >= st->nkid_st)

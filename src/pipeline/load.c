@@ -81,6 +81,7 @@ static void print_dry_run(struct load *ld)
 			b.failed = true;
 		buf_cat(&b, ";\n");
 	}
+	nest_print_tree(ld);
 	if (buf_failed(&b))
 		log_error("the statements cannot be shown: out of memory or a name that "
 			  "cannot be quoted");
@@ -109,7 +110,8 @@ static bool maybe_create(struct load *ld, const struct batch *b, bool *done)
 	}
 	bool created = false;
 	bool ok = create_table_from_sample(ld->drv, c, &ld->spec, b, ld->job->dry_run, &created,
-					   &err);
+					   &err) &&
+		  nest_create(ld, c, b, ld->job->dry_run, &err);
 	if (own)
 		pool_release(ld->run.pool, c, !ok && err.kind == SL_ERR_CONNECTION);
 	else
@@ -243,7 +245,8 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			cur[q] = item;
 			cur[q]->seq = ++*seq;
 		}
-		if (batch_add_row(cur[q], &rec, src_index, true))
+		if (batch_add_row(cur[q], &rec, src_index, true) &&
+		    nest_add_kids(ld, cur[q], cur[q]->nrows - 1, &rec))
 			cur[q]->meta[cur[q]->nrows - 1].ordinal = ordinal;
 		else {
 			sl_error_set(&err, SL_ERR_INTERNAL, "%s:%ld: out of memory", name,
@@ -252,7 +255,7 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			ok = false;
 			break;
 		}
-		if (batch_full(cur[q])) {
+		if (batch_full(cur[q]) || nest_batch_full(ld, cur[q])) {
 			uint64_t pos = reader_position(r);
 			atomic_fetch_add(&ld->run.live.bytes, pos - last_pos);
 			*pending_bytes += pos - last_pos;
@@ -288,7 +291,8 @@ static bool open_next_source(struct load *ld, int i, struct reader **r, struct s
 			return sl_error_set(err, SL_ERR_USAGE, "%s: its header differs from %s's",
 					    job->sources[i], job->sources[0]);
 	}
-	return (*r)->ops->set_columns(*r, ld->columns, ld->ncols, err);
+	return (*r)->ops->set_columns(*r, ld->columns, ld->ncols, err) &&
+	       nest_tell_reader(ld, *r, err);
 }
 
 /* How to go on after an interrupted run that committed rows. */
@@ -467,7 +471,7 @@ static bool check_target(struct table_load *t, struct sl_error *err)
 	progress_set_pool(t->progress, ld->run.pool);
 	if (!plan_columns(ld, r, err) ||
 	    (!ld->req->open_reader && !plan_check_columns(ld, r, err)) ||
-	    !r->ops->set_columns(r, ld->columns, ld->ncols, err))
+	    !r->ops->set_columns(r, ld->columns, ld->ncols, err) || !nest_plan_tables(ld, r, err))
 		return false;
 	if (ld->spec.update) {
 		int key[SQL_MAX_COLUMNS], nkey;
@@ -541,7 +545,8 @@ static bool make_batches(struct table_load *t, struct sl_error *err)
 	t->queues = true;
 	run_wake_on_fail(&ld->run, ld->work, ld->nqueues, &ld->spare);
 	for (int i = 0; i < ld->nbatches; i++) {
-		if (!batch_init(&ld->batches[i], ld->ncols, ld->job->batch_rows))
+		if (!batch_init(&ld->batches[i], ld->ncols, ld->job->batch_rows) ||
+		    !nest_init_batch(ld, &ld->batches[i]))
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 		queue_push(&ld->spare, &ld->batches[i]);
 	}
@@ -807,6 +812,7 @@ static void collect_stats(struct table_load *t)
 		log_warn("no rows in %s", buf_str(&names));
 		buf_free(&names);
 	}
+	nest_log_rows(ld);
 	stats->bytes = ld->run.live.bytes;
 	stats->seconds = now_seconds() - t->t0;
 	t->report.commit_mode = atomic_load(&ld->commit_mode);
@@ -847,6 +853,7 @@ static void free_table_load(struct table_load *t)
 	free(ld->src_read_all);
 	free(ld->src_whole);
 	free(ld->set_idx);
+	nest_free(ld);
 	run_destroy(&ld->run);
 }
 

@@ -122,8 +122,8 @@ bool batch_add_cells(struct batch *b, const struct cell *cells, long line, int s
 {
 	if (b->nrows >= b->cap_rows) {
 		size_t cap = b->cap_rows ? b->cap_rows * 2 : 64;
-		struct cell *c = realloc(b->cells, cap * (size_t)(b->ncols ? b->ncols : 1) *
-							   sizeof *c);
+		struct cell *c =
+			realloc(b->cells, cap * (size_t)(b->ncols ? b->ncols : 1) * sizeof *c);
 		if (!c)
 			return false;
 		b->cells = c;
