@@ -1317,5 +1317,8 @@ void cli_job_free(struct job *job)
 	for (int i = 0; i < job->nonly; i++)
 		free(job->only[i]);
 	free(job->only);
+	for (int i = 0; i < job->nnest; i++)
+		free(job->nest[i]);
+	free(job->nest);
 	memset(job, 0, sizeof *job);
 }
