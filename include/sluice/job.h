@@ -120,6 +120,9 @@ struct job {
 	/* load --nest PATH[=TABLE],...: arrays of objects into child tables */
 	char **nest;
 	int nnest;
+	/* load --flatten PATH,...: objects whose members become columns */
+	char **flatten;
+	int nflatten;
 };
 
 /* What a caller other than the command line (copy's workers) asks of one

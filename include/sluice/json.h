@@ -20,6 +20,7 @@
 #define OFF_MISSING (SIZE_MAX - 1) /* the key did not appear in the record */
 #define CHUNK_SIZE (256 * 1024)
 #define RAW_PREFIX 1024 /* bytes of a too-large record kept for rejects */
+#define FLAT_MAX 16	/* objects flattened inside one another */
 
 /* Where the array scanner is between elements. */
 enum scan_state {
@@ -138,6 +139,21 @@ struct json_state {
 	struct json_state **kid_st;
 	int nkid_st;
 	struct nest_scan *nest;
+
+	/* --flatten (json_record.c): the keys of this state's objects that
+	 * flatten, the flattened objects open (each the length of the name
+	 * prefix before it), the prefix ("profile_address_") and the current
+	 * key's composed name */
+	char **flat;
+	size_t *flat_lens;
+	int nflat;
+	size_t flat_pre[FLAT_MAX];
+	int nfl;
+	struct buf flat_name, flat_key;
+	bool flat_next;	      /* the current key's value flattens if an object */
+	bool flat_top;	      /* the current key is a --flatten path's own */
+	bool collect_pending; /* sampling: flat_key is collected unless an object */
+	bool unknown_pending; /* flat_key is no column: refused unless an object */
 };
 
 /* --- json_record.c --- */
@@ -151,6 +167,10 @@ bool json_set_columns(struct reader *r, char *const *names, int n, struct sl_err
 void json_free_columns(struct json_state *st);
 /* Parse the current unit with YAJL. On PARSE_SYNTAX, msg says where and why. */
 enum parse_result json_parse_unit(struct json_state *st, char *msg, size_t msgsz);
+/* --flatten: take the paths of opt.flatten directly inside prefix ("" for
+ * the record, a nest path for its elements). False on out of memory. */
+bool json_flat_init(struct json_state *st, const char *prefix);
+void json_flat_free(struct json_state *st);
 /* Store a value for column c; ptr NULL is SQL NULL. Returns 1 (YAJL goes on). */
 int json_store(struct json_state *st, int c, const void *ptr, size_t n);
 /* Reject the record with fmt, whose %s is key (n bytes, cut short to be shown);

@@ -46,6 +46,16 @@ struct reader_options {
 	 * is in the list before it */
 	char *const *nest;
 	int nnest;
+	/* --flatten: paths of objects ("profile"; "posts.meta" inside each
+	 * element of nest path posts) whose members become columns
+	 * <field>_<member>, recursively for the objects inside; a path without
+	 * its last field is "" or a nest path */
+	char *const *flatten;
+	int nflatten;
+	/* the pipeline's rule fitting a composed column name to the target
+	 * (shortened with a stable suffix), or NULL to keep names as they are */
+	void (*fit_name)(const void *ctx, const char *name, char *out, size_t outsz);
+	const void *fit_ctx;
 };
 
 #define READER_DEFAULT_MAX_RECORD ((size_t)64 << 20)

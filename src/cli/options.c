@@ -67,6 +67,7 @@ enum {
 	OPT_DELETE_MISSING,
 	OPT_SOFT,
 	OPT_NEST,
+	OPT_FLATTEN,
 };
 
 static void print_main_help(FILE *f)
@@ -131,6 +132,9 @@ static void print_load_help(FILE *f)
 	      "                             (<table>_<field>), linked by the parent's key\n"
 	      "                             (--key or _id) and _pos (from 0), written with\n"
 	      "                             their parent in one transaction\n"
+	      "      --flatten PATH,...     JSON: the members of object PATH (profile, or\n"
+	      "                             posts.meta in a --nest array) become columns\n"
+	      "                             PATH_member, recursively (profile_address_city)\n"
 	      "      --max-record-bytes N   reject a record larger than N bytes (K, M, G\n"
 	      "                             suffixes; default 64M); memory stays a small\n"
 	      "                             multiple of it\n"
@@ -659,6 +663,7 @@ static const struct option_spec option_specs[] = {
 	{FLAG("delete-missing", OPT_DELETE_MISSING, delete_missing)},
 	{TEXT("soft", OPT_SOFT, soft)},
 	{NAMES("nest", OPT_NEST, nest, nnest)},
+	{NAMES("flatten", OPT_FLATTEN, flatten, nflatten)},
 	{FLAG("quiet", 'q', quiet)},
 	{FLAG("verbose", 'v', verbose)},
 	{SPEC("help", 'h', no_argument, V_OWN)},
@@ -1320,5 +1325,8 @@ void cli_job_free(struct job *job)
 	for (int i = 0; i < job->nnest; i++)
 		free(job->nest[i]);
 	free(job->nest);
+	for (int i = 0; i < job->nflatten; i++)
+		free(job->flatten[i]);
+	free(job->flatten);
 	memset(job, 0, sizeof *job);
 }

@@ -236,6 +236,7 @@ void json_state_free(struct json_state *st)
 	if (!st)
 		return;
 	json_nest_free(st);
+	json_flat_free(st);
 	json_free_columns(st);
 	buf_free(&st->unit);
 	buf_free(&st->data);
@@ -264,7 +265,7 @@ static bool json_open(struct reader *r, const struct reader_options *opt, struct
 	r->impl = st;
 	st->ndjson = r->format == FORMAT_NDJSON;
 	st->chunk = malloc(CHUNK_SIZE);
-	if (!st->chunk || !json_nest_init(st))
+	if (!st->chunk || !json_flat_init(st, "") || !json_nest_init(st))
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	return true;
 }

@@ -108,7 +108,8 @@ bool json_nest_init(struct json_state *st)
 	for (int t = 0; t < n; t++) {
 		ns->parent[t] = nest_path_parent(st->opt.nest, n, t);
 		ns->field[t] = nest_path_field(st->opt.nest[t]);
-		if (!(st->kid_st[t] = json_state_new(&kopt)))
+		if (!(st->kid_st[t] = json_state_new(&kopt)) ||
+		    !json_flat_init(st->kid_st[t], st->opt.nest[t]))
 			return false;
 		st->nkid_st = t + 1;
 	}

@@ -50,9 +50,59 @@ static void fit(const struct load *ld, const char *name, char *out)
 	snprintf(out, 128, "%.127s", fitted);
 }
 
+static void fit_name(const void *ctx, const char *name, char *out, size_t outsz)
+{
+	sql_fit_name(ctx, name, out, outsz);
+}
+
+/* --flatten: each path's object is in the record or in the elements of a
+ * --nest path; the reader composes and fits the column names. */
+static bool flatten_prepare(struct load *ld, struct sl_error *err)
+{
+	const struct job *job = ld->job;
+	if (!job->nflatten)
+		return true;
+	if (job->command != CMD_LOAD)
+		return sl_error_set(err, SL_ERR_USAGE, "--flatten is for sluice load");
+	for (int i = 0; i < job->nflatten; i++) {
+		const char *p = job->flatten[i];
+		size_t len = strlen(p);
+		if (!len || p[0] == '.' || p[len - 1] == '.' || strstr(p, ".."))
+			return sl_error_set(err, SL_ERR_USAGE, "--flatten: \"%s\" is not a path",
+					    p);
+		const char *dot = strrchr(p, '.');
+		bool in_nest = !dot;
+		for (int k = 0; k < job->nnest; k++) {
+			const char *n = job->nest[k];
+			size_t nl = strcspn(n, "=");
+			if (nl == len && !memcmp(n, p, len))
+				return sl_error_set(err, SL_ERR_USAGE,
+						    "--flatten %s: it is a --nest path", p);
+			in_nest |= dot && (size_t)(dot - p) == nl && !memcmp(n, p, nl);
+		}
+		if (!in_nest)
+			return sl_error_set(err, SL_ERR_USAGE,
+					    "--flatten %s: the objects inside %.*s flatten with it "
+					    "(--flatten %.*s), or name the --nest array it is in",
+					    p, (int)(strchr(p, '.') - p), p,
+					    (int)(strchr(p, '.') - p), p);
+		for (int k = 0; k < i; k++)
+			if (!strcmp(job->flatten[k], p))
+				return sl_error_set(err, SL_ERR_USAGE,
+						    "--flatten: %s is named twice", p);
+	}
+	ld->input.flatten = job->flatten;
+	ld->input.nflatten = job->nflatten;
+	ld->input.fit_name = fit_name;
+	ld->input.fit_ctx = ld->drv->dialect;
+	return true;
+}
+
 bool nest_prepare(struct load *ld, struct sl_error *err)
 {
 	const struct job *job = ld->job;
+	if (!flatten_prepare(ld, err))
+		return false;
 	if (!job->nnest)
 		return true;
 	if (job->command != CMD_LOAD)
