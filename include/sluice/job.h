@@ -148,6 +148,11 @@ struct load_request {
 	 * transaction; NULL: none */
 	struct checkpoint *watermark;
 	int watermark_src;
+	/* load --nest: room for the child tables' stats (rows read, written,
+	 * rejected), filled after the run; *nkid_stats says how many */
+	struct table_stats *kid_stats;
+	int kid_cap;
+	int *nkid_stats;
 };
 
 /* Run a load or update job, print its summary; returns how it ended. */

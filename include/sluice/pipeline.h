@@ -65,7 +65,9 @@ struct nest_table {
 	int ncols, nlink;
 	struct write_spec spec;
 	bool exists;
-	_Atomic unsigned long long rows; /* committed */
+	_Atomic unsigned long long rows;     /* committed */
+	_Atomic unsigned long long read;     /* elements read */
+	_Atomic unsigned long long rejected; /* elements of documents the server refused */
 };
 
 struct nest_plan {
@@ -158,10 +160,14 @@ bool nest_write(struct load *ld, struct conn *c, const struct batch *b, size_t f
 		unsigned long long *written, struct sl_error *err);
 /* Count committed child rows. */
 void nest_count(struct load *ld, const unsigned long long *written);
+/* Row row of b (a document) is rejected: count its elements as rejected. */
+void nest_count_rejected(struct load *ld, const struct batch *b, size_t row);
+/* The child tables' stats into out (at most cap), parent the load's
+ * table's; returns how many. */
+int nest_stats(const struct load *ld, const struct table_stats *parent, struct table_stats *out,
+	       int cap);
 /* --dry-run: the tree of tables, columns and keys, on stdout. */
 void nest_print_tree(const struct load *ld);
-/* Log the rows written to each child table. */
-void nest_log_rows(const struct load *ld);
 void nest_free(struct load *ld);
 
 /* --- writers.c --- */

@@ -812,7 +812,6 @@ static void collect_stats(struct table_load *t)
 		log_warn("no rows in %s", buf_str(&names));
 		buf_free(&names);
 	}
-	nest_log_rows(ld);
 	stats->bytes = ld->run.live.bytes;
 	stats->seconds = now_seconds() - t->t0;
 	t->report.commit_mode = atomic_load(&ld->commit_mode);
@@ -822,6 +821,8 @@ static void collect_stats(struct table_load *t)
 	}
 	if (t->r)
 		stats->zero_dates = t->r->zero_dates;
+	if (ld->req->nkid_stats)
+		*ld->req->nkid_stats = nest_stats(ld, stats, ld->req->kid_stats, ld->req->kid_cap);
 }
 
 /* Free everything the run allocated. */
@@ -908,12 +909,16 @@ enum run_status load_table(const struct job *job, const struct load_request *req
 
 enum run_status load_run(const struct job *job)
 {
-	struct table_stats stats = {0};
+	/* the load's table, then its --nest child tables */
+	struct table_stats stats[1 + NEST_MAX] = {0};
 	struct run_report report = {0};
+	int nkids = 0;
+	struct load_request req = {
+		.kid_stats = stats + 1, .kid_cap = NEST_MAX, .nkid_stats = &nkids};
 	double started = wall_seconds();
-	enum run_status status = load_table(job, NULL, &stats, &report);
-	report.tables = &stats;
-	report.ntables = 1;
+	enum run_status status = load_table(job, &req, &stats[0], &report);
+	report.tables = stats;
+	report.ntables = 1 + nkids;
 	report.started = started;
 	status = report_finish(&report, job, status);
 	for (int i = 0; i < report.nerrors; i++)

@@ -355,6 +355,7 @@ bool nest_add_kids(struct load *ld, struct batch *b, size_t row, const struct re
 		if (!batch_add_cells(&b->kids[kid->table], cells, rec->line, b->meta[row].source,
 				     (long long)row))
 			return false;
+		atomic_fetch_add(&t->read, 1);
 	}
 	return true;
 }
@@ -589,6 +590,35 @@ void nest_count(struct load *ld, const unsigned long long *written)
 		atomic_fetch_add(&ld->nest->t[t].rows, written[t]);
 }
 
+void nest_count_rejected(struct load *ld, const struct batch *b, size_t row)
+{
+	for (int t = 0; ld->nest && t < b->nkids; t++) {
+		unsigned long long n = 0;
+		for (size_t r = 0; r < b->kids[t].nrows; r++)
+			n += b->kids[t].meta[r].ordinal == (long long)row;
+		atomic_fetch_add(&ld->nest->t[t].rejected, n);
+	}
+}
+
+int nest_stats(const struct load *ld, const struct table_stats *parent, struct table_stats *out,
+	       int cap)
+{
+	int n = 0;
+	for (int t = 0; ld->nest && t < ld->nest->n && n < cap; t++, n++) {
+		const struct nest_table *nt = &ld->nest->t[t];
+		struct table_stats *s = &out[n];
+		memset(s, 0, sizeof *s);
+		snprintf(s->table, sizeof s->table, "%s", nt->name);
+		snprintf(s->parent, sizeof s->parent, "%s",
+			 nt->parent < 0 ? parent->table : ld->nest->t[nt->parent].name);
+		s->rows_read = atomic_load(&nt->read);
+		s->rows_written = s->rows_inserted = atomic_load(&nt->rows);
+		s->rows_rejected = atomic_load(&nt->rejected);
+		s->seconds = parent->seconds;
+	}
+	return n;
+}
+
 void nest_print_tree(const struct load *ld)
 {
 	const struct nest_plan *np = ld->nest;
@@ -610,13 +640,6 @@ void nest_print_tree(const struct load *ld)
 		printf(") references %s\n", t->parent < 0 ? ld->table : np->t[t->parent].name);
 	}
 	fflush(stdout);
-}
-
-void nest_log_rows(const struct load *ld)
-{
-	for (int t = 0; ld->nest && t < ld->nest->n; t++)
-		log_info("%s: %llu child rows written", ld->nest->t[t].name,
-			 (unsigned long long)atomic_load(&ld->nest->t[t].rows));
 }
 
 void nest_free(struct load *ld)

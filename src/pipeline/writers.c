@@ -546,6 +546,7 @@ static bool bisect_refused(struct load *ld, struct conn **c, const struct batch 
 		const struct row_meta *m = &b->meta[first];
 		run_reject(&ld->run, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
 			   err->msg);
+		nest_count_rejected(ld, b, first);
 		return !run_failed(&ld->run);
 	}
 	size_t half = n / 2;
