@@ -130,7 +130,14 @@ print(' '.join(d['posts'][0]['tags']) or '-')")
 {"_id":{"$oid":"000000000000000000000001"},"name":"one again","posts":[{"title":"only","likes":7,"tags":["y","z"]}]}
 EOF
 	rm -f "$TMP/rej.txt"
-	run_sluice more_$server 3 load "$TMP/more.ndjson" "$URL" "${NEST[@]}" --rejects "$TMP/rej.txt"
+	run_sluice more_$server 3 load "$TMP/more.ndjson" "$URL" "${NEST[@]}" --rejects "$TMP/rej.txt" --summary-json "$TMP/sum.json"
+	assert_eq "the summary's child tables: parent, elements read, written, rejected" \
+		"users_posts users 4 2 2|users_posts_tags users_posts 3 3 0" \
+		"$(python3 -c "
+import json
+t = json.load(open('$TMP/sum.json'))['tables']
+print('|'.join('%s %s %d %d %d' % (x['table'], x['parent'], x['rows_read'], x['rows_written'], x['rows_rejected']) for x in t[1:]))")"
+	assert_contains "the summary table's line of a child table" "users_posts_tags" "$OUT"
 	assert_eq "one reject" "1" "$(grep -c . "$TMP/rej.txt")"
 	assert_contains "the refused document, verbatim" '"name":"bad"' "$(cat "$TMP/rej.txt")"
 	assert_contains "its reason names the child table and the element" "more.ndjson:2: child table users_posts, element posts[1]:" "$(cat "$TMP/rej.txt.log")"
@@ -142,6 +149,73 @@ EOF
 		"$(${server}_q "SELECT name, (SELECT COUNT(*) FROM users_posts WHERE users__id = _id), (SELECT COUNT(*) FROM users_posts_tags WHERE users__id = _id), (SELECT title FROM users_posts WHERE users__id = _id), (SELECT likes FROM users_posts WHERE users__id = _id) FROM users WHERE _id = '000000000000000000000001'")"
 	assert_eq "no orphan child" "0" "$(${server}_orphans)"
 done
+
+# flat FILE: users with a profile (an address object inside it), posts with
+# a meta object (a geo object inside); nulls, missing objects, one profile
+# that is not an object (rejected)
+flat() {
+	python3 - "$1" <<'EOF'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    for i in range(30):
+        d = {"_id": "f%02d" % i}
+        if i % 5 == 1:
+            d["profile"] = None
+        elif i % 5 != 2:
+            d["profile"] = {"bio": "bio %d" % i, "age": i, "address": {"city": "city%d" % (i % 4), "zip": "%05d" % i}}
+            if i % 3 == 0:
+                d["profile"]["address"] = None
+        d["posts"] = [{"title": "t%d.%d" % (i, p), "meta": ({"source": "s%d" % p, "geo": {"lat": i + p / 4}} if p % 2 == 0 else None)} for p in range(i % 4)]
+        f.write(json.dumps(d) + "\n")
+    f.write(json.dumps({"_id": "f99", "profile": "not an object"}) + "\n")
+EOF
+}
+# the parents "id bio age city zip", then the children "id pos title source lat"
+flat_want() {
+	python3 - "$1" <<'EOF'
+import json, sys
+docs = [json.loads(l) for l in open(sys.argv[1])][:-1]
+for d in docs:
+    p = d.get("profile") or {}
+    a = p.get("address") or {}
+    print(d["_id"], p.get("bio", "-"), p.get("age", "-"), a.get("city", "-"), a.get("zip", "-"))
+for d in docs:
+    for k, x in enumerate(d["posts"]):
+        m = x["meta"] or {}
+        lat = m.get("geo", {}).get("lat")
+        print(d["_id"], k, x["title"], m.get("source", "-"), "-" if lat is None else "%.2f" % lat)
+EOF
+}
+FLAT_PARENTS="SELECT _id, COALESCE(profile_bio, '-'), COALESCE(CAST(profile_age AS CHAR(20)), '-'), COALESCE(profile_address_city, '-'), COALESCE(profile_address_zip, '-') FROM fl ORDER BY _id"
+FLAT_KIDS="SELECT fl__id, _pos, title, COALESCE(meta_source, '-'), COALESCE(CAST(CAST(meta_geo_lat AS DECIMAL(10,2)) AS CHAR(20)), '-') FROM fl_posts ORDER BY fl__id, _pos"
+flat "$TMP/flat.ndjson"
+flat_want "$TMP/flat.ndjson" >"$TMP/flat.want"
+for server in pg my; do
+	URL=$SLUICE_PG_URL
+	[ $server = my ] && URL=$SLUICE_MY_URL
+	TXT=TEXT
+	[ $server = my ] && TXT=CHAR
+	test_case "$server: --flatten objects of the parent and of the children, recursively"
+	${server}_q "DROP TABLE IF EXISTS fl_posts, fl" >/dev/null
+	rm -f "$TMP/flrej.txt"
+	run_sluice flat_$server 3 load "$TMP/flat.ndjson" "$URL" --table fl --nest posts --flatten profile,posts.meta --key _id --create --progress none --rejects "$TMP/flrej.txt"
+	assert_eq "parents and children, the flattened columns' values" "$(cat "$TMP/flat.want")" \
+		"$(${server}_q "${FLAT_PARENTS//CHAR(20)/$TXT}"; ${server}_q "${FLAT_KIDS//CHAR(20)/$TXT}")"
+	assert_contains "an object that is not one: rejected with why" 'flat.ndjson:31: --flatten: "profile" is not an object' "$(cat "$TMP/flrej.txt.log")"
+	${server}_q "DROP TABLE IF EXISTS fl_posts, fl" >/dev/null
+done
+
+test_case "pg: --flatten names too long are shortened, the same in every run"
+M=a_member_whose_name_is_long_enough_to_overflow_the_limit
+printf '{"_id":"a","profile":{"%s":{"x":1}}}\n{"_id":"b","profile":{"%s":{"x":2}}}\n' $M $M >"$TMP/flong.ndjson"
+pg -c "drop table if exists flong"
+for run in 1 2; do
+	run_sluice flong$run 0 load "$TMP/flong.ndjson" "$SLUICE_PG_URL" --table flong --flatten profile --key _id --on-conflict update --create --progress none
+done
+col=$(pg -c "select column_name from information_schema.columns where table_name = 'flong' and column_name like 'profile_a_member%'")
+assert_eq "the column fitted to 63 bytes with a hash" "63 1" "$(echo "$col" | awk '{ print length($0), ($0 ~ /_[0-9a-f]{8}$/) }')"
+assert_eq "its values, once after two runs" "a 1|b 2" "$(pg -c "select _id || ' ' || \"$col\" from flong order by _id" | paste -sd '|')"
+pg -c "drop table flong"
 
 test_case "pg: --dry-run prints the tree of tables and keys"
 pg_drop
