@@ -119,6 +119,13 @@ bool nest_prepare(struct load *ld, struct sl_error *err)
 				    job->nkey);
 	if (job->defaults)
 		return sl_error_set(err, SL_ERR_USAGE, "--nest with --defaults is not supported");
+	if (job->create && !ld->drv->dialect->alter_adds_foreign_key)
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "--nest --create: %s cannot add the child tables' foreign keys "
+				    "(ALTER TABLE ... ADD FOREIGN KEY); create them yourself, each "
+				    "with its primary key (the link columns and _pos) and its "
+				    "FOREIGN KEY in CREATE TABLE, and load without --create",
+				    ld->drv->name);
 	struct nest_plan *np = calloc(1, sizeof *np);
 	if (!np)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");

@@ -217,6 +217,21 @@ assert_eq "the column fitted to 63 bytes with a hash" "63 1" "$(echo "$col" | aw
 assert_eq "its values, once after two runs" "a 1|b 2" "$(pg -c "select _id || ' ' || \"$col\" from flong order by _id" | paste -sd '|')"
 pg -c "drop table flong"
 
+test_case "sqlite: --nest --create refused with why; into tables made by hand"
+DB=$TMP/nest.db
+run_sluice sq_create 2 load "$TMP/users.ndjson" "sqlite://$DB" "${NEST[@]}" --create
+assert_contains "the reason" "--nest --create: sqlite cannot add the child tables' foreign keys" "$OUT"
+sqlite3 "$DB" "CREATE TABLE users (_id TEXT PRIMARY KEY, name TEXT, joined TEXT, profile TEXT);
+CREATE TABLE users_posts (users__id TEXT REFERENCES users (_id) ON DELETE CASCADE, _pos INTEGER, title TEXT, likes INTEGER, PRIMARY KEY (users__id, _pos));
+CREATE TABLE users_posts_tags (users__id TEXT, posts_pos INTEGER, _pos INTEGER, value TEXT, PRIMARY KEY (users__id, posts_pos, _pos), FOREIGN KEY (users__id, posts_pos) REFERENCES users_posts (users__id, _pos) ON DELETE CASCADE);"
+for run in 1 2; do
+	run_sluice sq_load$run 0 load "$TMP/users.ndjson" "sqlite://$DB" "${NEST[@]}" --batch-rows 50
+done
+assert_eq "every table, each parent's children, the likes (twice loaded, once there)" "$(cat "$TMP/users.want")" \
+	"$(sqlite3 -separator ' ' "$DB" "SELECT (SELECT COUNT(*) FROM users), (SELECT COUNT(*) FROM users_posts), (SELECT COUNT(*) FROM users_posts_tags);
+SELECT u._id, (SELECT COUNT(*) FROM users_posts p WHERE p.users__id = u._id), (SELECT COUNT(*) FROM users_posts_tags t WHERE t.users__id = u._id) FROM users u ORDER BY u._id;
+SELECT COALESCE(SUM(likes), 0) FROM users_posts;")"
+
 test_case "pg: --dry-run prints the tree of tables and keys"
 pg_drop
 run_sluice dry 0 load "$TMP/users.ndjson" "$SLUICE_PG_URL" "${NEST[@]}" --create --dry-run
