@@ -17,7 +17,7 @@ _sluice_options()
 	case $1 in
 	load)
 		echo "$_sluice_opts_input --method --batch-rows --single-transaction --truncate"
-		echo "--create --on-conflict --key --dry-run --resume --job --checkpoint-table --nest"
+		echo "--create --on-conflict --key --dry-run --resume --job --checkpoint-table --nest --flatten"
 		echo "$_sluice_opts_pool $_sluice_opts_report"
 		;;
 	update)
