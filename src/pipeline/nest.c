@@ -29,6 +29,13 @@
  *   first batch (the link columns as the parent's key and bigint), with
  *   their primary keys and foreign keys ON DELETE CASCADE; names too long
  *   for the server are fitted with a stable hash suffix (sql_fit_name).
+ *   A server that cannot add a foreign key to a table (SQLite: the
+ *   dialect's alter_adds_foreign_key) refuses --create up front.
+ * - Each child table's counts (elements read, rows committed, elements of
+ *   refused documents) go to the summary as tables of their own.
+ * - --flatten is the reader's (json_record.c): an object's members become
+ *   keys <field>_<member> of the record or element; here its paths are
+ *   checked and the reader given the server's name-fitting rule.
  */
 #include <stdio.h>
 #include <stdlib.h>
