@@ -76,7 +76,7 @@ fi
 
 # the PostgreSQL table goes, so its autovacuum does not run beside the next benchmarks
 pg -c "drop table bench" -c "checkpoint"
-for extra in bench/export.sh bench/mysql.sh bench/json.sh bench/workers.sh bench/copy.sh bench/employees.sh bench/sqlite.sh bench/update.sh bench/ledger.sh bench/rejects.sh bench/resume.sh; do
+for extra in bench/export.sh bench/mysql.sh bench/json.sh bench/workers.sh bench/copy.sh bench/employees.sh bench/sqlite.sh bench/update.sh bench/ledger.sh bench/rejects.sh bench/resume.sh bench/nest.sh; do
 	if [ -x "$extra" ]; then
 		echo
 		"$extra" "$ABS_CSV"

@@ -17,7 +17,7 @@ _sluice_options()
 	case $1 in
 	load)
 		echo "$_sluice_opts_input --method --batch-rows --single-transaction --truncate"
-		echo "--create --on-conflict --key --dry-run --resume --job --checkpoint-table"
+		echo "--create --on-conflict --key --dry-run --resume --job --checkpoint-table --nest --flatten"
 		echo "--add --add-null-as-zero --group-by --max-group-rows"
 		echo "$_sluice_opts_pool $_sluice_opts_report"
 		;;

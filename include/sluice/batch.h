@@ -40,6 +40,20 @@ struct record {
 	 * it takes it nowhere (a NULL cursor) */
 	const char *mark;
 	size_t mark_len;
+	/* --nest: the elements of the record's named arrays, each a row of a
+	 * child table (struct record_kid, below); none otherwise */
+	const struct record_kid *kids;
+	size_t nkids;
+};
+
+/* --nest: one element of a named array of a record (an object, or a scalar
+ * as the one field "value"), in document order: an element always comes
+ * after the element it is inside. */
+struct record_kid {
+	int table;	     /* index of its path in reader_options.nest */
+	long pos;	     /* its position in its array, from 0 */
+	long parent;	     /* index in record.kids of the element it is in; -1: the record */
+	struct cell *fields; /* one per column set_kid_columns fixed for its path */
 };
 
 /* Where a row of a batch came from, for reject reports. */
@@ -82,6 +96,11 @@ struct batch {
 	bool has_defaults;     /* some cell is cell_default */
 	long seq;	       /* batch number within the run, from 1 */
 	struct arena arena;
+	/* --nest: one batch of child rows per child table, whose meta.ordinal
+	 * is the index of the row (document) of this batch they belong to, in
+	 * order; NULL otherwise */
+	struct batch *kids;
+	int nkids;
 };
 
 /* A batch for up to cap_rows rows of ncols values; false on out of memory. */
@@ -99,6 +118,11 @@ static inline bool batch_full(const struct batch *b)
 /* Copy a record (exactly ncols fields) into the batch; keep_raw also copies
  * its verbatim text. False on out of memory. */
 bool batch_add_row(struct batch *b, const struct record *rec, int source, bool keep_raw);
+/* Copy ncols cells as a new row, growing the batch when it is full (child
+ * rows: their number is not known in advance); meta line, source and
+ * ordinal as given, no raw text. False on out of memory. */
+bool batch_add_cells(struct batch *b, const struct cell *cells, long line, int source,
+		     long long ordinal);
 static inline const struct cell *batch_row(const struct batch *b, size_t i)
 {
 	return b->cells + i * (size_t)b->ncols;

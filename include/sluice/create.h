@@ -16,4 +16,12 @@
 bool sql_create_table(const struct dialect *d, struct buf *out, const struct write_spec *spec,
 		      const enum col_type *types);
 
+/* Append ALTER TABLE child ADD CONSTRAINT name FOREIGN KEY (cols[0..n))
+ * REFERENCES parent (pcols[0..n)) ON DELETE CASCADE (--nest: a child
+ * table's link to its parent). */
+BUF_MUST_USE bool sql_add_foreign_key(const struct dialect *d, struct buf *out,
+				      const struct write_spec *child, const char *name,
+				      char *const *cols, const struct write_spec *parent,
+				      char *const *pcols, int n);
+
 #endif

@@ -139,6 +139,12 @@ struct job {
 	double lag;		      /* --lag: seconds re-read behind the watermark */
 	enum null_cursor null_cursor; /* --null-cursor skip|include */
 	bool delete_missing;	      /* --delete-missing: target rows gone from the source */
+	/* load --nest PATH[=TABLE],...: arrays of objects into child tables */
+	char **nest;
+	int nnest;
+	/* load --flatten PATH,...: objects whose members become columns */
+	char **flatten;
+	int nflatten;
 };
 
 /* What a caller other than the command line (copy's workers) asks of one
@@ -164,6 +170,11 @@ struct load_request {
 	 * transaction; NULL: none */
 	struct checkpoint *watermark;
 	int watermark_src;
+	/* load --nest: room for the child tables' stats (rows read, written,
+	 * rejected), filled after the run; *nkid_stats says how many */
+	struct table_stats *kid_stats;
+	int kid_cap;
+	int *nkid_stats;
 };
 
 /* Run a load or update job, print its summary; returns how it ended. */

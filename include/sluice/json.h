@@ -20,6 +20,7 @@
 #define OFF_MISSING (SIZE_MAX - 1) /* the key did not appear in the record */
 #define CHUNK_SIZE (256 * 1024)
 #define RAW_PREFIX 1024 /* bytes of a too-large record kept for rejects */
+#define FLAT_MAX 16	/* objects flattened inside one another */
 
 /* Where the array scanner is between elements. */
 enum scan_state {
@@ -128,6 +129,31 @@ struct json_state {
 	bool collecting;
 	char **keys;
 	int nkeys, keys_cap;
+
+	/* --nest (json_nest.c): keys passed over in silence (the arrays whose
+	 * elements are kids), a state per nest path parsing its elements, and
+	 * the current record's kids */
+	char **skip;
+	size_t *skip_lens;
+	int nskip;
+	struct json_state **kid_st;
+	int nkid_st;
+	struct nest_scan *nest;
+
+	/* --flatten (json_record.c): the keys of this state's objects that
+	 * flatten, the flattened objects open (each the length of the name
+	 * prefix before it), the prefix ("profile_address_") and the current
+	 * key's composed name */
+	char **flat;
+	size_t *flat_lens;
+	int nflat;
+	size_t flat_pre[FLAT_MAX];
+	int nfl;
+	struct buf flat_name, flat_key;
+	bool flat_next;	      /* the current key's value flattens if an object */
+	bool flat_top;	      /* the current key is a --flatten path's own */
+	bool collect_pending; /* sampling: flat_key is collected unless an object */
+	bool unknown_pending; /* flat_key is no column: refused unless an object */
 };
 
 /* --- json_record.c --- */
@@ -141,11 +167,39 @@ bool json_set_columns(struct reader *r, char *const *names, int n, struct sl_err
 void json_free_columns(struct json_state *st);
 /* Parse the current unit with YAJL. On PARSE_SYNTAX, msg says where and why. */
 enum parse_result json_parse_unit(struct json_state *st, char *msg, size_t msgsz);
+/* --flatten: take the paths of opt.flatten directly inside prefix ("" for
+ * the record, a nest path for its elements). False on out of memory. */
+bool json_flat_init(struct json_state *st, const char *prefix);
+void json_flat_free(struct json_state *st);
 /* Store a value for column c; ptr NULL is SQL NULL. Returns 1 (YAJL goes on). */
 int json_store(struct json_state *st, int c, const void *ptr, size_t n);
 /* Reject the record with fmt, whose %s is key (n bytes, cut short to be shown);
  * the first reason wins. */
 void json_set_bad(struct json_state *st, const char *fmt, const void *key, size_t n);
+
+/* --- json_nest.c --- */
+
+/* A state for one nest path's elements (or the record's), as json_open
+ * makes it; NULL on out of memory. */
+struct json_state *json_state_new(const struct reader_options *opt);
+void json_state_free(struct json_state *st);
+/* Ready st's nest paths (opt.nest): the sub-states and the keys each
+ * passes over. False on out of memory. */
+bool json_nest_init(struct json_state *st);
+void json_nest_free(struct json_state *st);
+/* Whether key [key, key+n) is one st passes over (a nested array's). */
+bool json_nest_skipped(const struct json_state *st, const unsigned char *key, size_t n);
+/* The kids of the unit just parsed into st (PARSE_OK): *kids and *nkids
+ * valid until the next unit. PARSE_BAD_RECORD with msg (an element that
+ * is not an object, an unknown key in one), PARSE_OOM. */
+enum parse_result json_nest_kids(struct json_state *st, const struct record_kid **kids,
+				 size_t *nkids, char *msg, size_t msgsz);
+/* While sampling: collect the keys of the kids of the unit just parsed. */
+void json_nest_collect(struct json_state *st);
+/* After sampling: each path's keys into r->kid_header. */
+bool json_nest_headers(struct reader *r, struct json_state *st);
+/* reader_ops.set_kid_columns */
+bool json_set_kid_columns(struct reader *r, int t, char *const *names, int n, struct sl_error *err);
 
 /* --- json_scan.c --- */
 

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 
 #include "sluice/driver.h"
+#include "sluice/infer.h"
 #include "sluice/job.h"
 #include "sluice/pool.h"
 #include "sluice/queue.h"
@@ -45,6 +46,41 @@ void table_reader_no_raw(struct reader *r);
 bool create_table_from_sample(const struct driver *drv, struct conn *c,
 			      const struct write_spec *spec, const struct batch *b, bool dry_run,
 			      bool *created, struct sl_error *err);
+
+/* As create_table_from_sample, with the types of the first nforced
+ * columns given (forced[i]) rather than inferred (--nest: the link
+ * columns take the parent's key type and bigint positions). */
+bool create_table_typed(const struct driver *drv, struct conn *c, const struct write_spec *spec,
+			const struct batch *b, const enum col_type *forced, int nforced,
+			bool dry_run, bool *created, struct sl_error *err);
+
+#define NEST_MAX 16
+
+/* --nest (src/pipeline/nest.c): a child table. Its columns are the link
+ * (the parent's key, the positions of the elements it is inside, its own
+ * position _pos), which is its primary key, then its elements' fields. */
+struct nest_table {
+	int parent; /* index of the table it is inside, -1: the load's table */
+	int depth;  /* 1: a child of the load's table */
+	char name[128];
+	char fk_name[128];
+	char **columns;
+	int ncols, nlink;
+	struct write_spec spec;
+	bool exists;
+	_Atomic unsigned long long rows;     /* committed */
+	_Atomic unsigned long long read;     /* elements read */
+	_Atomic unsigned long long rejected; /* elements of documents the server refused */
+};
+
+struct nest_plan {
+	struct nest_table t[NEST_MAX];
+	int n;
+	char *paths[NEST_MAX]; /* for the reader */
+	int root_key;	       /* the parent key, as an index into load.columns */
+	const char *root_key_name;
+	char root_link[128]; /* its column in the children: <table>_<key> */
+};
 
 /* One run of the pipeline: one target table. */
 struct load {
@@ -98,6 +134,7 @@ struct load {
 
 	struct sl_error input_err; /* the input broke off (READ_FAIL) */
 	bool input_failed;
+	struct nest_plan *nest; /* --nest, or NULL */
 };
 
 struct writer_arg {
@@ -126,6 +163,44 @@ size_t groups_rows(const struct group_state *g);
 bool groups_rejecting(const struct group_state *g);
 void groups_reject(struct group_state *g, const char *why);
 const char *groups_why(const struct group_state *g);
+
+/* --- nest.c --- */
+
+/* --nest: the child tables' names and the reader's paths, from the job;
+ * false with err (a usage error). Before any reader opens. */
+bool nest_prepare(struct load *ld, struct sl_error *err);
+/* The parent key, each child table's columns (from the table, or the
+ * sampled fields under --create), told to the reader r. */
+bool nest_plan_tables(struct load *ld, struct reader *r, struct sl_error *err);
+/* Tell reader r (a source after the first) the child tables' fields. */
+bool nest_tell_reader(struct load *ld, struct reader *r, struct sl_error *err);
+/* Give batch b (of the load's table) its child batches. */
+bool nest_init_batch(struct load *ld, struct batch *b);
+/* Add the kids of rec, row row of b, as rows of b's child batches. */
+bool nest_add_kids(struct load *ld, struct batch *b, size_t row, const struct record *rec);
+/* Whether b's child batches hold as many rows as a batch should. */
+bool nest_batch_full(const struct load *ld, const struct batch *b);
+/* --create: the missing child tables, with their keys and foreign keys,
+ * typed from the sample in b (dry_run: printed). */
+bool nest_create(struct load *ld, struct conn *c, const struct batch *b, bool dry_run,
+		 struct sl_error *err);
+/* Inside the transaction on c, after rows [first, first+n) of b went in:
+ * delete the children an upsert replaces, then write theirs. written[t]
+ * gets the rows written to child table t. A refused child is an
+ * SL_ERR_DATA naming the child table and the element. */
+bool nest_write(struct load *ld, struct conn *c, const struct batch *b, size_t first, size_t n,
+		unsigned long long *written, struct sl_error *err);
+/* Count committed child rows. */
+void nest_count(struct load *ld, const unsigned long long *written);
+/* Row row of b (a document) is rejected: count its elements as rejected. */
+void nest_count_rejected(struct load *ld, const struct batch *b, size_t row);
+/* The child tables' stats into out (at most cap), parent the load's
+ * table's; returns how many. */
+int nest_stats(const struct load *ld, const struct table_stats *parent, struct table_stats *out,
+	       int cap);
+/* --dry-run: the tree of tables, columns and keys, on stdout. */
+void nest_print_tree(const struct load *ld);
+void nest_free(struct load *ld);
 
 /* --- writers.c --- */
 

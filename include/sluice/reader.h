@@ -40,6 +40,22 @@ struct reader_options {
 	/* --resume: a stream (stdin) is known by its first bytes, read before
 	 * anything else (see source_identify) */
 	bool identify_stream;
+	/* --nest: paths of arrays ("posts", "posts.tags": an array inside
+	 * each element of posts) whose elements become kids of the record
+	 * (struct record_kid) rather than a JSON value; a path's parent path
+	 * is in the list before it */
+	char *const *nest;
+	int nnest;
+	/* --flatten: paths of objects ("profile"; "posts.meta" inside each
+	 * element of nest path posts) whose members become columns
+	 * <field>_<member>, recursively for the objects inside; a path without
+	 * its last field is "" or a nest path */
+	char *const *flatten;
+	int nflatten;
+	/* the pipeline's rule fitting a composed column name to the target
+	 * (shortened with a stable suffix), or NULL to keep names as they are */
+	void (*fit_name)(const void *ctx, const char *name, char *out, size_t outsz);
+	const void *fit_ctx;
 };
 
 #define READER_DEFAULT_MAX_RECORD ((size_t)64 << 20)
@@ -59,6 +75,11 @@ struct reader_ops {
 	 * for --create. NULL for formats that have a header instead. */
 	bool (*sample_columns)(struct reader *r, size_t max_records, struct sl_error *err);
 	void (*close)(struct reader *r);
+	/* --nest (JSON): the fields of the elements of nest path t, in
+	 * order, as set_columns does for the record. NULL where the format
+	 * has no nesting. */
+	bool (*set_kid_columns)(struct reader *r, int t, char *const *names, int n,
+				struct sl_error *err);
 	/* Bytes consumed so far, for readers without a byte source (a table);
 	 * NULL: the source's position. */
 	unsigned long long (*position)(struct reader *r);
@@ -75,6 +96,10 @@ struct reader {
 	unsigned long long blank_lines;
 	/* values a table reader turned into NULL (MySQL zero dates) */
 	unsigned long long zero_dates;
+	/* --nest: after sample_columns, per nest path the keys of its
+	 * elements in order of first appearance (NULL: not sampled) */
+	char ***kid_header;
+	int *nkid_header;
 	void *impl;
 };
 
@@ -98,6 +123,13 @@ extern const struct reader_ops json_reader_ops; /* NDJSON and JSON arrays */
 /* json_reader_ops.sample_columns, for tests: a syntax error met while reading
  * ahead is returned by next() after the records before it. */
 bool json_reader_sample_keys(struct reader *r, size_t max_records, struct sl_error *err);
+
+/* --nest: the index of the path that path i of paths[0..n) is directly
+ * inside ("posts" for "posts.tags"), or -1 when it is a field of the
+ * record itself; -2 when that path is not in the list before i. */
+int nest_path_parent(char *const *paths, int n, int i);
+/* The last field of a nest path ("tags" of "posts.tags"). */
+const char *nest_path_field(const char *path);
 
 /* True when [s, s+n) is valid UTF-8; otherwise *bad_at is the offset of the
  * first invalid byte. */

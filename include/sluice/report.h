@@ -31,6 +31,7 @@ struct live_stats {
 
 struct table_stats {
 	char table[256];
+	char parent[256]; /* load --nest: a child table's parent table, else "" */
 	uint64_t rows_read;
 	uint64_t rows_written;
 	uint64_t rows_rejected;

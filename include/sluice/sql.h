@@ -91,6 +91,9 @@ struct dialect {
 	 * it by its bytes as UTF-8 (read_range.bytewise) */
 	const char *bytewise_open, *bytewise_close;
 	bool fk_set_null_needs_null; /* refuses ON ... SET NULL on a NOT NULL column */
+	/* ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY (SQLite has none: a
+	 * foreign key is part of CREATE TABLE) */
+	bool alter_adds_foreign_key;
 	/* columns can be of user-defined types, enums and domains (CREATE
 	 * TYPE ... AS ENUM, CREATE DOMAIN), which copy --create makes on a
 	 * target that has them too (typemap_create_type) */

@@ -77,6 +77,8 @@ enum {
 	OPT_ADD_NULL_AS_ZERO,
 	OPT_GROUP_BY,
 	OPT_MAX_GROUP_ROWS,
+	OPT_NEST,
+	OPT_FLATTEN,
 };
 
 static void print_main_help(FILE *f)
@@ -137,6 +139,15 @@ static void print_load_help(FILE *f)
 	      "                             not NULL\n"
 	      "      --no-ejson             JSON: keep MongoDB Extended JSON wrappers\n"
 	      "                             ($date, ...) as they are, not unwrapped\n"
+	      "      --nest PATH[=TABLE],...\n"
+	      "                             JSON: the elements of array PATH (posts,\n"
+	      "                             posts.tags) become rows of a child table\n"
+	      "                             (<table>_<field>), linked by the parent's key\n"
+	      "                             (--key or _id) and _pos (from 0), written with\n"
+	      "                             their parent in one transaction\n"
+	      "      --flatten PATH,...     JSON: the members of object PATH (profile, or\n"
+	      "                             posts.meta in a --nest array) become columns\n"
+	      "                             PATH_member, recursively (profile_address_city)\n"
 	      "      --max-record-bytes N   reject a record larger than N bytes (K, M, G\n"
 	      "                             suffixes; default 64M); memory stays a small\n"
 	      "                             multiple of it\n"
@@ -777,6 +788,8 @@ static const struct option_spec option_specs[] = {
 	{TEXT("manifest", OPT_MANIFEST, manifest)},
 	{NUMBER("compress-level", OPT_COMPRESS_LEVEL, V_INT, compress_level, 1, 9)},
 	{FLAG("ejson", OPT_EJSON, ejson)},
+	{NAMES("nest", OPT_NEST, nest, nnest)},
+	{NAMES("flatten", OPT_FLATTEN, flatten, nflatten)},
 	{FLAG("quiet", 'q', quiet)},
 	{FLAG("verbose", 'v', verbose)},
 	{SPEC("help", 'h', no_argument, V_OWN)},
@@ -1536,5 +1549,11 @@ void cli_job_free(struct job *job)
 	for (int i = 0; i < job->nonly; i++)
 		free(job->only[i]);
 	free(job->only);
+	for (int i = 0; i < job->nnest; i++)
+		free(job->nest[i]);
+	free(job->nest);
+	for (int i = 0; i < job->nflatten; i++)
+		free(job->flatten[i]);
+	free(job->flatten);
 	memset(job, 0, sizeof *job);
 }

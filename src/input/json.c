@@ -113,6 +113,20 @@ static enum read_status json_next(struct reader *r, struct record *rec, struct s
 	}
 	rec->nfields = (size_t)st->ncols;
 	rec->fields = st->cells;
+	if (st->nkid_st) {
+		switch (json_nest_kids(st, &rec->kids, &rec->nkids, msg, sizeof msg)) {
+		case PARSE_OK:
+			break;
+		case PARSE_OOM:
+			sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			st->failed = true;
+			st->fail_err = *err;
+			return READ_FAIL;
+		default:
+			sl_error_set(err, SL_ERR_INPUT, "line %ld: %s", st->unit_line, msg);
+			return READ_REJECT;
+		}
+	}
 	return READ_OK;
 }
 
@@ -166,10 +180,13 @@ bool json_reader_sample_keys(struct reader *r, size_t max_records, struct sl_err
 		st->nqueue++;
 		if (!st->unit_too_long) {
 			char msg[512];
-			if (json_parse_unit(st, msg, sizeof msg) == PARSE_OOM) {
+			enum parse_result pr = json_parse_unit(st, msg, sizeof msg);
+			if (pr == PARSE_OOM) {
 				ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 				break;
 			}
+			if (pr == PARSE_OK && st->nkid_st)
+				json_nest_collect(st);
 		}
 	}
 	st->collecting = false;
@@ -182,17 +199,17 @@ bool json_reader_sample_keys(struct reader *r, size_t max_records, struct sl_err
 	r->nheader = st->nkeys;
 	st->keys = NULL;
 	st->nkeys = st->keys_cap = 0;
+	if (st->nkid_st && !json_nest_headers(r, st))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	return true;
 }
 
-static bool json_open(struct reader *r, const struct reader_options *opt, struct sl_error *err)
+struct json_state *json_state_new(const struct reader_options *opt)
 {
 	struct json_state *st = calloc(1, sizeof *st);
 	if (!st)
-		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	r->impl = st;
+		return NULL;
 	st->opt = *opt;
-	st->ndjson = r->format == FORMAT_NDJSON;
 	st->line = 1;
 	st->at_start = true;
 	st->sstate = SCAN_START;
@@ -206,18 +223,20 @@ static bool json_open(struct reader *r, const struct reader_options *opt, struct
 	buf_init(&st->ej.text, st->max_record + 64);
 	buf_init(&st->ej.out, st->max_record * 2 + 64);
 	buf_init(&st->ej.bytes, st->max_record + 64);
-	st->chunk = malloc(CHUNK_SIZE);
 	st->gen = yajl_gen_alloc(NULL);
-	if (!st->chunk || !st->gen)
-		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	return true;
+	if (!st->gen) {
+		json_state_free(st);
+		return NULL;
+	}
+	return st;
 }
 
-static void json_close(struct reader *r)
+void json_state_free(struct json_state *st)
 {
-	struct json_state *st = r->impl;
 	if (!st)
 		return;
+	json_nest_free(st);
+	json_flat_free(st);
 	json_free_columns(st);
 	buf_free(&st->unit);
 	buf_free(&st->data);
@@ -236,6 +255,36 @@ static void json_close(struct reader *r)
 	if (st->gen)
 		yajl_gen_free(st->gen);
 	free(st);
+}
+
+static bool json_open(struct reader *r, const struct reader_options *opt, struct sl_error *err)
+{
+	struct json_state *st = json_state_new(opt);
+	if (!st)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	r->impl = st;
+	st->ndjson = r->format == FORMAT_NDJSON;
+	st->chunk = malloc(CHUNK_SIZE);
+	if (!st->chunk || !json_flat_init(st, "") || !json_nest_init(st))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	return true;
+}
+
+static void json_close(struct reader *r)
+{
+	struct json_state *st = r->impl;
+	if (!st)
+		return;
+	for (int t = 0; r->kid_header && t < st->nkid_st; t++) {
+		for (int i = 0; i < r->nkid_header[t]; i++)
+			free(r->kid_header[t][i]);
+		free(r->kid_header[t]);
+	}
+	free(r->kid_header);
+	free(r->nkid_header);
+	r->kid_header = NULL;
+	r->nkid_header = NULL;
+	json_state_free(st);
 	r->impl = NULL;
 }
 
@@ -245,5 +294,6 @@ const struct reader_ops json_reader_ops = {
 	.set_columns = json_set_columns,
 	.next = json_next,
 	.sample_columns = json_reader_sample_keys,
+	.set_kid_columns = json_set_kid_columns,
 	.close = json_close,
 };

@@ -135,6 +135,113 @@ void json_set_bad(struct json_state *st, const char *fmt, const void *key, size_
 		st->oom = true;
 }
 
+/* ---------------------------------------------------------------------------
+ * --flatten: the members of a named object, and of the objects inside it,
+ * are keys of the record named <field>_<member>. A flattened object does not
+ * count as a level (st->depth): its members are read as the record's own.
+ */
+
+bool json_flat_init(struct json_state *st, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+	buf_init(&st->flat_name, 0);
+	buf_init(&st->flat_key, 0);
+	for (int i = 0; i < st->opt.nflatten; i++) {
+		const char *p = st->opt.flatten[i];
+		const char *dot = strrchr(p, '.');
+		size_t up = dot ? (size_t)(dot - p) : 0;
+		if (up != pl || memcmp(p, prefix, pl))
+			continue;
+		const char *field = dot ? dot + 1 : p;
+		char **f = realloc(st->flat, (size_t)(st->nflat + 1) * sizeof *f);
+		if (!f)
+			return false;
+		st->flat = f;
+		size_t *l = realloc(st->flat_lens, (size_t)(st->nflat + 1) * sizeof *l);
+		if (!l)
+			return false;
+		st->flat_lens = l;
+		if (!(st->flat[st->nflat] = strdup(field)))
+			return false;
+		st->flat_lens[st->nflat++] = strlen(field);
+	}
+	return true;
+}
+
+void json_flat_free(struct json_state *st)
+{
+	for (int i = 0; i < st->nflat; i++)
+		free(st->flat[i]);
+	free(st->flat);
+	free(st->flat_lens);
+	st->flat = NULL;
+	st->flat_lens = NULL;
+	st->nflat = 0;
+	buf_free(&st->flat_name);
+	buf_free(&st->flat_key);
+}
+
+static bool flat_named(const struct json_state *st, const unsigned char *key, size_t n)
+{
+	for (int i = 0; i < st->nflat; i++)
+		if (st->flat_lens[i] == n && !memcmp(st->flat[i], key, n))
+			return true;
+	return false;
+}
+
+/* The current key's composed name into st->flat_key: the prefix, the key,
+ * fitted by the pipeline's rule. False when it cannot be built. */
+static bool flat_compose(struct json_state *st, const unsigned char *key, size_t n)
+{
+	buf_reset(&st->flat_key);
+	buf_catn(&st->flat_key, st->flat_name.data, st->flat_name.len);
+	buf_catn(&st->flat_key, key, n);
+	if (buf_failed(&st->flat_key) || memchr(key, '\0', n))
+		return false;
+	if (st->opt.fit_name) {
+		char fitted[256];
+		st->opt.fit_name(st->opt.fit_ctx, buf_str(&st->flat_key), fitted, sizeof fitted);
+		buf_reset(&st->flat_key);
+		buf_cat(&st->flat_key, fitted);
+	}
+	return !buf_failed(&st->flat_key);
+}
+
+/* A flattened object opens: its members' names start with the key's (past
+ * FLAT_MAX levels an object stays a JSON value). */
+static int flat_push(struct json_state *st)
+{
+	st->flat_next = st->collect_pending = st->unknown_pending = false;
+	st->cur = COL_NONE;
+	st->flat_pre[st->nfl++] = st->flat_name.len;
+	buf_reset(&st->flat_name);
+	buf_catn(&st->flat_name, st->flat_key.data, st->flat_key.len);
+	buf_catc(&st->flat_name, '_');
+	if (buf_failed(&st->flat_name))
+		st->oom = true;
+	return 1;
+}
+
+static void collect_now(struct json_state *st);
+
+/* A value that is not an object, for the current key at the record's level:
+ * a --flatten path's own takes only an object (or null); a member of a
+ * flattened object found while sampling is a column. */
+static void flat_value(struct json_state *st, bool is_null)
+{
+	if (st->depth != 1)
+		return;
+	if (st->flat_top && !is_null && st->flat_key.len)
+		json_set_bad(st, "--flatten: \"%s\" is not an object", st->flat_key.data,
+			     st->flat_key.len);
+	if (st->collect_pending)
+		collect_now(st);
+	if (st->unknown_pending && !st->opt.ignore_unknown)
+		json_set_bad(st, "unknown key \"%s\" (not a column of the target)",
+			     st->flat_key.data, st->flat_key.len);
+	st->flat_next = st->flat_top = st->collect_pending = st->unknown_pending = false;
+}
+
 /* Store a value for column c; ptr NULL is SQL NULL. */
 int json_store(struct json_state *st, int c, const void *ptr, size_t n)
 {
@@ -195,6 +302,7 @@ static int on_null(void *ctx)
 			gen_check(st, yajl_gen_null(st->gen));
 		return 1;
 	}
+	flat_value(st, true);
 	return json_store(st, st->cur, NULL, 0);
 }
 
@@ -210,6 +318,7 @@ static int on_boolean(void *ctx, int v)
 			gen_check(st, yajl_gen_bool(st->gen, v));
 		return 1;
 	}
+	flat_value(st, false);
 	return json_store(st, st->cur, v ? "true" : "false", v ? 4 : 5);
 }
 
@@ -225,6 +334,7 @@ static int on_number(void *ctx, const char *s, size_t n)
 			gen_check(st, yajl_gen_number(st->gen, s, n));
 		return 1;
 	}
+	flat_value(st, false);
 	return json_store(st, st->cur, s, n);
 }
 
@@ -324,6 +434,7 @@ static int on_string(void *ctx, const unsigned char *s, size_t n)
 			gen_check(st, yajl_gen_string(st->gen, s, n));
 		return 1;
 	}
+	flat_value(st, false);
 	return json_store(st, st->cur, s, n);
 }
 
@@ -354,6 +465,12 @@ static int collect_key(struct json_state *st, const unsigned char *key, size_t n
 	return 1;
 }
 
+static void collect_now(struct json_state *st)
+{
+	st->collect_pending = false;
+	collect_key(st, (const unsigned char *)st->flat_key.data, st->flat_key.len);
+}
+
 static int on_map_key(void *ctx, const unsigned char *key, size_t n)
 {
 	struct json_state *st = ctx;
@@ -372,11 +489,41 @@ static int on_map_key(void *ctx, const unsigned char *key, size_t n)
 			gen_check(st, yajl_gen_string(st->gen, key, n));
 		return 1;
 	}
+	st->flat_next = st->flat_top = st->collect_pending = st->unknown_pending = false;
+	if (st->nfl || (st->nflat && flat_named(st, key, n))) {
+		if (!flat_compose(st, key, n)) {
+			st->cur = COL_SKIP;
+			json_set_bad(st, "--flatten: the name of key \"%s\" cannot be built", key,
+				     n);
+			return 1;
+		}
+		st->flat_next = true;
+		st->flat_top = !st->nfl;
+		if (st->flat_top) {
+			st->cur = COL_SKIP; /* not a column: its members are */
+			return 1;
+		}
+		key = (const unsigned char *)st->flat_key.data;
+		n = st->flat_key.len;
+		if (st->collecting) {
+			st->cur = COL_SKIP;
+			st->collect_pending = true; /* unless its value is an object */
+			return 1;
+		}
+	} else if (st->nskip && st->depth == 1 && json_nest_skipped(st, key, n)) {
+		st->cur = COL_SKIP; /* a nested array: its elements are kids */
+		return 1;
+	}
 	if (st->collecting) {
 		st->cur = COL_SKIP;
 		return collect_key(st, key, n);
 	}
 	int c = column_lookup(st, key, n);
+	if (c < 0 && st->flat_next) {
+		st->cur = COL_SKIP;
+		st->unknown_pending = true; /* unless its value is an object */
+		return 1;
+	}
 	if (c < 0) {
 		st->cur = COL_SKIP;
 		if (!st->opt.ignore_unknown)
@@ -402,6 +549,10 @@ static int open_container(struct json_state *st, bool is_map)
 	}
 	if (st->kind)
 		return 1;
+	if (st->depth == 1 && st->flat_next && is_map && st->nfl < FLAT_MAX)
+		return flat_push(st);
+	if (st->depth == 1 && (st->flat_top || st->collect_pending || st->unknown_pending))
+		flat_value(st, false); /* an array, or an object nested too deep: JSON */
 	st->depth++;
 	if (st->depth == 2) {
 		/* a nested value for the current key */
@@ -424,6 +575,12 @@ static int close_container(struct json_state *st, bool is_map)
 {
 	if (st->kind)
 		return 1;
+	if (st->depth == 1 && st->nfl && is_map) {
+		/* a flattened object: the record's own close comes after */
+		st->flat_name.len = st->flat_pre[--st->nfl];
+		st->flat_next = st->flat_top = false;
+		return 1;
+	}
 	if (capturing(st) && !st->gen_failed)
 		gen_check(st, is_map ? yajl_gen_map_close(st->gen) : yajl_gen_array_close(st->gen));
 	if (st->depth == 2 && st->capture_col != COL_NONE) {
@@ -507,6 +664,9 @@ enum parse_result json_parse_unit(struct json_state *st, char *msg, size_t msgsz
 	st->cur = COL_NONE;
 	st->capture_col = COL_NONE;
 	st->str_from = 0;
+	st->nfl = 0;
+	st->flat_name.len = 0;
+	st->flat_next = st->flat_top = st->collect_pending = st->unknown_pending = false;
 	if (++st->stamp == 0) {
 		if (st->seen)
 			memset(st->seen, 0, (size_t)st->ncols * sizeof *st->seen);

@@ -146,6 +146,24 @@ void reader_close(struct reader *r)
 	free(r);
 }
 
+int nest_path_parent(char *const *paths, int n, int i)
+{
+	const char *dot = strrchr(paths[i], '.');
+	if (!dot)
+		return -1;
+	size_t len = (size_t)(dot - paths[i]);
+	for (int k = 0; k < i && k < n; k++)
+		if (strlen(paths[k]) == len && !memcmp(paths[k], paths[i], len))
+			return k;
+	return -2;
+}
+
+const char *nest_path_field(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+	return dot ? dot + 1 : path;
+}
+
 bool utf8_valid(const char *s, size_t n, size_t *bad_at)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -39,6 +39,13 @@ bool create_table_from_sample(const struct driver *drv, struct conn *c,
 			      const struct write_spec *spec, const struct batch *b, bool dry_run,
 			      bool *created, struct sl_error *err)
 {
+	return create_table_typed(drv, c, spec, b, NULL, 0, dry_run, created, err);
+}
+
+bool create_table_typed(const struct driver *drv, struct conn *c, const struct write_spec *spec,
+			const struct batch *b, const enum col_type *forced, int nforced,
+			bool dry_run, bool *created, struct sl_error *err)
+{
 	*created = false;
 	if (c) {
 		struct table_desc td;
@@ -59,6 +66,8 @@ bool create_table_from_sample(const struct driver *drv, struct conn *c,
 	if (!types)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	infer_types(b, types);
+	for (int i = 0; i < nforced && i < spec->ncols; i++)
+		types[i] = forced[i];
 	struct buf ddl;
 	buf_init(&ddl, 0);
 	bool ok = sql_create_table(drv->dialect, &ddl, spec, types);

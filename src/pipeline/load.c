@@ -90,6 +90,7 @@ static void print_dry_run(struct load *ld)
 			b.failed = true;
 		buf_cat(&b, ";\n");
 	}
+	nest_print_tree(ld);
 	if (buf_failed(&b))
 		log_error("the statements cannot be shown: out of memory or a name that "
 			  "cannot be quoted");
@@ -118,7 +119,8 @@ static bool maybe_create(struct load *ld, const struct batch *b, bool *done)
 	}
 	bool created = false;
 	bool ok = create_table_from_sample(ld->drv, c, &ld->spec, b, ld->job->dry_run, &created,
-					   &err);
+					   &err) &&
+		  nest_create(ld, c, b, ld->job->dry_run, &err);
 	if (own)
 		pool_release(ld->run.pool, c, !ok && err.kind == SL_ERR_CONNECTION);
 	else
@@ -374,7 +376,8 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			cur[q] = item;
 			cur[q]->seq = ++*seq;
 		}
-		if (batch_add_row(cur[q], &rec, src_index, true))
+		if (batch_add_row(cur[q], &rec, src_index, true) &&
+		    nest_add_kids(ld, cur[q], cur[q]->nrows - 1, &rec))
 			cur[q]->meta[cur[q]->nrows - 1].ordinal = ordinal;
 		else {
 			sl_error_set(&err, SL_ERR_INTERNAL, "%s:%ld: out of memory", name,
@@ -383,7 +386,7 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			ok = false;
 			break;
 		}
-		if (ld->group_idx < 0 && batch_full(cur[q])) {
+		if (ld->group_idx < 0 && (batch_full(cur[q]) || nest_batch_full(ld, cur[q]))) {
 			uint64_t pos = reader_position(r);
 			atomic_fetch_add(&ld->run.live.bytes, pos - last_pos);
 			*pending_bytes += pos - last_pos;
@@ -419,7 +422,8 @@ static bool open_next_source(struct load *ld, int i, struct reader **r, struct s
 			return sl_error_set(err, SL_ERR_USAGE, "%s: its header differs from %s's",
 					    job->sources[i], job->sources[0]);
 	}
-	return (*r)->ops->set_columns(*r, ld->columns, ld->ncols, err);
+	return (*r)->ops->set_columns(*r, ld->columns, ld->ncols, err) &&
+	       nest_tell_reader(ld, *r, err);
 }
 
 /* How to go on after an interrupted run that committed rows. */
@@ -605,7 +609,7 @@ static bool check_target(struct table_load *t, struct sl_error *err)
 	progress_set_pool(t->progress, ld->run.pool);
 	if (!plan_columns(ld, r, err) ||
 	    (!ld->req->open_reader && !plan_check_columns(ld, r, err)) ||
-	    !r->ops->set_columns(r, ld->columns, ld->ncols, err))
+	    !r->ops->set_columns(r, ld->columns, ld->ncols, err) || !nest_plan_tables(ld, r, err))
 		return false;
 	if (job->group_by) {
 		for (int i = 0; i < ld->ncols && ld->group_idx < 0; i++)
@@ -715,7 +719,8 @@ static bool make_batches(struct table_load *t, struct sl_error *err)
 	t->queues = true;
 	run_wake_on_fail(&ld->run, ld->work, ld->nqueues, &ld->spare);
 	for (int i = 0; i < ld->nbatches; i++) {
-		if (!batch_init(&ld->batches[i], ld->ncols, ld->job->batch_rows))
+		if (!batch_init(&ld->batches[i], ld->ncols, ld->job->batch_rows) ||
+		    !nest_init_batch(ld, &ld->batches[i]))
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 		ld->batches[i].cap_bytes = ld->job->batch_bytes;
 		queue_push(&ld->spare, &ld->batches[i]);
@@ -991,6 +996,8 @@ static void collect_stats(struct table_load *t)
 	}
 	if (t->r)
 		stats->zero_dates = t->r->zero_dates;
+	if (ld->req->nkid_stats)
+		*ld->req->nkid_stats = nest_stats(ld, stats, ld->req->kid_stats, ld->req->kid_cap);
 }
 
 /* Free everything the run allocated. */
@@ -1025,6 +1032,7 @@ static void free_table_load(struct table_load *t)
 	free(ld->soft_col);
 	free(ld->soft_expr);
 	groups_free(ld->groups);
+	nest_free(ld);
 	run_destroy(&ld->run);
 }
 
@@ -1079,12 +1087,16 @@ enum run_status load_table(const struct job *job, const struct load_request *req
 
 enum run_status load_run(const struct job *job)
 {
-	struct table_stats stats = {0};
+	/* the load's table, then its --nest child tables */
+	struct table_stats stats[1 + NEST_MAX] = {0};
 	struct run_report report = {0};
+	int nkids = 0;
+	struct load_request req = {
+		.kid_stats = stats + 1, .kid_cap = NEST_MAX, .nkid_stats = &nkids};
 	double started = wall_seconds();
-	enum run_status status = load_table(job, NULL, &stats, &report);
-	report.tables = &stats;
-	report.ntables = 1;
+	enum run_status status = load_table(job, &req, &stats[0], &report);
+	report.tables = stats;
+	report.ntables = 1 + nkids;
 	report.started = started;
 	status = report_finish(&report, job, status);
 	for (int i = 0; i < report.nerrors; i++)

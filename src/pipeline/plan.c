@@ -169,7 +169,7 @@ bool plan_run(struct load *ld)
 		return sl_error_set(&ld->run.err, SL_ERR_USAGE,
 				    "--method %s is not available for %s",
 				    method_name(ld->spec.method), ld->drv->name);
-	return true;
+	return nest_prepare(ld, &ld->run.err);
 }
 
 /* path with its directory resolved (the file itself may not exist yet):

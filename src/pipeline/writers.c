@@ -192,7 +192,7 @@ static bool each_allowed(const struct load *ld, const struct batch *b, size_t n)
 	if (bisect_only)
 		return false;
 #endif
-	return ld->drv->write.write_each && n > 1 && !ld->spec.update && !ld->keyed &&
+	return ld->drv->write.write_each && n > 1 && !ld->spec.update && !ld->keyed && !ld->nest &&
 	       !b->has_defaults && ld->spec.on_conflict == CONFLICT_ERROR && !ld->run.single_conn;
 }
 
@@ -500,7 +500,7 @@ enum attempt_outcome {
 static enum attempt_outcome attempt_write(struct load *ld, struct conn **c, const struct batch *b,
 					  size_t first, size_t n, unsigned *matched, char **refused,
 					  bool each, struct write_count *written,
-					  struct sl_error *err)
+					  unsigned long long *kid_rows, struct sl_error *err)
 {
 	const struct driver *drv = ld->drv;
 	bool single = ld->run.single_conn != NULL;
@@ -533,9 +533,11 @@ static enum attempt_outcome attempt_write(struct load *ld, struct conn **c, cons
 		free(refused[i]);
 		refused[i] = NULL;
 	}
-	bool wrote = begun && (each ? drv->write.write_each(*c, &ld->spec, b, first, n, refused,
-							    &written->written, err)
-				    : write_rows(ld, *c, b, first, n, matched, written, err));
+	bool wrote = begun &&
+		     (each ? drv->write.write_each(*c, &ld->spec, b, first, n, refused,
+						   &written->written, err)
+			   : write_rows(ld, *c, b, first, n, matched, written, err)) &&
+		     nest_write(ld, *c, b, first, n, kid_rows, err);
 	if (wrote && each && reaches_limit(ld, refused_rows(ld, b, first, n, refused, false)))
 		return ATTEMPT_OVER_LIMIT;
 	if (wrote && matched && ld->group_idx >= 0 &&
@@ -588,9 +590,10 @@ static void end_attempt(struct load *ld, struct conn **c)
  * write_each left out into the rejects. */
 static void settle_committed(struct load *ld, const struct batch *b, size_t first, size_t n,
 			     const unsigned *matched, char **refused, bool each,
-			     const struct write_count *written)
+			     const struct write_count *written, const unsigned long long *kid_rows)
 {
 	count_written(ld, b, first, n, matched, written);
+	nest_count(ld, kid_rows);
 	if (each)
 		refused_rows(ld, b, first, n, refused, true);
 }
@@ -624,6 +627,7 @@ static bool bisect_refused(struct load *ld, struct conn **c, const struct batch 
 		const struct row_meta *m = &b->meta[first];
 		run_reject(&ld->run, ld->job->sources[m->source], m->line, m->raw, m->raw_len,
 			   err->msg);
+		nest_count_rejected(ld, b, first);
 		return !run_failed(&ld->run);
 	}
 	size_t half = n / 2;
@@ -658,11 +662,14 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 	for (;;) {
 		struct sl_error err;
 		struct write_count written;
-		switch (attempt_write(ld, c, b, first, n, matched, refused, each, &written, &err)) {
+		unsigned long long kid_rows[NEST_MAX] = {0};
+		switch (attempt_write(ld, c, b, first, n, matched, refused, each, &written,
+				      kid_rows, &err)) {
 		case ATTEMPT_COMMITTED:
 			if (drv->tx.commit_mode && !atomic_load(&ld->commit_mode))
 				atomic_store(&ld->commit_mode, drv->tx.commit_mode(*c));
-			settle_committed(ld, b, first, n, matched, refused, each, &written);
+			settle_committed(ld, b, first, n, matched, refused, each, &written,
+					 kid_rows);
 			return true;
 		case ATTEMPT_TAKEN:
 			/* another run committed these records: not ours to write */
@@ -684,7 +691,8 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 			 * lost nor written twice */
 			switch (lost_commit_outcome(ld, c, b, first, n, &err)) {
 			case 1:
-				settle_committed(ld, b, first, n, matched, refused, each, &written);
+				settle_committed(ld, b, first, n, matched, refused, each, &written,
+						 kid_rows);
 				return true;
 			case 0: /* it was rolled back: write it again */
 				if (conn_failures++ < ld->job->retries && !signals_caught())

@@ -352,6 +352,10 @@ bool report_write_json(const char *path, const struct run_report *rep, struct sl
 		char ins[24], upd[24];
 		buf_cat(&b, i ? ", {\"table\": " : "{\"table\": ");
 		json_string(&b, t->table);
+		if (t->parent[0]) {
+			buf_cat(&b, ", \"parent\": ");
+			json_string(&b, t->parent);
+		}
 		buf_catf(&b,
 			 ", \"rows_read\": %llu, \"rows_written\": %llu, \"rows_rejected\": %llu, "
 			 "\"rows_not_found\": %llu, \"rows_inserted\": %s, \"rows_updated\": %s, "

@@ -111,6 +111,11 @@ bool batch_grow(struct batch *b, size_t cap_rows)
 
 void batch_free(struct batch *b)
 {
+	for (int k = 0; k < b->nkids; k++)
+		batch_free(&b->kids[k]);
+	free(b->kids);
+	b->kids = NULL;
+	b->nkids = 0;
 	free(b->cells);
 	free(b->meta);
 	arena_free(&b->arena);
@@ -125,6 +130,49 @@ void batch_reset(struct batch *b)
 	b->bytes = 0;
 	b->has_defaults = false;
 	arena_reset(&b->arena);
+	for (int k = 0; k < b->nkids; k++)
+		batch_reset(&b->kids[k]);
+}
+
+bool batch_add_cells(struct batch *b, const struct cell *cells, long line, int source,
+		     long long ordinal)
+{
+	if (b->nrows >= b->cap_rows) {
+		size_t cap = b->cap_rows ? b->cap_rows * 2 : 64;
+		struct cell *c =
+			realloc(b->cells, cap * (size_t)(b->ncols ? b->ncols : 1) * sizeof *c);
+		if (!c)
+			return false;
+		b->cells = c;
+		struct row_meta *m = realloc(b->meta, cap * sizeof *m);
+		if (!m)
+			return false;
+		b->meta = m;
+		b->cap_rows = cap;
+	}
+	size_t total = 0;
+	for (int i = 0; i < b->ncols; i++)
+		if (cells[i].ptr && !cell_is_default(&cells[i]))
+			total += cells[i].len + 1;
+	char *p = arena_alloc(&b->arena, total);
+	if (!p)
+		return false;
+	struct cell *row = b->cells + b->nrows * (size_t)b->ncols;
+	for (int i = 0; i < b->ncols; i++) {
+		const struct cell *f = &cells[i];
+		if (!f->ptr || cell_is_default(f)) {
+			row[i] = (struct cell){f->ptr, 0};
+			b->has_defaults |= f->ptr != NULL;
+			continue;
+		}
+		memcpy(p, f->ptr, f->len);
+		p[f->len] = '\0';
+		row[i] = (struct cell){p, f->len};
+		p += f->len + 1;
+	}
+	b->meta[b->nrows] = (struct row_meta){.line = line, .source = source, .ordinal = ordinal};
+	b->nrows++;
+	return true;
 }
 
 bool batch_add_row(struct batch *b, const struct record *rec, int source, bool keep_raw)

@@ -128,3 +128,19 @@ bool sql_create_table(const struct dialect *d, struct buf *out, const struct wri
 		return false;
 	return true;
 }
+
+bool sql_add_foreign_key(const struct dialect *d, struct buf *out, const struct write_spec *child,
+			 const char *name, char *const *cols, const struct write_spec *parent,
+			 char *const *pcols, int n)
+{
+	bool ok = buf_puts(out, "ALTER TABLE ") && sql_table_name(d, out, child) &&
+		  buf_puts(out, " ADD CONSTRAINT ") && d->quote_ident(out, name) &&
+		  buf_puts(out, " FOREIGN KEY (");
+	for (int i = 0; ok && i < n; i++)
+		ok = (!i || buf_puts(out, ", ")) && d->quote_ident(out, cols[i]);
+	ok = ok && buf_puts(out, ") REFERENCES ") && sql_table_name(d, out, parent) &&
+	     buf_puts(out, " (");
+	for (int i = 0; ok && i < n; i++)
+		ok = (!i || buf_puts(out, ", ")) && d->quote_ident(out, pcols[i]);
+	return ok && buf_puts(out, ") ON DELETE CASCADE");
+}

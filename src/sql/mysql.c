@@ -84,6 +84,7 @@ const struct dialect mysql_dialect = {
 	.name = "mysql",
 	.max_params = 65535,
 	.fk_set_null_needs_null = true,
+	.alter_adds_foreign_key = true,
 	.text_pads_spaces = true,
 	.max_name_bytes = 64,
 	/* the bytes in utf8mb4, whatever the column's character set */

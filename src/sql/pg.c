@@ -73,6 +73,7 @@ const struct dialect pg_dialect = {
 	.bytewise_close = " COLLATE \"C\"",
 	.has_schemas = true,
 	.has_user_types = true,
+	.alter_adds_foreign_key = true,
 	.max_name_bytes = 63,
 	.quote_ident = pg_quote_ident,
 	.quote_literal = pg_quote_literal,
