@@ -103,6 +103,9 @@ struct job {
 	bool ejson;	       /* --ejson: NDJSON/JSON values as Extended JSON */
 	size_t max_file_bytes; /* --max-file-bytes: cut files there (0: never) */
 	const char *manifest;  /* --manifest FILE, or NULL */
+	/* --nest CHILD:FK[,CHILD2:FK2] as typed: child tables' rows nested in
+	 * each row of the one parent table (export.c parses it), or NULL */
+	const char *export_nest;
 
 	/* --timeout: seconds a batch, connect or query may make no progress
 	 * before its connection counts as broken; 0 waits for ever */

@@ -73,6 +73,7 @@ enum {
 	OPT_MANIFEST,
 	OPT_COMPRESS_LEVEL,
 	OPT_EJSON,
+	OPT_NEST,
 };
 
 static void print_main_help(FILE *f)
@@ -306,6 +307,9 @@ static void print_export_help(FILE *f)
 	      "                             the rest\n"
 	      "      --manifest FILE        JSON: per file its table, rows, bytes, sha256, the\n"
 	      "                             snapshot's time, the columns and their types\n"
+	      "      --nest CHILD:FK[,...]  ndjson/json: each row of the one table (--tables T)\n"
+	      "                             with the rows of table CHILD whose column FK holds\n"
+	      "                             its primary key, as an array field CHILD\n"
 	      "      --dry-run              print the files and the queries, export nothing\n"
 	      "      --summary-json FILE    the summary as JSON (- for stdout)\n"
 	      "  -q, --quiet                print errors only\n"
@@ -720,6 +724,7 @@ static const struct option_spec option_specs[] = {
 	{TEXT("manifest", OPT_MANIFEST, manifest)},
 	{NUMBER("compress-level", OPT_COMPRESS_LEVEL, V_INT, compress_level, 1, 9)},
 	{FLAG("ejson", OPT_EJSON, ejson)},
+	{TEXT("nest", OPT_NEST, export_nest)},
 	{FLAG("quiet", 'q', quiet)},
 	{FLAG("verbose", 'v', verbose)},
 	{SPEC("help", 'h', no_argument, V_OWN)},
@@ -1238,9 +1243,9 @@ static bool check_shared(const struct job *job)
 	}
 	if (job->command != CMD_EXPORT &&
 	    (job->quote_all || job->compress || job->out_name || job->max_file_bytes ||
-	     job->manifest || job->compress_level || job->ejson)) {
+	     job->manifest || job->compress_level || job->ejson || job->export_nest)) {
 		log_error("--quote-all, --compress, --compress-level, --ejson, --name, "
-			  "--max-file-bytes and --manifest are for sluice export");
+			  "--max-file-bytes, --manifest and --nest are for sluice export");
 		return false;
 	}
 	return true;
