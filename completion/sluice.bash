@@ -44,7 +44,7 @@ _sluice_options()
 	export)
 		echo "--tables --exclude-tables --schema --query --name --format --compress --compress-level"
 		echo "--delimiter --null --quote-all --ejson --workers --split-rows --max-file-bytes --resume --manifest"
-		echo "--dry-run --timeout --progress --summary-json --metrics-file -q --quiet -v --verbose -h --help"
+		echo "--nest --dry-run --timeout --progress --summary-json --metrics-file -q --quiet -v --verbose -h --help"
 		;;
 	ping) echo "-h --help" ;;
 	checkpoints) echo "--job --forget --checkpoint-table -q --quiet -h --help" ;;
@@ -64,7 +64,7 @@ _sluice_takes_value()
 		--cast | --add | --group-by | --max-group-rows | \
 		--split-rows | --timeout | --job | --checkpoint-table | --only | --incremental | --lag | \
 		--null-cursor | --soft | --name | --compress | --compress-level | --max-file-bytes | \
-		--manifest)
+		--manifest | --nest)
 		return 0
 		;;
 	esac

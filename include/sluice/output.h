@@ -98,6 +98,17 @@ struct output_ops {
 	BUF_MUST_USE bool (*between)(struct output *o);
 	/* End the file (JSON's ']'). */
 	BUF_MUST_USE bool (*end)(struct output *o);
+	/* A row with arrays of other rows in it (export --nest), for the
+	 * formats that nest (JSON; NULL: none): the row's own fields, the row
+	 * left open; an array field named name opened; one row of ncols
+	 * cells of cols in it (first: the array's first); the array closed;
+	 * the row closed. */
+	BUF_MUST_USE bool (*row_open)(struct output *o, const struct cell *vals);
+	BUF_MUST_USE bool (*nest_open)(struct output *o, const char *name);
+	BUF_MUST_USE bool (*nest_row)(struct output *o, const struct out_column *cols, int ncols,
+				      const struct cell *vals, bool first);
+	BUF_MUST_USE bool (*nest_close)(struct output *o);
+	BUF_MUST_USE bool (*row_close)(struct output *o);
 };
 
 struct output {
@@ -132,6 +143,19 @@ bool output_open_segment(struct output **out, const struct output_options *opt,
 bool output_join(struct output *o, struct output *seg, struct sl_error *err);
 /* Write one row; false with err naming the file. */
 bool output_row(struct output *o, const struct cell *vals, struct sl_error *err);
+/* A row with arrays of other rows in it (export --nest), in this order:
+ * output_row_open once, then per array output_nest_open, output_nest_row
+ * per row in it, output_nest_close, and output_row_close last, which
+ * counts the row. False with err (SL_ERR_USAGE when the format does not
+ * nest: CSV, TSV). */
+bool output_row_open(struct output *o, const struct cell *vals, struct sl_error *err);
+bool output_nest_open(struct output *o, const char *name, struct sl_error *err);
+bool output_nest_row(struct output *o, const struct out_column *cols, int ncols,
+		     const struct cell *vals, bool first, struct sl_error *err);
+bool output_nest_close(struct output *o, struct sl_error *err);
+bool output_row_close(struct output *o, struct sl_error *err);
+/* Whether a format's rows can hold arrays of rows (output_row_open). */
+bool output_format_nests(enum input_format f);
 /* End the file and put it in place (sink_commit); o is freed either way. */
 bool output_close(struct output *o, unsigned long long *bytes, char *sha256, struct sl_error *err);
 /* Give the file up (sink_abort); o is freed. */

@@ -61,6 +61,10 @@ struct read_range {
 	/* with ordered: in the order of the key's bytes as UTF-8 text (the same
 	 * on every server, whatever the collation), for a text key */
 	bool bytewise;
+	/* with ordered: then by these columns (export --nest: a child's rows
+	 * by their parent's key, then by their own primary key) */
+	char *const *then;
+	int nthen;
 	/* copy --incremental (key above is NULL then): the rows whose
 	 * (cursor, ckey) is past (after_cursor, after_key) by a tuple
 	 * comparison, in (cursor, ckey) order; after_cursor NULL: every row

@@ -370,6 +370,9 @@ static void print_export_help(FILE *f)
 	      "                             the rest\n"
 	      "      --manifest FILE        JSON: per file its table, rows, bytes, sha256, the\n"
 	      "                             snapshot's time, the columns and their types\n"
+	      "      --nest CHILD:FK[,...]  ndjson/json: each row of the one table (--tables T)\n"
+	      "                             with the rows of table CHILD whose column FK holds\n"
+	      "                             its primary key, as an array field CHILD\n"
 	      "      --dry-run              print the files and the queries, export nothing\n"
 	      "      --summary-json FILE    the summary as JSON (- for stdout)\n"
 	      "  -q, --quiet                print errors only\n"
@@ -1316,6 +1319,12 @@ static bool check_shared(const struct job *job)
 	     job->manifest || job->compress_level || job->ejson)) {
 		log_error("--quote-all, --compress, --compress-level, --ejson, --name, "
 			  "--max-file-bytes and --manifest are for sluice export");
+		return false;
+	}
+	if ((job->nnest && job->command != CMD_LOAD && job->command != CMD_EXPORT) ||
+	    (job->nflatten && job->command != CMD_LOAD)) {
+		log_error("--nest is for sluice load (PATH[=TABLE]) and export (CHILD:FK), "
+			  "--flatten for load");
 		return false;
 	}
 	return true;

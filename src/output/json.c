@@ -276,20 +276,58 @@ static bool value(const struct output *o, struct buf *b, const struct out_column
 	return string(b, v->ptr, v->len);
 }
 
-static bool json_row(struct output *o, const struct cell *vals)
+/* Append an object of the n cells vals of columns cols, left open (no
+ * closing brace). */
+static bool object_open(const struct output *o, struct buf *b, const struct out_column *cols, int n,
+			const struct cell *vals)
+{
+	if (!buf_putc(b, '{'))
+		return false;
+	for (int i = 0; i < n; i++)
+		if ((i && !buf_putc(b, ',')) || !string(b, cols[i].name, strlen(cols[i].name)) ||
+		    !buf_putc(b, ':') || !value(o, b, &cols[i], &vals[i]))
+			return false;
+	return true;
+}
+
+static bool json_row_open(struct output *o, const struct cell *vals)
 {
 	struct buf *b = &o->pending;
 	bool array = o->opt.format == FORMAT_JSON;
 	if (array && !o->first && !buf_putc(b, ','))
 		return false;
-	if ((array && !buf_putc(b, '\n')) || !buf_putc(b, '{'))
-		return false;
-	for (int i = 0; i < o->ncols; i++)
-		if ((i && !buf_putc(b, ',')) ||
-		    !string(b, o->cols[i].name, strlen(o->cols[i].name)) || !buf_putc(b, ':') ||
-		    !value(o, b, &o->cols[i], &vals[i]))
-			return false;
-	return buf_putc(b, '}') && (array || buf_putc(b, '\n'));
+	return (!array || buf_putc(b, '\n')) && object_open(o, b, o->cols, o->ncols, vals);
+}
+
+static bool json_row_close(struct output *o)
+{
+	return buf_putc(&o->pending, '}') &&
+	       (o->opt.format == FORMAT_JSON || buf_putc(&o->pending, '\n'));
+}
+
+static bool json_row(struct output *o, const struct cell *vals)
+{
+	return json_row_open(o, vals) && json_row_close(o);
+}
+
+static bool json_nest_open(struct output *o, const char *name)
+{
+	struct buf *b = &o->pending;
+	return (!o->ncols || buf_putc(b, ',')) && string(b, name, strlen(name)) &&
+	       buf_puts(b, ":[");
+}
+
+static bool json_nest_row(struct output *o, const struct out_column *cols, int ncols,
+			  const struct cell *vals, bool first)
+{
+	struct buf *b = &o->pending;
+	return (first || buf_putc(b, ',')) && object_open(o, b, cols, ncols, vals) &&
+	       buf_putc(b, '}');
+}
+
+static bool json_nest_close(struct output *o)
+{
+	return buf_putc(&o->pending, ']');
 }
 
 static bool json_between(struct output *o)
@@ -308,4 +346,9 @@ const struct output_ops json_output_ops = {
 	.row = json_row,
 	.between = json_between,
 	.end = json_end,
+	.row_open = json_row_open,
+	.nest_open = json_nest_open,
+	.nest_row = json_nest_row,
+	.nest_close = json_nest_close,
+	.row_close = json_row_close,
 };

@@ -98,6 +98,54 @@ bool output_row(struct output *o, const struct cell *vals, struct sl_error *err)
 	return o->pending.len < OUTPUT_FLUSH || flush(o, err);
 }
 
+bool output_format_nests(enum input_format f)
+{
+	return f == FORMAT_NDJSON || f == FORMAT_JSON;
+}
+
+/* A step of a nested row: ok, or err (out of memory), then the bytes
+ * gathered handed on when there are many (the row's children may be). */
+static bool nest_step(struct output *o, bool ok, struct sl_error *err)
+{
+	if (!ok)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory (a row of %zu bytes)",
+				    o->pending.len);
+	return o->pending.len < OUTPUT_FLUSH || flush(o, err);
+}
+
+bool output_row_open(struct output *o, const struct cell *vals, struct sl_error *err)
+{
+	if (!o->ops->row_open)
+		return sl_error_set(err, SL_ERR_USAGE, "%s rows hold no arrays of rows",
+				    reader_format_name(o->opt.format));
+	return nest_step(o, o->ops->row_open(o, vals), err);
+}
+
+bool output_nest_open(struct output *o, const char *name, struct sl_error *err)
+{
+	return nest_step(o, o->ops->nest_open(o, name), err);
+}
+
+bool output_nest_row(struct output *o, const struct out_column *cols, int ncols,
+		     const struct cell *vals, bool first, struct sl_error *err)
+{
+	return nest_step(o, o->ops->nest_row(o, cols, ncols, vals, first), err);
+}
+
+bool output_nest_close(struct output *o, struct sl_error *err)
+{
+	return nest_step(o, o->ops->nest_close(o), err);
+}
+
+bool output_row_close(struct output *o, struct sl_error *err)
+{
+	if (!o->ops->row_close(o))
+		return nest_step(o, false, err);
+	o->rows++;
+	o->first = false;
+	return nest_step(o, true, err);
+}
+
 bool output_close(struct output *o, unsigned long long *bytes, char *sha256, struct sl_error *err)
 {
 	if (!o->ops->end(o)) {

@@ -8,6 +8,8 @@
  * A table is one file, or numbered parts of --split-rows rows or
  * --max-file-bytes bytes; --resume keeps the files a run finished (a
  * final name only ever holds a whole file); --manifest lists them.
+ * --nest writes one table's rows with its children's (export_nest.c),
+ * each child read on a connection of its own in the same snapshot.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +23,7 @@
 
 #include "sluice/copy_internal.h"
 #include "sluice/driver.h"
+#include "sluice/export_nest.h"
 #include "sluice/job.h"
 #include "sluice/log.h"
 #include "sluice/output.h"
@@ -37,6 +40,7 @@ struct export_table {
 	char **types; /* per column: the source type, for the manifest */
 	unsigned *xf;
 	int *bits;
+	enum sql_kind *kinds; /* per column: what its values are */
 	int key;	      /* the integer key its parts are read in order of, or -1 */
 	char base[4096];      /* the file's path without part number and extension */
 	char suffix[32];      /* the extension after the part number: ".csv.gz", or "" */
@@ -72,8 +76,18 @@ struct export
 	const struct driver *from;
 	struct copy plan; /* the tables: names, catalog, columns */
 	struct export_table *tables;
-	struct conn **readers;
+	struct conn **readers; /* nreaders of them, in one snapshot */
 	int nworkers;
+	int nreaders; /* a worker each; with --nest the parent's and a child's each */
+	/* --nest: the children of the one table, the parent's key */
+	struct copy_table *nest_ct;
+	struct export_table *nest_t;
+	struct nest_child *nest;
+	char **nest_fk; /* per child: its column holding the parent's key, as typed */
+	int nnest;
+	int nest_key;
+	enum nest_order nest_order;
+	bool nest_bytewise;
 	struct output_options opt;
 	const char *ext;      /* "csv", "ndjson"...; with ".gz" when gzipped */
 	bool to_dir;	      /* DEST is a directory: a file per table */
@@ -241,11 +255,22 @@ static bool export_table(struct export *ex, struct conn *c, int ti, struct table
 	struct read_range range = {0};
 	if (ex->split && t->key >= 0)
 		range = (struct read_range){.key = ct->src_spec.columns[t->key], .ordered = true};
+	if (ex->nnest)
+		range = (struct read_range){.key = ct->src_spec.columns[ex->nest_key],
+					    .ordered = true,
+					    .bytewise = ex->nest_bytewise};
 	struct reader *r = NULL;
+	struct nest_merge *m = NULL;
 	if (!table_reader_open(&r, ex->from, c, &ct->src_spec, job->query, &range, t->xf, t->bits,
 			       -1, err))
 		return false;
 	table_reader_no_raw(r);
+	if (ex->nnest && !nest_merge_open(&m, ex->from, ex->readers + 1, ex->nest, ex->nnest,
+					  ex->nest_order, ex->nest_bytewise, err)) {
+		nest_merge_close(m);
+		reader_close(r);
+		return false;
+	}
 	int part = ex->split ? 1 : 0;
 	struct output *o = NULL;
 	bool kept = false, ok = true;
@@ -276,7 +301,8 @@ static bool export_table(struct export *ex, struct conn *c, int ti, struct table
 			break;
 		st->rows_read++;
 		unsigned long long before = o->data_bytes + o->pending.len;
-		if (!(ok = output_row(o, rec.fields, err)))
+		if (!(ok = m ? nest_merge_row(m, o, rec.fields, ex->nest_key, err)
+			     : output_row(o, rec.fields, err)))
 			break;
 		live_bytes += o->data_bytes + o->pending.len - before;
 		if (++live_rows == EXPORT_LIVE_EVERY) {
@@ -292,6 +318,11 @@ static bool export_table(struct export *ex, struct conn *c, int ti, struct table
 		}
 	}
 	publish(ex, live_rows, live_bytes);
+	unsigned long long nested = 0, zero_dates = 0;
+	if (ok && m)
+		ok = nest_merge_finish(m, &nested, &zero_dates, err);
+	st->zero_dates += zero_dates;
+	nest_merge_close(m);
 	st->zero_dates += r->zero_dates;
 	st->seconds = now_seconds() - t0;
 	reader_close(r);
@@ -531,12 +562,12 @@ static void file_name(const char *table, char *out, size_t n)
 			*p = '_';
 }
 
-/* Table ti's columns: names, what their values are, their transforms. */
-static bool plan_table(struct export *ex, int ti, struct sl_error *err)
+/* A table's columns (ct, t: the export's table or a --nest child): names,
+ * what their values are, their transforms. */
+static bool plan_table(struct export *ex, struct copy_table *ct, struct export_table *t,
+		       struct sl_error *err)
 {
 	const struct job *job = ex->job;
-	struct copy_table *ct = &ex->plan.tables[ti];
-	struct export_table *t = &ex->tables[ti];
 	t->key = -1;
 	if (job->query) {
 		char **names = NULL;
@@ -571,7 +602,8 @@ static bool plan_table(struct export *ex, int ti, struct sl_error *err)
 	t->types = calloc((size_t)(n ? n : 1), sizeof *t->types);
 	t->xf = calloc((size_t)(n ? n : 1), sizeof *t->xf);
 	t->bits = calloc((size_t)(n ? n : 1), sizeof *t->bits);
-	if (!t->cols || !t->types || !t->xf || !t->bits)
+	t->kinds = calloc((size_t)(n ? n : 1), sizeof *t->kinds);
+	if (!t->cols || !t->types || !t->xf || !t->bits || !t->kinds)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	for (int i = 0; i < n; i++) {
 		t->cols[i].name = ct->src_spec.columns[i];
@@ -584,6 +616,7 @@ static bool plan_table(struct export *ex, int ti, struct sl_error *err)
 					   &as_written))
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 		t->types[i] = col->type;
+		t->kinds[i] = kind;
 		t->cols[i].kind = kind == SQL_INT				    ? OUT_NUMBER
 				  : kind == SQL_DECIMAL				    ? OUT_DECIMAL
 				  : kind == SQL_FLOAT				    ? OUT_FLOAT
@@ -619,6 +652,116 @@ static bool plan_table(struct export *ex, int ti, struct sl_error *err)
 		log_warn("%s: no single integer key to read its parts in order by: --resume "
 			 "writes all its parts again",
 			 ct->name);
+	return true;
+}
+
+/* --nest CHILD:FK[,CHILD2:FK2...] (items[0..n)), into the children's names
+ * (ex->nest_ct, in the parent's schema) and FK columns (ex->nest_fk). */
+static bool parse_nest(struct export *ex, char *const *items, int n, struct sl_error *err)
+{
+	ex->nest_ct = calloc((size_t)n, sizeof *ex->nest_ct);
+	ex->nest_t = calloc((size_t)n, sizeof *ex->nest_t);
+	ex->nest = calloc((size_t)n, sizeof *ex->nest);
+	ex->nest_fk = calloc((size_t)n, sizeof *ex->nest_fk);
+	if (!ex->nest_ct || !ex->nest_t || !ex->nest || !ex->nest_fk)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	while (ex->nnest < n) {
+		const char *p = items[ex->nnest];
+		size_t len = strlen(p);
+		const char *colon = memchr(p, ':', len);
+		if (!colon || colon == p || colon + 1 == p + len ||
+		    memchr(colon + 1, ':', len - (size_t)(colon + 1 - p)))
+			return sl_error_set(err, SL_ERR_USAGE,
+					    "--nest takes CHILD:FK[,CHILD2:FK2]: a child table and "
+					    "its column holding the parent's key, not '%.*s'",
+					    (int)len, p);
+		struct copy_table *ct = &ex->nest_ct[ex->nnest];
+		ct->name = strndup(p, (size_t)(colon - p));
+		ex->nest_fk[ex->nnest] = strndup(colon + 1, len - (size_t)(colon + 1 - p));
+		ex->nnest++;
+		if (!ct->name || !ex->nest_fk[ex->nnest - 1])
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		for (int k = 0; k + 1 < ex->nnest; k++)
+			if (!strcmp(ex->nest_ct[k].name, ct->name))
+				return sl_error_set(err, SL_ERR_USAGE, "--nest names %s twice",
+						    ct->name);
+	}
+	return true;
+}
+
+/* The index of column name in t, or -1. */
+static int nest_column(const struct export *ex, const struct copy_table *t, const char *name)
+{
+	for (int i = 0; i < t->src_spec.ncols; i++)
+		if (ex->from->dialect->columns_case_insensitive
+			    ? !strcasecmp(t->src_spec.columns[i], name)
+			    : !strcmp(t->src_spec.columns[i], name))
+			return i;
+	return -1;
+}
+
+/* --nest: what it goes with, the parent's key and how it compares, each
+ * child's columns, FK and order (ex->nest). */
+static bool plan_nest(struct export *ex, struct sl_error *err)
+{
+	const struct job *job = ex->job;
+	if (!output_format_nests(ex->opt.format))
+		return sl_error_set(err, SL_ERR_USAGE, "--nest is for --format ndjson and json");
+	if (job->query || ex->plan.ntables != 1)
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "--nest nests children in the rows of one table (--tables T)");
+	if (ex->split || job->workers > 1)
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "--nest reads the table and its children in one pass: no "
+				    "--workers, --split-rows or --max-file-bytes");
+	struct copy_table *pt = &ex->plan.tables[0];
+	struct export_table *ptt = &ex->tables[0];
+	const struct index_desc *pk = table_desc_primary(&pt->src);
+	if (!pk || pk->ncols != 1 || pk->expression ||
+	    (ex->nest_key = nest_column(ex, pt, pk->cols[0])) < 0)
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "--nest: table %s has no single-column primary key its "
+				    "children can hold",
+				    pt->name);
+	enum sql_kind kk = ptt->kinds[ex->nest_key];
+	ex->nest_order = kk == SQL_INT ? NEST_INTEGER : NEST_BYTES;
+	ex->nest_bytewise = kk == SQL_TEXT;
+	for (int k = 0; k < ex->nnest; k++) {
+		struct copy_table *ct = &ex->nest_ct[k];
+		struct export_table *t = &ex->nest_t[k];
+		if (pt->schema && !(ct->schema = strdup(pt->schema)))
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		if (!plan_table(ex, ct, t, err))
+			return false;
+		int fk = nest_column(ex, ct, ex->nest_fk[k]);
+		if (fk < 0)
+			return sl_error_set(err, SL_ERR_USAGE, "--nest: table %s has no column %s",
+					    ct->name, ex->nest_fk[k]);
+		if (nest_column(ex, pt, ct->name) >= 0)
+			return sl_error_set(err, SL_ERR_USAGE,
+					    "--nest: table %s has a column %s already: its "
+					    "children's array cannot take that name",
+					    pt->name, ct->name);
+		enum sql_kind fkk = t->kinds[fk];
+		if ((kk == SQL_INT || fkk == SQL_INT || kk == SQL_TEXT || fkk == SQL_TEXT) &&
+		    kk != fkk)
+			return sl_error_set(err, SL_ERR_USAGE,
+					    "--nest: %s.%s and the key %s.%s are not of one kind "
+					    "(%s, %s): their values would not compare alike",
+					    ct->name, ex->nest_fk[k], pt->name,
+					    pt->src_spec.columns[ex->nest_key], t->types[fk],
+					    ptt->types[ex->nest_key]);
+		const struct index_desc *cpk = table_desc_primary(&ct->src);
+		ex->nest[k] =
+			(struct nest_child){.name = ct->name,
+					    .spec = &ct->src_spec,
+					    .order = cpk && !cpk->expression ? cpk->cols : NULL,
+					    .norder = cpk && !cpk->expression ? cpk->ncols : 0,
+					    .xf = t->xf,
+					    .bits = t->bits,
+					    .cols = t->cols,
+					    .fk = fk};
+	}
 	return true;
 }
 
@@ -699,6 +842,29 @@ static bool write_manifest(struct export *ex, struct sl_error *err)
 	return ok;
 }
 
+/* --dry-run with --nest: each child's query, merged into the parent's. */
+static bool print_nest_plan(struct export *ex, struct sl_error *err)
+{
+	for (int k = 0; k < ex->nnest; k++) {
+		const struct nest_child *c = &ex->nest[k];
+		struct read_range range = {.key = c->spec->columns[c->fk],
+					   .ordered = true,
+					   .bytewise = ex->nest_bytewise,
+					   .then = c->order,
+					   .nthen = c->norder};
+		struct buf q;
+		buf_init(&q, 0);
+		if (!sql_select(ex->from->dialect, &q, c->spec, &range, NULL)) {
+			buf_free(&q);
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		}
+		printf("-- nested in each row as \"%s\" (%d columns)\n%s;\n", c->name,
+		       c->spec->ncols, buf_str(&q));
+		buf_free(&q);
+	}
+	return true;
+}
+
 /* --dry-run: the files and the queries that fill them. */
 static bool print_plan(struct export *ex, struct sl_error *err)
 {
@@ -713,6 +879,10 @@ static bool print_plan(struct export *ex, struct sl_error *err)
 		if (ex->split && t->key >= 0)
 			range = (struct read_range){.key = ct->src_spec.columns[t->key],
 						    .ordered = true};
+		if (ex->nnest)
+			range = (struct read_range){.key = ct->src_spec.columns[ex->nest_key],
+						    .ordered = true,
+						    .bytewise = ex->nest_bytewise};
 		bool ok = ex->job->query
 				  ? buf_puts(&q, ex->job->query)
 				  : sql_select(ex->from->dialect, &q, &ct->src_spec, &range, NULL);
@@ -725,7 +895,7 @@ static bool print_plan(struct export *ex, struct sl_error *err)
 		       ex->split ? " and further parts" : "", ct->src_spec.ncols, buf_str(&q));
 		buf_free(&q);
 	}
-	return true;
+	return print_nest_plan(ex, err);
 }
 
 /* How many key ranges table ti is read in at once, into its one file:
@@ -850,7 +1020,8 @@ enum run_status export_run(const struct job *job)
 	}
 	if (!report_check_output("--summary-json", job->summary_json, &err) ||
 	    !report_check_output("--metrics-file", job->metrics_file, &err) ||
-	    !choose_dest(&ex, &err) || !choose_format(&ex, &err))
+	    !choose_dest(&ex, &err) || !choose_format(&ex, &err) ||
+	    (job->nnest && !parse_nest(&ex, job->nest, job->nnest, &err)))
 		goto failed;
 	ex.nworkers = job->workers > 1 ? (job->workers > 64 ? 64 : job->workers) : 1;
 	if (!ex.from->conn.connect(job->from, &copts, &ex.plan.src, &err))
@@ -869,13 +1040,14 @@ enum run_status export_run(const struct job *job)
 		ex.nworkers = ex.plan.ntables; /* a worker per table at most */
 	ex.tables = calloc((size_t)ex.plan.ntables, sizeof *ex.tables);
 	ex.stats = calloc((size_t)ex.plan.ntables, sizeof *ex.stats);
-	ex.readers = calloc((size_t)ex.nworkers, sizeof *ex.readers);
+	ex.nreaders = ex.nworkers + ex.nnest;
+	ex.readers = calloc((size_t)ex.nreaders, sizeof *ex.readers);
 	if (!ex.tables || !ex.stats || !ex.readers) {
 		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
 		goto failed;
 	}
 	/* the snapshot before the catalog: the columns are the rows' */
-	if (!snapshot_share(ex.from, job->from, job->timeout, ex.plan.src, ex.readers, ex.nworkers,
+	if (!snapshot_share(ex.from, job->from, job->timeout, ex.plan.src, ex.readers, ex.nreaders,
 			    "exporting", &err))
 		goto failed;
 	time_t now = time(NULL);
@@ -883,8 +1055,10 @@ enum run_status export_run(const struct job *job)
 	gmtime_r(&now, &tm);
 	strftime(ex.snapshot_at, sizeof ex.snapshot_at, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	for (int i = 0; i < ex.plan.ntables; i++)
-		if (!plan_table(&ex, i, &err))
+		if (!plan_table(&ex, &ex.plan.tables[i], &ex.tables[i], &err))
 			goto failed;
+	if (ex.nnest && !plan_nest(&ex, &err))
+		goto failed;
 	if (!ex.to_dir && ex.plan.ntables > 1) {
 		sl_error_set(&err, SL_ERR_USAGE, "%d tables go to a directory, not the file %s",
 			     ex.plan.ntables, job->dest);
@@ -939,7 +1113,7 @@ done:;
 	enum run_status status = ex.status;
 	for (int i = 0; i < ex.report.nerrors; i++)
 		free(ex.report.errors[i]);
-	for (int i = 0; ex.readers && i < ex.nworkers; i++)
+	for (int i = 0; ex.readers && i < ex.nreaders; i++)
 		if (ex.readers[i] && ex.readers[i] != ex.plan.src)
 			ex.from->conn.close(ex.readers[i]);
 	for (int i = 0; ex.tables && i < ex.plan.ntables; i++) {
@@ -947,6 +1121,7 @@ done:;
 		free(ex.tables[i].types);
 		free(ex.tables[i].xf);
 		free(ex.tables[i].bits);
+		free(ex.tables[i].kinds);
 		for (int k = 0; ex.tables[i].segs && k < ex.tables[i].nsegs; k++)
 			output_abort(ex.tables[i].segs[k]); /* a failed run's */
 		free(ex.tables[i].segs);
@@ -961,6 +1136,19 @@ done:;
 	}
 	for (int i = 0; i < ex.plan.ntables; i++)
 		copy_table_free(&ex.plan.tables[i]);
+	for (int k = 0; ex.nest_ct && k < ex.nnest; k++) {
+		free(ex.nest_t[k].cols);
+		free(ex.nest_t[k].types);
+		free(ex.nest_t[k].xf);
+		free(ex.nest_t[k].bits);
+		free(ex.nest_t[k].kinds);
+		free(ex.nest_fk[k]);
+		copy_table_free(&ex.nest_ct[k]);
+	}
+	free(ex.nest_ct);
+	free(ex.nest_t);
+	free(ex.nest);
+	free(ex.nest_fk);
 	free(ex.plan.tables);
 	free(ex.tables);
 	free(ex.stats);

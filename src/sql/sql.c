@@ -149,6 +149,8 @@ bool sql_select(const struct dialect *d, struct buf *b, const struct write_spec 
 		     (!range->bytewise || buf_puts(b, d->bytewise_open)) &&
 		     d->quote_ident(b, range->key) &&
 		     (!range->bytewise || buf_puts(b, d->bytewise_close));
+	for (int i = 0; ok && range->ordered && i < range->nthen; i++)
+		ok = buf_puts(b, ", ") && d->quote_ident(b, range->then[i]);
 	return ok;
 }
 
