@@ -280,6 +280,7 @@ const char *report_command_name(enum command c)
 		[CMD_CHECKPOINTS] = "checkpoints",
 		[CMD_RUN] = "run",
 		[CMD_EXPORT] = "export",
+		[CMD_DELETE] = "delete",
 	};
 	return (size_t)c < sizeof names / sizeof names[0] && names[c] ? names[c] : "";
 }
