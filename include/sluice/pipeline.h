@@ -77,6 +77,8 @@ struct nest_plan {
 	int root_key;	       /* the parent key, as an index into load.columns */
 	const char *root_key_name;
 	char root_link[128]; /* its column in the children: <table>_<key> */
+	char **specs;	     /* the --nest list, '*' expanded: PATH[=TABLE] */
+	int nspecs;
 };
 
 /* One run of the pipeline: one target table. */
