@@ -78,6 +78,7 @@ struct nest_plan {
 	const char *root_key_name;
 	char root_link[128]; /* its column in the children: <table>_<key> */
 	char **specs;	     /* the --nest list, '*' expanded: PATH[=TABLE] */
+	bool generated;	     /* --parent-key generated: the server makes the key */
 	int nspecs;
 };
 
@@ -158,8 +159,13 @@ bool nest_create(struct load *ld, struct conn *c, const struct batch *b, bool dr
  * delete the children an upsert replaces, then write theirs. written[t]
  * gets the rows written to child table t. A refused child is an
  * SL_ERR_DATA naming the child table and the element. */
+/* --parent-key generated: write the parents [first, first+n) of b, their
+ * keys made by the server into ids[0..n), for nest_write. */
+bool nest_write_parents(struct load *ld, struct conn *c, const struct batch *b, size_t first,
+			size_t n, char (*ids)[SQL_ID_BYTES], struct write_count *out,
+			struct sl_error *err);
 bool nest_write(struct load *ld, struct conn *c, const struct batch *b, size_t first, size_t n,
-		unsigned long long *written, struct sl_error *err);
+		char (*ids)[SQL_ID_BYTES], unsigned long long *written, struct sl_error *err);
 /* Count committed child rows. */
 void nest_count(struct load *ld, const unsigned long long *written);
 /* Row row of b (a document) is rejected: count its elements as rejected. */
