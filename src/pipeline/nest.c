@@ -162,7 +162,7 @@ static bool expand_specs(struct load *ld, struct nest_plan *np, struct sl_error 
 	return true;
 }
 
-bool nest_prepare(struct load *ld, struct sl_error *err)
+static bool prepare(struct load *ld, struct sl_error *err)
 {
 	const struct job *job = ld->job;
 	if (job->nnest && job->command != CMD_LOAD)
@@ -258,6 +258,14 @@ bool nest_prepare(struct load *ld, struct sl_error *err)
 	ld->input.nest = np->paths;
 	ld->input.nnest = np->n;
 	return true;
+}
+
+bool nest_prepare(struct load *ld, struct sl_error *err)
+{
+	if (prepare(ld, err))
+		return true;
+	nest_free(ld); /* a refused plan leaves nothing behind */
+	return false;
 }
 
 /* The link columns of table t, in order, into t->columns. */
