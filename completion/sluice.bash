@@ -17,8 +17,8 @@ _sluice_options()
 	case $1 in
 	load)
 		echo "$_sluice_opts_input --method --batch-rows --single-transaction --truncate"
-		echo "--create --on-conflict --key --dry-run --resume --job --checkpoint-table --nest --flatten"
-		echo "--add --add-null-as-zero --group-by --max-group-rows"
+		echo "--create --on-conflict --key --dry-run --resume --job --checkpoint-table --nest --nest-depth"
+		echo "--parent-key --flatten --add --add-null-as-zero --group-by --max-group-rows"
 		echo "$_sluice_opts_pool $_sluice_opts_report"
 		;;
 	update)
@@ -126,6 +126,7 @@ _sluice()
 		--format) values=(csv tsv ndjson json jsonl) ;;
 		--method) values=(copy insert infile) ;;
 		--on-conflict) values=(error skip update) ;;
+		--parent-key) values=(natural generated) ;;
 		--progress) values=(auto bar log none) ;;
 		--encoding) values=(utf8 latin1) ;;
 		--compress) values=(gzip none) ;;

@@ -154,6 +154,17 @@ struct driver {
 		bool (*write_each)(struct conn *c, const struct write_spec *spec,
 				   const struct batch *b, size_t first, size_t n, char **refused,
 				   size_t *written, struct sl_error *err);
+		/* Optional (--nest --parent-key generated). Write rows [first,
+		 * first+n) of b inside the caller's transaction, the server giving
+		 * column key (an index into spec->columns: the table's identity or
+		 * AUTO_INCREMENT column; b's values there are ignored) its generated
+		 * value, which ids[i] gets as text for row first+i. Errors as for
+		 * write_batch; SL_ERR_USAGE when this server cannot hand the keys
+		 * back (MySQL: no RETURNING). NULL when the driver cannot at all. */
+		bool (*write_generated)(struct conn *c, const struct write_spec *spec,
+					const struct batch *b, size_t first, size_t n, int key,
+					char (*ids)[SQL_ID_BYTES], struct write_count *out,
+					struct sl_error *err);
 		/* sluice update: for rows [first, first+n) of b, set the spec's set
 		 * columns where its key columns match, inside the caller's transaction.
 		 * matched[i] is the number of target rows whose key matched row first+i

@@ -45,6 +45,11 @@ enum null_cursor {
 	NULL_CURSOR_INCLUDE,  /* copied (upserted) on every run */
 };
 
+enum parent_key {
+	PARENT_KEY_NATURAL = 0, /* --key or _id, from the input */
+	PARENT_KEY_GENERATED,	/* the server's identity/AUTO_INCREMENT column */
+};
+
 struct job {
 	enum command command;
 	char **sources; /* paths, "-" for stdin */
@@ -142,6 +147,11 @@ struct job {
 	/* load --nest PATH[=TABLE],...: arrays of objects into child tables */
 	char **nest;
 	int nnest;
+	/* load --nest '*': how deep to look for arrays of objects (default 2) */
+	int nest_depth;
+	/* load --nest --parent-key: the parent's key is the input's (natural)
+	 * or the server's identity column (generated) */
+	enum parent_key parent_key;
 	/* load --flatten PATH,...: objects whose members become columns */
 	char **flatten;
 	int nflatten;

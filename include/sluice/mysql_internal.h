@@ -177,6 +177,9 @@ bool my_execute_stmt(struct conn *c, struct prepared *p, const struct cell *vals
 		     bool skip_duplicates, const char *what, struct sl_error *err);
 bool my_check_exact(struct conn *c, const struct write_spec *spec, const struct batch *b,
 		    size_t first, size_t n, struct sl_error *err);
+bool my_write_generated(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			size_t first, size_t n, int key, char (*ids)[SQL_ID_BYTES],
+			struct write_count *out, struct sl_error *err);
 bool my_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
 		    size_t first, size_t n, struct write_count *out, struct sl_error *err);
 

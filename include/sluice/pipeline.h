@@ -80,6 +80,9 @@ struct nest_plan {
 	int root_key;	       /* the parent key, as an index into load.columns */
 	const char *root_key_name;
 	char root_link[128]; /* its column in the children: <table>_<key> */
+	char **specs;	     /* the --nest list, '*' expanded: PATH[=TABLE] */
+	bool generated;	     /* --parent-key generated: the server makes the key */
+	int nspecs;
 };
 
 /* One run of the pipeline: one target table. */
@@ -188,8 +191,13 @@ bool nest_create(struct load *ld, struct conn *c, const struct batch *b, bool dr
  * delete the children an upsert replaces, then write theirs. written[t]
  * gets the rows written to child table t. A refused child is an
  * SL_ERR_DATA naming the child table and the element. */
+/* --parent-key generated: write the parents [first, first+n) of b, their
+ * keys made by the server into ids[0..n), for nest_write. */
+bool nest_write_parents(struct load *ld, struct conn *c, const struct batch *b, size_t first,
+			size_t n, char (*ids)[SQL_ID_BYTES], struct write_count *out,
+			struct sl_error *err);
 bool nest_write(struct load *ld, struct conn *c, const struct batch *b, size_t first, size_t n,
-		unsigned long long *written, struct sl_error *err);
+		char (*ids)[SQL_ID_BYTES], unsigned long long *written, struct sl_error *err);
 /* Count committed child rows. */
 void nest_count(struct load *ld, const unsigned long long *written);
 /* Row row of b (a document) is rejected: count its elements as rejected. */

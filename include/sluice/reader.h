@@ -128,6 +128,15 @@ bool json_reader_sample_keys(struct reader *r, size_t max_records, struct sl_err
  * inside ("posts" for "posts.tags"), or -1 when it is a field of the
  * record itself; -2 when that path is not in the list before i. */
 int nest_path_parent(char *const *paths, int n, int i);
+/* --nest '*': the paths of the arrays of objects down to depth (1: fields
+ * of the record) in the JSON files files[0..nfiles), read in a first pass,
+ * in order of first appearance (an array before those inside its
+ * elements). With ejson an object whose first key starts with '$' is a
+ * wrapper, not an object. At most max paths (more: SL_ERR_USAGE); stdin
+ * ("-") is refused. *out (malloc'd strings) is the caller's. A syntax
+ * error ends the pass over that file (the load rejects the record). */
+bool json_find_nest_paths(char *const *files, int nfiles, int depth, bool ejson, int max,
+			  char ***out, int *nout, struct sl_error *err);
 /* The last field of a nest path ("tags" of "posts.tags"). */
 const char *nest_path_field(const char *path);
 

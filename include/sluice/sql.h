@@ -182,7 +182,26 @@ struct dialect {
 	 * sql_select_values writes the rows it reads over. */
 	bool (*checksum_query)(struct buf *b, const struct write_spec *spec,
 			       const char *const *values, int n);
+	/* --parent-key generated: ids taken from a column's sequence ahead of
+	 * the insert (PostgreSQL), or NULL */
+	const char *take_ids_sql;
+	/* INSERT ... RETURNING is in the grammar (MariaDB 10.5+ of the mysql
+	 * dialect: the driver checks the server) */
+	bool has_returning;
 };
+
+/* Room for a generated key as text (a bigint and its NUL). */
+#define SQL_ID_BYTES 24
+
+/* Append the query that takes $3 values of the sequence behind column $2
+ * (a name) of table $1 (a quoted table name, sql_table_name), one a row, in
+ * one round trip: --parent-key generated. False when d has none. */
+BUF_MUST_USE bool sql_take_ids(const struct dialect *d, struct buf *b);
+/* Append sql_insert's statement of nrows rows followed by RETURNING the
+ * column key (quoted): the generated keys, one a row, in the rows' order. */
+BUF_MUST_USE bool sql_insert_returning(const struct dialect *d, struct buf *b,
+				       const struct write_spec *spec, size_t nrows,
+				       const char *key);
 
 extern const struct dialect pg_dialect;
 extern const struct dialect mysql_dialect;

@@ -79,6 +79,8 @@ enum {
 	OPT_MAX_GROUP_ROWS,
 	OPT_NEST,
 	OPT_FLATTEN,
+	OPT_NEST_DEPTH,
+	OPT_PARENT_KEY,
 };
 
 static void print_main_help(FILE *f)
@@ -145,6 +147,14 @@ static void print_load_help(FILE *f)
 	      "                             (<table>_<field>), linked by the parent's key\n"
 	      "                             (--key or _id) and _pos (from 0), written with\n"
 	      "                             their parent in one transaction\n"
+	      "      --nest '*'             JSON: every array of objects down to --nest-depth\n"
+	      "                             (found by a first pass over the files; named as\n"
+	      "                             above; '*,posts=blog' names one of them)\n"
+	      "      --nest-depth N         how deep --nest '*' looks (default 2: posts and\n"
+	      "                             posts.tags)\n"
+	      "      --parent-key KIND      --nest: natural (default: --key or _id) or\n"
+	      "                             generated (the parent's identity/AUTO_INCREMENT\n"
+	      "                             column --key, taken in the batch's transaction)\n"
 	      "      --flatten PATH,...     JSON: the members of object PATH (profile, or\n"
 	      "                             posts.meta in a --nest array) become columns\n"
 	      "                             PATH_member, recursively (profile_address_city)\n"
@@ -665,6 +675,7 @@ _Static_assert(sizeof(enum write_method) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum on_conflict) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum progress_mode) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum null_cursor) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum parent_key) == sizeof(int), "enum size");
 
 static int word_format(const char *arg)
 {
@@ -702,6 +713,13 @@ static int word_null_cursor(const char *arg)
 	return !strcmp(arg, "skip")	 ? NULL_CURSOR_SKIP
 	       : !strcmp(arg, "include") ? NULL_CURSOR_INCLUDE
 					 : -1;
+}
+
+static int word_parent_key(const char *arg)
+{
+	return !strcmp(arg, "natural")	   ? PARENT_KEY_NATURAL
+	       : !strcmp(arg, "generated") ? PARENT_KEY_GENERATED
+					   : -1;
 }
 
 static int word_progress(const char *arg)
@@ -793,6 +811,8 @@ static const struct option_spec option_specs[] = {
 	{FLAG("ejson", OPT_EJSON, ejson)},
 	{NAMES("nest", OPT_NEST, nest, nnest)},
 	{NAMES("flatten", OPT_FLATTEN, flatten, nflatten)},
+	{NUMBER("nest-depth", OPT_NEST_DEPTH, V_INT, nest_depth, 1, 16)},
+	{WORD("parent-key", OPT_PARENT_KEY, parent_key, word_parent_key, "natural or generated")},
 	{FLAG("quiet", 'q', quiet)},
 	{FLAG("verbose", 'v', verbose)},
 	{SPEC("help", 'h', no_argument, V_OWN)},
@@ -953,6 +973,7 @@ static void job_defaults(struct job *job)
 	job->batch_rows = 10000;
 	job->max_errors = -1;
 	job->workers = 1;
+	job->nest_depth = 2;
 	job->acquire_timeout = 30;
 	job->idle_timeout = 60;
 	job->timeout = 600;

@@ -184,6 +184,7 @@ const struct driver mysql_driver = {
 			.supports = my_supports,
 			.write_batch = my_write_batch,
 			.write_each = my_write_each,
+			.write_generated = my_write_generated,
 			.update_batch = my_update_batch,
 			.count_keys = my_count_keys,
 			.truncate_tables = my_truncate_tables,

@@ -576,3 +576,113 @@ bool my_write_batch(struct conn *c, const struct write_spec *spec, const struct 
 	       (spec->on_conflict != CONFLICT_UPDATE ||
 		my_refuse_null_adds(c, spec, b, first, n, err));
 }
+
+/* Execute the INSERT ... RETURNING in c->other with k rows of c->vals
+ * (ncols each) and read the k keys it returns into ids. */
+static bool insert_returning(struct conn *c, int ncols, size_t k, char (*ids)[SQL_ID_BYTES],
+			     struct sl_error *err)
+{
+	size_t np = k * (size_t)ncols;
+	MYSQL_STMT *st = c->other.stmt;
+	memset(c->binds, 0, np * sizeof *c->binds);
+	for (size_t i = 0; i < np; i++) {
+		MYSQL_BIND *bd = &c->binds[i];
+		if (!c->vals[i].ptr) {
+			bd->buffer_type = MYSQL_TYPE_NULL;
+			continue;
+		}
+		c->lens[i] = (unsigned long)c->vals[i].len;
+		bd->buffer_type = MYSQL_TYPE_STRING;
+		bd->buffer = (void *)c->vals[i].ptr;
+		bd->buffer_length = c->lens[i];
+		bd->length = &c->lens[i];
+	}
+	if (mysql_stmt_bind_param(st, c->binds))
+		return my_stmt_fail(c, st, "INSERT failed", err);
+	if (my_stmt_execute(c, st)) {
+		my_stmt_fail(c, st, "INSERT failed", err);
+		if (err->kind == SL_ERR_CONNECTION)
+			my_prepared_clear(&c->other);
+		return false;
+	}
+	long long id = 0;
+	my_bool is_null = 0;
+	MYSQL_BIND rb = {.buffer_type = MYSQL_TYPE_LONGLONG, .buffer = &id, .is_null = &is_null};
+	if (mysql_stmt_store_result(st) || mysql_stmt_bind_result(st, &rb))
+		return my_stmt_fail(c, st, "reading the generated keys", err);
+	size_t got = 0;
+	while (mysql_stmt_fetch(st) == 0 && got < k) {
+		if (is_null)
+			break;
+		snprintf(ids[got++], SQL_ID_BYTES, "%lld", id);
+	}
+	mysql_stmt_free_result(st);
+	if (got != k)
+		return sl_error_set(err, SL_ERR_SERVER,
+				    "INSERT ... RETURNING gave %zu keys for %zu rows", got, k);
+	return my_check_warnings(c, false, "INSERT", err);
+}
+
+/* --parent-key generated: MariaDB 10.5+ inserts the rows without their key
+ * column and RETURNING gives the AUTO_INCREMENT keys, in the rows' order.
+ * MySQL has no RETURNING (LAST_INSERT_ID() gives consecutive keys only
+ * under some lock modes): refused. */
+bool my_write_generated(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			size_t first, size_t n, int key, char (*ids)[SQL_ID_BYTES],
+			struct write_count *out, struct sl_error *err)
+{
+	*out = (struct write_count){0};
+	const char *info = mysql_get_server_info(c->my);
+	if (!strstr(info, "MariaDB") || mysql_get_server_version(c->my) < 100500)
+		return sl_error_set(
+			err, SL_ERR_USAGE,
+			"--parent-key generated needs INSERT ... RETURNING (MariaDB "
+			"10.5 or later); this server is %s: use the natural key (--key)",
+			info);
+	if (n == 0)
+		return true;
+	if (spec->ncols > SQL_MAX_COLUMNS)
+		return sl_error_set(err, SL_ERR_USAGE, "too many columns");
+	/* the spec and rows without the key column */
+	char *cols[SQL_MAX_COLUMNS];
+	int nc = 0;
+	for (int i = 0; i < spec->ncols; i++)
+		if (i != key)
+			cols[nc++] = spec->columns[i];
+	struct write_spec sub = *spec;
+	sub.columns = cols;
+	sub.ncols = nc;
+	sub.key = NULL;
+	sub.nkey = 0;
+	struct batch view = {.ncols = nc, .seq = b->seq, .cap_rows = n, .nrows = n};
+	view.cells = malloc(n * (size_t)(nc ? nc : 1) * sizeof *view.cells);
+	view.meta = malloc(n * sizeof *view.meta);
+	bool ok = view.cells && view.meta;
+	if (!ok)
+		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	for (size_t r = 0; ok && r < n; r++) {
+		const struct cell *row = batch_row(b, first + r);
+		for (int i = 0, o = 0; i < b->ncols; i++)
+			if (i != key)
+				view.cells[r * (size_t)nc + (size_t)o++] = row[i];
+		view.meta[r] = b->meta[first + r];
+	}
+	ok = ok && my_ensure_kinds(c, &sub, err) && my_check_exact(c, &sub, &view, 0, n, err);
+	size_t per = sql_rows_per_statement(&mysql_dialect, nc ? nc : 1, spec->batch_rows);
+	ok = ok && my_reserve_params(c, per * (size_t)nc, err);
+	for (size_t r = 0; ok && r < n;) {
+		size_t k = n - r < per ? n - r : per;
+		buf_reset(&c->sql);
+		ok = sql_insert_returning(&mysql_dialect, &c->sql, &sub, k, spec->columns[key])
+			     ? my_prepare_sql(c, &c->other, "preparing INSERT", err)
+			     : sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+		ok = ok && convert_rows(c, &view, r, k, err) &&
+		     insert_returning(c, nc, k, ids + r, err);
+		r += k;
+	}
+	free(view.cells);
+	free(view.meta);
+	if (ok)
+		out->written = n;
+	return ok;
+}

@@ -135,6 +135,7 @@ const struct driver pg_driver = {
 			.supports = pg_supports,
 			.write_batch = pg_write_batch,
 			.write_each = pg_write_each,
+			.write_generated = pg_write_generated,
 			.update_batch = pg_update_batch,
 			.truncate_tables = pg_truncate_tables,
 		},

@@ -64,7 +64,7 @@ static void fit_name(const void *ctx, const char *name, char *out, size_t outsz)
 
 /* --flatten: each path's object is in the record or in the elements of a
  * --nest path; the reader composes and fits the column names. */
-static bool flatten_prepare(struct load *ld, struct sl_error *err)
+static bool flatten_prepare(struct load *ld, char *const *nest, int nnest, struct sl_error *err)
 {
 	const struct job *job = ld->job;
 	if (!job->nflatten)
@@ -79,8 +79,8 @@ static bool flatten_prepare(struct load *ld, struct sl_error *err)
 					    p);
 		const char *dot = strrchr(p, '.');
 		bool in_nest = !dot;
-		for (int k = 0; k < job->nnest; k++) {
-			const char *n = job->nest[k];
+		for (int k = 0; k < nnest; k++) {
+			const char *n = nest[k];
 			size_t nl = strcspn(n, "=");
 			if (nl == len && !memcmp(n, p, len))
 				return sl_error_set(err, SL_ERR_USAGE,
@@ -105,16 +105,99 @@ static bool flatten_prepare(struct load *ld, struct sl_error *err)
 	return true;
 }
 
-bool nest_prepare(struct load *ld, struct sl_error *err)
+static int path_depth(const char *spec)
+{
+	int d = 1;
+	for (; *spec && *spec != '='; spec++)
+		d += *spec == '.';
+	return d;
+}
+
+/* --nest's list with '*' replaced by the arrays of objects a first pass
+ * over the files finds down to --nest-depth, a path named besides keeping
+ * its =TABLE; ordered by depth, so an array comes before those inside it. */
+static bool expand_specs(struct load *ld, struct nest_plan *np, struct sl_error *err)
 {
 	const struct job *job = ld->job;
-	if (!flatten_prepare(ld, err))
+	bool star = false;
+	for (int i = 0; i < job->nnest; i++)
+		star |= !strcmp(job->nest[i], "*");
+	char **found = NULL;
+	int nfound = 0;
+	if (star && !json_find_nest_paths(job->sources, job->nsources, job->nest_depth,
+					  !job->input.no_ejson, NEST_MAX, &found, &nfound, err))
 		return false;
-	if (!job->nnest)
-		return true;
-	if (job->command != CMD_LOAD)
+	np->specs = calloc((size_t)(job->nnest + nfound) + 1, sizeof *np->specs);
+	bool ok = np->specs != NULL;
+	for (int i = 0; ok && i < job->nnest; i++)
+		if (strcmp(job->nest[i], "*"))
+			ok = (np->specs[np->nspecs++] = strdup(job->nest[i])) != NULL;
+	for (int i = 0; ok && i < nfound; i++) {
+		size_t len = strlen(found[i]);
+		bool named = false;
+		for (int k = 0; k < np->nspecs; k++)
+			named |= !strncmp(np->specs[k], found[i], len) &&
+				 (!np->specs[k][len] || np->specs[k][len] == '=');
+		if (!named) {
+			np->specs[np->nspecs++] = found[i];
+			found[i] = NULL;
+		}
+	}
+	for (int i = 0; i < nfound; i++)
+		free(found[i]);
+	free(found);
+	if (!ok)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	/* insertion sort by depth: stable, and short */
+	for (int i = 1; i < np->nspecs; i++)
+		for (int k = i; k > 0 && path_depth(np->specs[k - 1]) > path_depth(np->specs[k]);
+		     k--) {
+			char *t = np->specs[k];
+			np->specs[k] = np->specs[k - 1];
+			np->specs[k - 1] = t;
+		}
+	if (star)
+		log_info("--nest '*': %d array%s of objects down to depth %d", nfound,
+			 nfound == 1 ? "" : "s", job->nest_depth);
+	return true;
+}
+
+static bool prepare(struct load *ld, struct sl_error *err)
+{
+	const struct job *job = ld->job;
+	if (job->nnest && job->command != CMD_LOAD)
 		return sl_error_set(err, SL_ERR_USAGE, "--nest is for sluice load");
-	if (job->nnest > NEST_MAX)
+	struct nest_plan *np = job->nnest ? calloc(1, sizeof *np) : NULL;
+	if (job->nnest && !np)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	ld->nest = np;
+	if (np && !expand_specs(ld, np, err))
+		return false;
+	if (!flatten_prepare(ld, np ? np->specs : NULL, np ? np->nspecs : 0, err))
+		return false;
+	if (np && !np->nspecs) {
+		nest_free(ld); /* '*' found nothing: a plain load */
+		np = NULL;
+	}
+	if (job->parent_key == PARENT_KEY_GENERATED && !np)
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "--parent-key generated is for --nest (no nested arrays%s)",
+				    job->nnest ? " were found" : " named");
+	if (!np)
+		return true;
+	np->generated = job->parent_key == PARENT_KEY_GENERATED;
+	if (np->generated && job->on_conflict == CONFLICT_UPDATE)
+		return sl_error_set(
+			err, SL_ERR_USAGE,
+			"--parent-key generated with --on-conflict update: a document has "
+			"no key of its own to find its old row and children by; load "
+			"with --on-conflict error, or use the natural key (--key)");
+	if (np->generated && !ld->drv->write.write_generated)
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "--parent-key generated is not supported on %s: use the "
+				    "natural key (--key)",
+				    ld->drv->name);
+	if (np->nspecs > NEST_MAX)
 		return sl_error_set(err, SL_ERR_USAGE, "--nest: at most %d paths", NEST_MAX);
 	if (job->on_conflict == CONFLICT_SKIP)
 		return sl_error_set(err, SL_ERR_USAGE,
@@ -133,25 +216,21 @@ bool nest_prepare(struct load *ld, struct sl_error *err)
 				    "with its primary key (the link columns and _pos) and its "
 				    "FOREIGN KEY in CREATE TABLE, and load without --create",
 				    ld->drv->name);
-	struct nest_plan *np = calloc(1, sizeof *np);
-	if (!np)
-		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	ld->nest = np;
-	np->root_key_name = job->nkey ? job->key[0] : "_id";
+	np->root_key_name = job->nkey ? job->key[0] : np->generated ? "id" : "_id";
 	char name[300];
 	snprintf(name, sizeof name, "%s_%s", ld->table, np->root_key_name);
 	fit(ld, name, np->root_link);
-	for (int i = 0; i < job->nnest; i++) {
-		const char *eq = strchr(job->nest[i], '=');
-		size_t plen = eq ? (size_t)(eq - job->nest[i]) : strlen(job->nest[i]);
-		np->paths[i] = strndup(job->nest[i], plen);
+	for (int i = 0; i < np->nspecs; i++) {
+		const char *eq = strchr(np->specs[i], '=');
+		size_t plen = eq ? (size_t)(eq - np->specs[i]) : strlen(np->specs[i]);
+		np->paths[i] = strndup(np->specs[i], plen);
 		if (!np->paths[i])
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 		np->n = i + 1;
 		if (!plen || np->paths[i][0] == '.' || np->paths[i][plen - 1] == '.' ||
 		    strstr(np->paths[i], ".."))
 			return sl_error_set(err, SL_ERR_USAGE, "--nest: \"%s\" is not a path",
-					    job->nest[i]);
+					    np->specs[i]);
 		for (int k = 0; k < i; k++)
 			if (!strcmp(np->paths[k], np->paths[i]))
 				return sl_error_set(err, SL_ERR_USAGE, "--nest: %s is named twice",
@@ -179,6 +258,14 @@ bool nest_prepare(struct load *ld, struct sl_error *err)
 	ld->input.nest = np->paths;
 	ld->input.nnest = np->n;
 	return true;
+}
+
+bool nest_prepare(struct load *ld, struct sl_error *err)
+{
+	if (prepare(ld, err))
+		return true;
+	nest_free(ld); /* a refused plan leaves nothing behind */
+	return false;
 }
 
 /* The link columns of table t, in order, into t->columns. */
@@ -305,6 +392,13 @@ bool nest_plan_tables(struct load *ld, struct reader *r, struct sl_error *err)
 	for (int i = 0; i < ld->ncols; i++)
 		if (!strcmp(ld->columns[i], np->root_key_name))
 			np->root_key = i;
+	if (np->root_key < 0 && np->generated)
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "--parent-key generated: %s has no column %s; create %s first "
+				    "with its identity (PostgreSQL: bigserial or GENERATED BY "
+				    "DEFAULT AS IDENTITY; MariaDB: AUTO_INCREMENT) as %s, or name "
+				    "that column with --key",
+				    ld->table, np->root_key_name, ld->table, np->root_key_name);
 	if (np->root_key < 0)
 		return sl_error_set(err, SL_ERR_USAGE,
 				    "--nest links children by the parent's key: %s is not a column "
@@ -395,7 +489,7 @@ bool nest_create(struct load *ld, struct conn *c, const struct batch *b, bool dr
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	infer_types(b, ptypes);
 	enum col_type forced[NEST_MAX + 2];
-	forced[0] = ptypes[np->root_key];
+	forced[0] = np->generated ? TYPE_BIGINT : ptypes[np->root_key];
 	free(ptypes);
 	for (int i = 1; i < NEST_MAX + 2; i++)
 		forced[i] = TYPE_BIGINT;
@@ -521,8 +615,8 @@ static void element_place(const struct load *ld, int ti, const struct cell *row,
 /* Write the child rows of table ti of the documents [first, first+n) of b
  * not superseded. One document: row by row, so a refused one is named. */
 static bool write_table(struct load *ld, struct conn *c, const struct batch *b, int ti,
-			size_t first, size_t n, const bool *skip, unsigned long long *written,
-			struct sl_error *err)
+			size_t first, size_t n, const bool *skip, char (*ids)[SQL_ID_BYTES],
+			unsigned long long *written, struct sl_error *err)
 {
 	const struct batch *kb = &b->kids[ti];
 	struct nest_table *t = &ld->nest->t[ti];
@@ -547,6 +641,10 @@ static bool write_table(struct load *ld, struct conn *c, const struct batch *b, 
 			continue;
 		memcpy(view.cells + view.nrows * (size_t)kb->ncols, batch_row(kb, r),
 		       (size_t)kb->ncols * sizeof *view.cells);
+		if (ids) { /* the parent's generated key */
+			const char *id = ids[kb->meta[r].ordinal - (long long)first];
+			view.cells[view.nrows * (size_t)kb->ncols] = (struct cell){id, strlen(id)};
+		}
 		view.meta[view.nrows++] = kb->meta[r];
 	}
 	view.cap_rows = view.nrows;
@@ -577,8 +675,16 @@ static bool write_table(struct load *ld, struct conn *c, const struct batch *b, 
 	return ok;
 }
 
+bool nest_write_parents(struct load *ld, struct conn *c, const struct batch *b, size_t first,
+			size_t n, char (*ids)[SQL_ID_BYTES], struct write_count *out,
+			struct sl_error *err)
+{
+	return ld->drv->write.write_generated(c, &ld->spec, b, first, n, ld->nest->root_key, ids,
+					      out, err);
+}
+
 bool nest_write(struct load *ld, struct conn *c, const struct batch *b, size_t first, size_t n,
-		unsigned long long *written, struct sl_error *err)
+		char (*ids)[SQL_ID_BYTES], unsigned long long *written, struct sl_error *err)
 {
 	struct nest_plan *np = ld->nest;
 	if (!np)
@@ -593,7 +699,7 @@ bool nest_write(struct load *ld, struct conn *c, const struct batch *b, size_t f
 	bool ok =
 		ld->spec.on_conflict != CONFLICT_UPDATE || delete_children(ld, c, b, first, n, err);
 	for (int t = 0; ok && t < np->n; t++)
-		ok = write_table(ld, c, b, t, first, n, skip, &written[t], err);
+		ok = write_table(ld, c, b, t, first, n, skip, ids, &written[t], err);
 	free(skip);
 	return ok;
 }
@@ -667,6 +773,9 @@ void nest_free(struct load *ld)
 		free(np->t[t].columns);
 		free(np->paths[t]);
 	}
+	for (int i = 0; i < np->nspecs; i++)
+		free(np->specs[i]);
+	free(np->specs);
 	free(np);
 	ld->nest = NULL;
 }

@@ -533,11 +533,18 @@ static enum attempt_outcome attempt_write(struct load *ld, struct conn **c, cons
 		free(refused[i]);
 		refused[i] = NULL;
 	}
+	/* --parent-key generated: the parents' keys, made inside this
+	 * transaction, for their children */
+	char(*ids)[SQL_ID_BYTES] = ld->nest && ld->nest->generated ? malloc(n * sizeof *ids) : NULL;
+	if (begun && ld->nest && ld->nest->generated && !ids)
+		begun = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	bool wrote = begun &&
-		     (each ? drv->write.write_each(*c, &ld->spec, b, first, n, refused,
-						   &written->written, err)
-			   : write_rows(ld, *c, b, first, n, matched, written, err)) &&
-		     nest_write(ld, *c, b, first, n, kid_rows, err);
+		     (each  ? drv->write.write_each(*c, &ld->spec, b, first, n, refused,
+						    &written->written, err)
+		      : ids ? nest_write_parents(ld, *c, b, first, n, ids, written, err)
+			    : write_rows(ld, *c, b, first, n, matched, written, err)) &&
+		     nest_write(ld, *c, b, first, n, ids, kid_rows, err);
+	free(ids);
 	if (wrote && each && reaches_limit(ld, refused_rows(ld, b, first, n, refused, false)))
 		return ATTEMPT_OVER_LIMIT;
 	if (wrote && matched && ld->group_idx >= 0 &&

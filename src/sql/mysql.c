@@ -105,4 +105,5 @@ const struct dialect mysql_dialect = {
 	.type_name = mysql_type_name,
 	.canon_value = mysql_canon_value,
 	.checksum_query = mysql_checksum_query,
+	.has_returning = true,
 };

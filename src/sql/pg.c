@@ -88,6 +88,9 @@ const struct dialect pg_dialect = {
 	.type_name = pg_type_name,
 	.canon_value = pg_canon_value,
 	.checksum_query = pg_checksum_query,
+	.take_ids_sql = "SELECT nextval(pg_get_serial_sequence($1, $2)) FROM generate_series(1, "
+			"$3::int)",
+	.has_returning = true,
 	.compare_as = pg_compare_as,
 };
 

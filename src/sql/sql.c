@@ -474,3 +474,15 @@ bool sql_on_conflict(const struct dialect *d, struct buf *b, const struct write_
 	}
 	return any ? true : buf_puts(b, "NOTHING");
 }
+
+bool sql_take_ids(const struct dialect *d, struct buf *b)
+{
+	return d->take_ids_sql && buf_puts(b, d->take_ids_sql);
+}
+
+bool sql_insert_returning(const struct dialect *d, struct buf *b, const struct write_spec *spec,
+			  size_t nrows, const char *key)
+{
+	return d->has_returning && sql_insert(d, b, spec, nrows) && buf_puts(b, " RETURNING ") &&
+	       d->quote_ident(b, key);
+}

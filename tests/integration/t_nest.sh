@@ -255,6 +255,129 @@ child=$(pg -c "select tablename from pg_tables where tablename like 'a_table_nam
 assert_eq "its rows, once after two runs" "$want" "$(pg -c "select count(*) from \"$child\"")"
 pg -c "drop table if exists \"$child\", $LONG"
 
+# star FILE: orders with lines (each with discounts, each of those with
+# steps: depth 3), notes, an array of scalars, one of Extended JSON
+# wrappers and one inside an object (none of those three nested)
+star() {
+	python3 - "$1" <<'EOF'
+import json, random, sys
+rnd = random.Random(5)
+with open(sys.argv[1], "w") as f:
+    for i in range(60):
+        d = {"_id": "o%02d" % i, "tags": ["a", "b"][: i % 3], "refs": [{"$oid": "%024x" % i}],
+             "meta": {"links": [{"u": "x%d" % i}]}}
+        if i % 9:
+            d["lines"] = [{"sku": "s%d.%d" % (i, k), "qty": rnd.randint(1, 9),
+                           "discounts": [{"pct": rnd.randint(1, 50), "steps": [{"n": 1}]} for _ in range(rnd.randint(0, 2))]}
+                          for k in range(rnd.randint(0, 3))]
+        if i % 4 == 0:
+            d["notes"] = [{"text": "note %d" % i}]
+        f.write(json.dumps(d) + "\n")
+EOF
+}
+# star_want FILE DEPTH: the nest paths python finds, then per order
+# "id lines discounts notes" and the quantities summed
+star_want() {
+	python3 - "$1" "$2" <<'EOF'
+import json, sys
+docs = [json.loads(l) for l in open(sys.argv[1])]
+depth = int(sys.argv[2])
+paths = []
+def walk(obj, prefix, d):
+    for k, v in obj.items():
+        if isinstance(v, list) and d < depth:
+            p = prefix + k
+            elems = [e for e in v if isinstance(e, dict) and not (e and next(iter(e)).startswith("$"))]
+            if elems and p not in paths:
+                paths.append(p)
+            for e in elems:
+                walk(e, p + ".", d + 1)
+for d in docs:
+    walk(d, "", 0)
+print(" ".join(sorted(paths)))
+for d in docs:
+    ls = d.get("lines") or []
+    print(d["_id"], len(ls), sum(len(l["discounts"]) for l in ls), len(d.get("notes") or []))
+print(sum(l["qty"] for d in docs for l in d.get("lines") or []))
+EOF
+}
+star "$TMP/star.ndjson"
+star_want "$TMP/star.ndjson" 2 >"$TMP/star.want"
+for server in pg my; do
+	URL=$SLUICE_PG_URL
+	[ $server = my ] && URL=$SLUICE_MY_URL
+	SCHEMA="'public'"
+	[ $server = my ] && SCHEMA="DATABASE()"
+	test_case "$server: --nest '*' finds the arrays of objects down to --nest-depth"
+	${server}_q "DROP TABLE IF EXISTS orders_lines_discounts, orders_lines, orders_notes, orders" >/dev/null
+	run_sluice star_$server 0 load "$TMP/star.ndjson" "$URL" --table orders --nest '*' --key _id --create --progress none
+	assert_contains "the paths found, logged" "--nest '*': 3 arrays of objects down to depth 2" "$OUT"
+	tables=$(${server}_q "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'orders%' AND table_schema = $SCHEMA ORDER BY 1" | paste -sd ' ')
+	assert_eq "the child tables, as python finds the paths" \
+		"orders $(head -1 "$TMP/star.want" | tr '.' '_' | sed 's/\([a-z_]*\)/orders_\1/g')" "$tables"
+	assert_eq "each order's lines, discounts and notes; the quantities" "$(tail -n +2 "$TMP/star.want")" \
+		"$(${server}_q "SELECT o._id, (SELECT COUNT(*) FROM orders_lines l WHERE l.orders__id = o._id), (SELECT COUNT(*) FROM orders_lines_discounts x WHERE x.orders__id = o._id), (SELECT COUNT(*) FROM orders_notes n WHERE n.orders__id = o._id) FROM orders o ORDER BY o._id"; ${server}_q "SELECT SUM(qty) FROM orders_lines")"
+	assert_contains "deeper than --nest-depth: JSON" '"n"' \
+		"$(${server}_q "SELECT steps FROM orders_lines_discounts ORDER BY orders__id, lines_pos, _pos LIMIT 1")"
+	got=$(for c in tags refs meta; do ${server}_q "SELECT $c FROM orders WHERE _id = 'o02'"; done | python3 -c "
+import json, sys
+t, r, m = [json.loads(l) for l in sys.stdin]
+print(' '.join(t), '%024x' % 2 in json.dumps(r), m['links'][0]['u'])")
+	assert_eq "arrays of scalars, of wrappers, inside an object: JSON" "a b True x2" "$got"
+	${server}_q "DROP TABLE IF EXISTS orders_lines_discounts, orders_lines, orders_notes, orders" >/dev/null
+done
+test_case "--nest '*' --nest-depth 1 --dry-run; '*' with a name; stdin refused"
+pg -c "drop table if exists orders_lines_discounts, orders_lines, orders_notes, orders, orders_items"
+run_sluice star_dry 0 load "$TMP/star.ndjson" "$SLUICE_PG_URL" --table orders --nest '*,lines=orders_items' --nest-depth 1 --key _id --create --dry-run
+assert_contains "the tree: a named one" "orders_items (from lines): columns orders__id, _pos, sku, qty, discounts" "$OUT"
+assert_contains "the tree: one found" "orders_notes (from notes): columns orders__id, _pos, text" "$OUT"
+assert_not_contains "depth 1: no discounts table" "(from lines.discounts)" "$OUT"
+assert_eq "nothing created" "0" "$(pg -c "select count(*) from pg_tables where tablename like 'orders%'")"
+run_sluice star_stdin 2 load - "$SLUICE_PG_URL" --table orders --nest '*' --key _id --create <"$TMP/star.ndjson"
+assert_contains "stdin: why and the alternative" "stdin cannot be read twice: name the paths instead (--nest posts,posts.tags)" "$OUT"
+
+# generated keys: 90 users (no _id) with posts and their tags, loaded in
+# batches of 20 into a parent made by hand with its identity column
+python3 - "$TMP/gen.ndjson" <<'EOF'
+import json, random, sys
+rnd = random.Random(9)
+with open(sys.argv[1], "w") as f:
+    for i in range(90):
+        posts = [{"title": "g%d.%d" % (i, p), "tags": ["t%d" % k for k in range(rnd.randint(0, 2))]} for p in range(rnd.randint(0, 3))]
+        f.write(json.dumps({"name": "u%02d" % i, "posts": posts}) + "\n")
+EOF
+GEN_WANT=$(python3 -c "
+import json
+for l in open('$TMP/gen.ndjson'):
+    d = json.loads(l)
+    print(d['name'], len(d['posts']), sum(len(p['tags']) for p in d['posts']), ','.join(p['title'] for p in d['posts']) or '-')")
+GEN_GOT="SELECT g.name, (SELECT COUNT(*) FROM gu_posts p WHERE p.gu_id = g.id), (SELECT COUNT(*) FROM gu_posts_tags t WHERE t.gu_id = g.id), COALESCE((SELECT GROUP_CONCAT(title ORDER BY _pos SEPARATOR ',') FROM gu_posts p WHERE p.gu_id = g.id), '-') FROM gu g ORDER BY g.id"
+for server in pg my; do
+	URL=$SLUICE_PG_URL
+	[ $server = my ] && URL=$SLUICE_MY_URL
+	test_case "$server: --parent-key generated: the server's ids, in each child"
+	${server}_q "DROP TABLE IF EXISTS gu_posts_tags, gu_posts, gu" >/dev/null
+	if [ $server = pg ]; then
+		pg -c "create table gu (id bigint generated by default as identity primary key, name text)"
+		q=${GEN_GOT//GROUP_CONCAT(title ORDER BY _pos SEPARATOR \',\')/string_agg(title, \',\' ORDER BY _pos)}
+	else
+		my -e "CREATE TABLE gu (id BIGINT AUTO_INCREMENT PRIMARY KEY, name TEXT)"
+		q=$GEN_GOT
+	fi
+	run_sluice gen_$server 0 load "$TMP/gen.ndjson" "$URL" --table gu --nest posts,posts.tags --parent-key generated --create --batch-rows 20 --progress none
+	assert_eq "in input order by id: each parent's posts, tags and titles" "$GEN_WANT" "$(${server}_q "$q")"
+	assert_eq "ids increasing from 1 with the input, no gaps on a clean run" "90 1 90" \
+		"$(${server}_q "SELECT COUNT(*), MIN(id), MAX(id) FROM gu")"
+	assert_eq "every child's link is its parent's id" "0" \
+		"$(${server}_q "SELECT (SELECT COUNT(*) FROM gu_posts p WHERE NOT EXISTS (SELECT 1 FROM gu g WHERE g.id = p.gu_id)) + (SELECT COUNT(*) FROM gu_posts_tags t WHERE NOT EXISTS (SELECT 1 FROM gu_posts p WHERE p.gu_id = t.gu_id AND p._pos = t.posts_pos))")"
+	run_sluice gen_upd_$server 2 load "$TMP/gen.ndjson" "$URL" --table gu --nest posts --parent-key generated --key id --on-conflict update
+	assert_contains "with --on-conflict update: refused, why" "--parent-key generated with --on-conflict update: a document has no key of its own" "$OUT"
+	${server}_q "DROP TABLE IF EXISTS gu_posts_tags, gu_posts, gu" >/dev/null
+done
+test_case "sqlite: --parent-key generated refused with the alternative"
+run_sluice gen_sq 2 load "$TMP/gen.ndjson" "sqlite://$TMP/gen.db" --table gu --nest posts --parent-key generated
+assert_contains "why" "--parent-key generated is not supported on sqlite: use the natural key (--key)" "$OUT"
+
 for server in pg my; do
 	URL=$SLUICE_PG_URL
 	[ $server = my ] && URL=$SLUICE_MY_URL
