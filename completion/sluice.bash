@@ -64,7 +64,7 @@ _sluice_takes_value()
 		--cast | --add | --group-by | --max-group-rows | \
 		--split-rows | --timeout | --job | --checkpoint-table | --only | --incremental | --lag | \
 		--null-cursor | --soft | --name | --compress | --compress-level | --max-file-bytes | \
-		--manifest | --nest)
+		--manifest | --nest | --nest-depth | --parent-key | --flatten)
 		return 0
 		;;
 	esac
