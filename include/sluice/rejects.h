@@ -22,6 +22,10 @@ void rejects_set_header(struct rejects *rj, const char *line);
  * full disk, a closed pipe) is remembered: see rejects_failed. */
 void rejects_add(struct rejects *rj, const char *source, long line, const char *raw, size_t raw_len,
 		 const char *reason);
+/* The same for a key that matched no row (update, delete): in the file,
+ * but without one never printed line by line (the summary counts them). */
+void rejects_add_not_found(struct rejects *rj, const char *source, long line, const char *raw,
+			   size_t raw_len);
 unsigned long rejects_count(const struct rejects *rj);
 /* Whether writing the rejects file or its log has failed; then err names
  * the file, the reason and the records lost, and the run must fail (the

@@ -67,8 +67,11 @@ void rejects_set_header(struct rejects *rj, const char *line)
 	pthread_mutex_unlock(&rj->lock);
 }
 
-void rejects_add(struct rejects *rj, const char *source, long line, const char *raw, size_t raw_len,
-		 const char *reason)
+/* A record rejected, into the file or (without one) on the log unless
+ * quiet; not_found: a key that matched no row, never printed one by one
+ * (the summary says how many, in one line). */
+static void add(struct rejects *rj, const char *source, long line, const char *raw, size_t raw_len,
+		const char *reason, bool not_found)
 {
 	pthread_mutex_lock(&rj->lock);
 	rj->count++;
@@ -88,12 +91,24 @@ void rejects_add(struct rejects *rj, const char *source, long line, const char *
 			note_failure(rj, true);
 		if (rj->failure[0])
 			rj->lost++;
-	} else {
+	} else if (!not_found) {
 		/* a reject is the row's, not the run's error: shown unless
 		 * --quiet, which says how many at the end */
 		log_info("rejected %s:%ld: %s", source, line, reason);
 	}
 	pthread_mutex_unlock(&rj->lock);
+}
+
+void rejects_add(struct rejects *rj, const char *source, long line, const char *raw, size_t raw_len,
+		 const char *reason)
+{
+	add(rj, source, line, raw, raw_len, reason, false);
+}
+
+void rejects_add_not_found(struct rejects *rj, const char *source, long line, const char *raw,
+			   size_t raw_len)
+{
+	add(rj, source, line, raw, raw_len, "not found: no row matches the key", true);
 }
 
 unsigned long rejects_count(const struct rejects *rj)

@@ -285,8 +285,8 @@ static void count_written(struct load *ld, const struct batch *b, size_t first, 
 			continue;
 		}
 		const struct row_meta *m = &b->meta[first + i];
-		rejects_add(ld->run.rejects, ld->job->sources[m->source], m->line, m->raw,
-			    m->raw_len, "not found: no row matches the key");
+		rejects_add_not_found(ld->run.rejects, ld->job->sources[m->source], m->line, m->raw,
+				      m->raw_len);
 		atomic_fetch_add(&ld->run.live.rows_not_found, 1);
 		if (ld->run.single_conn) {
 			/* all or nothing: a key that matches nothing is a reject too */

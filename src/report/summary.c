@@ -619,10 +619,19 @@ enum run_status report_finish(struct run_report *rep, const struct job *job, enu
 	uint64_t rejected = 0;
 	for (int i = 0; i < rep->ntables; i++)
 		rejected += rep->tables[i].rows_rejected;
+	uint64_t not_found = 0;
+	for (int i = 0; i < rep->ntables; i++)
+		not_found += rep->tables[i].rows_not_found;
 	if (job->quiet && rejected && !job->rejects_path)
 		/* --quiet printed none of them: one line says they are gone */
 		log_result("%llu row%s rejected (--rejects FILE keeps them, with the reasons)",
 			   (unsigned long long)rejected, rejected == 1 ? "" : "s");
+	if (!job->quiet && not_found && !job->into)
+		/* keys that matched nothing are not printed one by one */
+		log_info("%llu key%s matched no row (not found)%s", (unsigned long long)not_found,
+			 not_found == 1 ? "" : "s",
+			 job->rejects_path ? ": their lines are in the rejects file"
+					   : "; --rejects FILE lists their lines");
 	if (job->summary_json && !rep->no_json) {
 		struct sl_error jerr;
 		if (!report_write_json(job->summary_json, rep, &jerr)) {

@@ -31,6 +31,19 @@ sku-10,2,1.00,1,2024-06-01T12:00:00Z" "$(cat "$TMP/nf.csv")"
 assert_contains "with the reason and line" "changes.csv:3003: not found" "$(cat "$TMP/nf.csv.log")"
 assert_contains "summary counts them" '"rows_written": 3000, "rows_rejected": 0, "rows_not_found": 2' "$(cat "$TMP/u.json")"
 
+test_case "keys that match nothing: one line, not one per key"
+{
+	echo "sku,region,price"
+	for i in $(seq 1 500); do echo "nope-$i,1,1.00"; done
+	echo "sku-3,0,3.50"
+} >"$TMP/nf2.csv"
+"$SLUICE" update "$TMP/nf2.csv" "$SLUICE_PG_URL" --table products --key sku,region --progress log \
+	2>"$TMP/nf2.err"
+assert_status "finished with not-found rows" 3 $?
+assert_eq "one line says how many" "1" "$(grep -c 'not found' "$TMP/nf2.err")"
+assert_contains "and where they are listed" "500 keys matched no row (not found); --rejects FILE lists their lines" "$(cat "$TMP/nf2.err")"
+assert_eq "the matching key still updated" "3.50" "$(pg -c "select price from products where sku = 'sku-3' and region = 0")"
+
 test_case "--set narrows the columns; --workers 3"
 setup
 "$SLUICE" update "$TMP/changes.csv" "$SLUICE_PG_URL" --table products --key sku,region --set stock \
