@@ -203,10 +203,15 @@ bool pg_delete_staged_sql(struct buf *b, const struct write_spec *spec, char *co
 	bool ok = buf_puts(b, hard ? "DELETE FROM " : "UPDATE ") &&
 		  sql_table_name(&pg_dialect, b, spec) && buf_puts(b, " AS sluice_t ");
 	if (ok && hard)
-		ok = buf_puts(b, "USING pg_temp.\"sluice#keys\" AS sluice_s WHERE ");
+		ok = buf_puts(b, "USING ");
 	else if (ok)
 		ok = buf_puts(b, "SET ") && pg_quote_ident(b, spec->soft_col) &&
-		     buf_puts(b, " = ") && buf_puts(b, spec->soft_expr) &&
-		     buf_puts(b, " FROM pg_temp.\"sluice#keys\" AS sluice_s WHERE ");
-	return ok && keys_match(b, spec, types, key, nkey) && buf_puts(b, " RETURNING sluice_s.n");
+		     buf_puts(b, " = ") && buf_puts(b, spec->soft_expr) && buf_puts(b, " FROM ");
+	/* the keys in their order: the index is walked forward, and the rows
+	 * are locked in key order (two writers do not lock in opposite orders) */
+	ok = ok && buf_puts(b, "(SELECT * FROM pg_temp.\"sluice#keys\" ORDER BY ");
+	for (int i = 0; ok && i < nkey; i++)
+		ok = buf_printf(b, "%sc%d::%s", i ? ", " : "", key[i] + 1, types[key[i]]);
+	return ok && buf_puts(b, ") AS sluice_s WHERE ") && keys_match(b, spec, types, key, nkey) &&
+	       buf_puts(b, " RETURNING sluice_s.n");
 }
