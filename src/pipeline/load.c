@@ -305,6 +305,14 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 	uint64_t last_pos = 0; /* the header was read ahead: count from the start */
 	char why[300];
 	bool ok = true;
+	if (ld->group_idx >= 0 && ld->job->sort_groups) {
+		struct sl_error err;
+		if (!group_sort_read(&ld->sorted, r, name, ld->group_idx, ld->job->sort_groups,
+				     &err)) {
+			run_fail(&ld->run, &err);
+			return false;
+		}
+	}
 	for (;;) {
 		if (run_stopping(&ld->run)) {
 			ok = false;
@@ -313,7 +321,8 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		struct record rec = {0};
 		struct sl_error err;
 		sl_error_clear(&err);
-		enum read_status st = r->ops->next(r, &rec, &err);
+		enum read_status st = ld->sorted ? group_sort_next(ld->sorted, &rec, &err)
+						 : r->ops->next(r, &rec, &err);
 		if (st == READ_EOF)
 			break;
 		if (st == READ_FAIL) {
@@ -401,6 +410,9 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 	*pending_bytes += pos - last_pos;
 	if (ok)
 		ld->src_read_all[src_index] = true;
+	/* the batches hold copies of what they took */
+	group_sort_free(ld->sorted);
+	ld->sorted = NULL;
 	return ok;
 }
 
