@@ -671,6 +671,25 @@ static bool check_target(struct table_load *t, struct sl_error *err)
 	return true;
 }
 
+/* Whether batches of --group-by groups may go to several writers at once:
+ * when the write only deletes or adds deltas, which give the same sums in
+ * any order (a value to set would depend on which writer came last). */
+static bool groups_commute(const struct load *ld)
+{
+	if (ld->spec.del)
+		return true;
+	if (!ld->spec.update)
+		return false;
+	for (int i = 0; i < ld->nset_idx; i++) {
+		bool added = false;
+		for (int a = 0; a < ld->spec.nadd && !added; a++)
+			added = !strcmp(ld->columns[ld->set_idx[i]], ld->spec.add[a]);
+		if (!added)
+			return false;
+	}
+	return true;
+}
+
 /* How many writers, how keys route to them, and (--resume) what an earlier
  * run of the job committed. */
 static bool plan_writers(struct table_load *t, struct sl_error *err)
@@ -678,14 +697,17 @@ static bool plan_writers(struct table_load *t, struct sl_error *err)
 	struct load *ld = &t->ld;
 	const struct job *job = ld->job;
 	t->workers = job->single_transaction || job->dry_run ? 1 : job->workers;
-	if (job->group_by && t->workers > 1) {
+	if (job->group_by && t->workers > 1 && !groups_commute(ld)) {
 		/* a group holds records of several keys: no routing by key keeps
 		 * each key's records in input order, one writer does */
-		log_info("--group-by: one writer, so each key's records apply in input order");
+		log_info("--group-by with values to set: one writer, so each key's records "
+			 "apply in input order");
 		t->workers = 1;
 	}
 	if (!plan_keys(ld, t->workers, err))
 		return false;
+	if (job->group_by)
+		ld->nqueues = 1; /* the writers share one queue of whole groups */
 	plan_lookup_key(ld);
 	if (job->resume && !job->dry_run) {
 		if (!plan_resume(ld, err))
