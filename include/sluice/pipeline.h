@@ -99,6 +99,10 @@ struct writer_arg {
 	int queue; /* the queue this writer takes batches from */
 };
 
+/* The UPDATE (or DELETE) of one record as -v and --dry-run show it: the
+ * --group-by column, written nowhere, left out. False on out of memory. */
+BUF_MUST_USE bool load_update_shown(const struct load *ld, struct buf *b);
+
 /* --- group_sort.c: --sort-groups --- */
 
 struct group_sort;

@@ -50,6 +50,21 @@ static char *header_line(char *const *names, int n, char delim)
 	return b.data ? b.data : strdup("");
 }
 
+bool load_update_shown(const struct load *ld, struct buf *b)
+{
+	/* the --group-by column goes to no table */
+	struct write_spec shown = ld->spec;
+	char **cols = malloc((size_t)(ld->ncols ? ld->ncols : 1) * sizeof *cols);
+	shown.columns = cols;
+	shown.ncols = 0;
+	for (int i = 0; cols && i < ld->ncols; i++)
+		if (i != ld->group_idx)
+			cols[shown.ncols++] = ld->columns[i];
+	bool ok = cols && sql_update_row(ld->drv->dialect, b, &shown);
+	free(cols);
+	return ok;
+}
+
 /* Print the statements a real run would send. */
 static void print_dry_run(struct load *ld)
 {
@@ -67,17 +82,8 @@ static void print_dry_run(struct load *ld)
 	if (ld->spec.update) {
 		buf_cat(&b,
 			"-- one statement per row or per group of rows, values sent as parameters\n");
-		/* the --group-by column goes to no table */
-		struct write_spec shown = ld->spec;
-		char **cols = malloc((size_t)(ld->ncols ? ld->ncols : 1) * sizeof *cols);
-		shown.columns = cols;
-		shown.ncols = 0;
-		for (int i = 0; cols && i < ld->ncols; i++)
-			if (i != ld->group_idx)
-				cols[shown.ncols++] = ld->columns[i];
-		if (!cols || !sql_update_row(d, &b, &shown))
+		if (!load_update_shown(ld, &b))
 			b.failed = true;
-		free(cols);
 		buf_cat(&b, ";\n");
 	} else if (sql_uses_bulk(&ld->spec)) {
 		if (!d->bulk_load(&b, &ld->spec))

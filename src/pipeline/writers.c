@@ -403,7 +403,7 @@ static void log_batch(struct load *ld, struct conn *c, const struct batch *b, si
 	const struct dialect *d = ld->drv->dialect;
 	bool ok;
 	if (ld->spec.update)
-		ok = sql_update_row(d, &sql, &ld->spec);
+		ok = load_update_shown(ld, &sql);
 	else if (sql_uses_bulk(&ld->spec))
 		ok = d->bulk_load(&sql, &ld->spec);
 	else
