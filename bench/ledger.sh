@@ -14,7 +14,7 @@
 # (the sum of the balances moved by exactly the sum of the deltas; the number of
 # rows left); the deleted rows are put back between runs, untimed. Needs
 # SLUICE_PG_URL and SLUICE_MY_URL as `scripts/servers.sh env` prints; run by
-# bench/run.sh.
+# bench/run.sh. BENCH_LEDGER_PARTS="update delete" (the default) picks the parts.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -25,6 +25,8 @@ PG_URL=${SLUICE_PG_URL:?set SLUICE_PG_URL (see scripts/servers.sh env)}
 MY_URL=${SLUICE_MY_URL:?set SLUICE_MY_URL (see scripts/servers.sh env)}
 N=${BENCH_LEDGER_ROWS:-1000000}
 D=${BENCH_DELETE_ROWS:-200000}
+PARTS=" ${BENCH_LEDGER_PARTS:-update delete} "
+part() { [[ $PARTS == *" $1 "* ]]; }
 
 bench_my_client "$MY_URL"
 my_client+=(-D "$MY_DB")
@@ -92,6 +94,7 @@ SL=(--table accounts --key id -q)
 
 for round in $(seq 1 "$ROUNDS"); do
 	echo "-- round $round"
+	if part update; then
 	b=$(total pg)
 	measure "psql stage + UPDATE +" psql "$PG_URL" -Xq -v ON_ERROR_STOP=1 -c "$PG_STAGE" \
 		-c "\\copy stage FROM '$TMP/deltas.csv' WITH (FORMAT csv, HEADER true)" \
@@ -102,6 +105,8 @@ for round in $(seq 1 "$ROUNDS"); do
 	measure "sluice update --add (PostgreSQL)" "$SLUICE" update "$TMP/deltas.csv" "$PG_URL" "${SL[@]}" --add balance || exit 1
 	check_sum pg "sluice update --add (PostgreSQL)" "$b"
 	pg -c "VACUUM accounts" -c "CHECKPOINT"
+	fi
+	if part delete; then
 	measure "psql stage + DELETE" psql "$PG_URL" -Xq -v ON_ERROR_STOP=1 -c "CREATE TEMP TABLE stage (id bigint)" \
 		-c "\\copy stage FROM '$TMP/keys.csv' WITH (FORMAT csv, HEADER true)" \
 		-c "DELETE FROM accounts a USING stage s WHERE a.id = s.id" || exit 1
@@ -110,7 +115,9 @@ for round in $(seq 1 "$ROUNDS"); do
 	measure "sluice delete (PostgreSQL)" "$SLUICE" delete "$TMP/keys.csv" "$PG_URL" "${SL[@]}" || exit 1
 	check_left pg "sluice delete (PostgreSQL)"
 	restore pg
+	fi
 
+	if part update; then
 	b=$(total my)
 	measure "mariadb stage + UPDATE +" "${my_client[@]}" --local-infile=1 -e "$MY_STAGE; $MY_LOAD;
 		UPDATE accounts a JOIN stage s ON a.id = s.id SET a.balance = a.balance + s.delta" || exit 1
@@ -118,6 +125,8 @@ for round in $(seq 1 "$ROUNDS"); do
 	b=$(total my)
 	measure "sluice update --add (MariaDB)" "$SLUICE" update "$TMP/deltas.csv" "$MY_URL" "${SL[@]}" --add balance || exit 1
 	check_sum my "sluice update --add (MariaDB)" "$b"
+	fi
+	if part delete; then
 	measure "mariadb stage + DELETE" "${my_client[@]}" --local-infile=1 -e "CREATE TEMPORARY TABLE stage (id bigint);
 		$MY_KEYS; DELETE a FROM accounts a JOIN stage s ON a.id = s.id" || exit 1
 	check_left my "mariadb stage + DELETE"
@@ -125,6 +134,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	measure "sluice delete (MariaDB)" "$SLUICE" delete "$TMP/keys.csv" "$MY_URL" "${SL[@]}" || exit 1
 	check_left my "sluice delete (MariaDB)"
 	restore my
+	fi
 done
 
 row() {
@@ -140,12 +150,20 @@ echo
 echo "ledger, $N deltas and $D deletes (best of $ROUNDS; ratio = wall time / the client's staging SQL):"
 printf '  %-34s %9s %9s  %7s %s\n' "" wall "peak RSS" ratio target
 echo " PostgreSQL"
-row "sluice update --add (PostgreSQL)" "psql stage + UPDATE +" 1.5
-row "psql stage + UPDATE +" "psql stage + UPDATE +"
-row "sluice delete (PostgreSQL)" "psql stage + DELETE" 1.5
-row "psql stage + DELETE" "psql stage + DELETE"
+if part update; then
+	row "sluice update --add (PostgreSQL)" "psql stage + UPDATE +" 1.5
+	row "psql stage + UPDATE +" "psql stage + UPDATE +"
+fi
+if part delete; then
+	row "sluice delete (PostgreSQL)" "psql stage + DELETE" 1.5
+	row "psql stage + DELETE" "psql stage + DELETE"
+fi
 echo " MariaDB"
-row "sluice update --add (MariaDB)" "mariadb stage + UPDATE +" 1.5
-row "mariadb stage + UPDATE +" "mariadb stage + UPDATE +"
-row "sluice delete (MariaDB)" "mariadb stage + DELETE" 1.5
-row "mariadb stage + DELETE" "mariadb stage + DELETE"
+if part update; then
+	row "sluice update --add (MariaDB)" "mariadb stage + UPDATE +" 1.5
+	row "mariadb stage + UPDATE +" "mariadb stage + UPDATE +"
+fi
+if part delete; then
+	row "sluice delete (MariaDB)" "mariadb stage + DELETE" 1.5
+	row "mariadb stage + DELETE" "mariadb stage + DELETE"
+fi

@@ -18,17 +18,17 @@ _sluice_options()
 	load)
 		echo "$_sluice_opts_input --method --batch-rows --single-transaction --truncate"
 		echo "--create --on-conflict --key --dry-run --resume --job --checkpoint-table --nest --nest-depth"
-		echo "--parent-key --flatten --add --add-null-as-zero --group-by --max-group-rows"
+		echo "--parent-key --flatten --add --add-null-as-zero --group-by --max-group-rows --sort-groups"
 		echo "$_sluice_opts_pool $_sluice_opts_report"
 		;;
 	update)
 		echo "$_sluice_opts_input --key --set --batch-rows --single-transaction --dry-run"
-		echo "--add --add-null-as-zero --group-by --max-group-rows --resume --job --checkpoint-table"
+		echo "--add --add-null-as-zero --group-by --max-group-rows --sort-groups --resume --job --checkpoint-table"
 		echo "$_sluice_opts_pool $_sluice_opts_report"
 		;;
 	delete)
 		echo "$_sluice_opts_input --key --soft --batch-rows --single-transaction --dry-run"
-		echo "--group-by --max-group-rows --resume --job --checkpoint-table"
+		echo "--group-by --max-group-rows --sort-groups --resume --job --checkpoint-table"
 		echo "$_sluice_opts_pool $_sluice_opts_report"
 		;;
 	copy)
@@ -61,7 +61,7 @@ _sluice_takes_value()
 		--set | --workers | --pool-min | --pool-max | --acquire-timeout | --idle-timeout | \
 		--retries | --progress | --stats-interval | --rejects | --max-errors | \
 		--summary-json | --metrics-file | --tables | --exclude-tables | --schema | --query | \
-		--cast | --add | --group-by | --max-group-rows | \
+		--cast | --add | --group-by | --max-group-rows | --sort-groups | \
 		--split-rows | --timeout | --job | --checkpoint-table | --only | --incremental | --lag | \
 		--null-cursor | --soft | --name | --compress | --compress-level | --max-file-bytes | \
 		--manifest | --nest | --nest-depth | --parent-key | --flatten)

@@ -83,6 +83,9 @@ struct job {
 	 * written in one transaction; a group refused in part is rejected whole */
 	const char *group_by;
 	size_t max_group_rows; /* --max-group-rows: the largest group (0: 100000) */
+	/* --sort-groups SIZE: sort each source by group_by in memory, up to
+	 * SIZE bytes (0: the input must be grouped already) */
+	size_t sort_groups;
 	const char *rejects_path;
 	long max_errors; /* -1: unlimited */
 	int workers;

@@ -35,7 +35,9 @@ struct prepared {
 struct infile_state {
 	const struct batch *b;
 	size_t next, end; /* rows still to send */
-	size_t pos;	  /* bytes of conn->data already handed over */
+	size_t first;	  /* numbered: each line starts with next - first */
+	bool numbered;
+	size_t pos; /* bytes of conn->data already handed over */
 	bool failed;
 	bool interrupted; /* a signal stopped it */
 };

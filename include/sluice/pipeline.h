@@ -116,6 +116,7 @@ struct load {
 	int group_idx;
 	size_t max_group_rows;
 	struct group_state *groups; /* the reader's: the open group, the closed ones */
+	struct group_sort *sorted;  /* --sort-groups: the source being read, sorted */
 	unsigned long long blank_lines;
 	struct table_desc target; /* the table as check_target found it */
 	char *const *lookup_key;  /* a unique key among the columns, to settle lost commits */
@@ -144,6 +145,25 @@ struct writer_arg {
 	struct load *ld;
 	int queue; /* the queue this writer takes batches from */
 };
+
+/* The UPDATE (or DELETE) of one record as -v and --dry-run show it: the
+ * --group-by column, written nowhere, left out. False on out of memory. */
+BUF_MUST_USE bool load_update_shown(const struct load *ld, struct buf *b);
+
+/* --- group_sort.c: --sort-groups --- */
+
+struct group_sort;
+/* Read every record of r (source name) into memory and sort them by field
+ * col, stably; more than limit bytes (records, copies and bookkeeping) is
+ * an SL_ERR_USAGE error naming the line and the bound. The caller owns *out
+ * (group_sort_free). A READ_FAIL of r is kept: group_sort_next returns it
+ * after the records read before it. */
+bool group_sort_read(struct group_sort **out, struct reader *r, const char *name, int col,
+		     size_t limit, struct sl_error *err);
+/* The next record in sorted order (rejected ones first), as reader ops'
+ * next returns them; valid until group_sort_free. */
+enum read_status group_sort_next(struct group_sort *gs, struct record *rec, struct sl_error *err);
+void group_sort_free(struct group_sort *gs);
 
 /* --- groups.c: --group-by, the reader's bookkeeping --- */
 

@@ -388,6 +388,19 @@ BUF_MUST_USE bool sql_checkpoint_forget(const struct dialect *d, struct buf *b,
  * that matched; each VALUES row carries the set values, the key values and
  * its ordinal, cast to the column types given (types[i] for spec->columns[i]). */
 bool pg_update_sql(struct buf *b, const struct write_spec *spec, char *const *types, size_t nrows);
+/* MySQL: LOAD DATA LOCAL INTO the connection's `sluice#stage` of rows
+ * numbered in their first field (`sluice#ord`), then spec's columns: the
+ * key columns (indexes key) staged, the others read into a variable. */
+BUF_MUST_USE bool mysql_stage_load_sql(struct buf *b, const struct write_spec *spec, const int *key,
+				       int nkey);
+/* PostgreSQL: (re)create the transaction's staging table of a delete's keys,
+ * pg_temp."sluice#keys" (n int, c1 text, ... cN text), dropped at COMMIT. */
+BUF_MUST_USE bool pg_keys_stage_sql(struct buf *b, int ncols);
+/* PostgreSQL: sluice delete (or --soft) of the keys staged in
+ * pg_temp."sluice#keys", one statement returning the staged row's n once
+ * per row it deleted (a key absent from the result matched nothing). */
+BUF_MUST_USE bool pg_delete_staged_sql(struct buf *b, const struct write_spec *spec,
+				       char *const *types);
 
 /* The dialects' types (src/sql/pg_types.c, mysql_types.c), reached
  * through their type_classify and type_name. */

@@ -81,6 +81,7 @@ enum {
 	OPT_FLATTEN,
 	OPT_NEST_DEPTH,
 	OPT_PARENT_KEY,
+	OPT_SORT_GROUPS,
 };
 
 static void print_main_help(FILE *f)
@@ -183,6 +184,8 @@ static void print_load_help(FILE *f)
 	      "                             whole; groups must be adjacent in the input\n"
 	      "      --max-group-rows N     the largest group (default 100000); beyond it the\n"
 	      "                             group is rejected\n"
+	      "      --sort-groups SIZE     input not grouped: sort it by the --group-by column\n"
+	      "                             in memory, up to SIZE (K, M, G) or fail\n"
 	      "      --dry-run              connect and check, parse everything, print the SQL,\n"
 	      "                             write nothing\n"
 	      "      --resume               exactly once across crashes: every committed\n"
@@ -246,6 +249,8 @@ static void print_update_help(FILE *f)
 	      "      --group-by COL         records sharing COL (an input column, say a\n"
 	      "                             transfer id) commit together or not at all\n"
 	      "      --max-group-rows N     the largest group (default 100000)\n"
+	      "      --sort-groups SIZE     input not grouped: sort it by the --group-by column\n"
+	      "                             in memory, up to SIZE (K, M, G) or fail\n"
 	      "      --resume               exactly once across crashes: each delta applied\n"
 	      "                             once, however often the run is killed and rerun\n"
 	      "\n"
@@ -274,6 +279,8 @@ static void print_delete_help(FILE *f)
 	      "                             the one text sluice sends as SQL: yours, never\n"
 	      "                             the input's\n"
 	      "      --group-by COL         records sharing COL go in one transaction\n"
+	      "      --sort-groups SIZE     input not grouped: sort it by the --group-by column\n"
+	      "                             in memory, up to SIZE (K, M, G) or fail\n"
 	      "      --resume               exactly once across crashes\n"
 	      "\n"
 	      "Input, transaction, pool, progress and reporting options are those of\n"
@@ -771,6 +778,7 @@ static const struct option_spec option_specs[] = {
 	{TEXT("soft", OPT_SOFT, soft)},
 	{TEXT("group-by", OPT_GROUP_BY, group_by)},
 	{NUMBER("max-group-rows", OPT_MAX_GROUP_ROWS, V_SIZE, max_group_rows, 1, 10000000)},
+	{NUMBER("sort-groups", OPT_SORT_GROUPS, V_BYTES, sort_groups, 1024, 0)},
 	{TEXT("rejects", OPT_REJECTS, rejects_path)},
 	{NUMBER("max-errors", OPT_MAX_ERRORS, V_LONG, max_errors, 0, LONG_MAX)},
 	{NUMBER("workers", OPT_WORKERS, V_INT, workers, 1, 64)},
@@ -1367,7 +1375,7 @@ static bool tables_operands(int argc, char **argv, const char *cmd, struct job *
 		return false;
 	}
 	if (job->nset || job->on_conflict != CONFLICT_ERROR || job->nkey || job->ncolumns ||
-	    job->nadd || job->group_by || job->add_null_as_zero) {
+	    job->nadd || job->group_by || job->sort_groups || job->add_null_as_zero) {
 		log_error(
 			"--set, --on-conflict, --key, --columns, --add and --group-by are for sluice "
 			"load, update and delete");
@@ -1490,6 +1498,10 @@ static bool check_keyed(const struct job *job, const char *cmd)
 	}
 	if (job->max_group_rows && !job->group_by) {
 		log_error("--max-group-rows goes with --group-by");
+		return false;
+	}
+	if (job->sort_groups && !job->group_by) {
+		log_error("--sort-groups goes with --group-by");
 		return false;
 	}
 	for (int k = 0; job->group_by && k < job->nkey; k++)

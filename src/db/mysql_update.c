@@ -8,6 +8,7 @@
 
 #include "sluice/convert.h"
 #include "sluice/mysql_internal.h"
+#include "sluice/signals.h"
 
 /* Make the connection's staging table hold spec's key and set columns, with
  * the target columns' own types (CREATE TEMPORARY TABLE ... SELECT ... LIMIT
@@ -128,6 +129,35 @@ static bool stage_rows(struct conn *c, const struct batch *b, size_t first, size
 	return ok;
 }
 
+/* Stage rows [first, first+n) of b with LOAD DATA LOCAL (the keys, each
+ * numbered by its place): a delete's keys, faster than INSERTs. */
+static bool stage_keys_infile(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			      size_t first, size_t n, const int *key, int nkey,
+			      struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	if (!mysql_stage_load_sql(&c->sql, spec, key, nkey))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	c->inf = (struct infile_state){
+		.b = b, .next = first, .end = first + n, .first = first, .numbered = true};
+	buf_reset(&c->data);
+	if (my_real_query(c, c->sql.data, c->sql.len)) {
+		if (c->inf.interrupted)
+			return sl_error_set(err, SL_ERR_INTERRUPTED,
+					    "%s: LOAD DATA failed: interrupted by %s", c->redacted,
+					    signals_name());
+		if (c->inf.failed)
+			return sl_error_set(err, SL_ERR_DATA, "a row is too large for LOAD DATA");
+		return my_fail(c, "staging the keys failed", err);
+	}
+	if (!my_check_warnings(c, false, "staging the keys", err))
+		return false;
+	if (mysql_affected_rows(c->my) != (my_ulonglong)n)
+		return sl_error_set(err, SL_ERR_DATA, "staging the keys: %llu of %zu rows",
+				    (unsigned long long)mysql_affected_rows(c->my), n);
+	return true;
+}
+
 /* The target rows each staged row's key matches (matched[ord]); with a
  * delta that met a NULL among them, an SL_ERR_DATA error (NULL + x stays
  * NULL: refused unless --add-null-as-zero). */
@@ -168,6 +198,40 @@ static bool count_matched(struct conn *c, const struct write_spec *spec, size_t 
 	return true;
 }
 
+/* After DELETE t, s: the staged rows left matched nothing (0), the others
+ * 1, and the target rows deleted beyond one per key (a key that is not
+ * unique) counted on the first found, so the sum is the rows deleted. No
+ * key is staged twice (write_rows goes in rounds). */
+static bool not_found(struct conn *c, size_t n, unsigned *matched, struct sl_error *err)
+{
+	unsigned long long gone = mysql_affected_rows(c->my);
+	for (size_t i = 0; i < n; i++)
+		matched[i] = 1;
+	buf_reset(&c->sql);
+	if (!buf_puts(&c->sql, "SELECT `sluice#ord` FROM `sluice#stage`"))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	MYSQL_RES *res = my_store_query(c, "reading the keys not found", err);
+	if (!res)
+		return false;
+	MYSQL_ROW row;
+	size_t left = 0;
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		size_t i = row[0] ? strtoull(row[0], NULL, 10) : n;
+		if (i < n && matched[i]) {
+			matched[i] = 0;
+			left++;
+		}
+	}
+	mysql_free_result(res);
+	unsigned long long found = n - left; /* staged rows deleted */
+	for (size_t i = 0; i < n && gone > 2 * found; i++)
+		if (matched[i]) {
+			matched[i] += (unsigned)(gone - 2 * found);
+			break;
+		}
+	return true;
+}
+
 /* sluice update in one statement per batch: the rows staged into a
  * temporary table, one UPDATE joined on the key, then one query that counts
  * the target rows each staged row matched (not found: 0). Where the session
@@ -176,15 +240,16 @@ static bool update_staged(struct conn *c, const struct write_spec *spec, const s
 			  size_t first, size_t n, unsigned *matched, const int *set, int nset,
 			  const int *key, int nkey, struct sl_error *err)
 {
-	if (!ensure_stage(c, spec, set, nset, key, nkey, err) ||
-	    !stage_rows(c, b, first, n, set, nset, key, nkey, err))
+	bool hard = spec->del && !spec->soft_col;
+	if (!ensure_stage(c, spec, set, nset, key, nkey, err))
 		return false;
-	/* a delete counts what each key matches before the rows go */
-	if (spec->del && !spec->soft_col && !count_matched(c, spec, n, matched, key, nkey, err))
+	if (hard && !c->no_local_infile ? !stage_keys_infile(c, spec, b, first, n, key, nkey, err)
+					: !stage_rows(c, b, first, n, set, nset, key, nkey, err))
 		return false;
 	buf_reset(&c->sql);
-	bool hard = spec->del && !spec->soft_col;
-	bool ok = buf_puts(&c->sql, hard ? "DELETE t FROM " : "UPDATE ") &&
+	/* a delete takes the staged rows that matched with it: those left
+	 * over matched nothing */
+	bool ok = buf_puts(&c->sql, hard ? "DELETE t, s FROM " : "UPDATE ") &&
 		  sql_table_name(&mysql_dialect, &c->sql, spec) &&
 		  buf_puts(&c->sql, " AS t JOIN `sluice#stage` AS s ON ");
 	for (int i = 0; ok && i < nkey; i++)
@@ -211,7 +276,8 @@ static bool update_staged(struct conn *c, const struct write_spec *spec, const s
 	if (!my_run_query(c, c->sql.data, hard ? "DELETE failed" : "UPDATE failed", err) ||
 	    !my_check_warnings(c, false, hard ? "DELETE" : "UPDATE", err))
 		return false;
-	return hard || count_matched(c, spec, n, matched, key, nkey, err);
+	return hard ? not_found(c, n, matched, err)
+		    : count_matched(c, spec, n, matched, key, nkey, err);
 }
 
 /* sluice update: staged (see update_staged); one prepared UPDATE per row

@@ -107,6 +107,10 @@ int my_infile_read(void *ptr, char *dst, unsigned int len)
 	char conv[64 + CONVERT_MAX_GROWTH];
 	while (c->data.len - s->pos < len && c->data.len < INFILE_CHUNK && s->next < s->end) {
 		const struct cell *row = batch_row(s->b, s->next);
+		if (s->numbered && !buf_printf(&c->data, "%zu\t", s->next - s->first)) {
+			s->failed = true;
+			return -1;
+		}
 		for (int col = 0; col < s->b->ncols; col++) {
 			struct cell v = row[col];
 			/* converted values are short: convert in a stack buffer;

@@ -508,11 +508,46 @@ static bool update_rows(struct conn *c, const struct write_spec *spec, const str
 	return ok;
 }
 
+/* sluice delete of rows [first, first+n) the staging way: the keys COPYed
+ * into a temporary table dropped at COMMIT, then one DELETE ... USING it
+ * returning the staged row of each row deleted. No key is staged twice
+ * (write_rows goes in rounds), so a key not returned matched nothing. */
+static bool delete_staged(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			  size_t first, size_t n, unsigned *matched, struct sl_error *err)
+{
+	buf_reset(&c->sql);
+	if (!pg_keys_stage_sql(&c->sql, b->ncols))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (!pg_exec(c, c->sql.data, err) ||
+	    !copy_in(c, "COPY pg_temp.\"sluice#keys\" FROM STDIN", b, first, n, true, NULL, err))
+		return false;
+	buf_reset(&c->sql);
+	if (!pg_delete_staged_sql(&c->sql, spec, c->types))
+		return sl_error_set(err, SL_ERR_USAGE, "bad delete: no key");
+	if (c->key_indexed) /* as in update_rows: by the key's index, no scan */
+		PQclear(pg_run(
+			c, "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"));
+	PGresult *res;
+	if (!pg_query_rows(c, c->sql.data, 0, NULL,
+			   spec->soft_col ? "UPDATE failed" : "DELETE failed", &res, err))
+		return false;
+	memset(matched, 0, n * sizeof *matched);
+	for (int t = 0; t < PQntuples(res); t++) {
+		size_t i = (size_t)strtoull(PQgetvalue(res, t, 0), NULL, 10);
+		if (i < n)
+			matched[i]++; /* one per row the key matched */
+	}
+	PQclear(res);
+	return true;
+}
+
 bool pg_update_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
 		     size_t first, size_t n, unsigned *matched, struct sl_error *err)
 {
 	if (!ensure_types(c, spec, err))
 		return false;
+	if (spec->del)
+		return delete_staged(c, spec, b, first, n, matched, err);
 	int set[SQL_MAX_COLUMNS], key[SQL_MAX_COLUMNS], nset, nkey;
 	if (!sql_update_columns(spec, set, &nset, key, &nkey))
 		return sl_error_set(err, SL_ERR_USAGE,

@@ -50,6 +50,21 @@ static char *header_line(char *const *names, int n, char delim)
 	return b.data ? b.data : strdup("");
 }
 
+bool load_update_shown(const struct load *ld, struct buf *b)
+{
+	/* the --group-by column goes to no table */
+	struct write_spec shown = ld->spec;
+	char **cols = malloc((size_t)(ld->ncols ? ld->ncols : 1) * sizeof *cols);
+	shown.columns = cols;
+	shown.ncols = 0;
+	for (int i = 0; cols && i < ld->ncols; i++)
+		if (i != ld->group_idx)
+			cols[shown.ncols++] = ld->columns[i];
+	bool ok = cols && sql_update_row(ld->drv->dialect, b, &shown);
+	free(cols);
+	return ok;
+}
+
 /* Print the statements a real run would send. */
 static void print_dry_run(struct load *ld)
 {
@@ -67,17 +82,8 @@ static void print_dry_run(struct load *ld)
 	if (ld->spec.update) {
 		buf_cat(&b,
 			"-- one statement per row or per group of rows, values sent as parameters\n");
-		/* the --group-by column goes to no table */
-		struct write_spec shown = ld->spec;
-		char **cols = malloc((size_t)(ld->ncols ? ld->ncols : 1) * sizeof *cols);
-		shown.columns = cols;
-		shown.ncols = 0;
-		for (int i = 0; cols && i < ld->ncols; i++)
-			if (i != ld->group_idx)
-				cols[shown.ncols++] = ld->columns[i];
-		if (!cols || !sql_update_row(d, &b, &shown))
+		if (!load_update_shown(ld, &b))
 			b.failed = true;
-		free(cols);
 		buf_cat(&b, ";\n");
 	} else if (sql_uses_bulk(&ld->spec)) {
 		if (!d->bulk_load(&b, &ld->spec))
@@ -307,6 +313,14 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 	uint64_t last_pos = 0; /* the header was read ahead: count from the start */
 	char why[300];
 	bool ok = true;
+	if (ld->group_idx >= 0 && ld->job->sort_groups) {
+		struct sl_error err;
+		if (!group_sort_read(&ld->sorted, r, name, ld->group_idx, ld->job->sort_groups,
+				     &err)) {
+			run_fail(&ld->run, &err);
+			return false;
+		}
+	}
 	for (;;) {
 		if (run_stopping(&ld->run)) {
 			ok = false;
@@ -315,7 +329,8 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		struct record rec = {0};
 		struct sl_error err;
 		sl_error_clear(&err);
-		enum read_status st = r->ops->next(r, &rec, &err);
+		enum read_status st = ld->sorted ? group_sort_next(ld->sorted, &rec, &err)
+						 : r->ops->next(r, &rec, &err);
 		if (st == READ_EOF)
 			break;
 		if (st == READ_FAIL) {
@@ -404,6 +419,9 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 	*pending_bytes += pos - last_pos;
 	if (ok)
 		ld->src_read_all[src_index] = true;
+	/* the batches hold copies of what they took */
+	group_sort_free(ld->sorted);
+	ld->sorted = NULL;
 	return ok;
 }
 
@@ -663,6 +681,25 @@ static bool check_target(struct table_load *t, struct sl_error *err)
 	return true;
 }
 
+/* Whether batches of --group-by groups may go to several writers at once:
+ * when the write only deletes or adds deltas, which give the same sums in
+ * any order (a value to set would depend on which writer came last). */
+static bool groups_commute(const struct load *ld)
+{
+	if (ld->spec.del)
+		return true;
+	if (!ld->spec.update)
+		return false;
+	for (int i = 0; i < ld->nset_idx; i++) {
+		bool added = false;
+		for (int a = 0; a < ld->spec.nadd && !added; a++)
+			added = !strcmp(ld->columns[ld->set_idx[i]], ld->spec.add[a]);
+		if (!added)
+			return false;
+	}
+	return true;
+}
+
 /* How many writers, how keys route to them, and (--resume) what an earlier
  * run of the job committed. */
 static bool plan_writers(struct table_load *t, struct sl_error *err)
@@ -670,14 +707,17 @@ static bool plan_writers(struct table_load *t, struct sl_error *err)
 	struct load *ld = &t->ld;
 	const struct job *job = ld->job;
 	t->workers = job->single_transaction || job->dry_run ? 1 : job->workers;
-	if (job->group_by && t->workers > 1) {
+	if (job->group_by && t->workers > 1 && !groups_commute(ld)) {
 		/* a group holds records of several keys: no routing by key keeps
 		 * each key's records in input order, one writer does */
-		log_info("--group-by: one writer, so each key's records apply in input order");
+		log_info("--group-by with values to set: one writer, so each key's records "
+			 "apply in input order");
 		t->workers = 1;
 	}
 	if (!plan_keys(ld, t->workers, err))
 		return false;
+	if (job->group_by)
+		ld->nqueues = 1; /* the writers share one queue of whole groups */
 	plan_lookup_key(ld);
 	if (job->resume && !job->dry_run) {
 		if (!plan_resume(ld, err))

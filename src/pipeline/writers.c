@@ -49,6 +49,35 @@ static bool written_column(const struct load *ld, int col)
 	return false;
 }
 
+/* Rows of a batch compared by their key values' bytes (NULL first): one
+ * order every writer agrees on. */
+struct key_order {
+	const struct batch *b;
+	const int *key_idx;
+	int nkey;
+};
+
+static int compare_keys(const void *pa, const void *pb, void *ctx)
+{
+	const struct key_order *ko = ctx;
+	const struct cell *x = batch_row(ko->b, *(const size_t *)pa),
+			  *y = batch_row(ko->b, *(const size_t *)pb);
+	for (int k = 0; k < ko->nkey; k++) {
+		const struct cell *u = &x[ko->key_idx[k]], *v = &y[ko->key_idx[k]];
+		if (!u->ptr || !v->ptr) {
+			if (u->ptr != v->ptr)
+				return u->ptr ? 1 : -1;
+			continue;
+		}
+		int c = memcmp(u->ptr, v->ptr, u->len < v->len ? u->len : v->len);
+		if (!c && u->len != v->len)
+			c = u->len < v->len ? -1 : 1;
+		if (c)
+			return c;
+	}
+	return 0;
+}
+
 /* Write rows [first, first+n) of b inside the caller's transaction; for
  * sluice update matched[i] gets the target rows row first+i matched, for a
  * load *out what the server wrote.
@@ -91,6 +120,13 @@ static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, s
 	}
 	if (!ok)
 		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (ok && ld->keyed && ld->group_idx >= 0) {
+		/* writers applying groups in parallel lock rows in key order:
+		 * two transfers in opposite directions do not deadlock */
+		struct key_order ko = {b, ld->key_idx, ld->nkey_idx};
+		for (size_t r = 0, s = 0; r < nrounds; s = round_end[r++])
+			qsort_r(order + s, round_end[r] - s, sizeof *order, compare_keys, &ko);
+	}
 	size_t start = 0;
 	for (size_t r = 0; ok && r < nrounds; start = round_end[r++]) {
 		for (size_t i = start; ok && i < round_end[r]; i++) {
@@ -367,7 +403,7 @@ static void log_batch(struct load *ld, struct conn *c, const struct batch *b, si
 	const struct dialect *d = ld->drv->dialect;
 	bool ok;
 	if (ld->spec.update)
-		ok = sql_update_row(d, &sql, &ld->spec);
+		ok = load_update_shown(ld, &sql);
 	else if (sql_uses_bulk(&ld->spec))
 		ok = d->bulk_load(&sql, &ld->spec);
 	else

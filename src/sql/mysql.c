@@ -58,6 +58,22 @@ static bool mysql_load_data_sql(struct buf *b, const struct write_spec *spec)
 	       sql_column_list(&mysql_dialect, b, spec);
 }
 
+bool mysql_stage_load_sql(struct buf *b, const struct write_spec *spec, const int *key, int nkey)
+{
+	bool ok = buf_puts(b, "LOAD DATA LOCAL INFILE 'sluice-batch' INTO TABLE `sluice#stage` "
+			      "CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ENCLOSED BY '' "
+			      "ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' STARTING BY '' "
+			      "(`sluice#ord`");
+	for (int i = 0; ok && i < spec->ncols; i++) {
+		bool staged = false;
+		for (int k = 0; k < nkey && !staged; k++)
+			staged = key[k] == i;
+		ok = buf_puts(b, ", ") && (staged ? mysql_quote_ident(b, spec->columns[i])
+						  : buf_puts(b, "@sluice_skip"));
+	}
+	return ok && buf_putc(b, ')');
+}
+
 static bool mysql_drop_primary_key(struct buf *b, const char *name)
 {
 	(void)name;

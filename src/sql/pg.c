@@ -195,3 +195,47 @@ bool pg_update_sql(struct buf *b, const struct write_spec *spec, char *const *ty
 	return buf_puts(b, " RETURNING sluice_v.ord, ") &&
 	       sql_null_adds(&pg_dialect, b, spec, "sluice_t.");
 }
+
+bool pg_keys_stage_sql(struct buf *b, int ncols)
+{
+	bool ok = buf_puts(b, "DROP TABLE IF EXISTS pg_temp.\"sluice#keys\"; "
+			      "CREATE TEMP TABLE \"sluice#keys\" (n int");
+	for (int i = 0; ok && i < ncols; i++)
+		ok = buf_printf(b, ", c%d text", i + 1);
+	return ok && buf_puts(b, ") ON COMMIT DROP");
+}
+
+/* sluice_t's key columns equal to sluice_s's, each staged text cast to its
+ * column's type (so the key's index serves the lookup). */
+static bool keys_match(struct buf *b, const struct write_spec *spec, char *const *types,
+		       const int *key, int nkey)
+{
+	bool ok = true;
+	for (int i = 0; ok && i < nkey; i++)
+		ok = buf_puts(b, i ? " AND sluice_t." : "sluice_t.") &&
+		     pg_quote_ident(b, spec->columns[key[i]]) &&
+		     buf_printf(b, " = sluice_s.c%d::%s", key[i] + 1, types[key[i]]);
+	return ok;
+}
+
+bool pg_delete_staged_sql(struct buf *b, const struct write_spec *spec, char *const *types)
+{
+	int set[SQL_MAX_COLUMNS], key[SQL_MAX_COLUMNS], nset, nkey;
+	if (!spec->del || !sql_update_columns(spec, set, &nset, key, &nkey) || !nkey)
+		return false;
+	bool hard = !spec->soft_col;
+	bool ok = buf_puts(b, hard ? "DELETE FROM " : "UPDATE ") &&
+		  sql_table_name(&pg_dialect, b, spec) && buf_puts(b, " AS sluice_t ");
+	if (ok && hard)
+		ok = buf_puts(b, "USING ");
+	else if (ok)
+		ok = buf_puts(b, "SET ") && pg_quote_ident(b, spec->soft_col) &&
+		     buf_puts(b, " = ") && buf_puts(b, spec->soft_expr) && buf_puts(b, " FROM ");
+	/* the keys in their order: the index is walked forward, and the rows
+	 * are locked in key order (two writers do not lock in opposite orders) */
+	ok = ok && buf_puts(b, "(SELECT * FROM pg_temp.\"sluice#keys\" ORDER BY ");
+	for (int i = 0; ok && i < nkey; i++)
+		ok = buf_printf(b, "%sc%d::%s", i ? ", " : "", key[i] + 1, types[key[i]]);
+	return ok && buf_puts(b, ") AS sluice_s WHERE ") && keys_match(b, spec, types, key, nkey) &&
+	       buf_puts(b, " RETURNING sluice_s.n");
+}

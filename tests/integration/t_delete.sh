@@ -135,6 +135,46 @@ assert_eq "the big group rejected whole, the others applied" "1|95 2|105 3|100 4
 	"$(pg -c "select id, balance from acc where id <= 7 order by id" | tr '\n' ' ' | sed 's/ $//')"
 assert_eq "its three rows in the rejects" "2,3,-1 2,4,-1 2,5,2" "$(tail -n +2 "$TMP/big.rej" | tr '\n' ' ' | sed 's/ $//')"
 
+test_case "--sort-groups: a ledger whose transfers are scattered, sorted in memory"
+# 30 transfers (debit, credit) with every debit first and the credits in
+# reverse order; transfer 7 would overdraw account 8 (CHECK balance >= 0).
+# The result must equal the run on the same file sorted by tx outside.
+awk 'BEGIN { print "tx,id,balance"
+	for (t = 1; t <= 30; t++) printf "%d,%d,-%d\n", t, t % 10 + 1, (t == 7 ? 1000 : t)
+	for (t = 30; t >= 1; t--) printf "%d,%d,%d\n", t, (t + 3) % 10 + 1, (t == 7 ? 1000 : t) }' >"$TMP/scattered.csv"
+{ head -1 "$TMP/scattered.csv"; tail -n +2 "$TMP/scattered.csv" | sort -t, -k1,1n -s; } >"$TMP/sorted.csv"
+for server in pg my; do
+	URL=$(url $server)
+	for t in led led_sorted; do
+		if [ $server = pg ]; then
+			pg -c "drop table if exists $t; create table $t (id int primary key, balance numeric(10,2) not null check (balance >= 0))" \
+				-c "insert into $t select i, 100 from generate_series(1, 10) i"
+		else
+			my -e "DROP TABLE IF EXISTS $t; CREATE TABLE $t (id int primary key, balance decimal(10,2) not null check (balance >= 0)); INSERT INTO $t SELECT seq, 100 FROM seq_1_to_10"
+		fi
+	done
+	run_sluice "$server-unsorted" 2 update "$TMP/scattered.csv" "$URL" --table led --key id --add balance --group-by tx
+	assert_contains "$server: without --sort-groups the broken group is named" "scattered.csv:33: --group-by tx: its group '29' began at line 30" "$OUT"
+	run_sluice "$server-sorted" 3 update "$TMP/sorted.csv" "$URL" --table led_sorted --key id --add balance \
+		--group-by tx --batch-rows 4 -q
+	run_sluice "$server-sort-groups" 3 update "$TMP/scattered.csv" "$URL" --table led --key id --add balance \
+		--group-by tx --sort-groups 64K --batch-rows 4 --rejects "$TMP/sg.rej" -q
+	want=$(q $server "select id, balance from led_sorted order by id" | tr '\n' ' ')
+	assert_eq "$server: balances equal the sorted input's" "$want" \
+		"$(q $server "select id, balance from led order by id" | tr '\n' ' ')"
+	assert_eq "$server: the sum unchanged, transfer 7 not applied" "1000.00|98.00" \
+		"$(q $server "select sum(balance), (select balance from led where id = 8) from led" | tr '\t' '|')"
+	assert_eq "$server: transfer 7 rejected whole, both rows" "7,8,-1000 7,1,1000" \
+		"$(tail -n +2 "$TMP/sg.rej" | tr '\n' ' ' | sed 's/ $//')"
+	assert_contains "$server: with their input line numbers" "scattered.csv:8:" "$(cat "$TMP/sg.rej.log")"
+	assert_contains "$server: with their input line numbers (credit)" "scattered.csv:55:" "$(cat "$TMP/sg.rej.log")"
+	run_sluice "$server-over" 2 update "$TMP/scattered.csv" "$URL" --table led_sorted --key id --add balance \
+		--group-by tx --sort-groups 1K
+	assert_contains "$server: an input over the bound fails naming it" "memory bound of 1024 bytes" "$OUT"
+done
+assert_eq "an input over the bound changes nothing" "$want" \
+	"$(q my "select id, balance from led_sorted order by id" | tr '\n' ' ')"
+
 test_case "usage errors"
 run_sluice "soft-on-update" 2 update "$TMP/inv.csv" "$SLUICE_PG_URL" --table inv --key sku --soft "x=1"
 assert_contains "--soft is for delete" "--soft is for sluice delete" "$OUT"

@@ -59,12 +59,74 @@ START_TEST(many_groups_and_rejects)
 }
 END_TEST
 
+/* A reader handing out the records of a fixed list: "value,line" text,
+ * one field; a NULL value is a record the reader rejects. */
+struct fake {
+	const char *const *vals;
+	size_t n, next;
+	char buf[32];
+	struct cell cell;
+};
+
+static enum read_status fake_next(struct reader *r, struct record *rec, struct sl_error *err)
+{
+	struct fake *f = r->impl;
+	if (f->next == f->n)
+		return READ_EOF;
+	const char *v = f->vals[f->next++];
+	snprintf(f->buf, sizeof f->buf, "%s", v ? v : "bad");
+	f->cell = (struct cell){f->buf, strlen(f->buf)};
+	*rec = (struct record){.nfields = 1,
+			       .fields = &f->cell,
+			       .line = (long)f->next + 1,
+			       .raw = f->buf,
+			       .raw_len = strlen(f->buf)};
+	if (!v) {
+		sl_error_set(err, SL_ERR_DATA, "a bad quote");
+		return READ_REJECT;
+	}
+	return READ_OK;
+}
+
+START_TEST(sorted_stably_within_a_bound)
+{
+	static const struct reader_ops ops = {.name = "fake", .next = fake_next};
+	const char *vals[] = {"T2", "T1", NULL, "T2", "T10", "T1"};
+	struct fake f = {.vals = vals, .n = 6};
+	struct reader r = {.ops = &ops, .impl = &f};
+	struct group_sort *gs;
+	struct sl_error err;
+	ck_assert(group_sort_read(&gs, &r, "in.csv", 0, 1 << 20, &err));
+	/* the rejected record first; then by value, input order among equals */
+	const char *want[] = {"bad", "T1", "T1", "T10", "T2", "T2"};
+	const long lines[] = {4, 3, 7, 6, 2, 5};
+	struct record rec;
+	for (int i = 0; i < 6; i++) {
+		enum read_status st = group_sort_next(gs, &rec, &err);
+		ck_assert_int_eq(st, i ? READ_OK : READ_REJECT);
+		if (!i)
+			ck_assert_str_eq(err.msg, "a bad quote");
+		ck_assert_int_eq(rec.line, lines[i]);
+		ck_assert_str_eq(rec.raw, want[i]);
+	}
+	ck_assert_int_eq(group_sort_next(gs, &rec, &err), READ_EOF);
+	group_sort_free(gs);
+	/* over the bound: fails naming the line and the bound */
+	f.next = 0;
+	ck_assert(!group_sort_read(&gs, &r, "in.csv", 0, 1024, &err));
+	ck_assert_int_eq(err.kind, SL_ERR_USAGE);
+	ck_assert(strstr(err.msg, "memory bound of 1024 bytes") != NULL);
+	ck_assert(strncmp(err.msg, "in.csv:", 7) == 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("groups");
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, adjacent_and_broken);
 	tcase_add_test(tc, many_groups_and_rejects);
+	tcase_add_test(tc, sorted_stably_within_a_bound);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

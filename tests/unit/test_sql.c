@@ -397,6 +397,25 @@ START_TEST(delta_and_delete_sql)
 	buf_reset(&b);
 	ck_assert(sql_update_row(&mysql_dialect, &b, &del));
 	ck_assert_str_eq(b.data, "UPDATE `acc` SET `gone` = now() WHERE `id` = ?");
+	/* PostgreSQL's staged delete: the keys in key order, each deleted row
+	 * returning its staged row */
+	char *types[] = {"integer", "numeric", "text"};
+	buf_reset(&b);
+	ck_assert(pg_delete_staged_sql(&b, &del, types));
+	ck_assert_str_eq(b.data,
+			 "UPDATE \"acc\" AS sluice_t SET \"gone\" = now() FROM (SELECT * "
+			 "FROM pg_temp.\"sluice#keys\" ORDER BY c1::integer) AS sluice_s "
+			 "WHERE sluice_t.\"id\" = sluice_s.c1::integer RETURNING sluice_s.n");
+	del.soft_col = NULL;
+	buf_reset(&b);
+	ck_assert(pg_delete_staged_sql(&b, &del, types));
+	ck_assert_str_eq(b.data, "DELETE FROM \"acc\" AS sluice_t USING (SELECT * FROM "
+				 "pg_temp.\"sluice#keys\" ORDER BY c1::integer) AS sluice_s WHERE "
+				 "sluice_t.\"id\" = sluice_s.c1::integer RETURNING sluice_s.n");
+	buf_reset(&b);
+	ck_assert(pg_keys_stage_sql(&b, 2));
+	ck_assert_str_eq(b.data, "DROP TABLE IF EXISTS pg_temp.\"sluice#keys\"; CREATE TEMP TABLE "
+				 "\"sluice#keys\" (n int, c1 text, c2 text) ON COMMIT DROP");
 	buf_free(&b);
 }
 END_TEST
