@@ -25,10 +25,18 @@
  * (copy). A table an earlier version made has kind 0 in its old rows,
  * whose marks are the two lowest bigints of first_rec: read as they were,
  * never written. */
-/* kind 4, a stretch's lock, is inserted and deleted inside one transaction:
+/* kind 4 is a table's watermark (copy --incremental: its mark column).
+ * Kind 5, a stretch's lock, is inserted and deleted inside one transaction:
  * never committed, it makes another run that writes records of the same
  * stretch wait for that transaction to end (checkpoint_guard) */
-enum ck_kind { CK_OLD = 0, CK_RANGE = 1, CK_WHOLE = 2, CK_CREATED = 3, CK_LOCK = 4 };
+enum ck_kind {
+	CK_OLD = 0,
+	CK_RANGE = 1,
+	CK_WHOLE = 2,
+	CK_CREATED = 3,
+	CK_WATERMARK = 4,
+	CK_LOCK = 5
+};
 /* records per stretch a lock covers */
 #define CK_STRETCH 4096
 #define OLD_WHOLE LLONG_MIN
@@ -616,7 +624,7 @@ enum claim_result checkpoint_guard(struct checkpoint *ck, struct conn *c, int sr
 			if (r == CLAIM_TAKEN)
 				sl_error_set(err, SL_ERR_SERVER,
 					     "a stretch lock of job '%s' is committed in the "
-					     "checkpoint table: delete its kind 4 rows",
+					     "checkpoint table: delete its kind 5 rows",
 					     ck->job);
 			return CLAIM_FAILED;
 		}

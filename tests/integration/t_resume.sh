@@ -222,6 +222,7 @@ for server in pg my; do
 	wait "$pid_b"
 	rb=$?
 	assert_eq "$server: the other two finished" "0 0" "$ra $rb"
+	[ "$ra $rb" = "0 0" ] || cat "$TMP/a.err" "$TMP/b.err" >&2
 	"$SLUICE" load "$TMP/r.csv" "$URL" --table shared --resume --batch-rows 3000 --job shared -q
 	assert_status "$server: the rerun" 0 $?
 	assert_eq "$server: every record once" "$EXPECT" "$(${server}_content shared)"
