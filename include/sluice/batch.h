@@ -31,6 +31,9 @@ struct record {
 	long line;	 /* physical line where the record starts (1-based) */
 	const char *raw; /* the record verbatim, for the rejects file */
 	size_t raw_len;
+	/* raw is exactly this record as CSV in the dialect the reader named
+	 * (reader_ops.raw_csv): one record, no line end, fields as above */
+	bool csv;
 	/* a reader that numbers its records itself (a table read in key
 	 * order: the key) sets these; --resume checkpoints by them */
 	long long ordinal;
@@ -64,6 +67,7 @@ struct row_meta {
 	const char *raw;   /* verbatim record, in the batch arena */
 	size_t raw_len;
 	const char *mark; /* the record's watermark (copy --incremental), or NULL */
+	bool csv;	  /* raw is the row as CSV in the batch's csv dialect */
 };
 
 struct arena_block;
@@ -94,7 +98,10 @@ struct batch {
 	struct row_meta *meta; /* nrows */
 	uint64_t bytes;	       /* input bytes these rows came from */
 	bool has_defaults;     /* some cell is cell_default */
-	long seq;	       /* batch number within the run, from 1 */
+	/* the CSV dialect of the rows whose meta.csv is set (a driver may send
+	 * their raw text as they are); 0: none */
+	char csv_delim, csv_quote;
+	long seq; /* batch number within the run, from 1 */
 	struct arena arena;
 	/* --nest: one batch of child rows per child table, whose meta.ordinal
 	 * is the index of the row (document) of this batch they belong to, in

@@ -17,7 +17,7 @@
  * text format, escaped by pg_copy_escape; numbered: each line starts with
  * the row's number in the range (0, 1, ...). */
 static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size_t first, size_t n,
-		    bool numbered, char *const *skip, struct sl_error *err)
+		    bool numbered, char *const *skip, bool csv, struct sl_error *err)
 {
 	PGresult *res = pg_run(c, sql);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
@@ -34,7 +34,9 @@ static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size
 			continue; /* refused already */
 		if (numbered && !buf_printf(&c->copy, "%zu\t", r - first))
 			ok = false;
-		for (int col = 0; ok && col < b->ncols; col++) {
+		if (csv && !buf_append(&c->copy, b->meta[r].raw, b->meta[r].raw_len))
+			ok = false;
+		for (int col = 0; ok && !csv && col < b->ncols; col++) {
 			if ((col && !buf_putc(&c->copy, '\t')) ||
 			    !pg_copy_escape(&c->copy, row[col].ptr, row[col].len)) {
 				ok = false;
@@ -82,14 +84,25 @@ static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size
 	return ok;
 }
 
-/* COPY the rows into spec's table. */
+/* COPY the rows into spec's table: as their CSV text when every one has it
+ * (the server's CSV parser reads the values the reader found), else
+ * escaped from their values. */
 static bool write_copy(struct conn *c, const struct write_spec *spec, const struct batch *b,
 		       size_t first, size_t n, struct sl_error *err)
 {
+	bool csv = b->csv_delim != 0;
+	for (size_t r = first; csv && r < first + n; r++)
+		csv = b->meta[r].csv;
 	buf_reset(&c->sql);
-	if (!pg_copy_sql(&c->sql, spec))
+	if (!(csv ? pg_copy_csv_sql(&c->sql, spec, b->csv_delim, b->csv_quote)
+		  : pg_copy_sql(&c->sql, spec)))
 		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
-	return copy_in(c, c->sql.data, b, first, n, false, NULL, err);
+	return copy_in(c, c->sql.data, b, first, n, false, NULL, csv, err);
+}
+
+bool pg_takes_csv(const struct write_spec *spec)
+{
+	return spec->method == METHOD_COPY && sql_uses_bulk(spec);
 }
 
 /* A refused parameter of a multi-row INSERT is named by the server as
@@ -392,7 +405,7 @@ bool pg_write_each(struct conn *c, const struct write_spec *spec, const struct b
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
 	if (!pg_exec(c, q.data, err) || !copy_in(c, "COPY pg_temp.\"sluice#each\" FROM STDIN", b,
-						 first, n, true, refused, err)) {
+						 first, n, true, refused, false, err)) {
 		buf_free(&q);
 		return false;
 	}

@@ -70,6 +70,13 @@ struct csv_state {
 	 * record that spanned several lines only its first line is rejected */
 	struct buf pushback;
 	size_t pushback_off;
+
+	/* records as raw CSV (csv_raw_csv): plain records are found by
+	 * fast_record, their fields pointing into the chunk */
+	bool fast;
+	unsigned char cls_out[256], cls_in[256]; /* byte classes, see fast_record */
+	struct cell *fcells;
+	struct buf fdata; /* fields with doubled quotes, undoubled */
 };
 
 static int never_space(unsigned char c)
@@ -349,14 +356,29 @@ static bool apply_escape(struct csv_state *st, const char *seg, size_t n, const 
 
 /* Fill the chunk buffer; false at end of input or on error (err set then).
  * Lines being read again (st->again) come first, up to where r->src stands. */
+static bool fill_chunk_after(struct reader *r, struct csv_state *st, size_t keep, bool *failed,
+			     struct sl_error *err);
 static bool fill_chunk(struct reader *r, struct csv_state *st, bool *failed, struct sl_error *err)
+{
+	return fill_chunk_after(r, st, 0, failed, err);
+}
+
+/* fill_chunk, keeping the unread bytes of the chunk (keep of them) at its
+ * start: a record cut by the chunk's end is then whole in it. */
+static bool fill_chunk_after(struct reader *r, struct csv_state *st, size_t keep, bool *failed,
+			     struct sl_error *err)
 {
 	if (st->eof)
 		return false;
+	if (keep)
+		memmove(st->chunk, st->chunk + st->chunk_len - keep, keep);
+	st->chunk_len = keep;
+	st->chunk_off = 0;
+	size_t room = CHUNK_SIZE - keep;
 	ssize_t n;
 	if (st->again && st->again_off < st->src_off) {
 		uint64_t left = st->src_off - st->again_off;
-		n = source_read(st->again, st->chunk, left < CHUNK_SIZE ? (size_t)left : CHUNK_SIZE,
+		n = source_read(st->again, st->chunk + keep, left < room ? (size_t)left : room,
 				err);
 		if (n < 0) {
 			*failed = true;
@@ -364,7 +386,7 @@ static bool fill_chunk(struct reader *r, struct csv_state *st, bool *failed, str
 		}
 		st->again_off += (uint64_t)n;
 		if (n > 0) {
-			st->chunk_len = (size_t)n;
+			st->chunk_len = keep + (size_t)n;
 			st->chunk_off = 0;
 			return true;
 		}
@@ -374,7 +396,7 @@ static bool fill_chunk(struct reader *r, struct csv_state *st, bool *failed, str
 		source_close(st->again);
 		st->again = NULL;
 	}
-	n = source_read(r->src, st->chunk, CHUNK_SIZE, err);
+	n = source_read(r->src, st->chunk + keep, room, err);
 	if (n < 0) {
 		*failed = true;
 		return false;
@@ -384,9 +406,9 @@ static bool fill_chunk(struct reader *r, struct csv_state *st, bool *failed, str
 		return false;
 	}
 	st->src_off += (uint64_t)n;
-	st->chunk_len = (size_t)n;
+	st->chunk_len = keep + (size_t)n;
 	st->chunk_off = 0;
-	if (st->at_start) {
+	if (st->at_start && !keep) {
 		st->at_start = false;
 		if (n >= 3 && st->chunk[0] == 0xEF && st->chunk[1] == 0xBB && st->chunk[2] == 0xBF)
 			st->chunk_off = 3;
@@ -800,6 +822,142 @@ static void over_limit(struct reader *r, struct csv_state *st, struct csv_slot *
 	}
 }
 
+/* Byte classes for fast_record: outside quotes and inside them. */
+enum { FC_PLAIN, FC_DELIM, FC_LF, FC_CR, FC_QUOTE, FC_NUL, FC_HIGH };
+
+/* The record at the chunk's position, when it is plain: complete in the
+ * chunk, ended by LF or CR LF, exactly the expected fields, each unquoted
+ * (no quote, CR or NUL in it) or quoted from its first byte to just before
+ * a delimiter or the line end (doubled quotes inside, no NUL), valid
+ * UTF-8, within --max-record-bytes, not a blank line nor "\." alone. For
+ * such a record libcsv gives the fields found here and PostgreSQL's CSV
+ * COPY reads the same values from its text. Anything else is left to the
+ * parser (false, nothing consumed): its rejects, messages and line
+ * numbers stay as they are. */
+enum fast_result { FAST_OK, FAST_NO, FAST_MORE };
+static enum fast_result fast_record(struct csv_state *st, struct record *rec)
+{
+	const unsigned char *p = st->chunk + st->chunk_off, *end = st->chunk + st->chunk_len;
+	const unsigned char *q = p;
+	size_t nf = 0, expected = st->expected;
+	long lines = 0;
+	bool high = false, doubled = false;
+	const unsigned char *body_end;
+	for (;;) {
+		if (q == end)
+			return FAST_MORE;
+		if (nf == expected)
+			return FAST_NO;
+		struct cell *c = &st->fcells[nf++];
+		if (*q == (unsigned char)st->quote) {
+			const unsigned char *start = ++q;
+			bool dq = false;
+			for (;;) {
+				while (q < end && st->cls_in[*q] == FC_PLAIN)
+					q++;
+				if (q == end)
+					return FAST_MORE;
+				unsigned char k = st->cls_in[*q];
+				if (k == FC_NUL)
+					return FAST_NO;
+				if (k == FC_LF)
+					lines++;
+				else if (k == FC_HIGH)
+					high = true;
+				else if (k == FC_QUOTE) {
+					if (q + 1 == end)
+						return FAST_MORE;
+					if (q[1] == (unsigned char)st->quote) {
+						dq = doubled = true;
+						q += 2;
+						continue;
+					}
+					break;
+				}
+				q++;
+			}
+			c->len =
+				dq ? SIZE_MAX : (size_t)(q - start); /* SIZE_MAX: undoubled below */
+			c->ptr = (const char *)start;
+			q++; /* the closing quote */
+			if (q == end)
+				return FAST_MORE;
+			unsigned char k = st->cls_out[*q];
+			if (k != FC_DELIM && k != FC_LF && k != FC_CR)
+				return FAST_NO;
+		} else {
+			const unsigned char *start = q;
+			unsigned char k;
+			while ((k = st->cls_out[*q]) == FC_PLAIN || k == FC_HIGH) {
+				high |= k == FC_HIGH;
+				if (++q == end)
+					return FAST_MORE;
+			}
+			if (k != FC_DELIM && k != FC_LF && k != FC_CR)
+				return FAST_NO;
+			c->ptr = q == start ? NULL : (const char *)start;
+			c->len = (size_t)(q - start);
+		}
+		/* q is at the delimiter or line end after the field */
+		if (*q == (unsigned char)st->delimiter) {
+			q++;
+			continue;
+		}
+		body_end = q;
+		if (*q == '\r') {
+			if (q + 1 == end)
+				return FAST_MORE;
+			if (q[1] != '\n')
+				return FAST_NO;
+			q++;
+		}
+		q++; /* the '\n' */
+		break;
+	}
+	size_t body = (size_t)(body_end - p);
+	if (nf != expected || body == 0 || body > st->max_record ||
+	    (body == 2 && p[0] == '\\' && p[1] == '.'))
+		return FAST_NO;
+	size_t bad_at;
+	if (high && !utf8_valid((const char *)p, body, &bad_at))
+		return FAST_NO;
+	if (doubled) {
+		/* undouble each field that needs it into fdata, sized first so
+		 * the pointers taken stay put */
+		buf_reset(&st->fdata);
+		if (!buf_reserve(&st->fdata, body))
+			return FAST_NO;
+		for (size_t i = 0; i < nf; i++) {
+			struct cell *c = &st->fcells[i];
+			if (c->len != SIZE_MAX)
+				continue;
+			const char *s = c->ptr;
+			char *o = st->fdata.data + st->fdata.len, *o0 = o;
+			for (;; s++) {
+				if (*s == st->quote) {
+					if (s[1] != st->quote)
+						break;
+					s++;
+				}
+				*o++ = *s;
+			}
+			c->ptr = o0;
+			c->len = (size_t)(o - o0);
+			st->fdata.len += c->len;
+		}
+	}
+	rec->nfields = nf;
+	rec->fields = st->fcells;
+	rec->line = st->line;
+	rec->raw = (const char *)p;
+	rec->raw_len = body;
+	rec->csv = true;
+	st->line += lines + 1;
+	st->last_byte = '\n';
+	st->chunk_off += (size_t)(q - p);
+	return FAST_OK;
+}
+
 static enum read_status csv_next(struct reader *r, struct record *rec, struct sl_error *err)
 {
 	struct csv_state *st = r->impl;
@@ -810,6 +968,22 @@ static enum read_status csv_next(struct reader *r, struct record *rec, struct sl
 		st->slots[0] = st->slots[st->head];
 		st->slots[st->head] = tmp;
 		st->head = 0;
+	}
+	if (st->fast && st->count == 0 && st->expected && st->pushback_off >= st->pushback.len &&
+	    st->parser.pstate == 0 && st->last_byte != '\r' && !current_slot(st)->raw.len &&
+	    !current_slot(st)->nfields) {
+		if (st->chunk_off >= st->chunk_len && !fill_chunk(r, st, &failed, err) && failed)
+			return READ_FAIL;
+		enum fast_result fr = fast_record(st, rec);
+		if (fr == FAST_MORE && st->chunk_off > 0) {
+			/* cut by the chunk's end: move it to the front, read on */
+			if (!fill_chunk_after(r, st, st->chunk_len - st->chunk_off, &failed, err) &&
+			    failed)
+				return READ_FAIL;
+			fr = fast_record(st, rec);
+		}
+		if (fr == FAST_OK)
+			return READ_OK;
 	}
 	if (st->count == 0 && !parse_more(r, st, &failed, err))
 		return failed ? READ_FAIL : READ_EOF;
@@ -828,6 +1002,7 @@ static enum read_status csv_next(struct reader *r, struct record *rec, struct sl
 	rec->line = s->line;
 	rec->raw = s->raw.data ? s->raw.data : "";
 	rec->raw_len = s->raw.len;
+	rec->csv = false;
 	if (!st->expected && !s->bad && !s->over)
 		st->expected = s->nfields;
 	if (s->bad || s->over) {
@@ -900,6 +1075,37 @@ static bool csv_set_columns(struct reader *r, char *const *names, int n, struct 
 	return true;
 }
 
+/* reader_ops.raw_csv: plain records are found by fast_record from now on. */
+static bool csv_raw_csv(struct reader *r, char *delim, char *quote)
+{
+	struct csv_state *st = r->impl;
+	unsigned char d = (unsigned char)st->delimiter, q = (unsigned char)st->quote;
+	/* COPY's CSV wants one-byte delimiter and quote, apart, no line ends */
+	if (st->escape != st->quote || st->opt.null_marker || st->opt.encoding != ENCODING_UTF8 ||
+	    !d || !q || d == q || d >= 0x80 || q >= 0x80 || d == '\n' || d == '\r' || q == '\n' ||
+	    q == '\r')
+		return false;
+	if (!st->fcells) {
+		st->fcells = calloc(FIELDS_MAX, sizeof *st->fcells);
+		if (!st->fcells)
+			return false;
+		buf_init(&st->fdata, st->max_record + 64);
+	}
+	for (int c = 0; c < 256; c++) {
+		unsigned char k = c >= 0x80 ? FC_HIGH : FC_PLAIN;
+		st->cls_out[c] = st->cls_in[c] = k;
+	}
+	st->cls_out[d] = FC_DELIM;
+	st->cls_out['\n'] = st->cls_in['\n'] = FC_LF;
+	st->cls_out['\r'] = FC_CR;
+	st->cls_out[q] = st->cls_in[q] = FC_QUOTE;
+	st->cls_out[0] = st->cls_in[0] = FC_NUL;
+	st->fast = true;
+	*delim = (char)d;
+	*quote = (char)q;
+	return true;
+}
+
 static void csv_close(struct reader *r)
 {
 	struct csv_state *st = r->impl;
@@ -917,6 +1123,8 @@ static void csv_close(struct reader *r)
 	free(st->slots);
 	buf_free(&st->xform);
 	buf_free(&st->pushback);
+	free(st->fcells);
+	buf_free(&st->fdata);
 	if (st->again)
 		source_close(st->again);
 	free(st->chunk);
@@ -930,4 +1138,5 @@ const struct reader_ops csv_reader_ops = {
 	.set_columns = csv_set_columns,
 	.next = csv_next,
 	.close = csv_close,
+	.raw_csv = csv_raw_csv,
 };

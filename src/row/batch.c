@@ -129,6 +129,7 @@ void batch_reset(struct batch *b)
 	b->nrows = 0;
 	b->bytes = 0;
 	b->has_defaults = false;
+	b->csv_delim = b->csv_quote = 0;
 	arena_reset(&b->arena);
 	for (int k = 0; k < b->nkids; k++)
 		batch_reset(&b->kids[k]);
@@ -210,6 +211,7 @@ bool batch_add_row(struct batch *b, const struct record *rec, int source, bool k
 	m->source = source;
 	m->raw = NULL;
 	m->raw_len = 0;
+	m->csv = keep_raw && rec->raw && rec->csv;
 	if (keep_raw && rec->raw) {
 		memcpy(p, rec->raw, rec->raw_len);
 		p[rec->raw_len] = '\0';
