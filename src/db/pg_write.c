@@ -84,6 +84,30 @@ static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size
 	return ok;
 }
 
+/* COPY in CSV format counts the line ends inside quoted fields too, and
+ * names the line a refused row ends on; until it has met the first line
+ * end outside quotes (the end of the first row) it takes a line end for a
+ * CR, after that for a LF (sluice sends LF). The row (from 1) of rows
+ * [first, first+n) of b its line `line` falls in; 0 when none does. */
+static long csv_row_of_line(const struct batch *b, size_t first, size_t n, long line)
+{
+	long at = 1;
+	for (size_t r = 0; r < n; r++) {
+		const struct row_meta *m = &b->meta[first + r];
+		const char *p = m->raw, *end = m->raw + m->raw_len;
+		int eol = r == 0 ? '\r' : '\n';
+		long span = 1;
+		while ((p = memchr(p, eol, (size_t)(end - p)))) {
+			span++;
+			p++;
+		}
+		if (line < at + span)
+			return (long)r + 1;
+		at += span;
+	}
+	return 0;
+}
+
 /* COPY the rows into spec's table: as their CSV text when every one has it
  * (the server's CSV parser reads the values the reader found), else
  * escaped from their values. */
@@ -97,7 +121,11 @@ static bool write_copy(struct conn *c, const struct write_spec *spec, const stru
 	if (!(csv ? pg_copy_csv_sql(&c->sql, spec, b->csv_delim, b->csv_quote)
 		  : pg_copy_sql(&c->sql, spec)))
 		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
-	return copy_in(c, c->sql.data, b, first, n, false, NULL, csv, err);
+	if (copy_in(c, c->sql.data, b, first, n, false, NULL, csv, err))
+		return true;
+	if (csv && err->row > 0)
+		err->row = csv_row_of_line(b, first, n, err->row);
+	return false;
 }
 
 bool pg_takes_csv(const struct write_spec *spec)

@@ -74,7 +74,6 @@ struct csv_state {
 	/* records as raw CSV (csv_raw_csv): plain records are found by
 	 * fast_record, their fields pointing into the chunk */
 	bool fast;
-	unsigned char cls_out[256], cls_in[256]; /* byte classes, see fast_record */
 	struct cell *fcells;
 	struct buf fdata; /* fields with doubled quotes, undoubled */
 };
@@ -822,105 +821,139 @@ static void over_limit(struct reader *r, struct csv_state *st, struct csv_slot *
 	}
 }
 
-/* Byte classes for fast_record: outside quotes and inside them. */
-enum { FC_PLAIN, FC_DELIM, FC_LF, FC_CR, FC_QUOTE, FC_NUL, FC_HIGH };
+/* Whether [s, s+n) has a byte >= 0x80, eight bytes at a time. */
+static bool any_high(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		if (w & 0x8080808080808080ULL)
+			return true;
+	}
+	for (; i < n; i++)
+		if (s[i] & 0x80)
+			return true;
+	return false;
+}
+
+/* How many '\n' [s, s+n) holds. */
+static long count_lf(const unsigned char *s, size_t n)
+{
+	long k = 0;
+	const unsigned char *end = s + n;
+	while ((s = memchr(s, '\n', (size_t)(end - s)))) {
+		k++;
+		s++;
+	}
+	return k;
+}
+
+enum fast_result { FAST_OK, FAST_NO, FAST_MORE };
 
 /* The record at the chunk's position, when it is plain: complete in the
  * chunk, ended by LF or CR LF, exactly the expected fields, each unquoted
- * (no quote, CR or NUL in it) or quoted from its first byte to just before
- * a delimiter or the line end (doubled quotes inside, no NUL), valid
- * UTF-8, within --max-record-bytes, not a blank line nor "\." alone. For
- * such a record libcsv gives the fields found here and PostgreSQL's CSV
- * COPY reads the same values from its text. Anything else is left to the
- * parser (false, nothing consumed): its rejects, messages and line
- * numbers stay as they are. */
-enum fast_result { FAST_OK, FAST_NO, FAST_MORE };
+ * (no quote or CR in it) or quoted from its first byte to just before a
+ * delimiter or the line end (doubled quotes inside), no NUL,
+ * valid UTF-8, within --max-record-bytes, not a blank line nor "\." alone.
+ * For such a record libcsv gives the fields found here and PostgreSQL's
+ * CSV COPY reads the same values from its text. FAST_NO for anything else
+ * and FAST_MORE when the chunk ends first: nothing is consumed, and the
+ * parser takes it from there, so its rejects, messages and line numbers
+ * stay as they are. memchr does the scanning. */
 static enum fast_result fast_record(struct csv_state *st, struct record *rec)
 {
 	const unsigned char *p = st->chunk + st->chunk_off, *end = st->chunk + st->chunk_len;
-	const unsigned char *q = p;
+	const unsigned char *q = p, *body_end;
+	const unsigned char dl = (unsigned char)st->delimiter, qu = (unsigned char)st->quote;
 	size_t nf = 0, expected = st->expected;
-	long lines = 0;
-	bool high = false, doubled = false;
-	const unsigned char *body_end;
+	bool doubled = false, quoted = false;
+	/* the next line feed and quote at or after q (end: none in the chunk) */
+	const unsigned char *nl = memchr(q, '\n', (size_t)(end - q));
+	if (!nl)
+		return FAST_MORE;
+	const unsigned char *fq = memchr(q, qu, (size_t)(nl - q));
+	if (!fq)
+		fq = nl; /* none before the line feed: look again only past it */
 	for (;;) {
-		if (q == end)
-			return FAST_MORE;
 		if (nf == expected)
 			return FAST_NO;
 		struct cell *c = &st->fcells[nf++];
-		if (*q == (unsigned char)st->quote) {
+		if (*q == qu) {
 			const unsigned char *start = ++q;
 			bool dq = false;
 			for (;;) {
-				while (q < end && st->cls_in[*q] == FC_PLAIN)
-					q++;
-				if (q == end)
+				const unsigned char *x = memchr(q, qu, (size_t)(end - q));
+				if (!x || x + 1 == end)
 					return FAST_MORE;
-				unsigned char k = st->cls_in[*q];
-				if (k == FC_NUL)
-					return FAST_NO;
-				if (k == FC_LF)
-					lines++;
-				else if (k == FC_HIGH)
-					high = true;
-				else if (k == FC_QUOTE) {
-					if (q + 1 == end)
-						return FAST_MORE;
-					if (q[1] == (unsigned char)st->quote) {
-						dq = doubled = true;
-						q += 2;
-						continue;
-					}
+				if (x[1] != qu) {
+					q = x;
 					break;
 				}
-				q++;
+				dq = doubled = true;
+				q = x + 2;
 			}
+			quoted = true;
+			c->ptr = (const char *)start;
 			c->len =
 				dq ? SIZE_MAX : (size_t)(q - start); /* SIZE_MAX: undoubled below */
-			c->ptr = (const char *)start;
-			q++; /* the closing quote */
-			if (q == end)
-				return FAST_MORE;
-			unsigned char k = st->cls_out[*q];
-			if (k != FC_DELIM && k != FC_LF && k != FC_CR)
-				return FAST_NO;
-		} else {
-			const unsigned char *start = q;
-			unsigned char k;
-			while ((k = st->cls_out[*q]) == FC_PLAIN || k == FC_HIGH) {
-				high |= k == FC_HIGH;
-				if (++q == end)
+			q++;					     /* the closing quote */
+			if (q > nl) {
+				nl = memchr(q, '\n', (size_t)(end - q));
+				if (!nl)
 					return FAST_MORE;
 			}
-			if (k != FC_DELIM && k != FC_LF && k != FC_CR)
-				return FAST_NO;
-			c->ptr = q == start ? NULL : (const char *)start;
-			c->len = (size_t)(q - start);
+			fq = memchr(q, qu, (size_t)(nl - q));
+			if (!fq)
+				fq = nl;
+		} else {
+			const unsigned char *x = memchr(q, dl, (size_t)(nl - q));
+			if (!x)
+				x = nl;
+			if (fq < x)
+				return FAST_NO; /* a quote inside an unquoted field */
+			if (x > q && x[-1] == '\r' && x == nl)
+				x--; /* the CR of CR LF */
+			c->ptr = x == q ? NULL : (const char *)q;
+			c->len = (size_t)(x - q);
+			q = x;
 		}
 		/* q is at the delimiter or line end after the field */
-		if (*q == (unsigned char)st->delimiter) {
+		if (*q == dl) {
 			q++;
 			continue;
 		}
-		body_end = q;
-		if (*q == '\r') {
-			if (q + 1 == end)
-				return FAST_MORE;
-			if (q[1] != '\n')
-				return FAST_NO;
-			q++;
+		if (q == nl) {
+			body_end = q;
+			break;
 		}
-		q++; /* the '\n' */
-		break;
+		if (*q == '\r' && q + 1 == nl) {
+			body_end = q;
+			q++;
+			break;
+		}
+		return FAST_NO;
 	}
+	q++; /* the '\n' */
 	size_t body = (size_t)(body_end - p);
 	if (nf != expected || body == 0 || body > st->max_record ||
-	    (body == 2 && p[0] == '\\' && p[1] == '.'))
+	    (body == 2 && p[0] == '\\' && p[1] == '.') || memchr(p, '\0', body))
 		return FAST_NO;
+	if (memchr(p, '\r', body)) {
+		/* a CR is data inside quotes only: an unquoted field (one not
+		 * just after a quote) must have none */
+		for (size_t i = 0; i < nf; i++) {
+			const struct cell *c = &st->fcells[i];
+			if (c->ptr && c->len != SIZE_MAX &&
+			    (c->ptr == (const char *)p || (unsigned char)c->ptr[-1] != qu) &&
+			    memchr(c->ptr, '\r', c->len))
+				return FAST_NO;
+		}
+	}
 	size_t bad_at;
-	if (high && !utf8_valid((const char *)p, body, &bad_at))
+	if (any_high(p, body) && !utf8_valid((const char *)p, body, &bad_at))
 		return FAST_NO;
+	long lines = quoted ? count_lf(p, body) : 0;
 	if (doubled) {
 		/* undouble each field that needs it into fdata, sized first so
 		 * the pointers taken stay put */
@@ -1091,15 +1124,6 @@ static bool csv_raw_csv(struct reader *r, char *delim, char *quote)
 			return false;
 		buf_init(&st->fdata, st->max_record + 64);
 	}
-	for (int c = 0; c < 256; c++) {
-		unsigned char k = c >= 0x80 ? FC_HIGH : FC_PLAIN;
-		st->cls_out[c] = st->cls_in[c] = k;
-	}
-	st->cls_out[d] = FC_DELIM;
-	st->cls_out['\n'] = st->cls_in['\n'] = FC_LF;
-	st->cls_out['\r'] = FC_CR;
-	st->cls_out[q] = st->cls_in[q] = FC_QUOTE;
-	st->cls_out[0] = st->cls_in[0] = FC_NUL;
 	st->fast = true;
 	*delim = (char)d;
 	*quote = (char)q;
