@@ -326,8 +326,9 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 	char csv_delim = 0, csv_quote = 0; /* records as CSV text: their dialect */
 	if (csv_wanted(ld) && r->ops->raw_csv && !r->ops->raw_csv(r, &csv_delim, &csv_quote))
 		csv_delim = csv_quote = 0;
-	for (;;) {
-		if (run_stopping(&ld->run)) {
+	for (unsigned long nread = 0;; nread++) {
+		/* every 64 records: run_stopping takes the run's lock */
+		if (nread % 64 == 0 && run_stopping(&ld->run)) {
 			ok = false;
 			break;
 		}
