@@ -133,6 +133,17 @@ bool batch_add_row(struct batch *b, const struct record *rec, int source, bool k
  * ordinal as given, no raw text. False on out of memory. */
 bool batch_add_cells(struct batch *b, const struct cell *cells, long line, int source,
 		     long long ordinal);
+/* Whether rows [first, first+n) of b all are their CSV text in the batch's
+ * csv dialect (a takes_csv driver then sends that text). */
+static inline bool batch_rows_csv(const struct batch *b, size_t first, size_t n)
+{
+	if (!b->csv_delim)
+		return false;
+	for (size_t r = first; r < first + n; r++)
+		if (!b->meta[r].csv)
+			return false;
+	return true;
+}
 static inline const struct cell *batch_row(const struct batch *b, size_t i)
 {
 	return b->cells + i * (size_t)b->ncols;

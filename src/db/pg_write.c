@@ -114,9 +114,7 @@ static long csv_row_of_line(const struct batch *b, size_t first, size_t n, long 
 static bool write_copy(struct conn *c, const struct write_spec *spec, const struct batch *b,
 		       size_t first, size_t n, struct sl_error *err)
 {
-	bool csv = b->csv_delim != 0;
-	for (size_t r = first; csv && r < first + n; r++)
-		csv = b->meta[r].csv;
+	bool csv = batch_rows_csv(b, first, n);
 	buf_reset(&c->sql);
 	if (!(csv ? pg_copy_csv_sql(&c->sql, spec, b->csv_delim, b->csv_quote)
 		  : pg_copy_sql(&c->sql, spec)))

@@ -91,7 +91,7 @@ with open(out, "wb") as f:
         if not clean and r < 0.08:
             ident = b"not-int"
         f.write(ident + d + value() + d + value())
-        if i < rows - 1 or rnd.random() < 0.7:
+        if i < rows - 1 or clean or rnd.random() < 0.7:
             f.write(eol() if clean or rnd.random() > 0.01 else b"\r")
     if not clean and rnd.random() < 0.2:
         f.write(b"9" + d + q + b"open at the end")
