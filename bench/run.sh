@@ -68,6 +68,8 @@ echo "PostgreSQL ratios (wall time / psql \\copy; target: copy <= 1.10x):"
 echo "  sluice copy:   $(ratio "sluice --method copy" "psql \\copy")"
 echo "  sluice insert: $(ratio "sluice --method insert" "psql \\copy")"
 echo "  sluice copy --workers 2: $(ratio "sluice copy --workers 2" "psql \\copy")   (target: <= 1.0x)"
+echo "PostgreSQL client CPU (user + system / psql \\copy's; target: copy <= 2x):"
+echo "  sluice copy:   $(cpu_ratio "sluice --method copy" "psql \\copy") (${BENCH_CPU[sluice --method copy]} s against ${BENCH_CPU[psql \\copy]} s)"
 if [ -n "${BENCH_SECS[pgloader]:-}" ]; then
 	echo "  pgloader:      $(ratio pgloader "psql \\copy")   (sluice copy is $(ratio pgloader "sluice --method copy") faster than pgloader)"
 else

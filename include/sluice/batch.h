@@ -31,6 +31,9 @@ struct record {
 	long line;	 /* physical line where the record starts (1-based) */
 	const char *raw; /* the record verbatim, for the rejects file */
 	size_t raw_len;
+	/* raw is exactly this record as CSV in the dialect the reader named
+	 * (reader_ops.raw_csv): one record, no line end, fields as above */
+	bool csv;
 	/* a reader that numbers its records itself (a table read in key
 	 * order: the key) sets these; --resume checkpoints by them */
 	long long ordinal;
@@ -64,6 +67,7 @@ struct row_meta {
 	const char *raw;   /* verbatim record, in the batch arena */
 	size_t raw_len;
 	const char *mark; /* the record's watermark (copy --incremental), or NULL */
+	bool csv;	  /* raw is the row as CSV in the batch's csv dialect */
 };
 
 struct arena_block;
@@ -94,7 +98,10 @@ struct batch {
 	struct row_meta *meta; /* nrows */
 	uint64_t bytes;	       /* input bytes these rows came from */
 	bool has_defaults;     /* some cell is cell_default */
-	long seq;	       /* batch number within the run, from 1 */
+	/* the CSV dialect of the rows whose meta.csv is set (a driver may send
+	 * their raw text as they are); 0: none */
+	char csv_delim, csv_quote;
+	long seq; /* batch number within the run, from 1 */
 	struct arena arena;
 	/* --nest: one batch of child rows per child table, whose meta.ordinal
 	 * is the index of the row (document) of this batch they belong to, in
@@ -116,13 +123,27 @@ static inline bool batch_full(const struct batch *b)
 	return b->nrows >= b->cap_rows || (b->cap_bytes && b->arena.used_total >= b->cap_bytes);
 }
 /* Copy a record (exactly ncols fields) into the batch; keep_raw also copies
- * its verbatim text. False on out of memory. */
+ * its verbatim text. False on out of memory. Values are NUL-terminated,
+ * but for a record that is its CSV text (record.csv, with keep_raw): its
+ * values point into the copy of that text (meta.csv rows go only to a
+ * driver's takes_csv write, which reads values by their length). */
 bool batch_add_row(struct batch *b, const struct record *rec, int source, bool keep_raw);
 /* Copy ncols cells as a new row, growing the batch when it is full (child
  * rows: their number is not known in advance); meta line, source and
  * ordinal as given, no raw text. False on out of memory. */
 bool batch_add_cells(struct batch *b, const struct cell *cells, long line, int source,
 		     long long ordinal);
+/* Whether rows [first, first+n) of b all are their CSV text in the batch's
+ * csv dialect (a takes_csv driver then sends that text). */
+static inline bool batch_rows_csv(const struct batch *b, size_t first, size_t n)
+{
+	if (!b->csv_delim)
+		return false;
+	for (size_t r = first; r < first + n; r++)
+		if (!b->meta[r].csv)
+			return false;
+	return true;
+}
 static inline const struct cell *batch_row(const struct batch *b, size_t i)
 {
 	return b->cells + i * (size_t)b->ncols;

@@ -144,6 +144,11 @@ struct driver {
 		bool (*write_batch)(struct conn *c, const struct write_spec *spec,
 				    const struct batch *b, size_t first, size_t n,
 				    struct write_count *out, struct sl_error *err);
+		/* Optional. Whether write_batch with spec sends rows whose
+		 * meta.csv is set (in the batch's csv dialect) as their CSV text,
+		 * letting the server parse it (PostgreSQL's COPY csv); a reader
+		 * then need not take such records apart for it. NULL: never. */
+		bool (*takes_csv)(const struct write_spec *spec);
 		/* Optional. Rows [first, first+n) of b that failed together, written
 		 * one by one inside the caller's transaction, each in its own
 		 * subtransaction on the server, in a round trip or two: a row the

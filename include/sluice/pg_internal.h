@@ -94,6 +94,8 @@ bool pg_job_lock_try(struct conn *c, uint64_t key, bool *held, struct sl_error *
 bool pg_write_generated(struct conn *c, const struct write_spec *spec, const struct batch *b,
 			size_t first, size_t n, int key, char (*ids)[SQL_ID_BYTES],
 			struct write_count *out, struct sl_error *err);
+/* driver.write.takes_csv: COPY, no conflict clause, no update. */
+bool pg_takes_csv(const struct write_spec *spec);
 bool pg_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
 		    size_t first, size_t n, struct write_count *out, struct sl_error *err);
 bool pg_write_each(struct conn *c, const struct write_spec *spec, const struct batch *b,

@@ -83,6 +83,14 @@ struct reader_ops {
 	/* Bytes consumed so far, for readers without a byte source (a table);
 	 * NULL: the source's position. */
 	unsigned long long (*position)(struct reader *r);
+	/* Optional (CSV). From now on, a record whose verbatim text is
+	 * exactly its CSV in one dialect (one record, fields as next() gives
+	 * them, valid UTF-8, no line end) says so (record.csv), and its
+	 * fields may then point into the input buffer: not NUL-terminated.
+	 * *delim and *quote get the dialect. False (nothing changes) when the
+	 * options make the text differ from the fields (--null, --escape,
+	 * Latin-1). */
+	bool (*raw_csv)(struct reader *r, char *delim, char *quote);
 };
 
 struct reader {

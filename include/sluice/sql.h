@@ -463,6 +463,8 @@ int convert_exact_rule_for_pg(const char *column_type);
 
 /* PostgreSQL: COPY "t" ("a", ...) FROM STDIN (pg_dialect.bulk_load). */
 bool pg_copy_sql(struct buf *b, const struct write_spec *spec);
+/* COPY ... FROM STDIN (FORMAT csv) with this delimiter and quote (ASCII). */
+bool pg_copy_csv_sql(struct buf *b, const struct write_spec *spec, char delim, char quote);
 /* PostgreSQL COPY text format: append one value escaped (\N for NULL). */
 bool pg_copy_escape(struct buf *b, const char *s, size_t len);
 

@@ -134,6 +134,7 @@ const struct driver pg_driver = {
 		{
 			.supports = pg_supports,
 			.write_batch = pg_write_batch,
+			.takes_csv = pg_takes_csv,
 			.write_each = pg_write_each,
 			.write_generated = pg_write_generated,
 			.update_batch = pg_update_batch,

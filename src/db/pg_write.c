@@ -17,7 +17,7 @@
  * text format, escaped by pg_copy_escape; numbered: each line starts with
  * the row's number in the range (0, 1, ...). */
 static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size_t first, size_t n,
-		    bool numbered, char *const *skip, struct sl_error *err)
+		    bool numbered, char *const *skip, bool csv, struct sl_error *err)
 {
 	PGresult *res = pg_run(c, sql);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
@@ -34,7 +34,9 @@ static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size
 			continue; /* refused already */
 		if (numbered && !buf_printf(&c->copy, "%zu\t", r - first))
 			ok = false;
-		for (int col = 0; ok && col < b->ncols; col++) {
+		if (csv && !buf_append(&c->copy, b->meta[r].raw, b->meta[r].raw_len))
+			ok = false;
+		for (int col = 0; ok && !csv && col < b->ncols; col++) {
 			if ((col && !buf_putc(&c->copy, '\t')) ||
 			    !pg_copy_escape(&c->copy, row[col].ptr, row[col].len)) {
 				ok = false;
@@ -82,14 +84,51 @@ static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size
 	return ok;
 }
 
-/* COPY the rows into spec's table. */
+/* COPY in CSV format counts the line ends inside quoted fields too, and
+ * names the line a refused row ends on; until it has met the first line
+ * end outside quotes (the end of the first row) it takes a line end for a
+ * CR, after that for a LF (sluice sends LF). The row (from 1) of rows
+ * [first, first+n) of b its line `line` falls in; 0 when none does. */
+static long csv_row_of_line(const struct batch *b, size_t first, size_t n, long line)
+{
+	long at = 1;
+	for (size_t r = 0; r < n; r++) {
+		const struct row_meta *m = &b->meta[first + r];
+		const char *p = m->raw, *end = m->raw + m->raw_len;
+		int eol = r == 0 ? '\r' : '\n';
+		long span = 1;
+		while ((p = memchr(p, eol, (size_t)(end - p)))) {
+			span++;
+			p++;
+		}
+		if (line < at + span)
+			return (long)r + 1;
+		at += span;
+	}
+	return 0;
+}
+
+/* COPY the rows into spec's table: as their CSV text when every one has it
+ * (the server's CSV parser reads the values the reader found), else
+ * escaped from their values. */
 static bool write_copy(struct conn *c, const struct write_spec *spec, const struct batch *b,
 		       size_t first, size_t n, struct sl_error *err)
 {
+	bool csv = batch_rows_csv(b, first, n);
 	buf_reset(&c->sql);
-	if (!pg_copy_sql(&c->sql, spec))
+	if (!(csv ? pg_copy_csv_sql(&c->sql, spec, b->csv_delim, b->csv_quote)
+		  : pg_copy_sql(&c->sql, spec)))
 		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
-	return copy_in(c, c->sql.data, b, first, n, false, NULL, err);
+	if (copy_in(c, c->sql.data, b, first, n, false, NULL, csv, err))
+		return true;
+	if (csv && err->row > 0)
+		err->row = csv_row_of_line(b, first, n, err->row);
+	return false;
+}
+
+bool pg_takes_csv(const struct write_spec *spec)
+{
+	return spec->method == METHOD_COPY && sql_uses_bulk(spec);
 }
 
 /* A refused parameter of a multi-row INSERT is named by the server as
@@ -392,7 +431,7 @@ bool pg_write_each(struct conn *c, const struct write_spec *spec, const struct b
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
 	if (!pg_exec(c, q.data, err) || !copy_in(c, "COPY pg_temp.\"sluice#each\" FROM STDIN", b,
-						 first, n, true, refused, err)) {
+						 first, n, true, refused, false, err)) {
 		buf_free(&q);
 		return false;
 	}
@@ -518,8 +557,8 @@ static bool delete_staged(struct conn *c, const struct write_spec *spec, const s
 	buf_reset(&c->sql);
 	if (!pg_keys_stage_sql(&c->sql, b->ncols))
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	if (!pg_exec(c, c->sql.data, err) ||
-	    !copy_in(c, "COPY pg_temp.\"sluice#keys\" FROM STDIN", b, first, n, true, NULL, err))
+	if (!pg_exec(c, c->sql.data, err) || !copy_in(c, "COPY pg_temp.\"sluice#keys\" FROM STDIN",
+						      b, first, n, true, NULL, false, err))
 		return false;
 	buf_reset(&c->sql);
 	if (!pg_delete_staged_sql(&c->sql, spec, c->types))

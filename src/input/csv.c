@@ -70,6 +70,12 @@ struct csv_state {
 	 * record that spanned several lines only its first line is rejected */
 	struct buf pushback;
 	size_t pushback_off;
+
+	/* records as raw CSV (csv_raw_csv): plain records are found by
+	 * fast_record, their fields pointing into the chunk */
+	bool fast;
+	struct cell *fcells;
+	struct buf fdata; /* fields with doubled quotes, undoubled */
 };
 
 static int never_space(unsigned char c)
@@ -349,14 +355,29 @@ static bool apply_escape(struct csv_state *st, const char *seg, size_t n, const 
 
 /* Fill the chunk buffer; false at end of input or on error (err set then).
  * Lines being read again (st->again) come first, up to where r->src stands. */
+static bool fill_chunk_after(struct reader *r, struct csv_state *st, size_t keep, bool *failed,
+			     struct sl_error *err);
 static bool fill_chunk(struct reader *r, struct csv_state *st, bool *failed, struct sl_error *err)
+{
+	return fill_chunk_after(r, st, 0, failed, err);
+}
+
+/* fill_chunk, keeping the unread bytes of the chunk (keep of them) at its
+ * start: a record cut by the chunk's end is then whole in it. */
+static bool fill_chunk_after(struct reader *r, struct csv_state *st, size_t keep, bool *failed,
+			     struct sl_error *err)
 {
 	if (st->eof)
 		return false;
+	if (keep)
+		memmove(st->chunk, st->chunk + st->chunk_len - keep, keep);
+	st->chunk_len = keep;
+	st->chunk_off = 0;
+	size_t room = CHUNK_SIZE - keep;
 	ssize_t n;
 	if (st->again && st->again_off < st->src_off) {
 		uint64_t left = st->src_off - st->again_off;
-		n = source_read(st->again, st->chunk, left < CHUNK_SIZE ? (size_t)left : CHUNK_SIZE,
+		n = source_read(st->again, st->chunk + keep, left < room ? (size_t)left : room,
 				err);
 		if (n < 0) {
 			*failed = true;
@@ -364,7 +385,7 @@ static bool fill_chunk(struct reader *r, struct csv_state *st, bool *failed, str
 		}
 		st->again_off += (uint64_t)n;
 		if (n > 0) {
-			st->chunk_len = (size_t)n;
+			st->chunk_len = keep + (size_t)n;
 			st->chunk_off = 0;
 			return true;
 		}
@@ -374,7 +395,7 @@ static bool fill_chunk(struct reader *r, struct csv_state *st, bool *failed, str
 		source_close(st->again);
 		st->again = NULL;
 	}
-	n = source_read(r->src, st->chunk, CHUNK_SIZE, err);
+	n = source_read(r->src, st->chunk + keep, room, err);
 	if (n < 0) {
 		*failed = true;
 		return false;
@@ -384,9 +405,9 @@ static bool fill_chunk(struct reader *r, struct csv_state *st, bool *failed, str
 		return false;
 	}
 	st->src_off += (uint64_t)n;
-	st->chunk_len = (size_t)n;
+	st->chunk_len = keep + (size_t)n;
 	st->chunk_off = 0;
-	if (st->at_start) {
+	if (st->at_start && !keep) {
 		st->at_start = false;
 		if (n >= 3 && st->chunk[0] == 0xEF && st->chunk[1] == 0xBB && st->chunk[2] == 0xBF)
 			st->chunk_off = 3;
@@ -800,6 +821,176 @@ static void over_limit(struct reader *r, struct csv_state *st, struct csv_slot *
 	}
 }
 
+/* Whether [s, s+n) has a byte >= 0x80, eight bytes at a time. */
+static bool any_high(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		if (w & 0x8080808080808080ULL)
+			return true;
+	}
+	for (; i < n; i++)
+		if (s[i] & 0x80)
+			return true;
+	return false;
+}
+
+/* How many '\n' [s, s+n) holds. */
+static long count_lf(const unsigned char *s, size_t n)
+{
+	long k = 0;
+	const unsigned char *end = s + n;
+	while ((s = memchr(s, '\n', (size_t)(end - s)))) {
+		k++;
+		s++;
+	}
+	return k;
+}
+
+enum fast_result { FAST_OK, FAST_NO, FAST_MORE };
+
+/* The record at the chunk's position, when it is plain: complete in the
+ * chunk, ended by LF or CR LF, exactly the expected fields, each unquoted
+ * (no quote or CR in it) or quoted from its first byte to just before a
+ * delimiter or the line end (doubled quotes inside), no NUL,
+ * valid UTF-8, within --max-record-bytes, not a blank line nor "\." alone.
+ * For such a record libcsv gives the fields found here and PostgreSQL's
+ * CSV COPY reads the same values from its text. FAST_NO for anything else
+ * and FAST_MORE when the chunk ends first: nothing is consumed, and the
+ * parser takes it from there, so its rejects, messages and line numbers
+ * stay as they are. memchr does the scanning. */
+static enum fast_result fast_record(struct csv_state *st, struct record *rec)
+{
+	const unsigned char *p = st->chunk + st->chunk_off, *end = st->chunk + st->chunk_len;
+	const unsigned char *q = p, *body_end;
+	const unsigned char dl = (unsigned char)st->delimiter, qu = (unsigned char)st->quote;
+	size_t nf = 0, expected = st->expected;
+	bool doubled = false, quoted = false;
+	/* the next line feed and quote at or after q (end: none in the chunk) */
+	const unsigned char *nl = memchr(q, '\n', (size_t)(end - q));
+	if (!nl)
+		return FAST_MORE;
+	const unsigned char *fq = memchr(q, qu, (size_t)(nl - q));
+	if (!fq)
+		fq = nl; /* none before the line feed: look again only past it */
+	for (;;) {
+		if (nf == expected)
+			return FAST_NO;
+		struct cell *c = &st->fcells[nf++];
+		if (*q == qu) {
+			const unsigned char *start = ++q;
+			bool dq = false;
+			for (;;) {
+				const unsigned char *x = memchr(q, qu, (size_t)(end - q));
+				if (!x || x + 1 == end)
+					return FAST_MORE;
+				if (x[1] != qu) {
+					q = x;
+					break;
+				}
+				dq = doubled = true;
+				q = x + 2;
+			}
+			quoted = true;
+			c->ptr = (const char *)start;
+			c->len =
+				dq ? SIZE_MAX : (size_t)(q - start); /* SIZE_MAX: undoubled below */
+			q++;					     /* the closing quote */
+			if (q > nl) {
+				nl = memchr(q, '\n', (size_t)(end - q));
+				if (!nl)
+					return FAST_MORE;
+			}
+			fq = memchr(q, qu, (size_t)(nl - q));
+			if (!fq)
+				fq = nl;
+		} else {
+			const unsigned char *x = memchr(q, dl, (size_t)(nl - q));
+			if (!x)
+				x = nl;
+			if (fq < x)
+				return FAST_NO; /* a quote inside an unquoted field */
+			if (x > q && x[-1] == '\r' && x == nl)
+				x--; /* the CR of CR LF */
+			c->ptr = x == q ? NULL : (const char *)q;
+			c->len = (size_t)(x - q);
+			q = x;
+		}
+		/* q is at the delimiter or line end after the field */
+		if (*q == dl) {
+			q++;
+			continue;
+		}
+		if (q == nl) {
+			body_end = q;
+			break;
+		}
+		if (*q == '\r' && q + 1 == nl) {
+			body_end = q;
+			q++;
+			break;
+		}
+		return FAST_NO;
+	}
+	q++; /* the '\n' */
+	size_t body = (size_t)(body_end - p);
+	if (nf != expected || body == 0 || body > st->max_record ||
+	    (body == 2 && p[0] == '\\' && p[1] == '.') || memchr(p, '\0', body))
+		return FAST_NO;
+	if (memchr(p, '\r', body)) {
+		/* a CR is data inside quotes only: an unquoted field (one not
+		 * just after a quote) must have none */
+		for (size_t i = 0; i < nf; i++) {
+			const struct cell *c = &st->fcells[i];
+			if (c->ptr && c->len != SIZE_MAX &&
+			    (c->ptr == (const char *)p || (unsigned char)c->ptr[-1] != qu) &&
+			    memchr(c->ptr, '\r', c->len))
+				return FAST_NO;
+		}
+	}
+	size_t bad_at;
+	if (any_high(p, body) && !utf8_valid((const char *)p, body, &bad_at))
+		return FAST_NO;
+	long lines = quoted ? count_lf(p, body) : 0;
+	if (doubled) {
+		/* undouble each field that needs it into fdata, sized first so
+		 * the pointers taken stay put */
+		buf_reset(&st->fdata);
+		if (!buf_reserve(&st->fdata, body))
+			return FAST_NO;
+		for (size_t i = 0; i < nf; i++) {
+			struct cell *c = &st->fcells[i];
+			if (c->len != SIZE_MAX)
+				continue;
+			const char *s = c->ptr;
+			char *o = st->fdata.data + st->fdata.len, *o0 = o;
+			for (;; s++) {
+				if (*s == st->quote) {
+					if (s[1] != st->quote)
+						break;
+					s++;
+				}
+				*o++ = *s;
+			}
+			c->ptr = o0;
+			c->len = (size_t)(o - o0);
+			st->fdata.len += c->len;
+		}
+	}
+	rec->nfields = nf;
+	rec->fields = st->fcells;
+	rec->line = st->line;
+	rec->raw = (const char *)p;
+	rec->raw_len = body;
+	rec->csv = true;
+	st->line += lines + 1;
+	st->last_byte = '\n';
+	st->chunk_off += (size_t)(q - p);
+	return FAST_OK;
+}
+
 static enum read_status csv_next(struct reader *r, struct record *rec, struct sl_error *err)
 {
 	struct csv_state *st = r->impl;
@@ -810,6 +1001,22 @@ static enum read_status csv_next(struct reader *r, struct record *rec, struct sl
 		st->slots[0] = st->slots[st->head];
 		st->slots[st->head] = tmp;
 		st->head = 0;
+	}
+	if (st->fast && st->count == 0 && st->expected && st->pushback_off >= st->pushback.len &&
+	    st->parser.pstate == 0 && st->last_byte != '\r' && !current_slot(st)->raw.len &&
+	    !current_slot(st)->nfields) {
+		if (st->chunk_off >= st->chunk_len && !fill_chunk(r, st, &failed, err) && failed)
+			return READ_FAIL;
+		enum fast_result fr = fast_record(st, rec);
+		if (fr == FAST_MORE && st->chunk_off > 0) {
+			/* cut by the chunk's end: move it to the front, read on */
+			if (!fill_chunk_after(r, st, st->chunk_len - st->chunk_off, &failed, err) &&
+			    failed)
+				return READ_FAIL;
+			fr = fast_record(st, rec);
+		}
+		if (fr == FAST_OK)
+			return READ_OK;
 	}
 	if (st->count == 0 && !parse_more(r, st, &failed, err))
 		return failed ? READ_FAIL : READ_EOF;
@@ -828,6 +1035,7 @@ static enum read_status csv_next(struct reader *r, struct record *rec, struct sl
 	rec->line = s->line;
 	rec->raw = s->raw.data ? s->raw.data : "";
 	rec->raw_len = s->raw.len;
+	rec->csv = false;
 	if (!st->expected && !s->bad && !s->over)
 		st->expected = s->nfields;
 	if (s->bad || s->over) {
@@ -900,6 +1108,28 @@ static bool csv_set_columns(struct reader *r, char *const *names, int n, struct 
 	return true;
 }
 
+/* reader_ops.raw_csv: plain records are found by fast_record from now on. */
+static bool csv_raw_csv(struct reader *r, char *delim, char *quote)
+{
+	struct csv_state *st = r->impl;
+	unsigned char d = (unsigned char)st->delimiter, q = (unsigned char)st->quote;
+	/* COPY's CSV wants one-byte delimiter and quote, apart, no line ends */
+	if (st->escape != st->quote || st->opt.null_marker || st->opt.encoding != ENCODING_UTF8 ||
+	    !d || !q || d == q || d >= 0x80 || q >= 0x80 || d == '\n' || d == '\r' || q == '\n' ||
+	    q == '\r')
+		return false;
+	if (!st->fcells) {
+		st->fcells = calloc(FIELDS_MAX, sizeof *st->fcells);
+		if (!st->fcells)
+			return false;
+		buf_init(&st->fdata, st->max_record + 64);
+	}
+	st->fast = true;
+	*delim = (char)d;
+	*quote = (char)q;
+	return true;
+}
+
 static void csv_close(struct reader *r)
 {
 	struct csv_state *st = r->impl;
@@ -917,6 +1147,8 @@ static void csv_close(struct reader *r)
 	free(st->slots);
 	buf_free(&st->xform);
 	buf_free(&st->pushback);
+	free(st->fcells);
+	buf_free(&st->fdata);
 	if (st->again)
 		source_close(st->again);
 	free(st->chunk);
@@ -930,4 +1162,5 @@ const struct reader_ops csv_reader_ops = {
 	.set_columns = csv_set_columns,
 	.next = csv_next,
 	.close = csv_close,
+	.raw_csv = csv_raw_csv,
 };

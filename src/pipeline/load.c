@@ -304,6 +304,22 @@ static int group_step(struct load *ld, struct reader *r, const struct record *re
 	return 1;
 }
 
+/* Whether records of a plain load may reach the driver as their CSV text
+ * (driver.write.takes_csv): nothing here looks at their fields before
+ * batch_add_row copies them. Test builds: SLUICE_SLOW_CSV=1 says no, so the
+ * same tests run through the parser alone. */
+static bool csv_wanted(const struct load *ld)
+{
+#ifdef SLUICE_TEST_HOOKS
+	const char *v = getenv("SLUICE_SLOW_CSV");
+	if (v && !strcmp(v, "1"))
+		return false;
+#endif
+	return ld->drv->write.takes_csv && ld->drv->write.takes_csv(&ld->spec) &&
+	       !ld->spec.update && ld->spec.on_conflict == CONFLICT_ERROR && !ld->spec.nadd &&
+	       ld->group_idx < 0 && ld->nqueues <= 1 && !ld->keyed && !ld->nest;
+}
+
 /* Read every record of one source into batches: cur[q] is the batch being
  * filled for writer queue q. */
 static bool load_source(struct load *ld, struct reader *r, int src_index, struct batch **cur,
@@ -321,8 +337,12 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			return false;
 		}
 	}
-	for (;;) {
-		if (run_stopping(&ld->run)) {
+	char csv_delim = 0, csv_quote = 0; /* records as CSV text: their dialect */
+	if (csv_wanted(ld) && r->ops->raw_csv && !r->ops->raw_csv(r, &csv_delim, &csv_quote))
+		csv_delim = csv_quote = 0;
+	for (unsigned long nread = 0;; nread++) {
+		/* every 64 records: run_stopping takes the run's lock */
+		if (nread % 64 == 0 && run_stopping(&ld->run)) {
 			ok = false;
 			break;
 		}
@@ -390,11 +410,18 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			}
 			cur[q] = item;
 			cur[q]->seq = ++*seq;
+			cur[q]->csv_delim = csv_delim;
+			cur[q]->csv_quote = csv_quote;
 		}
 		if (batch_add_row(cur[q], &rec, src_index, true) &&
-		    nest_add_kids(ld, cur[q], cur[q]->nrows - 1, &rec))
-			cur[q]->meta[cur[q]->nrows - 1].ordinal = ordinal;
-		else {
+		    nest_add_kids(ld, cur[q], cur[q]->nrows - 1, &rec)) {
+			struct row_meta *m = &cur[q]->meta[cur[q]->nrows - 1];
+			m->ordinal = ordinal;
+			/* a batch begun by a source of another dialect */
+			if (!csv_delim || cur[q]->csv_delim != csv_delim ||
+			    cur[q]->csv_quote != csv_quote)
+				m->csv = false;
+		} else {
 			sl_error_set(&err, SL_ERR_INTERNAL, "%s:%ld: out of memory", name,
 				     rec.line);
 			run_fail(&ld->run, &err);

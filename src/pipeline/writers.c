@@ -412,8 +412,11 @@ static void log_batch(struct load *ld, struct conn *c, const struct batch *b, si
 	if (ld->drv->conn.session_name)
 		ld->drv->conn.session_name(c, session, sizeof session);
 	const struct row_meta *a = &b->meta[first], *z = &b->meta[first + n - 1];
-	log_debug("batch %ld, %zu rows (%s lines %ld-%ld), %s: %s", b->seq, n,
-		  ld->job->sources[a->source], a->line, z->line, session, ok ? buf_str(&sql) : "?");
+	bool csv = !ld->spec.update && sql_uses_bulk(&ld->spec) && ld->drv->write.takes_csv &&
+		   ld->drv->write.takes_csv(&ld->spec) && batch_rows_csv(b, first, n);
+	log_debug("batch %ld, %zu rows (%s lines %ld-%ld), %s: %s%s", b->seq, n,
+		  ld->job->sources[a->source], a->line, z->line, session, ok ? buf_str(&sql) : "?",
+		  csv ? ", the rows as their CSV text" : "");
 	buf_free(&sql);
 }
 

@@ -129,6 +129,7 @@ void batch_reset(struct batch *b)
 	b->nrows = 0;
 	b->bytes = 0;
 	b->has_defaults = false;
+	b->csv_delim = b->csv_quote = 0;
 	arena_reset(&b->arena);
 	for (int k = 0; k < b->nkids; k++)
 		batch_reset(&b->kids[k]);
@@ -175,10 +176,57 @@ bool batch_add_cells(struct batch *b, const struct cell *cells, long line, int s
 	return true;
 }
 
+/* Whether field f of rec lies within its verbatim text. */
+static bool in_raw(const struct record *rec, const struct cell *f)
+{
+	return f->ptr >= rec->raw && f->ptr + f->len <= rec->raw + rec->raw_len;
+}
+
+/* batch_add_row for a record that is its CSV text (rec->csv): the text is
+ * copied once and the values that lie within it point into the copy, the
+ * others (undoubled quotes) are copied after it. */
+static bool add_csv_row(struct batch *b, const struct record *rec, int source)
+{
+	size_t total = rec->raw_len + 1;
+	for (size_t i = 0; i < rec->nfields; i++)
+		if (rec->fields[i].ptr && !in_raw(rec, &rec->fields[i]))
+			total += rec->fields[i].len + 1;
+	char *p = arena_alloc(&b->arena, total);
+	if (!p)
+		return false;
+	char *raw = p;
+	memcpy(raw, rec->raw, rec->raw_len);
+	raw[rec->raw_len] = '\0';
+	p += rec->raw_len + 1;
+	struct cell *row = b->cells + b->nrows * (size_t)b->ncols;
+	for (size_t i = 0; i < rec->nfields; i++) {
+		const struct cell *f = &rec->fields[i];
+		if (!f->ptr) {
+			row[i] = (struct cell){NULL, 0};
+		} else if (in_raw(rec, f)) {
+			row[i] = (struct cell){raw + (f->ptr - rec->raw), f->len};
+		} else {
+			memcpy(p, f->ptr, f->len);
+			p[f->len] = '\0';
+			row[i] = (struct cell){p, f->len};
+			p += f->len + 1;
+		}
+	}
+	b->meta[b->nrows] = (struct row_meta){.line = rec->line,
+					      .source = source,
+					      .raw = raw,
+					      .raw_len = rec->raw_len,
+					      .csv = true};
+	b->nrows++;
+	return true;
+}
+
 bool batch_add_row(struct batch *b, const struct record *rec, int source, bool keep_raw)
 {
 	if (b->nrows >= b->cap_rows || rec->nfields != (size_t)b->ncols)
 		return false;
+	if (rec->csv && keep_raw && rec->raw && !rec->mark)
+		return add_csv_row(b, rec, source);
 	size_t total = 0;
 	for (size_t i = 0; i < rec->nfields; i++)
 		if (rec->fields[i].ptr && !cell_is_default(&rec->fields[i]))
@@ -210,6 +258,7 @@ bool batch_add_row(struct batch *b, const struct record *rec, int source, bool k
 	m->source = source;
 	m->raw = NULL;
 	m->raw_len = 0;
+	m->csv = keep_raw && rec->raw && rec->csv;
 	if (keep_raw && rec->raw) {
 		memcpy(p, rec->raw, rec->raw_len);
 		p[rec->raw_len] = '\0';

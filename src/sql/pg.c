@@ -100,6 +100,14 @@ bool pg_copy_sql(struct buf *b, const struct write_spec *spec)
 	       sql_column_list(&pg_dialect, b, spec) && buf_puts(b, " FROM STDIN");
 }
 
+bool pg_copy_csv_sql(struct buf *b, const struct write_spec *spec, char delim, char quote)
+{
+	/* as hex escapes, so that no delimiter or quote can end the literal */
+	return pg_copy_sql(b, spec) &&
+	       buf_printf(b, " (FORMAT csv, DELIMITER E'\\x%02x', QUOTE E'\\x%02x')",
+			  (unsigned char)delim, (unsigned char)quote);
+}
+
 bool pg_copy_escape(struct buf *b, const char *s, size_t len)
 {
 	if (!s)

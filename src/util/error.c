@@ -9,7 +9,14 @@
 
 void sl_error_clear(struct sl_error *err)
 {
-	memset(err, 0, sizeof *err);
+	/* each field, not the 1 KB message buffer: the load clears one for
+	 * every record it reads */
+	err->kind = SL_ERR_NONE;
+	err->msg[0] = '\0';
+	err->sqlstate[0] = '\0';
+	err->server_code = 0;
+	err->line = 0;
+	err->row = 0;
 }
 
 bool sl_error_set(struct sl_error *err, enum sl_error_kind kind, const char *fmt, ...)

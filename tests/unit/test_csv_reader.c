@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "sluice/buf.h"
 #include "sluice/reader.h"
 
 static char path[64];
@@ -850,6 +851,122 @@ START_TEST(max_record_bytes_bounds_memory)
 }
 END_TEST
 
+/* Read the file at path twice, through the parser alone and with records as
+ * raw CSV (raw_csv), and hold every record, reject and line of the second
+ * to the first; returns how many records came as CSV text. */
+static size_t same_both_ways(const struct reader_options *opt)
+{
+	struct reader *a = NULL, *b = NULL;
+	struct sl_error ea, eb;
+	ck_assert_msg(reader_open(&a, path, opt, &ea), "%s", ea.msg);
+	ck_assert_msg(reader_open(&b, path, opt, &eb), "%s", eb.msg);
+	char d, q;
+	ck_assert(b->ops->raw_csv && b->ops->raw_csv(b, &d, &q));
+	size_t ncsv = 0;
+	for (;;) {
+		struct record ra = {0}, rb = {0};
+		sl_error_clear(&ea);
+		sl_error_clear(&eb);
+		enum read_status sa = a->ops->next(a, &ra, &ea);
+		enum read_status sb = b->ops->next(b, &rb, &eb);
+		ck_assert_int_eq(sa, sb);
+		if (sa == READ_EOF || sa == READ_FAIL)
+			break;
+		ck_assert_int_eq(ra.line, rb.line);
+		ck_assert_int_eq(ra.raw_len, rb.raw_len);
+		ck_assert(!memcmp(ra.raw, rb.raw, ra.raw_len));
+		ck_assert(!ra.csv);
+		if (sa == READ_REJECT) {
+			ck_assert_str_eq(ea.msg, eb.msg);
+			continue;
+		}
+		ck_assert_int_eq(ra.nfields, rb.nfields);
+		for (size_t i = 0; i < ra.nfields; i++) {
+			ck_assert_int_eq(ra.fields[i].ptr == NULL, rb.fields[i].ptr == NULL);
+			ck_assert_int_eq(ra.fields[i].len, rb.fields[i].len);
+			if (ra.fields[i].ptr)
+				ck_assert(!memcmp(ra.fields[i].ptr, rb.fields[i].ptr,
+						  ra.fields[i].len));
+		}
+		ncsv += rb.csv;
+	}
+	ck_assert_int_eq(a->blank_lines, b->blank_lines);
+	reader_close(a);
+	reader_close(b);
+	return ncsv;
+}
+
+START_TEST(raw_csv_same_records)
+{
+	const char *text = "\xEF\xBB\xBFid,a,b\r\n"
+			   "1,plain,\"quoted, with comma\"\r\n"
+			   "2,,\"\"\n"
+			   "3,\"say \"\"hi\"\"\",\"multi\nline\"\n"
+			   "4,\"cr\rin quotes\",x\n"
+			   "5,unquoted\rcr,x\n"
+			   "6,st\"ray,x\n"
+			   "7,too,many,fields\n"
+			   "\n"
+			   "8,bad \xff utf8,x\n"
+			   "9,h\xc3\xa9llo,\"\xe6\x97\xa5\"\n"
+			   "10,\"closed\"junk,x\n"
+			   "\\.\n"
+			   "11,\"runs on,x\n"
+			   "12,a,b\n"
+			   "13,last,no newline";
+	write_file(text, strlen(text));
+	struct reader_options opt = {.format = FORMAT_CSV};
+	size_t ncsv = same_both_ways(&opt);
+	ck_assert_uint_ge(ncsv, 4);
+	unlink(path);
+}
+END_TEST
+
+/* Records cut by the read chunk's end, in another dialect. */
+START_TEST(raw_csv_across_chunks)
+{
+	struct buf t;
+	buf_init(&t, 0);
+	ck_assert(buf_puts(&t, "id;a;b\n"));
+	for (int i = 0; i < 3000; i++) {
+		bool ok = buf_printf(
+			&t, "%d;'%.*s';'it''s\n%d'\n", i, 200 + i % 97,
+			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+			i);
+		ck_assert(ok);
+	}
+	write_file(t.data, t.len);
+	buf_free(&t);
+	struct reader_options opt = {.format = FORMAT_CSV, .delimiter = ';', .quote = '\''};
+	ck_assert_uint_eq(same_both_ways(&opt), 3000);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(raw_csv_refused_by_options)
+{
+	write_file("a,b\n1,2\n", 8);
+	struct reader_options opts[] = {
+		{.format = FORMAT_CSV, .null_marker = "NULL"},
+		{.format = FORMAT_CSV, .escape = '\\'},
+		{.format = FORMAT_CSV, .encoding = ENCODING_LATIN1},
+	};
+	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+		struct reader *r = NULL;
+		struct sl_error err;
+		ck_assert(reader_open(&r, path, &opts[i], &err));
+		char d, q;
+		ck_assert(!r->ops->raw_csv(r, &d, &q));
+		reader_close(r);
+	}
+	unlink(path);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("csv_reader");
@@ -887,6 +1004,9 @@ int main(void)
 	tcase_add_test(tc, max_record_bytes_unterminated_quote_stdin);
 	tcase_add_test(tc, max_record_bytes_bounds_memory);
 	tcase_add_test(tc, too_many_fields_counted_not_kept);
+	tcase_add_test(tc, raw_csv_same_records);
+	tcase_add_test(tc, raw_csv_across_chunks);
+	tcase_add_test(tc, raw_csv_refused_by_options);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# tests/integration/t_csv_paths.sh - the differential test of the two CSV
+# paths into PostgreSQL COPY: plain records sent as their CSV text (the fast
+# path) against every record taken apart by libcsv (SLUICE_SLOW_CSV=1, a test
+# build's switch), on generated files in random dialects with broken records
+# and refused values: the same rows, rejects, reasons, line numbers and exit
+# codes. Clean files are also held to psql's own \copy.
+. "$(dirname "$0")/lib.sh"
+GEN="$(dirname "$0")/../tools/csv_dialects.py"
+SEEDS=${SLUICE_CSV_SEEDS:-40}
+
+rows_of() { pg -c "select coalesce(id::text, 'N') || '|' || coalesce(a, 'N') || '|' || coalesce(b, 'N') from $1 order by 1"; }
+
+# load SEED TABLE [ARG...]: load the seed's file into TABLE (ARGs: VAR=value
+# for the environment, others for sluice); code, output, rejects and reasons
+# in $TMP/TABLE.{rc,out,rej,rej.log}
+load() {
+	local seed=$1 t=$2
+	shift 2
+	local envs=() args=() quiet=(-q)
+	for a in "$@"; do
+		case $a in *=*) envs+=("$a") ;; -v*) quiet=() args+=("$a") ;; *) args+=("$a") ;; esac
+	done
+	[ "$seed" -lt 100 ] && [ $((seed % 3)) -eq 0 ] && args+=(--max-record-bytes 2000)
+	pg -c "drop table if exists $t; create table $t (id int, a text, b text)"
+	rm -f "$TMP/$t.rej" "$TMP/$t.rej.log"
+	env "${envs[@]}" "$SLUICE" load "$TMP/g$seed.csv" "$SLUICE_PG_URL" --table "$t" --delimiter "$DELIM" \
+		--quote "$QUOTE" --batch-rows $((5 + seed % 40)) --rejects "$TMP/$t.rej" "${quiet[@]}" \
+		"${args[@]}" >"$TMP/$t.out" 2>&1
+	echo $? >"$TMP/$t.rc"
+	touch "$TMP/$t.rej" "$TMP/$t.rej.log"
+}
+
+test_case "generated dialects and broken files: fast path = libcsv path"
+bad=0
+for seed in $(seq 1 "$SEEDS"); do
+	read -r dh qh < <(python3 "$GEN" "$seed" "$TMP/g$seed.csv")
+	DELIM=$(printf "\\x$dh") QUOTE=$(printf "\\x$qh")
+	load "$seed" cf_fast SLUICE_SLOW_CSV=0
+	load "$seed" cf_slow SLUICE_SLOW_CSV=1
+	# the reader's rejects and the writers' interleave as the threads run:
+	# the same lines, in any order
+	for what in rc rej rej.log; do
+		if ! cmp -s <(sort "$TMP/cf_fast.$what") <(sort "$TMP/cf_slow.$what"); then
+			fail "seed $seed: $what differs"
+			diff <(sort "$TMP/cf_slow.$what") <(sort "$TMP/cf_fast.$what") | head -10 | cut -c1-160 | sed 's/^/    | /'
+			bad=$((bad + 1))
+		fi
+	done
+	if [ "$(rows_of cf_fast)" != "$(rows_of cf_slow)" ]; then
+		fail "seed $seed: rows differ"
+		diff <(rows_of cf_slow) <(rows_of cf_fast) | head -10 | cut -c1-160 | sed 's/^/    | /'
+		bad=$((bad + 1))
+	fi
+	[ -s "$TMP/cf_slow.rej.log" ] || { fail "seed $seed: no rejects"; bad=$((bad + 1)); }
+done
+[ $bad -eq 0 ] && pass "$SEEDS files"
+
+test_case "clean files in every dialect: fast path = psql \\copy, every batch as CSV text"
+bad=0
+for seed in $(seq 101 $((100 + SEEDS / 2))); do
+	read -r dh qh < <(python3 "$GEN" "$seed" "$TMP/g$seed.csv" clean 2000)
+	DELIM=$(printf "\\x$dh") QUOTE=$(printf "\\x$qh")
+	t=cf_clean_$seed
+	load "$seed" "$t" -vv
+	if ! grep -aq "rows as their CSV text" "$TMP/$t.out" ||
+		grep -a "debug: batch .* rows (" "$TMP/$t.out" | grep -avq "rows as their CSV text"; then
+		fail "seed $seed: not every batch went as CSV text"
+		grep -a "debug: batch" "$TMP/$t.out" | head -3 | cut -c1-160 | sed 's/^/    | /'
+		bad=$((bad + 1))
+	fi
+	pg -c "drop table if exists cf_copy; create table cf_copy (id int, a text, b text)"
+	pg -c "\\copy cf_copy from '$TMP/g$seed.csv' with (format csv, header true, delimiter E'\\x$dh', quote E'\\x$qh')"
+	if [ "$(cat "$TMP/$t.rc")" != 0 ] || [ "$(rows_of "$t")" != "$(rows_of cf_copy)" ] ||
+		[ "$(pg -c "select count(*) from $t")" != 2000 ]; then
+		fail "seed $seed: differs from \\copy (exit $(cat "$TMP/$t.rc"))"
+		diff <(rows_of cf_copy) <(rows_of "$t") | head -10 | cut -c1-160 | sed 's/^/    | /'
+		bad=$((bad + 1))
+	fi
+	pg -c "drop table $t"
+done
+[ $bad -eq 0 ] && pass "$((SEEDS / 2)) files"
+
+test_case "a value the column would round is still refused on the fast path"
+pg -c "drop table if exists cf_num; create table cf_num (id int, v numeric(6,2))"
+printf 'id,v\n1,1.25\n2,1.255\n3,2.5\n' >"$TMP/num.csv"
+"$SLUICE" load "$TMP/num.csv" "$SLUICE_PG_URL" --table cf_num --rejects "$TMP/num.rej" -q
+assert_status "load: some rows rejected" 3 $?
+assert_eq "rows" $'1|1.25\n3|2.50' "$(pg -c 'select id, v from cf_num order by id')"
+assert_contains "reason with its line" "num.csv:3" "$(cat "$TMP/num.rej.log")"
+
+finish
