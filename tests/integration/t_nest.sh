@@ -309,31 +309,31 @@ for server in pg my; do
 	SCHEMA="'public'"
 	[ $server = my ] && SCHEMA="DATABASE()"
 	test_case "$server: --nest '*' finds the arrays of objects down to --nest-depth"
-	${server}_q "DROP TABLE IF EXISTS orders_lines_discounts, orders_lines, orders_notes, orders" >/dev/null
-	run_sluice star_$server 0 load "$TMP/star.ndjson" "$URL" --table orders --nest '*' --key _id --create --progress none
+	${server}_q "DROP TABLE IF EXISTS nstar_lines_discounts, nstar_lines, nstar_notes, nstar" >/dev/null
+	run_sluice star_$server 0 load "$TMP/star.ndjson" "$URL" --table nstar --nest '*' --key _id --create --progress none
 	assert_contains "the paths found, logged" "--nest '*': 3 arrays of objects down to depth 2" "$OUT"
-	tables=$(${server}_q "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'orders%' AND table_schema = $SCHEMA ORDER BY 1" | paste -sd ' ')
+	tables=$(${server}_q "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'nstar%' AND table_schema = $SCHEMA ORDER BY 1" | paste -sd ' ')
 	assert_eq "the child tables, as python finds the paths" \
-		"orders $(head -1 "$TMP/star.want" | tr '.' '_' | sed 's/\([a-z_]*\)/orders_\1/g')" "$tables"
+		"nstar $(head -1 "$TMP/star.want" | tr '.' '_' | sed 's/\([a-z_]*\)/nstar_\1/g')" "$tables"
 	assert_eq "each order's lines, discounts and notes; the quantities" "$(tail -n +2 "$TMP/star.want")" \
-		"$(${server}_q "SELECT o._id, (SELECT COUNT(*) FROM orders_lines l WHERE l.orders__id = o._id), (SELECT COUNT(*) FROM orders_lines_discounts x WHERE x.orders__id = o._id), (SELECT COUNT(*) FROM orders_notes n WHERE n.orders__id = o._id) FROM orders o ORDER BY o._id"; ${server}_q "SELECT SUM(qty) FROM orders_lines")"
+		"$(${server}_q "SELECT o._id, (SELECT COUNT(*) FROM nstar_lines l WHERE l.nstar__id = o._id), (SELECT COUNT(*) FROM nstar_lines_discounts x WHERE x.nstar__id = o._id), (SELECT COUNT(*) FROM nstar_notes n WHERE n.nstar__id = o._id) FROM nstar o ORDER BY o._id"; ${server}_q "SELECT SUM(qty) FROM nstar_lines")"
 	assert_contains "deeper than --nest-depth: JSON" '"n"' \
-		"$(${server}_q "SELECT steps FROM orders_lines_discounts ORDER BY orders__id, lines_pos, _pos LIMIT 1")"
-	got=$(for c in tags refs meta; do ${server}_q "SELECT $c FROM orders WHERE _id = 'o02'"; done | python3 -c "
+		"$(${server}_q "SELECT steps FROM nstar_lines_discounts ORDER BY nstar__id, lines_pos, _pos LIMIT 1")"
+	got=$(for c in tags refs meta; do ${server}_q "SELECT $c FROM nstar WHERE _id = 'o02'"; done | python3 -c "
 import json, sys
 t, r, m = [json.loads(l) for l in sys.stdin]
 print(' '.join(t), '%024x' % 2 in json.dumps(r), m['links'][0]['u'])")
 	assert_eq "arrays of scalars, of wrappers, inside an object: JSON" "a b True x2" "$got"
-	${server}_q "DROP TABLE IF EXISTS orders_lines_discounts, orders_lines, orders_notes, orders" >/dev/null
+	${server}_q "DROP TABLE IF EXISTS nstar_lines_discounts, nstar_lines, nstar_notes, nstar" >/dev/null
 done
 test_case "--nest '*' --nest-depth 1 --dry-run; '*' with a name; stdin refused"
-pg -c "drop table if exists orders_lines_discounts, orders_lines, orders_notes, orders, orders_items"
-run_sluice star_dry 0 load "$TMP/star.ndjson" "$SLUICE_PG_URL" --table orders --nest '*,lines=orders_items' --nest-depth 1 --key _id --create --dry-run
-assert_contains "the tree: a named one" "orders_items (from lines): columns orders__id, _pos, sku, qty, discounts" "$OUT"
-assert_contains "the tree: one found" "orders_notes (from notes): columns orders__id, _pos, text" "$OUT"
+pg -c "drop table if exists nstar_lines_discounts, nstar_lines, nstar_notes, nstar, nstar_items"
+run_sluice star_dry 0 load "$TMP/star.ndjson" "$SLUICE_PG_URL" --table nstar --nest '*,lines=nstar_items' --nest-depth 1 --key _id --create --dry-run
+assert_contains "the tree: a named one" "nstar_items (from lines): columns nstar__id, _pos, sku, qty, discounts" "$OUT"
+assert_contains "the tree: one found" "nstar_notes (from notes): columns nstar__id, _pos, text" "$OUT"
 assert_not_contains "depth 1: no discounts table" "(from lines.discounts)" "$OUT"
-assert_eq "nothing created" "0" "$(pg -c "select count(*) from pg_tables where tablename like 'orders%'")"
-run_sluice star_stdin 2 load - "$SLUICE_PG_URL" --table orders --nest '*' --key _id --create <"$TMP/star.ndjson"
+assert_eq "nothing created" "0" "$(pg -c "select count(*) from pg_tables where tablename like 'nstar%'")"
+run_sluice star_stdin 2 load - "$SLUICE_PG_URL" --table nstar --nest '*' --key _id --create <"$TMP/star.ndjson"
 assert_contains "stdin: why and the alternative" "stdin cannot be read twice: name the paths instead (--nest posts,posts.tags)" "$OUT"
 
 # generated keys: 90 users (no _id) with posts and their tags, loaded in

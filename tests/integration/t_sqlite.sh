@@ -79,7 +79,7 @@ assert_contains "a DECIMAL TEXT holds numbers only" "column amount (DECIMAL): 'N
 printf 'id,amount\n1,99.5\n9,1\n' >upd.csv
 run_sluice update 3 update upd.csv sqlite:l.db --table people --key id
 assert_eq "update set the matched row" "99.5" "$(lite l.db "select amount from people where id = 1")"
-assert_contains "the unmatched key is a reject" "no row matches the key" "$OUT"
+assert_contains "the unmatched key is counted, in one line" "1 key matched no row (not found)" "$OUT"
 
 test_case "values SQLite would change are refused"
 lite t.db "CREATE TABLE n(id INTEGER PRIMARY KEY, i INTEGER, r REAL, d DECIMAL(10,2), s STRING)"
