@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 ACCOUNTS=1000
-TRANSFERS=5000
+TRANSFERS=3000
 TOTAL=$(python3 "$ROOT/tests/tools/ledger_gen.py" "$TMP" $ACCOUNTS $TRANSFERS)
 ROWS=$((TRANSFERS * 2))
 POISON=$(wc -l <"$TMP/poison.txt")
