@@ -18,16 +18,17 @@ static const struct driver_entry {
 	const char *scheme;
 	bool slashes; /* written scheme:// (else scheme:) */
 	const struct driver *drv;
-	const char *help; /* NULL: an alias of the line above */
+	const char *help; /* the URL's form; NULL: an alias of the line above */
+	const char *note; /* a line under it in --help, or NULL */
 } drivers[] = {
-	{"postgresql", true, &pg_driver,
-	 "postgresql://user@host:port/db (any libpq URI; PG* variables and ~/.pgpass apply)"},
-	{"postgres", true, &pg_driver, NULL},
+	{"postgresql", true, &pg_driver, "postgresql://user@host:port/db",
+	 "any libpq URI; PG* variables and ~/.pgpass apply"},
+	{"postgres", true, &pg_driver, NULL, NULL},
 	{"mysql", true, &mysql_driver,
-	 "mysql://user:pass@host:port/db?socket=/path&ssl-mode=REQUIRED"},
-	{"mariadb", true, &mysql_driver, NULL},
-	{"sqlite", false, &sqlite_driver,
-	 "sqlite:///absolute/path.db or sqlite:relative/path.db (a file; one writer)"},
+	 "mysql://user:pass@host:port/db?socket=/path&ssl-mode=REQUIRED", NULL},
+	{"mariadb", true, &mysql_driver, NULL, NULL},
+	{"sqlite", false, &sqlite_driver, "sqlite:///absolute/path.db or sqlite:relative/path.db",
+	 "a file; one writer"},
 };
 #define NDRIVERS (sizeof drivers / sizeof drivers[0])
 
@@ -98,16 +99,26 @@ void driver_url_help(char *out, size_t n)
 	for (size_t i = 0; i < NDRIVERS; i++) {
 		if (!drivers[i].help)
 			continue;
+		/* the form on its line, then the note and the aliases indented
+		 * below it, so each line fits 80 columns */
 		put(out, n, &at, "  ");
 		put(out, n, &at, drivers[i].help);
+		put(out, n, &at, "\n");
+		const char *sep = "      ";
+		if (drivers[i].note) {
+			put(out, n, &at, sep);
+			put(out, n, &at, drivers[i].note);
+			sep = "; ";
+		}
 		for (size_t j = i + 1; j < NDRIVERS && !drivers[j].help; j++) {
-			put(out, n, &at, j == i + 1 ? " (also " : ", ");
+			put(out, n, &at, sep);
+			put(out, n, &at, j == i + 1 ? "also " : "");
 			put(out, n, &at, drivers[j].scheme);
 			put(out, n, &at, drivers[j].slashes ? "://" : ":");
-			if (j + 1 == NDRIVERS || drivers[j + 1].help)
-				put(out, n, &at, ")");
+			sep = ", ";
 		}
-		put(out, n, &at, "\n");
+		if (strcmp(sep, "      "))
+			put(out, n, &at, "\n");
 	}
 }
 

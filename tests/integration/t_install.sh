@@ -48,6 +48,13 @@ for cmd in "${COMMANDS[@]}"; do
 	assert_eq "describes sluice $cmd" "1" \
 		"$(printf '%s\n' "$rendered" | sed -n '/^COMMANDS/,/^[A-Z]/p' | grep -cE "^ {7}$cmd( |\$)")"
 done
+# every --help fits an 80-column terminal
+wide=$(for cmd in "" "${COMMANDS[@]}"; do
+	# shellcheck disable=SC2086 # "" is sluice's own --help
+	"$SLUICE" $cmd --help 2>&1 | awk -v c="${cmd:-sluice}" 'length > 80 { print c ": " $0 }'
+done)
+assert_eq "every --help line fits 80 columns" "" "$wide"
+assert_contains "the URL help names the aliases" "also postgres://" "$("$SLUICE" --help)"
 # the exit codes sluice --help lists, each a tag of EXIT STATUS
 codes=$("$SLUICE" --help | sed -n '/^Exit codes/,/^$/p' | grep -oE '\b[0-9]+\b' | sort -u)
 exit_tags=$(printf '%s\n' "$rendered" | sed -n '/^EXIT STATUS/,/^[A-Z]/p' | grep -E '^ {7}[0-9]' |
