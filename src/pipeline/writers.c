@@ -798,6 +798,12 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 	}
 }
 
+/* The key gate's reason to stop waiting: a signal or a failed run. */
+static bool gate_stop(void *arg)
+{
+	return run_stopping(arg);
+}
+
 void *writers_main(void *arg)
 {
 	struct writer_arg *wa = arg;
@@ -805,11 +811,16 @@ void *writers_main(void *arg)
 	void *item;
 	while (queue_pop(&ld->work[wa->queue], &item)) {
 		struct batch *b = item;
-		if (!run_stopping(&ld->run)) {
+		/* keyed batches from a shared queue: after the earlier ones that
+		 * share a key with this one (key_gate.h) */
+		if (!run_stopping(&ld->run) &&
+		    (!ld->gate || key_gate_wait(ld->gate, b->seq, gate_stop, &ld->run))) {
 			struct conn *c = NULL;
 			write_range(ld, &c, b, 0, b->nrows);
 			run_put_conn(&ld->run, c, false);
 		}
+		if (ld->gate)
+			key_gate_done(ld->gate, b->seq);
 		atomic_fetch_add(&ld->run.live.bytes_done, b->bytes);
 		batch_reset(b);
 		queue_push(&ld->spare, b);
