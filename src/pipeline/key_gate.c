@@ -88,7 +88,7 @@ static struct gate_slot *slot_of(struct key_gate *g, long seq)
  * batch with that key, or 0 when it is new. */
 static long map_put(uint64_t *keys, long *seqs, size_t cap, size_t *count, uint64_t h, long seq)
 {
-	size_t i = (size_t)(h ^ (h >> 29)) & (cap - 1);
+	size_t i = (size_t)((h * 0x9E3779B97F4A7C15ull) >> 29) & (cap - 1);
 	while (keys[i] && keys[i] != h)
 		i = (i + 1) & (cap - 1);
 	long old = keys[i] ? seqs[i] : 0;
