@@ -156,11 +156,15 @@ for server in pg my; do
 		"$(jf rows_written "$TMP/k3.json") $(jf files_skipped "$TMP/k3.json")"
 	assert_eq "after a third run: the balances are as they were" "$(cat "$TMP/k.bal")" "$(balances $server)"
 
-	test_case "$server: three processes share the job (killed once, then again)"
+	test_case "$server: three processes x two writers share the job (killed, then run again)"
+	# each process cuts its own batches (200, 150, 120 rows), so a batch of
+	# one meets transfers another committed in part: the rest of it is
+	# still applied, by one of them, once
 	reset $server fixed
 	pids=()
 	for p in 1 2 3; do
-		upd "$URL" fixed --batch-rows 200 --resume --rejects "$TMP/p$p.rej" -q 2>"$TMP/p$p.err" &
+		upd "$URL" fixed --batch-rows $((p == 1 ? 200 : p == 2 ? 150 : 120)) --workers 2 --resume \
+			--rejects "$TMP/p$p.rej" -q 2>"$TMP/p$p.err" &
 		pids+=($!)
 	done
 	for _ in $(seq 1 500); do
@@ -179,8 +183,8 @@ for server in pg my; do
 	assert_eq "killed: the sum of all balances is unchanged" "$TOTAL_fixed" "$(total $server)"
 	pids=()
 	for p in 1 2 3; do
-		upd "$URL" fixed --batch-rows 200 --resume --rejects "$TMP/q$p.rej" \
-			--summary-json "$TMP/q$p.json" -q 2>"$TMP/q$p.err" &
+		upd "$URL" fixed --batch-rows $((p == 1 ? 200 : p == 2 ? 150 : 120)) --workers 2 --resume \
+			--rejects "$TMP/q$p.rej" --summary-json "$TMP/q$p.json" -q 2>"$TMP/q$p.err" &
 		pids+=($!)
 	done
 	codes=""
@@ -196,6 +200,8 @@ for server in pg my; do
 	rej=$(wc -l <"$TMP/fixed/refused.txt")
 	for p in 1 2 3; do written=$((written + $(jf rows_written "$TMP/q$p.json"))); done
 	assert_eq "between them they wrote what the kill left, once" "$((ROWS_small - rej - now))" "$written"
+	assert_eq "the checkpoint rows hold every applied transfer's rows" "$((ROWS_small - rej))" \
+		"$(committed $server)"
 done
 
 test_case "transfers back and forth between two pairs of accounts, three writers"
