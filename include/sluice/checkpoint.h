@@ -66,18 +66,32 @@ enum claim_result { CLAIM_OK, CLAIM_TAKEN, CLAIM_FAILED };
 enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int src, long long first,
 				   long long last, size_t rows, struct sl_error *err);
 
-/* Inside the caller's transaction on c, before claiming records
- * first..last of source src: wait for any other run writing records of the
- * same stretches to end (a lock row of each stretch, inserted and deleted
- * at once, held until this transaction ends), then look at what is
- * committed: CLAIM_TAKEN when a committed range holds one of the records.
- * *held is the last stretch of src this transaction holds (LLONG_MIN at
- * its start), moved on here: a stretch is locked once per transaction.
- * Claims alone conflict only when they start at the same record; with the
- * guard, runs whose batches fall differently (one rejected a record the
- * other did not read) cannot both write a record. */
-enum claim_result checkpoint_guard(struct checkpoint *ck, struct conn *c, int src, long long first,
-				   long long last, long long *held, struct sl_error *err);
+/* Inside the caller's transaction on c, before checkpoint_taken looks at
+ * records first..last of source src: wait for any other run writing
+ * records of the same stretches to end (a lock row of each stretch,
+ * inserted and deleted at once, held until this transaction ends). *held
+ * is the last stretch of src this transaction holds (LLONG_MIN at its
+ * start), moved on here: a stretch is locked once per transaction, in
+ * ascending order, so two runs cannot wait on each other in a circle. A
+ * transaction locks every stretch it will write before its first
+ * checkpoint_taken: a server whose transaction reads one snapshot
+ * (MariaDB's REPEATABLE READ) takes it at that first read, and it must
+ * see what was committed before the last lock was had. */
+bool checkpoint_lock_stretches(struct checkpoint *ck, struct conn *c, int src, long long first,
+			       long long last, long long *held, struct sl_error *err);
+
+/* Inside the caller's transaction on c, the stretches of records
+ * first..last of source src locked (checkpoint_lock_stretches): which of
+ * them another run committed. taken[k] is set for record first + k (taken
+ * holds last - first + 1 flags; the others are left as they are) and
+ * *ntaken says how many were set. Until the transaction ends no other run
+ * can commit any of the rest: those are the caller's to write and claim.
+ * Claims alone conflict only when they start at the same record; with
+ * this, runs whose batches fall differently (one started after the other
+ * committed some records, or rejected a group the other did not read)
+ * write each record once, and none is left out. False with err. */
+bool checkpoint_taken(struct checkpoint *ck, struct conn *c, int src, long long first,
+		      long long last, bool *taken, size_t *ntaken, struct sl_error *err);
 
 /* On a fresh connection: whether the range starting at first of source src
  * is committed (settles a COMMIT whose reply was lost). */

@@ -15,6 +15,7 @@
 #include "sluice/driver.h"
 #include "sluice/infer.h"
 #include "sluice/job.h"
+#include "sluice/key_gate.h"
 #include "sluice/pool.h"
 #include "sluice/queue.h"
 #include "sluice/reader.h"
@@ -107,6 +108,10 @@ struct load {
 	 * key_fold, from its collation): which records are one key */
 	unsigned char key_fold[64];
 	int nkey_idx;
+	/* keyed writes by several writers from one queue: a batch starts only
+	 * when the earlier batches sharing a key with it are done (key_gate.h) */
+	bool gated;
+	struct key_gate *gate;
 	int *set_idx; /* sluice update: the columns it sets, as indexes into columns */
 	int nset_idx;
 	char *soft_col, *soft_expr; /* delete --soft (owned) */

@@ -351,8 +351,8 @@ BUF_MUST_USE bool sql_checkpoint_claim(const struct dialect *d, struct buf *b,
  * first. */
 BUF_MUST_USE bool sql_checkpoint_at(const struct dialect *d, struct buf *b,
 				    const struct write_spec *table, long long first);
-/* SELECT job, source, first_rec of the ranges (kind 1) that hold a record
- * of first..last (both in). */
+/* SELECT job, source, first_rec, end_rec of the ranges (kind 1) that hold
+ * a record of first..last (both in). */
 BUF_MUST_USE bool sql_checkpoint_overlap(const struct dialect *d, struct buf *b,
 					 const struct write_spec *table, long long first,
 					 long long last);

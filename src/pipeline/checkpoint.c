@@ -28,7 +28,7 @@
 /* kind 4 is a table's watermark (copy --incremental: its mark column).
  * Kind 5, a stretch's lock, is inserted and deleted inside one transaction:
  * never committed, it makes another run that writes records of the same
- * stretch wait for that transaction to end (checkpoint_guard) */
+ * stretch wait for that transaction to end (checkpoint_lock_stretches) */
 enum ck_kind {
 	CK_OLD = 0,
 	CK_RANGE = 1,
@@ -595,20 +595,8 @@ enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int sr
 	return claim_row(ck, c, src, CK_RANGE, first, last, rows, err);
 }
 
-/* One row read back by checkpoint_guard: a range of this job and source. */
-static bool overlap_row(void *ctx, char *const *v, int n)
-{
-	struct {
-		const char *job, *src;
-		bool found;
-	} *q = ctx;
-	if (n >= 2 && v[0] && v[1] && !strcmp(v[0], q->job) && !strcmp(v[1], q->src))
-		q->found = true;
-	return true;
-}
-
-enum claim_result checkpoint_guard(struct checkpoint *ck, struct conn *c, int src, long long first,
-				   long long last, long long *held, struct sl_error *err)
+bool checkpoint_lock_stretches(struct checkpoint *ck, struct conn *c, int src, long long first,
+			       long long last, long long *held, struct sl_error *err)
 {
 	const struct driver *drv = ck->drv;
 	long long lo = first / CK_STRETCH, hi = last / CK_STRETCH;
@@ -626,7 +614,7 @@ enum claim_result checkpoint_guard(struct checkpoint *ck, struct conn *c, int sr
 					     "a stretch lock of job '%s' is committed in the "
 					     "checkpoint table: delete its kind 5 rows",
 					     ck->job);
-			return CLAIM_FAILED;
+			return false;
 		}
 		struct buf sql;
 		buf_init(&sql, 0);
@@ -635,20 +623,53 @@ enum claim_result checkpoint_guard(struct checkpoint *ck, struct conn *c, int sr
 			  drv->conn.exec_params(c, sql.data, 2, values, err);
 		buf_free(&sql);
 		if (!ok)
-			return CLAIM_FAILED; /* the row stays locked until this transaction ends */
+			return false; /* the row stays locked until this transaction ends */
 	}
-	struct {
-		const char *job, *src;
-		bool found;
-	} q = {ck->job, ck->src[src].name, false};
-	struct buf sql;
+	return true;
+}
+
+/* What checkpoint_taken asks for and finds: the committed ranges of this
+ * job and source that meet records first..last, marked in taken. */
+struct taken_query {
+	const char *job, *src;
+	long long first, last;
+	bool *taken;
+	size_t n;
+};
+
+/* One row read back by checkpoint_taken: job, source, first_rec, end_rec. */
+static bool taken_row(void *ctx, char *const *v, int n)
+{
+	struct taken_query *q = ctx;
+	if (n < 4 || !v[0] || !v[1] || !v[2] || !v[3] || strcmp(v[0], q->job) ||
+	    strcmp(v[1], q->src))
+		return true;
+	long long a = atoll(v[2]), z = last_of(atoll(v[3]));
+	if (a < q->first)
+		a = q->first;
+	if (z > q->last)
+		z = q->last;
+	for (long long k = a; k <= z; k++)
+		if (!q->taken[k - q->first]) {
+			q->taken[k - q->first] = true;
+			q->n++;
+		}
+	return true;
+}
+
+bool checkpoint_taken(struct checkpoint *ck, struct conn *c, int src, long long first,
+		      long long last, bool *taken, size_t *ntaken, struct sl_error *err)
+{
+	struct taken_query q = {ck->job, ck->src[src].name, first, last, taken, 0};
+	struct buf sql; /* its own: writer threads ask at once */
 	buf_init(&sql, 0);
-	bool ok = sql_checkpoint_overlap(drv->dialect, &sql, &ck->table, first, last) &&
-		  drv->conn.query_each(c, sql.data, overlap_row, &q, err);
+	bool ok = sql_checkpoint_overlap(ck->drv->dialect, &sql, &ck->table, first, last);
+	bool asked = ok && ck->drv->conn.query_each(c, sql.data, taken_row, &q, err);
 	buf_free(&sql);
 	if (!ok)
-		return CLAIM_FAILED;
-	return q.found ? CLAIM_TAKEN : CLAIM_OK;
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	*ntaken = q.n;
+	return asked;
 }
 
 /* One row read back by checkpoint_committed. */

@@ -16,6 +16,7 @@
 
 #include "sluice/checkpoint.h"
 #include "sluice/create.h"
+#include "sluice/key_gate.h"
 #include "sluice/keys.h"
 #include "sluice/log.h"
 #include "sluice/pipeline.h"
@@ -140,6 +141,23 @@ static bool maybe_create(struct load *ld, const struct batch *b, bool *done)
 	return true;
 }
 
+/* Enter batch b in the key gate with the keys of its rows, before a writer
+ * can take it. False (the run failed) on out of memory. */
+static bool gate_enter(struct load *ld, const struct batch *b)
+{
+	uint64_t *h = malloc((b->nrows ? b->nrows : 1) * sizeof *h);
+	for (size_t i = 0; h && i < b->nrows; i++)
+		h[i] = key_hash(batch_row(b, i), ld->key_idx, ld->key_fold, ld->nkey_idx);
+	bool ok = h && key_gate_enter(ld->gate, b->seq, h, b->nrows);
+	free(h);
+	if (!ok) {
+		struct sl_error err;
+		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
+		run_fail(&ld->run, &err);
+	}
+	return ok;
+}
+
 /* Hand a filled batch to writer queue q (in a dry run, back to the reader
  * empty, its bytes counted as done). It carries the input bytes read since
  * the last batch went. */
@@ -155,6 +173,8 @@ static bool dispatch(struct load *ld, struct batch *b, int q, uint64_t *pending_
 		batch_reset(b);
 		return queue_push(&ld->spare, b);
 	}
+	if (ld->gate && !gate_enter(ld, b))
+		return false;
 	return queue_push(&ld->work[q], b);
 }
 
@@ -708,39 +728,16 @@ static bool check_target(struct table_load *t, struct sl_error *err)
 	return true;
 }
 
-/* Whether batches of --group-by groups may go to several writers at once:
- * when the write only deletes or adds deltas, which give the same sums in
- * any order (a value to set would depend on which writer came last). */
-static bool groups_commute(const struct load *ld)
-{
-	if (ld->spec.del)
-		return true;
-	if (!ld->spec.update)
-		return false;
-	for (int i = 0; i < ld->nset_idx; i++) {
-		bool added = false;
-		for (int a = 0; a < ld->spec.nadd && !added; a++)
-			added = !strcmp(ld->columns[ld->set_idx[i]], ld->spec.add[a]);
-		if (!added)
-			return false;
-	}
-	return true;
-}
-
 /* How many writers, how keys route to them, and (--resume) what an earlier
- * run of the job committed. */
+ * run of the job committed. Keyed writes that share one queue between
+ * several writers (--group-by: a group holds records of several keys;
+ * --resume: a checkpoint row covers consecutive records) go through the key
+ * gate, so a key's records still apply in input order. */
 static bool plan_writers(struct table_load *t, struct sl_error *err)
 {
 	struct load *ld = &t->ld;
 	const struct job *job = ld->job;
 	t->workers = job->single_transaction || job->dry_run ? 1 : job->workers;
-	if (job->group_by && t->workers > 1 && !groups_commute(ld)) {
-		/* a group holds records of several keys: no routing by key keeps
-		 * each key's records in input order, one writer does */
-		log_info("--group-by with values to set: one writer, so each key's records "
-			 "apply in input order");
-		t->workers = 1;
-	}
 	if (!plan_keys(ld, t->workers, err))
 		return false;
 	if (job->group_by)
@@ -750,15 +747,10 @@ static bool plan_writers(struct table_load *t, struct sl_error *err)
 		if (!plan_resume(ld, err))
 			return false;
 		/* a checkpoint row covers a run of records, so a batch must hold
-		 * consecutive ones: no routing by key; and a keyed write keeps
-		 * its input order with one writer only */
+		 * consecutive ones: no routing by key */
 		ld->nqueues = 1;
-		if (ld->keyed && t->workers > 1 && !ld->job->group_by) {
-			log_info(
-				"--resume with a key: one writer, so the last record of a key wins");
-			t->workers = 1;
-		}
 	}
+	ld->gated = ld->keyed && t->workers > 1 && ld->nqueues == 1;
 	return true;
 }
 
@@ -785,6 +777,8 @@ static bool make_batches(struct table_load *t, struct sl_error *err)
 	}
 	t->queues = true;
 	run_wake_on_fail(&ld->run, ld->work, ld->nqueues, &ld->spare);
+	if (ld->gated && !key_gate_open(&ld->gate, ld->nbatches))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	for (int i = 0; i < ld->nbatches; i++) {
 		if (!batch_init(&ld->batches[i], ld->ncols, ld->job->batch_rows) ||
 		    !nest_init_batch(ld, &ld->batches[i]))
@@ -923,6 +917,13 @@ static void drain_writers(struct table_load *t)
 	for (int i = 0; i < t->nthreads; i++)
 		pthread_join(t->threads[i], NULL);
 	t->nthreads = 0;
+	if (ld->gate) {
+		struct key_gate_stats gs;
+		key_gate_stats(ld->gate, &gs);
+		log_debug("key order: %ld batches, %ld waited for an earlier one sharing a key; "
+			  "at most %d written at once",
+			  gs.batches, gs.waited, gs.most_at_once);
+	}
 	if (ld->input_failed)
 		run_fail(&ld->run, &ld->input_err);
 	if (ld->job->dry_run && !ld->run.failed && !signals_caught()) {
@@ -1081,6 +1082,7 @@ static void free_table_load(struct table_load *t)
 		queue_destroy(&ld->spare);
 	}
 	free(ld->work);
+	key_gate_free(ld->gate);
 	reader_close(t->r);
 	pool_destroy(ld->run.pool);
 	if (ld->run.rejects != ld->req->rejects)

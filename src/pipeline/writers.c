@@ -204,7 +204,7 @@ static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, s
 
 static bool write_range_counts(struct load *ld, struct conn **c, const struct batch *b,
 			       size_t first, size_t n, unsigned *matched, char **refused,
-			       bool dense);
+			       bool *taken, bool dense);
 
 #ifdef SLUICE_TEST_HOOKS
 /* test builds only: SLUICE_BISECT=1 bisects every refused batch, as sluice
@@ -239,19 +239,23 @@ static bool write_range_in(struct load *ld, struct conn **c, const struct batch 
 {
 	unsigned *matched = NULL;
 	char **refused = NULL;
+	bool *taken = NULL;
 	if ((ld->spec.update && !(matched = calloc(n ? n : 1, sizeof *matched))) ||
+	    (ld->ckpt && !(taken = calloc(n ? n : 1, sizeof *taken))) ||
 	    (each_allowed(ld, b, n) && !(refused = calloc(n, sizeof *refused)))) {
 		free(matched);
+		free(taken);
 		struct sl_error err;
 		sl_error_set(&err, SL_ERR_INTERNAL, "out of memory");
 		run_fail(&ld->run, &err);
 		return false;
 	}
-	bool ok = write_range_counts(ld, c, b, first, n, matched, refused, dense);
+	bool ok = write_range_counts(ld, c, b, first, n, matched, refused, taken, dense);
 	for (size_t i = 0; refused && i < n; i++)
 		free(refused[i]);
 	free(refused);
 	free(matched);
+	free(taken);
 	return ok;
 }
 
@@ -420,35 +424,67 @@ static void log_batch(struct load *ld, struct conn *c, const struct batch *b, si
 	buf_free(&sql);
 }
 
+/* The end of the run of rows that starts at row i of b, before end: the
+ * rows of one source whose checkpoint row can be one (a file's records
+ * consecutive; a table read's consecutive in its key, gaps and all). */
+static size_t run_end(const struct batch *b, size_t i, size_t end, bool files)
+{
+	size_t j = i;
+	while (j + 1 < end && b->meta[j + 1].source == b->meta[i].source &&
+	       (!files || b->meta[j + 1].ordinal == b->meta[j].ordinal + 1))
+		j++;
+	return j;
+}
+
 /* --resume: claim the checkpoint rows of rows [first, first+n) of b inside
  * the transaction on c, one per run of consecutive records of one source
- * (a rerun skips committed records, so a batch may hold several runs; a
- * table read's records are consecutive in its key, gaps and all). Records
- * of files are guarded first (checkpoint_guard), so that processes sharing
- * the job never both write a record. CLAIM_TAKEN when another run
- * committed some of them. */
+ * (a rerun skips committed records, so a batch may hold several runs).
+ * Records of files are guarded first, so that processes sharing the job,
+ * whose batches need not fall alike, write each record once: the
+ * stretches of every run are locked, then what is committed of them is
+ * read (checkpoint.h says why in that order). CLAIM_TAKEN when another run
+ * committed some of them: taken[k] (n flags, all false on the way in) is
+ * set for each such row first + k, and the caller writes the others in
+ * transactions of their own. */
 static enum claim_result claim_rows(struct load *ld, struct conn *c, const struct batch *b,
-				    size_t first, size_t n, struct sl_error *err)
+				    size_t first, size_t n, bool *taken, struct sl_error *err)
 {
 	bool files = !ld->req->open_reader;
+	size_t end = first + n, ntaken = 0;
 	long long held = LLONG_MIN; /* the last stretch of the run's source locked */
-	for (size_t i = first; i < first + n;) {
+	for (size_t i = first, j; files && i < end; i = j + 1) {
+		j = run_end(b, i, end, files);
 		if (i > first && b->meta[i].source != b->meta[i - 1].source)
 			held = LLONG_MIN;
-		size_t j = i;
-		while (j + 1 < first + n && b->meta[j + 1].source == b->meta[i].source &&
-		       (!files || b->meta[j + 1].ordinal == b->meta[j].ordinal + 1))
-			j++;
+		if (!checkpoint_lock_stretches(ld->ckpt, c, b->meta[i].source, b->meta[i].ordinal,
+					       b->meta[j].ordinal, &held, err))
+			return CLAIM_FAILED;
+	}
+	for (size_t i = first, j; files && i < end; i = j + 1) {
+		j = run_end(b, i, end, files);
+		size_t k = 0;
+		if (!checkpoint_taken(ld->ckpt, c, b->meta[i].source, b->meta[i].ordinal,
+				      b->meta[j].ordinal, taken + (i - first), &k, err))
+			return CLAIM_FAILED;
+		ntaken += k;
+	}
+	if (ntaken)
+		return CLAIM_TAKEN;
+	for (size_t i = first, j; i < end; i = j + 1) {
+		j = run_end(b, i, end, files);
 		enum claim_result r =
-			files ? checkpoint_guard(ld->ckpt, c, b->meta[i].source, b->meta[i].ordinal,
-						 b->meta[j].ordinal, &held, err)
-			      : CLAIM_OK;
-		if (r == CLAIM_OK)
-			r = checkpoint_claim(ld->ckpt, c, b->meta[i].source, b->meta[i].ordinal,
-					     b->meta[j].ordinal, j - i + 1, err);
+			checkpoint_claim(ld->ckpt, c, b->meta[i].source, b->meta[i].ordinal,
+					 b->meta[j].ordinal, j - i + 1, err);
+		if (r == CLAIM_TAKEN && files) {
+			/* cannot be, with the stretches locked and nothing of them
+			 * committed: try again, and let the guard see what is */
+			sl_error_set(err, SL_ERR_RETRY, "%s: records %lld-%lld are claimed already",
+				     ld->job->sources[b->meta[i].source], b->meta[i].ordinal,
+				     b->meta[j].ordinal);
+			return CLAIM_FAILED;
+		}
 		if (r != CLAIM_OK)
-			return r;
-		i = j + 1;
+			return r; /* TAKEN: a table read's range, whole */
 	}
 	return CLAIM_OK;
 }
@@ -534,11 +570,13 @@ enum attempt_outcome {
 /* One attempt: rows [first, first+n) of b in one transaction on *c (taking
  * one when NULL), with write_each when each, then COMMIT. Only logs; what
  * follows (rollback, retry, reject, counting) is the caller's. err and
- * *written describe the attempt. The order of the tests matters: a signal
+ * *written describe the attempt; ATTEMPT_TAKEN sets taken[k] (--resume: n
+ * flags) for each row first + k another run committed, or none when all
+ * were. The order of the tests matters: a signal
  * wins over any error it caused, and --single-transaction never retries. */
 static enum attempt_outcome attempt_write(struct load *ld, struct conn **c, const struct batch *b,
 					  size_t first, size_t n, unsigned *matched, char **refused,
-					  bool each, struct write_count *written,
+					  bool *taken, bool each, struct write_count *written,
 					  unsigned long long *kid_rows, struct sl_error *err)
 {
 	const struct driver *drv = ld->drv;
@@ -553,7 +591,8 @@ static enum attempt_outcome attempt_write(struct load *ld, struct conn **c, cons
 		log_batch(ld, *c, b, first, n);
 	bool begun = single || drv->tx.begin(*c, err);
 	if (begun && ld->ckpt) {
-		enum claim_result cr = claim_rows(ld, *c, b, first, n, err);
+		memset(taken, 0, n * sizeof *taken);
+		enum claim_result cr = claim_rows(ld, *c, b, first, n, taken, err);
 		if (cr == CLAIM_TAKEN)
 			return ATTEMPT_TAKEN;
 		begun = cr == CLAIM_OK;
@@ -691,6 +730,38 @@ static bool write_around_row(struct load *ld, struct conn **c, const struct batc
 	       (k + 1 == n || write_range_in(ld, c, b, first + k + 1, n - k - 1, true));
 }
 
+/* --resume: another run committed the rows of [first, first+n) of b that
+ * taken flags (all of them when none is flagged: a table read's range
+ * claimed whole): they count as resumed, and each stretch of the others
+ * is written in a transaction of its own, guarded afresh. A --group-by
+ * group is committed whole or not at all, so no stretch splits one. False
+ * when the run must stop. */
+static bool write_untaken(struct load *ld, struct conn **c, const struct batch *b, size_t first,
+			  size_t n, const bool *taken)
+{
+	size_t ntaken = 0;
+	for (size_t k = 0; k < n; k++)
+		ntaken += taken[k];
+	atomic_fetch_add(&ld->run.live.rows_resumed, ntaken ? ntaken : n);
+	if (!ntaken || ntaken == n)
+		return true;
+	log_debug("batch %ld: another run committed %zu of its %zu rows (%s lines %ld-%ld); "
+		  "writing the others",
+		  b->seq, ntaken, n, ld->job->sources[b->meta[first].source], b->meta[first].line,
+		  b->meta[first + n - 1].line);
+	for (size_t k = 0; k < n;) {
+		size_t z = k;
+		while (z < n && taken[z] == taken[k])
+			z++;
+		if (!taken[k] && !write_range(ld, c, b, first + k, z - k))
+			return false;
+		if (run_stopping(&ld->run))
+			return false;
+		k = z;
+	}
+	return true;
+}
+
 /* Write rows [first, first+n) of b until they are committed, rejected or the
  * run stops: attempt_write tries once, and the switch below decides what
  * follows each outcome. It alone retries (a broken connection up to
@@ -699,7 +770,7 @@ static bool write_around_row(struct load *ld, struct conn **c, const struct batc
  * stop (run_fail has the reason, or a signal came). */
 static bool write_range_counts(struct load *ld, struct conn **c, const struct batch *b,
 			       size_t first, size_t n, unsigned *matched, char **refused,
-			       bool dense)
+			       bool *taken, bool dense)
 {
 	const struct driver *drv = ld->drv;
 	int conn_failures = 0, conflicts = 0;
@@ -709,7 +780,7 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 		struct sl_error err;
 		struct write_count written;
 		unsigned long long kid_rows[NEST_MAX] = {0};
-		switch (attempt_write(ld, c, b, first, n, matched, refused, each, &written,
+		switch (attempt_write(ld, c, b, first, n, matched, refused, taken, each, &written,
 				      kid_rows, &err)) {
 		case ATTEMPT_COMMITTED:
 			if (drv->tx.commit_mode && !atomic_load(&ld->commit_mode))
@@ -718,10 +789,10 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 					 kid_rows);
 			return true;
 		case ATTEMPT_TAKEN:
-			/* another run committed these records: not ours to write */
+			/* another run committed these records, or some of them: not
+			 * ours to write; the others are */
 			end_attempt(ld, c);
-			atomic_fetch_add(&ld->run.live.rows_resumed, n);
-			return true;
+			return write_untaken(ld, c, b, first, n, taken);
 		case ATTEMPT_OVER_LIMIT:
 			/* --max-errors stops at a row: bisect, so what follows that
 			 * row is not written */
@@ -798,6 +869,12 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 	}
 }
 
+/* The key gate's reason to stop waiting: a signal or a failed run. */
+static bool gate_stop(void *arg)
+{
+	return run_stopping(arg);
+}
+
 void *writers_main(void *arg)
 {
 	struct writer_arg *wa = arg;
@@ -805,11 +882,16 @@ void *writers_main(void *arg)
 	void *item;
 	while (queue_pop(&ld->work[wa->queue], &item)) {
 		struct batch *b = item;
-		if (!run_stopping(&ld->run)) {
+		/* keyed batches from a shared queue: after the earlier ones that
+		 * share a key with this one (key_gate.h) */
+		if (!run_stopping(&ld->run) &&
+		    (!ld->gate || key_gate_wait(ld->gate, b->seq, gate_stop, &ld->run))) {
 			struct conn *c = NULL;
 			write_range(ld, &c, b, 0, b->nrows);
 			run_put_conn(&ld->run, c, false);
 		}
+		if (ld->gate)
+			key_gate_done(ld->gate, b->seq);
 		atomic_fetch_add(&ld->run.live.bytes_done, b->bytes);
 		batch_reset(b);
 		queue_push(&ld->spare, b);

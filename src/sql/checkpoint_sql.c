@@ -55,7 +55,8 @@ bool sql_checkpoint_at(const struct dialect *d, struct buf *b, const struct writ
 bool sql_checkpoint_overlap(const struct dialect *d, struct buf *b, const struct write_spec *table,
 			    long long first, long long last)
 {
-	return buf_puts(b, "SELECT job, source, first_rec FROM ") && sql_table_name(d, b, table) &&
+	return buf_puts(b, "SELECT job, source, first_rec, end_rec FROM ") &&
+	       sql_table_name(d, b, table) &&
 	       buf_printf(b, " WHERE kind = 1 AND first_rec <= %lld AND end_rec > %lld", last,
 			  first);
 }

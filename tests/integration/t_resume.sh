@@ -232,6 +232,55 @@ for server in pg my; do
 	drop_checkpoints $server
 done
 
+test_case "three processes x two writers, batches that fall differently; all killed, rerun"
+# each process cuts its own batches (--batch-rows 3000, 2000, 1700), so a
+# batch of one meets ranges another committed in part: the rest of it is
+# still written, by someone, once
+for server in pg my; do
+	URL=$SLUICE_PG_URL
+	[ $server = my ] && URL=$SLUICE_MY_URL
+	${server}_table sh2
+	${server}_slow sh2
+	drop_checkpoints $server
+	ckq="select coalesce(sum(end_rec - first_rec), 0), coalesce(sum(rows_written), 0) from sluice_checkpoints where kind = 1"
+	ck() { if [ $server = pg ]; then pg -F ' ' -c "$ckq"; else my -e "$ckq" | tr '\t' ' '; fi; }
+	# rows: the three's batch sizes, killed once 12,000 rows are in
+	pids=()
+	for rows in 3000 2000 1700; do
+		"$SLUICE" load "$TMP/r.csv" "$URL" --table sh2 --resume --job sh2 --workers 2 \
+			--batch-rows $rows -q 2>"$TMP/k$rows.err" &
+		pids+=($!)
+	done
+	for _ in $(seq 1 1000); do
+		n=$(${server}_count sh2 2>/dev/null || echo 0)
+		[ "${n:-0}" -ge 12000 ] && break
+		sleep 0.01
+	done
+	kill -9 "${pids[@]}" 2>/dev/null
+	wait "${pids[@]}" 2>/dev/null
+	at=$(${server}_count sh2)
+	if [ "$at" -gt 0 ] && [ "$at" -lt $N ]; then pass "$server: killed mid-run ($at rows in)"; else fail "$server: killed with $at rows in"; fi
+	pids=()
+	for rows in 3000 2000 1700; do
+		"$SLUICE" load "$TMP/r.csv" "$URL" --table sh2 --resume --job sh2 --workers 2 \
+			--batch-rows $rows --summary-json "$TMP/s$rows.json" -q 2>"$TMP/s$rows.err" &
+		pids+=($!)
+	done
+	codes=""
+	for pid in "${pids[@]}"; do
+		wait "$pid"
+		codes="$codes $?"
+	done
+	assert_eq "$server: the three reruns finished" " 0 0 0" "$codes"
+	assert_eq "$server: every record once" "$EXPECT" "$(${server}_content sh2)"
+	got=$(ck)
+	assert_eq "$server: the checkpoint ranges cover every record once" "$N $N" "$got"
+	written=0
+	for rows in 3000 2000 1700; do written=$((written + $(jf rows_written "$TMP/s$rows.json"))); done
+	assert_eq "$server: between them the reruns wrote what the kill left, once" "$((N - at))" "$written"
+	drop_checkpoints $server
+done
+
 test_case "a lost COMMIT is settled by the checkpoint row (no key, no XA sent)"
 my_table lost
 my -e "SET GLOBAL log_output = 'FILE'; SET GLOBAL general_log_file = '$TMP/general.log'; SET GLOBAL general_log = 1"
