@@ -1028,8 +1028,8 @@ static enum fast_result fast_record_wide(struct csv_state *st, struct record *re
 	const unsigned char *p = st->chunk + st->chunk_off, *end = st->chunk + st->chunk_len;
 	const unsigned char dl = (unsigned char)st->delimiter, qu = (unsigned char)st->quote;
 	const size_t expected = st->expected;
-	const unsigned char *field = p;	 /* where the field being read starts */
-	const unsigned char *start = p;	 /* a quoted field's first byte */
+	const unsigned char *field = p;	  /* where the field being read starts */
+	const unsigned char *start = p;	  /* a quoted field's first byte */
 	bool inq = false, closed = false; /* in a quoted field; just after one */
 	bool dq = false, doubled = false, high = false;
 	unsigned skip = 0; /* the second quote of a pair that fell in the next block */

@@ -28,6 +28,11 @@ void *arena_alloc(struct arena *a, size_t n)
 	n = (n + align - 1) / align * align;
 	if (n == 0)
 		n = align;
+	return arena_alloc_bytes(a, n);
+}
+
+void *arena_alloc_bytes(struct arena *a, size_t n)
+{
 	struct arena_block *blk = a->head;
 	if (!blk || blk->size - blk->used < n) {
 		size_t size = n > a->block_size ? n : a->block_size;
@@ -85,6 +90,7 @@ bool batch_init(struct batch *b, int ncols, size_t cap_rows)
 	b->cells = calloc(cap_rows * (size_t)(ncols ? ncols : 1), sizeof *b->cells);
 	b->meta = calloc(cap_rows, sizeof *b->meta);
 	arena_init(&b->arena, 0);
+	arena_init(&b->text, 0);
 	if (!b->cells || !b->meta) {
 		batch_free(b);
 		return false;
@@ -119,6 +125,7 @@ void batch_free(struct batch *b)
 	free(b->cells);
 	free(b->meta);
 	arena_free(&b->arena);
+	arena_free(&b->text);
 	b->cells = NULL;
 	b->meta = NULL;
 	b->nrows = 0;
@@ -131,6 +138,7 @@ void batch_reset(struct batch *b)
 	b->has_defaults = false;
 	b->csv_delim = b->csv_quote = 0;
 	arena_reset(&b->arena);
+	arena_reset(&b->text);
 	for (int k = 0; k < b->nkids; k++)
 		batch_reset(&b->kids[k]);
 }
@@ -183,21 +191,22 @@ static bool in_raw(const struct record *rec, const struct cell *f)
 }
 
 /* batch_add_row for a record that is its CSV text (rec->csv): the text is
- * copied once and the values that lie within it point into the copy, the
- * others (undoubled quotes) are copied after it. */
+ * copied once into the batch's text arena, ended by a line feed, right
+ * after the row before it (batch_csv_run), and the values that lie within
+ * it point into the copy; the others (undoubled quotes) are copied into
+ * the value arena. */
 static bool add_csv_row(struct batch *b, const struct record *rec, int source)
 {
-	size_t total = rec->raw_len + 1;
+	size_t total = 0;
 	for (size_t i = 0; i < rec->nfields; i++)
 		if (rec->fields[i].ptr && !in_raw(rec, &rec->fields[i]))
 			total += rec->fields[i].len + 1;
-	char *p = arena_alloc(&b->arena, total);
-	if (!p)
+	char *raw = arena_alloc_bytes(&b->text, rec->raw_len + 1);
+	char *p = total ? arena_alloc(&b->arena, total) : NULL;
+	if (!raw || (total && !p))
 		return false;
-	char *raw = p;
 	memcpy(raw, rec->raw, rec->raw_len);
-	raw[rec->raw_len] = '\0';
-	p += rec->raw_len + 1;
+	raw[rec->raw_len] = '\n';
 	struct cell *row = b->cells + b->nrows * (size_t)b->ncols;
 	for (size_t i = 0; i < rec->nfields; i++) {
 		const struct cell *f = &rec->fields[i];
