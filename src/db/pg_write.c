@@ -341,7 +341,8 @@ static int inexact_column(const struct conn *c, const struct cell *row, int ncol
 			  size_t whysz)
 {
 	for (int col = 0; col < ncols && col < c->ntypes; col++)
-		if (row[col].ptr && c->exact[col] != CONVERT_EXACT_ANY &&
+		if (row[col].ptr &&
+		    !convert_surely_exact(c->exact[col], row[col].ptr, row[col].len) &&
 		    !convert_is_exact(c->exact[col], row[col].ptr, row[col].len, why, whysz))
 			return col;
 	return -1;

@@ -480,43 +480,6 @@ static long decimal_places(const char *s, size_t len)
 	return p > 0 ? p : 0;
 }
 
-/* Whether s is plainly a number with at most keep digits after its point:
- * [+-]digits[.digits], no spaces, no exponent. Then decimal_places (which
- * counts no more than those digits) is within keep too: the cheap test
- * the common value passes before decimal_places looks closer. */
-static bool plain_within(const char *s, size_t len, long keep)
-{
-	size_t i = 0;
-	if (i < len && (s[i] == '+' || s[i] == '-'))
-		i++;
-	size_t d0 = i;
-	while (i < len && (unsigned char)(s[i] - '0') < 10)
-		i++;
-	bool any = i > d0;
-	if (i < len && s[i] == '.') {
-		size_t f0 = ++i;
-		while (i < len && (unsigned char)(s[i] - '0') < 10)
-			i++;
-		if ((long)(i - f0) > keep)
-			return false;
-		any |= i > f0;
-	}
-	return any && i == len;
-}
-
-/* Whether no run of digits in s is longer than kept: fractional seconds
- * are such a run (fraction), so then none is dropped. */
-static bool digit_runs_within(const char *s, size_t len, size_t kept)
-{
-	size_t run = 0;
-	for (size_t i = 0; i < len; i++) {
-		run = (unsigned char)(s[i] - '0') < 10 ? run + 1 : 0;
-		if (run > kept)
-			return false;
-	}
-	return true;
-}
-
 bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t whysz)
 {
 	if (!s || rule == CONVERT_EXACT_ANY)
@@ -545,7 +508,7 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 		 * rounded by the server (MySQL's integers, numeric(p,s) on
 		 * PostgreSQL); 1.0 and 1E2 are whole numbers */
 		long keep = rule == CONVERT_EXACT_INTEGER ? 0 : CONVERT_EXACT_SCALE(0) - rule;
-		if (plain_within(s, len, keep))
+		if (convert_plain_within(s, len, keep))
 			return true;
 		long places = decimal_places(s, len);
 		if (places <= keep)
@@ -572,7 +535,7 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 		return false;
 	}
 	size_t kept = (size_t)rule;
-	if (digit_runs_within(s, len, kept))
+	if (convert_digit_runs_within(s, len, kept))
 		return true;
 	size_t n;
 	const char *f = fraction(s, len, &n);
