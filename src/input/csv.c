@@ -1121,28 +1121,19 @@ static enum fast_result fast_record_wide(struct csv_state *st, struct record *re
 	}
 	return FAST_MORE;
 }
-/* Bits of the 64 bytes at b: each equal to v (eq64), each >= 0x80 (high64). */
-static inline uint64_t eq64(const __m128i v[4], __m128i c)
+/* The 64-bit mask of four 16-bit ones, the first lowest. */
+static inline uint64_t mask64(unsigned a, unsigned b, unsigned c, unsigned d)
 {
-	return (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v[0], c)) |
-	       (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v[1], c)) << 16 |
-	       (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v[2], c)) << 32 |
-	       (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v[3], c)) << 48;
-}
-static inline uint64_t high64(const __m128i v[4])
-{
-	return (uint64_t)(unsigned)_mm_movemask_epi8(v[0]) |
-	       (uint64_t)(unsigned)_mm_movemask_epi8(v[1]) << 16 |
-	       (uint64_t)(unsigned)_mm_movemask_epi8(v[2]) << 32 |
-	       (uint64_t)(unsigned)_mm_movemask_epi8(v[3]) << 48;
+	return (uint64_t)a | (uint64_t)b << 16 | (uint64_t)c << 32 | (uint64_t)d << 48;
 }
 
 /* The common record first: no quote before its line feed. Sixteen bytes
  * at a time, 64 to a step, until the first line feed or quote; the
  * delimiters before it end the fields, with nothing to tell apart. A
- * quote first: fast_record_wide walks the record from its start; a CR or
- * NUL inside: fast_record. Reads up to 63 bytes past the chunk's end (the
- * chunk has room for them) but uses none of them. */
+ * quote first: fast_record_wide walks the record from its start. One mask
+ * notes CRs, NULs and bytes >= 0x80 together; a record with any is looked
+ * at closer by fast_finish. Reads up to 63 bytes past the chunk's end
+ * (the chunk has room for them) but uses none of them. */
 static enum fast_result fast_record_plain(struct csv_state *st, struct record *rec)
 {
 	const unsigned char *p = st->chunk + st->chunk_off, *end = st->chunk + st->chunk_len;
@@ -1152,18 +1143,24 @@ static enum fast_result fast_record_plain(struct csv_state *st, struct record *r
 	struct cell *cells = st->fcells;
 	const unsigned char *field = p;
 	size_t nf = 0;
-	uint64_t odd = 0, high = 0;
+	uint64_t rare = 0;
 	for (const unsigned char *blk = p; blk < end; blk += 64) {
-		__m128i v[4];
-		for (int k = 0; k < 4; k++)
-			v[k] = _mm_loadu_si128((const __m128i *)(const void *)(blk + 16 * k));
+		unsigned ms[4], md[4], mr[4];
+		for (int k = 0; k < 4; k++) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(blk + 16 * k));
+			ms[k] = (unsigned)_mm_movemask_epi8(
+				_mm_or_si128(_mm_cmpeq_epi8(v, vn), _mm_cmpeq_epi8(v, vq)));
+			md[k] = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vd));
+			/* a byte >= 0x80 has its top bit set already */
+			mr[k] = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+				v, _mm_or_si128(_mm_cmpeq_epi8(v, vr), _mm_cmpeq_epi8(v, vz))));
+		}
 		uint64_t valid = end - blk >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << (end - blk)) - 1;
-		uint64_t stop = (eq64(v, vn) | eq64(v, vq)) & valid;
+		uint64_t stop = mask64(ms[0], ms[1], ms[2], ms[3]) & valid;
 		/* the bytes before the first line feed or quote */
 		uint64_t before = stop ? (stop & -stop) - 1 : valid;
-		uint64_t d = eq64(v, vd) & before;
-		odd |= (eq64(v, vr) | eq64(v, vz)) & before;
-		high |= high64(v) & before;
+		uint64_t d = mask64(md[0], md[1], md[2], md[3]) & before;
+		rare |= mask64(mr[0], mr[1], mr[2], mr[3]) & before;
 		while (d) {
 			const unsigned char *x = blk + __builtin_ctzll(d);
 			d &= d - 1;
@@ -1174,11 +1171,8 @@ static enum fast_result fast_record_plain(struct csv_state *st, struct record *r
 			nf++;
 			field = x + 1;
 		}
-		if (!stop) {
-			if (odd)
-				return fast_record(st, rec); /* a CR or NUL inside: rare */
+		if (!stop)
 			continue;
-		}
 		const unsigned char *x = blk + __builtin_ctzll(stop);
 		if (*x != '\n')
 			return fast_record_wide(st, rec); /* quoted fields: walk them */
@@ -1186,16 +1180,14 @@ static enum fast_result fast_record_plain(struct csv_state *st, struct record *r
 		if (fe > field && fe[-1] == '\r') {
 			fe--; /* the CR of CR LF is no data */
 			if (fe >= blk)
-				odd &= ~((uint64_t)1 << (fe - blk));
+				rare &= ~((uint64_t)1 << (fe - blk));
 		}
-		if (odd)
-			return fast_record(st, rec);
 		if (nf == expected)
 			return FAST_NO;
 		cells[nf].ptr = fe == field ? NULL : (const char *)field;
 		cells[nf].len = (size_t)(fe - field);
 		nf++;
-		return fast_finish(st, rec, p, fe, x + 1, nf, 0, false, false, high != 0);
+		return fast_finish(st, rec, p, fe, x + 1, nf, 0, false, rare != 0, rare != 0);
 	}
 	return FAST_MORE;
 }
