@@ -68,6 +68,7 @@ struct row_meta {
 	size_t raw_len;
 	const char *mark; /* the record's watermark (copy --incremental), or NULL */
 	bool csv;	  /* raw is the row as CSV in the batch's csv dialect */
+	bool text_lf;	  /* raw is in the batch's text arena, a '\n' after it */
 };
 
 struct arena_block;
@@ -151,18 +152,18 @@ static inline bool batch_rows_csv(const struct batch *b, size_t first, size_t n)
 			return false;
 	return true;
 }
-/* How many rows from first on (1 to n) have their CSV text one after the
- * other, each ended by a line feed: the bytes from meta[first].raw up to
- * the last one's line feed are those rows as CSV, to send in one piece.
- * For rows whose meta.csv is set. */
+/* How many rows from first on (at most n) have their CSV text in the
+ * batch's text arena one after the other, each ended by a line feed: the
+ * bytes from meta[first].raw up to the last one's line feed are those
+ * rows as CSV, to send in one piece. 0 when row first's text is not
+ * there. Reads the rows' meta only, not their text. */
 static inline size_t batch_csv_run(const struct batch *b, size_t first, size_t n)
 {
 	const struct row_meta *m = &b->meta[first];
-	if (m->raw[m->raw_len] != '\n')
-		return 1;
+	if (!m->text_lf)
+		return 0;
 	size_t k = 1;
-	while (k < n && m[k].raw == m[k - 1].raw + m[k - 1].raw_len + 1 &&
-	       m[k].raw[m[k].raw_len] == '\n')
+	while (k < n && m[k].text_lf && m[k].raw == m[k - 1].raw + m[k - 1].raw_len + 1)
 		k++;
 	return k;
 }

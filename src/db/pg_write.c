@@ -60,8 +60,8 @@ static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size
 		if (csv && !numbered && !skip) {
 			/* rows whose text lies one after the other go as it lies */
 			size_t k = batch_csv_run(b, r, first + n - r);
-			const struct row_meta *z = &b->meta[r + k - 1];
-			if (z->raw[z->raw_len] == '\n') {
+			if (k) {
+				const struct row_meta *z = &b->meta[r + k - 1];
 				int sent = send_copy_text(
 					c, b->meta[r].raw,
 					(size_t)(z->raw + z->raw_len + 1 - b->meta[r].raw),

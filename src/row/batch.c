@@ -225,7 +225,8 @@ static bool add_csv_row(struct batch *b, const struct record *rec, int source)
 					      .source = source,
 					      .raw = raw,
 					      .raw_len = rec->raw_len,
-					      .csv = true};
+					      .csv = true,
+					      .text_lf = true};
 	b->nrows++;
 	return true;
 }
@@ -268,6 +269,7 @@ bool batch_add_row(struct batch *b, const struct record *rec, int source, bool k
 	m->raw = NULL;
 	m->raw_len = 0;
 	m->csv = keep_raw && rec->raw && rec->csv;
+	m->text_lf = false;
 	if (keep_raw && rec->raw) {
 		memcpy(p, rec->raw, rec->raw_len);
 		p[rec->raw_len] = '\0';
