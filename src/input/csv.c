@@ -1193,50 +1193,58 @@ static inline uint64_t mask64(unsigned a, unsigned b, unsigned c, unsigned d)
 		return FAST_MORE;                                                                  \
 	}
 
-/* a byte >= 0x80 has its top bit set already: OR it in for the rare mask */
+/* The three masks of the 16 bytes at b, each as bits at shift sh of
+ * stop, delim and rare (a byte >= 0x80 has its top bit set already: it
+ * is ORed in for the rare mask). No arrays: a 64-bit load of masks stored
+ * 16 bits at a time would wait for the stores. */
+#define CLASSIFY16(b, sh, stop, delim, rare)                                                       \
+	do {                                                                                       \
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b));                   \
+		stop |= (uint64_t)(unsigned)_mm_movemask_epi8(                                     \
+				_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')),               \
+					     _mm_cmpeq_epi8(v, _mm_set1_epi8(st->quote))))         \
+			<< (sh);                                                                   \
+		delim |= (uint64_t)(unsigned)_mm_movemask_epi8(                                    \
+				 _mm_cmpeq_epi8(v, _mm_set1_epi8(st->delimiter)))                  \
+			 << (sh);                                                                  \
+		rare |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(                        \
+				v, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),            \
+						_mm_cmpeq_epi8(v, _mm_setzero_si128()))))          \
+			<< (sh);                                                                   \
+	} while (0)
 #define CLASSIFY_SSE2(blk, stop, delim, rare)                                                      \
 	do {                                                                                       \
-		const __m128i vd = _mm_set1_epi8(st->delimiter), vq = _mm_set1_epi8(st->quote),    \
-			      vn = _mm_set1_epi8('\n'), vr = _mm_set1_epi8('\r'),                  \
-			      vz = _mm_setzero_si128();                                            \
-		unsigned ms[4], md[4], mr[4];                                                      \
-		for (int k = 0; k < 4; k++) {                                                      \
-			__m128i v =                                                                \
-				_mm_loadu_si128((const __m128i *)(const void *)(blk + 16 * k));    \
-			ms[k] = (unsigned)_mm_movemask_epi8(                                       \
-				_mm_or_si128(_mm_cmpeq_epi8(v, vn), _mm_cmpeq_epi8(v, vq)));       \
-			md[k] = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, vd));                \
-			mr[k] = (unsigned)_mm_movemask_epi8(_mm_or_si128(                          \
-				v, _mm_or_si128(_mm_cmpeq_epi8(v, vr), _mm_cmpeq_epi8(v, vz))));   \
-		}                                                                                  \
-		stop = mask64(ms[0], ms[1], ms[2], ms[3]);                                         \
-		delim = mask64(md[0], md[1], md[2], md[3]);                                        \
-		rare = mask64(mr[0], mr[1], mr[2], mr[3]);                                         \
+		stop = delim = rare = 0;                                                           \
+		CLASSIFY16(blk, 0, stop, delim, rare);                                             \
+		CLASSIFY16(blk + 16, 16, stop, delim, rare);                                       \
+		CLASSIFY16(blk + 32, 32, stop, delim, rare);                                       \
+		CLASSIFY16(blk + 48, 48, stop, delim, rare);                                       \
 	} while (0)
 
 FAST_PLAIN(fast_record_plain, , CLASSIFY_SSE2)
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #define CSV_AVX2 1
+#define CLASSIFY32(b, sh, stop, delim, rare)                                                       \
+	do {                                                                                       \
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(b));                \
+		stop |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_or_si256(                  \
+				_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\n')),                      \
+				_mm256_cmpeq_epi8(v, _mm256_set1_epi8(st->quote))))                \
+			<< (sh);                                                                   \
+		delim |= (uint64_t)(uint32_t)_mm256_movemask_epi8(                                 \
+				 _mm256_cmpeq_epi8(v, _mm256_set1_epi8(st->delimiter)))            \
+			 << (sh);                                                                  \
+		rare |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_or_si256(                  \
+				v, _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\r')),   \
+						   _mm256_cmpeq_epi8(v, _mm256_setzero_si256())))) \
+			<< (sh);                                                                   \
+	} while (0)
 #define CLASSIFY_AVX2(blk, stop, delim, rare)                                                      \
 	do {                                                                                       \
-		const __m256i vd = _mm256_set1_epi8(st->delimiter),                                \
-			      vq = _mm256_set1_epi8(st->quote), vn = _mm256_set1_epi8('\n'),       \
-			      vr = _mm256_set1_epi8('\r'), vz = _mm256_setzero_si256();            \
-		uint32_t ms[2], md[2], mr[2];                                                      \
-		for (int k = 0; k < 2; k++) {                                                      \
-			__m256i v =                                                                \
-				_mm256_loadu_si256((const __m256i *)(const void *)(blk + 32 * k)); \
-			ms[k] = (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(                    \
-				_mm256_cmpeq_epi8(v, vn), _mm256_cmpeq_epi8(v, vq)));              \
-			md[k] = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, vd));          \
-			mr[k] = (uint32_t)_mm256_movemask_epi8(                                    \
-				_mm256_or_si256(v, _mm256_or_si256(_mm256_cmpeq_epi8(v, vr),       \
-								   _mm256_cmpeq_epi8(v, vz))));    \
-		}                                                                                  \
-		stop = (uint64_t)ms[0] | (uint64_t)ms[1] << 32;                                    \
-		delim = (uint64_t)md[0] | (uint64_t)md[1] << 32;                                   \
-		rare = (uint64_t)mr[0] | (uint64_t)mr[1] << 32;                                    \
+		stop = delim = rare = 0;                                                           \
+		CLASSIFY32(blk, 0, stop, delim, rare);                                             \
+		CLASSIFY32(blk + 32, 32, stop, delim, rare);                                       \
 	} while (0)
 
 FAST_PLAIN(fast_record_plain_avx2, __attribute__((target("avx2"))), CLASSIFY_AVX2)
