@@ -3,6 +3,7 @@
  */
 #include "sluice/batch.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,41 +185,35 @@ bool batch_add_cells(struct batch *b, const struct cell *cells, long line, int s
 	return true;
 }
 
-/* Whether field f of rec lies within its verbatim text. */
-static bool in_raw(const struct record *rec, const struct cell *f)
-{
-	return f->ptr >= rec->raw && f->ptr + f->len <= rec->raw + rec->raw_len;
-}
-
 /* batch_add_row for a record that is its CSV text (rec->csv): the text is
  * copied once into the batch's text arena, ended by a line feed, right
  * after the row before it (batch_csv_run), and the values that lie within
- * it point into the copy; the others (undoubled quotes) are copied into
- * the value arena. */
+ * it point into the copy; the others (undoubled quotes: few) are copied
+ * one by one into the value arena. One pass over the fields. */
 static bool add_csv_row(struct batch *b, const struct record *rec, int source)
 {
-	size_t total = 0;
-	for (size_t i = 0; i < rec->nfields; i++)
-		if (rec->fields[i].ptr && !in_raw(rec, &rec->fields[i]))
-			total += rec->fields[i].len + 1;
 	char *raw = arena_alloc_bytes(&b->text, rec->raw_len + 1);
-	char *p = total ? arena_alloc(&b->arena, total) : NULL;
-	if (!raw || (total && !p))
+	if (!raw)
 		return false;
 	memcpy(raw, rec->raw, rec->raw_len);
 	raw[rec->raw_len] = '\n';
+	uintptr_t from = (uintptr_t)rec->raw;
 	struct cell *row = b->cells + b->nrows * (size_t)b->ncols;
 	for (size_t i = 0; i < rec->nfields; i++) {
 		const struct cell *f = &rec->fields[i];
+		/* its offset in the text, when it lies within it */
+		uintptr_t at = (uintptr_t)f->ptr - from;
 		if (!f->ptr) {
 			row[i] = (struct cell){NULL, 0};
-		} else if (in_raw(rec, f)) {
-			row[i] = (struct cell){raw + (f->ptr - rec->raw), f->len};
+		} else if (at <= rec->raw_len && f->len <= rec->raw_len - at) {
+			row[i] = (struct cell){raw + at, f->len};
 		} else {
+			char *p = arena_alloc(&b->arena, f->len + 1);
+			if (!p)
+				return false;
 			memcpy(p, f->ptr, f->len);
 			p[f->len] = '\0';
 			row[i] = (struct cell){p, f->len};
-			p += f->len + 1;
 		}
 	}
 	b->meta[b->nrows] = (struct row_meta){.line = rec->line,
