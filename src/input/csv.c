@@ -1125,12 +1125,6 @@ static enum fast_result fast_record_wide(struct csv_state *st, struct record *re
 	}
 	return FAST_MORE;
 }
-/* The 64-bit mask of four 16-bit ones, the first lowest. */
-static inline uint64_t mask64(unsigned a, unsigned b, unsigned c, unsigned d)
-{
-	return (uint64_t)a | (uint64_t)b << 16 | (uint64_t)c << 32 | (uint64_t)d << 48;
-}
-
 /* The common record first: no quote before its line feed. 64 bytes a
  * step until the first line feed or quote; the delimiters before it end
  * the fields, with nothing to tell apart. A quote first: fast_record_wide
