@@ -1032,19 +1032,20 @@ static inline unsigned bytes_eq(__m128i b, unsigned char v)
  * over the text for the checks. Same results as fast_record, which it
  * leaves the rare records with a CR inside to. Reads up to 15 bytes past
  * the chunk's end (the chunk has room for 63) but uses none of them. */
-static enum fast_result fast_record_wide(struct csv_state *st, struct record *rec)
+static enum fast_result fast_record_wide_at(struct csv_state *st, struct record *rec,
+					    const unsigned char *from, size_t nf0)
 {
 	const unsigned char *p = st->chunk + st->chunk_off, *end = st->chunk + st->chunk_len;
 	const unsigned char dl = (unsigned char)st->delimiter, qu = (unsigned char)st->quote;
 	const size_t expected = st->expected;
-	const unsigned char *field = p;	  /* where the field being read starts */
-	const unsigned char *start = p;	  /* a quoted field's first byte */
-	bool inq = false, closed = false; /* in a quoted field; just after one */
+	const unsigned char *field = from; /* where the field being read starts */
+	const unsigned char *start = from; /* a quoted field's first byte */
+	bool inq = false, closed = false;  /* in a quoted field; just after one */
 	bool dq = false, doubled = false, high = false;
 	unsigned skip = 0; /* the second quote of a pair that fell in the next block */
-	size_t nf = 0;
+	size_t nf = nf0;
 	long lines = 0;
-	for (const unsigned char *blk = p; blk < end; blk += 16) {
+	for (const unsigned char *blk = from; blk < end; blk += 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)blk);
 		unsigned valid = end - blk >= 16 ? 0xFFFFu : (1u << (end - blk)) - 1;
 		unsigned m = (bytes_eq(v, dl) | bytes_eq(v, qu) | bytes_eq(v, '\n')) & valid;
@@ -1125,10 +1126,17 @@ static enum fast_result fast_record_wide(struct csv_state *st, struct record *re
 	}
 	return FAST_MORE;
 }
+
+/* fast_record_wide from the record's start. */
+static enum fast_result fast_record_wide(struct csv_state *st, struct record *rec)
+{
+	return fast_record_wide_at(st, rec, st->chunk + st->chunk_off, 0);
+}
 /* The common record first: no quote before its line feed. 64 bytes a
  * step until the first line feed or quote; the delimiters before it end
  * the fields, with nothing to tell apart. A quote first: fast_record_wide
- * walks the record from its start. One mask notes CRs, NULs and bytes >=
+ * walks the record on from that field (from the record's start when a
+ * byte before it needs a closer look). One mask notes CRs, NULs and bytes >=
  * 0x80 together; a record with any is looked at closer by fast_finish.
  * Reads up to 63 bytes past the chunk's end (the chunk has room for them)
  * but uses none of them. FAST_PLAIN(name, attributes, CLASSIFY) is its
@@ -1169,7 +1177,8 @@ static enum fast_result fast_record_wide(struct csv_state *st, struct record *re
 				continue;                                                          \
 			const unsigned char *x = blk + __builtin_ctzll(stop);                      \
 			if (*x != '\n')                                                            \
-				return fast_record_wide(st, rec); /* quoted fields: walk them */   \
+				return rare || x != field ? fast_record_wide(st, rec)              \
+							  : fast_record_wide_at(st, rec, x, nf);   \
 			const unsigned char *fe = x;                                               \
 			if (fe > field && fe[-1] == '\r') {                                        \
 				fe--; /* the CR of CR LF is no data */                             \
