@@ -68,6 +68,7 @@ struct row_meta {
 	size_t raw_len;
 	const char *mark; /* the record's watermark (copy --incremental), or NULL */
 	bool csv;	  /* raw is the row as CSV in the batch's csv dialect */
+	bool text_lf;	  /* raw is in the batch's text arena, a '\n' after it */
 };
 
 struct arena_block;
@@ -82,6 +83,9 @@ struct arena {
 void arena_init(struct arena *a, size_t block_size);
 /* n bytes aligned for any use, or NULL when memory is exhausted. */
 void *arena_alloc(struct arena *a, size_t n);
+/* n bytes right after the previous ones when the block has room (no
+ * alignment), or NULL when memory is exhausted. */
+void *arena_alloc_bytes(struct arena *a, size_t n);
 /* Forget everything allocated; keeps the first block for reuse. */
 void arena_reset(struct arena *a);
 void arena_free(struct arena *a);
@@ -103,6 +107,9 @@ struct batch {
 	char csv_delim, csv_quote;
 	long seq; /* batch number within the run, from 1 */
 	struct arena arena;
+	/* the CSV text of meta.csv rows, each ended by '\n' and, within a
+	 * block, right after the row before it (batch_csv_run) */
+	struct arena text;
 	/* --nest: one batch of child rows per child table, whose meta.ordinal
 	 * is the index of the row (document) of this batch they belong to, in
 	 * order; NULL otherwise */
@@ -120,7 +127,8 @@ void batch_free(struct batch *b);
 void batch_reset(struct batch *b);
 static inline bool batch_full(const struct batch *b)
 {
-	return b->nrows >= b->cap_rows || (b->cap_bytes && b->arena.used_total >= b->cap_bytes);
+	return b->nrows >= b->cap_rows ||
+	       (b->cap_bytes && b->arena.used_total + b->text.used_total >= b->cap_bytes);
 }
 /* Copy a record (exactly ncols fields) into the batch; keep_raw also copies
  * its verbatim text. False on out of memory. Values are NUL-terminated,
@@ -143,6 +151,21 @@ static inline bool batch_rows_csv(const struct batch *b, size_t first, size_t n)
 		if (!b->meta[r].csv)
 			return false;
 	return true;
+}
+/* How many rows from first on (at most n) have their CSV text in the
+ * batch's text arena one after the other, each ended by a line feed: the
+ * bytes from meta[first].raw up to the last one's line feed are those
+ * rows as CSV, to send in one piece. 0 when row first's text is not
+ * there. Reads the rows' meta only, not their text. */
+static inline size_t batch_csv_run(const struct batch *b, size_t first, size_t n)
+{
+	const struct row_meta *m = &b->meta[first];
+	if (!m->text_lf)
+		return 0;
+	size_t k = 1;
+	while (k < n && m[k].text_lf && m[k].raw == m[k - 1].raw + m[k - 1].raw_len + 1)
+		k++;
+	return k;
 }
 static inline const struct cell *batch_row(const struct batch *b, size_t i)
 {

@@ -90,6 +90,58 @@ int convert_exact_pg(const struct sql_type *t);
  * anything else. */
 bool convert_pghex_decode(const char *s, size_t len, char *out);
 
+/* Whether s is plainly a number with at most keep digits after its point:
+ * [+-]digits[.digits], no spaces, no exponent. Then the decimal places it
+ * carries (convert_is_exact's close look counts no more than those
+ * digits) are within keep too. */
+static inline bool convert_plain_within(const char *s, size_t len, long keep)
+{
+	size_t i = 0;
+	if (i < len && (s[i] == '+' || s[i] == '-'))
+		i++;
+	size_t d0 = i;
+	while (i < len && (unsigned char)(s[i] - '0') < 10)
+		i++;
+	bool any = i > d0;
+	if (i < len && s[i] == '.') {
+		size_t f0 = ++i;
+		while (i < len && (unsigned char)(s[i] - '0') < 10)
+			i++;
+		if ((long)(i - f0) > keep)
+			return false;
+		any |= i > f0;
+	}
+	return any && i == len;
+}
+
+/* Whether no run of digits in s is longer than kept: fractional seconds
+ * are such a run (fraction), so then none is dropped. */
+static inline bool convert_digit_runs_within(const char *s, size_t len, size_t kept)
+{
+	size_t run = 0;
+	for (size_t i = 0; i < len; i++) {
+		run = (unsigned char)(s[i] - '0') < 10 ? run + 1 : 0;
+		if (run > kept)
+			return false;
+	}
+	return true;
+}
+
+/* True when rule surely keeps s exactly, by the quick tests above (a
+ * PostgreSQL numeric, integer or timestamp column); false: ask
+ * convert_is_exact. Lets a writer skip the call for the common value. */
+static inline bool convert_surely_exact(int rule, const char *s, size_t len)
+{
+	if (rule == CONVERT_EXACT_ANY)
+		return true;
+	if (rule == CONVERT_EXACT_INTEGER || rule <= CONVERT_EXACT_SCALE(0))
+		return convert_plain_within(
+			s, len, rule == CONVERT_EXACT_INTEGER ? 0 : CONVERT_EXACT_SCALE(0) - rule);
+	if (rule <= CONVERT_EXACT_PG_FSP(0) && rule >= CONVERT_EXACT_PG_FSP(6))
+		return convert_digit_runs_within(s, len, (size_t)(CONVERT_EXACT_PG_FSP(0) - rule));
+	return false;
+}
+
 /* True when the column keeps the value s exactly under rule (a value the
  * column refuses outright is left to the server); else false with the
  * reason in why. */

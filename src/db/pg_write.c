@@ -13,6 +13,31 @@
 
 #define COPY_FLUSH_BYTES (512 * 1024)
 
+/* Send len bytes of COPY data at s, after what c->copy holds, in pieces
+ * of COPY_FLUSH_BYTES at most (libpq copies each into its buffer): 1 sent,
+ * 0 a signal came (*interrupted set: the COPY is to be ended), -1 the
+ * connection failed. */
+static int send_copy_text(struct conn *c, const char *s, size_t len, bool *interrupted)
+{
+	while (len) {
+		if (signals_caught()) {
+			*interrupted = c->interrupted = true;
+			return 0;
+		}
+		if (c->copy.len) {
+			if (pg_put_copy(c, c->copy.data, c->copy.len) != 1)
+				return -1;
+			buf_reset(&c->copy);
+		}
+		size_t k = len < COPY_FLUSH_BYTES ? len : COPY_FLUSH_BYTES;
+		if (pg_put_copy(c, s, k) != 1)
+			return -1;
+		s += k;
+		len -= k;
+	}
+	return 1;
+}
+
 /* Run COPY statement sql with rows [first, first+n) of b as its data, in
  * text format, escaped by pg_copy_escape; numbered: each line starts with
  * the row's number in the range (0, 1, ...). */
@@ -32,6 +57,22 @@ static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size
 		const struct cell *row = batch_row(b, r);
 		if (skip && skip[r - first])
 			continue; /* refused already */
+		if (csv && !numbered && !skip) {
+			/* rows whose text lies one after the other go as it lies */
+			size_t k = batch_csv_run(b, r, first + n - r);
+			if (k) {
+				const struct row_meta *z = &b->meta[r + k - 1];
+				int sent = send_copy_text(
+					c, b->meta[r].raw,
+					(size_t)(z->raw + z->raw_len + 1 - b->meta[r].raw),
+					&interrupted);
+				if (sent < 0)
+					break;
+				ok = sent > 0;
+				r += k - 1;
+				continue;
+			}
+		}
 		if (numbered && !buf_printf(&c->copy, "%zu\t", r - first))
 			ok = false;
 		if (csv && !buf_append(&c->copy, b->meta[r].raw, b->meta[r].raw_len))
@@ -300,7 +341,8 @@ static int inexact_column(const struct conn *c, const struct cell *row, int ncol
 			  size_t whysz)
 {
 	for (int col = 0; col < ncols && col < c->ntypes; col++)
-		if (row[col].ptr && c->exact[col] != CONVERT_EXACT_ANY &&
+		if (row[col].ptr &&
+		    !convert_surely_exact(c->exact[col], row[col].ptr, row[col].len) &&
 		    !convert_is_exact(c->exact[col], row[col].ptr, row[col].len, why, whysz))
 			return col;
 	return -1;

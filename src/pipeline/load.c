@@ -360,13 +360,21 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 	char csv_delim = 0, csv_quote = 0; /* records as CSV text: their dialect */
 	if (csv_wanted(ld) && r->ops->raw_csv && !r->ops->raw_csv(r, &csv_delim, &csv_quote))
 		csv_delim = csv_quote = 0;
+	/* records read but not yet counted in the run's live rows_read: one
+	 * atomic add per 64 records and before each batch goes, not per record */
+	uint64_t uncounted = 0;
+	static const struct record no_record;
 	for (unsigned long nread = 0;; nread++) {
 		/* every 64 records: run_stopping takes the run's lock */
-		if (nread % 64 == 0 && run_stopping(&ld->run)) {
-			ok = false;
-			break;
+		if (nread % 64 == 0) {
+			atomic_fetch_add(&ld->run.live.rows_read, uncounted);
+			uncounted = 0;
+			if (run_stopping(&ld->run)) {
+				ok = false;
+				break;
+			}
 		}
-		struct record rec = {0};
+		struct record rec = no_record;
 		struct sl_error err;
 		sl_error_clear(&err);
 		enum read_status st = ld->sorted ? group_sort_next(ld->sorted, &rec, &err)
@@ -391,7 +399,7 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			atomic_fetch_add(&ld->run.live.rows_resumed, 1);
 			continue;
 		}
-		atomic_fetch_add(&ld->run.live.rows_read, 1);
+		uncounted++;
 		if (st == READ_REJECT) {
 			run_reject(&ld->run, name, rec.line, rec.raw, rec.raw_len, err.msg);
 			continue;
@@ -406,6 +414,8 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		if (ld->group_idx >= 0) {
 			/* a group's records go in one batch: a new group may start
 			 * the next batch, a group never straddles two */
+			atomic_fetch_add(&ld->run.live.rows_read, uncounted); /* it may dispatch */
+			uncounted = 0;
 			int gs = group_step(ld, r, &rec, name, bad, cur, &last_pos, pending_bytes,
 					    create_done);
 			if (gs < 0) {
@@ -449,6 +459,8 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			break;
 		}
 		if (ld->group_idx < 0 && (batch_full(cur[q]) || nest_batch_full(ld, cur[q]))) {
+			atomic_fetch_add(&ld->run.live.rows_read, uncounted);
+			uncounted = 0;
 			uint64_t pos = reader_position(r);
 			atomic_fetch_add(&ld->run.live.bytes, pos - last_pos);
 			*pending_bytes += pos - last_pos;
@@ -461,6 +473,7 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			}
 		}
 	}
+	atomic_fetch_add(&ld->run.live.rows_read, uncounted);
 	uint64_t pos = reader_position(r);
 	atomic_fetch_add(&ld->run.live.bytes, pos - last_pos);
 	*pending_bytes += pos - last_pos;

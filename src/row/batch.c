@@ -3,6 +3,7 @@
  */
 #include "sluice/batch.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,11 @@ void *arena_alloc(struct arena *a, size_t n)
 	n = (n + align - 1) / align * align;
 	if (n == 0)
 		n = align;
+	return arena_alloc_bytes(a, n);
+}
+
+void *arena_alloc_bytes(struct arena *a, size_t n)
+{
 	struct arena_block *blk = a->head;
 	if (!blk || blk->size - blk->used < n) {
 		size_t size = n > a->block_size ? n : a->block_size;
@@ -85,6 +91,7 @@ bool batch_init(struct batch *b, int ncols, size_t cap_rows)
 	b->cells = calloc(cap_rows * (size_t)(ncols ? ncols : 1), sizeof *b->cells);
 	b->meta = calloc(cap_rows, sizeof *b->meta);
 	arena_init(&b->arena, 0);
+	arena_init(&b->text, 0);
 	if (!b->cells || !b->meta) {
 		batch_free(b);
 		return false;
@@ -119,6 +126,7 @@ void batch_free(struct batch *b)
 	free(b->cells);
 	free(b->meta);
 	arena_free(&b->arena);
+	arena_free(&b->text);
 	b->cells = NULL;
 	b->meta = NULL;
 	b->nrows = 0;
@@ -131,6 +139,7 @@ void batch_reset(struct batch *b)
 	b->has_defaults = false;
 	b->csv_delim = b->csv_quote = 0;
 	arena_reset(&b->arena);
+	arena_reset(&b->text);
 	for (int k = 0; k < b->nkids; k++)
 		batch_reset(&b->kids[k]);
 }
@@ -176,47 +185,43 @@ bool batch_add_cells(struct batch *b, const struct cell *cells, long line, int s
 	return true;
 }
 
-/* Whether field f of rec lies within its verbatim text. */
-static bool in_raw(const struct record *rec, const struct cell *f)
-{
-	return f->ptr >= rec->raw && f->ptr + f->len <= rec->raw + rec->raw_len;
-}
-
 /* batch_add_row for a record that is its CSV text (rec->csv): the text is
- * copied once and the values that lie within it point into the copy, the
- * others (undoubled quotes) are copied after it. */
+ * copied once into the batch's text arena, ended by a line feed, right
+ * after the row before it (batch_csv_run), and the values that lie within
+ * it point into the copy; the others (undoubled quotes: few) are copied
+ * one by one into the value arena. One pass over the fields. */
 static bool add_csv_row(struct batch *b, const struct record *rec, int source)
 {
-	size_t total = rec->raw_len + 1;
-	for (size_t i = 0; i < rec->nfields; i++)
-		if (rec->fields[i].ptr && !in_raw(rec, &rec->fields[i]))
-			total += rec->fields[i].len + 1;
-	char *p = arena_alloc(&b->arena, total);
-	if (!p)
+	char *raw = arena_alloc_bytes(&b->text, rec->raw_len + 1);
+	if (!raw)
 		return false;
-	char *raw = p;
 	memcpy(raw, rec->raw, rec->raw_len);
-	raw[rec->raw_len] = '\0';
-	p += rec->raw_len + 1;
+	raw[rec->raw_len] = '\n';
+	uintptr_t from = (uintptr_t)rec->raw;
 	struct cell *row = b->cells + b->nrows * (size_t)b->ncols;
 	for (size_t i = 0; i < rec->nfields; i++) {
 		const struct cell *f = &rec->fields[i];
+		/* its offset in the text, when it lies within it */
+		uintptr_t at = (uintptr_t)f->ptr - from;
 		if (!f->ptr) {
 			row[i] = (struct cell){NULL, 0};
-		} else if (in_raw(rec, f)) {
-			row[i] = (struct cell){raw + (f->ptr - rec->raw), f->len};
+		} else if (at <= rec->raw_len && f->len <= rec->raw_len - at) {
+			row[i] = (struct cell){raw + at, f->len};
 		} else {
+			char *p = arena_alloc(&b->arena, f->len + 1);
+			if (!p)
+				return false;
 			memcpy(p, f->ptr, f->len);
 			p[f->len] = '\0';
 			row[i] = (struct cell){p, f->len};
-			p += f->len + 1;
 		}
 	}
 	b->meta[b->nrows] = (struct row_meta){.line = rec->line,
 					      .source = source,
 					      .raw = raw,
 					      .raw_len = rec->raw_len,
-					      .csv = true};
+					      .csv = true,
+					      .text_lf = true};
 	b->nrows++;
 	return true;
 }
@@ -259,6 +264,7 @@ bool batch_add_row(struct batch *b, const struct record *rec, int source, bool k
 	m->raw = NULL;
 	m->raw_len = 0;
 	m->csv = keep_raw && rec->raw && rec->csv;
+	m->text_lf = false;
 	if (keep_raw && rec->raw) {
 		memcpy(p, rec->raw, rec->raw_len);
 		p[rec->raw_len] = '\0';

@@ -508,6 +508,8 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 		 * rounded by the server (MySQL's integers, numeric(p,s) on
 		 * PostgreSQL); 1.0 and 1E2 are whole numbers */
 		long keep = rule == CONVERT_EXACT_INTEGER ? 0 : CONVERT_EXACT_SCALE(0) - rule;
+		if (convert_plain_within(s, len, keep))
+			return true;
 		long places = decimal_places(s, len);
 		if (places <= keep)
 			return true; /* exact, or text the server refuses */
@@ -532,9 +534,11 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 		snprintf(why, whysz, "'%.*s' is no date MySQL can store", (int)len, s);
 		return false;
 	}
+	size_t kept = (size_t)rule;
+	if (convert_digit_runs_within(s, len, kept))
+		return true;
 	size_t n;
 	const char *f = fraction(s, len, &n);
-	size_t kept = (size_t)rule;
 	for (size_t i = kept; f && i < n; i++) {
 		if (f[i] != '0') {
 			snprintf(why, whysz,

@@ -4,7 +4,9 @@
 # path) against every record taken apart by libcsv (SLUICE_SLOW_CSV=1, a test
 # build's switch), on generated files in random dialects with broken records
 # and refused values: the same rows, rejects, reasons, line numbers and exit
-# codes. Clean files are also held to psql's own \copy.
+# codes. Clean files are also held to psql's own \copy. The fast path also
+# holds each of its quick scans to the plain one, record by record
+# (SLUICE_CSV_CROSSCHECK=1, a test build's switch).
 . "$(dirname "$0")/lib.sh"
 GEN="$(dirname "$0")/../tools/csv_dialects.py"
 SEEDS=${SLUICE_CSV_SEEDS:-24}
@@ -36,7 +38,7 @@ bad=0
 for seed in $(seq 1 "$SEEDS"); do
 	read -r dh qh < <(python3 "$GEN" "$seed" "$TMP/g$seed.csv")
 	DELIM=$(printf "\\x$dh") QUOTE=$(printf "\\x$qh")
-	load "$seed" cf_fast SLUICE_SLOW_CSV=0
+	load "$seed" cf_fast SLUICE_SLOW_CSV=0 SLUICE_CSV_CROSSCHECK=1
 	load "$seed" cf_slow SLUICE_SLOW_CSV=1
 	# the reader's rejects and the writers' interleave as the threads run:
 	# the same lines, in any order

@@ -245,6 +245,19 @@ START_TEST(pg_exactness)
 	pg_exact("time(2) without time zone", "10:00:00.125", false);
 	pg_exact("timestamp(0) with time zone", "infinity", true);
 	pg_exact("timestamp without time zone", "-infinity", true);
+	/* the quick tests (plain numbers, short digit runs) agree with the
+	 * closer look on either side of the column's scale */
+	pg_exact("numeric(10,2)", "-12.34", true);
+	pg_exact("numeric(10,2)", "+12.", true);
+	pg_exact("numeric(10,2)", "1.2300000", true);
+	pg_exact("numeric(10,2)", "-0.001", false);
+	pg_exact("numeric(5)", "+.5", false);
+	pg_exact("numeric(5)", "12", true);
+	pg_exact("numeric(10,2)", ".", true); /* no number: the server decides */
+	pg_exact("timestamp without time zone", "2024-01-01T10:00:00.1234560", true);
+	pg_exact("timestamp without time zone", "2024-01-01 10:00:00,1234567", false);
+	pg_exact("timestamp(2) without time zone", "2024-01-01 10:00:00.12", true);
+	pg_exact("timestamp(2) without time zone", "2024-01-01 10:00:00.121", false);
 	pg_exact("integer", "1.5", true); /* the server refuses it */
 	pg_exact("text", "1.234", true);
 }
