@@ -34,6 +34,8 @@ struct conn {
 	int ntypes;
 	int *exact;	  /* per column: what it would round (convert_exact_rule_for_pg) */
 	bool any_exact;	  /* some column has a rule */
+	int *exact_cols;  /* the columns that have one, in order */
+	int nexact_cols;
 	bool key_indexed; /* the update's key has a unique index */
 	/* the transaction id of the last COMMIT sent, the server process that
 	 * ran it (pg_backend_pid(): through a pooler PQbackendPID is the

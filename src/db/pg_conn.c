@@ -355,6 +355,7 @@ void pg_close(struct conn *c)
 	free(c->types);
 	free(c->types_key);
 	free(c->exact);
+	free(c->exact_cols);
 	free(c);
 }
 

@@ -340,11 +340,14 @@ bool pg_write_batch(struct conn *c, const struct write_spec *spec, const struct 
 static int inexact_column(const struct conn *c, const struct cell *row, int ncols, char *why,
 			  size_t whysz)
 {
-	for (int col = 0; col < ncols && col < c->ntypes; col++)
-		if (row[col].ptr &&
+	/* only the columns with a rule: the others' cells are not touched */
+	for (int k = 0; k < c->nexact_cols; k++) {
+		int col = c->exact_cols[k];
+		if (col < ncols && row[col].ptr &&
 		    !convert_surely_exact(c->exact[col], row[col].ptr, row[col].len) &&
 		    !convert_is_exact(c->exact[col], row[col].ptr, row[col].len, why, whysz))
 			return col;
+	}
 	return -1;
 }
 
@@ -394,9 +397,12 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 	c->types = calloc((size_t)spec->ncols, sizeof *c->types);
 	free(c->exact);
 	c->exact = calloc((size_t)(spec->ncols ? spec->ncols : 1), sizeof *c->exact);
+	free(c->exact_cols);
+	c->exact_cols = calloc((size_t)(spec->ncols ? spec->ncols : 1), sizeof *c->exact_cols);
+	c->nexact_cols = 0;
 	c->any_exact = false;
 	c->ntypes = 0;
-	bool ok = c->types != NULL && c->exact != NULL && td.exists;
+	bool ok = c->types != NULL && c->exact != NULL && c->exact_cols != NULL && td.exists;
 	if (!td.exists)
 		sl_error_set(err, SL_ERR_USAGE, "table %s does not exist", key.data);
 	for (int i = 0; ok && i < spec->ncols; i++) {
@@ -414,7 +420,10 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 		 * error, never cut as an explicit cast to varchar(n) would) */
 		c->types[i] = strdup(td.cols[j].base_type);
 		c->exact[i] = convert_exact_rule_for_pg(td.cols[j].type);
-		c->any_exact |= c->exact[i] != CONVERT_EXACT_ANY;
+		if (c->exact[i] != CONVERT_EXACT_ANY) {
+			c->any_exact = true;
+			c->exact_cols[c->nexact_cols++] = i;
+		}
 		c->ntypes = i + 1;
 	}
 	/* a unique index within the key: each record finds its row through it */
