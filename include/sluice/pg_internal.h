@@ -32,9 +32,9 @@ struct conn {
 	char *types_key;
 	char **types;
 	int ntypes;
-	int *exact;	  /* per column: what it would round (convert_exact_rule_for_pg) */
-	bool any_exact;	  /* some column has a rule */
-	int *exact_cols;  /* the columns that have one, in order */
+	int *exact;	 /* per column: what it would round (convert_exact_rule_for_pg) */
+	bool any_exact;	 /* some column has a rule */
+	int *exact_cols; /* the columns that have one, in order */
 	int nexact_cols;
 	bool key_indexed; /* the update's key has a unique index */
 	/* the transaction id of the last COMMIT sent, the server process that

@@ -253,6 +253,7 @@ static void print_update_help(FILE *f)
 	      "                             in memory, up to SIZE (K, M, G) or fail\n"
 	      "      --resume               exactly once across crashes: each delta applied\n"
 	      "                             once, however often the run is killed and rerun\n"
+	      "      --batch-rows N         rows per batch and transaction (default 50000)\n"
 	      "\n"
 	      "Input, transaction, pool, progress and reporting options are those of\n"
 	      "sluice load (see sluice load --help); --method, --create, --truncate and\n"
@@ -282,6 +283,7 @@ static void print_delete_help(FILE *f)
 	      "      --sort-groups SIZE     input not grouped: sort it by the --group-by column\n"
 	      "                             in memory, up to SIZE (K, M, G) or fail\n"
 	      "      --resume               exactly once across crashes\n"
+	      "      --batch-rows N         rows per batch and transaction (default 50000)\n"
 	      "\n"
 	      "Input, transaction, pool, progress and reporting options are those of\n"
 	      "sluice load (see sluice load --help).\n"
@@ -1225,6 +1227,10 @@ static enum cli_result parse_options(int argc, char **argv, const char *cmd, str
 		else if (c == OPT_DEFAULTS)
 			job->input.missing_as_default = true;
 	}
+	/* update and delete find each row by its key: a bigger batch spreads
+	 * each transaction's cost over more rows (copy's are as big) */
+	if (!job->batch_rows_given && (job->command == CMD_UPDATE || job->command == CMD_DELETE))
+		job->batch_rows = 50000;
 	*bad = 0;
 	return CLI_RUN;
 }
