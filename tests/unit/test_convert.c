@@ -289,6 +289,16 @@ START_TEST(exactness)
 	exact("decimal(10,2)", "9.999", true);
 	exact("varchar(10)", "1.5", true);
 	exact("double", "1.5", true);
+	/* the cheap first tests: no exponent, but a long number; a comma as
+	 * the fraction's point */
+	exact("float", "0.0000000000000000000000000000000000000000000000001", false);
+	exact("float", "0.00000000000000000000000000000000000001", true);
+	exact("double", "0.000000000000000000000000000000000000000000000000001", true);
+	exact("datetime", "2024-01-02T03:04:05,7", false);
+	exact("datetime", "2024-01-02T03:04:05", true);
+	exact("int", "12E", true); /* not a number: the server refuses it */
+	pg_exact("numeric(10,2)", "1234", true);
+	pg_exact("timestamp(0) without time zone", "2024-01-01 23:59:59,6", false);
 }
 END_TEST
 
