@@ -2,6 +2,7 @@
  * MySQL writes: prepared multi-row INSERT, LOAD DATA LOCAL fed from memory.
  */
 #include <mysql.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,13 +42,31 @@ static const char infile_escape[256] = {
 	['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r', ['\0'] = '0', ['\x1a'] = 'Z',
 };
 
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* Whether the eight bytes in w may hold one that LOAD DATA's escaping
+ * needs: a byte below 0x20 (NUL, TAB, LF, CR and ^Z are) or a backslash.
+ * A word of plain text answers false in a few instructions. */
+static inline bool word_may_escape(uint64_t w)
+{
+	uint64_t bs = w ^ (ONES * '\\');
+	return (((w - ONES * 0x20) & ~w) | ((bs - ONES) & ~bs)) & HIGHS;
+}
+
 /* Write s[0, len) escaped for LOAD DATA at o, which has room for 2 * len
- * bytes: runs of plain bytes are copied whole. Returns the end. */
+ * bytes: runs of plain bytes, found eight at a time, are copied whole.
+ * Returns the end. */
 static char *put_escaped(char *o, const char *s, size_t len)
 {
 	const char *end = s + len;
 	for (;;) {
 		const char *run = s;
+		for (uint64_t w; end - s >= 8; s += 8) {
+			memcpy(&w, s, 8);
+			if (word_may_escape(w))
+				break;
+		}
 		while (s < end && !infile_escape[(unsigned char)*s])
 			s++;
 		memcpy(o, run, (size_t)(s - run));

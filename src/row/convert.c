@@ -480,30 +480,41 @@ static long decimal_places(const char *s, size_t len)
 	return p > 0 ? p : 0;
 }
 
-/* Whether s[0, len) has none of the bytes a, b and c: the cheap first
- * test of convert_is_exact, for the short values it sees on every row. */
-static bool none_of(const char *s, size_t len, char a, char b, char c)
+/* The bytes that can make a number inexact, as bits: a point, an
+ * exponent, a comma (a fraction of a second after it). */
+enum { HAS_POINT = 1, HAS_EXP = 2, HAS_COMMA = 4 };
+static const unsigned char exact_class[256] = {
+	['.'] = HAS_POINT,
+	['e'] = HAS_EXP,
+	['E'] = HAS_EXP,
+	[','] = HAS_COMMA,
+};
+
+/* Which of those bytes s[0, len) has: the cheap first test of
+ * convert_is_exact, for the short values it sees on every row. */
+static unsigned exact_classes(const char *s, size_t len)
 {
+	unsigned k = 0;
 	for (size_t i = 0; i < len; i++)
-		if (s[i] == a || s[i] == b || s[i] == c)
-			return false;
-	return true;
+		k |= exact_class[(unsigned char)s[i]];
+	return k;
 }
 
 bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t whysz)
 {
 	if (!s || rule == CONVERT_EXACT_ANY)
 		return true;
+	unsigned k = exact_classes(s, len);
 	/* without an exponent, a number of under 128 characters (40 for a
 	 * FLOAT) is at least 1E-126 (1E-39) when not 0: it cannot underflow */
-	if ((rule == CONVERT_EXACT_DOUBLE && len < 128) ||
-	    (rule == CONVERT_EXACT_FLOAT && len <= 40))
-		if (none_of(s, len, 'e', 'E', 'e'))
-			return true;
+	if (((rule == CONVERT_EXACT_DOUBLE && len < 128) ||
+	     (rule == CONVERT_EXACT_FLOAT && len <= 40)) &&
+	    !(k & HAS_EXP))
+		return true;
 	/* without a point or an exponent, a number has no decimal places */
-	if (rule == CONVERT_EXACT_INTEGER || rule <= CONVERT_EXACT_SCALE(0))
-		if (none_of(s, len, '.', 'e', 'E'))
-			return true;
+	if ((rule == CONVERT_EXACT_INTEGER || rule <= CONVERT_EXACT_SCALE(0)) &&
+	    !(k & (HAS_POINT | HAS_EXP)))
+		return true;
 	if (rule == CONVERT_EXACT_DOUBLE || rule == CONVERT_EXACT_FLOAT) {
 		/* MariaDB stores a number too small for the column as 0, without
 		 * a word: a nonzero number that underflows is refused */
@@ -552,7 +563,7 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 		snprintf(why, whysz, "'%.*s' is no date MySQL can store", (int)len, s);
 		return false;
 	}
-	if (none_of(s, len, '.', ',', '.'))
+	if (!(k & (HAS_POINT | HAS_COMMA)))
 		return true; /* no fraction of a second */
 	size_t n;
 	const char *f = fraction(s, len, &n);
