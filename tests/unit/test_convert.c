@@ -114,6 +114,8 @@ START_TEST(iso_timestamps)
 	/* more than microseconds: the digits go to the server as given */
 	expect(CONVERT_DATETIME, "2024-01-02T03:04:05.123456789Z", "2024-01-02 03:04:05.123456789");
 	expect(CONVERT_DATETIME, "2024-01-02T03:04", "2024-01-02 03:04:00");
+	expect(CONVERT_DATETIME, "2024-01-02t03:04Z", "2024-01-02 03:04:00");
+	expect(CONVERT_DATETIME, "0999-01-02 03:04:05,5z", "0999-01-02 03:04:05.5");
 	expect(CONVERT_DATETIME, "2024-01-02", "2024-01-02 00:00:00");
 	/* offsets convert to UTC, across days, months, years and leap days */
 	expect(CONVERT_DATETIME, "2024-01-02T03:04:05+02:00", "2024-01-02 01:04:05");
