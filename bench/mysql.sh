@@ -8,10 +8,10 @@
 # Checks row counts and that every load leaves the same table checksum.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-. bench/lib.sh
 CSV=${1:?usage: bench/mysql.sh FILE.csv}
 CSV=$(cd "$(dirname "$CSV")" && pwd)/$(basename "$CSV")
+cd "$ROOT"
+. bench/lib.sh
 SLUICE=${SLUICE:-$ROOT/bin/sluice}
 ROUNDS=${BENCH_ROUNDS:-2}
 URL=${SLUICE_MY_URL:?set SLUICE_MY_URL (see scripts/servers.sh env)}
