@@ -324,20 +324,27 @@ static int group_step(struct load *ld, struct reader *r, const struct record *re
 	return 1;
 }
 
-/* Whether records of a plain load may reach the driver as their CSV text
- * (driver.write.takes_csv): nothing here looks at their fields before
- * batch_add_row copies them. Test builds: SLUICE_SLOW_CSV=1 says no, so the
- * same tests run through the parser alone. */
-static bool csv_wanted(const struct load *ld)
+/* Whether the reader may find the records of a plain load with its
+ * quote-aware scan (reader_ops.raw_csv), which gives the fields libcsv
+ * would: nothing here looks at their fields before batch_add_row copies
+ * them. Test builds: SLUICE_SLOW_CSV=1 says no, so the same tests run
+ * through the parser alone. */
+static bool fast_read_wanted(const struct load *ld)
 {
 #ifdef SLUICE_TEST_HOOKS
 	const char *v = getenv("SLUICE_SLOW_CSV");
 	if (v && !strcmp(v, "1"))
 		return false;
 #endif
-	return ld->drv->write.takes_csv && ld->drv->write.takes_csv(&ld->spec) &&
-	       !ld->spec.update && ld->spec.on_conflict == CONFLICT_ERROR && !ld->spec.nadd &&
+	return !ld->spec.update && ld->spec.on_conflict == CONFLICT_ERROR && !ld->spec.nadd &&
 	       ld->group_idx < 0 && ld->nqueues <= 1 && !ld->keyed && !ld->nest;
+}
+
+/* Whether records so found may reach the driver as their CSV text
+ * (driver.write.takes_csv); otherwise their fields are copied as values. */
+static bool csv_wanted(const struct load *ld)
+{
+	return ld->drv->write.takes_csv && ld->drv->write.takes_csv(&ld->spec);
 }
 
 /* Read every record of one source into batches: cur[q] is the batch being
@@ -358,8 +365,14 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		}
 	}
 	char csv_delim = 0, csv_quote = 0; /* records as CSV text: their dialect */
-	if (csv_wanted(ld) && r->ops->raw_csv && !r->ops->raw_csv(r, &csv_delim, &csv_quote))
+	if (fast_read_wanted(ld) && r->ops->raw_csv && r->ops->raw_csv(r, &csv_delim, &csv_quote)) {
+		log_debug("%s: plain records found by the quote-aware scan%s", name,
+			  csv_wanted(ld) ? ", sent as their CSV text" : "");
+		if (!csv_wanted(ld))
+			csv_delim = csv_quote = 0;
+	} else {
 		csv_delim = csv_quote = 0;
+	}
 	/* records read but not yet counted in the run's live rows_read: one
 	 * atomic add per 64 records and before each batch goes, not per record */
 	uint64_t uncounted = 0;
@@ -443,6 +456,8 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			cur[q]->csv_delim = csv_delim;
 			cur[q]->csv_quote = csv_quote;
 		}
+		if (!csv_delim)
+			rec.csv = false; /* its values are copied, NUL-terminated */
 		if (batch_add_row(cur[q], &rec, src_index, true) &&
 		    nest_add_kids(ld, cur[q], cur[q]->nrows - 1, &rec)) {
 			struct row_meta *m = &cur[q]->meta[cur[q]->nrows - 1];

@@ -84,9 +84,10 @@ static bool digits(const char *s, size_t n, int *v)
 {
 	int x = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
+		unsigned d = (unsigned char)s[i] - (unsigned)'0'; /* not isdigit: no locale */
+		if (d > 9)
 			return false;
-		x = x * 10 + (s[i] - '0');
+		x = x * 10 + (int)d;
 	}
 	*v = x;
 	return true;
@@ -211,23 +212,10 @@ static void put_digits(char *out, int v, int n)
 	}
 }
 
-bool convert_iso_datetime(const char *s, size_t len, char *out, size_t outsz, size_t *outlen)
+/* Write "YYYY-MM-DD HH:MM:SS" at out (19 bytes), by hand, not snprintf:
+ * this runs for every timestamp of a load. */
+static void put_datetime(char *out, int y, int mo, int d, int h, int mi, int sec)
 {
-	struct iso_value v;
-	if (outsz < len + CONVERT_MAX_GROWTH || !iso_parse(s, len, &v))
-		return false;
-	int y = v.year, mo = v.month, d = v.day, h = v.hour, mi = v.minute;
-	if (v.zoned && v.offset_minutes) {
-		int64_t t = days_from_civil(y, mo, d) * 1440 + h * 60 + mi - v.offset_minutes;
-		int64_t days = t >= 0 ? t / 1440 : -((-t + 1439) / 1440);
-		int64_t mins = t - days * 1440;
-		civil_from_days(days, &y, &mo, &d);
-		h = (int)(mins / 60);
-		mi = (int)(mins % 60);
-		if (y < 1 || y > 9999)
-			return false;
-	}
-	/* by hand, not snprintf: this runs for every timestamp of a load */
 	put_digits(out, y, 4);
 	out[4] = '-';
 	put_digits(out + 5, mo, 2);
@@ -238,7 +226,31 @@ bool convert_iso_datetime(const char *s, size_t len, char *out, size_t outsz, si
 	out[13] = ':';
 	put_digits(out + 14, mi, 2);
 	out[16] = ':';
-	put_digits(out + 17, v.second, 2);
+	put_digits(out + 17, sec, 2);
+}
+
+bool convert_iso_datetime(const char *s, size_t len, char *out, size_t outsz, size_t *outlen)
+{
+	struct iso_value v;
+	if (outsz < len + CONVERT_MAX_GROWTH || !iso_parse(s, len, &v))
+		return false;
+	if (!(v.zoned && v.offset_minutes)) {
+		/* the digits stay as they are: copied, the 'T' a space */
+		memcpy(out, s, 10);
+		memcpy(out + 10, " 00:00:00", 9);
+		if (v.has_time)
+			memcpy(out + 11, s + 11, len > 16 && s[16] == ':' ? 8 : 5);
+	} else {
+		int y, mo, d;
+		int64_t t = days_from_civil(v.year, v.month, v.day) * 1440 + v.hour * 60 +
+			    v.minute - v.offset_minutes;
+		int64_t days = t >= 0 ? t / 1440 : -((-t + 1439) / 1440);
+		int64_t mins = t - days * 1440;
+		civil_from_days(days, &y, &mo, &d);
+		if (y < 1 || y > 9999)
+			return false;
+		put_datetime(out, y, mo, d, (int)(mins / 60), (int)(mins % 60), v.second);
+	}
 	size_t o = 19;
 	if (v.frac) {
 		if (o + 1 + v.frac_len + 1 > outsz)
@@ -480,9 +492,40 @@ static long decimal_places(const char *s, size_t len)
 	return p > 0 ? p : 0;
 }
 
+/* The bytes that can make a number inexact, as bits: a point, an
+ * exponent, a comma (a fraction of a second after it). */
+enum { HAS_POINT = 1, HAS_EXP = 2, HAS_COMMA = 4 };
+static const unsigned char exact_class[256] = {
+	['.'] = HAS_POINT,
+	['e'] = HAS_EXP,
+	['E'] = HAS_EXP,
+	[','] = HAS_COMMA,
+};
+
+/* Which of those bytes s[0, len) has: the cheap first test of
+ * convert_is_exact, for the short values it sees on every row. */
+static unsigned exact_classes(const char *s, size_t len)
+{
+	unsigned k = 0;
+	for (size_t i = 0; i < len; i++)
+		k |= exact_class[(unsigned char)s[i]];
+	return k;
+}
+
 bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t whysz)
 {
 	if (!s || rule == CONVERT_EXACT_ANY)
+		return true;
+	unsigned k = exact_classes(s, len);
+	/* without an exponent, a number of under 128 characters (40 for a
+	 * FLOAT) is at least 1E-126 (1E-39) when not 0: it cannot underflow */
+	if (((rule == CONVERT_EXACT_DOUBLE && len < 128) ||
+	     (rule == CONVERT_EXACT_FLOAT && len <= 40)) &&
+	    !(k & HAS_EXP))
+		return true;
+	/* without a point or an exponent, a number has no decimal places */
+	if ((rule == CONVERT_EXACT_INTEGER || rule <= CONVERT_EXACT_SCALE(0)) &&
+	    !(k & (HAS_POINT | HAS_EXP)))
 		return true;
 	if (rule == CONVERT_EXACT_DOUBLE || rule == CONVERT_EXACT_FLOAT) {
 		/* MariaDB stores a number too small for the column as 0, without
@@ -535,6 +578,8 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 		return false;
 	}
 	size_t kept = (size_t)rule;
+	if (!(k & (HAS_POINT | HAS_COMMA)))
+		return true; /* no fraction of a second */
 	if (convert_digit_runs_within(s, len, kept))
 		return true;
 	size_t n;

@@ -6,7 +6,9 @@
 # and refused values: the same rows, rejects, reasons, line numbers and exit
 # codes. Clean files are also held to psql's own \copy. The fast path also
 # holds each of its quick scans to the plain one, record by record
-# (SLUICE_CSV_CROSSCHECK=1, a test build's switch).
+# (SLUICE_CSV_CROSSCHECK=1, a test build's switch). The same files into
+# MariaDB by LOAD DATA (--method infile): records found by the reader's
+# quote-aware scan against libcsv's, and clean files against \copy's values.
 . "$(dirname "$0")/lib.sh"
 GEN="$(dirname "$0")/../tools/csv_dialects.py"
 SEEDS=${SLUICE_CSV_SEEDS:-24}
@@ -82,6 +84,76 @@ for seed in $(seq 101 $((100 + SEEDS / 2))); do
 	pg -c "drop table $t"
 done
 [ $bad -eq 0 ] && pass "$((SEEDS / 2)) files"
+
+# MariaDB: the values as hex, so that the client's output escapes nothing
+my_rows_of() { my -e "select concat(coalesce(id, 'N'), '|', coalesce(hex(a), 'N'), '|', coalesce(hex(b), 'N')) from $1 order by id, hex(a), hex(b)"; }
+pg_rows_hex() { pg -c "select coalesce(id::text, 'N') || '|' || coalesce(upper(encode(convert_to(a, 'UTF8'), 'hex')), 'N') || '|' || coalesce(upper(encode(convert_to(b, 'UTF8'), 'hex')), 'N') from $1 order by id"; }
+
+# my_load SEED TABLE [ARG...]: load() into MariaDB with --method infile
+my_load() {
+	local seed=$1 t=$2
+	shift 2
+	local envs=() args=()
+	for a in "$@"; do
+		case $a in *=*) envs+=("$a") ;; *) args+=("$a") ;; esac
+	done
+	my -e "drop table if exists $t; create table $t (id int, a text, b text) character set utf8mb4"
+	rm -f "$TMP/$t.rej" "$TMP/$t.rej.log"
+	env "${envs[@]}" "$SLUICE" load "$TMP/g$seed.csv" "$SLUICE_MY_URL" --table "$t" --method infile \
+		--delimiter "$DELIM" --quote "$QUOTE" --batch-rows $((5 + seed % 40)) \
+		--rejects "$TMP/$t.rej" -vv "${args[@]}" >"$TMP/$t.out" 2>&1
+	echo $? >"$TMP/$t.rc"
+	touch "$TMP/$t.rej" "$TMP/$t.rej.log"
+}
+
+test_case "MariaDB LOAD DATA: records found by the quote-aware scan = libcsv's"
+bad=0
+MY_SEEDS=$((SEEDS / 2))
+for seed in $(seq 1 "$MY_SEEDS"); do
+	read -r dh qh < <(python3 "$GEN" "$seed" "$TMP/g$seed.csv")
+	DELIM=$(printf "\\x$dh") QUOTE=$(printf "\\x$qh")
+	my_load "$seed" mf_fast SLUICE_SLOW_CSV=0 SLUICE_CSV_CROSSCHECK=1
+	my_load "$seed" mf_slow SLUICE_SLOW_CSV=1
+	if ! grep -aq "found by the quote-aware scan" "$TMP/mf_fast.out" ||
+		grep -aq "found by the quote-aware scan" "$TMP/mf_slow.out"; then
+		fail "seed $seed: the scan was not used (or used under SLUICE_SLOW_CSV=1)"
+		bad=$((bad + 1))
+	fi
+	# the reasons name the table: the same name for both
+	for what in rc rej rej.log; do
+		if ! cmp -s <(sed 's/mf_fast/mf_slow/g' "$TMP/mf_fast.$what" | sort) <(sort "$TMP/mf_slow.$what"); then
+			fail "seed $seed: $what differs"
+			diff <(sort "$TMP/mf_slow.$what") <(sed 's/mf_fast/mf_slow/g' "$TMP/mf_fast.$what" | sort) | head -10 | cut -c1-160 | sed 's/^/    | /'
+			bad=$((bad + 1))
+		fi
+	done
+	if [ "$(my_rows_of mf_fast)" != "$(my_rows_of mf_slow)" ]; then
+		fail "seed $seed: rows differ"
+		diff <(my_rows_of mf_slow) <(my_rows_of mf_fast) | head -10 | cut -c1-160 | sed 's/^/    | /'
+		bad=$((bad + 1))
+	fi
+	[ "$(my -e "select count(*) from mf_fast")" -gt 100 ] || { fail "seed $seed: few rows"; bad=$((bad + 1)); }
+	[ -s "$TMP/mf_slow.rej.log" ] || { fail "seed $seed: no rejects"; bad=$((bad + 1)); }
+done
+[ $bad -eq 0 ] && pass "$MY_SEEDS files"
+
+test_case "MariaDB LOAD DATA of clean files: the values psql \\copy reads"
+bad=0
+for seed in $(seq 101 $((100 + MY_SEEDS / 2))); do
+	read -r dh qh < <(python3 "$GEN" "$seed" "$TMP/g$seed.csv" clean 2000)
+	DELIM=$(printf "\\x$dh") QUOTE=$(printf "\\x$qh")
+	my_load "$seed" mf_clean
+	pg -c "drop table if exists cf_copy; create table cf_copy (id int, a text, b text)"
+	pg -c "\\copy cf_copy from '$TMP/g$seed.csv' with (format csv, header true, delimiter E'\\x$dh', quote E'\\x$qh')"
+	if [ "$(cat "$TMP/mf_clean.rc")" != 0 ] || [ "$(my_rows_of mf_clean)" != "$(pg_rows_hex cf_copy)" ] ||
+		[ "$(my -e "select count(*) from mf_clean")" != 2000 ]; then
+		fail "seed $seed: differs from \\copy (exit $(cat "$TMP/mf_clean.rc"))"
+		diff <(pg_rows_hex cf_copy) <(my_rows_of mf_clean) | head -10 | cut -c1-160 | sed 's/^/    | /'
+		bad=$((bad + 1))
+	fi
+done
+my -e "drop table if exists mf_fast, mf_slow, mf_clean"
+[ $bad -eq 0 ] && pass "$((MY_SEEDS / 2)) files"
 
 test_case "a value the column would round is still refused on the fast path"
 pg -c "drop table if exists cf_num; create table cf_num (id int, v numeric(6,2))"

@@ -114,6 +114,8 @@ START_TEST(iso_timestamps)
 	/* more than microseconds: the digits go to the server as given */
 	expect(CONVERT_DATETIME, "2024-01-02T03:04:05.123456789Z", "2024-01-02 03:04:05.123456789");
 	expect(CONVERT_DATETIME, "2024-01-02T03:04", "2024-01-02 03:04:00");
+	expect(CONVERT_DATETIME, "2024-01-02t03:04Z", "2024-01-02 03:04:00");
+	expect(CONVERT_DATETIME, "0999-01-02 03:04:05,5z", "0999-01-02 03:04:05.5");
 	expect(CONVERT_DATETIME, "2024-01-02", "2024-01-02 00:00:00");
 	/* offsets convert to UTC, across days, months, years and leap days */
 	expect(CONVERT_DATETIME, "2024-01-02T03:04:05+02:00", "2024-01-02 01:04:05");
@@ -302,6 +304,16 @@ START_TEST(exactness)
 	exact("decimal(10,2)", "9.999", true);
 	exact("varchar(10)", "1.5", true);
 	exact("double", "1.5", true);
+	/* the cheap first tests: no exponent, but a long number; a comma as
+	 * the fraction's point */
+	exact("float", "0.0000000000000000000000000000000000000000000000001", false);
+	exact("float", "0.00000000000000000000000000000000000001", true);
+	exact("double", "0.000000000000000000000000000000000000000000000000001", true);
+	exact("datetime", "2024-01-02T03:04:05,7", false);
+	exact("datetime", "2024-01-02T03:04:05", true);
+	exact("int", "12E", true); /* not a number: the server refuses it */
+	pg_exact("numeric(10,2)", "1234", true);
+	pg_exact("timestamp(0) without time zone", "2024-01-01 23:59:59,6", false);
 }
 END_TEST
 
