@@ -30,7 +30,7 @@ check() {
 		exit 1
 	fi
 	[ "$3" = yes ] || return 0
-	q="SELECT SUM(end_rec - first_rec) FROM sluice_checkpoints WHERE first_rec >= 0"
+	q="SELECT SUM(end_rec - first_rec) FROM sluice_checkpoints WHERE kind = 1"
 	if [ "$1" = pg ]; then k=$(pg -c "$q"); else k=$(my -e "$q"); fi
 	if [ "$k" != "$ROWS" ]; then
 		echo "bench: $2 checkpointed $k records, expected $ROWS" >&2
