@@ -2,7 +2,7 @@
 # tests/integration/run.sh - start throwaway servers, run every
 # tests/integration/t_*.sh (or those named), stop the servers, print totals.
 #
-# SLUICE_TEST_JOBS (default 3) runs that many test files at once, each job
+# SLUICE_TEST_JOBS (default 4) runs that many test files at once, each job
 # on a set of servers of its own (its own directory and ports, 20 apart), so
 # no two files share a table, and a file that restarts or stalls its server
 # touches no other. The longest files start first; each file's output is
@@ -11,7 +11,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 
-JOBS=${SLUICE_TEST_JOBS:-3}
+JOBS=${SLUICE_TEST_JOBS:-4}
 BASE_DIR=${SLUICE_SERVERS_DIR:-$(mktemp -d /tmp/sluice-servers.XXXXXX)}
 PG_PORT0=${SLUICE_PG_PORT:-54329}
 MY_PORT0=${SLUICE_MY_PORT:-33069}
