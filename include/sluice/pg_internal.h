@@ -33,7 +33,6 @@ struct conn {
 	char **types;
 	int ntypes;
 	int *exact;	 /* per column: what it would round (convert_exact_rule_for_pg) */
-	bool any_exact;	 /* some column has a rule */
 	int *exact_cols; /* the columns that have one, in order */
 	int nexact_cols;
 	bool key_indexed; /* the update's key has a unique index */

@@ -320,7 +320,7 @@ bool pg_write_batch(struct conn *c, const struct write_spec *spec, const struct 
 		return true;
 	if (!ensure_types(c, spec, err))
 		return false;
-	for (size_t r = first; c->any_exact && r < first + n; r++) {
+	for (size_t r = first; c->nexact_cols && r < first + n; r++) {
 		char why[300];
 		int col = inexact_column(c, batch_row(b, r), b->ncols, why, sizeof why);
 		if (col >= 0)
@@ -400,7 +400,6 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 	free(c->exact_cols);
 	c->exact_cols = calloc((size_t)(spec->ncols ? spec->ncols : 1), sizeof *c->exact_cols);
 	c->nexact_cols = 0;
-	c->any_exact = false;
 	c->ntypes = 0;
 	bool ok = c->types != NULL && c->exact != NULL && c->exact_cols != NULL && td.exists;
 	if (!td.exists)
@@ -420,10 +419,8 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 		 * error, never cut as an explicit cast to varchar(n) would) */
 		c->types[i] = strdup(td.cols[j].base_type);
 		c->exact[i] = convert_exact_rule_for_pg(td.cols[j].type);
-		if (c->exact[i] != CONVERT_EXACT_ANY) {
-			c->any_exact = true;
+		if (c->exact[i] != CONVERT_EXACT_ANY)
 			c->exact_cols[c->nexact_cols++] = i;
-		}
 		c->ntypes = i + 1;
 	}
 	/* a unique index within the key: each record finds its row through it */
@@ -459,7 +456,7 @@ bool pg_write_each(struct conn *c, const struct write_spec *spec, const struct b
 		return false;
 	/* a value the column would round is refused here, not left to the
 	 * server, which would round it */
-	for (size_t r = 0; c->any_exact && r < n; r++) {
+	for (size_t r = 0; c->nexact_cols && r < n; r++) {
 		char why[300];
 		int col = inexact_column(c, batch_row(b, first + r), b->ncols, why, sizeof why);
 		if (col >= 0 &&
