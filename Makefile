@@ -164,7 +164,8 @@ tsan: deps
 	$(MAKE) -j$$(nproc) $(TSAN_FLAGS) all $(TSAN_UNIT)
 	rm -rf $(TSAN_REPORTS) && mkdir -p $(TSAN_REPORTS)
 	@export TSAN_OPTIONS="halt_on_error=1 io_sync=0 second_deadlock_stack=1 \
-		log_path=$(TSAN_REPORTS)/tsan $${TSAN_OPTIONS:-}" SLUICE_TSAN=1; \
+		log_path=$(TSAN_REPORTS)/tsan $${TSAN_OPTIONS:-}" SLUICE_TSAN=1 \
+		SLUICE_TEST_JOBS=$${SLUICE_TEST_JOBS:-3}; \
 	rc=0; for t in $(TSAN_UNIT); do echo "== $$t"; CK_FORK=yes $$t || rc=1; done; \
 	$(MAKE) $(TSAN_FLAGS) integration TESTS="$(TSAN_TESTS)" || rc=1; \
 	set -- $(TSAN_REPORTS)/tsan.*; \

@@ -140,11 +140,14 @@ my_start() {
 	# --no-defaults: nothing from /etc/mysql (Debian's spider.cnf loads a
 	# plugin that races the bootstrap creating the mysql schema). One more
 	# try on a fresh directory if the bootstrap still fails; its errors are
-	# printed last, where a CI log's tail shows them.
+	# printed last, where a CI log's tail shows them. Its temporary tables go
+	# in the server's own tmp directory: bootstraps of several test jobs at
+	# once in a shared /tmp lost one another's (#sql-temptable-*.MAI).
 	local try
+	mkdir -p "$d/tmp"
 	for try in 1 2; do
 		rm -rf "$d/data"
-		if mariadb-install-db --no-defaults "${user_opt[@]}" --datadir="$d/data" \
+		if mariadb-install-db --no-defaults "${user_opt[@]}" --datadir="$d/data" --tmpdir="$d/tmp" \
 			--auth-root-authentication-method=normal --skip-test-db >"$d/install.log" 2>&1; then
 			break
 		fi
