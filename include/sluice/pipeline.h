@@ -127,12 +127,16 @@ struct load {
 	char *const *lookup_key;  /* a unique key among the columns, to settle lost commits */
 	int lookup_nkey;
 	const char *_Atomic commit_mode; /* the driver's, once a batch committed */
-	const char *method_reason;	 /* why sluice chose the method itself, or NULL */
-	struct checkpoint *ckpt;	 /* --resume, or NULL */
-	long long *src_records;		 /* per source: records read so far (ordinals) */
-	bool *src_read_all;		 /* per source: read to its end */
-	bool *src_whole;		 /* per source: an earlier run loaded all of it */
-	char job_name[256];		 /* --job, or derived */
+	/* the last batch written row by row on the server (write_each) had
+	 * many rows refused: the next batch starts that way, rather than with
+	 * an attempt that would fail at its first bad row */
+	_Atomic bool each_first;
+	const char *method_reason; /* why sluice chose the method itself, or NULL */
+	struct checkpoint *ckpt;   /* --resume, or NULL */
+	long long *src_records;	   /* per source: records read so far (ordinals) */
+	bool *src_read_all;	   /* per source: read to its end */
+	bool *src_whole;	   /* per source: an earlier run loaded all of it */
+	char job_name[256];	   /* --job, or derived */
 
 	struct queue
 		*work; /* full batches for the writers: one queue, or one per writer when keyed */

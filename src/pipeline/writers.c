@@ -679,8 +679,14 @@ static void settle_committed(struct load *ld, const struct batch *b, size_t firs
 {
 	count_written(ld, b, first, n, matched, written);
 	nest_count(ld, kid_rows);
-	if (each)
-		refused_rows(ld, b, first, n, refused, true);
+	if (each) {
+		/* one row in 64 or more refused: the next rows are likely
+		 * refused too, and the next batch starts row by row (it saves
+		 * the attempt that would fail at its first bad row; a clean
+		 * batch written so clears this again) */
+		size_t k = refused_rows(ld, b, first, n, refused, true);
+		atomic_store(&ld->each_first, k > 0 && k * 64 >= n);
+	}
 }
 
 /* The server refused data in rows [first, first+n) and named none (or
@@ -774,8 +780,10 @@ static bool write_range_counts(struct load *ld, struct conn **c, const struct ba
 {
 	const struct driver *drv = ld->drv;
 	int conn_failures = 0, conflicts = 0;
-	/* each: the rows failed together and go one by one on the server */
-	bool each = false, each_tried = false;
+	/* each: the rows failed together and go one by one on the server;
+	 * at once when the batch before had many refused */
+	bool each = refused && !dense && atomic_load(&ld->each_first);
+	bool each_tried = each;
 	for (;;) {
 		struct sl_error err;
 		struct write_count written;
