@@ -311,6 +311,8 @@ static bool write_insert(struct conn *c, const struct write_spec *spec, const st
 static bool ensure_types(struct conn *c, const struct write_spec *spec, struct sl_error *err);
 static int inexact_column(const struct conn *c, const struct cell *row, int ncols, char *why,
 			  size_t whysz);
+static int first_inexact(const struct conn *c, const struct batch *b, size_t first, size_t n,
+			 char *why, size_t whysz);
 
 bool pg_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
 		    size_t first, size_t n, struct write_count *out, struct sl_error *err)
@@ -320,13 +322,10 @@ bool pg_write_batch(struct conn *c, const struct write_spec *spec, const struct 
 		return true;
 	if (!ensure_types(c, spec, err))
 		return false;
-	for (size_t r = first; c->nexact_cols && r < first + n; r++) {
-		char why[300];
-		int col = inexact_column(c, batch_row(b, r), b->ncols, why, sizeof why);
-		if (col >= 0)
-			return sl_error_set(err, SL_ERR_DATA, "column \"%s\": %s",
-					    spec->columns[col], why);
-	}
+	char why[300];
+	int col = first_inexact(c, b, first, n, why, sizeof why);
+	if (col >= 0)
+		return sl_error_set(err, SL_ERR_DATA, "column \"%s\": %s", spec->columns[col], why);
 	if (!sql_uses_bulk(spec))
 		return write_insert(c, spec, b, first, n, out, err);
 	if (!write_copy(c, spec, b, first, n, err))
@@ -349,6 +348,32 @@ static int inexact_column(const struct conn *c, const struct cell *row, int ncol
 			return col;
 	}
 	return -1;
+}
+
+/* The column of the first row of [first, first+n) whose value its column
+ * would round, with why (the first such column of that row, as
+ * inexact_column); -1 when none. Column by column, the quick test's rule
+ * fixed for each run over the rows: this runs on every row of a load. */
+static int first_inexact(const struct conn *c, const struct batch *b, size_t first, size_t n,
+			 char *why, size_t whysz)
+{
+	size_t end = first + n; /* the first row found so far, or end */
+	for (int k = 0; k < c->nexact_cols; k++) {
+		int col = c->exact_cols[k], rule = c->exact[col];
+		if (col >= b->ncols)
+			continue;
+		for (size_t r = first; r < end; r++) {
+			const struct cell *v = &batch_row(b, r)[col];
+			if (v->ptr && !convert_surely_exact(rule, v->ptr, v->len)) {
+				char w[300];
+				if (!convert_is_exact(rule, v->ptr, v->len, w, sizeof w)) {
+					end = r; /* an earlier column of row r comes first */
+					break;
+				}
+			}
+		}
+	}
+	return end < first + n ? inexact_column(c, batch_row(b, end), b->ncols, why, whysz) : -1;
 }
 
 /* A malloc'd printf, NULL on out of memory. */
