@@ -829,7 +829,7 @@ enum run_status verify_run(const struct job *job)
 	if (st == RUN_OK && (st = side_open(job->target, job->timeout, &to)) != RUN_OK)
 		side_close(&from);
 	if (st == RUN_INTERRUPTED || (st != RUN_OK && signals_caught())) {
-		log_error("interrupted by %s while connecting: nothing compared", signals_name());
+		log_result("interrupted by %s while connecting: nothing compared", signals_name());
 		return RUN_INTERRUPTED;
 	}
 	if (st != RUN_OK)
@@ -844,7 +844,7 @@ enum run_status verify_run(const struct job *job)
 		schema_desc_free(&sd[1]);
 		if (!signals_caught())
 			return RUN_FAILED;
-		log_error("interrupted by %s: nothing compared", signals_name());
+		log_result("interrupted by %s: nothing compared", signals_name());
 		return RUN_INTERRUPTED;
 	}
 	struct verify_result *res = calloc(n ? (size_t)n : 1, sizeof *res);
@@ -903,7 +903,7 @@ enum run_status verify_run(const struct job *job)
 			msg, sizeof msg,
 			"interrupted by %s: %d of %d tables compared; run it again to compare them all",
 			signals_name(), nres, n);
-		log_error("%s", msg);
+		log_result("%s", msg); /* what the operator asked for: no error */
 		if (nerrors < VERIFY_MAX_ERRORS && (errors[nerrors] = strdup(msg)) != NULL)
 			nerrors++;
 	} else if (res && nres < n)

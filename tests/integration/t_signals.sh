@@ -77,6 +77,7 @@ obeyed() {
 	assert_status "$1: SIG$2" $code $RC
 	within "$1: SIG$2 obeyed within 2 s" "$SECS" 2
 	assert_contains "$1: says so" "${3:-status interrupted}" "$(cat "$TMP/err")"
+	assert_eq "$1: an interruption is no error" "" "$(grep "error:.*interrupted" "$TMP/err")"
 	TIMES="$TIMES$(printf '#   %-44s SIG%-4s %5ss' "$1" "$2" "$SECS")"$'\n'
 }
 # state WHAT CMD...: CMD shows the run is in the state to strike
