@@ -606,8 +606,9 @@ static bool parse_seconds(const char *arg, double *out)
 	return true;
 }
 
-/* The edit distance between a and b (insertions, deletions, changes),
- * counted up to 9. */
+/* The edit distance between a and b (insertions, deletions, changes, and
+ * two neighbours swapped, the commonest typo: "tabel", "laod"), counted
+ * up to 9. */
 static int edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
@@ -623,6 +624,9 @@ static int edit_distance(const char *a, const char *b)
 			int sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
 			int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
 			d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < d[i][j])
+				d[i][j] = d[i - 2][j - 2] + 1;
 		}
 	return d[la][lb] > 9 ? 9 : d[la][lb];
 }
