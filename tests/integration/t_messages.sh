@@ -141,5 +141,18 @@ printf 'id,a,b,c\n1,1,1,x\n' >"$TMP/num.csv"
 run 3 "insert" load "$TMP/num.csv" "$SLUICE_PG_URL" --table msg_num --method insert
 assert_contains "the column, not \$4" "(column c)" "$ERR"
 assert_not_contains "no portal parameter" "portal parameter" "$ERR"
+# refused among good rows, each value is tried alone (write_each): the
+# reason still names the column, on both methods
+pg -c "drop table if exists msg_kit; create table msg_kit (id int, made date, weight numeric(6,2), note text)"
+printf 'id,made,weight,note\n1,2025-03-04,2.5,fine\n2,2025-02-29,1,leap\n3,2025-03-04,heavy,w\n4,2025-03-04,1.25,fine\n' >"$TMP/kit.csv"
+for method in insert copy; do
+	pg -c "truncate msg_kit"
+	run 3 "$method: among good rows" load "$TMP/kit.csv" "$SLUICE_PG_URL" --table msg_kit --method $method \
+		--rejects "$TMP/kit.rej"
+	assert_contains "$method: the date's column" "date/time field value out of range: \"2025-02-29\" (column made)" "$(grep 'kit.csv:3: ' "$TMP/kit.rej.log")"
+	assert_contains "$method: the number's column" "invalid input syntax for type numeric: \"heavy\" (column weight)" "$(grep 'kit.csv:4: ' "$TMP/kit.rej.log")"
+	assert_eq "$method: the good rows in" "1|2.50
+4|1.25" "$(pg -c 'select id, weight from msg_kit order by id')"
+done
 
 finish
