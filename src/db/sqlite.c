@@ -495,8 +495,9 @@ static bool lite_commit(struct conn *c, struct sl_error *err)
 
 static bool lite_rollback(struct conn *c, struct sl_error *err)
 {
-	if (sqlite3_get_autocommit(c->db))
-		return true; /* SQLite rolled it back itself (or none was open) */
+	if (!c->db || sqlite3_get_autocommit(c->db))
+		return true; /* SQLite rolled it back itself (or none was open, or
+			      * snapshot closed a file that was not there) */
 	int rc = sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc == SQLITE_OK || lite_fail(c, rc, "rolling back", err);
 }
