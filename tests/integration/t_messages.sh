@@ -135,6 +135,14 @@ assert_contains "says why" "--max-errors 1 tolerates 1" "$ERR"
 pg -c "truncate msg_people"
 run 3 "--max-errors 1 with one reject" load "$TMP/short.csv" "$SLUICE_PG_URL" --table msg_people --max-errors 1
 
+test_case "every command's --help: 80 columns, an example, the manual"
+for c in "" load update delete copy verify export ping checkpoints run; do
+	out=$("$SLUICE" $c --help 2>&1)
+	assert_eq "${c:-sluice}: no line over 80 columns" "" "$(awk 'length($0) > 80' <<<"$out")"
+	assert_contains "${c:-sluice}: an example" "Example" "$out"
+	assert_contains "${c:-sluice}: points to the manual" "man sluice" "$out"
+done
+
 test_case "PostgreSQL names the column of a refused value"
 pg -c "drop table if exists msg_num; create table msg_num (id int primary key, a int, b int, c int)"
 printf 'id,a,b,c\n1,1,1,x\n' >"$TMP/num.csv"
