@@ -523,6 +523,7 @@ bool report_write_metrics(const char *path, const struct run_report *rep, struct
 			{"inserted", t->rows_inserted}, {"updated", t->rows_updated},
 			{"rejected", t->rows_rejected}, {"not_found", t->rows_not_found},
 			{"skipped", t->rows_skipped},	{"resumed", t->rows_resumed},
+			{"deleted", t->rows_deleted},
 		};
 		for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++) {
 			if (rows[k].n == REPORT_UNKNOWN)

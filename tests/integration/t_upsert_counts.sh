@@ -5,7 +5,7 @@
 # the values they have, which MariaDB's affected rows count 1 rather than
 # 2, a key twice in the input), --on-conflict skip, --add, refused rows in
 # the same batches, a --resume run stopped by SIGTERM and run again, and
-# copy --incremental both ways.
+# copy --incremental both ways; sluice delete's rows are deleted ones.
 # Every expected count comes from the table, counted with the server's own
 # client before and after the run: inserted = the rows the table gained.
 . "$(dirname "$0")/lib.sh"
@@ -184,6 +184,21 @@ Oslo|9|36|was" "$(dump $side | grep -E '^(Kiel\|5|Lyon\|1|Oslo\|7|Oslo\|9)\|')"
 	assert_eq "run 2: updated the rest" "$((w2 - (after - mid)))" "$(jv "$TMP/r2.json" rows_updated)"
 	assert_eq "the values as in one run" "Kiel|5|2|second
 Oslo|7|30|more" "$(dump $side | grep -E '^(Kiel\|5|Oslo\|7)\|')"
+done
+
+# sluice delete: what it removes is deleted rows, not updated ones
+printf 'shop,sku\nLyon,1\nLyon,2\nOslo,12\nRiga,404\n' >"$TMP/del.csv"
+for side in pg my lite; do
+	test_case "$side: delete counts deleted rows"
+	setup $side
+	before=$(rows $side)
+	"$SLUICE" delete "$TMP/del.csv" "$(url $side)" --table uc_stock --key shop,sku \
+		--summary-json "$TMP/d.json" --metrics-file "$TMP/d.prom" -q 2>"$TMP/d.err"
+	assert_status "one key not found" 3 $?
+	after=$(rows $side)
+	assert_eq "deleted is what the table lost; none inserted or updated" \
+		"3 $((before - after)) 0 0 1" "$(jv "$TMP/d.json" rows_written rows_deleted rows_inserted rows_updated rows_not_found)"
+	assert_eq "the metric" "3" "$(metric "$TMP/d.prom" deleted)"
 done
 
 # copy --incremental upserts past the watermark: its summary split too
