@@ -261,7 +261,9 @@ static void print_update_help(FILE *f)
 	      "\n"
 	      "Example, a ledger of transfers (two rows per transfer id):\n"
 	      "  sluice update transfers.csv postgresql:///bank --table accounts --key id \\\n"
-	      "      --add balance --group-by transfer --resume --rejects refused.csv\n",
+	      "      --add balance --group-by transfer --resume --rejects refused.csv\n"
+	      "\n"
+	      "More in the manual: man sluice.\n",
 	      f);
 }
 
@@ -290,7 +292,9 @@ static void print_delete_help(FILE *f)
 	      "\n"
 	      "Example:\n"
 	      "  sluice delete gone.csv postgresql:///shop --table customers --key id \\\n"
-	      "      --soft 'deleted_at=now()' --rejects unknown.csv\n",
+	      "      --soft 'deleted_at=now()' --rejects unknown.csv\n"
+	      "\n"
+	      "More in the manual: man sluice.\n",
 	      f);
 }
 
@@ -423,7 +427,12 @@ static void print_checkpoints_help(FILE *f)
 	      "      --forget               delete the job's checkpoints (needs --job): its\n"
 	      "                             next --resume run starts over\n"
 	      "      --checkpoint-table T   where checkpoints live (default sluice_checkpoints)\n"
-	      "  -q, --quiet                print errors only\n",
+	      "  -q, --quiet                print errors only\n"
+	      "\n"
+	      "Example, start the job nightly over:\n"
+	      "  sluice checkpoints postgresql:///shop --job nightly --forget\n"
+	      "\n"
+	      "More in the manual: man sluice.\n",
 	      f);
 }
 
@@ -463,7 +472,12 @@ static void print_run_help(FILE *f)
 static void print_ping_help(FILE *f)
 {
 	fputs("Usage: sluice ping URL\n\nConnect to URL, print the server version; exit 0, or 1 when "
-	      "it cannot connect.\n",
+	      "it cannot connect.\n"
+	      "\n"
+	      "Example:\n"
+	      "  sluice ping mysql://app@db1/shop\n"
+	      "\n"
+	      "More in the manual: man sluice.\n",
 	      f);
 }
 
@@ -483,7 +497,12 @@ static void print_verify_help(FILE *f)
 	      "      --summary-json FILE    the result as JSON\n"
 	      "      --checkpoint-table T   sluice's checkpoint table, never compared\n"
 	      "                             (default sluice_checkpoints)\n"
-	      "  -q, --quiet                errors only\n",
+	      "  -q, --quiet                errors only\n"
+	      "\n"
+	      "Example, after a copy:\n"
+	      "  sluice verify mysql://app@db1/shop postgresql://app@db2/shop --tables orders\n"
+	      "\n"
+	      "More in the manual: man sluice.\n",
 	      f);
 }
 
@@ -606,8 +625,9 @@ static bool parse_seconds(const char *arg, double *out)
 	return true;
 }
 
-/* The edit distance between a and b (insertions, deletions, changes),
- * counted up to 9. */
+/* The edit distance between a and b (insertions, deletions, changes, and
+ * two neighbours swapped, the commonest typo: "tabel", "laod"), counted
+ * up to 9. */
 static int edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
@@ -623,6 +643,9 @@ static int edit_distance(const char *a, const char *b)
 			int sub = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
 			int del = d[i - 1][j] + 1, ins = d[i][j - 1] + 1;
 			d[i][j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < d[i][j])
+				d[i][j] = d[i - 2][j - 2] + 1;
 		}
 	return d[la][lb] > 9 ? 9 : d[la][lb];
 }

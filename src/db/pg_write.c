@@ -509,8 +509,8 @@ bool pg_write_each(struct conn *c, const struct write_spec *spec, const struct b
 		return false;
 	}
 	ok = buf_puts(&body,
-		      " DECLARE r record; BEGIN FOR r IN SELECT * FROM pg_temp.\"sluice#each\" "
-		      "ORDER BY n LOOP BEGIN INSERT INTO ") &&
+		      " DECLARE r record; sluice_m text; sluice_col text; BEGIN FOR r IN SELECT * "
+		      "FROM pg_temp.\"sluice#each\" ORDER BY n LOOP BEGIN INSERT INTO ") &&
 	     sql_table_name(&pg_dialect, &body, spec) && buf_puts(&body, " (");
 	for (int i = 0; ok && i < spec->ncols; i++)
 		ok = (!i || buf_puts(&body, ", ")) &&
@@ -520,8 +520,20 @@ bool pg_write_each(struct conn *c, const struct write_spec *spec, const struct b
 		ok = buf_printf(&body, "%sr.c%d::%s", i ? ", " : "", i + 1, c->types[i]);
 	ok = ok && buf_puts(&body, "); EXCEPTION WHEN OTHERS THEN IF ") &&
 	     pg_every_row_condition(&body) &&
-	     buf_puts(&body, " THEN RAISE; END IF; INSERT INTO pg_temp.\"sluice#refused\" VALUES "
-			     "(r.n, SQLERRM); END; END LOOP; END ");
+	     buf_puts(&body, " THEN RAISE; END IF; sluice_m := SQLERRM; sluice_col := NULL;");
+	/* the reason names the column whose value does not convert, as the
+	 * multi-row INSERT's does (name_parameter): the first that fails */
+	for (int i = 0; ok && i < spec->ncols; i++)
+		ok = buf_printf(
+			     &body,
+			     " IF sluice_col IS NULL THEN BEGIN PERFORM r.c%d::%s; EXCEPTION WHEN "
+			     "OTHERS THEN sluice_col := ",
+			     i + 1, c->types[i]) &&
+		     pg_dialect.quote_literal(&body, spec->columns[i]) &&
+		     buf_puts(&body, "; END; END IF;");
+	ok = ok && buf_puts(&body, " INSERT INTO pg_temp.\"sluice#refused\" VALUES (r.n, sluice_m "
+				   "|| coalesce(' (column ' || sluice_col || ')', '')); END; END "
+				   "LOOP; END ");
 	/* a dollar quote no name in the body can close */
 	char tag[32] = "$sluice$";
 	for (int k = 1; ok && strstr(body.data, tag); k++)

@@ -14,7 +14,7 @@
  * are read as UTC text, and describe_full says which a column holds.
  *
  * SQLite has one writer per file: connections beyond the first wait their
- * turn (busy_timeout, from --timeout), so --workers above 1 gains nothing.
+ * turn (a busy handler: up to --timeout, a signal ends it), so --workers above 1 gains nothing.
  * Each connection gets the SQL functions verify's canonical text needs
  * (SQLite has no md5 nor float bit patterns); a --resume job's lock is a
  * byte of a lock file next to the database.
@@ -95,6 +95,7 @@ struct conn {
 	bool created;	    /* the file did not exist before connect */
 	bool writer;	    /* has begun a write transaction: counts as a writer */
 	double timeout;	    /* --timeout, seconds; 0 waits for ever */
+	double busy_since;  /* when the current wait for the file's lock began */
 	struct buf sql;	    /* statement text being built */
 	struct buf scratch; /* converted values of one statement */
 	/* prepared statements by their text, reused batch after batch */
@@ -147,6 +148,7 @@ static bool lite_fail(struct conn *c, int code, const char *what, struct sl_erro
 		kind = SL_ERR_DATA;
 		break;
 	case SQLITE_INTERRUPT:
+	case SQLITE_BUSY: /* the busy handler gave up on a signal */
 		kind = signals_caught() ? SL_ERR_INTERRUPTED : SL_ERR_SERVER;
 		break;
 	case SQLITE_NOMEM:
@@ -236,6 +238,32 @@ static int on_progress(void *arg)
 	return signals_caught() != 0;
 }
 
+static double mono_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The busy handler: while another process holds the file, wait for it in
+ * short sleeps, up to --timeout, and give up at once on a signal (SQLite's
+ * own busy timeout sleeps the whole --timeout through a Ctrl-C). count is
+ * 0 on the first call of each wait. */
+static int on_busy(void *arg, int count)
+{
+	struct conn *c = arg;
+	if (signals_caught())
+		return 0;
+	double now = mono_seconds();
+	if (count == 0)
+		c->busy_since = now;
+	if (c->timeout > 0 && now - c->busy_since >= c->timeout)
+		return 0;
+	struct timespec nap = {0, (count < 10 ? 2 : 20) * 1000000L};
+	nanosleep(&nap, NULL);
+	return 1;
+}
+
 static bool register_functions(sqlite3 *db);
 
 /* Open c->path with flags, set its waits and handlers. */
@@ -257,8 +285,7 @@ static bool open_db(struct conn *c, int flags, struct sl_error *err)
 		c->db = NULL;
 		return false;
 	}
-	double ms = c->timeout > 0 ? c->timeout * 1000.0 : (double)INT_MAX;
-	sqlite3_busy_timeout(c->db, ms > INT_MAX ? INT_MAX : (int)ms);
+	sqlite3_busy_handler(c->db, on_busy, c);
 	sqlite3_progress_handler(c->db, 1000, on_progress, c);
 	c->readonly = (flags & SQLITE_OPEN_READONLY) != 0;
 	return true;
@@ -343,7 +370,11 @@ static bool lite_connect(const char *url, const struct conn_options *opts, struc
 	int rc = sqlite3_exec(c->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		lite_fail(c, rc, "opening", err);
-		err->kind = SL_ERR_USAGE;
+		/* not a database is the user's to fix; a file another process
+		 * holds past --timeout, or a signal while waiting, is not */
+		int prim = sqlite3_extended_errcode(c->db) & 0xff;
+		if (prim != SQLITE_BUSY && prim != SQLITE_LOCKED && err->kind != SL_ERR_INTERRUPTED)
+			err->kind = SL_ERR_USAGE;
 		lite_close(c);
 		return false;
 	}
@@ -464,8 +495,9 @@ static bool lite_commit(struct conn *c, struct sl_error *err)
 
 static bool lite_rollback(struct conn *c, struct sl_error *err)
 {
-	if (sqlite3_get_autocommit(c->db))
-		return true; /* SQLite rolled it back itself (or none was open) */
+	if (!c->db || sqlite3_get_autocommit(c->db))
+		return true; /* SQLite rolled it back itself (or none was open, or
+			      * snapshot closed a file that was not there) */
 	int rc = sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 	return rc == SQLITE_OK || lite_fail(c, rc, "rolling back", err);
 }

@@ -183,7 +183,7 @@ static void note_interrupted(struct copy *cp)
 			 "interrupted by %s: %llu rows are committed to the target, in whole "
 			 "batches (what was in flight is rolled back); %s",
 			 signals_name(), rows, next);
-	log_error("%s", msg);
+	log_result("%s", msg); /* what the operator asked for: no error */
 	report_add_error(&cp->report, msg);
 }
 

@@ -154,6 +154,14 @@ static bool merge_unit(struct copy *cp, const struct copy_unit *u, enum run_stat
 	snprintf(ts->table, sizeof ts->table, "%s", cp->tables[u->table].name);
 	ts->rows_read += one->rows_read;
 	ts->rows_written += one->rows_written;
+	/* inserted and updated (an --incremental upsert's split): unknown when
+	 * one unit's is */
+	if (ts->rows_inserted == REPORT_UNKNOWN || one->rows_inserted == REPORT_UNKNOWN) {
+		ts->rows_inserted = ts->rows_updated = REPORT_UNKNOWN;
+	} else {
+		ts->rows_inserted += one->rows_inserted;
+		ts->rows_updated += one->rows_updated;
+	}
 	ts->rows_rejected += one->rows_rejected;
 	ts->rows_resumed += one->rows_resumed;
 	ts->zero_dates += one->zero_dates;

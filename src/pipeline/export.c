@@ -1092,7 +1092,7 @@ enum run_status export_run(const struct job *job)
 			 "interrupted by %s: the files written whole are in place, the one being "
 			 "written is not; run again with --resume to keep them",
 			 signals_name());
-		log_error("%s", msg);
+		log_result("%s", msg); /* what the operator asked for: no error */
 		report_add_error(&ex.report, msg);
 	}
 	goto finish;

@@ -1053,10 +1053,13 @@ static void collect_stats(struct table_load *t)
 	stats->rows_rejected = ld->run.live.rows_rejected;
 	stats->rows_not_found = ld->run.live.rows_not_found;
 	stats->rows_skipped = ld->run.live.rows_skipped;
-	/* inserted or updated: what a plain load and an update write is plain;
+	/* inserted, updated or deleted: what a plain load, an update and a
+	 * delete write is plain;
 	 * an upsert's split is what the servers said (REPORT_UNKNOWN when one
 	 * did not) */
-	if (ld->spec.update) {
+	if (job->command == CMD_DELETE) {
+		stats->rows_deleted = stats->rows_written; /* or marked, --soft */
+	} else if (ld->spec.update) {
 		stats->rows_updated = stats->rows_written;
 	} else if (job->on_conflict != CONFLICT_UPDATE) {
 		stats->rows_inserted = stats->rows_written;

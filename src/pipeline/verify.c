@@ -622,6 +622,26 @@ static void side_end(struct side *s)
 		s->drv->read.snapshot_end(s->c, &ignored);
 }
 
+/* Whether s can be read at all, tried once before any table: a snapshot
+ * begun and ended (a SQLite file that was not there is a usage error here,
+ * said once, not once per table of the other side). */
+static enum run_status side_probe(struct side *s)
+{
+	struct sl_error err;
+	sl_error_clear(&err);
+	if (!s->drv->read.snapshot || s->drv->read.snapshot(s->c, &err)) {
+		side_end(s);
+		return RUN_OK;
+	}
+	side_end(s);
+	if (signals_caught())
+		return RUN_INTERRUPTED;
+	if (strncmp(err.msg, s->url, strlen(s->url)))
+		sl_error_prefix(&err, "%s", s->url);
+	log_error("%s", err.msg);
+	return err.kind == SL_ERR_USAGE ? RUN_USAGE : RUN_FAILED;
+}
+
 /* Close s's connection. */
 static void side_close(struct side *s)
 {
@@ -828,8 +848,13 @@ enum run_status verify_run(const struct job *job)
 	enum run_status st = side_open(job->from, job->timeout, &from);
 	if (st == RUN_OK && (st = side_open(job->target, job->timeout, &to)) != RUN_OK)
 		side_close(&from);
+	if (st == RUN_OK &&
+	    ((st = side_probe(&from)) != RUN_OK || (st = side_probe(&to)) != RUN_OK)) {
+		side_close(&from);
+		side_close(&to);
+	}
 	if (st == RUN_INTERRUPTED || (st != RUN_OK && signals_caught())) {
-		log_error("interrupted by %s while connecting: nothing compared", signals_name());
+		log_result("interrupted by %s while connecting: nothing compared", signals_name());
 		return RUN_INTERRUPTED;
 	}
 	if (st != RUN_OK)
@@ -844,7 +869,7 @@ enum run_status verify_run(const struct job *job)
 		schema_desc_free(&sd[1]);
 		if (!signals_caught())
 			return RUN_FAILED;
-		log_error("interrupted by %s: nothing compared", signals_name());
+		log_result("interrupted by %s: nothing compared", signals_name());
 		return RUN_INTERRUPTED;
 	}
 	struct verify_result *res = calloc(n ? (size_t)n : 1, sizeof *res);
@@ -903,7 +928,7 @@ enum run_status verify_run(const struct job *job)
 			msg, sizeof msg,
 			"interrupted by %s: %d of %d tables compared; run it again to compare them all",
 			signals_name(), nres, n);
-		log_error("%s", msg);
+		log_result("%s", msg); /* what the operator asked for: no error */
 		if (nerrors < VERIFY_MAX_ERRORS && (errors[nerrors] = strdup(msg)) != NULL)
 			nerrors++;
 	} else if (res && nres < n)

@@ -2,6 +2,7 @@
  * The final summary, as text on stderr and as JSON (see include/sluice/report.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -216,6 +217,20 @@ bool report_check_output(const char *opt, const char *path, struct sl_error *err
 		return sl_error_set(err, SL_ERR_USAGE,
 				    "%s %s: the directory %s cannot be written: %s", opt, path, dir,
 				    strerror(errno));
+	/* access() goes by the mode bits: a file system that takes no new
+	 * file (/proc, one mounted read-only for root) tells only when one is
+	 * made, so make one and take it away again */
+	char probe[4200];
+	snprintf(probe, sizeof probe, "%s/.sluice-probe.%ld", dir, (long)getpid());
+	int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno != EEXIST)
+		return sl_error_set(err, SL_ERR_USAGE,
+				    "%s %s: the directory %s cannot be written: %s", opt, path, dir,
+				    strerror(errno));
+	if (fd >= 0) {
+		close(fd);
+		unlink(probe);
+	}
 	return true;
 }
 
@@ -523,6 +538,7 @@ bool report_write_metrics(const char *path, const struct run_report *rep, struct
 			{"inserted", t->rows_inserted}, {"updated", t->rows_updated},
 			{"rejected", t->rows_rejected}, {"not_found", t->rows_not_found},
 			{"skipped", t->rows_skipped},	{"resumed", t->rows_resumed},
+			{"deleted", t->rows_deleted},
 		};
 		for (size_t k = 0; k < sizeof rows / sizeof rows[0]; k++) {
 			if (rows[k].n == REPORT_UNKNOWN)

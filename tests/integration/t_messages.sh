@@ -68,6 +68,13 @@ run 2 "a file as the command" "$TMP/msg_people.csv" "$SLUICE_PG_URL"
 assert_contains "says to load it" "sluice load $TMP/msg_people.csv" "$ERR"
 run 2 "--wrokers" load --wrokers 2 "$TMP/msg_people.csv" "$SLUICE_PG_URL"
 assert_contains "did you mean --workers" "did you mean --workers?" "$ERR"
+# two letters swapped, the commonest typo, is one mistake, not two
+run 2 "--tabel" load --tabel msg_people "$TMP/msg_people.csv" "$SLUICE_PG_URL"
+assert_contains "did you mean --table" "unknown option --tabel: did you mean --table?" "$ERR"
+run 2 "cpoy" cpoy "$SLUICE_PG_URL" "$SLUICE_MY_URL"
+assert_contains "did you mean copy" "did you mean sluice copy?" "$ERR"
+run 2 "myslq://" load "$TMP/msg_people.csv" "myslq://localhost/db"
+assert_contains "did you mean mysql://" "did you mean mysql://?" "$ERR"
 run 2 "-workers" load -workers 2 "$TMP/msg_people.csv" "$SLUICE_PG_URL"
 assert_contains "names -workers, two dashes" "unknown option -workers: long options take two dashes: --workers" "$ERR"
 run 2 "--tab" load --tab x "$TMP/msg_people.csv" "$SLUICE_PG_URL"
@@ -128,11 +135,32 @@ assert_contains "says why" "--max-errors 1 tolerates 1" "$ERR"
 pg -c "truncate msg_people"
 run 3 "--max-errors 1 with one reject" load "$TMP/short.csv" "$SLUICE_PG_URL" --table msg_people --max-errors 1
 
+test_case "every command's --help: 80 columns, an example, the manual"
+for c in "" load update delete copy verify export ping checkpoints run; do
+	out=$("$SLUICE" $c --help 2>&1)
+	assert_eq "${c:-sluice}: no line over 80 columns" "" "$(awk 'length($0) > 80' <<<"$out")"
+	assert_contains "${c:-sluice}: an example" "Example" "$out"
+	assert_contains "${c:-sluice}: points to the manual" "man sluice" "$out"
+done
+
 test_case "PostgreSQL names the column of a refused value"
 pg -c "drop table if exists msg_num; create table msg_num (id int primary key, a int, b int, c int)"
 printf 'id,a,b,c\n1,1,1,x\n' >"$TMP/num.csv"
 run 3 "insert" load "$TMP/num.csv" "$SLUICE_PG_URL" --table msg_num --method insert
 assert_contains "the column, not \$4" "(column c)" "$ERR"
 assert_not_contains "no portal parameter" "portal parameter" "$ERR"
+# refused among good rows, each value is tried alone (write_each): the
+# reason still names the column, on both methods
+pg -c "drop table if exists msg_kit; create table msg_kit (id int, made date, weight numeric(6,2), note text)"
+printf 'id,made,weight,note\n1,2025-03-04,2.5,fine\n2,2025-02-29,1,leap\n3,2025-03-04,heavy,w\n4,2025-03-04,1.25,fine\n' >"$TMP/kit.csv"
+for method in insert copy; do
+	pg -c "truncate msg_kit"
+	run 3 "$method: among good rows" load "$TMP/kit.csv" "$SLUICE_PG_URL" --table msg_kit --method $method \
+		--rejects "$TMP/kit.rej"
+	assert_contains "$method: the date's column" "date/time field value out of range: \"2025-02-29\" (column made)" "$(grep 'kit.csv:3: ' "$TMP/kit.rej.log")"
+	assert_contains "$method: the number's column" "invalid input syntax for type numeric: \"heavy\" (column weight)" "$(grep 'kit.csv:4: ' "$TMP/kit.rej.log")"
+	assert_eq "$method: the good rows in" "1|2.50
+4|1.25" "$(pg -c 'select id, weight from msg_kit order by id')"
+done
 
 finish

@@ -102,6 +102,11 @@ assert_contains "says so" "--summary-json $TMP/nodir/s.json: there is no directo
 "$SLUICE" load "$TMP/good.csv" "$SLUICE_PG_URL" --table mt_orders --metrics-file "$TMP/textfile" 2>"$TMP/err"
 assert_status "--metrics-file naming a directory" 2 $?
 assert_eq "nothing written" "0" "$(pg -c 'select count(*) from mt_orders')"
+# a directory whose mode bits let root write but that takes no new file
+"$SLUICE" load "$TMP/good.csv" "$SLUICE_PG_URL" --table mt_orders --metrics-file /proc/sluice.prom 2>"$TMP/err"
+assert_status "--metrics-file in /proc" 2 $?
+assert_contains "says so" "--metrics-file /proc/sluice.prom: the directory /proc cannot be written" "$(cat "$TMP/err")"
+assert_eq "nothing written there either" "0" "$(pg -c 'select count(*) from mt_orders')"
 
 # An upsert's split, as each server tells it: 25 keys already there (15 set
 # to the values they have, 10 changed), 75 new, and one key twice in the

@@ -3,7 +3,8 @@
 # strike a run in each state it can be in (connecting to a listener that
 # never answers, backing off between reconnects, blocked on a lock,
 # mid-COPY, mid-LOAD DATA, on a server gone silent mid-statement, during
-# copy and verify), each time checked to be in that state; every strike
+# copy and verify, waiting on a SQLite file another process holds), each
+# time checked to be in that state; every strike
 # must end the run with 130/143 and its summary within 2 s, leave no
 # statement running on the server, and only whole batches in the table; a
 # --resume rerun then completes exactly. A second signal exits at once.
@@ -76,6 +77,7 @@ obeyed() {
 	assert_status "$1: SIG$2" $code $RC
 	within "$1: SIG$2 obeyed within 2 s" "$SECS" 2
 	assert_contains "$1: says so" "${3:-status interrupted}" "$(cat "$TMP/err")"
+	assert_eq "$1: an interruption is no error" "" "$(grep "error:.*interrupted" "$TMP/err")"
 	TIMES="$TIMES$(printf '#   %-44s SIG%-4s %5ss' "$1" "$2" "$SECS")"$'\n'
 }
 # state WHAT CMD...: CMD shows the run is in the state to strike
@@ -178,8 +180,11 @@ assert_eq "my: no XA transaction left" "" "$(my -e 'xa recover')"
 
 ###########################################################################
 test_case "mid-COPY and mid-LOAD DATA, then --resume completes exactly"
-pg -c "drop table if exists sg_mid" -c "create table sg_mid (id int primary key, v text)"
-my -e "drop table if exists sg_mid; create table sg_mid (id int primary key, v varchar(40))"
+# a run stopped before its cleanup leaves the job's checkpoints behind
+pg -c "drop table if exists sg_mid" -c "create table sg_mid (id int primary key, v text)" \
+	-c "delete from sluice_checkpoints where job = 'sg_mid'" 2>/dev/null
+my -e "drop table if exists sg_mid; create table sg_mid (id int primary key, v varchar(40));
+	delete from sluice_checkpoints where job = 'sg_mid'" 2>/dev/null
 for server in pg my; do
 	if [ $server = pg ]; then url=$SLUICE_PG_URL sig=INT what="mid-COPY"; else url=$SLUICE_MY_URL sig=TERM what="mid-LOAD DATA"; fi
 	args=(load "$TMP/big.csv" "$url" --table sg_mid --batch-rows 50000 --resume --job sg_mid --method "$([ $server = pg ] && echo copy || echo infile)")
@@ -283,6 +288,43 @@ strike TERM
 obeyed "verify, MariaDB side blocked" TERM "interrupted by SIGTERM: 0 of 1 tables compared"
 state "my: verify's query is gone (the lock still held)" my_gone sg_ver
 unlock
+
+###########################################################################
+test_case "SQLite: waiting on a file another process holds"
+# The same wait for a lock, on a file: SQLite's busy wait must give way to
+# a signal too, not sleep out --timeout (600 s by default).
+rm -f "$TMP/held.db"
+sqlite3 "$TMP/held.db" "create table sg_held (id int primary key, v text)"
+python3 -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("begin exclusive")
+c.execute("insert into sg_held values (0, null)")
+print("locked", flush=True)
+time.sleep(30)
+' "$TMP/held.db" >"$TMP/holder.out" 2>&1 &
+HOLDER=$!
+BG="$BG $HOLDER"
+holder_locked() { grep -q locked "$TMP/holder.out" && echo yes; }
+state "lite: the other process holds the file" holder_locked
+t0=$(now)
+"$SLUICE" load "$TMP/big.csv" "sqlite://$TMP/held.db" --table sg_held --timeout 1 --retries 0 -q 2>"$TMP/err"
+assert_status "lite: with --timeout 1 the wait fails" 1 $?
+assert_contains "lite: on the lock" "locked" "$(cat "$TMP/err")"
+within "lite: after about 1 s" "$(elapsed "$t0")" 3
+for sig in INT TERM; do
+	start load "$TMP/big.csv" "sqlite://$TMP/held.db" --table sg_held
+	sleep 1.5
+	if kill -0 "$PID" 2>/dev/null; then pass "lite: the load waits on the file (default --timeout)"; else fail "lite: the load did not wait"; fi
+	strike $sig
+	obeyed "lite: waiting on the file's lock" $sig
+done
+kill "$HOLDER" 2>/dev/null
+wait "$HOLDER" 2>/dev/null
+assert_eq "lite: nothing of sluice in the file" "0" "$(sqlite3 "$TMP/held.db" "select count(*) from sg_held")"
+"$SLUICE" load "$TMP/one.csv" "sqlite://$TMP/held.db" --table sg_held -q
+assert_status "lite: the file free, a load goes in" 0 $?
+assert_eq "lite: its row" "1|a" "$(sqlite3 "$TMP/held.db" "select * from sg_held")"
 
 pg -c "drop table if exists sg_back, sg_lock, sg_mid, sg_quiet, sg_psrc, sg_msrc, sg_ver" -c "delete from sluice_checkpoints where job = 'sg_mid'" >/dev/null 2>&1
 my -e "drop table if exists sg_back, sg_lock, sg_mid, sg_quiet, sg_psrc, sg_msrc, sg_ver; delete from sluice_checkpoints where job = 'sg_mid'" 2>/dev/null
