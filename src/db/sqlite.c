@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -574,7 +575,10 @@ static bool canonical_int(const char *s, size_t n, long long *v)
 /* The shortest text that reads back as v exactly, into out. */
 static void shortest_double(double v, char *out, size_t n)
 {
-	for (int p = 15; p <= 17; p++) {
+	/* a subnormal has fewer digits than 15 can tell apart: its shortest
+	 * text may be shorter than %.15g's ("5e-324", not "4.94...e-324") */
+	int p = v != 0 && fabs(v) < DBL_MIN ? 1 : 15;
+	for (; p <= 17; p++) {
 		snprintf(out, n, "%.*g", p, v);
 		if (strtod(out, NULL) == v)
 			return;
@@ -636,8 +640,8 @@ static bool decimal_key(const char *s, char *out, size_t n)
 }
 
 /* s (n bytes) as a double that holds it exactly: strtod reads all of it,
- * and the double's shortest text is the same decimal number (1.10 is 1.1,
- * but 0.1000000000000000055511 is not the double 0.1). */
+ * and one of the double's texts of up to 17 digits is the same decimal
+ * number (1.10 is 1.1, but 0.1000000000000000055511 is not the double 0.1). */
 static bool exact_double(const char *s, size_t n, double *v)
 {
 	char tmp[64], back[40], ka[96], kb[96];
@@ -648,11 +652,21 @@ static bool exact_double(const char *s, size_t n, double *v)
 	char *end;
 	errno = 0;
 	*v = strtod(tmp, &end);
-	if (*end || errno || !isfinite(*v) || !strpbrk(tmp, "0123456789"))
+	/* ERANGE also comes with a subnormal (1e-320), which a double holds:
+	 * the round trip below tells whether it is the number */
+	if (*end || (errno && errno != ERANGE) || !isfinite(*v) || !strpbrk(tmp, "0123456789"))
 		return false;
-	shortest_double(*v, back, sizeof back);
-	return decimal_key(tmp, ka, sizeof ka) && decimal_key(back, kb, sizeof kb) &&
-	       !strcmp(ka, kb);
+	if (!decimal_key(tmp, ka, sizeof ka))
+		return false;
+	/* the text names v when it is one of v's round-tripping texts of up to
+	 * 17 digits: the shortest, or a longer one (a real's 17 digits,
+	 * "1.4012984643248171e-45", name its double as well as "1.401298464324817e-45") */
+	for (int p = *v != 0 && fabs(*v) < DBL_MIN ? 1 : 15; p <= 17; p++) {
+		snprintf(back, sizeof back, "%.*g", p, *v);
+		if (strtod(back, NULL) == *v && decimal_key(back, kb, sizeof kb) && !strcmp(ka, kb))
+			return true;
+	}
+	return false;
 }
 
 /* Whether s looks like a number SQLite's NUMERIC or INTEGER affinity
