@@ -1652,6 +1652,48 @@ static int epoch_text(bool integer, sqlite3_int64 i, double d, bool date_only, b
 	return 1;
 }
 
+/* Whether date text s (n bytes) names a zone after its time of day: a 'Z',
+ * or a '+' or '-' past the date's own dashes (as SQLite's date functions
+ * read "HH:MM[:SS[.f]] [+-]HH:MM" and "Z"). */
+static bool text_zoned(const char *s, size_t n)
+{
+	if (n > 10 && (s[n - 1] == 'Z' || s[n - 1] == 'z'))
+		return true;
+	for (size_t i = 11; i < n; i++)
+		if (s[i] == '+' || s[i] == '-')
+			return true;
+	return false;
+}
+
+/* Text stored in a date or timestamp column (not one with a zone) as the
+ * target reads it: a zone converted to UTC, as SQLite's own date functions
+ * and verify read it (a server's timestamp without a zone would drop the
+ * zone); a date alone for a date column. 1 when out holds the text, 0 when
+ * the text is to go as it is, -1 when it is refused (*why_part says why):
+ * a zone sluice cannot read, or a time of day in a date column (a date
+ * column would drop it, or refuse it: neither is the value). */
+static int date_text(const char *s, size_t n, bool date_only, char *out, size_t outsz,
+		     const char **why_part)
+{
+	size_t len;
+	bool zoned = text_zoned(s, n);
+	if (n + CONVERT_MAX_GROWTH > outsz || !convert_iso_datetime(s, n, out, outsz, &len)) {
+		if (!zoned)
+			return 0;
+		*why_part = "has a time zone sluice cannot read";
+		return -1;
+	}
+	if (!date_only)
+		return zoned ? 1 : 0;
+	for (size_t i = 11; i < len; i++)
+		if (out[i] >= '1' && out[i] <= '9') {
+			*why_part = "has a time of day, in a column declared a date";
+			return -1;
+		}
+	out[10] = '\0';
+	return 1;
+}
+
 static const char *class_name(int type)
 {
 	switch (type) {
@@ -1736,6 +1778,22 @@ static bool read_value(struct read_stream *s, int i, bool *null, char *why, size
 			return buf_puts(&s->vals, "?");
 		}
 		return buf_puts(&s->vals, tmp);
+	}
+	if (!*refuse && (k == SQL_DATE || k == SQL_DATETIME) && type == SQLITE_TEXT) {
+		char iso[96];
+		const char *why_part = "";
+		int got = date_text((const char *)sqlite3_column_text(st, i),
+				    (size_t)sqlite3_column_bytes(st, i), k == SQL_DATE, iso,
+				    sizeof iso, &why_part);
+		if (got < 0) {
+			snprintf(why, whysz, "row %ld, column %s: '%.40s' %s", s->rowno,
+				 sqlite3_column_name(st, i),
+				 (const char *)sqlite3_column_text(st, i), why_part);
+			*refuse = true;
+			return buf_puts(&s->vals, "?");
+		}
+		if (got > 0)
+			return buf_puts(&s->vals, iso);
 	}
 	if (type == SQLITE_FLOAT) {
 		shortest_double(sqlite3_column_double(st, i), tmp, sizeof tmp);
@@ -2194,15 +2252,18 @@ static void canon_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			 prec > 0 ? prec + 1 : 0, tmp);
 		break;
 	case CANON_TIME: {
-		/* [-]H:MM:SS[.ffffff] as a count of units of 10^-prec seconds */
+		/* [-]H:MM[:SS[.ffffff]] as a count of units of 10^-prec seconds
+		 * (SQLite's time functions take HH:MM as HH:MM:00 too) */
 		const char *s = (const char *)sqlite3_value_text(v);
 		bool neg = s[0] == '-';
 		long h = 0, m = 0, sec = 0;
-		int at = 0;
-		if (sscanf(s + neg, "%ld:%ld:%ld%n", &h, &m, &sec, &at) < 3) {
+		int at = 0, at2 = 0;
+		if (sscanf(s + neg, "%ld:%ld%n", &h, &m, &at) < 2 || !at) {
 			snprintf(out, sizeof out, "%s", s);
 			break;
 		}
+		if (s[neg + at] == ':' && sscanf(s + neg + at, ":%ld%n", &sec, &at2) == 1)
+			at += at2;
 		long long total = ((long long)h * 3600 + m * 60 + sec) * 1000000;
 		const char *f = s + neg + at;
 		if (*f == '.')

@@ -264,6 +264,36 @@ assert_eq "one instant four ways" "1	2023-11-14 22:13:20
 4	2023-11-14 22:13:20.25" "$(pgd $DB -c "select * from ts order by id")"
 assert_contains "epoch milliseconds are not taken for seconds" "row 5, column at: 1700000000000 out of range for a date" "$OUT"
 
+test_case "zoned text, a time in a date, HH:MM times: one reading on both servers"
+# SQLite's date functions read "+hh:mm" and "Z" as a zone: the instant in
+# UTC, as the MariaDB path and verify read it (PostgreSQL's timestamp
+# would drop the zone); a date column holding a time of day is refused
+lite zt.db "CREATE TABLE zt (id INTEGER PRIMARY KEY, at DATETIME, day DATE, hm TIME);
+	INSERT INTO zt VALUES (1, '2025-07-01 01:15:00.25+03:00', '2025-07-01', '08:30'),
+	(2, '2025-06-30T22:00:00-04:30', '2025-06-30T00:00:00', '17:45:30.5'),
+	(3, '2025-12-31 23:59:59Z', '2025-12-31 12:00:00', '00:00'),
+	(4, '2025-01-01 10:00:00 +0100', '2025-01-01', '23:59'),
+	(5, '2025-02-03 04:05:06', '2025-02-03', NULL)"
+for side in pg my; do
+	[ $side = pg ] && to=$PG || to=$MY
+	run_sluice zt_$side 3 copy sqlite:zt.db "$to" --tables zt --create --max-errors 5
+	assert_contains "$side: a time of day in a date column is refused" \
+		"row 3, column day: '2025-12-31 12:00:00' has a time of day, in a column declared a date" "$OUT"
+	assert_contains "$side: a zone after a space is refused, not dropped" \
+		"row 4, column at: '2025-01-01 10:00:00 +0100' has a time zone sluice cannot read" "$OUT"
+done
+assert_eq "PostgreSQL: the instants in UTC, the date alone" "1	2025-06-30 22:15:00.25	2025-07-01	08:30:00
+2	2025-07-01 02:30:00	2025-06-30	17:45:30.5
+5	2025-02-03 04:05:06	2025-02-03	NULL" "$(pgd $DB -c "select * from zt order by id")"
+assert_eq "MariaDB: the same instants" "1	2025-06-30 22:15:00.250000	2025-07-01	08:30:00.000000
+2	2025-07-01 02:30:00.000000	2025-06-30	17:45:30.500000
+5	2025-02-03 04:05:06.000000	2025-02-03	NULL" "$(myd $DB -e "select * from zt order by id")"
+lite zt.db "DELETE FROM zt WHERE id IN (3, 4)"
+run_sluice zt_verify_pg 0 verify sqlite:zt.db "$PG" --tables zt
+assert_contains "verify reads HH:MM and zones as copy does (PostgreSQL)" "zt	3	3	match" "$OUT"
+run_sluice zt_verify_my 0 verify sqlite:zt.db "$MY" --tables zt
+assert_contains "verify reads HH:MM and zones as copy does (MariaDB)" "zt	3	3	match" "$OUT"
+
 test_case "copy SQLite to MariaDB"
 run_sluice to_my 0 copy sqlite:src.db "$MY" --tables kinds,wr --create
 run_sluice verify_to_my 0 verify sqlite:src.db "$MY" --tables kinds,wr
