@@ -765,6 +765,27 @@ static bool bind_value(struct conn *c, const struct write_spec *spec, sqlite3_st
 			    !numeric_looking(tmp, tn))
 				return sqlite3_bind_text(st, i, tmp, (int)tn, SQLITE_TRANSIENT) ==
 				       SQLITE_OK;
+			/* a date column holds dates only, as anywhere else (a
+			 * number is epoch seconds or a Julian day, below) */
+			if (!numeric_looking(s, n)) {
+				bool timed = ci->kind == SQL_DATE &&
+					     n + CONVERT_MAX_GROWTH <= sizeof tmp &&
+					     convert_iso_datetime(s, n, tmp, sizeof tmp, &tn);
+				snprintf(why, whysz, "column %s (%s): '%.*s' %s", name,
+					 ci->kind == SQL_DATE ? "DATE" : "DATETIME",
+					 (int)(n > 40 ? 40 : n), s,
+					 timed ? "has a time of day, in a column declared a date"
+					 : ci->kind == SQL_DATE
+						 ? "is not a date (YYYY-MM-DD)"
+						 : "is not a date and time (ISO 8601)");
+				return false;
+			}
+		}
+		if (ci->kind == SQL_DECIMAL && !numeric_looking(s, n)) {
+			/* as a DECIMAL TEXT column, and a decimal column anywhere else */
+			snprintf(why, whysz, "column %s (DECIMAL): '%.*s' is not a number", name,
+				 (int)(n > 40 ? 40 : n), s);
+			return false;
 		}
 		if (!numeric_looking(s, n))
 			return sqlite3_bind_text(st, i, s, (int)n, SQLITE_TRANSIENT) == SQLITE_OK;

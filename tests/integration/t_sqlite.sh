@@ -92,6 +92,42 @@ assert_contains "text in an INTEGER column" "'abc' is not a 64-bit integer" "$OU
 assert_contains "007 into STRING (NUMERIC affinity)" "SQLite would store '007' as another number" "$OUT"
 assert_contains "too many digits for a REAL" "is not a double SQLite can hold exactly" "$OUT"
 
+test_case "an existing file's date and decimal columns hold dates and numbers only"
+# NUMERIC affinity keeps any text SQLite cannot read as a number: sluice
+# refuses it, as a server's date or decimal column would, on every path
+lite dn.db "CREATE TABLE dn (id INTEGER PRIMARY KEY, price DECIMAL(7,2), qty NUMERIC, due DATE, at TIMESTAMP)"
+printf 'id,price,qty,due,at
+1,4.25,3,2026-03-04,2026-03-04T05:06:07-02:00
+2,n/a,1,2026-03-04,
+3,1,lots,,
+4,1,1,2026-04-31,
+5,1,1,2026-03-04 05:06,
+6,1,1,,tomorrow
+7,,,,
+' >dn.csv
+run_sluice dn_load 3 load dn.csv sqlite:dn.db --table dn --max-errors 10
+assert_eq "the fitting rows, the instant in UTC" "1|4.25|real|3|2026-03-04|2026-03-04 07:06:07
+7|NULL|null|NULL|NULL|NULL" "$(lite dn.db "select id, price, typeof(price), qty, due, at from dn order by id")"
+assert_contains "text in a DECIMAL(7,2)" "dn.csv:3: column price (DECIMAL): 'n/a' is not a number" "$OUT"
+assert_contains "text in a NUMERIC" "dn.csv:4: column qty (DECIMAL): 'lots' is not a number" "$OUT"
+assert_contains "a day that does not exist" "dn.csv:5: column due (DATE): '2026-04-31' is not a date (YYYY-MM-DD)" "$OUT"
+assert_contains "a time of day in a DATE" "dn.csv:6: column due (DATE): '2026-03-04 05:06' has a time of day, in a column declared a date" "$OUT"
+assert_contains "a word in a TIMESTAMP" "dn.csv:7: column at (DATETIME): 'tomorrow' is not a date and time (ISO 8601)" "$OUT"
+printf 'id,price,due
+1,ten,2026-01-01
+8,2.5,2026-01-02
+' >dn2.csv
+run_sluice dn_upsert 3 load dn2.csv sqlite:dn.db --table dn --key id --on-conflict update --max-errors 5
+assert_contains "the upsert refuses it too" "column price (DECIMAL): 'ten' is not a number" "$OUT"
+printf 'id,due
+1,someday
+' >dn3.csv
+run_sluice dn_update 3 update dn3.csv sqlite:dn.db --table dn --key id --max-errors 5
+assert_contains "and update" "column due (DATE): 'someday' is not a date (YYYY-MM-DD)" "$OUT"
+assert_eq "row 1 unchanged, row 8 in" "1|4.25|2026-03-04
+7|NULL|NULL
+8|2.5|2026-01-02" "$(lite dn.db "select id, price, due from dn order by id")"
+
 test_case "SQLite's own constraints reject their rows only"
 lite t.db "CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER NOT NULL CHECK (n > 0), u TEXT UNIQUE)"
 printf 'id,n,u\n1,5,a\n2,-1,b\n3,,c\n4,7,a\n5,8,e\n' >c.csv
