@@ -232,6 +232,27 @@ assert_not_contains "the workers share one snapshot" "each reads its own snapsho
 assert_eq "one instant: every row, the total unchanged" "200000 20000000" \
 	"$(pgd $DB -c "SELECT count(*) || ' ' || sum(v) FROM acct")"
 
+test_case "copy --workers: a key holding NULLs or text is read whole"
+# SQLite lets a PRIMARY KEY other than INTEGER PRIMARY KEY hold NULLs, and
+# an INTEGER key of a WITHOUT ROWID table hold text: no key range holds
+# those rows, so the table is read by one reader and each row judged
+lite nk.db "CREATE TABLE nk (id INT PRIMARY KEY, v TEXT);
+	WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+	INSERT INTO nk SELECT i * 7, 'v' || i FROM n;
+	INSERT INTO nk VALUES (NULL, 'no key'), (NULL, 'no key either');
+	CREATE TABLE tk (id INTEGER NOT NULL PRIMARY KEY, v TEXT) WITHOUT ROWID;
+	INSERT INTO tk SELECT id, v FROM nk WHERE id IS NOT NULL;
+	INSERT INTO tk VALUES ('k-1', 'a text key')"
+run_sluice nk 3 copy sqlite:nk.db "$PG" --tables nk --create --workers 2 --split-rows 1000 --max-errors 5
+assert_eq "every keyed row, the NULL keys rejected, not lost" "3000 21000 3000" \
+	"$(pgd $DB -c "select count(*) || ' ' || max(id) || ' ' || count(distinct v) from nk")"
+assert_eq "the two NULL keys rejected, each named" "2" "$(grep -c 'rejected nk:' "$TMP/nk.out")"
+assert_contains "by the target's own check" 'null value in column "id"' "$OUT"
+run_sluice tk 3 copy sqlite:nk.db "$PG" --tables tk --create --workers 2 --split-rows 1000 --max-errors 5
+assert_eq "every integer key, the text key rejected" "3000 21000 3000" \
+	"$(pgd $DB -c "select count(*) || ' ' || max(id) || ' ' || count(distinct v) from tk")"
+assert_contains "the text key named" "column id: TEXT value 'k-1' in a column declared INTEGER" "$OUT"
+
 test_case "one writer"
 seq 1 3000 | sed '1i id' >ids.csv
 run_sluice workers 0 load ids.csv sqlite:w.db --table ids --create --workers 3 --batch-rows 100
