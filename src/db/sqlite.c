@@ -345,6 +345,22 @@ static bool lite_connect(const char *url, const struct conn_options *opts, struc
 	if (rc != SQLITE_OK) {
 		lite_fail(c, rc, "opening", err);
 		err->kind = SL_ERR_USAGE;
+		if ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_CANTOPEN) {
+			/* a WAL file's reader needs the -shm file beside it, which
+			 * SQLite must create when it is missing (header bytes 18-19
+			 * are 2 in WAL mode) */
+			unsigned char h[20];
+			FILE *f = fopen(c->path, "rb");
+			bool wal = f && fread(h, 1, sizeof h, f) == sizeof h && h[18] == 2;
+			if (f)
+				fclose(f);
+			size_t m = strlen(err->msg);
+			if (wal && m < sizeof err->msg)
+				snprintf(err->msg + m, sizeof err->msg - m,
+					 " (a database in WAL mode: reading it needs its -wal and "
+					 "-shm files, which this user cannot create in that "
+					 "directory; copy the file somewhere writable)");
+		}
 		lite_close(c);
 		return false;
 	}

@@ -45,6 +45,23 @@ assert_contains "the registry lists every scheme" "postgresql://, mysql:// or sq
 out=$("$SLUICE" --help)
 assert_contains "--help shows the sqlite: form" "sqlite:///absolute/path.db" "$out"
 
+test_case "a WAL file in a directory the user cannot write"
+# a reader of a WAL database needs its -shm file, which SQLite cannot make
+# there: the message says why and what to do (as root, run as nobody)
+wd=$(mktemp -d /tmp/sluice-wal.XXXXXX)
+mkdir "$wd/db"
+lite "$wd/db/w.db" "PRAGMA journal_mode=WAL; CREATE TABLE a (x); INSERT INTO a VALUES (1)" >/dev/null
+cp "$SLUICE" "$wd/sluice"
+chmod 755 "$wd" "$wd/sluice"
+chmod 555 "$wd/db"
+as_user=()
+[ "$(id -u)" = 0 ] && as_user=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+out=$(cd "$wd/db" && "${as_user[@]}" "$wd/sluice" ping sqlite:w.db 2>&1)
+assert_contains "the WAL file and the way out are named" \
+	"(a database in WAL mode: reading it needs its -wal and -shm files, which this user cannot create in that directory; copy the file somewhere writable)" "$out"
+chmod 755 "$wd/db"
+rm -rf "$wd"
+
 # ---------------------------------------------------------------- load
 test_case "load a CSV into SQLite"
 printf 'id,name,amount,born,flag,big\n1,Ann 😀,12.50,2024-01-02T03:04:05Z,true,9223372036854775807\n2,Bob,7,2023-05-06 07:08:09,false,-9223372036854775808\n3,,0.1,,,0\n' >people.csv
