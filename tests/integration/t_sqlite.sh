@@ -481,6 +481,23 @@ assert_eq "values and storage classes" \
 2|0|text|0|0.0000000000|0.0|0|0|||NULL|NULL" \
 	"$(lite m.db "select id, u, typeof(u), i, d, g, b, bt, hex(vb), t, dt, ts from m order by id")"
 
+test_case "MariaDB durations into SQLite: verify reads them as copy wrote them"
+myd $DB -e "CREATE TABLE dur (id int PRIMARY KEY, t time(3), t0 time);
+	INSERT INTO dur VALUES (1, '-838:59:59.000', '100:00:00'), (2, '07:30:00.250', '-00:00:01'),
+	(3, '00:00:00.001', '23:59:59'), (4, NULL, NULL)"
+run_sluice dur 0 copy "$MY" sqlite:dur.db --tables dur --create
+assert_eq "each duration's text, no fraction's trailing zeros" "1|-838:59:59|100:00:00
+2|07:30:00.25|-00:00:01
+3|00:00:00.001|23:59:59
+4|NULL|NULL" "$(lite dur.db "select * from dur order by id")"
+run_sluice dur_verify 0 verify "$MY" sqlite:dur.db --tables dur
+assert_contains "verify: the same durations" "dur	4	4	match" "$OUT"
+run_sluice dur_back 0 copy sqlite:dur.db "$MY" --tables dur --truncate
+assert_eq "and back into time(3), the same" "1	-838:59:59.000	100:00:00
+2	07:30:00.250	-00:00:01
+3	00:00:00.001	23:59:59
+4	NULL	NULL" "$(myd $DB -e "select * from dur order by id")"
+
 test_case "a foreign key into SQLite"
 run_sluice fk_back 0 copy "$PG" sqlite:fk.db --create --tables auth_user,shop_order
 assert_eq "declared in the CREATE TABLE (SQLite has no ADD CONSTRAINT)" \
