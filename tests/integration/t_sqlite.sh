@@ -481,6 +481,14 @@ assert_eq "values and storage classes" \
 2|0|text|0|0.0000000000|0.0|0|0|||NULL|NULL" \
 	"$(lite m.db "select id, u, typeof(u), i, d, g, b, bt, hex(vb), t, dt, ts from m order by id")"
 
+test_case "what a SQLite REAL cannot hold is refused, by column name"
+pgd $DB -c "CREATE TABLE inf (id int PRIMARY KEY, r real, f float8)" \
+	-c "INSERT INTO inf VALUES (1, '-Infinity', 1), (2, 2, 'NaN'), (3, 3, 3)"
+run_sluice inf 3 copy "$PG" sqlite:inf.db --tables inf --create --max-errors 5
+assert_contains "a real's infinity, its column named" "row 1, column r: -Infinity: not a finite real value" "$OUT"
+assert_contains "a NaN (SQLite stores it as NULL)" "column f (REAL): 'NaN' is not a double SQLite can hold exactly" "$OUT"
+assert_eq "the finite row only" "3|3.0|3.0" "$(lite inf.db "select * from inf")"
+
 test_case "MariaDB durations into SQLite: verify reads them as copy wrote them"
 myd $DB -e "CREATE TABLE dur (id int PRIMARY KEY, t time(3), t0 time);
 	INSERT INTO dur VALUES (1, '-838:59:59.000', '100:00:00'), (2, '07:30:00.250', '-00:00:01'),
