@@ -138,7 +138,7 @@ bool copy_plan_table(struct copy *cp, struct copy_table *t, struct sl_error *err
 /* Plan for --query: the target table's columns name the query's. */
 bool copy_plan_query(struct copy *cp, struct copy_table *t, struct sl_error *err);
 /* The column of t's single-column integer primary key, or -1. */
-int copy_split_key(const struct copy_table *t);
+int copy_split_key(const struct dialect *d, const struct copy_table *t);
 /* Whether the source catalog has a row count guess for d. */
 bool copy_rows_known(const struct table_desc *d);
 /* Cut the copy into units, biggest first. */

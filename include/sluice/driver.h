@@ -281,8 +281,11 @@ void driver_url_help(char *out, size_t n);
 const char *method_name(enum write_method m);
 /* The smallest and largest value of integer column key in spec's table
  * (own rows only with spec->own_rows), read on c, and with rows non-NULL
- * the number of rows; *empty when it has none. False with err, also when
- * a bound does not fit a long long. */
+ * the number of rows; *empty when there are no bounds to cut ranges by:
+ * no rows, a NULL key (SQLite allows one in a PRIMARY KEY), or a bound
+ * that is not a long long (SQLite keeps text, a REAL or a blob in an
+ * INTEGER column; a MySQL bigint unsigned passes 2^63), the last two said
+ * in the log: the table is then read whole. False with err. */
 bool driver_key_bounds(struct conn *c, const struct write_spec *spec, const char *key,
 		       unsigned long long *rows, bool *empty, long long *lo, long long *hi,
 		       struct sl_error *err);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sluice/log.h"
 #include "sluice/url.h"
 
 /* The registry: every server sluice speaks, by the URL schemes that name it
@@ -153,25 +154,33 @@ bool driver_key_bounds(struct conn *c, const struct write_spec *spec, const char
 	const struct dialect *d = drv->dialect;
 	struct buf q;
 	buf_init(&q, 0);
-	char *v[3] = {NULL, NULL, NULL};
+	char *v[4] = {NULL, NULL, NULL, NULL};
+	/* MIN, MAX, whether a key is NULL (SQLite lets a PRIMARY KEY other than
+	 * INTEGER PRIMARY KEY hold NULLs, which no range holds; on a NOT NULL
+	 * key the servers answer from the index or the column's definition),
+	 * and the row count when asked */
 	bool ok = buf_puts(&q, "SELECT MIN(") && d->quote_ident(&q, key) &&
 		  buf_puts(&q, "), MAX(") && d->quote_ident(&q, key) &&
-		  buf_puts(&q, rows ? "), COUNT(*) FROM " : ") FROM ") &&
-		  sql_read_table(d, &q, spec);
+		  buf_puts(&q, "), (SELECT 1 FROM ") && sql_read_table(d, &q, spec) &&
+		  buf_puts(&q, " WHERE ") && d->quote_ident(&q, key) &&
+		  buf_puts(&q, " IS NULL LIMIT 1)") &&
+		  buf_puts(&q, rows ? ", COUNT(*) FROM " : " FROM ") && sql_read_table(d, &q, spec);
 	if (!ok)
 		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	else
-		ok = drv->conn.query_row(c, q.data, v, rows ? 3 : 2, err);
+		ok = drv->conn.query_row(c, q.data, v, rows ? 4 : 3, err);
 	if (ok && rows)
-		*rows = v[2] ? strtoull(v[2], NULL, 10) : 0;
+		*rows = v[3] ? strtoull(v[3], NULL, 10) : 0;
 	buf_free(&q);
 	*empty = ok && (!v[0] || !v[1]);
-	if (ok && !*empty && (!to_ll(v[0], lo) || !to_ll(v[1], hi)))
-		ok = sl_error_set(err, SL_ERR_USAGE, "%s.%s: key values %s..%s out of range",
-				  spec->table, key, v[0], v[1]);
-	free(v[0]);
-	free(v[1]);
-	free(v[2]);
+	if (ok && !*empty && (v[2] || !to_ll(v[0], lo) || !to_ll(v[1], hi))) {
+		/* no ranges to cut: one reader takes every row, each judged */
+		log_info("%s.%s: the key holds %s: the table is read whole, not in key ranges",
+			 spec->table, key, v[2] ? "NULLs" : "values that are not 64-bit integers");
+		*empty = true;
+	}
+	for (int i = 0; i < 4; i++)
+		free(v[i]);
 	return ok;
 }
 

@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -375,6 +376,22 @@ static bool lite_connect(const char *url, const struct conn_options *opts, struc
 		int prim = sqlite3_extended_errcode(c->db) & 0xff;
 		if (prim != SQLITE_BUSY && prim != SQLITE_LOCKED && err->kind != SL_ERR_INTERRUPTED)
 			err->kind = SL_ERR_USAGE;
+		if ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_CANTOPEN) {
+			/* a WAL file's reader needs the -shm file beside it, which
+			 * SQLite must create when it is missing (header bytes 18-19
+			 * are 2 in WAL mode) */
+			unsigned char h[20];
+			FILE *f = fopen(c->path, "rb");
+			bool wal = f && fread(h, 1, sizeof h, f) == sizeof h && h[18] == 2;
+			if (f)
+				fclose(f);
+			size_t m = strlen(err->msg);
+			if (wal && m < sizeof err->msg)
+				snprintf(err->msg + m, sizeof err->msg - m,
+					 " (a database in WAL mode: reading it needs its -wal and "
+					 "-shm files, which this user cannot create in that "
+					 "directory; copy the file somewhere writable)");
+		}
 		lite_close(c);
 		return false;
 	}
@@ -606,7 +623,10 @@ static bool canonical_int(const char *s, size_t n, long long *v)
 /* The shortest text that reads back as v exactly, into out. */
 static void shortest_double(double v, char *out, size_t n)
 {
-	for (int p = 15; p <= 17; p++) {
+	/* a subnormal has fewer digits than 15 can tell apart: its shortest
+	 * text may be shorter than %.15g's ("5e-324", not "4.94...e-324") */
+	int p = v != 0 && fabs(v) < DBL_MIN ? 1 : 15;
+	for (; p <= 17; p++) {
 		snprintf(out, n, "%.*g", p, v);
 		if (strtod(out, NULL) == v)
 			return;
@@ -668,8 +688,8 @@ static bool decimal_key(const char *s, char *out, size_t n)
 }
 
 /* s (n bytes) as a double that holds it exactly: strtod reads all of it,
- * and the double's shortest text is the same decimal number (1.10 is 1.1,
- * but 0.1000000000000000055511 is not the double 0.1). */
+ * and one of the double's texts of up to 17 digits is the same decimal
+ * number (1.10 is 1.1, but 0.1000000000000000055511 is not the double 0.1). */
 static bool exact_double(const char *s, size_t n, double *v)
 {
 	char tmp[64], back[40], ka[96], kb[96];
@@ -680,11 +700,21 @@ static bool exact_double(const char *s, size_t n, double *v)
 	char *end;
 	errno = 0;
 	*v = strtod(tmp, &end);
-	if (*end || errno || !isfinite(*v) || !strpbrk(tmp, "0123456789"))
+	/* ERANGE also comes with a subnormal (1e-320), which a double holds:
+	 * the round trip below tells whether it is the number */
+	if (*end || (errno && errno != ERANGE) || !isfinite(*v) || !strpbrk(tmp, "0123456789"))
 		return false;
-	shortest_double(*v, back, sizeof back);
-	return decimal_key(tmp, ka, sizeof ka) && decimal_key(back, kb, sizeof kb) &&
-	       !strcmp(ka, kb);
+	if (!decimal_key(tmp, ka, sizeof ka))
+		return false;
+	/* the text names v when it is one of v's round-tripping texts of up to
+	 * 17 digits: the shortest, or a longer one (a real's 17 digits,
+	 * "1.4012984643248171e-45", name its double as well as "1.401298464324817e-45") */
+	for (int p = *v != 0 && fabs(*v) < DBL_MIN ? 1 : 15; p <= 17; p++) {
+		snprintf(back, sizeof back, "%.*g", p, *v);
+		if (strtod(back, NULL) == *v && decimal_key(back, kb, sizeof kb) && !strcmp(ka, kb))
+			return true;
+	}
+	return false;
 }
 
 /* Whether s looks like a number SQLite's NUMERIC or INTEGER affinity
@@ -783,6 +813,27 @@ static bool bind_value(struct conn *c, const struct write_spec *spec, sqlite3_st
 			    !numeric_looking(tmp, tn))
 				return sqlite3_bind_text(st, i, tmp, (int)tn, SQLITE_TRANSIENT) ==
 				       SQLITE_OK;
+			/* a date column holds dates only, as anywhere else (a
+			 * number is epoch seconds or a Julian day, below) */
+			if (!numeric_looking(s, n)) {
+				bool timed = ci->kind == SQL_DATE &&
+					     n + CONVERT_MAX_GROWTH <= sizeof tmp &&
+					     convert_iso_datetime(s, n, tmp, sizeof tmp, &tn);
+				snprintf(why, whysz, "column %s (%s): '%.*s' %s", name,
+					 ci->kind == SQL_DATE ? "DATE" : "DATETIME",
+					 (int)(n > 40 ? 40 : n), s,
+					 timed ? "has a time of day, in a column declared a date"
+					 : ci->kind == SQL_DATE
+						 ? "is not a date (YYYY-MM-DD)"
+						 : "is not a date and time (ISO 8601)");
+				return false;
+			}
+		}
+		if (ci->kind == SQL_DECIMAL && !numeric_looking(s, n)) {
+			/* as a DECIMAL TEXT column, and a decimal column anywhere else */
+			snprintf(why, whysz, "column %s (DECIMAL): '%.*s' is not a number", name,
+				 (int)(n > 40 ? 40 : n), s);
+			return false;
 		}
 		if (!numeric_looking(s, n))
 			return sqlite3_bind_text(st, i, s, (int)n, SQLITE_TRANSIENT) == SQLITE_OK;
@@ -1670,6 +1721,48 @@ static int epoch_text(bool integer, sqlite3_int64 i, double d, bool date_only, b
 	return 1;
 }
 
+/* Whether date text s (n bytes) names a zone after its time of day: a 'Z',
+ * or a '+' or '-' past the date's own dashes (as SQLite's date functions
+ * read "HH:MM[:SS[.f]] [+-]HH:MM" and "Z"). */
+static bool text_zoned(const char *s, size_t n)
+{
+	if (n > 10 && (s[n - 1] == 'Z' || s[n - 1] == 'z'))
+		return true;
+	for (size_t i = 11; i < n; i++)
+		if (s[i] == '+' || s[i] == '-')
+			return true;
+	return false;
+}
+
+/* Text stored in a date or timestamp column (not one with a zone) as the
+ * target reads it: a zone converted to UTC, as SQLite's own date functions
+ * and verify read it (a server's timestamp without a zone would drop the
+ * zone); a date alone for a date column. 1 when out holds the text, 0 when
+ * the text is to go as it is, -1 when it is refused (*why_part says why):
+ * a zone sluice cannot read, or a time of day in a date column (a date
+ * column would drop it, or refuse it: neither is the value). */
+static int date_text(const char *s, size_t n, bool date_only, char *out, size_t outsz,
+		     const char **why_part)
+{
+	size_t len;
+	bool zoned = text_zoned(s, n);
+	if (n + CONVERT_MAX_GROWTH > outsz || !convert_iso_datetime(s, n, out, outsz, &len)) {
+		if (!zoned)
+			return 0;
+		*why_part = "has a time zone sluice cannot read";
+		return -1;
+	}
+	if (!date_only)
+		return zoned ? 1 : 0;
+	for (size_t i = 11; i < len; i++)
+		if (out[i] >= '1' && out[i] <= '9') {
+			*why_part = "has a time of day, in a column declared a date";
+			return -1;
+		}
+	out[10] = '\0';
+	return 1;
+}
+
 static const char *class_name(int type)
 {
 	switch (type) {
@@ -1754,6 +1847,22 @@ static bool read_value(struct read_stream *s, int i, bool *null, char *why, size
 			return buf_puts(&s->vals, "?");
 		}
 		return buf_puts(&s->vals, tmp);
+	}
+	if (!*refuse && (k == SQL_DATE || k == SQL_DATETIME) && type == SQLITE_TEXT) {
+		char iso[96];
+		const char *why_part = "";
+		int got = date_text((const char *)sqlite3_column_text(st, i),
+				    (size_t)sqlite3_column_bytes(st, i), k == SQL_DATE, iso,
+				    sizeof iso, &why_part);
+		if (got < 0) {
+			snprintf(why, whysz, "row %ld, column %s: '%.40s' %s", s->rowno,
+				 sqlite3_column_name(st, i),
+				 (const char *)sqlite3_column_text(st, i), why_part);
+			*refuse = true;
+			return buf_puts(&s->vals, "?");
+		}
+		if (got > 0)
+			return buf_puts(&s->vals, iso);
 	}
 	if (type == SQLITE_FLOAT) {
 		shortest_double(sqlite3_column_double(st, i), tmp, sizeof tmp);
@@ -2212,15 +2321,18 @@ static void canon_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			 prec > 0 ? prec + 1 : 0, tmp);
 		break;
 	case CANON_TIME: {
-		/* [-]H:MM:SS[.ffffff] as a count of units of 10^-prec seconds */
+		/* [-]H:MM[:SS[.ffffff]] as a count of units of 10^-prec seconds
+		 * (SQLite's time functions take HH:MM as HH:MM:00 too) */
 		const char *s = (const char *)sqlite3_value_text(v);
 		bool neg = s[0] == '-';
 		long h = 0, m = 0, sec = 0;
-		int at = 0;
-		if (sscanf(s + neg, "%ld:%ld:%ld%n", &h, &m, &sec, &at) < 3) {
+		int at = 0, at2 = 0;
+		if (sscanf(s + neg, "%ld:%ld%n", &h, &m, &at) < 2 || !at) {
 			snprintf(out, sizeof out, "%s", s);
 			break;
 		}
+		if (s[neg + at] == ':' && sscanf(s + neg + at, ":%ld%n", &sec, &at2) == 1)
+			at += at2;
 		long long total = ((long long)h * 3600 + m * 60 + sec) * 1000000;
 		const char *f = s + neg + at;
 		if (*f == '.')

@@ -355,24 +355,26 @@ bool copy_plan_query(struct copy *cp, struct copy_table *t, struct sl_error *err
 
 /* The column of a single-column integer primary key, or -1: a table is
  * split into ranges of it (an unsigned key too: the bounds are checked to
- * fit when the ranges are made). */
-int copy_split_key(const struct copy_table *t)
+ * fit when the ranges are made). The key's type as the source dialect d
+ * classifies it. A key that may hold NULL (SQLite lets a PRIMARY KEY other
+ * than INTEGER PRIMARY KEY hold NULLs) is not one: no range holds a NULL,
+ * and its rows would be left out. */
+int copy_split_key(const struct dialect *d, const struct copy_table *t)
 {
 	const struct index_desc *pk = table_desc_primary(&t->src);
 	if (!pk || pk->ncols != 1 || pk->expression)
 		return -1;
 	for (int i = 0; i < t->src.ncols; i++) {
-		if (strcmp(t->src.cols[i].name, pk->cols[0]))
+		const struct column_desc *col = &t->src.cols[i];
+		if (strcmp(col->name, pk->cols[0]))
 			continue;
-		const char *ty = t->src.cols[i].type;
-		size_t n = strcspn(ty, "( ");
-		static const char *const ints[] = {"tinyint", "smallint", "mediumint",
-						   "int",     "bigint",	  "integer",
-						   "int2",    "int4",	  "int8"};
-		for (size_t k = 0; k < sizeof ints / sizeof ints[0]; k++)
-			if (strlen(ints[k]) == n && !strncmp(ty, ints[k], n) && !t->src.cols[i].udt)
-				return i;
-		return -1;
+		if (col->nullable || col->udt)
+			return -1;
+		struct sql_type ty;
+		bool integer =
+			d->type_classify(col->type, col, &ty) && ty.kind == SQL_INT && !ty.year;
+		sql_type_free(&ty);
+		return integer ? i : -1;
 	}
 	return -1;
 }
@@ -424,7 +426,7 @@ bool copy_plan_units(struct copy *cp, struct sl_error *err)
 			cp->stats[i].files_skipped = 1;
 			continue;
 		}
-		int key = cp->job->query ? -1 : copy_split_key(t);
+		int key = cp->job->query ? -1 : copy_split_key(cp->from->dialect, t);
 		unsigned long long rows = t->src.rows_estimate;
 		long long lo = 0, hi = 0;
 		bool ranged = false;

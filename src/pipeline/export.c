@@ -595,7 +595,7 @@ static bool plan_table(struct export *ex, struct copy_table *ct, struct export_t
 			cols[i] = ct->src.cols[i].name;
 		ct->src_spec.columns = cols;
 		ct->src_spec.ncols = ct->src.ncols;
-		t->key = copy_split_key(ct);
+		t->key = copy_split_key(ex->from->dialect, ct);
 	}
 	int n = ct->src_spec.ncols;
 	t->cols = calloc((size_t)(n ? n : 1), sizeof *t->cols);

@@ -20,7 +20,8 @@ struct table_state {
 	int ncols;
 	unsigned *xf;
 	int *bits;
-	struct buf *vals; /* per column: the transformed value */
+	char *const *names; /* the columns read, for messages (the caller's) */
+	struct buf *vals;   /* per column: the transformed value */
 	struct cell *cells;
 	struct buf raw; /* the row as COPY text, for the rejects file */
 	long rowno;
@@ -153,8 +154,12 @@ static enum read_status table_next(struct reader *r, struct record *rec, struct 
 		char why[256];
 		if (!typemap_value(st->xf[i], st->bits[i], cells[i].ptr, cells[i].len, &st->vals[i],
 				   &is_null, why, sizeof why)) {
-			sl_error_set(err, SL_ERR_INPUT, "row %ld, column %d: %s", st->rowno, i + 1,
-				     why);
+			if (st->names && st->names[i])
+				sl_error_set(err, SL_ERR_INPUT, "row %ld, column %s: %s", st->rowno,
+					     st->names[i], why);
+			else
+				sl_error_set(err, SL_ERR_INPUT, "row %ld, column %d: %s", st->rowno,
+					     i + 1, why);
 			return READ_REJECT;
 		}
 		if (is_null) {
@@ -208,6 +213,8 @@ bool table_reader_open(struct reader **out, const struct driver *drv, struct con
 	struct reader *r = calloc(1, sizeof *r);
 	struct table_state *st = calloc(1, sizeof *st);
 	int n = spec->ncols;
+	if (st)
+		st->names = spec->columns;
 	if (r && st) {
 		st->xf = calloc((size_t)n, sizeof *st->xf);
 		st->bits = calloc((size_t)n, sizeof *st->bits);

@@ -497,6 +497,10 @@ static unsigned sqlite_xf(const struct dialect *from, const struct sql_type *s,
 		return XF_ZERO_DATE_NULL;
 	case SQL_TIMESTAMPTZ:
 		return XF_ZERO_DATE_NULL | XF_APPEND_UTC;
+	case SQL_TIME:
+		/* a duration kept as TEXT: the text verify compares it by, no
+		 * fraction's trailing zeros (MySQL writes all fsp digits) */
+		return s->span && kind_of(t) == SQL_TEXT ? XF_TIME_TRIM : XF_NONE;
 	default:
 		return XF_NONE;
 	}
@@ -1357,6 +1361,8 @@ static unsigned cast_xf(unsigned xf, enum sql_kind k)
 		keep |= XF_PG_TEXTBITS_TO_BYTES;
 	if ((xf & XF_FLOAT4_DIGITS) && k == SQL_FLOAT)
 		keep |= XF_FLOAT4_DIGITS;
+	if ((xf & XF_TIME_TRIM) && k == SQL_TEXT)
+		keep |= XF_TIME_TRIM;
 	return keep;
 }
 
@@ -2056,6 +2062,16 @@ bool typemap_value(unsigned xf, int bits, const char *s, size_t len, struct buf 
 					(char)(dst[need - 1 - w / 8] | 1 << (w % 8));
 		}
 		step_end(out, &in_out, dst, need, &cur, &n);
+	}
+	if ((xf & XF_TIME_TRIM) && memchr(cur, '.', n)) {
+		while (cur[n - 1] == '0')
+			n--;
+		if (cur[n - 1] == '.')
+			n--;
+		if (in_out) {
+			out->len = n;
+			out->data[n] = '\0';
+		}
 	}
 	bool special = (xf & XF_KEEP_SPECIAL) && ((n == 3 && !memcmp(cur, "NaN", 3)) ||
 						  (n == 8 && !memcmp(cur, "Infinity", 8)) ||

@@ -197,6 +197,11 @@ done
 # the package grants rights: the PostgreSQL License, as the tree's LICENSE
 mkdir -p "$TMP/debx"
 dpkg-deb -x "$deb" "$TMP/debx"
+# the test hooks (getenv of SLUICE_BISECT, SLUICE_FAULT_*, ...) exist in a
+# HOOKS=1 test build only: the test binary has their names, the package's none
+hooks() { grep -aoE 'SLUICE_(BISECT|FAULT_[A-Z_]+|SLOW_CSV|CSV_CROSSCHECK|CSV_SSE2)' "$1" | sort -u | tr '\n' ' '; }
+assert_contains "the test build reads the hooks" "SLUICE_BISECT" "$(hooks "$SLUICE")"
+assert_eq "the packaged binary reads no test hook" "" "$(hooks "$TMP/debx/usr/bin/sluice")"
 assert_contains "debian/copyright: the PostgreSQL License" "License: PostgreSQL" \
 	"$(cat "$TMP/debx/usr/share/doc/sluice/copyright")"
 assert_contains "LICENSE: the PostgreSQL License" "Permission to use, copy, modify, and distribute" \

@@ -53,6 +53,23 @@ assert_contains "the registry lists every scheme" "postgresql://, mysql:// or sq
 out=$("$SLUICE" --help)
 assert_contains "--help shows the sqlite: form" "sqlite:///absolute/path.db" "$out"
 
+test_case "a WAL file in a directory the user cannot write"
+# a reader of a WAL database needs its -shm file, which SQLite cannot make
+# there: the message says why and what to do (as root, run as nobody)
+wd=$(mktemp -d /tmp/sluice-wal.XXXXXX)
+mkdir "$wd/db"
+lite "$wd/db/w.db" "PRAGMA journal_mode=WAL; CREATE TABLE a (x); INSERT INTO a VALUES (1)" >/dev/null
+cp "$SLUICE" "$wd/sluice"
+chmod 755 "$wd" "$wd/sluice"
+chmod 555 "$wd/db"
+as_user=()
+[ "$(id -u)" = 0 ] && as_user=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+out=$(cd "$wd/db" && "${as_user[@]}" "$wd/sluice" ping sqlite:w.db 2>&1)
+assert_contains "the WAL file and the way out are named" \
+	"(a database in WAL mode: reading it needs its -wal and -shm files, which this user cannot create in that directory; copy the file somewhere writable)" "$out"
+chmod 755 "$wd/db"
+rm -rf "$wd"
+
 # ---------------------------------------------------------------- load
 test_case "load a CSV into SQLite"
 printf 'id,name,amount,born,flag,big\n1,Ann 😀,12.50,2024-01-02T03:04:05Z,true,9223372036854775807\n2,Bob,7,2023-05-06 07:08:09,false,-9223372036854775808\n3,,0.1,,,0\n' >people.csv
@@ -99,6 +116,42 @@ assert_eq "only the exact rows are written" "1|12|integer|0.5|real|1.25|abc
 assert_contains "text in an INTEGER column" "'abc' is not a 64-bit integer" "$OUT"
 assert_contains "007 into STRING (NUMERIC affinity)" "SQLite would store '007' as another number" "$OUT"
 assert_contains "too many digits for a REAL" "is not a double SQLite can hold exactly" "$OUT"
+
+test_case "an existing file's date and decimal columns hold dates and numbers only"
+# NUMERIC affinity keeps any text SQLite cannot read as a number: sluice
+# refuses it, as a server's date or decimal column would, on every path
+lite dn.db "CREATE TABLE dn (id INTEGER PRIMARY KEY, price DECIMAL(7,2), qty NUMERIC, due DATE, at TIMESTAMP)"
+printf 'id,price,qty,due,at
+1,4.25,3,2026-03-04,2026-03-04T05:06:07-02:00
+2,n/a,1,2026-03-04,
+3,1,lots,,
+4,1,1,2026-04-31,
+5,1,1,2026-03-04 05:06,
+6,1,1,,tomorrow
+7,,,,
+' >dn.csv
+run_sluice dn_load 3 load dn.csv sqlite:dn.db --table dn --max-errors 10
+assert_eq "the fitting rows, the instant in UTC" "1|4.25|real|3|2026-03-04|2026-03-04 07:06:07
+7|NULL|null|NULL|NULL|NULL" "$(lite dn.db "select id, price, typeof(price), qty, due, at from dn order by id")"
+assert_contains "text in a DECIMAL(7,2)" "dn.csv:3: column price (DECIMAL): 'n/a' is not a number" "$OUT"
+assert_contains "text in a NUMERIC" "dn.csv:4: column qty (DECIMAL): 'lots' is not a number" "$OUT"
+assert_contains "a day that does not exist" "dn.csv:5: column due (DATE): '2026-04-31' is not a date (YYYY-MM-DD)" "$OUT"
+assert_contains "a time of day in a DATE" "dn.csv:6: column due (DATE): '2026-03-04 05:06' has a time of day, in a column declared a date" "$OUT"
+assert_contains "a word in a TIMESTAMP" "dn.csv:7: column at (DATETIME): 'tomorrow' is not a date and time (ISO 8601)" "$OUT"
+printf 'id,price,due
+1,ten,2026-01-01
+8,2.5,2026-01-02
+' >dn2.csv
+run_sluice dn_upsert 3 load dn2.csv sqlite:dn.db --table dn --key id --on-conflict update --max-errors 5
+assert_contains "the upsert refuses it too" "column price (DECIMAL): 'ten' is not a number" "$OUT"
+printf 'id,due
+1,someday
+' >dn3.csv
+run_sluice dn_update 3 update dn3.csv sqlite:dn.db --table dn --key id --max-errors 5
+assert_contains "and update" "column due (DATE): 'someday' is not a date (YYYY-MM-DD)" "$OUT"
+assert_eq "row 1 unchanged, row 8 in" "1|4.25|2026-03-04
+7|NULL|NULL
+8|2.5|2026-01-02" "$(lite dn.db "select id, price, due from dn order by id")"
 
 test_case "SQLite's own constraints reject their rows only"
 lite t.db "CREATE TABLE c (id INTEGER PRIMARY KEY, n INTEGER NOT NULL CHECK (n > 0), u TEXT UNIQUE)"
@@ -204,6 +257,27 @@ assert_not_contains "the workers share one snapshot" "each reads its own snapsho
 assert_eq "one instant: every row, the total unchanged" "200000 20000000" \
 	"$(pgd $DB -c "SELECT count(*) || ' ' || sum(v) FROM acct")"
 
+test_case "copy --workers: a key holding NULLs or text is read whole"
+# SQLite lets a PRIMARY KEY other than INTEGER PRIMARY KEY hold NULLs, and
+# an INTEGER key of a WITHOUT ROWID table hold text: no key range holds
+# those rows, so the table is read by one reader and each row judged
+lite nk.db "CREATE TABLE nk (id INT PRIMARY KEY, v TEXT);
+	WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+	INSERT INTO nk SELECT i * 7, 'v' || i FROM n;
+	INSERT INTO nk VALUES (NULL, 'no key'), (NULL, 'no key either');
+	CREATE TABLE tk (id INTEGER NOT NULL PRIMARY KEY, v TEXT) WITHOUT ROWID;
+	INSERT INTO tk SELECT id, v FROM nk WHERE id IS NOT NULL;
+	INSERT INTO tk VALUES ('k-1', 'a text key')"
+run_sluice nk 3 copy sqlite:nk.db "$PG" --tables nk --create --workers 2 --split-rows 1000 --max-errors 5
+assert_eq "every keyed row, the NULL keys rejected, not lost" "3000 21000 3000" \
+	"$(pgd $DB -c "select count(*) || ' ' || max(id) || ' ' || count(distinct v) from nk")"
+assert_eq "the two NULL keys rejected, each named" "2" "$(grep -c 'rejected nk:' "$TMP/nk.out")"
+assert_contains "by the target's own check" 'null value in column "id"' "$OUT"
+run_sluice tk 3 copy sqlite:nk.db "$PG" --tables tk --create --workers 2 --split-rows 1000 --max-errors 5
+assert_eq "every integer key, the text key rejected" "3000 21000 3000" \
+	"$(pgd $DB -c "select count(*) || ' ' || max(id) || ' ' || count(distinct v) from tk")"
+assert_contains "the text key named" "column id: TEXT value 'k-1' in a column declared INTEGER" "$OUT"
+
 test_case "one writer"
 seq 1 3000 | sed '1i id' >ids.csv
 run_sluice workers 0 load ids.csv sqlite:w.db --table ids --create --workers 3 --batch-rows 100
@@ -271,6 +345,36 @@ assert_eq "one instant four ways" "1	2023-11-14 22:13:20
 3	2023-11-14 22:13:20
 4	2023-11-14 22:13:20.25" "$(pgd $DB -c "select * from ts order by id")"
 assert_contains "epoch milliseconds are not taken for seconds" "row 5, column at: 1700000000000 out of range for a date" "$OUT"
+
+test_case "zoned text, a time in a date, HH:MM times: one reading on both servers"
+# SQLite's date functions read "+hh:mm" and "Z" as a zone: the instant in
+# UTC, as the MariaDB path and verify read it (PostgreSQL's timestamp
+# would drop the zone); a date column holding a time of day is refused
+lite zt.db "CREATE TABLE zt (id INTEGER PRIMARY KEY, at DATETIME, day DATE, hm TIME);
+	INSERT INTO zt VALUES (1, '2025-07-01 01:15:00.25+03:00', '2025-07-01', '08:30'),
+	(2, '2025-06-30T22:00:00-04:30', '2025-06-30T00:00:00', '17:45:30.5'),
+	(3, '2025-12-31 23:59:59Z', '2025-12-31 12:00:00', '00:00'),
+	(4, '2025-01-01 10:00:00 +0100', '2025-01-01', '23:59'),
+	(5, '2025-02-03 04:05:06', '2025-02-03', NULL)"
+for side in pg my; do
+	[ $side = pg ] && to=$PG || to=$MY
+	run_sluice zt_$side 3 copy sqlite:zt.db "$to" --tables zt --create --max-errors 5
+	assert_contains "$side: a time of day in a date column is refused" \
+		"row 3, column day: '2025-12-31 12:00:00' has a time of day, in a column declared a date" "$OUT"
+	assert_contains "$side: a zone after a space is refused, not dropped" \
+		"row 4, column at: '2025-01-01 10:00:00 +0100' has a time zone sluice cannot read" "$OUT"
+done
+assert_eq "PostgreSQL: the instants in UTC, the date alone" "1	2025-06-30 22:15:00.25	2025-07-01	08:30:00
+2	2025-07-01 02:30:00	2025-06-30	17:45:30.5
+5	2025-02-03 04:05:06	2025-02-03	NULL" "$(pgd $DB -c "select * from zt order by id")"
+assert_eq "MariaDB: the same instants" "1	2025-06-30 22:15:00.250000	2025-07-01	08:30:00.000000
+2	2025-07-01 02:30:00.000000	2025-06-30	17:45:30.500000
+5	2025-02-03 04:05:06.000000	2025-02-03	NULL" "$(myd $DB -e "select * from zt order by id")"
+lite zt.db "DELETE FROM zt WHERE id IN (3, 4)"
+run_sluice zt_verify_pg 0 verify sqlite:zt.db "$PG" --tables zt
+assert_contains "verify reads HH:MM and zones as copy does (PostgreSQL)" "zt	3	3	match" "$OUT"
+run_sluice zt_verify_my 0 verify sqlite:zt.db "$MY" --tables zt
+assert_contains "verify reads HH:MM and zones as copy does (MariaDB)" "zt	3	3	match" "$OUT"
 
 test_case "copy SQLite to MariaDB"
 run_sluice to_my 0 copy sqlite:src.db "$MY" --tables kinds,wr --create
@@ -355,6 +459,21 @@ assert_eq "the real keeps every bit" "1|0" \
 assert_contains "the identity is AUTOINCREMENT" '"id" INTEGER PRIMARY KEY AUTOINCREMENT' "$(lite p.db .schema)"
 assert_contains "the default is carried" '"s" SMALLINT NOT NULL DEFAULT 7' "$(lite p.db .schema)"
 
+test_case "subnormal doubles and a real's 17 digits into SQLite"
+pgd $DB -c "CREATE TABLE sub (id int PRIMARY KEY, f float8, r real)" \
+	-c "INSERT INTO sub VALUES (1, 5e-324, 1e-45), (2, 1e-310, 0.1), (3, -2.5e-320, 3.14), (4, 0.1, 1e-40)"
+run_sluice sub 0 copy "$PG" sqlite:sub.db --tables sub --create
+# PostgreSQL's own shortest text of each double (a real widened to one),
+# read by sqlite3 and compared with what the copy stored
+vals=$(pgd $DB -c "select string_agg(format('(%s, %L, %L)', id, f::text, r::float8::text), ', ' order by id) from sub")
+assert_eq "each double as PostgreSQL holds it" "1|1|1
+2|1|1
+3|1|1
+4|1|1" "$(lite sub.db "with p(id, f, r) as (values $vals)
+	select s.id, s.f = cast(p.f as real), s.r = cast(p.r as real) from sub s join p using (id) order by s.id")"
+run_sluice sub_verify 0 verify "$PG" sqlite:sub.db --tables sub
+assert_contains "verify: the same numbers" "sub	4	4	match" "$OUT"
+
 test_case "copy MariaDB to SQLite"
 myd $DB -e "CREATE TABLE m (id int unsigned auto_increment primary key, u bigint unsigned, i bigint,
 	d decimal(30,10), g double, b tinyint(1), bt bit(1), vb varbinary(10), t varchar(20),
@@ -369,6 +488,31 @@ assert_eq "values and storage classes" \
 	"1|18446744073709551615|text|-9223372036854775808|12345678901234567890.0123456789|0.1|1|1|00410042|emoji 😀|2024-01-02 03:04:05.678|2024-01-02 03:04:05
 2|0|text|0|0.0000000000|0.0|0|0|||NULL|NULL" \
 	"$(lite m.db "select id, u, typeof(u), i, d, g, b, bt, hex(vb), t, dt, ts from m order by id")"
+
+test_case "what a SQLite REAL cannot hold is refused, by column name"
+pgd $DB -c "CREATE TABLE inf (id int PRIMARY KEY, r real, f float8)" \
+	-c "INSERT INTO inf VALUES (1, '-Infinity', 1), (2, 2, 'NaN'), (3, 3, 3)"
+run_sluice inf 3 copy "$PG" sqlite:inf.db --tables inf --create --max-errors 5
+assert_contains "a real's infinity, its column named" "row 1, column r: -Infinity: not a finite real value" "$OUT"
+assert_contains "a NaN (SQLite stores it as NULL)" "column f (REAL): 'NaN' is not a double SQLite can hold exactly" "$OUT"
+assert_eq "the finite row only" "3|3.0|3.0" "$(lite inf.db "select * from inf")"
+
+test_case "MariaDB durations into SQLite: verify reads them as copy wrote them"
+myd $DB -e "CREATE TABLE dur (id int PRIMARY KEY, t time(3), t0 time);
+	INSERT INTO dur VALUES (1, '-838:59:59.000', '100:00:00'), (2, '07:30:00.250', '-00:00:01'),
+	(3, '00:00:00.001', '23:59:59'), (4, NULL, NULL)"
+run_sluice dur 0 copy "$MY" sqlite:dur.db --tables dur --create
+assert_eq "each duration's text, no fraction's trailing zeros" "1|-838:59:59|100:00:00
+2|07:30:00.25|-00:00:01
+3|00:00:00.001|23:59:59
+4|NULL|NULL" "$(lite dur.db "select * from dur order by id")"
+run_sluice dur_verify 0 verify "$MY" sqlite:dur.db --tables dur
+assert_contains "verify: the same durations" "dur	4	4	match" "$OUT"
+run_sluice dur_back 0 copy sqlite:dur.db "$MY" --tables dur --truncate
+assert_eq "and back into time(3), the same" "1	-838:59:59.000	100:00:00
+2	07:30:00.250	-00:00:01
+3	00:00:00.001	23:59:59
+4	NULL	NULL" "$(myd $DB -e "select * from dur order by id")"
 
 test_case "a foreign key into SQLite"
 run_sluice fk_back 0 copy "$PG" sqlite:fk.db --create --tables auth_user,shop_order
