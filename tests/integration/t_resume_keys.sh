@@ -207,6 +207,37 @@ run_sluice o-lite-2 0 load done.csv sqlite:om.db --table done --resume
 assert_eq "loaded once, the column added" "2|1" \
 	"$(lite om.db "SELECT (SELECT COUNT(*) FROM done), (SELECT COUNT(*) FROM pragma_table_info('sluice_checkpoints') WHERE name = 'mark')")"
 
+test_case "a file reached through a symbolic link is the same job and file"
+mkdir -p real
+printf 'id,v\n11,a\n12,b\n13,c\n' >real/day.csv
+ln -s real/day.csv linked.csv
+ln -s real viadir
+for to in pg my; do
+	db=sl_$to
+	fresh "$db"
+	if [ $to = my ]; then
+		dst=$MY_BASE/$db
+		q() { myd "$db" -e "$1"; }
+	else
+		dst=$PG_BASE/$db
+		q() { pgd "$db" -c "$1"; }
+	fi
+	q "CREATE TABLE day (id int, v text); CREATE TABLE old (id int, v text)"
+	for spelling in linked.csv real/day.csv viadir/day.csv "$TMP/linked.csv" ./real/../linked.csv; do
+		run_sluice "sl-$to" 0 load "$spelling" "$dst" --table day --resume
+	done
+	assert_eq "$to: loaded once whichever way it is reached" "3	36" "$(q "SELECT COUNT(*), SUM(id) FROM day" | tr '|' '\t')"
+	assert_eq "$to: one job, named by the file's own directory" "day:$TMP/real/" \
+		"$(q "SELECT DISTINCT job FROM sluice_checkpoints")"
+	# a job the version before this began through the link: named by the
+	# link's directory, it goes on
+	run_sluice "sl-$to-old1" 0 load linked.csv "$dst" --table old --resume
+	q "UPDATE sluice_checkpoints SET job = 'old:$TMP/' WHERE job = 'old:$TMP/real/'"
+	run_sluice "sl-$to-old2" 0 load linked.csv "$dst" --table old --resume
+	assert_contains "$to: the earlier name is taken up" "going on with job 'old:$TMP/'" "$OUT"
+	assert_eq "$to: and nothing loaded twice" "3" "$(q "SELECT COUNT(*) FROM old")"
+done
+
 test_case "a key of 0 into an AUTO_INCREMENT column is the key 0 (MariaDB)"
 fresh rz_db
 fresh rz_src
