@@ -41,6 +41,28 @@ run_sluice ck-copy 0 copy "$MY_BASE/ck_src" "$PG_BASE/ck_dst" --create
 assert_eq "only the user's table is copied" "items" "$(pgd ck_dst -c "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")"
 run_sluice ck-copy-my 0 copy "$MY_BASE/ck_src" "$MY_BASE/ck_dst" --create
 assert_eq "mysql: only the user's table is copied" "items" "$(myd ck_dst -e "SHOW TABLES")"
+# a checkpoint table loads named with --checkpoint-table is sluice's too:
+# --truncate neither copies the source's nor empties the target's
+fresh ck_a
+fresh ck_b
+printf 'id,v\n7,x\n' >"$TMP/mine.csv"
+for side in my pg; do
+	if [ $side = my ]; then a=$MY_BASE/ck_a b=$MY_BASE/ck_b; q() { myd "$@"; }; else a=$PG_BASE/ck_a b=$PG_BASE/ck_b; q() { pgd "$1" -c "$3"; }; fi
+	q ck_a -e "CREATE TABLE items (id int PRIMARY KEY, v text)"
+	q ck_b -e "CREATE TABLE items (id int PRIMARY KEY, v text)"
+	run_sluice "ck-named-a-$side" 0 load "$TMP/in.csv" "$a" --table items --resume --checkpoint-table nightly_state
+	run_sluice "ck-named-b-$side" 0 load "$TMP/mine.csv" "$b" --table items --resume --checkpoint-table nightly_state
+	run_sluice "ck-named-copy-$side" 0 copy "$a" "$b" --truncate -v
+	assert_contains "$side: says why it is left out" "nightly_state is a checkpoint table of sluice's: not copied" "$OUT"
+	assert_eq "$side: the target's own resume state kept" "$TMP/mine.csv" \
+		"$(q ck_b -e "SELECT DISTINCT source FROM nightly_state")"
+	assert_eq "$side: the data copied" "1 2" "$(q ck_b -e "SELECT id FROM items ORDER BY id" | tr '\n' ' ' | sed 's/ $//')"
+	run_sluice "ck-named-again-$side" 0 load "$TMP/mine.csv" "$b" --table items --resume --checkpoint-table nightly_state
+	assert_contains "$side: the target's file is still known as loaded" "loaded by an earlier run" "$OUT"
+done
+run_sluice ck-named-x 0 copy "$MY_BASE/ck_a" "$PG_BASE/ck_b" --truncate
+assert_eq "mysql->pg: the target's own resume state kept" "$TMP/mine.csv" \
+	"$(pgd ck_b -c "SELECT DISTINCT source FROM nightly_state")"
 
 test_case "one snapshot for every worker (MySQL)"
 fresh sn_src
