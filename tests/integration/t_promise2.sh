@@ -153,6 +153,38 @@ assert_eq "7 fraction digits: --create keeps the text" "text" \
 	"$(pgd ex_db -c "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'seven'::regclass AND attname = 'at'")"
 assert_eq "and every digit" "2024-01-01T10:00:00.1234567" "$(pgd ex_db -c "SELECT at FROM seven WHERE id = 1")"
 
+test_case "PostgreSQL update and delete round nothing; an offset moves no wall time"
+fresh ur_db
+pgd ur_db -c "CREATE TABLE p (id int PRIMARY KEY, amt numeric(7,3), at timestamp(1));
+	INSERT INTO p VALUES (1, 1, '2025-02-03 04:05:06'), (2, 2, '2025-02-03 04:05:06'), (3, 7.125, '2025-02-03 04:05:06')"
+myd ur_db -e "CREATE TABLE p (id int PRIMARY KEY, amt decimal(7,3), at datetime(1));
+	INSERT INTO p VALUES (1, 1, '2025-02-03 04:05:06'), (2, 2, '2025-02-03 04:05:06'), (3, 7.125, '2025-02-03 04:05:06')"
+printf 'id,amt,at\n1,0.0005,2025-02-03 04:05:06\n2,3,2025-02-03 04:05:06.25\n3,8,2025-02-03T22:15:00.5+09:30\n' >"$TMP/ur.csv"
+run_sluice ur-pg 3 update "$TMP/ur.csv" "$PG_BASE/ur_db" --table p --key id --rejects "$TMP/ur.rej"
+rej=$(cat "$TMP/ur.rej.log")
+assert_contains "pg update: the scale named" "'0.0005' has 4 decimal places; the column keeps 3" "$rej"
+assert_contains "pg update: the seconds named" "'2025-02-03 04:05:06.25' has 2 fractional second digits; the column keeps 1" "$rej"
+assert_contains "pg update: the offset named" "'2025-02-03T22:15:00.5+09:30' has a UTC offset, which a timestamp without time zone would drop" "$rej"
+assert_eq "pg update: no row changed" "1	1.000	2025-02-03 04:05:06
+2	2.000	2025-02-03 04:05:06
+3	7.125	2025-02-03 04:05:06" "$(pgd ur_db -c "SELECT * FROM p ORDER BY id")"
+run_sluice ur-my 3 update "$TMP/ur.csv" "$MY_BASE/ur_db" --table p --key id --rejects "$TMP/urm.rej"
+assert_eq "mysql update: the offset converted to UTC, the rest refused" "1	1.000	2025-02-03 04:05:06.0
+2	2.000	2025-02-03 04:05:06.0
+3	8.000	2025-02-03 12:45:00.5" "$(myd ur_db -e "SELECT * FROM p ORDER BY id")"
+# a key the column would round would find another row
+printf 'amt\n7.1249\n' >"$TMP/urk.csv"
+run_sluice ur-pg-del 3 delete "$TMP/urk.csv" "$PG_BASE/ur_db" --table p --key amt
+assert_eq "pg delete: the row of the rounded key is kept" "3" "$(pgd ur_db -c "SELECT COUNT(*) FROM p")"
+pgd ur_db -c "CREATE TABLE l (id int PRIMARY KEY, at timestamp)"
+printf 'id,at\n1,2025-07-01 00:30:00-02:00\n2,2025-07-01 00:30:00Z\n3,2025-07-01T00:30:00+00:00\n' >"$TMP/off.csv"
+for method in copy insert; do
+	pgd ur_db -c "TRUNCATE l"
+	run_sluice "ur-off-$method" 3 load "$TMP/off.csv" "$PG_BASE/ur_db" --table l --method $method
+	assert_eq "pg $method: UTC kept, an offset refused, never dropped" "2	2025-07-01 00:30:00
+3	2025-07-01 00:30:00" "$(pgd ur_db -c "SELECT * FROM l ORDER BY id")"
+done
+
 test_case "whole numbers in other spellings (MySQL)"
 fresh wn_db
 myd wn_db -e "CREATE TABLE n (id int PRIMARY KEY, v int)"
