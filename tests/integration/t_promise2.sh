@@ -398,6 +398,8 @@ run_sluice sc-verify-my 0 verify "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --schema imp
 test_case "a malformed --cast is refused"
 run_sluice cast-bad 2 copy "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --cast 'tinyint(1)smallint' --tables orders
 assert_contains "names the entry" "--cast entry 'tinyint(1)smallint' is not SOURCE_TYPE=TARGET_TYPE" "$OUT"
+run_sluice cast-twice 2 copy "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --cast 'int=text,datetime=timestamptz=text' --tables orders
+assert_contains "two '=' in one entry" "--cast entry 'datetime=timestamptz=text' is not SOURCE_TYPE=TARGET_TYPE" "$OUT"
 
 test_case "JSON: --null, and a UUID of the wrong length"
 fresh js_db
