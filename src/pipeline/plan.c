@@ -593,7 +593,10 @@ bool plan_keys(struct load *ld, int workers, struct sl_error *err)
 			if (same_column(ld, ld->target.cols[j].name, ld->spec.key[k]))
 				col = &ld->target.cols[j];
 		ld->key_fold[ld->nkey_idx] =
-			(unsigned char)key_fold_for_collation(col ? col->collation : NULL);
+			(unsigned char)(col && col->folds_case
+						? KEY_FOLD_CASE
+						: key_fold_for_collation(col ? col->collation
+									     : NULL));
 		ld->key_idx[ld->nkey_idx++] = i;
 	}
 	ld->keyed = ld->nkey_idx > 0 && (ld->spec.update || ld->spec.on_conflict != CONFLICT_ERROR);

@@ -433,6 +433,25 @@ for workers in 1 3; do
 		"$(myd ce_db -e "SELECT COUNT(*), SUM(v % 3 = 1), SUM(v % 3 = 0) FROM pad")"
 done
 
+test_case "upserts on PostgreSQL keys that ignore case (citext, a nondeterministic collation)"
+fresh cp_db
+pgd cp_db -c "CREATE EXTENSION IF NOT EXISTS citext;
+	CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+	CREATE TABLE ct (k citext PRIMARY KEY, v int); CREATE TABLE nd (k text COLLATE nocase PRIMARY KEY, v int)"
+awk 'BEGIN { print "k,v"; n = 0; for (i = 1; i <= 2000; i++) { printf "Sku-%d,%d\n", i, ++n; printf "SKU-%d,%d\n", i, ++n; printf "sku-%d,%d\n", i, ++n } }' >"$TMP/cp.csv"
+for workers in 1 2; do
+	for t in ct nd; do
+		pgd cp_db -c "TRUNCATE $t"
+		run_sluice "cp-update-$t-$workers" 0 load "$TMP/cp.csv" "$PG_BASE/cp_db" --table $t --on-conflict update --key k --workers $workers --batch-rows 300
+		assert_eq "$t update, $workers workers: one row a key, the last record's" "2000	2000" \
+			"$(pgd cp_db -c "SELECT COUNT(*), SUM(CASE WHEN v % 3 = 0 THEN 1 ELSE 0 END) FROM $t")"
+		pgd cp_db -c "TRUNCATE $t"
+		run_sluice "cp-skip-$t-$workers" 0 load "$TMP/cp.csv" "$PG_BASE/cp_db" --table $t --on-conflict skip --key k --workers $workers --batch-rows 300
+		assert_eq "$t skip, $workers workers: one row a key, the first record's" "2000	2000" \
+			"$(pgd cp_db -c "SELECT COUNT(*), SUM(CASE WHEN v % 3 = 1 THEN 1 ELSE 0 END) FROM $t")"
+	done
+done
+
 test_case "keys that only look like integers by name"
 fresh kt_src
 fresh kt_dst
