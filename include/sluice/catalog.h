@@ -30,6 +30,9 @@ struct column_desc {
 	char *generated;    /* a generated column's expression, or NULL */
 	char *charset;	    /* MySQL: the column's character set, NULL when none */
 	char *collation;    /* the column's collation when it is not the default */
+	bool folds_case;    /* describe_table: its values compare ignoring case
+			     * (PostgreSQL citext, a nondeterministic collation;
+			     * SQLite NOCASE, and RTRIM's trailing spaces) */
 	/* A user-defined type (PostgreSQL enum or domain): its name, NULL for a
 	 * built-in type. An enum has its labels (exact case, in order); a
 	 * domain its base type (format_type text), whether it forbids NULL, and

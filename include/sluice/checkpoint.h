@@ -22,12 +22,15 @@ struct checkpoint;
  * sluice_checkpoints) exists on c, outside any transaction, and read what
  * job has committed of sources[0..nsources) (their canonical names; typed:
  * the names as given, which an earlier version keyed rows by; may be
- * NULL). When job has no rows and legacy_job (may be NULL) has, the job
- * goes on under legacy_job. The caller owns *out. */
+ * NULL). When job has no rows and one of legacy[0..nlegacy) (names an
+ * earlier version gave the job, NULLs skipped, up to CK_MAX_LEGACY) has,
+ * the job goes on under the first such. The caller owns *out. */
+#define CK_MAX_LEGACY 2
 bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct conn *c,
-		     const char *table, const char *job, const char *legacy_job,
+		     const char *table, const char *job, const char *const *legacy, int nlegacy,
 		     char *const *sources, char *const *typed, int nsources, struct sl_error *err);
-/* The job's name after checkpoint_open (legacy_job when it went on so). */
+/* The job's name after checkpoint_open (an earlier name when it went on
+ * so). */
 const char *checkpoint_job(const struct checkpoint *ck);
 void checkpoint_close(struct checkpoint *ck);
 

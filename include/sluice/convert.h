@@ -77,12 +77,17 @@ enum {
 /* A PostgreSQL timestamp or time keeping n fractional-second digits (its
  * infinities are values, unlike MySQL's). */
 #define CONVERT_EXACT_PG_FSP(n) (-200 - (n))
+/* The same for a PostgreSQL timestamp without time zone, which also drops
+ * a UTC offset the value carries (MariaDB's DATETIME converts it to the
+ * session's UTC): a value with an offset other than 0 is not kept. */
+#define CONVERT_EXACT_PG_LOCAL_FSP(n) (-300 - (n))
 /* The rule of a MySQL column of type t (sql.h: convert_exact_rule_for_mysql
  * by its text). */
 int convert_exact_mysql(const struct sql_type *t);
 /* The same for a PostgreSQL column: numeric(p,s) keeps s decimal places,
  * timestamp(n)/time(n) n fractional-second digits (6 without n), an array
- * as its elements. PostgreSQL rounds what does not fit, silently. */
+ * as its elements. PostgreSQL rounds what does not fit, silently; a
+ * timestamp without time zone drops an offset, silently. */
 int convert_exact_pg(const struct sql_type *t);
 
 /* PostgreSQL's bytea hex form, "\x" and an even number of hex digits: the
@@ -139,6 +144,15 @@ static inline bool convert_surely_exact(int rule, const char *s, size_t len)
 			s, len, rule == CONVERT_EXACT_INTEGER ? 0 : CONVERT_EXACT_SCALE(0) - rule);
 	if (rule <= CONVERT_EXACT_PG_FSP(0) && rule >= CONVERT_EXACT_PG_FSP(6))
 		return convert_digit_runs_within(s, len, (size_t)(CONVERT_EXACT_PG_FSP(0) - rule));
+	if (rule <= CONVERT_EXACT_PG_LOCAL_FSP(0) && rule >= CONVERT_EXACT_PG_LOCAL_FSP(6)) {
+		/* no sign, Z or other letter after the date and its separator:
+		 * no offset */
+		for (size_t i = 11; i < len; i++)
+			if (s[i] == '+' || s[i] == '-' || (unsigned char)((s[i] | 0x20) - 'a') < 26)
+				return false;
+		return convert_digit_runs_within(s, len,
+						 (size_t)(CONVERT_EXACT_PG_LOCAL_FSP(0) - rule));
+	}
 	return false;
 }
 

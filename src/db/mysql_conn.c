@@ -15,9 +15,13 @@
 #include "sluice/signals.h"
 #include "sluice/url.h"
 
+/* NO_AUTO_VALUE_ON_ZERO: a 0 written into an AUTO_INCREMENT column is the
+ * key 0, never the next generated value (a copied or loaded row keeps its
+ * key) */
 #define SESSION_SQL                                                                                \
 	"SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,"                  \
-	"ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00'"
+	"ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO', "               \
+	"time_zone = '+00:00'"
 
 static pthread_once_t library_once = PTHREAD_ONCE_INIT;
 

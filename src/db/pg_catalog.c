@@ -108,9 +108,18 @@ bool pg_describe_table(struct conn *c, const struct write_spec *spec, struct tab
 			"a.atthasdef, CASE a.atttypid WHEN 'bit'::regtype THEN 'bit varying' "
 			"WHEN 'bit[]'::regtype THEN 'bit varying[]' WHEN 'bpchar'::regtype THEN "
 			"'bpchar' WHEN 'bpchar[]'::regtype THEN 'bpchar[]' "
-			"ELSE format_type(a.atttypid, NULL) END "
+			"ELSE format_type(a.atttypid, NULL) END, "
+			/* values one key though their bytes differ: citext, and
+			 * a nondeterministic collation (PostgreSQL 12 and later) */
+			"EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = a.atttypid AND "
+			"t.typname = 'citext')%s "
 			"FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 "
 			"AND NOT a.attisdropped ORDER BY a.attnum";
+	const char *nondet = " OR EXISTS (SELECT 1 FROM pg_collation co WHERE co.oid = "
+			     "a.attcollation AND NOT co.collisdeterministic)";
+	char query[1400];
+	snprintf(query, sizeof query, q, PQserverVersion(c->pg) >= 120000 ? nondet : "");
+	q = query;
 	const char *params[1] = {c->sql.data};
 	PGresult *res;
 	if (!pg_query_rows(c, q, 1, params, "describing table", &res, err))
@@ -124,6 +133,7 @@ bool pg_describe_table(struct conn *c, const struct write_spec *spec, struct tab
 		out->cols[i].nullable = PQgetvalue(res, i, 2)[0] == 't';
 		out->cols[i].has_default = PQgetvalue(res, i, 3)[0] == 't';
 		out->cols[i].base_type = strdup(PQgetvalue(res, i, 4));
+		out->cols[i].folds_case = PQgetvalue(res, i, 5)[0] == 't';
 		out->ncols = i + 1;
 	}
 	PQclear(res);

@@ -670,6 +670,15 @@ bool pg_update_batch(struct conn *c, const struct write_spec *spec, const struct
 {
 	if (!ensure_types(c, spec, err))
 		return false;
+	/* what a column would round is refused here too: a value set, and a
+	 * key, which would find the row of the rounded value */
+	for (size_t r = first; c->nexact_cols && r < first + n; r++) {
+		char why[300];
+		int col = inexact_column(c, batch_row(b, r), b->ncols, why, sizeof why);
+		if (col >= 0)
+			return sl_error_set(err, SL_ERR_DATA, "column \"%s\": %s",
+					    spec->columns[col], why);
+	}
 	if (spec->del)
 		return delete_staged(c, spec, b, first, n, matched, err);
 	int set[SQL_MAX_COLUMNS], key[SQL_MAX_COLUMNS], nset, nkey;

@@ -1301,6 +1301,15 @@ static bool describe(struct conn *c, const struct write_spec *spec, struct table
 	out->exists = out->ncols > 0;
 	if (!out->exists)
 		return true;
+	/* a column whose collation ignores case (NOCASE) or trailing spaces
+	 * (RTRIM): values one key though their bytes differ */
+	for (int i = 0; i < out->ncols; i++) {
+		const char *coll = NULL;
+		if (sqlite3_table_column_metadata(c->db, schema, spec->table, out->cols[i].name,
+						  NULL, &coll, NULL, NULL, NULL) == SQLITE_OK &&
+		    coll && (!strcasecmp(coll, "NOCASE") || !strcasecmp(coll, "RTRIM")))
+			out->cols[i].folds_case = true;
+	}
 	/* the primary key, in its order */
 	char *pk[64];
 	for (int i = 0; i < d.npk; i++)

@@ -87,7 +87,8 @@ struct ck_row {
 struct checkpoint {
 	const struct driver *drv;
 	char *job;
-	char *legacy_job;    /* the job's name as an earlier version made it, or NULL */
+	char *legacy[CK_MAX_LEGACY]; /* the job's names as earlier versions made them */
+	int nlegacy;
 	struct ck_row *rows; /* the job's rows whose source this run does not read */
 	int nrows, caprows;
 	struct write_spec table; /* the checkpoint table's name */
@@ -107,7 +108,8 @@ void checkpoint_close(struct checkpoint *ck)
 		free(ck->rows[i].fingerprint);
 	}
 	free(ck->rows);
-	free(ck->legacy_job);
+	for (int i = 0; i < ck->nlegacy; i++)
+		free(ck->legacy[i]);
 	for (int i = 0; i < ck->nsrc; i++) {
 		free(ck->src[i].alt);
 		free(ck->src[i].name);
@@ -188,13 +190,22 @@ static int by_first(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first;
 }
 
+/* Whether name is one of the job's earlier names. */
+static bool is_legacy(const struct checkpoint *ck, const char *name)
+{
+	for (int i = 0; i < ck->nlegacy; i++)
+		if (!strcmp(ck->legacy[i], name))
+			return true;
+	return false;
+}
+
 /* One checkpoint row read back (job, source, first, end, fingerprint): the
- * job's, or the legacy name's, kept for place_rows. */
+ * job's, or an earlier name's, kept for place_rows. */
 static bool take_row(void *ctx, char *const *v, int n)
 {
 	struct checkpoint *ck = ctx;
 	if (n < 6 || !v[0] || !v[1] || !v[2] || !v[3] || !v[5] ||
-	    (strcmp(v[0], ck->job) && (!ck->legacy_job || strcmp(v[0], ck->legacy_job))))
+	    (strcmp(v[0], ck->job) && !is_legacy(ck, v[0])))
 		return true;
 	if (ck->nrows == ck->caprows) {
 		int cap = ck->caprows ? ck->caprows * 2 : 64;
@@ -255,12 +266,17 @@ static bool place_rows(struct checkpoint *ck)
 	bool mine = false;
 	for (int i = 0; i < ck->nrows; i++)
 		mine |= !strcmp(ck->rows[i].job, ck->job);
-	if (!mine && ck->nrows) {
-		log_info("going on with job '%s', as an earlier version named it", ck->legacy_job);
-		free(ck->job);
-		if (!(ck->job = strdup(ck->legacy_job)))
-			return false;
-	}
+	/* the first earlier name with rows, in the order given */
+	for (int l = 0; !mine && l < ck->nlegacy; l++)
+		for (int i = 0; !mine && i < ck->nrows; i++)
+			if (!strcmp(ck->rows[i].job, ck->legacy[l])) {
+				log_info("going on with job '%s', as an earlier version named it",
+					 ck->legacy[l]);
+				free(ck->job);
+				if (!(ck->job = strdup(ck->legacy[l])))
+					return false;
+				mine = true;
+			}
 	int kept = 0;
 	for (int i = 0; i < ck->nrows; i++) {
 		struct ck_row *r = &ck->rows[i];
@@ -407,7 +423,7 @@ static bool take_mark(void *ctx, char *const *v, int n)
 }
 
 bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct conn *c,
-		     const char *table, const char *job, const char *legacy_job,
+		     const char *table, const char *job, const char *const *legacy, int nlegacy,
 		     char *const *sources, char *const *typed, int nsources, struct sl_error *err)
 {
 	struct checkpoint *ck = calloc(1, sizeof *ck);
@@ -419,8 +435,9 @@ bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct c
 	ck->src = calloc((size_t)(nsources > 0 ? nsources : 1), sizeof *ck->src);
 	bool ok = ck->job && ck->src &&
 		  sql_split_table(table ? table : "sluice_checkpoints", &ck->schema, &ck->name);
-	if (ok && legacy_job && strcmp(legacy_job, job))
-		ok = (ck->legacy_job = strdup(legacy_job)) != NULL;
+	for (int i = 0; ok && i < nlegacy && ck->nlegacy < CK_MAX_LEGACY; i++)
+		if (legacy[i] && strcmp(legacy[i], job) && !is_legacy(ck, legacy[i]))
+			ok = (ck->legacy[ck->nlegacy++] = strdup(legacy[i])) != NULL;
 	for (int i = 0; ok && i < nsources; i++) {
 		ok = (ck->src[i].name = strdup(sources[i])) != NULL;
 		if (ok && typed && strcmp(typed[i], sources[i]))

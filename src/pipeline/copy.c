@@ -143,9 +143,9 @@ static bool open_checkpoints(struct copy *cp, struct sl_error *err)
 	}
 	for (int i = 0; i < cp->ntables; i++)
 		names[i] = job->query ? qname : cp->tables[i].name;
+	const char *legacies[1] = {legacy[0] && strlen(legacy) <= 200 ? legacy : NULL};
 	bool ok = checkpoint_open(&cp->ckpt, cp->to, cp->ddl, job->checkpoint_table, cp->job_name,
-				  legacy[0] && strlen(legacy) <= 200 ? legacy : NULL, names, NULL,
-				  cp->ntables, err);
+				  legacies, 1, names, NULL, cp->ntables, err);
 	if (ok)
 		snprintf(cp->job_name, sizeof cp->job_name, "%s", checkpoint_job(cp->ckpt));
 	free(names);

@@ -593,7 +593,10 @@ bool plan_keys(struct load *ld, int workers, struct sl_error *err)
 			if (same_column(ld, ld->target.cols[j].name, ld->spec.key[k]))
 				col = &ld->target.cols[j];
 		ld->key_fold[ld->nkey_idx] =
-			(unsigned char)key_fold_for_collation(col ? col->collation : NULL);
+			(unsigned char)(col && col->folds_case
+						? KEY_FOLD_CASE
+						: key_fold_for_collation(col ? col->collation
+									     : NULL));
 		ld->key_idx[ld->nkey_idx++] = i;
 	}
 	ld->keyed = ld->nkey_idx > 0 && (ld->spec.update || ld->spec.on_conflict != CONFLICT_ERROR);
@@ -601,12 +604,17 @@ bool plan_keys(struct load *ld, int workers, struct sl_error *err)
 	return true;
 }
 
+/* How a load job's default name says where its sources are: the
+ * directory of the first one's canonical path (a symbolic link to a file
+ * is the file); how earlier versions said it: the canonical path of the
+ * directory as typed (a link is where it lies), the directory as typed. */
+enum job_dir { JOB_DIR_CANONICAL, JOB_DIR_TYPED_CANONICAL, JOB_DIR_TYPED };
+
 /* The default name of a load job into ld's table from the sources of job,
- * into out: the table and where the sources are (their directory as a
- * canonical path, or stdin), not the file names, so a nightly glob that
- * picks up new files is the same job; with legacy, the directory as typed
- * (how an earlier version named it). False when too long. */
-static bool default_job_name(const struct load *ld, bool legacy, char *out, size_t outsz)
+ * into out: the table and where the sources are (their directory as how
+ * says, or stdin), not the file names, so a nightly glob that picks up new
+ * files is the same job. False when too long. */
+static bool default_job_name(const struct load *ld, enum job_dir how, char *out, size_t outsz)
 {
 	const struct job *job = ld->job;
 	const char *first = job->sources[0];
@@ -616,15 +624,23 @@ static bool default_job_name(const struct load *ld, bool legacy, char *out, size
 		snprintf(part, sizeof part, "%s", slash ? "/" : ".");
 	else
 		snprintf(part, sizeof part, "%.*s", (int)(slash - first), first);
-	if (!strcmp(first, "-"))
+	char *real = how == JOB_DIR_CANONICAL && strcmp(first, "-") ? realpath(first, NULL) : NULL;
+	char *end = real ? strrchr(real, '/') : NULL;
+	bool typed = false;
+	if (end) /* the file's canonical directory, its slash kept */
+		snprintf(dir, sizeof dir, "%.*s", (int)(end - real + 1), real);
+	else if (!strcmp(first, "-"))
 		snprintf(dir, sizeof dir, "-");
-	else if (legacy)
+	else if (how == JOB_DIR_TYPED)
 		snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - first + 1) : 2,
 			 slash ? first : "./");
 	else if (!realpath(part, dir))
-		return default_job_name(ld, true, out, outsz);
+		typed = true;
 	else if (dir[strlen(dir) - 1] != '/')
 		strncat(dir, "/", sizeof dir - strlen(dir) - 1);
+	free(real);
+	if (typed)
+		return default_job_name(ld, JOB_DIR_TYPED, out, outsz);
 	/* an update or a delete of a table is another job than its load */
 	const char *verb = job->command == CMD_UPDATE	? "update:"
 			   : job->command == CMD_DELETE ? "delete:"
@@ -637,15 +653,19 @@ static bool default_job_name(const struct load *ld, bool legacy, char *out, size
 bool plan_resume(struct load *ld, struct sl_error *err)
 {
 	const struct job *job = ld->job;
-	char legacy[600] = "";
+	/* the names earlier versions gave the job, tried when it has no rows */
+	char legacy[2][600] = {"", ""};
 	if (job->job_name) {
 		snprintf(ld->job_name, sizeof ld->job_name, "%s", job->job_name);
-	} else if (!default_job_name(ld, false, ld->job_name, sizeof ld->job_name)) {
+	} else if (!default_job_name(ld, JOB_DIR_CANONICAL, ld->job_name, sizeof ld->job_name)) {
 		return sl_error_set(err, SL_ERR_USAGE,
 				    "the job's name would be too long (over 200 bytes): "
 				    "name it with --job");
-	} else if (!default_job_name(ld, true, legacy, sizeof legacy)) {
-		legacy[0] = '\0';
+	} else {
+		if (!default_job_name(ld, JOB_DIR_TYPED_CANONICAL, legacy[0], sizeof legacy[0]))
+			legacy[0][0] = '\0';
+		if (!default_job_name(ld, JOB_DIR_TYPED, legacy[1], sizeof legacy[1]))
+			legacy[1][0] = '\0';
 	}
 	if (strlen(ld->job_name) > 200)
 		return sl_error_set(err, SL_ERR_USAGE, "--job takes a name of up to 200 bytes");
@@ -673,8 +693,9 @@ bool plan_resume(struct load *ld, struct sl_error *err)
 	char *one[1] = {(char *)ld->req->resume_source};
 	if (ok)
 		ok = checkpoint_open(&ld->ckpt, ld->drv, c, job->checkpoint_table, ld->job_name,
-				     legacy[0] ? legacy : NULL,
-				     ld->req->resume_source ? one : canon,
+				     (const char *const[]){legacy[0][0] ? legacy[0] : NULL,
+							   legacy[1][0] ? legacy[1] : NULL},
+				     2, ld->req->resume_source ? one : canon,
 				     ld->req->resume_source ? NULL : job->sources,
 				     ld->req->resume_source ? 1 : job->nsources, err);
 	if (c)

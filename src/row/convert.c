@@ -410,6 +410,9 @@ int convert_exact_pg(const struct sql_type *t)
 			       ? CONVERT_EXACT_SCALE(t->scale)
 			       : CONVERT_EXACT_ANY;
 	case SQL_DATETIME:
+		/* without a time zone: an offset is dropped too */
+		return t->fsp >= 0 && t->fsp <= 6 ? CONVERT_EXACT_PG_LOCAL_FSP(t->fsp)
+						  : CONVERT_EXACT_ANY;
 	case SQL_TIMESTAMPTZ:
 	case SQL_TIME:
 		/* its infinities are values, unlike MySQL's */
@@ -566,6 +569,19 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 				"'%.*s' has %ld decimal places; the column keeps %ld and would round it",
 				(int)(len < 60 ? len : 60), s, places, keep);
 		return false;
+	}
+	if (rule <= CONVERT_EXACT_PG_LOCAL_FSP(0) && rule >= CONVERT_EXACT_PG_LOCAL_FSP(6)) {
+		/* PostgreSQL reads the wall time and drops the offset: the
+		 * instant would move by it (UTC, +00:00 and Z are kept) */
+		struct iso_value v;
+		if (iso_parse(s, len, &v) && v.zoned && v.offset_minutes) {
+			snprintf(why, whysz,
+				 "'%.*s' has a UTC offset, which a timestamp without time zone "
+				 "would drop: give the time in UTC, or load into timestamptz",
+				 (int)(len < 60 ? len : 60), s);
+			return false;
+		}
+		rule = CONVERT_EXACT_PG_FSP(CONVERT_EXACT_PG_LOCAL_FSP(0) - rule);
 	}
 	bool pg = rule <= CONVERT_EXACT_PG_FSP(0) && rule >= CONVERT_EXACT_PG_FSP(6);
 	if (pg)

@@ -2245,7 +2245,7 @@ bool typemap_cast_check(const char *cast, char *why, size_t whysz)
 	while (*p) {
 		const char *start = p, *eq = NULL;
 		int depth = 0;
-		bool quoted = false;
+		bool quoted = false, twice = false; /* a=b=c: which is the type? */
 		for (; *p && (depth || quoted || *p != ','); p++) {
 			if (*p == '\'')
 				quoted = !quoted;
@@ -2253,15 +2253,16 @@ bool typemap_cast_check(const char *cast, char *why, size_t whysz)
 				depth++;
 			else if (!quoted && *p == ')' && !depth--)
 				break;
-			else if (!quoted && !depth && *p == '=' && !eq)
-				eq = p;
-			else if (!quoted && (*p == ';' || *p == '`' || *p == '"'))
+			else if (!quoted && !depth && *p == '=') {
+				twice |= eq != NULL;
+				eq = eq ? eq : p;
+			} else if (!quoted && (*p == ';' || *p == '`' || *p == '"'))
 				break;
 		}
 		const char *end = p;
 		while (start < end && isspace((unsigned char)*start))
 			start++;
-		bool bad = quoted || depth || (*p && *p != ',') || !eq;
+		bool bad = quoted || depth || (*p && *p != ',') || !eq || twice;
 		const char *t = eq ? eq + 1 : end;
 		while (t < end && isspace((unsigned char)*t))
 			t++;

@@ -41,6 +41,28 @@ run_sluice ck-copy 0 copy "$MY_BASE/ck_src" "$PG_BASE/ck_dst" --create
 assert_eq "only the user's table is copied" "items" "$(pgd ck_dst -c "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")"
 run_sluice ck-copy-my 0 copy "$MY_BASE/ck_src" "$MY_BASE/ck_dst" --create
 assert_eq "mysql: only the user's table is copied" "items" "$(myd ck_dst -e "SHOW TABLES")"
+# a checkpoint table loads named with --checkpoint-table is sluice's too:
+# --truncate neither copies the source's nor empties the target's
+fresh ck_a
+fresh ck_b
+printf 'id,v\n7,x\n' >"$TMP/mine.csv"
+for side in my pg; do
+	if [ $side = my ]; then a=$MY_BASE/ck_a b=$MY_BASE/ck_b; q() { myd "$@"; }; else a=$PG_BASE/ck_a b=$PG_BASE/ck_b; q() { pgd "$1" -c "$3"; }; fi
+	q ck_a -e "CREATE TABLE items (id int PRIMARY KEY, v text)"
+	q ck_b -e "CREATE TABLE items (id int PRIMARY KEY, v text)"
+	run_sluice "ck-named-a-$side" 0 load "$TMP/in.csv" "$a" --table items --resume --checkpoint-table nightly_state
+	run_sluice "ck-named-b-$side" 0 load "$TMP/mine.csv" "$b" --table items --resume --checkpoint-table nightly_state
+	run_sluice "ck-named-copy-$side" 0 copy "$a" "$b" --truncate -v
+	assert_contains "$side: says why it is left out" "nightly_state is a checkpoint table of sluice's: not copied" "$OUT"
+	assert_eq "$side: the target's own resume state kept" "$TMP/mine.csv" \
+		"$(q ck_b -e "SELECT DISTINCT source FROM nightly_state")"
+	assert_eq "$side: the data copied" "1 2" "$(q ck_b -e "SELECT id FROM items ORDER BY id" | tr '\n' ' ' | sed 's/ $//')"
+	run_sluice "ck-named-again-$side" 0 load "$TMP/mine.csv" "$b" --table items --resume --checkpoint-table nightly_state
+	assert_contains "$side: the target's file is still known as loaded" "loaded by an earlier run" "$OUT"
+done
+run_sluice ck-named-x 0 copy "$MY_BASE/ck_a" "$PG_BASE/ck_b" --truncate
+assert_eq "mysql->pg: the target's own resume state kept" "$TMP/mine.csv" \
+	"$(pgd ck_b -c "SELECT DISTINCT source FROM nightly_state")"
 
 test_case "one snapshot for every worker (MySQL)"
 fresh sn_src
@@ -130,6 +152,38 @@ run_sluice ex-create 0 load "$TMP/seven.csv" "$PG_BASE/ex_db" --table seven --cr
 assert_eq "7 fraction digits: --create keeps the text" "text" \
 	"$(pgd ex_db -c "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'seven'::regclass AND attname = 'at'")"
 assert_eq "and every digit" "2024-01-01T10:00:00.1234567" "$(pgd ex_db -c "SELECT at FROM seven WHERE id = 1")"
+
+test_case "PostgreSQL update and delete round nothing; an offset moves no wall time"
+fresh ur_db
+pgd ur_db -c "CREATE TABLE p (id int PRIMARY KEY, amt numeric(7,3), at timestamp(1));
+	INSERT INTO p VALUES (1, 1, '2025-02-03 04:05:06'), (2, 2, '2025-02-03 04:05:06'), (3, 7.125, '2025-02-03 04:05:06')"
+myd ur_db -e "CREATE TABLE p (id int PRIMARY KEY, amt decimal(7,3), at datetime(1));
+	INSERT INTO p VALUES (1, 1, '2025-02-03 04:05:06'), (2, 2, '2025-02-03 04:05:06'), (3, 7.125, '2025-02-03 04:05:06')"
+printf 'id,amt,at\n1,0.0005,2025-02-03 04:05:06\n2,3,2025-02-03 04:05:06.25\n3,8,2025-02-03T22:15:00.5+09:30\n' >"$TMP/ur.csv"
+run_sluice ur-pg 3 update "$TMP/ur.csv" "$PG_BASE/ur_db" --table p --key id --rejects "$TMP/ur.rej"
+rej=$(cat "$TMP/ur.rej.log")
+assert_contains "pg update: the scale named" "'0.0005' has 4 decimal places; the column keeps 3" "$rej"
+assert_contains "pg update: the seconds named" "'2025-02-03 04:05:06.25' has 2 fractional second digits; the column keeps 1" "$rej"
+assert_contains "pg update: the offset named" "'2025-02-03T22:15:00.5+09:30' has a UTC offset, which a timestamp without time zone would drop" "$rej"
+assert_eq "pg update: no row changed" "1	1.000	2025-02-03 04:05:06
+2	2.000	2025-02-03 04:05:06
+3	7.125	2025-02-03 04:05:06" "$(pgd ur_db -c "SELECT * FROM p ORDER BY id")"
+run_sluice ur-my 3 update "$TMP/ur.csv" "$MY_BASE/ur_db" --table p --key id --rejects "$TMP/urm.rej"
+assert_eq "mysql update: the offset converted to UTC, the rest refused" "1	1.000	2025-02-03 04:05:06.0
+2	2.000	2025-02-03 04:05:06.0
+3	8.000	2025-02-03 12:45:00.5" "$(myd ur_db -e "SELECT * FROM p ORDER BY id")"
+# a key the column would round would find another row
+printf 'amt\n7.1249\n' >"$TMP/urk.csv"
+run_sluice ur-pg-del 3 delete "$TMP/urk.csv" "$PG_BASE/ur_db" --table p --key amt
+assert_eq "pg delete: the row of the rounded key is kept" "3" "$(pgd ur_db -c "SELECT COUNT(*) FROM p")"
+pgd ur_db -c "CREATE TABLE l (id int PRIMARY KEY, at timestamp)"
+printf 'id,at\n1,2025-07-01 00:30:00-02:00\n2,2025-07-01 00:30:00Z\n3,2025-07-01T00:30:00+00:00\n' >"$TMP/off.csv"
+for method in copy insert; do
+	pgd ur_db -c "TRUNCATE l"
+	run_sluice "ur-off-$method" 3 load "$TMP/off.csv" "$PG_BASE/ur_db" --table l --method $method
+	assert_eq "pg $method: UTC kept, an offset refused, never dropped" "2	2025-07-01 00:30:00
+3	2025-07-01 00:30:00" "$(pgd ur_db -c "SELECT * FROM l ORDER BY id")"
+done
 
 test_case "whole numbers in other spellings (MySQL)"
 fresh wn_db
@@ -344,6 +398,8 @@ run_sluice sc-verify-my 0 verify "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --schema imp
 test_case "a malformed --cast is refused"
 run_sluice cast-bad 2 copy "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --cast 'tinyint(1)smallint' --tables orders
 assert_contains "names the entry" "--cast entry 'tinyint(1)smallint' is not SOURCE_TYPE=TARGET_TYPE" "$OUT"
+run_sluice cast-twice 2 copy "$MY_BASE/sc_my" "$PG_BASE/sc_dst" --cast 'int=text,datetime=timestamptz=text' --tables orders
+assert_contains "two '=' in one entry" "--cast entry 'datetime=timestamptz=text' is not SOURCE_TYPE=TARGET_TYPE" "$OUT"
 
 test_case "JSON: --null, and a UUID of the wrong length"
 fresh js_db
@@ -375,6 +431,25 @@ for workers in 1 3; do
 	# utf8mb4_bin pads: 'key1  ' is 'key1', 'KEY1' is another
 	assert_eq "skip on a PAD SPACE key, $workers workers: the first record of each" "6000	3000	3000" \
 		"$(myd ce_db -e "SELECT COUNT(*), SUM(v % 3 = 1), SUM(v % 3 = 0) FROM pad")"
+done
+
+test_case "upserts on PostgreSQL keys that ignore case (citext, a nondeterministic collation)"
+fresh cp_db
+pgd cp_db -c "CREATE EXTENSION IF NOT EXISTS citext;
+	CREATE COLLATION nocase (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+	CREATE TABLE ct (k citext PRIMARY KEY, v int); CREATE TABLE nd (k text COLLATE nocase PRIMARY KEY, v int)"
+awk 'BEGIN { print "k,v"; n = 0; for (i = 1; i <= 2000; i++) { printf "Sku-%d,%d\n", i, ++n; printf "SKU-%d,%d\n", i, ++n; printf "sku-%d,%d\n", i, ++n } }' >"$TMP/cp.csv"
+for workers in 1 2; do
+	for t in ct nd; do
+		pgd cp_db -c "TRUNCATE $t"
+		run_sluice "cp-update-$t-$workers" 0 load "$TMP/cp.csv" "$PG_BASE/cp_db" --table $t --on-conflict update --key k --workers $workers --batch-rows 300
+		assert_eq "$t update, $workers workers: one row a key, the last record's" "2000	2000" \
+			"$(pgd cp_db -c "SELECT COUNT(*), SUM(CASE WHEN v % 3 = 0 THEN 1 ELSE 0 END) FROM $t")"
+		pgd cp_db -c "TRUNCATE $t"
+		run_sluice "cp-skip-$t-$workers" 0 load "$TMP/cp.csv" "$PG_BASE/cp_db" --table $t --on-conflict skip --key k --workers $workers --batch-rows 300
+		assert_eq "$t skip, $workers workers: one row a key, the first record's" "2000	2000" \
+			"$(pgd cp_db -c "SELECT COUNT(*), SUM(CASE WHEN v % 3 = 1 THEN 1 ELSE 0 END) FROM $t")"
+	done
 done
 
 test_case "keys that only look like integers by name"

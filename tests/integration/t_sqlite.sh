@@ -572,4 +572,13 @@ test_case "copy into an existing SQLite table, --truncate"
 run_sluice again 0 copy "$PG" sqlite:back.db --tables wr --truncate
 assert_eq "the rows once" "3" "$(lite back.db "select count(*) from wr")"
 
+test_case "upserts on a NOCASE key: the last record wins, the first with skip"
+lite nc.db "CREATE TABLE nc (k TEXT COLLATE NOCASE PRIMARY KEY, v INTEGER)"
+awk 'BEGIN { print "k,v"; n = 0; for (i = 1; i <= 1500; i++) { printf "Part-%d,%d\n", i, ++n; printf "PART-%d,%d\n", i, ++n; printf "part-%d,%d\n", i, ++n } }' >nc.csv
+run_sluice nc-update 0 load nc.csv sqlite:nc.db --table nc --on-conflict update --key k --batch-rows 200
+assert_eq "update: one row a key, the last record's" "1500|1500" "$(lite nc.db "SELECT COUNT(*), SUM(v % 3 = 0) FROM nc")"
+lite nc.db "DELETE FROM nc"
+run_sluice nc-skip 0 load nc.csv sqlite:nc.db --table nc --on-conflict skip --key k --batch-rows 200
+assert_eq "skip: one row a key, the first record's" "1500|1500" "$(lite nc.db "SELECT COUNT(*), SUM(v % 3 = 1) FROM nc")"
+
 finish

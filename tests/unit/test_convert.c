@@ -262,6 +262,18 @@ START_TEST(pg_exactness)
 	pg_exact("timestamp(2) without time zone", "2024-01-01 10:00:00.121", false);
 	pg_exact("integer", "1.5", true); /* the server refuses it */
 	pg_exact("text", "1.234", true);
+	/* a timestamp without time zone drops an offset: the instant moves */
+	pg_exact("timestamp without time zone", "2024-01-01 10:00:00-04:00", false);
+	pg_exact("timestamp(0) without time zone", "2024-01-01T10:00:00+0530", false);
+	pg_exact("timestamp(3) without time zone", "2024-01-01T10:00:00.5-01", false);
+	pg_exact("timestamp without time zone", "2024-01-01T10:00:00Z", true);
+	pg_exact("timestamp without time zone", "2024-01-01 10:00:00+00:00", true);
+	pg_exact("timestamp with time zone", "2024-01-01 10:00:00-04:00", true);
+	pg_exact("timestamp(0) without time zone", "2024-01-01 10:00:00.5Z", false);
+	int local = convert_exact_rule_for_pg("timestamp without time zone");
+	ck_assert(!convert_surely_exact(local, "2024-01-01 10:00:00-04", 22));
+	ck_assert(convert_surely_exact(local, "2024-01-01 10:00:00", 19));
+	ck_assert(convert_surely_exact(local, "2024-01-01T10:00:00.25", 22));
 }
 END_TEST
 

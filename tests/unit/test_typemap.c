@@ -1625,6 +1625,8 @@ START_TEST(cast_lists)
 	ck_assert(!typemap_cast_check("decimal(10,2=text", why, sizeof why));
 	ck_assert(!typemap_cast_check("int=text; drop table x", why, sizeof why));
 	ck_assert(!typemap_cast_check("", why, sizeof why));
+	ck_assert(!typemap_cast_check("int=bigint=text", why, sizeof why));
+	ck_assert(typemap_cast_check("enum('a=b')=text", why, sizeof why));
 }
 END_TEST
 
