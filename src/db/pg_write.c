@@ -12,6 +12,13 @@
 #include "sluice/signals.h"
 
 #define COPY_FLUSH_BYTES (512 * 1024)
+/* rows tested for exactness at a time, each stretch just before it is sent */
+#define EXACT_STRETCH 1024
+
+static int inexact_column(const struct conn *c, const struct cell *row, int ncols, char *why,
+			  size_t whysz);
+static int first_inexact(const struct conn *c, const struct batch *b, size_t first, size_t n,
+			 char *why, size_t whysz);
 
 /* Send len bytes of COPY data at s, after what c->copy holds, in pieces
  * of COPY_FLUSH_BYTES at most (libpq copies each into its buffer): 1 sent,
@@ -42,7 +49,8 @@ static int send_copy_text(struct conn *c, const char *s, size_t len, bool *inter
  * text format, escaped by pg_copy_escape; numbered: each line starts with
  * the row's number in the range (0, 1, ...). */
 static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size_t first, size_t n,
-		    bool numbered, char *const *skip, bool csv, struct sl_error *err)
+		    bool numbered, char *const *skip, bool csv, char *const *exact,
+		    struct sl_error *err)
 {
 	PGresult *res = pg_run(c, sql);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
@@ -53,13 +61,24 @@ static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size
 	PQclear(res);
 	buf_reset(&c->copy);
 	bool ok = true, interrupted = false;
+	char why[300];
+	int inexact = -1; /* a column whose value it would round (exact) */
 	for (size_t r = first; r < first + n && ok; r++) {
 		const struct cell *row = batch_row(b, r);
 		if (skip && skip[r - first])
 			continue; /* refused already */
 		if (csv && !numbered && !skip) {
-			/* rows whose text lies one after the other go as it lies */
+			/* rows whose text lies one after the other go as it lies,
+			 * each stretch tested before it goes, while the server reads
+			 * the one before */
 			size_t k = batch_csv_run(b, r, first + n - r);
+			if (exact && k > EXACT_STRETCH)
+				k = EXACT_STRETCH;
+			if (k && exact &&
+			    (inexact = first_inexact(c, b, r, k, why, sizeof why)) >= 0) {
+				ok = false;
+				break;
+			}
 			if (k) {
 				const struct row_meta *z = &b->meta[r + k - 1];
 				int sent = send_copy_text(
@@ -72,6 +91,10 @@ static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size
 				r += k - 1;
 				continue;
 			}
+		}
+		if (exact && (inexact = inexact_column(c, row, b->ncols, why, sizeof why)) >= 0) {
+			ok = false;
+			break;
 		}
 		if (numbered && !buf_printf(&c->copy, "%zu\t", r - first))
 			ok = false;
@@ -100,12 +123,17 @@ static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size
 	}
 	if (!ok) {
 		c->cleanup = interrupted; /* ending it is the cancel */
-		pg_put_copy_end(c, interrupted ? "interrupted" : "row too large");
+		pg_put_copy_end(c, interrupted	  ? "interrupted"
+				   : inexact >= 0 ? "a value the column would round"
+						  : "row too large");
 		while ((res = pg_result(c)) != NULL)
 			PQclear(res);
 		c->cleanup = false;
 		if (c->stalled || interrupted)
 			return pg_fail(c, NULL, "COPY failed", err);
+		if (inexact >= 0)
+			return sl_error_set(err, SL_ERR_DATA, "column \"%s\": %s", exact[inexact],
+					    why);
 		return sl_error_set(err, SL_ERR_DATA, "row too large for the COPY buffer");
 	}
 	if (c->copy.len && pg_put_copy(c, c->copy.data, c->copy.len) != 1)
@@ -160,7 +188,8 @@ static bool write_copy(struct conn *c, const struct write_spec *spec, const stru
 	if (!(csv ? pg_copy_csv_sql(&c->sql, spec, b->csv_delim, b->csv_quote)
 		  : pg_copy_sql(&c->sql, spec)))
 		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
-	if (copy_in(c, c->sql.data, b, first, n, false, NULL, csv, err))
+	if (copy_in(c, c->sql.data, b, first, n, false, NULL, csv,
+		    c->nexact_cols ? spec->columns : NULL, err))
 		return true;
 	if (csv && err->row > 0)
 		err->row = csv_row_of_line(b, first, n, err->row);
@@ -309,11 +338,6 @@ static bool write_insert(struct conn *c, const struct write_spec *spec, const st
 }
 
 static bool ensure_types(struct conn *c, const struct write_spec *spec, struct sl_error *err);
-static int inexact_column(const struct conn *c, const struct cell *row, int ncols, char *why,
-			  size_t whysz);
-static int first_inexact(const struct conn *c, const struct batch *b, size_t first, size_t n,
-			 char *why, size_t whysz);
-
 bool pg_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
 		    size_t first, size_t n, struct write_count *out, struct sl_error *err)
 {
@@ -322,12 +346,15 @@ bool pg_write_batch(struct conn *c, const struct write_spec *spec, const struct 
 		return true;
 	if (!ensure_types(c, spec, err))
 		return false;
-	char why[300];
-	int col = first_inexact(c, b, first, n, why, sizeof why);
-	if (col >= 0)
-		return sl_error_set(err, SL_ERR_DATA, "column \"%s\": %s", spec->columns[col], why);
-	if (!sql_uses_bulk(spec))
+	if (!sql_uses_bulk(spec)) {
+		char why[300];
+		int col = first_inexact(c, b, first, n, why, sizeof why);
+		if (col >= 0)
+			return sl_error_set(err, SL_ERR_DATA, "column \"%s\": %s",
+					    spec->columns[col], why);
 		return write_insert(c, spec, b, first, n, out, err);
+	}
+	/* COPY tests each stretch of rows as it sends them (copy_in) */
 	if (!write_copy(c, spec, b, first, n, err))
 		return false;
 	out->written = n;
@@ -504,7 +531,7 @@ bool pg_write_each(struct conn *c, const struct write_spec *spec, const struct b
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
 	if (!pg_exec(c, q.data, err) || !copy_in(c, "COPY pg_temp.\"sluice#each\" FROM STDIN", b,
-						 first, n, true, refused, false, err)) {
+						 first, n, true, refused, false, NULL, err)) {
 		buf_free(&q);
 		return false;
 	}
@@ -643,7 +670,7 @@ static bool delete_staged(struct conn *c, const struct write_spec *spec, const s
 	if (!pg_keys_stage_sql(&c->sql, b->ncols))
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	if (!pg_exec(c, c->sql.data, err) || !copy_in(c, "COPY pg_temp.\"sluice#keys\" FROM STDIN",
-						      b, first, n, true, NULL, false, err))
+						      b, first, n, true, NULL, false, NULL, err))
 		return false;
 	buf_reset(&c->sql);
 	if (!pg_delete_staged_sql(&c->sql, spec, c->types))
