@@ -395,8 +395,8 @@ int copy_split_key(const struct dialect *d, const struct copy_table *t)
 		if (col->nullable || col->udt)
 			return -1;
 		struct sql_type ty;
-		bool integer =
-			d->type_classify(col->type, col, &ty) && ty.kind == SQL_INT && !ty.year;
+		bool integer = d->type_classify(col->type, col, &ty) && ty.kind == SQL_INT &&
+			       !ty.year && !ty.array;
 		sql_type_free(&ty);
 		return integer ? i : -1;
 	}
