@@ -106,6 +106,12 @@ struct batch {
 	 * their raw text as they are); 0: none */
 	char csv_delim, csv_quote;
 	long seq; /* batch number within the run, from 1 */
+	/* the exactness rules (CONVERT_EXACT_*, one per column) whose quick
+	 * tests the reader ran on every value of these rows, or NULL; with
+	 * exact_doubt some value failed one (a writer then looks closely at
+	 * the rows; without it, no value needs a look under those rules) */
+	const int *exact_rules;
+	bool exact_doubt;
 	struct arena arena;
 	/* the CSV text of meta.csv rows, each ended by '\n' and, within a
 	 * block, right after the row before it (batch_csv_run) */

@@ -132,28 +132,98 @@ static inline bool convert_digit_runs_within(const char *s, size_t len, size_t k
 	return true;
 }
 
+/* Whether no run of digits in s is longer than kept and, after the date
+ * and its separator (11 bytes), s has no sign nor letter: no UTC offset
+ * (a PostgreSQL timestamp without time zone would drop it). One pass. */
+static inline bool convert_local_within(const char *s, size_t len, size_t kept)
+{
+	/* the common shape first, tested without a loop: YYYY-MM-DD HH:MM:SS
+	 * (or a T) and a fraction of at most kept digits; its longest run of
+	 * digits is the year's, and no sign nor letter follows the date */
+#define CONVERT_D(i) ((unsigned)((unsigned char)s[i] - '0') <= 9)
+	if (len >= 19 && kept >= 4 && s[4] == '-' && s[7] == '-' &&
+	    (s[10] == 'T' || s[10] == ' ') && s[13] == ':' && s[16] == ':' &&
+	    (CONVERT_D(11) & CONVERT_D(12) & CONVERT_D(14) & CONVERT_D(15) & CONVERT_D(17) &
+	     CONVERT_D(18)) &&
+	    (len == 19 || (s[19] == '.' && len - 20 <= kept && len > 20))) {
+		bool digits = true;
+		for (size_t i = 20; i < len; i++)
+			digits &= CONVERT_D(i);
+		if (digits)
+			return true;
+	}
+#undef CONVERT_D
+	size_t run = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if ((unsigned char)(ch - '0') < 10) {
+			if (++run > kept)
+				return false;
+			continue;
+		}
+		run = 0;
+		if (i >= 11 && (ch == '+' || ch == '-' || (unsigned char)((ch | 0x20) - 'a') < 26))
+			return false;
+	}
+	return true;
+}
+
+/* Which quick test tells that a rule surely keeps a value (arg: its
+ * bound), so a writer picks it once per column, not once per value. */
+enum convert_quick {
+	CONVERT_QUICK_ANY,   /* every value is kept */
+	CONVERT_QUICK_PLAIN, /* convert_plain_within(arg) */
+	CONVERT_QUICK_RUNS,  /* convert_digit_runs_within(arg) */
+	CONVERT_QUICK_LOCAL, /* convert_local_within(arg) */
+	CONVERT_QUICK_NONE,  /* none: ask convert_is_exact */
+};
+static inline enum convert_quick convert_quick_for(int rule, size_t *arg)
+{
+	*arg = 0;
+	if (rule == CONVERT_EXACT_ANY)
+		return CONVERT_QUICK_ANY;
+	if (rule == CONVERT_EXACT_INTEGER || rule <= CONVERT_EXACT_SCALE(0)) {
+		if (rule != CONVERT_EXACT_INTEGER)
+			*arg = (size_t)(CONVERT_EXACT_SCALE(0) - rule);
+		return CONVERT_QUICK_PLAIN;
+	}
+	if (rule <= CONVERT_EXACT_PG_FSP(0) && rule >= CONVERT_EXACT_PG_FSP(6)) {
+		*arg = (size_t)(CONVERT_EXACT_PG_FSP(0) - rule);
+		return CONVERT_QUICK_RUNS;
+	}
+	if (rule <= CONVERT_EXACT_PG_LOCAL_FSP(0) && rule >= CONVERT_EXACT_PG_LOCAL_FSP(6)) {
+		*arg = (size_t)(CONVERT_EXACT_PG_LOCAL_FSP(0) - rule);
+		return CONVERT_QUICK_LOCAL;
+	}
+	return CONVERT_QUICK_NONE;
+}
+
+/* True when a rule whose quick test is q (arg) surely keeps s exactly;
+ * false: ask convert_is_exact. */
+static inline bool convert_quick_keeps(enum convert_quick q, size_t arg, const char *s, size_t len)
+{
+	switch (q) {
+	case CONVERT_QUICK_ANY:
+		return true;
+	case CONVERT_QUICK_PLAIN:
+		return convert_plain_within(s, len, (long)arg);
+	case CONVERT_QUICK_RUNS:
+		return convert_digit_runs_within(s, len, arg);
+	case CONVERT_QUICK_LOCAL:
+		return convert_local_within(s, len, arg);
+	default:
+		return false;
+	}
+}
+
 /* True when rule surely keeps s exactly, by the quick tests above (a
  * PostgreSQL numeric, integer or timestamp column); false: ask
  * convert_is_exact. Lets a writer skip the call for the common value. */
 static inline bool convert_surely_exact(int rule, const char *s, size_t len)
 {
-	if (rule == CONVERT_EXACT_ANY)
-		return true;
-	if (rule == CONVERT_EXACT_INTEGER || rule <= CONVERT_EXACT_SCALE(0))
-		return convert_plain_within(
-			s, len, rule == CONVERT_EXACT_INTEGER ? 0 : CONVERT_EXACT_SCALE(0) - rule);
-	if (rule <= CONVERT_EXACT_PG_FSP(0) && rule >= CONVERT_EXACT_PG_FSP(6))
-		return convert_digit_runs_within(s, len, (size_t)(CONVERT_EXACT_PG_FSP(0) - rule));
-	if (rule <= CONVERT_EXACT_PG_LOCAL_FSP(0) && rule >= CONVERT_EXACT_PG_LOCAL_FSP(6)) {
-		/* no sign, Z or other letter after the date and its separator:
-		 * no offset */
-		for (size_t i = 11; i < len; i++)
-			if (s[i] == '+' || s[i] == '-' || (unsigned char)((s[i] | 0x20) - 'a') < 26)
-				return false;
-		return convert_digit_runs_within(s, len,
-						 (size_t)(CONVERT_EXACT_PG_LOCAL_FSP(0) - rule));
-	}
-	return false;
+	size_t arg;
+	enum convert_quick q = convert_quick_for(rule, &arg);
+	return convert_quick_keeps(q, arg, s, len);
 }
 
 /* True when the column keeps the value s exactly under rule (a value the

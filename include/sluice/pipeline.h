@@ -131,6 +131,12 @@ struct load {
 	 * many rows refused: the next batch starts that way, rather than with
 	 * an attempt that would fail at its first bad row */
 	_Atomic bool each_first;
+	/* the dialect's exactness rule of each column (its exact_rule), for
+	 * the quick tests the reader runs on each value; exact_cols lists the
+	 * columns with one; NULL and 0 when there are none to run */
+	int *exact_rules;
+	int *exact_cols;
+	int nexact_cols;
 	const char *method_reason; /* why sluice chose the method itself, or NULL */
 	struct checkpoint *ckpt;   /* --resume, or NULL */
 	long long *src_records;	   /* per source: records read so far (ordinals) */

@@ -131,6 +131,11 @@ struct dialect {
 	/* Append an expression: the instant the literal lit (as quote_literal
 	 * wrote it) names, less seconds (copy --incremental --lag). */
 	bool (*minus_seconds)(struct buf *b, const char *lit, double seconds);
+	/* The rule (convert.h's CONVERT_EXACT_*) by which the driver's writes
+	 * test whether a column of this type text keeps a value's text exactly;
+	 * NULL when they test none ahead. The reader runs the quick tests of
+	 * these rules on each value while it is at hand (batch.exact_rules). */
+	int (*exact_rule)(const char *column_type);
 	/* Append ident quoted for this dialect; false when it cannot be quoted. */
 	bool (*quote_ident)(struct buf *b, const char *ident);
 	/* Append the n-th (1-based) placeholder. */

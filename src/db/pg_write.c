@@ -385,18 +385,42 @@ static int first_inexact(const struct conn *c, const struct batch *b, size_t fir
 			 char *why, size_t whysz)
 {
 	size_t end = first + n; /* the first row found so far, or end */
+	/* the reader ran the quick tests of the same rules on every value and
+	 * none failed: no value needs a look */
+	if (b->exact_rules && !b->exact_doubt && c->ntypes == b->ncols &&
+	    !memcmp(b->exact_rules, c->exact, (size_t)b->ncols * sizeof *c->exact))
+		return -1;
 	for (int k = 0; k < c->nexact_cols; k++) {
 		int col = c->exact_cols[k], rule = c->exact[col];
 		if (col >= b->ncols)
 			continue;
+		size_t arg;
+		enum convert_quick q = convert_quick_for(rule, &arg);
 		for (size_t r = first; r < end; r++) {
 			const struct cell *v = &batch_row(b, r)[col];
-			if (v->ptr && !convert_surely_exact(rule, v->ptr, v->len)) {
-				char w[300];
-				if (!convert_is_exact(rule, v->ptr, v->len, w, sizeof w)) {
-					end = r; /* an earlier column of row r comes first */
-					break;
-				}
+			if (!v->ptr)
+				continue;
+			/* the quick test, picked once for the column, inlined in
+			 * a loop of its own */
+			bool kept;
+			switch (q) {
+			case CONVERT_QUICK_PLAIN:
+				kept = convert_plain_within(v->ptr, v->len, (long)arg);
+				break;
+			case CONVERT_QUICK_RUNS:
+				kept = convert_digit_runs_within(v->ptr, v->len, arg);
+				break;
+			case CONVERT_QUICK_LOCAL:
+				kept = convert_local_within(v->ptr, v->len, arg);
+				break;
+			default:
+				kept = q == CONVERT_QUICK_ANY;
+				break;
+			}
+			char w[300];
+			if (!kept && !convert_is_exact(rule, v->ptr, v->len, w, sizeof w)) {
+				end = r; /* an earlier column of row r comes first */
+				break;
 			}
 		}
 	}

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sluice/checkpoint.h"
+#include "sluice/convert.h"
 #include "sluice/create.h"
 #include "sluice/key_gate.h"
 #include "sluice/keys.h"
@@ -347,6 +348,8 @@ static bool csv_wanted(const struct load *ld)
 	return ld->drv->write.takes_csv && ld->drv->write.takes_csv(&ld->spec);
 }
 
+static bool row_surely_exact(const struct load *ld, const struct cell *row);
+
 /* Read every record of one source into batches: cur[q] is the batch being
  * filled for writer queue q. */
 static bool load_source(struct load *ld, struct reader *r, int src_index, struct batch **cur,
@@ -453,6 +456,7 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			}
 			cur[q] = item;
 			cur[q]->seq = ++*seq;
+			cur[q]->exact_rules = ld->exact_rules;
 			cur[q]->csv_delim = csv_delim;
 			cur[q]->csv_quote = csv_quote;
 		}
@@ -462,6 +466,9 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		    nest_add_kids(ld, cur[q], cur[q]->nrows - 1, &rec)) {
 			struct row_meta *m = &cur[q]->meta[cur[q]->nrows - 1];
 			m->ordinal = ordinal;
+			if (ld->nexact_cols && !cur[q]->exact_doubt &&
+			    !row_surely_exact(ld, batch_row(cur[q], cur[q]->nrows - 1)))
+				cur[q]->exact_doubt = true;
 			/* a batch begun by a source of another dialect */
 			if (!csv_delim || cur[q]->csv_delim != csv_delim ||
 			    cur[q]->csv_quote != csv_quote)
@@ -782,12 +789,53 @@ static bool plan_writers(struct table_load *t, struct sl_error *err)
 	return true;
 }
 
+/* The exactness rule of each column as the target's dialect gives it
+ * (ld->exact_rules, ld->exact_cols), when it has rules and the table is
+ * known; none otherwise. False on out of memory. */
+static bool plan_exact_rules(struct load *ld)
+{
+	int (*rule_of)(const char *) = ld->drv->dialect->exact_rule;
+	if (!rule_of || !ld->target.exists || ld->ncols <= 0)
+		return true;
+	ld->exact_rules = calloc((size_t)ld->ncols, sizeof *ld->exact_rules);
+	ld->exact_cols = calloc((size_t)ld->ncols, sizeof *ld->exact_cols);
+	if (!ld->exact_rules || !ld->exact_cols)
+		return false;
+	for (int i = 0; i < ld->ncols; i++) {
+		const struct column_desc *col = NULL;
+		for (int j = 0; !col && j < ld->target.ncols; j++)
+			if (!strcmp(ld->target.cols[j].name, ld->columns[i]))
+				col = &ld->target.cols[j];
+		/* a column written to no table (--group-by) or not found: the
+		 * writer's own look decides */
+		ld->exact_rules[i] = col && col->type ? rule_of(col->type) : CONVERT_EXACT_ANY;
+		if (ld->exact_rules[i] != CONVERT_EXACT_ANY)
+			ld->exact_cols[ld->nexact_cols++] = i;
+	}
+	return true;
+}
+
+/* Whether the quick tests of ld's rules keep every value of row (one
+ * record just added to a batch, its text still at hand). */
+static bool row_surely_exact(const struct load *ld, const struct cell *row)
+{
+	for (int k = 0; k < ld->nexact_cols; k++) {
+		int col = ld->exact_cols[k];
+		if (row[col].ptr && !cell_is_default(&row[col]) &&
+		    !convert_surely_exact(ld->exact_rules[col], row[col].ptr, row[col].len))
+			return false;
+	}
+	return true;
+}
+
 /* The batches and the queues between the reader and the writers: one batch
  * being filled per queue, one per writer, and a queue's worth, all
  * allocated up front so memory is bounded by them. */
 static bool make_batches(struct table_load *t, struct sl_error *err)
 {
 	struct load *ld = &t->ld;
+	if (!plan_exact_rules(ld))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	ld->nbatches = t->workers * 2 + ld->nqueues;
 	ld->batches = calloc((size_t)ld->nbatches, sizeof *ld->batches);
 	ld->work = calloc((size_t)ld->nqueues, sizeof *ld->work);
@@ -1124,6 +1172,10 @@ static void free_table_load(struct table_load *t)
 	free(ld->schema);
 	free(ld->table);
 	table_desc_free(&ld->target);
+	free(ld->exact_rules);
+	free(ld->exact_cols);
+	ld->exact_rules = ld->exact_cols = NULL;
+	ld->nexact_cols = 0;
 	checkpoint_close(ld->ckpt);
 	free(ld->src_records);
 	free(ld->src_read_all);

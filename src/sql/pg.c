@@ -66,6 +66,7 @@ static bool pg_minus_seconds(struct buf *b, const char *lit, double seconds)
 
 const struct dialect pg_dialect = {
 	.name = "postgresql",
+	.exact_rule = convert_exact_rule_for_pg,
 	.max_params = 65535,
 	.transactional_ddl = true,
 	.has_inheritance = true,

@@ -383,6 +383,39 @@ static void expect_epoch(int64_t ms, const char *want)
 	ck_assert_uint_eq(n, strlen(want));
 }
 
+/* The quick test agrees with the close look on every value it passes,
+ * and passes the common shapes (what the reader and COPY rely on). */
+START_TEST(quick_local_timestamps)
+{
+	static const char *const kept[] = {
+		"2024-01-01T10:00:00",	      "2024-01-01 10:00:00",	   "2024-01-01 10:00:00.5",
+		"2024-01-01T10:00:00.123456", "2024-01-01 10:00:00+00:00", "2024-01-01 10:00:00Z",
+	};
+	static const char *const looked_at[] = {
+		"2024-01-01T10:00:00.1234567", "2024-01-01T10:00:00-04:00",
+		"2024-01-01 10:00:00+02",      "2024-01-01 10:00:00 PST",
+		"2024-01-01 1x:00:00",
+	};
+	int rule = CONVERT_EXACT_PG_LOCAL_FSP(6);
+	char why[300];
+	for (size_t i = 0; i < 2; i++)
+		ck_assert_msg(convert_surely_exact(rule, kept[i], strlen(kept[i])), "%s", kept[i]);
+	for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+		ck_assert_msg(convert_is_exact(rule, kept[i], strlen(kept[i]), why, sizeof why),
+			      "%s", kept[i]);
+	for (size_t i = 0; i < sizeof looked_at / sizeof looked_at[0]; i++)
+		ck_assert_msg(!convert_surely_exact(rule, looked_at[i], strlen(looked_at[i])), "%s",
+			      looked_at[i]);
+	ck_assert(!convert_is_exact(rule, looked_at[0], strlen(looked_at[0]), why, sizeof why));
+	ck_assert(!convert_is_exact(rule, looked_at[1], strlen(looked_at[1]), why, sizeof why));
+	/* timestamp(3): the fraction's fourth digit is a close look */
+	ck_assert(!convert_surely_exact(CONVERT_EXACT_PG_LOCAL_FSP(3), "2024-01-01 10:00:00.1234",
+					24));
+	ck_assert(convert_is_exact(CONVERT_EXACT_PG_LOCAL_FSP(3), "2024-01-01 10:00:00.123", 23,
+				   why, sizeof why));
+}
+END_TEST
+
 START_TEST(epoch_milliseconds)
 {
 	expect_epoch(0, "1970-01-01T00:00:00.000Z");
@@ -417,6 +450,7 @@ int main(void)
 	tcase_add_test(tc, pg_exactness);
 	tcase_add_test(tc, bytes_from_hex);
 	tcase_add_test(tc, epoch_milliseconds);
+	tcase_add_test(tc, quick_local_timestamps);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
