@@ -29,6 +29,11 @@ struct checkpoint;
 bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct conn *c,
 		     const char *table, const char *job, const char *const *legacy, int nlegacy,
 		     char *const *sources, char *const *typed, int nsources, struct sl_error *err);
+/* Whether d has the columns of a checkpoint table of sluice's, of any
+ * version, in their order: whatever its name (loads may name theirs with
+ * --checkpoint-table), it is sluice's resume state, not data; copy leaves
+ * it out and verify does not compare it, unless --tables names it. */
+bool checkpoint_table_shaped(const struct table_desc *d);
 /* The job's name after checkpoint_open (an earlier name when it went on
  * so). */
 const char *checkpoint_job(const struct checkpoint *ck);

@@ -18,7 +18,8 @@ struct verify_result {
 	unsigned long long rows_from, rows_to;
 	char sum_from[80], sum_to[80]; /* the checksums as the servers computed them ("" if none) */
 	bool match;
-	char note[512]; /* why they differ; columns compared only in part, and why */
+	bool checkpoint_shaped; /* a checkpoint table of sluice's, on a side it is on */
+	char note[512];		/* why they differ; columns compared only in part, and why */
 };
 
 /* Append to out the checksum query for table t on dialect d: one row of two

@@ -190,6 +190,22 @@ static int by_first(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first;
 }
 
+/* Whether d has the columns of a checkpoint table of sluice, of any
+ * version, in their order: one that loads named with --checkpoint-table
+ * is sluice's own resume state too, whatever its name. */
+bool checkpoint_table_shaped(const struct table_desc *d)
+{
+	static const char *const cols[] = {"job",	   "source",	  "first_rec",
+					   "end_rec",	   "fingerprint", "rows_written",
+					   "committed_at", "kind",	  "mark"};
+	if (d->ncols < 7 || d->ncols > (int)(sizeof cols / sizeof cols[0]))
+		return false;
+	for (int i = 0; i < d->ncols; i++)
+		if (strcmp(d->cols[i].name, cols[i]))
+			return false;
+	return true;
+}
+
 /* Whether name is one of the job's earlier names. */
 static bool is_legacy(const struct checkpoint *ck, const char *name)
 {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sluice/checkpoint.h"
 #include "sluice/copy_internal.h"
 #include "sluice/copy_schema.h"
 #include "sluice/driver.h"
@@ -69,22 +70,6 @@ static bool in_key(const struct table_desc *d, const char *name)
 }
 
 /* Describe source table t and map its columns to the target. */
-/* Whether d has the columns of a checkpoint table of sluice, of any
- * version, in their order: one that loads named with --checkpoint-table
- * is sluice's own resume state too, whatever its name. */
-static bool checkpoint_shaped(const struct table_desc *d)
-{
-	static const char *const cols[] = {"job",	   "source",	  "first_rec",
-					   "end_rec",	   "fingerprint", "rows_written",
-					   "committed_at", "kind",	  "mark"};
-	if (d->ncols < 7 || d->ncols > (int)(sizeof cols / sizeof cols[0]))
-		return false;
-	for (int i = 0; i < d->ncols; i++)
-		if (strcmp(d->cols[i].name, cols[i]))
-			return false;
-	return true;
-}
-
 bool copy_plan_table(struct copy *cp, struct copy_table *t, struct sl_error *err)
 {
 	const struct job *job = cp->job;
@@ -106,7 +91,7 @@ bool copy_plan_table(struct copy *cp, struct copy_table *t, struct sl_error *err
 	if (!t->src.exists)
 		return sl_error_set(err, SL_ERR_USAGE, "table %s does not exist on the source",
 				    t->name);
-	if (!cp->job->ntables && checkpoint_shaped(&t->src)) {
+	if (!cp->job->ntables && checkpoint_table_shaped(&t->src)) {
 		/* the source's resume state, never the target's data (nor is
 		 * the target's emptied by --truncate) */
 		log_info("%s is a checkpoint table of sluice's: not %s", t->name,
