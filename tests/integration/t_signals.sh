@@ -183,6 +183,11 @@ test_case "mid-COPY and mid-LOAD DATA, then --resume completes exactly"
 # a run stopped before its cleanup leaves the job's checkpoints behind
 pg -c "drop table if exists sg_mid" -c "create table sg_mid (id int primary key, v text)" \
 	-c "delete from sluice_checkpoints where job = 'sg_mid'" 2>/dev/null
+# each COPY takes 0.2 s more on the server, so that the strike surely finds
+# one running: the whole load takes about a second without it
+pg -c "create or replace function sg_slow() returns trigger language plpgsql as
+	\$\$ begin perform pg_sleep(0.2); return null; end \$\$" \
+	-c "create trigger sg_slow after insert on sg_mid for each statement execute function sg_slow()"
 my -e "drop table if exists sg_mid; create table sg_mid (id int primary key, v varchar(40));
 	delete from sluice_checkpoints where job = 'sg_mid'" 2>/dev/null
 for server in pg my; do
