@@ -337,6 +337,10 @@ BUF_MUST_USE bool sql_update_row(const struct dialect *d, struct buf *b,
  * first_rec); kind 1 is a range of records, 2 a source whole, 3 its table
  * created, and 0 a row of a table an earlier version made, where the two
  * lowest bigints of first_rec were the marks. */
+/* The checkpoint table's columns in the order CREATE makes them; a table
+ * an older version made has the first 7 or 8 of them. */
+extern const char *const sql_checkpoint_columns[];
+extern const int sql_checkpoint_ncols;
 /* CREATE TABLE IF NOT EXISTS, with d's bytewise_table_options. */
 BUF_MUST_USE bool sql_checkpoint_create(const struct dialect *d, struct buf *b,
 					const struct write_spec *table);

@@ -195,13 +195,10 @@ static int by_first(const void *a, const void *b)
  * is sluice's own resume state too, whatever its name. */
 bool checkpoint_table_shaped(const struct table_desc *d)
 {
-	static const char *const cols[] = {"job",	   "source",	  "first_rec",
-					   "end_rec",	   "fingerprint", "rows_written",
-					   "committed_at", "kind",	  "mark"};
-	if (d->ncols < 7 || d->ncols > (int)(sizeof cols / sizeof cols[0]))
+	if (d->ncols < 7 || d->ncols > sql_checkpoint_ncols)
 		return false;
 	for (int i = 0; i < d->ncols; i++)
-		if (strcmp(d->cols[i].name, cols[i]))
+		if (strcmp(d->cols[i].name, sql_checkpoint_columns[i]))
 			return false;
 	return true;
 }

@@ -4,6 +4,12 @@
  */
 #include "sluice/sql.h"
 
+const char *const sql_checkpoint_columns[] = {
+	"job",		"source",	"first_rec", "end_rec", "fingerprint",
+	"rows_written", "committed_at", "kind",	     "mark",
+};
+const int sql_checkpoint_ncols = sizeof sql_checkpoint_columns / sizeof sql_checkpoint_columns[0];
+
 bool sql_checkpoint_create(const struct dialect *d, struct buf *b, const struct write_spec *table)
 {
 	/* sizes that keep MySQL's primary key under its 3072 bytes */
