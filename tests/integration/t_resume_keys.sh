@@ -167,19 +167,24 @@ done
 OLD_DDL="(job varchar(200) NOT NULL, source varchar(500) NOT NULL, first_rec bigint NOT NULL, end_rec bigint NOT NULL, fingerprint varchar(100) NOT NULL, rows_written bigint NOT NULL, committed_at timestamp NULL DEFAULT CURRENT_TIMESTAMP, PRIMARY KEY (job, source, first_rec))"
 OLD_ROWS="SELECT job, source, CASE WHEN kind = 2 THEN $MIN ELSE first_rec END, end_rec, fingerprint, rows_written, committed_at FROM sluice_checkpoints"
 printf 'id,v\n1,k1\n2,k2\n' >done.csv
+# on_server TO DB: a fresh database DB on server TO (pg or my), as dst (its
+# URL) and q SQL (a statement run there, its rows printed)
+on_server() {
+	fresh "$2"
+	if [ "$1" = my ]; then
+		dst=$MY_BASE/$2
+		q() { myd "$db" -e "$1"; }
+	else
+		dst=$PG_BASE/$2
+		q() { pgd "$db" -c "$1"; }
+	fi
+}
 # copied KIND DB: how many ranges a copy job committed
 copied() { q "SELECT COUNT(*) FROM sluice_checkpoints WHERE kind = 1 AND job LIKE 'copy:%'" 2>/dev/null || echo 0; }
 for to in pg my; do
 	test_case "$to: an old-shape checkpoint table, upgraded in place by a resumed run"
 	db=ro_$to
-	fresh "$db"
-	if [ $to = my ]; then
-		dst=$MY_BASE/$db
-		q() { myd "$db" -e "$1"; }
-	else
-		dst=$PG_BASE/$db
-		q() { pgd "$db" -c "$1"; }
-	fi
+	on_server "$to" "$db"
 	q "CREATE TABLE ends (id bigint PRIMARY KEY, v text NOT NULL); CREATE TABLE done (id int PRIMARY KEY, v text)"
 	run_sluice "o-$to-done" 0 load done.csv "$dst" --table done --resume
 	killed_run "o-$to-1" "$to" "$db" load keys.csv "$dst" --table ends --resume --batch-rows 200
@@ -218,14 +223,7 @@ ln -s real/day.csv linked.csv
 ln -s real viadir
 for to in pg my; do
 	db=sl_$to
-	fresh "$db"
-	if [ $to = my ]; then
-		dst=$MY_BASE/$db
-		q() { myd "$db" -e "$1"; }
-	else
-		dst=$PG_BASE/$db
-		q() { pgd "$db" -c "$1"; }
-	fi
+	on_server "$to" "$db"
 	q "CREATE TABLE day (id int, v text); CREATE TABLE old (id int, v text)"
 	for spelling in linked.csv real/day.csv viadir/day.csv "$TMP/linked.csv" ./real/../linked.csv; do
 		run_sluice "sl-$to" 0 load "$spelling" "$dst" --table day --resume
