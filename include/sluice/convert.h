@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sluice/sqltype.h"
 
@@ -168,13 +169,24 @@ static inline bool convert_local_within(const char *s, size_t len, size_t kept)
 	return true;
 }
 
+/* Whether s has none of the bytes in set (at most four, NUL-padded). */
+static inline bool convert_has_none(const char *s, size_t len, const char set[4])
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == set[0] || s[i] == set[1] || s[i] == set[2] || s[i] == set[3])
+			return false;
+	return true;
+}
+
 /* Which quick test tells that a rule surely keeps a value (arg: its
  * bound), so a writer picks it once per column, not once per value. */
 enum convert_quick {
 	CONVERT_QUICK_ANY,   /* every value is kept */
-	CONVERT_QUICK_PLAIN, /* convert_plain_within(arg) */
+	CONVERT_QUICK_PLAIN, /* convert_plain_within(arg), or no point nor exponent */
 	CONVERT_QUICK_RUNS,  /* convert_digit_runs_within(arg) */
 	CONVERT_QUICK_LOCAL, /* convert_local_within(arg) */
+	CONVERT_QUICK_NOEXP, /* a MySQL DOUBLE or FLOAT: shorter than arg, no exponent */
+	CONVERT_QUICK_FSP,   /* a MySQL time keeping arg digits: no fraction, or runs within */
 	CONVERT_QUICK_NONE,  /* none: ask convert_is_exact */
 };
 static inline enum convert_quick convert_quick_for(int rule, size_t *arg)
@@ -195,6 +207,15 @@ static inline enum convert_quick convert_quick_for(int rule, size_t *arg)
 		*arg = (size_t)(CONVERT_EXACT_PG_LOCAL_FSP(0) - rule);
 		return CONVERT_QUICK_LOCAL;
 	}
+	if (rule == CONVERT_EXACT_DOUBLE || rule == CONVERT_EXACT_FLOAT) {
+		/* convert_is_exact: such a number cannot underflow */
+		*arg = rule == CONVERT_EXACT_DOUBLE ? 128 : 41;
+		return CONVERT_QUICK_NOEXP;
+	}
+	if (rule >= 0 && rule <= 6) {
+		*arg = (size_t)rule;
+		return CONVERT_QUICK_FSP;
+	}
 	return CONVERT_QUICK_NONE;
 }
 
@@ -205,8 +226,30 @@ static inline bool convert_quick_keeps(enum convert_quick q, size_t arg, const c
 	switch (q) {
 	case CONVERT_QUICK_ANY:
 		return true;
-	case CONVERT_QUICK_PLAIN:
-		return convert_plain_within(s, len, (long)arg);
+	case CONVERT_QUICK_PLAIN: {
+		/* convert_is_exact: without a point or an exponent a value has
+		 * no decimal places, and a boolean's spelling is no number */
+		bool b;
+		return convert_plain_within(s, len, (long)arg) || convert_has_none(s, len, ".eE") ||
+		       (len <= 5 && convert_parse_bool(s, len, &b));
+	}
+	case CONVERT_QUICK_NOEXP:
+		return len < arg && convert_has_none(s, len, "eE\0");
+	case CONVERT_QUICK_FSP: {
+		/* a digit first: not one of the infinities MySQL cannot store;
+		 * then no fraction, or one point and at most arg digits after
+		 * it that end the value */
+		if (!len || (unsigned char)(s[0] - '0') >= 10 || memchr(s, ',', len))
+			return false;
+		const char *dot = memchr(s, '.', len);
+		if (!dot)
+			return true;
+		size_t f = len - (size_t)(dot + 1 - s);
+		for (size_t i = len - f; i < len; i++)
+			if ((unsigned char)(s[i] - '0') >= 10)
+				return false;
+		return f <= arg;
+	}
 	case CONVERT_QUICK_RUNS:
 		return convert_digit_runs_within(s, len, arg);
 	case CONVERT_QUICK_LOCAL:
@@ -217,7 +260,7 @@ static inline bool convert_quick_keeps(enum convert_quick q, size_t arg, const c
 }
 
 /* True when rule surely keeps s exactly, by the quick tests above (a
- * PostgreSQL numeric, integer or timestamp column); false: ask
+ * numeric, integer, floating-point or time column); false: ask
  * convert_is_exact. Lets a writer skip the call for the common value. */
 static inline bool convert_surely_exact(int rule, const char *s, size_t len)
 {

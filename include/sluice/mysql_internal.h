@@ -38,6 +38,13 @@ struct infile_state {
 	size_t first;	  /* numbered: each line starts with next - first */
 	bool numbered;
 	size_t pos; /* bytes of conn->data already handed over */
+	/* csv: the rows go as their CSV text in the batch's dialect
+	 * (mysql_load_csv_sql); src, src_len: bytes still to hand over, in
+	 * the batch's text or in conn->data */
+	bool csv;
+	const char *src;
+	size_t src_len;
+	bool held; /* conn->data holds row next, written, for after src */
 	bool failed;
 	bool interrupted; /* a signal stopped it */
 };
@@ -153,6 +160,8 @@ bool my_write_insert(struct conn *c, const struct write_spec *spec, const struct
 /* LOAD DATA of rows [first, first+n) of b, its warnings refusing it. */
 bool my_write_infile(struct conn *c, const struct write_spec *spec, const struct batch *b,
 		     size_t first, size_t n, struct sl_error *err);
+/* driver.write.takes_csv: LOAD DATA, no conflict clause, no update. */
+bool my_takes_csv(const struct write_spec *spec);
 /* LOAD DATA of those rows, its warnings left for the caller to read. */
 bool my_load_unchecked(struct conn *c, const struct write_spec *spec, const struct batch *b,
 		       size_t first, size_t n, struct sl_error *err);

@@ -470,6 +470,10 @@ enum convert_kind convert_kind_for_mysql(const char *column_type);
 int convert_exact_rule_for_mysql(const char *column_type);
 int convert_exact_rule_for_pg(const char *column_type);
 
+/* MySQL: LOAD DATA LOCAL INFILE of rows as CSV text in this delimiter and
+ * quote (ASCII): doubled quotes, no escapes, the unquoted word NULL for NULL. */
+BUF_MUST_USE bool mysql_load_csv_sql(struct buf *b, const struct write_spec *spec, char delim,
+				     char quote);
 /* PostgreSQL: COPY "t" ("a", ...) FROM STDIN (pg_dialect.bulk_load). */
 bool pg_copy_sql(struct buf *b, const struct write_spec *spec);
 /* COPY ... FROM STDIN (FORMAT csv) with this delimiter and quote (ASCII). */

@@ -183,6 +183,7 @@ const struct driver mysql_driver = {
 		{
 			.supports = my_supports,
 			.write_batch = my_write_batch,
+			.takes_csv = my_takes_csv,
 			.write_each = my_write_each,
 			.write_generated = my_write_generated,
 			.update_batch = my_update_batch,

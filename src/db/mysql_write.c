@@ -92,6 +92,206 @@ struct cell my_convert_cell(struct conn *c, int col, struct cell v, char **scrat
 	return out;
 }
 
+/* Append s[0, len) enclosed in quote, each quote in it doubled. */
+static bool put_enclosed(struct buf *o, const char *s, size_t len, char quote)
+{
+	if (!buf_putc(o, quote))
+		return false;
+	for (const char *q; (q = memchr(s, quote, len)) != NULL;) {
+		size_t k = (size_t)(q - s) + 1;
+		if (!buf_append(o, s, k) || !buf_putc(o, quote))
+			return false;
+		s += k;
+		len -= k;
+	}
+	return buf_append(o, s, len) && buf_putc(o, quote);
+}
+
+/* Row r of b written whole into o from its values, for the CSV framing:
+ * each value converted and enclosed, the unquoted word NULL for NULL. */
+static bool csv_row_whole(struct conn *c, const struct batch *b, size_t r, struct buf *o)
+{
+	const struct cell *row = batch_row(b, r);
+	for (int col = 0; col < b->ncols; col++) {
+		if (col && !buf_putc(o, b->csv_delim))
+			return false;
+		struct cell v = row[col];
+		if (!v.ptr) {
+			if (!buf_puts(o, "NULL"))
+				return false;
+			continue;
+		}
+		if (c->any_kind && c->kinds[col] != CONVERT_NONE) {
+			buf_reset(&c->scratch);
+			if (!buf_reserve(&c->scratch, v.len + CONVERT_MAX_GROWTH))
+				return false;
+			char *p = c->scratch.data;
+			v = my_convert_cell(c, col, v, &p);
+		}
+		if (!put_enclosed(o, v.ptr, v.len, b->csv_quote))
+			return false;
+	}
+	return buf_putc(o, '\n');
+}
+
+/* Whether converted value out (n bytes) stands for the same as v to the
+ * server: equal, or an ISO date-time whose 'T' became a space (MariaDB
+ * reads both alike). */
+static bool same_to_server(const char *out, size_t n, struct cell v)
+{
+	if (n != v.len)
+		return false;
+	if (n > 10 && v.ptr[10] == 'T' && out[10] == ' ')
+		return !memcmp(out, v.ptr, 10) && !memcmp(out + 11, v.ptr + 11, n - 11);
+	return !memcmp(out, v.ptr, n);
+}
+
+/* What convert_value(kind, s) gives, told without it for the common
+ * values: 1 surely the same to the server (same_to_server: a plain ISO
+ * date-time, which it copies with its 'T' a space; a date; 0 or 1 for a
+ * boolean), 2 the boolean *out (true, false), 0 not told. */
+static int quick_convert(enum convert_kind kind, const char *s, size_t len, const char **out)
+{
+	switch (kind) {
+	case CONVERT_DATETIME:
+		if (len < 19 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != ' ') ||
+		    s[13] != ':' || s[16] != ':' || (len > 19 && (s[19] != '.' || len == 20)))
+			return 0;
+		for (size_t i = 20; i < len; i++)
+			if ((unsigned char)(s[i] - '0') >= 10)
+				return 0;
+		return 1;
+	case CONVERT_DATE:
+		return len == 10 && s[4] == '-' && s[7] == '-';
+	case CONVERT_BOOL:
+		if (len == 1 && (s[0] == '0' || s[0] == '1'))
+			return 1;
+		if ((len == 4 && !memcmp(s, "true", 4)) || (len == 5 && !memcmp(s, "false", 5))) {
+			*out = len == 4 ? "1" : "0";
+			return 2;
+		}
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+enum csv_row { CSV_ROW_AS_IS, CSV_ROW_WRITTEN, CSV_ROW_FAILED };
+
+/* Row r of b (its CSV text in the batch) for the CSV framing: as it is
+ * (nothing written), or written into o: its text with the values its
+ * columns' kinds convert put in their place, or, when a value is NULL or
+ * the word NULL or lies outside the text, written whole. */
+static enum csv_row csv_row(struct conn *c, const struct batch *b, size_t r, struct buf *o)
+{
+	const struct cell *row = batch_row(b, r);
+	const struct row_meta *m = &b->meta[r];
+	size_t mark = o->len;
+	const char *from = m->raw, *end = m->raw + m->raw_len;
+	bool changed = false;
+	char conv[64 + CONVERT_MAX_GROWTH];
+	for (int col = 0; col < b->ncols; col++) {
+		struct cell v = row[col];
+		if (!v.ptr || (v.len == 4 && !memcmp(v.ptr, "NULL", 4)))
+			goto whole;
+		if (!c->any_kind || c->kinds[col] == CONVERT_NONE)
+			continue;
+		size_t n;
+		const char *to = conv;
+		int quick = quick_convert(c->kinds[col], v.ptr, v.len, &to);
+		if (quick == 1)
+			continue;
+		if (v.len > 64 || v.ptr < m->raw || v.ptr + v.len > end)
+			goto whole; /* long (bytes), or not as the text has it */
+		if (quick == 2)
+			n = 1;
+		else if (!convert_value(c->kinds[col], v.ptr, v.len, conv, sizeof conv, &n) ||
+			 same_to_server(conv, n, v))
+			continue;
+		/* the field in the text: the value, and its quotes if enclosed */
+		const char *f0 = v.ptr, *f1 = v.ptr + v.len;
+		if (f0 > m->raw && f0[-1] == b->csv_quote) {
+			f0--;
+			f1++;
+		}
+		if (!buf_append(o, from, (size_t)(f0 - from)) ||
+		    !put_enclosed(o, to, n, b->csv_quote))
+			return CSV_ROW_FAILED;
+		from = f1;
+		changed = true;
+	}
+	if (!changed)
+		return CSV_ROW_AS_IS;
+	return buf_append(o, from, (size_t)(end - from)) && buf_putc(o, '\n') ? CSV_ROW_WRITTEN
+									      : CSV_ROW_FAILED;
+whole:
+	o->len = mark;
+	return csv_row_whole(c, b, r, o) ? CSV_ROW_WRITTEN : CSV_ROW_FAILED;
+}
+
+/* my_infile_read under the CSV framing: runs of rows that go as they are
+ * are handed over straight from the batch's text; the others are written
+ * into conn->data first (csv_row). */
+static int infile_read_csv(struct conn *c, char *dst, unsigned int len)
+{
+	struct infile_state *s = &c->inf;
+	const struct batch *b = s->b;
+	size_t out = 0;
+	while (out < len) {
+		if (s->src_len) {
+			size_t k = s->src_len < len - out ? s->src_len : len - out;
+			memcpy(dst + out, s->src, k);
+			s->src += k;
+			s->src_len -= k;
+			out += k;
+			continue;
+		}
+		if (s->held) {
+			/* the row after the run handed over last, written */
+			s->held = false;
+			s->src = c->data.data;
+			s->src_len = c->data.len;
+			s->next++;
+			continue;
+		}
+		if (s->next >= s->end)
+			break;
+		/* rows whose text lies right after the one before, as they are */
+		const struct row_meta *m = &b->meta[s->next];
+		bool run = m->text_lf;
+		size_t k = 0;
+		buf_reset(&c->data);
+		enum csv_row how = CSV_ROW_WRITTEN;
+		while (run && (how = csv_row(c, b, s->next + k, &c->data)) == CSV_ROW_AS_IS) {
+			k++;
+			run = s->next + k < s->end && m[k].text_lf &&
+			      m[k].raw == m[k - 1].raw + m[k - 1].raw_len + 1;
+		}
+		if (how == CSV_ROW_FAILED) {
+			s->failed = true;
+			return -1;
+		}
+		if (k) {
+			/* rows [next, next+k) as they lie; a row written after
+			 * them waits in conn->data for the next turn */
+			const struct row_meta *z = &b->meta[s->next + k - 1];
+			s->src = b->meta[s->next].raw;
+			s->src_len = (size_t)(z->raw + z->raw_len + 1 - s->src);
+			s->next += k;
+			s->held = c->data.len > 0;
+			continue;
+		}
+		if (!run && !csv_row_whole(c, b, s->next, &c->data)) {
+			s->failed = true;
+			return -1;
+		}
+		s->src = c->data.data;
+		s->src_len = c->data.len;
+		s->next++;
+	}
+	return (int)out;
+}
+
 int my_infile_read(void *ptr, char *dst, unsigned int len)
 {
 	struct conn *c = ptr;
@@ -101,6 +301,8 @@ int my_infile_read(void *ptr, char *dst, unsigned int len)
 		s->interrupted = true;
 		return -1;
 	}
+	if (s->csv)
+		return infile_read_csv(c, dst, len);
 	if (s->pos == c->data.len) {
 		buf_reset(&c->data);
 		s->pos = 0;
@@ -521,13 +723,16 @@ bool my_write_insert(struct conn *c, const struct write_spec *spec, const struct
 	return true;
 }
 
-bool my_load_unchecked(struct conn *c, const struct write_spec *spec, const struct batch *b,
-		       size_t first, size_t n, struct sl_error *err)
+/* LOAD DATA of rows [first, first+n) of b, escaped, or (csv) as their CSV
+ * text in the batch's dialect; its warnings left for the caller. */
+static bool load_data(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		      size_t first, size_t n, bool csv, struct sl_error *err)
 {
 	buf_reset(&c->sql);
-	if (!mysql_dialect.bulk_load(&c->sql, spec))
+	if (!(csv ? mysql_load_csv_sql(&c->sql, spec, b->csv_delim, b->csv_quote)
+		  : mysql_dialect.bulk_load(&c->sql, spec)))
 		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
-	c->inf = (struct infile_state){.b = b, .next = first, .end = first + n};
+	c->inf = (struct infile_state){.b = b, .next = first, .end = first + n, .csv = csv};
 	buf_reset(&c->data);
 	if (my_real_query(c, c->sql.data, c->sql.len)) {
 		if (c->inf.interrupted)
@@ -541,10 +746,16 @@ bool my_load_unchecked(struct conn *c, const struct write_spec *spec, const stru
 	return true;
 }
 
-bool my_write_infile(struct conn *c, const struct write_spec *spec, const struct batch *b,
-		     size_t first, size_t n, struct sl_error *err)
+bool my_load_unchecked(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		       size_t first, size_t n, struct sl_error *err)
 {
-	if (!my_load_unchecked(c, spec, b, first, n, err) ||
+	return load_data(c, spec, b, first, n, false, err);
+}
+
+static bool write_infile(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			 size_t first, size_t n, bool csv, struct sl_error *err)
+{
+	if (!load_data(c, spec, b, first, n, csv, err) ||
 	    !my_check_warnings(c, false, "LOAD DATA", err))
 		return false;
 	my_ulonglong done = mysql_affected_rows(c->my);
@@ -554,6 +765,17 @@ bool my_write_infile(struct conn *c, const struct write_spec *spec, const struct
 	return true;
 }
 
+bool my_write_infile(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		     size_t first, size_t n, struct sl_error *err)
+{
+	return write_infile(c, spec, b, first, n, false, err);
+}
+
+bool my_takes_csv(const struct write_spec *spec)
+{
+	return sql_uses_bulk(spec);
+}
+
 /* Refuse rows [first, first+n) when a value would not be kept exactly by
  * its column and the server would not say so (convert_is_exact): a data
  * error, so the batch is bisected down to the row. */
@@ -561,6 +783,11 @@ bool my_check_exact(struct conn *c, const struct write_spec *spec, const struct 
 		    size_t first, size_t n, struct sl_error *err)
 {
 	if (!c->any_exact)
+		return true;
+	/* the reader ran the quick tests of the same rules on every value and
+	 * none failed: no value needs a look */
+	if (b->exact_rules && !b->exact_doubt && b->ncols == spec->ncols &&
+	    !memcmp(b->exact_rules, c->exact, (size_t)b->ncols * sizeof *c->exact))
 		return true;
 	char why[300];
 	for (size_t r = first; r < first + n; r++) {
@@ -585,7 +812,10 @@ bool my_write_batch(struct conn *c, const struct write_spec *spec, const struct 
 	if (!my_ensure_kinds(c, spec, err) || !my_check_exact(c, spec, b, first, n, err))
 		return false;
 	if (sql_uses_bulk(spec)) {
-		if (!my_write_infile(c, spec, b, first, n, err))
+		/* rows that are their CSV text go as it is (LOAD DATA reads
+		 * the reader's dialect), with few values rewritten */
+		bool csv = batch_rows_csv(b, first, n) && !b->has_defaults;
+		if (!write_infile(c, spec, b, first, n, csv, err))
 			return false;
 		out->written = n;
 		return true;

@@ -804,7 +804,8 @@ static bool plan_exact_rules(struct load *ld)
 	for (int i = 0; i < ld->ncols; i++) {
 		const struct column_desc *col = NULL;
 		for (int j = 0; !col && j < ld->target.ncols; j++)
-			if (!strcmp(ld->target.cols[j].name, ld->columns[i]))
+			if (!(ld->drv->dialect->columns_case_insensitive ? strcasecmp : strcmp)(
+				    ld->target.cols[j].name, ld->columns[i]))
 				col = &ld->target.cols[j];
 		/* a column written to no table (--group-by) or not found: the
 		 * writer's own look decides */

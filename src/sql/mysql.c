@@ -45,6 +45,8 @@ static const char *mysql_insert_verb(const struct write_spec *spec)
 	return spec->on_conflict == CONFLICT_SKIP ? "INSERT IGNORE" : "INSERT";
 }
 
+static bool mysql_quote_literal(struct buf *b, const char *s);
+
 /* LOAD DATA LOCAL INFILE in the escaping the driver writes: tab-separated,
  * backslash escapes, \N for NULL, utf8mb4; the file name is a placeholder
  * the driver's local-infile handler answers from memory. */
@@ -55,6 +57,21 @@ static bool mysql_load_data_sql(struct buf *b, const struct write_spec *spec)
 	       buf_puts(b, " CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' "
 			   "ENCLOSED BY '' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' "
 			   "STARTING BY '' ") &&
+	       sql_column_list(&mysql_dialect, b, spec);
+}
+
+/* The same for rows as CSV text in this delimiter and quote (ASCII, the
+ * reader's dialect): values enclosed or not, quotes doubled, no escapes,
+ * the unquoted word NULL for NULL (the driver encloses a value "NULL"). */
+bool mysql_load_csv_sql(struct buf *b, const struct write_spec *spec, char delim, char quote)
+{
+	char d[2] = {delim, '\0'}, q[2] = {quote, '\0'};
+	return buf_puts(b, "LOAD DATA LOCAL INFILE 'sluice-batch' INTO TABLE ") &&
+	       sql_table_name(&mysql_dialect, b, spec) &&
+	       buf_puts(b, " CHARACTER SET utf8mb4 FIELDS TERMINATED BY ") &&
+	       mysql_quote_literal(b, d) && buf_puts(b, " OPTIONALLY ENCLOSED BY ") &&
+	       mysql_quote_literal(b, q) &&
+	       buf_puts(b, " ESCAPED BY '' LINES TERMINATED BY '\\n' STARTING BY '' ") &&
 	       sql_column_list(&mysql_dialect, b, spec);
 }
 
@@ -98,6 +115,7 @@ static bool mysql_minus_seconds(struct buf *b, const char *lit, double seconds)
 
 const struct dialect mysql_dialect = {
 	.name = "mysql",
+	.exact_rule = convert_exact_rule_for_mysql,
 	.max_params = 65535,
 	.fk_set_null_needs_null = true,
 	.alter_adds_foreign_key = true,

@@ -8,7 +8,9 @@
 # holds each of its quick scans to the plain one, record by record
 # (SLUICE_CSV_CROSSCHECK=1, a test build's switch). The same files into
 # MariaDB by LOAD DATA (--method infile): records found by the reader's
-# quote-aware scan against libcsv's, and clean files against \copy's values.
+# quote-aware scan against libcsv's, and clean files against \copy's values;
+# and typed values (tools/csv_typed.py) sent to LOAD DATA as CSV text against
+# escaped and against INSERT.
 . "$(dirname "$0")/lib.sh"
 GEN="$(dirname "$0")/../tools/csv_dialects.py"
 SEEDS=${SLUICE_CSV_SEEDS:-24}
@@ -151,9 +153,75 @@ for seed in $(seq 101 $((100 + MY_SEEDS / 2))); do
 		diff <(pg_rows_hex cf_copy) <(my_rows_of mf_clean) | head -10 | cut -c1-160 | sed 's/^/    | /'
 		bad=$((bad + 1))
 	fi
+	if grep -a "debug: batch .* rows (" "$TMP/mf_clean.out" | grep -avq "rows as their CSV text"; then
+		fail "seed $seed: not every batch went as CSV text"
+		bad=$((bad + 1))
+	fi
 done
 my -e "drop table if exists mf_fast, mf_slow, mf_clean"
 [ $bad -eq 0 ] && pass "$((MY_SEEDS / 2)) files"
+
+# typed columns: the rows as their CSV text (values a column's kind converts
+# rewritten in place, a row with a NULL or the word NULL written whole)
+# against every value escaped (SLUICE_SLOW_CSV=1) and against INSERT
+TYPED="$(dirname "$0")/../tools/csv_typed.py"
+typed_rows() {
+	my -e "select concat_ws('|', coalesce(id, 'N'), coalesce(flag, 'N'), coalesce(at, 'N'),
+		coalesce(at3, 'N'), coalesce(day, 'N'), coalesce(amount, 'N'), coalesce(score, 'N'),
+		coalesce(hex(bin), 'N'), coalesce(hex(note), 'N')) from $1 order by id"
+}
+# typed_load SEED TABLE [ARG...]
+typed_load() {
+	local seed=$1 t=$2
+	shift 2
+	local envs=() args=()
+	for a in "$@"; do
+		case $a in *=*) envs+=("$a") ;; *) args+=("$a") ;; esac
+	done
+	my -e "drop table if exists $t; create table $t (id int, flag tinyint(1), at datetime,
+		at3 datetime(3), day date, amount decimal(10,2), score double, bin blob, note text)
+		character set utf8mb4"
+	rm -f "$TMP/$t.rej" "$TMP/$t.rej.log"
+	env "${envs[@]}" "$SLUICE" load "$TMP/t$seed.csv" "$SLUICE_MY_URL" --table "$t" \
+		--delimiter "$DELIM" --quote "$QUOTE" --batch-rows $((7 + seed % 50)) \
+		--rejects "$TMP/$t.rej" -vv "${args[@]}" >"$TMP/$t.out" 2>&1
+	echo $? >"$TMP/$t.rc"
+	touch "$TMP/$t.rej" "$TMP/$t.rej.log"
+}
+test_case "MariaDB LOAD DATA of typed values: CSV text = escaped values = INSERT"
+bad=0
+for seed in $(seq 1 "$MY_SEEDS"); do
+	read -r dh qh < <(python3 "$TYPED" "$seed" "$TMP/t$seed.csv")
+	DELIM=$(printf "\\x$dh") QUOTE=$(printf "\\x$qh")
+	typed_load "$seed" ty_csv --method infile
+	typed_load "$seed" ty_esc --method infile SLUICE_SLOW_CSV=1
+	typed_load "$seed" ty_ins --method insert
+	grep -aq "rows as their CSV text" "$TMP/ty_csv.out" ||
+		{ fail "seed $seed: no batch went as CSV text"; bad=$((bad + 1)); }
+	for other in ty_esc ty_ins; do
+		if [ "$(typed_rows ty_csv)" != "$(typed_rows $other)" ]; then
+			fail "seed $seed: rows differ from $other"
+			diff <(typed_rows $other) <(typed_rows ty_csv) | head -10 | cut -c1-160 | sed 's/^/    | /'
+			bad=$((bad + 1))
+		fi
+		# the same lines refused (the reasons of INSERT and LOAD DATA differ in words)
+		if [ "$(cut -d: -f2 "$TMP/ty_csv.rej.log" | sort -n)" != "$(cut -d: -f2 "$TMP/$other.rej.log" | sort -n)" ] ||
+			[ "$(cat "$TMP/ty_csv.rc")" != "$(cat "$TMP/$other.rc")" ]; then
+			fail "seed $seed: rejects or exit differ from $other"
+			diff <(sort "$TMP/$other.rej.log") <(sort "$TMP/ty_csv.rej.log") | head -10 | cut -c1-160 | sed 's/^/    | /'
+			bad=$((bad + 1))
+		fi
+	done
+	if ! cmp -s <(sed 's/ty_csv/ty_esc/g' "$TMP/ty_csv.rej.log" | sort) <(sort "$TMP/ty_esc.rej.log"); then
+		fail "seed $seed: reasons differ from the escaped values'"
+		bad=$((bad + 1))
+	fi
+	n=$(my -e "select count(*) from ty_csv")
+	[ "$n" -gt 150 ] && [ -s "$TMP/ty_csv.rej.log" ] ||
+		{ fail "seed $seed: $n rows, rejects: $(wc -l <"$TMP/ty_csv.rej.log")"; bad=$((bad + 1)); }
+done
+my -e "drop table if exists ty_csv, ty_esc, ty_ins"
+[ $bad -eq 0 ] && pass "$MY_SEEDS files"
 
 test_case "a value the column would round is still refused on the fast path"
 pg -c "drop table if exists cf_num; create table cf_num (id int, v numeric(6,2))"

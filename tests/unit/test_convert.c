@@ -416,6 +416,96 @@ START_TEST(quick_local_timestamps)
 }
 END_TEST
 
+/* Every rule's quick test passes only what its close look keeps, over
+ * values on either side of each bound; and it passes the common values of
+ * MySQL columns (what the reader's test relies on for LOAD DATA). */
+START_TEST(quick_agrees_with_close_look)
+{
+	static const int rules[] = {
+		CONVERT_EXACT_INTEGER,
+		CONVERT_EXACT_SCALE(0),
+		CONVERT_EXACT_SCALE(2),
+		CONVERT_EXACT_DOUBLE,
+		CONVERT_EXACT_FLOAT,
+		0,
+		3,
+		6,
+		CONVERT_EXACT_PG_FSP(0),
+		CONVERT_EXACT_PG_FSP(6),
+		CONVERT_EXACT_PG_LOCAL_FSP(0),
+		CONVERT_EXACT_PG_LOCAL_FSP(3),
+	};
+	static const char *const values[] = {
+		"0",
+		"42",
+		"-7",
+		"1.5",
+		"1.25",
+		"1.255",
+		"2.0",
+		"1e3",
+		"1E-1",
+		"true",
+		"false",
+		"yes",
+		"infinity",
+		"-infinity",
+		"+infinity",
+		"1e-400",
+		"1e-50",
+		"1E-320",
+		"",
+		" 5",
+		".",
+		"NaN",
+		"0.0000000000000000000000000000000000000000001",
+		"2024-01-01",
+		"2024-01-01T10:00:00",
+		"2024-01-01 10:00:00.5",
+		"2024-01-01 10:00:00.1234",
+		"2024-01-01 10:00:00,1234567",
+		"2024-01-01T10:00:00.1234567",
+		"2024-01-01 10:00:00-04:00",
+		"10:00:00.5",
+		"10:00",
+		"12345678901234567890123456789012345678901234567890.5",
+	};
+	char why[300];
+	for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++)
+		for (size_t v = 0; v < sizeof values / sizeof values[0]; v++) {
+			size_t len = strlen(values[v]);
+			if (convert_surely_exact(rules[r], values[v], len))
+				ck_assert_msg(
+					convert_is_exact(rules[r], values[v], len, why, sizeof why),
+					"rule %d passes '%s' quickly, but not closely", rules[r],
+					values[v]);
+		}
+	static const struct {
+		const char *type, *value;
+	} common[] = {
+		{"int(11)", "552"},
+		{"tinyint(1)", "true"},
+		{"tinyint(1)", "0"},
+		{"decimal(12,2)", "27823.88"},
+		{"double", "854.692401"},
+		{"float", "-1.5"},
+		{"datetime", "2024-08-04T23:19:00"},
+		{"datetime(3)", "2024-08-04 23:19:00.125"},
+		{"timestamp", "2024-08-04 23:19:00"},
+		{"time", "10:00:00"},
+	};
+	for (size_t i = 0; i < sizeof common / sizeof common[0]; i++) {
+		/* (MariaDB reports a decimal's rounding itself: no rule) */
+		int rule = convert_exact_rule_for_mysql(common[i].type);
+		ck_assert_msg(convert_surely_exact(rule, common[i].value, strlen(common[i].value)),
+			      "%s: '%s' passes quickly", common[i].type, common[i].value);
+	}
+	ck_assert(!convert_surely_exact(0, "2024-08-04 23:19:00.5", 21));
+	ck_assert(!convert_surely_exact(CONVERT_EXACT_FLOAT, "1e-50", 5));
+	ck_assert(!convert_surely_exact(6, "infinity", 8));
+}
+END_TEST
+
 START_TEST(epoch_milliseconds)
 {
 	expect_epoch(0, "1970-01-01T00:00:00.000Z");
@@ -451,6 +541,7 @@ int main(void)
 	tcase_add_test(tc, bytes_from_hex);
 	tcase_add_test(tc, epoch_milliseconds);
 	tcase_add_test(tc, quick_local_timestamps);
+	tcase_add_test(tc, quick_agrees_with_close_look);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
