@@ -231,7 +231,8 @@ static inline bool convert_quick_keeps(enum convert_quick q, size_t arg, const c
 		 * no decimal places, and a boolean's spelling is no number */
 		bool b;
 		return convert_plain_within(s, len, (long)arg) || convert_has_none(s, len, ".eE") ||
-		       (len == 4 && !memcmp(s, "true", 4)) || (len == 5 && !memcmp(s, "false", 5)) ||
+		       (len == 4 && !memcmp(s, "true", 4)) ||
+		       (len == 5 && !memcmp(s, "false", 5)) ||
 		       (len <= 5 && convert_parse_bool(s, len, &b));
 	}
 	case CONVERT_QUICK_NOEXP:
