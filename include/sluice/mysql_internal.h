@@ -44,7 +44,6 @@ struct infile_state {
 	bool csv;
 	const char *src;
 	size_t src_len;
-	bool held; /* conn->data holds row next, written, for after src */
 	bool failed;
 	bool interrupted; /* a signal stopped it */
 };

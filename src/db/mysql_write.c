@@ -176,37 +176,48 @@ static int quick_convert(enum convert_kind kind, const char *s, size_t len, cons
 	}
 }
 
-enum csv_row { CSV_ROW_AS_IS, CSV_ROW_WRITTEN, CSV_ROW_FAILED };
+enum csv_row { CSV_ROW_AS_IS, CSV_ROW_PATCHED, CSV_ROW_WHOLE };
+
+/* The most bytes csv_row writes for row r of b. */
+static size_t patch_room(const struct batch *b, size_t r)
+{
+	return b->meta[r].raw_len + 1 + (size_t)b->ncols * (2 * (64 + CONVERT_MAX_GROWTH) + 2);
+}
 
 /* Row r of b (its CSV text in the batch) for the CSV framing: as it is
- * (nothing written), or written into o: its text with the values its
- * columns' kinds convert put in their place, or, when a value is NULL or
- * the word NULL or lies outside the text, written whole. */
-static enum csv_row csv_row(struct conn *c, const struct batch *b, size_t r, struct buf *o)
+ * (nothing written); patched: its text with the values its columns' kinds
+ * convert put in place of their fields, written at o (patch_room bytes;
+ * NULL: only tell) and its length into *n; or to be written whole
+ * (csv_row_whole), when a value is NULL or the word NULL (which LOAD DATA
+ * reads as NULL unless enclosed) or a converted one lies outside the text. */
+static enum csv_row csv_row(struct conn *c, const struct batch *b, size_t r, char *o, size_t *n)
 {
 	const struct cell *row = batch_row(b, r);
 	const struct row_meta *m = &b->meta[r];
-	size_t mark = o->len;
 	const char *from = m->raw, *end = m->raw + m->raw_len;
+	char *o0 = o;
 	bool changed = false;
 	char conv[64 + CONVERT_MAX_GROWTH];
 	for (int col = 0; col < b->ncols; col++) {
 		struct cell v = row[col];
 		if (!v.ptr || (v.len == 4 && !memcmp(v.ptr, "NULL", 4)))
-			goto whole;
+			return CSV_ROW_WHOLE;
 		if (!c->any_kind || c->kinds[col] == CONVERT_NONE)
 			continue;
-		size_t n;
+		size_t k;
 		const char *to = conv;
 		int quick = quick_convert(c->kinds[col], v.ptr, v.len, &to);
 		if (quick == 1)
 			continue;
 		if (v.len > 64 || v.ptr < m->raw || v.ptr + v.len > end)
-			goto whole; /* long (bytes), or not as the text has it */
+			return CSV_ROW_WHOLE; /* long (bytes), or not as the text has it */
 		if (quick == 2)
-			n = 1;
-		else if (!convert_value(c->kinds[col], v.ptr, v.len, conv, sizeof conv, &n) ||
-			 same_to_server(conv, n, v))
+			k = 1;
+		else if (!convert_value(c->kinds[col], v.ptr, v.len, conv, sizeof conv, &k) ||
+			 same_to_server(conv, k, v))
+			continue;
+		changed = true;
+		if (!o)
 			continue;
 		/* the field in the text: the value, and its quotes if enclosed */
 		const char *f0 = v.ptr, *f1 = v.ptr + v.len;
@@ -214,24 +225,32 @@ static enum csv_row csv_row(struct conn *c, const struct batch *b, size_t r, str
 			f0--;
 			f1++;
 		}
-		if (!buf_append(o, from, (size_t)(f0 - from)) ||
-		    !put_enclosed(o, to, n, b->csv_quote))
-			return CSV_ROW_FAILED;
+		memcpy(o, from, (size_t)(f0 - from));
+		o += f0 - from;
+		*o++ = b->csv_quote;
+		for (size_t i = 0; i < k; i++) {
+			if (to[i] == b->csv_quote)
+				*o++ = b->csv_quote;
+			*o++ = to[i];
+		}
+		*o++ = b->csv_quote;
 		from = f1;
-		changed = true;
 	}
 	if (!changed)
 		return CSV_ROW_AS_IS;
-	return buf_append(o, from, (size_t)(end - from)) && buf_putc(o, '\n') ? CSV_ROW_WRITTEN
-									      : CSV_ROW_FAILED;
-whole:
-	o->len = mark;
-	return csv_row_whole(c, b, r, o) ? CSV_ROW_WRITTEN : CSV_ROW_FAILED;
+	if (o) {
+		memcpy(o, from, (size_t)(end - from));
+		o += end - from;
+		*o++ = '\n';
+		*n = (size_t)(o - o0);
+	}
+	return CSV_ROW_PATCHED;
 }
 
 /* my_infile_read under the CSV framing: runs of rows that go as they are
- * are handed over straight from the batch's text; the others are written
- * into conn->data first (csv_row). */
+ * are handed over straight from the batch's text; a patched row is
+ * written into dst when it has room, else into conn->data; a row written
+ * whole goes through conn->data. */
 static int infile_read_csv(struct conn *c, char *dst, unsigned int len)
 {
 	struct infile_state *s = &c->inf;
@@ -246,47 +265,46 @@ static int infile_read_csv(struct conn *c, char *dst, unsigned int len)
 			out += k;
 			continue;
 		}
-		if (s->held) {
-			/* the row after the run handed over last, written */
-			s->held = false;
-			s->src = c->data.data;
-			s->src_len = c->data.len;
-			s->next++;
-			continue;
-		}
 		if (s->next >= s->end)
 			break;
-		/* rows whose text lies right after the one before, as they are */
-		const struct row_meta *m = &b->meta[s->next];
-		bool run = m->text_lf;
-		size_t k = 0;
-		buf_reset(&c->data);
-		enum csv_row how = CSV_ROW_WRITTEN;
-		while (run && (how = csv_row(c, b, s->next + k, &c->data)) == CSV_ROW_AS_IS) {
-			k++;
-			run = s->next + k < s->end && m[k].text_lf &&
-			      m[k].raw == m[k - 1].raw + m[k - 1].raw_len + 1;
+		size_t r = s->next;
+		const struct row_meta *m = &b->meta[r];
+		enum csv_row how = CSV_ROW_WHOLE;
+		size_t room = patch_room(b, r), n = 0;
+		char *o = dst + out;
+		if (len - out < room) {
+			buf_reset(&c->data);
+			o = buf_reserve(&c->data, room) ? c->data.data : NULL;
 		}
-		if (how == CSV_ROW_FAILED) {
-			s->failed = true;
-			return -1;
-		}
-		if (k) {
-			/* rows [next, next+k) as they lie; a row written after
-			 * them waits in conn->data for the next turn */
-			const struct row_meta *z = &b->meta[s->next + k - 1];
-			s->src = b->meta[s->next].raw;
-			s->src_len = (size_t)(z->raw + z->raw_len + 1 - s->src);
+		if (m->text_lf && o)
+			how = csv_row(c, b, r, o, &n);
+		if (how == CSV_ROW_AS_IS) {
+			/* with the rows after it whose text lies right after
+			 * its, as they are too */
+			size_t k = 1;
+			while (r + k < s->end && m[k].text_lf &&
+			       m[k].raw == m[k - 1].raw + m[k - 1].raw_len + 1 &&
+			       csv_row(c, b, r + k, NULL, &n) == CSV_ROW_AS_IS)
+				k++;
+			s->src = m->raw;
+			s->src_len = (size_t)(m[k - 1].raw + m[k - 1].raw_len + 1 - m->raw);
 			s->next += k;
-			s->held = c->data.len > 0;
 			continue;
 		}
-		if (!run && !csv_row_whole(c, b, s->next, &c->data)) {
-			s->failed = true;
-			return -1;
+		if (how == CSV_ROW_PATCHED && o == dst + out) {
+			out += n;
+		} else if (how == CSV_ROW_PATCHED) {
+			s->src = c->data.data;
+			s->src_len = n;
+		} else {
+			buf_reset(&c->data);
+			if (!csv_row_whole(c, b, r, &c->data)) {
+				s->failed = true;
+				return -1;
+			}
+			s->src = c->data.data;
+			s->src_len = c->data.len;
 		}
-		s->src = c->data.data;
-		s->src_len = c->data.len;
 		s->next++;
 	}
 	return (int)out;
