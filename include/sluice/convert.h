@@ -82,6 +82,11 @@ enum {
  * a UTC offset the value carries (MariaDB's DATETIME converts it to the
  * session's UTC): a value with an offset other than 0 is not kept. */
 #define CONVERT_EXACT_PG_LOCAL_FSP(n) (-300 - (n))
+/* A PostgreSQL time without time zone keeping n digits, which also drops
+ * a date, a UTC offset or a zone the value carries (MariaDB's TIME refuses
+ * or reports them): a value with one is not kept, but Z, UTC, GMT and an
+ * offset of 0 are. */
+#define CONVERT_EXACT_PG_LOCAL_TIME_FSP(n) (-400 - (n))
 /* The rule of a MySQL column of type t (sql.h: convert_exact_rule_for_mysql
  * by its text). */
 int convert_exact_mysql(const struct sql_type *t);
@@ -187,6 +192,7 @@ enum convert_quick {
 	CONVERT_QUICK_LOCAL, /* convert_local_within(arg) */
 	CONVERT_QUICK_NOEXP, /* a MySQL DOUBLE or FLOAT: shorter than arg, no exponent */
 	CONVERT_QUICK_FSP,   /* a MySQL time keeping arg digits: no fraction, or runs within */
+	CONVERT_QUICK_CLOCK, /* a PostgreSQL local time: digits and colons, arg fraction digits */
 	CONVERT_QUICK_NONE,  /* none: ask convert_is_exact */
 };
 static inline enum convert_quick convert_quick_for(int rule, size_t *arg)
@@ -206,6 +212,11 @@ static inline enum convert_quick convert_quick_for(int rule, size_t *arg)
 	if (rule <= CONVERT_EXACT_PG_LOCAL_FSP(0) && rule >= CONVERT_EXACT_PG_LOCAL_FSP(6)) {
 		*arg = (size_t)(CONVERT_EXACT_PG_LOCAL_FSP(0) - rule);
 		return CONVERT_QUICK_LOCAL;
+	}
+	if (rule <= CONVERT_EXACT_PG_LOCAL_TIME_FSP(0) &&
+	    rule >= CONVERT_EXACT_PG_LOCAL_TIME_FSP(6)) {
+		*arg = (size_t)(CONVERT_EXACT_PG_LOCAL_TIME_FSP(0) - rule);
+		return CONVERT_QUICK_CLOCK;
 	}
 	if (rule == CONVERT_EXACT_DOUBLE || rule == CONVERT_EXACT_FLOAT) {
 		/* convert_is_exact: such a number cannot underflow */
@@ -237,6 +248,21 @@ static inline bool convert_quick_keeps(enum convert_quick q, size_t arg, const c
 	}
 	case CONVERT_QUICK_NOEXP:
 		return len < arg && convert_has_none(s, len, "eE\0");
+	case CONVERT_QUICK_CLOCK: {
+		/* only digits and colons (no date, zone nor offset), then at
+		 * most arg digits after one point */
+		size_t i = 0;
+		while (i < len && ((unsigned char)(s[i] - '0') < 10 || s[i] == ':'))
+			i++;
+		if (i == len)
+			return len > 0;
+		if (s[i] != '.' || len - i - 1 > arg)
+			return false;
+		while (++i < len)
+			if ((unsigned char)(s[i] - '0') >= 10)
+				return false;
+		return true;
+	}
 	case CONVERT_QUICK_FSP: {
 		/* a digit first: not one of the infinities MySQL cannot store;
 		 * then no fraction, or one point and at most arg digits after

@@ -413,8 +413,12 @@ int convert_exact_pg(const struct sql_type *t)
 		/* without a time zone: an offset is dropped too */
 		return t->fsp >= 0 && t->fsp <= 6 ? CONVERT_EXACT_PG_LOCAL_FSP(t->fsp)
 						  : CONVERT_EXACT_ANY;
-	case SQL_TIMESTAMPTZ:
 	case SQL_TIME:
+		if (!t->with_tz) /* a date, an offset or a zone is dropped too */
+			return t->fsp >= 0 && t->fsp <= 6 ? CONVERT_EXACT_PG_LOCAL_TIME_FSP(t->fsp)
+							  : CONVERT_EXACT_PG_LOCAL_TIME_FSP(6);
+		/* fall through */
+	case SQL_TIMESTAMPTZ:
 		/* its infinities are values, unlike MySQL's */
 		return t->fsp >= 0 && t->fsp <= 6 ? CONVERT_EXACT_PG_FSP(t->fsp)
 						  : CONVERT_EXACT_ANY;
@@ -515,6 +519,68 @@ static unsigned exact_classes(const char *s, size_t len)
 	return k;
 }
 
+/* Whether s[i, i+n) is word, in any case. */
+static bool word_at(const char *s, size_t i, size_t n, const char *word)
+{
+	return strlen(word) == n && !strncasecmp(s + i, word, n);
+}
+
+/* Whether a PostgreSQL time without time zone keeps what s says: it drops
+ * a date before the time (2024-01-01 10:00), and a UTC offset or a zone
+ * after it (10:00+02, 10:00 PST), silently. Z, UTC, GMT and offsets of 0
+ * name the same time; AM and PM are part of it; allballs and now are
+ * times. A value that starts with neither a digit nor a date is left to
+ * the server. */
+static bool pg_local_time_kept(const char *s, size_t len, char *why, size_t whysz)
+{
+	size_t i = 0, end = len;
+	while (i < end && s[i] == ' ')
+		i++;
+	while (end > i && s[end - 1] == ' ')
+		end--;
+	int w = (int)(len < 60 ? len : 60);
+	if (end - i >= 10 && s[i + 4] == '-' && s[i + 7] == '-') {
+		bool date = true;
+		for (size_t k = 0; k < 10; k++)
+			date &= k == 4 || k == 7 || (unsigned char)(s[i + k] - '0') < 10;
+		if (date) {
+			snprintf(why, whysz,
+				 "'%.*s' has a date, which a time column would drop: give the "
+				 "time alone, or load into a timestamp",
+				 w, s);
+			return false;
+		}
+	}
+	if (i == end || (unsigned char)(s[i] - '0') >= 10)
+		return true; /* allballs, now, or what the server refuses */
+	while (i < end &&
+	       ((unsigned char)(s[i] - '0') < 10 || s[i] == ':' || s[i] == '.' || s[i] == ','))
+		i++;
+	while (i < end && s[i] == ' ')
+		i++;
+	if (end - i >= 2 && ((s[i] | 0x20) == 'a' || (s[i] | 0x20) == 'p') &&
+	    (s[i + 1] | 0x20) == 'm') {
+		i += 2;
+		while (i < end && s[i] == ' ')
+			i++;
+	}
+	if (i == end || word_at(s, i, end - i, "z") || word_at(s, i, end - i, "utc") ||
+	    word_at(s, i, end - i, "gmt"))
+		return true;
+	if (s[i] == '+' || s[i] == '-') {
+		bool zero = end - i > 1;
+		for (size_t k = i + 1; k < end; k++)
+			zero &= s[k] == '0' || s[k] == ':';
+		if (zero)
+			return true;
+	}
+	snprintf(why, whysz,
+		 "'%.*s' has a UTC offset or a time zone, which a time without time zone "
+		 "would drop: give the time in UTC, or load into timetz",
+		 w, s);
+	return false;
+}
+
 bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t whysz)
 {
 	if (!s || rule == CONVERT_EXACT_ANY)
@@ -569,6 +635,12 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 				"'%.*s' has %ld decimal places; the column keeps %ld and would round it",
 				(int)(len < 60 ? len : 60), s, places, keep);
 		return false;
+	}
+	if (rule <= CONVERT_EXACT_PG_LOCAL_TIME_FSP(0) &&
+	    rule >= CONVERT_EXACT_PG_LOCAL_TIME_FSP(6)) {
+		if (!pg_local_time_kept(s, len, why, whysz))
+			return false;
+		rule = CONVERT_EXACT_PG_FSP(CONVERT_EXACT_PG_LOCAL_TIME_FSP(0) - rule);
 	}
 	if (rule <= CONVERT_EXACT_PG_LOCAL_FSP(0) && rule >= CONVERT_EXACT_PG_LOCAL_FSP(6)) {
 		/* PostgreSQL reads the wall time and drops the offset: the

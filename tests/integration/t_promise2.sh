@@ -187,6 +187,26 @@ for method in copy insert; do
 	assert_eq "pg $method: UTC kept, an offset refused, never dropped" "2	2025-07-01 00:30:00
 3	2025-07-01 00:30:00" "$(pgd ur_db -c "SELECT * FROM l ORDER BY id")"
 done
+# a time without time zone drops a date, an offset or a zone, silently
+pgd ur_db -c "CREATE TABLE tl (id int PRIMARY KEY, t time, tz timetz)"
+printf 'id,t,tz
+1,08:15:00+05:30,08:15:00+05:30
+2,08:15:00Z,08:15:00Z
+3,2025-07-01 08:15:00,08:15:00
+4,08:15 PM,08:15:00-01
+5,08:15:00.25 EST,08:15:00
+6,08:15:00 UTC,08:15:00
+' >"$TMP/tl.csv"
+for method in copy insert; do
+	pgd ur_db -c "TRUNCATE tl"
+	run_sluice "ur-tl-$method" 3 load "$TMP/tl.csv" "$PG_BASE/ur_db" --table tl --method $method \
+		--rejects "$TMP/tl-$method.rej"
+	assert_eq "pg $method: a time keeps its wall time or is refused" "2	08:15:00	08:15:00+00
+4	20:15:00	08:15:00-01
+6	08:15:00	08:15:00+00" "$(pgd ur_db -c "SELECT * FROM tl ORDER BY id")"
+	assert_eq "pg $method: the lines refused" "2 4 6" "$(cut -d: -f2 "$TMP/tl-$method.rej.log" | sort -n | xargs)"
+	assert_contains "pg $method: the reason" "'2025-07-01 08:15:00' has a date, which a time column would drop" "$(cat "$TMP/tl-$method.rej.log")"
+done
 
 test_case "whole numbers in other spellings (MySQL)"
 fresh wn_db

@@ -270,6 +270,26 @@ START_TEST(pg_exactness)
 	pg_exact("timestamp without time zone", "2024-01-01 10:00:00+00:00", true);
 	pg_exact("timestamp with time zone", "2024-01-01 10:00:00-04:00", true);
 	pg_exact("timestamp(0) without time zone", "2024-01-01 10:00:00.5Z", false);
+	/* a time without time zone drops a date, an offset or a zone */
+	pg_exact("time without time zone", "10:00:00", true);
+	pg_exact("time without time zone", "10:00:00.123456", true);
+	pg_exact("time(0) without time zone", "10:00:00.5", false);
+	pg_exact("time without time zone", "10:00:00+02", false);
+	pg_exact("time without time zone", "10:00-04:30", false);
+	pg_exact("time without time zone", "10:00:00 PST", false);
+	pg_exact("time without time zone", "2024-01-01 10:00:00", false);
+	pg_exact("time without time zone", "2024-01-01T10:00:00Z", false);
+	pg_exact("time without time zone", "10:00:00Z", true);
+	pg_exact("time without time zone", "10:00:00+00:00", true);
+	pg_exact("time without time zone", "10:00:00 UTC", true);
+	pg_exact("time without time zone", "10:00 PM", true);
+	pg_exact("time without time zone", "10:00 pm -01", false);
+	pg_exact("time without time zone", "allballs", true);
+	pg_exact("time with time zone", "10:00:00+02", true);
+	int clock = convert_exact_rule_for_pg("time without time zone");
+	ck_assert(convert_surely_exact(clock, "23:59:59.999999", 15));
+	ck_assert(!convert_surely_exact(clock, "23:59:59-01", 11));
+	ck_assert(!convert_surely_exact(convert_exact_rule_for_pg("time(2)"), "23:59:59.125", 12));
 	int local = convert_exact_rule_for_pg("timestamp without time zone");
 	ck_assert(!convert_surely_exact(local, "2024-01-01 10:00:00-04", 22));
 	ck_assert(convert_surely_exact(local, "2024-01-01 10:00:00", 19));
@@ -434,6 +454,8 @@ START_TEST(quick_agrees_with_close_look)
 		CONVERT_EXACT_PG_FSP(6),
 		CONVERT_EXACT_PG_LOCAL_FSP(0),
 		CONVERT_EXACT_PG_LOCAL_FSP(3),
+		CONVERT_EXACT_PG_LOCAL_TIME_FSP(0),
+		CONVERT_EXACT_PG_LOCAL_TIME_FSP(6),
 	};
 	static const char *const values[] = {
 		"0",
@@ -468,6 +490,12 @@ START_TEST(quick_agrees_with_close_look)
 		"2024-01-01 10:00:00-04:00",
 		"10:00:00.5",
 		"10:00",
+		"10:00:00+02",
+		"10:00:00.25Z",
+		"10:00 PM",
+		"-10:00:00",
+		"838:59:59",
+		"10:00:00.",
 		"12345678901234567890123456789012345678901234567890.5",
 	};
 	char why[300];
