@@ -31,6 +31,9 @@ struct conn {
 	/* column types of the table being updated, by spec column */
 	char *types_key;
 	char **types;
+	/* the same with their modifiers (varchar(5), numeric(6,2)): what a
+	 * value assigned to the column is checked against */
+	char **full_types;
 	int ntypes;
 	int *exact;	 /* per column: what it would round (convert_exact_rule_for_pg) */
 	int *exact_cols; /* the columns that have one, in order */

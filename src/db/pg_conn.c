@@ -352,7 +352,10 @@ void pg_close(struct conn *c)
 	free(c->params);
 	for (int i = 0; i < c->ntypes; i++)
 		free(c->types[i]);
+	for (int i = 0; c->full_types && i < c->ntypes; i++)
+		free(c->full_types[i]);
 	free(c->types);
+	free(c->full_types);
 	free(c->types_key);
 	free(c->exact);
 	free(c->exact_cols);

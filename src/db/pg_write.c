@@ -465,19 +465,24 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 		buf_free(&key);
 		return false;
 	}
-	for (int i = 0; i < c->ntypes; i++)
+	for (int i = 0; i < c->ntypes; i++) {
 		free(c->types[i]);
+		free(c->full_types[i]);
+	}
 	free(c->types);
+	free(c->full_types);
 	free(c->types_key);
 	c->types_key = NULL;
-	c->types = calloc((size_t)spec->ncols, sizeof *c->types);
+	c->types = calloc((size_t)(spec->ncols ? spec->ncols : 1), sizeof *c->types);
+	c->full_types = calloc((size_t)(spec->ncols ? spec->ncols : 1), sizeof *c->full_types);
 	free(c->exact);
 	c->exact = calloc((size_t)(spec->ncols ? spec->ncols : 1), sizeof *c->exact);
 	free(c->exact_cols);
 	c->exact_cols = calloc((size_t)(spec->ncols ? spec->ncols : 1), sizeof *c->exact_cols);
 	c->nexact_cols = 0;
 	c->ntypes = 0;
-	bool ok = c->types != NULL && c->exact != NULL && c->exact_cols != NULL && td.exists;
+	bool ok = c->types != NULL && c->full_types != NULL && c->exact != NULL &&
+		  c->exact_cols != NULL && td.exists;
 	if (!td.exists)
 		sl_error_set(err, SL_ERR_USAGE, "table %s does not exist", key.data);
 	for (int i = 0; ok && i < spec->ncols; i++) {
@@ -494,10 +499,15 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 		 * assigning to the column checks it (a too-long value is an
 		 * error, never cut as an explicit cast to varchar(n) would) */
 		c->types[i] = strdup(td.cols[j].base_type);
+		c->full_types[i] = strdup(td.cols[j].type ? td.cols[j].type : td.cols[j].base_type);
 		c->exact[i] = convert_exact_rule_for_pg(td.cols[j].type);
 		if (c->exact[i] != CONVERT_EXACT_ANY)
 			c->exact_cols[c->nexact_cols++] = i;
 		c->ntypes = i + 1;
+		if (!c->types[i] || !c->full_types[i]) {
+			ok = false;
+			sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		}
 	}
 	/* a unique index within the key: each record finds its row through it */
 	c->key_indexed = false;
@@ -559,9 +569,15 @@ bool pg_write_each(struct conn *c, const struct write_spec *spec, const struct b
 		buf_free(&q);
 		return false;
 	}
-	ok = buf_puts(&body,
-		      " DECLARE r record; sluice_m text; sluice_col text; BEGIN FOR r IN SELECT * "
-		      "FROM pg_temp.\"sluice#each\" ORDER BY n LOOP BEGIN INSERT INTO ") &&
+	/* a variable of each column's type with its modifier: assigning a
+	 * value to it checks what assigning it to the column does (length,
+	 * precision, a domain's constraints) */
+	ok = buf_puts(&body, " DECLARE r record; sluice_m text; sluice_col text;");
+	for (int i = 0; ok && i < spec->ncols; i++)
+		ok = buf_printf(&body, " sluice_v%d %s;", i + 1, c->full_types[i]);
+	ok = ok &&
+	     buf_puts(&body, " BEGIN FOR r IN SELECT * "
+			     "FROM pg_temp.\"sluice#each\" ORDER BY n LOOP BEGIN INSERT INTO ") &&
 	     sql_table_name(&pg_dialect, &body, spec) && buf_puts(&body, " (");
 	for (int i = 0; ok && i < spec->ncols; i++)
 		ok = (!i || buf_puts(&body, ", ")) &&
@@ -572,14 +588,15 @@ bool pg_write_each(struct conn *c, const struct write_spec *spec, const struct b
 	ok = ok && buf_puts(&body, "); EXCEPTION WHEN OTHERS THEN IF ") &&
 	     pg_every_row_condition(&body) &&
 	     buf_puts(&body, " THEN RAISE; END IF; sluice_m := SQLERRM; sluice_col := NULL;");
-	/* the reason names the column whose value does not convert, as the
-	 * multi-row INSERT's does (name_parameter): the first that fails */
+	/* the reason names the column whose value does not convert or fit,
+	 * as the multi-row INSERT's does (name_parameter): the first that
+	 * fails */
 	for (int i = 0; ok && i < spec->ncols; i++)
 		ok = buf_printf(
 			     &body,
-			     " IF sluice_col IS NULL THEN BEGIN PERFORM r.c%d::%s; EXCEPTION WHEN "
-			     "OTHERS THEN sluice_col := ",
-			     i + 1, c->types[i]) &&
+			     " IF sluice_col IS NULL THEN BEGIN sluice_v%d := r.c%d::%s; EXCEPTION "
+			     "WHEN OTHERS THEN sluice_col := ",
+			     i + 1, i + 1, c->types[i]) &&
 		     pg_dialect.quote_literal(&body, spec->columns[i]) &&
 		     buf_puts(&body, "; END; END IF;");
 	ok = ok && buf_puts(&body, " INSERT INTO pg_temp.\"sluice#refused\" VALUES (r.n, sluice_m "
