@@ -91,21 +91,28 @@ done
 my_rows_of() { my -e "select concat(coalesce(id, 'N'), '|', coalesce(hex(a), 'N'), '|', coalesce(hex(b), 'N')) from $1 order by id, hex(a), hex(b)"; }
 pg_rows_hex() { pg -c "select coalesce(id::text, 'N') || '|' || coalesce(upper(encode(convert_to(a, 'UTF8'), 'hex')), 'N') || '|' || coalesce(upper(encode(convert_to(b, 'UTF8'), 'hex')), 'N') from $1 order by id"; }
 
-# my_load SEED TABLE [ARG...]: load() into MariaDB with --method infile
-my_load() {
-	local seed=$1 t=$2
-	shift 2
+# my_file_load FILE COLUMNS BATCH TABLE [ARG...]: FILE (in DELIM and QUOTE)
+# into a fresh MariaDB TABLE (COLUMNS), BATCH rows a batch (ARGs: VAR=value
+# for the environment, others for sluice); code, output (-vv), rejects and
+# reasons in $TMP/TABLE.{rc,out,rej,rej.log}
+my_file_load() {
+	local file=$1 cols=$2 batch=$3 t=$4
+	shift 4
 	local envs=() args=()
 	for a in "$@"; do
 		case $a in *=*) envs+=("$a") ;; *) args+=("$a") ;; esac
 	done
-	my -e "drop table if exists $t; create table $t (id int, a text, b text) character set utf8mb4"
+	my -e "drop table if exists $t; create table $t ($cols) character set utf8mb4"
 	rm -f "$TMP/$t.rej" "$TMP/$t.rej.log"
-	env "${envs[@]}" "$SLUICE" load "$TMP/g$seed.csv" "$SLUICE_MY_URL" --table "$t" --method infile \
-		--delimiter "$DELIM" --quote "$QUOTE" --batch-rows $((5 + seed % 40)) \
+	env "${envs[@]}" "$SLUICE" load "$file" "$SLUICE_MY_URL" --table "$t" \
+		--delimiter "$DELIM" --quote "$QUOTE" --batch-rows "$batch" \
 		--rejects "$TMP/$t.rej" -vv "${args[@]}" >"$TMP/$t.out" 2>&1
 	echo $? >"$TMP/$t.rc"
 	touch "$TMP/$t.rej" "$TMP/$t.rej.log"
+}
+# my_load SEED TABLE [ARG...]: the seed's file into MariaDB with --method infile
+my_load() {
+	my_file_load "$TMP/g$1.csv" "id int, a text, b text" $((5 + $1 % 40)) "$2" --method infile "${@:3}"
 }
 
 test_case "MariaDB LOAD DATA: records found by the quote-aware scan = libcsv's"
@@ -170,23 +177,10 @@ typed_rows() {
 		coalesce(at3, 'N'), coalesce(day, 'N'), coalesce(amount, 'N'), coalesce(score, 'N'),
 		coalesce(hex(bin), 'N'), coalesce(hex(note), 'N')) from $1 order by id"
 }
-# typed_load SEED TABLE [ARG...]
+# typed_load SEED TABLE [ARG...]: the seed's typed file into MariaDB
 typed_load() {
-	local seed=$1 t=$2
-	shift 2
-	local envs=() args=()
-	for a in "$@"; do
-		case $a in *=*) envs+=("$a") ;; *) args+=("$a") ;; esac
-	done
-	my -e "drop table if exists $t; create table $t (id int, flag tinyint(1), at datetime,
-		at3 datetime(3), day date, amount decimal(10,2), score double, bin blob, note text)
-		character set utf8mb4"
-	rm -f "$TMP/$t.rej" "$TMP/$t.rej.log"
-	env "${envs[@]}" "$SLUICE" load "$TMP/t$seed.csv" "$SLUICE_MY_URL" --table "$t" \
-		--delimiter "$DELIM" --quote "$QUOTE" --batch-rows $((7 + seed % 50)) \
-		--rejects "$TMP/$t.rej" -vv "${args[@]}" >"$TMP/$t.out" 2>&1
-	echo $? >"$TMP/$t.rc"
-	touch "$TMP/$t.rej" "$TMP/$t.rej.log"
+	my_file_load "$TMP/t$1.csv" "id int, flag tinyint(1), at datetime, at3 datetime(3), day date,
+		amount decimal(10,2), score double, bin blob, note text" $((7 + $1 % 50)) "$2" "${@:3}"
 }
 test_case "MariaDB LOAD DATA of typed values: CSV text = escaped values = INSERT"
 bad=0
