@@ -13,7 +13,7 @@
 # escaped and against INSERT.
 . "$(dirname "$0")/lib.sh"
 GEN="$(dirname "$0")/../tools/csv_dialects.py"
-SEEDS=${SLUICE_CSV_SEEDS:-24}
+SEEDS=${SLUICE_CSV_SEEDS:-16}
 
 rows_of() { pg -c "select coalesce(id::text, 'N') || '|' || coalesce(a, 'N') || '|' || coalesce(b, 'N') from $1 order by 1"; }
 
