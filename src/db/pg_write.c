@@ -569,15 +569,9 @@ bool pg_write_each(struct conn *c, const struct write_spec *spec, const struct b
 		buf_free(&q);
 		return false;
 	}
-	/* a variable of each column's type with its modifier: assigning a
-	 * value to it checks what assigning it to the column does (length,
-	 * precision, a domain's constraints) */
-	ok = buf_puts(&body, " DECLARE r record; sluice_m text; sluice_col text;");
-	for (int i = 0; ok && i < spec->ncols; i++)
-		ok = buf_printf(&body, " sluice_v%d %s;", i + 1, c->full_types[i]);
-	ok = ok &&
-	     buf_puts(&body, " BEGIN FOR r IN SELECT * "
-			     "FROM pg_temp.\"sluice#each\" ORDER BY n LOOP BEGIN INSERT INTO ") &&
+	ok = buf_puts(&body,
+		      " DECLARE r record; sluice_m text; sluice_col text; BEGIN FOR r IN SELECT * "
+		      "FROM pg_temp.\"sluice#each\" ORDER BY n LOOP BEGIN INSERT INTO ") &&
 	     sql_table_name(&pg_dialect, &body, spec) && buf_puts(&body, " (");
 	for (int i = 0; ok && i < spec->ncols; i++)
 		ok = (!i || buf_puts(&body, ", ")) &&
@@ -590,13 +584,16 @@ bool pg_write_each(struct conn *c, const struct write_spec *spec, const struct b
 	     buf_puts(&body, " THEN RAISE; END IF; sluice_m := SQLERRM; sluice_col := NULL;");
 	/* the reason names the column whose value does not convert or fit,
 	 * as the multi-row INSERT's does (name_parameter): the first that
-	 * fails */
+	 * fails. The value initializes a variable of the column's type with
+	 * its modifier, in a block of its own: that checks what assigning it
+	 * to the column does (length, precision, a domain's constraints, its
+	 * NOT NULL too), where a cast to the type would cut a long text */
 	for (int i = 0; ok && i < spec->ncols; i++)
 		ok = buf_printf(
 			     &body,
-			     " IF sluice_col IS NULL THEN BEGIN sluice_v%d := r.c%d::%s; EXCEPTION "
-			     "WHEN OTHERS THEN sluice_col := ",
-			     i + 1, i + 1, c->types[i]) &&
+			     " IF sluice_col IS NULL THEN BEGIN DECLARE sluice_v %s := r.c%d::%s; "
+			     "BEGIN NULL; END; EXCEPTION WHEN OTHERS THEN sluice_col := ",
+			     c->full_types[i], i + 1, c->types[i]) &&
 		     pg_dialect.quote_literal(&body, spec->columns[i]) &&
 		     buf_puts(&body, "; END; END IF;");
 	ok = ok && buf_puts(&body, " INSERT INTO pg_temp.\"sluice#refused\" VALUES (r.n, sluice_m "

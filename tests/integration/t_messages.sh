@@ -151,8 +151,10 @@ assert_contains "the column, not \$4" "(column c)" "$ERR"
 assert_not_contains "no portal parameter" "portal parameter" "$ERR"
 # refused among good rows, each value is tried alone (write_each): the
 # reason still names the column, on both methods
-pg -c "drop table if exists msg_kit; create table msg_kit (id int, made date, weight numeric(6,2), note varchar(6))"
-printf 'id,made,weight,note\n1,2025-03-04,2.5,fine\n2,2025-02-29,1,leap\n3,2025-03-04,heavy,w\n4,2025-03-04,1.25,fine\n5,2025-03-04,1,much too long\n6,2025-03-04,12345.6,big\n' >"$TMP/kit.csv"
+pg -c "drop table if exists msg_kit; drop domain if exists msg_qty" \
+	-c "create domain msg_qty as int not null check (value > 0)" \
+	-c "create table msg_kit (id int, made date, weight numeric(6,2), note varchar(6), qty msg_qty)"
+printf 'id,made,weight,note,qty\n1,2025-03-04,2.5,fine,1\n2,2025-02-29,1,leap,1\n3,2025-03-04,heavy,w,1\n4,2025-03-04,1.25,fine,2\n5,2025-03-04,1,much too long,1\n6,2025-03-04,12345.6,big,1\n7,2025-03-04,1,none,-3\n' >"$TMP/kit.csv"
 for method in insert copy; do
 	pg -c "truncate msg_kit"
 	run 3 "$method: among good rows" load "$TMP/kit.csv" "$SLUICE_PG_URL" --table msg_kit --method $method \
@@ -162,6 +164,8 @@ for method in insert copy; do
 	# values that convert but do not fit the column's modifier
 	assert_contains "$method: the long text's column" "value too long for type character varying(6) (column note)" "$(grep 'kit.csv:6: ' "$TMP/kit.rej.log")"
 	assert_contains "$method: the big number's column" "numeric field overflow (column weight)" "$(grep 'kit.csv:7: ' "$TMP/kit.rej.log")"
+	# a table with a NOT NULL domain: the test of each value still runs
+	assert_contains "$method: the domain's column" "violates check constraint \"msg_qty_check\" (column qty)" "$(grep 'kit.csv:8: ' "$TMP/kit.rej.log")"
 	assert_eq "$method: the good rows in" "1|2.50
 4|1.25" "$(pg -c 'select id, weight from msg_kit order by id')"
 done
