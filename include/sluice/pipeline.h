@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 
+#include "sluice/convert.h"
 #include "sluice/driver.h"
 #include "sluice/infer.h"
 #include "sluice/job.h"
@@ -137,6 +138,10 @@ struct load {
 	int *exact_rules;
 	int *exact_cols;
 	int nexact_cols;
+	/* by exact_cols' index: each column's quick test and its bound
+	 * (convert_quick_for), picked once for the run */
+	enum convert_quick *exact_quick;
+	size_t *exact_arg;
 	const char *method_reason; /* why sluice chose the method itself, or NULL */
 	struct checkpoint *ckpt;   /* --resume, or NULL */
 	long long *src_records;	   /* per source: records read so far (ordinals) */

@@ -400,25 +400,10 @@ static int first_inexact(const struct conn *c, const struct batch *b, size_t fir
 			const struct cell *v = &batch_row(b, r)[col];
 			if (!v->ptr)
 				continue;
-			/* the quick test, picked once for the column, inlined in
-			 * a loop of its own */
-			bool kept;
-			switch (q) {
-			case CONVERT_QUICK_PLAIN:
-				kept = convert_plain_within(v->ptr, v->len, (long)arg);
-				break;
-			case CONVERT_QUICK_RUNS:
-				kept = convert_digit_runs_within(v->ptr, v->len, arg);
-				break;
-			case CONVERT_QUICK_LOCAL:
-				kept = convert_local_within(v->ptr, v->len, arg);
-				break;
-			default:
-				kept = q == CONVERT_QUICK_ANY;
-				break;
-			}
+			/* the quick test, picked once for the column */
 			char w[300];
-			if (!kept && !convert_is_exact(rule, v->ptr, v->len, w, sizeof w)) {
+			if (!convert_quick_keeps(q, arg, v->ptr, v->len) &&
+			    !convert_is_exact(rule, v->ptr, v->len, w, sizeof w)) {
 				end = r; /* an earlier column of row r comes first */
 				break;
 			}

@@ -799,7 +799,9 @@ static bool plan_exact_rules(struct load *ld)
 		return true;
 	ld->exact_rules = calloc((size_t)ld->ncols, sizeof *ld->exact_rules);
 	ld->exact_cols = calloc((size_t)ld->ncols, sizeof *ld->exact_cols);
-	if (!ld->exact_rules || !ld->exact_cols)
+	ld->exact_quick = calloc((size_t)ld->ncols, sizeof *ld->exact_quick);
+	ld->exact_arg = calloc((size_t)ld->ncols, sizeof *ld->exact_arg);
+	if (!ld->exact_rules || !ld->exact_cols || !ld->exact_quick || !ld->exact_arg)
 		return false;
 	for (int i = 0; i < ld->ncols; i++) {
 		const struct column_desc *col = NULL;
@@ -810,8 +812,11 @@ static bool plan_exact_rules(struct load *ld)
 		/* a column written to no table (--group-by) or not found: the
 		 * writer's own look decides */
 		ld->exact_rules[i] = col && col->type ? rule_of(col->type) : CONVERT_EXACT_ANY;
-		if (ld->exact_rules[i] != CONVERT_EXACT_ANY)
-			ld->exact_cols[ld->nexact_cols++] = i;
+		if (ld->exact_rules[i] == CONVERT_EXACT_ANY)
+			continue;
+		int k = ld->nexact_cols++;
+		ld->exact_cols[k] = i;
+		ld->exact_quick[k] = convert_quick_for(ld->exact_rules[i], &ld->exact_arg[k]);
 	}
 	return true;
 }
@@ -823,7 +828,8 @@ static bool row_surely_exact(const struct load *ld, const struct cell *row)
 	for (int k = 0; k < ld->nexact_cols; k++) {
 		int col = ld->exact_cols[k];
 		if (row[col].ptr && !cell_is_default(&row[col]) &&
-		    !convert_surely_exact(ld->exact_rules[col], row[col].ptr, row[col].len))
+		    !convert_quick_keeps(ld->exact_quick[k], ld->exact_arg[k], row[col].ptr,
+					 row[col].len))
 			return false;
 	}
 	return true;
@@ -1175,7 +1181,11 @@ static void free_table_load(struct table_load *t)
 	table_desc_free(&ld->target);
 	free(ld->exact_rules);
 	free(ld->exact_cols);
+	free(ld->exact_quick);
+	free(ld->exact_arg);
 	ld->exact_rules = ld->exact_cols = NULL;
+	ld->exact_quick = NULL;
+	ld->exact_arg = NULL;
 	ld->nexact_cols = 0;
 	checkpoint_close(ld->ckpt);
 	free(ld->src_records);
