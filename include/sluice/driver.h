@@ -91,8 +91,9 @@ struct driver {
 		/* What an error this driver filled in says, by its server's code: a
 		 * row collided with a unique key (PostgreSQL 23505, MySQL 1062)... */
 		bool (*unique_violation)(const struct sl_error *err);
-		/* ...or a CREATE of an object other than a table (a trigger) named
-		 * one that is there already (PostgreSQL 42710, MySQL 1359). */
+		/* ...or a CREATE named an object that is there already: a trigger
+		 * (PostgreSQL 42710, MySQL 1359), or on PostgreSQL a table that a
+		 * concurrent CREATE TABLE IF NOT EXISTS made meanwhile (42P07). */
 		bool (*object_exists)(const struct sl_error *err);
 	} conn;
 	/* --- transactions: begin, commit, settle a lost commit, the job's lock --- */

@@ -97,7 +97,8 @@ static bool pg_unique_violation(const struct sl_error *err)
 
 static bool pg_object_exists(const struct sl_error *err)
 {
-	return !strcmp(err->sqlstate, "42710"); /* duplicate_object */
+	/* duplicate_object, duplicate_table */
+	return !strcmp(err->sqlstate, "42710") || !strcmp(err->sqlstate, "42P07");
 }
 
 const struct driver pg_driver = {

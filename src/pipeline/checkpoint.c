@@ -409,10 +409,16 @@ static bool create_table(const struct driver *drv, struct conn *c, const struct 
 	struct buf sql;
 	buf_init(&sql, 0);
 	bool ok = sql_checkpoint_create(drv->dialect, &sql, table);
-	/* two runs creating it at once: PostgreSQL may refuse the second with
-	 * a unique violation on its catalog; the table is there then */
-	bool made = ok && (drv->conn.exec(c, sql.data, err) ||
-			   (drv->conn.unique_violation(err) && drv->conn.exec(c, sql.data, err)));
+	/* runs creating it at once: PostgreSQL's IF NOT EXISTS may still refuse
+	 * the later ones, with a unique violation on its catalog or "relation
+	 * already exists"; the table is there then, and IF NOT EXISTS passes */
+	bool made = ok && drv->conn.exec(c, sql.data, err);
+	for (int again = 0; ok && !made && again < 3 &&
+			    (drv->conn.unique_violation(err) || drv->conn.object_exists(err));
+	     again++) {
+		sl_error_clear(err);
+		made = drv->conn.exec(c, sql.data, err);
+	}
 	buf_free(&sql);
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");

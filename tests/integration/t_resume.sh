@@ -232,6 +232,27 @@ for server in pg my; do
 	drop_checkpoints $server
 done
 
+test_case "runs that create the checkpoint table at the same moment all start"
+# PostgreSQL's CREATE TABLE IF NOT EXISTS refuses a run that raced another
+# one's CREATE ("type ... already exists", a unique violation, "relation
+# ... already exists"); a window of microseconds, so many rounds of 8
+head -3 "$TMP/r.csv" >"$TMP/tiny.csv"
+pg_table race
+failed=0
+for round in $(seq 1 25); do
+	drop_checkpoints pg
+	pids=
+	for p in 1 2 3 4 5 6 7 8; do
+		"$SLUICE" load "$TMP/tiny.csv" "$SLUICE_PG_URL" --table race --resume --job "race$p" -q 2>>"$TMP/race.err" &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait "$p" || failed=$((failed + 1)); done
+done
+assert_eq "every run started and loaded (25 rounds x 8)" "0" "$failed"
+[ "$failed" = 0 ] || head -3 "$TMP/race.err" >&2
+assert_eq "every run's two rows once" "400 600" "$(pg -F ' ' -c 'select count(*), sum(id) from race')"
+drop_checkpoints pg
+
 test_case "three processes x two writers, batches that fall differently; all killed, rerun"
 # each process cuts its own batches (--batch-rows 3000, 2000, 1700), so a
 # batch of one meets ranges another committed in part: the rest of it is
