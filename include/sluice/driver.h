@@ -70,8 +70,9 @@ struct driver {
 		/* The server's name for this session ("backend 1234", "thread 56"),
 		 * for -v. */
 		void (*session_name)(struct conn *c, char *out, size_t n);
-		/* Cheap check that the connection still works, before reuse. */
-		bool (*healthy)(struct conn *c);
+		/* Cheap check that the connection still works, before reuse: what
+		 * the client knows of it, and with ask_server a round trip too. */
+		bool (*healthy)(struct conn *c, bool ask_server);
 		/* Run one statement that returns no rows. */
 		bool (*exec)(struct conn *c, const char *sql, struct sl_error *err);
 		/* Run one statement with text parameters (values[i] NULL for SQL NULL;

@@ -136,7 +136,7 @@ bool my_connect(const char *url, const struct conn_options *opts, struct conn **
 		struct sl_error *err);
 bool my_exec(struct conn *c, const char *sql, struct sl_error *err);
 bool my_server_version(struct conn *c, char *out, size_t n, struct sl_error *err);
-bool my_healthy(struct conn *c);
+bool my_healthy(struct conn *c, bool ask_server);
 bool my_identity(struct conn *c, char *out, size_t n, struct sl_error *err);
 void my_session_name(struct conn *c, char *out, size_t n);
 

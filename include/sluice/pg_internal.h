@@ -79,7 +79,7 @@ bool pg_connect(const char *url, const struct conn_options *opts, struct conn **
 		struct sl_error *err);
 bool pg_exec(struct conn *c, const char *sql, struct sl_error *err);
 bool pg_server_version(struct conn *c, char *out, size_t n, struct sl_error *err);
-bool pg_healthy(struct conn *c);
+bool pg_healthy(struct conn *c, bool ask_server);
 bool pg_every_row_condition(struct buf *b);
 bool pg_identity(struct conn *c, char *out, size_t n, struct sl_error *err);
 void pg_session_name(struct conn *c, char *out, size_t n);

@@ -17,6 +17,9 @@ struct pool_config {
 	int max;		/* never more than this many open */
 	double acquire_timeout; /* seconds a writer may wait; 0: no limit */
 	double idle_timeout;	/* seconds an idle connection above min lives */
+	double recheck_after;	/* a connection idle less long is reused without
+				 * asking the server (the client's own view only);
+				 * 0: always asks */
 	int retries;		/* reconnect attempts when connecting fails */
 	double backoff_base;	/* first reconnect delay, seconds (doubles each time) */
 	double timeout;		/* --timeout: seconds a connection may make no progress

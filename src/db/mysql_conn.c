@@ -714,9 +714,9 @@ bool my_server_version(struct conn *c, char *out, size_t n, struct sl_error *err
 	return true;
 }
 
-bool my_healthy(struct conn *c)
+bool my_healthy(struct conn *c, bool ask_server)
 {
-	return c && c->my && may_start(c) && mysql_ping(c->my) == 0;
+	return c && c->my && may_start(c) && (!ask_server || mysql_ping(c->my) == 0);
 }
 
 bool my_identity(struct conn *c, char *out, size_t n, struct sl_error *err)

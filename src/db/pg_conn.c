@@ -596,10 +596,12 @@ bool pg_server_version(struct conn *c, char *out, size_t n, struct sl_error *err
 	return true;
 }
 
-bool pg_healthy(struct conn *c)
+bool pg_healthy(struct conn *c, bool ask_server)
 {
 	if (c->stalled || PQstatus(c->pg) != CONNECTION_OK)
 		return false;
+	if (!ask_server)
+		return true;
 	PGresult *res = pg_run(c, "SELECT 1");
 	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 	PQclear(res);

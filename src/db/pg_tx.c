@@ -15,27 +15,31 @@
  * for the next client. */
 bool pg_begin(struct conn *c, struct sl_error *err)
 {
-	return pg_exec(c, c->pooled ? "BEGIN; SET LOCAL TimeZone = 'UTC'" : "BEGIN", err);
-}
-
-bool pg_commit(struct conn *c, struct sl_error *err)
-{
-	/* remember the transaction's id so that a COMMIT whose reply is lost
-	 * can be looked up later (txid_status) instead of guessed, and the
-	 * server process running it, asked inside the transaction (through a
-	 * transaction pooler the next one may run on another) */
+	/* the transaction's id, so that a COMMIT whose reply is lost can be
+	 * looked up later (txid_status) instead of guessed, and the server
+	 * process running it, asked inside the transaction (through a
+	 * transaction pooler the next one may run on another); in the same
+	 * round trip as BEGIN, which every batch pays */
 	c->xid[0] = '\0';
 	c->xid_pid = 0;
 	c->commit_in_doubt = false;
-	PGresult *res = pg_run(c, "SELECT txid_current(), pg_backend_pid()");
+	PGresult *res = pg_run(c, c->pooled ? "BEGIN; SET LOCAL TimeZone = 'UTC'; "
+					      "SELECT txid_current(), pg_backend_pid()"
+					    : "BEGIN; SELECT txid_current(), pg_backend_pid()");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		pg_fail(c, res, "COMMIT failed", err);
+		pg_fail(c, res, c->stalled ? "running BEGIN" : "query failed", err);
 		PQclear(res);
 		return false;
 	}
 	snprintf(c->xid, sizeof c->xid, "%s", PQgetvalue(res, 0, 0));
 	c->xid_pid = atoi(PQgetvalue(res, 0, 1));
 	PQclear(res);
+	return true;
+}
+
+bool pg_commit(struct conn *c, struct sl_error *err)
+{
+	c->commit_in_doubt = false;
 	if (pg_exec(c, "COMMIT", err))
 		return true;
 	/* sent and cut off (a signal's deadline too), not refused */

@@ -412,8 +412,9 @@ static bool lite_server_version(struct conn *c, char *out, size_t n, struct sl_e
 	return true;
 }
 
-static bool lite_healthy(struct conn *c)
+static bool lite_healthy(struct conn *c, bool ask_server)
 {
+	(void)ask_server;
 	return c && c->db;
 }
 

@@ -583,6 +583,7 @@ static bool connect_target(struct load *ld, struct sl_error *err)
 		.max = job->pool_max ? job->pool_max : workers + (job->single_transaction ? 1 : 0),
 		.acquire_timeout = job->acquire_timeout,
 		.idle_timeout = job->idle_timeout,
+		.recheck_after = 1.0,
 		.retries = job->retries,
 		.backoff_base = 0.2,
 		.timeout = job->timeout,

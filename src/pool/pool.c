@@ -201,16 +201,21 @@ bool pool_acquire(struct pool *p, struct conn **out, struct sl_error *err)
 	if (waited > p->wait_max)
 		p->wait_max = waited;
 	struct conn *c = NULL;
+	bool fresh = false;
 	if (p->nidle > 0) {
 		c = p->idle[--p->nidle].c;
+		fresh = mono_now() - p->idle[p->nidle].since < p->cfg.recheck_after;
 	}
 	p->total += c ? 0 : 1; /* reserve the slot for a new connection */
 	p->busy++;
 	pthread_cond_broadcast(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 
-	/* health check a reused connection; replace it when broken */
-	if (c && !p->drv->conn.healthy(c)) {
+	/* health check a reused connection; replace it when broken. One given
+	 * back a moment ago (the writer's own, between its batches) is not
+	 * asked again: a round trip per batch, and a server gone since then
+	 * fails the batch's first statement, which the writer retries */
+	if (c && !p->drv->conn.healthy(c, !fresh)) {
 		pthread_mutex_lock(&p->lock);
 		p->errors++;
 		pthread_mutex_unlock(&p->lock);

@@ -47,9 +47,9 @@ static void fake_close(struct conn *c)
 	free(c);
 }
 
-static bool fake_healthy(struct conn *c)
+static bool fake_healthy(struct conn *c, bool ask_server)
 {
-	return c->healthy;
+	return !ask_server || c->healthy;
 }
 
 static const struct driver fake = {
@@ -273,6 +273,41 @@ START_TEST(broken_connection_replaced)
 }
 END_TEST
 
+/* A connection given back a moment ago is taken again without a round
+ * trip; one idle longer than recheck_after is asked, and replaced when the
+ * server went away. */
+START_TEST(recent_connection_not_asked)
+{
+	reset();
+	struct pool_config cfg = {.max = 1,
+				  .idle_timeout = 60,
+				  .recheck_after = 0.2,
+				  .retries = 3,
+				  .backoff_base = 0.01};
+	struct pool *p;
+	struct sl_error err;
+	ck_assert(pool_create(&p, &fake, "fake://", &cfg, &err));
+	struct conn *c;
+	ck_assert(pool_acquire(p, &c, &err));
+	int first = c->id;
+	c->healthy = false; /* only a round trip would see it */
+	pool_release(p, c, false);
+	ck_assert(pool_acquire(p, &c, &err));
+	ck_assert_int_eq(c->id, first);
+	pool_release(p, c, false);
+	usleep(300000);
+	ck_assert(pool_acquire(p, &c, &err));
+	ck_assert_int_ne(c->id, first);
+	struct pool_stats s;
+	pool_get_stats(p, &s);
+	ck_assert_int_eq(s.created, 2);
+	ck_assert_int_eq(s.errors, 1);
+	pool_release(p, c, false);
+	pool_destroy(p);
+	ck_assert_int_eq(atomic_load(&open_now), 0);
+}
+END_TEST
+
 START_TEST(timeout_reaches_the_driver)
 {
 	reset();
@@ -325,6 +360,7 @@ int main(void)
 	tcase_add_test(tc, acquire_timeout);
 	tcase_add_test(tc, idle_reaping);
 	tcase_add_test(tc, broken_connection_replaced);
+	tcase_add_test(tc, recent_connection_not_asked);
 	tcase_add_test(tc, reconnect_with_backoff);
 	tcase_add_test(tc, timeout_reaches_the_driver);
 	suite_add_tcase(s, tc);
