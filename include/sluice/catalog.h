@@ -20,6 +20,11 @@ struct column_desc {
 	 * the modifier (too long is an error) instead of cutting it; NULL on
 	 * MySQL */
 	char *base_type;
+	/* PostgreSQL, a column of a domain (not an array of one): the built-in
+	 * type its values are, with the modifier the domain gives it, through
+	 * domains over domains ("numeric(6,2)"); what is stored exactly is
+	 * that type's business. NULL otherwise: column_value_type() */
+	char *value_type;
 	bool nullable;
 	bool has_default;
 	/* filled by describe_full for copy (NULL / false where not known): */
@@ -47,6 +52,12 @@ struct column_desc {
 	char *domain_check;
 	char *domain_default; /* the domain's DEFAULT expression, NULL for none */
 };
+
+/* The type c's values are: a domain's built-in type, else c's own. */
+static inline const char *column_value_type(const struct column_desc *c)
+{
+	return c->value_type ? c->value_type : c->type;
+}
 
 /* Any index of a table (for copy --create). */
 struct index_desc {

@@ -112,12 +112,20 @@ bool pg_describe_table(struct conn *c, const struct write_spec *spec, struct tab
 			/* values one key though their bytes differ: citext, and
 			 * a nondeterministic collation (PostgreSQL 12 and later) */
 			"EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = a.atttypid AND "
-			"t.typname = 'citext')%s "
+			"t.typname = 'citext')%s, "
+			/* a domain's built-in type with the modifier the
+			 * innermost domain gives it */
+			"(WITH RECURSIVE b(oid, mod, depth) AS (SELECT t.typbasetype, "
+			"t.typtypmod, 1 FROM pg_type t WHERE t.oid = a.atttypid AND "
+			"t.typtype = 'd' UNION ALL SELECT bt.typbasetype, bt.typtypmod, "
+			"b.depth + 1 FROM b JOIN pg_type bt ON bt.oid = b.oid WHERE "
+			"bt.typtype = 'd' AND b.depth < 32) SELECT format_type(oid, mod) "
+			"FROM b ORDER BY depth DESC LIMIT 1) "
 			"FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 "
 			"AND NOT a.attisdropped ORDER BY a.attnum";
 	const char *nondet = " OR EXISTS (SELECT 1 FROM pg_collation co WHERE co.oid = "
 			     "a.attcollation AND NOT co.collisdeterministic)";
-	char query[1400];
+	char query[2000];
 	snprintf(query, sizeof query, q, PQserverVersion(c->pg) >= 120000 ? nondet : "");
 	q = query;
 	const char *params[1] = {c->sql.data};
@@ -134,6 +142,8 @@ bool pg_describe_table(struct conn *c, const struct write_spec *spec, struct tab
 		out->cols[i].has_default = PQgetvalue(res, i, 3)[0] == 't';
 		out->cols[i].base_type = strdup(PQgetvalue(res, i, 4));
 		out->cols[i].folds_case = PQgetvalue(res, i, 5)[0] == 't';
+		if (!PQgetisnull(res, i, 6))
+			out->cols[i].value_type = strdup(PQgetvalue(res, i, 6));
 		out->ncols = i + 1;
 	}
 	PQclear(res);

@@ -485,7 +485,7 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 		 * error, never cut as an explicit cast to varchar(n) would) */
 		c->types[i] = strdup(td.cols[j].base_type);
 		c->full_types[i] = strdup(td.cols[j].type ? td.cols[j].type : td.cols[j].base_type);
-		c->exact[i] = convert_exact_rule_for_pg(td.cols[j].type);
+		c->exact[i] = convert_exact_rule_for_pg(column_value_type(&td.cols[j]));
 		if (c->exact[i] != CONVERT_EXACT_ANY)
 			c->exact_cols[c->nexact_cols++] = i;
 		c->ntypes = i + 1;

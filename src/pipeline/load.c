@@ -812,7 +812,8 @@ static bool plan_exact_rules(struct load *ld)
 				col = &ld->target.cols[j];
 		/* a column written to no table (--group-by) or not found: the
 		 * writer's own look decides */
-		ld->exact_rules[i] = col && col->type ? rule_of(col->type) : CONVERT_EXACT_ANY;
+		ld->exact_rules[i] =
+			col && col->type ? rule_of(column_value_type(col)) : CONVERT_EXACT_ANY;
 		if (ld->exact_rules[i] == CONVERT_EXACT_ANY)
 			continue;
 		int k = ld->nexact_cols++;

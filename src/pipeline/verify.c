@@ -284,8 +284,8 @@ bool verify_sql(const struct dialect *d, const struct write_spec *t, const struc
 	for (int i = 0; ok && i < n; i++) {
 		const struct column_desc *mc = &mine->cols[i], *oc = &other->cols[i];
 		struct sql_type ta, tb;
-		classify(d, mc->type, &ta);
-		classify(other_d, oc->type, &tb);
+		classify(d, column_value_type(mc), &ta);
+		classify(other_d, column_value_type(oc), &tb);
 		struct coltype a = coltype_of(d, &ta), b = coltype_of(other_d, &tb);
 		struct plan p = plan_for(a, b, d == other_d);
 		buf_reset(&name);
