@@ -30,6 +30,7 @@ enum value_xf {
 	XF_BOOL_TO_WORD = 1 << 9,	  /* "t"/"f" -> "true"/"false" (export) */
 	XF_KEEP_SPECIAL = 1 << 10,	  /* with XF_FLOAT4_DIGITS: NaN, Infinity kept (export) */
 	XF_TIME_TRIM = 1 << 11,		  /* MySQL time "12:00:00.500" -> "12:00:00.5" (as text) */
+	XF_PAD_TRIM = 1 << 12,		  /* PostgreSQL character(n) "EA " -> "EA" (SQLite) */
 };
 
 /* A source column mapped to the target. The sizes are generous (a MySQL

@@ -70,6 +70,12 @@ static bool ensure_type(struct copy_ddl *d, struct conn *conn, const char *table
 			ok = copy_ddl_run(d, conn, q.data, err);
 		if (ok && !d->dry_run)
 			log_info("created type %s", col->udt);
+		if (ok && col->udt_kind == 'd' && col->value_type && col->domain_base &&
+		    strcmp(col->value_type, col->domain_base))
+			log_warn(
+				"type %s: a domain over the domain %s, made over %s: the NOT NULL, "
+				"CHECK and default of %s are not carried",
+				col->udt, col->domain_base, col->value_type, col->domain_base);
 	}
 	free(found[0]);
 	free(found[1]);

@@ -3,6 +3,7 @@
  * emptied with --truncate, finished after them (indexes, CHECKs, ON UPDATE
  * triggers, identities) and linked by foreign keys at the end.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,43 @@ static bool same_shape(struct copy *cp, const struct copy_table *t, const struct
 	return true;
 }
 
+/* Whether default expression e calls a function whose name the target's
+ * refusal why names ("function uuid_generate_v1() does not exist"). */
+static bool default_refused(const char *e, const char *why)
+{
+	for (const char *p = strchr(e, '('); p; p = strchr(p + 1, '(')) {
+		const char *s = p;
+		while (s > e && (isalnum((unsigned char)s[-1]) || s[-1] == '_' || s[-1] == '.'))
+			s--;
+		if (s == p)
+			continue;
+		char name[128];
+		snprintf(name, sizeof name, "%.*s(", (int)(p - s), s);
+		if (strstr(why, name))
+			return true;
+	}
+	return false;
+}
+
+/* The target refused to create t (why): the defaults that call a function
+ * it names (one the target lacks: uuid_generate_v1() without its
+ * extension) are dropped, each named in a warning. False when none is. */
+static bool drop_call_defaults(struct copy *cp, struct copy_table *t, const char *why)
+{
+	bool dropped = false;
+	for (int i = 0; i < t->src.ncols; i++) {
+		struct mapped_column *m = &t->mapped[i];
+		if (!default_refused(m->default_sql, why))
+			continue;
+		copy_left_out(cp, "%s.%s: default %s not carried: the target refused it (%s)",
+			      t->name, t->src.cols[i].name, m->default_sql, why);
+		m->default_sql[0] = '\0';
+		m->lost = true;
+		dropped = true;
+	}
+	return dropped;
+}
+
 bool copy_prepare_target(struct copy *cp, struct copy_table *t, struct sl_error *err)
 {
 	struct table_desc td = {0};
@@ -149,6 +187,17 @@ bool copy_prepare_target(struct copy *cp, struct copy_table *t, struct sl_error 
 			     t->name);
 	else
 		ok = run_ddl(cp, cp->ddl, ddl.data, err);
+	/* a function the target lacks (SQLSTATE class 42, naming it): once
+	 * more without the defaults that call it, until none is named */
+	for (int again = 0; !ok && again < t->src.ncols && err->kind != SL_ERR_CONNECTION &&
+			    !strncmp(err->sqlstate, "42", 2) && drop_call_defaults(cp, t, err->msg);
+	     again++) {
+		sl_error_clear(err);
+		buf_reset(&ddl);
+		ok = typemap_create_table(cp->to->dialect, &ddl, &t->dst_spec, &t->src, t->mapped,
+					  table_desc_primary(&t->src)) &&
+		     run_ddl(cp, cp->ddl, ddl.data, err);
+	}
 	buf_free(&ddl);
 	t->created = ok;
 	if (ok && !cp->job->dry_run)

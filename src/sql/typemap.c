@@ -478,10 +478,14 @@ static unsigned sqlite_xf(const struct dialect *from, const struct sql_type *s,
 	}
 	if (is_pg(from) && s->kind == SQL_FLOAT)
 		return s->bytes == 4 ? XF_FLOAT4_DIGITS : XF_NONE; /* a real's exact digits */
+	/* a character(n) prints with its padding, no part of its value (it
+	 * compares equal without it, as MySQL's CHAR reads): SQLite would keep
+	 * the spaces */
 	if (is_pg(from))
-		return s->kind == SQL_BOOL     ? XF_BOOL_TO_01
-		       : s->kind == SQL_BINARY ? XF_PGHEX_TO_BYTES
-					       : XF_NONE;
+		return s->kind == SQL_BOOL		  ? XF_BOOL_TO_01
+		       : s->kind == SQL_BINARY		  ? XF_PGHEX_TO_BYTES
+		       : s->kind == SQL_TEXT && s->padded ? XF_PAD_TRIM
+							  : XF_NONE;
 	if (is_pg(to))
 		return s->kind == SQL_BINARY ? XF_BYTES_TO_PGHEX : XF_NONE;
 	if (!is_mysql(from))
@@ -810,7 +814,7 @@ static enum ck_kind ck_column_kind(const struct ck *c, const char *name)
 		if (col->udt_kind == 'e' && !tx.array)
 			k = CK_ENUM;
 		else if (col->udt_kind == 'd' && col->domain_base && !tx.array)
-			k = ck_type_kind(col->domain_base);
+			k = ck_type_kind(column_value_type(col));
 		return k == CK_BAD ? CK_OTHER : k;
 	}
 	return CK_BAD;
@@ -1363,20 +1367,28 @@ static unsigned cast_xf(unsigned xf, enum sql_kind k)
 		keep |= XF_FLOAT4_DIGITS;
 	if ((xf & XF_TIME_TRIM) && k == SQL_TEXT)
 		keep |= XF_TIME_TRIM;
+	if ((xf & XF_PAD_TRIM) && k == SQL_TEXT)
+		keep |= XF_PAD_TRIM;
 	return keep;
 }
 
 /* ---- the column ---- */
 
-/* A PostgreSQL domain's NOT NULL and CHECK on its MySQL column (out, of
- * the domain's base type): the CHECK inline where it can be carried. */
-static void domain_on_mysql(const struct column_desc *col, struct mapped_column *out)
+/* A PostgreSQL domain's NOT NULL and CHECK on its MySQL or SQLite column
+ * (out, of the domain's base type): the CHECK inline where it can be
+ * carried (MySQL). */
+static void domain_on_target(const struct dialect *to, const struct column_desc *col,
+			     struct mapped_column *out)
 {
 	if (col->domain_not_null)
 		out->not_null = true;
 	add_note(out, "domain %s as %s", col->udt, out->type);
 	if (!col->domain_check)
 		return;
+	if (!is_mysql(to)) {
+		lose(out, "its CHECK (%s) is not carried", col->domain_check);
+		return;
+	}
 	struct buf b;
 	buf_init(&b, sizeof out->check_sql - 1);
 	char why[200] = "";
@@ -1510,9 +1522,9 @@ bool typemap_column(const struct dialect *from, const struct dialect *to,
 	const struct column_desc *domain = NULL;
 	struct sql_type_text tx;
 	sql_type_text_parse(src->type, &tx);
-	if (is_pg(from) && is_mysql(to) && src->udt_kind == 'd' && src->domain_base && !tx.array) {
+	if (is_pg(from) && !is_pg(to) && src->udt_kind == 'd' && src->domain_base && !tx.array) {
 		base = *src;
-		base.type = src->domain_base;
+		base.type = (char *)column_value_type(src);
 		base.udt = NULL;
 		base.udt_kind = 0;
 		if (!base.default_expr)
@@ -1553,7 +1565,7 @@ bool typemap_column(const struct dialect *from, const struct dialect *to,
 	column_rest(from, to, src, &t, out);
 	sql_type_free(&t);
 	if (domain)
-		domain_on_mysql(domain, out);
+		domain_on_target(to, domain, out);
 	return true;
 }
 
@@ -1603,17 +1615,18 @@ static const char *fk_action(const char *a)
 }
 
 /* Append ",\n    CONSTRAINT name FOREIGN KEY (...) REFERENCES ..." for fk
- * of a table being created; nothing for a foreign key whose actions have
- * no SQL text (copy names it as not carried). False when out is full. */
+ * of a table being created (SQLite); nothing for a foreign key whose
+ * actions have no SQL text, or to a table of another schema (SQLite's
+ * REFERENCES names a table of the same file): copy names it as not
+ * carried. False when out is full. */
 static bool inline_fkey(const struct dialect *to, struct buf *out, const struct write_spec *spec,
 			const struct fkey_desc *fk)
 {
 	const char *del = fk_action(fk->on_delete), *upd = fk_action(fk->on_update);
 	if (!del || !upd || !fk->name || !fk->ref_table || fk->ncols <= 0 || !fk->cols ||
-	    !fk->ref_cols)
+	    !fk->ref_cols || fk->ref_schema)
 		return true;
 	struct write_spec ref = *spec;
-	ref.schema = fk->ref_schema ? fk->ref_schema : spec->schema;
 	ref.table = fk->ref_table;
 	return buf_puts(out, ",\n    CONSTRAINT ") && to->quote_ident(out, fk->name) &&
 	       buf_puts(out, " FOREIGN KEY ") && column_list(to, out, fk->cols, fk->ncols) &&
@@ -1699,8 +1712,11 @@ bool typemap_create_type(const struct dialect *to, struct buf *out, const struct
 			     pg_literal(out, col->labels[i], strlen(col->labels[i]));
 		ok = ok && buf_putc(out, ')');
 	} else if (col->udt_kind == 'd' && col->domain_base) {
+		/* over the built-in type (a domain over a domain: over the
+		 * inner one's type, copy_schema says what is left out) */
 		ok = buf_puts(out, "CREATE DOMAIN ") && to->quote_ident(out, col->udt) &&
-		     buf_printf(out, " AS %s", col->domain_base) &&
+		     buf_printf(out, " AS %s",
+				col->value_type ? col->value_type : col->domain_base) &&
 		     (!col->domain_not_null || buf_puts(out, " NOT NULL")) &&
 		     (!col->domain_default ||
 		      buf_printf(out, " DEFAULT %s", col->domain_default)) &&
@@ -1727,8 +1743,9 @@ bool typemap_type_lookup(const struct dialect *to, struct buf *out, const struct
 		     pg_literal(out, col->labels[i], strlen(col->labels[i]));
 	ok = ok &&
 	     buf_puts(out, "]::text[] WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod) = ") &&
-	     (col->domain_base ? pg_literal(out, col->domain_base, strlen(col->domain_base))
-			       : buf_puts(out, "''")) &&
+	     (col->value_type	 ? pg_literal(out, col->value_type, strlen(col->value_type))
+	      : col->domain_base ? pg_literal(out, col->domain_base, strlen(col->domain_base))
+				 : buf_puts(out, "''")) &&
 	     buf_puts(out, " ELSE false END FROM (SELECT to_regtype(") &&
 	     pg_literal(out, buf_str(&name), name.len) &&
 	     buf_puts(out, ") AS oid) r LEFT JOIN pg_type t ON t.oid = r.oid");
@@ -2067,6 +2084,14 @@ bool typemap_value(unsigned xf, int bits, const char *s, size_t len, struct buf 
 		while (cur[n - 1] == '0')
 			n--;
 		if (cur[n - 1] == '.')
+			n--;
+		if (in_out) {
+			out->len = n;
+			out->data[n] = '\0';
+		}
+	}
+	if ((xf & XF_PAD_TRIM) && n && cur[n - 1] == ' ') {
+		while (n && cur[n - 1] == ' ')
 			n--;
 		if (in_out) {
 			out->len = n;

@@ -4,7 +4,9 @@
 # labels in their exact case, every bit of a FLOAT, keys that are UNSIGNED
 # split among workers, foreign keys the target refuses or whose table is not
 # copied, a rerun after a failed --create, per-column character sets and
-# collations, ON UPDATE, CHECKs, text columns in plain indexes. Values are
+# collations, ON UPDATE, CHECKs, text columns in plain indexes; PostgreSQL
+# domains (over domains too), a default whose function the target lacks,
+# character(n) into SQLite, a foreign key to another schema. Values are
 # read back through the servers' own clients, never through sluice.
 . "$(dirname "$0")/lib.sh"
 export PGTZ=UTC
@@ -228,5 +230,66 @@ assert_eq "mysql->mysql: the points" "1	POINT(1 2)
 run_sluice gi-pg 0 copy "$MY_BASE/gi_src" "$PG_BASE/gi_pg" --create
 assert_contains "mysql->pg: the spatial index named, for the right reason" "index place_at not carried over: index place_at is a spatial index, which postgresql does not have" "$OUT"
 assert_contains "mysql->pg: the full-text index named" "index place_note not carried over: index place_note is a fulltext index" "$OUT"
+
+# --- PostgreSQL domains, a default's missing function, character(n) -------
+# as AdventureWorks has them: a domain over boolean (Flag), over varchar
+# (Name), a domain over a domain over numeric(6,2), a uuid default from an
+# extension the target lacks (here a function of the source's own), padded
+# character(n) keys, and a foreign key to a table of another schema
+test_case "PostgreSQL domains, a default's missing function, character(n)"
+fresh dm_src
+fresh dm_my
+fresh dm_pg
+rm -f "$TMP/dm.db"
+pgd dm_src -c "CREATE SCHEMA hr; CREATE SCHEMA prod;
+	CREATE DOMAIN \"Flag\" AS boolean NOT NULL; CREATE DOMAIN \"Name\" AS varchar(50);
+	CREATE DOMAIN money2 AS numeric(6,2); CREATE DOMAIN price AS money2 CHECK (VALUE >= 0);
+	CREATE FUNCTION prod.mkid() RETURNS uuid LANGUAGE sql AS \$\$ SELECT md5(random()::text)::uuid \$\$;
+	CREATE TABLE hr.employee (id int PRIMARY KEY);
+	INSERT INTO hr.employee VALUES (1);
+	CREATE TABLE prod.unit (code character(3) PRIMARY KEY, name \"Name\");
+	CREATE TABLE prod.product (id int PRIMARY KEY, made \"Flag\", name \"Name\", cost price,
+		unit character(3) REFERENCES prod.unit, owner int REFERENCES hr.employee,
+		rowguid uuid NOT NULL DEFAULT prod.mkid(), at timestamp NOT NULL DEFAULT now());
+	INSERT INTO prod.unit VALUES ('EA', 'Each'), ('M  ', 'Meter'), ('  X', 'Lead');
+	INSERT INTO prod.product (id, made, name, cost, unit, owner) VALUES
+		(1, true, 'Bolt', 1.25, 'EA', 1), (2, false, 'Rod', 0.5, 'M', NULL), (3, true, 'Nut', 12.5, '  X', 1)"
+# the value types the domains lead to decide what is exact: 1.005 would round
+printf 'id,made,name,cost,unit\n7,t,Washer,1.005,EA\n8,f,Pin,2.50,EA\n' >"$TMP/dm.csv"
+run_sluice dm-load 3 load "$TMP/dm.csv" "$PG_BASE/dm_src" --table prod.product
+assert_contains "a domain over numeric(6,2): the rounding is a reject" \
+	"column \"cost\": '1.005' has 3 decimal places" "$OUT"
+assert_eq "the other row is in, exactly" "8	2.50" "$(pgd dm_src -c "SELECT id, cost FROM prod.product WHERE id > 3")"
+pgd dm_src -c "DELETE FROM prod.product WHERE id > 3"
+run_sluice dm-load-insert 3 load "$TMP/dm.csv" "$PG_BASE/dm_src" --table prod.product --method insert
+assert_contains "the same by INSERT" "column \"cost\": '1.005' has 3 decimal places" "$OUT"
+pgd dm_src -c "DELETE FROM prod.product WHERE id > 3"
+# to MariaDB: the domains are their types; verify compares booleans as booleans
+run_sluice dm-my 0 copy "$PG_BASE/dm_src" "$MY_BASE/dm_my" --schema prod --create --verify
+assert_contains "verify: the Flag column matches" "product	3	3	match" "$OUT"
+assert_eq "mysql: the rows" "1	1	Bolt	1.25	EA
+2	0	Rod	0.50	M
+3	1	Nut	12.50	  X" "$(myd dm_my -e "SELECT id, made, name, cost, unit FROM product ORDER BY id")"
+myd dm_my -e "UPDATE product SET made = 0 WHERE id = 3"
+run_sluice dm-my-verify 1 verify "$PG_BASE/dm_src" "$MY_BASE/dm_my" --schema prod --tables product
+assert_contains "verify still sees a changed boolean" "MISMATCH" "$OUT"
+# to PostgreSQL: the source's function is not there; only its default is left out
+pgd dm_pg -c "CREATE SCHEMA prod"
+run_sluice dm-pg 0 copy "$PG_BASE/dm_src" "$PG_BASE/dm_pg" --schema prod --create --verify
+assert_contains "the default that calls it is named" \
+	"product.rowguid: default prod.mkid() not carried: the target refused it" "$OUT"
+assert_not_contains "now() is not" "product.at: default" "$OUT"
+assert_contains "the domain over a domain is made over its type, and said" \
+	"type price: a domain over the domain money2, made over numeric(6,2)" "$OUT"
+assert_eq "pg: the rows and the kept default" "1	t	Bolt	1.25	EA|now()
+2	f	Rod	0.50	M|now()
+3	t	Nut	12.50	  X|now()" "$(pgd dm_pg -c "SELECT p.id, p.made, p.name, p.cost, p.unit || '|' || (SELECT column_default FROM information_schema.columns WHERE table_schema = 'prod' AND table_name = 'product' AND column_name = 'at') FROM prod.product p ORDER BY id")"
+# to SQLite: character(n) without its padding, the other schema's key named
+run_sluice dm-lite 0 copy "$PG_BASE/dm_src" "sqlite://$TMP/dm.db" --schema prod --create --verify
+assert_contains "the key to another schema's table is named" \
+	"foreign key product_owner_fkey not carried over: it references employee" "$OUT"
+assert_eq "sqlite: the values, padding gone, booleans 0/1" "1|1|Bolt|1.25|EA|EA
+2|0|Rod|0.50|M|M
+3|1|Nut|12.50|  X|  X" "$(sqlite3 "$TMP/dm.db" "SELECT p.id, p.made, p.name, p.cost, p.unit, u.code FROM product p JOIN unit u ON u.code = p.unit ORDER BY p.id")"
 
 finish
