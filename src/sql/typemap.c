@@ -814,7 +814,7 @@ static enum ck_kind ck_column_kind(const struct ck *c, const char *name)
 		if (col->udt_kind == 'e' && !tx.array)
 			k = CK_ENUM;
 		else if (col->udt_kind == 'd' && col->domain_base && !tx.array)
-			k = ck_type_kind(column_value_type(col));
+			k = ck_type_kind(col->value_type ? col->value_type : col->domain_base);
 		return k == CK_BAD ? CK_OTHER : k;
 	}
 	return CK_BAD;
@@ -1524,7 +1524,7 @@ bool typemap_column(const struct dialect *from, const struct dialect *to,
 	sql_type_text_parse(src->type, &tx);
 	if (is_pg(from) && !is_pg(to) && src->udt_kind == 'd' && src->domain_base && !tx.array) {
 		base = *src;
-		base.type = (char *)column_value_type(src);
+		base.type = src->value_type ? src->value_type : src->domain_base;
 		base.udt = NULL;
 		base.udt_kind = 0;
 		if (!base.default_expr)
