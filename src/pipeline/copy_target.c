@@ -194,9 +194,12 @@ bool copy_prepare_target(struct copy *cp, struct copy_table *t, struct sl_error 
 	     again++) {
 		sl_error_clear(err);
 		buf_reset(&ddl);
-		ok = typemap_create_table(cp->to->dialect, &ddl, &t->dst_spec, &t->src, t->mapped,
-					  table_desc_primary(&t->src)) &&
-		     run_ddl(cp, cp->ddl, ddl.data, err);
+		if (!typemap_create_table(cp->to->dialect, &ddl, &t->dst_spec, &t->src, t->mapped,
+					  table_desc_primary(&t->src))) {
+			sl_error_set(err, SL_ERR_USAGE, "%s: the table cannot be written", t->name);
+			break;
+		}
+		ok = run_ddl(cp, cp->ddl, ddl.data, err);
 	}
 	buf_free(&ddl);
 	t->created = ok;
