@@ -87,6 +87,11 @@ enum {
  * or reports them): a value with one is not kept, but Z, UTC, GMT and an
  * offset of 0 are. */
 #define CONVERT_EXACT_PG_LOCAL_TIME_FSP(n) (-400 - (n))
+/* A PostgreSQL array whose elements keep a value by rule r (any rule
+ * above): each element of the array literal is held to r. */
+#define CONVERT_EXACT_ARRAY(r) (-100000 + (r))
+#define CONVERT_EXACT_IS_ARRAY(rule) ((rule) <= -90000)
+#define CONVERT_EXACT_ELEMENT(rule) ((rule) + 100000)
 /* The rule of a MySQL column of type t (sql.h: convert_exact_rule_for_mysql
  * by its text). */
 int convert_exact_mysql(const struct sql_type *t);
@@ -200,6 +205,8 @@ static inline enum convert_quick convert_quick_for(int rule, size_t *arg)
 	*arg = 0;
 	if (rule == CONVERT_EXACT_ANY)
 		return CONVERT_QUICK_ANY;
+	if (CONVERT_EXACT_IS_ARRAY(rule))
+		return CONVERT_QUICK_NONE; /* arrays are rare: always the close look */
 	if (rule == CONVERT_EXACT_INTEGER || rule <= CONVERT_EXACT_SCALE(0)) {
 		if (rule != CONVERT_EXACT_INTEGER)
 			*arg = (size_t)(CONVERT_EXACT_SCALE(0) - rule);

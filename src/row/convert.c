@@ -399,10 +399,19 @@ int convert_exact_mysql(const struct sql_type *t)
 	}
 }
 
+static int exact_pg_element(const struct sql_type *t);
+
 int convert_exact_pg(const struct sql_type *t)
 {
 	if (!t)
 		return CONVERT_EXACT_ANY;
+	int rule = exact_pg_element(t);
+	return t->array && rule != CONVERT_EXACT_ANY ? CONVERT_EXACT_ARRAY(rule) : rule;
+}
+
+/* The rule of a value of t's kind (an array's element). */
+static int exact_pg_element(const struct sql_type *t)
+{
 	switch (t->kind) {
 	case SQL_DECIMAL:
 		/* numeric alone keeps every decimal place */
@@ -581,10 +590,69 @@ static bool pg_local_time_kept(const char *s, size_t len, char *why, size_t whys
 	return false;
 }
 
+/* Each element of PostgreSQL array literal s ({1.5,"2.25",NULL,{3}}, with
+ * [1:2]= dimensions or not) held to rule; what is not such a literal is
+ * the server's to refuse. */
+static bool array_exact(int rule, const char *s, size_t len, char *why, size_t whysz)
+{
+	size_t i = 0;
+	if (i < len && s[i] == '[') {
+		const char *eq = memchr(s, '=', len);
+		if (!eq)
+			return true;
+		i = (size_t)(eq - s) + 1;
+	}
+	while (i < len && isspace((unsigned char)s[i]))
+		i++;
+	if (i == len || s[i] != '{')
+		return true;
+	char el[256];
+	while (i < len) {
+		char c = s[i];
+		if (c == '{' || c == '}' || c == ',' || isspace((unsigned char)c)) {
+			i++;
+			continue;
+		}
+		/* one element: quoted, or up to the next delimiter at its level */
+		size_t n = 0;
+		bool quoted = c == '"', fits = true;
+		if (quoted)
+			i++;
+		for (; i < len; i++) {
+			c = s[i];
+			if (quoted && c == '"') {
+				i++;
+				break;
+			}
+			if (!quoted && (c == ',' || c == '}' || c == '{'))
+				break;
+			if (c == '\\' && i + 1 < len)
+				c = s[++i];
+			if (n < sizeof el)
+				el[n++] = c;
+			else
+				fits = false;
+		}
+		while (!quoted && n && isspace((unsigned char)el[n - 1]))
+			n--;
+		if (!fits || (!quoted && n == 4 && !strncasecmp(el, "NULL", 4)))
+			continue; /* a NULL; too long to be a number or a time */
+		char inner[300];
+		if (!convert_is_exact(rule, el, n, inner, sizeof inner)) {
+			snprintf(why, whysz, "'%.*s': an element: %s", (int)(len < 60 ? len : 60),
+				 s, inner);
+			return false;
+		}
+	}
+	return true;
+}
+
 bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t whysz)
 {
 	if (!s || rule == CONVERT_EXACT_ANY)
 		return true;
+	if (CONVERT_EXACT_IS_ARRAY(rule))
+		return array_exact(CONVERT_EXACT_ELEMENT(rule), s, len, why, whysz);
 	unsigned k = exact_classes(s, len);
 	/* without an exponent, a number of under 128 characters (40 for a
 	 * FLOAT) is at least 1E-126 (1E-39) when not 0: it cannot underflow */

@@ -156,6 +156,18 @@ assert_eq "7 fraction digits: --create keeps the text" "text" \
 	"$(pgd ex_db -c "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'seven'::regclass AND attname = 'at'")"
 assert_eq "and every digit" "2024-01-01T10:00:00.1234567" "$(pgd ex_db -c "SELECT at FROM seven WHERE id = 1")"
 
+test_case "PostgreSQL arrays round nothing either: each element is held to the type"
+pgd ex_db -c "CREATE TABLE arr (id int, a numeric(6,2)[], ts timestamp(0)[])"
+printf 'id,a,ts\n1,"{1.25,NULL,""2.5""}","{""2024-01-01 10:00:00""}"\n2,"{1.25,1.005}",\n3,,"{""2024-01-01 10:00:00.7""}"\n4,"{{1,2},{3,4.5}}",\n' >"$TMP/arr.csv"
+for method in copy insert; do
+	pgd ex_db -c "TRUNCATE arr"
+	run_sluice "arr-$method" 3 load "$TMP/arr.csv" "$PG_BASE/ex_db" --table arr --method "$method"
+	assert_eq "$method: only the exact rows" "1	{1.25,NULL,2.50}	{\"2024-01-01 10:00:00\"}
+4	{{1.00,2.00},{3.00,4.50}}	NULL" "$(pgd ex_db -c "SELECT * FROM arr ORDER BY id")"
+	assert_contains "$method: the element named" "an element: '1.005' has 3 decimal places" "$OUT"
+	assert_contains "$method: the seconds named" "an element: '2024-01-01 10:00:00.7' has 1 fractional second digits" "$OUT"
+done
+
 test_case "PostgreSQL update and delete round nothing; an offset moves no wall time"
 fresh ur_db
 pgd ur_db -c "CREATE TABLE p (id int PRIMARY KEY, amt numeric(7,3), at timestamp(1));

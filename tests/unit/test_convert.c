@@ -286,6 +286,19 @@ START_TEST(pg_exactness)
 	pg_exact("time without time zone", "10:00 pm -01", false);
 	pg_exact("time without time zone", "allballs", true);
 	pg_exact("time with time zone", "10:00:00+02", true);
+	/* an array as its elements: quoted, NULL, nested, dimensions */
+	pg_exact("numeric(6,2)[]", "{1.25,2.5}", true);
+	pg_exact("numeric(6,2)[]", "{1.25,1.005}", false);
+	pg_exact("numeric(6,2)[]", "{{1,2},{3,\"4.125\"}}", false);
+	pg_exact("numeric(6,2)[]", "{NULL, \"1.5\" ,null}", true);
+	pg_exact("numeric(6,2)[]", "[0:1]={1.5,9.999}", false);
+	pg_exact("numeric(6,2)[]", "{}", true);
+	pg_exact("numeric(6,2)[]", "not an array", true); /* the server refuses it */
+	pg_exact("timestamp(0) without time zone[]", "{\"2024-01-01 10:00:00\"}", true);
+	pg_exact("timestamp(0) without time zone[]", "{\"2024-01-01 10:00:00.5\"}", false);
+	pg_exact("timestamp without time zone[]", "{\"2024-01-01 10:00:00+02\"}", false);
+	pg_exact("text[]", "{1.005}", true);
+	ck_assert(!convert_surely_exact(convert_exact_rule_for_pg("numeric(6,2)[]"), "{1}", 3));
 	int clock = convert_exact_rule_for_pg("time without time zone");
 	ck_assert(convert_surely_exact(clock, "23:59:59.999999", 15));
 	ck_assert(!convert_surely_exact(clock, "23:59:59-01", 11));
