@@ -89,9 +89,14 @@ enum {
 #define CONVERT_EXACT_PG_LOCAL_TIME_FSP(n) (-400 - (n))
 /* A PostgreSQL array whose elements keep a value by rule r (any rule
  * above): each element of the array literal is held to r. */
-#define CONVERT_EXACT_ARRAY(r) (-100000 + (r))
-#define CONVERT_EXACT_IS_ARRAY(rule) ((rule) <= -90000)
-#define CONVERT_EXACT_ELEMENT(rule) ((rule) + 100000)
+#define CONVERT_EXACT_ARRAY(r) (-20000000 + (r))
+#define CONVERT_EXACT_IS_ARRAY(rule) ((rule) <= -20000000)
+#define CONVERT_EXACT_ELEMENT(rule) ((rule) + 20000000)
+/* A PostgreSQL varchar(n), n up to 10485760: a longer value whose excess
+ * is spaces is cut to n characters without a word (any other excess is an
+ * error). */
+#define CONVERT_EXACT_PG_VARCHAR(n) (-1000000 - (n))
+#define CONVERT_EXACT_IS_VARCHAR(rule) ((rule) <= -1000000 && (rule) > -20000000)
 /* The rule of a MySQL column of type t (sql.h: convert_exact_rule_for_mysql
  * by its text). */
 int convert_exact_mysql(const struct sql_type *t);
@@ -198,6 +203,7 @@ enum convert_quick {
 	CONVERT_QUICK_NOEXP, /* a MySQL DOUBLE or FLOAT: shorter than arg, no exponent */
 	CONVERT_QUICK_FSP,   /* a MySQL time keeping arg digits: no fraction, or runs within */
 	CONVERT_QUICK_CLOCK, /* a PostgreSQL local time: digits and colons, arg fraction digits */
+	CONVERT_QUICK_LEN,   /* a PostgreSQL varchar(arg): no longer in bytes, or no space last */
 	CONVERT_QUICK_NONE,  /* none: ask convert_is_exact */
 };
 static inline enum convert_quick convert_quick_for(int rule, size_t *arg)
@@ -207,6 +213,10 @@ static inline enum convert_quick convert_quick_for(int rule, size_t *arg)
 		return CONVERT_QUICK_ANY;
 	if (CONVERT_EXACT_IS_ARRAY(rule))
 		return CONVERT_QUICK_NONE; /* arrays are rare: always the close look */
+	if (CONVERT_EXACT_IS_VARCHAR(rule)) {
+		*arg = (size_t)(CONVERT_EXACT_PG_VARCHAR(0) - rule);
+		return CONVERT_QUICK_LEN;
+	}
 	if (rule == CONVERT_EXACT_INTEGER || rule <= CONVERT_EXACT_SCALE(0)) {
 		if (rule != CONVERT_EXACT_INTEGER)
 			*arg = (size_t)(CONVERT_EXACT_SCALE(0) - rule);
@@ -255,6 +265,9 @@ static inline bool convert_quick_keeps(enum convert_quick q, size_t arg, const c
 	}
 	case CONVERT_QUICK_NOEXP:
 		return len < arg && convert_has_none(s, len, "eE\0");
+	case CONVERT_QUICK_LEN:
+		/* a byte or more per character; cut only when spaces end it */
+		return len <= arg || s[len - 1] != ' ';
 	case CONVERT_QUICK_CLOCK: {
 		/* only digits and colons (no date, zone nor offset), then at
 		 * most arg digits after one point */

@@ -413,6 +413,11 @@ int convert_exact_pg(const struct sql_type *t)
 static int exact_pg_element(const struct sql_type *t)
 {
 	switch (t->kind) {
+	case SQL_TEXT:
+		/* character(n) pads and compares without trailing spaces */
+		return !t->fixed && !t->case_insensitive && t->length > 0 && t->length <= 10485760
+			       ? CONVERT_EXACT_PG_VARCHAR(t->length)
+			       : CONVERT_EXACT_ANY;
 	case SQL_DECIMAL:
 		/* numeric alone keeps every decimal place */
 		return t->precision >= 0 && t->scale >= 0 && t->scale <= 1000
@@ -653,6 +658,23 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 		return true;
 	if (CONVERT_EXACT_IS_ARRAY(rule))
 		return array_exact(CONVERT_EXACT_ELEMENT(rule), s, len, why, whysz);
+	if (CONVERT_EXACT_IS_VARCHAR(rule)) {
+		/* characters past n, every one a space: cut without a word */
+		long keep = CONVERT_EXACT_PG_VARCHAR(0) - rule, chars = 0;
+		size_t cut = len;
+		for (size_t i = 0; i < len; i++)
+			if (((unsigned char)s[i] & 0xC0) != 0x80 && chars++ == keep)
+				cut = i;
+		if (chars <= keep)
+			return true;
+		for (size_t i = cut; i < len; i++)
+			if (s[i] != ' ')
+				return true; /* too long: the server refuses it */
+		snprintf(why, whysz,
+			 "'%.*s' has %ld characters; varchar(%ld) would cut its trailing spaces",
+			 (int)(len < 60 ? len : 60), s, chars, keep);
+		return false;
+	}
 	unsigned k = exact_classes(s, len);
 	/* without an exponent, a number of under 128 characters (40 for a
 	 * FLOAT) is at least 1E-126 (1E-39) when not 0: it cannot underflow */

@@ -168,6 +168,20 @@ for method in copy insert; do
 	assert_contains "$method: the seconds named" "an element: '2024-01-01 10:00:00.7' has 1 fractional second digits" "$OUT"
 done
 
+test_case "PostgreSQL varchar(n) cuts no trailing spaces"
+pgd ex_db -c "CREATE TABLE vc (id int, v varchar(3), va varchar(3)[], c char(3))"
+printf 'id,v,va,c\n1,"ab ","{""ab "",x}","ab   "\n2,"ab   ",,x\n3,"\xc3\xa6\xc3\xb8\xc3\xa5 ",,x\n4,abcd,,x\n5,x,"{""abc  ""}",x\n' >"$TMP/vc.csv"
+for method in copy insert; do
+	pgd ex_db -c "TRUNCATE vc"
+	run_sluice "vc-$method" 3 load "$TMP/vc.csv" "$PG_BASE/ex_db" --table vc --method "$method"
+	assert_eq "$method: only the row that fits, its spaces kept" "1|[ab ]|{\"ab \",x}|3" \
+		"$(pgd ex_db -c "SELECT id, '[' || v || ']', va, octet_length(c) FROM vc ORDER BY id" | tr '\t' '|')"
+	assert_contains "$method: the spaces named" "'ab   ' has 5 characters; varchar(3) would cut its trailing spaces" "$OUT"
+	assert_contains "$method: in characters, not bytes" "has 4 characters; varchar(3)" "$OUT"
+	assert_contains "$method: an array's element too" "an element: 'abc  ' has 5 characters" "$OUT"
+	assert_contains "$method: a longer value is the server's" "value too long for type character varying(3)" "$OUT"
+done
+
 test_case "PostgreSQL update and delete round nothing; an offset moves no wall time"
 fresh ur_db
 pgd ur_db -c "CREATE TABLE p (id int PRIMARY KEY, amt numeric(7,3), at timestamp(1));

@@ -298,6 +298,17 @@ START_TEST(pg_exactness)
 	pg_exact("timestamp(0) without time zone[]", "{\"2024-01-01 10:00:00.5\"}", false);
 	pg_exact("timestamp without time zone[]", "{\"2024-01-01 10:00:00+02\"}", false);
 	pg_exact("text[]", "{1.005}", true);
+	/* varchar(n) cuts a longer value's trailing spaces without a word */
+	pg_exact("character varying(3)", "ab ", true);
+	pg_exact("character varying(3)", "ab   ", false);
+	pg_exact("character varying(3)", "abc ", false);
+	pg_exact("character varying(3)", "abcd", true); /* the server refuses it */
+	pg_exact("character varying(3)", "\xc3\xa6\xc3\xb8\xc3\xa5", true);
+	pg_exact("character varying(3)", "\xc3\xa6\xc3\xb8\xc3\xa5 ", false);
+	pg_exact("character(3)", "ab   ", true); /* padding is no part of it */
+	pg_exact("character varying", "ab   ", true);
+	pg_exact("character varying(3)[]", "{\"ab   \",x}", false);
+	pg_exact("character varying(3)[]", "{\"ab \",x}", true);
 	ck_assert(!convert_surely_exact(convert_exact_rule_for_pg("numeric(6,2)[]"), "{1}", 3));
 	int clock = convert_exact_rule_for_pg("time without time zone");
 	ck_assert(convert_surely_exact(clock, "23:59:59.999999", 15));
@@ -469,6 +480,9 @@ START_TEST(quick_agrees_with_close_look)
 		CONVERT_EXACT_PG_LOCAL_FSP(3),
 		CONVERT_EXACT_PG_LOCAL_TIME_FSP(0),
 		CONVERT_EXACT_PG_LOCAL_TIME_FSP(6),
+		CONVERT_EXACT_PG_VARCHAR(1),
+		CONVERT_EXACT_PG_VARCHAR(5),
+		CONVERT_EXACT_ARRAY(CONVERT_EXACT_SCALE(2)),
 	};
 	static const char *const values[] = {
 		"0",
@@ -503,6 +517,11 @@ START_TEST(quick_agrees_with_close_look)
 		"2024-01-01 10:00:00-04:00",
 		"10:00:00.5",
 		"10:00",
+		"ab   ",
+		"abcdef",
+		"\xc3\xa6\xc3\xb8  ",
+		"{1.5,2.25}",
+		"{1.255}",
 		"10:00:00+02",
 		"10:00:00.25Z",
 		"10:00 PM",
