@@ -540,20 +540,20 @@ pg2 -c "drop table vt_bits"
 my -e "drop table vt_bits"
 my2 -e "drop table vt_bits"
 
-test_case "200000 rows, computed by each server"
+test_case "100000 rows, computed by each server"
 pg -c "drop table if exists vt_big; create table vt_big (id bigint primary key, h text, amount numeric(14,2), at timestamp(6), f double precision)" \
-	-c "insert into vt_big select i, md5(i::text), i * 1.25, timestamp '2024-01-01' + i * interval '1.000001 second', i / 7.0::float8 from generate_series(1, 200000) i"
+	-c "insert into vt_big select i, md5(i::text), i * 1.25, timestamp '2024-01-01' + i * interval '1.000001 second', i / 7.0::float8 from generate_series(1, 100000) i"
 my -e "drop table if exists vt_big; create table vt_big (id bigint primary key, h text, amount decimal(14,2), at datetime(6), f double);
-	insert into vt_big select seq, md5(seq), seq * 1.25, timestamp '2024-01-01 00:00:00' + interval seq * 1000001 microsecond, seq / 7e0 from seq_1_to_200000"
+	insert into vt_big select seq, md5(seq), seq * 1.25, timestamp '2024-01-01 00:00:00' + interval seq * 1000001 microsecond, seq / 7e0 from seq_1_to_100000"
 start=$(date +%s)
 verify "$SLUICE_PG_URL" "$SLUICE_MY_URL" --tables vt_big --summary-json "$TMP/sum.json"
 assert_status "match" 0 "$rc"
-echo "# 2 x 200000 rows verified in $(($(date +%s) - start)) s"
-assert_contains "summary JSON" '{"status": "ok", "tables": [{"table": "vt_big", "rows_from": 200000, "rows_to": 200000, "checksum_from": "' "$(cat "$TMP/sum.json")"
+echo "# 2 x 100000 rows verified in $(($(date +%s) - start)) s"
+assert_contains "summary JSON" '{"status": "ok", "tables": [{"table": "vt_big", "rows_from": 100000, "rows_to": 100000, "checksum_from": "' "$(cat "$TMP/sum.json")"
 assert_contains "summary JSON match" '"match": true, "note": ""}], "errors": []}' "$(cat "$TMP/sum.json")"
-my -e "update vt_big set h = 'x' where id = 123456"
+my -e "update vt_big set h = 'x' where id = 65432"
 verify "$SLUICE_PG_URL" "$SLUICE_MY_URL" --tables vt_big --summary-json -
-assert_status "one value in 200000" 1 "$rc"
+assert_status "one value in 100000" 1 "$rc"
 assert_contains "JSON on stdout instead of the lines" '{"status": "failed", "tables": [{"table": "vt_big"' "$(cat "$TMP/out")"
 assert_contains "JSON says why" '"match": false, "note": "checksums differ"}' "$(cat "$TMP/out")"
 
