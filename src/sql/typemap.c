@@ -801,6 +801,13 @@ static enum ck_kind ck_type_kind(const char *type)
 	return k;
 }
 
+/* The built-in type a PostgreSQL domain column's values are: through
+ * domains over domains when describe knew it, else the domain's base. */
+static const char *domain_type(const struct column_desc *col)
+{
+	return col->value_type ? col->value_type : col->domain_base;
+}
+
 /* The kind of column name of c->t, or CK_BAD. */
 static enum ck_kind ck_column_kind(const struct ck *c, const char *name)
 {
@@ -814,7 +821,7 @@ static enum ck_kind ck_column_kind(const struct ck *c, const char *name)
 		if (col->udt_kind == 'e' && !tx.array)
 			k = CK_ENUM;
 		else if (col->udt_kind == 'd' && col->domain_base && !tx.array)
-			k = ck_type_kind(col->value_type ? col->value_type : col->domain_base);
+			k = ck_type_kind(domain_type(col));
 		return k == CK_BAD ? CK_OTHER : k;
 	}
 	return CK_BAD;
@@ -1524,7 +1531,7 @@ bool typemap_column(const struct dialect *from, const struct dialect *to,
 	sql_type_text_parse(src->type, &tx);
 	if (is_pg(from) && !is_pg(to) && src->udt_kind == 'd' && src->domain_base && !tx.array) {
 		base = *src;
-		base.type = src->value_type ? src->value_type : src->domain_base;
+		base.type = (char *)domain_type(src);
 		base.udt = NULL;
 		base.udt_kind = 0;
 		if (!base.default_expr)
@@ -1715,8 +1722,7 @@ bool typemap_create_type(const struct dialect *to, struct buf *out, const struct
 		/* over the built-in type (a domain over a domain: over the
 		 * inner one's type, copy_schema says what is left out) */
 		ok = buf_puts(out, "CREATE DOMAIN ") && to->quote_ident(out, col->udt) &&
-		     buf_printf(out, " AS %s",
-				col->value_type ? col->value_type : col->domain_base) &&
+		     buf_printf(out, " AS %s", domain_type(col)) &&
 		     (!col->domain_not_null || buf_puts(out, " NOT NULL")) &&
 		     (!col->domain_default ||
 		      buf_printf(out, " DEFAULT %s", col->domain_default)) &&
@@ -1743,9 +1749,8 @@ bool typemap_type_lookup(const struct dialect *to, struct buf *out, const struct
 		     pg_literal(out, col->labels[i], strlen(col->labels[i]));
 	ok = ok &&
 	     buf_puts(out, "]::text[] WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod) = ") &&
-	     (col->value_type	 ? pg_literal(out, col->value_type, strlen(col->value_type))
-	      : col->domain_base ? pg_literal(out, col->domain_base, strlen(col->domain_base))
-				 : buf_puts(out, "''")) &&
+	     (domain_type(col) ? pg_literal(out, domain_type(col), strlen(domain_type(col)))
+			       : buf_puts(out, "''")) &&
 	     buf_puts(out, " ELSE false END FROM (SELECT to_regtype(") &&
 	     pg_literal(out, buf_str(&name), name.len) &&
 	     buf_puts(out, ") AS oid) r LEFT JOIN pg_type t ON t.oid = r.oid");
