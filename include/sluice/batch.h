@@ -73,9 +73,12 @@ struct row_meta {
 
 struct arena_block;
 
+#define ARENA_KEEP_BYTES ((size_t)8 << 20)
+
 /* Bump allocator: many small allocations, one reset. */
 struct arena {
 	struct arena_block *head;
+	struct arena_block *spare; /* standard blocks a reset kept for reuse */
 	size_t block_size;
 	size_t used_total;
 };
@@ -86,7 +89,9 @@ void *arena_alloc(struct arena *a, size_t n);
 /* n bytes right after the previous ones when the block has room (no
  * alignment), or NULL when memory is exhausted. */
 void *arena_alloc_bytes(struct arena *a, size_t n);
-/* Forget everything allocated; keeps the first block for reuse. */
+/* Forget everything allocated; keeps up to ARENA_KEEP_BYTES of its
+ * standard blocks for reuse, so a batch refilled to the same size asks
+ * malloc (and the kernel, for fresh pages) for nothing. */
 void arena_reset(struct arena *a);
 void arena_free(struct arena *a);
 

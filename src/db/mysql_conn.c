@@ -362,6 +362,10 @@ static bool set_options(MYSQL *my, const struct url_parts *u, double timeout, co
 	mysql_options(my, MYSQL_OPT_LOCAL_INFILE, &local_infile);
 	unsigned long client_packet = 1UL << 30;
 	mysql_options(my, MYSQL_OPT_MAX_ALLOWED_PACKET, &client_packet);
+	/* LOAD DATA LOCAL hands the library 4 KB at a time: a bigger buffer
+	 * sends them in fewer system calls (the default 8 KB splits most) */
+	unsigned long net_buffer = 256UL << 10;
+	mysql_options(my, MYSQL_OPT_NET_BUFFER_LENGTH, &net_buffer);
 	return apply_params(my, u, socket, err);
 }
 

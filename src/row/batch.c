@@ -19,6 +19,7 @@ struct arena_block {
 void arena_init(struct arena *a, size_t block_size)
 {
 	a->head = NULL;
+	a->spare = NULL;
 	a->block_size = block_size ? block_size : (size_t)1 << 20;
 	a->used_total = 0;
 }
@@ -36,11 +37,16 @@ void *arena_alloc_bytes(struct arena *a, size_t n)
 {
 	struct arena_block *blk = a->head;
 	if (!blk || blk->size - blk->used < n) {
-		size_t size = n > a->block_size ? n : a->block_size;
-		blk = malloc(sizeof *blk + size);
-		if (!blk)
-			return NULL;
-		blk->size = size;
+		if (n <= a->block_size && a->spare) {
+			blk = a->spare;
+			a->spare = blk->next;
+		} else {
+			size_t size = n > a->block_size ? n : a->block_size;
+			blk = malloc(sizeof *blk + size);
+			if (!blk)
+				return NULL;
+			blk->size = size;
+		}
 		blk->used = 0;
 		blk->next = a->head;
 		a->head = blk;
@@ -53,33 +59,41 @@ void *arena_alloc_bytes(struct arena *a, size_t n)
 
 void arena_reset(struct arena *a)
 {
-	/* keep one block of the standard size: the common case reuses it */
-	struct arena_block *keep = NULL;
+	/* standard blocks go to the spare list, up to ARENA_KEEP_BYTES in
+	 * all; bigger ones (one long value) and the rest are freed */
+	size_t kept = 0;
+	for (struct arena_block *s = a->spare; s; s = s->next)
+		kept += s->size;
 	struct arena_block *blk = a->head;
 	while (blk) {
 		struct arena_block *next = blk->next;
-		if (!keep && blk->size == a->block_size) {
-			keep = blk;
-			keep->used = 0;
-			keep->next = NULL;
+		if (blk->size == a->block_size && kept + blk->size <= ARENA_KEEP_BYTES) {
+			blk->next = a->spare;
+			a->spare = blk;
+			kept += blk->size;
 		} else {
 			free(blk);
 		}
 		blk = next;
 	}
-	a->head = keep;
+	a->head = NULL;
 	a->used_total = 0;
 }
 
-void arena_free(struct arena *a)
+static void free_blocks(struct arena_block *blk)
 {
-	struct arena_block *blk = a->head;
 	while (blk) {
 		struct arena_block *next = blk->next;
 		free(blk);
 		blk = next;
 	}
-	a->head = NULL;
+}
+
+void arena_free(struct arena *a)
+{
+	free_blocks(a->head);
+	free_blocks(a->spare);
+	a->head = a->spare = NULL;
 	a->used_total = 0;
 }
 
