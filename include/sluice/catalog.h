@@ -25,6 +25,9 @@ struct column_desc {
 	 * domains over domains ("numeric(6,2)"); what is stored exactly is
 	 * that type's business. NULL otherwise: column_value_type() */
 	char *value_type;
+	/* PostgreSQL, a column of an array of a domain: the built-in array
+	 * type its values are ("numeric(6,2)[]"), else NULL */
+	char *array_value_type;
 	bool nullable;
 	bool has_default;
 	/* filled by describe_full for copy (NULL / false where not known): */
@@ -53,10 +56,11 @@ struct column_desc {
 	char *domain_default; /* the domain's DEFAULT expression, NULL for none */
 };
 
-/* The type c's values are: a domain's built-in type, else c's own. */
+/* The type c's values are: a domain's built-in type (or an array of
+ * it), else c's own. */
 static inline const char *column_value_type(const struct column_desc *c)
 {
-	return c->value_type ? c->value_type : c->type;
+	return c->value_type ? c->value_type : c->array_value_type ? c->array_value_type : c->type;
 }
 
 /* Any index of a table (for copy --create). */

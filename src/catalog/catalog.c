@@ -44,6 +44,7 @@ void table_desc_free(struct table_desc *t)
 		free(t->cols[i].type);
 		free(t->cols[i].base_type);
 		free(t->cols[i].value_type);
+		free(t->cols[i].array_value_type);
 		free(t->cols[i].default_expr);
 		free(t->cols[i].generated);
 		free(t->cols[i].on_update);

@@ -114,18 +114,22 @@ bool pg_describe_table(struct conn *c, const struct write_spec *spec, struct tab
 			"EXISTS (SELECT 1 FROM pg_type t WHERE t.oid = a.atttypid AND "
 			"t.typname = 'citext')%s, "
 			/* a domain's built-in type with the modifier the
-			 * innermost domain gives it */
-			"(WITH RECURSIVE b(oid, mod, depth) AS (SELECT t.typbasetype, "
-			"t.typtypmod, 1 FROM pg_type t WHERE t.oid = a.atttypid AND "
-			"t.typtype = 'd' UNION ALL SELECT bt.typbasetype, bt.typtypmod, "
-			"b.depth + 1 FROM b JOIN pg_type bt ON bt.oid = b.oid WHERE "
-			"bt.typtype = 'd' AND b.depth < 32) SELECT format_type(oid, mod) "
-			"FROM b ORDER BY depth DESC LIMIT 1) "
+			 * innermost domain gives it; for an array of a domain,
+			 * an array of that type */
+			"(WITH RECURSIVE b(oid, mod, depth, arr) AS (SELECT t.typbasetype, "
+			"t.typtypmod, 1, false FROM pg_type t WHERE t.oid = a.atttypid AND "
+			"t.typtype = 'd' UNION ALL SELECT e.typbasetype, e.typtypmod, 1, true "
+			"FROM pg_type t JOIN pg_type e ON e.oid = t.typelem WHERE t.oid = "
+			"a.atttypid AND t.typcategory = 'A' AND e.typtype = 'd' UNION ALL "
+			"SELECT bt.typbasetype, bt.typtypmod, b.depth + 1, b.arr FROM b "
+			"JOIN pg_type bt ON bt.oid = b.oid WHERE bt.typtype = 'd' AND "
+			"b.depth < 32) SELECT format_type(oid, mod) || CASE WHEN arr THEN "
+			"'[]' ELSE '' END FROM b ORDER BY depth DESC LIMIT 1) "
 			"FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 "
 			"AND NOT a.attisdropped ORDER BY a.attnum";
 	const char *nondet = " OR EXISTS (SELECT 1 FROM pg_collation co WHERE co.oid = "
 			     "a.attcollation AND NOT co.collisdeterministic)";
-	char query[2000];
+	char query[3000];
 	snprintf(query, sizeof query, q, PQserverVersion(c->pg) >= 120000 ? nondet : "");
 	q = query;
 	const char *params[1] = {c->sql.data};
@@ -142,8 +146,17 @@ bool pg_describe_table(struct conn *c, const struct write_spec *spec, struct tab
 		out->cols[i].has_default = PQgetvalue(res, i, 3)[0] == 't';
 		out->cols[i].base_type = strdup(PQgetvalue(res, i, 4));
 		out->cols[i].folds_case = PQgetvalue(res, i, 5)[0] == 't';
-		if (!PQgetisnull(res, i, 6))
-			out->cols[i].value_type = strdup(PQgetvalue(res, i, 6));
+		if (!PQgetisnull(res, i, 6)) {
+			/* an array of a domain is no domain column: apart */
+			const char *v = PQgetvalue(res, i, 6);
+			size_t n = strlen(v), tn = strlen(out->cols[i].type);
+			bool domains_array = n > 2 && !strcmp(v + n - 2, "[]") && tn > 2 &&
+					     !strcmp(out->cols[i].type + tn - 2, "[]");
+			if (domains_array)
+				out->cols[i].array_value_type = strdup(v);
+			else
+				out->cols[i].value_type = strdup(v);
+		}
 		out->ncols = i + 1;
 	}
 	PQclear(res);

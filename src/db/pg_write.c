@@ -601,7 +601,6 @@ bool pg_write_each(struct conn *c, const struct write_spec *spec, const struct b
 	if (!ok || !pg_query_rows(c, "SELECT n, msg FROM pg_temp.\"sluice#refused\" ORDER BY n", 0,
 				  NULL, "reading the refused rows", &res, err))
 		return false;
-	size_t nref = 0;
 	for (int i = 0; i < PQntuples(res); i++) {
 		size_t r = (size_t)strtoull(PQgetvalue(res, i, 0), NULL, 10);
 		if (r >= n || refused[r])
@@ -614,9 +613,12 @@ bool pg_write_each(struct conn *c, const struct write_spec *spec, const struct b
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 		}
 		refused[r] = m.data;
-		nref++;
 	}
 	PQclear(res);
+	/* the rows neither refused here for rounding nor by the server */
+	size_t nref = 0;
+	for (size_t r = 0; r < n; r++)
+		nref += refused[r] != NULL;
 	*written = n - nref;
 	return true;
 }

@@ -168,6 +168,21 @@ for method in copy insert; do
 	assert_contains "$method: the seconds named" "an element: '2024-01-01 10:00:00.7' has 1 fractional second digits" "$OUT"
 done
 
+test_case "an array of a domain is held to the domain's type; written counts what is there"
+pgd ex_db -c "CREATE DOMAIN cents AS numeric(7,2); CREATE DOMAIN cents2 AS cents; CREATE TABLE darr (id int PRIMARY KEY, a cents[], b cents2[], s numeric(5,1))"
+printf 'id,a,b,s\n1,"{1.5,2.25}","{3}",1.5\n2,"{1.5,2.255}",,\n3,,"{0.001}",\n4,"{7}",,2.25\n5,,,\n' >"$TMP/darr.csv"
+for method in copy insert; do
+	pgd ex_db -c "TRUNCATE darr"
+	run_sluice "darr-$method" 3 load "$TMP/darr.csv" "$PG_BASE/ex_db" --table darr --method "$method"
+	assert_eq "$method: only the exact rows" "1	{1.50,2.25}	{3.00}	1.5
+5	NULL	NULL	NULL" "$(pgd ex_db -c "SELECT * FROM darr ORDER BY id")"
+	assert_contains "$method: the domain's element named" "column \"a\": '{1.5,2.255}': an element: '2.255' has 3 decimal places" "$OUT"
+	assert_contains "$method: through a domain over a domain" "column \"b\": '{0.001}': an element: '0.001' has 3 decimal places" "$OUT"
+	# the summary's written and rejected are the rows there and the rows refused
+	assert_eq "$method: the summary counts 2 written, 3 rejected" "5 2 3" \
+		"$(printf '%s\n' "$OUT" | awk '$3 == "darr" {print $4, $5, $6}')"
+done
+
 test_case "PostgreSQL varchar(n) cuts no trailing spaces"
 pgd ex_db -c "CREATE TABLE vc (id int, v varchar(3), va varchar(3)[], c char(3))"
 printf 'id,v,va,c\n1,"ab ","{""ab "",x}","ab   "\n2,"ab   ",,x\n3,"\xc3\xa6\xc3\xb8\xc3\xa5 ",,x\n4,abcd,,x\n5,x,"{""abc  ""}",x\n' >"$TMP/vc.csv"
