@@ -611,8 +611,16 @@ static bool array_exact(int rule, const char *s, size_t len, char *why, size_t w
 		i++;
 	if (i == len || s[i] != '{')
 		return true;
-	char el[256];
-	while (i < len) {
+	/* an element is no longer than the whole: a long one (a varchar's
+	 * trailing spaces, a number of many digits) is held to the rule too */
+	char el_small[256];
+	char *el = len <= sizeof el_small ? el_small : malloc(len);
+	if (!el) {
+		snprintf(why, whysz, "out of memory");
+		return false;
+	}
+	bool exact = true;
+	while (exact && i < len) {
 		char c = s[i];
 		if (c == '{' || c == '}' || c == ',' || isspace((unsigned char)c)) {
 			i++;
@@ -620,7 +628,7 @@ static bool array_exact(int rule, const char *s, size_t len, char *why, size_t w
 		}
 		/* one element: quoted, or up to the next delimiter at its level */
 		size_t n = 0;
-		bool quoted = c == '"', fits = true;
+		bool quoted = c == '"';
 		if (quoted)
 			i++;
 		for (; i < len; i++) {
@@ -633,23 +641,22 @@ static bool array_exact(int rule, const char *s, size_t len, char *why, size_t w
 				break;
 			if (c == '\\' && i + 1 < len)
 				c = s[++i];
-			if (n < sizeof el)
-				el[n++] = c;
-			else
-				fits = false;
+			el[n++] = c;
 		}
 		while (!quoted && n && isspace((unsigned char)el[n - 1]))
 			n--;
-		if (!fits || (!quoted && n == 4 && !strncasecmp(el, "NULL", 4)))
-			continue; /* a NULL; too long to be a number or a time */
+		if (!quoted && n == 4 && !strncasecmp(el, "NULL", 4))
+			continue; /* a NULL */
 		char inner[300];
 		if (!convert_is_exact(rule, el, n, inner, sizeof inner)) {
 			snprintf(why, whysz, "'%.*s': an element: %s", (int)(len < 60 ? len : 60),
 				 s, inner);
-			return false;
+			exact = false;
 		}
 	}
-	return true;
+	if (el != el_small)
+		free(el);
+	return exact;
 }
 
 bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t whysz)
