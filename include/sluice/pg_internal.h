@@ -38,6 +38,11 @@ struct conn {
 	int *exact;	 /* per column: what it would round (convert_exact_rule_for_pg) */
 	int *exact_cols; /* the columns that have one, in order */
 	int nexact_cols;
+	/* per column: a type with a modifier whose changes no rule here
+	 * tells (interval(2), interval year to month), which the server is
+	 * asked about (server_changed_rows); NULL for the others */
+	char **server_types;
+	int nserver_cols;
 	bool key_indexed; /* the update's key has a unique index */
 	/* the transaction id of the last COMMIT sent, the server process that
 	 * ran it (pg_backend_pid(): through a pooler PQbackendPID is the

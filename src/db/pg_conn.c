@@ -356,6 +356,9 @@ void pg_close(struct conn *c)
 		free(c->full_types[i]);
 	free(c->types);
 	free(c->full_types);
+	for (int i = 0; c->server_types && i < c->ntypes; i++)
+		free(c->server_types[i]);
+	free(c->server_types);
 	free(c->types_key);
 	free(c->exact);
 	free(c->exact_cols);

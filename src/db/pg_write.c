@@ -338,6 +338,9 @@ static bool write_insert(struct conn *c, const struct write_spec *spec, const st
 }
 
 static bool ensure_types(struct conn *c, const struct write_spec *spec, struct sl_error *err);
+static bool server_changed_rows(struct conn *c, const struct write_spec *spec,
+				const struct batch *b, size_t first, size_t n, char **refused,
+				size_t *bad, char *why, size_t whysz, struct sl_error *err);
 bool pg_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
 		    size_t first, size_t n, struct write_count *out, struct sl_error *err)
 {
@@ -346,6 +349,19 @@ bool pg_write_batch(struct conn *c, const struct write_spec *spec, const struct 
 		return true;
 	if (!ensure_types(c, spec, err))
 		return false;
+	if (c->nserver_cols) {
+		/* the row the server says its column would change comes first:
+		 * the rows before it are written, it is refused */
+		size_t bad;
+		char why[400];
+		if (!server_changed_rows(c, spec, b, first, n, NULL, &bad, why, sizeof why, err))
+			return false;
+		if (bad != SIZE_MAX) {
+			sl_error_set(err, SL_ERR_DATA, "%s", why);
+			err->row = (long)bad + 1;
+			return false;
+		}
+	}
 	if (!sql_uses_bulk(spec)) {
 		char why[300];
 		int col = first_inexact(c, b, first, n, why, sizeof why);
@@ -425,6 +441,158 @@ static char *pg_printf_alloc(const char *fmt, ...)
 	return s;
 }
 
+/* Whether values of type t (a column's value type) are changed by its
+ * modifier in ways no rule of convert.h tells: an interval with a
+ * precision or fields, or an array of one. */
+static bool server_checked(const char *t)
+{
+	return !strncmp(t, "interval", 8) && strcmp(t, "interval") && strcmp(t, "interval[]");
+}
+
+/* Append s (n bytes) to o as an element of an array literal. */
+static bool put_array_element(struct buf *o, const char *s, size_t n)
+{
+	if (!buf_putc(o, '"'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (((s[i] == '"' || s[i] == '\\') && !buf_putc(o, '\\')) || !buf_putc(o, s[i]))
+			return false;
+	return buf_putc(o, '"');
+}
+
+/* What server_changed_rows is asking about: column col (type t) of
+ * rows[] of b, and where the answers go. */
+struct server_ask {
+	struct conn *c;
+	const struct write_spec *spec;
+	const struct batch *b;
+	size_t first;
+	int col;
+	const char *t;
+	const size_t *rows;
+	char **refused;
+	size_t *bad;
+	char *why;
+	size_t whysz;
+	struct buf arr, q;
+};
+
+/* Ask the server about the values of rows[lo, hi): in one query, in a
+ * savepoint; a value the type cannot read fails the query, and the
+ * halves are asked apart until that value is alone (the write refuses
+ * it), so it hides no other. False: the connection failed. */
+static bool server_ask_range(struct server_ask *a, size_t lo, size_t hi, struct sl_error *err)
+{
+	struct conn *c = a->c;
+	buf_reset(&a->arr);
+	bool ok = buf_putc(&a->arr, '{');
+	for (size_t i = lo; ok && i < hi; i++) {
+		const struct cell *v = &batch_row(a->b, a->rows[i])[a->col];
+		ok = (i == lo || buf_putc(&a->arr, ',')) &&
+		     put_array_element(&a->arr, v->ptr, v->len);
+	}
+	if (!ok || !buf_putc(&a->arr, '}'))
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	bool in_tx = PQtransactionStatus(c->pg) == PQTRANS_INTRANS;
+	if (in_tx && !pg_exec(c, "SAVEPOINT sluice_check", err))
+		return false;
+	const char *params[1] = {a->arr.data};
+	PGresult *res = pg_run_params(c, a->q.data, 1, params);
+	bool told = PQresultStatus(res) == PGRES_TUPLES_OK;
+	for (int i = 0; told && ok && i < PQntuples(res); i++) {
+		size_t at = (size_t)strtoull(PQgetvalue(res, i, 0), NULL, 10);
+		if (at < 1 || at > hi - lo)
+			continue;
+		size_t r = a->rows[lo + at - 1];
+		const struct cell *v = &batch_row(a->b, r)[a->col];
+		char reason[300];
+		snprintf(reason, sizeof reason, "'%.*s' would be stored as '%.60s' by %s",
+			 (int)(v->len < 60 ? v->len : 60), v->ptr, PQgetvalue(res, i, 1), a->t);
+		if (a->refused && !a->refused[r - a->first]) {
+			a->refused[r - a->first] = pg_printf_alloc(
+				"column \"%s\": %s", a->spec->columns[a->col], reason);
+			if (!a->refused[r - a->first])
+				ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		} else if (!a->refused && r - a->first < *a->bad) {
+			*a->bad = r - a->first;
+			snprintf(a->why, a->whysz, "column \"%s\": %s", a->spec->columns[a->col],
+				 reason);
+		}
+	}
+	PQclear(res);
+	if (in_tx &&
+	    !pg_exec(c,
+		     told ? "RELEASE SAVEPOINT sluice_check" : "ROLLBACK TO SAVEPOINT sluice_check",
+		     err))
+		return false;
+	if (!ok || told || hi - lo < 2)
+		return ok;
+	size_t mid = lo + (hi - lo) / 2;
+	return server_ask_range(a, lo, mid, err) && server_ask_range(a, mid, hi, err);
+}
+
+/* Rows of [first, first+n) whose value of a server-checked column
+ * (c->server_types) the column's modifier would change: the server reads
+ * each value as the type without the modifier and with it, and compares
+ * their texts (interval(2) keeps '1.234 s' as 00:00:01.23, interval year
+ * to month drops days). With refused, every such row not refused yet gets
+ * its reason there; without, *bad is the first such row (from 0) and why
+ * its reason with the column, else SIZE_MAX. False: the connection
+ * failed. */
+static bool server_changed_rows(struct conn *c, const struct write_spec *spec,
+				const struct batch *b, size_t first, size_t n, char **refused,
+				size_t *bad, char *why, size_t whysz, struct sl_error *err)
+{
+	*bad = SIZE_MAX;
+	if (!c->nserver_cols)
+		return true;
+	size_t *rows = malloc((n ? n : 1) * sizeof *rows);
+	struct server_ask a = {.c = c,
+			       .spec = spec,
+			       .b = b,
+			       .first = first,
+			       .rows = rows,
+			       .refused = refused,
+			       .bad = bad,
+			       .why = why,
+			       .whysz = whysz};
+	buf_init(&a.arr, 0);
+	buf_init(&a.q, 0);
+	bool ok = rows != NULL;
+	if (!ok)
+		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	for (int col = 0; ok && col < b->ncols && col < c->ntypes; col++) {
+		const char *t = c->server_types[col];
+		if (!t)
+			continue;
+		size_t k = 0;
+		for (size_t r = first; r < first + n; r++) {
+			const struct cell *v = &batch_row(b, r)[col];
+			if (v->ptr && !cell_is_default(v) && !(refused && refused[r - first]))
+				rows[k++] = r;
+		}
+		if (!k)
+			continue;
+		bool is_array = strlen(t) > 2 && !strcmp(t + strlen(t) - 2, "[]");
+		buf_reset(&a.q);
+		if (!buf_printf(&a.q,
+				"SELECT i, v::%s::text FROM unnest($1::text[]) WITH ORDINALITY "
+				"AS u(v, i) WHERE v::%s::text IS DISTINCT FROM v::%s::text "
+				"ORDER BY i",
+				t, is_array ? "interval[]" : "interval", t)) {
+			ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			break;
+		}
+		a.col = col;
+		a.t = t;
+		ok = server_ask_range(&a, 0, k, err);
+	}
+	free(rows);
+	buf_free(&a.arr);
+	buf_free(&a.q);
+	return ok;
+}
+
 /* Look up (once per table) the types of spec's columns: for the casts of
  * an update, and for what each would round. */
 static bool ensure_types(struct conn *c, const struct write_spec *spec, struct sl_error *err)
@@ -453,21 +621,25 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 	for (int i = 0; i < c->ntypes; i++) {
 		free(c->types[i]);
 		free(c->full_types[i]);
+		free(c->server_types[i]);
 	}
 	free(c->types);
 	free(c->full_types);
+	free(c->server_types);
 	free(c->types_key);
 	c->types_key = NULL;
 	c->types = calloc((size_t)(spec->ncols ? spec->ncols : 1), sizeof *c->types);
 	c->full_types = calloc((size_t)(spec->ncols ? spec->ncols : 1), sizeof *c->full_types);
+	c->server_types = calloc((size_t)(spec->ncols ? spec->ncols : 1), sizeof *c->server_types);
+	c->nserver_cols = 0;
 	free(c->exact);
 	c->exact = calloc((size_t)(spec->ncols ? spec->ncols : 1), sizeof *c->exact);
 	free(c->exact_cols);
 	c->exact_cols = calloc((size_t)(spec->ncols ? spec->ncols : 1), sizeof *c->exact_cols);
 	c->nexact_cols = 0;
 	c->ntypes = 0;
-	bool ok = c->types != NULL && c->full_types != NULL && c->exact != NULL &&
-		  c->exact_cols != NULL && td.exists;
+	bool ok = c->types != NULL && c->full_types != NULL && c->server_types != NULL &&
+		  c->exact != NULL && c->exact_cols != NULL && td.exists;
 	if (!td.exists)
 		sl_error_set(err, SL_ERR_USAGE, "table %s does not exist", key.data);
 	for (int i = 0; ok && i < spec->ncols; i++) {
@@ -488,6 +660,11 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 		c->exact[i] = convert_exact_rule_for_pg(column_value_type(&td.cols[j]));
 		if (c->exact[i] != CONVERT_EXACT_ANY)
 			c->exact_cols[c->nexact_cols++] = i;
+		if (server_checked(column_value_type(&td.cols[j]))) {
+			c->server_types[i] = strdup(column_value_type(&td.cols[j]));
+			ok = c->server_types[i] != NULL;
+			c->nserver_cols++;
+		}
 		c->ntypes = i + 1;
 		if (!c->types[i] || !c->full_types[i]) {
 			ok = false;
@@ -534,6 +711,9 @@ bool pg_write_each(struct conn *c, const struct write_spec *spec, const struct b
 		    !(refused[r] = pg_printf_alloc("column \"%s\": %s", spec->columns[col], why)))
 			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
+	size_t none;
+	if (!server_changed_rows(c, spec, b, first, n, refused, &none, NULL, 0, err))
+		return false;
 	struct buf q, body;
 	buf_init(&q, 0);
 	buf_init(&body, 0);
@@ -730,6 +910,15 @@ bool pg_update_batch(struct conn *c, const struct write_spec *spec, const struct
 		if (col >= 0)
 			return sl_error_set(err, SL_ERR_DATA, "column \"%s\": %s",
 					    spec->columns[col], why);
+	}
+	size_t bad;
+	char why[400];
+	if (!server_changed_rows(c, spec, b, first, n, NULL, &bad, why, sizeof why, err))
+		return false;
+	if (bad != SIZE_MAX) {
+		sl_error_set(err, SL_ERR_DATA, "%s", why);
+		err->row = (long)bad + 1;
+		return false;
 	}
 	if (spec->del)
 		return delete_staged(c, spec, b, first, n, matched, err);

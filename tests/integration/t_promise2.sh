@@ -183,6 +183,22 @@ for method in copy insert; do
 		"$(printf '%s\n' "$OUT" | awk '$3 == "darr" {print $4, $5, $6}')"
 done
 
+test_case "PostgreSQL intervals with a precision or fields change nothing"
+pgd ex_db -c "CREATE DOMAIN short_span AS interval minute to second(1); CREATE TABLE ivl (id int PRIMARY KEY, p interval(3), ym interval year to month, ds short_span, arr interval second(0)[])"
+printf 'id,p,ym,ds,arr\n1,2.125 seconds,3 years 1 mon,00:05:01.5,"{7 sec,1 min}"\n2,0.0005 sec,,,\n3,,2 years 3 days,,\n4,,,00:00:01.25,\n5,,,,"{1.5 sec}"\n6,P0Y1M,-1 year,,\n7,2 weeks,,,\n8,,soon,,\n' >"$TMP/ivl.csv"
+for method in copy insert; do
+	pgd ex_db -c "TRUNCATE ivl"
+	run_sluice "ivl-$method" 3 load "$TMP/ivl.csv" "$PG_BASE/ex_db" --table ivl --method "$method"
+	assert_eq "$method: only the rows kept as they are" "1|00:00:02.125|3 years 1 mon|00:05:01.5|{00:00:07,00:01:00}
+6|1 mon|-1 years||
+7|14 days|||" "$(pgd ex_db -c "SELECT * FROM ivl ORDER BY id" | tr '\t' '|' | sed 's/|NULL/|/g')"
+	assert_contains "$method: the precision named" "'0.0005 sec' would be stored as '00:00:00.001' by interval(3)" "$OUT"
+	assert_contains "$method: the fields named" "'2 years 3 days' would be stored as '2 years' by interval year to month" "$OUT"
+	assert_contains "$method: a domain's" "'00:00:01.25' would be stored as '00:00:01.3' by interval minute to second(1)" "$OUT"
+	assert_contains "$method: an array's" "'{1.5 sec}' would be stored as '{00:00:02}' by interval second(0)[]" "$OUT"
+	assert_contains "$method: what no interval is, the server's" "invalid input syntax for type interval" "$OUT"
+done
+
 test_case "PostgreSQL varchar(n) cuts no trailing spaces"
 pgd ex_db -c "CREATE TABLE vc (id int, v varchar(3), va varchar(3)[], c char(3))"
 printf 'id,v,va,c\n1,"ab ","{""ab "",x}","ab   "\n2,"ab   ",,x\n3,"\xc3\xa6\xc3\xb8\xc3\xa5 ",,x\n4,abcd,,x\n5,x,"{""abc  ""}",x\n' >"$TMP/vc.csv"
