@@ -85,6 +85,7 @@ struct col_info {
 	enum sqlite_affinity aff;
 	enum sql_kind kind;
 	bool typeless;
+	bool with_tz; /* a time with time zone */
 };
 
 struct conn {
@@ -1696,6 +1697,7 @@ static bool lite_open_read(struct conn *c, const struct write_spec *spec, const 
 		s->cols[i].kind = t.kind;
 		s->cols[i].aff = sqlite_affinity(decl ? decl : "");
 		s->cols[i].typeless = !decl || !*decl;
+		s->cols[i].with_tz = t.with_tz;
 		sql_type_free(&t);
 	}
 	*out = s;
@@ -1749,17 +1751,19 @@ static bool text_zoned(const char *s, size_t n)
  * and verify read it (a server's timestamp without a zone would drop the
  * zone); a date alone for a date column. 1 when out holds the text, 0 when
  * the text is to go as it is, -1 when it is refused (*why_part says why):
- * a zone sluice cannot read, or a time of day in a date column (a date
- * column would drop it, or refuse it: neither is the value). */
+ * text that is no ISO 8601 date (a server reads '04/08/2007', 'now' or
+ * 'epoch' as some date, or refuses it: neither is the value), a zone
+ * sluice cannot read, or a time of day in a date column (a date column
+ * would drop it, or refuse it). */
 static int date_text(const char *s, size_t n, bool date_only, char *out, size_t outsz,
 		     const char **why_part)
 {
 	size_t len;
 	bool zoned = text_zoned(s, n);
 	if (n + CONVERT_MAX_GROWTH > outsz || !convert_iso_datetime(s, n, out, outsz, &len)) {
-		if (!zoned)
-			return 0;
-		*why_part = "has a time zone sluice cannot read";
+		*why_part = zoned	? "has a time zone sluice cannot read"
+			    : date_only ? "is not a date (YYYY-MM-DD)"
+					: "is not a date and time (ISO 8601)";
 		return -1;
 	}
 	if (!date_only)
@@ -1771,6 +1775,37 @@ static int date_text(const char *s, size_t n, bool date_only, char *out, size_t 
 		}
 	out[10] = '\0';
 	return 1;
+}
+
+/* Whether s (n bytes) is a time of day or a duration as the servers read
+ * it alike: [-]H+:MM[:SS[.f]], minutes and seconds under 60 ('10:00:60'
+ * would be 10:01:00 on PostgreSQL, 'allballs' or '10:00 PM' something
+ * else again). */
+static bool time_text_plain(const char *s, size_t n)
+{
+	size_t i = s[0] == '-', h = 0;
+	while (i < n && s[i] >= '0' && s[i] <= '9') {
+		i++;
+		h++;
+	}
+	if (!h || h > 3 || n - i < 3 || s[i] != ':' || s[i + 1] < '0' || s[i + 1] > '5' ||
+	    s[i + 2] < '0' || s[i + 2] > '9')
+		return false;
+	i += 3;
+	if (i == n)
+		return true;
+	if (n - i < 3 || s[i] != ':' || s[i + 1] < '0' || s[i + 1] > '5' || s[i + 2] < '0' ||
+	    s[i + 2] > '9')
+		return false;
+	i += 3;
+	if (i == n)
+		return true;
+	if (s[i] != '.' || i + 1 == n)
+		return false;
+	for (i++; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
 }
 
 static const char *class_name(int type)
@@ -1873,6 +1908,15 @@ static bool read_value(struct read_stream *s, int i, bool *null, char *why, size
 		}
 		if (got > 0)
 			return buf_puts(&s->vals, iso);
+	}
+	if (!*refuse && k == SQL_TIME && !ci->with_tz && type == SQLITE_TEXT &&
+	    !time_text_plain((const char *)sqlite3_column_text(st, i),
+			     (size_t)sqlite3_column_bytes(st, i))) {
+		snprintf(why, whysz, "row %ld, column %s: '%.40s' is not a time (HH:MM[:SS])",
+			 s->rowno, sqlite3_column_name(st, i),
+			 (const char *)sqlite3_column_text(st, i));
+		*refuse = true;
+		return buf_puts(&s->vals, "?");
 	}
 	if (type == SQLITE_FLOAT) {
 		shortest_double(sqlite3_column_double(st, i), tmp, sizeof tmp);

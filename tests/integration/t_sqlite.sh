@@ -376,6 +376,29 @@ assert_contains "verify reads HH:MM and zones as copy does (PostgreSQL)" "zt	3	3
 run_sluice zt_verify_my 0 verify sqlite:zt.db "$MY" --tables zt
 assert_contains "verify reads HH:MM and zones as copy does (MariaDB)" "zt	3	3	match" "$OUT"
 
+test_case "date and time text no server reads alike is refused, not reread"
+# PostgreSQL reads '03/04/2021' month first, 'yesterday' and 'epoch' as
+# dates, and '23:59:60' as the next minute; MariaDB refuses them: the
+# source's reader refuses them for every target
+lite dt.db "CREATE TABLE dt (id INTEGER PRIMARY KEY, at TIMESTAMP, day DATE, t TIME);
+	INSERT INTO dt VALUES (1, '2021-03-04 05:06:07', '2021-03-04', '05:06'),
+	(2, '03/04/2021 05:06', '2021-03-04', NULL), (3, 'yesterday', NULL, NULL),
+	(4, '2021-03-04', 'epoch', NULL), (5, NULL, 'March 4, 2021', NULL),
+	(6, NULL, NULL, '23:59:60'), (7, NULL, NULL, 'allballs'), (8, '2021-03-04T05:06:07.5', '2021-03-04', '12:30:00.5')"
+for side in pg my; do
+	[ $side = pg ] && to=$PG || to=$MY
+	run_sluice dt_$side 3 copy sqlite:dt.db "$to" --tables dt --create --max-errors 10
+	assert_contains "$side: month-first text" "row 2, column at: '03/04/2021 05:06' is not a date and time (ISO 8601)" "$OUT"
+	assert_contains "$side: a word for a day" "row 3, column at: 'yesterday' is not a date and time" "$OUT"
+	assert_contains "$side: a word in a date column" "row 4, column day: 'epoch' is not a date (YYYY-MM-DD)" "$OUT"
+	assert_contains "$side: a date in words" "row 5, column day: 'March 4, 2021' is not a date" "$OUT"
+	assert_contains "$side: a 60th second" "row 6, column t: '23:59:60' is not a time (HH:MM[:SS])" "$OUT"
+	assert_contains "$side: a word for a time" "row 7, column t: 'allballs' is not a time" "$OUT"
+done
+assert_eq "PostgreSQL: the ISO rows only" "1	2021-03-04 05:06:07	2021-03-04	05:06:00
+8	2021-03-04 05:06:07.5	2021-03-04	12:30:00.5" "$(pgd $DB -c "select id, at, day, t::text from dt order by id" 2>&1 | sed 's/ERROR.*/refused/')"
+assert_eq "MariaDB: the same rows" "1 8" "$(myd $DB -e "select id from dt order by id" | tr '\n' ' ' | sed 's/ $//')"
+
 test_case "copy SQLite to MariaDB"
 run_sluice to_my 0 copy sqlite:src.db "$MY" --tables kinds,wr --create
 run_sluice verify_to_my 0 verify sqlite:src.db "$MY" --tables kinds,wr
