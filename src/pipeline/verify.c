@@ -941,9 +941,13 @@ enum run_status verify_run(const struct job *job)
 			nerrors++;
 	} else if (res && nres < n)
 		log_error("%d of %d tables could not be compared", n - nres, n);
-	if (n == 0)
-		log_warn("no tables to compare");
-	else if (st == RUN_OK)
+	if (n == 0 && st == RUN_OK) {
+		/* a proof of nothing is no proof: a forgotten --schema or a
+		 * wrong database would pass unseen */
+		log_error("no tables to compare: nothing was verified (on PostgreSQL, --schema "
+			  "names a schema other than public)");
+		st = RUN_FAILED;
+	} else if (st == RUN_OK)
 		log_info("%d table%s compared, all match", n, n == 1 ? "" : "s");
 	if (job->summary_json && !write_json(job->summary_json, st, res, nres, errors, nerrors))
 		st = RUN_FAILED;

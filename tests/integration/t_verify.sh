@@ -297,6 +297,17 @@ my -e "drop table if exists vt_cols; create table vt_cols (c int, a text, id int
 verify "$SLUICE_PG_URL" "$SLUICE_MY_URL" --tables vt_cols
 assert_status "columns in another order" 0 "$rc"
 
+test_case "no table to compare is no proof"
+# the tables live in another schema and --schema is forgotten
+pg -c "drop schema if exists vt_elsewhere cascade; create schema vt_elsewhere; create table vt_elsewhere.a (id int); insert into vt_elsewhere.a values (1)"
+verify "$SLUICE_PG_URL" "$SLUICE_PG_URL" --schema vt_nothing_here
+assert_status "nothing compared" 1 "$rc"
+assert_contains "said so" "no tables to compare: nothing was verified" "$(cat "$TMP/err")"
+verify "$SLUICE_PG_URL" "$SLUICE_PG_URL" --schema vt_elsewhere
+assert_status "the schema named: compared" 0 "$rc"
+assert_eq "its table" "a	1	1	match" "$(cat "$TMP/out")"
+pg -c "drop schema vt_elsewhere cascade"
+
 test_case "column names: exact on PostgreSQL, folded where MySQL folds them"
 pg -c 'drop table if exists vt_case; create table vt_case (id int, "a" text, "A" text)' -c "insert into vt_case values (1, 'x', 'x')"
 my -e "drop table if exists vt_case; create table vt_case (id int, A text); insert into vt_case values (1, 'x')"
