@@ -42,6 +42,10 @@ struct copy_table {
 	 * there before the copy): their rows go in first */
 	int *deps;
 	int ndeps;
+	/* foreign keys of the target's table that close a cycle among the
+	 * tables of the copy (or point at the table itself): dropped while
+	 * the rows go in, added back after them (held.fkeys) */
+	struct table_desc held;
 	/* --resume: */
 	bool whole; /* copied whole by an earlier run: skipped */
 	/* --incremental: the cursor and key (indexes into src_spec.columns),
@@ -161,6 +165,12 @@ bool copy_finish_table(struct copy *cp, struct conn *ddl, struct copy_table *t,
 /* Foreign keys of the tables created (or finished), once all hold their
  * data; what the target cannot take is warned about. */
 bool copy_add_foreign_keys(struct copy *cp, struct sl_error *err);
+/* Drop the target's foreign keys that close a cycle among the tables of
+ * the copy (rows whose parent comes later would be refused), so their
+ * tables no longer wait on each other; copy_restore_fkeys adds them back
+ * (false: one could not be added back, each named). */
+bool copy_hold_cyclic_fkeys(struct copy *cp, struct sl_error *err);
+bool copy_restore_fkeys(struct copy *cp, struct sl_error *err);
 
 /* --- copy_incr.c --- */
 

@@ -138,6 +138,11 @@ bool typemap_create_index(const struct dialect *from, const struct dialect *to, 
  * when out's ceiling is reached. */
 bool typemap_add_fkey(const struct dialect *to, struct buf *out, const struct write_spec *spec,
 		      const struct fkey_desc *fk);
+/* Append ALTER TABLE ... DROP CONSTRAINT (PostgreSQL) or DROP FOREIGN KEY
+ * (MySQL) for spec's foreign key name. False (nothing appended) on a
+ * server that cannot drop one (SQLite). */
+bool typemap_drop_fkey(const struct dialect *to, struct buf *out, const struct write_spec *spec,
+		       const char *name);
 
 /* Rewrite expr, a PostgreSQL CHECK expression as pg_get_constraintdef
  * prints it inside CHECK (...), for MySQL, appending it to out: columns

@@ -291,9 +291,14 @@ enum run_status copy_run(const struct job *job)
 		goto done;
 	}
 	if (!rejects_open(&cp.rejects, job->rejects_path, &err) ||
-	    !copy_truncate_targets(&cp, &err) || !copy_plan_units(&cp, &err))
+	    !copy_truncate_targets(&cp, &err) || !copy_hold_cyclic_fkeys(&cp, &err) ||
+	    !copy_plan_units(&cp, &err))
 		goto failed;
 	copy_units(&cp);
+	/* the keys held while the rows went in, whatever became of them */
+	struct sl_error fk_err;
+	sl_error_clear(&fk_err);
+	bool fk_ok = copy_restore_fkeys(&cp, &fk_err);
 	if (signals_caught()) {
 		cp.status = RUN_INTERRUPTED;
 		note_interrupted(&cp);
@@ -301,6 +306,10 @@ enum run_status copy_run(const struct job *job)
 	}
 	if (cp.status != RUN_OK && cp.status != RUN_PARTIAL)
 		goto finish;
+	if (!fk_ok) {
+		err = fk_err;
+		goto failed;
+	}
 	if (!copy_add_foreign_keys(&cp, &err))
 		goto failed;
 	for (int i = 0; job->delete_missing && i < cp.ntables; i++) {
@@ -331,6 +340,12 @@ enum run_status copy_run(const struct job *job)
 	goto finish;
 
 failed:
+	if (!job->dry_run) {
+		/* held keys go back on every way out (none left: nothing) */
+		struct sl_error e;
+		sl_error_clear(&e);
+		copy_restore_fkeys(&cp, &e);
+	}
 	if (err.kind != SL_ERR_INTERRUPTED) {
 		log_error("%s", err.msg);
 		report_add_error(&cp.report, err.msg);

@@ -34,6 +34,7 @@ static void free_names(char **names, int n)
 void copy_table_free(struct copy_table *t)
 {
 	free(t->deps);
+	table_desc_free(&t->held);
 	free(t->after_cursor);
 	free(t->after_key);
 	free(t->schema);

@@ -14,6 +14,7 @@
 #include "sluice/copy_schema.h"
 #include "sluice/driver.h"
 #include "sluice/log.h"
+#include "sluice/signals.h"
 #include "sluice/typemap.h"
 
 /* Run sql on target connection ddl, printing it instead with --dry-run. */
@@ -503,6 +504,144 @@ bool copy_add_foreign_keys(struct copy *cp, struct sl_error *err)
 			 refused, refused == 1 ? "" : "s");
 	buf_free(&sql);
 	return ok;
+}
+
+/* Whether table a of the copy reaches table b through the target's
+ * foreign keys (deps); seen: the tables looked at already. */
+static bool reaches(const struct copy *cp, int a, int b, bool *seen)
+{
+	if (a == b)
+		return true;
+	if (seen[a])
+		return false;
+	seen[a] = true;
+	const struct copy_table *t = &cp->tables[a];
+	for (int d = 0; d < t->ndeps; d++)
+		if (reaches(cp, t->deps[d], b, seen))
+			return true;
+	return false;
+}
+
+/* The table of the copy whose target table is named name (in the same
+ * schema), or -1. */
+static int copied_table(const struct copy *cp, const char *name)
+{
+	const struct dialect *d = cp->to->dialect;
+	for (int j = 0; j < cp->ntables; j++) {
+		const char *dst = cp->tables[j].dst_spec.table;
+		if (!(d->columns_case_insensitive ? strcasecmp(dst, name) : strcmp(dst, name)))
+			return j;
+	}
+	return -1;
+}
+
+bool copy_hold_cyclic_fkeys(struct copy *cp, struct sl_error *err)
+{
+	if (cp->job->dry_run || cp->job->query)
+		return true;
+	bool *seen = calloc((size_t)(cp->ntables ? cp->ntables : 1), sizeof *seen);
+	if (!seen)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	struct buf drop, add;
+	buf_init(&drop, 0);
+	buf_init(&add, 0);
+	bool ok = true;
+	for (int i = 0; ok && i < cp->ntables; i++) {
+		struct copy_table *t = &cp->tables[i];
+		if (t->created || t->skip || t->whole)
+			continue; /* no keys yet (they follow the data), or no rows */
+		struct table_desc have;
+		if (!(ok = describe_target(cp, cp->ddl, t, &have, err)))
+			break;
+		for (int f = 0; ok && f < have.nfkeys; f++) {
+			const struct fkey_desc *fk = &have.fkeys[f];
+			int j = fk->ref_schema ? -1 : copied_table(cp, fk->ref_table);
+			if (j < 0)
+				continue;
+			memset(seen, 0, (size_t)cp->ntables * sizeof *seen);
+			if (j != i && !reaches(cp, j, i, seen))
+				continue; /* the parent's rows go in first */
+			buf_reset(&drop);
+			buf_reset(&add);
+			if (!typemap_drop_fkey(cp->to->dialect, &drop, &t->dst_spec, fk->name) ||
+			    !typemap_add_fkey(cp->to->dialect, &add, &t->dst_spec, fk))
+				continue; /* the server cannot drop one (SQLite) */
+			log_info("%s: foreign key %s %s, dropped while the rows go in and added "
+				 "back after them (%s)",
+				 t->name, fk->name,
+				 j == i ? "points at its own table"
+					: "closes a cycle of foreign keys among the copied tables",
+				 add.data);
+			/* --resume: a rerun after a crash here finishes the table as
+			 * one the job made, adding the source's keys it lacks */
+			if (cp->ckpt && !(ok = checkpoint_mark_created(cp->ckpt, cp->ddl, i, err)))
+				break;
+			if (!(ok = run_ddl(cp, cp->ddl, drop.data, err)))
+				break;
+			if (!table_desc_add_fkey(&t->held, fk->name, fk->cols, NULL, fk->ref_table,
+						 fk->ref_cols, fk->ncols, fk->on_delete,
+						 fk->on_update)) {
+				log_error("%s: foreign key %s dropped; to add it back: %s", t->name,
+					  fk->name, add.data);
+				ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+			}
+		}
+		table_desc_free(&have);
+	}
+	/* a held key orders nothing: its tables no longer wait on each other */
+	for (int i = 0; i < cp->ntables; i++) {
+		struct copy_table *t = &cp->tables[i];
+		int k = 0;
+		for (int d = 0; d < t->ndeps; d++) {
+			bool held = false;
+			for (int f = 0; f < t->held.nfkeys && !held; f++)
+				held = copied_table(cp, t->held.fkeys[f].ref_table) == t->deps[d];
+			if (!held)
+				t->deps[k++] = t->deps[d];
+		}
+		t->ndeps = k;
+	}
+	free(seen);
+	buf_free(&drop);
+	buf_free(&add);
+	return ok;
+}
+
+bool copy_restore_fkeys(struct copy *cp, struct sl_error *err)
+{
+	struct buf sql;
+	buf_init(&sql, 0);
+	int failed = 0;
+	bool gone = false; /* the connection broke: the rest only named */
+	for (int i = 0; i < cp->ntables; i++) {
+		struct copy_table *t = &cp->tables[i];
+		for (int f = 0; f < t->held.nfkeys; f++) {
+			const struct fkey_desc *fk = &t->held.fkeys[f];
+			buf_reset(&sql);
+			if (!typemap_add_fkey(cp->to->dialect, &sql, &t->dst_spec, fk))
+				continue; /* it was written once: cannot be */
+			struct sl_error e;
+			sl_error_clear(&e);
+			if (!gone && run_ddl(cp, cp->ddl, sql.data, &e)) {
+				log_info("%s: foreign key %s added back", t->name, fk->name);
+				continue;
+			}
+			gone = gone || e.kind == SL_ERR_CONNECTION || signals_caught();
+			log_error(
+				"%s: foreign key %s, dropped for the copy, could not be added back%s%s; "
+				"the rows are copied; to add it: %s",
+				t->name, fk->name, e.msg[0] ? ": " : "", e.msg, sql.data);
+			failed++;
+		}
+		table_desc_free(&t->held);
+	}
+	buf_free(&sql);
+	if (failed)
+		return sl_error_set(err, SL_ERR_DATA,
+				    "%d foreign key%s dropped for the copy could not be added back "
+				    "(each named above)",
+				    failed, failed == 1 ? "" : "s");
+	return true;
 }
 
 /* Empty the target tables first (--truncate), once each. */

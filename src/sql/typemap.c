@@ -1940,6 +1940,18 @@ bool typemap_add_fkey(const struct dialect *to, struct buf *out, const struct wr
 	return ok || undo(out, start);
 }
 
+bool typemap_drop_fkey(const struct dialect *to, struct buf *out, const struct write_spec *spec,
+		       const char *name)
+{
+	if (!out || !spec || !name || !(is_pg(to) || is_mysql(to)))
+		return false;
+	size_t start = out->len;
+	bool ok = buf_puts(out, "ALTER TABLE ") && sql_table_name(to, out, spec) &&
+		  buf_puts(out, is_mysql(to) ? " DROP FOREIGN KEY " : " DROP CONSTRAINT ") &&
+		  to->quote_ident(out, name);
+	return ok || undo(out, start);
+}
+
 /* ---- values ---- */
 
 /* Steps of typemap_value write their output after out's contents, then

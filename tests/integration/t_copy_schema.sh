@@ -75,6 +75,54 @@ assert_eq "the other key is there" "child_q_fk	parent	CASCADE" \
 assert_eq "the rows" "10	1	2	7
 11	2	NULL	NULL" "$(myd fk_my -e "SELECT * FROM child ORDER BY id")"
 
+test_case "existing tables whose foreign keys form a cycle, and a self-reference"
+# a shop's stores and their managers point at each other, an order at
+# both; each category's parent comes after it: no table order and no
+# batch order lets every row in while the keys are checked
+fresh cy_src
+fresh cy_my
+fresh cy_pg
+pgd cy_src -c "CREATE TABLE shop (id int PRIMARY KEY, manager int);
+	CREATE TABLE clerk (id int PRIMARY KEY, shop int NOT NULL CONSTRAINT clerk_shop_fk REFERENCES shop);
+	INSERT INTO shop VALUES (1, NULL), (2, NULL); INSERT INTO clerk VALUES (10, 1), (11, 2), (12, 2);
+	UPDATE shop SET manager = 10 WHERE id = 1; UPDATE shop SET manager = 12 WHERE id = 2;
+	ALTER TABLE shop ADD CONSTRAINT shop_manager_fk FOREIGN KEY (manager) REFERENCES clerk;
+	CREATE TABLE sale (id int PRIMARY KEY, shop int REFERENCES shop, clerk int REFERENCES clerk);
+	INSERT INTO sale SELECT g, 1 + g % 2, 10 + g % 3 FROM generate_series(1, 50) g;
+	CREATE TABLE category (id int PRIMARY KEY, parent int CONSTRAINT category_parent_fk REFERENCES category ON DELETE CASCADE);
+	INSERT INTO category VALUES (5, NULL), (4, 5), (3, 4), (2, 3), (1, 2);"
+for side in my pg; do
+	[ $side = my ] && to="$MY_BASE/cy_my" || to="$PG_BASE/cy_pg"
+	run_sluice cy-create-$side 0 copy "$PG_BASE/cy_src" "$to" --create
+	# the same rows again into the tables as they now are, two rows a batch
+	run_sluice cy-truncate-$side 0 copy "$PG_BASE/cy_src" "$to" --truncate --batch-rows 2 --verify
+	assert_contains "$side: the cycle's keys held" "foreign key shop_manager_fk closes a cycle of foreign keys among the copied tables" "$OUT"
+	assert_contains "$side: a self-reference held" "foreign key category_parent_fk points at its own table" "$OUT"
+	assert_contains "$side: and added back" "category: foreign key category_parent_fk added back" "$OUT"
+	assert_contains "$side: verify" "sale	50	50	match" "$OUT"
+done
+assert_eq "MariaDB: every key there again" "category	category_parent_fk	CASCADE
+clerk	clerk_shop_fk	RESTRICT
+sale	sale_clerk_fkey	RESTRICT
+sale	sale_shop_fkey	RESTRICT
+shop	shop_manager_fk	RESTRICT" \
+	"$(myd cy_my -e "SELECT TABLE_NAME, CONSTRAINT_NAME, DELETE_RULE FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = 'cy_my' ORDER BY 1, 2")"
+assert_eq "PostgreSQL: every key there again" "category_parent_fk|c
+clerk_shop_fk|a
+sale_clerk_fkey|a
+sale_shop_fkey|a
+shop_manager_fk|a" "$(pgd cy_pg -c "SELECT conname, confdeltype FROM pg_constraint WHERE contype = 'f' ORDER BY 1" | tr '\t' '|')"
+assert_eq "the categories, each parent after its child" "1	2
+2	3
+3	4
+4	5
+5	NULL" "$(pgd cy_pg -c "SELECT * FROM category ORDER BY id")"
+# a key the rows do not satisfy cannot go back: the run fails, naming it
+pgd cy_src -c "ALTER TABLE category DROP CONSTRAINT category_parent_fk; INSERT INTO category VALUES (9, 99)"
+run_sluice cy-orphan 1 copy "$PG_BASE/cy_src" "$PG_BASE/cy_pg" --truncate --tables category
+assert_contains "the key that could not go back, and how to add it" "category: foreign key category_parent_fk, dropped for the copy, could not be added back" "$OUT"
+assert_contains "its statement" 'to add it: ALTER TABLE "category" ADD CONSTRAINT "category_parent_fk" FOREIGN KEY ("parent") REFERENCES "category" ("id") ON DELETE CASCADE' "$OUT"
+
 # --- a rerun after a failed --create finishes the schema ----------------------
 test_case "rerun after a failed create"
 fresh re_src
