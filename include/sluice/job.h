@@ -183,6 +183,11 @@ struct load_request {
 	 * transaction; NULL: none */
 	struct checkpoint *watermark;
 	int watermark_src;
+	/* copy --incremental: an upsert on a table with unique indexes besides
+	 * the key (the source's own, which its rows satisfy) goes by the key
+	 * alone where the server's upsert would not (write_spec.upsert_by_key),
+	 * instead of being refused as a load's is */
+	bool upsert_by_key;
 	/* load --nest: room for the child tables' stats (rows read, written,
 	 * rejected), filled after the run; *nkid_stats says how many */
 	struct table_stats *kid_stats;

@@ -196,6 +196,11 @@ bool my_write_batch(struct conn *c, const struct write_spec *spec, const struct 
 /* src/db/mysql_update.c */
 bool my_update_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
 		     size_t first, size_t n, unsigned *matched, struct sl_error *err);
+/* An upsert of rows [first, first+n) by spec's key alone
+ * (spec->upsert_by_key): the rows the key finds updated, the others
+ * inserted, a collision on another unique index refused. */
+bool my_upsert_by_key(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		      size_t first, size_t n, struct write_count *out, struct sl_error *err);
 /* The SL_ERR_DATA error of a delta that met a NULL in the table; false. */
 bool my_null_add_error(struct sl_error *err);
 /* With --add (and NULLs not counting as 0): an SL_ERR_DATA error when a

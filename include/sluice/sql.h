@@ -36,6 +36,11 @@ struct write_spec {
 	char *const *add;
 	int nadd;
 	bool add_null_as_zero;
+	/* upsert where the key is not the table's only unique index and the
+	 * server's upsert would take a collision on another for one on the
+	 * key (MySQL's ON DUPLICATE KEY UPDATE, updating that other row): the
+	 * rows the key finds are updated by it, the others inserted */
+	bool upsert_by_key;
 	/* sluice delete (with update set): delete the rows the key matches, or
 	 * with soft_col set soft_col = soft_expr in them instead (--soft: the
 	 * operator's server expression, the one text that goes in as SQL) */

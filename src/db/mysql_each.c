@@ -199,12 +199,73 @@ static bool write_rows(struct each *e, struct sl_error *err)
 	}
 }
 
+/* write_each of an upsert by the key alone: row by row, each in a
+ * savepoint. A row refused may wait for another's change (two rows
+ * trading a unique value): the refused are tried again while a pass
+ * writes any; those left are refused with their reasons. */
+static bool each_upsert_by_key(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			       size_t first, size_t n, char **refused, size_t *written,
+			       struct sl_error *err)
+{
+	size_t *todo = malloc((n ? n : 1) * sizeof *todo), ntodo = 0;
+	if (!todo)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	bool ok = true;
+	for (size_t i = 0; ok && i < n; i++) {
+		struct sl_error why;
+		if (my_check_exact(c, spec, b, first + i, 1, &why))
+			todo[ntodo++] = i;
+		else if (!(refused[i] = strdup(why.msg)))
+			ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	for (bool progress = true; ok && progress && ntodo;) {
+		progress = false;
+		size_t left = 0;
+		for (size_t t = 0; ok && t < ntodo; t++) {
+			size_t i = todo[t];
+			if (signals_caught()) {
+				ok = sl_error_set(err, SL_ERR_INTERRUPTED, "interrupted by %s",
+						  signals_name());
+				break;
+			}
+			if (!(ok = my_run_query(c, "SAVEPOINT sluice_each", "SAVEPOINT", err)))
+				break;
+			struct write_count w;
+			if (my_upsert_by_key(c, spec, b, first + i, 1, &w, err)) {
+				(*written)++;
+				progress = true;
+				free(refused[i]);
+				refused[i] = NULL;
+				continue;
+			}
+			if (err->kind != SL_ERR_DATA) {
+				ok = false;
+				break;
+			}
+			free(refused[i]);
+			if (!(refused[i] = strdup(err->msg))) {
+				ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+				break;
+			}
+			sl_error_clear(err);
+			ok = my_run_query(c, "ROLLBACK TO SAVEPOINT sluice_each",
+					  "ROLLBACK TO SAVEPOINT", err);
+			todo[left++] = i;
+		}
+		ntodo = left;
+	}
+	free(todo);
+	return ok;
+}
+
 bool my_write_each(struct conn *c, const struct write_spec *spec, const struct batch *b,
 		   size_t first, size_t n, char **refused, size_t *written, struct sl_error *err)
 {
 	*written = 0;
 	if (!my_ensure_kinds(c, spec, err))
 		return false;
+	if (spec->on_conflict == CONFLICT_UPDATE && spec->upsert_by_key)
+		return each_upsert_by_key(c, spec, b, first, n, refused, written, err);
 	if (!c->each_ready) {
 		/* a probe lists every bad row it meets: as many as a session keeps */
 		if (!my_run_query(c, "SET SESSION max_error_count = 65535", "max_error_count", err))

@@ -333,6 +333,127 @@ bool my_update_batch(struct conn *c, const struct write_spec *spec, const struct
 	return my_refuse_null_adds(c, spec, b, first, n, err);
 }
 
+/* my_upsert_by_key's one attempt at rows [first, first+n). */
+static bool upsert_two_steps(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			     size_t first, size_t n, struct write_count *out, struct sl_error *err)
+{
+	*out = (struct write_count){0};
+	int nc = b->ncols;
+	unsigned *matched = calloc(n ? n : 1, sizeof *matched);
+	size_t *rows = malloc((n ? n : 1) * sizeof *rows);
+	struct batch view = {.ncols = nc,
+			     .cap_rows = n,
+			     .seq = b->seq,
+			     .has_defaults = b->has_defaults,
+			     .csv_delim = b->csv_delim,
+			     .csv_quote = b->csv_quote};
+	view.cells = malloc((n ? n : 1) * (size_t)(nc ? nc : 1) * sizeof *view.cells);
+	view.meta = malloc((n ? n : 1) * sizeof *view.meta);
+	bool ok = matched && rows && view.cells && view.meta;
+	if (!ok)
+		sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	/* the rows the key finds, by the key alone */
+	struct write_spec upd = *spec;
+	upd.update = true;
+	upd.on_conflict = CONFLICT_ERROR;
+	upd.upsert_by_key = false;
+	ok = ok && my_update_batch(c, &upd, b, first, n, matched, err);
+	size_t k = 0;
+	for (size_t i = 0; ok && i < n; i++) {
+		if (matched[i])
+			continue;
+		memcpy(view.cells + k * (size_t)nc, batch_row(b, first + i),
+		       (size_t)nc * sizeof *view.cells);
+		view.meta[k] = b->meta[first + i];
+		rows[k++] = i;
+	}
+	view.nrows = k;
+	/* the others: inserted, a collision on any unique index refused */
+	struct write_spec ins = *spec;
+	ins.on_conflict = CONFLICT_ERROR;
+	ins.upsert_by_key = false;
+	struct write_count w = {0};
+	if (ok && k && !my_write_insert(c, &ins, &view, 0, k, &w, err)) {
+		ok = false;
+		if (err->row > 0 && (size_t)err->row <= k)
+			err->row = (long)rows[err->row - 1] + 1; /* its row in [first, first+n) */
+		else
+			err->row = 0;
+	}
+	if (ok) {
+		out->written = n;
+		out->updated = n - k;
+	}
+	free(matched);
+	free(rows);
+	free(view.cells);
+	free(view.meta);
+	return ok;
+}
+
+bool my_upsert_by_key(struct conn *c, const struct write_spec *spec, const struct batch *b,
+		      size_t first, size_t n, struct write_count *out, struct sl_error *err)
+{
+	*out = (struct write_count){0};
+	if (n < 2)
+		return upsert_two_steps(c, spec, b, first, n, out, err);
+	if (!my_run_query(c, "SAVEPOINT sluice_upsert", "SAVEPOINT", err))
+		return false;
+	if (upsert_two_steps(c, spec, b, first, n, out, err))
+		return true;
+	if (err->kind != SL_ERR_DATA || err->server_code != 1062)
+		return false;
+	/* a row may take a unique value another row of the batch gives up
+	 * later in it (MySQL checks each row at once): row by row, again
+	 * while a pass writes any */
+	sl_error_clear(err);
+	if (!my_run_query(c, "ROLLBACK TO SAVEPOINT sluice_upsert", "ROLLBACK TO SAVEPOINT", err))
+		return false;
+	size_t *todo = malloc(n * sizeof *todo), ntodo = n;
+	if (!todo)
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		todo[i] = i;
+	struct sl_error why;
+	sl_error_clear(&why);
+	bool ok = true;
+	for (bool progress = true; ok && progress && ntodo;) {
+		progress = false;
+		size_t left = 0;
+		for (size_t t = 0; ok && t < ntodo; t++) {
+			size_t i = todo[t];
+			struct write_count w;
+			if (!(ok = my_run_query(c, "SAVEPOINT sluice_row", "SAVEPOINT", err)))
+				break;
+			if (upsert_two_steps(c, spec, b, first + i, 1, &w, err)) {
+				out->written += w.written;
+				out->updated += w.updated;
+				progress = true;
+				continue;
+			}
+			if (err->kind != SL_ERR_DATA) {
+				ok = false;
+				break;
+			}
+			if (!left)
+				why = *err; /* the first row still refused: named below */
+			sl_error_clear(err);
+			ok = my_run_query(c, "ROLLBACK TO SAVEPOINT sluice_row",
+					  "ROLLBACK TO SAVEPOINT", err);
+			todo[left++] = i;
+		}
+		ntodo = left;
+	}
+	if (ok && ntodo) {
+		/* that row is refused; the caller rolls the batch back */
+		why.row = (long)todo[0] + 1;
+		*err = why;
+		ok = false;
+	}
+	free(todo);
+	return ok;
+}
+
 bool my_null_add_error(struct sl_error *err)
 {
 	return sl_error_set(err, SL_ERR_DATA,

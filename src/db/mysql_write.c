@@ -829,6 +829,9 @@ bool my_write_batch(struct conn *c, const struct write_spec *spec, const struct 
 		return true;
 	if (!my_ensure_kinds(c, spec, err) || !my_check_exact(c, spec, b, first, n, err))
 		return false;
+	if (spec->on_conflict == CONFLICT_UPDATE && spec->upsert_by_key)
+		return my_upsert_by_key(c, spec, b, first, n, out, err) &&
+		       my_refuse_null_adds(c, spec, b, first, n, err);
 	if (sql_uses_bulk(spec)) {
 		/* rows that are their CSV text go as it is (LOAD DATA reads
 		 * the reader's dialect), with few values rewritten */

@@ -96,6 +96,7 @@ static void unit_job(const struct copy_worker *w, struct job *sub, struct load_r
 		req->resume_source = NULL;
 		req->watermark = cp->ckpt;
 		req->watermark_src = w->unit->table;
+		req->upsert_by_key = true;
 	}
 	if (cp->nworkers > 1) {
 		/* several units at once: one writer each, and one line per unit

@@ -314,7 +314,8 @@ static void join_names(char *out, size_t n, char *const *names, int count)
  * primary key or unique index on exactly K must exist; and where the server
  * applies the update on whichever unique index a row collides with (MySQL's
  * ON DUPLICATE KEY UPDATE), no other unique index may exist that could
- * collide for another key, or a row would overwrite a different row. */
+ * collide for another key, or a row would overwrite a different row; copy
+ * --incremental upserts by the key alone there instead. */
 static bool check_conflict_key(struct load *ld, const struct table_desc *td, struct sl_error *err)
 {
 	char key[512], cols[512];
@@ -335,12 +336,21 @@ static bool check_conflict_key(struct load *ld, const struct table_desc *td, str
 		if (key_within(ld, uk->cols, uk->ncols))
 			continue; /* a collision on it is a collision on the key too */
 		join_names(cols, sizeof cols, uk->cols, uk->ncols);
-		return sl_error_set(
-			err, SL_ERR_USAGE,
-			"--on-conflict update --key %s: table %s also has unique index %s "
-			"(%s); %s would update the row that collides on it, another row "
-			"than the key names. Drop that index, or load without --on-conflict update",
-			key, ld->table, uk->name, cols, ld->drv->name);
+		if (!ld->req || !ld->req->upsert_by_key)
+			return sl_error_set(
+				err, SL_ERR_USAGE,
+				"--on-conflict update --key %s: table %s also has unique index %s "
+				"(%s); %s would update the row that collides on it, another row "
+				"than the key names. Drop that index, or load without "
+				"--on-conflict update",
+				key, ld->table, uk->name, cols, ld->drv->name);
+		/* copy --incremental: the rows are updated by the key and the
+		 * others inserted, where a collision on it is refused */
+		log_debug("%s: unique index %s (%s) besides the key (%s): rows are updated by "
+			  "the key, the others inserted",
+			  ld->table, uk->name, cols, key);
+		ld->spec.upsert_by_key = true;
+		break;
 	}
 	return true;
 }
