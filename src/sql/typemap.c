@@ -1888,6 +1888,10 @@ bool typemap_add_check(const struct dialect *from, const struct dialect *to, str
 		why[0] = '\0';
 	if (!from || !to || !out || !spec || !ck || !ck->name || !ck->expr)
 		return refuse(why, whysz, "a CHECK without a name or expression");
+	if (!is_pg(to) && !is_mysql(to))
+		return refuse(why, whysz,
+			      "CHECK %s: %s cannot add a constraint to a table once it is made",
+			      ck->name, to->name);
 	size_t start = out->len;
 	/* MySQL names a constraint in 64 characters: a longer name is left to
 	 * the server to choose */

@@ -1521,6 +1521,10 @@ START_TEST(pg_constraints_and_definitions)
 	ck_assert(!typemap_add_check(P, M, &b, &spec, &t, &re, why, sizeof why));
 	ck_assert_uint_eq(b.len, 0);
 	ck_assert_msg(strstr(why, "name_re") && strstr(why, "the operator ~"), "%s", why);
+	/* SQLite adds no constraint to a table once made: said so, not tried */
+	ck_assert(!typemap_add_check(P, &sqlite_dialect, &b, &spec, &t, &ok, why, sizeof why));
+	ck_assert_uint_eq(b.len, 0);
+	ck_assert_msg(strstr(why, "qty_pos") && strstr(why, "cannot add a constraint"), "%s", why);
 	/* a name MySQL cannot hold is left for it to choose */
 	struct check_desc longname = {.name = "a_check_constraint_whose_name_is_longer_than_"
 					      "sixty_four_characters",
