@@ -139,6 +139,10 @@ bool copy_not_itself(struct copy *cp, struct sl_error *err);
 bool copy_choose_tables(struct copy *cp, struct sl_error *err);
 /* Describe source table t and map its columns to the target. */
 bool copy_plan_table(struct copy *cp, struct copy_table *t, struct sl_error *err);
+/* Where the target's foreign keys need the types of the columns they
+ * reference (MySQL), a column mapped to another integer type (of the same
+ * sign) than the one it references is made that type, with a warning. */
+void copy_match_fkey_types(struct copy *cp);
 /* Plan for --query: the target table's columns name the query's. */
 bool copy_plan_query(struct copy *cp, struct copy_table *t, struct sl_error *err);
 /* The column of t's single-column integer primary key, or -1. */

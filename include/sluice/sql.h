@@ -100,6 +100,9 @@ struct dialect {
 	 * it by its bytes as UTF-8 (read_range.bytewise) */
 	const char *bytewise_open, *bytewise_close;
 	bool fk_set_null_needs_null; /* refuses ON ... SET NULL on a NOT NULL column */
+	/* a foreign key's columns must have the types of those they reference
+	 * (InnoDB: an integer's size and sign too) */
+	bool fk_needs_same_type;
 	/* ALTER TABLE ... ADD CONSTRAINT ... FOREIGN KEY (SQLite has none: a
 	 * foreign key is part of CREATE TABLE) */
 	bool alter_adds_foreign_key;

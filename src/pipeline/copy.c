@@ -251,6 +251,8 @@ enum run_status copy_run(const struct job *job)
 		if (!(job->query ? copy_plan_query(&cp, t, &err) : copy_plan_table(&cp, t, &err)))
 			goto failed;
 	}
+	if (!job->query)
+		copy_match_fkey_types(&cp);
 	/* the tables left out (no columns) are not the copy's */
 	int kept = 0;
 	for (int i = 0; i < cp.ntables; i++) {

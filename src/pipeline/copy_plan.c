@@ -70,6 +70,62 @@ static bool in_key(const struct table_desc *d, const char *name)
 	return false;
 }
 
+/* The rank of MySQL integer type text t ("smallint", "int unsigned"):
+ * 1 tinyint to 5 bigint, 0 for any other type; *unsig its sign. */
+static int int_rank(const char *t, bool *unsig)
+{
+	static const char *const names[] = {"tinyint", "smallint", "mediumint", "int", "bigint"};
+	size_t n = strcspn(t, " (");
+	*unsig = strstr(t, "unsigned") != NULL;
+	for (int i = 0; i < 5; i++)
+		if (strlen(names[i]) == n && !strncasecmp(t, names[i], n))
+			return i + 1;
+	return 0;
+}
+
+void copy_match_fkey_types(struct copy *cp)
+{
+	if (!cp->to->dialect->fk_needs_same_type)
+		return;
+	for (int i = 0; i < cp->ntables; i++) {
+		struct copy_table *t = &cp->tables[i];
+		for (int f = 0; t->mapped && f < t->src.nfkeys; f++) {
+			const struct fkey_desc *fk = &t->src.fkeys[f];
+			const struct copy_table *p = NULL;
+			for (int j = 0; !fk->ref_schema && j < cp->ntables && !p; j++)
+				if (!strcmp(cp->tables[j].name, fk->ref_table) &&
+				    cp->tables[j].mapped)
+					p = &cp->tables[j];
+			for (int k = 0; p && k < fk->ncols; k++) {
+				int c = -1, r = -1;
+				for (int x = 0; x < t->src.ncols; x++)
+					if (!strcmp(t->src.cols[x].name, fk->cols[k]))
+						c = x;
+				for (int x = 0; x < p->src.ncols; x++)
+					if (!strcmp(p->src.cols[x].name, fk->ref_cols[k]))
+						r = x;
+				if (c < 0 || r < 0)
+					continue;
+				bool cu, ru;
+				int cr = int_rank(t->mapped[c].type, &cu),
+				    rr = int_rank(p->mapped[r].type, &ru);
+				/* an integer of the same sign: the referenced type holds
+				 * every value the key lets it have (a value past it
+				 * could reference nothing, and is refused) */
+				if (!cr || !rr || cr == rr || cu != ru)
+					continue;
+				log_warn("%s.%s: %s made %s, the type of %s.%s it references (%s's "
+					 "foreign keys need the same type)",
+					 t->name, t->src.cols[c].name, t->mapped[c].type,
+					 p->mapped[r].type, p->name, p->src.cols[r].name,
+					 cp->to->name);
+				snprintf(t->mapped[c].type, sizeof t->mapped[c].type, "%s",
+					 p->mapped[r].type);
+			}
+		}
+	}
+}
+
 /* Describe source table t and map its columns to the target. */
 bool copy_plan_table(struct copy *cp, struct copy_table *t, struct sl_error *err)
 {

@@ -118,6 +118,7 @@ const struct dialect mysql_dialect = {
 	.exact_rule = convert_exact_rule_for_mysql,
 	.max_params = 65535,
 	.fk_set_null_needs_null = true,
+	.fk_needs_same_type = true,
 	.alter_adds_foreign_key = true,
 	.text_pads_spaces = true,
 	.max_name_bytes = 64,

@@ -75,6 +75,28 @@ assert_eq "the other key is there" "child_q_fk	parent	CASCADE" \
 assert_eq "the rows" "10	1	2	7
 11	2	NULL	NULL" "$(myd fk_my -e "SELECT * FROM child ORDER BY id")"
 
+test_case "a foreign key from a narrower integer (pagila's smallint to integer)"
+# InnoDB wants a foreign key's columns of the referenced type, size and
+# sign: the narrower column is made that type, said, and the key carried
+fresh fw_src
+fresh fw_my
+pgd fw_src -c "CREATE TABLE city (city_id integer PRIMARY KEY, n text);
+	CREATE TABLE store (store_id smallint PRIMARY KEY);
+	CREATE TABLE address (id int PRIMARY KEY, city_id smallint NOT NULL REFERENCES city,
+		store_id bigint REFERENCES store, code smallint);
+	INSERT INTO city VALUES (1, 'a'), (32000, 'b'); INSERT INTO store VALUES (7);
+	INSERT INTO address VALUES (1, 1, 7, 5), (2, 32000, NULL, -5)"
+run_sluice fw-my 0 copy "$PG_BASE/fw_src" "$MY_BASE/fw_my" --create --verify
+assert_contains "the widening said" "address.city_id: smallint made int, the type of city.city_id it references" "$OUT"
+assert_not_contains "no key refused" "not carried over" "$OUT"
+assert_eq "both keys there" "address_city_id_fkey
+address_store_id_fkey" "$(myd fw_my -e "SELECT CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = 'fw_my' ORDER BY 1")"
+assert_contains "and the narrowing" "address.store_id: bigint made smallint, the type of store.store_id it references" "$OUT"
+assert_eq "the types: the referenced ones, others as mapped" "city_id int
+code smallint
+id int
+store_id smallint" "$(myd fw_my -e "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'fw_my' AND TABLE_NAME = 'address' ORDER BY 1" | tr '\t' ' ')"
+
 test_case "existing tables whose foreign keys form a cycle, and a self-reference"
 # a shop's stores and their managers point at each other, an order at
 # both; each category's parent comes after it: no table order and no
