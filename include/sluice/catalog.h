@@ -90,6 +90,10 @@ struct fkey_desc {
 	char **ref_cols;
 	char *on_delete; /* "CASCADE", "SET NULL", ... or "NO ACTION" */
 	char *on_update;
+	/* PostgreSQL: the whole definition as pg_get_constraintdef prints it
+	 * (MATCH, DEFERRABLE too), for the same server to make again; NULL
+	 * elsewhere */
+	char *definition;
 };
 
 /* A CHECK constraint of a table, as the server prints its expression. */

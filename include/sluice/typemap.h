@@ -138,6 +138,15 @@ bool typemap_create_index(const struct dialect *from, const struct dialect *to, 
  * when out's ceiling is reached. */
 bool typemap_add_fkey(const struct dialect *to, struct buf *out, const struct write_spec *spec,
 		      const struct fkey_desc *fk);
+/* What a PostgreSQL foreign key's definition adds to its columns and
+ * actions (none for another server's): typemap_add_fkey writes them for a
+ * PostgreSQL target; another cannot hold them. */
+enum fkey_extra {
+	FKEY_MATCH_FULL = 1,
+	FKEY_DEFERRABLE = 2,
+	FKEY_INITIALLY_DEFERRED = 4,
+};
+enum fkey_extra typemap_fkey_extras(const struct fkey_desc *fk);
 /* Append ALTER TABLE ... DROP CONSTRAINT (PostgreSQL) or DROP FOREIGN KEY
  * (MySQL) for spec's foreign key name. False (nothing appended) on a
  * server that cannot drop one (SQLite). */

@@ -82,6 +82,7 @@ void table_desc_free(struct table_desc *t)
 		free(f->ref_table);
 		free(f->on_delete);
 		free(f->on_update);
+		free(f->definition);
 	}
 	free(t->fkeys);
 	t->fkeys = NULL;

@@ -399,7 +399,7 @@ static bool describe_fkeys(struct conn *c, const char *table, struct table_desc 
 		"THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END, "
 		"CASE con.confupdtype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'd' "
 		"THEN 'SET DEFAULT' WHEN 'r' THEN 'RESTRICT' ELSE 'NO ACTION' END, k.ord = 1, "
-		"rn.nspname = n.nspname "
+		"rn.nspname = n.nspname, pg_get_constraintdef(con.oid) "
 		"FROM pg_constraint con JOIN pg_class t ON t.oid = con.conrelid "
 		"JOIN pg_namespace n ON n.oid = t.relnamespace "
 		"JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = "
@@ -429,6 +429,9 @@ static bool describe_fkeys(struct conn *c, const char *table, struct table_desc 
 					 same_schema ? NULL : PQgetvalue(res, i, 2),
 					 PQgetvalue(res, i, 3), refs, k, PQgetvalue(res, i, 5),
 					 PQgetvalue(res, i, 6));
+		if (ok)
+			ok = (out->fkeys[out->nfkeys - 1].definition =
+				      strdup(PQgetvalue(res, i, 9))) != NULL;
 		i += k;
 	}
 	free(cols);

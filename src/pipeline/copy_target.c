@@ -495,6 +495,23 @@ bool copy_add_foreign_keys(struct copy *cp, struct sl_error *err)
 					refused++;
 					sl_error_clear(err);
 				}
+			} else if (typemap_fkey_extras(fk) &&
+				   strcmp(cp->to->dialect->name, "postgresql")) {
+				/* made, without what the target has no words for */
+				copy_left_out(
+					cp,
+					"%s: foreign key %s made without its %s%s%s (%s has "
+					"none)",
+					ct->name, fk->name,
+					typemap_fkey_extras(fk) & FKEY_MATCH_FULL ? "MATCH FULL"
+										  : "",
+					typemap_fkey_extras(fk) & FKEY_MATCH_FULL &&
+							typemap_fkey_extras(fk) & FKEY_DEFERRABLE
+						? ", "
+						: "",
+					typemap_fkey_extras(fk) & FKEY_DEFERRABLE ? "DEFERRABLE"
+										  : "",
+					cp->to->name);
 			}
 		}
 		table_desc_free(&have);
@@ -535,6 +552,20 @@ static int copied_table(const struct copy *cp, const char *name)
 	return -1;
 }
 
+/* The statement that makes target foreign key fk of t again: its own
+ * definition where the server printed one (PostgreSQL: MATCH and
+ * DEFERRABLE kept), else typemap's. */
+static bool held_fkey_sql(const struct copy *cp, const struct copy_table *t,
+			  const struct fkey_desc *fk, struct buf *out)
+{
+	const struct dialect *d = cp->to->dialect;
+	if (!fk->definition)
+		return typemap_add_fkey(d, out, &t->dst_spec, fk);
+	return buf_puts(out, "ALTER TABLE ") && sql_table_name(d, out, &t->dst_spec) &&
+	       buf_puts(out, " ADD CONSTRAINT ") && d->quote_ident(out, fk->name) &&
+	       buf_putc(out, ' ') && buf_puts(out, fk->definition);
+}
+
 bool copy_hold_cyclic_fkeys(struct copy *cp, struct sl_error *err)
 {
 	if (cp->job->dry_run || cp->job->query)
@@ -564,7 +595,7 @@ bool copy_hold_cyclic_fkeys(struct copy *cp, struct sl_error *err)
 			buf_reset(&drop);
 			buf_reset(&add);
 			if (!typemap_drop_fkey(cp->to->dialect, &drop, &t->dst_spec, fk->name) ||
-			    !typemap_add_fkey(cp->to->dialect, &add, &t->dst_spec, fk))
+			    !held_fkey_sql(cp, t, fk, &add))
 				continue; /* the server cannot drop one (SQLite) */
 			log_info("%s: foreign key %s %s, dropped while the rows go in and added "
 				 "back after them (%s)",
@@ -580,7 +611,9 @@ bool copy_hold_cyclic_fkeys(struct copy *cp, struct sl_error *err)
 				break;
 			if (!table_desc_add_fkey(&t->held, fk->name, fk->cols, NULL, fk->ref_table,
 						 fk->ref_cols, fk->ncols, fk->on_delete,
-						 fk->on_update)) {
+						 fk->on_update) ||
+			    (fk->definition && !(t->held.fkeys[t->held.nfkeys - 1].definition =
+							 strdup(fk->definition)))) {
 				log_error("%s: foreign key %s dropped; to add it back: %s", t->name,
 					  fk->name, add.data);
 				ok = sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -618,7 +651,7 @@ bool copy_restore_fkeys(struct copy *cp, struct sl_error *err)
 		for (int f = 0; f < t->held.nfkeys; f++) {
 			const struct fkey_desc *fk = &t->held.fkeys[f];
 			buf_reset(&sql);
-			if (!typemap_add_fkey(cp->to->dialect, &sql, &t->dst_spec, fk))
+			if (!held_fkey_sql(cp, t, fk, &sql))
 				continue; /* it was written once: cannot be */
 			struct sl_error e;
 			sl_error_clear(&e);

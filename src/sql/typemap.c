@@ -1921,6 +1921,21 @@ bool typemap_add_check(const struct dialect *from, const struct dialect *to, str
 	return true;
 }
 
+enum fkey_extra typemap_fkey_extras(const struct fkey_desc *fk)
+{
+	const char *d = fk->definition;
+	if (!d)
+		return 0;
+	unsigned x = 0;
+	if (strstr(d, " MATCH FULL"))
+		x |= FKEY_MATCH_FULL;
+	if (strstr(d, " DEFERRABLE") && !strstr(d, "NOT DEFERRABLE"))
+		x |= FKEY_DEFERRABLE;
+	if (strstr(d, "INITIALLY DEFERRED"))
+		x |= FKEY_INITIALLY_DEFERRED;
+	return (enum fkey_extra)x;
+}
+
 bool typemap_add_fkey(const struct dialect *to, struct buf *out, const struct write_spec *spec,
 		      const struct fkey_desc *fk)
 {
@@ -1933,14 +1948,19 @@ bool typemap_add_fkey(const struct dialect *to, struct buf *out, const struct wr
 	struct write_spec ref = *spec;
 	ref.schema = fk->ref_schema ? fk->ref_schema : spec->schema;
 	ref.table = fk->ref_table;
+	/* from PostgreSQL to PostgreSQL: MATCH FULL and DEFERRABLE too */
+	enum fkey_extra x = is_pg(to) ? typemap_fkey_extras(fk) : 0;
 	size_t start = out->len;
 	bool ok = buf_puts(out, "ALTER TABLE ") && sql_table_name(to, out, spec) &&
 		  buf_puts(out, " ADD CONSTRAINT ") && to->quote_ident(out, fk->name) &&
 		  buf_puts(out, " FOREIGN KEY ") && column_list(to, out, fk->cols, fk->ncols) &&
 		  buf_puts(out, " REFERENCES ") && sql_table_name(to, out, &ref) &&
 		  buf_putc(out, ' ') && column_list(to, out, fk->ref_cols, fk->ncols) &&
+		  (!(x & FKEY_MATCH_FULL) || buf_puts(out, " MATCH FULL")) &&
 		  (!del[0] || buf_printf(out, " ON DELETE %s", del)) &&
-		  (!upd[0] || buf_printf(out, " ON UPDATE %s", upd));
+		  (!upd[0] || buf_printf(out, " ON UPDATE %s", upd)) &&
+		  (!(x & FKEY_DEFERRABLE) || buf_puts(out, " DEFERRABLE")) &&
+		  (!(x & FKEY_INITIALLY_DEFERRED) || buf_puts(out, " INITIALLY DEFERRED"));
 	return ok || undo(out, start);
 }
 

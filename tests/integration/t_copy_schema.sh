@@ -75,6 +75,27 @@ assert_eq "the other key is there" "child_q_fk	parent	CASCADE" \
 assert_eq "the rows" "10	1	2	7
 11	2	NULL	NULL" "$(myd fk_my -e "SELECT * FROM child ORDER BY id")"
 
+test_case "a foreign key's MATCH FULL and DEFERRABLE"
+fresh fd_src
+fresh fd_pg
+fresh fd_my
+pgd fd_src -c "CREATE TABLE acct (bank int, num int, PRIMARY KEY (bank, num));
+	CREATE TABLE xfer (id int PRIMARY KEY, bank int, num int, CONSTRAINT xfer_acct_fk FOREIGN KEY (bank, num)
+		REFERENCES acct MATCH FULL ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED);
+	CREATE TABLE node (id int PRIMARY KEY, up int CONSTRAINT node_up_fk REFERENCES node DEFERRABLE);
+	INSERT INTO acct VALUES (1, 10); INSERT INTO xfer VALUES (1, 1, 10), (2, NULL, NULL);
+	INSERT INTO node VALUES (1, 2), (2, NULL)"
+fkdefs() { pgd "$1" -c "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' ORDER BY 1"; }
+run_sluice fd-pg 0 copy "$PG_BASE/fd_src" "$PG_BASE/fd_pg" --create --verify
+assert_eq "PostgreSQL keeps them" "$(fkdefs fd_src)" "$(fkdefs fd_pg)"
+# and a key held while the rows go in comes back with them too
+run_sluice fd-pg-again 0 copy "$PG_BASE/fd_src" "$PG_BASE/fd_pg" --truncate
+assert_contains "the self-reference held" "node: foreign key node_up_fk points at its own table" "$OUT"
+assert_eq "still kept" "$(fkdefs fd_src)" "$(fkdefs fd_pg)"
+run_sluice fd-my 0 copy "$PG_BASE/fd_src" "$MY_BASE/fd_my" --create --verify
+assert_contains "MySQL has neither: said" "xfer: foreign key xfer_acct_fk made without its MATCH FULL, DEFERRABLE" "$OUT"
+assert_contains "nor DEFERRABLE alone" "node: foreign key node_up_fk made without its DEFERRABLE" "$OUT"
+
 test_case "a foreign key from a narrower integer (pagila's smallint to integer)"
 # InnoDB wants a foreign key's columns of the referenced type, size and
 # sign: the narrower column is made that type, said, and the key carried
@@ -143,7 +164,7 @@ assert_eq "the categories, each parent after its child" "1	2
 pgd cy_src -c "ALTER TABLE category DROP CONSTRAINT category_parent_fk; INSERT INTO category VALUES (9, 99)"
 run_sluice cy-orphan 1 copy "$PG_BASE/cy_src" "$PG_BASE/cy_pg" --truncate --tables category
 assert_contains "the key that could not go back, and how to add it" "category: foreign key category_parent_fk, dropped for the copy, could not be added back" "$OUT"
-assert_contains "its statement" 'to add it: ALTER TABLE "category" ADD CONSTRAINT "category_parent_fk" FOREIGN KEY ("parent") REFERENCES "category" ("id") ON DELETE CASCADE' "$OUT"
+assert_contains "its statement" 'to add it: ALTER TABLE "category" ADD CONSTRAINT "category_parent_fk" FOREIGN KEY (parent) REFERENCES category(id) ON DELETE CASCADE' "$OUT"
 
 # --- a rerun after a failed --create finishes the schema ----------------------
 test_case "rerun after a failed create"
