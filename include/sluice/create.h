@@ -15,6 +15,10 @@
 /* Append CREATE TABLE for spec's table and columns with the given types. */
 bool sql_create_table(const struct dialect *d, struct buf *out, const struct write_spec *spec,
 		      const enum col_type *types);
+/* The same, a MySQL text key column made varchar(255) with key_collation
+ * (typemap_nopad_collation: trailing spaces count), NULL: utf8mb4_bin. */
+bool sql_create_table_keyed(const struct dialect *d, struct buf *out, const struct write_spec *spec,
+			    const enum col_type *types, const char *key_collation);
 
 /* Append ALTER TABLE child ADD CONSTRAINT name FOREIGN KEY (cols[0..n))
  * REFERENCES parent (pcols[0..n)) ON DELETE CASCADE (--nest: a child

@@ -23,4 +23,12 @@ enum col_type {
  * nothing); types must hold b->ncols entries. */
 void infer_types(const struct batch *b, enum col_type *types);
 
+/* Whether value s (len bytes) is one inference lets a column of type t
+ * have (an empty one says nothing: true): "007" is no integer, since the
+ * column would store 7. A table --create made from a sample holds its
+ * later rows to the same rules. */
+bool infer_value_fits(enum col_type t, const char *s, size_t len);
+/* What a value of type t is, for messages: "an integer", "a date", ... */
+const char *infer_type_words(enum col_type t);
+
 #endif

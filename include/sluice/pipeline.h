@@ -97,6 +97,10 @@ struct load {
 	char *schema, *table;
 	char **columns; /* the target columns, in record order (owned) */
 	int ncols;
+	/* --create made the table from the first batch: each column's type
+	 * as inferred (ncols, owned), the rows after held to it; NULL else */
+	enum col_type *inferred;
+	size_t inferred_rows; /* the sample's rows */
 
 	struct reader_options input; /* the job's; update: a missing key sets nothing */
 	/* keyed writes (upsert, skip with --key, update): a key may repeat, so

@@ -9,6 +9,7 @@
 #include "sluice/driver.h"
 #include "sluice/pipeline.h"
 #include "sluice/log.h"
+#include "sluice/typemap.h"
 
 static const char *col_type_name(enum col_type t)
 {
@@ -68,9 +69,17 @@ bool create_table_typed(const struct driver *drv, struct conn *c, const struct w
 	infer_types(b, types);
 	for (int i = 0; i < nforced && i < spec->ncols; i++)
 		types[i] = forced[i];
+	/* a MySQL key of text: a NO PAD collation where the server has one,
+	 * so keys that differ by trailing spaces stay two */
+	const char *nopad = NULL;
+	char version[128] = "";
+	struct sl_error verr;
+	if (c && spec->nkey && drv->dialect->text_pads_spaces && drv->conn.server_version &&
+	    drv->conn.server_version(c, version, sizeof version, &verr))
+		nopad = typemap_nopad_collation(version);
 	struct buf ddl;
 	buf_init(&ddl, 0);
-	bool ok = sql_create_table(drv->dialect, &ddl, spec, types);
+	bool ok = sql_create_table_keyed(drv->dialect, &ddl, spec, types, nopad);
 	if (!ok) {
 		sl_error_set(err, SL_ERR_USAGE,
 			     "--create: a table or column name cannot be quoted");

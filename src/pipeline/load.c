@@ -137,9 +137,37 @@ static bool maybe_create(struct load *ld, const struct batch *b, bool *done)
 		run_fail(&ld->run, &err);
 		return false;
 	}
-	if (created && !ld->job->dry_run)
+	if (created && !ld->job->dry_run) {
 		log_info("created table %s", ld->table);
+		/* the rows after the sample are held to the types it gave */
+		if (b->nrows && b->ncols == ld->ncols &&
+		    (ld->inferred = malloc((size_t)ld->ncols * sizeof *ld->inferred))) {
+			infer_types(b, ld->inferred);
+			ld->inferred_rows = b->nrows;
+		}
+	}
 	return true;
+}
+
+/* --create made the table from the sample: why a later record's value
+ * cannot go into the type inferred for its column (the column would store
+ * another value: '00501' as 501, or refuse it), or NULL. */
+static const char *inferred_problem(struct load *ld, const struct record *rec, char *msg, size_t n)
+{
+	for (int i = 0; i < ld->ncols && i < (int)rec->nfields; i++) {
+		const struct cell *c = &rec->fields[i];
+		if (!c->ptr || cell_is_default(c) ||
+		    infer_value_fits(ld->inferred[i], c->ptr, c->len))
+			continue;
+		snprintf(msg, n,
+			 "column \"%s\": '%.*s' is not %s, which --create made the column from "
+			 "the first %zu rows (it would be stored as another value, or refused); "
+			 "create the table first, or sample more rows with --batch-rows",
+			 ld->columns[i], (int)(c->len < 60 ? c->len : 60), c->ptr,
+			 infer_type_words(ld->inferred[i]), ld->inferred_rows);
+		return msg;
+	}
+	return NULL;
 }
 
 /* Enter batch b in the key gate with the keys of its rows, before a writer
@@ -294,7 +322,7 @@ static int group_step(struct load *ld, struct reader *r, const struct record *re
 	if (bad || rows > ld->max_group_rows) {
 		/* the record cannot go in, so its group does not: its records
 		 * so far (the batch's last ones) and every later one are rejects */
-		char why[400];
+		char why[700];
 		if (bad)
 			snprintf(why, sizeof why,
 				 "its --group-by group is rejected whole: line %ld: %s", rec->line,
@@ -357,7 +385,7 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 {
 	const char *name = ld->job->sources[src_index];
 	uint64_t last_pos = 0; /* the header was read ahead: count from the start */
-	char why[300];
+	char why[600];
 	bool ok = true;
 	if (ld->group_idx >= 0 && ld->job->sort_groups) {
 		struct sl_error err;
@@ -427,6 +455,8 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			bad = upsert_problem(ld, &rec, why, sizeof why);
 		if (!bad && ld->spec.nadd)
 			bad = delta_problem(ld, &rec, why, sizeof why);
+		if (!bad && ld->inferred)
+			bad = inferred_problem(ld, &rec, why, sizeof why);
 		if (ld->group_idx >= 0) {
 			/* a group's records go in one batch: a new group may start
 			 * the next batch, a group never straddles two */
@@ -880,7 +910,9 @@ static bool empty_target(struct table_load *t, struct sl_error *err)
 {
 	struct load *ld = &t->ld;
 	const struct job *job = ld->job;
-	bool truncate = job->truncate;
+	/* a table --create makes for this run starts empty: nothing to empty
+	 * (and no table yet to name) */
+	bool truncate = job->truncate && ld->target.exists;
 	if (truncate && ld->ckpt && checkpoint_started(ld->ckpt)) {
 		/* the rows an earlier run of the job committed stay: emptying
 		 * the table would lose them while their checkpoints skip them */
@@ -1183,6 +1215,7 @@ static void free_table_load(struct table_load *t)
 	table_desc_free(&ld->target);
 	free(ld->exact_rules);
 	free(ld->exact_cols);
+	free(ld->inferred);
 	free(ld->exact_quick);
 	free(ld->exact_arg);
 	ld->exact_rules = ld->exact_cols = NULL;

@@ -229,3 +229,56 @@ void infer_types(const struct batch *b, enum col_type *types)
 		types[col] = decide(&c);
 	}
 }
+
+bool infer_value_fits(enum col_type t, const char *s, size_t len)
+{
+	bool fits = false;
+	if (!s || !len)
+		return true;
+	switch (t) {
+	case TYPE_TEXT:
+		return true;
+	case TYPE_BIGINT:
+		return is_integer(s, len, &fits) && fits;
+	case TYPE_NUMERIC:
+		return is_integer(s, len, &fits) || is_decimal(s, len);
+	case TYPE_BOOLEAN:
+		return is_boolword(s, len) || (len == 1 && (s[0] == '0' || s[0] == '1'));
+	case TYPE_DATE:
+		return is_date(s, len);
+	case TYPE_TIMESTAMP:
+		return is_date(s, len) || is_datetime(s, len);
+	case TYPE_JSON:
+		return is_json(s, len);
+	case TYPE_UUID:
+		return is_uuid(s, len);
+	case TYPE_BYTES:
+		return is_hex_bytes(s, len);
+	}
+	return true;
+}
+
+const char *infer_type_words(enum col_type t)
+{
+	switch (t) {
+	case TYPE_BIGINT:
+		return "an integer as written (no leading zero nor '+')";
+	case TYPE_NUMERIC:
+		return "a number as written";
+	case TYPE_BOOLEAN:
+		return "a boolean (true/false/t/f/yes/no, 0/1)";
+	case TYPE_DATE:
+		return "a date (YYYY-MM-DD)";
+	case TYPE_TIMESTAMP:
+		return "an ISO 8601 date and time";
+	case TYPE_JSON:
+		return "a JSON object or array";
+	case TYPE_UUID:
+		return "a lowercase UUID";
+	case TYPE_BYTES:
+		return "bytes as \\x and hex pairs";
+	case TYPE_TEXT:
+		break;
+	}
+	return "text";
+}

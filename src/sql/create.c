@@ -2,6 +2,7 @@
  * CREATE TABLE text for --create: inferred column types named in each
  * dialect, every identifier quoted by the dialect.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "sluice/create.h"
@@ -89,12 +90,21 @@ static const char *type_name(const struct dialect *d, enum col_type t, struct ty
 bool sql_create_table(const struct dialect *d, struct buf *out, const struct write_spec *spec,
 		      const enum col_type *types)
 {
+	return sql_create_table_keyed(d, out, spec, types, NULL);
+}
+
+bool sql_create_table_keyed(const struct dialect *d, struct buf *out, const struct write_spec *spec,
+			    const enum col_type *types, const char *key_collation)
+{
 	if (spec->ncols <= 0)
 		return false;
 	if (!buf_puts(out, "CREATE TABLE ") || !sql_table_name(d, out, spec) ||
 	    !buf_puts(out, " ("))
 		return false;
 	bool mysql = d == &mysql_dialect || !strcmp(d->name, "mysql");
+	char key_type[96];
+	snprintf(key_type, sizeof key_type, "varchar(255) COLLATE %s",
+		 key_collation ? key_collation : "utf8mb4_bin");
 	for (int i = 0; i < spec->ncols; i++) {
 		bool is_key = false;
 		for (int k = 0; k < spec->nkey; k++)
@@ -102,10 +112,12 @@ bool sql_create_table(const struct dialect *d, struct buf *out, const struct wri
 		struct type_naming named = {0};
 		const char *type = type_name(d, types[i], &named);
 		/* MySQL cannot index a longtext or json column whole; and a key keeps
-		 * its case (a binary collation), so "A" and "a" stay two keys */
+		 * its case (a binary collation), so "A" and "a" stay two keys, and
+		 * its trailing spaces where the server has a NO PAD one, so "A"
+		 * and "A " do too */
 		if (is_key && mysql &&
 		    (types[i] == TYPE_TEXT || types[i] == TYPE_JSON || types[i] == TYPE_BYTES))
-			type = "varchar(255) COLLATE utf8mb4_bin";
+			type = key_type;
 		if (!buf_puts(out, i ? ",\n    " : "\n    ") ||
 		    !d->quote_ident(out, spec->columns[i]) || !buf_putc(out, ' ') ||
 		    !buf_puts(out, type))

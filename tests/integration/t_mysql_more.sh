@@ -124,4 +124,18 @@ assert_eq "rejects" "sku,region,price,stock
 nope,1,1.00,1
 sku-500,2,not-a-price,1" "$(head -1 "$TMP/upd-rej.csv"; tail -n +2 "$TMP/upd-rej.csv" | sort)"
 
+test_case "--create --key of text: trailing spaces make another key; --truncate on a new table"
+my -e "drop table if exists tags"
+printf 'tag,n\nred,1\nred ,2\nRed,3\nred  ,4\n' >"$TMP/tags.csv"
+for round in 1 2; do
+	# the first run creates the table (nothing to empty yet), the second empties it
+	"$SLUICE" load "$TMP/tags.csv" "$SLUICE_MY_URL" --table tags --create --truncate \
+		--on-conflict update --key tag -q
+	assert_status "round $round" 0 $?
+	assert_eq "round $round: four keys, each with its own value" "[red]	1
+[red ]	2
+[Red]	3
+[red  ]	4" "$(my -e "select concat('[', tag, ']'), n from tags order by n")"
+done
+
 finish

@@ -199,6 +199,23 @@ for method in copy insert; do
 	assert_contains "$method: what no interval is, the server's" "invalid input syntax for type interval" "$OUT"
 done
 
+test_case "the rows after --create's sample are held to the types it gave"
+# zip codes sorted from the top: the sample sees five digits, a later row
+# a leading zero the bigint column would drop
+printf 'zip,city,flag\n99950,a,yes\n99901,b,no\n00501,c,yes\n02134,d,tr\n10001,e,no\n+7,f,yes\n' >"$TMP/zip.csv"
+for side in pg my; do
+	[ $side = pg ] && to="$PG_BASE/ex_db" || to="$MY_BASE/ex_db"
+	[ $side = pg ] && pgd ex_db -c "DROP TABLE IF EXISTS zips" || myd ex_db -e "DROP TABLE IF EXISTS zips"
+	run_sluice "zip-$side" 3 load "$TMP/zip.csv" "$to" --table zips --create --batch-rows 2
+	assert_contains "$side: a leading zero named" "column \"zip\": '00501' is not an integer as written" "$OUT"
+	assert_contains "$side: a plus sign named" "'+7' is not an integer as written" "$OUT"
+	assert_contains "$side: each with its line" "zip.csv:5: column \"zip\": '02134'" "$OUT"
+	got=$([ $side = pg ] && pgd ex_db -c "SELECT zip, city FROM zips ORDER BY city" || myd ex_db -e "SELECT zip, city FROM zips ORDER BY city")
+	assert_eq "$side: only the rows the types keep" "99950	a
+99901	b
+10001	e" "$got"
+done
+
 test_case "PostgreSQL varchar(n) cuts no trailing spaces"
 pgd ex_db -c "CREATE TABLE vc (id int, v varchar(3), va varchar(3)[], c char(3))"
 printf 'id,v,va,c\n1,"ab ","{""ab "",x}","ab   "\n2,"ab   ",,x\n3,"\xc3\xa6\xc3\xb8\xc3\xa5 ",,x\n4,abcd,,x\n5,x,"{""abc  ""}",x\n' >"$TMP/vc.csv"

@@ -208,6 +208,51 @@ static const enum col_type all_types[] = {TYPE_BIGINT,	  TYPE_NUMERIC, TYPE_BOOL
 					  TYPE_TIMESTAMP, TYPE_JSON,	TYPE_TEXT};
 static char *const odd_columns[] = {"id", "Amount €", "paid?", "day", "at", "meta\"x", "te`xt"};
 
+/* A later value is held to the type its column was inferred as, by the
+ * same rules: one the column would store as another value does not fit. */
+START_TEST(later_values_fit_the_inferred_type)
+{
+	static const struct {
+		enum col_type t;
+		const char *v;
+		bool fits;
+	} cases[] = {
+		{TYPE_BIGINT, "10001", true},
+		{TYPE_BIGINT, "00501", false},
+		{TYPE_BIGINT, "+7", false},
+		{TYPE_BIGINT, "-0", true}, /* the number 0, as -0 is */
+		{TYPE_BIGINT, "00", false},
+		{TYPE_BIGINT, "9223372036854775808", false},
+		{TYPE_BIGINT, "1.0", false},
+		{TYPE_NUMERIC, "1.50", true},
+		{TYPE_NUMERIC, "1e3", true},
+		{TYPE_NUMERIC, "007.5", false},
+		{TYPE_BOOLEAN, "yes", true},
+		{TYPE_BOOLEAN, "1", true},
+		{TYPE_BOOLEAN, "tr", false},
+		{TYPE_DATE, "2024-02-29", true},
+		{TYPE_DATE, "05/06/2024", false},
+		{TYPE_DATE, "2024-01-09T10:00:00", false},
+		{TYPE_TIMESTAMP, "2024-01-09T10:00:00+05:00", true},
+		{TYPE_TIMESTAMP, "2024-01-09", true},
+		{TYPE_TIMESTAMP, "now", false},
+		{TYPE_JSON, "{\"a\": 1}", true},
+		{TYPE_JSON, "plain", false},
+		{TYPE_UUID, "123e4567-e89b-12d3-a456-426614174000", true},
+		{TYPE_UUID, "123E4567-E89B-12D3-A456-426614174000", false},
+		{TYPE_BYTES, "\\xdeadbeef", true},
+		{TYPE_BYTES, "deadbeef", false},
+		{TYPE_TEXT, "anything", true},
+		{TYPE_BIGINT, "", true}, /* an empty value says nothing */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		ck_assert_msg(infer_value_fits(cases[i].t, cases[i].v, strlen(cases[i].v)) ==
+				      cases[i].fits,
+			      "%s as %s: expected %s", cases[i].v, infer_type_words(cases[i].t),
+			      cases[i].fits ? "fits" : "does not fit");
+}
+END_TEST
+
 START_TEST(ddl_postgresql)
 {
 	struct write_spec spec = {.schema = "my schema",
@@ -339,6 +384,7 @@ int main(void)
 	tcase_add_test(tc, realistic_orders_file);
 	tcase_add_test(tc, single_columns);
 	tcase_add_test(tc, mongo_values);
+	tcase_add_test(tc, later_values_fit_the_inferred_type);
 	tcase_add_test(tc, ddl_postgresql);
 	tcase_add_test(tc, ddl_mysql);
 	tcase_add_test(tc, ddl_with_key);
