@@ -72,6 +72,9 @@ enum {
 	CONVERT_EXACT_INTEGER = -2,
 	CONVERT_EXACT_DOUBLE = -3, /* a number that underflows to 0 is not kept */
 	CONVERT_EXACT_FLOAT = -4,  /* the same at single precision */
+	/* a PostgreSQL date, which drops a time of day and an offset, and
+	 * reads 'today', 'now' as the day of the load */
+	CONVERT_EXACT_PG_DATE = -5,
 };
 /* A numeric column keeping s decimal places: what it would round. */
 #define CONVERT_EXACT_SCALE(s) (-1000 - (s))
@@ -184,6 +187,14 @@ static inline bool convert_local_within(const char *s, size_t len, size_t kept)
 	return true;
 }
 
+/* Whether a PostgreSQL date or time value s starts with a digit and has
+ * no ":60" (a word, 'now' or 'today', is read at load time; a 60th
+ * second becomes the next minute): else the close look decides. */
+static inline bool convert_pg_time_plain(const char *s, size_t len)
+{
+	return len && (unsigned char)(s[0] - '0') < 10 && !memmem(s, len, ":60", 3);
+}
+
 /* Whether s has none of the bytes in set (at most four, NUL-padded). */
 static inline bool convert_has_none(const char *s, size_t len, const char set[4])
 {
@@ -204,6 +215,7 @@ enum convert_quick {
 	CONVERT_QUICK_FSP,   /* a MySQL time keeping arg digits: no fraction, or runs within */
 	CONVERT_QUICK_CLOCK, /* a PostgreSQL local time: digits and colons, arg fraction digits */
 	CONVERT_QUICK_LEN,   /* a PostgreSQL varchar(arg): no longer in bytes, or no space last */
+	CONVERT_QUICK_DATE,  /* a PostgreSQL date: YYYY-MM-DD exactly */
 	CONVERT_QUICK_NONE,  /* none: ask convert_is_exact */
 };
 static inline enum convert_quick convert_quick_for(int rule, size_t *arg)
@@ -235,6 +247,8 @@ static inline enum convert_quick convert_quick_for(int rule, size_t *arg)
 		*arg = (size_t)(CONVERT_EXACT_PG_LOCAL_TIME_FSP(0) - rule);
 		return CONVERT_QUICK_CLOCK;
 	}
+	if (rule == CONVERT_EXACT_PG_DATE)
+		return CONVERT_QUICK_DATE;
 	if (rule == CONVERT_EXACT_DOUBLE || rule == CONVERT_EXACT_FLOAT) {
 		/* convert_is_exact: such a number cannot underflow */
 		*arg = rule == CONVERT_EXACT_DOUBLE ? 128 : 41;
@@ -270,8 +284,10 @@ static inline bool convert_quick_keeps(enum convert_quick q, size_t arg, const c
 		return len <= arg || s[len - 1] != ' ';
 	case CONVERT_QUICK_CLOCK: {
 		/* only digits and colons (no date, zone nor offset), then at
-		 * most arg digits after one point */
+		 * most arg digits after one point; no 60th second */
 		size_t i = 0;
+		if (memmem(s, len, ":60", 3))
+			return false;
 		while (i < len && ((unsigned char)(s[i] - '0') < 10 || s[i] == ':'))
 			i++;
 		if (i == len)
@@ -298,10 +314,12 @@ static inline bool convert_quick_keeps(enum convert_quick q, size_t arg, const c
 				return false;
 		return f <= arg;
 	}
+	case CONVERT_QUICK_DATE:
+		return len == 10 && s[4] == '-' && s[7] == '-';
 	case CONVERT_QUICK_RUNS:
-		return convert_digit_runs_within(s, len, arg);
+		return convert_pg_time_plain(s, len) && convert_digit_runs_within(s, len, arg);
 	case CONVERT_QUICK_LOCAL:
-		return convert_local_within(s, len, arg);
+		return convert_pg_time_plain(s, len) && convert_local_within(s, len, arg);
 	default:
 		return false;
 	}

@@ -423,6 +423,8 @@ static int exact_pg_element(const struct sql_type *t)
 		return t->precision >= 0 && t->scale >= 0 && t->scale <= 1000
 			       ? CONVERT_EXACT_SCALE(t->scale)
 			       : CONVERT_EXACT_ANY;
+	case SQL_DATE:
+		return CONVERT_EXACT_PG_DATE;
 	case SQL_DATETIME:
 		/* without a time zone: an offset is dropped too */
 		return t->fsp >= 0 && t->fsp <= 6 ? CONVERT_EXACT_PG_LOCAL_FSP(t->fsp)
@@ -545,6 +547,65 @@ static bool word_at(const char *s, size_t i, size_t n, const char *word)
  * name the same time; AM and PM are part of it; allballs and now are
  * times. A value that starts with neither a digit nor a date is left to
  * the server. */
+/* Whether PostgreSQL date or time text s names a moment the text fixes:
+ * not a word PostgreSQL reads at load time ('now', 'today', 'tomorrow',
+ * 'yesterday': the column would store the day or instant of the load),
+ * nor a 60th second (made the next minute). Else false, with why. */
+static bool pg_moment_fixed(const char *s, size_t len, char *why, size_t whysz)
+{
+	static const char *const words[] = {"now", "today", "tomorrow", "yesterday"};
+	size_t a = 0, b = len;
+	while (a < b && isspace((unsigned char)s[a]))
+		a++;
+	while (b > a && isspace((unsigned char)s[b - 1]))
+		b--;
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+		size_t n = strlen(words[i]);
+		/* the word alone, or first ("today 10:00", "now()"-less forms) */
+		if (b - a >= n && !strncasecmp(s + a, words[i], n) &&
+		    (b - a == n || !isalpha((unsigned char)s[a + n]))) {
+			snprintf(why, whysz,
+				 "'%.*s' names the day or moment of the load: the column would "
+				 "store that, not a value the text fixes",
+				 (int)(len < 60 ? len : 60), s);
+			return false;
+		}
+	}
+	for (const char *p = s; (p = memmem(p, len - (size_t)(p - s), ":60", 3)) != NULL; p++) {
+		size_t at = (size_t)(p - s);
+		if (at >= 2 && isdigit((unsigned char)s[at - 1]) &&
+		    isdigit((unsigned char)s[at - 2]) &&
+		    (at + 3 == len || !isdigit((unsigned char)s[at + 3]))) {
+			snprintf(why, whysz,
+				 "'%.*s' has a 60th second, which PostgreSQL makes the next minute",
+				 (int)(len < 60 ? len : 60), s);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Whether a PostgreSQL date keeps ISO text s: a time of day or an offset
+ * after the date is dropped without a word (midnight without an offset is
+ * the date itself). Other spellings are the server's to read. */
+static bool pg_date_kept(const char *s, size_t len, char *why, size_t whysz)
+{
+	struct iso_value v;
+	if (!iso_parse(s, len, &v) || !v.has_time)
+		return true;
+	bool midnight = !v.hour && !v.minute && !v.second;
+	for (size_t i = 0; midnight && v.frac && i < v.frac_len; i++)
+		midnight = v.frac[i] == '0';
+	if (midnight && !(v.zoned && v.offset_minutes))
+		return true;
+	snprintf(why, whysz,
+		 "'%.*s' has a time of day%s, which a date column drops: load it into a "
+		 "timestamp, or give the date alone",
+		 (int)(len < 60 ? len : 60), s,
+		 v.zoned && v.offset_minutes ? " and an offset" : "");
+	return false;
+}
+
 static bool pg_local_time_kept(const char *s, size_t len, char *why, size_t whysz)
 {
 	size_t i = 0, end = len;
@@ -733,6 +794,15 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 				(int)(len < 60 ? len : 60), s, places, keep);
 		return false;
 	}
+	bool pg_time =
+		(rule <= CONVERT_EXACT_PG_FSP(0) && rule >= CONVERT_EXACT_PG_FSP(6)) ||
+		(rule <= CONVERT_EXACT_PG_LOCAL_FSP(0) && rule >= CONVERT_EXACT_PG_LOCAL_FSP(6)) ||
+		(rule <= CONVERT_EXACT_PG_LOCAL_TIME_FSP(0) &&
+		 rule >= CONVERT_EXACT_PG_LOCAL_TIME_FSP(6));
+	if ((pg_time || rule == CONVERT_EXACT_PG_DATE) && !pg_moment_fixed(s, len, why, whysz))
+		return false;
+	if (rule == CONVERT_EXACT_PG_DATE)
+		return pg_date_kept(s, len, why, whysz);
 	if (rule <= CONVERT_EXACT_PG_LOCAL_TIME_FSP(0) &&
 	    rule >= CONVERT_EXACT_PG_LOCAL_TIME_FSP(6)) {
 		if (!pg_local_time_kept(s, len, why, whysz))

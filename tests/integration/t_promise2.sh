@@ -156,6 +156,22 @@ assert_eq "7 fraction digits: --create keeps the text" "text" \
 	"$(pgd ex_db -c "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'seven'::regclass AND attname = 'at'")"
 assert_eq "and every digit" "2024-01-01T10:00:00.1234567" "$(pgd ex_db -c "SELECT at FROM seven WHERE id = 1")"
 
+test_case "PostgreSQL dates keep their time of day or refuse; no value is read at load time"
+pgd ex_db -c "CREATE TABLE days (id int, d date, at timestamptz, clock time)"
+printf 'id,d,at,clock\n1,2023-03-01,2023-03-01T08:00:00Z,08:00\n2,2023-03-01T23:30:00-02:00,,\n3,Today,,\n4,,NOW,\n5,,2016-12-31 23:59:60+00,\n6,,,tomorrow\n7,2023-03-01 00:00:00,2023-03-01T24:00:00Z,allballs\n8,,,12:59:60.5\n' >"$TMP/days.csv"
+for method in copy insert; do
+	pgd ex_db -c "TRUNCATE days"
+	run_sluice "days-$method" 3 load "$TMP/days.csv" "$PG_BASE/ex_db" --table days --method "$method"
+	assert_eq "$method: the rows the text fixes" "1|2023-03-01|2023-03-01 08:00:00+00|08:00:00
+7|2023-03-01|2023-03-02 00:00:00+00|00:00:00" \
+		"$(PGOPTIONS="-c timezone=UTC" psql "$PG_BASE/ex_db" -XAtq -c "SELECT * FROM days ORDER BY id")"
+	assert_contains "$method: a time a date drops" "'2023-03-01T23:30:00-02:00' has a time of day and an offset, which a date column drops" "$OUT"
+	assert_contains "$method: a word for the load's day" "'Today' names the day or moment of the load" "$OUT"
+	assert_contains "$method: and for its moment" "'NOW' names the day or moment of the load" "$OUT"
+	assert_contains "$method: a 60th second" "'2016-12-31 23:59:60+00' has a 60th second" "$OUT"
+	assert_contains "$method: in a time too" "'12:59:60.5' has a 60th second" "$OUT"
+done
+
 test_case "PostgreSQL arrays round nothing either: each element is held to the type"
 pgd ex_db -c "CREATE TABLE arr (id int, a numeric(6,2)[], ts timestamp(0)[])"
 printf 'id,a,ts\n1,"{1.25,NULL,""2.5""}","{""2024-01-01 10:00:00""}"\n2,"{1.25,1.005}",\n3,,"{""2024-01-01 10:00:00.7""}"\n4,"{{1,2},{3,4.5}}",\n' >"$TMP/arr.csv"

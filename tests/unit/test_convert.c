@@ -313,6 +313,24 @@ START_TEST(pg_exactness)
 	pg_exact("character varying", "ab   ", true);
 	pg_exact("character varying(3)[]", "{\"ab   \",x}", false);
 	pg_exact("character varying(3)[]", "{\"ab \",x}", true);
+	/* a date drops a time of day and an offset; words name the load's day */
+	pg_exact("date", "2024-01-09", true);
+	pg_exact("date", "2024-01-09 00:00:00", true);
+	pg_exact("date", "2024-01-09T10:00:00", false);
+	pg_exact("date", "2024-01-09T00:00:00+05:00", false);
+	pg_exact("date", "today", false);
+	pg_exact("date", " Tomorrow ", false);
+	pg_exact("date", "epoch", true);
+	pg_exact("date", "infinity", true);
+	pg_exact("date[]", "{2024-01-09,yesterday}", false);
+	pg_exact("timestamp with time zone", "now", false);
+	pg_exact("timestamp with time zone", "2016-12-31T23:59:60Z", false);
+	pg_exact("timestamp with time zone", "2016-12-31T23:59:59.60Z", true);
+	pg_exact("timestamp with time zone", "2024-01-01T24:00:00", true);
+	pg_exact("timestamp without time zone", "yesterday", false);
+	pg_exact("time without time zone", "23:59:60", false);
+	pg_exact("time without time zone", "now", false);
+	pg_exact("time without time zone", "allballs", true);
 	{
 		/* an element longer than any stack buffer is looked at too */
 		char v[800], n[700];
@@ -505,6 +523,7 @@ START_TEST(quick_agrees_with_close_look)
 		CONVERT_EXACT_PG_VARCHAR(1),
 		CONVERT_EXACT_PG_VARCHAR(5),
 		CONVERT_EXACT_ARRAY(CONVERT_EXACT_SCALE(2)),
+		CONVERT_EXACT_PG_DATE,
 	};
 	static const char *const values[] = {
 		"0",
@@ -551,6 +570,11 @@ START_TEST(quick_agrees_with_close_look)
 		"838:59:59",
 		"10:00:00.",
 		"12345678901234567890123456789012345678901234567890.5",
+		"now",
+		"today",
+		"2016-12-31T23:59:60Z",
+		"23:59:60",
+		"2024-01-09T10:00:00+05:00",
 	};
 	char why[300];
 	for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++)
