@@ -514,8 +514,27 @@ bool plan_check_columns(struct load *ld, const struct reader *r, struct sl_error
 			"the header of %s is one field, \"%.60s\": is the file separated "
 			"by %s? --delimiter %s reads it so",
 			ld->job->sources[0], r->header[0], dname, dname);
-	if (!td->exists)
+	if (!td->exists) {
+		/* --create: a name the server would cut would make another
+		 * column (or the same twice) than the one each record names */
+		size_t max = (size_t)ld->drv->dialect->max_name_bytes;
+		for (int i = 0; max && i < ld->ncols; i++)
+			if (strlen(ld->columns[i]) > max)
+				return sl_error_set(
+					err, SL_ERR_USAGE,
+					"--create: column name \"%.80s%s\" is %zu bytes; %s keeps "
+					"names of %zu: name the columns with --columns, or create the "
+					"table first",
+					ld->columns[i], strlen(ld->columns[i]) > 80 ? "..." : "",
+					strlen(ld->columns[i]), ld->drv->name, max);
+		if (max && ld->table && strlen(ld->table) > max)
+			return sl_error_set(
+				err, SL_ERR_USAGE,
+				"--create: table name \"%s\" is %zu bytes; %s keeps names "
+				"of %zu: give a shorter one with --table",
+				ld->table, strlen(ld->table), ld->drv->name, max);
 		return true;
+	}
 	struct buf unknown;
 	buf_init(&unknown, 0);
 	int nunknown = 0;

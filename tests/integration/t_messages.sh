@@ -170,4 +170,17 @@ for method in insert copy; do
 4|1.25" "$(pg -c 'select id, weight from msg_kit order by id')"
 done
 
+test_case "--create: a name the server would cut is a usage error, before anything is made"
+# a survey's question as a header: PostgreSQL keeps 63 bytes of a name, so
+# two long questions would be one column
+long1="In your opinion, which of these sentences is the more grammatically correct one?"
+long2="In your opinion, which of these sentences is the more grammatically correct one, B?"
+printf 'id,"%s","%s"\n1,a,b\n' "$long1" "$long2" >"$TMP/survey.csv"
+pg -c "drop table if exists msg_survey"
+run 2 "a long column name" load "$TMP/survey.csv" "$SLUICE_PG_URL" --table msg_survey --create
+assert_contains "names it, its length and the way out" "is 80 bytes; postgresql keeps names of 63: name the columns with --columns" "$ERR"
+assert_eq "no table made" "" "$(pg -c "select to_regclass('msg_survey')")"
+run 0 "renamed with --columns" load "$TMP/survey.csv" "$SLUICE_PG_URL" --table msg_survey --create --columns id,q1,q2
+assert_eq "loaded" "1|a|b" "$(pg -c 'select * from msg_survey')"
+
 finish
