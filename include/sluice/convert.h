@@ -75,6 +75,9 @@ enum {
 	/* a PostgreSQL date, which drops a time of day and an offset, and
 	 * reads 'today', 'now' as the day of the load */
 	CONVERT_EXACT_PG_DATE = -5,
+	/* a PostgreSQL jsonb, which keeps only the last of an object's keys
+	 * that repeat (json keeps the text) */
+	CONVERT_EXACT_PG_JSONB = -6,
 };
 /* A numeric column keeping s decimal places: what it would round. */
 #define CONVERT_EXACT_SCALE(s) (-1000 - (s))
@@ -216,6 +219,7 @@ enum convert_quick {
 	CONVERT_QUICK_CLOCK, /* a PostgreSQL local time: digits and colons, arg fraction digits */
 	CONVERT_QUICK_LEN,   /* a PostgreSQL varchar(arg): no longer in bytes, or no space last */
 	CONVERT_QUICK_DATE,  /* a PostgreSQL date: YYYY-MM-DD exactly */
+	CONVERT_QUICK_FLAT,  /* a PostgreSQL jsonb: no object in it */
 	CONVERT_QUICK_NONE,  /* none: ask convert_is_exact */
 };
 static inline enum convert_quick convert_quick_for(int rule, size_t *arg)
@@ -249,6 +253,8 @@ static inline enum convert_quick convert_quick_for(int rule, size_t *arg)
 	}
 	if (rule == CONVERT_EXACT_PG_DATE)
 		return CONVERT_QUICK_DATE;
+	if (rule == CONVERT_EXACT_PG_JSONB)
+		return CONVERT_QUICK_FLAT;
 	if (rule == CONVERT_EXACT_DOUBLE || rule == CONVERT_EXACT_FLOAT) {
 		/* convert_is_exact: such a number cannot underflow */
 		*arg = rule == CONVERT_EXACT_DOUBLE ? 128 : 41;
@@ -316,6 +322,8 @@ static inline bool convert_quick_keeps(enum convert_quick q, size_t arg, const c
 	}
 	case CONVERT_QUICK_DATE:
 		return len == 10 && s[4] == '-' && s[7] == '-';
+	case CONVERT_QUICK_FLAT:
+		return !memchr(s, '{', len);
 	case CONVERT_QUICK_RUNS:
 		return convert_pg_time_plain(s, len) && convert_digit_runs_within(s, len, arg);
 	case CONVERT_QUICK_LOCAL:

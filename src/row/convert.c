@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <yajl/yajl_parse.h>
 
 enum convert_kind convert_kind_mysql(const struct sql_type *t)
 {
@@ -425,6 +426,8 @@ static int exact_pg_element(const struct sql_type *t)
 			       : CONVERT_EXACT_ANY;
 	case SQL_DATE:
 		return CONVERT_EXACT_PG_DATE;
+	case SQL_JSON:
+		return t->json_text ? CONVERT_EXACT_ANY : CONVERT_EXACT_PG_JSONB;
 	case SQL_DATETIME:
 		/* without a time zone: an offset is dropped too */
 		return t->fsp >= 0 && t->fsp <= 6 ? CONVERT_EXACT_PG_LOCAL_FSP(t->fsp)
@@ -547,6 +550,114 @@ static bool word_at(const char *s, size_t i, size_t n, const char *word)
  * name the same time; AM and PM are part of it; allballs and now are
  * times. A value that starts with neither a digit nor a date is left to
  * the server. */
+/* jsonb_keys_once's state: the keys of each open object, as offsets into
+ * one buffer, and the first key found twice. */
+struct key_scan {
+	struct key_level {
+		size_t first; /* its first key in keys[] */
+		bool map;
+	} levels[64];
+	int depth;
+	size_t *keys; /* offset of each key's text in text, its length after */
+	size_t nkeys, cap;
+	char *text;
+	size_t tlen, tcap;
+	char dup[80];
+	bool too_deep;
+};
+
+static int ks_push(struct key_scan *k, bool map)
+{
+	if (k->depth >= 64) {
+		k->too_deep = true;
+		return 0;
+	}
+	k->levels[k->depth++] = (struct key_level){k->nkeys, map};
+	return 1;
+}
+
+static int ks_start_map(void *ctx)
+{
+	return ks_push(ctx, true);
+}
+
+static int ks_start_array(void *ctx)
+{
+	return ks_push(ctx, false);
+}
+
+static int ks_end(void *ctx)
+{
+	struct key_scan *k = ctx;
+	if (k->depth > 0)
+		k->nkeys = k->levels[--k->depth].first;
+	return 1;
+}
+
+static int ks_key(void *ctx, const unsigned char *key, size_t len)
+{
+	struct key_scan *k = ctx;
+	size_t first = k->depth ? k->levels[k->depth - 1].first : 0;
+	for (size_t i = first; i < k->nkeys; i++) {
+		size_t off = k->keys[2 * i], n = k->keys[2 * i + 1];
+		if (n == len && !memcmp(k->text + off, key, len)) {
+			snprintf(k->dup, sizeof k->dup, "%.*s", (int)(len < 60 ? len : 60),
+				 (const char *)key);
+			return 0; /* found: stop */
+		}
+	}
+	if (k->nkeys == k->cap) {
+		size_t cap = k->cap ? 2 * k->cap : 32;
+		size_t *p = realloc(k->keys, 2 * cap * sizeof *p);
+		if (!p)
+			return 0;
+		k->keys = p;
+		k->cap = cap;
+	}
+	if (k->tlen + len > k->tcap) {
+		size_t cap = (k->tlen + len) * 2 + 64;
+		char *p = realloc(k->text, cap);
+		if (!p)
+			return 0;
+		k->text = p;
+		k->tcap = cap;
+	}
+	memcpy(k->text + k->tlen, key, len);
+	k->keys[2 * k->nkeys] = k->tlen;
+	k->keys[2 * k->nkeys + 1] = len;
+	k->nkeys++;
+	k->tlen += len;
+	return 1;
+}
+
+/* Whether jsonb keeps JSON text s as written: no object in it has a key
+ * twice (jsonb keeps the last). Text that is no JSON is the server's to
+ * refuse. */
+static bool jsonb_keys_once(const char *s, size_t len, char *why, size_t whysz)
+{
+	static const yajl_callbacks cb = {.yajl_start_map = ks_start_map,
+					  .yajl_map_key = ks_key,
+					  .yajl_end_map = ks_end,
+					  .yajl_start_array = ks_start_array,
+					  .yajl_end_array = ks_end};
+	struct key_scan k = {0};
+	yajl_handle h = yajl_alloc(&cb, NULL, &k);
+	if (!h)
+		return true;
+	yajl_status st = yajl_parse(h, (const unsigned char *)s, len);
+	if (st == yajl_status_ok)
+		st = yajl_complete_parse(h);
+	yajl_free(h);
+	free(k.keys);
+	free(k.text);
+	if (!k.dup[0])
+		return true;
+	snprintf(why, whysz,
+		 "'%.*s' repeats the key \"%s\" in an object: jsonb keeps only the last",
+		 (int)(len < 60 ? len : 60), s, k.dup);
+	return false;
+}
+
 /* Whether PostgreSQL date or time text s names a moment the text fixes:
  * not a word PostgreSQL reads at load time ('now', 'today', 'tomorrow',
  * 'yesterday': the column would store the day or instant of the load),
@@ -799,6 +910,8 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 		(rule <= CONVERT_EXACT_PG_LOCAL_FSP(0) && rule >= CONVERT_EXACT_PG_LOCAL_FSP(6)) ||
 		(rule <= CONVERT_EXACT_PG_LOCAL_TIME_FSP(0) &&
 		 rule >= CONVERT_EXACT_PG_LOCAL_TIME_FSP(6));
+	if (rule == CONVERT_EXACT_PG_JSONB)
+		return jsonb_keys_once(s, len, why, whysz);
 	if ((pg_time || rule == CONVERT_EXACT_PG_DATE) && !pg_moment_fixed(s, len, why, whysz))
 		return false;
 	if (rule == CONVERT_EXACT_PG_DATE)

@@ -172,6 +172,18 @@ for method in copy insert; do
 	assert_contains "$method: in a time too" "'12:59:60.5' has a 60th second" "$OUT"
 done
 
+test_case "PostgreSQL jsonb keeps every key of an object, or the row is refused"
+pgd ex_db -c "CREATE TABLE docs (id int, body jsonb, raw json)"
+printf '{"id": 1, "body": {"tags": ["x"], "meta": {"v": 1}}, "raw": {"k": 1, "k": 2}}\n{"id": 2, "body": {"v": 1, "v": 1}, "raw": null}\n{"id": 3, "body": [{"n": 1, "m": {"n": 2}}, {"n": 3, "m": 4, "n": 5}], "raw": null}\n' >"$TMP/docs.ndjson"
+for method in copy insert; do
+	pgd ex_db -c "TRUNCATE docs"
+	run_sluice "docs-$method" 3 load "$TMP/docs.ndjson" "$PG_BASE/ex_db" --table docs --method "$method"
+	assert_eq "$method: the document whose keys are once each, json as written" "1|{\"meta\": {\"v\": 1}, \"tags\": [\"x\"]}|{\"k\":1,\"k\":2}" \
+		"$(psql "$PG_BASE/ex_db" -XAtq -c "SELECT id, body, raw FROM docs ORDER BY id")"
+	assert_contains "$method: a repeated key named" "repeats the key \"v\" in an object: jsonb keeps only the last" "$OUT"
+	assert_contains "$method: deep in an array too" "repeats the key \"n\"" "$OUT"
+done
+
 test_case "PostgreSQL arrays round nothing either: each element is held to the type"
 pgd ex_db -c "CREATE TABLE arr (id int, a numeric(6,2)[], ts timestamp(0)[])"
 printf 'id,a,ts\n1,"{1.25,NULL,""2.5""}","{""2024-01-01 10:00:00""}"\n2,"{1.25,1.005}",\n3,,"{""2024-01-01 10:00:00.7""}"\n4,"{{1,2},{3,4.5}}",\n' >"$TMP/arr.csv"

@@ -289,6 +289,15 @@ START_TEST(pg_exactness)
 	pg_exact("time without time zone", "10:00 PM", true);
 	pg_exact("time without time zone", "10:00 pm -01", false);
 	pg_exact("time without time zone", "allballs", true);
+	/* jsonb keeps the last of a repeated key; json keeps the text */
+	pg_exact("jsonb", "{\"a\": 1, \"b\": {\"a\": 2}}", true);
+	pg_exact("jsonb", "{\"a\": 1, \"a\": 2}", false);
+	pg_exact("jsonb", "[{\"k\": 1}, {\"k\": 2}]", true);
+	pg_exact("jsonb", "{\"o\": [{\"k\": 1, \"j\": {}, \"k\": 1}]}", false);
+	pg_exact("jsonb", "{\"a\": {\"x\": 1}, \"b\": {\"x\": 2}, \"x\": 3}", true);
+	pg_exact("jsonb", "not json", true); /* the server refuses it */
+	pg_exact("json", "{\"a\": 1, \"a\": 2}", true);
+	pg_exact("jsonb[]", "{\"{\\\"a\\\": 1, \\\"a\\\": 2}\"}", false);
 	pg_exact("time with time zone", "10:00:00+02", true);
 	/* an array as its elements: quoted, NULL, nested, dimensions */
 	pg_exact("numeric(6,2)[]", "{1.25,2.5}", true);
@@ -331,6 +340,15 @@ START_TEST(pg_exactness)
 	pg_exact("time without time zone", "23:59:60", false);
 	pg_exact("time without time zone", "now", false);
 	pg_exact("time without time zone", "allballs", true);
+	/* jsonb keeps the last of a repeated key; json keeps the text */
+	pg_exact("jsonb", "{\"a\": 1, \"b\": {\"a\": 2}}", true);
+	pg_exact("jsonb", "{\"a\": 1, \"a\": 2}", false);
+	pg_exact("jsonb", "[{\"k\": 1}, {\"k\": 2}]", true);
+	pg_exact("jsonb", "{\"o\": [{\"k\": 1, \"j\": {}, \"k\": 1}]}", false);
+	pg_exact("jsonb", "{\"a\": {\"x\": 1}, \"b\": {\"x\": 2}, \"x\": 3}", true);
+	pg_exact("jsonb", "not json", true); /* the server refuses it */
+	pg_exact("json", "{\"a\": 1, \"a\": 2}", true);
+	pg_exact("jsonb[]", "{\"{\\\"a\\\": 1, \\\"a\\\": 2}\"}", false);
 	{
 		/* an element longer than any stack buffer is looked at too */
 		char v[800], n[700];
@@ -524,6 +542,7 @@ START_TEST(quick_agrees_with_close_look)
 		CONVERT_EXACT_PG_VARCHAR(5),
 		CONVERT_EXACT_ARRAY(CONVERT_EXACT_SCALE(2)),
 		CONVERT_EXACT_PG_DATE,
+		CONVERT_EXACT_PG_JSONB,
 	};
 	static const char *const values[] = {
 		"0",
@@ -575,6 +594,7 @@ START_TEST(quick_agrees_with_close_look)
 		"2016-12-31T23:59:60Z",
 		"23:59:60",
 		"2024-01-09T10:00:00+05:00",
+		"{\"a\": 1, \"a\": 2}",
 	};
 	char why[300];
 	for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++)
