@@ -78,6 +78,8 @@ enum {
 	/* a PostgreSQL jsonb, which keeps only the last of an object's keys
 	 * that repeat (json keeps the text) */
 	CONVERT_EXACT_PG_JSONB = -6,
+	/* a PostgreSQL boolean, which reads a prefix ('tr', 'of') as a word */
+	CONVERT_EXACT_PG_BOOL = -7,
 };
 /* A numeric column keeping s decimal places: what it would round. */
 #define CONVERT_EXACT_SCALE(s) (-1000 - (s))
@@ -220,6 +222,7 @@ enum convert_quick {
 	CONVERT_QUICK_LEN,   /* a PostgreSQL varchar(arg): no longer in bytes, or no space last */
 	CONVERT_QUICK_DATE,  /* a PostgreSQL date: YYYY-MM-DD exactly */
 	CONVERT_QUICK_FLAT,  /* a PostgreSQL jsonb: no object in it */
+	CONVERT_QUICK_BOOL,  /* a PostgreSQL boolean: no prefix of a word */
 	CONVERT_QUICK_NONE,  /* none: ask convert_is_exact */
 };
 static inline enum convert_quick convert_quick_for(int rule, size_t *arg)
@@ -255,6 +258,8 @@ static inline enum convert_quick convert_quick_for(int rule, size_t *arg)
 		return CONVERT_QUICK_DATE;
 	if (rule == CONVERT_EXACT_PG_JSONB)
 		return CONVERT_QUICK_FLAT;
+	if (rule == CONVERT_EXACT_PG_BOOL)
+		return CONVERT_QUICK_BOOL;
 	if (rule == CONVERT_EXACT_DOUBLE || rule == CONVERT_EXACT_FLOAT) {
 		/* convert_is_exact: such a number cannot underflow */
 		*arg = rule == CONVERT_EXACT_DOUBLE ? 128 : 41;
@@ -324,6 +329,12 @@ static inline bool convert_quick_keeps(enum convert_quick q, size_t arg, const c
 		return len == 10 && s[4] == '-' && s[7] == '-';
 	case CONVERT_QUICK_FLAT:
 		return !memchr(s, '{', len);
+	case CONVERT_QUICK_BOOL:
+		/* the prefixes boolin takes are 2 to 4 letters: a value of
+		 * another length, or a whole word of that length, is no prefix */
+		return len < 2 || len > 4 || (len == 4 && !memcmp(s, "true", 4)) ||
+		       (len == 3 && (!memcmp(s, "yes", 3) || !memcmp(s, "off", 3))) ||
+		       (len == 2 && (!memcmp(s, "no", 2) || !memcmp(s, "on", 2)));
 	case CONVERT_QUICK_RUNS:
 		return convert_pg_time_plain(s, len) && convert_digit_runs_within(s, len, arg);
 	case CONVERT_QUICK_LOCAL:

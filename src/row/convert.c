@@ -428,6 +428,8 @@ static int exact_pg_element(const struct sql_type *t)
 		return CONVERT_EXACT_PG_DATE;
 	case SQL_JSON:
 		return t->json_text ? CONVERT_EXACT_ANY : CONVERT_EXACT_PG_JSONB;
+	case SQL_BOOL:
+		return CONVERT_EXACT_PG_BOOL;
 	case SQL_DATETIME:
 		/* without a time zone: an offset is dropped too */
 		return t->fsp >= 0 && t->fsp <= 6 ? CONVERT_EXACT_PG_LOCAL_FSP(t->fsp)
@@ -912,6 +914,29 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 		 rule >= CONVERT_EXACT_PG_LOCAL_TIME_FSP(6));
 	if (rule == CONVERT_EXACT_PG_JSONB)
 		return jsonb_keys_once(s, len, why, whysz);
+	if (rule == CONVERT_EXACT_PG_BOOL) {
+		/* boolin takes any unique prefix of true, false, yes, no, on and
+		 * off: 'tr' is true, 'of' off; the words and their letters go in */
+		static const char *const prefixes[] = {"tr",   "tru", "fa", "fal",
+						       "fals", "ye",  "of"};
+		size_t a = 0, b = len;
+		while (a < b && isspace((unsigned char)s[a]))
+			a++;
+		while (b > a && isspace((unsigned char)s[b - 1]))
+			b--;
+		for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+			if (b - a == strlen(prefixes[i]) &&
+			    !strncasecmp(s + a, prefixes[i], b - a)) {
+				snprintf(
+					why, whysz,
+					"'%.*s' is only the start of a word PostgreSQL would read as "
+					"a boolean: give the word (true/false, yes/no, on/off) or "
+					"t/f, 1/0",
+					(int)(len < 60 ? len : 60), s);
+				return false;
+			}
+		return true;
+	}
 	if ((pg_time || rule == CONVERT_EXACT_PG_DATE) && !pg_moment_fixed(s, len, why, whysz))
 		return false;
 	if (rule == CONVERT_EXACT_PG_DATE)

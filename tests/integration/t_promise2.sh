@@ -184,6 +184,19 @@ for method in copy insert; do
 	assert_contains "$method: deep in an array too" "repeats the key \"n\"" "$OUT"
 done
 
+test_case "PostgreSQL booleans: a word or its letter, never a prefix"
+pgd ex_db -c "CREATE TABLE flags (id int, on_sale boolean)"
+printf 'id,on_sale\n1,yes\n2,ye\n3,FALSE\n4,Fal\n5,off\n6,n\n' >"$TMP/flags.csv"
+for method in copy insert; do
+	pgd ex_db -c "TRUNCATE flags"
+	run_sluice "flags-$method" 3 load "$TMP/flags.csv" "$PG_BASE/ex_db" --table flags --method "$method"
+	assert_eq "$method: the words" "1|t
+3|f
+5|f
+6|f" "$(psql "$PG_BASE/ex_db" -XAtq -c "SELECT * FROM flags ORDER BY id")"
+	assert_contains "$method: a prefix named" "'Fal' is only the start of a word" "$OUT"
+done
+
 test_case "PostgreSQL arrays round nothing either: each element is held to the type"
 pgd ex_db -c "CREATE TABLE arr (id int, a numeric(6,2)[], ts timestamp(0)[])"
 printf 'id,a,ts\n1,"{1.25,NULL,""2.5""}","{""2024-01-01 10:00:00""}"\n2,"{1.25,1.005}",\n3,,"{""2024-01-01 10:00:00.7""}"\n4,"{{1,2},{3,4.5}}",\n' >"$TMP/arr.csv"

@@ -289,6 +289,14 @@ START_TEST(pg_exactness)
 	pg_exact("time without time zone", "10:00 PM", true);
 	pg_exact("time without time zone", "10:00 pm -01", false);
 	pg_exact("time without time zone", "allballs", true);
+	/* a boolean: the words and their letters, no other prefix */
+	pg_exact("boolean", "true", true);
+	pg_exact("boolean", "t", true);
+	pg_exact("boolean", "No", true);
+	pg_exact("boolean", "tr", false);
+	pg_exact("boolean", "Fals", false);
+	pg_exact("boolean", " of ", false);
+	pg_exact("boolean", "maybe", true); /* the server refuses it */
 	/* jsonb keeps the last of a repeated key; json keeps the text */
 	pg_exact("jsonb", "{\"a\": 1, \"b\": {\"a\": 2}}", true);
 	pg_exact("jsonb", "{\"a\": 1, \"a\": 2}", false);
@@ -340,6 +348,14 @@ START_TEST(pg_exactness)
 	pg_exact("time without time zone", "23:59:60", false);
 	pg_exact("time without time zone", "now", false);
 	pg_exact("time without time zone", "allballs", true);
+	/* a boolean: the words and their letters, no other prefix */
+	pg_exact("boolean", "true", true);
+	pg_exact("boolean", "t", true);
+	pg_exact("boolean", "No", true);
+	pg_exact("boolean", "tr", false);
+	pg_exact("boolean", "Fals", false);
+	pg_exact("boolean", " of ", false);
+	pg_exact("boolean", "maybe", true); /* the server refuses it */
 	/* jsonb keeps the last of a repeated key; json keeps the text */
 	pg_exact("jsonb", "{\"a\": 1, \"b\": {\"a\": 2}}", true);
 	pg_exact("jsonb", "{\"a\": 1, \"a\": 2}", false);
@@ -543,6 +559,7 @@ START_TEST(quick_agrees_with_close_look)
 		CONVERT_EXACT_ARRAY(CONVERT_EXACT_SCALE(2)),
 		CONVERT_EXACT_PG_DATE,
 		CONVERT_EXACT_PG_JSONB,
+		CONVERT_EXACT_PG_BOOL,
 	};
 	static const char *const values[] = {
 		"0",
@@ -595,6 +612,10 @@ START_TEST(quick_agrees_with_close_look)
 		"23:59:60",
 		"2024-01-09T10:00:00+05:00",
 		"{\"a\": 1, \"a\": 2}",
+		"tr",
+		"of",
+		"on",
+		"fals",
 	};
 	char why[300];
 	for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++)
