@@ -514,6 +514,19 @@ bool plan_check_columns(struct load *ld, const struct reader *r, struct sl_error
 			"the header of %s is one field, \"%.60s\": is the file separated "
 			"by %s? --delimiter %s reads it so",
 			ld->job->sources[0], r->header[0], dname, dname);
+	/* a column named twice would be written twice (or made twice) */
+	for (int i = 0; i < ld->ncols; i++)
+		for (int j = 0; j < i; j++)
+			if (same_column(ld, ld->columns[i], ld->columns[j]))
+				return sl_error_set(err, SL_ERR_USAGE,
+						    "column \"%s\" is named twice%s%s: name the "
+						    "columns with --columns",
+						    ld->columns[i],
+						    strcmp(ld->columns[i], ld->columns[j]) ? " (as "
+											   : "",
+						    strcmp(ld->columns[i], ld->columns[j])
+							    ? "the server folds it)"
+							    : "");
 	if (!td->exists) {
 		/* --create: a name the server would cut would make another
 		 * column (or the same twice) than the one each record names */

@@ -182,5 +182,10 @@ assert_contains "names it, its length and the way out" "is 80 bytes; postgresql 
 assert_eq "no table made" "" "$(pg -c "select to_regclass('msg_survey')")"
 run 0 "renamed with --columns" load "$TMP/survey.csv" "$SLUICE_PG_URL" --table msg_survey --create --columns id,q1,q2
 assert_eq "loaded" "1|a|b" "$(pg -c 'select * from msg_survey')"
+printf 'id,name,Name,name\n1,a,b,c\n' >"$TMP/twice.csv"
+pg -c "drop table if exists msg_twice"
+run 2 "a header naming a column twice" load "$TMP/twice.csv" "$SLUICE_PG_URL" --table msg_twice --create
+assert_contains "names it" "column \"name\" is named twice: name the columns with --columns" "$ERR"
+assert_eq "no table made" "" "$(pg -c "select to_regclass('msg_twice')")"
 
 finish
