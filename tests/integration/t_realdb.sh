@@ -476,10 +476,9 @@ copy_check "Chinook MySQL -> PostgreSQL" my rdb_chinook pg rdb_chinook_my2pg
 copy_check "Chinook MySQL -> MySQL" my rdb_chinook my rdb_chinook_my2my
 same_kind_types_check my rdb_chinook rdb_chinook_my2my
 
-# Employees MySQL -> PostgreSQL (two workers), -> MariaDB
+# Employees MySQL -> PostgreSQL (two workers); its same-server copy is
+# Sakila's and Chinook's kind, left to them (make check's time)
 copy_check "Employees MySQL -> PostgreSQL" my rdb_employees pg rdb_emp_my2pg --workers 2
-copy_check "Employees MySQL -> MySQL" my rdb_employees my rdb_emp_my2my
-same_kind_types_check my rdb_employees rdb_emp_my2my
 
 # PostgreSQL Sakila -> MariaDB, -> PostgreSQL
 copy_check "PostgreSQL Sakila -> MySQL" pg rdb_pgsakila my rdb_sakila_pg2my

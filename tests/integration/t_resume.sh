@@ -239,7 +239,7 @@ test_case "runs that create the checkpoint table at the same moment all start"
 head -3 "$TMP/r.csv" >"$TMP/tiny.csv"
 pg_table race
 failed=0
-for round in $(seq 1 15); do
+for round in $(seq 1 10); do
 	drop_checkpoints pg
 	pids=
 	for p in 1 2 3 4 5 6 7 8; do
@@ -248,7 +248,7 @@ for round in $(seq 1 15); do
 	done
 	for p in $pids; do wait "$p" || failed=$((failed + 1)); done
 done
-assert_eq "every run started and loaded (15 rounds x 8)" "0" "$failed"
+assert_eq "every run started and loaded (10 rounds x 8)" "0" "$failed"
 [ "$failed" = 0 ] || head -3 "$TMP/race.err" >&2
 assert_eq "every run's two rows once" "240 360" "$(pg -F ' ' -c 'select count(*), sum(id) from race')"
 drop_checkpoints pg
