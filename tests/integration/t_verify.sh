@@ -478,16 +478,18 @@ my --local-infile=1 -e "load data local infile '$TMP/float.tsv' into table vt_fl
 verify "$SLUICE_PG_URL" "$SLUICE_MY_URL" --tables vt_float
 assert_status "match" 0 "$rc"
 assert_eq "rows" "vt_float	5008	5008	match" "$(cat "$TMP/out")"
-my -e "update vt_float set d = d * (1 + 1e-13) where id = 2500"
+# a value of its own (0.1), not a random one: a random subnormal times
+# (1 + 2^-52) is the same double, and the change would not be one
+my -e "update vt_float set d = d * (1 + 1e-13) where id = 5004"
 verify "$SLUICE_PG_URL" "$SLUICE_MY_URL" --tables vt_float
 assert_status "a double 1e-13 apart" 1 "$rc"
-my -e "update vt_float set d = d / (1 + 1e-13) where id = 2500; update vt_float set r = r * (1 + 1e-5) where id = 2500"
+my -e "update vt_float set d = 0.1 where id = 5004; update vt_float set r = r * (1 + 1e-5) where id = 5004"
 verify "$SLUICE_PG_URL" "$SLUICE_MY_URL" --tables vt_float
 assert_status "a float 1e-5 apart" 1 "$rc"
-my -e "update vt_float set r = r / (1 + 1e-5) where id = 2500"
+my -e "update vt_float set r = 0.1 where id = 5004"
 verify "$SLUICE_PG_URL" "$SLUICE_MY_URL" --tables vt_float
 assert_status "restored" 0 "$rc"
-my -e "update vt_float set d = d * (1 + pow(2, -52)) where id = 2500"
+my -e "update vt_float set d = d * (1 + pow(2, -52)) where id = 5004"
 verify "$SLUICE_PG_URL" "$SLUICE_MY_URL" --tables vt_float
 assert_status "a double one bit apart" 1 "$rc"
 
