@@ -341,6 +341,26 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 static bool server_changed_rows(struct conn *c, const struct write_spec *spec,
 				const struct batch *b, size_t first, size_t n, char **refused,
 				size_t *bad, char *why, size_t whysz, struct sl_error *err);
+
+/* False with a data error naming the first row of [first, first+n) whose
+ * value the server says its column would change (err->row: the rows
+ * before it are written, it is refused), or a broken connection. */
+static bool server_keeps_rows(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			      size_t first, size_t n, struct sl_error *err)
+{
+	size_t bad;
+	char why[400];
+	if (!c->nserver_cols)
+		return true;
+	if (!server_changed_rows(c, spec, b, first, n, NULL, &bad, why, sizeof why, err))
+		return false;
+	if (bad == SIZE_MAX)
+		return true;
+	sl_error_set(err, SL_ERR_DATA, "%s", why);
+	err->row = (long)bad + 1;
+	return false;
+}
+
 bool pg_write_batch(struct conn *c, const struct write_spec *spec, const struct batch *b,
 		    size_t first, size_t n, struct write_count *out, struct sl_error *err)
 {
@@ -349,19 +369,8 @@ bool pg_write_batch(struct conn *c, const struct write_spec *spec, const struct 
 		return true;
 	if (!ensure_types(c, spec, err))
 		return false;
-	if (c->nserver_cols) {
-		/* the row the server says its column would change comes first:
-		 * the rows before it are written, it is refused */
-		size_t bad;
-		char why[400];
-		if (!server_changed_rows(c, spec, b, first, n, NULL, &bad, why, sizeof why, err))
-			return false;
-		if (bad != SIZE_MAX) {
-			sl_error_set(err, SL_ERR_DATA, "%s", why);
-			err->row = (long)bad + 1;
-			return false;
-		}
-	}
+	if (!server_keeps_rows(c, spec, b, first, n, err))
+		return false;
 	if (!sql_uses_bulk(spec)) {
 		char why[300];
 		int col = first_inexact(c, b, first, n, why, sizeof why);
@@ -911,15 +920,8 @@ bool pg_update_batch(struct conn *c, const struct write_spec *spec, const struct
 			return sl_error_set(err, SL_ERR_DATA, "column \"%s\": %s",
 					    spec->columns[col], why);
 	}
-	size_t bad;
-	char why[400];
-	if (!server_changed_rows(c, spec, b, first, n, NULL, &bad, why, sizeof why, err))
+	if (!server_keeps_rows(c, spec, b, first, n, err))
 		return false;
-	if (bad != SIZE_MAX) {
-		sl_error_set(err, SL_ERR_DATA, "%s", why);
-		err->row = (long)bad + 1;
-		return false;
-	}
 	if (spec->del)
 		return delete_staged(c, spec, b, first, n, matched, err);
 	int set[SQL_MAX_COLUMNS], key[SQL_MAX_COLUMNS], nset, nkey;
