@@ -660,6 +660,37 @@ static bool jsonb_keys_once(const char *s, size_t len, char *why, size_t whysz)
 	return false;
 }
 
+/* The bounds [*a, *b) of s (len bytes) without its leading and trailing
+ * spaces. */
+static void trim_spaces(const char *s, size_t len, size_t *a, size_t *b)
+{
+	*a = 0;
+	*b = len;
+	while (*a < *b && isspace((unsigned char)s[*a]))
+		(*a)++;
+	while (*b > *a && isspace((unsigned char)s[*b - 1]))
+		(*b)--;
+}
+
+/* Whether a PostgreSQL boolean keeps s as the word it is: boolin takes
+ * any unique prefix of true, false, yes, no, on and off ('tr' is true,
+ * 'of' off); the words and their letters go in. Else false, with why. */
+static bool pg_bool_kept(const char *s, size_t len, char *why, size_t whysz)
+{
+	static const char *const prefixes[] = {"tr", "tru", "fa", "fal", "fals", "ye", "of"};
+	size_t a, b;
+	trim_spaces(s, len, &a, &b);
+	for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+		if (b - a == strlen(prefixes[i]) && !strncasecmp(s + a, prefixes[i], b - a)) {
+			snprintf(why, whysz,
+				 "'%.*s' is only the start of a word PostgreSQL would read as a "
+				 "boolean: give the word (true/false, yes/no, on/off) or t/f, 1/0",
+				 (int)(len < 60 ? len : 60), s);
+			return false;
+		}
+	return true;
+}
+
 /* Whether PostgreSQL date or time text s names a moment the text fixes:
  * not a word PostgreSQL reads at load time ('now', 'today', 'tomorrow',
  * 'yesterday': the column would store the day or instant of the load),
@@ -667,11 +698,8 @@ static bool jsonb_keys_once(const char *s, size_t len, char *why, size_t whysz)
 static bool pg_moment_fixed(const char *s, size_t len, char *why, size_t whysz)
 {
 	static const char *const words[] = {"now", "today", "tomorrow", "yesterday"};
-	size_t a = 0, b = len;
-	while (a < b && isspace((unsigned char)s[a]))
-		a++;
-	while (b > a && isspace((unsigned char)s[b - 1]))
-		b--;
+	size_t a, b;
+	trim_spaces(s, len, &a, &b);
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
 		size_t n = strlen(words[i]);
 		/* the word alone, or first ("today 10:00", "now()"-less forms) */
@@ -914,29 +942,8 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 		 rule >= CONVERT_EXACT_PG_LOCAL_TIME_FSP(6));
 	if (rule == CONVERT_EXACT_PG_JSONB)
 		return jsonb_keys_once(s, len, why, whysz);
-	if (rule == CONVERT_EXACT_PG_BOOL) {
-		/* boolin takes any unique prefix of true, false, yes, no, on and
-		 * off: 'tr' is true, 'of' off; the words and their letters go in */
-		static const char *const prefixes[] = {"tr",   "tru", "fa", "fal",
-						       "fals", "ye",  "of"};
-		size_t a = 0, b = len;
-		while (a < b && isspace((unsigned char)s[a]))
-			a++;
-		while (b > a && isspace((unsigned char)s[b - 1]))
-			b--;
-		for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
-			if (b - a == strlen(prefixes[i]) &&
-			    !strncasecmp(s + a, prefixes[i], b - a)) {
-				snprintf(
-					why, whysz,
-					"'%.*s' is only the start of a word PostgreSQL would read as "
-					"a boolean: give the word (true/false, yes/no, on/off) or "
-					"t/f, 1/0",
-					(int)(len < 60 ? len : 60), s);
-				return false;
-			}
-		return true;
-	}
+	if (rule == CONVERT_EXACT_PG_BOOL)
+		return pg_bool_kept(s, len, why, whysz);
 	if ((pg_time || rule == CONVERT_EXACT_PG_DATE) && !pg_moment_fixed(s, len, why, whysz))
 		return false;
 	if (rule == CONVERT_EXACT_PG_DATE)
