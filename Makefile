@@ -103,10 +103,10 @@ integration: $(TEST_BIN) $(BUILD)/tests/faultproxy
 
 # Everything, on a fresh machine: packages, the format check, a build with
 # -Werror, unit tests, then the integration tests against throwaway servers
-# started and stopped here.
+# started and stopped here. The test build compiles beside the unit tests.
 check: deps
 	$(MAKE) format-check
-	$(MAKE) -j$$(nproc) WERROR=1 all unit
+	$(MAKE) -j$$(nproc) WERROR=1 all unit $(TEST_BIN) $(BUILD)/tests/faultproxy
 	$(MAKE) WERROR=1 integration
 
 # The main job on built-in defaults: load samples/ into a throwaway server.
