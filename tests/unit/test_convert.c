@@ -503,6 +503,36 @@ static void expect_epoch(int64_t ms, const char *want)
 
 /* The quick test agrees with the close look on every value it passes,
  * and passes the common shapes (what the reader and COPY rely on). */
+/* convert_has_colon60 says what memmem says, on every string of up to 7
+ * bytes over the bytes that matter and one that does not */
+START_TEST(colon60_is_memmem)
+{
+	static const char alphabet[] = ":601";
+	char s[8];
+	unsigned long tried = 0, found = 0;
+	for (size_t len = 0; len <= 7; len++) {
+		unsigned long n = 1;
+		for (size_t i = 0; i < len; i++)
+			n *= 4;
+		for (unsigned long code = 0; code < n; code++) {
+			unsigned long c = code;
+			for (size_t i = 0; i < len; i++, c /= 4)
+				s[i] = alphabet[c % 4];
+			bool want = memmem(s, len, ":60", 3) != NULL;
+			ck_assert_msg(convert_has_colon60(s, len) == want, "%.*s", (int)len, s);
+			tried++;
+			found += want;
+		}
+	}
+	ck_assert_uint_eq(tried, 21845);
+	ck_assert_uint_gt(found, 1000);
+	/* the bytes after len are not looked at */
+	ck_assert(!convert_has_colon60("10:6", 4));
+	ck_assert(!convert_has_colon60("10:60", 4));
+	ck_assert(convert_has_colon60("23:59:60", 8));
+}
+END_TEST
+
 START_TEST(quick_local_timestamps)
 {
 	static const char *const kept[] = {
@@ -687,6 +717,7 @@ int main(void)
 	tcase_add_test(tc, pg_exactness);
 	tcase_add_test(tc, bytes_from_hex);
 	tcase_add_test(tc, epoch_milliseconds);
+	tcase_add_test(tc, colon60_is_memmem);
 	tcase_add_test(tc, quick_local_timestamps);
 	tcase_add_test(tc, quick_agrees_with_close_look);
 	suite_add_tcase(s, tc);
