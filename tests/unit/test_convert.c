@@ -501,8 +501,6 @@ static void expect_epoch(int64_t ms, const char *want)
 	ck_assert_uint_eq(n, strlen(want));
 }
 
-/* The quick test agrees with the close look on every value it passes,
- * and passes the common shapes (what the reader and COPY rely on). */
 /* convert_has_colon60 says what memmem says, on every string of up to 7
  * bytes over the bytes that matter and one that does not */
 START_TEST(colon60_is_memmem)
@@ -533,6 +531,8 @@ START_TEST(colon60_is_memmem)
 }
 END_TEST
 
+/* The quick test agrees with the close look on every value it passes,
+ * and passes the common shapes (what the reader and COPY rely on). */
 START_TEST(quick_local_timestamps)
 {
 	static const char *const kept[] = {
