@@ -75,7 +75,11 @@ struct arena_block;
 
 #define ARENA_KEEP_BYTES ((size_t)8 << 20)
 
-/* Bump allocator: many small allocations, one reset. */
+/* Bump allocator: many small allocations, one reset. Every block has
+ * ARENA_PAD bytes after its room: at least that many can be read past the
+ * end of anything allocated (convert_quick_keeps_padded reads values 32
+ * bytes at a time). */
+#define ARENA_PAD 32
 struct arena {
 	struct arena_block *head;
 	struct arena_block *spare; /* standard blocks a reset kept for reuse */

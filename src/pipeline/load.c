@@ -493,7 +493,7 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		if (!csv_delim)
 			rec.csv = false; /* its values are copied, NUL-terminated */
 		if (batch_add_row(cur[q], &rec, src_index, true) &&
-		    nest_add_kids(ld, cur[q], cur[q]->nrows - 1, &rec)) {
+		    (!ld->nest || nest_add_kids(ld, cur[q], cur[q]->nrows - 1, &rec))) {
 			struct row_meta *m = &cur[q]->meta[cur[q]->nrows - 1];
 			m->ordinal = ordinal;
 			if (ld->nexact_cols && !cur[q]->exact_doubt &&
@@ -510,7 +510,8 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			ok = false;
 			break;
 		}
-		if (ld->group_idx < 0 && (batch_full(cur[q]) || nest_batch_full(ld, cur[q]))) {
+		if (ld->group_idx < 0 &&
+		    (batch_full(cur[q]) || (ld->nest && nest_batch_full(ld, cur[q])))) {
 			atomic_fetch_add(&ld->run.live.rows_read, uncounted);
 			uncounted = 0;
 			uint64_t pos = reader_position(r);
@@ -854,14 +855,16 @@ static bool plan_exact_rules(struct load *ld)
 }
 
 /* Whether the quick tests of ld's rules keep every value of row (one
- * record just added to a batch, its text still at hand). */
+ * record just added to a batch, its text still at hand; its values lie in
+ * the batch's arenas, so ARENA_PAD bytes can be read past each). */
+_Static_assert(ARENA_PAD >= CONVERT_QUICK_PAD, "the arenas leave room for the quick tests");
 static bool row_surely_exact(const struct load *ld, const struct cell *row)
 {
 	for (int k = 0; k < ld->nexact_cols; k++) {
 		int col = ld->exact_cols[k];
 		if (row[col].ptr && !cell_is_default(&row[col]) &&
-		    !convert_quick_keeps(ld->exact_quick[k], ld->exact_arg[k], row[col].ptr,
-					 row[col].len))
+		    !convert_quick_keeps_padded(ld->exact_quick[k], ld->exact_arg[k], row[col].ptr,
+						row[col].len))
 			return false;
 	}
 	return true;

@@ -42,7 +42,7 @@ void *arena_alloc_bytes(struct arena *a, size_t n)
 			a->spare = blk->next;
 		} else {
 			size_t size = n > a->block_size ? n : a->block_size;
-			blk = malloc(sizeof *blk + size);
+			blk = malloc(sizeof *blk + size + ARENA_PAD);
 			if (!blk)
 				return NULL;
 			blk->size = size;

@@ -531,6 +531,82 @@ START_TEST(colon60_is_memmem)
 }
 END_TEST
 
+/* convert_quick_keeps_padded gives convert_quick_keeps' answer for every
+ * quick test, on generated values of up to 40 bytes over the bytes the
+ * tests look for, each followed by 32 bytes of such noise (which must not
+ * change the answer), and on the common shapes. */
+START_TEST(padded_is_quick)
+{
+	static const struct {
+		enum convert_quick q;
+		size_t arg;
+	} tests[] = {
+		{CONVERT_QUICK_ANY, 0},	    {CONVERT_QUICK_PLAIN, 0}, {CONVERT_QUICK_PLAIN, 2},
+		{CONVERT_QUICK_PLAIN, 6},   {CONVERT_QUICK_RUNS, 0},  {CONVERT_QUICK_RUNS, 3},
+		{CONVERT_QUICK_RUNS, 6},    {CONVERT_QUICK_LOCAL, 0}, {CONVERT_QUICK_LOCAL, 4},
+		{CONVERT_QUICK_LOCAL, 6},   {CONVERT_QUICK_NOEXP, 5}, {CONVERT_QUICK_NOEXP, 41},
+		{CONVERT_QUICK_NOEXP, 128}, {CONVERT_QUICK_FSP, 0},   {CONVERT_QUICK_FSP, 3},
+		{CONVERT_QUICK_FSP, 6},	    {CONVERT_QUICK_CLOCK, 0}, {CONVERT_QUICK_CLOCK, 6},
+		{CONVERT_QUICK_LEN, 1},	    {CONVERT_QUICK_LEN, 5},   {CONVERT_QUICK_DATE, 0},
+		{CONVERT_QUICK_FLAT, 0},    {CONVERT_QUICK_BOOL, 0},
+	};
+	static const char alphabet[] = "0123456789.:60-+eETZ ,{}abf\0\xc3";
+	static const char *const shapes[] = {
+		"27823.88",
+		"-1.5",
+		"+.5",
+		".",
+		"1.",
+		"true",
+		"false",
+		"854.692401",
+		"1e3",
+		"2024-08-04T23:19:00",
+		"23:59:60",
+		"2024-08-04 23:19:00.123456",
+		"2024-08-04 23:19:00.1234567",
+		"10:00:00.5",
+		"2024-01-01",
+		"{\"a\":1}",
+		"yes",
+		"0.000000000000000000000000000001",
+	};
+	char buf[40 + CONVERT_QUICK_PAD];
+	uint64_t x = 88172645463325252ULL;
+	unsigned long tried = 0, kept = 0;
+	for (size_t t = 0; t < sizeof tests / sizeof tests[0]; t++) {
+		for (int i = 0; i < 20000 + (int)(sizeof shapes / sizeof shapes[0]); i++) {
+			size_t len;
+			for (size_t k = 0; k < sizeof buf; k++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				buf[k] = alphabet[x % (sizeof alphabet - 1)];
+			}
+			if (i < (int)(sizeof shapes / sizeof shapes[0])) {
+				len = strlen(shapes[i]);
+				memcpy(buf, shapes[i], len);
+			} else {
+				len = x >> 58; /* 0 to 63 */
+				if (len > 40)
+					len = (len - 40) % 20; /* most of them short */
+				if (x & (1u << 20))
+					for (size_t k = 0; k < len; k++) /* mostly digits */
+						if ((x >> (k % 40)) & 1)
+							buf[k] = (char)('0' + k % 10);
+			}
+			bool want = convert_quick_keeps(tests[t].q, tests[t].arg, buf, len);
+			ck_assert_msg(convert_quick_keeps_padded(tests[t].q, tests[t].arg, buf,
+								 len) == want,
+				      "quick test %d (%zu) on '%.*s': %d", (int)tests[t].q,
+				      tests[t].arg, (int)len, buf, want);
+			tried++;
+			kept += want;
+		}
+	}
+	ck_assert_uint_gt(kept, tried / 10);
+	ck_assert_uint_lt(kept, tried - tried / 10);
+}
+END_TEST
+
 /* The quick test agrees with the close look on every value it passes,
  * and passes the common shapes (what the reader and COPY rely on). */
 START_TEST(quick_local_timestamps)
@@ -718,6 +794,7 @@ int main(void)
 	tcase_add_test(tc, bytes_from_hex);
 	tcase_add_test(tc, epoch_milliseconds);
 	tcase_add_test(tc, colon60_is_memmem);
+	tcase_add_test(tc, padded_is_quick);
 	tcase_add_test(tc, quick_local_timestamps);
 	tcase_add_test(tc, quick_agrees_with_close_look);
 	suite_add_tcase(s, tc);
