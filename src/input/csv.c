@@ -1136,13 +1136,14 @@ static enum fast_result fast_record_wide(struct csv_state *st, struct record *re
  * step until the first line feed or quote; the delimiters before it end
  * the fields, with nothing to tell apart. A quote first: fast_record_wide
  * walks the record on from that field (from the record's start when a
- * byte before it needs a closer look). One mask notes CRs, NULs and bytes >=
- * 0x80 together; a record with any is looked at closer by fast_finish.
+ * byte before it needs a closer look). One mask notes CRs and NULs, which
+ * fast_finish looks for closer, another bytes >= 0x80, whose UTF-8 it
+ * checks (only then: no pass over the text for either otherwise).
  * Reads up to 63 bytes past the chunk's end (the chunk has room for them)
  * but uses none of them. FAST_PLAIN(name, attributes, CLASSIFY) is its
- * body, around CLASSIFY(blk, stop, delim, rare): the masks of the 64 bytes
- * at blk (line feeds and quotes; delimiters; CRs, NULs and high bytes), 16
- * bytes at a time with SSE2 or 32 with AVX2. */
+ * body, around CLASSIFY(blk, stop, delim, rare, high): the masks of the 64
+ * bytes at blk (line feeds and quotes; delimiters; CRs and NULs; high
+ * bytes), 16 bytes at a time with SSE2 or 32 with AVX2. */
 #define FAST_PLAIN(name, attrs, CLASSIFY)                                                          \
 	attrs static enum fast_result name(struct csv_state *st, struct record *rec)               \
 	{                                                                                          \
@@ -1152,10 +1153,10 @@ static enum fast_result fast_record_wide(struct csv_state *st, struct record *re
 		struct cell *cells = st->fcells;                                                   \
 		const unsigned char *field = p;                                                    \
 		size_t nf = 0;                                                                     \
-		uint64_t rare = 0;                                                                 \
+		uint64_t rare = 0, high = 0;                                                       \
 		for (const unsigned char *blk = p; blk < end; blk += 64) {                         \
-			uint64_t all_stop, all_delim, all_rare;                                    \
-			CLASSIFY(blk, all_stop, all_delim, all_rare);                              \
+			uint64_t all_stop, all_delim, all_rare, all_high;                          \
+			CLASSIFY(blk, all_stop, all_delim, all_rare, all_high);                    \
 			uint64_t valid =                                                           \
 				end - blk >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << (end - blk)) - 1; \
 			uint64_t stop = all_stop & valid;                                          \
@@ -1163,6 +1164,7 @@ static enum fast_result fast_record_wide(struct csv_state *st, struct record *re
 			uint64_t before = stop ? (stop & -stop) - 1 : valid;                       \
 			uint64_t d = all_delim & before;                                           \
 			rare |= all_rare & before;                                                 \
+			high |= all_high & before;                                                 \
 			while (d) {                                                                \
 				const unsigned char *x = blk + __builtin_ctzll(d);                 \
 				d &= d - 1;                                                        \
@@ -1177,8 +1179,9 @@ static enum fast_result fast_record_wide(struct csv_state *st, struct record *re
 				continue;                                                          \
 			const unsigned char *x = blk + __builtin_ctzll(stop);                      \
 			if (*x != '\n')                                                            \
-				return rare || x != field ? fast_record_wide(st, rec)              \
-							  : fast_record_wide_at(st, rec, x, nf);   \
+				return rare || high || x != field                                  \
+					       ? fast_record_wide(st, rec)                         \
+					       : fast_record_wide_at(st, rec, x, nf);              \
 			const unsigned char *fe = x;                                               \
 			if (fe > field && fe[-1] == '\r') {                                        \
 				fe--; /* the CR of CR LF is no data */                             \
@@ -1191,16 +1194,16 @@ static enum fast_result fast_record_wide(struct csv_state *st, struct record *re
 			cells[nf].len = (size_t)(fe - field);                                      \
 			nf++;                                                                      \
 			return fast_finish(st, rec, p, fe, x + 1, nf, 0, false, rare != 0,         \
-					   rare != 0);                                             \
+					   high != 0);                                             \
 		}                                                                                  \
 		return FAST_MORE;                                                                  \
 	}
 
-/* The three masks of the 16 bytes at b, each as bits at shift sh of
- * stop, delim and rare (a byte >= 0x80 has its top bit set already: it
- * is ORed in for the rare mask). No arrays: a 64-bit load of masks stored
- * 16 bits at a time would wait for the stores. */
-#define CLASSIFY16(b, sh, stop, delim, rare)                                                       \
+/* The four masks of the 16 bytes at b, each as bits at shift sh of stop
+ * (line feeds, quotes), delim, rare (CRs, NULs) and high (bytes >= 0x80:
+ * the top bits as they are). No arrays: a 64-bit load of masks stored 16
+ * bits at a time would wait for the stores. */
+#define CLASSIFY16(b, sh, stop, delim, rare, high)                                                 \
 	do {                                                                                       \
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(b));                   \
 		stop |= (uint64_t)(unsigned)_mm_movemask_epi8(                                     \
@@ -1210,25 +1213,26 @@ static enum fast_result fast_record_wide(struct csv_state *st, struct record *re
 		delim |= (uint64_t)(unsigned)_mm_movemask_epi8(                                    \
 				 _mm_cmpeq_epi8(v, _mm_set1_epi8(st->delimiter)))                  \
 			 << (sh);                                                                  \
-		rare |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(                        \
-				v, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),            \
-						_mm_cmpeq_epi8(v, _mm_setzero_si128()))))          \
+		rare |= (uint64_t)(unsigned)_mm_movemask_epi8(                                     \
+				_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\r')),               \
+					     _mm_cmpeq_epi8(v, _mm_setzero_si128())))              \
 			<< (sh);                                                                   \
+		high |= (uint64_t)(unsigned)_mm_movemask_epi8(v) << (sh);                          \
 	} while (0)
-#define CLASSIFY_SSE2(blk, stop, delim, rare)                                                      \
+#define CLASSIFY_SSE2(blk, stop, delim, rare, high)                                                \
 	do {                                                                                       \
-		stop = delim = rare = 0;                                                           \
-		CLASSIFY16(blk, 0, stop, delim, rare);                                             \
-		CLASSIFY16(blk + 16, 16, stop, delim, rare);                                       \
-		CLASSIFY16(blk + 32, 32, stop, delim, rare);                                       \
-		CLASSIFY16(blk + 48, 48, stop, delim, rare);                                       \
+		stop = delim = rare = high = 0;                                                    \
+		CLASSIFY16(blk, 0, stop, delim, rare, high);                                       \
+		CLASSIFY16(blk + 16, 16, stop, delim, rare, high);                                 \
+		CLASSIFY16(blk + 32, 32, stop, delim, rare, high);                                 \
+		CLASSIFY16(blk + 48, 48, stop, delim, rare, high);                                 \
 	} while (0)
 
 FAST_PLAIN(fast_record_plain, , CLASSIFY_SSE2)
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #define CSV_AVX2 1
-#define CLASSIFY32(b, sh, stop, delim, rare)                                                       \
+#define CLASSIFY32(b, sh, stop, delim, rare, high)                                                 \
 	do {                                                                                       \
 		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(b));                \
 		stop |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_or_si256(                  \
@@ -1238,16 +1242,17 @@ FAST_PLAIN(fast_record_plain, , CLASSIFY_SSE2)
 		delim |= (uint64_t)(uint32_t)_mm256_movemask_epi8(                                 \
 				 _mm256_cmpeq_epi8(v, _mm256_set1_epi8(st->delimiter)))            \
 			 << (sh);                                                                  \
-		rare |= (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_or_si256(                  \
-				v, _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\r')),   \
-						   _mm256_cmpeq_epi8(v, _mm256_setzero_si256())))) \
+		rare |= (uint64_t)(uint32_t)_mm256_movemask_epi8(                                  \
+				_mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('\r')),      \
+						_mm256_cmpeq_epi8(v, _mm256_setzero_si256())))     \
 			<< (sh);                                                                   \
+		high |= (uint64_t)(uint32_t)_mm256_movemask_epi8(v) << (sh);                       \
 	} while (0)
-#define CLASSIFY_AVX2(blk, stop, delim, rare)                                                      \
+#define CLASSIFY_AVX2(blk, stop, delim, rare, high)                                                \
 	do {                                                                                       \
-		stop = delim = rare = 0;                                                           \
-		CLASSIFY32(blk, 0, stop, delim, rare);                                             \
-		CLASSIFY32(blk + 32, 32, stop, delim, rare);                                       \
+		stop = delim = rare = high = 0;                                                    \
+		CLASSIFY32(blk, 0, stop, delim, rare, high);                                       \
+		CLASSIFY32(blk + 32, 32, stop, delim, rare, high);                                 \
 	} while (0)
 
 FAST_PLAIN(fast_record_plain_avx2, __attribute__((target("avx2"))), CLASSIFY_AVX2)
