@@ -394,6 +394,18 @@ static inline bool convert_quick_keeps_padded(enum convert_quick q, size_t arg, 
 		uint32_t valid = len == 32 ? UINT32_MAX : ((uint32_t)1 << len) - 1;
 		switch (q) {
 		case CONVERT_QUICK_PLAIN: {
+			uint32_t other = ~convert_digits32(a, b) & valid;
+			if (!other)
+				return true; /* digits only */
+			if (!(other & (other - 1))) {
+				/* one byte that is no digit: a point with at most arg
+				 * digits after it (a digit at least), or a byte that is
+				 * no point, exponent nor NUL (convert_has_none) */
+				unsigned at = (unsigned)__builtin_ctz(other);
+				if (s[at] == '.' ? len > 1 && len - 1 - at <= arg
+						 : s[at] != 'e' && s[at] != 'E' && s[at])
+					return true;
+			}
 			if ((len == 4 && !memcmp(s, "true", 4)) ||
 			    (len == 5 && !memcmp(s, "false", 5)))
 				return true;
@@ -405,16 +417,20 @@ static inline bool convert_quick_keeps_padded(enum convert_quick q, size_t arg, 
 			/* convert_plain_within: a sign first, digits and one point
 			 * with at most arg digits after it, a digit at least */
 			bool sign = s[0] == '+' || s[0] == '-';
-			uint32_t other = ~convert_digits32(a, b) & valid & ~dot & ~(uint32_t)sign;
+			other &= ~dot & ~(uint32_t)sign;
 			if (!other && !(dot & (dot - 1)) && len > 1 + (size_t)sign &&
 			    len - 1 - (size_t)__builtin_ctz(dot) <= arg)
 				return true;
 			break; /* the byte-wise tests decide the rest */
 		}
-		case CONVERT_QUICK_NOEXP:
-			return len < arg && !((convert_eq32(a, b, 'e') | convert_eq32(a, b, 'E') |
+		case CONVERT_QUICK_NOEXP: {
+			/* a byte ORed with 0x20 is 'e' for 'e' and 'E' only */
+			__m128i lower = _mm_set1_epi8(0x20);
+			return len < arg && !((convert_eq32(_mm_or_si128(a, lower),
+							    _mm_or_si128(b, lower), 'e') |
 					       convert_eq32(a, b, 0)) &
 					      valid);
+		}
 		case CONVERT_QUICK_FSP: {
 			uint32_t digits = convert_digits32(a, b);
 			if (!(digits & 1) || (convert_eq32(a, b, ',') & valid))
@@ -431,8 +447,21 @@ static inline bool convert_quick_keeps_padded(enum convert_quick q, size_t arg, 
 			return !(convert_eq32(a, b, '{') & valid);
 		case CONVERT_QUICK_RUNS:
 		case CONVERT_QUICK_LOCAL: {
-			/* convert_pg_time_plain: a digit first, no ":60" */
 			uint32_t digits = convert_digits32(a, b);
+			/* convert_local_within's common shape, YYYY-MM-DD HH:MM:SS
+			 * (or a T) and at most arg fraction digits, all digits where
+			 * it has them: its only colons are the two, so the 60th
+			 * second or minute is two bytes to look at */
+			if (q == CONVERT_QUICK_LOCAL && arg >= 4 && len >= 19 && s[4] == '-' &&
+			    s[7] == '-' && (s[10] == 'T' || s[10] == ' ') && s[13] == ':' &&
+			    s[16] == ':' &&
+			    (len == 19 || (s[19] == '.' && len > 20 && len - 20 <= arg))) {
+				uint32_t need = 0x6db6fu | (valid & ~(((uint32_t)1 << 20) - 1));
+				if ((digits & need) == need && !(s[14] == '6' && s[15] == '0') &&
+				    !(s[17] == '6' && s[18] == '0'))
+					return true;
+			}
+			/* convert_pg_time_plain: a digit first, no ":60" */
 			uint32_t c60 = convert_eq32(a, b, ':') & (convert_eq32(a, b, '6') >> 1) &
 				       (convert_eq32(a, b, '0') >> 2);
 			if (!(digits & 1) || (c60 & valid >> 2))

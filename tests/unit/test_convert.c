@@ -552,6 +552,10 @@ START_TEST(padded_is_quick)
 	};
 	static const char alphabet[] = "0123456789.:60-+eETZ ,{}abf\0\xc3";
 	static const char *const shapes[] = {
+		"2024-08-04 23:59:60.5",
+		"2024-08-04 23:60:00",
+		"2024-08-04T23:19:00.1234",
+		"12:34:56.789",
 		"27823.88",
 		"-1.5",
 		"+.5",
@@ -584,6 +588,19 @@ START_TEST(padded_is_quick)
 			if (i < (int)(sizeof shapes / sizeof shapes[0])) {
 				len = strlen(shapes[i]);
 				memcpy(buf, shapes[i], len);
+			} else if (i % 2) {
+				/* a common shape cut short or with a byte or two changed */
+				const char *shape =
+					shapes[(x >> 8) % (sizeof shapes / sizeof shapes[0])];
+				size_t n = strlen(shape), at = (x >> 16) % (n + 1);
+				len = (x >> 24) % 4 ? n : (x >> 32) % (n + 1);
+				memcpy(buf, shape, n);
+				if ((x >> 40) % 4)
+					buf[at % (len ? len : 1)] =
+						alphabet[(x >> 48) % (sizeof alphabet - 1)];
+				if ((x >> 44) % 4 == 0)
+					buf[(x >> 52) % (len ? len : 1)] =
+						(char)('0' + (x >> 56) % 10);
 			} else {
 				len = x >> 58; /* 0 to 63 */
 				if (len > 40)
