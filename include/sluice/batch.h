@@ -34,6 +34,8 @@ struct record {
 	/* raw is exactly this record as CSV in the dialect the reader named
 	 * (reader_ops.raw_csv): one record, no line end, fields as above */
 	bool csv;
+	/* each field is NULL or lies within raw (no undoubled copy) */
+	bool fields_in_raw;
 	/* a reader that numbers its records itself (a table read in key
 	 * order: the key) sets these; --resume checkpoints by them */
 	long long ordinal;

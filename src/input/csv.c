@@ -926,6 +926,7 @@ static enum fast_result fast_finish(struct csv_state *st, struct record *rec,
 	rec->raw = (const char *)p;
 	rec->raw_len = body;
 	rec->csv = true;
+	rec->fields_in_raw = !doubled;
 	st->line += lines + 1;
 	st->last_byte = '\n';
 	st->chunk_off += (size_t)(next - p);

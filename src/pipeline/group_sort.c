@@ -35,6 +35,7 @@ static bool copy_record(struct record *dst, const struct record *src, size_t *by
 	if (!blob)
 		return false;
 	*dst = *src;
+	dst->fields_in_raw = false; /* they are copied apart from it */
 	struct cell *cells = (struct cell *)(void *)blob;
 	char *p = blob + src->nfields * sizeof(struct cell);
 	for (size_t i = 0; i < src->nfields; i++) {

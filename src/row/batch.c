@@ -214,7 +214,14 @@ static bool add_csv_row(struct batch *b, const struct record *rec, int source)
 	raw[rec->raw_len] = '\n';
 	uintptr_t from = (uintptr_t)rec->raw;
 	struct cell *row = b->cells + b->nrows * (size_t)b->ncols;
-	for (size_t i = 0; i < rec->nfields; i++) {
+	if (rec->fields_in_raw) {
+		/* the common record: each value at its offset, no test */
+		const struct cell *f = rec->fields;
+		for (size_t i = 0, n = rec->nfields; i < n; i++)
+			row[i] = (struct cell){f[i].ptr ? raw + ((uintptr_t)f[i].ptr - from) : NULL,
+					       f[i].len};
+	}
+	for (size_t i = 0; !rec->fields_in_raw && i < rec->nfields; i++) {
 		const struct cell *f = &rec->fields[i];
 		/* its offset in the text, when it lies within it */
 		uintptr_t at = (uintptr_t)f->ptr - from;
