@@ -442,16 +442,48 @@ static bool missing_table(struct load *ld, struct conn *c, struct sl_error *err)
 
 /* Connect and check the target before reading any input: the table exists
  * (or --create will make it), and an upsert's key decides conflicts. */
+#ifdef SLUICE_TEST_HOOKS
+/* Test builds, SLUICE_DESCRIBE_HOLD=FILE: with its connection at hand, the
+ * first look at the table creates FILE and waits until it is removed (at
+ * most 30 s), so a test can break the connection right there. */
+static void describe_hold(void)
+{
+	const char *f = getenv("SLUICE_DESCRIBE_HOLD");
+	FILE *fp = f ? fopen(f, "w") : NULL;
+	if (!fp)
+		return;
+	fclose(fp);
+	for (int i = 0; i < 3000 && access(f, F_OK) == 0; i++)
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+}
+#endif
+
 bool plan_check_target(struct load *ld, struct sl_error *err)
 {
 	struct conn *c;
 	struct table_desc td = {0};
-	if (!run_get_conn(&ld->run, &c, err))
-		return false;
-	bool ok = ld->drv->catalog.describe_table(c, &ld->spec, &td, err);
-	if (ok && !td.exists && (!ld->job->create || ld->spec.update))
-		ok = missing_table(ld, c, err);
-	run_put_conn(&ld->run, c, !ok && err->kind == SL_ERR_CONNECTION);
+	bool ok = false;
+	/* nothing is written yet: a connection broken while the table is
+	 * described is retried on a fresh one, as a batch's is (--retries) */
+	for (int failures = 0;;) {
+		if (!run_get_conn(&ld->run, &c, err))
+			return false;
+#ifdef SLUICE_TEST_HOOKS
+		if (!failures)
+			describe_hold();
+#endif
+		ok = ld->drv->catalog.describe_table(c, &ld->spec, &td, err);
+		if (ok && !td.exists && (!ld->job->create || ld->spec.update))
+			ok = missing_table(ld, c, err);
+		bool broken = !ok && err->kind == SL_ERR_CONNECTION;
+		run_put_conn(&ld->run, c, broken);
+		if (ok || !broken || failures++ >= ld->job->retries || signals_caught())
+			break;
+		log_warn("%s; retrying on a fresh connection (%d of %d)", err->msg, failures,
+			 ld->job->retries);
+		table_desc_free(&td);
+		td = (struct table_desc){0};
+	}
 	if (!ok) {
 		table_desc_free(&td);
 		return false;

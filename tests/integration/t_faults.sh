@@ -114,6 +114,43 @@ for server in pg my; do
 	if [ $((SECONDS - t0)) -lt 60 ]; then pass "in $((SECONDS - t0)) s"; else fail "took $((SECONDS - t0)) s"; fi
 	proxy_stop
 
+	test_case "$server: the connection drops while the table is described: a fresh one, every row once"
+	start_proxy "$PORT" "$TARGET"
+	if [ $server = pg ]; then
+		pg -c "drop table if exists fdesc" -c "create table fdesc (id int, v bigint)"
+	else
+		my -e "DROP TABLE IF EXISTS fdesc; CREATE TABLE fdesc (id int, v bigint)"
+	fi
+	# held (a test build's hook) with the connection open, before the look
+	for retries in 0 2; do
+		rm -f "$TMP/hold"
+		SLUICE_DESCRIBE_HOLD="$TMP/hold" timeout -s KILL 60 "$SLUICE" load "$TMP/f.csv" "$URL" \
+			--table fdesc --retries $retries 2>"$TMP/desc.err" &
+		pid=$!
+		for _ in $(seq 1 1500); do
+			[ -e "$TMP/hold" ] && break
+			sleep 0.02
+		done
+		[ -e "$TMP/hold" ] && kill -USR1 "$PROXY_PID"
+		sleep 0.2
+		rm -f "$TMP/hold"
+		wait $pid
+		rc=$?
+		if [ $retries = 0 ]; then
+			assert_status "--retries 0: failed" 1 $rc
+			assert_contains "--retries 0: while it described the table" "describing table" \
+				"$(cat "$TMP/desc.err")"
+			assert_eq "--retries 0: nothing written" "0" "$(count_$server fdesc)"
+		else
+			assert_status "--retries 2: loaded" 0 $rc
+			[ $rc = 0 ] || tail -3 "$TMP/desc.err" | sed 's/^/    /'
+			assert_contains "--retries 2: said so" "retrying on a fresh connection (1 of 2)" \
+				"$(cat "$TMP/desc.err")"
+			assert_eq "--retries 2: every row once" "$EXPECT" "$(content_$server fdesc)"
+		fi
+	done
+	proxy_stop
+
 	test_case "$server: the proxy stalls for ever: a clear failure within timeout x retries"
 	start_proxy "$PORT" "$TARGET"
 	setup_$server fgone
