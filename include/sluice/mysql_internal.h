@@ -71,6 +71,8 @@ struct conn {
 	char *types_key;
 	enum convert_kind *kinds;
 	bool any_kind;
+	int *kind_cols; /* the columns that have a kind, in order */
+	int nkind_cols;
 	int *exact; /* convert_exact_rule_for_mysql, by column */
 	bool any_exact;
 	struct infile_state inf;

@@ -192,6 +192,7 @@ void my_close(struct conn *c)
 	free(c->vals);
 	free(c->types_key);
 	free(c->kinds);
+	free(c->kind_cols);
 	free(c->exact);
 	free(c);
 }

@@ -198,12 +198,13 @@ static enum csv_row csv_row(struct conn *c, const struct batch *b, size_t r, cha
 	char *o0 = o;
 	bool changed = false;
 	char conv[64 + CONVERT_MAX_GROWTH];
-	for (int col = 0; col < b->ncols; col++) {
-		struct cell v = row[col];
-		if (!v.ptr || (v.len == 4 && !memcmp(v.ptr, "NULL", 4)))
+	for (int col = 0; col < b->ncols; col++)
+		if (!row[col].ptr || (row[col].len == 4 && !memcmp(row[col].ptr, "NULL", 4)))
 			return CSV_ROW_WHOLE;
-		if (!c->any_kind || c->kinds[col] == CONVERT_NONE)
-			continue;
+	/* then only the columns whose kind may convert a value */
+	for (int kc = 0; c->any_kind && kc < c->nkind_cols; kc++) {
+		int col = c->kind_cols[kc];
+		struct cell v = row[col];
 		size_t k;
 		const char *to = conv;
 		int quick = quick_convert(c->kinds[col], v.ptr, v.len, &to);
@@ -401,12 +402,15 @@ bool my_ensure_kinds(struct conn *c, const struct write_spec *spec, struct sl_er
 	}
 	free(c->types_key);
 	free(c->kinds);
+	free(c->kind_cols);
 	free(c->exact);
 	c->types_key = NULL;
 	c->any_kind = c->any_exact = false;
+	c->nkind_cols = 0;
 	c->kinds = calloc((size_t)(spec->ncols > 0 ? spec->ncols : 1), sizeof *c->kinds);
+	c->kind_cols = calloc((size_t)(spec->ncols > 0 ? spec->ncols : 1), sizeof *c->kind_cols);
 	c->exact = calloc((size_t)(spec->ncols > 0 ? spec->ncols : 1), sizeof *c->exact);
-	if (!c->kinds || !c->exact) {
+	if (!c->kinds || !c->kind_cols || !c->exact) {
 		buf_free(&key);
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
@@ -427,8 +431,10 @@ bool my_ensure_kinds(struct conn *c, const struct write_spec *spec, struct sl_er
 				break;
 			}
 		}
-		if (c->kinds[i] != CONVERT_NONE)
+		if (c->kinds[i] != CONVERT_NONE) {
 			c->any_kind = true;
+			c->kind_cols[c->nkind_cols++] = i;
+		}
 		if (c->exact[i] != CONVERT_EXACT_ANY)
 			c->any_exact = true;
 	}
