@@ -287,7 +287,8 @@ static inline enum convert_quick convert_quick_for(int rule, size_t *arg)
 
 /* True when a rule whose quick test is q (arg) surely keeps s exactly;
  * false: ask convert_is_exact. */
-static inline bool convert_quick_keeps(enum convert_quick q, size_t arg, const char *s, size_t len)
+__attribute__((always_inline)) static inline bool
+convert_quick_keeps(enum convert_quick q, size_t arg, const char *s, size_t len)
 {
 	switch (q) {
 	case CONVERT_QUICK_ANY:
@@ -384,8 +385,8 @@ static inline uint32_t convert_digits32(__m128i a, __m128i b)
  * least CONVERT_QUICK_PAD readable bytes (not part of it): a value of up to
  * 32 bytes is looked at whole, as bit masks of its bytes, instead of a
  * byte at a time. The loops were a fifth of a plain load's CPU. */
-static inline bool convert_quick_keeps_padded(enum convert_quick q, size_t arg, const char *s,
-					      size_t len)
+__attribute__((always_inline)) static inline bool
+convert_quick_keeps_padded(enum convert_quick q, size_t arg, const char *s, size_t len)
 {
 #ifdef __SSE2__
 	if (len && len <= 32) {
@@ -481,6 +482,12 @@ static inline bool convert_quick_keeps_padded(enum convert_quick q, size_t arg, 
 #endif
 	return convert_quick_keeps(q, arg, s, len);
 }
+
+/* convert_quick_keeps_padded for one quick test q, made once per test
+ * (its switch decided when it is made, not once per value): what a
+ * reader's loop over a row's columns calls. */
+typedef bool (*convert_quick_fn)(size_t arg, const char *s, size_t len);
+convert_quick_fn convert_quick_padded_fn(enum convert_quick q);
 
 /* True when rule surely keeps s exactly, by the quick tests above (a
  * numeric, integer, floating-point or time column); false: ask

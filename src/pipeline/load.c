@@ -849,7 +849,8 @@ static bool plan_exact_rules(struct load *ld)
 			continue;
 		int k = ld->nexact_cols++;
 		ld->exact_cols[k] = i;
-		ld->exact_quick[k] = convert_quick_for(ld->exact_rules[i], &ld->exact_arg[k]);
+		ld->exact_quick[k] = convert_quick_padded_fn(
+			convert_quick_for(ld->exact_rules[i], &ld->exact_arg[k]));
 	}
 	return true;
 }
@@ -863,8 +864,7 @@ static bool row_surely_exact(const struct load *ld, const struct cell *row)
 	for (int k = 0; k < ld->nexact_cols; k++) {
 		int col = ld->exact_cols[k];
 		if (row[col].ptr && !cell_is_default(&row[col]) &&
-		    !convert_quick_keeps_padded(ld->exact_quick[k], ld->exact_arg[k], row[col].ptr,
-						row[col].len))
+		    !ld->exact_quick[k](ld->exact_arg[k], row[col].ptr, row[col].len))
 			return false;
 	}
 	return true;

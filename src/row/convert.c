@@ -996,3 +996,52 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 	}
 	return true;
 }
+
+/* convert_quick_keeps_padded with its test fixed, one function each */
+#define QUICK_PADDED(name, q)                                                                      \
+	static bool name(size_t arg, const char *s, size_t len)                                    \
+	{                                                                                          \
+		return convert_quick_keeps_padded(q, arg, s, len);                                 \
+	}
+QUICK_PADDED(quick_any, CONVERT_QUICK_ANY)
+QUICK_PADDED(quick_plain, CONVERT_QUICK_PLAIN)
+QUICK_PADDED(quick_runs, CONVERT_QUICK_RUNS)
+QUICK_PADDED(quick_local, CONVERT_QUICK_LOCAL)
+QUICK_PADDED(quick_noexp, CONVERT_QUICK_NOEXP)
+QUICK_PADDED(quick_fsp, CONVERT_QUICK_FSP)
+QUICK_PADDED(quick_clock, CONVERT_QUICK_CLOCK)
+QUICK_PADDED(quick_len, CONVERT_QUICK_LEN)
+QUICK_PADDED(quick_date, CONVERT_QUICK_DATE)
+QUICK_PADDED(quick_flat, CONVERT_QUICK_FLAT)
+QUICK_PADDED(quick_bool, CONVERT_QUICK_BOOL)
+QUICK_PADDED(quick_none, CONVERT_QUICK_NONE)
+
+convert_quick_fn convert_quick_padded_fn(enum convert_quick q)
+{
+	switch (q) {
+	case CONVERT_QUICK_ANY:
+		return quick_any;
+	case CONVERT_QUICK_PLAIN:
+		return quick_plain;
+	case CONVERT_QUICK_RUNS:
+		return quick_runs;
+	case CONVERT_QUICK_LOCAL:
+		return quick_local;
+	case CONVERT_QUICK_NOEXP:
+		return quick_noexp;
+	case CONVERT_QUICK_FSP:
+		return quick_fsp;
+	case CONVERT_QUICK_CLOCK:
+		return quick_clock;
+	case CONVERT_QUICK_LEN:
+		return quick_len;
+	case CONVERT_QUICK_DATE:
+		return quick_date;
+	case CONVERT_QUICK_FLAT:
+		return quick_flat;
+	case CONVERT_QUICK_BOOL:
+		return quick_bool;
+	default:
+		return quick_none;
+	}
+}

@@ -531,10 +531,11 @@ START_TEST(colon60_is_memmem)
 }
 END_TEST
 
-/* convert_quick_keeps_padded gives convert_quick_keeps' answer for every
- * quick test, on generated values of up to 40 bytes over the bytes the
- * tests look for, each followed by 32 bytes of such noise (which must not
- * change the answer), and on the common shapes. */
+/* convert_quick_keeps_padded, and the function convert_quick_padded_fn
+ * makes for each test, give convert_quick_keeps' answer for every quick
+ * test, on generated values of up to 40 bytes over the bytes the tests
+ * look for, each followed by 32 bytes of such noise (which must not change
+ * the answer), and on the common shapes. */
 START_TEST(padded_is_quick)
 {
 	static const struct {
@@ -615,6 +616,8 @@ START_TEST(padded_is_quick)
 								 len) == want,
 				      "quick test %d (%zu) on '%.*s': %d", (int)tests[t].q,
 				      tests[t].arg, (int)len, buf, want);
+			ck_assert(convert_quick_padded_fn(tests[t].q)(tests[t].arg, buf, len) ==
+				  want);
 			tried++;
 			kept += want;
 		}
