@@ -12,7 +12,6 @@ const char cell_default[] = "";
 struct arena_block {
 	struct arena_block *next;
 	size_t size;
-	size_t used;
 	max_align_t data[];
 };
 
@@ -20,6 +19,7 @@ void arena_init(struct arena *a, size_t block_size)
 {
 	a->head = NULL;
 	a->spare = NULL;
+	a->next = a->end = NULL;
 	a->block_size = block_size ? block_size : (size_t)1 << 20;
 	a->used_total = 0;
 }
@@ -33,26 +33,24 @@ void *arena_alloc(struct arena *a, size_t n)
 	return arena_alloc_bytes(a, n);
 }
 
-void *arena_alloc_bytes(struct arena *a, size_t n)
+void *arena_alloc_new(struct arena *a, size_t n)
 {
-	struct arena_block *blk = a->head;
-	if (!blk || blk->size - blk->used < n) {
-		if (n <= a->block_size && a->spare) {
-			blk = a->spare;
-			a->spare = blk->next;
-		} else {
-			size_t size = n > a->block_size ? n : a->block_size;
-			blk = malloc(sizeof *blk + size + ARENA_PAD);
-			if (!blk)
-				return NULL;
-			blk->size = size;
-		}
-		blk->used = 0;
-		blk->next = a->head;
-		a->head = blk;
+	struct arena_block *blk;
+	if (n <= a->block_size && a->spare) {
+		blk = a->spare;
+		a->spare = blk->next;
+	} else {
+		size_t size = n > a->block_size ? n : a->block_size;
+		blk = malloc(sizeof *blk + size + ARENA_PAD);
+		if (!blk)
+			return NULL;
+		blk->size = size;
 	}
-	void *p = (char *)blk->data + blk->used;
-	blk->used += n;
+	blk->next = a->head;
+	a->head = blk;
+	char *p = (char *)blk->data;
+	a->next = p + n;
+	a->end = p + blk->size;
 	a->used_total += n;
 	return p;
 }
@@ -77,6 +75,7 @@ void arena_reset(struct arena *a)
 		blk = next;
 	}
 	a->head = NULL;
+	a->next = a->end = NULL;
 	a->used_total = 0;
 }
 
@@ -94,6 +93,7 @@ void arena_free(struct arena *a)
 	free_blocks(a->head);
 	free_blocks(a->spare);
 	a->head = a->spare = NULL;
+	a->next = a->end = NULL;
 	a->used_total = 0;
 }
 
