@@ -440,8 +440,6 @@ static bool missing_table(struct load *ld, struct conn *c, struct sl_error *err)
 			    ld->spec.update ? "" : " (--create would create it from the input)");
 }
 
-/* Connect and check the target before reading any input: the table exists
- * (or --create will make it), and an upsert's key decides conflicts. */
 #ifdef SLUICE_TEST_HOOKS
 /* Test builds, SLUICE_DESCRIBE_HOLD=FILE: with its connection at hand, the
  * first look at the table creates FILE and waits until it is removed (at
@@ -458,6 +456,8 @@ static void describe_hold(void)
 }
 #endif
 
+/* Connect and check the target before reading any input: the table exists
+ * (or --create will make it), and an upsert's key decides conflicts. */
 bool plan_check_target(struct load *ld, struct sl_error *err)
 {
 	struct conn *c;
