@@ -12,6 +12,9 @@
 #include <string.h>
 #include <strings.h>
 #include <yajl/yajl_parse.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 enum convert_kind convert_kind_mysql(const struct sql_type *t)
 {
@@ -997,11 +1000,135 @@ bool convert_is_exact(int rule, const char *s, size_t len, char *why, size_t why
 	return true;
 }
 
-/* convert_quick_keeps_padded with its test fixed, one function each */
+#ifdef __SSE2__
+/* Bit i set for each byte i of the 32 in a and b that is c. */
+static inline uint32_t convert_eq32(__m128i a, __m128i b, char c)
+{
+	__m128i k = _mm_set1_epi8(c);
+	return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(a, k)) |
+	       (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, k)) << 16;
+}
+
+/* Bit i set for each byte i of the 32 in a and b that is an ASCII digit. */
+static inline uint32_t convert_digits32(__m128i a, __m128i b)
+{
+	__m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8(9);
+	__m128i da = _mm_sub_epi8(a, zero), db = _mm_sub_epi8(b, zero);
+	return (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(da, nine), da)) |
+	       (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(db, nine), db)) << 16;
+}
+#endif
+
+/* convert_quick_keeps_padded's body, inlined into each function
+ * convert_quick_padded_fn hands out, with its test fixed there */
+__attribute__((always_inline)) static inline bool
+quick_keeps_padded(enum convert_quick q, size_t arg, const char *s, size_t len)
+{
+#ifdef __SSE2__
+	if (len && len <= 32) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)s);
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
+		uint32_t valid = len == 32 ? UINT32_MAX : ((uint32_t)1 << len) - 1;
+		switch (q) {
+		case CONVERT_QUICK_PLAIN: {
+			uint32_t other = ~convert_digits32(a, b) & valid;
+			if (!other)
+				return true; /* digits only */
+			if (!(other & (other - 1))) {
+				/* one byte that is no digit: a point with at most arg
+				 * digits after it (a digit at least), or a byte that is
+				 * no point, exponent nor NUL (convert_has_none) */
+				unsigned at = (unsigned)__builtin_ctz(other);
+				if (s[at] == '.' ? len > 1 && len - 1 - at <= arg
+						 : s[at] != 'e' && s[at] != 'E' && s[at])
+					return true;
+			}
+			if ((len == 4 && !memcmp(s, "true", 4)) ||
+			    (len == 5 && !memcmp(s, "false", 5)))
+				return true;
+			uint32_t dot = convert_eq32(a, b, '.') & valid;
+			if (!((dot | convert_eq32(a, b, 'e') | convert_eq32(a, b, 'E') |
+			       convert_eq32(a, b, 0)) &
+			      valid))
+				return true; /* no point, exponent nor NUL (convert_has_none) */
+			/* convert_plain_within: a sign first, digits and one point
+			 * with at most arg digits after it, a digit at least */
+			bool sign = s[0] == '+' || s[0] == '-';
+			other &= ~dot & ~(uint32_t)sign;
+			if (!other && !(dot & (dot - 1)) && len > 1 + (size_t)sign &&
+			    len - 1 - (size_t)__builtin_ctz(dot) <= arg)
+				return true;
+			break; /* the byte-wise tests decide the rest */
+		}
+		case CONVERT_QUICK_NOEXP: {
+			/* a byte ORed with 0x20 is 'e' for 'e' and 'E' only */
+			__m128i lower = _mm_set1_epi8(0x20);
+			return len < arg && !((convert_eq32(_mm_or_si128(a, lower),
+							    _mm_or_si128(b, lower), 'e') |
+					       convert_eq32(a, b, 0)) &
+					      valid);
+		}
+		case CONVERT_QUICK_FSP: {
+			uint32_t digits = convert_digits32(a, b);
+			if (!(digits & 1) || (convert_eq32(a, b, ',') & valid))
+				return false;
+			uint32_t dot = convert_eq32(a, b, '.') & valid;
+			if (!dot)
+				return true;
+			/* the bytes after the first point: all digits, at most arg */
+			unsigned at = (unsigned)__builtin_ctz(dot);
+			uint32_t frac = valid & (uint32_t) ~(((uint64_t)2 << at) - 1);
+			return (digits & frac) == frac && len - 1 - at <= arg;
+		}
+		case CONVERT_QUICK_FLAT:
+			return !(convert_eq32(a, b, '{') & valid);
+		case CONVERT_QUICK_RUNS:
+		case CONVERT_QUICK_LOCAL: {
+			uint32_t digits = convert_digits32(a, b);
+			/* convert_local_within's common shape, YYYY-MM-DD HH:MM:SS
+			 * (or a T) and at most arg fraction digits, all digits where
+			 * it has them: its only colons are the two, so the 60th
+			 * second or minute is two bytes to look at */
+			if (q == CONVERT_QUICK_LOCAL && arg >= 4 && len >= 19 && s[4] == '-' &&
+			    s[7] == '-' && (s[10] == 'T' || s[10] == ' ') && s[13] == ':' &&
+			    s[16] == ':' &&
+			    (len == 19 || (s[19] == '.' && len > 20 && len - 20 <= arg))) {
+				uint32_t need = 0x6db6fu | (valid & ~(((uint32_t)1 << 20) - 1));
+				if ((digits & need) == need && !(s[14] == '6' && s[15] == '0') &&
+				    !(s[17] == '6' && s[18] == '0'))
+					return true;
+			}
+			/* convert_pg_time_plain: a digit first, no ":60" */
+			uint32_t c60 = convert_eq32(a, b, ':') & (convert_eq32(a, b, '6') >> 1) &
+				       (convert_eq32(a, b, '0') >> 2);
+			if (!(digits & 1) || (c60 & valid >> 2))
+				return false;
+			if (q == CONVERT_QUICK_LOCAL)
+				return convert_local_within(s, len, arg);
+			/* no run of more than arg digits: no arg + 1 digits in a row */
+			uint32_t run = digits & valid;
+			for (size_t i = 0; i < arg && run; i++)
+				run &= run >> 1;
+			return !run;
+		}
+		default:
+			break;
+		}
+	}
+#endif
+	return convert_quick_keeps(q, arg, s, len);
+}
+
+bool convert_quick_keeps_padded(enum convert_quick q, size_t arg, const char *s, size_t len)
+{
+	return quick_keeps_padded(q, arg, s, len);
+}
+
+/* quick_keeps_padded with its test fixed, one function each */
 #define QUICK_PADDED(name, q)                                                                      \
 	static bool name(size_t arg, const char *s, size_t len)                                    \
 	{                                                                                          \
-		return convert_quick_keeps_padded(q, arg, s, len);                                 \
+		return quick_keeps_padded(q, arg, s, len);                                         \
 	}
 QUICK_PADDED(quick_any, CONVERT_QUICK_ANY)
 QUICK_PADDED(quick_plain, CONVERT_QUICK_PLAIN)
