@@ -70,8 +70,7 @@ struct conn {
 	/* column conversions for the table last written */
 	char *types_key;
 	enum convert_kind *kinds;
-	bool any_kind;
-	int *kind_cols; /* the columns that have a kind, in order */
+	int *kind_cols; /* the columns that have a kind, in order (none: 0) */
 	int nkind_cols;
 	int *exact; /* convert_exact_rule_for_mysql, by column */
 	bool any_exact;

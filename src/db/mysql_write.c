@@ -82,7 +82,7 @@ static char *put_escaped(char *o, const char *s, size_t len)
  * advanced); cells that do not convert are copied as they are. */
 struct cell my_convert_cell(struct conn *c, int col, struct cell v, char **scratch)
 {
-	if (!c->any_kind || !v.ptr || c->kinds[col] == CONVERT_NONE)
+	if (!c->nkind_cols || !v.ptr || c->kinds[col] == CONVERT_NONE)
 		return v;
 	size_t n;
 	if (!convert_value(c->kinds[col], v.ptr, v.len, *scratch, v.len + CONVERT_MAX_GROWTH, &n))
@@ -121,7 +121,7 @@ static bool csv_row_whole(struct conn *c, const struct batch *b, size_t r, struc
 				return false;
 			continue;
 		}
-		if (c->any_kind && c->kinds[col] != CONVERT_NONE) {
+		if (c->nkind_cols && c->kinds[col] != CONVERT_NONE) {
 			buf_reset(&c->scratch);
 			if (!buf_reserve(&c->scratch, v.len + CONVERT_MAX_GROWTH))
 				return false;
@@ -202,7 +202,7 @@ static enum csv_row csv_row(struct conn *c, const struct batch *b, size_t r, cha
 		if (!row[col].ptr || (row[col].len == 4 && !memcmp(row[col].ptr, "NULL", 4)))
 			return CSV_ROW_WHOLE;
 	/* then only the columns whose kind may convert a value */
-	for (int kc = 0; c->any_kind && kc < c->nkind_cols; kc++) {
+	for (int kc = 0; kc < c->nkind_cols; kc++) {
 		int col = c->kind_cols[kc];
 		struct cell v = row[col];
 		size_t k;
@@ -349,10 +349,10 @@ int my_infile_read(void *ptr, char *dst, unsigned int len)
 			/* converted values are short: convert in a stack buffer;
 			 * hex into bytes can be long, and halves: in a buffer of
 			 * the connection's */
-			if (c->any_kind && v.ptr && v.len <= 64) {
+			if (c->nkind_cols && v.ptr && v.len <= 64) {
 				char *p = conv;
 				v = my_convert_cell(c, col, v, &p);
-			} else if (c->any_kind && v.ptr && c->kinds[col] == CONVERT_BYTES) {
+			} else if (c->nkind_cols && v.ptr && c->kinds[col] == CONVERT_BYTES) {
 				buf_reset(&c->scratch);
 				if (!buf_reserve(&c->scratch, v.len + CONVERT_MAX_GROWTH)) {
 					s->failed = true;
@@ -405,7 +405,7 @@ bool my_ensure_kinds(struct conn *c, const struct write_spec *spec, struct sl_er
 	free(c->kind_cols);
 	free(c->exact);
 	c->types_key = NULL;
-	c->any_kind = c->any_exact = false;
+	c->any_exact = false;
 	c->nkind_cols = 0;
 	c->kinds = calloc((size_t)(spec->ncols > 0 ? spec->ncols : 1), sizeof *c->kinds);
 	c->kind_cols = calloc((size_t)(spec->ncols > 0 ? spec->ncols : 1), sizeof *c->kind_cols);
@@ -431,10 +431,8 @@ bool my_ensure_kinds(struct conn *c, const struct write_spec *spec, struct sl_er
 				break;
 			}
 		}
-		if (c->kinds[i] != CONVERT_NONE) {
-			c->any_kind = true;
+		if (c->kinds[i] != CONVERT_NONE)
 			c->kind_cols[c->nkind_cols++] = i;
-		}
 		if (c->exact[i] != CONVERT_EXACT_ANY)
 			c->any_exact = true;
 	}
@@ -469,7 +467,7 @@ static bool convert_rows(struct conn *c, const struct batch *b, size_t r, size_t
 {
 	size_t np = k * (size_t)b->ncols;
 	const struct cell *cells = batch_row(b, r);
-	if (!c->any_kind) {
+	if (!c->nkind_cols) {
 		memcpy(c->vals, cells, np * sizeof *cells);
 		return true;
 	}

@@ -220,22 +220,23 @@ static bool add_csv_row(struct batch *b, const struct record *rec, int source)
 		for (size_t i = 0, n = rec->nfields; i < n; i++)
 			row[i] = (struct cell){f[i].ptr ? raw + ((uintptr_t)f[i].ptr - from) : NULL,
 					       f[i].len};
-	}
-	for (size_t i = 0; !rec->fields_in_raw && i < rec->nfields; i++) {
-		const struct cell *f = &rec->fields[i];
-		/* its offset in the text, when it lies within it */
-		uintptr_t at = (uintptr_t)f->ptr - from;
-		if (!f->ptr) {
-			row[i] = (struct cell){NULL, 0};
-		} else if (at <= rec->raw_len && f->len <= rec->raw_len - at) {
-			row[i] = (struct cell){raw + at, f->len};
-		} else {
-			char *p = arena_alloc(&b->arena, f->len + 1);
-			if (!p)
-				return false;
-			memcpy(p, f->ptr, f->len);
-			p[f->len] = '\0';
-			row[i] = (struct cell){p, f->len};
+	} else {
+		for (size_t i = 0; i < rec->nfields; i++) {
+			const struct cell *f = &rec->fields[i];
+			/* its offset in the text, when it lies within it */
+			uintptr_t at = (uintptr_t)f->ptr - from;
+			if (!f->ptr) {
+				row[i] = (struct cell){NULL, 0};
+			} else if (at <= rec->raw_len && f->len <= rec->raw_len - at) {
+				row[i] = (struct cell){raw + at, f->len};
+			} else {
+				char *p = arena_alloc(&b->arena, f->len + 1);
+				if (!p)
+					return false;
+				memcpy(p, f->ptr, f->len);
+				p[f->len] = '\0';
+				row[i] = (struct cell){p, f->len};
+			}
 		}
 	}
 	b->meta[b->nrows] = (struct row_meta){.line = rec->line,
