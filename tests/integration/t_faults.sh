@@ -131,7 +131,12 @@ for server in pg my; do
 			[ -e "$TMP/hold" ] && break
 			sleep 0.02
 		done
-		[ -e "$TMP/hold" ] && kill -USR1 "$PROXY_PID"
+		if [ -e "$TMP/hold" ]; then
+			pass "--retries $retries: held at the look, connection open"
+			kill -USR1 "$PROXY_PID"
+		else
+			fail "--retries $retries: never held (SLUICE_DESCRIBE_HOLD needs a test build)"
+		fi
 		sleep 0.2
 		rm -f "$TMP/hold"
 		wait $pid

@@ -71,9 +71,8 @@ for method in copy insert; do
 	"$SLUICE" load "$TMP/big.csv" "$SLUICE_PG_URL" --table killed --method $method --batch-rows 5000 --workers 2 \
 		--retries 5 --summary-json "$TMP/killed.json" -q 2>"$TMP/killed.err" &
 	pid=$!
-	# mid-run: once the first batches are in. A connection killed while
-	# the table is still being described fails the run (exit 1, naming
-	# it), as it would psql: not what this case is about
+	# mid-run: once the first batches are in (a connection killed
+	# before them, while the table is described, is t_faults' case)
 	for _ in $(seq 1 400); do
 		[ "$(pg -c "select count(*) > 0 from killed")" = t ] && break
 		sleep 0.025
