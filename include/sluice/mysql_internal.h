@@ -12,6 +12,7 @@
 #include <mysql.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sluice/buf.h"
 #include "sluice/convert.h"
@@ -32,6 +33,9 @@ struct prepared {
 };
 
 /* The rows a LOAD DATA statement is reading, for the infile callbacks. */
+/* The most booleans one run of rows in infile_read_csv patches. */
+#define INFILE_PATCHES 256
+
 struct infile_state {
 	const struct batch *b;
 	size_t next, end; /* rows still to send */
@@ -46,6 +50,13 @@ struct infile_state {
 	size_t src_len;
 	bool failed;
 	bool interrupted; /* a signal stopped it */
+	/* a run of rows handed over at once: its booleans to write over the
+	 * copy, each as its digit after zeros (same length as the text's) */
+	struct infile_patch {
+		uint32_t at; /* from the run's first byte */
+		uint32_t len;
+		char digit;
+	} patch[INFILE_PATCHES];
 };
 
 struct conn {

@@ -150,7 +150,7 @@ static bool same_to_server(const char *out, size_t n, struct cell v)
  * values: 1 surely the same to the server (same_to_server: a plain ISO
  * date-time, which it copies with its 'T' a space; a date; 0 or 1 for a
  * boolean), 2 the boolean *out (true, false), 0 not told. */
-static int quick_convert(enum convert_kind kind, const char *s, size_t len, const char **out)
+static inline int quick_convert(enum convert_kind kind, const char *s, size_t len, const char **out)
 {
 	switch (kind) {
 	case CONVERT_DATETIME:
@@ -176,7 +176,7 @@ static int quick_convert(enum convert_kind kind, const char *s, size_t len, cons
 	}
 }
 
-enum csv_row { CSV_ROW_AS_IS, CSV_ROW_PATCHED, CSV_ROW_WHOLE };
+enum csv_row { CSV_ROW_AS_IS, CSV_ROW_IN_PLACE, CSV_ROW_PATCHED, CSV_ROW_WHOLE };
 
 /* The most bytes csv_row writes for row r of b. */
 static size_t patch_room(const struct batch *b, size_t r)
@@ -186,8 +186,8 @@ static size_t patch_room(const struct batch *b, size_t r)
 
 /* Row r of b (its CSV text in the batch) for the CSV framing: as it is
  * (nothing written); patched: its text with the values its columns' kinds
- * convert put in place of their fields, written at o (patch_room bytes;
- * NULL: only tell) and its length into *n; or to be written whole
+ * convert put in place of their fields, written at o (patch_room bytes)
+ * and its length into *n; or to be written whole
  * (csv_row_whole), when a value is NULL or the word NULL (which LOAD DATA
  * reads as NULL unless enclosed) or a converted one lies outside the text. */
 static enum csv_row csv_row(struct conn *c, const struct batch *b, size_t r, char *o, size_t *n)
@@ -218,8 +218,6 @@ static enum csv_row csv_row(struct conn *c, const struct batch *b, size_t r, cha
 			 same_to_server(conv, k, v))
 			continue;
 		changed = true;
-		if (!o)
-			continue;
 		/* the field in the text: the value, and its quotes if enclosed */
 		const char *f0 = v.ptr, *f1 = v.ptr + v.len;
 		if (f0 > m->raw && f0[-1] == b->csv_quote) {
@@ -239,19 +237,61 @@ static enum csv_row csv_row(struct conn *c, const struct batch *b, size_t r, cha
 	}
 	if (!changed)
 		return CSV_ROW_AS_IS;
-	if (o) {
-		memcpy(o, from, (size_t)(end - from));
-		o += end - from;
-		*o++ = '\n';
-		*n = (size_t)(o - o0);
-	}
+	memcpy(o, from, (size_t)(end - from));
+	o += end - from;
+	*o++ = '\n';
+	*n = (size_t)(o - o0);
 	return CSV_ROW_PATCHED;
 }
 
-/* my_infile_read under the CSV framing: runs of rows that go as they are
- * are handed over straight from the batch's text; a patched row is
- * written into dst when it has room, else into conn->data; a row written
- * whole goes through conn->data. */
+/* Row r of b as a run of rows hands it over (infile_read_csv), its text
+ * at offset at of the run: CSV_ROW_AS_IS; CSV_ROW_IN_PLACE when its only
+ * changes are booleans, each to be written over its field's bytes as its
+ * digit after zeros (0001 for true: the same integer to the server, and the
+ * same length), added to pt (*npt entries, room for c->nkind_cols more);
+ * else what csv_row would answer. */
+static enum csv_row csv_row_run(struct conn *c, const struct batch *b, size_t r, size_t at,
+				struct infile_patch *pt, size_t *npt)
+{
+	const struct cell *row = batch_row(b, r);
+	const struct row_meta *m = &b->meta[r];
+	const char *end = m->raw + m->raw_len;
+	size_t np = *npt;
+	for (int col = 0; col < b->ncols; col++)
+		if (!row[col].ptr || (row[col].len == 4 && !memcmp(row[col].ptr, "NULL", 4)))
+			return CSV_ROW_WHOLE;
+	for (int kc = 0; kc < c->nkind_cols; kc++) {
+		int col = c->kind_cols[kc];
+		struct cell v = row[col];
+		char conv[64 + CONVERT_MAX_GROWTH];
+		const char *to = conv;
+		size_t k;
+		int quick = quick_convert(c->kinds[col], v.ptr, v.len, &to);
+		if (quick == 1)
+			continue;
+		if (v.len > 64 || v.ptr < m->raw || v.ptr + v.len > end)
+			return CSV_ROW_WHOLE; /* long (bytes), or not as the text has it */
+		if (quick == 0) {
+			if (!convert_value(c->kinds[col], v.ptr, v.len, conv, sizeof conv, &k) ||
+			    same_to_server(conv, k, v))
+				continue;
+			if (c->kinds[col] != CONVERT_BOOL)
+				return CSV_ROW_PATCHED;
+		}
+		pt[np++] = (struct infile_patch){(uint32_t)(at + (size_t)(v.ptr - m->raw)),
+						 (uint32_t)v.len, to[0]};
+	}
+	bool patched = np > *npt;
+	*npt = np;
+	return patched ? CSV_ROW_IN_PLACE : CSV_ROW_AS_IS;
+}
+
+/* my_infile_read under the CSV framing: runs of rows that go as they are,
+ * or with their booleans written over in place, are copied straight from
+ * the batch's text into dst, as many as fit; a row that does not fit goes
+ * from the batch's text (as it is) or conn->data; a patched row is written
+ * into dst when it has room, else into conn->data; a row written whole goes
+ * through conn->data. */
 static int infile_read_csv(struct conn *c, char *dst, unsigned int len)
 {
 	struct infile_state *s = &c->inf;
@@ -270,6 +310,37 @@ static int infile_read_csv(struct conn *c, char *dst, unsigned int len)
 			break;
 		size_t r = s->next;
 		const struct row_meta *m = &b->meta[r];
+		/* the rows from r whose texts follow each other, fit and need
+		 * no more than booleans patched */
+		size_t k = 0, used = 0, np = 0;
+		while (r + k < s->end && m[k].text_lf && used + m[k].raw_len + 1 <= len - out &&
+		       (!k || m[k].raw == m[k - 1].raw + m[k - 1].raw_len + 1) &&
+		       np + (size_t)c->nkind_cols <= INFILE_PATCHES) {
+			enum csv_row how = csv_row_run(c, b, r + k, used, s->patch, &np);
+			if (how != CSV_ROW_AS_IS && how != CSV_ROW_IN_PLACE)
+				break;
+			used += m[k].raw_len + 1;
+			k++;
+		}
+		if (k) {
+			char *o = dst + out;
+			memcpy(o, m->raw, used);
+			for (size_t i = 0; i < np; i++) {
+				const struct infile_patch *p = &s->patch[i];
+				char *f = o + p->at;
+				if (p->len >= 4 && p->len <= 8) {
+					/* two stores, for true and false */
+					memcpy(f, "0000", 4);
+					memcpy(f + p->len - 4, "0000", 4);
+				} else {
+					memset(f, '0', p->len);
+				}
+				f[p->len - 1] = p->digit;
+			}
+			out += used;
+			s->next += k;
+			continue;
+		}
 		enum csv_row how = CSV_ROW_WHOLE;
 		size_t room = patch_room(b, r), n = 0;
 		char *o = dst + out;
@@ -280,19 +351,10 @@ static int infile_read_csv(struct conn *c, char *dst, unsigned int len)
 		if (m->text_lf && o)
 			how = csv_row(c, b, r, o, &n);
 		if (how == CSV_ROW_AS_IS) {
-			/* with the rows after it whose text lies right after
-			 * its, as they are too */
-			size_t k = 1;
-			while (r + k < s->end && m[k].text_lf &&
-			       m[k].raw == m[k - 1].raw + m[k - 1].raw_len + 1 &&
-			       csv_row(c, b, r + k, NULL, &n) == CSV_ROW_AS_IS)
-				k++;
+			/* too long for the room left: from the batch's text */
 			s->src = m->raw;
-			s->src_len = (size_t)(m[k - 1].raw + m[k - 1].raw_len + 1 - m->raw);
-			s->next += k;
-			continue;
-		}
-		if (how == CSV_ROW_PATCHED && o == dst + out) {
+			s->src_len = m->raw_len + 1;
+		} else if (how == CSV_ROW_PATCHED && o == dst + out) {
 			out += n;
 		} else if (how == CSV_ROW_PATCHED) {
 			s->src = c->data.data;

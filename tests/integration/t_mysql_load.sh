@@ -144,6 +144,37 @@ for method in insert infile; do
 			+ SUM(f <> id + 0.25) FROM many" | tr '\t' ' ')"
 done
 
+test_case "booleans in every spelling: infile writes what insert writes"
+# LOAD DATA gets true as 0001 written over the text (same length), a row
+# too long for the room left goes on its own: both must store what the
+# parameterized INSERT stores, and refuse the same lines
+my -e "DROP TABLE IF EXISTS bools; CREATE TABLE bools (id int primary key, ok boolean, n int, s mediumtext)"
+awk 'BEGIN { srand(7); nw = split("1 0 true false t f yes no y n on off TRUE False T F YES No Y N ON Off", w, " ")
+	print "id,ok,n,s"
+	for (i = 1; i <= 30000; i++) {
+		v = w[int(rand() * nw) + 1]
+		if (i % 5 == 0) v = "\"" v "\""
+		if (i > 29990 && i % 3 == 0) v = "maybe" # the other batches go whole
+		len = i % 613 == 0 ? 70000 + i % 5000 : int(rand() * 60)
+		s = sprintf("%*s", len, ""); gsub(/ /, "x", s)
+		printf "%d,%s,%d,%s\n", i, v, i * 3, s
+	} }' >"$TMP/bools.csv"
+for method in insert infile; do
+	my -e "TRUNCATE bools"
+	"$SLUICE" load "$TMP/bools.csv" "$MY_URL" --table bools --method $method --batch-rows 2500 \
+		--rejects "$TMP/bools.$method.rej" -q 2>/dev/null
+	assert_status "$method: the maybes refused" 3 $?
+	my -e "SELECT id, ok, n, LENGTH(s) FROM bools ORDER BY id" >"$TMP/bools.$method.out"
+done
+assert_eq "rows written" "29996" "$(wc -l <"$TMP/bools.insert.out")"
+assert_eq "same rows and values" "" "$(diff "$TMP/bools.insert.out" "$TMP/bools.infile.out" | head -3)"
+assert_eq "same lines refused" "" "$(diff "$TMP/bools.insert.rej" "$TMP/bools.infile.rej")"
+# against the file itself, not sluice: each row's boolean as awk reads it
+awk -F, 'NR > 1 && $2 != "maybe" { v = tolower($2); gsub(/"/, "", v)
+	print $1 "\t" (v ~ /^(1|true|t|yes|y|on)$/ ? 1 : 0) "\t" $3 "\t" ($4 == "" ? "NULL" : length($4)) }' \
+	"$TMP/bools.csv" >"$TMP/bools.want"
+assert_eq "the values the file has" "" "$(diff "$TMP/bools.infile.out" "$TMP/bools.want" | head -3)"
+
 test_case "the server refuses LOCAL INFILE"
 my -e "SET GLOBAL local_infile = 0"
 err=$("$SLUICE" load "$TMP/opts.tsv" "$MY_URL" --table opts --no-header --method infile -q 2>&1)
