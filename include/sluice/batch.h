@@ -136,6 +136,7 @@ struct batch {
 	 * the rows; without it, no value needs a look under those rules) */
 	const int *exact_rules;
 	bool exact_doubt;
+	size_t exact_from; /* rows before it were tested (by the reader) */
 	struct arena arena;
 	/* the CSV text of meta.csv rows, each ended by '\n' and, within a
 	 * block, right after the row before it (batch_csv_run) */

@@ -371,6 +371,14 @@ bool convert_quick_keeps_padded(enum convert_quick q, size_t arg, const char *s,
 typedef bool (*convert_quick_fn)(size_t arg, const char *s, size_t len);
 convert_quick_fn convert_quick_padded_fn(enum convert_quick q);
 
+/* The same test down one column of n rows: the cells at v, v + stride, ...
+ * (each value padded the same way); true when it keeps every one (a NULL
+ * or default cell is kept). One call for a block of rows, not one per
+ * value: what a reader's loop calls for the rows it has just added. */
+struct cell;
+typedef bool (*convert_quick_column_fn)(size_t arg, const struct cell *v, size_t stride, size_t n);
+convert_quick_column_fn convert_quick_column(enum convert_quick q);
+
 /* True when rule surely keeps s exactly, by the quick tests above (a
  * numeric, integer, floating-point or time column); false: ask
  * convert_is_exact. Lets a writer skip the call for the common value. */

@@ -145,7 +145,7 @@ struct load {
 	/* by exact_cols' index: each column's quick test and its bound
 	 * (convert_quick_for, convert_quick_padded_fn), picked once for the
 	 * run */
-	convert_quick_fn *exact_quick;
+	convert_quick_column_fn *exact_quick;
 	size_t *exact_arg;
 	const char *method_reason; /* why sluice chose the method itself, or NULL */
 	struct checkpoint *ckpt;   /* --resume, or NULL */

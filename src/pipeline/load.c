@@ -187,12 +187,19 @@ static bool gate_enter(struct load *ld, const struct batch *b)
 	return ok;
 }
 
+/* Rows the quick exactness tests take at a time (test_exact_rows). */
+#define EXACT_BLOCK 64
+
+static void test_exact_rows(const struct load *ld, struct batch *b);
+
 /* Hand a filled batch to writer queue q (in a dry run, back to the reader
  * empty, its bytes counted as done). It carries the input bytes read since
  * the last batch went. */
 static bool dispatch(struct load *ld, struct batch *b, int q, uint64_t *pending_bytes,
 		     bool *create_done)
 {
+	if (ld->nexact_cols)
+		test_exact_rows(ld, b); /* the rows since the last block */
 	b->bytes += *pending_bytes;
 	*pending_bytes = 0;
 	if (!maybe_create(ld, b, create_done))
@@ -376,8 +383,6 @@ static bool csv_wanted(const struct load *ld)
 	return ld->drv->write.takes_csv && ld->drv->write.takes_csv(&ld->spec);
 }
 
-static bool row_surely_exact(const struct load *ld, const struct cell *row);
-
 /* Read every record of one source into batches: cur[q] is the batch being
  * filled for writer queue q. */
 static bool load_source(struct load *ld, struct reader *r, int src_index, struct batch **cur,
@@ -496,9 +501,8 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		    (!ld->nest || nest_add_kids(ld, cur[q], cur[q]->nrows - 1, &rec))) {
 			struct row_meta *m = &cur[q]->meta[cur[q]->nrows - 1];
 			m->ordinal = ordinal;
-			if (ld->nexact_cols && !cur[q]->exact_doubt &&
-			    !row_surely_exact(ld, batch_row(cur[q], cur[q]->nrows - 1)))
-				cur[q]->exact_doubt = true;
+			if (cur[q]->nrows - cur[q]->exact_from >= EXACT_BLOCK)
+				test_exact_rows(ld, cur[q]);
 			/* a batch begun by a source of another dialect */
 			if (!csv_delim || cur[q]->csv_delim != csv_delim ||
 			    cur[q]->csv_quote != csv_quote)
@@ -849,25 +853,32 @@ static bool plan_exact_rules(struct load *ld)
 			continue;
 		int k = ld->nexact_cols++;
 		ld->exact_cols[k] = i;
-		ld->exact_quick[k] = convert_quick_padded_fn(
+		ld->exact_quick[k] = convert_quick_column(
 			convert_quick_for(ld->exact_rules[i], &ld->exact_arg[k]));
 	}
 	return true;
 }
 
-/* Whether the quick tests of ld's rules keep every value of row (one
- * record just added to a batch, its text still at hand; its values lie in
- * the batch's arenas, so ARENA_PAD bytes can be read past each). */
+/* The quick tests of ld's rules on the rows of b not tested yet (just
+ * added, their text still at hand; their values lie in the batch's arenas,
+ * so ARENA_PAD bytes can be read past each): exact_doubt when some value
+ * fails one. A column at a time down a block of EXACT_BLOCK rows, whose
+ * cells stay in the cache: one call per column and block, not per value. */
 _Static_assert(ARENA_PAD >= CONVERT_QUICK_PAD, "the arenas leave room for the quick tests");
-static bool row_surely_exact(const struct load *ld, const struct cell *row)
+static void test_exact_rows(const struct load *ld, struct batch *b)
 {
+	size_t from = b->exact_from, n = b->nrows - from;
+	b->exact_from = b->nrows;
+	if (!n || b->exact_doubt)
+		return;
+	const struct cell *rows = batch_row(b, from);
 	for (int k = 0; k < ld->nexact_cols; k++) {
-		int col = ld->exact_cols[k];
-		if (row[col].ptr && !cell_is_default(&row[col]) &&
-		    !ld->exact_quick[k](ld->exact_arg[k], row[col].ptr, row[col].len))
-			return false;
+		if (!ld->exact_quick[k](ld->exact_arg[k], rows + ld->exact_cols[k],
+					(size_t)b->ncols, n)) {
+			b->exact_doubt = true;
+			return;
+		}
 	}
-	return true;
 }
 
 /* The batches and the queues between the reader and the writers: one batch

@@ -152,6 +152,7 @@ void batch_reset(struct batch *b)
 	b->bytes = 0;
 	b->has_defaults = false;
 	b->exact_doubt = false;
+	b->exact_from = 0;
 	b->csv_delim = b->csv_quote = 0;
 	arena_reset(&b->arena);
 	arena_reset(&b->text);

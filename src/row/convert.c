@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 #include <yajl/yajl_parse.h>
+
+#include "sluice/batch.h"
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -1124,11 +1126,21 @@ bool convert_quick_keeps_padded(enum convert_quick q, size_t arg, const char *s,
 	return quick_keeps_padded(q, arg, s, len);
 }
 
-/* quick_keeps_padded with its test fixed, one function each */
+/* quick_keeps_padded with its test fixed, two functions each: one value,
+ * and the values of one column down n rows (every stride-th cell from v;
+ * NULL and default cells pass) */
 #define QUICK_PADDED(name, q)                                                                      \
 	static bool name(size_t arg, const char *s, size_t len)                                    \
 	{                                                                                          \
 		return quick_keeps_padded(q, arg, s, len);                                         \
+	}                                                                                          \
+	static bool name##_column(size_t arg, const struct cell *v, size_t stride, size_t n)       \
+	{                                                                                          \
+		for (size_t i = 0; i < n; i++, v += stride)                                        \
+			if (v->ptr && !cell_is_default(v) &&                                       \
+			    !quick_keeps_padded(q, arg, v->ptr, v->len))                           \
+				return false;                                                      \
+		return true;                                                                       \
 	}
 QUICK_PADDED(quick_any, CONVERT_QUICK_ANY)
 QUICK_PADDED(quick_plain, CONVERT_QUICK_PLAIN)
@@ -1143,32 +1155,35 @@ QUICK_PADDED(quick_flat, CONVERT_QUICK_FLAT)
 QUICK_PADDED(quick_bool, CONVERT_QUICK_BOOL)
 QUICK_PADDED(quick_none, CONVERT_QUICK_NONE)
 
+#define QUICK_FNS(name)                                                                            \
+	{                                                                                          \
+		name, name##_column                                                                \
+	}
+static const struct {
+	convert_quick_fn one;
+	convert_quick_column_fn column;
+} quick_fns[] = {
+	[CONVERT_QUICK_ANY] = QUICK_FNS(quick_any),
+	[CONVERT_QUICK_PLAIN] = QUICK_FNS(quick_plain),
+	[CONVERT_QUICK_RUNS] = QUICK_FNS(quick_runs),
+	[CONVERT_QUICK_LOCAL] = QUICK_FNS(quick_local),
+	[CONVERT_QUICK_NOEXP] = QUICK_FNS(quick_noexp),
+	[CONVERT_QUICK_FSP] = QUICK_FNS(quick_fsp),
+	[CONVERT_QUICK_CLOCK] = QUICK_FNS(quick_clock),
+	[CONVERT_QUICK_LEN] = QUICK_FNS(quick_len),
+	[CONVERT_QUICK_DATE] = QUICK_FNS(quick_date),
+	[CONVERT_QUICK_FLAT] = QUICK_FNS(quick_flat),
+	[CONVERT_QUICK_BOOL] = QUICK_FNS(quick_bool),
+	[CONVERT_QUICK_NONE] = QUICK_FNS(quick_none),
+};
+
 convert_quick_fn convert_quick_padded_fn(enum convert_quick q)
 {
-	switch (q) {
-	case CONVERT_QUICK_ANY:
-		return quick_any;
-	case CONVERT_QUICK_PLAIN:
-		return quick_plain;
-	case CONVERT_QUICK_RUNS:
-		return quick_runs;
-	case CONVERT_QUICK_LOCAL:
-		return quick_local;
-	case CONVERT_QUICK_NOEXP:
-		return quick_noexp;
-	case CONVERT_QUICK_FSP:
-		return quick_fsp;
-	case CONVERT_QUICK_CLOCK:
-		return quick_clock;
-	case CONVERT_QUICK_LEN:
-		return quick_len;
-	case CONVERT_QUICK_DATE:
-		return quick_date;
-	case CONVERT_QUICK_FLAT:
-		return quick_flat;
-	case CONVERT_QUICK_BOOL:
-		return quick_bool;
-	default:
-		return quick_none;
-	}
+	return (unsigned)q < sizeof quick_fns / sizeof *quick_fns ? quick_fns[q].one : quick_none;
+}
+
+convert_quick_column_fn convert_quick_column(enum convert_quick q)
+{
+	return (unsigned)q < sizeof quick_fns / sizeof *quick_fns ? quick_fns[q].column
+								  : quick_none_column;
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sluice/batch.h"
 #include "sluice/convert.h"
 #include "sluice/sql.h"
 
@@ -531,8 +532,8 @@ START_TEST(colon60_is_memmem)
 }
 END_TEST
 
-/* convert_quick_keeps_padded, and the function convert_quick_padded_fn
- * makes for each test, give convert_quick_keeps' answer for every quick
+/* convert_quick_keeps_padded, and the functions convert_quick_padded_fn
+ * and convert_quick_column make for each test, give convert_quick_keeps' answer for every quick
  * test, on generated values of up to 40 bytes over the bytes the tests
  * look for, each followed by 32 bytes of such noise (which must not change
  * the answer), and on the common shapes. */
@@ -617,6 +618,12 @@ START_TEST(padded_is_quick)
 				      "quick test %d (%zu) on '%.*s': %d", (int)tests[t].q,
 				      tests[t].arg, (int)len, buf, want);
 			ck_assert(convert_quick_padded_fn(tests[t].q)(tests[t].arg, buf, len) ==
+				  want);
+			/* down a column: a NULL and a default pass, the cells
+			 * between (stride 2) are not looked at */
+			const struct cell col[] = {{NULL, 0},	{"\x01", 1}, {cell_default, 0},
+						   {"\x01", 1}, {buf, len},  {"\x01", 1}};
+			ck_assert(convert_quick_column(tests[t].q)(tests[t].arg, col, 2, 3) ==
 				  want);
 			tried++;
 			kept += want;
