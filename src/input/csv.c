@@ -907,11 +907,13 @@ enum fast_result { FAST_OK, FAST_NO, FAST_MORE };
  * next record at next. lines: the line feeds inside its quoted fields, or
  * -1 to count them here. doubled: some cell has len SIZE_MAX, its quotes to
  * undouble. check_cr: look for a NUL or a CR inside the text (the caller
- * has not); check_utf8: validate it as UTF-8 when it has a byte >= 0x80. */
-static enum fast_result fast_finish(struct csv_state *st, struct record *rec,
-				    const unsigned char *p, const unsigned char *body_end,
-				    const unsigned char *next, size_t nf, long lines, bool doubled,
-				    bool check_cr, bool check_utf8)
+ * has not); high: the text has a byte >= 0x80, and is validated as UTF-8.
+ * Inlined into each caller, whose constant arguments drop the checks it
+ * has no need of. */
+__attribute__((always_inline)) static inline enum fast_result
+fast_finish(struct csv_state *st, struct record *rec, const unsigned char *p,
+	    const unsigned char *body_end, const unsigned char *next, size_t nf, long lines,
+	    bool doubled, bool check_cr, bool high)
 {
 	size_t body = (size_t)(body_end - p);
 	if (nf != st->expected || body == 0 || body > st->max_record ||
@@ -930,7 +932,7 @@ static enum fast_result fast_finish(struct csv_state *st, struct record *rec,
 		}
 	}
 	size_t bad_at;
-	if (check_utf8 && any_high(p, body) && !utf8_valid((const char *)p, body, &bad_at))
+	if (high && !utf8_valid((const char *)p, body, &bad_at))
 		return FAST_NO;
 	if (lines < 0)
 		lines = count_lf(p, body);
@@ -1051,7 +1053,8 @@ static enum fast_result fast_record(struct csv_state *st, struct record *rec)
 		return FAST_NO;
 	}
 	q++; /* the '\n' */
-	return fast_finish(st, rec, p, body_end, q, nf, quoted ? -1 : 0, doubled, true, true);
+	return fast_finish(st, rec, p, body_end, q, nf, quoted ? -1 : 0, doubled, true,
+			   any_high(p, (size_t)(body_end - p)));
 }
 
 #ifdef __SSE2__
