@@ -6,6 +6,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define BATCH_AVX2 1
+#endif
 
 const char cell_default[] = "";
 
@@ -201,6 +205,35 @@ bool batch_add_cells(struct batch *b, const struct cell *cells, long line, int s
 	return true;
 }
 
+/* Cells f[0, n) into to[0, n), each value's pointer moved by delta (a
+ * NULL stays NULL): values found in a record's text, pointing into its
+ * copy. */
+static void rebase_cells(struct cell *to, const struct cell *f, size_t n, uintptr_t delta)
+{
+	for (size_t i = 0; i < n; i++)
+		to[i] = (struct cell){f[i].ptr ? (const char *)((uintptr_t)f[i].ptr + delta) : NULL,
+				      f[i].len};
+}
+
+#ifdef BATCH_AVX2
+_Static_assert(sizeof(struct cell) == 16, "a cell is a pointer and a length");
+/* rebase_cells two cells a step: where a 64-bit lane is not 0, the pointer
+ * lanes get delta (the length lanes get 0 either way) */
+__attribute__((target("avx2"))) static void rebase_cells_avx2(struct cell *to, const struct cell *f,
+							      size_t n, uintptr_t delta)
+{
+	const __m256i d = _mm256_set_epi64x(0, (long long)delta, 0, (long long)delta);
+	size_t i = 0;
+	for (; i + 2 <= n; i += 2) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(f + i));
+		__m256i zero = _mm256_cmpeq_epi64(v, _mm256_setzero_si256());
+		_mm256_storeu_si256((__m256i *)(void *)(to + i),
+				    _mm256_add_epi64(v, _mm256_andnot_si256(zero, d)));
+	}
+	rebase_cells(to + i, f + i, n - i, delta);
+}
+#endif
+
 /* batch_add_row for a record that is its CSV text (rec->csv): the text is
  * copied once into the batch's text arena, ended by a line feed, right
  * after the row before it (batch_csv_run), and the values that lie within
@@ -217,10 +250,12 @@ static bool add_csv_row(struct batch *b, const struct record *rec, int source)
 	struct cell *row = b->cells + b->nrows * (size_t)b->ncols;
 	if (rec->fields_in_raw) {
 		/* the common record: each value at its offset, no test */
-		const struct cell *f = rec->fields;
-		for (size_t i = 0, n = rec->nfields; i < n; i++)
-			row[i] = (struct cell){f[i].ptr ? raw + ((uintptr_t)f[i].ptr - from) : NULL,
-					       f[i].len};
+#ifdef BATCH_AVX2
+		if (__builtin_cpu_supports("avx2"))
+			rebase_cells_avx2(row, rec->fields, rec->nfields, (uintptr_t)raw - from);
+		else
+#endif
+			rebase_cells(row, rec->fields, rec->nfields, (uintptr_t)raw - from);
 	} else {
 		for (size_t i = 0; i < rec->nfields; i++) {
 			const struct cell *f = &rec->fields[i];
