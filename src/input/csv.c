@@ -1203,14 +1203,16 @@ static enum fast_result fast_record_wide(struct csv_state *st, struct record *re
 			uint64_t d = all_delim & before;                                           \
 			rare |= all_rare & before;                                                 \
 			high |= all_high & before;                                                 \
-			while (d) {                                                                \
-				const unsigned char *x = blk + __builtin_ctzll(d);                 \
-				d &= d - 1;                                                        \
-				if (nf == expected)                                                \
-					return FAST_NO;                                            \
-				cells[nf].ptr = x == field ? NULL : (const char *)field;           \
-				cells[nf].len = (size_t)(x - field);                               \
-				nf++;                                                              \
+			/* a delimiter past the expected fields: not plain */                      \
+			size_t nd = (size_t)__builtin_popcountll(d);                               \
+			if (nd > expected - nf)                                                    \
+				return FAST_NO;                                                    \
+			struct cell *c = cells + nf;                                               \
+			nf += nd;                                                                  \
+			for (; d; d &= d - 1, c++) {                                               \
+				const unsigned char *x = blk + (size_t)__builtin_ctzll(d);         \
+				c->ptr = x == field ? NULL : (const char *)field;                  \
+				c->len = (size_t)(x - field);                                      \
 				field = x + 1;                                                     \
 			}                                                                          \
 			if (!stop)                                                                 \
@@ -1293,7 +1295,7 @@ FAST_PLAIN(fast_record_plain, , CLASSIFY_SSE2)
 		CLASSIFY32(blk + 32, 32, stop, delim, rare, high);                                 \
 	} while (0)
 
-FAST_PLAIN(fast_record_plain_avx2, __attribute__((target("avx2"))), CLASSIFY_AVX2)
+FAST_PLAIN(fast_record_plain_avx2, __attribute__((target("avx2,bmi,popcnt"))), CLASSIFY_AVX2)
 #endif
 
 /* fast_record_plain, 32 bytes at a time where the processor can
@@ -1520,7 +1522,8 @@ static bool csv_raw_csv(struct reader *r, char *delim, char *quote)
 	st->fast = true;
 #if defined(__GNUC__) && defined(__x86_64__)
 	__builtin_cpu_init();
-	st->avx2 = __builtin_cpu_supports("avx2");
+	st->avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") &&
+		   __builtin_cpu_supports("popcnt");
 #ifdef SLUICE_TEST_HOOKS
 	const char *v = getenv("SLUICE_CSV_SSE2"); /* tests: the other path too */
 	if (v && !strcmp(v, "1"))
