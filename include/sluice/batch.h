@@ -34,8 +34,11 @@ struct record {
 	/* raw is exactly this record as CSV in the dialect the reader named
 	 * (reader_ops.raw_csv): one record, no line end, fields as above */
 	bool csv;
-	/* each field is NULL or lies within raw (no undoubled copy) */
+	/* each field is NULL or lies within raw, but those in fields_moved
+	 * (bit i: field i, of the first 64) which lie elsewhere (undoubled
+	 * copies) */
 	bool fields_in_raw;
+	uint64_t fields_moved;
 	/* a reader that numbers its records itself (a table read in key
 	 * order: the key) sets these; --resume checkpoints by them */
 	long long ordinal;

@@ -936,6 +936,7 @@ fast_finish(struct csv_state *st, struct record *rec, const unsigned char *p,
 		return FAST_NO;
 	if (lines < 0)
 		lines = count_lf(p, body);
+	uint64_t moved = 0;
 	if (doubled) {
 		/* undouble each field that needs it into fdata, sized first so
 		 * the pointers taken stay put */
@@ -954,6 +955,8 @@ fast_finish(struct csv_state *st, struct record *rec, const unsigned char *p,
 			c->ptr = o0;
 			c->len = (size_t)(o - o0);
 			st->fdata.len += c->len;
+			if (i < 64)
+				moved |= (uint64_t)1 << i;
 		}
 	}
 	rec->nfields = nf;
@@ -962,7 +965,8 @@ fast_finish(struct csv_state *st, struct record *rec, const unsigned char *p,
 	rec->raw = (const char *)p;
 	rec->raw_len = body;
 	rec->csv = true;
-	rec->fields_in_raw = !doubled;
+	rec->fields_in_raw = !doubled || nf <= 64;
+	rec->fields_moved = moved;
 	st->line += lines + 1;
 	st->last_byte = '\n';
 	st->chunk_off += (size_t)(next - p);

@@ -249,13 +249,23 @@ static bool add_csv_row(struct batch *b, const struct record *rec, int source)
 	uintptr_t from = (uintptr_t)rec->raw;
 	struct cell *row = b->cells + b->nrows * (size_t)b->ncols;
 	if (rec->fields_in_raw) {
-		/* the common record: each value at its offset, no test */
+		/* the common record: each value at its offset, no test; then
+		 * the few that lie elsewhere (undoubled) copied */
 #ifdef BATCH_AVX2
 		if (__builtin_cpu_supports("avx2"))
 			rebase_cells_avx2(row, rec->fields, rec->nfields, (uintptr_t)raw - from);
 		else
 #endif
 			rebase_cells(row, rec->fields, rec->nfields, (uintptr_t)raw - from);
+		for (uint64_t m = rec->fields_moved; m; m &= m - 1) {
+			const struct cell *f = &rec->fields[__builtin_ctzll(m)];
+			char *p = arena_alloc(&b->arena, f->len + 1);
+			if (!p)
+				return false;
+			memcpy(p, f->ptr, f->len);
+			p[f->len] = '\0';
+			row[__builtin_ctzll(m)] = (struct cell){p, f->len};
+		}
 	} else {
 		for (size_t i = 0; i < rec->nfields; i++) {
 			const struct cell *f = &rec->fields[i];
