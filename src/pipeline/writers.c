@@ -252,7 +252,8 @@ static bool write_range_in(struct load *ld, struct conn **c, const struct batch 
 	}
 	bool ok = write_range_counts(ld, c, b, first, n, matched, refused, taken, dense);
 	for (size_t i = 0; refused && i < n; i++)
-		free(refused[i]);
+		if (refused[i]) /* few: no call for the rest */
+			free(refused[i]);
 	free(refused);
 	free(matched);
 	free(taken);
