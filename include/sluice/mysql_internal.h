@@ -32,10 +32,10 @@ struct prepared {
 	char *text;
 };
 
-/* The rows a LOAD DATA statement is reading, for the infile callbacks. */
 /* The most booleans one run of rows in infile_read_csv patches. */
 #define INFILE_PATCHES 256
 
+/* The rows a LOAD DATA statement is reading, for the infile callbacks. */
 struct infile_state {
 	const struct batch *b;
 	size_t next, end; /* rows still to send */
