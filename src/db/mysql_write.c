@@ -178,6 +178,16 @@ static inline int quick_convert(enum convert_kind kind, const char *s, size_t le
 
 enum csv_row { CSV_ROW_AS_IS, CSV_ROW_IN_PLACE, CSV_ROW_PATCHED, CSV_ROW_WHOLE };
 
+/* Whether some value of row (ncols) is NULL or the word NULL, which LOAD
+ * DATA reads as NULL unless enclosed: such a row is written whole. */
+static inline bool row_has_null(const struct cell *row, int ncols)
+{
+	for (int col = 0; col < ncols; col++)
+		if (!row[col].ptr || (row[col].len == 4 && !memcmp(row[col].ptr, "NULL", 4)))
+			return true;
+	return false;
+}
+
 /* The most bytes csv_row writes for row r of b. */
 static size_t patch_room(const struct batch *b, size_t r)
 {
@@ -198,9 +208,8 @@ static enum csv_row csv_row(struct conn *c, const struct batch *b, size_t r, cha
 	char *o0 = o;
 	bool changed = false;
 	char conv[64 + CONVERT_MAX_GROWTH];
-	for (int col = 0; col < b->ncols; col++)
-		if (!row[col].ptr || (row[col].len == 4 && !memcmp(row[col].ptr, "NULL", 4)))
-			return CSV_ROW_WHOLE;
+	if (row_has_null(row, b->ncols))
+		return CSV_ROW_WHOLE;
 	/* then only the columns whose kind may convert a value */
 	for (int kc = 0; kc < c->nkind_cols; kc++) {
 		int col = c->kind_cols[kc];
@@ -257,9 +266,8 @@ static enum csv_row csv_row_run(struct conn *c, const struct batch *b, size_t r,
 	const struct row_meta *m = &b->meta[r];
 	const char *end = m->raw + m->raw_len;
 	size_t np = *npt;
-	for (int col = 0; col < b->ncols; col++)
-		if (!row[col].ptr || (row[col].len == 4 && !memcmp(row[col].ptr, "NULL", 4)))
-			return CSV_ROW_WHOLE;
+	if (row_has_null(row, b->ncols))
+		return CSV_ROW_WHOLE;
 	for (int kc = 0; kc < c->nkind_cols; kc++) {
 		int col = c->kind_cols[kc];
 		struct cell v = row[col];
