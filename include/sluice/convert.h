@@ -365,16 +365,12 @@ convert_quick_keeps(enum convert_quick q, size_t arg, const char *s, size_t len)
  * byte at a time. The loops were a fifth of a plain load's CPU. */
 bool convert_quick_keeps_padded(enum convert_quick q, size_t arg, const char *s, size_t len);
 
-/* convert_quick_keeps_padded for one quick test q, made once per test
- * (its switch decided when it is made, not once per value): what a
- * reader's loop over a row's columns calls. */
-typedef bool (*convert_quick_fn)(size_t arg, const char *s, size_t len);
-convert_quick_fn convert_quick_padded_fn(enum convert_quick q);
-
-/* The same test down one column of n rows: the cells at v, v + stride, ...
- * (each value padded the same way); true when it keeps every one (a NULL
- * or default cell is kept). One call for a block of rows, not one per
- * value: what a reader's loop calls for the rows it has just added. */
+/* convert_quick_keeps_padded for one quick test q, made once per test (its
+ * switch decided when it is made, not once per value), down one column of
+ * n rows: the cells at v, v + stride, ... (each value padded the same
+ * way); true when it keeps every one (a NULL or default cell is kept).
+ * One call for a block of rows, not one per value: what a reader's loop
+ * calls for the rows it has just added. */
 struct cell;
 typedef bool (*convert_quick_column_fn)(size_t arg, const struct cell *v, size_t stride, size_t n);
 convert_quick_column_fn convert_quick_column(enum convert_quick q);

@@ -143,7 +143,7 @@ struct load {
 	int *exact_cols;
 	int nexact_cols;
 	/* by exact_cols' index: each column's quick test and its bound
-	 * (convert_quick_for, convert_quick_padded_fn), picked once for the
+	 * (convert_quick_for, convert_quick_column), picked once for the
 	 * run */
 	convert_quick_column_fn *exact_quick;
 	size_t *exact_arg;

@@ -1126,15 +1126,11 @@ bool convert_quick_keeps_padded(enum convert_quick q, size_t arg, const char *s,
 	return quick_keeps_padded(q, arg, s, len);
 }
 
-/* quick_keeps_padded with its test fixed, two functions each: one value,
- * and the values of one column down n rows (every stride-th cell from v;
- * NULL and default cells pass) */
-#define QUICK_PADDED(name, q)                                                                      \
-	static bool name(size_t arg, const char *s, size_t len)                                    \
-	{                                                                                          \
-		return quick_keeps_padded(q, arg, s, len);                                         \
-	}                                                                                          \
-	static bool name##_column(size_t arg, const struct cell *v, size_t stride, size_t n)       \
+/* quick_keeps_padded with its test fixed, one function each, down one
+ * column of n rows (every stride-th cell from v; NULL and default cells
+ * pass) */
+#define QUICK_COLUMN(name, q)                                                                      \
+	static bool name(size_t arg, const struct cell *v, size_t stride, size_t n)                \
 	{                                                                                          \
 		for (size_t i = 0; i < n; i++, v += stride)                                        \
 			if (v->ptr && !cell_is_default(v) &&                                       \
@@ -1142,48 +1138,30 @@ bool convert_quick_keeps_padded(enum convert_quick q, size_t arg, const char *s,
 				return false;                                                      \
 		return true;                                                                       \
 	}
-QUICK_PADDED(quick_any, CONVERT_QUICK_ANY)
-QUICK_PADDED(quick_plain, CONVERT_QUICK_PLAIN)
-QUICK_PADDED(quick_runs, CONVERT_QUICK_RUNS)
-QUICK_PADDED(quick_local, CONVERT_QUICK_LOCAL)
-QUICK_PADDED(quick_noexp, CONVERT_QUICK_NOEXP)
-QUICK_PADDED(quick_fsp, CONVERT_QUICK_FSP)
-QUICK_PADDED(quick_clock, CONVERT_QUICK_CLOCK)
-QUICK_PADDED(quick_len, CONVERT_QUICK_LEN)
-QUICK_PADDED(quick_date, CONVERT_QUICK_DATE)
-QUICK_PADDED(quick_flat, CONVERT_QUICK_FLAT)
-QUICK_PADDED(quick_bool, CONVERT_QUICK_BOOL)
-QUICK_PADDED(quick_none, CONVERT_QUICK_NONE)
+QUICK_COLUMN(quick_any, CONVERT_QUICK_ANY)
+QUICK_COLUMN(quick_plain, CONVERT_QUICK_PLAIN)
+QUICK_COLUMN(quick_runs, CONVERT_QUICK_RUNS)
+QUICK_COLUMN(quick_local, CONVERT_QUICK_LOCAL)
+QUICK_COLUMN(quick_noexp, CONVERT_QUICK_NOEXP)
+QUICK_COLUMN(quick_fsp, CONVERT_QUICK_FSP)
+QUICK_COLUMN(quick_clock, CONVERT_QUICK_CLOCK)
+QUICK_COLUMN(quick_len, CONVERT_QUICK_LEN)
+QUICK_COLUMN(quick_date, CONVERT_QUICK_DATE)
+QUICK_COLUMN(quick_flat, CONVERT_QUICK_FLAT)
+QUICK_COLUMN(quick_bool, CONVERT_QUICK_BOOL)
+QUICK_COLUMN(quick_none, CONVERT_QUICK_NONE)
 
-#define QUICK_FNS(name)                                                                            \
-	{                                                                                          \
-		name, name##_column                                                                \
-	}
-static const struct {
-	convert_quick_fn one;
-	convert_quick_column_fn column;
-} quick_fns[] = {
-	[CONVERT_QUICK_ANY] = QUICK_FNS(quick_any),
-	[CONVERT_QUICK_PLAIN] = QUICK_FNS(quick_plain),
-	[CONVERT_QUICK_RUNS] = QUICK_FNS(quick_runs),
-	[CONVERT_QUICK_LOCAL] = QUICK_FNS(quick_local),
-	[CONVERT_QUICK_NOEXP] = QUICK_FNS(quick_noexp),
-	[CONVERT_QUICK_FSP] = QUICK_FNS(quick_fsp),
-	[CONVERT_QUICK_CLOCK] = QUICK_FNS(quick_clock),
-	[CONVERT_QUICK_LEN] = QUICK_FNS(quick_len),
-	[CONVERT_QUICK_DATE] = QUICK_FNS(quick_date),
-	[CONVERT_QUICK_FLAT] = QUICK_FNS(quick_flat),
-	[CONVERT_QUICK_BOOL] = QUICK_FNS(quick_bool),
-	[CONVERT_QUICK_NONE] = QUICK_FNS(quick_none),
+static const convert_quick_column_fn quick_columns[] = {
+	[CONVERT_QUICK_ANY] = quick_any,     [CONVERT_QUICK_PLAIN] = quick_plain,
+	[CONVERT_QUICK_RUNS] = quick_runs,   [CONVERT_QUICK_LOCAL] = quick_local,
+	[CONVERT_QUICK_NOEXP] = quick_noexp, [CONVERT_QUICK_FSP] = quick_fsp,
+	[CONVERT_QUICK_CLOCK] = quick_clock, [CONVERT_QUICK_LEN] = quick_len,
+	[CONVERT_QUICK_DATE] = quick_date,   [CONVERT_QUICK_FLAT] = quick_flat,
+	[CONVERT_QUICK_BOOL] = quick_bool,   [CONVERT_QUICK_NONE] = quick_none,
 };
-
-convert_quick_fn convert_quick_padded_fn(enum convert_quick q)
-{
-	return (unsigned)q < sizeof quick_fns / sizeof *quick_fns ? quick_fns[q].one : quick_none;
-}
 
 convert_quick_column_fn convert_quick_column(enum convert_quick q)
 {
-	return (unsigned)q < sizeof quick_fns / sizeof *quick_fns ? quick_fns[q].column
-								  : quick_none_column;
+	return (unsigned)q < sizeof quick_columns / sizeof *quick_columns ? quick_columns[q]
+									  : quick_none;
 }

@@ -532,11 +532,11 @@ START_TEST(colon60_is_memmem)
 }
 END_TEST
 
-/* convert_quick_keeps_padded, and the functions convert_quick_padded_fn
- * and convert_quick_column make for each test, give convert_quick_keeps' answer for every quick
- * test, on generated values of up to 40 bytes over the bytes the tests
- * look for, each followed by 32 bytes of such noise (which must not change
- * the answer), and on the common shapes. */
+/* convert_quick_keeps_padded, and the function convert_quick_column
+ * makes for each test (a column of one, and of three), give convert_quick_keeps' answer for every
+ * quick test, on generated values of up to 40 bytes over the bytes the tests look for, each
+ * followed by 32 bytes of such noise (which must not change the answer), and on the common shapes.
+ */
 START_TEST(padded_is_quick)
 {
 	static const struct {
@@ -617,7 +617,8 @@ START_TEST(padded_is_quick)
 								 len) == want,
 				      "quick test %d (%zu) on '%.*s': %d", (int)tests[t].q,
 				      tests[t].arg, (int)len, buf, want);
-			ck_assert(convert_quick_padded_fn(tests[t].q)(tests[t].arg, buf, len) ==
+			const struct cell one = {buf, len};
+			ck_assert(convert_quick_column(tests[t].q)(tests[t].arg, &one, 1, 1) ==
 				  want);
 			/* down a column: a NULL and a default pass, the cells
 			 * between (stride 2) are not looked at */
