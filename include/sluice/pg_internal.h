@@ -50,6 +50,11 @@ struct conn {
 	char xid[32];
 	int xid_pid;
 	bool commit_in_doubt;
+	/* pg_begin began a transaction the server has not heard of yet: its
+	 * BEGIN goes with the first statement (begin_pending); xid_wanted: it
+	 * went, and its SELECT of the transaction's id is still to be read */
+	bool begin_pending;
+	bool xid_wanted;
 	/* --timeout: every wait on the server is a poll on its socket that
 	 * gives up after this many seconds without a byte moving (0: never);
 	 * then the connection is dropped (stalled) and counts as broken */
@@ -91,6 +96,10 @@ void pg_session_name(struct conn *c, char *out, size_t n);
 
 /* src/db/pg_tx.c */
 bool pg_begin(struct conn *c, struct sl_error *err);
+bool pg_begin_now(struct conn *c);
+void pg_note_xid(struct conn *c, PGresult *res);
+PGresult *pg_run_first(struct conn *c, const char *sql);
+bool pg_in_transaction(struct conn *c);
 bool pg_commit(struct conn *c, struct sl_error *err);
 int pg_commit_token(struct conn *c, char *out, size_t n);
 const char *pg_commit_mode(const struct conn *c);

@@ -155,7 +155,8 @@ void pg_cancel(struct conn *c)
 }
 
 /* Whether a statement may be sent on c: not on a dropped connection, nor
- * after a signal unless it is a rollback's (c->cleanup). */
+ * after a signal unless it is a rollback's (c->cleanup). A BEGIN pending
+ * (pg_begin) is sent first, or with the statement (pg_run_first). */
 static bool pg_may_send(struct conn *c)
 {
 	if (c->stalled)
@@ -165,7 +166,13 @@ static bool pg_may_send(struct conn *c)
 		return false;
 	}
 	c->cancel_at = 0;
-	return true;
+	if (!c->begin_pending)
+		return true;
+	if (c->xid_wanted) {
+		c->begin_pending = false; /* pg_run_first's: it goes with this statement */
+		return true;
+	}
+	return pg_begin_now(c);
 }
 
 /* Seconds between cancel requests for one statement: one that reaches the
@@ -262,6 +269,8 @@ static PGresult *pg_outcome(struct conn *c, int sent)
 			PQclear(last);
 			return res;
 		}
+		if (st == PGRES_TUPLES_OK && c->xid_wanted)
+			pg_note_xid(c, res); /* pg_run_first's BEGIN */
 		if (last && PQresultStatus(last) == PGRES_FATAL_ERROR) {
 			PQclear(res);
 		} else {

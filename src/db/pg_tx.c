@@ -9,37 +9,96 @@
 
 #include "sluice/pg_internal.h"
 
-/* Through a pooler each transaction sets its own time zone: the session's
- * SET TimeZone (pg_connect) is carried to whichever server session runs it
- * by PgBouncer, not by every pooler, and a SET LOCAL leaves nothing behind
- * for the next client. */
+/* BEGIN and what a lost COMMIT is looked up by: the transaction's id
+ * (txid_status), and the server process running it, asked inside the
+ * transaction (through a transaction pooler the next one may run on
+ * another). Through a pooler each transaction sets its own time zone: the
+ * session's SET TimeZone (pg_connect) is carried to whichever server
+ * session runs it by PgBouncer, not by every pooler, and a SET LOCAL
+ * leaves nothing behind for the next client. */
+static const char *begin_sql(const struct conn *c)
+{
+	return c->pooled ? "BEGIN; SET LOCAL TimeZone = 'UTC'; "
+			   "SELECT txid_current(), pg_backend_pid()"
+			 : "BEGIN; SELECT txid_current(), pg_backend_pid()";
+}
+
+/* The transaction begins with its first statement, in the same round trip
+ * where that is a COPY (pg_run_first), before it otherwise (pg_begin_now,
+ * from pg_may_send): a batch's COPY waits for one reply fewer, and the
+ * server for one less between batches. A transaction that runs nothing
+ * sends nothing. */
 bool pg_begin(struct conn *c, struct sl_error *err)
 {
-	/* the transaction's id, so that a COMMIT whose reply is lost can be
-	 * looked up later (txid_status) instead of guessed, and the server
-	 * process running it, asked inside the transaction (through a
-	 * transaction pooler the next one may run on another); in the same
-	 * round trip as BEGIN, which every batch pays */
+	(void)err;
 	c->xid[0] = '\0';
 	c->xid_pid = 0;
 	c->commit_in_doubt = false;
-	PGresult *res = pg_run(c, c->pooled ? "BEGIN; SET LOCAL TimeZone = 'UTC'; "
-					      "SELECT txid_current(), pg_backend_pid()"
-					    : "BEGIN; SELECT txid_current(), pg_backend_pid()");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		pg_fail(c, res, c->stalled ? "running BEGIN" : "query failed", err);
-		PQclear(res);
-		return false;
-	}
+	c->xid_wanted = false;
+	c->begin_pending = true;
+	return true;
+}
+
+/* The id and server process from the SELECT of begin_sql. */
+void pg_note_xid(struct conn *c, PGresult *res)
+{
+	c->xid_wanted = false;
+	if (PQntuples(res) != 1 || PQnfields(res) != 2)
+		return;
 	snprintf(c->xid, sizeof c->xid, "%s", PQgetvalue(res, 0, 0));
 	c->xid_pid = atoi(PQgetvalue(res, 0, 1));
+}
+
+/* The pending BEGIN, on its own; false when it failed (the statement
+ * that was to follow is not sent, and pg_fail reports the connection's
+ * error). */
+bool pg_begin_now(struct conn *c)
+{
+	c->begin_pending = false;
+	PGresult *res = pg_run(c, begin_sql(c));
+	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	if (ok)
+		pg_note_xid(c, res);
 	PQclear(res);
-	return true;
+	return ok;
+}
+
+/* sql, a simple query (a COPY), as what may be its transaction's first
+ * statement: with a BEGIN pending, both go in one round trip, and
+ * pg_outcome notes the id on the way. */
+PGresult *pg_run_first(struct conn *c, const char *sql)
+{
+	if (!c->begin_pending)
+		return pg_run(c, sql);
+	const char *b = begin_sql(c);
+	size_t bl = strlen(b), sl = strlen(sql);
+	char *both = malloc(bl + 2 + sl + 1);
+	if (!both)
+		return NULL;
+	memcpy(both, b, bl);
+	memcpy(both + bl, "; ", 2);
+	memcpy(both + bl + 2, sql, sl + 1);
+	c->xid_wanted = true;
+	PGresult *res = pg_run(c, both);
+	free(both);
+	if (c->begin_pending)
+		c->xid_wanted = false; /* not sent (a signal): the BEGIN is still to go */
+	return res;
+}
+
+/* Inside a transaction, begun on the server or pending. */
+bool pg_in_transaction(struct conn *c)
+{
+	return c->begin_pending || PQtransactionStatus(c->pg) == PQTRANS_INTRANS;
 }
 
 bool pg_commit(struct conn *c, struct sl_error *err)
 {
 	c->commit_in_doubt = false;
+	if (c->begin_pending) {
+		c->begin_pending = false; /* nothing ran: nothing to commit */
+		return true;
+	}
 	if (pg_exec(c, "COMMIT", err))
 		return true;
 	/* sent and cut off (a signal's deadline too), not refused */
@@ -124,6 +183,10 @@ bool pg_commit_status(struct conn *c, const char *token, bool *committed, struct
 
 bool pg_rollback(struct conn *c, struct sl_error *err)
 {
+	if (c->begin_pending) {
+		c->begin_pending = false; /* nothing ran: nothing to undo */
+		return true;
+	}
 	/* after a signal too (a cleanup, bounded by signals_deadline) */
 	c->cleanup = true;
 	/* after a broken COPY the connection may still be in COPY state */

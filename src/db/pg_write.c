@@ -52,7 +52,7 @@ static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size
 		    bool numbered, char *const *skip, bool csv, char *const *exact,
 		    struct sl_error *err)
 {
-	PGresult *res = pg_run(c, sql);
+	PGresult *res = pg_run_first(c, sql);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		pg_fail(c, res, "COPY failed", err);
 		PQclear(res);
@@ -502,7 +502,7 @@ static bool server_ask_range(struct server_ask *a, size_t lo, size_t hi, struct 
 	}
 	if (!ok || !buf_putc(&a->arr, '}'))
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
-	bool in_tx = PQtransactionStatus(c->pg) == PQTRANS_INTRANS;
+	bool in_tx = pg_in_transaction(c);
 	if (in_tx && !pg_exec(c, "SAVEPOINT sluice_check", err))
 		return false;
 	const char *params[1] = {a->arr.data};

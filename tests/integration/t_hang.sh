@@ -69,7 +69,7 @@ stop_in_copy() {
 	local _
 	BPID=""
 	for _ in $(seq 1 500); do
-		BPID=$(pg -c "select pid from pg_stat_activity where application_name = 'sluice' and state = 'active' and query like 'COPY%' limit 1")
+		BPID=$(pg -c "select pid from pg_stat_activity where application_name = 'sluice' and state = 'active' and query like '%COPY %' limit 1")
 		[ -n "$BPID" ] && kill -STOP "$BPID" && STOPPED="$BPID" && return 0
 		sleep 0.01
 	done

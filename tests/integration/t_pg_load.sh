@@ -200,4 +200,27 @@ for method in copy insert; do
 		"$(pg -c "select count(*), sum(id), sum(amount), (select name from big where id = 77) from big")"
 done
 
+test_case "a batch's BEGIN goes with its COPY, in one round trip"
+# a statement trigger that sleeps holds each batch's COPY open long enough
+# to read the statement the server runs
+pg -c "drop table if exists rt" -c "create table rt (id int primary key, v text)" \
+	-c "create or replace function rt_slow() returns trigger language plpgsql as \$\$ begin perform pg_sleep(0.3); return null; end \$\$" \
+	-c "create trigger rt_slow after insert on rt for each statement execute function rt_slow()"
+awk 'BEGIN { print "id,v"; for (i = 1; i <= 2000; i++) printf "%d,v%d\n", i, i }' >"$TMP/rt.csv"
+"$SLUICE" load "$TMP/rt.csv" "$SLUICE_PG_URL" --table rt --batch-rows 500 -q &
+pid=$!
+seen=""
+while kill -0 $pid 2>/dev/null; do
+	seen+=$(pg -c "select query from pg_stat_activity where application_name = 'sluice' and state = 'active' and query like '%COPY %'")$'\n'
+	sleep 0.02
+done
+wait $pid
+assert_status "loaded" 0 $?
+# the first batch on a connection reads the column types inside its
+# transaction first; the next ones begin with their COPY
+assert_contains "BEGIN, the id of the transaction and COPY in one statement" \
+	'BEGIN; SELECT txid_current(), pg_backend_pid(); COPY "rt"' "$seen"
+assert_eq "rows and values" "2000|2001000|v1999" "$(pg -c "select count(*), sum(id), (select v from rt where id = 1999) from rt")"
+pg -c "drop table rt" -c "drop function rt_slow()"
+
 finish

@@ -196,7 +196,7 @@ for server in pg my; do
 	start "${args[@]}"
 	state "$server: rows are partly in" rows_in $server sg_mid
 	if [ $server = pg ]; then
-		state "pg: a COPY is running" pg -c "select count(*) = 1 from pg_stat_activity where application_name = 'sluice' and query like 'COPY%' and state = 'active'"
+		state "pg: a COPY is running" pg -c "select count(*) = 1 from pg_stat_activity where application_name = 'sluice' and query like '%COPY %' and state = 'active'"
 	else
 		state "my: a LOAD DATA is running" my -e "select count(*) = 1 from information_schema.processlist where info like 'LOAD DATA%'"
 	fi
