@@ -43,7 +43,7 @@ MAIN_OBJ := $(BUILD)/src/cli/main.o
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 # what `make format` formats and `make format-check` checks
-FORMAT_SRC = $(SRC) $(wildcard include/sluice/*.h) $(UNIT_SRC) bench/gen.c \
+FORMAT_SRC = $(SRC) $(wildcard include/sluice/*.h) $(UNIT_SRC) bench/gen.c bench/measure.c \
 	$(wildcard tests/fuzz/*.c tests/fuzz/*.h tests/tools/*.c)
 
 .PHONY: all deps unit check integration demo bench soak asan tsan fuzz fuzz-build format format-check \

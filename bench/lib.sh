@@ -3,12 +3,14 @@
 # client's CPU seconds (user + system) in BENCH_SECS[LABEL] / BENCH_RSS[LABEL]
 # / BENCH_CPU[LABEL]; the best of repeated runs is kept (CPU: the least).
 declare -A BENCH_SECS BENCH_RSS BENCH_CPU
+mkdir -p bench/data
+[ bench/data/measure -nt bench/measure.c ] || cc -O2 -std=gnu11 -Wall -o bench/data/measure bench/measure.c || exit 1
 measure() {
 	local label=$1
 	shift
 	local tf
 	tf=$(mktemp)
-	if ! /usr/bin/time -f "%e %M %U %S" -o "$tf" "$@" >/dev/null 2>"$tf.err"; then
+	if ! bench/data/measure "$tf" "$@" >/dev/null 2>"$tf.err"; then
 		echo "bench: $label failed:" >&2
 		tail -5 "$tf.err" >&2
 		rm -f "$tf" "$tf.err"
@@ -16,7 +18,7 @@ measure() {
 	fi
 	local secs kb usr sys cpu
 	read -r secs kb usr sys <"$tf"
-	cpu=$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+	cpu=$(awk -v u="$usr" -v s="$sys" 'BEGIN { printf "%.3f", u + s }')
 	rm -f "$tf" "$tf.err"
 	local mb=$((kb / 1024))
 	if [ -z "${BENCH_SECS[$label]:-}" ] || awk -v a="$secs" -v b="${BENCH_SECS[$label]}" 'BEGIN{exit !(a < b)}'; then
@@ -26,7 +28,7 @@ measure() {
 	if [ -z "${BENCH_CPU[$label]:-}" ] || awk -v a="$cpu" -v b="${BENCH_CPU[$label]}" 'BEGIN{exit !(a < b)}'; then
 		BENCH_CPU[$label]=$cpu
 	fi
-	printf '  %-34s %8.2f s  %6d MB peak  %6.2f s CPU\n' "$label" "$secs" "$mb" "$cpu"
+	printf '  %-34s %8.2f s  %6d MB peak  %6.3f s CPU\n' "$label" "$secs" "$mb" "$cpu"
 }
 
 # cpu_ratio LABEL BASE: LABEL's least client CPU (user + system) over BASE's
