@@ -360,10 +360,10 @@ BUF_MUST_USE bool sql_checkpoint_upgrade(const struct dialect *d, struct buf *b,
 /* SELECT job, source, first_rec, end_rec, fingerprint, kind of every row. */
 BUF_MUST_USE bool sql_checkpoint_rows(const struct dialect *d, struct buf *b,
 				      const struct write_spec *table);
-/* INSERT of one row: placeholders 1 to 7 for job, source, first_rec,
- * end_rec, fingerprint, rows_written, kind. */
+/* INSERT of nrows rows: placeholders 7r+1 to 7r+7 of row r (from 0) for
+ * job, source, first_rec, end_rec, fingerprint, rows_written, kind. */
 BUF_MUST_USE bool sql_checkpoint_claim(const struct dialect *d, struct buf *b,
-				       const struct write_spec *table);
+				       const struct write_spec *table, size_t nrows);
 /* SELECT job, source, first_rec of the ranges (kind 1) whose first_rec is
  * first. */
 BUF_MUST_USE bool sql_checkpoint_at(const struct dialect *d, struct buf *b,
@@ -373,10 +373,11 @@ BUF_MUST_USE bool sql_checkpoint_at(const struct dialect *d, struct buf *b,
 BUF_MUST_USE bool sql_checkpoint_overlap(const struct dialect *d, struct buf *b,
 					 const struct write_spec *table, long long first,
 					 long long last);
-/* DELETE of the row of kind kind at first of the job and source given as
- * placeholders 1 and 2. */
+/* DELETE of the rows of kind kind whose first_rec is first..last (both
+ * in) of the job and source given as placeholders 1 and 2. */
 BUF_MUST_USE bool sql_checkpoint_unlock(const struct dialect *d, struct buf *b,
-					const struct write_spec *table, int kind, long long first);
+					const struct write_spec *table, int kind, long long first,
+					long long last);
 /* Per job and source, ordered by both: job, source, the ranges, the rows
  * written, 1 when whole, the first and last committed_at; has_kind false
  * for a table an earlier version made (no kind column). */

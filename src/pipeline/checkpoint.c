@@ -39,6 +39,8 @@ enum ck_kind {
 };
 /* records per stretch a lock covers */
 #define CK_STRETCH 4096
+/* stretch locks taken in one statement at most (7 parameters each) */
+#define CK_LOCK_ROWS 256
 #define OLD_WHOLE LLONG_MIN
 #define OLD_CREATED (LLONG_MIN + 1)
 
@@ -595,24 +597,35 @@ bool checkpoint_covered(struct checkpoint *ck, int src, long long ordinal)
 	return s->cursor < s->n && s->ranges[s->cursor].first <= ordinal;
 }
 
-/* Insert the row of kind kind (first, last as a range's) for source src. */
-static enum claim_result claim_row(struct checkpoint *ck, struct conn *c, int src,
-				   enum ck_kind kind, long long first, long long last, size_t rows,
-				   struct sl_error *err)
+/* Insert rows of kind kind for source src in one statement: nrows of
+ * them, row i from first + i to last (one row: first..last as a range's),
+ * or to first + i itself when there are more (stretch locks). */
+static enum claim_result claim_rows(struct checkpoint *ck, struct conn *c, int src,
+				    enum ck_kind kind, long long first, long long last, size_t rows,
+				    size_t nrows, struct sl_error *err)
 {
-	char f[32], e[32], r[32], k[8];
-	snprintf(f, sizeof f, "%lld", first);
-	snprintf(e, sizeof e, "%lld", end_of(last));
+	char r[32], k[8];
 	snprintf(r, sizeof r, "%zu", rows);
 	snprintf(k, sizeof k, "%d", (int)kind);
-	const char *values[7] = {ck->job, ck->src[src].name, f, e, ck->src[src].now, r, k};
+	const char **values = malloc(nrows * 7 * sizeof *values);
+	char(*nums)[2][32] = malloc(nrows * sizeof *nums);
 	/* the statement in a buffer of this call's own: writer threads claim
 	 * at once */
 	struct buf sql;
 	buf_init(&sql, 0);
-	bool ok = sql_checkpoint_claim(ck->drv->dialect, &sql, &ck->table);
-	bool done = ok && ck->drv->conn.exec_params(c, sql.data, 7, values, err);
+	bool ok = values && nums && sql_checkpoint_claim(ck->drv->dialect, &sql, &ck->table, nrows);
+	for (size_t i = 0; ok && i < nrows; i++) {
+		long long f = first + (long long)i;
+		snprintf(nums[i][0], sizeof nums[i][0], "%lld", f);
+		snprintf(nums[i][1], sizeof nums[i][1], "%lld", end_of(nrows == 1 ? last : f));
+		const char *row[7] = {
+			ck->job, ck->src[src].name, nums[i][0], nums[i][1], ck->src[src].now, r, k};
+		memcpy(values + 7 * i, row, sizeof row);
+	}
+	bool done = ok && ck->drv->conn.exec_params(c, sql.data, (int)(7 * nrows), values, err);
 	buf_free(&sql);
+	free(values);
+	free(nums);
 	if (!ok)
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory"), CLAIM_FAILED;
 	if (done)
@@ -623,6 +636,14 @@ static enum claim_result claim_row(struct checkpoint *ck, struct conn *c, int sr
 		err->kind = SL_ERR_SERVER; /* the checkpoint row is no row of the input */
 	sl_error_prefix(err, "writing the checkpoint row");
 	return CLAIM_FAILED;
+}
+
+/* Insert the row of kind kind (first, last as a range's) for source src. */
+static enum claim_result claim_row(struct checkpoint *ck, struct conn *c, int src,
+				   enum ck_kind kind, long long first, long long last, size_t rows,
+				   struct sl_error *err)
+{
+	return claim_rows(ck, c, src, kind, first, last, rows, 1, err);
 }
 
 enum claim_result checkpoint_claim(struct checkpoint *ck, struct conn *c, int src, long long first,
@@ -641,9 +662,13 @@ bool checkpoint_lock_stretches(struct checkpoint *ck, struct conn *c, int src, l
 	if (hi > *held)
 		*held = hi;
 	/* ascending, so two runs that need the same stretches cannot wait on
-	 * each other in a circle */
-	for (long long s = lo; s <= hi; s++) {
-		enum claim_result r = claim_row(ck, c, src, CK_LOCK, s, s, 0, err);
+	 * each other in a circle; up to CK_LOCK_ROWS of them in one INSERT (in
+	 * the order of its rows) and one DELETE, two round trips, not two a
+	 * stretch */
+	for (long long s0 = lo; s0 <= hi; s0 += CK_LOCK_ROWS) {
+		long long s1 = hi - s0 < CK_LOCK_ROWS ? hi : s0 + CK_LOCK_ROWS - 1;
+		enum claim_result r =
+			claim_rows(ck, c, src, CK_LOCK, s0, s1, 0, (size_t)(s1 - s0 + 1), err);
 		if (r != CLAIM_OK) {
 			if (r == CLAIM_TAKEN)
 				sl_error_set(err, SL_ERR_SERVER,
@@ -655,11 +680,11 @@ bool checkpoint_lock_stretches(struct checkpoint *ck, struct conn *c, int src, l
 		struct buf sql;
 		buf_init(&sql, 0);
 		const char *values[2] = {ck->job, ck->src[src].name};
-		bool ok = sql_checkpoint_unlock(drv->dialect, &sql, &ck->table, CK_LOCK, s) &&
+		bool ok = sql_checkpoint_unlock(drv->dialect, &sql, &ck->table, CK_LOCK, s0, s1) &&
 			  drv->conn.exec_params(c, sql.data, 2, values, err);
 		buf_free(&sql);
 		if (!ok)
-			return false; /* the row stays locked until this transaction ends */
+			return false; /* the rows stay locked until this transaction ends */
 	}
 	return true;
 }

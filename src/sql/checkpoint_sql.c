@@ -39,16 +39,19 @@ bool sql_checkpoint_rows(const struct dialect *d, struct buf *b, const struct wr
 	       sql_table_name(d, b, table);
 }
 
-bool sql_checkpoint_claim(const struct dialect *d, struct buf *b, const struct write_spec *table)
+bool sql_checkpoint_claim(const struct dialect *d, struct buf *b, const struct write_spec *table,
+			  size_t nrows)
 {
-	bool ok =
-		buf_puts(b, "INSERT INTO ") && sql_table_name(d, b, table) &&
-		buf_puts(
-			b,
-			" (job, source, first_rec, end_rec, fingerprint, rows_written, kind) VALUES (");
-	for (int i = 1; ok && i <= 7; i++)
-		ok = (i == 1 || buf_puts(b, ", ")) && d->placeholder(b, i);
-	return ok && buf_putc(b, ')');
+	bool ok = buf_puts(b, "INSERT INTO ") && sql_table_name(d, b, table) &&
+		  buf_puts(b, " (job, source, first_rec, end_rec, fingerprint, rows_written, "
+			      "kind) VALUES ");
+	for (size_t r = 0; ok && r < nrows; r++) {
+		ok = buf_puts(b, r ? ", (" : "(");
+		for (int i = 1; ok && i <= 7; i++)
+			ok = (i == 1 || buf_puts(b, ", ")) && d->placeholder(b, (int)(7 * r) + i);
+		ok = ok && buf_putc(b, ')');
+	}
+	return ok;
 }
 
 bool sql_checkpoint_at(const struct dialect *d, struct buf *b, const struct write_spec *table,
@@ -68,10 +71,12 @@ bool sql_checkpoint_overlap(const struct dialect *d, struct buf *b, const struct
 }
 
 bool sql_checkpoint_unlock(const struct dialect *d, struct buf *b, const struct write_spec *table,
-			   int kind, long long first)
+			   int kind, long long first, long long last)
 {
 	return buf_puts(b, "DELETE FROM ") && sql_table_name(d, b, table) &&
-	       buf_printf(b, " WHERE kind = %d AND first_rec = %lld AND job = ", kind, first) &&
+	       buf_printf(b,
+			  " WHERE kind = %d AND first_rec >= %lld AND first_rec <= %lld AND job = ",
+			  kind, first, last) &&
 	       d->placeholder(b, 1) && buf_puts(b, " AND source = ") && d->placeholder(b, 2);
 }
 

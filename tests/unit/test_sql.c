@@ -312,13 +312,21 @@ START_TEST(checkpoint_statements)
 	ck_assert_str_eq(b.data, "SELECT job, source, first_rec, end_rec, fingerprint, kind FROM "
 				 "\"s\".\"ck\"");
 	buf_reset(&b);
-	ck_assert(sql_checkpoint_claim(&pg_dialect, &b, &t));
+	ck_assert(sql_checkpoint_claim(&pg_dialect, &b, &t, 1));
 	ck_assert_str_eq(b.data, "INSERT INTO \"s\".\"ck\" (job, source, first_rec, end_rec, "
 				 "fingerprint, rows_written, kind) VALUES ($1, $2, $3, $4, $5, $6, "
 				 "$7)");
 	buf_reset(&b);
-	ck_assert(sql_checkpoint_claim(&mysql_dialect, &b, &t));
+	ck_assert(sql_checkpoint_claim(&pg_dialect, &b, &t, 2));
+	ck_assert(strstr(b.data, "VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, "
+				 "$13, $14)"));
+	buf_reset(&b);
+	ck_assert(sql_checkpoint_claim(&mysql_dialect, &b, &t, 1));
 	ck_assert(strstr(b.data, "VALUES (?, ?, ?, ?, ?, ?, ?)"));
+	buf_reset(&b);
+	ck_assert(sql_checkpoint_unlock(&pg_dialect, &b, &t, 5, 3, 7));
+	ck_assert_str_eq(b.data, "DELETE FROM \"s\".\"ck\" WHERE kind = 5 AND first_rec >= 3 AND "
+				 "first_rec <= 7 AND job = $1 AND source = $2");
 	buf_reset(&b);
 	ck_assert(sql_checkpoint_at(&pg_dialect, &b, &t, -9223372036854775807LL - 1));
 	ck_assert_str_eq(b.data, "SELECT job, source, first_rec FROM \"s\".\"ck\" WHERE "
