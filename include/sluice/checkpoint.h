@@ -40,7 +40,7 @@ const char *checkpoint_job(const struct checkpoint *ck);
 void checkpoint_close(struct checkpoint *ck);
 
 /* The fingerprint of the file at path: its size and a hash of its first
- * and last 64 KiB (what tells a changed file), then checksums of all its
+ * and last 64 KiB (what tells a changed file), then the XXH64 of all its
  * bytes (what a renamed copy is known by); "" for stdin and pipes. Into
  * out (at least 80 bytes). */
 bool checkpoint_fingerprint(const char *path, char *out, size_t n, struct sl_error *err);
@@ -49,9 +49,10 @@ bool checkpoint_fingerprint(const char *path, char *out, size_t n, struct sl_err
  * the fingerprint agrees), or false with err (SL_ERR_USAGE) when the file
  * (or stream) changed since a run of this job loaded (part of) it. A
  * source the job has no rows of takes those of a source with the same
- * bytes (a renamed copy). */
-bool checkpoint_check_source(struct checkpoint *ck, int src, const char *fingerprint, bool *whole,
-			     struct sl_error *err);
+ * bytes (a renamed copy); path, the file's (NULL for others), is read
+ * again when only an earlier version's rows can tell. */
+bool checkpoint_check_source(struct checkpoint *ck, int src, const char *fingerprint,
+			     const char *path, bool *whole, struct sl_error *err);
 
 /* Whether the job had committed anything, of any source, when opened. */
 bool checkpoint_started(const struct checkpoint *ck);

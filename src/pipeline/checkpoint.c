@@ -19,6 +19,7 @@
 
 #include "sluice/log.h"
 #include "sluice/signals.h"
+#include "sluice/xxh64.h"
 
 /* What a checkpoint row says (its kind column): a range of records, a
  * source whole (every record in), its target table created by the job
@@ -126,7 +127,57 @@ void checkpoint_close(struct checkpoint *ck)
 	free(ck);
 }
 
-bool checkpoint_fingerprint(const char *path, char *out, size_t n, struct sl_error *err)
+/* The size and a hash of the first and last 64 KiB of the file open as fd
+ * (what a changed file is told by), "size:hash", into out; false with
+ * errno when it cannot be read. */
+static bool fingerprint_head(int fd, off_t size, unsigned char *buf, char *out, size_t n)
+{
+	static const size_t edge = 65536;
+	unsigned long long h = 1469598103934665603ULL;
+	off_t offs[2] = {0, size > (off_t)edge ? size - (off_t)edge : 0};
+	for (int k = 0; k < 2; k++) {
+		ssize_t got = pread(fd, buf, edge, offs[k]);
+		if (got < 0)
+			return false;
+		for (ssize_t i = 0; i < got; i++)
+			h = (h ^ buf[i]) * 1099511628211ULL;
+	}
+	snprintf(out, n, "%lld:%016llx", (long long)size, h);
+	return true;
+}
+
+/* The content part of a fingerprint, after its '|', of the file open as
+ * fd: "xxh64:" and the XXH64 of every byte (what a renamed copy is known
+ * by), or, legacy, the CRC-32 and Adler-32 that versions before it wrote
+ * (checked only against their rows, see adopt_same_content). */
+static bool fingerprint_content(int fd, unsigned char *buf, bool legacy, char *out, size_t n)
+{
+	struct xxh64 x;
+	xxh64_init(&x);
+	uLong crc = crc32(0L, Z_NULL, 0), adler = adler32(0L, Z_NULL, 0);
+	off_t at = 0;
+	ssize_t got;
+	while ((got = pread(fd, buf, 1 << 20, at)) > 0) {
+		if (legacy) {
+			crc = crc32(crc, buf, (uInt)got);
+			adler = adler32(adler, buf, (uInt)got);
+		} else {
+			xxh64_update(&x, buf, (size_t)got);
+		}
+		at += got;
+	}
+	if (got < 0)
+		return false;
+	if (legacy)
+		snprintf(out, n, "%08lx:%08lx", (unsigned long)crc, (unsigned long)adler);
+	else
+		snprintf(out, n, "xxh64:%016llx", (unsigned long long)xxh64_digest(&x));
+	return true;
+}
+
+/* The fingerprint of path, in the legacy form too; "" for stdin and
+ * pipes. */
+static bool fingerprint_of(const char *path, bool legacy, char *out, size_t n, struct sl_error *err)
 {
 	out[0] = '\0';
 	struct stat st;
@@ -135,38 +186,26 @@ bool checkpoint_fingerprint(const char *path, char *out, size_t n, struct sl_err
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return sl_error_set(err, SL_ERR_USAGE, "cannot open %s: %s", path, strerror(errno));
-	static const size_t edge = 65536;
 	unsigned char *buf = malloc(1 << 20);
 	if (!buf) {
 		close(fd);
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	}
-	/* the size and a hash of the first and last 64 KiB (what a changed
-	 * file is told by), then two checksums of every byte (what a renamed
-	 * copy is known by) */
-	unsigned long long h = 1469598103934665603ULL;
-	off_t offs[2] = {0, st.st_size > (off_t)edge ? st.st_size - (off_t)edge : 0};
-	for (int k = 0; k < 2; k++) {
-		ssize_t got = pread(fd, buf, edge, offs[k]);
-		for (ssize_t i = 0; i < got; i++)
-			h = (h ^ buf[i]) * 1099511628211ULL;
-	}
-	uLong crc = crc32(0L, Z_NULL, 0), adler = adler32(0L, Z_NULL, 0);
-	off_t at = 0;
-	ssize_t got;
-	while ((got = pread(fd, buf, 1 << 20, at)) > 0) {
-		crc = crc32(crc, buf, (uInt)got);
-		adler = adler32(adler, buf, (uInt)got);
-		at += got;
-	}
+	char head[48], content[48];
+	bool ok = fingerprint_head(fd, st.st_size, buf, head, sizeof head) &&
+		  fingerprint_content(fd, buf, legacy, content, sizeof content);
 	int e = errno;
 	free(buf);
 	close(fd);
-	if (got < 0)
+	if (!ok)
 		return sl_error_set(err, SL_ERR_USAGE, "cannot read %s: %s", path, strerror(e));
-	snprintf(out, n, "%lld:%016llx|%08lx:%08lx", (long long)st.st_size, h, (unsigned long)crc,
-		 (unsigned long)adler);
+	snprintf(out, n, "%s|%s", head, content);
 	return true;
+}
+
+bool checkpoint_fingerprint(const char *path, char *out, size_t n, struct sl_error *err)
+{
+	return fingerprint_of(path, false, out, n, err);
 }
 
 /* Whether fingerprints a and b name the same file: the part before '|'
@@ -511,17 +550,46 @@ bool checkpoint_open(struct checkpoint **out, const struct driver *drv, struct c
 	return true;
 }
 
+/* The source of a row of the job whose fingerprint is fp, or NULL. */
+static const char *source_with(const struct checkpoint *ck, const char *fp)
+{
+	for (int i = 0; i < ck->nrows; i++)
+		if (!strcmp(ck->rows[i].fingerprint, fp))
+			return ck->rows[i].source;
+	return NULL;
+}
+
+/* Whether a row of the job has the head of fingerprint fp (size and
+ * edges) and its content in the legacy form (no "xxh64:"). */
+static bool legacy_alike(const struct checkpoint *ck, const char *fp)
+{
+	size_t head = strcspn(fp, "|");
+	for (int i = 0; i < ck->nrows; i++) {
+		const char *r = ck->rows[i].fingerprint;
+		if (strlen(r) > head && r[head] == '|' && !strncmp(r, fp, head) &&
+		    strncmp(r + head + 1, "xxh64:", 6))
+			return true;
+	}
+	return false;
+}
+
 /* Source s has no rows yet, and fingerprint names all its bytes: the
  * rows of a source of the job with the same bytes (a renamed copy, or the
- * same file under another path) become s's, under that source's name. */
-static bool adopt_same_content(struct checkpoint *ck, struct ck_source *s, const char *fingerprint)
+ * same file under another path) become s's, under that source's name.
+ * Rows an earlier version wrote name the bytes by CRC-32 and Adler-32:
+ * for a file of their size and edges (path), those are worked out too. */
+static bool adopt_same_content(struct checkpoint *ck, struct ck_source *s, const char *fingerprint,
+			       const char *path, struct sl_error *err)
 {
 	if (s->fingerprint || !strchr(fingerprint, '|'))
 		return true;
-	const char *other = NULL;
-	for (int i = 0; i < ck->nrows && !other; i++)
-		if (!strcmp(ck->rows[i].fingerprint, fingerprint))
-			other = ck->rows[i].source;
+	const char *other = source_with(ck, fingerprint);
+	if (!other && path && legacy_alike(ck, fingerprint)) {
+		char old[100];
+		if (!fingerprint_of(path, true, old, sizeof old, err))
+			return false;
+		other = source_with(ck, old);
+	}
 	if (!other)
 		return true;
 	for (int i = 0; i < ck->nsrc; i++)
@@ -531,12 +599,12 @@ static bool adopt_same_content(struct checkpoint *ck, struct ck_source *s, const
 		 s->alt ? s->alt : s->name, other, ck->job);
 	char *name = strdup(other);
 	if (!name)
-		return false;
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	free(s->name);
 	s->name = name;
 	for (int i = 0; i < ck->nrows; i++)
 		if (!strcmp(ck->rows[i].source, name) && !source_take(s, &ck->rows[i]))
-			return false;
+			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	if (s->n > 1)
 		qsort(s->ranges, (size_t)s->n, sizeof(struct range), by_first);
 	return true;
@@ -547,14 +615,14 @@ const char *checkpoint_job(const struct checkpoint *ck)
 	return ck->job;
 }
 
-bool checkpoint_check_source(struct checkpoint *ck, int src, const char *fingerprint, bool *whole,
-			     struct sl_error *err)
+bool checkpoint_check_source(struct checkpoint *ck, int src, const char *fingerprint,
+			     const char *path, bool *whole, struct sl_error *err)
 {
 	struct ck_source *s = &ck->src[src];
 	*whole = false;
 	snprintf(s->now, sizeof s->now, "%s", fingerprint);
-	if (!adopt_same_content(ck, s, fingerprint))
-		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	if (!adopt_same_content(ck, s, fingerprint, path, err))
+		return false;
 	if (s->fingerprint && !same_file(s->fingerprint, fingerprint)) {
 		if (!strcmp(s->name, "-"))
 			return sl_error_set(

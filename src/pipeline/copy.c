@@ -152,7 +152,7 @@ static bool open_checkpoints(struct copy *cp, struct sl_error *err)
 	for (int i = 0; ok && i < cp->ntables; i++) {
 		struct copy_table *t = &cp->tables[i];
 		bool whole;
-		ok = checkpoint_check_source(cp->ckpt, i, "", &whole, err);
+		ok = checkpoint_check_source(cp->ckpt, i, "", NULL, &whole, err);
 		t->whole = whole;
 		t->finish = checkpoint_source_created(cp->ckpt, i);
 	}

@@ -1005,7 +1005,7 @@ static void read_sources(struct table_load *t)
 		    !strcmp(job->sources[i], "-")) {
 			/* --resume: the stream must be the one the job was loading */
 			bool whole;
-			if (!checkpoint_check_source(ld->ckpt, i, source_identity(t->r->src),
+			if (!checkpoint_check_source(ld->ckpt, i, source_identity(t->r->src), NULL,
 						     &whole, &err)) {
 				run_fail(&ld->run, &err);
 				break;

@@ -786,7 +786,8 @@ bool plan_resume(struct load *ld, struct sl_error *err)
 	for (int i = 0; i < job->nsources && !ld->req->resume_source; i++) {
 		char fp[100];
 		if (!checkpoint_fingerprint(job->sources[i], fp, sizeof fp, err) ||
-		    !checkpoint_check_source(ld->ckpt, i, fp, &ld->src_whole[i], err))
+		    !checkpoint_check_source(ld->ckpt, i, fp, job->sources[i], &ld->src_whole[i],
+					     err))
 			return false;
 	}
 	return true;
