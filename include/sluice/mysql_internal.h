@@ -32,6 +32,10 @@ struct prepared {
 	char *text;
 };
 
+/* Statements of exec_params kept prepared per connection (--resume's
+ * checkpoint statements, the same few each batch). */
+#define MY_KEPT_STATEMENTS 6
+
 /* The most booleans one run of rows in infile_read_csv patches. */
 #define INFILE_PATCHES 256
 
@@ -71,9 +75,13 @@ struct conn {
 	struct prepared other;	/* the last INSERT of another size */
 	struct prepared update; /* sluice update's one-row UPDATE */
 	struct prepared stage;	/* sluice update's staging INSERT */
-	char *stage_key;	/* table and columns the staging table is made for */
-	int single_existed;	/* a lone upsert row's key was there: 1, 0, -1 unknown */
-	bool no_stage;		/* no temporary tables allowed: one UPDATE per row */
+	/* exec_params' statements, prepared once each (kept_next: the one
+	 * to give up next) */
+	struct prepared kept[MY_KEPT_STATEMENTS];
+	int kept_next;
+	char *stage_key;    /* table and columns the staging table is made for */
+	int single_existed; /* a lone upsert row's key was there: 1, 0, -1 unknown */
+	bool no_stage;	    /* no temporary tables allowed: one UPDATE per row */
 	MYSQL_BIND *binds;
 	unsigned long *lens;
 	struct cell *vals; /* a statement's values after conversion */

@@ -373,11 +373,11 @@ BUF_MUST_USE bool sql_checkpoint_at(const struct dialect *d, struct buf *b,
 BUF_MUST_USE bool sql_checkpoint_overlap(const struct dialect *d, struct buf *b,
 					 const struct write_spec *table, long long first,
 					 long long last);
-/* DELETE of the rows of kind kind whose first_rec is first..last (both
- * in) of the job and source given as placeholders 1 and 2. */
+/* DELETE of the rows of kind kind of the job and source given as
+ * placeholders 1 and 2 whose first_rec is placeholder 3 to placeholder 4
+ * (both in). */
 BUF_MUST_USE bool sql_checkpoint_unlock(const struct dialect *d, struct buf *b,
-					const struct write_spec *table, int kind, long long first,
-					long long last);
+					const struct write_spec *table, int kind);
 /* Per job and source, ordered by both: job, source, the ranges, the rows
  * written, 1 when whole, the first and last committed_at; has_kind false
  * for a table an earlier version made (no kind column). */

@@ -87,11 +87,18 @@ static bool my_exec_params(struct conn *c, const char *sql, int n, const char *c
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	for (int i = 0; i < n; i++)
 		c->vals[i] = (struct cell){values[i], values[i] ? strlen(values[i]) : 0};
-	struct prepared p = {0};
-	bool ok = my_prepare_sql(c, &p, "preparing a statement", err) &&
-		  my_execute_stmt(c, &p, c->vals, (size_t)n, false, "statement", err);
-	my_prepared_clear(&p);
-	return ok;
+	/* prepared once: each statement a round trip, not two (a batch's
+	 * checkpoint under --resume runs the same few) */
+	struct prepared *p = NULL;
+	for (int i = 0; i < MY_KEPT_STATEMENTS && !p; i++)
+		if (c->kept[i].stmt && !strcmp(c->kept[i].text, c->sql.data))
+			p = &c->kept[i];
+	if (!p) {
+		p = &c->kept[c->kept_next];
+		c->kept_next = (c->kept_next + 1) % MY_KEPT_STATEMENTS;
+	}
+	return my_prepare_sql(c, p, "preparing a statement", err) &&
+	       my_execute_stmt(c, p, c->vals, (size_t)n, false, "statement", err);
 }
 
 static bool my_query_each(struct conn *c, const char *sql,

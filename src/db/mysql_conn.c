@@ -180,6 +180,8 @@ void my_close(struct conn *c)
 	my_prepared_clear(&c->other);
 	my_prepared_clear(&c->update);
 	my_prepared_clear(&c->stage);
+	for (int i = 0; i < MY_KEPT_STATEMENTS; i++)
+		my_prepared_clear(&c->kept[i]);
 	free(c->stage_key);
 	if (c->my)
 		mysql_close(c->my);

@@ -747,9 +747,12 @@ bool checkpoint_lock_stretches(struct checkpoint *ck, struct conn *c, int src, l
 		}
 		struct buf sql;
 		buf_init(&sql, 0);
-		const char *values[2] = {ck->job, ck->src[src].name};
-		bool ok = sql_checkpoint_unlock(drv->dialect, &sql, &ck->table, CK_LOCK, s0, s1) &&
-			  drv->conn.exec_params(c, sql.data, 2, values, err);
+		char lo_s[32], hi_s[32];
+		snprintf(lo_s, sizeof lo_s, "%lld", s0);
+		snprintf(hi_s, sizeof hi_s, "%lld", s1);
+		const char *values[4] = {ck->job, ck->src[src].name, lo_s, hi_s};
+		bool ok = sql_checkpoint_unlock(drv->dialect, &sql, &ck->table, CK_LOCK) &&
+			  drv->conn.exec_params(c, sql.data, 4, values, err);
 		buf_free(&sql);
 		if (!ok)
 			return false; /* the rows stay locked until this transaction ends */

@@ -71,13 +71,13 @@ bool sql_checkpoint_overlap(const struct dialect *d, struct buf *b, const struct
 }
 
 bool sql_checkpoint_unlock(const struct dialect *d, struct buf *b, const struct write_spec *table,
-			   int kind, long long first, long long last)
+			   int kind)
 {
 	return buf_puts(b, "DELETE FROM ") && sql_table_name(d, b, table) &&
-	       buf_printf(b,
-			  " WHERE kind = %d AND first_rec >= %lld AND first_rec <= %lld AND job = ",
-			  kind, first, last) &&
-	       d->placeholder(b, 1) && buf_puts(b, " AND source = ") && d->placeholder(b, 2);
+	       buf_printf(b, " WHERE kind = %d AND job = ", kind) && d->placeholder(b, 1) &&
+	       buf_puts(b, " AND source = ") && d->placeholder(b, 2) &&
+	       buf_puts(b, " AND first_rec >= ") && d->placeholder(b, 3) &&
+	       buf_puts(b, " AND first_rec <= ") && d->placeholder(b, 4);
 }
 
 bool sql_checkpoint_jobs(const struct dialect *d, struct buf *b, const struct write_spec *table,

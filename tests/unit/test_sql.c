@@ -324,9 +324,10 @@ START_TEST(checkpoint_statements)
 	ck_assert(sql_checkpoint_claim(&mysql_dialect, &b, &t, 1));
 	ck_assert(strstr(b.data, "VALUES (?, ?, ?, ?, ?, ?, ?)"));
 	buf_reset(&b);
-	ck_assert(sql_checkpoint_unlock(&pg_dialect, &b, &t, 5, 3, 7));
-	ck_assert_str_eq(b.data, "DELETE FROM \"s\".\"ck\" WHERE kind = 5 AND first_rec >= 3 AND "
-				 "first_rec <= 7 AND job = $1 AND source = $2");
+	ck_assert(sql_checkpoint_unlock(&pg_dialect, &b, &t, 5));
+	ck_assert_str_eq(b.data,
+			 "DELETE FROM \"s\".\"ck\" WHERE kind = 5 AND job = $1 AND source = "
+			 "$2 AND first_rec >= $3 AND first_rec <= $4");
 	buf_reset(&b);
 	ck_assert(sql_checkpoint_at(&pg_dialect, &b, &t, -9223372036854775807LL - 1));
 	ck_assert_str_eq(b.data, "SELECT job, source, first_rec FROM \"s\".\"ck\" WHERE "
