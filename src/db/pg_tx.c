@@ -81,8 +81,10 @@ PGresult *pg_run_first(struct conn *c, const char *sql)
 	c->xid_wanted = true;
 	PGresult *res = pg_run(c, both);
 	free(both);
-	if (c->begin_pending)
-		c->xid_wanted = false; /* not sent (a signal): the BEGIN is still to go */
+	/* its results are read up to the COPY's (or its error): the id was
+	 * noted, or the BEGIN failed, or it was not sent at all (a signal:
+	 * begin_pending still) */
+	c->xid_wanted = false;
 	return res;
 }
 
