@@ -97,8 +97,13 @@ static bool my_exec_params(struct conn *c, const char *sql, int n, const char *c
 		p = &c->kept[c->kept_next];
 		c->kept_next = (c->kept_next + 1) % MY_KEPT_STATEMENTS;
 	}
-	return my_prepare_sql(c, p, "preparing a statement", err) &&
-	       my_execute_stmt(c, p, c->vals, (size_t)n, false, "statement", err);
+	bool ok = my_prepare_sql(c, p, "preparing a statement", err) &&
+		  my_execute_stmt(c, p, c->vals, (size_t)n, false, "statement", err);
+	/* one that returns rows is closed, as every one was before, which
+	 * discards them: the next command finds the connection free */
+	if (p->stmt && mysql_stmt_field_count(p->stmt) > 0)
+		my_prepared_clear(p);
+	return ok;
 }
 
 static bool my_query_each(struct conn *c, const char *sql,
