@@ -16,6 +16,20 @@
 #include "sluice/driver.h"
 #include "sluice/error.h"
 
+/* The column types whose values COPY may carry in binary (pg_binary.c). */
+enum pg_bin_kind {
+	PG_BIN_NONE,
+	PG_BIN_TEXT,
+	PG_BIN_BOOL,
+	PG_BIN_INT2,
+	PG_BIN_INT4,
+	PG_BIN_INT8,
+	PG_BIN_FLOAT8,
+	PG_BIN_NUMERIC,
+	PG_BIN_DATE,
+	PG_BIN_TIMESTAMP,
+};
+
 struct conn {
 	const struct driver *drv; /* first: see conn_driver */
 	PGconn *pg;
@@ -44,6 +58,10 @@ struct conn {
 	char **server_types;
 	int nserver_cols;
 	bool key_indexed; /* the update's key has a unique index */
+	/* per column: how COPY's binary format carries its values
+	 * (pg_binary.c); bin_cols: every column has a way */
+	enum pg_bin_kind *bin_kinds;
+	bool bin_cols;
 	/* the transaction id of the last COMMIT sent, the server process that
 	 * ran it (pg_backend_pid(): through a pooler PQbackendPID is the
 	 * pooler's own key, no process), and whether its reply was lost */
@@ -68,6 +86,15 @@ struct conn {
 	bool interrupted;
 	char redacted[512]; /* the URL without its password, once connected */
 };
+
+/* src/db/pg_binary.c: the kind of a column of type (format_type's text);
+ * the format's header and trailer; row as one tuple after o's end: 1, or
+ * 0 when one of its values is not one carried in binary (o unchanged), -1
+ * out of memory */
+enum pg_bin_kind pg_bin_kind_of(const char *type);
+bool pg_bin_header(struct buf *o);
+bool pg_bin_trailer(struct buf *o);
+int pg_bin_row(struct buf *o, const enum pg_bin_kind *kinds, const struct cell *row, int ncols);
 
 /* src/db/pg.c */
 bool pg_query_row(struct conn *c, const char *sql, char **out, int n, struct sl_error *err);

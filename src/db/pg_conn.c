@@ -371,6 +371,7 @@ void pg_close(struct conn *c)
 	free(c->types_key);
 	free(c->exact);
 	free(c->exact_cols);
+	free(c->bin_kinds);
 	free(c);
 }
 

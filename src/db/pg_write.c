@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sluice/convert.h"
+#include "sluice/log.h"
 #include "sluice/pg_internal.h"
 #include "sluice/signals.h"
 
@@ -43,6 +44,46 @@ static int send_copy_text(struct conn *c, const char *s, size_t len, bool *inter
 		len -= k;
 	}
 	return 1;
+}
+
+/* End the COPY copy_in or copy_binary began: with its data all sent (ok,
+ * the rest of c->copy sent first), else failed for the reason inexact
+ * (a column of exact that would round, why) or interrupted tell, or as a
+ * row too large. False when the server refused it, or it failed. */
+static bool copy_end(struct conn *c, bool ok, bool interrupted, int inexact, const char *why,
+		     char *const *exact, struct sl_error *err)
+{
+	PGresult *res;
+	if (!ok) {
+		c->cleanup = interrupted; /* ending it is the cancel */
+		pg_put_copy_end(c, interrupted	  ? "interrupted"
+				   : inexact >= 0 ? "a value the column would round"
+						  : "row too large");
+		while ((res = pg_result(c)) != NULL)
+			PQclear(res);
+		c->cleanup = false;
+		if (c->stalled || interrupted)
+			return pg_fail(c, NULL, "COPY failed", err);
+		if (inexact >= 0)
+			return sl_error_set(err, SL_ERR_DATA, "column \"%s\": %s", exact[inexact],
+					    why);
+		return sl_error_set(err, SL_ERR_DATA, "row too large for the COPY buffer");
+	}
+	if (c->copy.len && pg_put_copy(c, c->copy.data, c->copy.len) != 1)
+		return pg_fail(c, NULL, "COPY failed", err);
+	if (pg_put_copy_end(c, NULL) != 1)
+		return pg_fail(c, NULL, "COPY failed", err);
+	ok = true;
+	while ((res = pg_result(c)) != NULL) {
+		if (ok && PQresultStatus(res) != PGRES_COMMAND_OK) {
+			pg_fail(c, res, "COPY failed", err);
+			ok = false;
+		}
+		PQclear(res);
+	}
+	if (ok && (PQstatus(c->pg) == CONNECTION_BAD || c->stalled))
+		return pg_fail(c, NULL, "COPY failed", err);
+	return ok;
 }
 
 /* Run COPY statement sql with rows [first, first+n) of b as its data, in
@@ -121,36 +162,7 @@ static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size
 			buf_reset(&c->copy);
 		}
 	}
-	if (!ok) {
-		c->cleanup = interrupted; /* ending it is the cancel */
-		pg_put_copy_end(c, interrupted	  ? "interrupted"
-				   : inexact >= 0 ? "a value the column would round"
-						  : "row too large");
-		while ((res = pg_result(c)) != NULL)
-			PQclear(res);
-		c->cleanup = false;
-		if (c->stalled || interrupted)
-			return pg_fail(c, NULL, "COPY failed", err);
-		if (inexact >= 0)
-			return sl_error_set(err, SL_ERR_DATA, "column \"%s\": %s", exact[inexact],
-					    why);
-		return sl_error_set(err, SL_ERR_DATA, "row too large for the COPY buffer");
-	}
-	if (c->copy.len && pg_put_copy(c, c->copy.data, c->copy.len) != 1)
-		return pg_fail(c, NULL, "COPY failed", err);
-	if (pg_put_copy_end(c, NULL) != 1)
-		return pg_fail(c, NULL, "COPY failed", err);
-	ok = true;
-	while ((res = pg_result(c)) != NULL) {
-		if (ok && PQresultStatus(res) != PGRES_COMMAND_OK) {
-			pg_fail(c, res, "COPY failed", err);
-			ok = false;
-		}
-		PQclear(res);
-	}
-	if (ok && (PQstatus(c->pg) == CONNECTION_BAD || c->stalled))
-		return pg_fail(c, NULL, "COPY failed", err);
-	return ok;
+	return copy_end(c, ok, interrupted, inexact, why, exact, err);
 }
 
 /* COPY in CSV format counts the line ends inside quoted fields too, and
@@ -177,22 +189,115 @@ static long csv_row_of_line(const struct batch *b, size_t first, size_t n, long 
 	return 0;
 }
 
-/* COPY the rows into spec's table: as their CSV text when every one has it
- * (the server's CSV parser reads the values the reader found), else
- * escaped from their values. */
+/* Whether COPY may carry values in its binary format. Test builds:
+ * SLUICE_PG_BINARY=0 says no, so that the tests of the text paths run. */
+static bool binary_wanted(void)
+{
+#ifdef SLUICE_TEST_HOOKS
+	const char *v = getenv("SLUICE_PG_BINARY");
+	if (v && !strcmp(v, "0"))
+		return false;
+#endif
+	return true;
+}
+
+/* COPY rows [first, first+n) of b into spec's table in COPY's binary
+ * format, the server reading no text, as far as every value of a row is
+ * one pg_binary.c carries: *done the rows sent, and then held by the
+ * server in the batch's transaction; none, and no statement, when the
+ * first row is not. Each stretch of rows is tested for values the columns
+ * would round before it goes, as copy_in does. */
+static bool copy_binary(struct conn *c, const struct write_spec *spec, const struct batch *b,
+			size_t first, size_t n, char *const *exact, size_t *done,
+			struct sl_error *err)
+{
+	*done = 0;
+	buf_reset(&c->copy);
+	int got = pg_bin_header(&c->copy)
+			  ? pg_bin_row(&c->copy, c->bin_kinds, batch_row(b, first), b->ncols)
+			  : -1;
+	if (got <= 0) {
+		buf_reset(&c->copy);
+		return got == 0 || sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	buf_reset(&c->sql);
+	if (!pg_copy_sql(&c->sql, spec) || !buf_puts(&c->sql, " (FORMAT binary)"))
+		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
+	PGresult *res = pg_run_first(c, c->sql.data);
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		pg_fail(c, res, "COPY failed", err);
+		PQclear(res);
+		return false;
+	}
+	PQclear(res);
+	bool ok = true, interrupted = false;
+	char why[300];
+	int inexact = -1;
+	size_t r = first, end = first + n, sent = 1; /* rows in c->copy or sent */
+	while (r < end && ok) {
+		size_t k = end - r < EXACT_STRETCH ? end - r : EXACT_STRETCH;
+		if (exact && (inexact = first_inexact(c, b, r, k, why, sizeof why)) >= 0) {
+			ok = false;
+			break;
+		}
+		for (size_t i = r + (r == first); i < r + k && ok; i++) {
+			got = pg_bin_row(&c->copy, c->bin_kinds, batch_row(b, i), b->ncols);
+			if (got < 0)
+				ok = false;
+			if (got <= 0)
+				break;
+			sent++;
+		}
+		if (ok && c->copy.len >= COPY_FLUSH_BYTES) {
+			/* a signal ends the COPY here, not at the batch's end */
+			if (signals_caught()) {
+				ok = false;
+				interrupted = c->interrupted = true;
+				break;
+			}
+			if (pg_put_copy(c, c->copy.data, c->copy.len) != 1)
+				break;
+			buf_reset(&c->copy);
+		}
+		if (first + sent < r + k)
+			break; /* row first+sent is not carried: the rest go as text */
+		r += k;
+	}
+	if (ok && !pg_bin_trailer(&c->copy))
+		ok = false;
+	log_debug("COPY in binary format: %zu of the %zu rows", sent, n);
+	*done = sent;
+	return copy_end(c, ok, interrupted, inexact, why, exact, err);
+}
+
+/* COPY the rows into spec's table: in binary as far as their values go
+ * (copy_binary); the rest as their CSV text when every one has it (the
+ * server's CSV parser reads the values the reader found), else escaped
+ * from their values. err->row: the row refused, from 1 at first. */
 static bool write_copy(struct conn *c, const struct write_spec *spec, const struct batch *b,
 		       size_t first, size_t n, struct sl_error *err)
 {
+	char *const *exact = c->nexact_cols ? spec->columns : NULL;
+	size_t done = 0;
+	if (c->bin_cols && b->ncols > 0 && binary_wanted()) {
+		if (!copy_binary(c, spec, b, first, n, exact, &done, err))
+			return false;
+		if (done == n)
+			return true;
+		first += done;
+		n -= done;
+	}
 	bool csv = batch_rows_csv(b, first, n);
 	buf_reset(&c->sql);
 	if (!(csv ? pg_copy_csv_sql(&c->sql, spec, b->csv_delim, b->csv_quote)
 		  : pg_copy_sql(&c->sql, spec)))
 		return sl_error_set(err, SL_ERR_USAGE, "bad table or column name");
-	if (copy_in(c, c->sql.data, b, first, n, false, NULL, csv,
-		    c->nexact_cols ? spec->columns : NULL, err))
+	if (copy_in(c, c->sql.data, b, first, n, false, NULL, csv, exact, err))
 		return true;
 	if (csv && err->row > 0)
 		err->row = csv_row_of_line(b, first, n, err->row);
+	if (err->row > 0)
+		err->row += (long)done;
 	return false;
 }
 
@@ -646,9 +751,12 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 	free(c->exact_cols);
 	c->exact_cols = calloc((size_t)(spec->ncols ? spec->ncols : 1), sizeof *c->exact_cols);
 	c->nexact_cols = 0;
+	free(c->bin_kinds);
+	c->bin_kinds = calloc((size_t)(spec->ncols ? spec->ncols : 1), sizeof *c->bin_kinds);
+	c->bin_cols = c->bin_kinds != NULL;
 	c->ntypes = 0;
 	bool ok = c->types != NULL && c->full_types != NULL && c->server_types != NULL &&
-		  c->exact != NULL && c->exact_cols != NULL && td.exists;
+		  c->exact != NULL && c->exact_cols != NULL && c->bin_kinds != NULL && td.exists;
 	if (!td.exists)
 		sl_error_set(err, SL_ERR_USAGE, "table %s does not exist", key.data);
 	for (int i = 0; ok && i < spec->ncols; i++) {
@@ -669,6 +777,10 @@ static bool ensure_types(struct conn *c, const struct write_spec *spec, struct s
 		c->exact[i] = convert_exact_rule_for_pg(column_value_type(&td.cols[j]));
 		if (c->exact[i] != CONVERT_EXACT_ANY)
 			c->exact_cols[c->nexact_cols++] = i;
+		/* a built-in type's own name: no domain or enum, whose input
+		 * function or checks are not the type's */
+		c->bin_kinds[i] = td.cols[j].udt ? PG_BIN_NONE : pg_bin_kind_of(td.cols[j].type);
+		c->bin_cols &= c->bin_kinds[i] != PG_BIN_NONE;
 		if (server_checked(column_value_type(&td.cols[j]))) {
 			c->server_types[i] = strdup(column_value_type(&td.cols[j]));
 			ok = c->server_types[i] != NULL;

@@ -23,7 +23,8 @@ rows_of() { pg -c "select coalesce(id::text, 'N') || '|' || coalesce(a, 'N') || 
 load() {
 	local seed=$1 t=$2
 	shift 2
-	local envs=() args=() quiet=(-q)
+	# the CSV text paths, not COPY's binary format (t_pg_binary's)
+	local envs=(SLUICE_PG_BINARY=0) args=() quiet=(-q)
 	for a in "$@"; do
 		case $a in *=*) envs+=("$a") ;; -v*) quiet=() args+=("$a") ;; *) args+=("$a") ;; esac
 	done
@@ -221,9 +222,13 @@ my -e "drop table if exists ty_csv, ty_esc, ty_ins"
 test_case "a value the column would round is still refused on the fast path"
 pg -c "drop table if exists cf_num; create table cf_num (id int, v numeric(6,2))"
 printf 'id,v\n1,1.25\n2,1.255\n3,2.5\n' >"$TMP/num.csv"
-"$SLUICE" load "$TMP/num.csv" "$SLUICE_PG_URL" --table cf_num --rejects "$TMP/num.rej" -q
-assert_status "load: some rows rejected" 3 $?
-assert_eq "rows" $'1|1.25\n3|2.50' "$(pg -c 'select id, v from cf_num order by id')"
-assert_contains "reason with its line" "num.csv:3" "$(cat "$TMP/num.rej.log")"
+for binary in 0 1; do
+	pg -c "truncate cf_num"
+	SLUICE_PG_BINARY=$binary "$SLUICE" load "$TMP/num.csv" "$SLUICE_PG_URL" --table cf_num \
+		--rejects "$TMP/num.rej" -q
+	assert_status "load (binary $binary): some rows rejected" 3 $?
+	assert_eq "rows (binary $binary)" $'1|1.25\n3|2.50' "$(pg -c 'select id, v from cf_num order by id')"
+	assert_contains "reason with its line (binary $binary)" "num.csv:3" "$(cat "$TMP/num.rej.log")"
+done
 
 finish

@@ -1,0 +1,456 @@
+/* src/db/pg_binary.c
+ * COPY's binary format, for the values whose text the server's own input
+ * function would read as one value that can be told here exactly: plain
+ * decimal integers, numerics, doubles within Clinger's exact case, ISO
+ * dates and timestamps, the words of a boolean, and text. Any other text
+ * (an exponent too large, a time zone, "Infinity", a leading space) is not
+ * encoded: the caller sends that row as text, and the server reads it.
+ * The server decodes the binary form with the column's typmod, as it
+ * applies it to text: numeric(p,s) and varchar(n) check the same.
+ */
+#include <float.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "sluice/pg_internal.h"
+
+/* The header of a binary COPY: the signature, no flags, no extension. */
+static const char bin_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0";
+
+enum pg_bin_kind pg_bin_kind_of(const char *type)
+{
+	static const struct {
+		const char *name;
+		size_t len; /* 0: the whole name; else a prefix, a modifier follows */
+		enum pg_bin_kind kind;
+	} kinds[] = {
+		{"text", 0, PG_BIN_TEXT},
+		{"character varying", 0, PG_BIN_TEXT},
+		{"character varying(", 18, PG_BIN_TEXT},
+		{"character(", 10, PG_BIN_TEXT},
+		{"boolean", 0, PG_BIN_BOOL},
+		{"smallint", 0, PG_BIN_INT2},
+		{"integer", 0, PG_BIN_INT4},
+		{"bigint", 0, PG_BIN_INT8},
+		{"double precision", 0, PG_BIN_FLOAT8},
+		{"numeric", 0, PG_BIN_NUMERIC},
+		{"numeric(", 8, PG_BIN_NUMERIC},
+		{"date", 0, PG_BIN_DATE},
+		{"timestamp without time zone", 0, PG_BIN_TIMESTAMP},
+	};
+	if (!type)
+		return PG_BIN_NONE;
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+		if (kinds[i].len ? !strncmp(type, kinds[i].name, kinds[i].len) &&
+					   type[strlen(type) - 1] == ')' && !strchr(type, '[')
+				 : !strcmp(type, kinds[i].name))
+			return kinds[i].kind;
+	}
+	return PG_BIN_NONE;
+}
+
+static void put16(char *o, unsigned v)
+{
+	o[0] = (char)(v >> 8);
+	o[1] = (char)v;
+}
+
+static void put32(char *o, uint32_t v)
+{
+	o[0] = (char)(v >> 24);
+	o[1] = (char)(v >> 16);
+	o[2] = (char)(v >> 8);
+	o[3] = (char)v;
+}
+
+static void put64(char *o, uint64_t v)
+{
+	put32(o, (uint32_t)(v >> 32));
+	put32(o + 4, (uint32_t)v);
+}
+
+static bool digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+/* s[0, n) as -?[0-9]+ within a bigint's range: its value in *v */
+static bool plain_int(const char *s, size_t n, int64_t *v)
+{
+	bool neg = n && s[0] == '-';
+	size_t i = neg;
+	if (i == n)
+		return false;
+	while (i + 1 < n && s[i] == '0')
+		i++; /* leading zeros */
+	if (n - i > 19)
+		return false;
+	uint64_t x = 0;
+	for (; i < n; i++) {
+		if (!digit(s[i]))
+			return false;
+		x = x * 10 + (uint64_t)(s[i] - '0'); /* 19 digits: no wrap */
+	}
+	if (x > (uint64_t)INT64_MAX + neg)
+		return false;
+	*v = neg ? (int64_t)(0 - x) : (int64_t)x;
+	return true;
+}
+
+/* The words boolin takes, whole, in any case: 1 true, 0 false, -1 none. */
+static int bool_word(const char *s, size_t n)
+{
+	char w[6];
+	if (n == 0 || n > 5)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		w[i] = (char)(s[i] | 0x20); /* ASCII letters to lower case */
+	w[n] = 0;
+	switch (n) {
+	case 1:
+		return w[0] == 't' || w[0] == 'y' || s[0] == '1'   ? 1
+		       : w[0] == 'f' || w[0] == 'n' || s[0] == '0' ? 0
+								   : -1;
+	case 2:
+		return !memcmp(w, "on", 2) ? 1 : !memcmp(w, "no", 2) ? 0 : -1;
+	case 3:
+		return !memcmp(w, "yes", 3) ? 1 : !memcmp(w, "off", 3) ? 0 : -1;
+	case 4:
+		return !memcmp(w, "true", 4) ? 1 : -1;
+	default:
+		return !memcmp(w, "false", 5) ? 0 : -1;
+	}
+}
+
+/* s[0, n) as -?[0-9]+(\.[0-9]+)?: the sign, and where the digits before
+ * and after the point are; false for anything else. */
+static bool plain_decimal(const char *s, size_t n, bool *neg, const char **i0, size_t *ni,
+			  const char **f0, size_t *nf)
+{
+	size_t i = 0;
+	*neg = n && s[0] == '-';
+	i += *neg;
+	*i0 = s + i;
+	while (i < n && digit(s[i]))
+		i++;
+	*ni = (size_t)(s + i - *i0);
+	*f0 = s + i;
+	*nf = 0;
+	if (!*ni)
+		return false;
+	if (i < n && s[i] == '.') {
+		*f0 = s + ++i;
+		while (i < n && digit(s[i]))
+			i++;
+		*nf = (size_t)(s + i - *f0);
+		if (!*nf)
+			return false;
+	}
+	return i == n;
+}
+
+/* A double the way float8in's strtod reads it, when Clinger's fast path
+ * gives it: at most 2^53 as an integer of digits, and a power of ten that
+ * a double holds exactly (10^22 at most), so that one IEEE multiplication
+ * or division rounds the exact value once, as a correct strtod does. */
+static bool exact_double(const char *s, size_t n, double *out)
+{
+#if FLT_EVAL_METHOD != 0 || DBL_MANT_DIG != 53
+	(void)s, (void)n, (void)out;
+	return false;
+#else
+	static const double p10[] = {1e0,  1e1,	 1e2,  1e3,  1e4,  1e5,	 1e6,  1e7,
+				     1e8,  1e9,	 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+				     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	bool neg;
+	const char *i0, *f0;
+	size_t ni, nf;
+	if (!plain_decimal(s, n, &neg, &i0, &ni, &f0, &nf) || nf > 22)
+		return false;
+	/* the digits as one integer, leading zeros aside: 16 at most */
+	while (ni && *i0 == '0') {
+		i0++;
+		ni--;
+	}
+	if (ni > 16)
+		return false;
+	uint64_t w = 0;
+	size_t sig = ni;
+	for (size_t k = 0; k < ni; k++)
+		w = w * 10 + (uint64_t)(i0[k] - '0');
+	for (size_t k = 0; k < nf; k++) {
+		if (!w && f0[k] == '0')
+			continue; /* a leading zero of 0.00x */
+		if (++sig > 16)
+			return false;
+		w = w * 10 + (uint64_t)(f0[k] - '0');
+	}
+	if (w > (uint64_t)1 << 53)
+		return false;
+	double d = (double)w / p10[nf];
+	*out = neg ? -d : d;
+	return true;
+#endif
+}
+
+/* NUMERIC's binary form of s[0, n) (plain_decimal) into o, which has room
+ * for 8 + 2 * (n / 4 + 2) bytes: the digits in base 10000, the weight of
+ * the first, the sign, and the scale as written (numeric_in keeps "1.50"'s
+ * two places); the length written, 0 when not plain or too long. */
+static size_t numeric_bin(const char *s, size_t n, char *o)
+{
+	const char *p = s, *end = s + n;
+	bool neg = p < end && *p == '-';
+	p += neg;
+	if (n > 1000 || p == end || !digit(*p))
+		return 0;
+	while (p + 1 < end && *p == '0' && digit(p[1]))
+		p++; /* leading zeros */
+	const char *i0 = p;
+	while (p < end && digit(*p))
+		p++;
+	size_t ni = (size_t)(p - i0), nf = 0;
+	if (ni == 1 && *i0 == '0')
+		ni = 0;
+	const char *f0 = p;
+	if (p < end && *p == '.') {
+		f0 = ++p;
+		while (p < end && digit(*p))
+			p++;
+		nf = (size_t)(p - f0);
+		if (!nf)
+			return 0;
+	}
+	if (p != end)
+		return 0;
+	/* groups of four digits from the point out: the integer part's first
+	 * is short when ni is not a multiple of 4, the fraction's last is
+	 * padded with zeros */
+	uint16_t d[1000 / 4 + 4];
+	size_t nd = 0, head = ni % 4 ? ni % 4 : 4;
+	int weight = (int)((ni + 3) / 4) - 1;
+	for (size_t at = 0; at < ni; at += head, head = 4) {
+		unsigned v = 0;
+		for (size_t k = 0; k < head; k++)
+			v = v * 10 + (unsigned)(i0[at + k] - '0');
+		d[nd++] = (uint16_t)v;
+	}
+	size_t whole = nf & ~(size_t)3;
+	for (size_t at = 0; at < whole; at += 4)
+		d[nd++] = (uint16_t)((unsigned)(f0[at] - '0') * 1000 +
+				     (unsigned)(f0[at + 1] - '0') * 100 +
+				     (unsigned)(f0[at + 2] - '0') * 10 +
+				     (unsigned)(f0[at + 3] - '0'));
+	if (whole < nf) {
+		unsigned v = 0;
+		for (size_t k = whole; k < whole + 4; k++)
+			v = v * 10 + (k < nf ? (unsigned)(f0[k] - '0') : 0);
+		d[nd++] = (uint16_t)v;
+	}
+	/* as make_result keeps it: no leading or trailing zero groups, and a
+	 * zero positive with weight 0 */
+	size_t lead = 0;
+	while (lead < nd && d[lead] == 0) {
+		lead++;
+		weight--;
+	}
+	while (nd > lead && d[nd - 1] == 0)
+		nd--;
+	if (nd == lead) {
+		weight = 0;
+		neg = false;
+	}
+	put16(o, (unsigned)(nd - lead));
+	put16(o + 2, (unsigned)(uint16_t)(int16_t)weight);
+	put16(o + 4, neg ? 0x4000 : 0);
+	put16(o + 6, (unsigned)nf);
+	size_t len = 8;
+	for (size_t g = lead; g < nd; g++, len += 2)
+		put16(o + len, d[g]);
+	return len;
+}
+
+/* two digits at s as a number, -1 when either is not a digit */
+static int two(const char *s)
+{
+	unsigned a = (unsigned)(s[0] - '0'), b = (unsigned)(s[1] - '0');
+	return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
+}
+
+/* n digits at s as a number; false when one is not a digit */
+static bool digits(const char *s, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++) {
+		if (!digit(s[i]))
+			return false;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return true;
+}
+
+/* PostgreSQL's date2j: the Julian day of a Gregorian date */
+static int64_t date2j(int y, int m, int d)
+{
+	if (m > 2) {
+		m += 1;
+		y += 4800;
+	} else {
+		m += 13;
+		y += 4799;
+	}
+	int64_t century = y / 100;
+	int64_t julian = (int64_t)y * 365 - 32167;
+	julian += y / 4 - century + century / 4;
+	julian += 7834 * m / 256 + d;
+	return julian;
+}
+
+/* YYYY-MM-DD, a real day of year 1 to 9999: days since 2000-01-01 */
+static bool iso_date(const char *s, int64_t *days)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int hi = two(s), lo = two(s + 2), y = hi * 100 + lo, m = two(s + 5), d = two(s + 8);
+	if (hi < 0 || lo < 0 || s[4] != '-' || s[7] != '-' || y < 1 || m < 1 || m > 12 || d < 1)
+		return false;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (d > mdays[m - 1] + (m == 2 && leap))
+		return false;
+	*days = date2j(y, m, d) - date2j(2000, 1, 1);
+	return true;
+}
+
+/* YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}], hours 0-23, seconds 0-59: microseconds
+ * since 2000-01-01 00:00:00, as timestamp_in counts them (the fraction of
+ * six digits or fewer is exact there too) */
+static bool iso_timestamp(const char *s, size_t n, int64_t *us)
+{
+	int64_t days;
+	int frac = 0;
+	if (n < 19 || n == 20 || n > 26 || !iso_date(s, &days) || (s[10] != 'T' && s[10] != ' ') ||
+	    s[13] != ':' || s[16] != ':')
+		return false;
+	int h = two(s + 11), mi = two(s + 14), se = two(s + 17);
+	if (h < 0 || mi < 0 || se < 0 || h > 23 || mi > 59 || se > 59)
+		return false;
+	if (n > 19) {
+		if (s[19] != '.')
+			return false;
+		int nd = (int)n - 20;
+		if (!digits(s + 20, nd, &frac))
+			return false;
+		for (int k = nd; k < 6; k++)
+			frac *= 10;
+	}
+	*us = ((days * 86400 + h * 3600 + mi * 60 + se) * 1000000) + frac;
+	return true;
+}
+
+/* One value of kind k into o (which has room for its length word and 16
+ * bytes, or its bytes when text): its length word and bytes; the bytes
+ * written, 0 when it is not one this file encodes. */
+static size_t put_value(enum pg_bin_kind k, const char *s, size_t n, char *o)
+{
+	int64_t v;
+	double d;
+	switch (k) {
+	case PG_BIN_TEXT:
+		put32(o, (uint32_t)n);
+		memcpy(o + 4, s, n);
+		return 4 + n;
+	case PG_BIN_BOOL:
+		if ((v = bool_word(s, n)) < 0)
+			return 0;
+		put32(o, 1);
+		o[4] = (char)v;
+		return 5;
+	case PG_BIN_INT2:
+		if (!plain_int(s, n, &v) || v < INT16_MIN || v > INT16_MAX)
+			return 0;
+		put32(o, 2);
+		put16(o + 4, (unsigned)(uint16_t)v);
+		return 6;
+	case PG_BIN_INT4:
+		if (!plain_int(s, n, &v) || v < INT32_MIN || v > INT32_MAX)
+			return 0;
+		put32(o, 4);
+		put32(o + 4, (uint32_t)v);
+		return 8;
+	case PG_BIN_INT8:
+		if (!plain_int(s, n, &v))
+			return 0;
+		put32(o, 8);
+		put64(o + 4, (uint64_t)v);
+		return 12;
+	case PG_BIN_FLOAT8: {
+		if (!exact_double(s, n, &d))
+			return 0;
+		uint64_t bits;
+		memcpy(&bits, &d, sizeof bits);
+		put32(o, 8);
+		put64(o + 4, bits);
+		return 12;
+	}
+	case PG_BIN_NUMERIC: {
+		size_t len = numeric_bin(s, n, o + 4);
+		if (!len)
+			return 0;
+		put32(o, (uint32_t)len);
+		return 4 + len;
+	}
+	case PG_BIN_DATE:
+		if (n != 10 || !iso_date(s, &v))
+			return 0;
+		put32(o, 4);
+		put32(o + 4, (uint32_t)(int32_t)v);
+		return 8;
+	case PG_BIN_TIMESTAMP:
+		if (!iso_timestamp(s, n, &v))
+			return 0;
+		put32(o, 8);
+		put64(o + 4, (uint64_t)v);
+		return 12;
+	case PG_BIN_NONE:
+		break;
+	}
+	return 0;
+}
+
+bool pg_bin_header(struct buf *o)
+{
+	return buf_append(o, bin_header, sizeof bin_header);
+}
+
+bool pg_bin_trailer(struct buf *o)
+{
+	return buf_append(o, "\377\377", 2);
+}
+
+int pg_bin_row(struct buf *o, const enum pg_bin_kind *kinds, const struct cell *row, int ncols)
+{
+	/* room for the row at its worst: a numeric's groups are half its
+	 * text's length, the others at most 16 bytes or their text */
+	size_t room = 2;
+	for (int col = 0; col < ncols; col++)
+		room += 4 + (row[col].ptr ? row[col].len + 24 : 0);
+	if (!buf_reserve(o, room))
+		return -1;
+	char *p = o->data + o->len, *p0 = p;
+	put16(p, (unsigned)ncols);
+	p += 2;
+	for (int col = 0; col < ncols; col++) {
+		const struct cell *v = &row[col];
+		if (!v->ptr) {
+			put32(p, UINT32_MAX); /* -1: NULL */
+			p += 4;
+			continue;
+		}
+		size_t k = cell_is_default(v) ? 0 : put_value(kinds[col], v->ptr, v->len, p);
+		if (!k)
+			return 0;
+		p += k;
+	}
+	o->len += (size_t)(p - p0);
+	o->data[o->len] = '\0';
+	return 1;
+}
