@@ -445,7 +445,18 @@ int pg_bin_row(struct buf *o, const enum pg_bin_kind *kinds, const struct cell *
 			p += 4;
 			continue;
 		}
-		size_t k = cell_is_default(v) ? 0 : put_value(kinds[col], v->ptr, v->len, p);
+		enum pg_bin_kind kind = kinds[col];
+		size_t k;
+		if (cell_is_default(v)) {
+			k = 0;
+		} else if (kind == PG_BIN_TEXT) {
+			/* the commonest, without the switch's jump */
+			put32(p, (uint32_t)v->len);
+			memcpy(p + 4, v->ptr, v->len);
+			k = 4 + v->len;
+		} else {
+			k = put_value(kind, v->ptr, v->len, p);
+		}
 		if (!k)
 			return 0;
 		p += k;

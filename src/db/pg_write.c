@@ -233,22 +233,24 @@ static bool copy_binary(struct conn *c, const struct write_spec *spec, const str
 	bool ok = true, interrupted = false;
 	char why[300];
 	int inexact = -1;
-	size_t r = first, end = first + n, sent = 1; /* rows in c->copy or sent */
-	while (r < end && ok) {
-		size_t k = end - r < EXACT_STRETCH ? end - r : EXACT_STRETCH;
-		if (exact && (inexact = first_inexact(c, b, r, k, why, sizeof why)) >= 0) {
-			ok = false;
-			break;
-		}
-		for (size_t i = r + (r == first); i < r + k && ok; i++) {
-			got = pg_bin_row(&c->copy, c->bin_kinds, batch_row(b, i), b->ncols);
-			if (got < 0)
+	size_t end = first + n, sent = 1, tested = first; /* rows encoded; tested up to */
+	for (size_t i = first; i < end; i++) {
+		if (i == tested) {
+			size_t k = end - i < EXACT_STRETCH ? end - i : EXACT_STRETCH;
+			if (exact && (inexact = first_inexact(c, b, i, k, why, sizeof why)) >= 0) {
 				ok = false;
-			if (got <= 0)
 				break;
+			}
+			tested = i + k;
+		}
+		if (i > first) {
+			got = pg_bin_row(&c->copy, c->bin_kinds, batch_row(b, i), b->ncols);
+			ok = got >= 0;
+			if (got <= 0)
+				break; /* row i is not carried: it and the rest go as text */
 			sent++;
 		}
-		if (ok && c->copy.len >= COPY_FLUSH_BYTES) {
+		if (c->copy.len >= COPY_FLUSH_BYTES) {
 			/* a signal ends the COPY here, not at the batch's end */
 			if (signals_caught()) {
 				ok = false;
@@ -259,9 +261,6 @@ static bool copy_binary(struct conn *c, const struct write_spec *spec, const str
 				break;
 			buf_reset(&c->copy);
 		}
-		if (first + sent < r + k)
-			break; /* row first+sent is not carried: the rest go as text */
-		r += k;
 	}
 	if (ok && !pg_bin_trailer(&c->copy))
 		ok = false;

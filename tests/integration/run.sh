@@ -69,7 +69,7 @@ done
 # the order files start in: the longest first (as measured), then the rest
 # as named
 LONG="t_ledger t_hang t_install t_realdb t_csv_paths t_terminal t_clusters t_faults t_resume t_incremental t_export t_sqlite t_promise2
-t_verify t_signals t_promise_pg t_promise_mysql t_copy_schema t_resume_keys"
+t_verify t_signals t_promise_pg t_promise_mysql t_copy_schema t_resume_keys t_pg_binary"
 order=()
 for name in $LONG; do
 	for i in "${!tests[@]}"; do

@@ -13,7 +13,7 @@
 # binary, wholly and in part.
 . "$(dirname "$0")/lib.sh"
 GEN="$(dirname "$0")/../tools/pg_binary_values.py"
-SEEDS=${SLUICE_PGBIN_SEEDS:-6}
+SEEDS=${SLUICE_PGBIN_SEEDS:-4}
 
 COLS="id int primary key, i2 smallint, i4 integer, i8 bigint, b boolean, f8 double precision,
 	num numeric, num3 numeric(12,3), d date, ts timestamp, vc varchar(12), t text"
