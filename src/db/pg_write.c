@@ -46,6 +46,23 @@ static int send_copy_text(struct conn *c, const char *s, size_t len, bool *inter
 	return 1;
 }
 
+/* Send what c->copy holds once it is a flush's worth: 1 sent or not due
+ * yet, 0 a signal came (*interrupted set: the COPY is to be ended here, not
+ * at the batch's end), -1 the connection failed. */
+static int flush_copy(struct conn *c, bool *interrupted)
+{
+	if (c->copy.len < COPY_FLUSH_BYTES)
+		return 1;
+	if (signals_caught()) {
+		*interrupted = c->interrupted = true;
+		return 0;
+	}
+	if (pg_put_copy(c, c->copy.data, c->copy.len) != 1)
+		return -1;
+	buf_reset(&c->copy);
+	return 1;
+}
+
 /* End the COPY copy_in or copy_binary began: with its data all sent (ok,
  * the rest of c->copy sent first), else failed for the reason inexact
  * (a column of exact that would round, why) or interrupted tell, or as a
@@ -150,17 +167,10 @@ static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size
 		}
 		if (ok && !buf_putc(&c->copy, '\n'))
 			ok = false;
-		if (ok && c->copy.len >= COPY_FLUSH_BYTES) {
-			/* a signal ends the COPY here, not at the batch's end */
-			if (signals_caught()) {
-				ok = false;
-				interrupted = c->interrupted = true;
-				break;
-			}
-			if (pg_put_copy(c, c->copy.data, c->copy.len) != 1)
-				break;
-			buf_reset(&c->copy);
-		}
+		int flushed = ok ? flush_copy(c, &interrupted) : 1;
+		ok = ok && flushed != 0;
+		if (flushed <= 0)
+			break;
 	}
 	return copy_end(c, ok, interrupted, inexact, why, exact, err);
 }
@@ -250,17 +260,10 @@ static bool copy_binary(struct conn *c, const struct write_spec *spec, const str
 				break; /* row i is not carried: it and the rest go as text */
 			sent++;
 		}
-		if (c->copy.len >= COPY_FLUSH_BYTES) {
-			/* a signal ends the COPY here, not at the batch's end */
-			if (signals_caught()) {
-				ok = false;
-				interrupted = c->interrupted = true;
-				break;
-			}
-			if (pg_put_copy(c, c->copy.data, c->copy.len) != 1)
-				break;
-			buf_reset(&c->copy);
-		}
+		int flushed = flush_copy(c, &interrupted);
+		ok = flushed != 0;
+		if (flushed <= 0)
+			break;
 	}
 	if (ok && !pg_bin_trailer(&c->copy))
 		ok = false;

@@ -52,6 +52,34 @@ binary_batches() {
 	part=$((part + p))
 }
 
+# the same rows refused for the same reasons, but which statement a reason
+# names may differ: a batch that goes partly in binary ends its binary COPY
+# at the first value left as text, which flushes the rows before it, so a
+# duplicate key before a value out of range is met first, not after it as
+# when the server reads the text; the writer then takes a row named (COPY)
+# or the rows one by one (INSERT, whose reasons are the server's message
+# without its DETAIL and HINT, as they always were): the messages compared
+same_reasons() {
+	perl -pe 's/: (COPY|INSERT) failed: /: failed: /; s/ (DETAIL|HINT):  .*?(?=( \(column [^()]*\))?$)//' "$1" | sort
+}
+
+# same_as_text SEED: pb_bin is pb_txt: exit code, rejects, reasons and rows
+same_as_text() {
+	local what
+	for what in rc rej rej.log; do
+		if ! cmp -s <(same_reasons "$TMP/pb_bin.$what") <(same_reasons "$TMP/pb_txt.$what"); then
+			fail "seed $1: $what differs"
+			diff <(sort "$TMP/pb_txt.$what") <(sort "$TMP/pb_bin.$what") | head -10 | cut -c1-200 | sed 's/^/    | /'
+			bad=$((bad + 1))
+		fi
+	done
+	if [ "$(rows_of pb_bin)" != "$(rows_of pb_txt)" ]; then
+		fail "seed $1: rows differ between binary and text"
+		diff <(rows_of pb_txt) <(rows_of pb_bin) | head -10 | cut -c1-200 | sed 's/^/    | /'
+		bad=$((bad + 1))
+	fi
+}
+
 test_case "clean files: binary = text = psql \\copy, value for value"
 bad=0
 for seed in $(seq 1 "$SEEDS"); do
@@ -63,18 +91,7 @@ for seed in $(seq 1 "$SEEDS"); do
 		fail "seed $seed: SLUICE_PG_BINARY=0 still sent binary"
 		bad=$((bad + 1))
 	fi
-	for what in rc rej rej.log; do
-		if ! cmp -s <(sort "$TMP/pb_bin.$what") <(sort "$TMP/pb_txt.$what"); then
-			fail "seed $seed: $what differs"
-			diff <(sort "$TMP/pb_txt.$what") <(sort "$TMP/pb_bin.$what") | head -10 | cut -c1-200 | sed 's/^/    | /'
-			bad=$((bad + 1))
-		fi
-	done
-	if [ "$(rows_of pb_bin)" != "$(rows_of pb_txt)" ]; then
-		fail "seed $seed: rows differ between binary and text"
-		diff <(rows_of pb_txt) <(rows_of pb_bin) | head -10 | cut -c1-200 | sed 's/^/    | /'
-		bad=$((bad + 1))
-	fi
+	same_as_text "$seed"
 	# sluice's rows are \copy's, value for value, and it refused a few
 	pg -c "select id from pb_bin" >"$TMP/ids"
 	python3 "$GEN" "$seed" "$TMP/k$seed.csv" keep "$TMP/ids"
@@ -96,35 +113,13 @@ else
 	fail "batches in binary: $whole wholly, $part in part"
 fi
 
-# the same rows refused for the same reasons, but which statement a reason
-# names may differ: a batch that goes partly in binary ends its binary COPY
-# at the first value left as text, which flushes the rows before it, so a
-# duplicate key before a value out of range is met first, not after it as
-# when the server reads the text; the writer then takes a row named (COPY)
-# or the rows one by one (INSERT, whose reasons are the server's message
-# without its DETAIL and HINT, as they always were): the messages compared
-same_reasons() {
-	perl -pe 's/: (COPY|INSERT) failed: /: failed: /; s/ (DETAIL|HINT):  .*?(?=( \(column [^()]*\))?$)//' "$1" | sort
-}
-
 test_case "refused values: binary = text, rows, rejects, reasons and lines"
 bad=0
 for seed in $(seq 11 $((10 + SEEDS))); do
 	python3 "$GEN" "$seed" "$TMP/d$seed.csv" dirty
 	load "$seed" "$TMP/d$seed.csv" pb_bin
 	load "$seed" "$TMP/d$seed.csv" pb_txt SLUICE_PG_BINARY=0
-	for what in rc rej rej.log; do
-		if ! cmp -s <(same_reasons "$TMP/pb_bin.$what") <(same_reasons "$TMP/pb_txt.$what"); then
-			fail "seed $seed: $what differs"
-			diff <(sort "$TMP/pb_txt.$what") <(sort "$TMP/pb_bin.$what") | head -10 | cut -c1-200 | sed 's/^/    | /'
-			bad=$((bad + 1))
-		fi
-	done
-	if [ "$(rows_of pb_bin)" != "$(rows_of pb_txt)" ]; then
-		fail "seed $seed: rows differ"
-		diff <(rows_of pb_txt) <(rows_of pb_bin) | head -10 | cut -c1-200 | sed 's/^/    | /'
-		bad=$((bad + 1))
-	fi
+	same_as_text "$seed"
 	if [ "$(grep -ac . "$TMP/pb_bin.rej.log")" -lt 10 ]; then
 		fail "seed $seed: only $(grep -ac . "$TMP/pb_bin.rej.log") rejects"
 		bad=$((bad + 1))
