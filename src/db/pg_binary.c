@@ -3,8 +3,9 @@
  * function would read as one value that can be told here exactly: plain
  * decimal integers, numerics, doubles within Clinger's exact case, ISO
  * dates and timestamps, the words of a boolean, and text. Any other text
- * (an exponent too large, a time zone, "Infinity", a leading space) is not
- * encoded: the caller sends that row as text, and the server reads it.
+ * (an exponent, a time zone, "Infinity", a leading space) is not encoded:
+ * the caller sends that row and the rest of its batch as text, and the
+ * server reads them.
  * The server decodes the binary form with the column's typmod, as it
  * applies it to text: numeric(p,s) and varchar(n) check the same.
  */
