@@ -13,7 +13,7 @@
 # binary, wholly and in part.
 . "$(dirname "$0")/lib.sh"
 GEN="$(dirname "$0")/../tools/pg_binary_values.py"
-SEEDS=${SLUICE_PGBIN_SEEDS:-4}
+SEEDS=${SLUICE_PGBIN_SEEDS:-3}
 
 COLS="id int primary key, i2 smallint, i4 integer, i8 bigint, b boolean, f8 double precision,
 	num numeric, num3 numeric(12,3), d date, ts timestamp, vc varchar(12), t text"
@@ -35,7 +35,7 @@ load() {
 	pg -c "drop table if exists pb; drop table if exists $t; create table pb ($COLS)"
 	rm -f "$TMP/$t.rej" "$TMP/$t.rej.log"
 	env "${envs[@]}" "$SLUICE" load "$file" "$SLUICE_PG_URL" --table pb \
-		--batch-rows $((37 + seed * 53 % 300)) --rejects "$TMP/$t.rej" -vv "${args[@]}" \
+		--batch-rows $((20 + seed * 53 % 150)) --rejects "$TMP/$t.rej" -vv "${args[@]}" \
 		>"$TMP/$t.out" 2>&1
 	echo $? >"$TMP/$t.rc"
 	touch "$TMP/$t.rej" "$TMP/$t.rej.log"

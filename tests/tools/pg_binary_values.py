@@ -146,11 +146,11 @@ plain = [lambda: plain_int(16), lambda: plain_int(32), lambda: plain_int(64), pl
 odd = [lambda: odd_int(16), lambda: odd_int(32), lambda: odd_int(64), odd_bool, odd_double, odd_numeric,
        odd_numeric, odd_date, odd_timestamp, lambda: text(12), lambda: text(0)]
 
-rows = rng.randint(1500, 3000)
+rows = rng.randint(700, 1400)
 odd_run = set()
 for _ in range(3):
     start = rng.randrange(rows)
-    odd_run.update(range(start, start + rng.randint(1, 200)))
+    odd_run.update(range(start, start + rng.randint(1, rows // 15)))
 with open(out, "w", newline="") as f:
     f.write(",".join(cols) + "\n")
     for i in range(1, rows + 1):
