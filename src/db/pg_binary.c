@@ -200,30 +200,15 @@ static bool exact_double(const char *s, size_t n, double *out)
  * two places); the length written, 0 when not plain or too long. */
 static size_t numeric_bin(const char *s, size_t n, char *o)
 {
-	const char *p = s, *end = s + n;
-	bool neg = p < end && *p == '-';
-	p += neg;
-	if (n > 1000 || p == end || !digit(*p))
+	bool neg;
+	const char *i0, *f0;
+	size_t ni, nf;
+	if (n > 1000 || !plain_decimal(s, n, &neg, &i0, &ni, &f0, &nf))
 		return 0;
-	while (p + 1 < end && *p == '0' && digit(p[1]))
-		p++; /* leading zeros */
-	const char *i0 = p;
-	while (p < end && digit(*p))
-		p++;
-	size_t ni = (size_t)(p - i0), nf = 0;
-	if (ni == 1 && *i0 == '0')
-		ni = 0;
-	const char *f0 = p;
-	if (p < end && *p == '.') {
-		f0 = ++p;
-		while (p < end && digit(*p))
-			p++;
-		nf = (size_t)(p - f0);
-		if (!nf)
-			return 0;
+	while (ni && *i0 == '0') {
+		i0++; /* leading zeros: "0.5" has no integer part */
+		ni--;
 	}
-	if (p != end)
-		return 0;
 	/* groups of four digits from the point out: the integer part's first
 	 * is short when ni is not a multiple of 4, the fraction's last is
 	 * padded with zeros */
