@@ -150,30 +150,59 @@ static int key_compare(const struct cell *a, const struct cell *b, const int *ke
 	return 0;
 }
 
+/* A row of key_rounds' sort: its round, whether its first key cell is
+ * NULL, that cell's first 8 bytes big-endian (zero-padded), its row. Rows
+ * whose fields differ there need no further look. */
+struct round_item {
+	uint64_t prefix;
+	unsigned occ;
+	bool has; /* the first key cell is a value (NULL sorts first) */
+	size_t row;
+};
+
 struct sort_ctx {
 	const struct batch *b;
 	const int *key;
 	const unsigned char *fold;
 	int nkey;
-	const unsigned *occ; /* occurrence number, by row - first */
-	size_t first;
 };
 
 /* qsort_r has no portable signature; the context is per call and the
  * writers run this concurrently, so it lives in a thread-local. */
 static _Thread_local const struct sort_ctx *sort_ctx;
 
+/* By round, then key_compare's order (the prefix first: where it differs
+ * the first key cell decides as it does), then input order. */
 static int by_round_key(const void *pa, const void *pb)
 {
+	const struct round_item *a = pa, *b = pb;
+	if (a->occ != b->occ)
+		return a->occ < b->occ ? -1 : 1;
+	if (a->has != b->has)
+		return a->has ? 1 : -1;
+	if (a->prefix != b->prefix)
+		return a->prefix < b->prefix ? -1 : 1;
 	const struct sort_ctx *s = sort_ctx;
-	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-	unsigned oa = s->occ[a - s->first], ob = s->occ[b - s->first];
-	if (oa != ob)
-		return oa < ob ? -1 : 1;
-	int c = key_compare(batch_row(s->b, a), batch_row(s->b, b), s->key, s->fold, s->nkey);
+	int c = key_compare(batch_row(s->b, a->row), batch_row(s->b, b->row), s->key, s->fold,
+			    s->nkey);
 	if (c)
 		return c;
-	return a < b ? -1 : a > b;
+	return a->row < b->row ? -1 : a->row > b->row;
+}
+
+/* The first 8 bytes of c as cell_compare orders them, when it compares
+ * bytes (a folded cell: 0, leaving the order to key_compare). */
+static uint64_t key_prefix(const struct cell *c, enum key_fold f)
+{
+	if (f == KEY_FOLD_CASE)
+		return 0;
+	size_t n = fold_len(c, f);
+	unsigned char w[8] = {0};
+	memcpy(w, c->ptr, n < 8 ? n : 8);
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | w[i];
+	return v;
 }
 
 bool key_rounds(const struct batch *b, size_t first, size_t n, const int *key,
@@ -189,35 +218,40 @@ bool key_rounds(const struct batch *b, size_t first, size_t n, const int *key,
 	/* open addressing: a slot holds 1 + the row (relative) of the key's
 	 * latest record, 0 when empty */
 	size_t *slots = calloc(nslots, sizeof *slots);
-	unsigned *occ = malloc(n * sizeof *occ);
-	if (!slots || !occ) {
+	struct round_item *items = malloc(n * sizeof *items);
+	if (!slots || !items) {
 		free(slots);
-		free(occ);
+		free(items);
 		return false;
 	}
+	enum key_fold f0 = fold_of(fold, 0);
 	for (size_t i = 0; i < n; i++) {
 		const struct cell *row = batch_row(b, first + i);
 		size_t s = (size_t)key_hash(row, key, fold, nkey) & (nslots - 1);
-		occ[i] = 0;
+		items[i] = (struct round_item){.has = nkey > 0 && !cell_null(&row[key[0]]),
+					       .row = first + i};
+		if (items[i].has)
+			items[i].prefix = key_prefix(&row[key[0]], f0);
 		while (slots[s]) {
 			size_t j = slots[s] - 1;
 			if (key_equal(batch_row(b, first + j), row, key, fold, nkey)) {
-				occ[i] = occ[j] + 1;
+				items[i].occ = items[j].occ + 1;
 				break;
 			}
 			s = (s + 1) & (nslots - 1);
 		}
 		slots[s] = i + 1;
-		order[i] = first + i;
 	}
 	free(slots);
-	struct sort_ctx ctx = {b, key, fold, nkey, occ, first};
+	struct sort_ctx ctx = {b, key, fold, nkey};
 	sort_ctx = &ctx;
-	qsort(order, n, sizeof *order, by_round_key);
+	qsort(items, n, sizeof *items, by_round_key);
 	sort_ctx = NULL;
-	for (size_t i = 0; i < n; i++)
-		if (i + 1 == n || occ[order[i + 1] - first] != occ[order[i] - first])
+	for (size_t i = 0; i < n; i++) {
+		order[i] = items[i].row;
+		if (i + 1 == n || items[i + 1].occ != items[i].occ)
 			round_end[(*nrounds)++] = i + 1;
-	free(occ);
+	}
+	free(items);
 	return true;
 }

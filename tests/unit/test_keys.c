@@ -124,6 +124,79 @@ START_TEST(folded_keys)
 }
 END_TEST
 
+/* Byte order as cell_compare has it: memcmp, then the shorter first. */
+static int bytes_order(const struct cell *x, const struct cell *y)
+{
+	size_t m = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->ptr, y->ptr, m);
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Keys that share their first 8 bytes, or are a prefix of one another,
+ * with bytes >= 0x80, below a space and repeats, by two folds: the rounds are the
+ * k-th record of each key, and each round in key order (the sort looks at
+ * an 8-byte prefix first: it must not decide where the prefix ties). */
+START_TEST(rounds_sorted_past_the_prefix)
+{
+	static const char alpha[] = {'a', 'b', ' ', '\t', (char)0x80, (char)0xff};
+	enum { N = 600 };
+	static char text[N][16];
+	struct batch b;
+	ck_assert(batch_init(&b, 1, N));
+	unsigned seed = 7;
+	for (size_t i = 0; i < N; i++) {
+		seed = seed * 1103515245u + 12345u;
+		/* short keys (repeats, trailing spaces) and long ones */
+		size_t len = (seed >> 16) % 2 ? (seed >> 8) % 4 : 8 + (seed >> 8) % 5;
+		for (size_t k = 0; k < len; k++) {
+			seed = seed * 1103515245u + 12345u;
+			/* mostly one 8-byte stem, so that prefixes tie */
+			text[i][k] = k < 8 && (seed >> 20) % 4 ? 'a' : alpha[(seed >> 16) % 6];
+		}
+		struct cell f = {text[i], len};
+		if (i % 97 == 5)
+			f.ptr = NULL;
+		struct record rec = {.nfields = 1, .fields = &f, .line = (long)i + 2};
+		ck_assert(batch_add_row(&b, &rec, 0, false));
+	}
+	static size_t order[N], end[N];
+	size_t nrounds;
+	int key[] = {0};
+	for (int fi = 0; fi < 2; fi++) {
+		unsigned char fold[1] = {fi ? KEY_FOLD_PAD : KEY_FOLD_BYTES};
+		ck_assert(key_rounds(&b, 0, N, key, fold, 1, order, end, &nrounds));
+		ck_assert_uint_gt(nrounds, 1);
+		ck_assert_uint_eq(end[nrounds - 1], N);
+		size_t start = 0;
+		for (size_t r = 0; r < nrounds; start = end[r++]) {
+			for (size_t i = start; i < end[r]; i++) {
+				const struct cell *x = batch_row(&b, order[i]);
+				/* the (r+1)-th record of its key */
+				size_t before = 0;
+				for (size_t j = 0; j < order[i]; j++)
+					before += key_equal(batch_row(&b, j), x, key, fold, 1);
+				ck_assert_uint_eq(before, r);
+				if (i == start)
+					continue;
+				const struct cell *w = batch_row(&b, order[i - 1]);
+				ck_assert(!key_equal(w, x, key, fold, 1));
+				if (!w->ptr || !x->ptr) {
+					ck_assert(!x->ptr ? !w->ptr : 1); /* NULL first */
+					continue;
+				}
+				struct cell tw = *w, tx = *x;
+				while (fi && tw.len && tw.ptr[tw.len - 1] == ' ')
+					tw.len--;
+				while (fi && tx.len && tx.ptr[tx.len - 1] == ' ')
+					tx.len--;
+				ck_assert_int_lt(bytes_order(&tw, &tx), 0);
+			}
+		}
+	}
+	batch_free(&b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("keys");
@@ -132,6 +205,7 @@ int main(void)
 	tcase_add_test(tc, folded_keys);
 	tcase_add_test(tc, distinct_keys_are_one_sorted_round);
 	tcase_add_test(tc, hash_and_equality);
+	tcase_add_test(tc, rounds_sorted_past_the_prefix);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
