@@ -140,6 +140,10 @@ struct batch {
 	const int *exact_rules;
 	bool exact_doubt;
 	size_t exact_from; /* rows before it were tested (by the reader) */
+	/* keyed writes: key_rounds of its first rounds_rows rows (0: none),
+	 * worked out by the reader before the batch went, so that a writer
+	 * need not between its statements; room for rounds_cap rows */
+	size_t *round_order, *round_end, nrounds, rounds_rows, rounds_cap;
 	struct arena arena;
 	/* the CSV text of meta.csv rows, each ended by '\n' and, within a
 	 * block, right after the row before it (batch_csv_run) */

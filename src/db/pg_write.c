@@ -103,6 +103,17 @@ static bool copy_end(struct conn *c, bool ok, bool interrupted, int inexact, con
 	return ok;
 }
 
+/* v in decimal and a tab after it: a numbered COPY line's start */
+static bool put_number(struct buf *o, size_t v)
+{
+	char d[24], *p = d + sizeof d;
+	*--p = '\t';
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	return buf_append(o, p, (size_t)(d + sizeof d - p));
+}
+
 /* Run COPY statement sql with rows [first, first+n) of b as its data, in
  * text format, escaped by pg_copy_escape; numbered: each line starts with
  * the row's number in the range (0, 1, ...). */
@@ -154,7 +165,7 @@ static bool copy_in(struct conn *c, const char *sql, const struct batch *b, size
 			ok = false;
 			break;
 		}
-		if (numbered && !buf_printf(&c->copy, "%zu\t", r - first))
+		if (numbered && !put_number(&c->copy, r - first))
 			ok = false;
 		if (csv && !buf_append(&c->copy, b->meta[r].raw, b->meta[r].raw_len))
 			ok = false;

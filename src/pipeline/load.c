@@ -192,6 +192,26 @@ static bool gate_enter(struct load *ld, const struct batch *b)
 
 static void test_exact_rows(const struct load *ld, struct batch *b);
 
+/* Keyed writes: the rounds of b's rows (key_rounds), worked out here
+ * while the writers wait on the server, not by a writer between its
+ * statements. Out of memory: none, and the writer works them out. */
+static void plan_rounds(const struct load *ld, struct batch *b)
+{
+	b->rounds_rows = 0;
+	if (b->rounds_cap < b->nrows) {
+		free(b->round_order);
+		free(b->round_end);
+		b->round_order = malloc(b->nrows * sizeof *b->round_order);
+		b->round_end = malloc(b->nrows * sizeof *b->round_end);
+		b->rounds_cap = b->round_order && b->round_end ? b->nrows : 0;
+		if (!b->rounds_cap)
+			return;
+	}
+	if (b->nrows && key_rounds(b, 0, b->nrows, ld->key_idx, ld->key_fold, ld->nkey_idx,
+				   b->round_order, b->round_end, &b->nrounds))
+		b->rounds_rows = b->nrows;
+}
+
 /* Hand a filled batch to writer queue q (in a dry run, back to the reader
  * empty, its bytes counted as done). It carries the input bytes read since
  * the last batch went. */
@@ -204,6 +224,8 @@ static bool dispatch(struct load *ld, struct batch *b, int q, uint64_t *pending_
 	*pending_bytes = 0;
 	if (!maybe_create(ld, b, create_done))
 		return false;
+	if (ld->keyed && !ld->job->dry_run)
+		plan_rounds(ld, b);
 	if (ld->job->dry_run) {
 		atomic_fetch_add(&ld->run.live.bytes_done, b->bytes);
 		batch_reset(b);

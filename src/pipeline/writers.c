@@ -110,7 +110,12 @@ static bool write_rows(struct load *ld, struct conn *c, const struct batch *b, s
 	bool ok = order && round_end && vrow && done && (vmatched || !matched) && view.cells &&
 		  view.meta && names && set && idx;
 	size_t nrounds = 1;
-	if (ok && ld->keyed) {
+	if (ok && ld->keyed && first == 0 && n == b->rounds_rows) {
+		/* the reader worked them out */
+		memcpy(order, b->round_order, n * sizeof *order);
+		memcpy(round_end, b->round_end, b->nrounds * sizeof *round_end);
+		nrounds = b->nrounds;
+	} else if (ok && ld->keyed) {
 		ok = key_rounds(b, first, n, ld->key_idx, ld->key_fold, ld->nkey_idx, order,
 				round_end, &nrounds);
 	} else if (ok) {

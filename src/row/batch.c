@@ -143,6 +143,10 @@ void batch_free(struct batch *b)
 	b->nkids = 0;
 	free(b->cells);
 	free(b->meta);
+	free(b->round_order);
+	free(b->round_end);
+	b->round_order = b->round_end = NULL;
+	b->rounds_cap = b->nrounds = b->rounds_rows = 0;
 	arena_free(&b->arena);
 	arena_free(&b->text);
 	b->cells = NULL;
@@ -157,6 +161,7 @@ void batch_reset(struct batch *b)
 	b->has_defaults = false;
 	b->exact_doubt = false;
 	b->exact_from = 0;
+	b->rounds_rows = 0;
 	b->csv_delim = b->csv_quote = 0;
 	arena_reset(&b->arena);
 	arena_reset(&b->text);
