@@ -140,6 +140,9 @@ struct batch {
 	const int *exact_rules;
 	bool exact_doubt;
 	size_t exact_from; /* rows before it were tested (by the reader) */
+	/* every value lies in the arenas, so ARENA_PAD bytes can be read past
+	 * it: set by batch_init; a view whose cells point elsewhere has not */
+	bool values_padded;
 	/* keyed writes: key_rounds of its first rounds_rows rows (0: none),
 	 * worked out by the reader before the batch went, so that a writer
 	 * need not between its statements; room for rounds_cap rows */

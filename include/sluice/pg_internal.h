@@ -90,11 +90,13 @@ struct conn {
 /* src/db/pg_binary.c: the kind of a column of type (format_type's text);
  * the format's header and trailer; row as one tuple after o's end: 1, or
  * 0 when one of its values is not one carried in binary (o unchanged), -1
- * out of memory */
+ * out of memory. padded: ARENA_PAD bytes can be read past each value
+ * (batch.values_padded). */
 enum pg_bin_kind pg_bin_kind_of(const char *type);
 bool pg_bin_header(struct buf *o);
 bool pg_bin_trailer(struct buf *o);
-int pg_bin_row(struct buf *o, const enum pg_bin_kind *kinds, const struct cell *row, int ncols);
+int pg_bin_row(struct buf *o, const enum pg_bin_kind *kinds, const struct cell *row, int ncols,
+	       bool padded);
 
 /* src/db/pg.c */
 bool pg_query_row(struct conn *c, const char *sql, char **out, int n, struct sl_error *err);

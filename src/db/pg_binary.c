@@ -101,12 +101,21 @@ static bool plain_int(const char *s, size_t n, int64_t *v)
 /* The words boolin takes, whole, in any case: 1 true, 0 false, -1 none. */
 static int bool_word(const char *s, size_t n)
 {
-	char w[6];
-	if (n == 0 || n > 5)
+	uint32_t w4;
+	if (n == 4 || n == 5) {
+		/* "true" and "false", the commonest, in one look each (ORed
+		 * with 0x20, only 'A'-'Z' become these lower case letters) */
+		memcpy(&w4, s + n - 4, 4);
+		w4 |= 0x20202020u;
+		if (n == 4)
+			return !memcmp(&w4, "true", 4) ? 1 : -1;
+		return (s[0] | 0x20) == 'f' && !memcmp(&w4, "alse", 4) ? 0 : -1;
+	}
+	char w[3];
+	if (n == 0 || n > 3)
 		return -1;
 	for (size_t i = 0; i < n; i++)
 		w[i] = (char)(s[i] | 0x20); /* ASCII letters to lower case */
-	w[n] = 0;
 	switch (n) {
 	case 1:
 		return w[0] == 't' || w[0] == 'y' || s[0] == '1'   ? 1
@@ -114,40 +123,50 @@ static int bool_word(const char *s, size_t n)
 								   : -1;
 	case 2:
 		return !memcmp(w, "on", 2) ? 1 : !memcmp(w, "no", 2) ? 0 : -1;
-	case 3:
-		return !memcmp(w, "yes", 3) ? 1 : !memcmp(w, "off", 3) ? 0 : -1;
-	case 4:
-		return !memcmp(w, "true", 4) ? 1 : -1;
 	default:
-		return !memcmp(w, "false", 5) ? 0 : -1;
+		return !memcmp(w, "yes", 3) ? 1 : !memcmp(w, "off", 3) ? 0 : -1;
 	}
 }
 
-/* s[0, n) as -?[0-9]+(\.[0-9]+)?: the sign, and where the digits before
- * and after the point are; false for anything else. */
-static bool plain_decimal(const char *s, size_t n, bool *neg, const char **i0, size_t *ni,
-			  const char **f0, size_t *nf)
+/* A plain decimal's parts: its sign, where its digits before and after
+ * the point are, and their values (when 19 digits or fewer). */
+struct decimal {
+	bool neg;
+	const char *i0, *f0;
+	size_t ni, nf;
+	uint64_t iv, fv;
+};
+
+/* s[0, n) as -?[0-9]+(\.[0-9]+)? into *x, in one pass; false for anything
+ * else. */
+static bool plain_decimal(const char *s, size_t n, struct decimal *x)
 {
-	size_t i = 0;
-	*neg = n && s[0] == '-';
-	i += *neg;
-	*i0 = s + i;
-	while (i < n && digit(s[i]))
-		i++;
-	*ni = (size_t)(s + i - *i0);
-	*f0 = s + i;
-	*nf = 0;
-	if (!*ni)
-		return false;
-	if (i < n && s[i] == '.') {
-		*f0 = s + ++i;
-		while (i < n && digit(s[i]))
-			i++;
-		*nf = (size_t)(s + i - *f0);
-		if (!*nf)
+	const char *p = s, *e = s + n, *dot = NULL;
+	x->neg = n && s[0] == '-';
+	p += x->neg;
+	const char *d0 = p;
+	uint64_t v = 0, iv = 0; /* past 19 digits they may wrap: unused then */
+	for (; p < e; p++) {
+		unsigned d = (unsigned)((unsigned char)*p - '0');
+		if (d < 10) {
+			v = v * 10 + d;
+		} else if (*p == '.' && !dot) {
+			dot = p;
+			iv = v;
+			v = 0;
+		} else {
 			return false;
+		}
 	}
-	return i == n;
+	if (dot ? dot == d0 || dot + 1 == e : e == d0)
+		return false;
+	x->i0 = d0;
+	x->ni = (size_t)((dot ? dot : e) - d0);
+	x->f0 = dot ? dot + 1 : e;
+	x->nf = dot ? (size_t)(e - dot - 1) : 0;
+	x->iv = dot ? iv : v;
+	x->fv = dot ? v : 0;
+	return true;
 }
 
 /* A double the way float8in's strtod reads it, when Clinger's fast path
@@ -163,30 +182,27 @@ static bool exact_double(const char *s, size_t n, double *out)
 	static const double p10[] = {1e0,  1e1,	 1e2,  1e3,  1e4,  1e5,	 1e6,  1e7,
 				     1e8,  1e9,	 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 				     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-	bool neg;
-	const char *i0, *f0;
-	size_t ni, nf;
-	if (!plain_decimal(s, n, &neg, &i0, &ni, &f0, &nf) || nf > 22)
-		return false;
-	/* the digits as one integer, leading zeros aside: 16 at most */
-	while (ni && *i0 == '0') {
-		i0++;
-		ni--;
-	}
-	if (ni > 16)
-		return false;
+	/* -?[0-9]+(\.[0-9]+)? in one pass: the digits from the first that is
+	 * not zero are the significant ones, 16 at most */
+	const char *p = s, *e = s + n, *dot = NULL;
+	bool neg = n && s[0] == '-';
+	p += neg;
+	const char *d0 = p;
 	uint64_t w = 0;
-	size_t sig = ni;
-	for (size_t k = 0; k < ni; k++)
-		w = w * 10 + (uint64_t)(i0[k] - '0');
-	for (size_t k = 0; k < nf; k++) {
-		if (!w && f0[k] == '0')
-			continue; /* a leading zero of 0.00x */
-		if (++sig > 16)
+	int sig = 0;
+	for (; p < e; p++) {
+		unsigned d = (unsigned)((unsigned char)*p - '0');
+		if (d < 10) {
+			sig += (w | d) != 0;
+			w = w * 10 + d; /* past 16 digits it may wrap: refused below */
+		} else if (*p == '.' && !dot) {
+			dot = p;
+		} else {
 			return false;
-		w = w * 10 + (uint64_t)(f0[k] - '0');
+		}
 	}
-	if (w > (uint64_t)1 << 53)
+	size_t nf = dot ? (size_t)(e - dot - 1) : 0;
+	if ((dot ? dot == d0 || nf == 0 : e == d0) || nf > 22 || sig > 16 || w > (uint64_t)1 << 53)
 		return false;
 	double d = (double)w / p10[nf];
 	*out = neg ? -d : d;
@@ -200,11 +216,13 @@ static bool exact_double(const char *s, size_t n, double *out)
  * two places); the length written, 0 when not plain or too long. */
 static size_t numeric_bin(const char *s, size_t n, char *o)
 {
-	bool neg;
-	const char *i0, *f0;
-	size_t ni, nf;
-	if (n > 1000 || !plain_decimal(s, n, &neg, &i0, &ni, &f0, &nf))
+	static const uint64_t p10[] = {1, 10, 100, 1000};
+	struct decimal x;
+	if (n > 1000 || !plain_decimal(s, n, &x))
 		return 0;
+	bool neg = x.neg;
+	const char *i0 = x.i0, *f0 = x.f0;
+	size_t ni = x.ni, nf = x.nf;
 	while (ni && *i0 == '0') {
 		i0++; /* leading zeros: "0.5" has no integer part */
 		ni--;
@@ -213,25 +231,37 @@ static size_t numeric_bin(const char *s, size_t n, char *o)
 	 * is short when ni is not a multiple of 4, the fraction's last is
 	 * padded with zeros */
 	uint16_t d[1000 / 4 + 4];
-	size_t nd = 0, head = ni % 4 ? ni % 4 : 4;
+	size_t nd = 0;
 	int weight = (int)((ni + 3) / 4) - 1;
-	for (size_t at = 0; at < ni; at += head, head = 4) {
-		unsigned v = 0;
-		for (size_t k = 0; k < head; k++)
-			v = v * 10 + (unsigned)(i0[at + k] - '0');
-		d[nd++] = (uint16_t)v;
-	}
-	size_t whole = nf & ~(size_t)3;
-	for (size_t at = 0; at < whole; at += 4)
-		d[nd++] = (uint16_t)((unsigned)(f0[at] - '0') * 1000 +
-				     (unsigned)(f0[at + 1] - '0') * 100 +
-				     (unsigned)(f0[at + 2] - '0') * 10 +
-				     (unsigned)(f0[at + 3] - '0'));
-	if (whole < nf) {
-		unsigned v = 0;
-		for (size_t k = whole; k < whole + 4; k++)
-			v = v * 10 + (k < nf ? (unsigned)(f0[k] - '0') : 0);
-		d[nd++] = (uint16_t)v;
+	if (ni <= 16 && nf <= 16) {
+		/* from the two parts' values, the last group first */
+		size_t gi = (ni + 3) / 4, gf = (nf + 3) / 4;
+		uint64_t v = x.iv, f = x.fv * p10[gf * 4 - nf];
+		nd = gi + gf;
+		for (size_t g = nd; g > gi; g--, f /= 10000)
+			d[g - 1] = (uint16_t)(f % 10000);
+		for (size_t g = gi; g > 0; g--, v /= 10000)
+			d[g - 1] = (uint16_t)(v % 10000);
+	} else {
+		size_t head = ni % 4 ? ni % 4 : 4;
+		for (size_t at = 0; at < ni; at += head, head = 4) {
+			unsigned v = 0;
+			for (size_t k = 0; k < head; k++)
+				v = v * 10 + (unsigned)(i0[at + k] - '0');
+			d[nd++] = (uint16_t)v;
+		}
+		size_t whole = nf & ~(size_t)3;
+		for (size_t at = 0; at < whole; at += 4)
+			d[nd++] = (uint16_t)((unsigned)(f0[at] - '0') * 1000 +
+					     (unsigned)(f0[at + 1] - '0') * 100 +
+					     (unsigned)(f0[at + 2] - '0') * 10 +
+					     (unsigned)(f0[at + 3] - '0'));
+		if (whole < nf) {
+			unsigned v = 0;
+			for (size_t k = whole; k < whole + 4; k++)
+				v = v * 10 + (k < nf ? (unsigned)(f0[k] - '0') : 0);
+			d[nd++] = (uint16_t)v;
+		}
 	}
 	/* as make_result keeps it: no leading or trailing zero groups, and a
 	 * zero positive with weight 0 */
@@ -412,20 +442,28 @@ bool pg_bin_trailer(struct buf *o)
 	return buf_append(o, "\377\377", 2);
 }
 
-int pg_bin_row(struct buf *o, const enum pg_bin_kind *kinds, const struct cell *row, int ncols)
+int pg_bin_row(struct buf *o, const enum pg_bin_kind *kinds, const struct cell *row, int ncols,
+	       bool padded)
 {
-	/* room for the row at its worst: a numeric's groups are half its
-	 * text's length, the others at most 16 bytes or their text */
-	size_t room = 2;
-	for (int col = 0; col < ncols; col++)
-		room += 4 + (row[col].ptr ? row[col].len + 24 : 0);
-	if (!buf_reserve(o, room))
+	size_t start = o->len;
+	if (!buf_reserve(o, 2 + (size_t)ncols * 4))
 		return -1;
-	char *p = o->data + o->len, *p0 = p;
+	char *p = o->data + o->len, *end = o->data + o->cap - 1;
 	put16(p, (unsigned)ncols);
 	p += 2;
 	for (int col = 0; col < ncols; col++) {
 		const struct cell *v = &row[col];
+		/* room for the value at its worst: a numeric's groups are half
+		 * its text's length, the others at most 16 bytes or their text
+		 * (rounded up to 32, which a padded text is copied as) */
+		size_t need = 4 + (v->ptr ? v->len + 32 : 0) + (size_t)(ncols - col) * 4;
+		if ((size_t)(end - p) < need) {
+			o->len = (size_t)(p - o->data);
+			if (!buf_reserve(o, need))
+				return -1;
+			p = o->data + o->len;
+			end = o->data + o->cap - 1;
+		}
 		if (!v->ptr) {
 			put32(p, UINT32_MAX); /* -1: NULL */
 			p += 4;
@@ -436,18 +474,29 @@ int pg_bin_row(struct buf *o, const enum pg_bin_kind *kinds, const struct cell *
 		if (cell_is_default(v)) {
 			k = 0;
 		} else if (kind == PG_BIN_TEXT) {
-			/* the commonest, without the switch's jump */
+			/* the commonest, without the switch's jump; a short value
+			 * of a padded row as one 32-byte copy, not memcpy's size
+			 * classes (the bytes past it are overwritten next) */
 			put32(p, (uint32_t)v->len);
-			memcpy(p + 4, v->ptr, v->len);
+			if (padded && v->len <= 32) {
+				char t[32];
+				memcpy(t, v->ptr, 32);
+				memcpy(p + 4, t, 32);
+			} else {
+				memcpy(p + 4, v->ptr, v->len);
+			}
 			k = 4 + v->len;
 		} else {
 			k = put_value(kind, v->ptr, v->len, p);
 		}
-		if (!k)
+		if (!k) {
+			o->len = start;
+			o->data[o->len] = '\0';
 			return 0;
+		}
 		p += k;
 	}
-	o->len += (size_t)(p - p0);
+	o->len = (size_t)(p - o->data);
 	o->data[o->len] = '\0';
 	return 1;
 }

@@ -234,9 +234,9 @@ static bool copy_binary(struct conn *c, const struct write_spec *spec, const str
 {
 	*done = 0;
 	buf_reset(&c->copy);
-	int got = pg_bin_header(&c->copy)
-			  ? pg_bin_row(&c->copy, c->bin_kinds, batch_row(b, first), b->ncols)
-			  : -1;
+	int got = pg_bin_header(&c->copy) ? pg_bin_row(&c->copy, c->bin_kinds, batch_row(b, first),
+						       b->ncols, b->values_padded)
+					  : -1;
 	if (got <= 0) {
 		buf_reset(&c->copy);
 		return got == 0 || sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
@@ -265,7 +265,8 @@ static bool copy_binary(struct conn *c, const struct write_spec *spec, const str
 			tested = i + k;
 		}
 		if (i > first) {
-			got = pg_bin_row(&c->copy, c->bin_kinds, batch_row(b, i), b->ncols);
+			got = pg_bin_row(&c->copy, c->bin_kinds, batch_row(b, i), b->ncols,
+					 b->values_padded);
 			ok = got >= 0;
 			if (got <= 0)
 				break; /* row i is not carried: it and the rest go as text */

@@ -106,6 +106,7 @@ bool batch_init(struct batch *b, int ncols, size_t cap_rows)
 	memset(b, 0, sizeof *b);
 	b->ncols = ncols;
 	b->cap_rows = cap_rows;
+	b->values_padded = true;
 	b->cells = calloc(cap_rows * (size_t)(ncols ? ncols : 1), sizeof *b->cells);
 	b->meta = calloc(cap_rows, sizeof *b->meta);
 	arena_init(&b->arena, 0);

@@ -18,7 +18,7 @@ static long enc(enum pg_bin_kind k, const char *s, unsigned char *out)
 	struct buf o;
 	buf_init(&o, 0);
 	struct cell c = {s, s ? strlen(s) : 0};
-	int got = pg_bin_row(&o, &k, &c, 1);
+	int got = pg_bin_row(&o, &k, &c, 1, false);
 	long n = -1;
 	if (got == 1) {
 		ck_assert_uint_ge(o.len, 2);
@@ -181,18 +181,61 @@ START_TEST(rows_and_kinds)
 	buf_init(&o, 0);
 	enum pg_bin_kind k[3] = {PG_BIN_INT4, PG_BIN_TEXT, PG_BIN_TEXT};
 	struct cell row[3] = {{"5", 1}, {NULL, 0}, {"", 0}};
-	ck_assert_int_eq(pg_bin_row(&o, k, row, 3), 1);
+	ck_assert_int_eq(pg_bin_row(&o, k, row, 3, false), 1);
 	const unsigned char want[] = {0, 3,    0,    0,	   0,	 4, 0, 0, 0,
 				      5, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
 	ck_assert_uint_eq(o.len, sizeof want);
 	ck_assert_int_eq(memcmp(o.data, want, sizeof want), 0);
 	row[0] = (struct cell){"5x", 2};
-	ck_assert_int_eq(pg_bin_row(&o, k, row, 3), 0);
+	ck_assert_int_eq(pg_bin_row(&o, k, row, 3, false), 0);
 	ck_assert_uint_eq(o.len, sizeof want);
 	row[0] = (struct cell){cell_default, 0};
-	ck_assert_int_eq(pg_bin_row(&o, k, row, 3), 0);
+	ck_assert_int_eq(pg_bin_row(&o, k, row, 3, false), 0);
 	ck_assert_uint_eq(o.len, sizeof want);
 	buf_free(&o);
+}
+END_TEST
+
+/* Padded rows copy short texts 32 bytes at a time: the bytes are those of
+ * an unpadded row, for texts of every length to 40 and long ones, rows
+ * that outgrow the buffer midway, and a row refused midway leaves
+ * nothing (the bytes copied past a value are not kept). */
+START_TEST(padded_rows_are_the_same)
+{
+	enum { N = 6, PAD = 32 };
+	static char text[N][2100 + PAD];
+	enum pg_bin_kind k[N] = {PG_BIN_TEXT, PG_BIN_INT4, PG_BIN_TEXT,
+				 PG_BIN_TEXT, PG_BIN_BOOL, PG_BIN_TEXT};
+	struct buf plain, padded;
+	buf_init(&plain, 0);
+	buf_init(&padded, 0);
+	unsigned seed = 3;
+	for (int r = 0; r < 400; r++) {
+		struct cell row[N];
+		for (int c = 0; c < N; c++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t len = (seed >> 16) % 41;
+			if (r % 50 == 7 && c == 3)
+				len = 2000;		      /* grows the buffer midway */
+			memset(text[c], 'x', sizeof text[c]); /* past the value */
+			for (size_t i = 0; i < len; i++)
+				text[c][i] = (char)('a' + (seed >> (i % 16)) % 26);
+			row[c] = (struct cell){text[c], len};
+		}
+		row[1] = (struct cell){r % 9 ? "42" : "4x2", r % 9 ? 2 : 3}; /* refused */
+		row[4] = (struct cell){"false", 5};
+		if (r % 13 == 0)
+			row[2] = (struct cell){NULL, 0};
+		int a = pg_bin_row(&plain, k, row, N, false),
+		    b = pg_bin_row(&padded, k, row, N, true);
+		ck_assert_int_eq(a, b);
+		ck_assert_int_eq(a, r % 9 ? 1 : 0);
+		ck_assert_uint_eq(plain.len, padded.len);
+		ck_assert_int_eq(memcmp(plain.data, padded.data, plain.len), 0);
+		ck_assert_int_eq(padded.data[padded.len], 0);
+	}
+	buf_free(&plain);
+	buf_free(&padded);
 }
 END_TEST
 
@@ -205,6 +248,7 @@ int main(void)
 	tcase_add_test(tc, doubles);
 	tcase_add_test(tc, dates_and_timestamps);
 	tcase_add_test(tc, rows_and_kinds);
+	tcase_add_test(tc, padded_rows_are_the_same);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
