@@ -1,6 +1,7 @@
 /* src/db/pg_conn.c
  * The PostgreSQL connection: connect, poll-driven waits with --timeout, cancel, errors.
  */
+#include <errno.h>
 #include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
@@ -8,11 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "sluice/pg_internal.h"
 #include "sluice/signals.h"
 #include "sluice/url.h"
+
+/* COPY data sent in pieces this large or larger goes to the socket
+ * itself (put_copy_direct); smaller pieces through libpq. */
+#define DIRECT_COPY_BYTES (8 * 1024)
 
 /* Whether an error with this SQLSTATE would hit every row of any batch
  * (privileges, a missing table or column, a read-only server, resources,
@@ -313,8 +319,61 @@ PGresult *pg_run_prepare(struct conn *c, const char *name, const char *sql)
  * nonblocking connection: they wait at most --timeout between bytes. The
  * first two return 1 or -1, the third as PQgetCopyData, -2 when broken or
  * stalled. */
+/* One CopyData message of len bytes at data, written to the socket from
+ * data, not through libpq's buffer (which would copy it first): libpq's
+ * buffer emptied before, the message whole after, so the stream stays
+ * libpq's. Only on a connection without TLS or GSS encryption, whose
+ * bytes are the protocol's as they are. 1, or -1 when the connection
+ * failed or stalled (libpq then meets the failure itself at its next
+ * call, and tells it). */
+static int put_copy_direct(struct conn *c, const char *data, size_t len)
+{
+	if (!pg_flush(c))
+		return -1;
+	unsigned char head[5] = {'d', (unsigned char)((len + 4) >> 24),
+				 (unsigned char)((len + 4) >> 16), (unsigned char)((len + 4) >> 8),
+				 (unsigned char)(len + 4)};
+	size_t done = 0, total = sizeof head + len;
+	while (done < total) {
+		struct iovec iov[2];
+		int n = 0;
+		if (done < sizeof head)
+			iov[n++] = (struct iovec){head + done, sizeof head - done};
+		size_t off = done < sizeof head ? 0 : done - sizeof head;
+		iov[n++] = (struct iovec){(char *)data + off, len - off};
+		struct msghdr m = {.msg_iov = iov, .msg_iovlen = (size_t)n};
+		ssize_t k = c->stalled ? -1 : sendmsg(PQsocket(c->pg), &m, MSG_NOSIGNAL);
+		if (k > 0) {
+			done += (size_t)k;
+		} else if (k < 0 && errno == EINTR) {
+			continue;
+		} else if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* the server's replies are read meanwhile, as libpq does */
+			if (!pg_wait(c, true) || !PQconsumeInput(c->pg))
+				return -1;
+		} else {
+			return -1;
+		}
+	}
+	return 1;
+}
+
+/* Whether COPY data may go straight to the socket (put_copy_direct).
+ * Test builds: SLUICE_PG_DIRECT=0 says no, so libpq's path is tested. */
+static bool direct_allowed(struct conn *c)
+{
+#ifdef SLUICE_TEST_HOOKS
+	const char *v = getenv("SLUICE_PG_DIRECT");
+	if (v && !strcmp(v, "0"))
+		return false;
+#endif
+	return !PQsslInUse(c->pg) && !PQgssEncInUse(c->pg) && PQsocket(c->pg) >= 0;
+}
+
 int pg_put_copy(struct conn *c, const char *data, size_t len)
 {
+	if (len >= DIRECT_COPY_BYTES && !c->stalled && direct_allowed(c))
+		return put_copy_direct(c, data, len);
 	for (;;) {
 		int rc = c->stalled ? -1 : PQputCopyData(c->pg, data, (int)len);
 		/* send it before taking more: libpq's buffer would otherwise grow

@@ -5,7 +5,9 @@
 # in the plain forms sluice encodes and in the forms it leaves to the server
 # (exponents, signs, spaces, zones, Infinity), go through sluice three ways:
 # in binary where it can (the default), all as text (SLUICE_PG_BINARY=0, a
-# test build's switch), and through psql's \copy. Clean files: every row
+# test build's switch; and through libpq's buffer, SLUICE_PG_DIRECT=0, as
+# on a TLS connection, where the default writes COPY data to the socket
+# itself), and through psql's \copy. Clean files: every row
 # sluice keeps is psql's row, value for value as the server prints it, and
 # the rows it refuses are refused in both modes for a value the column
 # would round. Files with refused values: the same rows, rejects, reasons,
@@ -85,7 +87,7 @@ bad=0
 for seed in $(seq 1 "$SEEDS"); do
 	python3 "$GEN" "$seed" "$TMP/c$seed.csv"
 	load "$seed" "$TMP/c$seed.csv" pb_bin
-	load "$seed" "$TMP/c$seed.csv" pb_txt SLUICE_PG_BINARY=0
+	load "$seed" "$TMP/c$seed.csv" pb_txt SLUICE_PG_BINARY=0 SLUICE_PG_DIRECT=0
 	binary_batches pb_bin
 	if grep -aq "COPY in binary format" "$TMP/pb_txt.out"; then
 		fail "seed $seed: SLUICE_PG_BINARY=0 still sent binary"
@@ -118,7 +120,7 @@ bad=0
 for seed in $(seq 11 $((10 + SEEDS))); do
 	python3 "$GEN" "$seed" "$TMP/d$seed.csv" dirty
 	load "$seed" "$TMP/d$seed.csv" pb_bin
-	load "$seed" "$TMP/d$seed.csv" pb_txt SLUICE_PG_BINARY=0
+	load "$seed" "$TMP/d$seed.csv" pb_txt SLUICE_PG_BINARY=0 SLUICE_PG_DIRECT=0
 	same_as_text "$seed"
 	if [ "$(grep -ac . "$TMP/pb_bin.rej.log")" -lt 10 ]; then
 		fail "seed $seed: only $(grep -ac . "$TMP/pb_bin.rej.log") rejects"
