@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,10 +316,6 @@ PGresult *pg_run_prepare(struct conn *c, const char *name, const char *sql)
 	return pg_outcome(c, pg_may_send(c) ? PQsendPrepare(c->pg, name, sql, 0, NULL) : 0);
 }
 
-/* PQputCopyData, PQputCopyEnd and PQgetCopyData (blocking form) on the
- * nonblocking connection: they wait at most --timeout between bytes. The
- * first two return 1 or -1, the third as PQgetCopyData, -2 when broken or
- * stalled. */
 /* One CopyData message of len bytes at data, written to the socket from
  * data, not through libpq's buffer (which would copy it first): libpq's
  * buffer emptied before, the message whole after, so the stream stays
@@ -370,9 +367,13 @@ static bool direct_allowed(struct conn *c)
 	return !PQsslInUse(c->pg) && !PQgssEncInUse(c->pg) && PQsocket(c->pg) >= 0;
 }
 
+/* PQputCopyData, PQputCopyEnd and PQgetCopyData (blocking form) on the
+ * nonblocking connection: they wait at most --timeout between bytes. The
+ * first two return 1 or -1, the third as PQgetCopyData, -2 when broken or
+ * stalled. */
 int pg_put_copy(struct conn *c, const char *data, size_t len)
 {
-	if (len >= DIRECT_COPY_BYTES && !c->stalled && direct_allowed(c))
+	if (len >= DIRECT_COPY_BYTES && len <= INT32_MAX - 4 && !c->stalled && direct_allowed(c))
 		return put_copy_direct(c, data, len);
 	for (;;) {
 		int rc = c->stalled ? -1 : PQputCopyData(c->pg, data, (int)len);
