@@ -459,8 +459,10 @@ int pg_bin_row(struct buf *o, const enum pg_bin_kind *kinds, const struct cell *
 		size_t need = 4 + (v->ptr ? v->len + 32 : 0) + (size_t)(ncols - col) * 4;
 		if ((size_t)(end - p) < need) {
 			o->len = (size_t)(p - o->data);
-			if (!buf_reserve(o, need))
+			if (!buf_reserve(o, need)) {
+				o->len = start; /* nothing of the row */
 				return -1;
+			}
 			p = o->data + o->len;
 			end = o->data + o->cap - 1;
 		}
