@@ -75,29 +75,6 @@ static bool digit(char ch)
 	return ch >= '0' && ch <= '9';
 }
 
-/* s[0, n) as -?[0-9]+ within a bigint's range: its value in *v */
-static bool plain_int(const char *s, size_t n, int64_t *v)
-{
-	bool neg = n && s[0] == '-';
-	size_t i = neg;
-	if (i == n)
-		return false;
-	while (i + 1 < n && s[i] == '0')
-		i++; /* leading zeros */
-	if (n - i > 19)
-		return false;
-	uint64_t x = 0;
-	for (; i < n; i++) {
-		if (!digit(s[i]))
-			return false;
-		x = x * 10 + (uint64_t)(s[i] - '0'); /* 19 digits: no wrap */
-	}
-	if (x > (uint64_t)INT64_MAX + neg)
-		return false;
-	*v = neg ? (int64_t)(0 - x) : (int64_t)x;
-	return true;
-}
-
 /* The words boolin takes, whole, in any case: 1 true, 0 false, -1 none. */
 static int bool_word(const char *s, size_t n)
 {
@@ -134,21 +111,25 @@ struct decimal {
 	bool neg;
 	const char *i0, *f0;
 	size_t ni, nf;
+	size_t sig; /* the digits from the first that is not 0 */
 	uint64_t iv, fv;
 };
 
 /* s[0, n) as -?[0-9]+(\.[0-9]+)? into *x, in one pass; false for anything
  * else. */
-static bool plain_decimal(const char *s, size_t n, struct decimal *x)
+__attribute__((always_inline)) static inline bool plain_decimal(const char *s, size_t n,
+								struct decimal *x)
 {
 	const char *p = s, *e = s + n, *dot = NULL;
 	x->neg = n && s[0] == '-';
 	p += x->neg;
 	const char *d0 = p;
 	uint64_t v = 0, iv = 0; /* past 19 digits they may wrap: unused then */
+	size_t sig = 0;
 	for (; p < e; p++) {
 		unsigned d = (unsigned)((unsigned char)*p - '0');
 		if (d < 10) {
+			sig += sig || d;
 			v = v * 10 + d;
 		} else if (*p == '.' && !dot) {
 			dot = p;
@@ -166,6 +147,19 @@ static bool plain_decimal(const char *s, size_t n, struct decimal *x)
 	x->nf = dot ? (size_t)(e - dot - 1) : 0;
 	x->iv = dot ? iv : v;
 	x->fv = dot ? v : 0;
+	x->sig = sig;
+	return true;
+}
+
+/* s[0, n) as -?[0-9]+ within a bigint's range: its value in *v */
+static bool plain_int(const char *s, size_t n, int64_t *v)
+{
+	struct decimal x;
+	if (!plain_decimal(s, n, &x) || x.nf)
+		return false;
+	if (x.sig > 19 || x.iv > (uint64_t)INT64_MAX + x.neg)
+		return false; /* 19 digits: x.iv did not wrap */
+	*v = x.neg ? (int64_t)(0 - x.iv) : (int64_t)x.iv;
 	return true;
 }
 
@@ -182,28 +176,35 @@ static bool exact_double(const char *s, size_t n, double *out)
 	static const double p10[] = {1e0,  1e1,	 1e2,  1e3,  1e4,  1e5,	 1e6,  1e7,
 				     1e8,  1e9,	 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
 				     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-	/* -?[0-9]+(\.[0-9]+)? in one pass: the digits from the first that is
-	 * not zero are the significant ones, 16 at most */
-	const char *p = s, *e = s + n, *dot = NULL;
-	bool neg = n && s[0] == '-';
-	p += neg;
-	const char *d0 = p;
-	uint64_t w = 0;
-	int sig = 0;
-	for (; p < e; p++) {
-		unsigned d = (unsigned)((unsigned char)*p - '0');
-		if (d < 10) {
-			sig += (w | d) != 0;
-			w = w * 10 + d; /* past 16 digits it may wrap: refused below */
-		} else if (*p == '.' && !dot) {
-			dot = p;
-		} else {
-			return false;
-		}
-	}
-	size_t nf = dot ? (size_t)(e - dot - 1) : 0;
-	if ((dot ? dot == d0 || nf == 0 : e == d0) || nf > 22 || sig > 16 || w > (uint64_t)1 << 53)
+	static const uint64_t p10i[] = {1,
+					10,
+					100,
+					1000,
+					10000,
+					100000,
+					1000000,
+					10000000,
+					100000000,
+					1000000000,
+					10000000000,
+					100000000000,
+					1000000000000,
+					10000000000000,
+					100000000000000,
+					1000000000000000};
+	struct decimal x;
+	if (!plain_decimal(s, n, &x) || x.nf > 22)
 		return false;
+	/* the digits as one integer, leading zeros aside: 16 at most, so
+	 * neither part wrapped, and with an integer part the point has 15
+	 * digits after it at most */
+	size_t nf = x.nf;
+	if (x.sig > 16)
+		return false;
+	uint64_t w = x.iv ? x.iv * p10i[nf] + x.fv : x.fv;
+	if (w > (uint64_t)1 << 53)
+		return false;
+	bool neg = x.neg;
 	double d = (double)w / p10[nf];
 	*out = neg ? -d : d;
 	return true;
