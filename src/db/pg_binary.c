@@ -363,18 +363,14 @@ static bool iso_timestamp(const char *s, size_t n, int64_t *us)
 	return true;
 }
 
-/* One value of kind k into o (which has room for its length word and 16
- * bytes, or its bytes when text): its length word and bytes; the bytes
- * written, 0 when it is not one this file encodes. */
+/* One value of kind k, not text, into o (which has room for its length
+ * word and its text's length and 32 bytes): its length word and bytes;
+ * the bytes written, 0 when it is not one this file encodes. */
 static size_t put_value(enum pg_bin_kind k, const char *s, size_t n, char *o)
 {
 	int64_t v;
 	double d;
 	switch (k) {
-	case PG_BIN_TEXT:
-		put32(o, (uint32_t)n);
-		memcpy(o + 4, s, n);
-		return 4 + n;
 	case PG_BIN_BOOL:
 		if ((v = bool_word(s, n)) < 0)
 			return 0;
@@ -427,6 +423,7 @@ static size_t put_value(enum pg_bin_kind k, const char *s, size_t n, char *o)
 		put32(o, 8);
 		put64(o + 4, (uint64_t)v);
 		return 12;
+	case PG_BIN_TEXT: /* pg_bin_row copies text itself */
 	case PG_BIN_NONE:
 		break;
 	}
