@@ -108,10 +108,17 @@ struct driver {
 		 * of the transaction into out, which commit_status then looks up on a
 		 * fresh connection (false with err when it cannot tell); -1 when the
 		 * commit was sent and the server offers no way to ask (the caller may
-		 * still look the rows up, see count_keys). */
+		 * still look the rows up, see count_keys); out then names the
+		 * session that sent it, for end_session (empty: none). */
 		int (*commit_token)(struct conn *c, char *out, size_t n);
 		bool (*commit_status)(struct conn *fresh, const char *token, bool *committed,
 				      struct sl_error *err);
+		/* After -1 from commit_token, before the rows are looked up on the
+		 * fresh connection: end the session token names and wait until it
+		 * is gone, so that a COMMIT still on its way cannot land after the
+		 * look (false with err when it is not gone within the bound).
+		 * NULL: a broken connection's session ends with it. */
+		bool (*end_session)(struct conn *fresh, const char *token, struct sl_error *err);
 		/* How commits are made sure of, for the summary: "txid" (PostgreSQL's
 		 * txid_status), "xa" (MySQL XA, settled by XA RECOVER) or "plain". */
 		const char *(*commit_mode)(const struct conn *c);

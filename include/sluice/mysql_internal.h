@@ -107,6 +107,7 @@ struct conn {
 	 * connection's N-th plain COMMIT is lost, the connection cut right
 	 * after sending it */
 	long fault_commit, ncommits;
+	long fault_late; /* SLUICE_FAULT_LATE_COMMIT (my_commit) */
 #endif
 	bool in_tx;	      /* a plain transaction is open */
 	bool xa_active;	      /* between XA START and its COMMIT or ROLLBACK */
@@ -167,6 +168,7 @@ bool my_rollback(struct conn *c, struct sl_error *err);
 int my_commit_token(struct conn *c, char *out, size_t n);
 const char *my_commit_mode(const struct conn *c);
 bool my_commit_status(struct conn *c, const char *token, bool *committed, struct sl_error *err);
+bool my_end_session(struct conn *c, const char *token, struct sl_error *err);
 bool my_count_keys(struct conn *c, const struct write_spec *spec, const struct batch *b,
 		   size_t first, size_t n, unsigned long long *count, struct sl_error *err);
 bool my_job_lock_hold(struct conn *c, struct sl_error *err);

@@ -187,6 +187,7 @@ const struct driver mysql_driver = {
 			.rollback = my_rollback,
 			.commit_token = my_commit_token,
 			.commit_status = my_commit_status,
+			.end_session = my_end_session,
 			.commit_mode = my_commit_mode,
 			.job_lock_hold = my_job_lock_hold,
 			.job_lock_try = my_job_lock_try,

@@ -504,6 +504,8 @@ static bool connect_now(const char *url, const struct conn_options *opts, struct
 #ifdef SLUICE_TEST_HOOKS
 	const char *fault = getenv("SLUICE_FAULT_LOSE_COMMIT");
 	c->fault_commit = fault ? atol(fault) : 0;
+	fault = getenv("SLUICE_FAULT_LATE_COMMIT");
+	c->fault_late = fault ? atol(fault) : 0;
 #endif
 	mysql_set_local_infile_handler(c->my, my_infile_init, my_infile_read, my_infile_end,
 				       my_infile_error, c);

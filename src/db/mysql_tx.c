@@ -58,6 +58,34 @@ static bool cut_off(const struct sl_error *err)
 	return err->kind == SL_ERR_INTERRUPTED && my_is_connection_errno(err->server_code);
 }
 
+#ifdef SLUICE_TEST_HOOKS
+/* Test builds, SLUICE_FAULT_LATE_COMMIT=n: the nth COMMIT goes out behind
+ * a statement that sleeps a second, both as raw packets, and sluice gives
+ * the connection up at once, as if the reply were lost; a copy of the
+ * socket keeps the session alive (until the process ends), so the server
+ * commits a second later, after sluice has moved on to settle it. */
+static bool late_commit(struct conn *c, struct sl_error *err)
+{
+	static const char *const q[] = {"DO SLEEP(1)", "COMMIT"};
+	int fd = my_socket_of(c->my);
+	for (int i = 0; i < 2; i++) {
+		char pkt[32];
+		size_t n = strlen(q[i]) + 1; /* COM_QUERY and the statement */
+		pkt[0] = (char)n;
+		pkt[1] = pkt[2] = pkt[3] = 0; /* length (3 bytes), sequence 0 */
+		pkt[4] = 0x03;
+		memcpy(pkt + 5, q[i], n - 1);
+		if (write(fd, pkt, n + 4) != (ssize_t)(n + 4))
+			break;
+	}
+	if (dup(fd) < 0)
+		return sl_error_set(err, SL_ERR_INTERNAL, "dup: the test's fault failed");
+	c->in_tx = false;
+	c->commit_in_doubt = true;
+	return sl_error_set(err, SL_ERR_CONNECTION, "COMMIT failed: its reply was lost (a test)");
+}
+#endif
+
 bool my_commit(struct conn *c, struct sl_error *err)
 {
 	if (c->plain) {
@@ -68,6 +96,8 @@ bool my_commit(struct conn *c, struct sl_error *err)
 			shutdown(my_socket_of(c->my), SHUT_RDWR);
 			mysql_read_query_result(c->my);
 		}
+		if (c->fault_late && ++c->ncommits == c->fault_late)
+			return late_commit(c, err);
 #endif
 		bool ok = my_run_query(c, "COMMIT", "COMMIT failed", err);
 		c->in_tx = false;
@@ -122,8 +152,12 @@ int my_commit_token(struct conn *c, char *out, size_t n)
 {
 	if (!c->commit_in_doubt)
 		return 0;
-	if (c->plain)
-		return -1; /* a plain COMMIT whose reply is lost: no token to ask about */
+	if (c->plain) {
+		/* a plain COMMIT whose reply is lost: no token to ask about, but
+		 * the session to end before the rows are looked up */
+		snprintf(out, n, "S%d:%lu", c->host, c->thread_id);
+		return -1;
+	}
 	snprintf(out, n, "%c%s", c->commit_sent ? 'C' : 'P', c->xid);
 	return 1;
 }
@@ -137,32 +171,61 @@ const char *my_commit_mode(const struct conn *c)
  * RECOVER lists it): commit it now. Not listed: it committed if XA COMMIT
  * had been sent (PREPARE had succeeded), else it was rolled back with the
  * connection. */
+/* End session tid from c (KILL) and wait until the server lists it no
+ * more (at most 10 s): a session that lives on, stalled (--timeout gave up
+ * on it) or still reading the COMMIT it was sent, may yet commit. False
+ * with err when it is still there, or when c cannot ask. */
+static bool end_thread(struct conn *c, unsigned long tid, struct sl_error *err)
+{
+	if (!tid || tid == mysql_thread_id(c->my))
+		return true;
+	char sql[128];
+	snprintf(sql, sizeof sql, "KILL %lu", tid);
+	struct sl_error gone; /* "unknown thread": it has ended already */
+	if (!my_run_query(c, sql, "ending the old session", &gone) &&
+	    gone.kind == SL_ERR_CONNECTION)
+		return my_fail(c, "ending the old session", err);
+	snprintf(sql, sizeof sql,
+		 "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %lu", tid);
+	for (int i = 0; i < 200; i++) {
+		long left = my_query_number(c, sql);
+		if (left == 0)
+			return true;
+		if (left < 0)
+			return my_fail(c, "waiting for the old session to end", err);
+		if (signals_caught())
+			return sl_error_set(err, SL_ERR_INTERRUPTED,
+					    "waiting for the old session to end: interrupted by %s",
+					    signals_name());
+		struct timespec ts = {0, 50 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	return sl_error_set(err, SL_ERR_SERVER,
+			    "the old session (thread %lu) did not end within 10 s of KILL", tid);
+}
+
+bool my_end_session(struct conn *c, const char *token, struct sl_error *err)
+{
+	unsigned long tid = 0;
+	int host = -1;
+	/* a thread id is the server's own: only on the same server (another
+	 * node of a cluster numbers its threads alike) */
+	if (token[0] != 'S' || sscanf(token + 1, "%d:%lu", &host, &tid) != 2 || host != c->host)
+		return true;
+	return end_thread(c, tid, err);
+}
+
 bool my_commit_status(struct conn *c, const char *token, bool *committed, struct sl_error *err)
 {
 	bool commit_sent = token[0] == 'C';
 	snprintf(c->xid, sizeof c->xid, "%s", token + 1);
-	/* the old session may live on, stalled (--timeout gave up on it), and
-	 * still finish its PREPARE or COMMIT: end it first, so that what XA
-	 * RECOVER shows is final (the xid carries its thread id) */
+	/* the old session may live on and still finish its PREPARE or
+	 * COMMIT: end it first, so that what XA RECOVER shows is final (the
+	 * xid carries its thread id) */
 	long pid;
 	unsigned long tid = 0, seq;
-	if (sscanf(c->xid, "sluice-%ld-%lu-%lu", &pid, &tid, &seq) == 3 && tid &&
-	    tid != mysql_thread_id(c->my)) {
-		char sql[128];
-		snprintf(sql, sizeof sql, "KILL %lu", tid);
-		struct sl_error gone; /* "unknown thread": it has ended already */
-		if (my_run_query(c, sql, "ending the old session", &gone)) {
-			snprintf(
-				sql, sizeof sql,
-				"SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = %lu",
-				tid);
-			for (int i = 0; i < 100 && !signals_caught() && my_query_number(c, sql) > 0;
-			     i++) {
-				struct timespec ts = {0, 50 * 1000 * 1000};
-				nanosleep(&ts, NULL);
-			}
-		}
-	}
+	if (sscanf(c->xid, "sluice-%ld-%lu-%lu", &pid, &tid, &seq) == 3 && !end_thread(c, tid, err))
+		return false;
 	for (int attempt = 0; attempt < 50 && !signals_caught(); attempt++) {
 		if (my_text_query(c, "XA RECOVER"))
 			return my_fail(c, "XA RECOVER failed", err);

@@ -363,7 +363,7 @@ static void describe_lines(struct load *ld, const struct batch *b, size_t first,
  * up by a unique key on a fresh connection. All there: it committed; none:
  * it did not; anything else, or no way to look: -1 (err set). */
 static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *b, size_t first,
-			  size_t n, struct sl_error *err)
+			  size_t n, const char *token, struct sl_error *err)
 {
 	const struct driver *drv = ld->drv;
 	char lines[600];
@@ -383,6 +383,7 @@ static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *
 	ks.nkey = ld->lookup_nkey;
 	unsigned long long found = 0;
 	if (!run_get_conn(&ld->run, c, err) ||
+	    (drv->tx.end_session && !drv->tx.end_session(*c, token, err)) ||
 	    !drv->write.count_keys(*c, &ks, b, first, n, &found, err)) {
 		sl_error_prefix(err,
 				"batch %ld (%s): the connection broke during COMMIT and looking "
@@ -521,19 +522,21 @@ static int lost_commit_outcome(struct load *ld, struct conn **c, const struct ba
 			       size_t first, size_t n, struct sl_error *err)
 {
 	const struct driver *drv = ld->drv;
-	char token[64];
+	char token[64] = "";
 	int doubt = drv->tx.commit_token ? drv->tx.commit_token(*c, token, sizeof token) : -1;
 	run_put_conn(&ld->run, *c, true);
 	*c = NULL;
 	if (doubt == 0)
 		return 0; /* the commit never left: rolled back with the connection */
 	if (!ld->ckpt && doubt < 0)
-		return settle_by_keys(ld, c, b, first, n, err);
+		return settle_by_keys(ld, c, b, first, n, token, err);
 	/* ask on a fresh connection, and on another when that one breaks too:
 	 * the answer is on the server as long as the server is */
 	for (int attempt = 0;; attempt++) {
 		bool committed = false;
 		bool ok = run_get_conn(&ld->run, c, err) &&
+			  (doubt > 0 || !drv->tx.end_session ||
+			   drv->tx.end_session(*c, token, err)) &&
 			  (ld->ckpt ? checkpoint_committed(ld->ckpt, *c, b->meta[first].source,
 							   b->meta[first].ordinal, &committed, err)
 				    : drv->tx.commit_status(*c, token, &committed, err));
