@@ -23,6 +23,8 @@ static inline bool cell_is_default(const struct cell *c)
 	return c->ptr == cell_default;
 }
 
+struct text_block;
+
 /* A record as a reader yields it. Everything it points to is owned by the
  * reader and valid until the reader's next call. */
 struct record {
@@ -39,6 +41,10 @@ struct record {
 	 * copies) */
 	bool fields_in_raw;
 	uint64_t fields_moved;
+	/* with csv: raw has a line feed after it, and raw and the values
+	 * within it lie in this block of the reader's, which a batch may hold
+	 * (textblock.h) instead of copying them; NULL: copy them */
+	struct text_block *block;
 	/* a reader that numbers its records itself (a table read in key
 	 * order: the key) sets these; --resume checkpoints by them */
 	long long ordinal;
@@ -69,11 +75,11 @@ struct row_meta {
 	long line;
 	long long ordinal; /* record number within its source, from 0 (--resume) */
 	int source;	   /* index into the job's sources */
-	const char *raw;   /* verbatim record, in the batch arena */
+	const char *raw;   /* verbatim record, in the batch's arena or a block it holds */
 	size_t raw_len;
 	const char *mark; /* the record's watermark (copy --incremental), or NULL */
 	bool csv;	  /* raw is the row as CSV in the batch's csv dialect */
-	bool text_lf;	  /* raw is in the batch's text arena, a '\n' after it */
+	bool text_lf;	  /* raw is the batch's (text arena or block), a '\n' after it */
 };
 
 struct arena_block;
@@ -149,8 +155,13 @@ struct batch {
 	size_t *round_order, *round_end, nrounds, rounds_rows, rounds_cap;
 	struct arena arena;
 	/* the CSV text of meta.csv rows, each ended by '\n' and, within a
-	 * block, right after the row before it (batch_csv_run) */
+	 * block, right after the row before it (batch_csv_run): copied into
+	 * this arena, or where the reader read it, in the blocks held here
+	 * (text_bytes of it) */
 	struct arena text;
+	struct text_block **held;
+	size_t nheld, held_cap;
+	size_t text_bytes;
 	/* --nest: one batch of child rows per child table, whose meta.ordinal
 	 * is the index of the row (document) of this batch they belong to, in
 	 * order; NULL otherwise */
@@ -169,7 +180,8 @@ void batch_reset(struct batch *b);
 static inline bool batch_full(const struct batch *b)
 {
 	return b->nrows >= b->cap_rows ||
-	       (b->cap_bytes && b->arena.used_total + b->text.used_total >= b->cap_bytes);
+	       (b->cap_bytes &&
+		b->arena.used_total + b->text.used_total + b->text_bytes >= b->cap_bytes);
 }
 /* Copy a record (exactly ncols fields) into the batch; keep_raw also copies
  * its verbatim text. False on out of memory. Values are NUL-terminated,
@@ -194,7 +206,7 @@ static inline bool batch_rows_csv(const struct batch *b, size_t first, size_t n)
 	return true;
 }
 /* How many rows from first on (at most n) have their CSV text in the
- * batch's text arena one after the other, each ended by a line feed: the
+ * batch's text arena or blocks one after the other, each ended by a line feed: the
  * bytes from meta[first].raw up to the last one's line feed are those
  * rows as CSV, to send in one piece. 0 when row first's text is not
  * there. Reads the rows' meta only, not their text. */

@@ -18,8 +18,9 @@
 
 #include "sluice/buf.h"
 #include "sluice/reader.h"
+#include "sluice/textblock.h"
 
-#define CHUNK_SIZE (256 * 1024)
+#define CHUNK_SIZE TEXT_BLOCK_SIZE  /* a chunk is a shared block (textblock.h) */
 #define RAW_PREFIX 1024		    /* bytes of a too-large record kept for the rejects file */
 #define SHRINK_AT ((size_t)1 << 20) /* buffers grown past this are freed after their record */
 #define FIELDS_MAX 65536	    /* no table has more columns (PostgreSQL 1600, MySQL 4096) */
@@ -51,6 +52,9 @@ struct csv_state {
 	size_t max_record; /* --max-record-bytes */
 	bool in_header;	   /* the record being read is the header: no null marker */
 
+	/* the text being read: the data of block, which the batches that
+	 * hold records found by fast_record share */
+	struct text_block *block;
 	unsigned char *chunk;
 	size_t chunk_len, chunk_off;
 	bool eof;
@@ -361,6 +365,27 @@ static bool apply_escape(struct csv_state *st, const char *seg, size_t n, const 
 	return true;
 }
 
+/* Make the chunk one nobody else reads (a batch may hold records found in
+ * it), with its last keep bytes at its start: the same block when it is
+ * alone, else a fresh one. False when memory is exhausted. */
+static bool chunk_writable(struct csv_state *st, size_t keep)
+{
+	const unsigned char *tail = st->chunk + st->chunk_len - keep;
+	if (text_block_alone(st->block)) {
+		if (keep)
+			memmove(st->chunk, tail, keep);
+		return true;
+	}
+	struct text_block *b = text_block_new();
+	if (!b)
+		return false;
+	memcpy(text_block_data(b), tail, keep);
+	text_block_drop(st->block);
+	st->block = b;
+	st->chunk = text_block_data(b);
+	return true;
+}
+
 /* Fill the chunk buffer; false at end of input or on error (err set then).
  * Lines being read again (st->again) come first, up to where r->src stands. */
 static bool fill_chunk_after(struct reader *r, struct csv_state *st, size_t keep, bool *failed,
@@ -377,8 +402,10 @@ static bool fill_chunk_after(struct reader *r, struct csv_state *st, size_t keep
 {
 	if (st->eof)
 		return false;
-	if (keep)
-		memmove(st->chunk, st->chunk + st->chunk_len - keep, keep);
+	if (!chunk_writable(st, keep)) {
+		*failed = true;
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
 	st->chunk_len = keep;
 	st->chunk_off = 0;
 	size_t room = CHUNK_SIZE - keep;
@@ -763,6 +790,8 @@ static bool read_again_after(struct reader *r, struct csv_state *st, long line)
 			if (++newlines < line)
 				continue;
 			/* found: what follows in this read is the next chunk */
+			if (!chunk_writable(st, 0))
+				break;
 			st->chunk_len = (size_t)(end - p);
 			st->chunk_off = 0;
 			memcpy(st->chunk, p, st->chunk_len);
@@ -964,6 +993,9 @@ fast_finish(struct csv_state *st, struct record *rec, const unsigned char *p,
 	rec->line = st->line;
 	rec->raw = (const char *)p;
 	rec->raw_len = body;
+	/* a line feed right after it: its text and values may stay in the
+	 * block, held by the batch it goes to */
+	rec->block = *body_end == '\n' ? st->block : NULL;
 	rec->csv = true;
 	rec->fields_in_raw = !doubled || nf <= 64;
 	rec->fields_moved = moved;
@@ -1435,6 +1467,7 @@ static enum read_status csv_next(struct reader *r, struct record *rec, struct sl
 	rec->raw = s->raw.data ? s->raw.data : "";
 	rec->raw_len = s->raw.len;
 	rec->csv = false;
+	rec->block = NULL;
 	if (!st->expected && !s->bad && !s->over)
 		st->expected = s->nfields;
 	if (s->bad || s->over) {
@@ -1463,7 +1496,8 @@ static bool csv_open(struct reader *r, const struct reader_options *opt, struct 
 	 * lines of one record within the limit; an escape may double a byte */
 	buf_init(&st->xform, (st->max_record + CHUNK_SIZE) * 2 + 16);
 	buf_init(&st->pushback, st->max_record * 2 + 16);
-	st->chunk = malloc(CHUNK_SIZE + 64); /* fast_record_plain reads 64 bytes at a time */
+	st->block = text_block_new(); /* fast_record_plain reads 64 bytes past the data */
+	st->chunk = st->block ? text_block_data(st->block) : NULL;
 	if (!st->chunk || !parser_init(st) || !ensure_current(st))
 		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
 	slot_clear(current_slot(st));
@@ -1560,7 +1594,7 @@ static void csv_close(struct reader *r)
 	buf_free(&st->fdata);
 	if (st->again)
 		source_close(st->again);
-	free(st->chunk);
+	text_block_drop(st->block);
 	free(st);
 	r->impl = NULL;
 }

@@ -36,6 +36,7 @@ static bool copy_record(struct record *dst, const struct record *src, size_t *by
 		return false;
 	*dst = *src;
 	dst->fields_in_raw = false; /* they are copied apart from it */
+	dst->block = NULL;	    /* and the text too */
 	struct cell *cells = (struct cell *)(void *)blob;
 	char *p = blob + src->nfields * sizeof(struct cell);
 	for (size_t i = 0; i < src->nfields; i++) {

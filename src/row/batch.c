@@ -3,6 +3,8 @@
  */
 #include "sluice/batch.h"
 
+#include "sluice/textblock.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +137,15 @@ bool batch_grow(struct batch *b, size_t cap_rows)
 	return true;
 }
 
+/* Give back the blocks of text the batch held. */
+static void drop_held(struct batch *b)
+{
+	for (size_t i = 0; i < b->nheld; i++)
+		text_block_drop(b->held[i]);
+	b->nheld = 0;
+	b->text_bytes = 0;
+}
+
 void batch_free(struct batch *b)
 {
 	for (int k = 0; k < b->nkids; k++)
@@ -142,6 +153,10 @@ void batch_free(struct batch *b)
 	free(b->kids);
 	b->kids = NULL;
 	b->nkids = 0;
+	drop_held(b);
+	free(b->held);
+	b->held = NULL;
+	b->held_cap = 0;
 	free(b->cells);
 	free(b->meta);
 	free(b->round_order);
@@ -166,6 +181,7 @@ void batch_reset(struct batch *b)
 	b->csv_delim = b->csv_quote = 0;
 	arena_reset(&b->arena);
 	arena_reset(&b->text);
+	drop_held(b);
 	for (int k = 0; k < b->nkids; k++)
 		batch_reset(&b->kids[k]);
 }
@@ -240,6 +256,70 @@ __attribute__((target("avx2"))) static void rebase_cells_avx2(struct cell *to, c
 }
 #endif
 
+/* Hold block (not yet held when it is not the last one held: a reader's
+ * records come block after block). False on out of memory. */
+static bool hold_block(struct batch *b, struct text_block *block)
+{
+	if (b->nheld && b->held[b->nheld - 1] == block)
+		return true;
+	if (b->nheld == b->held_cap) {
+		size_t cap = b->held_cap ? b->held_cap * 2 : 16;
+		struct text_block **h = realloc(b->held, cap * sizeof *h);
+		if (!h)
+			return false;
+		b->held = h;
+		b->held_cap = cap;
+	}
+	text_block_hold(block);
+	b->held[b->nheld++] = block;
+	return true;
+}
+
+/* The values of rec that lie outside its text (undoubled copies), copied
+ * into the arena: fields_moved's, or any outside raw when the record has
+ * more fields than that mask. row holds rec's cells, pointers unchanged. */
+static bool copy_moved(struct batch *b, const struct record *rec, struct cell *row)
+{
+	uintptr_t from = (uintptr_t)rec->raw;
+	for (size_t i = 0; i < rec->nfields; i++) {
+		if (rec->fields_in_raw && (i >= 64 || !(rec->fields_moved >> i & 1)))
+			continue;
+		const struct cell *f = &rec->fields[i];
+		uintptr_t at = (uintptr_t)f->ptr - from;
+		if (!f->ptr || (at <= rec->raw_len && f->len <= rec->raw_len - at))
+			continue;
+		char *p = arena_alloc(&b->arena, f->len + 1);
+		if (!p)
+			return false;
+		memcpy(p, f->ptr, f->len);
+		p[f->len] = '\0';
+		row[i] = (struct cell){p, f->len};
+	}
+	return true;
+}
+
+/* batch_add_row for a record that is its CSV text in a block of its
+ * reader's (rec->block): the batch holds the block, and the row's text
+ * and values stay in it; the values elsewhere are copied. */
+static bool add_held_row(struct batch *b, const struct record *rec, int source)
+{
+	if (!hold_block(b, rec->block))
+		return false;
+	struct cell *row = b->cells + b->nrows * (size_t)b->ncols;
+	memcpy(row, rec->fields, rec->nfields * sizeof *row);
+	if ((!rec->fields_in_raw || rec->fields_moved) && !copy_moved(b, rec, row))
+		return false;
+	b->text_bytes += rec->raw_len + 1;
+	b->meta[b->nrows] = (struct row_meta){.line = rec->line,
+					      .source = source,
+					      .raw = rec->raw,
+					      .raw_len = rec->raw_len,
+					      .csv = true,
+					      .text_lf = true};
+	b->nrows++;
+	return true;
+}
+
 /* batch_add_row for a record that is its CSV text (rec->csv): the text is
  * copied once into the batch's text arena, ended by a line feed, right
  * after the row before it (batch_csv_run), and the values that lie within
@@ -306,7 +386,7 @@ bool batch_add_row(struct batch *b, const struct record *rec, int source, bool k
 	if (b->nrows >= b->cap_rows || rec->nfields != (size_t)b->ncols)
 		return false;
 	if (rec->csv && keep_raw && rec->raw && !rec->mark)
-		return add_csv_row(b, rec, source);
+		return rec->block ? add_held_row(b, rec, source) : add_csv_row(b, rec, source);
 	size_t total = 0;
 	for (size_t i = 0; i < rec->nfields; i++)
 		if (rec->fields[i].ptr && !cell_is_default(&rec->fields[i]))

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "sluice/batch.h"
 #include "sluice/buf.h"
 #include "sluice/reader.h"
 
@@ -947,6 +948,156 @@ START_TEST(raw_csv_across_chunks)
 }
 END_TEST
 
+/* One record as the parser alone gives it, copied. */
+struct kept {
+	long line;
+	char *raw;
+	size_t raw_len;
+	char *vals[3]; /* NULL for NULL */
+	size_t lens[3];
+};
+
+static char *dup_bytes(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+	ck_assert(p);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+/* Batch b's row i against k. */
+static void same_row(const struct batch *b, size_t i, const struct kept *k)
+{
+	const struct row_meta *m = &b->meta[i];
+	ck_assert_int_eq(m->line, k->line);
+	ck_assert_uint_eq(m->raw_len, k->raw_len);
+	ck_assert_msg(!memcmp(m->raw, k->raw, k->raw_len), "line %ld: text changed", k->line);
+	for (int c = 0; c < 3; c++) {
+		const struct cell *v = &batch_row(b, i)[c];
+		ck_assert_int_eq(v->ptr == NULL, k->vals[c] == NULL);
+		if (!v->ptr)
+			continue;
+		ck_assert_uint_eq(v->len, k->lens[c]);
+		ck_assert_msg(!memcmp(v->ptr, k->vals[c], v->len), "line %ld: value %d changed",
+			      k->line, c);
+	}
+}
+
+/* Records found as raw CSV go into batches that hold the reader's blocks
+ * of text instead of copying it: a held batch keeps its rows exact while
+ * the reader reads block after block, and, with held batches given back
+ * as it goes (release), while the blocks are reused. Every row against
+ * the parser's own reading. */
+static void held_rows(bool release)
+{
+	struct buf t;
+	buf_init(&t, 0);
+	ck_assert(buf_puts(&t, "id,a,b\n"));
+	const int n = 9000; /* about 1.7 MB: several blocks */
+	for (int i = 0; i < n; i++) {
+		bool ok;
+		if (i % 7 == 3) /* quoted, doubled quotes: a value copied apart */
+			ok = buf_printf(&t, "%d,\"say \"\"%d\"\"\",tail%d\n", i, i, i);
+		else if (i % 11 == 5) /* CR LF: its text is copied */
+			ok = buf_printf(
+				&t, "%d,crlf%d,%.*s\r\n", i, i, 100 + i % 50,
+				"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+				"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
+				"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+		else if (i % 13 == 6) /* a refused record between held ones */
+			ok = buf_printf(&t, "%d,too,many,fields\n", i);
+		else
+			ok = buf_printf(&t, "%d,,v%0*d\n", i, 20 + i % 160, i);
+		ck_assert(ok);
+	}
+	write_file(t.data, t.len);
+	buf_free(&t);
+	struct reader_options opt = {.format = FORMAT_CSV};
+	struct reader *a = NULL, *b = NULL;
+	struct sl_error err;
+	ck_assert_msg(reader_open(&a, path, &opt, &err), "%s", err.msg);
+	ck_assert_msg(reader_open(&b, path, &opt, &err), "%s", err.msg);
+	char d, q;
+	ck_assert(b->ops->raw_csv(b, &d, &q));
+	struct kept *want = calloc((size_t)n, sizeof *want);
+	ck_assert(want);
+	size_t nwant = 0, nheld = 0, held_batches = 0;
+	enum { PER = 500, MAXB = 20 };
+	struct batch batches[MAXB];
+	int nb = 0;
+	for (;;) {
+		struct record ra = {0}, rb = {0};
+		sl_error_clear(&err);
+		enum read_status sa = a->ops->next(a, &ra, &err);
+		sl_error_clear(&err);
+		enum read_status sb = b->ops->next(b, &rb, &err);
+		ck_assert_int_eq(sa, sb);
+		if (sa == READ_EOF)
+			break;
+		ck_assert_int_eq(sa == READ_FAIL, false);
+		if (sa == READ_REJECT)
+			continue;
+		struct kept *k = &want[nwant++];
+		k->line = ra.line;
+		k->raw = dup_bytes(ra.raw, ra.raw_len);
+		k->raw_len = ra.raw_len;
+		for (int c = 0; c < 3; c++) {
+			k->vals[c] = ra.fields[c].ptr
+					     ? dup_bytes(ra.fields[c].ptr, ra.fields[c].len)
+					     : NULL;
+			k->lens[c] = ra.fields[c].len;
+		}
+		if (nb == 0 || batches[nb - 1].nrows == PER) {
+			if (release && nb == 2) {
+				/* the older batch checked and given back */
+				for (size_t i = 0; i < batches[0].nrows; i++)
+					same_row(&batches[0], i, &want[nwant - 1 - PER * 2 + i]);
+				batch_free(&batches[0]);
+				batches[0] = batches[1];
+				nb = 1;
+			}
+			ck_assert_int_lt(nb, MAXB);
+			ck_assert(batch_init(&batches[nb++], 3, PER));
+			batches[nb - 1].csv_delim = d;
+			batches[nb - 1].csv_quote = q;
+		}
+		nheld += rb.block != NULL;
+		ck_assert(batch_add_row(&batches[nb - 1], &rb, 0, true));
+		held_batches += batches[nb - 1].nrows == PER && batches[nb - 1].nheld > 0;
+	}
+	/* most records were held where they were read, in many batches */
+	ck_assert_uint_gt(nheld, nwant / 2);
+	ck_assert_uint_gt(held_batches, 5);
+	size_t first = nwant - (nwant % PER ? nwant % PER : PER) - (size_t)(nb - 1) * PER;
+	for (int bi = 0; bi < nb; bi++)
+		for (size_t i = 0; i < batches[bi].nrows; i++)
+			same_row(&batches[bi], i, &want[first + (size_t)bi * PER + i]);
+	for (int bi = 0; bi < nb; bi++)
+		batch_free(&batches[bi]);
+	for (size_t i = 0; i < nwant; i++) {
+		free(want[i].raw);
+		for (int c = 0; c < 3; c++)
+			free(want[i].vals[c]);
+	}
+	free(want);
+	reader_close(a);
+	reader_close(b);
+	unlink(path);
+}
+
+START_TEST(raw_csv_rows_held_by_batches)
+{
+	held_rows(false);
+}
+END_TEST
+
+START_TEST(raw_csv_held_blocks_reused)
+{
+	held_rows(true);
+}
+END_TEST
+
 START_TEST(raw_csv_refused_by_options)
 {
 	write_file("a,b\n1,2\n", 8);
@@ -1007,6 +1158,8 @@ int main(void)
 	tcase_add_test(tc, raw_csv_same_records);
 	tcase_add_test(tc, raw_csv_across_chunks);
 	tcase_add_test(tc, raw_csv_refused_by_options);
+	tcase_add_test(tc, raw_csv_rows_held_by_batches);
+	tcase_add_test(tc, raw_csv_held_blocks_reused);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
