@@ -151,11 +151,93 @@ __attribute__((always_inline)) static inline bool plain_decimal(const char *s, s
 	return true;
 }
 
+/* The value of the len (1 to 8) digits at d, eight bytes at a time (SWAR,
+ * as in simdjson and fast_float); false when one is not a digit. Reads 8
+ * bytes from d. */
+static inline bool digits8(const char *d, size_t len, uint64_t *v)
+{
+	uint64_t w;
+	memcpy(&w, d, 8);
+	if (len < 8) /* the digits at the top, '0's below them */
+		w = (w << (8 * (8 - len))) | (0x3030303030303030ULL >> (8 * len));
+	if (((w & 0xF0F0F0F0F0F0F0F0ULL) |
+	     (((w + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) >> 4)) != 0x3333333333333333ULL)
+		return false;
+	w -= 0x3030303030303030ULL;
+	w = w * 10 + (w >> 8);
+	*v = (((w & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32))) +
+	      (((w >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32)))) >>
+	     32;
+	return true;
+}
+
+/* plain_decimal when 32 bytes can be read from s (a padded batch's value,
+ * batch.values_padded): up to 16 digits and a point, eight digits at a
+ * time; longer ones by plain_decimal. Its sig is the number of digits
+ * (16 at most), which the callers only compare with 16 or more. */
+__attribute__((always_inline)) static inline bool plain_decimal_padded(const char *s, size_t n,
+								       struct decimal *x)
+{
+	bool neg = n && s[0] == '-';
+	const char *p = s + neg;
+	size_t m = n - neg;
+	if (m == 0 || m > 16)
+		return plain_decimal(s, n, x);
+	/* the point: the first '.' byte (the lowest bit of the mask is exact) */
+	uint64_t w, t, dots;
+	size_t di = 16;
+	for (size_t half = 0; half < 16 && di == 16; half += 8) {
+		memcpy(&w, p + half, 8);
+		t = w ^ 0x2E2E2E2E2E2E2E2EULL;
+		dots = (t - 0x0101010101010101ULL) & ~t & 0x8080808080808080ULL;
+		if (dots)
+			di = half + (size_t)__builtin_ctzll(dots) / 8;
+	}
+	uint64_t iv, fv = 0, lo;
+	if (di >= m) { /* no point */
+		if (m <= 8 ? !digits8(p, m, &iv)
+			   : !digits8(p, m - 8, &iv) || !digits8(p + m - 8, 8, &lo))
+			return false;
+		if (m > 8)
+			iv = iv * 100000000 + lo;
+		di = m;
+	} else {
+		size_t nf = m - di - 1;
+		if (di == 0 || nf == 0)
+			return false;
+		if (di > 8 || nf > 8)
+			return plain_decimal(s, n, x);
+		if (!digits8(p, di, &iv) || !digits8(p + di + 1, nf, &fv))
+			return false;
+	}
+	x->neg = neg;
+	x->i0 = p;
+	x->ni = di;
+	x->f0 = di < m ? p + di + 1 : p + m;
+	x->nf = di < m ? m - di - 1 : 0;
+	x->iv = iv;
+	x->fv = fv;
+	x->sig = x->ni + x->nf;
+	return true;
+}
+
+/* plain_decimal, or plain_decimal_padded when padded */
+__attribute__((always_inline)) static inline bool decimal_of(const char *s, size_t n,
+							     struct decimal *x, bool padded)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return padded ? plain_decimal_padded(s, n, x) : plain_decimal(s, n, x);
+#else
+	(void)padded; /* digits8 reads its bytes little-endian */
+	return plain_decimal(s, n, x);
+#endif
+}
+
 /* s[0, n) as -?[0-9]+ within a bigint's range: its value in *v */
-static bool plain_int(const char *s, size_t n, int64_t *v)
+static bool plain_int(const char *s, size_t n, int64_t *v, bool padded)
 {
 	struct decimal x;
-	if (!plain_decimal(s, n, &x) || x.nf)
+	if (!decimal_of(s, n, &x, padded) || x.nf)
 		return false;
 	if (x.sig > 19 || x.iv > (uint64_t)INT64_MAX + x.neg)
 		return false; /* 19 digits: x.iv did not wrap */
@@ -167,10 +249,10 @@ static bool plain_int(const char *s, size_t n, int64_t *v)
  * gives it: at most 2^53 as an integer of digits, and a power of ten that
  * a double holds exactly (10^22 at most), so that one IEEE multiplication
  * or division rounds the exact value once, as a correct strtod does. */
-static bool exact_double(const char *s, size_t n, double *out)
+static bool exact_double(const char *s, size_t n, double *out, bool padded)
 {
 #if FLT_EVAL_METHOD != 0 || DBL_MANT_DIG != 53
-	(void)s, (void)n, (void)out;
+	(void)s, (void)n, (void)out, (void)padded;
 	return false;
 #else
 	static const double p10[] = {1e0,  1e1,	 1e2,  1e3,  1e4,  1e5,	 1e6,  1e7,
@@ -193,7 +275,7 @@ static bool exact_double(const char *s, size_t n, double *out)
 					100000000000000,
 					1000000000000000};
 	struct decimal x;
-	if (!plain_decimal(s, n, &x) || x.nf > 22)
+	if (!decimal_of(s, n, &x, padded) || x.nf > 22)
 		return false;
 	/* the digits as one integer, leading zeros aside: 16 at most, so
 	 * neither part wrapped, and with an integer part the point has 15
@@ -215,11 +297,11 @@ static bool exact_double(const char *s, size_t n, double *out)
  * for 8 + 2 * (n / 4 + 2) bytes: the digits in base 10000, the weight of
  * the first, the sign, and the scale as written (numeric_in keeps "1.50"'s
  * two places); the length written, 0 when not plain or too long. */
-static size_t numeric_bin(const char *s, size_t n, char *o)
+static size_t numeric_bin(const char *s, size_t n, char *o, bool padded)
 {
 	static const uint64_t p10[] = {1, 10, 100, 1000};
 	struct decimal x;
-	if (n > 1000 || !plain_decimal(s, n, &x))
+	if (n > 1000 || !decimal_of(s, n, &x, padded))
 		return 0;
 	bool neg = x.neg;
 	const char *i0 = x.i0, *f0 = x.f0;
@@ -366,7 +448,7 @@ static bool iso_timestamp(const char *s, size_t n, int64_t *us)
 /* One value of kind k, not text, into o (which has room for its length
  * word and its text's length and 32 bytes): its length word and bytes;
  * the bytes written, 0 when it is not one this file encodes. */
-static size_t put_value(enum pg_bin_kind k, const char *s, size_t n, char *o)
+static size_t put_value(enum pg_bin_kind k, const char *s, size_t n, char *o, bool padded)
 {
 	int64_t v;
 	double d;
@@ -378,25 +460,25 @@ static size_t put_value(enum pg_bin_kind k, const char *s, size_t n, char *o)
 		o[4] = (char)v;
 		return 5;
 	case PG_BIN_INT2:
-		if (!plain_int(s, n, &v) || v < INT16_MIN || v > INT16_MAX)
+		if (!plain_int(s, n, &v, padded) || v < INT16_MIN || v > INT16_MAX)
 			return 0;
 		put32(o, 2);
 		put16(o + 4, (unsigned)(uint16_t)v);
 		return 6;
 	case PG_BIN_INT4:
-		if (!plain_int(s, n, &v) || v < INT32_MIN || v > INT32_MAX)
+		if (!plain_int(s, n, &v, padded) || v < INT32_MIN || v > INT32_MAX)
 			return 0;
 		put32(o, 4);
 		put32(o + 4, (uint32_t)v);
 		return 8;
 	case PG_BIN_INT8:
-		if (!plain_int(s, n, &v))
+		if (!plain_int(s, n, &v, padded))
 			return 0;
 		put32(o, 8);
 		put64(o + 4, (uint64_t)v);
 		return 12;
 	case PG_BIN_FLOAT8: {
-		if (!exact_double(s, n, &d))
+		if (!exact_double(s, n, &d, padded))
 			return 0;
 		uint64_t bits;
 		memcpy(&bits, &d, sizeof bits);
@@ -405,7 +487,7 @@ static size_t put_value(enum pg_bin_kind k, const char *s, size_t n, char *o)
 		return 12;
 	}
 	case PG_BIN_NUMERIC: {
-		size_t len = numeric_bin(s, n, o + 4);
+		size_t len = numeric_bin(s, n, o + 4, padded);
 		if (!len)
 			return 0;
 		put32(o, (uint32_t)len);
@@ -487,7 +569,7 @@ int pg_bin_row(struct buf *o, const enum pg_bin_kind *kinds, const struct cell *
 			}
 			k = 4 + v->len;
 		} else {
-			k = put_value(kind, v->ptr, v->len, p);
+			k = put_value(kind, v->ptr, v->len, p, padded);
 		}
 		if (!k) {
 			o->len = start;

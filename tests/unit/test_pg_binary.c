@@ -239,6 +239,100 @@ START_TEST(padded_rows_are_the_same)
 }
 END_TEST
 
+/* Numbers read eight digits at a time from a padded batch (the bytes past
+ * a value are read too) against the plain reading, for every numeric kind:
+ * generated texts of digits, points and signs up to 20 bytes, with digits
+ * and points right after them, and the edges of the eight-digit steps. */
+START_TEST(padded_numbers_are_the_same)
+{
+	static const char *const edges[] = {"0",
+					    "-0",
+					    "-",
+					    ".",
+					    "-.",
+					    "1.",
+					    ".5",
+					    "-.5",
+					    "12345678",
+					    "123456789",
+					    "1234567.8",
+					    "12345678.9",
+					    "123456789.1",
+					    "1.23456789",
+					    "1.2345678",
+					    "12345678.12345678",
+					    "-12345678.12345678",
+					    "9999999999999999",
+					    "99999999999999999",
+					    "9223372036854775807",
+					    "-9223372036854775808",
+					    "9223372036854775808",
+					    "32767",
+					    "-32768",
+					    "32768",
+					    "2147483647",
+					    "2147483648",
+					    "0000000000000001",
+					    "00000000.00000001",
+					    "1..2",
+					    "1.2.3",
+					    "--1",
+					    "+1",
+					    "1-",
+					    "12a4",
+					    "1 2",
+					    "9007199254740993",
+					    "900719925474099.3",
+					    "0.1",
+					    "854.692401"};
+	static const enum pg_bin_kind kinds[] = {PG_BIN_INT2, PG_BIN_INT4, PG_BIN_INT8,
+						 PG_BIN_FLOAT8, PG_BIN_NUMERIC};
+	static const char alphabet[] = "0123456789012345678901234567890123456789.-";
+	char text[64];
+	struct buf plain, padded;
+	buf_init(&plain, 0);
+	buf_init(&padded, 0);
+	unsigned seed = 11;
+	size_t nedges = sizeof edges / sizeof *edges, agreed = 0;
+	for (size_t r = 0; r < 200000; r++) {
+		size_t len;
+		seed = seed * 1103515245u + 12345u;
+		if (r < nedges) {
+			len = strlen(edges[r]);
+			memcpy(text, edges[r], len);
+		} else {
+			len = (seed >> 16) % 21;
+			for (size_t i = 0; i < len; i++) {
+				seed = seed * 1103515245u + 12345u;
+				/* mostly digits, a point or a sign now and then */
+				text[i] = alphabet[(seed >> 16) % (i && (seed & 7) ? 40 : 42)];
+			}
+		}
+		for (size_t i = len; i < sizeof text; i++) {
+			seed = seed * 1103515245u + 12345u;
+			text[i] = alphabet[(seed >> 16) % 42];
+		}
+		struct cell c = {text, len};
+		for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
+			buf_reset(&plain);
+			buf_reset(&padded);
+			int a = pg_bin_row(&plain, &kinds[k], &c, 1, false),
+			    b = pg_bin_row(&padded, &kinds[k], &c, 1, true);
+			ck_assert_msg(a == b, "\"%.*s\" as kind %d: %d padded, %d not", (int)len,
+				      text, (int)kinds[k], b, a);
+			ck_assert_uint_eq(plain.len, padded.len);
+			ck_assert_msg(!memcmp(plain.data, padded.data, plain.len),
+				      "\"%.*s\" as kind %d: other bytes", (int)len, text,
+				      (int)kinds[k]);
+			agreed += a == 1;
+		}
+	}
+	ck_assert_uint_gt(agreed, 100000); /* most were numbers */
+	buf_free(&plain);
+	buf_free(&padded);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pg_binary");
@@ -249,6 +343,7 @@ int main(void)
 	tcase_add_test(tc, dates_and_timestamps);
 	tcase_add_test(tc, rows_and_kinds);
 	tcase_add_test(tc, padded_rows_are_the_same);
+	tcase_add_test(tc, padded_numbers_are_the_same);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
