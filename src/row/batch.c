@@ -298,6 +298,19 @@ static bool copy_moved(struct batch *b, const struct record *rec, struct cell *r
 	return true;
 }
 
+/* Whether the batch may hold rec's block: it does already, or the blocks
+ * it holds stay within twice the text of its rows and two blocks more. A
+ * block is large (TEXT_BLOCK_SIZE): where few of its records come to the
+ * batch (the rest refused, or taken apart by the parser), their text is
+ * copied instead, so that a batch's memory follows its rows. */
+static bool may_hold(const struct batch *b, const struct record *rec)
+{
+	if (b->nheld && b->held[b->nheld - 1] == rec->block)
+		return true;
+	return (b->nheld + 1) * TEXT_BLOCK_SIZE <=
+	       2 * (b->text_bytes + rec->raw_len + 1) + 2 * TEXT_BLOCK_SIZE;
+}
+
 /* batch_add_row for a record that is its CSV text in a block of its
  * reader's (rec->block): the batch holds the block, and the row's text
  * and values stay in it; the values elsewhere are copied. */
@@ -386,7 +399,8 @@ bool batch_add_row(struct batch *b, const struct record *rec, int source, bool k
 	if (b->nrows >= b->cap_rows || rec->nfields != (size_t)b->ncols)
 		return false;
 	if (rec->csv && keep_raw && rec->raw && !rec->mark)
-		return rec->block ? add_held_row(b, rec, source) : add_csv_row(b, rec, source);
+		return rec->block && may_hold(b, rec) ? add_held_row(b, rec, source)
+						      : add_csv_row(b, rec, source);
 	size_t total = 0;
 	for (size_t i = 0; i < rec->nfields; i++)
 		if (rec->fields[i].ptr && !cell_is_default(&rec->fields[i]))

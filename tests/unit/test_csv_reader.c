@@ -13,6 +13,7 @@
 #include "sluice/batch.h"
 #include "sluice/buf.h"
 #include "sluice/reader.h"
+#include "sluice/textblock.h"
 
 static char path[64];
 
@@ -1098,6 +1099,66 @@ START_TEST(raw_csv_held_blocks_reused)
 }
 END_TEST
 
+/* Good records few and far between (64 KB of refused lines apart): a
+ * batch holds no block for each of them, it copies their text once the
+ * blocks would outweigh it, and every row is still exact. */
+START_TEST(raw_csv_sparse_rows_copied)
+{
+	struct buf t;
+	buf_init(&t, 0);
+	ck_assert(buf_puts(&t, "id,a,b\n"));
+	enum { GOOD = 100 };
+	for (int i = 0; i < GOOD; i++) {
+		ck_assert(buf_printf(&t, "%d,,good%d\n", i, i));
+		for (int j = 0; j < 2000; j++) /* 32 bytes each, refused */
+			ck_assert(buf_printf(&t, "%05d,too,many,fields,here,x\n", j));
+	}
+	write_file(t.data, t.len);
+	buf_free(&t);
+	struct reader_options opt = {.format = FORMAT_CSV};
+	struct reader *r = NULL;
+	struct sl_error err;
+	ck_assert_msg(reader_open(&r, path, &opt, &err), "%s", err.msg);
+	char d, q;
+	ck_assert(r->ops->raw_csv(r, &d, &q));
+	struct batch b;
+	ck_assert(batch_init(&b, 3, GOOD));
+	b.csv_delim = d;
+	b.csv_quote = q;
+	size_t nheld = 0;
+	for (;;) {
+		struct record rec = {0};
+		sl_error_clear(&err);
+		enum read_status st = r->ops->next(r, &rec, &err);
+		if (st == READ_EOF)
+			break;
+		ck_assert_int_ne(st, READ_FAIL);
+		if (st == READ_REJECT)
+			continue;
+		nheld += rec.block != NULL;
+		ck_assert(batch_add_row(&b, &rec, 0, true));
+	}
+	ck_assert_uint_eq(b.nrows, GOOD);
+	ck_assert_uint_eq(nheld, GOOD); /* each could have been held */
+	/* 6.4 MB of input, 25 blocks: the batch holds no more than its
+	 * bound, two blocks and twice its text */
+	ck_assert_uint_le(b.nheld * TEXT_BLOCK_SIZE, 2 * b.text_bytes + 2 * TEXT_BLOCK_SIZE);
+	ck_assert_uint_le(b.nheld, 3);
+	for (size_t i = 0; i < b.nrows; i++) {
+		char want[32];
+		snprintf(want, sizeof want, "good%zu", i);
+		const struct cell *c = batch_row(&b, i);
+		ck_assert_uint_eq(c[2].len, strlen(want));
+		ck_assert(!memcmp(c[2].ptr, want, c[2].len));
+		ck_assert(c[1].ptr == NULL);
+		ck_assert_int_eq(b.meta[i].line, 2 + (long)i * 2001);
+	}
+	batch_free(&b);
+	reader_close(r);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(raw_csv_refused_by_options)
 {
 	write_file("a,b\n1,2\n", 8);
@@ -1160,6 +1221,7 @@ int main(void)
 	tcase_add_test(tc, raw_csv_refused_by_options);
 	tcase_add_test(tc, raw_csv_rows_held_by_batches);
 	tcase_add_test(tc, raw_csv_held_blocks_reused);
+	tcase_add_test(tc, raw_csv_sparse_rows_copied);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
