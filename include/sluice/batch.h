@@ -186,8 +186,10 @@ static inline bool batch_full(const struct batch *b)
 /* Copy a record (exactly ncols fields) into the batch; keep_raw also copies
  * its verbatim text. False on out of memory. Values are NUL-terminated,
  * but for a record that is its CSV text (record.csv, with keep_raw): its
- * values point into the copy of that text (meta.csv rows go only to a
- * driver's takes_csv write, which reads values by their length). */
+ * values point into that text, copied, or where the reader read it when
+ * the batch may hold that block (record.block; not when its blocks would
+ * outweigh its rows' text) (meta.csv rows go only to a driver's takes_csv
+ * write, which reads values by their length). */
 bool batch_add_row(struct batch *b, const struct record *rec, int source, bool keep_raw);
 /* Copy ncols cells as a new row, growing the batch when it is full (child
  * rows: their number is not known in advance); meta line, source and
