@@ -275,25 +275,37 @@ static bool hold_block(struct batch *b, struct text_block *block)
 	return true;
 }
 
+/* Value f copied into the arena, NUL-terminated, as *to. False on out of
+ * memory. */
+static bool copy_value(struct batch *b, const struct cell *f, struct cell *to)
+{
+	char *p = arena_alloc(&b->arena, f->len + 1);
+	if (!p)
+		return false;
+	memcpy(p, f->ptr, f->len);
+	p[f->len] = '\0';
+	*to = (struct cell){p, f->len};
+	return true;
+}
+
+/* Whether value f lies within rec's text. */
+static bool in_raw(const struct record *rec, const struct cell *f)
+{
+	uintptr_t at = (uintptr_t)f->ptr - (uintptr_t)rec->raw;
+	return at <= rec->raw_len && f->len <= rec->raw_len - at;
+}
+
 /* The values of rec that lie outside its text (undoubled copies), copied
  * into the arena: fields_moved's, or any outside raw when the record has
  * more fields than that mask. row holds rec's cells, pointers unchanged. */
 static bool copy_moved(struct batch *b, const struct record *rec, struct cell *row)
 {
-	uintptr_t from = (uintptr_t)rec->raw;
 	for (size_t i = 0; i < rec->nfields; i++) {
 		if (rec->fields_in_raw && (i >= 64 || !(rec->fields_moved >> i & 1)))
 			continue;
 		const struct cell *f = &rec->fields[i];
-		uintptr_t at = (uintptr_t)f->ptr - from;
-		if (!f->ptr || (at <= rec->raw_len && f->len <= rec->raw_len - at))
-			continue;
-		char *p = arena_alloc(&b->arena, f->len + 1);
-		if (!p)
+		if (f->ptr && !in_raw(rec, f) && !copy_value(b, f, &row[i]))
 			return false;
-		memcpy(p, f->ptr, f->len);
-		p[f->len] = '\0';
-		row[i] = (struct cell){p, f->len};
 	}
 	return true;
 }
@@ -357,31 +369,19 @@ static bool add_csv_row(struct batch *b, const struct record *rec, int source)
 #endif
 			rebase_cells(row, rec->fields, rec->nfields, (uintptr_t)raw - from);
 		for (uint64_t m = rec->fields_moved; m; m &= m - 1) {
-			const struct cell *f = &rec->fields[__builtin_ctzll(m)];
-			char *p = arena_alloc(&b->arena, f->len + 1);
-			if (!p)
+			int i = __builtin_ctzll(m);
+			if (!copy_value(b, &rec->fields[i], &row[i]))
 				return false;
-			memcpy(p, f->ptr, f->len);
-			p[f->len] = '\0';
-			row[__builtin_ctzll(m)] = (struct cell){p, f->len};
 		}
 	} else {
 		for (size_t i = 0; i < rec->nfields; i++) {
 			const struct cell *f = &rec->fields[i];
-			/* its offset in the text, when it lies within it */
-			uintptr_t at = (uintptr_t)f->ptr - from;
-			if (!f->ptr) {
+			if (!f->ptr)
 				row[i] = (struct cell){NULL, 0};
-			} else if (at <= rec->raw_len && f->len <= rec->raw_len - at) {
-				row[i] = (struct cell){raw + at, f->len};
-			} else {
-				char *p = arena_alloc(&b->arena, f->len + 1);
-				if (!p)
-					return false;
-				memcpy(p, f->ptr, f->len);
-				p[f->len] = '\0';
-				row[i] = (struct cell){p, f->len};
-			}
+			else if (in_raw(rec, f)) /* at its offset in the copy */
+				row[i] = (struct cell){raw + ((uintptr_t)f->ptr - from), f->len};
+			else if (!copy_value(b, f, &row[i]))
+				return false;
 		}
 	}
 	b->meta[b->nrows] = (struct row_meta){.line = rec->line,
