@@ -324,6 +324,16 @@ static int infile_read_csv(struct conn *c, char *dst, unsigned int len)
 		while (r + k < s->end && m[k].text_lf && used + m[k].raw_len + 1 <= len - out &&
 		       (!k || m[k].raw == m[k - 1].raw + m[k - 1].raw_len + 1) &&
 		       np + (size_t)c->nkind_cols <= INFILE_PATCHES) {
+			if (r + k + 8 < s->end) {
+				/* the values it looks at, a few rows ahead: their text
+				 * and cells were written by the reader, on another core */
+				__builtin_prefetch(m[k + 8].raw);
+				__builtin_prefetch(m[k + 8].raw + 64);
+				__builtin_prefetch(m[k + 8].raw + 128);
+				__builtin_prefetch(batch_row(b, r + k + 8));
+				__builtin_prefetch(batch_row(b, r + k + 8) + 4);
+				__builtin_prefetch(batch_row(b, r + k + 8) + 8);
+			}
 			enum csv_row how = csv_row_run(c, b, r + k, used, s->patch, &np);
 			if (how != CSV_ROW_AS_IS && how != CSV_ROW_IN_PLACE)
 				break;
