@@ -167,10 +167,6 @@ const char *my_commit_mode(const struct conn *c)
 	return c->plain ? "plain" : "xa";
 }
 
-/* Settle a transaction whose COMMIT lost its connection. Still prepared (XA
- * RECOVER lists it): commit it now. Not listed: it committed if XA COMMIT
- * had been sent (PREPARE had succeeded), else it was rolled back with the
- * connection. */
 /* End session tid from c (KILL) and wait until the server lists it no
  * more (at most 10 s): a session that lives on, stalled (--timeout gave up
  * on it) or still reading the COMMIT it was sent, may yet commit. False
@@ -215,6 +211,10 @@ bool my_end_session(struct conn *c, const char *token, struct sl_error *err)
 	return end_thread(c, tid, err);
 }
 
+/* Settle a transaction whose COMMIT lost its connection. Still prepared (XA
+ * RECOVER lists it): commit it now. Not listed: it committed if XA COMMIT
+ * had been sent (PREPARE had succeeded), else it was rolled back with the
+ * connection. */
 bool my_commit_status(struct conn *c, const char *token, bool *committed, struct sl_error *err)
 {
 	bool commit_sent = token[0] == 'C';
