@@ -222,8 +222,13 @@ START_TEST(padded_rows_are_the_same)
 				text[c][i] = (char)('a' + (seed >> (i % 16)) % 26);
 			row[c] = (struct cell){text[c], len};
 		}
-		row[1] = (struct cell){r % 9 ? "42" : "4x2", r % 9 ? 2 : 3}; /* refused */
-		row[4] = (struct cell){"false", 5};
+		/* padded too: the integer (refused now and then) and the boolean
+		 * are read past their ends in a padded row */
+		const char *n = r % 9 ? "42" : "4x2";
+		memcpy(text[1], n, strlen(n));
+		row[1] = (struct cell){text[1], strlen(n)};
+		memcpy(text[4], "false", 5);
+		row[4] = (struct cell){text[4], 5};
 		if (r % 13 == 0)
 			row[2] = (struct cell){NULL, 0};
 		int a = pg_bin_row(&plain, k, row, N, false),
