@@ -382,14 +382,28 @@ static int settle_by_keys(struct load *ld, struct conn **c, const struct batch *
 	ks.key = ld->lookup_key;
 	ks.nkey = ld->lookup_nkey;
 	unsigned long long found = 0;
-	if (!run_get_conn(&ld->run, c, err) ||
-	    (drv->tx.end_session && !drv->tx.end_session(*c, token, err)) ||
-	    !drv->write.count_keys(*c, &ks, b, first, n, &found, err)) {
-		sl_error_prefix(err,
-				"batch %ld (%s): the connection broke during COMMIT and looking "
-				"its rows up failed",
-				b->seq, lines);
-		return -1;
+	/* on a fresh connection, and on another when that one breaks too (a
+	 * pooled one to the server that went away, say) */
+	for (int attempt = 0;; attempt++) {
+		if (run_get_conn(&ld->run, c, err) &&
+		    (!drv->tx.end_session || drv->tx.end_session(*c, token, err)) &&
+		    drv->write.count_keys(*c, &ks, b, first, n, &found, err))
+			break;
+		if (err->kind != SL_ERR_CONNECTION || attempt >= ld->job->retries ||
+		    signals_caught() || !signals_sleep(attempt < 4 ? 0.2 * (1 << attempt) : 2)) {
+			sl_error_prefix(err,
+					"batch %ld (%s): the connection broke during COMMIT and "
+					"looking its rows up failed",
+					b->seq, lines);
+			return -1;
+		}
+		log_warn("batch %ld: looking up the rows of a COMMIT that got no reply: %s; "
+			 "trying again",
+			 b->seq, err->msg);
+		if (*c) {
+			run_put_conn(&ld->run, *c, true);
+			*c = NULL;
+		}
 	}
 	if (found == n || found == 0) {
 		log_warn("batch %ld: the connection broke during COMMIT; its rows are %s", b->seq,
