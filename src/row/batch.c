@@ -256,12 +256,10 @@ __attribute__((target("avx2"))) static void rebase_cells_avx2(struct cell *to, c
 }
 #endif
 
-/* Hold block (not yet held when it is not the last one held: a reader's
- * records come block after block). False on out of memory. */
+/* Take a reference to block, one more the batch holds. False on out of
+ * memory. */
 static bool hold_block(struct batch *b, struct text_block *block)
 {
-	if (b->nheld && b->held[b->nheld - 1] == block)
-		return true;
 	if (b->nheld == b->held_cap) {
 		size_t cap = b->held_cap ? b->held_cap * 2 : 16;
 		struct text_block **h = realloc(b->held, cap * sizeof *h);
@@ -310,26 +308,32 @@ static bool copy_moved(struct batch *b, const struct record *rec, struct cell *r
 	return true;
 }
 
-/* Whether the batch may hold rec's block: it does already, or the blocks
- * it holds stay within twice the text of its rows and two blocks more. A
+/* Whether the batch may hold one block more for rec: while the blocks it
+ * holds stay within twice the text of its rows and two blocks more. A
  * block is large (TEXT_BLOCK_SIZE): where few of its records come to the
  * batch (the rest refused, or taken apart by the parser), their text is
  * copied instead, so that a batch's memory follows its rows. */
-static bool may_hold(const struct batch *b, const struct record *rec)
+static bool may_hold_more(const struct batch *b, const struct record *rec)
 {
-	if (b->nheld && b->held[b->nheld - 1] == rec->block)
-		return true;
 	return (b->nheld + 1) * TEXT_BLOCK_SIZE <=
 	       2 * (b->text_bytes + rec->raw_len + 1) + 2 * TEXT_BLOCK_SIZE;
 }
 
+static bool add_csv_row(struct batch *b, const struct record *rec, int source);
+
 /* batch_add_row for a record that is its CSV text in a block of its
- * reader's (rec->block): the batch holds the block, and the row's text
- * and values stay in it; the values elsewhere are copied. */
+ * reader's (rec->block): the batch holds the block (already, when it is
+ * the last one taken: a reader's records come block after block), and the
+ * row's text and values stay in it; the values elsewhere are copied. Past
+ * may_hold_more, add_csv_row copies the text instead. */
 static bool add_held_row(struct batch *b, const struct record *rec, int source)
 {
-	if (!hold_block(b, rec->block))
-		return false;
+	if (!b->nheld || b->held[b->nheld - 1] != rec->block) {
+		if (!may_hold_more(b, rec))
+			return add_csv_row(b, rec, source);
+		if (!hold_block(b, rec->block))
+			return false;
+	}
 	struct cell *row = b->cells + b->nrows * (size_t)b->ncols;
 	memcpy(row, rec->fields, rec->nfields * sizeof *row);
 	if ((!rec->fields_in_raw || rec->fields_moved) && !copy_moved(b, rec, row))
@@ -399,8 +403,7 @@ bool batch_add_row(struct batch *b, const struct record *rec, int source, bool k
 	if (b->nrows >= b->cap_rows || rec->nfields != (size_t)b->ncols)
 		return false;
 	if (rec->csv && keep_raw && rec->raw && !rec->mark)
-		return rec->block && may_hold(b, rec) ? add_held_row(b, rec, source)
-						      : add_csv_row(b, rec, source);
+		return rec->block ? add_held_row(b, rec, source) : add_csv_row(b, rec, source);
 	size_t total = 0;
 	for (size_t i = 0; i < rec->nfields; i++)
 		if (rec->fields[i].ptr && !cell_is_default(&rec->fields[i]))
