@@ -299,7 +299,7 @@ START_TEST(padded_numbers_are_the_same)
 	buf_init(&padded, 0);
 	unsigned seed = 11;
 	size_t nedges = sizeof edges / sizeof *edges, agreed = 0;
-	for (size_t r = 0; r < 200000; r++) {
+	for (size_t r = 0; r < 50000; r++) {
 		size_t len;
 		seed = seed * 1103515245u + 12345u;
 		if (r < nedges) {
@@ -332,7 +332,7 @@ START_TEST(padded_numbers_are_the_same)
 			agreed += a == 1;
 		}
 	}
-	ck_assert_uint_gt(agreed, 100000); /* most were numbers */
+	ck_assert_uint_gt(agreed, 25000); /* many were numbers */
 	buf_free(&plain);
 	buf_free(&padded);
 }
@@ -342,6 +342,7 @@ int main(void)
 {
 	Suite *s = suite_create("pg_binary");
 	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 30); /* under the sanitizers on a loaded CI machine */
 	tcase_add_test(tc, numerics);
 	tcase_add_test(tc, integers_and_booleans);
 	tcase_add_test(tc, doubles);
