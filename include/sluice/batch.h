@@ -226,5 +226,11 @@ static inline const struct cell *batch_row(const struct batch *b, size_t i)
 {
 	return b->cells + i * (size_t)b->ncols;
 }
+/* Where the next row's cells go (ncols of them), for a reader to put a
+ * record's fields there (reader.cells_to); NULL when the batch is full. */
+static inline struct cell *batch_next_cells(struct batch *b)
+{
+	return b->nrows < b->cap_rows ? b->cells + b->nrows * (size_t)b->ncols : NULL;
+}
 
 #endif

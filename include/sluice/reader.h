@@ -108,6 +108,11 @@ struct reader {
 	 * elements in order of first appearance (NULL: not sampled) */
 	char ***kid_header;
 	int *nkid_header;
+	/* where the caller would keep the next record's fields (room for
+	 * cells_room of them), or NULL: a reader may put them there and point
+	 * record.fields at it, saving the caller a copy (the CSV scan does) */
+	struct cell *cells_to;
+	size_t cells_room;
 	void *impl;
 };
 

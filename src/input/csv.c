@@ -85,9 +85,10 @@ struct csv_state {
 	/* records as raw CSV (csv_raw_csv): plain records are found by
 	 * fast_record, their fields pointing into the chunk */
 	bool fast;
-	bool avx2; /* fast_record_plain may read 32 bytes at a time */
-	struct cell *fcells;
-	struct buf fdata; /* fields with doubled quotes, undoubled */
+	bool avx2;		 /* fast_record_plain may read 32 bytes at a time */
+	struct cell *fcells;	 /* where a plain record's fields go: fcells_own or r->cells_to */
+	struct cell *fcells_own; /* FIELDS_MAX of them */
+	struct buf fdata;	 /* fields with doubled quotes, undoubled */
 };
 
 static int never_space(unsigned char c)
@@ -1438,6 +1439,9 @@ static enum read_status csv_next(struct reader *r, struct record *rec, struct sl
 	    !current_slot(st)->nfields) {
 		if (st->chunk_off >= st->chunk_len && !fill_chunk(r, st, &failed, err) && failed)
 			return READ_FAIL;
+		/* the fields straight where the caller keeps them, when it says */
+		st->fcells =
+			r->cells_to && r->cells_room >= st->expected ? r->cells_to : st->fcells_own;
 		enum fast_result fr = FAST_RECORD(st, rec);
 		if (fr == FAST_MORE && st->chunk_off > 0) {
 			/* cut by the chunk's end: move it to the front, read on */
@@ -1551,9 +1555,9 @@ static bool csv_raw_csv(struct reader *r, char *delim, char *quote)
 	    !d || !q || d == q || d >= 0x80 || q >= 0x80 || d == '\n' || d == '\r' || q == '\n' ||
 	    q == '\r')
 		return false;
-	if (!st->fcells) {
-		st->fcells = calloc(FIELDS_MAX, sizeof *st->fcells);
-		if (!st->fcells)
+	if (!st->fcells_own) {
+		st->fcells_own = st->fcells = calloc(FIELDS_MAX, sizeof *st->fcells);
+		if (!st->fcells_own)
 			return false;
 		buf_init(&st->fdata, st->max_record + 64);
 	}
@@ -1590,7 +1594,7 @@ static void csv_close(struct reader *r)
 	free(st->slots);
 	buf_free(&st->xform);
 	buf_free(&st->pushback);
-	free(st->fcells);
+	free(st->fcells_own);
 	buf_free(&st->fdata);
 	if (st->again)
 		source_close(st->again);

@@ -448,6 +448,9 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 		struct record rec = no_record;
 		struct sl_error err;
 		sl_error_clear(&err);
+		/* plain CSV records' fields straight into the batch's next row */
+		r->cells_to = csv_delim && cur[0] ? batch_next_cells(cur[0]) : NULL;
+		r->cells_room = r->cells_to ? (size_t)cur[0]->ncols : 0;
 		enum read_status st = ld->sorted ? group_sort_next(ld->sorted, &rec, &err)
 						 : r->ops->next(r, &rec, &err);
 		if (st == READ_EOF)
@@ -552,6 +555,7 @@ static bool load_source(struct load *ld, struct reader *r, int src_index, struct
 			}
 		}
 	}
+	r->cells_to = NULL;
 	atomic_fetch_add(&ld->run.live.rows_read, uncounted);
 	uint64_t pos = reader_position(r);
 	atomic_fetch_add(&ld->run.live.bytes, pos - last_pos);

@@ -335,7 +335,8 @@ static bool add_held_row(struct batch *b, const struct record *rec, int source)
 			return false;
 	}
 	struct cell *row = b->cells + b->nrows * (size_t)b->ncols;
-	memcpy(row, rec->fields, rec->nfields * sizeof *row);
+	if (rec->fields != row) /* else the reader put them there (batch_next_cells) */
+		memcpy(row, rec->fields, rec->nfields * sizeof *row);
 	if ((!rec->fields_in_raw || rec->fields_moved) && !copy_moved(b, rec, row))
 		return false;
 	b->text_bytes += rec->raw_len + 1;
@@ -364,8 +365,15 @@ static bool add_csv_row(struct batch *b, const struct record *rec, int source)
 	uintptr_t from = (uintptr_t)rec->raw;
 	struct cell *row = b->cells + b->nrows * (size_t)b->ncols;
 	if (rec->fields_in_raw) {
-		/* the common record: each value at its offset, no test; then
-		 * the few that lie elsewhere (undoubled) copied */
+		/* the common record: the few values that lie elsewhere
+		 * (undoubled) copied, then each value at its offset, no test
+		 * (rec->fields may be row itself: batch_next_cells) */
+		struct cell moved[64];
+		for (uint64_t m = rec->fields_moved; m; m &= m - 1) {
+			int i = __builtin_ctzll(m);
+			if (!copy_value(b, &rec->fields[i], &moved[i]))
+				return false;
+		}
 #ifdef BATCH_AVX2
 		if (__builtin_cpu_supports("avx2"))
 			rebase_cells_avx2(row, rec->fields, rec->nfields, (uintptr_t)raw - from);
@@ -374,8 +382,7 @@ static bool add_csv_row(struct batch *b, const struct record *rec, int source)
 			rebase_cells(row, rec->fields, rec->nfields, (uintptr_t)raw - from);
 		for (uint64_t m = rec->fields_moved; m; m &= m - 1) {
 			int i = __builtin_ctzll(m);
-			if (!copy_value(b, &rec->fields[i], &row[i]))
-				return false;
+			row[i] = moved[i];
 		}
 	} else {
 		for (size_t i = 0; i < rec->nfields; i++) {

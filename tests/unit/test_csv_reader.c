@@ -988,9 +988,11 @@ static void same_row(const struct batch *b, size_t i, const struct kept *k)
 /* Records found as raw CSV go into batches that hold the reader's blocks
  * of text instead of copying it: a held batch keeps its rows exact while
  * the reader reads block after block, and, with held batches given back
- * as it goes (release), while the blocks are reused. Every row against
- * the parser's own reading. */
-static void held_rows(bool release)
+ * as it goes (release), while the blocks are reused; with direct, the
+ * reader puts each record's fields straight into the batch's next row
+ * (reader.cells_to), as the load does. Every row against the parser's own
+ * reading. */
+static void held_rows(bool release, bool direct)
 {
 	struct buf t;
 	buf_init(&t, 0);
@@ -1006,6 +1008,8 @@ static void held_rows(bool release)
 				"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
 				"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy"
 				"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy");
+		else if (i % 17 == 8) /* CR LF and doubled quotes: both copied */
+			ok = buf_printf(&t, "%d,\"q \"\"%d\"\"\",crlf\r\n", i, i);
 		else if (i % 13 == 6) /* a refused record between held ones */
 			ok = buf_printf(&t, "%d,too,many,fields\n", i);
 		else
@@ -1023,7 +1027,7 @@ static void held_rows(bool release)
 	ck_assert(b->ops->raw_csv(b, &d, &q));
 	struct kept *want = calloc((size_t)n, sizeof *want);
 	ck_assert(want);
-	size_t nwant = 0, nheld = 0, held_batches = 0;
+	size_t nwant = 0, nheld = 0, held_batches = 0, in_place = 0;
 	enum { PER = 500, MAXB = 20 };
 	struct batch batches[MAXB];
 	int nb = 0;
@@ -1032,7 +1036,10 @@ static void held_rows(bool release)
 		sl_error_clear(&err);
 		enum read_status sa = a->ops->next(a, &ra, &err);
 		sl_error_clear(&err);
+		b->cells_to = direct && nb ? batch_next_cells(&batches[nb - 1]) : NULL;
+		b->cells_room = 3;
 		enum read_status sb = b->ops->next(b, &rb, &err);
+		in_place += b->cells_to && rb.fields == b->cells_to;
 		ck_assert_int_eq(sa, sb);
 		if (sa == READ_EOF)
 			break;
@@ -1070,6 +1077,8 @@ static void held_rows(bool release)
 	/* most records were held where they were read, in many batches */
 	ck_assert_uint_gt(nheld, nwant / 2);
 	ck_assert_uint_gt(held_batches, 5);
+	if (direct) /* most of them read straight into their rows */
+		ck_assert_uint_gt(in_place, nwant / 2);
 	size_t first = nwant - (nwant % PER ? nwant % PER : PER) - (size_t)(nb - 1) * PER;
 	for (int bi = 0; bi < nb; bi++)
 		for (size_t i = 0; i < batches[bi].nrows; i++)
@@ -1089,13 +1098,20 @@ static void held_rows(bool release)
 
 START_TEST(raw_csv_rows_held_by_batches)
 {
-	held_rows(false);
+	held_rows(false, false);
 }
 END_TEST
 
 START_TEST(raw_csv_held_blocks_reused)
 {
-	held_rows(true);
+	held_rows(true, false);
+}
+END_TEST
+
+START_TEST(raw_csv_fields_into_batch_rows)
+{
+	held_rows(false, true);
+	held_rows(true, true);
 }
 END_TEST
 
@@ -1221,6 +1237,7 @@ int main(void)
 	tcase_add_test(tc, raw_csv_refused_by_options);
 	tcase_add_test(tc, raw_csv_rows_held_by_batches);
 	tcase_add_test(tc, raw_csv_held_blocks_reused);
+	tcase_add_test(tc, raw_csv_fields_into_batch_rows);
 	tcase_add_test(tc, raw_csv_sparse_rows_copied);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
