@@ -1238,7 +1238,9 @@ static enum fast_result fast_record_wide(struct csv_state *st, struct record *re
 			/* the bytes before the first line feed or quote */                        \
 			uint64_t before = stop ? (stop & -stop) - 1 : valid;                       \
 			uint64_t d = all_delim & before;                                           \
-			rare |= all_rare & before;                                                 \
+			/* this block's CRs and NULs, at their own bits (rare: the                 \
+			 * blocks before, where a bit says only that there is one) */              \
+			uint64_t r = all_rare & before;                                            \
 			high |= all_high & before;                                                 \
 			/* a delimiter past the expected fields: not plain */                      \
 			size_t nd = (size_t)__builtin_popcountll(d);                               \
@@ -1252,25 +1254,27 @@ static enum fast_result fast_record_wide(struct csv_state *st, struct record *re
 				c->len = (size_t)(x - field);                                      \
 				field = x + 1;                                                     \
 			}                                                                          \
-			if (!stop)                                                                 \
+			if (!stop) {                                                               \
+				rare |= r;                                                         \
 				continue;                                                          \
+			}                                                                          \
 			const unsigned char *x = blk + __builtin_ctzll(stop);                      \
 			if (*x != '\n')                                                            \
-				return rare || high || x != field                                  \
+				return rare || r || high || x != field                             \
 					       ? fast_record_wide(st, rec)                         \
 					       : fast_record_wide_at(st, rec, x, nf);              \
 			const unsigned char *fe = x;                                               \
 			if (fe > field && fe[-1] == '\r') {                                        \
 				fe--; /* the CR of CR LF is no data */                             \
 				if (fe >= blk)                                                     \
-					rare &= ~((uint64_t)1 << (fe - blk));                      \
+					r &= ~((uint64_t)1 << (fe - blk));                         \
 			}                                                                          \
 			if (nf == expected)                                                        \
 				return FAST_NO;                                                    \
 			cells[nf].ptr = fe == field ? NULL : (const char *)field;                  \
 			cells[nf].len = (size_t)(fe - field);                                      \
 			nf++;                                                                      \
-			return fast_finish(st, rec, p, fe, x + 1, nf, 0, false, rare != 0,         \
+			return fast_finish(st, rec, p, fe, x + 1, nf, 0, false, (rare | r) != 0,   \
 					   high != 0);                                             \
 		}                                                                                  \
 		return FAST_MORE;                                                                  \

@@ -925,6 +925,31 @@ START_TEST(raw_csv_same_records)
 END_TEST
 
 /* Records cut by the read chunk's end, in another dialect. */
+/* A CR inside an unquoted field, in one 64-byte step of the scan, at the
+ * bit where the closing CR of CR LF falls in a later step: the record is
+ * not plain (the parser ends a record at the CR), whatever the step. */
+START_TEST(raw_csv_cr_as_far_as_the_closing_one)
+{
+	struct buf t;
+	buf_init(&t, 0);
+	ck_assert(buf_puts(&t, "x,y\r\n"));
+	for (int k = 1; k < 63; k++)
+		for (int step = 1; step <= 2; step++)
+			ck_assert(buf_printf(
+				&t, "g%d,h\r\n%.*s\r%.20s,%.*s\r\n", k, k,
+				"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+				"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", 64 * step - 22,
+				"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+				"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"));
+	write_file(t.data, t.len);
+	buf_free(&t);
+	struct reader_options opt = {.format = FORMAT_CSV};
+	/* the good records only, 124 of them, go as CSV text */
+	ck_assert_uint_eq(same_both_ways(&opt), 124);
+	unlink(path);
+}
+END_TEST
+
 START_TEST(raw_csv_across_chunks)
 {
 	struct buf t;
@@ -1234,6 +1259,7 @@ int main(void)
 	tcase_add_test(tc, too_many_fields_counted_not_kept);
 	tcase_add_test(tc, raw_csv_same_records);
 	tcase_add_test(tc, raw_csv_across_chunks);
+	tcase_add_test(tc, raw_csv_cr_as_far_as_the_closing_one);
 	tcase_add_test(tc, raw_csv_refused_by_options);
 	tcase_add_test(tc, raw_csv_rows_held_by_batches);
 	tcase_add_test(tc, raw_csv_held_blocks_reused);
