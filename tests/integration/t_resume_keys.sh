@@ -58,6 +58,24 @@ count() {
 	esac
 }
 
+# sessions_gone KIND DB: wait (10 s at most) until no session but this one
+# is on DB: a COMMIT a killed run had sent goes on on the server after the
+# kill, and a test that reads or rewrites the checkpoint table behind its
+# back must see it done
+sessions_gone() {
+	local others
+	for _ in $(seq 1 200); do
+		case $1 in
+		my) others=$(myd "$2" -e "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = '$2' AND ID <> CONNECTION_ID()") ;;
+		pg) others=$(pgd "$2" -c "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = '$2' AND pid <> pg_backend_pid()") ;;
+		*) return 0 ;;
+		esac
+		[ "$others" = 0 ] && return 0
+		sleep 0.05
+	done
+	fail "sessions of a killed run still on $2 after 10 s"
+}
+
 # killed_run NAME KIND DB ARGS...: run sluice ARGS, SIGKILL it once the
 # target holds some of the rows (PROBE, a function like count, says how
 # many are in when the table is not empty to begin with), and check the
@@ -188,6 +206,7 @@ for to in pg my; do
 	q "CREATE TABLE ends (id bigint PRIMARY KEY, v text NOT NULL); CREATE TABLE done (id int PRIMARY KEY, v text)"
 	run_sluice "o-$to-done" 0 load done.csv "$dst" --table done --resume
 	killed_run "o-$to-1" "$to" "$db" load keys.csv "$dst" --table ends --resume --batch-rows 200
+	sessions_gone "$to" "$db"
 	q "CREATE TABLE old_ck $OLD_DDL; INSERT INTO old_ck $OLD_ROWS; DROP TABLE sluice_checkpoints"
 	q "ALTER TABLE old_ck RENAME TO sluice_checkpoints"
 	assert_eq "the old shape: no kind, a whole mark at -2^63" "1" \
