@@ -60,7 +60,11 @@ struct csv_state {
 	bool eof;
 	bool at_start;	/* nothing read yet: a BOM may follow */
 	char last_byte; /* of the last segment fed: after a CR, a '\n' ends no new line */
-	long line;	/* line number of the next segment */
+	/* the record in progress is malformed and its line goes on past the
+	 * chunk it was found in: the rest of the line is its text too, up to
+	 * the '\n' (skip_rest_of_line), then it is rejected */
+	bool skipping;
+	long line; /* line number of the next segment */
 
 	/* a record past the limit whose lines must be read again, as
 	 * split_malformed does from memory: a second opening of the same file
@@ -571,8 +575,29 @@ static bool cut_runaway_quote(struct reader *r, struct csv_state *st, struct csv
 	return true;
 }
 
+/* The malformed record in progress, whose line has ended (or the input):
+ * rejected, its text without the line end, and the parser starts afresh. */
+static bool reject_malformed(struct csv_state *st, bool *failed, struct sl_error *err)
+{
+	struct csv_slot *s = current_slot(st);
+	while (s->raw.len &&
+	       (s->raw.data[s->raw.len - 1] == '\n' || s->raw.data[s->raw.len - 1] == '\r'))
+		s->raw.data[--s->raw.len] = '\0';
+	st->count++;
+	st->skipping = false;
+	restart_parser(st);
+	if (!ensure_current(st)) {
+		*failed = true;
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	slot_clear(current_slot(st));
+	return true;
+}
+
+/* Feed segment seg (n bytes) to the parser; cut: it ends where the chunk
+ * does, not at a line's end, so the line goes on in the next read. */
 static bool feed_segment(struct reader *r, struct csv_state *st, const char *seg, size_t n,
-			 bool *failed, struct sl_error *err)
+			 bool cut, bool *failed, struct sl_error *err)
 {
 	struct csv_slot *s = current_slot(st);
 	bool fresh = s->raw.len == 0 && s->nfields == 0 && st->parser.pstate == 0;
@@ -630,16 +655,13 @@ static bool feed_segment(struct reader *r, struct csv_state *st, const char *seg
 			     : e == CSV_ENOMEM ? "out of memory"
 					       : csv_strerror(e));
 		s->structural = e == CSV_EPARSE;
-		while (s->raw.len &&
-		       (s->raw.data[s->raw.len - 1] == '\n' || s->raw.data[s->raw.len - 1] == '\r'))
-			s->raw.data[--s->raw.len] = '\0';
-		st->count++;
-		restart_parser(st);
-		if (!ensure_current(st)) {
-			*failed = true;
-			return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+		if (cut) {
+			/* the rest of its line is in the next read: skipped too
+			 * (skip_rest_of_line), as when the line is read whole */
+			st->skipping = true;
+		} else if (!reject_malformed(st, failed, err)) {
+			return false;
 		}
-		slot_clear(current_slot(st));
 	} else {
 		s = current_slot(st);
 		/* the end of a CR LF: nothing started, forget its text */
@@ -666,6 +688,29 @@ static size_t segment_len(const char *p, size_t avail)
 	return n;
 }
 
+/* After a malformed record whose segment went on past the chunk: the
+ * bytes at p (avail of them, the chunk's) up to where that segment would
+ * have ended in one read (its line's '\n', or a bare CR: segment_len) are
+ * its text too, not parsed; there it is rejected. */
+static bool skip_rest_of_line(struct csv_state *st, const char *p, size_t avail, bool *failed,
+			      struct sl_error *err)
+{
+	if (st->last_byte == '\r' && p[0] != '\n')
+		return reject_malformed(st, failed, err); /* a bare CR ended it */
+	size_t n = segment_len(p, avail);
+	st->chunk_off += n;
+	st->last_byte = p[n - 1];
+	if (!keep_raw(st, current_slot(st), p, n)) {
+		*failed = true;
+		return sl_error_set(err, SL_ERR_INTERNAL, "out of memory");
+	}
+	if (p[n - 1] == '\n')
+		st->line++;
+	else if (n == avail)
+		return true; /* on into the next read */
+	return reject_malformed(st, failed, err);
+}
+
 /* Parse until at least one record is ready. Returns false at end of input
  * (or with *failed on a fatal error). */
 static bool parse_more(struct reader *r, struct csv_state *st, bool *failed, struct sl_error *err)
@@ -676,7 +721,7 @@ static bool parse_more(struct reader *r, struct csv_state *st, bool *failed, str
 			const char *p = st->pushback.data + st->pushback_off;
 			size_t n = segment_len(p, st->pushback.len - st->pushback_off);
 			st->pushback_off += n;
-			if (!feed_segment(r, st, p, n, failed, err))
+			if (!feed_segment(r, st, p, n, false, failed, err))
 				return false;
 			continue;
 		}
@@ -688,6 +733,8 @@ static bool parse_more(struct reader *r, struct csv_state *st, bool *failed, str
 			if (!fill_chunk(r, st, failed, err)) {
 				if (*failed)
 					return false;
+				if (st->skipping) /* its line ended with the input */
+					return reject_malformed(st, failed, err) && st->count > 0;
 				/* end of input: flush a last record without a newline */
 				struct csv_slot *s = current_slot(st);
 				if (csv_fini(&st->parser, on_field, on_record, st) != 0) {
@@ -716,9 +763,15 @@ static bool parse_more(struct reader *r, struct csv_state *st, bool *failed, str
 			}
 		}
 		const char *p = (const char *)st->chunk + st->chunk_off;
-		size_t n = segment_len(p, st->chunk_len - st->chunk_off);
+		size_t avail = st->chunk_len - st->chunk_off;
+		if (st->skipping) {
+			if (!skip_rest_of_line(st, p, avail, failed, err))
+				return false;
+			continue;
+		}
+		size_t n = segment_len(p, avail);
 		st->chunk_off += n;
-		if (!feed_segment(r, st, p, n, failed, err))
+		if (!feed_segment(r, st, p, n, n == avail && p[n - 1] != '\n', failed, err))
 			return false;
 	}
 	return true;
@@ -1438,9 +1491,9 @@ static enum read_status csv_next(struct reader *r, struct record *rec, struct sl
 		st->slots[st->head] = tmp;
 		st->head = 0;
 	}
-	if (st->fast && st->count == 0 && st->expected && st->pushback_off >= st->pushback.len &&
-	    st->parser.pstate == 0 && st->last_byte != '\r' && !current_slot(st)->raw.len &&
-	    !current_slot(st)->nfields) {
+	if (st->fast && !st->skipping && st->count == 0 && st->expected &&
+	    st->pushback_off >= st->pushback.len && st->parser.pstate == 0 &&
+	    st->last_byte != '\r' && !current_slot(st)->raw.len && !current_slot(st)->nfields) {
 		if (st->chunk_off >= st->chunk_len && !fill_chunk(r, st, &failed, err) && failed)
 			return READ_FAIL;
 		/* the fields straight where the caller keeps them, when it says */
