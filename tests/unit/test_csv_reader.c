@@ -925,6 +925,17 @@ START_TEST(raw_csv_same_records)
 END_TEST
 
 /* Records cut by the read chunk's end, in another dialect. */
+/* r's next record into *rec (err cleared first): READ_OK, READ_REJECT or
+ * READ_EOF; a READ_FAIL fails the test. */
+static enum read_status next_record(struct reader *r, struct record *rec, struct sl_error *err)
+{
+	*rec = (struct record){0};
+	sl_error_clear(err);
+	enum read_status st = r->ops->next(r, rec, err);
+	ck_assert_int_ne(st, READ_FAIL);
+	return st;
+}
+
 /* A CR inside an unquoted field, in one 64-byte step of the scan, at the
  * bit where the closing CR of CR LF falls in a later step: the record is
  * not plain (the parser ends a record at the CR), whatever the step. */
@@ -986,13 +997,9 @@ START_TEST(raw_csv_malformed_line_across_reads)
 		struct sl_error err;
 		ck_assert_msg(reader_open(&r, path, &opt, &err), "%s", err.msg);
 		long rejects = 0, last = 0;
-		for (;;) {
-			struct record rec = {0};
-			sl_error_clear(&err);
-			enum read_status st = r->ops->next(r, &rec, &err);
-			if (st == READ_EOF)
-				break;
-			ck_assert_int_ne(st, READ_FAIL);
+		struct record rec;
+		enum read_status st;
+		while ((st = next_record(r, &rec, &err)) != READ_EOF) {
 			if (st == READ_REJECT) {
 				rejects++;
 				ck_assert_int_eq(rec.line, bad_line);
@@ -1307,13 +1314,9 @@ START_TEST(raw_csv_sparse_rows_copied)
 	b.csv_delim = d;
 	b.csv_quote = q;
 	size_t nheld = 0;
-	for (;;) {
-		struct record rec = {0};
-		sl_error_clear(&err);
-		enum read_status st = r->ops->next(r, &rec, &err);
-		if (st == READ_EOF)
-			break;
-		ck_assert_int_ne(st, READ_FAIL);
+	struct record rec;
+	enum read_status st;
+	while ((st = next_record(r, &rec, &err)) != READ_EOF) {
 		if (st == READ_REJECT)
 			continue;
 		nheld += rec.block != NULL;
