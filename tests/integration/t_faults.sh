@@ -81,7 +81,8 @@ for server in pg my; do
 	rc=$?
 	if [ "$drops" -ge 2 ]; then pass "$drops drops mid-run (the last at $last rows)"; else fail "$drops drops before the run ended"; fi
 	assert_status "survived" 0 $rc
-	[ $rc = 0 ] || tail -3 "$TMP/drop.err" | sed 's/^/    /'
+	# the summary's three lines, and what came before them: why it failed
+	[ $rc = 0 ] || tail -15 "$TMP/drop.err" | sed 's/^/    /'
 	assert_eq "every row once" "$EXPECT" "$(content_$server fdrop)"
 	assert_contains "reconnected" "yes" "$(grep -qE '"reconnects": [1-9]|"errors": [1-9]' "$TMP/drop.json" && echo yes)"
 	proxy_stop
