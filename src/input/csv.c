@@ -60,9 +60,9 @@ struct csv_state {
 	bool eof;
 	bool at_start;	/* nothing read yet: a BOM may follow */
 	char last_byte; /* of the last segment fed: after a CR, a '\n' ends no new line */
-	/* the record in progress is malformed and its line goes on past the
-	 * chunk it was found in: the rest of the line is its text too, up to
-	 * the '\n' (skip_rest_of_line), then it is rejected */
+	/* the record in progress is malformed and its segment goes on past
+	 * the chunk it was found in: the rest, up to its line's '\n' or a bare
+	 * CR, is its text too (skip_rest_of_line), then it is rejected */
 	bool skipping;
 	long line; /* line number of the next segment */
 
